@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { ConfigError, loadConfig, type Config } from './lib/config.ts'
+import { AppError } from './lib/errors.ts'
+import { type DatabaseHandle, openDatabase } from './db/engine.ts'
+import { DataDirLockedError } from './db/lock.ts'
+import { runMigrations } from './db/migrate.ts'
+import { loadSecretBox } from './lib/app-key.ts'
+import { readSecret } from './lib/read-secret.ts'
+import { createUser } from './modules/access/create-user.ts'
+import { createApiToken } from './modules/access/api-tokens.ts'
+import { findUserByEmail } from './modules/access/repository.ts'
+import { addTenant } from './modules/tenants/add-tenant.ts'
+import { addMember } from './modules/tenants/members.ts'
+import { serve } from './main.ts'
+
+const CLI_ACTOR = { kind: 'cli' } as const
+
+const USAGE = `Usage: tenantatlas <command> [options]
+
+  serve [--port N] [--no-worker]      web server (+ worker unless --no-worker)
+  migrate                             apply database migrations and exit
+  user create --email E --name N [--admin]
+                                      password from TENANTATLAS_PASSWORD or stdin
+  tenant add --name N --entra-tenant-id GUID --client-id ID [--cloud global|usgov|usgovdod|china|emulator]
+                                      client secret from TENANTATLAS_CLIENT_SECRET or stdin
+  member add --tenant ID --email E --role owner|manager|operator|readonly
+  token create --email E --name N     prints a personal API token once
+
+Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL.`
+
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>
+function parse<O extends Options>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0])
+  }
+}
+
+function required<T extends Record<string, unknown>>(values: T, ...names: (keyof T & string)[]) {
+  for (const name of names) if (values[name] === undefined || values[name] === '') throw new UsageError(`--${name} is required`)
+}
+
+/** Opens the database for a CLI command; beside a running `serve` it goes through that server's socket. */
+async function withDatabase<T>(config: Config, command: string, run: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command, allowShared: true })
+  try {
+    if (handle.mode !== 'shared') await runMigrations(handle)
+    return await run(handle)
+  } finally {
+    await handle.close()
+  }
+}
+
+const out = (line: string) => process.stdout.write(line + '\n')
+const info = (line: string) => process.stderr.write(line + '\n')
+
+async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv
+  const config = loadConfig()
+  const key = command === 'serve' || command === 'migrate' || command === undefined || command.startsWith('-') ? command : `${command} ${sub ?? ''}`.trim()
+  const args = command === 'serve' || command === 'migrate' ? argv.slice(1) : rest
+
+  switch (key) {
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      out(USAGE)
+      return 0
+
+    case 'serve': {
+      const values = parse(args, { port: { type: 'string' }, 'no-worker': { type: 'boolean' } })
+      const port = values.port === undefined ? config.port : Number(values.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number (0-65535)')
+      const running = await serve(config, { port, worker: !values['no-worker'] }, out)
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          info(`${signal}: shutting down`)
+          running.stop().then(resolve, (error: unknown) => {
+            console.error(`error during shutdown: ${(error as Error).message}`)
+            resolve()
+          })
+        }
+        process.once('SIGTERM', shutdown)
+        process.once('SIGINT', shutdown)
+      })
+      return 0
+    }
+
+    case 'migrate': {
+      parse(args, {})
+      const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'migrate', allowShared: true })
+      try {
+        const { applied } = await runMigrations(handle)
+        out(`Migrations applied: ${applied}${applied === 0 ? ' (database was up to date)' : ''}`)
+      } finally {
+        await handle.close()
+      }
+      return 0
+    }
+
+    case 'user create': {
+      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' }, admin: { type: 'boolean' } })
+      required(values, 'email', 'name')
+      const password = await readSecret('TENANTATLAS_PASSWORD', 'Password')
+      const user = await withDatabase(config, 'user create', (h) =>
+        createUser(h.db, CLI_ACTOR, { email: values.email!, name: values.name!, password, is_admin: values.admin ?? false }),
+      )
+      info(`Created ${user.isAdmin ? 'workspace admin' : 'user'} ${user.email}`)
+      out(user.id)
+      return 0
+    }
+
+    case 'tenant add': {
+      const values = parse(args, { name: { type: 'string' }, 'entra-tenant-id': { type: 'string' }, 'client-id': { type: 'string' }, cloud: { type: 'string' } })
+      required(values, 'name', 'entra-tenant-id', 'client-id')
+      const secrets = loadSecretBox(config)
+      const clientSecret = await readSecret('TENANTATLAS_CLIENT_SECRET', 'Client secret')
+      const tenant = await withDatabase(config, 'tenant add', (h) =>
+        addTenant(h.db, secrets, CLI_ACTOR, {
+          name: values.name!,
+          entra_tenant_id: values['entra-tenant-id']!,
+          client_id: values['client-id']!,
+          client_secret: clientSecret,
+          cloud: (values.cloud ?? 'global') as 'global',
+        }),
+      )
+      info(`Added tenant ${tenant.name}; give people access with \`member add --tenant ${tenant.id}\``)
+      out(tenant.id)
+      return 0
+    }
+
+    case 'member add': {
+      const values = parse(args, { tenant: { type: 'string' }, email: { type: 'string' }, role: { type: 'string' } })
+      required(values, 'tenant', 'email', 'role')
+      const { member, created } = await withDatabase(config, 'member add', (h) =>
+        addMember(h.db, CLI_ACTOR, values.tenant!, { email: values.email!, role: values.role as 'owner' }, { upsert: true }),
+      )
+      info(`${created ? 'Added' : 'Updated'} ${member.user.email} as ${member.membership.role}`)
+      out(member.user.id)
+      return 0
+    }
+
+    case 'token create': {
+      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' } })
+      required(values, 'email', 'name')
+      const secret = await withDatabase(config, 'token create', async (h) => {
+        const user = await findUserByEmail(h.db, values.email!)
+        if (!user) throw new UsageError(`no user with e-mail ${values.email}`)
+        return (await createApiToken(h.db, CLI_ACTOR, user.id, { name: values.name! })).secret
+      })
+      info('Created an API token. It is shown once: store it now.')
+      out(secret)
+      return 0
+    }
+
+    default:
+      throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"; run \`tenantatlas --help\``)
+  }
+}
+
+/** Field names of command input, as the CLI flags that carry them. */
+const asFlags = (message: string) => message.replace(/\b([a-z]+(?:_[a-z]+)+|email|name|role|cloud|tenant)(?=: )/g, (f) => `--${f.replaceAll('_', '-')}`)
+
+function describe(error: unknown): string {
+  if (error instanceof AppError) {
+    if (error.code === 'not_found') return error.message.replace(' or no access', '')
+    return error.status === 422 ? asFlags(error.message) : error.message
+  }
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof DataDirLockedError) return error.message
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ENOENT') return `cannot reach the database (${code}): check DATABASE_URL or DATA_DIR`
+  return (error as Error).message ?? String(error)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`error: ${describe(error).replaceAll('\n', ' ')}`)
+    process.exit(error instanceof UsageError ? 2 : 1)
+  },
+)

@@ -1,0 +1,120 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
+import pg from 'pg'
+import * as schema from './schema.ts'
+import { acquireDataDirLock, DataDirLockedError, readLockOwner } from './lock.ts'
+
+export type Database = NodePgDatabase<typeof schema>
+/** A transaction or the database: commands take this so callers can compose them in one transaction. */
+export type Executor = Parameters<Parameters<Database['transaction']>[0]>[0] | Database
+
+export type Engine = 'postgres' | 'pglite'
+
+export type DatabaseHandle = {
+  db: Database
+  pool: pg.Pool
+  engine: Engine
+  /** For the embedded engine: whether this process owns PGlite or reached another process's through its socket. */
+  mode: 'owner' | 'shared' | 'server'
+  close(): Promise<void>
+}
+
+const INT8_OID = 20
+/**
+ * node-postgres returns int8 (count(*), bigint columns) as strings; make them numbers so
+ * both engines give the same result types. Counts in this product stay far below 2^53.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+}
+
+function poolFor(config: pg.PoolConfig): pg.Pool {
+  const pool = new pg.Pool({ ...config, types })
+  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  return pool
+}
+
+const handleFor = (pool: pg.Pool, engine: Engine, mode: DatabaseHandle['mode'], close: () => Promise<void>): DatabaseHandle => ({
+  db: drizzle(pool, { schema }),
+  pool,
+  engine,
+  mode,
+  close,
+})
+
+export function openPostgres(connectionString: string, max = 10): DatabaseHandle {
+  const pool = poolFor({ connectionString, max })
+  return handleFor(pool, 'postgres', 'server', () => pool.end())
+}
+
+const SOCKET_PORT = 5432
+const socketFile = (socketDir: string) => path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`)
+
+/**
+ * Runs PGlite in this process and serves it on a Unix socket, and connects node-postgres to
+ * that socket. The app always speaks node-postgres: the socket's multiplexer keeps each
+ * connection's transaction to itself, which PGlite's in-process API cannot do once a second
+ * client (the CLI beside `serve`) shares the database.
+ */
+export async function startEmbedded(options: { pgdata: string | undefined; socketDir: string; maxConnections?: number }): Promise<DatabaseHandle> {
+  mkdirSync(options.socketDir, { recursive: true })
+  const file = socketFile(options.socketDir)
+  if (file.length > 100) throw new Error(`DATA_DIR path is too long for a Unix socket (${file}); use a shorter path`)
+  rmSync(file, { force: true })
+  const pglite = options.pgdata ? await PGlite.create(options.pgdata) : await PGlite.create()
+  const server = new PGLiteSocketServer({ db: pglite, path: file, maxConnections: options.maxConnections ?? 64 })
+  await server.start()
+  const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 })
+  return handleFor(pool, 'pglite', 'owner', async () => {
+    await pool.end()
+    await server.stop()
+    await pglite.close()
+    rmSync(file, { force: true })
+  })
+}
+
+/** Connects to the embedded database that another process (usually `serve`) owns. */
+function connectShared(dataDir: string): DatabaseHandle {
+  const pool = poolFor({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 2 })
+  return handleFor(pool, 'pglite', 'shared', () => pool.end())
+}
+
+export type OpenOptions = {
+  databaseUrl: string | undefined
+  dataDir: string
+  /** What this process is, for the lock file and the error a second process prints. */
+  command: string
+  /** `serve` and `worker` must own the embedded database; CLI commands may share a running server's. */
+  allowShared: boolean
+}
+
+export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl)
+  const owner = readLockOwner(options.dataDir)
+  if (owner) {
+    if (!options.allowShared || !existsSync(socketFile(options.dataDir))) throw new DataDirLockedError(options.dataDir, owner)
+    return connectShared(options.dataDir)
+  }
+  const release = acquireDataDirLock(options.dataDir, options.command)
+  try {
+    const handle = await startEmbedded({ pgdata: path.join(options.dataDir, 'pgdata'), socketDir: options.dataDir })
+    return {
+      ...handle,
+      close: async () => {
+        try {
+          await handle.close()
+        } finally {
+          release()
+        }
+      },
+    }
+  } catch (error) {
+    release()
+    throw error
+  }
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto'
+import fastifyCookie from '@fastify/cookie'
+import fastifySwagger from '@fastify/swagger'
+import fastifySwaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import type { Logger } from 'pino'
+import type { DatabaseHandle } from '../db/engine.ts'
+import type { Config } from '../lib/config.ts'
+import type { SecretBox } from '../lib/crypto.ts'
+import { registerAccessRoutes } from '../modules/access/routes.ts'
+import { defaultSignInLimits, type SignInLimits } from '../modules/access/sign-in.ts'
+import { registerAuditRoutes } from '../modules/audit/routes.ts'
+import { registerTenantRoutes } from '../modules/tenants/routes.ts'
+import { createAuth } from './auth.ts'
+import type { HttpDeps } from './deps.ts'
+import { registerErrorHandling } from './errors.ts'
+import { registerHomePage } from './home-page.ts'
+import { registerSystemRoutes } from './system-routes.ts'
+
+export type AppOptions = {
+  handle: DatabaseHandle
+  config: Config
+  secrets: SecretBox
+  logger: Logger
+  signInLimits?: SignInLimits
+}
+
+export type RouteInfo = { method: string; url: string }
+const routeLists = new WeakMap<FastifyInstance, RouteInfo[]>()
+/** Every route the app serves (for the authorization test table and the OpenAPI check). */
+export const routesOf = (app: FastifyInstance) => routeLists.get(app) ?? []
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: 256 * 1024,
+    trustProxy: options.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+  const routes: RouteInfo[] = []
+  routeLists.set(app, routes)
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url })
+  })
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  registerErrorHandling(app)
+  await app.register(fastifyCookie)
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'TenantAtlas API', version: '1', description: 'Authenticate with the session cookie or `Authorization: Bearer <personal API token>`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'ta_session' } } },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  })
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' })
+
+  const deps: HttpDeps = {
+    db: options.handle.db,
+    handle: options.handle,
+    config: options.config,
+    secrets: options.secrets,
+    auth: createAuth(options.handle.db, options.config),
+    signInLimits: options.signInLimits ?? defaultSignInLimits,
+  }
+  registerSystemRoutes(app, deps)
+  app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger())
+  registerAccessRoutes(app, deps)
+  registerTenantRoutes(app, deps)
+  registerAuditRoutes(app, deps)
+  registerHomePage(app)
+  await app.ready()
+  return app
+}

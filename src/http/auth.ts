@@ -1,0 +1,95 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../lib/config.ts'
+import type { Database } from '../db/engine.ts'
+import { AppError, notFound, unauthenticated } from '../lib/errors.ts'
+import { UUID_PATTERN } from '../lib/ids.ts'
+import { authenticate, type Principal } from '../modules/access/authenticate.ts'
+import { type Capability, type TenantAccess, authorize } from '../modules/access/policy.ts'
+import { findMembership } from '../modules/access/repository.ts'
+import type { Actor } from '../modules/audit/record-audit-event.ts'
+import { SESSION_DAYS } from '../modules/access/sign-in.ts'
+
+export const SESSION_COOKIE = 'ta_session'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+const bearerOf = (request: FastifyRequest) => {
+  const header = request.headers.authorization
+  if (!header) return undefined
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  if (!match) throw unauthenticated('The Authorization header must be "Bearer <personal API token>"')
+  return match[1]
+}
+
+export type Auth = ReturnType<typeof createAuth>
+
+export function createAuth(db: Database, config: Config) {
+  const publicOrigin = config.publicUrl ? new URL(config.publicUrl).origin : undefined
+  const principals = new WeakMap<FastifyRequest, Principal>()
+
+  /**
+   * CSRF: a cookie is sent by the browser whoever asks it to, so a cookie-authenticated
+   * mutation must come from our own origin. Browsers send Origin on every non-GET request;
+   * a request without it (or from elsewhere) is refused. Bearer tokens are not ambient
+   * credentials and need no such check.
+   */
+  function assertSameOrigin(request: FastifyRequest) {
+    const origin = request.headers.origin
+    const fetchSite = request.headers['sec-fetch-site']
+    const own = `${request.protocol}://${request.host}`
+    if (origin ? origin === own || origin === publicOrigin : fetchSite === 'same-origin') return
+    throw new AppError(403, 'csrf_rejected', 'Cross-site request refused: send the request from the TenantAtlas origin, or use an API token')
+  }
+
+  async function principalOf(request: FastifyRequest): Promise<Principal> {
+    const cached = principals.get(request)
+    if (cached) return cached
+    const bearer = bearerOf(request)
+    const session = bearer ? undefined : request.cookies[SESSION_COOKIE]
+    const principal = await authenticate(db, { bearer, session })
+    if (!principal) throw unauthenticated(bearer ? 'The API token is invalid or revoked' : session ? 'Your session has expired: sign in again' : undefined)
+    if (principal.via === 'session' && !SAFE_METHODS.has(request.method)) assertSameOrigin(request)
+    principals.set(request, principal)
+    return principal
+  }
+
+  return {
+    assertSameOrigin,
+    principalOf,
+
+    actorOf: (request: FastifyRequest, principal: Principal): Actor => ({
+      kind: principal.via === 'token' ? 'token' : 'user',
+      userId: principal.user.id,
+      ip: request.ip,
+    }),
+
+    /** The caller's access to a tenant, or a 404 that does not reveal whether the tenant exists. */
+    async tenantAccess(request: FastifyRequest, tenantId: string, capability: Capability) {
+      const principal = await principalOf(request)
+      const membership = UUID_PATTERN.test(tenantId) ? await findMembership(db, tenantId, principal.user.id) : undefined
+      if (!membership) throw notFound('Tenant')
+      const access: TenantAccess = { tenantId, userId: principal.user.id, role: membership.role }
+      authorize(access, capability)
+      return { principal, access }
+    },
+
+    async requireAdmin(request: FastifyRequest) {
+      const principal = await principalOf(request)
+      if (!principal.user.isAdmin) throw new AppError(403, 'forbidden', 'Only a workspace admin can do this')
+      return principal
+    },
+
+    setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string) {
+      void reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: request.protocol === 'https',
+        path: '/',
+        maxAge: SESSION_DAYS * 24 * 60 * 60,
+      })
+    },
+
+    clearSessionCookie(request: FastifyRequest, reply: FastifyReply) {
+      void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', path: '/' })
+    },
+  }
+}

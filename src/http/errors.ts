@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
+import { AppError, type FieldIssue } from '../lib/errors.ts'
+
+type Envelope = { error: { code: string; message: string; details?: unknown } }
+
+const envelope = (code: string, message: string, details?: unknown): Envelope => ({
+  error: details === undefined ? { code, message } : { code, message, details },
+})
+
+// Fastify's own 4xx errors, with messages that do not echo the request back.
+const fastifyClientErrors: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'The request body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json', 'The request body is empty but its content type is application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The request body is too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send the request body as application/json'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body'],
+}
+
+/** Maps every error to the envelope of CONTRACT.md §2. Only a real fault is a 500, and it never carries a stack. */
+export function registerErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.status === 429) void reply.header('retry-after', '900')
+      return reply.code(error.status).send(envelope(error.code, error.message, error.details))
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'body'
+      const fields: FieldIssue[] = error.validation.map((v) => {
+        const issue = v.params.issue as { code?: string; keys?: string[] }
+        const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
+        const field = path || (issue.code === 'unrecognized_keys' && issue.keys ? issue.keys.join(', ') : where)
+        return { field, message: issue.code === 'unrecognized_keys' ? 'is not a known field' : (v.message ?? 'is invalid') }
+      })
+      const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ')
+      return reply.code(422).send(envelope('validation_failed', `Invalid ${where}: ${summary}`, { in: where, fields }))
+    }
+    const known = error.code ? fastifyClientErrors[error.code] : undefined
+    if (known) return reply.code(known[0]).send(envelope(known[1], known[2]))
+    if (!isResponseSerializationError(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send(envelope('bad_request', 'The request could not be processed'))
+    }
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(500).send(envelope('internal_error', `Something went wrong on our side (request ${request.id})`))
+  })
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(envelope('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+  )
+}

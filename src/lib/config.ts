@@ -1,0 +1,58 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const envSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  APP_KEY: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  GRAPH_EMULATOR_URL: z.url().optional(),
+  PUBLIC_URL: z.url().optional(),
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+})
+
+export type Config = {
+  databaseUrl: string | undefined
+  dataDir: string
+  port: number
+  host: string
+  appKey: string | undefined
+  logLevel: (typeof logLevels)[number]
+  graphEmulatorUrl: string | undefined
+  /** Origins allowed to make cookie-authenticated mutating requests besides the request's own. */
+  publicUrl: string | undefined
+  trustProxy: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Reads the environment once, at the edge; the rest of the code receives a Config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''))
+  const parsed = envSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new ConfigError(`Invalid environment variable ${String(issue?.path[0] ?? '')}: ${issue?.message ?? 'invalid'}`)
+  }
+  const e = parsed.data
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    port: e.PORT,
+    host: e.HOST,
+    appKey: e.APP_KEY,
+    logLevel: e.LOG_LEVEL,
+    graphEmulatorUrl: e.GRAPH_EMULATOR_URL,
+    publicUrl: e.PUBLIC_URL,
+    trustProxy: e.TRUST_PROXY,
+  }
+}

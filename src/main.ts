@@ -1,0 +1,68 @@
+import { count } from 'drizzle-orm'
+import type { FastifyInstance } from 'fastify'
+import { type DatabaseHandle, openDatabase } from './db/engine.ts'
+import { runMigrations } from './db/migrate.ts'
+import { users } from './db/schema.ts'
+import { buildApp } from './http/app.ts'
+import { loadSecretBox } from './lib/app-key.ts'
+import type { Config } from './lib/config.ts'
+import { generatePassword } from './lib/crypto.ts'
+import { createLogger } from './lib/logger.ts'
+import { createUser } from './modules/access/create-user.ts'
+
+export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
+
+export type ServeOptions = { port: number; worker: boolean }
+export type Running = { app: FastifyInstance; handle: DatabaseHandle; url: string; stop(): Promise<void> }
+
+/** First start on an empty database: an admin to sign in with, its password shown once. */
+async function ensureFirstAdmin(handle: DatabaseHandle): Promise<{ email: string; password: string } | null> {
+  const [row] = await handle.db.select({ n: count() }).from(users)
+  if ((row?.n ?? 0) > 0) return null
+  const password = generatePassword()
+  await createUser(handle.db, { kind: 'system' }, { email: FIRST_ADMIN_EMAIL, name: 'Admin', password, is_admin: true })
+  return { email: FIRST_ADMIN_EMAIL, password }
+}
+
+/** `serve`: migrate, make sure someone can sign in, then serve the web app (and, later, the worker). */
+export async function serve(config: Config, options: ServeOptions, print: (line: string) => void): Promise<Running> {
+  const logger = createLogger(config.logLevel)
+  const secrets = loadSecretBox(config)
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'serve', allowShared: false })
+  let app: FastifyInstance | undefined
+  let firstAdmin: { email: string; password: string } | null = null
+  try {
+    const { applied } = await runMigrations(handle)
+    if (applied > 0) logger.info({ applied }, 'migrations applied')
+    firstAdmin = await ensureFirstAdmin(handle)
+    app = await buildApp({ handle, config, secrets, logger })
+    await app.listen({ port: options.port, host: config.host })
+  } catch (error) {
+    await app?.close()
+    await handle.close()
+    throw error
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+  const url = config.publicUrl ?? `http://localhost:${port}`
+  print('')
+  print(`  TenantAtlas is running at ${url}`)
+  print(`  Database: ${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
+  if (firstAdmin) {
+    print(`  First start: sign in as ${firstAdmin.email} with password ${firstAdmin.password}`)
+    print('  (the password is shown this once; add users with `npm run cli -- user create`)')
+  }
+  print('')
+  const running = app
+  let stopping: Promise<void> | undefined
+  return {
+    app: running,
+    handle,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        await running.close() // stops accepting, lets in-flight requests finish
+        await handle.close()
+      })()),
+  }
+}

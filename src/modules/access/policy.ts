@@ -1,0 +1,40 @@
+import type { Role } from '../../db/schema.ts'
+import { forbidden } from '../../lib/errors.ts'
+
+/** The capability matrix of CONTRACT.md §3, the only place that says who may do what in a tenant. */
+export const CAPABILITIES = [
+  'tenant.view',
+  'inventory.sync',
+  'operations.view',
+  'operations.manage',
+  'tenant.manage',
+  'audit.view',
+  'members.manage',
+] as const
+
+export type Capability = (typeof CAPABILITIES)[number]
+
+export const ROLES = ['owner', 'manager', 'operator', 'readonly'] as const satisfies readonly Role[]
+
+const matrix: Record<Role, readonly Capability[]> = {
+  owner: CAPABILITIES,
+  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view'],
+  // operations.manage for an operator is limited to runs they started (see canManageRun).
+  operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
+  readonly: ['tenant.view'],
+}
+
+export const capabilitiesOf = (role: Role): Capability[] => [...matrix[role]]
+
+export const can = (role: Role, capability: Capability): boolean => matrix[role].includes(capability)
+
+/** A tenant membership as the HTTP layer resolved it: the caller's role in one tenant. */
+export type TenantAccess = { tenantId: string; userId: string; role: Role }
+
+export function authorize(access: TenantAccess, capability: Capability): void {
+  if (!can(access.role, capability)) throw forbidden(`Your role (${access.role}) does not allow ${capability}`)
+}
+
+/** Cancel / re-run: owners and managers for any run, operators only for their own. */
+export const canManageRun = (access: TenantAccess, run: { initiatorUserId: string | null }): boolean =>
+  can(access.role, 'operations.manage') && (access.role !== 'operator' || run.initiatorUserId === access.userId)

@@ -1,0 +1,108 @@
+import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import type { Executor } from '../../db/engine.ts'
+import { apiTokens, auditEvents, authSessions, tenantMemberships, tenants, users } from '../../db/schema.ts'
+
+const activeSession = (tokenHash: string) =>
+  and(eq(authSessions.tokenHash, tokenHash), isNull(authSessions.revokedAt), gt(authSessions.expiresAt, sql`now()`))
+
+export async function findUserByEmail(db: Executor, email: string) {
+  const [row] = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`)
+  return row
+}
+
+export async function findUserById(db: Executor, id: string) {
+  const [row] = await db.select().from(users).where(eq(users.id, id))
+  return row
+}
+
+export async function findSessionUser(db: Executor, tokenHash: string) {
+  const [row] = await db
+    .select({ user: users, sessionId: authSessions.id, lastSeenAt: authSessions.lastSeenAt })
+    .from(authSessions)
+    .innerJoin(users, eq(users.id, authSessions.userId))
+    .where(activeSession(tokenHash))
+  return row
+}
+
+export async function findTokenUser(db: Executor, tokenHash: string) {
+  const [row] = await db
+    .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
+  return row
+}
+
+// Bookkeeping writes are coarse (once a minute) so that a busy script costs reads, not writes.
+export async function touchToken(db: Executor, tokenId: string) {
+  await db
+    .update(apiTokens)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(apiTokens.id, tokenId), sql`(${apiTokens.lastUsedAt} IS NULL OR ${apiTokens.lastUsedAt} < now() - interval '1 minute')`))
+}
+
+export async function touchSession(db: Executor, sessionId: string) {
+  await db
+    .update(authSessions)
+    .set({ lastSeenAt: sql`now()` })
+    .where(and(eq(authSessions.id, sessionId), sql`${authSessions.lastSeenAt} < now() - interval '1 minute'`))
+}
+
+export async function revokeSessionByHash(db: Executor, tokenHash: string) {
+  const [row] = await db
+    .update(authSessions)
+    .set({ revokedAt: sql`now()` })
+    .where(activeSession(tokenHash))
+    .returning({ id: authSessions.id, userId: authSessions.userId })
+  return row
+}
+
+export async function listTokens(db: Executor, userId: string) {
+  return db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+    .orderBy(apiTokens.createdAt)
+}
+
+export async function revokeToken(db: Executor, userId: string, tokenId: string) {
+  const [row] = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.userId, userId), eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)))
+    .returning()
+  return row
+}
+
+/** The tenants a user belongs to, with their role in each. */
+export async function listMemberships(db: Executor, userId: string) {
+  return db
+    .select({ tenant: tenants, role: tenantMemberships.role })
+    .from(tenantMemberships)
+    .innerJoin(tenants, eq(tenants.id, tenantMemberships.tenantId))
+    .where(eq(tenantMemberships.userId, userId))
+    .orderBy(tenants.name, tenants.id)
+}
+
+export async function findMembership(db: Executor, tenantId: string, userId: string) {
+  const [row] = await db
+    .select()
+    .from(tenantMemberships)
+    .where(and(eq(tenantMemberships.tenantId, tenantId), eq(tenantMemberships.userId, userId)))
+  return row
+}
+
+/** Failed sign-ins in the window, per account and per address (both read from the audit trail). */
+export async function countRecentSignInFailures(db: Executor, email: string, ip: string | null, windowSeconds: number) {
+  const since = sql`now() - make_interval(secs => ${windowSeconds})`
+  const failed = sql`${auditEvents.action} = 'auth.sign_in_failed' AND ${auditEvents.createdAt} > ${since}`
+  const [row] = await db
+    .select({
+      byEmail: sql<number>`(SELECT count(*)::int FROM ${auditEvents} WHERE ${failed} AND lower(${auditEvents.metadata}->>'email') = lower(${email}))`,
+      byIp: ip
+        ? sql<number>`(SELECT count(*)::int FROM ${auditEvents} WHERE ${failed} AND ${auditEvents.ip} = ${ip}::inet)`
+        : sql<number>`0`,
+    })
+    .from(sql`(SELECT 1) AS one`)
+  return { byEmail: row?.byEmail ?? 0, byIp: row?.byIp ?? 0 }
+}

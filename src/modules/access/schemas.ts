@@ -1,0 +1,28 @@
+import { z } from 'zod'
+import { CAPABILITIES, ROLES } from './policy.ts'
+
+export const signInBody = z.strictObject({
+  email: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(254),
+  password: z.string({ error: 'is required' }).min(1, { error: 'is required' }).max(1024),
+})
+
+export const userResponse = z.object({ id: z.string(), email: z.string(), name: z.string(), is_admin: z.boolean() }).meta({ id: 'User' })
+
+export const meResponse = z.object({
+  user: userResponse,
+  tenants: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), capabilities: z.array(z.enum(CAPABILITIES)) })),
+})
+
+export const apiTokenResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  display_prefix: z.string(),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+})
+
+export const createdApiTokenResponse = apiTokenResponse.extend({
+  token: z.string().describe('The token itself. Shown this once: store it now.'),
+})
+
+export const tokenParams = z.object({ tokenId: z.string() })
