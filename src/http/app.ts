@@ -31,6 +31,9 @@ const routeLists = new WeakMap<FastifyInstance, RouteInfo[]>()
 /** Every route the app serves (for the authorization test table and the OpenAPI check). */
 export const routesOf = (app: FastifyInstance) => routeLists.get(app) ?? []
 
+/** API routes that answer without credentials. */
+export const PUBLIC_API_ROUTES = new Set(['/api/auth/sign-in', '/api/auth/sign-out', '/api/openapi.json'])
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -78,6 +81,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     auth: createAuth(options.handle.db, options.config),
     signInLimits: options.signInLimits ?? defaultSignInLimits,
   }
+  // Who is asking is settled before the body is validated: no credentials is a 401 and a
+  // foreign tenant a 404, whatever the body holds.
+  app.addHook('preValidation', async (request) => {
+    const url = request.routeOptions.url
+    if (!url?.startsWith('/api/') || url.startsWith('/api/docs') || PUBLIC_API_ROUTES.has(url)) return
+    await deps.auth.principalOf(request)
+    const { tenantId } = request.params as { tenantId?: string }
+    if (url.startsWith('/api/tenants/:tenantId') && tenantId !== undefined) await deps.auth.membershipOf(request, tenantId)
+  })
+
   registerSystemRoutes(app, deps)
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger())
   registerAccessRoutes(app, deps)

@@ -25,6 +25,7 @@ export type Auth = ReturnType<typeof createAuth>
 export function createAuth(db: Database, config: Config) {
   const publicOrigin = config.publicUrl ? new URL(config.publicUrl).origin : undefined
   const principals = new WeakMap<FastifyRequest, Principal>()
+  const memberships = new WeakMap<FastifyRequest, TenantAccess>()
 
   /**
    * CSRF: a cookie is sent by the browser whoever asks it to, so a cookie-authenticated
@@ -52,6 +53,18 @@ export function createAuth(db: Database, config: Config) {
     return principal
   }
 
+  /** The caller's role in a tenant, or a 404 that does not reveal whether the tenant exists. */
+  async function membershipOf(request: FastifyRequest, tenantId: string): Promise<TenantAccess> {
+    const cached = memberships.get(request)
+    if (cached?.tenantId === tenantId) return cached
+    const principal = await principalOf(request)
+    const membership = UUID_PATTERN.test(tenantId) ? await findMembership(db, tenantId, principal.user.id) : undefined
+    if (!membership) throw notFound('Tenant')
+    const access: TenantAccess = { tenantId, userId: principal.user.id, role: membership.role }
+    memberships.set(request, access)
+    return access
+  }
+
   return {
     assertSameOrigin,
     principalOf,
@@ -62,12 +75,12 @@ export function createAuth(db: Database, config: Config) {
       ip: request.ip,
     }),
 
-    /** The caller's access to a tenant, or a 404 that does not reveal whether the tenant exists. */
+    membershipOf,
+
+    /** The caller's access to a tenant with one capability checked: 404 outside their tenants, 403 for a missing capability. */
     async tenantAccess(request: FastifyRequest, tenantId: string, capability: Capability) {
       const principal = await principalOf(request)
-      const membership = UUID_PATTERN.test(tenantId) ? await findMembership(db, tenantId, principal.user.id) : undefined
-      if (!membership) throw notFound('Tenant')
-      const access: TenantAccess = { tenantId, userId: principal.user.id, role: membership.role }
+      const access = await membershipOf(request, tenantId)
       authorize(access, capability)
       return { principal, access }
     },

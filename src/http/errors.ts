@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { AppError, type FieldIssue } from '../lib/errors.ts'
 
@@ -20,6 +20,15 @@ const fastifyClientErrors: Record<string, [number, string, string]> = {
 /** Maps every error to the envelope of CONTRACT.md §2. Only a real fault is a 500, and it never carries a stack. */
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    try {
+      return mapError(error, request, reply)
+    } catch (mappingError) {
+      request.log.error({ err: mappingError }, 'error handler failed')
+      return reply.code(500).send(envelope('internal_error', `Something went wrong on our side (request ${request.id})`))
+    }
+  })
+
+  function mapError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
     if (error instanceof AppError) {
       if (error.status === 429) void reply.header('retry-after', '900')
       return reply.code(error.status).send(envelope(error.code, error.message, error.details))
@@ -27,10 +36,10 @@ export function registerErrorHandling(app: FastifyInstance) {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body'
       const fields: FieldIssue[] = error.validation.map((v) => {
-        const issue = v.params.issue as { code?: string; keys?: string[] }
+        const unknownKeys = v.keyword === 'unrecognized_keys' ? (v.params as { keys?: string[] }).keys : undefined
         const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
-        const field = path || (issue.code === 'unrecognized_keys' && issue.keys ? issue.keys.join(', ') : where)
-        return { field, message: issue.code === 'unrecognized_keys' ? 'is not a known field' : (v.message ?? 'is invalid') }
+        if (unknownKeys) return { field: [path, unknownKeys.join(', ')].filter(Boolean).join('.'), message: 'is not a known field' }
+        return { field: path || where, message: v.message ?? 'is invalid' }
       })
       const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ')
       return reply.code(422).send(envelope('validation_failed', `Invalid ${where}: ${summary}`, { in: where, fields }))
@@ -42,7 +51,7 @@ export function registerErrorHandling(app: FastifyInstance) {
     }
     request.log.error({ err: error }, 'request failed')
     return reply.code(500).send(envelope('internal_error', `Something went wrong on our side (request ${request.id})`))
-  })
+  }
 
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(envelope('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
+import type { UserRow } from '../src/db/schema.ts'
+import { ROLES } from '../src/modules/access/policy.ts'
+import { createTestContext, errorOf, type TestContext } from './harness.ts'
+
+type Role = (typeof ROLES)[number]
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow }
+type RouteCase = {
+  /** Success status, and the roles that get it; every other role gets 403. */
+  ok: number
+  allowed: readonly Role[]
+  request: (s: CaseSetup) => { url: string; payload?: unknown }
+}
+
+const everyone = ROLES
+const ownerAndManager = ['owner', 'manager'] as const
+
+/**
+ * Every tenant-scoped route with the roles CONTRACT.md §3 lets through. A route the app
+ * serves that is missing here fails the first test below.
+ */
+const TABLE: Record<string, RouteCase> = {
+  'GET /api/tenants/:tenantId': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}` }) },
+  'PATCH /api/tenants/:tenantId': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}`, payload: { name: 'Renamed' } }),
+  },
+  'GET /api/tenants/:tenantId/members': { ok: 200, allowed: ['owner'], request: (s) => ({ url: `/api/tenants/${s.tenantId}/members` }) },
+  'POST /api/tenants/:tenantId/members': {
+    ok: 201,
+    allowed: ['owner'],
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/members`, payload: { email: s.outsider.email, role: 'readonly' } }),
+  },
+  'PATCH /api/tenants/:tenantId/members/:userId': {
+    ok: 200,
+    allowed: ['owner'],
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/members/${s.target.id}`, payload: { role: 'manager' } }),
+  },
+  'DELETE /api/tenants/:tenantId/members/:userId': {
+    ok: 204,
+    allowed: ['owner'],
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/members/${s.target.id}` }),
+  },
+  'GET /api/tenants/:tenantId/audit-events': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/audit-events` }),
+  },
+}
+
+let ctx: TestContext
+const callers = {} as Record<Role | 'stranger', string>
+
+beforeAll(async () => {
+  ctx = await createTestContext()
+  for (const role of [...ROLES, 'stranger'] as const) callers[role] = (await ctx.factories.userWithToken()).token
+})
+afterAll(() => ctx.close())
+
+/** A fresh tenant per case: one member per role (the callers) and a readonly "target" member. */
+async function setUp(): Promise<CaseSetup> {
+  const tenant = await ctx.factories.tenant()
+  for (const role of ROLES) {
+    const row = await ctx.request({ method: 'GET', url: '/api/me', token: callers[role] })
+    await ctx.factories.member(tenant.id, { id: (JSON.parse(row.body) as { user: { id: string } }).user.id }, role)
+  }
+  const target = await ctx.factories.user()
+  await ctx.factories.member(tenant.id, target, 'readonly')
+  const outsider = await ctx.factories.user()
+  // The stranger belongs to another tenant only.
+  const elsewhere = await ctx.factories.tenant()
+  const stranger = await ctx.request({ method: 'GET', url: '/api/me', token: callers.stranger })
+  await ctx.factories.member(elsewhere.id, { id: (JSON.parse(stranger.body) as { user: { id: string } }).user.id }, 'owner')
+  return { tenantId: tenant.id, target, outsider }
+}
+
+describe('authorization table', () => {
+  it('covers every tenant-scoped route the app serves', () => {
+    const served = routesOf(ctx.app)
+      .filter((r) => r.url.startsWith('/api/tenants/:tenantId'))
+      .map((r) => `${r.method} ${r.url}`)
+      .sort()
+    expect(served).toEqual(Object.keys(TABLE).sort())
+  })
+
+  const cases = Object.entries(TABLE).flatMap(([route, spec]) => [
+    ...ROLES.map((role) => ({ route, spec, caller: role as Role | 'stranger' | 'anonymous', expected: spec.allowed.includes(role) ? spec.ok : 403 })),
+    { route, spec, caller: 'stranger' as const, expected: 404 },
+    { route, spec, caller: 'anonymous' as const, expected: 401 },
+  ])
+
+  it.each(cases)('$route as $caller → $expected', async ({ route, spec, caller, expected }) => {
+    const setup = await setUp()
+    const { url, payload } = spec.request(setup)
+    const response = await ctx.request({
+      method: route.split(' ')[0] as 'GET',
+      url,
+      payload: payload as Record<string, unknown> | undefined,
+      token: caller === 'anonymous' ? undefined : callers[caller],
+    })
+    expect(response.statusCode, response.body).toBe(expected)
+    if (expected >= 400) expect(errorOf(response.body).code).toBe({ 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found' }[expected])
+  })
+
+  it('answers 404, not 403, for a tenant id that does not exist or is malformed', async () => {
+    for (const id of ['0195f3c2-0000-7000-8000-000000000000', 'not-a-uuid', "1'; drop table tenants;--"]) {
+      const response = await ctx.request({ method: 'GET', url: `/api/tenants/${encodeURIComponent(id)}`, token: callers.owner })
+      expect(response.statusCode).toBe(404)
+    }
+  })
+
+  it('answers 404 before validating the body of a foreign tenant route', async () => {
+    const setup = await setUp()
+    const response = await ctx.request({ method: 'PATCH', url: `/api/tenants/${setup.tenantId}`, payload: { bogus: 1 }, token: callers.stranger })
+    expect(response.statusCode).toBe(404)
+  })
+})
+
+describe('every non-public API route needs credentials', () => {
+  it('answers 401 without them', async () => {
+    const routes = routesOf(ctx.app).filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && !PUBLIC_API_ROUTES.has(r.url))
+    expect(routes.length).toBeGreaterThan(10)
+    for (const route of routes) {
+      const url = route.url.replaceAll(/:\w+/g, '0195f3c2-0000-7000-8000-000000000000')
+      const response = await ctx.request({ method: route.method as 'GET', url, payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} })
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401)
+    }
+  })
+
+  it('answers 401 for a revoked or made-up token', async () => {
+    const response = await ctx.request({ method: 'GET', url: '/api/me', token: 'ta_pat_madeup' })
+    expect(response.statusCode).toBe(401)
+    expect(errorOf(response.body).message).toMatch(/token/i)
+  })
+})
