@@ -27,6 +27,11 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // expect.any() and friends are typed `any` by design.
+    files: ['**/*.test.ts'],
+    rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -30,7 +30,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   const secrets = loadSecretBox(config)
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'serve', allowShared: false })
   let app: FastifyInstance | undefined
-  let firstAdmin: { email: string; password: string } | null = null
+  let firstAdmin: { email: string; password: string } | null
   try {
     const { applied } = await runMigrations(handle)
     if (applied > 0) logger.info({ applied }, 'migrations applied')

@@ -86,7 +86,7 @@ describe('authorization table', () => {
   })
 
   const cases = Object.entries(TABLE).flatMap(([route, spec]) => [
-    ...ROLES.map((role) => ({ route, spec, caller: role as Role | 'stranger' | 'anonymous', expected: spec.allowed.includes(role) ? spec.ok : 403 })),
+    ...ROLES.map((role) => ({ route, spec, caller: role, expected: spec.allowed.includes(role) ? spec.ok : 403 })),
     { route, spec, caller: 'stranger' as const, expected: 404 },
     { route, spec, caller: 'anonymous' as const, expected: 401 },
   ])
@@ -95,7 +95,7 @@ describe('authorization table', () => {
     const setup = await setUp()
     const { url, payload } = spec.request(setup)
     const response = await ctx.request({
-      method: route.split(' ')[0] as 'GET',
+      method: route.split(' ')[0],
       url,
       payload: payload as Record<string, unknown> | undefined,
       token: caller === 'anonymous' ? undefined : callers[caller],
@@ -124,7 +124,7 @@ describe('every non-public API route needs credentials', () => {
     expect(routes.length).toBeGreaterThan(10)
     for (const route of routes) {
       const url = route.url.replaceAll(/:\w+/g, '0195f3c2-0000-7000-8000-000000000000')
-      const response = await ctx.request({ method: route.method as 'GET', url, payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} })
+      const response = await ctx.request({ method: route.method, url, payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} })
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(401)
     }
   })

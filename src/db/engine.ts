@@ -22,18 +22,15 @@ export type DatabaseHandle = {
   close(): Promise<void>
 }
 
-const INT8_OID = 20
 /**
  * node-postgres returns int8 (count(*), bigint columns) as strings; make them numbers so
  * both engines give the same result types. Counts in this product stay far below 2^53.
+ * Set on pg's global parsers because Drizzle's per-query parsers fall back to them.
  */
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-}
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
 function poolFor(config: pg.PoolConfig): pg.Pool {
-  const pool = new pg.Pool({ ...config, types })
+  const pool = new pg.Pool(config)
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
   return pool

@@ -4,7 +4,6 @@ import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
-import type { Logger } from 'pino'
 import type { DatabaseHandle } from '../db/engine.ts'
 import type { Config } from '../lib/config.ts'
 import type { SecretBox } from '../lib/crypto.ts'
@@ -22,11 +21,11 @@ export type AppOptions = {
   handle: DatabaseHandle
   config: Config
   secrets: SecretBox
-  logger: Logger
+  logger: FastifyBaseLogger
   signInLimits?: SignInLimits
 }
 
-export type RouteInfo = { method: string; url: string }
+export type RouteInfo = { method: string; url: string; hasBody: boolean }
 const routeLists = new WeakMap<FastifyInstance, RouteInfo[]>()
 /** Every route the app serves (for the authorization test table and the OpenAPI check). */
 export const routesOf = (app: FastifyInstance) => routeLists.get(app) ?? []
@@ -38,7 +37,7 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: options.logger,
     bodyLimit: 256 * 1024,
     trustProxy: options.config.trustProxy,
     requestIdHeader: 'x-request-id',
@@ -51,7 +50,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const routes: RouteInfo[] = []
   routeLists.set(app, routes)
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url })
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, hasBody: Boolean(route.schema?.body) })
   })
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id)

@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { routesOf } from '../src/http/app.ts'
+import { createTestContext, type TestContext } from './harness.ts'
+
+let ctx: TestContext
+let token: string
+let tenantId: string
+let memberId: string
+
+beforeAll(async () => {
+  ctx = await createTestContext()
+  const admin = await ctx.factories.userWithToken({ isAdmin: true })
+  token = admin.token
+  const tenant = await ctx.factories.tenant()
+  tenantId = tenant.id
+  await ctx.factories.member(tenantId, admin.user, 'owner')
+  const member = await ctx.factories.user()
+  await ctx.factories.member(tenantId, member, 'readonly')
+  memberId = member.id
+})
+afterAll(() => ctx.close())
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const concrete = (url: string) =>
+  url.replace(':tenantId', tenantId).replace(':userId', memberId).replace(':tokenId', '0195f3c2-0000-7000-8000-000000000000')
+
+/** Every error is the envelope of CONTRACT.md §2, with no stack trace and no 500. */
+function expectClientError(response: { statusCode: number; body: string }, route: string) {
+  expect(response.statusCode, `${route}: ${response.body}`).toBeGreaterThanOrEqual(400)
+  expect(response.statusCode, `${route}: ${response.body}`).toBeLessThan(500)
+  const body = JSON.parse(response.body) as { error?: { code?: unknown; message?: unknown } }
+  expect(typeof body.error?.code, route).toBe('string')
+  expect(typeof body.error?.message, route).toBe('string')
+  expect(response.body, route).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/)
+}
+
+describe('bad input on every mutating route', () => {
+  const routes = () => routesOf(ctx.app).filter((r) => MUTATING.has(r.method) && r.url.startsWith('/api/'))
+
+  it('has mutating routes to check', () => {
+    expect(routes().length).toBeGreaterThanOrEqual(9)
+  })
+
+  it('answers malformed JSON with 400 invalid_json', async () => {
+    for (const route of routes()) {
+      const response = await ctx.request({
+        method: route.method,
+        url: concrete(route.url),
+        token,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"name": "unterminated',
+      })
+      expectClientError(response, `${route.method} ${route.url}`)
+      expect(response.statusCode).toBe(400)
+    }
+  })
+
+  it('answers an oversized body with 413', async () => {
+    const huge = JSON.stringify({ name: 'x'.repeat(300 * 1024) })
+    for (const route of routes()) {
+      const response = await ctx.request({ method: route.method, url: concrete(route.url), token, headers: { 'content-type': 'application/json' }, payload: huge })
+      expectClientError(response, `${route.method} ${route.url}`)
+      expect(response.statusCode).toBe(413)
+    }
+  })
+
+  it('answers wrong types and non-object bodies with a 4xx envelope', async () => {
+    const bodies: unknown[] = [[1, 2], 'text', 42, null, { name: 7, email: false, role: [], password: {}, entra_tenant_id: 1, client_id: true }]
+    for (const route of routes().filter((r) => r.hasBody)) {
+      for (const payload of bodies) {
+        const response = await ctx.request({ method: route.method, url: concrete(route.url), token, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
+        expectClientError(response, `${route.method} ${route.url} ${JSON.stringify(payload)}`)
+      }
+    }
+  })
+
+  it('answers missing fields with 422 naming each field', async () => {
+    const expectations: Record<string, string[]> = {
+      'POST /api/tenants': ['name', 'entra_tenant_id', 'client_id', 'client_secret'],
+      'POST /api/users': ['email', 'name', 'password'],
+      'POST /api/tokens': ['name'],
+      'POST /api/auth/sign-in': ['email', 'password'],
+      'POST /api/tenants/:tenantId/members': ['email', 'role'],
+      'PATCH /api/tenants/:tenantId/members/:userId': ['role'],
+    }
+    for (const [route, fields] of Object.entries(expectations)) {
+      const [method, url] = route.split(' ') as [string, string]
+      const response = await ctx.request({ method: method, url: concrete(url), token, payload: {} })
+      expectClientError(response, route)
+      expect(response.statusCode, route).toBe(422)
+      const details = (JSON.parse(response.body) as { error: { details: { fields: { field: string }[] } } }).error.details
+      expect(details.fields.map((f) => f.field).sort(), route).toEqual([...fields].sort())
+    }
+  })
+
+  it('answers a wrong content type with 415', async () => {
+    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token, headers: { 'content-type': 'text/xml' }, payload: '<name/>' })
+    expectClientError(response, 'POST /api/tokens')
+    expect(response.statusCode).toBe(415)
+  })
+
+  it('answers bad query parameters with 422 naming them', async () => {
+    const response = await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/audit-events?limit=lots`, token })
+    expectClientError(response, 'audit-events')
+    expect(response.statusCode).toBe(422)
+    expect(response.body).toContain('limit')
+  })
+
+  it('answers an unknown route with a 404 envelope', async () => {
+    const response = await ctx.request({ method: 'GET', url: '/api/nope', token })
+    expectClientError(response, '/api/nope')
+    expect(response.statusCode).toBe(404)
+  })
+})
