@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { UUID_PATTERN } from '../src/lib/ids.ts'
+
+const CLI = path.resolve('src/cli.ts')
+type Result = { code: number | null; stdout: string; stderr: string }
+
+/** Runs the CLI as a user would: its own process, secrets in the environment or on stdin. */
+function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env }
+    for (const name of ['DATABASE_URL', 'TENANTATLAS_PASSWORD', 'TENANTATLAS_CLIENT_SECRET', 'APP_KEY']) if (!options.env?.[name]) delete env[name]
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(options.input ?? '')
+  })
+}
+
+const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? ''
+
+/** Starts `serve` on a free port and resolves once it prints its URL. */
+function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString()
+      const match = /running at (http:\/\/localhost:\d+)/.exec(output)
+      if (match) resolve({ child, url: match[1]!, output: () => output })
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)))
+  })
+}
+
+describe('CLI beside a running server on the embedded engine', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-cli-'))
+  const env = { DATA_DIR: dataDir }
+  let server: Awaited<ReturnType<typeof startServer>>
+
+  beforeAll(async () => {
+    server = await startServer(dataDir)
+  })
+  afterAll(() => {
+    if (server.child.exitCode === null) server.child.kill('SIGKILL')
+  })
+
+  it('printed the URL and a first admin sign-in on the empty data directory', async () => {
+    const match = /sign in as (\S+) with password (\S+)/.exec(server.output())
+    expect(match).not.toBeNull()
+    const response = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: match![1], password: match![2] }),
+    })
+    expect(response.status).toBe(200)
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
+  })
+
+  it('creates a user, a tenant, a membership and a token while the server runs, and the server sees them', async () => {
+    const email = `ops-${randomUUID().slice(0, 8)}@example.com`
+    const user = await cli(['user', 'create', '--email', email, '--name', 'Ops Person'], { env: { ...env, TENANTATLAS_PASSWORD: 'a-strong-password' } })
+    expect(user, user.stderr).toMatchObject({ code: 0 })
+    expect(lastLine(user.stdout)).toMatch(UUID_PATTERN)
+
+    // The client secret arrives on stdin.
+    const tenant = await cli(['tenant', 'add', '--name', 'Contoso', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID(), '--cloud', 'emulator'], {
+      env,
+      input: 'the-client-secret\n',
+    })
+    expect(tenant, tenant.stderr).toMatchObject({ code: 0 })
+    const tenantId = lastLine(tenant.stdout)
+    expect(tenantId).toMatch(UUID_PATTERN)
+
+    const member = await cli(['member', 'add', '--tenant', tenantId, '--email', email, '--role', 'operator'], { env })
+    expect(member, member.stderr).toMatchObject({ code: 0 })
+    // Re-running changes the role instead of failing.
+    expect((await cli(['member', 'add', '--tenant', tenantId, '--email', email, '--role', 'manager'], { env })).code).toBe(0)
+
+    const token = await cli(['token', 'create', '--email', email, '--name', 'script'], { env })
+    expect(token, token.stderr).toMatchObject({ code: 0 })
+    const secret = lastLine(token.stdout)
+    expect(secret).toMatch(/^ta_pat_/)
+
+    const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${secret}` } })
+    expect(me.status).toBe(200)
+    expect(await me.json()).toMatchObject({ user: { email }, tenants: [{ id: tenantId, name: 'Contoso', role: 'manager' }] })
+
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'a-strong-password' }),
+    })
+    expect(signIn.status).toBe(200)
+  })
+
+  it('refuses a second server on the same data directory with a clear error', async () => {
+    const second = await cli(['serve', '--port', '0'], { env })
+    expect(second.code).not.toBe(0)
+    expect(second.stderr.trim().split('\n')).toHaveLength(1)
+    expect(second.stderr).toMatch(new RegExp(`in use by process ${server.child.pid}`))
+  })
+
+  it('shuts down gracefully on SIGTERM and releases the data directory', async () => {
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve))
+    server.child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(existsSync(path.join(dataDir, 'tenantatlas.lock'))).toBe(false)
+    // Now a command owns the directory itself.
+    const user = await cli(['user', 'create', '--email', 'after@example.com', '--name', 'After'], { env: { ...env, TENANTATLAS_PASSWORD: 'another-password' } })
+    expect(user, user.stderr).toMatchObject({ code: 0 })
+  })
+})
+
+describe('CLI input errors', () => {
+  const env = { DATA_DIR: mkdtempSync(path.join(tmpdir(), 'ta-cli-bad-')) }
+
+  it.each([
+    [['user', 'create', '--name', 'X'], /--email is required/],
+    [['user', 'create', '--email', 'x@example.com', '--name', 'X', '--password', 'pw'], /Unknown option '--password'/],
+    [['tenant', 'add', '--name', 'X', '--client-id', randomUUID()], /--entra-tenant-id is required/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['serve', '--port', 'eighty'], /--port must be a port number/],
+  ])('%j → one-line error, exit 2', async (args, message) => {
+    const result = await cli(args, { env })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(message)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('names the flag whose value is wrong', async () => {
+    const result = await cli(['user', 'create', '--email', 'not-an-email', '--name', 'X'], { env: { ...env, TENANTATLAS_PASSWORD: 'long-enough-password' } })
+    expect(result.code).toBe(1)
+    expect(result.stderr.trim()).toBe('error: --email: must be an e-mail address')
+  })
+
+  it('names the GUID that is malformed and the cloud that does not exist', async () => {
+    const result = await cli(['tenant', 'add', '--name', 'X', '--entra-tenant-id', 'contoso.onmicrosoft.com', '--client-id', randomUUID(), '--cloud', 'mars'], {
+      env: { ...env, TENANTATLAS_CLIENT_SECRET: 'secret-value' },
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/--entra-tenant-id: must be the Entra tenant id as a GUID/)
+    expect(result.stderr).toMatch(/--cloud: must be one of/)
+    expect(result.stderr).not.toContain('secret-value')
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('refuses an empty password', async () => {
+    const result = await cli(['user', 'create', '--email', 'x@example.com', '--name', 'X'], { env, input: '' })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/set TENANTATLAS_PASSWORD or pass it on stdin/)
+  })
+
+  it('reports an unknown tenant and an unknown user', async () => {
+    const tenant = await cli(['member', 'add', '--tenant', randomUUID(), '--email', 'x@example.com', '--role', 'owner'], { env })
+    expect(tenant.stderr.trim()).toBe('error: Tenant not found')
+    const token = await cli(['token', 'create', '--email', 'nobody@example.com', '--name', 'x'], { env })
+    expect(token.stderr.trim()).toBe('error: no user with e-mail nobody@example.com')
+  })
+
+  it('requires APP_KEY with DATABASE_URL', async () => {
+    const result = await cli(['tenant', 'add', '--name', 'X', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], {
+      env: { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', TENANTATLAS_CLIENT_SECRET: 's' },
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/APP_KEY is required with DATABASE_URL/)
+  })
+})
+
+// Registered only for the PostgreSQL pass of the suite (TEST_DATABASE_URL), which CI runs too.
+if (process.env.TEST_DATABASE_URL) describe('CLI on PostgreSQL', () => {
+  it('migrates and creates records through DATABASE_URL', async () => {
+    const { default: pg } = await import('pg')
+    const name = `ta_cli_${Math.random().toString(36).slice(2, 10)}`
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
+    await admin.connect()
+    await admin.query(`CREATE DATABASE ${name}`)
+    try {
+      const url = new URL(process.env.TEST_DATABASE_URL!)
+      url.pathname = `/${name}`
+      const env = { DATABASE_URL: url.toString(), APP_KEY: Buffer.alloc(32, 7).toString('base64') }
+      const migrate = await cli(['migrate'], { env })
+      expect(migrate, migrate.stderr).toMatchObject({ code: 0 })
+      expect(migrate.stdout).toMatch(/Migrations applied: 1/)
+      expect((await cli(['migrate'], { env })).stdout).toMatch(/up to date/)
+      const tenant = await cli(['tenant', 'add', '--name', 'PG', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], {
+        env: { ...env, TENANTATLAS_CLIENT_SECRET: 'pg-secret' },
+      })
+      expect(tenant, tenant.stderr).toMatchObject({ code: 0 })
+      expect(lastLine(tenant.stdout)).toMatch(UUID_PATTERN)
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    }
+  })
+})
