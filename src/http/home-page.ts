@@ -47,6 +47,7 @@ async function show() {
   const body = $('tenants').tBodies[0]
   body.replaceChildren(...me.tenants.map((t) => { const tr = document.createElement('tr'); for (const v of [t.name, t.role]) { const td = document.createElement('td'); td.textContent = v; tr.append(td) } return tr }))
   $('no-tenants').hidden = me.tenants.length > 0
+  $('tenants').hidden = me.tenants.length === 0
   $('sign-in').hidden = true; $('signed-in').hidden = false
   if (location.pathname === '/login') history.replaceState(null, '', '/')
 }
