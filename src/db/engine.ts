@@ -1,7 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import * as schema from './schema.ts'
@@ -63,6 +61,8 @@ export async function startEmbedded(options: { pgdata: string | undefined; socke
   const file = socketFile(options.socketDir)
   if (file.length > 100) throw new Error(`DATA_DIR path is too long for a Unix socket (${file}); use a shorter path`)
   rmSync(file, { force: true })
+  // Loaded only when used: PGlite's module costs ~200 MB of heap, which a PostgreSQL deployment should not pay.
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')])
   const pglite = options.pgdata ? await PGlite.create(options.pgdata) : await PGlite.create()
   const server = new PGLiteSocketServer({ db: pglite, path: file, maxConnections: options.maxConnections ?? 64 })
   await server.start()
