@@ -45,14 +45,14 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const url = config.publicUrl ?? `http://localhost:${port}`
-  print('')
-  print(`  TenantAtlas is running at ${url}`)
-  print(`  Database: ${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
+  // One write, so that whoever reads the output gets the URL and the sign-in together.
+  const banner = ['', `  TenantAtlas is running at ${url}`]
+  banner.push(`  Database: ${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
   if (firstAdmin) {
-    print(`  First start: sign in as ${firstAdmin.email} with password ${firstAdmin.password}`)
-    print('  (the password is shown this once; add users with `npm run cli -- user create`)')
+    banner.push(`  First start: sign in as ${firstAdmin.email} with password ${firstAdmin.password}`)
+    banner.push('  (the password is shown this once; add users with `npm run cli -- user create`)')
   }
-  print('')
+  print(banner.join('\n') + '\n')
   const running = app
   let stopping: Promise<void> | undefined
   return {
