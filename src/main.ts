@@ -9,6 +9,7 @@ import type { Config } from './lib/config.ts'
 import { generatePassword } from './lib/crypto.ts'
 import { createLogger } from './lib/logger.ts'
 import { createUser } from './modules/access/create-user.ts'
+import { type Operations, startOperations } from './jobs/runtime.ts'
 
 export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
 
@@ -24,24 +25,33 @@ async function ensureFirstAdmin(handle: DatabaseHandle): Promise<{ email: string
   return { email: FIRST_ADMIN_EMAIL, password }
 }
 
-/** `serve`: migrate, make sure someone can sign in, then serve the web app (and, later, the worker). */
+/** `serve`: migrate, make sure someone can sign in, start the operations engine, serve the web app. */
 export async function serve(config: Config, options: ServeOptions, print: (line: string) => void): Promise<Running> {
   const logger = createLogger(config.logLevel)
   const secrets = loadSecretBox(config)
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'serve', allowShared: false })
   let app: FastifyInstance | undefined
+  let operations: Operations | undefined
   let firstAdmin: { email: string; password: string } | null
   try {
     const { applied } = await runMigrations(handle)
     if (applied > 0) logger.info({ applied }, 'migrations applied')
     firstAdmin = await ensureFirstAdmin(handle)
-    app = await buildApp({ handle, config, secrets, logger })
+    operations = await startOperations({
+      handle,
+      logger,
+      worker: options.worker,
+      retention: { runDays: config.runRetentionDays, readNotificationDays: 30 },
+    })
+    app = await buildApp({ handle, config, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
   } catch (error) {
     await app?.close()
+    await operations?.stop()
     await handle.close()
     throw error
   }
+  const ops = operations
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : options.port
   const url = config.publicUrl ?? `http://localhost:${port}`
@@ -62,7 +72,28 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
     stop: () =>
       (stopping ??= (async () => {
         await running.close() // stops accepting, lets in-flight requests finish
+        await ops.stop() // hands in-flight runs back at once
         await handle.close()
       })()),
+  }
+}
+
+/** `worker`: the operations engine alone, for scale-out on PostgreSQL. */
+export async function work(config: Config, print: (line: string) => void): Promise<{ stop(): Promise<void> }> {
+  const logger = createLogger(config.logLevel)
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'worker', allowShared: false })
+  try {
+    await runMigrations(handle)
+    const operations = await startOperations({ handle, logger, worker: true, retention: { runDays: config.runRetentionDays, readNotificationDays: 30 } })
+    print(`TenantAtlas worker running (${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})`)
+    return {
+      stop: async () => {
+        await operations.stop()
+        await handle.close()
+      },
+    }
+  } catch (error) {
+    await handle.close()
+    throw error
   }
 }

@@ -7,23 +7,46 @@ import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 import type { SignInLimits } from '../src/modules/access/sign-in.ts'
 import { openTestDatabase } from './database.ts'
+import { startOperations } from '../src/jobs/runtime.ts'
+import type { Catalog } from '../src/modules/operations/catalog.ts'
+import type { Handlers } from '../src/jobs/handlers.ts'
+import type { EngineTimings } from '../src/jobs/engine.ts'
 import { Factories } from './factories.ts'
 
 export const ORIGIN = 'http://localhost:80'
 
 export type TestContext = Awaited<ReturnType<typeof createTestContext>>
 
+export type TestContextOptions<K extends string> = {
+  signInLimits?: SignInLimits
+  /** Operation types registered by the test (the shipped catalog otherwise). */
+  catalog?: Catalog<K>
+  handlers?: Handlers<K>
+  timings?: Partial<EngineTimings>
+  worker?: boolean
+}
+
 /** One app on one fresh database per test file; every log line it writes is kept for inspection. */
-export async function createTestContext(options: { signInLimits?: SignInLimits } = {}) {
+export async function createTestContext<K extends string = string>(options: TestContextOptions<K> = {}) {
   const handle: DatabaseHandle = await openTestDatabase()
   const logs: string[] = []
   const logger = createLogger('trace', { write: (line: string) => void logs.push(line) })
   const config = loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' })
   const secrets = new SecretBox(randomBytes(32))
-  const app: FastifyInstance = await buildApp({ handle, config, secrets, logger, signInLimits: options.signInLimits })
+  const operations = await startOperations({
+    handle,
+    logger,
+    worker: options.worker ?? true,
+    catalog: options.catalog,
+    handlers: options.handlers,
+    timings: { heartbeatMs: 200, staleAfterMs: 1_500, reaperIntervalMs: 60_000, cancelTimeoutMs: 3_000, vanishedAfterMs: 1_000, pollingIntervalSeconds: 0.5, ...options.timings },
+  })
+  const app: FastifyInstance = await buildApp({ handle, config, secrets, logger, signInLimits: options.signInLimits, engine: operations.engine, hub: operations.hub })
   const factories = new Factories(handle.db, secrets)
   return {
     app,
+    operations,
+    engine: operations.engine,
     handle,
     db: handle.db,
     secrets,
@@ -36,6 +59,7 @@ export async function createTestContext(options: { signInLimits?: SignInLimits }
     },
     close: async () => {
       await app.close()
+      await operations.stop()
       await handle.close()
     },
   }

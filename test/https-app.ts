@@ -11,6 +11,8 @@ export async function signInOverHttps(ctx: TestContext, email: string) {
     config: loadConfig({ DATA_DIR: '/nonexistent', TRUST_PROXY: 'true' }),
     secrets: ctx.secrets,
     logger: createLogger('silent'),
+    engine: ctx.engine,
+    hub: ctx.operations.hub,
   })
   try {
     const response = await app.inject({

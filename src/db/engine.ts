@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
@@ -15,6 +16,14 @@ export type DatabaseHandle = {
   db: Database
   pool: pg.Pool
   engine: Engine
+  /** PostgreSQL only: for connections that must be their own (LISTEN, pg-boss). */
+  connectionString?: string
+  /**
+   * Embedded owner only: every NOTIFY committed by this process's connections. PGlite is one
+   * backend, so a notification is delivered to the connection that committed it, not to the
+   * one that issued LISTEN; db/listen.ts turns this into the same LISTEN API as PostgreSQL.
+   */
+  notifications?: EventEmitter<{ notification: [channel: string, payload: string] }>
   /** For the embedded engine: whether this process owns PGlite or reached another process's through its socket. */
   mode: 'owner' | 'shared' | 'server'
   close(): Promise<void>
@@ -27,10 +36,13 @@ export type DatabaseHandle = {
  */
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
-function poolFor(config: pg.PoolConfig): pg.Pool {
+function poolFor(config: pg.PoolConfig, notifications?: EventEmitter<{ notification: [string, string] }>): pg.Pool {
   const pool = new pg.Pool(config)
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
+  if (notifications) {
+    pool.on('connect', (client) => client.on('notification', (n) => notifications.emit('notification', n.channel, n.payload ?? '')))
+  }
   return pool
 }
 
@@ -44,7 +56,7 @@ const handleFor = (pool: pg.Pool, engine: Engine, mode: DatabaseHandle['mode'], 
 
 export function openPostgres(connectionString: string, max = 10): DatabaseHandle {
   const pool = poolFor({ connectionString, max })
-  return handleFor(pool, 'postgres', 'server', () => pool.end())
+  return { ...handleFor(pool, 'postgres', 'server', () => pool.end()), connectionString }
 }
 
 const SOCKET_PORT = 5432
@@ -66,13 +78,15 @@ export async function startEmbedded(options: { pgdata: string | undefined; socke
   const pglite = options.pgdata ? await PGlite.create(options.pgdata) : await PGlite.create()
   const server = new PGLiteSocketServer({ db: pglite, path: file, maxConnections: options.maxConnections ?? 64 })
   await server.start()
-  const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 })
-  return handleFor(pool, 'pglite', 'owner', async () => {
+  const notifications = new EventEmitter<{ notification: [string, string] }>()
+  const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 }, notifications)
+  const handle = handleFor(pool, 'pglite', 'owner', async () => {
     await pool.end()
     await server.stop()
     await pglite.close()
     rmSync(file, { force: true })
   })
+  return { ...handle, notifications }
 }
 
 /** Connects to the embedded database that another process (usually `serve`) owns. */

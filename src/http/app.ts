@@ -12,6 +12,10 @@ import { defaultSignInLimits, type SignInLimits } from '../modules/access/sign-i
 import { registerAuditRoutes } from '../modules/audit/routes.ts'
 import { registerTenantRoutes } from '../modules/tenants/routes.ts'
 import { createAuth } from './auth.ts'
+import type { LiveHub } from './live-hub.ts'
+import type { OperationsEngine } from '../jobs/engine.ts'
+import { registerOperationRoutes } from '../modules/operations/routes.ts'
+import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { registerHomePage } from './home-page.ts'
@@ -19,6 +23,9 @@ import { registerSystemRoutes } from './system-routes.ts'
 
 export type AppOptions = {
   handle: DatabaseHandle
+  /** Starts and cancels runs; need not execute them (`serve --no-worker`). */
+  engine: OperationsEngine
+  hub: LiveHub
   config: Config
   secrets: SecretBox
   logger: FastifyBaseLogger
@@ -79,6 +86,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     secrets: options.secrets,
     auth: createAuth(options.handle.db, options.config),
     signInLimits: options.signInLimits ?? defaultSignInLimits,
+    engine: options.engine,
+    hub: options.hub,
   }
   // Who is asking is settled before the body is validated: no credentials is a 401 and a
   // foreign tenant a 404, whatever the body holds.
@@ -95,6 +104,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAccessRoutes(app, deps)
   registerTenantRoutes(app, deps)
   registerAuditRoutes(app, deps)
+  registerOperationRoutes(app, deps)
+  registerNotificationRoutes(app, deps)
   registerHomePage(app)
   await app.ready()
   return app

@@ -4,7 +4,7 @@ import type { Database } from '../db/engine.ts'
 import { AppError, notFound, unauthenticated } from '../lib/errors.ts'
 import { UUID_PATTERN } from '../lib/ids.ts'
 import { authenticate, type Principal } from '../modules/access/authenticate.ts'
-import { type Capability, type TenantAccess, authorize } from '../modules/access/policy.ts'
+import { type Capability, type TenantAccess, authorize, can } from '../modules/access/policy.ts'
 import { findMembership } from '../modules/access/repository.ts'
 import type { Actor } from '../modules/audit/record-audit-event.ts'
 import { SESSION_DAYS } from '../modules/access/sign-in.ts'
@@ -83,6 +83,15 @@ export function createAuth(db: Database, config: Config) {
       const access = await membershipOf(request, tenantId)
       authorize(access, capability)
       return { principal, access }
+    },
+
+    /** For long-lived responses (SSE): is the caller still signed in and still allowed, right now? */
+    async stillAllowed(request: FastifyRequest, tenantId: string, capability: Capability): Promise<boolean> {
+      const bearer = bearerOf(request)
+      const principal = await authenticate(db, { bearer, session: bearer ? undefined : request.cookies[SESSION_COOKIE] })
+      if (!principal) return false
+      const membership = await findMembership(db, tenantId, principal.user.id)
+      return membership !== undefined && can(membership.role, capability)
     },
 
     async requireAdmin(request: FastifyRequest) {

@@ -12,6 +12,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(logLevels).default('info'),
   GRAPH_EMULATOR_URL: z.url().optional(),
   PUBLIC_URL: z.url().optional(),
+  RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(180),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -29,6 +30,8 @@ export type Config = {
   /** Origins allowed to make cookie-authenticated mutating requests besides the request's own. */
   publicUrl: string | undefined
   trustProxy: boolean
+  /** Completed operation runs are kept this long (days). */
+  runRetentionDays: number
 }
 
 export class ConfigError extends Error {
@@ -54,5 +57,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphEmulatorUrl: e.GRAPH_EMULATOR_URL,
     publicUrl: e.PUBLIC_URL,
     trustProxy: e.TRUST_PROXY,
+    runRetentionDays: e.RUN_RETENTION_DAYS,
   }
 }

@@ -1,0 +1,9 @@
+import type { Executor } from '../db/engine.ts'
+
+/** The payload of every operation-run job: the run, and the attempt this job is for. */
+export type RunJobData = { runId: string; attempt: number }
+
+export const queueName = (type: string) => `op.${type}`
+
+/** Enqueues a run's job in the caller's transaction and returns the job id. */
+export type Enqueue = (tx: Executor, job: { type: string; tenantId: string; runId: string; attempt: number }) => Promise<string>

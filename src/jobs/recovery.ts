@@ -1,0 +1,134 @@
+import { and, eq, sql } from 'drizzle-orm'
+import type { Database, Executor } from '../db/engine.ts'
+import { operationRuns, type OperationRunRow } from '../db/schema.ts'
+import { recordAuditEvent } from '../modules/audit/record-audit-event.ts'
+import type { Catalog } from '../modules/operations/catalog.ts'
+import { finishRun } from '../modules/operations/finish-run.ts'
+import { publishRunUpdated } from '../modules/operations/live.ts'
+import type { Enqueue } from './queue.ts'
+
+const SYSTEM = { kind: 'system' } as const
+
+export type RecoveryResult = 'requeued' | 'failed' | 'cancelled' | 'skipped'
+
+/**
+ * A running run whose worker is gone (stale heartbeat, or this process shutting down): an
+ * idempotent type gets another attempt, from the start, on any worker; any other type, or one
+ * out of attempts, ends `failed` with `worker_lost`. A run whose cancel was requested ends
+ * `cancelled`. Fenced on the attempt, so two reapers cannot both act on it.
+ */
+export async function recoverRun(tx: Executor, catalog: Catalog, enqueue: Enqueue, run: OperationRunRow, why: string): Promise<RecoveryResult> {
+  const from = ['running'] as const
+  if (run.cancelRequestedAt) {
+    return (await finishRun(tx, catalog, { runId: run.id, attempt: run.attempt, from, outcome: 'cancelled', actor: SYSTEM })) ? 'cancelled' : 'skipped'
+  }
+  const spec = catalog.has(run.type) ? catalog.spec(run.type) : undefined
+  if (spec?.idempotent && run.attempt < spec.maxAttempts) {
+    const attempt = run.attempt + 1
+    const jobId = await enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt })
+    const [requeued] = await tx
+      .update(operationRuns)
+      .set({ status: 'queued', attempt, jobId, heartbeatAt: null, startedAt: null, queuedAt: sql`now()`, summaryCounts: {}, units: [], failures: [] })
+      .where(and(eq(operationRuns.id, run.id), eq(operationRuns.attempt, run.attempt), eq(operationRuns.status, 'running')))
+      .returning()
+    if (!requeued) throw new Error('lost the race to recover the run') // rolls back the job we just sent
+    await recordAuditEvent(tx, SYSTEM, {
+      tenantId: run.tenantId,
+      action: 'operation_run.requeued',
+      subject: { type: 'operation_run', id: run.id },
+      metadata: { type: run.type, attempt, reason: why },
+    })
+    await publishRunUpdated(tx, requeued)
+    return 'requeued'
+  }
+  const reason = !spec
+    ? 'its type is no longer known'
+    : !spec.idempotent
+      ? 'this operation is not safe to repeat automatically'
+      : `it already had ${run.attempt} attempts`
+  const failed = await finishRun(tx, catalog, {
+    runId: run.id,
+    attempt: run.attempt,
+    from,
+    outcome: 'failed',
+    failures: [{ code: 'worker_lost', message: `The worker running this operation stopped (${why}); it was not retried because ${reason}. Start it again.`, subject: null }],
+    actor: SYSTEM,
+  })
+  return failed ? 'failed' : 'skipped'
+}
+
+export type ReaperTimings = { staleAfterMs: number; cancelTimeoutMs: number; vanishedAfterMs: number }
+export type JobLookup = (tx: Executor, type: string, jobId: string) => Promise<'live' | 'gone'>
+
+/**
+ * One reaper pass. Every worker runs it; rows are claimed with FOR UPDATE SKIP LOCKED and every
+ * transition is conditional, so concurrent reapers neither block nor double-act.
+ */
+export async function reap(db: Database, catalog: Catalog, enqueue: Enqueue, jobState: JobLookup, timings: ReaperTimings) {
+  const counts = { requeued: 0, failed: 0, cancelled: 0, resent: 0 }
+  const ms = (value: number) => sql`now() - make_interval(secs => ${value / 1000})`
+
+  // Running runs whose heartbeat stopped.
+  await db.transaction(async (tx) => {
+    const stale = await tx
+      .select()
+      .from(operationRuns)
+      .where(and(eq(operationRuns.status, 'running'), sql`${operationRuns.heartbeatAt} < ${ms(timings.staleAfterMs)}`))
+      .limit(100)
+      .for('update', { skipLocked: true })
+    for (const run of stale) {
+      const result = await recoverRun(tx, catalog, enqueue, run, `no heartbeat for ${Math.round(timings.staleAfterMs / 1000)} s`)
+      if (result !== 'skipped') counts[result]++
+    }
+  })
+
+  // Runs that ignore a cancel request.
+  await db.transaction(async (tx) => {
+    const stubborn = await tx
+      .select()
+      .from(operationRuns)
+      .where(and(eq(operationRuns.status, 'running'), sql`${operationRuns.cancelRequestedAt} < ${ms(timings.cancelTimeoutMs)}`))
+      .limit(100)
+      .for('update', { skipLocked: true })
+    for (const run of stubborn) {
+      const failed = await finishRun(tx, catalog, {
+        runId: run.id,
+        attempt: run.attempt,
+        from: ['running'],
+        outcome: 'failed',
+        failures: [{ code: 'cancel_timeout', message: `The operation did not stop within ${Math.round(timings.cancelTimeoutMs / 1000)} s of being cancelled.`, subject: null }],
+        actor: { kind: 'system' },
+      })
+      if (failed) counts.failed++
+    }
+  })
+
+  // Queued runs whose job vanished (or whose type left the catalog): without this they would wait forever.
+  await db.transaction(async (tx) => {
+    const waiting = await tx
+      .select()
+      .from(operationRuns)
+      .where(and(eq(operationRuns.status, 'queued'), sql`${operationRuns.queuedAt} < ${ms(timings.vanishedAfterMs)}`))
+      .orderBy(operationRuns.queuedAt)
+      .limit(100)
+      .for('update', { skipLocked: true })
+    for (const run of waiting) {
+      if (!catalog.has(run.type)) {
+        const failed = await finishRun(tx, catalog, {
+          runId: run.id,
+          from: ['queued'],
+          outcome: 'failed',
+          failures: [{ code: 'unknown_operation', message: `No worker can run operations of type "${run.type}".`, subject: null }],
+          actor: { kind: 'system' },
+        })
+        if (failed) counts.failed++
+        continue
+      }
+      if (run.jobId && (await jobState(tx, run.type, run.jobId)) === 'live') continue
+      const jobId = await enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt: run.attempt })
+      await tx.update(operationRuns).set({ jobId, queuedAt: sql`now()` }).where(eq(operationRuns.id, run.id))
+      counts.resent++
+    }
+  })
+  return counts
+}

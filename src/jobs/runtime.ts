@@ -1,0 +1,56 @@
+import type { Logger } from 'pino'
+import type { DatabaseHandle } from '../db/engine.ts'
+import { createListener, type Listener } from '../db/listen.ts'
+import { LiveHub } from '../http/live-hub.ts'
+import { type Catalog, shippedCatalog } from '../modules/operations/catalog.ts'
+import { type EngineTimings, OperationsEngine } from './engine.ts'
+import { HandlerRegistry, type Handlers } from './handlers.ts'
+import { applyRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention.ts'
+import { shippedHandlers } from './shipped-handlers.ts'
+
+export type Operations = { engine: OperationsEngine; hub: LiveHub; listener: Listener; stop(): Promise<void> }
+
+export type OperationsOptions<K extends string> = {
+  handle: DatabaseHandle
+  logger: Logger
+  worker: boolean
+  /** Tests bring their own types; the product runs the shipped catalog. */
+  catalog?: Catalog<K>
+  handlers?: Handlers<K>
+  timings?: Partial<EngineTimings>
+  concurrency?: number
+  retention?: RetentionPolicy
+}
+
+/** Wires the process's listener, engine and live hub; one call for `serve`, `worker` and tests. */
+export async function startOperations<K extends string>(options: OperationsOptions<K>): Promise<Operations> {
+  const catalog = (options.catalog ?? shippedCatalog) as Catalog<K>
+  const handlers = new HandlerRegistry<K>().register((options.handlers ?? shippedHandlers) as Handlers<K>)
+  const listener = createListener(options.handle, (error) => options.logger.warn({ err: error }, 'live channel connection lost; reconnecting'))
+  const engine = new OperationsEngine<K>({ ...options, catalog, handlers, listener })
+  await engine.start()
+  const hub = new LiveHub(options.handle.db, catalog)
+  await hub.start(listener)
+  let retentionTimer: NodeJS.Timeout | undefined
+  if (options.worker) {
+    const policy = options.retention ?? DEFAULT_RETENTION
+    const prune = () =>
+      applyRetention(options.handle.db, policy).then(
+        (removed) => removed && (removed.runs || removed.notifications) && options.logger.info({ removed }, 'retention applied'),
+        (error: unknown) => options.logger.error({ err: error }, 'retention failed'),
+      )
+    retentionTimer = setInterval(() => void prune(), 60 * 60 * 1000)
+    retentionTimer.unref()
+  }
+  return {
+    engine: engine as unknown as OperationsEngine,
+    hub,
+    listener,
+    stop: async () => {
+      clearInterval(retentionTimer)
+      hub.stop()
+      await engine.stop()
+      await listener.close()
+    },
+  }
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod'
+import type { NotificationRow } from '../../db/schema.ts'
+
+export const notificationResponse = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    title: z.string(),
+    body: z.string(),
+    run_id: z.string().nullable(),
+    tenant_id: z.string().nullable(),
+    url: z.string(),
+    read_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Notification' })
+
+export const presentNotification = (n: NotificationRow) => ({
+  id: n.id,
+  kind: n.kind,
+  title: n.title,
+  body: n.body,
+  run_id: n.runId,
+  tenant_id: n.tenantId,
+  url: n.url,
+  read_at: n.readAt?.toISOString() ?? null,
+  created_at: n.createdAt.toISOString(),
+})

@@ -1,0 +1,83 @@
+import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/engine.ts'
+import { operationRuns, type RunOutcome, type RunStatus, users } from '../../db/schema.ts'
+import type { Cursor } from '../../lib/cursor.ts'
+
+export const ACTIVE_STATUSES = ['queued', 'running'] as const
+
+const runWithInitiator = {
+  run: operationRuns,
+  initiatorName: users.name,
+}
+
+export async function findRun(db: Executor, tenantId: string, runId: string) {
+  const [row] = await db
+    .select(runWithInitiator)
+    .from(operationRuns)
+    .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
+    .where(and(eq(operationRuns.tenantId, tenantId), eq(operationRuns.id, runId)))
+  return row
+}
+
+export async function lockRun(db: Executor, tenantId: string, runId: string) {
+  const [row] = await db
+    .select()
+    .from(operationRuns)
+    .where(and(eq(operationRuns.tenantId, tenantId), eq(operationRuns.id, runId)))
+    .for('update')
+  return row
+}
+
+export async function findActiveByIdentity(db: Executor, tenantId: string, type: string, identityKey: string) {
+  const [row] = await db
+    .select()
+    .from(operationRuns)
+    .where(
+      and(
+        eq(operationRuns.tenantId, tenantId),
+        eq(operationRuns.type, type),
+        eq(operationRuns.identityKey, identityKey),
+        inArray(operationRuns.status, [...ACTIVE_STATUSES]),
+      ),
+    )
+  return row
+}
+
+export type RunFilters = {
+  type?: string | undefined
+  status?: RunStatus | undefined
+  outcome?: RunOutcome | undefined
+  /** A user id, or "system" for runs nobody started. */
+  initiator?: string | undefined
+}
+
+/** Monitoring: a tenant's runs, newest first, keyset-paginated on (created_at, id). */
+export async function listRuns(db: Executor, tenantId: string, filters: RunFilters, page: { cursor?: Cursor | undefined; limit: number }) {
+  const conditions: (SQL | undefined)[] = [eq(operationRuns.tenantId, tenantId)]
+  if (filters.type) conditions.push(eq(operationRuns.type, filters.type))
+  if (filters.status) conditions.push(eq(operationRuns.status, filters.status))
+  if (filters.outcome) conditions.push(eq(operationRuns.outcome, filters.outcome))
+  if (filters.initiator === 'system') conditions.push(isNull(operationRuns.initiatorUserId))
+  else if (filters.initiator) conditions.push(eq(operationRuns.initiatorUserId, filters.initiator))
+  if (page.cursor) {
+    conditions.push(sql`(${operationRuns.createdAt}, ${operationRuns.id}) < (${page.cursor.at}::timestamptz, ${page.cursor.id}::uuid)`)
+  }
+  return db
+    .select(runWithInitiator)
+    .from(operationRuns)
+    .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
+    .where(and(...conditions))
+    .orderBy(desc(operationRuns.createdAt), desc(operationRuns.id))
+    .limit(page.limit)
+}
+
+/** The progress widget: a tenant's queued and running runs, newest first. */
+export async function listActiveRuns(db: Executor, tenantId: string, limit = 100) {
+  return db
+    .select(runWithInitiator)
+    .from(operationRuns)
+    .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
+    .where(and(eq(operationRuns.tenantId, tenantId), inArray(operationRuns.status, [...ACTIVE_STATUSES])))
+    .orderBy(desc(operationRuns.createdAt))
+    .limit(limit)
+}

@@ -1,0 +1,138 @@
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { HttpDeps } from '../../http/deps.ts'
+import { listEnvelope, responses } from '../../http/schemas.ts'
+import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
+import { forbidden, notFound } from '../../lib/errors.ts'
+import { UUID_PATTERN } from '../../lib/ids.ts'
+import { canManageRun } from '../access/policy.ts'
+import { tenantIdParams } from '../tenants/schemas.ts'
+import { presentRun, runResponse } from './presenter.ts'
+import { findRun, listActiveRuns, listRuns } from './repository.ts'
+import { listRunsQuery, runParams } from './schemas.ts'
+
+export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine, hub }: HttpDeps) {
+  const r = app.withTypeProvider<ZodTypeProvider>()
+  const tags = ['operations']
+  const present = (row: Parameters<typeof presentRun>[1]) => presentRun(engine.catalog, row)
+
+  async function loadRun(tenantId: string, runId: string) {
+    const row = UUID_PATTERN.test(runId) ? await findRun(db, tenantId, runId) : undefined
+    if (!row) throw notFound('Run')
+    return row
+  }
+
+  r.get(
+    '/api/tenants/:tenantId/operation-runs',
+    {
+      schema: {
+        tags,
+        summary: 'Monitoring → Operations: runs of the tenant, newest first (keyset pagination)',
+        params: tenantIdParams,
+        querystring: listRunsQuery,
+        response: responses({ 200: listEnvelope(runResponse) }),
+      },
+    },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      const { cursor, limit, ...filters } = request.query
+      const rows = await listRuns(db, access.tenantId, filters, { cursor: decodeCursor(cursor), limit: limit + 1 })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        data: page.map(present),
+        next_cursor: rows.length > limit && last ? encodeCursor({ at: last.run.createdAt.toISOString(), id: last.run.id }) : null,
+      }
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/operation-runs/active',
+    {
+      schema: {
+        tags,
+        summary: "The progress widget's data: the tenant's queued and running runs, whoever started them",
+        params: tenantIdParams,
+        response: responses({ 200: z.object({ data: z.array(runResponse) }) }),
+      },
+    },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      return { data: (await listActiveRuns(db, access.tenantId)).map(present) }
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/operation-runs/:runId',
+    { schema: { tags, summary: 'One run', params: runParams, response: responses({ 200: runResponse }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      return present(await loadRun(access.tenantId, request.params.runId))
+    },
+  )
+
+  r.post(
+    '/api/tenants/:tenantId/operation-runs/:runId/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a run: a queued run ends at once, a running one is asked to stop ("Cancelling…")',
+        params: runParams,
+        response: responses({ 202: runResponse }),
+      },
+    },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.manage')
+      const row = await loadRun(access.tenantId, request.params.runId)
+      if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId })) throw forbidden('Operators can cancel only the runs they started')
+      await engine.cancelRun(auth.actorOf(request, principal), access.tenantId, row.run.id)
+      return reply.code(202).send(present(await loadRun(access.tenantId, row.run.id)))
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/events',
+    {
+      schema: {
+        tags,
+        summary: 'Server-Sent Events: `snapshot` (the active runs) on connect, then `run.updated` (body: a run) for runs of this tenant',
+        params: tenantIdParams,
+      },
+    },
+    async (request, reply) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      const res = reply.raw
+      reply.hijack()
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      })
+      let seq = 0
+      const send = (event: string, data: unknown) => {
+        res.write(`id: ${Date.now()}-${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+      }
+      res.write('retry: 3000\n\n')
+      const unsubscribe = await hub.subscribe(access.tenantId, {
+        runUpdated: (run) => send('run.updated', run),
+        snapshot: (active) => send('snapshot', { active }),
+      })
+      // Keep proxies from closing an idle stream, and drop a viewer who lost access meanwhile.
+      const heartbeat = setInterval(() => {
+        auth.stillAllowed(request, access.tenantId, 'operations.view').then(
+          (allowed) => (allowed ? res.write(': ping\n\n') : res.end()),
+          () => res.end(),
+        )
+      }, 15_000)
+      const close = () => {
+        clearInterval(heartbeat)
+        unsubscribe()
+      }
+      request.raw.once('close', close)
+      res.once('close', close)
+    },
+  )
+}

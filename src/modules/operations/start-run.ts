@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto'
+import { sql } from 'drizzle-orm'
+import type { Database } from '../../db/engine.ts'
+import { operationRuns, type OperationRunRow } from '../../db/schema.ts'
+import { uuidv7 } from '../../lib/ids.ts'
+import type { Enqueue } from '../../jobs/queue.ts'
+import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
+import type { Catalog } from './catalog.ts'
+import { publishRunUpdated } from './live.ts'
+import { findActiveByIdentity } from './repository.ts'
+
+/** JSON with object keys sorted at every level, so the same context always reads the same. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+export const identityKeyOf = (type: string, context: Record<string, unknown>) =>
+  createHash('sha256').update(`${type}\n${canonicalJson(context)}`).digest('hex')
+
+export type StartRunRequest<K extends string> = {
+  tenantId: string
+  type: K
+  /** Already canonical for the type (e.g. a sorted selection); it becomes the identity key. */
+  context: Record<string, unknown>
+  /** The person who started it; null for a system run (CLI, schedule). */
+  initiatorUserId: string | null
+  actor: Actor
+}
+
+/**
+ * Starts a run, or returns the active run with the same identity. One transaction: the insert
+ * (ON CONFLICT on the active-identity index), the job, the audit event and the live NOTIFY —
+ * no run without its job, no job without its run.
+ */
+export async function startRun<K extends string>(
+  db: Database,
+  catalog: Catalog<K>,
+  enqueue: Enqueue,
+  request: StartRunRequest<K>,
+): Promise<{ run: OperationRunRow; deduplicated: boolean }> {
+  if (!catalog.has(request.type)) throw new Error(`Operation type "${request.type}" is not in the catalog`)
+  const context = JSON.parse(canonicalJson(request.context)) as Record<string, unknown>
+  const identityKey = identityKeyOf(request.type, context)
+  const audit = (run: OperationRunRow, deduplicated: boolean) => ({
+    tenantId: run.tenantId,
+    action: deduplicated ? 'operation_run.start_deduplicated' : 'operation_run.queued',
+    subject: { type: 'operation_run', id: run.id },
+    metadata: { type: run.type, context },
+  })
+
+  // An active twin can finish between our insert's conflict and our read: then insert again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const result = await db.transaction(async (tx) => {
+      const id = uuidv7()
+      const [inserted] = await tx
+        .insert(operationRuns)
+        .values({ id, tenantId: request.tenantId, type: request.type, status: 'queued', initiatorUserId: request.initiatorUserId, identityKey, context })
+        .onConflictDoNothing({
+          target: [operationRuns.tenantId, operationRuns.type, operationRuns.identityKey],
+          where: sql`${operationRuns.status} IN ('queued', 'running')`,
+        })
+        .returning()
+      if (!inserted) {
+        const active = await findActiveByIdentity(tx, request.tenantId, request.type, identityKey)
+        if (!active) return null
+        await recordAuditEvent(tx, request.actor, audit(active, true))
+        return { run: active, deduplicated: true }
+      }
+      const jobId = await enqueue(tx, { type: request.type, tenantId: request.tenantId, runId: id, attempt: 1 })
+      const [run] = await tx.update(operationRuns).set({ jobId }).where(sql`${operationRuns.id} = ${id}`).returning()
+      await recordAuditEvent(tx, request.actor, audit(run!, false))
+      await publishRunUpdated(tx, run!)
+      return { run: run!, deduplicated: false }
+    })
+    if (result) return result
+  }
+  throw new Error('Could not start the run: its active twin kept changing')
+}
