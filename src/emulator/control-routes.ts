@@ -1,0 +1,160 @@
+import { randomBytes, randomUUID } from 'node:crypto'
+import { z } from 'zod'
+import { findPolicyType, GRAPH_PERMISSIONS } from '../graph/policy-types.ts'
+import { EmulatedTenant } from './emulated-tenant.ts'
+import { DEFAULT_FAULTS, Stats, type EmulatorState } from './emulator-state.ts'
+import type { Reply } from './login-routes.ts'
+import { TenantModel } from './tenant-model.ts'
+
+/**
+ * The control API under `/_emulator` (CONTRACT.md §5): tests, benchmarks and the demo
+ * create tenants, change them, grant permissions, inject faults and read statistics.
+ */
+
+const MAX_OBJECTS = 2_000_000
+
+export const newTenantInput = z.object({
+  seed: z.union([z.string(), z.number()]).transform(String).default('1'),
+  policies: z.number().int().min(0).max(MAX_OBJECTS).default(200),
+  client_id: z.string().min(1).default(() => randomUUID()),
+  client_secret: z.string().min(1).default(() => randomBytes(24).toString('base64url')),
+  permissions: z.array(z.string()).optional(),
+  /** Extensions: a fixed Entra tenant id, and a short token lifetime for refresh tests. */
+  tenant_id: z.string().min(1).optional(),
+  token_lifetime_s: z.number().int().min(1).max(86_400).default(3600),
+})
+export type NewTenantInput = z.input<typeof newTenantInput>
+
+const faultsInput = z.strictObject({
+  latency_ms: z.number().min(0).max(60_000).optional(),
+  jitter_ms: z.number().min(0).max(60_000).optional(),
+  error_rate: z.number().min(0).max(1).optional(),
+  throttle_scale: z.number().positive().max(1000).optional(),
+  omit_retry_after: z.boolean().optional(),
+  throttle_window_ms: z.number().int().min(10).max(3_600_000).optional(),
+})
+
+const permissionsInput = z.union([z.array(z.string()), z.object({ permissions: z.array(z.string()) }).transform((v) => v.permissions)])
+
+const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code, message } } })
+
+function invalid(result: { error: z.ZodError }): Reply {
+  return error(400, 'invalid_request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '))
+}
+
+export function summary(tenant: EmulatedTenant) {
+  return {
+    tenant_id: tenant.settings.tenantId,
+    client_id: tenant.settings.clientId,
+    seed: tenant.model.seed,
+    policies: tenant.model.size,
+    permissions: [...tenant.permissions].sort(),
+    token_lifetime_s: tenant.settings.tokenLifetimeSeconds,
+    group_count: tenant.model.groupCount,
+    counts: Object.fromEntries(tenant.model.counts),
+  }
+}
+
+/** Creates a tenant (also used in-process by `serve` and tests). */
+export function createTenant(state: EmulatorState, raw: NewTenantInput): EmulatedTenant {
+  const input = newTenantInput.parse(raw)
+  const tenantId = input.tenant_id ?? TenantModel.tenantIdFor(input.seed, input.policies, input.client_id)
+  if (state.tenants.has(tenantId)) throw new Error(`Tenant ${tenantId} already exists`)
+  const tenant = new EmulatedTenant(input.seed, input.policies, {
+    tenantId,
+    clientId: input.client_id,
+    clientSecret: input.client_secret,
+    permissions: input.permissions ?? GRAPH_PERMISSIONS,
+    tokenLifetimeSeconds: input.token_lifetime_s,
+  })
+  state.tenants.set(tenantId, tenant)
+  return tenant
+}
+
+/** Routes `/_emulator/...`; `parts` are the segments after `_emulator`. Returns a stream for the inventory. */
+export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown): Reply | { stream: Iterable<string> } {
+  const [resource, id, sub, itemId] = parts
+  if (resource === 'faults') {
+    if (method === 'GET') return { status: 200, body: state.faults }
+    if (method !== 'PUT') return error(405, 'method_not_allowed', 'Use GET or PUT')
+    const parsed = faultsInput.safeParse(body ?? {})
+    if (!parsed.success) return invalid(parsed)
+    state.faults = { ...DEFAULT_FAULTS, ...Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) }
+    return { status: 200, body: state.faults }
+  }
+  if (resource === 'stats') {
+    if (method === 'DELETE') {
+      state.stats = new Stats()
+      return { status: 204, body: null }
+    }
+    return { status: 200, body: state.stats.toJSON() }
+  }
+  if (resource === 'throttle' && method === 'DELETE') {
+    state.throttle.reset()
+    return { status: 204, body: null }
+  }
+  if (resource !== 'tenants') return error(404, 'not_found', 'Unknown control resource')
+  if (id === undefined) {
+    if (method === 'GET') return { status: 200, body: { data: [...state.tenants.values()].map(summary) } }
+    if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
+    const parsed = newTenantInput.safeParse(body ?? {})
+    if (!parsed.success) return invalid(parsed)
+    const tenantId = parsed.data.tenant_id ?? TenantModel.tenantIdFor(parsed.data.seed, parsed.data.policies, parsed.data.client_id)
+    if (state.tenants.has(tenantId)) return error(409, 'conflict', `Tenant ${tenantId} already exists: use another client_id or tenant_id`)
+    return { status: 201, body: summary(createTenant(state, parsed.data)) }
+  }
+  const tenant = state.tenants.get(id)
+  if (!tenant) return error(404, 'not_found', `No emulated tenant ${id}`)
+  if (sub === undefined) {
+    if (method === 'GET') return { status: 200, body: summary(tenant) }
+    if (method === 'DELETE') {
+      state.tenants.delete(id)
+      return { status: 204, body: null }
+    }
+    return error(405, 'method_not_allowed', 'Use GET or DELETE')
+  }
+  if (sub === 'permissions' && method === 'PUT') {
+    const parsed = permissionsInput.safeParse(body)
+    if (!parsed.success) return invalid(parsed)
+    tenant.permissions = new Set(parsed.data)
+    return { status: 200, body: { permissions: [...tenant.permissions].sort() } }
+  }
+  if (sub === 'inventory' && method === 'GET') return { stream: inventoryJson(tenant) }
+  if (sub === 'items') return items(tenant, method, itemId, body)
+  return error(404, 'not_found', 'Unknown control resource')
+}
+
+function items(tenant: EmulatedTenant, method: string, itemId: string | undefined, body: unknown): Reply {
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null
+  if (itemId === undefined) {
+    if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
+    const { type, ...rest } = fields ?? {}
+    const entry = typeof type === 'string' ? findPolicyType(type) : undefined
+    if (!entry || !entry.listable) return error(400, 'invalid_request', `type: one of the catalog's listable keys`)
+    const created = tenant.add(entry, rest)
+    return { status: 201, body: { type: entry.key, ...created.body } }
+  }
+  if (method === 'PATCH') {
+    if (!fields) return error(400, 'invalid_request', 'body: a JSON object')
+    const patched = tenant.patch(itemId, fields)
+    return patched ? { status: 200, body: { type: patched.key, ...patched.body } } : error(404, 'not_found', `No item ${itemId}`)
+  }
+  if (method === 'DELETE') return tenant.delete(itemId) ? { status: 204, body: null } : error(404, 'not_found', `No item ${itemId}`)
+  return error(405, 'method_not_allowed', 'Use PATCH or DELETE')
+}
+
+/** The ground truth as a JSON stream, so a 100,000-object tenant is never one string in memory. */
+function* inventoryJson(tenant: EmulatedTenant): Generator<string> {
+  yield '{"objects":['
+  let first = true
+  let chunk = ''
+  for (const o of tenant.inventory()) {
+    chunk += (first ? '' : ',') + JSON.stringify(o)
+    first = false
+    if (chunk.length > 64_000) {
+      yield chunk
+      chunk = ''
+    }
+  }
+  yield `${chunk}]}`
+}

@@ -1,0 +1,225 @@
+import type { Rng } from './random.ts'
+
+/**
+ * What each catalog type's objects look like: the documented Graph property names, plus how
+ * many of them a tenant has. Paths, permissions, paging and quirks come from the catalog;
+ * only the bodies are described here (a test fails when a catalog key has no shape).
+ */
+
+export type GraphObject = Record<string, unknown> & { id: string }
+
+export type ShapeInput = {
+  r: Rng
+  index: number
+  id: string
+  name: string
+  description: string
+  created: string
+  modified: string
+  scopeTagIds: string[]
+  builtIn: boolean
+}
+
+export type Shape = {
+  /** Share of the tenant's objects. */
+  weight: number
+  /** How many of n objects are built-in (the first ones). */
+  builtIns?: (n: number) => number
+  /** Name prefixes, so display names read like a real tenant's. */
+  topics: readonly string[]
+  make(input: ShapeInput): Record<string, unknown>
+  /** Ids are small integers (scope tags). */
+  integerIds?: boolean
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64')
+const common = (i: ShapeInput) => ({ description: i.description, createdDateTime: i.created, lastModifiedDateTime: i.modified, roleScopeTagIds: i.scopeTagIds })
+
+const DEVICE_CONFIG_TYPES = [
+  ['#microsoft.graph.windows10GeneralConfiguration', 'WIN'],
+  ['#microsoft.graph.windows10EndpointProtectionConfiguration', 'WIN'],
+  ['#microsoft.graph.windows10CustomConfiguration', 'WIN'],
+  ['#microsoft.graph.macOSGeneralDeviceConfiguration', 'MAC'],
+  ['#microsoft.graph.iosGeneralDeviceConfiguration', 'IOS'],
+  ['#microsoft.graph.androidWorkProfileGeneralDeviceConfiguration', 'AND'],
+] as const
+
+const FAMILIES = ['endpointSecurityAntivirus', 'endpointSecurityDiskEncryption', 'endpointSecurityFirewall', 'endpointSecurityEndpointDetectionAndResponse', 'endpointSecurityAttackSurfaceReduction', 'endpointSecurityAccountProtection'] as const
+
+const settingsPolicy = (family: () => string, platforms: readonly string[]) => (i: ShapeInput) => {
+  const templateFamily = family()
+  return {
+    name: i.name,
+    ...common(i),
+    platforms: i.r.pick(platforms),
+    technologies: 'mdm',
+    settingCount: 1 + i.r.int(60),
+    creationSource: null,
+    isAssigned: i.r.chance(0.8),
+    templateReference: templateFamily === 'none'
+      ? { templateId: '', templateFamily: 'none', templateDisplayName: null, templateDisplayVersion: null }
+      : { templateId: `${(i.r.int(2 ** 31)).toString(16)}-0000-4000-8000-000000000001_1`, templateFamily, templateDisplayName: templateFamily.replace('endpointSecurity', ''), templateDisplayVersion: 'Version 1' },
+  }
+}
+
+const script = (i: ShapeInput, ext: string) => ({
+  displayName: i.name,
+  ...common(i),
+  scriptContent: b64(`# ${i.name}\nWrite-Output "ok"\n`),
+  runAsAccount: i.r.pick(['system', 'user']),
+  fileName: `${i.name.replaceAll(/\W+/g, '-').toLowerCase()}.${ext}`,
+})
+
+export const SHAPES: Record<string, Shape> = {
+  deviceConfiguration: {
+    weight: 16, topics: ['Baseline', 'Wi-Fi', 'VPN', 'Restrictions', 'BitLocker', 'Certificates', 'Kiosk', 'Edge', 'Email'],
+    make: (i) => {
+      const [type] = i.r.pick(DEVICE_CONFIG_TYPES)
+      return { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired: i.r.chance(0.5), cameraBlocked: i.r.chance(0.2) }
+    },
+  },
+  windowsUpdateRing: {
+    weight: 2, topics: ['Update ring'],
+    make: (i) => ({ '@odata.type': '#microsoft.graph.windowsUpdateForBusinessConfiguration', displayName: i.name, ...common(i), version: 1, qualityUpdatesDeferralPeriodInDays: i.r.int(8), featureUpdatesDeferralPeriodInDays: i.r.pick([0, 30, 60, 90]), automaticUpdateMode: 'autoInstallAtMaintenanceTime', businessReadyUpdatesOnly: 'userDefined', deadlineForQualityUpdatesInDays: 2 + i.r.int(5) }),
+  },
+  settingsCatalogPolicy: { weight: 14, topics: ['Settings', 'Defender', 'OneDrive', 'Office', 'Privacy', 'Hardening'], make: settingsPolicy(() => 'none', ['windows10', 'windows10', 'macOS', 'iOS', 'android', 'linux']) },
+  endpointSecurityPolicy: { weight: 5, topics: ['ES Antivirus', 'ES Firewall', 'ES EDR', 'ES ASR', 'ES Disk encryption'], make: (i) => settingsPolicy(() => i.r.pick(FAMILIES), ['windows10', 'windows10', 'macOS', 'linux'])(i) },
+  endpointSecurityIntent: {
+    weight: 2, topics: ['Security baseline', 'ES template'],
+    make: (i) => ({ displayName: i.name, description: i.description, isAssigned: i.r.chance(0.8), lastModifiedDateTime: i.modified, templateId: i.r.pick(['034ccd46-190c-4afc-adf1-ad7cc11262eb', 'cef15778-c3b9-4d53-a00a-042929f0aad0', 'a8d6fa0e-1e66-455b-bb51-8ce0dde1559e']), roleScopeTagIds: i.scopeTagIds }),
+  },
+  groupPolicyConfiguration: {
+    weight: 5, topics: ['ADMX', 'Chrome', 'Office ADMX', 'Edge ADMX'],
+    make: (i) => ({ displayName: i.name, ...common(i), policyConfigurationIngestionType: 'builtIn' }),
+  },
+  deviceCompliancePolicy: {
+    weight: 5, topics: ['Compliance'],
+    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.windows10CompliancePolicy', '#microsoft.graph.iosCompliancePolicy', '#microsoft.graph.macOSCompliancePolicy', '#microsoft.graph.androidWorkProfileCompliancePolicy']), displayName: i.name, ...common(i), version: 1 + i.r.int(5), passwordRequired: i.r.chance(0.7), osMinimumVersion: i.r.pick([null, '10.0.19045', '17.0', '14.0']), storageRequireEncryption: i.r.chance(0.6) }),
+  },
+  compliancePolicy: { weight: 1, topics: ['Linux compliance'], make: settingsPolicy(() => 'none', ['linux', 'windows10']) },
+  deviceManagementScript: {
+    weight: 3, topics: ['PS'],
+    make: (i) => ({ '@odata.type': '#microsoft.graph.deviceManagementScript', ...script(i, 'ps1'), enforceSignatureCheck: i.r.chance(0.2), runAs32Bit: false }),
+  },
+  deviceHealthScript: {
+    weight: 2, topics: ['Remediate'], builtIns: (n) => Math.floor(n * 0.25),
+    make: (i) => ({ displayName: i.name, ...common(i), publisher: i.builtIn ? 'Microsoft' : 'IT', version: '1', runAsAccount: 'system', runAs32Bit: false, enforceSignatureCheck: false, isGlobalScript: i.builtIn, deviceHealthScriptType: 'deviceHealthScript', detectionScriptContent: b64(`# detect ${i.name}\nexit 0\n`), remediationScriptContent: b64(`# remediate ${i.name}\n`) }),
+  },
+  deviceShellScript: { weight: 1, topics: ['macOS script'], make: (i) => ({ ...script(i, 'sh'), executionFrequency: 'PT0S', retryCount: i.r.int(3), blockExecutionNotifications: true }) },
+  deviceCustomAttributeShellScript: {
+    weight: 1, topics: ['Attribute'],
+    make: (i) => ({ ...script(i, 'sh'), customAttributeName: `attr${i.index}`, customAttributeType: i.r.pick(['string', 'integer', 'dateTime']) }),
+  },
+  deviceComplianceScript: {
+    weight: 1, topics: ['Custom compliance'],
+    make: (i) => ({ displayName: i.name, ...common(i), publisher: 'IT', version: '1', runAsAccount: 'system', runAs32Bit: false, enforceSignatureCheck: false, detectionScriptContent: b64(`# ${i.name}\n@{ ok = $true } | ConvertTo-Json\n`) }),
+  },
+  windowsAutopilotDeploymentProfile: {
+    weight: 1, topics: ['Autopilot'],
+    make: (i) => ({ '@odata.type': '#microsoft.graph.azureADWindowsAutopilotDeploymentProfile', displayName: i.name, ...common(i), language: 'os-default', deviceNameTemplate: 'CONTOSO-%RAND:5%', deviceType: 'windowsPc', enableWhiteGlove: i.r.chance(0.5), outOfBoxExperienceSettings: { hidePrivacySettings: true, hideEULA: true, userType: 'standard', deviceUsageType: 'singleUser', skipKeyboardSelectionPage: true, hideEscapeLink: true } }),
+  },
+  deviceEnrollmentConfiguration: {
+    weight: 2, topics: ['Enrollment'],
+    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.windows10EnrollmentCompletionPageConfiguration', '#microsoft.graph.deviceEnrollmentLimitConfiguration', '#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration']), displayName: i.name, ...common(i), priority: 1 + i.index, version: 1 }),
+  },
+  windowsFeatureUpdateProfile: {
+    weight: 1, topics: ['Feature update'],
+    make: (i) => ({ displayName: i.name, ...common(i), featureUpdateVersion: i.r.pick(['Windows 11, version 23H2', 'Windows 11, version 24H2', 'Windows 10, version 22H2']), installLatestWindows10OnWindows11IneligibleDevice: false, rolloutSettings: { offerStartDateTimeInUTC: null, offerEndDateTimeInUTC: null, offerIntervalInDays: null } }),
+  },
+  windowsQualityUpdateProfile: {
+    weight: 1, topics: ['Expedite'],
+    make: (i) => ({ displayName: i.name, ...common(i), expeditedUpdateSettings: { qualityUpdateRelease: '2025-06-10T00:00:00Z', daysUntilForcedReboot: i.r.int(3) } }),
+  },
+  windowsDriverUpdateProfile: {
+    weight: 1, topics: ['Drivers'],
+    make: (i) => ({ displayName: i.name, ...common(i), approvalType: i.r.pick(['manual', 'automatic']), deploymentDeferralInDays: i.r.int(30), newUpdates: i.r.int(5) }),
+  },
+  mobileApp: {
+    weight: 20, topics: ['App'], builtIns: (n) => Math.floor(n * 0.1),
+    make: (i) => i.builtIn
+      ? { '@odata.type': i.r.pick(['#microsoft.graph.managedIOSStoreApp', '#microsoft.graph.managedAndroidStoreApp']), displayName: i.r.pick(['Microsoft Outlook', 'Microsoft Teams', 'Microsoft Edge', 'Microsoft Word']), description: '', publisher: 'Microsoft Corporation', isAssigned: false, isFeatured: false, appAvailability: 'global', createdDateTime: i.created, lastModifiedDateTime: i.modified, roleScopeTagIds: [] }
+      : { '@odata.type': i.r.pick(['#microsoft.graph.win32LobApp', '#microsoft.graph.winGetApp', '#microsoft.graph.iosStoreApp', '#microsoft.graph.androidManagedStoreApp', '#microsoft.graph.macOSLobApp', '#microsoft.graph.officeSuiteApp']), displayName: i.name, ...common(i), publisher: i.r.pick(['Contoso', 'Adobe', 'Google', 'Zoom', '7-Zip']), isAssigned: i.r.chance(0.85), isFeatured: i.r.chance(0.1), privacyInformationUrl: null, informationUrl: null, developer: '', notes: '' },
+  },
+  managedAppPolicy: {
+    weight: 4, topics: ['APP'],
+    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.iosManagedAppProtection', '#microsoft.graph.androidManagedAppProtection', '#microsoft.graph.windowsManagedAppProtection']), displayName: i.name, ...common(i), version: '1', periodOfflineBeforeAccessCheck: 'PT12H', pinRequired: i.r.chance(0.8), minimumPinLength: 4 + i.r.int(3), isAssigned: i.r.chance(0.9), deployedAppCount: 1 + i.r.int(10) }),
+  },
+  targetedManagedAppConfiguration: {
+    weight: 2, topics: ['App config'],
+    make: (i) => ({ displayName: i.name, ...common(i), version: '1', isAssigned: true, deployedAppCount: 1 + i.r.int(5), customSettings: [{ name: 'com.microsoft.outlook.Mail.FocusedInbox', value: String(i.r.chance(0.5)) }] }),
+  },
+  mobileAppConfiguration: {
+    weight: 3, topics: ['Managed device app config'],
+    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.iosMobileAppConfiguration', '#microsoft.graph.androidManagedStoreAppConfiguration']), displayName: i.name, ...common(i), version: 1, targetedMobileApps: [] }),
+  },
+  policySet: {
+    weight: 1, topics: ['Policy set'],
+    make: (i) => ({ displayName: i.name, ...common(i), status: 'success', errorCode: 'noError', guidedDeploymentTags: [] }),
+  },
+  roleScopeTag: {
+    weight: 1, topics: ['Region', 'Site', 'Team'], integerIds: true, builtIns: (n) => Math.min(1, n),
+    make: (i) => (i.builtIn ? { displayName: 'Default', description: 'Built-in scope tag', isBuiltIn: true } : { displayName: i.name, description: i.description, isBuiltIn: false }),
+  },
+  assignmentFilter: {
+    weight: 2, topics: ['Filter'],
+    make: (i) => ({ displayName: i.name, ...common(i), platform: i.r.pick(['windows10AndLater', 'iOS', 'androidForWork', 'macOS']), rule: `(device.manufacturer -eq "${i.r.pick(['Microsoft', 'Dell', 'Lenovo', 'Apple'])}")`, assignmentFilterManagementType: 'devices' }),
+  },
+  notificationMessageTemplate: {
+    weight: 1, topics: ['Notice'],
+    make: (i) => ({ displayName: i.name, description: i.description, lastModifiedDateTime: i.modified, defaultLocale: 'en-US', brandingOptions: 'includeCompanyLogo,includeCompanyName', roleScopeTagIds: i.scopeTagIds }),
+  },
+  termsAndConditions: {
+    weight: 0.5, topics: ['Terms'],
+    make: (i) => ({ displayName: i.name, ...common(i), modifiedDateTime: i.modified, title: 'Contoso terms of use', bodyText: 'Devices are monitored.', acceptanceStatement: 'I accept', version: 1 + i.r.int(4) }),
+  },
+  roleDefinition: {
+    weight: 1, topics: ['Helpdesk', 'Operator', 'App manager'], builtIns: (n) => Math.ceil(n / 2),
+    make: (i) => ({ '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleDefinition', displayName: i.builtIn ? i.r.pick(['Policy and Profile manager', 'Help Desk Operator', 'Read Only Operator', 'Application Manager']) : i.name, description: i.description, isBuiltIn: i.builtIn, isBuiltInRoleDefinition: i.builtIn, roleScopeTagIds: i.scopeTagIds, rolePermissions: [{ resourceActions: [{ allowedResourceActions: ['Microsoft.Intune_DeviceConfigurations_Read', 'Microsoft.Intune_ManagedApps_Read'], notAllowedResourceActions: [] }] }] }),
+  },
+  deviceCategory: { weight: 0.5, topics: ['Category'], make: (i) => ({ displayName: i.name, description: i.description, roleScopeTagIds: i.scopeTagIds }) },
+  reusablePolicySetting: {
+    weight: 0.5, topics: ['Reusable'],
+    make: (i) => ({ displayName: i.name, ...common(i), settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', version: 1, referencingConfigurationPolicyCount: i.r.int(4), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance', settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', groupSettingCollectionValue: [] } }),
+  },
+}
+
+/** Children of a detail read, by the detail's name. */
+export function makeChild(detail: string, parentId: string, index: number, r: Rng): Record<string, unknown> {
+  switch (detail) {
+    case 'settings':
+      return r.chance(0.5)
+        ? { id: String(index), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_setting_${index}`, settingInstanceTemplateReference: null, choiceSettingValue: { value: `device_vendor_msft_policy_config_setting_${index}_${r.int(2)}`, children: [] } } }
+        : { id: String(index), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_value_${index}`, simpleSettingValue: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue', value: r.int(1000) } } }
+    case 'definitionValues':
+      return { id: `${parentId.slice(0, 8)}-dv-${index}`, enabled: r.chance(0.9), configurationType: 'policy', definition: { id: `def-${r.int(5000)}`, displayName: `Administrative template setting ${index}`, classType: r.pick(['machine', 'user']), categoryPath: '\\Windows Components' }, presentationValues: r.chance(0.5) ? [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', id: `pv-${index}`, value: 'enabled' }] : [] }
+    case 'scheduledActionsForRule':
+      return { id: `${parentId}-rule`, ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ id: `${parentId}-block`, gracePeriodHours: r.pick([0, 24, 72]), actionType: 'block', notificationTemplateId: '', notificationMessageCCList: [] }] }
+    case 'apps':
+      return { id: `${parentId.slice(0, 8)}-app-${index}`, version: '1', mobileAppIdentifier: { '@odata.type': '#microsoft.graph.iosMobileAppIdentifier', bundleId: r.pick(['com.microsoft.office.outlook', 'com.microsoft.skype.teams', 'com.microsoft.msedge']) } }
+    case 'items':
+      return { '@odata.type': '#microsoft.graph.deviceConfigurationPolicySetItem', id: `${parentId.slice(0, 8)}-item-${index}`, payloadId: `${parentId.slice(0, 8)}-payload-${index}`, itemType: '#microsoft.graph.windows10GeneralConfiguration', displayName: `Policy set item ${index}`, status: 'success', errorCode: 'noError' }
+    case 'localizedNotificationMessages':
+      return { id: `${parentId}_${index === 0 ? 'en-us' : 'de-de'}`, locale: index === 0 ? 'en-us' : 'de-de', subject: 'Your device is not compliant', messageTemplate: 'Please update your device.', isDefault: index === 0 }
+    case 'roleAssignments':
+      return { id: `${parentId.slice(0, 8)}-ra-${index}`, displayName: `Assignment ${index}`, description: '', scopeMembers: [], resourceScopes: [], members: [] }
+    default:
+      return { id: `${parentId}-${detail}-${index}` }
+  }
+}
+
+/** How many children an object has under a detail: settings sometimes run past one 25-item page. */
+export function childCount(detail: string, r: Rng): number {
+  switch (detail) {
+    case 'settings': {
+      const roll = r.next()
+      return roll < 0.7 ? 1 + r.int(25) : roll < 0.95 ? 26 + r.int(25) : 51 + r.int(30)
+    }
+    case 'definitionValues': return 1 + r.int(15)
+    case 'scheduledActionsForRule': return 1
+    case 'apps': return 1 + r.int(8)
+    case 'items': return 1 + r.int(6)
+    case 'localizedNotificationMessages': return 1 + r.int(2)
+    case 'roleAssignments': return r.int(3)
+    default: return 1
+  }
+}

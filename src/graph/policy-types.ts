@@ -1,0 +1,322 @@
+/**
+ * The policy type catalog: every Intune object type TenantAtlas reads, and how Microsoft
+ * Graph serves it. It is the single source of truth for the Graph client (what to request),
+ * the inventory sync (what to store), the API and UI (labels, categories) and the emulator
+ * (what to serve), so the emulator cannot drift from what the client expects.
+ */
+
+export type PolicyTypeKind = 'policy' | 'foundation' | 'dependency'
+export type ApiVersion = 'v1.0' | 'beta'
+
+/**
+ * How an object's assignments are read:
+ * - `expand`: `$expand=assignments` on the list, so they arrive with each page;
+ * - `subresource`: `GET {path}/{id}/assignments`, one request per object (sent inside `$batch`);
+ * - `batch`: `GET {itemPath}/{id}?$expand=assignments,…` per object inside `$batch`, because
+ *   the list cannot expand them or omits content the object read returns.
+ */
+export type AssignmentStrategy = 'expand' | 'subresource' | 'batch'
+
+export const CATEGORIES = [
+  'Configuration',
+  'Compliance',
+  'Endpoint security',
+  'Updates',
+  'Scripts',
+  'Enrollment',
+  'Apps',
+  'App protection',
+  'Foundations',
+  'Dependencies',
+] as const
+export type Category = (typeof CATEGORIES)[number]
+
+export type Platform = 'windows' | 'macOS' | 'iOS' | 'android' | 'linux' | 'all'
+
+/** A Graph application permission the app registration must hold to read a type. */
+export type GraphPermission =
+  | 'DeviceManagementConfiguration.Read.All'
+  | 'DeviceManagementApps.Read.All'
+  | 'DeviceManagementServiceConfig.Read.All'
+  | 'DeviceManagementRBAC.Read.All'
+  | 'DeviceManagementScripts.Read.All'
+  | 'DeviceManagementManagedDevices.Read.All'
+  | 'Group.Read.All'
+
+export const GRAPH_PERMISSIONS: readonly GraphPermission[] = [
+  'DeviceManagementConfiguration.Read.All',
+  'DeviceManagementApps.Read.All',
+  'DeviceManagementServiceConfig.Read.All',
+  'DeviceManagementRBAC.Read.All',
+  'DeviceManagementScripts.Read.All',
+  'DeviceManagementManagedDevices.Read.All',
+  'Group.Read.All',
+]
+
+/**
+ * A read an object needs beyond the list: a navigation property fetched either as its own
+ * (possibly paged) sub-collection `GET {path}/{id}/{name}`, or expanded on the per-object read.
+ */
+export type DetailRead = {
+  name: string
+  via: 'subresource' | 'expand'
+  /** Extra query for a sub-collection read, e.g. `$expand=definition,presentationValues`. */
+  query?: string
+  /** Server page size of the sub-collection (Graph pages `/settings` at 25). */
+  pageSize?: number
+}
+
+export type PolicyTypeEntry = {
+  key: string
+  label: string
+  kind: PolicyTypeKind
+  category: Category
+  platforms: readonly Platform[]
+  apiVersion: ApiVersion
+  /** Collection path below the version, without a leading slash. */
+  path: string
+  /** The property holding the object's name (settings catalog policies use `name`). */
+  nameProperty: 'displayName' | 'name'
+  permission: GraphPermission
+  /** null: the type has no assignments. */
+  assignments: AssignmentStrategy | null
+  details: readonly DetailRead[]
+  /** False for dependencies that are only read by id (groups). */
+  listable: boolean
+  /** The server's page size; `$top` above it is capped (the 25-item quirk). */
+  pageSize: number
+  /** `$filter` sent with the list: several types share one collection, or the list needs the usual filter. */
+  listFilter?: string
+  /** Objects the sync skips although the list returns them (built-in scope tags, roles, scripts). */
+  skip?: { property: string; equals: unknown; reason: string }
+  /** Properties the list returns empty: the per-object read carries them. */
+  listOmits?: readonly string[]
+  /**
+   * Some collections are read through a platform-specific collection chosen by the object's
+   * `@odata.type` (app protection policies): type → collection path.
+   */
+  itemCollections?: Readonly<Record<string, string>>
+  /** `$select` for a read by id (dependencies). */
+  select?: readonly string[]
+  quirks: readonly string[]
+}
+
+const DEFAULT_PAGE = 100
+const SETTINGS_PAGE = 25
+const settings: DetailRead = { name: 'settings', via: 'subresource', pageSize: SETTINGS_PAGE }
+
+function entry(e: Omit<PolicyTypeEntry, 'kind' | 'apiVersion' | 'nameProperty' | 'details' | 'listable' | 'pageSize' | 'quirks'> & Partial<PolicyTypeEntry>): PolicyTypeEntry {
+  return { kind: 'policy', apiVersion: 'beta', nameProperty: 'displayName', details: [], listable: true, pageSize: DEFAULT_PAGE, quirks: [], ...e }
+}
+
+const CONFIG = 'DeviceManagementConfiguration.Read.All'
+const APPS = 'DeviceManagementApps.Read.All'
+const SERVICE = 'DeviceManagementServiceConfig.Read.All'
+const RBAC = 'DeviceManagementRBAC.Read.All'
+const SCRIPTS = 'DeviceManagementScripts.Read.All'
+const UPDATE_RING = "isof('microsoft.graph.windowsUpdateForBusinessConfiguration')"
+
+export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
+  entry({
+    key: 'deviceConfiguration', label: 'Device configuration profiles', category: 'Configuration',
+    platforms: ['windows', 'macOS', 'iOS', 'android'], path: 'deviceManagement/deviceConfigurations', permission: CONFIG,
+    assignments: 'expand', listFilter: `not ${UPDATE_RING}`,
+    quirks: ['Windows update rings live in the same collection and are filtered out'],
+  }),
+  entry({
+    key: 'windowsUpdateRing', label: 'Windows update rings', category: 'Updates', platforms: ['windows'],
+    path: 'deviceManagement/deviceConfigurations', permission: CONFIG, assignments: 'expand', listFilter: UPDATE_RING,
+    quirks: ['windowsUpdateForBusinessConfiguration objects inside deviceConfigurations'],
+  }),
+  entry({
+    key: 'settingsCatalogPolicy', label: 'Settings catalog policies', category: 'Configuration',
+    platforms: ['windows', 'macOS', 'iOS', 'android', 'linux'], path: 'deviceManagement/configurationPolicies',
+    nameProperty: 'name', permission: CONFIG, assignments: 'expand', details: [settings], pageSize: SETTINGS_PAGE,
+    listFilter: "templateReference/templateFamily eq 'none'",
+    quirks: ['list and /settings are paged at 25 whatever $top asks', 'objects have name, not displayName'],
+  }),
+  entry({
+    key: 'endpointSecurityPolicy', label: 'Endpoint security policies (settings catalog)', category: 'Endpoint security',
+    platforms: ['windows', 'macOS', 'linux'], path: 'deviceManagement/configurationPolicies', nameProperty: 'name',
+    permission: CONFIG, assignments: 'expand', details: [settings], pageSize: SETTINGS_PAGE,
+    listFilter: "templateReference/templateFamily ne 'none'",
+    quirks: ['configurationPolicies with an endpoint security template family', 'paged at 25'],
+  }),
+  entry({
+    key: 'endpointSecurityIntent', label: 'Endpoint security policies (templates)', category: 'Endpoint security',
+    platforms: ['windows', 'macOS'], path: 'deviceManagement/intents', permission: CONFIG, assignments: 'subresource',
+    details: [{ name: 'settings', via: 'subresource' }], quirks: ['intents cannot $expand assignments'],
+  }),
+  entry({
+    key: 'groupPolicyConfiguration', label: 'Administrative templates', category: 'Configuration', platforms: ['windows'],
+    path: 'deviceManagement/groupPolicyConfigurations', permission: CONFIG, assignments: 'expand',
+    details: [{ name: 'definitionValues', via: 'subresource', query: '$expand=definition,presentationValues' }],
+    quirks: ['values need definitionValues with presentationValues'],
+  }),
+  entry({
+    key: 'deviceCompliancePolicy', label: 'Compliance policies', category: 'Compliance',
+    platforms: ['windows', 'macOS', 'iOS', 'android'], path: 'deviceManagement/deviceCompliancePolicies', permission: CONFIG,
+    assignments: 'expand', details: [{ name: 'scheduledActionsForRule', via: 'subresource', query: '$expand=scheduledActionConfigurations' }],
+  }),
+  entry({
+    key: 'compliancePolicy', label: 'Compliance policies (settings catalog)', category: 'Compliance',
+    platforms: ['linux', 'windows'], path: 'deviceManagement/compliancePolicies', nameProperty: 'name', permission: CONFIG,
+    assignments: 'expand', details: [settings], pageSize: SETTINGS_PAGE, quirks: ['paged at 25', 'objects have name'],
+  }),
+  entry({
+    key: 'deviceManagementScript', label: 'PowerShell scripts', category: 'Scripts', platforms: ['windows'],
+    path: 'deviceManagement/deviceManagementScripts', permission: SCRIPTS, assignments: 'batch', listOmits: ['scriptContent'],
+    quirks: ['list omits scriptContent: read each script'],
+  }),
+  entry({
+    key: 'deviceHealthScript', label: 'Remediations', category: 'Scripts', platforms: ['windows'],
+    path: 'deviceManagement/deviceHealthScripts', permission: SCRIPTS, assignments: 'batch',
+    listOmits: ['detectionScriptContent', 'remediationScriptContent'],
+    skip: { property: 'isGlobalScript', equals: true, reason: 'Microsoft-published remediations' },
+    quirks: ['list omits script content', 'Microsoft-published scripts are skipped'],
+  }),
+  entry({
+    key: 'deviceShellScript', label: 'macOS shell scripts', category: 'Scripts', platforms: ['macOS'],
+    path: 'deviceManagement/deviceShellScripts', permission: SCRIPTS, assignments: 'batch', listOmits: ['scriptContent'],
+    quirks: ['list omits scriptContent'],
+  }),
+  entry({
+    key: 'deviceCustomAttributeShellScript', label: 'macOS custom attributes', category: 'Scripts', platforms: ['macOS'],
+    path: 'deviceManagement/deviceCustomAttributeShellScripts', permission: SCRIPTS, assignments: 'batch', listOmits: ['scriptContent'],
+    quirks: ['list omits scriptContent'],
+  }),
+  entry({
+    key: 'deviceComplianceScript', label: 'Compliance scripts', category: 'Scripts', platforms: ['windows'],
+    path: 'deviceManagement/deviceComplianceScripts', permission: SCRIPTS, assignments: 'batch',
+    listOmits: ['detectionScriptContent'], quirks: ['list omits detectionScriptContent'],
+  }),
+  entry({
+    key: 'windowsAutopilotDeploymentProfile', label: 'Autopilot deployment profiles', category: 'Enrollment', platforms: ['windows'],
+    path: 'deviceManagement/windowsAutopilotDeploymentProfiles', permission: SERVICE, assignments: 'subresource',
+  }),
+  entry({
+    key: 'deviceEnrollmentConfiguration', label: 'Enrollment configurations', category: 'Enrollment', platforms: ['all'],
+    path: 'deviceManagement/deviceEnrollmentConfigurations', permission: SERVICE, assignments: 'expand',
+  }),
+  entry({
+    key: 'windowsFeatureUpdateProfile', label: 'Feature updates', category: 'Updates', platforms: ['windows'],
+    path: 'deviceManagement/windowsFeatureUpdateProfiles', permission: CONFIG, assignments: 'subresource',
+  }),
+  entry({
+    key: 'windowsQualityUpdateProfile', label: 'Quality updates', category: 'Updates', platforms: ['windows'],
+    path: 'deviceManagement/windowsQualityUpdateProfiles', permission: CONFIG, assignments: 'subresource',
+  }),
+  entry({
+    key: 'windowsDriverUpdateProfile', label: 'Driver updates', category: 'Updates', platforms: ['windows'],
+    path: 'deviceManagement/windowsDriverUpdateProfiles', permission: CONFIG, assignments: 'subresource',
+  }),
+  entry({
+    key: 'mobileApp', label: 'Apps', category: 'Apps', platforms: ['windows', 'macOS', 'iOS', 'android'],
+    path: 'deviceAppManagement/mobileApps', permission: APPS, assignments: 'expand',
+    listFilter: "(microsoft.graph.managedApp/appAvailability eq null or microsoft.graph.managedApp/appAvailability eq 'lineOfBusiness' or isAssigned eq true)",
+    quirks: ['the usual filter leaves out unassigned built-in store apps'],
+  }),
+  entry({
+    key: 'managedAppPolicy', label: 'App protection policies', category: 'App protection', platforms: ['iOS', 'android', 'windows'],
+    path: 'deviceAppManagement/managedAppPolicies', permission: APPS, assignments: 'batch',
+    details: [{ name: 'apps', via: 'expand' }],
+    itemCollections: {
+      '#microsoft.graph.iosManagedAppProtection': 'deviceAppManagement/iosManagedAppProtections',
+      '#microsoft.graph.androidManagedAppProtection': 'deviceAppManagement/androidManagedAppProtections',
+      '#microsoft.graph.windowsManagedAppProtection': 'deviceAppManagement/windowsManagedAppProtections',
+    },
+    quirks: ['assignments only under the platform-specific collection'],
+  }),
+  entry({
+    key: 'targetedManagedAppConfiguration', label: 'App configuration (managed apps)', category: 'Apps', platforms: ['iOS', 'android'],
+    path: 'deviceAppManagement/targetedManagedAppConfigurations', permission: APPS, assignments: 'batch',
+    details: [{ name: 'apps', via: 'expand' }],
+  }),
+  entry({
+    key: 'mobileAppConfiguration', label: 'App configuration (managed devices)', category: 'Apps', platforms: ['iOS', 'android'],
+    path: 'deviceAppManagement/mobileAppConfigurations', permission: APPS, assignments: 'expand',
+  }),
+  entry({
+    key: 'policySet', label: 'Policy sets', category: 'Apps', platforms: ['all'], path: 'deviceAppManagement/policySets',
+    permission: APPS, assignments: 'batch', details: [{ name: 'items', via: 'expand' }],
+  }),
+  entry({
+    key: 'roleScopeTag', label: 'Scope tags', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: null,
+    skip: { property: 'isBuiltIn', equals: true, reason: 'the built-in Default scope tag' }, quirks: ['ids are small integers', 'custom only'],
+  }),
+  entry({
+    key: 'assignmentFilter', label: 'Assignment filters', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/assignmentFilters', permission: CONFIG, assignments: null,
+  }),
+  entry({
+    key: 'notificationMessageTemplate', label: 'Notification templates', kind: 'foundation', category: 'Foundations',
+    platforms: ['all'], path: 'deviceManagement/notificationMessageTemplates', permission: SERVICE, assignments: null,
+    details: [{ name: 'localizedNotificationMessages', via: 'expand' }],
+  }),
+  entry({
+    key: 'termsAndConditions', label: 'Terms and conditions', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/termsAndConditions', permission: SERVICE, assignments: 'subresource',
+  }),
+  entry({
+    key: 'roleDefinition', label: 'Intune roles', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/roleDefinitions', permission: RBAC, assignments: null,
+    details: [{ name: 'roleAssignments', via: 'subresource' }],
+    skip: { property: 'isBuiltIn', equals: true, reason: 'built-in Intune roles' }, quirks: ['custom only, with role assignments'],
+  }),
+  entry({
+    key: 'deviceCategory', label: 'Device categories', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/deviceCategories', permission: 'DeviceManagementManagedDevices.Read.All', assignments: null,
+  }),
+  entry({
+    key: 'reusablePolicySetting', label: 'Reusable settings', kind: 'foundation', category: 'Foundations', platforms: ['windows'],
+    path: 'deviceManagement/reusablePolicySettings', permission: CONFIG, assignments: null,
+  }),
+  entry({
+    key: 'group', label: 'Entra groups', kind: 'dependency', category: 'Dependencies', platforms: ['all'], apiVersion: 'v1.0',
+    path: 'groups', permission: 'Group.Read.All', assignments: null, listable: false,
+    select: ['id', 'displayName', 'description', 'groupTypes', 'securityEnabled', 'mailEnabled', 'membershipRule'],
+    quirks: ['read by id for each group an assignment references; 404 = orphaned reference to a deleted group'],
+  }),
+]
+
+const BY_KEY = new Map(POLICY_TYPES.map((e) => [e.key, e]))
+
+export const policyTypeKeys = (): string[] => POLICY_TYPES.map((e) => e.key)
+
+export function findPolicyType(key: string): PolicyTypeEntry | undefined {
+  return BY_KEY.get(key)
+}
+
+export function getPolicyType(key: string): PolicyTypeEntry {
+  const found = BY_KEY.get(key)
+  if (!found) throw new Error(`Unknown policy type: ${key}`)
+  return found
+}
+
+export const policyTypesOfKind = (kind: PolicyTypeKind) => POLICY_TYPES.filter((e) => e.kind === kind)
+
+export const policyTypesInCategory = (category: Category) => POLICY_TYPES.filter((e) => e.category === category)
+
+/** Categories that have at least one type, in catalog order. */
+export const usedCategories = (): Category[] => CATEGORIES.filter((c) => POLICY_TYPES.some((e) => e.category === c))
+
+/** The dependency entry for Entra groups, read for every group an assignment references. */
+export const GROUP_TYPE: PolicyTypeEntry = getPolicyType('group')
+
+/** True when the sync must ignore this listed object (a built-in the catalog skips). */
+export function isSkipped(entry: PolicyTypeEntry, item: Record<string, unknown>): boolean {
+  return entry.skip !== undefined && item[entry.skip.property] === entry.skip.equals
+}
+
+/** The collection an object is read from by id: platform-specific for app protection policies. */
+export function itemCollection(entry: PolicyTypeEntry, item: { '@odata.type'?: unknown }): string {
+  const type = item['@odata.type']
+  return (typeof type === 'string' && entry.itemCollections?.[type]) || entry.path
+}
+
+/** The object's display name, whichever property the type uses. */
+export function displayNameOf(entry: PolicyTypeEntry, item: Record<string, unknown>): string {
+  const value = item[entry.nameProperty] ?? item.displayName ?? item.name
+  return typeof value === 'string' ? value : ''
+}

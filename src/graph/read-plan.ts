@@ -1,0 +1,49 @@
+import { GROUP_TYPE, itemCollection, type PolicyTypeEntry } from './policy-types.ts'
+
+/**
+ * The Graph requests the catalog's strategies need, as relative URLs (`/beta/...`). The
+ * client executes them; the benchmark counts them to know the minimum a full read needs.
+ */
+
+export type PlannedRead = {
+  /** `object` (the per-object read), `assignments`, or a detail name such as `settings`. */
+  name: string
+  url: string
+  /** A sub-collection: follow `@odata.nextLink`. */
+  paged: boolean
+}
+
+export function listUrl(entry: PolicyTypeEntry, options: { top?: number } = {}): string {
+  const query = new URLSearchParams()
+  query.set('$top', String(Math.min(options.top ?? entry.pageSize, entry.pageSize)))
+  if (entry.listFilter) query.set('$filter', entry.listFilter)
+  if (entry.assignments === 'expand') query.set('$expand', 'assignments')
+  return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
+}
+
+export function needsObjectRead(entry: PolicyTypeEntry): boolean {
+  return entry.assignments === 'batch' || (entry.listOmits?.length ?? 0) > 0 || entry.details.some((d) => d.via === 'expand')
+}
+
+/** The per-object reads for one listed object, in the order the client sends them. */
+export function itemReads(entry: PolicyTypeEntry, item: { id: string; '@odata.type'?: unknown }): PlannedRead[] {
+  const reads: PlannedRead[] = []
+  const id = encodeURIComponent(item.id)
+  const base = `/${entry.apiVersion}/${entry.path}/${id}`
+  if (needsObjectRead(entry)) {
+    const expand = [...(entry.assignments === 'batch' ? ['assignments'] : []), ...entry.details.filter((d) => d.via === 'expand').map((d) => d.name)]
+    const query = expand.length > 0 ? `?$expand=${expand.join(',')}` : ''
+    reads.push({ name: 'object', url: `/${entry.apiVersion}/${itemCollection(entry, item)}/${id}${query}`, paged: false })
+  }
+  if (entry.assignments === 'subresource') reads.push({ name: 'assignments', url: `${base}/assignments`, paged: true })
+  for (const detail of entry.details) {
+    if (detail.via !== 'subresource') continue
+    reads.push({ name: detail.name, url: `${base}/${detail.name}${detail.query ? `?${detail.query}` : ''}`, paged: true })
+  }
+  return reads
+}
+
+/** Reads one Entra group by id with the catalog's `$select`. */
+export function groupReadUrl(groupId: string): string {
+  return `/${GROUP_TYPE.apiVersion}/${GROUP_TYPE.path}/${encodeURIComponent(groupId)}?$select=${GROUP_TYPE.select?.join(',') ?? 'id,displayName'}`
+}
