@@ -1,0 +1,151 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/**
+ * The per-tenant throttle budget, shared by everything in the process that reads a tenant.
+ *
+ * Intune allows 1,000 requests per 20 s per app per tenant (writes: 100). A token bucket with
+ * capacity C refilling at r admits at most C + r·W requests in any window W; we choose
+ * r = (limit − C) / W so that even a window aligned with a full bucket stays within the
+ * limit, whatever the server's window boundaries. Adaptive concurrency (AIMD) bounds the
+ * requests in flight and halves on every 429, for the case where another process (or
+ * another tool) spends the same tenant's budget.
+ */
+
+export type BudgetLimits = { reads: number; writes: number; windowMs: number }
+
+export const INTUNE_BUDGET: BudgetLimits = { reads: 1000, writes: 100, windowMs: 20_000 }
+
+export class TokenBucket {
+  readonly capacity: number
+  readonly #perMs: number
+  #tokens: number
+  #last = performance.now()
+  #pausedUntil = 0
+  #tail: Promise<void> = Promise.resolve()
+  waitedMs = 0
+
+  constructor(limit: number, windowMs: number) {
+    // A burst of one full $batch (20) when the limit allows it; 5 % of larger limits.
+    this.capacity = Math.max(1, Math.min(limit, Math.max(Math.min(20, Math.floor(limit / 2)), Math.floor(limit * 0.05))))
+    this.#perMs = Math.max(limit - this.capacity, 1) / windowMs
+    this.#tokens = this.capacity
+  }
+
+  #refill(now: number) {
+    this.#tokens = Math.min(this.capacity, this.#tokens + (now - this.#last) * this.#perMs)
+    this.#last = now
+  }
+
+  /** Waits, first come first served, until `n` requests may start. */
+  take(n: number): Promise<void> {
+    const turn = this.#tail.then(() => this.#acquire(n))
+    this.#tail = turn.catch(() => undefined)
+    return turn
+  }
+
+  async #acquire(n: number) {
+    const started = performance.now()
+    // More than the capacity (a big batch against a tiny test limit) is taken as debt.
+    const need = Math.min(n, this.capacity)
+    for (;;) {
+      const now = performance.now()
+      if (now < this.#pausedUntil) {
+        await sleep(this.#pausedUntil - now)
+        continue
+      }
+      this.#refill(now)
+      if (this.#tokens >= need) {
+        this.#tokens -= n
+        this.waitedMs += performance.now() - started
+        return
+      }
+      await sleep(Math.max(1, Math.ceil((need - this.#tokens) / this.#perMs)))
+    }
+  }
+
+  /** After a 429: nobody starts a request for this tenant before `ms` have passed, and the bucket restarts empty. */
+  pause(ms: number) {
+    const until = performance.now() + ms
+    if (until > this.#pausedUntil) this.#pausedUntil = until
+    this.#tokens = Math.min(this.#tokens, 0)
+    this.#last = Math.max(this.#last, until)
+  }
+}
+
+export class AdaptiveConcurrency {
+  #limit: number
+  readonly #min: number
+  readonly #max: number
+  #inFlight = 0
+  readonly #waiting: (() => void)[] = []
+
+  constructor(options: { initial: number; min?: number; max: number }) {
+    this.#limit = options.initial
+    this.#min = options.min ?? 1
+    this.#max = options.max
+  }
+
+  get limit() {
+    return Math.floor(this.#limit)
+  }
+
+  get inFlight() {
+    return this.#inFlight
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#inFlight < this.limit && this.#waiting.length === 0) {
+      this.#inFlight++
+      return
+    }
+    await new Promise<void>((resolve) => this.#waiting.push(resolve))
+  }
+
+  /** A 429 inside a $batch whose envelope succeeded: halve without releasing a slot. */
+  backOff() {
+    this.#limit = Math.max(this.#min, this.#limit / 2)
+  }
+
+  /** Additive increase per success, multiplicative decrease on 429. */
+  release(outcome: 'ok' | 'throttled') {
+    this.#inFlight--
+    if (outcome === 'throttled') this.backOff()
+    else this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit)
+    while (this.#waiting.length > 0 && this.#inFlight < this.limit) {
+      this.#inFlight++
+      this.#waiting.shift()!()
+    }
+  }
+}
+
+export class TenantBudget {
+  readonly reads: TokenBucket
+  readonly writes: TokenBucket
+  readonly concurrency: AdaptiveConcurrency
+
+  constructor(limits: BudgetLimits, concurrency: { initial: number; max: number }) {
+    this.reads = new TokenBucket(limits.reads, limits.windowMs)
+    this.writes = new TokenBucket(limits.writes, limits.windowMs)
+    this.concurrency = new AdaptiveConcurrency(concurrency)
+  }
+}
+
+/** Budgets by tenant key. `sharedBudgets` is the process-wide one; tests make their own with small limits. */
+export class BudgetRegistry {
+  readonly limits: BudgetLimits
+  readonly #concurrency: { initial: number; max: number }
+  readonly #budgets = new Map<string, TenantBudget>()
+
+  constructor(limits: BudgetLimits = INTUNE_BUDGET, concurrency = { initial: 8, max: 32 }) {
+    this.limits = limits
+    this.#concurrency = concurrency
+  }
+
+  for(tenantKey: string): TenantBudget {
+    let budget = this.#budgets.get(tenantKey)
+    if (!budget) this.#budgets.set(tenantKey, (budget = new TenantBudget(this.limits, this.#concurrency)))
+    return budget
+  }
+}
+
+export const sharedBudgets = new BudgetRegistry()
