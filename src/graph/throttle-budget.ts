@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * Intune allows 1,000 requests per 20 s per app per tenant (writes: 100). A token bucket with
  * capacity C refilling at r admits at most C + r·W requests in any window W; we choose
  * r = (limit − C) / W so that even a window aligned with a full bucket stays within the
- * limit, whatever the server's window boundaries. Adaptive concurrency (AIMD) bounds the
+ * limit, whatever the server's window boundaries (less a 3 % margin for latency jitter). Adaptive concurrency (AIMD) bounds the
  * requests in flight and halves on every 429, for the case where another process (or
  * another tool) spends the same tenant's budget.
  */
@@ -27,7 +27,9 @@ export class TokenBucket {
   constructor(limit: number, windowMs: number) {
     // A burst of one full $batch (20) when the limit allows it; 5 % of larger limits.
     this.capacity = Math.max(1, Math.min(limit, Math.max(Math.min(20, Math.floor(limit / 2)), Math.floor(limit * 0.05))))
-    this.#perMs = Math.max(limit - this.capacity, 1) / windowMs
+    // 3 % of the window's requests held back: requests reach Graph with jittered latency, so
+    // some sent in one of our windows land in the same server window as the next burst.
+    this.#perMs = Math.max(limit * 0.97 - this.capacity, 1) / windowMs
     this.#tokens = this.capacity
   }
 
