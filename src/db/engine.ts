@@ -68,21 +68,21 @@ const socketFile = (socketDir: string) => path.join(socketDir, `.s.PGSQL.${SOCKE
  * connection's transaction to itself, which PGlite's in-process API cannot do once a second
  * client (the CLI beside `serve`) shares the database.
  */
-export async function startEmbedded(options: { pgdata: string | undefined; socketDir: string; maxConnections?: number }): Promise<DatabaseHandle> {
+export async function startEmbedded(options: { pgdata: string | undefined; socketDir: string }): Promise<DatabaseHandle> {
   mkdirSync(options.socketDir, { recursive: true })
   const file = socketFile(options.socketDir)
   if (file.length > 100) throw new Error(`DATA_DIR path is too long for a Unix socket (${file}); use a shorter path`)
   rmSync(file, { force: true })
   // Loaded only when used: PGlite's module costs ~200 MB of heap, which a PostgreSQL deployment should not pay.
-  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite-socket')])
+  const [{ PGlite }, { PgliteServer }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-server.ts')])
   const pglite = options.pgdata ? await PGlite.create(options.pgdata) : await PGlite.create()
-  const server = new PGLiteSocketServer({ db: pglite, path: file, maxConnections: options.maxConnections ?? 64 })
-  await server.start()
+  const server = new PgliteServer(pglite)
+  await server.listen(file)
   const notifications = new EventEmitter<{ notification: [string, string] }>()
   const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 }, notifications)
   const handle = handleFor(pool, 'pglite', 'owner', async () => {
     await pool.end()
-    await server.stop()
+    await server.close()
     await pglite.close()
     rmSync(file, { force: true })
   })

@@ -46,6 +46,7 @@ export type EngineOptions<K extends string> = {
 }
 
 const SYSTEM: Actor = { kind: 'system' }
+const NIL_UUID = '00000000-0000-0000-0000-000000000000'
 
 /**
  * The operations engine: starts runs (with their pg-boss job, in one transaction), executes
@@ -91,6 +92,10 @@ export class OperationsEngine<K extends string = string> {
       const queue = { retryLimit: 0, expireInSeconds: 24 * 60 * 60, deleteAfterSeconds: 7 * 24 * 60 * 60, notify: true }
       if (await boss.getQueue(name)) await boss.updateQueue(name, queue)
       else await boss.createQueue(name, queue)
+      // Warm pg-boss's queue cache now. A cache miss inside send() reads through pg-boss's own
+      // connection; inside our transaction on the embedded engine (one backend, whose open
+      // transaction holds everyone else back) that read would wait for us forever.
+      await boss.getJobById(name, NIL_UUID)
     }
     if (!worker) return
     this.#unlisten = await listener.listen(LIVE_CHANNEL, (payload) => this.#onLiveEvent(payload))

@@ -1,0 +1,70 @@
+import type { Handlers } from '../../src/jobs/handlers.ts'
+import type { RunExecution } from '../../src/jobs/run-execution.ts'
+import { createCatalog } from '../../src/modules/operations/catalog.ts'
+
+/** Operation types registered by the tests (the shipped catalog has its own test). */
+export const testCatalog = createCatalog({
+  'test.noop': { label: 'No-op', idempotent: true, maxAttempts: 3 },
+  'test.units': { label: 'Unit run', idempotent: true, maxAttempts: 3 },
+  'test.block': { label: 'Blocking run', idempotent: true, maxAttempts: 2 },
+  'test.once': { label: 'One-shot run', idempotent: false, maxAttempts: 1 },
+  'test.serial': { label: 'Serial run', idempotent: true, maxAttempts: 3, perTenantConcurrency: 1 },
+})
+export type TestType = ReturnType<typeof testCatalog.types>[number]
+
+type Gate = { promise: Promise<void>; release(): void }
+const gates = new Map<string, Gate>()
+
+/** A gate a blocking handler waits at until the test opens it. */
+export function gate(name: string): Gate {
+  let gate = gates.get(name)
+  if (!gate) {
+    let release!: () => void
+    const promise = new Promise<void>((resolve) => (release = resolve))
+    gate = { promise, release }
+    gates.set(name, gate)
+  }
+  return gate
+}
+
+/** What handlers did, for assertions: which attempt started, and what its last write met. */
+export const journal: { runId: string; attempt: number; event: string }[] = []
+
+const aborted = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
+
+async function block(run: RunExecution<{ gate?: string; ignoreCancel?: boolean }>) {
+  journal.push({ runId: run.run.id, attempt: run.attempt, event: 'started' })
+  const waiting = gate(run.context.gate ?? run.run.id).promise
+  await (run.context.ignoreCancel ? waiting : Promise.race([waiting, aborted(run.signal)]))
+  try {
+    await run.progress({ total: 1, processed: 1 })
+    journal.push({ runId: run.run.id, attempt: run.attempt, event: 'wrote' })
+  } catch (error) {
+    journal.push({ runId: run.run.id, attempt: run.attempt, event: `write refused: ${(error as Error).name}` })
+    throw error
+  }
+}
+
+export const testHandlers: Handlers<TestType> = {
+  'test.noop': async () => {},
+  'test.units': async (run: RunExecution<{ units?: { key: string; status: 'succeeded' | 'failed' | 'skipped' }[]; badKey?: boolean }>) => {
+    const units = run.context.units ?? []
+    await run.progress({ total: units.length })
+    if (run.context.badKey) await run.progress({ bogus: 1 } as never)
+    for (const unit of units) {
+      run.throwIfCancelled()
+      await run.recordUnit({
+        key: unit.key,
+        status: unit.status,
+        counts: { created: 1 },
+        durationMs: 5,
+        error: unit.status === 'succeeded' ? null : { code: 'missing_permission', message: `No permission for ${unit.key}` },
+      })
+      if (unit.status !== 'succeeded') await run.addFailure({ code: 'missing_permission', message: `No permission for ${unit.key}`, subject: unit.key })
+      if (unit.status === 'succeeded') await run.increment({ created: 1 })
+    }
+  },
+  'test.block': block,
+  'test.once': block,
+  'test.serial': block,
+}
