@@ -6,7 +6,7 @@ import { groupReadUrl, itemReads, listUrl } from '../src/graph/read-plan.ts'
 import type { GraphTenantContext } from '../src/graph/tenant-context.ts'
 import { BudgetRegistry } from '../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../src/graph/token-provider.ts'
-import { hasWrk, wrk, writeReport } from './lib.ts'
+import { hasWrk, rssMiB, wrk, writeReport } from './lib.ts'
 
 /**
  * The Graph layer against the emulator (issue 4's figures):
@@ -215,7 +215,8 @@ export async function runGraphBench(): Promise<unknown> {
 
     await control(emulator, 'PUT', '/faults', {})
     const emulatorCapacity = await capacity(emulator, small)
-    const report = { objects: OBJECTS, latency_ms: LATENCY_MS, limits: '1,000 requests per 20 s per app per tenant', ours, baseline, emulator_capacity_one_core: emulatorCapacity }
+    const memory = await memoryOf100k(emulator)
+    const report = { objects: OBJECTS, latency_ms: LATENCY_MS, limits: '1,000 requests per 20 s per app per tenant', ours, baseline, emulator_capacity_one_core: emulatorCapacity, emulator_memory_100k: memory }
     print(report)
     return report
   } finally {
@@ -225,7 +226,19 @@ export async function runGraphBench(): Promise<unknown> {
 
 const round = (n: number) => Math.round(n * 100) / 100
 
-function print(report: { ours: Record<string, unknown>; baseline: Record<string, unknown>; emulator_capacity_one_core: { tool: string; object_get: { requests_per_s: number }; list_page_100_with_assignments: { requests_per_s: number } } }) {
+/** The emulator's resident memory before and after a 100,000-object tenant exists and has been read in full (ground truth). */
+async function memoryOf100k(emulator: Emulator) {
+  const pid = emulator.child.pid!
+  const before = rssMiB(pid)
+  const ctx = await newTenant(emulator, 100_000, 'memory')
+  const created = rssMiB(pid)
+  const started = performance.now()
+  const objects = (await control<{ objects: unknown[] }>(emulator, 'GET', `/tenants/${ctx.entraTenantId}/inventory`)).objects.length
+  const groundTruthS = round((performance.now() - started) / 1000)
+  return { rss_before_mib: before, rss_with_tenant_mib: created, rss_after_full_read_mib: rssMiB(pid), ground_truth_objects: objects, ground_truth_s: groundTruthS }
+}
+
+function print(report: { ours: Record<string, unknown>; baseline: Record<string, unknown>; emulator_capacity_one_core: { tool: string; object_get: { requests_per_s: number }; list_page_100_with_assignments: { requests_per_s: number } }; emulator_memory_100k: Awaited<ReturnType<typeof memoryOf100k>> }) {
   const o = report.ours
   const b = report.baseline
   const c = report.emulator_capacity_one_core
@@ -237,6 +250,8 @@ function print(report: { ours: Record<string, unknown>; baseline: Record<string,
   console.log(`  naive baseline (PowerShell-style)   ${String(b.measured_s)} s for ${String(b.measured_on_objects)} objects (${String(b.measured_requests)} requests); estimated ${String(b.estimated_full_tenant_s)} s for the full tenant (${String(b.requests_for_full_tenant)} requests)`)
   console.log(`  ours ÷ baseline                     ${String(b.ours_over_baseline)}`)
   console.log(`  emulator capacity, one core (${c.tool})  ${c.object_get.requests_per_s} req/s (object GET), ${c.list_page_100_with_assignments.requests_per_s} req/s (100-item page with assignments)`)
+  const m = report.emulator_memory_100k
+  console.log(`  emulator RSS, 100,000-object tenant  ${m.rss_before_mib} MiB before, ${m.rss_with_tenant_mib} MiB created, ${m.rss_after_full_read_mib} MiB after reading all ${m.ground_truth_objects} objects (${m.ground_truth_s} s)`)
 }
 
 if (import.meta.main) console.log(`\nreport: ${writeReport('graph', await runGraphBench())}`)
