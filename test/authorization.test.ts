@@ -3,9 +3,10 @@ import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import type { UserRow } from '../src/db/schema.ts'
 import { ROLES } from '../src/modules/access/policy.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
+import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -15,6 +16,7 @@ type RouteCase = {
 
 const everyone = ROLES
 const ownerAndManager = ['owner', 'manager'] as const
+const operators = ['owner', 'manager', 'operator'] as const
 
 /**
  * Every tenant-scoped route with the roles CONTRACT.md §3 lets through. A route the app
@@ -48,13 +50,25 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/audit-events` }),
   },
+  'GET /api/tenants/:tenantId/operation-runs': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs` }) },
+  'GET /api/tenants/:tenantId/operation-runs/active': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/active` }) },
+  'GET /api/tenants/:tenantId/operation-runs/:runId': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}` }) },
+  // The run was started by the target (not by the caller): operators may cancel only their own.
+  'POST /api/tenants/:tenantId/operation-runs/:runId/cancel': {
+    ok: 202,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/cancel` }),
+  },
+  'GET /api/tenants/:tenantId/events': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
 }
 
 let ctx: TestContext
+let baseUrl: string
 const callers = {} as Record<Role | 'stranger', string>
 
 beforeAll(async () => {
-  ctx = await createTestContext()
+  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers, worker: false })
+  baseUrl = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
   for (const role of [...ROLES, 'stranger'] as const) callers[role] = (await ctx.factories.userWithToken()).token
 })
 afterAll(() => ctx.close())
@@ -69,11 +83,19 @@ async function setUp(): Promise<CaseSetup> {
   const target = await ctx.factories.user()
   await ctx.factories.member(tenant.id, target, 'readonly')
   const outsider = await ctx.factories.user()
+  // A queued run started by the target (no worker runs in this file, so it stays queued).
+  const { run } = await ctx.engine.startRun({
+    tenantId: tenant.id,
+    type: 'test.noop',
+    context: { case: Math.random() },
+    initiatorUserId: target.id,
+    actor: { kind: 'user', userId: target.id, ip: null },
+  })
   // The stranger belongs to another tenant only.
   const elsewhere = await ctx.factories.tenant()
   const stranger = await ctx.request({ method: 'GET', url: '/api/me', token: callers.stranger })
   await ctx.factories.member(elsewhere.id, { id: (JSON.parse(stranger.body) as { user: { id: string } }).user.id }, 'owner')
-  return { tenantId: tenant.id, target, outsider }
+  return { tenantId: tenant.id, target, outsider, runId: run.id }
 }
 
 describe('authorization table', () => {
@@ -94,6 +116,15 @@ describe('authorization table', () => {
   it.each(cases)('$route as $caller → $expected', async ({ route, spec, caller, expected }) => {
     const setup = await setUp()
     const { url, payload } = spec.request(setup)
+    if (route.endsWith('/events')) {
+      // A stream never ends: read the status over real HTTP and hang up.
+      const token = caller === 'anonymous' ? undefined : callers[caller]
+      const controller = new AbortController()
+      const response = await fetch(`${baseUrl}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal })
+      controller.abort()
+      expect(response.status).toBe(expected)
+      return
+    }
     const response = await ctx.request({
       method: route.split(' ')[0],
       url,

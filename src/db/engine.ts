@@ -24,6 +24,8 @@ export type DatabaseHandle = {
    * one that issued LISTEN; db/listen.ts turns this into the same LISTEN API as PostgreSQL.
    */
   notifications?: EventEmitter<{ notification: [channel: string, payload: string] }>
+  /** Embedded only: the directory of the Unix socket other local processes connect through. */
+  socketDir?: string
   /** For the embedded engine: whether this process owns PGlite or reached another process's through its socket. */
   mode: 'owner' | 'shared' | 'server'
   close(): Promise<void>
@@ -86,13 +88,13 @@ export async function startEmbedded(options: { pgdata: string | undefined; socke
     await pglite.close()
     rmSync(file, { force: true })
   })
-  return { ...handle, notifications }
+  return { ...handle, notifications, socketDir: options.socketDir }
 }
 
 /** Connects to the embedded database that another process (usually `serve`) owns. */
-function connectShared(dataDir: string): DatabaseHandle {
-  const pool = poolFor({ host: dataDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 2 })
-  return handleFor(pool, 'pglite', 'shared', () => pool.end())
+export function connectShared(socketDir: string, max = 2): DatabaseHandle {
+  const pool = poolFor({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max })
+  return { ...handleFor(pool, 'pglite', 'shared', () => pool.end()), socketDir }
 }
 
 export type OpenOptions = {

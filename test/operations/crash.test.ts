@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import path from 'node:path'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { notifications, operationRuns } from '../../src/db/schema.ts'
+import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
+import { createLogger } from '../../src/lib/logger.ts'
+import { createTestContext, type TestContext } from '../harness.ts'
+import { gate, testCatalog, testHandlers } from './fixtures.ts'
+
+let ctx: TestContext
+let tenantId: string
+let userId: string
+
+beforeAll(async () => {
+  // This process only starts runs and reaps; the worker that crashes is a child process.
+  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers, worker: false })
+  const user = await ctx.factories.user()
+  userId = user.id
+  tenantId = (await ctx.factories.tenant()).id
+  await ctx.factories.member(tenantId, user, 'owner')
+})
+afterAll(() => ctx.close())
+
+function spawnWorker(): Promise<{ child: ChildProcess; started: Promise<string> }> {
+  const env = { ...process.env }
+  if (ctx.handle.connectionString) env.TA_TEST_DATABASE_URL = ctx.handle.connectionString
+  else env.TA_TEST_SOCKET_DIR = ctx.handle.socketDir
+  const child = spawn(process.execPath, [path.resolve('test/operations/worker-child.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  let onStarted: (runId: string) => void
+  const started = new Promise<string>((resolve) => (onStarted = resolve))
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString()
+      if (output.includes('ready')) resolve({ child, started })
+      const match = /started (\S+) 1/.exec(output)
+      if (match) onStarted(match[1]!)
+    })
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+    child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${output}`)))
+  })
+}
+
+const kill = async (child: ChildProcess) => {
+  child.removeAllListeners('exit')
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+const runRow = async (id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
+const waitFor = async (probe: () => Promise<boolean>, what: string) => {
+  const deadline = Date.now() + 15_000
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+describe('a worker killed with SIGKILL mid-run', () => {
+  let rescuer: Operations | undefined
+  afterAll(async () => rescuer?.stop())
+
+  it('re-queues an idempotent run, which completes on another worker with one notification', async () => {
+    const worker = await spawnWorker()
+    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'crash-1' }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+    expect(await worker.started).toBe(run.id)
+    expect((await runRow(run.id)).status).toBe('running')
+    await kill(worker.child)
+
+    // The heartbeat goes stale (1.5 s in tests); any worker's reaper then hands the run on.
+    await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the run')
+    expect(await runRow(run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+    gate('crash-1').release()
+    rescuer = await startOperations({
+      handle: ctx.handle,
+      logger: createLogger('silent'),
+      worker: true,
+      catalog: testCatalog,
+      handlers: testHandlers,
+      timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
+    })
+    await waitFor(async () => (await runRow(run.id)).status === 'completed', 'the run to complete')
+    expect(await runRow(run.id)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+    expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+    await rescuer.stop() // the next test's run must go to the child worker
+    rescuer = undefined
+  })
+
+  it('ends a non-idempotent run worker_lost, with one notification', async () => {
+    const worker = await spawnWorker()
+    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.once', context: { gate: 'crash-2' }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+    expect(await worker.started).toBe(run.id)
+    await kill(worker.child)
+    await waitFor(async () => (await ctx.engine.reap()).failed === 1, 'the reaper to fail the run')
+    const done = await runRow(run.id)
+    expect(done).toMatchObject({ status: 'completed', outcome: 'failed' })
+    expect(done.failures.map((f) => f.code)).toEqual(['worker_lost'])
+    const sent = await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))
+    expect(sent).toHaveLength(1)
+    expect(sent[0]!.title).toBe('One-shot run failed')
+  })
+})
