@@ -12,13 +12,14 @@ import { createApiToken } from './modules/access/api-tokens.ts'
 import { findUserByEmail } from './modules/access/repository.ts'
 import { addTenant } from './modules/tenants/add-tenant.ts'
 import { addMember } from './modules/tenants/members.ts'
-import { serve } from './main.ts'
+import { serve, work } from './main.ts'
 
 const CLI_ACTOR = { kind: 'cli' } as const
 
 const USAGE = `Usage: tenantatlas <command> [options]
 
   serve [--port N] [--no-worker]      web server (+ worker unless --no-worker)
+  worker                              the operations worker alone (scale-out on PostgreSQL)
   migrate                             apply database migrations and exit
   user create --email E --name N [--admin]
                                       password from TENANTATLAS_PASSWORD or stdin
@@ -27,9 +28,29 @@ const USAGE = `Usage: tenantatlas <command> [options]
   member add --tenant ID --email E --role owner|manager|operator|readonly
   token create --email E --name N     prints a personal API token once
 
-Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL.`
+Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180).`
 
 class UsageError extends Error {}
+
+const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'help'])
+
+/** Runs until SIGTERM or SIGINT, then stops what it started (in-flight runs are handed back). */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const shutdown = (signal: string) => {
+      info(`${signal}: shutting down`)
+      stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          console.error(`error during shutdown: ${(error as Error).message}`)
+          resolve(1)
+        },
+      )
+    }
+    process.once('SIGTERM', shutdown)
+    process.once('SIGINT', shutdown)
+  })
+}
 
 type Options = NonNullable<ParseArgsConfig['options']>
 function parse<O extends Options>(args: string[], options: O) {
@@ -61,8 +82,9 @@ const info = (line: string) => process.stderr.write(line + '\n')
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv
   const config = loadConfig()
-  const key = command === 'serve' || command === 'migrate' || command === undefined || command.startsWith('-') ? command : `${command} ${sub ?? ''}`.trim()
-  const args = command === 'serve' || command === 'migrate' ? argv.slice(1) : rest
+  const single = command === undefined || command.startsWith('-') || SINGLE_WORD.has(command)
+  const key = single ? command : `${command} ${sub ?? ''}`.trim()
+  const args = single ? argv.slice(1) : rest
 
   switch (key) {
     case undefined:
@@ -77,18 +99,13 @@ async function main(argv: string[]): Promise<number> {
       const port = values.port === undefined ? config.port : Number(values.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number (0-65535)')
       const running = await serve(config, { port, worker: !values['no-worker'] }, out)
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: string) => {
-          info(`${signal}: shutting down`)
-          running.stop().then(resolve, (error: unknown) => {
-            console.error(`error during shutdown: ${(error as Error).message}`)
-            resolve()
-          })
-        }
-        process.once('SIGTERM', shutdown)
-        process.once('SIGINT', shutdown)
-      })
-      return 0
+      return untilSignal(() => running.stop())
+    }
+
+    case 'worker': {
+      parse(args, {})
+      const running = await work(config, out)
+      return untilSignal(() => running.stop())
     }
 
     case 'migrate': {

@@ -46,16 +46,17 @@ export function createListener(handle: DatabaseHandle, onError: (error: Error) =
         }
         return unsubscribe
       },
-      async close() {
+      close() {
         closed = true
         emitter.off('notification', onNotification)
+        return Promise.resolve()
       },
     }
   }
 
   if (!handle.connectionString) {
     // A CLI process sharing another process's embedded database: it receives nothing, and needs nothing.
-    return { listen: async (channel, cb, onReconnect) => subscribe(channel, cb, onReconnect), close: async () => {} }
+    return { listen: (channel, cb, onReconnect) => Promise.resolve(subscribe(channel, cb, onReconnect)), close: () => Promise.resolve() }
   }
 
   let client: pg.Client | null = null

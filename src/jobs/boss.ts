@@ -20,7 +20,7 @@ export function createBoss(handle: DatabaseHandle, listener: Listener, logger: L
           listen: async (channel: string, onNotification: (payload: string) => void, onReconnect: () => void) => {
             const unsubscribe = await listener.listen(channel, onNotification, onReconnect)
             onReconnect()
-            return { close: async () => unsubscribe() }
+            return { close: () => Promise.resolve(unsubscribe()) }
           },
         },
       })
@@ -30,4 +30,4 @@ export function createBoss(handle: DatabaseHandle, listener: Listener, logger: L
 }
 
 /** pg-boss statements inside one of our Drizzle transactions (the job commits with the run). */
-export const inTransaction = (tx: Executor) => fromDrizzle(tx as Parameters<typeof fromDrizzle>[0], sql)
+export const inTransaction = (tx: Executor) => fromDrizzle(tx, sql)

@@ -3,7 +3,7 @@ import type { PgBoss } from 'pg-boss'
 import type { Logger } from 'pino'
 import type { DatabaseHandle } from '../db/engine.ts'
 import type { Listener } from '../db/listen.ts'
-import { operationRuns, type OperationRunRow, type RunFailure, type RunOutcome } from '../db/schema.ts'
+import { operationRuns, type RunFailure, type RunOutcome } from '../db/schema.ts'
 import type { Actor } from '../modules/audit/record-audit-event.ts'
 import type { Catalog } from '../modules/operations/catalog.ts'
 import { cancelRun } from '../modules/operations/cancel-run.ts'
@@ -122,7 +122,7 @@ export class OperationsEngine<K extends string = string> {
 
   /** Enqueues a run's job in the caller's transaction. */
   readonly enqueue: Enqueue = async (tx, job) => {
-    const perTenant = this.catalog.has(job.type) ? this.catalog.spec(job.type as K).perTenantConcurrency : undefined
+    const perTenant = this.catalog.has(job.type) ? this.catalog.spec(job.type).perTenantConcurrency : undefined
     const id = await this.boss.send(queueName(job.type), { runId: job.runId, attempt: job.attempt } satisfies RunJobData, {
       db: inTransaction(tx),
       ...(perTenant ? { group: { id: job.tenantId } } : {}),
@@ -244,6 +244,10 @@ export class OperationsEngine<K extends string = string> {
   async stop(): Promise<void> {
     this.#stopping = true
     clearInterval(this.#reaperTimer)
+    // Stop fetching first, or the job we are about to send for the handed-back run comes back to us.
+    if (this.#options.worker && this.#boss) {
+      for (const type of this.catalog.types()) await this.#boss.offWork(queueName(type), { wait: false })
+    }
     for (const execution of this.#inflight.values()) {
       try {
         await this.#db.transaction(async (tx) => {
@@ -252,7 +256,7 @@ export class OperationsEngine<K extends string = string> {
             .from(operationRuns)
             .where(and(eq(operationRuns.id, execution.run.id), eq(operationRuns.attempt, execution.run.attempt), eq(operationRuns.status, 'running')))
             .for('update')
-          if (run) await recoverRun(tx, this.catalog, this.enqueue, run as OperationRunRow, 'the worker shut down')
+          if (run) await recoverRun(tx, this.catalog, this.enqueue, run, 'the worker shut down')
         })
       } catch (error) {
         this.#log.error({ err: error, run_id: execution.run.id }, 'could not hand the run back; the reaper will')

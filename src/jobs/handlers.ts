@@ -12,7 +12,7 @@ export class HandlerRegistry<K extends string> {
 
   /** Registers the handlers a module exports; a type registered twice is refused. */
   register(handlers: Partial<Handlers<K>>): this {
-    for (const [type, handler] of Object.entries(handlers) as [string, RunHandler | undefined][]) {
+    for (const [type, handler] of Object.entries<RunHandler | undefined>(handlers)) {
       if (!handler) continue
       if (this.#handlers.has(type)) throw new Error(`Operation type "${type}" has two handlers`)
       this.#handlers.set(type, handler)

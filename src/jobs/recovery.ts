@@ -113,12 +113,13 @@ export async function reap(db: Database, catalog: Catalog, enqueue: Enqueue, job
       .limit(100)
       .for('update', { skipLocked: true })
     for (const run of waiting) {
+      const typeName = run.type
       if (!catalog.has(run.type)) {
         const failed = await finishRun(tx, catalog, {
           runId: run.id,
           from: ['queued'],
           outcome: 'failed',
-          failures: [{ code: 'unknown_operation', message: `No worker can run operations of type "${run.type}".`, subject: null }],
+          failures: [{ code: 'unknown_operation', message: `No worker can run operations of type "${typeName}".`, subject: null }],
           actor: { kind: 'system' },
         })
         if (failed) counts.failed++

@@ -98,13 +98,13 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
 
   /** Sets absolute counts (allow-listed keys, monotonic, processed ≤ total). */
   progress(counts: SummaryCounts): Promise<void> {
-    this.#counts = mergeCounts(this.#counts, counts as Record<string, number>)
+    this.#counts = mergeCounts(this.#counts, counts)
     return this.#write({ summaryCounts: this.#counts })
   }
 
   /** Adds to counts. */
   increment(delta: SummaryCounts): Promise<void> {
-    this.#counts = addCounts(this.#counts, delta as Record<string, number>)
+    this.#counts = addCounts(this.#counts, delta)
     return this.#write({ summaryCounts: this.#counts })
   }
 

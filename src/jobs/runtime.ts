@@ -25,7 +25,7 @@ export type OperationsOptions<K extends string> = {
 /** Wires the process's listener, engine and live hub; one call for `serve`, `worker` and tests. */
 export async function startOperations<K extends string>(options: OperationsOptions<K>): Promise<Operations> {
   const catalog = (options.catalog ?? shippedCatalog) as Catalog<K>
-  const handlers = new HandlerRegistry<K>().register((options.handlers ?? shippedHandlers) as Handlers<K>)
+  const handlers = new HandlerRegistry<K>().register((options.handlers ?? shippedHandlers))
   const listener = createListener(options.handle, (error) => options.logger.warn({ err: error }, 'live channel connection lost; reconnecting'))
   const engine = new OperationsEngine<K>({ ...options, catalog, handlers, listener })
   await engine.start()

@@ -31,13 +31,13 @@ function spawnWorker(): Promise<{ child: ChildProcess; started: Promise<string> 
   let onStarted: (runId: string) => void
   const started = new Promise<string>((resolve) => (onStarted = resolve))
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       output += d.toString()
       if (output.includes('ready')) resolve({ child, started })
       const match = /started (\S+) 1/.exec(output)
       if (match) onStarted(match[1]!)
     })
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
     child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${output}`)))
   })
 }

@@ -23,7 +23,7 @@ const start = (type: TestType, context: Record<string, unknown> = {}, initiatorU
 const runRow = async (id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
 const notificationsOf = (runId: string) => ctx.db.select().from(notifications).where(eq(notifications.runId, runId))
 
-async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | false, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
@@ -111,7 +111,7 @@ describe('start and finish', () => {
     )
     expect(results.filter(Boolean)).toHaveLength(1)
     gate('race').release()
-    await waitFor(async () => journal.some((j) => j.runId === run.id && j.event.startsWith('write refused')), 'the handler to be refused')
+    await waitFor(() => journal.some((j) => j.runId === run.id && j.event.startsWith('write refused')), 'the handler to be refused')
     expect(await notificationsOf(run.id)).toHaveLength(1)
   })
 })
@@ -152,7 +152,7 @@ describe('cancel', () => {
     expect(done).toMatchObject({ status: 'completed', outcome: 'failed' })
     expect(done.failures.map((f) => f.code)).toEqual(['cancel_timeout'])
     gate('stubborn').release()
-    await waitFor(async () => journal.some((j) => j.runId === run.id && j.event.startsWith('write refused')), 'the late write to be refused')
+    await waitFor(() => journal.some((j) => j.runId === run.id && j.event.startsWith('write refused')), 'the late write to be refused')
     expect(await notificationsOf(run.id)).toHaveLength(1)
   })
 })
@@ -167,7 +167,7 @@ describe('crash recovery in one process', () => {
     const reaped = await ctx.engine.reap()
     expect(reaped.requeued).toBe(1)
     // Attempt 2 runs on a worker; attempt 1 is still blocked in its handler.
-    await waitFor(async () => journal.some((j) => j.runId === run.id && j.attempt === 2 && j.event === 'started'), 'attempt 2 to start')
+    await waitFor(() => journal.some((j) => j.runId === run.id && j.attempt === 2 && j.event === 'started'), 'attempt 2 to start')
     gate('zombie').release()
     const done = await completed(run.id)
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })

@@ -45,7 +45,9 @@ export async function startRun<K extends string>(
   enqueue: Enqueue,
   request: StartRunRequest<K>,
 ): Promise<{ run: OperationRunRow; deduplicated: boolean }> {
-  if (!catalog.has(request.type)) throw new Error(`Operation type "${request.type}" is not in the catalog`)
+  const type: string = request.type
+  // The types say this cannot happen; a caller outside TypeScript's reach still gets a clear error.
+  if (!catalog.has(type)) throw new Error(`Operation type "${type}" is not in the catalog`)
   const context = JSON.parse(canonicalJson(request.context)) as Record<string, unknown>
   const identityKey = identityKeyOf(request.type, context)
   const audit = (run: OperationRunRow, deduplicated: boolean) => ({

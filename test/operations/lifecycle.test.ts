@@ -1,0 +1,101 @@
+import { eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { notifications, operationRuns } from '../../src/db/schema.ts'
+import { startOperations } from '../../src/jobs/runtime.ts'
+import { applyRetention } from '../../src/jobs/retention.ts'
+import { createLogger } from '../../src/lib/logger.ts'
+import { createTestContext, type TestContext } from '../harness.ts'
+import { testEngine } from '../database.ts'
+import { gate, journal, testCatalog, testHandlers } from './fixtures.ts'
+
+let ctx: TestContext
+let tenantId: string
+let userId: string
+
+beforeAll(async () => {
+  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers, worker: false })
+  const user = await ctx.factories.user()
+  userId = user.id
+  tenantId = (await ctx.factories.tenant()).id
+  await ctx.factories.member(tenantId, user, 'owner')
+})
+afterAll(() => ctx.close())
+
+const runRow = async (id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
+const waitFor = async (probe: () => Promise<boolean>, what: string) => {
+  const deadline = Date.now() + 15_000
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
+const worker = () =>
+  startOperations({
+    handle: ctx.handle,
+    logger: createLogger('silent'),
+    worker: true,
+    catalog: testCatalog,
+    handlers: testHandlers,
+    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
+  })
+const start = (context: Record<string, unknown>, type: 'test.block' | 'test.once' = 'test.block') =>
+  ctx.engine.startRun({ tenantId, type, context, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+
+describe('graceful shutdown', () => {
+  it('hands an in-flight run back at once; it completes on the next worker', async () => {
+    const first = await worker()
+    const { run } = await start({ gate: 'handback' })
+    await waitFor(async () => (await runRow(run.id)).status === 'running', 'the run to start')
+    await first.stop() // SIGTERM does this
+    expect(await runRow(run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+    gate('handback').release()
+    const second = await worker()
+    await waitFor(async () => (await runRow(run.id)).status === 'completed', 'the run to complete')
+    expect(await runRow(run.id)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+    expect(journal.filter((j) => j.runId === run.id && j.event === 'wrote').map((j) => j.attempt)).toEqual([2])
+    expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+    await second.stop()
+  })
+})
+
+// Only a server has connections to lose; PGlite lives in the test process.
+if (testEngine === 'postgres') {
+  describe('PostgreSQL connection loss', () => {
+    it('survives every connection being killed mid-run: the run completes, never stays running', async () => {
+      const operations = await worker()
+      const { run } = await start({ gate: 'connection-loss' })
+      await waitFor(async () => (await runRow(run.id)).status === 'running', 'the run to start')
+      const killed = await ctx.handle.pool.query<{ n: number }>(
+        'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      )
+      expect(killed.rows[0]!.n).toBeGreaterThan(0)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      gate('connection-loss').release()
+      await waitFor(async () => (await runRow(run.id).catch(() => ({ status: 'unknown' }))).status === 'completed', 'the run to complete')
+      expect(await runRow(run.id)).toMatchObject({ outcome: 'succeeded' })
+      await operations.stop()
+    })
+  })
+}
+
+describe('retention', () => {
+  it('deletes completed runs past the policy and notifications read long ago, and keeps the rest', async () => {
+    const operations = await worker()
+    const ids: string[] = []
+    for (const name of ['old', 'recent', 'unread']) {
+      const { run } = await ctx.engine.startRun({ tenantId, type: 'test.noop', context: { retention: name }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+      ids.push(run.id)
+      await waitFor(async () => (await runRow(run.id)).status === 'completed', 'the run to complete')
+    }
+    await operations.stop()
+    const [old, recent, unread] = ids as [string, string, string]
+    await ctx.db.update(operationRuns).set({ completedAt: sql`now() - interval '200 days'` }).where(eq(operationRuns.id, old))
+    await ctx.db.update(notifications).set({ readAt: sql`now() - interval '40 days'` }).where(eq(notifications.runId, recent))
+    const removed = await applyRetention(ctx.db, { runDays: 180, readNotificationDays: 30 })
+    expect(removed).toMatchObject({ runs: 1 })
+    expect(await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, old))).toHaveLength(0)
+    expect(await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, recent))).toHaveLength(1)
+    expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, recent))).toHaveLength(0)
+    expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, unread))).toHaveLength(1)
+  })
+})

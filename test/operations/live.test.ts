@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestContext, type TestContext } from '../harness.ts'
+import { testCatalog, testHandlers } from './fixtures.ts'
+
+let ctx: TestContext
+let baseUrl: string
+let tenantId: string
+let otherTenantId: string
+const tokens = {} as Record<'operator' | 'readonly' | 'foreigner', string>
+let operatorId: string
+
+beforeAll(async () => {
+  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers })
+  baseUrl = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+  tenantId = (await ctx.factories.tenant()).id
+  otherTenantId = (await ctx.factories.tenant()).id
+  const operator = await ctx.factories.userWithToken()
+  const readonly = await ctx.factories.userWithToken()
+  const foreigner = await ctx.factories.userWithToken()
+  await ctx.factories.member(tenantId, operator.user, 'operator')
+  await ctx.factories.member(tenantId, readonly.user, 'readonly')
+  await ctx.factories.member(otherTenantId, foreigner.user, 'owner')
+  tokens.operator = operator.token
+  tokens.readonly = readonly.token
+  tokens.foreigner = foreigner.token
+  operatorId = operator.user.id
+})
+afterAll(() => ctx.close())
+
+type SseEvent = { event: string; data: { id?: string; status?: string; active?: { id: string }[] } }
+
+/** Opens the stream and collects parsed events until closed. */
+async function openStream(tenant: string, token: string) {
+  const controller = new AbortController()
+  const response = await fetch(`${baseUrl}/api/tenants/${tenant}/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal })
+  const events: SseEvent[] = []
+  const arrivals: number[] = []
+  if (response.ok && response.body) {
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    void (async () => {
+      let buffer = ''
+      try {
+        for (;;) {
+          const { value, done } = await reader.read()
+          if (done) return
+          buffer += value
+          let end: number
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            const event = /^event: (.+)$/m.exec(block)?.[1]
+            const data = /^data: (.+)$/m.exec(block)?.[1]
+            if (event && data) {
+              events.push({ event, data: JSON.parse(data) as SseEvent['data'] })
+              arrivals.push(performance.now())
+            }
+          }
+        }
+      } catch {
+        // aborted
+      }
+    })()
+  }
+  return { response, events, arrivals, close: () => controller.abort() }
+}
+
+const until = async (probe: () => boolean, what: string) => {
+  const deadline = Date.now() + 10_000
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('live events (SSE)', () => {
+  it('streams run.updated to a member who may view operations, and nothing to others', async () => {
+    const viewer = await openStream(tenantId, tokens.operator)
+    const foreign = await openStream(otherTenantId, tokens.foreigner)
+    const readonly = await openStream(tenantId, tokens.readonly)
+    const intruder = await openStream(tenantId, tokens.foreigner)
+    expect(viewer.response.headers.get('content-type')).toMatch(/text\/event-stream/)
+    expect(readonly.response.status).toBe(403)
+    expect(intruder.response.status).toBe(404)
+    await until(() => viewer.events.length >= 1 && foreign.events.length >= 1, 'the snapshots')
+    expect(viewer.events[0]).toEqual({ event: 'snapshot', data: { active: [] } })
+
+    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.noop', context: { live: 1 }, initiatorUserId: operatorId, actor: { kind: 'user', userId: operatorId, ip: null } })
+    await until(() => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'completed'), 'the completed event')
+    const statuses = viewer.events.filter((e) => e.event === 'run.updated' && e.data.id === run.id).map((e) => e.data.status)
+    expect(statuses[0]).toBe('queued')
+    expect(statuses).toContain('running')
+    expect(statuses.at(-1)).toBe('completed')
+
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(foreign.events.map((e) => e.event)).toEqual(['snapshot'])
+    for (const stream of [viewer, foreign, readonly, intruder]) stream.close()
+  })
+
+  it('sends the active runs as a snapshot to a viewer who connects later', async () => {
+    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'snapshot' }, initiatorUserId: null, actor: { kind: 'cli' } })
+    const late = await openStream(tenantId, tokens.operator)
+    await until(() => late.events.length >= 1, 'the snapshot')
+    expect(late.events[0]!.event).toBe('snapshot')
+    expect(late.events[0]!.data.active!.map((r) => r.id)).toContain(run.id)
+    late.close()
+    const { gate } = await import('./fixtures.ts')
+    gate('snapshot').release()
+  })
+})
