@@ -214,7 +214,7 @@ export async function runGraphBench(): Promise<unknown> {
     }
 
     await control(emulator, 'PUT', '/faults', {})
-    const emulatorCapacity = await capacity(emulator, small)
+    const emulatorCapacity = await capacity(emulator, ctx)
     const memory = await memoryOf100k(emulator)
     const report = { objects: OBJECTS, latency_ms: LATENCY_MS, limits: '1,000 requests per 20 s per app per tenant', ours, baseline, emulator_capacity_one_core: emulatorCapacity, emulator_memory_100k: memory }
     print(report)
