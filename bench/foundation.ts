@@ -46,7 +46,7 @@ async function measureEngine(engine: 'pglite' | 'postgres', env: Record<string, 
   await sleep(IDLE_SECONDS * 1000)
   const idleRssEmpty = rssMiB(cold.child.pid!)
   const token = await populate(cold.url, env)
-  const load = hasWrk() ? wrk(`${cold.url}/api/me`, { ...WRK, headers: [`Authorization: Bearer ${token}`] }) : null
+  const load = hasWrk() ? await wrk(`${cold.url}/api/me`, { ...WRK, headers: [`Authorization: Bearer ${token}`] }) : null
   const rssAfterLoad = rssMiB(cold.child.pid!)
   await stopServer(cold)
   // Populated: the same data, a second start.

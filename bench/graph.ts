@@ -146,7 +146,7 @@ async function capacity(emulator: Emulator, ctx: GraphTenantContext) {
   const page = `${emulator.url}${listUrl(POLICY_TYPES.find((e) => e.key === 'deviceConfiguration')!)}`
   if (hasWrk()) {
     const options = { connections: 32, seconds, threads: 1, headers: [`Authorization: Bearer ${token}`] }
-    return { tool: 'wrk', object_get: wrk(small, options), list_page_100_with_assignments: wrk(page, options) }
+    return { tool: 'wrk', object_get: await wrk(small, options), list_page_100_with_assignments: await wrk(page, options) }
   }
   const loop = async (url: string) => {
     let done = 0

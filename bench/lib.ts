@@ -1,4 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
+import { promisify } from 'node:util'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
@@ -81,10 +82,16 @@ export const hasWrk = () => {
   }
 }
 
-/** Runs wrk and returns its latency percentiles in milliseconds and the request rate. */
-export function wrk(url: string, options: { connections: number; seconds: number; threads: number; headers: string[] }) {
-  const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${options.seconds}s`, '--latency', ...options.headers.flatMap((h) => ['-H', h]), url]
-  const out = execFileSync('wrk', args, { encoding: 'utf8' })
+/**
+ * Runs wrk and returns its latency percentiles in milliseconds and the request rate. Async, so a
+ * server in this same process keeps answering while wrk runs.
+ */
+export async function wrk(url: string, options: { connections: number; seconds: number; threads: number; headers: string[]; warmupSeconds?: number }) {
+  const run = (seconds: number) =>
+    promisify(execFile)('wrk', ['-t', String(options.threads), '-c', String(options.connections), '-d', `${seconds}s`, '--latency', ...options.headers.flatMap((h) => ['-H', h]), url], { encoding: 'utf8' })
+  // A warm-up run first, unmeasured: JIT compilation and connection set-up are not the steady state.
+  await run(options.warmupSeconds ?? 3)
+  const { stdout: out } = await run(options.seconds)
   const toMs = (value: string) => {
     const match = /([\d.]+)(us|ms|s)/.exec(value)!
     const n = Number(match[1])

@@ -5,6 +5,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import * as schema from './schema.ts'
 import { acquireDataDirLock, DataDirLockedError, readLockOwner } from './lock.ts'
+import { recordEngine } from './prepared.ts'
 
 export type Database = NodePgDatabase<typeof schema>
 /** A transaction or the database: commands take this so callers can compose them in one transaction. */
@@ -48,13 +49,11 @@ function poolFor(config: pg.PoolConfig, notifications?: EventEmitter<{ notificat
   return pool
 }
 
-const handleFor = (pool: pg.Pool, engine: Engine, mode: DatabaseHandle['mode'], close: () => Promise<void>): DatabaseHandle => ({
-  db: drizzle(pool, { schema }),
-  pool,
-  engine,
-  mode,
-  close,
-})
+function handleFor(pool: pg.Pool, engine: Engine, mode: DatabaseHandle['mode'], close: () => Promise<void>): DatabaseHandle {
+  const db = drizzle(pool, { schema })
+  recordEngine(db, engine)
+  return { db, pool, engine, mode, close }
+}
 
 export function openPostgres(connectionString: string, max = 10): DatabaseHandle {
   const pool = poolFor({ connectionString, max })

@@ -101,8 +101,10 @@ export class OperationsEngine<K extends string = string> {
     this.#unlisten = await listener.listen(LIVE_CHANNEL, (payload) => this.#onLiveEvent(payload))
     for (const type of catalog.types()) {
       const perTenant = catalog.spec(type).perTenantConcurrency
+      const name = queueName(type)
+      let siblings: string[] = []
       await boss.work<RunJobData>(
-        queueName(type),
+        name,
         {
           batchSize: 1,
           localConcurrency: this.#options.concurrency ?? 4,
@@ -111,8 +113,13 @@ export class OperationsEngine<K extends string = string> {
         },
         async ([job]) => {
           if (job) await this.execute(job.data)
+          // With NOTIFY on, an idle pg-boss worker polls only every 30 s, and with one job per
+          // fetch it never bursts: a backlog that arrived while everyone was busy would wait.
+          // So a worker that finishes wakes its siblings; an empty fetch puts them back to sleep.
+          for (const id of siblings) boss.notifyWorker(id)
         },
       )
+      siblings = boss.getWipData().filter((w) => w.name === name).map((w) => w.id)
     }
     this.#reaperTimer = setInterval(() => {
       this.reap().catch((error: unknown) => this.#log.error({ err: error }, 'reaper pass failed'))

@@ -79,6 +79,14 @@ describe('start and finish', () => {
     expect(await notificationsOf([...ids][0]!)).toHaveLength(1)
   })
 
+  it('drains a backlog that arrives while every worker is busy, without waiting for the slow poll', async () => {
+    const started = Date.now()
+    const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => start('test.noop', { backlog: i })))
+    for (const { run } of runs) await completed(run.id)
+    // pg-boss polls every 30 s when NOTIFY is on; the whole backlog must be through long before that.
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+
   it('derives the outcome from unit results and keeps the counts', async () => {
     const partial = await start('test.units', { units: [{ key: 'a', status: 'succeeded' }, { key: 'b', status: 'skipped' }, { key: 'c', status: 'succeeded' }] })
     const done = await completed(partial.run.id)

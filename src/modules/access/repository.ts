@@ -1,8 +1,9 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
-import type { Executor } from '../../db/engine.ts'
+import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
+import type { Database, Executor } from '../../db/engine.ts'
+import { preparedFor } from '../../db/prepared.ts'
 import { apiTokens, auditEvents, authSessions, tenantMemberships, tenants, users } from '../../db/schema.ts'
 
-const activeSession = (tokenHash: string) =>
+const activeSession = (tokenHash: string | Placeholder) =>
   and(eq(authSessions.tokenHash, tokenHash), isNull(authSessions.revokedAt), gt(authSessions.expiresAt, sql`now()`))
 
 export async function findUserByEmail(db: Executor, email: string) {
@@ -15,21 +16,34 @@ export async function findUserById(db: Executor, id: string) {
   return row
 }
 
-export async function findSessionUser(db: Executor, tokenHash: string) {
-  const [row] = await db
+// Run on every authenticated request: prepared once per process (db/prepared.ts).
+const authQueries = preparedFor((db, name) => ({
+  sessionUser: db
     .select({ user: users, sessionId: authSessions.id, lastSeenAt: authSessions.lastSeenAt })
     .from(authSessions)
     .innerJoin(users, eq(users.id, authSessions.userId))
-    .where(activeSession(tokenHash))
-  return row
-}
-
-export async function findTokenUser(db: Executor, tokenHash: string) {
-  const [row] = await db
+    .where(activeSession(sql.placeholder('tokenHash')))
+    .prepare(name('auth_session_user')),
+  tokenUser: db
     .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)))
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
+    .prepare(name('auth_token_user')),
+  membership: db
+    .select()
+    .from(tenantMemberships)
+    .where(and(eq(tenantMemberships.tenantId, sql.placeholder('tenantId')), eq(tenantMemberships.userId, sql.placeholder('userId'))))
+    .prepare(name('auth_membership')),
+}))
+
+export async function findSessionUser(db: Database, tokenHash: string) {
+  const [row] = await authQueries(db).sessionUser.execute({ tokenHash })
+  return row
+}
+
+export async function findTokenUser(db: Database, tokenHash: string) {
+  const [row] = await authQueries(db).tokenUser.execute({ tokenHash })
   return row
 }
 
@@ -84,11 +98,8 @@ export async function listMemberships(db: Executor, userId: string) {
     .orderBy(tenants.name, tenants.id)
 }
 
-export async function findMembership(db: Executor, tenantId: string, userId: string) {
-  const [row] = await db
-    .select()
-    .from(tenantMemberships)
-    .where(and(eq(tenantMemberships.tenantId, tenantId), eq(tenantMemberships.userId, userId)))
+export async function findMembership(db: Database, tenantId: string, userId: string) {
+  const [row] = await authQueries(db).membership.execute({ tenantId, userId })
   return row
 }
 

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm'
-import type { Executor } from '../../db/engine.ts'
+import type { Database, Executor } from '../../db/engine.ts'
+import { preparedFor } from '../../db/prepared.ts'
 import { operationRuns, type RunOutcome, type RunStatus, users } from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 
@@ -71,13 +72,19 @@ export async function listRuns(db: Executor, tenantId: string, filters: RunFilte
     .limit(page.limit)
 }
 
-/** The progress widget: a tenant's queued and running runs, newest first. */
-export async function listActiveRuns(db: Executor, tenantId: string, limit = 100) {
-  return db
+// The progress widget polls this (when SSE is unavailable) for every viewer: prepared once per process.
+const activeRunsQuery = preparedFor((db, name) =>
+  db
     .select(runWithInitiator)
     .from(operationRuns)
     .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
-    .where(and(eq(operationRuns.tenantId, tenantId), inArray(operationRuns.status, [...ACTIVE_STATUSES])))
+    .where(and(eq(operationRuns.tenantId, sql.placeholder('tenantId')), inArray(operationRuns.status, [...ACTIVE_STATUSES])))
     .orderBy(desc(operationRuns.createdAt))
-    .limit(limit)
+    .limit(100)
+    .prepare(name('active_runs')),
+)
+
+/** The progress widget: a tenant's queued and running runs (at most 100), newest first. */
+export async function listActiveRuns(db: Database, tenantId: string) {
+  return activeRunsQuery(db).execute({ tenantId })
 }
