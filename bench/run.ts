@@ -1,25 +1,68 @@
 import { runFoundationBench } from './foundation.ts'
+import { runGraphBench } from './graph.ts'
+import { runOperationsBench } from './operations.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * BENCH_WRK_SECONDS shortens the load phase (default 30 s, as docs/benchmarks.md reports).
+ * `npm run bench -- foundation operations graph` runs a subset. Environment knobs:
+ * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
+const only = new Set(process.argv.slice(2))
+const wanted = (name: string) => only.size === 0 || only.has(name)
 if (!hasWrk()) console.log('wrk is not installed (apt-get install wrk): the load figures are skipped')
 
-const foundation = await runFoundationBench()
-const rows = foundation.results
-const cell = (v: string | number | null | undefined) => String(v ?? '-').padStart(14)
-console.log(`\nFoundation (wrk: ${foundation.wrk.connections} connections, ${foundation.wrk.seconds} s, ${foundation.wrk.path} with a bearer token)`)
-console.log(`${''.padEnd(34)}${rows.map((r) => cell(r.engine)).join('')}`)
-const line = (label: string, pick: (r: (typeof rows)[number]) => string | number | null | undefined) => console.log(`${label.padEnd(34)}${rows.map((r) => cell(pick(r))).join('')}`)
-line('start → /healthz 200, empty (ms)', (r) => r.startup_empty_ms)
-line('start → /healthz 200, populated (ms)', (r) => r.startup_populated_ms)
-line('idle RSS, empty (MiB)', (r) => r.idle_rss_empty_mib)
-line('idle RSS, populated (MiB)', (r) => r.idle_rss_populated_mib)
-line('RSS after the load (MiB)', (r) => r.rss_after_load_mib)
-line('GET /api/me p50 (ms)', (r) => r.api_me?.p50_ms)
-line('GET /api/me p99 (ms)', (r) => r.api_me?.p99_ms)
-line('GET /api/me requests/s', (r) => r.api_me?.requests_per_s)
-line('GET /api/me non-2xx', (r) => r.api_me?.non_2xx)
-console.log(`\nreport: ${writeReport('foundation', foundation)}`)
+type Cell = string | number | null | undefined
+const table = (title: string, columns: string[], rows: [string, ...Cell[]][]) => {
+  console.log(`\n${title}`)
+  console.log(`${''.padEnd(44)}${columns.map((c) => c.padStart(14)).join('')}`)
+  for (const [label, ...cells] of rows) console.log(`${label.padEnd(44)}${cells.map((v) => String(v ?? '-').padStart(14)).join('')}`)
+}
+
+if (wanted('foundation')) {
+  const foundation = await runFoundationBench()
+  const r = foundation.results
+  table(`Foundation (wrk: ${foundation.wrk.connections} connections, ${foundation.wrk.seconds} s, GET /api/me with a bearer token)`, r.map((x) => x.engine), [
+    ['start → /healthz 200, empty (ms)', ...r.map((x) => x.startup_empty_ms)],
+    ['start → /healthz 200, populated (ms)', ...r.map((x) => x.startup_populated_ms)],
+    ['idle RSS, empty (MiB)', ...r.map((x) => x.idle_rss_empty_mib)],
+    ['idle RSS, populated (MiB)', ...r.map((x) => x.idle_rss_populated_mib)],
+    ['RSS after the load (MiB)', ...r.map((x) => x.rss_after_load_mib)],
+    ['GET /api/me p50 (ms)', ...r.map((x) => x.api_me?.p50_ms)],
+    ['GET /api/me p99 (ms)', ...r.map((x) => x.api_me?.p99_ms)],
+    ['GET /api/me requests/s', ...r.map((x) => x.api_me?.requests_per_s)],
+  ])
+  console.log(`report: ${writeReport('foundation', foundation)}`)
+}
+
+if (wanted('operations')) {
+  const operations = await runOperationsBench()
+  const l = operations.lifecycle
+  table('Operations engine (idle worker; no-op runs)', l.map((x) => x.engine), [
+    ['start → running p50 (ms)', ...l.map((x) => x.start_to_running_ms.p50)],
+    ['start → running p95 (ms)       target ≤ 200', ...l.map((x) => x.start_to_running_ms.p95)],
+    ['commit → SSE event p50 (ms)', ...l.map((x) => x.commit_to_sse_ms.p50)],
+    ['commit → SSE event p95 (ms)    target ≤ 100', ...l.map((x) => x.commit_to_sse_ms.p95)],
+    [`full lifecycle, runs/s (${l[0]!.lifecycle_runs} runs)`, ...l.map((x) => x.lifecycle_runs_per_s)],
+    ['notifications written', ...l.map((x) => x.notifications_written)],
+  ])
+  const m = operations.monitoring
+  table(`Monitoring on PostgreSQL: ${m.runs.toLocaleString('en')} runs across ${m.tenants.toLocaleString('en')} tenants (seeded in ${m.seed_seconds} s)`, ['p50', 'p95'], [
+    ['list, first page (ms)              ≤ 20', m.list_first_page_ms.p50, m.list_first_page_ms.p95],
+    ['list, filtered page (ms)           ≤ 20', m.list_filtered_ms.p50, m.list_filtered_ms.p95],
+    ['list, second page by cursor (ms)', m.list_second_page_ms.p50, m.list_second_page_ms.p95],
+  ])
+  const a = m.active_under_wrk
+  if (a) table(`GET …/operation-runs/active under wrk (64 connections, ${m.wrk_seconds} s)`, ['value'], [
+    ['requests/s                         ≥ 3,000', a.requests_per_s],
+    ['p50 (ms)', a.p50_ms],
+    ['p99 (ms)                           ≤ 50', a.p99_ms],
+    ['non-2xx', a.non_2xx],
+  ])
+  console.log(`report: ${writeReport('operations', operations)}`)
+}
+
+if (wanted('graph')) {
+  const graph = await runGraphBench()
+  console.log(`report: ${writeReport('graph', graph)}`)
+}

@@ -13,6 +13,7 @@ import { findUserByEmail } from './modules/access/repository.ts'
 import { addTenant } from './modules/tenants/add-tenant.ts'
 import { addMember } from './modules/tenants/members.ts'
 import { serve, work } from './main.ts'
+import { runEmulatorCommand } from './emulator/command.ts'
 
 const CLI_ACTOR = { kind: 'cli' } as const
 
@@ -27,12 +28,14 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
   token create --email E --name N     prints a personal API token once
+  emulator [--port N] [--seed S] [--policies N]
+                                      the Microsoft Graph + login emulator, standalone
 
 Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180).`
 
 class UsageError extends Error {}
 
-const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'help'])
+const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help'])
 
 /** Runs until SIGTERM or SIGINT, then stops what it started (in-flight runs are handed back). */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
@@ -107,6 +110,10 @@ async function main(argv: string[]): Promise<number> {
       const running = await work(config, out)
       return untilSignal(() => running.stop())
     }
+
+    case 'emulator':
+      // Needs no database: the Microsoft Graph + login emulator on its own.
+      return runEmulatorCommand(args)
 
     case 'migrate': {
       parse(args, {})
