@@ -52,11 +52,17 @@ export class PgliteServer {
     for (let i = this.#queue.length - 1; i >= 0; i--) {
       if (this.#queue[i]!.connection === connection) this.#queue.splice(i, 1)[0]!.done()
     }
-    if (this.#owner === connection) {
-      await this.#db.runExclusive(() => this.#db.exec('ROLLBACK'))
-      this.#owner = null
+    // If its request is executing right now, #drain sees `closed` when it returns and rolls back.
+    if (this.#owner === connection && !this.#running) {
+      await this.#rollbackAbandoned()
       void this.#drain()
     }
+  }
+
+  async #rollbackAbandoned() {
+    // exec() takes PGlite's own lock; runExclusive() around it would wait for itself.
+    await this.#db.exec('ROLLBACK').catch(() => {})
+    this.#owner = null
   }
 
   async #drain() {
@@ -71,9 +77,13 @@ export class PgliteServer {
         try {
           await this.#db.runExclusive(() => this.#db.execProtocolRawStream(bytes, { onRawData: (chunk) => connection.write(chunk) }))
         } catch {
-          // PGlite reports protocol errors in the stream itself; a throw here means the client is gone.
+          // PGlite reports SQL errors in the stream itself; a throw means the exchange broke and the
+          // client would wait forever for ReadyForQuery: drop it (and whatever it had open).
+          connection.destroy()
         }
         this.#owner = this.#db.isInTransaction() ? connection : null
+        // A client that went away while its request ran cannot finish its transaction.
+        if (this.#owner === connection && connection.closed) await this.#rollbackAbandoned()
         done()
       }
     } finally {
@@ -86,6 +96,7 @@ const SSL_REQUEST = 80877103
 const CANCEL_REQUEST = 80877102
 
 class Connection {
+  closed = false
   readonly #socket: Socket
   readonly #server: PgliteServer
   #buffer = Buffer.alloc(0)
@@ -98,7 +109,10 @@ class Connection {
     this.#server = server
     socket.on('data', (data) => this.#onData(data))
     socket.on('error', () => socket.destroy())
-    socket.on('close', () => void this.#server.disconnected(this))
+    socket.on('close', () => {
+      this.closed = true
+      void this.#server.disconnected(this)
+    })
   }
 
   write(chunk: Uint8Array) {
@@ -106,6 +120,7 @@ class Connection {
   }
 
   destroy() {
+    this.closed = true
     this.#socket.destroy()
   }
 
@@ -115,6 +130,7 @@ class Connection {
       if (!this.#started) {
         if (this.#buffer.length < 8) return
         const length = this.#buffer.readInt32BE(0)
+        if (length < 8 || length > 10_000) return this.destroy() // not PostgreSQL
         if (this.#buffer.length < length) return
         const code = this.#buffer.readInt32BE(4)
         const packet = this.#buffer.subarray(0, length)
@@ -129,6 +145,7 @@ class Connection {
       }
       if (this.#buffer.length < 5) return
       const length = this.#buffer.readInt32BE(1) + 1
+      if (length < 5) return this.destroy() // a corrupt frame: never spin on it
       if (this.#buffer.length < length) return
       const type = String.fromCharCode(this.#buffer[0]!)
       const message = this.#buffer.subarray(0, length)
@@ -139,7 +156,8 @@ class Connection {
       }
       this.#pending.push(message)
       // A request ends at Sync (extended protocol), Query (simple) or a password/auth reply.
-      if (type === 'S' || type === 'Q' || type === 'p' || type === 'H') {
+      // Not at Flush: the implicit transaction of an extended-protocol exchange lasts until Sync.
+      if (type === 'S' || type === 'Q' || type === 'p') {
         this.#send(this.#pending)
         this.#pending = []
       }

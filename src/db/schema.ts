@@ -187,7 +187,8 @@ export const notifications = pgTable(
     kind: text('kind').notNull(),
     title: text('title').notNull(),
     body: text('body').notNull(),
-    runId: uuid('run_id').references(() => operationRuns.id, { onDelete: 'cascade' }),
+    // Set null, not cascade: retention may delete an old run whose notification is still unread.
+    runId: uuid('run_id').references(() => operationRuns.id, { onDelete: 'set null' }),
     url: text('url').notNull(),
     readAt: timestamp('read_at', { withTimezone: true, precision: 3 }),
     createdAt: createdAt(),

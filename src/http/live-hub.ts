@@ -43,11 +43,17 @@ export class LiveHub {
     const set = this.#byTenant.get(tenantId) ?? new Set()
     set.add(subscriber)
     this.#byTenant.set(tenantId, set)
-    subscriber.snapshot(await this.activeRuns(tenantId))
-    return () => {
+    const unsubscribe = () => {
       set.delete(subscriber)
-      if (set.size === 0) this.#byTenant.delete(tenantId)
+      if (set.size === 0 && this.#byTenant.get(tenantId) === set) this.#byTenant.delete(tenantId)
     }
+    try {
+      subscriber.snapshot(await this.activeRuns(tenantId))
+    } catch (error) {
+      unsubscribe()
+      throw error
+    }
+    return unsubscribe
   }
 
   async activeRuns(tenantId: string) {

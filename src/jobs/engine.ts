@@ -12,7 +12,7 @@ import { LIVE_CHANNEL, publishRunUpdated, type RunUpdatedEvent } from '../module
 import { type StartRunRequest, startRun } from '../modules/operations/start-run.ts'
 import { createBoss, inTransaction } from './boss.ts'
 import type { HandlerRegistry } from './handlers.ts'
-import { type Enqueue, queueName, type RunJobData } from './queue.ts'
+import { type Enqueue, queueName, type RunJobData, type RunJobs } from './queue.ts'
 import { reap, recoverRun, type ReaperTimings } from './recovery.ts'
 import { RunCancelledError, RunExecution, RunFailureError, RunOwnershipLostError } from './run-execution.ts'
 
@@ -63,6 +63,8 @@ export class OperationsEngine<K extends string = string> {
   #reaperTimer: NodeJS.Timeout | undefined
   #unlisten: (() => void) | undefined
   #stopping = false
+  /** pg-boss worker ids per queue, to wake them (see start()). */
+  readonly #workers = new Map<string, string[]>()
 
   constructor(options: EngineOptions<K>) {
     options.handlers.assertMatches(options.catalog)
@@ -89,7 +91,8 @@ export class OperationsEngine<K extends string = string> {
     for (const type of catalog.types()) {
       const name = queueName(type)
       // Our own reaper owns retries and liveness: pg-boss must neither retry nor expire a long run.
-      const queue = { retryLimit: 0, expireInSeconds: 24 * 60 * 60, deleteAfterSeconds: 7 * 24 * 60 * 60, notify: true }
+      // pg-boss's heartbeat frees the slot of a job whose worker died (its group limit counts active jobs).
+      const queue = { retryLimit: 0, expireInSeconds: 24 * 60 * 60, deleteAfterSeconds: 7 * 24 * 60 * 60, heartbeatSeconds: 60, notify: true }
       if (await boss.getQueue(name)) await boss.updateQueue(name, queue)
       else await boss.createQueue(name, queue)
       // Warm pg-boss's queue cache now. A cache miss inside send() reads through pg-boss's own
@@ -102,7 +105,6 @@ export class OperationsEngine<K extends string = string> {
     for (const type of catalog.types()) {
       const perTenant = catalog.spec(type).perTenantConcurrency
       const name = queueName(type)
-      let siblings: string[] = []
       await boss.work<RunJobData>(
         name,
         {
@@ -116,10 +118,10 @@ export class OperationsEngine<K extends string = string> {
           // With NOTIFY on, an idle pg-boss worker polls only every 30 s, and with one job per
           // fetch it never bursts: a backlog that arrived while everyone was busy would wait.
           // So a worker that finishes wakes its siblings; an empty fetch puts them back to sleep.
-          for (const id of siblings) boss.notifyWorker(id)
+          this.#wake(name)
         },
       )
-      siblings = boss.getWipData().filter((w) => w.name === name).map((w) => w.id)
+      this.#workers.set(name, boss.getWipData().filter((w) => w.name === name).map((w) => w.id))
     }
     this.#reaperTimer = setInterval(() => {
       this.reap().catch((error: unknown) => this.#log.error({ err: error }, 'reaper pass failed'))
@@ -133,9 +135,17 @@ export class OperationsEngine<K extends string = string> {
     const id = await this.boss.send(queueName(job.type), { runId: job.runId, attempt: job.attempt } satisfies RunJobData, {
       db: inTransaction(tx),
       ...(perTenant ? { group: { id: job.tenantId } } : {}),
+      ...(job.startAfterSeconds ? { startAfter: job.startAfterSeconds } : {}),
     })
     if (!id) throw new Error(`The job queue refused the job for run ${job.runId}`)
     return id
+  }
+
+  readonly #jobs: RunJobs = {
+    enqueue: this.enqueue,
+    retire: async (tx, type, jobId) => {
+      await this.boss.cancel(queueName(type), jobId, { db: inTransaction(tx) })
+    },
   }
 
   startRun(request: StartRunRequest<K>) {
@@ -147,13 +157,21 @@ export class OperationsEngine<K extends string = string> {
   }
 
   reap() {
-    return reap(this.#db, this.catalog, this.enqueue, (tx, type, jobId) => this.#jobState(tx, type, jobId), this.timings)
+    return reap(this.#db, this.catalog, this.#jobs, (tx, type, jobId) => this.#jobState(tx, type, jobId), this.timings)
   }
 
   /** Executes one job: claims the run for this attempt, runs its handler, finishes it once. */
   async execute(data: RunJobData): Promise<void> {
-    if (this.#stopping) throw new Error('shutting down') // pg-boss hands the job to another worker
+    // Shutting down, or the tenant is at its limit for the type: leave the run queued with a fresh job.
+    if (this.#stopping) return this.#deferJob(data, 1)
     const run = await this.#db.transaction(async (tx) => {
+      const [queued] = await tx
+        .select()
+        .from(operationRuns)
+        .where(and(eq(operationRuns.id, data.runId), eq(operationRuns.attempt, data.attempt), eq(operationRuns.status, 'queued')))
+      // Cancelled while queued, finished elsewhere, or a job of an attempt that was superseded.
+      if (!queued) return undefined
+      if (await this.#atTenantLimit(tx, queued)) return 'full' as const
       const [claimed] = await tx
         .update(operationRuns)
         .set({ status: 'running', startedAt: sql`coalesce(${operationRuns.startedAt}, now())`, heartbeatAt: sql`now()` })
@@ -162,8 +180,13 @@ export class OperationsEngine<K extends string = string> {
       if (claimed) await publishRunUpdated(tx, claimed)
       return claimed
     })
-    // Cancelled while queued, finished elsewhere, or a job of an attempt that was superseded.
+    if (run === 'full') return this.#deferJob(data, 2)
     if (!run) return
+    if (this.#stopping) {
+      // Claimed while shutdown began: hand it straight back.
+      await this.#db.transaction((tx) => recoverRun(tx, this.catalog, this.#jobs, run, 'the worker shut down'))
+      return
+    }
     const handler = this.#options.handlers.get(run.type)
     if (!handler) throw new Error(`No handler for ${run.type}`) // unreachable: assertMatches ran at construction
     const execution = new RunExecution(run, this.#db, this.#log.child({ run_id: run.id, type: run.type, attempt: run.attempt }))
@@ -194,6 +217,42 @@ export class OperationsEngine<K extends string = string> {
     }
     if (execution.lost) return
     await this.#finishWithRetry({ runId: run.id, attempt: run.attempt, from: ['running'], outcome, failures, actor: SYSTEM })
+  }
+
+  /**
+   * pg-boss's group limit counts active jobs, and two fetches at once can each pass it; the
+   * limit a type asks for is therefore also checked here, under a per-tenant-and-type lock.
+   */
+  async #atTenantLimit(tx: Parameters<Enqueue>[0], run: { tenantId: string; type: string }) {
+    const limit = this.catalog.has(run.type) ? this.catalog.spec(run.type).perTenantConcurrency : undefined
+    if (!limit) return false
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${run.tenantId}:${run.type}`}, 7415))`)
+    const [row] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(operationRuns)
+      .where(and(eq(operationRuns.tenantId, run.tenantId), eq(operationRuns.type, run.type), eq(operationRuns.status, 'running')))
+    return (row?.n ?? 0) >= limit
+  }
+
+  #wake(queue: string) {
+    for (const id of this.#workers.get(queue) ?? []) this.#boss?.notifyWorker(id)
+  }
+
+  /** Leaves the run queued behind a new job that becomes fetchable after a delay. */
+  async #deferJob(data: RunJobData, seconds: number) {
+    const deferred = await this.#db.transaction(async (tx) => {
+      const [run] = await tx
+        .select()
+        .from(operationRuns)
+        .where(and(eq(operationRuns.id, data.runId), eq(operationRuns.attempt, data.attempt), eq(operationRuns.status, 'queued')))
+        .for('update')
+      if (!run) return
+      const jobId = await this.enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt: run.attempt, startAfterSeconds: seconds })
+      await tx.update(operationRuns).set({ jobId }).where(eq(operationRuns.id, run.id))
+      return run.type
+    })
+    // No NOTIFY announces a job when its start time comes: wake our workers then, not at the 30 s poll.
+    if (deferred && !this.#stopping) setTimeout(() => this.#wake(queueName(deferred)), seconds * 1000 + 100).unref()
   }
 
   /** succeeded / partially_succeeded (some units failed, some succeeded) / failed. */
@@ -263,7 +322,7 @@ export class OperationsEngine<K extends string = string> {
             .from(operationRuns)
             .where(and(eq(operationRuns.id, execution.run.id), eq(operationRuns.attempt, execution.run.attempt), eq(operationRuns.status, 'running')))
             .for('update')
-          if (run) await recoverRun(tx, this.catalog, this.enqueue, run, 'the worker shut down')
+          if (run) await recoverRun(tx, this.catalog, this.#jobs, run, 'the worker shut down')
         })
       } catch (error) {
         this.#log.error({ err: error, run_id: execution.run.id }, 'could not hand the run back; the reaper will')

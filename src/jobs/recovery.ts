@@ -5,7 +5,7 @@ import { recordAuditEvent } from '../modules/audit/record-audit-event.ts'
 import type { Catalog } from '../modules/operations/catalog.ts'
 import { finishRun } from '../modules/operations/finish-run.ts'
 import { publishRunUpdated } from '../modules/operations/live.ts'
-import type { Enqueue } from './queue.ts'
+import type { RunJobs } from './queue.ts'
 
 const SYSTEM = { kind: 'system' } as const
 
@@ -17,15 +17,17 @@ export type RecoveryResult = 'requeued' | 'failed' | 'cancelled' | 'skipped'
  * out of attempts, ends `failed` with `worker_lost`. A run whose cancel was requested ends
  * `cancelled`. Fenced on the attempt, so two reapers cannot both act on it.
  */
-export async function recoverRun(tx: Executor, catalog: Catalog, enqueue: Enqueue, run: OperationRunRow, why: string): Promise<RecoveryResult> {
+export async function recoverRun(tx: Executor, catalog: Catalog, jobs: RunJobs, run: OperationRunRow, why: string): Promise<RecoveryResult> {
   const from = ['running'] as const
+  // The dead attempt's job would otherwise stay `active` in pg-boss and hold the tenant's slot.
+  if (run.jobId) await jobs.retire(tx, run.type, run.jobId)
   if (run.cancelRequestedAt) {
     return (await finishRun(tx, catalog, { runId: run.id, attempt: run.attempt, from, outcome: 'cancelled', actor: SYSTEM })) ? 'cancelled' : 'skipped'
   }
   const spec = catalog.has(run.type) ? catalog.spec(run.type) : undefined
   if (spec?.idempotent && run.attempt < spec.maxAttempts) {
     const attempt = run.attempt + 1
-    const jobId = await enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt })
+    const jobId = await jobs.enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt })
     const [requeued] = await tx
       .update(operationRuns)
       .set({ status: 'queued', attempt, jobId, heartbeatAt: null, startedAt: null, queuedAt: sql`now()`, summaryCounts: {}, units: [], failures: [] })
@@ -64,7 +66,7 @@ export type JobLookup = (tx: Executor, type: string, jobId: string) => Promise<'
  * One reaper pass. Every worker runs it; rows are claimed with FOR UPDATE SKIP LOCKED and every
  * transition is conditional, so concurrent reapers neither block nor double-act.
  */
-export async function reap(db: Database, catalog: Catalog, enqueue: Enqueue, jobState: JobLookup, timings: ReaperTimings) {
+export async function reap(db: Database, catalog: Catalog, jobs: RunJobs, jobState: JobLookup, timings: ReaperTimings) {
   const counts = { requeued: 0, failed: 0, cancelled: 0, resent: 0 }
   const ms = (value: number) => sql`now() - make_interval(secs => ${value / 1000})`
 
@@ -77,7 +79,7 @@ export async function reap(db: Database, catalog: Catalog, enqueue: Enqueue, job
       .limit(100)
       .for('update', { skipLocked: true })
     for (const run of stale) {
-      const result = await recoverRun(tx, catalog, enqueue, run, `no heartbeat for ${Math.round(timings.staleAfterMs / 1000)} s`)
+      const result = await recoverRun(tx, catalog, jobs, run, `no heartbeat for ${Math.round(timings.staleAfterMs / 1000)} s`)
       if (result !== 'skipped') counts[result]++
     }
   })
@@ -126,7 +128,7 @@ export async function reap(db: Database, catalog: Catalog, enqueue: Enqueue, job
         continue
       }
       if (run.jobId && (await jobState(tx, run.type, run.jobId)) === 'live') continue
-      const jobId = await enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt: run.attempt })
+      const jobId = await jobs.enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt: run.attempt })
       await tx.update(operationRuns).set({ jobId, queuedAt: sql`now()` }).where(eq(operationRuns.id, run.id))
       counts.resent++
     }

@@ -8,8 +8,8 @@ export const DEFAULT_RETENTION: RetentionPolicy = { runDays: 180, readNotificati
 const RETENTION_LOCK = 7_415_002
 
 /**
- * Deletes completed runs older than the policy (with their notifications) and notifications read
- * long ago. Unread notifications stay. One worker at a time does it (advisory lock); pg-boss
+ * Deletes completed runs older than the policy and notifications read long ago. A notification
+ * outlives its run (run_id becomes null); unread notifications stay. One worker at a time does it (advisory lock); pg-boss
  * prunes its own job rows on its own schedule (deleteAfterSeconds on each queue).
  */
 export async function applyRetention(db: Database, policy: RetentionPolicy) {

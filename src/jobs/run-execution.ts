@@ -48,6 +48,11 @@ export type UnitResult = {
  */
 export class RunExecution<C extends Record<string, unknown> = Record<string, unknown>> {
   readonly run: OperationRunRow
+  /**
+   * For the handler's own work. Do not await progress(), recordUnit() or addFailure() inside a
+   * transaction of your own: they write through their own connection, and on the embedded engine
+   * an open transaction holds every other connection back (a deadlock).
+   */
   readonly db: Database
   readonly log: Logger
   readonly #controller = new AbortController()
@@ -117,13 +122,15 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
       duration_ms: Math.round(result.durationMs),
       error: result.error ?? null,
     }
-    const known = this.#units.some((u) => u.key === unit.key)
-    this.#units = [...this.#units.filter((u) => u.key !== unit.key), unit]
-    if (!known) {
+    const previous = this.#units.find((u) => u.key === unit.key)
+    // Counted once per unit: a re-recorded unit keeps its first status in the counters, which may
+    // only grow while the run is active. Counts first, so a refused write changes nothing.
+    if (!previous) {
       const delta: Record<string, number> = { processed: 1 }
       delta[unit.status] = 1
       this.#counts = addCounts(this.#counts, delta)
     }
+    this.#units = [...this.#units.filter((u) => u.key !== unit.key), unit]
     return this.#write({ units: this.#units, summaryCounts: this.#counts })
   }
 

@@ -62,9 +62,10 @@ describe('a worker killed with SIGKILL mid-run', () => {
   let rescuer: Operations | undefined
   afterAll(async () => rescuer?.stop())
 
+  // test.serial is limited to one per tenant: the dead worker's job must not keep holding the tenant's slot.
   it('re-queues an idempotent run, which completes on another worker with one notification', async () => {
     const worker = await spawnWorker()
-    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'crash-1' }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.serial', context: { gate: 'crash-1' }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
     expect(await worker.started).toBe(run.id)
     expect((await runRow(run.id)).status).toBe('running')
     await kill(worker.child)

@@ -150,6 +150,26 @@ describe('cancel', () => {
     expect(again.statusCode).toBe(409)
   })
 
+  it('never runs more of a type than its per-tenant limit', async () => {
+    const tenant = (await ctx.factories.tenant()).id
+    const runs = await Promise.all([1, 2, 3, 4].map((i) => start('test.serial', { gate: `limit-${i}` }, owner.user.id, tenant)))
+    const maxRunning = { value: 0 }
+    const sample = async () => {
+      const rows = await ctx.db.select().from(operationRuns).where(eq(operationRuns.tenantId, tenant))
+      maxRunning.value = Math.max(maxRunning.value, rows.filter((r) => r.status === 'running').length)
+      return rows
+    }
+    for (let i = 1; i <= 4; i++) {
+      await waitFor(async () => (await sample()).some((r) => r.status === 'running'), 'a run to start')
+      for (let k = 0; k < 10; k++) await sample()
+      const runningRow = (await sample()).find((r) => r.status === 'running')!
+      gate((runningRow.context as { gate: string }).gate).release()
+      await completed(runningRow.id)
+    }
+    for (const { run } of runs) expect((await completed(run.id)).outcome).toBe('succeeded')
+    expect(maxRunning.value).toBe(1)
+  })
+
   it('fails a run that ignores cancellation past the timeout', async () => {
     const { run } = await start('test.block', { gate: 'stubborn', ignoreCancel: true })
     await running(run.id)

@@ -89,13 +89,17 @@ describe('retention', () => {
     }
     await operations.stop()
     const [old, recent, unread] = ids as [string, string, string]
+    const [oldNote] = await ctx.db.select().from(notifications).where(eq(notifications.runId, old))
     await ctx.db.update(operationRuns).set({ completedAt: sql`now() - interval '200 days'` }).where(eq(operationRuns.id, old))
     await ctx.db.update(notifications).set({ readAt: sql`now() - interval '40 days'` }).where(eq(notifications.runId, recent))
     const removed = await applyRetention(ctx.db, { runDays: 180, readNotificationDays: 30 })
-    expect(removed).toMatchObject({ runs: 1 })
+    expect(removed).toEqual({ runs: 1, notifications: 1 })
     expect(await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, old))).toHaveLength(0)
     expect(await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, recent))).toHaveLength(1)
     expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, recent))).toHaveLength(0)
     expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, unread))).toHaveLength(1)
+    // The old run's notification is unread: it stays, without its run.
+    const [kept] = await ctx.db.select().from(notifications).where(eq(notifications.id, oldNote!.id))
+    expect(kept).toMatchObject({ runId: null, readAt: null })
   })
 })

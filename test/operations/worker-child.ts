@@ -18,7 +18,7 @@ await startOperations({
   logger: createLogger('silent'),
   worker: true,
   catalog: testCatalog,
-  handlers: { ...testHandlers, 'test.block': blockForever, 'test.once': blockForever },
+  handlers: { ...testHandlers, 'test.block': blockForever, 'test.once': blockForever, 'test.serial': blockForever },
   timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
 })
 process.stdout.write('ready\n')

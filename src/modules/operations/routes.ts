@@ -54,12 +54,12 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
         tags,
         summary: "The progress widget's data: the tenant's queued and running runs, whoever started them",
         params: tenantIdParams,
-        response: responses({ 200: z.object({ data: z.array(runResponse) }) }),
+        response: responses({ 200: z.object({ data: z.array(runResponse), next_cursor: z.null() }) }),
       },
     },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
-      return { data: (await listActiveRuns(db, access.tenantId)).map(present) }
+      return { data: (await listActiveRuns(db, access.tenantId)).map(present), next_cursor: null }
     },
   )
 
@@ -116,10 +116,6 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
         res.write(`id: ${Date.now()}-${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
       }
       res.write('retry: 3000\n\n')
-      const unsubscribe = await hub.subscribe(access.tenantId, {
-        runUpdated: (run) => send('run.updated', run),
-        snapshot: (active) => send('snapshot', { active }),
-      })
       // Keep proxies from closing an idle stream, and drop a viewer who lost access meanwhile.
       const heartbeat = setInterval(() => {
         auth.stillAllowed(request, access.tenantId, 'operations.view').then(
@@ -127,12 +123,24 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
           () => res.end(),
         )
       }, 15_000)
+      let unsubscribe: (() => void) | undefined
       const close = () => {
         clearInterval(heartbeat)
-        unsubscribe()
+        unsubscribe?.()
       }
-      request.raw.once('close', close)
+      // Registered before the snapshot is read: a viewer who leaves meanwhile leaves nothing behind.
       res.once('close', close)
+      try {
+        unsubscribe = await hub.subscribe(access.tenantId, {
+          runUpdated: (run) => send('run.updated', run),
+          snapshot: (active) => send('snapshot', { active }),
+        })
+      } catch (error) {
+        request.log.error({ err: error }, 'live stream could not start')
+        res.end()
+        return
+      }
+      if (res.destroyed) close()
     },
   )
 }
