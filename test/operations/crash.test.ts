@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { notifications, operationRuns } from '../../src/db/schema.ts'
-import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
-import { createLogger } from '../../src/lib/logger.ts'
-import { createTestContext, type TestContext } from '../harness.ts'
-import { gate, testCatalog, testHandlers } from './fixtures.ts'
+import { notifications } from '../../src/db/schema.ts'
+import type { Operations } from '../../src/jobs/runtime.ts'
+import type { TestContext } from '../harness.ts'
+import { gate } from './fixtures.ts'
+import { extraWorker, runRow as runRowOf, startOnlyContext, waitFor } from './helpers.ts'
 
 let ctx: TestContext
 let tenantId: string
@@ -14,11 +14,7 @@ let userId: string
 
 beforeAll(async () => {
   // This process only starts runs and reaps; the worker that crashes is a child process.
-  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers, worker: false })
-  const user = await ctx.factories.user()
-  userId = user.id
-  tenantId = (await ctx.factories.tenant()).id
-  await ctx.factories.member(tenantId, user, 'owner')
+  ;({ ctx, userId, tenantId } = await startOnlyContext())
 })
 afterAll(() => ctx.close())
 
@@ -49,14 +45,7 @@ const kill = async (child: ChildProcess) => {
   await exited
 }
 
-const runRow = async (id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
-const waitFor = async (probe: () => Promise<boolean>, what: string) => {
-  const deadline = Date.now() + 15_000
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const runRow = (id: string) => runRowOf(ctx, id)
 
 describe('a worker killed with SIGKILL mid-run', () => {
   let rescuer: Operations | undefined
@@ -74,14 +63,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
     await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the run')
     expect(await runRow(run.id)).toMatchObject({ status: 'queued', attempt: 2 })
     gate('crash-1').release()
-    rescuer = await startOperations({
-      handle: ctx.handle,
-      logger: createLogger('silent'),
-      worker: true,
-      catalog: testCatalog,
-      handlers: testHandlers,
-      timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
-    })
+    rescuer = await extraWorker(ctx)
     await waitFor(async () => (await runRow(run.id)).status === 'completed', 'the run to complete')
     expect(await runRow(run.id)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
     expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)

@@ -1,43 +1,23 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { notifications, operationRuns } from '../../src/db/schema.ts'
-import { startOperations } from '../../src/jobs/runtime.ts'
 import { applyRetention } from '../../src/jobs/retention.ts'
-import { createLogger } from '../../src/lib/logger.ts'
-import { createTestContext, type TestContext } from '../harness.ts'
+import type { TestContext } from '../harness.ts'
 import { testEngine } from '../database.ts'
-import { gate, journal, testCatalog, testHandlers } from './fixtures.ts'
+import { gate, journal } from './fixtures.ts'
+import { extraWorker, runRow as runRowOf, startOnlyContext, waitFor } from './helpers.ts'
 
 let ctx: TestContext
 let tenantId: string
 let userId: string
 
 beforeAll(async () => {
-  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers, worker: false })
-  const user = await ctx.factories.user()
-  userId = user.id
-  tenantId = (await ctx.factories.tenant()).id
-  await ctx.factories.member(tenantId, user, 'owner')
+  ;({ ctx, userId, tenantId } = await startOnlyContext())
 })
 afterAll(() => ctx.close())
 
-const runRow = async (id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
-const waitFor = async (probe: () => Promise<boolean>, what: string) => {
-  const deadline = Date.now() + 15_000
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-const worker = () =>
-  startOperations({
-    handle: ctx.handle,
-    logger: createLogger('silent'),
-    worker: true,
-    catalog: testCatalog,
-    handlers: testHandlers,
-    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
-  })
+const runRow = (id: string) => runRowOf(ctx, id)
+const worker = () => extraWorker(ctx)
 const start = (context: Record<string, unknown>, type: 'test.block' | 'test.once' = 'test.block') =>
   ctx.engine.startRun({ tenantId, type, context, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
 
