@@ -19,6 +19,7 @@ import { users } from '../src/db/schema.ts'
 import { hashPassword } from '../src/lib/crypto.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { PG_URL, hasWrk, wrk } from './lib.ts'
+import { openEventStream } from '../test/sse.ts'
 
 const catalog = createCatalog({ 'bench.noop': { label: 'Benchmark no-op', idempotent: true, maxAttempts: 3 } })
 const handlers = { 'bench.noop': async () => {} }
@@ -105,25 +106,10 @@ async function lifecycle(engine: 'pglite' | 'postgres') {
     }
 
     // 2. commit of a run update → SSE event at a client, over real HTTP.
-    const controller = new AbortController()
-    const response = await fetch(`${url}/api/tenants/${tenant.id}/events`, { headers: { authorization: `Bearer ${secret}` }, signal: controller.signal })
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
     const arrivals = new Map<string, (t: number) => void>()
-    void (async () => {
-      let buffer = ''
-      for (;;) {
-        const { value, done } = await reader.read().catch(() => ({ value: '', done: true }))
-        if (done) return
-        buffer += value
-        let end: number
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          const data = /^data: (.+)$/m.exec(block)?.[1]
-          if (block.includes('event: run.updated') && data) arrivals.get((JSON.parse(data) as { id: string }).id)?.(performance.now())
-        }
-      }
-    })()
+    const stream = await openEventStream(`${url}/api/tenants/${tenant.id}/events`, secret, (event, data) => {
+      if (event === 'run.updated') arrivals.get((data as { id: string }).id)?.(performance.now())
+    })
     const { run: probe } = await operations.engine.startRun({ tenantId: tenant.id, type: 'bench.noop', context: { probe: true }, initiatorUserId: null, actor: { kind: 'system' } })
     await new Promise((resolve) => setTimeout(resolve, 500))
     const sseLatency: number[] = []
@@ -133,7 +119,7 @@ async function lifecycle(engine: 'pglite' | 'postgres') {
       await handle.db.transaction((tx) => publishRunUpdated(tx, { id: probe.id, tenantId: tenant.id, status: 'completed', cancelRequestedAt: null }))
       sseLatency.push((await arrived) - t0)
     }
-    controller.abort()
+    stream.close()
 
     // 3. Throughput: many no-op runs through the whole lifecycle, notifications included.
     const t0 = performance.now()

@@ -4,6 +4,7 @@ import { notifications, operationRuns, type OperationRunRow } from '../../src/db
 import { finishRun } from '../../src/modules/operations/finish-run.ts'
 import { createTestContext, errorOf, type TestContext } from '../harness.ts'
 import { gate, journal, testCatalog, testHandlers, type TestType } from './fixtures.ts'
+import { waitFor } from './helpers.ts'
 
 let ctx: TestContext
 let owner: { user: { id: string }; token: string }
@@ -23,15 +24,6 @@ const start = (type: TestType, context: Record<string, unknown> = {}, initiatorU
 const runRow = async (id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
 const notificationsOf = (runId: string) => ctx.db.select().from(notifications).where(eq(notifications.runId, runId))
 
-async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 const completed = (id: string) => waitFor(async () => ((await runRow(id)).status === 'completed' ? runRow(id) : undefined), `run ${id} to complete`)
 const running = (id: string) => waitFor(async () => (await runRow(id)).status === 'running', `run ${id} to run`)
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestContext, type TestContext } from '../harness.ts'
 import { testCatalog, testHandlers } from './fixtures.ts'
+import { openEventStream } from '../sse.ts'
 
 let ctx: TestContext
 let baseUrl: string
@@ -31,37 +32,9 @@ type SseEvent = { event: string; data: { id?: string; status?: string; active?: 
 
 /** Opens the stream and collects parsed events until closed. */
 async function openStream(tenant: string, token: string) {
-  const controller = new AbortController()
-  const response = await fetch(`${baseUrl}/api/tenants/${tenant}/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal })
   const events: SseEvent[] = []
-  const arrivals: number[] = []
-  if (response.ok && response.body) {
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-    void (async () => {
-      let buffer = ''
-      try {
-        for (;;) {
-          const { value, done } = await reader.read()
-          if (done) return
-          buffer += value
-          let end: number
-          while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, end)
-            buffer = buffer.slice(end + 2)
-            const event = /^event: (.+)$/m.exec(block)?.[1]
-            const data = /^data: (.+)$/m.exec(block)?.[1]
-            if (event && data) {
-              events.push({ event, data: JSON.parse(data) as SseEvent['data'] })
-              arrivals.push(performance.now())
-            }
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })()
-  }
-  return { response, events, arrivals, close: () => controller.abort() }
+  const stream = await openEventStream(`${baseUrl}/api/tenants/${tenant}/events`, token, (event, data) => events.push({ event, data: data as SseEvent['data'] }))
+  return { ...stream, events }
 }
 
 const until = async (probe: () => boolean, what: string) => {
