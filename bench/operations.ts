@@ -188,7 +188,7 @@ async function monitoringAtScale() {
     )
     await handle.pool.query('ANALYZE')
     const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10
-    const { rows } = await handle.pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id LIMIT 1 OFFSET 17')
+    const { rows } = await handle.pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id LIMIT 1 OFFSET $1', [Math.min(17, TENANTS - 1)])
     const tenantId = rows[0]!.id
     const { secret } = await createApiToken(handle.db, { kind: 'system' }, user.id, { name: 'bench' })
     const headers = { authorization: `Bearer ${secret}` }
