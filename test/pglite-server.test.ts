@@ -66,3 +66,21 @@ describe('PGlite socket server', () => {
     expect((await handle.pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1)
   })
 })
+
+describe('notifications on the embedded engine', () => {
+  it('reach the owner process whichever client committed them, a CLI’s included', async () => {
+    const { createListener } = await import('../src/db/listen.ts')
+    const listener = createListener(handle)
+    const heard: string[] = []
+    await listener.listen('ta_test_channel', (payload) => heard.push(payload))
+    const cli = await client() // another process's connection, as the CLI beside `serve` has
+    await cli.query("SELECT pg_notify('ta_test_channel', 'from the cli')")
+    await cli.query('BEGIN')
+    await cli.query("SELECT pg_notify('ta_test_channel', 'rolled back')")
+    await cli.query('ROLLBACK')
+    await handle.pool.query("SELECT pg_notify('ta_test_channel', 'from the owner')")
+    await cli.end()
+    expect(heard).toEqual(['from the cli', 'from the owner'])
+    await listener.close()
+  })
+})

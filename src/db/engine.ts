@@ -20,9 +20,10 @@ export type DatabaseHandle = {
   /** PostgreSQL only: for connections that must be their own (LISTEN, pg-boss). */
   connectionString?: string
   /**
-   * Embedded owner only: every NOTIFY committed by this process's connections. PGlite is one
-   * backend, so a notification is delivered to the connection that committed it, not to the
-   * one that issued LISTEN; db/listen.ts turns this into the same LISTEN API as PostgreSQL.
+   * Embedded owner only: every NOTIFY committed by any client of the embedded database. PGlite is
+   * one backend, so a notification is delivered to the connection that committed it, not to the
+   * one that issued LISTEN; the socket server picks them all up (pglite-server.ts) and
+   * db/listen.ts turns this into the same LISTEN API as PostgreSQL.
    */
   notifications?: EventEmitter<{ notification: [channel: string, payload: string] }>
   /** Embedded only: the directory of the Unix socket other local processes connect through. */
@@ -39,13 +40,10 @@ export type DatabaseHandle = {
  */
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
-function poolFor(config: pg.PoolConfig, notifications?: EventEmitter<{ notification: [string, string] }>): pg.Pool {
+function poolFor(config: pg.PoolConfig): pg.Pool {
   const pool = new pg.Pool(config)
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {})
-  if (notifications) {
-    pool.on('connect', (client) => client.on('notification', (n) => notifications.emit('notification', n.channel, n.payload ?? '')))
-  }
   return pool
 }
 
@@ -77,10 +75,10 @@ export async function startEmbedded(options: { pgdata: string | undefined; socke
   // Loaded only when used: PGlite's module costs ~200 MB of heap, which a PostgreSQL deployment should not pay.
   const [{ PGlite }, { PgliteServer }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-server.ts')])
   const pglite = options.pgdata ? await PGlite.create(options.pgdata) : await PGlite.create()
-  const server = new PgliteServer(pglite)
-  await server.listen(file)
   const notifications = new EventEmitter<{ notification: [string, string] }>()
-  const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 }, notifications)
+  const server = new PgliteServer(pglite, (channel, payload) => notifications.emit('notification', channel, payload))
+  await server.listen(file)
+  const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 })
   const handle = handleFor(pool, 'pglite', 'owner', async () => {
     await pool.end()
     await server.close()

@@ -14,7 +14,7 @@ const CHANNEL = /^[a-z_][a-z0-9_]*$/i
  * One LISTEN per process, the same API on both engines. PostgreSQL: a dedicated connection,
  * reconnected with back-off, channels re-subscribed, subscribers told so they can catch up.
  * Embedded: PGlite is a single backend whose notifications reach the connection that committed
- * them, so the owner process listens to all of its own pool's connections (engine.ts).
+ * them; the owner's socket server hears every one, whichever client committed it (pglite-server.ts).
  */
 export function createListener(handle: DatabaseHandle, onError: (error: Error) => void = () => {}): Listener {
   const subscribers = new Map<string, Set<{ onNotification: (payload: string) => void; onReconnect?: () => void }>>()

@@ -14,6 +14,7 @@ import type { PGlite } from '@electric-sql/pglite'
  */
 export class PgliteServer {
   readonly #db: PGlite
+  readonly #onNotification: (channel: string, payload: string) => void
   readonly #server: Server
   readonly #queue: { connection: Connection; bytes: Uint8Array; done: () => void }[] = []
   readonly #connections = new Set<Connection>()
@@ -21,8 +22,14 @@ export class PgliteServer {
   /** The connection whose transaction block is open, if any. */
   #owner: Connection | null = null
 
-  constructor(db: PGlite) {
+  /**
+   * `onNotification` hears every NOTIFY committed by any client: PGlite is one backend, so a
+   * notification comes out in the answer to whichever client committed it, and the server is the
+   * one place that sees them all (a CLI command's included).
+   */
+  constructor(db: PGlite, onNotification: (channel: string, payload: string) => void = () => {}) {
     this.#db = db
+    this.#onNotification = onNotification
     this.#server = createServer((socket) => this.#connections.add(new Connection(socket, this)))
   }
 
@@ -74,8 +81,16 @@ export class PgliteServer {
         if (index < 0 || this.#queue.length === 0) return
         const [request] = this.#queue.splice(index, 1)
         const { connection, bytes, done } = request!
+        const notifications = new NotificationScanner(this.#onNotification)
         try {
-          await this.#db.runExclusive(() => this.#db.execProtocolRawStream(bytes, { onRawData: (chunk) => connection.write(chunk) }))
+          await this.#db.runExclusive(() =>
+            this.#db.execProtocolRawStream(bytes, {
+              onRawData: (chunk) => {
+                connection.write(chunk)
+                notifications.scan(chunk)
+              },
+            }),
+          )
         } catch {
           // PGlite reports SQL errors in the stream itself; a throw means the exchange broke and the
           // client would wait forever for ReadyForQuery: drop it (and whatever it had open).
@@ -89,6 +104,33 @@ export class PgliteServer {
     } finally {
       this.#running = false
     }
+  }
+}
+
+/** Finds NotificationResponse ('A') messages in a backend's output, across chunk boundaries. */
+class NotificationScanner {
+  readonly #emit: (channel: string, payload: string) => void
+  #pending = Buffer.alloc(0)
+
+  constructor(emit: (channel: string, payload: string) => void) {
+    this.#emit = emit
+  }
+
+  scan(chunk: Uint8Array) {
+    let buffer = this.#pending.length > 0 ? Buffer.concat([this.#pending, chunk]) : Buffer.from(chunk)
+    while (buffer.length >= 5) {
+      const length = buffer.readInt32BE(1) + 1
+      if (length < 5 || buffer.length < length) break
+      if (buffer[0] === 0x41) {
+        const channelEnd = buffer.indexOf(0, 9)
+        const payloadEnd = buffer.indexOf(0, channelEnd + 1)
+        if (channelEnd > 0 && payloadEnd > channelEnd) {
+          this.#emit(buffer.toString('utf8', 9, channelEnd), buffer.toString('utf8', channelEnd + 1, payloadEnd))
+        }
+      }
+      buffer = buffer.subarray(length)
+    }
+    this.#pending = Buffer.from(buffer)
   }
 }
 
