@@ -12,24 +12,24 @@ export async function runEmulatorCommand(args: string[]): Promise<number> {
   try {
     values = parseArgs({ args, options: { port: { type: 'string' }, seed: { type: 'string' }, policies: { type: 'string' }, host: { type: 'string' } }, strict: true }).values
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`)
+    process.stderr.write(`error: ${(error as Error).message.split('\n')[0]}\n`)
     return 2
   }
   const port = values.port === undefined ? 4010 : Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    process.stderr.write('--port: an integer from 0 to 65535\n')
+    process.stderr.write('error: --port must be a port number (0-65535)\n')
     return 2
   }
   const policies = values.policies === undefined ? undefined : Number(values.policies)
   if (policies !== undefined && (!Number.isInteger(policies) || policies < 0 || policies > 2_000_000)) {
-    process.stderr.write('--policies: an integer from 0 to 2000000\n')
+    process.stderr.write('error: --policies must be an integer from 0 to 2000000\n')
     return 2
   }
   let emulator
   try {
     emulator = await startEmulator({ port, host: values.host ?? '127.0.0.1' })
   } catch (error) {
-    process.stderr.write(`emulator: cannot listen on port ${port}: ${(error as Error).message}\n`)
+    process.stderr.write(`error: the emulator cannot listen on port ${port}: ${(error as Error).message}\n`)
     return 1
   }
   const lines = [`Graph emulator running at ${emulator.url}`]

@@ -33,11 +33,14 @@ describe('tenantatlas emulator', () => {
     process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0)
     try {
       expect(await runEmulatorCommand(['--port', 'abc'])).toBe(2)
-      expect(await runEmulatorCommand(['--policies', '-1'])).toBe(2)
+      expect(await runEmulatorCommand(['--policies', '2000001'])).toBe(2)
       expect(await runEmulatorCommand(['--nope'])).toBe(2)
     } finally {
       process.stderr.write = write
     }
-    expect(errors.join('')).toContain('--port')
+    expect(errors).toHaveLength(3)
+    expect(errors[0]).toBe('error: --port must be a port number (0-65535)\n')
+    expect(errors[1]).toBe('error: --policies must be an integer from 0 to 2000000\n')
+    expect(errors[2]).toMatch(/^error: Unknown option '--nope'/)
   })
 })
