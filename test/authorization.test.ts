@@ -59,6 +59,7 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/cancel` }),
   },
+  'GET /api/tenants/:tenantId/policy-types': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
   'GET /api/tenants/:tenantId/events': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
 }
 

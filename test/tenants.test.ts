@@ -155,6 +155,23 @@ describe('members', () => {
   })
 })
 
+describe('policy types', () => {
+  it('lists the catalog with categories and the permission each type needs', async () => {
+    const { user, token } = await ctx.factories.userWithToken()
+    const tenant = await ctx.factories.tenant()
+    await ctx.factories.member(tenant.id, user, 'readonly')
+    const response = await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.id}/policy-types`, token })
+    expect(response.statusCode).toBe(200)
+    const body = JSON.parse(response.body) as { data: { key: string; kind: string; category: string; permission: string }[]; categories: string[] }
+    const keys = body.data.map((t) => t.key)
+    expect(new Set(keys).size).toBe(keys.length)
+    expect(body.data.find((t) => t.key === 'deviceConfiguration')).toMatchObject({ kind: 'policy', permission: 'DeviceManagementConfiguration.Read.All' })
+    expect(body.data.some((t) => t.kind === 'foundation')).toBe(true)
+    expect(body.data.find((t) => t.kind === 'dependency')).toMatchObject({ key: 'group' })
+    for (const type of body.data) expect(body.categories).toContain(type.category)
+  })
+})
+
 describe('audit trail', () => {
   it('pages newest first with a keyset cursor', async () => {
     const owner = await ctx.factories.userWithToken()

@@ -16,6 +16,7 @@ import type { LiveHub } from './live-hub.ts'
 import type { OperationsEngine } from '../jobs/engine.ts'
 import { registerOperationRoutes } from '../modules/operations/routes.ts'
 import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
+import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { registerHomePage } from './home-page.ts'
@@ -106,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAuditRoutes(app, deps)
   registerOperationRoutes(app, deps)
   registerNotificationRoutes(app, deps)
+  registerInventoryRoutes(app, deps)
   registerHomePage(app)
   await app.ready()
   return app
