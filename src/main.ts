@@ -10,8 +10,11 @@ import { generatePassword } from './lib/crypto.ts'
 import { createLogger } from './lib/logger.ts'
 import { createUser } from './modules/access/create-user.ts'
 import { type Operations, startOperations } from './jobs/runtime.ts'
+import { DEFAULT_RETENTION } from './jobs/retention.ts'
 
 export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
+
+const retentionOf = (config: Config) => ({ ...DEFAULT_RETENTION, runDays: config.runRetentionDays })
 
 export type ServeOptions = { port: number; worker: boolean }
 export type Running = { app: FastifyInstance; handle: DatabaseHandle; url: string; stop(): Promise<void> }
@@ -41,7 +44,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       handle,
       logger,
       worker: options.worker,
-      retention: { runDays: config.runRetentionDays, readNotificationDays: 30 },
+      retention: retentionOf(config),
     })
     app = await buildApp({ handle, config, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
@@ -84,7 +87,7 @@ export async function work(config: Config, print: (line: string) => void): Promi
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'worker', allowShared: false })
   try {
     await runMigrations(handle)
-    const operations = await startOperations({ handle, logger, worker: true, retention: { runDays: config.runRetentionDays, readNotificationDays: 30 } })
+    const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config) })
     print(`TenantAtlas worker running (${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})`)
     return {
       stop: async () => {

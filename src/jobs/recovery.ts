@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, sql, type SQLWrapper } from 'drizzle-orm'
 import type { Database, Executor } from '../db/engine.ts'
 import { operationRuns, type OperationRunRow } from '../db/schema.ts'
 import { recordAuditEvent } from '../modules/audit/record-audit-event.ts'
@@ -69,15 +69,19 @@ export type JobLookup = (tx: Executor, type: string, jobId: string) => Promise<'
 export async function reap(db: Database, catalog: Catalog, jobs: RunJobs, jobState: JobLookup, timings: ReaperTimings) {
   const counts = { requeued: 0, failed: 0, cancelled: 0, resent: 0 }
   const ms = (value: number) => sql`now() - make_interval(secs => ${value / 1000})`
+  /** Up to 100 runs in a status, oldest first by `since`, locked for this pass and skipped by others. */
+  const claim = (tx: Executor, status: 'queued' | 'running', since: SQLWrapper, olderThanMs: number) =>
+    tx
+      .select()
+      .from(operationRuns)
+      .where(and(eq(operationRuns.status, status), sql`${since} < ${ms(olderThanMs)}`))
+      .orderBy(sql`${since}`)
+      .limit(100)
+      .for('update', { skipLocked: true })
 
   // Running runs whose heartbeat stopped.
   await db.transaction(async (tx) => {
-    const stale = await tx
-      .select()
-      .from(operationRuns)
-      .where(and(eq(operationRuns.status, 'running'), sql`${operationRuns.heartbeatAt} < ${ms(timings.staleAfterMs)}`))
-      .limit(100)
-      .for('update', { skipLocked: true })
+    const stale = await claim(tx, 'running', operationRuns.heartbeatAt, timings.staleAfterMs)
     for (const run of stale) {
       const result = await recoverRun(tx, catalog, jobs, run, `no heartbeat for ${Math.round(timings.staleAfterMs / 1000)} s`)
       if (result !== 'skipped') counts[result]++
@@ -86,12 +90,7 @@ export async function reap(db: Database, catalog: Catalog, jobs: RunJobs, jobSta
 
   // Runs that ignore a cancel request.
   await db.transaction(async (tx) => {
-    const stubborn = await tx
-      .select()
-      .from(operationRuns)
-      .where(and(eq(operationRuns.status, 'running'), sql`${operationRuns.cancelRequestedAt} < ${ms(timings.cancelTimeoutMs)}`))
-      .limit(100)
-      .for('update', { skipLocked: true })
+    const stubborn = await claim(tx, 'running', operationRuns.cancelRequestedAt, timings.cancelTimeoutMs)
     for (const run of stubborn) {
       const failed = await finishRun(tx, catalog, {
         runId: run.id,
@@ -107,13 +106,7 @@ export async function reap(db: Database, catalog: Catalog, jobs: RunJobs, jobSta
 
   // Queued runs whose job vanished (or whose type left the catalog): without this they would wait forever.
   await db.transaction(async (tx) => {
-    const waiting = await tx
-      .select()
-      .from(operationRuns)
-      .where(and(eq(operationRuns.status, 'queued'), sql`${operationRuns.queuedAt} < ${ms(timings.vanishedAfterMs)}`))
-      .orderBy(operationRuns.queuedAt)
-      .limit(100)
-      .for('update', { skipLocked: true })
+    const waiting = await claim(tx, 'queued', operationRuns.queuedAt, timings.vanishedAfterMs)
     for (const run of waiting) {
       const typeName = run.type
       if (!catalog.has(run.type)) {
