@@ -1,10 +1,11 @@
 // @ts-check
 import js from '@eslint/js'
 import globals from 'globals'
+import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'bench/results/', 'src/db/migrations/', 'coverage/', 'test-results/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'bench/results/', 'src/db/migrations/', 'coverage/', 'test-results/', 'web/dist/', 'e2e/artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -23,12 +24,19 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli.ts', 'bench/**', 'e2e/**', '.ci/**', 'bin/**'],
+    // The web console runs in the browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
+  },
+  {
+    files: ['src/cli.ts', 'scripts/**', 'bench/**', 'e2e/**', '.ci/**', 'bin/**'],
     rules: { 'no-console': 'off' },
   },
   {
     // expect.any() and friends are typed `any` by design.
-    files: ['**/*.test.ts'],
+    files: ['**/*.test.ts', '**/*.test.tsx'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
   {

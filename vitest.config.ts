@@ -1,8 +1,11 @@
+import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  plugins: [react()],
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Server tests run in Node; web tests (web/src) declare their DOM with `// @vitest-environment happy-dom`.
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.{ts,tsx}'],
     // Each file starts its own database (a PGlite instance or a fresh PostgreSQL database).
     testTimeout: 30_000,
     hookTimeout: 60_000,

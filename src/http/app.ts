@@ -19,8 +19,8 @@ import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
-import { registerHomePage } from './home-page.ts'
 import { registerSystemRoutes } from './system-routes.ts'
+import { registerWebAssets } from './web-assets.ts'
 
 export type AppOptions = {
   handle: DatabaseHandle
@@ -108,7 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerOperationRoutes(app, deps)
   registerNotificationRoutes(app, deps)
   registerInventoryRoutes(app, deps)
-  registerHomePage(app)
+  await registerWebAssets(app)
   await app.ready()
   return app
 }

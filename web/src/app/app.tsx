@@ -1,0 +1,60 @@
+import { Center, Loader } from '@mantine/core'
+import { useQueryClient } from '@tanstack/react-query'
+import { Suspense, useEffect } from 'react'
+import { useMe } from '../features/auth/api.ts'
+import { LoginPage } from '../features/auth/login-page.tsx'
+import { ApiError, setUnauthorizedHandler } from '../lib/api.ts'
+import { navigate, useLocation } from '../lib/router.tsx'
+import { ErrorState } from '../components/states.tsx'
+import { Routes } from './routes.tsx'
+import { Shell } from './shell.tsx'
+
+
+export function App() {
+  const queryClient = useQueryClient()
+  const { pathname } = useLocation()
+
+  // Any 401 means the session is gone: go to the sign-in page once, remembering where we were.
+  useEffect(() => {
+    let leaving = false
+    setUnauthorizedHandler(() => {
+      if (leaving || window.location.pathname === '/login') return
+      leaving = true
+      const here = window.location.pathname + window.location.search
+      // "Your session has ended" only for someone who was signed in; a new visitor just sees the form.
+      const expired = queryClient.getQueryData(['me']) !== undefined ? 'expired=1&' : ''
+      navigate(`/login?${expired}next=${encodeURIComponent(here)}`, { replace: true })
+      // After the signed-in pages unmounted, so nothing refetches into another 401.
+      setTimeout(() => {
+        queryClient.clear()
+        leaving = false
+      }, 0)
+    })
+    return () => setUnauthorizedHandler(undefined)
+  }, [queryClient])
+
+  if (pathname === '/login') return <LoginPage />
+  return <SignedIn />
+}
+
+function SignedIn() {
+  const me = useMe()
+  if (me.isPending) return <FullPageLoader />
+  // A 401 is already on its way to /login (the unauthorized handler).
+  if (me.isError) return isUnauthorized(me.error) ? <FullPageLoader /> : <ErrorState error={me.error} />
+  return (
+    <Shell me={me.data}>
+      <Suspense fallback={<FullPageLoader />}>
+        <Routes me={me.data} />
+      </Suspense>
+    </Shell>
+  )
+}
+
+const FullPageLoader = () => (
+  <Center mih="60vh">
+    <Loader aria-label="Loading" />
+  </Center>
+)
+
+const isUnauthorized = (error: unknown) => error instanceof ApiError && error.status === 401

@@ -1,0 +1,25 @@
+import { MantineProvider, createTheme } from '@mantine/core'
+import { Notifications } from '@mantine/notifications'
+import { QueryClientProvider } from '@tanstack/react-query'
+import { useState } from 'react'
+import { App } from './app.tsx'
+import { createQueryClient } from './query-client.ts'
+
+const theme = createTheme({
+  primaryColor: 'indigo',
+  defaultRadius: 'sm',
+  fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+})
+
+/** Providers: theme (light/dark follows the system), toasts, the query cache. */
+export function Root() {
+  const [queryClient] = useState(createQueryClient)
+  return (
+    <MantineProvider theme={theme} defaultColorScheme="auto">
+      <Notifications position="top-right" limit={4} />
+      <QueryClientProvider client={queryClient}>
+        <App />
+      </QueryClientProvider>
+    </MantineProvider>
+  )
+}

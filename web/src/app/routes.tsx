@@ -1,0 +1,89 @@
+import { Anchor, Stack, Text, Title } from '@mantine/core'
+import { lazy, type ReactNode, useEffect } from 'react'
+import { can, landingTenant } from '../lib/capabilities.ts'
+import { Link, matchPath, navigate, useLocation } from '../lib/router.tsx'
+import type { Capability, Me, MeTenant } from '../lib/types.ts'
+import { rememberTenant, lastTenant } from './last-tenant.ts'
+
+// Each page is its own chunk: the first download holds the shell and the page it opens on.
+const TenantHome = lazy(() => import('../features/tenants/tenant-home.tsx').then((m) => ({ default: m.TenantHome })))
+const InventoryPage = lazy(() => import('../features/inventory/inventory-page.tsx').then((m) => ({ default: m.InventoryPage })))
+const OperationsPage = lazy(() => import('../features/operations/operations-page.tsx').then((m) => ({ default: m.OperationsPage })))
+const RunPage = lazy(() => import('../features/operations/run-page.tsx').then((m) => ({ default: m.RunPage })))
+const AuditPage = lazy(() => import('../features/audit/audit-page.tsx').then((m) => ({ default: m.AuditPage })))
+const MembersPage = lazy(() => import('../features/tenants/members-page.tsx').then((m) => ({ default: m.MembersPage })))
+const TenantsPage = lazy(() => import('../features/tenants/tenants-page.tsx').then((m) => ({ default: m.TenantsPage })))
+
+type TenantRoute = { pattern: string; capability: Capability; render: (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode }
+
+const tenantRoutes: TenantRoute[] = [
+  { pattern: '/t/:tenantId', capability: 'tenant.view', render: (t, me) => <TenantHome tenant={t} me={me} /> },
+  { pattern: '/t/:tenantId/inventory', capability: 'tenant.view', render: (t) => <InventoryPage tenant={t} /> },
+  { pattern: '/t/:tenantId/operations', capability: 'operations.view', render: (t, me) => <OperationsPage tenant={t} me={me} /> },
+  { pattern: '/t/:tenantId/operations/:runId', capability: 'operations.view', render: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} /> },
+  { pattern: '/t/:tenantId/audit', capability: 'audit.view', render: (t) => <AuditPage tenant={t} /> },
+  { pattern: '/t/:tenantId/members', capability: 'members.manage', render: (t, me) => <MembersPage tenant={t} me={me} /> },
+]
+
+export function Routes({ me }: { me: Me }) {
+  const { pathname } = useLocation()
+
+  if (pathname === '/' || pathname === '') return <Home me={me} />
+  if (pathname === '/admin' || pathname === '/admin/tenants') {
+    return me.user.is_admin ? <TenantsPage me={me} /> : <NotFound what="page" />
+  }
+  for (const route of tenantRoutes) {
+    const params = matchPath(route.pattern, pathname)
+    if (!params) continue
+    const tenant = me.tenants.find((t) => t.id === params.tenantId)
+    if (!tenant) return <NotFound what="tenant" />
+    if (!can(tenant, route.capability)) return <NotFound what="page" />
+    return <Remember tenantId={tenant.id}>{route.render(tenant, me, params)}</Remember>
+  }
+  return <NotFound what="page" />
+}
+
+function Remember({ tenantId, children }: { tenantId: string; children: ReactNode }) {
+  useEffect(() => rememberTenant(tenantId), [tenantId])
+  return children
+}
+
+/** `/`: straight to the tenant used last (or the first one); an empty state for members of none. */
+function Home({ me }: { me: Me }) {
+  const target = landingTenant(me, lastTenant())
+  useEffect(() => {
+    if (target) navigate(`/t/${target.id}`, { replace: true })
+  }, [target])
+  if (target) return null
+  return (
+    <Stack p="xl" gap="xs" maw={560}>
+      <Title order={2}>Welcome, {me.user.name}</Title>
+      <Text>You are not a member of any tenant yet.</Text>
+      {me.user.is_admin ? (
+        <Text>
+          As a workspace admin you can{' '}
+          <Anchor component={Link} to="/admin/tenants">
+            connect a Microsoft tenant
+          </Anchor>
+          .
+        </Text>
+      ) : (
+        <Text c="dimmed">Ask a tenant owner to add you.</Text>
+      )}
+    </Stack>
+  )
+}
+
+function NotFound({ what }: { what: 'page' | 'tenant' }) {
+  return (
+    <Stack p="xl" gap="xs">
+      <Title order={2}>{what === 'tenant' ? 'Tenant not found' : 'Page not found'}</Title>
+      <Text c="dimmed">
+        {what === 'tenant' ? 'This tenant does not exist or you are not one of its members.' : 'This page does not exist or your role does not include it.'}
+      </Text>
+      <Anchor component={Link} to="/">
+        Go to the start page
+      </Anchor>
+    </Stack>
+  )
+}

@@ -1,0 +1,138 @@
+import { AppShell, Burger, Group, Menu, NavLink, Select, Text, UnstyledButton } from '@mantine/core'
+import { useDisclosure } from '@mantine/hooks'
+import { useQueryClient } from '@tanstack/react-query'
+import type { ReactNode } from 'react'
+import { LiveRunsProvider } from '../components/live-runs.tsx'
+import { signOut } from '../features/auth/api.ts'
+import { NotificationsBell } from '../features/notifications/notifications-bell.tsx'
+import { ProgressWidget } from '../features/operations/progress-widget.tsx'
+import { can, tenantNavigation } from '../lib/capabilities.ts'
+import { Link, navigate, useLocation } from '../lib/router.tsx'
+import type { Me, MeTenant } from '../lib/types.ts'
+
+/** The tenant a console path belongs to (`/t/{tenantId}/…`), if any. */
+export const tenantIdOf = (pathname: string): string | undefined => (pathname.startsWith('/t/') ? pathname.split('/')[2] : undefined)
+
+/** Switching tenants keeps the section (Inventory, Operations, …) when the other tenant allows it. */
+export function switchTenantPath(pathname: string, target: MeTenant): string {
+  const section = pathname.split('/')[3]
+  const allowed = tenantNavigation(target).flatMap((item) => [item, ...(item.children ?? [])])
+  const match = section ? allowed.find((item) => item.to === `/t/${target.id}/${section}`) : undefined
+  return match?.to ?? `/t/${target.id}`
+}
+
+export function Shell({ me, children }: { me: Me; children: ReactNode }) {
+  const { pathname } = useLocation()
+  const [navOpened, nav] = useDisclosure()
+  const tenant = me.tenants.find((t) => t.id === tenantIdOf(pathname))
+  const watchesRuns = tenant !== undefined && can(tenant, 'operations.view')
+
+  return (
+    <LiveRunsProvider tenantId={tenant?.id} enabled={watchesRuns}>
+      <AppShell header={{ height: 56 }} navbar={{ width: 232, breakpoint: 'sm', collapsed: { mobile: !navOpened } }} padding="md">
+        <AppShell.Header>
+          <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+            <Group gap="md" wrap="nowrap">
+              <Burger opened={navOpened} onClick={nav.toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+              <UnstyledButton component={Link} to="/" aria-label="TenantAtlas home">
+                <Text fw={700} size="lg">
+                  TenantAtlas
+                </Text>
+              </UnstyledButton>
+              {me.tenants.length > 0 && (
+                <Select
+                  aria-label="Tenant"
+                  placeholder="Choose a tenant"
+                  data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
+                  value={tenant?.id ?? null}
+                  onChange={(id) => {
+                    const target = me.tenants.find((t) => t.id === id)
+                    if (target) navigate(switchTenantPath(pathname, target))
+                  }}
+                  allowDeselect={false}
+                  searchable={me.tenants.length > 8}
+                  w={240}
+                  data-testid="tenant-switcher"
+                />
+              )}
+            </Group>
+            <Group gap="xs" wrap="nowrap">
+              <NotificationsBell />
+              <UserMenu me={me} />
+            </Group>
+          </Group>
+        </AppShell.Header>
+        <AppShell.Navbar p="xs" aria-label="Main navigation">
+          <Navigation me={me} tenant={tenant} pathname={pathname} onNavigate={nav.close} />
+        </AppShell.Navbar>
+        <AppShell.Main pb={96}>{children}</AppShell.Main>
+      </AppShell>
+      {watchesRuns && <ProgressWidget />}
+    </LiveRunsProvider>
+  )
+}
+
+function Navigation({ me, tenant, pathname, onNavigate }: { me: Me; tenant: MeTenant | undefined; pathname: string; onNavigate: () => void }) {
+  const isActive = (to: string, exact: boolean) => (exact ? pathname === to : pathname === to || pathname.startsWith(`${to}/`))
+  return (
+    <nav>
+      {tenant && (
+        <>
+          <Text size="xs" tt="uppercase" c="dimmed" fw={700} px="sm" pt="xs" pb={4}>
+            {tenant.name}
+          </Text>
+          {tenantNavigation(tenant).map((item) =>
+            item.children ? (
+              <NavLink key={item.key} label={item.label} defaultOpened childrenOffset="md" active={false}>
+                {item.children.map((child) => (
+                  <NavLink key={child.key} component={Link} to={child.to} label={child.label} active={isActive(child.to, false)} onClick={onNavigate} />
+                ))}
+              </NavLink>
+            ) : (
+              <NavLink key={item.key} component={Link} to={item.to} label={item.label} active={isActive(item.to, item.key === 'home')} onClick={onNavigate} />
+            ),
+          )}
+        </>
+      )}
+      {me.user.is_admin && (
+        <>
+          <Text size="xs" tt="uppercase" c="dimmed" fw={700} px="sm" pt="md" pb={4}>
+            Workspace
+          </Text>
+          <NavLink component={Link} to="/admin/tenants" label="Tenants" active={pathname.startsWith('/admin')} onClick={onNavigate} />
+        </>
+      )}
+    </nav>
+  )
+}
+
+function UserMenu({ me }: { me: Me }) {
+  const queryClient = useQueryClient()
+  async function leave() {
+    try {
+      await signOut()
+    } finally {
+      navigate('/login', { replace: true })
+      setTimeout(() => queryClient.clear(), 0)
+    }
+  }
+  return (
+    <Menu position="bottom-end" width={240}>
+      <Menu.Target>
+        <UnstyledButton aria-label={`Account: ${me.user.name}`} px="xs">
+          <Text size="sm" fw={500}>
+            {me.user.name}
+          </Text>
+        </UnstyledButton>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>
+          Signed in as {me.user.name}
+          <br />
+          {me.user.email}
+        </Menu.Label>
+        <Menu.Item onClick={() => void leave()}>Sign out</Menu.Item>
+      </Menu.Dropdown>
+    </Menu>
+  )
+}

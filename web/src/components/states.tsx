@@ -1,0 +1,22 @@
+import { Alert, Center, Loader, Text } from '@mantine/core'
+import { errorMessage } from '../lib/api.ts'
+
+export function ErrorState({ error, title = 'Could not load this page' }: { error: unknown; title?: string }) {
+  return (
+    <Alert color="red" variant="light" title={title} m="md">
+      {errorMessage(error)}
+    </Alert>
+  )
+}
+
+export const LoadingState = ({ label = 'Loading' }: { label?: string }) => (
+  <Center py="xl">
+    <Loader size="sm" aria-label={label} />
+  </Center>
+)
+
+export const EmptyText = ({ children }: { children: React.ReactNode }) => (
+  <Text c="dimmed" ta="center" py="xl">
+    {children}
+  </Text>
+)

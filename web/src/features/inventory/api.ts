@@ -1,0 +1,25 @@
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query'
+import { api } from '../../lib/api.ts'
+import type { InventoryItem, InventoryItemDetail, Page } from '../../lib/types.ts'
+
+export type ItemFilters = { type: string | null; category: string | null; q: string; includeRemoved: boolean }
+
+export const PAGE_SIZE = 50
+
+export const itemsQuery = (tenantId: string, filters: ItemFilters) =>
+  infiniteQueryOptions({
+    queryKey: ['inventory', tenantId, 'items', filters],
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<InventoryItem>>(`/api/tenants/${tenantId}/inventory/items`, {
+        signal,
+        query: { type: filters.type, category: filters.category, q: filters.q.trim(), include_removed: filters.includeRemoved, cursor: pageParam, limit: PAGE_SIZE },
+      }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  })
+
+export const itemQuery = (tenantId: string, itemId: string) =>
+  queryOptions({
+    queryKey: ['inventory', tenantId, 'item', itemId],
+    queryFn: ({ signal }) => api<InventoryItemDetail>(`/api/tenants/${tenantId}/inventory/items/${encodeURIComponent(itemId)}`, { signal }),
+  })

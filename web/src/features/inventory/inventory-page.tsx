@@ -1,0 +1,122 @@
+import { Anchor, Badge, Button, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core'
+import { useDebouncedValue } from '@mantine/hooks'
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query'
+import { useState } from 'react'
+import { policyTypesQuery } from '../../components/inventory-sync.tsx'
+import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { can } from '../../lib/capabilities.ts'
+import { formatDateTime } from '../../lib/format.ts'
+import type { MeTenant } from '../../lib/types.ts'
+import { itemsQuery } from './api.ts'
+import { ItemDrawer } from './item-drawer.tsx'
+import { SyncModal } from './sync-modal.tsx'
+
+export function InventoryPage({ tenant }: { tenant: MeTenant }) {
+  const [type, setType] = useState<string | null>(null)
+  const [category, setCategory] = useState<string | null>(null)
+  const [search, setSearch] = useState('')
+  const [includeRemoved, setIncludeRemoved] = useState(false)
+  const [q] = useDebouncedValue(search, 250)
+  const [syncOpened, setSyncOpened] = useState(false)
+  const [openItem, setOpenItem] = useState<string | null>(null)
+
+  const catalog = useQuery(policyTypesQuery(tenant.id))
+  const items = useInfiniteQuery({ ...itemsQuery(tenant.id, { type, category, q, includeRemoved }), placeholderData: keepPreviousData })
+  const rows = items.data?.pages.flatMap((page) => page.data) ?? []
+  const types = catalog.data?.data ?? []
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end">
+        <div>
+          <Text size="sm" c="dimmed">
+            {tenant.name}
+          </Text>
+          <Title order={2}>Inventory</Title>
+        </div>
+        {can(tenant, 'inventory.sync') && (
+          <Button data-testid="run-inventory-sync" onClick={() => setSyncOpened(true)}>
+            Run inventory sync
+          </Button>
+        )}
+      </Group>
+      <Group gap="sm" align="flex-end">
+        <TextInput label="Search" placeholder="Name contains…" value={search} onChange={(e) => setSearch(e.currentTarget.value)} w={260} type="search" />
+        <Select
+          label="Type"
+          placeholder="Any type"
+          clearable
+          searchable
+          data={[
+            { group: 'Policies', items: types.filter((t) => t.kind === 'policy').map((t) => ({ value: t.key, label: t.label })) },
+            { group: 'Foundations', items: types.filter((t) => t.kind === 'foundation').map((t) => ({ value: t.key, label: t.label })) },
+            { group: 'Dependencies', items: types.filter((t) => t.kind === 'dependency').map((t) => ({ value: t.key, label: t.label })) },
+          ].filter((g) => g.items.length > 0)}
+          value={type}
+          onChange={setType}
+          w={280}
+        />
+        <Select label="Category" placeholder="Any category" clearable data={catalog.data?.categories ?? []} value={category} onChange={setCategory} w={200} />
+        <Switch label="Show removed" checked={includeRemoved} onChange={(e) => setIncludeRemoved(e.currentTarget.checked)} mb={8} />
+      </Group>
+      {items.isPending ? (
+        <LoadingState label="Loading inventory" />
+      ) : items.isError ? (
+        <ErrorState error={items.error} />
+      ) : (
+        <>
+          <Table.ScrollContainer minWidth={800}>
+            <Table data-testid="inventory-table" striped highlightOnHover verticalSpacing={6} style={{ opacity: items.isPlaceholderData ? 0.6 : 1 }}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Type</Table.Th>
+                  <Table.Th>Category</Table.Th>
+                  <Table.Th>Platform</Table.Th>
+                  <Table.Th>Last modified</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((item) => (
+                  <Table.Tr key={item.id} data-testid="inventory-row">
+                    <Table.Td>
+                      <Group gap={6} wrap="nowrap">
+                        <Anchor component="button" type="button" onClick={() => setOpenItem(item.id)} fw={500} ta="left" td={item.removed_at ? 'line-through' : undefined}>
+                          {item.display_name || '(no name)'}
+                        </Anchor>
+                        {item.removed_at && (
+                          <Badge size="xs" color="gray" variant="outline">
+                            Removed
+                          </Badge>
+                        )}
+                      </Group>
+                    </Table.Td>
+                    <Table.Td>{item.policy_type_label || item.policy_type}</Table.Td>
+                    <Table.Td>{item.category}</Table.Td>
+                    <Table.Td>{item.platform ?? '—'}</Table.Td>
+                    <Table.Td>{formatDateTime(item.last_modified_at)}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          {rows.length === 0 && (
+            <EmptyText>{q || type || category ? 'No items match these filters.' : 'The inventory is empty: run an inventory sync to fill it.'}</EmptyText>
+          )}
+          <Group justify="center" gap="md">
+            <Text size="sm" c="dimmed">
+              {rows.length.toLocaleString('en')} shown{items.hasNextPage ? '' : ' (all)'}
+            </Text>
+            {items.hasNextPage && (
+              <Button variant="default" onClick={() => void items.fetchNextPage()} loading={items.isFetchingNextPage}>
+                Load more
+              </Button>
+            )}
+          </Group>
+        </>
+      )}
+      {syncOpened && <SyncModal tenantId={tenant.id} opened={syncOpened} onClose={() => setSyncOpened(false)} />}
+      <ItemDrawer tenantId={tenant.id} itemId={openItem} onClose={() => setOpenItem(null)} />
+    </Stack>
+  )
+}

@@ -1,0 +1,22 @@
+import { Badge } from '@mantine/core'
+import { outcomeColor, outcomeLabel, statusLabel } from '../../lib/runs.ts'
+import type { Run } from '../../lib/types.ts'
+
+export function StatusBadge({ run }: { run: Pick<Run, 'status' | 'cancel_requested'> }) {
+  const label = statusLabel(run)
+  const color = label === 'Cancelling…' ? 'orange' : run.status === 'running' ? 'blue' : run.status === 'queued' ? 'gray' : 'dark'
+  return (
+    <Badge variant="light" color={color} data-testid="run-status">
+      {label}
+    </Badge>
+  )
+}
+
+export function OutcomeBadge({ run }: { run: Pick<Run, 'outcome'> }) {
+  if (!run.outcome) return <span aria-label="No outcome yet">—</span>
+  return (
+    <Badge variant="filled" color={outcomeColor(run.outcome)} data-testid="run-outcome">
+      {outcomeLabel(run.outcome)}
+    </Badge>
+  )
+}

@@ -1,0 +1,230 @@
+import { Alert, Anchor, Badge, Button, Card, Code, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { notifications } from '@mantine/notifications'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useNow } from '../../components/live-runs.tsx'
+import { policyTypesQuery, useStartInventorySync } from '../../components/inventory-sync.tsx'
+import { ErrorState, LoadingState } from '../../components/states.tsx'
+import { ApiError, errorMessage } from '../../lib/api.ts'
+import { can, canManageRun } from '../../lib/capabilities.ts'
+import { elapsedMs, formatDateTime, formatDuration, formatShortDuration } from '../../lib/format.ts'
+import { progressOf } from '../../lib/progress.ts'
+import { Link } from '../../lib/router.tsx'
+import { countLabel, describeSelection, failureFix, initiatorLabel, orderedCounts, selectionOf, typeLabel } from '../../lib/runs.ts'
+import type { Me, MeTenant, PolicyType, Run } from '../../lib/types.ts'
+import { cancelRun, runQuery } from './api.ts'
+import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
+
+export function RunPage({ tenant, me, runId }: { tenant: MeTenant; me: Me; runId: string }) {
+  const run = useQuery({
+    ...runQuery(tenant.id, runId),
+    // The live stream writes every change into this query; this is the safety net if it drops.
+    refetchInterval: (query) => (query.state.data && query.state.data.status !== 'completed' ? 5_000 : false),
+  })
+  const catalog = useQuery(policyTypesQuery(tenant.id))
+
+  if (run.isPending) return <LoadingState label="Loading the run" />
+  if (run.isError) {
+    const missing = run.error instanceof ApiError && run.error.status === 404
+    return <ErrorState error={run.error} title={missing ? 'Run not found' : 'Could not load the run'} />
+  }
+  return <RunView run={run.data} tenant={tenant} me={me} catalog={catalog.data?.data ?? []} />
+}
+
+function RunView({ run, tenant, me, catalog }: { run: Run; tenant: MeTenant; me: Me; catalog: PolicyType[] }) {
+  const queryClient = useQueryClient()
+  const now = useNow(1000)
+  const manage = canManageRun(me, tenant, run)
+  const selection = selectionOf(run)
+  const active = run.status !== 'completed'
+  const progress = progressOf(run.summary_counts)
+  const rerun = useStartInventorySync(tenant.id)
+  const cancel = useMutation({
+    mutationFn: () => cancelRun(tenant.id, run.id),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(['run', tenant.id, run.id], updated)
+      notifications.show({ title: updated.status === 'completed' ? 'Run cancelled' : 'Cancelling…', message: 'The run stops at its next checkpoint.', color: 'gray' })
+    },
+    onError: (error) => notifications.show({ title: 'Could not cancel', message: errorMessage(error), color: 'red' }),
+  })
+  const duration = run.completed_at
+    ? formatDuration(Date.parse(run.completed_at) - Date.parse(run.started_at ?? run.created_at))
+    : run.started_at
+      ? `${formatDuration(elapsedMs(run, now))} so far`
+      : `queued for ${formatDuration(now - Date.parse(run.created_at))}`
+  const typeName = (key: string) => catalog.find((t) => t.key === key)?.label ?? key
+
+  return (
+    <Stack gap="md" data-testid="run-detail">
+      <Group justify="space-between" align="flex-start">
+        <div>
+          <Anchor component={Link} to={`/t/${tenant.id}/operations`} size="sm">
+            ← Operations
+          </Anchor>
+          <Group gap="sm" mt={4}>
+            <Title order={2}>{typeLabel(run)}</Title>
+            <StatusBadge run={run} />
+            <OutcomeBadge run={run} />
+          </Group>
+        </div>
+        <Group gap="xs">
+          {manage && active && (
+            <Button color="red" variant="light" onClick={() => cancel.mutate()} loading={cancel.isPending} disabled={run.cancel_requested}>
+              {run.cancel_requested ? 'Cancelling…' : 'Cancel'}
+            </Button>
+          )}
+          {manage && run.type === 'inventory.sync' && can(tenant, 'inventory.sync') && selection && (
+            <Button variant="default" onClick={() => rerun.mutate(selection)} loading={rerun.isPending}>
+              Re-run
+            </Button>
+          )}
+        </Group>
+      </Group>
+
+      {active && (
+        <Card withBorder>
+          {progress.determinate ? (
+            <>
+              <Progress value={progress.percent} aria-label="Run progress" />
+              <Text size="sm" mt={4}>
+                {progress.label} ({progress.percent}%)
+              </Text>
+            </>
+          ) : (
+            <>
+              <Progress.Root>
+                <Progress.Section value={100} striped animated aria-label="In progress, total not known yet" />
+              </Progress.Root>
+              <Text size="sm" mt={4} c="dimmed">
+                {progress.label ?? 'Waiting for the first counts…'}
+              </Text>
+            </>
+          )}
+        </Card>
+      )}
+
+      <Card withBorder>
+        <SimpleGrid cols={{ base: 2, md: 4 }} spacing="md" verticalSpacing="sm">
+          <Field label="Started by">{initiatorLabel(run)}</Field>
+          <Field label="Queued at">{formatDateTime(run.created_at)}</Field>
+          <Field label="Started at">{formatDateTime(run.started_at)}</Field>
+          <Field label="Completed at">{formatDateTime(run.completed_at)}</Field>
+          <Field label="Duration">{duration}</Field>
+          <Field label="Attempt">{run.attempt}</Field>
+          <Field label="Selection" span>
+            {selection ? describeSelection(selection, catalog) : '—'}
+          </Field>
+        </SimpleGrid>
+      </Card>
+
+      <Card withBorder>
+        <Title order={3} size="h5" mb="xs">
+          Counts
+        </Title>
+        {orderedCounts(run.summary_counts).length === 0 ? (
+          <Text c="dimmed" size="sm">
+            No counts yet.
+          </Text>
+        ) : (
+          <Group gap="xl">
+            {orderedCounts(run.summary_counts).map(([key, value]) => (
+              <div key={key} data-testid={`run-count-${key}`}>
+                <Text size="xs" c="dimmed">
+                  {countLabel(key)}
+                </Text>
+                <Text fw={600} size="lg">
+                  {value.toLocaleString('en')}
+                </Text>
+              </div>
+            ))}
+          </Group>
+        )}
+      </Card>
+
+      {run.failures.length > 0 && (
+        <Card withBorder>
+          <Title order={3} size="h5" mb="xs">
+            Failures ({run.failures.length})
+          </Title>
+          <Stack gap="xs">
+            {run.failures.map((failure, i) => {
+              const fix = failureFix(failure, catalog)
+              return (
+                <Alert key={`${failure.code}-${failure.subject}-${i}`} color="red" variant="light" data-testid="run-failure" title={failure.subject ? typeName(failure.subject) : failure.code}>
+                  <Text size="sm">
+                    <Code>{failure.code}</Code> {failure.message}
+                  </Text>
+                  {fix && (
+                    <Text size="sm" fw={500} mt={4} data-testid="run-failure-fix">
+                      Fix: {fix}
+                    </Text>
+                  )}
+                </Alert>
+              )
+            })}
+          </Stack>
+        </Card>
+      )}
+
+      {run.units.length > 0 && (
+        <Card withBorder>
+          <Title order={3} size="h5" mb="xs">
+            Results per type ({run.units.length})
+          </Title>
+          <Table.ScrollContainer minWidth={700}>
+            <Table striped verticalSpacing={4} data-testid="run-units">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Type</Table.Th>
+                  <Table.Th>Result</Table.Th>
+                  <Table.Th>Counts</Table.Th>
+                  <Table.Th>Duration</Table.Th>
+                  <Table.Th>Error</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {run.units.map((unit) => (
+                  <Table.Tr key={unit.key}>
+                    <Table.Td>{typeName(unit.key)}</Table.Td>
+                    <Table.Td>
+                      <Badge size="sm" variant="light" color={unit.status === 'succeeded' ? 'teal' : unit.status === 'failed' ? 'red' : 'gray'}>
+                        {unit.status}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="sm">
+                        {orderedCounts(unit.counts)
+                          .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
+                          .join(' · ') || '—'}
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>{formatShortDuration(unit.duration_ms)}</Table.Td>
+                    <Table.Td>
+                      {unit.error ? (
+                        <Text size="sm">
+                          <Code>{unit.error.code}</Code> {unit.error.message}
+                        </Text>
+                      ) : (
+                        '—'
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Card>
+      )}
+    </Stack>
+  )
+}
+
+function Field({ label, children, span }: { label: string; children: React.ReactNode; span?: boolean }) {
+  return (
+    <div style={span ? { gridColumn: '1 / -1' } : undefined}>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text size="sm">{children}</Text>
+    </div>
+  )
+}

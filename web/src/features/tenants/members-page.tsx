@@ -1,0 +1,147 @@
+import { Button, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { notifications } from '@mantine/notifications'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { type FormEvent, useState } from 'react'
+import { ErrorState, LoadingState } from '../../components/states.tsx'
+import { errorMessage, fieldErrors } from '../../lib/api.ts'
+import { type Me, type MeTenant, type Member, ROLES, type Role } from '../../lib/types.ts'
+import { addMember, changeRole, membersQuery, removeMember } from './api.ts'
+
+const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: r.charAt(0).toUpperCase() + r.slice(1) }))
+
+export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
+  const queryClient = useQueryClient()
+  const members = useQuery(membersQuery(tenant.id))
+  const [removing, setRemoving] = useState<Member | null>(null)
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ['members', tenant.id] })
+    void queryClient.invalidateQueries({ queryKey: ['me'] })
+  }
+  const fail = (title: string) => (error: unknown) => notifications.show({ title, message: errorMessage(error), color: 'red' })
+
+  const role = useMutation({
+    mutationFn: ({ userId, to }: { userId: string; to: Role }) => changeRole(tenant.id, userId, to),
+    onSuccess: (m) => {
+      refresh()
+      notifications.show({ title: 'Role changed', message: `${m.name} is now ${m.role}`, color: 'teal' })
+    },
+    onError: fail('Could not change the role'),
+  })
+  const remove = useMutation({
+    mutationFn: (userId: string) => removeMember(tenant.id, userId),
+    onSuccess: () => {
+      refresh()
+      setRemoving(null)
+      notifications.show({ title: 'Member removed', message: removing?.email ?? '', color: 'teal' })
+    },
+    onError: fail('Could not remove the member'),
+  })
+
+  return (
+    <Stack gap="md">
+      <div>
+        <Text size="sm" c="dimmed">
+          {tenant.name}
+        </Text>
+        <Title order={2}>Members</Title>
+      </div>
+      <AddMemberForm tenantId={tenant.id} onAdded={refresh} />
+      {members.isPending ? (
+        <LoadingState label="Loading members" />
+      ) : members.isError ? (
+        <ErrorState error={members.error} />
+      ) : (
+        <Table striped verticalSpacing={6} data-testid="members-table">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Name</Table.Th>
+              <Table.Th>E-mail</Table.Th>
+              <Table.Th>Role</Table.Th>
+              <Table.Th aria-label="Actions" />
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {members.data.data.map((m) => (
+              <Table.Tr key={m.user_id} data-testid="member-row">
+                <Table.Td>
+                  {m.name}
+                  {m.user_id === me.user.id && (
+                    <Text span c="dimmed" size="sm">
+                      {' '}
+                      (you)
+                    </Text>
+                  )}
+                </Table.Td>
+                <Table.Td>{m.email}</Table.Td>
+                <Table.Td>
+                  <Select
+                    aria-label={`Role of ${m.name}`}
+                    data={ROLE_OPTIONS}
+                    value={m.role}
+                    allowDeselect={false}
+                    onChange={(to) => to && to !== m.role && role.mutate({ userId: m.user_id, to: to })}
+                    w={150}
+                    size="xs"
+                  />
+                </Table.Td>
+                <Table.Td>
+                  <Button size="xs" color="red" variant="subtle" onClick={() => setRemoving(m)} aria-label={`Remove ${m.name}`}>
+                    Remove
+                  </Button>
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Modal opened={removing !== null} onClose={() => setRemoving(null)} title="Remove member">
+        <Text size="sm">
+          Remove {removing?.name} ({removing?.email}) from {tenant.name}? They lose access to this tenant at once.
+        </Text>
+        <Group justify="flex-end" mt="md">
+          <Button variant="default" onClick={() => setRemoving(null)}>
+            Keep
+          </Button>
+          <Button color="red" loading={remove.isPending} onClick={() => removing && remove.mutate(removing.user_id)}>
+            Remove
+          </Button>
+        </Group>
+      </Modal>
+    </Stack>
+  )
+}
+
+function AddMemberForm({ tenantId, onAdded }: { tenantId: string; onAdded: () => void }) {
+  const [email, setEmail] = useState('')
+  const [role, setRole] = useState<Role>('readonly')
+  const [error, setError] = useState<string | null>(null)
+  const add = useMutation({
+    mutationFn: () => addMember(tenantId, email.trim(), role),
+    onSuccess: (m) => {
+      setEmail('')
+      setError(null)
+      onAdded()
+      notifications.show({ title: 'Member added', message: `${m.name} (${m.role})`, color: 'teal' })
+    },
+    onError: (err) => setError(fieldErrors(err).email ?? errorMessage(err)),
+  })
+  function submit(event: FormEvent) {
+    event.preventDefault()
+    if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) {
+      setError('Enter an e-mail address')
+      return
+    }
+    add.mutate()
+  }
+  return (
+    <form onSubmit={submit} noValidate>
+      <Group align="flex-start" gap="sm">
+        <TextInput label="Add a member by e-mail" placeholder="someone@example.com" type="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={error} w={320} />
+        <Select label="Role" data={ROLE_OPTIONS} value={role} onChange={(r) => r && setRole(r)} allowDeselect={false} w={150} />
+        <Button type="submit" mt={25} loading={add.isPending}>
+          Add member
+        </Button>
+      </Group>
+    </form>
+  )
+}

@@ -1,0 +1,122 @@
+import { Anchor, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { useQuery } from '@tanstack/react-query'
+import { ErrorState, LoadingState } from '../../components/states.tsx'
+import { api } from '../../lib/api.ts'
+import { can } from '../../lib/capabilities.ts'
+import { formatDateTime } from '../../lib/format.ts'
+import { Link } from '../../lib/router.tsx'
+import { initiatorLabel, outcomeLabel, typeLabel } from '../../lib/runs.ts'
+import type { Me, MeTenant, Page, Run } from '../../lib/types.ts'
+import { tenantQuery } from './api.ts'
+
+/** `/t/{tenantId}`: the tenant at a glance and the ways on. */
+export function TenantHome({ tenant, me }: { tenant: MeTenant; me: Me }) {
+  const details = useQuery(tenantQuery(tenant.id))
+  const recent = useQuery({
+    queryKey: ['runs', tenant.id, 'recent'],
+    queryFn: ({ signal }) => api<Page<Run>>(`/api/tenants/${tenant.id}/operation-runs`, { signal, query: { limit: 5 } }),
+    enabled: can(tenant, 'operations.view'),
+  })
+  return (
+    <Stack gap="md">
+      <div>
+        <Text size="sm" c="dimmed">
+          Your role: {tenant.role}
+        </Text>
+        <Title order={2}>{tenant.name}</Title>
+      </div>
+      <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <Card withBorder>
+          <Title order={3} size="h5" mb="xs">
+            Connection
+          </Title>
+          {details.isPending ? (
+            <LoadingState />
+          ) : details.isError ? (
+            <ErrorState error={details.error} />
+          ) : (
+            <Stack gap={4}>
+              <Text size="sm">
+                Cloud: <b>{details.data.cloud}</b>
+              </Text>
+              <Text size="sm">
+                Entra tenant id: <Code>{details.data.entra_tenant_id}</Code>
+              </Text>
+              <Text size="sm">
+                Client id: <Code>{details.data.client_id}</Code>
+              </Text>
+              {me.user.is_admin && can(tenant, 'tenant.manage') && (
+                <Anchor component={Link} to="/admin/tenants" size="sm">
+                  Edit or check the connection
+                </Anchor>
+              )}
+            </Stack>
+          )}
+        </Card>
+        <Card withBorder>
+          <Title order={3} size="h5" mb="xs">
+            Go to
+          </Title>
+          <Stack gap={4}>
+            <Anchor component={Link} to={`/t/${tenant.id}/inventory`}>
+              Inventory{can(tenant, 'inventory.sync') ? ' (and run an inventory sync)' : ''}
+            </Anchor>
+            {can(tenant, 'operations.view') && (
+              <Anchor component={Link} to={`/t/${tenant.id}/operations`}>
+                Monitoring → Operations
+              </Anchor>
+            )}
+            {can(tenant, 'audit.view') && (
+              <Anchor component={Link} to={`/t/${tenant.id}/audit`}>
+                Audit trail
+              </Anchor>
+            )}
+            {can(tenant, 'members.manage') && (
+              <Anchor component={Link} to={`/t/${tenant.id}/members`}>
+                Members
+              </Anchor>
+            )}
+          </Stack>
+        </Card>
+      </SimpleGrid>
+      {can(tenant, 'operations.view') && (
+        <Card withBorder>
+          <Group justify="space-between" mb="xs">
+            <Title order={3} size="h5">
+              Recent operations
+            </Title>
+            <Anchor component={Link} to={`/t/${tenant.id}/operations`} size="sm">
+              All operations
+            </Anchor>
+          </Group>
+          {recent.isPending ? (
+            <LoadingState />
+          ) : recent.isError ? (
+            <ErrorState error={recent.error} />
+          ) : recent.data.data.length === 0 ? (
+            <Text size="sm" c="dimmed">
+              No operations yet.
+            </Text>
+          ) : (
+            <Table verticalSpacing={4}>
+              <Table.Tbody>
+                {recent.data.data.map((run) => (
+                  <Table.Tr key={run.id}>
+                    <Table.Td>
+                      <Anchor component={Link} to={run.links.view} size="sm">
+                        {typeLabel(run)}
+                      </Anchor>
+                    </Table.Td>
+                    <Table.Td>{run.outcome ? outcomeLabel(run.outcome) : run.status_label}</Table.Td>
+                    <Table.Td>{initiatorLabel(run)}</Table.Td>
+                    <Table.Td>{formatDateTime(run.created_at)}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )}
+        </Card>
+      )}
+    </Stack>
+  )
+}

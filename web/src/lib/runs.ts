@@ -1,0 +1,83 @@
+import type { PolicyType, Run, RunFailure, RunOutcome, Selection } from './types.ts'
+
+/** Operation types the console can filter by; any other type still renders with the API's label. */
+export const KNOWN_OPERATION_TYPES = [{ value: 'inventory.sync', label: 'Inventory sync' }] as const
+
+export const UNKNOWN_OPERATION = 'Unknown operation'
+
+/** The API labels types; a missing label (an older server, a corrupt row) never breaks a page. */
+export const typeLabel = (run: Pick<Run, 'type_label'>) => run.type_label?.trim() || UNKNOWN_OPERATION
+
+export const initiatorLabel = (run: Pick<Run, 'initiator'>) => run.initiator?.name ?? 'System'
+
+export const statusLabel = (run: Pick<Run, 'status' | 'cancel_requested'>) =>
+  run.status === 'queued' ? 'Queued' : run.status === 'running' ? (run.cancel_requested ? 'Cancelling…' : 'Running') : 'Completed'
+
+const OUTCOMES: Record<RunOutcome, { label: string; color: string }> = {
+  succeeded: { label: 'Succeeded', color: 'teal' },
+  partially_succeeded: { label: 'Partially succeeded', color: 'yellow' },
+  failed: { label: 'Failed', color: 'red' },
+  cancelled: { label: 'Cancelled', color: 'gray' },
+}
+export const RUN_OUTCOMES = Object.keys(OUTCOMES) as RunOutcome[]
+export const outcomeLabel = (outcome: RunOutcome | null) => (outcome ? OUTCOMES[outcome].label : '—')
+export const outcomeColor = (outcome: RunOutcome | null) => (outcome ? OUTCOMES[outcome].color : 'blue')
+
+/** Counts in reading order; the rest follow alphabetically. */
+const COUNT_ORDER = ['total', 'processed', 'created', 'updated', 'unchanged', 'removed', 'succeeded', 'failed', 'skipped', 'warnings']
+export function orderedCounts(counts: Record<string, number | undefined>): [string, number][] {
+  const entries = Object.entries(counts).filter((e): e is [string, number] => typeof e[1] === 'number')
+  const rank = (key: string) => (COUNT_ORDER.includes(key) ? COUNT_ORDER.indexOf(key) : COUNT_ORDER.length)
+  return entries.sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]))
+}
+export const countLabel = (key: string) => key.charAt(0).toUpperCase() + key.slice(1).replaceAll('_', ' ')
+
+const PERMISSION = /\b([A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)*\.(?:Read|ReadWrite)(?:\.[A-Za-z]+)*)\b/
+
+/** What an admin should do about a failure, when we know; null otherwise. */
+export function failureFix(failure: RunFailure, catalog: PolicyType[] = []): string | null {
+  switch (failure.code) {
+    case 'missing_permission': {
+      const permission = catalog.find((t) => t.key === failure.subject)?.permission ?? PERMISSION.exec(failure.message)?.[1]
+      return `Grant ${permission ?? 'the missing permission'} to the app registration and admin-consent it`
+    }
+    case 'invalid_client':
+    case 'invalid_credentials':
+      return 'Check the client id and secret on the Tenants page, then re-run'
+    case 'throttled':
+      return 'Microsoft Graph throttled the tenant: re-run later'
+    case 'worker_lost':
+      return 'The worker stopped while running this operation: re-run it'
+    default:
+      return null
+  }
+}
+
+export const DEFAULT_SELECTION: Selection = { policy_types: [], categories: [], include_foundations: true, include_dependencies: true }
+
+/** The selection a run was started with (context.selection), or null for runs that have none. */
+export function selectionOf(run: Pick<Run, 'context'>): Selection | null {
+  const raw = run.context.selection as Partial<Selection> | undefined
+  if (!raw || typeof raw !== 'object') return null
+  return {
+    policy_types: Array.isArray(raw.policy_types) ? raw.policy_types.filter((x): x is string => typeof x === 'string') : [],
+    categories: Array.isArray(raw.categories) ? raw.categories.filter((x): x is string => typeof x === 'string') : [],
+    include_foundations: raw.include_foundations !== false,
+    include_dependencies: raw.include_dependencies !== false,
+  }
+}
+
+export function describeSelection(selection: Selection, catalog: PolicyType[] = []): string {
+  const label = (key: string) => catalog.find((t) => t.key === key)?.label ?? key
+  const scope =
+    selection.policy_types.length === 0 && selection.categories.length === 0
+      ? 'Full inventory'
+      : [
+          selection.policy_types.length > 0 ? `Types: ${selection.policy_types.map(label).join(', ')}` : null,
+          selection.categories.length > 0 ? `Categories: ${selection.categories.join(', ')}` : null,
+        ]
+          .filter(Boolean)
+          .join(' · ')
+  const flags = [selection.include_foundations ? 'foundations' : null, selection.include_dependencies ? 'dependencies' : null].filter(Boolean)
+  return flags.length > 0 ? `${scope} (with ${flags.join(' and ')})` : `${scope} (no foundations or dependencies)`
+}
