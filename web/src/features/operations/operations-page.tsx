@@ -5,7 +5,7 @@ import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx
 import { elapsedMs, formatDateTime, formatDuration } from '../../lib/format.ts'
 import { Link } from '../../lib/router.tsx'
 import { initiatorLabel, KNOWN_OPERATION_TYPES, outcomeLabel, RUN_OUTCOMES, typeLabel } from '../../lib/runs.ts'
-import type { Me, MeTenant, Run, RunOutcome, RunStatus } from '../../lib/types.ts'
+import type { Me, MeTenant, Run, RunStatus } from '../../lib/types.ts'
 import { type RunFilters, runsQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
 

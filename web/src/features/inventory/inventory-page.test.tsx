@@ -1,0 +1,82 @@
+// @vitest-environment happy-dom
+import { cleanup, screen } from '@testing-library/react'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { Capability, MeTenant } from '../../lib/types.ts'
+import { mockFetch, renderWithProviders } from '../../test/render.tsx'
+import { InventoryPage } from './inventory-page.tsx'
+import { selectionBody } from './sync-modal.tsx'
+
+const tenant = (capabilities: Capability[]): MeTenant => ({ id: 't1', name: 'Contoso', role: 'readonly', capabilities })
+
+function routes() {
+  return {
+    'GET /api/tenants/t1/policy-types': {
+      data: [{ key: 'deviceConfiguration', label: 'Device configuration', kind: 'policy', category: 'Configuration', platforms: ['windows'], permission: 'DeviceManagementConfiguration.Read.All' }],
+      categories: ['Configuration'],
+    },
+    'GET /api/tenants/t1/inventory/items': (url: URL) => ({
+      data: [
+        {
+          id: 'i1',
+          tenant_id: 't1',
+          policy_type: 'deviceConfiguration',
+          policy_type_label: 'Device configuration',
+          kind: 'policy',
+          external_id: 'x1',
+          display_name: url.searchParams.get('include_removed') === 'true' ? 'Old baseline' : 'Windows baseline',
+          category: 'Configuration',
+          platform: 'windows',
+          last_modified_at: null,
+          first_seen_run_id: null,
+          last_seen_run_id: null,
+          removed_at: null,
+          updated_at: '2026-01-01T00:00:00Z',
+        },
+      ],
+      next_cursor: 'next',
+    }),
+  }
+}
+
+afterEach(() => {
+  cleanup()
+  vi.unstubAllGlobals()
+})
+
+describe('InventoryPage', () => {
+  it('offers "Run inventory sync" to members who may sync', async () => {
+    mockFetch(routes())
+    renderWithProviders(<InventoryPage tenant={tenant(['tenant.view', 'inventory.sync'])} />)
+    expect(await screen.findByText('Windows baseline')).toBeTruthy()
+    expect(screen.getByTestId('run-inventory-sync').textContent).toBe('Run inventory sync')
+    expect(screen.getByRole('button', { name: 'Load more' })).toBeTruthy()
+  })
+
+  it('hides it from readonly members', async () => {
+    mockFetch(routes())
+    renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
+    expect(await screen.findByText('Windows baseline')).toBeTruthy()
+    expect(screen.queryByTestId('run-inventory-sync')).toBeNull()
+  })
+
+  it('asks for the first page without removed items, 50 at a time', async () => {
+    const fetchMock = mockFetch(routes())
+    renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
+    await screen.findByText('Windows baseline')
+    const itemsCall = fetchMock.mock.calls.map((c) => String(c[0])).find((u) => u.includes('/inventory/items'))
+    expect(itemsCall).toBe('/api/tenants/t1/inventory/items?include_removed=false&limit=50')
+  })
+})
+
+describe('selectionBody', () => {
+  const all = { policy_types: ['a'], categories: ['C'], include_foundations: true, include_dependencies: true }
+  it('sends an empty body for the default full inventory', () => {
+    expect(selectionBody('full', all)).toEqual({})
+  })
+  it('sends the flags when a full inventory leaves something out, without types', () => {
+    expect(selectionBody('full', { ...all, include_dependencies: false })).toEqual({ policy_types: [], categories: [], include_foundations: true, include_dependencies: false })
+  })
+  it('sends the chosen types and categories', () => {
+    expect(selectionBody('custom', all)).toEqual(all)
+  })
+})

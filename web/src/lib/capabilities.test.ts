@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { can, canManageRun, landingTenant, tenantNavigation } from './capabilities.ts'
+import type { Capability, Me, MeTenant, Role } from './types.ts'
+
+const CAPS: Record<Role, Capability[]> = {
+  owner: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'members.manage'],
+  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view'],
+  operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
+  readonly: ['tenant.view'],
+}
+const tenant = (role: Role): MeTenant => ({ id: 't1', name: 'Contoso', role, capabilities: CAPS[role] })
+const me = (role: Role): Me => ({ user: { id: 'me', email: 'me@x', name: 'Me', is_admin: false }, tenants: [tenant(role)] })
+
+describe('capability gating', () => {
+  it('reads what /api/me granted', () => {
+    expect(can(tenant('readonly'), 'inventory.sync')).toBe(false)
+    expect(can(tenant('operator'), 'inventory.sync')).toBe(true)
+    expect(can(undefined, 'tenant.view')).toBe(false)
+  })
+
+  it('lets owners and managers manage any run, operators only their own, readonly none', () => {
+    const mine = { initiator: { id: 'me', name: 'Me' } }
+    const theirs = { initiator: { id: 'other', name: 'Other' } }
+    const system = { initiator: null }
+    for (const role of ['owner', 'manager'] as const) {
+      expect([mine, theirs, system].map((run) => canManageRun(me(role), tenant(role), run))).toEqual([true, true, true])
+    }
+    expect([mine, theirs, system].map((run) => canManageRun(me('operator'), tenant('operator'), run))).toEqual([true, false, false])
+    expect(canManageRun(me('readonly'), tenant('readonly'), mine)).toBe(false)
+  })
+
+  it('shows readonly members only the overview and the inventory', () => {
+    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory'])
+  })
+
+  it('shows Monitoring → Operations to operators, Audit to managers, Members to owners', () => {
+    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring'])
+    expect(tenantNavigation(tenant('operator'))[2]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations'])
+    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring', 'Audit'])
+    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring', 'Audit', 'Members'])
+  })
+
+  it('lands on the tenant used last while still a member of it', () => {
+    const two: Me = { ...me('owner'), tenants: [tenant('owner'), { ...tenant('readonly'), id: 't2' }] }
+    expect(landingTenant(two, 't2')?.id).toBe('t2')
+    expect(landingTenant(two, 'gone')?.id).toBe('t1')
+    expect(landingTenant({ ...two, tenants: [] }, 't2')).toBeUndefined()
+  })
+})
