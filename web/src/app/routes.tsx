@@ -56,7 +56,7 @@ function Home({ me }: { me: Me }) {
   }, [target])
   if (target) return null
   return (
-    <Stack p="xl" gap="xs" maw={560}>
+    <Stack gap="xs" maw={560}>
       <Title order={2}>Welcome, {me.user.name}</Title>
       <Text>You are not a member of any tenant yet.</Text>
       {me.user.is_admin ? (
@@ -76,7 +76,7 @@ function Home({ me }: { me: Me }) {
 
 function NotFound({ what }: { what: 'page' | 'tenant' }) {
   return (
-    <Stack p="xl" gap="xs">
+    <Stack gap="xs">
       <Title order={2}>{what === 'tenant' ? 'Tenant not found' : 'Page not found'}</Title>
       <Text c="dimmed">
         {what === 'tenant' ? 'This tenant does not exist or you are not one of its members.' : 'This page does not exist or your role does not include it.'}
