@@ -13,6 +13,13 @@ import { findUserByEmail } from './modules/access/repository.ts'
 import { addTenant } from './modules/tenants/add-tenant.ts'
 import { addMember } from './modules/tenants/members.ts'
 import { serve, work } from './main.ts'
+import { eq } from 'drizzle-orm'
+import { operationRuns } from './db/schema.ts'
+import { startOperations } from './jobs/runtime.ts'
+import { UUID_PATTERN } from './lib/ids.ts'
+import { createLogger } from './lib/logger.ts'
+import { startInventorySync } from './modules/inventory/start-sync.ts'
+import { findTenant } from './modules/tenants/repository.ts'
 import { runEmulatorCommand } from './emulator/command.ts'
 
 const CLI_ACTOR = { kind: 'cli' } as const
@@ -28,6 +35,8 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
   token create --email E --name N     prints a personal API token once
+  sync inventory --tenant ID [--wait] starts an inventory sync as a system run; --wait follows it
+                                      and exits non-zero unless it succeeded
   emulator [--port N] [--seed S] [--policies N]
                                       the Microsoft Graph + login emulator, standalone
 
@@ -182,8 +191,58 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
 
+    case 'sync inventory': {
+      const values = parse(args, { tenant: { type: 'string' }, wait: { type: 'boolean' } })
+      required(values, 'tenant')
+      return withDatabase(config, 'sync inventory', (h) => syncInventory(h, config, values.tenant!, values.wait ?? false))
+    }
+
     default:
       throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"; run \`tenantatlas --help\``)
+  }
+}
+
+/** `sync inventory`: a system run (no initiator, so nobody is notified); --wait follows it to the end. */
+async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean): Promise<number> {
+  if (!UUID_PATTERN.test(tenantId) || !(await findTenant(handle.db, tenantId))) throw new UsageError(`tenant ${tenantId} not found`)
+  const logger = createLogger('silent')
+  const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl } })
+  try {
+    const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: undefined, initiatorUserId: null, actor: CLI_ACTOR })
+    info(deduplicated ? `An inventory sync of this tenant is already active: following run ${run.id}` : `Inventory sync queued: run ${run.id}`)
+    if (!wait) {
+      out(run.id)
+      return 0
+    }
+    const done = await followRun(handle, run.id)
+    out(run.id)
+    return done.outcome === 'succeeded' ? 0 : 1
+  } finally {
+    await operations.stop()
+  }
+}
+
+/** Prints a run's progress on stderr until it completes; returns the completed run. */
+async function followRun(handle: DatabaseHandle, runId: string) {
+  const started = Date.now()
+  let last = ''
+  let hinted = false
+  for (;;) {
+    const [run] = await handle.db.select().from(operationRuns).where(eq(operationRuns.id, runId))
+    if (!run) throw new Error(`run ${runId} disappeared`)
+    const c = run.summaryCounts
+    const line = `${run.status}: ${c.processed ?? 0}/${c.total ?? '?'} units · created ${c.created ?? 0}, updated ${c.updated ?? 0}, unchanged ${c.unchanged ?? 0}, removed ${c.removed ?? 0}`
+    if (line !== last) info((last = line))
+    if (run.status === 'completed') {
+      for (const f of run.failures) info(`  ${f.code}${f.subject ? ` (${f.subject})` : ''}: ${f.message}`)
+      info(`Finished: ${run.outcome ?? 'unknown'} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+      return run
+    }
+    if (!hinted && run.status === 'queued' && Date.now() - started > 30_000) {
+      hinted = true
+      info('Still queued after 30 s: is a worker running (`tenantatlas serve` or `tenantatlas worker`)?')
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
   }
 }
 

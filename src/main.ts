@@ -11,6 +11,8 @@ import { createLogger } from './lib/logger.ts'
 import { createUser } from './modules/access/create-user.ts'
 import { type Operations, startOperations } from './jobs/runtime.ts'
 import { DEFAULT_RETENTION } from './jobs/retention.ts'
+import { attachDemoTenant, createDemoTenant, DEMO } from './demo.ts'
+import { type EmulatorServer, startEmulator } from './emulator/server.ts'
 
 export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
 
@@ -35,16 +37,24 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'serve', allowShared: false })
   let app: FastifyInstance | undefined
   let operations: Operations | undefined
+  let emulator: EmulatorServer | undefined
   let firstAdmin: { email: string; password: string } | null
+  let demo = false
+  let emulatorUrl: string
   try {
     const { applied } = await runMigrations(handle)
     if (applied > 0) logger.info({ applied }, 'migrations applied')
+    // Without GRAPH_EMULATOR_URL, tenants of the `emulator` cloud (the demo) read from one in this process.
+    emulatorUrl = config.graphEmulatorUrl ?? (emulator = await startEmulator({ port: 0, host: '127.0.0.1' })).url
     firstAdmin = await ensureFirstAdmin(handle)
+    if (firstAdmin) await createDemoTenant(handle.db, secrets, firstAdmin.email)
+    demo = await attachDemoTenant(handle.db, secrets, emulatorUrl, logger)
     operations = await startOperations({
       handle,
       logger,
       worker: options.worker,
       retention: retentionOf(config),
+      shipped: { secrets, emulatorUrl },
     })
     app = await buildApp({ handle, config, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
@@ -52,6 +62,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
     await app?.close()
     await operations?.stop()
     await handle.close()
+    await emulator?.close()
     throw error
   }
   const ops = operations
@@ -61,6 +72,8 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   // One write, so that whoever reads the output gets the URL and the sign-in together.
   const banner = ['', `  TenantAtlas is running at ${url}`]
   banner.push(`  Database: ${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
+  banner.push(`  Graph emulator at ${emulatorUrl}${emulator ? ' (built in)' : ''}`)
+  if (demo) banner.push(`  Demo tenant: ${DEMO.name} (an emulated Microsoft tenant; run an inventory sync from its Inventory page)`)
   if (firstAdmin) {
     banner.push(`  First start: sign in as ${firstAdmin.email} with password ${firstAdmin.password}`)
     banner.push('  (the password is shown this once; add users with `npm run cli -- user create`)')
@@ -77,6 +90,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
         await running.close() // stops accepting, lets in-flight requests finish
         await ops.stop() // hands in-flight runs back at once
         await handle.close()
+        await emulator?.close()
       })()),
   }
 }
@@ -87,7 +101,8 @@ export async function work(config: Config, print: (line: string) => void): Promi
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'worker', allowShared: false })
   try {
     await runMigrations(handle)
-    const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config) })
+    const shipped = { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl }
+    const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config), shipped })
     print(`TenantAtlas worker running (${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})`)
     return {
       stop: async () => {

@@ -12,6 +12,7 @@ import type { Catalog } from '../src/modules/operations/catalog.ts'
 import type { Handlers } from '../src/jobs/handlers.ts'
 import type { EngineTimings } from '../src/jobs/engine.ts'
 import { Factories } from './factories.ts'
+import type { GraphClient } from '../src/graph/graph-client.ts'
 
 export const ORIGIN = 'http://localhost:80'
 
@@ -24,6 +25,10 @@ export type TestContextOptions<K extends string> = {
   handlers?: Handlers<K>
   timings?: Partial<EngineTimings>
   worker?: boolean
+  /** The Graph emulator the shipped inventory sync reads tenants of the `emulator` cloud from. */
+  emulatorUrl?: string
+  /** The Graph client the inventory sync reads with (a retry policy of the test's own). */
+  graph?: GraphClient
 }
 
 /** One app on one fresh database per test file; every log line it writes is kept for inspection. */
@@ -39,6 +44,7 @@ export async function createTestContext<K extends string = string>(options: Test
     worker: options.worker ?? true,
     catalog: options.catalog,
     handlers: options.handlers,
+    shipped: { secrets, emulatorUrl: options.emulatorUrl, graph: options.graph },
     timings: { heartbeatMs: 200, staleAfterMs: 1_500, reaperIntervalMs: 60_000, cancelTimeoutMs: 3_000, vanishedAfterMs: 1_000, pollingIntervalSeconds: 0.5, ...options.timings },
   })
   const app: FastifyInstance = await buildApp({ handle, config, secrets, logger, signInLimits: options.signInLimits, engine: operations.engine, hub: operations.hub })

@@ -205,3 +205,88 @@ export type OperationRunRow = typeof operationRuns.$inferSelect
 export type NotificationRow = typeof notifications.$inferSelect
 export type RunStatus = (typeof RUN_STATUSES)[number]
 export type RunOutcome = (typeof RUN_OUTCOMES)[number]
+
+/**
+ * The mirrored inventory (DESIGN.md §5): one row per Graph object of a tenant, keyed by its
+ * Graph id (never its display name: duplicates are normal). A row is written only when its
+ * content hash changes, it appears, disappears or comes back: an unchanged object costs nothing.
+ */
+export const inventoryItems = pgTable(
+  'inventory_items',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** The policy type catalog key (src/graph/policy-types.ts). */
+    policyType: text('policy_type').notNull(),
+    externalId: text('external_id').notNull(),
+    displayName: text('display_name').notNull(),
+    category: text('category').notNull(),
+    platform: text('platform').notNull(),
+    /** Normalised: volatile fields stripped, keys and arrays sorted. */
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    assignments: jsonb('assignments').$type<Record<string, unknown>[]>().notNull().default([]),
+    contentHash: text('content_hash').notNull(),
+    graphLastModifiedAt: timestamp('graph_last_modified_at', { withTimezone: true, precision: 3 }),
+    // Run ids without foreign keys: retention deletes old runs, the inventory stays.
+    firstSeenRunId: uuid('first_seen_run_id').notNull(),
+    /** The run that last wrote the row; while present, the type's last completed sync also saw it (inventory_type_states). */
+    lastSeenRunId: uuid('last_seen_run_id').notNull(),
+    removedAt: timestamp('removed_at', { withTimezone: true, precision: 3 }),
+    /** Grows by one with every write of the row: what "an unchanged re-sync writes nothing" is measured by. */
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('inventory_items_identity_key').on(t.tenantId, t.policyType, t.externalId),
+    index('inventory_items_name_idx').on(t.tenantId, t.displayName, t.id),
+    index('inventory_items_type_name_idx').on(t.tenantId, t.policyType, t.displayName, t.id),
+    index('inventory_items_category_name_idx').on(t.tenantId, t.category, t.displayName, t.id),
+  ],
+)
+
+/**
+ * What an item points at: Entra groups of its assignments (dependencies), and foundations
+ * (assignment filters, scope tags, notification templates). Written with the item; `orphaned`
+ * is set by the dependency unit when the target no longer exists (a deleted group).
+ */
+export const inventoryReferences = pgTable(
+  'inventory_references',
+  {
+    itemId: uuid('item_id')
+      .notNull()
+      .references(() => inventoryItems.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['group', 'foundation'] }).notNull(),
+    /** The catalog key of the target: `group`, `assignmentFilter`, `roleScopeTag`, … */
+    targetType: text('target_type').notNull(),
+    targetExternalId: text('target_external_id').notNull(),
+    orphaned: boolean('orphaned').notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.itemId, t.targetType, t.targetExternalId] }),
+    index('inventory_references_target_idx').on(t.tenantId, t.targetType, t.targetExternalId),
+  ],
+)
+
+/** Per tenant and type: the last sync whose listing completed. Items present in it were seen by it. */
+export const inventoryTypeStates = pgTable(
+  'inventory_type_states',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    policyType: text('policy_type').notNull(),
+    lastRunId: uuid('last_run_id').notNull(),
+    lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, precision: 3 }).notNull(),
+    itemCount: integer('item_count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.policyType] })],
+)
+
+export type InventoryItemRow = typeof inventoryItems.$inferSelect
+export type InventoryReferenceRow = typeof inventoryReferences.$inferSelect

@@ -29,6 +29,8 @@ const faultsInput = z.strictObject({
   latency_ms: z.number().min(0).max(60_000).optional(),
   jitter_ms: z.number().min(0).max(60_000).optional(),
   error_rate: z.number().min(0).max(1).optional(),
+  throttle_rate: z.number().min(0).max(1).optional(),
+  unavailable_paths: z.array(z.string().min(1)).max(100).optional(),
   throttle_scale: z.number().positive().max(1000).optional(),
   omit_retry_after: z.boolean().optional(),
   throttle_window_ms: z.number().int().min(10).max(3_600_000).optional(),

@@ -8,6 +8,10 @@ export type Faults = {
   jitter_ms: number
   /** Share of Graph requests answered 503. */
   error_rate: number
+  /** Graph paths (substrings) answered 503 every time: a part of Graph that is down. */
+  unavailable_paths: string[]
+  /** Share of Graph requests answered 429 at random, whatever the rate (on top of the real limits). */
+  throttle_rate: number
   /** Multiplies Intune's request limits (0.01 → 20 reads per app per window). */
   throttle_scale: number
   /** Answer 429 without Retry-After, as Intune sometimes does. */
@@ -16,7 +20,7 @@ export type Faults = {
   throttle_window_ms: number
 }
 
-export const DEFAULT_FAULTS: Faults = { latency_ms: 0, jitter_ms: 0, error_rate: 0, throttle_scale: 1, omit_retry_after: false, throttle_window_ms: INTUNE_LIMITS.windowMs }
+export const DEFAULT_FAULTS: Faults = { latency_ms: 0, jitter_ms: 0, error_rate: 0, unavailable_paths: [], throttle_rate: 0, throttle_scale: 1, omit_retry_after: false, throttle_window_ms: INTUNE_LIMITS.windowMs }
 
 export type PathKind = 'token' | 'discovery' | 'list' | 'object' | 'subresource' | 'group' | 'batch' | 'write' | 'control' | 'other'
 

@@ -80,12 +80,15 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   if (!VERSIONS.has(version)) return graphError(400, 'BadRequest', 'Invalid version: use v1.0 or beta')
   const write = method !== 'GET'
   const kind = classify(rest, write)
-  if (state.faults.error_rate > 0 && Math.random() < state.faults.error_rate) return graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.', kind)
-  const admitted = state.throttle.admit({ tenant: tenant.settings.tenantId, app: claims.appid }, write, state.limits())
-  if (!admitted.ok) {
-    const headers: Record<string, string> = state.faults.omit_retry_after ? {} : { 'Retry-After': String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))) }
+  const down = state.faults.unavailable_paths.some((p) => parsed.pathname.includes(p))
+  if (down || (state.faults.error_rate > 0 && Math.random() < state.faults.error_rate)) return graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.', kind)
+  const throttled = (retryAfterMs: number) => {
+    const headers: Record<string, string> = state.faults.omit_retry_after ? {} : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }
     return graphError(429, 'TooManyRequests', 'Too many requests', kind, headers)
   }
+  if (state.faults.throttle_rate > 0 && Math.random() < state.faults.throttle_rate) return throttled(1000)
+  const admitted = state.throttle.admit({ tenant: tenant.settings.tenantId, app: claims.appid }, write, state.limits())
+  if (!admitted.ok) return throttled(admitted.retryAfterMs)
   const context = `${base}/${version}/$metadata#`
   const q = parsed.searchParams
   if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, `${base}${parsed.pathname}`, method)

@@ -6,7 +6,7 @@ import { type Catalog, shippedCatalog } from '../modules/operations/catalog.ts'
 import { type EngineTimings, OperationsEngine } from './engine.ts'
 import { HandlerRegistry, type Handlers } from './handlers.ts'
 import { applyRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention.ts'
-import { shippedHandlers } from './shipped-handlers.ts'
+import { type ShippedHandlerDeps, shippedHandlers } from './shipped-handlers.ts'
 
 export type Operations = { engine: OperationsEngine; hub: LiveHub; listener: Listener; stop(): Promise<void> }
 
@@ -17,6 +17,8 @@ export type OperationsOptions<K extends string> = {
   /** Tests bring their own types; the product runs the shipped catalog. */
   catalog?: Catalog<K>
   handlers?: Handlers<K>
+  /** What the shipped handlers need; required unless `handlers` is given. */
+  shipped?: ShippedHandlerDeps
   timings?: Partial<EngineTimings>
   concurrency?: number
   retention?: RetentionPolicy
@@ -25,7 +27,9 @@ export type OperationsOptions<K extends string> = {
 /** Wires the process's listener, engine and live hub; one call for `serve`, `worker` and tests. */
 export async function startOperations<K extends string>(options: OperationsOptions<K>): Promise<Operations> {
   const catalog = (options.catalog ?? shippedCatalog) as Catalog<K>
-  const handlers = new HandlerRegistry<K>().register((options.handlers ?? shippedHandlers))
+  const given = options.handlers ?? (options.shipped && (shippedHandlers(options.shipped) as unknown as Handlers<K>))
+  if (!given) throw new Error('startOperations needs the shipped handlers\' dependencies (shipped) or handlers of its own')
+  const handlers = new HandlerRegistry<K>().register(given)
   const listener = createListener(options.handle, (error) => options.logger.warn({ err: error }, 'live channel connection lost; reconnecting'))
   const engine = new OperationsEngine<K>({ ...options, catalog, handlers, listener })
   await engine.start()

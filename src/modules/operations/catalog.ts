@@ -14,11 +14,11 @@ export type OperationSpec = {
   perTenantConcurrency?: number
 }
 
-/**
- * The shipped operation types. Each arrives with its handler: `inventory.sync` ("Inventory
- * sync", idempotent, one per tenant) lands with the inventory issue.
- */
-export const SHIPPED_OPERATIONS = {} as const satisfies Record<string, OperationSpec>
+/** The shipped operation types; each has its handler in src/jobs/shipped-handlers.ts. */
+export const SHIPPED_OPERATIONS = {
+  // Idempotent: every write is keyed by the Graph object id, so a re-queued sync starts over safely.
+  'inventory.sync': { label: 'Inventory sync', idempotent: true, maxAttempts: 3, perTenantConcurrency: 1 },
+} as const satisfies Record<string, OperationSpec>
 
 export const UNKNOWN_OPERATION_LABEL = 'Unknown operation'
 

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto'
+import type { ItemRead } from '../../graph/graph-client.ts'
+import { displayNameOf, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { canonicalJson } from '../operations/start-run.ts'
+
+/**
+ * One Graph object as the inventory stores it. Normalisation makes the same object hash the
+ * same however Graph served it: volatile fields (timestamps Graph bumps without a content
+ * change, OData annotations) are dropped, object keys and arrays are sorted.
+ */
+export type NormalisedItem = {
+  externalId: string
+  displayName: string
+  platform: string
+  payload: Record<string, unknown>
+  assignments: Record<string, unknown>[]
+  contentHash: string
+  graphLastModifiedAt: string | null
+  references: ItemReference[]
+}
+
+export type ItemReference = { kind: 'group' | 'foundation'; targetType: string; targetExternalId: string }
+
+const VOLATILE_KEYS = new Set(['lastModifiedDateTime', 'modifiedDateTime', 'assignments'])
+const isVolatile = (key: string) => VOLATILE_KEYS.has(key) || (key.includes('@odata.') && key !== '@odata.type')
+
+/** Drops volatile fields and sorts arrays (by each element's canonical JSON) at every level. */
+export function normaliseValue(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(normaliseValue)
+    const keyed = items.map((item) => ({ item, key: canonicalJson(item) }))
+    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    return keyed.map((k) => k.item)
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) {
+      if (isVolatile(key)) continue
+      const v = (value as Record<string, unknown>)[key]
+      if (v !== undefined) out[key] = normaliseValue(v)
+    }
+    return out
+  }
+  return value
+}
+
+/** Assignment annotations are volatile too, but `assignments` itself is kept as its own column. */
+function normaliseAssignment(value: unknown): Record<string, unknown> {
+  return normaliseValue(value) as Record<string, unknown>
+}
+
+const PLATFORM_HINTS: readonly [RegExp, string][] = [
+  [/android/i, 'android'],
+  [/ios|iphone|ipad/i, 'iOS'],
+  [/macos|macOS/i, 'macOS'],
+  [/linux/i, 'linux'],
+  [/windows|win32|winget|office|microsoftstore|win10/i, 'windows'],
+]
+
+/** The object's platform: from its `@odata.type` or `platforms`, else the type's only platform, else `all`. */
+export function platformOf(entry: PolicyTypeEntry, item: Record<string, unknown>): string {
+  for (const hint of [item['@odata.type'], item.platforms, item.platform]) {
+    if (typeof hint !== 'string') continue
+    for (const [pattern, platform] of PLATFORM_HINTS) if (pattern.test(hint)) return platform
+  }
+  return entry.platforms.length === 1 ? entry.platforms[0]! : 'all'
+}
+
+/** Groups and assignment filters of the assignments, scope tags and notification templates of the payload. */
+export function referencesOf(payload: Record<string, unknown>, assignments: readonly Record<string, unknown>[]): ItemReference[] {
+  const refs = new Map<string, ItemReference>()
+  const add = (kind: ItemReference['kind'], targetType: string, id: unknown) => {
+    if (typeof id !== 'string' || id === '') return
+    refs.set(`${targetType}\n${id}`, { kind, targetType, targetExternalId: id })
+  }
+  for (const assignment of assignments) {
+    const target = assignment.target as Record<string, unknown> | undefined
+    if (!target) continue
+    add('group', 'group', target.groupId)
+    add('foundation', 'assignmentFilter', target.deviceAndAppManagementAssignmentFilterId)
+  }
+  const tags = payload.roleScopeTagIds
+  // "0" is the built-in Default scope tag, which the inventory skips.
+  if (Array.isArray(tags)) for (const tag of tags) if (tag !== '0') add('foundation', 'roleScopeTag', tag)
+  const walk = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(walk)
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === 'notificationTemplateId') add('foundation', 'notificationMessageTemplate', v)
+        else walk(v)
+      }
+    }
+  }
+  walk(payload)
+  return [...refs.values()]
+}
+
+const lastModifiedOf = (item: Record<string, unknown>): string | null => {
+  const value = item.lastModifiedDateTime ?? item.modifiedDateTime
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : null
+}
+
+/** A read object (list item, per-object read, details, assignments) as one inventory row. */
+export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item' | 'object' | 'assignments' | 'details'>): NormalisedItem {
+  const merged: Record<string, unknown> = { ...read.item, ...read.object, ...read.details }
+  const payload = normaliseValue(merged) as Record<string, unknown>
+  const assignments = normaliseValue((read.assignments ?? []).map(normaliseAssignment)) as Record<string, unknown>[]
+  return {
+    externalId: read.item.id,
+    displayName: displayNameOf(entry, merged) || read.item.id,
+    platform: platformOf(entry, merged),
+    payload,
+    assignments,
+    contentHash: createHash('sha256').update(canonicalJson({ payload, assignments })).digest('hex'),
+    graphLastModifiedAt: lastModifiedOf(merged),
+    references: referencesOf(payload, assignments),
+  }
+}

@@ -1,0 +1,121 @@
+import { sql } from 'drizzle-orm'
+import type { Database, Executor } from '../../db/engine.ts'
+import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { uuidv7 } from '../../lib/ids.ts'
+import type { NormalisedItem } from './normalise.ts'
+
+/**
+ * The inventory's writes, set-based: a page of objects costs one read of the stored hashes and,
+ * only when something changed, one upsert plus the references of the changed rows. Removal and
+ * last-seen bookkeeping is one transaction per unit.
+ */
+
+export type PageCounts = { created: number; updated: number; unchanged: number }
+export type UnitScope = { tenantId: string; runId: string; entry: PolicyTypeEntry }
+
+type Stored = { id: string; external_id: string; content_hash: string; removed_at: Date | null }
+
+export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[]): Promise<PageCounts> {
+  // The same object twice in one listing (Graph paging is not a snapshot): the last one wins.
+  const items = [...new Map(page.map((item) => [item.externalId, item])).values()]
+  const counts: PageCounts = { created: 0, updated: 0, unchanged: 0 }
+  if (items.length === 0) return counts
+  const { rows: stored } = await db.execute<Stored>(sql`
+    SELECT id, external_id, content_hash, removed_at FROM inventory_items
+    WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}
+      AND external_id = ANY(${toTextArray(items.map((i) => i.externalId))}::text[])`)
+  const byExternalId = new Map(stored.map((row) => [row.external_id, row]))
+  const changed: (NormalisedItem & { id: string })[] = []
+  for (const item of items) {
+    const existing = byExternalId.get(item.externalId)
+    if (!existing) counts.created++
+    else if (existing.removed_at !== null) counts.created++ // back after a removal
+    else if (existing.content_hash !== item.contentHash) counts.updated++
+    else {
+      counts.unchanged++
+      continue
+    }
+    changed.push({ ...item, id: existing?.id ?? uuidv7() })
+  }
+  if (changed.length > 0) await db.transaction((tx) => upsertItems(tx, scope, changed))
+  return counts
+}
+
+const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
+
+async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (NormalisedItem & { id: string })[]) {
+  const records = rows.map((r) => ({
+    id: r.id,
+    external_id: r.externalId,
+    display_name: r.displayName,
+    platform: r.platform,
+    payload: r.payload,
+    assignments: r.assignments,
+    content_hash: r.contentHash,
+    graph_last_modified_at: r.graphLastModifiedAt,
+  }))
+  await tx.execute(sql`
+    INSERT INTO inventory_items AS i (id, tenant_id, policy_type, external_id, display_name, category, platform, payload, assignments,
+      content_hash, graph_last_modified_at, first_seen_run_id, last_seen_run_id)
+    SELECT r.id, ${scope.tenantId}, ${scope.entry.key}, r.external_id, r.display_name, ${scope.entry.category}, r.platform, r.payload, r.assignments,
+      r.content_hash, r.graph_last_modified_at, ${scope.runId}, ${scope.runId}
+    FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(id uuid, external_id text, display_name text, platform text, payload jsonb,
+      assignments jsonb, content_hash text, graph_last_modified_at timestamptz)
+    ON CONFLICT (tenant_id, policy_type, external_id) DO UPDATE SET
+      display_name = excluded.display_name, platform = excluded.platform, payload = excluded.payload, assignments = excluded.assignments,
+      content_hash = excluded.content_hash, graph_last_modified_at = excluded.graph_last_modified_at,
+      last_seen_run_id = excluded.last_seen_run_id, removed_at = NULL, version = i.version + 1, updated_at = now()
+    WHERE i.content_hash IS DISTINCT FROM excluded.content_hash OR i.removed_at IS NOT NULL`)
+  // References follow the content: replaced for exactly the rows that changed. A group already
+  // known to be deleted stays flagged until the dependency unit says otherwise.
+  const ids = rows.map((r) => r.id)
+  await tx.execute(sql`DELETE FROM inventory_references WHERE item_id = ANY(${toTextArray(ids)}::uuid[])`)
+  const refs = rows.flatMap((r) => r.references.map((ref) => ({ item_id: r.id, kind: ref.kind, target_type: ref.targetType, target_external_id: ref.targetExternalId })))
+  if (refs.length === 0) return
+  await tx.execute(sql`
+    INSERT INTO inventory_references (item_id, tenant_id, kind, target_type, target_external_id, orphaned)
+    SELECT r.item_id, ${scope.tenantId}, r.kind, r.target_type, r.target_external_id,
+      EXISTS (SELECT 1 FROM inventory_references o WHERE o.tenant_id = ${scope.tenantId} AND o.target_type = r.target_type
+        AND o.target_external_id = r.target_external_id AND o.orphaned)
+    FROM jsonb_to_recordset(${JSON.stringify(refs)}::jsonb) AS r(item_id uuid, kind text, target_type text, target_external_id text)
+    ON CONFLICT DO NOTHING`)
+}
+
+/**
+ * A unit whose listing completed: its items that were not seen are marked removed (remembering
+ * the last sync that saw them), and the type's state records this run as the last complete one.
+ * Never called for a failed unit, so a failure never removes anything.
+ */
+export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>): Promise<number> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.execute<{ n: number }>(sql`
+      WITH removed AS (
+        UPDATE inventory_items AS i SET removed_at = now(), version = i.version + 1, updated_at = now(),
+          last_seen_run_id = COALESCE((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)
+        WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL
+          AND i.external_id NOT IN (SELECT unnest(${toTextArray([...seen])}::text[]))
+        RETURNING 1)
+      SELECT count(*)::int AS n FROM removed`)
+    await tx.execute(sql`
+      INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count)
+      VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size})
+      ON CONFLICT (tenant_id, policy_type) DO UPDATE SET last_run_id = excluded.last_run_id, last_synced_at = excluded.last_synced_at, item_count = excluded.item_count`)
+    return rows[0]?.n ?? 0
+  })
+}
+
+/** The Entra groups the tenant's present items reference: what the dependency unit reads. */
+export async function referencedGroupIds(db: Database, tenantId: string): Promise<string[]> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    SELECT DISTINCT r.target_external_id AS id FROM inventory_references r JOIN inventory_items i ON i.id = r.item_id
+    WHERE r.tenant_id = ${tenantId} AND r.kind = 'group' AND i.removed_at IS NULL ORDER BY 1`)
+  return rows.map((r) => r.id)
+}
+
+/** Flags references to deleted groups, and clears the flag of groups that exist: only rows whose flag changes are written. */
+export async function flagOrphanedGroups(db: Database, tenantId: string, deleted: readonly string[]): Promise<void> {
+  await db.execute(sql`
+    UPDATE inventory_references SET orphaned = NOT orphaned
+    WHERE tenant_id = ${tenantId} AND target_type = 'group'
+      AND orphaned IS DISTINCT FROM (target_external_id = ANY(${toTextArray(deleted)}::text[]))`)
+}
