@@ -42,9 +42,7 @@ export function LiveRunsProvider({ tenantId, enabled, children }: { tenantId: st
             known.add(run.id)
             void queryClient.invalidateQueries({ queryKey: ['runs', tenantId] })
           } else {
-            queryClient.setQueriesData<InfiniteData<Page<Run>>>({ queryKey: ['runs', tenantId] }, (old) =>
-              old ? { ...old, pages: old.pages.map((page) => ({ ...page, data: page.data.map((r) => (r.id === run.id ? run : r)) })) } : old,
-            )
+            queryClient.setQueriesData<InfiniteData<Page<Run>> | Page<Run>>({ queryKey: ['runs', tenantId] }, (old) => replaceRun(old, run))
           }
         },
         onRunCompleted: (run) => {
@@ -63,6 +61,14 @@ export function LiveRunsProvider({ tenantId, enabled, children }: { tenantId: st
   }, [tenantId, enabled, queryClient])
 
   return <LiveRunsContext.Provider value={live}>{children}</LiveRunsContext.Provider>
+}
+
+/** Puts a run's new state into a cached list: a Monitoring page set (infinite query) or a plain page. */
+export function replaceRun<T extends InfiniteData<Page<Run>> | Page<Run> | undefined>(cached: T, run: Run): T {
+  if (!cached) return cached
+  const swap = (page: Page<Run>) => (page.data.some((r) => r.id === run.id) ? { ...page, data: page.data.map((r) => (r.id === run.id ? run : r)) } : page)
+  if ('pages' in cached) return { ...cached, pages: cached.pages.map(swap) }
+  return swap(cached) as T
 }
 
 /** The tenant's live connection, or null when the viewer may not see operations. */

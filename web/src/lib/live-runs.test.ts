@@ -24,14 +24,17 @@ const run = (id: string, patch: Partial<Run> = {}): Run =>
     completed_at: null,
     links: { self: '', view: `/t/t1/operations/${id}` },
     ...patch,
-  }) as Run
+  })
 
 class FakeEventSource implements EventSourceLike {
   readyState = 0
   onerror: ((event: Event) => void) | null = null
   closed = false
   readonly listeners = new Map<string, (event: MessageEvent<string>) => void>()
-  constructor(readonly url: string) {}
+  readonly url: string
+  constructor(url: string) {
+    this.url = url
+  }
   addEventListener(type: string, listener: (event: MessageEvent<string>) => void) {
     this.listeners.set(type, listener)
   }

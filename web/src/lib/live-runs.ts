@@ -171,20 +171,29 @@ export class LiveRuns {
     this.#runs.clear()
     for (const [id, run] of next) this.#runs.set(id, run)
     this.#emit()
-    for (const run of gone) this.#events.onRunCompleted?.(run)
+    for (const run of gone) this.#notify(this.#events.onRunCompleted, run)
   }
 
   #apply(run: Run) {
     if (run.status === 'completed') {
       this.#runs.delete(run.id)
       this.#emit()
-      this.#events.onRunUpdated?.(run)
-      this.#events.onRunCompleted?.(run)
+      this.#notify(this.#events.onRunUpdated, run)
+      this.#notify(this.#events.onRunCompleted, run)
       return
     }
     this.#runs.set(run.id, run)
     this.#emit()
-    this.#events.onRunUpdated?.(run)
+    this.#notify(this.#events.onRunUpdated, run)
+  }
+
+  /** A failing consumer must not cost the others their events (nor the stream its state). */
+  #notify(callback: ((run: Run) => void) | undefined, run: Run) {
+    try {
+      callback?.(run)
+    } catch (error) {
+      console.error('a live run consumer failed', error)
+    }
   }
 
   #emit() {

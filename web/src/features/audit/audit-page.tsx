@@ -51,13 +51,13 @@ export function AuditPage({ tenant }: { tenant: MeTenant }) {
                 {rows.map((event) => (
                   <Table.Tr key={event.id} data-testid="audit-row">
                     <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(event.created_at)}</Table.Td>
-                    <Table.Td>{actorLabel(event)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{actorLabel(event)}</Table.Td>
                     <Table.Td>
                       <Code>{event.action}</Code>
                     </Table.Td>
                     <Table.Td>{event.subject ? `${event.subject.type} ${event.subject.id.slice(0, 8)}…` : '—'}</Table.Td>
                     <Table.Td>
-                      <Text size="xs" ff="monospace" lineClamp={2} title={JSON.stringify(event.metadata)}>
+                      <Text size="xs" ff="monospace" lineClamp={3} title={JSON.stringify(event.metadata)} maw={420} style={{ wordBreak: 'break-all' }}>
                         {Object.keys(event.metadata).length > 0 ? JSON.stringify(event.metadata) : '—'}
                       </Text>
                     </Table.Td>

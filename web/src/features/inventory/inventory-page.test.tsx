@@ -63,7 +63,7 @@ describe('InventoryPage', () => {
     const fetchMock = mockFetch(routes())
     renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
     await screen.findByText('Windows baseline')
-    const itemsCall = fetchMock.mock.calls.map((c) => String(c[0])).find((u) => u.includes('/inventory/items'))
+    const itemsCall = fetchMock.mock.calls.map((c) => c[0] as string).find((u) => u.includes('/inventory/items'))
     expect(itemsCall).toBe('/api/tenants/t1/inventory/items?include_removed=false&limit=50')
   })
 })

@@ -95,34 +95,32 @@ export function NotificationsBell() {
           <Stack gap={0}>
             {notifications.data?.data.map((n) => (
               <Box key={n.id} data-testid="notification-item" data-read={n.read_at ? 'true' : 'false'} px="sm" py="xs" style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>
-                <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xs">
-                  <UnstyledButton onClick={() => open(n)} style={{ flex: 1, minWidth: 0 }} aria-label={`${n.title}: open the run`}>
-                    <Group gap={6} wrap="nowrap">
-                      <Badge size="xs" circle color={notificationTone(n.title)} variant={n.read_at ? 'outline' : 'filled'} aria-hidden>
-                        {' '}
-                      </Badge>
-                      <Text size="sm" fw={n.read_at ? 400 : 600} truncate>
-                        {n.title}
-                      </Text>
-                    </Group>
-                    <Text size="xs" c="dimmed" lineClamp={2}>
-                      {n.body}
+                <UnstyledButton onClick={() => open(n)} w="100%" aria-label={`${n.title}: open the run`}>
+                  <Group gap={6} wrap="nowrap" align="flex-start">
+                    <Badge size="xs" circle color={notificationTone(n.title)} variant={n.read_at ? 'outline' : 'filled'} mt={4} aria-hidden>
+                      {' '}
+                    </Badge>
+                    <Text size="sm" fw={n.read_at ? 400 : 600} lineClamp={2}>
+                      {n.title}
                     </Text>
-                  </UnstyledButton>
-                  <Stack gap={2} align="flex-end">
-                    <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
-                      {formatRelative(n.created_at)}
-                    </Text>
-                    {!n.read_at && (
-                      <Anchor component="button" size="xs" onClick={() => readOne.mutate(n.id)}>
-                        Mark read
-                      </Anchor>
-                    )}
-                  </Stack>
+                  </Group>
+                  <Text size="xs" c="dimmed" lineClamp={3} mt={2}>
+                    {n.body}
+                  </Text>
+                </UnstyledButton>
+                <Group gap="sm" mt={4}>
+                  <Anchor component={Link} to={n.url} size="xs" onClick={() => open(n)}>
+                    View run
+                  </Anchor>
+                  {!n.read_at && (
+                    <Anchor component="button" type="button" size="xs" onClick={() => readOne.mutate(n.id)}>
+                      Mark read
+                    </Anchor>
+                  )}
+                  <Text size="xs" c="dimmed" ml="auto">
+                    {formatRelative(n.created_at)}
+                  </Text>
                 </Group>
-                <Anchor component={Link} to={n.url} size="xs" onClick={() => open(n)}>
-                  View run
-                </Anchor>
               </Box>
             ))}
           </Stack>

@@ -73,14 +73,14 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
         <ErrorState error={runs.error} />
       ) : (
         <>
-          <Table.ScrollContainer minWidth={900}>
+          <Table.ScrollContainer minWidth={1000}>
             <Table data-testid="operations-table" striped highlightOnHover verticalSpacing="xs">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Operation</Table.Th>
                   <Table.Th>Status</Table.Th>
                   <Table.Th>Outcome</Table.Th>
-                  <Table.Th>Started by</Table.Th>
+                  <Table.Th style={{ whiteSpace: 'nowrap' }}>Started by</Table.Th>
                   <Table.Th>Counts</Table.Th>
                   <Table.Th>Queued at</Table.Th>
                   <Table.Th>Duration</Table.Th>
@@ -89,7 +89,7 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
               <Table.Tbody>
                 {rows.map((run) => (
                   <Table.Tr key={run.id} data-testid="operation-row" data-run-id={run.id}>
-                    <Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
                       <Anchor component={Link} to={run.links.view} fw={500}>
                         {typeLabel(run)}
                       </Anchor>
@@ -100,7 +100,7 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
                     <Table.Td>
                       <OutcomeBadge run={run} />
                     </Table.Td>
-                    <Table.Td>{initiatorLabel(run)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{initiatorLabel(run)}</Table.Td>
                     <Table.Td data-testid="operation-counts">{countsSummary(run)}</Table.Td>
                     <Table.Td>{formatDateTime(run.created_at)}</Table.Td>
                     <Table.Td>{run.completed_at ? formatDuration(Date.parse(run.completed_at) - Date.parse(run.started_at ?? run.created_at)) : run.started_at ? `${formatDuration(elapsedMs(run, Date.now()))} so far` : '—'}</Table.Td>

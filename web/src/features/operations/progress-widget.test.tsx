@@ -28,7 +28,7 @@ const run = (id: string, patch: Partial<Run> = {}): Run =>
     completed_at: null,
     links: { self: '', view: `/t/t1/operations/${id}` },
     ...patch,
-  }) as Run
+  })
 
 /** A stand-in for the browser's EventSource that the test drives. */
 class TestEventSource implements EventSourceLike {
