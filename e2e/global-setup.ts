@@ -5,7 +5,9 @@ import path from 'node:path'
 
 /**
  * Starts `tenantatlas serve` exactly as a user's first `npm start` does: an empty data
- * directory, the embedded engine, the admin sign-in read from what it prints.
+ * directory, the embedded engine, the admin sign-in, the demo tenant ("Contoso (demo)") on the
+ * built-in Graph emulator, whose URL is read from what it prints (the specs slow it down).
+ * The web console is built beforehand (`pretest:e2e`).
  */
 export default async function globalSetup() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-e2e-'))
@@ -20,11 +22,13 @@ export default async function globalSetup() {
       output += chunk.toString()
       const url = /running at (http:\/\/localhost:\d+)/.exec(output)
       const admin = /sign in as (\S+) with password (\S+)/.exec(output)
-      if (url && admin) {
+      const emulator = /Graph emulator at (http:\/\/\S+)/.exec(output)
+      if (url && admin && emulator) {
         clearTimeout(timer)
         process.env.E2E_BASE_URL = url[1]
         process.env.E2E_ADMIN_EMAIL = admin[1]
         process.env.E2E_ADMIN_PASSWORD = admin[2]
+        process.env.E2E_EMULATOR_URL = emulator[1]
         resolve()
       }
     }

@@ -1,0 +1,216 @@
+import { type APIRequestContext, type Page, expect, test } from '@playwright/test'
+import { admin, apiAs, baseUrl, createMember, type Credentials, demoTenantId, pageAs, screenshot, setEmulatorLatency, unreadCount, waitUntilIdle } from './helpers.ts'
+
+// One server, one demo tenant: these run one after the other, each from a quiet tenant.
+test.describe.configure({ mode: 'serial' })
+
+let adminApi: APIRequestContext
+let tenantId: string
+let operator: Credentials
+let readonly: Credentials
+
+test.beforeAll(async () => {
+  adminApi = await apiAs(admin())
+  tenantId = await demoTenantId(adminApi)
+  operator = await createMember(adminApi, tenantId, 'operator')
+  readonly = await createMember(adminApi, tenantId, 'readonly')
+})
+
+test.beforeEach(async () => {
+  await setEmulatorLatency(0)
+  await waitUntilIdle(adminApi, tenantId)
+})
+
+test.afterAll(async () => {
+  await setEmulatorLatency(0)
+  await adminApi.dispose()
+})
+
+test('a sync: toast with "View run", live widget for every viewer, one notification for the initiator only', async ({ page, browser }) => {
+  test.setTimeout(120_000)
+  const inventory = `${baseUrl()}/t/${tenantId}/inventory`
+  await pageAsAdmin(page)
+  await page.goto(inventory)
+  const other = await pageAs(browser, operator)
+  await other.goto(inventory)
+  const viewer = await pageAs(browser, readonly)
+  await viewer.goto(inventory)
+  await expect(viewer.getByRole('heading', { name: 'Inventory' })).toBeVisible()
+
+  const adminUnread = await unreadCount(page)
+  const operatorUnread = await unreadCount(other)
+  // Slow Graph down so the run is visibly in progress for a few seconds.
+  await setEmulatorLatency(60)
+
+  await page.getByTestId('run-inventory-sync').click()
+  const dialog = page.getByRole('dialog', { name: 'Run inventory sync' })
+  await expect(dialog.getByLabel('Full inventory: every supported policy type')).toBeChecked()
+  await expect(dialog.getByLabel(/Include foundations/)).toBeChecked()
+  await expect(dialog.getByLabel(/Include dependencies/)).toBeChecked()
+  await screenshot(page, 'sync-modal')
+  await dialog.getByRole('button', { name: 'Start sync' }).click()
+
+  const toast = page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' })
+  await expect(toast).toBeVisible()
+  await expect(toast.getByRole('link', { name: 'View run' })).toHaveAttribute('href', new RegExp(`^/t/${tenantId}/operations/[0-9a-f-]+$`))
+  const runPath = (await toast.getByRole('link', { name: 'View run' }).getAttribute('href'))!
+
+  // The initiator's widget and another viewer's widget show the same run, live.
+  for (const p of [page, other]) {
+    const item = p.getByTestId('progress-widget').getByTestId('progress-widget-run')
+    await expect(item).toHaveCount(1)
+    await expect(item).toContainText('Inventory sync')
+    await expect(item).toContainText('Admin')
+    await expect(item).toContainText(/Queued|Running/)
+    await expect(item).toHaveAttribute('href', runPath)
+  }
+  // Determinate once the total is known: "processed / total (n%)".
+  await expect(page.getByTestId('progress-widget-counts')).toHaveText(/^\d+ \/ \d+ \(\d+%\)$/, { timeout: 15_000 })
+  await screenshot(page, 'progress-widget')
+  await screenshot(other, 'progress-widget-other-member')
+
+  // A readonly member sees neither the widget nor the sync button, even while the run is active.
+  await expect(page.getByTestId('progress-widget-run')).toHaveCount(1)
+  await expect(viewer.getByTestId('progress-widget')).toHaveCount(0)
+  await expect(viewer.getByTestId('run-inventory-sync')).toHaveCount(0)
+  await screenshot(viewer, 'readonly-inventory')
+
+  // The run leaves every widget when it completes; never a terminal state there.
+  for (const p of [page, other]) await expect(p.getByTestId('progress-widget')).toHaveCount(0, { timeout: 90_000 })
+
+  // Exactly one notification, to the initiator, live.
+  await expect(page.getByTestId('notifications-unread-count')).toHaveText(String(adminUnread + 1))
+  await other.waitForTimeout(1000)
+  expect(await unreadCount(other)).toBe(operatorUnread)
+  await other.getByTestId('notifications-bell').click()
+  await expect(other.getByText('No notifications yet.')).toBeVisible()
+
+  await page.getByTestId('notifications-bell').click()
+  const item = page.getByTestId('notification-item').first()
+  await expect(item).toContainText(/Inventory sync (succeeded|completed|partially)/i)
+  await expect(item).toContainText(/processed/)
+  await screenshot(page, 'notifications')
+  await item.getByRole('button').first().click()
+  await expect(page).toHaveURL(`${baseUrl()}${runPath}`)
+  await expect(page.getByTestId('notifications-unread-count')).toHaveText(String(adminUnread))
+
+  // The run page: outcome, counts, per-type results, the failure and its fix.
+  await expect(page.getByTestId('run-status')).toHaveText('Completed')
+  await expect(page.getByTestId('run-outcome')).toHaveText('Partially succeeded')
+  await expect(page.getByTestId('run-count-total')).toContainText(/\d+/)
+  await expect(page.getByTestId('run-count-created')).toContainText(/[1-9]\d*/)
+  await expect(page.getByTestId('run-units').locator('tbody tr').first()).toBeVisible()
+  await expect(page.getByText('Full inventory (with foundations and dependencies)')).toBeVisible()
+  await expect(page.getByTestId('run-failure-fix').first()).toHaveText('Fix: Grant DeviceManagementScripts.Read.All to the app registration and admin-consent it')
+  await screenshot(page, 'run-detail')
+  await page.getByTestId('run-failure').first().scrollIntoViewIfNeeded()
+  await screenshot(page, 'run-detail-failures')
+
+  // Monitoring → Operations lists it with its counts.
+  await page.getByRole('link', { name: 'Operations' }).click()
+  const row = page.getByTestId('operations-table').locator(`[data-testid="operation-row"][data-run-id="${runPath.split('/').pop()}"]`)
+  await expect(row).toContainText('Inventory sync')
+  await expect(row).toContainText('Partially succeeded')
+  await expect(row.getByTestId('operation-counts')).toHaveText(/^\d+ \/ \d+ · \d+ created/)
+  await screenshot(page, 'operations')
+
+  await other.context().close()
+  await viewer.context().close()
+})
+
+test('a double click on "Start sync" makes one run and says "already running"', async ({ page }) => {
+  test.setTimeout(120_000)
+  await pageAsAdmin(page)
+  const before = await runCount()
+  await setEmulatorLatency(40)
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  await page.getByTestId('run-inventory-sync').click()
+  await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).dblclick()
+
+  await expect(page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' })).toBeVisible()
+  const again = page.locator('.mantine-Notification-root', { hasText: 'Inventory sync already running' })
+  await expect(again).toBeVisible()
+  await expect(again.getByRole('link', { name: 'View run' })).toBeVisible()
+  await screenshot(page, 'toast-already-running')
+  await expect(page.getByTestId('progress-widget-run')).toHaveCount(1)
+  expect(await runCount()).toBe(before + 1)
+  await expect(page.getByTestId('progress-widget')).toHaveCount(0, { timeout: 90_000 })
+})
+
+test('cancelling a running sync: Cancelling… then cancelled, in the widget and on the run page', async ({ page }) => {
+  test.setTimeout(120_000)
+  await pageAsAdmin(page)
+  await setEmulatorLatency(400) // long enough to cancel mid-way
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  await page.getByTestId('run-inventory-sync').click()
+  await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).click()
+  await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).getByRole('link', { name: 'View run' }).click()
+  await expect(page).toHaveURL(new RegExp(`/t/${tenantId}/operations/[0-9a-f-]+$`))
+  await expect(page.getByTestId('run-status')).toHaveText('Running', { timeout: 20_000 })
+
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click()
+  await expect(page.getByTestId('run-status')).toHaveText('Cancelling…')
+  await expect(page.getByTestId('progress-widget-run')).toContainText('Cancelling…')
+  await screenshot(page, 'run-cancelling')
+
+  await expect(page.getByTestId('run-outcome')).toHaveText('Cancelled', { timeout: 60_000 })
+  await expect(page.getByTestId('run-status')).toHaveText('Completed')
+  await expect(page.getByTestId('progress-widget')).toHaveCount(0)
+  await expect(page.getByRole('button', { name: 'Cancel', exact: true })).toHaveCount(0)
+  await screenshot(page, 'run-cancelled')
+})
+
+test('an operator may cancel only their own runs; re-run repeats the selection', async ({ page }) => {
+  test.setTimeout(120_000)
+  await signInAs(page, operator)
+  const runs = ((await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, { params: { limit: 1 } })).json()) as { data: { id: string; initiator: { id: string } | null }[] }).data
+  await page.goto(`${baseUrl()}/t/${tenantId}/operations/${runs[0]!.id}`)
+  await expect(page.getByTestId('run-status')).toHaveText('Completed')
+  // Started by the admin: the operator is offered neither action.
+  await expect(page.getByRole('button', { name: 'Re-run' })).toHaveCount(0)
+
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  await page.getByTestId('run-inventory-sync').click()
+  const dialog = page.getByRole('dialog', { name: 'Run inventory sync' })
+  await dialog.getByLabel('Only some policy types or categories').check()
+  await dialog.getByLabel('Categories').click()
+  await page.getByRole('option', { name: 'Compliance' }).click()
+  await dialog.getByLabel(/Include dependencies/).uncheck()
+  await dialog.getByRole('button', { name: 'Start sync' }).click()
+  await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).getByRole('link', { name: 'View run' }).click()
+  await expect(page.getByText('Categories: Compliance (with foundations)')).toBeVisible()
+  await expect(page.getByTestId('run-status')).toHaveText('Completed', { timeout: 90_000 })
+  const first = page.url()
+
+  await page.getByRole('button', { name: 'Re-run' }).click()
+  await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).last().getByRole('link', { name: 'View run' }).click()
+  await expect(page).not.toHaveURL(first)
+  await expect(page.getByText('Categories: Compliance (with foundations)')).toBeVisible()
+  await expect(page.getByTestId('run-status')).toHaveText('Completed', { timeout: 90_000 })
+})
+
+async function pageAsAdmin(page: Page) {
+  await signInAs(page, admin())
+}
+
+async function signInAs(page: Page, creds: { email: string; password: string }) {
+  await page.goto(`${baseUrl()}/login`)
+  await page.getByLabel('E-mail').fill(creds.email)
+  await page.getByLabel('Password').fill(creds.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await expect(page).toHaveURL(/\/t\//)
+}
+
+async function runCount(): Promise<number> {
+  let count = 0
+  let cursor: string | undefined
+  do {
+    const page = (await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, { params: { limit: 200, ...(cursor ? { cursor } : {}) } })).json()) as {
+      data: unknown[]
+      next_cursor: string | null
+    }
+    count += page.data.length
+    cursor = page.next_cursor ?? undefined
+  } while (cursor)
+  return count
+}

@@ -1,0 +1,167 @@
+import { type APIRequestContext, expect, test } from '@playwright/test'
+import { admin, apiAs, baseUrl, createMember, demoTenantId, pageAs, screenshot, signIn, waitUntilIdle } from './helpers.ts'
+
+test.describe.configure({ mode: 'serial' })
+
+let adminApi: APIRequestContext
+let tenantId: string
+
+test.beforeAll(async () => {
+  adminApi = await apiAs(admin())
+  tenantId = await demoTenantId(adminApi)
+  // The inventory pages need an inventory: make sure one sync has completed.
+  const items = (await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 1 } })).json()) as { data: unknown[] }
+  if (items.data.length === 0) {
+    expect((await adminApi.post(`/api/tenants/${tenantId}/inventory-sync`, { data: {} })).status()).toBe(202)
+  }
+  await waitUntilIdle(adminApi, tenantId)
+})
+
+test.afterAll(async () => {
+  await adminApi.dispose()
+})
+
+test('inventory: filter, search, load more, an item with its payload and assignments', async ({ page }) => {
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  const rows = page.getByTestId('inventory-row')
+  await expect(rows).toHaveCount(50)
+  await screenshot(page, 'inventory')
+  await page.getByRole('button', { name: 'Load more' }).click()
+  await expect(rows).toHaveCount(100)
+
+  await page.getByLabel('Category').click()
+  await page.getByRole('option', { name: 'Compliance', exact: true }).click()
+  await expect(rows.first()).toContainText('Compliance')
+  for (const category of await rows.locator('td:nth-child(3)').allTextContents()) expect(category).toBe('Compliance')
+
+  await page.getByLabel('Search').fill('zzz-no-such-item')
+  await expect(page.getByText('No items match these filters.')).toBeVisible()
+  await page.getByLabel('Search').fill('')
+  await page.getByLabel('Category').click()
+  await page.getByRole('option', { name: 'Configuration', exact: true }).click()
+
+  // An item with assignments: the drawer names the groups.
+  await rows.first().getByRole('button').click()
+  const drawer = page.getByTestId('item-detail')
+  await expect(drawer.getByTestId('item-payload')).toContainText('"displayName"')
+  await expect(drawer.getByText(/Assignments \(\d+\)/)).toBeVisible()
+  await screenshot(page, 'inventory-item')
+})
+
+test('audit trail lists what happened', async ({ page }) => {
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/audit`)
+  await expect(page.getByTestId('audit-row').first()).toBeVisible()
+  await expect(page.getByTestId('audit-table')).toContainText('operation_run.queued')
+  await screenshot(page, 'audit')
+})
+
+test('members: an owner adds by e-mail, changes the role, removes', async ({ page }) => {
+  const someone = await createMember(adminApi, tenantId, 'readonly')
+  // Take them out again so the page adds them back.
+  const users = (await (await adminApi.get(`/api/tenants/${tenantId}/members`)).json()) as { data: { user_id: string; email: string }[] }
+  const userId = users.data.find((u) => u.email === someone.email)!.user_id
+  expect((await adminApi.delete(`/api/tenants/${tenantId}/members/${userId}`)).status()).toBe(204)
+
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/members`)
+  await page.getByLabel('Add a member by e-mail').fill('not-an-address')
+  await page.getByRole('button', { name: 'Add member' }).click()
+  await expect(page.getByText('Enter an e-mail address')).toBeVisible()
+  await page.getByLabel('Add a member by e-mail').fill(someone.email)
+  await page.getByRole('button', { name: 'Add member' }).click()
+  const row = page.getByTestId('member-row').filter({ hasText: someone.email })
+  await expect(row).toBeVisible()
+  await expect(row.getByRole('textbox', { name: `Role of ${someone.name}` })).toHaveValue('Readonly')
+
+  await row.getByRole('textbox', { name: `Role of ${someone.name}` }).click()
+  await page.getByRole('option', { name: 'Operator' }).click()
+  await expect(page.getByText(`${someone.name} is now operator`)).toBeVisible()
+  await screenshot(page, 'members')
+  const roles = (await (await adminApi.get(`/api/tenants/${tenantId}/members`)).json()) as { data: { email: string; role: string }[] }
+  expect(roles.data.find((m) => m.email === someone.email)?.role).toBe('operator')
+
+  await row.getByRole('button', { name: `Remove ${someone.name}` }).click()
+  await page.getByRole('dialog', { name: 'Remove member' }).getByRole('button', { name: 'Remove' }).click()
+  await expect(page.getByTestId('member-row').filter({ hasText: someone.email })).toHaveCount(0)
+})
+
+test('members page and Monitoring are not offered to roles that may not use them', async ({ browser }) => {
+  const manager = await createMember(adminApi, tenantId, 'manager')
+  const page = await pageAs(browser, manager)
+  await page.goto(`${baseUrl()}/t/${tenantId}`)
+  const nav = page.getByRole('navigation', { name: 'Main navigation' })
+  await expect(nav.getByRole('link', { name: 'Operations' })).toBeVisible()
+  await expect(nav.getByRole('link', { name: 'Audit' })).toBeVisible()
+  await expect(nav.getByRole('link', { name: 'Members' })).toHaveCount(0)
+  await expect(nav.getByRole('link', { name: 'Tenants' })).toHaveCount(0)
+  await page.goto(`${baseUrl()}/t/${tenantId}/members`)
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible()
+  await page.context().close()
+
+  const readonly = await createMember(adminApi, tenantId, 'readonly')
+  const viewer = await pageAs(browser, readonly)
+  await viewer.goto(`${baseUrl()}/t/${tenantId}`)
+  const viewerNav = viewer.getByRole('navigation', { name: 'Main navigation' })
+  await expect(viewerNav.getByRole('link', { name: 'Inventory' })).toBeVisible()
+  await expect(viewerNav.getByRole('link', { name: 'Operations' })).toHaveCount(0)
+  await expect(viewerNav.getByRole('link', { name: 'Audit' })).toHaveCount(0)
+  await viewer.context().close()
+})
+
+test('tenants: the add form validates, the secret is write-only, the connection check lists permissions', async ({ page }) => {
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/admin/tenants`)
+  await expect(page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' })).toBeVisible()
+  await screenshot(page, 'tenants')
+
+  await page.getByRole('button', { name: 'Add tenant' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Add a Microsoft tenant' })
+  await dialog.getByLabel('Entra tenant id').fill('contoso.onmicrosoft.com')
+  await dialog.getByRole('button', { name: 'Add tenant' }).click()
+  await expect(dialog.getByText('Enter a name')).toBeVisible()
+  await expect(dialog.getByText(/The Entra tenant id is a GUID/)).toBeVisible()
+  await expect(dialog.getByText('Enter the client secret')).toBeVisible()
+  await screenshot(page, 'tenant-add-invalid')
+
+  const name = `Fabrikam ${Date.now()}`
+  await dialog.getByLabel('Name').fill(name)
+  await dialog.getByLabel('Entra tenant id').fill('8f2a1c3e-1234-4cde-9abc-0123456789ab')
+  await dialog.getByLabel('Client id (app registration)').fill('11111111-2222-4333-8444-555555555555')
+  await dialog.getByLabel('Client secret').fill('a-secret-value')
+  await dialog.getByRole('button', { name: 'Add tenant' }).click()
+  const row = page.getByTestId('tenant-row').filter({ hasText: name })
+  await expect(row).toContainText('stored')
+  await expect(page.getByText('a-secret-value')).toHaveCount(0)
+
+  // Editing never shows the stored secret; an empty field keeps it.
+  await row.getByRole('button', { name: 'Edit connection' }).click()
+  const edit = page.getByRole('dialog', { name: `Edit connection: ${name}` })
+  await expect(edit.getByLabel('Client secret')).toHaveValue('')
+  await edit.getByLabel('Name').fill(`${name} renamed`)
+  await edit.getByRole('button', { name: 'Save' }).click()
+  await expect(page.getByTestId('tenant-row').filter({ hasText: `${name} renamed` })).toContainText('stored')
+
+  // The demo tenant lacks one permission on purpose.
+  await page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' }).getByRole('button', { name: 'Check connection' }).click()
+  const check = page.getByTestId('connection-check')
+  await expect(check).toBeVisible({ timeout: 20_000 })
+  await screenshot(page, 'connection-check')
+  await expect(check.locator('[data-testid="permission-row"][data-status="missing"]')).toHaveCount(1)
+  const missing = check.locator('[data-testid="permission-row"][data-status="missing"]')
+  await expect(missing).toContainText('DeviceManagementScripts.Read.All')
+  await expect(missing).toContainText('PowerShell scripts')
+  await expect(check.locator('[data-testid="permission-row"][data-status="granted"]').first()).toBeVisible()
+})
+
+test('dark mode follows the system', async ({ browser }) => {
+  const context = await browser.newContext({ colorScheme: 'dark', viewport: { width: 1280, height: 720 } })
+  const page = await context.newPage()
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/operations`)
+  await expect(page.getByTestId('operations-table')).toBeVisible()
+  await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', 'dark')
+  await screenshot(page, 'operations-dark')
+  await context.close()
+})
