@@ -107,7 +107,7 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
   await screenshot(page, 'run-detail-failures')
 
   // Monitoring → Operations lists it with its counts.
-  await page.getByRole('link', { name: 'Operations' }).click()
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Operations' }).click()
   const row = page.getByTestId('operations-table').locator(`[data-testid="operation-row"][data-run-id="${runPath.split('/').pop()}"]`)
   await expect(row).toContainText('Inventory sync')
   await expect(row).toContainText('Partially succeeded')
@@ -160,8 +160,11 @@ test('cancelling a running sync: Cancelling… then cancelled, in the widget and
   await screenshot(page, 'run-cancelled')
 })
 
-test('an operator may cancel only their own runs; re-run repeats the selection', async ({ page }) => {
+test('an operator manages only their own runs: no Re-run on the admin\'s run; Re-run repeats the selection of theirs', async ({ page }) => {
   test.setTimeout(120_000)
+  // A run the admin started (the tests above may have been filtered out).
+  expect((await adminApi.post(`/api/tenants/${tenantId}/inventory-sync`, { data: {} })).status()).toBe(202)
+  await waitUntilIdle(adminApi, tenantId)
   await signInAs(page, operator)
   const runs = ((await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, { params: { limit: 1 } })).json()) as { data: { id: string; initiator: { id: string } | null }[] }).data
   await page.goto(`${baseUrl()}/t/${tenantId}/operations/${runs[0]!.id}`)
@@ -173,8 +176,9 @@ test('an operator may cancel only their own runs; re-run repeats the selection',
   await page.getByTestId('run-inventory-sync').click()
   const dialog = page.getByRole('dialog', { name: 'Run inventory sync' })
   await dialog.getByLabel('Only some policy types or categories').check()
-  await dialog.getByLabel('Categories').click()
-  await page.getByRole('option', { name: 'Compliance' }).click()
+  await dialog.getByPlaceholder('Any category').click()
+  await page.getByRole('option', { name: 'Compliance', exact: true }).click()
+  await dialog.getByRole('heading', { name: 'Run inventory sync' }).click() // closes the option list
   await dialog.getByLabel(/Include dependencies/).uncheck()
   await dialog.getByRole('button', { name: 'Start sync' }).click()
   await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).getByRole('link', { name: 'View run' }).click()
@@ -183,7 +187,10 @@ test('an operator may cancel only their own runs; re-run repeats the selection',
   const first = page.url()
 
   await page.getByRole('button', { name: 'Re-run' }).click()
-  await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).last().getByRole('link', { name: 'View run' }).click()
+  // A new run (the first one completed), announced by its own toast.
+  const firstPath = new URL(first).pathname
+  const newRunLink = page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).locator(`a:not([href="${firstPath}"])`, { hasText: 'View run' })
+  await newRunLink.click()
   await expect(page).not.toHaveURL(first)
   await expect(page.getByText('Categories: Compliance (with foundations)')).toBeVisible()
   await expect(page.getByTestId('run-status')).toHaveText('Completed', { timeout: 90_000 })

@@ -30,7 +30,7 @@ test('inventory: filter, search, load more, an item with its payload and assignm
   await page.getByRole('button', { name: 'Load more' }).click()
   await expect(rows).toHaveCount(100)
 
-  await page.getByLabel('Category').click()
+  await page.getByRole('combobox', { name: 'Category' }).click()
   await page.getByRole('option', { name: 'Compliance', exact: true }).click()
   await expect(rows.first()).toContainText('Compliance')
   for (const category of await rows.locator('td:nth-child(3)').allTextContents()) expect(category).toBe('Compliance')
@@ -38,7 +38,7 @@ test('inventory: filter, search, load more, an item with its payload and assignm
   await page.getByLabel('Search').fill('zzz-no-such-item')
   await expect(page.getByText('No items match these filters.')).toBeVisible()
   await page.getByLabel('Search').fill('')
-  await page.getByLabel('Category').click()
+  await page.getByRole('combobox', { name: 'Category' }).click()
   await page.getByRole('option', { name: 'Configuration', exact: true }).click()
 
   // An item with assignments: the drawer names the groups.
@@ -73,9 +73,9 @@ test('members: an owner adds by e-mail, changes the role, removes', async ({ pag
   await page.getByRole('button', { name: 'Add member' }).click()
   const row = page.getByTestId('member-row').filter({ hasText: someone.email })
   await expect(row).toBeVisible()
-  await expect(row.getByRole('textbox', { name: `Role of ${someone.name}` })).toHaveValue('Readonly')
+  await expect(row.getByRole('combobox', { name: `Role of ${someone.name}` })).toHaveValue('Readonly')
 
-  await row.getByRole('textbox', { name: `Role of ${someone.name}` }).click()
+  await row.getByRole('combobox', { name: `Role of ${someone.name}` }).click()
   await page.getByRole('option', { name: 'Operator' }).click()
   await expect(page.getByText(`${someone.name} is now operator`)).toBeVisible()
   await screenshot(page, 'members')

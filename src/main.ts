@@ -39,7 +39,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   let operations: Operations | undefined
   let emulator: EmulatorServer | undefined
   let firstAdmin: { email: string; password: string } | null
-  let demo = false
+  let demo: boolean
   let emulatorUrl: string
   try {
     const { applied } = await runMigrations(handle)
@@ -56,7 +56,8 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       retention: retentionOf(config),
       shipped: { secrets, emulatorUrl },
     })
-    app = await buildApp({ handle, config, secrets, logger, engine: operations.engine, hub: operations.hub })
+    // The connection check reads emulator tenants from the same emulator as the worker (built in or not).
+    app = await buildApp({ handle, config: { ...config, graphEmulatorUrl: emulatorUrl }, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
   } catch (error) {
     await app?.close()

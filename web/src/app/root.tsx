@@ -16,7 +16,8 @@ export function Root() {
   const [queryClient] = useState(createQueryClient)
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto">
-      <Notifications position="top-right" limit={4} />
+      {/* Bottom centre: clear of the page actions (top right) and of the progress widget (bottom right). */}
+      <Notifications position="bottom-center" limit={4} />
       <QueryClientProvider client={queryClient}>
         <App />
       </QueryClientProvider>

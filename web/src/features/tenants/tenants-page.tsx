@@ -40,14 +40,12 @@ export function TenantsPage({ me }: { me: Me }) {
       ) : tenants.data.data.length === 0 ? (
         <EmptyText>No tenants yet: add the first one.</EmptyText>
       ) : (
-        <Table.ScrollContainer minWidth={900}>
+        <Table.ScrollContainer minWidth={960}>
           <Table striped verticalSpacing={6} data-testid="tenants-table">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Name</Table.Th>
-                <Table.Th>Cloud</Table.Th>
-                <Table.Th>Entra tenant id</Table.Th>
-                <Table.Th>Client id</Table.Th>
+                <Table.Th>Entra tenant and client id</Table.Th>
                 <Table.Th>Secret</Table.Th>
                 <Table.Th>Your role</Table.Th>
                 <Table.Th aria-label="Actions" />
@@ -56,15 +54,31 @@ export function TenantsPage({ me }: { me: Me }) {
             <Table.Tbody>
               {tenants.data.data.map((tenant) => (
                 <Table.Tr key={tenant.id} data-testid="tenant-row">
-                  <Table.Td fw={500}>{tenant.name}</Table.Td>
-                  <Table.Td>{CLOUD_LABELS[tenant.cloud] ?? tenant.cloud}</Table.Td>
                   <Table.Td>
-                    <Code>{tenant.entra_tenant_id}</Code>
+                    <Text fw={500} size="sm">
+                      {tenant.name}
+                    </Text>
+                    <Text c="dimmed" size="xs">
+                      {CLOUD_LABELS[tenant.cloud] ?? tenant.cloud}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                    <Text size="xs">
+                      Tenant <Code>{tenant.entra_tenant_id}</Code>
+                    </Text>
+                    <Text size="xs">
+                      Client <Code>{tenant.client_id}</Code>
+                    </Text>
                   </Table.Td>
                   <Table.Td>
-                    <Code>{tenant.client_id}</Code>
+                    {tenant.has_client_secret ? (
+                      <Badge variant="light" style={{ overflow: 'visible' }}>
+                        stored
+                      </Badge>
+                    ) : (
+                      <Badge color="red">missing</Badge>
+                    )}
                   </Table.Td>
-                  <Table.Td>{tenant.has_client_secret ? <Badge variant="light">stored</Badge> : <Badge color="red">missing</Badge>}</Table.Td>
                   <Table.Td>{tenant.role ?? '—'}</Table.Td>
                   <Table.Td>
                     {can(tenant, 'tenant.manage') && (
