@@ -147,6 +147,7 @@ test('tenants: the add form validates, the secret is write-only, the connection 
   await page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' }).getByRole('button', { name: 'Check connection' }).click()
   const check = page.getByTestId('connection-check')
   await expect(check).toBeVisible({ timeout: 20_000 })
+  await expect(check.getByText('Connected, with missing permissions')).toBeVisible()
   await screenshot(page, 'connection-check')
   await expect(check.locator('[data-testid="permission-row"][data-status="missing"]')).toHaveCount(1)
   const missing = check.locator('[data-testid="permission-row"][data-status="missing"]')

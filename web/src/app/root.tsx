@@ -1,4 +1,4 @@
-import { MantineProvider, createTheme } from '@mantine/core'
+import { Badge, MantineProvider, createTheme } from '@mantine/core'
 import { Notifications } from '@mantine/notifications'
 import { QueryClientProvider } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -9,6 +9,10 @@ const theme = createTheme({
   primaryColor: 'indigo',
   defaultRadius: 'sm',
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+  components: {
+    // Status words are short: never clip them to "COMPLE…" in a narrow table cell.
+    Badge: Badge.extend({ styles: { root: { flexShrink: 0, minWidth: 'max-content' }, label: { overflow: 'visible' } } }),
+  },
 })
 
 /** Providers: theme (light/dark follows the system), toasts, the query cache. */

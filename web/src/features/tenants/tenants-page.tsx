@@ -72,7 +72,7 @@ export function TenantsPage({ me }: { me: Me }) {
                   </Table.Td>
                   <Table.Td>
                     {tenant.has_client_secret ? (
-                      <Badge variant="light" style={{ overflow: 'visible' }}>
+                      <Badge variant="light">
                         stored
                       </Badge>
                     ) : (
@@ -203,7 +203,8 @@ export function ConnectionResult({ result, onAgain, again }: { result: Connectio
   const missing = result.permissions.filter((p) => p.status === 'missing')
   return (
     <Stack gap="sm" data-testid="connection-check">
-      {result.ok ? (
+      {/* ok means signed in with every permission; an error means nothing could be checked. */}
+      {result.error === null ? (
         <Alert color={missing.length > 0 ? 'yellow' : 'teal'} variant="light" title={missing.length > 0 ? 'Connected, with missing permissions' : 'Connected'}>
           {missing.length > 0
             ? `${missing.length} permission${missing.length === 1 ? ' is' : 's are'} missing: the types they gate are skipped by inventory syncs.`
@@ -211,13 +212,7 @@ export function ConnectionResult({ result, onAgain, again }: { result: Connectio
         </Alert>
       ) : (
         <Alert color="red" variant="light" title="Could not connect">
-          {result.error ? (
-            <>
-              <Code>{result.error.code}</Code> {result.error.message}
-            </>
-          ) : (
-            'The tenant did not answer.'
-          )}
+          <Code>{result.error.code}</Code> {result.error.message}
         </Alert>
       )}
       {result.permissions.length > 0 && (
