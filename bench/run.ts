@@ -1,11 +1,12 @@
 import { runFoundationBench } from './foundation.ts'
 import { runGraphBench } from './graph.ts'
 import { runOperationsBench } from './operations.ts'
+import { runWebBench } from './web.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- foundation operations graph` runs a subset. Environment knobs:
+ * `npm run bench -- foundation operations graph web` runs a subset. Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
 const only = new Set(process.argv.slice(2))
@@ -65,4 +66,19 @@ if (wanted('operations')) {
 if (wanted('graph')) {
   const graph = await runGraphBench()
   console.log(`report: ${writeReport('graph', graph)}`)
+}
+
+if (wanted('web')) {
+  const web = await runWebBench()
+  const r = web.results
+  console.log(`\nWeb console: initial JS (entry + preloads) ${web.initial_js_static.gzip_kb} KB gzipped (${web.initial_js_static.raw_kb} KB raw, ${web.initial_js_static.files} files); build ${web.build_seconds} s`)
+  if (web.initial_route_js) console.log(`first visit to /t/{id}/inventory downloads ${web.initial_route_js.gzip_kb} KB of JS gzipped (${web.initial_route_js.raw_kb} KB raw, ${web.initial_route_js.files} files)   target ≤ 250 KB`)
+  table(`Web console in Chromium, ${r[0]?.items.toLocaleString('en')} inventory items in the tenant (p50 / p95 ms)`, r.map((x) => x.engine), [
+    ['overview → inventory rendered        ≤ 1,000', ...r.map((x) => `${x.nav_to_inventory_ms.p50} / ${x.nav_to_inventory_ms.p95}`)],
+    ['cold load of the inventory page', ...r.map((x) => `${x.cold_load_inventory_ms.p50} / ${x.cold_load_inventory_ms.p95}`)],
+    ['search → filtered rows', ...r.map((x) => `${x.search_ms.p50} / ${x.search_ms.p95}`)],
+    ['load more (cursor) → 100 rows', ...r.map((x) => `${x.load_more_ms.p50} / ${x.load_more_ms.p95}`)],
+    ['DB progress commit → widget DOM      ≤ 500', ...r.map((x) => `${x.db_progress_to_widget_ms.p50} / ${x.db_progress_to_widget_ms.p95}`)],
+  ])
+  console.log(`report: ${writeReport('web', web)}`)
 }
