@@ -6,9 +6,12 @@ import { LoginPage } from '../features/auth/login-page.tsx'
 import { ApiError, setUnauthorizedHandler } from '../lib/api.ts'
 import { navigate, useLocation } from '../lib/router.tsx'
 import { ErrorState } from '../components/states.tsx'
-import { Routes } from './routes.tsx'
+import { preloadPageFor, Routes } from './routes.tsx'
 import { Shell } from './shell.tsx'
 
+
+// The first page's chunk downloads beside the first /api/me.
+preloadPageFor(window.location.pathname)
 
 export function App() {
   const queryClient = useQueryClient()

@@ -1,18 +1,46 @@
 import { Anchor, Stack, Text, Title } from '@mantine/core'
-import { lazy, type ReactNode, useEffect } from 'react'
+import { type ReactNode, useEffect } from 'react'
 import { can, landingTenant } from '../lib/capabilities.ts'
 import { Link, matchPath, navigate, useLocation } from '../lib/router.tsx'
 import type { Capability, Me, MeTenant } from '../lib/types.ts'
-import { rememberTenant, lastTenant } from './last-tenant.ts'
+import { lastTenant, rememberTenant } from './last-tenant.ts'
+import { lazyPage } from './lazy-page.tsx'
 
 // Each page is its own chunk: the first download holds the shell and the page it opens on.
-const TenantHome = lazy(() => import('../features/tenants/tenant-home.tsx').then((m) => ({ default: m.TenantHome })))
-const InventoryPage = lazy(() => import('../features/inventory/inventory-page.tsx').then((m) => ({ default: m.InventoryPage })))
-const OperationsPage = lazy(() => import('../features/operations/operations-page.tsx').then((m) => ({ default: m.OperationsPage })))
-const RunPage = lazy(() => import('../features/operations/run-page.tsx').then((m) => ({ default: m.RunPage })))
-const AuditPage = lazy(() => import('../features/audit/audit-page.tsx').then((m) => ({ default: m.AuditPage })))
-const MembersPage = lazy(() => import('../features/tenants/members-page.tsx').then((m) => ({ default: m.MembersPage })))
-const TenantsPage = lazy(() => import('../features/tenants/tenants-page.tsx').then((m) => ({ default: m.TenantsPage })))
+const pages = {
+  home: lazyPage(() => import('../features/tenants/tenant-home.tsx').then((m) => m.TenantHome)),
+  inventory: lazyPage(() => import('../features/inventory/inventory-page.tsx').then((m) => m.InventoryPage)),
+  operations: lazyPage(() => import('../features/operations/operations-page.tsx').then((m) => m.OperationsPage)),
+  run: lazyPage(() => import('../features/operations/run-page.tsx').then((m) => m.RunPage)),
+  audit: lazyPage(() => import('../features/audit/audit-page.tsx').then((m) => m.AuditPage)),
+  members: lazyPage(() => import('../features/tenants/members-page.tsx').then((m) => m.MembersPage)),
+  tenants: lazyPage(() => import('../features/tenants/tenants-page.tsx').then((m) => m.TenantsPage)),
+}
+const TenantHome = pages.home.Page
+const InventoryPage = pages.inventory.Page
+const OperationsPage = pages.operations.Page
+const RunPage = pages.run.Page
+const AuditPage = pages.audit.Page
+const MembersPage = pages.members.Page
+const TenantsPage = pages.tenants.Page
+
+const SECTION_PAGES: Record<string, { preload(): unknown }> = { inventory: pages.inventory, operations: pages.operations, audit: pages.audit, members: pages.members }
+
+/** Starts downloading the page a path needs, so it is there by the time /api/me has answered. */
+export function preloadPageFor(pathname: string) {
+  if (pathname.startsWith('/admin')) void pages.tenants.preload()
+  if (!pathname.startsWith('/t/')) return
+  const [, , , section, runId] = pathname.split('/')
+  const page = !section ? pages.home : section === 'operations' && runId ? pages.run : SECTION_PAGES[section]
+  void page?.preload()
+}
+
+/** The other pages, while the browser has nothing better to do: navigation then renders at once. */
+function preloadAllWhenIdle() {
+  const all = () => Object.values(pages).forEach((page) => void page.preload())
+  if ('requestIdleCallback' in window) window.requestIdleCallback(all, { timeout: 3000 })
+  else setTimeout(all, 1000)
+}
 
 type TenantRoute = { pattern: string; capability: Capability; render: (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode }
 
@@ -27,6 +55,7 @@ const tenantRoutes: TenantRoute[] = [
 
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
+  useEffect(preloadAllWhenIdle, [])
 
   if (pathname === '/' || pathname === '') return <Home me={me} />
   if (pathname === '/admin' || pathname === '/admin/tenants') {
