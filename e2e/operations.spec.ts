@@ -196,6 +196,33 @@ test('an operator manages only their own runs: no Re-run on the admin\'s run; Re
   await expect(page.getByTestId('run-status')).toHaveText('Completed', { timeout: 90_000 })
 })
 
+test('without Server-Sent Events the widget polls, only while a run is active', async ({ page }) => {
+  test.setTimeout(120_000)
+  // A browser (or a proxy) without SSE: the console falls back to polling /operation-runs/active.
+  await page.addInitScript(() => {
+    Reflect.deleteProperty(globalThis, 'EventSource')
+  })
+  const calls: string[] = []
+  page.on('request', (r) => {
+    const url = new URL(r.url())
+    if (url.pathname.endsWith('/events') || url.pathname.endsWith('/operation-runs/active')) calls.push(url.pathname)
+  })
+  await pageAsAdmin(page)
+  await setEmulatorLatency(40)
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  await page.getByTestId('run-inventory-sync').click()
+  await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).click()
+  await expect(page.getByTestId('progress-widget-run')).toContainText(/Queued|Running/)
+  await expect(page.getByTestId('progress-widget-counts')).toHaveText(/^\d+ \/ \d+ \(\d+%\)$/, { timeout: 15_000 })
+  await expect(page.getByTestId('progress-widget')).toHaveCount(0, { timeout: 90_000 })
+  expect(calls.filter((c) => c.endsWith('/events'))).toEqual([])
+  const polls = calls.filter((c) => c.endsWith('/active')).length
+  expect(polls).toBeGreaterThan(1)
+  // Nothing active any more: no more requests.
+  await page.waitForTimeout(5000)
+  expect(calls.filter((c) => c.endsWith('/active')).length).toBe(polls)
+})
+
 async function pageAsAdmin(page: Page) {
   await signInAs(page, admin())
 }
