@@ -39,7 +39,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   let operations: Operations | undefined
   let emulator: EmulatorServer | undefined
   let firstAdmin: { email: string; password: string } | null
-  let demo = false
+  let demo: boolean
   let emulatorUrl: string
   try {
     const { applied } = await runMigrations(handle)

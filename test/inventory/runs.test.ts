@@ -110,7 +110,7 @@ describe('inventory sync runs', () => {
     const child = await spawnSyncWorker()
     try {
       const { run } = await startSync(ctx, tenant.tenantId, tenant.token)
-      await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.created ?? 0) > 0, 'the child to write items', 20_000).catch(async (e: unknown) => {
+      await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.created ?? 0) > 0, 'the child to write items', 20_000).catch((e: unknown) => {
         throw new Error(`${String(e)}; the child worker said: ${childOutput()}`)
       })
       child.kill('SIGKILL')
