@@ -56,7 +56,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       retention: retentionOf(config),
       shipped: { secrets, emulatorUrl },
     })
-    app = await buildApp({ handle, config, secrets, logger, engine: operations.engine, hub: operations.hub })
+    app = await buildApp({ handle, config: { ...config, graphEmulatorUrl: emulatorUrl }, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
   } catch (error) {
     await app?.close()

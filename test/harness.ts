@@ -36,7 +36,7 @@ export async function createTestContext<K extends string = string>(options: Test
   const handle: DatabaseHandle = await openTestDatabase()
   const logs: string[] = []
   const logger = createLogger('trace', { write: (line: string) => void logs.push(line) })
-  const config = loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' })
+  const config = { ...loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' }), graphEmulatorUrl: options.emulatorUrl }
   const secretKey = randomBytes(32)
   const secrets = new SecretBox(secretKey)
   const operations = await startOperations({
