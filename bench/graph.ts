@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import path from 'node:path'
 import { GraphClient } from '../src/graph/graph-client.ts'
 import { POLICY_TYPES, type PolicyTypeEntry } from '../src/graph/policy-types.ts'
 import { groupReadUrl, itemReads, listUrl } from '../src/graph/read-plan.ts'
 import type { GraphTenantContext } from '../src/graph/tenant-context.ts'
 import { BudgetRegistry } from '../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../src/graph/token-provider.ts'
-import { hasWrk, rssMiB, wrk, writeReport } from './lib.ts'
+import { control, type Emulator, hasWrk, rssMiB, spawnEmulator, stopEmulator, wrk, writeReport } from './lib.ts'
 
 /**
  * The Graph layer against the emulator (issue 4's figures):
@@ -22,36 +20,6 @@ const OBJECTS = Number(process.env.BENCH_GRAPH_OBJECTS ?? 10_000)
 const BASELINE_OBJECTS = Number(process.env.BENCH_GRAPH_BASELINE_OBJECTS ?? 500)
 const LATENCY_MS = 50
 const ALLOWED_PER_S = 1000 / 20
-
-type Emulator = { child: ChildProcess; url: string }
-
-async function spawnEmulator(): Promise<Emulator> {
-  const command = path.resolve('src/emulator/command.ts')
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `const { runEmulatorCommand } = await import(${JSON.stringify(command)}); process.exitCode = await runEmulatorCommand(['--port', '0'])`], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString()
-      const match = /running at (http:\/\/[\d.:]+)/.exec(out)
-      if (match) resolve(match[1]!)
-    })
-    child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)))
-  })
-  return { child, url }
-}
-
-async function stopEmulator(emulator: Emulator) {
-  emulator.child.removeAllListeners('exit')
-  const exited = new Promise((resolve) => emulator.child.once('exit', resolve))
-  emulator.child.kill('SIGTERM')
-  await exited
-}
-
-async function control<T>(emulator: Emulator, method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${emulator.url}/_emulator${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
-  const text = await response.text()
-  return (text ? JSON.parse(text) : null) as T
-}
 
 type EmulatorStats = { requests: number; graph_requests: number; throttled: number; by_kind: Record<string, number> }
 

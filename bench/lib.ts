@@ -114,3 +114,34 @@ export function writeReport(name: string, data: unknown) {
   writeFileSync(file, JSON.stringify(data, null, 2) + '\n')
   return file
 }
+
+export type Emulator = { child: ChildProcess; url: string }
+
+/** The Graph emulator in its own process (its CPU is not ours). */
+export async function spawnEmulator(): Promise<Emulator> {
+  const command = path.resolve('src/emulator/command.ts')
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `const { runEmulatorCommand } = await import(${JSON.stringify(command)}); process.exitCode = await runEmulatorCommand(['--port', '0'])`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      const match = /running at (http:\/\/[\d.:]+)/.exec(out)
+      if (match) resolve(match[1]!)
+    })
+    child.once('exit', (code) => reject(new Error(`emulator exited ${code}`)))
+  })
+  return { child, url }
+}
+
+export async function stopEmulator(emulator: Emulator) {
+  emulator.child.removeAllListeners('exit')
+  const exited = new Promise((resolve) => emulator.child.once('exit', resolve))
+  emulator.child.kill('SIGTERM')
+  await exited
+}
+
+export async function control<T>(emulator: Emulator, method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${emulator.url}/_emulator${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await response.text()
+  return (text ? JSON.parse(text) : null) as T
+}

@@ -1,12 +1,13 @@
 import { runFoundationBench } from './foundation.ts'
 import { runGraphBench } from './graph.ts'
+import { runInventoryBench } from './inventory.ts'
 import { runOperationsBench } from './operations.ts'
 import { runWebBench } from './web.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- foundation operations graph web` runs a subset. Environment knobs:
+ * `npm run bench -- foundation operations graph inventory web` runs a subset. Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
 const only = new Set(process.argv.slice(2))
@@ -66,6 +67,11 @@ if (wanted('operations')) {
 if (wanted('graph')) {
   const graph = await runGraphBench()
   console.log(`report: ${writeReport('graph', graph)}`)
+}
+
+if (wanted('inventory')) {
+  const inventory = await runInventoryBench()
+  console.log(`report: ${writeReport('inventory', inventory)}`)
 }
 
 if (wanted('web')) {

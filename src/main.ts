@@ -56,7 +56,6 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       retention: retentionOf(config),
       shipped: { secrets, emulatorUrl },
     })
-    // The connection check reads emulator tenants from the same emulator as the worker (built in or not).
     app = await buildApp({ handle, config: { ...config, graphEmulatorUrl: emulatorUrl }, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
   } catch (error) {

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
-import type { UserRow } from '../src/db/schema.ts'
+import { randomUUID } from 'node:crypto'
+import { inventoryItems, type UserRow } from '../src/db/schema.ts'
+import { uuidv7 } from '../src/lib/ids.ts'
+import { createCatalog, SHIPPED_OPERATIONS } from '../src/modules/operations/catalog.ts'
 import { ROLES } from '../src/modules/access/policy.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; itemId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -61,14 +64,35 @@ const TABLE: Record<string, RouteCase> = {
   },
   'GET /api/tenants/:tenantId/policy-types': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
   'GET /api/tenants/:tenantId/events': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
+  'POST /api/tenants/:tenantId/inventory-sync': {
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory-sync`, payload: { policy_types: ['deviceConfiguration'] } }),
+  },
+  'GET /api/tenants/:tenantId/inventory/items': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items` }) },
+  'GET /api/tenants/:tenantId/inventory/items/:itemId': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}` }),
+  },
+  // 200 with ok:false here: the tenant is on the emulator cloud and this app has no emulator.
+  'POST /api/tenants/:tenantId/connection-check': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/connection-check` }),
+  },
 }
+
+/** The test types plus the shipped ones (no worker runs here: handlers are never called). */
+const catalog = createCatalog({ ...testCatalog.specs, ...SHIPPED_OPERATIONS })
+const handlers = { ...testHandlers, 'inventory.sync': async () => {} }
 
 let ctx: TestContext
 let baseUrl: string
 const callers = {} as Record<Role | 'stranger', string>
 
 beforeAll(async () => {
-  ctx = await createTestContext({ catalog: testCatalog, handlers: testHandlers, worker: false })
+  ctx = await createTestContext({ catalog, handlers, worker: false })
   baseUrl = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
   for (const role of [...ROLES, 'stranger'] as const) callers[role] = (await ctx.factories.userWithToken()).token
 })
@@ -96,7 +120,12 @@ async function setUp(): Promise<CaseSetup> {
   const elsewhere = await ctx.factories.tenant()
   const stranger = await ctx.request({ method: 'GET', url: '/api/me', token: callers.stranger })
   await ctx.factories.member(elsewhere.id, { id: (JSON.parse(stranger.body) as { user: { id: string } }).user.id }, 'owner')
-  return { tenantId: tenant.id, target, outsider, runId: run.id }
+  const itemId = uuidv7()
+  await ctx.db.insert(inventoryItems).values({
+    id: itemId, tenantId: tenant.id, policyType: 'deviceConfiguration', externalId: randomUUID(), displayName: 'Item', category: 'Configuration',
+    platform: 'windows', payload: {}, contentHash: 'x', firstSeenRunId: run.id, lastSeenRunId: run.id,
+  })
+  return { tenantId: tenant.id, target, outsider, runId: run.id, itemId }
 }
 
 describe('authorization table', () => {

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { routesOf } from '../src/http/app.ts'
 import { createTestContext, type TestContext } from './harness.ts'
 
+const errorMessage = (body: string) => (JSON.parse(body) as { error: { message: string } }).error.message
+
 let ctx: TestContext
 let token: string
 let tenantId: string
@@ -91,6 +93,20 @@ describe('bad input on every mutating route', () => {
       const details = (JSON.parse(response.body) as { error: { details: { fields: { field: string }[] } } }).error.details
       expect(details.fields.map((f) => f.field).sort(), route).toEqual([...fields].sort())
     }
+  })
+
+  it('names unknown selection keys, policy types and categories of an inventory sync', async () => {
+    const url = `/api/tenants/${tenantId}/inventory-sync`
+    const response = await ctx.request({ method: 'POST', url, token, payload: { policy_types: ['deviceConfiguration', 'noSuchType'], categories: ['Foundations'], colour: 'red' } })
+    expectClientError(response, url)
+    expect(response.statusCode).toBe(422)
+    const { message, details } = (JSON.parse(response.body) as { error: { message: string; details: { fields: { field: string; message: string }[] } } }).error
+    expect(message).toContain('noSuchType')
+    expect(message).toContain('colour')
+    expect(details.fields.find((f) => f.field === 'categories')?.message).toMatch(/unknown category: Foundations/)
+    const empty = await ctx.request({ method: 'POST', url, token, payload: { categories: ['Scripts'], policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false } })
+    expect(empty.statusCode).toBe(422)
+    expect(errorMessage(empty.body)).toMatch(/selection reads nothing/)
   })
 
   it('answers a wrong content type with 415', async () => {

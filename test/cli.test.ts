@@ -107,6 +107,41 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(signIn.status).toBe(200)
   })
 
+  it('created the demo tenant with the admin as owner, and syncs it from the CLI: --wait follows it to its partial success', async () => {
+    expect(server.output()).toMatch(/Demo tenant: Contoso \(demo\)/)
+    const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: match[1], password: match[2] }),
+    })
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string; role: string }[] }
+    const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
+    expect(demo.role).toBe('owner')
+
+    const sync = await cli(['sync', 'inventory', '--tenant', demo.id, '--wait'], { env })
+    // One permission is missing on purpose: the run ends partially_succeeded, so --wait exits non-zero.
+    expect(sync.code, sync.stderr).toBe(1)
+    expect(sync.stderr).toMatch(/Finished: partially_succeeded/)
+    expect(sync.stderr).toMatch(/missing_permission \(deviceManagementScript\): .*DeviceManagementScripts\.Read\.All/)
+    const runId = lastLine(sync.stdout)
+    const run = (await (await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${runId}`, { headers: { cookie } })).json()) as { initiator: unknown; outcome: string; summary_counts: { created: number } }
+    expect(run).toMatchObject({ initiator: null, outcome: 'partially_succeeded' })
+    expect(run.summary_counts.created).toBeGreaterThan(200)
+    const items = (await (await fetch(`${server.url}/api/tenants/${demo.id}/inventory/items?limit=200`, { headers: { cookie } })).json()) as { data: unknown[]; next_cursor: string | null }
+    expect(items.data).toHaveLength(200)
+    expect(items.next_cursor).not.toBeNull()
+
+    // Without --wait: queued, its id on the last line, exit 0.
+    const queued = await cli(['sync', 'inventory', '--tenant', demo.id], { env })
+    expect(queued, queued.stderr).toMatchObject({ code: 0 })
+    expect(lastLine(queued.stdout)).toMatch(UUID_PATTERN)
+    const unknown = await cli(['sync', 'inventory', '--tenant', randomUUID()], { env })
+    expect(unknown.code).not.toBe(0)
+    expect(unknown.stderr).toMatch(/^error: tenant \S+ not found\n$/)
+  })
+
   it('refuses a second server on the same data directory with a clear error', async () => {
     const second = await cli(['serve', '--port', '0'], { env })
     expect(second.code).not.toBe(0)

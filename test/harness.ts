@@ -36,8 +36,9 @@ export async function createTestContext<K extends string = string>(options: Test
   const handle: DatabaseHandle = await openTestDatabase()
   const logs: string[] = []
   const logger = createLogger('trace', { write: (line: string) => void logs.push(line) })
-  const config = loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' })
-  const secrets = new SecretBox(randomBytes(32))
+  const config = { ...loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' }), graphEmulatorUrl: options.emulatorUrl }
+  const secretKey = randomBytes(32)
+  const secrets = new SecretBox(secretKey)
   const operations = await startOperations({
     handle,
     logger,
@@ -56,6 +57,8 @@ export async function createTestContext<K extends string = string>(options: Test
     handle,
     db: handle.db,
     secrets,
+    /** The key behind `secrets`, for a worker in another process. */
+    secretKey,
     logs,
     factories,
     /** A request with a bearer token (or none). */

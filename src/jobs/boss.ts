@@ -10,7 +10,9 @@ import type { Listener } from '../db/listen.ts'
  * the process's listener (a PGlite notification reaches the connection that committed it).
  */
 export function createBoss(handle: DatabaseHandle, listener: Listener, logger: Logger, options: { supervise: boolean }): PgBoss {
-  const common = { useListenNotify: true, supervise: options.supervise, schedule: false, migrate: true }
+  // A process sharing another's embedded database hears no notifications: its workers poll instead.
+  const hearsNotifications = handle.engine === 'postgres' || handle.mode !== 'shared'
+  const common = { useListenNotify: hearsNotifications, supervise: options.supervise, schedule: false, migrate: true }
   const boss = handle.connectionString
     ? new PgBoss({ ...common, connectionString: handle.connectionString, max: 4, application_name: 'tenantatlas-jobs' })
     : new PgBoss({

@@ -14,11 +14,11 @@ import { waitFor } from '../operations/helpers.ts'
  * End to end: the app on a fresh database, its worker reading an emulator over HTTP. The
  * Graph client retries quickly and often (the emulator's faults are random, not rate-based).
  */
-export async function inventoryContext(options: { retry?: { maxAttempts: number; baseDelayMs: number }; emulator?: EmulatorServer } = {}) {
+export async function inventoryContext(options: { retry?: { maxAttempts: number; baseDelayMs: number }; emulator?: EmulatorServer; worker?: boolean } = {}) {
   const own = options.emulator === undefined
   const emulator = options.emulator ?? (await startEmulator({ port: 0, host: '127.0.0.1' }))
   const graph = new GraphClient({ tokens: createMsalTokenProvider(), budgets: new BudgetRegistry(), retry: options.retry ?? { maxAttempts: 6, baseDelayMs: 20 } })
-  const ctx = await createTestContext({ emulatorUrl: emulator.url, graph })
+  const ctx = await createTestContext({ emulatorUrl: emulator.url, graph, worker: options.worker })
   return { ctx, emulator, graph, close: async () => Promise.all([ctx.close(), own ? emulator.close() : undefined]) }
 }
 

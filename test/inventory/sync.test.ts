@@ -5,7 +5,7 @@ import { auditEvents, inventoryItems, inventoryReferences, notifications } from 
 import { GRAPH_PERMISSIONS, POLICY_TYPES, policyTypesOfKind } from '../../src/graph/policy-types.ts'
 import { addTenant } from '../../src/modules/tenants/add-tenant.ts'
 import { createTenant } from '../graph/emulator-helpers.ts'
-import type { TestContext } from '../harness.ts'
+import { ORIGIN, type TestContext } from '../harness.ts'
 import { runRow } from '../operations/helpers.ts'
 import { connectTenant, control, inventoryContext, rowVersions, startSync, storedByType, syncAndWait, truthByType, waitForCompletion } from './helpers.ts'
 
@@ -169,6 +169,35 @@ describe('inventory sync, end to end', () => {
     expect(done.failures[0]!.message).toMatch(/client secret .* was rejected: create a new secret in Entra and update the tenant connection/)
     expect(done.failures[0]!.message).not.toContain('not-the-secret')
     expect(await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, wrong.id))).toEqual([])
+  })
+
+  it('checks a connection: every permission granted, then the one missing with what it blocks, and a wrong secret', async () => {
+    const check = async (tenantId: string) => {
+      const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/connection-check`, token: tenant.token, headers: { origin: ORIGIN } })
+      expect(response.statusCode).toBe(200)
+      return JSON.parse(response.body) as { ok: boolean; error: { code: string; message: string } | null; permissions: { permission: string; status: string; blocks: { key: string }[] }[] }
+    }
+    const good = await check(tenant.tenantId)
+    expect(good.error).toBeNull()
+    expect(good.permissions.map((p) => p.permission).sort()).toEqual([...GRAPH_PERMISSIONS].sort())
+    expect(good.permissions.filter((p) => p.status !== 'granted')).toEqual([])
+    expect(good.ok).toBe(true)
+    await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/permissions`, GRAPH_PERMISSIONS.filter((p) => p !== 'DeviceManagementScripts.Read.All'))
+    try {
+      const missing = await check(tenant.tenantId)
+      expect(missing.ok).toBe(false)
+      const scripts = missing.permissions.find((p) => p.permission === 'DeviceManagementScripts.Read.All')!
+      expect(scripts.status).toBe('missing')
+      expect(scripts.blocks.map((b) => b.key).sort()).toEqual([...SCRIPT_TYPES].sort())
+      expect(missing.permissions.filter((p) => p.status === 'missing')).toHaveLength(1)
+    } finally {
+      await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/permissions`, GRAPH_PERMISSIONS)
+    }
+    const { tenant: emulated } = await createTenant(env.emulator, { policies: 5, client_id: randomUUID() })
+    const wrong = await addTenant(ctx.db, ctx.secrets, { kind: 'system' }, { name: 'Wrong secret 2', entra_tenant_id: emulated.tenant_id, client_id: emulated.client_id, client_secret: 'nope', cloud: 'emulator' })
+    await ctx.factories.member(wrong.id, tenant.owner, 'owner')
+    const failed = await check(wrong.id)
+    expect(failed).toMatchObject({ ok: false, error: { code: 'invalid_credentials' }, permissions: [] })
   })
 
   it('flags references to deleted groups as orphaned and shows group names on assignments', async () => {

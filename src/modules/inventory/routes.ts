@@ -10,7 +10,7 @@ import { GRAPH_PERMISSIONS, POLICY_TYPES, usedCategories } from '../../graph/pol
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
-import { notFound } from '../../lib/errors.ts'
+import { notFound, validationError } from '../../lib/errors.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
@@ -81,6 +81,10 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'inventory.sync')
+      // No body selects the full inventory; a JSON `null` sent on purpose is a mistake, not "all".
+      if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
+        throw validationError([{ field: '(body)', message: 'must be a selection object, or no body at all for the full inventory' }])
+      }
       const { run, deduplicated } = await startInventorySync(engine, {
         tenantId: access.tenantId,
         selection: request.body ?? undefined,

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry, policyTypesOfKind } from '../../graph/policy-types.ts'
+import { GROUP_TYPE, type PolicyTypeEntry, policyTypesOfKind } from '../../graph/policy-types.ts'
 
 /**
  * What an inventory sync reads (DESIGN.md §5). The default is the full inventory: every
@@ -74,5 +74,3 @@ export function emptySelectionReason(selection: Selection): string | null {
   if (unitsOf(selection).length > 0) return null
   return 'The selection reads nothing: no policy type is in the chosen categories, and foundations and dependencies are off'
 }
-
-export const ALL_INVENTORY_TYPES: readonly PolicyTypeEntry[] = POLICY_TYPES

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { tenants } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
-import { GraphClient, type GraphObject } from '../../graph/graph-client.ts'
+import { GraphClient } from '../../graph/graph-client.ts'
 import { GROUP_TYPE, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
@@ -97,7 +97,7 @@ class InventorySync {
   async #settle(tasks: Promise<void>[]) {
     const results = await Promise.allSettled(tasks)
     const stop = results.find((r) => r.status === 'rejected')
-    if (stop) throw (stop as PromiseRejectedResult).reason
+    if (stop) throw stop.reason
   }
 
   #runFailure(error: unknown): Error {
@@ -164,7 +164,7 @@ class InventorySync {
           deleted.push(read.id)
           continue
         }
-        items.push(normaliseRead(GROUP_TYPE, { item: read.group as GraphObject, assignments: null, details: {} }))
+        items.push(normaliseRead(GROUP_TYPE, { item: read.group, assignments: null, details: {} }))
       }
       await this.#count(counts, await writePage(this.#run.db, scope, items))
       for (const item of items) seen.add(item.externalId)

@@ -1,0 +1,156 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import path from 'node:path'
+import { and, count, eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { inventoryItems, notifications, operationRuns } from '../../src/db/schema.ts'
+import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
+import { createLogger } from '../../src/lib/logger.ts'
+import { ORIGIN, type TestContext } from '../harness.ts'
+import { runRow, waitFor } from '../operations/helpers.ts'
+import { connectTenant, control, inventoryContext, startSync, storedByType, truthByType, waitForCompletion } from './helpers.ts'
+
+/**
+ * The run semantics of inventory syncs: dedupe, one per tenant at a time, cancellation, and a
+ * worker process killed mid-sync. This process starts runs; workers are started per test.
+ */
+let env: Awaited<ReturnType<typeof inventoryContext>>
+let ctx: TestContext
+let worker: Operations | undefined
+
+beforeAll(async () => {
+  env = await inventoryContext({ worker: false })
+  ctx = env.ctx
+})
+afterAll(async () => {
+  await worker?.stop()
+  await env.close()
+})
+
+const startWorker = () =>
+  startOperations({
+    handle: ctx.handle,
+    logger: createLogger('silent'),
+    worker: true,
+    shipped: { secrets: ctx.secrets, emulatorUrl: env.emulator.url, graph: env.graph },
+    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
+  })
+
+const slowGraph = (latencyMs: number) => control(env.emulator, 'PUT', '/faults', { latency_ms: latencyMs })
+
+describe('inventory sync runs', () => {
+  it('turns 50 parallel identical starts into one run', async () => {
+    const tenant = await connectTenant(ctx, env.emulator, { policies: 20 })
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/inventory-sync`, token: tenant.token, headers: { origin: ORIGIN } })),
+    )
+    expect(responses.map((r) => r.statusCode)).toEqual(Array(50).fill(202))
+    const bodies = responses.map((r) => JSON.parse(r.body) as { run: { id: string }; deduplicated: boolean })
+    expect(new Set(bodies.map((b) => b.run.id)).size).toBe(1)
+    expect(bodies.filter((b) => !b.deduplicated)).toHaveLength(1)
+    const [row] = await ctx.db.select({ n: count() }).from(operationRuns).where(eq(operationRuns.tenantId, tenant.tenantId))
+    expect(row!.n).toBe(1)
+  })
+
+  it('runs one sync per tenant at a time: a different selection waits queued, then runs', async () => {
+    const tenant = await connectTenant(ctx, env.emulator, { policies: 60 })
+    await slowGraph(30)
+    worker = await startWorker()
+    try {
+      const full = await startSync(ctx, tenant.tenantId, tenant.token)
+      await waitFor(async () => (await runRow(ctx, full.run.id)).status === 'running', 'the full sync to run')
+      const partial = await startSync(ctx, tenant.tenantId, tenant.token, { policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false })
+      expect(partial.deduplicated).toBe(false)
+      // While the first runs, the second stays queued: never two running at once.
+      let overlapped = false
+      for (;;) {
+        const rows = await ctx.db.select().from(operationRuns).where(eq(operationRuns.tenantId, tenant.tenantId))
+        if (rows.filter((r) => r.status === 'running').length > 1) overlapped = true
+        const first = rows.find((r) => r.id === full.run.id)!
+        if (first.status === 'completed') break
+        expect(rows.find((r) => r.id === partial.run.id)!.status).toBe('queued')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      expect(overlapped).toBe(false)
+      const second = await waitForCompletion(ctx, partial.run.id)
+      expect(second.outcome).toBe('succeeded')
+      expect(second.startedAt!.getTime()).toBeGreaterThanOrEqual((await runRow(ctx, full.run.id)).completedAt!.getTime())
+    } finally {
+      await control(env.emulator, 'PUT', '/faults', {})
+      await worker.stop()
+      worker = undefined
+    }
+  })
+
+  it('stops between pages when cancelled, and removes nothing', async () => {
+    const tenant = await connectTenant(ctx, env.emulator, { policies: 200 })
+    worker = await startWorker()
+    try {
+      const first = await waitForCompletion(ctx, (await startSync(ctx, tenant.tenantId, tenant.token)).run.id)
+      expect(first.outcome).toBe('succeeded')
+      const before = await storedByType(ctx, tenant.tenantId)
+      await slowGraph(150)
+      const { run } = await startSync(ctx, tenant.tenantId, tenant.token)
+      await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.unchanged ?? 0) > 0, 'the sync to be under way')
+      const cancel = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/operation-runs/${run.id}/cancel`, token: tenant.token, headers: { origin: ORIGIN } })
+      expect(cancel.statusCode).toBe(202)
+      const done = await waitForCompletion(ctx, run.id, 20_000)
+      expect(done.outcome).toBe('cancelled')
+      expect(done.summaryCounts.processed ?? 0).toBeLessThan(done.summaryCounts.total!)
+      expect(await storedByType(ctx, tenant.tenantId)).toEqual(before)
+    } finally {
+      await control(env.emulator, 'PUT', '/faults', {})
+      await worker.stop()
+      worker = undefined
+    }
+  })
+
+  it('re-queues a sync whose worker process was killed, completes it elsewhere: one notification, no duplicate items', { timeout: 90_000 }, async () => {
+    const tenant = await connectTenant(ctx, env.emulator, { policies: 300 })
+    await slowGraph(60)
+    const child = await spawnSyncWorker()
+    try {
+      const { run } = await startSync(ctx, tenant.tenantId, tenant.token)
+      await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.created ?? 0) > 0, 'the child to write items', 20_000).catch((e: unknown) => {
+        throw new Error(`${String(e)}; the child worker said: ${childOutput()}`)
+      })
+      child.kill('SIGKILL')
+      await new Promise((resolve) => child.once('exit', resolve))
+      await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the sync')
+      expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+      await control(env.emulator, 'PUT', '/faults', {})
+      worker = await startWorker()
+      const done = await waitForCompletion(ctx, run.id)
+      expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+      expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+      const truth = await truthByType(env.emulator, tenant.entraTenantId)
+      expect(await storedByType(ctx, tenant.tenantId)).toEqual(truth)
+      const [rows] = await ctx.db.select({ n: count() }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId)))
+      expect(rows!.n).toBe(Object.values(truth).flat().length)
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+      await control(env.emulator, 'PUT', '/faults', {})
+    }
+  })
+})
+
+let childOutput = () => ''
+
+async function spawnSyncWorker(): Promise<ChildProcess> {
+  const vars: NodeJS.ProcessEnv = { ...process.env, TA_TEST_APP_KEY: ctx.secretKey.toString('base64'), TA_TEST_EMULATOR_URL: env.emulator.url }
+  if (ctx.handle.connectionString) vars.TA_TEST_DATABASE_URL = ctx.handle.connectionString
+  else vars.TA_TEST_SOCKET_DIR = ctx.handle.socketDir
+  const child = spawn(process.execPath, [path.resolve('test/inventory/sync-worker-child.ts')], { env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString()
+      if (output.includes('ready')) resolve()
+    })
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    child.once('exit', (code) => reject(new Error(`sync worker exited ${code}: ${output}`)))
+  })
+  child.removeAllListeners('exit')
+  child.once('exit', (code, signal) => (output += ` [exited ${code} ${signal}]`))
+  childOutput = () => output
+  return child
+}
