@@ -89,6 +89,7 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
   const item = page.getByTestId('notification-item').first()
   await expect(item).toContainText(/Inventory sync (succeeded|completed|partially)/i)
   await expect(item).toContainText(/processed/)
+  await page.waitForTimeout(300) // the panel's fade-in, for a readable screenshot
   await screenshot(page, 'notifications')
   await item.getByRole('button').first().click()
   await expect(page).toHaveURL(`${baseUrl()}${runPath}`)

@@ -10,7 +10,7 @@ import { markAllRead, markRead, notificationsQuery } from './api.ts'
 /** "Inventory sync succeeded" → a colour for the dot: the title carries the outcome. */
 export function notificationTone(title: string): 'teal' | 'yellow' | 'red' | 'gray' {
   const t = title.toLowerCase()
-  if (t.includes('partially')) return 'yellow'
+  if (t.includes('partially') || t.includes('warning')) return 'yellow'
   if (t.includes('failed')) return 'red'
   if (t.includes('cancel')) return 'gray'
   return 'teal'
