@@ -95,9 +95,12 @@ test('members page and Monitoring are not offered to roles that may not use them
   await expect(nav.getByRole('link', { name: 'Operations' })).toBeVisible()
   await expect(nav.getByRole('link', { name: 'Audit' })).toBeVisible()
   await expect(nav.getByRole('link', { name: 'Members' })).toHaveCount(0)
-  await expect(nav.getByRole('link', { name: 'Tenants' })).toHaveCount(0)
   await page.goto(`${baseUrl()}/t/${tenantId}/members`)
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible()
+  // A manager may edit and check the connection, but only workspace admins add tenants.
+  await nav.getByRole('link', { name: 'Tenants' }).click()
+  await expect(page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' }).getByRole('button', { name: 'Check connection' })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Add tenant' })).toHaveCount(0)
   await page.context().close()
 
   const readonly = await createMember(adminApi, tenantId, 'readonly')
@@ -107,6 +110,7 @@ test('members page and Monitoring are not offered to roles that may not use them
   await expect(viewerNav.getByRole('link', { name: 'Inventory' })).toBeVisible()
   await expect(viewerNav.getByRole('link', { name: 'Operations' })).toHaveCount(0)
   await expect(viewerNav.getByRole('link', { name: 'Audit' })).toHaveCount(0)
+  await expect(viewerNav.getByRole('link', { name: 'Tenants' })).toHaveCount(0)
   await viewer.context().close()
 })
 

@@ -1,6 +1,6 @@
 import { Anchor, Stack, Text, Title } from '@mantine/core'
 import { type ReactNode, useEffect } from 'react'
-import { can, landingTenant } from '../lib/capabilities.ts'
+import { can, canOpenTenantsPage, landingTenant } from '../lib/capabilities.ts'
 import { Link, matchPath, navigate, useLocation } from '../lib/router.tsx'
 import type { Capability, Me, MeTenant } from '../lib/types.ts'
 import { lastTenant, rememberTenant } from './last-tenant.ts'
@@ -45,7 +45,7 @@ function preloadAllWhenIdle() {
 type TenantRoute = { pattern: string; capability: Capability; render: (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode }
 
 const tenantRoutes: TenantRoute[] = [
-  { pattern: '/t/:tenantId', capability: 'tenant.view', render: (t, me) => <TenantHome tenant={t} me={me} /> },
+  { pattern: '/t/:tenantId', capability: 'tenant.view', render: (t) => <TenantHome tenant={t} /> },
   { pattern: '/t/:tenantId/inventory', capability: 'tenant.view', render: (t) => <InventoryPage tenant={t} /> },
   { pattern: '/t/:tenantId/operations', capability: 'operations.view', render: (t, me) => <OperationsPage tenant={t} me={me} /> },
   { pattern: '/t/:tenantId/operations/:runId', capability: 'operations.view', render: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} /> },
@@ -59,7 +59,7 @@ export function Routes({ me }: { me: Me }) {
 
   if (pathname === '/' || pathname === '') return <Home me={me} />
   if (pathname === '/admin' || pathname === '/admin/tenants') {
-    return me.user.is_admin ? <TenantsPage me={me} /> : <NotFound what="page" />
+    return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }
   for (const route of tenantRoutes) {
     const params = matchPath(route.pattern, pathname)

@@ -6,7 +6,7 @@ import { LiveRunsProvider } from '../components/live-runs.tsx'
 import { signOut } from '../features/auth/api.ts'
 import { NotificationsBell } from '../features/notifications/notifications-bell.tsx'
 import { ProgressWidget } from '../features/operations/progress-widget.tsx'
-import { can, tenantNavigation } from '../lib/capabilities.ts'
+import { can, canOpenTenantsPage, tenantNavigation } from '../lib/capabilities.ts'
 import { Link, navigate, useLocation } from '../lib/router.tsx'
 import type { Me, MeTenant } from '../lib/types.ts'
 
@@ -94,7 +94,7 @@ function Navigation({ me, tenant, pathname, onNavigate }: { me: Me; tenant: MeTe
           )}
         </>
       )}
-      {me.user.is_admin && (
+      {canOpenTenantsPage(me) && (
         <>
           <Text size="xs" tt="uppercase" c="dimmed" fw={700} px="sm" pt="md" pb={4}>
             Workspace

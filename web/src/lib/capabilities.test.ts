@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { can, canManageRun, landingTenant, tenantNavigation } from './capabilities.ts'
+import { can, canManageRun, canOpenTenantsPage, landingTenant, tenantNavigation } from './capabilities.ts'
 import type { Capability, Me, MeTenant, Role } from './types.ts'
 
 const CAPS: Record<Role, Capability[]> = {
@@ -45,5 +45,12 @@ describe('capability gating', () => {
     expect(landingTenant(two, 't2')?.id).toBe('t2')
     expect(landingTenant(two, 'gone')?.id).toBe('t1')
     expect(landingTenant({ ...two, tenants: [] }, 't2')).toBeUndefined()
+  })
+
+  it('opens the Tenants page to workspace admins and to those who manage a tenant, not to operators', () => {
+    expect(canOpenTenantsPage(me('operator'))).toBe(false)
+    expect(canOpenTenantsPage(me('readonly'))).toBe(false)
+    expect(canOpenTenantsPage(me('manager'))).toBe(true)
+    expect(canOpenTenantsPage({ ...me('readonly'), user: { ...me('readonly').user, is_admin: true } })).toBe(true)
   })
 })

@@ -35,3 +35,6 @@ export function tenantNavigation(tenant: MeTenant): NavItem[] {
 export function landingTenant(me: Me, lastUsed: string | null): MeTenant | undefined {
   return me.tenants.find((t) => t.id === lastUsed) ?? me.tenants[0]
 }
+
+/** The Tenants page: workspace admins (who add tenants) and whoever manages some tenant's connection. */
+export const canOpenTenantsPage = (me: Me): boolean => me.user.is_admin || me.tenants.some((t) => can(t, 'tenant.manage'))

@@ -6,11 +6,11 @@ import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link } from '../../lib/router.tsx'
 import { initiatorLabel, outcomeLabel, typeLabel } from '../../lib/runs.ts'
-import type { Me, MeTenant, Page, Run } from '../../lib/types.ts'
+import type { MeTenant, Page, Run } from '../../lib/types.ts'
 import { tenantQuery } from './api.ts'
 
 /** `/t/{tenantId}`: the tenant at a glance and the ways on. */
-export function TenantHome({ tenant, me }: { tenant: MeTenant; me: Me }) {
+export function TenantHome({ tenant }: { tenant: MeTenant }) {
   const details = useQuery(tenantQuery(tenant.id))
   const recent = useQuery({
     queryKey: ['runs', tenant.id, 'recent'],
@@ -45,7 +45,7 @@ export function TenantHome({ tenant, me }: { tenant: MeTenant; me: Me }) {
               <Text size="sm">
                 Client id: <Code>{details.data.client_id}</Code>
               </Text>
-              {me.user.is_admin && can(tenant, 'tenant.manage') && (
+              {can(tenant, 'tenant.manage') && (
                 <Anchor component={Link} to="/admin/tenants" size="sm">
                   Edit or check the connection
                 </Anchor>
