@@ -49,6 +49,33 @@ test('inventory: filter, search, load more, an item with its payload and assignm
   await screenshot(page, 'inventory-item')
 })
 
+test('inventory: an assignment to a group deleted in Entra is flagged', async ({ page }) => {
+  // The emulated tenant deletes one group after policies were assigned to it: find such an item.
+  type Item = { id: string; display_name: string }
+  type Detail = Item & { assignments: { group_id: string | null; group_name: string | null; orphaned: boolean }[] }
+  const items = ((await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 200 } })).json()) as { data: Item[] }).data
+  let orphaned: Detail | undefined
+  for (const item of items) {
+    const detail = (await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items/${item.id}`)).json()) as Detail
+    if (detail.assignments.some((a) => a.orphaned)) {
+      orphaned = detail
+      break
+    }
+  }
+  expect(orphaned, 'the demo tenant has an assignment to a deleted group').toBeDefined()
+
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  await page.getByLabel('Search').fill(orphaned!.display_name)
+  await page.getByTestId('inventory-row').filter({ hasText: orphaned!.display_name }).first().getByRole('button').click()
+  const assignments = page.getByTestId('item-assignments')
+  const flagged = assignments.locator('tr', { has: page.getByTestId('orphaned-group') })
+  await expect(flagged).toHaveCount(orphaned!.assignments.filter((a) => a.orphaned).length)
+  await expect(flagged.first()).toContainText('Deleted group')
+  await flagged.first().scrollIntoViewIfNeeded()
+  await screenshot(page, 'inventory-item-orphaned-group')
+})
+
 test('audit trail lists what happened', async ({ page }) => {
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${tenantId}/audit`)

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Capability, MeTenant } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
 import { InventoryPage } from './inventory-page.tsx'
+import { assignmentTarget } from './item-drawer.tsx'
 import { selectionBody } from './sync-modal.tsx'
 
 const tenant = (capabilities: Capability[]): MeTenant => ({ id: 't1', name: 'Contoso', role: 'readonly', capabilities })
@@ -78,5 +79,17 @@ describe('selectionBody', () => {
   })
   it('sends the chosen types and categories', () => {
     expect(selectionBody('custom', all)).toEqual(all)
+  })
+})
+
+describe('assignmentTarget', () => {
+  const base = { intent: null, group_id: null, group_name: null, orphaned: false, filter_id: null, filter_name: null, filter_type: null }
+  it('names groups, exclusions, deleted groups and the built-in targets', () => {
+    expect(assignmentTarget({ ...base, target_type: 'group', group_id: 'g1', group_name: 'SG-Sales' })).toBe('SG-Sales')
+    expect(assignmentTarget({ ...base, target_type: 'exclusionGroup', group_id: 'g1', group_name: 'SG-Sales' })).toBe('Excluded: SG-Sales')
+    expect(assignmentTarget({ ...base, target_type: 'group', group_id: 'g9', orphaned: true })).toBe('Group g9')
+    expect(assignmentTarget({ ...base, target_type: 'allDevices' })).toBe('All devices')
+    expect(assignmentTarget({ ...base, target_type: 'allLicensedUsers' })).toBe('All users')
+    expect(assignmentTarget({ ...base, target_type: 'somethingNew' })).toBe('somethingNew')
   })
 })

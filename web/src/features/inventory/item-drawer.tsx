@@ -16,7 +16,8 @@ const TARGETS: Record<string, string> = {
 /** What an assignment targets, in words: a group by name, or "All devices". */
 export function assignmentTarget(a: Assignment): string {
   if (a.target_type === 'group' || a.target_type === 'exclusionGroup') {
-    const name = a.group_name ?? (a.group_id ? `Unknown group ${a.group_id}` : 'Unknown group')
+    // A deleted group has no name any more: its id is what an admin can still search for.
+    const name = a.group_name ?? (a.group_id ? `Group ${a.group_id}` : 'Unknown group')
     return a.target_type === 'exclusionGroup' ? `Excluded: ${name}` : name
   }
   return TARGETS[a.target_type] ?? a.target_type
