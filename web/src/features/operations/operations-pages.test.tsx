@@ -1,0 +1,118 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { Capability, Me, MeTenant, Role, Run } from '../../lib/types.ts'
+import { mockFetch, renderWithProviders } from '../../test/render.tsx'
+import { countsSummary, OperationsPage } from './operations-page.tsx'
+import { RunPage } from './run-page.tsx'
+
+const CAPS: Record<'owner' | 'operator', Capability[]> = {
+  owner: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'members.manage'],
+  operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
+}
+const tenant = (role: 'owner' | 'operator'): MeTenant => ({ id: 't1', name: 'Contoso', role: role, capabilities: CAPS[role] })
+const me: Me = { user: { id: 'me', email: 'me@example.com', name: 'Me', is_admin: false }, tenants: [] }
+
+const run = (id: string, patch: Partial<Run> = {}): Run => ({
+  id,
+  tenant_id: 't1',
+  type: 'inventory.sync',
+  type_label: 'Inventory sync',
+  status: 'completed',
+  status_label: 'Completed',
+  outcome: 'partially_succeeded',
+  cancel_requested: false,
+  initiator: { id: 'me', name: 'Me' },
+  context: { selection: { policy_types: [], categories: ['Compliance'], include_foundations: true, include_dependencies: false } },
+  summary_counts: { total: 31, processed: 31, created: 289, skipped: 5 },
+  failures: [{ code: 'missing_permission', message: 'The app lacks DeviceManagementScripts.Read.All', subject: 'deviceManagementScripts' }],
+  units: [{ key: 'deviceManagementScripts', status: 'skipped', counts: {}, duration_ms: 12, error: { code: 'missing_permission', message: 'Forbidden' } }],
+  attempt: 1,
+  created_at: '2026-11-23T10:00:00Z',
+  started_at: '2026-11-23T10:00:01Z',
+  completed_at: '2026-11-23T10:00:04Z',
+  links: { self: `/api/tenants/t1/operation-runs/${id}`, view: `/t/t1/operations/${id}` },
+  ...patch,
+})
+
+const catalog = {
+  data: [{ key: 'deviceManagementScripts', label: 'PowerShell scripts', kind: 'policy', category: 'Scripts', platforms: ['windows'], permission: 'DeviceManagementScripts.Read.All' }],
+  categories: ['Compliance', 'Scripts'],
+}
+
+afterEach(() => {
+  cleanup()
+  vi.unstubAllGlobals()
+})
+
+describe('OperationsPage', () => {
+  it('lists runs newest first with their counts, "Unknown operation" for unknown types, and loads more by cursor', async () => {
+    const fetchMock = mockFetch({
+      'GET /api/tenants/t1/operation-runs': (url: URL) =>
+        url.searchParams.get('cursor') === 'c2'
+          ? { data: [run('older', { type: 'legacy.thing', type_label: 'Unknown operation', initiator: null, outcome: 'failed' })], next_cursor: null }
+          : { data: [run('newest')], next_cursor: 'c2' },
+    })
+    renderWithProviders(<OperationsPage tenant={tenant('owner')} me={me} />)
+    const table = await screen.findByTestId('operations-table')
+    await waitFor(() => expect(within(table).getAllByTestId('operation-row')).toHaveLength(1))
+    expect(within(table).getByTestId('operation-counts').textContent).toBe('31 / 31 · 289 created · 5 skipped')
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }))
+    await waitFor(() => expect(within(table).getAllByTestId('operation-row')).toHaveLength(2))
+    const older = within(table).getAllByTestId('operation-row')[1]!
+    expect(older.textContent).toContain('Unknown operation')
+    expect(older.textContent).toContain('System')
+    expect(older.textContent).toContain('Failed')
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull()
+    expect(fetchMock.mock.calls.map((c) => c[0] as string)).toEqual(['/api/tenants/t1/operation-runs?limit=50', '/api/tenants/t1/operation-runs?cursor=c2&limit=50'])
+  })
+
+  it('summarises counts: processed / total only when the total is known', () => {
+    expect(countsSummary({ summary_counts: { processed: 7 } })).toBe('7 processed')
+    expect(countsSummary({ summary_counts: {} })).toBe('—')
+    expect(countsSummary({ summary_counts: { total: 0, processed: 0, failed: 2 } })).toBe('0 processed · 2 failed')
+  })
+})
+
+describe('RunPage', () => {
+  function renderRun(role: 'owner' | 'operator', r: Run, extra: Record<string, unknown> = {}) {
+    const fetchMock = mockFetch({ [`GET /api/tenants/t1/operation-runs/${r.id}`]: r, 'GET /api/tenants/t1/policy-types': catalog, ...extra })
+    renderWithProviders(<RunPage tenant={tenant(role)} me={me} runId={r.id} />)
+    return fetchMock
+  }
+
+  it('shows timings, the selection, counts, per-type results and the fix for a missing permission', async () => {
+    renderRun('owner', run('r1'))
+    expect(await screen.findByText('Categories: Compliance (with foundations)')).toBeTruthy()
+    expect(screen.getByText('3 s')).toBeTruthy()
+    expect(screen.getByTestId('run-count-total').textContent).toContain('31')
+    expect(screen.getByTestId('run-count-created').textContent).toContain('289')
+    expect(screen.getByTestId('run-outcome').textContent).toBe('Partially succeeded')
+    await waitFor(() => expect(within(screen.getByTestId('run-units')).getByText('PowerShell scripts')).toBeTruthy())
+    expect(screen.getByTestId('run-failure-fix').textContent).toBe('Fix: Grant DeviceManagementScripts.Read.All to the app registration and admin-consent it')
+  })
+
+  it('offers Re-run of a completed run to an owner, and no Cancel', async () => {
+    renderRun('owner', run('r1'))
+    expect(await screen.findByRole('button', { name: 'Re-run' })).toBeTruthy()
+    expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull()
+  })
+
+  it("offers an operator nothing on someone else's running run", async () => {
+    renderRun('operator', run('r2', { status: 'running', status_label: 'Running', outcome: null, completed_at: null, initiator: { id: 'other', name: 'Other' } }))
+    expect(await screen.findByTestId('run-status')).toBeTruthy()
+    expect(screen.getByTestId('run-status').textContent).toBe('Running')
+    expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull()
+    expect(screen.queryByRole('button', { name: 'Re-run' })).toBeNull()
+  })
+
+  it('lets an operator cancel their own running run: Cancelling…', async () => {
+    const active = run('r3', { status: 'running', status_label: 'Running', outcome: null, completed_at: null })
+    const fetchMock = renderRun('operator', active, {
+      'POST /api/tenants/t1/operation-runs/r3/cancel': { ...active, cancel_requested: true, status_label: 'Cancelling…' },
+    })
+    fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }))
+    await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('Cancelling…'))
+    expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/r3/cancel', expect.objectContaining({ method: 'POST' }))
+  })
+})
