@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Capability, Me, MeTenant, Role, Run } from '../../lib/types.ts'
+import type { Capability, Me, MeTenant, Run } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
 import { countsSummary, OperationsPage } from './operations-page.tsx'
 import { RunPage } from './run-page.tsx'
