@@ -35,8 +35,15 @@ test('inventory: filter, search, load more, an item with its payload and assignm
   await expect(rows.first()).toContainText('Compliance')
   for (const category of await rows.locator('td:nth-child(3)').allTextContents()) expect(category).toBe('Compliance')
 
+  // Filters are in the URL: a reload (or a shared link) shows the same view.
+  await expect(page).toHaveURL(/[?&]category=Compliance/)
+  await page.reload()
+  await expect(page.getByRole('combobox', { name: 'Category' })).toHaveValue('Compliance')
+  await expect(rows.first()).toContainText('Compliance')
+
   await page.getByLabel('Search').fill('zzz-no-such-item')
   await expect(page.getByText('No items match these filters.')).toBeVisible()
+  await expect(page).toHaveURL(/[?&]q=zzz-no-such-item/)
   await page.getByLabel('Search').fill('')
   await page.getByRole('combobox', { name: 'Category' }).click()
   await page.getByRole('option', { name: 'Configuration', exact: true }).click()

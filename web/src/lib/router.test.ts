@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { matchPath } from './router.tsx'
+import { matchPath, withParams } from './router.tsx'
 
 describe('matchPath', () => {
   it('extracts parameters', () => {
@@ -9,5 +9,13 @@ describe('matchPath', () => {
     expect(matchPath('/t/:tenantId', '/t/abc/')).toEqual({ tenantId: 'abc' })
     expect(matchPath('/t/:tenantId', '/t/abc/inventory')).toBeNull()
     expect(matchPath('/t/:tenantId/audit', '/t/abc/inventory')).toBeNull()
+  })
+})
+
+describe('withParams', () => {
+  it('sets, replaces and removes query parameters', () => {
+    expect(withParams('/t/a/inventory', '', { type: 'x' })).toBe('/t/a/inventory?type=x')
+    expect(withParams('/t/a/inventory', '?type=x&q=win', { type: null, removed: '1' })).toBe('/t/a/inventory?q=win&removed=1')
+    expect(withParams('/t/a/inventory', '?q=win', { q: '' })).toBe('/t/a/inventory')
   })
 })

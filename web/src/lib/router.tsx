@@ -1,4 +1,4 @@
-import { type AnchorHTMLAttributes, type MouseEvent, type Ref, useSyncExternalStore } from 'react'
+import { type AnchorHTMLAttributes, type MouseEvent, type Ref, useCallback, useSyncExternalStore } from 'react'
 
 /**
  * A small router over the History API: the console has a dozen routes, which does not
@@ -57,4 +57,28 @@ export function Link({ to, onClick, ref, ...rest }: LinkProps) {
     navigate(to)
   }
   return <a ref={ref} href={to} onClick={handle} {...rest} />
+}
+
+/** `?a=1&b=2` with `patch` applied (null or '' removes a key), as a path to navigate to. */
+export function withParams(pathname: string, current: string, patch: Record<string, string | null>): string {
+  const params = new URLSearchParams(current)
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null || value === '') params.delete(key)
+    else params.set(key, value)
+  }
+  const qs = params.toString()
+  return qs ? `${pathname}?${qs}` : pathname
+}
+
+/**
+ * Page state kept in the query string (filters): shareable links, and the back button restores
+ * them. Updates replace the history entry, so typing does not fill the history.
+ */
+export function useSearchParams(): [URLSearchParams, (patch: Record<string, string | null>) => void] {
+  const { pathname, search } = useLocation()
+  const update = useCallback(
+    (patch: Record<string, string | null>) => navigate(withParams(pathname, window.location.search, patch), { replace: true }),
+    [pathname],
+  )
+  return [search, update]
 }

@@ -1,27 +1,31 @@
 import { Anchor, Badge, Button, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { policyTypesQuery } from '../../components/inventory-sync.tsx'
 import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
+import { useSearchParams } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
 import { itemsQuery } from './api.ts'
 import { ItemDrawer } from './item-drawer.tsx'
 import { SyncModal } from './sync-modal.tsx'
 
 export function InventoryPage({ tenant }: { tenant: MeTenant }) {
-  const [type, setType] = useState<string | null>(null)
-  const [category, setCategory] = useState<string | null>(null)
-  const [search, setSearch] = useState('')
-  const [includeRemoved, setIncludeRemoved] = useState(false)
+  // Filters live in the query string: a filtered view is a link, and Back restores it.
+  const [params, setParams] = useSearchParams()
+  const type = params.get('type')
+  const category = params.get('category')
+  const includeRemoved = params.get('removed') === '1'
+  const [search, setSearch] = useState(() => params.get('q') ?? '')
   const [q] = useDebouncedValue(search, 250)
+  useEffect(() => setParams({ q: q.trim() || null }), [q, setParams])
   const [syncOpened, setSyncOpened] = useState(false)
   const [openItem, setOpenItem] = useState<string | null>(null)
 
   const catalog = useQuery(policyTypesQuery(tenant.id))
-  const items = useInfiniteQuery({ ...itemsQuery(tenant.id, { type, category, q, includeRemoved }), placeholderData: keepPreviousData })
+  const items = useInfiniteQuery({ ...itemsQuery(tenant.id, { type, category, q: q.trim(), includeRemoved }), placeholderData: keepPreviousData })
   const rows = items.data?.pages.flatMap((page) => page.data) ?? []
   const types = catalog.data?.data ?? []
 
@@ -53,11 +57,11 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
             { group: 'Dependencies', items: types.filter((t) => t.kind === 'dependency').map((t) => ({ value: t.key, label: t.label })) },
           ].filter((g) => g.items.length > 0)}
           value={type}
-          onChange={setType}
+          onChange={(value) => setParams({ type: value })}
           w={280}
         />
-        <Select label="Category" placeholder="Any category" clearable data={catalog.data?.categories ?? []} value={category} onChange={setCategory} w={200} />
-        <Switch label="Show removed" checked={includeRemoved} onChange={(e) => setIncludeRemoved(e.currentTarget.checked)} mb={8} />
+        <Select label="Category" placeholder="Any category" clearable data={catalog.data?.categories ?? []} value={category} onChange={(value) => setParams({ category: value })} w={200} />
+        <Switch label="Show removed" checked={includeRemoved} onChange={(e) => setParams({ removed: e.currentTarget.checked ? '1' : null })} mb={8} />
       </Group>
       {items.isPending ? (
         <LoadingState label="Loading inventory" />

@@ -1,9 +1,8 @@
 import { Anchor, Button, Group, Select, Stack, Table, Text, Title } from '@mantine/core'
 import { useInfiniteQuery } from '@tanstack/react-query'
-import { useState } from 'react'
 import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
 import { elapsedMs, formatDateTime, formatDuration } from '../../lib/format.ts'
-import { Link } from '../../lib/router.tsx'
+import { Link, useSearchParams } from '../../lib/router.tsx'
 import { initiatorLabel, KNOWN_OPERATION_TYPES, outcomeLabel, RUN_OUTCOMES, typeLabel } from '../../lib/runs.ts'
 import type { Me, MeTenant, Run, RunStatus } from '../../lib/types.ts'
 import { type RunFilters, runsQuery } from './api.ts'
@@ -29,10 +28,17 @@ export function countsSummary(run: Pick<Run, 'summary_counts'>): string {
 }
 
 export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
-  const [filters, setFilters] = useState<RunFilters>({})
+  // Filters live in the query string: a filtered Monitoring view is a link.
+  const [params, setParams] = useSearchParams()
+  const filters: RunFilters = {
+    type: params.get('type'),
+    status: params.get('status') as RunStatus | null,
+    outcome: params.get('outcome') as RunFilters['outcome'],
+    initiator: params.get('initiator'),
+  }
   const runs = useInfiniteQuery(runsQuery(tenant.id, filters))
   const rows = runs.data?.pages.flatMap((page) => page.data) ?? []
-  const set = (patch: RunFilters) => setFilters((f) => ({ ...f, ...patch }))
+  const set = (patch: Record<string, string | null>) => setParams(patch)
 
   return (
     <Stack gap="md">
