@@ -83,6 +83,29 @@ test('inventory: an assignment to a group deleted in Entra is flagged', async ({
   await screenshot(page, 'inventory-item-orphaned-group')
 })
 
+test('keyboard: the sync dialog, an item and the bell open and close without a mouse', async ({ page }) => {
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
+  await page.getByTestId('run-inventory-sync').focus()
+  await page.keyboard.press('Enter')
+  const dialog = page.getByRole('dialog', { name: 'Run inventory sync' })
+  await expect(dialog).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(dialog).toHaveCount(0)
+
+  await page.getByTestId('inventory-row').first().getByRole('button').focus()
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('item-detail')).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('item-detail')).toHaveCount(0)
+
+  await page.getByTestId('notifications-bell').focus()
+  await page.keyboard.press('Enter')
+  await expect(page.getByRole('button', { name: 'Mark all read' })).toBeVisible()
+  await page.keyboard.press('Escape')
+  await expect(page.getByRole('button', { name: 'Mark all read' })).toHaveCount(0)
+})
+
 test('audit trail lists what happened', async ({ page }) => {
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${tenantId}/audit`)
