@@ -24,7 +24,7 @@ const operations = await startOperations({
   handle,
   logger: createLogger('warn'),
   worker: true,
-  shipped: { secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')), emulatorUrl: env.BENCH_EMULATOR_URL, graph: new GraphClient({ tokens, budgets }), tokens },
+  shipped: { secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')), emulatorUrl: env.BENCH_EMULATOR_URL, graph: new GraphClient({ tokens, budgets }), tokens, unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined },
 })
 process.stdout.write('ready\n')
 for await (const line of createInterface({ input: process.stdin })) {

@@ -28,6 +28,8 @@ export type InventorySyncDeps = {
   emulatorUrl: string | undefined
   tokens?: TokenProvider
   graph?: GraphClient
+  /** Types read at once (default UNIT_CONCURRENCY); the Graph budget sets the pace either way. */
+  unitConcurrency?: number
 }
 
 export type InventorySyncContext = { selection: Selection }
@@ -35,6 +37,11 @@ export type InventorySyncContext = { selection: Selection }
 const SIGN_IN_FAILURES = new Set(['invalid_credentials', 'tenant_not_found', 'app_not_found'])
 /** How often a running unit's item counts reach the run row (and the live surfaces). */
 const COUNTS_FLUSH_MS = 250
+/**
+ * Types read at once. Enough to keep the tenant's Graph budget busy (each unit has up to five
+ * `$batch` requests of a page in flight), few enough to bound the pages held in memory.
+ */
+export const UNIT_CONCURRENCY = 8
 /** Group ids per readGroups call: 20 `$batch` requests of 20. */
 const GROUP_CHUNK = 400
 
@@ -43,7 +50,7 @@ export function createInventorySyncHandler(deps: InventorySyncDeps): RunHandler 
   const graph = deps.graph ?? new GraphClient({ tokens })
   return async (run) => {
     const ctx = await tenantContext(run, deps)
-    await new InventorySync(run as RunExecution<InventorySyncContext>, graph, tokens, ctx).execute()
+    await new InventorySync(run as RunExecution<InventorySyncContext>, graph, tokens, ctx, deps.unitConcurrency ?? UNIT_CONCURRENCY).execute()
   }
 }
 
@@ -61,6 +68,8 @@ async function tenantContext(run: RunExecution, deps: InventorySyncDeps): Promis
 
 type UnitCounts = PageCounts & { removed: number }
 
+const readsPerObject = (entry: PolicyTypeEntry) => (entry.assignments === 'expand' || entry.assignments === null ? 0 : 1) + entry.details.length + (entry.listOmits?.length ? 1 : 0)
+
 class InventorySync {
   readonly #run: RunExecution<InventorySyncContext>
   readonly #graph: GraphClient
@@ -70,12 +79,14 @@ class InventorySync {
   #lastFlush = 0
   /** The first sign-in failure of any unit: nothing can be read, the run fails with it. */
   #signInFailure: GraphError | undefined
+  readonly #concurrency: number
 
-  constructor(run: RunExecution<InventorySyncContext>, graph: GraphClient, tokens: TokenProvider, ctx: GraphTenantContext) {
+  constructor(run: RunExecution<InventorySyncContext>, graph: GraphClient, tokens: TokenProvider, ctx: GraphTenantContext, concurrency: number) {
     this.#run = run
     this.#graph = graph
     this.#tokens = tokens
     this.#ctx = ctx
+    this.#concurrency = Math.max(1, concurrency)
   }
 
   async execute() {
@@ -87,8 +98,16 @@ class InventorySync {
     } catch (error) {
       throw this.#runFailure(error)
     }
-    const listed = units.filter((u) => u.listable)
-    await this.#settle(listed.map((entry) => this.#unit(entry, (counts) => this.#readPages(entry, counts))))
+    // The types that need the most reads per object first, so the long ones do not start last.
+    const queue = units.filter((u) => u.listable).sort((a, b) => readsPerObject(b) - readsPerObject(a))
+    const lane = async () => {
+      for (let entry = queue.shift(); entry; entry = queue.shift()) {
+        const next = entry
+        this.#run.throwIfCancelled()
+        await this.#unit(next, (counts) => this.#readPages(next, counts))
+      }
+    }
+    await this.#settle(Array.from({ length: Math.min(this.#concurrency, queue.length) }, lane))
     if (units.includes(GROUP_TYPE)) await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts))])
     if (this.#signInFailure) throw this.#runFailure(this.#signInFailure)
   }
