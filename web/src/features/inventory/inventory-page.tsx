@@ -105,7 +105,13 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
             </Table>
           </Table.ScrollContainer>
           {rows.length === 0 && (
-            <EmptyText>{q || type || category ? 'No items match these filters.' : 'The inventory is empty: run an inventory sync to fill it.'}</EmptyText>
+            <EmptyText>
+              {q || type || category
+                ? 'No items match these filters.'
+                : can(tenant, 'inventory.sync')
+                  ? 'The inventory is empty: run an inventory sync to fill it.'
+                  : 'The inventory is empty until someone runs the first inventory sync.'}
+            </EmptyText>
           )}
           <Group justify="center" gap="md">
             <Text size="sm" c="dimmed">
