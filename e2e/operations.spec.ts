@@ -141,7 +141,7 @@ test('a double click on "Start sync" makes one run and says "already running"', 
 test('cancelling a running sync: Cancelling… then cancelled, in the widget and on the run page', async ({ page }) => {
   test.setTimeout(120_000)
   await pageAsAdmin(page)
-  await setEmulatorLatency(400) // long enough to cancel mid-way
+  await setEmulatorLatency(1500) // every Graph page takes 1.5 s: "Cancelling…" lasts until the current page is done
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   await page.getByTestId('run-inventory-sync').click()
   await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).click()
@@ -150,8 +150,8 @@ test('cancelling a running sync: Cancelling… then cancelled, in the widget and
   await expect(page.getByTestId('run-status')).toHaveText('Running', { timeout: 20_000 })
 
   await page.getByRole('button', { name: 'Cancel', exact: true }).click()
-  await expect(page.getByTestId('run-status')).toHaveText('Cancelling…')
   await expect(page.getByTestId('progress-widget-run')).toContainText('Cancelling…')
+  await expect(page.getByTestId('run-status')).toHaveText('Cancelling…')
   await screenshot(page, 'run-cancelling')
 
   await expect(page.getByTestId('run-outcome')).toHaveText('Cancelled', { timeout: 60_000 })
@@ -209,7 +209,7 @@ test('without Server-Sent Events the widget polls, only while a run is active', 
     if (url.pathname.endsWith('/events') || url.pathname.endsWith('/operation-runs/active')) calls.push(url.pathname)
   })
   await pageAsAdmin(page)
-  await setEmulatorLatency(40)
+  await setEmulatorLatency(80) // polls are 2 s apart: a run long enough to be seen mid-way
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   await page.getByTestId('run-inventory-sync').click()
   await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).click()
