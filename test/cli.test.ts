@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync } from 'node:fs'
+import { existsSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -229,9 +229,8 @@ if (process.env.TEST_DATABASE_URL) describe('CLI on PostgreSQL', () => {
       const env = { DATABASE_URL: url.toString(), APP_KEY: Buffer.alloc(32, 7).toString('base64') }
       const migrate = await cli(['migrate'], { env })
       expect(migrate, migrate.stderr).toMatchObject({ code: 0 })
-      // Every migration of the journal, whatever their number (inventory added the second).
-      const journal = (await import('../src/db/migrations/meta/_journal.json', { with: { type: 'json' } })).default as { entries: unknown[] }
-      expect(migrate.stdout).toMatch(new RegExp(`Migrations applied: ${journal.entries.length}\\b`))
+      const journal = JSON.parse(readFileSync('src/db/migrations/meta/_journal.json', 'utf8')) as { entries: unknown[] }
+      expect(migrate.stdout).toMatch(new RegExp(`Migrations applied: ${journal.entries.length}\n`))
       expect((await cli(['migrate'], { env })).stdout).toMatch(/up to date/)
       const tenant = await cli(['tenant', 'add', '--name', 'PG', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], {
         env: { ...env, TENANTATLAS_CLIENT_SECRET: 'pg-secret' },

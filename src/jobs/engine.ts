@@ -119,6 +119,10 @@ export class OperationsEngine<K extends string = string> {
           // fetch it never bursts: a backlog that arrived while everyone was busy would wait.
           // So a worker that finishes wakes its siblings; an empty fetch puts them back to sleep.
           this.#wake(name)
+          // pg-boss marks this job complete only after we return; until then a tenant's group
+          // slot looks taken, and a run of the same tenant queued meanwhile would wait for the
+          // next poll. Once more, shortly after.
+          if (job && perTenant && !this.#stopping) setTimeout(() => this.#wake(name), 100).unref()
         },
       )
       this.#workers.set(name, boss.getWipData().filter((w) => w.name === name).map((w) => w.id))

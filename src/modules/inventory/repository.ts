@@ -1,28 +1,10 @@
 import { and, asc, eq, gt, ilike, isNull, or, type SQL, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
 import { inventoryItems, inventoryReferences, inventoryTypeStates, type InventoryItemRow } from '../../db/schema.ts'
-import { validationError } from '../../lib/errors.ts'
+import type { TextCursor } from '../../lib/cursor.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
 export type ItemFilters = { type?: string | undefined; category?: string | undefined; q?: string | undefined; includeRemoved: boolean }
-
-/** Keyset cursor of the item list: (display name, id) of the last row, opaque to clients. */
-export type ItemCursor = { name: string; id: string }
-
-export const encodeItemCursor = (cursor: ItemCursor) => Buffer.from(JSON.stringify([cursor.name, cursor.id])).toString('base64url')
-
-export function decodeItemCursor(value: string | undefined): ItemCursor | undefined {
-  if (value === undefined || value === '') return undefined
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && UUID_PATTERN.test(parsed[1])) {
-      return { name: parsed[0], id: parsed[1] }
-    }
-  } catch {
-    // fall through to the validation error
-  }
-  throw validationError([{ field: 'cursor', message: 'is not a cursor this API returned' }])
-}
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
@@ -52,14 +34,14 @@ export type ItemListRow = { [K in keyof typeof listColumns]: K extends 'lastSeen
 const stateJoin = and(eq(inventoryTypeStates.tenantId, inventoryItems.tenantId), eq(inventoryTypeStates.policyType, inventoryItems.policyType))
 
 /** Items of a tenant by display name (then id), filtered; served by the (tenant, [type|category,] name, id) indexes. */
-export async function listItems(db: Executor, tenantId: string, filters: ItemFilters, page: { cursor: ItemCursor | undefined; limit: number }): Promise<ItemListRow[]> {
+export async function listItems(db: Executor, tenantId: string, filters: ItemFilters, page: { cursor: TextCursor | undefined; limit: number }): Promise<ItemListRow[]> {
   const where: (SQL | undefined)[] = [eq(inventoryItems.tenantId, tenantId)]
   if (filters.type) where.push(eq(inventoryItems.policyType, filters.type))
   if (filters.category) where.push(eq(inventoryItems.category, filters.category))
   if (filters.q) where.push(ilike(inventoryItems.displayName, `%${escapeLike(filters.q)}%`))
   if (!filters.includeRemoved) where.push(isNull(inventoryItems.removedAt))
   if (page.cursor) {
-    const { name, id } = page.cursor
+    const { text: name, id } = page.cursor
     where.push(or(gt(inventoryItems.displayName, name), and(eq(inventoryItems.displayName, name), gt(inventoryItems.id, id))))
   }
   return db

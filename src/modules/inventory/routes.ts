@@ -15,7 +15,8 @@ import { presentRun, runResponse } from '../operations/presenter.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { itemDetailResponse, itemResponse, presentItem, presentItemDetail } from './presenter.ts'
-import { decodeItemCursor, encodeItemCursor, findItem, listItems, referencesOf } from './repository.ts'
+import { findItem, listItems, referencesOf } from './repository.ts'
+import { decodeTextCursor, encodeTextCursor } from '../../lib/cursor.ts'
 import { selectionInput } from './selection.ts'
 import { startInventorySync } from './start-sync.ts'
 
@@ -109,10 +110,10 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const { cursor, limit, include_removed, ...filters } = request.query
-      const rows = await listItems(db, access.tenantId, { ...filters, includeRemoved: include_removed }, { cursor: decodeItemCursor(cursor), limit: limit + 1 })
+      const rows = await listItems(db, access.tenantId, { ...filters, includeRemoved: include_removed }, { cursor: decodeTextCursor(cursor), limit: limit + 1 })
       const page = rows.slice(0, limit)
       const last = page.at(-1)
-      return { data: page.map(presentItem), next_cursor: rows.length > limit && last ? encodeItemCursor({ name: last.displayName, id: last.id }) : null }
+      return { data: page.map(presentItem), next_cursor: rows.length > limit && last ? encodeTextCursor({ text: last.displayName, id: last.id }) : null }
     },
   )
 
