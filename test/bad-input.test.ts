@@ -109,6 +109,16 @@ describe('bad input on every mutating route', () => {
     expect(errorMessage(empty.body)).toMatch(/selection reads nothing/)
   })
 
+  it('answers a NUL character in inventory queries and cursors with 422, not a database error', async () => {
+    const cursor = Buffer.from(JSON.stringify(['a\u0000b', '0195f3c2-0000-7000-8000-000000000000'])).toString('base64url')
+    for (const query of ['q=%00', 'type=%00', 'category=a%00', `cursor=${cursor}`]) {
+      const url = `/api/tenants/${tenantId}/inventory/items?${query}`
+      const response = await ctx.request({ method: 'GET', url, token })
+      expectClientError(response, url)
+      expect(response.statusCode, url).toBe(422)
+    }
+  })
+
   it('answers a wrong content type with 415', async () => {
     const response = await ctx.request({ method: 'POST', url: '/api/tokens', token, headers: { 'content-type': 'text/xml' }, payload: '<name/>' })
     expectClientError(response, 'POST /api/tokens')

@@ -13,7 +13,9 @@ afterEach(() => {
 
 // happy-dom lays nothing out, so Mantine's focus trap finds no visible (tabbable) element in an
 // opened popover and warns with the whole DOM node; the browser specs cover focus for real.
+// eslint-disable-next-line no-console -- wrapping console.warn to drop that one message
 const warn = console.warn.bind(console)
+// eslint-disable-next-line no-console -- as above
 console.warn = (...args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0].startsWith('[@mantine/hooks/use-focus-trap]')) return
   warn(...args)

@@ -44,6 +44,11 @@ export function registerErrorHandling(app: FastifyInstance) {
       const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ')
       return reply.code(422).send(envelope('validation_failed', `Invalid ${where}: ${summary}`, { in: where, fields }))
     }
+    // PostgreSQL cannot hold a NUL character (22021) or a character of no encoding (22P05) in text.
+    const sqlState = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code
+    if (sqlState === '22021' || sqlState === '22P05') {
+      return reply.code(422).send(envelope('validation_failed', 'The request contains a character that cannot be stored (such as NUL)'))
+    }
     const known = error.code ? fastifyClientErrors[error.code] : undefined
     if (known) return reply.code(known[0]).send(envelope(known[1], known[2]))
     if (!isResponseSerializationError(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

@@ -120,7 +120,7 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
       status: result.status,
       counts: result.counts ?? {},
       duration_ms: Math.round(result.durationMs),
-      error: result.error ?? null,
+      error: result.error ? { code: result.error.code, message: result.error.message.slice(0, 1000) } : null,
     }
     const previous = this.#units.find((u) => u.key === unit.key)
     // Counted once per unit: a re-recorded unit keeps its first status in the counters, which may

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { auditEvents, inventoryItems, inventoryReferences, notifications } from '../../src/db/schema.ts'
-import { GRAPH_PERMISSIONS, POLICY_TYPES, policyTypesOfKind } from '../../src/graph/policy-types.ts'
+import { auditEvents, inventoryItems, inventoryReferences, notifications, operationRuns } from '../../src/db/schema.ts'
+import { RunOwnershipLostError } from '../../src/jobs/run-execution.ts'
+import { completeUnit } from '../../src/modules/inventory/store.ts'
+import { getPolicyType, GRAPH_PERMISSIONS, POLICY_TYPES, policyTypesOfKind } from '../../src/graph/policy-types.ts'
 import { addTenant } from '../../src/modules/tenants/add-tenant.ts'
 import { createTenant } from '../graph/emulator-helpers.ts'
 import { ORIGIN, type TestContext } from '../harness.ts'
@@ -129,6 +131,36 @@ describe('inventory sync, end to end', () => {
     expect(done.failures).toEqual([expect.objectContaining({ code: 'graph_unavailable', subject: 'mobileApp' })])
     expect(done.summaryCounts.succeeded).toBe(ALL_UNITS - 1)
     expect((await storedByType(ctx, tenant.tenantId)).mobileApp).toEqual(before)
+  })
+
+  it('fails the types whose per-object reads Graph cannot serve, and removes nothing of them', async () => {
+    const subresource = POLICY_TYPES.filter((e) => e.assignments === 'subresource').map((e) => e.key).sort()
+    const before = await storedByType(ctx, tenant.tenantId)
+    await control(env.emulator, 'PUT', '/faults', { unavailable_paths: ['/assignments'] })
+    const done = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(done.outcome).toBe('partially_succeeded')
+    expect(done.units.filter((u) => u.status === 'failed').map((u) => u.key).sort()).toEqual(subresource)
+    expect(await storedByType(ctx, tenant.tenantId)).toEqual(before)
+  })
+
+  it('stores an object whose text holds a NUL character (which PostgreSQL cannot), without it', async () => {
+    const [id] = (await truthByType(env.emulator, tenant.entraTenantId)).assignmentFilter![0]!.split(' ')
+    expect((await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${id}`, { description: 'before\u0000after' })).status).toBe(200)
+    const done = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(done.outcome).toBe('succeeded')
+    expect(done.summaryCounts.updated).toBe(1)
+    const [row] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.externalId, id!)))
+    expect(row!.payload.description).toBe('beforeafter')
+  })
+
+  it("refuses the inventory writes of an attempt that no longer runs (a re-queued run's stale worker)", async () => {
+    const [run] = await ctx.db.select().from(operationRuns).where(eq(operationRuns.tenantId, tenant.tenantId)).limit(1)
+    expect(run!.status).toBe('completed')
+    const present = (await storedByType(ctx, tenant.tenantId)).deviceConfiguration!
+    // With nothing seen, a completed listing would remove every device configuration.
+    const scope = { tenantId: tenant.tenantId, runId: run!.id, attempt: run!.attempt, entry: getPolicyType('deviceConfiguration') }
+    await expect(completeUnit(ctx.db, scope, new Set())).rejects.toThrow(RunOwnershipLostError)
+    expect((await storedByType(ctx, tenant.tenantId)).deviceConfiguration).toEqual(present)
   })
 
   it('mirrors the same inventory through 30% throttling and 5% server errors', async () => {

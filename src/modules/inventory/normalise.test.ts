@@ -29,6 +29,13 @@ describe('inventory normalisation', () => {
     expect(a.graphLastModifiedAt).toBe('2026-01-01T00:00:00Z')
   })
 
+  it('drops NUL characters, which PostgreSQL cannot store, and keeps nested fields named assignments', () => {
+    const n = normaliseRead(entry, { item: { ...item, description: 'a\u0000b', nested: { assignments: [1] } }, assignments, details: {} })
+    expect(n.payload.description).toBe('ab')
+    expect(n.payload.nested).toEqual({ assignments: [1] })
+    expect(n.payload.assignments).toBeUndefined()
+  })
+
   it('changes the hash when content or assignments change', () => {
     const a = normaliseRead(entry, { item, assignments, details: {} })
     expect(normaliseRead(entry, { item: { ...item, displayName: 'Other' }, assignments, details: {} }).contentHash).not.toBe(a.contentHash)
@@ -49,6 +56,9 @@ describe('inventory normalisation', () => {
   it('derives the platform from the object, else from the type', () => {
     expect(platformOf(entry, { '@odata.type': '#microsoft.graph.iosGeneralDeviceConfiguration' })).toBe('iOS')
     expect(platformOf(entry, { '@odata.type': '#microsoft.graph.androidWorkProfileGeneralDeviceConfiguration' })).toBe('android')
+    expect(platformOf(entry, { '@odata.type': '#microsoft.graph.windowsKioskConfiguration' })).toBe('windows')
+    expect(platformOf(getPolicyType('mobileApp'), { '@odata.type': '#microsoft.graph.managedIOSStoreApp' })).toBe('iOS')
+    expect(platformOf(getPolicyType('settingsCatalogPolicy'), { platforms: 'macOS' })).toBe('macOS')
     expect(platformOf(getPolicyType('deviceManagementScript'), {})).toBe('windows')
     expect(platformOf(getPolicyType('roleScopeTag'), {})).toBe('all')
   })

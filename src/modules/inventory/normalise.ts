@@ -21,11 +21,12 @@ export type NormalisedItem = {
 
 export type ItemReference = { kind: 'group' | 'foundation'; targetType: string; targetExternalId: string }
 
-const VOLATILE_KEYS = new Set(['lastModifiedDateTime', 'modifiedDateTime', 'assignments'])
+const VOLATILE_KEYS = new Set(['lastModifiedDateTime', 'modifiedDateTime'])
 const isVolatile = (key: string) => VOLATILE_KEYS.has(key) || (key.includes('@odata.') && key !== '@odata.type')
 
-/** Drops volatile fields and sorts arrays (by each element's canonical JSON) at every level. */
+/** Drops volatile fields and sorts arrays (by each element's canonical JSON) at every level; NUL characters (which PostgreSQL cannot store) are dropped. */
 export function normaliseValue(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '') : value
   if (Array.isArray(value)) {
     const items = value.map(normaliseValue)
     const keyed = items.map((item) => ({ item, key: canonicalJson(item) }))
@@ -37,7 +38,7 @@ export function normaliseValue(value: unknown): unknown {
     for (const key of Object.keys(value).sort()) {
       if (isVolatile(key)) continue
       const v = (value as Record<string, unknown>)[key]
-      if (v !== undefined) out[key] = normaliseValue(v)
+      if (v !== undefined) out[key.includes('\0') ? key.replaceAll('\0', '') : key] = normaliseValue(v)
     }
     return out
   }
@@ -49,19 +50,21 @@ function normaliseAssignment(value: unknown): Record<string, unknown> {
   return normaliseValue(value) as Record<string, unknown>
 }
 
+// Matched at the start of the type name (`windowsKioskConfiguration` is not iOS).
 const PLATFORM_HINTS: readonly [RegExp, string][] = [
-  [/android/i, 'android'],
-  [/ios|iphone|ipad/i, 'iOS'],
-  [/macos|macOS/i, 'macOS'],
-  [/linux/i, 'linux'],
-  [/windows|win32|winget|office|microsoftstore|win10/i, 'windows'],
+  [/^(windows|win32|win10|winget|office|microsoftstore|microsoftedge)/i, 'windows'],
+  [/^(managed)?(ios|iphone|ipad)/i, 'iOS'],
+  [/^(managed)?macos/i, 'macOS'],
+  [/^(managed)?android|^aosp/i, 'android'],
+  [/^linux/i, 'linux'],
 ]
 
 /** The object's platform: from its `@odata.type` or `platforms`, else the type's only platform, else `all`. */
 export function platformOf(entry: PolicyTypeEntry, item: Record<string, unknown>): string {
   for (const hint of [item['@odata.type'], item.platforms, item.platform]) {
     if (typeof hint !== 'string') continue
-    for (const [pattern, platform] of PLATFORM_HINTS) if (pattern.test(hint)) return platform
+    const name = hint.replace(/^#microsoft\.graph\./, '')
+    for (const [pattern, platform] of PLATFORM_HINTS) if (pattern.test(name)) return platform
   }
   return entry.platforms.length === 1 ? entry.platforms[0]! : 'all'
 }
@@ -102,12 +105,13 @@ const lastModifiedOf = (item: Record<string, unknown>): string | null => {
 
 /** A read object (list item, per-object read, details, assignments) as one inventory row. */
 export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item' | 'object' | 'assignments' | 'details'>): NormalisedItem {
-  const merged: Record<string, unknown> = { ...read.item, ...read.object, ...read.details }
+  // Assignments are their own column; the list and the object read carry them under this name.
+  const { assignments: _listed, ...merged } = { ...read.item, ...read.object, ...read.details } as Record<string, unknown>
   const payload = normaliseValue(merged) as Record<string, unknown>
   const assignments = normaliseValue((read.assignments ?? []).map(normaliseAssignment)) as Record<string, unknown>[]
   return {
     externalId: read.item.id,
-    displayName: displayNameOf(entry, merged) || read.item.id,
+    displayName: (normaliseValue(displayNameOf(entry, merged)) as string) || read.item.id,
     platform: platformOf(entry, merged),
     payload,
     assignments,

@@ -12,7 +12,7 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
  * While an item is present, the last complete sync of its type saw it (a sync marks what it did
  * not see as removed), so its last-seen run comes from the type's state, not from a write per item.
  */
-const lastSeenRunId = sql<string>`CASE WHEN ${inventoryItems.removedAt} IS NULL THEN COALESCE(${inventoryTypeStates.lastRunId}, ${inventoryItems.lastSeenRunId}) ELSE ${inventoryItems.lastSeenRunId} END`
+const lastSeenRunId = sql<string>`CASE WHEN ${inventoryItems.removedAt} IS NULL THEN GREATEST(${inventoryTypeStates.lastRunId}, ${inventoryItems.lastSeenRunId}) ELSE ${inventoryItems.lastSeenRunId} END`
 
 const listColumns = {
   id: inventoryItems.id,

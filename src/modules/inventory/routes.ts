@@ -42,10 +42,12 @@ const catalogBody = {
   categories: usedCategories(),
 }
 
+const text = (max: number) => z.string().max(max).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
+
 const itemsQuery = cursorQuery.extend({
-  type: z.string().max(100).optional().describe('A policy type key'),
-  category: z.string().max(100).optional(),
-  q: z.string().max(200).optional().describe('Text search in display names'),
+  type: text(100).optional().describe('A policy type key'),
+  category: text(100).optional(),
+  q: text(200).optional().describe('Text search in display names'),
   include_removed: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
 })
 

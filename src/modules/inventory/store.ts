@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { uuidv7 } from '../../lib/ids.ts'
+import { RunOwnershipLostError } from '../../jobs/run-execution.ts'
 import type { NormalisedItem } from './normalise.ts'
 
 /**
@@ -11,7 +12,18 @@ import type { NormalisedItem } from './normalise.ts'
  */
 
 export type PageCounts = { created: number; updated: number; unchanged: number }
-export type UnitScope = { tenantId: string; runId: string; entry: PolicyTypeEntry }
+/** A unit of a run's attempt: every write is fenced on that attempt still running (a re-queued run's stale worker writes nothing). */
+export type UnitScope = { tenantId: string; runId: string; attempt: number; entry: PolicyTypeEntry }
+
+/**
+ * In the writing transaction: the run's attempt must still be running, and stays so until the
+ * transaction commits (the share lock makes a re-queue or finish wait for it).
+ */
+async function fence(tx: Executor, scope: UnitScope) {
+  const { rows } = await tx.execute(sql`
+    SELECT 1 FROM operation_runs WHERE id = ${scope.runId} AND attempt = ${scope.attempt} AND status = 'running' FOR SHARE`)
+  if (rows.length === 0) throw new RunOwnershipLostError(scope.runId, scope.attempt)
+}
 
 type Stored = { id: string; external_id: string; content_hash: string; removed_at: Date | null }
 
@@ -44,6 +56,7 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
 const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
 async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (NormalisedItem & { id: string })[]) {
+  await fence(tx, scope)
   const records = rows.map((r) => ({
     id: r.id,
     external_id: r.externalId,
@@ -88,12 +101,15 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (Norma
  */
 export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>): Promise<number> {
   return db.transaction(async (tx) => {
+    await fence(tx, scope)
+    // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
+    // hashing past work_mem (~150,000 ids) and turns quadratic.
     const { rows } = await tx.execute<{ n: number }>(sql`
       WITH removed AS (
         UPDATE inventory_items AS i SET removed_at = now(), version = i.version + 1, updated_at = now(),
-          last_seen_run_id = COALESCE((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)
+          last_seen_run_id = GREATEST((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)
         WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL
-          AND i.external_id NOT IN (SELECT unnest(${toTextArray([...seen])}::text[]))
+          AND NOT EXISTS (SELECT 1 FROM unnest(${toTextArray([...seen])}::text[]) AS seen(id) WHERE seen.id = i.external_id)
         RETURNING 1)
       SELECT count(*)::int AS n FROM removed`)
     await tx.execute(sql`
@@ -113,9 +129,12 @@ export async function referencedGroupIds(db: Database, tenantId: string): Promis
 }
 
 /** Flags references to deleted groups, and clears the flag of groups that exist: only rows whose flag changes are written. */
-export async function flagOrphanedGroups(db: Database, tenantId: string, deleted: readonly string[]): Promise<void> {
-  await db.execute(sql`
-    UPDATE inventory_references SET orphaned = NOT orphaned
-    WHERE tenant_id = ${tenantId} AND target_type = 'group'
-      AND orphaned IS DISTINCT FROM (target_external_id = ANY(${toTextArray(deleted)}::text[]))`)
+export async function flagOrphanedGroups(db: Database, scope: UnitScope, deleted: readonly string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    await fence(tx, scope)
+    await tx.execute(sql`
+      UPDATE inventory_references SET orphaned = NOT orphaned
+      WHERE tenant_id = ${scope.tenantId} AND target_type = 'group'
+        AND orphaned IS DISTINCT FROM (target_external_id = ANY(${toTextArray(deleted)}::text[]))`)
+  })
 }

@@ -3,6 +3,7 @@ import { tenants } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient } from '../../graph/graph-client.ts'
 import { GROUP_TYPE, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { itemReads } from '../../graph/read-plan.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { RunHandler } from '../../jobs/handlers.ts'
@@ -135,12 +136,17 @@ class InventorySync {
       await work(counts)
     } catch (e) {
       if (e instanceof RunCancelledError || e instanceof RunOwnershipLostError || this.#run.signal.aborted) throw e
-      if (e instanceof GraphError && SIGN_IN_FAILURES.has(e.code)) this.#signInFailure ??= e
+      const signIn = e instanceof GraphError && SIGN_IN_FAILURES.has(e.code)
+      if (signIn) this.#signInFailure ??= e
       const code = e instanceof GraphError ? e.code : 'unexpected_error'
       status = code === 'missing_permission' ? 'skipped' : 'failed'
-      error = { code, message: e instanceof Error ? e.message : String(e) }
+      // A Graph error's message says what to do; anything else (a database error carries its
+      // query and parameters) goes to the log, and the run says only where to look.
+      const message = e instanceof GraphError ? e.message : `${entry.label} could not be stored: an unexpected error (logged by the worker for run ${this.#run.run.id})`
+      error = { code, message }
       if (!(e instanceof GraphError)) this.#run.log.error({ err: e, unit: entry.key }, 'inventory unit failed')
-      await this.#run.addFailure({ code, message: error.message, subject: entry.key })
+      // A sign-in failure is the run's failure, recorded once when the run fails.
+      if (!signIn) await this.#run.addFailure({ code, message, subject: entry.key })
     }
     await this.#flush(true)
     await this.#run.recordUnit({ key: entry.key, status, counts, durationMs: performance.now() - started, error })
@@ -154,10 +160,14 @@ class InventorySync {
       const reads = await this.#graph.readItems(this.#ctx, entry, page.items)
       const items: NormalisedItem[] = []
       for (const read of reads) {
-        const failure = read.errors[0]
-        // Deleted between the list and its read: not seen, so it is removed like any other.
-        if (failure?.code === 'not_found') continue
-        if (failure) throw failure
+        // The same object twice in one listing (Graph paging is no snapshot): counted once.
+        if (seen.has(read.item.id)) continue
+        if (read.errors.length > 0) {
+          // Deleted between the list and its reads (every read 404): not seen, so removed like any other.
+          const gone = read.errors.every((e) => e.code === 'not_found') && read.errors.length === itemReads(entry, read.item).length
+          if (gone) continue
+          throw read.errors.find((e) => e.code !== 'not_found') ?? read.errors[0]!
+        }
         items.push(normaliseRead(entry, read))
       }
       this.#run.throwIfCancelled()
@@ -189,12 +199,12 @@ class InventorySync {
       for (const item of items) seen.add(item.externalId)
     }
     this.#run.throwIfCancelled()
-    await flagOrphanedGroups(this.#run.db, this.#ctx.tenantKey, deleted)
+    await flagOrphanedGroups(this.#run.db, scope, deleted)
     await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen) })
   }
 
   #scope(entry: PolicyTypeEntry): UnitScope {
-    return { tenantId: this.#ctx.tenantKey, runId: this.#run.run.id, entry }
+    return { tenantId: this.#ctx.tenantKey, runId: this.#run.run.id, attempt: this.#run.attempt, entry }
   }
 
   /** Adds to the unit's counts and, at most every COUNTS_FLUSH_MS, to the run's. */
