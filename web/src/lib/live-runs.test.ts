@@ -2,29 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError } from './api.ts'
 import { type EventSourceLike, LiveRuns, type LiveRunsDeps } from './live-runs.ts'
 import type { Run } from './types.ts'
+import { makeRun } from '../test/fixtures.ts'
 
-const run = (id: string, patch: Partial<Run> = {}): Run =>
-  ({
-    id,
-    tenant_id: 't1',
-    type: 'inventory.sync',
-    type_label: 'Inventory sync',
-    status: 'running',
-    status_label: 'Running',
-    outcome: null,
-    cancel_requested: false,
-    initiator: null,
-    context: {},
-    summary_counts: {},
-    failures: [],
-    units: [],
-    attempt: 1,
-    created_at: `2026-01-01T00:00:0${id.length}Z`,
-    started_at: null,
-    completed_at: null,
-    links: { self: '', view: `/t/t1/operations/${id}` },
-    ...patch,
-  })
+const run = (id: string, patch: Partial<Run> = {}): Run => makeRun(id, { created_at: `2026-01-01T00:00:0${id.length}Z`, ...patch })
 
 class FakeEventSource implements EventSourceLike {
   readyState = 0

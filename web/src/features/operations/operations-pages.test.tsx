@@ -5,6 +5,7 @@ import type { Capability, Me, MeTenant, Run } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
 import { countsSummary, OperationsPage } from './operations-page.tsx'
 import { RunPage } from './run-page.tsx'
+import { makeRun } from '../../test/fixtures.ts'
 
 const CAPS: Record<'owner' | 'operator', Capability[]> = {
   owner: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'members.manage'],
@@ -13,27 +14,21 @@ const CAPS: Record<'owner' | 'operator', Capability[]> = {
 const tenant = (role: 'owner' | 'operator'): MeTenant => ({ id: 't1', name: 'Contoso', role: role, capabilities: CAPS[role] })
 const me: Me = { user: { id: 'me', email: 'me@example.com', name: 'Me', is_admin: false }, tenants: [] }
 
-const run = (id: string, patch: Partial<Run> = {}): Run => ({
-  id,
-  tenant_id: 't1',
-  type: 'inventory.sync',
-  type_label: 'Inventory sync',
-  status: 'completed',
-  status_label: 'Completed',
-  outcome: 'partially_succeeded',
-  cancel_requested: false,
-  initiator: { id: 'me', name: 'Me' },
-  context: { selection: { policy_types: [], categories: ['Compliance'], include_foundations: true, include_dependencies: false } },
-  summary_counts: { total: 31, processed: 31, created: 289, skipped: 5 },
-  failures: [{ code: 'missing_permission', message: 'The app lacks DeviceManagementScripts.Read.All', subject: 'deviceManagementScripts' }],
-  units: [{ key: 'deviceManagementScripts', status: 'skipped', counts: {}, duration_ms: 12, error: { code: 'missing_permission', message: 'Forbidden' } }],
-  attempt: 1,
-  created_at: '2026-11-23T10:00:00Z',
-  started_at: '2026-11-23T10:00:01Z',
-  completed_at: '2026-11-23T10:00:04Z',
-  links: { self: `/api/tenants/t1/operation-runs/${id}`, view: `/t/t1/operations/${id}` },
-  ...patch,
-})
+const run = (id: string, patch: Partial<Run> = {}): Run =>
+  makeRun(id, {
+    status: 'completed',
+    status_label: 'Completed',
+    outcome: 'partially_succeeded',
+    initiator: { id: 'me', name: 'Me' },
+    context: { selection: { policy_types: [], categories: ['Compliance'], include_foundations: true, include_dependencies: false } },
+    summary_counts: { total: 31, processed: 31, created: 289, skipped: 5 },
+    failures: [{ code: 'missing_permission', message: 'The app lacks DeviceManagementScripts.Read.All', subject: 'deviceManagementScripts' }],
+    units: [{ key: 'deviceManagementScripts', status: 'skipped', counts: {}, duration_ms: 12, error: { code: 'missing_permission', message: 'Forbidden' } }],
+    created_at: '2026-11-23T10:00:00Z',
+    started_at: '2026-11-23T10:00:01Z',
+    completed_at: '2026-11-23T10:00:04Z',
+    ...patch,
+  })
 
 const catalog = {
   data: [{ key: 'deviceManagementScripts', label: 'PowerShell scripts', kind: 'policy', category: 'Scripts', platforms: ['windows'], permission: 'DeviceManagementScripts.Read.All' }],

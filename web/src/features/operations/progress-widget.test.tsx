@@ -6,27 +6,13 @@ import type { EventSourceLike } from '../../lib/live-runs.ts'
 import type { Run } from '../../lib/types.ts'
 import { renderWithProviders } from '../../test/render.tsx'
 import { ProgressWidget } from './progress-widget.tsx'
+import { makeRun } from '../../test/fixtures.ts'
 
 const run = (id: string, patch: Partial<Run> = {}): Run =>
-  ({
-    id,
-    tenant_id: 't1',
-    type: 'inventory.sync',
-    type_label: 'Inventory sync',
-    status: 'running',
-    status_label: 'Running',
-    outcome: null,
-    cancel_requested: false,
+  makeRun(id, {
     initiator: { id: 'u1', name: 'Ada Admin' },
-    context: {},
-    summary_counts: {},
-    failures: [],
-    units: [],
-    attempt: 1,
     created_at: new Date(Date.now() - 65_000).toISOString(),
     started_at: new Date(Date.now() - 65_000).toISOString(),
-    completed_at: null,
-    links: { self: '', view: `/t/t1/operations/${id}` },
     ...patch,
   })
 
