@@ -45,11 +45,6 @@ export function normaliseValue(value: unknown): unknown {
   return value
 }
 
-/** Assignment annotations are volatile too, but `assignments` itself is kept as its own column. */
-function normaliseAssignment(value: unknown): Record<string, unknown> {
-  return normaliseValue(value) as Record<string, unknown>
-}
-
 // Matched at the start of the type name (`windowsKioskConfiguration` is not iOS).
 const PLATFORM_HINTS: readonly [RegExp, string][] = [
   [/^(windows|win32|win10|winget|office|microsoftstore|microsoftedge)/i, 'windows'],
@@ -108,7 +103,7 @@ export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item
   // Assignments are their own column; the list and the object read carry them under this name.
   const { assignments: _listed, ...merged } = { ...read.item, ...read.object, ...read.details } as Record<string, unknown>
   const payload = normaliseValue(merged) as Record<string, unknown>
-  const assignments = normaliseValue((read.assignments ?? []).map(normaliseAssignment)) as Record<string, unknown>[]
+  const assignments = normaliseValue(read.assignments ?? []) as Record<string, unknown>[]
   return {
     externalId: read.item.id,
     displayName: (normaliseValue(displayNameOf(entry, merged)) as string) || read.item.id,

@@ -69,7 +69,8 @@ async function tenantContext(run: RunExecution, deps: InventorySyncDeps): Promis
 
 type UnitCounts = PageCounts & { removed: number }
 
-const readsPerObject = (entry: PolicyTypeEntry) => (entry.assignments === 'expand' || entry.assignments === null ? 0 : 1) + entry.details.length + (entry.listOmits?.length ? 1 : 0)
+/** The requests one object of the type needs beyond its list page, from the read plan. */
+const readsPerObject = (entry: PolicyTypeEntry) => itemReads(entry, { id: '' }).length
 
 class InventorySync {
   readonly #run: RunExecution<InventorySyncContext>
