@@ -1,4 +1,4 @@
-import { Alert, Center, Loader, Text } from '@mantine/core'
+import { Alert, Center, Loader, Text, Title } from '@mantine/core'
 import { errorMessage } from '../lib/api.ts'
 
 export function ErrorState({ error, title = 'Could not load this page' }: { error: unknown; title?: string }) {
@@ -19,4 +19,14 @@ export const EmptyText = ({ children }: { children: React.ReactNode }) => (
   <Text c="dimmed" ta="center" py="xl">
     {children}
   </Text>
+)
+
+/** A page's heading: what it belongs to (dimmed), then its title. */
+export const PageTitle = ({ eyebrow, children }: { eyebrow: React.ReactNode; children: React.ReactNode }) => (
+  <div>
+    <Text size="sm" c="dimmed">
+      {eyebrow}
+    </Text>
+    <Title order={2}>{children}</Title>
+  </div>
 )

@@ -1,6 +1,6 @@
-import { Button, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Button, Code, Group, Stack, Table, Text } from '@mantine/core'
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query'
-import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { api } from '../../lib/api.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import type { AuditEvent, MeTenant, Page } from '../../lib/types.ts'
@@ -23,12 +23,7 @@ export function AuditPage({ tenant }: { tenant: MeTenant }) {
   const rows = events.data?.pages.flatMap((p) => p.data) ?? []
   return (
     <Stack gap="md">
-      <div>
-        <Text size="sm" c="dimmed">
-          {tenant.name}
-        </Text>
-        <Title order={2}>Audit trail</Title>
-      </div>
+      <PageTitle eyebrow={tenant.name}>Audit trail</PageTitle>
       {events.isPending ? (
         <LoadingState label="Loading the audit trail" />
       ) : events.isError ? (

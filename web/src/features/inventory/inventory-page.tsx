@@ -1,9 +1,9 @@
-import { Anchor, Badge, Button, Group, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core'
+import { Anchor, Badge, Button, Group, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import { policyTypesQuery } from '../../components/inventory-sync.tsx'
-import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { useSearchParams } from '../../lib/router.tsx'
@@ -32,12 +32,7 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end">
-        <div>
-          <Text size="sm" c="dimmed">
-            {tenant.name}
-          </Text>
-          <Title order={2}>Inventory</Title>
-        </div>
+        <PageTitle eyebrow={tenant.name}>Inventory</PageTitle>
         {can(tenant, 'inventory.sync') && (
           <Button data-testid="run-inventory-sync" onClick={() => setSyncOpened(true)}>
             Run inventory sync

@@ -1,6 +1,6 @@
-import { Anchor, Button, Group, Select, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Button, Group, Select, Stack, Table } from '@mantine/core'
 import { useInfiniteQuery } from '@tanstack/react-query'
-import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { elapsedMs, formatDateTime, formatDuration } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import { initiatorLabel, KNOWN_OPERATION_TYPES, outcomeLabel, RUN_OUTCOMES, typeLabel } from '../../lib/runs.ts'
@@ -42,12 +42,7 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
 
   return (
     <Stack gap="md">
-      <div>
-        <Text size="sm" c="dimmed">
-          Monitoring
-        </Text>
-        <Title order={2}>Operations</Title>
-      </div>
+      <PageTitle eyebrow="Monitoring">Operations</PageTitle>
       <Group gap="sm" align="flex-end">
         <Select label="Type" placeholder="Any type" clearable data={[...KNOWN_OPERATION_TYPES]} value={filters.type ?? null} onChange={(type) => set({ type })} w={180} />
         <Select label="Status" placeholder="Any status" clearable data={STATUSES} value={filters.status ?? null} onChange={(status) => set({ status: status })} w={160} />

@@ -1,8 +1,8 @@
-import { Button, Group, Modal, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { Button, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { ErrorState, LoadingState } from '../../components/states.tsx'
+import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { type Me, type MeTenant, type Member, ROLES, type Role } from '../../lib/types.ts'
 import { addMember, changeRole, membersQuery, removeMember } from './api.ts'
@@ -39,12 +39,7 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
 
   return (
     <Stack gap="md">
-      <div>
-        <Text size="sm" c="dimmed">
-          {tenant.name}
-        </Text>
-        <Title order={2}>Members</Title>
-      </div>
+      <PageTitle eyebrow={tenant.name}>Members</PageTitle>
       <AddMemberForm tenantId={tenant.id} onAdded={refresh} />
       {members.isPending ? (
         <LoadingState label="Loading members" />

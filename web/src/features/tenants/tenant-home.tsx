@@ -1,6 +1,6 @@
 import { Anchor, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
-import { ErrorState, LoadingState } from '../../components/states.tsx'
+import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { api } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
@@ -19,12 +19,7 @@ export function TenantHome({ tenant }: { tenant: MeTenant }) {
   })
   return (
     <Stack gap="md">
-      <div>
-        <Text size="sm" c="dimmed">
-          Your role: {tenant.role}
-        </Text>
-        <Title order={2}>{tenant.name}</Title>
-      </div>
+      <PageTitle eyebrow={<>Your role: {tenant.role}</>}>{tenant.name}</PageTitle>
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Card withBorder>
           <Title order={3} size="h5" mb="xs">

@@ -1,8 +1,8 @@
-import { Alert, Badge, Button, Code, Group, List, Modal, PasswordInput, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Button, Code, Group, List, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { CLOUDS, type ConnectionCheck, type Me, type Tenant } from '../../lib/types.ts'
@@ -25,12 +25,7 @@ export function TenantsPage({ me }: { me: Me }) {
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end">
-        <div>
-          <Text size="sm" c="dimmed">
-            Workspace
-          </Text>
-          <Title order={2}>Tenants</Title>
-        </div>
+        <PageTitle eyebrow="Workspace">Tenants</PageTitle>
         {me.user.is_admin && <Button onClick={() => setEditing('new')}>Add tenant</Button>}
       </Group>
       {tenants.isPending ? (
