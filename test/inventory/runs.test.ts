@@ -1,12 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import path from 'node:path'
 import { and, count, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inventoryItems, notifications, operationRuns } from '../../src/db/schema.ts'
 import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
 import { createLogger } from '../../src/lib/logger.ts'
 import { ORIGIN, type TestContext } from '../harness.ts'
-import { runRow, waitFor } from '../operations/helpers.ts'
+import { runRow, spawnChildWorker, waitFor } from '../operations/helpers.ts'
 import { connectTenant, control, inventoryContext, startSync, storedByType, truthByType, waitForCompletion } from './helpers.ts'
 
 /**
@@ -107,11 +105,14 @@ describe('inventory sync runs', () => {
   it('re-queues a sync whose worker process was killed, completes it elsewhere: one notification, no duplicate items', { timeout: 90_000 }, async () => {
     const tenant = await connectTenant(ctx, env.emulator, { policies: 300 })
     await slowGraph(60)
-    const child = await spawnSyncWorker()
+    const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
+      TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
+      TA_TEST_EMULATOR_URL: env.emulator.url,
+    })
     try {
       const { run } = await startSync(ctx, tenant.tenantId, tenant.token)
       await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.created ?? 0) > 0, 'the child to write items', 20_000).catch((e: unknown) => {
-        throw new Error(`${String(e)}; the child worker said: ${childOutput()}`)
+        throw new Error(`${String(e)}; the child worker said: ${output()}`)
       })
       child.kill('SIGKILL')
       await new Promise((resolve) => child.once('exit', resolve))
@@ -132,25 +133,3 @@ describe('inventory sync runs', () => {
     }
   })
 })
-
-let childOutput = () => ''
-
-async function spawnSyncWorker(): Promise<ChildProcess> {
-  const vars: NodeJS.ProcessEnv = { ...process.env, TA_TEST_APP_KEY: ctx.secretKey.toString('base64'), TA_TEST_EMULATOR_URL: env.emulator.url }
-  if (ctx.handle.connectionString) vars.TA_TEST_DATABASE_URL = ctx.handle.connectionString
-  else vars.TA_TEST_SOCKET_DIR = ctx.handle.socketDir
-  const child = spawn(process.execPath, [path.resolve('test/inventory/sync-worker-child.ts')], { env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString()
-      if (output.includes('ready')) resolve()
-    })
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    child.once('exit', (code) => reject(new Error(`sync worker exited ${code}: ${output}`)))
-  })
-  child.removeAllListeners('exit')
-  child.once('exit', (code, signal) => (output += ` [exited ${code} ${signal}]`))
-  childOutput = () => output
-  return child
-}

@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import path from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { notifications } from '../../src/db/schema.ts'
 import type { Operations } from '../../src/jobs/runtime.ts'
 import type { TestContext } from '../harness.ts'
 import { gate } from './fixtures.ts'
-import { extraWorker, runRow as runRowOf, startOnlyContext, waitFor } from './helpers.ts'
+import { extraWorker, runRow as runRowOf, spawnChildWorker, startOnlyContext, waitFor } from './helpers.ts'
 
 let ctx: TestContext
 let tenantId: string
@@ -18,24 +17,20 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-function spawnWorker(): Promise<{ child: ChildProcess; started: Promise<string> }> {
-  const env = { ...process.env }
-  if (ctx.handle.connectionString) env.TA_TEST_DATABASE_URL = ctx.handle.connectionString
-  else env.TA_TEST_SOCKET_DIR = ctx.handle.socketDir
-  const child = spawn(process.execPath, [path.resolve('test/operations/worker-child.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  let onStarted: (runId: string) => void
-  const started = new Promise<string>((resolve) => (onStarted = resolve))
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString()
-      if (output.includes('ready')) resolve({ child, started })
-      const match = /started (\S+) 1/.exec(output)
-      if (match) onStarted(match[1]!)
-    })
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    child.once('exit', (code) => reject(new Error(`worker exited ${code}: ${output}`)))
+async function spawnWorker(): Promise<{ child: ChildProcess; started: Promise<string> }> {
+  const worker = await spawnChildWorker(ctx, 'test/operations/worker-child.ts')
+  // The run the child began on its first attempt, from its `started <run id> 1` line.
+  const started = new Promise<string>((resolve) => {
+    const check = () => {
+      const match = /started (\S+) 1/.exec(worker.output())
+      if (!match) return
+      worker.child.stdout!.off('data', check)
+      resolve(match[1]!)
+    }
+    worker.child.stdout!.on('data', check)
+    check()
   })
+  return { child: worker.child, started }
 }
 
 const kill = async (child: ChildProcess) => {

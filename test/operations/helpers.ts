@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import path from 'node:path'
 import { eq } from 'drizzle-orm'
 import { operationRuns } from '../../src/db/schema.ts'
 import { startOperations } from '../../src/jobs/runtime.ts'
@@ -36,4 +38,31 @@ export async function startOnlyContext() {
   const tenantId = (await ctx.factories.tenant()).id
   await ctx.factories.member(tenantId, user, 'owner')
   return { ctx, userId: user.id, tenantId }
+}
+
+/**
+ * A test's worker script in its own process, on the test's database (its URL, or the embedded
+ * engine's socket); resolves once the script prints `ready`. `output()` is everything it said.
+ */
+export function spawnChildWorker(ctx: TestContext, script: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
+  const vars: NodeJS.ProcessEnv = { ...process.env, ...env }
+  if (ctx.handle.connectionString) vars.TA_TEST_DATABASE_URL = ctx.handle.connectionString
+  else vars.TA_TEST_SOCKET_DIR = ctx.handle.socketDir
+  const child = spawn(process.execPath, [path.resolve(script)], { env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+  return new Promise((resolve, reject) => {
+    const early = (code: number | null) => reject(new Error(`${script} exited ${code}: ${output}`))
+    child.once('exit', early)
+    const onData = (d: Buffer) => {
+      output += d.toString()
+      if (!output.includes('ready')) return
+      child.stdout.off('data', onData)
+      child.stdout.on('data', (more: Buffer) => (output += more.toString()))
+      child.off('exit', early)
+      child.once('exit', (code, signal) => (output += ` [exited ${code} ${signal}]`))
+      resolve({ child, output: () => output })
+    }
+    child.stdout.on('data', onData)
+  })
 }
