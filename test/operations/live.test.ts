@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestContext, type TestContext } from '../harness.ts'
-import { testCatalog, testHandlers } from './fixtures.ts'
+import { gate, testCatalog, testHandlers } from './fixtures.ts'
 import { openEventStream } from '../sse.ts'
 
 let ctx: TestContext
@@ -51,22 +51,30 @@ describe('live events (SSE)', () => {
     const foreign = await openStream(otherTenantId, tokens.foreigner)
     const readonly = await openStream(tenantId, tokens.readonly)
     const intruder = await openStream(tenantId, tokens.foreigner)
-    expect(viewer.response.headers.get('content-type')).toMatch(/text\/event-stream/)
-    expect(readonly.response.status).toBe(403)
-    expect(intruder.response.status).toBe(404)
-    await until(() => viewer.events.length >= 1 && foreign.events.length >= 1, 'the snapshots')
-    expect(viewer.events[0]).toEqual({ event: 'snapshot', data: { active: [] } })
+    // Closed whatever happens: an open stream would hold the app's close (and the file) for a minute.
+    try {
+      expect(viewer.response.headers.get('content-type')).toMatch(/text\/event-stream/)
+      expect(readonly.response.status).toBe(403)
+      expect(intruder.response.status).toBe(404)
+      await until(() => viewer.events.length >= 1 && foreign.events.length >= 1, 'the snapshots')
+      expect(viewer.events[0]).toEqual({ event: 'snapshot', data: { active: [] } })
 
-    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.noop', context: { live: 1 }, initiatorUserId: operatorId, actor: { kind: 'user', userId: operatorId, ip: null } })
-    await until(() => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'completed'), 'the completed event')
-    const statuses = viewer.events.filter((e) => e.event === 'run.updated' && e.data.id === run.id).map((e) => e.data.status)
-    expect(statuses[0]).toBe('queued')
-    expect(statuses).toContain('running')
-    expect(statuses.at(-1)).toBe('completed')
+      // A run that waits at a gate: the hub loads the run when it hears of a change, so a run that
+      // finished at once could reach the viewer as queued → completed only.
+      const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'live-1' }, initiatorUserId: operatorId, actor: { kind: 'user', userId: operatorId, ip: null } })
+      await until(() => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'running'), 'the running event')
+      gate('live-1').release()
+      await until(() => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'completed'), 'the completed event')
+      const statuses = viewer.events.filter((e) => e.event === 'run.updated' && e.data.id === run.id).map((e) => e.data.status)
+      expect(statuses[0]).toBe('queued')
+      expect(statuses).toContain('running')
+      expect(statuses.at(-1)).toBe('completed')
 
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(foreign.events.map((e) => e.event)).toEqual(['snapshot'])
-    for (const stream of [viewer, foreign, readonly, intruder]) stream.close()
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(foreign.events.map((e) => e.event)).toEqual(['snapshot'])
+    } finally {
+      for (const stream of [viewer, foreign, readonly, intruder]) stream.close()
+    }
   })
 
   it('sends the active runs as a snapshot to a viewer who connects later', async () => {
@@ -76,7 +84,6 @@ describe('live events (SSE)', () => {
     expect(late.events[0]!.event).toBe('snapshot')
     expect(late.events[0]!.data.active!.map((r) => r.id)).toContain(run.id)
     late.close()
-    const { gate } = await import('./fixtures.ts')
     gate('snapshot').release()
   })
 })
