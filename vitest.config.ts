@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     // Server tests run in Node; web tests (web/src) declare their DOM with `// @vitest-environment happy-dom`.
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.{ts,tsx}'],
-    // Each file starts its own database (a PGlite instance or a fresh PostgreSQL database).
+    // One PostgreSQL per run (the embedded cluster, or TEST_DATABASE_URL's server); a fresh database per file.
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,3 +1,4 @@
+import { clusterPaths, connectionString } from '../src/db/cluster.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -28,7 +29,7 @@ async function populate(_url: string, env: Record<string, string>) {
   }
   const token = cli(['token', 'create', '--email', emails[0]!, '--name', 'bench'], env).trim().split('\n').at(-1)!
   // 100,000 audit events: the table that grows fastest.
-  const client = env.DATABASE_URL ? new pg.Client({ connectionString: env.DATABASE_URL }) : new pg.Client({ host: env.DATA_DIR, port: 5432, user: 'postgres', database: 'postgres' })
+  const client = env.DATABASE_URL ? new pg.Client({ connectionString: env.DATABASE_URL }) : new pg.Client({ connectionString: connectionString(clusterPaths(env.DATA_DIR!)) })
   await client.connect()
   await client.query(
     `INSERT INTO audit_events (id, tenant_id, actor_kind, action, metadata, created_at)
@@ -40,7 +41,7 @@ async function populate(_url: string, env: Record<string, string>) {
   return token
 }
 
-async function measureEngine(engine: 'pglite' | 'postgres', env: Record<string, string>) {
+async function measureEngine(engine: 'embedded' | 'postgres', env: Record<string, string>) {
   // Empty data directory / database: migrations and the first admin happen in this start.
   const cold = await startServer(env)
   await sleep(IDLE_SECONDS * 1000)
@@ -68,9 +69,9 @@ async function measureEngine(engine: 'pglite' | 'postgres', env: Record<string, 
 export async function runFoundationBench() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-'))
   try {
-    const pglite = await measureEngine('pglite', { DATA_DIR: dataDir })
+    const embedded = await measureEngine('embedded', { DATA_DIR: dataDir })
     const postgres = await withFreshPostgres((url) => measureEngine('postgres', { DATABASE_URL: url, APP_KEY, DATA_DIR: dataDir }))
-    return { wrk: { ...WRK, path: 'GET /api/me', auth: 'bearer token' }, idle_seconds: IDLE_SECONDS, results: [pglite, postgres] }
+    return { wrk: { ...WRK, path: 'GET /api/me', auth: 'bearer token' }, idle_seconds: IDLE_SECONDS, results: [embedded, postgres] }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
   }

@@ -1,6 +1,6 @@
 /**
  * The inventory benchmark's worker: the shipped operations worker in its own process (so its
- * peak RSS is its own), on PostgreSQL (BENCH_DATABASE) or owning an embedded data directory
+ * peak RSS is its own), on PostgreSQL (BENCH_DATABASE) or the embedded cluster of a data directory
  * (BENCH_DATA_DIR). BENCH_BUDGET_SCALE raises the Graph client's per-tenant budget for the
  * large tenant. Prints `ready`, then `peak_rss_kib N` when asked on stdin.
  */
@@ -15,7 +15,7 @@ import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 
 const env = process.env
-const handle = await openDatabase({ databaseUrl: env.BENCH_DATABASE || undefined, dataDir: env.BENCH_DATA_DIR ?? './data', command: 'bench worker', allowShared: false })
+const handle = await openDatabase({ databaseUrl: env.BENCH_DATABASE || undefined, dataDir: env.BENCH_DATA_DIR ?? './data', role: 'worker' })
 await runMigrations(handle)
 const scale = Number(env.BENCH_BUDGET_SCALE ?? 1)
 const tokens = createMsalTokenProvider()

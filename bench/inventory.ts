@@ -146,16 +146,16 @@ export async function runInventoryBench() {
       return { standard, large }
     })
     const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-inventory-'))
-    let pglite: Record<string, unknown>
+    let embedded: Record<string, unknown>
     try {
       const worker = { BENCH_DATA_DIR: dataDir, BENCH_DATABASE: '', BENCH_EMULATOR_URL: emulator.url }
-      const open = () => openDatabase({ databaseUrl: undefined, dataDir, command: 'bench', allowShared: true })
-      pglite = await measure(open, emulator, OBJECTS, 1, worker, false)
-      print('PGlite', pglite)
+      const open = () => openDatabase({ databaseUrl: undefined, dataDir, role: 'cli' })
+      embedded = await measure(open, emulator, OBJECTS, 1, worker, false)
+      print('the embedded cluster', embedded)
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
     }
-    return { latency_ms: LATENCY_MS, intune_limit: '1,000 requests per 20 s per app per tenant', postgres, pglite }
+    return { latency_ms: LATENCY_MS, intune_limit: '1,000 requests per 20 s per app per tenant', postgres, embedded }
   } finally {
     await stopEmulator(emulator)
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomBytes, randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { type DatabaseHandle, openPostgres, startEmbedded } from '../src/db/engine.ts'
+import { type DatabaseHandle, openEmbedded, openPostgres } from '../src/db/engine.ts'
 import { runMigrations } from '../src/db/migrate.ts'
 import { buildApp } from '../src/http/app.ts'
 import { startOperations } from '../src/jobs/runtime.ts'
@@ -31,12 +31,15 @@ export const percentile = (values: number[], p: number) => {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 100) / 100
 }
 
-async function openBenchDatabase(engine: 'pglite' | 'postgres'): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
-  if (engine === 'pglite') {
+async function openBenchDatabase(engine: 'embedded' | 'postgres'): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
+  if (engine === 'embedded') {
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-bench-ops-'))
-    const handle = await startEmbedded({ pgdata: path.join(dir, 'pgdata'), socketDir: dir })
+    const handle = await openEmbedded(dir, 'serve')
     await runMigrations(handle)
-    return { handle, drop: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })) }
+    return { handle: { ...handle, close: () => Promise.resolve() }, drop: async () => {
+      await handle.close()
+      rmSync(dir, { recursive: true, force: true })
+    } }
   }
   const name = `ta_bench_ops_${Date.now()}`
   const admin = new pg.Client({ connectionString: PG_URL })
@@ -64,7 +67,7 @@ async function benchUser(handle: DatabaseHandle) {
 }
 
 /** Start → running latency, commit → SSE latency and lifecycle throughput on one engine. */
-async function lifecycle(engine: 'pglite' | 'postgres') {
+async function lifecycle(engine: 'embedded' | 'postgres') {
   const db = await openBenchDatabase(engine)
   const { handle } = db
   const logger = createLogger('silent')
@@ -221,8 +224,8 @@ async function monitoringAtScale() {
 }
 
 export async function runOperationsBench() {
-  const pglite = await lifecycle('pglite')
+  const embedded = await lifecycle('embedded')
   const postgres = await lifecycle('postgres')
   const monitoring = await monitoringAtScale()
-  return { lifecycle: [pglite, postgres], monitoring }
+  return { lifecycle: [embedded, postgres], monitoring }
 }

@@ -5,7 +5,8 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { eq, sql } from 'drizzle-orm'
 import { type Browser, type Page, chromium } from 'playwright-core'
-import { connectShared, type DatabaseHandle, openPostgres } from '../src/db/engine.ts'
+import { clusterPaths, connectionString } from '../src/db/cluster.ts'
+import { type DatabaseHandle, openPostgres } from '../src/db/engine.ts'
 import { operationRuns, users } from '../src/db/schema.ts'
 import { POLICY_TYPES } from '../src/graph/policy-types.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
@@ -27,7 +28,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ROWS = 50 // the first page
 
 type EngineResult = {
-  engine: 'pglite' | 'postgres'
+  engine: 'embedded' | 'postgres'
   items: number
   seed_seconds: number
   nav_to_inventory_ms: { p50: number; p95: number; max: number }
@@ -50,7 +51,7 @@ export async function runWebBench() {
   try {
     const results: EngineResult[] = []
     let routeJs: { files: number; raw_kb: number; gzip_kb: number } | undefined
-    for (const engine of ['pglite', 'postgres'] as const) {
+    for (const engine of ['embedded', 'postgres'] as const) {
       const run = async (env: Record<string, string>, open: (server: Server, dataDir: string) => DatabaseHandle, dataDir: string) => {
         const server = await startServer(env)
         const handle = open(server, dataDir)
@@ -65,7 +66,7 @@ export async function runWebBench() {
       }
       const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-web-'))
       try {
-        if (engine === 'pglite') await run({ DATA_DIR: dataDir }, (_s, dir) => connectShared(dir), dataDir)
+        if (engine === 'embedded') await run({ DATA_DIR: dataDir }, (_s, dir) => openPostgres(connectionString(clusterPaths(dir)), 4), dataDir)
         else await withFreshPostgres((url) => run({ DATA_DIR: dataDir, DATABASE_URL: url, APP_KEY }, () => openPostgres(url, 4), dataDir))
       } finally {
         rmSync(dataDir, { recursive: true, force: true })
@@ -93,7 +94,7 @@ function routeJsOf(paths: string[]) {
 
 const kb = (bytes: number) => Math.round((bytes / 1024) * 10) / 10
 
-async function measureEngine(engine: 'pglite' | 'postgres', browser: Browser, server: Server, handle: DatabaseHandle) {
+async function measureEngine(engine: 'embedded' | 'postgres', browser: Browser, server: Server, handle: DatabaseHandle) {
   const [, email, password] = /sign in as (\S+) with password (\S+)/.exec(server.output) ?? []
   if (!email || !password) throw new Error(`no first-start sign-in in the output: ${server.output}`)
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } })

@@ -34,7 +34,7 @@ async function ensureFirstAdmin(handle: DatabaseHandle): Promise<{ email: string
 export async function serve(config: Config, options: ServeOptions, print: (line: string) => void): Promise<Running> {
   const logger = createLogger(config.logLevel)
   const secrets = loadSecretBox(config)
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'serve', allowShared: false })
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'serve' })
   let app: FastifyInstance | undefined
   let operations: Operations | undefined
   let emulator: EmulatorServer | undefined
@@ -71,7 +71,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   const url = config.publicUrl ?? `http://localhost:${port}`
   // One write, so that whoever reads the output gets the URL and the sign-in together.
   const banner = ['', `  TenantAtlas is running at ${url}`]
-  banner.push(`  Database: ${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
+  banner.push(`  Database: ${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
   banner.push(`  Graph emulator at ${emulatorUrl}${emulator ? ' (built in)' : ''}`)
   if (demo) banner.push(`  Demo tenant: ${DEMO.name} (an emulated Microsoft tenant; run an inventory sync from its Inventory page)`)
   if (firstAdmin) {
@@ -95,15 +95,15 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   }
 }
 
-/** `worker`: the operations engine alone, for scale-out on PostgreSQL. */
+/** `worker`: the operations engine alone (beside `serve` on the embedded cluster, or for scale-out with DATABASE_URL). */
 export async function work(config: Config, print: (line: string) => void): Promise<{ stop(): Promise<void> }> {
   const logger = createLogger(config.logLevel)
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, command: 'worker', allowShared: false })
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'worker' })
   try {
     await runMigrations(handle)
     const shipped = { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl }
     const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config), shipped })
-    print(`TenantAtlas worker running (${handle.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL'})`)
+    print(`TenantAtlas worker running (${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL'})`)
     return {
       stop: async () => {
         await operations.stop()

@@ -1,42 +1,41 @@
-import { EventEmitter } from 'node:events'
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
-import path from 'node:path'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import * as schema from './schema.ts'
-import { acquireDataDirLock, DataDirLockedError, readLockOwner } from './lock.ts'
-import { recordEngine } from './prepared.ts'
+import {
+  ClusterError,
+  clusterPaths,
+  clusterState,
+  connectionConfig,
+  connectionString,
+  ensureAppDatabase,
+  initCluster,
+  PgliteDataDirError,
+  startCluster,
+  stopCluster,
+} from './cluster.ts'
 
 export type Database = NodePgDatabase<typeof schema>
 /** A transaction or the database: commands take this so callers can compose them in one transaction. */
 export type Executor = Parameters<Parameters<Database['transaction']>[0]>[0] | Database
 
-export type Engine = 'postgres' | 'pglite'
+/** Where the database lives: the cluster in DATA_DIR, or a server named by DATABASE_URL. Only banners care. */
+export type Engine = 'embedded' | 'external'
 
 export type DatabaseHandle = {
   db: Database
   pool: pg.Pool
   engine: Engine
-  /** PostgreSQL only: for connections that must be their own (LISTEN, pg-boss). */
-  connectionString?: string
-  /**
-   * Embedded owner only: every NOTIFY committed by any client of the embedded database. PGlite is
-   * one backend, so a notification is delivered to the connection that committed it, not to the
-   * one that issued LISTEN; the socket server picks them all up (pglite-server.ts) and
-   * db/listen.ts turns this into the same LISTEN API as PostgreSQL.
-   */
-  notifications?: EventEmitter<{ notification: [channel: string, payload: string] }>
-  /** Embedded only: the directory of the Unix socket other local processes connect through. */
-  socketDir?: string
-  /** For the embedded engine: whether this process owns PGlite or reached another process's through its socket. */
-  mode: 'owner' | 'shared' | 'server'
+  /** For connections that must be their own (LISTEN, pg-boss). */
+  connectionString: string
+  /** Every connection of this process says so (pg_stat_activity), so the embedded cluster knows who else is connected. */
+  applicationName: string
   close(): Promise<void>
 }
 
 /**
- * node-postgres returns int8 (count(*), bigint columns) as strings; make them numbers so
- * both engines give the same result types. Counts in this product stay far below 2^53.
- * Set on pg's global parsers because Drizzle's per-query parsers fall back to them.
+ * node-postgres returns int8 (count(*), bigint columns) as strings; make them numbers.
+ * Counts in this product stay far below 2^53. Set on pg's global parsers because Drizzle's
+ * per-query parsers fall back to them.
  */
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 
@@ -47,84 +46,104 @@ function poolFor(config: pg.PoolConfig): pg.Pool {
   return pool
 }
 
-function handleFor(pool: pg.Pool, engine: Engine, mode: DatabaseHandle['mode'], close: () => Promise<void>): DatabaseHandle {
-  const db = drizzle(pool, { schema })
-  recordEngine(db, engine)
-  return { db, pool, engine, mode, close }
+export function openPostgres(url: string, max = 10): DatabaseHandle {
+  const applicationName = `tenantatlas ${process.pid}`
+  const pool = poolFor({ connectionString: url, max, application_name: applicationName })
+  return { db: drizzle(pool, { schema }), pool, engine: 'external', connectionString: url, applicationName, close: () => pool.end() }
 }
 
-export function openPostgres(connectionString: string, max = 10): DatabaseHandle {
-  const pool = poolFor({ connectionString, max })
-  return { ...handleFor(pool, 'postgres', 'server', () => pool.end()), connectionString }
-}
+/** What the process is: `serve` owns the embedded cluster; a worker or a CLI command may join it. */
+export type ProcessRole = 'serve' | 'worker' | 'cli'
 
-const SOCKET_PORT = 5432
-const socketFile = (socketDir: string) => path.join(socketDir, `.s.PGSQL.${SOCKET_PORT}`)
+export type OpenOptions = { databaseUrl: string | undefined; dataDir: string; role: ProcessRole }
 
-/**
- * Runs PGlite in this process and serves it on a Unix socket, and connects node-postgres to
- * that socket. The app always speaks node-postgres: the socket's multiplexer keeps each
- * connection's transaction to itself, which PGlite's in-process API cannot do once a second
- * client (the CLI beside `serve`) shares the database.
- */
-export async function startEmbedded(options: { pgdata: string | undefined; socketDir: string }): Promise<DatabaseHandle> {
-  mkdirSync(options.socketDir, { recursive: true })
-  const file = socketFile(options.socketDir)
-  if (file.length > 100) throw new Error(`DATA_DIR path is too long for a Unix socket (${file}); use a shorter path`)
-  rmSync(file, { force: true })
-  // Loaded only when used: PGlite's module costs ~200 MB of heap, which a PostgreSQL deployment should not pay.
-  const [{ PGlite }, { PgliteServer }] = await Promise.all([import('@electric-sql/pglite'), import('./pglite-server.ts')])
-  const pglite = options.pgdata ? await PGlite.create(options.pgdata) : await PGlite.create()
-  const notifications = new EventEmitter<{ notification: [string, string] }>()
-  const server = new PgliteServer(pglite, (channel, payload) => notifications.emit('notification', channel, payload))
-  await server.listen(file)
-  const pool = poolFor({ host: options.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max: 8 })
-  const handle = handleFor(pool, 'pglite', 'owner', async () => {
-    await pool.end()
-    await server.close()
-    await pglite.close()
-    rmSync(file, { force: true })
-  })
-  return { ...handle, notifications, socketDir: options.socketDir }
-}
+export class DataDirInUseError extends ClusterError {}
 
-/** Connects to the embedded database that another process (usually `serve`) owns. */
-export function connectShared(socketDir: string, max = 2): DatabaseHandle {
-  const pool = poolFor({ host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', max })
-  return { ...handleFor(pool, 'pglite', 'shared', () => pool.end()), socketDir }
-}
-
-export type OpenOptions = {
-  databaseUrl: string | undefined
-  dataDir: string
-  /** What this process is, for the lock file and the error a second process prints. */
-  command: string
-  /** `serve` and `worker` must own the embedded database; CLI commands may share a running server's. */
-  allowShared: boolean
-}
+// Any constant: the session-level advisory lock a `serve` holds on its embedded cluster while it runs.
+const SERVE_LOCK = 7_415_002
 
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl)
-  const owner = readLockOwner(options.dataDir)
-  if (owner) {
-    if (!options.allowShared || !existsSync(socketFile(options.dataDir))) throw new DataDirLockedError(options.dataDir, owner)
-    return connectShared(options.dataDir)
-  }
-  const release = acquireDataDirLock(options.dataDir, options.command)
-  try {
-    const handle = await startEmbedded({ pgdata: path.join(options.dataDir, 'pgdata'), socketDir: options.dataDir })
-    return {
-      ...handle,
-      close: async () => {
-        try {
-          await handle.close()
-        } finally {
-          release()
-        }
-      },
+  return openEmbedded(options.dataDir, options.role)
+}
+
+/**
+ * The embedded cluster in DATA_DIR (ADR 012). Started when nobody runs it (or adopted from a
+ * killed `serve`, by PostgreSQL's own postmaster.pid); stopped by whoever started it, and
+ * always by `serve`, unless other processes are still connected.
+ */
+export async function openEmbedded(dataDir: string, role: ProcessRole): Promise<DatabaseHandle> {
+  const paths = clusterPaths(dataDir)
+  let started = false
+  const state = clusterState(paths)
+  if (state === 'pglite') throw new PgliteDataDirError(dataDir)
+  if (state !== 'running') {
+    if (state === 'absent') await initCluster(paths)
+    try {
+      await startCluster(paths)
+      started = true
+    } catch (error) {
+      // Another process started it at the same moment: join it.
+      if (clusterState(paths) !== 'running') throw error
     }
-  } catch (error) {
-    release()
-    throw error
+  }
+  if (started) await ensureAppDatabase(paths)
+  const applicationName = `tenantatlas ${role} ${process.pid}`
+  const connection = { ...connectionConfig(paths), application_name: applicationName }
+  let lock: pg.Client | undefined
+  const stopIfLast = async () => {
+    if (role !== 'serve' && !started) return
+    if ((await othersConnected(paths, applicationName)) > 0) return
+    await stopCluster(paths)
+  }
+  if (role === 'serve') {
+    lock = new pg.Client(connection)
+    lock.on('error', () => {})
+    await lock.connect()
+    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [SERVE_LOCK])
+    if (!rows[0]?.ok) {
+      const holder = await lock.query<{ name: string }>(
+        `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1`,
+        [SERVE_LOCK],
+      )
+      await lock.end()
+      const pid = /(\d+)$/.exec(holder.rows[0]?.name ?? '')?.[1]
+      throw new DataDirInUseError(
+        `another \`tenantatlas serve\`${pid ? ` (process ${pid})` : ''} is running on ${dataDir}; stop it first, use another DATA_DIR, or run more processes with DATABASE_URL`,
+      )
+    }
+  }
+  const pool = poolFor({ ...connection, max: role === 'cli' ? 2 : 10 })
+  return {
+    db: drizzle(pool, { schema }),
+    pool,
+    engine: 'embedded',
+    connectionString: connectionString(paths),
+    applicationName,
+    close: async () => {
+      await pool.end()
+      await lock?.end().catch(() => {})
+      await stopIfLast()
+    },
   }
 }
+
+/** Client connections to the cluster that are not this process's. */
+async function othersConnected(paths: ReturnType<typeof clusterPaths>, applicationName: string): Promise<number> {
+  const client = new pg.Client({ ...connectionConfig(paths, 'postgres'), application_name: applicationName })
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> $1`,
+      [applicationName],
+    )
+    return rows[0]?.n ?? 0
+  } catch {
+    return 0
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+

@@ -11,10 +11,8 @@ export type Listener = {
 const CHANNEL = /^[a-z_][a-z0-9_]*$/i
 
 /**
- * One LISTEN per process, the same API on both engines. PostgreSQL: a dedicated connection,
- * reconnected with back-off, channels re-subscribed, subscribers told so they can catch up.
- * Embedded: PGlite is a single backend whose notifications reach the connection that committed
- * them; the owner's socket server hears every one, whichever client committed it (pglite-server.ts).
+ * One LISTEN per process: a dedicated connection, reconnected with back-off, channels
+ * re-subscribed, subscribers told so they can catch up.
  */
 export function createListener(handle: DatabaseHandle, onError: (error: Error) => void = () => {}): Listener {
   const subscribers = new Map<string, Set<{ onNotification: (payload: string) => void; onReconnect?: () => void }>>()
@@ -32,33 +30,6 @@ export function createListener(handle: DatabaseHandle, onError: (error: Error) =
     return () => set.delete(entry)
   }
 
-  if (handle.notifications) {
-    const emitter = handle.notifications
-    const onNotification = (channel: string, payload: string) => dispatch(channel, payload)
-    emitter.on('notification', onNotification)
-    const listening = new Set<string>()
-    return {
-      async listen(channel, cb, onReconnect) {
-        const unsubscribe = subscribe(channel, cb, onReconnect)
-        if (!listening.has(channel)) {
-          await handle.pool.query(`LISTEN ${channel}`)
-          listening.add(channel)
-        }
-        return unsubscribe
-      },
-      close() {
-        closed = true
-        emitter.off('notification', onNotification)
-        return Promise.resolve()
-      },
-    }
-  }
-
-  if (!handle.connectionString) {
-    // A CLI process sharing another process's embedded database: it receives nothing, and needs nothing.
-    return { listen: (channel, cb, onReconnect) => Promise.resolve(subscribe(channel, cb, onReconnect)), close: () => Promise.resolve() }
-  }
-
   let client: pg.Client | null = null
   let connecting: Promise<void> | null = null
   let retryTimer: NodeJS.Timeout | undefined
@@ -73,7 +44,7 @@ export function createListener(handle: DatabaseHandle, onError: (error: Error) =
 
   const connect = (): Promise<void> =>
     (connecting ??= (async () => {
-      const next = new pg.Client({ connectionString: handle.connectionString, keepAlive: true })
+      const next = new pg.Client({ connectionString: handle.connectionString, keepAlive: true, application_name: handle.applicationName })
       next.on('notification', (n) => dispatch(n.channel, n.payload ?? ''))
       next.on('error', (error) => {
         onError(error)

@@ -85,7 +85,7 @@ export class OperationsEngine<K extends string = string> {
 
   async start(): Promise<void> {
     const { handle, listener, catalog, worker } = this.#options
-    const boss = createBoss(handle, listener, this.#log, { supervise: worker })
+    const boss = createBoss(handle, this.#log, { supervise: worker })
     await boss.start()
     this.#boss = boss
     for (const type of catalog.types()) {

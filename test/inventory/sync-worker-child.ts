@@ -2,12 +2,12 @@
  * A worker in its own process running the shipped inventory sync, for the crash test: it reads
  * the emulator the test names, with the test's secret key, and is killed mid-sync.
  */
-import { connectShared, openPostgres } from '../../src/db/engine.ts'
+import { openPostgres } from '../../src/db/engine.ts'
 import { startOperations } from '../../src/jobs/runtime.ts'
 import { SecretBox } from '../../src/lib/crypto.ts'
 import { createLogger } from '../../src/lib/logger.ts'
 
-const handle = process.env.TA_TEST_DATABASE_URL ? openPostgres(process.env.TA_TEST_DATABASE_URL, 4) : connectShared(process.env.TA_TEST_SOCKET_DIR!, 4)
+const handle = openPostgres(process.env.TA_TEST_DATABASE_URL!, 4)
 await startOperations({
   handle,
   logger: createLogger('silent'),

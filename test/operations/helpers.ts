@@ -41,13 +41,11 @@ export async function startOnlyContext() {
 }
 
 /**
- * A test's worker script in its own process, on the test's database (its URL, or the embedded
- * engine's socket); resolves once the script prints `ready`. `output()` is everything it said.
+ * A test's worker script in its own process, on the test's database; resolves once the script prints `ready`. `output()` is everything it said.
  */
 export function spawnChildWorker(ctx: TestContext, script: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
   const vars: NodeJS.ProcessEnv = { ...process.env, ...env }
-  if (ctx.handle.connectionString) vars.TA_TEST_DATABASE_URL = ctx.handle.connectionString
-  else vars.TA_TEST_SOCKET_DIR = ctx.handle.socketDir
+  vars.TA_TEST_DATABASE_URL = ctx.handle.connectionString
   const child = spawn(process.execPath, [path.resolve(script)], { env: vars, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))

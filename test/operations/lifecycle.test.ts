@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { notifications, operationRuns } from '../../src/db/schema.ts'
 import { applyRetention } from '../../src/jobs/retention.ts'
 import type { TestContext } from '../harness.ts'
-import { testEngine } from '../database.ts'
 import { gate, journal } from './fixtures.ts'
 import { extraWorker, runRow as runRowOf, startOnlyContext, waitFor } from './helpers.ts'
 
@@ -38,8 +37,7 @@ describe('graceful shutdown', () => {
   })
 })
 
-// Only a server has connections to lose; PGlite lives in the test process.
-if (testEngine === 'postgres') {
+{
   describe('PostgreSQL connection loss', () => {
     it('survives every connection being killed mid-run: the run completes, never stays running', async () => {
       const operations = await worker()

@@ -2,13 +2,13 @@
  * A worker in its own process, for the crash tests: it runs the test catalog against the
  * database the test names, says which run it started on stdout, and blocks until killed.
  */
-import { connectShared, openPostgres } from '../../src/db/engine.ts'
+import { openPostgres } from '../../src/db/engine.ts'
 import { startOperations } from '../../src/jobs/runtime.ts'
 import { createLogger } from '../../src/lib/logger.ts'
 import { testCatalog, testHandlers } from './fixtures.ts'
 import type { RunExecution } from '../../src/jobs/run-execution.ts'
 
-const handle = process.env.TA_TEST_DATABASE_URL ? openPostgres(process.env.TA_TEST_DATABASE_URL, 4) : connectShared(process.env.TA_TEST_SOCKET_DIR!, 4)
+const handle = openPostgres(process.env.TA_TEST_DATABASE_URL!, 4)
 const blockForever = async (run: RunExecution) => {
   process.stdout.write(`started ${run.run.id} ${run.attempt}\n`)
   await new Promise(() => {})
