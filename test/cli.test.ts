@@ -1,50 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { UUID_PATTERN } from '../src/lib/ids.ts'
-
-const CLI = path.resolve('src/cli.ts')
-type Result = { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI as a user would: its own process, secrets in the environment or on stdin. */
-function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env }
-    for (const name of ['DATABASE_URL', 'TENANTATLAS_PASSWORD', 'TENANTATLAS_CLIENT_SECRET', 'APP_KEY']) if (!options.env?.[name]) delete env[name]
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.input ?? '')
-  })
-}
-
-const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? ''
-
-/** Starts `serve` on a free port and resolves once it prints its URL. */
-function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString()
-      const match = /running at (http:\/\/localhost:\d+)/.exec(output)
-      if (match) resolve({ child, url: match[1]!, output: () => output })
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)))
-  })
-}
+import { cli, lastLine, startServer } from './processes.ts'
 
 describe('CLI beside a running server on the embedded engine', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-cli-'))
@@ -146,17 +106,18 @@ describe('CLI beside a running server on the embedded engine', () => {
     const second = await cli(['serve', '--port', '0'], { env })
     expect(second.code).not.toBe(0)
     expect(second.stderr.trim().split('\n')).toHaveLength(1)
-    expect(second.stderr).toMatch(new RegExp(`in use by process ${server.child.pid}`))
+    expect(second.stderr).toMatch(new RegExp(`another \`tenantatlas serve\` \\(process ${server.child.pid}\\) is running on ${dataDir}`))
   })
 
-  it('shuts down gracefully on SIGTERM and releases the data directory', async () => {
+  it('shuts down gracefully on SIGTERM and stops the cluster', async () => {
     const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve))
     server.child.kill('SIGTERM')
     expect(await exited).toBe(0)
-    expect(existsSync(path.join(dataDir, 'tenantatlas.lock'))).toBe(false)
-    // Now a command owns the directory itself.
+    expect(existsSync(path.join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false)
+    // Now a command starts the cluster for itself, and stops it after.
     const user = await cli(['user', 'create', '--email', 'after@example.com', '--name', 'After'], { env: { ...env, TENANTATLAS_PASSWORD: 'another-password' } })
     expect(user, user.stderr).toMatchObject({ code: 0 })
+    expect(existsSync(path.join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false)
   })
 })
 
@@ -215,16 +176,16 @@ describe('CLI input errors', () => {
   })
 })
 
-// Registered only for the PostgreSQL pass of the suite (TEST_DATABASE_URL), which CI runs too.
-if (process.env.TEST_DATABASE_URL) describe('CLI on PostgreSQL', () => {
+describe('CLI on PostgreSQL', () => {
   it('migrates and creates records through DATABASE_URL', async () => {
     const { default: pg } = await import('pg')
     const name = `ta_cli_${Math.random().toString(36).slice(2, 10)}`
-    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
+    const server = inject('testServerUrl')
+    const admin = new pg.Client({ connectionString: server })
     await admin.connect()
     await admin.query(`CREATE DATABASE ${name}`)
     try {
-      const url = new URL(process.env.TEST_DATABASE_URL!)
+      const url = new URL(server)
       url.pathname = `/${name}`
       const env = { DATABASE_URL: url.toString(), APP_KEY: Buffer.alloc(32, 7).toString('base64') }
       const migrate = await cli(['migrate'], { env })

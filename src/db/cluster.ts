@@ -148,6 +148,18 @@ async function clusterUser(): Promise<RunAs> {
 function prepareDataDir(dataDir: string, owner: RunAs) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   chmodSync(dataDir, owner.uid === undefined ? 0o700 : 0o711)
+  if (owner.uid === undefined) return
+  // The cluster's user must be able to walk down to DATA_DIR (a 0700 /root, say, stops it).
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const stat = statSync(dir)
+    if (stat.uid !== owner.uid && (stat.mode & 0o001) === 0) {
+      throw new ClusterError(
+        `running as root, PostgreSQL runs as the user "${SUPERUSER}", which cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}): ` +
+          `put DATA_DIR elsewhere, or allow passing through with \`chmod o+x ${dir}\``,
+      )
+    }
+    if (dir === path.dirname(dir)) break
+  }
 }
 
 function ownedBy(target: string, owner: RunAs) {

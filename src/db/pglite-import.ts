@@ -3,7 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { ClusterError, clusterPaths, clusterState } from './cluster.ts'
-import { openEmbedded } from './engine.ts'
+import { type DatabaseHandle, openEmbedded } from './engine.ts'
 import { runMigrations } from './migrate.ts'
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
@@ -61,33 +61,42 @@ async function copyInto(pgliteData: string, dataDir: string, log: (line: string)
   const source = await openPglite(pgliteData)
   try {
     const handle = await openEmbedded(dataDir, 'cli')
-    const client = await handle.pool.connect()
     try {
-      await client.query('BEGIN')
-      // One transaction: the source's migrations (DDL is transactional), then every row. All or nothing.
-      const applied = await applySourceMigrations(source, client)
-      // Rows arrive table by table; foreign keys held in the source, and the order here is alphabetical.
-      await client.query('SET LOCAL session_replication_role = replica')
-      const tables = (await source.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).rows.map((r) => r.name)
-      let rows = 0
-      for (const table of tables) {
-        const copied = await copyTable(source, client, table)
-        log(`  ${table}: ${copied} rows`)
-        rows += copied
-      }
-      await client.query('COMMIT')
+      const copied = await copyAll(source, handle, log)
+      // The migrations added since the PGlite era, on the copied data (as an upgrade would).
       const later = await runMigrations(handle)
-      log(`Applied the source's ${applied} migrations, then ${later.applied} added since`)
-      return { tables: tables.length, rows, keptAt: pgliteData }
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
+      log(`Applied the source's ${copied.migrations} migrations, then ${later.applied} added since`)
+      return { tables: copied.tables, rows: copied.rows, keptAt: pgliteData }
     } finally {
-      client.release()
       await handle.close()
     }
   } finally {
     await source.close()
+  }
+}
+
+/** One transaction: the source's migrations (DDL is transactional), then every row. All or nothing. */
+async function copyAll(source: PgliteLike, handle: DatabaseHandle, log: (line: string) => void) {
+  const client = await handle.pool.connect()
+  try {
+    await client.query('BEGIN')
+    const migrations = await applySourceMigrations(source, client)
+    // Rows arrive table by table, in name order; the source's foreign keys held, so checks are off for this transaction.
+    await client.query('SET LOCAL session_replication_role = replica')
+    const tables = (await source.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).rows.map((r) => r.name)
+    let rows = 0
+    for (const table of tables) {
+      const copied = await copyTable(source, client, table)
+      log(`  ${table}: ${copied} rows`)
+      rows += copied
+    }
+    await client.query('COMMIT')
+    return { migrations, tables: tables.length, rows }
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    client.release()
   }
 }
 
