@@ -1,3 +1,4 @@
+import { printEmbedded, runEmbeddedBench } from './embedded.ts'
 import { runFoundationBench } from './foundation.ts'
 import { runGraphBench } from './graph.ts'
 import { runInventoryBench } from './inventory.ts'
@@ -7,7 +8,7 @@ import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- foundation operations graph inventory web` runs a subset. Environment knobs:
+ * `npm run bench -- embedded foundation operations graph inventory web` runs a subset. Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
 const only = new Set(process.argv.slice(2))
@@ -17,8 +18,14 @@ if (!hasWrk()) console.log('wrk is not installed (apt-get install wrk): the load
 type Cell = string | number | null | undefined
 const table = (title: string, columns: string[], rows: [string, ...Cell[]][]) => {
   console.log(`\n${title}`)
-  console.log(`${''.padEnd(44)}${columns.map((c) => c.padStart(14)).join('')}`)
-  for (const [label, ...cells] of rows) console.log(`${label.padEnd(44)}${cells.map((v) => String(v ?? '-').padStart(14)).join('')}`)
+  console.log(`${''.padEnd(44)}${columns.map((c) => c.padStart(c.length >= 14 ? c.length + 2 : 14)).join('')}`)
+  for (const [label, ...cells] of rows) console.log(`${label.padEnd(44)}${cells.map((v, i) => String(v ?? '-').padStart(Math.max(14, (columns[i]?.length ?? 0) + 2, String(v ?? '-').length + 2))).join('')}`)
+}
+
+if (wanted('embedded')) {
+  const embedded = await runEmbeddedBench()
+  printEmbedded(embedded, table)
+  console.log(`report: ${writeReport('embedded', embedded)}`)
 }
 
 if (wanted('foundation')) {

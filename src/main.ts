@@ -13,12 +13,18 @@ import { type Operations, startOperations } from './jobs/runtime.ts'
 import { DEFAULT_RETENTION } from './jobs/retention.ts'
 import { attachDemoTenant, createDemoTenant, DEMO } from './demo.ts'
 import { type EmulatorServer, startEmulator } from './emulator/server.ts'
+import type { GraphClient } from './graph/graph-client.ts'
 
 export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
 
 const retentionOf = (config: Config) => ({ ...DEFAULT_RETENTION, runDays: config.runRetentionDays })
 
-export type ServeOptions = { port: number; worker: boolean }
+export type ServeOptions = {
+  port: number
+  worker: boolean
+  /** The Graph client the shipped handlers read with (benchmarks raise its per-tenant budget); the default otherwise. */
+  graph?: GraphClient
+}
 export type Running = { app: FastifyInstance; handle: DatabaseHandle; url: string; stop(): Promise<void> }
 
 /** First start on an empty database: an admin to sign in with, its password shown once. */
@@ -54,7 +60,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       logger,
       worker: options.worker,
       retention: retentionOf(config),
-      shipped: { secrets, emulatorUrl },
+      shipped: { secrets, emulatorUrl, graph: options.graph },
     })
     app = await buildApp({ handle, config: { ...config, graphEmulatorUrl: emulatorUrl }, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })

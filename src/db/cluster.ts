@@ -227,7 +227,7 @@ export async function initCluster(paths: ClusterPaths, options: { settings?: Rec
   try {
     await run(
       bin.initdb,
-      [`--pgdata=${staging}`, `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions'],
+      [`--pgdata=${staging}`, `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions', '--sync-method=syncfs'],
       { ...owner, env: { ...process.env, LC_ALL: 'C' } },
     ).catch((error: Error & { stderr?: string }) => {
       throw new ClusterError(`initdb failed: ${(error.stderr ?? error.message).trim().split('\n').slice(-3).join(' ')}`)
