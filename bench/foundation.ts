@@ -11,7 +11,7 @@ const WRK = { connections: 64, seconds: Number(process.env.BENCH_WRK_SECONDS ?? 
 /**
  * Fills a database the way a busy workspace would: users with tokens, tenants with members,
  * and an audit trail, through the CLI against the running server (so it also exercises the
- * shared embedded engine) plus one bulk insert for the audit events.
+ * embedded cluster beside the server) plus one bulk insert for the audit events.
  */
 async function populate(_url: string, env: Record<string, string>) {
   const { default: pg } = await import('pg')

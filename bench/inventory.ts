@@ -15,13 +15,13 @@ import { APP_KEY, control, type Emulator, sleep, spawnEmulator, stopEmulator, wi
 
 /**
  * Inventory sync end to end (issue 5's figures): the shipped worker in its own process reads an
- * emulated tenant over HTTP and writes PostgreSQL (or PGlite).
+ * emulated tenant over HTTP and writes PostgreSQL (or the embedded cluster).
  * - 10,000 objects, 50 ms latency, Intune's default limits: full sync wall time against the
  *   Graph floor (the requests it needs ÷ the 50 requests/s Intune allows an app per tenant),
  *   then an unchanged re-sync;
  * - 100,000 objects (limits raised BENCH_INVENTORY_LARGE_SCALE× on both sides, so it finishes
  *   in minutes): full sync wall time, the worker's peak RSS, item rows an unchanged re-sync writes;
- * - the same 10,000-object sync on PGlite.
+ * - the same 10,000-object sync on the embedded cluster.
  */
 
 const OBJECTS = Number(process.env.BENCH_INVENTORY_OBJECTS ?? 10_000)
@@ -105,7 +105,7 @@ async function sync(handle: DatabaseHandle, operations: Awaited<ReturnType<typeo
   }
 }
 
-/** `open` runs once the worker is up: on the embedded engine the worker owns the data directory and we share it. */
+/** `open` runs once the worker is up: on the embedded cluster the worker started it and we join it. */
 async function measure(open: () => Promise<DatabaseHandle>, emulator: Emulator, objects: number, scale: number, workerEnv: Record<string, string>, resync: boolean) {
   const worker = await spawnWorker({ ...workerEnv, BENCH_BUDGET_SCALE: String(scale) })
   const shared = await open()

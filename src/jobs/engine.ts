@@ -95,9 +95,8 @@ export class OperationsEngine<K extends string = string> {
       const queue = { retryLimit: 0, expireInSeconds: 24 * 60 * 60, deleteAfterSeconds: 7 * 24 * 60 * 60, heartbeatSeconds: 60, notify: true }
       if (await boss.getQueue(name)) await boss.updateQueue(name, queue)
       else await boss.createQueue(name, queue)
-      // Warm pg-boss's queue cache now. A cache miss inside send() reads through pg-boss's own
-      // connection; inside our transaction on the embedded engine (one backend, whose open
-      // transaction holds everyone else back) that read would wait for us forever.
+      // Warm pg-boss's queue cache now, so that send() inside our start transaction needs no
+      // extra round trip through pg-boss's own connection.
       await boss.getJobById(name, NIL_UUID)
     }
     if (!worker) return

@@ -49,9 +49,8 @@ export type UnitResult = {
 export class RunExecution<C extends Record<string, unknown> = Record<string, unknown>> {
   readonly run: OperationRunRow
   /**
-   * For the handler's own work. Do not await progress(), recordUnit() or addFailure() inside a
-   * transaction of your own: they write through their own connection, and on the embedded engine
-   * an open transaction holds every other connection back (a deadlock).
+   * For the handler's own work. progress(), recordUnit() and addFailure() write through their own
+   * connection: they are not part of a transaction of yours (nor rolled back with it).
    */
   readonly db: Database
   readonly log: Logger

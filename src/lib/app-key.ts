@@ -6,7 +6,7 @@ import { generateAppKey, parseAppKey, SecretBox } from './crypto.ts'
 /**
  * The key for secrets at rest. With PostgreSQL it must come from APP_KEY (every process
  * needs the same key, and the database alone must not be enough to read secrets). On the
- * embedded engine it is generated into DATA_DIR on first start, beside the data it protects.
+ * embedded cluster it is generated into DATA_DIR on first start, beside the data it protects.
  */
 export function loadSecretBox(config: Config): SecretBox {
   try {

@@ -49,7 +49,7 @@ export async function startSync(ctx: TestContext, tenantId: string, token: strin
   return JSON.parse(response.body) as { run: { id: string; status: string; summary_counts: Record<string, number> }; deduplicated: boolean }
 }
 
-export async function waitForCompletion(ctx: TestContext, runId: string, timeoutMs = 60_000): Promise<OperationRunRow> {
+export async function waitForCompletion(ctx: TestContext, runId: string, timeoutMs = 90_000): Promise<OperationRunRow> {
   return waitFor(async () => {
     const [run] = await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, runId))
     return run?.status === 'completed' ? run : undefined

@@ -8,7 +8,7 @@ import { createTestContext, type TestContext } from '../harness.ts'
 import { testCatalog, testHandlers } from './fixtures.ts'
 
 /** Polls until the probe returns something truthy, or fails naming what it waited for. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | false, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | false, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
