@@ -67,8 +67,8 @@ async function start(cwd: string, dataDir: string, env: Record<string, string> =
       const match = /running at (http:\/\/localhost:\d+)/.exec(output)
       if (match) resolve(match[1]!.replace('localhost', '127.0.0.1'))
     }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)))
   })
   while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) await sleep(5)
