@@ -10,7 +10,7 @@ import { generatePassword } from './lib/crypto.ts'
 import { createLogger } from './lib/logger.ts'
 import { createUser } from './modules/access/create-user.ts'
 import { type Operations, startOperations } from './jobs/runtime.ts'
-import { DEFAULT_RETENTION } from './jobs/retention.ts'
+import { DEFAULT_RETENTION } from './modules/operations/retention.ts'
 import { attachDemoTenant, createDemoTenant, DEMO } from './demo.ts'
 import { type EmulatorServer, startEmulator } from './emulator/server.ts'
 
