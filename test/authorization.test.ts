@@ -6,12 +6,13 @@ import { uuidv7 } from '../src/lib/ids.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
 import { finishRun } from '../src/modules/operations/finish-run.ts'
+import { createSchedule } from '../src/modules/schedules/save-schedule.ts'
 import { ROLES } from '../src/modules/access/policy.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; scheduleId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -73,6 +74,22 @@ const TABLE: Record<string, RouteCase> = {
     ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/items` }),
+  },
+  'GET /api/tenants/:tenantId/schedules': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules` }) },
+  'POST /api/tenants/:tenantId/schedules': {
+    ok: 201,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules`, payload: { name: 'Hourly', operation_type: 'test.noop', input: {}, cron: '0 * * * *' } }),
+  },
+  'PATCH /api/tenants/:tenantId/schedules/:scheduleId': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}`, payload: { enabled: false } }),
+  },
+  'DELETE /api/tenants/:tenantId/schedules/:scheduleId': {
+    ok: 204,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}` }),
   },
   'GET /api/tenants/:tenantId/policy-types': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
   'GET /api/tenants/:tenantId/events': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
@@ -146,7 +163,15 @@ async function setUp(): Promise<CaseSetup> {
     id: itemId, tenantId: tenant.id, policyType: 'deviceConfiguration', externalId: randomUUID(), displayName: 'Item', category: 'Configuration',
     platform: 'windows', payload: {}, contentHash: 'x', firstSeenRunId: run.id, lastSeenRunId: run.id,
   })
-  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId }
+  const schedule = await createSchedule(ctx.db, catalog, { tenantId: tenant.id, userId: target.id, role: 'owner' }, { kind: 'system' }, {
+    name: 'Nightly',
+    operation_type: 'test.noop',
+    input: {},
+    cron: '0 2 * * *',
+    timezone: 'UTC',
+    enabled: true,
+  })
+  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, scheduleId: schedule.id }
 }
 
 describe('run abilities', () => {

@@ -6,10 +6,11 @@ import { type EngineTimings, OperationsEngine } from '../modules/operations/engi
 import { HandlerRegistry, type Handlers } from '../modules/operations/handlers.ts'
 import { LiveHub } from '../modules/operations/live-hub.ts'
 import { applyRetention, DEFAULT_RETENTION, type RetentionPolicy } from '../modules/operations/retention.ts'
+import { Scheduler, type SchedulerOptions } from '../modules/schedules/scheduler.ts'
 import { shippedCatalog, type ShippedHandlerDeps, shippedHandlers } from '../operation-types.ts'
 import { BossQueue } from './boss-queue.ts'
 
-export type Operations = { engine: OperationsEngine; hub: LiveHub; listener: Listener; stop(): Promise<void> }
+export type Operations = { engine: OperationsEngine; hub: LiveHub; listener: Listener; scheduler: Scheduler | undefined; stop(): Promise<void> }
 
 export type OperationsOptions<K extends string> = {
   handle: DatabaseHandle
@@ -23,6 +24,8 @@ export type OperationsOptions<K extends string> = {
   timings?: Partial<EngineTimings>
   concurrency?: number
   retention?: RetentionPolicy
+  /** Worker processes fire schedules; `false` turns that off (tests that drive a scheduler by hand). */
+  scheduler?: Partial<SchedulerOptions> | false
 }
 
 /**
@@ -41,6 +44,7 @@ export async function startOperations<K extends string>(options: OperationsOptio
   const hub = new LiveHub(options.handle.db, catalog)
   await hub.start(listener)
   let retentionTimer: NodeJS.Timeout | undefined
+  let scheduler: Scheduler | undefined
   if (options.worker) {
     const policy = options.retention ?? DEFAULT_RETENTION
     const prune = () =>
@@ -50,13 +54,19 @@ export async function startOperations<K extends string>(options: OperationsOptio
       )
     retentionTimer = setInterval(() => void prune(), 60 * 60 * 1000)
     retentionTimer.unref()
+    if (options.scheduler !== false) {
+      scheduler = new Scheduler(options.handle.db, engine, options.logger, options.scheduler)
+      scheduler.start()
+    }
   }
   return {
     engine: engine as unknown as OperationsEngine,
     hub,
     listener,
+    scheduler,
     stop: async () => {
       clearInterval(retentionTimer)
+      await scheduler?.stop()
       hub.stop()
       await engine.stop()
       await listener.close()

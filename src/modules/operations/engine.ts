@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { Database } from '../../db/engine.ts'
+import type { Database, Executor } from '../../db/engine.ts'
 import type { Listener } from '../../db/listen.ts'
 import type { RunFailure, RunOutcome } from '../../db/schema.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
@@ -13,7 +13,7 @@ import type { JobQueue, RunJobData } from './queue.ts'
 import { reap, type ReaperTimings } from './recovery.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from './run-errors.ts'
 import { RunExecution } from './run-execution.ts'
-import { type StartRunRequest, startRun } from './start-run.ts'
+import { type StartRunRequest, startRun, startRunIn } from './start-run.ts'
 
 export type EngineTimings = ReaperTimings & {
   heartbeatMs: number
@@ -99,6 +99,11 @@ export class OperationsEngine<K extends string = string> {
 
   startRun(request: StartRunRequest<K>) {
     return startRun(this.#db, this.catalog, this.#queue, request)
+  }
+
+  /** startRun in the caller's transaction (a schedule fires in its own); null: retry in a new transaction. */
+  startRunIn(tx: Executor, request: StartRunRequest<K>) {
+    return startRunIn(tx, this.catalog, this.#queue, request)
   }
 
   cancelRun(actor: Actor, tenantId: string, runId: string) {
