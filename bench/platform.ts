@@ -11,6 +11,7 @@ import { uuidv7 } from '../src/lib/ids.ts'
 import { createLogger } from '../src/lib/logger.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
+import { Scheduler } from '../src/modules/schedules/scheduler.ts'
 import { addTenant } from '../src/modules/tenants/add-tenant.ts'
 import { upsertMembership } from '../src/modules/tenants/repository.ts'
 import { stampHandler } from '../test/operations/recipe/jobs.ts'
@@ -20,6 +21,7 @@ import { percentile } from './operations.ts'
 
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000)
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100)
+const SCHEDULED_TENANTS = Number(process.env.BENCH_TENANTS ?? 1_000)
 
 const catalog = createCatalog({ ...recipeOperationTypes })
 const handlers = { 'recipe.stamp': stampHandler }
@@ -32,6 +34,58 @@ const stats = (values: number[]) => ({ p50: percentile(values, 50), p95: percent
  * (first page, a page filtered to failed items, a page deep in the run by cursor).
  */
 export async function runPlatformBench() {
+  return { items: await itemsBench(), schedules: await schedulesBench() }
+}
+
+/**
+ * BENCH_TENANTS tenants with a schedule each, all due at the same minute; two schedulers (two
+ * worker processes' worth) fire them side by side: time until every run is queued, and duplicates.
+ */
+async function schedulesBench() {
+  return withFreshPostgres(async (url) => {
+    const handle = openPostgres(url, 12)
+    await runMigrations(handle)
+    const logger = createLogger('silent')
+    const operations = await startOperations({ handle, logger, worker: false, catalog, handlers, scheduler: false })
+    try {
+      const slot = new Date('2030-01-01T02:00:00.000Z')
+      await handle.pool.query(
+        `INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud)
+         SELECT gen_random_uuid(), 'Tenant ' || i, gen_random_uuid(), 'client', 'x', 'emulator' FROM generate_series(1, $1) AS i`,
+        [SCHEDULED_TENANTS],
+      )
+      await handle.pool.query(
+        `INSERT INTO schedules (id, tenant_id, name, operation_type, input, cron, timezone, enabled, next_run_at)
+         SELECT gen_random_uuid(), id, 'Nightly', 'recipe.stamp', '{"targets":0}', '0 2 * * *', 'UTC', true, $1 FROM tenants`,
+        [slot.toISOString()],
+      )
+      const now = () => new Date(slot.getTime() + 500)
+      const schedulers = [0, 1].map(() => new Scheduler(handle.db, operations.engine, logger, { now }))
+      const t0 = performance.now()
+      const fired = await Promise.all(schedulers.map((s) => s.tick()))
+      const allQueuedMs = performance.now() - t0
+      const { rows } = await handle.pool.query<{ runs: number; schedules: number; tenants: number; jobs: number }>(
+        `SELECT count(*)::int AS runs, count(DISTINCT schedule_id)::int AS schedules, count(DISTINCT tenant_id)::int AS tenants, count(job_id)::int AS jobs
+         FROM operation_runs WHERE status = 'queued'`,
+      )
+      return {
+        tenants: SCHEDULED_TENANTS,
+        schedulers: schedulers.length,
+        fired_per_scheduler: fired,
+        all_queued_ms: Math.round(allQueuedMs),
+        runs_per_s: Math.round(SCHEDULED_TENANTS / (allQueuedMs / 1000)),
+        runs: rows[0]!.runs,
+        duplicates: rows[0]!.runs - rows[0]!.schedules,
+        runs_with_a_job: rows[0]!.jobs,
+      }
+    } finally {
+      await operations.stop()
+      await handle.close()
+    }
+  })
+}
+
+async function itemsBench() {
   return withFreshPostgres(async (url) => {
     const handle = openPostgres(url, 10)
     await runMigrations(handle)
