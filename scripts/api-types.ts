@@ -1,0 +1,148 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { buildApp } from '../src/http/app.ts'
+import { loadConfig } from '../src/lib/config.ts'
+import { createLogger } from '../src/lib/logger.ts'
+
+/**
+ * `npm run api:types`: the console's API types, generated from the OpenAPI document the server
+ * serves at /api/openapi.json (itself generated from the routes' zod schemas), into
+ * web/src/lib/api-types.ts. `npm run api:types -- --check` exits 1 when that file is stale (CI).
+ *
+ * Our own small JSON Schema → TypeScript printer instead of openapi-typescript: its current major
+ * requires TypeScript 5 (we are on 6), and the schemas zod emits use a small, known subset.
+ */
+
+type Schema = {
+  $ref?: string
+  type?: string | string[]
+  enum?: unknown[]
+  const?: unknown
+  anyOf?: Schema[]
+  oneOf?: Schema[]
+  allOf?: Schema[]
+  properties?: Record<string, Schema>
+  required?: string[]
+  additionalProperties?: Schema | boolean
+  items?: Schema
+  description?: string
+}
+type Operation = { requestBody?: { content?: Record<string, { schema: Schema }> }; responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }
+type Document = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } }
+
+const OUT = path.resolve(import.meta.dirname, '../web/src/lib/api-types.ts')
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+async function openApiDocument(): Promise<Document> {
+  // Routes are registered without touching their dependencies: stand-ins are enough to read the document.
+  const app = await buildApp({
+    handle: { db: {} } as never,
+    config: loadConfig({ DATA_DIR: '/nonexistent' }),
+    secrets: {} as never,
+    logger: createLogger('silent'),
+    engine: {} as never,
+    hub: {} as never,
+  })
+  await app.ready()
+  const document = app.swagger() as unknown as Document
+  await app.close()
+  return document
+}
+
+const wrap = (type: string) => (/[|&]/.test(type) ? `(${type})` : type)
+
+function print(schema: Schema, indent: string): string {
+  if (schema.$ref) return `Schemas[${JSON.stringify(schema.$ref.split('/').at(-1))}]`
+  const union = schema.anyOf ?? schema.oneOf
+  if (union) return [...new Set(union.map((s) => print(s, indent)))].join(' | ')
+  if (schema.allOf) return schema.allOf.map((s) => wrap(print(s, indent))).join(' & ')
+  if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' | ')
+  if (schema.const !== undefined) return JSON.stringify(schema.const)
+  if (Array.isArray(schema.type)) return schema.type.map((type) => print({ ...schema, type }, indent)).join(' | ')
+  switch (schema.type) {
+    case 'string':
+      return 'string'
+    case 'number':
+    case 'integer':
+      return 'number'
+    case 'boolean':
+      return 'boolean'
+    case 'null':
+      return 'null'
+    case 'array':
+      return `${wrap(schema.items ? print(schema.items, indent) : 'unknown')}[]`
+    case 'object':
+      return printObject(schema, indent)
+    default:
+      return schema.properties ? printObject(schema, indent) : 'unknown'
+  }
+}
+
+function printObject(schema: Schema, indent: string): string {
+  const extra = typeof schema.additionalProperties === 'object' ? `Record<string, ${print(schema.additionalProperties, indent)}>` : null
+  const entries = Object.entries(schema.properties ?? {})
+  if (entries.length === 0) return extra ?? 'Record<string, never>'
+  const inner = `${indent}  `
+  const required = new Set(schema.required ?? [])
+  const lines = entries.map(([key, value]) => {
+    const doc = value.description ? `${inner}/** ${value.description.replaceAll('*/', '* /')} */\n` : ''
+    return `${doc}${inner}${IDENTIFIER.test(key) ? key : JSON.stringify(key)}${required.has(key) ? '' : '?'}: ${print(value, inner)}`
+  })
+  const object = `{\n${lines.join('\n')}\n${indent}}`
+  return extra ? `${object} & ${extra}` : object
+}
+
+const jsonOf = (entry: { content?: Record<string, { schema: Schema }> } | undefined) => entry?.content?.['application/json']?.schema
+
+export function render(document: Document): string {
+  const schemas = Object.entries(document.components.schemas).sort(([a], [b]) => a.localeCompare(b))
+  const responses: string[] = []
+  const bodies: string[] = []
+  for (const [url, methods] of Object.entries(document.paths).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [method, operation] of Object.entries(methods)) {
+      const key = JSON.stringify(`${method.toUpperCase()} ${url}`)
+      const success = Object.entries(operation.responses ?? {}).find(([status]) => status.startsWith('2'))
+      const response = success ? jsonOf(success[1]) : undefined
+      responses.push(`  ${key}: ${response ? print(response, '  ') : 'null'}`)
+      const body = jsonOf(operation.requestBody)
+      if (body) bodies.push(`  ${key}: ${print(body, '  ')}`)
+    }
+  }
+  return [
+    '// Generated by `npm run api:types` from the server\'s OpenAPI document (GET /api/openapi.json). Do not edit:',
+    '// change the route schemas and run it again; `npm run api:types -- --check` fails in CI when this file is stale.',
+    '',
+    'export type Schemas = {',
+    ...schemas.map(([name, schema]) => `  ${name}: ${print(schema, '  ')}`),
+    '}',
+    '',
+    '/** The success response of each operation, keyed by "METHOD /path". */',
+    'export type Responses = {',
+    ...responses,
+    '}',
+    '',
+    '/** The JSON request body of each operation that takes one. */',
+    'export type Bodies = {',
+    ...bodies,
+    '}',
+    '',
+  ].join('\n')
+}
+
+const generated = render(await openApiDocument())
+if (process.argv.includes('--check')) {
+  let current = ''
+  try {
+    current = readFileSync(OUT, 'utf8')
+  } catch {
+    // missing counts as stale
+  }
+  if (current !== generated) {
+    console.error(`${path.relative(process.cwd(), OUT)} is stale: run \`npm run api:types\` and commit the result`)
+    process.exit(1)
+  }
+  console.log(`${path.relative(process.cwd(), OUT)} is up to date`)
+} else {
+  writeFileSync(OUT, generated)
+  console.log(`wrote ${path.relative(process.cwd(), OUT)}`)
+}
