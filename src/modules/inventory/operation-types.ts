@@ -29,7 +29,7 @@ export const inventoryOperationTypes = {
     schedulable: true,
     input: inventorySyncInput,
     failureCodes: {
-      missing_permission: 'Grant the permission named in the message to the app registration and admin-consent it, then re-run.',
+      missing_permission: 'Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.',
       invalid_credentials: 'Check the client id and secret on the Tenants page, then re-run.',
       app_not_found: 'The app registration was not found in the tenant: check the client id on the Tenants page.',
       tenant_not_found: 'The Microsoft tenant (or the TenantAtlas tenant) was not found: check the tenant id, or remove the tenant.',
