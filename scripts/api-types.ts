@@ -113,7 +113,12 @@ export function render(document: Document): string {
     '// change the route schemas and run it again; `npm run api:types -- --check` fails in CI when this file is stale.',
     '',
     'export type Schemas = {',
-    ...schemas.map(([name, schema]) => `  ${name}: ${print(schema, '  ')}`),
+    // zod documents a schema twice (as input and output); where both read the same, the input is an alias.
+    ...schemas.map(([name, schema]) => {
+      const printed = print(schema, '  ')
+      const output = name.endsWith('Input') ? document.components.schemas[name.slice(0, -'Input'.length)] : undefined
+      return `  ${name}: ${output && print(output, '  ') === printed ? `Schemas[${JSON.stringify(name.slice(0, -'Input'.length))}]` : printed}`
+    }),
     '}',
     '',
     '/** The success response of each operation, keyed by "METHOD /path". */',

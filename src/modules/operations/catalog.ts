@@ -45,14 +45,8 @@ export const ENGINE_FAILURE_CODES = {
 
 export const UNKNOWN_OPERATION_LABEL = 'Unknown operation'
 
-export type OperationTypeDescription = {
+export type OperationTypeDescription = Pick<OperationSpec, 'label' | 'description' | 'capability' | 'cancellable' | 'rerunnable' | 'schedulable'> & {
   type: string
-  label: string
-  description: string
-  capability: Capability
-  cancellable: boolean
-  rerunnable: boolean
-  schedulable: boolean
   failure_codes: { code: string; fix: string }[]
 }
 

@@ -9,13 +9,7 @@ export type Schemas = {
       details?: unknown
     }
   }
-  ErrorInput: {
-    error: {
-      code: string
-      message: string
-      details?: unknown
-    }
-  }
+  ErrorInput: Schemas["Error"]
   InventoryItem: {
     id: string
     tenant_id: string
@@ -78,80 +72,15 @@ export type Schemas = {
       orphaned: boolean
     })[]
   }
-  InventoryItemDetailInput: {
-    id: string
-    tenant_id: string
-    /** The policy type catalog key */
-    policy_type: string
-    policy_type_label: string
-    kind: "policy" | "foundation" | "dependency"
-    /** The Graph object id: the item identity */
-    external_id: string
-    display_name: string
-    category: string
-    platform: string
-    /** Graph's lastModifiedDateTime when the content last changed */
-    last_modified_at: string | null
-    first_seen_run_id: string
-    last_seen_run_id: string
-    removed_at: string | null
-    updated_at: string
-    /** Normalised: volatile fields stripped, keys and arrays sorted */
-    payload: Record<string, unknown>
-    content_hash: string
-    assignments: ({
-      /** Apps: required, available or uninstall */
-      intent: string | null
-      /** group, exclusionGroup, allDevices, allLicensedUsers, … */
-      target_type: string
-      group_id: string | null
-      group_name: string | null
-      /** The group was deleted in Entra */
-      orphaned: boolean
-      filter_id: string | null
-      filter_name: string | null
-      filter_type: string | null
-    })[]
-    references: ({
-      kind: "group" | "foundation"
-      target_type: string
-      target_external_id: string
-      target_item_id: string | null
-      display_name: string | null
-      orphaned: boolean
-    })[]
-  }
-  InventoryItemInput: {
-    id: string
-    tenant_id: string
-    /** The policy type catalog key */
-    policy_type: string
-    policy_type_label: string
-    kind: "policy" | "foundation" | "dependency"
-    /** The Graph object id: the item identity */
-    external_id: string
-    display_name: string
-    category: string
-    platform: string
-    /** Graph's lastModifiedDateTime when the content last changed */
-    last_modified_at: string | null
-    first_seen_run_id: string
-    last_seen_run_id: string
-    removed_at: string | null
-    updated_at: string
-  }
+  InventoryItemDetailInput: Schemas["InventoryItemDetail"]
+  InventoryItemInput: Schemas["InventoryItem"]
   InventorySelection: {
     policy_types?: string[]
     categories?: string[]
     include_foundations?: boolean
     include_dependencies?: boolean
   }
-  InventorySelectionInput: {
-    policy_types?: string[]
-    categories?: string[]
-    include_foundations?: boolean
-    include_dependencies?: boolean
-  }
+  InventorySelectionInput: Schemas["InventorySelection"]
   Notification: {
     id: string
     kind: string
@@ -165,19 +94,7 @@ export type Schemas = {
     read_at: string | null
     created_at: string
   }
-  NotificationInput: {
-    id: string
-    kind: string
-    title: string
-    body: string
-    run_id: string | null
-    /** The run's outcome: what the console colours the notification by */
-    outcome: "succeeded" | "partially_succeeded" | "failed" | "cancelled" | null
-    tenant_id: string | null
-    url: string
-    read_at: string | null
-    created_at: string
-  }
+  NotificationInput: Schemas["Notification"]
   OperationRun: {
     id: string
     tenant_id: string
@@ -229,57 +146,7 @@ export type Schemas = {
       view: string
     }
   }
-  OperationRunInput: {
-    id: string
-    tenant_id: string
-    type: string
-    type_label: string
-    status: "queued" | "running" | "completed"
-    /** Queued, Running, Cancelling… or Completed */
-    status_label: string
-    outcome: "succeeded" | "partially_succeeded" | "failed" | "cancelled" | null
-    cancel_requested: boolean
-    /** null for system runs (CLI, schedules) */
-    initiator: {
-      id: string
-      name: string
-    } | null
-    /** The schedule that started this system run; the console shows "Schedule: <name>" */
-    schedule: {
-      id: string
-      name: string
-    } | null
-    context: Record<string, unknown>
-    summary_counts: Record<string, number>
-    failures: ({
-      code: string
-      message: string
-      subject: string | null
-    })[]
-    units: ({
-      key: string
-      status: "succeeded" | "failed" | "skipped"
-      counts: Record<string, number>
-      duration_ms: number
-      error: {
-        code: string
-        message: string
-      } | null
-    })[]
-    attempt: number
-    created_at: string
-    started_at: string | null
-    completed_at: string | null
-    /** What the caller may do with this run now: decided here, never re-derived by the console */
-    abilities: {
-      cancel: boolean
-      rerun: boolean
-    }
-    links: {
-      self: string
-      view: string
-    }
-  }
+  OperationRunInput: Schemas["OperationRun"]
   OperationRunItem: {
     id: string
     target: {
@@ -292,18 +159,7 @@ export type Schemas = {
     code: string | null
     message: string | null
   }
-  OperationRunItemInput: {
-    id: string
-    target: {
-      type: string
-      id: string
-      name: string
-    }
-    action: string
-    status: "succeeded" | "failed" | "skipped"
-    code: string | null
-    message: string | null
-  }
+  OperationRunItemInput: Schemas["OperationRunItem"]
   OperationType: {
     type: string
     label: string
@@ -319,21 +175,7 @@ export type Schemas = {
       fix: string
     }[]
   }
-  OperationTypeInput: {
-    type: string
-    label: string
-    description: string
-    /** The capability that starts the type */
-    capability: string
-    cancellable: boolean
-    rerunnable: boolean
-    schedulable: boolean
-    failure_codes: {
-      code: string
-      /** What a person should do about it */
-      fix: string
-    }[]
-  }
+  OperationTypeInput: Schemas["OperationType"]
   Schedule: {
     id: string
     name: string
@@ -356,40 +198,14 @@ export type Schemas = {
       }
     } | null
   }
-  ScheduleInput: {
-    id: string
-    name: string
-    operation_type: string
-    operation_label: string
-    input: Record<string, unknown>
-    cron: string
-    timezone: string
-    enabled: boolean
-    /** UTC; null while disabled */
-    next_run_at: string | null
-    last_run: {
-      id: string
-      status: "queued" | "running" | "completed"
-      outcome: "succeeded" | "partially_succeeded" | "failed" | "cancelled" | null
-      created_at: string
-      links: {
-        self: string
-        view: string
-      }
-    } | null
-  }
+  ScheduleInput: Schemas["Schedule"]
   User: {
     id: string
     email: string
     name: string
     is_admin: boolean
   }
-  UserInput: {
-    id: string
-    email: string
-    name: string
-    is_admin: boolean
-  }
+  UserInput: Schemas["User"]
 }
 
 /** The success response of each operation, keyed by "METHOD /path". */

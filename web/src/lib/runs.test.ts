@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { describeSelection, failureFix, initiatorLabel, orderedCounts, selectionOf, statusLabel, typeLabel } from './runs.ts'
+import { operationTypes } from '../test/fixtures.ts'
 import type { OperationType, PolicyType } from './types.ts'
 
 const catalog: PolicyType[] = [
   { key: 'deviceManagementScripts', label: 'PowerShell scripts', kind: 'policy', category: 'Scripts', platforms: ['windows'], permission: 'DeviceManagementScripts.Read.All' },
 ]
 
-const sync: OperationType = {
-  type: 'inventory.sync',
-  label: 'Inventory sync',
-  description: 'Reads the tenant',
-  capability: 'inventory.sync',
-  cancellable: true,
-  rerunnable: true,
-  schedulable: true,
-  failure_codes: [
-    { code: 'missing_permission', fix: 'Grant the missing application permission' },
-    { code: 'throttled_exhausted', fix: 'Re-run later' },
-  ],
-}
+const sync: OperationType = operationTypes.data[0]!
 
 describe('run labels', () => {
   it('names unknown operation types "Unknown operation" and keeps known labels', () => {
@@ -45,8 +34,8 @@ describe('run labels', () => {
 
 describe('failureFix', () => {
   it("reads the fix from the failure's operation type, for every code the server emits", () => {
-    expect(failureFix({ code: 'missing_permission' }, sync)).toBe('Grant the missing application permission')
-    expect(failureFix({ code: 'throttled_exhausted' }, sync)).toBe('Re-run later')
+    expect(failureFix({ code: 'missing_permission' }, sync)).toBe('Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.')
+    expect(failureFix({ code: 'throttled_exhausted' }, sync)).toBe('Microsoft Graph kept throttling the tenant: re-run later, outside busy hours.')
   })
 
   it('has no fix for codes the type does not list, or for an unknown type', () => {

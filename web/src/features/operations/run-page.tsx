@@ -221,9 +221,7 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
                         <Table.Tr key={unit.key}>
                           <Table.Td>{typeName(unit.key)}</Table.Td>
                           <Table.Td>
-                            <Badge size="sm" variant="light" color={unit.status === 'succeeded' ? 'teal' : unit.status === 'failed' ? 'red' : 'gray'}>
-                              {unit.status}
-                            </Badge>
+                            <ResultBadge status={unit.status} />
                           </Table.Td>
                           <Table.Td>
                             <Text size="sm">
@@ -234,13 +232,7 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
                           </Table.Td>
                           <Table.Td>{formatShortDuration(unit.duration_ms)}</Table.Td>
                           <Table.Td>
-                            {unit.error ? (
-                              <Text size="sm">
-                                <Code>{unit.error.code}</Code> {unit.error.message}
-                              </Text>
-                            ) : (
-                              '—'
-                            )}
+                            <Problem code={unit.error?.code} message={unit.error?.message} />
                           </Table.Td>
                         </Table.Tr>
                       ))}
@@ -265,7 +257,24 @@ const ITEM_STATUSES: { value: RunItemStatus | 'all'; label: string }[] = [
   { value: 'failed', label: 'Failed' },
   { value: 'skipped', label: 'Skipped' },
 ]
-const ITEM_COLORS: Record<RunItemStatus, string> = { succeeded: 'teal', failed: 'red', skipped: 'gray' }
+const RESULT_COLORS: Record<RunItemStatus, string> = { succeeded: 'teal', failed: 'red', skipped: 'gray' }
+
+/** The result of a unit or an item. */
+const ResultBadge = ({ status }: { status: RunItemStatus }) => (
+  <Badge size="sm" variant="light" color={RESULT_COLORS[status]}>
+    {status}
+  </Badge>
+)
+
+/** A unit's or an item's problem: its code and message, or a dash. */
+const Problem = ({ code, message }: { code: string | null | undefined; message: string | null | undefined }) =>
+  code ? (
+    <Text size="sm">
+      <Code>{code}</Code> {message}
+    </Text>
+  ) : (
+    '—'
+  )
 
 /** The run's per-item results (any type that records them), filtered by status, a keyset page at a time. */
 function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
@@ -305,18 +314,10 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
                     <Table.Td>{item.target.type}</Table.Td>
                     <Table.Td>{item.action}</Table.Td>
                     <Table.Td>
-                      <Badge size="sm" variant="light" color={ITEM_COLORS[item.status]}>
-                        {item.status}
-                      </Badge>
+                      <ResultBadge status={item.status} />
                     </Table.Td>
                     <Table.Td>
-                      {item.code ? (
-                        <Text size="sm">
-                          <Code>{item.code}</Code> {item.message}
-                        </Text>
-                      ) : (
-                        '—'
-                      )}
+                      <Problem code={item.code} message={item.message} />
                     </Table.Td>
                   </Table.Tr>
                 ))}
