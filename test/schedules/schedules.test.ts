@@ -121,6 +121,10 @@ describe('the scheduler, under a fake clock', () => {
     expect(presented).toMatchObject({ initiator: null, schedule: { id: scheduleId, name: 'Every five' } })
     const [queued] = await ctx.db.select().from(auditEvents).where(and(eq(auditEvents.subjectId, run!.id), eq(auditEvents.action, 'operation_run.queued')))
     expect(queued).toMatchObject({ actorKind: 'system', metadata: { schedule: { id: scheduleId, name: 'Every five' } } })
+    const trail = JSON.parse((await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/audit-events`, token: tokens.owner })).body) as {
+      data: { action: string; subject: { id: string } | null; actor: { kind: string; name: string | null } }[]
+    }
+    expect(trail.data.find((e) => e.action === 'operation_run.queued' && e.subject?.id === run!.id)?.actor).toMatchObject({ kind: 'system', name: 'Schedule: Every five' })
     const listed = JSON.parse((await api('GET', '')).body) as { data: Schedule[] }
     expect(listed.data.find((x) => x.id === scheduleId)).toMatchObject({ next_run_at: '2030-01-01T12:10:00.000Z', last_run: { id: run!.id } })
 
