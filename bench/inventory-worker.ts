@@ -11,6 +11,7 @@ import { GraphClient } from '../src/graph/graph-client.ts'
 import { BudgetRegistry, INTUNE_BUDGET } from '../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../src/graph/token-provider.ts'
 import { startOperations } from '../src/jobs/runtime.ts'
+import { createInventorySyncHandler } from '../src/modules/inventory/sync.ts'
 import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 
@@ -24,7 +25,15 @@ const operations = await startOperations({
   handle,
   logger: createLogger('warn'),
   worker: true,
-  shipped: { secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')), emulatorUrl: env.BENCH_EMULATOR_URL, graph: new GraphClient({ tokens, budgets }), tokens, unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined },
+  handlers: {
+    'inventory.sync': createInventorySyncHandler({
+      secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')),
+      emulatorUrl: env.BENCH_EMULATOR_URL,
+      graph: new GraphClient({ tokens, budgets }),
+      tokens,
+      unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined,
+    }),
+  },
 })
 process.stdout.write('ready\n')
 for await (const line of createInterface({ input: process.stdin })) {

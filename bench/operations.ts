@@ -20,8 +20,9 @@ import { hashPassword } from '../src/lib/crypto.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { PG_URL, hasWrk, wrk } from './lib.ts'
 import { openEventStream } from '../test/sse.ts'
+import { testType } from '../test/operations/fixtures.ts'
 
-const catalog = createCatalog({ 'bench.noop': { label: 'Benchmark no-op', idempotent: true, maxAttempts: 3 } })
+const catalog = createCatalog({ 'bench.noop': testType({ label: 'Benchmark no-op', idempotent: true, maxAttempts: 3 }) })
 const handlers = { 'bench.noop': async () => {} }
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100)
 const THROUGHPUT_RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 500)

@@ -3,12 +3,13 @@ import { runFoundationBench } from './foundation.ts'
 import { runGraphBench } from './graph.ts'
 import { runInventoryBench } from './inventory.ts'
 import { runOperationsBench } from './operations.ts'
+import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations graph inventory web` runs a subset. Environment knobs:
+ * `npm run bench -- embedded foundation operations platform graph inventory web` runs a subset. Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
 const only = new Set(process.argv.slice(2))
@@ -69,6 +70,27 @@ if (wanted('operations')) {
     ['non-2xx', a.non_2xx],
   ])
   console.log(`report: ${writeReport('operations', operations)}`)
+}
+
+if (wanted('platform')) {
+  const { items: platform, schedules } = await runPlatformBench()
+  table(`Per-item results on PostgreSQL: one run records ${platform.items.toLocaleString('en')} items (${platform.rows_recorded.toLocaleString('en')} rows)`, ['value'], [
+    ['recording: running → completed (ms)', platform.recording_ms],
+    ['rows/s', platform.rows_per_s],
+    ['start → completed, wall (ms)', platform.start_to_completed_ms],
+  ])
+  table(`GET …/items over HTTP (${platform.samples} samples)`, ['p50', 'p95'], [
+    ['first page, 100 items (ms)         ≤ 20', platform.list_first_page_ms.p50, platform.list_first_page_ms.p95],
+    ['status=failed page (ms)            ≤ 20', platform.list_failed_page_ms.p50, platform.list_failed_page_ms.p95],
+    ['page at 90% by cursor (ms)', platform.list_deep_page_by_cursor_ms.p50, platform.list_deep_page_by_cursor_ms.p95],
+  ])
+  table(`${schedules.tenants.toLocaleString('en')} tenants with a schedule each, due the same minute, ${schedules.schedulers} schedulers side by side`, ['value'], [
+    ['time until every run is queued (ms)', schedules.all_queued_ms],
+    ['runs/s', schedules.runs_per_s],
+    ['runs queued (each with its job)', `${schedules.runs} (${schedules.runs_with_a_job})`],
+    ['duplicates                         = 0', schedules.duplicates],
+  ])
+  console.log(`report: ${writeReport('platform', { items: platform, schedules })}`)
 }
 
 if (wanted('graph')) {

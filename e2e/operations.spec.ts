@@ -102,7 +102,7 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
   await expect(page.getByTestId('run-count-created')).toContainText(/[1-9]\d*/)
   await expect(page.getByTestId('run-units').locator('tbody tr').first()).toBeVisible()
   await expect(page.getByText('Full inventory (with foundations and dependencies)')).toBeVisible()
-  await expect(page.getByTestId('run-failure-fix').first()).toHaveText('Fix: Grant DeviceManagementScripts.Read.All to the app registration and admin-consent it')
+  await expect(page.getByTestId('run-failure-fix').first()).toHaveText('Fix: Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.')
   await screenshot(page, 'run-detail')
   await page.getByTestId('run-failure').first().scrollIntoViewIfNeeded()
   await screenshot(page, 'run-detail-failures')

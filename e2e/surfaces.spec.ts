@@ -227,3 +227,25 @@ test('dark mode follows the system', async ({ browser }) => {
   await screenshot(page, 'operations-dark')
   await context.close()
 })
+
+test("schedules: a schedule made through the API is listed with its next run in the viewer's time zone, and can be paused", async ({ page }) => {
+  const name = `Nightly sync ${Date.now()}`
+  const created = await adminApi.post(`/api/tenants/${tenantId}/schedules`, {
+    data: { name, operation_type: 'inventory.sync', input: { selection: {} }, cron: '0 2 * * *', timezone: 'Europe/Berlin' },
+  })
+  expect(created.status()).toBe(201)
+  const schedule = (await created.json()) as { id: string; next_run_at: string }
+  try {
+    await signIn(page, admin())
+    await page.goto(`${baseUrl()}/t/${tenantId}/schedules`)
+    const row = page.getByTestId('schedule-row').filter({ hasText: name })
+    await expect(row).toContainText('Inventory sync')
+    const shown = new Date(schedule.next_run_at).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone) })
+    await expect(row.getByTestId('schedule-next-run')).toHaveText(shown)
+    await screenshot(page, 'schedules')
+    await row.getByRole('switch').click({ force: true })
+    await expect(row.getByTestId('schedule-next-run')).toHaveText('Paused')
+  } finally {
+    await adminApi.delete(`/api/tenants/${tenantId}/schedules/${schedule.id}`)
+  }
+})

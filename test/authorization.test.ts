@@ -3,13 +3,16 @@ import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
 import { inventoryItems, type UserRow } from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
-import { createCatalog, SHIPPED_OPERATIONS } from '../src/modules/operations/catalog.ts'
+import { createCatalog } from '../src/modules/operations/catalog.ts'
+import { shippedCatalog } from '../src/operation-types.ts'
+import { finishRun } from '../src/modules/operations/finish-run.ts'
+import { createSchedule } from '../src/modules/schedules/save-schedule.ts'
 import { ROLES } from '../src/modules/access/policy.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; itemId: string }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; scheduleId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -62,6 +65,32 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/cancel` }),
   },
+  'POST /api/tenants/:tenantId/operation-runs/:runId/rerun': {
+    ok: 202,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.doneRunId}/rerun` }),
+  },
+  'GET /api/tenants/:tenantId/operation-runs/:runId/items': {
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/items` }),
+  },
+  'GET /api/tenants/:tenantId/schedules': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules` }) },
+  'POST /api/tenants/:tenantId/schedules': {
+    ok: 201,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules`, payload: { name: 'Hourly', operation_type: 'test.noop', input: {}, cron: '0 * * * *' } }),
+  },
+  'PATCH /api/tenants/:tenantId/schedules/:scheduleId': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}`, payload: { enabled: false } }),
+  },
+  'DELETE /api/tenants/:tenantId/schedules/:scheduleId': {
+    ok: 204,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}` }),
+  },
   'GET /api/tenants/:tenantId/policy-types': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
   'GET /api/tenants/:tenantId/events': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
   'POST /api/tenants/:tenantId/inventory-sync': {
@@ -84,7 +113,7 @@ const TABLE: Record<string, RouteCase> = {
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
-const catalog = createCatalog({ ...testCatalog.specs, ...SHIPPED_OPERATIONS })
+const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
 const handlers = { ...testHandlers, 'inventory.sync': async () => {} }
 
 let ctx: TestContext
@@ -116,6 +145,15 @@ async function setUp(): Promise<CaseSetup> {
     initiatorUserId: target.id,
     actor: { kind: 'user', userId: target.id, ip: null },
   })
+  // A completed run started by the target, to re-run.
+  const done = await ctx.engine.startRun({
+    tenantId: tenant.id,
+    type: 'test.noop',
+    context: { done: Math.random() },
+    initiatorUserId: target.id,
+    actor: { kind: 'user', userId: target.id, ip: null },
+  })
+  await ctx.db.transaction((tx) => finishRun(tx, catalog, { runId: done.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }))
   // The stranger belongs to another tenant only.
   const elsewhere = await ctx.factories.tenant()
   const stranger = await ctx.request({ method: 'GET', url: '/api/me', token: callers.stranger })
@@ -125,8 +163,35 @@ async function setUp(): Promise<CaseSetup> {
     id: itemId, tenantId: tenant.id, policyType: 'deviceConfiguration', externalId: randomUUID(), displayName: 'Item', category: 'Configuration',
     platform: 'windows', payload: {}, contentHash: 'x', firstSeenRunId: run.id, lastSeenRunId: run.id,
   })
-  return { tenantId: tenant.id, target, outsider, runId: run.id, itemId }
+  const schedule = await createSchedule(ctx.db, catalog, { tenantId: tenant.id, userId: target.id, role: 'owner' }, { kind: 'system' }, {
+    name: 'Nightly',
+    operation_type: 'test.noop',
+    input: {},
+    cron: '0 2 * * *',
+    timezone: 'UTC',
+    enabled: true,
+  })
+  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, scheduleId: schedule.id }
 }
+
+describe('run abilities', () => {
+  // CONTRACT.md §3: cancel / re-run (operations.manage) for owners and managers, operators their own runs only.
+  const manages = { owner: true, manager: true, operator: false, readonly: false } as const
+  it.each(ROLES.filter((r) => r !== 'readonly'))('%s gets the abilities of the role table', async (role) => {
+    const setup = await setUp()
+    const get = async (runId: string) =>
+      (JSON.parse((await ctx.request({ method: 'GET', url: `/api/tenants/${setup.tenantId}/operation-runs/${runId}`, token: callers[role] })).body) as {
+        abilities: { cancel: boolean; rerun: boolean }
+      }).abilities
+    // The target's runs: an active one can be cancelled, a completed one re-run, by those who manage others' runs.
+    expect(await get(setup.runId)).toEqual({ cancel: manages[role], rerun: false })
+    expect(await get(setup.doneRunId)).toEqual({ cancel: false, rerun: manages[role] })
+    // The caller's own run: an operator may cancel it too.
+    const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token: callers[role] })).body) as { user: { id: string } }
+    const own = await ctx.engine.startRun({ tenantId: setup.tenantId, type: 'test.noop', context: { own: role }, initiatorUserId: me.user.id, actor: { kind: 'user', userId: me.user.id, ip: null } })
+    expect(await get(own.run.id)).toEqual({ cancel: true, rerun: false })
+  })
+})
 
 describe('authorization table', () => {
   it('covers every tenant-scoped route the app serves', () => {

@@ -12,11 +12,12 @@ import { defaultSignInLimits, type SignInLimits } from '../modules/access/sign-i
 import { registerAuditRoutes } from '../modules/audit/routes.ts'
 import { registerTenantRoutes } from '../modules/tenants/routes.ts'
 import { createAuth } from './auth.ts'
-import type { LiveHub } from './live-hub.ts'
-import type { OperationsEngine } from '../jobs/engine.ts'
+import type { LiveHub } from '../modules/operations/live-hub.ts'
+import type { OperationsEngine } from '../modules/operations/engine.ts'
 import { registerOperationRoutes } from '../modules/operations/routes.ts'
 import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
+import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { registerSystemRoutes } from './system-routes.ts'
@@ -108,6 +109,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerOperationRoutes(app, deps)
   registerNotificationRoutes(app, deps)
   registerInventoryRoutes(app, deps)
+  registerScheduleRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

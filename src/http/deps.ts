@@ -2,9 +2,9 @@ import type { DatabaseHandle, Database } from '../db/engine.ts'
 import type { Config } from '../lib/config.ts'
 import type { SecretBox } from '../lib/crypto.ts'
 import type { SignInLimits } from '../modules/access/sign-in.ts'
-import type { OperationsEngine } from '../jobs/engine.ts'
+import type { OperationsEngine } from '../modules/operations/engine.ts'
 import type { Auth } from './auth.ts'
-import type { LiveHub } from './live-hub.ts'
+import type { LiveHub } from '../modules/operations/live-hub.ts'
 
 /** What route modules receive: everything they need, nothing global. */
 export type HttpDeps = {

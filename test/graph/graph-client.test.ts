@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { EmulatorServer } from '../../src/emulator/server.ts'
 import { GraphError } from '../../src/graph/errors.ts'
 import { GraphClient, type GraphObject } from '../../src/graph/graph-client.ts'
@@ -119,11 +119,11 @@ describe('throttling and retries', () => {
     const { ctx } = await createTenant(emulator)
     await control(emulator, 'PUT', '/faults', { throttle_scale: 0.002, throttle_window_ms: 150, omit_retry_after: true })
     const client = newClient({ retry: { baseDelayMs: 60, maxDelayMs: 500, maxAttempts: 8 } })
-    const started = performance.now()
     const bodies = await Promise.all(Array.from({ length: 6 }, () => client.get<{ value: unknown[] }>(ctx, '/beta/deviceManagement/deviceCategories')))
     expect(bodies.every((b) => Array.isArray(b.value))).toBe(true)
+    // Every 429 was waited out and retried (the wait itself is the bench's figure, not the test's).
     expect(client.counters.throttled).toBeGreaterThan(0)
-    expect(performance.now() - started).toBeGreaterThan(100)
+    expect(client.counters.retries).toBeGreaterThanOrEqual(client.counters.throttled)
   })
 
   it('gives up with throttled_exhausted after the bounded attempts', async () => {
@@ -159,16 +159,13 @@ describe('throttling and retries', () => {
     const budgets = new BudgetRegistry({ reads: 60, writes: 10, windowMs: 1000 })
     // Three independent clients (as three syncs would be) share the process-wide budget of the tenant.
     const clients = [newClient({ budgets }), newClient({ budgets }), newClient({ budgets })]
-    const started = performance.now()
     const urls = Array.from({ length: 60 }, () => '/beta/deviceManagement/deviceCategories?$top=1')
     await Promise.all(clients.flatMap((client) => [client.batch(ctx, urls), ...Array.from({ length: 10 }, () => client.get(ctx, '/beta/deviceManagement/assignmentFilters'))]))
-    const elapsed = performance.now() - started
     const { throttled, graph_requests } = await stats()
     // Every 429 is answered and then retried: 210 requests plus the throttled ones.
     expect(graph_requests).toBe(210 + throttled)
+    // 210 requests against 60 a second with a 20-request burst: only pacing keeps the 429s this rare.
     expect(throttled).toBeLessThanOrEqual(2)
-    // 210 requests at 60/s with a 20-request burst: about three seconds, not one.
-    expect(elapsed).toBeGreaterThan(2500)
   })
 })
 
@@ -208,10 +205,16 @@ describe('errors and identity', () => {
     await Promise.all(Array.from({ length: 10 }, () => client.get(ctx, '/beta/deviceManagement/deviceCategories')))
     const first = await provider.getToken(ctx)
     expect((await stats()).tokens_issued).toBe(1)
-    await new Promise((resolve) => setTimeout(resolve, 2100))
-    await client.get(ctx, '/beta/deviceManagement/deviceCategories')
-    expect((await stats()).tokens_issued).toBe(2)
-    expect(await provider.getToken(ctx)).not.toBe(first)
+    // MSAL reads the clock for expiry: move the clock (only Date; timers and sockets stay real), never sleep.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      vi.setSystemTime(Date.now() + 2_100)
+      await client.get(ctx, '/beta/deviceManagement/deviceCategories')
+      expect((await stats()).tokens_issued).toBe(2)
+      expect(await provider.getToken(ctx)).not.toBe(first)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('refuses to follow a link to another host', async () => {

@@ -1,14 +1,27 @@
-import type { Handlers } from '../../src/jobs/handlers.ts'
-import type { RunExecution } from '../../src/jobs/run-execution.ts'
-import { createCatalog } from '../../src/modules/operations/catalog.ts'
+import { z } from 'zod'
+import { createCatalog, type OperationSpec } from '../../src/modules/operations/catalog.ts'
+import type { Handlers } from '../../src/modules/operations/handlers.ts'
+import type { RunExecution } from '../../src/modules/operations/run-execution.ts'
+
+/** A test type: any JSON object as input, cancellable and re-runnable, started with inventory.sync. */
+export const testType = (spec: Pick<OperationSpec, 'label' | 'idempotent' | 'maxAttempts'> & Partial<OperationSpec>): OperationSpec => ({
+  description: `${spec.label}, for the tests`,
+  capability: 'inventory.sync',
+  cancellable: true,
+  rerunnable: true,
+  schedulable: false,
+  input: z.record(z.string(), z.unknown()),
+  failureCodes: {},
+  ...spec,
+})
 
 /** Operation types registered by the tests (the shipped catalog has its own test). */
 export const testCatalog = createCatalog({
-  'test.noop': { label: 'No-op', idempotent: true, maxAttempts: 3 },
-  'test.units': { label: 'Unit run', idempotent: true, maxAttempts: 3 },
-  'test.block': { label: 'Blocking run', idempotent: true, maxAttempts: 2 },
-  'test.once': { label: 'One-shot run', idempotent: false, maxAttempts: 1 },
-  'test.serial': { label: 'Serial run', idempotent: true, maxAttempts: 3, perTenantConcurrency: 1 },
+  'test.noop': testType({ label: 'No-op', idempotent: true, maxAttempts: 3, schedulable: true }),
+  'test.units': testType({ label: 'Unit run', idempotent: true, maxAttempts: 3 }),
+  'test.block': testType({ label: 'Blocking run', idempotent: true, maxAttempts: 2, schedulable: true }),
+  'test.once': testType({ label: 'One-shot run', idempotent: false, maxAttempts: 1 }),
+  'test.serial': testType({ label: 'Serial run', idempotent: true, maxAttempts: 3, perTenantConcurrency: 1 }),
 })
 export type TestType = ReturnType<typeof testCatalog.types>[number]
 

@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { notifications, operationRuns } from '../../src/db/schema.ts'
-import { applyRetention } from '../../src/jobs/retention.ts'
+import { applyRetention } from '../../src/modules/operations/retention.ts'
 import type { TestContext } from '../harness.ts'
 import { gate, journal } from './fixtures.ts'
 import { extraWorker, runRow as runRowOf, startOnlyContext, waitFor } from './helpers.ts'
@@ -34,6 +34,25 @@ describe('graceful shutdown', () => {
     expect(journal.filter((j) => j.runId === run.id && j.event === 'wrote').map((j) => j.attempt)).toEqual([2])
     expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
     await second.stop()
+  })
+
+  it('does not count a hand-back as one of the attempts (issue 12, item 15)', async () => {
+    // test.block allows 2 attempts: two SIGTERMs in a row used to end the run `worker_lost`.
+    const { run } = await start({ gate: 'handback-twice' })
+    for (const attempt of [1, 2]) {
+      const operations = await worker()
+      await waitFor(async () => {
+        const row = await runRow(run.id)
+        return row.status === 'running' && row.attempt === attempt
+      }, `attempt ${attempt} to run`)
+      await operations.stop()
+      expect(await runRow(run.id)).toMatchObject({ status: 'queued', attempt: attempt + 1, handbacks: attempt, outcome: null })
+    }
+    gate('handback-twice').release()
+    const last = await worker()
+    await waitFor(async () => (await runRow(run.id)).status === 'completed', 'the run to complete')
+    expect(await runRow(run.id)).toMatchObject({ outcome: 'succeeded', attempt: 3, handbacks: 2 })
+    await last.stop()
   })
 })
 

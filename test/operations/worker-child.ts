@@ -6,7 +6,7 @@ import { openPostgres } from '../../src/db/engine.ts'
 import { startOperations } from '../../src/jobs/runtime.ts'
 import { createLogger } from '../../src/lib/logger.ts'
 import { testCatalog, testHandlers } from './fixtures.ts'
-import type { RunExecution } from '../../src/jobs/run-execution.ts'
+import type { RunExecution } from '../../src/modules/operations/run-execution.ts'
 
 const handle = openPostgres(process.env.TA_TEST_DATABASE_URL!, 4)
 const blockForever = async (run: RunExecution) => {

@@ -10,6 +10,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'tenant.manage': ['✓', '✓', '', ''],
   'audit.view': ['✓', '✓', '', ''],
   'members.manage': ['✓', '', '', ''],
+  'schedules.manage': ['✓', '✓', '', ''],
 }
 
 describe('capability matrix', () => {

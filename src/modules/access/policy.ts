@@ -10,6 +10,7 @@ export const CAPABILITIES = [
   'tenant.manage',
   'audit.view',
   'members.manage',
+  'schedules.manage',
 ] as const
 
 export type Capability = (typeof CAPABILITIES)[number]
@@ -18,7 +19,7 @@ export const ROLES = ['owner', 'manager', 'operator', 'readonly'] as const satis
 
 const matrix: Record<Role, readonly Capability[]> = {
   owner: CAPABILITIES,
-  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view'],
+  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'schedules.manage'],
   // operations.manage for an operator is limited to runs they started (see canManageRun).
   operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
   readonly: ['tenant.view'],

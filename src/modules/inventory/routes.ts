@@ -12,6 +12,7 @@ import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { notFound, validationError } from '../../lib/errors.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
+import { findRun } from '../operations/repository.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { itemDetailResponse, itemResponse, presentItem, presentItemDetail } from './presenter.ts'
@@ -94,7 +95,8 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
         initiatorUserId: principal.user.id,
         actor: auth.actorOf(request, principal),
       })
-      return reply.code(202).send({ run: presentRun(engine.catalog, { run, initiatorName: principal.user.name }), deduplicated })
+      const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
+      return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
     },
   )
 

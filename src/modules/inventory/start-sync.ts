@@ -1,4 +1,4 @@
-import type { OperationsEngine } from '../../jobs/engine.ts'
+import type { OperationsEngine } from '../operations/engine.ts'
 import { validationError } from '../../lib/errors.ts'
 import { parseInput } from '../../lib/validation.ts'
 import type { Actor } from '../audit/record-audit-event.ts'

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { uuidv7 } from '../../lib/ids.ts'
-import { RunOwnershipLostError } from '../../jobs/run-execution.ts'
+import { fencedTransaction } from '../operations/lifecycle.ts'
 import type { NormalisedItem } from './normalise.ts'
 
 /**
@@ -12,18 +12,8 @@ import type { NormalisedItem } from './normalise.ts'
  */
 
 export type PageCounts = { created: number; updated: number; unchanged: number }
-/** A unit of a run's attempt: every write is fenced on that attempt still running (a re-queued run's stale worker writes nothing). */
+/** A unit of a run's attempt: every write is fenced on that attempt still running (operations' fencedTransaction: a re-queued run's stale worker writes nothing). */
 export type UnitScope = { tenantId: string; runId: string; attempt: number; entry: PolicyTypeEntry }
-
-/**
- * In the writing transaction: the run's attempt must still be running, and stays so until the
- * transaction commits (the share lock makes a re-queue or finish wait for it).
- */
-async function fence(tx: Executor, scope: UnitScope) {
-  const { rows } = await tx.execute(sql`
-    SELECT 1 FROM operation_runs WHERE id = ${scope.runId} AND attempt = ${scope.attempt} AND status = 'running' FOR SHARE`)
-  if (rows.length === 0) throw new RunOwnershipLostError(scope.runId, scope.attempt)
-}
 
 type Stored = { id: string; external_id: string; content_hash: string; removed_at: Date | null }
 
@@ -49,14 +39,13 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
     }
     changed.push({ ...item, id: existing?.id ?? uuidv7() })
   }
-  if (changed.length > 0) await db.transaction((tx) => upsertItems(tx, scope, changed))
+  if (changed.length > 0) await fencedTransaction(db, scope, (tx) => upsertItems(tx, scope, changed))
   return counts
 }
 
 const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
 async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (NormalisedItem & { id: string })[]) {
-  await fence(tx, scope)
   const records = rows.map((r) => ({
     id: r.id,
     external_id: r.externalId,
@@ -100,8 +89,7 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (Norma
  * Never called for a failed unit, so a failure never removes anything.
  */
 export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>): Promise<number> {
-  return db.transaction(async (tx) => {
-    await fence(tx, scope)
+  return fencedTransaction(db, scope, async (tx) => {
     // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
     // hashing past work_mem (~150,000 ids) and turns quadratic.
     const { rows } = await tx.execute<{ n: number }>(sql`
@@ -130,8 +118,7 @@ export async function referencedGroupIds(db: Database, tenantId: string): Promis
 
 /** Flags references to deleted groups, and clears the flag of groups that exist: only rows whose flag changes are written. */
 export async function flagOrphanedGroups(db: Database, scope: UnitScope, deleted: readonly string[]): Promise<void> {
-  await db.transaction(async (tx) => {
-    await fence(tx, scope)
+  await fencedTransaction(db, scope, async (tx) => {
     await tx.execute(sql`
       UPDATE inventory_references SET orphaned = NOT orphaned
       WHERE tenant_id = ${scope.tenantId} AND target_type = 'group'

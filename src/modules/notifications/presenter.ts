@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { NotificationRow } from '../../db/schema.ts'
+import { RUN_OUTCOMES, type NotificationRow } from '../../db/schema.ts'
 
 export const notificationResponse = z
   .object({
@@ -8,6 +8,7 @@ export const notificationResponse = z
     title: z.string(),
     body: z.string(),
     run_id: z.string().nullable(),
+    outcome: z.enum(RUN_OUTCOMES).nullable().describe("The run's outcome: what the console colours the notification by"),
     tenant_id: z.string().nullable(),
     url: z.string(),
     read_at: z.string().nullable(),
@@ -21,6 +22,7 @@ export const presentNotification = (n: NotificationRow) => ({
   title: n.title,
   body: n.body,
   run_id: n.runId,
+  outcome: n.outcome,
   tenant_id: n.tenantId,
   url: n.url,
   read_at: n.readAt?.toISOString() ?? null,

@@ -57,6 +57,7 @@ export async function finishRun(tx: Executor, catalog: Catalog, request: FinishR
         title: runNotificationTitle(catalog.label(run.type), request.outcome),
         body: runNotificationBody(run),
         runId: run.id,
+        outcome: request.outcome,
         url: runViewPath(run.tenantId, run.id),
       })
       .onConflictDoNothing({ target: notifications.runId })

@@ -1,7 +1,9 @@
 import { z } from 'zod'
-import { RUN_OUTCOMES, RUN_STATUSES, type OperationRunRow } from '../../db/schema.ts'
+import { RUN_ITEM_STATUSES, RUN_OUTCOMES, RUN_STATUSES, type OperationRunItemRow, type OperationRunRow } from '../../db/schema.ts'
+import { can, canManageRun, type TenantAccess } from '../access/policy.ts'
 import type { Catalog } from './catalog.ts'
 import { runLinks } from './links.ts'
+import type { RunWithNames } from './repository.ts'
 
 export const runResponse = z
   .object({
@@ -14,6 +16,10 @@ export const runResponse = z
     outcome: z.enum(RUN_OUTCOMES).nullable(),
     cancel_requested: z.boolean(),
     initiator: z.object({ id: z.string(), name: z.string() }).nullable().describe('null for system runs (CLI, schedules)'),
+    schedule: z
+      .object({ id: z.string(), name: z.string() })
+      .nullable()
+      .describe('The schedule that started this system run; the console shows "Schedule: <name>"'),
     context: z.record(z.string(), z.unknown()),
     summary_counts: z.record(z.string(), z.number()),
     failures: z.array(z.object({ code: z.string(), message: z.string(), subject: z.string().nullable() })),
@@ -30,16 +36,52 @@ export const runResponse = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
+    abilities: z
+      .object({ cancel: z.boolean(), rerun: z.boolean() })
+      .describe('What the caller may do with this run now: decided here, never re-derived by the console'),
     links: z.object({ self: z.string(), view: z.string() }),
   })
   .meta({ id: 'OperationRun' })
+
+export const runItemResponse = z
+  .object({
+    id: z.string(),
+    target: z.object({ type: z.string(), id: z.string(), name: z.string() }),
+    action: z.string(),
+    status: z.enum(RUN_ITEM_STATUSES),
+    code: z.string().nullable(),
+    message: z.string().nullable(),
+  })
+  .meta({ id: 'OperationRunItem' })
+
+export const presentRunItem = (item: OperationRunItemRow): z.output<typeof runItemResponse> => ({
+  id: String(item.id),
+  target: { type: item.targetType, id: item.targetId, name: item.targetName },
+  action: item.action,
+  status: item.status,
+  code: item.code,
+  message: item.message,
+})
 
 export type RunResponse = z.output<typeof runResponse>
 
 const statusLabel = (run: OperationRunRow) =>
   run.status === 'queued' ? 'Queued' : run.status === 'running' ? (run.cancelRequestedAt ? 'Cancelling…' : 'Running') : 'Completed'
 
-export function presentRun(catalog: Catalog, row: { run: OperationRunRow; initiatorName: string | null }): RunResponse {
+/**
+ * What the caller may do with the run: cancel an active run of a cancellable type, re-run a
+ * completed run of a re-runnable type they may start; operators only their own runs (CONTRACT §3).
+ */
+export function abilitiesOf(catalog: Catalog, access: TenantAccess, run: Pick<OperationRunRow, 'type' | 'status' | 'initiatorUserId'>) {
+  const spec = catalog.has(run.type) ? catalog.spec(run.type) : undefined
+  const manage = canManageRun(access, run)
+  return {
+    cancel: manage && spec?.cancellable === true && run.status !== 'completed',
+    rerun: manage && spec?.rerunnable === true && run.status === 'completed' && can(access.role, spec.capability),
+  }
+}
+
+export function presentRun(catalog: Catalog, access: TenantAccess, row: RunWithNames): RunResponse {
   const { run } = row
   return {
     id: run.id,
@@ -51,6 +93,7 @@ export function presentRun(catalog: Catalog, row: { run: OperationRunRow; initia
     outcome: run.outcome,
     cancel_requested: run.cancelRequestedAt !== null,
     initiator: run.initiatorUserId ? { id: run.initiatorUserId, name: row.initiatorName ?? 'Deleted user' } : null,
+    schedule: run.scheduleId ? { id: run.scheduleId, name: row.scheduleName ?? 'Deleted schedule' } : null,
     context: run.context,
     summary_counts: run.summaryCounts,
     failures: run.failures,
@@ -59,6 +102,7 @@ export function presentRun(catalog: Catalog, row: { run: OperationRunRow; initia
     created_at: run.createdAt.toISOString(),
     started_at: run.startedAt?.toISOString() ?? null,
     completed_at: run.completedAt?.toISOString() ?? null,
+    abilities: abilitiesOf(catalog, access, run),
     links: runLinks(run.tenantId, run.id),
   }
 }

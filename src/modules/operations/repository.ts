@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import { preparedFor } from '../../db/prepared.ts'
-import { operationRuns, type RunOutcome, type RunStatus, users } from '../../db/schema.ts'
+import { operationRunItems, operationRuns, type RunItemStatus, type RunOutcome, type RunStatus, schedules, users } from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 
 export const ACTIVE_STATUSES = ['queued', 'running'] as const
@@ -9,13 +9,17 @@ export const ACTIVE_STATUSES = ['queued', 'running'] as const
 const runWithInitiator = {
   run: operationRuns,
   initiatorName: users.name,
+  scheduleName: schedules.name,
 }
+
+export type RunWithNames = { run: typeof operationRuns.$inferSelect; initiatorName: string | null; scheduleName: string | null }
 
 export async function findRun(db: Executor, tenantId: string, runId: string) {
   const [row] = await db
     .select(runWithInitiator)
     .from(operationRuns)
     .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
+    .leftJoin(schedules, eq(schedules.id, operationRuns.scheduleId))
     .where(and(eq(operationRuns.tenantId, tenantId), eq(operationRuns.id, runId)))
   return row
 }
@@ -67,6 +71,7 @@ export async function listRuns(db: Executor, tenantId: string, filters: RunFilte
     .select(runWithInitiator)
     .from(operationRuns)
     .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
+    .leftJoin(schedules, eq(schedules.id, operationRuns.scheduleId))
     .where(and(...conditions))
     .orderBy(desc(operationRuns.createdAt), desc(operationRuns.id))
     .limit(page.limit)
@@ -78,6 +83,7 @@ const activeRunsQuery = preparedFor((db, name) =>
     .select(runWithInitiator)
     .from(operationRuns)
     .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
+    .leftJoin(schedules, eq(schedules.id, operationRuns.scheduleId))
     .where(and(eq(operationRuns.tenantId, sql.placeholder('tenantId')), inArray(operationRuns.status, [...ACTIVE_STATUSES])))
     .orderBy(desc(operationRuns.createdAt))
     .limit(100)
@@ -87,4 +93,20 @@ const activeRunsQuery = preparedFor((db, name) =>
 /** The progress widget: a tenant's queued and running runs (at most 100), newest first. */
 export async function listActiveRuns(db: Database, tenantId: string) {
   return activeRunsQuery(db).execute({ tenantId })
+}
+
+/** A run's per-item results in recording order, keyset-paginated on the item id. */
+export async function listRunItems(db: Executor, runId: string, filters: { status?: RunItemStatus | undefined }, page: { after?: number | undefined; limit: number }) {
+  return db
+    .select()
+    .from(operationRunItems)
+    .where(
+      and(
+        eq(operationRunItems.runId, runId),
+        filters.status ? eq(operationRunItems.status, filters.status) : undefined,
+        page.after === undefined ? undefined : sql`${operationRunItems.id} > ${page.after}`,
+      ),
+    )
+    .orderBy(operationRunItems.id)
+    .limit(page.limit)
 }

@@ -4,18 +4,19 @@ import { z } from 'zod'
 import type { HttpDeps } from '../../http/deps.ts'
 import { listEnvelope, responses } from '../../http/schemas.ts'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
-import { forbidden, notFound } from '../../lib/errors.ts'
+import { conflict, forbidden, notFound } from '../../lib/errors.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
-import { canManageRun } from '../access/policy.ts'
+import { canManageRun, type TenantAccess } from '../access/policy.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
-import { presentRun, runResponse } from './presenter.ts'
-import { findRun, listActiveRuns, listRuns } from './repository.ts'
-import { listRunsQuery, runParams } from './schemas.ts'
+import { presentRun, presentRunItem, runItemResponse, runResponse } from './presenter.ts'
+import { findRun, listActiveRuns, listRunItems, listRuns, type RunWithNames } from './repository.ts'
+import { rerunRun } from './rerun-run.ts'
+import { decodeItemCursor, listRunItemsQuery, operationTypeResponse, runParams, listRunsQuery } from './schemas.ts'
 
 export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine, hub }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
   const tags = ['operations']
-  const present = (row: Parameters<typeof presentRun>[1]) => presentRun(engine.catalog, row)
+  const presenter = (access: TenantAccess) => (row: RunWithNames) => presentRun(engine.catalog, access, row)
 
   async function loadRun(tenantId: string, runId: string) {
     const row = UUID_PATTERN.test(runId) ? await findRun(db, tenantId, runId) : undefined
@@ -41,7 +42,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       const page = rows.slice(0, limit)
       const last = page.at(-1)
       return {
-        data: page.map(present),
+        data: page.map(presenter(access)),
         next_cursor: rows.length > limit && last ? encodeCursor({ at: last.run.createdAt.toISOString(), id: last.run.id }) : null,
       }
     },
@@ -59,7 +60,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
-      return { data: (await listActiveRuns(db, access.tenantId)).map(present), next_cursor: null }
+      return { data: (await listActiveRuns(db, access.tenantId)).map(presenter(access)), next_cursor: null }
     },
   )
 
@@ -68,7 +69,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     { schema: { tags, summary: 'One run', params: runParams, response: responses({ 200: runResponse }) } },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
-      return present(await loadRun(access.tenantId, request.params.runId))
+      return presenter(access)(await loadRun(access.tenantId, request.params.runId))
     },
   )
 
@@ -86,8 +87,65 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.manage')
       const row = await loadRun(access.tenantId, request.params.runId)
       if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId })) throw forbidden('Operators can cancel only the runs they started')
+      if (engine.catalog.has(row.run.type) && !engine.catalog.spec(row.run.type).cancellable) throw conflict(`${engine.catalog.label(row.run.type)} runs cannot be cancelled`)
       await engine.cancelRun(auth.actorOf(request, principal), access.tenantId, row.run.id)
-      return reply.code(202).send(present(await loadRun(access.tenantId, row.run.id)))
+      return reply.code(202).send(presenter(access)(await loadRun(access.tenantId, row.run.id)))
+    },
+  )
+
+  r.post(
+    '/api/tenants/:tenantId/operation-runs/:runId/rerun',
+    {
+      schema: {
+        tags,
+        summary: 'Re-run: starts the same type with the run\'s stored, validated input (deduplicated like any start)',
+        params: runParams,
+        response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
+      },
+    },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.manage')
+      const row = await loadRun(access.tenantId, request.params.runId)
+      if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId })) throw forbidden('Operators can re-run only the runs they started')
+      const { run, deduplicated } = await rerunRun(engine, access, auth.actorOf(request, principal), principal.user.id, row.run)
+      return reply.code(202).send({ run: presenter(access)(await loadRun(access.tenantId, run.id)), deduplicated })
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/operation-runs/:runId/items',
+    {
+      schema: {
+        tags,
+        summary: "A run's per-item results in recording order (keyset pagination), optionally of one status",
+        params: runParams,
+        querystring: listRunItemsQuery,
+        response: responses({ 200: listEnvelope(runItemResponse) }),
+      },
+    },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      const row = await loadRun(access.tenantId, request.params.runId)
+      const { cursor, limit, status } = request.query
+      const rows = await listRunItems(db, row.run.id, { status }, { after: decodeItemCursor(cursor), limit: limit + 1 })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return { data: page.map(presentRunItem), next_cursor: rows.length > limit && last ? String(last.id) : null }
+    },
+  )
+
+  r.get(
+    '/api/operation-types',
+    {
+      schema: {
+        tags,
+        summary: 'Every operation type: label, description, starting capability, what runs of it allow, failure codes with their fixes',
+        response: responses({ 200: z.object({ data: z.array(operationTypeResponse) }) }),
+      },
+    },
+    async (request) => {
+      await auth.principalOf(request)
+      return { data: engine.catalog.describe() }
     },
   )
 
@@ -132,6 +190,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       res.once('close', close)
       try {
         unsubscribe = await hub.subscribe(access.tenantId, {
+          access,
           runUpdated: (run) => send('run.updated', run),
           snapshot: (active) => send('snapshot', { active }),
         })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { RUN_OUTCOMES, RUN_STATUSES } from '../../db/schema.ts'
+import { RUN_ITEM_STATUSES, RUN_OUTCOMES, RUN_STATUSES } from '../../db/schema.ts'
+import { validationError } from '../../lib/errors.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
 export const runParams = z.object({ tenantId: z.string(), runId: z.string() })
@@ -15,3 +16,30 @@ export const listRunsQuery = z.strictObject({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(200).default(50),
 })
+
+export const listRunItemsQuery = z.strictObject({
+  status: z.enum(RUN_ITEM_STATUSES, { error: `must be one of ${RUN_ITEM_STATUSES.join(', ')}` }).optional(),
+  cursor: z.string().max(40).optional(),
+  limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(500).default(100),
+})
+
+/** An items cursor is the last item's id (a positive integer); anything else is a 422 naming `cursor`. */
+export function decodeItemCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined
+  const id = /^[1-9][0-9]{0,17}$/.test(cursor) ? Number(cursor) : Number.NaN
+  if (!Number.isSafeInteger(id)) throw validationError([{ field: 'cursor', message: 'is not a cursor this API returned' }])
+  return id
+}
+
+export const operationTypeResponse = z
+  .object({
+    type: z.string(),
+    label: z.string(),
+    description: z.string(),
+    capability: z.string().describe('The capability that starts the type'),
+    cancellable: z.boolean(),
+    rerunnable: z.boolean(),
+    schedulable: z.boolean(),
+    failure_codes: z.array(z.object({ code: z.string(), fix: z.string().describe('What a person should do about it') })),
+  })
+  .meta({ id: 'OperationType' })

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import type { Database } from '../../db/engine.ts'
+import type { Database, Executor } from '../../db/engine.ts'
 import { operationRuns, type OperationRunRow } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
-import type { Enqueue } from '../../jobs/queue.ts'
+import { parseInput } from '../../lib/validation.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import type { Catalog } from './catalog.ts'
 import { publishRunUpdated } from './live.ts'
+import type { JobQueue } from './queue.ts'
 import { findActiveByIdentity } from './repository.ts'
 
 /** JSON with object keys sorted at every level, so the same context always reads the same. */
@@ -31,7 +32,18 @@ export type StartRunRequest<K extends string> = {
   context: Record<string, unknown>
   /** The person who started it; null for a system run (CLI, schedule). */
   initiatorUserId: string | null
+  /** The schedule that started this system run ("Schedule: Nightly sync" in Monitoring and the audit trail). */
+  schedule?: { id: string; name: string } | null
   actor: Actor
+}
+
+/**
+ * The input a start of `type` carries, validated and canonicalised by the type's catalog entry
+ * (a bad field is a 422 naming it); what startRun takes as the context.
+ */
+export function validatedInput(catalog: Catalog, type: string, input: unknown): Record<string, unknown> {
+  if (!catalog.has(type)) throw new Error(`Operation type "${String(type)}" is not in the catalog`)
+  return parseInput(catalog.spec(type).input, input ?? {})
 }
 
 /**
@@ -42,9 +54,27 @@ export type StartRunRequest<K extends string> = {
 export async function startRun<K extends string>(
   db: Database,
   catalog: Catalog<K>,
-  enqueue: Enqueue,
+  queue: JobQueue,
   request: StartRunRequest<K>,
 ): Promise<{ run: OperationRunRow; deduplicated: boolean }> {
+  // An active twin can finish between our insert's conflict and our read: then insert again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const result = await db.transaction((tx) => startRunIn(tx, catalog, queue, request))
+    if (result) return result
+  }
+  throw new Error('Could not start the run: its active twin kept changing')
+}
+
+/**
+ * startRun in the caller's transaction (a schedule claims its slot in the same one); null when the
+ * active twin finished between the conflict and the read (try again in a new transaction).
+ */
+export async function startRunIn<K extends string>(
+  tx: Executor,
+  catalog: Catalog<K>,
+  queue: JobQueue,
+  request: StartRunRequest<K>,
+): Promise<{ run: OperationRunRow; deduplicated: boolean } | null> {
   const type: string = request.type
   // The types say this cannot happen; a caller outside TypeScript's reach still gets a clear error.
   if (!catalog.has(type)) throw new Error(`Operation type "${type}" is not in the catalog`)
@@ -54,34 +84,37 @@ export async function startRun<K extends string>(
     tenantId: run.tenantId,
     action: deduplicated ? 'operation_run.start_deduplicated' : 'operation_run.queued',
     subject: { type: 'operation_run', id: run.id },
-    metadata: { type: run.type, context },
+    metadata: { type: run.type, context, ...(request.schedule ? { schedule: request.schedule } : {}) },
   })
 
-  // An active twin can finish between our insert's conflict and our read: then insert again.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const result = await db.transaction(async (tx) => {
-      const id = uuidv7()
-      const [inserted] = await tx
-        .insert(operationRuns)
-        .values({ id, tenantId: request.tenantId, type: request.type, status: 'queued', initiatorUserId: request.initiatorUserId, identityKey, context })
-        .onConflictDoNothing({
-          target: [operationRuns.tenantId, operationRuns.type, operationRuns.identityKey],
-          where: sql`${operationRuns.status} IN ('queued', 'running')`,
-        })
-        .returning()
-      if (!inserted) {
-        const active = await findActiveByIdentity(tx, request.tenantId, request.type, identityKey)
-        if (!active) return null
-        await recordAuditEvent(tx, request.actor, audit(active, true))
-        return { run: active, deduplicated: true }
-      }
-      const jobId = await enqueue(tx, { type: request.type, tenantId: request.tenantId, runId: id, attempt: 1 })
-      const [run] = await tx.update(operationRuns).set({ jobId }).where(sql`${operationRuns.id} = ${id}`).returning()
-      await recordAuditEvent(tx, request.actor, audit(run!, false))
-      await publishRunUpdated(tx, run!)
-      return { run: run!, deduplicated: false }
+  const id = uuidv7()
+  const [inserted] = await tx
+    .insert(operationRuns)
+    .values({
+      id,
+      tenantId: request.tenantId,
+      type: request.type,
+      status: 'queued',
+      initiatorUserId: request.initiatorUserId,
+      scheduleId: request.schedule?.id ?? null,
+      identityKey,
+      context,
     })
-    if (result) return result
+    .onConflictDoNothing({
+      target: [operationRuns.tenantId, operationRuns.type, operationRuns.identityKey],
+      where: sql`${operationRuns.status} IN ('queued', 'running')`,
+    })
+    .returning()
+  if (!inserted) {
+    const active = await findActiveByIdentity(tx, request.tenantId, request.type, identityKey)
+    if (!active) return null
+    await recordAuditEvent(tx, request.actor, audit(active, true))
+    return { run: active, deduplicated: true }
   }
-  throw new Error('Could not start the run: its active twin kept changing')
+  const perTenantConcurrency = catalog.spec(request.type).perTenantConcurrency
+  const jobId = await queue.enqueue(tx, { type: request.type, tenantId: request.tenantId, runId: id, attempt: 1, perTenantConcurrency })
+  const [run] = await tx.update(operationRuns).set({ jobId }).where(sql`${operationRuns.id} = ${id}`).returning()
+  await recordAuditEvent(tx, request.actor, audit(run!, false))
+  await publishRunUpdated(tx, run!)
+  return { run: run!, deduplicated: false }
 }

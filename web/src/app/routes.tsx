@@ -1,8 +1,9 @@
 import { Anchor, Stack, Text, Title } from '@mantine/core'
 import { type ReactNode, useEffect } from 'react'
 import { can, canOpenTenantsPage, landingTenant } from '../lib/capabilities.ts'
-import { Link, matchPath, navigate, useLocation } from '../lib/router.tsx'
-import type { Capability, Me, MeTenant } from '../lib/types.ts'
+import { matchTenantRoute, type TenantRouteKey } from '../lib/route-table.ts'
+import { Link, navigate, useLocation } from '../lib/router.tsx'
+import type { Me, MeTenant } from '../lib/types.ts'
 import { lastTenant, rememberTenant } from './last-tenant.ts'
 import { lazyPage } from './lazy-page.tsx'
 
@@ -12,27 +13,36 @@ const pages = {
   inventory: lazyPage(() => import('../features/inventory/inventory-page.tsx').then((m) => m.InventoryPage)),
   operations: lazyPage(() => import('../features/operations/operations-page.tsx').then((m) => m.OperationsPage)),
   run: lazyPage(() => import('../features/operations/run-page.tsx').then((m) => m.RunPage)),
+  schedules: lazyPage(() => import('../features/schedules/schedules-page.tsx').then((m) => m.SchedulesPage)),
   audit: lazyPage(() => import('../features/audit/audit-page.tsx').then((m) => m.AuditPage)),
   members: lazyPage(() => import('../features/tenants/members-page.tsx').then((m) => m.MembersPage)),
   tenants: lazyPage(() => import('../features/tenants/tenants-page.tsx').then((m) => m.TenantsPage)),
-}
+} satisfies Record<TenantRouteKey | 'tenants', unknown>
 const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
 const OperationsPage = pages.operations.Page
 const RunPage = pages.run.Page
+const SchedulesPage = pages.schedules.Page
 const AuditPage = pages.audit.Page
 const MembersPage = pages.members.Page
 const TenantsPage = pages.tenants.Page
 
-const SECTION_PAGES: Record<string, { preload(): unknown }> = { inventory: pages.inventory, operations: pages.operations, audit: pages.audit, members: pages.members }
+/** What each route of the table (lib/route-table.ts) renders. */
+const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode> = {
+  home: (t) => <TenantHome tenant={t} />,
+  inventory: (t) => <InventoryPage tenant={t} />,
+  operations: (t, me) => <OperationsPage tenant={t} me={me} />,
+  run: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} />,
+  schedules: (t) => <SchedulesPage tenant={t} />,
+  audit: (t) => <AuditPage tenant={t} />,
+  members: (t, me) => <MembersPage tenant={t} me={me} />,
+}
 
 /** Starts downloading the page a path needs, so it is there by the time /api/me has answered. */
 export function preloadPageFor(pathname: string) {
   if (pathname.startsWith('/admin')) void pages.tenants.preload()
-  if (!pathname.startsWith('/t/')) return
-  const [, , , section, runId] = pathname.split('/')
-  const page = !section ? pages.home : section === 'operations' && runId ? pages.run : SECTION_PAGES[section]
-  void page?.preload()
+  const match = matchTenantRoute(pathname)
+  if (match) void pages[match.route.key].preload()
 }
 
 /** The other pages, while the browser has nothing better to do: navigation then renders at once. */
@@ -42,17 +52,6 @@ function preloadAllWhenIdle() {
   else setTimeout(all, 1000)
 }
 
-type TenantRoute = { pattern: string; capability: Capability; render: (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode }
-
-const tenantRoutes: TenantRoute[] = [
-  { pattern: '/t/:tenantId', capability: 'tenant.view', render: (t) => <TenantHome tenant={t} /> },
-  { pattern: '/t/:tenantId/inventory', capability: 'tenant.view', render: (t) => <InventoryPage tenant={t} /> },
-  { pattern: '/t/:tenantId/operations', capability: 'operations.view', render: (t, me) => <OperationsPage tenant={t} me={me} /> },
-  { pattern: '/t/:tenantId/operations/:runId', capability: 'operations.view', render: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} /> },
-  { pattern: '/t/:tenantId/audit', capability: 'audit.view', render: (t) => <AuditPage tenant={t} /> },
-  { pattern: '/t/:tenantId/members', capability: 'members.manage', render: (t, me) => <MembersPage tenant={t} me={me} /> },
-]
-
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
   useEffect(preloadAllWhenIdle, [])
@@ -61,15 +60,12 @@ export function Routes({ me }: { me: Me }) {
   if (pathname === '/admin' || pathname === '/admin/tenants') {
     return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }
-  for (const route of tenantRoutes) {
-    const params = matchPath(route.pattern, pathname)
-    if (!params) continue
-    const tenant = me.tenants.find((t) => t.id === params.tenantId)
-    if (!tenant) return <NotFound what="tenant" />
-    if (!can(tenant, route.capability)) return <NotFound what="page" />
-    return <Remember tenantId={tenant.id}>{route.render(tenant, me, params)}</Remember>
-  }
-  return <NotFound what="page" />
+  const match = matchTenantRoute(pathname)
+  if (!match) return <NotFound what="page" />
+  const tenant = me.tenants.find((t) => t.id === match.params.tenantId)
+  if (!tenant) return <NotFound what="tenant" />
+  if (!can(tenant, match.route.capability)) return <NotFound what="page" />
+  return <Remember tenantId={tenant.id}>{render[match.route.key](tenant, me, match.params)}</Remember>
 }
 
 function Remember({ tenantId, children }: { tenantId: string; children: ReactNode }) {

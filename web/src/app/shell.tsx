@@ -6,20 +6,13 @@ import { LiveRunsProvider } from '../components/live-runs.tsx'
 import { signOut } from '../features/auth/api.ts'
 import { NotificationsBell } from '../features/notifications/notifications-bell.tsx'
 import { ProgressWidget } from '../features/operations/progress-widget.tsx'
-import { can, canOpenTenantsPage, tenantNavigation } from '../lib/capabilities.ts'
+import { can, canOpenTenantsPage } from '../lib/capabilities.ts'
+import { switchTenantPath, tenantNavigation } from '../lib/route-table.ts'
 import { Link, navigate, useLocation } from '../lib/router.tsx'
 import type { Me, MeTenant } from '../lib/types.ts'
 
 /** The tenant a console path belongs to (`/t/{tenantId}/…`), if any. */
 export const tenantIdOf = (pathname: string): string | undefined => (pathname.startsWith('/t/') ? pathname.split('/')[2] : undefined)
-
-/** Switching tenants keeps the section (Inventory, Operations, …) when the other tenant allows it. */
-export function switchTenantPath(pathname: string, target: MeTenant): string {
-  const section = pathname.split('/')[3]
-  const allowed = tenantNavigation(target).flatMap((item) => [item, ...(item.children ?? [])])
-  const match = section ? allowed.find((item) => item.to === `/t/${target.id}/${section}`) : undefined
-  return match?.to ?? `/t/${target.id}`
-}
 
 export function Shell({ me, children }: { me: Me; children: ReactNode }) {
   const { pathname } = useLocation()

@@ -3,6 +3,7 @@ import { notifications } from '@mantine/notifications'
 import { queryOptions, useMutation } from '@tanstack/react-query'
 import { api, errorMessage } from '../lib/api.ts'
 import { Link } from '../lib/router.tsx'
+import { typeLabel } from '../lib/runs.ts'
 import type { PolicyTypeCatalog, Run, Selection } from '../lib/types.ts'
 import { useLiveRuns } from './live-runs.tsx'
 
@@ -18,8 +19,8 @@ export type StartedSync = { run: Run; deduplicated: boolean }
 export const startInventorySync = (tenantId: string, selection?: Partial<Selection>) =>
   api<StartedSync>(`/api/tenants/${tenantId}/inventory-sync`, { method: 'POST', body: selection ?? {} })
 
-/** The toast of DESIGN.md §4: queued or already running, always with the way to the run. */
-export const syncToastTitle = (started: StartedSync) => (started.deduplicated ? 'Inventory sync already running' : 'Inventory sync queued')
+/** The toast of DESIGN.md §4 for a run of any type: queued or already running, always with the way to the run. */
+export const syncToastTitle = (started: StartedSync) => `${typeLabel(started.run)} ${started.deduplicated ? 'already running' : 'queued'}`
 
 export function showSyncToast(started: StartedSync) {
   notifications.show({
@@ -28,7 +29,7 @@ export function showSyncToast(started: StartedSync) {
     autoClose: 8000,
     message: (
       <Text size="sm" component="span">
-        {started.deduplicated ? 'An identical sync is in progress; you can follow it. ' : 'It runs in the background; follow it in the progress widget. '}
+        {started.deduplicated ? 'An identical run is in progress; you can follow it. ' : 'It runs in the background; follow it in the progress widget. '}
         <Anchor component={Link} to={started.run.links.view} size="sm" data-testid="toast-view-run">
           View run
         </Anchor>

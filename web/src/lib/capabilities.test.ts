@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { can, canManageRun, canOpenTenantsPage, landingTenant, tenantNavigation } from './capabilities.ts'
+import { can, canOpenTenantsPage, landingTenant } from './capabilities.ts'
+import { matchTenantRoute, switchTenantPath, tenantNavigation } from './route-table.ts'
 import type { Capability, Me, MeTenant, Role } from './types.ts'
 
 const CAPS: Record<Role, Capability[]> = {
@@ -18,26 +19,26 @@ describe('capability gating', () => {
     expect(can(undefined, 'tenant.view')).toBe(false)
   })
 
-  it('lets owners and managers manage any run, operators only their own, readonly none', () => {
-    const mine = { initiator: { id: 'me', name: 'Me' } }
-    const theirs = { initiator: { id: 'other', name: 'Other' } }
-    const system = { initiator: null }
-    for (const role of ['owner', 'manager'] as const) {
-      expect([mine, theirs, system].map((run) => canManageRun(me(role), tenant(role), run))).toEqual([true, true, true])
-    }
-    expect([mine, theirs, system].map((run) => canManageRun(me('operator'), tenant('operator'), run))).toEqual([true, false, false])
-    expect(canManageRun(me('readonly'), tenant('readonly'), mine)).toBe(false)
-  })
-
   it('shows readonly members only the overview and the inventory', () => {
     expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory'])
   })
 
-  it('shows Monitoring → Operations to operators, Audit to managers, Members to owners', () => {
+  it('shows Monitoring → Operations and Schedules to operators, Audit to managers, Members to owners', () => {
     expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring'])
-    expect(tenantNavigation(tenant('operator'))[2]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations'])
+    expect(tenantNavigation(tenant('operator'))[2]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations', '/t/t1/schedules'])
     expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring', 'Audit'])
     expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring', 'Audit', 'Members'])
+  })
+
+  it('matches the contract routes, and keeps the section when switching tenants if the other tenant allows it', () => {
+    expect(matchTenantRoute('/t/t1/operations/r1')).toMatchObject({ route: { key: 'run' }, params: { tenantId: 't1', runId: 'r1' } })
+    expect(matchTenantRoute('/t/t1/schedules')?.route.key).toBe('schedules')
+    expect(matchTenantRoute('/t/t1/nowhere')).toBeUndefined()
+    const other = (role: Role): MeTenant => ({ ...tenant(role), id: 't2' })
+    expect(switchTenantPath('/t/t1/schedules', other('operator'))).toBe('/t/t2/schedules')
+    expect(switchTenantPath('/t/t1/audit', other('operator'))).toBe('/t/t2')
+    // A run belongs to its tenant: switching leaves for the other tenant's overview.
+    expect(switchTenantPath('/t/t1/operations/r1', other('owner'))).toBe('/t/t2')
   })
 
   it('lands on the tenant used last while still a member of it', () => {

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { describeSelection, failureFix, initiatorLabel, orderedCounts, selectionOf, statusLabel, typeLabel } from './runs.ts'
-import type { PolicyType } from './types.ts'
+import { operationTypes } from '../test/fixtures.ts'
+import type { OperationType, PolicyType } from './types.ts'
 
 const catalog: PolicyType[] = [
   { key: 'deviceManagementScripts', label: 'PowerShell scripts', kind: 'policy', category: 'Scripts', platforms: ['windows'], permission: 'DeviceManagementScripts.Read.All' },
 ]
+
+const sync: OperationType = operationTypes.data[0]!
 
 describe('run labels', () => {
   it('names unknown operation types "Unknown operation" and keeps known labels', () => {
@@ -13,16 +16,15 @@ describe('run labels', () => {
     expect(typeLabel({ type_label: '' })).toBe('Unknown operation')
   })
 
-  it('says "System" for runs nobody started', () => {
+  it('says "System" for runs nobody started, and names the schedule of a scheduled run', () => {
     expect(initiatorLabel({ initiator: null })).toBe('System')
+    expect(initiatorLabel({ initiator: null, schedule: null })).toBe('System')
+    expect(initiatorLabel({ initiator: null, schedule: { id: 's1', name: 'Nightly sync' } })).toBe('Schedule: Nightly sync')
     expect(initiatorLabel({ initiator: { id: 'u1', name: 'Ada' } })).toBe('Ada')
   })
 
-  it('shows Cancelling… for a running run asked to stop', () => {
-    expect(statusLabel({ status: 'queued', cancel_requested: false })).toBe('Queued')
-    expect(statusLabel({ status: 'running', cancel_requested: false })).toBe('Running')
-    expect(statusLabel({ status: 'running', cancel_requested: true })).toBe('Cancelling…')
-    expect(statusLabel({ status: 'completed', cancel_requested: true })).toBe('Completed')
+  it("shows the server's status label", () => {
+    expect(statusLabel({ status_label: 'Cancelling…' })).toBe('Cancelling…')
   })
 
   it('orders counts for reading: total and processed first, then the rest', () => {
@@ -31,20 +33,14 @@ describe('run labels', () => {
 })
 
 describe('failureFix', () => {
-  it('names the permission to grant for a missing permission, from the catalog', () => {
-    expect(failureFix({ code: 'missing_permission', message: 'Forbidden', subject: 'deviceManagementScripts' }, catalog)).toBe(
-      'Grant DeviceManagementScripts.Read.All to the app registration and admin-consent it',
-    )
+  it("reads the fix from the failure's operation type, for every code the server emits", () => {
+    expect(failureFix({ code: 'missing_permission' }, sync)).toBe('Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.')
+    expect(failureFix({ code: 'throttled_exhausted' }, sync)).toBe('Microsoft Graph kept throttling the tenant: re-run later, outside busy hours.')
   })
 
-  it('falls back to the permission named in the message', () => {
-    expect(failureFix({ code: 'missing_permission', message: 'The app lacks DeviceManagementApps.Read.All', subject: 'mobileApps' })).toBe(
-      'Grant DeviceManagementApps.Read.All to the app registration and admin-consent it',
-    )
-  })
-
-  it('has no fix for codes it does not know', () => {
-    expect(failureFix({ code: 'graph_error', message: 'x', subject: null })).toBeNull()
+  it('has no fix for codes the type does not list, or for an unknown type', () => {
+    expect(failureFix({ code: 'graph_error' }, sync)).toBeNull()
+    expect(failureFix({ code: 'missing_permission' }, undefined)).toBeNull()
   })
 })
 

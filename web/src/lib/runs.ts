@@ -1,17 +1,16 @@
-import type { PolicyType, Run, RunFailure, RunOutcome, Selection } from './types.ts'
-
-/** Operation types the console can filter by; any other type still renders with the API's label. */
-export const KNOWN_OPERATION_TYPES = [{ value: 'inventory.sync', label: 'Inventory sync' }] as const
+import type { OperationType, PolicyType, Run, RunFailure, RunOutcome, Selection } from './types.ts'
 
 export const UNKNOWN_OPERATION = 'Unknown operation'
 
 /** The API labels types; a missing label (an older server, a corrupt row) never breaks a page. */
 export const typeLabel = (run: Pick<Run, 'type_label'>) => run.type_label?.trim() || UNKNOWN_OPERATION
 
-export const initiatorLabel = (run: Pick<Run, 'initiator'>) => run.initiator?.name ?? 'System'
+/** Who started it: a person, the schedule that started a system run ("Schedule: Nightly sync"), or the system. */
+export const initiatorLabel = (run: Pick<Run, 'initiator'> & Partial<Pick<Run, 'schedule'>>) =>
+  run.initiator?.name ?? (run.schedule ? `Schedule: ${run.schedule.name}` : 'System')
 
-export const statusLabel = (run: Pick<Run, 'status' | 'cancel_requested'>) =>
-  run.status === 'queued' ? 'Queued' : run.status === 'running' ? (run.cancel_requested ? 'Cancelling…' : 'Running') : 'Completed'
+/** The server's status label ("Cancelling…" included); the console never re-derives it. */
+export const statusLabel = (run: Pick<Run, 'status_label'>) => run.status_label
 
 const OUTCOMES: Record<RunOutcome, { label: string; color: string }> = {
   succeeded: { label: 'Succeeded', color: 'teal' },
@@ -32,25 +31,9 @@ export function orderedCounts(counts: Record<string, number | undefined>): [stri
 }
 export const countLabel = (key: string) => key.charAt(0).toUpperCase() + key.slice(1).replaceAll('_', ' ')
 
-const PERMISSION = /\b([A-Z][A-Za-z]+(?:\.[A-Z][A-Za-z]+)*\.(?:Read|ReadWrite)(?:\.[A-Za-z]+)*)\b/
-
-/** What an admin should do about a failure, when we know; null otherwise. */
-export function failureFix(failure: RunFailure, catalog: PolicyType[] = []): string | null {
-  switch (failure.code) {
-    case 'missing_permission': {
-      const permission = catalog.find((t) => t.key === failure.subject)?.permission ?? PERMISSION.exec(failure.message)?.[1]
-      return `Grant ${permission ?? 'the missing permission'} to the app registration and admin-consent it`
-    }
-    case 'invalid_client':
-    case 'invalid_credentials':
-      return 'Check the client id and secret on the Tenants page, then re-run'
-    case 'throttled':
-      return 'Microsoft Graph throttled the tenant: re-run later'
-    case 'worker_lost':
-      return 'The worker stopped while running this operation: re-run it'
-    default:
-      return null
-  }
+/** What an admin should do about a failure: the fix the failure's operation type gives for its code (GET /api/operation-types). */
+export function failureFix(failure: Pick<RunFailure, 'code'>, type: Pick<OperationType, 'failure_codes'> | undefined): string | null {
+  return type?.failure_codes.find((f) => f.code === failure.code)?.fix ?? null
 }
 
 export const DEFAULT_SELECTION: Selection = { policy_types: [], categories: [], include_foundations: true, include_dependencies: true }

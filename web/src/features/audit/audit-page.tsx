@@ -15,8 +15,11 @@ const auditQuery = (tenantId: string) =>
 
 const ACTOR_KINDS: Record<string, string> = { system: 'System', cli: 'Command line', anonymous: 'Anonymous' }
 
+/** Who did it: a person (or their token), or the system as the server names it ("Schedule: Nightly sync"). */
 export const actorLabel = (event: AuditEvent) =>
-  ACTOR_KINDS[event.actor.kind] ?? (event.actor.name ?? event.actor.email ?? 'Deleted user') + (event.actor.kind === 'token' ? ' (API token)' : '')
+  (event.actor.kind === 'system' ? event.actor.name : null) ??
+  ACTOR_KINDS[event.actor.kind] ??
+  (event.actor.name ?? event.actor.email ?? 'Deleted user') + (event.actor.kind === 'token' ? ' (API token)' : '')
 
 export function AuditPage({ tenant }: { tenant: MeTenant }) {
   const events = useInfiniteQuery(auditQuery(tenant.id))

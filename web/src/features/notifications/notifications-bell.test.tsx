@@ -7,9 +7,10 @@ import { NotificationsBell, notificationTone } from './notifications-bell.tsx'
 const notification = (id: string, read: boolean) => ({
   id,
   kind: 'operation_run.completed',
-  title: 'Inventory sync succeeded',
+  title: 'Inventory sync completed',
   body: '31 of 31 processed · 289 created',
   run_id: `run-${id}`,
+  outcome: 'succeeded',
   tenant_id: 't1',
   url: `/t/t1/operations/run-${id}`,
   read_at: read ? '2026-01-01T00:00:00Z' : null,
@@ -51,11 +52,10 @@ describe('NotificationsBell', () => {
     expect(screen.getByTestId('notification-item').dataset.read).toBe('true')
   })
 
-  it('colours a notification by the outcome its title names', () => {
-    expect(notificationTone('Inventory sync succeeded')).toBe('teal')
-    expect(notificationTone('Inventory sync completed with warnings')).toBe('yellow')
-    expect(notificationTone('Inventory sync partially succeeded')).toBe('yellow')
-    expect(notificationTone('Inventory sync failed')).toBe('red')
-    expect(notificationTone('Inventory sync cancelled')).toBe('gray')
+  it('colours a notification by the outcome the server sent, not by its title', () => {
+    expect(notificationTone({ outcome: 'succeeded' })).toBe('teal')
+    expect(notificationTone({ outcome: 'partially_succeeded' })).toBe('yellow')
+    expect(notificationTone({ outcome: 'failed' })).toBe('red')
+    expect(notificationTone({ outcome: 'cancelled' })).toBe('gray')
   })
 })

@@ -3,18 +3,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { errorMessage } from '../../lib/api.ts'
 import { formatRelative } from '../../lib/format.ts'
+import { outcomeColor } from '../../lib/runs.ts'
 import { Link, navigate } from '../../lib/router.tsx'
 import type { Notification, NotificationPage } from '../../lib/types.ts'
 import { markAllRead, markRead, notificationsQuery } from './api.ts'
 
-/** "Inventory sync succeeded" → a colour for the dot: the title carries the outcome. */
-export function notificationTone(title: string): 'teal' | 'yellow' | 'red' | 'gray' {
-  const t = title.toLowerCase()
-  if (t.includes('partially') || t.includes('warning')) return 'yellow'
-  if (t.includes('failed')) return 'red'
-  if (t.includes('cancel')) return 'gray'
-  return 'teal'
-}
+/** The dot's colour: the run's outcome as the server sent it, never read from the English title. */
+export const notificationTone = (notification: Pick<Notification, 'outcome'>) => outcomeColor(notification.outcome)
 
 export function NotificationsBell() {
   const queryClient = useQueryClient()
@@ -97,7 +92,7 @@ export function NotificationsBell() {
               <Box key={n.id} data-testid="notification-item" data-read={n.read_at ? 'true' : 'false'} px="sm" py="xs" style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>
                 <UnstyledButton onClick={() => open(n)} w="100%" aria-label={`${n.title}: open the run`}>
                   <Group gap={6} wrap="nowrap" align="flex-start">
-                    <Badge size="xs" circle color={notificationTone(n.title)} variant={n.read_at ? 'outline' : 'filled'} mt={4} aria-hidden>
+                    <Badge size="xs" circle color={notificationTone(n)} variant={n.read_at ? 'outline' : 'filled'} mt={4} aria-hidden>
                       {' '}
                     </Badge>
                     <Text size="sm" fw={n.read_at ? 400 : 600} lineClamp={2}>

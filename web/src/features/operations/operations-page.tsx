@@ -3,7 +3,8 @@ import { useInfiniteQuery } from '@tanstack/react-query'
 import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { elapsedMs, formatDateTime, formatDuration } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
-import { initiatorLabel, KNOWN_OPERATION_TYPES, outcomeLabel, RUN_OUTCOMES, typeLabel } from '../../lib/runs.ts'
+import { useOperationTypes } from '../../components/operation-types.ts'
+import { initiatorLabel, outcomeLabel, RUN_OUTCOMES, typeLabel } from '../../lib/runs.ts'
 import type { Me, MeTenant, Run, RunStatus } from '../../lib/types.ts'
 import { type RunFilters, runsQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
@@ -37,6 +38,7 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
     initiator: params.get('initiator'),
   }
   const runs = useInfiniteQuery(runsQuery(tenant.id, filters))
+  const { types } = useOperationTypes()
   const rows = runs.data?.pages.flatMap((page) => page.data) ?? []
   const set = (patch: Record<string, string | null>) => setParams(patch)
 
@@ -44,7 +46,7 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
     <Stack gap="md">
       <PageTitle eyebrow="Monitoring">Operations</PageTitle>
       <Group gap="sm" align="flex-end">
-        <Select label="Type" placeholder="Any type" clearable data={[...KNOWN_OPERATION_TYPES]} value={filters.type ?? null} onChange={(type) => set({ type })} w={180} />
+        <Select label="Type" placeholder="Any type" clearable data={types.map((t) => ({ value: t.type, label: t.label }))} value={filters.type ?? null} onChange={(type) => set({ type })} w={180} />
         <Select label="Status" placeholder="Any status" clearable data={STATUSES} value={filters.status ?? null} onChange={(status) => set({ status: status })} w={160} />
         <Select
           label="Outcome"

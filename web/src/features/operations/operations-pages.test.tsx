@@ -5,7 +5,7 @@ import type { Capability, Me, MeTenant, Run } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
 import { countsSummary, OperationsPage } from './operations-page.tsx'
 import { RunPage } from './run-page.tsx'
-import { makeRun } from '../../test/fixtures.ts'
+import { makeRun, operationTypes } from '../../test/fixtures.ts'
 
 const CAPS: Record<'owner' | 'operator', Capability[]> = {
   owner: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'members.manage'],
@@ -43,6 +43,7 @@ afterEach(() => {
 describe('OperationsPage', () => {
   it('lists runs newest first with their counts, "Unknown operation" for unknown types, and loads more by cursor', async () => {
     const fetchMock = mockFetch({
+      'GET /api/operation-types': operationTypes,
       'GET /api/tenants/t1/operation-runs': (url: URL) =>
         url.searchParams.get('cursor') === 'c2'
           ? { data: [run('older', { type: 'legacy.thing', type_label: 'Unknown operation', initiator: null, outcome: 'failed' })], next_cursor: null }
@@ -59,7 +60,10 @@ describe('OperationsPage', () => {
     expect(older.textContent).toContain('System')
     expect(older.textContent).toContain('Failed')
     expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull()
-    expect(fetchMock.mock.calls.map((c) => c[0] as string)).toEqual(['/api/tenants/t1/operation-runs?limit=50', '/api/tenants/t1/operation-runs?cursor=c2&limit=50'])
+    expect(fetchMock.mock.calls.map((c) => c[0] as string).filter((u) => u.includes('operation-runs'))).toEqual([
+      '/api/tenants/t1/operation-runs?limit=50',
+      '/api/tenants/t1/operation-runs?cursor=c2&limit=50',
+    ])
   })
 
   it('summarises counts: processed / total only when the total is known', () => {
@@ -71,7 +75,7 @@ describe('OperationsPage', () => {
 
 describe('RunPage', () => {
   function renderRun(role: 'owner' | 'operator', r: Run, extra: Record<string, unknown> = {}) {
-    const fetchMock = mockFetch({ [`GET /api/tenants/t1/operation-runs/${r.id}`]: r, 'GET /api/tenants/t1/policy-types': catalog, ...extra })
+    const fetchMock = mockFetch({ [`GET /api/tenants/t1/operation-runs/${r.id}`]: r, 'GET /api/tenants/t1/policy-types': catalog, 'GET /api/operation-types': operationTypes, ...extra })
     renderWithProviders(<RunPage tenant={tenant(role)} me={me} runId={r.id} />)
     return fetchMock
   }
@@ -84,17 +88,24 @@ describe('RunPage', () => {
     expect(screen.getByTestId('run-count-created').textContent).toContain('289')
     expect(screen.getByTestId('run-outcome').textContent).toBe('Partially succeeded')
     await waitFor(() => expect(within(screen.getByTestId('run-units')).getByText('PowerShell scripts')).toBeTruthy())
-    expect(screen.getByTestId('run-failure-fix').textContent).toBe('Fix: Grant DeviceManagementScripts.Read.All to the app registration and admin-consent it')
+    await waitFor(() =>
+      expect(screen.getByTestId('run-failure-fix').textContent).toBe(
+        'Fix: Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.',
+      ),
+    )
   })
 
-  it('offers Re-run of a completed run to an owner, and no Cancel', async () => {
-    renderRun('owner', run('r1'))
-    expect(await screen.findByRole('button', { name: 'Re-run' })).toBeTruthy()
+  it('offers what the run\'s abilities say: Re-run of a completed run, which re-runs it on the server', async () => {
+    const fetchMock = renderRun('owner', run('r1', { abilities: { cancel: false, rerun: true } }), {
+      'POST /api/tenants/t1/operation-runs/r1/rerun': { run: run('r1b', { status: 'queued', status_label: 'Queued', outcome: null }), deduplicated: false },
+    })
+    fireEvent.click(await screen.findByRole('button', { name: 'Re-run' }))
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull()
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/r1/rerun', expect.objectContaining({ method: 'POST' })))
   })
 
   it("offers an operator nothing on someone else's running run", async () => {
-    renderRun('operator', run('r2', { status: 'running', status_label: 'Running', outcome: null, completed_at: null, initiator: { id: 'other', name: 'Other' } }))
+    renderRun('operator', run('r2', { status: 'running', status_label: 'Running', outcome: null, completed_at: null, initiator: { id: 'other', name: 'Other' }, abilities: { cancel: false, rerun: false } }))
     expect(await screen.findByTestId('run-status')).toBeTruthy()
     expect(screen.getByTestId('run-status').textContent).toBe('Running')
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull()
@@ -102,12 +113,54 @@ describe('RunPage', () => {
   })
 
   it('lets an operator cancel their own running run: Cancelling…', async () => {
-    const active = run('r3', { status: 'running', status_label: 'Running', outcome: null, completed_at: null })
+    const active = run('r3', { status: 'running', status_label: 'Running', outcome: null, completed_at: null, abilities: { cancel: true, rerun: false } })
     const fetchMock = renderRun('operator', active, {
       'POST /api/tenants/t1/operation-runs/r3/cancel': { ...active, cancel_requested: true, status_label: 'Cancelling…' },
     })
     fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }))
     await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('Cancelling…'))
     expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/r3/cancel', expect.objectContaining({ method: 'POST' }))
+  })
+
+  it('renders a type the console has never heard of from GET /api/operation-types: label, description, fix, items by status', async () => {
+    const stamp = run('s1', {
+      type: 'recipe.stamp',
+      type_label: 'Stamp targets',
+      context: { targets: 3 },
+      summary_counts: { total: 3, processed: 3, succeeded: 2, failed: 1 },
+      failures: [{ code: 'target_locked', message: '1 target was locked', subject: null }],
+      units: [],
+      initiator: null,
+      schedule: { id: 'sch1', name: 'Nightly stamp' },
+    })
+    const item = (id: string, status: 'succeeded' | 'failed') => ({
+      id,
+      target: { type: 'deviceConfiguration', id: `target-${id}`, name: `Target ${id}` },
+      action: 'stamp',
+      status,
+      code: status === 'failed' ? 'target_locked' : null,
+      message: status === 'failed' ? `Target ${id} is locked` : null,
+    })
+    const fetchMock = renderRun('owner', stamp, {
+      'GET /api/tenants/t1/operation-runs/s1/items': (url: URL) =>
+        url.searchParams.get('status') === 'failed' ? { data: [item('3', 'failed')], next_cursor: null } : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
+    })
+    expect(await screen.findByText('Stamps each target with a marker, and reports one result per target.')).toBeTruthy()
+    expect(screen.getByText('Schedule: Nightly stamp')).toBeTruthy()
+    expect(screen.getByTestId('run-failure-fix').textContent).toBe('Fix: Unlock the target in Intune (it is being edited elsewhere), then re-run.')
+
+    fireEvent.click(screen.getByRole('tab', { name: 'Items' }))
+    const table = await screen.findByTestId('run-items-table')
+    expect(within(table).getAllByTestId('run-item')).toHaveLength(3)
+    fireEvent.click(screen.getByText('Failed'))
+    await waitFor(() => expect(within(screen.getByTestId('run-items-table')).getAllByTestId('run-item')).toHaveLength(1))
+    expect(within(screen.getByTestId('run-items-table')).getByText('Target 3 is locked')).toBeTruthy()
+    expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/s1/items?status=failed&limit=100', expect.anything())
+  })
+
+  it('renders a run of a type the server does not describe as "Unknown operation"', async () => {
+    renderRun('owner', run('u1', { type: 'legacy.thing', type_label: 'Unknown operation', failures: [{ code: 'weird', message: 'odd', subject: null }] }))
+    expect(await screen.findByRole('heading', { name: 'Unknown operation' })).toBeTruthy()
+    expect(screen.queryByTestId('run-failure-fix')).toBeNull()
   })
 })

@@ -2,9 +2,9 @@ import { Badge } from '@mantine/core'
 import { outcomeColor, outcomeLabel, statusLabel } from '../../lib/runs.ts'
 import type { Run } from '../../lib/types.ts'
 
-export function StatusBadge({ run }: { run: Pick<Run, 'status' | 'cancel_requested'> }) {
+export function StatusBadge({ run }: { run: Pick<Run, 'status' | 'status_label' | 'cancel_requested'> }) {
   const label = statusLabel(run)
-  const color = label === 'Cancelling…' ? 'orange' : run.status === 'running' ? 'blue' : 'gray'
+  const color = run.status === 'running' ? (run.cancel_requested ? 'orange' : 'blue') : 'gray'
   return (
     <Badge variant="light" color={color} data-testid="run-status">
       {label}

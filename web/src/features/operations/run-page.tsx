@@ -1,20 +1,21 @@
-import { Alert, Anchor, Badge, Button, Card, Code, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { Alert, Anchor, Badge, Button, Card, Code, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useNow } from '../../components/live-runs.tsx'
-import { policyTypesQuery, useStartInventorySync } from '../../components/inventory-sync.tsx'
-import { ErrorState, LoadingState } from '../../components/states.tsx'
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useState } from 'react'
+import { policyTypesQuery, showSyncToast } from '../../components/inventory-sync.tsx'
+import { useLiveRuns, useNow } from '../../components/live-runs.tsx'
+import { useOperationTypes } from '../../components/operation-types.ts'
+import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
 import { ApiError, errorMessage } from '../../lib/api.ts'
-import { can, canManageRun } from '../../lib/capabilities.ts'
 import { elapsedMs, formatDateTime, formatDuration, formatShortDuration } from '../../lib/format.ts'
 import { progressOf } from '../../lib/progress.ts'
 import { Link } from '../../lib/router.tsx'
 import { countLabel, describeSelection, failureFix, initiatorLabel, orderedCounts, selectionOf, typeLabel } from '../../lib/runs.ts'
-import type { Me, MeTenant, PolicyType, Run } from '../../lib/types.ts'
-import { cancelRun, runQuery } from './api.ts'
+import type { Me, MeTenant, PolicyType, Run, RunItemStatus } from '../../lib/types.ts'
+import { cancelRun, rerunRun, runItemsQuery, runQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
 
-export function RunPage({ tenant, me, runId }: { tenant: MeTenant; me: Me; runId: string }) {
+export function RunPage({ tenant, runId }: { tenant: MeTenant; me: Me; runId: string }) {
   const run = useQuery({
     ...runQuery(tenant.id, runId),
     // The live stream writes every change into this query; this is the safety net if it drops.
@@ -27,17 +28,31 @@ export function RunPage({ tenant, me, runId }: { tenant: MeTenant; me: Me; runId
     const missing = run.error instanceof ApiError && run.error.status === 404
     return <ErrorState error={run.error} title={missing ? 'Run not found' : 'Could not load the run'} />
   }
-  return <RunView run={run.data} tenant={tenant} me={me} catalog={catalog.data?.data ?? []} />
+  return <RunView run={run.data} tenant={tenant} catalog={catalog.data?.data ?? []} />
 }
 
-function RunView({ run, tenant, me, catalog }: { run: Run; tenant: MeTenant; me: Me; catalog: PolicyType[] }) {
+/**
+ * One run of any type: what it may do comes from the run's `abilities`, its label, description
+ * and failure fixes from the operation types the server describes; a type the server does not
+ * know still renders, as "Unknown operation".
+ */
+function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog: PolicyType[] }) {
   const queryClient = useQueryClient()
+  const live = useLiveRuns()
   const now = useNow(1000)
-  const manage = canManageRun(me, tenant, run)
+  const type = useOperationTypes().typeOf(run.type)
   const selection = selectionOf(run)
   const active = run.status !== 'completed'
   const progress = progressOf(run.summary_counts)
-  const rerun = useStartInventorySync(tenant.id)
+  const rerun = useMutation({
+    mutationFn: () => rerunRun(tenant.id, run.id),
+    onSuccess: (started) => {
+      showSyncToast(started)
+      live?.refresh()
+      void queryClient.invalidateQueries({ queryKey: ['runs', tenant.id] })
+    },
+    onError: (error) => notifications.show({ title: 'Could not re-run', message: errorMessage(error), color: 'red' }),
+  })
   const cancel = useMutation({
     mutationFn: () => cancelRun(tenant.id, run.id),
     onSuccess: (updated) => {
@@ -65,15 +80,20 @@ function RunView({ run, tenant, me, catalog }: { run: Run; tenant: MeTenant; me:
             <StatusBadge run={run} />
             <OutcomeBadge run={run} />
           </Group>
+          {type && (
+            <Text size="sm" c="dimmed" mt={2}>
+              {type.description}
+            </Text>
+          )}
         </div>
         <Group gap="xs">
-          {manage && active && (
+          {run.abilities.cancel && (
             <Button color="red" variant="light" onClick={() => cancel.mutate()} loading={cancel.isPending} disabled={run.cancel_requested}>
               {run.cancel_requested ? 'Cancelling…' : 'Cancel'}
             </Button>
           )}
-          {manage && run.type === 'inventory.sync' && can(tenant, 'inventory.sync') && selection && (
-            <Button variant="default" onClick={() => rerun.mutate(selection)} loading={rerun.isPending}>
+          {run.abilities.rerun && (
+            <Button variant="default" onClick={() => rerun.mutate()} loading={rerun.isPending}>
               Re-run
             </Button>
           )}
@@ -110,109 +130,206 @@ function RunView({ run, tenant, me, catalog }: { run: Run; tenant: MeTenant; me:
           <Field label="Completed at">{formatDateTime(run.completed_at)}</Field>
           <Field label="Duration">{duration}</Field>
           <Field label="Attempt">{run.attempt}</Field>
-          <Field label="Selection" span>
-            {selection ? describeSelection(selection, catalog) : '—'}
-          </Field>
+          {selection ? (
+            <Field label="Selection" span>
+              {describeSelection(selection, catalog)}
+            </Field>
+          ) : (
+            Object.keys(run.context).length > 0 && (
+              <Field label="Input" span>
+                <Code>{JSON.stringify(run.context)}</Code>
+              </Field>
+            )
+          )}
         </SimpleGrid>
       </Card>
 
-      <Card withBorder>
-        <Title order={3} size="h5" mb="xs">
-          Counts
-        </Title>
-        {orderedCounts(run.summary_counts).length === 0 ? (
-          <Text c="dimmed" size="sm">
-            No counts yet.
-          </Text>
-        ) : (
-          <Group gap="xl">
-            {orderedCounts(run.summary_counts).map(([key, value]) => (
-              <div key={key} data-testid={`run-count-${key}`}>
-                <Text size="xs" c="dimmed">
-                  {countLabel(key)}
+      <Tabs defaultValue="overview" keepMounted={false}>
+        <Tabs.List>
+          <Tabs.Tab value="overview">Overview</Tabs.Tab>
+          <Tabs.Tab value="items">Items</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="overview" pt="md">
+          <Stack gap="md">
+            <Card withBorder>
+              <Title order={3} size="h5" mb="xs">
+                Counts
+              </Title>
+              {orderedCounts(run.summary_counts).length === 0 ? (
+                <Text c="dimmed" size="sm">
+                  No counts yet.
                 </Text>
-                <Text fw={600} size="lg">
-                  {value.toLocaleString('en')}
-                </Text>
-              </div>
-            ))}
-          </Group>
-        )}
-      </Card>
+              ) : (
+                <Group gap="xl">
+                  {orderedCounts(run.summary_counts).map(([key, value]) => (
+                    <div key={key} data-testid={`run-count-${key}`}>
+                      <Text size="xs" c="dimmed">
+                        {countLabel(key)}
+                      </Text>
+                      <Text fw={600} size="lg">
+                        {value.toLocaleString('en')}
+                      </Text>
+                    </div>
+                  ))}
+                </Group>
+              )}
+            </Card>
 
-      {run.failures.length > 0 && (
-        <Card withBorder>
-          <Title order={3} size="h5" mb="xs">
-            Failures ({run.failures.length})
-          </Title>
-          <Stack gap="xs">
-            {run.failures.map((failure, i) => {
-              const fix = failureFix(failure, catalog)
-              return (
-                <Alert key={`${failure.code}-${failure.subject}-${i}`} color="red" variant="light" data-testid="run-failure" title={failure.subject ? typeName(failure.subject) : failure.code}>
-                  <Text size="sm">
-                    <Code>{failure.code}</Code> {failure.message}
-                  </Text>
-                  {fix && (
-                    <Text size="sm" fw={500} mt={4} data-testid="run-failure-fix">
-                      Fix: {fix}
-                    </Text>
-                  )}
-                </Alert>
-              )
-            })}
+            {run.failures.length > 0 && (
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  Failures ({run.failures.length})
+                </Title>
+                <Stack gap="xs">
+                  {run.failures.map((failure, i) => {
+                    const fix = failureFix(failure, type)
+                    return (
+                      <Alert key={`${failure.code}-${failure.subject}-${i}`} color="red" variant="light" data-testid="run-failure" title={failure.subject ? typeName(failure.subject) : failure.code}>
+                        <Text size="sm">
+                          <Code>{failure.code}</Code> {failure.message}
+                        </Text>
+                        {fix && (
+                          <Text size="sm" fw={500} mt={4} data-testid="run-failure-fix">
+                            Fix: {fix}
+                          </Text>
+                        )}
+                      </Alert>
+                    )
+                  })}
+                </Stack>
+              </Card>
+            )}
+
+            {run.units.length > 0 && (
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  Results per type ({run.units.length})
+                </Title>
+                <Table.ScrollContainer minWidth={700}>
+                  <Table striped verticalSpacing={4} data-testid="run-units">
+                    <Table.Thead>
+                      <Table.Tr>
+                        <Table.Th>Type</Table.Th>
+                        <Table.Th>Result</Table.Th>
+                        <Table.Th>Counts</Table.Th>
+                        <Table.Th>Duration</Table.Th>
+                        <Table.Th>Error</Table.Th>
+                      </Table.Tr>
+                    </Table.Thead>
+                    <Table.Tbody>
+                      {run.units.map((unit) => (
+                        <Table.Tr key={unit.key}>
+                          <Table.Td>{typeName(unit.key)}</Table.Td>
+                          <Table.Td>
+                            <ResultBadge status={unit.status} />
+                          </Table.Td>
+                          <Table.Td>
+                            <Text size="sm">
+                              {orderedCounts(unit.counts)
+                                .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
+                                .join(' · ') || '—'}
+                            </Text>
+                          </Table.Td>
+                          <Table.Td>{formatShortDuration(unit.duration_ms)}</Table.Td>
+                          <Table.Td>
+                            <Problem code={unit.error?.code} message={unit.error?.message} />
+                          </Table.Td>
+                        </Table.Tr>
+                      ))}
+                    </Table.Tbody>
+                  </Table>
+                </Table.ScrollContainer>
+              </Card>
+            )}
           </Stack>
-        </Card>
-      )}
+        </Tabs.Panel>
+        <Tabs.Panel value="items" pt="md">
+          <RunItems tenantId={tenant.id} runId={run.id} />
+        </Tabs.Panel>
+      </Tabs>
+    </Stack>
+  )
+}
 
-      {run.units.length > 0 && (
-        <Card withBorder>
-          <Title order={3} size="h5" mb="xs">
-            Results per type ({run.units.length})
-          </Title>
+const ITEM_STATUSES: { value: RunItemStatus | 'all'; label: string }[] = [
+  { value: 'all', label: 'All' },
+  { value: 'succeeded', label: 'Succeeded' },
+  { value: 'failed', label: 'Failed' },
+  { value: 'skipped', label: 'Skipped' },
+]
+const RESULT_COLORS: Record<RunItemStatus, string> = { succeeded: 'teal', failed: 'red', skipped: 'gray' }
+
+/** The result of a unit or an item. */
+const ResultBadge = ({ status }: { status: RunItemStatus }) => (
+  <Badge size="sm" variant="light" color={RESULT_COLORS[status]}>
+    {status}
+  </Badge>
+)
+
+/** A unit's or an item's problem: its code and message, or a dash. */
+const Problem = ({ code, message }: { code: string | null | undefined; message: string | null | undefined }) =>
+  code ? (
+    <Text size="sm">
+      <Code>{code}</Code> {message}
+    </Text>
+  ) : (
+    '—'
+  )
+
+/** The run's per-item results (any type that records them), filtered by status, a keyset page at a time. */
+function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
+  const [status, setStatus] = useState<RunItemStatus | 'all'>('all')
+  const items = useInfiniteQuery(runItemsQuery(tenantId, runId, status === 'all' ? null : status))
+  const rows = items.data?.pages.flatMap((page) => page.data) ?? []
+  return (
+    <Stack gap="sm">
+      <SegmentedControl aria-label="Item status" data={ITEM_STATUSES} value={status} onChange={(value) => setStatus(value)} w="fit-content" />
+      {items.isPending ? (
+        <LoadingState label="Loading the items" />
+      ) : items.isError ? (
+        <ErrorState error={items.error} />
+      ) : rows.length === 0 ? (
+        <EmptyText>{status === 'all' ? 'This run recorded no per-item results.' : `No ${status} items.`}</EmptyText>
+      ) : (
+        <>
           <Table.ScrollContainer minWidth={700}>
-            <Table striped verticalSpacing={4} data-testid="run-units">
+            <Table striped verticalSpacing={4} data-testid="run-items-table">
               <Table.Thead>
                 <Table.Tr>
+                  <Table.Th>Target</Table.Th>
                   <Table.Th>Type</Table.Th>
+                  <Table.Th>Action</Table.Th>
                   <Table.Th>Result</Table.Th>
-                  <Table.Th>Counts</Table.Th>
-                  <Table.Th>Duration</Table.Th>
-                  <Table.Th>Error</Table.Th>
+                  <Table.Th>Problem</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {run.units.map((unit) => (
-                  <Table.Tr key={unit.key}>
-                    <Table.Td>{typeName(unit.key)}</Table.Td>
+                {rows.map((item) => (
+                  <Table.Tr key={item.id} data-testid="run-item">
                     <Table.Td>
-                      <Badge size="sm" variant="light" color={unit.status === 'succeeded' ? 'teal' : unit.status === 'failed' ? 'red' : 'gray'}>
-                        {unit.status}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">
-                        {orderedCounts(unit.counts)
-                          .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
-                          .join(' · ') || '—'}
+                      <Text size="sm" truncate="end" maw={360} title={item.target.name}>
+                        {item.target.name}
                       </Text>
                     </Table.Td>
-                    <Table.Td>{formatShortDuration(unit.duration_ms)}</Table.Td>
+                    <Table.Td>{item.target.type}</Table.Td>
+                    <Table.Td>{item.action}</Table.Td>
                     <Table.Td>
-                      {unit.error ? (
-                        <Text size="sm">
-                          <Code>{unit.error.code}</Code> {unit.error.message}
-                        </Text>
-                      ) : (
-                        '—'
-                      )}
+                      <ResultBadge status={item.status} />
+                    </Table.Td>
+                    <Table.Td>
+                      <Problem code={item.code} message={item.message} />
                     </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
-        </Card>
+          {items.hasNextPage && (
+            <Button variant="default" onClick={() => void items.fetchNextPage()} loading={items.isFetchingNextPage} w="fit-content">
+              Load more
+            </Button>
+          )}
+        </>
       )}
     </Stack>
   )

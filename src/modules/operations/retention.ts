@@ -1,6 +1,6 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm'
-import type { Database } from '../db/engine.ts'
-import { notifications, operationRuns } from '../db/schema.ts'
+import type { Database } from '../../db/engine.ts'
+import { notifications, operationRuns } from '../../db/schema.ts'
 
 export type RetentionPolicy = { runDays: number; readNotificationDays: number }
 export const DEFAULT_RETENTION: RetentionPolicy = { runDays: 180, readNotificationDays: 30 }

@@ -1,37 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
-import type { Database } from '../db/engine.ts'
-import { operationRuns, type OperationRunRow, type RunFailure, type RunUnit } from '../db/schema.ts'
-import { addCounts, mergeCounts, type SummaryCounts } from '../modules/operations/counts.ts'
-import { publishRunUpdated } from '../modules/operations/live.ts'
-
-/** Thrown by throwIfCancelled(): the handler stops, the run ends `cancelled`. */
-export class RunCancelledError extends Error {
-  override name = 'RunCancelledError'
-  constructor() {
-    super('The run was cancelled')
-  }
-}
-
-/** This worker no longer owns the run (it was re-queued or finished elsewhere): stop, write nothing. */
-export class RunOwnershipLostError extends Error {
-  override name = 'RunOwnershipLostError'
-  constructor(runId: string, attempt: number) {
-    super(`Run ${runId} attempt ${attempt} is no longer owned by this worker`)
-  }
-}
-
-/** An error a handler throws on purpose, with the failure code to record. */
-export class RunFailureError extends Error {
-  override name = 'RunFailureError'
-  readonly code: string
-  readonly subject: string | null
-  constructor(code: string, message: string, subject: string | null = null) {
-    super(message)
-    this.code = code
-    this.subject = subject
-  }
-}
+import type { Database, Executor } from '../../db/engine.ts'
+import { operationRuns, type OperationRunRow, type RunFailure, type RunItemStatus, type RunOutcome, type RunUnit } from '../../db/schema.ts'
+import { addCounts, mergeCounts, type SummaryCounts } from './counts.ts'
+import { fencedTransaction } from './lifecycle.ts'
+import { publishRunUpdated } from './live.ts'
+import { RunCancelledError, RunOwnershipLostError } from './run-errors.ts'
 
 export type UnitResult = {
   key: string
@@ -40,6 +14,18 @@ export type UnitResult = {
   durationMs: number
   error?: { code: string; message: string } | null
 }
+
+/** One target's result in a run that acts on many (a backup's item, a bulk action's policy). */
+export type ItemResult = {
+  target: { type: string; id: string; name: string }
+  action: string
+  status: RunItemStatus
+  code?: string | null
+  message?: string | null
+}
+
+/** Items per INSERT: large enough to be set-based, small enough to keep one statement's JSON modest. */
+const ITEM_BATCH = 5_000
 
 /**
  * What a handler holds while it runs: the run's context, progress and unit reporting, and the
@@ -60,6 +46,8 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
   #counts: SummaryCounts
   #units: RunUnit[] = []
   #failures: RunFailure[] = []
+  /** Per-item results recorded so far, for the outcome (skipped items are neutral). */
+  readonly #items = { succeeded: 0, failed: 0 }
   #writes: Promise<unknown> = Promise.resolve()
 
   constructor(run: OperationRunRow, db: Database, log: Logger) {
@@ -133,6 +121,60 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
     return this.#write({ units: this.#units, summaryCounts: this.#counts })
   }
 
+  /**
+   * Records per-item results, set-based: one fenced transaction per batch inserts the rows and
+   * adds them to the counts (processed and their status), so `summary_counts` stays the aggregate.
+   */
+  async recordItems(items: readonly ItemResult[]): Promise<void> {
+    for (let i = 0; i < items.length; i += ITEM_BATCH) {
+      const batch = items.slice(i, i + ITEM_BATCH)
+      const delta: Record<string, number> = { processed: batch.length }
+      for (const item of batch) delta[item.status] = (delta[item.status] ?? 0) + 1
+      this.#counts = addCounts(this.#counts, delta)
+      this.#items.succeeded += delta.succeeded ?? 0
+      this.#items.failed += delta.failed ?? 0
+      const rows = batch.map((item) => ({
+        target_type: item.target.type,
+        target_id: item.target.id,
+        target_name: item.target.name,
+        action: item.action,
+        status: item.status,
+        code: item.code ?? null,
+        message: item.message?.slice(0, 1000) ?? null,
+      }))
+      await this.#write({ summaryCounts: this.#counts }, async (tx) => {
+        await tx.execute(sql`
+          INSERT INTO operation_run_items (run_id, target_type, target_id, target_name, action, status, code, message)
+          SELECT ${this.run.id}, r.target_type, r.target_id, r.target_name, r.action, r.status, r.code, r.message
+          FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+            AS r(target_type text, target_id text, target_name text, action text, status text, code text, message text)`)
+      })
+    }
+  }
+
+  /**
+   * A transaction of the handler's own, fenced on this attempt: it runs only while the attempt is
+   * still running, and a re-queue or finish waits for it to commit (share lock on the run row).
+   */
+  async transaction<T>(work: (tx: Executor) => Promise<T>): Promise<T> {
+    if (this.#lost) throw new RunOwnershipLostError(this.run.id, this.run.attempt)
+    try {
+      return await fencedTransaction(this.db, { runId: this.run.id, attempt: this.run.attempt }, work)
+    } catch (error) {
+      if (error instanceof RunOwnershipLostError) this.markLost()
+      throw error
+    }
+  }
+
+  /** succeeded / partially_succeeded (some units or items failed, some succeeded) / failed. */
+  outcome(): RunOutcome {
+    const badUnits = this.#units.filter((u) => u.status !== 'succeeded').length
+    const bad = badUnits + this.#items.failed
+    const good = this.#units.length - badUnits + this.#items.succeeded
+    if (bad === 0 && this.#failures.length === 0) return 'succeeded'
+    return good > 0 ? 'partially_succeeded' : 'failed'
+  }
+
   addFailure(failure: { code: string; message: string; subject?: string | null }): Promise<void> {
     this.#failures = [...this.#failures, { code: failure.code, message: failure.message.slice(0, 1000), subject: failure.subject ?? null }]
     return this.#write({ failures: this.#failures })
@@ -157,7 +199,7 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
     await this.#writes.catch(() => {})
   }
 
-  #write(set: Partial<Pick<OperationRunRow, 'summaryCounts' | 'units' | 'failures'>>): Promise<void> {
+  #write(set: Partial<Pick<OperationRunRow, 'summaryCounts' | 'units' | 'failures'>>, also?: (tx: Executor) => Promise<void>): Promise<void> {
     const next = this.#writes.then(async () => {
       if (this.#lost) throw new RunOwnershipLostError(this.run.id, this.run.attempt)
       const updated = await this.db.transaction(async (tx) => {
@@ -166,7 +208,9 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
           .set({ ...set, heartbeatAt: sql`now()` })
           .where(and(eq(operationRuns.id, this.run.id), eq(operationRuns.attempt, this.run.attempt), eq(operationRuns.status, 'running')))
           .returning()
-        if (row) await publishRunUpdated(tx, row)
+        if (!row) return row
+        await also?.(tx)
+        await publishRunUpdated(tx, row)
         return row
       })
       if (!updated) {

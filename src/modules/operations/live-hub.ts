@@ -1,11 +1,14 @@
-import type { Database } from '../db/engine.ts'
-import type { Listener } from '../db/listen.ts'
-import type { Catalog } from '../modules/operations/catalog.ts'
-import { LIVE_CHANNEL, type RunUpdatedEvent } from '../modules/operations/live.ts'
-import { presentRun, type RunResponse } from '../modules/operations/presenter.ts'
-import { findRun, listActiveRuns } from '../modules/operations/repository.ts'
+import type { Database } from '../../db/engine.ts'
+import type { Listener } from '../../db/listen.ts'
+import type { Catalog } from './catalog.ts'
+import { LIVE_CHANNEL, type RunUpdatedEvent } from './live.ts'
+import { presentRun, type RunResponse } from './presenter.ts'
+import { findRun, listActiveRuns, type RunWithNames } from './repository.ts'
+import type { TenantAccess } from '../access/policy.ts'
 
 export type LiveSubscriber = {
+  /** Whose view: each subscriber gets the run with its own abilities. */
+  access: TenantAccess
   runUpdated(run: RunResponse): void
   /** The active runs now: sent on connect and after the listener reconnected (events may be lost). */
   snapshot(active: RunResponse[]): void
@@ -48,7 +51,8 @@ export class LiveHub {
       if (set.size === 0 && this.#byTenant.get(tenantId) === set) this.#byTenant.delete(tenantId)
     }
     try {
-      subscriber.snapshot(await this.activeRuns(tenantId))
+      const active = await listActiveRuns(this.#db, tenantId)
+      subscriber.snapshot(this.#present(subscriber, active))
     } catch (error) {
       unsubscribe()
       throw error
@@ -56,8 +60,8 @@ export class LiveHub {
     return unsubscribe
   }
 
-  async activeRuns(tenantId: string) {
-    return (await listActiveRuns(this.#db, tenantId)).map((row) => presentRun(this.#catalog, row))
+  #present(subscriber: LiveSubscriber, rows: RunWithNames[]) {
+    return rows.map((row) => presentRun(this.#catalog, subscriber.access, row))
   }
 
   #enqueue(work: () => Promise<void>) {
@@ -75,14 +79,13 @@ export class LiveHub {
     if (event.type !== 'run.updated' || !subscribers?.size) return
     const row = await findRun(this.#db, event.tenant_id, event.run_id)
     if (!row) return
-    const run = presentRun(this.#catalog, row)
-    for (const subscriber of subscribers) subscriber.runUpdated(run)
+    for (const subscriber of subscribers) subscriber.runUpdated(presentRun(this.#catalog, subscriber.access, row))
   }
 
   async #resnapshotAll() {
     for (const [tenantId, subscribers] of this.#byTenant) {
-      const active = await this.activeRuns(tenantId)
-      for (const subscriber of subscribers) subscriber.snapshot(active)
+      const active = await listActiveRuns(this.#db, tenantId)
+      for (const subscriber of subscribers) subscriber.snapshot(this.#present(subscriber, active))
     }
   }
 }

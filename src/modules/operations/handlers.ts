@@ -1,4 +1,4 @@
-import type { Catalog } from '../modules/operations/catalog.ts'
+import type { Catalog } from './catalog.ts'
 import type { RunExecution } from './run-execution.ts'
 
 /** A job handler: does the run's work through the execution it is given. */

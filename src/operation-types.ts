@@ -1,0 +1,29 @@
+import type { GraphClient } from './graph/graph-client.ts'
+import type { TokenProvider } from './graph/token-provider.ts'
+import type { SecretBox } from './lib/crypto.ts'
+import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
+import { createInventorySyncHandler } from './modules/inventory/sync.ts'
+import { createCatalog } from './modules/operations/catalog.ts'
+import type { Handlers } from './modules/operations/handlers.ts'
+
+/**
+ * The shipped operation types: each module's catalog entries and their handlers, assembled here
+ * (docs/ARCHITECTURE.md, "Add an operation type"). The engine refuses to start, and
+ * test/operations/catalog.test.ts fails, when a type has no handler or a handler no type.
+ */
+export const shippedCatalog = createCatalog({ ...inventoryOperationTypes })
+export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
+
+/** The process's services a handler may need; each module's factory takes what it uses. */
+export type ShippedHandlerDeps = {
+  secrets: SecretBox
+  /** Base URL of the Graph emulator for tenants whose cloud is `emulator`. */
+  emulatorUrl: string | undefined
+  tokens?: TokenProvider | undefined
+  graph?: GraphClient | undefined
+}
+
+/** The handler of every shipped operation type, from the module that owns it. */
+export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOperationType> {
+  return { 'inventory.sync': createInventorySyncHandler(deps) }
+}

@@ -1,0 +1,59 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { Capability, MeTenant, Schedule } from '../../lib/types.ts'
+import { operationTypes } from '../../test/fixtures.ts'
+import { mockFetch, renderWithProviders } from '../../test/render.tsx'
+import { SchedulesPage } from './schedules-page.tsx'
+
+const tenant = (capabilities: Capability[]): MeTenant => ({ id: 't1', name: 'Contoso', role: 'owner', capabilities })
+const schedule: Schedule = {
+  id: 's1',
+  name: 'Nightly sync',
+  operation_type: 'inventory.sync',
+  operation_label: 'Inventory sync',
+  input: { selection: {} },
+  cron: '0 2 * * *',
+  timezone: 'Europe/Berlin',
+  enabled: true,
+  next_run_at: '2030-01-02T01:00:00.000Z',
+  last_run: { id: 'r1', status: 'completed', outcome: 'succeeded', created_at: '2030-01-01T01:00:00.000Z', links: { self: '/api/tenants/t1/operation-runs/r1', view: '/t/t1/operations/r1' } },
+}
+
+afterEach(() => {
+  cleanup()
+  vi.unstubAllGlobals()
+})
+
+describe('SchedulesPage', () => {
+  it("lists schedules with the next run in the viewer's time zone and the last run", async () => {
+    mockFetch({ 'GET /api/tenants/t1/schedules': { data: [schedule], next_cursor: null }, 'GET /api/operation-types': operationTypes })
+    renderWithProviders(<SchedulesPage tenant={tenant(['tenant.view', 'operations.view'])} />)
+    const row = await screen.findByTestId('schedule-row')
+    expect(within(row).getByText('Inventory sync')).toBeTruthy()
+    expect(within(row).getByTestId('schedule-next-run').textContent).toBe(new Date(schedule.next_run_at!).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' }))
+    expect(within(row).getByRole('link').getAttribute('href')).toBe('/t/t1/operations/r1')
+    // Viewers without schedules.manage change nothing.
+    expect(screen.queryByTestId('create-schedule')).toBeNull()
+  })
+
+  it("creates a schedule of a schedulable type, and shows the server's 422 naming the field", async () => {
+    const fetchMock = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      if (init?.method === 'POST') {
+        const body = { error: { code: 'validation_failed', message: 'cron: "61 * * * *" is not a valid cron expression', details: { fields: [{ field: 'cron', message: 'x' }] } } }
+        return Promise.resolve(new Response(JSON.stringify(body), { status: 422, headers: { 'content-type': 'application/json' } }))
+      }
+      const data = url.includes('operation-types') ? operationTypes : { data: [], next_cursor: null }
+      return Promise.resolve(new Response(JSON.stringify(data), { status: 200, headers: { 'content-type': 'application/json' } }))
+    })
+    vi.stubGlobal('fetch', fetchMock)
+    renderWithProviders(<SchedulesPage tenant={tenant(['tenant.view', 'operations.view', 'schedules.manage'])} />)
+    fireEvent.click(await screen.findByTestId('create-schedule'))
+    fireEvent.change(await screen.findByLabelText(/Name/), { target: { value: 'Broken' } })
+    fireEvent.change(screen.getByLabelText(/Cron expression/), { target: { value: '61 * * * *' } })
+    fireEvent.click(screen.getByRole('button', { name: 'Create' }))
+    expect((await screen.findByRole('alert')).textContent).toContain('is not a valid cron expression')
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/schedules', expect.objectContaining({ method: 'POST' })))
+  })
+})
