@@ -1,19 +1,18 @@
+import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterPaths, connectionString, listModes, postmasterPid } from '../src/db/cluster.ts'
-import type { Database } from '../src/db/engine.ts'
-import * as schema from '../src/db/schema.ts'
 import { startEmulator, type EmulatorServer } from '../src/emulator/server.ts'
-import { generateAppKey, parseAppKey, SecretBox, verifyPassword } from '../src/lib/crypto.ts'
+import { generateAppKey, hashPassword, parseAppKey, SecretBox, verifyPassword } from '../src/lib/crypto.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { readClientSecret } from '../src/modules/tenants/update-tenant.ts'
-import { Factories, PASSWORD } from './factories.ts'
+import { secretAssociatedData } from '../src/modules/tenants/add-tenant.ts'
+import { PASSWORD } from './factories.ts'
 import { cli, lastLine, type Server, signInFromBanner, startServer, stopServer } from './processes.ts'
 
 const pollUntil = async <T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 240_000): Promise<T> => {
@@ -144,30 +143,36 @@ describe('a data directory of the earlier PGlite engine', () => {
       for (const statement of migration.sql) if (statement.trim()) await pglite.exec(statement)
       await pglite.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [migration.hash, migration.folderMillis])
     }
-    const db = drizzlePglite(pglite, { schema }) as unknown as Database
-    const factories = new Factories(db, secrets)
-    const user = await factories.user({ isAdmin: true })
-    await factories.token(user)
-    made.clientSecret = 'the-tenant-client-secret'
-    const tenant = await factories.tenant({ name: 'Imported', clientSecret: made.clientSecret })
-    await factories.member(tenant.id, user, 'owner')
+    // Rows as the old schema has them (plain SQL: the product's schema has moved on since).
+    const userId = uuidv7()
+    const tenantId = uuidv7()
     const runId = uuidv7()
-    await db.insert(schema.operationRuns).values({ id: runId, tenantId: tenant.id, type: 'inventory.sync', status: 'completed', outcome: 'succeeded', identityKey: 'k', context: { selection: {} }, initiatorUserId: user.id })
-    await db.insert(schema.notifications).values({ id: uuidv7(), userId: user.id, runId, kind: 'operation_run.completed', title: 'Inventory sync completed', body: '1 created', url: `/t/${tenant.id}/operations/${runId}` })
-    await db.insert(schema.inventoryItems).values({
-      id: uuidv7(),
-      tenantId: tenant.id,
-      policyType: 'deviceConfiguration',
-      externalId: 'ext-1',
-      displayName: 'Ünïcode ✓ policy',
-      category: 'configuration',
-      platform: 'windows',
-      payload: { nested: { list: [1, 'two', null] } },
-      assignments: [{ target: { groupId: 'g-1' } }],
-      contentHash: 'h',
-      firstSeenRunId: runId,
-      lastSeenRunId: runId,
-    })
+    const email = `imported-${randomUUID().slice(0, 8)}@example.com`
+    made.clientSecret = 'the-tenant-client-secret'
+    await pglite.query('INSERT INTO users (id, email, name, password_hash, is_admin) VALUES ($1, $2, $3, $4, true)', [userId, email, 'Imported Admin', await hashPassword(PASSWORD)])
+    await pglite.query('INSERT INTO api_tokens (id, user_id, name, token_hash, display_prefix) VALUES ($1, $2, $3, $4, $5)', [uuidv7(), userId, 'script', 'hash', 'ta_pat_abc'])
+    await pglite.query('INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES ($1, $2, $3, $4, $5, $6)', [
+      tenantId,
+      'Imported',
+      randomUUID(),
+      randomUUID(),
+      secrets.encrypt(made.clientSecret, secretAssociatedData(tenantId)),
+      'emulator',
+    ])
+    await pglite.query(`INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [tenantId, userId])
+    await pglite.query(`INSERT INTO audit_events (id, tenant_id, actor_kind, action, metadata) VALUES ($1, $2, 'system', 'tenant.created', '{"name": "Imported"}')`, [uuidv7(), tenantId])
+    await pglite.query(
+      `INSERT INTO operation_runs (id, tenant_id, type, status, outcome, initiator_user_id, identity_key, context) VALUES ($1, $2, 'inventory.sync', 'completed', 'succeeded', $3, 'k', '{"selection": {}}')`,
+      [runId, tenantId, userId],
+    )
+    await pglite.query(`INSERT INTO notifications (id, user_id, run_id, kind, title, body, url) VALUES ($1, $2, $3, 'operation_run.completed', 'Inventory sync completed', '1 created', '/x')`, [uuidv7(), userId, runId])
+    await pglite.query(
+      `INSERT INTO inventory_items (id, tenant_id, policy_type, external_id, display_name, category, platform, payload, assignments, content_hash, first_seen_run_id, last_seen_run_id)
+       VALUES ($1, $2, 'deviceConfiguration', 'ext-1', 'Ünïcode ✓ policy', 'configuration', 'windows', $3, $4, 'h', $5, $5)`,
+      [uuidv7(), tenantId, JSON.stringify({ nested: { list: [1, 'two', null] } }), JSON.stringify([{ target: { groupId: 'g-1' } }]), runId],
+    )
+    const user = { id: userId, email }
+    const tenant = { id: tenantId }
     Object.assign(made, { userId: user.id, email: user.email, tenantId: tenant.id })
     made.counts = {}
     for (const { name } of (await pglite.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`)).rows) {
