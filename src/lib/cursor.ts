@@ -25,10 +25,12 @@ function decodePair<K>(value: string | undefined, key: (raw: string) => K | unde
 export const encodeCursor = (cursor: Cursor) => encodePair(cursor.at, cursor.id)
 
 export function decodeCursor(value: string | undefined): Cursor | undefined {
-  // Normalised through Date, so the database never sees a timestamp it might reject.
+  // Normalised through Date, so the database never sees a timestamp it might reject: JavaScript
+  // dates reach years PostgreSQL cannot hold (0, negative, past 294276), so only years 1–9999 pass.
   const decoded = decodePair(value, (raw) => {
     const at = new Date(raw)
-    return Number.isNaN(at.getTime()) ? undefined : at.toISOString()
+    const year = at.getUTCFullYear()
+    return Number.isNaN(at.getTime()) || year < 1 || year > 9999 ? undefined : at.toISOString()
   })
   return decoded && { at: decoded.key, id: decoded.id }
 }
