@@ -6,6 +6,7 @@ import { type DatabaseHandle, openDatabase } from './db/engine.ts'
 import { DataDirLockedError } from './db/lock.ts'
 import { runMigrations } from './db/migrate.ts'
 import { loadSecretBox } from './lib/app-key.ts'
+import { verifyAppKey } from './modules/tenants/verify-app-key.ts'
 import { readSecret } from './lib/read-secret.ts'
 import { createUser } from './modules/access/create-user.ts'
 import { createApiToken } from './modules/access/api-tokens.ts'
@@ -34,7 +35,9 @@ const USAGE = `Usage: tenantatlas <command> [options]
   tenant add --name N --entra-tenant-id GUID --client-id ID [--cloud global|usgov|usgovdod|china|emulator]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
-  token create --email E --name N     prints a personal API token once
+  token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
+                                      prints a personal API token once (defaults: full, 90 days;
+                                      never: workspace admins only)
   sync inventory --tenant ID [--wait] starts an inventory sync as a system run; --wait follows it
                                       and exits non-zero unless it succeeded
   emulator [--port N] [--seed S] [--policies N]
@@ -153,15 +156,16 @@ async function main(argv: string[]): Promise<number> {
       required(values, 'name', 'entra-tenant-id', 'client-id')
       const secrets = loadSecretBox(config)
       const clientSecret = await readSecret('TENANTATLAS_CLIENT_SECRET', 'Client secret')
-      const tenant = await withDatabase(config, 'tenant add', (h) =>
-        addTenant(h.db, secrets, CLI_ACTOR, {
+      const tenant = await withDatabase(config, 'tenant add', async (h) => {
+        await verifyAppKey(h.db, secrets)
+        return addTenant(h.db, secrets, CLI_ACTOR, {
           name: values.name!,
           entra_tenant_id: values['entra-tenant-id']!,
           client_id: values['client-id']!,
           client_secret: clientSecret,
           cloud: (values.cloud ?? 'global') as 'global',
-        }),
-      )
+        })
+      })
       info(`Added tenant ${tenant.name}; give people access with \`member add --tenant ${tenant.id}\``)
       out(tenant.id)
       return 0
@@ -179,12 +183,15 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'token create': {
-      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' } })
+      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, 'expires-in-days': { type: 'string' } })
       required(values, 'email', 'name')
+      const days = values['expires-in-days']
+      if (days !== undefined && days !== 'never' && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number of days, or never')
       const secret = await withDatabase(config, 'token create', async (h) => {
         const user = await findUserByEmail(h.db, values.email!)
         if (!user) throw new UsageError(`no user with e-mail ${values.email}`)
-        return (await createApiToken(h.db, CLI_ACTOR, user.id, { name: values.name! })).secret
+        const expires = days === undefined || days === 'never' ? days : Number(days)
+        return (await createApiToken(h.db, CLI_ACTOR, user.id, { name: values.name!, scope: values.scope, expires_in_days: expires })).secret
       })
       info('Created an API token. It is shown once: store it now.')
       out(secret)
@@ -206,7 +213,9 @@ async function main(argv: string[]): Promise<number> {
 async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean): Promise<number> {
   if (!UUID_PATTERN.test(tenantId) || !(await findTenant(handle.db, tenantId))) throw new UsageError(`tenant ${tenantId} not found`)
   const logger = createLogger('silent')
-  const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl } })
+  const secrets = loadSecretBox(config)
+  await verifyAppKey(handle.db, secrets)
+  const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: config.graphEmulatorUrl } })
   try {
     const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: undefined, initiatorUserId: null, actor: CLI_ACTOR })
     info(deduplicated ? `An inventory sync of this tenant is already active: following run ${run.id}` : `Inventory sync queued: run ${run.id}`)
