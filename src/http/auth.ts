@@ -65,8 +65,12 @@ export function createAuth(db: Database, config: Config) {
     return principal
   }
 
-  /** A token's scope narrows what its owner may do; a session has the owner's full rights. */
-  function assertScope(principal: Principal, key: ScopeKey) {
+  /**
+   * A token's scope narrows what its owner may do; a session has the owner's full rights. A
+   * read-only token reads whatever its owner may (it changes nothing: principalOf refuses that).
+   */
+  function assertScope(request: FastifyRequest, principal: Principal, key: ScopeKey) {
+    if (principal.scope.kind === 'read' && SAFE_METHODS.has(request.method)) return
     if (!scopeAllows(principal.scope, key)) throw forbidden(`This API token's scope does not include ${key}`)
   }
 
@@ -99,7 +103,7 @@ export function createAuth(db: Database, config: Config) {
       const principal = await principalOf(request)
       const access = await membershipOf(request, tenantId)
       authorize(access, capability)
-      assertScope(principal, capability)
+      assertScope(request, principal, capability)
       return { principal, access }
     },
 
@@ -111,13 +115,13 @@ export function createAuth(db: Database, config: Config) {
       const principal = await authenticate(db, { bearer, session: bearer ? undefined : request.cookies[SESSION_COOKIE] }).catch(() => null)
       if (!principal) return false
       const membership = await findMembership(db, tenantId, principal.user.id)
-      return membership !== undefined && can(membership.role, capability) && scopeAllows(principal.scope, capability)
+      return membership !== undefined && can(membership.role, capability) && (principal.scope.kind === 'read' || scopeAllows(principal.scope, capability))
     },
 
     async requireAdmin(request: FastifyRequest) {
       const principal = await principalOf(request)
       if (!principal.user.isAdmin) throw new AppError(403, 'forbidden', 'Only a workspace admin can do this')
-      assertScope(principal, 'workspace.admin')
+      assertScope(request, principal, 'workspace.admin')
       return principal
     },
 

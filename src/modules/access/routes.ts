@@ -100,7 +100,7 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
     { schema: { tags: ['tokens'], summary: 'Revoke one of your API tokens', params: tokenParams, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
-      auth.assertScope(principal, 'tokens.manage')
+      auth.assertScope(request, principal, 'tokens.manage')
       if (!UUID_PATTERN.test(request.params.tokenId)) throw notFound('API token')
       await revokeApiToken(db, auth.actorOf(request, principal), principal.user.id, request.params.tokenId)
       return reply.code(204).send(null)
