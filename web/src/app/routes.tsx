@@ -53,6 +53,11 @@ const tenantRoutes: TenantRoute[] = [
   { pattern: '/t/:tenantId/members', capability: 'members.manage', render: (t, me) => <MembersPage tenant={t} me={me} /> },
 ]
 
+const STATIC_PATHS = ['/', '/admin', '/admin/tenants']
+
+/** Whether a path is a page of the console (where sign-in may send the user back to). */
+export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || tenantRoutes.some((route) => matchPath(route.pattern, pathname) !== null)
+
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
   useEffect(preloadAllWhenIdle, [])

@@ -13,6 +13,7 @@ import { countLabel, describeSelection, failureFix, initiatorLabel, orderedCount
 import type { Me, MeTenant, PolicyType, Run } from '../../lib/types.ts'
 import { cancelRun, runQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
+import { LongName } from '../../components/long-name.tsx'
 
 export function RunPage({ tenant, me, runId }: { tenant: MeTenant; me: Me; runId: string }) {
   const run = useQuery({
@@ -104,7 +105,9 @@ function RunView({ run, tenant, me, catalog }: { run: Run; tenant: MeTenant; me:
 
       <Card withBorder>
         <SimpleGrid cols={{ base: 2, md: 4 }} spacing="md" verticalSpacing="sm">
-          <Field label="Started by">{initiatorLabel(run)}</Field>
+          <Field label="Started by">
+            <LongName maw="100%">{initiatorLabel(run)}</LongName>
+          </Field>
           <Field label="Queued at">{formatDateTime(run.created_at)}</Field>
           <Field label="Started at">{formatDateTime(run.started_at)}</Field>
           <Field label="Completed at">{formatDateTime(run.completed_at)}</Field>
