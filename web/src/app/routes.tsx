@@ -15,6 +15,7 @@ const pages = {
   audit: lazyPage(() => import('../features/audit/audit-page.tsx').then((m) => m.AuditPage)),
   members: lazyPage(() => import('../features/tenants/members-page.tsx').then((m) => m.MembersPage)),
   tenants: lazyPage(() => import('../features/tenants/tenants-page.tsx').then((m) => m.TenantsPage)),
+  tokens: lazyPage(() => import('../features/account/tokens-page.tsx').then((m) => m.TokensPage)),
 }
 const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
@@ -23,12 +24,17 @@ const RunPage = pages.run.Page
 const AuditPage = pages.audit.Page
 const MembersPage = pages.members.Page
 const TenantsPage = pages.tenants.Page
+const TokensPage = pages.tokens.Page
+
+/** The signed-in user's own pages. */
+export const TOKENS_PATH = '/account/tokens'
 
 const SECTION_PAGES: Record<string, { preload(): unknown }> = { inventory: pages.inventory, operations: pages.operations, audit: pages.audit, members: pages.members }
 
 /** Starts downloading the page a path needs, so it is there by the time /api/me has answered. */
 export function preloadPageFor(pathname: string) {
   if (pathname.startsWith('/admin')) void pages.tenants.preload()
+  if (pathname === TOKENS_PATH) void pages.tokens.preload()
   if (!pathname.startsWith('/t/')) return
   const [, , , section, runId] = pathname.split('/')
   const page = !section ? pages.home : section === 'operations' && runId ? pages.run : SECTION_PAGES[section]
@@ -53,7 +59,7 @@ const tenantRoutes: TenantRoute[] = [
   { pattern: '/t/:tenantId/members', capability: 'members.manage', render: (t, me) => <MembersPage tenant={t} me={me} /> },
 ]
 
-const STATIC_PATHS = ['/', '/admin', '/admin/tenants']
+const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH]
 
 /** Whether a path is a page of the console (where sign-in may send the user back to). */
 export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || tenantRoutes.some((route) => matchPath(route.pattern, pathname) !== null)
@@ -66,6 +72,7 @@ export function Routes({ me }: { me: Me }) {
   if (pathname === '/admin' || pathname === '/admin/tenants') {
     return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }
+  if (pathname === TOKENS_PATH) return <TokensPage me={me} />
   for (const route of tenantRoutes) {
     const params = matchPath(route.pattern, pathname)
     if (!params) continue
