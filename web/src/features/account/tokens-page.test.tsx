@@ -44,7 +44,7 @@ describe('TokensPage', () => {
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Nightly' } })
     fireEvent.click(screen.getByRole('button', { name: 'Create token' }))
     expect(await screen.findByText('ta_pat_secret_shown_once')).toBeTruthy()
-    const post = fetchMock.mock.calls.find((c) => (c[1] as RequestInit | undefined)?.method === 'POST')!
+    const post = fetchMock.mock.calls.find((c) => (c[1])?.method === 'POST')!
     expect(JSON.parse((post[1] as RequestInit).body as string)).toEqual({ name: 'Nightly', scope: 'full', expires_in_days: 90 })
   })
 
@@ -68,8 +68,8 @@ describe('TokensPage', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Revoke CI pipeline' }))
     const dialog = await screen.findByRole('dialog')
     fireEvent.click(within(dialog).getByRole('button', { name: 'Revoke' }))
-    await waitFor(() => expect(fetchMock.mock.calls.some((c) => (c[1] as RequestInit | undefined)?.method === 'DELETE')).toBe(true))
-    const call = fetchMock.mock.calls.find((c) => (c[1] as RequestInit | undefined)?.method === 'DELETE')!
-    expect(String(call[0])).toBe('/api/tokens/k1')
+    await waitFor(() => expect(fetchMock.mock.calls.some((c) => (c[1])?.method === 'DELETE')).toBe(true))
+    const call = fetchMock.mock.calls.find((c) => (c[1])?.method === 'DELETE')!
+    expect(call[0] as string).toBe('/api/tokens/k1')
   })
 })
