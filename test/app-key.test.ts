@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +10,7 @@ import { SecretBox } from '../src/lib/crypto.ts'
 import { addTenant } from '../src/modules/tenants/add-tenant.ts'
 import { verifyAppKey } from '../src/modules/tenants/verify-app-key.ts'
 import type { DatabaseHandle } from '../src/db/engine.ts'
+import { cli, withScratchDatabase } from './cli-process.ts'
 import { openTestDatabase } from './database.ts'
 
 /** Item 2 of issue 12: a process whose APP_KEY does not match the database refuses to start. */
@@ -64,45 +64,19 @@ describe('the APP_KEY check', () => {
   })
 })
 
-/** The CLI as a user runs it, in its own process. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve('src/cli.ts'), ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', TENANTATLAS_CLIENT_SECRET: 'secret', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
-}
-
 if (process.env.TEST_DATABASE_URL) describe('serve, worker and the CLI with the wrong APP_KEY', () => {
   it('refuse to start with a one-line message naming APP_KEY', async () => {
-    const { default: pg } = await import('pg')
-    const name = `ta_key_${Math.random().toString(36).slice(2, 10)}`
-    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${name}`)
-    try {
-      const url = new URL(process.env.TEST_DATABASE_URL!)
-      url.pathname = `/${name}`
-      const right = { DATABASE_URL: url.toString(), APP_KEY: randomBytes(32).toString('base64') }
+    await withScratchDatabase(async (url) => {
+      const right = { DATABASE_URL: url, APP_KEY: randomBytes(32).toString('base64'), HOST: '127.0.0.1', TENANTATLAS_CLIENT_SECRET: 'secret' }
       const wrong = { ...right, APP_KEY: randomBytes(32).toString('base64') }
-      const added = await cli(['tenant', 'add', '--name', 'K', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], right)
+      const added = await cli(['tenant', 'add', '--name', 'K', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], { env: right })
       expect(added, added.stderr).toMatchObject({ code: 0 })
       for (const args of [['tenant', 'add', '--name', 'K2', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], ['serve', '--port', '0'], ['worker']]) {
-        const refused = await cli(args, wrong)
+        const refused = await cli(args, { env: wrong })
         expect(refused.code, args.join(' ')).not.toBe(0)
         expect(refused.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)
         expect(refused.stderr).toMatch(/APP_KEY does not match/)
       }
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.end()
-    }
+    })
   }, 60_000)
 })

@@ -5,25 +5,9 @@ import path from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UUID_PATTERN } from '../src/lib/ids.ts'
+import { cli, withScratchDatabase } from './cli-process.ts'
 
 const CLI = path.resolve('src/cli.ts')
-type Result = { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI as a user would: its own process, secrets in the environment or on stdin. */
-function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env }
-    for (const name of ['DATABASE_URL', 'TENANTATLAS_PASSWORD', 'TENANTATLAS_CLIENT_SECRET', 'APP_KEY']) if (!options.env?.[name]) delete env[name]
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(options.input ?? '')
-  })
-}
 
 const lastLine = (text: string) => text.trimEnd().split('\n').at(-1) ?? ''
 
@@ -218,15 +202,8 @@ describe('CLI input errors', () => {
 // Registered only for the PostgreSQL pass of the suite (TEST_DATABASE_URL), which CI runs too.
 if (process.env.TEST_DATABASE_URL) describe('CLI on PostgreSQL', () => {
   it('migrates and creates records through DATABASE_URL', async () => {
-    const { default: pg } = await import('pg')
-    const name = `ta_cli_${Math.random().toString(36).slice(2, 10)}`
-    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${name}`)
-    try {
-      const url = new URL(process.env.TEST_DATABASE_URL!)
-      url.pathname = `/${name}`
-      const env = { DATABASE_URL: url.toString(), APP_KEY: Buffer.alloc(32, 7).toString('base64') }
+    await withScratchDatabase(async (url) => {
+      const env = { DATABASE_URL: url, APP_KEY: Buffer.alloc(32, 7).toString('base64') }
       const migrate = await cli(['migrate'], { env })
       expect(migrate, migrate.stderr).toMatchObject({ code: 0 })
       const journal = JSON.parse(readFileSync('src/db/migrations/meta/_journal.json', 'utf8')) as { entries: unknown[] }
@@ -237,9 +214,27 @@ if (process.env.TEST_DATABASE_URL) describe('CLI on PostgreSQL', () => {
       })
       expect(tenant, tenant.stderr).toMatchObject({ code: 0 })
       expect(lastLine(tenant.stdout)).toMatch(UUID_PATTERN)
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.end()
-    }
+    })
+  })
+
+  it('creates a token with a scope and an expiry, and refuses a bad one in one line', async () => {
+    await withScratchDatabase(async (url) => {
+      const env = { DATABASE_URL: url, APP_KEY: Buffer.alloc(32, 7).toString('base64') }
+      const email = `script-${randomUUID().slice(0, 8)}@example.com`
+      expect((await cli(['user', 'create', '--email', email, '--name', 'Script'], { env: { ...env, TENANTATLAS_PASSWORD: 'long enough password' } })).code).toBe(0)
+      const token = await cli(['token', 'create', '--email', email, '--name', 'ci', '--scope', 'read', '--expires-in-days', '7'], { env })
+      expect(token, token.stderr).toMatchObject({ code: 0 })
+      expect(lastLine(token.stdout)).toMatch(/^ta_pat_/)
+      for (const [flags, message] of [
+        [['--scope', 'tenant.view,root'], /scope: unknown capability root/],
+        [['--expires-in-days', 'soon'], /--expires-in-days must be a whole number of days, or never/],
+        [['--expires-in-days', 'never'], /"never" is for workspace admins only/],
+      ] as const) {
+        const refused = await cli(['token', 'create', '--email', email, '--name', 'x', ...flags], { env })
+        expect(refused.code).not.toBe(0)
+        expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+        expect(refused.stderr).toMatch(message)
+      }
+    })
   })
 })

@@ -1,4 +1,5 @@
 import { validationError } from './errors.ts'
+import { storableDate } from './time.ts'
 import { UUID_PATTERN } from './ids.ts'
 
 /** Keyset cursor: the sort key of the last row of a page (a value, then the row id), opaque to clients. */
@@ -25,13 +26,8 @@ function decodePair<K>(value: string | undefined, key: (raw: string) => K | unde
 export const encodeCursor = (cursor: Cursor) => encodePair(cursor.at, cursor.id)
 
 export function decodeCursor(value: string | undefined): Cursor | undefined {
-  // Normalised through Date, so the database never sees a timestamp it might reject: JavaScript
-  // dates reach years PostgreSQL cannot hold (0, negative, past 294276), so only years 1–9999 pass.
-  const decoded = decodePair(value, (raw) => {
-    const at = new Date(raw)
-    const year = at.getUTCFullYear()
-    return Number.isNaN(at.getTime()) || year < 1 || year > 9999 ? undefined : at.toISOString()
-  })
+  // Normalised through Date, so the database never sees a timestamp it might reject.
+  const decoded = decodePair(value, (raw) => storableDate(raw)?.toISOString())
   return decoded && { at: decoded.key, id: decoded.id }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ItemRead } from '../../graph/graph-client.ts'
 import { displayNameOf, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { storableDate } from '../../lib/time.ts'
 import { canonicalJson } from '../operations/start-run.ts'
 
 /**
@@ -99,13 +100,10 @@ export function referencesOf(payload: Record<string, unknown>, assignments: read
   return [...refs.values()]
 }
 
-/** Graph's last change, when it is a date PostgreSQL can hold (years 1–9999; JavaScript parses far more). */
+/** Graph's last change, when it is a date PostgreSQL can hold. */
 const lastModifiedOf = (item: Record<string, unknown>): string | null => {
   const value = item.lastModifiedDateTime ?? item.modifiedDateTime
-  if (typeof value !== 'string') return null
-  const at = new Date(value)
-  const year = at.getUTCFullYear()
-  return Number.isNaN(at.getTime()) || year < 1 || year > 9999 ? null : value
+  return typeof value === 'string' && storableDate(value) ? value : null
 }
 
 /** A read object (list item, per-object read, details, assignments) as one inventory row. */

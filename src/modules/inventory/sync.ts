@@ -10,7 +10,7 @@ import type { RunHandler } from '../../jobs/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError, type RunExecution } from '../../jobs/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
-import { normaliseRead, type NormalisedItem } from './normalise.ts'
+import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
 import { completeUnit, flagOrphanedGroups, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
@@ -160,7 +160,8 @@ class InventorySync {
     for (const item of rejected) {
       await this.#run.addFailure({
         code: 'unstorable_object',
-        message: `${entry.label} "${item.displayName.slice(0, 200)}" (${item.externalId}) holds a value the database cannot store: its stored copy is kept as it was`,
+        // The message is stored too: only text that can be.
+        message: storableText(`${entry.label} "${item.displayName.slice(0, 200)}" (${item.externalId}) holds a value the database cannot store: its stored copy is kept as it was`),
         subject: entry.key,
       })
     }
