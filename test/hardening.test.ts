@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { PASSWORD } from './factories.ts'
 import { createTestContext, errorOf, ORIGIN, type TestContext } from './harness.ts'
 
@@ -156,6 +157,18 @@ describe('13. authorize before validating the body', () => {
       expect(response.statusCode, `${c.method} ${c.url}: ${response.body}`).toBe(403)
       expect(response.body).not.toContain('deviceConfiguration')
     }
+  })
+
+  it('answers 403 before validating the body outside tenants too: admin routes, and tokens for a token without tokens.manage', async () => {
+    const reader = await ctx.factories.userWithToken()
+    for (const url of ['/api/tenants', '/api/users']) {
+      const response = await ctx.request({ method: 'POST', url, token: reader.token, payload: { bogus: 1 } })
+      expect(response.statusCode, `${url}: ${response.body}`).toBe(403)
+    }
+    const narrow = (await createApiToken(ctx.db, { kind: 'system' }, reader.user.id, { name: 'narrow', scope: 'tenant.view' })).secret
+    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token: narrow, payload: { name: '', scope: 'nonsense' } })
+    expect(response.statusCode, response.body).toBe(403)
+    expect(errorOf(response.body).message).toMatch(/tokens.manage/)
   })
 })
 

@@ -108,7 +108,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('preValidation', async (request) => {
     const url = request.routeOptions.url
     if (!url?.startsWith('/api/') || url.startsWith('/api/docs') || PUBLIC_API_ROUTES.has(url)) return
-    await deps.auth.principalOf(request)
+    const principal = await deps.auth.principalOf(request)
+    const { scope } = request.routeOptions.config
+    if (scope === 'workspace.admin') await deps.auth.requireAdmin(request)
+    else if (scope) deps.auth.assertScope(request, principal, scope)
     const { tenantId } = request.params as { tenantId?: string }
     if (!url.startsWith('/api/tenants/:tenantId') || tenantId === undefined) return
     const capability = request.routeOptions.config.capability

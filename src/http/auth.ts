@@ -17,6 +17,8 @@ declare module 'fastify' {
      * a caller who may not use the route learns nothing from its validation errors (403 first).
      */
     capability?: Capability
+    /** For a route outside tenants: what the caller's token must allow (`workspace.admin`: and the caller must be an admin), checked as early. */
+    scope?: ScopeKey
   }
 }
 

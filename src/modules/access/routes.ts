@@ -86,7 +86,7 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/tokens',
-    { schema: { tags: ['tokens'], summary: 'Create a personal API token; the response is the only time it is shown', body: createTokenInput, response: responses({ 201: createdApiTokenResponse }) } },
+    { config: { scope: 'tokens.manage' }, schema: { tags: ['tokens'], summary: 'Create a personal API token; the response is the only time it is shown', body: createTokenInput, response: responses({ 201: createdApiTokenResponse }) } },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
       const creatingToken = principal.via === 'token' ? { scope: principal.scope, expiresAt: principal.expiresAt } : undefined
@@ -97,10 +97,9 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.delete(
     '/api/tokens/:tokenId',
-    { schema: { tags: ['tokens'], summary: 'Revoke one of your API tokens', params: tokenParams, response: responses({ 204: z.null() }) } },
+    { config: { scope: 'tokens.manage' }, schema: { tags: ['tokens'], summary: 'Revoke one of your API tokens', params: tokenParams, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
-      auth.assertScope(request, principal, 'tokens.manage')
       if (!UUID_PATTERN.test(request.params.tokenId)) throw notFound('API token')
       await revokeApiToken(db, auth.actorOf(request, principal), principal.user.id, request.params.tokenId)
       return reply.code(204).send(null)
@@ -109,7 +108,7 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/users',
-    { schema: { tags: ['users'], summary: 'Create a user (workspace admins)', body: createUserInput.strict(), response: responses({ 201: userResponse }) } },
+    { config: { scope: 'workspace.admin' }, schema: { tags: ['users'], summary: 'Create a user (workspace admins)', body: createUserInput.strict(), response: responses({ 201: userResponse }) } },
     async (request, reply) => {
       const principal = await auth.requireAdmin(request)
       const user = await createUser(db, auth.actorOf(request, principal), request.body)

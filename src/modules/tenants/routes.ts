@@ -39,6 +39,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
   r.post(
     '/api/tenants',
     {
+      config: { scope: 'workspace.admin' },
       schema: {
         tags,
         summary: 'Connect a Microsoft tenant (workspace admins); the caller becomes its owner',
