@@ -22,7 +22,8 @@ export const createTokenInput = z.object({
     .describe('`full` (everything you may do; the default), `read`, or a comma-separated list of capabilities'),
   expires_in_days: z
     .union([z.int().min(1).max(MAX_TOKEN_DAYS), z.literal('never')], { error: `must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}, or "never" (workspace admins)` })
-    .default(DEFAULT_TOKEN_DAYS),
+    .default(DEFAULT_TOKEN_DAYS)
+    .describe(`Days until the token expires (default ${DEFAULT_TOKEN_DAYS}), or "never" (workspace admins only)`),
 })
 
 /** The token a request came with, when a token creates a token: the new one gets no more scope, and no longer life. */
