@@ -19,7 +19,9 @@ const USAGE = `Usage: tenantatlas <command> [options]
   tenant add --name N --entra-tenant-id GUID --client-id ID [--cloud global|usgov|usgovdod|china|emulator]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
-  token create --email E --name N     prints a personal API token once
+  token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
+                                      prints a personal API token once (defaults: full, 90 days;
+                                      never: workspace admins only)
   sync inventory --tenant ID [--wait] starts an inventory sync as a system run; --wait follows it
                                       and exits non-zero unless it succeeded
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
@@ -154,15 +156,17 @@ async function main(argv: string[]): Promise<number> {
       ])
       const secrets = loadSecretBox(config)
       const clientSecret = await readSecret('TENANTATLAS_CLIENT_SECRET', 'Client secret')
-      const tenant = await withDatabase(config, (h) =>
-        addTenant(h.db, secrets, CLI_ACTOR, {
+      const { verifyAppKey } = await import('./modules/tenants/verify-app-key.ts')
+      const tenant = await withDatabase(config, async (h) => {
+        await verifyAppKey(h.db, secrets)
+        return addTenant(h.db, secrets, CLI_ACTOR, {
           name: values.name!,
           entra_tenant_id: values['entra-tenant-id']!,
           client_id: values['client-id']!,
           client_secret: clientSecret,
           cloud: (values.cloud ?? 'global') as 'global',
-        }),
-      )
+        })
+      })
       info(`Added tenant ${tenant.name}; give people access with \`member add --tenant ${tenant.id}\``)
       out(tenant.id)
       return 0
@@ -181,13 +185,16 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'token create': {
-      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' } })
+      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, 'expires-in-days': { type: 'string' } })
       required(values, 'email', 'name')
+      const days = values['expires-in-days']
+      if (days !== undefined && days !== 'never' && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number of days, or never')
       const [{ findUserByEmail }, { createApiToken }] = await Promise.all([import('./modules/access/repository.ts'), import('./modules/access/api-tokens.ts')])
       const secret = await withDatabase(config, async (h) => {
         const user = await findUserByEmail(h.db, values.email!)
         if (!user) throw new UsageError(`no user with e-mail ${values.email}`)
-        return (await createApiToken(h.db, CLI_ACTOR, user.id, { name: values.name! })).secret
+        const expires = days === undefined || days === 'never' ? days : Number(days)
+        return (await createApiToken(h.db, CLI_ACTOR, user.id, { name: values.name!, scope: values.scope, expires_in_days: expires })).secret
       })
       info('Created an API token. It is shown once: store it now.')
       out(secret)
@@ -218,17 +225,20 @@ async function main(argv: string[]): Promise<number> {
 
 /** `sync inventory`: a system run (no initiator, so nobody is notified); --wait follows it to the end. */
 async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean): Promise<number> {
-  const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { startInventorySync }] = await Promise.all([
+  const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { startInventorySync }, { verifyAppKey }] = await Promise.all([
     import('./lib/ids.ts'),
     import('./modules/tenants/repository.ts'),
     import('./lib/logger.ts'),
     import('./jobs/runtime.ts'),
     import('./lib/app-key.ts'),
     import('./modules/inventory/start-sync.ts'),
+    import('./modules/tenants/verify-app-key.ts'),
   ])
   if (!UUID_PATTERN.test(tenantId) || !(await findTenant(handle.db, tenantId))) throw new UsageError(`tenant ${tenantId} not found`)
   const logger = createLogger('silent')
-  const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl } })
+  const secrets = loadSecretBox(config)
+  await verifyAppKey(handle.db, secrets)
+  const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: config.graphEmulatorUrl } })
   try {
     const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: undefined, initiatorUserId: null, actor: CLI_ACTOR })
     info(deduplicated ? `An inventory sync of this tenant is already active: following run ${run.id}` : `Inventory sync queued: run ${run.id}`)

@@ -5,6 +5,7 @@ import { runMigrations } from './db/migrate.ts'
 import { users } from './db/schema.ts'
 import { buildApp } from './http/app.ts'
 import { loadSecretBox } from './lib/app-key.ts'
+import { verifyAppKey } from './modules/tenants/verify-app-key.ts'
 import type { Config } from './lib/config.ts'
 import { generatePassword } from './lib/crypto.ts'
 import { createLogger } from './lib/logger.ts'
@@ -50,6 +51,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   try {
     const { applied } = await runMigrations(handle)
     if (applied > 0) logger.info({ applied }, 'migrations applied')
+    await verifyAppKey(handle.db, secrets)
     // Without GRAPH_EMULATOR_URL, tenants of the `emulator` cloud (the demo) read from one in this process.
     emulatorUrl = config.graphEmulatorUrl ?? (emulator = await startEmulator({ port: 0, host: '127.0.0.1' })).url
     firstAdmin = await ensureFirstAdmin(handle)
@@ -108,6 +110,7 @@ export async function work(config: Config, print: (line: string) => void): Promi
   try {
     await runMigrations(handle)
     const shipped = { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl }
+    await verifyAppKey(handle.db, shipped.secrets)
     const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config), shipped })
     print(`TenantAtlas worker running (${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL'})`)
     return {

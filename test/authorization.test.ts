@@ -8,6 +8,7 @@ import { shippedCatalog } from '../src/operation-types.ts'
 import { finishRun } from '../src/modules/operations/finish-run.ts'
 import { createSchedule } from '../src/modules/schedules/save-schedule.ts'
 import { ROLES } from '../src/modules/access/policy.ts'
+import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
@@ -259,5 +260,43 @@ describe('every non-public API route needs credentials', () => {
     const response = await ctx.request({ method: 'GET', url: '/api/me', token: 'ta_pat_madeup' })
     expect(response.statusCode).toBe(401)
     expect(errorOf(response.body).message).toMatch(/token/i)
+  })
+})
+
+describe('a read-scoped API token', () => {
+  const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+  let readToken: string
+  beforeAll(async () => {
+    const me = await ctx.request({ method: 'GET', url: '/api/me', token: callers.owner })
+    const ownerId = (JSON.parse(me.body) as { user: { id: string } }).user.id
+    readToken = (await createApiToken(ctx.db, { kind: 'system' }, ownerId, { name: 'read', scope: 'read' })).secret
+  })
+
+  // The same table: an owner may use every route, so what the token is refused comes from its scope alone.
+  const readCases = Object.entries(TABLE).map(([route, spec]) => ({ route, spec, expected: MUTATING.has(route.split(' ')[0]!) ? 403 : spec.ok }))
+
+  it.each(readCases)('$route with an owner’s read token → $expected', async ({ route, spec, expected }) => {
+    const setup = await setUp()
+    const { url, payload } = spec.request(setup)
+    if (route.endsWith('/events')) {
+      const controller = new AbortController()
+      const response = await fetch(`${baseUrl}${url}`, { headers: { authorization: `Bearer ${readToken}` }, signal: controller.signal })
+      controller.abort()
+      expect(response.status).toBe(expected)
+      return
+    }
+    const response = await ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, token: readToken })
+    expect(response.statusCode, response.body).toBe(expected)
+    if (expected === 403) expect(errorOf(response.body).message).toMatch(/read-only/)
+  })
+
+  it('is refused on every other mutating API route too', async () => {
+    const routes = routesOf(ctx.app).filter((r) => MUTATING.has(r.method) && r.url.startsWith('/api/') && !r.url.startsWith('/api/tenants/:tenantId') && !PUBLIC_API_ROUTES.has(r.url))
+    expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['POST /api/tokens', 'DELETE /api/tokens/:tokenId', 'POST /api/tenants', 'POST /api/users']))
+    for (const route of routes) {
+      const url = route.url.replaceAll(/:\w+/g, '0195f3c2-0000-7000-8000-000000000000')
+      const response = await ctx.request({ method: route.method, url, payload: route.hasBody ? { name: 'x' } : undefined, token: readToken })
+      expect(response.statusCode, `${route.method} ${route.url}: ${response.body}`).toBe(403)
+    }
   })
 })

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { randomUUID } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UUID_PATTERN } from '../src/lib/ids.ts'
-import { cli, lastLine, startServer } from './processes.ts'
+import { cli, lastLine, startServer, withScratchDatabase } from './processes.ts'
 
 describe('CLI beside a running server on the embedded engine', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-cli-'))
@@ -178,16 +178,8 @@ describe('CLI input errors', () => {
 
 describe('CLI on PostgreSQL', () => {
   it('migrates and creates records through DATABASE_URL', async () => {
-    const { default: pg } = await import('pg')
-    const name = `ta_cli_${Math.random().toString(36).slice(2, 10)}`
-    const server = inject('testServerUrl')
-    const admin = new pg.Client({ connectionString: server })
-    await admin.connect()
-    await admin.query(`CREATE DATABASE ${name}`)
-    try {
-      const url = new URL(server)
-      url.pathname = `/${name}`
-      const env = { DATABASE_URL: url.toString(), APP_KEY: Buffer.alloc(32, 7).toString('base64') }
+    await withScratchDatabase(async (url) => {
+      const env = { DATABASE_URL: url, APP_KEY: Buffer.alloc(32, 7).toString('base64') }
       const migrate = await cli(['migrate'], { env })
       expect(migrate, migrate.stderr).toMatchObject({ code: 0 })
       const journal = JSON.parse(readFileSync('src/db/migrations/meta/_journal.json', 'utf8')) as { entries: unknown[] }
@@ -198,9 +190,27 @@ describe('CLI on PostgreSQL', () => {
       })
       expect(tenant, tenant.stderr).toMatchObject({ code: 0 })
       expect(lastLine(tenant.stdout)).toMatch(UUID_PATTERN)
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await admin.end()
-    }
+    })
+  })
+
+  it('creates a token with a scope and an expiry, and refuses a bad one in one line', async () => {
+    await withScratchDatabase(async (url) => {
+      const env = { DATABASE_URL: url, APP_KEY: Buffer.alloc(32, 7).toString('base64') }
+      const email = `script-${randomUUID().slice(0, 8)}@example.com`
+      expect((await cli(['user', 'create', '--email', email, '--name', 'Script'], { env: { ...env, TENANTATLAS_PASSWORD: 'long enough password' } })).code).toBe(0)
+      const token = await cli(['token', 'create', '--email', email, '--name', 'ci', '--scope', 'read', '--expires-in-days', '7'], { env })
+      expect(token, token.stderr).toMatchObject({ code: 0 })
+      expect(lastLine(token.stdout)).toMatch(/^ta_pat_/)
+      for (const [flags, message] of [
+        [['--scope', 'tenant.view,root'], /scope: unknown capability root/],
+        [['--expires-in-days', 'soon'], /--expires-in-days must be a whole number of days, or never/],
+        [['--expires-in-days', 'never'], /"never" is for workspace admins only/],
+      ] as const) {
+        const refused = await cli(['token', 'create', '--email', email, '--name', 'x', ...flags], { env })
+        expect(refused.code).not.toBe(0)
+        expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+        expect(refused.stderr).toMatch(message)
+      }
+    })
   })
 })

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
+import pg from 'pg'
+import { inject } from 'vitest'
 
 /** The CLI and `serve` as users run them: their own processes, secrets in the environment or on stdin. */
 
@@ -63,4 +65,21 @@ export async function signInFromBanner(server: Server): Promise<string> {
   })
   if (response.status !== 200) throw new Error(`sign-in answered ${response.status}`)
   return response.headers.get('set-cookie')!.split(';')[0]!
+}
+
+/** A database of its own on the run's server (for processes given DATABASE_URL), dropped afterwards. */
+export async function withScratchDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
+  const server = inject('testServerUrl')
+  const name = `ta_cli_${Math.random().toString(36).slice(2, 10)}`
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  try {
+    const url = new URL(server)
+    url.pathname = `/${name}`
+    return await run(url.toString())
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await admin.end()
+  }
 }

@@ -51,9 +51,36 @@ export const apiTokens = pgTable(
     createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** `full`, `read`, or a comma-separated list of capabilities (modules/access/token-scope.ts). */
+    scope: text('scope').notNull().default('full'),
+    /** Null: never expires (workspace admins only). */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash), index('api_tokens_user_idx').on(t.userId)],
 )
+
+/**
+ * One row per sign-in attempt, written before the password is checked (under an advisory lock
+ * per account and per address), so concurrent attempts cannot all pass the throttle.
+ */
+export const signInAttempts = pgTable(
+  'sign_in_attempts',
+  {
+    id: uuid('id').primaryKey(),
+    email: text('email').notNull(),
+    ip: inet('ip'),
+    succeeded: boolean('succeeded').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [index('sign_in_attempts_email_idx').on(t.email, t.createdAt), index('sign_in_attempts_ip_idx').on(t.ip, t.createdAt)],
+)
+
+/** Workspace-wide settings, e.g. the APP_KEY check (lib/app-key.ts). */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: createdAt(),
+})
 
 export const tenants = pgTable(
   'tenants',

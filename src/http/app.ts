@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import type { DatabaseHandle } from '../db/engine.ts'
 import type { Config } from '../lib/config.ts'
@@ -20,6 +20,8 @@ import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
+import { setSecurityHeaders } from './security-headers.ts'
+import { unstorableTextError } from './storable-text.ts'
 import { registerSystemRoutes } from './system-routes.ts'
 import { registerWebAssets } from './web-assets.ts'
 
@@ -55,6 +57,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL the router cannot decode (`%ZZ`) or a path parameter past 100 characters: the envelope, not Fastify's own body.
+    frameworkErrors: (error, request, rawReply) => {
+      const reply = rawReply as FastifyReply
+      setSecurityHeaders(reply)
+      void reply.header('x-request-id', request.id)
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      void reply
+        .code(tooLong ? 414 : 400)
+        .send(tooLong ? { error: { code: 'uri_too_long', message: 'A path parameter is too long' } } : { error: { code: 'bad_url', message: 'The URL is not valid: check its percent-encoding' } })
+    },
   })
   const routes: RouteInfo[] = []
   routeLists.set(app, routes)
@@ -63,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id)
+    setSecurityHeaders(reply)
   })
 
   app.setValidatorCompiler(validatorCompiler)
@@ -91,15 +104,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     engine: options.engine,
     hub: options.hub,
   }
-  // Who is asking is settled before the body is validated: no credentials is a 401 and a
-  // foreign tenant a 404, whatever the body holds.
+  // Who is asking, and whether they may, is settled before the body is validated: no credentials
+  // is a 401, a foreign tenant a 404 and a missing capability a 403, whatever the body holds.
   app.addHook('preValidation', async (request) => {
     const url = request.routeOptions.url
     if (!url?.startsWith('/api/') || url.startsWith('/api/docs') || PUBLIC_API_ROUTES.has(url)) return
-    await deps.auth.principalOf(request)
+    const principal = await deps.auth.principalOf(request)
+    const { scope } = request.routeOptions.config
+    if (scope === 'workspace.admin') await deps.auth.requireAdmin(request)
+    else if (scope) deps.auth.assertScope(request, principal, scope)
     const { tenantId } = request.params as { tenantId?: string }
-    if (url.startsWith('/api/tenants/:tenantId') && tenantId !== undefined) await deps.auth.membershipOf(request, tenantId)
+    if (!url.startsWith('/api/tenants/:tenantId') || tenantId === undefined) return
+    const capability = request.routeOptions.config.capability
+    await (capability ? deps.auth.tenantAccess(request, tenantId, capability) : deps.auth.membershipOf(request, tenantId))
   })
+  // Text PostgreSQL cannot store (NUL, a lone UTF-16 surrogate) is refused naming its field, whatever the route.
+  app.addHook('preValidation', (request, _reply, done) => done(unstorableTextError(request)))
 
   registerSystemRoutes(app, deps)
   app.get('/api/openapi.json', { schema: { hide: true } }, () => app.swagger())

@@ -1,13 +1,26 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../lib/config.ts'
 import type { Database } from '../db/engine.ts'
-import { AppError, notFound, unauthenticated } from '../lib/errors.ts'
+import { AppError, forbidden, notFound, unauthenticated } from '../lib/errors.ts'
 import { UUID_PATTERN } from '../lib/ids.ts'
 import { authenticate, type Principal } from '../modules/access/authenticate.ts'
 import { type Capability, type TenantAccess, authorize, can } from '../modules/access/policy.ts'
 import { findMembership } from '../modules/access/repository.ts'
 import type { Actor } from '../modules/audit/record-audit-event.ts'
 import { SESSION_DAYS } from '../modules/access/sign-in.ts'
+import { type ScopeKey, scopeAllows, scopeAllowsMethod } from '../modules/access/token-scope.ts'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The capability a tenant route needs, checked before the body and query are validated, so
+     * a caller who may not use the route learns nothing from its validation errors (403 first).
+     */
+    capability?: Capability
+    /** For a route outside tenants: what the caller's token must allow (`workspace.admin`: and the caller must be an admin), checked as early. */
+    scope?: ScopeKey
+  }
+}
 
 export const SESSION_COOKIE = 'ta_session'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -49,8 +62,18 @@ export function createAuth(db: Database, config: Config) {
     const principal = await authenticate(db, { bearer, session })
     if (!principal) throw unauthenticated(bearer ? 'The API token is invalid or revoked' : session ? 'Your session has expired: sign in again' : undefined)
     if (principal.via === 'session' && !SAFE_METHODS.has(request.method)) assertSameOrigin(request)
+    if (!scopeAllowsMethod(principal.scope, request.method)) throw forbidden('This API token is read-only: it cannot change anything')
     principals.set(request, principal)
     return principal
+  }
+
+  /**
+   * A token's scope narrows what its owner may do; a session has the owner's full rights. A
+   * read-only token reads whatever its owner may (it changes nothing: principalOf refuses that).
+   */
+  function assertScope(request: FastifyRequest, principal: Principal, key: ScopeKey) {
+    if (principal.scope.kind === 'read' && SAFE_METHODS.has(request.method)) return
+    if (!scopeAllows(principal.scope, key)) throw forbidden(`This API token's scope does not include ${key}`)
   }
 
   /** The caller's role in a tenant, or a 404 that does not reveal whether the tenant exists. */
@@ -82,21 +105,25 @@ export function createAuth(db: Database, config: Config) {
       const principal = await principalOf(request)
       const access = await membershipOf(request, tenantId)
       authorize(access, capability)
+      assertScope(request, principal, capability)
       return { principal, access }
     },
+
+    assertScope,
 
     /** For long-lived responses (SSE): is the caller still signed in and still allowed, right now? */
     async stillAllowed(request: FastifyRequest, tenantId: string, capability: Capability): Promise<boolean> {
       const bearer = bearerOf(request)
-      const principal = await authenticate(db, { bearer, session: bearer ? undefined : request.cookies[SESSION_COOKIE] })
+      const principal = await authenticate(db, { bearer, session: bearer ? undefined : request.cookies[SESSION_COOKIE] }).catch(() => null)
       if (!principal) return false
       const membership = await findMembership(db, tenantId, principal.user.id)
-      return membership !== undefined && can(membership.role, capability)
+      return membership !== undefined && can(membership.role, capability) && (principal.scope.kind === 'read' || scopeAllows(principal.scope, capability))
     },
 
     async requireAdmin(request: FastifyRequest) {
       const principal = await principalOf(request)
       if (!principal.user.isAdmin) throw new AppError(403, 'forbidden', 'Only a workspace admin can do this')
+      assertScope(request, principal, 'workspace.admin')
       return principal
     },
 

@@ -44,11 +44,17 @@ export function registerErrorHandling(app: FastifyInstance) {
       const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ')
       return reply.code(422).send(envelope('validation_failed', `Invalid ${where}: ${summary}`, { in: where, fields }))
     }
-    // PostgreSQL cannot hold a NUL character (22021) or a character of no encoding (22P05) in text.
-    const sqlState = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code
+    // Input checks come first (the request hook rejects NUL and lone surrogates, schemas and cursors
+    // bound values); these are the database's own word, so a value that slipped past is still not a 500.
+    const code: unknown = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code
+    const sqlState = typeof code === 'string' ? code : ''
     if (sqlState === '22021' || sqlState === '22P05') {
       return reply.code(422).send(envelope('validation_failed', 'The request contains a character that cannot be stored (such as NUL)'))
     }
+    // Class 22 (data exception): a value out of range or not of its type, e.g. a date PostgreSQL cannot hold.
+    if (sqlState.startsWith('22')) return reply.code(422).send(envelope('validation_failed', 'The request contains a value that cannot be stored or compared'))
+    // A unique key taken by a concurrent request (the command's own check ran before the other committed).
+    if (sqlState === '23505') return reply.code(409).send(envelope('conflict', 'This conflicts with a change made at the same time: reload and try again'))
     const known = error.code ? fastifyClientErrors[error.code] : undefined
     if (known) return reply.code(known[0]).send(envelope(known[1], known[2]))
     if (!isResponseSerializationError(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

@@ -23,3 +23,13 @@ describe('keyset cursor', () => {
     },
   )
 })
+
+describe('cursors with dates PostgreSQL cannot hold', () => {
+  it('are refused naming the cursor', () => {
+    for (const at of ['0000-01-01', '+275760-09-13T00:00:00.000Z', '-000001-01-01T00:00:00Z']) {
+      const cursor = Buffer.from(JSON.stringify([at, '0195f3c2-0000-7000-8000-000000000000'])).toString('base64url')
+      expect(() => decodeCursor(cursor)).toThrow(/cursor/)
+    }
+    expect(decodeCursor(encodeCursor({ at: '9999-12-31T00:00:00.000Z', id: '0195f3c2-0000-7000-8000-000000000000' }))?.at).toBe('9999-12-31T00:00:00.000Z')
+  })
+})

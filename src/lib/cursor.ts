@@ -1,4 +1,5 @@
 import { validationError } from './errors.ts'
+import { storableDate } from './time.ts'
 import { UUID_PATTERN } from './ids.ts'
 
 /** Keyset cursor: the sort key of the last row of a page (a value, then the row id), opaque to clients. */
@@ -26,10 +27,7 @@ export const encodeCursor = (cursor: Cursor) => encodePair(cursor.at, cursor.id)
 
 export function decodeCursor(value: string | undefined): Cursor | undefined {
   // Normalised through Date, so the database never sees a timestamp it might reject.
-  const decoded = decodePair(value, (raw) => {
-    const at = new Date(raw)
-    return Number.isNaN(at.getTime()) ? undefined : at.toISOString()
-  })
+  const decoded = decodePair(value, (raw) => storableDate(raw)?.toISOString())
   return decoded && { at: decoded.key, id: decoded.id }
 }
 

@@ -6,9 +6,9 @@ import { conflict } from '../../lib/errors.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import { findUserByEmail } from './repository.ts'
-import { parseInput } from '../../lib/validation.ts'
+import { parseInput, requiredText } from '../../lib/validation.ts'
 
-export const emailSchema = z.email({ error: 'must be an e-mail address' }).max(254)
+export const emailSchema = z.email({ error: 'must be an e-mail address' }).max(254, { error: 'must be at most 254 characters' })
 export const passwordSchema = z
   .string({ error: 'is required' })
   .min(10, { error: 'must be at least 10 characters' })
@@ -16,7 +16,7 @@ export const passwordSchema = z
 
 export const createUserInput = z.object({
   email: emailSchema,
-  name: z.string().trim().min(1, { error: 'is required' }).max(200),
+  name: requiredText(200),
   password: passwordSchema,
   is_admin: z.boolean().default(false),
 })

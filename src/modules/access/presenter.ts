@@ -8,4 +8,6 @@ export const presentApiToken = (token: ApiTokenRow) => ({
   display_prefix: token.displayPrefix,
   created_at: token.createdAt.toISOString(),
   last_used_at: token.lastUsedAt?.toISOString() ?? null,
+  scope: token.scope,
+  expires_at: token.expiresAt?.toISOString() ?? null,
 })

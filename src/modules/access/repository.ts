@@ -1,7 +1,8 @@
 import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import { preparedFor } from '../../db/prepared.ts'
-import { apiTokens, auditEvents, authSessions, tenantMemberships, tenants, users } from '../../db/schema.ts'
+import { apiTokens, authSessions, signInAttempts, tenantMemberships, tenants, users } from '../../db/schema.ts'
+import { uuidv7 } from '../../lib/ids.ts'
 
 const activeSession = (tokenHash: string | Placeholder) =>
   and(eq(authSessions.tokenHash, tokenHash), isNull(authSessions.revokedAt), gt(authSessions.expiresAt, sql`now()`))
@@ -25,7 +26,7 @@ const authQueries = preparedFor((db, name) => ({
     .where(activeSession(sql.placeholder('tokenHash')))
     .prepare(name('auth_session_user')),
   tokenUser: db
-    .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+    .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, scope: apiTokens.scope, expiresAt: apiTokens.expiresAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
@@ -103,17 +104,35 @@ export async function findMembership(db: Database, tenantId: string, userId: str
   return row
 }
 
-/** Failed sign-ins in the window, per account and per address (both read from the audit trail). */
-export async function countRecentSignInFailures(db: Executor, email: string, ip: string | null, windowSeconds: number) {
-  const since = sql`now() - make_interval(secs => ${windowSeconds})`
-  const failed = sql`${auditEvents.action} = 'auth.sign_in_failed' AND ${auditEvents.createdAt} > ${since}`
-  const [row] = await db
-    .select({
-      byEmail: sql<number>`(SELECT count(*)::int FROM ${auditEvents} WHERE ${failed} AND lower(${auditEvents.metadata}->>'email') = lower(${email}))`,
-      byIp: ip
-        ? sql<number>`(SELECT count(*)::int FROM ${auditEvents} WHERE ${failed} AND ${auditEvents.ip} = ${ip}::inet)`
-        : sql<number>`0`,
-    })
-    .from(sql`(SELECT 1) AS one`)
-  return { byEmail: row?.byEmail ?? 0, byIp: row?.byIp ?? 0 }
+/**
+ * Reserves a sign-in attempt before the password is checked. Under an advisory lock per account
+ * and per address, counts the attempts in the window that did not succeed (failed or still being
+ * checked) and records this one; so however many arrive at once, at most the limit get through.
+ */
+export async function reserveSignInAttempt(db: Database, email: string, ip: string | null, limits: { windowSeconds: number; perAccount: number; perIp: number }) {
+  const account = email.toLowerCase()
+  return db.transaction(async (tx) => {
+    // Always account first, then address: two attempts never wait on each other in a cycle.
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('sign-in:account'), hashtext(${account}))`)
+    if (ip) await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('sign-in:ip'), hashtext(${ip}))`)
+    const since = sql`now() - make_interval(secs => ${limits.windowSeconds})`
+    const open = sql`NOT ${signInAttempts.succeeded} AND ${signInAttempts.createdAt} > ${since}`
+    const [row] = await tx
+      .select({
+        byEmail: sql<number>`(SELECT count(*)::int FROM ${signInAttempts} WHERE ${open} AND ${signInAttempts.email} = ${account})`,
+        byIp: ip ? sql<number>`(SELECT count(*)::int FROM ${signInAttempts} WHERE ${open} AND ${signInAttempts.ip} = ${ip}::inet)` : sql<number>`0`,
+      })
+      .from(sql`(SELECT 1) AS one`)
+    if ((row?.byEmail ?? 0) >= limits.perAccount) return { throttled: 'account' as const }
+    if ((row?.byIp ?? 0) >= limits.perIp) return { throttled: 'ip' as const }
+    await tx.delete(signInAttempts).where(and(eq(signInAttempts.email, account), sql`${signInAttempts.createdAt} <= ${since}`))
+    const id = uuidv7()
+    await tx.insert(signInAttempts).values({ id, email: account, ip })
+    return { id }
+  })
+}
+
+/** A successful attempt no longer counts against the limit. */
+export async function markSignInSucceeded(db: Executor, attemptId: string) {
+  await db.update(signInAttempts).set({ succeeded: true }).where(eq(signInAttempts.id, attemptId))
 }

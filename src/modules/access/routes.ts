@@ -9,6 +9,7 @@ import { UUID_PATTERN } from '../../lib/ids.ts'
 import { createApiToken, createTokenInput, revokeApiToken } from './api-tokens.ts'
 import { createUser, createUserInput } from './create-user.ts'
 import { capabilitiesOf } from './policy.ts'
+import { scopeAllows } from './token-scope.ts'
 import { presentApiToken, presentUser } from './presenter.ts'
 import { listMemberships, listTokens } from './repository.ts'
 import { apiTokenResponse, createdApiTokenResponse, meResponse, signInBody, tokenParams, userResponse } from './schemas.ts'
@@ -63,7 +64,13 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
       const memberships = await listMemberships(db, principal.user.id)
       return {
         user: presentUser(principal.user),
-        tenants: memberships.map(({ tenant, role }) => ({ id: tenant.id, name: tenant.name, role, capabilities: capabilitiesOf(role) })),
+        // With an API token: what the token may do there (its scope narrows the role).
+        tenants: memberships.map(({ tenant, role }) => ({
+          id: tenant.id,
+          name: tenant.name,
+          role,
+          capabilities: capabilitiesOf(role).filter((capability) => scopeAllows(principal.scope, capability)),
+        })),
       }
     },
   )
@@ -79,17 +86,18 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/tokens',
-    { schema: { tags: ['tokens'], summary: 'Create a personal API token; the response is the only time it is shown', body: createTokenInput, response: responses({ 201: createdApiTokenResponse }) } },
+    { config: { scope: 'tokens.manage' }, schema: { tags: ['tokens'], summary: 'Create a personal API token; the response is the only time it is shown', body: createTokenInput, response: responses({ 201: createdApiTokenResponse }) } },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
-      const { token, secret } = await createApiToken(db, auth.actorOf(request, principal), principal.user.id, request.body)
+      const creatingToken = principal.via === 'token' ? { scope: principal.scope, expiresAt: principal.expiresAt } : undefined
+      const { token, secret } = await createApiToken(db, auth.actorOf(request, principal), principal.user.id, request.body, creatingToken)
       return reply.code(201).send({ ...presentApiToken(token), token: secret })
     },
   )
 
   r.delete(
     '/api/tokens/:tokenId',
-    { schema: { tags: ['tokens'], summary: 'Revoke one of your API tokens', params: tokenParams, response: responses({ 204: z.null() }) } },
+    { config: { scope: 'tokens.manage' }, schema: { tags: ['tokens'], summary: 'Revoke one of your API tokens', params: tokenParams, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
       if (!UUID_PATTERN.test(request.params.tokenId)) throw notFound('API token')
@@ -100,7 +108,7 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/users',
-    { schema: { tags: ['users'], summary: 'Create a user (workspace admins)', body: createUserInput.strict(), response: responses({ 201: userResponse }) } },
+    { config: { scope: 'workspace.admin' }, schema: { tags: ['users'], summary: 'Create a user (workspace admins)', body: createUserInput.strict(), response: responses({ 201: userResponse }) } },
     async (request, reply) => {
       const principal = await auth.requireAdmin(request)
       const user = await createUser(db, auth.actorOf(request, principal), request.body)

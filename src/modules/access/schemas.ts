@@ -1,9 +1,10 @@
 import { z } from 'zod'
+import { requiredText } from '../../lib/validation.ts'
 import { CAPABILITIES, ROLES } from './policy.ts'
 
 export const signInBody = z.strictObject({
-  email: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(254),
-  password: z.string({ error: 'is required' }).min(1, { error: 'is required' }).max(1024),
+  email: requiredText(254),
+  password: requiredText(1024, { trim: false }),
 })
 
 export const userResponse = z.object({ id: z.string(), email: z.string(), name: z.string(), is_admin: z.boolean() }).meta({ id: 'User' })
@@ -19,6 +20,8 @@ export const apiTokenResponse = z.object({
   display_prefix: z.string(),
   created_at: z.string(),
   last_used_at: z.string().nullable(),
+  scope: z.string().describe('`full`, `read`, or a comma-separated list of capabilities'),
+  expires_at: z.string().nullable().describe('null: never expires'),
 })
 
 export const createdApiTokenResponse = apiTokenResponse.extend({

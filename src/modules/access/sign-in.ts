@@ -5,7 +5,7 @@ import { dummyPasswordHash, generateToken, sha256, verifyPassword } from '../../
 import { AppError } from '../../lib/errors.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { recordAuditEvent } from '../audit/record-audit-event.ts'
-import { countRecentSignInFailures, findUserByEmail } from './repository.ts'
+import { findUserByEmail, markSignInSucceeded, reserveSignInAttempt } from './repository.ts'
 
 export const SESSION_DAYS = 7
 
@@ -15,15 +15,16 @@ export const defaultSignInLimits: SignInLimits = { windowSeconds: 15 * 60, perAc
 export type SignInRequest = { email: string; password: string; ip: string | null; userAgent: string | null }
 
 /**
- * Email + password sign-in. Failures are audit events, and the same events are what the
- * throttle counts, so the limit holds across every web process sharing the database.
+ * Email + password sign-in. Every attempt is reserved before the password is checked
+ * (repository.ts), so the limit holds across every web process sharing the database and
+ * whatever arrives in parallel. Failures are also audit events.
  */
 export async function signIn(db: Database, request: SignInRequest, limits: SignInLimits = defaultSignInLimits) {
-  const failures = await countRecentSignInFailures(db, request.email, request.ip, limits.windowSeconds)
-  if (failures.byEmail >= limits.perAccount || failures.byIp >= limits.perIp) {
+  const attempt = await reserveSignInAttempt(db, request.email, request.ip, limits)
+  if ('throttled' in attempt) {
     await recordAuditEvent(db, { kind: 'anonymous', ip: request.ip }, {
       action: 'auth.sign_in_throttled',
-      metadata: { email: request.email, reason: failures.byEmail >= limits.perAccount ? 'account' : 'ip' },
+      metadata: { email: request.email, reason: attempt.throttled },
     })
     throw new AppError(429, 'too_many_attempts', `Too many failed sign-ins. Try again in ${Math.round(limits.windowSeconds / 60)} minutes.`)
   }
@@ -42,6 +43,7 @@ export async function signIn(db: Database, request: SignInRequest, limits: SignI
   const token = generateToken('ta_sess')
   const expiresAt = addDays(new Date(), SESSION_DAYS)
   await db.transaction(async (tx) => {
+    await markSignInSucceeded(tx, attempt.id)
     const sessionId = uuidv7()
     await tx.insert(authSessions).values({
       id: sessionId,

@@ -11,6 +11,7 @@ export function registerAuditRoutes(app: FastifyInstance, { db, auth }: HttpDeps
   app.withTypeProvider<ZodTypeProvider>().get(
     '/api/tenants/:tenantId/audit-events',
     {
+      config: { capability: 'audit.view' },
       schema: {
         tags: ['audit'],
         summary: "The tenant's audit trail, newest first",

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { ItemRead } from '../../graph/graph-client.ts'
 import { displayNameOf, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { storableDate } from '../../lib/time.ts'
 import { canonicalJson } from '../operations/start-run.ts'
 
 /**
@@ -24,9 +25,15 @@ export type ItemReference = { kind: 'group' | 'foundation'; targetType: string; 
 const VOLATILE_KEYS = new Set(['lastModifiedDateTime', 'modifiedDateTime'])
 const isVolatile = (key: string) => VOLATILE_KEYS.has(key) || (key.includes('@odata.') && key !== '@odata.type')
 
-/** Drops volatile fields and sorts arrays (by each element's canonical JSON) at every level; NUL characters (which PostgreSQL cannot store) are dropped. */
+/**
+ * Text from Graph as PostgreSQL can store it: NUL characters are dropped, and a lone UTF-16
+ * surrogate (which jsonb refuses, failing the whole page) becomes U+FFFD.
+ */
+export const storableText = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '') : text).toWellFormed()
+
+/** Drops volatile fields and sorts arrays (by each element's canonical JSON) at every level; text is made storable (storableText). */
 export function normaliseValue(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\0') ? value.replaceAll('\0', '') : value
+  if (typeof value === 'string') return storableText(value)
   if (Array.isArray(value)) {
     const items = value.map(normaliseValue)
     const keyed = items.map((item) => ({ item, key: canonicalJson(item) }))
@@ -38,7 +45,7 @@ export function normaliseValue(value: unknown): unknown {
     for (const key of Object.keys(value).sort()) {
       if (isVolatile(key)) continue
       const v = (value as Record<string, unknown>)[key]
-      if (v !== undefined) out[key.includes('\0') ? key.replaceAll('\0', '') : key] = normaliseValue(v)
+      if (v !== undefined) out[storableText(key)] = normaliseValue(v)
     }
     return out
   }
@@ -93,9 +100,10 @@ export function referencesOf(payload: Record<string, unknown>, assignments: read
   return [...refs.values()]
 }
 
+/** Graph's last change, when it is a date PostgreSQL can hold. */
 const lastModifiedOf = (item: Record<string, unknown>): string | null => {
   const value = item.lastModifiedDateTime ?? item.modifiedDateTime
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? value : null
+  return typeof value === 'string' && storableDate(value) ? value : null
 }
 
 /** A read object (list item, per-object read, details, assignments) as one inventory row. */
@@ -105,7 +113,7 @@ export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item
   const payload = normaliseValue(merged) as Record<string, unknown>
   const assignments = normaliseValue(read.assignments ?? []) as Record<string, unknown>[]
   return {
-    externalId: read.item.id,
+    externalId: storableText(read.item.id),
     displayName: (normaliseValue(displayNameOf(entry, merged)) as string) || read.item.id,
     platform: platformOf(entry, merged),
     payload,

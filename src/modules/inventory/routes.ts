@@ -74,6 +74,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
   r.post(
     '/api/tenants/:tenantId/inventory-sync',
     {
+      config: { capability: 'inventory.sync' },
       schema: {
         tags: ['inventory'],
         summary: 'Start an inventory sync (or join the active one with the same selection): 202 with the run',

@@ -12,35 +12,61 @@ import type { NormalisedItem } from './normalise.ts'
  */
 
 export type PageCounts = { created: number; updated: number; unchanged: number }
+/** A page's counts, and the objects PostgreSQL refused (stored as they were, reported, never removed). */
+export type PageResult = PageCounts & { rejected: NormalisedItem[] }
 /** A unit of a run's attempt: every write is fenced on that attempt still running (operations' fencedTransaction: a re-queued run's stale worker writes nothing). */
 export type UnitScope = { tenantId: string; runId: string; attempt: number; entry: PolicyTypeEntry }
 
 type Stored = { id: string; external_id: string; content_hash: string; removed_at: Date | null }
 
-export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[]): Promise<PageCounts> {
+export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[]): Promise<PageResult> {
   // The same object twice in one listing (Graph paging is not a snapshot): the last one wins.
   const items = [...new Map(page.map((item) => [item.externalId, item])).values()]
-  const counts: PageCounts = { created: 0, updated: 0, unchanged: 0 }
+  const counts: PageResult = { created: 0, updated: 0, unchanged: 0, rejected: [] }
   if (items.length === 0) return counts
   const { rows: stored } = await db.execute<Stored>(sql`
     SELECT id, external_id, content_hash, removed_at FROM inventory_items
     WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}
       AND external_id = ANY(${toTextArray(items.map((i) => i.externalId))}::text[])`)
   const byExternalId = new Map(stored.map((row) => [row.external_id, row]))
-  const changed: (NormalisedItem & { id: string })[] = []
+  const changed: ChangedItem[] = []
   for (const item of items) {
     const existing = byExternalId.get(item.externalId)
-    if (!existing) counts.created++
-    else if (existing.removed_at !== null) counts.created++ // back after a removal
-    else if (existing.content_hash !== item.contentHash) counts.updated++
-    else {
-      counts.unchanged++
-      continue
-    }
-    changed.push({ ...item, id: existing?.id ?? uuidv7() })
+    // Back after a removal counts as created.
+    const change = !existing || existing.removed_at !== null ? 'created' : existing.content_hash !== item.contentHash ? 'updated' : undefined
+    if (change) changed.push({ ...item, id: existing?.id ?? uuidv7(), change })
+    else counts.unchanged++
   }
-  if (changed.length > 0) await fencedTransaction(db, scope, (tx) => upsertItems(tx, scope, changed))
+  const rejected = changed.length > 0 ? await upsertChanged(db, scope, changed) : []
+  for (const item of changed) if (!rejected.includes(item)) counts[item.change]++
+  counts.rejected = rejected
   return counts
+}
+
+type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated' }
+
+/** PostgreSQL's data exceptions (class 22): a value no column can hold. */
+const isDataException = (error: unknown) => {
+  const code: unknown = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code
+  return typeof code === 'string' && code.startsWith('22')
+}
+
+/**
+ * Writes the changed objects of a page. One object PostgreSQL refuses must not cost its whole
+ * type (no update or removal of the type would ever be mirrored while it exists): the page is
+ * then written one object at a time, and the refused ones are returned.
+ */
+async function upsertChanged(db: Database, scope: UnitScope, rows: readonly ChangedItem[]): Promise<ChangedItem[]> {
+  try {
+    await fencedTransaction(db, scope, (tx) => upsertItems(tx, scope, rows))
+    return []
+  } catch (error) {
+    if (!isDataException(error)) throw error
+    if (rows.length === 1) return [...rows]
+    const rejected: ChangedItem[] = []
+    for (const row of rows) rejected.push(...(await upsertChanged(db, scope, [row])))
+    return rejected
+  }
 }
 
 const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`

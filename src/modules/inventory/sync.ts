@@ -11,7 +11,7 @@ import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../op
 import type { RunExecution } from '../operations/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
-import { normaliseRead, type NormalisedItem } from './normalise.ts'
+import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
 import { completeUnit, flagOrphanedGroups, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
@@ -154,6 +154,20 @@ class InventorySync {
     await this.#run.recordUnit({ key: entry.key, status, counts, durationMs: performance.now() - started, error })
   }
 
+  /** Writes a page; an object the database refuses is reported and kept as it was (it is seen, so never removed). */
+  async #write(entry: PolicyTypeEntry, scope: UnitScope, items: NormalisedItem[], counts: UnitCounts) {
+    const { rejected, ...pageCounts } = await writePage(this.#run.db, scope, items)
+    await this.#count(counts, pageCounts)
+    for (const item of rejected) {
+      await this.#run.addFailure({
+        code: 'unstorable_object',
+        // The message is stored too: only text that can be.
+        message: storableText(`${entry.label} "${item.displayName.slice(0, 200)}" (${item.externalId}) holds a value the database cannot store: its stored copy is kept as it was`),
+        subject: entry.key,
+      })
+    }
+  }
+
   async #readPages(entry: PolicyTypeEntry, counts: UnitCounts) {
     const scope = this.#scope(entry)
     const seen = new Set<string>()
@@ -173,7 +187,7 @@ class InventorySync {
         items.push(normaliseRead(entry, read))
       }
       this.#run.throwIfCancelled()
-      await this.#count(counts, await writePage(this.#run.db, scope, items))
+      await this.#write(entry, scope, items, counts)
       for (const item of items) seen.add(item.externalId)
     }
     this.#run.throwIfCancelled()
@@ -197,7 +211,7 @@ class InventorySync {
         }
         items.push(normaliseRead(GROUP_TYPE, { item: read.group, assignments: null, details: {} }))
       }
-      await this.#count(counts, await writePage(this.#run.db, scope, items))
+      await this.#write(GROUP_TYPE, scope, items, counts)
       for (const item of items) seen.add(item.externalId)
     }
     this.#run.throwIfCancelled()

@@ -27,6 +27,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
   r.get(
     '/api/tenants/:tenantId/operation-runs',
     {
+      config: { capability: 'operations.view' },
       schema: {
         tags,
         summary: 'Monitoring → Operations: runs of the tenant, newest first (keyset pagination)',

@@ -18,9 +18,8 @@ export const secretAssociatedData = (tenantId: string) => `tenant:${tenantId}:cl
 export async function addTenant(db: Database, secrets: SecretBox, actor: Actor, rawInput: z.input<typeof addTenantInput>) {
   const input = parseInput(addTenantInput, rawInput)
   return db.transaction(async (tx) => {
-    if (await findTenantByEntraId(tx, input.entra_tenant_id)) {
-      throw conflict(`Entra tenant ${input.entra_tenant_id} is already connected`)
-    }
+    const alreadyConnected = () => conflict(`Entra tenant ${input.entra_tenant_id} is already connected`)
+    if (await findTenantByEntraId(tx, input.entra_tenant_id)) throw alreadyConnected()
     const id = uuidv7()
     const [tenant] = await tx
       .insert(tenants)
@@ -32,7 +31,10 @@ export async function addTenant(db: Database, secrets: SecretBox, actor: Actor, 
         clientSecretEncrypted: secrets.encrypt(input.client_secret, secretAssociatedData(id)),
         cloud: input.cloud,
       })
+      // Two requests for one Entra tenant at once: the loser's insert finds the winner's row.
+      .onConflictDoNothing({ target: tenants.entraTenantId })
       .returning()
+    if (!tenant) throw alreadyConnected()
     await recordAuditEvent(tx, actor, {
       tenantId: id,
       action: 'tenant.created',
@@ -48,6 +50,6 @@ export async function addTenant(db: Database, secrets: SecretBox, actor: Actor, 
         metadata: { role: 'owner' },
       })
     }
-    return tenant!
+    return tenant
   })
 }

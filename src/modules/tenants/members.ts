@@ -5,7 +5,7 @@ import { conflict, notFound, validationError } from '../../lib/errors.ts'
 import { parseInput } from '../../lib/validation.ts'
 import { findUserByEmail } from '../access/repository.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
-import { countOwners, deleteMembership, findMember, findTenant, upsertMembership } from './repository.ts'
+import { countOwners, deleteMembership, findMember, findTenant, lockTenant, upsertMembership } from './repository.ts'
 import { addMemberInput, roleSchema } from './schemas.ts'
 
 async function assertNotLastOwner(tx: Executor, tenantId: string, currentRole: Role) {
@@ -21,6 +21,7 @@ async function assertNotLastOwner(tx: Executor, tenantId: string, currentRole: R
 export async function addMember(db: Database, actor: Actor, tenantId: string, rawInput: z.input<typeof addMemberInput>, options: { upsert: boolean }) {
   const input = parseInput(addMemberInput, rawInput)
   return db.transaction(async (tx) => {
+    await lockTenant(tx, tenantId)
     if (!(await findTenant(tx, tenantId))) throw notFound('Tenant')
     const user = await findUserByEmail(tx, input.email)
     if (!user) throw validationError([{ field: 'email', message: `no user with e-mail ${input.email}; create the user first` }])
@@ -41,6 +42,7 @@ export async function addMember(db: Database, actor: Actor, tenantId: string, ra
 export async function changeMemberRole(db: Database, actor: Actor, tenantId: string, userId: string, rawRole: unknown) {
   const role = parseInput(roleSchema, rawRole)
   return db.transaction(async (tx) => {
+    await lockTenant(tx, tenantId)
     const existing = await findMember(tx, tenantId, userId)
     if (!existing) throw notFound('Member')
     if (existing.membership.role !== role) {
@@ -59,6 +61,7 @@ export async function changeMemberRole(db: Database, actor: Actor, tenantId: str
 
 export async function removeMember(db: Database, actor: Actor, tenantId: string, userId: string) {
   await db.transaction(async (tx) => {
+    await lockTenant(tx, tenantId)
     const existing = await findMember(tx, tenantId, userId)
     if (!existing) throw notFound('Member')
     await assertNotLastOwner(tx, tenantId, existing.membership.role)

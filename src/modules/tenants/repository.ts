@@ -7,6 +7,11 @@ export async function findTenant(db: Executor, tenantId: string) {
   return row
 }
 
+/** Serialises membership changes of one tenant (the last-owner rule reads, then writes). */
+export async function lockTenant(db: Executor, tenantId: string) {
+  await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for('update')
+}
+
 export async function findTenantByEntraId(db: Executor, entraTenantId: string) {
   const [row] = await db.select().from(tenants).where(eq(tenants.entraTenantId, entraTenantId))
   return row

@@ -39,6 +39,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
   r.post(
     '/api/tenants',
     {
+      config: { scope: 'workspace.admin' },
       schema: {
         tags,
         summary: 'Connect a Microsoft tenant (workspace admins); the caller becomes its owner',
@@ -67,6 +68,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
   r.patch(
     '/api/tenants/:tenantId',
     {
+      config: { capability: 'tenant.manage' },
       schema: {
         tags,
         summary: "Edit a tenant's name or connection; client_secret is write-only",
@@ -94,6 +96,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
   r.post(
     '/api/tenants/:tenantId/members',
     {
+      config: { capability: 'members.manage' },
       schema: {
         tags,
         summary: 'Add an existing user to the tenant by e-mail',
@@ -111,7 +114,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
 
   r.patch(
     '/api/tenants/:tenantId/members/:userId',
-    { schema: { tags, summary: "Change a member's role", params: memberParams, body: updateMemberInput, response: responses({ 200: memberResponse }) } },
+    { config: { capability: 'members.manage' }, schema: { tags, summary: "Change a member's role", params: memberParams, body: updateMemberInput, response: responses({ 200: memberResponse }) } },
     async (request) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
       assertMemberId(request.params.userId)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { requiredText } from '../../lib/validation.ts'
 import { CAPABILITIES, ROLES } from '../access/policy.ts'
 
 export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china', 'emulator'] as const
@@ -6,10 +7,10 @@ export const CLOUDS = ['global', 'usgov', 'usgovdod', 'china', 'emulator'] as co
 const guid = (what: string) => z.guid({ error: `must be the ${what} as a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)` })
 
 export const tenantFields = {
-  name: z.string({ error: 'is required' }).trim().min(1, { error: 'is required' }).max(200),
+  name: requiredText(200),
   entra_tenant_id: guid('Entra tenant id'),
   client_id: guid("app registration's client id"),
-  client_secret: z.string({ error: 'is required' }).min(1, { error: 'is required' }).max(1024),
+  client_secret: requiredText(1024, { trim: false }),
   cloud: z.enum(CLOUDS, { error: `must be one of ${CLOUDS.join(', ')}` }),
 }
 

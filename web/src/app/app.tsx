@@ -6,7 +6,7 @@ import { LoginPage } from '../features/auth/login-page.tsx'
 import { ApiError, setUnauthorizedHandler } from '../lib/api.ts'
 import { navigate, useLocation } from '../lib/router.tsx'
 import { ErrorState } from '../components/states.tsx'
-import { preloadPageFor, Routes } from './routes.tsx'
+import { isConsolePath, preloadPageFor, Routes } from './routes.tsx'
 import { Shell } from './shell.tsx'
 
 
@@ -36,7 +36,7 @@ export function App() {
     return () => setUnauthorizedHandler(undefined)
   }, [queryClient])
 
-  if (pathname === '/login') return <LoginPage />
+  if (pathname === '/login') return <LoginPage knownPath={isConsolePath} />
   return <SignedIn />
 }
 

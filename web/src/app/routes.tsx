@@ -17,7 +17,8 @@ const pages = {
   audit: lazyPage(() => import('../features/audit/audit-page.tsx').then((m) => m.AuditPage)),
   members: lazyPage(() => import('../features/tenants/members-page.tsx').then((m) => m.MembersPage)),
   tenants: lazyPage(() => import('../features/tenants/tenants-page.tsx').then((m) => m.TenantsPage)),
-} satisfies Record<TenantRouteKey | 'tenants', unknown>
+  tokens: lazyPage(() => import('../features/account/tokens-page.tsx').then((m) => m.TokensPage)),
+} satisfies Record<TenantRouteKey | 'tenants' | 'tokens', unknown>
 const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
 const OperationsPage = pages.operations.Page
@@ -26,6 +27,10 @@ const SchedulesPage = pages.schedules.Page
 const AuditPage = pages.audit.Page
 const MembersPage = pages.members.Page
 const TenantsPage = pages.tenants.Page
+const TokensPage = pages.tokens.Page
+
+/** The signed-in user's own pages. */
+export const TOKENS_PATH = '/account/tokens'
 
 /** What each route of the table (lib/route-table.ts) renders. */
 const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode> = {
@@ -41,6 +46,7 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
 /** Starts downloading the page a path needs, so it is there by the time /api/me has answered. */
 export function preloadPageFor(pathname: string) {
   if (pathname.startsWith('/admin')) void pages.tenants.preload()
+  if (pathname === TOKENS_PATH) void pages.tokens.preload()
   const match = matchTenantRoute(pathname)
   if (match) void pages[match.route.key].preload()
 }
@@ -52,6 +58,11 @@ function preloadAllWhenIdle() {
   else setTimeout(all, 1000)
 }
 
+const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH]
+
+/** Whether a path is a page of the console (where sign-in may send the user back to). */
+export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== null
+
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
   useEffect(preloadAllWhenIdle, [])
@@ -60,6 +71,7 @@ export function Routes({ me }: { me: Me }) {
   if (pathname === '/admin' || pathname === '/admin/tenants') {
     return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }
+  if (pathname === TOKENS_PATH) return <TokensPage me={me} />
   const match = matchTenantRoute(pathname)
   if (!match) return <NotFound what="page" />
   const tenant = me.tenants.find((t) => t.id === match.params.tenantId)

@@ -10,6 +10,8 @@ import { can, canOpenTenantsPage } from '../lib/capabilities.ts'
 import { switchTenantPath, tenantNavigation } from '../lib/route-table.ts'
 import { Link, navigate, useLocation } from '../lib/router.tsx'
 import type { Me, MeTenant } from '../lib/types.ts'
+import { LongName } from '../components/long-name.tsx'
+import { TOKENS_PATH } from './routes.tsx'
 
 /** The tenant a console path belongs to (`/t/{tenantId}/…`), if any. */
 export const tenantIdOf = (pathname: string): string | undefined => (pathname.startsWith('/t/') ? pathname.split('/')[2] : undefined)
@@ -114,7 +116,7 @@ function UserMenu({ me }: { me: Me }) {
       <Menu.Target>
         <UnstyledButton aria-label={`Account: ${me.user.name}`} px="xs">
           <Text size="sm" fw={500}>
-            {me.user.name}
+            <LongName maw={200}>{me.user.name}</LongName>
           </Text>
         </UnstyledButton>
       </Menu.Target>
@@ -124,6 +126,9 @@ function UserMenu({ me }: { me: Me }) {
           <br />
           {me.user.email}
         </Menu.Label>
+        <Menu.Item component={Link} to={TOKENS_PATH}>
+          API tokens
+        </Menu.Item>
         <Menu.Item onClick={() => void leave()}>Sign out</Menu.Item>
       </Menu.Dropdown>
     </Menu>

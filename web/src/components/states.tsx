@@ -1,5 +1,6 @@
 import { Alert, Center, Loader, Text, Title } from '@mantine/core'
 import { errorMessage } from '../lib/api.ts'
+import { wrapAnywhere } from './long-name.tsx'
 
 export function ErrorState({ error, title = 'Could not load this page' }: { error: unknown; title?: string }) {
   return (
@@ -24,9 +25,11 @@ export const EmptyText = ({ children }: { children: React.ReactNode }) => (
 /** A page's heading: what it belongs to (dimmed), then its title. */
 export const PageTitle = ({ eyebrow, children }: { eyebrow: React.ReactNode; children: React.ReactNode }) => (
   <div>
-    <Text size="sm" c="dimmed">
+    <Text size="sm" c="dimmed" style={wrapAnywhere}>
       {eyebrow}
     </Text>
-    <Title order={2}>{children}</Title>
+    <Title order={2} style={wrapAnywhere}>
+      {children}
+    </Title>
   </div>
 )

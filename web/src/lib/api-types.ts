@@ -405,6 +405,10 @@ export type Responses = {
       display_prefix: string
       created_at: string
       last_used_at: string | null
+      /** `full`, `read`, or a comma-separated list of capabilities */
+      scope: string
+      /** null: never expires */
+      expires_at: string | null
     })[]
     next_cursor: string | null
   }
@@ -414,6 +418,10 @@ export type Responses = {
     display_prefix: string
     created_at: string
     last_used_at: string | null
+    /** `full`, `read`, or a comma-separated list of capabilities */
+    scope: string
+    /** null: never expires */
+    expires_at: string | null
     /** The token itself. Shown this once: store it now. */
     token: string
   }
@@ -474,6 +482,10 @@ export type Bodies = {
   }
   "POST /api/tokens": {
     name: string
+    /** `full` (everything you may do; the default), `read`, or a comma-separated list of capabilities */
+    scope?: string
+    /** Days until the token expires (default 90), or "never" (workspace admins only) */
+    expires_in_days?: number | "never"
   }
   "POST /api/users": {
     email: string

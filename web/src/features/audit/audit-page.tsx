@@ -4,6 +4,7 @@ import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components
 import { api } from '../../lib/api.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import type { AuditEvent, MeTenant, Page } from '../../lib/types.ts'
+import { LongName } from '../../components/long-name.tsx'
 
 const auditQuery = (tenantId: string) =>
   infiniteQueryOptions({
@@ -49,7 +50,9 @@ export function AuditPage({ tenant }: { tenant: MeTenant }) {
                 {rows.map((event) => (
                   <Table.Tr key={event.id} data-testid="audit-row">
                     <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(event.created_at)}</Table.Td>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{actorLabel(event)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                      <LongName maw={240}>{actorLabel(event)}</LongName>
+                    </Table.Td>
                     <Table.Td>
                       <Code>{event.action}</Code>
                     </Table.Td>

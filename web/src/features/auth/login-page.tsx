@@ -5,12 +5,31 @@ import { ApiError, errorMessage } from '../../lib/api.ts'
 import { navigate, useLocation } from '../../lib/router.tsx'
 import { signIn } from './api.ts'
 
-/** Where to go after signing in: only a path on this site, never another origin. */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/'
+const HERE = 'http://console.invalid'
+/** A backslash or a control character: browsers read `/\\host` as `//host`, and drop tabs and newlines from URLs. */
+const unsafe = (text: string) => text.includes('\\') || [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+
+/**
+ * Where to go after signing in: a path on this site that the console's route table knows, as
+ * the URL parser reads it. Anything else (another origin, `/\evil.example`, `/%5Cevil.example`,
+ * `/%09/evil.example`, a path no page has) goes to the start page.
+ */
+export function safeNext(next: string | null, knownPath: (pathname: string) => boolean): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || unsafe(next)) return '/'
+  let url: URL
+  let decoded: string
+  try {
+    url = new URL(next, HERE)
+    decoded = decodeURIComponent(url.pathname)
+  } catch {
+    return '/'
+  }
+  if (url.origin !== HERE || unsafe(decoded) || decoded.includes('//') || !knownPath(url.pathname)) return '/'
+  return url.pathname + url.search + url.hash
 }
 
-export function LoginPage() {
+/** `knownPath`: whether a path is one of the console's pages (the app's route table). */
+export function LoginPage({ knownPath }: { knownPath: (pathname: string) => boolean }) {
   const queryClient = useQueryClient()
   const { search } = useLocation()
   const [email, setEmail] = useState('')
@@ -26,7 +45,7 @@ export function LoginPage() {
     try {
       await signIn(email, password)
       queryClient.clear()
-      navigate(safeNext(search.get('next')), { replace: true })
+      navigate(safeNext(search.get('next'), knownPath), { replace: true })
     } catch (err) {
       setPassword('')
       // 401: wrong e-mail or password; 429: too many attempts — the server's message says which.

@@ -60,6 +60,26 @@ describe('InventoryPage', () => {
     expect(screen.queryByTestId('run-inventory-sync')).toBeNull()
   })
 
+  it('cuts a very long name to one line with the full text on hover, and shows all of it in the drawer', async () => {
+    const long = `Baseline ${'x'.repeat(20_000)} end`
+    const base = routes()
+    const list = base['GET /api/tenants/t1/inventory/items'](new URL('http://localhost/?include_removed=false'))
+    const item = { ...list.data[0]!, display_name: long }
+    mockFetch({
+      ...base,
+      'GET /api/tenants/t1/inventory/items': { data: [item], next_cursor: null },
+      'GET /api/tenants/t1/inventory/items/i1': { ...item, payload: {}, content_hash: 'abc', assignments: [], references: [] },
+    })
+    renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
+    const name = await screen.findByTitle(long)
+    expect(name.getAttribute('data-truncate')).toBe('end')
+    expect(name.closest('table')).toBe(screen.getByTestId('inventory-table'))
+    name.closest('button')!.click()
+    await screen.findByTestId('item-detail')
+    const heading = screen.getAllByText(long).find((el) => !el.hasAttribute('data-truncate'))
+    expect(heading?.getAttribute('style')).toContain('overflow-wrap: anywhere')
+  })
+
   it('asks for the first page without removed items, 50 at a time', async () => {
     const fetchMock = mockFetch(routes())
     renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)

@@ -11,6 +11,7 @@ import type { MeTenant } from '../../lib/types.ts'
 import { itemsQuery } from './api.ts'
 import { ItemDrawer } from './item-drawer.tsx'
 import { SyncModal } from './sync-modal.tsx'
+import { LongName } from '../../components/long-name.tsx'
 
 export function InventoryPage({ tenant }: { tenant: MeTenant }) {
   // Filters live in the query string: a filtered view is a link, and Back restores it.
@@ -81,7 +82,7 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
                         <Anchor component="button" type="button" onClick={() => setOpenItem(item.id)} fw={500} ta="left" td={item.removed_at ? 'line-through' : undefined}>
-                          {item.display_name || '(no name)'}
+                          <LongName>{item.display_name || '(no name)'}</LongName>
                         </Anchor>
                         {item.removed_at && (
                           <Badge size="xs" color="gray" variant="outline">

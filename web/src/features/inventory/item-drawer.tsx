@@ -4,6 +4,7 @@ import { ErrorState, LoadingState } from '../../components/states.tsx'
 import { formatDateTime } from '../../lib/format.ts'
 import type { Assignment, InventoryItemDetail } from '../../lib/types.ts'
 import { itemQuery } from './api.ts'
+import { LongName, wrapAnywhere } from '../../components/long-name.tsx'
 
 const TARGETS: Record<string, string> = {
   allDevices: 'All devices',
@@ -26,7 +27,7 @@ export function assignmentTarget(a: Assignment): string {
 export function ItemDrawer({ tenantId, itemId, onClose }: { tenantId: string; itemId: string | null; onClose: () => void }) {
   const item = useQuery({ ...itemQuery(tenantId, itemId ?? ''), enabled: itemId !== null })
   return (
-    <Drawer opened={itemId !== null} onClose={onClose} position="right" size="xl" title={item.data?.display_name ?? 'Item'} scrollAreaComponent={ScrollArea.Autosize}>
+    <Drawer opened={itemId !== null} onClose={onClose} position="right" size="xl" title={<span style={wrapAnywhere}>{item.data?.display_name ?? 'Item'}</span>} scrollAreaComponent={ScrollArea.Autosize}>
       {item.isPending ? <LoadingState label="Loading the item" /> : item.isError ? <ErrorState error={item.error} /> : <ItemDetail item={item.data} />}
     </Drawer>
   )
@@ -104,7 +105,9 @@ function ItemDetail({ item }: { item: InventoryItemDetail }) {
                 <Badge size="xs" variant="light">
                   {r.kind}
                 </Badge>
-                <Text size="sm">{r.display_name ?? r.target_external_id}</Text>
+                <Text size="sm">
+                  <LongName>{r.display_name ?? r.target_external_id}</LongName>
+                </Text>
                 {r.orphaned && (
                   <Badge size="xs" color="red" variant="light">
                     Missing

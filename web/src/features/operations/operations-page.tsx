@@ -8,6 +8,7 @@ import { initiatorLabel, outcomeLabel, RUN_OUTCOMES, typeLabel } from '../../lib
 import type { Me, MeTenant, Run, RunStatus } from '../../lib/types.ts'
 import { type RunFilters, runsQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
+import { LongName } from '../../components/long-name.tsx'
 
 const STATUSES: { value: RunStatus; label: string }[] = [
   { value: 'queued', label: 'Queued' },
@@ -103,7 +104,9 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
                     <Table.Td>
                       <OutcomeBadge run={run} />
                     </Table.Td>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{initiatorLabel(run)}</Table.Td>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                      <LongName maw={240}>{initiatorLabel(run)}</LongName>
+                    </Table.Td>
                     <Table.Td data-testid="operation-counts">{countsSummary(run)}</Table.Td>
                     <Table.Td>{formatDateTime(run.created_at)}</Table.Td>
                     <Table.Td>{run.completed_at ? formatDuration(Date.parse(run.completed_at) - Date.parse(run.started_at ?? run.created_at)) : run.started_at ? `${formatDuration(elapsedMs(run, Date.now()))} so far` : '—'}</Table.Td>

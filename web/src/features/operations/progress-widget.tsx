@@ -77,7 +77,7 @@ function WidgetRun({ run }: { run: Run }) {
         </Badge>
       </Group>
       <Group justify="space-between" wrap="nowrap" gap="xs">
-        <Text size="xs" c="dimmed" truncate>
+        <Text size="xs" c="dimmed" truncate title={initiatorLabel(run)}>
           {initiatorLabel(run)}
         </Text>
         <Text size="xs" c="dimmed" data-testid="progress-widget-elapsed">

@@ -14,6 +14,7 @@ import { countLabel, describeSelection, failureFix, initiatorLabel, orderedCount
 import type { Me, MeTenant, PolicyType, Run, RunItemStatus } from '../../lib/types.ts'
 import { cancelRun, rerunRun, runItemsQuery, runQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
+import { LongName } from '../../components/long-name.tsx'
 
 export function RunPage({ tenant, runId }: { tenant: MeTenant; me: Me; runId: string }) {
   const run = useQuery({
@@ -124,7 +125,9 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
 
       <Card withBorder>
         <SimpleGrid cols={{ base: 2, md: 4 }} spacing="md" verticalSpacing="sm">
-          <Field label="Started by">{initiatorLabel(run)}</Field>
+          <Field label="Started by">
+            <LongName maw="100%">{initiatorLabel(run)}</LongName>
+          </Field>
           <Field label="Queued at">{formatDateTime(run.created_at)}</Field>
           <Field label="Started at">{formatDateTime(run.started_at)}</Field>
           <Field label="Completed at">{formatDateTime(run.completed_at)}</Field>

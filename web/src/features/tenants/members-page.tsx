@@ -6,6 +6,7 @@ import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { type Me, type MeTenant, type Member, ROLES, type Role } from '../../lib/types.ts'
 import { addMember, changeRole, membersQuery, removeMember } from './api.ts'
+import { LongName } from '../../components/long-name.tsx'
 
 const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: r.charAt(0).toUpperCase() + r.slice(1) }))
 
@@ -59,7 +60,7 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
             {members.data.data.map((m) => (
               <Table.Tr key={m.user_id} data-testid="member-row">
                 <Table.Td>
-                  {m.name}
+                  <LongName maw={280}>{m.name}</LongName>
                   {m.user_id === me.user.id && (
                     <Text span c="dimmed" size="sm">
                       {' '}

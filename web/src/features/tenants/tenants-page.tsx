@@ -8,6 +8,7 @@ import { can } from '../../lib/capabilities.ts'
 import { CLOUDS, type ConnectionCheck, type Me, type Tenant } from '../../lib/types.ts'
 import { addTenant, checkConnection, tenantsQuery, updateTenant } from './api.ts'
 import { type TenantFormErrors, type TenantFormValues, tenantPayload, validateTenantForm } from './tenant-form.ts'
+import { LongName } from '../../components/long-name.tsx'
 
 const CLOUD_LABELS: Record<string, string> = {
   global: 'Global (commercial)',
@@ -51,7 +52,7 @@ export function TenantsPage({ me }: { me: Me }) {
                 <Table.Tr key={tenant.id} data-testid="tenant-row">
                   <Table.Td>
                     <Text fw={500} size="sm">
-                      {tenant.name}
+                      <LongName>{tenant.name}</LongName>
                     </Text>
                     <Text c="dimmed" size="xs">
                       {CLOUD_LABELS[tenant.cloud] ?? tenant.cloud}
