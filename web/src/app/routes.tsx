@@ -61,7 +61,7 @@ function preloadAllWhenIdle() {
 const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH]
 
 /** Whether a path is a page of the console (where sign-in may send the user back to). */
-export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== null
+export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== undefined
 
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
