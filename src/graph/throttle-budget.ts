@@ -153,8 +153,9 @@ export class ThrottleMonitor {
     return this.#count === 0 ? 0 : this.#throttled / this.#count
   }
 
+  /** Judged on at least half a window of answers: two 429s among the first five say nothing. */
   get widespread() {
-    return this.ratio > this.threshold
+    return this.#count >= this.#recent.length / 2 && this.ratio > this.threshold
   }
 }
 

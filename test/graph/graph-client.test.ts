@@ -3,7 +3,7 @@ import type { EmulatorServer } from '../../src/emulator/server.ts'
 import { GraphError } from '../../src/graph/errors.ts'
 import { GraphClient, type GraphObject } from '../../src/graph/graph-client.ts'
 import { probePermissions } from '../../src/graph/permission-probe.ts'
-import { getPolicyType, POLICY_TYPES } from '../../src/graph/policy-types.ts'
+import { getPolicyType, GRAPH_PERMISSIONS, POLICY_TYPES } from '../../src/graph/policy-types.ts'
 import type { GraphTenantContext } from '../../src/graph/tenant-context.ts'
 import { BudgetRegistry, ThrottleMonitor } from '../../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../../src/graph/token-provider.ts'
@@ -88,6 +88,46 @@ describe('paging', () => {
     expect(scripts.items.every((s) => s.scriptContent === null)).toBe(true)
     const reads = await client.readItems(ctx, getPolicyType('deviceManagementScript'), scripts.items)
     expect(reads.every((r) => typeof r.object?.scriptContent === 'string' && Array.isArray(r.assignments))).toBe(true)
+  })
+
+  it('reads the types IntuneCD reads that the catalog lacked, each exactly as the ground truth says', async () => {
+    const { tenant, ctx } = await createTenant(emulator, { policies: 3000 })
+    const client = newClient()
+    const truth = await inventory(emulator, tenant.tenant_id)
+    for (const key of ['conditionalAccessPolicy', 'depOnboardingSetting', 'vppToken', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner']) {
+      const { items } = await collect(client, ctx, key)
+      expect(items.length, key).toBeGreaterThan(0)
+      expect(items.map((i) => i.id).sort(), key).toEqual(truth.filter((o) => o.type === key).map((o) => o.id).sort())
+      const reads = await client.readItems(ctx, getPolicyType(key), items)
+      expect(reads.flatMap((r) => r.errors), key).toEqual([])
+    }
+    const dep = await collect(client, ctx, 'depOnboardingSetting')
+    const [read] = await client.readItems(ctx, getPolicyType('depOnboardingSetting'), dep.items.slice(0, 1))
+    expect((read!.details.enrollmentProfiles as unknown[]).length).toBeGreaterThan(0)
+    // Compliance policies (settings catalog) bring their actions for noncompliance.
+    const compliance = await collect(client, ctx, 'compliancePolicy')
+    const [policy] = await client.readItems(ctx, getPolicyType('compliancePolicy'), compliance.items.slice(0, 1))
+    expect(policy!.details.scheduledActionsForRule).toEqual([expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) })])
+  })
+
+  it('mirrors a targeted managed app configuration once, under its own type, although managedAppPolicies lists it too', async () => {
+    const { tenant, ctx } = await createTenant(emulator, { policies: 600 })
+    const client = newClient()
+    const protection = await collect(client, ctx, 'managedAppPolicy')
+    const configs = await collect(client, ctx, 'targetedManagedAppConfiguration')
+    expect(protection.skipped).toBe(tenant.counts.targetedManagedAppConfiguration)
+    expect(protection.items).toHaveLength(tenant.counts.managedAppPolicy!)
+    expect(configs.items).toHaveLength(tenant.counts.targetedManagedAppConfiguration!)
+    const ids = new Set(protection.items.map((i) => i.id))
+    expect(configs.items.filter((c) => ids.has(c.id))).toEqual([])
+  })
+
+  it('skips Conditional Access policies without Policy.Read.All, naming the permission', async () => {
+    const { ctx, tenant } = await createTenant(emulator, { permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'Policy.Read.All') })
+    const client = newClient()
+    const error = await collect(client, ctx, 'conditionalAccessPolicy').catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'missing_permission', permission: 'Policy.Read.All', message: expect.stringContaining('Policy.Read.All') })
+    expect((await collect(client, ctx, 'vppToken')).items).toHaveLength(tenant.counts.vppToken!)
   })
 
   it('reads a whole tenant exactly as the ground truth says, orphaned groups apart', async () => {
@@ -175,14 +215,20 @@ describe('throttling and retries', () => {
     // Widespread 429s without Retry-After are the tenant's too.
     await control(emulator, 'PUT', '/faults', { throttle_rate: 0.6, omit_retry_after: true })
     const crowded = new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 })
-    const many = newClient({ budgets: crowded, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 12 } })
-    await Promise.all(Array.from({ length: 30 }, () => many.get(ctx, '/beta/deviceManagement/deviceCategories?$top=1')))
+    const many = newClient({ budgets: crowded, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 30 } })
+    // 80 requests at 60 % 429s: far more than the half window (50 answers) the monitor judges on.
+    await Promise.all(Array.from({ length: 80 }, () => many.get(ctx, '/beta/deviceManagement/deviceCategories?$top=1')))
     expect(crowded.for(ctx.tenantKey).tenantPauses).toBeGreaterThan(0)
   })
 
   it('measures the share of 429s over the latest answers', () => {
     const monitor = new ThrottleMonitor(10, 0.2)
     expect(monitor.widespread).toBe(false)
+    monitor.record(true)
+    monitor.record(true)
+    // Too few answers to judge.
+    expect(monitor.widespread).toBe(false)
+    for (let i = 0; i < 8; i++) monitor.record(false)
     for (let i = 0; i < 10; i++) monitor.record(i === 0)
     expect(monitor.ratio).toBeCloseTo(0.1)
     expect(monitor.widespread).toBe(false)
