@@ -227,6 +227,9 @@ export function parseRoleAssignmentId(id: string): { roleDefinitionId: string; i
   return m ? { roleDefinitionId: m[1]!, index: Number(m[2]) } : undefined
 }
 
+/** Graph's notificationTemplateId of an action that sends no notification (the empty GUID, not ''). */
+export const NO_TEMPLATE = '00000000-0000-0000-0000-000000000000'
+
 /** Children of a detail read, by the detail's name. */
 export function makeChild(detail: string, parentId: string, index: number, r: Rng): Record<string, unknown> {
   switch (detail) {
@@ -237,7 +240,7 @@ export function makeChild(detail: string, parentId: string, index: number, r: Rn
     case 'definitionValues':
       return { id: `${parentId.slice(0, 8)}-dv-${index}`, enabled: r.chance(0.9), configurationType: 'policy', definition: { id: `def-${r.int(5000)}`, displayName: `Administrative template setting ${index}`, classType: r.pick(['machine', 'user']), categoryPath: '\\Windows Components' }, presentationValues: r.chance(0.5) ? [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', id: `pv-${index}`, value: 'enabled' }] : [] }
     case 'scheduledActionsForRule':
-      return { id: `${parentId}-rule`, ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ id: `${parentId}-block`, gracePeriodHours: r.pick([0, 24, 72]), actionType: 'block', notificationTemplateId: '', notificationMessageCCList: [] }] }
+      return { id: `${parentId}-rule`, ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ id: `${parentId}-block`, gracePeriodHours: r.pick([0, 24, 72]), actionType: 'block', notificationTemplateId: NO_TEMPLATE, notificationMessageCCList: [] }] }
     case 'apps':
       return { id: `${parentId.slice(0, 8)}-app-${index}`, version: '1', mobileAppIdentifier: { '@odata.type': '#microsoft.graph.iosMobileAppIdentifier', bundleId: r.pick(['com.microsoft.office.outlook', 'com.microsoft.skype.teams', 'com.microsoft.msedge']) } }
     case 'items':

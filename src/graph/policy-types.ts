@@ -259,8 +259,9 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   }),
   entry({
     key: 'roleScopeTag', label: 'Scope tags', kind: 'foundation', category: 'Foundations', platforms: ['all'],
-    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: null,
-    skip: { property: 'isBuiltIn', equals: true, reason: 'the built-in Default scope tag' }, quirks: ['ids are small integers', 'custom only'],
+    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: 'subresource',
+    skip: { property: 'isBuiltIn', equals: true, reason: 'the built-in Default scope tag' },
+    quirks: ['ids are small integers', 'custom only', 'assignments are the groups whose devices get the tag automatically'],
   }),
   entry({
     key: 'assignmentFilter', label: 'Assignment filters', kind: 'foundation', category: 'Foundations', platforms: ['all'],
