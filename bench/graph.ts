@@ -23,20 +23,20 @@ const ALLOWED_PER_S = 1000 / 20
 
 type EmulatorStats = { requests: number; graph_requests: number; throttled: number; by_kind: Record<string, number> }
 
-async function newTenant(emulator: Emulator, objects: number, name: string): Promise<GraphTenantContext> {
+export async function newTenant(emulator: Emulator, objects: number, name: string): Promise<GraphTenantContext> {
   const secret = `bench-secret-${name}`
   const tenant = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', { seed: 'bench', policies: objects, client_id: `bench-${name}`, client_secret: secret })
   return { tenantKey: `bench-${name}`, entraTenantId: tenant.tenant_id, clientId: tenant.client_id, clientSecret: secret, cloud: 'emulator', emulatorUrl: emulator.url }
 }
 
 /** Our read: every type at once, each page's per-object reads in $batch, then the referenced groups. */
-async function readTenant(client: GraphClient, ctx: GraphTenantContext) {
+export async function readTenant(client: GraphClient, ctx: GraphTenantContext, catalog: readonly PolicyTypeEntry[] = POLICY_TYPES) {
   const groupIds = new Set<string>()
   let objects = 0
   let minimum = 0
   let chain = 0
   let naiveRequests = 0
-  await Promise.all(POLICY_TYPES.filter((e) => e.listable).map(async (entry) => {
+  await Promise.all(catalog.filter((e) => e.listable).map(async (entry) => {
     let pages = 0
     let longestDetail = 0
     for await (const page of client.pages(ctx, entry)) {
@@ -50,7 +50,8 @@ async function readTenant(client: GraphClient, ctx: GraphTenantContext) {
         let extra = 0
         for (const d of entry.details) {
           const values = read.details[d.name]
-          if (d.via === 'subresource' && Array.isArray(values)) extra += Math.max(0, Math.ceil(values.length / (d.pageSize ?? 100)) - 1)
+          const page = d.query?.includes('$top=') && d.maxTop ? d.maxTop : (d.pageSize ?? 100)
+          if (d.via === 'subresource' && Array.isArray(values)) extra += Math.max(0, Math.ceil(values.length / page) - 1)
         }
         minimum += planned.length + extra
         longestDetail = Math.max(longestDetail, extra)

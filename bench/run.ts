@@ -1,5 +1,6 @@
 import { printEmbedded, runEmbeddedBench } from './embedded.ts'
 import { runFoundationBench } from './foundation.ts'
+import { runFaultsBench, runSettingsTopBench } from './graph-fidelity.ts'
 import { runGraphBench } from './graph.ts'
 import { runInventoryBench } from './inventory.ts'
 import { runOperationsBench } from './operations.ts'
@@ -9,7 +10,8 @@ import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph inventory web` runs a subset. Environment knobs:
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory web` runs a subset
+ * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
 const only = new Set(process.argv.slice(2))
@@ -97,6 +99,9 @@ if (wanted('graph')) {
   const graph = await runGraphBench()
   console.log(`report: ${writeReport('graph', graph)}`)
 }
+
+if (wanted('settings-top')) console.log(`report: ${writeReport('settings-top', await runSettingsTopBench())}`)
+if (wanted('faults')) console.log(`report: ${writeReport('faults', await runFaultsBench())}`)
 
 if (wanted('inventory')) {
   const inventory = await runInventoryBench()

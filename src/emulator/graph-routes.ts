@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { getPolicyType, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
-import { SHAPES } from './shapes.ts'
+import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
+import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
 import type { TokenClaims } from './tokens.ts'
 
 /**
@@ -27,6 +28,12 @@ for (const entry of POLICY_TYPES) {
   else COLLECTIONS.set(entry.path, { path: entry.path, entries: [entry] })
   for (const [odataType, path] of Object.entries(entry.itemCollections ?? {})) COLLECTIONS.set(path, { path, entries: [entry], odataType })
 }
+/**
+ * A collection of a base type lists every derived type: managedAppPolicies includes targeted
+ * managed app configurations (https://learn.microsoft.com/graph/api/intune-mam-managedapppolicy-list,
+ * "managedAppConfiguration … inherits from managedAppPolicy").
+ */
+COLLECTIONS.get('deviceAppManagement/managedAppPolicies')!.entries.push(getPolicyType('targetedManagedAppConfiguration'))
 
 export function graphError(status: number, code: string, message: string, kind: PathKind = 'other', headers: Record<string, string> = {}): GraphResponse {
   const requestId = randomUUID()
@@ -38,7 +45,7 @@ export function graphError(status: number, code: string, message: string, kind: 
   }
 }
 
-const ok = (body: unknown, kind: PathKind, status = 200): GraphResponse => ({ status, kind, headers: { 'request-id': randomUUID() }, body })
+export const ok = (body: unknown, kind: PathKind, status = 200): GraphResponse => ({ status, kind, headers: { 'request-id': randomUUID() }, body })
 
 const encodePosition = (p: unknown) => Buffer.from(JSON.stringify(p)).toString('base64url')
 function decodePosition(token: string | null): unknown {
@@ -50,10 +57,10 @@ function decodePosition(token: string | null): unknown {
   }
 }
 
-function parseTop(value: string | null): number | undefined | 'invalid' {
-  if (value === null) return undefined
+function parseTop(value: string | undefined, max: number): number | undefined | 'invalid' {
+  if (value === undefined) return undefined
   const n = Number(value)
-  return Number.isInteger(n) && n >= 1 && n <= MAX_TOP ? n : 'invalid'
+  return Number.isInteger(n) && n >= 1 && n <= max ? n : 'invalid'
 }
 
 function select(body: Record<string, unknown>, fields: string[] | null): Record<string, unknown> {
@@ -61,14 +68,17 @@ function select(body: Record<string, unknown>, fields: string[] | null): Record<
   const out: Record<string, unknown> = {}
   if (body['@odata.type'] !== undefined) out['@odata.type'] = body['@odata.type']
   out.id = body.id
-  for (const f of fields) if (f in body) out[f] = body[f]
+  for (const f of fields) {
+    const name = propertyName(body, f)
+    if (name !== undefined) out[name] = body[name]
+  }
   return out
 }
 
-const hasPermission = (tenant: EmulatedTenant, permission: string) =>
+export const hasPermission = (tenant: EmulatedTenant, permission: string) =>
   tenant.permissions.has(permission) || tenant.permissions.has(permission.replace('.Read.All', '.ReadWrite.All'))
 
-const forbidden = (permission: string, kind: PathKind) =>
+export const forbidden = (permission: string, kind: PathKind) =>
   graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${permission}, ${permission.replace('.Read.All', '.ReadWrite.All')}`, kind)
 
 /** Handles one Graph request already authenticated as `claims`. `url` is `/{version}/…?query`. */
@@ -79,7 +89,8 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   const rest = segments.slice(1)
   if (!VERSIONS.has(version)) return graphError(400, 'BadRequest', 'Invalid version: use v1.0 or beta')
   const write = method !== 'GET'
-  const kind = classify(rest, write)
+  const resolved = resolveCollection(rest)
+  const kind = classify(rest, resolved, write)
   const down = state.faults.unavailable_paths.some((p) => parsed.pathname.includes(p))
   if (down || (state.faults.error_rate > 0 && Math.random() < state.faults.error_rate)) return graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.', kind)
   const throttled = (retryAfterMs: number) => {
@@ -90,36 +101,68 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   const admitted = state.throttle.admit({ tenant: tenant.settings.tenantId, app: claims.appid }, write, state.limits())
   if (!admitted.ok) return throttled(admitted.retryAfterMs)
   const context = `${base}/${version}/$metadata#`
-  const q = parsed.searchParams
-  if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, `${base}${parsed.pathname}`, method)
-  const collection = COLLECTIONS.get(rest.slice(0, 2).join('/'))
-  if (!collection) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)
+  // The raw query string: URL.search would hide a leading `??` that Graph tolerates.
+  const rawQuery = url.includes('?') ? url.slice(url.indexOf('?') + 1) : ''
+  let q: Map<string, string>
+  try {
+    q = queryOptions(rawQuery, version)
+  } catch (error) {
+    return graphError(400, 'BadRequest', (error as Error).message, kind)
+  }
+  const self = `${base}${parsed.pathname}`
+  if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, self, method, rawQuery)
+  if (!resolved) {
+    const extra = write ? undefined : extraResource(tenant, rest, q, context)
+    return extra ?? graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)
+  }
+  const { collection, tail } = resolved
   const permission = collection.entries[0]!.permission
   if (!hasPermission(tenant, write ? permission.replace('.Read.All', '.ReadWrite.All') : permission)) return forbidden(permission, kind)
-  const tail = rest.slice(2)
   if (write) return writeRoute(tenant, collection, tail, method, body, context)
-  if (tail.length === 0) return list(tenant, collection, q, context, `${base}${parsed.pathname}`)
-  const found = tenant.find(collection.entries, tail[0]!)
-  if (!found || (collection.odataType && found.body['@odata.type'] !== collection.odataType)) {
-    return graphError(404, 'ResourceNotFound', `No ${collection.path.split('/').pop()} with id '${tail[0]}'`, kind)
+  try {
+    if (tail.length === 0) return list(tenant, collection, q, context, self, rawQuery)
+    const found = tenant.find(collection.entries, tail[0]!)
+    if (!found || (collection.odataType && found.body['@odata.type'] !== collection.odataType)) {
+      return graphError(404, 'ResourceNotFound', `No ${collection.path.split('/').pop()} with id '${tail[0]}'`, kind)
+    }
+    const entry = collection.entries.find((e) => e.key === found.key)!
+    if (tail.length === 1) return object(collection, entry, found, q, context)
+    return subResource(collection, entry, found, tail.slice(1), q, context, self, rawQuery)
+  } catch (error) {
+    if (error instanceof ODataError) return graphError(400, 'BadRequest', error.message, kind)
+    throw error
   }
-  const entry = collection.entries.find((e) => e.key === found.key)!
-  if (tail.length === 1) return object(collection, entry, found, q, context)
-  if (tail.length === 2) return subCollection(collection, entry, found, tail[1]!, q, context, `${base}${parsed.pathname}`)
-  return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${tail.at(-1)}'.`, kind)
 }
 
-function classify(rest: string[], write: boolean): PathKind {
+/** The catalog collection a path starts with (the longest match: `identity/conditionalAccess/policies`), and the rest. */
+function resolveCollection(rest: string[]): { collection: Collection; tail: string[] } | undefined {
+  for (let n = Math.min(3, rest.length); n >= 1; n--) {
+    const collection = COLLECTIONS.get(rest.slice(0, n).join('/'))
+    if (collection) return { collection, tail: rest.slice(n) }
+  }
+  return undefined
+}
+
+function classify(rest: string[], resolved: { tail: string[] } | undefined, write: boolean): PathKind {
   if (write) return 'write'
   if (rest[0] === GROUP_TYPE.path) return 'group'
-  const tail = rest.length - (COLLECTIONS.has(rest.slice(0, 2).join('/')) ? 2 : 1)
+  const tail = resolved ? resolved.tail.length : rest.length - 1
   return tail <= 0 ? 'list' : tail === 1 ? 'object' : 'subresource'
 }
 
 /** Whether a listed collection can expand assignments: not through the base collection of platform-specific types. */
-const canExpandAssignments = (collection: Collection, entry: PolicyTypeEntry) => entry.assignments !== null && (!entry.itemCollections || collection.odataType !== undefined)
+const canExpandAssignments = (collection: Collection, entry: PolicyTypeEntry) =>
+  entry.assignments !== null && (collection.odataType !== undefined || (!entry.itemCollections && collection.path === entry.path))
 
-function present(o: TenantObject, options: { expand: Set<string>; listed: boolean; entry: PolicyTypeEntry; context: string; collectionPath: string; fields: string[] | null }) {
+/** The navigation property `name` names on an entry, case-insensitively; undefined when it has none. */
+function navigation(collection: Collection, entry: PolicyTypeEntry, name: string, listed = false): string | undefined {
+  const lower = name.toLowerCase()
+  // Lists expand assignments only where Graph does (intents, scripts and others need a read per object).
+  if (lower === 'assignments') return canExpandAssignments(collection, entry) && (!listed || entry.assignments === 'expand') ? 'assignments' : undefined
+  return entry.details.find((d) => d.name.toLowerCase() === lower)?.name
+}
+
+function present(o: TenantObject, options: { expand: string[]; listed: boolean; entry: PolicyTypeEntry; context: string; collectionPath: string; fields: string[] | null }) {
   const body: Record<string, unknown> = select({ ...o.body }, options.fields)
   if (options.listed) for (const omitted of options.entry.listOmits ?? []) if (omitted in body) body[omitted] = null
   for (const nav of options.expand) {
@@ -129,103 +172,126 @@ function present(o: TenantObject, options: { expand: Set<string>; listed: boolea
   return body
 }
 
-function parseList(value: string | null): string[] | null {
-  return value === null ? null : value.split(',').map((s) => s.trim()).filter(Boolean)
+/** `$expand` resolved against the entries: Graph refuses a navigation property the type does not have. */
+function expansions(collection: Collection, entries: readonly PolicyTypeEntry[], q: Map<string, string>, listed: boolean): string[] | GraphResponse {
+  const names: string[] = []
+  for (const item of parseExpand(q.get('expand'))) {
+    const resolved = entries.map((e) => navigation(collection, e, item.name, listed))
+    if (resolved.some((r) => r === undefined)) {
+      const entry = entries[resolved.findIndex((r) => r === undefined)]!
+      return graphError(400, 'BadRequest', `Could not find a property named '${item.name}' on type 'microsoft.graph.${entry.key}'${listed ? ` listed by ${collection.path}` : ''}.`, listed ? 'list' : 'object')
+    }
+    names.push(resolved[0]!)
+  }
+  return names
 }
 
-function list(tenant: EmulatedTenant, collection: Collection, q: URLSearchParams, context: string, self: string): GraphResponse {
-  const filter = q.get('$filter')
+function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
+  const filterText = q.get('filter')
   let entries = collection.entries
-  let excludeBuiltIns = false
-  if (filter !== null) {
-    const match = collection.entries.find((e) => e.listFilter === filter)
-    if (!match) return graphError(400, 'BadRequest', `Invalid filter clause: the emulator supports the catalog's filters only`, 'list')
-    entries = [match]
-    // The usual filter of a type whose built-ins the catalog does not skip leaves them out server-side.
-    excludeBuiltIns = !match.skip && SHAPES[match.key]?.builtIns !== undefined
-  }
-  const top = parseTop(q.get('$top'))
-  if (top === 'invalid') return graphError(400, 'BadRequest', `Invalid $top: an integer from 1 to ${MAX_TOP}`, 'list')
-  const expand = new Set(parseList(q.get('$expand')) ?? [])
-  for (const nav of expand) {
-    if (nav !== 'assignments' || !entries.every((e) => e.assignments === 'expand' && canExpandAssignments(collection, e))) {
-      return graphError(400, 'BadRequest', `Could not expand '${nav}' on a list of ${collection.path}`, 'list')
+  let filter: FilterNode | null = null
+  if (filterText !== undefined) {
+    try {
+      filter = parseFilter(filterText)
+    } catch (error) {
+      return graphError(400, 'BadRequest', `Invalid filter clause: ${(error as Error).message}`, 'list')
     }
+    // A catalog type's own filter reads only that type's objects (the result is the same, the scan shorter).
+    const match = collection.entries.find((e) => e.listFilter === filterText)
+    if (match) entries = [match]
   }
+  const top = parseTop(q.get('top'), MAX_TOP)
+  if (top === 'invalid') return graphError(400, 'BadRequest', `Invalid $top: an integer from 1 to ${MAX_TOP}`, 'list')
+  const expand = expansions(collection, entries, q, true)
+  if (!Array.isArray(expand)) return expand
   const pageSize = Math.min(top ?? entries[0]!.pageSize, ...entries.map((e) => e.pageSize))
-  const position = decodePosition(q.get('$skiptoken'))
+  const position = decodePosition(q.get('skiptoken') ?? null)
   if (position === undefined || (position !== null && !isPosition(position))) return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'list')
-  const fields = parseList(q.get('$select'))
+  const fields = parseSelect(q.get('select'))
   const items: Record<string, unknown>[] = []
   let cursor: [number, number] | null = position ?? [0, 0]
-  // A platform-specific collection lists only its own type: keep reading until the page fills.
+  // A platform-specific or filtered collection keeps reading until the page fills.
   while (cursor && items.length < pageSize) {
-    const page = tenant.page(entries, { excludeBuiltIns, position: cursor, size: pageSize - items.length })
+    const page = tenant.page(entries, { excludeBuiltIns: false, position: cursor, size: pageSize - items.length })
     for (const o of page.items) {
       if (collection.odataType && o.body['@odata.type'] !== collection.odataType) continue
+      if (!matches(filter, o.body)) continue
       const entry = entries.find((e) => e.key === o.key)!
       items.push(present(o, { expand, listed: true, entry, context, collectionPath: collection.path, fields }))
     }
     cursor = page.next
   }
   const response: Record<string, unknown> = { '@odata.context': `${context}${collection.path}` }
-  if (cursor) {
-    const next = new URLSearchParams(q)
-    next.set('$skiptoken', encodePosition(cursor))
-    response['@odata.nextLink'] = `${self}?${next.toString()}`
-  }
+  if (cursor) response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(cursor))
   response.value = items
   return ok(response, 'list')
 }
 
+/** The next page's link: the request's own query with the `$skiptoken` replaced. */
+function nextLink(self: string, rawQuery: string, token: string): string {
+  const kept = rawQuery.replace(/^\?+/, '').split('&').filter((p) => p !== '' && !/^\??\$?skiptoken=/i.test(p))
+  return `${self}?${[...kept, `$skiptoken=${token}`].join('&')}`
+}
+
 const isPosition = (p: unknown): p is [number, number] => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isInteger(n) && (n as number) >= 0)
 
-function object(collection: Collection, entry: PolicyTypeEntry, o: TenantObject, q: URLSearchParams, context: string): GraphResponse {
-  const expand = new Set(parseList(q.get('$expand')) ?? [])
-  for (const nav of expand) {
-    const allowed = nav === 'assignments' ? canExpandAssignments(collection, entry) : entry.details.some((d) => d.name === nav)
-    if (!allowed) return graphError(400, 'BadRequest', `Could not find a property named '${nav}' on type '${typeof o.body['@odata.type'] === 'string' ? o.body['@odata.type'] : entry.key}'.`, 'object')
-  }
-  const body = present(o, { expand, listed: false, entry, context, collectionPath: collection.path, fields: parseList(q.get('$select')) })
+function object(collection: Collection, entry: PolicyTypeEntry, o: TenantObject, q: Map<string, string>, context: string): GraphResponse {
+  const expand = expansions(collection, [entry], q, false)
+  if (!Array.isArray(expand)) return expand
+  const body = present(o, { expand, listed: false, entry, context, collectionPath: collection.path, fields: parseSelect(q.get('select')) })
   return ok({ '@odata.context': `${context}${collection.path}/$entity`, ...body }, 'object')
 }
 
-function subCollection(collection: Collection, entry: PolicyTypeEntry, o: TenantObject, nav: string, q: URLSearchParams, context: string, self: string): GraphResponse {
-  const detail = entry.details.find((d) => d.name === nav)
-  const isAssignments = nav === 'assignments' && canExpandAssignments(collection, entry)
-  if (!isAssignments && !detail) return graphError(400, 'BadRequest', `Resource not found for the segment '${nav}'.`, 'subresource')
-  const all = isAssignments ? (o.assignments ?? []) : o.children(nav)
-  const top = parseTop(q.get('$top'))
-  if (top === 'invalid') return graphError(400, 'BadRequest', `Invalid $top`, 'subresource')
-  const max = detail?.pageSize ?? SUB_PAGE
-  const size = Math.min(top ?? max, max)
-  const start = Number(decodePosition(q.get('$skiptoken')) ?? 0)
+/** A page of `all` from the `$skiptoken` position, `$top` (up to `maxTop`) or `pageSize` at a time. */
+function pageOf(all: readonly unknown[], q: Map<string, string>, sizes: { pageSize: number; maxTop: number }, contextUrl: string, self: string, rawQuery: string): GraphResponse {
+  const top = parseTop(q.get('top'), sizes.maxTop)
+  if (top === 'invalid') return graphError(400, 'BadRequest', `Invalid $top: an integer from 1 to ${sizes.maxTop}`, 'subresource')
+  const size = top ?? sizes.pageSize
+  const start = Number(decodePosition(q.get('skiptoken') ?? null) ?? 0)
   if (!Number.isInteger(start) || start < 0) return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'subresource')
-  const response: Record<string, unknown> = { '@odata.context': `${context}${collection.path}('${o.body.id}')/${nav}` }
-  if (start + size < all.length) {
-    const next = new URLSearchParams(q)
-    next.set('$skiptoken', encodePosition(start + size))
-    response['@odata.nextLink'] = `${self}?${next.toString()}`
-  }
+  const response: Record<string, unknown> = { '@odata.context': contextUrl }
+  if (start + size < all.length) response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(start + size))
   response.value = all.slice(start, start + size)
   return ok(response, 'subresource')
 }
 
-function groups(tenant: EmulatedTenant, rest: string[], q: URLSearchParams, context: string, self: string, method: string): GraphResponse {
+/**
+ * Below an object: `{nav}` (a paged sub-collection), `{nav}/{childId}`, and
+ * `{nav}/{childId}/{childNav}` (e.g. a definition value's presentationValues).
+ */
+function subResource(collection: Collection, entry: PolicyTypeEntry, o: TenantObject, path: string[], q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
+  const objectContext = `${context}${collection.path}('${o.body.id}')`
+  const [navName, childId, childNav, ...more] = path as [string, string | undefined, string | undefined, ...string[]]
+  if (entry.key === 'endpointSecurityIntent' && navName === 'categories') return intentCategories(o, path.slice(1), q, objectContext)
+  const nav = navigation(collection, entry, navName)
+  if (!nav) return graphError(400, 'BadRequest', `Resource not found for the segment '${navName}'.`, 'subresource')
+  const all = nav === 'assignments' ? (o.assignments ?? []) : o.children(nav)
+  if (childId === undefined) {
+    const detail = entry.details.find((d) => d.name === nav)
+    const pageSize = detail?.pageSize ?? SUB_PAGE
+    return pageOf(all, q, { pageSize, maxTop: detail?.maxTop ?? pageSize }, `${objectContext}/${nav}`, self, rawQuery)
+  }
+  const child = all.find((c) => c.id === childId)
+  if (!child) return graphError(404, 'ResourceNotFound', `No ${nav} with id '${childId}' under '${String(o.body.id)}'.`, 'subresource')
+  if (childNav === undefined) return ok({ '@odata.context': `${objectContext}/${nav}/$entity`, ...child }, 'subresource')
+  const nested = Object.keys(child).find((k) => k.toLowerCase() === childNav.toLowerCase())
+  if (more.length > 0 || !nested || !Array.isArray(child[nested])) return graphError(400, 'BadRequest', `Resource not found for the segment '${childNav}'.`, 'subresource')
+  const wantsPresentation = parseExpand(q.get('expand')).some((e) => e.name.toLowerCase() === 'presentation')
+  const values = (child[nested] as Record<string, unknown>[]).map((v) => (wantsPresentation && nested === 'presentationValues' ? { ...v, presentation: presentationOf(v) } : v))
+  return pageOf(values, q, { pageSize: SUB_PAGE, maxTop: SUB_PAGE }, `${objectContext}/${nav}('${childId}')/${nested}`, self, rawQuery)
+}
+
+function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string, self: string, method: string, rawQuery: string): GraphResponse {
   if (!hasPermission(tenant, GROUP_TYPE.permission) && !tenant.permissions.has('GroupMember.Read.All') && !tenant.permissions.has('Directory.Read.All')) return forbidden(GROUP_TYPE.permission, 'group')
   if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'The emulator serves groups read-only', 'group')
-  const fields = parseList(q.get('$select'))
+  const fields = parseSelect(q.get('select'))
   if (rest.length === 1) {
-    const top = parseTop(q.get('$top'))
+    const top = parseTop(q.get('top'), MAX_TOP)
     if (top === 'invalid') return graphError(400, 'Request_BadRequest', 'Invalid $top', 'group')
-    const start = Number(decodePosition(q.get('$skiptoken')) ?? 0)
+    const start = Number(decodePosition(q.get('skiptoken') ?? null) ?? 0)
     const page = tenant.groupsPage(Number.isInteger(start) ? start : 0, Math.min(top ?? 100, MAX_TOP))
     const response: Record<string, unknown> = { '@odata.context': `${context}groups` }
-    if (page.next !== null) {
-      const next = new URLSearchParams(q)
-      next.set('$skiptoken', encodePosition(page.next))
-      response['@odata.nextLink'] = `${self}?${next.toString()}`
-    }
+    if (page.next !== null) response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(page.next))
     response.value = page.items.map((g) => select(g, fields))
     return ok(response, 'group')
   }

@@ -183,17 +183,27 @@ function graph(state: EmulatorState, req: IncomingMessage, res: ServerResponse, 
 
 type BatchMember = { id: string; method: string; url: string; body?: unknown }
 
+/**
+ * A member's `id` is documented as a string (https://learn.microsoft.com/graph/json-batching), but
+ * Graph also takes a JSON number and answers with it as a string; clients such as IntuneCD send numbers.
+ */
+const memberId = (id: unknown) => (typeof id === 'string' && id !== '' ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined)
+
 function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: EmulatedTenant }, version: string, body: unknown, base: string): GraphResponse {
   const requests = (body as { requests?: unknown } | undefined)?.requests
   if (!Array.isArray(requests)) return graphError(400, 'BadRequest', 'Invalid batch payload: requests must be an array.', 'batch')
   if (requests.length > MAX_BATCH) return graphError(400, 'BadRequest', `Invalid batch payload format: the number of requests exceeds the limit of ${MAX_BATCH}.`, 'batch')
+  const members: BatchMember[] = []
   const ids = new Set<string>()
-  for (const m of requests as Partial<BatchMember>[]) {
-    if (typeof m?.id !== 'string' || typeof m.url !== 'string' || typeof m.method !== 'string') return graphError(400, 'BadRequest', 'Invalid batch payload: each request needs id, method and url.', 'batch')
-    if (ids.has(m.id)) return graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${m.id}'.`, 'batch')
-    ids.add(m.id)
+  for (const m of requests as Partial<Record<keyof BatchMember, unknown>>[]) {
+    const id = memberId(m?.id)
+    if (id === undefined || typeof m.url !== 'string' || typeof m.method !== 'string') return graphError(400, 'BadRequest', 'Invalid batch payload: each request needs id, method and url.', 'batch')
+    // Ids are compared case-insensitively and must be unique in the batch.
+    if (ids.has(id.toLowerCase())) return graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${id}'.`, 'batch')
+    ids.add(id.toLowerCase())
+    members.push({ id, method: m.method, url: m.url, body: m.body })
   }
-  const responses = (requests as BatchMember[]).map((m) => {
+  const responses = members.map((m) => {
     if (/^https?:/i.test(m.url)) {
       const reply = graphError(400, 'BadRequest', 'Batch request urls must be relative.', 'other')
       return { id: m.id, status: reply.status, headers: { 'Content-Type': 'application/json' }, body: reply.body }

@@ -70,6 +70,16 @@ const script = (i: ShapeInput, ext: string) => ({
   fileName: `${i.name.replaceAll(/\W+/g, '-').toLowerCase()}.${ext}`,
 })
 
+function app(i: ShapeInput): Record<string, unknown> {
+  const type = i.r.pick(['#microsoft.graph.win32LobApp', '#microsoft.graph.winGetApp', '#microsoft.graph.iosStoreApp', '#microsoft.graph.androidManagedStoreApp', '#microsoft.graph.macOSLobApp', '#microsoft.graph.officeSuiteApp'])
+  const body: Record<string, unknown> = { '@odata.type': type, displayName: i.name, ...common(i), publisher: i.r.pick(['Contoso', 'Adobe', 'Google', 'Zoom', '7-Zip']), isAssigned: i.r.chance(0.85), isFeatured: i.r.chance(0.1), privacyInformationUrl: null, informationUrl: null, developer: '', notes: '' }
+  // win32LobApp has displayVersion, null when the admin left it empty (Graph returns it either way).
+  if (type === '#microsoft.graph.win32LobApp') Object.assign(body, { displayVersion: i.r.chance(0.6) ? `${1 + i.r.int(30)}.${i.r.int(10)}` : null, fileName: `${i.name.replaceAll(/\W+/g, '-').toLowerCase()}.intunewin`, setupFilePath: 'setup.exe', installCommandLine: 'setup.exe /quiet' })
+  return body
+}
+
+const partner = (i: ShapeInput) => ({ displayName: i.name, lastHeartbeatDateTime: i.modified })
+
 export const SHAPES: Record<string, Shape> = {
   deviceConfiguration: {
     weight: 16, topics: ['Baseline', 'Wi-Fi', 'VPN', 'Restrictions', 'BitLocker', 'Certificates', 'Kiosk', 'Edge', 'Email'],
@@ -138,7 +148,7 @@ export const SHAPES: Record<string, Shape> = {
     weight: 20, topics: ['App'], builtIns: (n) => Math.floor(n * 0.1),
     make: (i) => i.builtIn
       ? { '@odata.type': i.r.pick(['#microsoft.graph.managedIOSStoreApp', '#microsoft.graph.managedAndroidStoreApp']), displayName: i.r.pick(['Microsoft Outlook', 'Microsoft Teams', 'Microsoft Edge', 'Microsoft Word']), description: '', publisher: 'Microsoft Corporation', isAssigned: false, isFeatured: false, appAvailability: 'global', createdDateTime: i.created, lastModifiedDateTime: i.modified, roleScopeTagIds: [] }
-      : { '@odata.type': i.r.pick(['#microsoft.graph.win32LobApp', '#microsoft.graph.winGetApp', '#microsoft.graph.iosStoreApp', '#microsoft.graph.androidManagedStoreApp', '#microsoft.graph.macOSLobApp', '#microsoft.graph.officeSuiteApp']), displayName: i.name, ...common(i), publisher: i.r.pick(['Contoso', 'Adobe', 'Google', 'Zoom', '7-Zip']), isAssigned: i.r.chance(0.85), isFeatured: i.r.chance(0.1), privacyInformationUrl: null, informationUrl: null, developer: '', notes: '' },
+      : app(i),
   },
   managedAppPolicy: {
     weight: 4, topics: ['APP'],
@@ -146,7 +156,7 @@ export const SHAPES: Record<string, Shape> = {
   },
   targetedManagedAppConfiguration: {
     weight: 2, topics: ['App config'],
-    make: (i) => ({ displayName: i.name, ...common(i), version: '1', isAssigned: true, deployedAppCount: 1 + i.r.int(5), customSettings: [{ name: 'com.microsoft.outlook.Mail.FocusedInbox', value: String(i.r.chance(0.5)) }] }),
+    make: (i) => ({ '@odata.type': '#microsoft.graph.targetedManagedAppConfiguration', displayName: i.name, ...common(i), version: '1', isAssigned: true, deployedAppCount: 1 + i.r.int(5), customSettings: [{ name: 'com.microsoft.outlook.Mail.FocusedInbox', value: String(i.r.chance(0.5)) }] }),
   },
   mobileAppConfiguration: {
     weight: 3, topics: ['Managed device app config'],
@@ -177,11 +187,48 @@ export const SHAPES: Record<string, Shape> = {
     make: (i) => ({ '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleDefinition', displayName: i.builtIn ? i.r.pick(['Policy and Profile manager', 'Help Desk Operator', 'Read Only Operator', 'Application Manager']) : i.name, description: i.description, isBuiltIn: i.builtIn, isBuiltInRoleDefinition: i.builtIn, roleScopeTagIds: i.scopeTagIds, rolePermissions: [{ resourceActions: [{ allowedResourceActions: ['Microsoft.Intune_DeviceConfigurations_Read', 'Microsoft.Intune_ManagedApps_Read'], notAllowedResourceActions: [] }] }] }),
   },
   deviceCategory: { weight: 0.5, topics: ['Category'], make: (i) => ({ displayName: i.name, description: i.description, roleScopeTagIds: i.scopeTagIds }) },
+  conditionalAccessPolicy: {
+    weight: 1, topics: ['CA', 'Require MFA', 'Block legacy auth', 'Compliant device'],
+    make: (i) => ({ displayName: i.name, createdDateTime: i.created, modifiedDateTime: i.modified, state: i.r.pick(['enabled', 'disabled', 'enabledForReportingButNotEnforced']), sessionControls: null, conditions: { clientAppTypes: ['all'], applications: { includeApplications: ['All'], excludeApplications: [] }, users: { includeUsers: [], excludeUsers: [], includeGroups: [], excludeGroups: [], includeRoles: [], excludeRoles: [] }, platforms: null, locations: null }, grantControls: { operator: 'OR', builtInControls: [i.r.pick(['mfa', 'compliantDevice', 'block'])], customAuthenticationFactors: [], termsOfUse: [] } }),
+  },
+  depOnboardingSetting: {
+    weight: 0.2, topics: ['ADE token'],
+    make: (i) => ({ tokenName: i.name, appleIdentifier: `mdm-${i.index}@contoso.com`, tokenExpirationDateTime: '2027-01-01T00:00:00Z', lastModifiedDateTime: i.modified, lastSuccessfulSyncDateTime: i.modified, lastSyncTriggeredDateTime: i.modified, shareTokenWithSchoolDataSyncService: false, lastSyncErrorCode: 0, tokenType: 'dep', dataSharingConsentGranted: true, roleScopeTagIds: i.scopeTagIds }),
+  },
+  vppToken: {
+    weight: 0.2, topics: ['VPP'],
+    make: (i) => ({ organizationName: 'Contoso', vppTokenAccountType: 'business', appleId: `vpp-${i.index}@contoso.com`, expirationDateTime: '2027-01-01T00:00:00Z', lastSyncDateTime: i.modified, token: null, lastModifiedDateTime: i.modified, state: 'valid', lastSyncStatus: 'completed', automaticallyUpdateApps: true, countryOrRegion: 'us', dataSharingConsentGranted: true, displayName: i.name, locationName: null, claimTokenManagementFromExternalMdm: false, roleScopeTagIds: i.scopeTagIds }),
+  },
+  complianceManagementPartner: {
+    weight: 0.1, topics: ['Compliance partner'],
+    make: (i) => ({ ...partner(i), macOsOnboarded: false, androidOnboarded: i.r.chance(0.5), iosOnboarded: i.r.chance(0.5), windowsOnboarded: false, partnerState: 'enabled', macOsEnrollmentAssignments: [], androidEnrollmentAssignments: [], iosEnrollmentAssignments: [], windowsEnrollmentAssignments: [] }),
+  },
+  deviceManagementPartner: {
+    weight: 0.1, topics: ['MDM partner'],
+    make: (i) => ({ ...partner(i), partnerAppType: 'multiTenantApp', partnerState: 'enabled', isConfigured: true, whenPartnerDevicesWillBeRemovedDateTime: null, whenPartnerDevicesWillBeMarkedAsNonCompliantDateTime: null, groupsRequiringPartnerEnrollment: [] }),
+  },
+  remoteAssistancePartner: {
+    weight: 0.1, topics: ['Remote help'],
+    make: (i) => ({ displayName: i.name, onboardingUrl: 'https://remote.example.com/onboard', onboardingStatus: 'onboarded', lastConnectionDateTime: i.modified }),
+  },
   reusablePolicySetting: {
     weight: 0.5, topics: ['Reusable'],
     make: (i) => ({ displayName: i.name, ...common(i), settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', version: 1, referencingConfigurationPolicyCount: i.r.int(4), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance', settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', groupSettingCollectionValue: [] } }),
   },
 }
+
+/**
+ * A role assignment's id names its role definition, so `deviceManagement/roleAssignments/{id}`
+ * finds it without an index: `{roleDefinitionId}_ra{n}`.
+ */
+export const roleAssignmentId = (roleDefinitionId: string, index: number) => `${roleDefinitionId}_ra${index}`
+export function parseRoleAssignmentId(id: string): { roleDefinitionId: string; index: number } | undefined {
+  const m = /^(.+)_ra(\d{1,3})$/.exec(id)
+  return m ? { roleDefinitionId: m[1]!, index: Number(m[2]) } : undefined
+}
+
+/** Graph's notificationTemplateId of an action that sends no notification (the empty GUID, not ''). */
+export const NO_TEMPLATE = '00000000-0000-0000-0000-000000000000'
 
 /** Children of a detail read, by the detail's name. */
 export function makeChild(detail: string, parentId: string, index: number, r: Rng): Record<string, unknown> {
@@ -193,7 +240,7 @@ export function makeChild(detail: string, parentId: string, index: number, r: Rn
     case 'definitionValues':
       return { id: `${parentId.slice(0, 8)}-dv-${index}`, enabled: r.chance(0.9), configurationType: 'policy', definition: { id: `def-${r.int(5000)}`, displayName: `Administrative template setting ${index}`, classType: r.pick(['machine', 'user']), categoryPath: '\\Windows Components' }, presentationValues: r.chance(0.5) ? [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', id: `pv-${index}`, value: 'enabled' }] : [] }
     case 'scheduledActionsForRule':
-      return { id: `${parentId}-rule`, ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ id: `${parentId}-block`, gracePeriodHours: r.pick([0, 24, 72]), actionType: 'block', notificationTemplateId: '', notificationMessageCCList: [] }] }
+      return { id: `${parentId}-rule`, ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ id: `${parentId}-block`, gracePeriodHours: r.pick([0, 24, 72]), actionType: 'block', notificationTemplateId: NO_TEMPLATE, notificationMessageCCList: [] }] }
     case 'apps':
       return { id: `${parentId.slice(0, 8)}-app-${index}`, version: '1', mobileAppIdentifier: { '@odata.type': '#microsoft.graph.iosMobileAppIdentifier', bundleId: r.pick(['com.microsoft.office.outlook', 'com.microsoft.skype.teams', 'com.microsoft.msedge']) } }
     case 'items':
@@ -201,7 +248,9 @@ export function makeChild(detail: string, parentId: string, index: number, r: Rn
     case 'localizedNotificationMessages':
       return { id: `${parentId}_${index === 0 ? 'en-us' : 'de-de'}`, locale: index === 0 ? 'en-us' : 'de-de', subject: 'Your device is not compliant', messageTemplate: 'Please update your device.', isDefault: index === 0 }
     case 'roleAssignments':
-      return { id: `${parentId.slice(0, 8)}-ra-${index}`, displayName: `Assignment ${index}`, description: '', scopeMembers: [], resourceScopes: [], members: [] }
+      return { id: roleAssignmentId(parentId, index), displayName: `Assignment ${index}`, description: '', scopeMembers: [], resourceScopes: [], members: [] }
+    case 'enrollmentProfiles':
+      return { '@odata.type': '#microsoft.graph.depIOSEnrollmentProfile', id: `${parentId}_${index}`, displayName: `ADE profile ${index + 1}`, description: '', requiresUserAuthentication: true, configurationEndpointUrl: 'https://appleconfigurator2.manage.microsoft.com/MDMServiceConfig', enableAuthenticationViaCompanyPortal: true, isDefault: index === 0, supervisedModeEnabled: true, supportDepartment: 'IT', supportPhoneNumber: '+1 555 0100' }
     default:
       return { id: `${parentId}-${detail}-${index}` }
   }
@@ -220,6 +269,7 @@ export function childCount(detail: string, r: Rng): number {
     case 'items': return 1 + r.int(6)
     case 'localizedNotificationMessages': return 1 + r.int(2)
     case 'roleAssignments': return r.int(3)
+    case 'enrollmentProfiles': return 1 + r.int(3)
     default: return 1
   }
 }

@@ -13,6 +13,7 @@ import { createMsalTokenProvider, type TokenProvider } from './token-provider.ts
  * The only code that talks to Microsoft Graph. Every request goes through the tenant's
  * throttle budget and adaptive concurrency, is retried on 429/503/504 (Retry-After first,
  * else back-off with jitter, a bounded number of times) and fails as a typed GraphError.
+ * A 429 pauses the tenant only when it is the tenant's (see TenantBudget.throttled).
  */
 
 export type GraphObject = Record<string, unknown> & { id: string }
@@ -157,6 +158,8 @@ export class GraphClient {
         }
       }
       for (const i of pending) if (!answered.has(i)) retry.push(i)
+      const budget = this.#budgets.for(ctx.tenantKey)
+      for (let k = 0; k < answered.size; k++) budget.throttling.record(k < throttled)
       if (retry.length === 0) return
       this.counters.throttled += throttled
       if (attempt >= this.#retry.maxAttempts) {
@@ -164,11 +167,7 @@ export class GraphClient {
         return
       }
       const wait = retryDelayMs(this.#retry, attempt, retryAfter)
-      const budget = this.#budgets.for(ctx.tenantKey)
-      if (throttled > 0) {
-        budget.reads.pause(wait)
-        budget.concurrency.backOff()
-      }
+      if (throttled > 0) budget.throttled(budget.reads, { retryAfter: retryAfter !== undefined, waitMs: wait })
       this.counters.retries += retry.length
       this.#log?.warn({ tenant: ctx.tenantKey, members: retry.length, throttled, waitMs: Math.round(wait), attempt }, 'graph $batch members retried')
       await sleep(wait)
@@ -268,13 +267,14 @@ export class GraphClient {
         text = await response.text()
       } catch (error) {
         if (error instanceof GraphError) {
-          budget.concurrency.release('ok')
+          budget.concurrency.release()
           throw error
         }
         failure = error
         response = undefined
       }
-      budget.concurrency.release(response?.status === 429 ? 'throttled' : 'ok')
+      budget.concurrency.release()
+      if (response) budget.throttling.record(response.status === 429)
       if (response) {
         this.counters.httpRequests++
         this.counters.graphRequests += options.batch ? 0 : 1
@@ -291,10 +291,12 @@ export class GraphClient {
       if (response && !isRetryableStatus(response.status)) throw this.#classify(ctx, response.status, parsed, options)
       const status = response?.status ?? 0
       if (attempt >= this.#retry.maxAttempts) throw this.#exhausted(ctx, status, options, failure)
-      const wait = retryDelayMs(this.#retry, attempt, parseRetryAfter(response?.headers.get('retry-after')))
+      const retryAfter = parseRetryAfter(response?.headers.get('retry-after'))
+      const wait = retryDelayMs(this.#retry, attempt, retryAfter)
       if (status === 429) {
         this.counters.throttled++
-        bucket.pause(wait)
+        // A stray 429 delays only this request; the tenant waits when Graph says it is throttled as a whole.
+        budget.throttled(bucket, { retryAfter: retryAfter !== undefined, waitMs: wait })
       }
       this.counters.retries++
       this.#log?.warn({ tenant: ctx.tenantKey, status, attempt, waitMs: Math.round(wait), path: new URL(target).pathname }, 'graph request retried')

@@ -26,6 +26,7 @@ export const CATEGORIES = [
   'Enrollment',
   'Apps',
   'App protection',
+  'Conditional access',
   'Foundations',
   'Dependencies',
 ] as const
@@ -41,6 +42,7 @@ export type GraphPermission =
   | 'DeviceManagementRBAC.Read.All'
   | 'DeviceManagementScripts.Read.All'
   | 'DeviceManagementManagedDevices.Read.All'
+  | 'Policy.Read.All'
   | 'Group.Read.All'
 
 export const GRAPH_PERMISSIONS: readonly GraphPermission[] = [
@@ -50,6 +52,7 @@ export const GRAPH_PERMISSIONS: readonly GraphPermission[] = [
   'DeviceManagementRBAC.Read.All',
   'DeviceManagementScripts.Read.All',
   'DeviceManagementManagedDevices.Read.All',
+  'Policy.Read.All',
   'Group.Read.All',
 ]
 
@@ -62,8 +65,10 @@ export type DetailRead = {
   via: 'subresource' | 'expand'
   /** Extra query for a sub-collection read, e.g. `$expand=definition,presentationValues`. */
   query?: string
-  /** Server page size of the sub-collection (Graph pages `/settings` at 25). */
+  /** Server page size of the sub-collection when no `$top` is sent (Graph pages `/settings` at 25). */
   pageSize?: number
+  /** The largest `$top` the server honours there (more is refused). */
+  maxTop?: number
 }
 
 export type PolicyTypeEntry = {
@@ -76,7 +81,7 @@ export type PolicyTypeEntry = {
   /** Collection path below the version, without a leading slash. */
   path: string
   /** The property holding the object's name (settings catalog policies use `name`). */
-  nameProperty: 'displayName' | 'name'
+  nameProperty: 'displayName' | 'name' | 'tokenName'
   permission: GraphPermission
   /** null: the type has no assignments. */
   assignments: AssignmentStrategy | null
@@ -103,7 +108,13 @@ export type PolicyTypeEntry = {
 
 const DEFAULT_PAGE = 100
 const SETTINGS_PAGE = 25
-const settings: DetailRead = { name: 'settings', via: 'subresource', pageSize: SETTINGS_PAGE }
+/**
+ * `/settings` pages at 25 unless asked for more: Graph honours `$top` there (IntuneCD #125 fixed its
+ * truncated backups with `top=1000`; jseerden/IntuneBackupAndRestore #88 reads 300+ settings with
+ * `top=999`), so one request reads a policy's settings instead of one per 25.
+ */
+const SETTINGS_TOP = 1000
+const settings: DetailRead = { name: 'settings', via: 'subresource', pageSize: SETTINGS_PAGE, maxTop: SETTINGS_TOP, query: `$top=${SETTINGS_TOP}` }
 
 function entry(e: Omit<PolicyTypeEntry, 'kind' | 'apiVersion' | 'nameProperty' | 'details' | 'listable' | 'pageSize' | 'quirks'> & Partial<PolicyTypeEntry>): PolicyTypeEntry {
   return { kind: 'policy', apiVersion: 'beta', nameProperty: 'displayName', details: [], listable: true, pageSize: DEFAULT_PAGE, quirks: [], ...e }
@@ -114,6 +125,8 @@ const APPS = 'DeviceManagementApps.Read.All'
 const SERVICE = 'DeviceManagementServiceConfig.Read.All'
 const RBAC = 'DeviceManagementRBAC.Read.All'
 const SCRIPTS = 'DeviceManagementScripts.Read.All'
+const POLICY = 'Policy.Read.All'
+const TARGETED_APP_CONFIG = '#microsoft.graph.targetedManagedAppConfiguration'
 const UPDATE_RING = "isof('microsoft.graph.windowsUpdateForBusinessConfiguration')"
 
 export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
@@ -133,7 +146,7 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
     platforms: ['windows', 'macOS', 'iOS', 'android', 'linux'], path: 'deviceManagement/configurationPolicies',
     nameProperty: 'name', permission: CONFIG, assignments: 'expand', details: [settings], pageSize: SETTINGS_PAGE,
     listFilter: "templateReference/templateFamily eq 'none'",
-    quirks: ['list and /settings are paged at 25 whatever $top asks', 'objects have name, not displayName'],
+    quirks: ['the list is paged at 25 whatever $top asks; /settings at 25 unless $top asks for more', 'objects have name, not displayName'],
   }),
   entry({
     key: 'endpointSecurityPolicy', label: 'Endpoint security policies (settings catalog)', category: 'Endpoint security',
@@ -161,7 +174,8 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   entry({
     key: 'compliancePolicy', label: 'Compliance policies (settings catalog)', category: 'Compliance',
     platforms: ['linux', 'windows'], path: 'deviceManagement/compliancePolicies', nameProperty: 'name', permission: CONFIG,
-    assignments: 'expand', details: [settings], pageSize: SETTINGS_PAGE, quirks: ['paged at 25', 'objects have name'],
+    assignments: 'expand', details: [settings, { name: 'scheduledActionsForRule', via: 'subresource', query: '$expand=scheduledActionConfigurations' }],
+    pageSize: SETTINGS_PAGE, quirks: ['paged at 25', 'objects have name', 'actions for noncompliance under scheduledActionsForRule'],
   }),
   entry({
     key: 'deviceManagementScript', label: 'PowerShell scripts', category: 'Scripts', platforms: ['windows'],
@@ -220,12 +234,15 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
     key: 'managedAppPolicy', label: 'App protection policies', category: 'App protection', platforms: ['iOS', 'android', 'windows'],
     path: 'deviceAppManagement/managedAppPolicies', permission: APPS, assignments: 'batch',
     details: [{ name: 'apps', via: 'expand' }],
+    // Graph lists every managedAppPolicy-derived type here, targeted app configurations included;
+    // those belong to targetedManagedAppConfiguration, which reads them from their own collection.
+    skip: { property: '@odata.type', equals: TARGETED_APP_CONFIG, reason: 'app configurations (managed apps), mirrored by their own type' },
     itemCollections: {
       '#microsoft.graph.iosManagedAppProtection': 'deviceAppManagement/iosManagedAppProtections',
       '#microsoft.graph.androidManagedAppProtection': 'deviceAppManagement/androidManagedAppProtections',
       '#microsoft.graph.windowsManagedAppProtection': 'deviceAppManagement/windowsManagedAppProtections',
     },
-    quirks: ['assignments only under the platform-specific collection'],
+    quirks: ['assignments only under the platform-specific collection', 'the list includes targeted managed app configurations: skipped here'],
   }),
   entry({
     key: 'targetedManagedAppConfiguration', label: 'App configuration (managed apps)', category: 'Apps', platforms: ['iOS', 'android'],
@@ -242,8 +259,9 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   }),
   entry({
     key: 'roleScopeTag', label: 'Scope tags', kind: 'foundation', category: 'Foundations', platforms: ['all'],
-    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: null,
-    skip: { property: 'isBuiltIn', equals: true, reason: 'the built-in Default scope tag' }, quirks: ['ids are small integers', 'custom only'],
+    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: 'subresource',
+    skip: { property: 'isBuiltIn', equals: true, reason: 'the built-in Default scope tag' },
+    quirks: ['ids are small integers', 'custom only', 'assignments are the groups whose devices get the tag automatically'],
   }),
   entry({
     key: 'assignmentFilter', label: 'Assignment filters', kind: 'foundation', category: 'Foundations', platforms: ['all'],
@@ -271,6 +289,33 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   entry({
     key: 'reusablePolicySetting', label: 'Reusable settings', kind: 'foundation', category: 'Foundations', platforms: ['windows'],
     path: 'deviceManagement/reusablePolicySettings', permission: CONFIG, assignments: null,
+  }),
+  entry({
+    key: 'conditionalAccessPolicy', label: 'Conditional Access policies', category: 'Conditional access', platforms: ['all'],
+    path: 'identity/conditionalAccess/policies', permission: POLICY, assignments: null,
+    quirks: ['Entra, not Intune: needs Policy.Read.All', 'users, groups and apps are inside conditions, not assignments'],
+  }),
+  entry({
+    key: 'depOnboardingSetting', label: 'Apple enrollment program tokens', kind: 'foundation', category: 'Enrollment', platforms: ['iOS', 'macOS'],
+    path: 'deviceManagement/depOnboardingSettings', nameProperty: 'tokenName', permission: SERVICE, assignments: null,
+    details: [{ name: 'enrollmentProfiles', via: 'subresource' }], quirks: ['ADE enrollment profiles under each token'],
+  }),
+  entry({
+    key: 'vppToken', label: 'Apple VPP tokens', kind: 'foundation', category: 'Apps', platforms: ['iOS', 'macOS'],
+    path: 'deviceAppManagement/vppTokens', permission: APPS, assignments: null,
+  }),
+  entry({
+    key: 'complianceManagementPartner', label: 'Compliance partners', kind: 'foundation', category: 'Compliance', platforms: ['all'],
+    path: 'deviceManagement/complianceManagementPartners', permission: SERVICE, assignments: null,
+    quirks: ['platform enrolment groups are properties, not assignments'],
+  }),
+  entry({
+    key: 'deviceManagementPartner', label: 'Device management partners', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/deviceManagementPartners', permission: SERVICE, assignments: null,
+  }),
+  entry({
+    key: 'remoteAssistancePartner', label: 'Remote assistance partners', kind: 'foundation', category: 'Foundations', platforms: ['all'],
+    path: 'deviceManagement/remoteAssistancePartners', permission: SERVICE, assignments: null,
   }),
   entry({
     key: 'group', label: 'Entra groups', kind: 'dependency', category: 'Dependencies', platforms: ['all'], apiVersion: 'v1.0',

@@ -7,8 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
  * capacity C refilling at r admits at most C + r·W requests in any window W; we choose
  * r = (limit − C) / W so that even a window aligned with a full bucket stays within the
  * limit, whatever the server's window boundaries (less a 3 % margin for latency jitter). Adaptive concurrency (AIMD) bounds the
- * requests in flight and halves on every 429, for the case where another process (or
- * another tool) spends the same tenant's budget.
+ * requests in flight, for the case where another process (or another tool) spends the same
+ * tenant's budget.
+ *
+ * A 429 backs off what was throttled, not the whole tenant, unless the tenant as a whole is
+ * throttled: Graph said so (a Retry-After, which Intune sends when the app's budget for the
+ * tenant is spent), or many of the latest answers were 429s. A stray 429 without Retry-After
+ * (Intune sends some under load) only delays the request it answered.
  */
 
 export type BudgetLimits = { reads: number; writes: number; windowMs: number }
@@ -103,16 +108,15 @@ export class AdaptiveConcurrency {
     await new Promise<void>((resolve) => this.#waiting.push(resolve))
   }
 
-  /** A 429 inside a $batch whose envelope succeeded: halve without releasing a slot. */
+  /** Multiplicative decrease: the tenant is throttled. */
   backOff() {
     this.#limit = Math.max(this.#min, this.#limit / 2)
   }
 
-  /** Additive increase per success, multiplicative decrease on 429. */
-  release(outcome: 'ok' | 'throttled') {
+  /** Additive increase per answered request. */
+  release() {
     this.#inFlight--
-    if (outcome === 'throttled') this.backOff()
-    else this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit)
+    this.#limit = Math.min(this.#max, this.#limit + 1 / this.#limit)
     while (this.#waiting.length > 0 && this.#inFlight < this.limit) {
       this.#inFlight++
       this.#waiting.shift()!()
@@ -120,15 +124,65 @@ export class AdaptiveConcurrency {
   }
 }
 
+/**
+ * The share of 429s among a tenant's latest answers (a $batch member counts as one). Above
+ * `threshold` the throttling is taken as the tenant's, not the requests'.
+ */
+export class ThrottleMonitor {
+  readonly #recent: boolean[]
+  readonly threshold: number
+  #next = 0
+  #count = 0
+  #throttled = 0
+
+  constructor(size = 100, threshold = 0.2) {
+    this.#recent = new Array<boolean>(size).fill(false)
+    this.threshold = threshold
+  }
+
+  record(throttled: boolean) {
+    if (this.#count === this.#recent.length && this.#recent[this.#next]) this.#throttled--
+    this.#recent[this.#next] = throttled
+    if (throttled) this.#throttled++
+    this.#next = (this.#next + 1) % this.#recent.length
+    this.#count = Math.min(this.#count + 1, this.#recent.length)
+  }
+
+  /** 429s / answers over the window (0 before any answer). */
+  get ratio() {
+    return this.#count === 0 ? 0 : this.#throttled / this.#count
+  }
+
+  /** Judged on at least half a window of answers: two 429s among the first five say nothing. */
+  get widespread() {
+    return this.#count >= this.#recent.length / 2 && this.ratio > this.threshold
+  }
+}
+
 export class TenantBudget {
   readonly reads: TokenBucket
   readonly writes: TokenBucket
   readonly concurrency: AdaptiveConcurrency
+  readonly throttling = new ThrottleMonitor()
+  /** How often the whole tenant was paused after a 429 (the rest only delayed their request). */
+  tenantPauses = 0
 
   constructor(limits: BudgetLimits, concurrency: { initial: number; max: number }) {
     this.reads = new TokenBucket(limits.reads, limits.windowMs)
     this.writes = new TokenBucket(limits.writes, limits.windowMs)
     this.concurrency = new AdaptiveConcurrency(concurrency)
+  }
+
+  /**
+   * After 429s: whether the tenant as a whole must wait (Graph sent Retry-After, or 429s are
+   * widespread). Then nobody starts a request on `bucket` for `waitMs` and concurrency halves.
+   */
+  throttled(bucket: TokenBucket, options: { retryAfter: boolean; waitMs: number }): boolean {
+    if (!options.retryAfter && !this.throttling.widespread) return false
+    this.tenantPauses++
+    bucket.pause(options.waitMs)
+    this.concurrency.backOff()
+    return true
   }
 }
 

@@ -24,18 +24,22 @@ describe('policy type catalog', () => {
 
   it('covers the types the issue names, with their kinds', () => {
     const paths = new Set(POLICY_TYPES.map((e) => e.path.split('/').pop()))
-    for (const p of ['deviceConfigurations', 'configurationPolicies', 'groupPolicyConfigurations', 'intents', 'deviceCompliancePolicies', 'compliancePolicies', 'deviceManagementScripts', 'deviceHealthScripts', 'deviceShellScripts', 'deviceCustomAttributeShellScripts', 'deviceComplianceScripts', 'windowsAutopilotDeploymentProfiles', 'deviceEnrollmentConfigurations', 'windowsFeatureUpdateProfiles', 'windowsQualityUpdateProfiles', 'windowsDriverUpdateProfiles', 'mobileApps', 'managedAppPolicies', 'targetedManagedAppConfigurations', 'mobileAppConfigurations', 'policySets', 'roleScopeTags', 'assignmentFilters', 'notificationMessageTemplates', 'termsAndConditions', 'roleDefinitions', 'deviceCategories', 'reusablePolicySettings', 'groups']) {
+    for (const p of ['deviceConfigurations', 'configurationPolicies', 'groupPolicyConfigurations', 'intents', 'deviceCompliancePolicies', 'compliancePolicies', 'deviceManagementScripts', 'deviceHealthScripts', 'deviceShellScripts', 'deviceCustomAttributeShellScripts', 'deviceComplianceScripts', 'windowsAutopilotDeploymentProfiles', 'deviceEnrollmentConfigurations', 'windowsFeatureUpdateProfiles', 'windowsQualityUpdateProfiles', 'windowsDriverUpdateProfiles', 'mobileApps', 'managedAppPolicies', 'targetedManagedAppConfigurations', 'mobileAppConfigurations', 'policySets', 'roleScopeTags', 'assignmentFilters', 'notificationMessageTemplates', 'termsAndConditions', 'roleDefinitions', 'deviceCategories', 'reusablePolicySettings', 'groups',
+      // What IntuneCD's backup modules read beyond the list above (issue 17).
+      'depOnboardingSettings', 'vppTokens', 'complianceManagementPartners', 'deviceManagementPartners', 'remoteAssistancePartners', 'policies']) {
       expect(paths, p).toContain(p)
     }
     expect(getPolicyType('roleScopeTag').kind).toBe('foundation')
     expect(getPolicyType('group').kind).toBe('dependency')
     expect(getPolicyType('settingsCatalogPolicy').nameProperty).toBe('name')
+    expect(getPolicyType('conditionalAccessPolicy')).toMatchObject({ path: 'identity/conditionalAccess/policies', permission: 'Policy.Read.All', category: 'Conditional access', assignments: null })
+    expect(getPolicyType('depOnboardingSetting')).toMatchObject({ kind: 'foundation', category: 'Enrollment', nameProperty: 'tokenName' })
   })
 
   it('plans reads by assignment strategy', () => {
     const settings = getPolicyType('settingsCatalogPolicy')
     expect(listUrl(settings, { top: 500 })).toBe(`/beta/deviceManagement/configurationPolicies?%24top=25&%24filter=templateReference%2FtemplateFamily+eq+%27none%27&%24expand=assignments`)
-    expect(itemReads(settings, { id: 'p1' })).toEqual([{ name: 'settings', url: '/beta/deviceManagement/configurationPolicies/p1/settings', paged: true }])
+    expect(itemReads(settings, { id: 'p1' })).toEqual([{ name: 'settings', url: '/beta/deviceManagement/configurationPolicies/p1/settings?$top=1000', paged: true }])
     expect(itemReads(getPolicyType('windowsAutopilotDeploymentProfile'), { id: 'a' }).map((r) => r.url)).toEqual(['/beta/deviceManagement/windowsAutopilotDeploymentProfiles/a/assignments'])
     expect(itemReads(getPolicyType('managedAppPolicy'), { id: 'm', '@odata.type': '#microsoft.graph.iosManagedAppProtection' })).toEqual([
       { name: 'object', url: '/beta/deviceAppManagement/iosManagedAppProtections/m?$expand=assignments,apps', paged: false },
@@ -44,6 +48,13 @@ describe('policy type catalog', () => {
     expect(groupReadUrl('g')).toBe('/v1.0/groups/g?$select=id,displayName,description,groupTypes,securityEnabled,mailEnabled,membershipRule')
     expect(isSkipped(getPolicyType('roleScopeTag'), { id: '0', isBuiltIn: true })).toBe(true)
     expect(isSkipped(getPolicyType('roleScopeTag'), { id: '1', isBuiltIn: false })).toBe(false)
+    // managedAppPolicies lists targeted app configurations too: their own type owns them.
+    expect(isSkipped(getPolicyType('managedAppPolicy'), { id: 't', '@odata.type': '#microsoft.graph.targetedManagedAppConfiguration' })).toBe(true)
+    expect(isSkipped(getPolicyType('managedAppPolicy'), { id: 'p', '@odata.type': '#microsoft.graph.iosManagedAppProtection' })).toBe(false)
+    expect(itemReads(getPolicyType('compliancePolicy'), { id: 'c' }).map((r) => r.url)).toEqual([
+      '/beta/deviceManagement/compliancePolicies/c/settings?$top=1000',
+      '/beta/deviceManagement/compliancePolicies/c/scheduledActionsForRule?$expand=scheduledActionConfigurations',
+    ])
   })
 })
 

@@ -3,9 +3,9 @@ import type { EmulatorServer } from '../../src/emulator/server.ts'
 import { GraphError } from '../../src/graph/errors.ts'
 import { GraphClient, type GraphObject } from '../../src/graph/graph-client.ts'
 import { probePermissions } from '../../src/graph/permission-probe.ts'
-import { getPolicyType, POLICY_TYPES } from '../../src/graph/policy-types.ts'
+import { getPolicyType, GRAPH_PERMISSIONS, POLICY_TYPES } from '../../src/graph/policy-types.ts'
 import type { GraphTenantContext } from '../../src/graph/tenant-context.ts'
-import { BudgetRegistry } from '../../src/graph/throttle-budget.ts'
+import { BudgetRegistry, ThrottleMonitor } from '../../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../../src/graph/token-provider.ts'
 import { control, createTenant, inventory, startEmulator } from './emulator-helpers.ts'
 
@@ -90,6 +90,46 @@ describe('paging', () => {
     expect(reads.every((r) => typeof r.object?.scriptContent === 'string' && Array.isArray(r.assignments))).toBe(true)
   })
 
+  it('reads the types IntuneCD reads that the catalog lacked, each exactly as the ground truth says', async () => {
+    const { tenant, ctx } = await createTenant(emulator, { policies: 3000 })
+    const client = newClient()
+    const truth = await inventory(emulator, tenant.tenant_id)
+    for (const key of ['conditionalAccessPolicy', 'depOnboardingSetting', 'vppToken', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner']) {
+      const { items } = await collect(client, ctx, key)
+      expect(items.length, key).toBeGreaterThan(0)
+      expect(items.map((i) => i.id).sort(), key).toEqual(truth.filter((o) => o.type === key).map((o) => o.id).sort())
+      const reads = await client.readItems(ctx, getPolicyType(key), items)
+      expect(reads.flatMap((r) => r.errors), key).toEqual([])
+    }
+    const dep = await collect(client, ctx, 'depOnboardingSetting')
+    const [read] = await client.readItems(ctx, getPolicyType('depOnboardingSetting'), dep.items.slice(0, 1))
+    expect((read!.details.enrollmentProfiles as unknown[]).length).toBeGreaterThan(0)
+    // Compliance policies (settings catalog) bring their actions for noncompliance.
+    const compliance = await collect(client, ctx, 'compliancePolicy')
+    const [policy] = await client.readItems(ctx, getPolicyType('compliancePolicy'), compliance.items.slice(0, 1))
+    expect(policy!.details.scheduledActionsForRule).toEqual([expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) })])
+  })
+
+  it('mirrors a targeted managed app configuration once, under its own type, although managedAppPolicies lists it too', async () => {
+    const { tenant, ctx } = await createTenant(emulator, { policies: 600 })
+    const client = newClient()
+    const protection = await collect(client, ctx, 'managedAppPolicy')
+    const configs = await collect(client, ctx, 'targetedManagedAppConfiguration')
+    expect(protection.skipped).toBe(tenant.counts.targetedManagedAppConfiguration)
+    expect(protection.items).toHaveLength(tenant.counts.managedAppPolicy!)
+    expect(configs.items).toHaveLength(tenant.counts.targetedManagedAppConfiguration!)
+    const ids = new Set(protection.items.map((i) => i.id))
+    expect(configs.items.filter((c) => ids.has(c.id))).toEqual([])
+  })
+
+  it('skips Conditional Access policies without Policy.Read.All, naming the permission', async () => {
+    const { ctx, tenant } = await createTenant(emulator, { permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'Policy.Read.All') })
+    const client = newClient()
+    const error = await collect(client, ctx, 'conditionalAccessPolicy').catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'missing_permission', permission: 'Policy.Read.All', message: expect.stringContaining('Policy.Read.All') })
+    expect((await collect(client, ctx, 'vppToken')).items).toHaveLength(tenant.counts.vppToken!)
+  })
+
   it('reads a whole tenant exactly as the ground truth says, orphaned groups apart', async () => {
     const { tenant, ctx } = await createTenant(emulator, { policies: 400 })
     const { found, orphans } = await readEverything(newClient(), ctx)
@@ -149,6 +189,55 @@ describe('throttling and retries', () => {
     await expect(slow.get(ctx, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({ code: 'graph_unavailable', message: expect.stringContaining('no answer within 100 ms') })
     // The abandoned requests still finish on the emulator: let them, so the next test's statistics start clean.
     await new Promise((resolve) => setTimeout(resolve, 400))
+  })
+
+  it('backs off only the throttled requests after stray 429s without Retry-After, and the whole tenant when Graph says so', async () => {
+    const { ctx, tenant } = await createTenant(emulator, { policies: 300 })
+    // Stray 429s without Retry-After, and 503s: each delays its own request; the tenant keeps going.
+    await control(emulator, 'PUT', '/faults', { throttle_rate: 0.05, error_rate: 0.05, omit_retry_after: true })
+    const budgets = new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 }, { initial: 8, max: 32 })
+    const stray = newClient({ budgets })
+    const read = await readEverything(stray, ctx)
+    expect(read.found.length).toBe((await inventory(emulator, tenant.tenant_id)).length)
+    expect(stray.counters.throttled).toBeGreaterThan(0)
+    const budget = budgets.for(ctx.tenantKey)
+    expect(budget.tenantPauses).toBe(0)
+    expect(budget.concurrency.limit).toBeGreaterThanOrEqual(8)
+
+    // 429s with Retry-After (the app's budget for the tenant is spent): the tenant waits.
+    await control(emulator, 'PUT', '/faults', { throttle_scale: 0.01, throttle_window_ms: 300 })
+    const spent = new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 })
+    const limited = newClient({ budgets: spent })
+    await limited.batch(ctx, Array.from({ length: 40 }, () => '/beta/deviceManagement/deviceCategories?$top=1'))
+    expect(limited.counters.throttled).toBeGreaterThan(0)
+    expect(spent.for(ctx.tenantKey).tenantPauses).toBeGreaterThan(0)
+
+    // Widespread 429s without Retry-After are the tenant's too.
+    await control(emulator, 'PUT', '/faults', { throttle_rate: 0.6, omit_retry_after: true })
+    const crowded = new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 })
+    const many = newClient({ budgets: crowded, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 30 } })
+    // 80 requests at 60 % 429s: far more than the half window (50 answers) the monitor judges on.
+    await Promise.all(Array.from({ length: 80 }, () => many.get(ctx, '/beta/deviceManagement/deviceCategories?$top=1')))
+    expect(crowded.for(ctx.tenantKey).tenantPauses).toBeGreaterThan(0)
+  })
+
+  it('measures the share of 429s over the latest answers', () => {
+    const monitor = new ThrottleMonitor(10, 0.2)
+    expect(monitor.widespread).toBe(false)
+    monitor.record(true)
+    monitor.record(true)
+    // Too few answers to judge.
+    expect(monitor.widespread).toBe(false)
+    for (let i = 0; i < 8; i++) monitor.record(false)
+    for (let i = 0; i < 10; i++) monitor.record(i === 0)
+    expect(monitor.ratio).toBeCloseTo(0.1)
+    expect(monitor.widespread).toBe(false)
+    for (let i = 0; i < 3; i++) monitor.record(true)
+    // The window holds the last 10: the first 429 slid out, three came in.
+    expect(monitor.ratio).toBeCloseTo(0.3)
+    expect(monitor.widespread).toBe(true)
+    for (let i = 0; i < 10; i++) monitor.record(false)
+    expect(monitor.ratio).toBe(0)
   })
 
   it('keeps the 429 count near zero when many readers share one tenant budget', async () => {

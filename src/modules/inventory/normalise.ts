@@ -91,7 +91,8 @@ export function referencesOf(payload: Record<string, unknown>, assignments: read
     if (Array.isArray(value)) value.forEach(walk)
     else if (value !== null && typeof value === 'object') {
       for (const [key, v] of Object.entries(value)) {
-        if (key === 'notificationTemplateId') add('foundation', 'notificationMessageTemplate', v)
+        // Graph names "no notification" with the empty GUID: not a reference.
+        if (key === 'notificationTemplateId') add('foundation', 'notificationMessageTemplate', v === '00000000-0000-0000-0000-000000000000' ? null : v)
         else walk(v)
       }
     }
