@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { control, sleep, spawnEmulator, stopEmulator, type Emulator } from './lib.ts'
+import { control, sleep, spawnEmulator, startServer, stopEmulator, stopServer, type Emulator } from './lib.ts'
 
 /**
  * The embedded default (issue 10's figures): memory of `serve` as the sum of its Node process
@@ -20,8 +20,6 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 10)
 const SYNC_SIZES = (process.env.BENCH_EMBEDDED_SYNCS ?? '10000,100000').split(',').filter(Boolean).map(Number)
 const SCALE = Number(process.env.BENCH_EMBEDDED_SCALE ?? 20)
 const NODE = process.execPath
-
-type Proc = { child: ChildProcess; url: string; startupMs: number; output: () => string }
 
 function pssKiB(pid: number): number {
   try {
@@ -52,35 +50,9 @@ function memoryMiB(nodePid: number, dataDir: string): { node: number; cluster: n
   return { node: mib(node), cluster: mib(cluster), total: mib(node + cluster) }
 }
 
-/** `npm start` in `cwd` (`node --max-semi-space-size=8 src/cli.ts serve`, or the bench wrapper): spawn → /healthz 200. */
-async function start(cwd: string, dataDir: string, env: Record<string, string> = {}, script = 'src/cli.ts', args = ['serve', '--port', '0']): Promise<Proc> {
-  const started = performance.now()
-  const child = spawn(NODE, ['--max-semi-space-size=8', script, ...args], {
-    cwd,
-    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString()
-      const match = /running at (http:\/\/localhost:\d+)/.exec(output)
-      if (match) resolve(match[1]!.replace('localhost', '127.0.0.1'))
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)))
-  })
-  while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) await sleep(5)
-  return { child, url, startupMs: Math.round(performance.now() - started), output: () => output }
-}
-
-async function stop(proc: Proc) {
-  proc.child.removeAllListeners('exit')
-  const exited = new Promise((resolve) => proc.child.once('exit', resolve))
-  proc.child.kill('SIGTERM')
-  await exited
-}
+/** `npm start` in `cwd` on `dataDir` (or the bench wrapper with a raised Graph budget): spawn → /healthz 200. */
+const start = (cwd: string, dataDir: string, env: Record<string, string> = {}, script?: string) =>
+  startServer({ DATA_DIR: dataDir, ...env }, { cwd, script: script && path.resolve(script) })
 
 function cliMs(cwd: string, dataDir: string, args: string[], env: Record<string, string> = {}): { ms: number; out: string } {
   const started = performance.now()
@@ -105,17 +77,17 @@ async function idleFigures(cwd: string, label: string) {
       userCreate.push(cliMs(cwd, dataDir, ['user', 'create', '--email', `u${i}-${randomUUID().slice(0, 6)}@example.com`, '--name', 'U'], { TENANTATLAS_PASSWORD: 'bench-password-1' }).ms)
     }
     const help = cliMs(cwd, dataDir, ['--help']).ms
-    await stop(empty)
+    await stopServer(empty)
     const warm = await start(cwd, dataDir)
     await sleep(IDLE_SECONDS * 1000)
     const idlePopulated = memoryMiB(warm.child.pid!, dataDir)
-    await stop(warm)
+    await stopServer(warm)
     // Without serve: the command owns the data directory for its duration.
     const alone = cliMs(cwd, dataDir, ['migrate']).ms
     return {
       label,
-      startup_empty_ms: empty.startupMs,
-      startup_populated_ms: warm.startupMs,
+      startup_empty_ms: Math.round(empty.startupMs),
+      startup_populated_ms: Math.round(warm.startupMs),
       idle_empty_pss_mib: idleEmpty,
       idle_populated_pss_mib: idlePopulated,
       cli_help_ms: help,
@@ -132,7 +104,7 @@ async function idleFigures(cwd: string, label: string) {
 async function syncPeak(emulator: Emulator, objects: number) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-embedded-sync-'))
   try {
-    const serve = await start(process.cwd(), dataDir, { GRAPH_EMULATOR_URL: emulator.url, BENCH_BUDGET_SCALE: String(SCALE) }, 'bench/embedded-serve.ts', [])
+    const serve = await start(process.cwd(), dataDir, { GRAPH_EMULATOR_URL: emulator.url, BENCH_BUDGET_SCALE: String(SCALE) }, 'bench/embedded-serve.ts')
     const secret = `bench-${randomUUID()}`
     const tenant = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', { seed: `embedded-${objects}`, policies: objects, client_secret: secret })
     const env = { GRAPH_EMULATOR_URL: emulator.url }
@@ -154,7 +126,7 @@ async function syncPeak(emulator: Emulator, objects: number) {
     const wallS = Math.round((performance.now() - started) / 100) / 10
     sampling = false
     await sampler
-    await stop(serve)
+    await stopServer(serve)
     return { objects, limits_scale: SCALE, wall_s: wallS, outcome: /Finished: (\w+)/.exec(err)?.[1] ?? 'unknown', peak_pss_mib: peak }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })

@@ -10,11 +10,18 @@ export const APP_KEY = Buffer.alloc(32, 1).toString('base64')
 
 export type Server = { child: ChildProcess; url: string; startupMs: number; output: string }
 
-/** Starts `serve` and measures the time from spawn to the first 200 from /healthz. */
-export async function startServer(env: Record<string, string>): Promise<Server> {
+/**
+ * Starts `serve` as `npm start` does (`node --max-semi-space-size=8 src/cli.ts serve`), or another
+ * script of `cwd` that prints the same banner, and measures the time from spawn to the first 200
+ * from /healthz.
+ */
+export async function startServer(env: Record<string, string>, options: { cwd?: string; script?: string; args?: string[] } = {}): Promise<Server> {
   const started = performance.now()
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', DATABASE_URL: '', ...env },
+  const script = options.script ?? CLI
+  const args = options.args ?? (options.script ? [] : ['serve', '--port', '0'])
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', script, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', DATABASE_URL: '', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
