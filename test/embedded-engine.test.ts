@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -120,6 +121,25 @@ describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
     expect(second.stderr).toMatch(`another \`tenantatlas serve\` (process ${server.child.pid}) is running on ${dataDir}`)
     // The CLI left the server's cluster running.
     expect(postmasterPid(clusterPaths(dataDir))).not.toBeNull()
+  })
+})
+
+describe('a postmaster.pid left behind', () => {
+  it('whose PID now belongs to another program does not block start-up (issue 12, item 12)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-stale-'))
+    const other = spawn('sleep', ['600'])
+    try {
+      expect((await cli(['migrate'], { env: { DATA_DIR: dataDir } })).code).toBe(0)
+      expect(postmasterPid(clusterPaths(dataDir))).toBeNull()
+      // As after a power cut: the file stays, and the PID in it is reused by an unrelated process.
+      writeFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), `${other.pid}\n${path.join(dataDir, 'pgdata')}\n`)
+      const again = await cli(['migrate'], { env: { DATA_DIR: dataDir } })
+      expect(again, again.stderr).toMatchObject({ code: 0 })
+      expect(again.stdout).toMatch(/up to date/)
+    } finally {
+      other.kill()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })
 
