@@ -178,7 +178,8 @@ describe('inventory sync, end to end', () => {
       expect(done.outcome).toBe('succeeded')
       expect(await storedByType(resilient.ctx, again.tenantId)).toEqual(await truthByType(env.emulator, again.entraTenantId))
       const stats = (await control<{ throttled: number; graph_requests: number }>(env.emulator, 'GET', '/stats')).body
-      expect(stats.throttled / stats.graph_requests).toBeGreaterThan(0.2)
+      // Faults really were injected (a random 30 % of answers; the share counted over every request varies).
+      expect(stats.throttled / stats.graph_requests).toBeGreaterThan(0.1)
       expect(resilient.graph.counters.retries).toBeGreaterThan(0)
     } finally {
       await control(env.emulator, 'PUT', '/faults', {})

@@ -110,7 +110,8 @@ describe('start and finish', () => {
     )
     expect(results.filter(Boolean)).toHaveLength(1)
     gate('race').release()
-    await waitFor(() => journal.some((j) => j.runId === run.id && j.event.startsWith('write refused')), 'the handler to be refused')
+    // The handler's write is refused; or, on a busy machine, its heartbeat noticed first and stopped it.
+    await waitFor(() => journal.some((j) => j.runId === run.id && /^(write refused|stopped): RunOwnershipLostError$/.test(j.event)), 'the handler to be refused')
     expect(await notificationsOf(run.id)).toHaveLength(1)
   })
 })
@@ -190,8 +191,11 @@ describe('crash recovery in one process', () => {
     gate('zombie').release()
     const done = await completed(run.id)
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+    // The zombie's write is refused; or, on a busy machine, its heartbeat noticed first and stopped it before it wrote.
+    const zombie = await waitFor(() => journal.find((j) => j.runId === run.id && j.attempt === 1 && j.event !== 'started'), "the zombie attempt's end")
+    expect(zombie.event).toMatch(/^(write refused|stopped): RunOwnershipLostError$/)
     const events = journal.filter((j) => j.runId === run.id).map((j) => `${j.attempt}:${j.event}`)
-    expect(events).toContain('1:write refused: RunOwnershipLostError')
+    expect(events).not.toContain('1:wrote')
     expect(events).toContain('2:wrote')
     expect(await notificationsOf(run.id)).toHaveLength(1)
   })

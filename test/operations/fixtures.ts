@@ -48,7 +48,13 @@ const aborted = (signal: AbortSignal) => new Promise<never>((_, reject) => signa
 async function block(run: RunExecution<{ gate?: string; ignoreCancel?: boolean }>) {
   journal.push({ runId: run.run.id, attempt: run.attempt, event: 'started' })
   const waiting = gate(run.context.gate ?? run.run.id).promise
-  await (run.context.ignoreCancel ? waiting : Promise.race([waiting, aborted(run.signal)]))
+  try {
+    await (run.context.ignoreCancel ? waiting : Promise.race([waiting, aborted(run.signal)]))
+  } catch (error) {
+    // Stopped while waiting (cancelled, or its run was taken from it), before its write.
+    journal.push({ runId: run.run.id, attempt: run.attempt, event: `stopped: ${(error as Error).name}` })
+    throw error
+  }
   try {
     await run.progress({ total: 1, processed: 1 })
     journal.push({ runId: run.run.id, attempt: run.attempt, event: 'wrote' })
