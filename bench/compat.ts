@@ -137,7 +137,9 @@ export async function runCompatBench(args: string[]) {
       ours: { objects_read: ours.objects, wall_s: round(ourWallS), graph_requests: client.counters.graphRequests, throttled_429: ourStats.throttled, emulator_statuses: ourStats.by_status },
       ours_faster_by: round(theirs.wallS / ourWallS),
       missing_from_intunecd: missing,
-      per_type: Object.fromEntries([...byType].map(([type, r]) => [type, { ground_truth: r.truth, intunecd: r.intunecd, ours: r.truth, covered_by_intunecd: !(type in NOT_IN_INTUNECD) }])),
+      per_type: Object.fromEntries([...byType].map(([type, r]) => [type, { ground_truth: r.truth, intunecd: r.intunecd, ours: ours.perType[type] ?? 0, covered_by_intunecd: !(type in NOT_IN_INTUNECD) }])),
+      // Ours ⊇ theirs: for every type, our read has at least what IntuneCD's output has.
+      ours_covers_intunecd: [...byType].every(([type, r]) => (ours.perType[type] ?? 0) >= r.intunecd),
       passed: theirs.code === 0 && errors.length === 0 && missing === 0,
     }
     console.log(`\nIntuneCD backup vs our Graph read, ${OBJECTS}-object emulated tenant, ${LATENCY_MS} ms latency, Intune's default limits`)
@@ -145,6 +147,7 @@ export async function runCompatBench(args: string[]) {
     for (const [type, r] of Object.entries(report.per_type)) console.log(`${type.padEnd(36)}${String(r.ground_truth).padStart(8)}${String(r.intunecd).padStart(10)}${String(r.ours).padStart(8)}${r.covered_by_intunecd ? '' : `   (${NOT_IN_INTUNECD[type]})`}`)
     console.log(`IntuneCD: exit ${theirs.code}, ${errors.length} [ERROR] lines, ${refused.length} requests refused (4xx), ${report.intunecd.wall_s} s, ${theirStats.graph_requests} Graph requests, ${theirStats.throttled} 429s`)
     console.log(`          emulator answers by status: ${JSON.stringify(theirStats.by_status)}`)
+    console.log(`ours ⊇ IntuneCD for every type: ${report.ours_covers_intunecd}`)
     console.log(`ours:     ${ours.objects} objects, ${report.ours.wall_s} s, ${client.counters.graphRequests} Graph requests, ${ourStats.throttled} 429s (${report.ours_faster_by}× faster)`)
     for (const line of [...errors, ...refused].slice(0, 20)) console.log(`  ${line.slice(0, 300)}`)
     for (const r of [...byType.values()].flatMap((r) => r.missing).slice(0, 20)) console.log(`  missing from IntuneCD's output: ${r}`)

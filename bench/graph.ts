@@ -32,6 +32,7 @@ export async function newTenant(emulator: Emulator, objects: number, name: strin
 /** Our read: every type at once, each page's per-object reads in $batch, then the referenced groups. */
 export async function readTenant(client: GraphClient, ctx: GraphTenantContext, catalog: readonly PolicyTypeEntry[] = POLICY_TYPES) {
   const groupIds = new Set<string>()
+  const perType: Record<string, number> = {}
   let objects = 0
   let minimum = 0
   let chain = 0
@@ -45,6 +46,7 @@ export async function readTenant(client: GraphClient, ctx: GraphTenantContext, c
       for (const read of reads) {
         if (read.errors.length > 0) throw read.errors[0]!
         objects++
+        perType[entry.key] = (perType[entry.key] ?? 0) + 1
         const planned = itemReads(entry, read.item)
         // Sub-collections longer than a page need their further pages: part of the minimum too.
         let extra = 0
@@ -68,7 +70,8 @@ export async function readTenant(client: GraphClient, ctx: GraphTenantContext, c
   const orphans = groups.filter((g) => g.group === null && !g.error).length
   minimum += groupIds.size
   naiveRequests += groupIds.size
-  return { objects: objects + groups.length - orphans, orphans, minimum, chain: chain + 1, naiveRequests }
+  perType.group = groups.length - orphans
+  return { objects: objects + groups.length - orphans, perType, orphans, minimum, chain: chain + 1, naiveRequests }
 }
 
 /** How many requests the naive reader spends per object: one per read the catalog needs, none batched. */

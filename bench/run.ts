@@ -1,5 +1,6 @@
 import { printEmbedded, runEmbeddedBench } from './embedded.ts'
 import { runFoundationBench } from './foundation.ts'
+import { runCompatBench } from './compat.ts'
 import { runFaultsBench, runSettingsTopBench } from './graph-fidelity.ts'
 import { runGraphBench } from './graph.ts'
 import { runInventoryBench } from './inventory.ts'
@@ -14,7 +15,8 @@ import { hasWrk, writeReport } from './lib.ts'
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
-const only = new Set(process.argv.slice(2))
+const args = process.argv.slice(2)
+const only = new Set(args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--intunecd'))
 const wanted = (name: string) => only.size === 0 || only.has(name)
 if (!hasWrk()) console.log('wrk is not installed (apt-get install wrk): the load figures are skipped')
 
@@ -99,6 +101,9 @@ if (wanted('graph')) {
   const graph = await runGraphBench()
   console.log(`report: ${writeReport('graph', graph)}`)
 }
+
+// Needs an IntuneCD checkout and Debian's python3: only when asked for by name.
+if (only.has('compat')) console.log(`report: ${writeReport('compat', await runCompatBench(args))}`)
 
 if (wanted('settings-top')) console.log(`report: ${writeReport('settings-top', await runSettingsTopBench())}`)
 if (wanted('faults')) console.log(`report: ${writeReport('faults', await runFaultsBench())}`)

@@ -1,7 +1,7 @@
 import { getPolicyType } from '../graph/policy-types.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
-import { forbidden, graphError, hasPermission, ok, type GraphResponse } from './graph-routes.ts'
-import { matches, parseFilter, parseSelect, propertyName, type FilterNode } from './odata.ts'
+import { forbidden, graphError, hasPermission, ok, select, type GraphResponse } from './graph-routes.ts'
+import { matches, parseFilter, parseSelect, type FilterNode } from './odata.ts'
 import { parseRoleAssignmentId } from './shapes.ts'
 
 /**
@@ -58,18 +58,8 @@ function collection(values: readonly Record<string, unknown>[], q: Map<string, s
     }
   }
   const fields = parseSelect(q.get('select'))
-  const value = values.filter((v) => matches(filter, v)).map((v) => selectFields(v, fields))
+  const value = values.filter((v) => matches(filter, v)).map((v) => select(v, fields))
   return ok({ '@odata.context': contextUrl, value }, 'list')
-}
-
-function selectFields(body: Record<string, unknown>, fields: string[] | null): Record<string, unknown> {
-  if (!fields) return body
-  const out: Record<string, unknown> = { id: body.id }
-  for (const f of fields) {
-    const name = propertyName(body, f)
-    if (name !== undefined) out[name] = body[name]
-  }
-  return out
 }
 
 const notFound = (what: string, id: string) => graphError(404, 'ResourceNotFound', `No ${what} with id '${id}'`, 'object')

@@ -63,7 +63,7 @@ function parseTop(value: string | undefined, max: number): number | undefined | 
   return Number.isInteger(n) && n >= 1 && n <= max ? n : 'invalid'
 }
 
-function select(body: Record<string, unknown>, fields: string[] | null): Record<string, unknown> {
+export function select(body: Record<string, unknown>, fields: string[] | null): Record<string, unknown> {
   if (!fields) return body
   const out: Record<string, unknown> = {}
   if (body['@odata.type'] !== undefined) out['@odata.type'] = body['@odata.type']

@@ -186,7 +186,7 @@ export class GraphClient {
     const reads: ItemRead[] = items.map((item) => ({
       item,
       assignments: entry.assignments === 'expand' ? ((item.assignments as unknown[] | undefined) ?? []) : entry.assignments ? [] : null,
-      details: {},
+      details: Object.fromEntries(entry.details.filter((d) => d.via === 'list').map((d) => [d.name, item[d.name] ?? []])),
       errors: [],
     }))
     await Promise.all(plans.map(async ({ n, read }, k) => {

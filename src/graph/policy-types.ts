@@ -58,12 +58,13 @@ export const GRAPH_PERMISSIONS: readonly GraphPermission[] = [
 
 /**
  * A read an object needs beyond the list: a navigation property fetched either as its own
- * (possibly paged) sub-collection `GET {path}/{id}/{name}`, or expanded on the per-object read.
+ * (possibly paged) sub-collection `GET {path}/{id}/{name}`, expanded on the per-object read, or
+ * expanded on the list itself (`list`: no request of its own, where Graph allows it).
  */
 export type DetailRead = {
   name: string
-  via: 'subresource' | 'expand'
-  /** Extra query for a sub-collection read, e.g. `$expand=definition,presentationValues`. */
+  via: 'subresource' | 'expand' | 'list'
+  /** Extra query for a sub-collection read (`$expand=definition,presentationValues`), or the nested options of a list `$expand`. */
   query?: string
   /** Server page size of the sub-collection when no `$top` is sent (Graph pages `/settings` at 25). */
   pageSize?: number
@@ -169,7 +170,8 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   entry({
     key: 'deviceCompliancePolicy', label: 'Compliance policies', category: 'Compliance',
     platforms: ['windows', 'macOS', 'iOS', 'android'], path: 'deviceManagement/deviceCompliancePolicies', permission: CONFIG,
-    assignments: 'expand', details: [{ name: 'scheduledActionsForRule', via: 'subresource', query: '$expand=scheduledActionConfigurations' }],
+    // Graph expands the rules on the list (IntuneCD reads them so in production), saving a request per policy.
+    assignments: 'expand', details: [{ name: 'scheduledActionsForRule', via: 'list', query: '$expand=scheduledActionConfigurations' }],
   }),
   entry({
     key: 'compliancePolicy', label: 'Compliance policies (settings catalog)', category: 'Compliance',
@@ -270,7 +272,7 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   entry({
     key: 'notificationMessageTemplate', label: 'Notification templates', kind: 'foundation', category: 'Foundations',
     platforms: ['all'], path: 'deviceManagement/notificationMessageTemplates', permission: SERVICE, assignments: null,
-    details: [{ name: 'localizedNotificationMessages', via: 'expand' }],
+    details: [{ name: 'localizedNotificationMessages', via: 'list' }],
   }),
   entry({
     key: 'termsAndConditions', label: 'Terms and conditions', kind: 'foundation', category: 'Foundations', platforms: ['all'],

@@ -17,7 +17,11 @@ export function listUrl(entry: PolicyTypeEntry, options: { top?: number } = {}):
   const query = new URLSearchParams()
   query.set('$top', String(Math.min(options.top ?? entry.pageSize, entry.pageSize)))
   if (entry.listFilter) query.set('$filter', entry.listFilter)
-  if (entry.assignments === 'expand') query.set('$expand', 'assignments')
+  const expand = [
+    ...(entry.assignments === 'expand' ? ['assignments'] : []),
+    ...entry.details.filter((d) => d.via === 'list').map((d) => (d.query ? `${d.name}(${d.query})` : d.name)),
+  ]
+  if (expand.length > 0) query.set('$expand', expand.join(','))
   return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
 }
 

@@ -51,6 +51,10 @@ describe('policy type catalog', () => {
     // managedAppPolicies lists targeted app configurations too: their own type owns them.
     expect(isSkipped(getPolicyType('managedAppPolicy'), { id: 't', '@odata.type': '#microsoft.graph.targetedManagedAppConfiguration' })).toBe(true)
     expect(isSkipped(getPolicyType('managedAppPolicy'), { id: 'p', '@odata.type': '#microsoft.graph.iosManagedAppProtection' })).toBe(false)
+    // Details Graph expands on the list cost no request of their own.
+    expect(decodeURIComponent(listUrl(getPolicyType('deviceCompliancePolicy')))).toContain('$expand=assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)')
+    expect(itemReads(getPolicyType('deviceCompliancePolicy'), { id: 'd' })).toEqual([])
+    expect(decodeURIComponent(listUrl(getPolicyType('notificationMessageTemplate')))).toContain('$expand=localizedNotificationMessages')
     expect(itemReads(getPolicyType('compliancePolicy'), { id: 'c' }).map((r) => r.url)).toEqual([
       '/beta/deviceManagement/compliancePolicies/c/settings?$top=1000',
       '/beta/deviceManagement/compliancePolicies/c/scheduledActionsForRule?$expand=scheduledActionConfigurations',

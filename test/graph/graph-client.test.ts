@@ -104,6 +104,12 @@ describe('paging', () => {
     const dep = await collect(client, ctx, 'depOnboardingSetting')
     const [read] = await client.readItems(ctx, getPolicyType('depOnboardingSetting'), dep.items.slice(0, 1))
     expect((read!.details.enrollmentProfiles as unknown[]).length).toBeGreaterThan(0)
+    // Legacy compliance policies bring their rules on the list: no request per policy.
+    const before = client.counters.graphRequests
+    const legacy = await collect(client, ctx, 'deviceCompliancePolicy')
+    const rules = await client.readItems(ctx, getPolicyType('deviceCompliancePolicy'), legacy.items)
+    expect(client.counters.graphRequests - before).toBe(legacy.pages)
+    for (const r of rules) expect(r.details.scheduledActionsForRule).toEqual([expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) })])
     // Compliance policies (settings catalog) bring their actions for noncompliance.
     const compliance = await collect(client, ctx, 'compliancePolicy')
     const [policy] = await client.readItems(ctx, getPolicyType('compliancePolicy'), compliance.items.slice(0, 1))
