@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { findPolicyType, getPolicyType, GRAPH_PERMISSIONS } from '../graph/policy-types.ts'
+import { findPolicyType, getPolicyType, GRAPH_PERMISSIONS, GRAPH_WRITE_PERMISSIONS } from '../graph/policy-types.ts'
 import { actorFrom, actorInput, modifiedProperties } from './audit-log.ts'
 import { EmulatedTenant } from './emulated-tenant.ts'
 import { DEFAULT_FAULTS, Stats, type EmulatorState } from './emulator-state.ts'
@@ -13,6 +13,8 @@ import { TenantModel } from './tenant-model.ts'
  */
 
 const MAX_OBJECTS = 2_000_000
+/** What a new tenant's app is granted unless the request says otherwise: every read and write the catalog needs. */
+export const DEFAULT_GRANTS: readonly string[] = [...GRAPH_PERMISSIONS, ...Object.values(GRAPH_WRITE_PERMISSIONS)]
 
 export const newTenantInput = z.object({
   seed: z.union([z.string(), z.number()]).transform(String).default('1'),
@@ -23,6 +25,8 @@ export const newTenantInput = z.object({
   /** Extensions: a fixed Entra tenant id, and a short token lifetime for refresh tests. */
   tenant_id: z.string().min(1).optional(),
   token_lifetime_s: z.number().int().min(1).max(86_400).default(3600),
+  /** The app registration's name, the actor of its Graph writes in the audit log. */
+  app_name: z.string().min(1).max(256).default('TenantAtlas'),
 })
 export type NewTenantInput = z.input<typeof newTenantInput>
 
@@ -35,6 +39,7 @@ const faultsInput = z.strictObject({
   throttle_scale: z.number().positive().max(1000).optional(),
   omit_retry_after: z.boolean().optional(),
   throttle_window_ms: z.number().int().min(10).max(3_600_000).optional(),
+  drop_response_rate: z.number().min(0).max(1).optional(),
 })
 
 const permissionsInput = z.union([z.array(z.string()), z.object({ permissions: z.array(z.string()) }).transform((v) => v.permissions)])
@@ -53,6 +58,7 @@ export function summary(tenant: EmulatedTenant) {
     policies: tenant.model.size,
     permissions: [...tenant.permissions].sort(),
     token_lifetime_s: tenant.settings.tokenLifetimeSeconds,
+    app_name: tenant.settings.appName,
     group_count: tenant.model.groupCount,
     counts: Object.fromEntries(tenant.model.counts),
   }
@@ -67,15 +73,16 @@ export function createTenant(state: EmulatorState, raw: NewTenantInput): Emulate
     tenantId,
     clientId: input.client_id,
     clientSecret: input.client_secret,
-    permissions: input.permissions ?? GRAPH_PERMISSIONS,
+    permissions: input.permissions ?? DEFAULT_GRANTS,
     tokenLifetimeSeconds: input.token_lifetime_s,
+    appName: input.app_name,
   })
   state.tenants.set(tenantId, tenant)
   return tenant
 }
 
 /** Routes `/_emulator/...`; `parts` are the segments after `_emulator`. Returns a stream for the inventory. */
-export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown): Reply | { stream: Iterable<string> } {
+export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown, query = new URLSearchParams()): Reply | { stream: Iterable<string> } {
   const [resource, id, sub, itemId] = parts
   if (resource === 'faults') {
     if (method === 'GET') return { status: 200, body: state.faults }
@@ -122,7 +129,17 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
     tenant.permissions = new Set(parsed.data)
     return { status: 200, body: { permissions: [...tenant.permissions].sort() } }
   }
-  if (sub === 'inventory' && method === 'GET') return { stream: inventoryJson(tenant) }
+  if (sub === 'retired_setting_definitions' && method === 'PUT') {
+    const parsed = z.array(z.string().min(1)).max(10_000).safeParse(body)
+    if (!parsed.success) return invalid(parsed)
+    tenant.retiredSettingDefinitions = new Set(parsed.data)
+    return { status: 200, body: { retired_setting_definitions: [...tenant.retiredSettingDefinitions].sort() } }
+  }
+  if (sub === 'inventory' && method === 'GET') {
+    const include = query.get('include')
+    if (include !== null && include !== 'content') return error(400, 'invalid_request', `include: only 'content' is supported`)
+    return { stream: inventoryJson(tenant, include === 'content') }
+  }
   if (sub === 'items') return items(tenant, method, itemId, body)
   return error(404, 'not_found', 'Unknown control resource')
 }
@@ -166,11 +183,11 @@ function items(tenant: EmulatedTenant, method: string, itemId: string | undefine
 }
 
 /** The ground truth as a JSON stream, so a 100,000-object tenant is never one string in memory. */
-function* inventoryJson(tenant: EmulatedTenant): Generator<string> {
+function* inventoryJson(tenant: EmulatedTenant, content: boolean): Generator<string> {
   yield '{"objects":['
   let first = true
   let chunk = ''
-  for (const o of tenant.inventory()) {
+  for (const o of tenant.inventory({ content })) {
     chunk += (first ? '' : ',') + JSON.stringify(o)
     first = false
     if (chunk.length > 64_000) {

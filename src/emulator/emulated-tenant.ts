@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { displayNameOf, isSkipped, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { AuditLog } from './audit-log.ts'
-import { SHAPES, type GraphObject } from './shapes.ts'
+import { settingDefinitionExists, SHAPES, type GraphObject } from './shapes.ts'
 import { TenantModel, type Assignment } from './tenant-model.ts'
 
 /**
@@ -25,10 +25,42 @@ export type TenantSettings = {
   clientSecret: string
   permissions: readonly string[]
   tokenLifetimeSeconds: number
+  /** The app registration's display name: the actor of the audit events its Graph writes record. */
+  appName: string
 }
 
 const ENTRIES_BY_KEY = new Map(POLICY_TYPES.map((e) => [e.key, e]))
 const LISTABLE = POLICY_TYPES.filter((e) => e.listable)
+
+/**
+ * What a change sets beside its own fields: the modification time (lastModifiedDateTime, or
+ * modifiedDateTime where the type names it so; types without one, such as scope tags, have
+ * none) and the version, which Intune counts up.
+ */
+function touched(body: GraphObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const stamp of ['lastModifiedDateTime', 'modifiedDateTime']) {
+    if (!(stamp in body)) continue
+    // Always later than the previous stamp, even within the same millisecond: a change is visible.
+    const previous = typeof body[stamp] === 'string' ? Date.parse(body[stamp]) : Number.NaN
+    out[stamp] = new Date(Number.isNaN(previous) ? Date.now() : Math.max(Date.now(), previous + 1)).toISOString()
+  }
+  if (typeof body.version === 'number') out.version = body.version + 1
+  else if (typeof body.version === 'string' && /^\d+$/.test(body.version)) out.version = String(Number(body.version) + 1)
+  return out
+}
+
+/**
+ * An object as a full Graph read returns it: its properties, every navigation collection its
+ * catalog entry reads (settings, definition values with their presentation values, scheduled
+ * actions, …) and its assignments.
+ */
+export function contentOf(entry: PolicyTypeEntry, o: TenantObject): Record<string, unknown> {
+  const content: Record<string, unknown> = { ...o.body }
+  for (const d of entry.details) content[d.name] = o.children(d.name)
+  if (entry.assignments !== null) content.assignments = o.assignments ?? []
+  return content
+}
 
 export class EmulatedTenant {
   readonly model: TenantModel
@@ -41,6 +73,8 @@ export class EmulatedTenant {
   readonly #childPatches = new Map<string, Record<string, Record<string, unknown>[]>>()
   /** Intune's audit log: every change made to this tenant. */
   readonly audit = new AuditLog()
+  /** Setting definitions Intune has retired in this tenant: existing policies keep them, writes are refused. */
+  retiredSettingDefinitions = new Set<string>()
 
   constructor(seed: string, size: number, settings: TenantSettings) {
     this.model = new TenantModel(seed, size)
@@ -111,10 +145,12 @@ export class EmulatedTenant {
     return { items, next: null }
   }
 
-  add(entry: PolicyTypeEntry, fields: Record<string, unknown>): TenantObject {
+  /** Adds an object; `defaults` (the control API's) fills a name, times and scope tags the fields lack. */
+  add(entry: PolicyTypeEntry, fields: Record<string, unknown>, options: { defaults?: boolean } = {}): TenantObject {
     const { assignments, children, id: _ignored, ...rest } = fields
     const now = new Date().toISOString()
-    const body: GraphObject = { [entry.nameProperty]: `New ${entry.label}`, createdDateTime: now, lastModifiedDateTime: now, roleScopeTagIds: ['0'], ...rest, id: SHAPES[entry.key]?.integerIds ? String(100_000 + this.#addedCount()) : randomUUID() }
+    const defaults = options.defaults === false ? {} : { [entry.nameProperty]: `New ${entry.label}`, createdDateTime: now, lastModifiedDateTime: now, roleScopeTagIds: ['0'] }
+    const body: GraphObject = { ...defaults, ...rest, id: SHAPES[entry.key]?.integerIds ? String(100_000 + this.#addedCount()) : randomUUID() }
     const added: Added = {
       key: entry.key,
       body,
@@ -150,9 +186,18 @@ export class EmulatedTenant {
     if (typeof children === 'object' && children !== null && !Array.isArray(children)) {
       this.#childPatches.set(id, { ...this.#childPatches.get(id), ...(children as Record<string, Record<string, unknown>[]>) })
     }
-    const touched = options.touch === false ? {} : { lastModifiedDateTime: new Date().toISOString() }
-    this.#patches.set(id, { ...this.#patches.get(id), ...rest, ...touched })
+    this.#patches.set(id, { ...this.#patches.get(id), ...rest, ...(options.touch === false ? {} : touched(before.body)) })
     return { before, after: this.find([ENTRIES_BY_KEY.get(before.key)!], id)! }
+  }
+
+  /** Replaces navigation collections (settings, scheduledActionsForRule, …) of an object. */
+  setChildren(id: string, children: Record<string, Record<string, unknown>[]>) {
+    this.#childPatches.set(id, { ...this.#childPatches.get(id), ...children })
+  }
+
+  /** Whether writes may use a settings catalog setting definition: one Graph offers, not retired here. */
+  knowsSettingDefinition(id: string): boolean {
+    return settingDefinitionExists(id) && !this.retiredSettingDefinitions.has(id)
   }
 
   /** Deletes an object; the deleted object, or undefined when it did not exist. */
@@ -182,7 +227,7 @@ export class EmulatedTenant {
    * skips (or its list filter leaves out) are not in it; groups are in it when an assignment
    * references them and they still exist.
    */
-  *inventory(): Generator<{ type: string; id: string; display_name: string }> {
+  *inventory(options: { content?: boolean } = {}): Generator<{ type: string; id: string; display_name: string; content?: Record<string, unknown> }> {
     const referenced = new Set<string>()
     for (const entry of POLICY_TYPES) {
       if (!entry.listable) continue
@@ -192,14 +237,15 @@ export class EmulatedTenant {
         for (const o of items) {
           if (isSkipped(entry, o.body)) continue
           for (const a of o.assignments ?? []) if (typeof a.target.groupId === 'string') referenced.add(a.target.groupId)
-          yield { type: entry.key, id: o.body.id, display_name: displayNameOf(entry, o.body) }
+          const item = { type: entry.key, id: o.body.id, display_name: displayNameOf(entry, o.body) }
+          yield options.content ? { ...item, content: contentOf(entry, o) } : item
         }
         position = next
       }
     }
     for (const id of referenced) {
       const g = this.group(id)
-      if (g && g !== 'deleted') yield { type: 'group', id, display_name: String(g.displayName) }
+      if (g && g !== 'deleted') yield { type: 'group', id, display_name: String(g.displayName), ...(options.content ? { content: g } : {}) }
     }
   }
 }
