@@ -1,32 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { EmulatorServer } from '../../src/emulator/server.ts'
+import { describe, expect, it } from 'vitest'
 import { itemCollection, POLICY_TYPES } from '../../src/graph/policy-types.ts'
-import { control, createTenant, graphGet, rawToken, startEmulator } from './emulator-helpers.ts'
+import { control, graphGet, tenantWithToken as withToken, useEmulator } from './emulator-helpers.ts'
 
-let emulator: EmulatorServer
-
-beforeAll(async () => {
-  emulator = await startEmulator({ port: 0 })
-})
-afterAll(async () => {
-  await emulator.close()
-})
-afterEach(async () => {
-  await control(emulator, 'PUT', '/faults', {})
-  await control(emulator, 'DELETE', '/throttle')
-})
+const env = useEmulator()
 
 type Body = Record<string, unknown>
 type ContentObject = { type: string; id: string; display_name: string; content: Body }
 
-async function tenantWithToken(body: Record<string, unknown> = {}) {
-  const created = await createTenant(emulator, { policies: 300, ...body })
-  const token = await rawToken(emulator, created.tenant.tenant_id, created.tenant.client_id, created.secret)
-  return { ...created, token: token.body.access_token as string }
-}
+const tenantWithToken = (body: Record<string, unknown> = {}) => withToken(env.emulator, { policies: 300, ...body })
 
 async function write(token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${emulator.url}${path}`, {
+  const response = await fetch(`${env.emulator.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -36,13 +20,13 @@ async function write(token: string, method: string, path: string, body?: unknown
 }
 
 async function contents(tenantId: string): Promise<ContentObject[]> {
-  const { status, body } = await control<{ objects: ContentObject[] }>(emulator, 'GET', `/tenants/${tenantId}/inventory?include=content`)
+  const { status, body } = await control<{ objects: ContentObject[] }>(env.emulator, 'GET', `/tenants/${tenantId}/inventory?include=content`)
   expect(status).toBe(200)
   return body.objects
 }
 
 async function auditOf(token: string, resourceId: string) {
-  const events = await graphGet(emulator, token, `/beta/deviceManagement/auditEvents?$top=999`)
+  const events = await graphGet(env.emulator, token, `/beta/deviceManagement/auditEvents?$top=999`)
   return (events.body.value as { activityOperationType: string; activityType: string; actor: Body; resources: { resourceId: string }[] }[]).filter((e) => e.resources[0]!.resourceId === resourceId)
 }
 
@@ -63,7 +47,7 @@ function comparable(value: unknown): unknown {
 describe('Graph writes for every catalog type', () => {
   it('re-creates each type from its full read, then updates and deletes it, each write audited with the app as actor', async () => {
     const { tenant, token } = await tenantWithToken({ app_name: 'Restore robot' })
-    await control(emulator, 'PUT', '/faults', { throttle_scale: 10 })
+    await control(env.emulator, 'PUT', '/faults', { throttle_scale: 10 })
     const originals = await contents(tenant.tenant_id)
     const types = POLICY_TYPES.filter((e) => e.listable)
     const covered: string[] = []
@@ -82,10 +66,10 @@ describe('Graph writes for every catalog type', () => {
       expect(after?.type, entry.key).toBe(entry.key)
       expect(comparable(after!.content), entry.key).toEqual(comparable({ ...original.content, ...(entry.assignments === null ? {} : { assignments: [] }) }))
 
-      const read = await graphGet(emulator, token, `${path}/${id}`)
+      const read = await graphGet(env.emulator, token, `${path}/${id}`)
       const renamed = await write(token, 'PATCH', `${path}/${id}`, { [entry.nameProperty]: `${original.display_name} (renamed)` })
       expect(renamed.status, `${entry.key}: ${JSON.stringify(renamed.body)}`).toBe(204)
-      const reread = await graphGet(emulator, token, `${path}/${id}`)
+      const reread = await graphGet(env.emulator, token, `${path}/${id}`)
       expect(reread.body[entry.nameProperty]).toBe(`${original.display_name} (renamed)`)
       for (const stamp of ['lastModifiedDateTime', 'modifiedDateTime'].filter((p) => p in original.content)) {
         expect(String(reread.body[stamp]) > String(read.body[stamp]), `${entry.key} ${stamp} moves`).toBe(true)
@@ -95,7 +79,7 @@ describe('Graph writes for every catalog type', () => {
       if (typeof read.body.version === 'string') expect(reread.body.version).toBe(String(Number(read.body.version) + 1))
 
       expect((await write(token, 'DELETE', `${path}/${id}`)).status).toBe(204)
-      expect((await graphGet(emulator, token, `${path}/${id}`)).status).toBe(404)
+      expect((await graphGet(env.emulator, token, `${path}/${id}`)).status).toBe(404)
       const events = await auditOf(token, id)
       expect(events.map((e) => e.activityOperationType), entry.key).toEqual(['Create', 'Patch', 'Delete'])
       for (const e of events) expect(e.actor).toMatchObject({ type: 'Application', applicationId: tenant.client_id, applicationDisplayName: 'Restore robot', userPrincipalName: null })
@@ -132,7 +116,7 @@ describe('Graph write validation', () => {
     expect((await write(token, 'POST', `${base}/${id}/frobnicate`, {})).status).toBe(400)
     const events = await auditOf(token, id)
     expect(events.map((e) => e.activityOperationType)).toEqual(['Create'])
-    const read = await graphGet(emulator, token, `${base}/${id}`)
+    const read = await graphGet(env.emulator, token, `${base}/${id}`)
     expect(read.body).toMatchObject({ displayName: 'Kiosk lock', version: 1, '@odata.type': '#microsoft.graph.windows10GeneralConfiguration' })
     expect(Object.keys(read.body)).not.toContain('assignments@odata.context')
     void tenant
@@ -147,7 +131,7 @@ describe('Graph write validation', () => {
     })
     expect(refused.status).toBe(400)
     expect(refused.body.error?.message).toContain(`'omaSettings[0].value' is a masked secret`)
-    const list = await graphGet(emulator, token, `/beta/deviceManagement/deviceConfigurations?$filter=displayName eq 'OMA with a secret'`)
+    const list = await graphGet(env.emulator, token, `/beta/deviceManagement/deviceConfigurations?$filter=displayName eq 'OMA with a secret'`)
     expect(list.body.value).toEqual([])
   })
 
@@ -164,18 +148,18 @@ describe('Graph write validation', () => {
     const created = await write(token, 'POST', base, { ...policy, scheduledActionsForRule: [block] })
     expect(created.status).toBe(201)
     const id = String(created.body.id)
-    const actions = await graphGet(emulator, token, `${base}/${id}/scheduledActionsForRule`)
+    const actions = await graphGet(env.emulator, token, `${base}/${id}/scheduledActionsForRule`)
     expect(actions.body.value).toEqual([expect.objectContaining({ ruleName: 'PasswordRequired', scheduledActionConfigurations: [expect.objectContaining({ actionType: 'block', gracePeriodHours: 12, notificationTemplateId: '00000000-0000-0000-0000-000000000000' })] })])
 
     const retire = { actionType: 'retire', gracePeriodHours: 720 }
     const noBlock = await write(token, 'POST', `${base}/${id}/scheduleActionsForRules`, { deviceComplianceScheduledActionForRules: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [retire] }] })
     expect(noBlock.body.error?.message).toBe('Compliance policy must have one and only one block scheduled action')
-    const before = await graphGet(emulator, token, `${base}/${id}`)
+    const before = await graphGet(env.emulator, token, `${base}/${id}`)
     const replaced = await write(token, 'POST', `${base}/${id}/scheduleActionsForRules`, { deviceComplianceScheduledActionForRules: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [block.scheduledActionConfigurations[0], retire] }] })
     expect(replaced.status).toBe(204)
-    const now = await graphGet(emulator, token, `${base}/${id}/scheduledActionsForRule`)
+    const now = await graphGet(env.emulator, token, `${base}/${id}/scheduledActionsForRule`)
     expect((now.body.value as { scheduledActionConfigurations: Body[] }[])[0]!.scheduledActionConfigurations.map((c) => c.actionType)).toEqual(['block', 'retire'])
-    const after = await graphGet(emulator, token, `${base}/${id}`)
+    const after = await graphGet(env.emulator, token, `${base}/${id}`)
     expect(after.body.version).toBe(Number(before.body.version) + 1)
     expect((await auditOf(token, id)).map((e) => e.activityType)).toEqual(['Create DeviceCompliancePolicy', 'scheduleActionsForRules DeviceCompliancePolicy'])
     // Only compliance policies have the action.
@@ -205,20 +189,20 @@ describe('Graph write validation', () => {
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({ name: 'Defender', settingCount: 2 })
     const id = String(created.body.id)
-    expect((await graphGet(emulator, token, `${base}/${id}/settings`)).body.value).toHaveLength(2)
+    expect((await graphGet(env.emulator, token, `${base}/${id}/settings`)).body.value).toHaveLength(2)
 
     // A definition Intune retired in this tenant: existing policies keep it, writes refuse it.
-    await control(emulator, 'PUT', `/tenants/${tenant.tenant_id}/retired_setting_definitions`, ['device_vendor_msft_policy_config_setting_2'])
+    await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/retired_setting_definitions`, ['device_vendor_msft_policy_config_setting_2'])
     const retired = await write(token, 'PUT', `${base}/${id}`, { ...policy, settings: [setting('device_vendor_msft_policy_config_setting_2')] })
     expect(retired.body.error?.message).toContain('device_vendor_msft_policy_config_setting_2')
-    expect((await graphGet(emulator, token, `${base}/${id}/settings`)).body.value).toHaveLength(2)
+    expect((await graphGet(env.emulator, token, `${base}/${id}/settings`)).body.value).toHaveLength(2)
 
     expect((await write(token, 'PATCH', `${base}/${id}`, { settings: [setting('device_vendor_msft_policy_config_setting_3')] })).status).toBe(400)
     const put = await write(token, 'PUT', `${base}/${id}`, { ...policy, name: 'Defender v2', settings: [setting('device_vendor_msft_policy_config_setting_3')] })
     expect(put.status).toBe(204)
-    const settings = await graphGet(emulator, token, `${base}/${id}/settings`)
+    const settings = await graphGet(env.emulator, token, `${base}/${id}/settings`)
     expect((settings.body.value as { settingInstance: Body }[]).map((s) => s.settingInstance.settingDefinitionId)).toEqual(['device_vendor_msft_policy_config_setting_3'])
-    expect((await graphGet(emulator, token, `${base}/${id}`)).body).toMatchObject({ name: 'Defender v2', settingCount: 1 })
+    expect((await graphGet(env.emulator, token, `${base}/${id}`)).body).toMatchObject({ name: 'Defender v2', settingCount: 1 })
     const events = await auditOf(token, id)
     expect(events.map((e) => e.activityOperationType)).toEqual(['Create', 'Patch'])
   })
@@ -232,28 +216,28 @@ describe('Graph write validation', () => {
     const assigned = await write(token, 'POST', `${path}/assign`, { assignments: [{ target }] })
     expect(assigned.status).toBe(200)
     expect(assigned.body.value).toEqual([expect.objectContaining({ target })])
-    const read = await graphGet(emulator, token, `${path}/assignments`)
+    const read = await graphGet(env.emulator, token, `${path}/assignments`)
     expect(read.body.value).toEqual([expect.objectContaining({ id: `${policy.id}_${target.groupId}`, target })])
     expect((await write(token, 'POST', `${path}/assign`, { assignments: [{ target: { groupId: 'x' } }] })).status).toBe(400)
     expect((await write(token, 'POST', `${path}/assign`, { assignments: [] })).status).toBe(200)
-    expect((await graphGet(emulator, token, `${path}/assignments`)).body.value).toEqual([])
+    expect((await graphGet(env.emulator, token, `${path}/assignments`)).body.value).toEqual([])
 
     // Scripts name their assignments after the type.
     const script = all.find((o) => o.type === 'deviceManagementScript')!
     const scriptPath = `/beta/deviceManagement/deviceManagementScripts/${script.id}`
     expect((await write(token, 'POST', `${scriptPath}/assign`, { deviceManagementScriptAssignments: [{ target }] })).status).toBe(200)
-    expect((await graphGet(emulator, token, `${scriptPath}/assignments`)).body.value).toEqual([expect.objectContaining({ target })])
+    expect((await graphGet(env.emulator, token, `${scriptPath}/assignments`)).body.value).toEqual([expect.objectContaining({ target })])
 
     // Autopilot profiles take one assignment at a time.
     const profile = all.find((o) => o.type === 'windowsAutopilotDeploymentProfile')!
     const profilePath = `/beta/deviceManagement/windowsAutopilotDeploymentProfiles/${profile.id}/assignments`
-    const before = (await graphGet(emulator, token, profilePath)).body.value!.length
+    const before = (await graphGet(env.emulator, token, profilePath)).body.value!.length
     const added = await write(token, 'POST', profilePath, { target })
     expect(added.status).toBe(201)
     expect((await write(token, 'POST', profilePath, { target })).status).toBe(409)
-    expect((await graphGet(emulator, token, profilePath)).body.value).toHaveLength(before + 1)
+    expect((await graphGet(env.emulator, token, profilePath)).body.value).toHaveLength(before + 1)
     expect((await write(token, 'DELETE', `${profilePath}/${String(added.body.id)}`)).status).toBe(204)
-    expect((await graphGet(emulator, token, profilePath)).body.value).toHaveLength(before)
+    expect((await graphGet(env.emulator, token, profilePath)).body.value).toHaveLength(before)
 
     // A type without assignments has no assign action.
     const filter = all.find((o) => o.type === 'assignmentFilter')!
@@ -271,27 +255,27 @@ describe('Graph write validation', () => {
     const bind = (id: string) => `https://graph.microsoft.com/beta/deviceManagement/groupPolicyDefinitions('${id}')`
     const unknown = await write(token, 'POST', `${path}/updateDefinitionValues`, { added: [{ enabled: true, 'definition@odata.bind': bind('no-such-definition') }] })
     expect(unknown.status).toBe(404)
-    const before = await graphGet(emulator, token, path)
+    const before = await graphGet(env.emulator, token, path)
     const updated = await write(token, 'POST', `${path}/updateDefinitionValues`, {
       added: [{ enabled: true, 'definition@odata.bind': bind(fresh), presentationValues: [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', value: 'hello', 'presentation@odata.bind': 'x' }] }],
       updated: [{ id: values[0]!.id, enabled: !values[0]!.enabled }],
       deletedIds: [values[1]!.id],
     })
     expect(updated.status).toBe(204)
-    const now = (await graphGet(emulator, token, `${path}/definitionValues?$top=100`)).body.value as { id: string; enabled: boolean; definition: { id: string; displayName: string }; presentationValues: Body[] }[]
+    const now = (await graphGet(env.emulator, token, `${path}/definitionValues?$top=100`)).body.value as { id: string; enabled: boolean; definition: { id: string; displayName: string }; presentationValues: Body[] }[]
     expect(now).toHaveLength(values.length)
     expect(now.find((v) => v.id === values[0]!.id)!.enabled).toBe(!values[0]!.enabled)
     expect(now.some((v) => v.id === values[1]!.id)).toBe(false)
     const added = now.find((v) => v.definition.id === fresh)!
     expect(added.definition.displayName).toBe(`Administrative template setting ${fresh.slice(4)}`)
     expect(added.presentationValues).toEqual([expect.objectContaining({ value: 'hello' })])
-    expect(String((await graphGet(emulator, token, path)).body.lastModifiedDateTime) > String(before.body.lastModifiedDateTime)).toBe(true)
+    expect(String((await graphGet(env.emulator, token, path)).body.lastModifiedDateTime) > String(before.body.lastModifiedDateTime)).toBe(true)
     expect((await auditOf(token, policy.id)).map((e) => e.activityType)).toEqual(['updateDefinitionValues GroupPolicyConfiguration'])
   })
 
   it('throttles writes on their own, lower limits, with Retry-After, without applying the refused write', async () => {
     const { token } = await tenantWithToken()
-    await control(emulator, 'PUT', '/faults', { throttle_scale: 0.02 })
+    await control(env.emulator, 'PUT', '/faults', { throttle_scale: 0.02 })
     const base = '/beta/deviceManagement/assignmentFilters'
     const statuses: number[] = []
     for (let i = 0; i < 4; i++) statuses.push((await write(token, 'POST', base, { displayName: `Throttled ${i}`, platform: 'windows10AndLater', rule: '(device.osVersion -startsWith "10")' })).status)
@@ -299,7 +283,7 @@ describe('Graph write validation', () => {
     expect(statuses).toEqual([201, 201, 429, 429])
     const refused = await write(token, 'POST', base, { displayName: 'Refused' })
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
-    const list = await graphGet(emulator, token, `${base}?$filter=startswith(displayName, 'Throttled') or displayName eq 'Refused'`)
+    const list = await graphGet(env.emulator, token, `${base}?$filter=startswith(displayName, 'Throttled') or displayName eq 'Refused'`)
     expect(list.status).toBe(200)
     expect((list.body.value as Body[]).map((v) => v.displayName)).toEqual(['Throttled 0', 'Throttled 1'])
   })
@@ -308,40 +292,40 @@ describe('Graph write validation', () => {
 describe('lost responses and the ground truth with content', () => {
   it('drop_response_rate applies the write and destroys the connection; the object and its audit event exist', async () => {
     const { tenant, token } = await tenantWithToken()
-    expect((await control(emulator, 'PUT', '/faults', { drop_response_rate: 1 })).status).toBe(200)
+    expect((await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1 })).status).toBe(200)
     await expect(write(token, 'POST', '/beta/deviceManagement/assignmentFilters', { displayName: 'Lost answer', platform: 'windows10AndLater', rule: '' })).rejects.toThrow()
     // Reads are answered.
-    expect((await graphGet(emulator, token, '/beta/deviceManagement/assignmentFilters?$top=1')).status).toBe(200)
+    expect((await graphGet(env.emulator, token, '/beta/deviceManagement/assignmentFilters?$top=1')).status).toBe(200)
     // A $batch with a write loses its whole response.
-    const batch = fetch(`${emulator.url}/beta/$batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests: [{ id: '1', method: 'POST', url: '/deviceManagement/assignmentFilters', body: { displayName: 'Lost in batch' }, headers: { 'content-type': 'application/json' } }] }) })
+    const batch = fetch(`${env.emulator.url}/beta/$batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests: [{ id: '1', method: 'POST', url: '/deviceManagement/assignmentFilters', body: { displayName: 'Lost in batch' }, headers: { 'content-type': 'application/json' } }] }) })
     await expect(batch).rejects.toThrow()
     // A refused write is answered (nothing was applied).
     const refused = await write(token, 'POST', '/beta/deviceManagement/assignmentFilters', { id: 'x', displayName: 'Refused' })
     expect(refused.status).toBe(400)
-    expect((await control(emulator, 'PUT', '/faults', { drop_response_rate: 1.5 })).status).toBe(400)
-    await control(emulator, 'PUT', '/faults', {})
+    expect((await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1.5 })).status).toBe(400)
+    await control(env.emulator, 'PUT', '/faults', {})
 
     const names = (await contents(tenant.tenant_id)).map((o) => o.display_name)
     expect(names).toContain('Lost answer')
     expect(names).toContain('Lost in batch')
     expect(names).not.toContain('Refused')
-    const events = await graphGet(emulator, token, `/beta/deviceManagement/auditEvents?$filter=activityOperationType eq 'Create'`)
+    const events = await graphGet(env.emulator, token, `/beta/deviceManagement/auditEvents?$filter=activityOperationType eq 'Create'`)
     expect((events.body.value as { resources: { displayName: string }[] }[]).map((e) => e.resources[0]!.displayName)).toEqual(['Lost answer', 'Lost in batch'])
   })
 
   it('inventory?include=content gives each object as full Graph reads return it', async () => {
     const { tenant, token } = await tenantWithToken({ policies: 150 })
     const objects = await contents(tenant.tenant_id)
-    const plain = (await control<{ objects: Body[] }>(emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory`)).body.objects
+    const plain = (await control<{ objects: Body[] }>(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory`)).body.objects
     expect(objects.map((o) => o.id)).toEqual(plain.map((o) => o.id))
     expect(plain.every((o) => !('content' in o))).toBe(true)
-    expect((await control(emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory?include=everything`)).status).toBe(400)
+    expect((await control(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory?include=everything`)).status).toBe(400)
 
     const read = async (path: string) => {
       const all: Body[] = []
       let url: string | undefined = path
       while (url) {
-        const page = await graphGet(emulator, token, url)
+        const page = await graphGet(env.emulator, token, url)
         all.push(...page.body.value!)
         url = page.body['@odata.nextLink'] as string | undefined
       }
@@ -351,7 +335,7 @@ describe('lost responses and the ground truth with content', () => {
       const o = objects.find((x) => x.type === key)!
       const entry = POLICY_TYPES.find((e) => e.key === key)!
       const path = `/beta/${entry.path}/${o.id}`
-      const { '@odata.context': _context, ...body } = (await graphGet(emulator, token, path)).body
+      const { '@odata.context': _context, ...body } = (await graphGet(env.emulator, token, path)).body
       const expected: Body = { ...body, assignments: await read(`${path}/assignments`) }
       for (const d of entry.details) expected[d.name] = await read(`${path}/${d.name}`)
       expect(o.content, key).toEqual(expected)
