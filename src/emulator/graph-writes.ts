@@ -4,7 +4,7 @@ import { modifiedProperties, type Actor, type AuditOperation } from './audit-log
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import { graphError, ok, type Collection, type GraphResponse } from './graph-routes.ts'
 import { rng } from './random.ts'
-import { groupPolicyDefinition, NO_TEMPLATE, SHAPES } from './shapes.ts'
+import { groupPolicyDefinition, MASKED_SECRET, NO_TEMPLATE, SHAPES } from './shapes.ts'
 import type { Assignment } from './tenant-model.ts'
 
 /**
@@ -36,29 +36,55 @@ const noRoute = (method: string, path: string) => graphError(400, 'No method mat
 const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
- * Intune's settings catalog service answers a bad reference with its own JSON document as the
- * message (https://github.com/Micke-K/IntuneManagement/issues/241 shows one).
+ * Intune's services answer many refusals with their own JSON document as the message
+ * (https://github.com/Micke-K/IntuneManagement/issues/241 and
+ * https://github.com/microsoftgraph/powershell-intune-samples/issues/179 show some).
  */
-function invalidReference(id: string): GraphResponse {
+function intuneError(code: string, text: string): GraphResponse {
   const activity = randomUUID()
-  return bad(JSON.stringify({ _version: 3, Message: `Invalid Reference id found in Policy\nInvalidReferenceId\n${id} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: ${activity}`, CustomApiErrorPhrase: '', RetryAfter: null, ErrorSourceService: '', HttpHeaders: '{}' }))
+  return bad(JSON.stringify({ _version: 3, Message: `${text} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: ${activity}`, CustomApiErrorPhrase: '', RetryAfter: null, ErrorSourceService: '', HttpHeaders: '{}' }), code)
 }
 
-/** The first masked secret in a body, as a property path. */
-function maskedSecret(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return MASK.test(value) ? path : undefined
+const invalidReference = (id: string) => intuneError('BadRequest', `Invalid Reference id found in Policy\nInvalidReferenceId\n${id}`)
+
+/**
+ * Secrets in a write. A secret Graph read back masked comes with the reference of the stored
+ * secret (secretReferenceValueId): a create refuses the reference (the secret stays in the
+ * object it was read from), an update of that same object keeps the referenced secret. A mask
+ * without a reference is refused: Graph would store `****` as the secret, silently breaking
+ * the policy; the emulator makes that mistake visible.
+ */
+function secretError(value: unknown, path: string, objectId: string | null): GraphResponse | undefined {
+  if (typeof value === 'string') return MASK.test(value) ? bad(`The value of '${path}' is a masked secret ('****'), not the secret: send the secret's value.`) : undefined
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) {
-      const found = maskedSecret(v, `${path}[${i}]`)
+      const found = secretError(v, `${path}[${i}]`, objectId)
       if (found) return found
     }
-  } else if (isObject(value)) {
-    for (const [k, v] of Object.entries(value)) {
-      const found = maskedSecret(v, path ? `${path}.${k}` : k)
-      if (found) return found
-    }
+    return undefined
+  }
+  if (!isObject(value)) return undefined
+  const reference = value.secretReferenceValueId
+  if (typeof reference === 'string' && reference !== '') {
+    if (objectId === null) return intuneError('NotSupported', 'SecretReferenceValueId invalid for create.')
+    if (!reference.startsWith(`${objectId}_`)) return intuneError('NotSupported', `SecretReferenceValueId ${reference} does not belong to ${objectId}.`)
+    return undefined
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const found = secretError(v, path ? `${path}.${k}` : k, objectId)
+    if (found) return found
   }
   return undefined
+}
+
+/** Encrypted values written in clear are stored as Graph stores them: read back masked, with a reference. */
+function encryptSecrets(value: unknown, objectId: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => encryptSecrets(v, objectId))
+  if (!isObject(value)) return value
+  if (value.isEncrypted === true && typeof value.value === 'string' && !MASK.test(value.value)) {
+    return { ...value, value: MASKED_SECRET, secretReferenceValueId: `${objectId}_${randomUUID().slice(0, 8)}` }
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encryptSecrets(v, objectId)]))
 }
 
 /** Every settingDefinitionId in a setting instance tree. */
@@ -89,7 +115,7 @@ function sample(entry: PolicyTypeEntry): Body {
  * navigation property outside `allowedNavs`, no masked secret. Instance annotations
  * (`@odata.context`, `assignments@odata.context`) are dropped, as Graph ignores them.
  */
-function validateFields(entry: PolicyTypeEntry, body: unknown, allowedNavs: readonly string[]): { fields: Body; navs: Record<string, unknown[]> } | GraphResponse {
+function validateFields(entry: PolicyTypeEntry, body: unknown, allowedNavs: readonly string[], objectId: string | null): { fields: Body; navs: Record<string, unknown[]> } | GraphResponse {
   if (!isObject(body)) return bad('The request body must be a JSON object.')
   const fields: Body = {}
   const navs: Record<string, unknown[]> = {}
@@ -107,9 +133,7 @@ function validateFields(entry: PolicyTypeEntry, body: unknown, allowedNavs: read
     }
     fields[k] = v
   }
-  const secret = maskedSecret(body, '')
-  if (secret) return bad(`The value of '${secret}' is a masked secret ('****'), not the secret: send the secret's value.`)
-  return { fields, navs }
+  return secretError(body, '', objectId) ?? { fields, navs }
 }
 
 function record(w: Write, operation: AuditOperation, o: TenantObject, modified: Body[] = [], action?: string) {
@@ -168,7 +192,7 @@ export function entryForNewObject(collection: Collection, fields: Body): PolicyT
 function create(w: Write, body: unknown): GraphResponse {
   const entry = entryForNewObject(w.collection, isObject(body) ? body : {})
   const allowed = entry.details.map((d) => d.name)
-  const checked = validateFields(entry, body, allowed)
+  const checked = validateFields(entry, body, allowed, null)
   if ('status' in checked) return checked
   const { fields, navs } = checked
   const shape = sample(entry)
@@ -196,6 +220,8 @@ function create(w: Write, body: unknown): GraphResponse {
   if (w.collection.odataType && fields['@odata.type'] === undefined) fields['@odata.type'] = w.collection.odataType
   const created = w.tenant.add(entry, { ...serverSet, ...fields, ...(settings ? { settingCount: settings.length } : {}) }, { defaults: false })
   const id = created.body.id
+  const encrypted = encryptSecrets(fields, id) as Body
+  if (JSON.stringify(encrypted) !== JSON.stringify(fields)) w.tenant.patch(id, encrypted, { touch: false })
   const children: Record<string, Record<string, unknown>[]> = {}
   for (const [name, rows] of Object.entries(navs)) children[name] = childRows(id, name, rows)
   if (settings) children.settings = settings
@@ -210,13 +236,13 @@ function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknow
   const entry = w.collection.entries.find((e) => e.key === o.key)!
   const catalog = SETTINGS_CATALOG.has(entry.key)
   if (method === 'PUT' && !catalog) return noRoute('PUT', `${w.collection.path.split('/').pop()}/key`)
-  const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [])
+  const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [], o.body.id)
   if ('status' in checked) return checked
   const { fields, navs } = checked
   if (fields['@odata.type'] !== undefined && o.body['@odata.type'] !== undefined && fields['@odata.type'] !== o.body['@odata.type']) {
     return bad(`The type '${JSON.stringify(fields['@odata.type'])}' does not match the type of the entity '${JSON.stringify(o.body['@odata.type'])}'.`)
   }
-  const { '@odata.type': _type, ...rest } = fields
+  const { '@odata.type': _type, ...rest } = encryptSecrets(fields, o.body.id) as Body
   let settings: Body[] | undefined
   if (method === 'PUT') {
     if (typeof rest[entry.nameProperty] !== 'string' || rest[entry.nameProperty] === '') return bad(`The property '${entry.nameProperty}' is required.`)
@@ -284,8 +310,8 @@ function assignmentMember(w: Write, o: TenantObject, method: string, assignmentI
 /** `updateDefinitionValues`: `{added, updated, deletedIds}` against the policy's definition values. */
 function updateDefinitionValues(w: Write, o: TenantObject, body: unknown): GraphResponse {
   if (!isObject(body)) return bad('The request body must be a JSON object.')
-  const secret = maskedSecret(body, '')
-  if (secret) return bad(`The value of '${secret}' is a masked secret ('****'), not the secret: send the secret's value.`)
+  const secret = secretError(body, '', o.body.id)
+  if (secret) return secret
   const values = o.children('definitionValues').map((v) => ({ ...v }))
   const { added = [], updated = [], deletedIds = [] } = body as { added?: unknown; updated?: unknown; deletedIds?: unknown }
   if (!Array.isArray(added) || !Array.isArray(updated) || !Array.isArray(deletedIds)) return bad('added, updated and deletedIds must be collections.')

@@ -80,12 +80,26 @@ function app(i: ShapeInput): Record<string, unknown> {
 
 const partner = (i: ShapeInput) => ({ displayName: i.name, lastHeartbeatDateTime: i.modified })
 
+/** What Graph answers for a secret it never returns: an encrypted OMA-URI value reads as this. */
+export const MASKED_SECRET = '****'
+
+/**
+ * A custom profile's OMA-URI settings: one plain, one encrypted. Graph reads an encrypted
+ * value as `****` with the reference of the stored secret (secretReferenceValueId), which a
+ * create refuses and a PATCH of the same profile accepts (the secret is kept).
+ */
+const omaSettings = (profileId: string) => [
+  { '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'Allow Cortana', description: null, omaUri: './Device/Vendor/MSFT/Policy/Config/Experience/AllowCortana', value: 0, isReadOnly: false },
+  { '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'Wi-Fi pre-shared key', description: null, omaUri: './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', value: MASKED_SECRET, isEncrypted: true, secretReferenceValueId: `${profileId}_oma_1` },
+]
+
 export const SHAPES: Record<string, Shape> = {
   deviceConfiguration: {
     weight: 16, topics: ['Baseline', 'Wi-Fi', 'VPN', 'Restrictions', 'BitLocker', 'Certificates', 'Kiosk', 'Edge', 'Email'],
     make: (i) => {
       const [type] = i.r.pick(DEVICE_CONFIG_TYPES)
-      return { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired: i.r.chance(0.5), cameraBlocked: i.r.chance(0.2) }
+      const body = { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired: i.r.chance(0.5), cameraBlocked: i.r.chance(0.2) }
+      return type === '#microsoft.graph.windows10CustomConfiguration' ? { ...body, omaSettings: omaSettings(i.id) } : body
     },
   },
   windowsUpdateRing: {

@@ -52,7 +52,8 @@ describe('Graph writes for every catalog type', () => {
     const types = POLICY_TYPES.filter((e) => e.listable)
     const covered: string[] = []
     for (const entry of types) {
-      const original = originals.find((o) => o.type === entry.key)
+      // An object whose secrets (if any) Graph would let a create carry: not a masked one.
+      const original = originals.find((o) => o.type === entry.key && !JSON.stringify(o.content).includes('secretReferenceValueId'))
       if (!original) continue
       covered.push(entry.key)
       const path = `/beta/${itemCollection(entry, original.content)}`
@@ -122,17 +123,39 @@ describe('Graph write validation', () => {
     void tenant
   })
 
-  it('refuses masked secrets wherever they are', async () => {
-    const { token } = await tenantWithToken()
-    const refused = await write(token, 'POST', '/beta/deviceManagement/deviceConfigurations', {
-      '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
-      displayName: 'OMA with a secret',
-      omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', omaUri: './Vendor/MSFT/x', value: '****', isEncrypted: true }],
-    })
-    expect(refused.status).toBe(400)
-    expect(refused.body.error?.message).toContain(`'omaSettings[0].value' is a masked secret`)
-    const list = await graphGet(env.emulator, token, `/beta/deviceManagement/deviceConfigurations?$filter=displayName eq 'OMA with a secret'`)
-    expect(list.body.value).toEqual([])
+  it('handles secrets as Graph does: a masked value with its reference only on the same object, clear values stored encrypted', async () => {
+    const { tenant, token } = await tenantWithToken()
+    const base = '/beta/deviceManagement/deviceConfigurations'
+    const custom = (await contents(tenant.tenant_id)).find((o) => o.content['@odata.type'] === '#microsoft.graph.windows10CustomConfiguration')!
+    const settings = custom.content.omaSettings as Body[]
+    const encrypted = settings.find((s) => s.isEncrypted === true)!
+    expect(encrypted).toMatchObject({ value: '****', secretReferenceValueId: expect.stringMatching(new RegExp(`^${custom.id}_`)) })
+
+    // A create cannot carry another object's secret reference (Intune's NotSupported).
+    const copy = await write(token, 'POST', base, writable(custom.content))
+    expect(copy.status).toBe(400)
+    expect(copy.body.error?.code).toBe('NotSupported')
+    expect(copy.body.error?.message).toContain('SecretReferenceValueId invalid for create.')
+    // A mask without its reference is refused, wherever it is.
+    const bare = await write(token, 'POST', base, { '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: 'OMA with a mask', omaSettings: [{ ...encrypted, secretReferenceValueId: undefined }] })
+    expect(bare.status).toBe(400)
+    expect(bare.body.error?.message).toContain(`'omaSettings[0].value' is a masked secret`)
+
+    // The same object takes its own masked secrets back (the secret is kept)…
+    const kept = await write(token, 'PATCH', `${base}/${custom.id}`, { displayName: 'Renamed custom', omaSettings: settings })
+    expect(kept.status).toBe(204)
+    expect(((await graphGet(env.emulator, token, `${base}/${custom.id}`)).body.omaSettings as Body[]).find((s) => s.isEncrypted)).toEqual(encrypted)
+    // …but not another object's.
+    const other = (await contents(tenant.tenant_id)).find((o) => o.type === 'deviceConfiguration' && o.id !== custom.id)!
+    const foreign = await write(token, 'PATCH', `${base}/${other.id}`, { omaSettings: settings })
+    expect(foreign.body.error?.code).toBe('NotSupported')
+
+    // A secret written in clear reads back masked, with a new reference.
+    const created = await write(token, 'POST', base, { '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: 'OMA with a secret', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'Key', omaUri: './Vendor/MSFT/x', value: 'correct horse', isEncrypted: true }] })
+    expect(created.status).toBe(201)
+    const read = await graphGet(env.emulator, token, `${base}/${String(created.body.id)}`)
+    expect(read.body.omaSettings).toEqual([expect.objectContaining({ value: '****', isEncrypted: true, secretReferenceValueId: expect.stringMatching(new RegExp(`^${String(created.body.id)}_`)) })])
+    expect(JSON.stringify(read.body)).not.toContain('correct horse')
   })
 
   it('requires exactly one block action on a compliance policy, and scheduleActionsForRules replaces the actions', async () => {
