@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { findPolicyType, GRAPH_PERMISSIONS } from '../graph/policy-types.ts'
+import { findPolicyType, getPolicyType, GRAPH_PERMISSIONS, GRAPH_WRITE_PERMISSIONS } from '../graph/policy-types.ts'
+import { actorFrom, actorInput, modifiedProperties } from './audit-log.ts'
 import { EmulatedTenant } from './emulated-tenant.ts'
 import { DEFAULT_FAULTS, Stats, type EmulatorState } from './emulator-state.ts'
 import type { Reply } from './login-routes.ts'
@@ -12,6 +13,8 @@ import { TenantModel } from './tenant-model.ts'
  */
 
 const MAX_OBJECTS = 2_000_000
+/** What a new tenant's app is granted unless the request says otherwise: every read and write the catalog needs. */
+export const DEFAULT_GRANTS: readonly string[] = [...GRAPH_PERMISSIONS, ...Object.values(GRAPH_WRITE_PERMISSIONS)]
 
 export const newTenantInput = z.object({
   seed: z.union([z.string(), z.number()]).transform(String).default('1'),
@@ -22,6 +25,8 @@ export const newTenantInput = z.object({
   /** Extensions: a fixed Entra tenant id, and a short token lifetime for refresh tests. */
   tenant_id: z.string().min(1).optional(),
   token_lifetime_s: z.number().int().min(1).max(86_400).default(3600),
+  /** The app registration's name, the actor of its Graph writes in the audit log. */
+  app_name: z.string().min(1).max(256).default('TenantAtlas'),
 })
 export type NewTenantInput = z.input<typeof newTenantInput>
 
@@ -34,6 +39,7 @@ const faultsInput = z.strictObject({
   throttle_scale: z.number().positive().max(1000).optional(),
   omit_retry_after: z.boolean().optional(),
   throttle_window_ms: z.number().int().min(10).max(3_600_000).optional(),
+  drop_response_rate: z.number().min(0).max(1).optional(),
 })
 
 const permissionsInput = z.union([z.array(z.string()), z.object({ permissions: z.array(z.string()) }).transform((v) => v.permissions)])
@@ -52,6 +58,7 @@ export function summary(tenant: EmulatedTenant) {
     policies: tenant.model.size,
     permissions: [...tenant.permissions].sort(),
     token_lifetime_s: tenant.settings.tokenLifetimeSeconds,
+    app_name: tenant.settings.appName,
     group_count: tenant.model.groupCount,
     counts: Object.fromEntries(tenant.model.counts),
   }
@@ -66,15 +73,16 @@ export function createTenant(state: EmulatorState, raw: NewTenantInput): Emulate
     tenantId,
     clientId: input.client_id,
     clientSecret: input.client_secret,
-    permissions: input.permissions ?? GRAPH_PERMISSIONS,
+    permissions: input.permissions ?? DEFAULT_GRANTS,
     tokenLifetimeSeconds: input.token_lifetime_s,
+    appName: input.app_name,
   })
   state.tenants.set(tenantId, tenant)
   return tenant
 }
 
 /** Routes `/_emulator/...`; `parts` are the segments after `_emulator`. Returns a stream for the inventory. */
-export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown): Reply | { stream: Iterable<string> } {
+export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown, query = new URLSearchParams()): Reply | { stream: Iterable<string> } {
   const [resource, id, sub, itemId] = parts
   if (resource === 'faults') {
     if (method === 'GET') return { status: 200, body: state.faults }
@@ -121,36 +129,65 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
     tenant.permissions = new Set(parsed.data)
     return { status: 200, body: { permissions: [...tenant.permissions].sort() } }
   }
-  if (sub === 'inventory' && method === 'GET') return { stream: inventoryJson(tenant) }
+  if (sub === 'retired_setting_definitions' && method === 'PUT') {
+    const parsed = z.array(z.string().min(1)).max(10_000).safeParse(body)
+    if (!parsed.success) return invalid(parsed)
+    tenant.retiredSettingDefinitions = new Set(parsed.data)
+    return { status: 200, body: { retired_setting_definitions: [...tenant.retiredSettingDefinitions].sort() } }
+  }
+  if (sub === 'inventory' && method === 'GET') {
+    const include = query.get('include')
+    if (include !== null && include !== 'content') return error(400, 'invalid_request', `include: only 'content' is supported`)
+    return { stream: inventoryJson(tenant, include === 'content') }
+  }
   if (sub === 'items') return items(tenant, method, itemId, body)
   return error(404, 'not_found', 'Unknown control resource')
 }
 
+/**
+ * Control-API changes to a tenant's objects. Each is recorded in Intune's audit log with the
+ * request's `actor` (`{user_principal_name}` or `{app_name, app_id?}`; default a fixed test admin).
+ */
 function items(tenant: EmulatedTenant, method: string, itemId: string | undefined, body: unknown): Reply {
-  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null
+  const { actor: rawActor, ...fields } = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
+  const parsedActor = actorInput.optional().safeParse(rawActor)
+  if (!parsedActor.success) return error(400, 'invalid_request', `actor: ${parsedActor.error.issues.map((i) => i.message).join('; ')}`)
+  const actor = actorFrom(parsedActor.data)
   if (itemId === undefined) {
     if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
-    const { type, ...rest } = fields ?? {}
+    const { type, ...rest } = fields
     const entry = typeof type === 'string' ? findPolicyType(type) : undefined
     if (!entry || !entry.listable) return error(400, 'invalid_request', `type: one of the catalog's listable keys`)
     const created = tenant.add(entry, rest)
+    tenant.audit.record({ operation: 'Create', entry, object: created.body, actor, modified: modifiedProperties(null, created.body) })
     return { status: 201, body: { type: entry.key, ...created.body } }
   }
   if (method === 'PATCH') {
-    if (!fields) return error(400, 'invalid_request', 'body: a JSON object')
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return error(400, 'invalid_request', 'body: a JSON object')
     const patched = tenant.patch(itemId, fields)
-    return patched ? { status: 200, body: { type: patched.key, ...patched.body } } : error(404, 'not_found', `No item ${itemId}`)
+    if (!patched) return error(404, 'not_found', `No item ${itemId}`)
+    const { before, after } = patched
+    const modified = modifiedProperties(before.body, after.body)
+    if ('assignments' in fields) modified.push(...modifiedProperties({ assignments: before.assignments }, { assignments: after.assignments }))
+    for (const name of Object.keys((fields.children as object | undefined) ?? {})) modified.push(...modifiedProperties({ [name]: before.children(name) }, { [name]: after.children(name) }))
+    tenant.audit.record({ operation: 'Patch', entry: getPolicyType(after.key), object: after.body, actor, modified })
+    return { status: 200, body: { type: after.key, ...after.body } }
   }
-  if (method === 'DELETE') return tenant.delete(itemId) ? { status: 204, body: null } : error(404, 'not_found', `No item ${itemId}`)
+  if (method === 'DELETE') {
+    const deleted = tenant.delete(itemId)
+    if (!deleted) return error(404, 'not_found', `No item ${itemId}`)
+    tenant.audit.record({ operation: 'Delete', entry: getPolicyType(deleted.key), object: deleted.body, actor })
+    return { status: 204, body: null }
+  }
   return error(405, 'method_not_allowed', 'Use PATCH or DELETE')
 }
 
 /** The ground truth as a JSON stream, so a 100,000-object tenant is never one string in memory. */
-function* inventoryJson(tenant: EmulatedTenant): Generator<string> {
+function* inventoryJson(tenant: EmulatedTenant, content: boolean): Generator<string> {
   yield '{"objects":['
   let first = true
   let chunk = ''
-  for (const o of tenant.inventory()) {
+  for (const o of tenant.inventory({ content })) {
     chunk += (first ? '' : ',') + JSON.stringify(o)
     first = false
     if (chunk.length > 64_000) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { displayNameOf, isSkipped, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
-import { SHAPES, type GraphObject } from './shapes.ts'
+import { AuditLog } from './audit-log.ts'
+import { settingDefinitionExists, SHAPES, type GraphObject } from './shapes.ts'
 import { TenantModel, type Assignment } from './tenant-model.ts'
 
 /**
@@ -24,9 +25,42 @@ export type TenantSettings = {
   clientSecret: string
   permissions: readonly string[]
   tokenLifetimeSeconds: number
+  /** The app registration's display name: the actor of the audit events its Graph writes record. */
+  appName: string
 }
 
 const ENTRIES_BY_KEY = new Map(POLICY_TYPES.map((e) => [e.key, e]))
+const LISTABLE = POLICY_TYPES.filter((e) => e.listable)
+
+/**
+ * What a change sets beside its own fields: the modification time (lastModifiedDateTime, or
+ * modifiedDateTime where the type names it so; types without one, such as scope tags, have
+ * none) and the version, which Intune counts up.
+ */
+function touched(body: GraphObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const stamp of ['lastModifiedDateTime', 'modifiedDateTime']) {
+    if (!(stamp in body)) continue
+    // Always later than the previous stamp, even within the same millisecond: a change is visible.
+    const previous = typeof body[stamp] === 'string' ? Date.parse(body[stamp]) : Number.NaN
+    out[stamp] = new Date(Number.isNaN(previous) ? Date.now() : Math.max(Date.now(), previous + 1)).toISOString()
+  }
+  if (typeof body.version === 'number') out.version = body.version + 1
+  else if (typeof body.version === 'string' && /^\d+$/.test(body.version)) out.version = String(Number(body.version) + 1)
+  return out
+}
+
+/**
+ * An object as a full Graph read returns it: its properties, every navigation collection its
+ * catalog entry reads (settings, definition values with their presentation values, scheduled
+ * actions, …) and its assignments.
+ */
+export function contentOf(entry: PolicyTypeEntry, o: TenantObject): Record<string, unknown> {
+  const content: Record<string, unknown> = { ...o.body }
+  for (const d of entry.details) content[d.name] = o.children(d.name)
+  if (entry.assignments !== null) content.assignments = o.assignments ?? []
+  return content
+}
 
 export class EmulatedTenant {
   readonly model: TenantModel
@@ -35,6 +69,12 @@ export class EmulatedTenant {
   readonly #added = new Map<string, Map<string, Added>>()
   readonly #patches = new Map<string, Record<string, unknown>>()
   readonly #deleted = new Set<string>()
+  /** Replaced navigation collections (settings, definitionValues, …) by object id, then by name. */
+  readonly #childPatches = new Map<string, Record<string, Record<string, unknown>[]>>()
+  /** Intune's audit log: every change made to this tenant. */
+  readonly audit = new AuditLog()
+  /** Setting definitions Intune has retired in this tenant: existing policies keep them, writes are refused. */
+  retiredSettingDefinitions = new Set<string>()
 
   constructor(seed: string, size: number, settings: TenantSettings) {
     this.model = new TenantModel(seed, size)
@@ -44,9 +84,11 @@ export class EmulatedTenant {
 
   #decorate(key: string, body: GraphObject, assignments: Assignment[] | null, builtIn: boolean, children: (detail: string) => Record<string, unknown>[]): TenantObject {
     const patch = this.#patches.get(body.id)
-    if (!patch) return { key, body, assignments, builtIn, children }
+    const childPatch = this.#childPatches.get(body.id)
+    const patchedChildren = childPatch ? (detail: string) => childPatch[detail] ?? children(detail) : children
+    if (!patch) return { key, body, assignments, builtIn, children: patchedChildren }
     const { assignments: patchedAssignments, ...fields } = patch
-    return { key, body: { ...body, ...fields, id: body.id }, assignments: Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments, builtIn, children }
+    return { key, body: { ...body, ...fields, id: body.id }, assignments: Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments, builtIn, children: patchedChildren }
   }
 
   #generated(entry: PolicyTypeEntry, index: number): TenantObject {
@@ -103,10 +145,12 @@ export class EmulatedTenant {
     return { items, next: null }
   }
 
-  add(entry: PolicyTypeEntry, fields: Record<string, unknown>): TenantObject {
+  /** Adds an object; `defaults` (the control API's) fills a name, times and scope tags the fields lack. */
+  add(entry: PolicyTypeEntry, fields: Record<string, unknown>, options: { defaults?: boolean } = {}): TenantObject {
     const { assignments, children, id: _ignored, ...rest } = fields
     const now = new Date().toISOString()
-    const body: GraphObject = { [entry.nameProperty]: `New ${entry.label}`, createdDateTime: now, lastModifiedDateTime: now, roleScopeTagIds: ['0'], ...rest, id: SHAPES[entry.key]?.integerIds ? String(100_000 + this.#addedCount()) : randomUUID() }
+    const defaults = options.defaults === false ? {} : { [entry.nameProperty]: `New ${entry.label}`, createdDateTime: now, lastModifiedDateTime: now, roleScopeTagIds: ['0'] }
+    const body: GraphObject = { ...defaults, ...rest, id: SHAPES[entry.key]?.integerIds ? String(100_000 + this.#addedCount()) : randomUUID() }
     const added: Added = {
       key: entry.key,
       body,
@@ -125,20 +169,43 @@ export class EmulatedTenant {
     return n
   }
 
-  /** Merges fields into an object and bumps lastModifiedDateTime; false when it does not exist. */
-  patch(id: string, fields: Record<string, unknown>): TenantObject | undefined {
-    const existing = this.find(POLICY_TYPES.filter((e) => e.listable), id)
-    if (!existing) return undefined
-    const { id: _ignored, ...rest } = fields
-    this.#patches.set(id, { ...this.#patches.get(id), ...rest, lastModifiedDateTime: new Date().toISOString() })
-    return this.find([ENTRIES_BY_KEY.get(existing.key)!], id)
+  /** An object of any listable type by id. */
+  findAny(id: string): TenantObject | undefined {
+    return this.find(LISTABLE, id)
   }
 
-  delete(id: string): boolean {
-    const existing = this.find(POLICY_TYPES.filter((e) => e.listable), id)
-    if (!existing) return false
+  /**
+   * Merges fields into an object and bumps lastModifiedDateTime (`children`: navigation
+   * collections to replace, by name; `assignments`: the new assignment set). Undefined when
+   * the object does not exist; otherwise the object before and after.
+   */
+  patch(id: string, fields: Record<string, unknown>, options: { touch?: boolean } = {}): { before: TenantObject; after: TenantObject } | undefined {
+    const before = this.findAny(id)
+    if (!before) return undefined
+    const { id: _ignored, children, ...rest } = fields
+    if (typeof children === 'object' && children !== null && !Array.isArray(children)) {
+      this.#childPatches.set(id, { ...this.#childPatches.get(id), ...(children as Record<string, Record<string, unknown>[]>) })
+    }
+    this.#patches.set(id, { ...this.#patches.get(id), ...rest, ...(options.touch === false ? {} : touched(before.body)) })
+    return { before, after: this.find([ENTRIES_BY_KEY.get(before.key)!], id)! }
+  }
+
+  /** Replaces navigation collections (settings, scheduledActionsForRule, …) of an object. */
+  setChildren(id: string, children: Record<string, Record<string, unknown>[]>) {
+    this.#childPatches.set(id, { ...this.#childPatches.get(id), ...children })
+  }
+
+  /** Whether writes may use a settings catalog setting definition: one Graph offers, not retired here. */
+  knowsSettingDefinition(id: string): boolean {
+    return settingDefinitionExists(id) && !this.retiredSettingDefinitions.has(id)
+  }
+
+  /** Deletes an object; the deleted object, or undefined when it did not exist. */
+  delete(id: string): TenantObject | undefined {
+    const existing = this.findAny(id)
+    if (!existing) return undefined
     this.#deleted.add(id)
-    return true
+    return existing
   }
 
   /** A group by id: 'deleted' for a group that assignments still reference. */
@@ -160,7 +227,7 @@ export class EmulatedTenant {
    * skips (or its list filter leaves out) are not in it; groups are in it when an assignment
    * references them and they still exist.
    */
-  *inventory(): Generator<{ type: string; id: string; display_name: string }> {
+  *inventory(options: { content?: boolean } = {}): Generator<{ type: string; id: string; display_name: string; content?: Record<string, unknown> }> {
     const referenced = new Set<string>()
     for (const entry of POLICY_TYPES) {
       if (!entry.listable) continue
@@ -170,14 +237,15 @@ export class EmulatedTenant {
         for (const o of items) {
           if (isSkipped(entry, o.body)) continue
           for (const a of o.assignments ?? []) if (typeof a.target.groupId === 'string') referenced.add(a.target.groupId)
-          yield { type: entry.key, id: o.body.id, display_name: displayNameOf(entry, o.body) }
+          const item = { type: entry.key, id: o.body.id, display_name: displayNameOf(entry, o.body) }
+          yield options.content ? { ...item, content: contentOf(entry, o) } : item
         }
         position = next
       }
     }
     for (const id of referenced) {
       const g = this.group(id)
-      if (g && g !== 'deleted') yield { type: 'group', id, display_name: String(g.displayName) }
+      if (g && g !== 'deleted') yield { type: 'group', id, display_name: String(g.displayName), ...(options.content ? { content: g } : {}) }
     }
   }
 }

@@ -18,9 +18,11 @@ export type Faults = {
   omit_retry_after: boolean
   /** The throttling window; Intune's is 20 s, tests shorten it. */
   throttle_window_ms: number
+  /** Share of applied writes (2xx) whose response is lost: the connection is destroyed instead. */
+  drop_response_rate: number
 }
 
-export const DEFAULT_FAULTS: Faults = { latency_ms: 0, jitter_ms: 0, error_rate: 0, unavailable_paths: [], throttle_rate: 0, throttle_scale: 1, omit_retry_after: false, throttle_window_ms: INTUNE_LIMITS.windowMs }
+export const DEFAULT_FAULTS: Faults = { latency_ms: 0, jitter_ms: 0, error_rate: 0, unavailable_paths: [], throttle_rate: 0, throttle_scale: 1, omit_retry_after: false, throttle_window_ms: INTUNE_LIMITS.windowMs, drop_response_rate: 0 }
 
 export type PathKind = 'token' | 'discovery' | 'list' | 'object' | 'subresource' | 'group' | 'batch' | 'write' | 'control' | 'other'
 

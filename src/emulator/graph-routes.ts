@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { getPolicyType, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { auditEvents } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
+import { writeRoute } from './graph-writes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
 import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
 import type { TokenClaims } from './tokens.ts'
@@ -13,7 +15,7 @@ import type { TokenClaims } from './tokens.ts'
 
 export type GraphResponse = { status: number; headers: Record<string, string>; body: unknown; kind: PathKind }
 
-type Collection = { path: string; entries: PolicyTypeEntry[]; odataType?: string }
+export type Collection = { path: string; entries: PolicyTypeEntry[]; odataType?: string }
 
 const VERSIONS = new Set(['v1.0', 'beta'])
 const MAX_TOP = 999
@@ -47,8 +49,8 @@ export function graphError(status: number, code: string, message: string, kind: 
 
 export const ok = (body: unknown, kind: PathKind, status = 200): GraphResponse => ({ status, kind, headers: { 'request-id': randomUUID() }, body })
 
-const encodePosition = (p: unknown) => Buffer.from(JSON.stringify(p)).toString('base64url')
-function decodePosition(token: string | null): unknown {
+export const encodePosition = (p: unknown) => Buffer.from(JSON.stringify(p)).toString('base64url')
+export function decodePosition(token: string | null): unknown {
   if (!token) return null
   try {
     return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
@@ -57,7 +59,7 @@ function decodePosition(token: string | null): unknown {
   }
 }
 
-function parseTop(value: string | undefined, max: number): number | undefined | 'invalid' {
+export function parseTop(value: string | undefined, max: number): number | undefined | 'invalid' {
   if (value === undefined) return undefined
   const n = Number(value)
   return Number.isInteger(n) && n >= 1 && n <= max ? n : 'invalid'
@@ -111,14 +113,20 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   }
   const self = `${base}${parsed.pathname}`
   if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, self, method, rawQuery)
+  if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
+    return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
+  }
   if (!resolved) {
     const extra = write ? undefined : extraResource(tenant, rest, q, context)
     return extra ?? graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)
   }
   const { collection, tail } = resolved
   const permission = collection.entries[0]!.permission
-  if (!hasPermission(tenant, write ? permission.replace('.Read.All', '.ReadWrite.All') : permission)) return forbidden(permission, kind)
-  if (write) return writeRoute(tenant, collection, tail, method, body, context)
+  if (write) {
+    const needed = GRAPH_WRITE_PERMISSIONS[permission]
+    if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, kind)
+  } else if (!hasPermission(tenant, permission)) return forbidden(permission, kind)
+  if (write) return writeRoute({ tenant, collection, context, actor: { kind: 'app', appId: claims.appid, appName: tenant.settings.appName } }, tail, method, body)
   try {
     if (tail.length === 0) return list(tenant, collection, q, context, self, rawQuery)
     const found = tenant.find(collection.entries, tail[0]!)
@@ -228,7 +236,7 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
 }
 
 /** The next page's link: the request's own query with the `$skiptoken` replaced. */
-function nextLink(self: string, rawQuery: string, token: string): string {
+export function nextLink(self: string, rawQuery: string, token: string): string {
   const kept = rawQuery.replace(/^\?+/, '').split('&').filter((p) => p !== '' && !/^\??\$?skiptoken=/i.test(p))
   return `${self}?${[...kept, `$skiptoken=${token}`].join('&')}`
 }
@@ -300,32 +308,4 @@ function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, 
     return graphError(404, 'Request_ResourceNotFound', `Resource '${rest[1]}' does not exist or one of its queried reference-property objects are not present.`, 'group')
   }
   return ok({ '@odata.context': `${context}groups${fields ? `(${fields.join(',')})` : ''}/$entity`, ...select(group, fields) }, 'group')
-}
-
-function writeRoute(tenant: EmulatedTenant, collection: Collection, tail: string[], method: string, body: unknown, context: string): GraphResponse {
-  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null
-  if (method === 'POST' && tail.length === 0) {
-    if (!fields) return graphError(400, 'BadRequest', 'A JSON object body is required', 'write')
-    const entry = entryForNewObject(collection, fields)
-    const created = tenant.add(entry, fields)
-    return ok({ '@odata.context': `${context}${collection.path}/$entity`, ...created.body }, 'write', 201)
-  }
-  if (tail.length === 1 && method === 'PATCH') {
-    if (!fields) return graphError(400, 'BadRequest', 'A JSON object body is required', 'write')
-    return tenant.patch(tail[0]!, fields) ? { status: 204, kind: 'write', headers: {}, body: null } : graphError(404, 'ResourceNotFound', 'Not found', 'write')
-  }
-  if (tail.length === 1 && method === 'DELETE') {
-    return tenant.delete(tail[0]!) ? { status: 204, kind: 'write', headers: {}, body: null } : graphError(404, 'ResourceNotFound', 'Not found', 'write')
-  }
-  return graphError(405, 'BadRequest', `${method} is not supported here`, 'write')
-}
-
-/** Which of a shared collection's types a created object belongs to, as the catalog's list filters would sort it. */
-function entryForNewObject(collection: Collection, fields: Record<string, unknown>): PolicyTypeEntry {
-  const family = (fields.templateReference as { templateFamily?: unknown } | undefined)?.templateFamily
-  const key =
-    fields['@odata.type'] === '#microsoft.graph.windowsUpdateForBusinessConfiguration' ? 'windowsUpdateRing'
-      : typeof family === 'string' && family !== 'none' ? 'endpointSecurityPolicy'
-        : undefined
-  return collection.entries.find((e) => e.key === key) ?? collection.entries[0]!
 }

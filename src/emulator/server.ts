@@ -105,7 +105,8 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
   if (segments[0] === '_emulator') {
     const body = parseJson(text)
     if (typeof body === 'symbol') return send(res, 400, { error: { code: 'invalid_request', message: 'body: invalid JSON' } })
-    const reply = handleControl(state, method, segments.slice(1).map(decodeURIComponent), body)
+    const query = new URLSearchParams((req.url ?? '').includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '')
+    const reply = handleControl(state, method, segments.slice(1).map(decodeURIComponent), body, query)
     state.stats.record('control', 'stream' in reply ? 200 : reply.status)
     if ('stream' in reply) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
@@ -172,13 +173,28 @@ function graph(state: EmulatorState, req: IncomingMessage, res: ServerResponse, 
   const version = segments[0]!
   if (segments[1] === '$batch' && segments.length === 2) {
     if (method !== 'POST') return sendGraph(res, graphError(405, 'BadRequest', 'Use POST for $batch'), req)
-    const reply = batch(state, auth, version, body, base)
+    const { reply, writes } = batch(state, auth, version, body, base)
     state.stats.record('batch', reply.status)
+    if (writes.some((status) => dropsResponse(state, status))) return drop(res)
     return sendGraph(res, reply, req)
   }
   const reply = handleGraph(state, auth.tenant, auth.claims, method, req.url ?? '/', base, body)
   state.stats.record(reply.kind, reply.status, { graph: true })
+  if (reply.kind === 'write' && dropsResponse(state, reply.status)) return drop(res)
   sendGraph(res, reply, req)
+}
+
+/** Whether `drop_response_rate` loses the response of a write that was applied (a 2xx). */
+const dropsResponse = (state: EmulatorState, status: number) => status >= 200 && status < 300 && state.faults.drop_response_rate > 0 && Math.random() < state.faults.drop_response_rate
+
+/**
+ * A lost response: the write is applied, then the connection is destroyed before a byte of the
+ * answer is sent. Not a 5xx: a client that gets a status might trust it ("failed, not
+ * applied"); a reset, like a timeout, tells it nothing, which is the case it must reconcile
+ * (read Graph back) before retrying.
+ */
+function drop(res: ServerResponse) {
+  res.socket?.destroy()
 }
 
 type BatchMember = { id: string; method: string; url: string; body?: unknown }
@@ -189,17 +205,20 @@ type BatchMember = { id: string; method: string; url: string; body?: unknown }
  */
 const memberId = (id: unknown) => (typeof id === 'string' && id !== '' ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined)
 
-function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: EmulatedTenant }, version: string, body: unknown, base: string): GraphResponse {
+/** A `$batch` and the statuses of its write members (a lost response loses them all). */
+function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: EmulatedTenant }, version: string, body: unknown, base: string): { reply: GraphResponse; writes: number[] } {
+  const writes: number[] = []
+  const fail = (reply: GraphResponse) => ({ reply, writes })
   const requests = (body as { requests?: unknown } | undefined)?.requests
-  if (!Array.isArray(requests)) return graphError(400, 'BadRequest', 'Invalid batch payload: requests must be an array.', 'batch')
-  if (requests.length > MAX_BATCH) return graphError(400, 'BadRequest', `Invalid batch payload format: the number of requests exceeds the limit of ${MAX_BATCH}.`, 'batch')
+  if (!Array.isArray(requests)) return fail(graphError(400, 'BadRequest', 'Invalid batch payload: requests must be an array.', 'batch'))
+  if (requests.length > MAX_BATCH) return fail(graphError(400, 'BadRequest', `Invalid batch payload format: the number of requests exceeds the limit of ${MAX_BATCH}.`, 'batch'))
   const members: BatchMember[] = []
   const ids = new Set<string>()
   for (const m of requests as Partial<Record<keyof BatchMember, unknown>>[]) {
     const id = memberId(m?.id)
-    if (id === undefined || typeof m.url !== 'string' || typeof m.method !== 'string') return graphError(400, 'BadRequest', 'Invalid batch payload: each request needs id, method and url.', 'batch')
+    if (id === undefined || typeof m.url !== 'string' || typeof m.method !== 'string') return fail(graphError(400, 'BadRequest', 'Invalid batch payload: each request needs id, method and url.', 'batch'))
     // Ids are compared case-insensitively and must be unique in the batch.
-    if (ids.has(id.toLowerCase())) return graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${id}'.`, 'batch')
+    if (ids.has(id.toLowerCase())) return fail(graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${id}'.`, 'batch'))
     ids.add(id.toLowerCase())
     members.push({ id, method: m.method, url: m.url, body: m.body })
   }
@@ -211,9 +230,10 @@ function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: Emulat
     const url = `/${version}${m.url.startsWith('/') ? '' : '/'}${m.url}`
     const reply = handleGraph(state, auth.tenant, auth.claims, m.method.toUpperCase(), url, base, m.body)
     state.stats.record(reply.kind, reply.status, { member: true, graph: true })
+    if (reply.kind === 'write') writes.push(reply.status)
     const headers: Record<string, string> = { 'Content-Type': 'application/json' }
     if (reply.headers['Retry-After']) headers['Retry-After'] = reply.headers['Retry-After']
     return { id: m.id, status: reply.status, headers, body: reply.body }
   })
-  return { status: 200, kind: 'batch', headers: {}, body: { responses } }
+  return { reply: { status: 200, kind: 'batch', headers: {}, body: { responses } }, writes }
 }

@@ -80,12 +80,26 @@ function app(i: ShapeInput): Record<string, unknown> {
 
 const partner = (i: ShapeInput) => ({ displayName: i.name, lastHeartbeatDateTime: i.modified })
 
+/** What Graph answers for a secret it never returns: an encrypted OMA-URI value reads as this. */
+export const MASKED_SECRET = '****'
+
+/**
+ * A custom profile's OMA-URI settings: one plain, one encrypted. Graph reads an encrypted
+ * value as `****` with the reference of the stored secret (secretReferenceValueId), which a
+ * create refuses and a PATCH of the same profile accepts (the secret is kept).
+ */
+const omaSettings = (profileId: string) => [
+  { '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'Allow Cortana', description: null, omaUri: './Device/Vendor/MSFT/Policy/Config/Experience/AllowCortana', value: 0, isReadOnly: false },
+  { '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'Wi-Fi pre-shared key', description: null, omaUri: './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', value: MASKED_SECRET, isEncrypted: true, secretReferenceValueId: `${profileId}_oma_1` },
+]
+
 export const SHAPES: Record<string, Shape> = {
   deviceConfiguration: {
     weight: 16, topics: ['Baseline', 'Wi-Fi', 'VPN', 'Restrictions', 'BitLocker', 'Certificates', 'Kiosk', 'Edge', 'Email'],
     make: (i) => {
       const [type] = i.r.pick(DEVICE_CONFIG_TYPES)
-      return { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired: i.r.chance(0.5), cameraBlocked: i.r.chance(0.2) }
+      const body = { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired: i.r.chance(0.5), cameraBlocked: i.r.chance(0.2) }
+      return type === '#microsoft.graph.windows10CustomConfiguration' ? { ...body, omaSettings: omaSettings(i.id) } : body
     },
   },
   windowsUpdateRing: {
@@ -230,6 +244,31 @@ export function parseRoleAssignmentId(id: string): { roleDefinitionId: string; i
 /** Graph's notificationTemplateId of an action that sends no notification (the empty GUID, not ''). */
 export const NO_TEMPLATE = '00000000-0000-0000-0000-000000000000'
 
+/** The most settings a generated settings catalog policy has (see childCount). */
+export const MAX_SETTINGS = 80
+const GROUP_POLICY_DEFINITIONS = 5000
+const SETTING_DEFINITION = /^device_vendor_msft_policy_config_(setting|value)_(\d{1,4})$/
+/** The setting definitions reusable policy settings use. */
+const REUSABLE_DEFINITIONS = new Set(['vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}'])
+
+/**
+ * Whether a settings catalog setting definition exists: every id the generator uses in a
+ * setting instance (the one place that knows them; the definitions Graph serves and the
+ * write validation both ask it).
+ */
+export function settingDefinitionExists(id: string): boolean {
+  const m = SETTING_DEFINITION.exec(id)
+  return m ? Number(m[2]) < MAX_SETTINGS : REUSABLE_DEFINITIONS.has(id)
+}
+
+/** An Administrative templates definition by id (`def-{n}`), or undefined when there is none. */
+export function groupPolicyDefinition(id: string): Record<string, unknown> | undefined {
+  const m = /^def-(\d{1,4})$/.exec(id)
+  if (!m || Number(m[1]) >= GROUP_POLICY_DEFINITIONS) return undefined
+  const n = Number(m[1])
+  return { id, displayName: `Administrative template setting ${n}`, classType: n % 2 === 0 ? 'machine' : 'user', categoryPath: '\\Windows Components' }
+}
+
 /** Children of a detail read, by the detail's name. */
 export function makeChild(detail: string, parentId: string, index: number, r: Rng): Record<string, unknown> {
   switch (detail) {
@@ -238,7 +277,12 @@ export function makeChild(detail: string, parentId: string, index: number, r: Rn
         ? { id: String(index), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_setting_${index}`, settingInstanceTemplateReference: null, choiceSettingValue: { value: `device_vendor_msft_policy_config_setting_${index}_${r.int(2)}`, children: [] } } }
         : { id: String(index), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_value_${index}`, simpleSettingValue: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue', value: r.int(1000) } } }
     case 'definitionValues':
-      return { id: `${parentId.slice(0, 8)}-dv-${index}`, enabled: r.chance(0.9), configurationType: 'policy', definition: { id: `def-${r.int(5000)}`, displayName: `Administrative template setting ${index}`, classType: r.pick(['machine', 'user']), categoryPath: '\\Windows Components' }, presentationValues: r.chance(0.5) ? [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', id: `pv-${index}`, value: 'enabled' }] : [] }
+    {
+      const enabled = r.chance(0.9)
+      const definition = groupPolicyDefinition(`def-${r.int(GROUP_POLICY_DEFINITIONS)}`)!
+      r.pick(['machine', 'user']) // keeps the generator's random sequence, and so every tenant, unchanged
+      return { id: `${parentId.slice(0, 8)}-dv-${index}`, enabled, configurationType: 'policy', definition, presentationValues: r.chance(0.5) ? [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', id: `pv-${index}`, value: 'enabled' }] : [] }
+    }
     case 'scheduledActionsForRule':
       return { id: `${parentId}-rule`, ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ id: `${parentId}-block`, gracePeriodHours: r.pick([0, 24, 72]), actionType: 'block', notificationTemplateId: NO_TEMPLATE, notificationMessageCCList: [] }] }
     case 'apps':

@@ -57,6 +57,22 @@ export const GRAPH_PERMISSIONS: readonly GraphPermission[] = [
 ]
 
 /**
+ * The application permission a write of a type needs, by the permission its reads need
+ * (Graph's documented least-privileged ReadWrite permission; conditional access policies are
+ * written with Policy.ReadWrite.ConditionalAccess).
+ */
+export const GRAPH_WRITE_PERMISSIONS: Readonly<Record<GraphPermission, string>> = {
+  'DeviceManagementConfiguration.Read.All': 'DeviceManagementConfiguration.ReadWrite.All',
+  'DeviceManagementApps.Read.All': 'DeviceManagementApps.ReadWrite.All',
+  'DeviceManagementServiceConfig.Read.All': 'DeviceManagementServiceConfig.ReadWrite.All',
+  'DeviceManagementRBAC.Read.All': 'DeviceManagementRBAC.ReadWrite.All',
+  'DeviceManagementScripts.Read.All': 'DeviceManagementScripts.ReadWrite.All',
+  'DeviceManagementManagedDevices.Read.All': 'DeviceManagementManagedDevices.ReadWrite.All',
+  'Policy.Read.All': 'Policy.ReadWrite.ConditionalAccess',
+  'Group.Read.All': 'Group.ReadWrite.All',
+}
+
+/**
  * A read an object needs beyond the list: a navigation property fetched either as its own
  * (possibly paged) sub-collection `GET {path}/{id}/{name}`, expanded on the per-object read, or
  * expanded on the list itself (`list`: no request of its own, where Graph allows it).

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startEmulator, type EmulatorServer } from '../../src/emulator/server.ts'
 import type { GraphTenantContext } from '../../src/graph/tenant-context.ts'
 
@@ -47,6 +48,34 @@ export async function graphBatch(emulator: EmulatorServer, token: string, reques
 
 export async function inventory(emulator: EmulatorServer, tenantId: string) {
   return (await control<{ objects: { type: string; id: string; display_name: string }[] }>(emulator, 'GET', `/tenants/${tenantId}/inventory`)).body.objects
+}
+
+/** A tenant and a Graph token for its app. */
+export async function tenantWithToken(emulator: EmulatorServer, body: Record<string, unknown> = {}) {
+  const created = await createTenant(emulator, body)
+  const token = await rawToken(emulator, created.tenant.tenant_id, created.tenant.client_id, created.secret)
+  return { ...created, token: token.body.access_token as string }
+}
+
+/** One emulator for a test file; faults and throttling windows are reset after each test. */
+export function useEmulator(): { readonly emulator: EmulatorServer } {
+  let emulator: EmulatorServer | undefined
+  beforeAll(async () => {
+    emulator = await startEmulator({ port: 0 })
+  })
+  afterAll(async () => {
+    await emulator?.close()
+  })
+  afterEach(async () => {
+    await control(emulator!, 'PUT', '/faults', {})
+    await control(emulator!, 'DELETE', '/throttle')
+  })
+  return {
+    get emulator() {
+      if (!emulator) throw new Error('the emulator starts in beforeAll')
+      return emulator
+    },
+  }
 }
 
 export { startEmulator }
