@@ -193,7 +193,7 @@ describe('crash recovery in one process', () => {
     expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })
     // The zombie's write is refused; or, on a busy machine, its heartbeat noticed first and stopped it before it wrote.
     const zombie = await waitFor(() => journal.find((j) => j.runId === run.id && j.attempt === 1 && j.event !== 'started'), "the zombie attempt's end")
-    expect(zombie.event).toMatch(/^(write refused|stopped): RunOwnershipLostError$/)
+    expect(zombie?.event).toMatch(/^(write refused|stopped): RunOwnershipLostError$/)
     const events = journal.filter((j) => j.runId === run.id).map((j) => `${j.attempt}:${j.event}`)
     expect(events).not.toContain('1:wrote')
     expect(events).toContain('2:wrote')
