@@ -201,8 +201,8 @@ function create(w: Write, body: unknown): GraphResponse {
   }
   if (typeof fields[entry.nameProperty] !== 'string' || fields[entry.nameProperty] === '') return bad(`The property '${entry.nameProperty}' is required.`)
   let settings: Body[] | undefined
-  if (navs.settings && SETTINGS_CATALOG.has(entry.key)) {
-    const s = settingsOf(w.tenant, navs.settings)
+  if (SETTINGS_CATALOG.has(entry.key)) {
+    const s = settingsOf(w.tenant, navs.settings ?? [])
     if (!Array.isArray(s)) return s
     settings = s
   }

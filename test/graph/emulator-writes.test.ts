@@ -208,6 +208,8 @@ describe('Graph write validation', () => {
     expect(unknown.body.error?.message).toContain('Invalid Reference id')
     expect(unknown.body.error?.message).toContain('device_vendor_msft_retired_thing')
 
+    const empty = await write(token, 'POST', base, { ...policy, name: 'Empty' })
+    expect(empty.body).toMatchObject({ name: 'Empty', settingCount: 0 })
     const created = await write(token, 'POST', base, { ...policy, settings: [setting('device_vendor_msft_policy_config_setting_1'), setting('device_vendor_msft_policy_config_setting_2')] })
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({ name: 'Defender', settingCount: 2 })
