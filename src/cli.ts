@@ -70,14 +70,22 @@ function required<T extends Record<string, unknown>>(values: T, ...names: (keyof
  * Opens the database for a CLI command: beside a running `serve` it joins that server's embedded
  * cluster; with none running it starts the cluster for the command and stops it after.
  */
-async function withDatabase<T>(config: Config, run: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+async function withDatabase<T>(config: Config, run: (handle: DatabaseHandle) => Promise<T>, options: { migrate: boolean } = { migrate: true }): Promise<T> {
   const [{ openDatabase }, { runMigrations }] = await Promise.all([import('./db/engine.ts'), import('./db/migrate.ts')])
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'cli' })
+  let closing: Promise<void> | undefined
+  const close = () => (closing ??= handle.close())
+  // Ctrl-C (or a TERM) mid-command still stops a cluster this command started.
+  const interrupted = () => void close().finally(() => process.exit(130))
+  process.once('SIGINT', interrupted)
+  process.once('SIGTERM', interrupted)
   try {
-    await runMigrations(handle)
+    if (options.migrate) await runMigrations(handle)
     return await run(handle)
   } finally {
-    await handle.close()
+    process.off('SIGINT', interrupted)
+    process.off('SIGTERM', interrupted)
+    await close()
   }
 }
 
@@ -122,14 +130,8 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       parse(args, {})
       const { runMigrations } = await import('./db/migrate.ts')
-      const { openDatabase } = await import('./db/engine.ts')
-      const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'cli' })
-      try {
-        const { applied } = await runMigrations(handle)
-        out(`Migrations applied: ${applied}${applied === 0 ? ' (database was up to date)' : ''}`)
-      } finally {
-        await handle.close()
-      }
+      const { applied } = await withDatabase(config, runMigrations, { migrate: false })
+      out(`Migrations applied: ${applied}${applied === 0 ? ' (database was up to date)' : ''}`)
       return 0
     }
 

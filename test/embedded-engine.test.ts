@@ -72,7 +72,7 @@ describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
               current_setting('max_connections') AS max_connections, current_setting('shared_buffers') AS shared_buffers,
               current_setting('server_version_num') AS version`,
     )
-    expect(settings).toMatchObject({ listen: '', encoding: 'UTF8', max_connections: '40', shared_buffers: '48MB' })
+    expect(settings).toMatchObject({ listen: '', encoding: 'UTF8', max_connections: '60', shared_buffers: '48MB' })
     expect(Number(settings!.version)).toBeGreaterThanOrEqual(180000)
     // Without the generated password, the socket lets nobody in.
     const intruder = new pg.Client({ host: clusterPaths(dataDir).socketDir, port: 5432, user: 'postgres', password: 'guess', database: 'tenantatlas' })
@@ -121,6 +121,24 @@ describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
     expect(second.stderr).toMatch(`another \`tenantatlas serve\` (process ${server.child.pid}) is running on ${dataDir}`)
     // The CLI left the server's cluster running.
     expect(postmasterPid(clusterPaths(dataDir))).not.toBeNull()
+  })
+})
+
+describe('processes starting on a new DATA_DIR at the same moment', () => {
+  it('make one cluster between them; the last process out stops it', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-race-'))
+    try {
+      const results = await Promise.all([1, 2, 3].map(() => cli(['migrate'], { env: { DATA_DIR: dataDir } })))
+      for (const r of results) expect(r, r.stderr).toMatchObject({ code: 0 })
+      expect(results.filter((r) => /Migrations applied: [1-9]/.test(r.stdout))).toHaveLength(1)
+      expect(existsSync(path.join(dataDir, 'pgdata.init'))).toBe(false)
+      // One password for the one cluster: a later command gets in with it.
+      const again = await cli(['migrate'], { env: { DATA_DIR: dataDir } })
+      expect(again, again.stderr).toMatchObject({ code: 0 })
+      expect(postmasterPid(clusterPaths(dataDir))).toBeNull()
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })
 

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { arch, platform, userInfo } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -25,12 +26,12 @@ const SUPERUSER = 'postgres'
 const MARKER = 'tenantatlas.conf'
 
 /**
- * Settings for a small machine (ADR 012). The app's processes open at most ~20 connections
- * (web pool 10, pg-boss 4, one LISTEN, CLI 2, a second worker); 40 leaves room.
+ * Settings for a small machine (ADR 012). `serve` opens up to 16 connections (pool 10, pg-boss 4,
+ * LISTEN, its lock), a second `worker` 15, a CLI command up to 7: 60 leaves room for all at once.
  */
 export const CLUSTER_SETTINGS: Record<string, string> = {
   listen_addresses: "''",
-  max_connections: '40',
+  max_connections: '60',
   superuser_reserved_connections: '3',
   shared_buffers: '48MB',
   work_mem: '4MB',
@@ -187,20 +188,30 @@ export function postmasterPid(paths: ClusterPaths): number | null {
   } catch {
     return null
   }
-  if (!Number.isInteger(pid) || pid <= 0) return null
+  return Number.isInteger(pid) && pid > 0 && isLiveProcess(pid, 'postgres') ? pid : null
+}
+
+/**
+ * Whether `pid` is alive and runs `program` (a reused PID belongs to some other program:
+ * PostgreSQL would also notice, but later and less clearly). Linux reads /proc, elsewhere `ps`.
+ */
+function isLiveProcess(pid: number, program: string): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return null
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false
   }
   try {
-    // Linux: a reused PID belongs to some other program; PostgreSQL would also notice, but later and less clearly.
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-    if (!cmdline.includes('postgres')) return null
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(program)
   } catch {
-    // no /proc (macOS): trust the PID
+    // no /proc (macOS)
   }
-  return pid
+  try {
+    return execFileSync('ps', ['-p', String(pid), '-o', 'command='], { encoding: 'utf8' }).includes(program)
+  } catch {
+    return true // cannot tell: trust the PID
+  }
 }
 
 function settingsText(settings: Record<string, string>, socketDir: string): string {
@@ -208,53 +219,142 @@ function settingsText(settings: Record<string, string>, socketDir: string): stri
   return `# Written by TenantAtlas (ADR 012): settings of the embedded cluster. Changes here are kept; they are re-read at start.\n${lines.join('\n')}\n`
 }
 
-/** initdb (UTF-8, scram-sha-256, a generated superuser password), our settings, the app's database. */
-export async function initCluster(paths: ClusterPaths, options: { settings?: Record<string, string> } = {}): Promise<void> {
+/**
+ * initdb (UTF-8, scram-sha-256, a generated superuser password) and our settings, into a side
+ * directory renamed into place when complete: a pgdata without our marker is never half ours.
+ * Creating the side directory is the claim: of processes starting on a new DATA_DIR at the same
+ * moment, one initialises and the others wait for the result (false: someone else made it).
+ */
+export async function initCluster(paths: ClusterPaths, options: { settings?: Record<string, string> } = {}): Promise<boolean> {
   const bin = await findBinaries()
   const owner = await clusterUser()
   prepareDataDir(paths.dataDir, owner)
-  const password = randomBytes(24).toString('hex')
-  writeFileSync(paths.passwordFile, password + '\n', { mode: 0o600 })
-  // initdb into a side directory, renamed into place when complete: a pgdata without our marker is never half ours.
   const staging = `${paths.pgdata}.init`
-  rmSync(staging, { recursive: true, force: true })
-  mkdirSync(staging, { mode: 0o700 })
-  ownedBy(staging, owner)
-  // initdb reads the password from a file the cluster's user can read; it exists only while initdb runs.
-  const pwfile = path.join(paths.dataDir, `.initdb-pw-${process.pid}`)
-  writeFileSync(pwfile, password + '\n', { mode: 0o600 })
-  ownedBy(pwfile, owner)
-  try {
-    await run(
-      bin.initdb,
-      [`--pgdata=${staging}`, `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions', '--sync-method=syncfs'],
-      { ...owner, env: { ...process.env, LC_ALL: 'C' } },
-    ).catch((error: Error & { stderr?: string }) => {
-      throw new ClusterError(`initdb failed: ${(error.stderr ?? error.message).trim().split('\n').slice(-3).join(' ')}`)
-    })
-  } finally {
-    rmSync(pwfile, { force: true })
+  if (!claim(staging)) {
+    await waitFor(() => clusterState(paths) !== 'absent' || !existsSync(staging), `another process to initialise ${paths.pgdata}`)
+    if (clusterState(paths) !== 'absent') return false
+    return initCluster(paths, options) // it gave up: our turn
   }
-  // Only local socket connections, with the password. (No TCP listener exists; no host line either.)
-  writeFileSync(path.join(staging, 'pg_hba.conf'), '# TenantAtlas: Unix socket only, with the generated password\nlocal all all scram-sha-256\n', { mode: 0o600 })
-  writeFileSync(path.join(staging, MARKER), settingsText({ ...CLUSTER_SETTINGS, ...options.settings }, paths.socketDir), { mode: 0o600 })
-  const conf = path.join(staging, 'postgresql.conf')
-  writeFileSync(conf, readFileSync(conf, 'utf8') + `\ninclude '${MARKER}'\n`, { mode: 0o600 })
-  mkdirSync(path.join(staging, 'log'), { mode: 0o700 })
-  for (const file of ['pg_hba.conf', MARKER, 'postgresql.conf', 'log']) ownedBy(path.join(staging, file), owner)
-  renameSync(staging, paths.pgdata)
+  try {
+    ownedBy(staging, owner)
+    // initdb wants an empty directory: the cluster is made in data/, beside our claim's .owner.
+    const made = path.join(staging, 'data')
+    mkdirSync(made, { mode: 0o700 })
+    ownedBy(made, owner)
+    const password = randomBytes(24).toString('hex')
+    // initdb reads the password from a file the cluster's user can read; it exists only while initdb runs.
+    const pwfile = path.join(paths.dataDir, `.initdb-pw-${process.pid}`)
+    writeFileSync(pwfile, password + '\n', { mode: 0o600 })
+    ownedBy(pwfile, owner)
+    try {
+      await run(bin.initdb, [`--pgdata=${made}`, `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions', ...SYNC_METHOD], {
+        ...owner,
+        env: clusterEnv(),
+      }).catch((error: Error & { stderr?: string }) => {
+        throw new ClusterError(`initdb failed: ${(error.stderr ?? error.message).trim().split('\n').slice(-3).join(' ')}`)
+      })
+    } finally {
+      rmSync(pwfile, { force: true })
+    }
+    // Only local socket connections, with the password. (No TCP listener exists; no host line either.)
+    writeDurably(path.join(made, 'pg_hba.conf'), '# TenantAtlas: Unix socket only, with the generated password\nlocal all all scram-sha-256\n')
+    writeDurably(path.join(made, MARKER), settingsText({ ...CLUSTER_SETTINGS, ...options.settings }, paths.socketDir))
+    const conf = path.join(made, 'postgresql.conf')
+    writeDurably(conf, readFileSync(conf, 'utf8') + `\ninclude '${MARKER}'\n`)
+    mkdirSync(path.join(made, 'log'), { mode: 0o700 })
+    for (const file of ['pg_hba.conf', MARKER, 'postgresql.conf', 'log']) ownedBy(path.join(made, file), owner)
+    // The password first: a crash between the two renames leaves an absent cluster (made again), never a cluster without its password.
+    writeDurably(`${paths.passwordFile}.new`, password + '\n')
+    renameSync(`${paths.passwordFile}.new`, paths.passwordFile)
+    renameSync(made, paths.pgdata)
+    syncDirectory(paths.dataDir)
+    return true
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
 }
 
-/** The app's database, created on the first start of a new cluster. */
+/**
+ * Takes the side directory of an initialisation, with our PID in it. One left by a process that
+ * died (its PID gone, or now another program's) is taken over.
+ */
+function claim(staging: string): boolean {
+  for (;;) {
+    try {
+      mkdirSync(staging, { mode: 0o700 })
+      writeFileSync(path.join(staging, '.owner'), String(process.pid), { mode: 0o600 })
+      return true
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
+    let owner: number
+    try {
+      owner = Number(readFileSync(path.join(staging, '.owner'), 'utf8'))
+    } catch {
+      return false // being created this very moment: its owner is alive
+    }
+    if (isLiveProcess(owner, 'node')) return false
+    rmSync(staging, { recursive: true, force: true })
+  }
+}
+
+const waitFor = async (done: () => boolean, what: string, timeoutMs = 300_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new ClusterError(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** A file written and flushed to disk (the cluster's settings must survive a power cut as written). */
+function writeDurably(file: string, text: string) {
+  const fd = openSync(file, 'w', 0o600)
+  try {
+    writeSync(fd, text)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function syncDirectory(dir: string) {
+  if (platform() === 'win32') return
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * What the cluster's processes inherit: the locale and search path, never the app's secrets
+ * (APP_KEY, DATABASE_URL, client secrets in TENANTATLAS_*), which would otherwise sit in the
+ * postmaster's environment for its whole life.
+ */
+function clusterEnv(): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'TZ', 'TMPDIR', 'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH', 'SYSTEMROOT']
+  return { ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])), LC_ALL: 'C' }
+}
+
+/** syncfs (one flush of the file system instead of one per file) is Linux-only. */
+const SYNC_METHOD = platform() === 'linux' ? ['--sync-method=syncfs'] : []
+
+/** The app's database, created on the first start of a new cluster (checked by every process: one may have died before creating it). */
 export async function ensureAppDatabase(paths: ClusterPaths): Promise<void> {
   const pg = (await import('pg')).default
   const client = new pg.Client(connectionConfig(paths, 'postgres'))
+  client.on('error', () => {})
   await client.connect()
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [APP_DATABASE])
-    if (!rowCount) await client.query(`CREATE DATABASE ${APP_DATABASE}`)
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${APP_DATABASE}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P04' && error.code !== '23505') throw error // created by another process at the same moment
+      })
+    }
   } finally {
-    await client.end()
+    await client.end().catch(() => {})
   }
 }
 
@@ -271,7 +371,7 @@ export async function startCluster(paths: ClusterPaths): Promise<void> {
       ...owner,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LC_ALL: 'C' },
+      env: clusterEnv(),
     })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
@@ -288,7 +388,7 @@ export async function stopCluster(paths: ClusterPaths): Promise<void> {
   if (postmasterPid(paths) === null) return
   const bin = await findBinaries()
   const owner = await clusterUser()
-  await run(bin.pg_ctl, ['stop', '-D', paths.pgdata, '-m', 'fast', '-w', '-t', '120', '-s'], { ...owner }).catch((error: Error & { stderr?: string }) => {
+  await run(bin.pg_ctl, ['stop', '-D', paths.pgdata, '-m', 'fast', '-w', '-t', '120', '-s'], { ...owner, env: clusterEnv() }).catch((error: Error & { stderr?: string }) => {
     if (postmasterPid(paths) !== null) throw new ClusterError(`could not stop the embedded PostgreSQL: ${(error.stderr ?? error.message).trim()}`)
   })
 }

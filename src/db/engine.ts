@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs'
+import { platform } from 'node:os'
+import path from 'node:path'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
 import * as schema from './schema.ts'
 import {
   ClusterError,
+  type ClusterPaths,
   clusterPaths,
   clusterState,
   connectionConfig,
@@ -69,50 +73,29 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
 
 /**
  * The embedded cluster in DATA_DIR (ADR 012). Started when nobody runs it (or adopted from a
- * killed `serve`, by PostgreSQL's own postmaster.pid); stopped by whoever started it, and
- * always by `serve`, unless other processes are still connected.
+ * killed `serve`, by PostgreSQL's own postmaster.pid); stopped by the last process to leave it
+ * (serve, a worker or a CLI command that finds no other process connected).
  */
-export async function openEmbedded(dataDir: string, role: ProcessRole): Promise<DatabaseHandle> {
+export async function openEmbedded(dataDir: string, role: ProcessRole, options: { importing?: boolean } = {}): Promise<DatabaseHandle> {
+  if (platform() === 'win32') throw new ClusterError('the embedded cluster needs Unix sockets, which Windows lacks: set DATABASE_URL to a PostgreSQL server')
   const paths = clusterPaths(dataDir)
-  let started = false
-  const state = clusterState(paths)
-  if (state === 'pglite') throw new PgliteDataDirError(dataDir)
-  if (state !== 'running') {
-    if (state === 'absent') await initCluster(paths)
-    try {
-      await startCluster(paths)
-      started = true
-    } catch (error) {
-      // Another process started it at the same moment: join it.
-      if (clusterState(paths) !== 'running') throw error
-    }
+  if (!options.importing && existsSync(importPendingFile(dataDir))) {
+    throw new ClusterError(`an import of PGlite data into ${dataDir} was interrupted: run \`tenantatlas data import-pglite --from ${dataDir}\` again to finish it`)
   }
-  if (started) await ensureAppDatabase(paths)
+  const { started } = await ensureRunning(paths)
   const applicationName = `tenantatlas ${role} ${process.pid}`
   const connection = { ...connectionConfig(paths), application_name: applicationName }
   let lock: pg.Client | undefined
+  // The last process out stops the cluster: a CLI command or worker that finds no one else connected, and serve.
   const stopIfLast = async () => {
-    if (role !== 'serve' && !started) return
     if ((await othersConnected(paths, applicationName)) > 0) return
     await stopCluster(paths)
   }
-  if (role === 'serve') {
-    lock = new pg.Client(connection)
-    lock.on('error', () => {})
-    await lock.connect()
-    const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [SERVE_LOCK])
-    if (!rows[0]?.ok) {
-      const holder = await lock.query<{ name: string }>(
-        `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1`,
-        [SERVE_LOCK],
-      )
-      await lock.end()
-      const pid = /(\d+)$/.exec(holder.rows[0]?.name ?? '')?.[1]
-      throw new DataDirInUseError(
-        `another \`tenantatlas serve\`${pid ? ` (process ${pid})` : ''} is running on ${dataDir}; stop it first, use another DATA_DIR, or run more processes with DATABASE_URL`,
-      )
-    }
+  try {
+    if (role === 'serve') lock = await takeServeLock(connection, dataDir)
+  } catch (error) {
+    if (started) await stopCluster(paths).catch(() => {})
+    throw error
   }
   const pool = poolFor({ ...connection, max: role === 'cli' ? 2 : 10 })
   return {
@@ -129,8 +112,63 @@ export async function openEmbedded(dataDir: string, role: ProcessRole): Promise<
   }
 }
 
+/** Set while `data import-pglite` moves data in; nothing else opens the half-made cluster. */
+export const importPendingFile = (dataDir: string) => path.join(dataDir, 'import-pglite.pending')
+
+const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', '57P03', '57P01', '08006'])
+
+/**
+ * Makes sure the cluster runs and answers, whoever starts it: a process that finds it starting
+ * or stopping (another process's start, or a stop that raced our check) tries again.
+ */
+async function ensureRunning(paths: ClusterPaths): Promise<{ started: boolean }> {
+  const deadline = Date.now() + 300_000
+  let started = false
+  for (;;) {
+    const state = clusterState(paths)
+    if (state === 'pglite') throw new PgliteDataDirError(paths.dataDir)
+    if (state === 'absent') await initCluster(paths)
+    if (clusterState(paths) === 'stopped') {
+      try {
+        await startCluster(paths)
+        started = true
+      } catch (error) {
+        // Another process started it at the same moment: join it.
+        if (clusterState(paths) !== 'running') throw error
+      }
+    }
+    try {
+      await ensureAppDatabase(paths)
+      return { started }
+    } catch (error) {
+      const code = (error as { code?: string }).code
+      if (!code || !RETRYABLE.has(code) || Date.now() > deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+}
+
+/** `serve` holds a session-level advisory lock while it runs: a second one on the same DATA_DIR finds it taken. */
+async function takeServeLock(connection: pg.ClientConfig, dataDir: string): Promise<pg.Client> {
+  const lock = new pg.Client(connection)
+  lock.on('error', () => {})
+  await lock.connect()
+  const { rows } = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [SERVE_LOCK])
+  if (rows[0]?.ok) return lock
+  const holder = await lock.query<{ name: string }>(
+    `SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted LIMIT 1`,
+    [SERVE_LOCK],
+  )
+  await lock.end()
+  const pid = /(\d+)$/.exec(holder.rows[0]?.name ?? '')?.[1]
+  throw new DataDirInUseError(
+    `another \`tenantatlas serve\`${pid ? ` (process ${pid})` : ''} is running on ${dataDir}; stop it first, use another DATA_DIR, or run more processes with DATABASE_URL`,
+  )
+}
+
 /** Client connections to the cluster that are not this process's. */
-async function othersConnected(paths: ReturnType<typeof clusterPaths>, applicationName: string): Promise<number> {
+async function othersConnected(paths: ClusterPaths, applicationName: string): Promise<number> {
   const client = new pg.Client({ ...connectionConfig(paths, 'postgres'), application_name: applicationName })
   try {
     await client.connect()
@@ -141,7 +179,7 @@ async function othersConnected(paths: ReturnType<typeof clusterPaths>, applicati
     )
     return rows[0]?.n ?? 0
   } catch {
-    return 0
+    return Infinity // cannot tell: leave it running rather than stop it under someone
   } finally {
     await client.end().catch(() => {})
   }

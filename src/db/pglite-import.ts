@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
-import { ClusterError, clusterPaths, clusterState } from './cluster.ts'
-import { type DatabaseHandle, openEmbedded } from './engine.ts'
+import { ClusterError, type ClusterPaths, clusterPaths, clusterState, stopCluster } from './cluster.ts'
+import { type DatabaseHandle, importPendingFile, openEmbedded } from './engine.ts'
 import { runMigrations } from './migrate.ts'
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
@@ -25,34 +25,52 @@ export type ImportResult = { tables: number; rows: number; keptAt: string }
  * job queue is not copied: runs that were active are recovered by the engine as after a crash.
  */
 export async function importPglite(options: { from: string; dataDir: string; log: (line: string) => void }): Promise<ImportResult> {
-  const from = path.resolve(options.from)
-  const sourceDir = existsSync(path.join(from, 'pgdata', 'PG_VERSION')) ? from : path.dirname(from)
-  const sourceData = path.join(sourceDir, 'pgdata')
-  if (!existsSync(path.join(sourceData, 'PG_VERSION'))) throw new ClusterError(`${options.from} is not a TenantAtlas data directory (no pgdata/ inside)`)
-  const sourcePaths = clusterPaths(sourceDir)
-  if (clusterState(sourcePaths) !== 'pglite') throw new ClusterError(`${options.from} already holds an embedded PostgreSQL cluster: nothing to import`)
-
   const target = clusterPaths(path.resolve(options.dataDir))
+  const pending = importPendingFile(target.dataDir)
+  if (existsSync(pending)) {
+    // An earlier import was interrupted (Ctrl-C, a crash): its half-made cluster goes, and it runs again.
+    const pgliteData = readFileSync(pending, 'utf8').trim()
+    options.log(`Finishing the interrupted import from ${pgliteData}`)
+    await stopCluster(target)
+    rmSync(target.pgdata, { recursive: true, force: true })
+    return copyOrRollBack(pgliteData, target, options.log)
+  }
+
+  // DIR is a data directory of the PGlite engine (DIR/pgdata), or such a pgdata itself.
+  const from = path.resolve(options.from)
+  const sourceData = existsSync(path.join(from, 'pgdata', 'PG_VERSION')) ? path.join(from, 'pgdata') : from
+  if (!existsSync(path.join(sourceData, 'PG_VERSION'))) throw new ClusterError(`${options.from} is not a TenantAtlas data directory (no pgdata/ inside)`)
+  if (existsSync(path.join(sourceData, 'tenantatlas.conf'))) throw new ClusterError(`${options.from} already holds an embedded PostgreSQL cluster: nothing to import`)
   let pgliteData = sourceData
   if (path.resolve(sourceData) === path.resolve(target.pgdata)) {
     // The usual case: DATA_DIR itself was made by PGlite. Its files move aside; the new cluster takes pgdata/.
     pgliteData = `${target.pgdata}.pglite`
     if (existsSync(pgliteData)) throw new ClusterError(`${pgliteData} already exists (an earlier import?): move it away first`)
-    renameSync(target.pgdata, pgliteData)
-    options.log(`Moved the PGlite data to ${pgliteData} (kept; delete it once you are satisfied)`)
   } else if (clusterState(target) !== 'absent') {
     throw new ClusterError(`${options.dataDir} already holds a database: import into an empty DATA_DIR`)
   }
-  carryAppKey(sourceDir, target.dataDir)
+  carryAppKey(path.dirname(sourceData), target.dataDir)
+  // Until the import commits, nothing else opens DATA_DIR (it would take the half-made cluster for a new install).
+  writeFileSync(pending, pgliteData + '\n', { mode: 0o600 })
+  if (pgliteData !== sourceData) {
+    renameSync(target.pgdata, pgliteData)
+    options.log(`Moved the PGlite data to ${pgliteData} (kept; delete it once you are satisfied)`)
+  }
+  return copyOrRollBack(pgliteData, target, options.log)
+}
 
+/** The copy; on failure the half-made cluster is stopped and removed, and DATA_DIR is as it was before the import. */
+async function copyOrRollBack(pgliteData: string, target: ClusterPaths, log: (line: string) => void): Promise<ImportResult> {
+  const pending = importPendingFile(target.dataDir)
   try {
-    return await copyInto(pgliteData, target.dataDir, options.log)
+    const result = await copyInto(pgliteData, target.dataDir, log)
+    rmSync(pending, { force: true })
+    return result
   } catch (error) {
-    if (pgliteData !== sourceData) {
-      // Put things back as they were: the half-made cluster goes, the PGlite data returns to pgdata/.
-      rmSync(target.pgdata, { recursive: true, force: true })
-      renameSync(pgliteData, target.pgdata)
-    }
+    await stopCluster(target).catch(() => {})
+    rmSync(target.pgdata, { recursive: true, force: true })
+    if (path.dirname(pgliteData) === target.dataDir && path.basename(pgliteData) === 'pgdata.pglite') renameSync(pgliteData, target.pgdata)
+    rmSync(pending, { force: true })
     throw error
   }
 }
@@ -60,7 +78,7 @@ export async function importPglite(options: { from: string; dataDir: string; log
 async function copyInto(pgliteData: string, dataDir: string, log: (line: string) => void): Promise<ImportResult> {
   const source = await openPglite(pgliteData)
   try {
-    const handle = await openEmbedded(dataDir, 'cli')
+    const handle = await openEmbedded(dataDir, 'cli', { importing: true })
     try {
       const copied = await copyAll(source, handle, log)
       // The migrations added since the PGlite era, on the copied data (as an upgrade would).
