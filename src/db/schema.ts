@@ -454,5 +454,24 @@ export const inventoryChanges = pgTable(
   ],
 )
 
+/**
+ * Settings catalog setting definitions seen by the tenant's syncs (expanded beside a policy's
+ * settings): the names a readable diff labels settings and their choice values with. Per tenant:
+ * a tenant's own (ingested ADMX) definitions are its own.
+ */
+export const settingDefinitions = pgTable(
+  'setting_definitions',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    displayName: text('display_name').notNull(),
+    /** Choice option id → display name. */
+    options: jsonb('options').$type<Record<string, string>>().notNull().default({}),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+)
+
 export type InventoryVersionRow = typeof inventoryVersions.$inferSelect
 export type InventoryChangeRow = typeof inventoryChanges.$inferSelect

@@ -95,6 +95,7 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly Change
       last_seen_run_id = excluded.last_seen_run_id, removed_at = NULL, version = i.version + 1, updated_at = now()
     WHERE i.content_hash IS DISTINCT FROM excluded.content_hash OR i.removed_at IS NOT NULL`)
   await writeVersions(tx, scope, rows)
+  await writeDefinitions(tx, scope, rows)
   // References follow the content: replaced for exactly the rows that changed. A group already
   // known to be deleted stays flagged until the dependency unit says otherwise.
   const ids = rows.map((r) => r.id)
@@ -140,6 +141,18 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
       CASE WHEN f.id IS NOT NULL THEN l.id END, now(), ${scope.runId}
     FROM r JOIN latest l ON l.item_id = r.id LEFT JOIN fresh f ON f.item_id = r.id
     WHERE r.kind <> 'updated' OR f.id IS NOT NULL`)
+}
+
+/** The setting definitions Graph expanded beside the changed rows' settings: written only when new or different. */
+async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
+  const definitions = [...new Map(rows.flatMap((r) => r.definitions).map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }])).values()]
+  if (definitions.length === 0) return
+  await tx.execute(sql`
+    INSERT INTO setting_definitions AS d (tenant_id, id, display_name, options)
+    SELECT ${scope.tenantId}, r.id, r.display_name, r.options
+    FROM jsonb_to_recordset(${JSON.stringify(definitions)}::jsonb) AS r(id text, display_name text, options jsonb)
+    ON CONFLICT (tenant_id, id) DO UPDATE SET display_name = excluded.display_name, options = excluded.options
+    WHERE d.display_name IS DISTINCT FROM excluded.display_name OR d.options IS DISTINCT FROM excluded.options`)
 }
 
 /**
