@@ -231,7 +231,7 @@ describe('readable diffs after emulator changes', () => {
     const tag = await itemOf(created.body.id)
     // The group id in upper case: ids Graph returns in another form are the same id.
     const assignment = { id: `${policy!.externalId}_new`, target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group!.externalId.toUpperCase(), deviceAndAppManagementAssignmentFilterId: filter!.externalId, deviceAndAppManagementAssignmentFilterType: 'include' } }
-    expect((await patch(policy!.externalId, { assignments: [...policy!.assignments, assignment], roleScopeTagIds: ['0', tag!.externalId] })).status).toBe(200)
+    expect((await patch(policy!.externalId, { assignments: [...policy!.assignments, assignment], roleScopeTagIds: ['0', tag.externalId] })).status).toBe(200)
     await sync()
     const diff = await latestDiff(policy!.id)
     const labels = diff.changes.map((c) => `${c.kind} ${c.label}`)
