@@ -154,7 +154,8 @@ export type Cloud = TenantRow['cloud']
 export const RUN_STATUSES = ['queued', 'running', 'completed'] as const
 export const RUN_OUTCOMES = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] as const
 
-export type RunFailure = { code: string; message: string; subject: string | null }
+/** A run's failure; a `warning` (something was left out, nothing failed) does not change the outcome. */
+export type RunFailure = { code: string; message: string; subject: string | null; severity?: 'warning' }
 export type RunUnit = {
   key: string
   status: 'succeeded' | 'failed' | 'skipped'

@@ -241,3 +241,43 @@ describe('readable diffs after emulator changes', () => {
     expect(tag.displayName).toBe('Berlin office')
   })
 })
+
+describe('who changed it, from the audit log', () => {
+  it('attributes a version and its change entry to the user or app that made the change', async () => {
+    const policies = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'deviceConfiguration'), sql`${inventoryItems.removedAt} IS NULL`)).limit(2)
+    expect(policies).toHaveLength(2)
+    const [byUser, byApp] = policies as [(typeof policies)[number], (typeof policies)[number]]
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${byUser.externalId}`, { description: 'by alex', actor: { user_principal_name: 'alex@contoso.com' } })
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${byApp.externalId}`, { description: 'by automation', actor: { app_name: 'Nightly automation' } })
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(run.outcome).toBe('succeeded')
+    const [userVersion] = (await get<{ data: Version[] }>(`${base()}/inventory/items/${byUser.id}/versions`)).body.data
+    expect(userVersion!.changed_by).toMatchObject({ user_principal_name: 'alex@contoso.com', activity: expect.stringMatching(/Patch/) as unknown })
+    const [appVersion] = (await get<{ data: Version[] }>(`${base()}/inventory/items/${byApp.id}/versions`)).body.data
+    expect(appVersion!.changed_by).toMatchObject({ app_name: 'Nightly automation' })
+    const entries = await allChanges(`&item_id=${byUser.id}&kind=updated`)
+    expect(entries[0]).toMatchObject({ run_id: run.id, changed_by: { user_principal_name: 'alex@contoso.com' } })
+  })
+
+  it('without the audit permission: correct versions without attribution, and one warning naming the permission', async () => {
+    const { GRAPH_PERMISSIONS } = await import('../../src/graph/policy-types.ts')
+    const [policy] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'deviceConfiguration'), sql`${inventoryItems.removedAt} IS NULL`)).limit(1)
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${policy!.externalId}`, { description: 'unattributed', actor: { user_principal_name: 'sam@contoso.com' } })
+    // Every permission but the audit log's: the types it gates are skipped as before; here only the audit log matters.
+    await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/permissions`, [...GRAPH_PERMISSIONS, 'DeviceManagementConfiguration.Read.All'].filter((p) => p !== 'DeviceManagementApps.Read.All'))
+    try {
+      const run = await syncAndWait(ctx, tenant.tenantId, tenant.token, { policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false })
+      expect(run.outcome).toBe('succeeded')
+      const warnings = run.failures.filter((f) => f.severity === 'warning')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]!.message).toContain('DeviceManagementApps.Read.All')
+      expect(run.summaryCounts.warnings).toBe(1)
+      const [latest] = (await get<{ data: Version[] }>(`${base()}/inventory/items/${policy!.id}/versions`)).body.data
+      expect(latest!.run_id).toBe(run.id)
+      expect(latest!.changed_by).toBeNull()
+      expect((await itemOf(policy!.externalId)).payload.description).toBe('unattributed')
+    } finally {
+      await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/permissions`, GRAPH_PERMISSIONS)
+    }
+  })
+})

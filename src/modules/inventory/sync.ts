@@ -10,6 +10,7 @@ import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
+import { attributeRun, AUDIT_OVERLAP_MS, AUDIT_PERMISSION, lastCompletedSyncAt, readAuditTouches } from './attribution.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
@@ -101,6 +102,8 @@ class InventorySync {
     } catch (error) {
       throw this.#runFailure(error)
     }
+    // Where this sync's audit events begin: read before any unit records this run as complete.
+    const lastSync = await lastCompletedSyncAt(this.#run.db, this.#ctx.tenantKey)
     // The types that need the most reads per object first, so the long ones do not start last.
     const queue = units.filter((u) => u.listable).sort((a, b) => readsPerObject(b) - readsPerObject(a))
     const lane = async () => {
@@ -113,6 +116,25 @@ class InventorySync {
     await this.#settle(Array.from({ length: Math.min(this.#concurrency, queue.length) }, lane))
     if (units.includes(GROUP_TYPE)) await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts))])
     if (this.#signInFailure) throw this.#runFailure(this.#signInFailure)
+    if (lastSync) await this.#attribute(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
+  }
+
+  /**
+   * Links the versions this run wrote to the audit events that touched their objects. An audit log
+   * the app may not read leaves them unattributed, with one warning that names the permission.
+   */
+  async #attribute(since: Date) {
+    this.#run.throwIfCancelled()
+    let touches
+    try {
+      touches = await readAuditTouches(this.#graph, this.#ctx, since)
+    } catch (error) {
+      if (!(error instanceof GraphError)) throw error
+      const what = error.code === 'missing_permission' ? `the app lacks ${AUDIT_PERMISSION}` : error.message
+      await this.#run.addWarning({ code: 'audit_events_unreadable', message: `Changes are not attributed to who made them: Intune's audit log could not be read (${what}).`, subject: 'auditEvents' })
+      return
+    }
+    await attributeRun(this.#run.db, { tenantId: this.#ctx.tenantKey, runId: this.#run.run.id }, touches)
   }
 
   /** Waits for every unit; a cancellation or a lost run wins over everything else. */

@@ -171,13 +171,20 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
     const badUnits = this.#units.filter((u) => u.status !== 'succeeded').length
     const bad = badUnits + this.#items.failed
     const good = this.#units.length - badUnits + this.#items.succeeded
-    if (bad === 0 && this.#failures.length === 0) return 'succeeded'
+    if (bad === 0 && this.#failures.every((f) => f.severity === 'warning')) return 'succeeded'
     return good > 0 ? 'partially_succeeded' : 'failed'
   }
 
   addFailure(failure: { code: string; message: string; subject?: string | null }): Promise<void> {
     this.#failures = [...this.#failures, { code: failure.code, message: failure.message.slice(0, 1000), subject: failure.subject ?? null }]
     return this.#write({ failures: this.#failures })
+  }
+
+  /** A warning: listed with the failures and counted in `warnings`, without changing the outcome. */
+  addWarning(warning: { code: string; message: string; subject?: string | null }): Promise<void> {
+    this.#failures = [...this.#failures, { code: warning.code, message: warning.message.slice(0, 1000), subject: warning.subject ?? null, severity: 'warning' }]
+    this.#counts = addCounts(this.#counts, { warnings: 1 })
+    return this.#write({ failures: this.#failures, summaryCounts: this.#counts })
   }
 
   /** @internal the engine: the heartbeat saw a cancel request, or the live channel did. */

@@ -200,6 +200,8 @@ export type Schemas = {
       code: string
       message: string
       subject: string | null
+      /** A warning: something was left out, the outcome is not affected */
+      severity?: "warning"
     })[]
     units: ({
       key: string
