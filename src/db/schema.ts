@@ -159,6 +159,9 @@ export type RunFailure = { code: string; message: string; subject: string | null
 export type RunUnit = {
   key: string
   status: 'succeeded' | 'failed' | 'skipped'
+  /** Inventory sync: how the type was read, and why a quick sync read it in full. */
+  mode?: 'full' | 'quick'
+  note?: string
   counts: Record<string, number>
   duration_ms: number
   error: { code: string; message: string } | null
@@ -375,6 +378,8 @@ export const inventoryTypeStates = pgTable(
     lastRunId: uuid('last_run_id').notNull(),
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, precision: 3 }).notNull(),
     itemCount: integer('item_count').notNull(),
+    /** The last sync that read the type in full (a quick sync falls back to a full read when it is too old). */
+    lastFullSyncAt: timestamp('last_full_sync_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.policyType] })],
 )

@@ -39,6 +39,7 @@ CREATE TABLE "setting_definitions" (
 	CONSTRAINT "setting_definitions_tenant_id_id_pk" PRIMARY KEY("tenant_id","id")
 );
 --> statement-breakpoint
+ALTER TABLE "inventory_type_states" ADD COLUMN "last_full_sync_at" timestamp (3) with time zone;--> statement-breakpoint
 ALTER TABLE "inventory_changes" ADD CONSTRAINT "inventory_changes_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "inventory_changes" ADD CONSTRAINT "inventory_changes_item_id_inventory_items_id_fk" FOREIGN KEY ("item_id") REFERENCES "public"."inventory_items"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "inventory_contents" ADD CONSTRAINT "inventory_contents_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -54,3 +55,6 @@ SELECT DISTINCT ON ("tenant_id", "content_hash") "tenant_id", "content_hash", "p
 ON CONFLICT DO NOTHING;--> statement-breakpoint
 INSERT INTO "inventory_versions" ("id", "tenant_id", "item_id", "number", "content_hash", "captured_at", "run_id")
 SELECT gen_random_uuid(), "tenant_id", "id", 1, "content_hash", "updated_at", "last_seen_run_id" FROM "inventory_items";
+--> statement-breakpoint
+-- Every sync before quick syncs read its types in full.
+UPDATE "inventory_type_states" SET "last_full_sync_at" = "last_synced_at";

@@ -30,6 +30,8 @@ export const runResponse = z
         counts: z.record(z.string(), z.number()),
         duration_ms: z.number(),
         error: z.object({ code: z.string(), message: z.string() }).nullable(),
+        mode: z.enum(['full', 'quick']).optional().describe('Inventory sync: how the type was read'),
+        note: z.string().optional().describe('Inventory sync: why a quick sync read the type in full'),
       }),
     ),
     attempt: z.number(),

@@ -13,6 +13,8 @@ export type UnitResult = {
   counts?: Record<string, number>
   durationMs: number
   error?: { code: string; message: string } | null
+  mode?: 'full' | 'quick'
+  note?: string
 }
 
 /** One target's result in a run that acts on many (a backup's item, a bulk action's policy). */
@@ -108,6 +110,8 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
       counts: result.counts ?? {},
       duration_ms: Math.round(result.durationMs),
       error: result.error ? { code: result.error.code, message: result.error.message.slice(0, 1000) } : null,
+      ...(result.mode ? { mode: result.mode } : {}),
+      ...(result.note ? { note: result.note.slice(0, 1000) } : {}),
     }
     const previous = this.#units.find((u) => u.key === unit.key)
     // Counted once per unit: a re-recorded unit keeps its first status in the counters, which may
