@@ -310,7 +310,7 @@ class InventorySync {
         if (result.error?.code === 'not_found') continue
         if (result.error) throw result.error
         const { '@odata.context': _context, ...body } = result.body as GraphObject
-        if (!isSkipped(entry, body as GraphObject)) full.push(body as GraphObject)
+        if (!isSkipped(entry, body)) full.push(body)
       }
       await this.#readAndWrite(entry, scope, full, counts, seen)
     }
