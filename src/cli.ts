@@ -22,8 +22,9 @@ const USAGE = `Usage: tenantatlas <command> [options]
   token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
                                       prints a personal API token once (defaults: full, 90 days;
                                       never: workspace admins only)
-  sync inventory --tenant ID [--wait] starts an inventory sync as a system run; --wait follows it
-                                      and exits non-zero unless it succeeded
+  sync inventory --tenant ID [--quick] [--wait]
+                                      starts an inventory sync as a system run (--quick: re-read only
+                                      what changed); --wait follows it and exits non-zero unless it succeeded
   diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
                                       (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
@@ -31,7 +32,8 @@ const USAGE = `Usage: tenantatlas <command> [options]
   emulator [--port N] [--seed S] [--policies N]
                                       the Microsoft Graph + login emulator, standalone
 
-Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180).`
+Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180),
+QUICK_SYNC_FULL_READ_DAYS (7).`
 
 class UsageError extends Error {}
 
@@ -204,9 +206,9 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'sync inventory': {
-      const values = parse(args, { tenant: { type: 'string' }, wait: { type: 'boolean' } })
+      const values = parse(args, { tenant: { type: 'string' }, quick: { type: 'boolean' }, wait: { type: 'boolean' } })
       required(values, 'tenant')
-      return withDatabase(config, (h) => syncInventory(h, config, values.tenant!, values.wait ?? false))
+      return withDatabase(config, (h) => syncInventory(h, config, values.tenant!, values.wait ?? false, values.quick ? 'quick' : 'full'))
     }
 
     case 'diff': {
@@ -239,7 +241,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** `sync inventory`: a system run (no initiator, so nobody is notified); --wait follows it to the end. */
-async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean): Promise<number> {
+async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean, mode: 'full' | 'quick'): Promise<number> {
   const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { startInventorySync }, { verifyAppKey }] = await Promise.all([
     import('./lib/ids.ts'),
     import('./modules/tenants/repository.ts'),
@@ -255,7 +257,7 @@ async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: s
   await verifyAppKey(handle.db, secrets)
   const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: config.graphEmulatorUrl } })
   try {
-    const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: undefined, initiatorUserId: null, actor: CLI_ACTOR })
+    const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: mode === 'quick' ? { mode } : undefined, initiatorUserId: null, actor: CLI_ACTOR })
     info(deduplicated ? `An inventory sync of this tenant is already active: following run ${run.id}` : `Inventory sync queued: run ${run.id}`)
     if (!wait) {
       out(run.id)

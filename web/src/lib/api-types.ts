@@ -126,6 +126,8 @@ export type Schemas = {
     categories?: string[]
     include_foundations?: boolean
     include_dependencies?: boolean
+    /** full (default) reads everything; quick re-reads only objects that are new, changed or touched by an audit event */
+    mode?: "full" | "quick"
   }
   InventorySelectionInput: Schemas["InventorySelection"]
   InventoryVersion: {
@@ -212,6 +214,10 @@ export type Schemas = {
         code: string
         message: string
       } | null
+      /** Inventory sync: how the type was read */
+      mode?: "full" | "quick"
+      /** Inventory sync: why a quick sync read the type in full */
+      note?: string
     })[]
     attempt: number
     created_at: string
