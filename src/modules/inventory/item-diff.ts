@@ -8,19 +8,15 @@ import { findVersion, latestVersionNumber, type VersionWithContent } from './his
 
 /** The names a diff labels with, from the tenant's inventory: groups, assignment filters, scope tags. */
 async function namesOf(db: Executor, tenantId: string, versions: readonly VersionWithContent[]): Promise<DiffNames> {
-  const rows = await db
-    .select({ type: inventoryItems.policyType, id: inventoryItems.externalId, name: inventoryItems.displayName })
-    .from(inventoryItems)
-    .where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.policyType, ['group', 'assignmentFilter', 'roleScopeTag'])))
-  const of = (type: string) => new Map(rows.filter((r) => r.type === type).map((r) => [r.id.toLowerCase(), r.name]))
   const ids = [...new Set(versions.flatMap((v) => settingDefinitionIds(v.payload)))]
-  const definitions =
-    ids.length === 0
-      ? []
-      : await db
-          .select()
-          .from(settingDefinitions)
-          .where(and(eq(settingDefinitions.tenantId, tenantId), inArray(settingDefinitions.id, ids)))
+  const [rows, definitions] = await Promise.all([
+    db
+      .select({ type: inventoryItems.policyType, id: inventoryItems.externalId, name: inventoryItems.displayName })
+      .from(inventoryItems)
+      .where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.policyType, ['group', 'assignmentFilter', 'roleScopeTag']))),
+    ids.length === 0 ? [] : db.select().from(settingDefinitions).where(and(eq(settingDefinitions.tenantId, tenantId), inArray(settingDefinitions.id, ids))),
+  ])
+  const of = (type: string) => new Map(rows.filter((r) => r.type === type).map((r) => [r.id.toLowerCase(), r.name]))
   return {
     settingDefinitions: new Map(definitions.map((d) => [d.id, { displayName: d.displayName, options: new Map(Object.entries(d.options)) }])),
     groups: of('group'),
@@ -36,9 +32,8 @@ export async function itemDiff(db: Executor, tenantId: string, itemId: string, q
   const toNumber = query.to ?? latest
   const fromNumber = query.from ?? (query.to === undefined ? latest - 1 : toNumber - 1)
   if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw validationError([{ field: 'from', message: 'must not be after to' }])
-  const to = await findVersion(db, tenantId, itemId, { number: toNumber })
+  const [to, from] = await Promise.all([findVersion(db, tenantId, itemId, { number: toNumber }), fromNumber >= 1 ? findVersion(db, tenantId, itemId, { number: fromNumber }) : undefined])
   if (!to) throw notFound(`Version ${toNumber}`)
-  const from = fromNumber >= 1 ? await findVersion(db, tenantId, itemId, { number: fromNumber }) : undefined
   if (fromNumber >= 1 && !from) throw notFound(`Version ${fromNumber}`)
   const names = await namesOf(db, tenantId, from ? [from, to] : [to])
   return {
