@@ -455,8 +455,9 @@ export const inventoryChanges = pgTable(
     changedBy: jsonb('changed_by').$type<ChangedBy>(),
   },
   (t) => [
-    index('inventory_changes_feed_idx').on(t.tenantId, t.detectedAt.desc(), t.id.desc()),
-    index('inventory_changes_type_feed_idx').on(t.tenantId, t.policyType, t.detectedAt.desc(), t.id.desc()),
+    // NULLS FIRST is what `ORDER BY … DESC` means: the feed's order, read straight off the index.
+    index('inventory_changes_feed_idx').on(t.tenantId, t.detectedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
+    index('inventory_changes_type_feed_idx').on(t.tenantId, t.policyType, t.detectedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
   ],
 )
 

@@ -46,8 +46,8 @@ ALTER TABLE "inventory_contents" ADD CONSTRAINT "inventory_contents_tenant_id_te
 ALTER TABLE "inventory_versions" ADD CONSTRAINT "inventory_versions_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "inventory_versions" ADD CONSTRAINT "inventory_versions_item_id_inventory_items_id_fk" FOREIGN KEY ("item_id") REFERENCES "public"."inventory_items"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "setting_definitions" ADD CONSTRAINT "setting_definitions_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "inventory_changes_feed_idx" ON "inventory_changes" USING btree ("tenant_id","detected_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "inventory_changes_type_feed_idx" ON "inventory_changes" USING btree ("tenant_id","policy_type","detected_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "inventory_changes_feed_idx" ON "inventory_changes" USING btree ("tenant_id","detected_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
+CREATE INDEX "inventory_changes_type_feed_idx" ON "inventory_changes" USING btree ("tenant_id","policy_type","detected_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);--> statement-breakpoint
 CREATE UNIQUE INDEX "inventory_versions_item_number_key" ON "inventory_versions" USING btree ("item_id","number");--> statement-breakpoint
 -- Items synced before versions existed: their current content is their first version.
 INSERT INTO "inventory_contents" ("tenant_id", "content_hash", "payload", "assignments")

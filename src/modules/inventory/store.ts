@@ -222,6 +222,15 @@ export async function referencedGroupIds(db: Database, tenantId: string): Promis
   return rows.map((r) => r.id)
 }
 
+/** Of these group ids, the ones stored as present groups (a quick sync reads only the others). */
+export async function presentGroupIds(db: Database, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const { rows } = await db.execute<{ id: string }>(sql`
+    SELECT external_id AS id FROM inventory_items WHERE tenant_id = ${tenantId} AND policy_type = 'group' AND removed_at IS NULL
+      AND external_id = ANY(${toTextArray(ids)}::text[])`)
+  return new Set(rows.map((r) => r.id))
+}
+
 /** Flags references to deleted groups, and clears the flag of groups that exist: only rows whose flag changes are written. */
 export async function flagOrphanedGroups(db: Database, scope: UnitScope, deleted: readonly string[]): Promise<void> {
   await fencedTransaction(db, scope, async (tx) => {

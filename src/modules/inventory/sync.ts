@@ -15,7 +15,7 @@ import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
-import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
+import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, presentGroupIds, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
 
 /**
  * The `inventory.sync` handler (DESIGN.md §5). Units of work are the selected types, then the
@@ -134,7 +134,7 @@ class InventorySync {
     const fullReads = await lastFullSyncs(this.#run.db, this.#ctx.tenantKey)
     const days = Math.round(this.#fullReadAfterMs / 86_400_000)
     for (const entry of units) {
-      if (!entry.listable) continue
+      if (!entry.listable && entry !== GROUP_TYPE) continue
       const last = fullReads.get(entry.key)
       const note = blocked
         ? `Read in full: ${blocked}`
@@ -172,7 +172,11 @@ class InventorySync {
       }
     }
     await this.#settle(Array.from({ length: Math.min(this.#concurrency, queue.length) }, lane))
-    if (units.includes(GROUP_TYPE)) await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts))])
+    if (units.includes(GROUP_TYPE)) {
+      const plan = plans.get(GROUP_TYPE.key)
+      const quick = plan?.mode === 'quick'
+      await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts, quick), quick ? { mode: 'quick', note: 'Only groups newly referenced were read; renamed or deleted groups are found by the next full read' } : plan)])
+    }
     if (this.#signInFailure) throw this.#runFailure(this.#signInFailure)
     if (lastSync) await this.#attribute(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
   }
@@ -318,10 +322,17 @@ class InventorySync {
     await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen, 'quick') })
   }
 
-  async #readGroups(counts: UnitCounts) {
+  /**
+   * The groups unit. Quick: only groups newly referenced are read (Intune's audit log does not
+   * cover Entra groups); the others are kept as they are, and renamed or deleted ones are found
+   * by the next full read of the groups.
+   */
+  async #readGroups(counts: UnitCounts, quick = false) {
     const scope = this.#scope(GROUP_TYPE)
-    const ids = await referencedGroupIds(this.#run.db, this.#ctx.tenantKey)
-    const seen = new Set<string>()
+    const referenced = await referencedGroupIds(this.#run.db, this.#ctx.tenantKey)
+    const known = quick ? await presentGroupIds(this.#run.db, this.#ctx.tenantKey, referenced) : new Set<string>()
+    const ids = referenced.filter((id) => !known.has(id))
+    const seen = new Set<string>(known)
     const deleted: string[] = []
     for (let i = 0; i < ids.length; i += GROUP_CHUNK) {
       this.#run.throwIfCancelled()
@@ -339,8 +350,9 @@ class InventorySync {
       for (const item of items) seen.add(item.externalId)
     }
     this.#run.throwIfCancelled()
-    await flagOrphanedGroups(this.#run.db, scope, deleted)
-    await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen) })
+    // A quick read saw only some groups: flags are set by full reads, which see them all.
+    if (!quick) await flagOrphanedGroups(this.#run.db, scope, deleted)
+    await this.#count(counts, { unchanged: quick ? known.size : 0, removed: await completeUnit(this.#run.db, scope, seen, quick ? 'quick' : 'full') })
   }
 
   #scope(entry: PolicyTypeEntry): UnitScope {
