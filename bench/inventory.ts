@@ -27,12 +27,12 @@ import { APP_KEY, control, type Emulator, sleep, spawnEmulator, stopEmulator, wi
 const OBJECTS = Number(process.env.BENCH_INVENTORY_OBJECTS ?? 10_000)
 const LARGE = Number(process.env.BENCH_INVENTORY_LARGE ?? 100_000)
 const LARGE_SCALE = Number(process.env.BENCH_INVENTORY_LARGE_SCALE ?? 10)
-const LATENCY_MS = 50
-const INTUNE_PER_S = 1000 / 20
+export const LATENCY_MS = 50
+export const INTUNE_PER_S = 1000 / 20
 
 type Worker = { child: ChildProcess; output: () => string }
 
-async function spawnWorker(env: Record<string, string>): Promise<Worker> {
+export async function spawnWorker(env: Record<string, string>): Promise<Worker> {
   const child = spawn(process.execPath, ['--max-semi-space-size=8', path.resolve('bench/inventory-worker.ts')], {
     env: { ...process.env, BENCH_APP_KEY: APP_KEY, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -55,7 +55,7 @@ async function peakRssMiB(worker: Worker): Promise<number> {
   }
 }
 
-async function stopWorker(worker: Worker) {
+export async function stopWorker(worker: Worker) {
   const exited = new Promise((resolve) => worker.child.once('exit', resolve))
   worker.child.stdin!.end('stop\n')
   await exited
@@ -64,7 +64,7 @@ async function stopWorker(worker: Worker) {
 type Stats = { graph_requests: number; throttled: number }
 
 /** An emulated tenant and its row in our database. */
-async function connect(handle: DatabaseHandle, emulator: Emulator, objects: number) {
+export async function connect(handle: DatabaseHandle, emulator: Emulator, objects: number) {
   const secret = `bench-${randomUUID()}`
   const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', { seed: 'bench', policies: objects, client_id: randomUUID(), client_secret: secret })
   const truth = (await control<{ objects: unknown[] }>(emulator, 'GET', `/tenants/${created.tenant_id}/inventory`)).objects.length
@@ -80,9 +80,9 @@ async function rowStamps(handle: DatabaseHandle, tenantId: string) {
   return new Map(rows.map((r) => [r.id, r.stamp]))
 }
 
-async function sync(handle: DatabaseHandle, operations: Awaited<ReturnType<typeof startOperations>>, emulator: Emulator, tenantId: string, perSecond: number) {
+export async function sync(handle: DatabaseHandle, operations: Awaited<ReturnType<typeof startOperations>>, emulator: Emulator, tenantId: string, perSecond: number, selection?: { mode: 'full' | 'quick' }) {
   await control(emulator, 'DELETE', '/stats')
-  const { run } = await startInventorySync(operations.engine, { tenantId, selection: undefined, initiatorUserId: null, actor: { kind: 'system' } })
+  const { run } = await startInventorySync(operations.engine, { tenantId, selection, initiatorUserId: null, actor: { kind: 'system' } })
   for (;;) {
     const [row] = await handle.db.select().from(operationRuns).where(eq(operationRuns.id, run.id))
     if (row?.status === 'completed') {

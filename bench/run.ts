@@ -3,6 +3,7 @@ import { runFoundationBench } from './foundation.ts'
 import { runCompatBench } from './compat.ts'
 import { runFaultsBench, runSettingsTopBench } from './graph-fidelity.ts'
 import { runGraphBench } from './graph.ts'
+import { printHistory, runHistoryBench } from './history.ts'
 import { runInventoryBench } from './inventory.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
@@ -11,7 +12,7 @@ import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory web` runs a subset
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web` runs a subset
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
@@ -107,6 +108,12 @@ if (only.has('compat')) console.log(`report: ${writeReport('compat', await runCo
 
 if (wanted('settings-top')) console.log(`report: ${writeReport('settings-top', await runSettingsTopBench())}`)
 if (wanted('faults')) console.log(`report: ${writeReport('faults', await runFaultsBench())}`)
+
+if (wanted('history')) {
+  const history = await runHistoryBench()
+  printHistory(history)
+  console.log(`report: ${writeReport('history', history)}`)
+}
 
 if (wanted('inventory')) {
   const inventory = await runInventoryBench()

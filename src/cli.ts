@@ -22,18 +22,22 @@ const USAGE = `Usage: tenantatlas <command> [options]
   token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
                                       prints a personal API token once (defaults: full, 90 days;
                                       never: workspace admins only)
-  sync inventory --tenant ID [--wait] starts an inventory sync as a system run; --wait follows it
-                                      and exits non-zero unless it succeeded
+  sync inventory --tenant ID [--quick] [--wait]
+                                      starts an inventory sync as a system run (--quick: re-read only
+                                      what changed); --wait follows it and exits non-zero unless it succeeded
+  diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
+                                      (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
                                       into the embedded PostgreSQL cluster in DATA_DIR
   emulator [--port N] [--seed S] [--policies N]
                                       the Microsoft Graph + login emulator, standalone
 
-Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180).`
+Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180),
+QUICK_SYNC_FULL_READ_DAYS (7).`
 
 class UsageError extends Error {}
 
-const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help'])
+const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help', 'diff'])
 
 /** Runs until SIGTERM or SIGINT, then stops what it started (in-flight runs are handed back). */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
@@ -204,9 +208,22 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'sync inventory': {
-      const values = parse(args, { tenant: { type: 'string' }, wait: { type: 'boolean' } })
+      const values = parse(args, { tenant: { type: 'string' }, quick: { type: 'boolean' }, wait: { type: 'boolean' } })
       required(values, 'tenant')
-      return withDatabase(config, (h) => syncInventory(h, config, values.tenant!, values.wait ?? false))
+      return withDatabase(config, (h) => syncInventory(h, config, values.tenant!, values.wait ?? false, values.quick ? 'quick' : 'full'))
+    }
+
+    case 'diff': {
+      const values = parse(args, { item: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } })
+      required(values, 'item')
+      const version = (name: 'from' | 'to') => {
+        const raw = values[name]
+        if (raw === undefined) return undefined
+        if (!/^[1-9]\d{0,8}$/.test(raw)) throw new UsageError(`--${name} must be a version number (1 or more)`)
+        return Number(raw)
+      }
+      const query = { from: version('from'), to: version('to') }
+      return withDatabase(config, (h) => printDiff(h, values.item!, query))
     }
 
     case 'data import-pglite': {
@@ -226,7 +243,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** `sync inventory`: a system run (no initiator, so nobody is notified); --wait follows it to the end. */
-async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean): Promise<number> {
+async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean, mode: 'full' | 'quick'): Promise<number> {
   const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { startInventorySync }, { verifyAppKey }] = await Promise.all([
     import('./lib/ids.ts'),
     import('./modules/tenants/repository.ts'),
@@ -242,7 +259,7 @@ async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: s
   await verifyAppKey(handle.db, secrets)
   const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: config.graphEmulatorUrl } })
   try {
-    const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: undefined, initiatorUserId: null, actor: CLI_ACTOR })
+    const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: mode === 'quick' ? { mode } : undefined, initiatorUserId: null, actor: CLI_ACTOR })
     info(deduplicated ? `An inventory sync of this tenant is already active: following run ${run.id}` : `Inventory sync queued: run ${run.id}`)
     if (!wait) {
       out(run.id)
@@ -254,6 +271,28 @@ async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: s
   } finally {
     await operations.stop()
   }
+}
+
+/** `diff`: an item's readable changes between two versions, one per line. */
+async function printDiff(handle: DatabaseHandle, itemId: string, query: { from: number | undefined; to: number | undefined }): Promise<number> {
+  const [{ eq }, { inventoryItems }, { UUID_PATTERN }, { itemDiff }] = await Promise.all([
+    import('drizzle-orm'),
+    import('./db/schema.ts'),
+    import('./lib/ids.ts'),
+    import('./modules/inventory/item-diff.ts'),
+  ])
+  const [item] = UUID_PATTERN.test(itemId) ? await handle.db.select().from(inventoryItems).where(eq(inventoryItems.id, itemId)) : []
+  if (!item) throw new UsageError(`item ${itemId} not found`)
+  const diff = await itemDiff(handle.db, item.tenantId, item.id, query)
+  const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value))
+  info(`${item.displayName} (${item.policyType}): version ${diff.from?.number ?? 'none'} → ${diff.to?.number ?? 'none'}`)
+  if (diff.changes.length === 0) info('No changes.')
+  for (const c of diff.changes) {
+    if (c.kind === 'changed') out(`~ ${c.label}: ${show(c.before)} → ${show(c.after)}`)
+    else if (c.kind === 'added') out(`+ ${c.label}: ${show(c.after)}`)
+    else out(`- ${c.label}: ${show(c.before)}`)
+  }
+  return 0
 }
 
 /** Prints a run's progress on stderr until it completes; returns the completed run. */

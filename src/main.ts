@@ -19,6 +19,7 @@ import type { GraphClient } from './graph/graph-client.ts'
 export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
 
 const retentionOf = (config: Config) => ({ ...DEFAULT_RETENTION, runDays: config.runRetentionDays })
+const fullReadAfterMs = (config: Config) => config.quickSyncFullReadDays * 24 * 60 * 60 * 1000
 
 export type ServeOptions = {
   port: number
@@ -62,7 +63,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       logger,
       worker: options.worker,
       retention: retentionOf(config),
-      shipped: { secrets, emulatorUrl, graph: options.graph },
+      shipped: { secrets, emulatorUrl, graph: options.graph, fullReadAfterMs: fullReadAfterMs(config) },
     })
     app = await buildApp({ handle, config: { ...config, graphEmulatorUrl: emulatorUrl }, secrets, logger, engine: operations.engine, hub: operations.hub })
     await app.listen({ port: options.port, host: config.host })
@@ -109,7 +110,7 @@ export async function work(config: Config, print: (line: string) => void): Promi
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'worker' })
   try {
     await runMigrations(handle)
-    const shipped = { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl }
+    const shipped = { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl, fullReadAfterMs: fullReadAfterMs(config) }
     await verifyAppKey(handle.db, shipped.secrets)
     const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config), shipped })
     print(`TenantAtlas worker running (${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL'})`)

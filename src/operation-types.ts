@@ -21,6 +21,8 @@ export type ShippedHandlerDeps = {
   emulatorUrl: string | undefined
   tokens?: TokenProvider | undefined
   graph?: GraphClient | undefined
+  /** A quick sync reads a type in full when its last full read is older than this (default 7 days). */
+  fullReadAfterMs?: number | undefined
 }
 
 /** The handler of every shipped operation type, from the module that owns it. */

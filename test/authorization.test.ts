@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
-import { inventoryItems, type UserRow } from '../src/db/schema.ts'
+import { inventoryContents, inventoryItems, inventoryVersions, type UserRow } from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
@@ -13,7 +13,7 @@ import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; scheduleId: string }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -105,6 +105,22 @@ const TABLE: Record<string, RouteCase> = {
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}` }),
   },
+  'GET /api/tenants/:tenantId/inventory/items/:itemId/versions': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/versions` }),
+  },
+  'GET /api/tenants/:tenantId/inventory/items/:itemId/versions/:versionId': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/versions/${s.versionId}` }),
+  },
+  'GET /api/tenants/:tenantId/inventory/items/:itemId/diff': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/diff` }),
+  },
+  'GET /api/tenants/:tenantId/changes': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/changes` }) },
   // 200 with ok:false here: the tenant is on the emulator cloud and this app has no emulator.
   'POST /api/tenants/:tenantId/connection-check': {
     ok: 200,
@@ -164,6 +180,9 @@ async function setUp(): Promise<CaseSetup> {
     id: itemId, tenantId: tenant.id, policyType: 'deviceConfiguration', externalId: randomUUID(), displayName: 'Item', category: 'Configuration',
     platform: 'windows', payload: {}, contentHash: 'x', firstSeenRunId: run.id, lastSeenRunId: run.id,
   })
+  await ctx.db.insert(inventoryContents).values({ tenantId: tenant.id, contentHash: 'x', payload: {}, assignments: [] }).onConflictDoNothing()
+  const versionId = uuidv7()
+  await ctx.db.insert(inventoryVersions).values({ id: versionId, tenantId: tenant.id, itemId, number: 1, contentHash: 'x', runId: run.id })
   const schedule = await createSchedule(ctx.db, catalog, { tenantId: tenant.id, userId: target.id, role: 'owner' }, { kind: 'system' }, {
     name: 'Nightly',
     operation_type: 'test.noop',
@@ -172,7 +191,7 @@ async function setUp(): Promise<CaseSetup> {
     timezone: 'UTC',
     enabled: true,
   })
-  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, scheduleId: schedule.id }
+  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id }
 }
 
 describe('run abilities', () => {

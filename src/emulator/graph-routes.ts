@@ -5,6 +5,7 @@ import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
 import { writeRoute } from './graph-writes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
+import { withSettingDefinitions } from './setting-definitions.ts'
 import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
 import type { TokenClaims } from './tokens.ts'
 
@@ -277,7 +278,8 @@ function subResource(collection: Collection, entry: PolicyTypeEntry, o: TenantOb
   if (childId === undefined) {
     const detail = entry.details.find((d) => d.name === nav)
     const pageSize = detail?.pageSize ?? SUB_PAGE
-    return pageOf(all, q, { pageSize, maxTop: detail?.maxTop ?? pageSize }, `${objectContext}/${nav}`, self, rawQuery)
+    const expanded = nav === 'settings' && parseExpand(q.get('expand')).some((e) => e.name === 'settingDefinitions') ? all.map(withSettingDefinitions) : all
+    return pageOf(expanded, q, { pageSize, maxTop: detail?.maxTop ?? pageSize }, `${objectContext}/${nav}`, self, rawQuery)
   }
   const child = all.find((c) => c.id === childId)
   if (!child) return graphError(404, 'ResourceNotFound', `No ${nav} with id '${childId}' under '${String(o.body.id)}'.`, 'subresource')

@@ -13,6 +13,7 @@ const envSchema = z.object({
   GRAPH_EMULATOR_URL: z.url().optional(),
   PUBLIC_URL: z.url().optional(),
   RUN_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(180),
+  QUICK_SYNC_FULL_READ_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   TRUST_PROXY: z
     .enum(['true', 'false'])
     .default('false')
@@ -32,6 +33,8 @@ export type Config = {
   trustProxy: boolean
   /** Completed operation runs are kept this long (days). */
   runRetentionDays: number
+  /** A quick sync reads a type in full when its last full read is older than this many days. */
+  quickSyncFullReadDays: number
 }
 
 export class ConfigError extends Error {
@@ -58,5 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: e.PUBLIC_URL,
     trustProxy: e.TRUST_PROXY,
     runRetentionDays: e.RUN_RETENTION_DAYS,
+    quickSyncFullReadDays: e.QUICK_SYNC_FULL_READ_DAYS,
   }
 }

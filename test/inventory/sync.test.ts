@@ -34,7 +34,7 @@ describe('inventory sync, end to end', () => {
     const { run } = await startSync(ctx, tenant.tenantId, tenant.token)
     expect(run.status).toBe('queued')
     const done = await waitForCompletion(ctx, run.id)
-    expect(done.outcome).toBe('succeeded')
+    expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
     expect(done.initiatorUserId).toBe(tenant.owner.id)
     expect(await storedByType(ctx, tenant.tenantId)).toEqual(await truthByType(env.emulator, tenant.entraTenantId))
     const stored = Object.values(await storedByType(ctx, tenant.tenantId)).flat().length
@@ -291,7 +291,7 @@ describe('inventory sync, end to end', () => {
     expect(second.deduplicated).toBe(true)
     expect(second.run.id).toBe(first.run.id)
     const done = await waitForCompletion(ctx, first.run.id)
-    expect(done.context).toEqual({ selection: { policy_types: ['deviceCompliancePolicy', 'deviceConfiguration'], categories: [], include_foundations: false, include_dependencies: false } })
+    expect(done.context).toEqual({ selection: { policy_types: ['deviceCompliancePolicy', 'deviceConfiguration'], categories: [], include_foundations: false, include_dependencies: false, mode: 'full' } })
     expect(done.units.map((u) => u.key).sort()).toEqual(['deviceCompliancePolicy', 'deviceConfiguration'])
     expect(done.summaryCounts.total).toBe(2)
     expect((await runRow(ctx, first.run.id)).outcome).toBe('succeeded')

@@ -44,8 +44,9 @@ describe('schedules API', () => {
     expect(created.statusCode, created.body).toBe(201)
     const schedule = JSON.parse(created.body) as Schedule
     expect(schedule).toMatchObject({ name: 'Nightly sync', operation_type: 'inventory.sync', cron: '0 2 * * *', timezone: 'Europe/Berlin', enabled: true, last_run: null })
-    // Stored canonical, as a run's context: what it starts is what a manual sync of that selection starts.
-    expect(schedule.input).toEqual({ selection: { policy_types: ['deviceConfiguration'], categories: [], include_foundations: true, include_dependencies: true } })
+    // Stored canonical, as a run's context: what it starts is what a manual sync of that selection
+    // starts; scheduled syncs are quick unless the schedule says full.
+    expect(schedule.input).toEqual({ selection: { policy_types: ['deviceConfiguration'], categories: [], include_foundations: true, include_dependencies: true, mode: 'quick' } })
     // 02:00 in Berlin is 00:00 or 01:00 UTC, depending on the season.
     expect(new Date(schedule.next_run_at!).getUTCMinutes()).toBe(0)
     expect([0, 1]).toContain(new Date(schedule.next_run_at!).getUTCHours())

@@ -28,6 +28,12 @@ export const inventoryOperationTypes = {
     rerunnable: true,
     schedulable: true,
     input: inventorySyncInput,
+    // Scheduled syncs are quick unless the schedule asks for full ones.
+    scheduleDefaults: (input) => {
+      const selection = input.selection
+      if (selection !== undefined && (typeof selection !== 'object' || selection === null || Array.isArray(selection))) return input
+      return { ...input, selection: { mode: 'quick', ...(selection as Record<string, unknown> | undefined) } }
+    },
     failureCodes: {
       missing_permission: 'Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.',
       invalid_credentials: 'Check the client id and secret on the Tenants page, then re-run.',

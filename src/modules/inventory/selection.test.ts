@@ -5,7 +5,7 @@ import { canonicalSelection, emptySelectionReason, selectionInput, unitsOf } fro
 describe('inventory selection', () => {
   it('defaults to the full inventory: every type, foundations, then the groups unit last', () => {
     const full = canonicalSelection(undefined)
-    expect(full).toEqual({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true })
+    expect(full).toEqual({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'full' })
     const units = unitsOf(full)
     expect(units.map((u) => u.key)).toEqual([...policyTypesOfKind('policy'), ...policyTypesOfKind('foundation'), ...policyTypesOfKind('dependency')].map((e) => e.key))
     expect(units).toHaveLength(POLICY_TYPES.length)
@@ -36,5 +36,7 @@ describe('inventory selection', () => {
     expect(messages).toMatch(/categories: unknown category: Foundations/)
     expect(result.error!.issues.some((i) => i.code === 'unrecognized_keys' && i.keys.includes('extra'))).toBe(true)
     expect(selectionInput.safeParse({ include_foundations: 'yes' }).success).toBe(false)
+    expect(selectionInput.safeParse({ mode: 'fast' }).error!.issues[0]!.message).toBe('must be full or quick')
+    expect(canonicalSelection({ mode: 'quick' }).mode).toBe('quick')
   })
 })

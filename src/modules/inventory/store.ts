@@ -32,9 +32,9 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
   const changed: ChangedItem[] = []
   for (const item of items) {
     const existing = byExternalId.get(item.externalId)
-    // Back after a removal counts as created.
-    const change = !existing || existing.removed_at !== null ? 'created' : existing.content_hash !== item.contentHash ? 'updated' : undefined
-    if (change) changed.push({ ...item, id: existing?.id ?? uuidv7(), change })
+    // Back after a removal counts as created (and is `restored` in the change history).
+    const history = !existing ? 'created' : existing.removed_at !== null ? 'restored' : existing.content_hash !== item.contentHash ? 'updated' : undefined
+    if (history) changed.push({ ...item, id: existing?.id ?? uuidv7(), change: history === 'updated' ? 'updated' : 'created', history })
     else counts.unchanged++
   }
   const rejected = changed.length > 0 ? await upsertChanged(db, scope, changed) : []
@@ -43,7 +43,7 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
   return counts
 }
 
-type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated' }
+type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated'; history: 'created' | 'updated' | 'restored' }
 
 /** PostgreSQL's data exceptions (class 22): a value no column can hold. */
 const isDataException = (error: unknown) => {
@@ -71,7 +71,7 @@ async function upsertChanged(db: Database, scope: UnitScope, rows: readonly Chan
 
 const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
-async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (NormalisedItem & { id: string })[]) {
+async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   const records = rows.map((r) => ({
     id: r.id,
     external_id: r.externalId,
@@ -94,6 +94,8 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (Norma
       content_hash = excluded.content_hash, graph_last_modified_at = excluded.graph_last_modified_at,
       last_seen_run_id = excluded.last_seen_run_id, removed_at = NULL, version = i.version + 1, updated_at = now()
     WHERE i.content_hash IS DISTINCT FROM excluded.content_hash OR i.removed_at IS NOT NULL`)
+  await writeVersions(tx, scope, rows)
+  await writeDefinitions(tx, scope, rows)
   // References follow the content: replaced for exactly the rows that changed. A group already
   // known to be deleted stays flagged until the dependency unit says otherwise.
   const ids = rows.map((r) => r.id)
@@ -110,11 +112,55 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (Norma
 }
 
 /**
+ * The versions and change entries of the rows just written, set-based: their content is stored
+ * once per (tenant, hash); a version is added only when the content differs from the item's
+ * latest version (a restored item with its old content gets no new one); numbering continues
+ * across removals. Ids are random (gen_random_uuid): versions are ordered by number, changes by
+ * (detected_at, id).
+ */
+async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
+  const ids = toTextArray(rows.map((r) => r.id))
+  await tx.execute(sql`
+    INSERT INTO inventory_contents (tenant_id, content_hash, payload, assignments)
+    SELECT DISTINCT ON (i.content_hash) i.tenant_id, i.content_hash, i.payload, i.assignments FROM inventory_items i
+    WHERE i.id = ANY(${ids}::uuid[])
+    ON CONFLICT DO NOTHING`)
+  const records = rows.map((r) => ({ id: r.id, content_hash: r.contentHash, display_name: r.displayName, kind: r.history }))
+  await tx.execute(sql`
+    WITH r AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(id uuid, content_hash text, display_name text, kind text)),
+    latest AS (
+      SELECT r.id AS item_id, l.id, l.number, l.content_hash FROM r
+      LEFT JOIN LATERAL (SELECT v.id, v.number, v.content_hash FROM inventory_versions v WHERE v.item_id = r.id ORDER BY v.number DESC LIMIT 1) l ON true),
+    fresh AS (
+      INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, captured_at, run_id)
+      SELECT gen_random_uuid(), ${scope.tenantId}, r.id, COALESCE(l.number, 0) + 1, r.content_hash, now(), ${scope.runId}
+      FROM r JOIN latest l ON l.item_id = r.id WHERE l.content_hash IS DISTINCT FROM r.content_hash
+      RETURNING item_id, id)
+    INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, previous_version_id, detected_at, run_id)
+    SELECT gen_random_uuid(), ${scope.tenantId}, r.id, ${scope.entry.key}, r.display_name, r.kind, COALESCE(f.id, l.id),
+      CASE WHEN f.id IS NOT NULL THEN l.id END, now(), ${scope.runId}
+    FROM r JOIN latest l ON l.item_id = r.id LEFT JOIN fresh f ON f.item_id = r.id
+    WHERE r.kind <> 'updated' OR f.id IS NOT NULL`)
+}
+
+/** The setting definitions Graph expanded beside the changed rows' settings: written only when new or different. */
+async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
+  const definitions = [...new Map(rows.flatMap((r) => r.definitions).map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }])).values()]
+  if (definitions.length === 0) return
+  await tx.execute(sql`
+    INSERT INTO setting_definitions AS d (tenant_id, id, display_name, options)
+    SELECT ${scope.tenantId}, r.id, r.display_name, r.options
+    FROM jsonb_to_recordset(${JSON.stringify(definitions)}::jsonb) AS r(id text, display_name text, options jsonb)
+    ON CONFLICT (tenant_id, id) DO UPDATE SET display_name = excluded.display_name, options = excluded.options
+    WHERE d.display_name IS DISTINCT FROM excluded.display_name OR d.options IS DISTINCT FROM excluded.options`)
+}
+
+/**
  * A unit whose listing completed: its items that were not seen are marked removed (remembering
  * the last sync that saw them), and the type's state records this run as the last complete one.
  * Never called for a failed unit, so a failure never removes anything.
  */
-export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>): Promise<number> {
+export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>, mode: 'full' | 'quick' = 'full'): Promise<number> {
   return fencedTransaction(db, scope, async (tx) => {
     // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
     // hashing past work_mem (~150,000 ids) and turns quadratic.
@@ -124,14 +170,48 @@ export async function completeUnit(db: Database, scope: UnitScope, seen: Readonl
           last_seen_run_id = GREATEST((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)
         WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM unnest(${toTextArray([...seen])}::text[]) AS seen(id) WHERE seen.id = i.external_id)
-        RETURNING 1)
+        RETURNING i.id, i.display_name),
+      history AS (
+        INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
+        SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
+          (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
+        FROM removed)
       SELECT count(*)::int AS n FROM removed`)
     await tx.execute(sql`
-      INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count)
-      VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size})
-      ON CONFLICT (tenant_id, policy_type) DO UPDATE SET last_run_id = excluded.last_run_id, last_synced_at = excluded.last_synced_at, item_count = excluded.item_count`)
+      INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count, last_full_sync_at)
+      VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size}, ${mode === 'full' ? sql`now()` : null})
+      ON CONFLICT (tenant_id, policy_type) DO UPDATE SET last_run_id = excluded.last_run_id, last_synced_at = excluded.last_synced_at, item_count = excluded.item_count,
+        last_full_sync_at = COALESCE(excluded.last_full_sync_at, inventory_type_states.last_full_sync_at)`)
     return rows[0]?.n ?? 0
   })
+}
+
+/** When each of the tenant's types was last read in full (quick syncs fall back to a full read when too long ago). */
+export async function lastFullSyncs(db: Database, tenantId: string): Promise<Map<string, Date>> {
+  const { rows } = await db.execute<{ policy_type: string; at: Date | string }>(sql`
+    SELECT policy_type, last_full_sync_at AS at FROM inventory_type_states WHERE tenant_id = ${tenantId} AND last_full_sync_at IS NOT NULL`)
+  return new Map(rows.map((r) => [r.policy_type, new Date(r.at)]))
+}
+
+/**
+ * A quick listing's page against what is stored: the ids to re-read in full — new, back after a
+ * removal, a different lastModifiedDateTime, or no such time on either side (nothing to compare).
+ * Times compare to the millisecond: the column holds milliseconds, Graph may send seven digits.
+ */
+export async function changedIds(db: Database, scope: UnitScope, listed: readonly { id: string; lastModified: string | null }[]): Promise<Set<string>> {
+  if (listed.length === 0) return new Set()
+  const { rows } = await db.execute<{ external_id: string; modified: Date | string | null; removed: boolean }>(sql`
+    SELECT external_id, graph_last_modified_at AS modified, removed_at IS NOT NULL AS removed FROM inventory_items
+    WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}
+      AND external_id = ANY(${toTextArray(listed.map((l) => l.id))}::text[])`)
+  const stored = new Map(rows.map((r) => [r.external_id, r]))
+  const changed = new Set<string>()
+  for (const item of listed) {
+    const row = stored.get(item.id)
+    const same = row && !row.removed && row.modified !== null && item.lastModified !== null && Math.abs(new Date(row.modified).getTime() - new Date(item.lastModified).getTime()) < 1
+    if (!same) changed.add(item.id)
+  }
+  return changed
 }
 
 /** The Entra groups the tenant's present items reference: what the dependency unit reads. */
@@ -140,6 +220,15 @@ export async function referencedGroupIds(db: Database, tenantId: string): Promis
     SELECT DISTINCT r.target_external_id AS id FROM inventory_references r JOIN inventory_items i ON i.id = r.item_id
     WHERE r.tenant_id = ${tenantId} AND r.kind = 'group' AND i.removed_at IS NULL ORDER BY 1`)
   return rows.map((r) => r.id)
+}
+
+/** Of these group ids, the ones stored as present groups (a quick sync reads only the others). */
+export async function presentGroupIds(db: Database, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const { rows } = await db.execute<{ id: string }>(sql`
+    SELECT external_id AS id FROM inventory_items WHERE tenant_id = ${tenantId} AND policy_type = 'group' AND removed_at IS NULL
+      AND external_id = ANY(${toTextArray(ids)}::text[])`)
+  return new Set(rows.map((r) => r.id))
 }
 
 /** Flags references to deleted groups, and clears the flag of groups that exist: only rows whose flag changes are written. */

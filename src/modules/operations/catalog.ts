@@ -26,6 +26,8 @@ export type OperationSpec = {
    * its identity, and what a re-run or a schedule starts again.
    */
   input: z.ZodType<Record<string, unknown>>
+  /** What a schedule's input defaults to before validation (e.g. an inventory sync's quick mode); none by default. */
+  scheduleDefaults?: (input: Record<string, unknown>) => Record<string, unknown>
   /** The failure codes a run of the type can end with, and what a person should do about each. */
   failureCodes: Readonly<Record<string, string>>
   /** Safe to run again from the start after a lost worker; such runs are re-queued, others fail. */

@@ -24,7 +24,8 @@ function validated(catalog: Catalog, access: TenantAccess, fields: { operationTy
   const spec = catalog.spec(fields.operationType)
   authorize(access, spec.capability)
   const issues: FieldIssue[] = scheduleIssues(fields.cron, fields.timezone)
-  const parsed = spec.input.safeParse(fields.input ?? {})
+  const given = fields.input ?? {}
+  const parsed = spec.input.safeParse(spec.scheduleDefaults && typeof given === 'object' && given !== null && !Array.isArray(given) ? spec.scheduleDefaults(given as Record<string, unknown>) : given)
   if (!parsed.success) issues.push(...fieldIssues(parsed.error).map((i) => ({ field: i.field === '(body)' ? 'input' : `input.${i.field}`, message: i.message })))
   if (issues.length > 0 || !parsed.success) throw validationError(issues)
   return parsed.data

@@ -51,13 +51,15 @@ describe('selection', () => {
       categories: [],
       include_foundations: false,
       include_dependencies: true,
+      mode: 'full',
     })
     expect(selectionOf({ context: {} })).toBeNull()
   })
 
   it('describes a full inventory and a narrowed one', () => {
-    expect(describeSelection({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true })).toBe('Full inventory (with foundations and dependencies)')
-    expect(describeSelection({ policy_types: ['deviceManagementScripts'], categories: ['Compliance'], include_foundations: false, include_dependencies: false }, catalog)).toBe(
+    expect(describeSelection({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'full' })).toBe('Full inventory (with foundations and dependencies)')
+    expect(describeSelection({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'quick' })).toBe('Quick: Full inventory (with foundations and dependencies)')
+    expect(describeSelection({ policy_types: ['deviceManagementScripts'], categories: ['Compliance'], include_foundations: false, include_dependencies: false, mode: 'full' }, catalog)).toBe(
       'Types: PowerShell scripts · Categories: Compliance (no foundations or dependencies)',
     )
   })

@@ -36,7 +36,7 @@ export function failureFix(failure: Pick<RunFailure, 'code'>, type: Pick<Operati
   return type?.failure_codes.find((f) => f.code === failure.code)?.fix ?? null
 }
 
-export const DEFAULT_SELECTION: Selection = { policy_types: [], categories: [], include_foundations: true, include_dependencies: true }
+export const DEFAULT_SELECTION: Selection = { policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'full' }
 
 /** The selection a run was started with (context.selection), or null for runs that have none. */
 export function selectionOf(run: Pick<Run, 'context'>): Selection | null {
@@ -47,6 +47,7 @@ export function selectionOf(run: Pick<Run, 'context'>): Selection | null {
     categories: Array.isArray(raw.categories) ? raw.categories.filter((x): x is string => typeof x === 'string') : [],
     include_foundations: raw.include_foundations !== false,
     include_dependencies: raw.include_dependencies !== false,
+    mode: raw.mode === 'quick' ? 'quick' : 'full',
   }
 }
 
@@ -62,5 +63,6 @@ export function describeSelection(selection: Selection, catalog: PolicyType[] = 
           .filter(Boolean)
           .join(' · ')
   const flags = [selection.include_foundations ? 'foundations' : null, selection.include_dependencies ? 'dependencies' : null].filter(Boolean)
-  return flags.length > 0 ? `${scope} (with ${flags.join(' and ')})` : `${scope} (no foundations or dependencies)`
+  const described = flags.length > 0 ? `${scope} (with ${flags.join(' and ')})` : `${scope} (no foundations or dependencies)`
+  return selection.mode === 'quick' ? `Quick: ${described}` : described
 }

@@ -90,15 +90,17 @@ describe('InventoryPage', () => {
 })
 
 describe('selectionBody', () => {
-  const all = { policy_types: ['a'], categories: ['C'], include_foundations: true, include_dependencies: true }
-  it('sends an empty body for the default full inventory', () => {
+  const all = { policy_types: ['a'], categories: ['C'], include_foundations: true, include_dependencies: true, mode: 'full' as const }
+  it('sends an empty body for the default full inventory, and only the mode for a quick one', () => {
     expect(selectionBody('full', all)).toEqual({})
+    expect(selectionBody('full', { ...all, mode: 'quick' })).toEqual({ mode: 'quick' })
   })
   it('sends the flags when a full inventory leaves something out, without types', () => {
     expect(selectionBody('full', { ...all, include_dependencies: false })).toEqual({ policy_types: [], categories: [], include_foundations: true, include_dependencies: false })
   })
   it('sends the chosen types and categories', () => {
-    expect(selectionBody('custom', all)).toEqual(all)
+    const { mode: _full, ...custom } = all
+    expect(selectionBody('custom', all)).toEqual(custom)
   })
 })
 

@@ -5,14 +5,16 @@ import { policyTypesQuery, useStartInventorySync } from '../../components/invent
 import { DEFAULT_SELECTION } from '../../lib/runs.ts'
 import type { PolicyType, Selection } from '../../lib/types.ts'
 
-/** The body to send: an empty body is the full inventory (both flags on). */
+/** The body to send: an empty body is the full inventory (both flags on), read in full. */
 export function selectionBody(scope: 'full' | 'custom', selection: Selection): Partial<Selection> {
-  if (scope === 'full' && selection.include_foundations && selection.include_dependencies) return {}
+  const mode = selection.mode === 'quick' ? { mode: 'quick' as const } : {}
+  if (scope === 'full' && selection.include_foundations && selection.include_dependencies) return mode
   return {
     policy_types: scope === 'custom' ? selection.policy_types : [],
     categories: scope === 'custom' ? selection.categories : [],
     include_foundations: selection.include_foundations,
     include_dependencies: selection.include_dependencies,
+    ...mode,
   }
 }
 
@@ -39,6 +41,14 @@ export function SyncModal({ tenantId, opened, onClose }: { tenantId: string; ope
               <Radio value="custom" label="Only some policy types or categories" />
             </Stack>
           </Radio.Group>
+          <Checkbox
+            label="Quick sync: re-read only what changed since the last sync (Intune's audit log and modification times)"
+            checked={selection.mode === 'quick'}
+            onChange={(e) => {
+              const quick = e.currentTarget.checked
+              setSelection((s) => ({ ...s, mode: quick ? 'quick' : 'full' }))
+            }}
+          />
           {scope === 'custom' && (
             <>
               <MultiSelect
