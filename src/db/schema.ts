@@ -379,3 +379,79 @@ export const inventoryTypeStates = pgTable(
 
 export type InventoryItemRow = typeof inventoryItems.$inferSelect
 export type InventoryReferenceRow = typeof inventoryReferences.$inferSelect
+
+export const BACKUP_STATUSES = ['running', 'complete', 'partial', 'failed'] as const
+export type BackupStatus = (typeof BACKUP_STATUSES)[number]
+
+/**
+ * A backup set (issue 14): an immutable, named point-in-time copy of a tenant's configuration.
+ * Its objects are pinned by content hash (backup_payloads, shared between sets: an unchanged
+ * tenant's next set adds no payload rows). Only name, labels and the protected flag change.
+ */
+export const backupSets = pgTable(
+  'backup_sets',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    status: text('status', { enum: BACKUP_STATUSES }).notNull(),
+    protected: boolean('protected').notNull().default(false),
+    labels: jsonb('labels').$type<string[]>().notNull().default([]),
+    /** `created` by a backup.create run, or `imported` from a ZIP. */
+    origin: text('origin', { enum: ['created', 'imported'] }).notNull(),
+    /** The run that made it (no foreign key: run retention deletes old runs, the set stays). Unique: one set per run. */
+    runId: uuid('run_id'),
+    initiatorUserId: uuid('initiator_user_id').references(() => users.id, { onDelete: 'set null' }),
+    itemCount: integer('item_count').notNull().default(0),
+    countsByType: jsonb('counts_by_type').$type<Record<string, number>>().notNull().default({}),
+    /** The manifest (lib: modules/backups/manifest.ts): source tenant, time, initiator, counts, hashes, missing objects. */
+    manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [uniqueIndex('backup_sets_run_key').on(t.runId), index('backup_sets_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc())],
+)
+
+/** Content-addressed object payloads of a tenant's backup sets: one row per distinct content. */
+export const backupPayloads = pgTable(
+  'backup_payloads',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** SHA-256 (hex) of the canonical JSON of `{payload, assignments}`. */
+    contentHash: text('content_hash').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    assignments: jsonb('assignments').$type<Record<string, unknown>[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.contentHash] })],
+)
+
+/** One object pinned in a set. */
+export const backupSetItems = pgTable(
+  'backup_set_items',
+  {
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backupSets.id, { onDelete: 'cascade' }),
+    policyType: text('policy_type').notNull(),
+    externalId: text('external_id').notNull(),
+    displayName: text('display_name').notNull(),
+    contentHash: text('content_hash').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.backupId, t.policyType, t.externalId] }), index('backup_set_items_hash_idx').on(t.contentHash)],
+)
+
+/** A tenant's backup retention: keep the newest `keepLast` sets and any younger than `keepDays` days; protected sets are always kept. */
+export const backupRetention = pgTable('backup_retention', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  keepLast: integer('keep_last').notNull(),
+  keepDays: integer('keep_days').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+})
+
+export type BackupSetRow = typeof backupSets.$inferSelect

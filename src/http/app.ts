@@ -18,6 +18,7 @@ import { registerOperationRoutes } from '../modules/operations/routes.ts'
 import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
+import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -130,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerNotificationRoutes(app, deps)
   registerInventoryRoutes(app, deps)
   registerScheduleRoutes(app, deps)
+  registerBackupRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

@@ -1,0 +1,64 @@
+import { and, eq, inArray, sql } from 'drizzle-orm'
+import type { Executor } from '../../db/engine.ts'
+import { backupRetention, backupSets } from '../../db/schema.ts'
+import type { RunHandler } from '../operations/handlers.ts'
+
+/**
+ * Payloads no set of the tenant pins any more. Content-addressed rows are shared, so a payload
+ * is deleted only when its last set is.
+ */
+export async function deleteUnpinnedPayloads(db: Executor, tenantId: string) {
+  await db.execute(sql`
+    DELETE FROM backup_payloads p
+    WHERE p.tenant_id = ${tenantId}
+      AND NOT EXISTS (
+        SELECT 1 FROM backup_set_items i JOIN backup_sets s ON s.id = i.backup_id
+        WHERE s.tenant_id = ${tenantId} AND i.content_hash = p.content_hash
+      )`)
+}
+
+/** The sets retention no longer keeps: beyond the newest `keepLast`, older than `keepDays`, not protected, not being written. */
+export async function setsToPrune(db: Executor, tenantId: string, policy: { keepLast: number; keepDays: number }, now = new Date()) {
+  const cutoff = new Date(now.getTime() - policy.keepDays * 86_400_000)
+  const { rows } = await db.execute<{ id: string; name: string }>(sql`
+    SELECT id, name FROM (
+      SELECT id, name, protected, status, created_at,
+             row_number() OVER (ORDER BY created_at DESC, id DESC) AS position
+      FROM backup_sets WHERE tenant_id = ${tenantId} AND status <> 'running'
+    ) ranked
+    WHERE NOT protected AND position > ${policy.keepLast} AND created_at < ${cutoff.toISOString()}
+    ORDER BY created_at, id`)
+  return rows
+}
+
+/** The `backup.prune` handler: deletes what the tenant's retention policy no longer keeps, one per-item result per set. */
+export function createPruneHandler(): RunHandler {
+  return async (run) => {
+    const tenantId = run.run.tenantId
+    const [policy] = await run.db.select().from(backupRetention).where(eq(backupRetention.tenantId, tenantId))
+    if (!policy) {
+      await run.progress({ total: 0, processed: 0 })
+      return
+    }
+    const doomed = await setsToPrune(run.db, tenantId, policy)
+    await run.progress({ total: doomed.length, processed: 0 })
+    if (doomed.length === 0) return
+    await run.transaction(async (tx) => {
+      // Re-checked in the deleting statement: a set protected meanwhile is kept.
+      const deleted = await tx
+        .delete(backupSets)
+        .where(and(eq(backupSets.tenantId, tenantId), inArray(backupSets.id, doomed.map((d) => d.id)), eq(backupSets.protected, false)))
+        .returning({ id: backupSets.id })
+      await deleteUnpinnedPayloads(tx, tenantId)
+      const gone = new Set(deleted.map((d) => d.id))
+      await run.recordItems(
+        doomed.map((d) => ({
+          target: { type: 'backup', id: d.id, name: d.name },
+          action: 'delete',
+          status: gone.has(d.id) ? ('succeeded' as const) : ('skipped' as const),
+          ...(gone.has(d.id) ? {} : { code: 'protected', message: 'Protected while retention ran: kept' }),
+        })),
+      )
+    })
+  }
+}
