@@ -16,6 +16,7 @@ import type { LiveHub } from '../modules/operations/live-hub.ts'
 import type { OperationsEngine } from '../modules/operations/engine.ts'
 import { registerOperationRoutes } from '../modules/operations/routes.ts'
 import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
+import { registerHistoryRoutes } from '../modules/inventory/history-routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
@@ -130,6 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerOperationRoutes(app, deps)
   registerNotificationRoutes(app, deps)
   registerInventoryRoutes(app, deps)
+  registerHistoryRoutes(app, deps)
   registerScheduleRoutes(app, deps)
   registerBackupRoutes(app, deps)
   await registerWebAssets(app)

@@ -8,7 +8,6 @@ import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
 import { validatedInput } from '../operations/start-run.ts'
 import { defaultBackupName } from './create-backup.ts'
-import { deleteUnpinnedPayloads } from './prune.ts'
 import { finishSet, pinObjects, type BackupManifest } from './store.ts'
 import { DEFAULT_IMPORT_LIMITS, readBackupZip, type ImportLimits } from './zip-import.ts'
 
@@ -73,14 +72,13 @@ export async function updateBackup(db: Database, access: TenantAccess, actor: Ac
   })
 }
 
-/** Deletes a set (409 while protected or still being written); payloads no other set pins go with it. */
+/** Deletes a set (409 while protected or still being written). Its content rows stay: versions and other sets share them. */
 export async function deleteBackup(db: Database, access: TenantAccess, actor: Actor, backupId: string) {
   await db.transaction(async (tx) => {
     const current = await lockSet(tx, access.tenantId, backupId)
     if (current.protected) throw conflict(`Backup "${current.name}" is protected: unprotect it first`)
     if (current.status === 'running') throw conflict(`Backup "${current.name}" is still being written: cancel its run, or wait for it`)
     await tx.delete(backupSets).where(eq(backupSets.id, current.id))
-    await deleteUnpinnedPayloads(tx, access.tenantId)
     await recordAuditEvent(tx, actor, { tenantId: access.tenantId, action: 'backup.deleted', subject: { type: 'backup', id: current.id }, metadata: { name: current.name } })
   })
 }

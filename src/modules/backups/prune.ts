@@ -3,20 +3,6 @@ import type { Executor } from '../../db/engine.ts'
 import { backupRetention, backupSets } from '../../db/schema.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 
-/**
- * Payloads no set of the tenant pins any more. Content-addressed rows are shared, so a payload
- * is deleted only when its last set is.
- */
-export async function deleteUnpinnedPayloads(db: Executor, tenantId: string) {
-  await db.execute(sql`
-    DELETE FROM backup_payloads p
-    WHERE p.tenant_id = ${tenantId}
-      AND NOT EXISTS (
-        SELECT 1 FROM backup_set_items i JOIN backup_sets s ON s.id = i.backup_id
-        WHERE s.tenant_id = ${tenantId} AND i.content_hash = p.content_hash
-      )`)
-}
-
 /** The sets retention no longer keeps: beyond the newest `keepLast`, older than `keepDays`, not protected, not being written. */
 export async function setsToPrune(db: Executor, tenantId: string, policy: { keepLast: number; keepDays: number }, now = new Date()) {
   const cutoff = new Date(now.getTime() - policy.keepDays * 86_400_000)
@@ -49,7 +35,6 @@ export function createPruneHandler(): RunHandler {
         .delete(backupSets)
         .where(and(eq(backupSets.tenantId, tenantId), inArray(backupSets.id, doomed.map((d) => d.id)), eq(backupSets.protected, false)))
         .returning({ id: backupSets.id })
-      await deleteUnpinnedPayloads(tx, tenantId)
       const gone = new Set(deleted.map((d) => d.id))
       await run.recordItems(
         doomed.map((d) => ({

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, ilike, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
-import { backupPayloads, backupRetention, backupSetItems, backupSets, users } from '../../db/schema.ts'
+import { inventoryContents, backupRetention, backupSetItems, backupSets, users } from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
@@ -57,9 +57,9 @@ export async function listBackupItems(db: Executor, backupId: string, filters: B
 /** One pinned object with its content. */
 export async function findBackupItem(db: Executor, tenantId: string, backupId: string, type: string, externalId: string) {
   const [row] = await db
-    .select({ type: backupSetItems.policyType, id: backupSetItems.externalId, name: backupSetItems.displayName, hash: backupSetItems.contentHash, payload: backupPayloads.payload, assignments: backupPayloads.assignments })
+    .select({ type: backupSetItems.policyType, id: backupSetItems.externalId, name: backupSetItems.displayName, hash: backupSetItems.contentHash, payload: inventoryContents.payload, assignments: inventoryContents.assignments })
     .from(backupSetItems)
-    .innerJoin(backupPayloads, and(eq(backupPayloads.tenantId, tenantId), eq(backupPayloads.contentHash, backupSetItems.contentHash)))
+    .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)))
     .where(and(eq(backupSetItems.backupId, backupId), eq(backupSetItems.policyType, type), eq(backupSetItems.externalId, externalId)))
   return row
 }

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
-import { backupPayloads, backupSetItems, backupSets, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
+import { inventoryContents, backupSetItems, backupSets, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 
 /** One object as a set pins it. */
@@ -41,12 +41,12 @@ export async function ensureSetOfRun(db: Executor, input: { tenantId: string; ru
   return row!
 }
 
-/** Pins objects in a set: payloads are content-addressed (an unchanged object adds no payload row). */
+/** Pins objects in a set. Content is stored once per tenant and hash in inventory_contents, shared with versions: an object the sync already saw adds no content row. */
 export async function pinObjects(db: Executor, tenantId: string, backupId: string, objects: readonly BackupObject[]): Promise<void> {
   for (let i = 0; i < objects.length; i += ROWS_PER_INSERT) {
     const chunk = objects.slice(i, i + ROWS_PER_INSERT)
     const payloads = new Map(chunk.map((o) => [o.contentHash, { tenantId, contentHash: o.contentHash, payload: o.payload, assignments: o.assignments }]))
-    await db.insert(backupPayloads).values([...payloads.values()]).onConflictDoNothing()
+    await db.insert(inventoryContents).values([...payloads.values()]).onConflictDoNothing()
     await db
       .insert(backupSetItems)
       .values(chunk.map((o) => ({ backupId, policyType: o.policyType, externalId: o.externalId, displayName: o.displayName, contentHash: o.contentHash })))
@@ -89,11 +89,11 @@ export async function* objectsOf(db: Executor, tenantId: string, backupId: strin
         externalId: backupSetItems.externalId,
         displayName: backupSetItems.displayName,
         contentHash: backupSetItems.contentHash,
-        payload: backupPayloads.payload,
-        assignments: backupPayloads.assignments,
+        payload: inventoryContents.payload,
+        assignments: inventoryContents.assignments,
       })
       .from(backupSetItems)
-      .innerJoin(backupPayloads, and(eq(backupPayloads.tenantId, tenantId), eq(backupPayloads.contentHash, backupSetItems.contentHash)))
+      .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)))
       .where(
         and(
           eq(backupSetItems.backupId, backupId),

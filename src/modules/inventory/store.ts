@@ -32,9 +32,9 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
   const changed: ChangedItem[] = []
   for (const item of items) {
     const existing = byExternalId.get(item.externalId)
-    // Back after a removal counts as created.
-    const change = !existing || existing.removed_at !== null ? 'created' : existing.content_hash !== item.contentHash ? 'updated' : undefined
-    if (change) changed.push({ ...item, id: existing?.id ?? uuidv7(), change })
+    // Back after a removal counts as created (and is `restored` in the change history).
+    const history = !existing ? 'created' : existing.removed_at !== null ? 'restored' : existing.content_hash !== item.contentHash ? 'updated' : undefined
+    if (history) changed.push({ ...item, id: existing?.id ?? uuidv7(), change: history === 'updated' ? 'updated' : 'created', history })
     else counts.unchanged++
   }
   const rejected = changed.length > 0 ? await upsertChanged(db, scope, changed) : []
@@ -43,7 +43,7 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
   return counts
 }
 
-type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated' }
+type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated'; history: 'created' | 'updated' | 'restored' }
 
 /** PostgreSQL's data exceptions (class 22): a value no column can hold. */
 const isDataException = (error: unknown) => {
@@ -71,7 +71,7 @@ async function upsertChanged(db: Database, scope: UnitScope, rows: readonly Chan
 
 const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
-async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (NormalisedItem & { id: string })[]) {
+async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   const records = rows.map((r) => ({
     id: r.id,
     external_id: r.externalId,
@@ -94,6 +94,7 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (Norma
       content_hash = excluded.content_hash, graph_last_modified_at = excluded.graph_last_modified_at,
       last_seen_run_id = excluded.last_seen_run_id, removed_at = NULL, version = i.version + 1, updated_at = now()
     WHERE i.content_hash IS DISTINCT FROM excluded.content_hash OR i.removed_at IS NOT NULL`)
+  await writeVersions(tx, scope, rows)
   // References follow the content: replaced for exactly the rows that changed. A group already
   // known to be deleted stays flagged until the dependency unit says otherwise.
   const ids = rows.map((r) => r.id)
@@ -107,6 +108,38 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly (Norma
         AND o.target_external_id = r.target_external_id AND o.orphaned)
     FROM jsonb_to_recordset(${JSON.stringify(refs)}::jsonb) AS r(item_id uuid, kind text, target_type text, target_external_id text)
     ON CONFLICT DO NOTHING`)
+}
+
+/**
+ * The versions and change entries of the rows just written, set-based: their content is stored
+ * once per (tenant, hash); a version is added only when the content differs from the item's
+ * latest version (a restored item with its old content gets no new one); numbering continues
+ * across removals. Ids are random (gen_random_uuid): versions are ordered by number, changes by
+ * (detected_at, id).
+ */
+async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
+  const ids = toTextArray(rows.map((r) => r.id))
+  await tx.execute(sql`
+    INSERT INTO inventory_contents (tenant_id, content_hash, payload, assignments)
+    SELECT DISTINCT ON (i.content_hash) i.tenant_id, i.content_hash, i.payload, i.assignments FROM inventory_items i
+    WHERE i.id = ANY(${ids}::uuid[])
+    ON CONFLICT DO NOTHING`)
+  const records = rows.map((r) => ({ id: r.id, content_hash: r.contentHash, display_name: r.displayName, kind: r.history }))
+  await tx.execute(sql`
+    WITH r AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(id uuid, content_hash text, display_name text, kind text)),
+    latest AS (
+      SELECT r.id AS item_id, l.id, l.number, l.content_hash FROM r
+      LEFT JOIN LATERAL (SELECT v.id, v.number, v.content_hash FROM inventory_versions v WHERE v.item_id = r.id ORDER BY v.number DESC LIMIT 1) l ON true),
+    fresh AS (
+      INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, captured_at, run_id)
+      SELECT gen_random_uuid(), ${scope.tenantId}, r.id, COALESCE(l.number, 0) + 1, r.content_hash, now(), ${scope.runId}
+      FROM r JOIN latest l ON l.item_id = r.id WHERE l.content_hash IS DISTINCT FROM r.content_hash
+      RETURNING item_id, id)
+    INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, previous_version_id, detected_at, run_id)
+    SELECT gen_random_uuid(), ${scope.tenantId}, r.id, ${scope.entry.key}, r.display_name, r.kind, COALESCE(f.id, l.id),
+      CASE WHEN f.id IS NOT NULL THEN l.id END, now(), ${scope.runId}
+    FROM r JOIN latest l ON l.item_id = r.id LEFT JOIN fresh f ON f.item_id = r.id
+    WHERE r.kind <> 'updated' OR f.id IS NOT NULL`)
 }
 
 /**
@@ -124,7 +157,12 @@ export async function completeUnit(db: Database, scope: UnitScope, seen: Readonl
           last_seen_run_id = GREATEST((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)
         WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM unnest(${toTextArray([...seen])}::text[]) AS seen(id) WHERE seen.id = i.external_id)
-        RETURNING 1)
+        RETURNING i.id, i.display_name),
+      history AS (
+        INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
+        SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
+          (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
+        FROM removed)
       SELECT count(*)::int AS n FROM removed`)
     await tx.execute(sql`
       INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count)

@@ -1,0 +1,166 @@
+import { and, eq, sql } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { inventoryItems } from '../../src/db/schema.ts'
+import { ORIGIN, type TestContext } from '../harness.ts'
+import { connectTenant, control, inventoryContext, syncAndWait, truthByType } from './helpers.ts'
+
+let env: Awaited<ReturnType<typeof inventoryContext>>
+let ctx: TestContext
+let tenant: Awaited<ReturnType<typeof connectTenant>>
+
+beforeAll(async () => {
+  env = await inventoryContext()
+  ctx = env.ctx
+  tenant = await connectTenant(ctx, env.emulator, { policies: 40 })
+  const first = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+  expect(first.outcome).toBe('succeeded')
+})
+afterAll(async () => env.close())
+
+type Version = { id: string; number: number; content_hash: string; run_id: string; changed_by: unknown }
+type Change = { id: string; item_id: string; kind: string; version_id: string | null; previous_version_id: string | null; run_id: string; display_name: string; policy_type: string }
+type Diff = { from: Version | null; to: Version | null; changes: { path: string; label: string; kind: string; before: unknown; after: unknown }[] }
+
+async function get<T>(url: string, token = tenant.token): Promise<{ status: number; body: T }> {
+  const response = await ctx.request({ method: 'GET', url, token, headers: { origin: ORIGIN } })
+  return { status: response.statusCode, body: JSON.parse(response.body) as T }
+}
+
+const base = () => `/api/tenants/${tenant.tenantId}`
+
+async function counts() {
+  const { rows } = await ctx.db.execute<{ versions: number; contents: number; changes: number }>(sql`
+    SELECT (SELECT count(*)::int FROM inventory_versions WHERE tenant_id = ${tenant.tenantId}) AS versions,
+      (SELECT count(*)::int FROM inventory_contents WHERE tenant_id = ${tenant.tenantId}) AS contents,
+      (SELECT count(*)::int FROM inventory_changes WHERE tenant_id = ${tenant.tenantId}) AS changes`)
+  return rows[0]!
+}
+
+async function itemOf(externalId: string) {
+  const [row] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.externalId, externalId)))
+  return row!
+}
+
+async function allChanges(query = '') {
+  const out: Change[] = []
+  let cursor: string | null = null
+  do {
+    const page: { status: number; body: { data: Change[]; next_cursor: string | null } } = await get(`${base()}/changes?limit=7${query}${cursor ? `&cursor=${cursor}` : ''}`)
+    expect(page.status).toBe(200)
+    out.push(...page.body.data)
+    cursor = page.body.next_cursor
+  } while (cursor)
+  return out
+}
+
+describe('versions and the change history', () => {
+  it('the first sync stores one version and one created entry per item', async () => {
+    const { rows } = await ctx.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM inventory_items WHERE tenant_id = ${tenant.tenantId}`)
+    const c = await counts()
+    expect(c.versions).toBe(rows[0]!.n)
+    expect(c.changes).toBe(rows[0]!.n)
+    expect(c.contents).toBeLessThanOrEqual(c.versions)
+    const created = await allChanges('&kind=created')
+    expect(created).toHaveLength(rows[0]!.n)
+    expect(created.every((ch) => ch.version_id !== null && ch.previous_version_id === null)).toBe(true)
+  })
+
+  it('unchanged syncs add no version, content or change row', async () => {
+    const before = await counts()
+    for (let i = 0; i < 3; i++) expect((await syncAndWait(ctx, tenant.tenantId, tenant.token)).outcome).toBe('succeeded')
+    expect(await counts()).toEqual(before)
+  })
+
+  it('an update, a creation and a removal produce versions, entries and a readable diff', async () => {
+    const truth = await truthByType(env.emulator, tenant.entraTenantId)
+    const [updatedId] = truth.deviceCompliancePolicy![0]!.split(' ')
+    const [deletedId] = truth.deviceConfiguration![0]!.split(' ')
+    const before = await counts()
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${updatedId}`, { description: 'changed in the portal', displayName: 'Renamed policy' })
+    await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/${deletedId}`)
+    const created = await control<{ id: string }>(env.emulator, 'POST', `/tenants/${tenant.entraTenantId}/items`, { type: 'deviceConfiguration', displayName: 'Brand new profile' })
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(run.outcome).toBe('succeeded')
+
+    const after = await counts()
+    expect(after.versions - before.versions).toBe(2) // the update and the creation; a removal adds no version
+    expect(after.changes - before.changes).toBe(3)
+    const entries = await allChanges(`&since=${encodeURIComponent(run.createdAt.toISOString())}`)
+    expect(entries.map((e) => e.kind).sort()).toEqual(['created', 'removed', 'updated'])
+    expect(entries.every((e) => e.run_id === run.id)).toBe(true)
+
+    const updated = await itemOf(updatedId!)
+    const entry = entries.find((e) => e.kind === 'updated')!
+    expect(entry).toMatchObject({ item_id: updated.id, display_name: 'Renamed policy', policy_type: 'deviceCompliancePolicy' })
+    const versions = await get<{ data: Version[] }>(`${base()}/inventory/items/${updated.id}/versions`)
+    expect(versions.body.data.map((v) => v.number)).toEqual([2, 1])
+    expect(entry.version_id).toBe(versions.body.data[0]!.id)
+    expect(entry.previous_version_id).toBe(versions.body.data[1]!.id)
+    expect(versions.body.data[0]!.content_hash).toBe(updated.contentHash)
+
+    const diff = await get<Diff>(`${base()}/inventory/items/${updated.id}/diff`)
+    expect(diff.status).toBe(200)
+    expect(diff.body.from!.number).toBe(1)
+    expect(diff.body.to!.number).toBe(2)
+    const byPath = Object.fromEntries(diff.body.changes.map((c) => [c.path, c]))
+    expect(byPath.displayName).toMatchObject({ label: 'Display name', kind: 'changed', after: 'Renamed policy' })
+    expect(byPath.description).toMatchObject({ label: 'Description', after: 'changed in the portal' })
+    expect(diff.body.changes).toHaveLength(2)
+
+    // One version as JSON: the content as it was.
+    const v1 = await get<Version & { payload: Record<string, unknown> }>(`${base()}/inventory/items/${updated.id}/versions/${versions.body.data[1]!.id}`)
+    expect(v1.status).toBe(200)
+    expect(v1.body.payload.displayName).not.toBe('Renamed policy')
+
+    const removed = await itemOf(deletedId!)
+    const removedEntry = entries.find((e) => e.kind === 'removed')!
+    expect(removedEntry.item_id).toBe(removed.id)
+    // The removed item keeps its versions.
+    expect((await get<{ data: Version[] }>(`${base()}/inventory/items/${removed.id}/versions`)).body.data).toHaveLength(1)
+    expect(entries.find((e) => e.kind === 'created')!.item_id).toBe((await itemOf(created.body.id)).id)
+  })
+
+  it('a returning item is restored and continues its numbering; identical content is stored once', async () => {
+    const [item] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'assignmentFilter'))).limit(1)
+    // As if the last sync had not seen it: removed, with other content.
+    await ctx.db.update(inventoryItems).set({ removedAt: new Date(), contentHash: 'stale' }).where(eq(inventoryItems.id, item!.id))
+    const before = await counts()
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    const entries = await allChanges(`&item_id=${item!.id}`)
+    expect(entries[0]).toMatchObject({ kind: 'restored', run_id: run.id, previous_version_id: null })
+    // Same content as its last version: no new version, the entry points at the existing one.
+    expect((await counts()).versions).toBe(before.versions)
+    const versions = await get<{ data: Version[] }>(`${base()}/inventory/items/${item!.id}/versions`)
+    expect(entries[0]!.version_id).toBe(versions.body.data[0]!.id)
+  })
+
+  it('filters and pages the change history, and refuses bad input naming the field', async () => {
+    const all = await allChanges()
+    const ids = all.map((c) => c.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    const compliance = await allChanges('&type=deviceCompliancePolicy')
+    expect(compliance.length).toBeGreaterThan(0)
+    expect(compliance.every((c) => c.policy_type === 'deviceCompliancePolicy')).toBe(true)
+    expect((await allChanges('&kind=removed')).every((c) => c.kind === 'removed')).toBe(true)
+    expect(await allChanges(`&until=2000-01-01T00:00:00Z`)).toEqual([])
+
+    const bad = await get<{ error: { code: string; message: string } }>(`${base()}/changes?kind=deleted`)
+    expect(bad.status).toBe(422)
+    expect(JSON.stringify(bad.body)).toContain('kind')
+    const badDate = await get<{ error: { code: string } }>(`${base()}/changes?since=yesterday`)
+    expect(badDate.status).toBe(422)
+    expect(JSON.stringify(badDate.body)).toContain('since')
+    expect((await get(`${base()}/changes?item_id=nope`)).status).toBe(422)
+    expect((await get(`${base()}/changes?cursor=garbage`)).status).toBe(422)
+  })
+
+  it('answers 404 for another tenant, an unknown version and an unknown diff version', async () => {
+    const [item] = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId)).limit(1)
+    const other = await connectTenant(ctx, env.emulator, { policies: 5 })
+    expect((await get(`${base()}/changes`, other.token)).status).toBe(404)
+    expect((await get(`/api/tenants/${other.tenantId}/inventory/items/${item!.id}/versions`, other.token)).status).toBe(404)
+    expect((await get(`${base()}/inventory/items/${item!.id}/versions/not-a-uuid`)).status).toBe(404)
+    expect((await get(`${base()}/inventory/items/${item!.id}/diff?from=1&to=99`)).status).toBe(404)
+    expect((await get(`${base()}/inventory/items/${item!.id}/diff?from=x`)).status).toBe(422)
+  })
+})
