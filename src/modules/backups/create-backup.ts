@@ -27,7 +27,8 @@ import { countsOf, emptySet, ensureSetOfRun, finishSet, pinObjects, type BackupM
 
 export type BackupDeps = { secrets: SecretBox; emulatorUrl: string | undefined; tokens?: TokenProvider | undefined; graph?: GraphClient | undefined }
 
-export type BackupContext = { name: string | null; selection: Selection; item_ids: string[] }
+/** `selection` null: only the picked items. */
+export type BackupContext = { name: string | null; selection: Selection | null; item_ids: string[] }
 
 const GROUP_CHUNK = 400
 
@@ -109,10 +110,10 @@ class BackupRun {
     const { selection, item_ids: itemIds } = this.#run.context
     // Individual items: their types are read, keeping only them (unless the selection has the whole type).
     const picked = await this.#pickedItems(itemIds)
-    const selected = unitsOf(selection)
+    const selected = selection ? unitsOf(selection) : []
     const units = [...selected.filter((u) => u.listable), ...[...picked.keys()].filter((k) => !selected.some((u) => u.key === k)).map(getPolicyType)]
     const withGroups = selected.includes(GROUP_TYPE)
-    await this.#run.progress({ total: units.length + (withGroups ? 1 : 0), processed: 0 })
+    await this.#run.progress({ total: 0, processed: 0 })
     try {
       await this.#tokens.getToken(this.#ctx)
     } catch (error) {
@@ -148,17 +149,25 @@ class BackupRun {
     if (unknown.length > 0) {
       const items = unknown.map((id) => ({ type: 'item', id, name: id, code: 'not_found', message: 'No such item in the tenant inventory' }))
       this.#missing.push(...items)
-      await this.#run.recordItems(items.map((m) => ({ target: { type: m.type, id: m.id, name: m.name }, action: 'back_up', status: 'failed', code: m.code, message: m.message })))
+      await this.#record(items.map((m) => ({ target: { type: m.type, id: m.id, name: m.name }, action: 'back_up', status: 'failed', code: m.code, message: m.message })))
     }
     return out
   }
 
-  /** One unit; a type Graph refuses costs only itself (skipped or failed, named on the run). */
+  /** Per-item results; the total grows with them (the object count is known only as pages arrive). */
+  async #record(results: ItemResult[]) {
+    if (results.length === 0) return
+    await this.#run.increment({ total: results.length })
+    await this.#run.recordItems(results)
+  }
+
+  /**
+   * One type; a type Graph refuses costs only itself: a failure naming it, a per-item result for
+   * the whole type (skipped without permission, else failed), and a `missing` entry.
+   */
   async #unit(entry: PolicyTypeEntry, work: () => Promise<number>) {
-    const started = performance.now()
     try {
-      const pinned = await work()
-      await this.#run.recordUnit({ key: entry.key, status: 'succeeded', counts: { backed_up: pinned }, durationMs: performance.now() - started })
+      await work()
     } catch (e) {
       if (e instanceof RunCancelledError || e instanceof RunOwnershipLostError || this.#run.signal.aborted) throw e
       if (!(e instanceof GraphError)) this.#run.log.error({ err: e, unit: entry.key }, 'backup unit failed')
@@ -166,7 +175,7 @@ class BackupRun {
       const message = e instanceof GraphError ? e.message : `${entry.label} could not be backed up: an unexpected error (logged by the worker for run ${this.#run.run.id})`
       this.#missing.push({ type: entry.key, id: '*', name: entry.label, code, message })
       await this.#run.addFailure({ code, message, subject: entry.key })
-      await this.#run.recordUnit({ key: entry.key, status: code === 'missing_permission' ? 'skipped' : 'failed', durationMs: performance.now() - started, error: { code, message } })
+      await this.#record([{ target: { type: entry.key, id: '*', name: entry.label }, action: 'back_up', status: code === 'missing_permission' ? 'skipped' : 'failed', code, message }])
     }
   }
 
@@ -190,21 +199,21 @@ class BackupRun {
         }
         const item = normaliseRead(entry, read)
         objects.push(toObject(entry, item))
-        if (this.#run.context.selection.include_dependencies) {
+        if (this.#run.context.selection?.include_dependencies) {
           for (const ref of item.references) if (ref.kind === 'group') this.#groupIds.add(ref.targetExternalId)
         }
         results.push({ target: { type: entry.key, id: item.externalId, name: item.displayName }, action: 'back_up', status: 'succeeded' })
       }
       this.#run.throwIfCancelled()
       await this.#run.transaction((tx) => pinObjects(tx, this.#run.run.tenantId, this.#backupId, objects))
-      await this.#run.recordItems(results)
+      await this.#record(results)
     }
     if (only) {
       for (const id of only) {
         if (seen.has(id)) continue
         const message = `${entry.label} ${id} no longer exists in the tenant`
         this.#missing.push({ type: entry.key, id, name: id, code: 'not_found', message })
-        await this.#run.recordItems([{ target: { type: entry.key, id, name: id }, action: 'back_up', status: 'failed', code: 'not_found', message }])
+        await this.#record([{ target: { type: entry.key, id, name: id }, action: 'back_up', status: 'failed', code: 'not_found', message }])
       }
     }
     return seen.size
@@ -223,6 +232,7 @@ class BackupRun {
         if (read.group) objects.push(toObject(GROUP_TYPE, normaliseRead(GROUP_TYPE, { item: read.group, assignments: null, details: {} })))
       }
       await this.#run.transaction((tx) => pinObjects(tx, this.#run.run.tenantId, this.#backupId, objects))
+      await this.#record(objects.map((o) => ({ target: { type: GROUP_TYPE.key, id: o.externalId, name: o.displayName }, action: 'back_up', status: 'succeeded' })))
       pinned += objects.length
     }
     return pinned

@@ -10,13 +10,15 @@ export const backupCreateInput = z
     item_ids: z.array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' })).max(10_000, { error: 'at most 10000 item ids' }).optional(),
   })
   .transform((input, ctx) => {
+    const itemIds = [...new Set(input.item_ids ?? [])].sort()
+    // Items alone: no selection sent. Otherwise the selection (omitted fields: everything) plus the items.
+    if (input.selection === undefined && itemIds.length > 0) return { name: input.name ?? null, selection: null, item_ids: itemIds }
     const selection = canonicalSelection(input.selection)
     const empty = emptySelectionReason(selection)
-    if (empty && !input.item_ids?.length) {
+    if (empty && itemIds.length === 0) {
       ctx.addIssue({ code: 'custom', message: empty, path: ['selection'] })
       return z.NEVER
     }
-    const itemIds = [...new Set(input.item_ids ?? [])].sort()
     return { name: input.name ?? null, selection, item_ids: itemIds }
   })
 
