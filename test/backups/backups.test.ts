@@ -2,7 +2,7 @@ import { and, count, eq, isNull } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { auditEvents, backupSets, inventoryContents, inventoryItems, operationRunItems } from '../../src/db/schema.ts'
 import { GRAPH_PERMISSIONS, POLICY_TYPES } from '../../src/graph/policy-types.ts'
-import { ORIGIN, type TestContext } from '../harness.ts'
+import { errorOf, ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, startSync, storedByType, syncAndWait, truthByType, waitForCompletion } from '../inventory/helpers.ts'
 import { backupAndWait, setByType, setHashes, startBackup, type BackupBody } from './helpers.ts'
 
@@ -114,7 +114,7 @@ describe('backup sets', () => {
     const del = () => ctx.request({ method: 'DELETE', url: `/api/tenants/${tenant.tenantId}/backups/${backup.id}`, token: tenant.token, headers: { origin: ORIGIN } })
     const refused = await del()
     expect(refused.statusCode).toBe(409)
-    expect(JSON.parse(refused.body).error.code).toBe('conflict')
+    expect(errorOf(refused.body).code).toBe('conflict')
     expect((await patch({ protected: false })).statusCode).toBe(200)
     expect((await del()).statusCode).toBe(204)
     expect((await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/backups/${backup.id}`, token: tenant.token })).statusCode).toBe(404)

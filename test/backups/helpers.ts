@@ -39,7 +39,8 @@ export async function setByType(ctx: TestContext, backupId: string) {
 }
 
 /** A set's objects as `type/id → hash`. */
-export async function setHashes(ctx: TestContext, backupId: string) {
+export async function setHashes(ctx: TestContext, backupId: string): Promise<Record<string, string>> {
   const rows = await ctx.db.select().from(backupSetItems).where(eq(backupSetItems.backupId, backupId))
-  return Object.fromEntries(rows.map((r) => [`${r.policyType}/${r.externalId}`, `${r.displayName} ${r.contentHash}`]).sort(([a], [b]) => a!.localeCompare(b!)))
+  const pairs = rows.map((r): [string, string] => [`${r.policyType}/${r.externalId}`, `${r.displayName} ${r.contentHash}`])
+  return Object.fromEntries(pairs.sort(([a], [b]) => a.localeCompare(b)))
 }

@@ -53,7 +53,7 @@ async function* manifestText(db: Executor, set: BackupSetRow): AsyncGenerator<st
       .orderBy(asc(backupSetItems.policyType), asc(backupSetItems.displayName), asc(backupSetItems.externalId))
       .limit(2000)
     if (rows.length === 0) break
-    yield rows.map((r) => `${first ? '' : ','}\n${JSON.stringify({ type: r.type, id: r.id, display_name: r.name, file: objectFileName(r.type, r.name, r.id), sha256: r.hash })}`).join('')
+    yield rows.map((r, i) => `${first && i === 0 ? '' : ','}\n${JSON.stringify({ type: r.type, id: r.id, display_name: r.name, file: objectFileName(r.type, r.name, r.id), sha256: r.hash })}`).join('')
     first = false
     const last: { type: string; name: string; id: string } = rows.at(-1)!
     after = last

@@ -102,7 +102,10 @@ function entriesOf(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Entry[]> {
       zip.close()
       reject(invalidBackupFile(message))
     }
-    zip.on('error', (error: Error) => fail(`The ZIP file is damaged: ${error.message}`))
+    zip.on('error', (error: Error) =>
+      // yauzl refuses `..`, absolute and backslash paths itself (strictFileNames).
+      fail(/relative path|absolute path|invalid characters/.test(error.message) ? `An entry has a path outside the archive (${error.message})` : `The ZIP file is damaged: ${error.message}`),
+    )
     zip.on('entry', (entry: Entry) => {
       const name = entry.fileName
       if (name.split('/').some((s) => s === '..' || s === '.') || name.startsWith('/') || name.includes('\\')) return fail(`Entry "${name}" has a path outside the archive`)
