@@ -29,21 +29,22 @@ export function createPruneHandler(): RunHandler {
     const doomed = await setsToPrune(run.db, tenantId, policy)
     await run.progress({ total: doomed.length, processed: 0 })
     if (doomed.length === 0) return
-    await run.transaction(async (tx) => {
-      // Re-checked in the deleting statement: a set protected meanwhile is kept.
-      const deleted = await tx
+    // Re-checked in the deleting statement: a set protected meanwhile is kept.
+    const deleted = await run.transaction((tx) =>
+      tx
         .delete(backupSets)
         .where(and(eq(backupSets.tenantId, tenantId), inArray(backupSets.id, doomed.map((d) => d.id)), eq(backupSets.protected, false)))
-        .returning({ id: backupSets.id })
-      const gone = new Set(deleted.map((d) => d.id))
-      await run.recordItems(
+        .returning({ id: backupSets.id }),
+    )
+    const gone = new Set(deleted.map((d) => d.id))
+    // Outside the transaction: results are written through the run's own connection.
+    await run.recordItems(
         doomed.map((d) => ({
           target: { type: 'backup', id: d.id, name: d.name },
           action: 'delete',
           status: gone.has(d.id) ? ('succeeded' as const) : ('skipped' as const),
           ...(gone.has(d.id) ? {} : { code: 'protected', message: 'Protected while retention ran: kept' }),
         })),
-      )
-    })
+    )
   }
 }
