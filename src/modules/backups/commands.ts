@@ -87,7 +87,8 @@ export async function deleteBackup(db: Database, access: TenantAccess, actor: Ac
  * Makes a verified backup ZIP (already on disk) a set of the tenant, marked as imported. One
  * transaction: a file that fails any check stores nothing.
  */
-export async function importBackup(db: Database, access: TenantAccess, actor: Actor, path: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) {
+/** `access.userId` null: a system import (the CLI). */
+export async function importBackup(db: Database, access: { tenantId: string; userId: string | null }, actor: Actor, path: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) {
   return db.transaction(async (tx) => {
     const id = uuidv7()
     await tx.insert(backupSets).values({ id, tenantId: access.tenantId, name: 'Import', status: 'running', origin: 'imported', initiatorUserId: access.userId })
