@@ -32,6 +32,8 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       writes a backup set as a ZIP
   backup import --tenant ID --file FILE
                                       makes a backup ZIP a set of the tenant (verified first)
+  diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
+                                      (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
                                       into the embedded PostgreSQL cluster in DATA_DIR
   emulator [--port N] [--seed S] [--policies N]
@@ -41,7 +43,7 @@ Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, R
 
 class UsageError extends Error {}
 
-const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help'])
+const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help', 'diff'])
 
 /** Runs until SIGTERM or SIGINT, then stops what it started (in-flight runs are handed back). */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
@@ -269,6 +271,19 @@ async function main(argv: string[]): Promise<number> {
       })
     }
 
+    case 'diff': {
+      const values = parse(args, { item: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } })
+      required(values, 'item')
+      const version = (name: 'from' | 'to') => {
+        const raw = values[name]
+        if (raw === undefined) return undefined
+        if (!/^[1-9]\d{0,8}$/.test(raw)) throw new UsageError(`--${name} must be a version number (1 or more)`)
+        return Number(raw)
+      }
+      const query = { from: version('from'), to: version('to') }
+      return withDatabase(config, (h) => printDiff(h, values.item!, query))
+    }
+
     case 'data import-pglite': {
       const values = parse(args, { from: { type: 'string' } })
       required(values, 'from')
@@ -328,6 +343,28 @@ async function startSystemRun(
   } finally {
     await operations.stop()
   }
+}
+
+/** `diff`: an item's readable changes between two versions, one per line. */
+async function printDiff(handle: DatabaseHandle, itemId: string, query: { from: number | undefined; to: number | undefined }): Promise<number> {
+  const [{ eq }, { inventoryItems }, { UUID_PATTERN }, { itemDiff }] = await Promise.all([
+    import('drizzle-orm'),
+    import('./db/schema.ts'),
+    import('./lib/ids.ts'),
+    import('./modules/inventory/item-diff.ts'),
+  ])
+  const [item] = UUID_PATTERN.test(itemId) ? await handle.db.select().from(inventoryItems).where(eq(inventoryItems.id, itemId)) : []
+  if (!item) throw new UsageError(`item ${itemId} not found`)
+  const diff = await itemDiff(handle.db, item.tenantId, item.id, query)
+  const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value))
+  info(`${item.displayName} (${item.policyType}): version ${diff.from?.number ?? 'none'} → ${diff.to?.number ?? 'none'}`)
+  if (diff.changes.length === 0) info('No changes.')
+  for (const c of diff.changes) {
+    if (c.kind === 'changed') out(`~ ${c.label}: ${show(c.before)} → ${show(c.after)}`)
+    else if (c.kind === 'added') out(`+ ${c.label}: ${show(c.after)}`)
+    else out(`- ${c.label}: ${show(c.before)}`)
+  }
+  return 0
 }
 
 /** Prints a run's progress on stderr until it completes; returns the completed run. */

@@ -93,6 +93,16 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(items.data).toHaveLength(200)
     expect(items.next_cursor).not.toBeNull()
 
+    // The readable diff of an item's first version: everything added, one line per change.
+    const first = (items.data as { id: string; display_name: string }[])[0]!
+    const diff = await cli(['diff', '--item', first.id], { env })
+    expect(diff, diff.stderr).toMatchObject({ code: 0 })
+    expect(diff.stderr).toContain(`${first.display_name} (`)
+    expect(diff.stdout).toContain(first.display_name)
+    expect(diff.stdout.trim().split('\n').every((line) => line.startsWith('+ '))).toBe(true)
+    expect((await cli(['diff', '--item', first.id, '--from', '0'], { env })).stderr).toMatch(/^error: --from must be a version number/)
+    expect((await cli(['diff', '--item', randomUUID()], { env })).stderr).toMatch(/^error: item \S+ not found\n$/)
+
     // Without --wait: queued, its id on the last line, exit 0.
     const queued = await cli(['sync', 'inventory', '--tenant', demo.id], { env })
     expect(queued, queued.stderr).toMatchObject({ code: 0 })

@@ -154,10 +154,14 @@ export type Cloud = TenantRow['cloud']
 export const RUN_STATUSES = ['queued', 'running', 'completed'] as const
 export const RUN_OUTCOMES = ['succeeded', 'partially_succeeded', 'failed', 'cancelled'] as const
 
-export type RunFailure = { code: string; message: string; subject: string | null }
+/** A run's failure; a `warning` (something was left out, nothing failed) does not change the outcome. */
+export type RunFailure = { code: string; message: string; subject: string | null; severity?: 'warning' }
 export type RunUnit = {
   key: string
   status: 'succeeded' | 'failed' | 'skipped'
+  /** Inventory sync: how the type was read, and why a quick sync read it in full. */
+  mode?: 'full' | 'quick'
+  note?: string
   counts: Record<string, number>
   duration_ms: number
   error: { code: string; message: string } | null
@@ -374,6 +378,8 @@ export const inventoryTypeStates = pgTable(
     lastRunId: uuid('last_run_id').notNull(),
     lastSyncedAt: timestamp('last_synced_at', { withTimezone: true, precision: 3 }).notNull(),
     itemCount: integer('item_count').notNull(),
+    /** The last sync that read the type in full (a quick sync falls back to a full read when it is too old). */
+    lastFullSyncAt: timestamp('last_full_sync_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.policyType] })],
 )
@@ -452,6 +458,25 @@ export const inventoryChanges = pgTable(
     index('inventory_changes_feed_idx').on(t.tenantId, t.detectedAt.desc(), t.id.desc()),
     index('inventory_changes_type_feed_idx').on(t.tenantId, t.policyType, t.detectedAt.desc(), t.id.desc()),
   ],
+)
+
+/**
+ * Settings catalog setting definitions seen by the tenant's syncs (expanded beside a policy's
+ * settings): the names a readable diff labels settings and their choice values with. Per tenant:
+ * a tenant's own (ingested ADMX) definitions are its own.
+ */
+export const settingDefinitions = pgTable(
+  'setting_definitions',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    id: text('id').notNull(),
+    displayName: text('display_name').notNull(),
+    /** Choice option id → display name. */
+    options: jsonb('options').$type<Record<string, string>>().notNull().default({}),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
 )
 
 export type InventoryVersionRow = typeof inventoryVersions.$inferSelect

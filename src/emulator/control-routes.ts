@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { findPolicyType, GRAPH_PERMISSIONS } from '../graph/policy-types.ts'
+import { findPolicyType, getPolicyType, GRAPH_PERMISSIONS } from '../graph/policy-types.ts'
+import { actorFrom, actorInput, modifiedProperties } from './audit-log.ts'
 import { EmulatedTenant } from './emulated-tenant.ts'
 import { DEFAULT_FAULTS, Stats, type EmulatorState } from './emulator-state.ts'
 import type { Reply } from './login-routes.ts'
@@ -126,22 +127,41 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
   return error(404, 'not_found', 'Unknown control resource')
 }
 
+/**
+ * Control-API changes to a tenant's objects. Each is recorded in Intune's audit log with the
+ * request's `actor` (`{user_principal_name}` or `{app_name, app_id?}`; default a fixed test admin).
+ */
 function items(tenant: EmulatedTenant, method: string, itemId: string | undefined, body: unknown): Reply {
-  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : null
+  const { actor: rawActor, ...fields } = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
+  const parsedActor = actorInput.optional().safeParse(rawActor)
+  if (!parsedActor.success) return error(400, 'invalid_request', `actor: ${parsedActor.error.issues.map((i) => i.message).join('; ')}`)
+  const actor = actorFrom(parsedActor.data)
   if (itemId === undefined) {
     if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
-    const { type, ...rest } = fields ?? {}
+    const { type, ...rest } = fields
     const entry = typeof type === 'string' ? findPolicyType(type) : undefined
     if (!entry || !entry.listable) return error(400, 'invalid_request', `type: one of the catalog's listable keys`)
     const created = tenant.add(entry, rest)
+    tenant.audit.record({ operation: 'Create', entry, object: created.body, actor, modified: modifiedProperties(null, created.body) })
     return { status: 201, body: { type: entry.key, ...created.body } }
   }
   if (method === 'PATCH') {
-    if (!fields) return error(400, 'invalid_request', 'body: a JSON object')
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return error(400, 'invalid_request', 'body: a JSON object')
     const patched = tenant.patch(itemId, fields)
-    return patched ? { status: 200, body: { type: patched.key, ...patched.body } } : error(404, 'not_found', `No item ${itemId}`)
+    if (!patched) return error(404, 'not_found', `No item ${itemId}`)
+    const { before, after } = patched
+    const modified = modifiedProperties(before.body, after.body)
+    if ('assignments' in fields) modified.push(...modifiedProperties({ assignments: before.assignments }, { assignments: after.assignments }))
+    for (const name of Object.keys((fields.children as object | undefined) ?? {})) modified.push(...modifiedProperties({ [name]: before.children(name) }, { [name]: after.children(name) }))
+    tenant.audit.record({ operation: 'Patch', entry: getPolicyType(after.key), object: after.body, actor, modified })
+    return { status: 200, body: { type: after.key, ...after.body } }
   }
-  if (method === 'DELETE') return tenant.delete(itemId) ? { status: 204, body: null } : error(404, 'not_found', `No item ${itemId}`)
+  if (method === 'DELETE') {
+    const deleted = tenant.delete(itemId)
+    if (!deleted) return error(404, 'not_found', `No item ${itemId}`)
+    tenant.audit.record({ operation: 'Delete', entry: getPolicyType(deleted.key), object: deleted.body, actor })
+    return { status: 204, body: null }
+  }
   return error(405, 'method_not_allowed', 'Use PATCH or DELETE')
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { displayNameOf, isSkipped, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { AuditLog } from './audit-log.ts'
 import { SHAPES, type GraphObject } from './shapes.ts'
 import { TenantModel, type Assignment } from './tenant-model.ts'
 
@@ -27,6 +28,7 @@ export type TenantSettings = {
 }
 
 const ENTRIES_BY_KEY = new Map(POLICY_TYPES.map((e) => [e.key, e]))
+const LISTABLE = POLICY_TYPES.filter((e) => e.listable)
 
 export class EmulatedTenant {
   readonly model: TenantModel
@@ -35,6 +37,10 @@ export class EmulatedTenant {
   readonly #added = new Map<string, Map<string, Added>>()
   readonly #patches = new Map<string, Record<string, unknown>>()
   readonly #deleted = new Set<string>()
+  /** Replaced navigation collections (settings, definitionValues, …) by object id, then by name. */
+  readonly #childPatches = new Map<string, Record<string, Record<string, unknown>[]>>()
+  /** Intune's audit log: every change made to this tenant. */
+  readonly audit = new AuditLog()
 
   constructor(seed: string, size: number, settings: TenantSettings) {
     this.model = new TenantModel(seed, size)
@@ -44,9 +50,11 @@ export class EmulatedTenant {
 
   #decorate(key: string, body: GraphObject, assignments: Assignment[] | null, builtIn: boolean, children: (detail: string) => Record<string, unknown>[]): TenantObject {
     const patch = this.#patches.get(body.id)
-    if (!patch) return { key, body, assignments, builtIn, children }
+    const childPatch = this.#childPatches.get(body.id)
+    const patchedChildren = childPatch ? (detail: string) => childPatch[detail] ?? children(detail) : children
+    if (!patch) return { key, body, assignments, builtIn, children: patchedChildren }
     const { assignments: patchedAssignments, ...fields } = patch
-    return { key, body: { ...body, ...fields, id: body.id }, assignments: Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments, builtIn, children }
+    return { key, body: { ...body, ...fields, id: body.id }, assignments: Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments, builtIn, children: patchedChildren }
   }
 
   #generated(entry: PolicyTypeEntry, index: number): TenantObject {
@@ -125,20 +133,34 @@ export class EmulatedTenant {
     return n
   }
 
-  /** Merges fields into an object and bumps lastModifiedDateTime; false when it does not exist. */
-  patch(id: string, fields: Record<string, unknown>): TenantObject | undefined {
-    const existing = this.find(POLICY_TYPES.filter((e) => e.listable), id)
-    if (!existing) return undefined
-    const { id: _ignored, ...rest } = fields
-    this.#patches.set(id, { ...this.#patches.get(id), ...rest, lastModifiedDateTime: new Date().toISOString() })
-    return this.find([ENTRIES_BY_KEY.get(existing.key)!], id)
+  /** An object of any listable type by id. */
+  findAny(id: string): TenantObject | undefined {
+    return this.find(LISTABLE, id)
   }
 
-  delete(id: string): boolean {
-    const existing = this.find(POLICY_TYPES.filter((e) => e.listable), id)
-    if (!existing) return false
+  /**
+   * Merges fields into an object and bumps lastModifiedDateTime (`children`: navigation
+   * collections to replace, by name; `assignments`: the new assignment set). Undefined when
+   * the object does not exist; otherwise the object before and after.
+   */
+  patch(id: string, fields: Record<string, unknown>, options: { touch?: boolean } = {}): { before: TenantObject; after: TenantObject } | undefined {
+    const before = this.findAny(id)
+    if (!before) return undefined
+    const { id: _ignored, children, ...rest } = fields
+    if (typeof children === 'object' && children !== null && !Array.isArray(children)) {
+      this.#childPatches.set(id, { ...this.#childPatches.get(id), ...(children as Record<string, Record<string, unknown>[]>) })
+    }
+    const touched = options.touch === false ? {} : { lastModifiedDateTime: new Date().toISOString() }
+    this.#patches.set(id, { ...this.#patches.get(id), ...rest, ...touched })
+    return { before, after: this.find([ENTRIES_BY_KEY.get(before.key)!], id)! }
+  }
+
+  /** Deletes an object; the deleted object, or undefined when it did not exist. */
+  delete(id: string): TenantObject | undefined {
+    const existing = this.findAny(id)
+    if (!existing) return undefined
     this.#deleted.add(id)
-    return true
+    return existing
   }
 
   /** A group by id: 'deleted' for a group that assignments still reference. */

@@ -2,6 +2,7 @@ import { getPolicyType } from '../graph/policy-types.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import { forbidden, graphError, hasPermission, ok, type GraphResponse } from './graph-routes.ts'
 import { matches, parseFilter, parseSelect, propertyName, type FilterNode } from './odata.ts'
+import { configurationSettingResource } from './setting-definitions.ts'
 import { parseRoleAssignmentId } from './shapes.ts'
 
 /**
@@ -88,6 +89,7 @@ export function extraResource(tenant: EmulatedTenant, rest: string[], q: Map<str
     return rest.length === 2 ? collection([], q, `${context}${path}`) : notFound(rest[1]!, rest[2]!)
   }
   if (rest[0] !== 'deviceManagement') return undefined
+  if (rest[1] === 'configurationSettings') return configurationSettingResource(tenant, rest, context)
   if (rest[1] === 'templates') {
     if (!hasPermission(tenant, CONFIG)) return forbidden(CONFIG, 'list')
     if (rest.length === 2) return collection(INTENT_TEMPLATES, q, `${context}deviceManagement/templates`)

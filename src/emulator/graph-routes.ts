@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { getPolicyType, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { auditEvents } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
+import { withSettingDefinitions } from './setting-definitions.ts'
 import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
 import type { TokenClaims } from './tokens.ts'
 
@@ -47,8 +49,8 @@ export function graphError(status: number, code: string, message: string, kind: 
 
 export const ok = (body: unknown, kind: PathKind, status = 200): GraphResponse => ({ status, kind, headers: { 'request-id': randomUUID() }, body })
 
-const encodePosition = (p: unknown) => Buffer.from(JSON.stringify(p)).toString('base64url')
-function decodePosition(token: string | null): unknown {
+export const encodePosition = (p: unknown) => Buffer.from(JSON.stringify(p)).toString('base64url')
+export function decodePosition(token: string | null): unknown {
   if (!token) return null
   try {
     return JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))
@@ -57,7 +59,7 @@ function decodePosition(token: string | null): unknown {
   }
 }
 
-function parseTop(value: string | undefined, max: number): number | undefined | 'invalid' {
+export function parseTop(value: string | undefined, max: number): number | undefined | 'invalid' {
   if (value === undefined) return undefined
   const n = Number(value)
   return Number.isInteger(n) && n >= 1 && n <= max ? n : 'invalid'
@@ -111,6 +113,9 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   }
   const self = `${base}${parsed.pathname}`
   if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, self, method, rawQuery)
+  if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
+    return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
+  }
   if (!resolved) {
     const extra = write ? undefined : extraResource(tenant, rest, q, context)
     return extra ?? graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)
@@ -228,7 +233,7 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
 }
 
 /** The next page's link: the request's own query with the `$skiptoken` replaced. */
-function nextLink(self: string, rawQuery: string, token: string): string {
+export function nextLink(self: string, rawQuery: string, token: string): string {
   const kept = rawQuery.replace(/^\?+/, '').split('&').filter((p) => p !== '' && !/^\??\$?skiptoken=/i.test(p))
   return `${self}?${[...kept, `$skiptoken=${token}`].join('&')}`
 }
@@ -269,7 +274,8 @@ function subResource(collection: Collection, entry: PolicyTypeEntry, o: TenantOb
   if (childId === undefined) {
     const detail = entry.details.find((d) => d.name === nav)
     const pageSize = detail?.pageSize ?? SUB_PAGE
-    return pageOf(all, q, { pageSize, maxTop: detail?.maxTop ?? pageSize }, `${objectContext}/${nav}`, self, rawQuery)
+    const expanded = nav === 'settings' && parseExpand(q.get('expand')).some((e) => e.name === 'settingDefinitions') ? all.map(withSettingDefinitions) : all
+    return pageOf(expanded, q, { pageSize, maxTop: detail?.maxTop ?? pageSize }, `${objectContext}/${nav}`, self, rawQuery)
   }
   const child = all.find((c) => c.id === childId)
   if (!child) return graphError(404, 'ResourceNotFound', `No ${nav} with id '${childId}' under '${String(o.body.id)}'.`, 'subresource')
@@ -312,10 +318,10 @@ function writeRoute(tenant: EmulatedTenant, collection: Collection, tail: string
   }
   if (tail.length === 1 && method === 'PATCH') {
     if (!fields) return graphError(400, 'BadRequest', 'A JSON object body is required', 'write')
-    return tenant.patch(tail[0]!, fields) ? { status: 204, kind: 'write', headers: {}, body: null } : graphError(404, 'ResourceNotFound', 'Not found', 'write')
+    return tenant.patch(tail[0]!, fields) !== undefined ? { status: 204, kind: 'write', headers: {}, body: null } : graphError(404, 'ResourceNotFound', 'Not found', 'write')
   }
   if (tail.length === 1 && method === 'DELETE') {
-    return tenant.delete(tail[0]!) ? { status: 204, kind: 'write', headers: {}, body: null } : graphError(404, 'ResourceNotFound', 'Not found', 'write')
+    return tenant.delete(tail[0]!) !== undefined ? { status: 204, kind: 'write', headers: {}, body: null } : graphError(404, 'ResourceNotFound', 'Not found', 'write')
   }
   return graphError(405, 'BadRequest', `${method} is not supported here`, 'write')
 }

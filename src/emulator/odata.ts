@@ -102,6 +102,8 @@ export function propertyName(body: Record<string, unknown>, name: string): strin
 
 type Token = { kind: 'string' | 'number' | 'word' | 'punct'; value: string }
 
+const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})/i
+
 function tokenize(text: string): Token[] {
   const tokens: Token[] = []
   let i = 0
@@ -129,6 +131,13 @@ function tokenize(text: string): Token[] {
     } else if (c === '(' || c === ')' || c === ',') {
       tokens.push({ kind: 'punct', value: c })
       i++
+    } else if (DATETIME.test(text.slice(i))) {
+      // A DateTimeOffset literal (unquoted, as OData writes it): compared as Graph's own ISO strings.
+      const m = DATETIME.exec(text.slice(i))!
+      const ms = Date.parse(m[0])
+      if (Number.isNaN(ms)) throw new ODataError(`Invalid DateTimeOffset literal '${m[0]}'`)
+      tokens.push({ kind: 'string', value: new Date(ms).toISOString() })
+      i += m[0].length
     } else if (/[-\d]/.test(c) && /^-?\d/.test(text.slice(i))) {
       const m = /^-?\d+(\.\d+)?/.exec(text.slice(i))!
       // A GUID literal starts with digits too: read it as a word.

@@ -111,10 +111,11 @@ const SETTINGS_PAGE = 25
 /**
  * `/settings` pages at 25 unless asked for more: Graph honours `$top` there (IntuneCD #125 fixed its
  * truncated backups with `top=1000`; jseerden/IntuneBackupAndRestore #88 reads 300+ settings with
- * `top=999`), so one request reads a policy's settings instead of one per 25.
+ * `top=999`), so one request reads a policy's settings instead of one per 25. `settingDefinitions` is
+ * expanded for the readable diffs (the definitions are stored beside the inventory, not in the payload).
  */
 const SETTINGS_TOP = 1000
-const settings: DetailRead = { name: 'settings', via: 'subresource', pageSize: SETTINGS_PAGE, maxTop: SETTINGS_TOP, query: `$top=${SETTINGS_TOP}` }
+const settings: DetailRead = { name: 'settings', via: 'subresource', pageSize: SETTINGS_PAGE, maxTop: SETTINGS_TOP, query: `$top=${SETTINGS_TOP}&$expand=settingDefinitions` }
 
 function entry(e: Omit<PolicyTypeEntry, 'kind' | 'apiVersion' | 'nameProperty' | 'details' | 'listable' | 'pageSize' | 'quirks'> & Partial<PolicyTypeEntry>): PolicyTypeEntry {
   return { kind: 'policy', apiVersion: 'beta', nameProperty: 'displayName', details: [], listable: true, pageSize: DEFAULT_PAGE, quirks: [], ...e }

@@ -21,6 +21,24 @@ export function listUrl(entry: PolicyTypeEntry, options: { top?: number } = {}):
   return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
 }
 
+/**
+ * A quick sync's listing (issue 13): ids and lastModifiedDateTime only, no `$expand`, at the
+ * type's page size. What changed is then read in full, object by object (objectUrl).
+ */
+export function quickListUrl(entry: PolicyTypeEntry): string {
+  const query = new URLSearchParams()
+  query.set('$top', String(entry.pageSize))
+  if (entry.listFilter) query.set('$filter', entry.listFilter)
+  query.set('$select', 'id,lastModifiedDateTime')
+  return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
+}
+
+/** One object as its list would have served it (with the list's `$expand=assignments`). */
+export function objectUrl(entry: PolicyTypeEntry, item: { id: string; '@odata.type'?: unknown }): string {
+  const expand = entry.assignments === 'expand' ? '?$expand=assignments' : ''
+  return `/${entry.apiVersion}/${itemCollection(entry, item)}/${encodeURIComponent(item.id)}${expand}`
+}
+
 export function needsObjectRead(entry: PolicyTypeEntry): boolean {
   return entry.assignments === 'batch' || (entry.listOmits?.length ?? 0) > 0 || entry.details.some((d) => d.via === 'expand')
 }

@@ -39,7 +39,7 @@ describe('policy type catalog', () => {
   it('plans reads by assignment strategy', () => {
     const settings = getPolicyType('settingsCatalogPolicy')
     expect(listUrl(settings, { top: 500 })).toBe(`/beta/deviceManagement/configurationPolicies?%24top=25&%24filter=templateReference%2FtemplateFamily+eq+%27none%27&%24expand=assignments`)
-    expect(itemReads(settings, { id: 'p1' })).toEqual([{ name: 'settings', url: '/beta/deviceManagement/configurationPolicies/p1/settings?$top=1000', paged: true }])
+    expect(itemReads(settings, { id: 'p1' })).toEqual([{ name: 'settings', url: '/beta/deviceManagement/configurationPolicies/p1/settings?$top=1000&$expand=settingDefinitions', paged: true }])
     expect(itemReads(getPolicyType('windowsAutopilotDeploymentProfile'), { id: 'a' }).map((r) => r.url)).toEqual(['/beta/deviceManagement/windowsAutopilotDeploymentProfiles/a/assignments'])
     expect(itemReads(getPolicyType('managedAppPolicy'), { id: 'm', '@odata.type': '#microsoft.graph.iosManagedAppProtection' })).toEqual([
       { name: 'object', url: '/beta/deviceAppManagement/iosManagedAppProtections/m?$expand=assignments,apps', paged: false },
@@ -52,7 +52,7 @@ describe('policy type catalog', () => {
     expect(isSkipped(getPolicyType('managedAppPolicy'), { id: 't', '@odata.type': '#microsoft.graph.targetedManagedAppConfiguration' })).toBe(true)
     expect(isSkipped(getPolicyType('managedAppPolicy'), { id: 'p', '@odata.type': '#microsoft.graph.iosManagedAppProtection' })).toBe(false)
     expect(itemReads(getPolicyType('compliancePolicy'), { id: 'c' }).map((r) => r.url)).toEqual([
-      '/beta/deviceManagement/compliancePolicies/c/settings?$top=1000',
+      '/beta/deviceManagement/compliancePolicies/c/settings?$top=1000&$expand=settingDefinitions',
       '/beta/deviceManagement/compliancePolicies/c/scheduledActionsForRule?$expand=scheduledActionConfigurations',
     ])
   })

@@ -164,3 +164,120 @@ describe('versions and the change history', () => {
     expect((await get(`${base()}/inventory/items/${item!.id}/diff?from=x`)).status).toBe(422)
   })
 })
+
+describe('readable diffs after emulator changes', () => {
+  const patch = (id: string, body: Record<string, unknown>) => control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${id}`, body)
+  const sync = async () => {
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(run.outcome).toBe('succeeded')
+    return run
+  }
+  const latestDiff = async (itemId: string) => (await get<Diff>(`${base()}/inventory/items/${itemId}/diff`)).body
+
+  it('names settings catalog settings and choice values by their definitions', async () => {
+    const [policy] = await ctx.db
+      .select()
+      .from(inventoryItems)
+      .where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'settingsCatalogPolicy'), sql`jsonb_array_length(${inventoryItems.payload}->'settings') >= 3`))
+      .limit(1)
+    const settings = policy!.payload.settings as { id: string; settingInstance: Record<string, unknown> }[]
+    // The stored payload carries no definitions (they are not content), and the definitions were stored.
+    expect(JSON.stringify(settings)).not.toContain('settingDefinitions')
+    const choice = settings.find((s) => s.settingInstance.choiceSettingValue)!
+    const simple = settings.find((s) => s.settingInstance.simpleSettingValue)!
+    const value = (choice.settingInstance.choiceSettingValue as { value: string }).value
+    const flipped = value.endsWith('_1') ? value.replace(/_1$/, '_0') : value.replace(/_0$/, '_1')
+    const defId = choice.settingInstance.settingDefinitionId as string
+    const removedDef = simple.settingInstance.settingDefinitionId as string
+    const next = [
+      ...settings.filter((s) => s !== choice && s !== simple),
+      { ...choice, settingInstance: { ...choice.settingInstance, choiceSettingValue: { value: flipped, children: [] } } },
+      { id: '999', settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance', settingDefinitionId: 'device_vendor_msft_policy_config_value_500', simpleSettingValue: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue', value: 42 } } },
+    ]
+    expect((await patch(policy!.externalId, { children: { settings: next } })).status).toBe(200)
+    await sync()
+    const diff = await latestDiff(policy!.id)
+    const byPath = Object.fromEntries(diff.changes.map((c) => [c.path, c]))
+    const index = Number(/_(\d+)$/.exec(defId)![1])
+    expect(byPath[`settings/${defId}`]).toMatchObject({ kind: 'changed', before: value.endsWith('_1') ? 'Allowed' : 'Not allowed', after: value.endsWith('_1') ? 'Not allowed' : 'Allowed' })
+    expect(byPath[`settings/${defId}`]!.label).toMatch(/^Allow|^Check|^Disable|^Enable|^Block/)
+    expect(index).toBeGreaterThanOrEqual(0)
+    expect(byPath[`settings/${removedDef}`]).toMatchObject({ kind: 'removed', after: null })
+    expect(byPath['settings/device_vendor_msft_policy_config_value_500']).toMatchObject({ kind: 'added', label: 'Signature update interval (84)', after: 42 })
+  })
+
+  it('reordered settings and a volatile-only change produce no version', async () => {
+    const [policy] = await ctx.db
+      .select()
+      .from(inventoryItems)
+      .where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'settingsCatalogPolicy'), sql`jsonb_array_length(${inventoryItems.payload}->'settings') >= 2`))
+      .limit(1)
+    const before = await counts()
+    const settings = [...(policy!.payload.settings as unknown[])].reverse()
+    expect((await patch(policy!.externalId, { children: { settings } })).status).toBe(200)
+    // A patch of nothing still bumps lastModifiedDateTime.
+    expect((await patch(policy!.externalId, {})).status).toBe(200)
+    await sync()
+    expect((await counts()).versions).toBe(before.versions)
+  })
+
+  it('names assignments by group and filter, and scope tags by name', async () => {
+    const [policy] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'deviceCompliancePolicy'), sql`${inventoryItems.removedAt} IS NULL`)).limit(1)
+    const created = await control<{ id: string }>(env.emulator, 'POST', `/tenants/${tenant.entraTenantId}/items`, { type: 'roleScopeTag', displayName: 'Berlin office' })
+    expect(created.status).toBe(201)
+    await sync()
+    const [group] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'group'))).limit(1)
+    const [filter] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'assignmentFilter'))).limit(1)
+    const tag = await itemOf(created.body.id)
+    // The group id in upper case: ids Graph returns in another form are the same id.
+    const assignment = { id: `${policy!.externalId}_new`, target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group!.externalId.toUpperCase(), deviceAndAppManagementAssignmentFilterId: filter!.externalId, deviceAndAppManagementAssignmentFilterType: 'include' } }
+    expect((await patch(policy!.externalId, { assignments: [...policy!.assignments, assignment], roleScopeTagIds: ['0', tag.externalId] })).status).toBe(200)
+    await sync()
+    const diff = await latestDiff(policy!.id)
+    const labels = diff.changes.map((c) => `${c.kind} ${c.label}`)
+    const added = diff.changes.find((c) => c.label === `Assignment: Include group ${group!.displayName}`)
+    expect(added).toMatchObject({ kind: 'added', after: `include filter ${filter!.displayName}` })
+    expect(labels).toContain('added Scope tag: Berlin office')
+    expect(tag.displayName).toBe('Berlin office')
+  })
+})
+
+describe('who changed it, from the audit log', () => {
+  it('attributes a version and its change entry to the user or app that made the change', async () => {
+    const policies = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'deviceConfiguration'), sql`${inventoryItems.removedAt} IS NULL`)).limit(2)
+    expect(policies).toHaveLength(2)
+    const [byUser, byApp] = policies as [(typeof policies)[number], (typeof policies)[number]]
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${byUser.externalId}`, { description: 'by alex', actor: { user_principal_name: 'alex@contoso.com' } })
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${byApp.externalId}`, { description: 'by automation', actor: { app_name: 'Nightly automation' } })
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(run.outcome).toBe('succeeded')
+    const [userVersion] = (await get<{ data: Version[] }>(`${base()}/inventory/items/${byUser.id}/versions`)).body.data
+    expect(userVersion!.changed_by).toMatchObject({ user_principal_name: 'alex@contoso.com', activity: expect.stringMatching(/Patch/) as unknown })
+    const [appVersion] = (await get<{ data: Version[] }>(`${base()}/inventory/items/${byApp.id}/versions`)).body.data
+    expect(appVersion!.changed_by).toMatchObject({ app_name: 'Nightly automation' })
+    const entries = await allChanges(`&item_id=${byUser.id}&kind=updated`)
+    expect(entries[0]).toMatchObject({ run_id: run.id, changed_by: { user_principal_name: 'alex@contoso.com' } })
+  })
+
+  it('without the audit permission: correct versions without attribution, and one warning naming the permission', async () => {
+    const { GRAPH_PERMISSIONS } = await import('../../src/graph/policy-types.ts')
+    const [policy] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'deviceConfiguration'), sql`${inventoryItems.removedAt} IS NULL`)).limit(1)
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${policy!.externalId}`, { description: 'unattributed', actor: { user_principal_name: 'sam@contoso.com' } })
+    // Every permission but the audit log's: the types it gates are skipped as before; here only the audit log matters.
+    await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/permissions`, [...GRAPH_PERMISSIONS, 'DeviceManagementConfiguration.Read.All'].filter((p) => p !== 'DeviceManagementApps.Read.All'))
+    try {
+      const run = await syncAndWait(ctx, tenant.tenantId, tenant.token, { policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false })
+      expect(run.outcome).toBe('succeeded')
+      const warnings = run.failures.filter((f) => f.severity === 'warning')
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]!.message).toContain('DeviceManagementApps.Read.All')
+      expect(run.summaryCounts.warnings).toBe(1)
+      const [latest] = (await get<{ data: Version[] }>(`${base()}/inventory/items/${policy!.id}/versions`)).body.data
+      expect(latest!.run_id).toBe(run.id)
+      expect(latest!.changed_by).toBeNull()
+      expect((await itemOf(policy!.externalId)).payload.description).toBe('unattributed')
+    } finally {
+      await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/permissions`, GRAPH_PERMISSIONS)
+    }
+  })
+})

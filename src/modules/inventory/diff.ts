@@ -47,22 +47,20 @@ export function humanise(key: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1)
 }
 
-/** Setting definitions carried in a payload's settings (`settings?$expand=settingDefinitions`). */
-export function definitionsOf(...payloads: Record<string, unknown>[]): Map<string, { displayName: string; options: Map<string, string> }> {
-  const out = new Map<string, { displayName: string; options: Map<string, string> }>()
-  for (const payload of payloads) {
-    const settings = Array.isArray(payload.settings) ? (payload.settings as Record<string, unknown>[]) : []
-    for (const setting of settings) {
-      const defs = Array.isArray(setting.settingDefinitions) ? (setting.settingDefinitions as Record<string, unknown>[]) : []
-      for (const def of defs) {
-        if (typeof def.id !== 'string' || typeof def.displayName !== 'string') continue
-        const options = new Map<string, string>()
-        if (Array.isArray(def.options)) for (const o of def.options as Record<string, unknown>[]) if (typeof o.itemId === 'string' && typeof o.displayName === 'string') options.set(o.itemId, o.displayName)
-        out.set(def.id, { displayName: def.displayName, options })
+/** The setting definition ids a payload's settings use (their children's included). */
+export function settingDefinitionIds(payload: Record<string, unknown>): string[] {
+  const out = new Set<string>()
+  const walk = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(walk)
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, v] of Object.entries(value)) {
+        if (key === 'settingDefinitionId' && typeof v === 'string') out.add(v)
+        else walk(v)
       }
     }
   }
-  return out
+  walk(payload.settings)
+  return [...out]
 }
 
 class Flattener {

@@ -1,8 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
-import { inventoryItems } from '../../db/schema.ts'
+import { inventoryItems, settingDefinitions } from '../../db/schema.ts'
 import { notFound, validationError } from '../../lib/errors.ts'
-import { definitionsOf, diffContents, type DiffNames } from './diff.ts'
+import { diffContents, settingDefinitionIds, type DiffNames } from './diff.ts'
 import { presentVersion } from './history-presenter.ts'
 import { findVersion, latestVersionNumber, type VersionWithContent } from './history.ts'
 
@@ -13,8 +13,16 @@ async function namesOf(db: Executor, tenantId: string, versions: readonly Versio
     .from(inventoryItems)
     .where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.policyType, ['group', 'assignmentFilter', 'roleScopeTag'])))
   const of = (type: string) => new Map(rows.filter((r) => r.type === type).map((r) => [r.id.toLowerCase(), r.name]))
+  const ids = [...new Set(versions.flatMap((v) => settingDefinitionIds(v.payload)))]
+  const definitions =
+    ids.length === 0
+      ? []
+      : await db
+          .select()
+          .from(settingDefinitions)
+          .where(and(eq(settingDefinitions.tenantId, tenantId), inArray(settingDefinitions.id, ids)))
   return {
-    settingDefinitions: definitionsOf(...versions.map((v) => v.payload)),
+    settingDefinitions: new Map(definitions.map((d) => [d.id, { displayName: d.displayName, options: new Map(Object.entries(d.options)) }])),
     groups: of('group'),
     filters: of('assignmentFilter'),
     scopeTags: new Map(rows.filter((r) => r.type === 'roleScopeTag').map((r) => [r.id, r.name])),

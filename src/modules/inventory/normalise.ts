@@ -18,7 +18,12 @@ export type NormalisedItem = {
   contentHash: string
   graphLastModifiedAt: string | null
   references: ItemReference[]
+  /** Setting definitions Graph expanded beside the settings (kept out of the payload and its hash). */
+  definitions: SettingDefinitionRecord[]
 }
+
+/** What a readable diff needs of a settings catalog setting definition: its name, and its choice options' names. */
+export type SettingDefinitionRecord = { id: string; displayName: string; options: Record<string, string> }
 
 export type ItemReference = { kind: 'group' | 'foundation'; targetType: string; targetExternalId: string }
 
@@ -107,10 +112,32 @@ const lastModifiedOf = (item: Record<string, unknown>): string | null => {
   return typeof value === 'string' && storableDate(value) ? value : null
 }
 
+/**
+ * Takes `settingDefinitions` (expanded by the settings read) out of a details' settings: Microsoft
+ * edits a definition's texts without any change to the policy, so they must not be content.
+ */
+function splitDefinitions(details: Record<string, unknown>): { details: Record<string, unknown>; definitions: SettingDefinitionRecord[] } {
+  if (!Array.isArray(details.settings)) return { details, definitions: [] }
+  const definitions = new Map<string, SettingDefinitionRecord>()
+  const settings = (details.settings as unknown[]).map((setting) => {
+    if (setting === null || typeof setting !== 'object' || !('settingDefinitions' in setting)) return setting
+    const { settingDefinitions, ...rest } = setting as Record<string, unknown>
+    for (const def of Array.isArray(settingDefinitions) ? (settingDefinitions as Record<string, unknown>[]) : []) {
+      if (typeof def.id !== 'string' || typeof def.displayName !== 'string') continue
+      const options: Record<string, string> = {}
+      for (const o of Array.isArray(def.options) ? (def.options as Record<string, unknown>[]) : []) if (typeof o.itemId === 'string' && typeof o.displayName === 'string') options[storableText(o.itemId)] = storableText(o.displayName)
+      definitions.set(def.id, { id: storableText(def.id), displayName: storableText(def.displayName), options })
+    }
+    return rest
+  })
+  return { details: { ...details, settings }, definitions: [...definitions.values()] }
+}
+
 /** A read object (list item, per-object read, details, assignments) as one inventory row. */
 export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item' | 'object' | 'assignments' | 'details'>): NormalisedItem {
+  const { details, definitions } = splitDefinitions(read.details)
   // Assignments are their own column; the list and the object read carry them under this name.
-  const { assignments: _listed, ...merged } = { ...read.item, ...read.object, ...read.details } as Record<string, unknown>
+  const { assignments: _listed, ...merged } = { ...read.item, ...read.object, ...details } as Record<string, unknown>
   const payload = normaliseValue(merged) as Record<string, unknown>
   const assignments = normaliseValue(read.assignments ?? []) as Record<string, unknown>[]
   return {
@@ -122,5 +149,6 @@ export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item
     contentHash: createHash('sha256').update(canonicalJson({ payload, assignments })).digest('hex'),
     graphLastModifiedAt: lastModifiedOf(merged),
     references: referencesOf(payload, assignments),
+    definitions,
   }
 }

@@ -12,7 +12,12 @@ export type Selection = {
   categories: string[]
   include_foundations: boolean
   include_dependencies: boolean
+  /** `quick` re-reads only what changed since the last sync (issue 13); `full` reads everything. */
+  mode: SyncMode
 }
+
+export const SYNC_MODES = ['full', 'quick'] as const
+export type SyncMode = (typeof SYNC_MODES)[number]
 
 const POLICY_ENTRIES = policyTypesOfKind('policy')
 const POLICY_KEYS = POLICY_ENTRIES.map((e) => e.key)
@@ -37,6 +42,7 @@ export const selectionInput = z
     categories: keyList('category', POLICY_CATEGORIES).optional(),
     include_foundations: z.boolean({ error: 'must be true or false' }).optional(),
     include_dependencies: z.boolean({ error: 'must be true or false' }).optional(),
+    mode: z.enum(SYNC_MODES, { error: 'must be full or quick' }).optional().describe('full (default) reads everything; quick re-reads only objects that are new, changed or touched by an audit event'),
   })
   .meta({ id: 'InventorySelection', description: 'Omitted fields (or an omitted body) select the full inventory' })
 
@@ -57,6 +63,7 @@ export function canonicalSelection(input: SelectionInput | undefined): Selection
     categories: categories.length === POLICY_CATEGORIES.length ? [] : categories,
     include_foundations: input?.include_foundations ?? true,
     include_dependencies: input?.include_dependencies ?? true,
+    mode: input?.mode ?? 'full',
   }
 }
 

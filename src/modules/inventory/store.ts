@@ -95,6 +95,7 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly Change
       last_seen_run_id = excluded.last_seen_run_id, removed_at = NULL, version = i.version + 1, updated_at = now()
     WHERE i.content_hash IS DISTINCT FROM excluded.content_hash OR i.removed_at IS NOT NULL`)
   await writeVersions(tx, scope, rows)
+  await writeDefinitions(tx, scope, rows)
   // References follow the content: replaced for exactly the rows that changed. A group already
   // known to be deleted stays flagged until the dependency unit says otherwise.
   const ids = rows.map((r) => r.id)
@@ -142,12 +143,24 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
     WHERE r.kind <> 'updated' OR f.id IS NOT NULL`)
 }
 
+/** The setting definitions Graph expanded beside the changed rows' settings: written only when new or different. */
+async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
+  const definitions = [...new Map(rows.flatMap((r) => r.definitions).map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }])).values()]
+  if (definitions.length === 0) return
+  await tx.execute(sql`
+    INSERT INTO setting_definitions AS d (tenant_id, id, display_name, options)
+    SELECT ${scope.tenantId}, r.id, r.display_name, r.options
+    FROM jsonb_to_recordset(${JSON.stringify(definitions)}::jsonb) AS r(id text, display_name text, options jsonb)
+    ON CONFLICT (tenant_id, id) DO UPDATE SET display_name = excluded.display_name, options = excluded.options
+    WHERE d.display_name IS DISTINCT FROM excluded.display_name OR d.options IS DISTINCT FROM excluded.options`)
+}
+
 /**
  * A unit whose listing completed: its items that were not seen are marked removed (remembering
  * the last sync that saw them), and the type's state records this run as the last complete one.
  * Never called for a failed unit, so a failure never removes anything.
  */
-export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>): Promise<number> {
+export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>, mode: 'full' | 'quick' = 'full'): Promise<number> {
   return fencedTransaction(db, scope, async (tx) => {
     // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
     // hashing past work_mem (~150,000 ids) and turns quadratic.
@@ -165,11 +178,40 @@ export async function completeUnit(db: Database, scope: UnitScope, seen: Readonl
         FROM removed)
       SELECT count(*)::int AS n FROM removed`)
     await tx.execute(sql`
-      INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count)
-      VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size})
-      ON CONFLICT (tenant_id, policy_type) DO UPDATE SET last_run_id = excluded.last_run_id, last_synced_at = excluded.last_synced_at, item_count = excluded.item_count`)
+      INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count, last_full_sync_at)
+      VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size}, ${mode === 'full' ? sql`now()` : null})
+      ON CONFLICT (tenant_id, policy_type) DO UPDATE SET last_run_id = excluded.last_run_id, last_synced_at = excluded.last_synced_at, item_count = excluded.item_count,
+        last_full_sync_at = COALESCE(excluded.last_full_sync_at, inventory_type_states.last_full_sync_at)`)
     return rows[0]?.n ?? 0
   })
+}
+
+/** When each of the tenant's types was last read in full (quick syncs fall back to a full read when too long ago). */
+export async function lastFullSyncs(db: Database, tenantId: string): Promise<Map<string, Date>> {
+  const { rows } = await db.execute<{ policy_type: string; at: Date | string }>(sql`
+    SELECT policy_type, last_full_sync_at AS at FROM inventory_type_states WHERE tenant_id = ${tenantId} AND last_full_sync_at IS NOT NULL`)
+  return new Map(rows.map((r) => [r.policy_type, new Date(r.at)]))
+}
+
+/**
+ * A quick listing's page against what is stored: the ids to re-read in full — new, back after a
+ * removal, a different lastModifiedDateTime, or no such time on either side (nothing to compare).
+ * Times compare to the millisecond: the column holds milliseconds, Graph may send seven digits.
+ */
+export async function changedIds(db: Database, scope: UnitScope, listed: readonly { id: string; lastModified: string | null }[]): Promise<Set<string>> {
+  if (listed.length === 0) return new Set()
+  const { rows } = await db.execute<{ external_id: string; modified: Date | string | null; removed: boolean }>(sql`
+    SELECT external_id, graph_last_modified_at AS modified, removed_at IS NOT NULL AS removed FROM inventory_items
+    WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}
+      AND external_id = ANY(${toTextArray(listed.map((l) => l.id))}::text[])`)
+  const stored = new Map(rows.map((r) => [r.external_id, r]))
+  const changed = new Set<string>()
+  for (const item of listed) {
+    const row = stored.get(item.id)
+    const same = row && !row.removed && row.modified !== null && item.lastModified !== null && Math.abs(new Date(row.modified).getTime() - new Date(item.lastModified).getTime()) < 1
+    if (!same) changed.add(item.id)
+  }
+  return changed
 }
 
 /** The Entra groups the tenant's present items reference: what the dependency unit reads. */

@@ -1,20 +1,21 @@
 import { eq } from 'drizzle-orm'
 import { tenants } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
-import { GraphClient } from '../../graph/graph-client.ts'
-import { GROUP_TYPE, type PolicyTypeEntry } from '../../graph/policy-types.ts'
-import { itemReads } from '../../graph/read-plan.ts'
+import { GraphClient, type GraphObject } from '../../graph/graph-client.ts'
+import { GROUP_TYPE, isSkipped, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { itemReads, objectUrl, quickListUrl } from '../../graph/read-plan.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
+import { attributeRun, AUDIT_OVERLAP_MS, AUDIT_PERMISSION, type AuditTouches, lastCompletedSyncAt, readAuditTouches } from './attribution.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
-import { completeUnit, flagOrphanedGroups, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
+import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
 
 /**
  * The `inventory.sync` handler (DESIGN.md §5). Units of work are the selected types, then the
@@ -32,7 +33,12 @@ export type InventorySyncDeps = {
   graph?: GraphClient
   /** Types read at once (default UNIT_CONCURRENCY); the Graph budget sets the pace either way. */
   unitConcurrency?: number
+  /** A quick sync reads a type in full when its last full read is older than this (default FULL_READ_AFTER_MS). */
+  fullReadAfterMs?: number | undefined
 }
+
+/** A quick sync's fall-back to a full read of a type: when its last full read is older than a week. */
+export const FULL_READ_AFTER_MS = 7 * 24 * 60 * 60 * 1000
 
 export type InventorySyncContext = { selection: Selection }
 
@@ -52,7 +58,7 @@ export function createInventorySyncHandler(deps: InventorySyncDeps): RunHandler 
   const graph = deps.graph ?? new GraphClient({ tokens })
   return async (run) => {
     const ctx = await tenantContext(run, deps)
-    await new InventorySync(run as RunExecution<InventorySyncContext>, graph, tokens, ctx, deps.unitConcurrency ?? UNIT_CONCURRENCY).execute()
+    await new InventorySync(run as RunExecution<InventorySyncContext>, graph, tokens, ctx, deps.unitConcurrency ?? UNIT_CONCURRENCY, deps.fullReadAfterMs ?? FULL_READ_AFTER_MS).execute()
   }
 }
 
@@ -69,6 +75,7 @@ export async function tenantContext(run: RunExecution, deps: Pick<InventorySyncD
 }
 
 type UnitCounts = PageCounts & { removed: number }
+type UnitPlan = { mode: 'full'; note: string } | { mode: 'quick'; touched: ReadonlySet<string> }
 
 /** The requests one object of the type needs beyond its list page, from the read plan. */
 const readsPerObject = (entry: PolicyTypeEntry) => itemReads(entry, { id: '' }).length
@@ -83,13 +90,62 @@ class InventorySync {
   /** The first sign-in failure of any unit: nothing can be read, the run fails with it. */
   #signInFailure: GraphError | undefined
   readonly #concurrency: number
+  readonly #fullReadAfterMs: number
+  /** The audit events since the last sync, read once (quick planning and attribution share them). */
+  #audit: Promise<{ touches: AuditTouches } | { error: GraphError }> | undefined
 
-  constructor(run: RunExecution<InventorySyncContext>, graph: GraphClient, tokens: TokenProvider, ctx: GraphTenantContext, concurrency: number) {
+  constructor(run: RunExecution<InventorySyncContext>, graph: GraphClient, tokens: TokenProvider, ctx: GraphTenantContext, concurrency: number, fullReadAfterMs: number) {
     this.#run = run
     this.#graph = graph
     this.#tokens = tokens
     this.#ctx = ctx
     this.#concurrency = Math.max(1, concurrency)
+    this.#fullReadAfterMs = fullReadAfterMs
+  }
+
+  #auditSince(since: Date) {
+    this.#audit ??= readAuditTouches(this.#graph, this.#ctx, since).then(
+      (touches) => ({ touches }),
+      (error: unknown) => {
+        if (error instanceof GraphError) return { error }
+        throw error
+      },
+    )
+    return this.#audit
+  }
+
+  /**
+   * How each type is read. A full sync reads everything; a quick sync lists cheaply and re-reads
+   * what changed, unless the audit log is unreadable (a change without a new lastModifiedDateTime
+   * would go unseen), there was no earlier sync, or the type's last full read is too old.
+   */
+  async #plan(units: readonly PolicyTypeEntry[], lastSync: Date | null): Promise<Map<string, UnitPlan>> {
+    const plans = new Map<string, UnitPlan>()
+    const mode = this.#run.context.selection.mode ?? 'full'
+    if (mode === 'full') return plans
+    let blocked: string | undefined
+    let touched = new Set<string>()
+    if (!lastSync) blocked = 'no earlier sync of this tenant to compare with'
+    else {
+      const audit = await this.#auditSince(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
+      if ('error' in audit) blocked = `Intune's audit events are not readable (${audit.error.code === 'missing_permission' ? `the app lacks ${AUDIT_PERMISSION}` : audit.error.message})`
+      else touched = new Set(audit.touches.keys())
+    }
+    const fullReads = await lastFullSyncs(this.#run.db, this.#ctx.tenantKey)
+    const days = Math.round(this.#fullReadAfterMs / 86_400_000)
+    for (const entry of units) {
+      if (!entry.listable) continue
+      const last = fullReads.get(entry.key)
+      const note = blocked
+        ? `Read in full: ${blocked}`
+        : !last
+          ? 'Read in full: the type was never read in full'
+          : Date.now() - last.getTime() > this.#fullReadAfterMs
+            ? `Read in full: its last full read is older than ${days} day${days === 1 ? '' : 's'}`
+            : undefined
+      plans.set(entry.key, note ? { mode: 'full', note } : { mode: 'quick', touched })
+    }
+    return plans
   }
 
   async execute() {
@@ -101,18 +157,39 @@ class InventorySync {
     } catch (error) {
       throw this.#runFailure(error)
     }
+    // Where this sync's audit events begin: read before any unit records this run as complete.
+    const lastSync = await lastCompletedSyncAt(this.#run.db, this.#ctx.tenantKey)
+    const plans = await this.#plan(units, lastSync)
     // The types that need the most reads per object first, so the long ones do not start last.
     const queue = units.filter((u) => u.listable).sort((a, b) => readsPerObject(b) - readsPerObject(a))
     const lane = async () => {
       for (let entry = queue.shift(); entry; entry = queue.shift()) {
         const next = entry
         this.#run.throwIfCancelled()
-        await this.#unit(next, (counts) => this.#readPages(next, counts))
+        const plan = plans.get(next.key)
+        if (plan?.mode === 'quick') await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), { mode: 'quick' })
+        else await this.#unit(next, (counts) => this.#readPages(next, counts), plan)
       }
     }
     await this.#settle(Array.from({ length: Math.min(this.#concurrency, queue.length) }, lane))
     if (units.includes(GROUP_TYPE)) await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts))])
     if (this.#signInFailure) throw this.#runFailure(this.#signInFailure)
+    if (lastSync) await this.#attribute(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
+  }
+
+  /**
+   * Links the versions this run wrote to the audit events that touched their objects. An audit log
+   * the app may not read leaves them unattributed, with one warning that names the permission.
+   */
+  async #attribute(since: Date) {
+    this.#run.throwIfCancelled()
+    const audit = await this.#auditSince(since)
+    if ('error' in audit) {
+      const what = audit.error.code === 'missing_permission' ? `the app lacks ${AUDIT_PERMISSION}` : audit.error.message
+      await this.#run.addWarning({ code: 'audit_events_unreadable', message: `Changes are not attributed to who made them: Intune's audit log could not be read (${what}).`, subject: 'auditEvents' })
+      return
+    }
+    await attributeRun(this.#run.db, { tenantId: this.#ctx.tenantKey, runId: this.#run.run.id }, audit.touches)
   }
 
   /** Waits for every unit; a cancellation or a lost run wins over everything else. */
@@ -128,7 +205,7 @@ class InventorySync {
   }
 
   /** Runs one unit and records its result; only a cancellation or a lost run escapes. */
-  async #unit(entry: PolicyTypeEntry, work: (counts: UnitCounts) => Promise<void>) {
+  async #unit(entry: PolicyTypeEntry, work: (counts: UnitCounts) => Promise<void>, plan?: { mode: 'full' | 'quick'; note?: string }) {
     const started = performance.now()
     const counts: UnitCounts = { created: 0, updated: 0, unchanged: 0, removed: 0 }
     let status: 'succeeded' | 'failed' | 'skipped' = 'succeeded'
@@ -151,7 +228,7 @@ class InventorySync {
       if (!signIn) await this.#run.addFailure({ code, message, subject: entry.key })
     }
     await this.#flush(true)
-    await this.#run.recordUnit({ key: entry.key, status, counts, durationMs: performance.now() - started, error })
+    await this.#run.recordUnit({ key: entry.key, status, counts, durationMs: performance.now() - started, error, ...(plan ? { mode: plan.mode, ...(plan.note ? { note: plan.note } : {}) } : {}) })
   }
 
   /** Writes a page; an object the database refuses is reported and kept as it was (it is seen, so never removed). */
@@ -173,25 +250,72 @@ class InventorySync {
     const seen = new Set<string>()
     for await (const page of this.#graph.pages(this.#ctx, entry)) {
       this.#run.throwIfCancelled()
-      const reads = await this.#graph.readItems(this.#ctx, entry, page.items)
-      const items: NormalisedItem[] = []
-      for (const read of reads) {
-        // The same object twice in one listing (Graph paging is no snapshot): counted once.
-        if (seen.has(read.item.id)) continue
-        if (read.errors.length > 0) {
-          // Deleted between the list and its reads (every read 404): not seen, so removed like any other.
-          const gone = read.errors.every((e) => e.code === 'not_found') && read.errors.length === itemReads(entry, read.item).length
-          if (gone) continue
-          throw read.errors.find((e) => e.code !== 'not_found') ?? read.errors[0]!
-        }
-        items.push(normaliseRead(entry, read))
-      }
-      this.#run.throwIfCancelled()
-      await this.#write(entry, scope, items, counts)
-      for (const item of items) seen.add(item.externalId)
+      await this.#readAndWrite(entry, scope, page.items, counts, seen)
     }
     this.#run.throwIfCancelled()
     await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen) })
+  }
+
+  /** Reads listed objects in full (their per-object reads), normalises and writes them, and marks them seen. */
+  async #readAndWrite(entry: PolicyTypeEntry, scope: UnitScope, listed: readonly GraphObject[], counts: UnitCounts, seen: Set<string>) {
+    const reads = await this.#graph.readItems(this.#ctx, entry, listed)
+    const items: NormalisedItem[] = []
+    for (const read of reads) {
+      // The same object twice in one listing (Graph paging is no snapshot): counted once.
+      if (seen.has(read.item.id)) continue
+      if (read.errors.length > 0) {
+        // Deleted between the list and its reads (every read 404): not seen, so removed like any other.
+        const gone = read.errors.every((e) => e.code === 'not_found') && read.errors.length === itemReads(entry, read.item).length
+        if (gone) continue
+        throw read.errors.find((e) => e.code !== 'not_found') ?? read.errors[0]!
+      }
+      items.push(normaliseRead(entry, read))
+    }
+    this.#run.throwIfCancelled()
+    await this.#write(entry, scope, items, counts)
+    for (const item of items) seen.add(item.externalId)
+  }
+
+  /**
+   * A quick read of a type: a listing of ids and lastModifiedDateTime; the objects that are new,
+   * back, modified since stored, or touched by an audit event are read in full (the object as its
+   * list serves it, then its per-object reads); the others are seen without a read or a write.
+   * Deletions come from the listing, as in a full read.
+   */
+  async #readQuick(entry: PolicyTypeEntry, counts: UnitCounts, touched: ReadonlySet<string>) {
+    const scope = this.#scope(entry)
+    const seen = new Set<string>()
+    for await (const value of this.#graph.pagesOf(this.#ctx, quickListUrl(entry), { permission: entry.permission, subject: entry.label })) {
+      this.#run.throwIfCancelled()
+      const listed = value.filter((item) => !isSkipped(entry, item) && !seen.has(item.id))
+      const stale = await changedIds(
+        this.#run.db,
+        scope,
+        listed.map((item) => ({ id: item.id, lastModified: typeof item.lastModifiedDateTime === 'string' ? item.lastModifiedDateTime : null })),
+      )
+      for (const item of listed) if (touched.has(item.id.toLowerCase())) stale.add(item.id)
+      let unchanged = 0
+      for (const item of listed) {
+        if (stale.has(item.id)) continue
+        seen.add(item.id)
+        unchanged++
+      }
+      await this.#count(counts, { unchanged })
+      const toRead = listed.filter((item) => stale.has(item.id))
+      if (toRead.length === 0) continue
+      const objects = await this.#graph.batch(this.#ctx, toRead.map((item) => objectUrl(entry, item)), { permission: entry.permission, subject: entry.label })
+      const full: GraphObject[] = []
+      for (const result of objects) {
+        // Deleted since the listing: not seen, so removed like any other.
+        if (result.error?.code === 'not_found') continue
+        if (result.error) throw result.error
+        const { '@odata.context': _context, ...body } = result.body as GraphObject
+        if (!isSkipped(entry, body)) full.push(body)
+      }
+      await this.#readAndWrite(entry, scope, full, counts, seen)
+    }
+    this.#run.throwIfCancelled()
+    await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen, 'quick') })
   }
 
   async #readGroups(counts: UnitCounts) {

@@ -22,7 +22,7 @@ export const runResponse = z
       .describe('The schedule that started this system run; the console shows "Schedule: <name>"'),
     context: z.record(z.string(), z.unknown()),
     summary_counts: z.record(z.string(), z.number()),
-    failures: z.array(z.object({ code: z.string(), message: z.string(), subject: z.string().nullable() })),
+    failures: z.array(z.object({ code: z.string(), message: z.string(), subject: z.string().nullable(), severity: z.enum(['warning']).optional().describe('A warning: something was left out, the outcome is not affected') })),
     units: z.array(
       z.object({
         key: z.string(),
@@ -30,6 +30,8 @@ export const runResponse = z
         counts: z.record(z.string(), z.number()),
         duration_ms: z.number(),
         error: z.object({ code: z.string(), message: z.string() }).nullable(),
+        mode: z.enum(['full', 'quick']).optional().describe('Inventory sync: how the type was read'),
+        note: z.string().optional().describe('Inventory sync: why a quick sync read the type in full'),
       }),
     ),
     attempt: z.number(),

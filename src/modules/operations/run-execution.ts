@@ -13,6 +13,8 @@ export type UnitResult = {
   counts?: Record<string, number>
   durationMs: number
   error?: { code: string; message: string } | null
+  mode?: 'full' | 'quick'
+  note?: string
 }
 
 /** One target's result in a run that acts on many (a backup's item, a bulk action's policy). */
@@ -108,6 +110,8 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
       counts: result.counts ?? {},
       duration_ms: Math.round(result.durationMs),
       error: result.error ? { code: result.error.code, message: result.error.message.slice(0, 1000) } : null,
+      ...(result.mode ? { mode: result.mode } : {}),
+      ...(result.note ? { note: result.note.slice(0, 1000) } : {}),
     }
     const previous = this.#units.find((u) => u.key === unit.key)
     // Counted once per unit: a re-recorded unit keeps its first status in the counters, which may
@@ -171,13 +175,20 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
     const badUnits = this.#units.filter((u) => u.status !== 'succeeded').length
     const bad = badUnits + this.#items.failed
     const good = this.#units.length - badUnits + this.#items.succeeded
-    if (bad === 0 && this.#failures.length === 0) return 'succeeded'
+    if (bad === 0 && this.#failures.every((f) => f.severity === 'warning')) return 'succeeded'
     return good > 0 ? 'partially_succeeded' : 'failed'
   }
 
   addFailure(failure: { code: string; message: string; subject?: string | null }): Promise<void> {
     this.#failures = [...this.#failures, { code: failure.code, message: failure.message.slice(0, 1000), subject: failure.subject ?? null }]
     return this.#write({ failures: this.#failures })
+  }
+
+  /** A warning: listed with the failures and counted in `warnings`, without changing the outcome. */
+  addWarning(warning: { code: string; message: string; subject?: string | null }): Promise<void> {
+    this.#failures = [...this.#failures, { code: warning.code, message: warning.message.slice(0, 1000), subject: warning.subject ?? null, severity: 'warning' }]
+    this.#counts = addCounts(this.#counts, { warnings: 1 })
+    return this.#write({ failures: this.#failures, summaryCounts: this.#counts })
   }
 
   /** @internal the engine: the heartbeat saw a cancel request, or the live channel did. */

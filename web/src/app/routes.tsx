@@ -11,6 +11,8 @@ import { lazyPage } from './lazy-page.tsx'
 const pages = {
   home: lazyPage(() => import('../features/tenants/tenant-home.tsx').then((m) => m.TenantHome)),
   inventory: lazyPage(() => import('../features/inventory/inventory-page.tsx').then((m) => m.InventoryPage)),
+  item: lazyPage(() => import('../features/inventory/item-page.tsx').then((m) => m.ItemPage)),
+  changes: lazyPage(() => import('../features/inventory/changes-page.tsx').then((m) => m.ChangesPage)),
   operations: lazyPage(() => import('../features/operations/operations-page.tsx').then((m) => m.OperationsPage)),
   run: lazyPage(() => import('../features/operations/run-page.tsx').then((m) => m.RunPage)),
   schedules: lazyPage(() => import('../features/schedules/schedules-page.tsx').then((m) => m.SchedulesPage)),
@@ -21,6 +23,8 @@ const pages = {
 } satisfies Record<TenantRouteKey | 'tenants' | 'tokens', unknown>
 const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
+const ItemPage = pages.item.Page
+const ChangesPage = pages.changes.Page
 const OperationsPage = pages.operations.Page
 const RunPage = pages.run.Page
 const SchedulesPage = pages.schedules.Page
@@ -36,6 +40,8 @@ export const TOKENS_PATH = '/account/tokens'
 const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode> = {
   home: (t) => <TenantHome tenant={t} />,
   inventory: (t) => <InventoryPage tenant={t} />,
+  item: (t, _me, p) => <ItemPage key={p.itemId} tenant={t} itemId={p.itemId!} />,
+  changes: (t) => <ChangesPage tenant={t} />,
   operations: (t, me) => <OperationsPage tenant={t} me={me} />,
   run: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} />,
   schedules: (t) => <SchedulesPage tenant={t} />,

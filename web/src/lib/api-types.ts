@@ -10,6 +10,53 @@ export type Schemas = {
     }
   }
   ErrorInput: Schemas["Error"]
+  InventoryChange: {
+    id: string
+    item_id: string
+    policy_type: string
+    display_name: string
+    kind: "created" | "updated" | "removed" | "restored"
+    version_id: string | null
+    previous_version_id: string | null
+    detected_at: string
+    run_id: string
+    /** Who made the change in Intune, from Intune's audit log; null when unknown */
+    changed_by: {
+      user_principal_name?: string
+      app_name?: string
+      activity: string
+      at: string
+    } | null
+  }
+  InventoryChangeInput: Schemas["InventoryChange"]
+  InventoryDiff: {
+    /** The older version; null when the item has one version only */
+    from: Schemas["InventoryVersion"] | null
+    to: Schemas["InventoryVersion"] | null
+    changes: ({
+      /** A stable key of what changed */
+      path: string
+      /** What changed, named as the admin knows it */
+      label: string
+      kind: "added" | "removed" | "changed"
+      before: unknown
+      after: unknown
+    })[]
+  }
+  InventoryDiffInput: {
+    /** The older version; null when the item has one version only */
+    from: Schemas["InventoryVersionInput"] | null
+    to: Schemas["InventoryVersionInput"] | null
+    changes: ({
+      /** A stable key of what changed */
+      path: string
+      /** What changed, named as the admin knows it */
+      label: string
+      kind: "added" | "removed" | "changed"
+      before: unknown
+      after: unknown
+    })[]
+  }
   InventoryItem: {
     id: string
     tenant_id: string
@@ -81,6 +128,38 @@ export type Schemas = {
     include_dependencies?: boolean
   }
   InventorySelectionInput: Schemas["InventorySelection"]
+  InventoryVersion: {
+    id: string
+    number: number
+    content_hash: string
+    captured_at: string
+    run_id: string
+    /** Who made the change in Intune, from Intune's audit log; null when unknown */
+    changed_by: {
+      user_principal_name?: string
+      app_name?: string
+      activity: string
+      at: string
+    } | null
+  }
+  InventoryVersionDetail: {
+    id: string
+    number: number
+    content_hash: string
+    captured_at: string
+    run_id: string
+    /** Who made the change in Intune, from Intune's audit log; null when unknown */
+    changed_by: {
+      user_principal_name?: string
+      app_name?: string
+      activity: string
+      at: string
+    } | null
+    payload: Record<string, unknown>
+    assignments: Record<string, unknown>[]
+  }
+  InventoryVersionDetailInput: Schemas["InventoryVersionDetail"]
+  InventoryVersionInput: Schemas["InventoryVersion"]
   Notification: {
     id: string
     kind: string
@@ -121,6 +200,8 @@ export type Schemas = {
       code: string
       message: string
       subject: string | null
+      /** A warning: something was left out, the outcome is not affected */
+      severity?: "warning"
     })[]
     units: ({
       key: string
@@ -308,6 +389,10 @@ export type Responses = {
     })[]
     next_cursor: string | null
   }
+  "GET /api/tenants/{tenantId}/changes": {
+    data: Schemas["InventoryChange"][]
+    next_cursor: string | null
+  }
   "POST /api/tenants/{tenantId}/connection-check": {
     /** Signed in, and every permission granted */
     ok: boolean
@@ -336,6 +421,11 @@ export type Responses = {
     next_cursor: string | null
   }
   "GET /api/tenants/{tenantId}/inventory/items/{itemId}": Schemas["InventoryItemDetail"]
+  "GET /api/tenants/{tenantId}/inventory/items/{itemId}/diff": Schemas["InventoryDiff"]
+  "GET /api/tenants/{tenantId}/inventory/items/{itemId}/versions": {
+    data: Schemas["InventoryVersion"][]
+  }
+  "GET /api/tenants/{tenantId}/inventory/items/{itemId}/versions/{versionId}": Schemas["InventoryVersionDetail"]
   "GET /api/tenants/{tenantId}/members": {
     data: ({
       user_id: string

@@ -19,20 +19,22 @@ describe('capability gating', () => {
     expect(can(undefined, 'tenant.view')).toBe(false)
   })
 
-  it('shows readonly members only the overview and the inventory', () => {
-    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory'])
+  it('shows readonly members only the overview, the inventory and its changes', () => {
+    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes'])
   })
 
   it('shows Monitoring → Operations and Schedules to operators, Audit to managers, Members to owners', () => {
-    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring'])
-    expect(tenantNavigation(tenant('operator'))[2]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations', '/t/t1/schedules'])
-    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring', 'Audit'])
-    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Monitoring', 'Audit', 'Members'])
+    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Monitoring'])
+    expect(tenantNavigation(tenant('operator'))[3]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations', '/t/t1/schedules'])
+    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Monitoring', 'Audit'])
+    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Monitoring', 'Audit', 'Members'])
   })
 
   it('matches the contract routes, and keeps the section when switching tenants if the other tenant allows it', () => {
     expect(matchTenantRoute('/t/t1/operations/r1')).toMatchObject({ route: { key: 'run' }, params: { tenantId: 't1', runId: 'r1' } })
     expect(matchTenantRoute('/t/t1/schedules')?.route.key).toBe('schedules')
+    expect(matchTenantRoute('/t/t1/inventory/i1')).toMatchObject({ route: { key: 'item' }, params: { itemId: 'i1' } })
+    expect(matchTenantRoute('/t/t1/changes')?.route.key).toBe('changes')
     expect(matchTenantRoute('/t/t1/nowhere')).toBeUndefined()
     const other = (role: Role): MeTenant => ({ ...tenant(role), id: 't2' })
     expect(switchTenantPath('/t/t1/schedules', other('operator'))).toBe('/t/t2/schedules')

@@ -9,6 +9,8 @@ import type { Capability, MeTenant } from './types.ts'
 export const TENANT_ROUTES = [
   { key: 'home', pattern: '/t/:tenantId', capability: 'tenant.view', nav: { label: 'Overview' } },
   { key: 'inventory', pattern: '/t/:tenantId/inventory', capability: 'tenant.view', nav: { label: 'Inventory' } },
+  { key: 'item', pattern: '/t/:tenantId/inventory/:itemId', capability: 'tenant.view' },
+  { key: 'changes', pattern: '/t/:tenantId/changes', capability: 'tenant.view', nav: { label: 'Changes' } },
   { key: 'operations', pattern: '/t/:tenantId/operations', capability: 'operations.view', nav: { label: 'Operations', group: 'Monitoring' } },
   { key: 'run', pattern: '/t/:tenantId/operations/:runId', capability: 'operations.view' },
   { key: 'schedules', pattern: '/t/:tenantId/schedules', capability: 'operations.view', nav: { label: 'Schedules', group: 'Monitoring' } },

@@ -6,7 +6,7 @@ import { policyTypesQuery } from '../../components/inventory-sync.tsx'
 import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
-import { useSearchParams } from '../../lib/router.tsx'
+import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
 import { itemsQuery } from './api.ts'
 import { ItemDrawer } from './item-drawer.tsx'
@@ -83,6 +83,9 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
                       <Group gap={6} wrap="nowrap">
                         <Anchor component="button" type="button" onClick={() => setOpenItem(item.id)} fw={500} ta="left" td={item.removed_at ? 'line-through' : undefined}>
                           <LongName>{item.display_name || '(no name)'}</LongName>
+                        </Anchor>
+                        <Anchor component={Link} to={`/t/${tenant.id}/inventory/${item.id}`} size="xs" data-testid="item-versions-link">
+                          Versions
                         </Anchor>
                         {item.removed_at && (
                           <Badge size="xs" color="gray" variant="outline">

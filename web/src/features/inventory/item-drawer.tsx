@@ -33,7 +33,7 @@ export function ItemDrawer({ tenantId, itemId, onClose }: { tenantId: string; it
   )
 }
 
-function ItemDetail({ item }: { item: InventoryItemDetail }) {
+export function ItemDetail({ item }: { item: InventoryItemDetail }) {
   return (
     <Stack gap="md" data-testid="item-detail">
       <SimpleGrid cols={2} spacing="sm">

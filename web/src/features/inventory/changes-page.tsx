@@ -1,0 +1,108 @@
+import { Anchor, Badge, Button, Group, Select, Stack, Table, Text } from '@mantine/core'
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query'
+import { policyTypesQuery } from '../../components/inventory-sync.tsx'
+import { LongName } from '../../components/long-name.tsx'
+import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { formatDateTime } from '../../lib/format.ts'
+import { Link, useSearchParams } from '../../lib/router.tsx'
+import type { ChangeKind, InventoryChange, MeTenant } from '../../lib/types.ts'
+import { changesQuery } from './api.ts'
+import { changedByLabel } from './item-page.tsx'
+
+const KINDS: { value: ChangeKind; label: string; color: string }[] = [
+  { value: 'created', label: 'Created', color: 'green' },
+  { value: 'updated', label: 'Updated', color: 'blue' },
+  { value: 'removed', label: 'Removed', color: 'red' },
+  { value: 'restored', label: 'Restored', color: 'teal' },
+]
+
+const PERIODS = [
+  { value: '1', label: 'Last 24 hours' },
+  { value: '7', label: 'Last 7 days' },
+  { value: '30', label: 'Last 30 days' },
+]
+
+const isKind = (value: string | null): value is ChangeKind => KINDS.some((k) => k.value === value)
+
+/** Where an entry opens: the item page with the entry's version diffed against the one before. */
+const entryLink = (tenantId: string, change: InventoryChange) => `/t/${tenantId}/inventory/${change.item_id}${change.version_id ? `?version=${change.version_id}` : ''}`
+
+/** The change history: what was created, updated, removed or restored, and who did it. */
+export function ChangesPage({ tenant }: { tenant: MeTenant }) {
+  const [params, setParams] = useSearchParams()
+  const type = params.get('type')
+  const kindParam = params.get('kind')
+  const kind = isKind(kindParam) ? kindParam : null
+  const days = params.get('days')
+  // Whole minutes, so the query key (and the cache) stays the same while the page is open.
+  const since = days ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - Number(days) * 86_400_000).toISOString() : null
+  const catalog = useQuery(policyTypesQuery(tenant.id))
+  const changes = useInfiniteQuery(changesQuery(tenant.id, { type, kind, since }))
+  const rows = changes.data?.pages.flatMap((p) => p.data) ?? []
+  const labels = new Map((catalog.data?.data ?? []).map((t) => [t.key, t.label]))
+
+  return (
+    <Stack gap="md">
+      <PageTitle eyebrow={tenant.name}>Changes</PageTitle>
+      <Group gap="sm" align="flex-end">
+        <Select label="Type" placeholder="Any type" clearable searchable data={(catalog.data?.data ?? []).map((t) => ({ value: t.key, label: t.label }))} value={type} onChange={(v) => setParams({ type: v })} w={280} />
+        <Select label="Change" placeholder="Any change" clearable data={KINDS} value={kind} onChange={(v) => setParams({ kind: v })} w={180} />
+        <Select label="Period" placeholder="Any time" clearable data={PERIODS} value={days} onChange={(v) => setParams({ days: v })} w={180} />
+      </Group>
+      {changes.isPending ? (
+        <LoadingState label="Loading changes" />
+      ) : changes.isError ? (
+        <ErrorState error={changes.error} />
+      ) : (
+        <>
+          <Table.ScrollContainer minWidth={800}>
+            <Table data-testid="changes-table" striped highlightOnHover verticalSpacing={6}>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Detected</Table.Th>
+                  <Table.Th>Item</Table.Th>
+                  <Table.Th>Type</Table.Th>
+                  <Table.Th>Change</Table.Th>
+                  <Table.Th>Changed by</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {rows.map((c) => {
+                  const k = KINDS.find((x) => x.value === c.kind)!
+                  return (
+                    <Table.Tr key={c.id} data-testid="change-row">
+                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(c.detected_at)}</Table.Td>
+                      <Table.Td>
+                        <Anchor component={Link} to={entryLink(tenant.id, c)} fw={500}>
+                          <LongName>{c.display_name || '(no name)'}</LongName>
+                        </Anchor>
+                      </Table.Td>
+                      <Table.Td>{labels.get(c.policy_type) ?? c.policy_type}</Table.Td>
+                      <Table.Td>
+                        <Badge size="sm" variant="light" color={k.color}>
+                          {k.label}
+                        </Badge>
+                      </Table.Td>
+                      <Table.Td>{changedByLabel(c.changed_by)}</Table.Td>
+                    </Table.Tr>
+                  )
+                })}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+          {rows.length === 0 && <EmptyText>{type || kind || days ? 'No changes match these filters.' : 'No changes yet: they appear after the first inventory sync.'}</EmptyText>}
+          <Group justify="center" gap="md">
+            <Text size="sm" c="dimmed">
+              {rows.length.toLocaleString('en')} shown{changes.hasNextPage ? '' : ' (all)'}
+            </Text>
+            {changes.hasNextPage && (
+              <Button variant="default" onClick={() => void changes.fetchNextPage()} loading={changes.isFetchingNextPage}>
+                Load more
+              </Button>
+            )}
+          </Group>
+        </>
+      )}
+    </Stack>
+  )
+}

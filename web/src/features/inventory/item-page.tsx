@@ -1,0 +1,106 @@
+import { Anchor, Badge, Group, Radio, Stack, Table, Text, Title } from '@mantine/core'
+import { useQuery } from '@tanstack/react-query'
+import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { formatDateTime } from '../../lib/format.ts'
+import { Link, useSearchParams } from '../../lib/router.tsx'
+import type { InventoryVersion, MeTenant } from '../../lib/types.ts'
+import { diffQuery, itemQuery, versionsQuery } from './api.ts'
+import { DiffView } from './diff-view.tsx'
+import { ItemDetail } from './item-drawer.tsx'
+
+/** Who made a version's change in Intune, when the audit log said so. */
+export const changedByLabel = (changedBy: InventoryVersion['changed_by']) => (changedBy ? (changedBy.user_principal_name ?? changedBy.app_name ?? 'Unknown') : '—')
+
+/**
+ * One item: its details, its version timeline, and the diff of any two versions (`?from=N&to=M`
+ * by number, or `?version=ID` for a version and the one before it, as the Changes page links).
+ */
+export function ItemPage({ tenant, itemId }: { tenant: MeTenant; itemId: string }) {
+  const [params, setParams] = useSearchParams()
+  const item = useQuery(itemQuery(tenant.id, itemId))
+  const versions = useQuery(versionsQuery(tenant.id, itemId))
+  const list = versions.data?.data ?? []
+  const linked = list.find((v) => v.id === params.get('version'))
+  const number = (name: 'from' | 'to') => {
+    const raw = Number(params.get(name))
+    return Number.isInteger(raw) && raw >= 1 ? raw : null
+  }
+  const to = number('to') ?? linked?.number ?? list[0]?.number ?? null
+  const from = number('from') ?? (to !== null && to > 1 ? to - 1 : null)
+  const diff = useQuery({ ...diffQuery(tenant.id, itemId, from, to), enabled: to !== null })
+
+  if (item.isPending) return <LoadingState label="Loading the item" />
+  if (item.isError) return <ErrorState error={item.error} />
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end">
+        <PageTitle eyebrow={tenant.name}>{item.data.display_name || '(no name)'}</PageTitle>
+        <Anchor component={Link} to={`/t/${tenant.id}/inventory`} size="sm">
+          Back to the inventory
+        </Anchor>
+      </Group>
+      <Title order={3} size="h4">
+        Versions
+      </Title>
+      {versions.isPending ? (
+        <LoadingState label="Loading versions" />
+      ) : versions.isError ? (
+        <ErrorState error={versions.error} />
+      ) : (
+        <Table data-testid="versions-list" verticalSpacing={4} striped>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th w={70}>From</Table.Th>
+              <Table.Th w={70}>To</Table.Th>
+              <Table.Th>Version</Table.Th>
+              <Table.Th>Captured</Table.Th>
+              <Table.Th>Changed by</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {list.map((v) => (
+              <Table.Tr key={v.id} data-testid="version-row">
+                <Table.Td>
+                  <Radio aria-label={`Compare from version ${v.number}`} checked={from === v.number} onChange={() => setParams({ from: String(v.number), to: String(to ?? v.number), version: null })} />
+                </Table.Td>
+                <Table.Td>
+                  <Radio aria-label={`Compare to version ${v.number}`} checked={to === v.number} onChange={() => setParams({ to: String(v.number), from: from === null ? null : String(from), version: null })} />
+                </Table.Td>
+                <Table.Td>
+                  <Group gap={6}>
+                    <Text size="sm" fw={500}>
+                      Version {v.number}
+                    </Text>
+                    {v.number === list[0]?.number && (
+                      <Badge size="xs" variant="light">
+                        Latest
+                      </Badge>
+                    )}
+                  </Group>
+                </Table.Td>
+                <Table.Td>{formatDateTime(v.captured_at)}</Table.Td>
+                <Table.Td>{changedByLabel(v.changed_by)}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      )}
+      <Title order={3} size="h4">
+        {from !== null && to !== null ? `Changes from version ${from} to ${to}` : to !== null ? `Version ${to}: everything it holds` : 'Changes'}
+      </Title>
+      {to === null ? (
+        <Text c="dimmed">This item has no versions yet.</Text>
+      ) : diff.isPending ? (
+        <LoadingState label="Comparing versions" />
+      ) : diff.isError ? (
+        <ErrorState error={diff.error} />
+      ) : (
+        <DiffView changes={diff.data.changes} />
+      )}
+      <Title order={3} size="h4">
+        Current state
+      </Title>
+      <ItemDetail item={item.data} />
+    </Stack>
+  )
+}
