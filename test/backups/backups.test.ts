@@ -138,6 +138,17 @@ describe('backup sets', () => {
     expect(JSON.parse(detail.body)).toMatchObject({ id: item!.externalId, sha256: item!.contentHash, changed: false, current: { item_id: item!.id, sha256: item!.contentHash } })
   })
 
+  it("an object's content is diffed against the tenant's current version", async () => {
+    const first = (await ctx.db.select().from(backupSets).where(eq(backupSets.name, 'First')))[0]!
+    const [filter] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'assignmentFilter'))).limit(1)
+    expect((await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${filter!.externalId}`, { description: 'Changed after the backup' })).status).toBe(200)
+    await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    const detail = await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/backups/${first.id}/item?type=assignmentFilter&id=${encodeURIComponent(filter!.externalId)}`, token: tenant.token })
+    const body = JSON.parse(detail.body) as { changed: boolean; changes: { path: string; after: unknown }[] }
+    expect(body.changed).toBe(true)
+    expect(body.changes).toContainEqual(expect.objectContaining({ after: 'Changed after the backup' }))
+  })
+
   it('roles: readonly lists but cannot create; an operator can; a foreign tenant’s set is a 404', async () => {
     const readonly = await ctx.factories.userWithToken()
     await ctx.factories.member(tenant.tenantId, readonly.user, 'readonly')

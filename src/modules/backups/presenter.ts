@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { BACKUP_STATUSES } from '../../db/schema.ts'
+import { diffResponse } from '../inventory/history-presenter.ts'
 import type { BackupListRow } from './repository.ts'
 
 export const backupResponse = z
@@ -54,5 +55,6 @@ export const backupItemDetailResponse = backupItemResponse
       .nullable()
       .describe("The tenant's current version (its inventory), null when the object is no longer there"),
     changed: z.boolean().describe('The current version differs from the backed-up one'),
+    changes: diffResponse.shape.changes.describe('From the backed-up content to the current one (everything removed when the object is gone)'),
   })
   .meta({ id: 'BackupItemDetail' })

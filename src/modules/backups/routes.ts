@@ -12,6 +12,8 @@ import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { decodeCursor, decodeTextCursor, encodeCursor, encodeTextCursor } from '../../lib/cursor.ts'
 import { notFound } from '../../lib/errors.ts'
+import { diffContents } from '../inventory/diff.ts'
+import { namesOf } from '../inventory/item-diff.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
@@ -160,6 +162,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
         assignments: item.assignments,
         current: current ? { item_id: current.id, sha256: current.hash, payload: current.payload, assignments: current.assignments } : null,
         changed: !current || current.hash !== item.hash,
+        changes: !current || current.hash !== item.hash ? diffContents(item, current ?? null, await namesOf(db, access.tenantId, current ? [item, current] : [item])) : [],
       }
     },
   )
