@@ -24,7 +24,8 @@ export type RunItemStatus = RunItem['status']
 export type OperationType = Schemas['OperationType']
 export type Schedule = Schemas['Schedule']
 
-export type Selection = Required<Schemas['InventorySelection']>
+/** The console's selection (the sync's `mode` is not chosen in the console yet). */
+export type Selection = Required<Omit<Schemas['InventorySelection'], 'mode'>>
 
 export type Notification = Schemas['Notification']
 export type NotificationPage = Responses['GET /api/notifications']
@@ -51,3 +52,7 @@ export type Reference = InventoryItemDetail['references'][number]
 export type ConnectionCheck = Responses['POST /api/tenants/{tenantId}/connection-check']
 
 export type AuditEvent = Responses['GET /api/tenants/{tenantId}/audit-events']['data'][number]
+
+export type BackupSet = Schemas['BackupSet']
+export type BackupItem = Schemas['BackupItem']
+export type BackupItemDetail = Schemas['BackupItemDetail']
