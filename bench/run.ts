@@ -3,6 +3,7 @@ import { runFoundationBench } from './foundation.ts'
 import { runFaultsBench, runSettingsTopBench } from './graph-fidelity.ts'
 import { runGraphBench } from './graph.ts'
 import { runInventoryBench } from './inventory.ts'
+import { runBackupsBench } from './backups.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
@@ -106,6 +107,11 @@ if (wanted('faults')) console.log(`report: ${writeReport('faults', await runFaul
 if (wanted('inventory')) {
   const inventory = await runInventoryBench()
   console.log(`report: ${writeReport('inventory', inventory)}`)
+}
+
+if (only.has('backups')) {
+  const backups = await runBackupsBench()
+  console.log(`report: ${writeReport('backups', backups)}`)
 }
 
 if (wanted('web')) {
