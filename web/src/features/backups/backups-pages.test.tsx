@@ -65,7 +65,7 @@ describe('Backups pages', () => {
     fireEvent.click(screen.getByTestId('start-backup'))
     await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/backups', expect.objectContaining({ method: 'POST' })))
     const call = fetchMock.mock.calls.find(([, init]) => init?.method === 'POST')!
-    expect(JSON.parse(String(call[1]!.body))).toMatchObject({ name: 'Nightly', selection: { policy_types: [], include_foundations: true, include_dependencies: true } })
+    expect(JSON.parse(call[1]!.body as string)).toMatchObject({ name: 'Nightly', selection: { policy_types: [], include_foundations: true, include_dependencies: true } })
   })
 
   it("shows a set's contents, and an object's diff against the tenant's current version", async () => {
