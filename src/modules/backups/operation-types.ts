@@ -5,15 +5,22 @@ import { canonicalSelection, emptySelectionReason, selectionInput } from '../inv
 
 export const backupCreateInput = z
   .strictObject({
-    name: z.string().trim().min(1, { error: 'must not be empty' }).max(200, { error: 'at most 200 characters' }).optional(),
-    selection: selectionInput.optional(),
+    name: z.string().trim().min(1, { error: 'must not be empty' }).max(200, { error: 'at most 200 characters' }).nullish(),
+    /** null (or omitted with item_ids): the picked items only. */
+    selection: selectionInput.nullish(),
     item_ids: z.array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' })).max(10_000, { error: 'at most 10000 item ids' }).optional(),
   })
   .transform((input, ctx) => {
     const itemIds = [...new Set(input.item_ids ?? [])].sort()
     // Items alone: no selection sent. Otherwise the selection (omitted fields: everything) plus the items.
-    if (input.selection === undefined && itemIds.length > 0) return { name: input.name ?? null, selection: null, item_ids: itemIds }
-    const selection = canonicalSelection(input.selection)
+    if (input.selection === null || (input.selection === undefined && itemIds.length > 0)) {
+      if (itemIds.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'a backup without a selection needs item_ids', path: ['selection'] })
+        return z.NEVER
+      }
+      return { name: input.name ?? null, selection: null, item_ids: itemIds }
+    }
+    const selection = canonicalSelection(input.selection ?? undefined)
     const empty = emptySelectionReason(selection)
     if (empty && itemIds.length === 0) {
       ctx.addIssue({ code: 'custom', message: empty, path: ['selection'] })

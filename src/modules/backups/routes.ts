@@ -11,7 +11,7 @@ import { inventoryItems } from '../../db/schema.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { decodeCursor, decodeTextCursor, encodeCursor, encodeTextCursor } from '../../lib/cursor.ts'
-import { notFound } from '../../lib/errors.ts'
+import { notFound, validationError } from '../../lib/errors.ts'
 import { diffContents } from '../inventory/diff.ts'
 import { namesOf } from '../inventory/item-diff.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
@@ -72,6 +72,10 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      // No body backs up everything; a JSON `null` sent on purpose is a mistake, not "all".
+      if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
+        throw validationError([{ field: '(body)', message: 'must be an object ({name?, selection?, item_ids?}), or no body at all for everything' }])
+      }
       const { run, deduplicated, backup } = await startBackup(engine, db, { tenantId: access.tenantId, body: request.body ?? {}, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
       const runRow = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, runRow), backup: presentBackup((await findBackup(db, access.tenantId, backup.id))!), deduplicated })
