@@ -528,7 +528,12 @@ export const backupSetItems = pgTable(
     displayName: text('display_name').notNull(),
     contentHash: text('content_hash').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.backupId, t.policyType, t.externalId] }), index('backup_set_items_hash_idx').on(t.contentHash)],
+  (t) => [
+    primaryKey({ columns: [t.backupId, t.policyType, t.externalId] }),
+    // The order contents are listed and exported in (keyset pages: no sort of the whole set per page).
+    index('backup_set_items_order_idx').on(t.backupId, t.policyType, t.displayName, t.externalId),
+    index('backup_set_items_hash_idx').on(t.contentHash),
+  ],
 )
 
 /** A tenant's backup retention: keep the newest `keepLast` sets and any younger than `keepDays` days; protected sets are always kept. */
