@@ -5,6 +5,7 @@ import { runFaultsBench, runSettingsTopBench } from './graph-fidelity.ts'
 import { runGraphBench } from './graph.ts'
 import { printHistory, runHistoryBench } from './history.ts'
 import { runInventoryBench } from './inventory.ts'
+import { runBackupsBench } from './backups.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
@@ -118,6 +119,11 @@ if (wanted('history')) {
 if (wanted('inventory')) {
   const inventory = await runInventoryBench()
   console.log(`report: ${writeReport('inventory', inventory)}`)
+}
+
+if (only.has('backups')) {
+  const backups = await runBackupsBench()
+  console.log(`report: ${writeReport('backups', backups)}`)
 }
 
 if (wanted('web')) {

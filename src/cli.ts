@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { DatabaseHandle } from './db/engine.ts'
+import type { OperationsEngine } from './modules/operations/engine.ts'
 import { ConfigError, loadConfig, type Config } from './lib/config.ts'
 import { AppError } from './lib/errors.ts'
 
@@ -25,6 +26,13 @@ const USAGE = `Usage: tenantatlas <command> [options]
   sync inventory --tenant ID [--quick] [--wait]
                                       starts an inventory sync as a system run (--quick: re-read only
                                       what changed); --wait follows it and exits non-zero unless it succeeded
+  backup create --tenant ID [--name N] [--wait]
+                                      starts a backup as a system run; --wait follows it and exits
+                                      non-zero unless it succeeded
+  backup export --backup ID --out FILE
+                                      writes a backup set as a ZIP
+  backup import --tenant ID --file FILE
+                                      makes a backup ZIP a set of the tenant (verified first)
   diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
                                       (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
@@ -213,6 +221,60 @@ async function main(argv: string[]): Promise<number> {
       return withDatabase(config, (h) => syncInventory(h, config, values.tenant!, values.wait ?? false, values.quick ? 'quick' : 'full'))
     }
 
+    case 'backup create': {
+      const values = parse(args, { tenant: { type: 'string' }, name: { type: 'string' }, wait: { type: 'boolean' } })
+      required(values, 'tenant')
+      const { startBackup } = await import('./modules/backups/commands.ts')
+      return withDatabase(config, (h) =>
+        startSystemRun(h, config, values.tenant!, values.wait ?? false, 'backup', async (engine) => {
+          const { run, deduplicated } = await startBackup(engine, h.db, { tenantId: values.tenant!, body: values.name === undefined ? {} : { name: values.name }, initiatorUserId: null, actor: CLI_ACTOR })
+          return { run, deduplicated }
+        }),
+      )
+    }
+
+    case 'backup export': {
+      const values = parse(args, { backup: { type: 'string' }, out: { type: 'string' } })
+      required(values, 'backup', 'out')
+      const [{ UUID_PATTERN }, { eq }, { backupSets }, { exportBackupZip }, { pipeline }, { createWriteStream }] = await Promise.all([
+        import('./lib/ids.ts'),
+        import('drizzle-orm'),
+        import('./db/schema.ts'),
+        import('./modules/backups/zip-export.ts'),
+        import('node:stream/promises'),
+        import('node:fs'),
+      ])
+      return withDatabase(config, async (h) => {
+        const [set] = UUID_PATTERN.test(values.backup!) ? await h.db.select().from(backupSets).where(eq(backupSets.id, values.backup!)) : []
+        if (!set || set.status === 'running' || set.status === 'failed') throw new UsageError(`backup ${values.backup} not found, or not complete`)
+        await pipeline(exportBackupZip(h.db, set), createWriteStream(values.out!))
+        info(`Exported backup "${set.name}" (${set.itemCount} objects)`)
+        out(values.out!)
+        return 0
+      })
+    }
+
+    case 'backup import': {
+      const values = parse(args, { tenant: { type: 'string' }, file: { type: 'string' } })
+      required(values, 'tenant', 'file')
+      const [{ UUID_PATTERN }, { findTenant }, { importBackup }, { DEFAULT_IMPORT_LIMITS }, { stat }] = await Promise.all([
+        import('./lib/ids.ts'),
+        import('./modules/tenants/repository.ts'),
+        import('./modules/backups/commands.ts'),
+        import('./modules/backups/zip-import.ts'),
+        import('node:fs/promises'),
+      ])
+      const size = await stat(values.file!).then((s) => s.size, () => { throw new UsageError(`cannot read ${values.file}`) })
+      if (size > DEFAULT_IMPORT_LIMITS.maxBytes) throw new UsageError(`${values.file} is larger than the limit of ${DEFAULT_IMPORT_LIMITS.maxBytes} bytes`)
+      return withDatabase(config, async (h) => {
+        if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!))) throw new UsageError(`tenant ${values.tenant} not found`)
+        const id = await importBackup(h.db, { tenantId: values.tenant!, userId: null }, CLI_ACTOR, values.file!)
+        info('Imported the backup')
+        out(id)
+        return 0
+      })
+    }
+
     case 'diff': {
       const values = parse(args, { item: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } })
       required(values, 'item')
@@ -244,13 +306,27 @@ async function main(argv: string[]): Promise<number> {
 
 /** `sync inventory`: a system run (no initiator, so nobody is notified); --wait follows it to the end. */
 async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean, mode: 'full' | 'quick'): Promise<number> {
-  const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { startInventorySync }, { verifyAppKey }] = await Promise.all([
+  const { startInventorySync } = await import('./modules/inventory/start-sync.ts')
+  return startSystemRun(handle, config, tenantId, wait, 'inventory sync', (engine) =>
+    startInventorySync(engine, { tenantId, selection: mode === 'quick' ? { mode } : undefined, initiatorUserId: null, actor: CLI_ACTOR }),
+  )
+}
+
+/** Starts a system run of a tenant through a queue-only operations runtime; `wait` follows it to the end (exit 0 only on success). */
+async function startSystemRun(
+  handle: DatabaseHandle,
+  config: Config,
+  tenantId: string,
+  wait: boolean,
+  what: string,
+  start: (engine: OperationsEngine) => Promise<{ run: { id: string }; deduplicated: boolean }>,
+): Promise<number> {
+  const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { verifyAppKey }] = await Promise.all([
     import('./lib/ids.ts'),
     import('./modules/tenants/repository.ts'),
     import('./lib/logger.ts'),
     import('./jobs/runtime.ts'),
     import('./lib/app-key.ts'),
-    import('./modules/inventory/start-sync.ts'),
     import('./modules/tenants/verify-app-key.ts'),
   ])
   if (!UUID_PATTERN.test(tenantId) || !(await findTenant(handle.db, tenantId))) throw new UsageError(`tenant ${tenantId} not found`)
@@ -259,8 +335,8 @@ async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: s
   await verifyAppKey(handle.db, secrets)
   const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: config.graphEmulatorUrl } })
   try {
-    const { run, deduplicated } = await startInventorySync(operations.engine, { tenantId, selection: mode === 'quick' ? { mode } : undefined, initiatorUserId: null, actor: CLI_ACTOR })
-    info(deduplicated ? `An inventory sync of this tenant is already active: following run ${run.id}` : `Inventory sync queued: run ${run.id}`)
+    const { run, deduplicated } = await start(operations.engine)
+    info(deduplicated ? `An identical ${what} of this tenant is already active: following run ${run.id}` : `${what[0]!.toUpperCase()}${what.slice(1)} queued: run ${run.id}`)
     if (!wait) {
       out(run.id)
       return 0

@@ -1,6 +1,9 @@
 import type { GraphClient } from './graph/graph-client.ts'
 import type { TokenProvider } from './graph/token-provider.ts'
 import type { SecretBox } from './lib/crypto.ts'
+import { backupOperationTypes } from './modules/backups/operation-types.ts'
+import { createBackupHandler } from './modules/backups/create-backup.ts'
+import { createPruneHandler } from './modules/backups/prune.ts'
 import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
 import { createInventorySyncHandler } from './modules/inventory/sync.ts'
 import { createCatalog } from './modules/operations/catalog.ts'
@@ -11,7 +14,7 @@ import type { Handlers } from './modules/operations/handlers.ts'
  * (docs/ARCHITECTURE.md, "Add an operation type"). The engine refuses to start, and
  * test/operations/catalog.test.ts fails, when a type has no handler or a handler no type.
  */
-export const shippedCatalog = createCatalog({ ...inventoryOperationTypes })
+export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
 /** The process's services a handler may need; each module's factory takes what it uses. */
@@ -27,5 +30,5 @@ export type ShippedHandlerDeps = {
 
 /** The handler of every shipped operation type, from the module that owns it. */
 export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOperationType> {
-  return { 'inventory.sync': createInventorySyncHandler(deps) }
+  return { 'inventory.sync': createInventorySyncHandler(deps), 'backup.create': createBackupHandler(deps), 'backup.prune': createPruneHandler() }
 }

@@ -10,15 +10,17 @@ import { createSchedule } from '../src/modules/schedules/save-schedule.ts'
 import { ROLES } from '../src/modules/access/policy.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
+import { seedBackupSet } from './backups/seed.ts'
+import { exportBackupZip } from '../src/modules/backups/zip-export.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
   allowed: readonly Role[]
-  request: (s: CaseSetup) => { url: string; payload?: unknown }
+  request: (s: CaseSetup) => { url: string; payload?: unknown; headers?: Record<string, string> }
 }
 
 const everyone = ROLES
@@ -127,11 +129,43 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/connection-check` }),
   },
+  'GET /api/tenants/:tenantId/backups': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups` }) },
+  'POST /api/tenants/:tenantId/backups': {
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups`, payload: { selection: { policy_types: ['deviceConfiguration'] } } }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
+  'PATCH /api/tenants/:tenantId/backups/:backupId': {
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}`, payload: { labels: ['kept'] } }),
+  },
+  'DELETE /api/tenants/:tenantId/backups/:backupId': { ok: 204, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
+  'GET /api/tenants/:tenantId/backups/:backupId/items': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/items` }) },
+  'GET /api/tenants/:tenantId/backups/:backupId/item': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/item?type=deviceConfiguration&id=object-1` }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId/export': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/export` }) },
+  'POST /api/tenants/:tenantId/backups/import': {
+    ok: 201,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/import`, payload: s.backupZip, headers: { 'content-type': 'application/zip' } }),
+  },
+  'GET /api/tenants/:tenantId/backup-retention': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention` }) },
+  'PUT /api/tenants/:tenantId/backup-retention': {
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention`, payload: { keep_last: 5, keep_days: 30 } }),
+  },
+  'POST /api/tenants/:tenantId/backup-retention/prune': { ok: 202, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }) },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {} }
+const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {} }
 
 let ctx: TestContext
 let baseUrl: string
@@ -191,7 +225,9 @@ async function setUp(): Promise<CaseSetup> {
     timezone: 'UTC',
     enabled: true,
   })
-  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id }
+  const backup = await seedBackupSet(ctx.db, tenant.id, [{ policyType: 'deviceConfiguration', externalId: 'object-1', displayName: 'Object 1', payload: { a: 1 }, assignments: [] }])
+  const backupZip = Buffer.concat(await exportBackupZip(ctx.db, backup).toArray())
+  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip }
 }
 
 describe('run abilities', () => {
@@ -230,7 +266,7 @@ describe('authorization table', () => {
 
   it.each(cases)('$route as $caller → $expected', async ({ route, spec, caller, expected }) => {
     const setup = await setUp()
-    const { url, payload } = spec.request(setup)
+    const { url, payload, headers } = spec.request(setup)
     if (route.endsWith('/events')) {
       // A stream never ends: read the status over real HTTP and hang up.
       const token = caller === 'anonymous' ? undefined : callers[caller]
@@ -244,6 +280,7 @@ describe('authorization table', () => {
       method: route.split(' ')[0],
       url,
       payload: payload as Record<string, unknown> | undefined,
+      ...(headers ? { headers } : {}),
       token: caller === 'anonymous' ? undefined : callers[caller],
     })
     expect(response.statusCode, response.body).toBe(expected)
@@ -296,7 +333,7 @@ describe('a read-scoped API token', () => {
 
   it.each(readCases)('$route with an owner’s read token → $expected', async ({ route, spec, expected }) => {
     const setup = await setUp()
-    const { url, payload } = spec.request(setup)
+    const { url, payload, headers } = spec.request(setup)
     if (route.endsWith('/events')) {
       const controller = new AbortController()
       const response = await fetch(`${baseUrl}${url}`, { headers: { authorization: `Bearer ${readToken}` }, signal: controller.signal })
@@ -304,7 +341,7 @@ describe('a read-scoped API token', () => {
       expect(response.status).toBe(expected)
       return
     }
-    const response = await ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, token: readToken })
+    const response = await ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, ...(headers ? { headers } : {}), token: readToken })
     expect(response.statusCode, response.body).toBe(expected)
     if (expected === 403) expect(errorOf(response.body).message).toMatch(/read-only/)
   })

@@ -112,6 +112,32 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(unknown.stderr).toMatch(/^error: tenant \S+ not found\n$/)
   })
 
+  it('backs up the demo tenant from the CLI (--wait: partial, one type not permitted), exports it to a ZIP and imports it back', async () => {
+    const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: match[1], password: match[2] }) })
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string }[] }
+    const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
+    const created = await cli(['backup', 'create', '--tenant', demo.id, '--name', 'From the CLI', '--wait'], { env })
+    expect(created.code, created.stderr).toBe(1)
+    expect(created.stderr).toMatch(/Finished: partially_succeeded/)
+    const list = (await (await fetch(`${server.url}/api/tenants/${demo.id}/backups`, { headers: { cookie } })).json()) as { data: { id: string; name: string; status: string; item_count: number; run_id: string }[] }
+    const set = list.data.find((b) => b.run_id === lastLine(created.stdout))!
+    expect(set).toMatchObject({ name: 'From the CLI', status: 'partial' })
+    expect(set.item_count).toBeGreaterThan(200)
+    const file = path.join(dataDir, 'backup.zip')
+    const exported = await cli(['backup', 'export', '--backup', set.id, '--out', file], { env })
+    expect(exported.code, exported.stderr).toBe(0)
+    expect(readFileSync(file).subarray(0, 2).toString('latin1')).toBe('PK')
+    const imported = await cli(['backup', 'import', '--tenant', demo.id, '--file', file], { env })
+    expect(imported.code, imported.stderr).toBe(0)
+    const copy = (await (await fetch(`${server.url}/api/tenants/${demo.id}/backups/${lastLine(imported.stdout)}`, { headers: { cookie } })).json()) as { origin: string; item_count: number; name: string }
+    expect(copy).toMatchObject({ origin: 'imported', item_count: set.item_count, name: 'From the CLI' })
+    const bad = await cli(['backup', 'import', '--tenant', demo.id, '--file', path.join(dataDir, 'nope.zip')], { env })
+    expect(bad.code).not.toBe(0)
+    expect(bad.stderr).toMatch(/^error: cannot read \S+nope\.zip\n$/)
+  })
+
   it('refuses a second server on the same data directory with a clear error', async () => {
     const second = await cli(['serve', '--port', '0'], { env })
     expect(second.code).not.toBe(0)

@@ -482,3 +482,69 @@ export const settingDefinitions = pgTable(
 
 export type InventoryVersionRow = typeof inventoryVersions.$inferSelect
 export type InventoryChangeRow = typeof inventoryChanges.$inferSelect
+
+export const BACKUP_STATUSES = ['running', 'complete', 'partial', 'failed'] as const
+export type BackupStatus = (typeof BACKUP_STATUSES)[number]
+
+/**
+ * A backup set (issue 14): an immutable, named point-in-time copy of a tenant's configuration.
+ * Its objects are pinned by content hash in inventory_contents, the store versions use too (an
+ * unchanged tenant's next set adds no content rows). Only name, labels and the protected flag change.
+ */
+export const backupSets = pgTable(
+  'backup_sets',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    status: text('status', { enum: BACKUP_STATUSES }).notNull(),
+    protected: boolean('protected').notNull().default(false),
+    labels: jsonb('labels').$type<string[]>().notNull().default([]),
+    /** `created` by a backup.create run, or `imported` from a ZIP. */
+    origin: text('origin', { enum: ['created', 'imported'] }).notNull(),
+    /** The run that made it (no foreign key: run retention deletes old runs, the set stays). Unique: one set per run. */
+    runId: uuid('run_id'),
+    initiatorUserId: uuid('initiator_user_id').references(() => users.id, { onDelete: 'set null' }),
+    itemCount: integer('item_count').notNull().default(0),
+    countsByType: jsonb('counts_by_type').$type<Record<string, number>>().notNull().default({}),
+    /** The manifest (modules/backups/store.ts BackupManifest): source tenant, time, initiator, counts, missing objects. */
+    manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+    completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [uniqueIndex('backup_sets_run_key').on(t.runId), index('backup_sets_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc())],
+)
+
+/** One object pinned in a set. */
+export const backupSetItems = pgTable(
+  'backup_set_items',
+  {
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backupSets.id, { onDelete: 'cascade' }),
+    policyType: text('policy_type').notNull(),
+    externalId: text('external_id').notNull(),
+    displayName: text('display_name').notNull(),
+    contentHash: text('content_hash').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.backupId, t.policyType, t.externalId] }),
+    // The order contents are listed and exported in (keyset pages: no sort of the whole set per page).
+    index('backup_set_items_order_idx').on(t.backupId, t.policyType, t.displayName, t.externalId),
+    index('backup_set_items_hash_idx').on(t.contentHash),
+  ],
+)
+
+/** A tenant's backup retention: keep the newest `keepLast` sets and any younger than `keepDays` days; protected sets are always kept. */
+export const backupRetention = pgTable('backup_retention', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id, { onDelete: 'cascade' }),
+  keepLast: integer('keep_last').notNull(),
+  keepDays: integer('keep_days').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+})
+
+export type BackupSetRow = typeof backupSets.$inferSelect

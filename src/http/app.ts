@@ -19,6 +19,7 @@ import { registerNotificationRoutes } from '../modules/notifications/routes.ts'
 import { registerHistoryRoutes } from '../modules/inventory/history-routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
+import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -132,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerInventoryRoutes(app, deps)
   registerHistoryRoutes(app, deps)
   registerScheduleRoutes(app, deps)
+  registerBackupRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

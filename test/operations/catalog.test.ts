@@ -32,7 +32,7 @@ describe('operation catalog', () => {
   })
 
   it('describes every type with the failure codes the engine itself records', () => {
-    const [sync] = shippedCatalog.describe()
+    const sync = shippedCatalog.describe().find((t) => t.type === 'inventory.sync')
     expect(sync).toMatchObject({ type: 'inventory.sync', label: 'Inventory sync', capability: 'inventory.sync', cancellable: true, rerunnable: true, schedulable: true })
     const codes = sync!.failure_codes.map((f) => f.code)
     // The codes the Graph layer and the engine emit, so a throttled run shows its fix.
@@ -44,6 +44,17 @@ describe('operation catalog', () => {
     const first = input.parse({ selection: { policy_types: ['deviceConfiguration', 'deviceCompliancePolicy', 'deviceConfiguration'] } })
     expect(input.parse(first)).toEqual(first)
     expect(input.safeParse({ selection: { policy_types: ['nope'] } }).success).toBe(false)
+  })
+
+  it('re-validates a stored backup input to the same canonical form; items alone have no selection', () => {
+    const { input } = shippedCatalog.spec('backup.create')
+    const first = input.parse({ name: ' Nightly ', selection: { categories: ['Compliance'] }, item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d', '01a22c78-52c4-7366-971c-a809758a6e5d'] })
+    expect(first).toMatchObject({ name: 'Nightly', item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d'] })
+    expect(input.parse(first)).toEqual(first)
+    const items = input.parse({ item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d'] })
+    expect(items).toMatchObject({ selection: null })
+    expect(input.parse(items)).toEqual(items)
+    expect(input.safeParse({ item_ids: ['nope'] }).success).toBe(false)
   })
 
   it('labels unknown types "Unknown operation" instead of failing', () => {

@@ -11,6 +11,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'audit.view': ['✓', '✓', '', ''],
   'members.manage': ['✓', '', '', ''],
   'schedules.manage': ['✓', '✓', '', ''],
+  'backups.manage': ['✓', '✓', '✓', ''],
 }
 
 describe('capability matrix', () => {

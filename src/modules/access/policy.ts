@@ -11,6 +11,7 @@ export const CAPABILITIES = [
   'audit.view',
   'members.manage',
   'schedules.manage',
+  'backups.manage',
 ] as const
 
 export type Capability = (typeof CAPABILITIES)[number]
@@ -19,9 +20,9 @@ export const ROLES = ['owner', 'manager', 'operator', 'readonly'] as const satis
 
 const matrix: Record<Role, readonly Capability[]> = {
   owner: CAPABILITIES,
-  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'schedules.manage'],
+  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'schedules.manage', 'backups.manage'],
   // operations.manage for an operator is limited to runs they started (see canManageRun).
-  operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
+  operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'],
   readonly: ['tenant.view'],
 }
 

@@ -7,7 +7,7 @@ import { presentVersion } from './history-presenter.ts'
 import { findVersion, latestVersionNumber, type VersionWithContent } from './history.ts'
 
 /** The names a diff labels with, from the tenant's inventory: groups, assignment filters, scope tags. */
-async function namesOf(db: Executor, tenantId: string, versions: readonly VersionWithContent[]): Promise<DiffNames> {
+export async function namesOf(db: Executor, tenantId: string, versions: readonly Pick<VersionWithContent, 'payload'>[]): Promise<DiffNames> {
   const ids = [...new Set(versions.flatMap((v) => settingDefinitionIds(v.payload)))]
   const [rows, definitions] = await Promise.all([
     db

@@ -63,7 +63,7 @@ export function createInventorySyncHandler(deps: InventorySyncDeps): RunHandler 
 }
 
 /** The tenant's Graph context, or a failure that says what to fix. */
-async function tenantContext(run: RunExecution, deps: InventorySyncDeps): Promise<GraphTenantContext> {
+export async function tenantContext(run: RunExecution, deps: Pick<InventorySyncDeps, 'secrets' | 'emulatorUrl'>): Promise<GraphTenantContext> {
   const [tenant] = await run.db.select().from(tenants).where(eq(tenants.id, run.run.tenantId))
   if (!tenant) throw new RunFailureError('tenant_not_found', 'The tenant was deleted before the sync ran')
   try {

@@ -13,6 +13,8 @@ const pages = {
   inventory: lazyPage(() => import('../features/inventory/inventory-page.tsx').then((m) => m.InventoryPage)),
   item: lazyPage(() => import('../features/inventory/item-page.tsx').then((m) => m.ItemPage)),
   changes: lazyPage(() => import('../features/inventory/changes-page.tsx').then((m) => m.ChangesPage)),
+  backups: lazyPage(() => import('../features/backups/backups-page.tsx').then((m) => m.BackupsPage)),
+  backup: lazyPage(() => import('../features/backups/backup-page.tsx').then((m) => m.BackupPage)),
   operations: lazyPage(() => import('../features/operations/operations-page.tsx').then((m) => m.OperationsPage)),
   run: lazyPage(() => import('../features/operations/run-page.tsx').then((m) => m.RunPage)),
   schedules: lazyPage(() => import('../features/schedules/schedules-page.tsx').then((m) => m.SchedulesPage)),
@@ -25,6 +27,8 @@ const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
 const ItemPage = pages.item.Page
 const ChangesPage = pages.changes.Page
+const BackupsPage = pages.backups.Page
+const BackupPage = pages.backup.Page
 const OperationsPage = pages.operations.Page
 const RunPage = pages.run.Page
 const SchedulesPage = pages.schedules.Page
@@ -42,6 +46,8 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
   inventory: (t) => <InventoryPage tenant={t} />,
   item: (t, _me, p) => <ItemPage key={p.itemId} tenant={t} itemId={p.itemId!} />,
   changes: (t) => <ChangesPage tenant={t} />,
+  backups: (t) => <BackupsPage tenant={t} />,
+  backup: (t, _me, p) => <BackupPage key={p.backupId} tenant={t} backupId={p.backupId!} />,
   operations: (t, me) => <OperationsPage tenant={t} me={me} />,
   run: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} />,
   schedules: (t) => <SchedulesPage tenant={t} />,

@@ -2,6 +2,81 @@
 // change the route schemas and run it again; `npm run api:types -- --check` (and test/api-types.test.ts) fail when this file is stale.
 
 export type Schemas = {
+  BackupCreate: {
+    name?: string
+    selection?: Record<string, unknown>
+    item_ids?: string[]
+  }
+  BackupCreateInput: Schemas["BackupCreate"]
+  BackupItem: {
+    type: string
+    id: string
+    display_name: string
+    sha256: string
+  }
+  BackupItemDetail: {
+    type: string
+    id: string
+    display_name: string
+    sha256: string
+    payload: Record<string, unknown>
+    assignments: Record<string, unknown>[]
+    /** The tenant's current version (its inventory), null when the object is no longer there */
+    current: {
+      item_id: string
+      sha256: string
+      payload: Record<string, unknown>
+      assignments: Record<string, unknown>[]
+    } | null
+    /** The current version differs from the backed-up one */
+    changed: boolean
+    /** From the backed-up content to the current one (everything removed when the object is gone) */
+    changes: ({
+      /** A stable key of what changed */
+      path: string
+      /** What changed, named as the admin knows it */
+      label: string
+      kind: "added" | "removed" | "changed"
+      before: unknown
+      after: unknown
+    })[]
+  }
+  BackupItemDetailInput: Schemas["BackupItemDetail"]
+  BackupItemInput: Schemas["BackupItem"]
+  BackupSet: {
+    id: string
+    name: string
+    /** running while its run reads; partial when objects are missing (listed in the manifest) */
+    status: "running" | "complete" | "partial" | "failed"
+    protected: boolean
+    labels: string[]
+    origin: "created" | "imported"
+    item_count: number
+    counts_by_type: Record<string, number>
+    missing: {
+      type: string
+      id: string
+      name: string
+      code: string
+      message: string
+    }[]
+    source_tenant: {
+      id: string
+      name: string
+      entra_tenant_id: string
+    } | null
+    initiator_name: string | null
+    created_at: string
+    completed_at: string | null
+    run_id: string | null
+  }
+  BackupSetInput: Schemas["BackupSet"]
+  BackupUpdate: {
+    name?: string
+    labels?: string[]
+    protected?: boolean
+  }
+  BackupUpdateInput: Schemas["BackupUpdate"]
   Error: {
     error: {
       code: string
@@ -307,7 +382,7 @@ export type Responses = {
       id: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
     })[]
   }
   "GET /api/notifications": {
@@ -332,7 +407,7 @@ export type Responses = {
       cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
       has_client_secret: boolean
       role: "owner" | "manager" | "operator" | "readonly" | null
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
       created_at: string
       updated_at: string
     })[]
@@ -346,7 +421,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
     created_at: string
     updated_at: string
   }
@@ -358,7 +433,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
     created_at: string
     updated_at: string
   }
@@ -370,7 +445,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
     created_at: string
     updated_at: string
   }
@@ -395,6 +470,37 @@ export type Responses = {
     })[]
     next_cursor: string | null
   }
+  "GET /api/tenants/{tenantId}/backup-retention": {
+    keep_last: number
+    keep_days: number
+  } | null
+  "PUT /api/tenants/{tenantId}/backup-retention": {
+    keep_last: number
+    keep_days: number
+  } | null
+  "POST /api/tenants/{tenantId}/backup-retention/prune": {
+    run: Schemas["OperationRun"]
+    deduplicated: boolean
+  }
+  "POST /api/tenants/{tenantId}/backups": {
+    run: Schemas["OperationRun"]
+    backup: Schemas["BackupSet"]
+    deduplicated: boolean
+  }
+  "GET /api/tenants/{tenantId}/backups": {
+    data: Schemas["BackupSet"][]
+    next_cursor: string | null
+  }
+  "GET /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupSet"]
+  "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupSet"]
+  "DELETE /api/tenants/{tenantId}/backups/{backupId}": null
+  "GET /api/tenants/{tenantId}/backups/{backupId}/export": unknown
+  "GET /api/tenants/{tenantId}/backups/{backupId}/item": Schemas["BackupItemDetail"]
+  "GET /api/tenants/{tenantId}/backups/{backupId}/items": {
+    data: Schemas["BackupItem"][]
+    next_cursor: string | null
+  }
+  "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
   "GET /api/tenants/{tenantId}/changes": {
     data: Schemas["InventoryChange"][]
     next_cursor: string | null
@@ -553,6 +659,12 @@ export type Bodies = {
     client_secret?: string
     cloud?: "global" | "usgov" | "usgovdod" | "china" | "emulator"
   }
+  "PUT /api/tenants/{tenantId}/backup-retention": {
+    keep_last: number
+    keep_days: number
+  }
+  "POST /api/tenants/{tenantId}/backups": Schemas["BackupCreateInput"] | null
+  "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/members": {
     email: string

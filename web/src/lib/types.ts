@@ -24,6 +24,7 @@ export type RunItemStatus = RunItem['status']
 export type OperationType = Schemas['OperationType']
 export type Schedule = Schemas['Schedule']
 
+/** The console's selection (the sync's `mode` is not chosen in the console yet). */
 export type Selection = Required<Schemas['InventorySelection']>
 
 export type Notification = Schemas['Notification']
@@ -51,3 +52,7 @@ export type Reference = InventoryItemDetail['references'][number]
 export type ConnectionCheck = Responses['POST /api/tenants/{tenantId}/connection-check']
 
 export type AuditEvent = Responses['GET /api/tenants/{tenantId}/audit-events']['data'][number]
+
+export type BackupSet = Schemas['BackupSet']
+export type BackupItem = Schemas['BackupItem']
+export type BackupItemDetail = Schemas['BackupItemDetail']

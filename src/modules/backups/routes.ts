@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto'
+import { unlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { and, eq, isNull } from 'drizzle-orm'
+import type { FastifyInstance } from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { inventoryItems } from '../../db/schema.ts'
+import type { HttpDeps } from '../../http/deps.ts'
+import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
+import { decodeCursor, decodeTextCursor, encodeCursor, encodeTextCursor } from '../../lib/cursor.ts'
+import { notFound, validationError } from '../../lib/errors.ts'
+import { diffContents } from '../inventory/diff.ts'
+import { namesOf } from '../inventory/item-diff.ts'
+import { presentRun, runResponse } from '../operations/presenter.ts'
+import { findRun } from '../operations/repository.ts'
+import { tenantIdParams } from '../tenants/schemas.ts'
+import { deleteBackup, importBackup, setRetention, startBackup, updateBackup } from './commands.ts'
+import { backupItemDetailResponse, backupItemResponse, backupResponse, presentBackup } from './presenter.ts'
+import { findBackup, findBackupItem, findRetention, listBackupItems, listBackups } from './repository.ts'
+import { exportBackupZip } from './zip-export.ts'
+import { DEFAULT_IMPORT_LIMITS, receiveUpload } from './zip-import.ts'
+
+const backupParams = z.object({ tenantId: z.string(), backupId: z.string() })
+const text = (max: number) => z.string().max(max).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
+
+const createBody = z
+  .strictObject({
+    name: z.string().optional(),
+    selection: z.record(z.string(), z.unknown()).optional(),
+    item_ids: z.array(z.string()).optional(),
+  })
+  .meta({ id: 'BackupCreate', description: 'Omitted: a backup of everything. `selection` as for an inventory sync; `item_ids` adds individual inventory items' })
+
+const updateBody = z
+  .strictObject({
+    name: text(200).trim().min(1, { error: 'must not be empty' }).optional(),
+    labels: z.array(text(50).trim().min(1, { error: 'must not be empty' })).max(20, { error: 'at most 20 labels' }).optional(),
+    protected: z.boolean({ error: 'must be true or false' }).optional(),
+  })
+  .meta({ id: 'BackupUpdate' })
+
+const retentionBody = z.strictObject({
+  keep_last: z.number({ error: 'must be a number' }).int().min(0).max(10_000),
+  keep_days: z.number({ error: 'must be a number' }).int().min(0).max(36_500),
+})
+const retentionResponse = z.object({ keep_last: z.number(), keep_days: z.number() }).nullable()
+
+const itemsQuery = cursorQuery.extend({ type: text(100).optional(), q: text(200).optional().describe('Text search in display names') })
+const itemQuery = z.object({ type: text(100), id: text(500) })
+
+/** The ZIP filename of a set: its name, safe for a Content-Disposition header. */
+const zipName = (name: string) => `${name.replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 100) || 'backup'}.zip`
+
+export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }: HttpDeps) {
+  const r = app.withTypeProvider<ZodTypeProvider>()
+  const tags = ['backups']
+
+  const load = async (tenantId: string, backupId: string) => {
+    const row = await findBackup(db, tenantId, backupId)
+    if (!row) throw notFound('Backup')
+    return row
+  }
+
+  r.post(
+    '/api/tenants/:tenantId/backups',
+    {
+      config: { capability: 'backups.manage' },
+      schema: { tags, summary: 'Start a backup (a backup.create run): 202 with the run and its set', params: tenantIdParams, body: createBody.nullish(), response: responses({ 202: z.object({ run: runResponse, backup: backupResponse, deduplicated: z.boolean() }) }) },
+    },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      // No body backs up everything; a JSON `null` sent on purpose is a mistake, not "all".
+      if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
+        throw validationError([{ field: '(body)', message: 'must be an object ({name?, selection?, item_ids?}), or no body at all for everything' }])
+      }
+      const { run, deduplicated, backup } = await startBackup(engine, db, { tenantId: access.tenantId, body: request.body ?? {}, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
+      const runRow = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
+      return reply.code(202).send({ run: presentRun(engine.catalog, access, runRow), backup: presentBackup((await findBackup(db, access.tenantId, backup.id))!), deduplicated })
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/backups',
+    { schema: { tags, summary: "The tenant's backup sets, newest first", params: tenantIdParams, querystring: cursorQuery, response: responses({ 200: listEnvelope(backupResponse) }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { cursor, limit } = request.query
+      const rows = await listBackups(db, access.tenantId, { cursor: decodeCursor(cursor), limit: limit + 1 })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return { data: page.map(presentBackup), next_cursor: rows.length > limit && last ? encodeCursor({ at: last.set.createdAt.toISOString(), id: last.set.id }) : null }
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/backups/:backupId',
+    { schema: { tags, summary: 'One backup set with its manifest summary (counts, missing objects)', params: backupParams, response: responses({ 200: backupResponse }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      return presentBackup(await load(access.tenantId, request.params.backupId))
+    },
+  )
+
+  r.patch(
+    '/api/tenants/:tenantId/backups/:backupId',
+    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Rename, label, protect or unprotect a set', params: backupParams, body: updateBody, response: responses({ 200: backupResponse }) } },
+    async (request) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      await load(access.tenantId, request.params.backupId)
+      await updateBackup(db, access, auth.actorOf(request, principal), request.params.backupId, request.body)
+      return presentBackup(await load(access.tenantId, request.params.backupId))
+    },
+  )
+
+  r.delete(
+    '/api/tenants/:tenantId/backups/:backupId',
+    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Delete a set (409 while protected)', params: backupParams, response: responses({ 204: z.null() }) } },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      await load(access.tenantId, request.params.backupId)
+      await deleteBackup(db, access, auth.actorOf(request, principal), request.params.backupId)
+      return reply.code(204).send(null)
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/backups/:backupId/items',
+    { schema: { tags, summary: "A set's objects by type and display name", params: backupParams, querystring: itemsQuery, response: responses({ 200: listEnvelope(backupItemResponse) }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const set = await load(access.tenantId, request.params.backupId)
+      const { cursor, limit, ...filters } = request.query
+      const decoded = decodeTextCursor(cursor)
+      const after = decoded ? (JSON.parse(decoded.text) as { type: string; name: string; id: string }) : undefined
+      const rows = await listBackupItems(db, set.set.id, filters, { after, limit: limit + 1 })
+      const page = rows.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        data: page.map((row) => ({ type: row.type, id: row.id, display_name: row.name, sha256: row.hash })),
+        next_cursor: rows.length > limit && last ? encodeTextCursor({ text: JSON.stringify({ type: last.type, name: last.name, id: last.id }), id: last.id }) : null,
+      }
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/backups/:backupId/item',
+    { schema: { tags, summary: "One object of a set: its content, and the tenant's current version to diff against", params: backupParams, querystring: itemQuery, response: responses({ 200: backupItemDetailResponse }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const set = await load(access.tenantId, request.params.backupId)
+      const item = await findBackupItem(db, access.tenantId, set.set.id, request.query.type, request.query.id)
+      if (!item) throw notFound('Backup item')
+      const [current] = await db
+        .select({ id: inventoryItems.id, hash: inventoryItems.contentHash, payload: inventoryItems.payload, assignments: inventoryItems.assignments })
+        .from(inventoryItems)
+        .where(and(eq(inventoryItems.tenantId, access.tenantId), eq(inventoryItems.policyType, item.type), eq(inventoryItems.externalId, item.id), isNull(inventoryItems.removedAt)))
+      return {
+        type: item.type,
+        id: item.id,
+        display_name: item.name,
+        sha256: item.hash,
+        payload: item.payload,
+        assignments: item.assignments,
+        current: current ? { item_id: current.id, sha256: current.hash, payload: current.payload, assignments: current.assignments } : null,
+        changed: !current || current.hash !== item.hash,
+        changes: !current || current.hash !== item.hash ? diffContents(item, current ?? null, await namesOf(db, access.tenantId, current ? [item, current] : [item])) : [],
+      }
+    },
+  )
+
+  r.get(
+    '/api/tenants/:tenantId/backups/:backupId/export',
+    {
+      config: { capability: 'backups.manage' },
+      schema: { tags, summary: 'The set as a ZIP (streamed): manifest.json, then a folder per type with one JSON file per object', params: backupParams, response: responses({ 200: z.any().describe('application/zip') }) },
+    },
+    async (request, reply) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { set } = await load(access.tenantId, request.params.backupId)
+      if (set.status === 'running' || set.status === 'failed') throw notFound('Completed backup')
+      return reply.type('application/zip').header('content-disposition', `attachment; filename="${zipName(set.name)}"`).send(exportBackupZip(db, set))
+    },
+  )
+
+  app.register((scope, _options, done) => {
+    // The ZIP arrives as a stream: written to disk by the handler, never buffered.
+    scope.addContentTypeParser('application/zip', (_request, payload, done) => done(null, payload))
+    scope.withTypeProvider<ZodTypeProvider>().post(
+      '/api/tenants/:tenantId/backups/import',
+      {
+        config: { capability: 'backups.manage' },
+        schema: { tags, summary: 'Import a backup ZIP (raw body, Content-Type: application/zip) as a set of this tenant: 201, or 422 naming what is wrong', params: tenantIdParams, response: responses({ 201: backupResponse }) },
+      },
+      async (request, reply) => {
+        const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+        const path = join(tmpdir(), `tenantatlas-import-${randomUUID()}.zip`)
+        try {
+          await receiveUpload(request.body as Readable, path, DEFAULT_IMPORT_LIMITS.maxBytes)
+          const id = await importBackup(db, access, auth.actorOf(request, principal), path)
+          return reply.code(201).send(presentBackup((await findBackup(db, access.tenantId, id))!))
+        } finally {
+          await unlink(path).catch(() => undefined)
+        }
+      },
+    )
+    done()
+  })
+
+  r.get(
+    '/api/tenants/:tenantId/backup-retention',
+    { schema: { tags, summary: "The tenant's backup retention policy (null: keep every set)", params: tenantIdParams, response: responses({ 200: retentionResponse }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const row = await findRetention(db, access.tenantId)
+      return row ? { keep_last: row.keepLast, keep_days: row.keepDays } : null
+    },
+  )
+
+  r.put(
+    '/api/tenants/:tenantId/backup-retention',
+    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Keep the newest keep_last sets and any younger than keep_days days (protected sets always)', params: tenantIdParams, body: retentionBody, response: responses({ 200: retentionResponse }) } },
+    async (request) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      await setRetention(db, access, auth.actorOf(request, principal), request.body)
+      return request.body
+    },
+  )
+
+  r.post(
+    '/api/tenants/:tenantId/backup-retention/prune',
+    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Apply the retention policy now (a backup.prune system run)', params: tenantIdParams, response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }) } },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context: {}, initiatorUserId: null, actor: auth.actorOf(request, principal) })
+      const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: null, scheduleName: null }
+      return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
+    },
+  )
+}

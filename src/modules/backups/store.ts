@@ -1,0 +1,111 @@
+import { and, asc, eq, sql } from 'drizzle-orm'
+import type { Executor } from '../../db/engine.ts'
+import { inventoryContents, backupSetItems, backupSets, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
+import { uuidv7 } from '../../lib/ids.ts'
+
+/** One object as a set pins it. */
+export type BackupObject = {
+  policyType: string
+  externalId: string
+  displayName: string
+  contentHash: string
+  payload: Record<string, unknown>
+  assignments: Record<string, unknown>[]
+}
+
+export type MissingObject = { type: string; id: string; name: string; code: string; message: string }
+
+/** The manifest a set keeps (and its ZIP carries, with every object's hash added). */
+export type BackupManifest = {
+  format: 'tenantatlas-backup'
+  version: 1
+  name: string
+  source_tenant: { id: string; name: string; entra_tenant_id: string }
+  created_at: string
+  initiator: { user_id: string | null; name: string }
+  origin: 'created' | 'imported'
+  item_count: number
+  counts_by_type: Record<string, number>
+  missing: MissingObject[]
+}
+
+const ROWS_PER_INSERT = 500
+
+/** The set of a run: created by the start command or, for a re-run or a schedule, by the handler (one per run). */
+export async function ensureSetOfRun(db: Executor, input: { tenantId: string; runId: string; name: string; initiatorUserId: string | null }): Promise<BackupSetRow> {
+  await db
+    .insert(backupSets)
+    .values({ id: uuidv7(), tenantId: input.tenantId, name: input.name, status: 'running', origin: 'created', runId: input.runId, initiatorUserId: input.initiatorUserId })
+    .onConflictDoNothing({ target: backupSets.runId })
+  const [row] = await db.select().from(backupSets).where(eq(backupSets.runId, input.runId))
+  return row!
+}
+
+/** Pins objects in a set. Content is stored once per tenant and hash in inventory_contents, shared with versions: an object the sync already saw adds no content row. */
+export async function pinObjects(db: Executor, tenantId: string, backupId: string, objects: readonly BackupObject[]): Promise<void> {
+  for (let i = 0; i < objects.length; i += ROWS_PER_INSERT) {
+    const chunk = objects.slice(i, i + ROWS_PER_INSERT)
+    const payloads = new Map(chunk.map((o) => [o.contentHash, { tenantId, contentHash: o.contentHash, payload: o.payload, assignments: o.assignments }]))
+    await db.insert(inventoryContents).values([...payloads.values()]).onConflictDoNothing()
+    await db
+      .insert(backupSetItems)
+      .values(chunk.map((o) => ({ backupId, policyType: o.policyType, externalId: o.externalId, displayName: o.displayName, contentHash: o.contentHash })))
+      .onConflictDoUpdate({
+        target: [backupSetItems.backupId, backupSetItems.policyType, backupSetItems.externalId],
+        set: { displayName: sql`excluded.display_name`, contentHash: sql`excluded.content_hash` },
+      })
+  }
+}
+
+export async function emptySet(db: Executor, backupId: string) {
+  await db.delete(backupSetItems).where(eq(backupSetItems.backupId, backupId))
+}
+
+/** Counts per type of a set's pinned objects. */
+export async function countsOf(db: Executor, backupId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .select({ type: backupSetItems.policyType, n: sql<number>`count(*)::int` })
+    .from(backupSetItems)
+    .where(eq(backupSetItems.backupId, backupId))
+    .groupBy(backupSetItems.policyType)
+  return Object.fromEntries(rows.sort((a, b) => a.type.localeCompare(b.type)).map((r) => [r.type, r.n]))
+}
+
+export async function finishSet(db: Executor, backupId: string, status: BackupStatus, manifest: BackupManifest) {
+  await db
+    .update(backupSets)
+    .set({ status, manifest, itemCount: manifest.item_count, countsByType: manifest.counts_by_type, completedAt: new Date() })
+    .where(eq(backupSets.id, backupId))
+}
+
+/** A set's objects in a stable order (type, display name, id), page by page: flat memory whatever the set's size. */
+export async function* objectsOf(db: Executor, tenantId: string, backupId: string, pageSize = 1000): AsyncGenerator<BackupObject[]> {
+  let after: { type: string; name: string; id: string } | null = null
+  for (;;) {
+    const cursor: { type: string; name: string; id: string } | null = after
+    const rows: BackupObject[] = await db
+      .select({
+        policyType: backupSetItems.policyType,
+        externalId: backupSetItems.externalId,
+        displayName: backupSetItems.displayName,
+        contentHash: backupSetItems.contentHash,
+        payload: inventoryContents.payload,
+        assignments: inventoryContents.assignments,
+      })
+      .from(backupSetItems)
+      .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)))
+      .where(
+        and(
+          eq(backupSetItems.backupId, backupId),
+          cursor ? sql`(${backupSetItems.policyType}, ${backupSetItems.displayName}, ${backupSetItems.externalId}) > (${cursor.type}, ${cursor.name}, ${cursor.id})` : undefined,
+        ),
+      )
+      .orderBy(asc(backupSetItems.policyType), asc(backupSetItems.displayName), asc(backupSetItems.externalId))
+      .limit(pageSize)
+    if (rows.length === 0) return
+    yield rows
+    const last: BackupObject = rows.at(-1)!
+    after = { type: last.policyType, name: last.displayName, id: last.externalId }
+    if (rows.length < pageSize) return
+  }
+}

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto'
+import { createWriteStream } from 'node:fs'
+import { Transform, type Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import yauzl from 'yauzl'
+import { z } from 'zod'
+import { findPolicyType } from '../../graph/policy-types.ts'
+import { AppError } from '../../lib/errors.ts'
+import { canonicalJson } from '../operations/start-run.ts'
+import type { BackupObject } from './store.ts'
+import { MANIFEST_FILE, objectFileName } from './zip-export.ts'
+
+/**
+ * Reading a backup ZIP (issue 14, ADR 018). The upload is streamed to a file (never whole in
+ * memory); the central directory is checked before anything is decompressed (entry count, each
+ * name, declared sizes and compression ratio), then the manifest and every object are read one
+ * at a time, each checked against its schema and its SHA-256. Any problem is a 422
+ * `invalid_backup_file` naming it; the caller stores the objects in one transaction, so a bad
+ * file stores nothing.
+ */
+
+export type ImportLimits = {
+  /** The uploaded file. */
+  maxBytes: number
+  maxEntries: number
+  /** The sum of the entries' uncompressed sizes. */
+  maxUncompressedBytes: number
+  /** One entry's uncompressed size. */
+  maxEntryBytes: number
+  /** Uncompressed / compressed, for the whole archive and for any entry larger than 1 MiB. */
+  maxRatio: number
+}
+
+export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
+  maxBytes: 1024 * 1024 * 1024,
+  maxEntries: 250_001,
+  maxUncompressedBytes: 4 * 1024 * 1024 * 1024,
+  maxEntryBytes: 64 * 1024 * 1024,
+  maxRatio: 200,
+}
+
+export const invalidBackupFile = (message: string) => new AppError(422, 'invalid_backup_file', message)
+
+/** Streams an upload to `path`, refusing it (and stopping) past `maxBytes`. */
+export async function receiveUpload(body: Readable, path: string, maxBytes: number): Promise<number> {
+  let size = 0
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length
+      if (size > maxBytes) callback(invalidBackupFile(`The file is larger than the limit of ${maxBytes} bytes`))
+      else callback(null, chunk)
+    },
+  })
+  await pipeline(body, counter, createWriteStream(path))
+  return size
+}
+
+const manifestSchema = z.object({
+  format: z.literal('tenantatlas-backup', { error: 'format must be "tenantatlas-backup"' }),
+  version: z.literal(1, { error: 'version must be 1' }),
+  name: z.string().min(1).max(200),
+  source_tenant: z.object({ id: z.string(), name: z.string(), entra_tenant_id: z.string() }),
+  created_at: z.iso.datetime({ offset: true }),
+  initiator: z.object({ user_id: z.string().nullable(), name: z.string() }),
+  counts_by_type: z.record(z.string(), z.number().int().min(0)),
+  item_count: z.number().int().min(0),
+  missing: z.array(z.object({ type: z.string(), id: z.string(), name: z.string(), code: z.string(), message: z.string() })).default([]),
+  objects: z.array(z.object({ type: z.string(), id: z.string().min(1), display_name: z.string(), file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+})
+export type ImportedManifest = z.infer<typeof manifestSchema>
+
+const objectSchema = z.strictObject({
+  type: z.string(),
+  id: z.string().min(1),
+  display_name: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'sha256 must be 64 hex digits' }),
+  payload: z.record(z.string(), z.unknown()),
+  assignments: z.array(z.record(z.string(), z.unknown())),
+})
+
+const zodProblem = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+
+type Entry = yauzl.Entry
+
+function open(path: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true }, (error, zip) => {
+      if (error) reject(invalidBackupFile(`Not a readable ZIP file: ${error.message}`))
+      else resolve(zip)
+    })
+  })
+}
+
+/** The central directory, checked: count, names (no traversal), declared sizes and ratios. Nothing is decompressed. */
+function entriesOf(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Entry[]> {
+  if (zip.entryCount > limits.maxEntries) return Promise.reject(invalidBackupFile(`The file has ${zip.entryCount} entries: at most ${limits.maxEntries} are accepted`))
+  return new Promise((resolve, reject) => {
+    const entries: Entry[] = []
+    let total = 0
+    let compressed = 0
+    const fail = (message: string) => {
+      zip.close()
+      reject(invalidBackupFile(message))
+    }
+    zip.on('error', (error: Error) =>
+      // yauzl refuses `..`, absolute and backslash paths itself (strictFileNames).
+      fail(/relative path|absolute path|invalid characters/.test(error.message) ? `An entry has a path outside the archive (${error.message})` : `The ZIP file is damaged: ${error.message}`),
+    )
+    zip.on('entry', (entry: Entry) => {
+      const name = entry.fileName
+      if (name.split('/').some((s) => s === '..' || s === '.') || name.startsWith('/') || name.includes('\\')) return fail(`Entry "${name}" has a path outside the archive`)
+      if (entry.uncompressedSize > limits.maxEntryBytes) return fail(`Entry "${name}" is ${entry.uncompressedSize} bytes uncompressed: at most ${limits.maxEntryBytes} are accepted`)
+      if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)) {
+        return fail(`Entry "${name}" expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times: at most ${limits.maxRatio} is accepted (a ZIP bomb?)`)
+      }
+      total += entry.uncompressedSize
+      compressed += entry.compressedSize
+      if (total > limits.maxUncompressedBytes) return fail(`The file expands to more than ${limits.maxUncompressedBytes} bytes`)
+      if (total > 1024 * 1024 && total > limits.maxRatio * Math.max(1, compressed)) return fail(`The file expands more than ${limits.maxRatio} times: a ZIP bomb?`)
+      if (!name.endsWith('/')) entries.push(entry)
+      zip.readEntry()
+    })
+    zip.on('end', () => resolve(entries))
+    zip.readEntry()
+  })
+}
+
+/** An entry's bytes (sizes were checked, and yauzl verifies the actual size against the declared one). */
+function read(zip: yauzl.ZipFile, entry: Entry): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (error, stream) => {
+      if (error) return reject(invalidBackupFile(`Entry "${entry.fileName}" cannot be read: ${error.message}`))
+      const chunks: Buffer[] = []
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      stream.on('error', (e: Error) => reject(invalidBackupFile(`Entry "${entry.fileName}" is damaged: ${e.message}`)))
+      stream.on('end', () => resolve(Buffer.concat(chunks)))
+    })
+  })
+}
+
+function parseJson(entry: Entry, data: Buffer): unknown {
+  const text = data.toString('utf8')
+  if (!text.isWellFormed() || text.includes('\\u0000')) throw invalidBackupFile(`Entry "${entry.fileName}" holds text the database cannot store`)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw invalidBackupFile(`Entry "${entry.fileName}" is not valid JSON`)
+  }
+}
+
+export const contentHashOf = (payload: unknown, assignments: unknown) => createHash('sha256').update(canonicalJson({ payload, assignments })).digest('hex')
+
+/**
+ * Reads and verifies a backup ZIP at `path`: the manifest, then each object, handed to `store`
+ * in batches as they are verified. Throws a 422 naming the first problem found.
+ */
+export async function readBackupZip(path: string, limits: ImportLimits, store: (objects: BackupObject[]) => Promise<void>): Promise<ImportedManifest> {
+  const zip = await open(path)
+  try {
+    const entries = await entriesOf(zip, limits)
+    const manifestEntry = entries.find((e) => e.fileName === MANIFEST_FILE)
+    if (!manifestEntry) throw invalidBackupFile('The file has no manifest.json: it is not a TenantAtlas backup')
+    const parsed = manifestSchema.safeParse(parseJson(manifestEntry, await read(zip, manifestEntry)))
+    if (!parsed.success) throw invalidBackupFile(`manifest.json is not a backup manifest: ${zodProblem(parsed.error)}`)
+    const manifest = parsed.data
+    const expected = new Map(manifest.objects.map((o) => [o.file, o]))
+    if (expected.size !== manifest.objects.length) throw invalidBackupFile('manifest.json lists a file twice')
+    const counts: Record<string, number> = {}
+    const seen = new Set<string>()
+    let batch: BackupObject[] = []
+    for (const entry of entries) {
+      if (entry === manifestEntry) continue
+      const listed = expected.get(entry.fileName)
+      if (!listed) throw invalidBackupFile(`Entry "${entry.fileName}" is not listed in manifest.json`)
+      if (seen.has(entry.fileName)) throw invalidBackupFile(`Entry "${entry.fileName}" appears twice`)
+      seen.add(entry.fileName)
+      const object = objectSchema.safeParse(parseJson(entry, await read(zip, entry)))
+      if (!object.success) throw invalidBackupFile(`Entry "${entry.fileName}" is not a backup object: ${zodProblem(object.error)}`)
+      const o = object.data
+      if (!findPolicyType(o.type)) throw invalidBackupFile(`Entry "${entry.fileName}" has an unknown type "${o.type}"`)
+      if (o.type !== listed.type || o.id !== listed.id || objectFileName(o.type, o.display_name, o.id) !== entry.fileName) {
+        throw invalidBackupFile(`Entry "${entry.fileName}" does not match its manifest entry (type, id or name)`)
+      }
+      const hash = contentHashOf(o.payload, o.assignments)
+      if (hash !== o.sha256 || hash !== listed.sha256) throw invalidBackupFile(`Entry "${entry.fileName}" fails its SHA-256 check: its content was changed`)
+      counts[o.type] = (counts[o.type] ?? 0) + 1
+      batch.push({ policyType: o.type, externalId: o.id, displayName: o.display_name, contentHash: hash, payload: o.payload, assignments: o.assignments })
+      if (batch.length >= 500) {
+        await store(batch)
+        batch = []
+      }
+    }
+    if (batch.length > 0) await store(batch)
+    const absent = manifest.objects.find((o) => !seen.has(o.file))
+    if (absent) throw invalidBackupFile(`manifest.json lists "${absent.file}", which is not in the file (truncated?)`)
+    if (canonicalJson(counts) !== canonicalJson(Object.fromEntries(Object.entries(manifest.counts_by_type).filter(([, n]) => n > 0)))) {
+      throw invalidBackupFile('manifest.json counts_by_type does not match the objects in the file')
+    }
+    return manifest
+  } finally {
+    zip.close()
+  }
+}

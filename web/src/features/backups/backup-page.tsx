@@ -1,0 +1,135 @@
+import { Anchor, Badge, Button, Code, Grid, Group, NavLink, ScrollArea, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core'
+import { notifications } from '@mantine/notifications'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useState } from 'react'
+import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { errorMessage } from '../../lib/api.ts'
+import { can } from '../../lib/capabilities.ts'
+import { formatDateTime } from '../../lib/format.ts'
+import { Link, navigate } from '../../lib/router.tsx'
+import type { MeTenant } from '../../lib/types.ts'
+// The diff table is the inventory's (issue 13); it moves to components/ when both features use it.
+import { DiffView } from '../inventory/diff-view.tsx'
+import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
+import { STATUS_COLORS } from './backups-page.tsx'
+
+/** `/t/{tenantId}/backups/{backupId}`: a set's contents by type with search; for any object its content and a diff against the tenant's current version. */
+export function BackupPage({ tenant, backupId }: { tenant: MeTenant; backupId: string }) {
+  const queryClient = useQueryClient()
+  const backup = useQuery(backupQuery(tenant.id, backupId))
+  const [type, setType] = useState<string | null>(null)
+  const [q, setQ] = useState('')
+  const [selected, setSelected] = useState<{ type: string; id: string } | null>(null)
+  const items = useQuery({ ...backupItemsQuery(tenant.id, backupId, { type, q }), enabled: backup.isSuccess })
+  const manage = can(tenant, 'backups.manage')
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['backups', tenant.id] })
+  const protect = useMutation({
+    mutationFn: (value: boolean) => updateBackup(tenant.id, backupId, { protected: value }),
+    onSuccess: refresh,
+    onError: (error) => notifications.show({ title: 'Could not change the backup', message: errorMessage(error), color: 'red' }),
+  })
+  const remove = useMutation({
+    mutationFn: () => deleteBackup(tenant.id, backupId),
+    onSuccess: async () => {
+      await refresh()
+      navigate(`/t/${tenant.id}/backups`)
+    },
+    onError: (error) => notifications.show({ title: 'Could not delete the backup', message: errorMessage(error), color: 'red' }),
+  })
+
+  if (backup.isPending) return <LoadingState label="Loading the backup" />
+  if (backup.isError) return <ErrorState error={backup.error} />
+  const b = backup.data
+  return (
+    <Stack gap="md">
+      <Group justify="space-between" align="flex-end">
+        <PageTitle eyebrow={<Anchor component={Link} to={`/t/${tenant.id}/backups`}>Backups</Anchor>}>{b.name}</PageTitle>
+        <Group>
+          {manage && (b.status === 'complete' || b.status === 'partial') && (
+            <Button component="a" href={exportUrl(tenant.id, b.id)} variant="default" data-testid="export-backup">
+              Export ZIP
+            </Button>
+          )}
+          {manage && <Switch label="Protected" checked={b.protected} onChange={(e) => protect.mutate(e.currentTarget.checked)} />}
+          {manage && (
+            <Button color="red" variant="subtle" disabled={b.protected} onClick={() => remove.mutate()}>
+              Delete
+            </Button>
+          )}
+        </Group>
+      </Group>
+      <Group gap="xs">
+        <Badge variant="light" color={STATUS_COLORS[b.status]}>
+          {b.status}
+        </Badge>
+        <Text size="sm" c="dimmed">
+          {formatDateTime(b.created_at)} · {b.initiator_name ?? '—'} · {b.item_count} objects{b.origin === 'imported' ? ` · imported from ${b.source_tenant?.name ?? 'another tenant'}` : ''}
+        </Text>
+      </Group>
+      {b.missing.length > 0 && (
+        <Text size="sm" c="yellow.8" data-testid="backup-missing">
+          Missing: {b.missing.map((m) => `${m.name} (${m.code})`).join(', ')}
+        </Text>
+      )}
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <Stack gap="xs">
+            <Group grow>
+              <Select
+                placeholder="All types"
+                data={Object.entries(b.counts_by_type).map(([key, n]) => ({ value: key, label: `${key} (${n})` }))}
+                value={type}
+                onChange={setType}
+                clearable
+                aria-label="Type"
+              />
+              <TextInput placeholder="Search by name" value={q} onChange={(e) => setQ(e.currentTarget.value)} aria-label="Search" />
+            </Group>
+            <ScrollArea h={520} data-testid="backup-items">
+              {items.isPending ? (
+                <LoadingState label="Loading objects" />
+              ) : items.isError ? (
+                <ErrorState error={items.error} />
+              ) : items.data.data.length === 0 ? (
+                <EmptyText>No objects match.</EmptyText>
+              ) : (
+                items.data.data.map((item) => (
+                  <NavLink
+                    key={`${item.type}/${item.id}`}
+                    label={item.display_name}
+                    description={item.type}
+                    active={selected?.type === item.type && selected.id === item.id}
+                    onClick={() => setSelected({ type: item.type, id: item.id })}
+                  />
+                ))
+              )}
+            </ScrollArea>
+          </Stack>
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>{selected ? <BackupObject tenantId={tenant.id} backupId={b.id} item={selected} /> : <EmptyText>Pick an object to see its content and what changed since.</EmptyText>}</Grid.Col>
+      </Grid>
+    </Stack>
+  )
+}
+
+function BackupObject({ tenantId, backupId, item }: { tenantId: string; backupId: string; item: { type: string; id: string } }) {
+  const detail = useQuery(backupItemQuery(tenantId, backupId, item))
+  if (detail.isPending) return <LoadingState label="Loading the object" />
+  if (detail.isError) return <ErrorState error={detail.error} />
+  const d = detail.data
+  return (
+    <Stack gap="sm" data-testid="backup-object">
+      <Title order={4}>{d.display_name}</Title>
+      <Text size="xs" c="dimmed">
+        {d.type} · {d.id} · SHA-256 {d.sha256.slice(0, 12)}…
+      </Text>
+      <Title order={5}>Since this backup</Title>
+      {d.current === null ? <Text size="sm">The object is no longer in the tenant.</Text> : !d.changed ? <Text size="sm">Unchanged: the tenant has the same content.</Text> : null}
+      {d.changed && <DiffView changes={d.changes} />}
+      <Title order={5}>Content</Title>
+      <Code block mah={400} style={{ overflow: 'auto' }}>
+        {JSON.stringify({ ...d.payload, assignments: d.assignments }, null, 2)}
+      </Code>
+    </Stack>
+  )
+}

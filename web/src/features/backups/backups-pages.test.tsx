@@ -1,0 +1,83 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { BackupItemDetail, BackupSet, Capability, MeTenant } from '../../lib/types.ts'
+import { mockFetch, renderWithProviders } from '../../test/render.tsx'
+import { BackupPage } from './backup-page.tsx'
+import { BackupsPage } from './backups-page.tsx'
+
+const tenant = (capabilities: Capability[]): MeTenant => ({ id: 't1', name: 'Contoso', role: 'owner', capabilities })
+const set: BackupSet = {
+  id: 'b1',
+  name: 'Before the change',
+  status: 'partial',
+  protected: true,
+  labels: ['q4'],
+  origin: 'created',
+  item_count: 2,
+  counts_by_type: { deviceConfiguration: 2 },
+  missing: [{ type: 'deviceManagementScript', id: '*', name: 'PowerShell scripts', code: 'missing_permission', message: 'x' }],
+  source_tenant: { id: 't1', name: 'Contoso', entra_tenant_id: 'e1' },
+  initiator_name: 'Ada',
+  created_at: '2030-01-01T01:00:00.000Z',
+  completed_at: '2030-01-01T01:01:00.000Z',
+  run_id: 'r1',
+}
+const detail: BackupItemDetail = {
+  type: 'deviceConfiguration',
+  id: 'a1',
+  display_name: 'Baseline',
+  sha256: 'f'.repeat(64),
+  payload: { passwordRequired: true },
+  assignments: [],
+  current: { item_id: 'i1', sha256: 'e'.repeat(64), payload: { passwordRequired: false }, assignments: [] },
+  changed: true,
+  changes: [{ path: 'passwordRequired', label: 'Password required', kind: 'changed', before: true, after: false }],
+}
+
+afterEach(() => {
+  cleanup()
+  vi.unstubAllGlobals()
+})
+
+describe('Backups pages', () => {
+  it('lists sets with time, initiator, counts and the protected flag; readonly members get no Create backup', async () => {
+    mockFetch({ 'GET /api/tenants/t1/backups': { data: [set], next_cursor: null } })
+    renderWithProviders(<BackupsPage tenant={tenant(['tenant.view'])} />)
+    const row = await screen.findByTestId('backup-row')
+    expect(within(row).getByRole('link', { name: 'Before the change' }).getAttribute('href')).toBe('/t/t1/backups/b1')
+    expect(within(row).getByText('Ada')).toBeTruthy()
+    expect(within(row).getByText(/1 missing/)).toBeTruthy()
+    expect(within(row).getByText('Yes')).toBeTruthy()
+    expect(screen.queryByTestId('create-backup')).toBeNull()
+  })
+
+  it('starts a backup with the picker', async () => {
+    const fetchMock = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
+      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+      const body = init?.method === 'POST' ? { run: {}, backup: set, deduplicated: false } : url.includes('policy-types') ? { data: [], categories: [] } : { data: [], next_cursor: null }
+      return Promise.resolve(new Response(JSON.stringify(body), { status: init?.method === 'POST' ? 202 : 200, headers: { 'content-type': 'application/json' } }))
+    })
+    vi.stubGlobal('fetch', fetchMock)
+    renderWithProviders(<BackupsPage tenant={tenant(['tenant.view', 'backups.manage'])} />)
+    fireEvent.click(await screen.findByTestId('create-backup'))
+    fireEvent.change(await screen.findByLabelText(/Name/), { target: { value: 'Nightly' } })
+    fireEvent.click(screen.getByTestId('start-backup'))
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/backups', expect.objectContaining({ method: 'POST' })))
+    const call = fetchMock.mock.calls.find(([, init]) => init?.method === 'POST')!
+    expect(JSON.parse(call[1]!.body as string)).toMatchObject({ name: 'Nightly', selection: { policy_types: [], include_foundations: true, include_dependencies: true } })
+  })
+
+  it("shows a set's contents, and an object's diff against the tenant's current version", async () => {
+    mockFetch({
+      'GET /api/tenants/t1/backups/b1': set,
+      'GET /api/tenants/t1/backups/b1/items': { data: [{ type: 'deviceConfiguration', id: 'a1', display_name: 'Baseline', sha256: 'f'.repeat(64) }], next_cursor: null },
+      'GET /api/tenants/t1/backups/b1/item': detail,
+    })
+    renderWithProviders(<BackupPage tenant={tenant(['tenant.view'])} backupId="b1" />)
+    expect((await screen.findByTestId('backup-missing')).textContent).toContain('PowerShell scripts (missing_permission)')
+    fireEvent.click(await screen.findByText('Baseline'))
+    const object = await screen.findByTestId('backup-object')
+    expect(within(object).getByTestId('diff-row').textContent).toContain('Password required')
+  })
+})
