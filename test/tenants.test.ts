@@ -87,7 +87,7 @@ describe('reading and editing a tenant', () => {
     const list = JSON.parse((await ctx.request({ method: 'GET', url: '/api/tenants', token })).body) as { data: { id: string; role: string }[] }
     expect(list.data.map((t) => t.id)).toEqual([mine.id])
     const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token })).body) as { tenants: unknown[] }
-    expect(me.tenants).toEqual([{ id: mine.id, name: 'Mine', role: 'operator', capabilities: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'] }])
+    expect(me.tenants).toEqual([{ id: mine.id, name: 'Mine', role: 'operator', capabilities: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'] }])
   })
 
   it('updates the connection, re-encrypts a new secret and audits the changed fields only', async () => {

@@ -105,7 +105,8 @@ describe('versions and the change history', () => {
     const byPath = Object.fromEntries(diff.body.changes.map((c) => [c.path, c]))
     expect(byPath.displayName).toMatchObject({ label: 'Display name', kind: 'changed', after: 'Renamed policy' })
     expect(byPath.description).toMatchObject({ label: 'Description', after: 'changed in the portal' })
-    expect(diff.body.changes).toHaveLength(2)
+    // Graph also counts the object's `version` up on every edit: a true change, shown as such.
+    expect(diff.body.changes.filter((c) => c.path !== 'version')).toHaveLength(2)
 
     // One version as JSON: the content as it was.
     const v1 = await get<Version & { payload: Record<string, unknown> }>(`${base()}/inventory/items/${updated.id}/versions/${versions.body.data[1]!.id}`)
