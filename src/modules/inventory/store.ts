@@ -145,12 +145,17 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
 
 /** The setting definitions Graph expanded beside the changed rows' settings: written only when new or different. */
 async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
-  const definitions = [...new Map(rows.flatMap((r) => r.definitions).map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }])).values()]
+  // Sorted: units of types that share definitions (settings catalog, endpoint security) write them
+  // at the same time, and rows locked in one order cannot deadlock.
+  const definitions = [...new Map(rows.flatMap((r) => r.definitions).map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }])).values()].sort((a, b) =>
+    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  )
   if (definitions.length === 0) return
   await tx.execute(sql`
     INSERT INTO setting_definitions AS d (tenant_id, id, display_name, options)
     SELECT ${scope.tenantId}, r.id, r.display_name, r.options
     FROM jsonb_to_recordset(${JSON.stringify(definitions)}::jsonb) AS r(id text, display_name text, options jsonb)
+    ORDER BY r.id COLLATE "C"
     ON CONFLICT (tenant_id, id) DO UPDATE SET display_name = excluded.display_name, options = excluded.options
     WHERE d.display_name IS DISTINCT FROM excluded.display_name OR d.options IS DISTINCT FROM excluded.options`)
 }
