@@ -173,10 +173,13 @@ export function readPassword(paths: ClusterPaths): string {
 
 export type ClusterState = 'absent' | 'pglite' | 'stopped' | 'running'
 
+/** Whether a PostgreSQL data directory was made by us (our marker), not by the PGlite engine. */
+export const isOurCluster = (pgdata: string) => existsSync(path.join(pgdata, MARKER))
+
 /** What DATA_DIR holds. `running` means a live postmaster according to PostgreSQL's own postmaster.pid. */
 export function clusterState(paths: ClusterPaths): ClusterState {
   if (!existsSync(path.join(paths.pgdata, 'PG_VERSION'))) return 'absent'
-  if (!existsSync(path.join(paths.pgdata, MARKER))) return 'pglite'
+  if (!isOurCluster(paths.pgdata)) return 'pglite'
   return postmasterPid(paths) === null ? 'stopped' : 'running'
 }
 

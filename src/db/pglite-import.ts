@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readFileSync, renameSync, rmSync, writeFileSy
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
-import { ClusterError, type ClusterPaths, clusterPaths, clusterState, stopCluster } from './cluster.ts'
+import { ClusterError, type ClusterPaths, clusterPaths, clusterState, isOurCluster, stopCluster } from './cluster.ts'
 import { type DatabaseHandle, importPendingFile, openEmbedded } from './engine.ts'
 import { runMigrations } from './migrate.ts'
 
@@ -40,7 +40,7 @@ export async function importPglite(options: { from: string; dataDir: string; log
   const from = path.resolve(options.from)
   const sourceData = existsSync(path.join(from, 'pgdata', 'PG_VERSION')) ? path.join(from, 'pgdata') : from
   if (!existsSync(path.join(sourceData, 'PG_VERSION'))) throw new ClusterError(`${options.from} is not a TenantAtlas data directory (no pgdata/ inside)`)
-  if (existsSync(path.join(sourceData, 'tenantatlas.conf'))) throw new ClusterError(`${options.from} already holds an embedded PostgreSQL cluster: nothing to import`)
+  if (isOurCluster(sourceData)) throw new ClusterError(`${options.from} already holds an embedded PostgreSQL cluster: nothing to import`)
   let pgliteData = sourceData
   if (path.resolve(sourceData) === path.resolve(target.pgdata)) {
     // The usual case: DATA_DIR itself was made by PGlite. Its files move aside; the new cluster takes pgdata/.
