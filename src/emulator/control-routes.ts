@@ -158,6 +158,8 @@ function items(tenant: EmulatedTenant, method: string, itemId: string | undefine
     const { type, ...rest } = fields
     const entry = typeof type === 'string' ? findPolicyType(type) : undefined
     if (!entry || !entry.listable) return error(400, 'invalid_request', `type: one of the catalog's listable keys`)
+    // A singleton is added back only after a DELETE: a tenant has one at most.
+    if (entry.singleton && tenant.find([entry], entry.singleton.id)) return error(409, 'conflict', `${entry.key} is a singleton and exists: PATCH /items/${entry.singleton.id}`)
     const created = tenant.add(entry, rest)
     tenant.audit.record({ operation: 'Create', entry, object: created.body, actor, modified: modifiedProperties(null, created.body) })
     return { status: 201, body: { type: entry.key, ...created.body } }

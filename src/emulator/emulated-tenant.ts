@@ -147,6 +147,7 @@ export class EmulatedTenant {
 
   /** Adds an object; `defaults` (the control API's) fills a name, times and scope tags the fields lack. */
   add(entry: PolicyTypeEntry, fields: Record<string, unknown>, options: { defaults?: boolean } = {}): TenantObject {
+    if (entry.singleton) return this.#configure(entry, fields)
     const { assignments, children, id: _ignored, ...rest } = fields
     const now = new Date().toISOString()
     const defaults = options.defaults === false ? {} : { [entry.nameProperty]: `New ${entry.label}`, createdDateTime: now, lastModifiedDateTime: now, roleScopeTagIds: ['0'] }
@@ -161,6 +162,19 @@ export class EmulatedTenant {
     if (!byId) this.#added.set(entry.key, (byId = new Map<string, Added>()))
     byId.set(body.id, added)
     return this.#fromAdded(added)
+  }
+
+  /**
+   * A deleted singleton configured again: the generated object with `fields` over it, modified
+   * now. (A singleton that exists cannot be added: the caller refuses that.)
+   */
+  #configure(entry: PolicyTypeEntry, fields: Record<string, unknown>): TenantObject {
+    const id = entry.singleton!.id
+    const { assignments: _assignments, children: _children, id: _id, ...rest } = fields
+    this.#deleted.delete(id)
+    const generated = this.find([entry], id)!
+    this.#patches.set(id, { ...this.#patches.get(id), ...rest, ...touched(generated.body) })
+    return this.find([entry], id)!
   }
 
   #addedCount(): number {

@@ -7,7 +7,7 @@ import { parseRoleAssignmentId } from './shapes.ts'
 
 /**
  * Graph resources the catalog does not list but clients read beside it: the intent templates
- * and their categories, role assignments by id, Intune's singletons, and device collections
+ * and their categories, role assignments by id, and device collections
  * (a tenant without enrolled devices: empty lists, as Graph answers).
  */
 
@@ -26,21 +26,6 @@ export const INTENT_TEMPLATES = [
 const CATEGORY_NAMES = ['Device lock', 'Firewall', 'Defender'] as const
 const categoryId = (templateId: string, n: number) => `${templateId.slice(0, 24)}${String(n + 1).padStart(12, '0')}`
 const categoriesOf = (templateId: string) => CATEGORY_NAMES.map((displayName, n) => ({ id: categoryId(templateId, n), displayName, hasRequiredSetting: n === 0 }))
-
-const SINGLETONS: Record<string, { permission: string; body: (tenant: EmulatedTenant) => Record<string, unknown> }> = {
-  'deviceManagement/applePushNotificationCertificate': {
-    permission: SERVICE,
-    body: (t) => ({ id: `${t.settings.tenantId}`, appleIdentifier: 'mdm@contoso.com', topicIdentifier: 'com.apple.mgmt.External.emulated', lastModifiedDateTime: '2025-01-01T00:00:00Z', expirationDateTime: '2027-01-01T00:00:00Z', certificateUploadStatus: null, certificateUploadFailureReason: null, certificateSerialNumber: '1A2B3C' }),
-  },
-  'deviceManagement/androidManagedStoreAccountEnterpriseSettings': {
-    permission: CONFIG,
-    body: (t) => ({ id: t.settings.tenantId, bindStatus: 'bound', lastAppSyncDateTime: '2025-01-01T00:00:00Z', lastAppSyncStatus: 'success', ownerUserPrincipalName: 'admin@contoso.com', ownerOrganizationName: 'Contoso', lastModifiedDateTime: '2025-01-01T00:00:00Z', enrollmentTarget: 'targetedAsEnrollmentRestrictions', targetGroupIds: [], deviceOwnerManagementEnabled: true, androidDeviceOwnerFullyManagedEnrollmentEnabled: true, managedGooglePlayInitialScopeTagIds: [], companyCodes: [] }),
-  },
-  'deviceManagement/settings': {
-    permission: CONFIG,
-    body: () => ({ deviceComplianceCheckinThresholdDays: 30, isScheduledActionEnabled: true, secureByDefault: false, enhancedJailBreak: false, deviceInactivityBeforeRetirementInDay: 0, derivedCredentialProvider: 'notConfigured', derivedCredentialUrl: null, androidDeviceAdministratorEnrollmentEnabled: false, ignoreDevicesForUnsupportedSettingsEnabled: false, enableLogCollection: true, enableAutopilotDiagnostics: true, enableEnhancedTroubleshootingExperience: false, enableDeviceGroupMembershipReport: false }),
-  },
-}
 
 /** Device collections of a tenant without enrolled devices. */
 const EMPTY_COLLECTIONS: Record<string, string> = {
@@ -68,11 +53,6 @@ const notFound = (what: string, id: string) => graphError(404, 'ResourceNotFound
 /** A GET of a resource outside the catalog's collections, or undefined when Graph has none there either. */
 export function extraResource(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string): GraphResponse | undefined {
   const path = rest.join('/')
-  const singleton = SINGLETONS[path]
-  if (singleton) {
-    if (!hasPermission(tenant, singleton.permission)) return forbidden(singleton.permission, 'object')
-    return ok({ '@odata.context': `${context}${path}`, ...singleton.body(tenant) }, 'object')
-  }
   const empty = EMPTY_COLLECTIONS[rest.slice(0, 2).join('/')]
   if (empty) {
     if (!hasPermission(tenant, empty)) return forbidden(empty, 'list')

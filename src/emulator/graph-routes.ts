@@ -25,12 +25,16 @@ const SUB_PAGE = 100
 /** Collection path → the catalog entries it serves (several types share deviceConfigurations). */
 const COLLECTIONS = new Map<string, Collection>()
 for (const entry of POLICY_TYPES) {
-  if (!entry.listable) continue
+  if (!entry.listable || entry.singleton) continue
   const existing = COLLECTIONS.get(entry.path)
   if (existing) existing.entries.push(entry)
   else COLLECTIONS.set(entry.path, { path: entry.path, entries: [entry] })
   for (const [odataType, path] of Object.entries(entry.itemCollections ?? {})) COLLECTIONS.set(path, { path, entries: [entry], odataType })
 }
+/** Singleton path → its catalog entry (`deviceManagement/applePushNotificationCertificate`). */
+const SINGLETONS = new Map(POLICY_TYPES.filter((e) => e.singleton).map((e) => [e.path, e]))
+/** Singletons Graph serves without an id: complex-type properties of `deviceManagement`, not entities. */
+const WITHOUT_ID = new Set(['deviceManagementSettings'])
 /**
  * A collection of a base type lists every derived type: managedAppPolicies includes targeted
  * managed app configurations (https://learn.microsoft.com/graph/api/intune-mam-managedapppolicy-list,
@@ -117,6 +121,8 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
     return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
   }
+  const singleton = SINGLETONS.get(rest.join('/'))
+  if (singleton) return singletonResource(tenant, singleton, write, q, context)
   if (!resolved) {
     const extra = write ? undefined : extraResource(tenant, rest, q, context)
     return extra ?? graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)
@@ -141,6 +147,20 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     if (error instanceof ODataError) return graphError(400, 'BadRequest', error.message, kind)
     throw error
   }
+}
+
+/**
+ * A singleton: its object, or 404 when the tenant has none (the APNs certificate of a tenant that
+ * never uploaded one). Read-only here: restoring one (PATCH) is not modelled.
+ */
+function singletonResource(tenant: EmulatedTenant, entry: PolicyTypeEntry, write: boolean, q: Map<string, string>, context: string): GraphResponse {
+  if (write) return graphError(405, 'BadRequest', `The emulator serves ${entry.path} read-only`, 'write')
+  if (!hasPermission(tenant, entry.permission)) return forbidden(entry.permission, 'object')
+  const found = tenant.find([entry], entry.singleton!.id)
+  if (!found) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${entry.path.split('/').pop()}'.`, 'object')
+  const { id, ...fields } = found.body
+  const body = WITHOUT_ID.has(entry.key) ? fields : { id, ...fields }
+  return ok({ '@odata.context': `${context}${entry.path}`, ...select(body, parseSelect(q.get('select'))) }, 'object')
 }
 
 /** The catalog collection a path starts with (the longest match: `identity/conditionalAccess/policies`), and the rest. */

@@ -225,6 +225,22 @@ export const SHAPES: Record<string, Shape> = {
     weight: 0.1, topics: ['Remote help'],
     make: (i) => ({ displayName: i.name, onboardingUrl: 'https://remote.example.com/onboard', onboardingStatus: 'onboarded', lastConnectionDateTime: i.modified }),
   },
+  // Singletons: one per tenant (weight unused), served at the catalog path with Graph's properties.
+  applePushNotificationCertificate: {
+    weight: 0, topics: ['APNs'],
+    // https://learn.microsoft.com/graph/api/resources/intune-devices-applepushnotificationcertificate
+    make: (i) => ({ '@odata.type': '#microsoft.graph.applePushNotificationCertificate', appleIdentifier: `mdm-${i.r.int(1000)}@contoso.com`, topicIdentifier: `com.apple.mgmt.External.${i.id.length}${i.r.int(1_000_000)}`, lastModifiedDateTime: i.modified, expirationDateTime: '2027-01-01T00:00:00Z', certificateUploadStatus: null, certificateUploadFailureReason: null, certificateSerialNumber: (i.r.int(2 ** 31)).toString(16).toUpperCase(), certificate: null }),
+  },
+  androidManagedStoreAccountEnterpriseSettings: {
+    weight: 0, topics: ['Managed Google Play'],
+    // https://learn.microsoft.com/graph/api/resources/intune-androidforwork-androidmanagedstoreaccountenterprisesettings
+    make: (i) => ({ '@odata.type': '#microsoft.graph.androidManagedStoreAccountEnterpriseSettings', bindStatus: 'bound', lastAppSyncDateTime: i.modified, lastAppSyncStatus: 'success', ownerUserPrincipalName: `android-admin-${i.r.int(100)}@contoso.com`, ownerOrganizationName: 'Contoso', lastModifiedDateTime: i.modified, enrollmentTarget: i.r.pick(['targetedAsEnrollmentRestrictions', 'all', 'none']), targetGroupIds: [], deviceOwnerManagementEnabled: true, androidDeviceOwnerFullyManagedEnrollmentEnabled: i.r.chance(0.5), managedGooglePlayInitialScopeTagIds: [], companyCodes: [] }),
+  },
+  deviceManagementSettings: {
+    weight: 0, topics: ['Settings'],
+    // A complex type, not an entity: no id, no modification time (https://learn.microsoft.com/graph/api/resources/intune-deviceconfig-devicemanagementsettings).
+    make: (i) => ({ deviceComplianceCheckinThresholdDays: 1 + i.r.int(120), isScheduledActionEnabled: true, secureByDefault: i.r.chance(0.5), enhancedJailBreak: i.r.chance(0.3), deviceInactivityBeforeRetirementInDay: 0, derivedCredentialProvider: 'notConfigured', derivedCredentialUrl: null, androidDeviceAdministratorEnrollmentEnabled: false, ignoreDevicesForUnsupportedSettingsEnabled: false, enableLogCollection: true, enableAutopilotDiagnostics: true, enableEnhancedTroubleshootingExperience: false, enableDeviceGroupMembershipReport: false }),
+  },
   reusablePolicySetting: {
     weight: 0.5, topics: ['Reusable'],
     make: (i) => ({ displayName: i.name, ...common(i), settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', version: 1, referencingConfigurationPolicyCount: i.r.int(4), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance', settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', groupSettingCollectionValue: [] } }),

@@ -19,7 +19,10 @@ export type GeneratedObject = {
   assignments: Assignment[] | null
 }
 
-const GENERATED_TYPES = POLICY_TYPES.filter((e) => e.listable)
+/** Types of which a tenant has many: the size is split over them. */
+const GENERATED_TYPES = POLICY_TYPES.filter((e) => e.listable && !e.singleton)
+/** Singletons: every tenant has one of each (until the control API deletes it). */
+const SINGLETON_TYPES = POLICY_TYPES.filter((e) => e.singleton)
 const ALL_USERS = 'adadadad-808e-44e2-905a-0b7873a8a531'
 const ALL_DEVICES = 'acacacac-9df4-4c7d-9d50-4ef0226f57a9'
 const EPOCH = Date.UTC(2023, 0, 1)
@@ -62,6 +65,7 @@ export class TenantModel {
     this.seed = seed
     this.size = size
     this.counts = distribute(size)
+    for (const e of SINGLETON_TYPES) this.counts.set(e.key, 1)
     this.groupCount = Math.max(8, Math.ceil(size / 12))
     for (const e of GENERATED_TYPES) {
       const prefixSeed = hash32(seed, 'type', e.key)
@@ -80,12 +84,18 @@ export class TenantModel {
   }
 
   idOf(key: string, index: number): string {
+    const singleton = SINGLETON_TYPES.find((e) => e.key === key)?.singleton
+    if (singleton) return singleton.id
     return SHAPES[key]?.integerIds ? String(index) : encodeGuid(this.#prefixSeeds.get(key)!, index)
   }
 
   /** The generated object an id names within a collection's types, if any. */
   locate(entries: readonly PolicyTypeEntry[], id: string): { key: string; index: number } | undefined {
     for (const e of entries) {
+      if (e.singleton) {
+        if (id === e.singleton.id) return { key: e.key, index: 0 }
+        continue
+      }
       let index: number | undefined
       if (SHAPES[e.key]?.integerIds) index = /^\d{1,9}$/.test(id) ? Number(id) : undefined
       else if (this.#byPrefix.get(guidPrefix(id)) === e.key) index = decodeGuidIndex(this.#prefixSeeds.get(e.key)!, id)

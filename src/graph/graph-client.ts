@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { cloudEndpoints } from './clouds.ts'
 import { GraphError } from './errors.ts'
-import { GROUP_TYPE, isSkipped, type PolicyTypeEntry } from './policy-types.ts'
+import { GROUP_TYPE, isSkipped, singletonItem, type PolicyTypeEntry } from './policy-types.ts'
 import { groupReadUrl, itemReads, listUrl } from './read-plan.ts'
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry.ts'
 import type { GraphTenantContext } from './tenant-context.ts'
@@ -92,9 +92,23 @@ export class GraphClient {
     }
   }
 
-  /** The pages of a catalog type's list, with the catalog's filter, page size and `$expand`. */
+  /**
+   * The pages of a catalog type's list, with the catalog's filter, page size and `$expand`. A
+   * singleton is one page of one GET: its object, or none when Graph answers 404 or an empty object.
+   */
   async *pages(ctx: GraphTenantContext, entry: PolicyTypeEntry, options: { top?: number } = {}): AsyncGenerator<GraphPage> {
     if (!entry.listable) throw new Error(`${entry.key} is read by id, not listed`)
+    if (entry.singleton) {
+      let body: unknown = null
+      try {
+        body = await this.get(ctx, listUrl(entry), { permission: entry.permission, subject: entry.label })
+      } catch (error) {
+        if (!(error instanceof GraphError && error.code === 'not_found')) throw error
+      }
+      const item = singletonItem(entry, body)
+      yield { items: item ? [item] : [], skipped: 0, pageNumber: 1 }
+      return
+    }
     let pageNumber = 0
     for await (const value of this.pagesOf(ctx, listUrl(entry, options), { permission: entry.permission, subject: entry.label })) {
       const items = value.filter((item) => !isSkipped(entry, item))

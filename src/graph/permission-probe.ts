@@ -18,7 +18,8 @@ export type ProbeResult = {
   error?: { code: GraphErrorCode; message: string }
 }
 
-const probeUrl = (entry: PolicyTypeEntry) => `/${entry.apiVersion}/${entry.path}?$top=1&$select=id`
+// A singleton is read whole (one small object); a 404 there is a tenant without one, not a refusal.
+const probeUrl = (entry: PolicyTypeEntry) => (entry.singleton ? `/${entry.apiVersion}/${entry.path}` : `/${entry.apiVersion}/${entry.path}?$top=1&$select=id`)
 
 export async function probePermissions(client: GraphClient, ctx: GraphTenantContext, entries: readonly PolicyTypeEntry[] = POLICY_TYPES): Promise<ProbeResult[]> {
   const urls = [...new Set(entries.map(probeUrl))]
@@ -27,7 +28,7 @@ export async function probePermissions(client: GraphClient, ctx: GraphTenantCont
   return entries.map((entry) => {
     const result = byUrl.get(probeUrl(entry))!
     const base = { key: entry.key, label: entry.label, permission: entry.permission }
-    if (!result.error) return { ...base, status: 'granted' }
+    if (!result.error || (entry.singleton && result.error.code === 'not_found')) return { ...base, status: 'granted' }
     if (result.error.code === 'missing_permission') return { ...base, status: 'missing' }
     return { ...base, status: 'unknown', error: { code: result.error.code, message: result.error.message } }
   })

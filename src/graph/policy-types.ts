@@ -98,7 +98,7 @@ export type PolicyTypeEntry = {
   /** Collection path below the version, without a leading slash. */
   path: string
   /** The property holding the object's name (settings catalog policies use `name`). */
-  nameProperty: 'displayName' | 'name' | 'tokenName'
+  nameProperty: 'displayName' | 'name' | 'tokenName' | 'appleIdentifier' | 'ownerUserPrincipalName'
   permission: GraphPermission
   /** null: the type has no assignments. */
   assignments: AssignmentStrategy | null
@@ -120,6 +120,14 @@ export type PolicyTypeEntry = {
   itemCollections?: Readonly<Record<string, string>>
   /** `$select` for a read by id (dependencies). */
   select?: readonly string[]
+  /**
+   * A singleton (`deviceManagement/applePushNotificationCertificate`): at most one object per
+   * tenant, read with one GET of `path`. Its inventory identity is `id` whatever Graph puts in the
+   * object's own `id` (some have none; there is only one anyway), and `name` is its display name
+   * when `nameProperty` is empty. Graph answering 404, or an object without properties, means the
+   * tenant has none: the sync removes it.
+   */
+  singleton?: { id: string; name: string }
   quirks: readonly string[]
 }
 
@@ -336,6 +344,25 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
     key: 'remoteAssistancePartner', label: 'Remote assistance partners', kind: 'foundation', category: 'Foundations', platforms: ['all'],
     path: 'deviceManagement/remoteAssistancePartners', permission: SERVICE, assignments: null,
   }),
+  // Singletons IntuneCD backs up (issue 17): one GET each, no assignments.
+  entry({
+    key: 'applePushNotificationCertificate', label: 'Apple MDM push certificate', kind: 'foundation', category: 'Enrollment',
+    platforms: ['iOS', 'macOS'], path: 'deviceManagement/applePushNotificationCertificate', nameProperty: 'appleIdentifier',
+    permission: SERVICE, assignments: null, singleton: { id: 'applePushNotificationCertificate', name: 'Apple MDM push certificate' },
+    quirks: ['a singleton: 404 when the tenant has no certificate', 'the certificate itself is not readable, only its metadata'],
+  }),
+  entry({
+    key: 'androidManagedStoreAccountEnterpriseSettings', label: 'Managed Google Play', kind: 'foundation', category: 'Enrollment',
+    platforms: ['android'], path: 'deviceManagement/androidManagedStoreAccountEnterpriseSettings', nameProperty: 'ownerUserPrincipalName',
+    permission: CONFIG, assignments: null, singleton: { id: 'androidManagedStoreAccountEnterpriseSettings', name: 'Managed Google Play' },
+    quirks: ['a singleton: the binding of the tenant to a managed Google Play account'],
+  }),
+  entry({
+    key: 'deviceManagementSettings', label: 'Tenant device management settings', kind: 'foundation', category: 'Compliance',
+    platforms: ['all'], path: 'deviceManagement/settings', permission: CONFIG, assignments: null,
+    singleton: { id: 'deviceManagementSettings', name: 'Tenant device management settings' },
+    quirks: ['a singleton without an id: the compliance settings of the tenant (check-in threshold, devices without a policy)'],
+  }),
   entry({
     key: 'group', label: 'Entra groups', kind: 'dependency', category: 'Dependencies', platforms: ['all'], apiVersion: 'v1.0',
     path: 'groups', permission: 'Group.Read.All', assignments: null, listable: false,
@@ -379,8 +406,21 @@ export function itemCollection(entry: PolicyTypeEntry, item: { '@odata.type'?: u
   return (typeof type === 'string' && entry.itemCollections?.[type]) || entry.path
 }
 
-/** The object's display name, whichever property the type uses. */
+/** The object's display name, whichever property the type uses (a singleton without one: its fixed name). */
 export function displayNameOf(entry: PolicyTypeEntry, item: Record<string, unknown>): string {
   const value = item[entry.nameProperty] ?? item.displayName ?? item.name
-  return typeof value === 'string' ? value : ''
+  return typeof value === 'string' && value !== '' ? value : (entry.singleton?.name ?? '')
+}
+
+/**
+ * A singleton's GET answer as the one object the sync mirrors, or null when the tenant has none
+ * (an object with no property beside annotations and an id). Its id is the catalog's.
+ */
+export function singletonItem(entry: PolicyTypeEntry, body: unknown): (Record<string, unknown> & { id: string }) | null {
+  if (!entry.singleton) throw new Error(`${entry.key} is not a singleton`)
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null
+  const fields = Object.entries(body as Record<string, unknown>).filter(([key]) => key !== 'id' && !key.startsWith('@odata.') && !key.includes('@odata.'))
+  if (fields.length === 0) return null
+  const { '@odata.context': _context, ...rest } = body as Record<string, unknown>
+  return { ...rest, id: entry.singleton.id }
 }

@@ -14,6 +14,8 @@ export type PlannedRead = {
 }
 
 export function listUrl(entry: PolicyTypeEntry, options: { top?: number } = {}): string {
+  // A singleton is one GET of its path: no page size, filter or expansion.
+  if (entry.singleton) return `/${entry.apiVersion}/${entry.path}`
   const query = new URLSearchParams()
   query.set('$top', String(Math.min(options.top ?? entry.pageSize, entry.pageSize)))
   if (entry.listFilter) query.set('$filter', entry.listFilter)
@@ -30,6 +32,7 @@ export function listUrl(entry: PolicyTypeEntry, options: { top?: number } = {}):
  * type's page size. What changed is then read in full, object by object (objectUrl).
  */
 export function quickListUrl(entry: PolicyTypeEntry): string {
+  if (entry.singleton) return listUrl(entry)
   const query = new URLSearchParams()
   query.set('$top', String(entry.pageSize))
   if (entry.listFilter) query.set('$filter', entry.listFilter)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SHAPES } from '../../src/emulator/shapes.ts'
 import { authorityFor, cloudEndpoints } from '../../src/graph/clouds.ts'
-import { CATEGORIES, findPolicyType, getPolicyType, GRAPH_PERMISSIONS, isSkipped, POLICY_TYPES, usedCategories } from '../../src/graph/policy-types.ts'
+import { CATEGORIES, displayNameOf, findPolicyType, getPolicyType, GRAPH_PERMISSIONS, isSkipped, POLICY_TYPES, singletonItem, usedCategories } from '../../src/graph/policy-types.ts'
 import { groupReadUrl, itemReads, listUrl } from '../../src/graph/read-plan.ts'
 import { backoffMs, DEFAULT_RETRY, parseRetryAfter, retryDelayMs } from '../../src/graph/retry.ts'
 import { TokenBucket } from '../../src/graph/throttle-budget.ts'
@@ -26,7 +26,9 @@ describe('policy type catalog', () => {
     const paths = new Set(POLICY_TYPES.map((e) => e.path.split('/').pop()))
     for (const p of ['deviceConfigurations', 'configurationPolicies', 'groupPolicyConfigurations', 'intents', 'deviceCompliancePolicies', 'compliancePolicies', 'deviceManagementScripts', 'deviceHealthScripts', 'deviceShellScripts', 'deviceCustomAttributeShellScripts', 'deviceComplianceScripts', 'windowsAutopilotDeploymentProfiles', 'deviceEnrollmentConfigurations', 'windowsFeatureUpdateProfiles', 'windowsQualityUpdateProfiles', 'windowsDriverUpdateProfiles', 'mobileApps', 'managedAppPolicies', 'targetedManagedAppConfigurations', 'mobileAppConfigurations', 'policySets', 'roleScopeTags', 'assignmentFilters', 'notificationMessageTemplates', 'termsAndConditions', 'roleDefinitions', 'deviceCategories', 'reusablePolicySettings', 'groups',
       // What IntuneCD's backup modules read beyond the list above (issue 17).
-      'depOnboardingSettings', 'vppTokens', 'complianceManagementPartners', 'deviceManagementPartners', 'remoteAssistancePartners', 'policies']) {
+      'depOnboardingSettings', 'vppTokens', 'complianceManagementPartners', 'deviceManagementPartners', 'remoteAssistancePartners', 'policies',
+      // Its singletons.
+      'applePushNotificationCertificate', 'androidManagedStoreAccountEnterpriseSettings', 'settings']) {
       expect(paths, p).toContain(p)
     }
     expect(getPolicyType('roleScopeTag').kind).toBe('foundation')
@@ -55,6 +57,16 @@ describe('policy type catalog', () => {
     expect(decodeURIComponent(listUrl(getPolicyType('deviceCompliancePolicy')))).toContain('$expand=assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)')
     expect(itemReads(getPolicyType('deviceCompliancePolicy'), { id: 'd' })).toEqual([])
     expect(decodeURIComponent(listUrl(getPolicyType('notificationMessageTemplate')))).toContain('$expand=localizedNotificationMessages')
+    // A singleton: one GET of its path, nothing per object; an empty answer is no object.
+    const apns = getPolicyType('applePushNotificationCertificate')
+    expect(listUrl(apns)).toBe('/beta/deviceManagement/applePushNotificationCertificate')
+    expect(itemReads(apns, { id: 'applePushNotificationCertificate' })).toEqual([])
+    expect(singletonItem(apns, { '@odata.context': 'x', id: 'graph-id', appleIdentifier: 'a@b.c' })).toEqual({ id: 'applePushNotificationCertificate', appleIdentifier: 'a@b.c' })
+    expect(singletonItem(apns, { '@odata.context': 'x', id: 'graph-id' })).toBeNull()
+    expect(singletonItem(apns, null)).toBeNull()
+    expect(displayNameOf(getPolicyType('deviceManagementSettings'), { id: 'deviceManagementSettings', secureByDefault: true })).toBe('Tenant device management settings')
+    expect(displayNameOf(apns, { id: 'x', appleIdentifier: 'mdm@contoso.com' })).toBe('mdm@contoso.com')
+    expect(() => singletonItem(getPolicyType('vppToken'), {})).toThrow(/not a singleton/)
     expect(itemReads(getPolicyType('compliancePolicy'), { id: 'c' }).map((r) => r.url)).toEqual([
       '/beta/deviceManagement/compliancePolicies/c/settings?$top=1000&$expand=settingDefinitions',
       '/beta/deviceManagement/compliancePolicies/c/scheduledActionsForRule?$expand=scheduledActionConfigurations',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { EmulatorServer } from '../../src/emulator/server.ts'
 import { getPolicyType } from '../../src/graph/policy-types.ts'
 import { listUrl } from '../../src/graph/read-plan.ts'
-import { createTenant, graphGet, rawToken, startEmulator } from './emulator-helpers.ts'
+import { control, createTenant, graphGet, rawToken, startEmulator } from './emulator-helpers.ts'
 
 /**
  * The emulator answers the way Graph does where a third-party client (IntuneCD) found it
@@ -260,5 +260,56 @@ describe('derived types', () => {
     // The base collection has no assignments: they live under the derived type's own collection.
     expectGraphError(await graphGet(emulator, token, `/beta/deviceAppManagement/managedAppPolicies/${String(listed[0]!.id)}?$expand=assignments`), 400, 'BadRequest')
     expect((await graphGet(emulator, token, `/beta/deviceAppManagement/targetedManagedAppConfigurations/${String(listed[0]!.id)}?$expand=assignments`)).status).toBe(200)
+  })
+})
+
+describe('singletons', () => {
+  const SINGLETONS = [
+    ['deviceManagement/applePushNotificationCertificate', 'applePushNotificationCertificate', 'DeviceManagementServiceConfig.Read.All'],
+    ['deviceManagement/androidManagedStoreAccountEnterpriseSettings', 'androidManagedStoreAccountEnterpriseSettings', 'DeviceManagementConfiguration.Read.All'],
+    ['deviceManagement/settings', 'deviceManagementSettings', 'DeviceManagementConfiguration.Read.All'],
+  ] as const
+
+  it('serves each singleton IntuneCD reads as one object, in the ground truth, 404 once deleted and back when configured again', async () => {
+    const { tenant, secret } = await createTenant(emulator, { policies: 100 })
+    const own = (await rawToken(emulator, tenant.tenant_id, tenant.client_id, secret)).body.access_token as string
+    const truth = async () => (await control<{ objects: { type: string; id: string; display_name: string }[] }>(emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory`)).body.objects
+    for (const [path, key] of SINGLETONS) {
+      const got = await graphGet(emulator, own, `/beta/${path}`)
+      expect(got.status, path).toBe(200)
+      expect(got.body['@odata.context']).toBe(`${emulator.url}/beta/$metadata#${path}`)
+      expect(got.body.value, path).toBeUndefined()
+      expect(tenant.counts[key]).toBe(1)
+      expect((await truth()).filter((o) => o.type === key)).toEqual([{ type: key, id: key, display_name: expect.any(String) }])
+      // $select as on any object.
+      const selected = await graphGet(emulator, own, `/beta/${path}?$select=lastModifiedDateTime,deviceComplianceCheckinThresholdDays`)
+      expect(Object.keys(selected.body).filter((k) => !k.startsWith('@odata') && k !== 'id').length).toBe(1)
+      // Below a singleton there is nothing the emulator models.
+      expect((await graphGet(emulator, own, `/beta/${path}/nope`)).status).toBe(404)
+      expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${key}`)).status).toBe(204)
+      expectGraphError(await graphGet(emulator, own, `/beta/${path}`), 404, 'ResourceNotFound')
+      expect((await truth()).some((o) => o.type === key)).toBe(false)
+      const again = await control<Record<string, unknown>>(emulator, 'POST', `/tenants/${tenant.tenant_id}/items`, { type: key })
+      expect(again.status).toBe(201)
+      expect(again.body.id).toBe(key)
+      expect((await control(emulator, 'POST', `/tenants/${tenant.tenant_id}/items`, { type: key })).status).toBe(409)
+      expect((await graphGet(emulator, own, `/beta/${path}`)).status).toBe(200)
+    }
+    // deviceManagementSettings is a complex-type property: Graph gives it no id; the others have one.
+    expect((await graphGet(emulator, own, '/beta/deviceManagement/settings')).body).not.toHaveProperty('id')
+    expect((await graphGet(emulator, own, '/beta/deviceManagement/applePushNotificationCertificate')).body.appleIdentifier).toEqual(expect.any(String))
+    const patched = await control<Record<string, unknown>>(emulator, 'PATCH', `/tenants/${tenant.tenant_id}/items/deviceManagementSettings`, { deviceComplianceCheckinThresholdDays: 7 })
+    expect(patched.status).toBe(200)
+    expect((await graphGet(emulator, own, '/beta/deviceManagement/settings')).body.deviceComplianceCheckinThresholdDays).toBe(7)
+  })
+
+  it('answers 403 naming the permission a singleton needs', async () => {
+    for (const [path, , permission] of SINGLETONS) {
+      const { tenant, secret } = await createTenant(emulator, { policies: 50, permissions: ['Group.Read.All'] })
+      const own = (await rawToken(emulator, tenant.tenant_id, tenant.client_id, secret)).body.access_token as string
+      const got = await graphGet(emulator, own, `/beta/${path}`)
+      expectGraphError(got, 403, 'Forbidden')
+      expect(JSON.stringify(got.body)).toContain(permission)
+    }
   })
 })

@@ -116,6 +116,33 @@ describe('paging', () => {
     expect(policy!.details.scheduledActionsForRule).toEqual([expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) })])
   })
 
+  it('reads each singleton with one GET as one object of the ground truth, none once Graph answers 404', async () => {
+    const { tenant, ctx } = await createTenant(emulator, { policies: 200 })
+    const client = newClient()
+    const truth = await inventory(emulator, tenant.tenant_id)
+    const singletons = POLICY_TYPES.filter((e) => e.singleton)
+    expect(singletons.map((e) => e.key).sort()).toEqual(['androidManagedStoreAccountEnterpriseSettings', 'applePushNotificationCertificate', 'deviceManagementSettings'])
+    for (const entry of singletons) {
+      const before = client.counters.graphRequests
+      const { items, pages } = await collect(client, ctx, entry.key)
+      expect(client.counters.graphRequests - before, entry.key).toBe(1)
+      expect(pages).toBe(1)
+      expect(items.map((i) => i.id)).toEqual(truth.filter((o) => o.type === entry.key).map((o) => o.id))
+      expect(items[0]!['@odata.context']).toBeUndefined()
+      const reads = await client.readItems(ctx, entry, items)
+      expect(reads).toEqual([{ item: items[0], assignments: null, details: {}, errors: [] }])
+      expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${entry.singleton!.id}`)).status).toBe(204)
+      expect((await collect(client, ctx, entry.key)).items).toEqual([])
+    }
+    // A tenant without them still grants the permission: the probe is not fooled by the 404.
+    const probe = await probePermissions(client, ctx, singletons)
+    expect(probe.map((p) => p.status)).toEqual(['granted', 'granted', 'granted'])
+    const { ctx: denied } = await createTenant(emulator, { permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'DeviceManagementServiceConfig.Read.All') })
+    const error = await collect(client, denied, 'applePushNotificationCertificate').catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'missing_permission', permission: 'DeviceManagementServiceConfig.Read.All' })
+    expect((await probePermissions(client, denied, singletons)).map((p) => p.status)).toEqual(['missing', 'granted', 'granted'])
+  })
+
   it('mirrors a targeted managed app configuration once, under its own type, although managedAppPolicies lists it too', async () => {
     const { tenant, ctx } = await createTenant(emulator, { policies: 600 })
     const client = newClient()

@@ -287,6 +287,8 @@ class InventorySync {
    * Deletions come from the listing, as in a full read.
    */
   async #readQuick(entry: PolicyTypeEntry, counts: UnitCounts, touched: ReadonlySet<string>) {
+    // A singleton's listing is its one GET, which brings the whole object: read it as a full read does.
+    if (entry.singleton) return this.#readPages(entry, counts)
     const scope = this.#scope(entry)
     const seen = new Set<string>()
     for await (const value of this.#graph.pagesOf(this.#ctx, quickListUrl(entry), { permission: entry.permission, subject: entry.label })) {
