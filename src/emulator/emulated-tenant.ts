@@ -73,6 +73,8 @@ export class EmulatedTenant {
   readonly #childPatches = new Map<string, Record<string, Record<string, unknown>[]>>()
   /** Intune's audit log: every change made to this tenant. */
   readonly audit = new AuditLog()
+  /** Clear values of the secrets written through Graph, by their secretReferenceValueId. */
+  readonly secrets = new Map<string, string>()
   /** Setting definitions Intune has retired in this tenant: existing policies keep them, writes are refused. */
   retiredSettingDefinitions = new Set<string>()
 
@@ -207,6 +209,15 @@ export class EmulatedTenant {
   /** Replaces navigation collections (settings, scheduledActionsForRule, …) of an object. */
   setChildren(id: string, children: Record<string, Record<string, unknown>[]>) {
     this.#childPatches.set(id, { ...this.#childPatches.get(id), ...children })
+  }
+
+  /**
+   * The clear value of an object's secret by its reference (a generated profile's secret is
+   * derived from its reference), or undefined when the object holds no such reference.
+   */
+  secretValue(o: TenantObject, reference: string): string | undefined {
+    if (!JSON.stringify(o.body).includes(`"secretReferenceValueId":${JSON.stringify(reference)}`)) return undefined
+    return this.secrets.get(reference) ?? `emulated-secret-${reference.slice(-12)}`
   }
 
   /** Whether writes may use a settings catalog setting definition: one Graph offers, not retired here. */

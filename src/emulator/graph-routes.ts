@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
-import { auditEvents } from './audit-log.ts'
+import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
 import { writeRoute } from './graph-writes.ts'
@@ -122,7 +122,7 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
   }
   const singleton = SINGLETONS.get(rest.join('/'))
-  if (singleton) return singletonResource(tenant, singleton, write, q, context)
+  if (singleton) return singletonResource(tenant, singleton, { method, body, appId: claims.appid }, q, context)
   if (!resolved) {
     const extra = write ? undefined : extraResource(tenant, rest, q, context)
     return extra ?? graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)
@@ -142,22 +142,43 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     }
     const entry = collection.entries.find((e) => e.key === found.key)!
     if (tail.length === 1) return object(collection, entry, found, q, context)
-    return subResource(collection, entry, found, tail.slice(1), q, context, self, rawQuery)
+    return subResource(tenant, collection, entry, found, tail.slice(1), q, context, self, rawQuery)
   } catch (error) {
     if (error instanceof ODataError) return graphError(400, 'BadRequest', error.message, kind)
     throw error
   }
 }
 
+/** Properties of a singleton Intune sets itself: a PATCH cannot. */
+const SINGLETON_READ_ONLY = new Set(['id', 'lastmodifieddatetime'])
+
 /**
- * A singleton: its object, or 404 when the tenant has none (the APNs certificate of a tenant that
- * never uploaded one). Read-only here: restoring one (PATCH) is not modelled.
+ * A singleton: GET gives its object, or 404 when the tenant has none (the APNs certificate of a
+ * tenant that never uploaded one); PATCH changes its properties (Graph's only write there: it is
+ * neither created nor deleted), audited like any write.
  */
-function singletonResource(tenant: EmulatedTenant, entry: PolicyTypeEntry, write: boolean, q: Map<string, string>, context: string): GraphResponse {
-  if (write) return graphError(405, 'BadRequest', `The emulator serves ${entry.path} read-only`, 'write')
+function singletonResource(tenant: EmulatedTenant, entry: PolicyTypeEntry, request: { method: string; body: unknown; appId: string }, q: Map<string, string>, context: string): GraphResponse {
+  const segment = entry.path.split('/').pop()!
+  if (request.method !== 'GET') {
+    if (request.method !== 'PATCH') return graphError(405, 'BadRequest', `No HTTP resource was found that matches ${request.method} ${segment}: use GET or PATCH.`, 'write')
+    const needed = GRAPH_WRITE_PERMISSIONS[entry.permission]
+    if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, 'write')
+    const before = tenant.find([entry], entry.singleton!.id)
+    if (!before) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${segment}'.`, 'write')
+    if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) return graphError(400, 'BadRequest', 'The request body must be a JSON object.', 'write')
+    const fields = request.body as Record<string, unknown>
+    for (const name of Object.keys(fields)) {
+      if (name === '@odata.type') continue
+      if (SINGLETON_READ_ONLY.has(name.toLowerCase())) return graphError(400, 'BadRequest', `The property '${name}' is read-only and cannot be set.`, 'write')
+      if (!(name in before.body)) return graphError(400, 'BadRequest', `The property '${name}' does not exist on type 'microsoft.graph.${entry.key}'.`, 'write')
+    }
+    const { after } = tenant.patch(before.body.id, fields)!
+    tenant.audit.record({ operation: 'Patch', entry, object: after.body, actor: { kind: 'app', appId: request.appId, appName: tenant.settings.appName }, modified: modifiedProperties(before.body, after.body) })
+    return { status: 204, kind: 'write', headers: { 'request-id': randomUUID() }, body: null }
+  }
   if (!hasPermission(tenant, entry.permission)) return forbidden(entry.permission, 'object')
   const found = tenant.find([entry], entry.singleton!.id)
-  if (!found) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${entry.path.split('/').pop()}'.`, 'object')
+  if (!found) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${segment}'.`, 'object')
   const { id, ...fields } = found.body
   const body = WITHOUT_ID.has(entry.key) ? fields : { id, ...fields }
   return ok({ '@odata.context': `${context}${entry.path}`, ...select(body, parseSelect(q.get('select'))) }, 'object')
@@ -288,10 +309,12 @@ function pageOf(all: readonly unknown[], q: Map<string, string>, sizes: { pageSi
  * Below an object: `{nav}` (a paged sub-collection), `{nav}/{childId}`, and
  * `{nav}/{childId}/{childNav}` (e.g. a definition value's presentationValues).
  */
-function subResource(collection: Collection, entry: PolicyTypeEntry, o: TenantObject, path: string[], q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
+function subResource(tenant: EmulatedTenant, collection: Collection, entry: PolicyTypeEntry, o: TenantObject, path: string[], q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
   const objectContext = `${context}${collection.path}('${o.body.id}')`
   const [navName, childId, childNav, ...more] = path as [string, string | undefined, string | undefined, ...string[]]
   if (entry.key === 'endpointSecurityIntent' && navName === 'categories') return intentCategories(o, path.slice(1), q, objectContext)
+  const plainText = /^getOmaSettingPlainTextValue\(secretReferenceValueId='([^']*)'\)$/i.exec(navName)
+  if (plainText && collection.path === 'deviceManagement/deviceConfigurations' && path.length === 1) return omaPlainText(tenant, o, plainText[1]!, context)
   const nav = navigation(collection, entry, navName)
   if (!nav) return graphError(400, 'BadRequest', `Resource not found for the segment '${navName}'.`, 'subresource')
   const all = nav === 'assignments' ? (o.assignments ?? []) : o.children(nav)
@@ -309,6 +332,19 @@ function subResource(collection: Collection, entry: PolicyTypeEntry, o: TenantOb
   const wantsPresentation = parseExpand(q.get('expand')).some((e) => e.name.toLowerCase() === 'presentation')
   const values = (child[nested] as Record<string, unknown>[]).map((v) => (wantsPresentation && nested === 'presentationValues' ? { ...v, presentation: presentationOf(v) } : v))
   return pageOf(values, q, { pageSize: SUB_PAGE, maxTop: SUB_PAGE }, `${objectContext}/${nav}('${childId}')/${nested}`, self, rawQuery)
+}
+
+/**
+ * `deviceConfigurations/{id}/getOmaSettingPlainTextValue(secretReferenceValueId='…')`: the clear
+ * value of an encrypted OMA-URI setting, which needs the ReadWrite permission ("This API involves
+ * potential secret values", https://learn.microsoft.com/graph/api/intune-deviceconfig-deviceconfiguration-getomasettingplaintextvalue).
+ */
+function omaPlainText(tenant: EmulatedTenant, o: TenantObject, reference: string, context: string): GraphResponse {
+  const needed = GRAPH_WRITE_PERMISSIONS['DeviceManagementConfiguration.Read.All']
+  if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, 'subresource')
+  const value = tenant.secretValue(o, reference)
+  if (value === undefined) return graphError(404, 'ResourceNotFound', `No secret with reference '${reference}' in '${o.body.id}'.`, 'subresource')
+  return ok({ '@odata.context': `${context}Edm.String`, value }, 'subresource')
 }
 
 function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string, self: string, method: string, rawQuery: string): GraphResponse {

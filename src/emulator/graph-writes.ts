@@ -77,14 +77,19 @@ function secretError(value: unknown, path: string, objectId: string | null): Gra
   return undefined
 }
 
-/** Encrypted values written in clear are stored as Graph stores them: read back masked, with a reference. */
-function encryptSecrets(value: unknown, objectId: string): unknown {
-  if (Array.isArray(value)) return value.map((v) => encryptSecrets(v, objectId))
+/**
+ * Encrypted values written in clear are stored as Graph stores them: read back masked, with a
+ * reference; the clear value is kept in the tenant's secrets (getOmaSettingPlainTextValue reads it).
+ */
+function encryptSecrets(value: unknown, objectId: string, secrets: Map<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((v) => encryptSecrets(v, objectId, secrets))
   if (!isObject(value)) return value
   if (value.isEncrypted === true && typeof value.value === 'string' && !MASK.test(value.value)) {
-    return { ...value, value: MASKED_SECRET, secretReferenceValueId: `${objectId}_${randomUUID().slice(0, 8)}` }
+    const reference = `${objectId}_${randomUUID().slice(0, 8)}`
+    secrets.set(reference, value.value)
+    return { ...value, value: MASKED_SECRET, secretReferenceValueId: reference }
   }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encryptSecrets(v, objectId)]))
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encryptSecrets(v, objectId, secrets)]))
 }
 
 /** Every settingDefinitionId in a setting instance tree. */
@@ -220,7 +225,7 @@ function create(w: Write, body: unknown): GraphResponse {
   if (w.collection.odataType && fields['@odata.type'] === undefined) fields['@odata.type'] = w.collection.odataType
   const created = w.tenant.add(entry, { ...serverSet, ...fields, ...(settings ? { settingCount: settings.length } : {}) }, { defaults: false })
   const id = created.body.id
-  const encrypted = encryptSecrets(fields, id) as Body
+  const encrypted = encryptSecrets(fields, id, w.tenant.secrets) as Body
   if (JSON.stringify(encrypted) !== JSON.stringify(fields)) w.tenant.patch(id, encrypted, { touch: false })
   const children: Record<string, Record<string, unknown>[]> = {}
   for (const [name, rows] of Object.entries(navs)) children[name] = childRows(id, name, rows)
@@ -242,7 +247,7 @@ function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknow
   if (fields['@odata.type'] !== undefined && o.body['@odata.type'] !== undefined && fields['@odata.type'] !== o.body['@odata.type']) {
     return bad(`The type '${JSON.stringify(fields['@odata.type'])}' does not match the type of the entity '${JSON.stringify(o.body['@odata.type'])}'.`)
   }
-  const { '@odata.type': _type, ...rest } = encryptSecrets(fields, o.body.id) as Body
+  const { '@odata.type': _type, ...rest } = encryptSecrets(fields, o.body.id, w.tenant.secrets) as Body
   let settings: Body[] | undefined
   if (method === 'PUT') {
     if (typeof rest[entry.nameProperty] !== 'string' || rest[entry.nameProperty] === '') return bad(`The property '${entry.nameProperty}' is required.`)

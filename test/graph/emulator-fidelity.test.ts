@@ -219,6 +219,23 @@ describe('routes Graph has', () => {
     expectGraphError(await graphGet(emulator, token, '/beta/deviceManagement/templates/nope/categories'), 404, 'ResourceNotFound')
   })
 
+  it('reads an encrypted OMA-URI value in clear through getOmaSettingPlainTextValue, with the ReadWrite permission only', async () => {
+    const custom = (await all('/beta/deviceManagement/deviceConfigurations')).find((c) => c['@odata.type'] === '#microsoft.graph.windows10CustomConfiguration')!
+    const secret = (custom.omaSettings as Record<string, unknown>[]).find((s) => s.isEncrypted === true)!
+    expect(secret.value).toBe('****')
+    const fn = (reference: string) => `/beta/deviceManagement/deviceConfigurations/${String(custom.id)}/getOmaSettingPlainTextValue(secretReferenceValueId='${reference}')`
+    const clear = await graphGet(emulator, token, fn(String(secret.secretReferenceValueId)))
+    expect(clear.status).toBe(200)
+    expect(clear.body.value).toEqual(expect.any(String))
+    expect(clear.body.value).not.toBe('****')
+    expectGraphError(await graphGet(emulator, token, fn('someone-elses')), 404, 'ResourceNotFound')
+    const { tenant, secret: clientSecret } = await createTenant(emulator, { policies: 1500, permissions: ['DeviceManagementConfiguration.Read.All'] })
+    const readOnly = (await rawToken(emulator, tenant.tenant_id, tenant.client_id, clientSecret)).body.access_token as string
+    const refused = await graphGet(emulator, readOnly, fn(String(secret.secretReferenceValueId)))
+    expectGraphError(refused, 403, 'Forbidden')
+    expect(JSON.stringify(refused.body)).toContain('DeviceManagementConfiguration.ReadWrite.All')
+  })
+
   it('gives win32LobApp items displayVersion, null when unset (12)', async () => {
     const win32 = (await all('/beta/deviceAppManagement/mobileApps')).filter((a) => a['@odata.type'] === '#microsoft.graph.win32LobApp')
     expect(win32.length).toBeGreaterThan(0)

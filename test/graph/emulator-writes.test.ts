@@ -49,7 +49,8 @@ describe('Graph writes for every catalog type', () => {
     const { tenant, token } = await tenantWithToken({ app_name: 'Restore robot' })
     await control(env.emulator, 'PUT', '/faults', { throttle_scale: 10 })
     const originals = await contents(tenant.tenant_id)
-    const types = POLICY_TYPES.filter((e) => e.listable)
+    // Singletons are only ever PATCHed (below).
+    const types = POLICY_TYPES.filter((e) => e.listable && !e.singleton)
     const covered: string[] = []
     for (const entry of types) {
       // An object whose secrets (if any) Graph would let a create carry: not a masked one.
@@ -87,6 +88,33 @@ describe('Graph writes for every catalog type', () => {
     }
     // This tenant has an object of every listable type the sync mirrors.
     expect(covered).toEqual(types.map((e) => e.key))
+  })
+
+  it('changes a singleton with PATCH only (Graph neither creates nor deletes one), audited, and refuses what it cannot set', async () => {
+    const { token } = await tenantWithToken({ app_name: 'Restore robot' })
+    const settings = '/beta/deviceManagement/settings'
+    expect((await write(token, 'PATCH', settings, { deviceComplianceCheckinThresholdDays: 12, secureByDefault: true })).status).toBe(204)
+    expect((await graphGet(env.emulator, token, settings)).body).toMatchObject({ deviceComplianceCheckinThresholdDays: 12, secureByDefault: true })
+    const events = await auditOf(token, 'deviceManagementSettings')
+    expect(events.map((e) => e.activityOperationType)).toEqual(['Patch'])
+    expect(events[0]!.actor).toMatchObject({ applicationDisplayName: 'Restore robot' })
+    const apns = '/beta/deviceManagement/applePushNotificationCertificate'
+    const before = (await graphGet(env.emulator, token, apns)).body
+    expect((await write(token, 'PATCH', apns, { appleIdentifier: 'new@contoso.com' })).status).toBe(204)
+    const after = (await graphGet(env.emulator, token, apns)).body
+    expect(after.appleIdentifier).toBe('new@contoso.com')
+    expect(String(after.lastModifiedDateTime) > String(before.lastModifiedDateTime)).toBe(true)
+    for (const [body, message] of [[{ id: 'x' }, /'id' is read-only/], [{ noSuchProperty: 1 }, /'noSuchProperty' does not exist/], [[1], /JSON object/]] as const) {
+      const refused = await write(token, 'PATCH', settings, body)
+      expect(refused.status).toBe(400)
+      expect(refused.body.error?.message).toMatch(message)
+    }
+    expect((await write(token, 'POST', settings, { secureByDefault: false })).status).toBe(405)
+    expect((await write(token, 'DELETE', apns)).status).toBe(405)
+    const { token: readOnly } = await tenantWithToken({ permissions: ['DeviceManagementConfiguration.Read.All'] })
+    const refused = await write(readOnly, 'PATCH', settings, { secureByDefault: false })
+    expect(refused.status).toBe(403)
+    expect(refused.body.error?.message).toContain('DeviceManagementConfiguration.ReadWrite.All')
   })
 })
 
@@ -156,6 +184,10 @@ describe('Graph write validation', () => {
     const read = await graphGet(env.emulator, token, `${base}/${String(created.body.id)}`)
     expect(read.body.omaSettings).toEqual([expect.objectContaining({ value: '****', isEncrypted: true, secretReferenceValueId: expect.stringMatching(new RegExp(`^${String(created.body.id)}_`)) })])
     expect(JSON.stringify(read.body)).not.toContain('correct horse')
+    // Only getOmaSettingPlainTextValue gives the clear value back (issue 17: IntuneCD reads it).
+    const reference = String((read.body.omaSettings as Body[])[0]!.secretReferenceValueId)
+    const clear = await graphGet(env.emulator, token, `${base}/${String(created.body.id)}/getOmaSettingPlainTextValue(secretReferenceValueId='${reference}')`)
+    expect(clear.body).toMatchObject({ '@odata.context': expect.stringMatching(/\$metadata#Edm\.String$/), value: 'correct horse' })
   })
 
   it('requires exactly one block action on a compliance policy, and scheduleActionsForRules replaces the actions', async () => {
