@@ -1,4 +1,4 @@
-import { and, count, eq, isNull } from 'drizzle-orm'
+import { and, count, eq, inArray, isNull } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { auditEvents, backupSets, inventoryContents, inventoryItems, operationRunItems } from '../../src/db/schema.ts'
 import { GRAPH_PERMISSIONS, POLICY_TYPES } from '../../src/graph/policy-types.ts'
@@ -102,6 +102,25 @@ describe('backup sets', () => {
       item_ids: picked.map((p) => p.id),
     })
     expect(await setByType(ctx, backup.id)).toEqual({ deviceCompliancePolicy: picked.map((p) => `${p.externalId} ${p.displayName}`).sort() })
+  })
+
+  it('backs up singletons picked by inventory id, and names one Graph no longer has as missing', async () => {
+    const picked = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), inArray(inventoryItems.policyType, ['deviceManagementSettings', 'androidManagedStoreAccountEnterpriseSettings'])))
+    expect(picked).toHaveLength(2)
+    const { backup } = await backupAndWait(ctx, tenant.tenantId, tenant.token, { item_ids: picked.map((p) => p.id) })
+    expect(backup.missing).toEqual([])
+    expect(await setByType(ctx, backup.id)).toEqual(Object.fromEntries(picked.map((p) => [p.policyType, [`${p.externalId} ${p.displayName}`]])))
+    const hashes = await setHashes(ctx, backup.id)
+    for (const p of picked) expect(hashes[`${p.policyType}/${p.externalId}`]).toBe(`${p.displayName} ${p.contentHash}`)
+    await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/androidManagedStoreAccountEnterpriseSettings`)
+    try {
+      const { backup: partial } = await backupAndWait(ctx, tenant.tenantId, tenant.token, { item_ids: picked.map((p) => p.id) })
+      expect(partial.status).toBe('partial')
+      expect(partial.missing).toEqual([expect.objectContaining({ type: 'androidManagedStoreAccountEnterpriseSettings', id: 'androidManagedStoreAccountEnterpriseSettings', code: 'not_found' })])
+      expect(Object.keys(await setByType(ctx, partial.id))).toEqual(['deviceManagementSettings'])
+    } finally {
+      await control(env.emulator, 'POST', `/tenants/${tenant.entraTenantId}/items`, { type: 'androidManagedStoreAccountEnterpriseSettings' })
+    }
   })
 
   it('renames, labels and protects a set; a protected set cannot be deleted (409)', async () => {

@@ -282,3 +282,36 @@ describe('who changed it, from the audit log', () => {
     }
   })
 })
+
+describe('singletons (issue 17)', () => {
+  it('keep one item each across syncs: a change is a version with a readable diff, a 404 removes it, configuring it again brings it back', async () => {
+    const stored = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.externalId, 'deviceManagementSettings')))
+    expect(stored).toHaveLength(1)
+    expect(stored[0]).toMatchObject({ policyType: 'deviceManagementSettings', displayName: 'Tenant device management settings', removedAt: null })
+    const apns = await itemOf('applePushNotificationCertificate')
+    expect(apns.displayName).toMatch(/@contoso\.com$/)
+
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/deviceManagementSettings`, { deviceComplianceCheckinThresholdDays: 121 })
+    await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/applePushNotificationCertificate`)
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(run.outcome, JSON.stringify(run.failures)).toBe('succeeded')
+    expect(run.units.find((u) => u.key === 'deviceManagementSettings')!.counts).toMatchObject({ updated: 1, removed: 0 })
+    expect(run.units.find((u) => u.key === 'applePushNotificationCertificate')!.counts).toMatchObject({ removed: 1 })
+
+    const settings = await itemOf('deviceManagementSettings')
+    const versions = await get<{ data: Version[] }>(`${base()}/inventory/items/${settings.id}/versions`)
+    expect(versions.body.data.map((v) => v.number)).toEqual([2, 1])
+    const diff = await get<Diff>(`${base()}/inventory/items/${settings.id}/diff`)
+    expect(diff.body.changes).toEqual([expect.objectContaining({ path: 'deviceComplianceCheckinThresholdDays', kind: 'changed', after: 121 })])
+    expect((await itemOf('applePushNotificationCertificate')).removedAt).not.toBeNull()
+    const entries = await allChanges(`&since=${encodeURIComponent(run.createdAt.toISOString())}`)
+    expect(entries.filter((e) => e.policy_type === 'applePushNotificationCertificate').map((e) => e.kind)).toEqual(['removed'])
+
+    expect((await control(env.emulator, 'POST', `/tenants/${tenant.entraTenantId}/items`, { type: 'applePushNotificationCertificate', appleIdentifier: 'renewed@contoso.com' })).status).toBe(201)
+    const back = await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    expect(back.outcome).toBe('succeeded')
+    const renewed = await itemOf('applePushNotificationCertificate')
+    expect(renewed).toMatchObject({ id: apns.id, removedAt: null, displayName: 'renewed@contoso.com' })
+    expect(renewed.payload).toMatchObject({ id: 'applePushNotificationCertificate', appleIdentifier: 'renewed@contoso.com' })
+  })
+})
