@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { AppError, type FieldIssue } from '../lib/errors.ts'
+import { loggableError } from '../modules/operations/unexpected-error.ts'
 
 type Envelope = { error: { code: string; message: string; details?: unknown } }
 
@@ -60,7 +61,7 @@ export function registerErrorHandling(app: FastifyInstance) {
     if (!isResponseSerializationError(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send(envelope('bad_request', 'The request could not be processed'))
     }
-    request.log.error({ err: error }, 'request failed')
+    request.log.error({ err: loggableError(error) }, 'request failed')
     return reply.code(500).send(envelope('internal_error', `Something went wrong on our side (request ${request.id})`))
   }
 

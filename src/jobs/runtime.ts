@@ -9,6 +9,7 @@ import { applyRetention, DEFAULT_RETENTION, type RetentionPolicy } from '../modu
 import { Scheduler, type SchedulerOptions } from '../modules/schedules/scheduler.ts'
 import { shippedCatalog, type ShippedHandlerDeps, shippedHandlers } from '../operation-types.ts'
 import { BossQueue } from './boss-queue.ts'
+import { loggableError } from '../modules/operations/unexpected-error.ts'
 
 export type Operations = { engine: OperationsEngine; hub: LiveHub; listener: Listener; scheduler: Scheduler | undefined; stop(): Promise<void> }
 
@@ -37,7 +38,7 @@ export async function startOperations<K extends string>(options: OperationsOptio
   const given = options.handlers ?? (options.shipped && (shippedHandlers(options.shipped) as unknown as Handlers<K>))
   if (!given) throw new Error("startOperations needs the shipped handlers' dependencies (shipped) or handlers of its own")
   const handlers = new HandlerRegistry<K>().register(given)
-  const listener = createListener(options.handle, (error) => options.logger.warn({ err: error }, 'live channel connection lost; reconnecting'))
+  const listener = createListener(options.handle, (error) => options.logger.warn({ err: loggableError(error) }, 'live channel connection lost; reconnecting'))
   const queue = new BossQueue(options.handle, options.logger.child({ component: 'jobs' }), { supervise: options.worker })
   const engine = new OperationsEngine<K>({ ...options, db: options.handle.db, catalog, handlers, listener, queue })
   await engine.start()
@@ -50,7 +51,7 @@ export async function startOperations<K extends string>(options: OperationsOptio
     const prune = () =>
       applyRetention(options.handle.db, policy).then(
         (removed) => removed && (removed.runs || removed.notifications) && options.logger.info({ removed }, 'retention applied'),
-        (error: unknown) => options.logger.error({ err: error }, 'retention failed'),
+        (error: unknown) => options.logger.error({ err: loggableError(error) }, 'retention failed'),
       )
     retentionTimer = setInterval(() => void prune(), 60 * 60 * 1000)
     retentionTimer.unref()

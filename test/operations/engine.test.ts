@@ -100,6 +100,28 @@ describe('start and finish', () => {
     expect(done.failures[0]!.message).toMatch(/"bogus" is not in the allow-list/)
   })
 
+  it('records a database error without its query or parameters, and logs it in full with the parameters masked', async () => {
+    const secret = `s3cret-${Date.now()}`
+    for (const [context, condition] of [[{ secret }, 'SQLSTATE 22P02 invalid_text_representation'], [{ secret, unique: true }, 'SQLSTATE 23505 unique_violation, constraint dberror_probe_v_key']] as const) {
+      const done = await completed((await start('test.dberror', context)).run.id)
+      expect(done.outcome).toBe('failed')
+      expect(done.failures).toEqual([{ code: 'unexpected_error', message: `A database error stopped the operation (${condition}); the worker's log has the full error for run ${done.id}.`, subject: null }])
+      expect(JSON.stringify(done.failures)).not.toMatch(/select|insert|params|s3cret/i)
+      const [note] = await notificationsOf(done.id)
+      expect(note!.body).not.toContain(secret)
+      const line = ctx.logs.find((l) => l.includes(done.id) && l.includes('operation handler failed'))!
+      expect(line).toBeDefined()
+      const logged = JSON.parse(line) as { err: { message: string; params: string; causes: { code: string; message: string }[] } }
+      expect(logged.err.message).toMatch(context.unique ? /^Failed query: INSERT INTO dberror_probe/ : /^Failed query: SELECT \$1::int/)
+      expect(logged.err.params).toMatch(/parameters?, not logged/)
+      expect(logged.err.causes[0]).toMatchObject({ code: context.unique ? '23505' : '22P02', message: expect.any(String) })
+      expect(line).not.toContain(secret)
+    }
+    // An error that is not the database's keeps its message (a programming error says what it is).
+    const counts = await completed((await start('test.units', { units: [], badKey: true })).run.id)
+    expect(counts.failures[0]!.message).toMatch(/"bogus" is not in the allow-list/)
+  })
+
   it('finishes exactly once under concurrent finish attempts', async () => {
     const { run } = await start('test.block', { gate: 'race' })
     await running(run.id)

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { z } from 'zod'
 import { createCatalog, type OperationSpec } from '../../src/modules/operations/catalog.ts'
 import type { Handlers } from '../../src/modules/operations/handlers.ts'
@@ -22,6 +23,7 @@ export const testCatalog = createCatalog({
   'test.block': testType({ label: 'Blocking run', idempotent: true, maxAttempts: 2, schedulable: true }),
   'test.once': testType({ label: 'One-shot run', idempotent: false, maxAttempts: 1 }),
   'test.serial': testType({ label: 'Serial run', idempotent: true, maxAttempts: 3, perTenantConcurrency: 1 }),
+  'test.dberror': testType({ label: 'Database error run', idempotent: true, maxAttempts: 1 }),
 })
 export type TestType = ReturnType<typeof testCatalog.types>[number]
 
@@ -86,4 +88,12 @@ export const testHandlers: Handlers<TestType> = {
   'test.block': block,
   'test.once': block,
   'test.serial': block,
+  // A real database error whose parameter (and PostgreSQL's message) carries a secret.
+  'test.dberror': async (run: RunExecution<{ secret?: string; unique?: boolean }>) => {
+    if (run.context.unique) {
+      await run.db.execute(sql`CREATE TEMP TABLE IF NOT EXISTS dberror_probe (v text CONSTRAINT dberror_probe_v_key UNIQUE)`)
+      await run.db.execute(sql`INSERT INTO dberror_probe (v) VALUES (${run.context.secret ?? ''}), (${run.context.secret ?? ''})`)
+    }
+    await run.db.execute(sql`SELECT ${run.context.secret ?? ''}::int AS n`)
+  },
 }

@@ -12,6 +12,7 @@ import { unitsOf, type Selection } from '../inventory/selection.ts'
 import { tenantContext } from '../inventory/sync.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
+import { loggableError } from '../operations/unexpected-error.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
 import { countsOf, emptySet, ensureSetOfRun, finishSet, pinObjects, type BackupManifest, type BackupObject, type MissingObject } from './store.ts'
 
@@ -170,7 +171,7 @@ class BackupRun {
       await work()
     } catch (e) {
       if (e instanceof RunCancelledError || e instanceof RunOwnershipLostError || this.#run.signal.aborted) throw e
-      if (!(e instanceof GraphError)) this.#run.log.error({ err: e, unit: entry.key }, 'backup unit failed')
+      if (!(e instanceof GraphError)) this.#run.log.error({ err: loggableError(e), unit: entry.key }, 'backup unit failed')
       const code = e instanceof GraphError ? e.code : 'unexpected_error'
       const message = e instanceof GraphError ? e.message : `${entry.label} could not be backed up: an unexpected error (logged by the worker for run ${this.#run.run.id})`
       this.#missing.push({ type: entry.key, id: '*', name: entry.label, code, message })

@@ -8,6 +8,7 @@ import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
+import { loggableError } from '../operations/unexpected-error.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { attributeRun, AUDIT_OVERLAP_MS, AUDIT_PERMISSION, type AuditTouches, lastCompletedSyncAt, readAuditTouches } from './attribution.ts'
@@ -227,7 +228,7 @@ class InventorySync {
       // query and parameters) goes to the log, and the run says only where to look.
       const message = e instanceof GraphError ? e.message : `${entry.label} could not be stored: an unexpected error (logged by the worker for run ${this.#run.run.id})`
       error = { code, message }
-      if (!(e instanceof GraphError)) this.#run.log.error({ err: e, unit: entry.key }, 'inventory unit failed')
+      if (!(e instanceof GraphError)) this.#run.log.error({ err: loggableError(e), unit: entry.key }, 'inventory unit failed')
       // A sign-in failure is the run's failure, recorded once when the run fails.
       if (!signIn) await this.#run.addFailure({ code, message, subject: entry.key })
     }

@@ -12,6 +12,7 @@ import { LIVE_CHANNEL, type RunUpdatedEvent } from './live.ts'
 import type { JobQueue, RunJobData } from './queue.ts'
 import { reap, type ReaperTimings } from './recovery.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from './run-errors.ts'
+import { loggableError, unexpectedFailureMessage } from './unexpected-error.ts'
 import { RunExecution } from './run-execution.ts'
 import { type StartRunRequest, startRun, startRunIn } from './start-run.ts'
 
@@ -92,7 +93,7 @@ export class OperationsEngine<K extends string = string> {
       await this.#queue.work(type, options, (data) => this.execute(data))
     }
     this.#reaperTimer = setInterval(() => {
-      this.reap().catch((error: unknown) => this.#log.error({ err: error }, 'reaper pass failed'))
+      this.reap().catch((error: unknown) => this.#log.error({ err: loggableError(error) }, 'reaper pass failed'))
     }, this.timings.reaperIntervalMs)
     this.#reaperTimer.unref()
   }
@@ -143,8 +144,11 @@ export class OperationsEngine<K extends string = string> {
         outcome = 'failed'
         const code = error instanceof RunFailureError ? error.code : 'unexpected_error'
         const subject = error instanceof RunFailureError ? error.subject : null
-        if (!(error instanceof RunFailureError)) execution.log.error({ err: error }, 'operation handler failed')
-        failures.push({ code, message: error instanceof Error ? error.message.slice(0, 1000) : 'The operation failed', subject })
+        // A handler's own failure says what to do; anything else is logged in full (no parameter
+        // values: they can be secrets) and recorded without its query text.
+        if (!(error instanceof RunFailureError)) execution.log.error({ err: loggableError(error) }, 'operation handler failed')
+        const message = error instanceof RunFailureError ? error.message.slice(0, 1000) : unexpectedFailureMessage(error, run.id)
+        failures.push({ code, message, subject })
       }
     } finally {
       clearInterval(heartbeat)
@@ -162,7 +166,7 @@ export class OperationsEngine<K extends string = string> {
         return
       } catch (error) {
         if (attempt >= 5) throw error
-        this.#log.warn({ err: error, run_id: request.runId }, 'finishing the run failed; retrying')
+        this.#log.warn({ err: loggableError(error), run_id: request.runId }, 'finishing the run failed; retrying')
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
       }
     }
@@ -175,7 +179,7 @@ export class OperationsEngine<K extends string = string> {
       else if (state === 'cancel_requested') execution.requestCancel()
     } catch (error) {
       // A missed beat is survivable; enough of them and the reaper re-queues the run.
-      execution.log.warn({ err: error }, 'heartbeat failed')
+      execution.log.warn({ err: loggableError(error) }, 'heartbeat failed')
     }
   }
 
@@ -197,7 +201,7 @@ export class OperationsEngine<K extends string = string> {
       try {
         await handBack(this.#db, this.catalog, this.#queue, execution.run)
       } catch (error) {
-        this.#log.error({ err: error, run_id: execution.run.id }, 'could not hand the run back; the reaper will')
+        this.#log.error({ err: loggableError(error), run_id: execution.run.id }, 'could not hand the run back; the reaper will')
       }
       execution.markLost()
     }

@@ -12,6 +12,7 @@ import { presentRun, presentRunItem, runItemResponse, runResponse } from './pres
 import { findRun, listActiveRuns, listRunItems, listRuns, type RunWithNames } from './repository.ts'
 import { rerunRun } from './rerun-run.ts'
 import { decodeItemCursor, listRunItemsQuery, operationTypeResponse, runParams, listRunsQuery } from './schemas.ts'
+import { loggableError } from './unexpected-error.ts'
 
 export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine, hub }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
@@ -196,7 +197,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
           snapshot: (active) => send('snapshot', { active }),
         })
       } catch (error) {
-        request.log.error({ err: error }, 'live stream could not start')
+        request.log.error({ err: loggableError(error) }, 'live stream could not start')
         res.end()
         return
       }

@@ -7,6 +7,7 @@ import type { OperationsEngine } from '../operations/engine.ts'
 import { validatedInput } from '../operations/start-run.ts'
 import { nextSlot } from './cron.ts'
 import { claimDueSchedule } from './repository.ts'
+import { loggableError } from '../operations/unexpected-error.ts'
 
 export type SchedulerOptions = {
   /** How often due schedules are looked for: a schedule fires within this much of its slot. */
@@ -43,7 +44,7 @@ export class Scheduler {
   }
 
   start() {
-    this.#timer = setInterval(() => void this.tick().catch((error: unknown) => this.#log.error({ err: error }, 'scheduler pass failed')), this.#options.intervalMs)
+    this.#timer = setInterval(() => void this.tick().catch((error: unknown) => this.#log.error({ err: loggableError(error) }, 'scheduler pass failed')), this.#options.intervalMs)
     this.#timer.unref()
   }
 
@@ -93,7 +94,7 @@ export class Scheduler {
         if (started) lastRunId = started.run.id
       } catch (error) {
         // A schedule whose type or input no longer fits skips its slot; the next one tries again.
-        this.#log.warn({ err: error, schedule_id: schedule.id }, 'schedule could not start its run')
+        this.#log.warn({ err: loggableError(error), schedule_id: schedule.id }, 'schedule could not start its run')
       }
       await tx.update(schedules).set({ nextRunAt: next, lastRunId }).where(eq(schedules.id, schedule.id))
       return true
