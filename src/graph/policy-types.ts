@@ -419,7 +419,7 @@ export function displayNameOf(entry: PolicyTypeEntry, item: Record<string, unkno
 export function singletonItem(entry: PolicyTypeEntry, body: unknown): (Record<string, unknown> & { id: string }) | null {
   if (!entry.singleton) throw new Error(`${entry.key} is not a singleton`)
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return null
-  const fields = Object.entries(body as Record<string, unknown>).filter(([key]) => key !== 'id' && !key.startsWith('@odata.') && !key.includes('@odata.'))
+  const fields = Object.entries(body as Record<string, unknown>).filter(([key]) => key !== 'id' && !key.includes('@odata.'))
   if (fields.length === 0) return null
   const { '@odata.context': _context, ...rest } = body as Record<string, unknown>
   return { ...rest, id: entry.singleton.id }
