@@ -10,9 +10,9 @@ let ctx: TestContext
 let tenant: Awaited<ReturnType<typeof connectTenant>>
 
 const QUICK = { mode: 'quick' }
-/** 500 random edits in all, over 10 quick syncs. */
-const ROUNDS = 10
-const EDITS = 50
+/** 500 random edits in all, over 20 quick syncs (issue 13). */
+const ROUNDS = 20
+const EDITS = 25
 
 beforeAll(async () => {
   // Generous retries: the first sync must not lose a unit to a slow answer on a loaded machine (it read every unit in full).
@@ -47,7 +47,10 @@ describe('quick sync', () => {
 
   it('re-reads exactly what changed, finds deletions, and attributes the changes', async () => {
     const truth = await truthByType(env.emulator, tenant.entraTenantId)
-    const [updatedId] = truth.deviceCompliancePolicy![0]!.split(' ')
+    // A compliance policy with actions for noncompliance: its list expands them, and so must the quick sync's re-read.
+    const emulated = env.emulator.tenant(tenant.entraTenantId)!
+    const updatedId = truth.deviceCompliancePolicy!.map((line) => line.split(' ')[0]!).find((id) => emulated.findAny(id)!.children('scheduledActionsForRule').length > 0)
+    expect(updatedId).toBeDefined()
     const [deletedId] = truth.deviceConfiguration![0]!.split(' ')
     await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${updatedId}`, { description: 'quick change', actor: { user_principal_name: 'quick@contoso.com' } })
     await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/${deletedId}`)
@@ -58,6 +61,7 @@ describe('quick sync', () => {
     expect(await storedByType(ctx, tenant.tenantId)).toEqual(await truthByType(env.emulator, tenant.entraTenantId))
     const [item] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.externalId, updatedId!)))
     expect(item!.payload.description).toBe('quick change')
+    expect(item!.payload.scheduledActionsForRule).toEqual(emulated.findAny(updatedId!)!.children('scheduledActionsForRule'))
     const { rows } = await ctx.db.execute<{ changed_by: { user_principal_name?: string } | null }>(sql`SELECT changed_by FROM inventory_versions WHERE item_id = ${item!.id} ORDER BY number DESC LIMIT 1`)
     expect(rows[0]!.changed_by?.user_principal_name).toBe('quick@contoso.com')
     const [newApp] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.externalId, created.body.id)))
@@ -99,10 +103,7 @@ describe('quick sync', () => {
     expect(run.units.find((u) => u.key === 'deviceConfiguration')).toMatchObject({ mode: 'quick' })
   })
 
-  // Known defect (issue 13, open): about one run in three on a loaded machine, the final full sync
-  // finds one object a quick sync missed. Until that is found and fixed this randomised check runs
-  // on request only: TEST_QUICK_SYNC_FUZZ=1 npx vitest run test/inventory/quick-sync.test.ts
-  it.runIf(process.env.TEST_QUICK_SYNC_FUZZ)('misses nothing: 500 random edits over 10 quick syncs, then a full sync finds nothing new', { timeout: 600_000 }, async () => {
+  it('misses nothing: 500 random edits over 20 quick syncs, then a full sync finds nothing new', { timeout: 600_000 }, async () => {
     let seed = 13
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648
