@@ -77,6 +77,11 @@ export function itemReads(entry: PolicyTypeEntry, item: { id: string; '@odata.ty
   return reads
 }
 
+/** The tenant's Entra groups with the catalog's `$select`, 999 a page (Graph's largest for groups). */
+export function groupListUrl(): string {
+  return `/${GROUP_TYPE.apiVersion}/${GROUP_TYPE.path}?$select=${GROUP_TYPE.select?.join(',') ?? 'id,displayName'}&$top=999`
+}
+
 /** Reads one Entra group by id with the catalog's `$select`. */
 export function groupReadUrl(groupId: string): string {
   return `/${GROUP_TYPE.apiVersion}/${GROUP_TYPE.path}/${encodeURIComponent(groupId)}?$select=${GROUP_TYPE.select?.join(',') ?? 'id,displayName'}`

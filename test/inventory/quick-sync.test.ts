@@ -38,8 +38,15 @@ describe('quick sync', () => {
 
   it('an unchanged tenant: a quick sync reads only the listings and writes nothing', async () => {
     const before = await rowVersions(ctx, tenant.tenantId)
+    await control(env.emulator, 'DELETE', '/stats')
     const run = await syncAndWait(ctx, tenant.tenantId, tenant.token, QUICK)
     expect(run.outcome).toBe('succeeded')
+    // Listings (types, the audit log, the groups) and nothing else: no object, sub-resource or group read by id.
+    const stats = await control<{ by_kind: Record<string, number> }>(env.emulator, 'GET', '/stats')
+    expect(stats.body.by_kind.object ?? 0).toBe(0)
+    expect(stats.body.by_kind.subresource ?? 0).toBe(0)
+    // The groups: one listing; the deleted ones the inventory already knows are not read again.
+    expect(stats.body.by_kind.batch ?? 0).toBe(0)
     expect(run.units.filter((u) => u.key !== 'group').every((u) => u.mode === 'quick')).toBe(true)
     expect(run.summaryCounts).toMatchObject({ created: 0, updated: 0, removed: 0 })
     expect(await rowVersions(ctx, tenant.tenantId)).toEqual(before)
@@ -69,17 +76,34 @@ describe('quick sync', () => {
   })
 
   it('a change without a new lastModifiedDateTime is found through the audit log', async () => {
-    const [policy] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'windowsUpdateRing'), sql`${inventoryItems.removedAt} IS NULL`)).limit(1)
+    const [policy] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'settingsCatalogPolicy'), sql`${inventoryItems.removedAt} IS NULL`)).limit(1)
     const emulated = env.emulator.tenant(tenant.entraTenantId)!
-    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${policy!.externalId}`, { displayName: 'Renamed silently', actor: { user_principal_name: 'silent@contoso.com' } })
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${policy!.externalId}`, { name: 'Renamed silently', actor: { user_principal_name: 'silent@contoso.com' } })
     // As if Graph had not stamped the change: the stored time is moved to Graph's new one, so only the audit event tells.
     const stamped = emulated.findAny(policy!.externalId)!.body.lastModifiedDateTime as string
     await ctx.db.execute(sql`UPDATE inventory_items SET graph_last_modified_at = ${stamped}::timestamptz WHERE id = ${policy!.id}`)
     const run = await syncAndWait(ctx, tenant.tenantId, tenant.token, QUICK)
     expect(run.outcome).toBe('succeeded')
-    expect(run.units.find((u) => u.key === 'windowsUpdateRing')).toMatchObject({ mode: 'quick', counts: { updated: 1 } })
+    // A type with per-object reads (its settings): listed by id and lastModifiedDateTime, so only the audit event tells.
+    expect(run.units.find((u) => u.key === 'settingsCatalogPolicy')).toMatchObject({ mode: 'quick', counts: { updated: 1 } })
     const [after] = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.id, policy!.id))
     expect(after!.displayName).toBe('Renamed silently')
+  })
+
+  it('sees a renamed group (an Entra change, not in Intune\'s audit log) and a renamed scope tag (a type without lastModifiedDateTime)', async () => {
+    const [group] = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'group'), sql`${inventoryItems.removedAt} IS NULL`)).limit(1)
+    const tag = await control<{ id: string }>(env.emulator, 'POST', `/tenants/${tenant.entraTenantId}/items`, { type: 'roleScopeTag', displayName: 'Tag for quick' })
+    expect((await syncAndWait(ctx, tenant.tenantId, tenant.token, QUICK)).summaryCounts).toMatchObject({ created: 1, updated: 0 })
+    const renamed = await control<{ type: string; displayName: string }>(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${group!.externalId}`, { displayName: 'SG-Renamed-Quick' })
+    expect(renamed.body).toMatchObject({ type: 'group', displayName: 'SG-Renamed-Quick' })
+    await control(env.emulator, 'PATCH', `/tenants/${tenant.entraTenantId}/items/${tag.body.id}`, { displayName: 'Tag renamed quick' })
+    const run = await syncAndWait(ctx, tenant.tenantId, tenant.token, QUICK)
+    expect(run.outcome, JSON.stringify(run.failures)).toBe('succeeded')
+    expect(run.units.find((u) => u.key === 'group')).toMatchObject({ mode: 'quick', counts: { updated: 1 } })
+    expect(run.units.find((u) => u.key === 'roleScopeTag')).toMatchObject({ mode: 'quick', counts: { updated: 1 } })
+    expect(await storedByType(ctx, tenant.tenantId)).toEqual(await truthByType(env.emulator, tenant.entraTenantId))
+    const { rows } = await ctx.db.execute<{ kind: string; display_name: string }>(sql`SELECT kind, display_name FROM inventory_changes WHERE run_id = ${run.id} ORDER BY display_name`)
+    expect(rows).toEqual([{ kind: 'updated', display_name: 'SG-Renamed-Quick' }, { kind: 'updated', display_name: 'Tag renamed quick' }])
   })
 
   it('falls back to a full read when the audit log is unreadable, and says so', async () => {
@@ -109,7 +133,7 @@ describe('quick sync', () => {
       seed = (seed * 1103515245 + 12345) % 2147483648
       return seed % n
     }
-    const types = ['deviceConfiguration', 'deviceCompliancePolicy', 'mobileApp', 'windowsUpdateRing', 'assignmentFilter', 'settingsCatalogPolicy']
+    const types = ['deviceConfiguration', 'deviceCompliancePolicy', 'mobileApp', 'windowsUpdateRing', 'assignmentFilter', 'settingsCatalogPolicy', 'roleScopeTag', 'deviceManagementScript']
     for (let round = 0; round < ROUNDS; round++) {
       const truth = await truthByType(env.emulator, tenant.entraTenantId)
       for (let edit = 0; edit < EDITS; edit++) {
