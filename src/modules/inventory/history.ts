@@ -16,7 +16,7 @@ export async function listVersions(db: Executor, tenantId: string, itemId: strin
 
 export type VersionWithContent = InventoryVersionRow & { payload: Record<string, unknown>; assignments: Record<string, unknown>[] }
 
-export const versionColumns = {
+const versionColumns = {
   id: inventoryVersions.id,
   tenantId: inventoryVersions.tenantId,
   itemId: inventoryVersions.itemId,

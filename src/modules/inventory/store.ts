@@ -69,7 +69,8 @@ async function upsertChanged(db: Database, scope: UnitScope, rows: readonly Chan
   }
 }
 
-const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
+/** A text[] literal, sent as one parameter (drizzle spreads a JS array into one parameter per value). */
+export const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
 async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   const records = rows.map((r) => ({
