@@ -48,6 +48,9 @@ describe('quick sync', () => {
     // The groups: one listing; the deleted ones the inventory already knows are not read again.
     expect(stats.body.by_kind.batch ?? 0).toBe(0)
     expect(run.units.filter((u) => u.key !== 'group').every((u) => u.mode === 'quick')).toBe(true)
+    // A type whose list serves whole objects is listed in full; one with per-object reads by id and time.
+    expect(run.units.find((u) => u.key === 'deviceConfiguration')?.note).toMatch(/^Listed in full/)
+    expect(run.units.find((u) => u.key === 'settingsCatalogPolicy')?.note).toBeUndefined()
     expect(run.summaryCounts).toMatchObject({ created: 0, updated: 0, removed: 0 })
     expect(await rowVersions(ctx, tenant.tenantId)).toEqual(before)
   })

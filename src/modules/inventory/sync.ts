@@ -50,6 +50,8 @@ const COUNTS_FLUSH_MS = 250
  * `$batch` requests of a page in flight), few enough to bound the pages held in memory.
  */
 export const UNIT_CONCURRENCY = 8
+/** A quick sync's note on a type whose list serves whole objects (ADR 015). */
+const LISTED_IN_FULL = 'Listed in full: its list serves whole objects, for the requests of a listing of ids'
 /** Group ids per readGroups call: 20 `$batch` requests of 20. */
 const GROUP_CHUNK = 400
 
@@ -167,7 +169,7 @@ class InventorySync {
         const next = entry
         this.#run.throwIfCancelled()
         const plan = plans.get(next.key)
-        if (plan?.mode === 'quick') await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), { mode: 'quick' })
+        if (plan?.mode === 'quick') await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), { mode: 'quick', ...(readsPerObject(next) === 0 ? { note: LISTED_IN_FULL } : {}) })
         else await this.#unit(next, (counts) => this.#readPages(next, counts), plan)
       }
     }
