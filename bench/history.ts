@@ -165,6 +165,7 @@ export function printHistory(r: Awaited<ReturnType<typeof runHistoryBench>>) {
   console.log(`\nQuick vs full sync: ${s.objects} objects, ${LATENCY_MS} ms latency, Intune's default limits, ${s.changed} objects (1 %) changed`)
   console.log(`  full sync:  ${s.full.graph_requests} Graph requests, ${s.full.wall_s} s`)
   console.log(`  quick sync: ${s.quick.graph_requests} Graph requests (${s.requests_share} % of the full sync's; target ≤ 10 %), ${s.quick.wall_s} s (target ≤ 20 s); counts ${JSON.stringify(s.quick.counts)}`)
+  console.log(`  quick sync requests by kind: ${JSON.stringify(s.quick.requests_by_kind)} (batch: the $batch HTTP requests whose members are counted by kind)`)
   console.log(`Storage: ${s.storage.bytes_per_version} bytes per version (content, version row, change entry, indexes); 100 syncs with 1 % churn: ${s.storage.hundred_syncs_1pct_churn_mib} MiB`)
   console.log(`Diff of a settings catalog policy of ${r.diff.settings} settings (${r.diff.changes} changes): p50 ${r.diff.p50_ms} ms, p95 ${r.diff.p95_ms} ms (target ≤ 50 ms)`)
   console.log(`Change history, first page with ${r.feed.entries.toLocaleString('en')} entries: p50 ${r.feed.first_page.p50_ms} ms, p95 ${r.feed.first_page.p95_ms} ms (target ≤ 30 ms); by type and kind p95 ${r.feed.first_page_type_and_kind.p95_ms} ms`)

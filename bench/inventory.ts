@@ -61,7 +61,7 @@ export async function stopWorker(worker: Worker) {
   await exited
 }
 
-type Stats = { graph_requests: number; throttled: number }
+type Stats = { graph_requests: number; throttled: number; by_kind: Record<string, number> }
 
 /** An emulated tenant and its row in our database. */
 export async function connect(handle: DatabaseHandle, emulator: Emulator, objects: number) {
@@ -94,6 +94,8 @@ export async function sync(handle: DatabaseHandle, operations: Awaited<ReturnTyp
         outcome: row.outcome,
         wall_s: round(wallS),
         graph_requests: stats.graph_requests,
+        /** Graph requests by what they read (list pages, objects, sub-resources, groups; `$batch` members counted one by one). */
+        requests_by_kind: Object.fromEntries(Object.entries(stats.by_kind).filter(([kind]) => !['control', 'token', 'discovery'].includes(kind))),
         throttled_429: stats.throttled,
         floor_s: round(floorS),
         wall_over_floor: round(wallS / floorS),

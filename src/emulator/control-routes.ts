@@ -145,7 +145,7 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
 }
 
 /**
- * Control-API changes to a tenant's objects. Each is recorded in Intune's audit log with the
+ * Control-API changes to a tenant's objects (PATCH also renames an Entra group). Each Intune change is recorded in Intune's audit log with the
  * request's `actor` (`{user_principal_name}` or `{app_name, app_id?}`; default a fixed test admin).
  */
 function items(tenant: EmulatedTenant, method: string, itemId: string | undefined, body: unknown): Reply {
@@ -167,7 +167,11 @@ function items(tenant: EmulatedTenant, method: string, itemId: string | undefine
   if (method === 'PATCH') {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return error(400, 'invalid_request', 'body: a JSON object')
     const patched = tenant.patch(itemId, fields)
-    if (!patched) return error(404, 'not_found', `No item ${itemId}`)
+    if (!patched) {
+      // An Entra group (a rename): not an Intune change, so no Intune audit event.
+      const group = tenant.patchGroup(itemId, fields)
+      return group ? { status: 200, body: { type: 'group', ...group.after } } : error(404, 'not_found', `No item ${itemId}`)
+    }
     const { before, after } = patched
     const modified = modifiedProperties(before.body, after.body)
     if ('assignments' in fields) modified.push(...modifiedProperties({ assignments: before.assignments }, { assignments: after.assignments }))

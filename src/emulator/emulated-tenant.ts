@@ -71,6 +71,8 @@ export class EmulatedTenant {
   readonly #deleted = new Set<string>()
   /** Replaced navigation collections (settings, definitionValues, …) by object id, then by name. */
   readonly #childPatches = new Map<string, Record<string, Record<string, unknown>[]>>()
+  /** Changes to Entra groups (a rename, a new description), by group id. */
+  readonly #groupPatches = new Map<string, Record<string, unknown>>()
   /** Intune's audit log: every change made to this tenant. */
   readonly audit = new AuditLog()
   /** Clear values of the secrets written through Graph, by their secretReferenceValueId. */
@@ -237,13 +239,31 @@ export class EmulatedTenant {
   group(id: string): GraphObject | 'deleted' | undefined {
     const index = this.model.locateGroup(id)
     if (index === undefined) return undefined
-    return this.model.isGroupDeleted(index) ? 'deleted' : this.model.group(index)
+    return this.model.isGroupDeleted(index) ? 'deleted' : this.#patchedGroup(index)
+  }
+
+  #patchedGroup(index: number): GraphObject {
+    const group = this.model.group(index)
+    const patch = this.#groupPatches.get(group.id)
+    return patch ? { ...group, ...patch } : group
+  }
+
+  /**
+   * Changes a group's properties (an Entra change: Intune's audit log does not record it).
+   * Undefined when the group does not exist or was deleted.
+   */
+  patchGroup(id: string, fields: Record<string, unknown>): { before: GraphObject; after: GraphObject } | undefined {
+    const before = this.group(id)
+    if (!before || before === 'deleted') return undefined
+    const { id: _ignored, ...rest } = fields
+    this.#groupPatches.set(before.id, { ...this.#groupPatches.get(before.id), ...rest })
+    return { before, after: this.group(id) as GraphObject }
   }
 
   groupsPage(position: number, size: number): { items: GraphObject[]; next: number | null } {
     const items: GraphObject[] = []
     let i = position
-    for (; i < this.model.groupCount && items.length < size; i++) if (!this.model.isGroupDeleted(i)) items.push(this.model.group(i))
+    for (; i < this.model.groupCount && items.length < size; i++) if (!this.model.isGroupDeleted(i)) items.push(this.#patchedGroup(i))
     return { items, next: i < this.model.groupCount ? i : null }
   }
 

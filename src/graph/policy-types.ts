@@ -109,6 +109,11 @@ export type PolicyTypeEntry = {
   pageSize: number
   /** `$filter` sent with the list: several types share one collection, or the list needs the usual filter. */
   listFilter?: string
+  /**
+   * The resource has no lastModifiedDateTime (scope tags, roles): a quick sync cannot list it by
+   * modification time and compares its listed objects with what is stored instead.
+   */
+  unstamped?: boolean
   /** Objects the sync skips although the list returns them (built-in scope tags, roles, scripts). */
   skip?: { property: string; equals: unknown; reason: string }
   /** Properties the list returns empty: the per-object read carries them. */
@@ -286,7 +291,7 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   }),
   entry({
     key: 'roleScopeTag', label: 'Scope tags', kind: 'foundation', category: 'Foundations', platforms: ['all'],
-    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: 'subresource',
+    path: 'deviceManagement/roleScopeTags', permission: RBAC, assignments: 'subresource', unstamped: true,
     skip: { property: 'isBuiltIn', equals: true, reason: 'the built-in Default scope tag' },
     quirks: ['ids are small integers', 'custom only', 'assignments are the groups whose devices get the tag automatically'],
   }),
@@ -305,7 +310,7 @@ export const POLICY_TYPES: readonly PolicyTypeEntry[] = [
   }),
   entry({
     key: 'roleDefinition', label: 'Intune roles', kind: 'foundation', category: 'Foundations', platforms: ['all'],
-    path: 'deviceManagement/roleDefinitions', permission: RBAC, assignments: null,
+    path: 'deviceManagement/roleDefinitions', permission: RBAC, assignments: null, unstamped: true,
     details: [{ name: 'roleAssignments', via: 'subresource' }],
     skip: { property: 'isBuiltIn', equals: true, reason: 'built-in Intune roles' }, quirks: ['custom only, with role assignments'],
   }),

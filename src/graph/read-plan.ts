@@ -19,12 +19,17 @@ export function listUrl(entry: PolicyTypeEntry, options: { top?: number } = {}):
   const query = new URLSearchParams()
   query.set('$top', String(Math.min(options.top ?? entry.pageSize, entry.pageSize)))
   if (entry.listFilter) query.set('$filter', entry.listFilter)
-  const expand = [
+  const expand = listExpand(entry)
+  if (expand.length > 0) query.set('$expand', expand.join(','))
+  return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
+}
+
+/** What a type's list expands: its assignments where Graph expands them there, and its `via: 'list'` details. */
+function listExpand(entry: PolicyTypeEntry): string[] {
+  return [
     ...(entry.assignments === 'expand' ? ['assignments'] : []),
     ...entry.details.filter((d) => d.via === 'list').map((d) => (d.query ? `${d.name}(${d.query})` : d.name)),
   ]
-  if (expand.length > 0) query.set('$expand', expand.join(','))
-  return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
 }
 
 /**
@@ -36,14 +41,21 @@ export function quickListUrl(entry: PolicyTypeEntry): string {
   const query = new URLSearchParams()
   query.set('$top', String(entry.pageSize))
   if (entry.listFilter) query.set('$filter', entry.listFilter)
-  query.set('$select', 'id,lastModifiedDateTime')
+  // The property that marks skipped objects (built-ins) too, so they are known without a read.
+  const skip = entry.skip && entry.skip.property !== '@odata.type' ? [entry.skip.property] : []
+  query.set('$select', ['id', 'lastModifiedDateTime', ...skip].join(','))
   return `/${entry.apiVersion}/${entry.path}?${query.toString()}`
 }
 
-/** One object as its list would have served it (with the list's `$expand=assignments`). */
+/**
+ * One object as its list would have served it: with the list's whole `$expand` (assignments and
+ * the details read through the list, such as a compliance policy's scheduledActionsForRule), or
+ * what a quick sync re-reads would lack them and be stored without.
+ */
 export function objectUrl(entry: PolicyTypeEntry, item: { id: string; '@odata.type'?: unknown }): string {
-  const expand = entry.assignments === 'expand' ? '?$expand=assignments' : ''
-  return `/${entry.apiVersion}/${itemCollection(entry, item)}/${encodeURIComponent(item.id)}${expand}`
+  const expand = listExpand(entry)
+  const query = expand.length > 0 ? `?$expand=${expand.join(',')}` : ''
+  return `/${entry.apiVersion}/${itemCollection(entry, item)}/${encodeURIComponent(item.id)}${query}`
 }
 
 export function needsObjectRead(entry: PolicyTypeEntry): boolean {
@@ -66,6 +78,11 @@ export function itemReads(entry: PolicyTypeEntry, item: { id: string; '@odata.ty
     reads.push({ name: detail.name, url: `${base}/${detail.name}${detail.query ? `?${detail.query}` : ''}`, paged: true })
   }
   return reads
+}
+
+/** The tenant's Entra groups with the catalog's `$select`, 999 a page (Graph's largest for groups). */
+export function groupListUrl(): string {
+  return `/${GROUP_TYPE.apiVersion}/${GROUP_TYPE.path}?$select=${GROUP_TYPE.select?.join(',') ?? 'id,displayName'}&$top=999`
 }
 
 /** Reads one Entra group by id with the catalog's `$select`. */

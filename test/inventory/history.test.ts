@@ -241,6 +241,28 @@ describe('readable diffs after emulator changes', () => {
     expect(labels).toContain('added Scope tag: Berlin office')
     expect(tag.displayName).toBe('Berlin office')
   })
+
+  it('a renamed group: a version and an entry after a full sync and after a quick one, and assignments named by its new name', async () => {
+    const groups = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), eq(inventoryItems.policyType, 'group'), sql`${inventoryItems.removedAt} IS NULL`)).limit(2)
+    expect(groups).toHaveLength(2)
+    for (const [n, mode] of (['full', 'quick'] as const).entries()) {
+      const group = groups[n]!
+      const renamed = `SG-Renamed-${mode}`
+      expect((await patch(group.externalId, { displayName: renamed })).status).toBe(200)
+      const run = await syncAndWait(ctx, tenant.tenantId, tenant.token, { mode })
+      expect(run.outcome, JSON.stringify(run.failures)).toBe('succeeded')
+      const entries = await allChanges(`&item_id=${group.id}&kind=updated`)
+      expect(entries).toHaveLength(1)
+      expect(entries[0]).toMatchObject({ run_id: run.id, display_name: renamed, policy_type: 'group' })
+      const diff = await latestDiff(group.id)
+      expect(diff.changes).toEqual([{ path: 'displayName', label: 'Display name', kind: 'changed', before: group.displayName, after: renamed }])
+    }
+    // A policy assigned to the group renamed last names it so in its diffs (version 1 alone: everything it holds).
+    const { rows } = await ctx.db.execute<{ id: string }>(sql`
+      SELECT r.item_id AS id FROM inventory_references r WHERE r.tenant_id = ${tenant.tenantId} AND r.kind = 'group' AND r.target_external_id = ${groups[1]!.externalId} LIMIT 1`)
+    const { body } = await get<Diff>(`${base()}/inventory/items/${rows[0]!.id}/diff?to=1`)
+    expect(body.changes.some((c) => c.label.includes('SG-Renamed-quick'))).toBe(true)
+  })
 })
 
 describe('who changed it, from the audit log', () => {

@@ -46,17 +46,6 @@ export async function findVersion(db: Executor, tenantId: string, itemId: string
   return row
 }
 
-/** The latest version's number of an item (0 when it has none). */
-export async function latestVersionNumber(db: Executor, tenantId: string, itemId: string): Promise<number> {
-  const [row] = await db
-    .select({ number: inventoryVersions.number })
-    .from(inventoryVersions)
-    .where(and(eq(inventoryVersions.tenantId, tenantId), eq(inventoryVersions.itemId, itemId)))
-    .orderBy(desc(inventoryVersions.number))
-    .limit(1)
-  return row?.number ?? 0
-}
-
 export type ChangeFilters = { since?: Date | undefined; until?: Date | undefined; type?: string | undefined; kind?: ChangeKind | undefined; itemId?: string | undefined }
 
 /** The change history, newest first, keyset-paginated on (detected_at, id); served by the (tenant, [type,] detected_at, id) indexes. */

@@ -69,7 +69,8 @@ async function upsertChanged(db: Database, scope: UnitScope, rows: readonly Chan
   }
 }
 
-const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
+/** A text[] literal, sent as one parameter (drizzle spreads a JS array into one parameter per value). */
+export const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
 async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   const records = rows.map((r) => ({
@@ -219,6 +220,15 @@ export async function changedIds(db: Database, scope: UnitScope, listed: readonl
   return changed
 }
 
+/** Stored content of these objects of a type (a quick sync compares fully listed objects of a type without lastModifiedDateTime with it). */
+export async function storedContents(db: Database, scope: UnitScope, ids: readonly string[]): Promise<Map<string, { contentHash: string; removed: boolean; payload: Record<string, unknown>; assignments: unknown[] }>> {
+  if (ids.length === 0) return new Map()
+  const { rows } = await db.execute<{ external_id: string; content_hash: string; removed: boolean; payload: Record<string, unknown>; assignments: unknown[] | null }>(sql`
+    SELECT external_id, content_hash, removed_at IS NOT NULL AS removed, payload, assignments FROM inventory_items
+    WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key} AND external_id = ANY(${toTextArray(ids)}::text[])`)
+  return new Map(rows.map((r) => [r.external_id, { contentHash: r.content_hash, removed: r.removed, payload: r.payload, assignments: r.assignments ?? [] }]))
+}
+
 /** The Entra groups the tenant's present items reference: what the dependency unit reads. */
 export async function referencedGroupIds(db: Database, tenantId: string): Promise<string[]> {
   const { rows } = await db.execute<{ id: string }>(sql`
@@ -227,12 +237,12 @@ export async function referencedGroupIds(db: Database, tenantId: string): Promis
   return rows.map((r) => r.id)
 }
 
-/** Of these group ids, the ones stored as present groups (a quick sync reads only the others). */
-export async function presentGroupIds(db: Database, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+/** Of these group ids, the ones already known to be deleted (their references are flagged orphaned). */
+export async function orphanedGroupIds(db: Database, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set()
   const { rows } = await db.execute<{ id: string }>(sql`
-    SELECT external_id AS id FROM inventory_items WHERE tenant_id = ${tenantId} AND policy_type = 'group' AND removed_at IS NULL
-      AND external_id = ANY(${toTextArray(ids)}::text[])`)
+    SELECT DISTINCT target_external_id AS id FROM inventory_references WHERE tenant_id = ${tenantId} AND target_type = 'group' AND orphaned
+      AND target_external_id = ANY(${toTextArray(ids)}::text[])`)
   return new Set(rows.map((r) => r.id))
 }
 

@@ -3,7 +3,7 @@ import { tenants } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient, type GraphObject } from '../../graph/graph-client.ts'
 import { GROUP_TYPE, isSkipped, type PolicyTypeEntry } from '../../graph/policy-types.ts'
-import { itemReads, objectUrl, quickListUrl } from '../../graph/read-plan.ts'
+import { groupListUrl, itemReads, listUrl, objectUrl, quickListUrl } from '../../graph/read-plan.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { RunHandler } from '../operations/handlers.ts'
@@ -16,7 +16,7 @@ import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
-import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, presentGroupIds, referencedGroupIds, writePage, type PageCounts, type UnitScope } from './store.ts'
+import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, orphanedGroupIds, referencedGroupIds, storedContents, writePage, type PageCounts, type UnitScope } from './store.ts'
 
 /**
  * The `inventory.sync` handler (DESIGN.md §5). Units of work are the selected types, then the
@@ -51,6 +51,8 @@ const COUNTS_FLUSH_MS = 250
  * `$batch` requests of a page in flight), few enough to bound the pages held in memory.
  */
 export const UNIT_CONCURRENCY = 8
+/** A quick sync's note on a type whose list serves whole objects (ADR 015). */
+const LISTED_IN_FULL = 'Listed in full: its list serves whole objects, for the requests of a listing of ids'
 /** Group ids per readGroups call: 20 `$batch` requests of 20. */
 const GROUP_CHUNK = 400
 
@@ -168,7 +170,7 @@ class InventorySync {
         const next = entry
         this.#run.throwIfCancelled()
         const plan = plans.get(next.key)
-        if (plan?.mode === 'quick') await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), { mode: 'quick' })
+        if (plan?.mode === 'quick') await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), { mode: 'quick', ...(readsPerObject(next) === 0 ? { note: LISTED_IN_FULL } : {}) })
         else await this.#unit(next, (counts) => this.#readPages(next, counts), plan)
       }
     }
@@ -176,7 +178,7 @@ class InventorySync {
     if (units.includes(GROUP_TYPE)) {
       const plan = plans.get(GROUP_TYPE.key)
       const quick = plan?.mode === 'quick'
-      await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts, quick), quick ? { mode: 'quick', note: 'Only groups newly referenced were read; renamed or deleted groups are found by the next full read' } : plan)])
+      await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts, quick), quick ? { mode: 'quick', note: "Referenced groups were found in the tenant's group listing (renames and deletions included)" } : plan)])
     }
     if (this.#signInFailure) throw this.#runFailure(this.#signInFailure)
     if (lastSync) await this.#attribute(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
@@ -282,20 +284,26 @@ class InventorySync {
   }
 
   /**
-   * A quick read of a type: a listing of ids and lastModifiedDateTime; the objects that are new,
-   * back, modified since stored, or touched by an audit event are read in full (the object as its
-   * list serves it, then its per-object reads); the others are seen without a read or a write.
-   * Deletions come from the listing, as in a full read.
+   * A quick read of a type. A type whose list serves whole objects (no per-object reads) is listed
+   * in full: that costs the same requests as a listing of ids, leaves nothing to re-read and
+   * trusts no signal. Otherwise a listing of ids and lastModifiedDateTime; the objects that are
+   * new, back, modified since stored, or touched by an audit event are read in full (the object as
+   * its list serves it, then its per-object reads); the others are seen without a read or a write.
+   * A type without lastModifiedDateTime (scope tags, roles) is listed in full and its objects are
+   * compared with what is stored (their per-object reads are redone only for the ones that differ
+   * or an audit event touched). Deletions come from the listing, as in a full read.
    */
   async #readQuick(entry: PolicyTypeEntry, counts: UnitCounts, touched: ReadonlySet<string>) {
-    // A singleton's listing is its one GET, which brings the whole object: read it as a full read does.
-    if (entry.singleton) return this.#readPages(entry, counts)
+    // A singleton's listing is its one GET, and a list that serves whole objects leaves nothing to
+    // re-read: both are read as a full read does.
+    if (entry.singleton || readsPerObject(entry) === 0) return this.#readPages(entry, counts)
     const scope = this.#scope(entry)
     const seen = new Set<string>()
-    for await (const value of this.#graph.pagesOf(this.#ctx, quickListUrl(entry), { permission: entry.permission, subject: entry.label })) {
+    const url = entry.unstamped ? listUrl(entry) : quickListUrl(entry)
+    for await (const value of this.#graph.pagesOf(this.#ctx, url, { permission: entry.permission, subject: entry.label })) {
       this.#run.throwIfCancelled()
       const listed = value.filter((item) => !isSkipped(entry, item) && !seen.has(item.id))
-      const stale = await changedIds(
+      const stale = entry.unstamped ? await this.#differing(entry, scope, listed) : await changedIds(
         this.#run.db,
         scope,
         listed.map((item) => ({ id: item.id, lastModified: typeof item.lastModifiedDateTime === 'string' ? item.lastModifiedDateTime : null })),
@@ -310,33 +318,78 @@ class InventorySync {
       await this.#count(counts, { unchanged })
       const toRead = listed.filter((item) => stale.has(item.id))
       if (toRead.length === 0) continue
-      const objects = await this.#graph.batch(this.#ctx, toRead.map((item) => objectUrl(entry, item)), { permission: entry.permission, subject: entry.label })
-      const full: GraphObject[] = []
-      for (const result of objects) {
-        // Deleted since the listing: not seen, so removed like any other.
-        if (result.error?.code === 'not_found') continue
-        if (result.error) throw result.error
-        const { '@odata.context': _context, ...body } = result.body as GraphObject
-        if (!isSkipped(entry, body)) full.push(body)
-      }
+      // A full listing already holds the objects; a listing of ids needs them read.
+      const full = entry.unstamped ? toRead : await this.#readObjects(entry, toRead)
       await this.#readAndWrite(entry, scope, full, counts, seen)
     }
     this.#run.throwIfCancelled()
     await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen, 'quick') })
   }
 
+  /** Listed objects read by id, as their list serves them; the ones deleted since the listing are left out. */
+  async #readObjects(entry: PolicyTypeEntry, listed: readonly GraphObject[]): Promise<GraphObject[]> {
+    const objects = await this.#graph.batch(this.#ctx, listed.map((item) => objectUrl(entry, item)), { permission: entry.permission, subject: entry.label })
+    const full: GraphObject[] = []
+    for (const result of objects) {
+      // Deleted since the listing: not seen, so removed like any other.
+      if (result.error?.code === 'not_found') continue
+      if (result.error) throw result.error
+      const { '@odata.context': _context, ...body } = result.body as GraphObject
+      if (!isSkipped(entry, body)) full.push(body)
+    }
+    return full
+  }
+
   /**
-   * The groups unit. Quick: only groups newly referenced are read (Intune's audit log does not
-   * cover Entra groups); the others are kept as they are, and renamed or deleted ones are found
-   * by the next full read of the groups.
+   * Of fully listed objects, the ids whose content differs from what is stored, taking the stored
+   * assignments and per-object details as they are (what only those reads would show is the audit
+   * log's to tell): new, back after a removal, or another hash.
+   */
+  async #differing(entry: PolicyTypeEntry, scope: UnitScope, listed: readonly GraphObject[]): Promise<Set<string>> {
+    const stored = await storedContents(this.#run.db, scope, listed.map((item) => item.id))
+    const differing = new Set<string>()
+    for (const item of listed) {
+      const row = stored.get(item.id)
+      if (!row || row.removed) {
+        differing.add(item.id)
+        continue
+      }
+      const details = Object.fromEntries(entry.details.filter((d) => d.via !== 'list').map((d) => [d.name, row.payload[d.name] ?? []]))
+      if (normaliseRead(entry, { item, assignments: entry.assignments ? row.assignments : null, details }).contentHash !== row.contentHash) differing.add(item.id)
+    }
+    return differing
+  }
+
+  /**
+   * The groups unit: the Entra groups the inventory references. A full read reads each by id. A
+   * quick read lists the tenant's groups instead (999 a page, stopping once every referenced group
+   * is found): a request per 999 groups rather than one per referenced group, and renames are seen
+   * (Intune's audit log does not cover Entra groups). Referenced groups the listing did not show
+   * are deleted: those already known so stay so, the others are read by id (a 404 says so).
    */
   async #readGroups(counts: UnitCounts, quick = false) {
     const scope = this.#scope(GROUP_TYPE)
     const referenced = await referencedGroupIds(this.#run.db, this.#ctx.tenantKey)
-    const known = quick ? await presentGroupIds(this.#run.db, this.#ctx.tenantKey, referenced) : new Set<string>()
-    const ids = referenced.filter((id) => !known.has(id))
-    const seen = new Set<string>(known)
+    const seen = new Set<string>()
     const deleted: string[] = []
+    let ids = referenced
+    if (quick && referenced.length > 0) {
+      const wanted = new Map(referenced.map((id) => [id.toLowerCase(), id]))
+      for await (const page of this.#graph.pagesOf(this.#ctx, groupListUrl(), { permission: GROUP_TYPE.permission, subject: GROUP_TYPE.label })) {
+        this.#run.throwIfCancelled()
+        const found = page.filter((group) => typeof group.id === 'string' && wanted.delete(group.id.toLowerCase()))
+        const items = found.map((group) => normaliseRead(GROUP_TYPE, { item: group, assignments: null, details: {} }))
+        await this.#write(GROUP_TYPE, scope, items, counts)
+        for (const item of items) seen.add(item.externalId)
+        if (wanted.size === 0) break
+      }
+      // Not listed: deleted. The ones known to be deleted stay so (a restored group is listed
+      // again); the others are read by id, where a 404 says so (a new group may lag the listing).
+      const missing = [...wanted.values()]
+      const known = await orphanedGroupIds(this.#run.db, this.#ctx.tenantKey, missing)
+      deleted.push(...known)
+      ids = missing.filter((id) => !known.has(id))
+    }
     for (let i = 0; i < ids.length; i += GROUP_CHUNK) {
       this.#run.throwIfCancelled()
       const reads = await this.#graph.readGroups(this.#ctx, ids.slice(i, i + GROUP_CHUNK))
@@ -353,9 +406,8 @@ class InventorySync {
       for (const item of items) seen.add(item.externalId)
     }
     this.#run.throwIfCancelled()
-    // A quick read saw only some groups: flags are set by full reads, which see them all.
-    if (!quick) await flagOrphanedGroups(this.#run.db, scope, deleted)
-    await this.#count(counts, { unchanged: quick ? known.size : 0, removed: await completeUnit(this.#run.db, scope, seen, quick ? 'quick' : 'full') })
+    await flagOrphanedGroups(this.#run.db, scope, deleted)
+    await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen) })
   }
 
   #scope(entry: PolicyTypeEntry): UnitScope {

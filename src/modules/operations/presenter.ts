@@ -31,7 +31,7 @@ export const runResponse = z
         duration_ms: z.number(),
         error: z.object({ code: z.string(), message: z.string() }).nullable(),
         mode: z.enum(['full', 'quick']).optional().describe('Inventory sync: how the type was read'),
-        note: z.string().optional().describe('Inventory sync: why a quick sync read the type in full'),
+        note: z.string().optional().describe('Inventory sync: how a quick sync read the type (listed in full, or why it read it in full)'),
       }),
     ),
     attempt: z.number(),

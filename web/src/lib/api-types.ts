@@ -291,7 +291,7 @@ export type Schemas = {
       } | null
       /** Inventory sync: how the type was read */
       mode?: "full" | "quick"
-      /** Inventory sync: why a quick sync read the type in full */
+      /** Inventory sync: how a quick sync read the type (listed in full, or why it read it in full) */
       note?: string
     })[]
     attempt: number
