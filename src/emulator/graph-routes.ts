@@ -176,12 +176,13 @@ function singletonResource(tenant: EmulatedTenant, entry: PolicyTypeEntry, reque
     tenant.audit.record({ operation: 'Patch', entry, object: after.body, actor: { kind: 'app', appId: request.appId, appName: tenant.settings.appName }, modified: modifiedProperties(before.body, after.body) })
     return { status: 204, kind: 'write', headers: { 'request-id': randomUUID() }, body: null }
   }
-  if (!hasPermission(tenant, entry.permission)) return forbidden(entry.permission, 'object')
+  // A singleton's GET is the whole of its type, as a collection's listing is: counted as a list read.
+  if (!hasPermission(tenant, entry.permission)) return forbidden(entry.permission, 'list')
   const found = tenant.find([entry], entry.singleton!.id)
-  if (!found) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${segment}'.`, 'object')
+  if (!found) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${segment}'.`, 'list')
   const { id, ...fields } = found.body
   const body = WITHOUT_ID.has(entry.key) ? fields : { id, ...fields }
-  return ok({ '@odata.context': `${context}${entry.path}`, ...select(body, parseSelect(q.get('select'))) }, 'object')
+  return ok({ '@odata.context': `${context}${entry.path}`, ...select(body, parseSelect(q.get('select'))) }, 'list')
 }
 
 /** The catalog collection a path starts with (the longest match: `identity/conditionalAccess/policies`), and the rest. */
