@@ -12,6 +12,8 @@ import { BudgetRegistry, INTUNE_BUDGET } from '../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../src/graph/token-provider.ts'
 import { startOperations } from '../src/jobs/runtime.ts'
 import { createInventorySyncHandler } from '../src/modules/inventory/sync.ts'
+import { createBackupHandler } from '../src/modules/backups/create-backup.ts'
+import { createPruneHandler } from '../src/modules/backups/prune.ts'
 import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 
@@ -21,18 +23,23 @@ await runMigrations(handle)
 const scale = Number(env.BENCH_BUDGET_SCALE ?? 1)
 const tokens = createMsalTokenProvider()
 const budgets = new BudgetRegistry({ ...INTUNE_BUDGET, reads: INTUNE_BUDGET.reads * scale, writes: INTUNE_BUDGET.writes * scale })
+const secrets = new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64'))
+const graph = new GraphClient({ tokens, budgets })
 const operations = await startOperations({
   handle,
   logger: createLogger('warn'),
   worker: true,
   handlers: {
     'inventory.sync': createInventorySyncHandler({
-      secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')),
+      secrets,
       emulatorUrl: env.BENCH_EMULATOR_URL,
-      graph: new GraphClient({ tokens, budgets }),
+      graph,
       tokens,
       unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined,
     }),
+    // One Graph client (one budget per tenant) for both, as in the shipped worker.
+    'backup.create': createBackupHandler({ secrets, emulatorUrl: env.BENCH_EMULATOR_URL, graph, tokens }),
+    'backup.prune': createPruneHandler(),
   },
 })
 process.stdout.write('ready\n')
