@@ -41,7 +41,7 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 
 export const invalidBackupFile = (message: string) => new AppError(422, 'invalid_backup_file', message)
 
-/** Streams an upload to `path`, refusing it (and stopping) past `maxBytes`. */
+/** Streams an upload to `path`, refusing it (and stopping) past `maxBytes`; a broken upload is a 422 too. */
 export async function receiveUpload(body: Readable, path: string, maxBytes: number): Promise<number> {
   let size = 0
   const counter = new Transform({
@@ -51,7 +51,12 @@ export async function receiveUpload(body: Readable, path: string, maxBytes: numb
       else callback(null, chunk)
     },
   })
-  await pipeline(body, counter, createWriteStream(path))
+  try {
+    await pipeline(body, counter, createWriteStream(path))
+  } catch (error) {
+    if (error instanceof AppError) throw error
+    throw invalidBackupFile(`The upload could not be read to its end: ${(error as Error).message}`)
+  }
   return size
 }
 
