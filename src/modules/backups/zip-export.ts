@@ -63,11 +63,57 @@ export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGener
   yield '\n]}\n'
 }
 
+/**
+ * zip-stream with its end gathered. `finalize()` writes the central directory synchronously, about
+ * 19 small writes an entry, and the stream queues each one with its own bookkeeping: 100,000
+ * entries queued 1.9 million buffers at once and took the export's peak RSS from 116 MiB to over
+ * 600 MiB (docs/benchmarks.md). Here those writes are gathered into chunks of 64 KiB. The counter
+ * of bytes written (`offset`, which the central directory's records are computed from) advances
+ * exactly as zip-stream's own `write` advances it.
+ */
+class GatheredZipStream extends ZipStream {
+  #finishing = false
+  #pending: Buffer[] = []
+  #pendingBytes = 0
+
+  override finalize(): void {
+    this.#finishing = true
+    super.finalize()
+  }
+
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const write = super.write.bind(this) as (...args: unknown[]) => boolean
+    // Its records write buffers and strings (names and comments, as UTF-8).
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    if (!this.#finishing || !Buffer.isBuffer(data)) return write(chunk, ...rest)
+    this.#pending.push(data)
+    this.#pendingBytes += data.length
+    ;(this as unknown as { offset: number }).offset += data.length
+    if (this.#pendingBytes >= 64 * 1024) this.#flush()
+    return true
+  }
+
+  override end(...args: unknown[]): this {
+    this.#flush()
+    return (super.end.bind(this) as (...a: unknown[]) => this)(...args)
+  }
+
+  #flush() {
+    if (this.#pendingBytes === 0) return
+    const data = Buffer.concat(this.#pending)
+    this.#pending = []
+    this.#pendingBytes = 0
+    // zip-stream's write counts these bytes again.
+    ;(this as unknown as { offset: number }).offset -= data.length
+    ;(super.write.bind(this) as (chunk: Buffer) => boolean)(data)
+  }
+}
+
 /** The set's ZIP as a stream (errors destroy it; so does the reader going away). */
 export function exportBackupZip(db: Executor, set: BackupSetRow): Readable {
   // zip-stream (archiver's ZIP writer): constant work per entry, only the small central directory
   // records kept until the end, ZIP64 records once the archive needs them (over 65,535 entries or 4 GiB).
-  const zip = new ZipStream({ zlib: { level: 6 } })
+  const zip = new GatheredZipStream({ zlib: { level: 6 } })
   const date = set.createdAt
   /** Adds one entry; resolves once it has been written through (the output's back-pressure holds it back). */
   const add = (source: Buffer | Readable, name: string) =>
