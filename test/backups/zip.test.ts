@@ -96,6 +96,17 @@ describe('backup ZIP export', () => {
     expect(strip(await unzip(again.rawPayload))).toEqual(strip(await unzip(exported)))
   })
 
+  it('names with non-ASCII characters survive the round trip (UTF-8 names in the central directory)', async () => {
+    const named: SeedObject[] = ['Richtlinie für Geräte', 'Stratégie ☃', 'ポリシー'].map((name, i) => ({ policyType: 'deviceConfiguration', externalId: `u${i}`, displayName: name, payload: { i }, assignments: [] }))
+    const set = await seedBackupSet(ctx.db, source.tenantId, named)
+    const response = await ctx.request({ method: 'GET', url: `/api/tenants/${source.tenantId}/backups/${set.id}/export`, token: source.token })
+    const names = (await unzip(response.rawPayload)).map(([n]) => n)
+    expect(names.slice(1).sort()).toEqual(['deviceConfiguration/Richtlinie für Geräte (u0).json', 'deviceConfiguration/Stratégie ☃ (u1).json', 'deviceConfiguration/ポリシー (u2).json'].sort())
+    const imported = await importZip(response.rawPayload)
+    expect(imported.statusCode, imported.body).toBe(201)
+    expect(await setHashes(ctx, (JSON.parse(imported.body) as BackupBody).id)).toEqual(await setHashes(ctx, set.id))
+  })
+
   it('exports a large set with flat memory: page by page', async () => {
     const many: SeedObject[] = Array.from({ length: 3000 }, (_, i) => ({ policyType: 'deviceConfiguration', externalId: `m${i}`, displayName: `Policy ${i % 50}`, payload: { i }, assignments: [] }))
     const set = await seedBackupSet(ctx.db, source.tenantId, many)
