@@ -195,6 +195,11 @@ describe('backup ZIP import refuses bad files with a 422 naming the problem, sto
     await refused(await zipOf(entries), /Compliance \(c1\)\.json.*not in the file/)
   })
 
+  it('an entry twice (the same name: one would overwrite the other on disk)', async () => {
+    const entries = await unzip(exported)
+    await refused(await zipOf([...entries, entries[1]!]), /appears twice/)
+  })
+
   it('a path that leaves the archive (../)', async () => {
     const entries = await unzip(exported)
     const zip = await zipOf([...entries, ['xx/evil.json', '{}']])
