@@ -11,9 +11,8 @@ import { GraphClient } from '../src/graph/graph-client.ts'
 import { BudgetRegistry, INTUNE_BUDGET } from '../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../src/graph/token-provider.ts'
 import { startOperations } from '../src/jobs/runtime.ts'
+import { shippedHandlers } from '../src/operation-types.ts'
 import { createInventorySyncHandler } from '../src/modules/inventory/sync.ts'
-import { createBackupHandler } from '../src/modules/backups/create-backup.ts'
-import { createPruneHandler } from '../src/modules/backups/prune.ts'
 import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 
@@ -23,23 +22,15 @@ await runMigrations(handle)
 const scale = Number(env.BENCH_BUDGET_SCALE ?? 1)
 const tokens = createMsalTokenProvider()
 const budgets = new BudgetRegistry({ ...INTUNE_BUDGET, reads: INTUNE_BUDGET.reads * scale, writes: INTUNE_BUDGET.writes * scale })
-const secrets = new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64'))
-const graph = new GraphClient({ tokens, budgets })
+const deps = { secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')), emulatorUrl: env.BENCH_EMULATOR_URL, graph: new GraphClient({ tokens, budgets }), tokens }
 const operations = await startOperations({
   handle,
   logger: createLogger('warn'),
   worker: true,
+  // Every shipped type needs a handler; the inventory sync's with the bench's unit concurrency.
   handlers: {
-    'inventory.sync': createInventorySyncHandler({
-      secrets,
-      emulatorUrl: env.BENCH_EMULATOR_URL,
-      graph,
-      tokens,
-      unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined,
-    }),
-    // One Graph client (one budget per tenant) for both, as in the shipped worker.
-    'backup.create': createBackupHandler({ secrets, emulatorUrl: env.BENCH_EMULATOR_URL, graph, tokens }),
-    'backup.prune': createPruneHandler(),
+    ...shippedHandlers(deps),
+    'inventory.sync': createInventorySyncHandler({ ...deps, unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined }),
   },
 })
 process.stdout.write('ready\n')
