@@ -121,8 +121,8 @@ if (wanted('inventory')) {
   console.log(`report: ${writeReport('inventory', inventory)}`)
 }
 
-if (only.has('backups')) {
-  const backups = await runBackupsBench()
+if (only.has('backups') || only.has('backups-zip')) {
+  const backups = await runBackupsBench({ zipOnly: !only.has('backups') })
   console.log(`report: ${writeReport('backups', backups)}`)
 }
 

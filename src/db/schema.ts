@@ -428,7 +428,11 @@ export const inventoryVersions = pgTable(
     runId: uuid('run_id').notNull(),
     changedBy: jsonb('changed_by').$type<ChangedBy>(),
   },
-  (t) => [uniqueIndex('inventory_versions_item_number_key').on(t.itemId, t.number)],
+  (t) => [
+    uniqueIndex('inventory_versions_item_number_key').on(t.itemId, t.number),
+    // Does a version still use this content? (garbage collection of inventory_contents, ADR 018)
+    index('inventory_versions_content_idx').on(t.tenantId, t.contentHash),
+  ],
 )
 
 export const CHANGE_KINDS = ['created', 'updated', 'removed', 'restored'] as const

@@ -4,7 +4,7 @@ import { auditEvents, backupSets, inventoryContents, inventoryItems, operationRu
 import { GRAPH_PERMISSIONS, POLICY_TYPES } from '../../src/graph/policy-types.ts'
 import { errorOf, ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, startSync, storedByType, syncAndWait, truthByType, waitForCompletion } from '../inventory/helpers.ts'
-import { backupAndWait, setByType, setHashes, startBackup, type BackupBody } from './helpers.ts'
+import { backupAndWait, setByType, setContents, setHashes, startBackup, truthContents, type BackupBody } from './helpers.ts'
 
 let env: Awaited<ReturnType<typeof inventoryContext>>
 let ctx: TestContext
@@ -23,7 +23,7 @@ afterEach(async () => {
 const SCRIPT_TYPES = POLICY_TYPES.filter((e) => e.permission === 'DeviceManagementScripts.Read.All').map((e) => e.key)
 
 describe('backup sets', () => {
-  it("backs up the emulated tenant: every type's objects as Graph has them, with content equal to the inventory's, a manifest and per-item results", async () => {
+  it("backs up the emulated tenant: every type's objects with their content as Graph has them (ground truth with content), equal to the inventory's, a manifest and per-item results", async () => {
     await syncAndWait(ctx, tenant.tenantId, tenant.token)
     const { run, backup } = await backupAndWait(ctx, tenant.tenantId, tenant.token, { name: 'First' })
     expect(run.outcome).toBe('succeeded')
@@ -33,6 +33,19 @@ describe('backup sets', () => {
     // Policies and foundations are the ground truth's; groups are those the assignments reference.
     const set = await setByType(ctx, backup.id)
     for (const [type, objects] of Object.entries(truth)) if (type !== 'group') expect(set[type], type).toEqual(objects)
+    // Content, not only presence: every backed-up object (groups too) equals the emulator's full
+    // read of it, normalised as the product normalises a read.
+    const truthContent = await truthContents(env.emulator, tenant.entraTenantId)
+    const setContent = await setContents(ctx, backup.id)
+    expect(setContent.size).toBe(backup.item_count)
+    const types = new Set<string>()
+    for (const [key, content] of setContent) {
+      expect(truthContent.has(key), `${key} is in the ground truth`).toBe(true)
+      expect(content, key).toEqual(truthContent.get(key))
+      types.add(key.split('/')[0]!)
+    }
+    // Every type of the ground truth was compared.
+    expect([...types].sort()).toEqual(Object.keys(truth).sort())
     expect(backup.item_count).toBe(Object.values(set).flat().length)
     expect(backup.counts_by_type).toEqual(Object.fromEntries(Object.entries(set).map(([t, l]) => [t, l.length]).sort(([a], [b]) => String(a).localeCompare(String(b)))))
     // The same normalisation as the inventory: every object hashes as its inventory row.
@@ -178,6 +191,11 @@ describe('backup sets', () => {
     expect(refused.statusCode).toBe(403)
     const started = await startBackup(ctx, tenant.tenantId, operator.token, { selection: { policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false } })
     await waitForCompletion(ctx, started.run.id)
+    // Export and import are backups.manage too (CONTRACT §3): readonly may not.
+    expect((await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/backups/${started.backup.id}/export`, token: readonly.token })).statusCode).toBe(403)
+    expect((await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/backups/${started.backup.id}/export`, token: operator.token })).statusCode).toBe(200)
+    const importRefused = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/backups/import`, token: readonly.token, headers: { origin: ORIGIN, 'content-type': 'application/zip' }, payload: Buffer.from('PK') })
+    expect(importRefused.statusCode).toBe(403)
     const other = await ctx.factories.tenant()
     const stranger = await ctx.factories.userWithToken()
     await ctx.factories.member(other.id, stranger.user, 'owner')

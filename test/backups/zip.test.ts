@@ -96,13 +96,82 @@ describe('backup ZIP export', () => {
     expect(strip(await unzip(again.rawPayload))).toEqual(strip(await unzip(exported)))
   })
 
-  it('exports a large set with flat memory: page by page', async () => {
+  it('names with non-ASCII characters survive the round trip (UTF-8 names in the central directory)', async () => {
+    const named: SeedObject[] = ['Richtlinie für Geräte', 'Stratégie ☃', 'ポリシー'].map((name, i) => ({ policyType: 'deviceConfiguration', externalId: `u${i}`, displayName: name, payload: { i }, assignments: [] }))
+    const set = await seedBackupSet(ctx.db, source.tenantId, named)
+    const response = await ctx.request({ method: 'GET', url: `/api/tenants/${source.tenantId}/backups/${set.id}/export`, token: source.token })
+    const names = (await unzip(response.rawPayload)).map(([n]) => n)
+    expect(names.slice(1).sort()).toEqual(['deviceConfiguration/Richtlinie für Geräte (u0).json', 'deviceConfiguration/Stratégie ☃ (u1).json', 'deviceConfiguration/ポリシー (u2).json'].sort())
+    const imported = await importZip(response.rawPayload)
+    expect(imported.statusCode, imported.body).toBe(201)
+    expect(await setHashes(ctx, (JSON.parse(imported.body) as BackupBody).id)).toEqual(await setHashes(ctx, set.id))
+  })
+
+  it('exports a large set page by page (3,000 objects, a central directory of several chunks): every entry once', async () => {
     const many: SeedObject[] = Array.from({ length: 3000 }, (_, i) => ({ policyType: 'deviceConfiguration', externalId: `m${i}`, displayName: `Policy ${i % 50}`, payload: { i }, assignments: [] }))
     const set = await seedBackupSet(ctx.db, source.tenantId, many)
     const response = await ctx.request({ method: 'GET', url: `/api/tenants/${source.tenantId}/backups/${set.id}/export`, token: source.token })
     const entries = await unzip(response.rawPayload)
     expect(entries).toHaveLength(3001)
     expect(new Set(entries.map(([n]) => n)).size).toBe(3001)
+  })
+})
+
+/** A multipart/form-data body as a browser (or `curl -F`) sends it. */
+async function form(fields: [string, string | { data: Buffer; filename: string }][]) {
+  const body = new FormData()
+  for (const [name, value] of fields) {
+    if (typeof value === 'string') body.append(name, value)
+    else body.append(name, new Blob([new Uint8Array(value.data)], { type: 'application/zip' }), value.filename)
+  }
+  const encoded = new Response(body)
+  return { payload: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type')! }
+}
+
+const importForm = async (fields: Parameters<typeof form>[0]) => {
+  const { payload, contentType } = await form(fields)
+  return ctx.request({ method: 'POST', url: `/api/tenants/${target.tenantId}/backups/import`, token: target.token, headers: { origin: ORIGIN, 'content-type': contentType }, payload })
+}
+
+describe('backup ZIP import from a form (multipart/form-data)', () => {
+  it('takes the ZIP from the field "file", as the raw body: the same set', async () => {
+    const response = await importForm([['note', 'from the console'], ['file', { data: exported, filename: 'Quarterly.zip' }]])
+    expect(response.statusCode, response.body).toBe(201)
+    const body = JSON.parse(response.body) as BackupBody
+    expect(body).toMatchObject({ name: 'Quarterly', origin: 'imported', status: 'complete', item_count: 4 })
+    expect(await setHashes(ctx, body.id)).toEqual(await setHashes(ctx, backupId))
+  })
+
+  it('a form without the file, or with it in another field, is a 422 naming the field; nothing stored', async () => {
+    const before = await stored(target.tenantId)
+    for (const [fields, reason] of [
+      [[['note', 'no file here']], /no file.*"file"/],
+      [[['zip', { data: exported, filename: 'Quarterly.zip' }]], /field "zip".*"file"/],
+    ] as const) {
+      const response = await importForm(fields as unknown as Parameters<typeof form>[0])
+      expect(response.statusCode, response.body).toBe(422)
+      expect(errorOf(response.body)).toMatchObject({ code: 'invalid_backup_file', message: expect.stringMatching(reason) })
+    }
+    expect(await stored(target.tenantId)).toEqual(before)
+  })
+
+  it('a bad ZIP in a form is refused as in a raw body (422 naming the problem, nothing stored)', async () => {
+    const before = await stored(target.tenantId)
+    const entries = await unzip(exported)
+    const tampered = await zipOf(entries.map(([name, text]): [string, string] => (name === 'deviceConfiguration/Baseline (a2).json' ? [name, text.replace('"passwordRequired": false', '"passwordRequired": true')] : [name, text])))
+    const response = await importForm([['file', { data: tampered, filename: 'tampered.zip' }]])
+    expect(response.statusCode, response.body).toBe(422)
+    expect(errorOf(response.body)).toMatchObject({ code: 'invalid_backup_file', message: expect.stringMatching(/Baseline \(a2\)\.json.*SHA-256/) })
+    const truncated = await importForm([['file', { data: exported.subarray(0, 100), filename: 'short.zip' }]])
+    expect(truncated.statusCode).toBe(422)
+    expect(await stored(target.tenantId)).toEqual(before)
+  })
+
+  it('a form cut off in the middle is a 422, not a 500', async () => {
+    const { payload, contentType } = await form([['file', { data: exported, filename: 'Quarterly.zip' }]])
+    const response = await ctx.request({ method: 'POST', url: `/api/tenants/${target.tenantId}/backups/import`, token: target.token, headers: { origin: ORIGIN, 'content-type': contentType }, payload: payload.subarray(0, payload.length - 200) })
+    expect(response.statusCode, response.body).toBe(422)
+    expect(errorOf(response.body).code).toBe('invalid_backup_file')
   })
 })
 
@@ -124,6 +193,11 @@ describe('backup ZIP import refuses bad files with a 422 naming the problem, sto
   it('an object missing from the file (listed in the manifest)', async () => {
     const entries = (await unzip(exported)).filter(([name]) => name !== 'deviceCompliancePolicy/Compliance (c1).json')
     await refused(await zipOf(entries), /Compliance \(c1\)\.json.*not in the file/)
+  })
+
+  it('an entry twice (the same name: one would overwrite the other on disk)', async () => {
+    const entries = await unzip(exported)
+    await refused(await zipOf([...entries, entries[1]!]), /appears twice/)
   })
 
   it('a path that leaves the archive (../)', async () => {

@@ -8,7 +8,7 @@ import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
 import { validatedInput } from '../operations/start-run.ts'
 import { defaultBackupName } from './create-backup.ts'
-import { finishSet, pinObjects, type BackupManifest } from './store.ts'
+import { contentsOfSets, finishSet, pinObjects, releaseContents, type BackupManifest } from './store.ts'
 import { DEFAULT_IMPORT_LIMITS, readBackupZip, type ImportLimits } from './zip-import.ts'
 
 /**
@@ -72,15 +72,21 @@ export async function updateBackup(db: Database, access: TenantAccess, actor: Ac
   })
 }
 
-/** Deletes a set (409 while protected or still being written). Its content rows stay: versions and other sets share them. */
-export async function deleteBackup(db: Database, access: TenantAccess, actor: Actor, backupId: string) {
-  await db.transaction(async (tx) => {
+/**
+ * Deletes a set (409 while protected or still being written), then garbage-collects the content
+ * rows it used that no version and no other set references (ADR 018). Returns how many it freed.
+ */
+export async function deleteBackup(db: Database, access: TenantAccess, actor: Actor, backupId: string): Promise<number> {
+  const hashes = await db.transaction(async (tx) => {
     const current = await lockSet(tx, access.tenantId, backupId)
     if (current.protected) throw conflict(`Backup "${current.name}" is protected: unprotect it first`)
     if (current.status === 'running') throw conflict(`Backup "${current.name}" is still being written: cancel its run, or wait for it`)
+    const used = await contentsOfSets(tx, [current.id])
     await tx.delete(backupSets).where(eq(backupSets.id, current.id))
     await recordAuditEvent(tx, actor, { tenantId: access.tenantId, action: 'backup.deleted', subject: { type: 'backup', id: current.id }, metadata: { name: current.name } })
+    return used
   })
+  return releaseContents(db, access.tenantId, hashes)
 }
 
 /**

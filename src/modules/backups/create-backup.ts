@@ -14,7 +14,7 @@ import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import { loggableError } from '../operations/unexpected-error.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
-import { countsOf, emptySet, ensureSetOfRun, finishSet, pinObjects, type BackupManifest, type BackupObject, type MissingObject } from './store.ts'
+import { countsOf, emptySet, ensureSetOfRun, finishSet, pinObjects, releaseContents, type BackupManifest, type BackupObject, type MissingObject } from './store.ts'
 
 /**
  * The `backup.create` handler (issue 14). Reads the selected types (and items) fresh from Graph
@@ -47,15 +47,17 @@ export function createBackupHandler(deps: BackupDeps): RunHandler {
       name: execution.context.name ?? defaultBackupName(run.run.createdAt),
       initiatorUserId: run.run.initiatorUserId,
     })
-    // A re-queued attempt starts over.
-    await emptySet(run.db, set.id)
+    // A re-queued attempt starts over; content only the earlier attempt used is collected (ADR 018).
+    await releaseContents(run.db, run.run.tenantId, await emptySet(run.db, set.id))
     try {
       await new BackupRun(execution, graph, tokens, ctx, set).execute()
     } catch (error) {
-      await run.db.transaction(async (tx) => {
-        await emptySet(tx, set.id)
+      const hashes = await run.db.transaction(async (tx) => {
+        const used = await emptySet(tx, set.id)
         await finishSet(tx, set.id, 'failed', await manifestOf(tx, execution, set.id, set.name, []))
+        return used
       })
+      await releaseContents(run.db, run.run.tenantId, hashes)
       throw error
     }
   }

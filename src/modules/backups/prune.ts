@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
 import { backupRetention, backupSets } from '../../db/schema.ts'
 import type { RunHandler } from '../operations/handlers.ts'
+import { contentsOfSets, releaseContents } from './store.ts'
 
 /** The sets retention no longer keeps: beyond the newest `keepLast`, older than `keepDays`, not protected, not being written. */
 export async function setsToPrune(db: Executor, tenantId: string, policy: { keepLast: number; keepDays: number }, now = new Date()) {
@@ -17,7 +18,7 @@ export async function setsToPrune(db: Executor, tenantId: string, policy: { keep
   return rows
 }
 
-/** The `backup.prune` handler: deletes what the tenant's retention policy no longer keeps, one per-item result per set. */
+/** The `backup.prune` handler: deletes what the tenant's retention policy no longer keeps, one per-item result per set, and the content only those sets used. */
 export function createPruneHandler(): RunHandler {
   return async (run) => {
     const tenantId = run.run.tenantId
@@ -30,12 +31,16 @@ export function createPruneHandler(): RunHandler {
     await run.progress({ total: doomed.length, processed: 0 })
     if (doomed.length === 0) return
     // Re-checked in the deleting statement: a set protected meanwhile is kept.
-    const deleted = await run.transaction((tx) =>
-      tx
+    const { deleted, hashes } = await run.transaction(async (tx) => {
+      const hashes = await contentsOfSets(tx, doomed.map((d) => d.id))
+      const deleted = await tx
         .delete(backupSets)
         .where(and(eq(backupSets.tenantId, tenantId), inArray(backupSets.id, doomed.map((d) => d.id)), eq(backupSets.protected, false)))
-        .returning({ id: backupSets.id }),
-    )
+        .returning({ id: backupSets.id })
+      return { deleted, hashes }
+    })
+    // Content the deleted sets used and nothing else references any more (ADR 018).
+    await releaseContents(run.db, tenantId, hashes)
     const gone = new Set(deleted.map((d) => d.id))
     // Outside the transaction: results are written through the run's own connection.
     await run.recordItems(

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { and, eq, isNull } from 'drizzle-orm'
-import type { FastifyInstance } from 'fastify'
+import multipart, { type MultipartFile } from '@fastify/multipart'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { inventoryItems } from '../../db/schema.ts'
@@ -21,7 +22,7 @@ import { deleteBackup, importBackup, setRetention, startBackup, updateBackup } f
 import { backupItemDetailResponse, backupItemResponse, backupResponse, presentBackup } from './presenter.ts'
 import { findBackup, findBackupItem, findRetention, listBackupItems, listBackups } from './repository.ts'
 import { exportBackupZip } from './zip-export.ts'
-import { DEFAULT_IMPORT_LIMITS, receiveUpload } from './zip-import.ts'
+import { DEFAULT_IMPORT_LIMITS, invalidBackupFile, receiveUpload } from './zip-import.ts'
 
 const backupParams = z.object({ tenantId: z.string(), backupId: z.string() })
 const text = (max: number) => z.string().max(max).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
@@ -50,6 +51,26 @@ const retentionResponse = z.object({ keep_last: z.number(), keep_days: z.number(
 
 const itemsQuery = cursorQuery.extend({ type: text(100).optional(), q: text(200).optional().describe('Text search in display names') })
 const itemQuery = z.object({ type: text(100), id: text(500) })
+
+/** A form carries one file (the ZIP, past the size limit by one byte so the limit is ours to report) and a few small fields. */
+const UPLOAD_FORM_LIMITS = { files: 1, fields: 10, fieldSize: 10_000, parts: 20, fileSize: DEFAULT_IMPORT_LIMITS.maxBytes + 1 }
+
+/** The uploaded ZIP to `path`: the raw body, or a form's `file` field; anything else is a 422 naming it. */
+async function receiveRequestZip(request: FastifyRequest, path: string) {
+  if (!request.isMultipart()) return receiveUpload(request.body as Readable, path, DEFAULT_IMPORT_LIMITS.maxBytes)
+  let part: MultipartFile | undefined
+  try {
+    part = await request.file()
+  } catch (error) {
+    throw invalidBackupFile(`The form could not be read: ${(error as Error).message}`)
+  }
+  if (!part) throw invalidBackupFile('The form has no file: send the ZIP in the field "file"')
+  if (part.fieldname !== 'file') {
+    part.file.resume()
+    throw invalidBackupFile(`The form's file is in the field "${part.fieldname}": send the ZIP in the field "file"`)
+  }
+  return receiveUpload(part.file, path, DEFAULT_IMPORT_LIMITS.maxBytes)
+}
 
 /** The ZIP filename of a set: its name, safe for a Content-Disposition header. */
 const zipName = (name: string) => `${name.replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 100) || 'backup'}.zip`
@@ -185,20 +206,27 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
     },
   )
 
-  app.register((scope, _options, done) => {
-    // The ZIP arrives as a stream: written to disk by the handler, never buffered.
+  app.register(async (scope) => {
+    // The ZIP arrives as a stream either way, written to disk by the handler and never buffered:
+    // the raw body (Content-Type: application/zip), or the `file` field of a multipart form.
     scope.addContentTypeParser('application/zip', (_request, payload, done) => done(null, payload))
+    await scope.register(multipart, { limits: UPLOAD_FORM_LIMITS, throwFileSizeLimit: false })
     scope.withTypeProvider<ZodTypeProvider>().post(
       '/api/tenants/:tenantId/backups/import',
       {
         config: { capability: 'backups.manage' },
-        schema: { tags, summary: 'Import a backup ZIP (raw body, Content-Type: application/zip) as a set of this tenant: 201, or 422 naming what is wrong', params: tenantIdParams, response: responses({ 201: backupResponse }) },
+        schema: {
+          tags,
+          summary: 'Import a backup ZIP as a set of this tenant (raw body with Content-Type: application/zip, or multipart/form-data with the ZIP in the field `file`): 201, or 422 naming what is wrong',
+          params: tenantIdParams,
+          response: responses({ 201: backupResponse }),
+        },
       },
       async (request, reply) => {
         const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
         const path = join(tmpdir(), `tenantatlas-import-${randomUUID()}.zip`)
         try {
-          await receiveUpload(request.body as Readable, path, DEFAULT_IMPORT_LIMITS.maxBytes)
+          await receiveRequestZip(request, path)
           const id = await importBackup(db, access, auth.actorOf(request, principal), path)
           return reply.code(201).send(presentBackup((await findBackup(db, access.tenantId, id))!))
         } finally {
@@ -206,7 +234,6 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
         }
       },
     )
-    done()
   })
 
   r.get(

@@ -1,7 +1,8 @@
-import { and, asc, eq, sql } from 'drizzle-orm'
-import type { Executor } from '../../db/engine.ts'
+import { and, asc, eq, inArray, sql } from 'drizzle-orm'
+import type { Database, Executor } from '../../db/engine.ts'
 import { inventoryContents, backupSetItems, backupSets, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
+import { collectContents, holdContentStore } from '../inventory/content-store.ts'
 
 /** One object as a set pins it. */
 export type BackupObject = {
@@ -43,6 +44,9 @@ export async function ensureSetOfRun(db: Executor, input: { tenantId: string; ru
 
 /** Pins objects in a set. Content is stored once per tenant and hash in inventory_contents, shared with versions: an object the sync already saw adds no content row. */
 export async function pinObjects(db: Executor, tenantId: string, backupId: string, objects: readonly BackupObject[]): Promise<void> {
+  if (objects.length === 0) return
+  // The content is referenced by this transaction's items: no garbage collection meanwhile (content-store.ts).
+  await holdContentStore(db, tenantId)
   for (let i = 0; i < objects.length; i += ROWS_PER_INSERT) {
     const chunk = objects.slice(i, i + ROWS_PER_INSERT)
     const payloads = new Map(chunk.map((o) => [o.contentHash, { tenantId, contentHash: o.contentHash, payload: o.payload, assignments: o.assignments }]))
@@ -57,8 +61,33 @@ export async function pinObjects(db: Executor, tenantId: string, backupId: strin
   }
 }
 
-export async function emptySet(db: Executor, backupId: string) {
-  await db.delete(backupSetItems).where(eq(backupSetItems.backupId, backupId))
+/** Unpins a set's objects; returns the content hashes they used (for releaseContents once committed). */
+export async function emptySet(db: Executor, backupId: string): Promise<string[]> {
+  const gone = await db.delete(backupSetItems).where(eq(backupSetItems.backupId, backupId)).returning({ hash: backupSetItems.contentHash })
+  return [...new Set(gone.map((g) => g.hash))]
+}
+
+/** The content hashes the given sets use (read before deleting them, for releaseContents). */
+export async function contentsOfSets(db: Executor, backupIds: readonly string[]): Promise<string[]> {
+  if (backupIds.length === 0) return []
+  const rows = await db.selectDistinct({ hash: backupSetItems.contentHash }).from(backupSetItems).where(inArray(backupSetItems.backupId, [...backupIds]))
+  return rows.map((r) => r.hash)
+}
+
+const COLLECT_BATCH = 5000
+
+/**
+ * Garbage-collects content rows among `hashes` that no version and no set references any more
+ * (after the sets that used them were deleted and committed): short transactions of 5,000
+ * hashes each, so writers of the tenant wait briefly. Returns the number of rows deleted.
+ */
+export async function releaseContents(db: Database, tenantId: string, hashes: readonly string[]): Promise<number> {
+  let freed = 0
+  for (let i = 0; i < hashes.length; i += COLLECT_BATCH) {
+    const batch = hashes.slice(i, i + COLLECT_BATCH)
+    freed += await db.transaction((tx) => collectContents(tx, tenantId, batch))
+  }
+  return freed
 }
 
 /** Counts per type of a set's pinned objects. */

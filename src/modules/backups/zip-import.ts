@@ -13,8 +13,9 @@ import { MANIFEST_FILE, objectFileName } from './zip-export.ts'
 /**
  * Reading a backup ZIP (issue 14, ADR 018). The upload is streamed to a file (never whole in
  * memory); the central directory is checked before anything is decompressed (entry count, each
- * name, declared sizes and compression ratio), then the manifest and every object are read one
- * at a time, each checked against its schema and its SHA-256. Any problem is a 422
+ * name, declared sizes and compression ratio) in a first pass, which then reads the manifest; a
+ * second pass reads the objects one at a time (no list of entries is kept, so memory does not
+ * grow with their count), each checked against its schema and its SHA-256. Any problem is a 422
  * `invalid_backup_file` naming it; the caller stores the objects in one transaction, so a bad
  * file stores nothing.
  */
@@ -41,7 +42,7 @@ export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
 
 export const invalidBackupFile = (message: string) => new AppError(422, 'invalid_backup_file', message)
 
-/** Streams an upload to `path`, refusing it (and stopping) past `maxBytes`. */
+/** Streams an upload to `path`, refusing it (and stopping) past `maxBytes`; a broken upload is a 422 too. */
 export async function receiveUpload(body: Readable, path: string, maxBytes: number): Promise<number> {
   let size = 0
   const counter = new Transform({
@@ -51,7 +52,12 @@ export async function receiveUpload(body: Readable, path: string, maxBytes: numb
       else callback(null, chunk)
     },
   })
-  await pipeline(body, counter, createWriteStream(path))
+  try {
+    await pipeline(body, counter, createWriteStream(path))
+  } catch (error) {
+    if (error instanceof AppError) throw error
+    throw invalidBackupFile(`The upload could not be read to its end: ${(error as Error).message}`)
+  }
   return size
 }
 
@@ -91,36 +97,47 @@ function open(path: string): Promise<yauzl.ZipFile> {
   })
 }
 
-/** The central directory, checked: count, names (no traversal), declared sizes and ratios. Nothing is decompressed. */
-function entriesOf(zip: yauzl.ZipFile, limits: ImportLimits): Promise<Entry[]> {
+/**
+ * Walks the central directory, checking it as it goes (count, names without traversal, declared
+ * sizes and ratios), and hands each file entry to `visit`, one at a time (the next entry is read
+ * once `visit` is done). Entries are not kept: memory does not grow with the entry count.
+ */
+function walkEntries(zip: yauzl.ZipFile, limits: ImportLimits, visit: (entry: Entry) => Promise<void>): Promise<void> {
   if (zip.entryCount > limits.maxEntries) return Promise.reject(invalidBackupFile(`The file has ${zip.entryCount} entries: at most ${limits.maxEntries} are accepted`))
   return new Promise((resolve, reject) => {
-    const entries: Entry[] = []
     let total = 0
     let compressed = 0
-    const fail = (message: string) => {
+    let failed = false
+    const fail = (error: unknown) => {
+      if (failed) return
+      failed = true
       zip.close()
-      reject(invalidBackupFile(message))
+      reject(error instanceof Error ? error : new Error(String(error)))
     }
     zip.on('error', (error: Error) =>
       // yauzl refuses `..`, absolute and backslash paths itself (strictFileNames).
-      fail(/relative path|absolute path|invalid characters/.test(error.message) ? `An entry has a path outside the archive (${error.message})` : `The ZIP file is damaged: ${error.message}`),
+      fail(invalidBackupFile(/relative path|absolute path|invalid characters/.test(error.message) ? `An entry has a path outside the archive (${error.message})` : `The ZIP file is damaged: ${error.message}`)),
     )
     zip.on('entry', (entry: Entry) => {
       const name = entry.fileName
-      if (name.split('/').some((s) => s === '..' || s === '.') || name.startsWith('/') || name.includes('\\')) return fail(`Entry "${name}" has a path outside the archive`)
-      if (entry.uncompressedSize > limits.maxEntryBytes) return fail(`Entry "${name}" is ${entry.uncompressedSize} bytes uncompressed: at most ${limits.maxEntryBytes} are accepted`)
+      if (name.split('/').some((s) => s === '..' || s === '.') || name.startsWith('/') || name.includes('\\')) return fail(invalidBackupFile(`Entry "${name}" has a path outside the archive`))
+      if (entry.uncompressedSize > limits.maxEntryBytes) return fail(invalidBackupFile(`Entry "${name}" is ${entry.uncompressedSize} bytes uncompressed: at most ${limits.maxEntryBytes} are accepted`))
       if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)) {
-        return fail(`Entry "${name}" expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times: at most ${limits.maxRatio} is accepted (a ZIP bomb?)`)
+        return fail(invalidBackupFile(`Entry "${name}" expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times: at most ${limits.maxRatio} is accepted (a ZIP bomb?)`))
       }
       total += entry.uncompressedSize
       compressed += entry.compressedSize
-      if (total > limits.maxUncompressedBytes) return fail(`The file expands to more than ${limits.maxUncompressedBytes} bytes`)
-      if (total > 1024 * 1024 && total > limits.maxRatio * Math.max(1, compressed)) return fail(`The file expands more than ${limits.maxRatio} times: a ZIP bomb?`)
-      if (!name.endsWith('/')) entries.push(entry)
-      zip.readEntry()
+      if (total > limits.maxUncompressedBytes) return fail(invalidBackupFile(`The file expands to more than ${limits.maxUncompressedBytes} bytes`))
+      if (total > 1024 * 1024 && total > limits.maxRatio * Math.max(1, compressed)) return fail(invalidBackupFile(`The file expands more than ${limits.maxRatio} times: a ZIP bomb?`))
+      if (name.endsWith('/')) return zip.readEntry()
+      visit(entry).then(
+        () => zip.readEntry(),
+        (error: unknown) => fail(error),
+      )
     })
-    zip.on('end', () => resolve(entries))
+    zip.on('end', () => {
+      if (!failed) resolve()
+    })
     zip.readEntry()
   })
 }
@@ -155,26 +172,42 @@ export const contentHashOf = (payload: unknown, assignments: unknown) => createH
  * in batches as they are verified. Throws a 422 naming the first problem found.
  */
 export async function readBackupZip(path: string, limits: ImportLimits, store: (objects: BackupObject[]) => Promise<void>): Promise<ImportedManifest> {
-  const zip = await open(path)
+  // First pass: the whole central directory is checked, the manifest read, names counted; nothing stored.
+  let manifestEntry: Entry | null = null
+  let manifestText: Buffer
+  const names = new Set<string>()
+  const first = await open(path)
   try {
-    const entries = await entriesOf(zip, limits)
-    const manifestEntry = entries.find((e) => e.fileName === MANIFEST_FILE)
-    if (!manifestEntry) throw invalidBackupFile('The file has no manifest.json: it is not a TenantAtlas backup')
-    const parsed = manifestSchema.safeParse(parseJson(manifestEntry, await read(zip, manifestEntry)))
-    if (!parsed.success) throw invalidBackupFile(`manifest.json is not a backup manifest: ${zodProblem(parsed.error)}`)
-    const manifest = parsed.data
-    const expected = new Map(manifest.objects.map((o) => [o.file, o]))
-    if (expected.size !== manifest.objects.length) throw invalidBackupFile('manifest.json lists a file twice')
-    const counts: Record<string, number> = {}
-    const seen = new Set<string>()
-    let batch: BackupObject[] = []
-    for (const entry of entries) {
-      if (entry === manifestEntry) continue
-      const listed = expected.get(entry.fileName)
-      if (!listed) throw invalidBackupFile(`Entry "${entry.fileName}" is not listed in manifest.json`)
-      if (seen.has(entry.fileName)) throw invalidBackupFile(`Entry "${entry.fileName}" appears twice`)
-      seen.add(entry.fileName)
-      const object = objectSchema.safeParse(parseJson(entry, await read(zip, entry)))
+    await walkEntries(first, limits, (entry) => {
+      if (names.has(entry.fileName)) return Promise.reject(invalidBackupFile(`Entry "${entry.fileName}" appears twice`))
+      names.add(entry.fileName)
+      if (entry.fileName === MANIFEST_FILE) manifestEntry = entry
+      return Promise.resolve()
+    })
+    if (manifestEntry === null) throw invalidBackupFile('The file has no manifest.json: it is not a TenantAtlas backup')
+    manifestText = await read(first, manifestEntry)
+  } finally {
+    first.close()
+  }
+  const parsed = manifestSchema.safeParse(parseJson(manifestEntry, manifestText))
+  if (!parsed.success) throw invalidBackupFile(`manifest.json is not a backup manifest: ${zodProblem(parsed.error)}`)
+  const manifest = parsed.data
+  const expected = new Map(manifest.objects.map((o) => [o.file, o]))
+  if (expected.size !== manifest.objects.length) throw invalidBackupFile('manifest.json lists a file twice')
+  for (const name of names) if (name !== MANIFEST_FILE && !expected.has(name)) throw invalidBackupFile(`Entry "${name}" is not listed in manifest.json`)
+  const absent = manifest.objects.find((o) => !names.has(o.file))
+  if (absent) throw invalidBackupFile(`manifest.json lists "${absent.file}", which is not in the file (truncated?)`)
+  names.clear()
+
+  // Second pass: each object read, verified and stored in batches, one entry at a time.
+  const counts: Record<string, number> = {}
+  let batch: BackupObject[] = []
+  const second = await open(path)
+  try {
+    await walkEntries(second, limits, async (entry) => {
+      if (entry.fileName === MANIFEST_FILE) return
+      const listed = expected.get(entry.fileName)!
+      const object = objectSchema.safeParse(parseJson(entry, await read(second, entry)))
       if (!object.success) throw invalidBackupFile(`Entry "${entry.fileName}" is not a backup object: ${zodProblem(object.error)}`)
       const o = object.data
       if (!findPolicyType(o.type)) throw invalidBackupFile(`Entry "${entry.fileName}" has an unknown type "${o.type}"`)
@@ -186,18 +219,17 @@ export async function readBackupZip(path: string, limits: ImportLimits, store: (
       counts[o.type] = (counts[o.type] ?? 0) + 1
       batch.push({ policyType: o.type, externalId: o.id, displayName: o.display_name, contentHash: hash, payload: o.payload, assignments: o.assignments })
       if (batch.length >= 500) {
-        await store(batch)
+        const full = batch
         batch = []
+        await store(full)
       }
-    }
-    if (batch.length > 0) await store(batch)
-    const absent = manifest.objects.find((o) => !seen.has(o.file))
-    if (absent) throw invalidBackupFile(`manifest.json lists "${absent.file}", which is not in the file (truncated?)`)
-    if (canonicalJson(counts) !== canonicalJson(Object.fromEntries(Object.entries(manifest.counts_by_type).filter(([, n]) => n > 0)))) {
-      throw invalidBackupFile('manifest.json counts_by_type does not match the objects in the file')
-    }
-    return manifest
+    })
   } finally {
-    zip.close()
+    second.close()
   }
+  if (batch.length > 0) await store(batch)
+  if (canonicalJson(counts) !== canonicalJson(Object.fromEntries(Object.entries(manifest.counts_by_type).filter(([, n]) => n > 0)))) {
+    throw invalidBackupFile('manifest.json counts_by_type does not match the objects in the file')
+  }
+  return manifest
 }

@@ -4,6 +4,7 @@ import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { fencedTransaction } from '../operations/lifecycle.ts'
 import type { NormalisedItem } from './normalise.ts'
+import { holdContentStore } from './content-store.ts'
 
 /**
  * The inventory's writes, set-based: a page of objects costs one read of the stored hashes and,
@@ -121,6 +122,8 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly Change
  */
 async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   const ids = toTextArray(rows.map((r) => r.id))
+  // Content is referenced by this transaction's versions: no garbage collection meanwhile (content-store.ts).
+  await holdContentStore(tx, scope.tenantId)
   await tx.execute(sql`
     INSERT INTO inventory_contents (tenant_id, content_hash, payload, assignments)
     SELECT DISTINCT ON (i.content_hash) i.tenant_id, i.content_hash, i.payload, i.assignments FROM inventory_items i

@@ -1,4 +1,4 @@
-/** The console's one way to the API: JSON in and out, errors as ApiError, 401 → sign-in. */
+/** The console's one way to the API: JSON in and out (or a FormData upload in), errors as ApiError, 401 → sign-in. */
 
 export class ApiError extends Error {
   readonly status: number
@@ -37,7 +37,10 @@ export function withQuery(path: string, query: Options['query']): string {
 
 export async function api<T>(path: string, options: Options = {}): Promise<T> {
   const init: RequestInit = { method: options.method ?? 'GET', credentials: 'same-origin', signal: options.signal ?? null, headers: { accept: 'application/json' } }
-  if (options.body !== undefined) {
+  if (options.body instanceof FormData) {
+    // A form (a file upload): the browser writes its multipart Content-Type with the boundary.
+    init.body = options.body
+  } else if (options.body !== undefined) {
     init.headers = { accept: 'application/json', 'content-type': 'application/json' }
     init.body = JSON.stringify(options.body)
   }

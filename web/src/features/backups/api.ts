@@ -40,3 +40,9 @@ export const createBackup = (tenantId: string, body: NewBackup) => api<Responses
 export const updateBackup = (tenantId: string, id: string, body: BackupChange) => api<BackupSet>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}`, { method: 'PATCH', body })
 export const deleteBackup = (tenantId: string, id: string) => api<null>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}`, { method: 'DELETE' })
 export const exportUrl = (tenantId: string, id: string) => `/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}/export`
+/** A backup ZIP from the user's disk, sent as a form (multipart, field `file`): streamed to disk by the server. */
+export const importBackupZip = (tenantId: string, file: File) => {
+  const form = new FormData()
+  form.append('file', file, file.name)
+  return api<BackupSet>(`/api/tenants/${tenantId}/backups/import`, { method: 'POST', body: form })
+}

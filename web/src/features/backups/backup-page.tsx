@@ -9,7 +9,7 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, navigate } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
 // The diff table is the inventory's (issue 13); it moves to components/ when both features use it.
-import { DiffView } from '../inventory/diff-view.tsx'
+import { DiffView } from '../../components/diff-view.tsx'
 import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
 import { STATUS_COLORS } from './backups-page.tsx'
 

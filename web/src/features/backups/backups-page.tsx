@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Checkbox, Group, Modal, MultiSelect, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Anchor, Badge, Button, Checkbox, FileButton, Group, Modal, MultiSelect, Stack, Table, Text, TextInput } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -7,9 +7,9 @@ import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components
 import { errorMessage } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
-import { Link } from '../../lib/router.tsx'
+import { Link, navigate } from '../../lib/router.tsx'
 import type { BackupSet, MeTenant } from '../../lib/types.ts'
-import { backupsQuery, createBackup, type NewBackup } from './api.ts'
+import { backupsQuery, createBackup, importBackupZip, type NewBackup } from './api.ts'
 
 export const STATUS_COLORS: Record<BackupSet['status'], string> = { running: 'blue', complete: 'green', partial: 'yellow', failed: 'red' }
 
@@ -18,15 +18,34 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
   const backups = useQuery({ ...backupsQuery(tenant.id), refetchInterval: (q) => (q.state.data?.data.some((b) => b.status === 'running') ? 2000 : false) })
   const manage = can(tenant, 'backups.manage')
   const [creating, setCreating] = useState(false)
+  const queryClient = useQueryClient()
+  const importZip = useMutation({
+    mutationFn: (file: File) => importBackupZip(tenant.id, file),
+    onSuccess: async (set) => {
+      await queryClient.invalidateQueries({ queryKey: ['backups', tenant.id] })
+      notifications.show({ title: 'Backup imported', message: `"${set.name}": ${set.item_count} objects.`, color: 'green' })
+      navigate(`/t/${tenant.id}/backups/${set.id}`)
+    },
+    onError: (error) => notifications.show({ title: 'Could not import the file', message: errorMessage(error), color: 'red', autoClose: false }),
+  })
 
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end">
         <PageTitle eyebrow="Configuration">Backups</PageTitle>
         {manage && (
-          <Button onClick={() => setCreating(true)} data-testid="create-backup">
-            Create backup
-          </Button>
+          <Group gap="xs">
+            <FileButton onChange={(file) => file && importZip.mutate(file)} accept="application/zip,.zip">
+              {(props) => (
+                <Button {...props} variant="default" loading={importZip.isPending} data-testid="import-backup">
+                  Import ZIP
+                </Button>
+              )}
+            </FileButton>
+            <Button onClick={() => setCreating(true)} data-testid="create-backup">
+              Create backup
+            </Button>
+          </Group>
         )}
       </Group>
       <Text size="sm" c="dimmed">

@@ -68,6 +68,26 @@ describe('Backups pages', () => {
     expect(JSON.parse(call[1]!.body as string)).toMatchObject({ name: 'Nightly', selection: { policy_types: [], include_foundations: true, include_dependencies: true } })
   })
 
+  it('imports a ZIP picked with "Import ZIP" as a form upload (field file), then opens the imported set', async () => {
+    const fetchMock = vi.fn((_input: RequestInfo | URL, init?: RequestInit) =>
+      Promise.resolve(new Response(JSON.stringify(init?.method === 'POST' ? { ...set, id: 'b9', origin: 'imported' } : { data: [], next_cursor: null }), { status: init?.method === 'POST' ? 201 : 200, headers: { 'content-type': 'application/json' } })),
+    )
+    vi.stubGlobal('fetch', fetchMock)
+    renderWithProviders(<BackupsPage tenant={tenant(['tenant.view', 'backups.manage'])} />)
+    await screen.findByTestId('import-backup')
+    const input = document.querySelector<HTMLInputElement>('input[type="file"]')!
+    expect(input.accept).toBe('application/zip,.zip')
+    const file = new File([new Uint8Array([0x50, 0x4b, 0x05, 0x06])], 'Quarterly.zip', { type: 'application/zip' })
+    fireEvent.change(input, { target: { files: [file] } })
+    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/backups/import', expect.objectContaining({ method: 'POST' })))
+    const init = fetchMock.mock.calls.find(([, i]) => i?.method === 'POST')![1]!
+    expect(init.body).toBeInstanceOf(FormData)
+    expect(((init.body as FormData).get('file') as File).name).toBe('Quarterly.zip')
+    // No JSON content type: the browser writes the multipart one with its boundary.
+    expect(Object.keys(init.headers as Record<string, string>)).not.toContain('content-type')
+    await waitFor(() => expect(window.location.pathname).toBe('/t/t1/backups/b9'))
+  })
+
   it("shows a set's contents, and an object's diff against the tenant's current version", async () => {
     mockFetch({
       'GET /api/tenants/t1/backups/b1': set,

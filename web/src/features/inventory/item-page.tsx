@@ -5,7 +5,7 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { InventoryVersion, MeTenant } from '../../lib/types.ts'
 import { diffQuery, itemQuery, versionsQuery } from './api.ts'
-import { DiffView } from './diff-view.tsx'
+import { DiffView } from '../../components/diff-view.tsx'
 import { ItemDetail } from './item-drawer.tsx'
 
 /** Who made a version's change in Intune, when the audit log said so. */

@@ -1,6 +1,6 @@
 import { Badge, Code, Table, Text } from '@mantine/core'
-import { EmptyText } from '../../components/states.tsx'
-import type { DiffChange } from '../../lib/types.ts'
+import { EmptyText } from './states.tsx'
+import type { DiffChange } from '../lib/types.ts'
 
 const KIND_COLORS: Record<DiffChange['kind'], string> = { added: 'green', removed: 'red', changed: 'blue' }
 

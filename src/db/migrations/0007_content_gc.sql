@@ -1,0 +1,1 @@
+CREATE INDEX "inventory_versions_content_idx" ON "inventory_versions" USING btree ("tenant_id","content_hash");
