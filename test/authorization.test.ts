@@ -165,7 +165,7 @@ const TABLE: Record<string, RouteCase> = {
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {} }
+const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {} }
 
 let ctx: TestContext
 let baseUrl: string
