@@ -22,11 +22,11 @@ export type PlanBody = {
 }
 
 /** The app with a worker, on an emulator whose write limits do not slow the tests down (the bench measures those). */
-export async function restoreContext(options: { emulator?: EmulatorServer } = {}) {
+export async function restoreContext(options: { emulator?: EmulatorServer; worker?: boolean } = {}) {
   const own = options.emulator === undefined
   const emulator = options.emulator ?? (await startEmulator({ port: 0, host: '127.0.0.1' }))
   const graph = new GraphClient({ tokens: createMsalTokenProvider(), budgets: new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 }), retry: { maxAttempts: 8, baseDelayMs: 20 } })
-  const ctx = await createTestContext({ emulatorUrl: emulator.url, graph })
+  const ctx = await createTestContext({ emulatorUrl: emulator.url, graph, worker: options.worker })
   await control(emulator, 'PUT', '/faults', { throttle_scale: 100 })
   return { ctx, emulator, graph, close: async () => Promise.all([ctx.close(), own ? emulator.close() : undefined]) }
 }
