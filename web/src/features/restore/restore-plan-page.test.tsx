@@ -45,7 +45,7 @@ describe('Restore plan page', () => {
     expect(await screen.findByTestId('diff-view')).toBeTruthy()
     expect(within(screen.getByTestId('restore-mapping')).getByText('not mapped')).toBeTruthy()
     fireEvent.click(screen.getByTestId('execute-restore'))
-    await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => (init as RequestInit | undefined)?.method === 'POST')).toBe(true))
+    await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'POST')).toBe(true))
     await waitFor(() => expect(window.location.pathname).toBe('/t/t2/operations/r9'))
   })
 
@@ -53,7 +53,7 @@ describe('Restore plan page', () => {
     mockFetch({ 'GET /api/tenants/t2/restore-plans/p1': plan({ stale: true }) })
     const view = renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
     expect(await screen.findByTestId('plan-stale')).toBeTruthy()
-    expect((screen.getByTestId('execute-restore') as HTMLButtonElement).disabled).toBe(true)
+    expect(screen.getByTestId<HTMLButtonElement>('execute-restore').disabled).toBe(true)
     view.unmount()
     renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view'])} planId="p1" />)
     await screen.findByTestId('restore-plan')
