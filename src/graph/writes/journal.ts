@@ -95,14 +95,18 @@ export class WriteJournal {
     return (await this.entries()).get(key)
   }
 
-  /** Records the intent (committed before the write is sent). An existing row for the key is returned as it is. */
-  async intend(key: string, spec: Omit<WriteSpec, 'send' | 'reconcile'>): Promise<GraphWriteRow> {
+  /**
+   * Records the intent (committed before the write is sent). An existing row for the key is
+   * returned as it is. `sending`: the row is recorded as sent once already (saves a round trip
+   * when the caller sends right away).
+   */
+  async intend(key: string, spec: Omit<WriteSpec, 'send' | 'reconcile'>, options: { sending?: boolean } = {}): Promise<GraphWriteRow> {
     const existing = await this.get(key)
     if (existing) return existing
     const row = await this.#transact(async (tx) => {
       const [inserted] = await tx
         .insert(graphWrites)
-        .values({ id: uuidv7(), tenantId: this.tenantId, runId: this.runId, key, operation: spec.operation, policyType: spec.policyType, targetId: spec.targetId, method: spec.method, path: spec.path.slice(0, 2000), marker: randomUUID() })
+        .values({ id: uuidv7(), tenantId: this.tenantId, runId: this.runId, key, operation: spec.operation, policyType: spec.policyType, targetId: spec.targetId, method: spec.method, path: spec.path.slice(0, 2000), marker: randomUUID(), attempts: options.sending ? 1 : 0 })
         .onConflictDoNothing({ target: [graphWrites.runId, graphWrites.key] })
         .returning()
       if (inserted) return inserted
@@ -140,12 +144,13 @@ export class WriteJournal {
    * refusal (the row `failed`); a row failed earlier throws again without sending.
    */
   async writeOnce(key: string, spec: WriteSpec): Promise<WriteOutcome> {
-    let row = await this.intend(key, spec)
+    const known = await this.get(key)
+    let row = known ?? (await this.intend(key, spec, { sending: true }))
     if (row.state === 'confirmed') return { how: 'already', targetId: row.targetId, entry: row }
     if (row.state === 'failed') throw new GraphError((row.error?.code ?? 'bad_request') as GraphErrorCode, row.error?.message ?? 'The write was refused')
     const reconcile = spec.reconcile ?? this.#reconcile
-    for (;;) {
-      if (row.attempts > 0) {
+    for (let fresh = !known; ; fresh = false) {
+      if (row.attempts > 0 && !fresh) {
         // Sent before, never settled: Graph decides.
         if (!reconcile) throw new Error(`WriteJournal: ${key} was sent before and cannot be reconciled (no reconcile function)`)
         const found = await reconcile(row)
@@ -159,7 +164,7 @@ export class WriteJournal {
           throw error
         }
       }
-      row = await this.sending(row, { newMarker: row.attempts > 0 })
+      if (!fresh) row = await this.sending(row, { newMarker: row.attempts > 0 })
       try {
         const targetId = await spec.send(row.marker)
         row = await this.confirm(row, targetId)

@@ -124,9 +124,12 @@ const objectUrl = (entry: PolicyTypeEntry, id: string, payload: Body) => `${coll
  */
 function addedDefinitionValues(entry: PolicyTypeEntry, values: unknown): Body[] {
   if (!Array.isArray(values)) return []
+  // One value per definition: Graph refuses a second one ("already has a value for definition").
+  const seen = new Set<string>()
   return values.filter(isObject).flatMap((v) => {
     const definitionId = isObject(v.definition) && typeof v.definition.id === 'string' ? v.definition.id : undefined
-    if (!definitionId) return []
+    if (!definitionId || seen.has(definitionId)) return []
+    seen.add(definitionId)
     return [{ enabled: v.enabled !== false, 'definition@odata.bind': `https://graph.microsoft.com/${entry.apiVersion}/deviceManagement/groupPolicyDefinitions('${definitionId}')`, presentationValues: childRows(v.presentationValues) }]
   })
 }

@@ -14,7 +14,7 @@ import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
 import { canonicalJson } from '../operations/start-run.ts'
-import { journalKey, mapContent, TYPE_KINDS, type Resolve } from './content.ts'
+import { journalKey, mapContent, orderOf, TYPE_KINDS, type Resolve } from './content.ts'
 import { backupObjects, findPlan, planItems, type PlanMappingEntry, type SourceObject } from './plan.ts'
 
 /**
@@ -26,6 +26,9 @@ import { backupObjects, findPlan, planItems, type PlanMappingEntry, type SourceO
 
 export type RestoreDeps = { secrets: SecretBox; emulatorUrl: string | undefined; tokens?: TokenProvider | undefined; graph?: GraphClient | undefined }
 export type RestoreContext = { plan_id: string }
+
+/** Objects of one dependency tier written at once (each object's own writes stay in order). */
+const OBJECT_CONCURRENCY = 16
 
 const keyOf = (a: string, b: string) => `${a}\n${b}`
 
@@ -106,22 +109,39 @@ class RestoreRun {
     // Nothing to write is reported at once.
     await this.#run.recordItems(items.filter((i) => i.action === 'skip' || i.action === 'blocked').map((i) => this.#result(i, 'skipped', i.action === 'blocked' ? 'blocked' : null, i.reason ?? (i.action === 'skip' ? 'Identical in the target: nothing to write' : null))))
     const work = items.filter((i) => i.action === 'create' || i.action === 'update')
-    for (const [n, item] of work.entries()) {
+    // Tier by tier (scope tags, filters, templates, other foundations, policies): a tier's objects
+    // are independent of each other, so several are written at once, each object's writes in order.
+    const tiers = new Map<number, RestorePlanItemRow[]>()
+    for (const item of work) tiers.set(orderOf(item.policyType), [...(tiers.get(orderOf(item.policyType)) ?? []), item])
+    const notReached = new Set(work)
+    for (const tier of [...tiers.keys()].sort((a, b) => a - b)) {
+      const queue = [...tiers.get(tier)!]
+      const worker = async () => {
+        for (let item = queue.shift(); item; item = queue.shift()) {
+          if (this.#run.cancelled || this.#run.lost) return
+          notReached.delete(item)
+          await this.#one(item)
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(OBJECT_CONCURRENCY, queue.length) }, worker))
       if (this.#run.cancelled) {
-        await this.#run.recordItems(work.slice(n).map((i) => this.#result(i, 'skipped', 'cancelled', 'The restore was cancelled before this object was written')))
+        await this.#run.recordItems(work.filter((i) => notReached.has(i)).map((i) => this.#result(i, 'skipped', 'cancelled', 'The restore was cancelled before this object was written')))
         throw new RunCancelledError()
       }
       this.#run.throwIfCancelled()
-      try {
-        const message = await this.#restore(item)
-        await this.#run.recordItems([this.#result(item, 'succeeded', null, message)])
-      } catch (error) {
-        if (error instanceof RunCancelledError || error instanceof RunOwnershipLostError || this.#run.lost) throw error
-        if (!(error instanceof GraphError)) this.#run.log.error({ err: error, item: item.id }, 'restore item failed')
-        const code = error instanceof GraphError ? error.code : 'unexpected_error'
-        const message = error instanceof GraphError ? error.message : `An unexpected error (logged by the worker for run ${this.#run.run.id})`
-        await this.#run.recordItems([this.#result(item, 'failed', code, message)])
-      }
+    }
+  }
+
+  async #one(item: RestorePlanItemRow) {
+    try {
+      const message = await this.#restore(item)
+      await this.#run.recordItems([this.#result(item, 'succeeded', null, message)])
+    } catch (error) {
+      if (error instanceof RunCancelledError || error instanceof RunOwnershipLostError || this.#run.lost) throw error
+      if (!(error instanceof GraphError)) this.#run.log.error({ err: error, item: item.id }, 'restore item failed')
+      const code = error instanceof GraphError ? error.code : 'unexpected_error'
+      const message = error instanceof GraphError ? error.message : `An unexpected error (logged by the worker for run ${this.#run.run.id})`
+      await this.#run.recordItems([this.#result(item, 'failed', code, message)])
     }
   }
 
