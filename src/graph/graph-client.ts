@@ -356,7 +356,7 @@ export class GraphClient {
     switch (status) {
       case 403: {
         const permission = options.permission ?? /following scopes: ([\w.]+)/.exec(error?.message ?? '')?.[1] ?? 'an application permission'
-        return new GraphError('missing_permission', `The app registration ${ctx.clientId} lacks the application permission ${permission} needed to read ${what}: add it in Entra and grant admin consent`, { status, permission, requestId })
+        return new GraphError('missing_permission', `The app registration ${ctx.clientId} lacks the application permission ${permission} needed to ${options.write ? 'write' : 'read'} ${what}: add it in Entra and grant admin consent`, { status, permission, requestId })
       }
       case 404:
         return new GraphError('not_found', `${what} not found${graphMessage}`, { status, requestId })

@@ -92,6 +92,16 @@ describe('write strategies', () => {
   })
 })
 
+describe('write refusals', () => {
+  it('names the ReadWrite permission a write lacks', async () => {
+    const { ctx } = await createTenant(env.emulator, { policies: 10, permissions: ['DeviceManagementRBAC.Read.All'] })
+    const error = await client().write(ctx, 'POST', '/beta/deviceManagement/roleScopeTags', { displayName: 'x' }, { permission: 'DeviceManagementRBAC.ReadWrite.All', subject: 'Scope tags' }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(GraphError)
+    expect((error as GraphError).code).toBe('missing_permission')
+    expect((error as GraphError).message).toContain('lacks the application permission DeviceManagementRBAC.ReadWrite.All needed to write Scope tags')
+  })
+})
+
 describe('the write limiter', () => {
   it('never starts more writes in any window than the limit allows, and sustains the rate', async () => {
     const limiter = new SlidingWindowLimiter(20, 300)

@@ -12,7 +12,7 @@ import {
   type RestorePlanRow,
 } from '../../db/schema.ts'
 import { findPolicyType } from '../../graph/policy-types.ts'
-import { detailsNotUpdated, maskedSecrets, notWritableReason, type ObjectContent } from '../../graph/writes/strategies.ts'
+import { detailsNotUpdated, maskedSecrets, notWritableReason, SERVER_SET_PROPERTIES, type ObjectContent } from '../../graph/writes/strategies.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { diffContents, settingDefinitionIds, type Change } from '../inventory/diff.ts'
 import { namesOf } from '../inventory/item-diff.ts'
@@ -238,7 +238,9 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
       items.push({ ...base, action: 'skip', reason: 'identical', warnings })
       continue
     }
-    const changes = diffContents(current, mapped.content, diffNames)
+    // What the restore changes: server-set values (version, times, counts) are Graph's, not the restore's.
+    const writable = (c: ObjectContent): ObjectContent => ({ payload: Object.fromEntries(Object.entries(c.payload).filter(([k]) => !SERVER_SET_PROPERTIES.includes(k))), assignments: c.assignments })
+    const changes = diffContents(writable(current), writable(mapped.content), diffNames)
     const fixed = detailsNotUpdated(entry).filter((name) => canonicalJson(comparable(entry, { payload: { [name]: current.payload[name] }, assignments: [] })) !== canonicalJson(comparable(entry, { payload: { [name]: mapped.content.payload[name] }, assignments: [] })))
     if (fixed.length > 0) warnings.push(`An update cannot write ${fixed.join(', ')}: those stay as they are in the target`)
     items.push({ ...base, action: 'update', reason: null, warnings, changes })
