@@ -14,8 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
  *
  * The server counts arrivals, we count sends: a write that took longer to arrive (a new
  * connection) opens the server's window later than ours, and writes sent one window after it,
- * arriving faster, would land in it. The window is therefore widened by the slowest of the
- * latest writes' round trips (`observe`), at most a quarter of the window.
+ * arriving faster, would land in it. A constant latency shifts both alike; what matters is its
+ * spread, so the window is widened by the spread (slowest − fastest) of the latest writes' round
+ * trips (`observe`), at most a quarter of the window.
  */
 export class SlidingWindowLimiter {
   readonly limit: number
@@ -39,9 +40,10 @@ export class SlidingWindowLimiter {
     return this.#times.length
   }
 
-  /** The window a send must leave before its slot is free again: the limit's window plus the slowest recent round trip. */
+  /** The window a send must leave before its slot is free again: the limit's window plus the spread of recent round trips. */
   get spanMs(): number {
-    return this.windowMs + Math.min(this.windowMs / 4, Math.max(0, ...this.#latencies))
+    if (this.#latencies.length === 0) return this.windowMs
+    return this.windowMs + Math.min(this.windowMs / 4, Math.max(...this.#latencies) - Math.min(...this.#latencies))
   }
 
   /** A write's round trip, as the client measured it. */
