@@ -6,6 +6,7 @@ import { runGraphBench } from './graph.ts'
 import { printHistory, runHistoryBench } from './history.ts'
 import { runInventoryBench } from './inventory.ts'
 import { runBackupsBench } from './backups.ts'
+import { runRestoreBench } from './restore.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
@@ -119,6 +120,11 @@ if (wanted('history')) {
 if (wanted('inventory')) {
   const inventory = await runInventoryBench()
   console.log(`report: ${writeReport('inventory', inventory)}`)
+}
+
+if (only.has('restore')) {
+  const restore = await runRestoreBench()
+  console.log(`report: ${writeReport('restore', restore)}`)
 }
 
 if (only.has('backups') || only.has('backups-zip')) {

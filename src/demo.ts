@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Database } from './db/engine.ts'
 import { tenants } from './db/schema.ts'
-import { GRAPH_PERMISSIONS } from './graph/policy-types.ts'
+import { GRAPH_PERMISSIONS, GRAPH_WRITE_PERMISSIONS } from './graph/policy-types.ts'
 import type { SecretBox } from './lib/crypto.ts'
 import { addTenant } from './modules/tenants/add-tenant.ts'
 import { addMember } from './modules/tenants/members.ts'
@@ -34,7 +34,8 @@ async function registerWithEmulator(emulatorUrl: string, clientSecret: string) {
       tenant_id: DEMO.entraTenantId,
       client_id: DEMO.clientId,
       client_secret: clientSecret,
-      permissions: GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission),
+      // Reads (one missing, to show the permission failure) and the writes a restore needs.
+      permissions: [...GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission), ...new Set(GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission).map((p) => GRAPH_WRITE_PERMISSIONS[p]))],
     }),
     signal: AbortSignal.timeout(10_000),
   })

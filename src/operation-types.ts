@@ -6,6 +6,8 @@ import { createBackupHandler } from './modules/backups/create-backup.ts'
 import { createPruneHandler } from './modules/backups/prune.ts'
 import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
 import { createInventorySyncHandler } from './modules/inventory/sync.ts'
+import { createRestoreHandler } from './modules/restore/execute.ts'
+import { restoreOperationTypes } from './modules/restore/operation-types.ts'
 import { createCatalog } from './modules/operations/catalog.ts'
 import type { Handlers } from './modules/operations/handlers.ts'
 
@@ -14,7 +16,7 @@ import type { Handlers } from './modules/operations/handlers.ts'
  * (docs/ARCHITECTURE.md, "Add an operation type"). The engine refuses to start, and
  * test/operations/catalog.test.ts fails, when a type has no handler or a handler no type.
  */
-export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes })
+export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes, ...restoreOperationTypes })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
 /** The process's services a handler may need; each module's factory takes what it uses. */
@@ -30,5 +32,5 @@ export type ShippedHandlerDeps = {
 
 /** The handler of every shipped operation type, from the module that owns it. */
 export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOperationType> {
-  return { 'inventory.sync': createInventorySyncHandler(deps), 'backup.create': createBackupHandler(deps), 'backup.prune': createPruneHandler() }
+  return { 'inventory.sync': createInventorySyncHandler(deps), 'backup.create': createBackupHandler(deps), 'backup.prune': createPruneHandler(), 'restore.execute': createRestoreHandler(deps) }
 }

@@ -28,12 +28,12 @@ function namedIds(contents: readonly Pick<VersionWithContent, 'payload' | 'assig
 
 /**
  * The names a diff labels with, from the tenant's inventory: the groups, assignment filters and
- * scope tags the contents name, and their setting definitions. Two queries side by side, each
+ * scope tags the contents name (and `otherIds`, e.g. a restore's mapped ids), and their setting definitions. Two queries side by side, each
  * reading only the rows named (by index), whatever the size of the tenant.
  */
-export async function namesOf(db: Executor, tenantId: string, versions: readonly Pick<VersionWithContent, 'payload' | 'assignments'>[]): Promise<DiffNames> {
+export async function namesOf(db: Executor, tenantId: string, versions: readonly Pick<VersionWithContent, 'payload' | 'assignments'>[], otherIds: readonly string[] = []): Promise<DiffNames> {
   const definitionIds = [...new Set(versions.flatMap((v) => settingDefinitionIds(v.payload)))]
-  const ids = namedIds(versions)
+  const ids = [...new Set([...namedIds(versions), ...otherIds, ...otherIds.map((id) => id.toLowerCase())])]
   // Ids as one array parameter (drizzle's inArray sends 250 of them, costlier to parse and plan than the read), plain SQL rows.
   const [rows, definitions] = await Promise.all([
     ids.length === 0

@@ -15,6 +15,7 @@ const pages = {
   changes: lazyPage(() => import('../features/inventory/changes-page.tsx').then((m) => m.ChangesPage)),
   backups: lazyPage(() => import('../features/backups/backups-page.tsx').then((m) => m.BackupsPage)),
   backup: lazyPage(() => import('../features/backups/backup-page.tsx').then((m) => m.BackupPage)),
+  restore: lazyPage(() => import('../features/restore/restore-plan-page.tsx').then((m) => m.RestorePlanPage)),
   operations: lazyPage(() => import('../features/operations/operations-page.tsx').then((m) => m.OperationsPage)),
   run: lazyPage(() => import('../features/operations/run-page.tsx').then((m) => m.RunPage)),
   schedules: lazyPage(() => import('../features/schedules/schedules-page.tsx').then((m) => m.SchedulesPage)),
@@ -29,6 +30,7 @@ const ItemPage = pages.item.Page
 const ChangesPage = pages.changes.Page
 const BackupsPage = pages.backups.Page
 const BackupPage = pages.backup.Page
+const RestorePlanPage = pages.restore.Page
 const OperationsPage = pages.operations.Page
 const RunPage = pages.run.Page
 const SchedulesPage = pages.schedules.Page
@@ -47,7 +49,8 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
   item: (t, _me, p) => <ItemPage key={p.itemId} tenant={t} itemId={p.itemId!} />,
   changes: (t) => <ChangesPage tenant={t} />,
   backups: (t) => <BackupsPage tenant={t} />,
-  backup: (t, _me, p) => <BackupPage key={p.backupId} tenant={t} backupId={p.backupId!} />,
+  backup: (t, me, p) => <BackupPage key={p.backupId} tenant={t} backupId={p.backupId!} tenants={me.tenants} />,
+  restore: (t, _me, p) => <RestorePlanPage key={p.planId} tenant={t} planId={p.planId!} />,
   operations: (t, me) => <OperationsPage tenant={t} me={me} />,
   run: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} />,
   schedules: (t) => <SchedulesPage tenant={t} />,

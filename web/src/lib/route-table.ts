@@ -13,6 +13,7 @@ export const TENANT_ROUTES = [
   { key: 'changes', pattern: '/t/:tenantId/changes', capability: 'tenant.view', nav: { label: 'Changes' } },
   { key: 'backups', pattern: '/t/:tenantId/backups', capability: 'tenant.view', nav: { label: 'Backups' } },
   { key: 'backup', pattern: '/t/:tenantId/backups/:backupId', capability: 'tenant.view' },
+  { key: 'restore', pattern: '/t/:tenantId/restore/:planId', capability: 'tenant.view' },
   { key: 'operations', pattern: '/t/:tenantId/operations', capability: 'operations.view', nav: { label: 'Operations', group: 'Monitoring' } },
   { key: 'run', pattern: '/t/:tenantId/operations/:runId', capability: 'operations.view' },
   { key: 'schedules', pattern: '/t/:tenantId/schedules', capability: 'operations.view', nav: { label: 'Schedules', group: 'Monitoring' } },

@@ -8,13 +8,13 @@ import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, navigate } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
-// The diff table is the inventory's (issue 13); it moves to components/ when both features use it.
 import { DiffView } from '../../components/diff-view.tsx'
+import { createRestorePlan } from '../restore/api.ts'
 import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
 import { STATUS_COLORS } from './backups-page.tsx'
 
 /** `/t/{tenantId}/backups/{backupId}`: a set's contents by type with search; for any object its content and a diff against the tenant's current version. */
-export function BackupPage({ tenant, backupId }: { tenant: MeTenant; backupId: string }) {
+export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: MeTenant; backupId: string; tenants?: readonly MeTenant[] }) {
   const queryClient = useQueryClient()
   const backup = useQuery(backupQuery(tenant.id, backupId))
   const [type, setType] = useState<string | null>(null)
@@ -37,6 +37,15 @@ export function BackupPage({ tenant, backupId }: { tenant: MeTenant; backupId: s
     onError: (error) => notifications.show({ title: 'Could not delete the backup', message: errorMessage(error), color: 'red' }),
   })
 
+  // Restore (issue 15): into this tenant or another one the member may restore into.
+  const restoreTargets = tenants.filter((t) => can(t, 'restore.execute'))
+  const [restoreInto, setRestoreInto] = useState<string | null>(null)
+  const restore = useMutation({
+    mutationFn: (targetId: string) => createRestorePlan(targetId, { backup_id: backupId }),
+    onSuccess: (plan) => navigate(`/t/${plan.target_tenant_id}/restore/${plan.id}`),
+    onError: (error) => notifications.show({ title: 'Could not plan the restore', message: errorMessage(error), color: 'red' }),
+  })
+
   if (backup.isPending) return <LoadingState label="Loading the backup" />
   if (backup.isError) return <ErrorState error={backup.error} />
   const b = backup.data
@@ -49,6 +58,24 @@ export function BackupPage({ tenant, backupId }: { tenant: MeTenant; backupId: s
             <Button component="a" href={exportUrl(tenant.id, b.id)} variant="default" data-testid="export-backup">
               Export ZIP
             </Button>
+          )}
+          {restoreTargets.length > 0 && (b.status === 'complete' || b.status === 'partial') && (
+            <Group gap={4}>
+              {restoreTargets.length > 1 && (
+                <Select
+                  size="sm"
+                  w={200}
+                  aria-label="Restore into"
+                  data={restoreTargets.map((t) => ({ value: t.id, label: t.id === tenant.id ? `${t.name} (this tenant)` : t.name }))}
+                  value={restoreInto ?? (restoreTargets.some((t) => t.id === tenant.id) ? tenant.id : restoreTargets[0]!.id)}
+                  onChange={setRestoreInto}
+                  allowDeselect={false}
+                />
+              )}
+              <Button data-testid="plan-restore" loading={restore.isPending} onClick={() => restore.mutate(restoreInto ?? (restoreTargets.some((t) => t.id === tenant.id) ? tenant.id : restoreTargets[0]!.id))}>
+                Plan restore
+              </Button>
+            </Group>
           )}
           {manage && <Switch label="Protected" checked={b.protected} onChange={(e) => protect.mutate(e.currentTarget.checked)} />}
           {manage && (
