@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bulkNoopHandlers } from './bulk/noop-handlers.ts'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
 import { inventoryContents, inventoryItems, inventoryVersions, type UserRow } from '../src/db/schema.ts'
@@ -161,11 +162,17 @@ const TABLE: Record<string, RouteCase> = {
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention`, payload: { keep_last: 5, keep_days: 30 } }),
   },
   'POST /api/tenants/:tenantId/backup-retention/prune': { ok: 202, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }) },
+  'POST /api/tenants/:tenantId/bulk-operations': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations`, payload: { action: 'rename', params: { prefix: 'Pilot ' }, item_ids: [s.itemId], dry_run: true } }),
+  },
+  'GET /api/tenants/:tenantId/bulk-actions': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {} }
+const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, ...bulkNoopHandlers }
 
 let ctx: TestContext
 let baseUrl: string

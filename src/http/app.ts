@@ -20,6 +20,7 @@ import { registerHistoryRoutes } from '../modules/inventory/history-routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
+import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -134,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerHistoryRoutes(app, deps)
   registerScheduleRoutes(app, deps)
   registerBackupRoutes(app, deps)
+  registerBulkRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

@@ -77,6 +77,65 @@ export type Schemas = {
     protected?: boolean
   }
   BackupUpdateInput: Schemas["BackupUpdate"]
+  BulkActionMatrix: {
+    data: ({
+      policy_type: string
+      actions: ("assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete")[]
+      unsupported: ({
+        action: "assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete"
+        reason: string
+      })[]
+    })[]
+  }
+  BulkActionMatrixInput: Schemas["BulkActionMatrix"]
+  BulkOperationRequest: {
+    action: "assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete"
+    params?: Record<string, unknown>
+    item_ids?: string[]
+    /** The inventory list's filter: every present item it matches when the run starts */
+    filter?: {
+      type?: string | null
+      category?: string | null
+      q?: string | null
+    }
+    dry_run: boolean
+    /** How many plan items a dry run lists (default 1000); the counts always cover every item */
+    preview_limit?: number
+  }
+  BulkOperationRequestInput: Schemas["BulkOperationRequest"]
+  BulkPlan: {
+    action: "assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete"
+    run_type: string
+    item_count: number
+    counts: {
+      change: number
+      skip: number
+    }
+    skipped_by_reason: {
+      code: string
+      reason: string
+      count: number
+    }[]
+    items: ({
+      /** The inventory item */
+      id: string
+      policy_type: string
+      policy_type_label: string
+      external_id: string
+      display_name: string
+      action: "change" | "skip"
+      /** Why it is skipped: unsupported_type, removed, unchanged, invalid_name, name_too_long */
+      code: string | null
+      reason: string | null
+      /** What changes, in one line */
+      summary: string | null
+      /** rename: the resulting name; duplicate: the copy’s name */
+      new_name: string | null
+    })[]
+    /** More items than preview_limit: the counts cover them all */
+    items_truncated: boolean
+  }
+  BulkPlanInput: Schemas["BulkPlan"]
   Error: {
     error: {
       code: string
@@ -382,7 +441,7 @@ export type Responses = {
       id: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
     })[]
   }
   "GET /api/notifications": {
@@ -407,7 +466,7 @@ export type Responses = {
       cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
       has_client_secret: boolean
       role: "owner" | "manager" | "operator" | "readonly" | null
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
       created_at: string
       updated_at: string
     })[]
@@ -421,7 +480,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -433,7 +492,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -445,7 +504,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -501,6 +560,8 @@ export type Responses = {
     next_cursor: string | null
   }
   "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
+  "GET /api/tenants/{tenantId}/bulk-actions": Schemas["BulkActionMatrix"]
+  "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkPlan"]
   "GET /api/tenants/{tenantId}/changes": {
     data: Schemas["InventoryChange"][]
     next_cursor: string | null
@@ -665,6 +726,7 @@ export type Bodies = {
   }
   "POST /api/tenants/{tenantId}/backups": Schemas["BackupCreateInput"] | null
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
+  "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/members": {
     email: string

@@ -1,0 +1,96 @@
+import { and, asc, eq, ilike, inArray, isNull, type SQL, sql } from 'drizzle-orm'
+import type { Executor } from '../../db/engine.ts'
+import { backupSets, bulkOperationItems, inventoryItems, type BulkItemState } from '../../db/schema.ts'
+import type { BulkFilter } from './operation-types.ts'
+import type { PlannedSource } from './plan.ts'
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+export type BulkSelection = { itemIds: readonly string[] } | { filter: BulkFilter }
+
+/**
+ * The inventory item ids a selection names, in the inventory list's order (display name, id): a
+ * filter matches present items as the list shows them; named ids are those of this tenant
+ * (a removed one stays in, to be listed as skipped).
+ */
+export async function selectedIds(db: Executor, tenantId: string, selection: BulkSelection): Promise<string[]> {
+  const where: (SQL | undefined)[] = [eq(inventoryItems.tenantId, tenantId)]
+  if ('itemIds' in selection) {
+    if (selection.itemIds.length === 0) return []
+    where.push(inArray(inventoryItems.id, [...selection.itemIds]))
+  } else {
+    const { type, category, q } = selection.filter
+    if (type) where.push(eq(inventoryItems.policyType, type))
+    if (category) where.push(eq(inventoryItems.category, category))
+    if (q) where.push(ilike(inventoryItems.displayName, `%${escapeLike(q)}%`))
+    where.push(isNull(inventoryItems.removedAt))
+  }
+  const rows = await db
+    .select({ id: inventoryItems.id })
+    .from(inventoryItems)
+    .where(and(...where))
+    .orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
+  return rows.map((r) => r.id)
+}
+
+/** What the planner reads of these items (only the fields the actions look at), in the given order. */
+export async function plannedSources(db: Executor, tenantId: string, ids: readonly string[]): Promise<PlannedSource[]> {
+  if (ids.length === 0) return []
+  const rows = await db
+    .select({
+      id: inventoryItems.id,
+      policyType: inventoryItems.policyType,
+      externalId: inventoryItems.externalId,
+      displayName: inventoryItems.displayName,
+      removed: sql<boolean>`${inventoryItems.removedAt} IS NOT NULL`,
+      assignments: inventoryItems.assignments,
+      scopeTagIds: sql<unknown>`${inventoryItems.payload} -> 'roleScopeTagIds'`,
+    })
+    .from(inventoryItems)
+    .where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.id, [...ids])))
+  const byId = new Map(rows.map((r) => [r.id, r]))
+  return ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))
+}
+
+export type FrozenItem = { position: number; itemId: string; policyType: string; externalId: string; displayName: string; state: BulkItemState; result: Record<string, unknown> | null }
+
+/** Freezes a run's selection (one statement per chunk, set-based). */
+export async function insertFrozenItems(db: Executor, runId: string, tenantId: string, items: readonly FrozenItem[]) {
+  if (items.length === 0) return
+  const rows = items.map((i) => ({ position: i.position, item_id: i.itemId, policy_type: i.policyType, external_id: i.externalId, display_name: i.displayName, state: i.state, result: i.result }))
+  await db.execute(sql`
+    INSERT INTO bulk_operation_items (run_id, position, tenant_id, item_id, policy_type, external_id, display_name, state, result)
+    SELECT ${runId}, r.position, ${tenantId}, r.item_id, r.policy_type, r.external_id, r.display_name, r.state, r.result
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      AS r(position int, item_id uuid, policy_type text, external_id text, display_name text, state text, result jsonb)
+    ON CONFLICT DO NOTHING`)
+}
+
+/** A run's frozen items from a position on, in order. */
+export function frozenItems(db: Executor, runId: string, options: { states?: readonly BulkItemState[]; after?: number; limit: number }) {
+  return db
+    .select()
+    .from(bulkOperationItems)
+    .where(
+      and(
+        eq(bulkOperationItems.runId, runId),
+        options.states ? inArray(bulkOperationItems.state, [...options.states]) : undefined,
+        options.after !== undefined ? sql`${bulkOperationItems.position} > ${options.after}` : undefined,
+      ),
+    )
+    .orderBy(asc(bulkOperationItems.position))
+    .limit(options.limit)
+}
+
+export async function setItemState(db: Executor, runId: string, position: number, state: BulkItemState, result: Record<string, unknown> | null) {
+  await db
+    .update(bulkOperationItems)
+    .set({ state, result })
+    .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.position, position)))
+}
+
+/** The backup set a bulk run took before changing anything (one per run). */
+export async function backupOfRun(db: Executor, tenantId: string, runId: string) {
+  const [row] = await db.select().from(backupSets).where(and(eq(backupSets.tenantId, tenantId), eq(backupSets.runId, runId)))
+  return row
+}

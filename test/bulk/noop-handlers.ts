@@ -1,0 +1,5 @@
+import { bulkOperationTypes } from '../../src/modules/bulk/operation-types.ts'
+import type { RunHandler } from '../../src/modules/operations/handlers.ts'
+
+/** Handlers for the bulk types in tests where no worker runs (handlers are never called). */
+export const bulkNoopHandlers = Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, (async () => {})])) as Record<keyof typeof bulkOperationTypes, RunHandler>
