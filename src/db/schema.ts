@@ -549,6 +549,136 @@ export const backupRetention = pgTable('backup_retention', {
 
 export type BackupSetRow = typeof backupSets.$inferSelect
 
+export const GRAPH_WRITE_STATES = ['intended', 'confirmed', 'failed'] as const
+export type GraphWriteState = (typeof GRAPH_WRITE_STATES)[number]
+
+/**
+ * The journal of intended Graph writes (ADR 019): a row is committed before the write is sent
+ * (`intended`), and settled after Graph answered (`confirmed` with the written object's id, or
+ * `failed` with Graph's refusal). A row still `intended` when a run looks at it again (a lost
+ * response, a worker killed, a re-queued run) is reconciled against Graph before anything is
+ * sent again: found by its `marker`, the `client-request-id` the write carried, which Intune's
+ * audit log keeps as the event's `correlationId`. One row per (run, key): the key is the run's
+ * name for one write (`{item}:create`, `{item}:assign`).
+ */
+export const graphWrites = pgTable(
+  'graph_writes',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    /** The run that writes (no foreign key: the journal outlives run retention, like the inventory). */
+    runId: uuid('run_id').notNull(),
+    key: text('key').notNull(),
+    /** `create`, `update`, `assign`, `delete` or `action`. */
+    operation: text('operation').notNull(),
+    policyType: text('policy_type').notNull(),
+    /** The Graph object written; for a create, set when it is confirmed. */
+    targetId: text('target_id'),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    /** The idempotency marker: sent as `client-request-id`, found in Graph as the audit event's `correlationId`. */
+    marker: text('marker').notNull(),
+    state: text('state', { enum: GRAPH_WRITE_STATES }).notNull().default('intended'),
+    /** Sends of this write (a send whose outcome was unknown and that reconciliation found not applied is sent again). */
+    attempts: integer('attempts').notNull().default(0),
+    error: jsonb('error').$type<{ code: string; message: string }>(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    confirmedAt: timestamp('confirmed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [uniqueIndex('graph_writes_run_key').on(t.runId, t.key), index('graph_writes_tenant_marker_idx').on(t.tenantId, t.marker)],
+)
+
+export type GraphWriteRow = typeof graphWrites.$inferSelect
+
+export const RESTORE_ACTIONS = ['create', 'update', 'skip', 'blocked'] as const
+export type RestoreAction = (typeof RESTORE_ACTIONS)[number]
+export const MAPPING_KINDS = ['group', 'assignment_filter', 'scope_tag', 'notification_template'] as const
+export type MappingKind = (typeof MAPPING_KINDS)[number]
+export type PlanMapping = { kind: MappingKind; source_id: string; source_name: string; target_id: string | null }
+
+/**
+ * A restore plan (issue 15): a backup set's objects compared with the target tenant's current
+ * inventory, with the mapping of groups and foundations across tenants. Reviewed, edited, then
+ * executed by a `restore.execute` run.
+ */
+export const restorePlans = pgTable(
+  'restore_plans',
+  {
+    id: uuid('id').primaryKey(),
+    targetTenantId: uuid('target_tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    sourceTenantId: uuid('source_tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backupSets.id, { onDelete: 'cascade' }),
+    /** The backup objects asked for (null: the whole set), to rebuild the plan on refresh. */
+    selection: jsonb('selection').$type<{ policy_type: string; external_id: string }[] | null>(),
+    createdByUserId: uuid('created_by_user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** The target's latest completed sync when the plan was built: a later sync makes the plan stale. */
+    targetSyncedAt: timestamp('target_synced_at', { withTimezone: true, precision: 3 }),
+    builtAt: timestamp('built_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    mapping: jsonb('mapping').$type<PlanMapping[]>().notNull().default([]),
+    /** The last run that executed the plan. */
+    runId: uuid('run_id'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('restore_plans_target_created_idx').on(t.targetTenantId, t.createdAt.desc(), t.id.desc())],
+)
+
+/** One backup object in a plan, in execution order (dependencies first). */
+export const restorePlanItems = pgTable(
+  'restore_plan_items',
+  {
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => restorePlans.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull(),
+    position: integer('position').notNull(),
+    policyType: text('policy_type').notNull(),
+    /** The object's id in the backup's (source) tenant. */
+    sourceExternalId: text('source_external_id').notNull(),
+    displayName: text('display_name').notNull(),
+    contentHash: text('content_hash').notNull(),
+    action: text('action', { enum: RESTORE_ACTIONS }).notNull(),
+    /** The object it updates or matches in the target (update, skip). */
+    targetExternalId: text('target_external_id'),
+    reason: text('reason'),
+    warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+    /** Left out by the reviewer. */
+    excluded: boolean('excluded').notNull().default(false),
+    /** The readable changes an update makes ({path, label, kind, before, after}). */
+    changes: jsonb('changes').$type<Record<string, unknown>[]>(),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.id] }), index('restore_plan_items_order_idx').on(t.planId, t.position)],
+)
+
+/** Mappings remembered per tenant pair: what a group or foundation of the source is in the target. */
+export const restoreMappings = pgTable(
+  'restore_mappings',
+  {
+    sourceTenantId: uuid('source_tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    targetTenantId: uuid('target_tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: MAPPING_KINDS }).notNull(),
+    sourceId: text('source_id').notNull(),
+    targetId: text('target_id'),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceTenantId, t.targetTenantId, t.kind, t.sourceId] })],
+)
+
+export type RestorePlanRow = typeof restorePlans.$inferSelect
+export type RestorePlanItemRow = typeof restorePlanItems.$inferSelect
 export const BULK_ITEM_STATES = ['pending', 'succeeded', 'failed', 'skipped'] as const
 export type BulkItemState = (typeof BULK_ITEM_STATES)[number]
 

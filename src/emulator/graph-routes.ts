@@ -84,8 +84,12 @@ export const hasPermission = (tenant: EmulatedTenant, permission: string) =>
 export const forbidden = (permission: string, kind: PathKind) =>
   graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${permission}, ${permission.replace('.Read.All', '.ReadWrite.All')}`, kind)
 
-/** Handles one Graph request already authenticated as `claims`. `url` is `/{version}/…?query`. */
-export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims: TokenClaims, method: string, url: string, base: string, body: unknown): GraphResponse {
+/**
+ * Handles one Graph request already authenticated as `claims`. `url` is `/{version}/…?query`.
+ * `clientRequestId`: the request's `client-request-id`, which a write's audit event keeps as its
+ * `correlationId` (Graph documents it as "the client request Id that is used to correlate activity").
+ */
+export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims: TokenClaims, method: string, url: string, base: string, body: unknown, clientRequestId?: string): GraphResponse {
   const parsed = new URL(url, base)
   const segments = parsed.pathname.split('/').filter(Boolean).map(decodeURIComponent)
   const version = segments[0] ?? ''
@@ -127,7 +131,7 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     const needed = GRAPH_WRITE_PERMISSIONS[permission]
     if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, kind)
   } else if (!hasPermission(tenant, permission)) return forbidden(permission, kind)
-  if (write) return writeRoute({ tenant, collection, context, actor: { kind: 'app', appId: claims.appid, appName: tenant.settings.appName } }, tail, method, body)
+  if (write) return writeRoute({ tenant, collection, context, actor: { kind: 'app', appId: claims.appid, appName: tenant.settings.appName }, correlationId: clientRequestId }, tail, method, body)
   try {
     if (tail.length === 0) return list(tenant, collection, q, context, self, rawQuery)
     const found = tenant.find(collection.entries, tail[0]!)

@@ -17,7 +17,7 @@ import type { Assignment } from './tenant-model.ts'
  */
 
 type Body = Record<string, unknown>
-type Write = { tenant: EmulatedTenant; collection: Collection; actor: Actor; context: string }
+type Write = { tenant: EmulatedTenant; collection: Collection; actor: Actor; context: string; correlationId?: string | undefined }
 
 /** Properties the service sets: a write that names one is refused (a client must strip them). */
 const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime', 'version', 'settingCount', 'isAssigned', 'deployedAppCount', 'supportsScopeTags', 'creationSource', 'referencingConfigurationPolicyCount', 'isGlobalScript']
@@ -138,7 +138,7 @@ function validateFields(entry: PolicyTypeEntry, body: unknown, allowedNavs: read
 
 function record(w: Write, operation: AuditOperation, o: TenantObject, modified: Body[] = [], action?: string) {
   const entry = w.collection.entries.find((e) => e.key === o.key) ?? w.collection.entries[0]!
-  w.tenant.audit.record({ operation, action, entry, object: o.body, actor: w.actor, modified })
+  w.tenant.audit.record({ operation, action, entry, object: o.body, actor: w.actor, modified, ...(w.correlationId ? { correlationId: w.correlationId } : {}) })
 }
 
 /** Settings of a settings catalog policy, checked against the definitions the tenant offers. */
@@ -217,6 +217,9 @@ function create(w: Write, body: unknown): GraphResponse {
   if (typeof shape.version === 'number') serverSet.version = 1
   else if (typeof shape.version === 'string') serverSet.version = '1'
   if ('roleScopeTagIds' in shape && fields.roleScopeTagIds === undefined) serverSet.roleScopeTagIds = ['0']
+  // Flags the service answers for every object it created (a client cannot send them).
+  if ('supportsScopeTags' in shape) serverSet.supportsScopeTags = true
+  if ('isGlobalScript' in shape) serverSet.isGlobalScript = false
   if (w.collection.odataType && fields['@odata.type'] === undefined) fields['@odata.type'] = w.collection.odataType
   const created = w.tenant.add(entry, { ...serverSet, ...fields, ...(settings ? { settingCount: settings.length } : {}) }, { defaults: false })
   const id = created.body.id

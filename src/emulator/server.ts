@@ -178,7 +178,7 @@ function graph(state: EmulatorState, req: IncomingMessage, res: ServerResponse, 
     if (writes.some((status) => dropsResponse(state, status))) return drop(res)
     return sendGraph(res, reply, req)
   }
-  const reply = handleGraph(state, auth.tenant, auth.claims, method, req.url ?? '/', base, body)
+  const reply = handleGraph(state, auth.tenant, auth.claims, method, req.url ?? '/', base, body, headerValue(req, 'client-request-id'))
   state.stats.record(reply.kind, reply.status, { graph: true })
   if (reply.kind === 'write' && dropsResponse(state, reply.status)) return drop(res)
   sendGraph(res, reply, req)
@@ -197,7 +197,7 @@ function drop(res: ServerResponse) {
   res.socket?.destroy()
 }
 
-type BatchMember = { id: string; method: string; url: string; body?: unknown }
+type BatchMember = { id: string; method: string; url: string; body?: unknown; headers?: Record<string, string> }
 
 /**
  * A member's `id` is documented as a string (https://learn.microsoft.com/graph/json-batching), but
@@ -220,7 +220,8 @@ function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: Emulat
     // Ids are compared case-insensitively and must be unique in the batch.
     if (ids.has(id.toLowerCase())) return fail(graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${id}'.`, 'batch'))
     ids.add(id.toLowerCase())
-    members.push({ id, method: m.method, url: m.url, body: m.body })
+    const headers = typeof m.headers === 'object' && m.headers !== null ? (m.headers as Record<string, string>) : undefined
+    members.push({ id, method: m.method, url: m.url, body: m.body, ...(headers ? { headers } : {}) })
   }
   const responses = members.map((m) => {
     if (/^https?:/i.test(m.url)) {
@@ -228,7 +229,8 @@ function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: Emulat
       return { id: m.id, status: reply.status, headers: { 'Content-Type': 'application/json' }, body: reply.body }
     }
     const url = `/${version}${m.url.startsWith('/') ? '' : '/'}${m.url}`
-    const reply = handleGraph(state, auth.tenant, auth.claims, m.method.toUpperCase(), url, base, m.body)
+    const memberRequestId = m.headers ? Object.entries(m.headers).find(([k]) => k.toLowerCase() === 'client-request-id')?.[1] : undefined
+    const reply = handleGraph(state, auth.tenant, auth.claims, m.method.toUpperCase(), url, base, m.body, typeof memberRequestId === 'string' ? memberRequestId : undefined)
     state.stats.record(reply.kind, reply.status, { member: true, graph: true })
     if (reply.kind === 'write') writes.push(reply.status)
     const headers: Record<string, string> = { 'Content-Type': 'application/json' }

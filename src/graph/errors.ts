@@ -12,6 +12,8 @@ export const GRAPH_ERROR_CODES = [
   'tenant_not_found',
   'app_not_found',
   'bad_request',
+  /** A write whose answer never came (lost response, timeout, 5xx): applied or not, only Graph can tell. */
+  'write_unknown',
 ] as const
 export type GraphErrorCode = (typeof GRAPH_ERROR_CODES)[number]
 

@@ -51,7 +51,20 @@ export type GraphClientOptions = {
   log?: GraphLog
 }
 
-type RequestOptions = { cost?: number; permission?: string; subject?: string; batch?: boolean }
+type RequestOptions = {
+  cost?: number
+  permission?: string
+  subject?: string
+  batch?: boolean
+  /** A write: only a 429 is sent again; no answer or a 5xx is `write_unknown` (the caller reconciles). */
+  write?: boolean
+  /** The `client-request-id` to send (default: a new UUID). */
+  clientRequestId?: string
+}
+
+/** A write's answer. */
+export type WriteReply = { status: number; body: unknown; requestId: string | undefined }
+export type WriteMethod = 'POST' | 'PATCH' | 'PUT' | 'DELETE'
 type Reply = { status: number; headers: Headers; body: unknown }
 
 export const MAX_BATCH = 20
@@ -77,6 +90,18 @@ export class GraphClient {
   /** GET one resource: a relative URL (`/beta/...`) or an absolute one on the tenant's Graph host. */
   async get<T = unknown>(ctx: GraphTenantContext, url: string, options: { permission?: string; subject?: string } = {}): Promise<T> {
     return (await this.#request(ctx, 'GET', url, undefined, options)).body as T
+  }
+
+  /**
+   * One write (POST, PATCH, PUT, DELETE) within the tenant's write limit. A 429 is sent again
+   * after Retry-After (Intune does not apply a throttled write); any other refusal is a GraphError.
+   * When the outcome is unknown (no answer, a timeout, a 5xx) it is never sent again here: it
+   * fails as `write_unknown`, and the caller reconciles before deciding to send it again
+   * (src/graph/writes/journal.ts). `clientRequestId` is the write's idempotency marker.
+   */
+  async write(ctx: GraphTenantContext, method: WriteMethod, url: string, body: unknown, options: { permission?: string; subject?: string; clientRequestId?: string } = {}): Promise<WriteReply> {
+    const reply = await this.#request(ctx, method, url, body, { ...options, write: true })
+    return { status: reply.status, body: reply.body, requestId: reply.headers.get('request-id') ?? undefined }
   }
 
   /** Every item of a collection, following `@odata.nextLink`, one page at a time. */
@@ -237,7 +262,7 @@ export class GraphClient {
     return url
   }
 
-  async #request(ctx: GraphTenantContext, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body: unknown, options: RequestOptions): Promise<Reply> {
+  async #request(ctx: GraphTenantContext, method: 'GET' | WriteMethod, url: string, body: unknown, options: RequestOptions): Promise<Reply> {
     const target = this.#resolve(ctx, url)
     const budget = this.#budgets.for(ctx.tenantKey)
     const bucket = method === 'GET' || options.batch ? budget.reads : budget.writes
@@ -245,20 +270,25 @@ export class GraphClient {
     let forceRefresh = false
     let refreshed = false
     for (let attempt = 1; ; attempt++) {
-      await bucket.take(cost)
+      // A write takes its slot in the write window at the last moment, once it holds a token and a
+      // connection slot: the window counts sends, so nothing may delay a write after it was counted.
+      if (!options.write) await bucket.take(cost)
       await budget.concurrency.acquire()
       let response: Response | undefined
       let text = ''
       let failure: unknown
+      let sentAt = 0
       try {
         const token = await this.#tokens.getToken(ctx, { forceRefresh })
         forceRefresh = false
+        if (options.write) await bucket.take(cost)
+        sentAt = performance.now()
         response = await fetch(target, {
           method,
           headers: {
             authorization: `Bearer ${token}`,
             accept: 'application/json',
-            'client-request-id': randomUUID(),
+            'client-request-id': options.clientRequestId ?? randomUUID(),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -274,6 +304,7 @@ export class GraphClient {
         response = undefined
       }
       budget.concurrency.release()
+      if (options.write && response) budget.writes.observe(performance.now() - sentAt)
       if (response) budget.throttling.record(response.status === 429)
       if (response) {
         this.counters.httpRequests++
@@ -290,6 +321,10 @@ export class GraphClient {
       }
       if (response && !isRetryableStatus(response.status)) throw this.#classify(ctx, response.status, parsed, options)
       const status = response?.status ?? 0
+      if (options.write && status !== 429) {
+        const reason = status ? `HTTP ${status}` : failure instanceof Error && failure.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : 'the connection was lost before the answer'
+        throw new GraphError('write_unknown', `${options.subject ?? 'Graph'}: ${method} ${new URL(target).pathname} may or may not have been applied (${reason})`, { status: status || undefined, cause: failure })
+      }
       if (attempt >= this.#retry.maxAttempts) throw this.#exhausted(ctx, status, options, failure)
       const retryAfter = parseRetryAfter(response?.headers.get('retry-after'))
       const wait = retryDelayMs(this.#retry, attempt, retryAfter)

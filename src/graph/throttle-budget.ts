@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { SlidingWindowLimiter } from './writes/write-limiter.ts'
 
 /**
  * The per-tenant throttle budget, shared by everything in the process that reads a tenant.
@@ -159,9 +160,13 @@ export class ThrottleMonitor {
   }
 }
 
+/** What a request waits on before it starts: reads a token bucket, writes a sliding window. */
+export type RateGate = { take(n: number): Promise<void>; pause(ms: number): void; waitedMs: number }
+
 export class TenantBudget {
   readonly reads: TokenBucket
-  readonly writes: TokenBucket
+  /** Writes: Intune's write limit per app per tenant, kept exactly (src/graph/writes/write-limiter.ts). */
+  readonly writes: SlidingWindowLimiter
   readonly concurrency: AdaptiveConcurrency
   readonly throttling = new ThrottleMonitor()
   /** How often the whole tenant was paused after a 429 (the rest only delayed their request). */
@@ -169,7 +174,7 @@ export class TenantBudget {
 
   constructor(limits: BudgetLimits, concurrency: { initial: number; max: number }) {
     this.reads = new TokenBucket(limits.reads, limits.windowMs)
-    this.writes = new TokenBucket(limits.writes, limits.windowMs)
+    this.writes = new SlidingWindowLimiter(limits.writes, limits.windowMs)
     this.concurrency = new AdaptiveConcurrency(concurrency)
   }
 
@@ -177,7 +182,7 @@ export class TenantBudget {
    * After 429s: whether the tenant as a whole must wait (Graph sent Retry-After, or 429s are
    * widespread). Then nobody starts a request on `bucket` for `waitMs` and concurrency halves.
    */
-  throttled(bucket: TokenBucket, options: { retryAfter: boolean; waitMs: number }): boolean {
+  throttled(bucket: RateGate, options: { retryAfter: boolean; waitMs: number }): boolean {
     if (!options.retryAfter && !this.throttling.widespread) return false
     this.tenantPauses++
     bucket.pause(options.waitMs)
