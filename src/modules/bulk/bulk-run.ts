@@ -4,6 +4,7 @@ import { GraphError } from '../../graph/errors.ts'
 import { type GraphObject, GraphClient, type ItemRead } from '../../graph/graph-client.ts'
 import { getPolicyType, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { objectUrl } from '../../graph/read-plan.ts'
+import { WriteJournal } from '../../graph/writes/index.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
@@ -48,7 +49,8 @@ export function createBulkHandler(deps: BulkDeps): RunHandler {
     } catch (error) {
       throw error instanceof GraphError ? new RunFailureError(error.code, error.message) : error
     }
-    await new BulkRun(execution, { graph, ctx }).execute()
+    const journal = new WriteJournal({ tenantId: run.run.tenantId, runId: run.run.id, transact: (work) => run.transaction(work), graph, ctx })
+    await new BulkRun(execution, { graph, ctx, journal }).execute()
   }
 }
 
@@ -95,7 +97,7 @@ class BulkRun {
 
   async execute() {
     await this.#run.progress({ total: this.#run.context.item_count })
-    await this.#recordUnrecorded()
+    await this.#recordFinished()
     const failedBackup = await this.#backUp()
     if (failedBackup > 0) throw new RunFailureError('backup_failed', `${failedBackup} object${failedBackup === 1 ? '' : 's'} could not be backed up before the change: nothing was changed`)
     let after = -1
@@ -111,18 +113,16 @@ class BulkRun {
   }
 
   /**
-   * Items in a final state whose per-item result is not recorded yet: the skipped ones at the
-   * first attempt, and any a lost worker finished without recording. A result row already there
-   * (the worker died between the two writes) is not recorded twice.
+   * The per-item results of items already in a final state: the plan's skips at the first
+   * attempt; at a later one, everything its predecessors finished (a re-queued attempt starts
+   * with no per-item results and no counts). A result already recorded is not recorded twice.
    */
-  async #recordUnrecorded() {
+  async #recordFinished() {
     let after = -1
     for (;;) {
-      const page = await frozenItems(this.#run.db, this.#runId, { states: ['skipped', 'succeeded', 'failed'], after, limit: 1000 })
-      if (page.length === 0) return
-      after = page.at(-1)!.position
-      const items = page.filter((i) => i.result?.recorded !== true)
-      if (items.length === 0) continue
+      const items = await frozenItems(this.#run.db, this.#runId, { states: ['skipped', 'succeeded', 'failed'], after, limit: 1000 })
+      if (items.length === 0) return
+      after = items.at(-1)!.position
       const already = new Set(
         (
           await this.#run.db
@@ -131,11 +131,7 @@ class BulkRun {
             .where(and(eq(operationRunItems.runId, this.#runId), inArray(operationRunItems.targetId, items.map((i) => i.externalId))))
         ).map((r) => r.id),
       )
-      const toRecord = items.filter((i) => !already.has(i.externalId))
-      await this.#run.recordItems(toRecord.map((i) => this.#resultOf(i)))
-      await this.#run.transaction(async (tx) => {
-        for (const i of items) await setItemState(tx, this.#runId, i.position, i.state, { ...i.result, recorded: true })
-      })
+      await this.#run.recordItems(items.filter((i) => !already.has(i.externalId)).map((i) => this.#resultOf(i)))
     }
   }
 
@@ -244,11 +240,8 @@ class BulkRun {
       const types = await this.#odataTypes([item])
       const reads = await readFresh(this.#deps.graph, this.#deps.ctx, entry, [{ externalId: item.externalId, odataType: types.get(item.itemId) }])
       const read = reads.get(item.externalId)
-      if (!read || read instanceof GraphError) {
-        outcome = read?.code === 'not_found' || !read ? { status: 'failed', code: 'not_found', message: `${entry.label} ${item.externalId} no longer exists in the tenant` } : { status: 'failed', code: read.code, message: read.message }
-      } else {
-        outcome = await actOn(this.#deps, { runId: this.#runId, position: item.position, action: this.#action, params: this.#run.context.params, entry, read, item })
-      }
+      if (read instanceof GraphError && read.code !== 'not_found') outcome = { status: 'failed', code: read.code, message: read.message }
+      else outcome = await actOn(this.#deps, { action: this.#action, params: this.#run.context.params, entry, read: read instanceof GraphError ? null : (read ?? null), item })
     } catch (error) {
       if (error instanceof RunCancelledError || error instanceof RunOwnershipLostError || this.#run.signal.aborted) throw error
       if (!(error instanceof GraphError)) this.#run.log.error({ err: error, item: item.externalId }, 'bulk item failed')
@@ -259,10 +252,9 @@ class BulkRun {
   }
 
   async #finish(item: BulkOperationItemRow, state: 'succeeded' | 'failed' | 'skipped', result: Record<string, unknown>) {
+    // State first: a worker lost between the two leaves a finished item whose result the next attempt records.
     await this.#run.transaction((tx) => setItemState(tx, this.#runId, item.position, state, result))
-    const updated = { ...item, state, result }
-    await this.#run.recordItems([this.#resultOf(updated)])
-    await this.#run.transaction((tx) => setItemState(tx, this.#runId, item.position, state, { ...result, recorded: true }))
+    await this.#run.recordItems([this.#resultOf({ ...item, state, result })])
   }
 }
 

@@ -135,8 +135,9 @@ export async function startBulk(engine: OperationsEngine, db: Database, request:
           policyType: item.policy_type,
           externalId: item.external_id,
           displayName: item.display_name,
-          state: item.action === 'skip' ? 'skipped' : 'pending',
-          result: item.action === 'skip' ? { code: item.code, reason: item.reason } : item.new_name ? { planned_name: item.new_name } : null,
+          // "Unchanged" is what the last sync saw: the run decides on Graph's state when it gets to the item.
+          state: item.action === 'skip' && item.code !== 'unchanged' ? 'skipped' : 'pending',
+          result: item.action === 'skip' && item.code !== 'unchanged' ? { code: item.code, reason: item.reason } : item.new_name ? { planned_name: item.new_name } : null,
         }))
         await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
       })
