@@ -167,6 +167,11 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations`, payload: { action: 'rename', params: { prefix: 'Pilot ' }, item_ids: [s.itemId], dry_run: true } }),
   },
+  'POST /api/tenants/:tenantId/bulk-operations/selection': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/selection`, payload: { item_ids: [s.itemId] } }),
+  },
   'GET /api/tenants/:tenantId/bulk-actions': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
 }
 

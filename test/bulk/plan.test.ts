@@ -1,7 +1,7 @@
 import { and, eq, ilike, isNull } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inventoryItems, operationRuns } from '../../src/db/schema.ts'
-import { errorOf, type TestContext } from '../harness.ts'
+import { errorOf, ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
 import { bulkRequest, frozen, itemsOfType, plan, startBulk } from './helpers.ts'
 
@@ -77,6 +77,20 @@ describe('bulk operations: the plan', () => {
     expect((await frozen(ctx, run.id)).map((r) => r.itemId).sort()).toEqual(matching.map((m) => m.id).sort())
     const [row] = await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, run.id))
     expect(row!.context).toMatchObject({ filter: { type: 'deviceConfiguration', q, category: null }, item_count: matching.length })
+  })
+
+  it('summarises a selection for the action bar: counts by type, and the actions the role and the types allow', async () => {
+    const filters = (await itemsOfType(ctx, tenant.tenantId, 'assignmentFilter')).slice(0, 2)
+    const select = (token: string, payload: Record<string, unknown>) => ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/bulk-operations/selection`, token, headers: { origin: ORIGIN }, payload })
+    const onlyFilters = JSON.parse((await select(tenant.token, { item_ids: filters.map((f) => f.id) })).body) as { item_count: number; actions: string[]; types: { policy_type: string; count: number }[] }
+    expect(onlyFilters).toEqual({ item_count: filters.length, types: [{ policy_type: 'assignmentFilter', label: 'Assignment filters', count: filters.length }], actions: ['add_scope_tag', 'remove_scope_tag', 'rename', 'duplicate', 'delete'] })
+    const all = await ctx.db.select({ id: inventoryItems.id }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), isNull(inventoryItems.removedAt)))
+    const byFilter = JSON.parse((await select(tenant.token, { filter: {} })).body) as { item_count: number; actions: string[] }
+    expect(byFilter.item_count).toBe(all.length)
+    expect(byFilter.actions).toContain('assign')
+    const reader = await ctx.factories.userWithToken()
+    await ctx.factories.member(tenant.tenantId, reader.user, 'readonly')
+    expect(JSON.parse((await select(reader.token, { filter: {} })).body)).toMatchObject({ item_count: all.length, actions: [] })
   })
 
   it('refuses bad input with a 422 naming the field', async () => {

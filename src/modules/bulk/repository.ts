@@ -13,10 +13,9 @@ export type BulkSelection = { itemIds: readonly string[] } | { filter: BulkFilte
  * filter matches present items as the list shows them; named ids are those of this tenant
  * (a removed one stays in, to be listed as skipped).
  */
-export async function selectedIds(db: Executor, tenantId: string, selection: BulkSelection): Promise<string[]> {
+function selectionWhere(tenantId: string, selection: BulkSelection): SQL | undefined {
   const where: (SQL | undefined)[] = [eq(inventoryItems.tenantId, tenantId)]
   if ('itemIds' in selection) {
-    if (selection.itemIds.length === 0) return []
     where.push(inArray(inventoryItems.id, [...selection.itemIds]))
   } else {
     const { type, category, q } = selection.filter
@@ -25,12 +24,24 @@ export async function selectedIds(db: Executor, tenantId: string, selection: Bul
     if (q) where.push(ilike(inventoryItems.displayName, `%${escapeLike(q)}%`))
     where.push(isNull(inventoryItems.removedAt))
   }
-  const rows = await db
-    .select({ id: inventoryItems.id })
-    .from(inventoryItems)
-    .where(and(...where))
-    .orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
+  return and(...where)
+}
+
+export async function selectedIds(db: Executor, tenantId: string, selection: BulkSelection): Promise<string[]> {
+  if ('itemIds' in selection && selection.itemIds.length === 0) return []
+  const rows = await db.select({ id: inventoryItems.id }).from(inventoryItems).where(selectionWhere(tenantId, selection)).orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
   return rows.map((r) => r.id)
+}
+
+/** How many items of each type a selection holds (the console's action bar). */
+export async function countsByType(db: Executor, tenantId: string, selection: BulkSelection): Promise<{ type: string; count: number }[]> {
+  if ('itemIds' in selection && selection.itemIds.length === 0) return []
+  return db
+    .select({ type: inventoryItems.policyType, count: sql<number>`count(*)::int` })
+    .from(inventoryItems)
+    .where(selectionWhere(tenantId, selection))
+    .groupBy(inventoryItems.policyType)
+    .orderBy(inventoryItems.policyType)
 }
 
 /** What the planner reads of these items (only the fields the actions look at), in the given order. */

@@ -8,7 +8,8 @@ import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { BULK_ACTIONS, unsupportedReason } from './actions.ts'
-import { bulkRequest, isDryRun, planBulk, startBulk } from './start-bulk.ts'
+import { can } from '../access/policy.ts'
+import { bulkRequest, describeSelection, isDryRun, planBulk, selectionRequest, startBulk } from './start-bulk.ts'
 
 const planItemResponse = z.object({
   id: z.string().describe('The inventory item'),
@@ -34,6 +35,14 @@ export const bulkPlanResponse = z
     items_truncated: z.boolean().describe('More items than preview_limit: the counts cover them all'),
   })
   .meta({ id: 'BulkPlan' })
+
+const selectionResponse = z
+  .object({
+    item_count: z.number(),
+    types: z.array(z.object({ policy_type: z.string(), label: z.string(), count: z.number() })),
+    actions: z.array(z.enum(BULK_ACTIONS)).describe('What the caller’s role and the selected types allow; empty without bulk.execute'),
+  })
+  .meta({ id: 'BulkSelectionSummary' })
 
 const actionMatrix = z
   .object({
@@ -82,6 +91,23 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine }: H
       const { run, deduplicated } = await startBulk(engine, db, { tenantId: access.tenantId, body: request.body, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
       const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
+    },
+  )
+
+  r.post(
+    '/api/tenants/:tenantId/bulk-operations/selection',
+    {
+      schema: {
+        tags,
+        summary: 'What a selection (item ids or a filter) holds by type, and the bulk actions the caller may take on it',
+        params: tenantIdParams,
+        body: selectionRequest,
+        response: responses({ 200: selectionResponse }),
+      },
+    },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      return describeSelection(db, access.tenantId, request.body, can(access.role, 'bulk.execute'))
     },
   )
 

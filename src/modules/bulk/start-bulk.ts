@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { Database, Executor } from '../../db/engine.ts'
-import { POLICY_TYPES, usedCategories } from '../../graph/policy-types.ts'
+import { findPolicyType, POLICY_TYPES, usedCategories } from '../../graph/policy-types.ts'
 import { validationError } from '../../lib/errors.ts'
 import { parseInput } from '../../lib/validation.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
-import { BULK_ACTIONS, type BulkAction, canonicalParams, runTypeOf } from './actions.ts'
+import { actionsFor, BULK_ACTIONS, type BulkAction, canonicalParams, runTypeOf } from './actions.ts'
 import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
 import { type PlanItem, planItem } from './plan.ts'
-import { type BulkSelection, type FrozenItem, insertFrozenItems, plannedSources, selectedIds } from './repository.ts'
+import { type BulkSelection, countsByType, type FrozenItem, insertFrozenItems, plannedSources, selectedIds } from './repository.ts'
 
 const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
 const CATEGORY_KEYS: readonly string[] = usedCategories()
@@ -33,6 +33,22 @@ export const bulkRequest = z
     preview_limit: z.number().int().min(0).max(100_000).optional().describe('How many plan items a dry run lists (default 1000); the counts always cover every item'),
   })
   .meta({ id: 'BulkOperationRequest' })
+
+export const selectionRequest = bulkRequest.pick({ item_ids: true, filter: true }).meta({ id: 'BulkSelection' })
+
+/** What a selection holds, by type, and the actions those types can take (none without bulk.execute). */
+export async function describeSelection(db: Database, tenantId: string, body: unknown, mayAct: boolean) {
+  const input = parseInput(selectionRequest, body)
+  if ((input.item_ids === undefined) === (input.filter === undefined)) throw validationError([{ field: 'item_ids', message: 'send either item_ids or filter (exactly one)' }])
+  const selection: BulkSelection = input.filter ? { filter: canonicalFilter(input.filter) } : { itemIds: [...new Set(input.item_ids)] }
+  const counts = await countsByType(db, tenantId, selection)
+  const entries = counts.flatMap((c) => (findPolicyType(c.type) ? [findPolicyType(c.type)!] : []))
+  return {
+    item_count: counts.reduce((n, c) => n + c.count, 0),
+    types: counts.map((c) => ({ policy_type: c.type, label: findPolicyType(c.type)?.label ?? c.type, count: c.count })),
+    actions: mayAct ? actionsFor(entries) : [],
+  }
+}
 
 export type BulkPlan = {
   action: BulkAction

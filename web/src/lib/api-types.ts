@@ -136,6 +136,27 @@ export type Schemas = {
     items_truncated: boolean
   }
   BulkPlanInput: Schemas["BulkPlan"]
+  BulkSelection: {
+    item_ids?: string[]
+    /** The inventory list's filter: every present item it matches when the run starts */
+    filter?: {
+      type?: string | null
+      category?: string | null
+      q?: string | null
+    }
+  }
+  BulkSelectionInput: Schemas["BulkSelection"]
+  BulkSelectionSummary: {
+    item_count: number
+    types: {
+      policy_type: string
+      label: string
+      count: number
+    }[]
+    /** What the caller’s role and the selected types allow; empty without bulk.execute */
+    actions: ("assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete")[]
+  }
+  BulkSelectionSummaryInput: Schemas["BulkSelectionSummary"]
   Error: {
     error: {
       code: string
@@ -562,6 +583,7 @@ export type Responses = {
   "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
   "GET /api/tenants/{tenantId}/bulk-actions": Schemas["BulkActionMatrix"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkPlan"]
+  "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionSummary"]
   "GET /api/tenants/{tenantId}/changes": {
     data: Schemas["InventoryChange"][]
     next_cursor: string | null
@@ -727,6 +749,7 @@ export type Bodies = {
   "POST /api/tenants/{tenantId}/backups": Schemas["BackupCreateInput"] | null
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
+  "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/members": {
     email: string
