@@ -101,7 +101,8 @@ function checkSelection(request: Parsed, ids: readonly string[]) {
     if (unknown.length > 0) throw validationError([{ field: 'item_ids', message: `not in this tenant's inventory: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}` }])
   }
   if (ids.length === 0) throw validationError([{ field: request.filter ? 'filter' : 'item_ids', message: 'selects no items' }])
-  if (request.action === 'delete' && request.params.confirm_count !== ids.length) {
+  // A preview shows the count to type; the run needs it typed.
+  if (request.action === 'delete' && !request.dryRun && request.params.confirm_count !== ids.length) {
     throw validationError([{ field: 'params.confirm_count', message: `must equal the number of items to delete (${ids.length})` }])
   }
 }
