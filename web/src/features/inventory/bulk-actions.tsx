@@ -136,7 +136,7 @@ function ParamsForm({ tenantId, action, params, onChange }: { tenantId: string; 
   const groups = useQuery({ ...pickListQuery(tenantId, 'group'), enabled: needsGroup })
   const filters = useQuery({ ...pickListQuery(tenantId, 'assignmentFilter'), enabled: action === 'assign' })
   const tags = useQuery({ ...pickListQuery(tenantId, 'roleScopeTag'), enabled: needsTag })
-  const str = (key: string) => (typeof params[key] === 'string' ? (params[key] as string) : '')
+  const str = (key: string) => (typeof params[key] === 'string' ? (params[key]) : '')
   const options = (rows: { external_id: string; display_name: string }[] | undefined) => (rows ?? []).map((r) => ({ value: r.external_id, label: r.display_name || r.external_id }))
   return (
     <Stack gap="xs">
