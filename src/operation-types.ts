@@ -8,6 +8,8 @@ import { createBulkHandler } from './modules/bulk/bulk-run.ts'
 import { bulkOperationTypes } from './modules/bulk/operation-types.ts'
 import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
 import { createInventorySyncHandler } from './modules/inventory/sync.ts'
+import { createRestoreHandler } from './modules/restore/execute.ts'
+import { restoreOperationTypes } from './modules/restore/operation-types.ts'
 import { createCatalog } from './modules/operations/catalog.ts'
 import type { Handlers } from './modules/operations/handlers.ts'
 
@@ -16,7 +18,7 @@ import type { Handlers } from './modules/operations/handlers.ts'
  * (docs/ARCHITECTURE.md, "Add an operation type"). The engine refuses to start, and
  * test/operations/catalog.test.ts fails, when a type has no handler or a handler no type.
  */
-export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes, ...bulkOperationTypes })
+export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes, ...restoreOperationTypes, ...bulkOperationTypes })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
 /** The process's services a handler may need; each module's factory takes what it uses. */
@@ -37,6 +39,7 @@ export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOpera
     'inventory.sync': createInventorySyncHandler(deps),
     'backup.create': createBackupHandler(deps),
     'backup.prune': createPruneHandler(),
+    'restore.execute': createRestoreHandler(deps),
     ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<keyof typeof bulkOperationTypes, typeof bulk>),
   }
 }

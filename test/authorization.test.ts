@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bulkNoopHandlers } from './bulk/noop-handlers.ts'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
-import { inventoryContents, inventoryItems, inventoryVersions, type UserRow } from '../src/db/schema.ts'
+import { inventoryContents, inventoryItems, inventoryVersions, restorePlans, type UserRow } from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
@@ -16,7 +16,7 @@ import { exportBackupZip } from '../src/modules/backups/zip-export.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer; planId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -155,6 +155,22 @@ const TABLE: Record<string, RouteCase> = {
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/import`, payload: s.backupZip, headers: { 'content-type': 'application/zip' } }),
   },
+  'POST /api/tenants/:tenantId/restore-plans': {
+    ok: 201,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans`, payload: { backup_id: s.backupId } }),
+  },
+  'GET /api/tenants/:tenantId/restore-plans/:planId': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}` }) },
+  'PATCH /api/tenants/:tenantId/restore-plans/:planId': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}`, payload: { excluded_item_ids: [] } }),
+  },
+  'POST /api/tenants/:tenantId/restore-plans/:planId/execute': {
+    ok: 202,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}/execute` }),
+  },
   'GET /api/tenants/:tenantId/backup-retention': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention` }) },
   'PUT /api/tenants/:tenantId/backup-retention': {
     ok: 200,
@@ -177,7 +193,7 @@ const TABLE: Record<string, RouteCase> = {
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, ...bulkNoopHandlers }
+const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {}, ...bulkNoopHandlers }
 
 let ctx: TestContext
 let baseUrl: string
@@ -239,7 +255,9 @@ async function setUp(): Promise<CaseSetup> {
   })
   const backup = await seedBackupSet(ctx.db, tenant.id, [{ policyType: 'deviceConfiguration', externalId: 'object-1', displayName: 'Object 1', payload: { a: 1 }, assignments: [] }])
   const backupZip = Buffer.concat(await exportBackupZip(ctx.db, backup).toArray())
-  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip }
+  const planId = uuidv7()
+  await ctx.db.insert(restorePlans).values({ id: planId, targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id })
+  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip, planId }
 }
 
 describe('run abilities', () => {

@@ -129,7 +129,8 @@ export function withSettingDefinitions(setting: Record<string, unknown>): Record
 export function configurationSettingResource(tenant: EmulatedTenant, rest: readonly string[], context: string): GraphResponse {
   if (!hasPermission(tenant, CONFIG)) return forbidden(CONFIG, 'object')
   if (rest.length !== 3) return graphError(400, 'BadRequest', 'Read one setting definition by id: deviceManagement/configurationSettings/{id}', 'object')
-  const definition = settingDefinition(rest[2]!)
+  // A definition Intune retired in this tenant is no longer offered (existing policies keep theirs).
+  const definition = tenant.retiredSettingDefinitions.has(rest[2]!) ? undefined : settingDefinition(rest[2]!)
   if (!definition) return graphError(404, 'ResourceNotFound', `No configurationSettings with id '${rest[2]}'`, 'object')
   return ok({ '@odata.context': `${context}deviceManagement/configurationSettings/$entity`, ...definition }, 'object')
 }

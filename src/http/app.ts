@@ -20,6 +20,7 @@ import { registerHistoryRoutes } from '../modules/inventory/history-routes.ts'
 import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
+import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
@@ -135,6 +136,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerHistoryRoutes(app, deps)
   registerScheduleRoutes(app, deps)
   registerBackupRoutes(app, deps)
+  registerRestoreRoutes(app, deps)
   registerBulkRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()

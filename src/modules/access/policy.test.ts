@@ -12,6 +12,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'members.manage': ['✓', '', '', ''],
   'schedules.manage': ['✓', '✓', '', ''],
   'backups.manage': ['✓', '✓', '✓', ''],
+  'restore.execute': ['✓', '✓', '', ''],
   'bulk.execute': ['✓', '✓', '', ''],
 }
 

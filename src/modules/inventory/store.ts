@@ -19,7 +19,11 @@ export type UnitScope = { tenantId: string; runId: string; attempt: number; entr
 
 type Stored = { id: string; external_id: string; content_hash: string; removed_at: Date | null }
 
-export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[]): Promise<PageResult> {
+/**
+ * `history: 'restored'`: the changes are a restore's (issue 15), and the change history says so
+ * whatever they are (created, updated or back after a removal).
+ */
+export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[], options: { history?: 'restored' } = {}): Promise<PageResult> {
   // The same object twice in one listing (Graph paging is not a snapshot): the last one wins.
   const items = [...new Map(page.map((item) => [item.externalId, item])).values()]
   const counts: PageResult = { created: 0, updated: 0, unchanged: 0, rejected: [] }
@@ -33,8 +37,9 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
   for (const item of items) {
     const existing = byExternalId.get(item.externalId)
     // Back after a removal counts as created (and is `restored` in the change history).
-    const history = !existing ? 'created' : existing.removed_at !== null ? 'restored' : existing.content_hash !== item.contentHash ? 'updated' : undefined
-    if (history) changed.push({ ...item, id: existing?.id ?? uuidv7(), change: history === 'updated' ? 'updated' : 'created', history })
+    const seen = !existing ? 'created' : existing.removed_at !== null ? 'restored' : existing.content_hash !== item.contentHash ? 'updated' : undefined
+    const history = seen && (options.history ?? seen)
+    if (history) changed.push({ ...item, id: existing?.id ?? uuidv7(), change: seen === 'updated' ? 'updated' : 'created', history })
     else counts.unchanged++
   }
   const rejected = changed.length > 0 ? await upsertChanged(db, scope, changed) : []

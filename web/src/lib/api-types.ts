@@ -418,6 +418,74 @@ export type Schemas = {
     }[]
   }
   OperationTypeInput: Schemas["OperationType"]
+  RestorePlan: {
+    id: string
+    backup_id: string
+    source_tenant_id: string
+    target_tenant_id: string
+    built_at: string
+    target_synced_at: string | null
+    /** The target was synced after the plan was built: refresh before executing */
+    stale: boolean
+    run_id: string | null
+    counts: {
+      create: number
+      update: number
+      skip: number
+      blocked: number
+      excluded: number
+    }
+    items: ({
+      id: string
+      position: number
+      policy_type: string
+      type_label: string
+      display_name: string
+      action: "create" | "update" | "skip" | "blocked"
+      reason: string | null
+      warnings: string[]
+      excluded: boolean
+      /** The object's id in the backup */
+      source_id: string
+      /** The target object it updates or matches (update, skip) */
+      target_id: string | null
+      /** What an update changes, readable (null for other actions) */
+      changes: ({
+        path: string
+        label: string
+        kind: "added" | "removed" | "changed"
+        before: unknown
+        after: unknown
+      })[] | null
+    })[]
+    mapping: ({
+      kind: "group" | "assignment_filter" | "scope_tag" | "notification_template"
+      source_id: string
+      source_name: string
+      target_id: string | null
+      target_name: string | null
+      /** remembered for the tenant pair, matched by name, the same object (same tenant), or the object this plan restores */
+      proposed_by: "remembered" | "name" | "same" | "restore" | null
+    })[]
+  }
+  RestorePlanCreate: {
+    backup_id?: string
+    item_ids?: string[]
+    version_id?: string
+  }
+  RestorePlanCreateInput: Schemas["RestorePlanCreate"]
+  RestorePlanInput: Schemas["RestorePlan"]
+  RestorePlanUpdate: {
+    mapping?: ({
+      kind: "group" | "assignment_filter" | "scope_tag" | "notification_template"
+      source_id: string
+      target_id: string | null
+    })[]
+    excluded_item_ids?: string[]
+    included_item_ids?: string[]
+    refresh?: boolean
+  }
+  RestorePlanUpdateInput: Schemas["RestorePlanUpdate"]
   Schedule: {
     id: string
     name: string
@@ -462,7 +530,7 @@ export type Responses = {
       id: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     })[]
   }
   "GET /api/notifications": {
@@ -487,7 +555,7 @@ export type Responses = {
       cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
       has_client_secret: boolean
       role: "owner" | "manager" | "operator" | "readonly" | null
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
       created_at: string
       updated_at: string
     })[]
@@ -501,7 +569,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -513,7 +581,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -525,7 +593,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "bulk.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -676,6 +744,12 @@ export type Responses = {
     })[]
     categories: string[]
   }
+  "POST /api/tenants/{tenantId}/restore-plans": Schemas["RestorePlan"]
+  "GET /api/tenants/{tenantId}/restore-plans/{planId}": Schemas["RestorePlan"]
+  "PATCH /api/tenants/{tenantId}/restore-plans/{planId}": Schemas["RestorePlan"]
+  "POST /api/tenants/{tenantId}/restore-plans/{planId}/execute": {
+    run: Schemas["OperationRun"]
+  }
   "GET /api/tenants/{tenantId}/schedules": {
     data: Schemas["Schedule"][]
     next_cursor: null
@@ -758,6 +832,8 @@ export type Bodies = {
   "PATCH /api/tenants/{tenantId}/members/{userId}": {
     role: "owner" | "manager" | "operator" | "readonly"
   }
+  "POST /api/tenants/{tenantId}/restore-plans": Schemas["RestorePlanCreateInput"]
+  "PATCH /api/tenants/{tenantId}/restore-plans/{planId}": Schemas["RestorePlanUpdateInput"]
   "POST /api/tenants/{tenantId}/schedules": {
     name: string
     operation_type: string
