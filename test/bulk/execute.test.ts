@@ -1,8 +1,8 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { backupSets, inventoryItems, notifications, operationRunItems, type InventoryItemRow } from '../../src/db/schema.ts'
 import { findPolicyType } from '../../src/graph/policy-types.ts'
-import type { TestContext } from '../harness.ts'
+import { ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
 import { setByType } from '../backups/helpers.ts'
 import { appWritesByObject, targetKey, truthWithContent } from './emulator-truth.ts'
@@ -47,6 +47,20 @@ async function mixedPolicies(n: number): Promise<InventoryItemRow[]> {
     if (!added) break
   }
   return out
+}
+
+async function undo(runId: string) {
+  const state = await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/bulk-operations/${runId}`, token: tenant.token })
+  expect(JSON.parse(state.body)).toMatchObject({ undo: { available: true, reason: null } })
+  const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/bulk-operations/${runId}/undo`, token: tenant.token, headers: { origin: ORIGIN } })
+  expect(response.statusCode, response.body).toBe(201)
+  return JSON.parse(response.body) as { id: string; items: { action: string; display_name: string }[] }
+}
+
+async function executePlan(planId: string) {
+  const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/restore-plans/${planId}/execute`, token: tenant.token, headers: { origin: ORIGIN } })
+  expect(response.statusCode, response.body).toBe(202)
+  return waitForCompletion(ctx, (JSON.parse(response.body) as { run: { id: string } }).run.id)
 }
 
 const run = async (payload: Record<string, unknown>) => waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, payload)).run.id)
@@ -116,6 +130,14 @@ describe('bulk runs', () => {
       const source = picked.find((p) => p.id === item.id)!
       expect(truth.get(source.externalId)!.display_name).toBe(item.new_name)
     }
+    // The inventory shows the new names at once; Undo puts the old ones back.
+    const rows = await ctx.db.select().from(inventoryItems).where(inArray(inventoryItems.id, picked.map((p) => p.id)))
+    expect(rows.map((r) => r.displayName).sort()).toEqual(preview.items.map((i) => i.new_name).sort())
+    const undoPlan = await undo(done.id)
+    expect(undoPlan.items.every((i) => i.action === 'update')).toBe(true)
+    expect((await executePlan(undoPlan.id)).outcome).toBe('succeeded')
+    const back = await truthWithContent(env.emulator, tenant.entraTenantId)
+    for (const p of picked) expect(back.get(p.externalId)!.display_name).toBe(p.displayName)
   })
 
   it('duplicates with the assignments, each copy once', async () => {
@@ -131,14 +153,30 @@ describe('bulk runs', () => {
     }
   })
 
-  it('deletes after backing up every item, and asks for the count', async () => {
+  it('deletes after backing up every item; Undo re-creates them all with their assignments', { timeout: 180_000 }, async () => {
     const picked = await mixedPolicies(8)
+    const before = await truthWithContent(env.emulator, tenant.entraTenantId)
     const done = await run({ action: 'delete', params: { confirm_count: picked.length }, item_ids: picked.map((p) => p.id) })
     expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
     const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
     for (const p of picked) expect(truth.has(p.externalId)).toBe(false)
     const [set] = await ctx.db.select().from(backupSets).where(eq(backupSets.runId, done.id))
     expect(set).toMatchObject({ status: 'complete', itemCount: picked.length })
+    // The inventory shows them removed at once, with the change history saying so.
+    const rows = await ctx.db.select().from(inventoryItems).where(inArray(inventoryItems.id, picked.map((p) => p.id)))
+    expect(rows.every((r) => r.removedAt !== null)).toBe(true)
+
+    const plan = await undo(done.id)
+    expect(plan.items.map((i) => i.action)).toEqual(picked.map(() => 'create'))
+    const restored = await executePlan(plan.id)
+    expect(restored.outcome, JSON.stringify(restored.failures)).toBe('succeeded')
+    const after = [...(await truthWithContent(env.emulator, tenant.entraTenantId)).values()]
+    for (const p of picked) {
+      const original = before.get(p.externalId)!
+      const again = after.filter((o) => o.type === p.policyType && o.display_name === p.displayName && !truth.has(o.id))
+      expect(again, p.policyType).toHaveLength(1)
+      expect((again[0]!.content.assignments ?? []).map(targetKey).sort(), p.policyType).toEqual((original.content.assignments ?? []).map(targetKey).sort())
+    }
   })
 
   it('writes every item once although Graph loses responses, and stops between items when cancelled', { timeout: 180_000 }, async () => {

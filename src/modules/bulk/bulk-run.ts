@@ -9,6 +9,7 @@ import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { normaliseRead } from '../inventory/normalise.ts'
+import { markRemoved, writePage } from '../inventory/store.ts'
 import { tenantContext } from '../inventory/sync.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
@@ -249,6 +250,30 @@ class BulkRun {
     }
     const { status, ...result } = outcome
     await this.#finish(item, status, result)
+    if (status === 'succeeded') await this.#syncBack(entry, item, result)
+  }
+
+  /**
+   * What the run wrote, mirrored in the inventory at once (read back from Graph, stored as a sync
+   * would, with its version and change entry): the console shows the new state, and an Undo plans
+   * against it. Best effort: a failed read-back leaves it to the next sync.
+   */
+  async #syncBack(entry: PolicyTypeEntry, item: BulkOperationItemRow, result: Record<string, unknown>) {
+    const scope = { tenantId: this.#run.run.tenantId, runId: this.#runId, attempt: this.#run.attempt, entry }
+    try {
+      if (this.#action === 'delete') {
+        await markRemoved(this.#run.db, scope, [item.externalId])
+        return
+      }
+      const id = this.#action === 'duplicate' ? (typeof result.new_id === 'string' ? result.new_id : null) : item.externalId
+      if (!id) return
+      const types = await this.#odataTypes([item])
+      const read = (await readFresh(this.#deps.graph, this.#deps.ctx, entry, [{ externalId: id, odataType: types.get(item.itemId) }])).get(id)
+      if (read && !(read instanceof GraphError)) await writePage(this.#run.db, scope, [normaliseRead(entry, read)])
+    } catch (error) {
+      if (error instanceof RunOwnershipLostError) throw error
+      this.#run.log.warn({ err: error, item: item.externalId }, 'could not mirror a bulk change in the inventory; the next sync will')
+    }
   }
 
   async #finish(item: BulkOperationItemRow, state: 'succeeded' | 'failed' | 'skipped', result: Record<string, unknown>) {

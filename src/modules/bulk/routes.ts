@@ -8,7 +8,11 @@ import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { BULK_ACTIONS, unsupportedReason } from './actions.ts'
+import { notFound } from '../../lib/errors.ts'
 import { can } from '../access/policy.ts'
+import { findPlan, planItems, targetSyncedAt } from '../restore/plan.ts'
+import { presentPlan, restorePlanResponse } from '../restore/presenter.ts'
+import { planUndo, undoState } from './undo.ts'
 import { bulkRequest, describeSelection, isDryRun, planBulk, selectionRequest, startBulk } from './start-bulk.ts'
 
 const planItemResponse = z.object({
@@ -43,6 +47,16 @@ const selectionResponse = z
     actions: z.array(z.enum(BULK_ACTIONS)).describe('What the caller’s role and the selected types allow; empty without bulk.execute'),
   })
   .meta({ id: 'BulkSelectionSummary' })
+
+const undoStateResponse = z
+  .object({
+    run_id: z.string(),
+    action: z.string(),
+    backup_id: z.string().nullable().describe('The backup the run took before changing anything'),
+    changed: z.number().describe('Items the run changed'),
+    undo: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+  })
+  .meta({ id: 'BulkRunUndoState' })
 
 const actionMatrix = z
   .object({
@@ -108,6 +122,33 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine }: H
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       return describeSelection(db, access.tenantId, request.body, can(access.role, 'bulk.execute'))
+    },
+  )
+
+  const runParams = z.object({ tenantId: z.string(), runId: z.string() })
+
+  r.get(
+    '/api/tenants/:tenantId/bulk-operations/:runId',
+    { schema: { tags, summary: 'A bulk run’s backup and whether it can be undone (and why not)', params: runParams, response: responses({ 200: undoStateResponse }) } },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      if (!z.uuid().safeParse(request.params.runId).success) throw notFound('Bulk run')
+      return undoState(db, access.tenantId, request.params.runId)
+    },
+  )
+
+  r.post(
+    '/api/tenants/:tenantId/bulk-operations/:runId/undo',
+    {
+      config: { capability: 'restore.execute' },
+      schema: { tags, summary: 'Plan the undo of a finished bulk run: a restore plan from its backup for the items it changed (201; review and execute it as a restore)', params: runParams, response: responses({ 201: restorePlanResponse }) },
+    },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      if (!z.uuid().safeParse(request.params.runId).success) throw notFound('Bulk run')
+      const planId = await planUndo(db, access.tenantId, request.params.runId, principal.user, auth.actorOf(request, principal))
+      const plan = (await findPlan(db, access.tenantId, planId))!
+      return reply.code(201).send(presentPlan(plan, await planItems(db, planId), await targetSyncedAt(db, access.tenantId)))
     },
   )
 

@@ -136,6 +136,19 @@ export type Schemas = {
     items_truncated: boolean
   }
   BulkPlanInput: Schemas["BulkPlan"]
+  BulkRunUndoState: {
+    run_id: string
+    action: string
+    /** The backup the run took before changing anything */
+    backup_id: string | null
+    /** Items the run changed */
+    changed: number
+    undo: {
+      available: boolean
+      reason: string | null
+    }
+  }
+  BulkRunUndoStateInput: Schemas["BulkRunUndoState"]
   BulkSelection: {
     item_ids?: string[]
     /** The inventory list's filter: every present item it matches when the run starts */
@@ -651,6 +664,8 @@ export type Responses = {
   "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
   "GET /api/tenants/{tenantId}/bulk-actions": Schemas["BulkActionMatrix"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkPlan"]
+  "GET /api/tenants/{tenantId}/bulk-operations/{runId}": Schemas["BulkRunUndoState"]
+  "POST /api/tenants/{tenantId}/bulk-operations/{runId}/undo": Schemas["RestorePlan"]
   "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionSummary"]
   "GET /api/tenants/{tenantId}/changes": {
     data: Schemas["InventoryChange"][]
