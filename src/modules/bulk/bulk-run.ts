@@ -36,6 +36,8 @@ export type BulkDeps = { secrets: SecretBox; emulatorUrl: string | undefined; to
 
 const CHUNK = 100
 const READ_CHUNK = 20
+/** Items acted on at once. */
+const ITEM_CONCURRENCY = 12
 
 const actionOf = (type: string) => type.slice('bulk.'.length) as BulkAction
 
@@ -85,6 +87,8 @@ class BulkRun {
   readonly #run: RunExecution<BulkRunContext>
   readonly #deps: WriteDeps
   readonly #action: BulkAction
+  /** Items written in the current chunk, to mirror in the inventory. */
+  readonly #written: { entry: PolicyTypeEntry; item: BulkOperationItemRow; result: Record<string, unknown> }[] = []
 
   constructor(run: RunExecution<BulkRunContext>, deps: WriteDeps) {
     this.#run = run
@@ -105,10 +109,20 @@ class BulkRun {
     for (;;) {
       const items = await frozenItems(this.#run.db, this.#runId, { states: ['pending'], after, limit: CHUNK })
       if (items.length === 0) break
-      for (const item of items) {
-        this.#run.throwIfCancelled()
-        await this.#act(item)
-      }
+      // A few items in flight: the write limiter, not the round trips, sets the pace. Each worker
+      // checks for cancellation before its next item; all settle before the run may end.
+      let next = 0
+      const workers = Array.from({ length: Math.min(ITEM_CONCURRENCY, items.length) }, async () => {
+        while (next < items.length) {
+          const item = items[next++]!
+          this.#run.throwIfCancelled()
+          await this.#act(item)
+        }
+      })
+      const settled = await Promise.allSettled(workers)
+      await this.#mirror()
+      const failed = settled.find((r) => r.status === 'rejected')
+      if (failed) throw failed.reason
       after = items.at(-1)!.position
     }
   }
@@ -250,29 +264,43 @@ class BulkRun {
     }
     const { status, ...result } = outcome
     await this.#finish(item, status, result)
-    if (status === 'succeeded') await this.#syncBack(entry, item, result)
+    if (status === 'succeeded') this.#written.push({ entry, item, result })
   }
 
   /**
-   * What the run wrote, mirrored in the inventory at once (read back from Graph, stored as a sync
-   * would, with its version and change entry): the console shows the new state, and an Undo plans
-   * against it. Best effort: a failed read-back leaves it to the next sync.
+   * What the run wrote, mirrored in the inventory after each chunk (read back from Graph in
+   * `$batch`, stored as a sync would, with its version and change entry; a delete marked removed):
+   * the console shows the new state, and an Undo plans against it. Best effort: a failed read-back
+   * leaves it to the next sync.
    */
-  async #syncBack(entry: PolicyTypeEntry, item: BulkOperationItemRow, result: Record<string, unknown>) {
-    const scope = { tenantId: this.#run.run.tenantId, runId: this.#runId, attempt: this.#run.attempt, entry }
-    try {
-      if (this.#action === 'delete') {
-        await markRemoved(this.#run.db, scope, [item.externalId])
-        return
+  async #mirror() {
+    const written = this.#written.splice(0)
+    for (const [type, group] of groupBy(written, (w) => w.entry.key)) {
+      const entry = group[0]!.entry
+      const scope = { tenantId: this.#run.run.tenantId, runId: this.#runId, attempt: this.#run.attempt, entry }
+      try {
+        if (this.#action === 'delete') {
+          await markRemoved(this.#run.db, scope, group.map((w) => w.item.externalId))
+          continue
+        }
+        const targets = group.flatMap((w) => {
+          const id = this.#action === 'duplicate' ? w.result.new_id : w.item.externalId
+          return typeof id === 'string' ? [{ id, itemId: w.item.itemId }] : []
+        })
+        const types = await this.#odataTypes(group.map((w) => w.item))
+        for (let i = 0; i < targets.length; i += READ_CHUNK) {
+          const chunk = targets.slice(i, i + READ_CHUNK)
+          const reads = await readFresh(this.#deps.graph, this.#deps.ctx, entry, chunk.map((t) => ({ externalId: t.id, odataType: types.get(t.itemId) })))
+          const page = chunk.flatMap((t) => {
+            const read = reads.get(t.id)
+            return read && !(read instanceof GraphError) ? [normaliseRead(entry, read)] : []
+          })
+          if (page.length > 0) await writePage(this.#run.db, scope, page)
+        }
+      } catch (error) {
+        if (error instanceof RunOwnershipLostError) throw error
+        this.#run.log.warn({ err: error, type }, 'could not mirror bulk changes in the inventory; the next sync will')
       }
-      const id = this.#action === 'duplicate' ? (typeof result.new_id === 'string' ? result.new_id : null) : item.externalId
-      if (!id) return
-      const types = await this.#odataTypes([item])
-      const read = (await readFresh(this.#deps.graph, this.#deps.ctx, entry, [{ externalId: id, odataType: types.get(item.itemId) }])).get(id)
-      if (read && !(read instanceof GraphError)) await writePage(this.#run.db, scope, [normaliseRead(entry, read)])
-    } catch (error) {
-      if (error instanceof RunOwnershipLostError) throw error
-      this.#run.log.warn({ err: error, item: item.externalId }, 'could not mirror a bulk change in the inventory; the next sync will')
     }
   }
 

@@ -27,12 +27,6 @@ function selectionWhere(tenantId: string, selection: BulkSelection): SQL | undef
   return and(...where)
 }
 
-export async function selectedIds(db: Executor, tenantId: string, selection: BulkSelection): Promise<string[]> {
-  if ('itemIds' in selection && selection.itemIds.length === 0) return []
-  const rows = await db.select({ id: inventoryItems.id }).from(inventoryItems).where(selectionWhere(tenantId, selection)).orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
-  return rows.map((r) => r.id)
-}
-
 /** How many items of each type a selection holds (the console's action bar). */
 export async function countsByType(db: Executor, tenantId: string, selection: BulkSelection): Promise<{ type: string; count: number }[]> {
   if ('itemIds' in selection && selection.itemIds.length === 0) return []
@@ -44,23 +38,37 @@ export async function countsByType(db: Executor, tenantId: string, selection: Bu
     .orderBy(inventoryItems.policyType)
 }
 
-/** What the planner reads of these items (only the fields the actions look at), in the given order. */
-export async function plannedSources(db: Executor, tenantId: string, ids: readonly string[]): Promise<PlannedSource[]> {
-  if (ids.length === 0) return []
-  const rows = await db
-    .select({
-      id: inventoryItems.id,
-      policyType: inventoryItems.policyType,
-      externalId: inventoryItems.externalId,
-      displayName: inventoryItems.displayName,
-      removed: sql<boolean>`${inventoryItems.removedAt} IS NOT NULL`,
-      assignments: inventoryItems.assignments,
-      scopeTagIds: sql<unknown>`${inventoryItems.payload} -> 'roleScopeTagIds'`,
-    })
-    .from(inventoryItems)
-    .where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.id, [...ids])))
-  const byId = new Map(rows.map((r) => [r.id, r]))
-  return ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))
+const plannedColumns = {
+  id: inventoryItems.id,
+  policyType: inventoryItems.policyType,
+  externalId: inventoryItems.externalId,
+  displayName: inventoryItems.displayName,
+  removed: sql<boolean>`${inventoryItems.removedAt} IS NOT NULL`,
+  assignments: inventoryItems.assignments,
+  scopeTagIds: sql<unknown>`${inventoryItems.payload} -> 'roleScopeTagIds'`,
+}
+
+/**
+ * The selection's items as the planner reads them, in the inventory list's order, page by page
+ * (keyset on the list's index: flat memory, no id lists sent back and forth).
+ */
+export async function* plannedPages(db: Executor, tenantId: string, selection: BulkSelection, pageSize: number): AsyncGenerator<PlannedSource[]> {
+  if ('itemIds' in selection && selection.itemIds.length === 0) return
+  let after: { name: string; id: string } | null = null
+  for (;;) {
+    const cursor: { name: string; id: string } | null = after
+    const rows: PlannedSource[] = await db
+      .select(plannedColumns)
+      .from(inventoryItems)
+      .where(and(selectionWhere(tenantId, selection), cursor ? sql`(${inventoryItems.displayName}, ${inventoryItems.id}) > (${cursor.name}, ${cursor.id})` : undefined))
+      .orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
+      .limit(pageSize)
+    if (rows.length === 0) return
+    yield rows
+    if (rows.length < pageSize) return
+    const last: PlannedSource = rows.at(-1)!
+    after = { name: last.displayName, id: last.id }
+  }
 }
 
 export type FrozenItem = { position: number; itemId: string; policyType: string; externalId: string; displayName: string; state: BulkItemState; result: Record<string, unknown> | null }

@@ -9,7 +9,7 @@ import type { OperationsEngine } from '../operations/engine.ts'
 import { actionsFor, BULK_ACTIONS, type BulkAction, canonicalParams, runTypeOf } from './actions.ts'
 import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
 import { type PlanItem, planItem } from './plan.ts'
-import { type BulkSelection, countsByType, type FrozenItem, insertFrozenItems, plannedSources, selectedIds } from './repository.ts'
+import { type BulkSelection, countsByType, type FrozenItem, insertFrozenItems, plannedPages } from './repository.ts'
 
 const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
 const CATEGORY_KEYS: readonly string[] = usedCategories()
@@ -60,7 +60,9 @@ export type BulkPlan = {
   items_truncated: boolean
 }
 
-const PLAN_CHUNK = 2_000
+const PLAN_PAGE = 10_000
+const FREEZE_CHUNK = 2_000
+const MERGED_ON_GRAPH: ReadonlySet<BulkAction> = new Set(['assign', 'unassign', 'add_scope_tag', 'remove_scope_tag'])
 const DEFAULT_PREVIEW = 1_000
 
 type Parsed = { action: BulkAction; params: Record<string, unknown>; selection: BulkSelection; filter: BulkFilter | null; dryRun: boolean; previewLimit: number }
@@ -83,15 +85,9 @@ function parseRequest(body: unknown): Parsed {
   }
 }
 
-/** Plans the frozen ids chunk by chunk (flat memory): each chunk's plan goes to `visit`. */
-async function planChunks(db: Executor, tenantId: string, request: Parsed, ids: readonly string[], visit: (items: PlanItem[], offset: number) => Promise<void> | void) {
-  for (let i = 0; i < ids.length; i += PLAN_CHUNK) {
-    const sources = await plannedSources(db, tenantId, ids.slice(i, i + PLAN_CHUNK))
-    await visit(
-      sources.map((s) => planItem(request.action, request.params as never, s)),
-      i,
-    )
-  }
+/** Plans the selection page by page, in the inventory list's order: each page's plan goes to `visit`. */
+async function planPages(db: Executor, tenantId: string, request: Parsed, visit: (items: PlanItem[]) => void) {
+  for await (const sources of plannedPages(db, tenantId, request.selection, PLAN_PAGE)) visit(sources.map((s) => planItem(request.action, request.params as never, s)))
 }
 
 function checkSelection(request: Parsed, ids: readonly string[]) {
@@ -113,12 +109,12 @@ const digestOf = (ids: readonly string[]) => createHash('sha256').update(ids.joi
 export async function planBulk(db: Database, tenantId: string, body: unknown): Promise<BulkPlan> {
   const request = parseRequest(body)
   if (!request.dryRun) throw new Error('planBulk is for dry runs')
-  const ids = await selectedIds(db, tenantId, request.selection)
-  checkSelection(request, ids)
-  const plan: BulkPlan = { action: request.action, run_type: runTypeOf(request.action), item_count: ids.length, counts: { change: 0, skip: 0 }, skipped_by_reason: [], items: [], items_truncated: false }
+  const plan: BulkPlan = { action: request.action, run_type: runTypeOf(request.action), item_count: 0, counts: { change: 0, skip: 0 }, skipped_by_reason: [], items: [], items_truncated: false }
   const reasons = new Map<string, { code: string; reason: string; count: number }>()
-  await planChunks(db, tenantId, request, ids, (items) => {
+  const ids: string[] = []
+  await planPages(db, tenantId, request, (items) => {
     for (const item of items) {
+      ids.push(item.id)
       plan.counts[item.action]++
       if (item.action === 'skip') {
         const key = `${item.code}\n${item.reason}`
@@ -130,6 +126,8 @@ export async function planBulk(db: Database, tenantId: string, body: unknown): P
       else plan.items_truncated = true
     }
   })
+  checkSelection(request, ids)
+  plan.item_count = ids.length
   plan.skipped_by_reason = [...reasons.values()].sort((a, b) => b.count - a.count)
   return plan
 }
@@ -139,27 +137,34 @@ export async function startBulk(engine: OperationsEngine, db: Database, request:
   const parsed = parseRequest(request.body)
   if (parsed.dryRun) throw new Error('startBulk is for real runs')
   for (let attempt = 0; attempt < 5; attempt++) {
-    const result = await db.transaction(async (tx) => {
-      const ids = await selectedIds(tx, request.tenantId, parsed.selection)
-      checkSelection(parsed, ids)
-      const context: BulkRunContext = { params: parsed.params, filter: parsed.filter, item_count: ids.length, selection_digest: digestOf(ids) }
-      const started = await engine.startRunIn(tx, { tenantId: request.tenantId, type: runTypeOf(parsed.action), context, initiatorUserId: request.initiatorUserId, actor: request.actor })
-      if (!started || started.deduplicated) return started
-      await planChunks(tx, request.tenantId, parsed, ids, async (items, offset) => {
-        const frozen: FrozenItem[] = items.map((item, i) => ({
-          position: offset + i,
-          itemId: item.id,
-          policyType: item.policy_type,
-          externalId: item.external_id,
-          displayName: item.display_name,
-          // "Unchanged" is what the last sync saw: the run decides on Graph's state when it gets to the item.
-          state: item.action === 'skip' && item.code !== 'unchanged' ? 'skipped' : 'pending',
-          result: item.action === 'skip' && item.code !== 'unchanged' ? { code: item.code, reason: item.reason } : item.new_name ? { planned_name: item.new_name } : null,
-        }))
-        await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
-      })
-      return started
-    })
+    // One snapshot: what the selection holds is what the plan saw and what the run acts on.
+    const result = await db.transaction(
+      async (tx) => {
+        const planned: PlanItem[] = []
+        await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
+        const ids = planned.map((p) => p.id)
+        checkSelection(parsed, ids)
+        const context: BulkRunContext = { params: parsed.params, filter: parsed.filter, item_count: ids.length, selection_digest: digestOf(ids) }
+        const started = await engine.startRunIn(tx, { tenantId: request.tenantId, type: runTypeOf(parsed.action), context, initiatorUserId: request.initiatorUserId, actor: request.actor })
+        if (!started || started.deduplicated) return started
+        // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
+        const final = (item: PlanItem) => item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
+        for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
+          const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
+            position: offset + i,
+            itemId: item.id,
+            policyType: item.policy_type,
+            externalId: item.external_id,
+            displayName: item.display_name,
+            state: final(item) ? 'skipped' : 'pending',
+            result: final(item) ? { code: item.code, reason: item.reason } : item.new_name ? { planned_name: item.new_name } : null,
+          }))
+          await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
+        }
+        return started
+      },
+      { isolationLevel: 'repeatable read' },
+    )
     if (result) return result
   }
   throw new Error('Could not start the bulk run: its active twin kept changing')
