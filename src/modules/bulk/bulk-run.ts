@@ -36,6 +36,8 @@ export type BulkDeps = { secrets: SecretBox; emulatorUrl: string | undefined; to
 
 const CHUNK = 100
 const READ_CHUNK = 20
+/** Items backed up per page: their reads go out together. */
+const BACKUP_PAGE = 500
 /** Items acted on at once. */
 const ITEM_CONCURRENCY = 12
 
@@ -180,15 +182,18 @@ class BulkRun {
     let after = -1
     for (;;) {
       this.#run.throwIfCancelled()
-      const items = await frozenItems(this.#run.db, this.#runId, { states: ['pending'], after, limit: CHUNK })
+      const items = await frozenItems(this.#run.db, this.#runId, { states: ['pending'], after, limit: BACKUP_PAGE })
       if (items.length === 0) break
       after = items.at(-1)!.position
       const types = await this.#odataTypes(items)
       const objects: BackupObject[] = []
-      for (const [type, group] of groupBy(items, (i) => i.policyType)) {
-        const entry = getPolicyType(type)
-        for (let i = 0; i < group.length; i += READ_CHUNK) {
-          const chunk = group.slice(i, i + READ_CHUNK)
+      // Every type's `$batch` reads of the page at once (the read budget paces them).
+      const chunks = [...groupBy(items, (i) => i.policyType)].flatMap(([type, group]) =>
+        Array.from({ length: Math.ceil(group.length / READ_CHUNK) }, (_, k) => ({ type, chunk: group.slice(k * READ_CHUNK, (k + 1) * READ_CHUNK) })),
+      )
+      await Promise.all(
+        chunks.map(async ({ type, chunk }) => {
+          const entry = getPolicyType(type)
           const reads = await readFresh(this.#deps.graph, this.#deps.ctx, entry, chunk.map((c) => ({ externalId: c.externalId, odataType: types.get(c.itemId) })))
           for (const item of chunk) {
             const read = reads.get(item.externalId)
@@ -201,8 +206,8 @@ class BulkRun {
             const n = normaliseRead(entry, read)
             objects.push({ policyType: type, externalId: n.externalId, displayName: n.displayName, contentHash: n.contentHash, payload: n.payload, assignments: n.assignments })
           }
-        }
-      }
+        }),
+      )
       await this.#run.transaction((tx) => pinObjects(tx, tenantId, set.id, objects))
     }
     // An object deleted since the sync is not an error of the backup: it cannot be changed either.
