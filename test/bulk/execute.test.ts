@@ -28,7 +28,7 @@ const GROUP = '3b7c1f0e-5d2a-4c8b-9e6f-0a1b2c3d4e5f'
 
 /** Present items of policy types that have assignments, round-robin over the types: a mixed selection. */
 async function mixedPolicies(n: number): Promise<InventoryItemRow[]> {
-  const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId))
+  const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId)).orderBy(inventoryItems.displayName, inventoryItems.id)
   const byType = new Map<string, InventoryItemRow[]>()
   for (const row of rows) {
     const entry = findPolicyType(row.policyType)
@@ -54,7 +54,7 @@ async function undo(runId: string) {
   expect(JSON.parse(state.body)).toMatchObject({ undo: { available: true, reason: null } })
   const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/bulk-operations/${runId}/undo`, token: tenant.token, headers: { origin: ORIGIN } })
   expect(response.statusCode, response.body).toBe(201)
-  return JSON.parse(response.body) as { id: string; items: { action: string; display_name: string }[] }
+  return JSON.parse(response.body) as { id: string; items: { action: string; display_name: string; reason: string | null }[] }
 }
 
 async function executePlan(planId: string) {
@@ -120,7 +120,8 @@ describe('bulk runs', () => {
   })
 
   it('renames exactly as the preview said', async () => {
-    const picked = await mixedPolicies(10)
+    // Objects holding a secret Graph returns masked cannot be restored (the restore plan blocks them), so Undo is shown on others.
+    const picked = (await mixedPolicies(12)).filter((p) => !JSON.stringify(p.payload).includes('****')).slice(0, 10)
     const payload = { action: 'rename', params: { prefix: 'EU-', find: 'a', replace: 'A' }, item_ids: picked.map((p) => p.id) }
     const preview = await plan(ctx, tenant.tenantId, tenant.token, payload)
     const done = await run(payload)
@@ -154,7 +155,8 @@ describe('bulk runs', () => {
   })
 
   it('deletes after backing up every item; Undo re-creates them all with their assignments', { timeout: 180_000 }, async () => {
-    const picked = await mixedPolicies(8)
+    // What a restore cannot re-create (ADR 019/020) is left out here: objects with masked secrets, apps (their packages are not in a backup).
+    const picked = (await mixedPolicies(30)).filter((p) => !JSON.stringify(p.payload).includes('****') && p.policyType !== 'mobileApp').slice(-8)
     const before = await truthWithContent(env.emulator, tenant.entraTenantId)
     const done = await run({ action: 'delete', params: { confirm_count: picked.length }, item_ids: picked.map((p) => p.id) })
     expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
@@ -167,7 +169,7 @@ describe('bulk runs', () => {
     expect(rows.every((r) => r.removedAt !== null)).toBe(true)
 
     const plan = await undo(done.id)
-    expect(plan.items.map((i) => i.action)).toEqual(picked.map(() => 'create'))
+    expect(plan.items.map((i) => i.action), JSON.stringify(plan.items.filter((i) => i.action !== 'create'))).toEqual(picked.map(() => 'create'))
     const restored = await executePlan(plan.id)
     expect(restored.outcome, JSON.stringify(restored.failures)).toBe('succeeded')
     const after = [...(await truthWithContent(env.emulator, tenant.entraTenantId)).values()]
