@@ -7,6 +7,7 @@ import { printHistory, runHistoryBench } from './history.ts'
 import { runInventoryBench } from './inventory.ts'
 import { runBackupsBench } from './backups.ts'
 import { runRestoreBench } from './restore.ts'
+import { runBulkBench } from './bulk.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
@@ -145,4 +146,24 @@ if (wanted('web')) {
     ['DB progress commit → widget DOM      ≤ 500', ...r.map((x) => `${x.db_progress_to_widget_ms.p50} / ${x.db_progress_to_widget_ms.p95}`)],
   ])
   console.log(`report: ${writeReport('web', web)}`)
+}
+
+if (wanted('bulk')) {
+  const bulk = await runBulkBench()
+  const a = bulk.assign
+  table(`Bulk operations (issue 16): assign on ${a.policies} policies of ${a.types} types, ${bulk.latency_ms} ms latency, write limit ${a.write_limit_per_20s} per 20 s`, ['value'], [
+    ['outcome', a.outcome],
+    ['writes', a.writes],
+    ['wall time (s)', a.wall_s],
+    ['write floor (s)', a.floor_s],
+    ['wall ÷ floor                  target ≤ 1.25', a.wall_over_floor],
+    ['429s received', a.throttled_429],
+    ['Graph requests (reads in $batch members)', a.graph_requests],
+  ])
+  const p = bulk.preview
+  table(`Select all ${p.items.toLocaleString('en')} items of a filter, open the preview (server time)`, ['p50 (ms)', 'p95 (ms)'], [
+    ['selection summary (the action bar)', p.selection_summary_ms.p50, p.selection_summary_ms.p95],
+    ['dry-run plan, first 200 rows   target ≤ 1000', p.preview_first_rows_ms.p50, p.preview_first_rows_ms.p95],
+  ])
+  console.log(`report: ${writeReport('bulk', bulk)}`)
 }

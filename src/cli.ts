@@ -33,6 +33,12 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       writes a backup set as a ZIP
   backup import --tenant ID --file FILE
                                       makes a backup ZIP a set of the tenant (verified first)
+  bulk assign|unassign|tag|untag|rename|duplicate|delete --tenant ID (--items ID,… | --filter 'type=…&q=…')
+       [--dry-run] [--wait]           a bulk operation as a system run (--dry-run: print the plan only);
+                                      assign: --group ID [--exclude] [--assignment-filter ID [--filter-mode include|exclude]];
+                                      unassign: --group ID; tag, untag: --scope-tag ID;
+                                      rename: [--prefix P] [--suffix S] [--find F --replace R];
+                                      duplicate: [--name-suffix S] [--without-assignments]; delete: --confirm-count N
   diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
                                       (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
@@ -233,6 +239,50 @@ async function main(argv: string[]): Promise<number> {
       )
     }
 
+    case 'bulk assign':
+    case 'bulk unassign':
+    case 'bulk tag':
+    case 'bulk untag':
+    case 'bulk rename':
+    case 'bulk duplicate':
+    case 'bulk delete': {
+      const values = parse(args, {
+        tenant: { type: 'string' },
+        items: { type: 'string' },
+        filter: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        wait: { type: 'boolean' },
+        group: { type: 'string' },
+        exclude: { type: 'boolean' },
+        'assignment-filter': { type: 'string' },
+        'filter-mode': { type: 'string' },
+        'scope-tag': { type: 'string' },
+        prefix: { type: 'string' },
+        suffix: { type: 'string' },
+        find: { type: 'string' },
+        replace: { type: 'string' },
+        'name-suffix': { type: 'string' },
+        'without-assignments': { type: 'boolean' },
+        'confirm-count': { type: 'string' },
+      })
+      required(values, 'tenant')
+      const body = bulkBody(key.split(' ')[1]!, values)
+      const { planBulk, startBulk } = await import('./modules/bulk/start-bulk.ts')
+      return withDatabase(config, async (h) => {
+        if (values['dry-run']) {
+          const [{ UUID_PATTERN }, { findTenant }] = await Promise.all([import('./lib/ids.ts'), import('./modules/tenants/repository.ts')])
+          if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!))) throw new UsageError(`tenant ${values.tenant} not found`)
+          const plan = await planBulk(h.db, values.tenant!, { ...body, dry_run: true, preview_limit: 100_000 })
+          for (const item of plan.items) out(`${item.action === 'change' ? 'change' : 'skip  '}  ${item.id}  ${item.display_name} (${item.policy_type}): ${item.summary ?? `${item.code}: ${item.reason}`}`)
+          info(`${plan.item_count} items: ${plan.counts.change} to change, ${plan.counts.skip} skipped (dry run: nothing changed)`)
+          return 0
+        }
+        return startSystemRun(h, config, values.tenant!, values.wait ?? false, `bulk ${body.action}`, (engine) =>
+          startBulk(engine, h.db, { tenantId: values.tenant!, body: { ...body, dry_run: false }, initiatorUserId: null, actor: CLI_ACTOR }),
+        )
+      })
+    }
+
     case 'backup export': {
       const values = parse(args, { backup: { type: 'string' }, out: { type: 'string' } })
       required(values, 'backup', 'out')
@@ -394,6 +444,57 @@ async function followRun(handle: DatabaseHandle, runId: string) {
     }
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
+}
+
+const BULK_VERBS: Record<string, string> = { assign: 'assign', unassign: 'unassign', tag: 'add_scope_tag', untag: 'remove_scope_tag', rename: 'rename', duplicate: 'duplicate', delete: 'delete' }
+
+/** The bulk-operations request a `bulk <verb>` command line stands for (what the API takes). */
+function bulkBody(verb: string, v: Record<string, string | boolean | undefined>): { action: string; params: Record<string, unknown>; item_ids?: string[]; filter?: Record<string, string> } {
+  const action = BULK_VERBS[verb]!
+  if ((v.items === undefined) === (v.filter === undefined)) throw new UsageError('give either --items ID,… or --filter \'type=…&q=…\'')
+  const selection: { item_ids?: string[]; filter?: Record<string, string> } = {}
+  if (typeof v.items === 'string') selection.item_ids = v.items.split(',').map((s) => s.trim()).filter(Boolean)
+  if (typeof v.filter === 'string') {
+    const query = new URLSearchParams(v.filter)
+    const unknown = [...query.keys()].filter((k) => !['type', 'category', 'q'].includes(k))
+    if (unknown.length > 0) throw new UsageError(`--filter takes type, category and q (not ${unknown.join(', ')})`)
+    selection.filter = Object.fromEntries(query.entries())
+  }
+  const str = (name: string) => (typeof v[name] === 'string' ? (v[name]) : undefined)
+  const params: Record<string, unknown> = {}
+  const set = (key: string, value: unknown) => value !== undefined && (params[key] = value)
+  switch (action) {
+    case 'assign':
+      required(v, 'group')
+      set('group_id', str('group'))
+      set('intent', v.exclude ? 'exclude' : 'include')
+      set('filter_id', str('assignment-filter'))
+      set('filter_mode', str('filter-mode'))
+      break
+    case 'unassign':
+      required(v, 'group')
+      set('group_id', str('group'))
+      break
+    case 'add_scope_tag':
+    case 'remove_scope_tag':
+      required(v, 'scope-tag')
+      set('scope_tag_id', str('scope-tag'))
+      break
+    case 'rename':
+      for (const k of ['prefix', 'suffix', 'find', 'replace']) set(k, str(k))
+      break
+    case 'duplicate':
+      set('name_suffix', str('name-suffix'))
+      if (v['without-assignments']) params.with_assignments = false
+      break
+    case 'delete': {
+      required(v, 'confirm-count')
+      if (!/^\d+$/.test(str('confirm-count')!)) throw new UsageError('--confirm-count must be the number of items to delete')
+      params.confirm_count = Number(str('confirm-count'))
+      break
+    }
+  }
+  return { action, params, ...selection }
 }
 
 /** Field names of command input, as the CLI flags that carry them. */

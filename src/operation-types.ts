@@ -4,6 +4,8 @@ import type { SecretBox } from './lib/crypto.ts'
 import { backupOperationTypes } from './modules/backups/operation-types.ts'
 import { createBackupHandler } from './modules/backups/create-backup.ts'
 import { createPruneHandler } from './modules/backups/prune.ts'
+import { createBulkHandler } from './modules/bulk/bulk-run.ts'
+import { bulkOperationTypes } from './modules/bulk/operation-types.ts'
 import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
 import { createInventorySyncHandler } from './modules/inventory/sync.ts'
 import { createRestoreHandler } from './modules/restore/execute.ts'
@@ -16,7 +18,7 @@ import type { Handlers } from './modules/operations/handlers.ts'
  * (docs/ARCHITECTURE.md, "Add an operation type"). The engine refuses to start, and
  * test/operations/catalog.test.ts fails, when a type has no handler or a handler no type.
  */
-export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes, ...restoreOperationTypes })
+export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes, ...restoreOperationTypes, ...bulkOperationTypes })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
 /** The process's services a handler may need; each module's factory takes what it uses. */
@@ -32,5 +34,12 @@ export type ShippedHandlerDeps = {
 
 /** The handler of every shipped operation type, from the module that owns it. */
 export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOperationType> {
-  return { 'inventory.sync': createInventorySyncHandler(deps), 'backup.create': createBackupHandler(deps), 'backup.prune': createPruneHandler(), 'restore.execute': createRestoreHandler(deps) }
+  const bulk = createBulkHandler(deps)
+  return {
+    'inventory.sync': createInventorySyncHandler(deps),
+    'backup.create': createBackupHandler(deps),
+    'backup.prune': createPruneHandler(),
+    'restore.execute': createRestoreHandler(deps),
+    ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<keyof typeof bulkOperationTypes, typeof bulk>),
+  }
 }

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { eq } from 'drizzle-orm'
+import { bulkNoopHandlers } from './bulk/noop-handlers.ts'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
-import { inventoryContents, inventoryItems, inventoryVersions, restorePlans, type UserRow } from '../src/db/schema.ts'
+import { backupSets, bulkOperationItems, inventoryContents, inventoryItems, inventoryVersions, restorePlans, type UserRow } from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
@@ -15,7 +17,7 @@ import { exportBackupZip } from '../src/modules/backups/zip-export.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer; planId: string }
+type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer; planId: string; bulkRunId: string }
 type RouteCase = {
   /** Success status, and the roles that get it; every other role gets 403. */
   ok: number
@@ -177,11 +179,24 @@ const TABLE: Record<string, RouteCase> = {
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention`, payload: { keep_last: 5, keep_days: 30 } }),
   },
   'POST /api/tenants/:tenantId/backup-retention/prune': { ok: 202, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }) },
+  'POST /api/tenants/:tenantId/bulk-operations': {
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations`, payload: { action: 'rename', params: { prefix: 'Pilot ' }, item_ids: [s.itemId], dry_run: true } }),
+  },
+  'POST /api/tenants/:tenantId/bulk-operations/selection': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/selection`, payload: { item_ids: [s.itemId] } }),
+  },
+  'GET /api/tenants/:tenantId/bulk-operations/:runId': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }) },
+  'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': { ok: 201, allowed: ownerAndManager, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }) },
+  'GET /api/tenants/:tenantId/bulk-actions': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {} }
+const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {}, ...bulkNoopHandlers }
 
 let ctx: TestContext
 let baseUrl: string
@@ -245,7 +260,18 @@ async function setUp(): Promise<CaseSetup> {
   const backupZip = Buffer.concat(await exportBackupZip(ctx.db, backup).toArray())
   const planId = uuidv7()
   await ctx.db.insert(restorePlans).values({ id: planId, targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id })
-  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip, planId }
+  // A finished bulk rename whose backup is that set, having changed its one object.
+  const bulk = await ctx.engine.startRun({
+    tenantId: tenant.id,
+    type: 'bulk.rename',
+    context: { params: { prefix: 'x', suffix: '', find: '', replace: '' }, filter: null, item_count: 1, selection_digest: '0'.repeat(64) },
+    initiatorUserId: target.id,
+    actor: { kind: 'user', userId: target.id, ip: null },
+  })
+  await ctx.db.transaction((tx) => finishRun(tx, catalog, { runId: bulk.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }))
+  await ctx.db.update(backupSets).set({ runId: bulk.run.id }).where(eq(backupSets.id, backup.id))
+  await ctx.db.insert(bulkOperationItems).values({ runId: bulk.run.id, position: 0, tenantId: tenant.id, itemId, policyType: 'deviceConfiguration', externalId: 'object-1', displayName: 'Object 1', state: 'succeeded' })
+  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip, planId, bulkRunId: bulk.run.id }
 }
 
 describe('run abilities', () => {

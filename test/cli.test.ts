@@ -138,6 +138,37 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(bad.stderr).toMatch(/^error: cannot read \S+nope\.zip\n$/)
   })
 
+  it('bulk from the CLI: a dry run prints the plan, a run renames exactly the items named, bad flags are one-line errors', async () => {
+    const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: match[1], password: match[2] }) })
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string }[] }
+    const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
+    const items = async () => ((await (await fetch(`${server.url}/api/tenants/${demo.id}/inventory/items?type=deviceCompliancePolicy&limit=200`, { headers: { cookie } })).json()) as { data: { id: string; display_name: string }[] }).data
+    const before = await items()
+    const dry = await cli(['bulk', 'rename', '--tenant', demo.id, '--filter', 'type=deviceCompliancePolicy', '--prefix', 'CLI ', '--dry-run'], { env })
+    expect(dry.code, dry.stderr).toBe(0)
+    expect(dry.stdout.trim().split('\n')).toHaveLength(before.length)
+    expect(dry.stdout).toContain(`change  ${before[0]!.id}  ${before[0]!.display_name} (deviceCompliancePolicy): Renamed to "CLI ${before[0]!.display_name}"`)
+    expect(dry.stderr).toContain(`${before.length} items: ${before.length} to change, 0 skipped (dry run: nothing changed)`)
+    expect(await items()).toEqual(before)
+    const picked = before.slice(0, 2)
+    const run = await cli(['bulk', 'rename', '--tenant', demo.id, '--items', picked.map((p) => p.id).join(','), '--prefix', 'CLI ', '--wait'], { env })
+    // The demo app may read everything but write nothing: --wait follows the run to its end and says how it ended.
+    expect(run.stderr).toMatch(/Finished: (succeeded|failed)/)
+    const runId = lastLine(run.stdout)
+    expect(runId).toMatch(UUID_PATTERN)
+    const results = ((await (await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${runId}/items`, { headers: { cookie } })).json()) as { data: { target: { name: string }; action: string; status: string; code: string | null }[] }).data
+    expect(results.map((r) => r.target.name).sort()).toEqual(picked.map((p) => p.display_name).sort())
+    expect(results.every((r) => r.action === 'rename' && (r.status === 'succeeded' || r.code === 'missing_permission'))).toBe(true)
+    const unconfirmed = await cli(['bulk', 'delete', '--tenant', demo.id, '--items', picked[0]!.id], { env })
+    expect(unconfirmed.code).not.toBe(0)
+    expect(unconfirmed.stderr).toBe('error: --confirm-count is required\n')
+    const wrong = await cli(['bulk', 'delete', '--tenant', demo.id, '--items', picked[0]!.id, '--confirm-count', '3'], { env })
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1)
+    expect(wrong.stderr).toMatch(/--confirm-count: must equal the number of items to delete \(1\)/)
+  })
+
   it('refuses a second server on the same data directory with a clear error', async () => {
     const second = await cli(['serve', '--port', '0'], { env })
     expect(second.code).not.toBe(0)

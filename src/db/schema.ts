@@ -683,3 +683,32 @@ export const restoreMappings = pgTable(
 
 export type RestorePlanRow = typeof restorePlans.$inferSelect
 export type RestorePlanItemRow = typeof restorePlanItems.$inferSelect
+export const BULK_ITEM_STATES = ['pending', 'succeeded', 'failed', 'skipped'] as const
+export type BulkItemState = (typeof BULK_ITEM_STATES)[number]
+
+/**
+ * The frozen selection of a bulk run (issue 16): the items its filter or list matched when it
+ * started, in execution order, each with its planned change and, once acted on, its state. A
+ * re-queued attempt resumes at the first pending item.
+ */
+export const bulkOperationItems = pgTable(
+  'bulk_operation_items',
+  {
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => operationRuns.id, { onDelete: 'cascade' }),
+    position: integer('position').notNull(),
+    tenantId: uuid('tenant_id').notNull(),
+    /** The inventory item (no foreign key: the item's row may be marked removed by a later sync, never deleted while the run lives). */
+    itemId: uuid('item_id').notNull(),
+    policyType: text('policy_type').notNull(),
+    externalId: text('external_id').notNull(),
+    displayName: text('display_name').notNull(),
+    state: text('state', { enum: BULK_ITEM_STATES }).notNull().default('pending'),
+    /** What the run did (the duplicate's Graph id, the name written), for the run page and Undo. */
+    result: jsonb('result').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.position] }), index('bulk_operation_items_run_state_idx').on(t.runId, t.state, t.position)],
+)
+
+export type BulkOperationItemRow = typeof bulkOperationItems.$inferSelect

@@ -21,6 +21,7 @@ import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import { registerRestoreRoutes } from '../modules/restore/routes.ts'
+import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -136,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerScheduleRoutes(app, deps)
   registerBackupRoutes(app, deps)
   registerRestoreRoutes(app, deps)
+  registerBulkRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

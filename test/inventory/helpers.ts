@@ -34,7 +34,7 @@ export async function connectTenant(ctx: TestContext, emulator: EmulatorServer, 
   })
   const { user, token } = await ctx.factories.userWithToken()
   await ctx.factories.member(tenant.id, user, 'owner')
-  return { tenantId: tenant.id, entraTenantId: emulated.tenant_id, owner: user, token, emulated }
+  return { tenantId: tenant.id, entraTenantId: emulated.tenant_id, owner: user, token, emulated, secret }
 }
 
 export async function startSync(ctx: TestContext, tenantId: string, token: string, selection?: unknown) {

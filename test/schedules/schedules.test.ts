@@ -1,4 +1,5 @@
 import { and, eq } from 'drizzle-orm'
+import { bulkNoopHandlers } from '../bulk/noop-handlers.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { auditEvents, notifications, operationRuns, schedules } from '../../src/db/schema.ts'
 import { createLogger } from '../../src/lib/logger.ts'
@@ -12,7 +13,7 @@ import { testCatalog, testHandlers } from '../operations/fixtures.ts'
 
 // The shipped types too (inventory.sync's input is validated for real); no worker: runs stay queued until the test finishes them.
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {} }
+const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {}, ...bulkNoopHandlers }
 
 let ctx: TestContext
 let tenantId: string

@@ -13,6 +13,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'schedules.manage': ['✓', '✓', '', ''],
   'backups.manage': ['✓', '✓', '✓', ''],
   'restore.execute': ['✓', '✓', '', ''],
+  'bulk.execute': ['✓', '✓', '', ''],
 }
 
 describe('capability matrix', () => {

@@ -200,6 +200,28 @@ export async function completeUnit(db: Database, scope: UnitScope, seen: Readonl
   })
 }
 
+/**
+ * Objects this run deleted in Graph (a bulk delete), marked removed at once with their change
+ * entry, as a sync would: the inventory and the change history need not wait for the next sync.
+ */
+export async function markRemoved(db: Database, scope: UnitScope, externalIds: readonly string[]): Promise<number> {
+  if (externalIds.length === 0) return 0
+  return fencedTransaction(db, scope, async (tx) => {
+    const { rows } = await tx.execute<{ n: number }>(sql`
+      WITH removed AS (
+        UPDATE inventory_items AS i SET removed_at = now(), version = i.version + 1, updated_at = now(), last_seen_run_id = ${scope.runId}
+        WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL AND i.external_id = ANY(${toTextArray([...externalIds])}::text[])
+        RETURNING i.id, i.display_name),
+      history AS (
+        INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
+        SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
+          (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
+        FROM removed)
+      SELECT count(*)::int AS n FROM removed`)
+    return rows[0]?.n ?? 0
+  })
+}
+
 /** When each of the tenant's types was last read in full (quick syncs fall back to a full read when too long ago). */
 export async function lastFullSyncs(db: Database, tenantId: string): Promise<Map<string, Date>> {
   const { rows } = await db.execute<{ policy_type: string; at: Date | string }>(sql`

@@ -77,6 +77,99 @@ export type Schemas = {
     protected?: boolean
   }
   BackupUpdateInput: Schemas["BackupUpdate"]
+  BulkActionMatrix: {
+    data: ({
+      policy_type: string
+      actions: ("assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete")[]
+      unsupported: ({
+        action: "assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete"
+        reason: string
+      })[]
+    })[]
+  }
+  BulkActionMatrixInput: Schemas["BulkActionMatrix"]
+  BulkOperationRequest: {
+    action: "assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete"
+    params?: Record<string, unknown>
+    item_ids?: string[]
+    /** The inventory list's filter: every present item it matches when the run starts */
+    filter?: {
+      type?: string | null
+      category?: string | null
+      q?: string | null
+    }
+    dry_run: boolean
+    /** How many plan items a dry run lists (default 1000); the counts always cover every item */
+    preview_limit?: number
+  }
+  BulkOperationRequestInput: Schemas["BulkOperationRequest"]
+  BulkPlan: {
+    action: "assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete"
+    run_type: string
+    item_count: number
+    counts: {
+      change: number
+      skip: number
+    }
+    skipped_by_reason: {
+      code: string
+      reason: string
+      count: number
+    }[]
+    items: ({
+      /** The inventory item */
+      id: string
+      policy_type: string
+      policy_type_label: string
+      external_id: string
+      display_name: string
+      action: "change" | "skip"
+      /** Why it is skipped: unsupported_type, removed, unchanged, invalid_name, name_too_long */
+      code: string | null
+      reason: string | null
+      /** What changes, in one line */
+      summary: string | null
+      /** rename: the resulting name; duplicate: the copy’s name */
+      new_name: string | null
+    })[]
+    /** More items than preview_limit: the counts cover them all */
+    items_truncated: boolean
+  }
+  BulkPlanInput: Schemas["BulkPlan"]
+  BulkRunUndoState: {
+    run_id: string
+    action: string
+    /** The backup the run took before changing anything */
+    backup_id: string | null
+    /** Items the run changed */
+    changed: number
+    undo: {
+      available: boolean
+      reason: string | null
+    }
+  }
+  BulkRunUndoStateInput: Schemas["BulkRunUndoState"]
+  BulkSelection: {
+    item_ids?: string[]
+    /** The inventory list's filter: every present item it matches when the run starts */
+    filter?: {
+      type?: string | null
+      category?: string | null
+      q?: string | null
+    }
+  }
+  BulkSelectionInput: Schemas["BulkSelection"]
+  BulkSelectionSummary: {
+    item_count: number
+    types: {
+      policy_type: string
+      label: string
+      count: number
+    }[]
+    /** What the caller’s role and the selected types allow; empty without bulk.execute */
+    actions: ("assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete")[]
+  }
+  BulkSelectionSummaryInput: Schemas["BulkSelectionSummary"]
   Error: {
     error: {
       code: string
@@ -450,7 +543,7 @@ export type Responses = {
       id: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     })[]
   }
   "GET /api/notifications": {
@@ -475,7 +568,7 @@ export type Responses = {
       cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
       has_client_secret: boolean
       role: "owner" | "manager" | "operator" | "readonly" | null
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
       created_at: string
       updated_at: string
     })[]
@@ -489,7 +582,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -501,7 +594,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -513,7 +606,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
     created_at: string
     updated_at: string
   }
@@ -569,6 +662,11 @@ export type Responses = {
     next_cursor: string | null
   }
   "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
+  "GET /api/tenants/{tenantId}/bulk-actions": Schemas["BulkActionMatrix"]
+  "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkPlan"]
+  "GET /api/tenants/{tenantId}/bulk-operations/{runId}": Schemas["BulkRunUndoState"]
+  "POST /api/tenants/{tenantId}/bulk-operations/{runId}/undo": Schemas["RestorePlan"]
+  "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionSummary"]
   "GET /api/tenants/{tenantId}/changes": {
     data: Schemas["InventoryChange"][]
     next_cursor: string | null
@@ -739,6 +837,8 @@ export type Bodies = {
   }
   "POST /api/tenants/{tenantId}/backups": Schemas["BackupCreateInput"] | null
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
+  "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
+  "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/members": {
     email: string

@@ -56,3 +56,10 @@ export type AuditEvent = Responses['GET /api/tenants/{tenantId}/audit-events']['
 export type BackupSet = Schemas['BackupSet']
 export type BackupItem = Schemas['BackupItem']
 export type BackupItemDetail = Schemas['BackupItemDetail']
+
+export type BulkAction = Schemas['BulkOperationRequest']['action']
+export type BulkPlan = Schemas['BulkPlan']
+export type BulkPlanItem = BulkPlan['items'][number]
+export type BulkSelectionSummary = Schemas['BulkSelectionSummary']
+export type BulkRunUndoState = Schemas['BulkRunUndoState']
+export type RestorePlan = Schemas['RestorePlan']

@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { cleanup, screen } from '@testing-library/react'
+import { cleanup, screen, waitFor } from '@testing-library/react'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Capability, MeTenant } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
@@ -113,5 +113,38 @@ describe('assignmentTarget', () => {
     expect(assignmentTarget({ ...base, target_type: 'allDevices' })).toBe('All devices')
     expect(assignmentTarget({ ...base, target_type: 'allLicensedUsers' })).toBe('All users')
     expect(assignmentTarget({ ...base, target_type: 'somethingNew' })).toBe('somethingNew')
+  })
+})
+
+describe('InventoryPage bulk selection', () => {
+  const withBulk = (actions: string[]) => ({
+    ...routes(),
+    'POST /api/tenants/t1/bulk-operations/selection': (url: URL) => {
+      void url
+      return { item_count: 1, types: [{ policy_type: 'deviceConfiguration', label: 'Device configuration', count: 1 }], actions }
+    },
+  })
+
+  it('a ticked row shows the bar with the count and the actions the server allows', async () => {
+    mockFetch(withBulk(['assign', 'rename', 'delete']))
+    renderWithProviders(<InventoryPage tenant={tenant(['tenant.view', 'bulk.execute'])} />)
+    expect(await screen.findByText('Windows baseline')).toBeTruthy()
+    expect(screen.queryByTestId('bulk-actions')).toBeNull()
+    screen.getAllByTestId('select-item')[0]!.click()
+    await waitFor(() => expect(screen.getByTestId('bulk-selected-count').textContent).toContain('1 selected'))
+    expect(await screen.findByTestId('bulk-action-rename')).toBeTruthy()
+    expect(screen.getByTestId('bulk-action-delete')).toBeTruthy()
+    expect(screen.queryByTestId('bulk-action-duplicate')).toBeNull()
+  })
+
+  it('offers "select all matching this filter" once every loaded row is ticked and more pages exist', async () => {
+    mockFetch(withBulk([]))
+    renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
+    expect(await screen.findByText('Windows baseline')).toBeTruthy()
+    screen.getByTestId('select-loaded').click()
+    await waitFor(() => expect(screen.getByTestId('select-all-matching').textContent).toContain('Select all 1 matching this filter'))
+    // A readonly member sees the count, never an action.
+    await waitFor(() => expect(screen.getByTestId('bulk-selected-count').textContent).toContain('1 selected'))
+    expect(screen.queryByTestId('bulk-action-rename')).toBeNull()
   })
 })

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core'
+import { Anchor, Badge, Button, Checkbox, Group, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
@@ -8,7 +8,10 @@ import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
+import { allLoadedSelected, type BulkSelection, EMPTY_SELECTION, isSelected, sameFilter, toggleItem, toggleLoaded } from '../../lib/bulk-selection.ts'
 import { itemsQuery } from './api.ts'
+import { selectionSummaryQuery } from './bulk-api.ts'
+import { BulkActionsBar } from './bulk-actions.tsx'
 import { ItemDrawer } from './item-drawer.tsx'
 import { SyncModal } from './sync-modal.tsx'
 import { LongName } from '../../components/long-name.tsx'
@@ -29,6 +32,15 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
   const items = useInfiniteQuery({ ...itemsQuery(tenant.id, { type, category, q: q.trim(), includeRemoved }), placeholderData: keepPreviousData })
   const rows = items.data?.pages.flatMap((page) => page.data) ?? []
   const types = catalog.data?.data ?? []
+
+  // The bulk selection: picked rows (kept across pages and filters), or everything the current filter matches.
+  const [selection, setSelection] = useState<BulkSelection>(EMPTY_SELECTION)
+  const filter = { type, category, q: q.trim() || null }
+  if (selection.kind === 'filter' && !sameFilter(selection.filter, filter)) setSelection(EMPTY_SELECTION)
+  const loadedIds = rows.filter((r) => !r.removed_at).map((r) => r.id)
+  const everyLoaded = allLoadedSelected(selection, loadedIds)
+  const offerFilter = selection.kind === 'items' && everyLoaded && items.hasNextPage === true
+  const matching = useQuery({ ...selectionSummaryQuery(tenant.id, { kind: 'filter', filter }), enabled: offerFilter })
 
   return (
     <Stack gap="md">
@@ -59,6 +71,15 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
         <Select label="Category" placeholder="Any category" clearable data={catalog.data?.categories ?? []} value={category} onChange={(value) => setParams({ category: value })} w={200} />
         <Switch label="Show removed" checked={includeRemoved} onChange={(e) => setParams({ removed: e.currentTarget.checked ? '1' : null })} mb={8} />
       </Group>
+      <BulkActionsBar tenantId={tenant.id} selection={selection} onClear={() => setSelection(EMPTY_SELECTION)} />
+      {offerFilter && (
+        <Group gap="xs" data-testid="select-all-matching">
+          <Text size="sm">All {loadedIds.length.toLocaleString('en')} loaded items are selected.</Text>
+          <Anchor component="button" type="button" size="sm" onClick={() => setSelection({ kind: 'filter', filter })}>
+            {matching.data ? `Select all ${matching.data.item_count.toLocaleString('en')} matching this filter` : 'Select everything matching this filter'}
+          </Anchor>
+        </Group>
+      )}
       {items.isPending ? (
         <LoadingState label="Loading inventory" />
       ) : items.isError ? (
@@ -69,6 +90,15 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
             <Table data-testid="inventory-table" striped highlightOnHover verticalSpacing={6} style={{ opacity: items.isPlaceholderData ? 0.6 : 1 }}>
               <Table.Thead>
                 <Table.Tr>
+                  <Table.Th w={36}>
+                    <Checkbox
+                      aria-label="Select every loaded item"
+                      checked={everyLoaded}
+                      indeterminate={!everyLoaded && loadedIds.some((id) => isSelected(selection, id))}
+                      onChange={(e) => setSelection(toggleLoaded(selection, loadedIds, e.currentTarget.checked))}
+                      data-testid="select-loaded"
+                    />
+                  </Table.Th>
                   <Table.Th>Name</Table.Th>
                   <Table.Th>Type</Table.Th>
                   <Table.Th>Category</Table.Th>
@@ -79,6 +109,15 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
               <Table.Tbody>
                 {rows.map((item) => (
                   <Table.Tr key={item.id} data-testid="inventory-row">
+                    <Table.Td>
+                      <Checkbox
+                        aria-label={`Select ${item.display_name || item.id}`}
+                        checked={!item.removed_at && isSelected(selection, item.id)}
+                        disabled={item.removed_at !== null}
+                        onChange={() => setSelection(toggleItem(selection, item.id, loadedIds))}
+                        data-testid="select-item"
+                      />
+                    </Table.Td>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
                         <Anchor component="button" type="button" onClick={() => setOpenItem(item.id)} fw={500} ta="left" td={item.removed_at ? 'line-through' : undefined}>

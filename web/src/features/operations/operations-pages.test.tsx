@@ -164,3 +164,40 @@ describe('RunPage', () => {
     expect(screen.queryByTestId('run-failure-fix')).toBeNull()
   })
 })
+
+describe('RunPage of a bulk run', () => {
+  const bulkRun = run('b1', { type: 'bulk.delete', type_label: 'Bulk delete', outcome: 'succeeded', context: { params: { confirm_count: 2 }, filter: null, item_count: 2 }, failures: [], units: [] })
+  const plan = {
+    id: 'p1', backup_id: 's1', source_tenant_id: 't1', target_tenant_id: 't1', built_at: '2026-11-30T10:00:00Z', target_synced_at: null, stale: false, run_id: null,
+    counts: { create: 2, update: 0, skip: 0, blocked: 0, excluded: 0 },
+    items: ['A', 'B'].map((name, i) => ({ id: `pi${i}`, position: i, policy_type: 'deviceConfiguration', type_label: 'Device configuration', display_name: name, action: 'create', reason: null, warnings: [], excluded: false, source_id: `x${i}`, target_id: null, changes: null })),
+    mapping: [],
+  }
+
+  it('offers Undo to those who may restore: it plans the restore, shows it, and executes it', async () => {
+    const fetchMock = mockFetch({
+      'GET /api/tenants/t1/operation-runs/b1': bulkRun,
+      'GET /api/tenants/t1/policy-types': catalog,
+      'GET /api/operation-types': operationTypes,
+      'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null },
+      'GET /api/tenants/t1/bulk-operations/b1': { run_id: 'b1', action: 'delete', backup_id: 's1', changed: 2, undo: { available: true, reason: null } },
+      'POST /api/tenants/t1/bulk-operations/b1/undo': plan,
+      'POST /api/tenants/t1/restore-plans/p1/execute': { run: run('r9', { type: 'restore.execute', type_label: 'Restore', status: 'queued', status_label: 'Queued', outcome: null }) },
+    })
+    const owner: MeTenant = { ...tenant('owner'), capabilities: [...CAPS.owner, 'restore.execute', 'bulk.execute'] }
+    renderWithProviders(<RunPage tenant={owner} me={me} runId="b1" />)
+    fireEvent.click(await screen.findByTestId('bulk-undo'))
+    const execute = await screen.findByTestId('execute-restore')
+    expect(execute.textContent).toBe('Restore 2 items')
+    expect(within(screen.getByTestId('restore-plan')).getByText('2 to re-create')).toBeTruthy()
+    fireEvent.click(execute)
+    await waitFor(() => expect(fetchMock.mock.calls.some(([url, init]) => (url instanceof URL ? url.href : typeof url === "string" ? url : url.url).includes('/restore-plans/p1/execute') && init?.method === 'POST')).toBe(true))
+  })
+
+  it('shows no Undo to an operator', async () => {
+    mockFetch({ 'GET /api/tenants/t1/operation-runs/b1': bulkRun, 'GET /api/tenants/t1/policy-types': catalog, 'GET /api/operation-types': operationTypes, 'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null } })
+    renderWithProviders(<RunPage tenant={tenant('operator')} me={me} runId="b1" />)
+    expect(await screen.findByText('Bulk delete')).toBeTruthy()
+    expect(screen.queryByTestId('bulk-undo')).toBeNull()
+  })
+})

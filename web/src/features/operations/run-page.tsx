@@ -1,4 +1,5 @@
 import { Alert, Anchor, Badge, Button, Card, Code, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core'
+import { BulkUndo } from './bulk-undo.tsx'
 import { notifications } from '@mantine/notifications'
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -98,6 +99,7 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
               Re-run
             </Button>
           )}
+          <BulkUndo tenant={tenant} run={run} />
         </Group>
       </Group>
 

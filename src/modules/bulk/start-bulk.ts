@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto'
+import { z } from 'zod'
+import type { Database, Executor } from '../../db/engine.ts'
+import { findPolicyType, POLICY_TYPES, usedCategories } from '../../graph/policy-types.ts'
+import { validationError } from '../../lib/errors.ts'
+import { parseInput } from '../../lib/validation.ts'
+import type { Actor } from '../audit/record-audit-event.ts'
+import type { OperationsEngine } from '../operations/engine.ts'
+import { actionsFor, BULK_ACTIONS, type BulkAction, canonicalParams, runTypeOf } from './actions.ts'
+import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
+import { type PlanItem, planItem } from './plan.ts'
+import { type BulkSelection, countsByType, type FrozenItem, insertFrozenItems, plannedPages } from './repository.ts'
+
+const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
+const CATEGORY_KEYS: readonly string[] = usedCategories()
+
+export const bulkRequest = z
+  .strictObject({
+    action: z.enum(BULK_ACTIONS, { error: `must be one of ${BULK_ACTIONS.join(', ')}` }),
+    params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    item_ids: z
+      .array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' }), { error: 'must be a list of inventory item ids' })
+      .max(10_000, { error: 'at most 10000 item ids: select by filter for more' })
+      .optional(),
+    filter: bulkFilter
+      .extend({
+        type: z.string().refine((v) => TYPE_KEYS.includes(v), { error: 'unknown policy type' }).nullish(),
+        category: z.string().refine((v) => CATEGORY_KEYS.includes(v), { error: 'unknown category' }).nullish(),
+      })
+      .optional()
+      .describe("The inventory list's filter: every present item it matches when the run starts"),
+    dry_run: z.boolean({ error: 'must be true (preview the plan) or false (start the run)' }),
+    preview_limit: z.number().int().min(0).max(100_000).optional().describe('How many plan items a dry run lists (default 1000); the counts always cover every item'),
+  })
+  .meta({ id: 'BulkOperationRequest' })
+
+export const selectionRequest = bulkRequest.pick({ item_ids: true, filter: true }).meta({ id: 'BulkSelection' })
+
+/** What a selection holds, by type, and the actions those types can take (none without bulk.execute). */
+export async function describeSelection(db: Database, tenantId: string, body: unknown, mayAct: boolean) {
+  const input = parseInput(selectionRequest, body)
+  if ((input.item_ids === undefined) === (input.filter === undefined)) throw validationError([{ field: 'item_ids', message: 'send either item_ids or filter (exactly one)' }])
+  const selection: BulkSelection = input.filter ? { filter: canonicalFilter(input.filter) } : { itemIds: [...new Set(input.item_ids)] }
+  const counts = await countsByType(db, tenantId, selection)
+  const entries = counts.flatMap((c) => (findPolicyType(c.type) ? [findPolicyType(c.type)!] : []))
+  return {
+    item_count: counts.reduce((n, c) => n + c.count, 0),
+    types: counts.map((c) => ({ policy_type: c.type, label: findPolicyType(c.type)?.label ?? c.type, count: c.count })),
+    actions: mayAct ? actionsFor(entries) : [],
+  }
+}
+
+export type BulkPlan = {
+  action: BulkAction
+  run_type: string
+  item_count: number
+  counts: { change: number; skip: number }
+  skipped_by_reason: { code: string; reason: string; count: number }[]
+  items: PlanItem[]
+  items_truncated: boolean
+}
+
+const PLAN_PAGE = 10_000
+const FREEZE_CHUNK = 2_000
+const MERGED_ON_GRAPH: ReadonlySet<BulkAction> = new Set(['assign', 'unassign', 'add_scope_tag', 'remove_scope_tag'])
+const DEFAULT_PREVIEW = 1_000
+
+type Parsed = { action: BulkAction; params: Record<string, unknown>; selection: BulkSelection; filter: BulkFilter | null; dryRun: boolean; previewLimit: number }
+
+function parseRequest(body: unknown): Parsed {
+  const input = parseInput(bulkRequest, body)
+  const parsed = canonicalParams(input.action, input.params)
+  if ('issues' in parsed) throw validationError(parsed.issues)
+  if ((input.item_ids === undefined) === (input.filter === undefined)) {
+    throw validationError([{ field: 'item_ids', message: 'send either item_ids or filter (exactly one)' }])
+  }
+  const filter = input.filter ? canonicalFilter(input.filter) : null
+  return {
+    action: input.action,
+    params: parsed.params,
+    selection: filter ? { filter } : { itemIds: [...new Set(input.item_ids)] },
+    filter,
+    dryRun: input.dry_run,
+    previewLimit: input.preview_limit ?? DEFAULT_PREVIEW,
+  }
+}
+
+/** Plans the selection page by page, in the inventory list's order: each page's plan goes to `visit`. */
+async function planPages(db: Executor, tenantId: string, request: Parsed, visit: (items: PlanItem[]) => void) {
+  for await (const sources of plannedPages(db, tenantId, request.selection, PLAN_PAGE)) visit(sources.map((s) => planItem(request.action, request.params as never, s)))
+}
+
+function checkSelection(request: Parsed, ids: readonly string[]) {
+  if ('itemIds' in request.selection) {
+    const found = new Set(ids)
+    const unknown = request.selection.itemIds.filter((id) => !found.has(id))
+    if (unknown.length > 0) throw validationError([{ field: 'item_ids', message: `not in this tenant's inventory: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}` }])
+  }
+  if (ids.length === 0) throw validationError([{ field: request.filter ? 'filter' : 'item_ids', message: 'selects no items' }])
+  // A preview shows the count to type; the run needs it typed.
+  if (request.action === 'delete' && !request.dryRun && request.params.confirm_count !== ids.length) {
+    throw validationError([{ field: 'params.confirm_count', message: `must equal the number of items to delete (${ids.length})` }])
+  }
+}
+
+const digestOf = (ids: readonly string[]) => createHash('sha256').update(ids.join('\n')).digest('hex')
+
+/** A dry run: the per-item plan of a selection (counts over every item, the first `preview_limit` items listed). */
+export async function planBulk(db: Database, tenantId: string, body: unknown): Promise<BulkPlan> {
+  const request = parseRequest(body)
+  if (!request.dryRun) throw new Error('planBulk is for dry runs')
+  const plan: BulkPlan = { action: request.action, run_type: runTypeOf(request.action), item_count: 0, counts: { change: 0, skip: 0 }, skipped_by_reason: [], items: [], items_truncated: false }
+  const reasons = new Map<string, { code: string; reason: string; count: number }>()
+  const ids: string[] = []
+  await planPages(db, tenantId, request, (items) => {
+    for (const item of items) {
+      ids.push(item.id)
+      plan.counts[item.action]++
+      if (item.action === 'skip') {
+        const key = `${item.code}\n${item.reason}`
+        const entry = reasons.get(key) ?? { code: item.code!, reason: item.reason!, count: 0 }
+        entry.count++
+        reasons.set(key, entry)
+      }
+      if (plan.items.length < request.previewLimit) plan.items.push(item)
+      else plan.items_truncated = true
+    }
+  })
+  checkSelection(request, ids)
+  plan.item_count = ids.length
+  plan.skipped_by_reason = [...reasons.values()].sort((a, b) => b.count - a.count)
+  return plan
+}
+
+/** `dry_run: false`: freezes the selection and starts `bulk.<action>` in one transaction (run, job, audit, frozen items). */
+export async function startBulk(engine: OperationsEngine, db: Database, request: { tenantId: string; body: unknown; initiatorUserId: string | null; actor: Actor }) {
+  const parsed = parseRequest(request.body)
+  if (parsed.dryRun) throw new Error('startBulk is for real runs')
+  for (let attempt = 0; attempt < 5; attempt++) {
+    // One snapshot: what the selection holds is what the plan saw and what the run acts on.
+    const result = await db.transaction(
+      async (tx) => {
+        const planned: PlanItem[] = []
+        await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
+        const ids = planned.map((p) => p.id)
+        checkSelection(parsed, ids)
+        const context: BulkRunContext = { params: parsed.params, filter: parsed.filter, item_count: ids.length, selection_digest: digestOf(ids) }
+        const started = await engine.startRunIn(tx, { tenantId: request.tenantId, type: runTypeOf(parsed.action), context, initiatorUserId: request.initiatorUserId, actor: request.actor })
+        if (!started || started.deduplicated) return started
+        // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
+        const final = (item: PlanItem) => item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
+        for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
+          const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
+            position: offset + i,
+            itemId: item.id,
+            policyType: item.policy_type,
+            externalId: item.external_id,
+            displayName: item.display_name,
+            state: final(item) ? 'skipped' : 'pending',
+            result: final(item) ? { code: item.code, reason: item.reason } : item.new_name ? { planned_name: item.new_name } : null,
+          }))
+          await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
+        }
+        return started
+      },
+      { isolationLevel: 'repeatable read' },
+    )
+    if (result) return result
+  }
+  throw new Error('Could not start the bulk run: its active twin kept changing')
+}
+
+export const isDryRun = (body: unknown) => typeof body === 'object' && body !== null && (body as { dry_run?: unknown }).dry_run === true

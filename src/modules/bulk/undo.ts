@@ -1,0 +1,54 @@
+import { and, eq } from 'drizzle-orm'
+import type { Database } from '../../db/engine.ts'
+import { bulkOperationItems, restorePlans } from '../../db/schema.ts'
+import { conflict, notFound } from '../../lib/errors.ts'
+import { uuidv7 } from '../../lib/ids.ts'
+import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
+import { findRun } from '../operations/repository.ts'
+import { buildPlan, savePlan } from '../restore/plan.ts'
+import { backupOfRun } from './repository.ts'
+
+/**
+ * Undo of a finished bulk run (issue 16): a restore plan (issue 15) from the backup the run took
+ * before changing anything, for exactly the items it changed — an update back to the backed-up
+ * state, a re-creation (with its assignments) of what it deleted. The plan is reviewed and
+ * executed like any restore. A duplicate is undone by deleting the copies, not by a restore.
+ */
+
+export type UndoState = { run_id: string; action: string; backup_id: string | null; changed: number; undo: { available: boolean; reason: string | null } }
+
+async function undoState(db: Database, tenantId: string, runId: string): Promise<UndoState> {
+  const row = await findRun(db, tenantId, runId)
+  if (!row || !row.run.type.startsWith('bulk.')) throw notFound('Bulk run')
+  const action = row.run.type.slice('bulk.'.length)
+  const set = await backupOfRun(db, tenantId, runId)
+  const changed = (await db.select({ p: bulkOperationItems.position }).from(bulkOperationItems).where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))).length
+  const why =
+    row.run.status !== 'completed' ? 'The run has not finished yet'
+      : action === 'duplicate' ? 'A duplicate is undone by deleting the copies: select them in the inventory and delete them'
+        : !set || set.status !== 'complete' ? 'The run took no complete backup before changing anything'
+          : changed === 0 ? 'The run changed nothing'
+            : null
+  return { run_id: runId, action, backup_id: set?.id ?? null, changed, undo: { available: why === null, reason: why } }
+}
+
+export { undoState }
+
+/** Builds the undo's restore plan; returns its id. */
+export async function planUndo(db: Database, tenantId: string, runId: string, user: { id: string }, actor: Actor): Promise<string> {
+  const state = await undoState(db, tenantId, runId)
+  if (!state.undo.available) throw conflict(`Undo is not available: ${state.undo.reason}`)
+  const items = await db
+    .select({ policy_type: bulkOperationItems.policyType, external_id: bulkOperationItems.externalId })
+    .from(bulkOperationItems)
+    .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))
+  // The objects were read moments before the change: their setting definitions are known to the tenant.
+  const built = await buildPlan(db, { targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items }, () => Promise.resolve(null))
+  const planId = uuidv7()
+  await db.transaction(async (tx) => {
+    await tx.insert(restorePlans).values({ id: planId, targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items, createdByUserId: user.id })
+    await savePlan(tx, planId, built)
+    await recordAuditEvent(tx, actor, { tenantId, action: 'restore_plan.created', subject: { type: 'restore_plan', id: planId }, metadata: { backup_id: state.backup_id, source_tenant_id: tenantId, items: built.items.length, undo_of_run_id: runId } })
+  })
+  return planId
+}

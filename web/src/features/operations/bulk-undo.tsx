@@ -1,0 +1,98 @@
+import { Alert, Anchor, Badge, Button, Group, Modal, ScrollArea, Stack, Table, Text } from '@mantine/core'
+import { notifications } from '@mantine/notifications'
+import { queryOptions, useMutation, useQuery } from '@tanstack/react-query'
+import { useState } from 'react'
+import { showSyncToast } from '../../components/inventory-sync.tsx'
+import { useLiveRuns } from '../../components/live-runs.tsx'
+import { api, errorMessage } from '../../lib/api.ts'
+import { can } from '../../lib/capabilities.ts'
+import { Link } from '../../lib/router.tsx'
+import type { BulkRunUndoState, MeTenant, RestorePlan, Run } from '../../lib/types.ts'
+
+const undoStateQuery = (tenantId: string, runId: string) =>
+  queryOptions({
+    queryKey: ['runs', tenantId, runId, 'bulk-undo'],
+    queryFn: ({ signal }) => api<BulkRunUndoState>(`/api/tenants/${tenantId}/bulk-operations/${encodeURIComponent(runId)}`, { signal }),
+  })
+
+/**
+ * Undo on a finished bulk run's page: plans a restore from the backup the run took first, for
+ * the items it changed, shows that plan, and executes it as a restore run.
+ */
+export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
+  const show = run.type.startsWith('bulk.') && run.status === 'completed' && can(tenant, 'restore.execute')
+  const state = useQuery({ ...undoStateQuery(tenant.id, run.id), enabled: show })
+  const [plan, setPlan] = useState<RestorePlan | null>(null)
+  const live = useLiveRuns()
+  const planUndo = useMutation({
+    mutationFn: () => api<RestorePlan>(`/api/tenants/${tenant.id}/bulk-operations/${encodeURIComponent(run.id)}/undo`, { method: 'POST' }),
+    onSuccess: setPlan,
+    onError: (error) => notifications.show({ title: 'Undo not planned', message: errorMessage(error), color: 'red' }),
+  })
+  const execute = useMutation({
+    mutationFn: (planId: string) => api<{ run: Run }>(`/api/tenants/${tenant.id}/restore-plans/${encodeURIComponent(planId)}/execute`, { method: 'POST' }),
+    onSuccess: (started) => {
+      showSyncToast({ run: started.run, deduplicated: false })
+      live?.refresh()
+      setPlan(null)
+    },
+    onError: (error) => notifications.show({ title: 'Undo not started', message: errorMessage(error), color: 'red' }),
+  })
+  if (!show || !state.data) return null
+  if (!state.data.undo.available) {
+    return (
+      <Button variant="default" disabled title={state.data.undo.reason ?? undefined} data-testid="bulk-undo">
+        Undo
+      </Button>
+    )
+  }
+  const toRestore = plan ? plan.counts.create + plan.counts.update : 0
+  return (
+    <>
+      <Button variant="default" onClick={() => planUndo.mutate()} loading={planUndo.isPending} data-testid="bulk-undo">
+        Undo
+      </Button>
+      {plan && (
+        <Modal opened onClose={() => setPlan(null)} title="Undo: restore from the backup taken before the run" size="xl">
+          <Stack gap="sm" data-testid="restore-plan">
+            <Group gap="xs">
+              <Badge variant="light">{plan.counts.update} to change back</Badge>
+              <Badge variant="light" color="teal">
+                {plan.counts.create} to re-create
+              </Badge>
+              <Badge variant="light" color="gray">
+                {plan.counts.skip + plan.counts.blocked} unchanged or blocked
+              </Badge>
+            </Group>
+            <ScrollArea.Autosize mah={320}>
+              <Table striped fz="sm" verticalSpacing={4}>
+                <Table.Tbody>
+                  {plan.items.map((item) => (
+                    <Table.Tr key={item.id}>
+                      <Table.Td>{item.display_name}</Table.Td>
+                      <Table.Td>{item.type_label}</Table.Td>
+                      <Table.Td>{item.action}</Table.Td>
+                      <Table.Td c="dimmed">{item.reason ?? (item.changes ?? []).map((c) => c.label).join(', ')}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </ScrollArea.Autosize>
+            {plan.stale && <Alert color="yellow">The inventory was synced after this plan was built: plan the undo again.</Alert>}
+            <Group justify="space-between">
+              <Anchor component={Link} to={`/t/${tenant.id}/restore/${plan.id}`} size="sm">
+                Review the plan in detail
+              </Anchor>
+              <Button onClick={() => execute.mutate(plan.id)} loading={execute.isPending} disabled={toRestore === 0 || plan.stale} data-testid="execute-restore">
+                {`Restore ${toRestore} item${toRestore === 1 ? '' : 's'}`}
+              </Button>
+            </Group>
+            <Text size="xs" c="dimmed">
+              The restore runs as its own operation, with its own results and notification.
+            </Text>
+          </Stack>
+        </Modal>
+      )}
+    </>
+  )
+}
