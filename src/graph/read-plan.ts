@@ -53,6 +53,8 @@ export function quickListUrl(entry: PolicyTypeEntry): string {
  * what a quick sync re-reads would lack them and be stored without.
  */
 export function objectUrl(entry: PolicyTypeEntry, item: { id: string; '@odata.type'?: unknown }): string {
+  // A singleton is its own path (its inventory id is the catalog's, not a segment of it).
+  if (entry.singleton) return `/${entry.apiVersion}/${entry.path}`
   const expand = listExpand(entry)
   const query = expand.length > 0 ? `?$expand=${expand.join(',')}` : ''
   return `/${entry.apiVersion}/${itemCollection(entry, item)}/${encodeURIComponent(item.id)}${query}`

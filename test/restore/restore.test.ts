@@ -34,6 +34,17 @@ async function breakTenant(entraTenantId: string, originals: ContentObject[]) {
   for (const o of originals) if (o.type !== 'group') byType.set(o.type, [...(byType.get(o.type) ?? []), o])
   for (const [type, list] of byType) {
     const entry = getPolicyType(type)
+    if (entry.singleton) {
+      // A tenant's one settings object is never deleted in Graph, only changed (the certificate and
+      // Google Play connection are not writable: blocked whatever their state).
+      if (type === 'deviceManagementSettings') {
+        const settings = list[0]!
+        const days = Number(settings.content.deviceComplianceCheckinThresholdDays)
+        expect((await control(env.emulator, 'PATCH', `/tenants/${entraTenantId}/items/${settings.id}`, { deviceComplianceCheckinThresholdDays: days === 30 ? 31 : 30 })).status).toBe(200)
+        changed.add(settings.id)
+      }
+      continue
+    }
     const candidates = list.filter((o) => !hasSecret(o) && (!FOUNDATIONS.has(type) || everything.split(`"${o.id}"`).length === 2))
     const victim = candidates[0]
     if (victim) {

@@ -58,6 +58,8 @@ const NOT_WRITABLE: Readonly<Record<string, string>> = {
   group: 'Entra groups are not restored: assignments are mapped to existing groups',
   vppToken: 'an Apple VPP token is uploaded in Intune with its token file from Apple Business Manager',
   depOnboardingSetting: 'an Apple enrollment program token is uploaded in Intune with its token file from Apple',
+  applePushNotificationCertificate: "the Apple MDM push certificate is renewed in Intune with a certificate from Apple's Push Certificates Portal",
+  androidManagedStoreAccountEnterpriseSettings: 'managed Google Play is connected in Intune by signing in with the Google account',
 }
 
 const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -116,7 +118,8 @@ const settingRows = (settings: unknown) => childRows(settings, ['settingDefiniti
 const ruleRows = (rules: unknown) => childRows(rules)
 
 const collectionUrl = (entry: PolicyTypeEntry, payload: Body) => `/${entry.apiVersion}/${itemCollection(entry, payload)}`
-const objectUrl = (entry: PolicyTypeEntry, id: string, payload: Body) => `${collectionUrl(entry, payload)}/${encodeURIComponent(id)}`
+// A singleton (the tenant's settings) is its own path: neither created nor deleted, only PATCHed.
+const objectUrl = (entry: PolicyTypeEntry, id: string, payload: Body) => (entry.singleton ? `/${entry.apiVersion}/${entry.path}` : `${collectionUrl(entry, payload)}/${encodeURIComponent(id)}`)
 
 /**
  * Administrative template values as `updateDefinitionValues` adds them: each bound to its
@@ -139,6 +142,8 @@ const definitionIdOf = (v: Body) => (isObject(v.definition) && typeof v.definiti
 /** The request that creates the object (POST to its collection), with what Graph takes in a create. */
 export function createRequest(entry: PolicyTypeEntry, content: ObjectContent): WriteRequest {
   const { payload } = content
+  // A tenant always has its one settings object: "creating" it is setting it.
+  if (entry.singleton) return { method: 'PATCH', url: objectUrl(entry, entry.singleton.id, payload), body: writableFields(entry, payload), label: 'create' }
   const body = writableFields(entry, payload)
   for (const detail of entry.details) {
     if (!(detail.name in payload)) continue

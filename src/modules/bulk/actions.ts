@@ -109,6 +109,7 @@ export type SkipReason = { code: string; reason: string }
 export function unsupportedReason(action: BulkAction, entry: PolicyTypeEntry): SkipReason | null {
   const no = (reason: string): SkipReason => ({ code: 'unsupported_type', reason })
   if (entry.kind === 'dependency') return no(`${entry.label} are Entra objects: bulk operations change Intune configuration only`)
+  if (entry.singleton) return no(`${entry.label}: the tenant's one ${entry.singleton.name} is changed in place, not assigned, tagged, renamed, copied or deleted`)
   switch (action) {
     case 'assign':
     case 'unassign':

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm'
 import { restorePlans, type MappingKind, type RestorePlanItemRow } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient, type GraphObject } from '../../graph/graph-client.ts'
-import { getPolicyType, itemCollection, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { getPolicyType, singletonItem, type PolicyTypeEntry } from '../../graph/policy-types.ts'
+import { objectUrl } from '../../graph/read-plan.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import { afterCreateRequests, assignmentBody, assignRequest, createRequest, sendWrite, updateRequests, WriteJournal, type ObjectContent, type WriteRequest } from '../../graph/writes/index.ts'
@@ -57,12 +58,13 @@ export function createRestoreHandler(deps: RestoreDeps): RunHandler {
 
 /** The object as a full read returns it (the list's `$expand`s on the object read, then its per-object reads), normalised. */
 async function readBack(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, id: string, payload: Record<string, unknown>): Promise<NormalisedItem | null> {
-  const expand = [...(entry.assignments === 'expand' ? ['assignments'] : []), ...entry.details.filter((d) => d.via === 'list').map((d) => (d.query ? `${d.name}(${d.query})` : d.name))]
-  const url = `/${entry.apiVersion}/${itemCollection(entry, payload)}/${encodeURIComponent(id)}${expand.length > 0 ? `?$expand=${expand.join(',')}` : ''}`
   let object: GraphObject
   try {
-    const { '@odata.context': _context, ...body } = await graph.get<GraphObject>(ctx, url, { permission: entry.permission, subject: entry.label })
-    object = body
+    const { '@odata.context': _context, ...body } = await graph.get<GraphObject>(ctx, objectUrl(entry, { id, '@odata.type': payload['@odata.type'] }), { permission: entry.permission, subject: entry.label })
+    // A singleton answers without the inventory's id (or none at all): named as a full read names it.
+    const item = entry.singleton ? singletonItem(entry, body) : body
+    if (!item) return null
+    object = item
   } catch (error) {
     if (error instanceof GraphError && error.code === 'not_found') return null
     throw error
