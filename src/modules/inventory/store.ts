@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { uuidv7 } from '../../lib/ids.ts'
@@ -178,19 +178,13 @@ export async function completeUnit(db: Database, scope: UnitScope, seen: Readonl
   return fencedTransaction(db, scope, async (tx) => {
     // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
     // hashing past work_mem (~150,000 ids) and turns quadratic.
-    const { rows } = await tx.execute<{ n: number }>(sql`
-      WITH removed AS (
-        UPDATE inventory_items AS i SET removed_at = now(), version = i.version + 1, updated_at = now(),
-          last_seen_run_id = GREATEST((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)
-        WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM unnest(${toTextArray([...seen])}::text[]) AS seen(id) WHERE seen.id = i.external_id)
-        RETURNING i.id, i.display_name),
-      history AS (
-        INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
-        SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
-          (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
-        FROM removed)
-      SELECT count(*)::int AS n FROM removed`)
+    const { rows } = await tx.execute<{ n: number }>(
+      removeWithHistory(
+        scope,
+        sql`GREATEST((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)`,
+        sql`NOT EXISTS (SELECT 1 FROM unnest(${toTextArray([...seen])}::text[]) AS seen(id) WHERE seen.id = i.external_id)`,
+      ),
+    )
     await tx.execute(sql`
       INSERT INTO inventory_type_states (tenant_id, policy_type, last_run_id, last_synced_at, item_count, last_full_sync_at)
       VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size}, ${mode === 'full' ? sql`now()` : null})
@@ -201,23 +195,31 @@ export async function completeUnit(db: Database, scope: UnitScope, seen: Readonl
 }
 
 /**
+ * Marks the type's live items that `which` selects removed, with one `removed` change entry each
+ * (pointing at the item's latest version), in one statement; counts them.
+ */
+function removeWithHistory(scope: UnitScope, lastSeenRunId: SQL, which: SQL): SQL {
+  return sql`
+    WITH removed AS (
+      UPDATE inventory_items AS i SET removed_at = now(), version = i.version + 1, updated_at = now(), last_seen_run_id = ${lastSeenRunId}
+      WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL AND ${which}
+      RETURNING i.id, i.display_name),
+    history AS (
+      INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
+      SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
+        (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
+      FROM removed)
+    SELECT count(*)::int AS n FROM removed`
+}
+
+/**
  * Objects this run deleted in Graph (a bulk delete), marked removed at once with their change
  * entry, as a sync would: the inventory and the change history need not wait for the next sync.
  */
 export async function markRemoved(db: Database, scope: UnitScope, externalIds: readonly string[]): Promise<number> {
   if (externalIds.length === 0) return 0
   return fencedTransaction(db, scope, async (tx) => {
-    const { rows } = await tx.execute<{ n: number }>(sql`
-      WITH removed AS (
-        UPDATE inventory_items AS i SET removed_at = now(), version = i.version + 1, updated_at = now(), last_seen_run_id = ${scope.runId}
-        WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL AND i.external_id = ANY(${toTextArray([...externalIds])}::text[])
-        RETURNING i.id, i.display_name),
-      history AS (
-        INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
-        SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
-          (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
-        FROM removed)
-      SELECT count(*)::int AS n FROM removed`)
+    const { rows } = await tx.execute<{ n: number }>(removeWithHistory(scope, sql`${scope.runId}`, sql`i.external_id = ANY(${toTextArray([...externalIds])}::text[])`))
     return rows[0]?.n ?? 0
   })
 }
