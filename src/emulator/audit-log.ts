@@ -104,12 +104,18 @@ export type AuditChange = {
   correlationId?: string
 }
 
-type StoredEvent = { seq: number; body: Record<string, unknown> }
+type StoredEvent = { seq: number; time: number; body: Record<string, unknown> }
 
 export class AuditLog {
   readonly #events: StoredEvent[] = []
   #seq = 0
   #lastTime = 0
+  /**
+   * Fault `audit_delay_ms` (per tenant, `PUT /_emulator/tenants/{id}/faults`): an event is listed
+   * only this long after its change, as Intune's log lags behind its writes. Applied when the log
+   * is read, so setting it back to 0 shows every event at once.
+   */
+  delayMs = 0
 
   record(change: AuditChange): Record<string, unknown> {
     const component = componentOf(change.entry)
@@ -141,7 +147,7 @@ export class AuditLog {
       ],
       category: categoryOf(change.entry),
     }
-    this.#events.push({ seq: ++this.#seq, body })
+    this.#events.push({ seq: ++this.#seq, time, body })
     return body
   }
 
@@ -153,13 +159,20 @@ export class AuditLog {
     return this.#events.map((e) => e.body)
   }
 
+  /** Whether Graph lists the event yet (`delayMs`). */
+  #visible(e: StoredEvent, now: number): boolean {
+    return this.delayMs <= 0 || e.time + this.delayMs <= now
+  }
+
   find(id: string) {
-    return this.#events.find((e) => e.body.id === id)?.body
+    const now = Date.now()
+    return this.#events.find((e) => e.body.id === id && this.#visible(e, now))?.body
   }
 
   /** Events matching `filter`, ordered by `orderBy` (events in recording order by default). */
   query(filter: FilterNode | null, orderBy: { property: string; descending: boolean } | null): StoredEvent[] {
-    const selected = this.#events.filter((e) => matches(filter, e.body))
+    const now = Date.now()
+    const selected = this.#events.filter((e) => this.#visible(e, now) && matches(filter, e.body))
     if (orderBy) {
       const key = (e: StoredEvent) => {
         const name = propertyName(e.body, orderBy.property)

@@ -42,6 +42,12 @@ const faultsInput = z.strictObject({
   drop_response_rate: z.number().min(0).max(1).optional(),
 })
 
+/** Per-tenant faults (`PUT /_emulator/tenants/{id}/faults`). */
+const tenantFaultsInput = z.strictObject({
+  /** Audit events are listed only this long after their change (Intune's log lags by minutes). */
+  audit_delay_ms: z.number().int().min(0).max(86_400_000),
+})
+
 const permissionsInput = z.union([z.array(z.string()), z.object({ permissions: z.array(z.string()) }).transform((v) => v.permissions)])
 
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code, message } } })
@@ -128,6 +134,14 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
     if (!parsed.success) return invalid(parsed)
     tenant.permissions = new Set(parsed.data)
     return { status: 200, body: { permissions: [...tenant.permissions].sort() } }
+  }
+  if (sub === 'faults') {
+    if (method === 'GET') return { status: 200, body: { audit_delay_ms: tenant.audit.delayMs } }
+    if (method !== 'PUT') return error(405, 'method_not_allowed', 'Use GET or PUT')
+    const parsed = tenantFaultsInput.safeParse(body ?? {})
+    if (!parsed.success) return invalid(parsed)
+    tenant.audit.delayMs = parsed.data.audit_delay_ms
+    return { status: 200, body: { audit_delay_ms: tenant.audit.delayMs } }
   }
   if (sub === 'retired_setting_definitions' && method === 'PUT') {
     const parsed = z.array(z.string().min(1)).max(10_000).safeParse(body)

@@ -8,7 +8,7 @@ import { GraphClient } from '../../src/graph/graph-client.ts'
 import { getPolicyType, POLICY_TYPES } from '../../src/graph/policy-types.ts'
 import { BudgetRegistry } from '../../src/graph/throttle-budget.ts'
 import { createMsalTokenProvider } from '../../src/graph/token-provider.ts'
-import { afterCreateRequests, assignRequest, createRequest, detailsNotUpdated, notWritableReason, reconcileByMarker, sendWrite, SlidingWindowLimiter, updateRequests, WriteJournal, type ObjectContent } from '../../src/graph/writes/index.ts'
+import { afterCreateRequests, assignRequest, createRequest, deleteRequest, detailsNotUpdated, notWritableReason, reconcileByMarker, sendWrite, SlidingWindowLimiter, updateRequests, writableFields, WriteJournal, type ObjectContent, type WriteRequest } from '../../src/graph/writes/index.ts'
 import { SecretBox } from '../../src/lib/crypto.ts'
 import { uuidv7 } from '../../src/lib/ids.ts'
 import { normaliseValue } from '../../src/modules/inventory/normalise.ts'
@@ -191,6 +191,65 @@ describe('the write journal', () => {
     // A write's marker is findable in Graph afterwards: the audit event's correlationId.
     expect(await reconcileByMarker(graph, ctx, b.entry)).toEqual({ applied: true, targetId: b.targetId })
     expect(b.entry.marker).not.toBe(sent.marker)
+  })
+
+  it('with the audit log lagging and every answer lost, reconciles from Graph\'s objects: creates (one of two identical each), an update, a delete', async () => {
+    const { tenant, ctx } = await createTenant(env.emulator, { policies: 10 })
+    const graph = client()
+    const { journal } = await journalFor(tenant.tenant_id, graph, ctx)
+    const entry = getPolicyType('assignmentFilter')
+    const read = async (id: string): Promise<ObjectContent | null> => {
+      try {
+        const { '@odata.context': _c, ...body } = await graph.get<Body>(ctx, `/beta/deviceManagement/assignmentFilters/${id}`)
+        return { payload: normaliseValue(body) as Body, assignments: [] }
+      } catch (error) {
+        if (error instanceof GraphError && error.code === 'not_found') return null
+        throw error
+      }
+    }
+    const content: ObjectContent = { payload: { displayName: 'Twin', platform: 'windows10AndLater', rule: '(device.osVersion -startsWith "10")' }, assignments: [] }
+    const sends: string[] = []
+    const write = (key: string, operation: 'create' | 'update' | 'delete', request: WriteRequest, targetId: string | null, intended: ObjectContent = content) =>
+      journal.writeOnce(key, { operation, policyType: entry.key, targetId, method: request.method, path: request.url, expect: { entry, request, content: intended, read }, send: (marker) => (sends.push(key), sendWrite(graph, ctx, entry, request, marker, targetId)) })
+    await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/faults`, { audit_delay_ms: 3_600_000 })
+    await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1 })
+    try {
+      const first = await write('first', 'create', createRequest(entry, content), null)
+      const second = await write('second', 'create', createRequest(entry, content), null)
+      expect([first.how, second.how]).toEqual(['reconciled', 'reconciled'])
+      const twins = (await contents(tenant.tenant_id)).filter((o) => o.type === entry.key && o.display_name === 'Twin')
+      expect(twins).toHaveLength(2)
+      expect(new Set([first.targetId, second.targetId])).toEqual(new Set(twins.map((t) => t.id)))
+      const changed: ObjectContent = { ...content, payload: { ...content.payload, rule: '(device.osVersion -startsWith "11")' } }
+      const update = await write('update', 'update', { method: 'PATCH', url: `/beta/deviceManagement/assignmentFilters/${first.targetId}`, body: writableFields(entry, changed.payload), label: 'update' }, first.targetId, changed)
+      expect(update.how).toBe('reconciled')
+      const removed = await write('delete', 'delete', deleteRequest(entry, second.targetId!), second.targetId)
+      expect(removed.how).toBe('reconciled')
+      // Each write was sent once: no audit event was listed, Graph's objects said it was applied.
+      expect(sends).toEqual(['first', 'second', 'update', 'delete'])
+      const after = (await contents(tenant.tenant_id)).filter((o) => o.type === entry.key && o.display_name === 'Twin')
+      expect(after.map((o) => [o.id, o.content.rule])).toEqual([[first.targetId, '(device.osVersion -startsWith "11")']])
+      expect(await reconcileByMarker(graph, ctx, update.entry)).toEqual({ applied: false })
+    } finally {
+      await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/faults`, { audit_delay_ms: 0 })
+      await control(env.emulator, 'PUT', '/faults', {})
+    }
+  })
+
+  it('answers a bad per-tenant fault with 400 naming the field, and lists events again once the delay is lifted', async () => {
+    const { tenant } = await createTenant(env.emulator, { policies: 10 })
+    const bad = await control<{ error: { message: string } }>(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/faults`, { audit_delay_ms: -1 })
+    expect(bad.status).toBe(400)
+    expect(bad.body.error.message).toMatch(/audit_delay_ms/)
+    expect((await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/faults`, { audit_delay: 5 })).status).toBe(400)
+    expect((await control(env.emulator, 'PUT', '/tenants/nope/faults', { audit_delay_ms: 5 })).status).toBe(404)
+    const log = env.emulator.tenant(tenant.tenant_id)!.audit
+    await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/faults`, { audit_delay_ms: 3_600_000 })
+    await control(env.emulator, 'POST', `/tenants/${tenant.tenant_id}/items`, { type: 'roleScopeTag', displayName: 'Late' })
+    expect(log.query(null, null)).toHaveLength(0)
+    expect((await control(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/faults`)).body).toEqual({ audit_delay_ms: 3_600_000 })
+    await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/faults`, { audit_delay_ms: 0 })
+    expect(log.query(null, null).map((e) => (e.body.resources as { displayName: string }[])[0]!.displayName)).toEqual(['Late'])
   })
 
   it('records a refusal as failed with Graph\'s message, and does not send it again', async () => {

@@ -10,6 +10,7 @@ import type { WriteRequest } from './strategies.ts'
  * - journal.ts: exactly-once writes (intend → write → confirm, reconcile before a retry).
  */
 export * from './journal.ts'
+export * from './reconcile.ts'
 export * from './strategies.ts'
 export { SlidingWindowLimiter } from './write-limiter.ts'
 

@@ -6,6 +6,7 @@ import { uuidv7 } from '../../lib/ids.ts'
 import { GraphError, type GraphErrorCode } from '../errors.ts'
 import type { GraphClient, WriteMethod } from '../graph-client.ts'
 import type { GraphTenantContext } from '../tenant-context.ts'
+import { reconcileByContent, type ContentCheck } from './reconcile.ts'
 
 /**
  * Exactly-once Graph writes (ADR 019): intend → write → confirm, and reconcile before any retry.
@@ -16,8 +17,9 @@ import type { GraphTenantContext } from '../tenant-context.ts'
  *    the event's `correlationId`, so Graph can say afterwards whether the write was applied.
  * 3. Graph's answer settles the row: `confirmed` (with the object id) or `failed` (a refusal).
  * 4. A row found `intended` (the answer was lost, the worker was killed, the run re-queued) is
- *    reconciled first: the audit log is searched for the marker, then the caller's own check (the
- *    object's content, a created object by name). Applied → `confirmed` without sending; not
+ *    reconciled first: the audit log is searched for the marker, then (the log lags by minutes)
+ *    Graph's objects are compared with the intended write (`expect`, reconcile.ts: a created
+ *    object by name and content, an updated one by content, a deleted one by 404). Applied → `confirmed` without sending; not
  *    applied → sent again, with a new marker (the old one stays findable for nobody).
  *
  * A row is unique per (run, key): keys name one write of the run, e.g. `{planItem}:create`.
@@ -44,9 +46,16 @@ export type WriteSpec = {
   send: (marker: string) => Promise<string | null>
   /**
    * For an `intended` row: was it applied? Called with the row (its marker, its target). Default:
-   * the audit log by marker (reconcileByMarker) when the journal was given a Graph client.
+   * the audit log by marker (reconcileByMarker) when the journal was given a Graph client, then,
+   * when the log shows nothing, Graph's objects compared with `expect` (reconcileByContent).
    */
   reconcile?: (entry: GraphWriteRow) => Promise<Reconciled>
+  /**
+   * The intended write and content, for the default reconcile's second check: Intune's audit log
+   * lags by minutes, so a marker not found there does not prove the write was not applied.
+   * Without it, a marker not found means not applied.
+   */
+  expect?: ContentCheck
 }
 
 export type WriteOutcome = {
@@ -63,7 +72,9 @@ export class WriteJournal {
   readonly tenantId: string
   readonly runId: string
   readonly #transact: Transact
-  readonly #reconcile: ((entry: GraphWriteRow) => Promise<Reconciled>) | undefined
+  readonly #reconcile: ((entry: GraphWriteRow, expect: ContentCheck | undefined) => Promise<Reconciled>) | undefined
+  /** Objects this journal's creates own (written or adopted): a create's content check never adopts one twice. */
+  readonly #owned = new Set<string>()
   readonly #rows = new Map<string, GraphWriteRow>()
   #loaded = false
 
@@ -78,7 +89,14 @@ export class WriteJournal {
     const db = options.db
     this.#transact = options.transact ?? (<T>(work: (tx: Executor) => Promise<T>) => (db ? db.transaction(work) : Promise.reject(new Error('WriteJournal needs db or transact'))))
     const { graph, ctx } = options
-    this.#reconcile = graph && ctx ? (entry) => reconcileByMarker(graph, ctx, entry) : undefined
+    this.#reconcile =
+      graph && ctx
+        ? async (entry, expect) => {
+            const byMarker = await reconcileByMarker(graph, ctx, entry)
+            if (byMarker.applied || !expect) return byMarker
+            return reconcileByContent(graph, ctx, expect, entry, await this.#ownedIds())
+          }
+        : undefined
   }
 
   /** Every row of the run, by key (loaded once; a re-queued attempt starts from what its predecessor journaled). */
@@ -89,6 +107,12 @@ export class WriteJournal {
       this.#loaded = true
     }
     return this.#rows
+  }
+
+  /** Objects created by confirmed creates of the run, and those claimed by reconciles in flight. */
+  async #ownedIds(): Promise<ReadonlySet<string>> {
+    for (const row of (await this.entries()).values()) if (row.operation === 'create' && row.state === 'confirmed' && row.targetId) this.#owned.add(row.targetId)
+    return this.#owned
   }
 
   async get(key: string): Promise<GraphWriteRow | undefined> {
@@ -148,13 +172,16 @@ export class WriteJournal {
     let row = known ?? (await this.intend(key, spec, { sending: true }))
     if (row.state === 'confirmed') return { how: 'already', targetId: row.targetId, entry: row }
     if (row.state === 'failed') throw new GraphError((row.error?.code ?? 'bad_request') as GraphErrorCode, row.error?.message ?? 'The write was refused')
-    const reconcile = spec.reconcile ?? this.#reconcile
+    const reconcile = spec.reconcile ?? (this.#reconcile ? (entry: GraphWriteRow) => this.#reconcile!(entry, spec.expect) : undefined)
     for (let fresh = !known; ; fresh = false) {
       if (row.attempts > 0 && !fresh) {
         // Sent before, never settled: Graph decides.
         if (!reconcile) throw new Error(`WriteJournal: ${key} was sent before and cannot be reconciled (no reconcile function)`)
-        const found = await reconcile(row)
+        let found = await reconcile(row)
+        // Two creates of one content reconciled at once: the second may not adopt the object the first claimed meanwhile.
+        if (found.applied && spec.operation === 'create' && !spec.reconcile && found.targetId && this.#owned.has(found.targetId)) found = { applied: false }
         if (found.applied) {
+          if (spec.operation === 'create' && found.targetId) this.#owned.add(found.targetId)
           row = await this.confirm(row, found.targetId)
           return { how: 'reconciled', targetId: row.targetId, entry: row }
         }
@@ -167,6 +194,7 @@ export class WriteJournal {
       if (!fresh) row = await this.sending(row, { newMarker: row.attempts > 0 })
       try {
         const targetId = await spec.send(row.marker)
+        if (spec.operation === 'create' && targetId) this.#owned.add(targetId)
         row = await this.confirm(row, targetId)
         return { how: 'written', targetId: row.targetId, entry: row }
       } catch (error) {

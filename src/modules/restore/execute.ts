@@ -152,8 +152,14 @@ class RestoreRun {
   }
 
   /** One write of an object through the journal; returns the id Graph names (a create's new id). */
-  async #write(key: string, entry: PolicyTypeEntry, operation: 'create' | 'update' | 'assign' | 'action', request: WriteRequest, targetId: string | null): Promise<string | null> {
+  async #write(key: string, entry: PolicyTypeEntry, operation: 'create' | 'update' | 'assign' | 'action', request: WriteRequest, targetId: string | null, content: ObjectContent): Promise<string | null> {
+    // Reconciling a lost answer whose audit event has not arrived yet: Graph's objects say whether it was applied.
+    const read = async (id: string): Promise<ObjectContent | null> => {
+      const current = await readBack(this.#graph, this.#ctx, entry, id, content.payload)
+      return current ? { payload: current.payload, assignments: current.assignments } : null
+    }
     const outcome = await this.#journal.writeOnce(key, {
+      expect: { entry, request, content, read },
       operation,
       policyType: entry.key,
       targetId,
@@ -174,22 +180,22 @@ class RestoreRun {
     const key = journalKey(this.#sourceTenantId, item.policyType, item.sourceExternalId)
     let id: string
     if (item.action === 'create') {
-      const created = await this.#write(`${key}:create`, entry, 'create', createRequest(entry, content), null)
+      const created = await this.#write(`${key}:create`, entry, 'create', createRequest(entry, content), null, content)
       if (!created) throw new GraphError('bad_request', `${entry.label} "${item.displayName}": Graph's answer to the create named no object`)
       id = created
       if (TYPE_KINDS[entry.key]) this.#created.set(keyOf(TYPE_KINDS[entry.key]!, item.sourceExternalId), id)
-      for (const request of afterCreateRequests(entry, id, content)) await this.#write(`${key}:${request.label}`, entry, 'action', request, id)
+      for (const request of afterCreateRequests(entry, id, content)) await this.#write(`${key}:${request.label}`, entry, 'action', request, id, content)
       const assign = content.assignments.length > 0 ? assignRequest(entry, id, content.payload, content.assignments) : null
-      if (assign) await this.#write(`${key}:assign`, entry, 'assign', assign, id)
+      if (assign) await this.#write(`${key}:assign`, entry, 'assign', assign, id, content)
     } else {
       id = item.targetExternalId!
       const current = await readBack(this.#graph, this.#ctx, entry, id, source.payload)
       if (!current) throw new GraphError('not_found', `${entry.label} "${item.displayName}" was deleted from the tenant after the plan was built: refresh the plan`)
       const currentContent: ObjectContent = { payload: current.payload, assignments: current.assignments }
-      for (const request of updateRequests(entry, id, content, currentContent)) await this.#write(`${key}:${request.label}`, entry, request.label === 'update' || request.label === 'replace settings' ? 'update' : 'action', request, id)
+      for (const request of updateRequests(entry, id, content, currentContent)) await this.#write(`${key}:${request.label}`, entry, request.label === 'update' || request.label === 'replace settings' ? 'update' : 'action', request, id, content)
       const assignments = (list: readonly Record<string, unknown>[]) => canonicalJson(normaliseValue(list.map(assignmentBody)))
       const assign = entry.assignments !== null && assignments(content.assignments) !== assignments(current.assignments) ? assignRequest(entry, id, content.payload, content.assignments) : null
-      if (assign) await this.#write(`${key}:assign`, entry, 'assign', assign, id)
+      if (assign) await this.#write(`${key}:assign`, entry, 'assign', assign, id, content)
     }
     // Read back into the inventory: its versions show the result, "restored" in the change history.
     const after = await readBack(this.#graph, this.#ctx, entry, id, source.payload)
