@@ -68,8 +68,6 @@ const MASK = /^\*{3,}$/
 /** Why the type (or this object of it) cannot be created or updated by a restore; null when it can. */
 export function notWritableReason(entry: PolicyTypeEntry, payload: Body): string | null {
   if (NOT_WRITABLE[entry.key]) return NOT_WRITABLE[entry.key]!
-  // Singletons (ADR 017): Graph neither creates nor deletes one, it takes only a PATCH of its path.
-  if (entry.singleton) return `${entry.label} is one per tenant: Graph neither creates nor deletes it, and a restore does not write it yet`
   const type = payload['@odata.type']
   if (entry.key === 'mobileApp' && typeof type === 'string' && /LobApp$|win32LobApp|ContentApp/i.test(type)) {
     return 'a line-of-business app needs its app package, which a backup does not hold'
