@@ -2,11 +2,10 @@ import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inventoryItems, notifications, type InventoryItemRow } from '../../src/db/schema.ts'
 import { findPolicyType } from '../../src/graph/policy-types.ts'
-import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
-import { createLogger } from '../../src/lib/logger.ts'
+import type { Operations } from '../../src/jobs/runtime.ts'
 import type { TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
 import { appWritesByObject, targetKey, truthWithContent } from './emulator-truth.ts'
 import { frozen, startBulk } from './helpers.ts'
 
@@ -24,14 +23,7 @@ afterAll(async () => {
   await env.close()
 })
 
-const startWorker = () =>
-  startOperations({
-    handle: ctx.handle,
-    logger: createLogger('silent'),
-    worker: true,
-    shipped: { secrets: ctx.secrets, emulatorUrl: env.emulator.url, graph: env.graph },
-    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
-  })
+const startWorker = () => shippedWorker(env)
 
 const GROUP = '9d3e2f1a-7b6c-4d5e-8f90-a1b2c3d4e5f6'
 

@@ -1,10 +1,9 @@
 import { and, count, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inventoryItems, notifications, operationRuns } from '../../src/db/schema.ts'
-import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
-import { createLogger } from '../../src/lib/logger.ts'
+import type { Operations } from '../../src/jobs/runtime.ts'
 import { ORIGIN, type TestContext } from '../harness.ts'
-import { runRow, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
 import { connectTenant, control, inventoryContext, startSync, storedByType, truthByType, waitForCompletion } from './helpers.ts'
 
 /**
@@ -24,14 +23,7 @@ afterAll(async () => {
   await env.close()
 })
 
-const startWorker = () =>
-  startOperations({
-    handle: ctx.handle,
-    logger: createLogger('silent'),
-    worker: true,
-    shipped: { secrets: ctx.secrets, emulatorUrl: env.emulator.url, graph: env.graph },
-    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
-  })
+const startWorker = () => shippedWorker(env)
 
 const slowGraph = (latencyMs: number) => control(env.emulator, 'PUT', '/faults', { latency_ms: latencyMs })
 

@@ -4,6 +4,7 @@ import { eq } from 'drizzle-orm'
 import { operationRuns } from '../../src/db/schema.ts'
 import { startOperations } from '../../src/jobs/runtime.ts'
 import { createLogger } from '../../src/lib/logger.ts'
+import type { GraphClient } from '../../src/graph/graph-client.ts'
 import { createTestContext, type TestContext } from '../harness.ts'
 import { testCatalog, testHandlers } from './fixtures.ts'
 
@@ -19,6 +20,19 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null | fal
 }
 
 export const runRow = async (ctx: TestContext, id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
+
+/**
+ * A worker in this process with the shipped handlers (sync, backups, restore, bulk) against the
+ * emulator: the one that finishes a run after the crash tests kill their child worker.
+ */
+export const shippedWorker = (env: { ctx: TestContext; emulator: { url: string }; graph: GraphClient }) =>
+  startOperations({
+    handle: env.ctx.handle,
+    logger: createLogger('silent'),
+    worker: true,
+    shipped: { secrets: env.ctx.secrets, emulatorUrl: env.emulator.url, graph: env.graph },
+    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
+  })
 
 /** A second worker in this process, on the test's database (the "other machine" of the crash tests). */
 export const extraWorker = (ctx: TestContext) =>

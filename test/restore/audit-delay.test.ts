@@ -3,13 +3,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { graphWrites, notifications, operationRunItems } from '../../src/db/schema.ts'
 import { getPolicyType } from '../../src/graph/policy-types.ts'
 import { notWritableReason } from '../../src/graph/writes/strategies.ts'
-import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
-import { createLogger } from '../../src/lib/logger.ts'
+import type { Operations } from '../../src/jobs/runtime.ts'
 import { backupAndWait } from '../backups/helpers.ts'
 import { control } from '../graph/emulator-helpers.ts'
 import type { TestContext } from '../harness.ts'
 import { connectTenant, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
 import { contents, execute, plan, restoreContext, type Body, type ContentObject } from './helpers.ts'
 
 /**
@@ -33,14 +32,7 @@ afterEach(async () => {
   await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
 })
 
-const startWorker = () =>
-  startOperations({
-    handle: ctx.handle,
-    logger: createLogger('silent'),
-    worker: true,
-    shipped: { secrets: ctx.secrets, emulatorUrl: env.emulator.url, graph: env.graph },
-    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
-  })
+const startWorker = () => shippedWorker(env)
 
 const HOUR = 3_600_000
 const FOUNDATIONS = new Set(['roleScopeTag', 'assignmentFilter', 'notificationMessageTemplate'])

@@ -3,13 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { graphWrites, notifications, operationRunItems } from '../../src/db/schema.ts'
 import { getPolicyType } from '../../src/graph/policy-types.ts'
 import { notWritableReason } from '../../src/graph/writes/strategies.ts'
-import { startOperations, type Operations } from '../../src/jobs/runtime.ts'
-import { createLogger } from '../../src/lib/logger.ts'
+import type { Operations } from '../../src/jobs/runtime.ts'
 import { backupAndWait } from '../backups/helpers.ts'
 import { control } from '../graph/emulator-helpers.ts'
 import type { TestContext } from '../harness.ts'
 import { connectTenant, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
 import { contents, execute, plan, restoreContext } from './helpers.ts'
 
 let env: Awaited<ReturnType<typeof restoreContext>>
@@ -25,14 +24,7 @@ afterAll(async () => {
   await env.close()
 })
 
-const startWorker = () =>
-  startOperations({
-    handle: ctx.handle,
-    logger: createLogger('silent'),
-    worker: true,
-    shipped: { secrets: ctx.secrets, emulatorUrl: env.emulator.url, graph: env.graph },
-    timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
-  })
+const startWorker = () => shippedWorker(env)
 
 describe('restore and a lost worker', () => {
   it('a worker killed mid-restore (SIGKILL) with lost responses: re-queued, every object written once, no duplicate, one notification', { timeout: 240_000 }, async () => {
