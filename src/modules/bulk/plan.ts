@@ -151,8 +151,8 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
       // mergeAssign's "already there exactly so": one assignment of the group, its target (without null values or a "none" filter type) the wanted one.
       const normalized = sql`(SELECT coalesce(jsonb_object_agg(t.key, t.value), '{}'::jsonb) FROM jsonb_each(CASE WHEN jsonb_typeof(a -> 'target') = 'object' THEN a -> 'target' ELSE '{}'::jsonb END) AS t
         WHERE t.value <> 'null'::jsonb AND NOT (t.key = 'deviceAndAppManagementAssignmentFilterType' AND t.value = '"none"'::jsonb))`
-      cases.push(sql`WHEN (SELECT count(*) FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup(p.group_id)}) = 1
-        AND EXISTS (SELECT 1 FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup(p.group_id)} AND ${normalized} = ${wanted}::jsonb) THEN 'unchanged'`)
+      // One pass over the item's assignments; the target is normalized only for the group's one.
+      cases.push(sql`WHEN (SELECT count(*) = 1 AND bool_and(${normalized} = ${wanted}::jsonb) FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup(p.group_id)}) THEN 'unchanged'`)
       break
     }
     case 'unassign':
