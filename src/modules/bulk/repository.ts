@@ -113,3 +113,27 @@ export async function backupOfRun(db: Executor, tenantId: string, runId: string)
   const [row] = await db.select().from(backupSets).where(and(eq(backupSets.tenantId, tenantId), eq(backupSets.runId, runId)))
   return row
 }
+
+/** A selection's item count and its skips grouped by key (null: the item changes), computed in SQL. */
+export async function planCounts(db: Executor, tenantId: string, selection: BulkSelection, skipKey: SQL): Promise<{ key: string | null; count: number }[]> {
+  if ('itemIds' in selection && selection.itemIds.length === 0) return []
+  const rows = await db
+    .select({ key: sql<string | null>`${skipKey}`.as('skip_key'), count: sql<number>`count(*)::int` })
+    .from(inventoryItems)
+    .where(selectionWhere(tenantId, selection))
+    .groupBy(sql`1`)
+  return rows
+}
+
+/** The first `limit` items of a selection as the planner reads them (the rows a preview lists). */
+export async function plannedFirst(db: Executor, tenantId: string, selection: BulkSelection, limit: number): Promise<PlannedSource[]> {
+  if (limit === 0 || ('itemIds' in selection && selection.itemIds.length === 0)) return []
+  return db.select(plannedColumns).from(inventoryItems).where(selectionWhere(tenantId, selection)).orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id)).limit(limit)
+}
+
+/** Which of these ids are inventory items of the tenant. */
+export async function existingIds(db: Executor, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const rows = await db.select({ id: inventoryItems.id }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.id, [...ids])))
+  return new Set(rows.map((r) => r.id))
+}

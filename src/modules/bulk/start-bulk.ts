@@ -6,10 +6,10 @@ import { validationError } from '../../lib/errors.ts'
 import { parseInput } from '../../lib/validation.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
-import { actionsFor, BULK_ACTIONS, type BulkAction, canonicalParams, runTypeOf } from './actions.ts'
+import { actionsFor, BULK_ACTIONS, type BulkAction, type BulkParams, canonicalParams, runTypeOf } from './actions.ts'
 import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
-import { type PlanItem, planItem } from './plan.ts'
-import { type BulkSelection, countsByType, type FrozenItem, insertFrozenItems, plannedPages } from './repository.ts'
+import { type PlanItem, planItem, skipKeySql, skipReasonOf } from './plan.ts'
+import { type BulkSelection, countsByType, existingIds, type FrozenItem, insertFrozenItems, planCounts, plannedFirst, plannedPages } from './repository.ts'
 
 const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
 const CATEGORY_KEYS: readonly string[] = usedCategories()
@@ -90,46 +90,61 @@ async function planPages(db: Executor, tenantId: string, request: Parsed, visit:
   for await (const sources of plannedPages(db, tenantId, request.selection, PLAN_PAGE)) visit(sources.map((s) => planItem(request.action, request.params as never, s)))
 }
 
-function checkSelection(request: Parsed, ids: readonly string[]) {
-  if ('itemIds' in request.selection) {
-    const found = new Set(ids)
-    const unknown = request.selection.itemIds.filter((id) => !found.has(id))
-    if (unknown.length > 0) throw validationError([{ field: 'item_ids', message: `not in this tenant's inventory: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}` }])
-  }
-  if (ids.length === 0) throw validationError([{ field: request.filter ? 'filter' : 'item_ids', message: 'selects no items' }])
+function checkSelection(request: Parsed, count: number, unknown: readonly string[]) {
+  if (unknown.length > 0) throw validationError([{ field: 'item_ids', message: `not in this tenant's inventory: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}` }])
+  if (count === 0) throw validationError([{ field: request.filter ? 'filter' : 'item_ids', message: 'selects no items' }])
   // A preview shows the count to type; the run needs it typed.
-  if (request.action === 'delete' && !request.dryRun && request.params.confirm_count !== ids.length) {
-    throw validationError([{ field: 'params.confirm_count', message: `must equal the number of items to delete (${ids.length})` }])
+  if (request.action === 'delete' && !request.dryRun && request.params.confirm_count !== count) {
+    throw validationError([{ field: 'params.confirm_count', message: `must equal the number of items to delete (${count})` }])
   }
 }
 
 const digestOf = (ids: readonly string[]) => createHash('sha256').update(ids.join('\n')).digest('hex')
 
-/** A dry run: the per-item plan of a selection (counts over every item, the first `preview_limit` items listed). */
+/**
+ * A dry run: the per-item plan of a selection. The counts over every item are computed in SQL
+ * (`skipKeySql` decides as `planItem` does); only the first `preview_limit` items are read and
+ * planned, so a 100,000-item selection costs one aggregate and one page.
+ */
 export async function planBulk(db: Database, tenantId: string, body: unknown): Promise<BulkPlan> {
   const request = parseRequest(body)
   if (!request.dryRun) throw new Error('planBulk is for dry runs')
-  const plan: BulkPlan = { action: request.action, run_type: runTypeOf(request.action), item_count: 0, counts: { change: 0, skip: 0 }, skipped_by_reason: [], items: [], items_truncated: false }
-  const reasons = new Map<string, { code: string; reason: string; count: number }>()
-  const ids: string[] = []
-  await planPages(db, tenantId, request, (items) => {
-    for (const item of items) {
-      ids.push(item.id)
-      plan.counts[item.action]++
-      if (item.action === 'skip') {
-        const key = `${item.code}\n${item.reason}`
-        const entry = reasons.get(key) ?? { code: item.code!, reason: item.reason!, count: 0 }
-        entry.count++
+  const params = request.params as BulkParams[BulkAction]
+  // One snapshot: the counts and the listed rows see the same inventory.
+  return db.transaction(
+    async (tx) => {
+      const groups = await planCounts(tx, tenantId, request.selection, skipKeySql(request.action, params))
+      const itemCount = groups.reduce((n, g) => n + g.count, 0)
+      let unknown: string[] = []
+      if ('itemIds' in request.selection && itemCount < request.selection.itemIds.length) {
+        const found = await existingIds(tx, tenantId, request.selection.itemIds)
+        unknown = request.selection.itemIds.filter((id) => !found.has(id))
+      }
+      checkSelection(request, itemCount, unknown)
+      const reasons = new Map<string, { code: string; reason: string; count: number }>()
+      let skip = 0
+      for (const group of groups) {
+        if (group.key === null) continue
+        skip += group.count
+        const { code, reason } = skipReasonOf(request.action, params, group.key)
+        const key = `${code}\n${reason}`
+        const entry = reasons.get(key) ?? { code, reason, count: 0 }
+        entry.count += group.count
         reasons.set(key, entry)
       }
-      if (plan.items.length < request.previewLimit) plan.items.push(item)
-      else plan.items_truncated = true
-    }
-  })
-  checkSelection(request, ids)
-  plan.item_count = ids.length
-  plan.skipped_by_reason = [...reasons.values()].sort((a, b) => b.count - a.count)
-  return plan
+      const listed = await plannedFirst(tx, tenantId, request.selection, request.previewLimit)
+      return {
+        action: request.action,
+        run_type: runTypeOf(request.action),
+        item_count: itemCount,
+        counts: { change: itemCount - skip, skip },
+        skipped_by_reason: [...reasons.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code) || a.reason.localeCompare(b.reason)),
+        items: listed.map((source) => planItem(request.action, params as never, source)),
+        items_truncated: itemCount > request.previewLimit,
+      }
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  )
 }
 
 /** `dry_run: false`: freezes the selection and starts `bulk.<action>` in one transaction (run, job, audit, frozen items). */
@@ -143,7 +158,8 @@ export async function startBulk(engine: OperationsEngine, db: Database, request:
         const planned: PlanItem[] = []
         await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
         const ids = planned.map((p) => p.id)
-        checkSelection(parsed, ids)
+        const found = new Set(ids)
+        checkSelection(parsed, ids.length, 'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [])
         const context: BulkRunContext = { params: parsed.params, filter: parsed.filter, item_count: ids.length, selection_digest: digestOf(ids) }
         const started = await engine.startRunIn(tx, { tenantId: request.tenantId, type: runTypeOf(parsed.action), context, initiatorUserId: request.initiatorUserId, actor: request.actor })
         if (!started || started.deduplicated) return started
