@@ -33,7 +33,8 @@ test('inventory: filter, search, load more, an item with its payload and assignm
   await page.getByRole('combobox', { name: 'Category' }).click()
   await page.getByRole('option', { name: 'Compliance', exact: true }).click()
   await expect(rows.first()).toContainText('Compliance')
-  for (const category of await rows.locator('td:nth-child(3)').allTextContents()) expect(category).toBe('Compliance')
+  // Columns: selection checkbox, name, type, category, …
+  for (const category of await rows.locator('td:nth-child(4)').allTextContents()) expect(category).toBe('Compliance')
 
   // Filters are in the URL: a reload (or a shared link) shows the same view.
   await expect(page).toHaveURL(/[?&]category=Compliance/)
