@@ -39,6 +39,14 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
 
   const adminUnread = await unreadCount(page)
   const operatorUnread = await unreadCount(other)
+  // A new object in Intune, so this sync creates one whatever earlier spec files synced already.
+  const tenant = (await (await adminApi.get(`/api/tenants/${tenantId}`)).json()) as { entra_tenant_id: string }
+  const added = await fetch(`${process.env.E2E_EMULATOR_URL}/_emulator/tenants/${tenant.entra_tenant_id}/items`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type: 'deviceConfiguration', displayName: `E2E operations ${Date.now().toString(36)}` }),
+  })
+  expect(added.status).toBe(201)
   // Slow Graph down so the run is visibly in progress for a few seconds.
   await setEmulatorLatency(60)
 
