@@ -12,6 +12,7 @@ import { DiffView } from '../../components/diff-view.tsx'
 import { createRestorePlan } from '../restore/api.ts'
 import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
 import { STATUS_COLORS } from './backups-page.tsx'
+import { wrapAnywhere } from '../../components/long-name.tsx'
 
 /** `/t/{tenantId}/backups/{backupId}`: a set's contents by type with search; for any object its content and a diff against the tenant's current version. */
 export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: MeTenant; backupId: string; tenants?: readonly MeTenant[] }) {
@@ -146,7 +147,9 @@ function BackupObject({ tenantId, backupId, item }: { tenantId: string; backupId
   const d = detail.data
   return (
     <Stack gap="sm" data-testid="backup-object">
-      <Title order={4}>{d.display_name}</Title>
+      <Title order={4} style={wrapAnywhere}>
+        {d.display_name}
+      </Title>
       <Text size="xs" c="dimmed">
         {d.type} · {d.id} · SHA-256 {d.sha256.slice(0, 12)}…
       </Text>

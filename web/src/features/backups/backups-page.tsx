@@ -10,6 +10,7 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, navigate } from '../../lib/router.tsx'
 import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { backupsQuery, createBackup, importBackupZip, type NewBackup } from './api.ts'
+import { LongName } from '../../components/long-name.tsx'
 
 export const STATUS_COLORS: Record<BackupSet['status'], string> = { running: 'blue', complete: 'green', partial: 'yellow', failed: 'red' }
 
@@ -75,7 +76,7 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
                 <Table.Tr key={b.id} data-testid="backup-row">
                   <Table.Td>
                     <Anchor component={Link} to={`/t/${tenant.id}/backups/${b.id}`} size="sm">
-                      {b.name}
+                      <LongName>{b.name}</LongName>
                     </Anchor>
                     {b.labels.map((l) => (
                       <Badge key={l} size="xs" variant="outline" ml={6}>

@@ -8,6 +8,7 @@ import { errorMessage } from '../../lib/api.ts'
 import { type BulkSelection, isEmpty } from '../../lib/bulk-selection.ts'
 import type { BulkAction, BulkPlan } from '../../lib/types.ts'
 import { pickListQuery, PREVIEW_ROWS, previewBulk, selectionSummaryQuery, startBulk } from './bulk-api.ts'
+import { LongName } from '../../components/long-name.tsx'
 
 export const ACTION_LABELS: Record<BulkAction, string> = {
   assign: 'Assign group',
@@ -212,7 +213,9 @@ export function PlanView({ plan }: { plan: BulkPlan }) {
           <Table.Tbody>
             {plan.items.map((item) => (
               <Table.Tr key={item.id} data-testid="bulk-plan-row">
-                <Table.Td>{item.display_name}</Table.Td>
+                <Table.Td>
+                  <LongName maw={260}>{item.display_name}</LongName>
+                </Table.Td>
                 <Table.Td>{item.policy_type_label}</Table.Td>
                 <Table.Td c={item.action === 'skip' ? 'dimmed' : undefined}>{item.action === 'skip' ? `Skipped: ${item.reason}` : item.summary}</Table.Td>
               </Table.Tr>

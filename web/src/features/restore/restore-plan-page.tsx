@@ -10,6 +10,7 @@ import { Link, navigate } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
 import { DiffView } from '../../components/diff-view.tsx'
 import { executeRestorePlan, restorePlanQuery, updateRestorePlan, type RestoreMapping, type RestorePlan, type RestorePlanChange, type RestorePlanItem } from './api.ts'
+import { LongName } from '../../components/long-name.tsx'
 
 export const ACTION_COLORS: Record<RestorePlanItem['action'], string> = { create: 'green', update: 'blue', skip: 'gray', blocked: 'red' }
 const KIND_LABELS: Record<RestoreMapping['kind'], string> = { group: 'Group', assignment_filter: 'Assignment filter', scope_tag: 'Scope tag', notification_template: 'Notification template' }
@@ -108,9 +109,9 @@ function PlanItems({ plan, manage, onExclude }: { plan: RestorePlan; manage: boo
                   )}
                 </Table.Td>
                 <Table.Td>
-                  <Text size="sm" fw={500} td={item.excluded ? 'line-through' : undefined}>
+                  <LongName size="sm" fw={500} td={item.excluded ? 'line-through' : undefined}>
                     {item.display_name}
-                  </Text>
+                  </LongName>
                 </Table.Td>
                 <Table.Td>
                   <Text size="sm">{item.type_label}</Text>
