@@ -63,12 +63,8 @@ export function createBulkHandler(deps: BulkDeps): RunHandler {
 export async function readFresh(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, items: readonly { externalId: string; odataType: unknown }[]): Promise<Map<string, ItemRead | GraphError>> {
   const out = new Map<string, ItemRead | GraphError>()
   if (items.length === 0) return out
-  const listDetails = entry.details.filter((d) => d.via === 'list').map((d) => (d.query ? `${d.name}(${d.query})` : d.name))
-  const urls = items.map((item) => {
-    const url = objectUrl(entry, { id: item.externalId, '@odata.type': item.odataType })
-    if (listDetails.length === 0) return url
-    return url.includes('?$expand=') ? `${url},${listDetails.join(',')}` : `${url}?$expand=${listDetails.join(',')}`
-  })
+  // objectUrl carries the list's whole $expand (assignments and list details), as a full read has them.
+  const urls = items.map((item) => objectUrl(entry, { id: item.externalId, '@odata.type': item.odataType }))
   const results = await graph.batch(ctx, urls, { permission: entry.permission, subject: entry.label })
   const objects: GraphObject[] = []
   for (const [i, result] of results.entries()) {
