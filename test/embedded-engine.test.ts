@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterPaths, connectionString, listModes, postmasterPid } from '../src/db/cluster.ts'
+import { assertReachable, clusterPaths, clusterUser, connectionString, initCluster, listModes, postmasterPid } from '../src/db/cluster.ts'
 import { startEmulator, type EmulatorServer } from '../src/emulator/server.ts'
 import { generateAppKey, hashPassword, parseAppKey, SecretBox, verifyPassword } from '../src/lib/crypto.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
@@ -36,6 +36,32 @@ async function query<T extends pg.QueryResultRow>(dataDir: string, sql: string, 
     await client.end()
   }
 }
+
+// As root the cluster runs as `postgres`, which must pass through every folder above DATA_DIR and above the binaries
+// in node_modules; the checks say which folder stops it. (Not root: the cluster runs as ourselves, nothing to check.)
+describe.runIf(process.getuid?.() === 0)('a cluster whose user cannot reach its folders', () => {
+  const closed = mkdtempSync(path.join(tmpdir(), 'ta-closed-')) // 0700, owned by root
+  let owner: Awaited<ReturnType<typeof clusterUser>>
+  beforeAll(async () => {
+    owner = await clusterUser()
+  })
+  afterAll(() => rmSync(closed, { recursive: true, force: true }))
+
+  it('names the folder and the fix for DATA_DIR, before initdb runs', async () => {
+    const error = await initCluster(clusterPaths(path.join(closed, 'data'))).catch((e: unknown) => e as Error)
+    expect(String(error)).toContain(`which cannot enter ${closed} (mode 700) on its way to DATA_DIR`)
+    expect(String(error)).toContain(`chmod o+x ${closed}`)
+    expect(existsSync(path.join(closed, 'data', 'pgdata'))).toBe(false)
+  })
+
+  it('names the folder and the fix for the binaries in node_modules (npm test in a checkout under /root)', () => {
+    const bin = path.join(closed, 'checkout', 'node_modules', 'bin')
+    mkdirSync(bin, { recursive: true })
+    expect(() => assertReachable(bin, owner, 'the PostgreSQL binaries')).toThrow(
+      `cannot enter ${closed} (mode 700) on its way to the PostgreSQL binaries: move the checkout (its node_modules) elsewhere`,
+    )
+  })
+})
 
 describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-embedded-'))

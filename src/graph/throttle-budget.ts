@@ -161,7 +161,7 @@ export class ThrottleMonitor {
 }
 
 /** What a request waits on before it starts: reads a token bucket, writes a sliding window. */
-export type RateGate = { take(n: number): Promise<void>; pause(ms: number): void; waitedMs: number }
+export type RateGate = { take(n: number): Promise<unknown>; pause(ms: number): void; waitedMs: number }
 
 export class TenantBudget {
   readonly reads: TokenBucket

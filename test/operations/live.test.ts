@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestContext, type TestContext } from '../harness.ts'
 import { gate, testCatalog, testHandlers } from './fixtures.ts'
 import { openEventStream } from '../sse.ts'
+import { LiveHub } from '../../src/modules/operations/live-hub.ts'
+import type { RunResponse } from '../../src/modules/operations/presenter.ts'
 
 let ctx: TestContext
 let baseUrl: string
@@ -87,10 +89,45 @@ describe('live events (SSE)', () => {
   it('sends the active runs as a snapshot to a viewer who connects later', async () => {
     const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'snapshot' }, initiatorUserId: null, actor: { kind: 'cli' } })
     const late = await openStream(tenantId, tokens.operator)
-    await until(() => late.events.length >= 1, 'the snapshot')
-    expect(late.events[0]!.event).toBe('snapshot')
-    expect(late.events[0]!.data.active!.map((r) => r.id)).toContain(run.id)
-    late.close()
-    gate('snapshot').release()
+    try {
+      await until(() => late.events.length >= 1, 'the snapshot')
+      expect(late.events[0]!.event).toBe('snapshot')
+      expect(late.events[0]!.data.active!.map((r) => r.id)).toContain(run.id)
+    } finally {
+      late.close()
+      gate('snapshot').release()
+    }
+  })
+
+  it('sends a viewer its snapshot before any update, also when a change arrives while it connects', async () => {
+    // A hub on a listener the test fires by hand: the change is heard right after the viewer asked to join,
+    // while its snapshot is still being read — the moment a real viewer's race happens.
+    let fire: (payload: string) => void = () => {}
+    const hub = new LiveHub(ctx.db, testCatalog)
+    await hub.start({ listen: (_channel, onNotification) => ((fire = onNotification), Promise.resolve(() => {})), close: async () => {} })
+    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.noop', context: { live: 'order' }, initiatorUserId: null, actor: { kind: 'cli' } })
+    const payload = JSON.stringify({ type: 'run.updated', tenant_id: tenantId, run_id: run.id, status: 'queued', cancel_requested: false })
+    const access = { tenantId, userId: operatorId, role: 'operator' as const }
+    const viewers = await Promise.all(Array.from({ length: 25 }, async () => {
+      const seen: string[] = []
+      let updated!: () => void
+      const heard = new Promise<void>((resolve) => (updated = resolve))
+      const joined = hub.subscribe(tenantId, {
+        access,
+        snapshot: () => seen.push('snapshot'),
+        runUpdated: (r: RunResponse) => (seen.push(`run.updated ${r.id}`), updated()),
+      })
+      fire(payload)
+      const leave = await joined
+      await heard
+      leave()
+      return seen
+    }))
+    hub.stop()
+    for (const seen of viewers) {
+      expect(seen[0]).toBe('snapshot')
+      expect(seen.slice(1).length).toBeGreaterThan(0)
+      expect(new Set(seen.slice(1))).toEqual(new Set([`run.updated ${run.id}`]))
+    }
   })
 })

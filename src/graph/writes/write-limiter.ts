@@ -57,14 +57,17 @@ export class SlidingWindowLimiter {
     while (this.#times.length > 0 && this.#times[0]! <= now - span) this.#times.shift()
   }
 
-  /** Waits, first come first served, until `n` writes may start. */
-  take(n = 1): Promise<void> {
+  /** Waits, first come first served, until `n` writes may start; resolves to the time they were admitted. */
+  take(n = 1): Promise<number> {
     const turn = this.#tail.then(() => this.#acquire(Math.min(n, this.limit)))
-    this.#tail = turn.catch(() => undefined)
+    this.#tail = turn.then(
+      () => undefined,
+      () => undefined,
+    )
     return turn
   }
 
-  async #acquire(n: number) {
+  async #acquire(n: number): Promise<number> {
     const started = performance.now()
     for (;;) {
       const now = performance.now()
@@ -76,7 +79,7 @@ export class SlidingWindowLimiter {
       if (this.#times.length + n <= this.limit) {
         for (let i = 0; i < n; i++) this.#times.push(now)
         this.waitedMs += now - started
-        return
+        return now
       }
       // The oldest write that must leave the window before n more fit.
       const oldest = this.#times[this.#times.length + n - this.limit - 1]!

@@ -42,22 +42,36 @@ export class LiveHub {
     this.#unlisten?.()
   }
 
-  async subscribe(tenantId: string, subscriber: LiveSubscriber): Promise<() => void> {
-    const set = this.#byTenant.get(tenantId) ?? new Set()
-    set.add(subscriber)
-    this.#byTenant.set(tenantId, set)
+  /**
+   * Adds a viewer: its snapshot is read and sent in the hub's queue, so no `run.updated` reaches it
+   * before its snapshot (an event heard while the snapshot is read waits its turn and follows it).
+   * The returned function removes the viewer, also when called before the snapshot was sent.
+   */
+  subscribe(tenantId: string, subscriber: LiveSubscriber): Promise<() => void> {
+    let left = false
     const unsubscribe = () => {
+      left = true
+      const set = this.#byTenant.get(tenantId)
+      if (!set) return
       set.delete(subscriber)
-      if (set.size === 0 && this.#byTenant.get(tenantId) === set) this.#byTenant.delete(tenantId)
+      if (set.size === 0) this.#byTenant.delete(tenantId)
     }
-    try {
-      const active = await listActiveRuns(this.#db, tenantId)
-      subscriber.snapshot(this.#present(subscriber, active))
-    } catch (error) {
-      unsubscribe()
-      throw error
-    }
-    return unsubscribe
+    return new Promise((resolve, reject) => {
+      this.#enqueue(async () => {
+        try {
+          const active = await listActiveRuns(this.#db, tenantId)
+          if (!left) {
+            subscriber.snapshot(this.#present(subscriber, active))
+            const set = this.#byTenant.get(tenantId) ?? new Set()
+            set.add(subscriber)
+            this.#byTenant.set(tenantId, set)
+          }
+          resolve(unsubscribe)
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)))
+        }
+      })
+    })
   }
 
   #present(subscriber: LiveSubscriber, rows: RunWithNames[]) {

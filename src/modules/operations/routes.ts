@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -17,6 +18,13 @@ import { loggableError } from './unexpected-error.ts'
 export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine, hub }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
   const tags = ['operations']
+  // Open live streams end when the app closes: a hijacked response would otherwise hold the server's close until
+  // every viewer disconnects (a browser reconnects after `retry`, to this process or another).
+  const streams = new Set<ServerResponse>()
+  app.addHook('preClose', (done) => {
+    for (const res of streams) res.end()
+    done()
+  })
   const presenter = (access: TenantAccess) => (row: RunWithNames) => presentRun(engine.catalog, access, row)
 
   async function loadRun(tenantId: string, runId: string) {
@@ -186,8 +194,10 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       let unsubscribe: (() => void) | undefined
       const close = () => {
         clearInterval(heartbeat)
+        streams.delete(res)
         unsubscribe?.()
       }
+      streams.add(res)
       // Registered before the snapshot is read: a viewer who leaves meanwhile leaves nothing behind.
       res.once('close', close)
       try {
