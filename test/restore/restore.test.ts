@@ -9,6 +9,7 @@ import { connectTenant, syncAndWait } from '../inventory/helpers.ts'
 import { backupAndWait } from '../backups/helpers.ts'
 import { comparable, contents, execute, executeAndWait, plan, restoreContext, type Body, type ContentObject } from './helpers.ts'
 import { waitForCompletion } from '../inventory/helpers.ts'
+import { waitFor } from '../operations/helpers.ts'
 
 let env: Awaited<ReturnType<typeof restoreContext>>
 let ctx: TestContext
@@ -199,7 +200,12 @@ describe('restore into the same tenant', () => {
 
     await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100, latency_ms: 150 })
     const run = await execute(ctx, tenant.tenantId, tenant.token, p.id)
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // Cancelled once some objects are written, whatever the machine's speed (a fixed pause may end before the first write).
+    await waitFor(
+      async () => (await ctx.db.select().from(operationRunItems).where(and(eq(operationRunItems.runId, run.id), eq(operationRunItems.status, 'succeeded')))).length > 0,
+      'the restore to write its first objects',
+      120_000,
+    )
     const cancel = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/operation-runs/${run.id}/cancel`, token: tenant.token, headers: { origin: ORIGIN } })
     expect(cancel.statusCode).toBe(202)
     const done = await waitForCompletion(ctx, run.id, 120_000)
