@@ -1,4 +1,9 @@
+import { configure } from '@testing-library/dom'
 import { afterEach, beforeEach, vi, type MockInstance } from 'vitest'
+
+// findBy… and waitFor give up after 1 s by default: a first render of a lazy page can take longer on a machine
+// whose two cores are busy with other work. A safety net, not a budget (the tests wait for what they look for).
+configure({ asyncUtilTimeout: 15_000 })
 
 // As in the Epic Stack: a console.error during a test is a failure, not noise.
 let errorSpy: MockInstance<typeof console.error> | undefined

@@ -103,7 +103,7 @@ describe('inventory sync runs', () => {
     })
     try {
       const { run } = await startSync(ctx, tenant.tenantId, tenant.token)
-      await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.created ?? 0) > 0, 'the child to write items', 20_000).catch((e: unknown) => {
+      await waitFor(async () => ((await runRow(ctx, run.id)).summaryCounts.created ?? 0) > 0, 'the child to write items', 120_000).catch((e: unknown) => {
         throw new Error(`${String(e)}; the child worker said: ${output()}`)
       })
       child.kill('SIGKILL')

@@ -40,7 +40,7 @@ async function openStream(tenant: string, token: string) {
 }
 
 const until = async (probe: () => boolean, what: string) => {
-  const deadline = Date.now() + 10_000
+  const deadline = Date.now() + 60_000
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
