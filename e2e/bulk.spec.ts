@@ -32,7 +32,7 @@ async function followRun(page: Page) {
   await expect(page).toHaveURL(/\/operations\//)
   await waitUntilIdle(adminApi, tenantId)
   await page.reload()
-  await expect(page.getByTestId('run-status')).toHaveText(/completed/i, { timeout: 15_000 })
+  await expect(page.getByTestId('run-status')).toHaveText(/completed/i, { timeout: 90_000 })
   await expect(page.getByTestId('run-outcome')).toHaveText(/succeeded/i)
 }
 
