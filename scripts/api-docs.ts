@@ -46,15 +46,22 @@ export type Access = Record<string, string>
 
 export const API_DOCS_FILE = path.resolve(import.meta.dirname, '../docs/api.md')
 
+/** What each error status means, with the codes it carries (src/http/errors.ts, src/lib/errors.ts). */
 const STATUS_MEANING: Record<string, string> = {
-  '400': 'bad input (names the field)',
-  '401': 'not signed in, or the token is expired or revoked',
-  '403': 'signed in but not allowed (capability or token scope)',
-  '404': 'not found, or outside the caller\'s tenants',
-  '409': 'conflict with the current state',
-  '422': 'well-formed but refused (names what is wrong)',
-  '429': 'too many attempts',
-  '503': 'not ready',
+  '400': 'malformed request: `invalid_json`, `bad_url`, `bad_request`',
+  '401': 'not signed in, or the token is expired or revoked: `unauthenticated`, `invalid_credentials` (sign-in)',
+  '403': 'signed in but not allowed by role or token scope: `forbidden`; a cookie request from another origin: '
+    + '`csrf_rejected`',
+  '404': 'not found, or outside the caller\'s tenants (never a 403, so existence is not revealed): `not_found`',
+  '409': 'conflict with the current state: `conflict`, or a route\'s own code such as `plan_stale`',
+  '413': 'body too large: `payload_too_large`',
+  '414': 'a path parameter is too long: `uri_too_long`',
+  '415': 'a body that is not JSON where JSON is expected: `unsupported_media_type`',
+  '422': 'well-formed but invalid: `validation_failed` with `details: {in, fields}` naming each field, or a route\'s '
+    + 'own code such as `invalid_backup_file`',
+  '429': 'too many failed sign-ins: `too_many_attempts`',
+  '500': 'a fault on the server: `internal_error` with the request id (`x-request-id`), never a stack trace',
+  '503': 'not ready (`/readyz`)',
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -187,8 +194,10 @@ const INTRO = [
   '- **Who**: a tenant route (`/api/tenants/{tenantId}/…`) needs the named capability in that tenant',
   '  (the roles below; `GET /api/me` lists the caller\'s capabilities per tenant). A tenant the caller does',
   '  not belong to is a 404, a capability they lack a 403, both decided before the body is read.',
-  '- **Errors** are `{"error": {"code", "message", "details"?}}`, never a stack trace.',
-  ...Object.entries(STATUS_MEANING).map(([status, meaning]) => `  ${status}: ${meaning}.`),
+  '- **Errors** are `{"error": {"code", "message", "details"?}}`, never a stack trace:',
+  '',
+  ...Object.entries(STATUS_MEANING).map(([status, meaning]) => `  - ${status}: ${meaning}.`),
+  '',
   '- **Lists** are `{"data": [...], "next_cursor": "…" | null}`: pass `cursor=<next_cursor>` for the next',
   '  page (keyset pagination).',
   '- **Runs**: a route that starts work answers 202 with the operation run; follow it at',
