@@ -33,8 +33,8 @@ type Document = { paths: Record<string, Record<string, Operation>>; components: 
 export const API_TYPES_FILE = path.resolve(import.meta.dirname, '../web/src/lib/api-types.ts')
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/
 
-async function openApiDocument(): Promise<Document> {
-  // Routes are registered without touching their dependencies: stand-ins are enough to read the document.
+/** The app with stand-in dependencies: its routes register without touching them, enough to describe the API. */
+export async function describedApp() {
   const app = await buildApp({
     handle: { db: {} } as never,
     config: loadConfig({ DATA_DIR: '/nonexistent' }),
@@ -44,6 +44,11 @@ async function openApiDocument(): Promise<Document> {
     hub: {} as never,
   })
   await app.ready()
+  return app
+}
+
+async function openApiDocument(): Promise<Document> {
+  const app = await describedApp()
   const document = app.swagger() as unknown as Document
   await app.close()
   return document

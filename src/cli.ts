@@ -20,6 +20,7 @@ const USAGE = `Usage: tenantatlas <command> [options]
   tenant add --name N --entra-tenant-id GUID --client-id ID [--cloud global|usgov|usgovdod|china|emulator]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
+                                      gives an existing user a role in the tenant (or changes it)
   token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
                                       prints a personal API token once (defaults: full, 90 days;
                                       never: workspace admins only)
@@ -43,11 +44,22 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
                                       into the embedded PostgreSQL cluster in DATA_DIR
-  emulator [--port N] [--seed S] [--policies N]
-                                      the Microsoft Graph + login emulator, standalone
+  emulator [--port N] [--host H] [--seed S] [--policies N]
+                                      the Microsoft Graph + login emulator, standalone (port 4010,
+                                      127.0.0.1); --seed or --policies also create a demo tenant and
+                                      print its credentials
+  help, --help, -h                    this text
 
-Environment: DATABASE_URL, DATA_DIR (./data), PORT (3000), APP_KEY, LOG_LEVEL, RUN_RETENTION_DAYS (180),
-QUICK_SYNC_FULL_READ_DAYS (7).`
+Secrets never come from the command line: the password from TENANTATLAS_PASSWORD, the client secret
+from TENANTATLAS_CLIENT_SECRET, else from stdin (piped, or typed at a prompt without echo).
+
+Output: a command that creates something prints its id (token create: the token) alone on the last
+line of stdout; messages and progress go to stderr. Exit status: 0 done, 1 failed (--wait: the run
+did not succeed), 2 bad usage; errors are one line.
+
+Environment: DATABASE_URL (unset: the embedded cluster in DATA_DIR), DATA_DIR (./data), PORT (3000),
+HOST (0.0.0.0), APP_KEY (required with DATABASE_URL), LOG_LEVEL (info), PUBLIC_URL, TRUST_PROXY (false),
+GRAPH_EMULATOR_URL, RUN_RETENTION_DAYS (180), QUICK_SYNC_FULL_READ_DAYS (7).`
 
 class UsageError extends Error {}
 

@@ -4,7 +4,7 @@ import { apiTokens } from '../src/db/schema.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
 
-/** API tokens with scopes and expiry (issue 12, CONTRACT §1 and §3). */
+/** API tokens with scopes and expiry (issue 12, docs/cli.md and docs/api.md). */
 let ctx: TestContext
 beforeAll(async () => {
   ctx = await createTestContext({ worker: false })

@@ -30,7 +30,7 @@ const ownerAndManager = ['owner', 'manager'] as const
 const operators = ['owner', 'manager', 'operator'] as const
 
 /**
- * Every tenant-scoped route with the roles CONTRACT.md §3 lets through. A route the app
+ * Every tenant-scoped route with the roles the role table (docs/api.md) lets through. A route the app
  * serves that is missing here fails the first test below.
  */
 const TABLE: Record<string, RouteCase> = {
@@ -275,7 +275,7 @@ async function setUp(): Promise<CaseSetup> {
 }
 
 describe('run abilities', () => {
-  // CONTRACT.md §3: cancel / re-run (operations.manage) for owners and managers, operators their own runs only.
+  // The role table: cancel / re-run (operations.manage) for owners and managers, operators their own runs only.
   const manages = { owner: true, manager: true, operator: false, readonly: false } as const
   it.each(ROLES.filter((r) => r !== 'readonly'))('%s gets the abilities of the role table', async (role) => {
     const setup = await setUp()

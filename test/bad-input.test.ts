@@ -26,7 +26,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const concrete = (url: string) =>
   url.replace(':tenantId', tenantId).replace(':userId', memberId).replace(':tokenId', '0195f3c2-0000-7000-8000-000000000000')
 
-/** Every error is the envelope of CONTRACT.md §2, with no stack trace and no 500. */
+/** Every error is the error envelope of docs/api.md, with no stack trace and no 500. */
 function expectClientError(response: { statusCode: number; body: string }, route: string) {
   expect(response.statusCode, `${route}: ${response.body}`).toBeGreaterThanOrEqual(400)
   expect(response.statusCode, `${route}: ${response.body}`).toBeLessThan(500)

@@ -167,7 +167,7 @@ export type RunUnit = {
   error: { code: string; message: string } | null
 }
 
-/** The one record of every long action (DESIGN.md §3). */
+/** The one record of every long action (ADR 005). */
 export const operationRuns = pgTable(
   'operation_runs',
   {
@@ -301,7 +301,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number]
 export type RunOutcome = (typeof RUN_OUTCOMES)[number]
 
 /**
- * The mirrored inventory (DESIGN.md §5): one row per Graph object of a tenant, keyed by its
+ * The mirrored inventory (ADR 011): one row per Graph object of a tenant, keyed by its
  * Graph id (never its display name: duplicates are normal). A row is written only when its
  * content hash changes, it appears, disappears or comes back: an unchanged object costs nothing.
  */

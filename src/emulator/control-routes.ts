@@ -8,7 +8,7 @@ import type { Reply } from './login-routes.ts'
 import { TenantModel } from './tenant-model.ts'
 
 /**
- * The control API under `/_emulator` (CONTRACT.md §5): tests, benchmarks and the demo
+ * The control API under `/_emulator` (docs/emulator.md): tests, benchmarks and the demo
  * create tenants, change them, grant permissions, inject faults and read statistics.
  */
 

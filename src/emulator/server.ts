@@ -9,7 +9,7 @@ import { instanceDiscovery, issueToken, openIdConfiguration, type Reply } from '
 import type { TokenClaims } from './tokens.ts'
 
 /**
- * The Microsoft Graph + login emulator (CONTRACT.md §5) on node:http: no framework, because
+ * The Microsoft Graph + login emulator (docs/emulator.md) on node:http: no framework, because
  * its cost per request is what bounds the benchmarks that use it.
  */
 

@@ -40,7 +40,16 @@ export type AppOptions = {
   signInLimits?: SignInLimits
 }
 
-export type RouteInfo = { method: string; url: string; hasBody: boolean }
+export type RouteInfo = {
+  method: string
+  url: string
+  hasBody: boolean
+  /** What the route's config declares (`capability` for tenant routes, `scope` outside them), for docs/api.md. */
+  capability?: string
+  scope?: string
+  /** The handler, whose source names the capability of a route that checks it there (scripts/api-docs.ts). */
+  handler: unknown
+}
 const routeLists = new WeakMap<FastifyInstance, RouteInfo[]>()
 /** Every route the app serves (for the authorization test table and the OpenAPI check). */
 export const routesOf = (app: FastifyInstance) => routeLists.get(app) ?? []
@@ -75,7 +84,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const routes: RouteInfo[] = []
   routeLists.set(app, routes)
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, hasBody: Boolean(route.schema?.body) })
+    const { capability, scope } = route.config ?? {}
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue
+      const hasBody = Boolean(route.schema?.body)
+      routes.push({ method, url: route.url, hasBody, capability, scope, handler: route.handler })
+    }
   })
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id)

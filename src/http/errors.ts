@@ -18,7 +18,7 @@ const fastifyClientErrors: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body'],
 }
 
-/** Maps every error to the envelope of CONTRACT.md §2. Only a real fault is a 500, and it never carries a stack. */
+/** Maps every error to the error envelope of docs/api.md. Only a real fault is a 500, and it never carries a stack. */
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     try {

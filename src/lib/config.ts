@@ -20,6 +20,9 @@ const envSchema = z.object({
     .transform((v) => v === 'true'),
 })
 
+/** Every environment variable the configuration reads (test/docs.test.ts: the README and the CLI's help name each). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape)
+
 export type Config = {
   databaseUrl: string | undefined
   dataDir: string

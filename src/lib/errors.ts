@@ -1,6 +1,6 @@
 /**
  * Errors that carry their HTTP meaning. Commands throw these; the HTTP layer maps
- * them to the envelope of CONTRACT.md §2 and the CLI prints their message on one line.
+ * them to the error envelope of docs/api.md and the CLI prints their message on one line.
  */
 export class AppError extends Error {
   readonly status: number

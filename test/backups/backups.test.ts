@@ -191,7 +191,7 @@ describe('backup sets', () => {
     expect(refused.statusCode).toBe(403)
     const started = await startBackup(ctx, tenant.tenantId, operator.token, { selection: { policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false } })
     await waitForCompletion(ctx, started.run.id)
-    // Export and import are backups.manage too (CONTRACT §3): readonly may not.
+    // Export and import are backups.manage too (the role table): readonly may not.
     expect((await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/backups/${started.backup.id}/export`, token: readonly.token })).statusCode).toBe(403)
     expect((await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.tenantId}/backups/${started.backup.id}/export`, token: operator.token })).statusCode).toBe(200)
     const importRefused = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/backups/import`, token: readonly.token, headers: { origin: ORIGIN, 'content-type': 'application/zip' }, payload: Buffer.from('PK') })

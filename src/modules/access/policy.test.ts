@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { can, canManageRun, capabilitiesOf, CAPABILITIES, ROLES } from './policy.ts'
 
-// CONTRACT.md §3, transcribed: ✓ = allowed; "own" = operators for their own runs only.
+// The role table of docs/api.md and the README, transcribed: ✓ = allowed; "own" = operators for their own runs only.
 const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, string, string]> = {
   'tenant.view': ['✓', '✓', '✓', '✓'],
   'inventory.sync': ['✓', '✓', '✓', ''],
@@ -17,7 +17,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
 }
 
 describe('capability matrix', () => {
-  it.each(ROLES.map((role, column) => ({ role, column })))('$role has exactly the capabilities of CONTRACT.md §3', ({ role, column }) => {
+  it.each(ROLES.map((role, column) => ({ role, column })))('$role has exactly the capabilities of the role table', ({ role, column }) => {
     const expected = CAPABILITIES.filter((c) => CONTRACT_TABLE[c][column] !== '')
     expect(capabilitiesOf(role)).toEqual(expected)
     for (const capability of CAPABILITIES) expect(can(role, capability)).toBe(expected.includes(capability))

@@ -1,7 +1,7 @@
 import type { Role } from '../../db/schema.ts'
 import { forbidden } from '../../lib/errors.ts'
 
-/** The capability matrix of CONTRACT.md §3, the only place that says who may do what in a tenant. */
+/** The capability matrix (docs/api.md prints it by role), the only place that says who may do what in a tenant. */
 export const CAPABILITIES = [
   'tenant.view',
   'inventory.sync',

@@ -1,7 +1,7 @@
 import { CAPABILITIES, type Capability } from './policy.ts'
 
 /**
- * What a personal API token may do (CONTRACT §1, §3). `full` is everything its owner may do;
+ * What a personal API token may do (docs/cli.md, docs/api.md). `full` is everything its owner may do;
  * `read` is what the owner may see, and no change at all; a list names capabilities. Whatever the
  * scope, a token never does more than its owner may at the time of use: the owner's role is
  * checked first, the scope narrows it.

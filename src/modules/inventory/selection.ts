@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { GROUP_TYPE, type PolicyTypeEntry, policyTypesOfKind } from '../../graph/policy-types.ts'
 
 /**
- * What an inventory sync reads (DESIGN.md §5). The default is the full inventory: every
+ * What an inventory sync reads (ADR 011). The default is the full inventory: every
  * supported policy type, no category filter, foundations and dependencies. `categories`
  * narrows the policy types (an empty list is no filter); foundations and dependencies are
  * switched by their flags.

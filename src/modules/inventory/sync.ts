@@ -19,7 +19,7 @@ import { unitsOf } from './selection.ts'
 import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, orphanedGroupIds, referencedGroupIds, storedContents, writePage, type PageCounts, type UnitScope } from './store.ts'
 
 /**
- * The `inventory.sync` handler (DESIGN.md §5). Units of work are the selected types, then the
+ * The `inventory.sync` handler (ADR 011). Units of work are the selected types, then the
  * Entra groups the inventory's assignments reference. Types are read side by side (the Graph
  * client's per-tenant budget and adaptive concurrency keep the pace); each streams its pages,
  * writes them set-based, and when its listing completed marks what it did not see as removed.

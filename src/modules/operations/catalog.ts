@@ -5,7 +5,7 @@ import type { Capability } from '../access/policy.ts'
  * The catalog of operation types: the only place a type name is born. Each module declares its
  * types (`modules/<domain>/operation-types.ts`); `src/operation-types.ts` assembles the shipped
  * catalog. The engine refuses to start when a type has no handler (or two), a row whose type is
- * not here renders as "Unknown operation" (DESIGN.md §3), and `GET /api/operation-types` serves
+ * not here renders as "Unknown operation" (ADR 005), and `GET /api/operation-types` serves
  * what the console needs to render any type.
  */
 export type OperationSpec = {

@@ -1,4 +1,4 @@
-/** The allow-list of summary_counts keys (DESIGN.md §3); writing another key is a programming error. */
+/** The allow-list of summary_counts keys (ADR 005); writing another key is a programming error. */
 export const COUNT_KEYS = ['total', 'processed', 'succeeded', 'failed', 'skipped', 'created', 'updated', 'unchanged', 'removed', 'warnings'] as const
 export type CountKey = (typeof COUNT_KEYS)[number]
 export type SummaryCounts = Partial<Record<CountKey, number>>

@@ -72,7 +72,7 @@ const statusLabel = (run: OperationRunRow) =>
 
 /**
  * What the caller may do with the run: cancel an active run of a cancellable type, re-run a
- * completed run of a re-runnable type they may start; operators only their own runs (CONTRACT §3).
+ * completed run of a re-runnable type they may start; operators only their own runs (modules/access/policy.ts).
  */
 export function abilitiesOf(catalog: Catalog, access: TenantAccess, run: Pick<OperationRunRow, 'type' | 'status' | 'initiatorUserId'>) {
   const spec = catalog.has(run.type) ? catalog.spec(run.type) : undefined

@@ -19,7 +19,7 @@ export type StartedSync = { run: Run; deduplicated: boolean }
 export const startInventorySync = (tenantId: string, selection?: Partial<Selection>) =>
   api<StartedSync>(`/api/tenants/${tenantId}/inventory-sync`, { method: 'POST', body: selection ?? {} })
 
-/** The toast of DESIGN.md §4 for a run of any type: queued or already running, always with the way to the run. */
+/** The toast (ADR 006) for a run of any type: queued or already running, always with the way to the run. */
 export const syncToastTitle = (started: StartedSync) => `${typeLabel(started.run)} ${started.deduplicated ? 'already running' : 'queued'}`
 
 export function showSyncToast(started: StartedSync) {

@@ -6,7 +6,7 @@ export type Progress =
 
 /**
  * A bar is determinate only when the run knows its total (`total > 0`): then it shows
- * `processed / total` and a percentage. Otherwise the bar is indeterminate (DESIGN.md §4).
+ * `processed / total` and a percentage. Otherwise the bar is indeterminate (ADR 006).
  */
 export function progressOf(counts: SummaryCounts): Progress {
   const total = finite(counts.total)

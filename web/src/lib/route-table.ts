@@ -2,7 +2,7 @@ import { matchPath } from './router.tsx'
 import type { Capability, MeTenant } from './types.ts'
 
 /**
- * The console's tenant routes, the one place they are named (CONTRACT.md §4): the router renders
+ * The console's tenant routes, the one place they are named (the README's "Web console"): the router renders
  * them, the navigation lists the ones with a `nav` entry, the preloader fetches a path's page,
  * and the tenant switcher keeps the section when the other tenant allows it.
  */

@@ -9,7 +9,7 @@ import { formatDateTime } from '../../lib/format.ts'
 import type { Me } from '../../lib/types.ts'
 import { type ApiToken, type CreatedApiToken, createToken, revokeToken, tokensQuery } from './api.ts'
 
-/** The capabilities a custom scope may list (CONTRACT §3), and the two that are not a tenant's. */
+/** The capabilities a custom scope may list (the role table of docs/api.md), and the two that are not a tenant's. */
 const SCOPE_CAPABILITIES = [
   { value: 'tenant.view', label: 'View tenants and inventory' },
   { value: 'inventory.sync', label: 'Start inventory syncs' },

@@ -8,7 +8,7 @@ import { initiatorLabel, statusLabel, typeLabel } from '../../lib/runs.ts'
 import type { Run } from '../../lib/types.ts'
 
 /**
- * Bottom-right on every tenant page: the tenant's active runs, whoever started them (DESIGN.md §4).
+ * Bottom-right on every tenant page: the tenant's active runs, whoever started them (ADR 006).
  * A run is here from queued until it completes, and never shows a terminal state.
  */
 export function ProgressWidget() {
