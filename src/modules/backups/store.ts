@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
-import { inventoryContents, backupSetItems, backupSets, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
+import { inventoryContents, backupSetItems, backupSets, type BackupKind, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { collectContents, holdContentStore } from '../inventory/content-store.ts'
 
@@ -21,7 +21,10 @@ export type BackupManifest = {
   format: 'tenantatlas-backup'
   version: 1
   name: string
+  /** An import's: what the file claims (ADR 021). */
   source_tenant: { id: string; name: string; entra_tenant_id: string }
+  /** Imports only: the manifest carried this workspace's signature, so its source is a fact, not a claim. */
+  source_verified?: boolean
   created_at: string
   initiator: { user_id: string | null; name: string }
   origin: 'created' | 'imported'
@@ -32,11 +35,17 @@ export type BackupManifest = {
 
 const ROWS_PER_INSERT = 500
 
-/** The set of a run: created by the start command or, for a re-run or a schedule, by the handler (one per run). */
-export async function ensureSetOfRun(db: Executor, input: { tenantId: string; runId: string; name: string; initiatorUserId: string | null }): Promise<BackupSetRow> {
+/**
+ * The set of a run: created by the start command or, for a re-run or a schedule, by the handler (one per run).
+ * `kind`: `backup` for a backup.create run's set; another run's set (a bulk run's "before") is `system`.
+ */
+export async function ensureSetOfRun(
+  db: Executor,
+  input: { tenantId: string; runId: string; name: string; initiatorUserId: string | null; kind?: BackupKind },
+): Promise<BackupSetRow> {
   await db
     .insert(backupSets)
-    .values({ id: uuidv7(), tenantId: input.tenantId, name: input.name, status: 'running', origin: 'created', runId: input.runId, initiatorUserId: input.initiatorUserId })
+    .values({ id: uuidv7(), tenantId: input.tenantId, name: input.name, status: 'running', origin: 'created', kind: input.kind ?? 'system', runId: input.runId, initiatorUserId: input.initiatorUserId })
     .onConflictDoNothing({ target: backupSets.runId })
   const [row] = await db.select().from(backupSets).where(eq(backupSets.runId, input.runId))
   return row!
