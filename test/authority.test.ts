@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditEvents, backupSets, inventoryContents, inventoryItems, inventoryVersions, operationRuns, restorePlans, schedules } from '../src/db/schema.ts'
+import { auditEvents, backupRetention, backupSets, inventoryContents, inventoryItems, inventoryVersions, operationRuns, restorePlans, schedules } from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { createLogger } from '../src/lib/logger.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
+import { createPruneHandler } from '../src/modules/backups/prune.ts'
 import { exportBackupZip } from '../src/modules/backups/zip-export.ts'
 import { contentHashOf } from '../src/modules/backups/zip-import.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
@@ -260,5 +261,48 @@ describe('item 7: schedules authorize first; id limits fit the body limit', () =
     expect(plan.body).toMatch(/not in this backup/)
     const bulk = await ctx.request({ method: 'POST', url: `/api/tenants/${b}/bulk-operations`, payload: { action: 'rename', params: { prefix: 'P ' }, item_ids: ids, dry_run: true }, token: owner.token })
     expect(bulk.statusCode, bulk.body.slice(0, 200)).not.toBe(413)
+  })
+})
+
+describe('retention never deletes what people made because of what the system made', () => {
+  const old = (days: number) => new Date(Date.now() - days * 86_400_000)
+  async function tenantWithSets() {
+    const tenantId = (await ctx.factories.tenant()).id
+    const object = [{ policyType: 'deviceConfiguration', externalId: 'o-1', displayName: 'O 1', payload: { a: 1 }, assignments: [] }]
+    const real = [await seedBackupSet(ctx.db, tenantId, object, { name: 'Real 1', createdAt: old(10) }), await seedBackupSet(ctx.db, tenantId, object, { name: 'Real 2', createdAt: old(9) })]
+    for (const [i, kind] of (['version', 'version', 'system', 'import'] as const).entries()) {
+      const set = await seedBackupSet(ctx.db, tenantId, object, { name: `Newer ${kind} ${i}`, createdAt: old(5 - i) })
+      await ctx.db.update(backupSets).set({ kind }).where(eq(backupSets.id, set.id))
+    }
+    return { tenantId, real }
+  }
+  /** The prune handler over a real database, with the run's bookkeeping recorded here. */
+  async function prune(tenantId: string, context: Record<string, unknown> = {}) {
+    const items: { target: { name: string }; status: string; code?: string }[] = []
+    const run = {
+      run: { tenantId }, db: ctx.db, context,
+      progress: () => Promise.resolve(), recordItems: (r: typeof items) => Promise.resolve(void items.push(...r)),
+      transaction: (fn: Parameters<typeof ctx.db.transaction>[0]) => ctx.db.transaction(fn),
+    }
+    await createPruneHandler()(run as never)
+    return items
+  }
+
+  it('keeps the newest keep_last full backups whatever newer version, system and imported sets exist', async () => {
+    const { tenantId, real } = await tenantWithSets()
+    await ctx.db.insert(backupRetention).values({ tenantId, keepLast: 2, keepDays: 0 })
+    await prune(tenantId)
+    const left = (await setsOf(tenantId)).map((s) => s.id)
+    for (const set of real) expect(left).toContain(set.id)
+  })
+
+  it('keeps the last full backup unless the prune is told to delete it', async () => {
+    const { tenantId, real } = await tenantWithSets()
+    await ctx.db.insert(backupRetention).values({ tenantId, keepLast: 0, keepDays: 0 })
+    const items = await prune(tenantId)
+    expect(items.find((i) => i.code === 'last_full_backup')?.target.name).toBe('Real 2')
+    expect((await setsOf(tenantId)).map((s) => s.id)).toEqual([real[1]!.id])
+    await prune(tenantId, { delete_last_full_backup: true })
+    expect(await setsOf(tenantId)).toEqual([])
   })
 })

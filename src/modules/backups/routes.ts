@@ -303,6 +303,10 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      // No body is the policy as it stands; a JSON `null` sent on purpose is a mistake.
+      if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
+        throw validationError([{ field: '(body)', message: 'must be an object ({delete_last_full_backup?}), or no body at all' }])
+      }
       const context = validatedInput(engine.catalog, 'backup.prune', request.body ?? {})
       const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context, initiatorUserId: null, actor: auth.actorOf(request, principal) })
       const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: null, scheduleName: null }
