@@ -67,6 +67,26 @@ describe('bad input on every mutating route', () => {
     }
   })
 
+  it('answers bodies nested 1,000, 10,000 and 100,000 levels deep with a 4xx, signed in or not', async () => {
+    let tried = 0
+    for (const depth of [1_000, 10_000, 100_000]) {
+      for (const text of [`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`, `${'['.repeat(depth)}${']'.repeat(depth)}`]) {
+        for (const route of routes()) {
+          for (const auth of [token, undefined]) {
+            const response = await ctx.request({ method: route.method, url: concrete(route.url), token: auth, headers: { 'content-type': 'application/json' }, payload: text })
+            expectClientError(response, `${route.method} ${route.url} at depth ${depth}`)
+            tried++
+          }
+        }
+      }
+    }
+    // Signed in, a depth the body limit lets through is refused naming the limit.
+    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token, headers: { 'content-type': 'application/json' }, payload: `${'['.repeat(1_000)}${']'.repeat(1_000)}` })
+    expect(response.statusCode).toBe(422)
+    expect(errorMessage(response.body)).toMatch(/more than 64 levels/)
+    expect(tried).toBeGreaterThan(100)
+  })
+
   it('answers wrong types and non-object bodies with a 4xx envelope', async () => {
     const bodies: unknown[] = [[1, 2], 'text', 42, null, { name: 7, email: false, role: [], password: {}, entra_tenant_id: 1, client_id: true }]
     for (const route of routes().filter((r) => r.hasBody)) {

@@ -529,6 +529,12 @@ export const backupSets = pgTable(
     countsByType: jsonb('counts_by_type').$type<Record<string, number>>().notNull().default({}),
     /** The manifest (modules/backups/store.ts BackupManifest): source tenant, time, initiator, counts, missing objects. */
     manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+    /**
+     * Every object the set misses (the manifest keeps only the first few): apart, so a list of sets
+     * never reads an import's 250,000 entries (issue 22); paged by GET …/missing.
+     */
+    missing: jsonb('missing').$type<Record<string, unknown>[]>(),
+    missingCount: integer('missing_count').notNull().default(0),
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
   },

@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { BACKUP_KINDS, BACKUP_STATUSES } from '../../db/schema.ts'
 import { diffResponse } from '../inventory/history-presenter.ts'
-import { MISSING_PREVIEW, type BackupListRow } from './repository.ts'
+import type { BackupListRow } from './repository.ts'
+import { MISSING_PREVIEW } from './store.ts'
 
 const sourceTenant = z.object({ id: z.string(), name: z.string(), entra_tenant_id: z.string() })
 const missingEntry = z.object({ type: z.string(), id: z.string(), name: z.string(), code: z.string(), message: z.string() })
@@ -51,8 +52,8 @@ const missingOf = (entries: unknown[]) =>
     return parsed.success ? [parsed.data] : []
   })
 
-export function presentBackup({ set, missingCount, missingPreview, initiatorName }: BackupListRow): BackupResponse {
-  const manifest = (set.manifest ?? {}) as { source_tenant?: unknown; source_verified?: unknown; initiator?: { name?: unknown } }
+export function presentBackup({ set, initiatorName }: BackupListRow): BackupResponse {
+  const manifest = (set.manifest ?? {}) as { missing?: unknown; source_tenant?: unknown; source_verified?: unknown; initiator?: { name?: unknown } }
   const claimed = claimedSource(manifest.source_tenant)
   // An import's source is what its file says, unless this workspace signed the file (ADR 021).
   const verified = set.origin === 'imported' ? manifest.source_verified === true : claimed !== null
@@ -67,8 +68,8 @@ export function presentBackup({ set, missingCount, missingPreview, initiatorName
     kind: set.kind,
     item_count: set.itemCount,
     counts_by_type: set.countsByType,
-    missing: missingOf(missingPreview),
-    missing_count: missingCount,
+    missing: missingOf(Array.isArray(manifest.missing) ? manifest.missing.slice(0, MISSING_PREVIEW) : []),
+    missing_count: set.missingCount,
     source_tenant: verified ? claimed : null,
     source: { claimed, verified },
     initiator_name: initiatorName ?? (set.initiatorUserId === null ? initiator : null),

@@ -4,28 +4,20 @@ import { inventoryContents, backupRetention, backupSetItems, backupSets, users }
 import type { Cursor } from '../../lib/cursor.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
-/** How many missing entries a set's summary carries; the rest are paged (GET …/missing). */
-export const MISSING_PREVIEW = 10
-
-const missingArray = sql`CASE WHEN jsonb_typeof(${backupSets.manifest}->'missing') = 'array' THEN ${backupSets.manifest}->'missing' ELSE '[]'::jsonb END`
-
 /**
- * A set's summary: its columns with the manifest's small fields only. The manifest's missing list
- * (an import's may hold 250,000 entries) is counted and previewed, never read whole (issue 22).
+ * A set's summary: every column but the whole missing list (an import's may hold 250,000 entries,
+ * issue 22); the manifest keeps the first few, the count is a column.
  */
-const setColumns = {
-  set: { ...getTableColumns(backupSets), manifest: sql<Record<string, unknown> | null>`(${backupSets.manifest} - 'missing' - 'objects')` },
-  missingCount: sql<number>`jsonb_array_length(${missingArray})`.mapWith(Number),
-  missingPreview: sql<unknown[]>`(SELECT coalesce(jsonb_agg(m.e), '[]'::jsonb) FROM (SELECT e FROM jsonb_array_elements(${missingArray}) e LIMIT ${MISSING_PREVIEW}) m)`,
-  initiatorName: users.name,
-}
+const { missing: _wholeList, ...summaryColumns } = getTableColumns(backupSets)
+const setColumns = { set: summaryColumns, initiatorName: users.name }
 
-export type BackupListRow = { set: typeof backupSets.$inferSelect; missingCount: number; missingPreview: unknown[]; initiatorName: string | null }
+export type BackupListRow = { set: Omit<typeof backupSets.$inferSelect, 'missing'>; initiatorName: string | null }
 
 /** One page of a set's missing entries, from position `after` (exclusive; 0: the start). */
 export async function listMissing(db: Executor, backupId: string, page: { after: number; limit: number }) {
   const { rows } = await db.execute<{ e: Record<string, unknown>; n: string }>(sql`
-    SELECT t.e, t.n FROM backup_sets s, jsonb_array_elements(CASE WHEN jsonb_typeof(s.manifest->'missing') = 'array' THEN s.manifest->'missing' ELSE '[]'::jsonb END)
+    SELECT t.e, t.n FROM backup_sets s,
+      jsonb_array_elements(coalesce(s.missing, CASE WHEN jsonb_typeof(s.manifest->'missing') = 'array' THEN s.manifest->'missing' END, '[]'::jsonb))
       WITH ORDINALITY AS t(e, n)
     WHERE s.id = ${backupId} AND t.n > ${page.after}
     ORDER BY t.n LIMIT ${page.limit}`)

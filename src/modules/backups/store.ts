@@ -109,10 +109,22 @@ export async function countsOf(db: Executor, backupId: string): Promise<Record<s
   return Object.fromEntries(rows.sort((a, b) => a.type.localeCompare(b.type)).map((r) => [r.type, r.n]))
 }
 
+/** How many missing entries the stored manifest keeps; the whole list is in its own column (paged by GET …/missing). */
+export const MISSING_PREVIEW = 10
+
 export async function finishSet(db: Executor, backupId: string, status: BackupStatus, manifest: BackupManifest) {
+  const missing = manifest.missing
   await db
     .update(backupSets)
-    .set({ status, manifest, itemCount: manifest.item_count, countsByType: manifest.counts_by_type, completedAt: new Date() })
+    .set({
+      status,
+      manifest: { ...manifest, missing: missing.slice(0, MISSING_PREVIEW) },
+      missing: missing.length > MISSING_PREVIEW ? missing : null,
+      missingCount: missing.length,
+      itemCount: manifest.item_count,
+      countsByType: manifest.counts_by_type,
+      completedAt: new Date(),
+    })
     .where(eq(backupSets.id, backupId))
 }
 
