@@ -321,7 +321,8 @@ async function main(argv: string[]): Promise<number> {
       return withDatabase(config, async (h) => {
         if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!))) throw new UsageError(`tenant ${values.tenant} not found`)
         const { loadSecretBox } = await import('./lib/app-key.ts')
-        const id = await importBackup(h.db, { tenantId: values.tenant!, userId: null }, CLI_ACTOR, values.file!, DEFAULT_IMPORT_LIMITS, loadSecretBox(config))
+        const access = { tenantId: values.tenant!, userId: null }
+        const id = await importBackup(h.db, access, CLI_ACTOR, values.file!, DEFAULT_IMPORT_LIMITS, loadSecretBox(config))
         info('Imported the backup')
         out(id)
         return 0

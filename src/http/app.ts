@@ -87,7 +87,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) return done(tooDeep('The JSON body', MAX_JSON_DEPTH), undefined)
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) {
+      done(tooDeep('The JSON body', MAX_JSON_DEPTH), undefined)
+      return
+    }
     void parseJson(request, body as string, done)
   })
   app.setValidatorCompiler(validatorCompiler)

@@ -21,7 +21,9 @@ export function unstorableTextAt(value: unknown, path: string): { field: string;
     const [current, at] = stack.pop()!
     if (typeof current === 'string') {
       if (current.includes('\0')) return { field: at, message: 'must not contain a NUL character' }
-      if (!current.isWellFormed()) return { field: at, message: 'must not contain an unpaired UTF-16 surrogate (not valid Unicode)' }
+      if (!current.isWellFormed()) {
+        return { field: at, message: 'must not contain an unpaired UTF-16 surrogate (not valid Unicode)' }
+      }
     } else if (Array.isArray(current)) {
       for (let i = current.length - 1; i >= 0; i--) stack.push([current[i], join(at, i)])
     } else if (isPlainObject(current)) {

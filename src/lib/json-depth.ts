@@ -26,5 +26,7 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false
 }
 
-export const tooDeep = (what: string, limit: number) =>
-  new AppError(422, 'too_deep', `${what} nests objects and arrays more than ${limit} levels deep: at most ${limit} are accepted`)
+export const tooDeep = (what: string, limit: number) => {
+  const message = `${what} nests objects and arrays more than ${limit} levels deep: at most ${limit} are accepted`
+  return new AppError(422, 'too_deep', message)
+}

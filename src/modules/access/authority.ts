@@ -12,13 +12,17 @@ import { FULL_SCOPE, formatScope, scopeAllows, type TokenScope } from './token-s
 export function authorizeStart(access: TenantAccess, capability: Capability): void {
   authorize(access, capability)
   const scope = access.scope ?? FULL_SCOPE
-  if (scope.kind === 'read' || !scopeAllows(scope, capability)) throw forbidden(`This API token's scope does not include ${capability}`)
+  if (scope.kind === 'read' || !scopeAllows(scope, capability)) {
+    throw forbidden(`This API token's scope does not include ${capability}`)
+  }
 }
 
 /** The same rule as a question, with its answer's reason (null: allowed); for a schedule's creator at fire time. */
-export function whyNot(role: TenantAccess['role'] | undefined, scope: TokenScope, capability: Capability): string | null {
+export function whyNot(role: TenantAccess['role'] | undefined, scope: TokenScope, capability: Capability) {
   if (role === undefined) return 'its creator is no longer a member of the tenant'
   if (!can(role, capability)) return `its creator's role (${role}) no longer allows ${capability}`
-  if (scope.kind === 'read' || !scopeAllows(scope, capability)) return `the API token it was created with (scope ${formatScope(scope)}) does not allow ${capability}`
+  if (scope.kind === 'read' || !scopeAllows(scope, capability)) {
+    return `the API token it was created with (scope ${formatScope(scope)}) does not allow ${capability}`
+  }
   return null
 }

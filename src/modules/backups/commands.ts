@@ -107,7 +107,9 @@ export async function importBackup(
 ) {
   return db.transaction(async (tx) => {
     const id = uuidv7()
-    await tx.insert(backupSets).values({ id, tenantId: access.tenantId, name: 'Import', status: 'running', origin: 'imported', kind: 'import', initiatorUserId: access.userId })
+    await tx.insert(backupSets).values({
+      id, tenantId: access.tenantId, name: 'Import', status: 'running', origin: 'imported', kind: 'import', initiatorUserId: access.userId,
+    })
     const manifest = await readBackupZip(path, limits, (objects) => pinObjects(tx, access.tenantId, id, objects), secrets)
     const stored: BackupManifest = {
       format: 'tenantatlas-backup',
@@ -128,7 +130,12 @@ export async function importBackup(
       tenantId: access.tenantId,
       action: 'backup.imported',
       subject: { type: 'backup', id },
-      metadata: { name: manifest.name, item_count: stored.item_count, claimed_source_tenant_id: manifest.source_tenant.id, source_verified: manifest.verified },
+      metadata: {
+        name: manifest.name,
+        item_count: stored.item_count,
+        claimed_source_tenant_id: manifest.source_tenant.id,
+        source_verified: manifest.verified,
+      },
     })
     return id
   })

@@ -5,7 +5,13 @@ import type { BackupListRow } from './repository.ts'
 import { MISSING_PREVIEW } from './store.ts'
 
 const sourceTenant = z.object({ id: z.string(), name: z.string(), entra_tenant_id: z.string() })
-const missingEntry = z.object({ type: z.string(), id: z.string(), name: z.string(), code: z.string(), message: z.string() })
+const missingEntry = z.object({
+  type: z.string(),
+  id: z.string(),
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+})
 
 export const backupResponse = z
   .object({
@@ -53,7 +59,8 @@ const missingOf = (entries: unknown[]) =>
   })
 
 export function presentBackup({ set, initiatorName }: BackupListRow): BackupResponse {
-  const manifest = (set.manifest ?? {}) as { missing?: unknown; source_tenant?: unknown; source_verified?: unknown; initiator?: { name?: unknown } }
+  type StoredManifest = { missing?: unknown; source_tenant?: unknown; source_verified?: unknown; initiator?: { name?: unknown } }
+  const manifest = (set.manifest ?? {}) as StoredManifest
   const claimed = claimedSource(manifest.source_tenant)
   // An import's source is what its file says, unless this workspace signed the file (ADR 021).
   const verified = set.origin === 'imported' ? manifest.source_verified === true : claimed !== null

@@ -45,14 +45,20 @@ export function createPruneHandler(): RunHandler {
     const candidates = await setsToPrune(run.db, tenantId, policy)
     // The tenant's last full backup goes only when the run was asked to (delete_last_full_backup).
     const full = candidates.filter((c) => c.full_backup)
-    const keptLast = !(run.context as { delete_last_full_backup?: boolean }).delete_last_full_backup && full.length > 0 && full.length >= (await fullBackupCount(run.db, tenantId))
-      ? full.at(-1)!
-      : undefined
+    const deleteLast = (run.context as { delete_last_full_backup?: boolean }).delete_last_full_backup === true
+    const lastGoes = !deleteLast && full.length > 0 && full.length >= (await fullBackupCount(run.db, tenantId))
+    const keptLast = lastGoes ? full.at(-1)! : undefined
     const doomed = candidates.filter((c) => c !== keptLast)
     await run.progress({ total: candidates.length, processed: 0 })
     if (keptLast) {
       await run.recordItems([
-        { target: { type: 'backup', id: keptLast.id, name: keptLast.name }, action: 'delete', status: 'skipped', code: 'last_full_backup', message: "The tenant's last full backup: kept (prune with delete_last_full_backup to delete it)" },
+        {
+          target: { type: 'backup', id: keptLast.id, name: keptLast.name },
+          action: 'delete',
+          status: 'skipped',
+          code: 'last_full_backup',
+          message: "The tenant's last full backup: kept (prune with delete_last_full_backup to delete it)",
+        },
       ])
     }
     if (doomed.length === 0) return

@@ -192,7 +192,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       const { cursor, limit } = request.query
       const rows = await listMissing(db, set.set.id, { after: cursor ?? 0, limit: limit + 1 })
       const page = rows.slice(0, limit)
-      return { data: page.map((r) => r.entry as z.output<typeof missingResponse>), next_cursor: rows.length > limit ? String(page.at(-1)!.position) : null }
+      const next = rows.length > limit ? String(page.at(-1)!.position) : null
+      return { data: page.map((r) => r.entry as z.output<typeof missingResponse>), next_cursor: next }
     },
   )
 
@@ -235,7 +236,10 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       // The whole manifest (missing entries too) goes into the file: read here, not in the summary.
       const [set] = await db.select().from(backupSets).where(eq(backupSets.id, summary.id))
       if (!set) throw notFound('Backup')
-      return reply.type('application/zip').header('content-disposition', `attachment; filename="${zipName(set.name)}"`).send(exportBackupZip(db, set, secrets))
+      return reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="${zipName(set.name)}"`)
+        .send(exportBackupZip(db, set, secrets))
     },
   )
 
@@ -260,7 +264,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
         const path = join(tmpdir(), `tenantatlas-import-${randomUUID()}.zip`)
         try {
           await receiveRequestZip(request, path)
-          const id = await importBackup(db, access, auth.actorOf(request, principal), path, DEFAULT_IMPORT_LIMITS, secrets)
+          const actor = auth.actorOf(request, principal)
+          const id = await importBackup(db, access, actor, path, DEFAULT_IMPORT_LIMITS, secrets)
           return reply.code(201).send(presentBackup((await findBackup(db, access.tenantId, id))!))
         } finally {
           await unlink(path).catch(() => undefined)
@@ -295,7 +300,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       config: { capability: 'backups.manage' },
       schema: {
         tags,
-        summary: 'Apply the retention policy now (a backup.prune system run); it keeps the last full backup unless delete_last_full_backup',
+        summary: 'Apply the retention policy now (a backup.prune system run); the last full backup stays unless delete_last_full_backup',
         params: tenantIdParams,
         body: pruneBody,
         response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
@@ -308,7 +313,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
         throw validationError([{ field: '(body)', message: 'must be an object ({delete_last_full_backup?}), or no body at all' }])
       }
       const context = validatedInput(engine.catalog, 'backup.prune', request.body ?? {})
-      const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context, initiatorUserId: null, actor: auth.actorOf(request, principal) })
+      const actor = auth.actorOf(request, principal)
+      const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context, initiatorUserId: null, actor })
       const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: null, scheduleName: null }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
     },

@@ -45,7 +45,16 @@ export async function ensureSetOfRun(
 ): Promise<BackupSetRow> {
   await db
     .insert(backupSets)
-    .values({ id: uuidv7(), tenantId: input.tenantId, name: input.name, status: 'running', origin: 'created', kind: input.kind ?? 'system', runId: input.runId, initiatorUserId: input.initiatorUserId })
+    .values({
+      id: uuidv7(),
+      tenantId: input.tenantId,
+      name: input.name,
+      status: 'running',
+      origin: 'created',
+      kind: input.kind ?? 'system',
+      runId: input.runId,
+      initiatorUserId: input.initiatorUserId,
+    })
     .onConflictDoNothing({ target: backupSets.runId })
   const [row] = await db.select().from(backupSets).where(eq(backupSets.runId, input.runId))
   return row!

@@ -37,7 +37,9 @@ export const objectFile = (o: { policyType: string; externalId: string; displayN
 
 /** The manifest as text, streamed: the stored manifest's fields, then the objects (from the light item rows, paged). */
 export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGenerator<string> {
-  const head = { ...(set.manifest ?? {}), ...(set.missing ? { missing: set.missing } : {}), backup_id: set.id, name: set.name, labels: set.labels }
+  // The whole missing list is kept apart from the stored manifest (which has its first entries).
+  const missing = set.missing ? { missing: set.missing } : {}
+  const head = { ...(set.manifest ?? {}), ...missing, backup_id: set.id, name: set.name, labels: set.labels }
   const text = JSON.stringify(head)
   yield `${text.slice(0, -1)},"objects":[`
   let after: { type: string; name: string; id: string } | null = null

@@ -169,7 +169,9 @@ function read(zip: yauzl.ZipFile, entry: Entry): Promise<Buffer> {
 function parseJson(entry: Entry, data: Buffer): unknown {
   const text = data.toString('utf8')
   if (!text.isWellFormed() || text.includes('\\u0000')) throw invalidBackupFile(`Entry "${entry.fileName}" holds text the database cannot store`)
-  if (jsonDepthExceeds(text, MAX_ENTRY_DEPTH)) throw invalidBackupFile(`Entry "${entry.fileName}" nests objects and arrays more than ${MAX_ENTRY_DEPTH} levels deep`)
+  if (jsonDepthExceeds(text, MAX_ENTRY_DEPTH)) {
+    throw invalidBackupFile(`Entry "${entry.fileName}" nests objects and arrays more than ${MAX_ENTRY_DEPTH} levels deep`)
+  }
   try {
     return JSON.parse(text)
   } catch {

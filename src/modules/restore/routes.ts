@@ -98,8 +98,10 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
     const principal = await auth.principalOf(request)
     const access = await auth.membershipOf(request, tenantId)
     const plan = await load(access.tenantId, planId)
-    const acts = can(access.role, 'restore.execute') && principal.scope.kind !== 'read' && scopeAllows(principal.scope, 'restore.execute')
-    if (!acts || !(plan.sourceTenantId === access.tenantId || (await canView(request, plan.sourceTenantId)))) throw notFound('Restore plan')
+    const { scope } = principal
+    const acts = can(access.role, 'restore.execute') && scope.kind !== 'read' && scopeAllows(scope, 'restore.execute')
+    const seesSource = plan.sourceTenantId === access.tenantId || (await canView(request, plan.sourceTenantId))
+    if (!acts || !seesSource) throw notFound('Restore plan')
     return plan
   }
   const present = async (tenantId: string, planId: string) => {
@@ -130,7 +132,10 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
         // nothing is written into the source tenant, which the caller may only be able to view (ADR 021).
         const name = `Version ${version.v.number} of ${version.item.displayName}`.slice(0, 200)
         await db.transaction(async (tx) => {
-          const [content] = await tx.select().from(inventoryContents).where(and(eq(inventoryContents.tenantId, sourceTenantId), eq(inventoryContents.contentHash, version.v.contentHash)))
+          const [content] = await tx
+            .select()
+            .from(inventoryContents)
+            .where(and(eq(inventoryContents.tenantId, sourceTenantId), eq(inventoryContents.contentHash, version.v.contentHash)))
           if (!content) throw notFound('Version')
           const counts = { [version.item.policyType]: 1 }
           await tx.insert(backupSets).values({
@@ -145,9 +150,22 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
             countsByType: counts,
             completedAt: new Date(),
             labels: ['version-restore'],
-            manifest: { format: 'tenantatlas-backup', version: 1, name, source_tenant: { id: sourceTenantId, name: '', entra_tenant_id: '' }, created_at: new Date().toISOString(), origin: 'created', item_count: 1, counts_by_type: counts, missing: [], version_id: version.v.id },
+            manifest: {
+              format: 'tenantatlas-backup',
+              version: 1,
+              name,
+              source_tenant: { id: sourceTenantId, name: '', entra_tenant_id: '' },
+              created_at: new Date().toISOString(),
+              origin: 'created',
+              item_count: 1,
+              counts_by_type: counts,
+              missing: [],
+              version_id: version.v.id,
+            },
           })
-          await pinObjects(tx, access.tenantId, backupId, [{ policyType: version.item.policyType, externalId: version.item.externalId, displayName: version.item.displayName, contentHash: content.contentHash, payload: content.payload, assignments: content.assignments }])
+          const { policyType, externalId, displayName } = version.item
+          const { contentHash, payload, assignments } = content
+          await pinObjects(tx, access.tenantId, backupId, [{ policyType, externalId, displayName, contentHash, payload, assignments }])
         })
       } else {
         const [set] = await db.select().from(backupSets).where(eq(backupSets.id, body.backup_id!))
