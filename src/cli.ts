@@ -309,7 +309,9 @@ async function main(argv: string[]): Promise<number> {
       return withDatabase(config, async (h) => {
         const [set] = UUID_PATTERN.test(values.backup!) ? await h.db.select().from(backupSets).where(eq(backupSets.id, values.backup!)) : []
         if (!set || set.status === 'running' || set.status === 'failed') throw new UsageError(`backup ${values.backup} not found, or not complete`)
-        await pipeline(exportBackupZip(h.db, set), createWriteStream(values.out!))
+        // Signed with APP_KEY: an import into this workspace shows its source as verified.
+        const { loadSecretBox } = await import('./lib/app-key.ts')
+        await pipeline(exportBackupZip(h.db, set, loadSecretBox(config)), createWriteStream(values.out!))
         info(`Exported backup "${set.name}" (${set.itemCount} objects)`)
         out(values.out!)
         return 0
@@ -330,7 +332,9 @@ async function main(argv: string[]): Promise<number> {
       if (size > DEFAULT_IMPORT_LIMITS.maxBytes) throw new UsageError(`${values.file} is larger than the limit of ${DEFAULT_IMPORT_LIMITS.maxBytes} bytes`)
       return withDatabase(config, async (h) => {
         if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!))) throw new UsageError(`tenant ${values.tenant} not found`)
-        const id = await importBackup(h.db, { tenantId: values.tenant!, userId: null }, CLI_ACTOR, values.file!)
+        const { loadSecretBox } = await import('./lib/app-key.ts')
+        const access = { tenantId: values.tenant!, userId: null }
+        const id = await importBackup(h.db, access, CLI_ACTOR, values.file!, DEFAULT_IMPORT_LIMITS, loadSecretBox(config))
         info('Imported the backup')
         out(id)
         return 0

@@ -9,8 +9,9 @@ import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
 import { finishRun } from '../src/modules/operations/finish-run.ts'
 import { createSchedule } from '../src/modules/schedules/save-schedule.ts'
-import { ROLES } from '../src/modules/access/policy.ts'
+import { capabilitiesOf, ROLES } from '../src/modules/access/policy.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
+import { SCOPE_KEYS, type ScopeKey } from '../src/modules/access/token-scope.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { seedBackupSet } from './backups/seed.ts'
 import { exportBackupZip } from '../src/modules/backups/zip-export.ts'
@@ -19,9 +20,15 @@ import { testCatalog, testHandlers } from './operations/fixtures.ts'
 type Role = (typeof ROLES)[number]
 type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer; planId: string; bulkRunId: string }
 type RouteCase = {
-  /** Success status, and the roles that get it; every other role gets 403. */
+  /** What an owner's token must hold (all of it) for the route to answer `ok`. */
+  need: readonly ScopeKey[]
+  /** Success status, and the roles that get it; every other role gets `denied` (403 unless said). */
   ok: number
   allowed: readonly Role[]
+  /** The status of a role or token that may not use the route: 404 where the route hides what exists. */
+  denied?: number
+  /** Tokens of one capability that get another answer than `denied`/403 (e.g. 404: the source cannot be seen). */
+  singles?: Partial<Record<ScopeKey, number>>
   request: (s: CaseSetup) => { url: string; payload?: unknown; headers?: Record<string, string> }
 }
 
@@ -34,164 +41,168 @@ const operators = ['owner', 'manager', 'operator'] as const
  * serves that is missing here fails the first test below.
  */
 const TABLE: Record<string, RouteCase> = {
-  'GET /api/tenants/:tenantId': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}` }) },
+  'GET /api/tenants/:tenantId': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}` }) },
   'PATCH /api/tenants/:tenantId': {
-    ok: 200,
+    need: ['tenant.manage'], ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}`, payload: { name: 'Renamed' } }),
   },
-  'GET /api/tenants/:tenantId/members': { ok: 200, allowed: ['owner'], request: (s) => ({ url: `/api/tenants/${s.tenantId}/members` }) },
+  'GET /api/tenants/:tenantId/members': { need: ['members.manage'], ok: 200, allowed: ['owner'], request: (s) => ({ url: `/api/tenants/${s.tenantId}/members` }) },
   'POST /api/tenants/:tenantId/members': {
-    ok: 201,
+    need: ['members.manage'], ok: 201,
     allowed: ['owner'],
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/members`, payload: { email: s.outsider.email, role: 'readonly' } }),
   },
   'PATCH /api/tenants/:tenantId/members/:userId': {
-    ok: 200,
+    need: ['members.manage'], ok: 200,
     allowed: ['owner'],
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/members/${s.target.id}`, payload: { role: 'manager' } }),
   },
   'DELETE /api/tenants/:tenantId/members/:userId': {
-    ok: 204,
+    need: ['members.manage'], ok: 204,
     allowed: ['owner'],
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/members/${s.target.id}` }),
   },
   'GET /api/tenants/:tenantId/audit-events': {
-    ok: 200,
+    need: ['audit.view'], ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/audit-events` }),
   },
-  'GET /api/tenants/:tenantId/operation-runs': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs` }) },
-  'GET /api/tenants/:tenantId/operation-runs/active': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/active` }) },
-  'GET /api/tenants/:tenantId/operation-runs/:runId': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}` }) },
+  'GET /api/tenants/:tenantId/operation-runs': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs` }) },
+  'GET /api/tenants/:tenantId/operation-runs/active': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/active` }) },
+  'GET /api/tenants/:tenantId/operation-runs/:runId': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}` }) },
   // The run was started by the target (not by the caller): operators may cancel only their own.
   'POST /api/tenants/:tenantId/operation-runs/:runId/cancel': {
-    ok: 202,
+    need: ['operations.manage'], ok: 202,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/cancel` }),
   },
   'POST /api/tenants/:tenantId/operation-runs/:runId/rerun': {
-    ok: 202,
+    need: ['operations.manage', 'inventory.sync'], ok: 202,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.doneRunId}/rerun` }),
   },
   'GET /api/tenants/:tenantId/operation-runs/:runId/items': {
-    ok: 200,
+    need: ['operations.view'], ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/items` }),
   },
-  'GET /api/tenants/:tenantId/schedules': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules` }) },
+  'GET /api/tenants/:tenantId/schedules': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules` }) },
   'POST /api/tenants/:tenantId/schedules': {
-    ok: 201,
+    need: ['schedules.manage', 'inventory.sync'], ok: 201,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules`, payload: { name: 'Hourly', operation_type: 'test.noop', input: {}, cron: '0 * * * *' } }),
   },
   'PATCH /api/tenants/:tenantId/schedules/:scheduleId': {
-    ok: 200,
+    need: ['schedules.manage', 'inventory.sync'], ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}`, payload: { enabled: false } }),
   },
   'DELETE /api/tenants/:tenantId/schedules/:scheduleId': {
-    ok: 204,
+    need: ['schedules.manage'], ok: 204,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}` }),
   },
-  'GET /api/tenants/:tenantId/policy-types': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
-  'GET /api/tenants/:tenantId/events': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
+  'GET /api/tenants/:tenantId/policy-types': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
+  'GET /api/tenants/:tenantId/events': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
   'POST /api/tenants/:tenantId/inventory-sync': {
-    ok: 202,
+    need: ['inventory.sync'], ok: 202,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory-sync`, payload: { policy_types: ['deviceConfiguration'] } }),
   },
-  'GET /api/tenants/:tenantId/inventory/items': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items` }) },
+  'GET /api/tenants/:tenantId/inventory/items': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items` }) },
   'GET /api/tenants/:tenantId/inventory/items/:itemId': {
-    ok: 200,
+    need: ['tenant.view'], ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}` }),
   },
   'GET /api/tenants/:tenantId/inventory/items/:itemId/versions': {
-    ok: 200,
+    need: ['tenant.view'], ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/versions` }),
   },
   'GET /api/tenants/:tenantId/inventory/items/:itemId/versions/:versionId': {
-    ok: 200,
+    need: ['tenant.view'], ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/versions/${s.versionId}` }),
   },
   'GET /api/tenants/:tenantId/inventory/items/:itemId/diff': {
-    ok: 200,
+    need: ['tenant.view'], ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/diff` }),
   },
-  'GET /api/tenants/:tenantId/changes': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/changes` }) },
+  'GET /api/tenants/:tenantId/changes': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/changes` }) },
   // 200 with ok:false here: the tenant is on the emulator cloud and this app has no emulator.
   'POST /api/tenants/:tenantId/connection-check': {
-    ok: 200,
+    need: ['tenant.manage'], ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/connection-check` }),
   },
-  'GET /api/tenants/:tenantId/backups': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups` }) },
+  'GET /api/tenants/:tenantId/backups': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups` }) },
   'POST /api/tenants/:tenantId/backups': {
-    ok: 202,
+    need: ['backups.manage'], ok: 202,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups`, payload: { selection: { policy_types: ['deviceConfiguration'] } } }),
   },
-  'GET /api/tenants/:tenantId/backups/:backupId': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
+  'GET /api/tenants/:tenantId/backups/:backupId': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
   'PATCH /api/tenants/:tenantId/backups/:backupId': {
-    ok: 200,
+    need: ['backups.manage'], ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}`, payload: { labels: ['kept'] } }),
   },
-  'DELETE /api/tenants/:tenantId/backups/:backupId': { ok: 204, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
-  'GET /api/tenants/:tenantId/backups/:backupId/items': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/items` }) },
+  'DELETE /api/tenants/:tenantId/backups/:backupId': { need: ['backups.manage'], ok: 204, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
+  'GET /api/tenants/:tenantId/backups/:backupId/missing': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/missing` }) },
+  'GET /api/tenants/:tenantId/backups/:backupId/items': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/items` }) },
   'GET /api/tenants/:tenantId/backups/:backupId/item': {
-    ok: 200,
+    need: ['tenant.view'], ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/item?type=deviceConfiguration&id=object-1` }),
   },
-  'GET /api/tenants/:tenantId/backups/:backupId/export': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/export` }) },
+  'GET /api/tenants/:tenantId/backups/:backupId/export': { need: ['backups.manage'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/export` }) },
   'POST /api/tenants/:tenantId/backups/import': {
-    ok: 201,
+    need: ['backups.manage'], ok: 201,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/import`, payload: s.backupZip, headers: { 'content-type': 'application/zip' } }),
   },
   'POST /api/tenants/:tenantId/restore-plans': {
-    ok: 201,
+    // With restore.execute but not tenant.view the backup's tenant cannot be seen: the backup is not found.
+    singles: { 'restore.execute': 404 },
+    need: ['restore.execute', 'tenant.view'], ok: 201,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans`, payload: { backup_id: s.backupId } }),
   },
-  'GET /api/tenants/:tenantId/restore-plans/:planId': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}` }) },
+  // A plan shows its source's content: only to those who may act on the target and view the source (404 otherwise).
+  'GET /api/tenants/:tenantId/restore-plans/:planId': { need: ['restore.execute'], ok: 200, allowed: ownerAndManager, denied: 404, request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}` }) },
   'PATCH /api/tenants/:tenantId/restore-plans/:planId': {
-    ok: 200,
+    need: ['restore.execute'], ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}`, payload: { excluded_item_ids: [] } }),
   },
   'POST /api/tenants/:tenantId/restore-plans/:planId/execute': {
-    ok: 202,
+    need: ['restore.execute'], ok: 202,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}/execute` }),
   },
-  'GET /api/tenants/:tenantId/backup-retention': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention` }) },
+  'GET /api/tenants/:tenantId/backup-retention': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention` }) },
   'PUT /api/tenants/:tenantId/backup-retention': {
-    ok: 200,
+    need: ['backups.manage'], ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention`, payload: { keep_last: 5, keep_days: 30 } }),
   },
-  'POST /api/tenants/:tenantId/backup-retention/prune': { ok: 202, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }) },
+  'POST /api/tenants/:tenantId/backup-retention/prune': { need: ['backups.manage'], ok: 202, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }) },
   'POST /api/tenants/:tenantId/bulk-operations': {
-    ok: 200,
+    need: ['bulk.execute'], ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations`, payload: { action: 'rename', params: { prefix: 'Pilot ' }, item_ids: [s.itemId], dry_run: true } }),
   },
   'POST /api/tenants/:tenantId/bulk-operations/selection': {
-    ok: 200,
+    need: ['tenant.view'], ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/selection`, payload: { item_ids: [s.itemId] } }),
   },
-  'GET /api/tenants/:tenantId/bulk-operations/:runId': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }) },
-  'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': { ok: 201, allowed: ownerAndManager, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }) },
-  'GET /api/tenants/:tenantId/bulk-actions': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
+  'GET /api/tenants/:tenantId/bulk-operations/:runId': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }) },
+  'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': { need: ['restore.execute'], ok: 201, allowed: ownerAndManager, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }) },
+  'GET /api/tenants/:tenantId/bulk-actions': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
@@ -293,8 +304,38 @@ describe('run abilities', () => {
   })
 })
 
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+const STATUS_CODES: Record<number, string> = { 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found' }
+
+/**
+ * One setup shared by every case that changes nothing (reads, and refusals); a case that succeeds in
+ * changing something gets a fresh one. A refusal that wrongly succeeds fails its own case.
+ */
+let shared: CaseSetup | undefined
+const setupFor = async (route: string, expected: number) =>
+  MUTATING.has(route.split(' ')[0]!) && expected < 400 ? setUp() : (shared ??= await setUp())
+
+/** Sends a route's request (the SSE stream over real HTTP: its status, then hang up). */
+async function send(route: string, spec: RouteCase, setup: CaseSetup, token: string | undefined) {
+  const { url, payload, headers } = spec.request(setup)
+  if (route.endsWith('/events')) {
+    const controller = new AbortController()
+    const response = await fetch(`${baseUrl}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal })
+    controller.abort()
+    return { statusCode: response.status, body: '{"error":{"code":"' + (STATUS_CODES[response.status] ?? '') + '","message":""}}' }
+  }
+  return ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, ...(headers ? { headers } : {}), token })
+}
+
+async function expectStatus(route: string, spec: RouteCase, expected: number, token: string | undefined, setup?: CaseSetup) {
+  const response = await send(route, spec, setup ?? (await setupFor(route, expected)), token)
+  expect(response.statusCode, `${route}: ${response.body.slice(0, 300)}`).toBe(expected)
+  if (expected >= 400) expect(errorOf(response.body).code).toBe(STATUS_CODES[expected])
+  return response
+}
+
 describe('authorization table', () => {
-  it('covers every tenant-scoped route the app serves', () => {
+  it('covers every tenant-scoped route the app serves: a new route fails here until it has a row', () => {
     const served = routesOf(ctx.app)
       .filter((r) => r.url.startsWith('/api/tenants/:tenantId'))
       .map((r) => `${r.method} ${r.url}`)
@@ -302,33 +343,30 @@ describe('authorization table', () => {
     expect(served).toEqual(Object.keys(TABLE).sort())
   })
 
+  it('names, for every route, capabilities its allowed roles all have', () => {
+    for (const [route, spec] of Object.entries(TABLE)) {
+      for (const role of spec.allowed) for (const key of spec.need) expect(capabilitiesOf(role), `${route} ${role}`).toContain(key)
+    }
+  })
+
   const cases = Object.entries(TABLE).flatMap(([route, spec]) => [
-    ...ROLES.map((role) => ({ route, spec, caller: role, expected: spec.allowed.includes(role) ? spec.ok : 403 })),
+    ...ROLES.map((role) => ({ route, spec, caller: role, expected: spec.allowed.includes(role) ? spec.ok : (spec.denied ?? 403) })),
     { route, spec, caller: 'stranger' as const, expected: 404 },
     { route, spec, caller: 'anonymous' as const, expected: 401 },
   ])
 
   it.each(cases)('$route as $caller → $expected', async ({ route, spec, caller, expected }) => {
-    const setup = await setUp()
-    const { url, payload, headers } = spec.request(setup)
-    if (route.endsWith('/events')) {
-      // A stream never ends: read the status over real HTTP and hang up.
-      const token = caller === 'anonymous' ? undefined : callers[caller]
-      const controller = new AbortController()
-      const response = await fetch(`${baseUrl}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal })
-      controller.abort()
-      expect(response.status).toBe(expected)
-      return
-    }
-    const response = await ctx.request({
-      method: route.split(' ')[0],
-      url,
-      payload: payload as Record<string, unknown> | undefined,
-      ...(headers ? { headers } : {}),
-      token: caller === 'anonymous' ? undefined : callers[caller],
-    })
-    expect(response.statusCode, response.body).toBe(expected)
-    if (expected >= 400) expect(errorOf(response.body).code).toBe({ 401: 'unauthenticated', 403: 'forbidden', 404: 'not_found' }[expected])
+    await expectStatus(route, spec, expected, caller === 'anonymous' ? undefined : callers[caller])
+  })
+
+  // Every id in a path from another tenant the caller owns too: never found through this one.
+  const foreign = Object.entries(TABLE).filter(([route]) => /:(?!tenantId)\w+/.test(route))
+  it.each(foreign.map(([route, spec]) => ({ route, spec })))('$route with the ids of another of the caller’s tenants → 404', async ({ route, spec }) => {
+    const here = (shared ??= await setUp())
+    const elsewhere = await setUp()
+    const { url, payload, headers } = spec.request({ ...elsewhere, tenantId: here.tenantId })
+    const response = await ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, ...(headers ? { headers } : {}), token: callers.owner })
+    expect(response.statusCode, `${route}: ${response.body.slice(0, 200)}`).toBe(404)
   })
 
   it('answers 404, not 403, for a tenant id that does not exist or is malformed', async () => {
@@ -342,6 +380,29 @@ describe('authorization table', () => {
     const setup = await setUp()
     const response = await ctx.request({ method: 'PATCH', url: `/api/tenants/${setup.tenantId}`, payload: { bogus: 1 }, token: callers.stranger })
     expect(response.statusCode).toBe(404)
+  })
+})
+
+describe('token scopes: every route with an owner’s token of each scope', () => {
+  /** The owner's tokens: full, and one per single scope key (the narrower of role and scope wins). */
+  const scoped = {} as Record<'full' | ScopeKey, string>
+  // workspace.admin is for admins only (the owner is not one): every other key, and full.
+  const SINGLES = SCOPE_KEYS.filter((k) => k !== 'workspace.admin')
+  beforeAll(async () => {
+    const me = await ctx.request({ method: 'GET', url: '/api/me', token: callers.owner })
+    const ownerId = (JSON.parse(me.body) as { user: { id: string } }).user.id
+    for (const scope of ['full', ...SINGLES] as const) scoped[scope] = (await createApiToken(ctx.db, { kind: 'system' }, ownerId, { name: scope, scope })).secret
+  })
+
+  const cases = Object.entries(TABLE).flatMap(([route, spec]) =>
+    (['full', ...SINGLES] as const).map((scope) => {
+      const allows = scope === 'full' || (spec.need.length === 1 && spec.need[0] === scope)
+      return { route, spec, scope, expected: allows ? spec.ok : (spec.singles?.[scope as ScopeKey] ?? spec.denied ?? 403) }
+    }),
+  )
+
+  it.each(cases)('$route with scope $scope → $expected', async ({ route, spec, scope, expected }) => {
+    await expectStatus(route, spec, expected, scoped[scope])
   })
 })
 
@@ -364,7 +425,6 @@ describe('every non-public API route needs credentials', () => {
 })
 
 describe('a read-scoped API token', () => {
-  const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
   let readToken: string
   beforeAll(async () => {
     const me = await ctx.request({ method: 'GET', url: '/api/me', token: callers.owner })
@@ -373,20 +433,14 @@ describe('a read-scoped API token', () => {
   })
 
   // The same table: an owner may use every route, so what the token is refused comes from its scope alone.
-  const readCases = Object.entries(TABLE).map(([route, spec]) => ({ route, spec, expected: MUTATING.has(route.split(' ')[0]!) ? 403 : spec.ok }))
+  const readCases = Object.entries(TABLE).map(([route, spec]) => ({
+    route,
+    spec,
+    expected: MUTATING.has(route.split(' ')[0]!) ? 403 : spec.need.includes('restore.execute') ? (spec.denied ?? 403) : spec.ok,
+  }))
 
   it.each(readCases)('$route with an owner’s read token → $expected', async ({ route, spec, expected }) => {
-    const setup = await setUp()
-    const { url, payload, headers } = spec.request(setup)
-    if (route.endsWith('/events')) {
-      const controller = new AbortController()
-      const response = await fetch(`${baseUrl}${url}`, { headers: { authorization: `Bearer ${readToken}` }, signal: controller.signal })
-      controller.abort()
-      expect(response.status).toBe(expected)
-      return
-    }
-    const response = await ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, ...(headers ? { headers } : {}), token: readToken })
-    expect(response.statusCode, response.body).toBe(expected)
+    const response = await expectStatus(route, spec, expected, readToken)
     if (expected === 403) expect(errorOf(response.body).message).toMatch(/read-only/)
   })
 

@@ -283,7 +283,12 @@ export const schedules = pgTable(
     /** The next slot; null while disabled. A slot missed during downtime fires once, then this moves past now. */
     nextRunAt: timestamp('next_run_at', { withTimezone: true, precision: 3 }),
     lastRunId: uuid('last_run_id').references((): AnyPgColumn => operationRuns.id, { onDelete: 'set null' }),
+    /** Whose authority the schedule fires with: re-checked at every slot (ADR 021). */
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** The creator's token scope when it was made (`full` for a session), re-checked at every slot too. */
+    creatorScope: text('creator_scope').notNull().default('full'),
+    /** Why the last slot did not start a run (e.g. its creator lost the capability); null when it did. */
+    blockedReason: text('blocked_reason'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
@@ -495,6 +500,9 @@ export type BackupStatus = (typeof BACKUP_STATUSES)[number]
  * Its objects are pinned by content hash in inventory_contents, the store versions use too (an
  * unchanged tenant's next set adds no content rows). Only name, labels and the protected flag change.
  */
+export const BACKUP_KINDS = ['backup', 'import', 'version', 'system'] as const
+export type BackupKind = (typeof BACKUP_KINDS)[number]
+
 export const backupSets = pgTable(
   'backup_sets',
   {
@@ -508,6 +516,12 @@ export const backupSets = pgTable(
     labels: jsonb('labels').$type<string[]>().notNull().default([]),
     /** `created` by a backup.create run, or `imported` from a ZIP. */
     origin: text('origin', { enum: ['created', 'imported'] }).notNull(),
+    /**
+     * What made it: `backup` (a backup.create run, by a person or a schedule), `import`, `version`
+     * (a version restore's snapshot) or `system` (another run's, e.g. a bulk run's "before" set).
+     * Retention ranks `backup` sets apart from the rest (ADR 021).
+     */
+    kind: text('kind', { enum: BACKUP_KINDS }).notNull().default('backup'),
     /** The run that made it (no foreign key: run retention deletes old runs, the set stays). Unique: one set per run. */
     runId: uuid('run_id'),
     initiatorUserId: uuid('initiator_user_id').references(() => users.id, { onDelete: 'set null' }),
@@ -515,6 +529,12 @@ export const backupSets = pgTable(
     countsByType: jsonb('counts_by_type').$type<Record<string, number>>().notNull().default({}),
     /** The manifest (modules/backups/store.ts BackupManifest): source tenant, time, initiator, counts, missing objects. */
     manifest: jsonb('manifest').$type<Record<string, unknown>>(),
+    /**
+     * Every object the set misses (the manifest keeps only the first few): apart, so a list of sets
+     * never reads an import's 250,000 entries (issue 22); paged by GET …/missing.
+     */
+    missing: jsonb('missing').$type<Record<string, unknown>[]>(),
+    missingCount: integer('missing_count').notNull().default(0),
     createdAt: createdAt(),
     completedAt: timestamp('completed_at', { withTimezone: true, precision: 3 }),
   },

@@ -28,6 +28,7 @@ import { setSecurityHeaders } from './security-headers.ts'
 import { unstorableTextError } from './storable-text.ts'
 import { registerSystemRoutes } from './system-routes.ts'
 import { registerWebAssets } from './web-assets.ts'
+import { jsonDepthExceeds, MAX_JSON_DEPTH, tooDeep } from '../lib/json-depth.ts'
 
 export type AppOptions = {
   handle: DatabaseHandle
@@ -96,6 +97,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     setSecurityHeaders(reply)
   })
 
+  // Nesting is bounded before the body is parsed, and so before anything walks it (ADR 021).
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonDepthExceeds(body as string, MAX_JSON_DEPTH)) {
+      done(tooDeep('The JSON body', MAX_JSON_DEPTH), undefined)
+      return
+    }
+    void parseJson(request, body as string, done)
+  })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerErrorHandling(app)

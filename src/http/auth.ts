@@ -83,7 +83,7 @@ export function createAuth(db: Database, config: Config) {
     const principal = await principalOf(request)
     const membership = UUID_PATTERN.test(tenantId) ? await findMembership(db, tenantId, principal.user.id) : undefined
     if (!membership) throw notFound('Tenant')
-    const access: TenantAccess = { tenantId, userId: principal.user.id, role: membership.role }
+    const access: TenantAccess = { tenantId, userId: principal.user.id, role: membership.role, scope: principal.scope }
     memberships.set(request, access)
     return access
   }

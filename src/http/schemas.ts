@@ -24,3 +24,9 @@ export const cursorQuery = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(200).default(50),
 })
+
+/**
+ * The body limit of routes that take up to 10,000 ids (bulk `item_ids`, restore `item_ids` and
+ * `mapping`): 10,000 UUIDs are about 390 KB as JSON, past the default 256 KiB (ADR 021).
+ */
+export const ID_LIST_BODY_LIMIT = 1024 * 1024

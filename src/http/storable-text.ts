@@ -1,25 +1,38 @@
 import type { FastifyRequest } from 'fastify'
 import { validationError } from '../lib/errors.ts'
 
-/** The path of the first string (or key) in a value that PostgreSQL cannot store: a NUL or a lone UTF-16 surrogate. */
+/** A value JSON.parse makes for an object: not a stream, a buffer or anything else a content parser may hand over. */
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== 'object') return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key))
+
+/**
+ * The path of the first string (or key) in a value that PostgreSQL cannot store: a NUL or a lone
+ * UTF-16 surrogate. Iterative (no recursion, whatever the depth), and it walks only plain JSON
+ * values: a raw upload's stream is the route's to read, never walked here.
+ */
 export function unstorableTextAt(value: unknown, path: string): { field: string; message: string } | undefined {
-  if (typeof value === 'string') {
-    if (value.includes('\0')) return { field: path, message: 'must not contain a NUL character' }
-    if (!value.isWellFormed()) return { field: path, message: 'must not contain an unpaired UTF-16 surrogate (not valid Unicode)' }
-    return undefined
-  }
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = unstorableTextAt(item, path ? `${path}.${i}` : String(i))
-      if (found) return found
-    }
-    return undefined
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const field = path ? `${path}.${key}` : key
-      const found = unstorableTextAt(key, field) ?? unstorableTextAt(item, field)
-      if (found) return found
+  const stack: [unknown, string][] = [[value, path]]
+  while (stack.length > 0) {
+    const [current, at] = stack.pop()!
+    if (typeof current === 'string') {
+      if (current.includes('\0')) return { field: at, message: 'must not contain a NUL character' }
+      if (!current.isWellFormed()) {
+        return { field: at, message: 'must not contain an unpaired UTF-16 surrogate (not valid Unicode)' }
+      }
+    } else if (Array.isArray(current)) {
+      for (let i = current.length - 1; i >= 0; i--) stack.push([current[i], join(at, i)])
+    } else if (isPlainObject(current)) {
+      // Pushed in reverse, so keys and values are checked in document order, each key before its value.
+      const entries = Object.entries(current)
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i]!
+        stack.push([item, join(at, key)], [key, join(at, key)])
+      }
     }
   }
   return undefined

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
+import type { Hmac } from 'node:crypto'
 import { promisify } from 'node:util'
 
 const scryptAsync = promisify(scrypt) as (
@@ -52,6 +53,14 @@ export class SecretBox {
   constructor(key: Buffer) {
     if (key.length !== 32) throw new Error('APP_KEY must be 32 bytes')
     this.#key = key
+  }
+
+  /**
+   * An HMAC-SHA256 keyed with a key derived from APP_KEY for one purpose (e.g. signing exported
+   * backup manifests), so the key for secrets at rest is never used as a MAC key itself.
+   */
+  mac(purpose: string): Hmac {
+    return createHmac('sha256', createHmac('sha256', this.#key).update(`tenantatlas:${purpose}`).digest())
   }
 
   encrypt(plaintext: string, associatedData: string): string {

@@ -1,5 +1,6 @@
 import type { Role } from '../../db/schema.ts'
 import { forbidden } from '../../lib/errors.ts'
+import type { TokenScope } from './token-scope.ts'
 
 /** The capability matrix (docs/api.md prints it by role), the only place that says who may do what in a tenant. */
 export const CAPABILITIES = [
@@ -32,8 +33,11 @@ export const capabilitiesOf = (role: Role): Capability[] => [...matrix[role]]
 
 export const can = (role: Role, capability: Capability): boolean => matrix[role].includes(capability)
 
-/** A tenant membership as the HTTP layer resolved it: the caller's role in one tenant. */
-export type TenantAccess = { tenantId: string; userId: string; role: Role }
+/**
+ * A tenant membership as the HTTP layer resolved it: the caller's role in one tenant, and the scope
+ * of the token they came with (absent: a session or the system, which have the role's full rights).
+ */
+export type TenantAccess = { tenantId: string; userId: string; role: Role; scope?: TokenScope }
 
 export function authorize(access: TenantAccess, capability: Capability): void {
   if (!can(access.role, capability)) throw forbidden(`Your role (${access.role}) does not allow ${capability}`)

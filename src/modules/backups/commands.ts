@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/engine.ts'
 import { backupRetention, backupSets, type BackupSetRow } from '../../db/schema.ts'
 import { conflict, notFound } from '../../lib/errors.ts'
+import type { SecretBox } from '../../lib/crypto.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import type { TenantAccess } from '../access/policy.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
@@ -29,6 +30,7 @@ export async function startBackup(engine: OperationsEngine, db: Database, reques
           name: context.name ?? defaultBackupName(started.run.createdAt),
           status: 'running',
           origin: 'created',
+          kind: 'backup',
           runId: started.run.id,
           initiatorUserId: started.run.initiatorUserId,
         })
@@ -91,19 +93,30 @@ export async function deleteBackup(db: Database, access: TenantAccess, actor: Ac
 
 /**
  * Makes a verified backup ZIP (already on disk) a set of the tenant, marked as imported. One
- * transaction: a file that fails any check stores nothing.
+ * transaction: a file that fails any check stores nothing. What the manifest says of its source
+ * tenant is stored as the file's claim; it is `source_verified` only when the manifest carries
+ * this workspace's signature (ADR 021). `access.userId` null: a system import (the CLI).
  */
-/** `access.userId` null: a system import (the CLI). */
-export async function importBackup(db: Database, access: { tenantId: string; userId: string | null }, actor: Actor, path: string, limits: ImportLimits = DEFAULT_IMPORT_LIMITS) {
+export async function importBackup(
+  db: Database,
+  access: { tenantId: string; userId: string | null },
+  actor: Actor,
+  path: string,
+  limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+  secrets?: SecretBox,
+) {
   return db.transaction(async (tx) => {
     const id = uuidv7()
-    await tx.insert(backupSets).values({ id, tenantId: access.tenantId, name: 'Import', status: 'running', origin: 'imported', initiatorUserId: access.userId })
-    const manifest = await readBackupZip(path, limits, (objects) => pinObjects(tx, access.tenantId, id, objects))
+    await tx.insert(backupSets).values({
+      id, tenantId: access.tenantId, name: 'Import', status: 'running', origin: 'imported', kind: 'import', initiatorUserId: access.userId,
+    })
+    const manifest = await readBackupZip(path, limits, (objects) => pinObjects(tx, access.tenantId, id, objects), secrets)
     const stored: BackupManifest = {
       format: 'tenantatlas-backup',
       version: 1,
       name: manifest.name,
       source_tenant: manifest.source_tenant,
+      source_verified: manifest.verified,
       created_at: manifest.created_at,
       initiator: manifest.initiator,
       origin: 'imported',
@@ -117,7 +130,12 @@ export async function importBackup(db: Database, access: { tenantId: string; use
       tenantId: access.tenantId,
       action: 'backup.imported',
       subject: { type: 'backup', id },
-      metadata: { name: manifest.name, item_count: stored.item_count, source_tenant_id: manifest.source_tenant.id },
+      metadata: {
+        name: manifest.name,
+        item_count: stored.item_count,
+        claimed_source_tenant_id: manifest.source_tenant.id,
+        source_verified: manifest.verified,
+      },
     })
     return id
   })

@@ -46,6 +46,7 @@ export function createBackupHandler(deps: BackupDeps): RunHandler {
       runId: run.run.id,
       name: execution.context.name ?? defaultBackupName(run.run.createdAt),
       initiatorUserId: run.run.initiatorUserId,
+      kind: 'backup',
     })
     // A re-queued attempt starts over; content only the earlier attempt used is collected (ADR 018).
     await releaseContents(run.db, run.run.tenantId, await emptySet(run.db, set.id))

@@ -29,7 +29,10 @@ export const backupCreateInput = z
     return { name: input.name ?? null, selection, item_ids: itemIds }
   })
 
-export const backupPruneInput = z.strictObject({}).transform(() => ({}))
+/** Canonical: `{}`, or `{delete_last_full_backup: true}` to let the prune delete the tenant's last full backup. */
+export const backupPruneInput = z
+  .strictObject({ delete_last_full_backup: z.boolean({ error: 'must be true or false' }).optional() })
+  .transform((input): Record<string, unknown> => (input.delete_last_full_backup ? { delete_last_full_backup: true } : {}))
 
 const graphFailures = inventoryOperationTypes['inventory.sync'].failureCodes
 
@@ -54,7 +57,8 @@ export const backupOperationTypes = {
   },
   'backup.prune': {
     label: 'Backup retention',
-    description: "Deletes the tenant's backup sets its retention policy no longer keeps (protected sets are always kept).",
+    description:
+      "Deletes the tenant's backup sets its retention policy no longer keeps (protected sets, and the last full backup unless asked, are always kept).",
     capability: 'backups.manage',
     cancellable: false,
     rerunnable: true,

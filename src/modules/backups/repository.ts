@@ -1,12 +1,28 @@
-import { and, asc, desc, eq, ilike, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableColumns, ilike, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
 import { inventoryContents, backupRetention, backupSetItems, backupSets, users } from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
-const setColumns = { set: backupSets, initiatorName: users.name }
+/**
+ * A set's summary: every column but the whole missing list (an import's may hold 250,000 entries,
+ * issue 22); the manifest keeps the first few, the count is a column.
+ */
+const { missing: _wholeList, ...summaryColumns } = getTableColumns(backupSets)
+const setColumns = { set: summaryColumns, initiatorName: users.name }
 
-export type BackupListRow = { set: typeof backupSets.$inferSelect; initiatorName: string | null }
+export type BackupListRow = { set: Omit<typeof backupSets.$inferSelect, 'missing'>; initiatorName: string | null }
+
+/** One page of a set's missing entries, from position `after` (exclusive; 0: the start). */
+export async function listMissing(db: Executor, backupId: string, page: { after: number; limit: number }) {
+  const { rows } = await db.execute<{ e: Record<string, unknown>; n: string }>(sql`
+    SELECT t.e, t.n FROM backup_sets s,
+      jsonb_array_elements(coalesce(s.missing, CASE WHEN jsonb_typeof(s.manifest->'missing') = 'array' THEN s.manifest->'missing' END, '[]'::jsonb))
+      WITH ORDINALITY AS t(e, n)
+    WHERE s.id = ${backupId} AND t.n > ${page.after}
+    ORDER BY t.n LIMIT ${page.limit}`)
+  return rows.map((r) => ({ entry: r.e, position: Number(r.n) }))
+}
 
 export async function listBackups(db: Executor, tenantId: string, page: { cursor: Cursor | undefined; limit: number }): Promise<BackupListRow[]> {
   const { cursor } = page

@@ -8,7 +8,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { inventoryItems } from '../../db/schema.ts'
+import { backupSets, inventoryItems } from '../../db/schema.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { decodeCursor, decodeTextCursor, encodeCursor, encodeTextCursor } from '../../lib/cursor.ts'
@@ -17,10 +17,11 @@ import { diffContents } from '../inventory/diff.ts'
 import { namesOf } from '../inventory/item-diff.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
+import { validatedInput } from '../operations/start-run.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { deleteBackup, importBackup, setRetention, startBackup, updateBackup } from './commands.ts'
-import { backupItemDetailResponse, backupItemResponse, backupResponse, presentBackup } from './presenter.ts'
-import { findBackup, findBackupItem, findRetention, listBackupItems, listBackups } from './repository.ts'
+import { backupItemDetailResponse, backupItemResponse, backupResponse, missingResponse, presentBackup } from './presenter.ts'
+import { findBackup, findBackupItem, findRetention, listBackupItems, listBackups, listMissing } from './repository.ts'
 import { exportBackupZip } from './zip-export.ts'
 import { DEFAULT_IMPORT_LIMITS, invalidBackupFile, receiveUpload } from './zip-import.ts'
 
@@ -51,6 +52,14 @@ const retentionResponse = z.object({ keep_last: z.number(), keep_days: z.number(
 
 const itemsQuery = cursorQuery.extend({ type: text(100).optional(), q: text(200).optional().describe('Text search in display names') })
 const itemQuery = z.object({ type: text(100), id: text(500) })
+const missingQuery = cursorQuery.extend({
+  cursor: z.coerce.number({ error: 'must be the next_cursor of the previous page' }).int().min(0).max(1_000_000).optional(),
+})
+const pruneBody = z
+  .strictObject({
+    delete_last_full_backup: z.boolean({ error: 'must be true or false' }).optional().describe('Allow the prune to delete the tenant\'s last full backup'),
+  })
+  .nullish()
 
 /** A form carries one file (the ZIP, past the size limit by one byte so the limit is ours to report) and a few small fields. */
 const UPLOAD_FORM_LIMITS = { files: 1, fields: 10, fieldSize: 10_000, parts: 20, fileSize: DEFAULT_IMPORT_LIMITS.maxBytes + 1 }
@@ -75,7 +84,7 @@ async function receiveRequestZip(request: FastifyRequest, path: string) {
 /** The ZIP filename of a set: its name, safe for a Content-Disposition header. */
 const zipName = (name: string) => `${name.replace(/[^A-Za-z0-9 ._-]/g, '_').slice(0, 100) || 'backup'}.zip`
 
-export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }: HttpDeps) {
+export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, secrets }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
   const tags = ['backups']
 
@@ -167,6 +176,28 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
   )
 
   r.get(
+    '/api/tenants/:tenantId/backups/:backupId/missing',
+    {
+      schema: {
+        tags,
+        summary: "The objects a set misses, in manifest order (paged: a set's summary carries only the first few and the count)",
+        params: backupParams,
+        querystring: missingQuery,
+        response: responses({ 200: listEnvelope(missingResponse) }),
+      },
+    },
+    async (request) => {
+      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const set = await load(access.tenantId, request.params.backupId)
+      const { cursor, limit } = request.query
+      const rows = await listMissing(db, set.set.id, { after: cursor ?? 0, limit: limit + 1 })
+      const page = rows.slice(0, limit)
+      const next = rows.length > limit ? String(page.at(-1)!.position) : null
+      return { data: page.map((r) => r.entry as z.output<typeof missingResponse>), next_cursor: next }
+    },
+  )
+
+  r.get(
     '/api/tenants/:tenantId/backups/:backupId/item',
     { schema: { tags, summary: "One object of a set: its content, and the tenant's current version to diff against", params: backupParams, querystring: itemQuery, response: responses({ 200: backupItemDetailResponse }) } },
     async (request) => {
@@ -200,9 +231,15 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
     },
     async (request, reply) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
-      const { set } = await load(access.tenantId, request.params.backupId)
-      if (set.status === 'running' || set.status === 'failed') throw notFound('Completed backup')
-      return reply.type('application/zip').header('content-disposition', `attachment; filename="${zipName(set.name)}"`).send(exportBackupZip(db, set))
+      const { set: summary } = await load(access.tenantId, request.params.backupId)
+      if (summary.status === 'running' || summary.status === 'failed') throw notFound('Completed backup')
+      // The whole manifest (missing entries too) goes into the file: read here, not in the summary.
+      const [set] = await db.select().from(backupSets).where(eq(backupSets.id, summary.id))
+      if (!set) throw notFound('Backup')
+      return reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="${zipName(set.name)}"`)
+        .send(exportBackupZip(db, set, secrets))
     },
   )
 
@@ -227,7 +264,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
         const path = join(tmpdir(), `tenantatlas-import-${randomUUID()}.zip`)
         try {
           await receiveRequestZip(request, path)
-          const id = await importBackup(db, access, auth.actorOf(request, principal), path)
+          const actor = auth.actorOf(request, principal)
+          const id = await importBackup(db, access, actor, path, DEFAULT_IMPORT_LIMITS, secrets)
           return reply.code(201).send(presentBackup((await findBackup(db, access.tenantId, id))!))
         } finally {
           await unlink(path).catch(() => undefined)
@@ -258,10 +296,25 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine }:
 
   r.post(
     '/api/tenants/:tenantId/backup-retention/prune',
-    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Apply the retention policy now (a backup.prune system run)', params: tenantIdParams, response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }) } },
+    {
+      config: { capability: 'backups.manage' },
+      schema: {
+        tags,
+        summary: 'Apply the retention policy now (a backup.prune system run); the last full backup stays unless delete_last_full_backup',
+        params: tenantIdParams,
+        body: pruneBody,
+        response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
+      },
+    },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
-      const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context: {}, initiatorUserId: null, actor: auth.actorOf(request, principal) })
+      // No body is the policy as it stands; a JSON `null` sent on purpose is a mistake.
+      if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
+        throw validationError([{ field: '(body)', message: 'must be an object ({delete_last_full_backup?}), or no body at all' }])
+      }
+      const context = validatedInput(engine.catalog, 'backup.prune', request.body ?? {})
+      const actor = auth.actorOf(request, principal)
+      const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context, initiatorUserId: null, actor })
       const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: null, scheduleName: null }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
     },

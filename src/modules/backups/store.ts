@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
-import { inventoryContents, backupSetItems, backupSets, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
+import { inventoryContents, backupSetItems, backupSets, type BackupKind, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { collectContents, holdContentStore } from '../inventory/content-store.ts'
 
@@ -21,7 +21,10 @@ export type BackupManifest = {
   format: 'tenantatlas-backup'
   version: 1
   name: string
+  /** An import's: what the file claims (ADR 021). */
   source_tenant: { id: string; name: string; entra_tenant_id: string }
+  /** Imports only: the manifest carried this workspace's signature, so its source is a fact, not a claim. */
+  source_verified?: boolean
   created_at: string
   initiator: { user_id: string | null; name: string }
   origin: 'created' | 'imported'
@@ -32,11 +35,26 @@ export type BackupManifest = {
 
 const ROWS_PER_INSERT = 500
 
-/** The set of a run: created by the start command or, for a re-run or a schedule, by the handler (one per run). */
-export async function ensureSetOfRun(db: Executor, input: { tenantId: string; runId: string; name: string; initiatorUserId: string | null }): Promise<BackupSetRow> {
+/**
+ * The set of a run: created by the start command or, for a re-run or a schedule, by the handler (one per run).
+ * `kind`: `backup` for a backup.create run's set; another run's set (a bulk run's "before") is `system`.
+ */
+export async function ensureSetOfRun(
+  db: Executor,
+  input: { tenantId: string; runId: string; name: string; initiatorUserId: string | null; kind?: BackupKind },
+): Promise<BackupSetRow> {
   await db
     .insert(backupSets)
-    .values({ id: uuidv7(), tenantId: input.tenantId, name: input.name, status: 'running', origin: 'created', runId: input.runId, initiatorUserId: input.initiatorUserId })
+    .values({
+      id: uuidv7(),
+      tenantId: input.tenantId,
+      name: input.name,
+      status: 'running',
+      origin: 'created',
+      kind: input.kind ?? 'system',
+      runId: input.runId,
+      initiatorUserId: input.initiatorUserId,
+    })
     .onConflictDoNothing({ target: backupSets.runId })
   const [row] = await db.select().from(backupSets).where(eq(backupSets.runId, input.runId))
   return row!
@@ -100,10 +118,22 @@ export async function countsOf(db: Executor, backupId: string): Promise<Record<s
   return Object.fromEntries(rows.sort((a, b) => a.type.localeCompare(b.type)).map((r) => [r.type, r.n]))
 }
 
+/** How many missing entries the stored manifest keeps; the whole list is in its own column (paged by GET …/missing). */
+export const MISSING_PREVIEW = 10
+
 export async function finishSet(db: Executor, backupId: string, status: BackupStatus, manifest: BackupManifest) {
+  const missing = manifest.missing
   await db
     .update(backupSets)
-    .set({ status, manifest, itemCount: manifest.item_count, countsByType: manifest.counts_by_type, completedAt: new Date() })
+    .set({
+      status,
+      manifest: { ...manifest, missing: missing.slice(0, MISSING_PREVIEW) },
+      missing: missing.length > MISSING_PREVIEW ? missing : null,
+      missingCount: missing.length,
+      itemCount: manifest.item_count,
+      countsByType: manifest.counts_by_type,
+      completedAt: new Date(),
+    })
     .where(eq(backupSets.id, backupId))
 }
 

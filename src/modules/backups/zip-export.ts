@@ -3,6 +3,7 @@ import { asc, eq, sql } from 'drizzle-orm'
 import ZipStream from 'zip-stream'
 import type { Executor } from '../../db/engine.ts'
 import { backupSetItems, type BackupSetRow } from '../../db/schema.ts'
+import type { SecretBox } from '../../lib/crypto.ts'
 import { objectsOf } from './store.ts'
 
 /**
@@ -36,7 +37,9 @@ export const objectFile = (o: { policyType: string; externalId: string; displayN
 
 /** The manifest as text, streamed: the stored manifest's fields, then the objects (from the light item rows, paged). */
 export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGenerator<string> {
-  const head = { ...(set.manifest ?? {}), backup_id: set.id, name: set.name, labels: set.labels }
+  // The whole missing list is kept apart from the stored manifest (which has its first entries).
+  const missing = set.missing ? { missing: set.missing } : {}
+  const head = { ...(set.manifest ?? {}), ...missing, backup_id: set.id, name: set.name, labels: set.labels }
   const text = JSON.stringify(head)
   yield `${text.slice(0, -1)},"objects":[`
   let after: { type: string; name: string; id: string } | null = null
@@ -61,6 +64,30 @@ export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGener
     if (rows.length < 2000) break
   }
   yield '\n]}\n'
+}
+
+/** What manifest signatures are keyed for (SecretBox.mac). */
+export const MANIFEST_MAC_PURPOSE = 'backup-manifest'
+
+/**
+ * The manifest text with a last key `signature`: an HMAC (keyed from APP_KEY) of every byte before
+ * it, so an import into this workspace can tell a file it exported from one that only claims to be
+ * (ADR 021). Streamed like the text: the last chunk is held back until the end is known.
+ */
+export async function* signedManifestText(chunks: AsyncIterable<string>, secrets: SecretBox): AsyncGenerator<string> {
+  const mac = secrets.mac(MANIFEST_MAC_PURPOSE)
+  let pending: string | undefined
+  for await (const chunk of chunks) {
+    if (pending !== undefined) {
+      mac.update(pending)
+      yield pending
+    }
+    pending = chunk
+  }
+  const last = pending ?? '{}'
+  const body = last.slice(0, last.lastIndexOf('}'))
+  mac.update(body)
+  yield `${body},"signature":"${mac.digest('hex')}"}\n`
 }
 
 /**
@@ -109,8 +136,8 @@ class GatheredZipStream extends ZipStream {
   }
 }
 
-/** The set's ZIP as a stream (errors destroy it; so does the reader going away). */
-export function exportBackupZip(db: Executor, set: BackupSetRow): Readable {
+/** The set's ZIP as a stream (errors destroy it; so does the reader going away); its manifest signed when `secrets` is given. */
+export function exportBackupZip(db: Executor, set: BackupSetRow, secrets?: SecretBox): Readable {
   // zip-stream (archiver's ZIP writer): constant work per entry, only the small central directory
   // records kept until the end, ZIP64 records once the archive needs them (over 65,535 entries or 4 GiB).
   const zip = new GatheredZipStream({ zlib: { level: 6 } })
@@ -128,7 +155,8 @@ export function exportBackupZip(db: Executor, set: BackupSetRow): Readable {
       })
     })
   const fill = async () => {
-    await add(Readable.from(manifestText(db, set), { objectMode: false }), MANIFEST_FILE)
+    const text = secrets ? signedManifestText(manifestText(db, set), secrets) : manifestText(db, set)
+    await add(Readable.from(text, { objectMode: false }), MANIFEST_FILE)
     for await (const page of objectsOf(db, set.tenantId, set.id, 500)) {
       for (const o of page) await add(Buffer.from(objectFile(o)), objectFileName(o.policyType, o.displayName, o.externalId))
     }

@@ -1,14 +1,16 @@
-import { createHash } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { Transform, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import yauzl from 'yauzl'
 import { z } from 'zod'
 import { findPolicyType } from '../../graph/policy-types.ts'
+import type { SecretBox } from '../../lib/crypto.ts'
 import { AppError } from '../../lib/errors.ts'
+import { jsonDepthExceeds } from '../../lib/json-depth.ts'
 import { canonicalJson } from '../operations/start-run.ts'
 import type { BackupObject } from './store.ts'
-import { MANIFEST_FILE, objectFileName } from './zip-export.ts'
+import { MANIFEST_FILE, MANIFEST_MAC_PURPOSE, objectFileName } from './zip-export.ts'
 
 /**
  * Reading a backup ZIP (issue 14, ADR 018). The upload is streamed to a file (never whole in
@@ -61,6 +63,12 @@ export async function receiveUpload(body: Readable, path: string, maxBytes: numb
   return size
 }
 
+/** A manifest lists at most this many missing objects (as many as a file may have entries). */
+export const MAX_MISSING = 250_000
+
+/** Objects and arrays in an entry nest at most this deep (Graph payloads stay far below it). */
+export const MAX_ENTRY_DEPTH = 200
+
 const manifestSchema = z.object({
   format: z.literal('tenantatlas-backup', { error: 'format must be "tenantatlas-backup"' }),
   version: z.literal(1, { error: 'version must be 1' }),
@@ -70,7 +78,10 @@ const manifestSchema = z.object({
   initiator: z.object({ user_id: z.string().nullable(), name: z.string() }),
   counts_by_type: z.record(z.string(), z.number().int().min(0)),
   item_count: z.number().int().min(0),
-  missing: z.array(z.object({ type: z.string(), id: z.string(), name: z.string(), code: z.string(), message: z.string() })).default([]),
+  missing: z
+    .array(z.object({ type: z.string(), id: z.string(), name: z.string(), code: z.string(), message: z.string() }))
+    .max(MAX_MISSING, { error: `at most ${MAX_MISSING} missing entries` })
+    .default([]),
   objects: z.array(z.object({ type: z.string(), id: z.string().min(1), display_name: z.string(), file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
 })
 export type ImportedManifest = z.infer<typeof manifestSchema>
@@ -158,6 +169,9 @@ function read(zip: yauzl.ZipFile, entry: Entry): Promise<Buffer> {
 function parseJson(entry: Entry, data: Buffer): unknown {
   const text = data.toString('utf8')
   if (!text.isWellFormed() || text.includes('\\u0000')) throw invalidBackupFile(`Entry "${entry.fileName}" holds text the database cannot store`)
+  if (jsonDepthExceeds(text, MAX_ENTRY_DEPTH)) {
+    throw invalidBackupFile(`Entry "${entry.fileName}" nests objects and arrays more than ${MAX_ENTRY_DEPTH} levels deep`)
+  }
   try {
     return JSON.parse(text)
   } catch {
@@ -167,11 +181,34 @@ function parseJson(entry: Entry, data: Buffer): unknown {
 
 export const contentHashOf = (payload: unknown, assignments: unknown) => createHash('sha256').update(canonicalJson({ payload, assignments })).digest('hex')
 
+const SIGNATURE = /,"signature":"([0-9a-f]{64})"\}\s*$/
+
+/**
+ * Whether the manifest's last key is a signature this workspace made (zip-export.ts): an HMAC
+ * keyed from APP_KEY of every byte before it. Without it, what the manifest says of its source
+ * is only a claim.
+ */
+export function manifestVerified(text: Buffer, secrets: SecretBox | undefined): boolean {
+  if (!secrets) return false
+  const tail = text.subarray(Math.max(0, text.length - 100)).toString('latin1')
+  const match = SIGNATURE.exec(tail)
+  if (!match) return false
+  const signed = text.subarray(0, text.length - (tail.length - match.index))
+  const expected = secrets.mac(MANIFEST_MAC_PURPOSE).update(signed).digest()
+  return timingSafeEqual(expected, Buffer.from(match[1]!, 'hex'))
+}
+
 /**
  * Reads and verifies a backup ZIP at `path`: the manifest, then each object, handed to `store`
- * in batches as they are verified. Throws a 422 naming the first problem found.
+ * in batches as they are verified. Throws a 422 naming the first problem found. `verified`: the
+ * manifest carries this workspace's signature (`secrets` given).
  */
-export async function readBackupZip(path: string, limits: ImportLimits, store: (objects: BackupObject[]) => Promise<void>): Promise<ImportedManifest> {
+export async function readBackupZip(
+  path: string,
+  limits: ImportLimits,
+  store: (objects: BackupObject[]) => Promise<void>,
+  secrets?: SecretBox,
+): Promise<ImportedManifest & { verified: boolean }> {
   // First pass: the whole central directory is checked, the manifest read, names counted; nothing stored.
   let manifestEntry: Entry | null = null
   let manifestText: Buffer
@@ -191,7 +228,7 @@ export async function readBackupZip(path: string, limits: ImportLimits, store: (
   }
   const parsed = manifestSchema.safeParse(parseJson(manifestEntry, manifestText))
   if (!parsed.success) throw invalidBackupFile(`manifest.json is not a backup manifest: ${zodProblem(parsed.error)}`)
-  const manifest = parsed.data
+  const manifest = { ...parsed.data, verified: manifestVerified(manifestText, secrets) }
   const expected = new Map(manifest.objects.map((o) => [o.file, o]))
   if (expected.size !== manifest.objects.length) throw invalidBackupFile('manifest.json lists a file twice')
   for (const name of names) if (name !== MANIFEST_FILE && !expected.has(name)) throw invalidBackupFile(`Entry "${name}" is not listed in manifest.json`)

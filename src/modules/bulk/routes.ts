@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { POLICY_TYPES } from '../../graph/policy-types.ts'
 import type { HttpDeps } from '../../http/deps.ts'
-import { responses } from '../../http/schemas.ts'
+import { ID_LIST_BODY_LIMIT, responses } from '../../http/schemas.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
@@ -89,6 +89,7 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine }: H
   r.post(
     '/api/tenants/:tenantId/bulk-operations',
     {
+      bodyLimit: ID_LIST_BODY_LIMIT,
       config: { capability: 'bulk.execute' },
       schema: {
         tags,

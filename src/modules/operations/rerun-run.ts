@@ -1,6 +1,7 @@
 import type { OperationRunRow } from '../../db/schema.ts'
 import { conflict } from '../../lib/errors.ts'
-import { authorize, type TenantAccess } from '../access/policy.ts'
+import { authorizeStart } from '../access/authority.ts'
+import type { TenantAccess } from '../access/policy.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from './engine.ts'
 import { validatedInput } from './start-run.ts'
@@ -8,14 +9,14 @@ import { validatedInput } from './start-run.ts'
 /**
  * Re-run: the same type with the run's stored input, validated again by the type's catalog entry
  * (the catalog may have changed since), started like any start (so deduplicated against an
- * active twin). The caller must be allowed to start the type.
+ * active twin). The caller must be allowed to start the type: role and token scope (ADR 021).
  */
 export async function rerunRun(engine: OperationsEngine, access: TenantAccess, actor: Actor, userId: string, run: OperationRunRow) {
   const { catalog } = engine
   if (!catalog.has(run.type)) throw conflict('Runs of an unknown operation cannot be re-run')
   const spec = catalog.spec(run.type)
   if (!spec.rerunnable) throw conflict(`${spec.label} runs cannot be re-run`)
-  authorize(access, spec.capability)
+  authorizeStart(access, spec.capability)
   if (run.status !== 'completed') throw conflict('The run is still active: wait for it to complete, or cancel it')
   const context = validatedInput(catalog, run.type, run.context)
   return engine.startRun({ tenantId: run.tenantId, type: run.type, context, initiatorUserId: userId, actor })

@@ -3,14 +3,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Database } from '../../db/engine.ts'
-import { backupSets, backupSetItems, inventoryItems, inventoryVersions, MAPPING_KINDS, restorePlanItems, restorePlans, tenants } from '../../db/schema.ts'
+import { backupSets, backupSetItems, inventoryContents, inventoryItems, inventoryVersions, MAPPING_KINDS, restorePlanItems, restorePlans, tenants } from '../../db/schema.ts'
 import { GraphClient } from '../../graph/graph-client.ts'
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { HttpDeps } from '../../http/deps.ts'
-import { responses } from '../../http/schemas.ts'
+import { ID_LIST_BODY_LIMIT, responses } from '../../http/schemas.ts'
 import { AppError, conflict, notFound, validationError } from '../../lib/errors.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { recordAuditEvent } from '../audit/record-audit-event.ts'
+import { pinObjects } from '../backups/store.ts'
+import { scopeAllows } from '../access/token-scope.ts'
+import { can } from '../access/policy.ts'
 import { graphContextOf } from '../inventory/graph-context.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
@@ -87,6 +90,20 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
     if (!plan) throw notFound('Restore plan')
     return plan
   }
+  /**
+   * A plan shows its source's content (names, settings before and after): it exists only for
+   * principals who may act on the target (restore.execute, role and token) and view the source.
+   */
+  const loadVisible = async (request: FastifyRequest, tenantId: string, planId: string) => {
+    const principal = await auth.principalOf(request)
+    const access = await auth.membershipOf(request, tenantId)
+    const plan = await load(access.tenantId, planId)
+    const { scope } = principal
+    const acts = can(access.role, 'restore.execute') && scope.kind !== 'read' && scopeAllows(scope, 'restore.execute')
+    const seesSource = plan.sourceTenantId === access.tenantId || (await canView(request, plan.sourceTenantId))
+    if (!acts || !seesSource) throw notFound('Restore plan')
+    return plan
+  }
   const present = async (tenantId: string, planId: string) => {
     const plan = await load(tenantId, planId)
     return presentPlan(plan, await planItems(db, plan.id), await targetSyncedAt(db, tenantId))
@@ -94,7 +111,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   r.post(
     '/api/tenants/:tenantId/restore-plans',
-    { config: { capability: 'restore.execute' }, schema: { tags, summary: 'Build a restore plan against the tenant\'s current inventory', params: tenantIdParams, body: createBody, response: responses({ 201: restorePlanResponse }) } },
+    { bodyLimit: ID_LIST_BODY_LIMIT, config: { capability: 'restore.execute' }, schema: { tags, summary: 'Build a restore plan against the tenant\'s current inventory', params: tenantIdParams, body: createBody, response: responses({ 201: restorePlanResponse }) } },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
       const body = request.body
@@ -111,22 +128,44 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
         if (!version || !(await canView(request, version.v.tenantId))) throw notFound('Version')
         sourceTenantId = version.v.tenantId
         backupId = uuidv7()
+        // The snapshot is a set of the target tenant (the one in the URL, where the caller may act):
+        // nothing is written into the source tenant, which the caller may only be able to view (ADR 021).
+        const name = `Version ${version.v.number} of ${version.item.displayName}`.slice(0, 200)
         await db.transaction(async (tx) => {
+          const [content] = await tx
+            .select()
+            .from(inventoryContents)
+            .where(and(eq(inventoryContents.tenantId, sourceTenantId), eq(inventoryContents.contentHash, version.v.contentHash)))
+          if (!content) throw notFound('Version')
           const counts = { [version.item.policyType]: 1 }
           await tx.insert(backupSets).values({
             id: backupId,
-            tenantId: sourceTenantId,
-            name: `Version ${version.v.number} of ${version.item.displayName}`.slice(0, 200),
+            tenantId: access.tenantId,
+            name,
             status: 'complete',
             origin: 'created',
+            kind: 'version',
             initiatorUserId: principal.user.id,
             itemCount: 1,
             countsByType: counts,
             completedAt: new Date(),
             labels: ['version-restore'],
-            manifest: { format: 'tenantatlas-backup', version: 1, name: `Version ${version.v.number} of ${version.item.displayName}`, source_tenant: { id: sourceTenantId }, created_at: new Date().toISOString(), origin: 'created', item_count: 1, counts_by_type: counts, missing: [], version_id: version.v.id },
+            manifest: {
+              format: 'tenantatlas-backup',
+              version: 1,
+              name,
+              source_tenant: { id: sourceTenantId, name: '', entra_tenant_id: '' },
+              created_at: new Date().toISOString(),
+              origin: 'created',
+              item_count: 1,
+              counts_by_type: counts,
+              missing: [],
+              version_id: version.v.id,
+            },
           })
-          await tx.insert(backupSetItems).values({ backupId, policyType: version.item.policyType, externalId: version.item.externalId, displayName: version.item.displayName, contentHash: version.v.contentHash })
+          const { policyType, externalId, displayName } = version.item
+          const { contentHash, payload, assignments } = content
+          await pinObjects(tx, access.tenantId, backupId, [{ policyType, externalId, displayName, contentHash, payload, assignments }])
         })
       } else {
         const [set] = await db.select().from(backupSets).where(eq(backupSets.id, body.backup_id!))
@@ -168,17 +207,17 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
     '/api/tenants/:tenantId/restore-plans/:planId',
     { schema: { tags, summary: 'One restore plan: its items in execution order, their diffs and the mapping', params: planParams, response: responses({ 200: restorePlanResponse }) } },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
-      return present(access.tenantId, request.params.planId)
+      const plan = await loadVisible(request, request.params.tenantId, request.params.planId)
+      return present(plan.targetTenantId, plan.id)
     },
   )
 
   r.patch(
     '/api/tenants/:tenantId/restore-plans/:planId',
-    { config: { capability: 'restore.execute' }, schema: { tags, summary: 'Edit the mapping, leave items out or in, or refresh the plan', params: planParams, body: updateBody, response: responses({ 200: restorePlanResponse }) } },
+    { bodyLimit: ID_LIST_BODY_LIMIT, config: { capability: 'restore.execute' }, schema: { tags, summary: 'Edit the mapping, leave items out or in, or refresh the plan', params: planParams, body: updateBody, response: responses({ 200: restorePlanResponse }) } },
     async (request) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
-      const plan = await load(access.tenantId, request.params.planId)
+      const plan = await loadVisible(request, access.tenantId, request.params.planId)
       const body = request.body
       const items = await planItems(db, plan.id)
       const known = new Set(items.map((i) => i.id))
@@ -226,7 +265,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
     { config: { capability: 'restore.execute' }, schema: { tags, summary: 'Execute the plan (a restore.execute run); 409 when the inventory was synced after the plan was built', params: planParams, response: responses({ 202: z.object({ run: runResponse }) }) } },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
-      const plan = await load(access.tenantId, request.params.planId)
+      const plan = await loadVisible(request, access.tenantId, request.params.planId)
       const synced = await targetSyncedAt(db, access.tenantId)
       if (synced && (!plan.targetSyncedAt || synced.getTime() > plan.targetSyncedAt.getTime())) {
         throw new AppError(409, 'plan_stale', 'The tenant\'s inventory was synced after this plan was built: refresh the plan (PATCH with {"refresh": true}) and review it again')

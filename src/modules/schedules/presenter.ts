@@ -15,6 +15,7 @@ export const scheduleResponse = z
     timezone: z.string(),
     enabled: z.boolean(),
     next_run_at: z.string().nullable().describe('UTC; null while disabled'),
+    blocked_reason: z.string().nullable().describe('Why its last slot started no run (e.g. its creator lost the capability); null when it did'),
     last_run: z
       .object({
         id: z.string(),
@@ -38,6 +39,7 @@ export function presentSchedule(catalog: Catalog, { schedule, lastRun }: Schedul
     timezone: schedule.timezone,
     enabled: schedule.enabled,
     next_run_at: schedule.nextRunAt?.toISOString() ?? null,
+    blocked_reason: schedule.blockedReason,
     last_run: lastRun
       ? { id: lastRun.id, status: lastRun.status, outcome: lastRun.outcome, created_at: lastRun.createdAt.toISOString(), links: runLinks(schedule.tenantId, lastRun.id) }
       : null,

@@ -44,6 +44,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
   r.post(
     '/api/tenants/:tenantId/schedules',
     {
+      config: { capability: 'schedules.manage' },
       schema: {
         tags,
         summary: 'Schedule a schedulable operation type with a stored input, on a cron expression in an IANA time zone',
@@ -62,6 +63,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
   r.patch(
     '/api/tenants/:tenantId/schedules/:scheduleId',
     {
+      config: { capability: 'schedules.manage' },
       schema: { tags, summary: 'Change a schedule (name, input, cron, time zone, enabled)', params: scheduleParams, body: updateScheduleBody, response: responses({ 200: scheduleResponse }) },
     },
     async (request) => {
@@ -74,7 +76,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
 
   r.delete(
     '/api/tenants/:tenantId/schedules/:scheduleId',
-    { schema: { tags, summary: 'Delete a schedule (its runs stay)', params: scheduleParams, response: responses({ 204: z.null() }) } },
+    { config: { capability: 'schedules.manage' }, schema: { tags, summary: 'Delete a schedule (its runs stay)', params: scheduleParams, response: responses({ 204: z.null() }) } },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
       known(request.params.scheduleId)

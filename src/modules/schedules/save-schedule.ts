@@ -4,7 +4,9 @@ import { schedules, type ScheduleRow } from '../../db/schema.ts'
 import { conflict, notFound, validationError, type FieldIssue } from '../../lib/errors.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { fieldIssues } from '../../lib/validation.ts'
-import { authorize, type TenantAccess } from '../access/policy.ts'
+import { authorizeStart } from '../access/authority.ts'
+import type { TenantAccess } from '../access/policy.ts'
+import { FULL_SCOPE, formatScope } from '../access/token-scope.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import type { Catalog } from '../operations/catalog.ts'
 import { nextSlot, scheduleIssues } from './cron.ts'
@@ -22,7 +24,7 @@ function validated(catalog: Catalog, access: TenantAccess, fields: { operationTy
     throw validationError([{ field: 'operation_type', message: `"${fields.operationType}" is not a schedulable operation type (schedulable: ${schedulable.join(', ') || 'none'})` }])
   }
   const spec = catalog.spec(fields.operationType)
-  authorize(access, spec.capability)
+  authorizeStart(access, spec.capability)
   const issues: FieldIssue[] = scheduleIssues(fields.cron, fields.timezone)
   const given = fields.input ?? {}
   const parsed = spec.input.safeParse(spec.scheduleDefaults && typeof given === 'object' && given !== null && !Array.isArray(given) ? spec.scheduleDefaults(given as Record<string, unknown>) : given)
@@ -59,6 +61,7 @@ export async function createSchedule(
         enabled: body.enabled,
         nextRunAt: body.enabled ? nextSlot(body.cron, body.timezone, now) : null,
         createdBy: access.userId,
+        creatorScope: formatScope(access.scope ?? FULL_SCOPE),
       })
       .onConflictDoNothing({ target: [schedules.tenantId, schedules.name] })
       .returning()

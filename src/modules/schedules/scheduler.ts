@@ -1,7 +1,10 @@
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Database } from '../../db/engine.ts'
-import { schedules } from '../../db/schema.ts'
+import { schedules, tenantMemberships, type ScheduleRow } from '../../db/schema.ts'
+import type { Executor } from '../../db/engine.ts'
+import { whyNot } from '../access/authority.ts'
+import { storedScope } from '../access/token-scope.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
 import { validatedInput } from '../operations/start-run.ts'
@@ -77,10 +80,17 @@ export class Scheduler {
       if (!schedule) return false
       const next = nextSlot(schedule.cron, schedule.timezone, now)
       let lastRunId = schedule.lastRunId
+      let blockedReason: string | null = null
       try {
         const { catalog } = this.#engine
         if (!catalog.has(schedule.operationType) || !catalog.spec(schedule.operationType).schedulable) {
           throw new Error(`"${schedule.operationType}" is not a schedulable operation type`)
+        }
+        const blocked = await this.#blocked(tx, schedule, catalog.spec(schedule.operationType).capability)
+        if (blocked) {
+          this.#log.warn({ schedule_id: schedule.id, reason: blocked }, 'schedule not allowed to start its run')
+          await tx.update(schedules).set({ nextRunAt: next, blockedReason: blocked }).where(eq(schedules.id, schedule.id))
+          return true
         }
         const context = validatedInput(catalog, schedule.operationType, schedule.input)
         const started = await this.#engine.startRunIn(tx, {
@@ -94,10 +104,26 @@ export class Scheduler {
         if (started) lastRunId = started.run.id
       } catch (error) {
         // A schedule whose type or input no longer fits skips its slot; the next one tries again.
+        blockedReason = `its run could not start: ${(error as Error).message}`.slice(0, 500)
         this.#log.warn({ err: loggableError(error), schedule_id: schedule.id }, 'schedule could not start its run')
       }
-      await tx.update(schedules).set({ nextRunAt: next, lastRunId }).where(eq(schedules.id, schedule.id))
+      await tx.update(schedules).set({ nextRunAt: next, lastRunId, blockedReason }).where(eq(schedules.id, schedule.id))
       return true
     })
+  }
+
+  /**
+   * The schedule fires with its creator's authority, checked now (ADR 021): the creator must
+   * still be a member whose role allows the type's capability, within the scope they created it
+   * with. Why not, for the schedule to show; null when it may fire.
+   */
+  async #blocked(tx: Executor, schedule: ScheduleRow, capability: Parameters<typeof whyNot>[2]): Promise<string | null> {
+    if (!schedule.createdBy) return 'its creator no longer exists: save the schedule again to fire it with your rights'
+    const [membership] = await tx
+      .select({ role: tenantMemberships.role })
+      .from(tenantMemberships)
+      .where(and(eq(tenantMemberships.tenantId, schedule.tenantId), eq(tenantMemberships.userId, schedule.createdBy)))
+    const why = whyNot(membership?.role, storedScope(schedule.creatorScope), capability)
+    return why && `Not started: ${why}`
   }
 }

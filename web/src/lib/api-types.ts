@@ -43,6 +43,14 @@ export type Schemas = {
   }
   BackupItemDetailInput: Schemas["BackupItemDetail"]
   BackupItemInput: Schemas["BackupItem"]
+  BackupMissingObject: {
+    type: string
+    id: string
+    name: string
+    code: string
+    message: string
+  }
+  BackupMissingObjectInput: Schemas["BackupMissingObject"]
   BackupSet: {
     id: string
     name: string
@@ -51,8 +59,11 @@ export type Schemas = {
     protected: boolean
     labels: string[]
     origin: "created" | "imported"
+    /** backup (a backup run, by a person or a schedule), import, version (a version restore's snapshot) or system (another run's) */
+    kind: "backup" | "import" | "version" | "system"
     item_count: number
     counts_by_type: Record<string, number>
+    /** The first 10 missing objects; all of them: GET …/backups/{id}/missing */
     missing: {
       type: string
       id: string
@@ -60,11 +71,23 @@ export type Schemas = {
       code: string
       message: string
     }[]
+    /** How many objects the set misses */
+    missing_count: number
+    /** The tenant the set was taken from; for an import only when its signature proves it came from this workspace */
     source_tenant: {
       id: string
       name: string
       entra_tenant_id: string
     } | null
+    /** What the manifest says of its source; verified when this workspace made it (or signed the imported file) */
+    source: {
+      claimed: {
+        id: string
+        name: string
+        entra_tenant_id: string
+      } | null
+      verified: boolean
+    }
     initiator_name: string | null
     created_at: string
     completed_at: string | null
@@ -510,6 +533,8 @@ export type Schemas = {
     enabled: boolean
     /** UTC; null while disabled */
     next_run_at: string | null
+    /** Why its last slot started no run (e.g. its creator lost the capability); null when it did */
+    blocked_reason: string | null
     last_run: {
       id: string
       status: "queued" | "running" | "completed"
@@ -659,6 +684,10 @@ export type Responses = {
   "GET /api/tenants/{tenantId}/backups/{backupId}/item": Schemas["BackupItemDetail"]
   "GET /api/tenants/{tenantId}/backups/{backupId}/items": {
     data: Schemas["BackupItem"][]
+    next_cursor: string | null
+  }
+  "GET /api/tenants/{tenantId}/backups/{backupId}/missing": {
+    data: Schemas["BackupMissingObject"][]
     next_cursor: string | null
   }
   "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
@@ -835,6 +864,10 @@ export type Bodies = {
     keep_last: number
     keep_days: number
   }
+  "POST /api/tenants/{tenantId}/backup-retention/prune": {
+    /** Allow the prune to delete the tenant's last full backup */
+    delete_last_full_backup?: boolean
+  } | null
   "POST /api/tenants/{tenantId}/backups": Schemas["BackupCreateInput"] | null
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]

@@ -7,7 +7,7 @@ import { errorMessage } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, navigate } from '../../lib/router.tsx'
-import type { MeTenant } from '../../lib/types.ts'
+import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { DiffView } from '../../components/diff-view.tsx'
 import { createRestorePlan } from '../restore/api.ts'
 import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
@@ -15,6 +15,12 @@ import { STATUS_COLORS } from './backups-page.tsx'
 import { wrapAnywhere } from '../../components/long-name.tsx'
 
 /** `/t/{tenantId}/backups/{backupId}`: a set's contents by type with search; for any object its content and a diff against the tenant's current version. */
+/** An import's source: a tenant only when the file's signature proves it; otherwise what the file claims (issue 22). */
+function importedFrom(b: BackupSet): string {
+  if (b.source.verified && b.source_tenant) return `imported from ${b.source_tenant.name}`
+  return b.source.claimed ? `imported; the file claims it is from "${b.source.claimed.name}" (not verified)` : 'imported'
+}
+
 export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: MeTenant; backupId: string; tenants?: readonly MeTenant[] }) {
   const queryClient = useQueryClient()
   const backup = useQuery(backupQuery(tenant.id, backupId))
@@ -91,12 +97,13 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
           {b.status}
         </Badge>
         <Text size="sm" c="dimmed">
-          {formatDateTime(b.created_at)} · {b.initiator_name ?? '—'} · {b.item_count} objects{b.origin === 'imported' ? ` · imported from ${b.source_tenant?.name ?? 'another tenant'}` : ''}
+          {formatDateTime(b.created_at)} · {b.initiator_name ?? '—'} · {b.item_count} objects{b.origin === 'imported' ? ` · ${importedFrom(b)}` : ''}
         </Text>
       </Group>
-      {b.missing.length > 0 && (
+      {b.missing_count > 0 && (
         <Text size="sm" c="yellow.8" data-testid="backup-missing">
           Missing: {b.missing.map((m) => `${m.name} (${m.code})`).join(', ')}
+          {b.missing_count > b.missing.length ? ` and ${b.missing_count - b.missing.length} more` : ''}
         </Text>
       )}
       <Grid>

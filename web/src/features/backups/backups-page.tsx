@@ -88,10 +88,10 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
                   <Table.Td>{b.origin === 'imported' ? `Imported (${b.initiator_name ?? '—'})` : (b.initiator_name ?? '—')}</Table.Td>
                   <Table.Td title={Object.entries(b.counts_by_type).map(([t, n]) => `${t}: ${n}`).join('\n')}>
                     {b.item_count}
-                    {b.missing.length > 0 && (
+                    {b.missing_count > 0 && (
                       <Text span size="xs" c="yellow.8">
                         {' '}
-                        ({b.missing.length} missing)
+                        ({b.missing_count} missing)
                       </Text>
                     )}
                   </Table.Td>

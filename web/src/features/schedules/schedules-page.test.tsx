@@ -17,6 +17,7 @@ const schedule: Schedule = {
   timezone: 'Europe/Berlin',
   enabled: true,
   next_run_at: '2030-01-02T01:00:00.000Z',
+  blocked_reason: null,
   last_run: { id: 'r1', status: 'completed', outcome: 'succeeded', created_at: '2030-01-01T01:00:00.000Z', links: { self: '/api/tenants/t1/operation-runs/r1', view: '/t/t1/operations/r1' } },
 }
 

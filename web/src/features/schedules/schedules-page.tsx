@@ -82,7 +82,14 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
                       {s.timezone}
                     </Text>
                   </Table.Td>
-                  <Table.Td data-testid="schedule-next-run">{s.next_run_at ? formatDateTime(s.next_run_at) : 'Paused'}</Table.Td>
+                  <Table.Td data-testid="schedule-next-run">
+                    {s.next_run_at ? formatDateTime(s.next_run_at) : 'Paused'}
+                    {s.blocked_reason && (
+                      <Text size="xs" c="red.7" data-testid="schedule-blocked">
+                        {s.blocked_reason}
+                      </Text>
+                    )}
+                  </Table.Td>
                   <Table.Td>
                     {s.last_run ? (
                       <Anchor component={Link} to={s.last_run.links.view} size="sm">
