@@ -16,7 +16,7 @@ import { createTestContext, errorOf, type TestContext } from './harness.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 /**
- * Every operation type × every path that starts one (issue 22, ADR 021) × principals of every role
+ * Every operation type × every path that starts one (issue 22, ADR 022) × principals of every role
  * and of narrowed token scopes: re-run, schedule create, schedule firing (the creator's authority,
  * re-checked at the slot), and the direct start's route (its capability is the type's). Generated
  * from the catalog: a new type needs only a sample input below, and fails here until it has one.

@@ -283,7 +283,7 @@ export const schedules = pgTable(
     /** The next slot; null while disabled. A slot missed during downtime fires once, then this moves past now. */
     nextRunAt: timestamp('next_run_at', { withTimezone: true, precision: 3 }),
     lastRunId: uuid('last_run_id').references((): AnyPgColumn => operationRuns.id, { onDelete: 'set null' }),
-    /** Whose authority the schedule fires with: re-checked at every slot (ADR 021). */
+    /** Whose authority the schedule fires with: re-checked at every slot (ADR 022). */
     createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
     /** The creator's token scope when it was made (`full` for a session), re-checked at every slot too. */
     creatorScope: text('creator_scope').notNull().default('full'),
@@ -519,7 +519,7 @@ export const backupSets = pgTable(
     /**
      * What made it: `backup` (a backup.create run, by a person or a schedule), `import`, `version`
      * (a version restore's snapshot) or `system` (another run's, e.g. a bulk run's "before" set).
-     * Retention ranks `backup` sets apart from the rest (ADR 021).
+     * Retention ranks `backup` sets apart from the rest (ADR 022).
      */
     kind: text('kind', { enum: BACKUP_KINDS }).notNull().default('backup'),
     /** The run that made it (no foreign key: run retention deletes old runs, the set stays). Unique: one set per run. */

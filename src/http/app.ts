@@ -97,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     setSecurityHeaders(reply)
   })
 
-  // Nesting is bounded before the body is parsed, and so before anything walks it (ADR 021).
+  // Nesting is bounded before the body is parsed, and so before anything walks it (ADR 022).
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

@@ -27,6 +27,6 @@ export const cursorQuery = z.object({
 
 /**
  * The body limit of routes that take up to 10,000 ids (bulk `item_ids`, restore `item_ids` and
- * `mapping`): 10,000 UUIDs are about 390 KB as JSON, past the default 256 KiB (ADR 021).
+ * `mapping`): 10,000 UUIDs are about 390 KB as JSON, past the default 256 KiB (ADR 022).
  */
 export const ID_LIST_BODY_LIMIT = 1024 * 1024

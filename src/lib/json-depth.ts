@@ -1,7 +1,7 @@
 import { AppError } from './errors.ts'
 
 /**
- * Bounded nesting (issue 22, ADR 021). Every JSON request body is checked against this before it
+ * Bounded nesting (issue 22, ADR 022). Every JSON request body is checked against this before it
  * is parsed or walked, so no code that walks a body (recursively or not) meets a deeper one.
  */
 export const MAX_JSON_DEPTH = 64

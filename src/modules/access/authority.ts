@@ -3,7 +3,7 @@ import { authorize, can, type Capability, type TenantAccess } from './policy.ts'
 import { FULL_SCOPE, formatScope, scopeAllows, type TokenScope } from './token-scope.ts'
 
 /**
- * The one rule for starting or changing anything (issue 22, ADR 021): may this principal use this
+ * The one rule for starting or changing anything (issue 22, ADR 022): may this principal use this
  * capability in this tenant? Both the role and the token's scope must allow it; the narrower wins.
  * Every start path asks it with the capability of the operation type it starts: the direct start
  * (the route's capability), a re-run, a schedule's create and update, a schedule firing (for its

@@ -95,7 +95,7 @@ export async function deleteBackup(db: Database, access: TenantAccess, actor: Ac
  * Makes a verified backup ZIP (already on disk) a set of the tenant, marked as imported. One
  * transaction: a file that fails any check stores nothing. What the manifest says of its source
  * tenant is stored as the file's claim; it is `source_verified` only when the manifest carries
- * this workspace's signature (ADR 021). `access.userId` null: a system import (the CLI).
+ * this workspace's signature (ADR 022). `access.userId` null: a system import (the CLI).
  */
 export async function importBackup(
   db: Database,

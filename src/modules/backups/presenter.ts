@@ -62,7 +62,7 @@ export function presentBackup({ set, initiatorName }: BackupListRow): BackupResp
   type StoredManifest = { missing?: unknown; source_tenant?: unknown; source_verified?: unknown; initiator?: { name?: unknown } }
   const manifest = (set.manifest ?? {}) as StoredManifest
   const claimed = claimedSource(manifest.source_tenant)
-  // An import's source is what its file says, unless this workspace signed the file (ADR 021).
+  // An import's source is what its file says, unless this workspace signed the file (ADR 022).
   const verified = set.origin === 'imported' ? manifest.source_verified === true : claimed !== null
   const initiator = typeof manifest.initiator?.name === 'string' ? manifest.initiator.name : 'System'
   return {

@@ -8,7 +8,7 @@ import { contentsOfSets, releaseContents } from './store.ts'
  * The sets retention no longer keeps: beyond the newest `keepLast`, older than `keepDays`, not
  * protected, not being written. Full backups (backup runs' complete or partial sets, made by people
  * or schedules) are ranked on their own: imports, version snapshots and other runs' sets never
- * push one out (ADR 021); they are ranked among themselves by the same policy.
+ * push one out (ADR 022); they are ranked among themselves by the same policy.
  */
 export async function setsToPrune(db: Executor, tenantId: string, policy: { keepLast: number; keepDays: number }, now = new Date()) {
   const cutoff = new Date(now.getTime() - policy.keepDays * 86_400_000)

@@ -21,7 +21,7 @@ export type BackupManifest = {
   format: 'tenantatlas-backup'
   version: 1
   name: string
-  /** An import's: what the file claims (ADR 021). */
+  /** An import's: what the file claims (ADR 022). */
   source_tenant: { id: string; name: string; entra_tenant_id: string }
   /** Imports only: the manifest carried this workspace's signature, so its source is a fact, not a claim. */
   source_verified?: boolean

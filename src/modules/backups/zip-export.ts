@@ -72,7 +72,7 @@ export const MANIFEST_MAC_PURPOSE = 'backup-manifest'
 /**
  * The manifest text with a last key `signature`: an HMAC (keyed from APP_KEY) of every byte before
  * it, so an import into this workspace can tell a file it exported from one that only claims to be
- * (ADR 021). Streamed like the text: the last chunk is held back until the end is known.
+ * (ADR 022). Streamed like the text: the last chunk is held back until the end is known.
  */
 export async function* signedManifestText(chunks: AsyncIterable<string>, secrets: SecretBox): AsyncGenerator<string> {
   const mac = secrets.mac(MANIFEST_MAC_PURPOSE)

@@ -9,7 +9,7 @@ import { validatedInput } from './start-run.ts'
 /**
  * Re-run: the same type with the run's stored input, validated again by the type's catalog entry
  * (the catalog may have changed since), started like any start (so deduplicated against an
- * active twin). The caller must be allowed to start the type: role and token scope (ADR 021).
+ * active twin). The caller must be allowed to start the type: role and token scope (ADR 022).
  */
 export async function rerunRun(engine: OperationsEngine, access: TenantAccess, actor: Actor, userId: string, run: OperationRunRow) {
   const { catalog } = engine

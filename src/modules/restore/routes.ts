@@ -129,7 +129,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
         sourceTenantId = version.v.tenantId
         backupId = uuidv7()
         // The snapshot is a set of the target tenant (the one in the URL, where the caller may act):
-        // nothing is written into the source tenant, which the caller may only be able to view (ADR 021).
+        // nothing is written into the source tenant, which the caller may only be able to view (ADR 022).
         const name = `Version ${version.v.number} of ${version.item.displayName}`.slice(0, 200)
         await db.transaction(async (tx) => {
           const [content] = await tx

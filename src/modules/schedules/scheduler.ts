@@ -113,7 +113,7 @@ export class Scheduler {
   }
 
   /**
-   * The schedule fires with its creator's authority, checked now (ADR 021): the creator must
+   * The schedule fires with its creator's authority, checked now (ADR 022): the creator must
    * still be a member whose role allows the type's capability, within the scope they created it
    * with. Why not, for the schedule to show; null when it may fire.
    */
