@@ -22,4 +22,9 @@ describe('layering', () => {
     expect(writers.every((file) => file.startsWith(path.join('src', 'modules', 'operations')))).toBe(true)
     expect(sources('src/jobs').filter((file) => /operationRuns|operation_runs/.test(read(file)))).toEqual([])
   })
+
+  it('graph/ never imports modules/ (the Graph layer is below the modules that use it)', () => {
+    const offenders = sources('src/graph').filter((file) => /from '(\.\.\/)+modules\//.test(read(file)))
+    expect(offenders).toEqual([])
+  })
 })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import { operationRuns, type OperationRunRow } from '../../db/schema.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { parseInput } from '../../lib/validation.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
@@ -10,17 +11,7 @@ import { publishRunUpdated } from './live.ts'
 import type { JobQueue } from './queue.ts'
 import { findActiveByIdentity } from './repository.ts'
 
-/** JSON with object keys sorted at every level, so the same context always reads the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
+export { canonicalJson } from '../../lib/canonical.ts'
 
 export const identityKeyOf = (type: string, context: Record<string, unknown>) =>
   createHash('sha256').update(`${type}\n${canonicalJson(context)}`).digest('hex')
