@@ -86,8 +86,8 @@ describe('issue 21: writes that must happen exactly once', () => {
     const bGroup = (await groupsOf(b.tenantId))[0]!
     expect(aGroup.externalId).not.toBe(bGroup.externalId)
     const name = 'Compliance - Executives 004'
-    const mac = await add(a.entraTenantId, { type: 'deviceCompliancePolicy', '@odata.type': '#microsoft.graph.macOSCompliancePolicy', displayName: name, description: 'mac', passwordRequired: true, roleScopeTagIds: ['0'] })
-    const win = await add(b.entraTenantId, { type: 'deviceCompliancePolicy', '@odata.type': '#microsoft.graph.windows10CompliancePolicy', displayName: name, description: 'windows', passwordRequired: false, roleScopeTagIds: ['0'] })
+    const mac = await add(a.entraTenantId, { type: 'deviceConfiguration', '@odata.type': '#microsoft.graph.macOSGeneralDeviceConfiguration', displayName: name, description: 'mac', passwordRequired: true, roleScopeTagIds: ['0'] })
+    const win = await add(b.entraTenantId, { type: 'deviceConfiguration', '@odata.type': '#microsoft.graph.windows10GeneralConfiguration', displayName: name, description: 'windows', passwordRequired: false, roleScopeTagIds: ['0'] })
     const target = { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: aGroup.externalId, deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }
     await control(env.emulator, 'PATCH', `/tenants/${a.entraTenantId}/items/${mac}`, { assignments: [{ id: `${mac}_${aGroup.externalId}`, target }] })
     await syncAndWait(ctx, a.tenantId, a.token)
@@ -97,7 +97,7 @@ describe('issue 21: writes that must happen exactly once', () => {
     const p = await plan(ctx, b.tenantId, a.token, { backup_id: backup.id, item_ids: [item!.id] })
     const planned = p.items.find((i) => i.source_id === mac)!
     expect(planned).toMatchObject({ action: 'create', target_id: null })
-    expect(planned.reason).toContain('#microsoft.graph.windows10CompliancePolicy')
+    expect(planned.reason).toContain('#microsoft.graph.windows10GeneralConfiguration')
 
     // Mapping the group: a malformed id and another tenant's group are refused, naming the field and the id.
     const patch = (body: Body) => ctx.request({ method: 'PATCH', url: `/api/tenants/${b.tenantId}/restore-plans/${p.id}`, token: a.token, headers: { origin: ORIGIN }, payload: body })
@@ -112,9 +112,10 @@ describe('issue 21: writes that must happen exactly once', () => {
     expect((JSON.parse(good.body) as PlanBody).mapping.find((m) => m.source_id === aGroup.externalId)).toMatchObject({ target_id: bGroup.externalId })
 
     const run = await execute(ctx, b.tenantId, a.token, p.id)
-    expect((await waitForCompletion(ctx, run.id, 180_000)).outcome).toBe('succeeded')
+    const done = await waitForCompletion(ctx, run.id, 180_000)
+    expect(done.outcome, JSON.stringify(await ctx.db.select().from(operationRunItems).where(eq(operationRunItems.runId, run.id)))).toBe('succeeded')
     const named = (await contents(env.emulator, b.entraTenantId)).filter((o) => o.display_name === name)
-    expect(named.map((o) => o.content['@odata.type']).sort()).toEqual(['#microsoft.graph.macOSCompliancePolicy', '#microsoft.graph.windows10CompliancePolicy'])
+    expect(named.map((o) => o.content['@odata.type']).sort()).toEqual(['#microsoft.graph.macOSGeneralDeviceConfiguration', '#microsoft.graph.windows10GeneralConfiguration'])
     expect(named.find((o) => o.id === win)!.content.description).toBe('windows')
 
     // Bulk assign with another tenant's group (or its filter) is refused before anything is planned.

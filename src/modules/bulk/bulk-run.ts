@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { backupSets, inventoryItems, operationRunItems, type BulkOperationItemRow } from '../../db/schema.ts'
+import { inventoryItems, operationRunItems, type BulkOperationItemRow } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient } from '../../graph/graph-client.ts'
 import { getPolicyType } from '../../graph/policy-types.ts'
@@ -9,7 +9,8 @@ import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import { openSession, readObjects, type TenantSession } from '../tenant-objects/pipeline.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
-import { emptySet, ensureSetOfRun, finishSet, pinObjects, type BackupObject, type MissingObject } from '../backups/store.ts'
+import { backupObjectOf, closeRunSet, openRunSet, snapshotInto } from '../backups/snapshot.ts'
+import type { BackupObject, MissingObject } from '../backups/store.ts'
 import type { BulkAction } from './actions.ts'
 import { actOn, type ItemOutcome } from './item-actions.ts'
 import type { BulkRunContext } from './operation-types.ts'
@@ -129,14 +130,9 @@ class BulkRun {
    * earlier attempt is kept: it shows the state before any write.
    */
   async #backUp(): Promise<number> {
-    const tenantId = this.#run.run.tenantId
     const label = this.#run.run.type.replace('bulk.', '').replace(/_/g, ' ')
-    const set = await ensureSetOfRun(this.#run.db, { tenantId, runId: this.#runId, name: `Before bulk ${label} (${this.#run.context.item_count} items)`, initiatorUserId: this.#run.run.initiatorUserId })
+    const set = await openRunSet(this.#run, { name: `Before bulk ${label} (${this.#run.context.item_count} items)`, labels: ['bulk', this.#runId], protected: true })
     if (set.status === 'complete') return 0
-    await this.#run.transaction(async (tx) => {
-      await emptySet(tx, set.id)
-      await tx.update(backupSets).set({ labels: ['bulk', this.#runId], protected: true }).where(eq(backupSets.id, set.id))
-    })
     const missing: MissingObject[] = []
     let after = -1
     for (;;) {
@@ -162,32 +158,16 @@ class BulkRun {
               missing.push({ type, id: item.externalId, name: item.displayName, code, message })
               continue
             }
-            const n = read
-            objects.push({ policyType: type, externalId: n.externalId, displayName: n.displayName, contentHash: n.contentHash, payload: n.payload, assignments: n.assignments })
+            objects.push(backupObjectOf(entry, read))
           }
         }),
       )
-      await this.#run.transaction((tx) => pinObjects(tx, tenantId, set.id, objects))
+      await snapshotInto(this.#run, set.id, objects)
     }
     // An object deleted since the sync is not an error of the backup: it cannot be changed either.
     const gone = missing.filter((m) => m.code === 'not_found')
     const unreadable = missing.filter((m) => m.code !== 'not_found')
-    await this.#run.transaction(async (tx) => {
-      const counts = await tx.execute<{ type: string; n: number }>(sql`SELECT policy_type AS type, count(*)::int AS n FROM backup_set_items WHERE backup_id = ${set.id} GROUP BY policy_type ORDER BY policy_type`)
-      const countsByType = Object.fromEntries(counts.rows.map((r) => [r.type, r.n]))
-      await finishSet(tx, set.id, unreadable.length > 0 ? 'failed' : 'complete', {
-        format: 'tenantatlas-backup',
-        version: 1,
-        name: set.name,
-        source_tenant: { id: tenantId, name: '', entra_tenant_id: this.#session.ctx.tenantKey },
-        created_at: new Date().toISOString(),
-        initiator: { user_id: this.#run.run.initiatorUserId, name: '' },
-        origin: 'created',
-        item_count: Object.values(countsByType).reduce((a, b) => a + b, 0),
-        counts_by_type: countsByType,
-        missing,
-      })
-    })
+    await closeRunSet(this.#run, set, unreadable.length > 0 ? 'failed' : 'complete', missing)
     for (const m of gone) await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
     for (const m of unreadable) await this.#run.addFailure({ code: m.code, message: m.message, subject: m.type })
     return unreadable.length
