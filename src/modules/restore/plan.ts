@@ -98,7 +98,8 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
         externalId: inventoryItems.externalId,
         displayName: inventoryItems.displayName,
         contentHash: inventoryItems.contentHash,
-        odataType: sql<string | null>`${inventoryItems.payload} ->> '@odata.type'`,
+        // Only another tenant's objects match by type (the same tenant's by id): reading each payload costs.
+        odataType: sameTenant ? sql<string | null>`null` : sql<string | null>`${inventoryItems.payload} ->> '@odata.type'`,
       })
       .from(inventoryItems)
       .where(and(eq(inventoryItems.tenantId, input.targetTenantId), isNull(inventoryItems.removedAt))),
