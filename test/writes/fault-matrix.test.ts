@@ -136,6 +136,30 @@ describe('fault matrix: lost answers with the audit log an hour late, then the s
     })
   }
 
+  it('unassign and remove_scope_tag (of a group and tag added first): every item changed once, the inventory equals the tenant, one notification', { timeout: 180_000 }, async () => {
+    const picked = await policies(6, used)
+    const ids = picked.map((p) => p.externalId)
+    const item_ids = picked.map((p) => p.id)
+    for (const [action, params] of [['assign', { group_id: group, intent: 'include' }], ['add_scope_tag', { scope_tag_id: tag }]] as const) {
+      expect((await waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, { action, params, item_ids })).run.id)).outcome).toBe('succeeded')
+    }
+    for (const [action, params] of [['unassign', { group_id: group }], ['remove_scope_tag', { scope_tag_id: tag }]] as const) {
+      const before = await writesOf()
+      const done = await underFaults(async () => waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, { action, params, item_ids })).run.id, 150_000))
+      expect(done.outcome, action).toBe('succeeded')
+      const after = await writesOf()
+      for (const id of ids) expect(delta(after, before, id), `${action} written once`).toBe(1)
+      expect([...after.keys()].filter((id) => delta(after, before, id) !== 0 && !ids.includes(id))).toEqual([])
+      const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+      for (const id of ids) {
+        if (action === 'unassign') expect((truth.get(id)!.content.assignments ?? []).filter((a) => targetKey(a).includes(group))).toEqual([])
+        else expect(truth.get(id)!.content.roleScopeTagIds).not.toContain(tag)
+      }
+      await expectInventoryIsTenant(ids, truth)
+      await oneNotification(done.id)
+    }
+  })
+
   it('duplicate and delete, then Undo of the delete: each copy once, each deletion once, each re-creation once', { timeout: 240_000 }, async () => {
     const originals = await policies(6, used)
     const before = await writesOf()
