@@ -22,4 +22,17 @@ describe('layering', () => {
     expect(writers.every((file) => file.startsWith(path.join('src', 'modules', 'operations')))).toBe(true)
     expect(sources('src/jobs').filter((file) => /operationRuns|operation_runs/.test(read(file)))).toEqual([])
   })
+
+  it('graph/ never imports modules/ (the Graph layer is below the modules that use it)', () => {
+    const offenders = sources('src/graph').filter((file) => /from '(\.\.\/)+modules\//.test(read(file)))
+    expect(offenders).toEqual([])
+  })
+
+  it("no module writes another module's tables: the inventory's are written by modules/inventory, the journal by graph/writes", () => {
+    const writersOf = (pattern: RegExp) => sources('src').filter((file) => pattern.test(read(file)))
+    const inventory = /(insert|update|delete)\((inventoryItems|inventoryVersions|inventoryChanges)\)|(INSERT INTO|UPDATE|DELETE FROM) inventory_(items|versions|changes)/
+    expect(writersOf(inventory).filter((file) => !file.startsWith(path.join('src', 'modules', 'inventory')))).toEqual([])
+    const journal = /(insert|update|delete)\(graphWrites\)|(INSERT INTO|UPDATE|DELETE FROM) graph_writes/
+    expect(writersOf(journal).filter((file) => !file.startsWith(path.join('src', 'graph', 'writes')))).toEqual([])
+  })
 })

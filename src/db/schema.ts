@@ -595,6 +595,8 @@ export const graphWrites = pgTable(
     /** The run that writes (no foreign key: the journal outlives run retention, like the inventory). */
     runId: uuid('run_id').notNull(),
     key: text('key').notNull(),
+    /** What the write is for across runs (a restore plan item's step): unique per tenant, so no second run sends it again. */
+    intent: text('intent'),
     /** `create`, `update`, `assign`, `delete` or `action`. */
     operation: text('operation').notNull(),
     policyType: text('policy_type').notNull(),
@@ -612,7 +614,11 @@ export const graphWrites = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     confirmedAt: timestamp('confirmed_at', { withTimezone: true, precision: 3 }),
   },
-  (t) => [uniqueIndex('graph_writes_run_key').on(t.runId, t.key), index('graph_writes_tenant_marker_idx').on(t.tenantId, t.marker)],
+  (t) => [
+    uniqueIndex('graph_writes_run_key').on(t.runId, t.key),
+    index('graph_writes_tenant_marker_idx').on(t.tenantId, t.marker),
+    uniqueIndex('graph_writes_tenant_intent').on(t.tenantId, t.intent).where(sql`${t.intent} IS NOT NULL`),
+  ],
 )
 
 export type GraphWriteRow = typeof graphWrites.$inferSelect

@@ -7,7 +7,7 @@ import type { TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
 import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
 import { appWritesByObject, targetKey, truthWithContent } from './emulator-truth.ts'
-import { frozen, startBulk } from './helpers.ts'
+import { assignedTo, frozen, leastAssignedGroup, startBulk } from './helpers.ts'
 
 /** A worker process SIGKILLed in the middle of a bulk run: the run resumes elsewhere and writes no item twice. */
 let env: Awaited<ReturnType<typeof inventoryContext>>
@@ -25,7 +25,6 @@ afterAll(async () => {
 
 const startWorker = () => shippedWorker(env)
 
-const GROUP = '9d3e2f1a-7b6c-4d5e-8f90-a1b2c3d4e5f6'
 
 describe('bulk runs and lost workers', () => {
   it('a worker SIGKILLed mid-run: re-queued, finished elsewhere, every item written once, one notification', { timeout: 240_000 }, async () => {
@@ -34,8 +33,9 @@ describe('bulk runs and lost workers', () => {
     await syncAndWait(ctx, tenant.tenantId, tenant.token)
     await worker.stop()
     worker = undefined
+    const GROUP = await leastAssignedGroup(ctx, tenant.tenantId)
     const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId))
-    const picked: InventoryItemRow[] = rows.filter((r) => findPolicyType(r.policyType)?.kind === 'policy' && findPolicyType(r.policyType)?.assignments !== null).slice(0, 40)
+    const picked: InventoryItemRow[] = rows.filter((r) => findPolicyType(r.policyType)?.kind === 'policy' && findPolicyType(r.policyType)?.assignments !== null && !assignedTo(r, GROUP)).slice(0, 40)
     const before = await truthWithContent(env.emulator, tenant.entraTenantId)
     const writesBefore = await appWritesByObject(env.emulator, tenant, tenant.secret)
 

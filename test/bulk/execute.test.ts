@@ -6,25 +6,31 @@ import { ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
 import { setByType } from '../backups/helpers.ts'
 import { appWritesByObject, targetKey, truthWithContent } from './emulator-truth.ts'
-import { frozen, plan, startBulk } from './helpers.ts'
+import { addScopeTag, assignedTo, frozen, leastAssignedGroup, plan, startBulk } from './helpers.ts'
 
 /** Bulk runs end to end: API → queue → worker → Graph writes on the emulator over HTTP. */
 let env: Awaited<ReturnType<typeof inventoryContext>>
 let ctx: TestContext
 let tenant: Awaited<ReturnType<typeof connectTenant>>
+/** The group and scope tags the actions add: the tenant's own (a foreign or unknown one is refused with 422). */
+let GROUP: string
+let TAG: string
+let OTHER_TAG: string
 
 beforeAll(async () => {
   env = await inventoryContext()
   ctx = env.ctx
   tenant = await connectTenant(ctx, env.emulator, { policies: 150 })
+  TAG = await addScopeTag(env.emulator, tenant.entraTenantId, 'Bulk tag')
+  OTHER_TAG = await addScopeTag(env.emulator, tenant.entraTenantId, 'Bulk tag (lost answers)')
   await syncAndWait(ctx, tenant.tenantId, tenant.token)
+  GROUP = await leastAssignedGroup(ctx, tenant.tenantId)
 })
 afterAll(async () => env.close())
 afterEach(async () => {
   await control(env.emulator, 'PUT', '/faults', {})
 })
 
-const GROUP = '3b7c1f0e-5d2a-4c8b-9e6f-0a1b2c3d4e5f'
 
 /** Present items of policy types that have assignments, round-robin over the types: a mixed selection. */
 async function mixedPolicies(n: number): Promise<InventoryItemRow[]> {
@@ -67,7 +73,7 @@ const run = async (payload: Record<string, unknown>) => waitForCompletion(ctx, (
 
 describe('bulk runs', () => {
   it('adds a group to 50 policies of mixed types keeping every other assignment, then removes it restoring the original sets', { timeout: 180_000 }, async () => {
-    const picked = await mixedPolicies(50)
+    const picked = (await mixedPolicies(90)).filter((p) => !assignedTo(p, GROUP)).slice(0, 50)
     expect(picked).toHaveLength(50)
     expect(new Set(picked.map((p) => p.policyType)).size).toBeGreaterThan(8)
     const before = await truthWithContent(env.emulator, tenant.entraTenantId)
@@ -109,14 +115,14 @@ describe('bulk runs', () => {
   it('adds and removes a scope tag', async () => {
     const picked = (await mixedPolicies(12)).filter((p) => findPolicyType(p.policyType)!.key !== 'roleScopeTag')
     const ids = picked.map((p) => p.id)
-    const added = await run({ action: 'add_scope_tag', params: { scope_tag_id: '42' }, item_ids: ids })
+    const added = await run({ action: 'add_scope_tag', params: { scope_tag_id: TAG }, item_ids: ids })
     expect(added.outcome, JSON.stringify(added.failures)).toBe('succeeded')
     let truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-    for (const p of picked) expect(truth.get(p.externalId)!.content.roleScopeTagIds, p.policyType).toContain('42')
-    const removed = await run({ action: 'remove_scope_tag', params: { scope_tag_id: '42' }, item_ids: ids })
+    for (const p of picked) expect(truth.get(p.externalId)!.content.roleScopeTagIds, p.policyType).toContain(TAG)
+    const removed = await run({ action: 'remove_scope_tag', params: { scope_tag_id: TAG }, item_ids: ids })
     expect(removed.outcome).toBe('succeeded')
     truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-    for (const p of picked) expect(truth.get(p.externalId)!.content.roleScopeTagIds, p.policyType).not.toContain('42')
+    for (const p of picked) expect(truth.get(p.externalId)!.content.roleScopeTagIds, p.policyType).not.toContain(TAG)
   })
 
   it('renames exactly as the preview said', async () => {
@@ -186,7 +192,7 @@ describe('bulk runs', () => {
     const picked = await mixedPolicies(40)
     const writesBefore = await appWritesByObject(env.emulator, tenant, tenant.secret)
     await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 0.3 })
-    const done = await run({ action: 'add_scope_tag', params: { scope_tag_id: '77' }, item_ids: picked.map((p) => p.id) })
+    const done = await run({ action: 'add_scope_tag', params: { scope_tag_id: OTHER_TAG }, item_ids: picked.map((p) => p.id) })
     expect(done.outcome, JSON.stringify(await ctx.db.select().from(operationRunItems).where(and(eq(operationRunItems.runId, done.id), eq(operationRunItems.status, 'failed'))))).toBe('succeeded')
     await control(env.emulator, 'PUT', '/faults', {})
     const writesAfter = await appWritesByObject(env.emulator, tenant, tenant.secret)
@@ -197,7 +203,7 @@ describe('bulk runs', () => {
 
     // Cancel: the run ends cancelled with items left pending, none half-written.
     await control(env.emulator, 'PUT', '/faults', { latency_ms: 40 })
-    const { run: started } = await startBulk(ctx, tenant.tenantId, tenant.token, { action: 'remove_scope_tag', params: { scope_tag_id: '77' }, item_ids: picked.map((p) => p.id) })
+    const { run: started } = await startBulk(ctx, tenant.tenantId, tenant.token, { action: 'remove_scope_tag', params: { scope_tag_id: OTHER_TAG }, item_ids: picked.map((p) => p.id) })
     for (;;) {
       const states = await frozen(ctx, started.id)
       if (states.some((s) => s.state === 'succeeded')) break

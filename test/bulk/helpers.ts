@@ -1,5 +1,7 @@
 import { and, asc, eq, isNull } from 'drizzle-orm'
 import { bulkOperationItems, inventoryItems } from '../../src/db/schema.ts'
+import type { EmulatorServer } from '../../src/emulator/server.ts'
+import { control } from '../graph/emulator-helpers.ts'
 import { ORIGIN, type TestContext } from '../harness.ts'
 
 export type PlanBody = {
@@ -35,3 +37,24 @@ export const itemsOfType = (ctx: TestContext, tenantId: string, type: string) =>
     .orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
 
 export const frozen = (ctx: TestContext, runId: string) => ctx.db.select().from(bulkOperationItems).where(eq(bulkOperationItems.runId, runId)).orderBy(asc(bulkOperationItems.position))
+
+/**
+ * The tenant's group that the fewest objects are assigned to (an emulated tenant's few groups are
+ * all assigned somewhere): the bulk tests' target, a group of the tenant as the target check
+ * demands. Tests leave out the objects already assigned to it (`assignedTo`).
+ */
+export async function leastAssignedGroup(ctx: TestContext, tenantId: string): Promise<string> {
+  const groups = await itemsOfType(ctx, tenantId, 'group')
+  const items = await ctx.db.select({ assignments: inventoryItems.assignments }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenantId), isNull(inventoryItems.removedAt)))
+  const uses = (id: string) => items.filter((i) => JSON.stringify(i.assignments).includes(id)).length
+  const [least] = groups.map((g) => ({ id: g.externalId, n: uses(g.externalId) })).sort((a, b) => a.n - b.n)
+  if (!least) throw new Error('the tenant has no group in its inventory')
+  return least.id
+}
+
+/** Whether an inventory item is assigned to the group already. */
+export const assignedTo = (item: { assignments: unknown }, groupId: string) => JSON.stringify(item.assignments).includes(groupId)
+
+/** A new scope tag in the emulated tenant (before a sync: the sync brings it into the inventory); its id. */
+export const addScopeTag = async (emulator: EmulatorServer, entraTenantId: string, name: string) =>
+  (await control<{ id: string }>(emulator, 'POST', `/tenants/${entraTenantId}/items`, { type: 'roleScopeTag', displayName: name, description: 'for the bulk tests' })).body.id

@@ -3,29 +3,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inventoryItems, operationRuns } from '../../src/db/schema.ts'
 import { errorOf, ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { bulkRequest, frozen, itemsOfType, plan, startBulk } from './helpers.ts'
+import { addScopeTag, assignedTo, bulkRequest, frozen, itemsOfType, leastAssignedGroup, plan, startBulk } from './helpers.ts'
 
 /** The bulk API without writes: plans, the frozen selection, validation and roles. */
 let env: Awaited<ReturnType<typeof inventoryContext>>
 let ctx: TestContext
 let tenant: Awaited<ReturnType<typeof connectTenant>>
+let group: string
+let tag: string
 
 beforeAll(async () => {
   env = await inventoryContext()
   ctx = env.ctx
   tenant = await connectTenant(ctx, env.emulator, { policies: 80 })
+  tag = await addScopeTag(env.emulator, tenant.entraTenantId, 'Plan tag')
   await syncAndWait(ctx, tenant.tenantId, tenant.token)
+  group = await leastAssignedGroup(ctx, tenant.tenantId)
 })
 afterAll(async () => env.close())
 
 describe('bulk operations: the plan', () => {
   it('plans an assignment over mixed types: each policy keeps its others, a type without assignments is skipped with the reason', async () => {
-    const configs = (await itemsOfType(ctx, tenant.tenantId, 'deviceConfiguration')).slice(0, 3)
-    const scripts = (await itemsOfType(ctx, tenant.tenantId, 'deviceManagementScript')).slice(0, 2)
+    const configs = (await itemsOfType(ctx, tenant.tenantId, 'deviceConfiguration')).filter((i) => !assignedTo(i, group)).slice(0, 3)
+    const scripts = (await itemsOfType(ctx, tenant.tenantId, 'deviceManagementScript')).filter((i) => !assignedTo(i, group)).slice(0, 2)
     const filters = (await itemsOfType(ctx, tenant.tenantId, 'assignmentFilter')).slice(0, 2)
     expect(filters.length).toBeGreaterThan(0)
     const picked = [...configs, ...scripts, ...filters]
-    const body = await plan(ctx, tenant.tenantId, tenant.token, { action: 'assign', params: { group_id: 'f0f0f0f0-0000-4000-8000-000000000001', intent: 'include' }, item_ids: picked.map((p) => p.id) })
+    const body = await plan(ctx, tenant.tenantId, tenant.token, { action: 'assign', params: { group_id: group, intent: 'include' }, item_ids: picked.map((p) => p.id) })
     expect(body).toMatchObject({ action: 'assign', item_count: picked.length, counts: { change: configs.length + scripts.length, skip: filters.length }, items_truncated: false })
     expect(body.skipped_by_reason).toEqual([{ code: 'unsupported_type', reason: 'Assignment filters have no assignments', count: filters.length }])
     for (const item of body.items.filter((i) => i.action === 'change')) {
@@ -48,7 +52,7 @@ describe('bulk operations: the plan', () => {
 
   it('counts every item of a filter and lists the first preview_limit', async () => {
     const all = await ctx.db.select({ id: inventoryItems.id }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), isNull(inventoryItems.removedAt)))
-    const body = await plan(ctx, tenant.tenantId, tenant.token, { action: 'add_scope_tag', params: { scope_tag_id: '7' }, filter: {}, preview_limit: 10 })
+    const body = await plan(ctx, tenant.tenantId, tenant.token, { action: 'add_scope_tag', params: { scope_tag_id: tag }, filter: {}, preview_limit: 10 })
     expect(body.item_count).toBe(all.length)
     expect(body.counts.change + body.counts.skip).toBe(all.length)
     expect(body.items).toHaveLength(10)

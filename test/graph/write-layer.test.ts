@@ -128,6 +128,20 @@ describe('the write limiter', () => {
   })
 })
 
+/** A content check for a write of `entry`: the object read from its collection by id (null on 404). */
+function checkOf(graph: GraphClient, ctx: Parameters<typeof reconcileByMarker>[1], entry: ReturnType<typeof getPolicyType>, request: WriteRequest, content: ObjectContent) {
+  const read = async (id: string): Promise<ObjectContent | null> => {
+    try {
+      const { '@odata.context': _c, ...body } = await graph.get<Record<string, unknown>>(ctx, `/${entry.apiVersion}/${entry.path}/${id}`)
+      return { payload: normaliseValue(body) as Record<string, unknown>, assignments: [] }
+    } catch (error) {
+      if (error instanceof GraphError && error.code === 'not_found') return null
+      throw error
+    }
+  }
+  return { entry, request, content, read }
+}
+
 describe('the write journal', () => {
   async function journalFor(tenantKey: string, graph: GraphClient, ctx: Parameters<typeof reconcileByMarker>[1], runId = uuidv7()) {
     void tenantKey
@@ -144,8 +158,9 @@ describe('the write journal', () => {
     const names = Array.from({ length: 24 }, (_, i) => `Filter ${i}`)
     const outcomes: Awaited<ReturnType<WriteJournal['writeOnce']>>[] = []
     for (const name of names) {
-      const request = createRequest(entry, { payload: { displayName: name, platform: 'windows10AndLater', rule: '(device.osVersion -startsWith "10")' }, assignments: [] })
-      outcomes.push(await journal.writeOnce(`${name}:create`, { operation: 'create', policyType: entry.key, targetId: null, method: request.method, path: request.url, send: (marker) => sendWrite(graph, ctx, entry, request, marker) }))
+      const content = { payload: { displayName: name, platform: 'windows10AndLater', rule: '(device.osVersion -startsWith "10")' }, assignments: [] }
+      const request = createRequest(entry, content)
+      outcomes.push(await journal.writeOnce(`${name}:create`, { operation: 'create', policyType: entry.key, targetId: null, method: request.method, path: request.url, expect: checkOf(graph, ctx, entry, request, content), send: (marker) => sendWrite(graph, ctx, entry, request, marker) }))
     }
     await control(env.emulator, 'PUT', '/faults', {})
     const objects = (await contents(tenant.tenant_id)).filter((o) => o.type === entry.key && names.includes(o.display_name))
@@ -160,7 +175,9 @@ describe('the write journal', () => {
     const again = new WriteJournal({ tenantId: rows[0]!.tenantId, runId, db: handle.db, graph, ctx })
     const before = graph.counters.graphRequests
     for (const name of names) {
-      const outcome = await again.writeOnce(`${name}:create`, { operation: 'create', policyType: entry.key, targetId: null, method: 'POST', path: '/x', send: () => Promise.reject(new Error('must not send')) })
+      const content = { payload: { displayName: name }, assignments: [] }
+      const expect_ = checkOf(graph, ctx, entry, createRequest(entry, content), content)
+      const outcome = await again.writeOnce(`${name}:create`, { operation: 'create', policyType: entry.key, targetId: null, method: 'POST', path: '/x', expect: expect_, send: () => Promise.reject(new Error('must not send')) })
       expect(outcome.how).toBe('already')
     }
     expect(graph.counters.graphRequests).toBe(before)
@@ -179,7 +196,8 @@ describe('the write journal', () => {
 
     const next = new WriteJournal({ tenantId, runId, db: handle.db, graph, ctx })
     const sends: string[] = []
-    const spec = (name: string) => ({ operation: 'create' as const, policyType: entry.key, targetId: null, method: 'POST' as const, path: request(name).url, send: (marker: string) => (sends.push(name), sendWrite(graph, ctx, entry, request(name), marker)) })
+    const content = (name: string) => ({ payload: { displayName: name, description: '' }, assignments: [] })
+    const spec = (name: string) => ({ operation: 'create' as const, policyType: entry.key, targetId: null, method: 'POST' as const, path: request(name).url, expect: checkOf(graph, ctx, entry, request(name), content(name)), send: (marker: string) => (sends.push(name), sendWrite(graph, ctx, entry, request(name), marker)) })
     const a = await next.writeOnce('a', spec('A'))
     const b = await next.writeOnce('b', spec('B'))
     expect(a).toMatchObject({ how: 'reconciled', targetId: createdId })
@@ -256,8 +274,9 @@ describe('the write journal', () => {
     const graph = client()
     const { journal } = await journalFor(tenant.tenant_id, graph, ctx)
     const entry = getPolicyType('deviceCompliancePolicy')
-    const request = createRequest(entry, { payload: { '@odata.type': '#microsoft.graph.windows10CompliancePolicy', displayName: 'No block', scheduledActionsForRule: [] }, assignments: [] })
-    const spec = { operation: 'create' as const, policyType: entry.key, targetId: null, method: request.method, path: request.url, send: (marker: string) => sendWrite(graph, ctx, entry, request, marker) }
+    const content = { payload: { '@odata.type': '#microsoft.graph.windows10CompliancePolicy', displayName: 'No block', scheduledActionsForRule: [] }, assignments: [] }
+    const request = createRequest(entry, content)
+    const spec = { operation: 'create' as const, policyType: entry.key, targetId: null, method: request.method, path: request.url, expect: checkOf(graph, ctx, entry, request, content), send: (marker: string) => sendWrite(graph, ctx, entry, request, marker) }
     const error = await journal.writeOnce('x', spec).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(GraphError)
     expect((error as GraphError).message).toContain('one and only one block scheduled action')

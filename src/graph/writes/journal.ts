@@ -22,7 +22,11 @@ import { reconcileByContent, type ContentCheck } from './reconcile.ts'
  *    object by name and content, an updated one by content, a deleted one by 404). Applied → `confirmed` without sending; not
  *    applied → sent again, with a new marker (the old one stays findable for nobody).
  *
- * A row is unique per (run, key): keys name one write of the run, e.g. `{planItem}:create`.
+ * A row is unique per (run, key): keys name one write of the run, e.g. `{planItem}:create`; and
+ * per (tenant, intent) where the writer names the intent across runs (ADR 023).
+ *
+ * Every write carries its content check (`expect`), and may carry its mirror in the inventory,
+ * committed in the transaction that confirms it (ADR 023).
  */
 
 export type WriteOperation = 'create' | 'update' | 'assign' | 'delete' | 'action'
@@ -30,6 +34,9 @@ export type Transact = <T>(work: (tx: Executor) => Promise<T>) => Promise<T>
 
 /** Whether an intended write reached Graph, and the object it wrote. */
 export type Reconciled = { applied: true; targetId: string | null } | { applied: false }
+
+/** What a confirmed write leaves in the app's own tables, run in the transaction that confirms it. */
+export type MirrorStep = (tx: Executor) => Promise<void>
 
 export type WriteSpec = {
   operation: WriteOperation
@@ -45,17 +52,23 @@ export type WriteSpec = {
    */
   send: (marker: string) => Promise<string | null>
   /**
-   * For an `intended` row: was it applied? Called with the row (its marker, its target). Default:
-   * the audit log by marker (reconcileByMarker) when the journal was given a Graph client, then,
-   * when the log shows nothing, Graph's objects compared with `expect` (reconcileByContent).
+   * The intended write and content: the content check that settles a sent, unanswered write
+   * when Intune's audit log does not show its marker (it lags by minutes, an hour at worst).
+   * Required (ADR 023): without it a lost answer would be taken for a write never applied, and
+   * the write sent again.
    */
-  reconcile?: (entry: GraphWriteRow) => Promise<Reconciled>
+  expect: ContentCheck
   /**
-   * The intended write and content, for the default reconcile's second check: Intune's audit log
-   * lags by minutes, so a marker not found there does not prove the write was not applied.
-   * Without it, a marker not found means not applied.
+   * What the confirmed write changes in the inventory, prepared once Graph confirmed it (a
+   * read-back, say) and run in the transaction that confirms the row: no crash can leave a
+   * confirmed write unmirrored.
    */
-  expect?: ContentCheck
+  mirror?: (targetId: string | null) => Promise<MirrorStep | null>
+  /**
+   * The intent across runs (a plan item's step): one row per tenant and intent, so a second
+   * run of the same intent finds the first one's row and never sends it again.
+   */
+  intent?: string
 }
 
 export type WriteOutcome = {
@@ -72,7 +85,7 @@ export class WriteJournal {
   readonly tenantId: string
   readonly runId: string
   readonly #transact: Transact
-  readonly #reconcile: ((entry: GraphWriteRow, expect: ContentCheck | undefined) => Promise<Reconciled>) | undefined
+  readonly #reconcile: (entry: GraphWriteRow, expect: ContentCheck) => Promise<Reconciled>
   /** Objects this journal's creates own (written or adopted): a create's content check never adopts one twice. */
   readonly #owned = new Set<string>()
   readonly #rows = new Map<string, GraphWriteRow>()
@@ -83,20 +96,17 @@ export class WriteJournal {
    * (`(work) => run.transaction(work)`) so a worker that lost its run cannot settle rows.
    * `graph` + `ctx` give the default reconciliation (the audit log, by marker).
    */
-  constructor(options: { tenantId: string; runId: string; db?: Database; transact?: Transact; graph?: GraphClient; ctx?: GraphTenantContext }) {
+  constructor(options: { tenantId: string; runId: string; db?: Database; transact?: Transact; graph: GraphClient; ctx: GraphTenantContext }) {
     this.tenantId = options.tenantId
     this.runId = options.runId
     const db = options.db
     this.#transact = options.transact ?? (<T>(work: (tx: Executor) => Promise<T>) => (db ? db.transaction(work) : Promise.reject(new Error('WriteJournal needs db or transact'))))
     const { graph, ctx } = options
-    this.#reconcile =
-      graph && ctx
-        ? async (entry, expect) => {
-            const byMarker = await reconcileByMarker(graph, ctx, entry)
-            if (byMarker.applied || !expect) return byMarker
-            return reconcileByContent(graph, ctx, expect, entry, await this.#ownedIds())
-          }
-        : undefined
+    this.#reconcile = async (entry, expect) => {
+      const byMarker = await reconcileByMarker(graph, ctx, entry)
+      if (byMarker.applied) return byMarker
+      return reconcileByContent(graph, ctx, expect, entry, await this.#ownedIds())
+    }
   }
 
   /** Every row of the run, by key (loaded once; a re-queued attempt starts from what its predecessor journaled). */
@@ -120,25 +130,34 @@ export class WriteJournal {
   }
 
   /**
-   * Records the intent (committed before the write is sent). An existing row for the key is
-   * returned as it is. `sending`: the row is recorded as sent once already (saves a round trip
-   * when the caller sends right away).
+   * Records the intent (committed before the write is sent). An existing row for the key, or
+   * for the intent in an earlier run of the tenant, is returned as it is (`inserted` false).
+   * `sending`: the row is recorded as sent once already (saves a round trip when the caller
+   * sends right away).
    */
-  async intend(key: string, spec: Omit<WriteSpec, 'send' | 'reconcile'>, options: { sending?: boolean } = {}): Promise<GraphWriteRow> {
+  async intend(key: string, spec: Omit<WriteSpec, 'send' | 'expect' | 'mirror'>, options: { sending?: boolean } = {}): Promise<GraphWriteRow> {
+    return (await this.#intend(key, spec, options)).row
+  }
+
+  async #intend(key: string, spec: Omit<WriteSpec, 'send' | 'expect' | 'mirror'>, options: { sending?: boolean }): Promise<{ row: GraphWriteRow; inserted: boolean }> {
     const existing = await this.get(key)
-    if (existing) return existing
-    const row = await this.#transact(async (tx) => {
+    if (existing) return { row: existing, inserted: false }
+    const found = await this.#transact(async (tx) => {
       const [inserted] = await tx
         .insert(graphWrites)
-        .values({ id: uuidv7(), tenantId: this.tenantId, runId: this.runId, key, operation: spec.operation, policyType: spec.policyType, targetId: spec.targetId, method: spec.method, path: spec.path.slice(0, 2000), marker: randomUUID(), attempts: options.sending ? 1 : 0 })
-        .onConflictDoNothing({ target: [graphWrites.runId, graphWrites.key] })
+        .values({ id: uuidv7(), tenantId: this.tenantId, runId: this.runId, key, intent: spec.intent ?? null, operation: spec.operation, policyType: spec.policyType, targetId: spec.targetId, method: spec.method, path: spec.path.slice(0, 2000), marker: randomUUID(), attempts: options.sending ? 1 : 0 })
+        .onConflictDoNothing()
         .returning()
-      if (inserted) return inserted
-      const [found] = await tx.select().from(graphWrites).where(and(eq(graphWrites.runId, this.runId), eq(graphWrites.key, key)))
-      return found!
+      if (inserted) return { row: inserted, inserted: true }
+      const [same] = await tx.select().from(graphWrites).where(and(eq(graphWrites.runId, this.runId), eq(graphWrites.key, key)))
+      if (same) return { row: same, inserted: false }
+      // Another run of the same intent wrote (or is writing) it: its row decides.
+      const [earlier] = spec.intent ? await tx.select().from(graphWrites).where(and(eq(graphWrites.tenantId, this.tenantId), eq(graphWrites.intent, spec.intent))) : []
+      if (!earlier) throw new Error(`WriteJournal: ${key} could not be recorded`)
+      return { row: earlier, inserted: false }
     })
-    this.#rows.set(key, row)
-    return row
+    if (found.row.runId === this.runId) this.#rows.set(key, found.row)
+    return found
   }
 
   async #update(row: GraphWriteRow, set: Partial<GraphWriteRow>): Promise<GraphWriteRow> {
@@ -146,7 +165,7 @@ export class WriteJournal {
       const [r] = await tx.update(graphWrites).set({ ...set, updatedAt: sql`now()` }).where(eq(graphWrites.id, row.id)).returning()
       return r!
     })
-    this.#rows.set(updated.key, updated)
+    if (updated.runId === this.runId) this.#rows.set(updated.key, updated)
     return updated
   }
 
@@ -155,8 +174,16 @@ export class WriteJournal {
     return this.#update(row, { attempts: row.attempts + 1, ...(options.newMarker ? { marker: randomUUID() } : {}) })
   }
 
-  confirm(row: GraphWriteRow, targetId: string | null): Promise<GraphWriteRow> {
-    return this.#update(row, { state: 'confirmed', targetId: targetId ?? row.targetId, error: null, confirmedAt: sql`now()` as unknown as Date })
+  /** Settles the row as applied; `step` (the write's mirror in the inventory) commits with it or not at all. */
+  async confirm(row: GraphWriteRow, targetId: string | null, step: MirrorStep | null = null): Promise<GraphWriteRow> {
+    const set = { state: 'confirmed' as const, targetId: targetId ?? row.targetId, error: null, confirmedAt: sql`now()` as unknown as Date, updatedAt: sql`now()` as unknown as Date }
+    const updated = await this.#transact(async (tx) => {
+      if (step) await step(tx)
+      const [r] = await tx.update(graphWrites).set(set).where(eq(graphWrites.id, row.id)).returning()
+      return r!
+    })
+    if (updated.runId === this.runId) this.#rows.set(updated.key, updated)
+    return updated
   }
 
   fail(row: GraphWriteRow, error: { code: string; message: string }): Promise<GraphWriteRow> {
@@ -168,21 +195,22 @@ export class WriteJournal {
    * refusal (the row `failed`); a row failed earlier throws again without sending.
    */
   async writeOnce(key: string, spec: WriteSpec): Promise<WriteOutcome> {
-    const known = await this.get(key)
-    let row = known ?? (await this.intend(key, spec, { sending: true }))
+    // Also at run time: a caller that gets around the type must not get a write without its check.
+    if (!spec.expect) throw new Error(`WriteJournal: ${key} has no content check (expect): every write needs one`)
+    const intended = await this.#intend(key, spec, { sending: true })
+    let row = intended.row
     if (row.state === 'confirmed') return { how: 'already', targetId: row.targetId, entry: row }
     if (row.state === 'failed') throw new GraphError((row.error?.code ?? 'bad_request') as GraphErrorCode, row.error?.message ?? 'The write was refused')
-    const reconcile = spec.reconcile ?? (this.#reconcile ? (entry: GraphWriteRow) => this.#reconcile!(entry, spec.expect) : undefined)
-    for (let fresh = !known; ; fresh = false) {
+    const settle = async (targetId: string | null) => this.confirm(row, targetId, spec.mirror ? await spec.mirror(targetId ?? row.targetId) : null)
+    for (let fresh = intended.inserted; ; fresh = false) {
       if (row.attempts > 0 && !fresh) {
         // Sent before, never settled: Graph decides.
-        if (!reconcile) throw new Error(`WriteJournal: ${key} was sent before and cannot be reconciled (no reconcile function)`)
-        let found = await reconcile(row)
+        let found = await this.#reconcile(row, spec.expect)
         // Two creates of one content reconciled at once: the second may not adopt the object the first claimed meanwhile.
-        if (found.applied && spec.operation === 'create' && !spec.reconcile && found.targetId && this.#owned.has(found.targetId)) found = { applied: false }
+        if (found.applied && spec.operation === 'create' && found.targetId && this.#owned.has(found.targetId)) found = { applied: false }
         if (found.applied) {
           if (spec.operation === 'create' && found.targetId) this.#owned.add(found.targetId)
-          row = await this.confirm(row, found.targetId)
+          row = await settle(found.targetId)
           return { how: 'reconciled', targetId: row.targetId, entry: row }
         }
         if (row.attempts >= MAX_SENDS) {
@@ -195,7 +223,7 @@ export class WriteJournal {
       try {
         const targetId = await spec.send(row.marker)
         if (spec.operation === 'create' && targetId) this.#owned.add(targetId)
-        row = await this.confirm(row, targetId)
+        row = await settle(targetId)
         return { how: 'written', targetId: row.targetId, entry: row }
       } catch (error) {
         if (error instanceof GraphError && error.code === 'write_unknown') continue

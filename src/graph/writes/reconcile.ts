@@ -1,6 +1,5 @@
 import type { GraphWriteRow } from '../../db/schema.ts'
-import { canonicalJson } from '../../modules/operations/start-run.ts'
-import { normaliseValue } from '../../modules/inventory/normalise.ts'
+import { canonicalJson, normaliseValue } from '../../lib/canonical.ts'
 import { GraphError } from '../errors.ts'
 import type { GraphClient, GraphObject } from '../graph-client.ts'
 import type { PolicyTypeEntry } from '../policy-types.ts'
@@ -41,6 +40,14 @@ export const CLOCK_SKEW_MS = 60_000
 const same = (a: unknown, b: unknown) => canonicalJson(normaliseValue(a)) === canonicalJson(normaliseValue(b))
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/** An assignment as compared: its target (without empty values and the filter type `none`) and its intent. */
+function assignmentTarget(assignment: unknown): unknown {
+  if (!isObject(assignment)) return assignment
+  const target = isObject(assignment.target) ? assignment.target : {}
+  const kept = Object.entries(target).filter(([k, v]) => v !== null && v !== undefined && !(k === 'deviceAndAppManagementAssignmentFilterType' && v === 'none'))
+  return { target: Object.fromEntries(kept), intent: assignment.intent ?? null }
+}
+
 /** Every property the intended body names has the same value in `actual` (the service may add others). */
 export function bodyApplied(intended: unknown, actual: unknown): boolean {
   if (!isObject(intended) || !isObject(actual)) return same(intended, actual)
@@ -72,8 +79,14 @@ export async function reconcileByContent(graph: GraphClient, ctx: GraphTenantCon
   const current = await check.read(row.targetId)
   if (!current) return { applied: false }
   if (request.label === 'assign') {
+    // The set of targets decides: Graph adds its own fields (ids, source) to what /assign took.
     const now = assignRequest(entry, row.targetId, current.payload, current.assignments)
-    return now && bodyApplied(request.body, now.body) ? { applied: true, targetId: row.targetId } : { applied: false }
+    const targets = (body: unknown) => (isObject(body) ? Object.values(body).flatMap((v) => (Array.isArray(v) ? v.map(assignmentTarget) : [])) : [])
+    return now && same(targets(request.body), targets(now.body)) ? { applied: true, targetId: row.targetId } : { applied: false }
+  }
+  if (request.method === 'PATCH') {
+    // Every property the PATCH names holds its value (whatever else the object holds).
+    return bodyApplied(request.body, current.payload) ? { applied: true, targetId: row.targetId } : { applied: false }
   }
   if (request.label === 'set definition values') {
     // Applied when nothing of the intended values is left to add or delete, and the values it

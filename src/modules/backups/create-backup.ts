@@ -1,20 +1,20 @@
 import { and, eq, inArray } from 'drizzle-orm'
-import type { Executor } from '../../db/engine.ts'
-import { inventoryItems, tenants, users } from '../../db/schema.ts'
+import { inventoryItems } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient } from '../../graph/graph-client.ts'
 import { displayNameOf, GROUP_TYPE, getPolicyType, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
-import { normaliseRead, storableText, type NormalisedItem } from '../inventory/normalise.ts'
+import { normaliseRead, storableText } from '../inventory/normalise.ts'
 import { unitsOf, type Selection } from '../inventory/selection.ts'
 import { tenantContext } from '../inventory/sync.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import { loggableError } from '../operations/unexpected-error.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
-import { countsOf, emptySet, ensureSetOfRun, finishSet, pinObjects, releaseContents, type BackupManifest, type BackupObject, type MissingObject } from './store.ts'
+import { backupObjectOf as toObject, closeRunSet, manifestOf, snapshotInto } from './snapshot.ts'
+import { emptySet, ensureSetOfRun, finishSet, releaseContents, type BackupObject, type MissingObject } from './store.ts'
 
 /**
  * The `backup.create` handler (issue 14). Reads the selected types (and items) fresh from Graph
@@ -64,33 +64,6 @@ export function createBackupHandler(deps: BackupDeps): RunHandler {
   }
 }
 
-async function manifestOf(db: Executor, run: RunExecution, backupId: string, name: string, missing: MissingObject[]): Promise<BackupManifest> {
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, run.run.tenantId))
-  const [initiator] = run.run.initiatorUserId ? await db.select({ name: users.name }).from(users).where(eq(users.id, run.run.initiatorUserId)) : []
-  const counts = await countsOf(db, backupId)
-  return {
-    format: 'tenantatlas-backup',
-    version: 1,
-    name,
-    source_tenant: { id: run.run.tenantId, name: tenant?.name ?? '', entra_tenant_id: tenant?.entraTenantId ?? '' },
-    created_at: new Date().toISOString(),
-    initiator: { user_id: run.run.initiatorUserId, name: initiator?.name ?? 'System' },
-    origin: 'created',
-    item_count: Object.values(counts).reduce((a, b) => a + b, 0),
-    counts_by_type: counts,
-    missing,
-  }
-}
-
-const toObject = (entry: PolicyTypeEntry, item: NormalisedItem): BackupObject => ({
-  policyType: entry.key,
-  externalId: item.externalId,
-  displayName: item.displayName,
-  contentHash: item.contentHash,
-  payload: item.payload,
-  assignments: item.assignments,
-})
-
 class BackupRun {
   readonly #run: RunExecution<BackupContext>
   readonly #graph: GraphClient
@@ -130,10 +103,7 @@ class BackupRun {
     }
     if (withGroups) await this.#unit(GROUP_TYPE, () => this.#readGroups())
     this.#run.throwIfCancelled()
-    await this.#run.transaction(async (tx) => {
-      const manifest = await manifestOf(tx, this.#run, this.#backupId, this.#name, this.#missing)
-      await finishSet(tx, this.#backupId, this.#missing.length > 0 ? 'partial' : 'complete', manifest)
-    })
+    await closeRunSet(this.#run, { id: this.#backupId, name: this.#name }, this.#missing.length > 0 ? 'partial' : 'complete', this.#missing)
   }
 
   /** Inventory item ids → type → external ids; ids not in the tenant's inventory are missing. */
@@ -209,7 +179,7 @@ class BackupRun {
         results.push({ target: { type: entry.key, id: item.externalId, name: item.displayName }, action: 'back_up', status: 'succeeded' })
       }
       this.#run.throwIfCancelled()
-      await this.#run.transaction((tx) => pinObjects(tx, this.#run.run.tenantId, this.#backupId, objects))
+      await snapshotInto(this.#run, this.#backupId, objects)
       await this.#record(results)
     }
     if (only) {
@@ -235,7 +205,7 @@ class BackupRun {
         if (read.error) throw read.error
         if (read.group) objects.push(toObject(GROUP_TYPE, normaliseRead(GROUP_TYPE, { item: read.group, assignments: null, details: {} })))
       }
-      await this.#run.transaction((tx) => pinObjects(tx, this.#run.run.tenantId, this.#backupId, objects))
+      await snapshotInto(this.#run, this.#backupId, objects)
       await this.#record(objects.map((o) => ({ target: { type: GROUP_TYPE.key, id: o.externalId, name: o.displayName }, action: 'back_up', status: 'succeeded' })))
       pinned += objects.length
     }

@@ -1,22 +1,18 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
-import { backupSets, inventoryItems, operationRunItems, type BulkOperationItemRow } from '../../db/schema.ts'
+import { inventoryItems, operationRunItems, type BulkOperationItemRow } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
-import { type GraphObject, GraphClient, type ItemRead } from '../../graph/graph-client.ts'
-import { getPolicyType, type PolicyTypeEntry } from '../../graph/policy-types.ts'
-import { objectUrl } from '../../graph/read-plan.ts'
-import { WriteJournal } from '../../graph/writes/index.ts'
-import type { GraphTenantContext } from '../../graph/tenant-context.ts'
+import { GraphClient } from '../../graph/graph-client.ts'
+import { getPolicyType } from '../../graph/policy-types.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
-import { normaliseRead } from '../inventory/normalise.ts'
-import { markRemoved, writePage } from '../inventory/store.ts'
-import { tenantContext } from '../inventory/sync.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
+import { openSession, readObjects, type TenantSession } from '../tenant-objects/pipeline.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
-import { emptySet, ensureSetOfRun, finishSet, pinObjects, type BackupObject, type MissingObject } from '../backups/store.ts'
+import { backupObjectOf, closeRunSet, openRunSet, snapshotInto } from '../backups/snapshot.ts'
+import type { BackupObject, MissingObject } from '../backups/store.ts'
 import type { BulkAction } from './actions.ts'
-import { actOn, type ItemOutcome, type WriteDeps } from './item-actions.ts'
+import { actOn, type ItemOutcome } from './item-actions.ts'
 import type { BulkRunContext } from './operation-types.ts'
 import { frozenItems, setItemState } from './repository.ts'
 
@@ -48,49 +44,18 @@ export function createBulkHandler(deps: BulkDeps): RunHandler {
   const graph = deps.graph ?? new GraphClient({ tokens })
   return async (run) => {
     const execution = run as RunExecution<BulkRunContext>
-    const ctx = await tenantContext(run, deps)
-    try {
-      await tokens.getToken(ctx)
-    } catch (error) {
-      throw error instanceof GraphError ? new RunFailureError(error.code, error.message) : error
-    }
-    const journal = new WriteJournal({ tenantId: run.run.tenantId, runId: run.run.id, transact: (work) => run.transaction(work), graph, ctx })
-    await new BulkRun(execution, { graph, ctx, journal }).execute()
+    await new BulkRun(execution, await openSession(run, graph, tokens, deps)).execute()
   }
-}
-
-/** The object read fresh, with what the inventory's `@odata.type` says about where it lives. */
-export async function readFresh(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, items: readonly { externalId: string; odataType: unknown }[]): Promise<Map<string, ItemRead | GraphError>> {
-  const out = new Map<string, ItemRead | GraphError>()
-  if (items.length === 0) return out
-  // objectUrl carries the list's whole $expand (assignments and list details), as a full read has them.
-  const urls = items.map((item) => objectUrl(entry, { id: item.externalId, '@odata.type': item.odataType }))
-  const results = await graph.batch(ctx, urls, { permission: entry.permission, subject: entry.label })
-  const objects: GraphObject[] = []
-  for (const [i, result] of results.entries()) {
-    if (result.error) out.set(items[i]!.externalId, result.error)
-    else {
-      const { '@odata.context': _context, ...body } = result.body as GraphObject
-      objects.push(body)
-    }
-  }
-  for (const read of await graph.readItems(ctx, entry, objects)) {
-    const error = read.errors.find((e) => e.code !== 'not_found') ?? read.errors[0]
-    out.set(read.item.id, error ?? read)
-  }
-  return out
 }
 
 class BulkRun {
   readonly #run: RunExecution<BulkRunContext>
-  readonly #deps: WriteDeps
+  readonly #session: TenantSession
   readonly #action: BulkAction
-  /** Items written in the current chunk, to mirror in the inventory. */
-  readonly #written: { entry: PolicyTypeEntry; item: BulkOperationItemRow; result: Record<string, unknown> }[] = []
 
-  constructor(run: RunExecution<BulkRunContext>, deps: WriteDeps) {
+  constructor(run: RunExecution<BulkRunContext>, session: TenantSession) {
     this.#run = run
-    this.#deps = deps
+    this.#session = session
     this.#action = actionOf(run.run.type)
   }
 
@@ -118,7 +83,6 @@ class BulkRun {
         }
       })
       const settled = await Promise.allSettled(workers)
-      await this.#mirror()
       const failed = settled.find((r) => r.status === 'rejected')
       if (failed) throw failed.reason
       after = items.at(-1)!.position
@@ -166,14 +130,9 @@ class BulkRun {
    * earlier attempt is kept: it shows the state before any write.
    */
   async #backUp(): Promise<number> {
-    const tenantId = this.#run.run.tenantId
     const label = this.#run.run.type.replace('bulk.', '').replace(/_/g, ' ')
-    const set = await ensureSetOfRun(this.#run.db, { tenantId, runId: this.#runId, name: `Before bulk ${label} (${this.#run.context.item_count} items)`, initiatorUserId: this.#run.run.initiatorUserId })
+    const set = await openRunSet(this.#run, { name: `Before bulk ${label} (${this.#run.context.item_count} items)`, labels: ['bulk', this.#runId], protected: true })
     if (set.status === 'complete') return 0
-    await this.#run.transaction(async (tx) => {
-      await emptySet(tx, set.id)
-      await tx.update(backupSets).set({ labels: ['bulk', this.#runId], protected: true }).where(eq(backupSets.id, set.id))
-    })
     const missing: MissingObject[] = []
     let after = -1
     for (;;) {
@@ -190,7 +149,7 @@ class BulkRun {
       await Promise.all(
         chunks.map(async ({ type, chunk }) => {
           const entry = getPolicyType(type)
-          const reads = await readFresh(this.#deps.graph, this.#deps.ctx, entry, chunk.map((c) => ({ externalId: c.externalId, odataType: types.get(c.itemId) })))
+          const reads = await readObjects(this.#session.graph, this.#session.ctx, entry, chunk.map((c) => ({ id: c.externalId, odataType: types.get(c.itemId) })))
           for (const item of chunk) {
             const read = reads.get(item.externalId)
             if (!read || read instanceof GraphError) {
@@ -199,32 +158,16 @@ class BulkRun {
               missing.push({ type, id: item.externalId, name: item.displayName, code, message })
               continue
             }
-            const n = normaliseRead(entry, read)
-            objects.push({ policyType: type, externalId: n.externalId, displayName: n.displayName, contentHash: n.contentHash, payload: n.payload, assignments: n.assignments })
+            objects.push(backupObjectOf(entry, read))
           }
         }),
       )
-      await this.#run.transaction((tx) => pinObjects(tx, tenantId, set.id, objects))
+      await snapshotInto(this.#run, set.id, objects)
     }
     // An object deleted since the sync is not an error of the backup: it cannot be changed either.
     const gone = missing.filter((m) => m.code === 'not_found')
     const unreadable = missing.filter((m) => m.code !== 'not_found')
-    await this.#run.transaction(async (tx) => {
-      const counts = await tx.execute<{ type: string; n: number }>(sql`SELECT policy_type AS type, count(*)::int AS n FROM backup_set_items WHERE backup_id = ${set.id} GROUP BY policy_type ORDER BY policy_type`)
-      const countsByType = Object.fromEntries(counts.rows.map((r) => [r.type, r.n]))
-      await finishSet(tx, set.id, unreadable.length > 0 ? 'failed' : 'complete', {
-        format: 'tenantatlas-backup',
-        version: 1,
-        name: set.name,
-        source_tenant: { id: tenantId, name: '', entra_tenant_id: this.#deps.ctx.tenantKey },
-        created_at: new Date().toISOString(),
-        initiator: { user_id: this.#run.run.initiatorUserId, name: '' },
-        origin: 'created',
-        item_count: Object.values(countsByType).reduce((a, b) => a + b, 0),
-        counts_by_type: countsByType,
-        missing,
-      })
-    })
+    await closeRunSet(this.#run, set, unreadable.length > 0 ? 'failed' : 'complete', missing)
     for (const m of gone) await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
     for (const m of unreadable) await this.#run.addFailure({ code: m.code, message: m.message, subject: m.type })
     return unreadable.length
@@ -254,10 +197,10 @@ class BulkRun {
     let outcome: ItemOutcome
     try {
       const types = await this.#odataTypes([item])
-      const reads = await readFresh(this.#deps.graph, this.#deps.ctx, entry, [{ externalId: item.externalId, odataType: types.get(item.itemId) }])
+      const reads = await readObjects(this.#session.graph, this.#session.ctx, entry, [{ id: item.externalId, odataType: types.get(item.itemId) }])
       const read = reads.get(item.externalId)
       if (read instanceof GraphError && read.code !== 'not_found') outcome = { status: 'failed', code: read.code, message: read.message }
-      else outcome = await actOn(this.#deps, { action: this.#action, params: this.#run.context.params, entry, read: read instanceof GraphError ? null : (read ?? null), item })
+      else outcome = await actOn(this.#session, { action: this.#action, params: this.#run.context.params, entry, read: read instanceof GraphError ? null : (read ?? null), item })
     } catch (error) {
       if (error instanceof RunCancelledError || error instanceof RunOwnershipLostError || this.#run.signal.aborted) throw error
       if (!(error instanceof GraphError)) this.#run.log.error({ err: error, item: item.externalId }, 'bulk item failed')
@@ -265,44 +208,6 @@ class BulkRun {
     }
     const { status, ...result } = outcome
     await this.#finish(item, status, result)
-    if (status === 'succeeded') this.#written.push({ entry, item, result })
-  }
-
-  /**
-   * What the run wrote, mirrored in the inventory after each chunk (read back from Graph in
-   * `$batch`, stored as a sync would, with its version and change entry; a delete marked removed):
-   * the console shows the new state, and an Undo plans against it. Best effort: a failed read-back
-   * leaves it to the next sync.
-   */
-  async #mirror() {
-    const written = this.#written.splice(0)
-    for (const [type, group] of groupBy(written, (w) => w.entry.key)) {
-      const entry = group[0]!.entry
-      const scope = { tenantId: this.#run.run.tenantId, runId: this.#runId, attempt: this.#run.attempt, entry }
-      try {
-        if (this.#action === 'delete') {
-          await markRemoved(this.#run.db, scope, group.map((w) => w.item.externalId))
-          continue
-        }
-        const targets = group.flatMap((w) => {
-          const id = this.#action === 'duplicate' ? w.result.new_id : w.item.externalId
-          return typeof id === 'string' ? [{ id, itemId: w.item.itemId }] : []
-        })
-        const types = await this.#odataTypes(group.map((w) => w.item))
-        for (let i = 0; i < targets.length; i += READ_CHUNK) {
-          const chunk = targets.slice(i, i + READ_CHUNK)
-          const reads = await readFresh(this.#deps.graph, this.#deps.ctx, entry, chunk.map((t) => ({ externalId: t.id, odataType: types.get(t.itemId) })))
-          const page = chunk.flatMap((t) => {
-            const read = reads.get(t.id)
-            return read && !(read instanceof GraphError) ? [normaliseRead(entry, read)] : []
-          })
-          if (page.length > 0) await writePage(this.#run.db, scope, page)
-        }
-      } catch (error) {
-        if (error instanceof RunOwnershipLostError) throw error
-        this.#run.log.warn({ err: error, type }, 'could not mirror bulk changes in the inventory; the next sync will')
-      }
-    }
   }
 
   async #finish(item: BulkOperationItemRow, state: 'succeeded' | 'failed' | 'skipped', result: Record<string, unknown>) {

@@ -7,8 +7,9 @@ import { ID_LIST_BODY_LIMIT, responses } from '../../http/schemas.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
-import { BULK_ACTIONS, unsupportedReason } from './actions.ts'
-import { notFound } from '../../lib/errors.ts'
+import { BULK_ACTIONS, canonicalParams, unsupportedReason } from './actions.ts'
+import { notFound, validationError } from '../../lib/errors.ts'
+import { checkTargets, graphGroupConfirm, type TargetRef } from '../tenant-objects/targets.ts'
 import { can } from '../access/policy.ts'
 import { findPlan, planItems, targetSyncedAt } from '../restore/plan.ts'
 import { presentPlan, restorePlanResponse } from '../restore/presenter.ts'
@@ -82,7 +83,21 @@ const matrixBody = {
   })),
 }
 
-export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine }: HttpDeps) {
+/** The targets an action adds (a group, its filter, a scope tag); none while the params are invalid (their 422 comes first). */
+function targetsOf(body: unknown): TargetRef[] {
+  const { action, params } = (body ?? {}) as { action?: unknown; params?: unknown }
+  if (action !== 'assign' && action !== 'add_scope_tag') return []
+  const parsed = canonicalParams(action, params)
+  if ('issues' in parsed) return []
+  const p = parsed.params as { group_id?: string; filter_id?: string | null; scope_tag_id?: string }
+  const refs: TargetRef[] = []
+  if (p.group_id) refs.push({ field: 'params.group_id', kind: 'group', id: p.group_id })
+  if (p.filter_id) refs.push({ field: 'params.filter_id', kind: 'assignment_filter', id: p.filter_id })
+  if (p.scope_tag_id) refs.push({ field: 'params.scope_tag_id', kind: 'scope_tag', id: p.scope_tag_id })
+  return refs
+}
+
+export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, secrets, config }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
   const tags = ['bulk']
 
@@ -102,6 +117,10 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine }: H
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'bulk.execute')
+      // The group, filter or scope tag the action adds must be the tenant's (ADR 023): 422 before anything is planned.
+      const refs = targetsOf(request.body)
+      const issues = refs.length > 0 ? await checkTargets(db, access.tenantId, refs, graphGroupConfirm(db, { secrets, emulatorUrl: config.graphEmulatorUrl }, access.tenantId)) : []
+      if (issues.length > 0) throw validationError(issues)
       if (isDryRun(request.body)) return reply.code(200).send(await planBulk(db, access.tenantId, request.body))
       const { run, deduplicated } = await startBulk(engine, db, { tenantId: access.tenantId, body: request.body, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
       const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }

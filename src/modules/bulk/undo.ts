@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/engine.ts'
-import { bulkOperationItems, restorePlans } from '../../db/schema.ts'
+import { bulkOperationItems, graphWrites, restorePlans } from '../../db/schema.ts'
 import { conflict, notFound } from '../../lib/errors.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
@@ -10,7 +10,7 @@ import { backupOfRun } from './repository.ts'
 
 /**
  * Undo of a finished bulk run (issue 16): a restore plan (issue 15) from the backup the run took
- * before changing anything, for exactly the items it changed — an update back to the backed-up
+ * before changing anything, for exactly the items its journal says it changed — an update back to the backed-up
  * state, a re-creation (with its assignments) of what it deleted. The plan is reviewed and
  * executed like any restore. A duplicate is undone by deleting the copies, not by a restore.
  */
@@ -38,12 +38,23 @@ export { undoState }
 export async function planUndo(db: Database, tenantId: string, runId: string, user: { id: string }, actor: Actor): Promise<string> {
   const state = await undoState(db, tenantId, runId)
   if (!state.undo.available) throw conflict(`Undo is not available: ${state.undo.reason}`)
-  const items = await db
-    .select({ policy_type: bulkOperationItems.policyType, external_id: bulkOperationItems.externalId })
+  // What the run did, from its journal (ADR 023): the items a confirmed write changed, and the
+  // objects it deleted — re-created whatever the inventory says of them meanwhile.
+  const written = await db.select({ key: graphWrites.key, operation: graphWrites.operation, targetId: graphWrites.targetId }).from(graphWrites).where(and(eq(graphWrites.runId, runId), eq(graphWrites.state, 'confirmed')))
+  const changedItems = new Set(written.map((w) => w.key.split(':')[0]))
+  const deleted = new Set(written.filter((w) => w.operation === 'delete' && w.targetId).map((w) => w.targetId!))
+  const succeeded = await db
+    .select({ item_id: bulkOperationItems.itemId, policy_type: bulkOperationItems.policyType, external_id: bulkOperationItems.externalId })
     .from(bulkOperationItems)
     .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))
+  const items = succeeded.filter((i) => changedItems.has(i.item_id)).map((i) => ({ policy_type: i.policy_type, external_id: i.external_id }))
+  if (items.length === 0) throw conflict('Undo is not available: the run wrote nothing to Graph')
   // The objects were read moments before the change: their setting definitions are known to the tenant.
   const built = await buildPlan(db, { targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items }, () => Promise.resolve(null))
+  for (const item of built.items) {
+    if (!deleted.has(item.sourceExternalId) || item.action === 'create' || item.action === 'blocked') continue
+    Object.assign(item, { action: 'create', targetExternalId: null, reason: 'The run deleted it (its journal says so): re-created', changes: null })
+  }
   const planId = uuidv7()
   await db.transaction(async (tx) => {
     await tx.insert(restorePlans).values({ id: planId, targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items, createdByUserId: user.id })

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { ItemRead } from '../../graph/graph-client.ts'
 import { displayNameOf, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { storableDate } from '../../lib/time.ts'
-import { canonicalJson } from '../operations/start-run.ts'
+import { canonicalJson, normaliseValue, storableText } from '../../lib/canonical.ts'
 
 /**
  * One Graph object as the inventory stores it. Normalisation makes the same object hash the
@@ -27,35 +27,7 @@ export type SettingDefinitionRecord = { id: string; displayName: string; options
 
 export type ItemReference = { kind: 'group' | 'foundation'; targetType: string; targetExternalId: string }
 
-const VOLATILE_KEYS = new Set(['lastModifiedDateTime', 'modifiedDateTime'])
-const isVolatile = (key: string) => VOLATILE_KEYS.has(key) || (key.includes('@odata.') && key !== '@odata.type')
-
-/**
- * Text from Graph as PostgreSQL can store it: NUL characters are dropped, and a lone UTF-16
- * surrogate (which jsonb refuses, failing the whole page) becomes U+FFFD.
- */
-export const storableText = (text: string) => (text.includes('\0') ? text.replaceAll('\0', '') : text).toWellFormed()
-
-/** Drops volatile fields and sorts arrays (by each element's canonical JSON) at every level; text is made storable (storableText). */
-export function normaliseValue(value: unknown): unknown {
-  if (typeof value === 'string') return storableText(value)
-  if (Array.isArray(value)) {
-    const items = value.map(normaliseValue)
-    const keyed = items.map((item) => ({ item, key: canonicalJson(item) }))
-    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    return keyed.map((k) => k.item)
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(value).sort()) {
-      if (isVolatile(key)) continue
-      const v = (value as Record<string, unknown>)[key]
-      if (v !== undefined) out[storableText(key)] = normaliseValue(v)
-    }
-    return out
-  }
-  return value
-}
+export { normaliseValue, storableText } from '../../lib/canonical.ts'
 
 // Matched at the start of the type name (`windowsKioskConfiguration` is not iOS).
 const PLATFORM_HINTS: readonly [RegExp, string][] = [

@@ -25,16 +25,26 @@ type Stored = { id: string; external_id: string; content_hash: string; removed_a
  * whatever they are (created, updated or back after a removal).
  */
 export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[], options: { history?: 'restored' } = {}): Promise<PageResult> {
+  const { counts, changed } = await changesOf(db, scope, page, options)
+  if (changed.length === 0) return counts
+  const rejected = await upsertChanged(db, scope, changed)
+  for (const item of changed) if (!rejected.includes(item)) counts[item.change]++
+  counts.rejected = rejected
+  return counts
+}
+
+/** What a page changes in the stored items (created, updated, back after a removal), with the history each gets. */
+async function changesOf(db: Executor, scope: UnitScope, page: readonly NormalisedItem[], options: { history?: 'restored' }) {
   // The same object twice in one listing (Graph paging is not a snapshot): the last one wins.
   const items = [...new Map(page.map((item) => [item.externalId, item])).values()]
   const counts: PageResult = { created: 0, updated: 0, unchanged: 0, rejected: [] }
-  if (items.length === 0) return counts
+  const changed: ChangedItem[] = []
+  if (items.length === 0) return { counts, changed }
   const { rows: stored } = await db.execute<Stored>(sql`
     SELECT id, external_id, content_hash, removed_at FROM inventory_items
     WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}
       AND external_id = ANY(${toTextArray(items.map((i) => i.externalId))}::text[])`)
   const byExternalId = new Map(stored.map((row) => [row.external_id, row]))
-  const changed: ChangedItem[] = []
   for (const item of items) {
     const existing = byExternalId.get(item.externalId)
     // Back after a removal counts as created (and is `restored` in the change history).
@@ -43,10 +53,25 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
     if (history) changed.push({ ...item, id: existing?.id ?? uuidv7(), change: seen === 'updated' ? 'updated' : 'created', history })
     else counts.unchanged++
   }
-  const rejected = changed.length > 0 ? await upsertChanged(db, scope, changed) : []
-  for (const item of changed) if (!rejected.includes(item)) counts[item.change]++
-  counts.rejected = rejected
-  return counts
+  return { counts, changed }
+}
+
+/**
+ * A write's result mirrored in the inventory inside the caller's transaction (the one that
+ * confirms the write in the journal, ADR 023): the objects as read back after it, and the ones it
+ * deleted marked removed. An object PostgreSQL refuses is left to the next sync (a savepoint keeps
+ * the rest of the transaction).
+ */
+export async function mirrorWrite(tx: Executor, scope: UnitScope, result: { present?: readonly NormalisedItem[]; removed?: readonly string[] }, options: { history?: 'restored' } = {}): Promise<void> {
+  if (result.removed && result.removed.length > 0) await tx.execute(removeWithHistory(scope, sql`${scope.runId}`, sql`i.external_id = ANY(${toTextArray([...result.removed])}::text[])`))
+  if (!result.present || result.present.length === 0) return
+  const { changed } = await changesOf(tx, scope, result.present, options)
+  if (changed.length === 0) return
+  try {
+    await tx.transaction((savepoint) => upsertItems(savepoint, scope, changed))
+  } catch (error) {
+    if (!isDataException(error)) throw error
+  }
 }
 
 type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated'; history: 'created' | 'updated' | 'restored' }

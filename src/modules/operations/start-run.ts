@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import { operationRuns, type OperationRunRow } from '../../db/schema.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
 import { uuidv7 } from '../../lib/ids.ts'
-import { tooDeep } from '../../lib/json-depth.ts'
 import { parseInput } from '../../lib/validation.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import type { Catalog } from './catalog.ts'
@@ -11,21 +11,7 @@ import { publishRunUpdated } from './live.ts'
 import type { JobQueue } from './queue.ts'
 import { findActiveByIdentity } from './repository.ts'
 
-/** Past this, canonicalJson refuses (inputs are depth-checked long before: this only keeps the recursion bounded). */
-const CANONICAL_MAX_DEPTH = 256
-
-/** JSON with object keys sorted at every level, so the same context always reads the same. */
-export function canonicalJson(value: unknown, depth = 0): string {
-  if (depth > CANONICAL_MAX_DEPTH) throw tooDeep('A JSON value', CANONICAL_MAX_DEPTH)
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, depth + 1)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
+export { canonicalJson } from '../../lib/canonical.ts'
 
 export const identityKeyOf = (type: string, context: Record<string, unknown>) =>
   createHash('sha256').update(`${type}\n${canonicalJson(context)}`).digest('hex')

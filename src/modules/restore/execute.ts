@@ -1,20 +1,16 @@
 import { eq } from 'drizzle-orm'
 import { restorePlans, type MappingKind, type RestorePlanItemRow } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
-import { GraphClient, type GraphObject } from '../../graph/graph-client.ts'
-import { getPolicyType, singletonItem, type PolicyTypeEntry } from '../../graph/policy-types.ts'
-import { objectUrl } from '../../graph/read-plan.ts'
-import type { GraphTenantContext } from '../../graph/tenant-context.ts'
+import { GraphClient } from '../../graph/graph-client.ts'
+import { getPolicyType, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
-import { afterCreateRequests, assignmentBody, assignRequest, createRequest, sendWrite, updateRequests, WriteJournal, type ObjectContent, type WriteRequest } from '../../graph/writes/index.ts'
+import { afterCreateRequests, assignmentBody, assignRequest, createRequest, updateRequests, type ObjectContent, type WriteOperation, type WriteRequest } from '../../graph/writes/index.ts'
+import { canonicalJson, normaliseValue } from '../../lib/canonical.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
-import { normaliseRead, normaliseValue, type NormalisedItem } from '../inventory/normalise.ts'
-import { writePage } from '../inventory/store.ts'
-import { tenantContext } from '../inventory/sync.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
-import { canonicalJson } from '../operations/start-run.ts'
+import { openSession, readObject, writeObject, type TenantSession } from '../tenant-objects/pipeline.ts'
 import { journalKey, mapContent, orderOf, TYPE_KINDS, type Resolve } from './content.ts'
 import { backupObjects, findPlan, planItems, type PlanMappingEntry, type SourceObject } from './plan.ts'
 
@@ -41,59 +37,32 @@ export function createRestoreHandler(deps: RestoreDeps): RunHandler {
     const execution = run as RunExecution<RestoreContext>
     const plan = await findPlan(run.db, run.run.tenantId, execution.context.plan_id)
     if (!plan) throw new RunFailureError('plan_not_found', 'The restore plan was deleted before it ran')
-    const ctx = await tenantContext(run, deps)
-    try {
-      await tokens.getToken(ctx)
-    } catch (error) {
-      throw error instanceof GraphError ? new RunFailureError(error.code, error.message) : error
-    }
+    const session = await openSession(run, graph, tokens, deps)
     const items = (await planItems(run.db, plan.id)).filter((i) => !i.excluded)
     const selection = items.filter((i) => i.action === 'create' || i.action === 'update').map((i) => ({ policy_type: i.policyType, external_id: i.sourceExternalId }))
     const objects = selection.length > 0 ? await backupObjects(run.db, plan.sourceTenantId, plan.backupId, selection) : []
     const sources = new Map(objects.map((o) => [keyOf(o.policyType, o.externalId), o]))
-    await new RestoreRun(execution, graph, ctx, plan.mapping as PlanMappingEntry[], sources, plan.sourceTenantId).execute(items)
+    await new RestoreRun(execution, session, plan.mapping as PlanMappingEntry[], sources, plan.sourceTenantId).execute(items)
     await run.transaction((tx) => tx.update(restorePlans).set({ runId: run.run.id }).where(eq(restorePlans.id, plan.id)))
   }
 }
 
-/** The object as a full read returns it (the list's `$expand`s on the object read, then its per-object reads), normalised. */
-async function readBack(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, id: string, payload: Record<string, unknown>): Promise<NormalisedItem | null> {
-  let object: GraphObject
-  try {
-    const { '@odata.context': _context, ...body } = await graph.get<GraphObject>(ctx, objectUrl(entry, { id, '@odata.type': payload['@odata.type'] }), { permission: entry.permission, subject: entry.label })
-    // A singleton answers without the inventory's id (or none at all): named as a full read names it.
-    const item = entry.singleton ? singletonItem(entry, body) : body
-    if (!item) return null
-    object = item
-  } catch (error) {
-    if (error instanceof GraphError && error.code === 'not_found') return null
-    throw error
-  }
-  const [read] = await graph.readItems(ctx, entry, [object])
-  if (read!.errors.length > 0) throw read!.errors[0]!
-  return normaliseRead(entry, read!)
-}
-
 class RestoreRun {
   readonly #run: RunExecution<RestoreContext>
-  readonly #graph: GraphClient
-  readonly #ctx: GraphTenantContext
+  readonly #session: TenantSession
   readonly #mapping: Map<string, PlanMappingEntry>
   readonly #sources: Map<string, SourceObject>
-  readonly #journal: WriteJournal
   /** Objects of mapping kinds this run created: source id → new id. */
   readonly #created = new Map<string, string>()
 
   readonly #sourceTenantId: string
 
-  constructor(run: RunExecution<RestoreContext>, graph: GraphClient, ctx: GraphTenantContext, mapping: PlanMappingEntry[], sources: Map<string, SourceObject>, sourceTenantId: string) {
+  constructor(run: RunExecution<RestoreContext>, session: TenantSession, mapping: PlanMappingEntry[], sources: Map<string, SourceObject>, sourceTenantId: string) {
     this.#run = run
     this.#sourceTenantId = sourceTenantId
-    this.#graph = graph
-    this.#ctx = ctx
+    this.#session = session
     this.#mapping = new Map(mapping.map((m) => [keyOf(m.kind, m.source_id), m]))
     this.#sources = sources
-    this.#journal = new WriteJournal({ tenantId: run.run.tenantId, runId: run.run.id, transact: (work) => run.transaction(work), graph, ctx })
   }
 
   #resolve: Resolve = (kind, sourceId) => {
@@ -151,22 +120,14 @@ class RestoreRun {
     return { target: { type: item.policyType, id: item.targetExternalId ?? item.sourceExternalId, name: item.displayName }, action: item.action, status, code, message }
   }
 
-  /** One write of an object through the journal; returns the id Graph names (a create's new id). */
-  async #write(key: string, entry: PolicyTypeEntry, operation: 'create' | 'update' | 'assign' | 'action', request: WriteRequest, targetId: string | null, content: ObjectContent): Promise<string | null> {
-    // Reconciling a lost answer whose audit event has not arrived yet: Graph's objects say whether it was applied.
-    const read = async (id: string): Promise<ObjectContent | null> => {
-      const current = await readBack(this.#graph, this.#ctx, entry, id, content.payload)
-      return current ? { payload: current.payload, assignments: current.assignments } : null
-    }
-    const outcome = await this.#journal.writeOnce(key, {
-      expect: { entry, request, content, read },
-      operation,
-      policyType: entry.key,
-      targetId,
-      method: request.method,
-      path: request.url,
-      send: (marker) => sendWrite(this.#graph, this.#ctx, entry, request, marker, targetId),
-    })
+  /**
+   * One write of an object through the pipeline; returns the id Graph names (a create's new id).
+   * `last`: the object's last write, which mirrors it in the inventory as `restored`.
+   */
+  async #write(item: RestorePlanItemRow, step: string, entry: PolicyTypeEntry, operation: WriteOperation, request: WriteRequest, targetId: string | null, content: ObjectContent, last: boolean): Promise<string | null> {
+    const key = `${journalKey(this.#sourceTenantId, item.policyType, item.sourceExternalId)}:${step}`
+    // The plan item's step: a plan executed again finds this row and never sends it twice.
+    const outcome = await writeObject(this.#session, { key, intent: `restore:${item.id}:${step}`, entry, operation, request, targetId, content, mirror: last, history: 'restored' })
     return outcome.targetId
   }
 
@@ -177,29 +138,31 @@ class RestoreRun {
     if (!source) throw new GraphError('not_found', `${entry.label} "${item.displayName}" is no longer in the backup`)
     const mapped = mapContent({ payload: source.payload, assignments: source.assignments }, this.#resolve, this.#nameOf)
     const content = mapped.content
-    const key = journalKey(this.#sourceTenantId, item.policyType, item.sourceExternalId)
-    let id: string
+    const { graph, ctx } = this.#session
+    const assignments = (list: readonly Record<string, unknown>[]) => canonicalJson(normaliseValue(list.map(assignmentBody)))
     if (item.action === 'create') {
-      const created = await this.#write(`${key}:create`, entry, 'create', createRequest(entry, content), null, content)
-      if (!created) throw new GraphError('bad_request', `${entry.label} "${item.displayName}": Graph's answer to the create named no object`)
-      id = created
+      const after = afterCreateRequests(entry, 'new', content)
+      const assigns = content.assignments.length > 0 && entry.assignments !== null
+      const id = await this.#write(item, 'create', entry, 'create', createRequest(entry, content), null, content, after.length === 0 && !assigns)
+      if (!id) throw new GraphError('bad_request', `${entry.label} "${item.displayName}": Graph's answer to the create named no object`)
       if (TYPE_KINDS[entry.key]) this.#created.set(keyOf(TYPE_KINDS[entry.key]!, item.sourceExternalId), id)
-      for (const request of afterCreateRequests(entry, id, content)) await this.#write(`${key}:${request.label}`, entry, 'action', request, id, content)
-      const assign = content.assignments.length > 0 ? assignRequest(entry, id, content.payload, content.assignments) : null
-      if (assign) await this.#write(`${key}:assign`, entry, 'assign', assign, id, content)
+      const requests = afterCreateRequests(entry, id, content)
+      for (const [i, request] of requests.entries()) await this.#write(item, request.label, entry, 'action', request, id, content, i === requests.length - 1 && !assigns)
+      const assign = assigns ? assignRequest(entry, id, content.payload, content.assignments) : null
+      if (assign) await this.#write(item, 'assign', entry, 'assign', assign, id, content, true)
     } else {
-      id = item.targetExternalId!
-      const current = await readBack(this.#graph, this.#ctx, entry, id, source.payload)
+      const id = item.targetExternalId!
+      const current = await readObject(graph, ctx, entry, { id, odataType: source.payload['@odata.type'] })
       if (!current) throw new GraphError('not_found', `${entry.label} "${item.displayName}" was deleted from the tenant after the plan was built: refresh the plan`)
       const currentContent: ObjectContent = { payload: current.payload, assignments: current.assignments }
-      for (const request of updateRequests(entry, id, content, currentContent)) await this.#write(`${key}:${request.label}`, entry, request.label === 'update' || request.label === 'replace settings' ? 'update' : 'action', request, id, content)
-      const assignments = (list: readonly Record<string, unknown>[]) => canonicalJson(normaliseValue(list.map(assignmentBody)))
       const assign = entry.assignments !== null && assignments(content.assignments) !== assignments(current.assignments) ? assignRequest(entry, id, content.payload, content.assignments) : null
-      if (assign) await this.#write(`${key}:assign`, entry, 'assign', assign, id, content)
+      const requests = updateRequests(entry, id, content, currentContent)
+      for (const [i, request] of requests.entries()) {
+        const operation = request.label === 'update' || request.label === 'replace settings' ? 'update' : 'action'
+        await this.#write(item, request.label, entry, operation, request, id, content, i === requests.length - 1 && !assign)
+      }
+      if (assign) await this.#write(item, 'assign', entry, 'assign', assign, id, content, true)
     }
-    // Read back into the inventory: its versions show the result, "restored" in the change history.
-    const after = await readBack(this.#graph, this.#ctx, entry, id, source.payload)
-    if (after) await writePage(this.#run.db, { tenantId: this.#run.run.tenantId, runId: this.#run.run.id, attempt: this.#run.attempt, entry }, [after], { history: 'restored' })
     return mapped.warnings.length > 0 ? [...new Set(mapped.warnings)].join('; ') : null
   }
 }

@@ -33,7 +33,8 @@ type Body = Record<string, unknown>
 export type PlanSelection = { policy_type: string; external_id: string }[] | null
 
 export type SourceObject = { policyType: string; externalId: string; displayName: string; contentHash: string; payload: Body; assignments: Body[] }
-type TargetObject = { policyType: string; externalId: string; displayName: string; contentHash: string }
+/** `odataType`: the object's `@odata.type` (null where the type has none): across tenants, part of its identity. */
+type TargetObject = { policyType: string; externalId: string; displayName: string; contentHash: string; odataType: string | null }
 
 export type PlannedItem = {
   id: string
@@ -92,7 +93,14 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
   const [objects, targets, sourceNames, remembered, syncedAt, copies] = await Promise.all([
     backupObjects(db, input.sourceTenantId, input.backupId, input.selection),
     db
-      .select({ policyType: inventoryItems.policyType, externalId: inventoryItems.externalId, displayName: inventoryItems.displayName, contentHash: inventoryItems.contentHash })
+      .select({
+        policyType: inventoryItems.policyType,
+        externalId: inventoryItems.externalId,
+        displayName: inventoryItems.displayName,
+        contentHash: inventoryItems.contentHash,
+        // Only another tenant's objects match by type (the same tenant's by id): reading each payload costs.
+        odataType: sameTenant ? sql<string | null>`null` : sql<string | null>`${inventoryItems.payload} ->> '@odata.type'`,
+      })
       .from(inventoryItems)
       .where(and(eq(inventoryItems.tenantId, input.targetTenantId), isNull(inventoryItems.removedAt))),
     db
@@ -115,7 +123,7 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
     else targetsByName.set(k, [t])
   }
   const planned = objects.filter((o) => o.policyType !== 'group')
-  const matches = new Map<SourceObject, { target: TargetObject | null; ambiguous: boolean }>()
+  const matches = new Map<SourceObject, { target: TargetObject | null; ambiguous: boolean; otherType?: TargetObject }>()
   const used = new Set<TargetObject>()
   for (const o of planned) {
     // What an earlier restore created from this very object is the object to compare with.
@@ -127,10 +135,14 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
       matches.set(o, { target, ambiguous: false })
       continue
     }
-    const candidates = (targetsByName.get(keyOf(o.policyType, o.displayName)) ?? []).filter((t) => !used.has(t))
+    // Across tenants an object is the same object by name and `@odata.type` (a macOS and a Windows
+    // policy of one name are two objects: Graph refuses to change an object's type).
+    const named = (targetsByName.get(keyOf(o.policyType, o.displayName)) ?? []).filter((t) => !used.has(t))
+    const odataType = typeof o.payload['@odata.type'] === 'string' ? o.payload['@odata.type'] : null
+    const candidates = named.filter((t) => t.odataType === odataType)
     const target = candidates[0] ?? null
     if (target) used.add(target)
-    matches.set(o, { target, ambiguous: candidates.length > 1 })
+    matches.set(o, { target, ambiguous: candidates.length > 1, otherType: target ? undefined : named[0] })
   }
 
   // Names of the source's groups and foundations: the backup's own copies first, then the source inventory.
@@ -196,7 +208,7 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
   const items: PlannedItem[] = []
   for (const o of planned) {
     const entry = findPolicyType(o.policyType)
-    const { target, ambiguous } = matches.get(o)!
+    const { target, ambiguous, otherType } = matches.get(o)!
     const base = { id: uuidv7(), position: 0, policyType: o.policyType, sourceExternalId: o.externalId, displayName: o.displayName, contentHash: o.contentHash, targetExternalId: target?.externalId ?? null, excluded: input.excluded?.has(keyOf(o.policyType, o.externalId)) ?? false, changes: null }
     const blocked = (reason: string, warnings: string[] = []): PlannedItem => ({ ...base, action: 'blocked', reason, warnings })
     if (!entry) {
@@ -228,7 +240,8 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
       continue
     }
     if (!target) {
-      items.push({ ...base, action: 'create', reason: null, warnings })
+      const reason = otherType ? `The target's "${otherType.displayName}" is a ${otherType.odataType ?? 'object of another type'}, not a ${typeof o.payload['@odata.type'] === 'string' ? o.payload['@odata.type'] : o.policyType}: not the same object, so a new one is created` : null
+      items.push({ ...base, action: 'create', reason, warnings })
       continue
     }
     if (sameTenant && target.contentHash === o.contentHash) {

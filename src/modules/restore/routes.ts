@@ -17,6 +17,7 @@ import { can } from '../access/policy.ts'
 import { graphContextOf } from '../inventory/graph-context.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
+import { checkTargets, graphGroupConfirm } from '../tenant-objects/targets.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { KIND_TYPES } from './content.ts'
 import { buildPlan, findPlan, planItems, rememberMappings, savePlan, targetSyncedAt, type DefinitionCheck, type PlanSelection } from './plan.ts'
@@ -48,6 +49,10 @@ const updateBody = z
     refresh: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .meta({ id: 'RestorePlanUpdate', description: 'Edit the mapping (remembered for the tenant pair), leave items out or back in, or rebuild the plan against the current inventory (`refresh`)' })
+
+/** A plan executed (or executing) already: executing it again would write its changes a second time. */
+const executedConflict = (runId: string) =>
+  new AppError(409, 'plan_executed', `This plan was executed already (run ${runId}): to restore again, refresh the plan (PATCH with {"refresh": true}), review it and execute it`, { run_id: runId })
 
 /** The Graph client plans read setting definitions with (the process's shared budgets). */
 let planGraph: GraphClient | undefined
@@ -226,8 +231,11 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
       const edits = body.mapping ?? []
       const inPlan = new Set(plan.mapping.map((m) => `${m.kind}\n${m.source_id}`))
       const issues = edits.filter((e) => !inPlan.has(`${e.kind}\n${e.source_id}`)).map((e) => ({ field: 'mapping', message: `${e.kind} ${e.source_id} is not referenced by this plan` }))
-      // A foundation must be mapped to an object of its kind the target has (groups: any group id the admin names).
-      const foundationTargets = edits.filter((e) => e.target_id !== null && e.kind !== 'group')
+      // Groups, filters and scope tags: objects of the target tenant (ADR 023), else 422 naming the id.
+      const targetRefs = edits.flatMap((e, i) => (e.target_id !== null && e.kind !== 'notification_template' ? [{ field: `mapping[${i}].target_id`, kind: e.kind, id: e.target_id }] : []))
+      issues.push(...(await checkTargets(db, access.tenantId, targetRefs, graphGroupConfirm(db, { secrets: deps.secrets, emulatorUrl: deps.config.graphEmulatorUrl }, access.tenantId))))
+      // A notification template must be mapped to one the target has.
+      const foundationTargets = edits.filter((e) => e.target_id !== null && e.kind === 'notification_template')
       if (foundationTargets.length > 0) {
         const rows = await db
           .select({ type: inventoryItems.policyType, id: inventoryItems.externalId })
@@ -238,6 +246,9 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
       }
       if (issues.length > 0) throw validationError(issues)
       const rebuild = edits.length > 0 || body.refresh === true
+      // An executed plan rebuilt is a new plan (new items, new write intents); one still executing is not rebuilt under its run.
+      const executed = rebuild && plan.runId ? await findRun(db, access.tenantId, plan.runId) : undefined
+      if (executed && executed.run.status !== 'completed') throw new AppError(409, 'plan_executing', `The plan is being executed (run ${executed.run.id}): wait for the run to end`, { run_id: executed.run.id })
       await db.transaction(async (tx) => {
         if (body.excluded_item_ids?.length) await tx.update(restorePlanItems).set({ excluded: true }).where(and(eq(restorePlanItems.planId, plan.id), inArray(restorePlanItems.id, body.excluded_item_ids)))
         if (body.included_item_ids?.length) await tx.update(restorePlanItems).set({ excluded: false }).where(and(eq(restorePlanItems.planId, plan.id), inArray(restorePlanItems.id, body.included_item_ids)))
@@ -248,6 +259,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
         const built = await buildPlan(db, { targetTenantId: access.tenantId, sourceTenantId: plan.sourceTenantId, backupId: plan.backupId, selection: plan.selection ?? null, excluded }, definitionCheck(db, deps, access.tenantId))
         await db.transaction(async (tx) => {
           await savePlan(tx, plan.id, built)
+          if (plan.runId) await tx.update(restorePlans).set({ runId: null }).where(eq(restorePlans.id, plan.id))
           await recordAuditEvent(tx, auth.actorOf(request, principal), {
             tenantId: access.tenantId,
             action: 'restore_plan.updated',
@@ -262,10 +274,11 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
 
   r.post(
     '/api/tenants/:tenantId/restore-plans/:planId/execute',
-    { config: { capability: 'restore.execute' }, schema: { tags, summary: 'Execute the plan (a restore.execute run); 409 when the inventory was synced after the plan was built', params: planParams, response: responses({ 202: z.object({ run: runResponse }) }) } },
+    { config: { capability: 'restore.execute' }, schema: { tags, summary: 'Execute the plan (a restore.execute run); 409 when it was executed already, or the inventory was synced after it was built', params: planParams, response: responses({ 202: z.object({ run: runResponse }) }) } },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
       const plan = await loadVisible(request, access.tenantId, request.params.planId)
+      if (plan.runId) throw executedConflict(plan.runId)
       const synced = await targetSyncedAt(db, access.tenantId)
       if (synced && (!plan.targetSyncedAt || synced.getTime() > plan.targetSyncedAt.getTime())) {
         throw new AppError(409, 'plan_stale', 'The tenant\'s inventory was synced after this plan was built: refresh the plan (PATCH with {"refresh": true}) and review it again')
@@ -273,6 +286,9 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
       let started: Awaited<ReturnType<typeof engine.startRunIn>> = null
       for (let attempt = 0; attempt < 5 && !started; attempt++) {
         started = await db.transaction(async (tx) => {
+          // A plan executes once (ADR 023): the plan row is locked, so of two executes at once the second sees the first's run.
+          const [locked] = await tx.select({ runId: restorePlans.runId }).from(restorePlans).where(eq(restorePlans.id, plan.id)).for('update')
+          if (locked?.runId) throw executedConflict(locked.runId)
           const result = await engine.startRunIn(tx, { tenantId: access.tenantId, type: 'restore.execute', context: { plan_id: plan.id }, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
           if (result) await tx.update(restorePlans).set({ runId: result.run.id }).where(eq(restorePlans.id, plan.id))
           return result

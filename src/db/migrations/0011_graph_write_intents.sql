@@ -1,0 +1,2 @@
+ALTER TABLE "graph_writes" ADD COLUMN "intent" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "graph_writes_tenant_intent" ON "graph_writes" USING btree ("tenant_id","intent") WHERE "graph_writes"."intent" IS NOT NULL;
