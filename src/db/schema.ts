@@ -712,3 +712,33 @@ export const bulkOperationItems = pgTable(
 )
 
 export type BulkOperationItemRow = typeof bulkOperationItems.$inferSelect
+
+/**
+ * Tenant groups (issue 27): named, workspace-level sets of tenants, many-to-many, managed by workspace
+ * admins. A member sees a group restricted to the tenants they belong to (modules/tenant-groups).
+ */
+export const tenantGroups = pgTable(
+  'tenant_groups',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('tenant_groups_name_key').on(sql`lower(${t.name})`)],
+)
+
+export const tenantGroupMembers = pgTable(
+  'tenant_group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => tenantGroups.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.tenantId] }), index('tenant_group_members_tenant_idx').on(t.tenantId)],
+)
+
+export type TenantGroupRow = typeof tenantGroups.$inferSelect

@@ -22,6 +22,7 @@ import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
+import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -138,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerBackupRoutes(app, deps)
   registerRestoreRoutes(app, deps)
   registerBulkRoutes(app, deps)
+  registerTenantGroupRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

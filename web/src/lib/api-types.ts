@@ -522,6 +522,15 @@ export type Schemas = {
     } | null
   }
   ScheduleInput: Schemas["Schedule"]
+  TenantGroup: {
+    id: string
+    name: string
+    /** The group's tenants the caller belongs to, by tenant name */
+    tenant_ids: string[]
+    created_at: string
+    updated_at: string
+  }
+  TenantGroupInput: Schemas["TenantGroup"]
   User: {
     id: string
     email: string
@@ -559,6 +568,13 @@ export type Responses = {
   "GET /api/operation-types": {
     data: Schemas["OperationType"][]
   }
+  "GET /api/tenant-groups": {
+    data: Schemas["TenantGroup"][]
+    next_cursor: string | null
+  }
+  "POST /api/tenant-groups": Schemas["TenantGroup"]
+  "PATCH /api/tenant-groups/{groupId}": Schemas["TenantGroup"]
+  "DELETE /api/tenant-groups/{groupId}": null
   "GET /api/tenants": {
     data: ({
       id: string
@@ -816,6 +832,14 @@ export type Bodies = {
   "POST /api/auth/sign-in": {
     email: string
     password: string
+  }
+  "POST /api/tenant-groups": {
+    name: string
+    tenant_ids?: string[]
+  }
+  "PATCH /api/tenant-groups/{groupId}": {
+    name?: string
+    tenant_ids?: string[]
   }
   "POST /api/tenants": {
     name: string
