@@ -23,6 +23,7 @@ import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
+import { registerOverviewRoutes } from '../modules/overview/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRestoreRoutes(app, deps)
   registerBulkRoutes(app, deps)
   registerTenantGroupRoutes(app, deps)
+  registerOverviewRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

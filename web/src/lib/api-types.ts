@@ -431,6 +431,69 @@ export type Schemas = {
     }[]
   }
   OperationTypeInput: Schemas["OperationType"]
+  OverviewRow: {
+    tenant: {
+      id: string
+      name: string
+      role: "owner" | "manager" | "operator" | "readonly"
+    }
+    /** The health dot: the worst severity among `attention` */
+    health: "critical" | "warning" | "ok"
+    attention: ({
+      code: string
+      severity: "critical" | "warning"
+      message: string
+    })[]
+    sync: {
+      last_success_at: string | null
+      age_seconds: number | null
+      /** A successful sync within the last 24 hours */
+      fresh: boolean
+      last_run: {
+        id: string
+        status: "queued" | "running" | "completed"
+        outcome: "succeeded" | "partially_succeeded" | "failed" | "cancelled" | null
+        created_at: string
+        /** The console's page for this cell */
+        link: string
+      } | null
+      /** The console's page for this cell */
+      link: string
+    }
+    permission_gaps: {
+      policy_type: string
+      permission: string
+    }[]
+    changes_7d: {
+      count: number
+      by: {
+        name: string
+        count: number
+      }[]
+      /** The console's page for this cell */
+      link: string
+    }
+    newest_backup: {
+      id: string
+      created_at: string
+      age_seconds: number
+      /** The console's page for this cell */
+      link: string
+    } | null
+    expiring_credentials: {
+      item_id: string
+      policy_type: string
+      display_name: string
+      expires_at: string
+      /** The console's page for this cell */
+      link: string
+    }[]
+    /** Open findings by severity: null until a baselines module exists */
+    findings: null
+    /** Alignment with assigned baselines: null until a baselines module exists */
+    alignment: null
+  }
+  OverviewRowInput: Schemas["OverviewRow"]
   RestorePlan: {
     id: string
     backup_id: string
@@ -567,6 +630,11 @@ export type Responses = {
   }
   "GET /api/operation-types": {
     data: Schemas["OperationType"][]
+  }
+  "GET /api/overview": {
+    data: Schemas["OverviewRow"][]
+    next_cursor: null
+    generated_at: string
   }
   "GET /api/tenant-groups": {
     data: Schemas["TenantGroup"][]
