@@ -201,6 +201,8 @@ export const operationRuns = pgTable(
   },
   (t) => [
     index('operation_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    // A tenant's newest run of a type (the overview's last sync of every tenant), without walking its other runs.
+    index('operation_runs_tenant_type_created_idx').on(t.tenantId, t.type, t.createdAt.desc(), t.id.desc()),
     index('operation_runs_active_idx').on(t.tenantId, t.createdAt.desc()).where(sql`${t.status} IN ('queued', 'running')`),
     // Dedupe: one active run per tenant, type and canonical context.
     uniqueIndex('operation_runs_active_identity_key')

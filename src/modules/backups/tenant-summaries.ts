@@ -10,6 +10,6 @@ export async function newestBackupByTenant(db: Executor, tenantIds: string[]): P
       CROSS JOIN LATERAL (
         SELECT s.id, s.created_at FROM backup_sets s
          WHERE s.tenant_id = t.id AND s.status IN ('complete', 'partial')
-         ORDER BY s.created_at DESC, s.id DESC LIMIT 1) b`)
+         ORDER BY s.created_at DESC NULLS LAST, s.id DESC NULLS LAST LIMIT 1) b`)
   return new Map(rows.map((r) => [r.tenant_id, { id: r.id, createdAt: new Date(r.created_at) }]))
 }

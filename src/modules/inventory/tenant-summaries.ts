@@ -16,25 +16,35 @@ export const EXPIRY_FIELDS: Record<string, string> = {
 
 const uuidArray = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`
 
+/** How many of a tenant's newest changes name who made them: enough to say who is active, bounded per tenant. */
+export const ACTORS_OF_NEWEST = 20
+
 /**
- * Per tenant, the changes detected since `since` and who made them (a UPN, an app's name, or
- * "unknown" when Intune's audit log did not say), most active first. Reads the feed index by tenant.
+ * Per tenant, the changes detected since `since` (counted on the feed index alone) and who made the
+ * newest ACTORS_OF_NEWEST of them (a UPN, an app's name, or "unknown" when Intune's audit log did not
+ * say), most active first. Bounded per tenant, so a busy week of one tenant does not slow everyone's overview.
  */
 export async function changeSummaryByTenant(db: Executor, tenantIds: string[], since: Date): Promise<Map<string, ChangeSummary>> {
   const result = new Map<string, ChangeSummary>()
   if (tenantIds.length === 0) return result
-  const { rows } = await db.execute<{ tenant_id: string; actor: string; n: string }>(sql`
-    SELECT tenant_id, coalesce(changed_by->>'user_principal_name', changed_by->>'app_name', 'unknown') AS actor, count(*) AS n
-      FROM inventory_changes
-     WHERE tenant_id = ANY(${uuidArray(tenantIds)}) AND detected_at >= ${since.toISOString()}::timestamptz
-     GROUP BY 1, 2
-     ORDER BY 1, 3 DESC, 2`)
-  for (const row of rows) {
-    const summary = result.get(row.tenant_id) ?? { count: 0, by: [] }
-    summary.count += Number(row.n)
-    summary.by.push({ name: row.actor, count: Number(row.n) })
-    result.set(row.tenant_id, summary)
-  }
+  const from = sql`${since.toISOString()}::timestamptz`
+  const [counts, actors] = await Promise.all([
+    db.execute<{ tenant_id: string; n: string }>(sql`
+      SELECT tenant_id, count(*) AS n FROM inventory_changes
+       WHERE tenant_id = ANY(${uuidArray(tenantIds)}) AND detected_at >= ${from}
+       GROUP BY 1`),
+    db.execute<{ tenant_id: string; actor: string; n: string }>(sql`
+      SELECT t.id AS tenant_id, c.actor, count(*) AS n
+        FROM unnest(${uuidArray(tenantIds)}) AS t(id)
+       CROSS JOIN LATERAL (
+         SELECT coalesce(changed_by->>'user_principal_name', changed_by->>'app_name', 'unknown') AS actor
+           FROM inventory_changes WHERE tenant_id = t.id AND detected_at >= ${from}
+          ORDER BY detected_at DESC, id DESC LIMIT ${ACTORS_OF_NEWEST}) c
+       GROUP BY 1, 2
+       ORDER BY 1, 3 DESC, 2`),
+  ])
+  for (const row of counts.rows) result.set(row.tenant_id, { count: Number(row.n), by: [] })
+  for (const row of actors.rows) result.get(row.tenant_id)?.by.push({ name: row.actor, count: Number(row.n) })
   return result
 }
 

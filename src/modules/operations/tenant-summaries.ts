@@ -10,7 +10,7 @@ export type LatestRuns = {
 /**
  * Per tenant, the newest run of a type and when one last completed without failing (succeeded or
  * partially: a partial sync still mirrored what it could read). One statement for many tenants; each
- * lateral walks the tenant's runs newest first on operation_runs_tenant_created_idx and stops at the first match.
+ * lateral walks the tenant's runs newest first on operation_runs_tenant_type_created_idx (its NULLS LAST order) and stops at the first match.
  */
 export async function latestRunsByTenant(db: Executor, tenantIds: string[], type: string): Promise<Map<string, LatestRuns>> {
   if (tenantIds.length === 0) return new Map()
@@ -29,12 +29,12 @@ export async function latestRunsByTenant(db: Executor, tenantIds: string[], type
       LEFT JOIN LATERAL (
         SELECT r.id, r.status, r.outcome, r.created_at, r.completed_at, r.failures FROM operation_runs r
          WHERE r.tenant_id = t.id AND r.type = ${type}
-         ORDER BY r.created_at DESC, r.id DESC LIMIT 1) l ON true
+         ORDER BY r.created_at DESC NULLS LAST, r.id DESC NULLS LAST LIMIT 1) l ON true
       LEFT JOIN LATERAL (
         SELECT r.completed_at FROM operation_runs r
          WHERE r.tenant_id = t.id AND r.type = ${type} AND r.status = 'completed'
            AND r.outcome IN ('succeeded', 'partially_succeeded')
-         ORDER BY r.created_at DESC, r.id DESC LIMIT 1) s ON true`)
+         ORDER BY r.created_at DESC NULLS LAST, r.id DESC NULLS LAST LIMIT 1) s ON true`)
   return new Map(
     rows.map((r) => [
       r.tenant_id,

@@ -22,7 +22,11 @@ export const overviewRow = z
       link,
     }),
     permission_gaps: z.array(z.object({ policy_type: z.string(), permission: z.string() })),
-    changes_7d: z.object({ count: z.number(), by: z.array(z.object({ name: z.string(), count: z.number() })), link }),
+    changes_7d: z.object({
+      count: z.number(),
+      by: z.array(z.object({ name: z.string(), count: z.number() })).describe('Who made the newest 20 of them, most active first'),
+      link,
+    }),
     newest_backup: z.object({ id: z.string(), created_at: z.string(), age_seconds: z.number(), link }).nullable(),
     expiring_credentials: z.array(
       z.object({ item_id: z.string(), policy_type: z.string(), display_name: z.string(), expires_at: z.string(), link }),

@@ -466,6 +466,7 @@ export type Schemas = {
     }[]
     changes_7d: {
       count: number
+      /** Who made the newest 20 of them, most active first */
       by: {
         name: string
         count: number
