@@ -192,6 +192,12 @@ const TABLE: Record<string, RouteCase> = {
   'GET /api/tenants/:tenantId/bulk-operations/:runId': { ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }) },
   'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': { ok: 201, allowed: ownerAndManager, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }) },
   'GET /api/tenants/:tenantId/bulk-actions': { ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
+  // 200 with a warning here: the tenant is on the emulator cloud and this app has no emulator to read memberships from.
+  'GET /api/tenants/:tenantId/assignments': {
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/assignments?group_id=${randomUUID()}` }),
+  },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */

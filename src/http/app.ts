@@ -24,6 +24,7 @@ import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
+import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -142,6 +143,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerBulkRoutes(app, deps)
   registerTenantGroupRoutes(app, deps)
   registerOverviewRoutes(app, deps)
+  registerAssignmentRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

@@ -27,12 +27,12 @@ export async function seedBackup(db: Database, tenantId: string, hours: number) 
 export async function seedItem(
   db: Database,
   tenantId: string,
-  item: { policyType: string; displayName: string; payload?: Record<string, unknown>; assignments?: Record<string, unknown>[] },
+  item: { policyType: string; displayName: string; externalId?: string; payload?: Record<string, unknown>; assignments?: Record<string, unknown>[] },
 ) {
   const id = uuidv7()
   const runId = uuidv7()
   await db.insert(inventoryItems).values({
-    id, tenantId, policyType: item.policyType, externalId: randomUUID(), displayName: item.displayName, category: 'Configuration',
+    id, tenantId, policyType: item.policyType, externalId: item.externalId ?? randomUUID(), displayName: item.displayName, category: 'Configuration',
     platform: 'windows', payload: item.payload ?? {}, assignments: item.assignments ?? [], contentHash: randomUUID(), firstSeenRunId: runId,
     lastSeenRunId: runId,
   })

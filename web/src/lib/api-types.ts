@@ -2,6 +2,47 @@
 // change the route schemas and run it again; `npm run api:types -- --check` (and test/api-types.test.ts) fail when this file is stale.
 
 export type Schemas = {
+  AssignmentResolution: {
+    subject: {
+      kind: "group" | "user" | "device"
+      id: string | null
+      name: string
+    }
+    /** The groups the subject is in, transitively (for a group: itself, then the groups it is nested in) */
+    groups: {
+      id: string
+      name: string
+    }[]
+    assignments: ({
+      item: {
+        id: string
+        policy_type: string
+        display_name: string
+        link: string
+      }
+      kind: "include" | "exclude"
+      /** An app's intent (required, available, uninstall); null for policies and scripts */
+      intent: string | null
+      via: "group" | "all_users" | "all_devices"
+      via_group: {
+        id: string
+        name: string
+      } | null
+      filter: {
+        id: string
+        name: string | null
+        mode: "include" | "exclude"
+      } | null
+      /** False for an include of an object that an exclude also reaches: excludes win */
+      effective: boolean
+    })[]
+    /** What could not be read, so the answer may be partial */
+    warnings: {
+      code: string
+      message: string
+    }[]
+  }
+  AssignmentResolutionInput: Schemas["AssignmentResolution"]
   BackupCreate: {
     name?: string
     selection?: Record<string, unknown>
@@ -695,6 +736,7 @@ export type Responses = {
     created_at: string
     updated_at: string
   }
+  "GET /api/tenants/{tenantId}/assignments": Schemas["AssignmentResolution"]
   "GET /api/tenants/{tenantId}/audit-events": {
     data: ({
       id: string
