@@ -13,6 +13,7 @@ const pages = {
   inventory: lazyPage(() => import('../features/inventory/inventory-page.tsx').then((m) => m.InventoryPage)),
   item: lazyPage(() => import('../features/inventory/item-page.tsx').then((m) => m.ItemPage)),
   changes: lazyPage(() => import('../features/inventory/changes-page.tsx').then((m) => m.ChangesPage)),
+  assignments: lazyPage(() => import('../features/assignments/assignments-page.tsx').then((m) => m.AssignmentsPage)),
   backups: lazyPage(() => import('../features/backups/backups-page.tsx').then((m) => m.BackupsPage)),
   backup: lazyPage(() => import('../features/backups/backup-page.tsx').then((m) => m.BackupPage)),
   restore: lazyPage(() => import('../features/restore/restore-plan-page.tsx').then((m) => m.RestorePlanPage)),
@@ -30,6 +31,7 @@ const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
 const ItemPage = pages.item.Page
 const ChangesPage = pages.changes.Page
+const AssignmentsPage = pages.assignments.Page
 const BackupsPage = pages.backups.Page
 const BackupPage = pages.backup.Page
 const RestorePlanPage = pages.restore.Page
@@ -55,6 +57,7 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
   inventory: (t) => <InventoryPage tenant={t} />,
   item: (t, _me, p) => <ItemPage key={p.itemId} tenant={t} itemId={p.itemId!} />,
   changes: (t) => <ChangesPage tenant={t} />,
+  assignments: (t) => <AssignmentsPage tenant={t} />,
   backups: (t) => <BackupsPage tenant={t} />,
   backup: (t, me, p) => <BackupPage key={p.backupId} tenant={t} backupId={p.backupId!} tenants={me.tenants} />,
   restore: (t, _me, p) => <RestorePlanPage key={p.planId} tenant={t} planId={p.planId!} />,
