@@ -39,22 +39,42 @@ export async function runAssignmentsBench() {
       const secret = `bench-${randomUUID()}`
       const permissions = [...DEFAULT_GRANTS, 'User.Read.All']
       const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', {
-        seed: 'bench', policies: 0, client_id: randomUUID(), client_secret: secret, permissions,
+        seed: 'bench',
+        policies: 0,
+        client_id: randomUUID(),
+        client_secret: secret,
+        permissions,
       })
-      const tenant = await addTenant(handle.db, secrets, { kind: 'system' }, {
-        name: 'Bench assignments', entra_tenant_id: created.tenant_id, client_id: created.client_id, client_secret: secret, cloud: 'emulator',
-      })
+      const tenant = await addTenant(
+        handle.db,
+        secrets,
+        { kind: 'system' },
+        {
+          name: 'Bench assignments',
+          entra_tenant_id: created.tenant_id,
+          client_id: created.client_id,
+          client_secret: secret,
+          cloud: 'emulator',
+        },
+      )
       const groups: string[] = []
       for (let i = 0; i < 200; i++) {
         const parent = i > 0 && i < DEPTH ? [groups[i - 1]!] : []
-        const body = await control<{ id: string }>(emulator, 'POST', `/tenants/${created.tenant_id}/groups`, { name: `Group ${i}`, member_of: parent })
+        const body = await control<{ id: string }>(emulator, 'POST', `/tenants/${created.tenant_id}/groups`, {
+          name: `Group ${i}`,
+          member_of: parent,
+        })
         groups.push(body.id)
       }
       await control(emulator, 'POST', `/tenants/${created.tenant_id}/users`, {
-        user_principal_name: 'bench@contoso.com', name: 'Bench user', password: 'x', groups: [groups[DEPTH - 1]],
+        user_principal_name: 'bench@contoso.com',
+        name: 'Bench user',
+        password: 'x',
+        groups: [groups[DEPTH - 1]],
       })
       const runId = uuidv7()
-      const target = (n: string) => sql.raw(`CASE WHEN ${n} % 20 = 0 THEN jsonb_build_object('@odata.type', '#microsoft.graph.allLicensedUsersAssignmentTarget')
+      const target = (n: string) =>
+        sql.raw(`CASE WHEN ${n} % 20 = 0 THEN jsonb_build_object('@odata.type', '#microsoft.graph.allLicensedUsersAssignmentTarget')
         WHEN ${n} % 20 = 1 THEN jsonb_build_object('@odata.type', '#microsoft.graph.allDevicesAssignmentTarget')
         ELSE jsonb_build_object('@odata.type', CASE WHEN ${n} % 7 = 0 THEN '#microsoft.graph.exclusionGroupAssignmentTarget'
           ELSE '#microsoft.graph.groupAssignmentTarget' END, 'groupId', (g.ids)[1 + (${n} * 7919) % 200]) END`)
@@ -76,8 +96,15 @@ export async function runAssignmentsBench() {
         if (i >= 3) times.push(performance.now() - t0)
       }
       return {
-        objects: OBJECTS, depth: DEPTH, groups: result!.groups.length, assignments: result!.assignments.length,
-        p50_ms: p(times, 0.5), p95_ms: p(times, 0.95), samples: SAMPLES, cpus: os.cpus().length, load_average_1m: Number(os.loadavg()[0]!.toFixed(1)),
+        objects: OBJECTS,
+        depth: DEPTH,
+        groups: result!.groups.length,
+        assignments: result!.assignments.length,
+        p50_ms: p(times, 0.5),
+        p95_ms: p(times, 0.95),
+        samples: SAMPLES,
+        cpus: os.cpus().length,
+        load_average_1m: Number(os.loadavg()[0]!.toFixed(1)),
       }
     } finally {
       await stopEmulator(emulator)
@@ -87,6 +114,10 @@ export async function runAssignmentsBench() {
 }
 
 export function printAssignments(r: Awaited<ReturnType<typeof runAssignmentsBench>>) {
-  console.log(`\nAssignment resolution: a user in ${r.depth} nested groups (${r.groups} found), ${r.objects} objects, ${r.assignments} assignments reach them`)
-  console.log(`  p50 ${r.p50_ms} ms, p95 ${r.p95_ms} ms (target ≤ 500 ms; ${r.cpus} CPUs, load average ${r.load_average_1m})`)
+  console.log(
+    `\nAssignment resolution: a user in ${r.depth} nested groups (${r.groups} found), ${r.objects} objects, ${r.assignments} assignments reach them`,
+  )
+  console.log(
+    `  p50 ${r.p50_ms} ms, p95 ${r.p95_ms} ms (target ≤ 500 ms; ${r.cpus} CPUs, load average ${r.load_average_1m})`,
+  )
 }

@@ -35,7 +35,9 @@ export async function seedOverview(handle: ReturnType<typeof openPostgres>, user
     INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud)
     SELECT gen_random_uuid(), 'Tenant ' || lpad(i::text, 4, '0'), gen_random_uuid(), 'client', 'x', 'emulator'
       FROM generate_series(1, ${TENANTS}) AS i`)
-  await db.execute(sql`INSERT INTO tenant_memberships (tenant_id, user_id, role) SELECT id, ${userId}, 'owner' FROM tenants`)
+  await db.execute(
+    sql`INSERT INTO tenant_memberships (tenant_id, user_id, role) SELECT id, ${userId}, 'owner' FROM tenants`,
+  )
   // Mixed outcomes; every seventh tenant's syncs all fail, every fifth lacks a permission.
   await db.execute(sql`
     INSERT INTO operation_runs (id, tenant_id, type, status, outcome, identity_key, context, failures, created_at, queued_at, completed_at)
@@ -78,11 +80,25 @@ export async function runOverviewBench() {
     const logger = createLogger('silent')
     const secrets = new SecretBox(Buffer.from(APP_KEY, 'base64'))
     await runMigrations(handle)
-    const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: undefined } })
-    const app = await buildApp({ handle, engine: operations.engine, hub: operations.hub, config: loadConfig({ DATA_DIR: '/nonexistent' }), secrets, logger })
+    const operations = await startOperations({
+      handle,
+      logger,
+      worker: false,
+      shipped: { secrets, emulatorUrl: undefined },
+    })
+    const app = await buildApp({
+      handle,
+      engine: operations.engine,
+      hub: operations.hub,
+      config: loadConfig({ DATA_DIR: '/nonexistent' }),
+      secrets,
+      logger,
+    })
     try {
       const userId = uuidv7()
-      await handle.db.execute(sql`INSERT INTO users (id, email, name, password_hash) VALUES (${userId}, 'bench@example.com', 'Bench', 'x')`)
+      await handle.db.execute(
+        sql`INSERT INTO users (id, email, name, password_hash) VALUES (${userId}, 'bench@example.com', 'Bench', 'x')`,
+      )
       const started = performance.now()
       await seedOverview(handle, userId)
       const seedS = Math.round((performance.now() - started) / 100) / 10
@@ -91,7 +107,11 @@ export async function runOverviewBench() {
       let rows = 0
       for (let i = 0; i < SAMPLES + 5; i++) {
         const t0 = performance.now()
-        const response = await app.inject({ method: 'GET', url: '/api/overview', headers: { authorization: `Bearer ${token}` } })
+        const response = await app.inject({
+          method: 'GET',
+          url: '/api/overview',
+          headers: { authorization: `Bearer ${token}` },
+        })
         if (response.statusCode !== 200) throw new Error(`overview answered ${response.statusCode}: ${response.body}`)
         if (i >= 5) times.push(performance.now() - t0)
         rows = (JSON.parse(response.body) as { data: unknown[] }).data.length
@@ -106,8 +126,17 @@ export async function runOverviewBench() {
       }
       const load = os.loadavg()[0]!.toFixed(1)
       return {
-        tenants: TENANTS, rows, syncs_per_tenant: RUNS, seed_s: seedS, p50_ms: p(times, 0.5), p95_ms: p(times, 0.95), samples: SAMPLES,
-        queries_p50_ms: p(queries, 0.5), queries_p95_ms: p(queries, 0.95), cpus: os.cpus().length, load_average_1m: Number(load),
+        tenants: TENANTS,
+        rows,
+        syncs_per_tenant: RUNS,
+        seed_s: seedS,
+        p50_ms: p(times, 0.5),
+        p95_ms: p(times, 0.95),
+        samples: SAMPLES,
+        queries_p50_ms: p(queries, 0.5),
+        queries_p95_ms: p(queries, 0.95),
+        cpus: os.cpus().length,
+        load_average_1m: Number(load),
       }
     } finally {
       await app.close()
@@ -118,7 +147,11 @@ export async function runOverviewBench() {
 }
 
 export function printOverview(r: Awaited<ReturnType<typeof runOverviewBench>>) {
-  console.log(`\nOverview: GET /api/overview, ${r.tenants} tenants (${r.syncs_per_tenant} syncs, 200 changes, 10 backups each), ${r.samples} requests`)
+  console.log(
+    `\nOverview: GET /api/overview, ${r.tenants} tenants (${r.syncs_per_tenant} syncs, 200 changes, 10 backups each), ${r.samples} requests`,
+  )
   console.log(`  p50 ${r.p50_ms} ms, p95 ${r.p95_ms} ms (target ≤ 100 ms); ${r.rows} rows`)
-  console.log(`  the queries alone: p50 ${r.queries_p50_ms} ms, p95 ${r.queries_p95_ms} ms (${r.cpus} CPUs, load average ${r.load_average_1m})`)
+  console.log(
+    `  the queries alone: p50 ${r.queries_p50_ms} ms, p95 ${r.queries_p95_ms} ms (${r.cpus} CPUs, load average ${r.load_average_1m})`,
+  )
 }

@@ -7,24 +7,42 @@ import { admin, apiAs, baseUrl, demoTenantId, pageAs } from './helpers.ts'
  * (never synced) is marked critical; a tenant group filters it; the tenant picker searches and
  * shows each tenant's health dot.
  */
-test('a member of two tenants lands on the overview, filters it by a tenant group and picks a tenant by name', async ({ browser }) => {
+test('a member of two tenants lands on the overview, filters it by a tenant group and picks a tenant by name', async ({
+  browser,
+}) => {
   const adminApi = await apiAs(admin())
   const demoId = await demoTenantId(adminApi)
   const adminId = ((await (await adminApi.get('/api/me')).json()) as { user: { id: string } }).user.id
   const suffix = Date.now().toString(36)
   const name = `Fabrikam ${suffix}`
   const created = await adminApi.post('/api/tenants', {
-    data: { name, entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 'never used', cloud: 'emulator' },
+    data: {
+      name,
+      entra_tenant_id: randomUUID(),
+      client_id: randomUUID(),
+      client_secret: 'never used',
+      cloud: 'emulator',
+    },
   })
   expect(created.status(), await created.text()).toBe(201)
   const fabrikamId = ((await created.json()) as { id: string }).id
   const creds = { email: `many-${suffix}@example.com`, password: `pw-${suffix}-long-enough`, name: `Many ${suffix}` }
   expect((await adminApi.post('/api/users', { data: creds })).status()).toBe(201)
-  expect((await adminApi.post(`/api/tenants/${fabrikamId}/members`, { data: { email: creds.email, role: 'owner' } })).status()).toBe(201)
-  expect((await adminApi.post(`/api/tenants/${demoId}/members`, { data: { email: creds.email, role: 'readonly' } })).status()).toBe(201)
+  expect(
+    (
+      await adminApi.post(`/api/tenants/${fabrikamId}/members`, { data: { email: creds.email, role: 'owner' } })
+    ).status(),
+  ).toBe(201)
+  expect(
+    (
+      await adminApi.post(`/api/tenants/${demoId}/members`, { data: { email: creds.email, role: 'readonly' } })
+    ).status(),
+  ).toBe(201)
   // The admin leaves Fabrikam again: the other specs expect an admin of the demo tenant alone.
   expect((await adminApi.delete(`/api/tenants/${fabrikamId}/members/${adminId}`)).status()).toBe(204)
-  const group = await adminApi.post('/api/tenant-groups', { data: { name: `Demo only ${suffix}`, tenant_ids: [demoId] } })
+  const group = await adminApi.post('/api/tenant-groups', {
+    data: { name: `Demo only ${suffix}`, tenant_ids: [demoId] },
+  })
   expect(group.status(), await group.text()).toBe(201)
 
   const page = await pageAs(browser, creds)
@@ -44,7 +62,9 @@ test('a member of two tenants lands on the overview, filters it by a tenant grou
 
   await page.getByTestId('tenant-switcher').click()
   await expect(page.getByTestId('tenant-option')).toHaveCount(2)
-  await expect(page.getByTestId('tenant-option').filter({ hasText: name }).locator('[data-health="critical"]')).toHaveCount(1)
+  await expect(
+    page.getByTestId('tenant-option').filter({ hasText: name }).locator('[data-health="critical"]'),
+  ).toHaveCount(1)
   await page.getByTestId('tenant-switcher').fill('Fabri')
   await expect(page.getByTestId('tenant-option')).toHaveCount(1)
   await page.getByTestId('tenant-option').click()

@@ -8,22 +8,31 @@ import type { GraphTenantContext } from './tenant-context.ts'
  * the least-privileged ones Graph documents for application access; a missing one fails as
  * `missing_permission` naming it, like every read of the Graph client.
  */
-export const DIRECTORY_PERMISSIONS = { user: 'User.Read.All', device: 'Device.Read.All', membership: 'GroupMember.Read.All' } as const
+export const DIRECTORY_PERMISSIONS = {
+  user: 'User.Read.All',
+  device: 'Device.Read.All',
+  membership: 'GroupMember.Read.All',
+} as const
 
 export type DirectoryGroup = { id: string; name: string }
 
 /** An object's display name as text, or its id when Graph gave none. */
-export const displayNameOf = (o: { id: string; displayName?: unknown }) => (typeof o.displayName === 'string' ? o.displayName : o.id)
+export const displayNameOf = (o: { id: string; displayName?: unknown }) =>
+  typeof o.displayName === 'string' ? o.displayName : o.id
 
 const quoted = (value: string) => `'${value.replaceAll("'", "''")}'`
 
 /** A user by UPN (or object id); null when the tenant has none. */
 export async function findUser(graph: GraphClient, ctx: GraphTenantContext, upn: string): Promise<GraphObject | null> {
   try {
-    return await graph.get<GraphObject>(ctx, `/v1.0/users/${encodeURIComponent(upn)}?$select=id,displayName,userPrincipalName`, {
-      permission: DIRECTORY_PERMISSIONS.user,
-      subject: 'users',
-    })
+    return await graph.get<GraphObject>(
+      ctx,
+      `/v1.0/users/${encodeURIComponent(upn)}?$select=id,displayName,userPrincipalName`,
+      {
+        permission: DIRECTORY_PERMISSIONS.user,
+        subject: 'users',
+      },
+    )
   } catch (error) {
     if (error instanceof GraphError && error.code === 'not_found') return null
     throw error
@@ -31,7 +40,11 @@ export async function findUser(graph: GraphClient, ctx: GraphTenantContext, upn:
 }
 
 /** A device by its display name (Entra's `devices`); null when none has it. Several with one name: the first. */
-export async function findDevice(graph: GraphClient, ctx: GraphTenantContext, name: string): Promise<GraphObject | null> {
+export async function findDevice(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  name: string,
+): Promise<GraphObject | null> {
   const url = `/v1.0/devices?$filter=${encodeURIComponent(`displayName eq ${quoted(name)}`)}&$select=id,displayName`
   for await (const page of graph.pagesOf(ctx, url, { permission: DIRECTORY_PERMISSIONS.device, subject: 'devices' })) {
     if (page[0]) return page[0]
@@ -61,9 +74,13 @@ export async function transitiveGroupsOf(
 ): Promise<DirectoryGroup[]> {
   const url = `/v1.0/${kind}/${encodeURIComponent(id)}/transitiveMemberOf?$select=id,displayName`
   const groups: DirectoryGroup[] = []
-  for await (const page of graph.pagesOf(ctx, url, { permission: DIRECTORY_PERMISSIONS.membership, subject: 'group memberships' })) {
+  for await (const page of graph.pagesOf(ctx, url, {
+    permission: DIRECTORY_PERMISSIONS.membership,
+    subject: 'group memberships',
+  })) {
     for (const o of page) {
-      if (o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.group') groups.push({ id: o.id, name: displayNameOf(o) })
+      if (o['@odata.type'] === undefined || o['@odata.type'] === '#microsoft.graph.group')
+        groups.push({ id: o.id, name: displayNameOf(o) })
     }
   }
   return groups

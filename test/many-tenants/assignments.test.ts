@@ -36,12 +36,20 @@ type Resolution = {
 }
 
 const groupTarget = (groupId: string, extra: Record<string, unknown> = {}) => ({
-  target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId, deviceAndAppManagementAssignmentFilterType: 'none', ...extra },
+  target: {
+    '@odata.type': '#microsoft.graph.groupAssignmentTarget',
+    groupId,
+    deviceAndAppManagementAssignmentFilterType: 'none',
+    ...extra,
+  },
 })
 
 beforeAll(async () => {
   ;({ ctx, emulator, close } = await inventoryContext({ worker: false }))
-  const connected = await connectTenant(ctx, emulator, { policies: 0, permissions: [...DEFAULT_GRANTS, 'User.Read.All', 'Device.Read.All'] })
+  const connected = await connectTenant(ctx, emulator, {
+    policies: 0,
+    permissions: [...DEFAULT_GRANTS, 'User.Read.All', 'Device.Read.All'],
+  })
   ;({ tenantId, token } = connected)
   entraId = connected.entraTenantId
   const create = async (kind: 'groups' | 'users' | 'devices', body: Record<string, unknown>) => {
@@ -55,15 +63,29 @@ beforeAll(async () => {
   g.bottom = await create('groups', { name: 'Sales Berlin', member_of: [g.middle] })
   g.excluded = await create('groups', { name: 'Pilot opt-out' })
   g.unrelated = await create('groups', { name: 'Finance' })
-  await create('users', { user_principal_name: 'alice@contoso.com', name: 'Alice', password: 'x', groups: [g.bottom, g.excluded] })
+  await create('users', {
+    user_principal_name: 'alice@contoso.com',
+    name: 'Alice',
+    password: 'x',
+    groups: [g.bottom, g.excluded],
+  })
   await create('users', { user_principal_name: 'bob@contoso.com', name: 'Bob', password: 'x' })
   await create('devices', { name: 'PC-01', groups: [g.middle] })
 
-  await seedItem(ctx.db, tenantId, { policyType: 'assignmentFilter', displayName: 'Windows 11 only', externalId: FILTER_ID })
+  await seedItem(ctx.db, tenantId, {
+    policyType: 'assignmentFilter',
+    displayName: 'Windows 11 only',
+    externalId: FILTER_ID,
+  })
   items.nested = await seedItem(ctx.db, tenantId, {
     policyType: 'deviceConfiguration',
     displayName: 'BitLocker',
-    assignments: [groupTarget(g.top, { deviceAndAppManagementAssignmentFilterId: FILTER_ID, deviceAndAppManagementAssignmentFilterType: 'include' })],
+    assignments: [
+      groupTarget(g.top, {
+        deviceAndAppManagementAssignmentFilterId: FILTER_ID,
+        deviceAndAppManagementAssignmentFilterType: 'include',
+      }),
+    ],
   })
   items.excludedPolicy = await seedItem(ctx.db, tenantId, {
     policyType: 'settingsCatalogPolicy',
@@ -76,7 +98,9 @@ beforeAll(async () => {
   items.app = await seedItem(ctx.db, tenantId, {
     policyType: 'mobileApp',
     displayName: 'Company Portal',
-    assignments: [{ intent: 'required', target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }],
+    assignments: [
+      { intent: 'required', target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } },
+    ],
   })
   items.script = await seedItem(ctx.db, tenantId, {
     policyType: 'deviceManagementScript',
@@ -97,7 +121,10 @@ const resolve = async (query: string, as = token) => {
   return JSON.parse(response.body) as Resolution
 }
 const summary = (r: Resolution) =>
-  r.assignments.map((a) => `${a.item.display_name}:${a.kind}:${a.via}${a.via_group ? `(${a.via_group.name})` : ''}:${a.effective ? 'applies' : 'excluded'}`)
+  r.assignments.map(
+    (a) =>
+      `${a.item.display_name}:${a.kind}:${a.via}${a.via_group ? `(${a.via_group.name})` : ''}:${a.effective ? 'applies' : 'excluded'}`,
+  )
 
 describe('GET /api/tenants/{id}/assignments', () => {
   it('resolves a user through three levels of nesting, All users, and lets excludes win', async () => {
@@ -119,7 +146,10 @@ describe('GET /api/tenants/{id}/assignments', () => {
   it('resolves a device by name (All devices, not All users) and a group with what it is nested in', async () => {
     const device = await resolve('device=PC-01')
     expect(device.groups.map((x) => x.name).sort()).toEqual(['All staff', 'Sales'])
-    expect(summary(device).sort()).toEqual(['BitLocker:include:group(All staff):applies', 'Set time zone:include:all_devices:applies'])
+    expect(summary(device).sort()).toEqual([
+      'BitLocker:include:group(All staff):applies',
+      'Set time zone:include:all_devices:applies',
+    ])
 
     const bottom = await resolve(`group_id=${g.bottom}`)
     expect(bottom.subject).toEqual({ kind: 'group', id: g.bottom, name: 'Sales Berlin' })
@@ -136,7 +166,11 @@ describe('GET /api/tenants/{id}/assignments', () => {
   })
 
   it('names what is wrong: an unknown user, a bad query, a missing permission, a foreign tenant', async () => {
-    const unknown = await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/assignments?user=nobody@contoso.com`, token })
+    const unknown = await ctx.request({
+      method: 'GET',
+      url: `/api/tenants/${tenantId}/assignments?user=nobody@contoso.com`,
+      token,
+    })
     expect(unknown.statusCode).toBe(422)
     expect(errorOf(unknown.body).message).toBe('user: no user with the UPN nobody@contoso.com in this tenant')
     for (const query of ['', `group_id=${g.top}&user=alice@contoso.com`, 'group_id=not-a-guid']) {
@@ -144,12 +178,18 @@ describe('GET /api/tenants/{id}/assignments', () => {
       expect(bad.statusCode, query).toBe(422)
     }
     const stranger = await ctx.factories.userWithToken()
-    const foreign = await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/assignments?user=alice@contoso.com`, token: stranger.token })
+    const foreign = await ctx.request({
+      method: 'GET',
+      url: `/api/tenants/${tenantId}/assignments?user=alice@contoso.com`,
+      token: stranger.token,
+    })
     expect(foreign.statusCode).toBe(404)
 
     await control(emulator, 'PUT', `/tenants/${entraId}/permissions`, { permissions: DEFAULT_GRANTS })
     const partial = await resolve('user=alice@contoso.com')
-    expect(partial.warnings).toEqual([expect.objectContaining({ code: 'missing_permission', message: expect.stringContaining('User.Read.All') })])
+    expect(partial.warnings).toEqual([
+      expect.objectContaining({ code: 'missing_permission', message: expect.stringContaining('User.Read.All') }),
+    ])
     // What is certain still shows: All users reaches every user.
     expect(summary(partial)).toEqual(['Company Portal:include:all_users:applies'])
   })

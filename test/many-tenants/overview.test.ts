@@ -27,25 +27,48 @@ beforeAll(async () => {
   for (const key of ['never', 'stale', 'partial', 'healthy', 'foreign'] as const) {
     ids[key] = (await ctx.factories.tenant({ name: `${key[0]!.toUpperCase()}${key.slice(1)} tenant` })).id
     await ctx.factories.member(ids[key], admin.user, 'owner')
-    if (key !== 'foreign') await ctx.factories.member(ids[key], member.user, key === 'healthy' ? 'readonly' : 'operator')
+    if (key !== 'foreign')
+      await ctx.factories.member(ids[key], member.user, key === 'healthy' ? 'readonly' : 'operator')
   }
   // Never synced: one failed attempt, nothing else.
-  await seedSync(ctx.db, ids.never, 2, 'failed', [{ code: 'invalid_client', message: 'The client secret is wrong', subject: null }])
+  await seedSync(ctx.db, ids.never, 2, 'failed', [
+    { code: 'invalid_client', message: 'The client secret is wrong', subject: null },
+  ])
   // Stale: last success three days ago, a backup, changes by two actors, and an APNs certificate expiring in ten days.
   await seedSync(ctx.db, ids.stale, 72, 'succeeded')
   await seedBackup(ctx.db, ids.stale, 30)
   const item = await seedItem(ctx.db, ids.stale, { policyType: 'deviceConfiguration', displayName: 'Baseline' })
-  await seedChange(ctx.db, ids.stale, item, 5, { user_principal_name: 'alice@contoso.com', activity: 'Patch', at: hoursAgo(5).toISOString() })
-  await seedChange(ctx.db, ids.stale, item, 6, { user_principal_name: 'alice@contoso.com', activity: 'Patch', at: hoursAgo(6).toISOString() })
-  await seedChange(ctx.db, ids.stale, item, 7, { app_name: 'Intune sync app', activity: 'Patch', at: hoursAgo(7).toISOString() })
-  await seedChange(ctx.db, ids.stale, item, 24 * 10, { user_principal_name: 'old@contoso.com', activity: 'Patch', at: hoursAgo(240).toISOString() })
+  await seedChange(ctx.db, ids.stale, item, 5, {
+    user_principal_name: 'alice@contoso.com',
+    activity: 'Patch',
+    at: hoursAgo(5).toISOString(),
+  })
+  await seedChange(ctx.db, ids.stale, item, 6, {
+    user_principal_name: 'alice@contoso.com',
+    activity: 'Patch',
+    at: hoursAgo(6).toISOString(),
+  })
+  await seedChange(ctx.db, ids.stale, item, 7, {
+    app_name: 'Intune sync app',
+    activity: 'Patch',
+    at: hoursAgo(7).toISOString(),
+  })
+  await seedChange(ctx.db, ids.stale, item, 24 * 10, {
+    user_principal_name: 'old@contoso.com',
+    activity: 'Patch',
+    at: hoursAgo(240).toISOString(),
+  })
   await seedItem(ctx.db, ids.stale, {
     policyType: 'applePushNotificationCertificate',
     displayName: 'Apple MDM push certificate',
     payload: { expirationDateTime: new Date(Date.now() + 10 * 24 * 3_600_000).toISOString() },
   })
   // Partial: synced an hour ago without scripts (missing permission), backed up.
-  const gap = { code: 'missing_permission', message: 'The app lacks DeviceManagementScripts.Read.All', subject: 'deviceManagementScript' }
+  const gap = {
+    code: 'missing_permission',
+    message: 'The app lacks DeviceManagementScripts.Read.All',
+    subject: 'deviceManagementScript',
+  }
   await seedSync(ctx.db, ids.partial, 1, 'partially_succeeded', [gap])
   await seedBackup(ctx.db, ids.partial, 2)
   // Healthy: fresh sync and backup; an older failure does not count, the newest run does.
@@ -68,7 +91,10 @@ describe('GET /api/overview', () => {
     expect(rows.map((r) => r.tenant.id)).toEqual([ids.never, ids.stale, ids.partial, ids.healthy])
     const [never, stale, partial, healthy] = rows as [Row, Row, Row, Row]
 
-    expect(never).toMatchObject({ health: 'critical', sync: { last_success_at: null, fresh: false, last_run: { outcome: 'failed' } } })
+    expect(never).toMatchObject({
+      health: 'critical',
+      sync: { last_success_at: null, fresh: false, last_run: { outcome: 'failed' } },
+    })
     expect(never.attention.map((a) => a.code)).toEqual(['never_synced', 'sync_failed', 'no_backup'])
     expect(never.attention[1]!.message).toContain('The client secret is wrong')
 
@@ -78,7 +104,10 @@ describe('GET /api/overview', () => {
     expect(stale.attention[0]!.message).toBe('Last successful sync 3 days ago')
     expect(stale.changes_7d).toEqual({
       count: 3,
-      by: [{ name: 'alice@contoso.com', count: 2 }, { name: 'Intune sync app', count: 1 }],
+      by: [
+        { name: 'alice@contoso.com', count: 2 },
+        { name: 'Intune sync app', count: 1 },
+      ],
       link: `/t/${ids.stale}/changes`,
     })
     expect(stale.expiring_credentials.map((c) => c.display_name)).toEqual(['Apple MDM push certificate'])
@@ -113,11 +142,23 @@ describe('GET /api/overview', () => {
       payload: { name: 'Watch list', tenant_ids: [ids.partial, ids.stale, ids.foreign] },
     })
     const group = JSON.parse(created.body) as { id: string }
-    expect((await overview(member.token, `?tenant_group_id=${group.id}`)).map((r) => r.tenant.id)).toEqual([ids.stale, ids.partial])
-    const foreignOnly = await ctx.request({ method: 'POST', url: '/api/tenant-groups', token: admin.token, payload: { name: 'Foreign', tenant_ids: [ids.foreign] } })
+    expect((await overview(member.token, `?tenant_group_id=${group.id}`)).map((r) => r.tenant.id)).toEqual([
+      ids.stale,
+      ids.partial,
+    ])
+    const foreignOnly = await ctx.request({
+      method: 'POST',
+      url: '/api/tenant-groups',
+      token: admin.token,
+      payload: { name: 'Foreign', tenant_ids: [ids.foreign] },
+    })
     const hidden = JSON.parse(foreignOnly.body) as { id: string }
     for (const id of [hidden.id, 'not-a-uuid', '0195f3c2-0000-7000-8000-000000000000']) {
-      const response = await ctx.request({ method: 'GET', url: `/api/overview?tenant_group_id=${id}`, token: member.token })
+      const response = await ctx.request({
+        method: 'GET',
+        url: `/api/overview?tenant_group_id=${id}`,
+        token: member.token,
+      })
       expect(response.statusCode).toBe(404)
       expect(errorOf(response.body).message).toBe('Tenant group not found or no access')
     }

@@ -18,7 +18,11 @@ beforeAll(async () => {
   otherAdmin = await ctx.factories.userWithToken({ isAdmin: true })
   member = await ctx.factories.userWithToken()
   stranger = await ctx.factories.userWithToken()
-  for (const [key, name] of [['a', 'Alpha'], ['b', 'Bravo'], ['c', 'Charlie']] as const) {
+  for (const [key, name] of [
+    ['a', 'Alpha'],
+    ['b', 'Bravo'],
+    ['c', 'Charlie'],
+  ] as const) {
     tenants[key] = (await ctx.factories.tenant({ name })).id
     await ctx.factories.member(tenants[key], admin.user, 'owner')
   }
@@ -34,7 +38,10 @@ const list = async (token: string) => (JSON.parse((await api('GET', '', token)).
 
 describe('tenant groups', () => {
   it('are created, renamed, re-membered and deleted by workspace admins, each audited', async () => {
-    const created = await api('POST', '', admin.token, { name: 'Retail customers', tenant_ids: [tenants.b, tenants.a, tenants.a] })
+    const created = await api('POST', '', admin.token, {
+      name: 'Retail customers',
+      tenant_ids: [tenants.b, tenants.a, tenants.a],
+    })
     expect(created.statusCode, created.body).toBe(201)
     const group = JSON.parse(created.body) as Group
     // By tenant name, each once.
@@ -51,13 +58,21 @@ describe('tenant groups', () => {
       .from(auditEvents)
       .where(and(eq(auditEvents.subjectType, 'tenant_group'), eq(auditEvents.subjectId, group.id)))
       .orderBy(auditEvents.createdAt, auditEvents.id)
-    expect(actions.map((a) => a.action)).toEqual(['tenant_group.created', 'tenant_group.updated', 'tenant_group.deleted'])
+    expect(actions.map((a) => a.action)).toEqual([
+      'tenant_group.created',
+      'tenant_group.updated',
+      'tenant_group.deleted',
+    ])
     expect(actions[1]!.metadata).toMatchObject({ previous_name: 'Retail customers', added_tenant_ids: [tenants.c] })
   })
 
   it('show members only the tenants they belong to, and only groups holding one', async () => {
-    const both = JSON.parse((await api('POST', '', admin.token, { name: 'Both', tenant_ids: [tenants.a, tenants.b] })).body) as Group
-    const hidden = JSON.parse((await api('POST', '', admin.token, { name: 'Hidden', tenant_ids: [tenants.b] })).body) as Group
+    const both = JSON.parse(
+      (await api('POST', '', admin.token, { name: 'Both', tenant_ids: [tenants.a, tenants.b] })).body,
+    ) as Group
+    const hidden = JSON.parse(
+      (await api('POST', '', admin.token, { name: 'Hidden', tenant_ids: [tenants.b] })).body,
+    ) as Group
     const empty = JSON.parse((await api('POST', '', admin.token, { name: 'Empty' })).body) as Group
 
     const seen = await list(member.token)
@@ -72,7 +87,9 @@ describe('tenant groups', () => {
   })
 
   it('keep the tenants an editing admin cannot see', async () => {
-    const shared = JSON.parse((await api('POST', '', admin.token, { name: 'Shared', tenant_ids: [tenants.b, tenants.c] })).body) as Group
+    const shared = JSON.parse(
+      (await api('POST', '', admin.token, { name: 'Shared', tenant_ids: [tenants.b, tenants.c] })).body,
+    ) as Group
     // The other admin sees Charlie only; clearing "their" list leaves Bravo in place.
     const cleared = await api('PATCH', `/${shared.id}`, otherAdmin.token, { tenant_ids: [] })
     expect(cleared.statusCode, cleared.body).toBe(200)

@@ -22,7 +22,12 @@ export async function assignmentsReaching(
   broad: { allUsers: boolean; allDevices: boolean },
 ): Promise<ReachingAssignment[]> {
   const targets = [...(broad.allUsers ? [ALL_USERS_TARGET] : []), ...(broad.allDevices ? [ALL_DEVICES_TARGET] : [])]
-  const { rows } = await db.execute<{ id: string; policy_type: string; display_name: string; assignment: ReachingAssignment['assignment'] }>(sql`
+  const { rows } = await db.execute<{
+    id: string
+    policy_type: string
+    display_name: string
+    assignment: ReachingAssignment['assignment']
+  }>(sql`
     SELECT i.id, i.policy_type, i.display_name, a.value AS assignment
       FROM inventory_items i
      CROSS JOIN LATERAL jsonb_array_elements(i.assignments) AS a(value)
@@ -30,7 +35,12 @@ export async function assignmentsReaching(
        AND (a.value->'target'->>'groupId' = ANY(${`{${groupIds.join(',')}}`}::text[])
             OR a.value->'target'->>'@odata.type' = ANY(${`{${targets.join(',')}}`}::text[]))
      ORDER BY i.policy_type, i.display_name, i.id`)
-  return rows.map((r) => ({ itemId: r.id, policyType: r.policy_type, displayName: r.display_name, assignment: r.assignment }))
+  return rows.map((r) => ({
+    itemId: r.id,
+    policyType: r.policy_type,
+    displayName: r.display_name,
+    assignment: r.assignment,
+  }))
 }
 
 /** Names of mirrored objects of one type by their Graph ids (assignment filters, groups). */

@@ -25,12 +25,20 @@ export function resolveAssignments(
     const filterId = text(target.deviceAndAppManagementAssignmentFilterId)
     const mode = target.deviceAndAppManagementAssignmentFilterType
     return {
-      item: { id: itemId, policy_type: policyType, display_name: displayName, link: `/t/${tenantId}/inventory/${itemId}` },
+      item: {
+        id: itemId,
+        policy_type: policyType,
+        display_name: displayName,
+        link: `/t/${tenantId}/inventory/${itemId}`,
+      },
       kind: type === EXCLUDE_TARGET ? 'exclude' : 'include',
       intent: text(assignment.intent),
       via: type === ALL_USERS_TARGET ? 'all_users' : type === ALL_DEVICES_TARGET ? 'all_devices' : 'group',
       via_group: groupId ? { id: groupId, name: groups.get(groupId) ?? groupId } : null,
-      filter: filterId && (mode === 'include' || mode === 'exclude') ? { id: filterId, name: filterNames.get(filterId) ?? null, mode } : null,
+      filter:
+        filterId && (mode === 'include' || mode === 'exclude')
+          ? { id: filterId, name: filterNames.get(filterId) ?? null, mode }
+          : null,
       effective: true,
     }
   })

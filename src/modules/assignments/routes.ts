@@ -18,7 +18,8 @@ export function registerAssignmentRoutes(app: FastifyInstance, { db, auth, secre
       config: { capability: 'tenant.view' },
       schema: {
         tags: ['assignments'],
-        summary: 'What reaches a group, a user (UPN) or a device (name): every assigned policy, app and script, through nesting',
+        summary:
+          'What reaches a group, a user (UPN) or a device (name): every assigned policy, app and script, through nesting',
         params: tenantIdParams,
         querystring: assignmentsQuery,
         response: responses({ 200: assignmentsResponse }),

@@ -1,6 +1,13 @@
 import type { Executor } from '../../db/engine.ts'
 import { findTenant } from '../tenants/repository.ts'
-import { displayNameOf, findDevice, findGroup, findUser, transitiveGroupsOf, type DirectoryGroup } from '../../graph/directory.ts'
+import {
+  displayNameOf,
+  findDevice,
+  findGroup,
+  findUser,
+  transitiveGroupsOf,
+  type DirectoryGroup,
+} from '../../graph/directory.ts'
 import { GraphError } from '../../graph/errors.ts'
 import type { GraphClient } from '../../graph/graph-client.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
@@ -58,13 +65,24 @@ export async function whatReaches(
   } else {
     const wanted = kind === 'user' ? query.user! : query.device!
     const found = ctx
-      ? await orWarning(warnings, () => (kind === 'user' ? findUser(graph, ctx, wanted) : findDevice(graph, ctx, wanted)), undefined)
+      ? await orWarning(
+          warnings,
+          () => (kind === 'user' ? findUser(graph, ctx, wanted) : findDevice(graph, ctx, wanted)),
+          undefined,
+        )
       : undefined
     if (found === null) {
-      throw validationError([{ field: kind, message: `no ${kind} ${kind === 'user' ? 'with the UPN' : 'named'} ${wanted} in this tenant` }])
+      throw validationError([
+        { field: kind, message: `no ${kind} ${kind === 'user' ? 'with the UPN' : 'named'} ${wanted} in this tenant` },
+      ])
     }
     subject = { kind, id: found?.id ?? null, name: found ? displayNameOf(found) : wanted }
-    if (found && ctx) groups = await orWarning(warnings, () => transitiveGroupsOf(graph, ctx, kind === 'user' ? 'users' : 'devices', found.id), [])
+    if (found && ctx)
+      groups = await orWarning(
+        warnings,
+        () => transitiveGroupsOf(graph, ctx, kind === 'user' ? 'users' : 'devices', found.id),
+        [],
+      )
   }
   const reaching = await assignmentsReaching(
     db,

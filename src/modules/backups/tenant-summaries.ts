@@ -2,7 +2,10 @@ import { sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
 
 /** Per tenant, its newest usable backup set (complete or partial), in one statement for many tenants. */
-export async function newestBackupByTenant(db: Executor, tenantIds: string[]): Promise<Map<string, { id: string; createdAt: Date }>> {
+export async function newestBackupByTenant(
+  db: Executor,
+  tenantIds: string[],
+): Promise<Map<string, { id: string; createdAt: Date }>> {
   if (tenantIds.length === 0) return new Map()
   const { rows } = await db.execute<{ tenant_id: string; id: string; created_at: string }>(sql`
     SELECT t.id AS tenant_id, b.id, b.created_at

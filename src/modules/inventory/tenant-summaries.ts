@@ -24,7 +24,11 @@ export const ACTORS_OF_NEWEST = 20
  * newest ACTORS_OF_NEWEST of them (a UPN, an app's name, or "unknown" when Intune's audit log did not
  * say), most active first. Bounded per tenant, so a busy week of one tenant does not slow everyone's overview.
  */
-export async function changeSummaryByTenant(db: Executor, tenantIds: string[], since: Date): Promise<Map<string, ChangeSummary>> {
+export async function changeSummaryByTenant(
+  db: Executor,
+  tenantIds: string[],
+  since: Date,
+): Promise<Map<string, ChangeSummary>> {
   const result = new Map<string, ChangeSummary>()
   if (tenantIds.length === 0) return result
   const from = sql`${since.toISOString()}::timestamptz`
@@ -56,21 +60,35 @@ export async function expiringCredentialsByTenant(db: Executor, tenantIds: strin
     Object.entries(EXPIRY_FIELDS).map(([type, field]) => sql`WHEN ${type} THEN payload->>${field}`),
     sql` `,
   )
-  const { rows } = await db.execute<{ tenant_id: string; id: string; policy_type: string; display_name: string; expires_at: string }>(sql`
+  const { rows } = await db.execute<{
+    tenant_id: string
+    id: string
+    policy_type: string
+    display_name: string
+    expires_at: string
+  }>(sql`
     SELECT * FROM (
       SELECT tenant_id, id, policy_type, display_name,
-             -- A value that is not an ISO date (Graph gives none such, but content is data) is no expiry, never an error.
+             -- Not an ISO date (Graph gives none such, but content is data): no expiry, never an error.
              CASE WHEN raw ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})$' THEN raw::timestamptz END AS expires_at
         FROM (SELECT tenant_id, id, policy_type, display_name, CASE policy_type ${cases} END AS raw
         FROM inventory_items
        WHERE tenant_id = ANY(${uuidArray(tenantIds)}) AND removed_at IS NULL
-         AND policy_type IN (${sql.join(Object.keys(EXPIRY_FIELDS).map((k) => sql`${k}`), sql`, `)})) raw
+         AND policy_type IN (${sql.join(
+           Object.keys(EXPIRY_FIELDS).map((k) => sql`${k}`),
+           sql`, `,
+         )})) raw
     ) x
      WHERE expires_at < ${before.toISOString()}::timestamptz
      ORDER BY tenant_id, expires_at, id`)
   for (const row of rows) {
     const list = result.get(row.tenant_id) ?? []
-    list.push({ itemId: row.id, policyType: row.policy_type, displayName: row.display_name, expiresAt: new Date(row.expires_at) })
+    list.push({
+      itemId: row.id,
+      policyType: row.policy_type,
+      displayName: row.display_name,
+      expiresAt: new Date(row.expires_at),
+    })
     result.set(row.tenant_id, list)
   }
   return result

@@ -3,16 +3,28 @@ import type { Executor } from '../../db/engine.ts'
 import type { RunFailure, RunOutcome, RunStatus } from '../../db/schema.ts'
 
 export type LatestRuns = {
-  last: { id: string; status: RunStatus; outcome: RunOutcome | null; createdAt: Date; completedAt: Date | null; failures: RunFailure[] } | null
+  last: {
+    id: string
+    status: RunStatus
+    outcome: RunOutcome | null
+    createdAt: Date
+    completedAt: Date | null
+    failures: RunFailure[]
+  } | null
   lastSuccessAt: Date | null
 }
 
 /**
  * Per tenant, the newest run of a type and when one last completed without failing (succeeded or
  * partially: a partial sync still mirrored what it could read). One statement for many tenants; each
- * lateral walks the tenant's runs newest first on operation_runs_tenant_type_created_idx (its NULLS LAST order) and stops at the first match.
+ * lateral walks the tenant's runs newest first on operation_runs_tenant_type_created_idx (its NULLS LAST
+ * order) and stops at the first match.
  */
-export async function latestRunsByTenant(db: Executor, tenantIds: string[], type: string): Promise<Map<string, LatestRuns>> {
+export async function latestRunsByTenant(
+  db: Executor,
+  tenantIds: string[],
+  type: string,
+): Promise<Map<string, LatestRuns>> {
   if (tenantIds.length === 0) return new Map()
   const { rows } = await db.execute<{
     tenant_id: string

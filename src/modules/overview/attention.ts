@@ -29,25 +29,45 @@ export function attentionOf(s: TenantSignals, now: Date): Attention[] {
   const out: Attention[] = []
   if (!s.lastSuccessAt) out.push({ code: 'never_synced', severity: 'critical', message: 'Never synced successfully' })
   if (s.lastSync?.status === 'completed' && s.lastSync.outcome === 'failed') {
-    out.push({ code: 'sync_failed', severity: 'critical', message: `The last sync failed${s.lastSync.failures[0] ? `: ${s.lastSync.failures[0].message}` : ''}` })
+    out.push({
+      code: 'sync_failed',
+      severity: 'critical',
+      message: `The last sync failed${s.lastSync.failures[0] ? `: ${s.lastSync.failures[0].message}` : ''}`,
+    })
   }
   for (const c of s.expiring.filter((e) => e.expiresAt <= now)) {
-    out.push({ code: 'credential_expired', severity: 'critical', message: `${c.displayName} expired on ${c.expiresAt.toISOString().slice(0, 10)}` })
+    out.push({
+      code: 'credential_expired',
+      severity: 'critical',
+      message: `${c.displayName} expired on ${c.expiresAt.toISOString().slice(0, 10)}`,
+    })
   }
   if (s.permissionGaps.length > 0) {
     const names = s.permissionGaps.map((g) => g.permission).join(', ')
     out.push({ code: 'permission_gap', severity: 'warning', message: `The app registration lacks ${names}` })
   }
   if (s.lastSuccessAt && now.getTime() - s.lastSuccessAt.getTime() > STALE_AFTER_MS) {
-    out.push({ code: 'stale', severity: 'warning', message: `Last successful sync ${days(now.getTime() - s.lastSuccessAt.getTime())} days ago` })
+    out.push({
+      code: 'stale',
+      severity: 'warning',
+      message: `Last successful sync ${days(now.getTime() - s.lastSuccessAt.getTime())} days ago`,
+    })
   }
   for (const c of s.expiring.filter((e) => e.expiresAt > now)) {
     const inDays = days(c.expiresAt.getTime() - now.getTime())
-    out.push({ code: 'credential_expiring', severity: 'warning', message: `${c.displayName} expires in ${inDays} days` })
+    out.push({
+      code: 'credential_expiring',
+      severity: 'warning',
+      message: `${c.displayName} expires in ${inDays} days`,
+    })
   }
   if (!s.newestBackupAt) out.push({ code: 'no_backup', severity: 'warning', message: 'No backup yet' })
   else if (now.getTime() - s.newestBackupAt.getTime() > BACKUP_OLD_AFTER_MS) {
-    out.push({ code: 'backup_old', severity: 'warning', message: `Newest backup is ${days(now.getTime() - s.newestBackupAt.getTime())} days old` })
+    out.push({
+      code: 'backup_old',
+      severity: 'warning',
+      message: `Newest backup is ${days(now.getTime() - s.newestBackupAt.getTime())} days old`,
+    })
   }
   return out
 }

@@ -18,7 +18,11 @@ const WEEK_MS = 7 * 24 * 60 * 60 * 1000
  * baselines module exists): one more set-based read in the Promise.all below, its reasons in
  * attentionOf, and its field in place of the `null`s the rows carry until then.
  */
-export async function buildOverview(db: Executor, tenants: { tenant: TenantRow; role: Role }[], now = new Date()): Promise<OverviewRow[]> {
+export async function buildOverview(
+  db: Executor,
+  tenants: { tenant: TenantRow; role: Role }[],
+  now = new Date(),
+): Promise<OverviewRow[]> {
   const ids = tenants.map((t) => t.tenant.id)
   const [runs, changes, backups, expiring] = await Promise.all([
     latestRunsByTenant(db, ids, 'inventory.sync'),
@@ -68,7 +72,12 @@ export async function buildOverview(db: Executor, tenants: { tenant: TenantRow; 
       permission_gaps: [...new Map(gaps.map((g) => [g.policy_type, g])).values()],
       changes_7d: { ...(changes.get(id) ?? { count: 0, by: [] }), link: `/t/${id}/changes` },
       newest_backup: backup
-        ? { id: backup.id, created_at: backup.createdAt.toISOString(), age_seconds: age(backup.createdAt), link: `/t/${id}/backups/${backup.id}` }
+        ? {
+            id: backup.id,
+            created_at: backup.createdAt.toISOString(),
+            age_seconds: age(backup.createdAt),
+            link: `/t/${id}/backups/${backup.id}`,
+          }
         : null,
       expiring_credentials: credentials.map((c) => ({
         item_id: c.itemId,
@@ -82,6 +91,11 @@ export async function buildOverview(db: Executor, tenants: { tenant: TenantRow; 
     }
     return { row, score: attentionScore(attention) }
   })
-  rows.sort((a, b) => b.score - a.score || a.row.tenant.name.localeCompare(b.row.tenant.name) || a.row.tenant.id.localeCompare(b.row.tenant.id))
+  rows.sort(
+    (a, b) =>
+      b.score - a.score ||
+      a.row.tenant.name.localeCompare(b.row.tenant.name) ||
+      a.row.tenant.id.localeCompare(b.row.tenant.id),
+  )
   return rows.map((r) => r.row)
 }

@@ -29,7 +29,9 @@ export function registerOverviewRoutes(app: FastifyInstance, { db, auth }: HttpD
       let tenants = await listMemberships(db, user.id)
       const groupId = request.query.tenant_group_id
       if (groupId !== undefined) {
-        const [group] = UUID_PATTERN.test(groupId) ? await listVisibleTenantGroups(db, user.id, { all: user.isAdmin, groupId }) : []
+        const [group] = UUID_PATTERN.test(groupId)
+          ? await listVisibleTenantGroups(db, user.id, { all: user.isAdmin, groupId })
+          : []
         if (!group) throw notFound('Tenant group')
         const members = new Set(group.tenantIds)
         tenants = tenants.filter((t) => members.has(t.tenant.id))

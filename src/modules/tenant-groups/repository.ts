@@ -9,8 +9,18 @@ export type VisibleTenantGroup = { id: string; name: string; tenantIds: string[]
  * A workspace admin (`all`) sees every group, even one without a tenant they can see, to manage it;
  * anyone else only groups with at least one of their tenants. Workspace-level: the user comes first.
  */
-export async function listVisibleTenantGroups(db: Executor, userId: string, options: { all: boolean; groupId?: string }) {
-  const rows = await db.execute<{ id: string; name: string; tenant_ids: string[]; created_at: string; updated_at: string }>(sql`
+export async function listVisibleTenantGroups(
+  db: Executor,
+  userId: string,
+  options: { all: boolean; groupId?: string },
+) {
+  const rows = await db.execute<{
+    id: string
+    name: string
+    tenant_ids: string[]
+    created_at: string
+    updated_at: string
+  }>(sql`
     SELECT g.id, g.name, g.created_at, g.updated_at,
            coalesce(array_agg(m.tenant_id ORDER BY t.name, t.id) FILTER (WHERE tm.user_id IS NOT NULL), '{}') AS tenant_ids
       FROM tenant_groups g
@@ -21,9 +31,13 @@ export async function listVisibleTenantGroups(db: Executor, userId: string, opti
      GROUP BY g.id
     HAVING ${options.all} OR count(tm.user_id) > 0
      ORDER BY lower(g.name), g.id`)
-  return rows.rows.map(
-    (r): VisibleTenantGroup => ({ id: r.id, name: r.name, tenantIds: r.tenant_ids, createdAt: new Date(r.created_at), updatedAt: new Date(r.updated_at) }),
-  )
+  return rows.rows.map((r): VisibleTenantGroup => ({
+    id: r.id,
+    name: r.name,
+    tenantIds: r.tenant_ids,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  }))
 }
 
 export async function lockTenantGroup(db: Executor, groupId: string) {
@@ -32,7 +46,10 @@ export async function lockTenantGroup(db: Executor, groupId: string) {
 }
 
 export async function groupTenantIds(db: Executor, groupId: string) {
-  const rows = await db.select({ tenantId: tenantGroupMembers.tenantId }).from(tenantGroupMembers).where(eq(tenantGroupMembers.groupId, groupId))
+  const rows = await db
+    .select({ tenantId: tenantGroupMembers.tenantId })
+    .from(tenantGroupMembers)
+    .where(eq(tenantGroupMembers.groupId, groupId))
   return rows.map((r) => r.tenantId)
 }
 
@@ -48,7 +65,13 @@ export async function memberTenantIds(db: Executor, userId: string, tenantIds: s
 
 export async function replaceGroupTenants(db: Executor, groupId: string, remove: string[], add: string[]) {
   if (remove.length > 0) {
-    await db.delete(tenantGroupMembers).where(and(eq(tenantGroupMembers.groupId, groupId), inArray(tenantGroupMembers.tenantId, remove)))
+    await db
+      .delete(tenantGroupMembers)
+      .where(and(eq(tenantGroupMembers.groupId, groupId), inArray(tenantGroupMembers.tenantId, remove)))
   }
-  if (add.length > 0) await db.insert(tenantGroupMembers).values(add.map((tenantId) => ({ groupId, tenantId }))).onConflictDoNothing()
+  if (add.length > 0)
+    await db
+      .insert(tenantGroupMembers)
+      .values(add.map((tenantId) => ({ groupId, tenantId })))
+      .onConflictDoNothing()
 }

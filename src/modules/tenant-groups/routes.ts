@@ -15,7 +15,9 @@ export function registerTenantGroupRoutes(app: FastifyInstance, { db, auth }: Ht
   const tags = ['tenant groups']
 
   async function load(userId: string, isAdmin: boolean, groupId: string) {
-    const [group] = UUID_PATTERN.test(groupId) ? await listVisibleTenantGroups(db, userId, { all: isAdmin, groupId }) : []
+    const [group] = UUID_PATTERN.test(groupId)
+      ? await listVisibleTenantGroups(db, userId, { all: isAdmin, groupId })
+      : []
     if (!group) throw notFound('Tenant group')
     return presentTenantGroup(group)
   }
@@ -72,7 +74,13 @@ export function registerTenantGroupRoutes(app: FastifyInstance, { db, auth }: Ht
     async (request) => {
       const principal = await auth.requireAdmin(request)
       known(request.params.groupId)
-      await updateTenantGroup(db, auth.actorOf(request, principal), principal.user.id, request.params.groupId, request.body)
+      await updateTenantGroup(
+        db,
+        auth.actorOf(request, principal),
+        principal.user.id,
+        request.params.groupId,
+        request.body,
+      )
       return load(principal.user.id, true, request.params.groupId)
     },
   )
@@ -81,7 +89,12 @@ export function registerTenantGroupRoutes(app: FastifyInstance, { db, auth }: Ht
     '/api/tenant-groups/:groupId',
     {
       config: { scope: 'workspace.admin' },
-      schema: { tags, summary: 'Delete a tenant group (its tenants stay)', params: tenantGroupParams, response: responses({ 204: z.null() }) },
+      schema: {
+        tags,
+        summary: 'Delete a tenant group (its tenants stay)',
+        params: tenantGroupParams,
+        response: responses({ 204: z.null() }),
+      },
     },
     async (request, reply) => {
       const principal = await auth.requireAdmin(request)

@@ -14,7 +14,9 @@ import type { CreateTenantGroupBody, UpdateTenantGroupBody } from './schemas.ts'
 async function reachableTenants(tx: Executor, userId: string, tenantIds: string[]) {
   const unique = [...new Set(tenantIds)]
   const mine = await memberTenantIds(tx, userId, unique)
-  const issues = tenantIds.flatMap((id, i) => (mine.has(id) ? [] : [{ field: `tenant_ids.${i}`, message: `no tenant ${id} that you belong to` }]))
+  const issues = tenantIds.flatMap((id, i) =>
+    mine.has(id) ? [] : [{ field: `tenant_ids.${i}`, message: `no tenant ${id} that you belong to` }],
+  )
   if (issues.length > 0) throw validationError(issues)
   return unique
 }
@@ -27,7 +29,12 @@ const isUniqueViolation = (error: unknown): boolean =>
   ((error as { code?: unknown }).code === '23505' || isUniqueViolation((error as { cause?: unknown }).cause))
 
 /** `editorId`: the admin whose tenants the group may hold (the actor may be the CLI acting for them). */
-export async function createTenantGroup(db: Database, actor: Actor, editorId: string, body: CreateTenantGroupBody): Promise<string> {
+export async function createTenantGroup(
+  db: Database,
+  actor: Actor,
+  editorId: string,
+  body: CreateTenantGroupBody,
+): Promise<string> {
   try {
     return await db.transaction(async (tx) => {
       const tenantIds = await reachableTenants(tx, editorId, body.tenant_ids)
@@ -51,14 +58,23 @@ export async function createTenantGroup(db: Database, actor: Actor, editorId: st
  * Renames a group or sets its tenants. `tenant_ids` replaces the tenants the editor can see; tenants
  * of the group the editor does not belong to (another admin's) stay, as the editor never saw them.
  */
-export async function updateTenantGroup(db: Database, actor: Actor, editorId: string, groupId: string, body: UpdateTenantGroupBody) {
+export async function updateTenantGroup(
+  db: Database,
+  actor: Actor,
+  editorId: string,
+  groupId: string,
+  body: UpdateTenantGroupBody,
+) {
   try {
     await db.transaction(async (tx) => {
       const current = await lockTenantGroup(tx, groupId)
       if (!current) throw notFound('Tenant group')
       const changes: Record<string, unknown> = {}
       if (body.name !== undefined && body.name !== current.name) {
-        await tx.update(tenantGroups).set({ name: body.name, updatedAt: sql`now()` }).where(eq(tenantGroups.id, groupId))
+        await tx
+          .update(tenantGroups)
+          .set({ name: body.name, updatedAt: sql`now()` })
+          .where(eq(tenantGroups.id, groupId))
         Object.assign(changes, { name: body.name, previous_name: current.name })
       }
       if (body.tenant_ids !== undefined) {
@@ -69,7 +85,10 @@ export async function updateTenantGroup(db: Database, actor: Actor, editorId: st
         const add = wanted.filter((id) => !before.includes(id))
         await replaceGroupTenants(tx, groupId, remove, add)
         if (remove.length + add.length > 0) {
-          await tx.update(tenantGroups).set({ updatedAt: sql`now()` }).where(eq(tenantGroups.id, groupId))
+          await tx
+            .update(tenantGroups)
+            .set({ updatedAt: sql`now()` })
+            .where(eq(tenantGroups.id, groupId))
           Object.assign(changes, { added_tenant_ids: add, removed_tenant_ids: remove })
         }
       }

@@ -8,6 +8,9 @@ export const assignmentsQuery = (tenantId: string, subject: SubjectQuery) =>
   queryOptions({
     queryKey: ['assignments', tenantId, subject],
     queryFn: ({ signal }) =>
-      api<Responses['GET /api/tenants/{tenantId}/assignments']>(withQuery(`/api/tenants/${tenantId}/assignments`, subject), { signal }),
+      api<Responses['GET /api/tenants/{tenantId}/assignments']>(
+        withQuery(`/api/tenants/${tenantId}/assignments`, subject),
+        { signal },
+      ),
     enabled: Boolean(subject.group_id ?? subject.user ?? subject.device),
   })

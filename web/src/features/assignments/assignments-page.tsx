@@ -22,7 +22,9 @@ export function AssignmentsPage({ tenant }: { tenant: MeTenant }) {
   const current = KINDS.find((k) => params.get(k.param)) ?? KINDS[0]
   const [kind, setKind] = useState<Kind>(current.value)
   const [text, setText] = useState(params.get(current.param) ?? '')
-  const subject: SubjectQuery = Object.fromEntries(KINDS.flatMap((k) => (params.get(k.param) ? [[k.param, params.get(k.param)!]] : [])))
+  const subject: SubjectQuery = Object.fromEntries(
+    KINDS.flatMap((k) => (params.get(k.param) ? [[k.param, params.get(k.param)!]] : [])),
+  )
   const result = useQuery(assignmentsQuery(tenant.id, subject))
   const spec = KINDS.find((k) => k.value === kind)!
 
@@ -36,7 +38,11 @@ export function AssignmentsPage({ tenant }: { tenant: MeTenant }) {
       <PageTitle eyebrow={tenant.name}>What reaches this</PageTitle>
       <form onSubmit={submit}>
         <Group align="flex-end" gap="sm">
-          <SegmentedControl value={kind} onChange={(v) => setKind(v)} data={KINDS.map((k) => ({ value: k.value, label: k.label }))} />
+          <SegmentedControl
+            value={kind}
+            onChange={(v) => setKind(v)}
+            data={KINDS.map((k) => ({ value: k.value, label: k.label }))}
+          />
           <TextInput
             label={spec.label}
             placeholder={spec.placeholder}
@@ -62,7 +68,8 @@ export function AssignmentsPage({ tenant }: { tenant: MeTenant }) {
             </Alert>
           ))}
           <Text size="sm">
-            <b>{result.data.subject.name}</b> is in {result.data.groups.length} group{result.data.groups.length === 1 ? '' : 's'}
+            <b>{result.data.subject.name}</b> is in {result.data.groups.length} group
+            {result.data.groups.length === 1 ? '' : 's'}
             {result.data.groups.length > 0 ? `: ${result.data.groups.map((g) => g.name).join(', ')}` : ''}.
           </Text>
           {result.data.assignments.length === 0 ? (
@@ -90,8 +97,16 @@ export function AssignmentsPage({ tenant }: { tenant: MeTenant }) {
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Badge size="sm" variant="light" color={a.kind === 'exclude' ? 'red' : a.effective ? 'green' : 'gray'}>
-                        {a.kind === 'exclude' ? 'Excluded' : a.effective ? 'Included' : 'Included, but excluded elsewhere'}
+                      <Badge
+                        size="sm"
+                        variant="light"
+                        color={a.kind === 'exclude' ? 'red' : a.effective ? 'green' : 'gray'}
+                      >
+                        {a.kind === 'exclude'
+                          ? 'Excluded'
+                          : a.effective
+                            ? 'Included'
+                            : 'Included, but excluded elsewhere'}
                       </Badge>
                     </Table.Td>
                     <Table.Td>{a.intent ?? '—'}</Table.Td>

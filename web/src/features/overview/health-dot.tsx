@@ -1,7 +1,11 @@
 import { ColorSwatch, Tooltip } from '@mantine/core'
 import type { Health } from '../../lib/types.ts'
 
-const COLORS: Record<Health, string> = { critical: 'var(--mantine-color-red-6)', warning: 'var(--mantine-color-yellow-6)', ok: 'var(--mantine-color-green-6)' }
+const COLORS: Record<Health, string> = {
+  critical: 'var(--mantine-color-red-6)',
+  warning: 'var(--mantine-color-yellow-6)',
+  ok: 'var(--mantine-color-green-6)',
+}
 const LABELS: Record<Health, string> = { critical: 'Needs attention now', warning: 'Needs a look', ok: 'Healthy' }
 
 /** The tenant's health as the server decided it (the worst of its attention reasons); grey while unknown. */

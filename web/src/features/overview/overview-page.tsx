@@ -8,8 +8,18 @@ import type { OverviewRow } from '../../lib/types.ts'
 import { overviewQuery, tenantGroupsQuery } from './api.ts'
 import { HealthDot } from './health-dot.tsx'
 
-const OUTCOME_COLORS: Record<string, string> = { succeeded: 'green', partially_succeeded: 'yellow', failed: 'red', cancelled: 'gray' }
-const OUTCOME_LABELS: Record<string, string> = { succeeded: 'Succeeded', partially_succeeded: 'Partial', failed: 'Failed', cancelled: 'Cancelled' }
+const OUTCOME_COLORS: Record<string, string> = {
+  succeeded: 'green',
+  partially_succeeded: 'yellow',
+  failed: 'red',
+  cancelled: 'gray',
+}
+const OUTCOME_LABELS: Record<string, string> = {
+  succeeded: 'Succeeded',
+  partially_succeeded: 'Partial',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+}
 
 /** `/overview`: every tenant the user can see, in the order the server sorted them (what needs attention first). */
 export function OverviewPage() {
@@ -39,7 +49,9 @@ export function OverviewPage() {
       ) : overview.isError ? (
         <ErrorState error={overview.error} />
       ) : overview.data.data.length === 0 ? (
-        <EmptyText>{groupId ? 'No tenant of this group is yours.' : 'You are not a member of any tenant yet.'}</EmptyText>
+        <EmptyText>
+          {groupId ? 'No tenant of this group is yours.' : 'You are not a member of any tenant yet.'}
+        </EmptyText>
       ) : (
         <Table.ScrollContainer minWidth={1100}>
           <Table verticalSpacing={6} striped data-testid="overview-table">
@@ -132,7 +144,11 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
         </Anchor>
         {row.changes_7d.by.length > 0 && (
           <Text size="xs" c="dimmed">
-            by {row.changes_7d.by.slice(0, 2).map((b) => b.name).join(', ')}
+            by{' '}
+            {row.changes_7d.by
+              .slice(0, 2)
+              .map((b) => b.name)
+              .join(', ')}
             {row.changes_7d.by.length > 2 ? ` and ${row.changes_7d.by.length - 2} more` : ''}
           </Text>
         )}

@@ -18,7 +18,8 @@ export function TenantGroupsPage({ me }: { me: Me }) {
       notifications.show({ title: 'Tenant group deleted', message: group.name, color: 'teal' })
       await queryClient.invalidateQueries({ queryKey: ['tenant-groups'] })
     },
-    onError: (error) => notifications.show({ title: 'Could not delete the group', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not delete the group', message: errorMessage(error), color: 'red' }),
   })
   const tenantName = new Map(me.tenants.map((t) => [t.id, t.name]))
 
@@ -55,7 +56,13 @@ export function TenantGroupsPage({ me }: { me: Me }) {
                     <Button size="xs" variant="default" onClick={() => setEditing(group)}>
                       Edit
                     </Button>
-                    <Button size="xs" variant="subtle" color="red" loading={remove.isPending} onClick={() => remove.mutate(group)}>
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      color="red"
+                      loading={remove.isPending}
+                      onClick={() => remove.mutate(group)}
+                    >
                       Delete
                     </Button>
                   </Group>
@@ -65,7 +72,9 @@ export function TenantGroupsPage({ me }: { me: Me }) {
           </Table.Tbody>
         </Table>
       )}
-      {editing && <TenantGroupModal me={me} group={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
+      {editing && (
+        <TenantGroupModal me={me} group={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
+      )}
     </Stack>
   )
 }
@@ -75,9 +84,16 @@ function TenantGroupModal({ me, group, onClose }: { me: Me; group: TenantGroup |
   const [name, setName] = useState(group?.name ?? '')
   const [tenantIds, setTenantIds] = useState<string[]>(group?.tenant_ids ?? [])
   const save = useMutation({
-    mutationFn: () => (group ? updateTenantGroup(group.id, { name, tenant_ids: tenantIds }) : createTenantGroup({ name, tenant_ids: tenantIds })),
+    mutationFn: () =>
+      group
+        ? updateTenantGroup(group.id, { name, tenant_ids: tenantIds })
+        : createTenantGroup({ name, tenant_ids: tenantIds }),
     onSuccess: async (saved) => {
-      notifications.show({ title: group ? 'Tenant group saved' : 'Tenant group created', message: saved.name, color: 'teal' })
+      notifications.show({
+        title: group ? 'Tenant group saved' : 'Tenant group created',
+        message: saved.name,
+        color: 'teal',
+      })
       await queryClient.invalidateQueries({ queryKey: ['tenant-groups'] })
       await queryClient.invalidateQueries({ queryKey: ['overview'] })
       onClose()
@@ -92,7 +108,14 @@ function TenantGroupModal({ me, group, onClose }: { me: Me; group: TenantGroup |
     <Modal opened onClose={onClose} title={group ? `Edit ${group.name}` : 'New tenant group'}>
       <form onSubmit={submit}>
         <Stack gap="sm">
-          <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} required data-autofocus />
+          <TextInput
+            label="Name"
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            error={errors.name}
+            required
+            data-autofocus
+          />
           <MultiSelect
             label="Tenants"
             searchable
