@@ -8,6 +8,8 @@ import { runInventoryBench } from './inventory.ts'
 import { runBackupsBench } from './backups.ts'
 import { runRestoreBench } from './restore.ts'
 import { runBulkBench } from './bulk.ts'
+import { printOverview, runOverviewBench } from './overview.ts'
+import { printAssignments, runAssignmentsBench } from './assignments.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
@@ -15,7 +17,7 @@ import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web` runs a subset
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments` runs a subset
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
@@ -111,6 +113,18 @@ if (only.has('compat')) console.log(`report: ${writeReport('compat', await runCo
 
 if (wanted('settings-top')) console.log(`report: ${writeReport('settings-top', await runSettingsTopBench())}`)
 if (wanted('faults')) console.log(`report: ${writeReport('faults', await runFaultsBench())}`)
+
+if (wanted('overview')) {
+  const overview = await runOverviewBench()
+  printOverview(overview)
+  console.log(`report: ${writeReport('overview', overview)}`)
+}
+
+if (wanted('assignments')) {
+  const assignments = await runAssignmentsBench()
+  printAssignments(assignments)
+  console.log(`report: ${writeReport('assignments', assignments)}`)
+}
 
 if (wanted('history')) {
   const history = await runHistoryBench()

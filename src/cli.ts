@@ -41,6 +41,8 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       rename: [--prefix P] [--suffix S] [--find F --replace R];
                                       duplicate: [--name-suffix S] [--without-assignments]; delete: --confirm-count N
   diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
+  assignments --tenant ID (--group GROUP_ID | --user UPN | --device NAME) [--json]
+                                      what reaches a group, user or device, through nested groups
                                       (default: the previous version to the latest)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
                                       into the embedded PostgreSQL cluster in DATA_DIR
@@ -63,7 +65,7 @@ GRAPH_EMULATOR_URL, RUN_RETENTION_DAYS (180), QUICK_SYNC_FULL_READ_DAYS (7).`
 
 class UsageError extends Error {}
 
-const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help', 'diff'])
+const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help', 'diff', 'assignments'])
 
 /** Runs until SIGTERM or SIGINT, then stops what it started (in-flight runs are handed back). */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
@@ -352,6 +354,48 @@ async function main(argv: string[]): Promise<number> {
       }
       const query = { from: version('from'), to: version('to') }
       return withDatabase(config, (h) => printDiff(h, values.item!, query))
+    }
+
+    case 'assignments': {
+      const values = parse(args, {
+        tenant: { type: 'string' },
+        group: { type: 'string' },
+        user: { type: 'string' },
+        device: { type: 'string' },
+        json: { type: 'boolean' },
+      })
+      required(values, 'tenant')
+      const [{ loadSecretBox }, { assignmentsQuery }, { whatReaches }, { GraphClient }, { createMsalTokenProvider }, { parseInput }, { UUID_PATTERN }] =
+        await Promise.all([
+        import('./lib/app-key.ts'),
+        import('./modules/assignments/schemas.ts'),
+        import('./modules/assignments/what-reaches.ts'),
+        import('./graph/graph-client.ts'),
+        import('./graph/token-provider.ts'),
+        import('./lib/validation.ts'),
+        import('./lib/ids.ts'),
+      ])
+      if ([values.group, values.user, values.device].filter((v) => v !== undefined).length !== 1) {
+        throw new UsageError('name exactly one of --group, --user or --device')
+      }
+      const query = parseInput(assignmentsQuery, { group_id: values.group, user: values.user, device: values.device })
+      if (!UUID_PATTERN.test(values.tenant!)) throw new UsageError(`tenant ${values.tenant} not found`)
+      const secrets = loadSecretBox(config)
+      const graph = new GraphClient({ tokens: createMsalTokenProvider() })
+      const result = await withDatabase(config, (h) => whatReaches(h.db, graph, secrets, config.graphEmulatorUrl, values.tenant!, query))
+      if (values.json) {
+        out(JSON.stringify(result, null, 2))
+        return 0
+      }
+      for (const w of result.warnings) info(`warning: ${w.message}`)
+      info(`${result.subject.name}: in ${result.groups.length} group(s)${result.groups.length ? ` (${result.groups.map((g) => g.name).join(', ')})` : ''}`)
+      for (const a of result.assignments) {
+        const via = a.via_group?.name ?? (a.via === 'all_users' ? 'All users' : 'All devices')
+        const state = a.kind === 'exclude' ? 'excluded' : a.effective ? 'included' : 'included, excluded elsewhere'
+        const filter = a.filter ? ` filter ${a.filter.name ?? a.filter.id} (${a.filter.mode})` : ''
+        out([a.item.policy_type, a.item.display_name, state, a.intent ?? '-', `via ${via}${filter}`].join('\t'))
+      }
+      return 0
     }
 
     case 'data import-pglite': {

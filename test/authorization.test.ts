@@ -203,6 +203,13 @@ const TABLE: Record<string, RouteCase> = {
   'GET /api/tenants/:tenantId/bulk-operations/:runId': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }) },
   'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': { need: ['restore.execute'], ok: 201, allowed: ownerAndManager, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }) },
   'GET /api/tenants/:tenantId/bulk-actions': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
+  // 200 with a warning here: the tenant is on the emulator cloud and this app has no emulator to read memberships from.
+  'GET /api/tenants/:tenantId/assignments': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/assignments?group_id=${randomUUID()}` }),
+  },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */

@@ -49,6 +49,15 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(member, member.stderr).toMatchObject({ code: 0 })
     // Re-running changes the role instead of failing.
     expect((await cli(['member', 'add', '--tenant', tenantId, '--email', email, '--role', 'manager'], { env })).code).toBe(0)
+    // What reaches a group: nothing is synced, and this CLI has no emulator to read memberships from, which it says.
+    const group = randomUUID()
+    const reach = await cli(['assignments', '--tenant', tenantId, '--group', group, '--json'], { env })
+    expect(reach, reach.stderr).toMatchObject({ code: 0 })
+    expect(JSON.parse(reach.stdout)).toMatchObject({
+      subject: { kind: 'group', id: group },
+      assignments: [],
+      warnings: [{ code: 'emulator_not_configured' }],
+    })
 
     const token = await cli(['token', 'create', '--email', email, '--name', 'script'], { env })
     expect(token, token.stderr).toMatchObject({ code: 0 })
@@ -197,6 +206,7 @@ describe('CLI input errors', () => {
     [['tenant', 'add', '--name', 'X', '--client-id', randomUUID()], /--entra-tenant-id is required/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['serve', '--port', 'eighty'], /--port must be a port number/],
+    [['assignments', '--tenant', randomUUID()], /name exactly one of --group, --user or --device/],
   ])('%j → one-line error, exit 2', async (args, message) => {
     const result = await cli(args, { env })
     expect(result.code).toBe(2)

@@ -201,6 +201,8 @@ export const operationRuns = pgTable(
   },
   (t) => [
     index('operation_runs_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.id.desc()),
+    // A tenant's newest run of a type (the overview's last sync of every tenant), without walking its other runs.
+    index('operation_runs_tenant_type_created_idx').on(t.tenantId, t.type, t.createdAt.desc(), t.id.desc()),
     index('operation_runs_active_idx').on(t.tenantId, t.createdAt.desc()).where(sql`${t.status} IN ('queued', 'running')`),
     // Dedupe: one active run per tenant, type and canonical context.
     uniqueIndex('operation_runs_active_identity_key')
@@ -738,3 +740,33 @@ export const bulkOperationItems = pgTable(
 )
 
 export type BulkOperationItemRow = typeof bulkOperationItems.$inferSelect
+
+/**
+ * Tenant groups (issue 27): named, workspace-level sets of tenants, many-to-many, managed by workspace
+ * admins. A member sees a group restricted to the tenants they belong to (modules/tenant-groups).
+ */
+export const tenantGroups = pgTable(
+  'tenant_groups',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('tenant_groups_name_key').on(sql`lower(${t.name})`)],
+)
+
+export const tenantGroupMembers = pgTable(
+  'tenant_group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => tenantGroups.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.tenantId] }), index('tenant_group_members_tenant_idx').on(t.tenantId)],
+)
+
+export type TenantGroupRow = typeof tenantGroups.$inferSelect

@@ -6,6 +6,7 @@ import { EmulatedTenant } from './emulated-tenant.ts'
 import { DEFAULT_FAULTS, Stats, type EmulatorState } from './emulator-state.ts'
 import type { Reply } from './login-routes.ts'
 import { TenantModel } from './tenant-model.ts'
+import { directoryControl } from './directory-routes.ts'
 
 /**
  * The control API under `/_emulator` (docs/emulator.md): tests, benchmarks and the demo
@@ -90,6 +91,8 @@ export function createTenant(state: EmulatorState, raw: NewTenantInput): Emulate
 /** Routes `/_emulator/...`; `parts` are the segments after `_emulator`. Returns a stream for the inventory. */
 export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown, query = new URLSearchParams()): Reply | { stream: Iterable<string> } {
   const [resource, id, sub, itemId] = parts
+  const directory = directoryControl(state, method, parts, body)
+  if (directory) return directory
   if (resource === 'faults') {
     if (method === 'GET') return { status: 200, body: state.faults }
     if (method !== 'PUT') return error(405, 'method_not_allowed', 'Use GET or PUT')

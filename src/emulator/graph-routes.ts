@@ -4,6 +4,7 @@ import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
 import { writeRoute } from './graph-writes.ts'
+import { directoryGraph } from './directory-routes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
 import { withSettingDefinitions } from './setting-definitions.ts'
 import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
@@ -121,6 +122,8 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     return graphError(400, 'BadRequest', (error as Error).message, kind)
   }
   const self = `${base}${parsed.pathname}`
+  const directory = directoryGraph(tenant, rest, q, context, method)
+  if (directory) return directory
   if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, self, method, rawQuery)
   if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
     return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)

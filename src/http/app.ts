@@ -22,6 +22,9 @@ import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
+import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
+import { registerOverviewRoutes } from '../modules/overview/routes.ts'
+import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -163,6 +166,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerBackupRoutes(app, deps)
   registerRestoreRoutes(app, deps)
   registerBulkRoutes(app, deps)
+  registerTenantGroupRoutes(app, deps)
+  registerOverviewRoutes(app, deps)
+  registerAssignmentRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

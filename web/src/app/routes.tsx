@@ -13,6 +13,7 @@ const pages = {
   inventory: lazyPage(() => import('../features/inventory/inventory-page.tsx').then((m) => m.InventoryPage)),
   item: lazyPage(() => import('../features/inventory/item-page.tsx').then((m) => m.ItemPage)),
   changes: lazyPage(() => import('../features/inventory/changes-page.tsx').then((m) => m.ChangesPage)),
+  assignments: lazyPage(() => import('../features/assignments/assignments-page.tsx').then((m) => m.AssignmentsPage)),
   backups: lazyPage(() => import('../features/backups/backups-page.tsx').then((m) => m.BackupsPage)),
   backup: lazyPage(() => import('../features/backups/backup-page.tsx').then((m) => m.BackupPage)),
   restore: lazyPage(() => import('../features/restore/restore-plan-page.tsx').then((m) => m.RestorePlanPage)),
@@ -23,11 +24,14 @@ const pages = {
   members: lazyPage(() => import('../features/tenants/members-page.tsx').then((m) => m.MembersPage)),
   tenants: lazyPage(() => import('../features/tenants/tenants-page.tsx').then((m) => m.TenantsPage)),
   tokens: lazyPage(() => import('../features/account/tokens-page.tsx').then((m) => m.TokensPage)),
-} satisfies Record<TenantRouteKey | 'tenants' | 'tokens', unknown>
+  overview: lazyPage(() => import('../features/overview/overview-page.tsx').then((m) => m.OverviewPage)),
+  tenantGroups: lazyPage(() => import('../features/overview/tenant-groups-page.tsx').then((m) => m.TenantGroupsPage)),
+} satisfies Record<TenantRouteKey | 'tenants' | 'tokens' | 'overview' | 'tenantGroups', unknown>
 const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
 const ItemPage = pages.item.Page
 const ChangesPage = pages.changes.Page
+const AssignmentsPage = pages.assignments.Page
 const BackupsPage = pages.backups.Page
 const BackupPage = pages.backup.Page
 const RestorePlanPage = pages.restore.Page
@@ -38,9 +42,14 @@ const AuditPage = pages.audit.Page
 const MembersPage = pages.members.Page
 const TenantsPage = pages.tenants.Page
 const TokensPage = pages.tokens.Page
+const OverviewPage = pages.overview.Page
+const TenantGroupsPage = pages.tenantGroups.Page
 
 /** The signed-in user's own pages. */
 export const TOKENS_PATH = '/account/tokens'
+/** Every tenant at once (the landing page for members of more than one), and the tenant groups admins manage. */
+export const OVERVIEW_PATH = '/overview'
+export const TENANT_GROUPS_PATH = '/admin/tenant-groups'
 
 /** What each route of the table (lib/route-table.ts) renders. */
 const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode> = {
@@ -48,6 +57,7 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
   inventory: (t) => <InventoryPage tenant={t} />,
   item: (t, _me, p) => <ItemPage key={p.itemId} tenant={t} itemId={p.itemId!} />,
   changes: (t) => <ChangesPage tenant={t} />,
+  assignments: (t) => <AssignmentsPage tenant={t} />,
   backups: (t) => <BackupsPage tenant={t} />,
   backup: (t, me, p) => <BackupPage key={p.backupId} tenant={t} backupId={p.backupId!} tenants={me.tenants} />,
   restore: (t, _me, p) => <RestorePlanPage key={p.planId} tenant={t} planId={p.planId!} />,
@@ -60,7 +70,9 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
 
 /** Starts downloading the page a path needs, so it is there by the time /api/me has answered. */
 export function preloadPageFor(pathname: string) {
-  if (pathname.startsWith('/admin')) void pages.tenants.preload()
+  if (pathname === TENANT_GROUPS_PATH) void pages.tenantGroups.preload()
+  else if (pathname.startsWith('/admin')) void pages.tenants.preload()
+  if (pathname === OVERVIEW_PATH) void pages.overview.preload()
   if (pathname === TOKENS_PATH) void pages.tokens.preload()
   const match = matchTenantRoute(pathname)
   if (match) void pages[match.route.key].preload()
@@ -73,7 +85,7 @@ function preloadAllWhenIdle() {
   else setTimeout(all, 1000)
 }
 
-const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH]
+const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH, OVERVIEW_PATH, TENANT_GROUPS_PATH]
 
 /** Whether a path is a page of the console (where sign-in may send the user back to). */
 export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== undefined
@@ -83,6 +95,8 @@ export function Routes({ me }: { me: Me }) {
   useEffect(preloadAllWhenIdle, [])
 
   if (pathname === '/' || pathname === '') return <Home me={me} />
+  if (pathname === OVERVIEW_PATH) return <OverviewPage />
+  if (pathname === TENANT_GROUPS_PATH) return me.user.is_admin ? <TenantGroupsPage me={me} /> : <NotFound what="page" />
   if (pathname === '/admin' || pathname === '/admin/tenants') {
     return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }
@@ -100,11 +114,12 @@ function Remember({ tenantId, children }: { tenantId: string; children: ReactNod
   return children
 }
 
-/** `/`: straight to the tenant used last (or the first one); an empty state for members of none. */
+/** `/`: the overview for members of several tenants, else straight to their tenant; an empty state for members of none. */
 function Home({ me }: { me: Me }) {
-  const target = landingTenant(me, lastTenant())
+  const tenant = landingTenant(me, lastTenant())
+  const target = me.tenants.length > 1 ? OVERVIEW_PATH : tenant ? `/t/${tenant.id}` : undefined
   useEffect(() => {
-    if (target) navigate(`/t/${target.id}`, { replace: true })
+    if (target) navigate(target, { replace: true })
   }, [target])
   if (target) return null
   return (

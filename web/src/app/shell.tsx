@@ -1,4 +1,5 @@
 import { AppShell, Burger, Group, Menu, NavLink, Select, Text, UnstyledButton } from '@mantine/core'
+import { useQuery } from '@tanstack/react-query'
 import { useDisclosure } from '@mantine/hooks'
 import { useQueryClient } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
@@ -11,7 +12,10 @@ import { switchTenantPath, tenantNavigation } from '../lib/route-table.ts'
 import { Link, navigate, useLocation } from '../lib/router.tsx'
 import type { Me, MeTenant } from '../lib/types.ts'
 import { LongName } from '../components/long-name.tsx'
-import { TOKENS_PATH } from './routes.tsx'
+import { overviewQuery } from '../features/overview/api.ts'
+import { HealthDot } from '../features/overview/health-dot.tsx'
+import type { Health } from '../lib/types.ts'
+import { OVERVIEW_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
 
 /** The tenant a console path belongs to (`/t/{tenantId}/…`), if any. */
 export const tenantIdOf = (pathname: string): string | undefined => (pathname.startsWith('/t/') ? pathname.split('/')[2] : undefined)
@@ -34,22 +38,7 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
                   TenantAtlas
                 </Text>
               </UnstyledButton>
-              {me.tenants.length > 0 && (
-                <Select
-                  aria-label="Tenant"
-                  placeholder="Choose a tenant"
-                  data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
-                  value={tenant?.id ?? null}
-                  onChange={(id) => {
-                    const target = me.tenants.find((t) => t.id === id)
-                    if (target) navigate(switchTenantPath(pathname, target))
-                  }}
-                  allowDeselect={false}
-                  searchable={me.tenants.length > 8}
-                  w={240}
-                  data-testid="tenant-switcher"
-                />
-              )}
+              {me.tenants.length > 0 && <TenantPicker me={me} tenant={tenant} pathname={pathname} />}
             </Group>
             <Group gap="xs" wrap="nowrap">
               <NotificationsBell />
@@ -64,6 +53,36 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
       </AppShell>
       {watchesRuns && <ProgressWidget />}
     </LiveRunsProvider>
+  )
+}
+
+/** The tenant picker: searchable by name, each tenant with the overview's health dot. */
+function TenantPicker({ me, tenant, pathname }: { me: Me; tenant: MeTenant | undefined; pathname: string }) {
+  const overview = useQuery(overviewQuery(null))
+  const health = new Map<string, Health>((overview.data?.data ?? []).map((row) => [row.tenant.id, row.health]))
+  return (
+    <Select
+      aria-label="Tenant"
+      placeholder="Choose a tenant"
+      data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
+      value={tenant?.id ?? null}
+      onChange={(id) => {
+        const target = me.tenants.find((t) => t.id === id)
+        if (target) navigate(switchTenantPath(pathname, target))
+      }}
+      renderOption={({ option }) => (
+        <Group gap={8} wrap="nowrap" data-testid="tenant-option">
+          <HealthDot health={health.get(option.value)} />
+          <Text size="sm">{option.label}</Text>
+        </Group>
+      )}
+      leftSection={tenant ? <HealthDot health={health.get(tenant.id)} /> : undefined}
+      allowDeselect={false}
+      searchable
+      nothingFoundMessage="No tenant of yours has this name"
+      w={260}
+      data-testid="tenant-switcher"
+    />
   )
 }
 
@@ -89,12 +108,20 @@ function Navigation({ me, tenant, pathname, onNavigate }: { me: Me; tenant: MeTe
           )}
         </>
       )}
-      {canOpenTenantsPage(me) && (
+      {(me.tenants.length > 1 || canOpenTenantsPage(me)) && (
         <>
           <Text size="xs" tt="uppercase" c="dimmed" fw={700} px="sm" pt="md" pb={4}>
             Workspace
           </Text>
-          <NavLink component={Link} to="/admin/tenants" label="Tenants" active={pathname.startsWith('/admin')} onClick={onNavigate} />
+          {me.tenants.length > 1 && (
+            <NavLink component={Link} to={OVERVIEW_PATH} label="All tenants" active={pathname === OVERVIEW_PATH} onClick={onNavigate} />
+          )}
+          {canOpenTenantsPage(me) && (
+            <NavLink component={Link} to="/admin/tenants" label="Tenants" active={pathname.startsWith('/admin/tenants')} onClick={onNavigate} />
+          )}
+          {me.user.is_admin && (
+            <NavLink component={Link} to={TENANT_GROUPS_PATH} label="Tenant groups" active={pathname === TENANT_GROUPS_PATH} onClick={onNavigate} />
+          )}
         </>
       )}
     </nav>

@@ -2,6 +2,47 @@
 // change the route schemas and run it again; `npm run api:types -- --check` (and test/api-types.test.ts) fail when this file is stale.
 
 export type Schemas = {
+  AssignmentResolution: {
+    subject: {
+      kind: "group" | "user" | "device"
+      id: string | null
+      name: string
+    }
+    /** The groups the subject is in, transitively (for a group: itself, then the groups it is nested in) */
+    groups: {
+      id: string
+      name: string
+    }[]
+    assignments: ({
+      item: {
+        id: string
+        policy_type: string
+        display_name: string
+        link: string
+      }
+      kind: "include" | "exclude"
+      /** An app's intent (required, available, uninstall); null for policies and scripts */
+      intent: string | null
+      via: "group" | "all_users" | "all_devices"
+      via_group: {
+        id: string
+        name: string
+      } | null
+      filter: {
+        id: string
+        name: string | null
+        mode: "include" | "exclude"
+      } | null
+      /** False for an include of an object that an exclude also reaches: excludes win */
+      effective: boolean
+    })[]
+    /** What could not be read, so the answer may be partial */
+    warnings: {
+      code: string
+      message: string
+    }[]
+  }
+  AssignmentResolutionInput: Schemas["AssignmentResolution"]
   BackupCreate: {
     name?: string
     selection?: Record<string, unknown>
@@ -454,6 +495,70 @@ export type Schemas = {
     }[]
   }
   OperationTypeInput: Schemas["OperationType"]
+  OverviewRow: {
+    tenant: {
+      id: string
+      name: string
+      role: "owner" | "manager" | "operator" | "readonly"
+    }
+    /** The health dot: the worst severity among `attention` */
+    health: "critical" | "warning" | "ok"
+    attention: ({
+      code: string
+      severity: "critical" | "warning"
+      message: string
+    })[]
+    sync: {
+      last_success_at: string | null
+      age_seconds: number | null
+      /** A successful sync within the last 24 hours */
+      fresh: boolean
+      last_run: {
+        id: string
+        status: "queued" | "running" | "completed"
+        outcome: "succeeded" | "partially_succeeded" | "failed" | "cancelled" | null
+        created_at: string
+        /** The console's page for this cell */
+        link: string
+      } | null
+      /** The console's page for this cell */
+      link: string
+    }
+    permission_gaps: {
+      policy_type: string
+      permission: string
+    }[]
+    changes_7d: {
+      count: number
+      /** Who made the newest 20 of them, most active first */
+      by: {
+        name: string
+        count: number
+      }[]
+      /** The console's page for this cell */
+      link: string
+    }
+    newest_backup: {
+      id: string
+      created_at: string
+      age_seconds: number
+      /** The console's page for this cell */
+      link: string
+    } | null
+    expiring_credentials: {
+      item_id: string
+      policy_type: string
+      display_name: string
+      expires_at: string
+      /** The console's page for this cell */
+      link: string
+    }[]
+    /** Open findings by severity: null until a baselines module exists */
+    findings: null
+    /** Alignment with assigned baselines: null until a baselines module exists */
+    alignment: null
+  }
+  OverviewRowInput: Schemas["OverviewRow"]
   RestorePlan: {
     id: string
     backup_id: string
@@ -547,6 +652,15 @@ export type Schemas = {
     } | null
   }
   ScheduleInput: Schemas["Schedule"]
+  TenantGroup: {
+    id: string
+    name: string
+    /** The group's tenants the caller belongs to, by tenant name */
+    tenant_ids: string[]
+    created_at: string
+    updated_at: string
+  }
+  TenantGroupInput: Schemas["TenantGroup"]
   User: {
     id: string
     email: string
@@ -584,6 +698,18 @@ export type Responses = {
   "GET /api/operation-types": {
     data: Schemas["OperationType"][]
   }
+  "GET /api/overview": {
+    data: Schemas["OverviewRow"][]
+    next_cursor: null
+    generated_at: string
+  }
+  "GET /api/tenant-groups": {
+    data: Schemas["TenantGroup"][]
+    next_cursor: string | null
+  }
+  "POST /api/tenant-groups": Schemas["TenantGroup"]
+  "PATCH /api/tenant-groups/{groupId}": Schemas["TenantGroup"]
+  "DELETE /api/tenant-groups/{groupId}": null
   "GET /api/tenants": {
     data: ({
       id: string
@@ -635,6 +761,7 @@ export type Responses = {
     created_at: string
     updated_at: string
   }
+  "GET /api/tenants/{tenantId}/assignments": Schemas["AssignmentResolution"]
   "GET /api/tenants/{tenantId}/audit-events": {
     data: ({
       id: string
@@ -845,6 +972,14 @@ export type Bodies = {
   "POST /api/auth/sign-in": {
     email: string
     password: string
+  }
+  "POST /api/tenant-groups": {
+    name: string
+    tenant_ids?: string[]
+  }
+  "PATCH /api/tenant-groups/{groupId}": {
+    name?: string
+    tenant_ids?: string[]
   }
   "POST /api/tenants": {
     name: string

@@ -19,15 +19,15 @@ describe('capability gating', () => {
     expect(can(undefined, 'tenant.view')).toBe(false)
   })
 
-  it('shows readonly members only the overview, the inventory, its changes and the backup sets', () => {
-    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Backups'])
+  it('shows readonly members only the overview, the inventory, its changes, assignments and the backup sets', () => {
+    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups'])
   })
 
   it('shows Monitoring → Operations and Schedules to operators, Audit to managers, Members to owners', () => {
-    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Backups', 'Monitoring'])
-    expect(tenantNavigation(tenant('operator'))[4]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations', '/t/t1/schedules'])
-    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Backups', 'Monitoring', 'Audit'])
-    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Backups', 'Monitoring', 'Audit', 'Members'])
+    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups', 'Monitoring'])
+    expect(tenantNavigation(tenant('operator'))[5]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations', '/t/t1/schedules'])
+    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups', 'Monitoring', 'Audit'])
+    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups', 'Monitoring', 'Audit', 'Members'])
   })
 
   it('matches the contract routes, and keeps the section when switching tenants if the other tenant allows it', () => {

@@ -11,6 +11,7 @@ export const TENANT_ROUTES = [
   { key: 'inventory', pattern: '/t/:tenantId/inventory', capability: 'tenant.view', nav: { label: 'Inventory' } },
   { key: 'item', pattern: '/t/:tenantId/inventory/:itemId', capability: 'tenant.view' },
   { key: 'changes', pattern: '/t/:tenantId/changes', capability: 'tenant.view', nav: { label: 'Changes' } },
+  { key: 'assignments', pattern: '/t/:tenantId/assignments', capability: 'tenant.view', nav: { label: 'Assignments' } },
   { key: 'backups', pattern: '/t/:tenantId/backups', capability: 'tenant.view', nav: { label: 'Backups' } },
   { key: 'backup', pattern: '/t/:tenantId/backups/:backupId', capability: 'tenant.view' },
   { key: 'restore', pattern: '/t/:tenantId/restore/:planId', capability: 'tenant.view' },

@@ -63,3 +63,7 @@ export type BulkPlanItem = BulkPlan['items'][number]
 export type BulkSelectionSummary = Schemas['BulkSelectionSummary']
 export type BulkRunUndoState = Schemas['BulkRunUndoState']
 export type RestorePlan = Schemas['RestorePlan']
+
+export type OverviewRow = Schemas['OverviewRow']
+export type Health = OverviewRow['health']
+export type TenantGroup = Schemas['TenantGroup']

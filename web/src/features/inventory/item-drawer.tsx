@@ -1,9 +1,10 @@
-import { Badge, Code, Drawer, Group, ScrollArea, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Badge, Code, Drawer, Group, ScrollArea, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
 import { ErrorState, LoadingState } from '../../components/states.tsx'
 import { formatDateTime } from '../../lib/format.ts'
 import type { Assignment, InventoryItemDetail } from '../../lib/types.ts'
 import { itemQuery } from './api.ts'
+import { Link } from '../../lib/router.tsx'
 import { LongName, wrapAnywhere } from '../../components/long-name.tsx'
 
 const TARGETS: Record<string, string> = {
@@ -59,7 +60,12 @@ export function ItemDetail({ item }: { item: InventoryItemDetail }) {
         <Title order={3} size="h5" mb={4}>
           Assignments ({item.assignments.length})
         </Title>
-        {item.assignments.length === 0 ? (
+        {item.assignments.length === 0 && item.policy_type === 'group' ? (
+          // A group is not assigned: things are assigned to it, through nesting too; that view answers.
+          <Anchor component={Link} to={`/t/${item.tenant_id}/assignments?group_id=${encodeURIComponent(item.external_id)}`} size="sm">
+            What reaches this group
+          </Anchor>
+        ) : item.assignments.length === 0 ? (
           <Text size="sm" c="dimmed">
             Not assigned.
           </Text>
