@@ -6,7 +6,7 @@ import type { Reply } from './login-routes.ts'
 import { parseFilter, matches, parseSelect } from './odata.ts'
 
 /**
- * Entra users, devices and groups with nesting (CONTRACT.md §5 "Identity"): created through the control
+ * Entra users, devices and groups with nesting (docs/emulator.md, "Directory"): created through the control
  * API, served to Graph as `/users`, `/devices`, `/groups/{id}` and the transitive membership
  * resources. Kept beside the tenant (a WeakMap), so the generated tenant model is untouched; a group the
  * model generated (one that assignments reference) can be a parent of a directory group, which is how
