@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type GraphPermission, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
+import { conform } from './graph-schema.ts'
 import { writeRoute } from './graph-writes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
 import { withSettingDefinitions } from './setting-definitions.ts'
@@ -125,6 +126,9 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
     return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
   }
+  if (rest.length === 1 && ROOT_PERMISSIONS[rest[0]!]) {
+    return write ? graphError(405, 'BadRequest', `The emulator serves ${rest[0]} read-only.`, kind) : root(tenant, rest[0]!, q, context)
+  }
   const singleton = SINGLETONS.get(rest.join('/'))
   if (singleton) return singletonResource(tenant, singleton, { method, body, appId: claims.appid }, q, context)
   if (!resolved) {
@@ -151,6 +155,34 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     if (error instanceof ODataError) return graphError(400, 'BadRequest', error.message, kind)
     throw error
   }
+}
+
+/** Graph's Intune roots and the permission reading them needs. */
+const ROOT_PERMISSIONS: Record<string, GraphPermission> = {
+  deviceManagement: 'DeviceManagementConfiguration.Read.All',
+  deviceAppManagement: 'DeviceManagementApps.Read.All',
+}
+
+/**
+ * `GET deviceManagement` / `deviceAppManagement` (with `$select`): the root entity's structural
+ * properties, null when the emulator has nothing for them, and the tenant's settings (the
+ * deviceManagementSettings singleton), as the SDK reads them with `deviceManagement?$select=settings`.
+ */
+function root(tenant: EmulatedTenant, name: string, q: Map<string, string>, context: string): GraphResponse {
+  const permission = ROOT_PERMISSIONS[name]!
+  if (!hasPermission(tenant, permission)) return forbidden(permission, 'object')
+  const fields: Record<string, unknown> = { id: tenant.settings.tenantId }
+  if (name === 'deviceManagement') {
+    const settings = tenant.find([getPolicyType('deviceManagementSettings')], 'deviceManagementSettings')
+    if (settings) {
+      const { id: _id, ...body } = settings.body
+      fields.settings = body
+    }
+  }
+  const selected = parseSelect(q.get('select'))
+  const body = select(conform(fields, name), selected)
+  const contextPath = selected ? `${name}(${selected.join(',')})` : name
+  return ok({ '@odata.context': `${context}${contextPath}`, ...body }, 'object')
 }
 
 /** Properties of a singleton Intune sets itself: a PATCH cannot. */

@@ -3,6 +3,7 @@ import type { PolicyTypeEntry } from '../graph/policy-types.ts'
 import { modifiedProperties, type Actor, type AuditOperation } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import { graphError, ok, type Collection, type GraphResponse } from './graph-routes.ts'
+import { navigationType, typeOfPath } from './graph-schema.ts'
 import { rng } from './random.ts'
 import { groupPolicyDefinition, MASKED_SECRET, NO_TEMPLATE, SHAPES } from './shapes.ts'
 import type { Assignment } from './tenant-model.ts'
@@ -273,9 +274,17 @@ function assign(w: Write, o: TenantObject, body: unknown): GraphResponse {
   const assignments = normalizeAssignments(o.body.id, body[key] as unknown[])
   if (!Array.isArray(assignments)) return assignments
   const before = o.assignments ?? []
-  w.tenant.patch(o.body.id, { assignments }, { touch: false })
+  const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
   record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
-  return ok({ '@odata.context': `${w.context}Collection(microsoft.graph.${o.key}Assignment)`, value: assignments }, 'write')
+  // The answer names the type of the object's assignments navigation property, as Graph's does.
+  return ok({ '@odata.context': `${w.context}Collection(microsoft.graph.${assignmentTypeOf(w, o)})`, value: after.assignments ?? [] }, 'write')
+}
+
+/** The Graph type of an object's assignments (deviceManagementConfigurationPolicyAssignment, …). */
+function assignmentTypeOf(w: Write, o: TenantObject): string {
+  const base = typeOfPath(w.collection.path)!
+  const own = (typeof o.body['@odata.type'] === 'string' ? String(o.body['@odata.type']).replace('#microsoft.graph.', '') : base)
+  return navigationType(own, 'assignments') ?? navigationType(base, 'assignments')!
 }
 
 function normalizeAssignments(objectId: string, raw: unknown[]): Assignment[] | GraphResponse {
@@ -301,9 +310,10 @@ function assignmentMember(w: Write, o: TenantObject, method: string, assignmentI
     if (!Array.isArray(added)) return added
     if (before.some((a) => a.id === added[0]!.id)) return graphError(409, 'Conflict', `An assignment with id '${added[0]!.id}' already exists.`, 'write')
     const assignments = [...before, added[0]!]
-    w.tenant.patch(o.body.id, { assignments }, { touch: false })
+    const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
     record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
-    return ok({ '@odata.context': `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`, ...added[0]! }, 'write', 201)
+    const answer = after.assignments!.find((a) => a.id === added[0]!.id)!
+    return ok({ '@odata.context': `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`, ...answer }, 'write', 201)
   }
   if (method === 'DELETE' && assignmentId !== undefined) {
     if (!before.some((a) => a.id === assignmentId)) return graphError(404, 'ResourceNotFound', `No assignments with id '${assignmentId}' under '${o.body.id}'.`, 'write')

@@ -269,12 +269,15 @@ describe('Graph write validation', () => {
     const all = await contents(tenant.tenant_id)
     const policy = all.find((o) => o.type === 'deviceConfiguration' && (o.content.assignments as unknown[]).length >= 2)!
     const path = `/beta/deviceManagement/deviceConfigurations/${policy.id}`
-    const target = { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: '11111111-1111-4111-8111-111111111111' }
+    const group = all.find((o) => o.type === 'group')!
+    const target = { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group.id }
+    // Graph answers the target with its filter properties (none when the request names no filter).
+    const answered = { ...target, deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }
     const assigned = await write(token, 'POST', `${path}/assign`, { assignments: [{ target }] })
     expect(assigned.status).toBe(200)
-    expect(assigned.body.value).toEqual([expect.objectContaining({ target })])
+    expect(assigned.body.value).toEqual([expect.objectContaining({ target: answered })])
     const read = await graphGet(env.emulator, token, `${path}/assignments`)
-    expect(read.body.value).toEqual([expect.objectContaining({ id: `${policy.id}_${target.groupId}`, target })])
+    expect(read.body.value).toEqual([expect.objectContaining({ id: `${policy.id}_${target.groupId}`, target: answered })])
     expect((await write(token, 'POST', `${path}/assign`, { assignments: [{ target: { groupId: 'x' } }] })).status).toBe(400)
     expect((await write(token, 'POST', `${path}/assign`, { assignments: [] })).status).toBe(200)
     expect((await graphGet(env.emulator, token, `${path}/assignments`)).body.value).toEqual([])
@@ -283,7 +286,7 @@ describe('Graph write validation', () => {
     const script = all.find((o) => o.type === 'deviceManagementScript')!
     const scriptPath = `/beta/deviceManagement/deviceManagementScripts/${script.id}`
     expect((await write(token, 'POST', `${scriptPath}/assign`, { deviceManagementScriptAssignments: [{ target }] })).status).toBe(200)
-    expect((await graphGet(env.emulator, token, `${scriptPath}/assignments`)).body.value).toEqual([expect.objectContaining({ target })])
+    expect((await graphGet(env.emulator, token, `${scriptPath}/assignments`)).body.value).toEqual([expect.objectContaining({ target: answered })])
 
     // Autopilot profiles take one assignment at a time.
     const profile = all.find((o) => o.type === 'windowsAutopilotDeploymentProfile')!

@@ -4,7 +4,7 @@ import { itemCollection, type PolicyTypeEntry } from '../../graph/policy-types.t
 import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { afterCreateRequests, assignRequest, createRequest, deleteRequest, maskedSecrets, notWritableReason, sendWrite, type WriteJournal, type WriteOperation, type WriteRequest } from '../../graph/writes/index.ts'
 import { normaliseRead } from '../inventory/normalise.ts'
-import { type AssignParams, type BulkAction, type DuplicateParams, mergeAssign, mergeScopeTag, mergeUnassign } from './actions.ts'
+import { type AssignParams, type BulkAction, type DuplicateParams, mergeAssign, mergeScopeTag, mergeUnassign, scopeTagProperty } from './actions.ts'
 
 /**
  * What one bulk action does to one object, on its fresh read: the change merged into what Graph
@@ -72,7 +72,7 @@ export async function actOn(deps: WriteDeps, work: ItemWork): Promise<ItemOutcom
     case 'remove_scope_tag': {
       const tags = mergeScopeTag(object, work.params.scope_tag_id as string, work.action === 'add_scope_tag')
       if (!tags) return unchanged(work.action === 'add_scope_tag' ? 'Already has the scope tag in Graph' : 'Does not have the scope tag in Graph')
-      const outcome = await write('write', 'update', patch({ roleScopeTagIds: tags }), id)
+      const outcome = await write('write', 'update', patch({ [scopeTagProperty(entry) ?? 'roleScopeTagIds']: tags }), id)
       return { status: 'succeeded', how: outcome.how, scope_tags: tags }
     }
     case 'rename': {
