@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { displayNameOf, isSkipped, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { AuditLog } from './audit-log.ts'
+import { matches, type FilterNode } from './odata.ts'
 import { annotatedType, conform, navigationType, typeOfPath } from './graph-schema.ts'
 import { settingDefinitionExists, SHAPES, type GraphObject } from './shapes.ts'
 import { TenantModel, type Assignment } from './tenant-model.ts'
@@ -290,10 +291,15 @@ export class EmulatedTenant {
     return { before, after: this.group(id) as GraphObject }
   }
 
-  groupsPage(position: number, size: number): { items: GraphObject[]; next: number | null } {
+  /** A page of the tenant's groups, those `filter` matches (a filter scans on past the page's groups). */
+  groupsPage(position: number, size: number, filter: FilterNode | null = null): { items: GraphObject[]; next: number | null } {
     const items: GraphObject[] = []
     let i = position
-    for (; i < this.model.groupCount && items.length < size; i++) if (!this.model.isGroupDeleted(i)) items.push(this.#patchedGroup(i))
+    for (; i < this.model.groupCount && items.length < size; i++) {
+      if (this.model.isGroupDeleted(i)) continue
+      const group = this.#patchedGroup(i)
+      if (matches(filter, group)) items.push(group)
+    }
     return { items, next: i < this.model.groupCount ? i : null }
   }
 

@@ -3,8 +3,8 @@ import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type 
 import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
-import { conform } from './graph-schema.ts'
-import { writeRoute } from './graph-writes.ts'
+import { annotatedType, conform, typeOfPath, unknownFilterProperty } from './graph-schema.ts'
+import { withoutCast, writeRoute } from './graph-writes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
 import { withSettingDefinitions } from './setting-definitions.ts'
 import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
@@ -149,8 +149,10 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
       return graphError(404, 'ResourceNotFound', `No ${collection.path.split('/').pop()} with id '${tail[0]}'`, kind)
     }
     const entry = collection.entries.find((e) => e.key === found.key)!
-    if (tail.length === 1) return object(collection, entry, found, q, context)
-    return subResource(tenant, collection, entry, found, tail.slice(1), q, context, self, rawQuery)
+    const path = withoutCast(tail, annotatedType(found.body) ?? typeOfPath(collection.path)!)
+    if (!path) return graphError(400, 'BadRequest', `Resource not found for the segment '${tail[1]}'.`, kind)
+    if (path.length === 1) return object(collection, entry, found, q, context)
+    return subResource(tenant, collection, entry, found, path.slice(1), q, context, self, rawQuery)
   } catch (error) {
     if (error instanceof ODataError) return graphError(400, 'BadRequest', error.message, kind)
     throw error
@@ -283,6 +285,9 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
     } catch (error) {
       return graphError(400, 'BadRequest', `Invalid filter clause: ${(error as Error).message}`, 'list')
     }
+    // Every property is served now (issue 23), so a property the type and its derived types lack is refused, not ignored.
+    const unknown = unknownFilterProperty(filter, typeOfPath(collection.path)!)
+    if (unknown !== undefined) return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.${typeOfPath(collection.path)!}'.`, 'list')
     // A catalog type's own filter reads only that type's objects (the result is the same, the scan shorter).
     const match = collection.entries.find((e) => e.listFilter === filterText)
     if (match) entries = [match]
@@ -384,6 +389,24 @@ function omaPlainText(tenant: EmulatedTenant, o: TenantObject, reference: string
   return ok({ '@odata.context': `${context}Edm.String`, value }, 'subresource')
 }
 
+/**
+ * A groups `$filter` the emulator can evaluate: comparisons and the functions it knows on the
+ * group's own properties (IntuneCD finds a group by `displayName eq '…'`, issue 23 item 8). A
+ * property groups do not have, or anything it cannot evaluate, is refused, never ignored: an
+ * ignored filter returns every group, and a client takes the first as its match.
+ */
+function groupFilter(text: string | undefined): FilterNode | null | ODataError {
+  if (text === undefined) return null
+  let node: FilterNode
+  try {
+    node = parseFilter(text)
+  } catch (error) {
+    return error instanceof ODataError ? error : new ODataError(String(error))
+  }
+  const bad = unknownFilterProperty(node, 'group')
+  return bad === undefined ? node : new ODataError(`Unsupported or invalid query filter clause specified for property '${bad}' of resource 'Group'.`)
+}
+
 function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string, self: string, method: string, rawQuery: string): GraphResponse {
   if (!hasPermission(tenant, GROUP_TYPE.permission) && !tenant.permissions.has('GroupMember.Read.All') && !tenant.permissions.has('Directory.Read.All')) return forbidden(GROUP_TYPE.permission, 'group')
   if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'The emulator serves groups read-only', 'group')
@@ -391,8 +414,10 @@ function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, 
   if (rest.length === 1) {
     const top = parseTop(q.get('top'), MAX_TOP)
     if (top === 'invalid') return graphError(400, 'Request_BadRequest', 'Invalid $top', 'group')
+    const filter = groupFilter(q.get('filter'))
+    if (filter instanceof ODataError) return graphError(400, 'Request_UnsupportedQuery', filter.message, 'group')
     const start = Number(decodePosition(q.get('skiptoken') ?? null) ?? 0)
-    const page = tenant.groupsPage(Number.isInteger(start) ? start : 0, Math.min(top ?? 100, MAX_TOP))
+    const page = tenant.groupsPage(Number.isInteger(start) ? start : 0, Math.min(top ?? 100, MAX_TOP), filter)
     const response: Record<string, unknown> = { '@odata.context': `${context}groups` }
     if (page.next !== null) response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(page.next))
     response.value = page.items.map((g) => select(g, fields))

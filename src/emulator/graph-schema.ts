@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import type { FilterNode } from './odata.ts'
 
 /**
  * Graph's beta schema as the emulator serves it: the types of the catalog's collections, what
@@ -125,4 +126,109 @@ export function declaredOnly(value: Record<string, unknown>): Record<string, unk
   const properties = type ? propertiesOf(type) : undefined
   if (!properties) return value
   return Object.fromEntries(Object.entries(value).filter(([key]) => key.includes('@odata.') || properties.has(key)))
+}
+
+/** A write refused against the schema: Graph's (OData's) message for it. */
+export type SchemaViolation = { message: string }
+
+const EDM: Record<string, string> = { String: 'Edm.String', Number: 'Edm.Int32', Boolean: 'Edm.Boolean' }
+
+/**
+ * Checks a written object against its type as OData does before a service sees it: a property
+ * the type does not declare, a value of the wrong type, an enum value outside the enum (flags:
+ * comma-separated members) or a null where the property is not nullable is refused with the
+ * message Graph's OData layer gives. Navigation properties and annotations are the caller's.
+ */
+export function schemaViolation(value: Record<string, unknown>, type: string, path = ''): SchemaViolation | undefined {
+  const named = annotatedType(value)
+  if (value['@odata.type'] !== undefined && (!named || !typeExists(named))) {
+    return { message: `A type named '${JSON.stringify(value['@odata.type'])}' could not be resolved by the model.` }
+  }
+  if (named && !derivesFrom(named, type)) {
+    return { message: `The type 'microsoft.graph.${named}' is not compatible with the expected type 'microsoft.graph.${type}'.` }
+  }
+  const actual = named ?? type
+  const properties = propertiesOf(actual)
+  if (!properties) return undefined
+  for (const [key, v] of Object.entries(value)) {
+    if (key.includes('@odata.')) continue
+    const p = properties.get(key)
+    const at = path ? `${path}.${key}` : key
+    if (!p) {
+      return {
+        message: `The property '${at}' does not exist on type 'microsoft.graph.${actual}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+      }
+    }
+    if (p.kind === 'entity') continue
+    const found = valueViolation(v, p, at)
+    if (found) return found
+  }
+  return undefined
+}
+
+function valueViolation(v: unknown, p: Property, at: string): SchemaViolation | undefined {
+  if (v === null) {
+    return p.nullable ? undefined : { message: `A null value was found for the property named '${at}', which has the expected type '${expected(p)}[Nullable=False]'. The expected type '${expected(p)}[Nullable=False]' does not allow null values.` }
+  }
+  if (p.collection) {
+    if (!Array.isArray(v)) return { message: `The property '${at}' is a collection (Collection(${expected(p)})): send a JSON array.` }
+    for (const [i, item] of v.entries()) {
+      const found = valueViolation(item, { ...p, collection: false, nullable: true }, `${at}[${i}]`)
+      if (found) return found
+    }
+    return undefined
+  }
+  switch (p.kind) {
+    case 'primitive': {
+      const wanted = p.type === 'String' ? 'string' : p.type === 'Number' ? 'number' : 'boolean'
+      return typeof v === wanted ? undefined : { message: `Cannot convert the literal '${JSON.stringify(v)}' to the expected type '${EDM[p.type]}' (property '${at}').` }
+    }
+    case 'enum': {
+      const members = enumMembers(p.type)
+      const ok = typeof v === 'string' && v.split(',').every((part) => members.includes(part.trim()))
+      return ok ? undefined : { message: `The value ${JSON.stringify(v)} is not valid for the enum type 'microsoft.graph.${p.type}' (property '${at}').` }
+    }
+    case 'complex':
+      return isObject(v) ? schemaViolation(v, p.type, at) : { message: `The property '${at}' expects an object of type 'microsoft.graph.${p.type}'.` }
+    default:
+      return undefined
+  }
+}
+
+const expected = (p: Property) => (p.kind === 'primitive' ? EDM[p.type]! : `microsoft.graph.${p.type}`)
+
+/** Types derived from `type` (itself included), for properties a filter may name on derived objects. */
+function derivedTypes(type: string): string[] {
+  return Object.keys(SCHEMA.types).filter((t) => derivesFrom(t, type))
+}
+
+/**
+ * The first property path in a `$filter` that neither the type nor a type derived from it
+ * declares (a cast segment `microsoft.graph.x/…` names the type to look in; complex properties
+ * are walked), or undefined when the filter names only real properties.
+ */
+export function unknownFilterProperty(node: FilterNode, type: string): string | undefined {
+  switch (node.op) {
+    case 'or':
+    case 'and':
+    case 'cmp': return unknownFilterProperty(node.left, type) ?? unknownFilterProperty(node.right, type)
+    case 'not': return unknownFilterProperty(node.operand, type)
+    case 'call': return node.args.map((a) => unknownFilterProperty(a, type)).find((u) => u !== undefined)
+    case 'path': return pathExists(node.segments, type) ? undefined : node.segments.join('/')
+    default: return undefined
+  }
+}
+
+function pathExists(segments: string[], type: string): boolean {
+  const [first, ...rest] = segments
+  if (first === undefined) return true
+  if (first.startsWith('microsoft.graph.')) {
+    const cast = first.slice('microsoft.graph.'.length)
+    return typeExists(cast) && pathExists(rest, cast)
+  }
+  for (const t of derivedTypes(type)) {
+    const p = propertiesOf(t)?.get(first)
+    if (p && (rest.length === 0 || pathExists(rest, p.type))) return true
+  }
+  return false
 }
