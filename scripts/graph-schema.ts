@@ -39,9 +39,14 @@ export function readGraphSchema(): GraphSchema {
   for (const statement of source.statements) {
     if (ts.isInterfaceDeclaration(statement)) interfaces.set(statement.name.text, statement)
     else if (ts.isTypeAliasDeclaration(statement) && ts.isUnionTypeNode(statement.type)) {
-      const members = statement.type.types.flatMap((t) => (ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? [t.literal.text] : []))
+      const literal = (t: ts.TypeNode) =>
+        ts.isLiteralTypeNode(t) && ts.isStringLiteral(t.literal) ? [t.literal.text] : []
+      const members = statement.type.types.flatMap(literal)
       if (members.length === statement.type.types.length) enums[csdlName(statement.name.text)] = members
-    } else if (ts.isTypeAliasDeclaration(statement) && ts.isLiteralTypeNode(statement.type) && ts.isStringLiteral(statement.type.literal)) {
+    } else if (
+      ts.isTypeAliasDeclaration(statement) && ts.isLiteralTypeNode(statement.type)
+      && ts.isStringLiteral(statement.type.literal)
+    ) {
       enums[csdlName(statement.name.text)] = [statement.type.literal.text]
     }
   }
@@ -50,14 +55,17 @@ export function readGraphSchema(): GraphSchema {
     return clause && ts.isIdentifier(clause) ? clause.text : undefined
   }
   const isEntity = (name: string): boolean => {
-    for (let n: string | undefined = name; n; n = interfaces.has(n) ? baseOf(interfaces.get(n)!) : undefined) if (n === 'Entity') return true
+    for (let n: string | undefined = name; n; n = interfaces.has(n) ? baseOf(interfaces.get(n)!) : undefined) {
+      if (n === 'Entity') return true
+    }
     return false
   }
   const property = (node: ts.TypeNode): SchemaProperty => {
     let nullable = false
     let collection = false
     let t = node
-    if (ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) && t.typeName.text === 'NullableOption' && t.typeArguments?.[0]) {
+    const isNullable = ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) && t.typeName.text === 'NullableOption'
+    if (isNullable && ts.isTypeReferenceNode(t) && t.typeArguments?.[0]) {
       nullable = true
       t = t.typeArguments[0]
     }
@@ -70,7 +78,9 @@ export function readGraphSchema(): GraphSchema {
     if (ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName)) {
       const name = t.typeName.text
       if (enums[csdlName(name)]) return { type: csdlName(name), kind: 'enum', collection, nullable }
-      if (interfaces.has(name)) return { type: csdlName(name), kind: isEntity(name) ? 'entity' : 'complex', collection, nullable }
+      if (interfaces.has(name)) {
+        return { type: csdlName(name), kind: isEntity(name) ? 'entity' : 'complex', collection, nullable }
+      }
     }
     // `any` (Edm.Untyped, open JSON) and types of other namespaces: any value.
     return { type: text, kind: 'any', collection, nullable }
@@ -80,7 +90,8 @@ export function readGraphSchema(): GraphSchema {
     const properties: Record<string, SchemaProperty> = {}
     for (const member of declaration.members) {
       if (!ts.isPropertySignature(member) || !member.type) continue
-      const key = ts.isStringLiteral(member.name) || ts.isIdentifier(member.name) ? member.name.text : member.name.getText(source)
+      const plain = ts.isStringLiteral(member.name) || ts.isIdentifier(member.name)
+      const key = plain ? member.name.text : member.name.getText(source)
       properties[key] = property(member.type)
     }
     const base = baseOf(declaration)
@@ -108,25 +119,28 @@ export function derivesFrom(schema: Pick<GraphSchema, 'types'>, type: string, ba
  * type their properties reach, is taken with them.
  */
 export const EMULATOR_ROOTS = [
-  'deviceConfiguration', 'deviceManagementConfigurationPolicy', 'deviceManagementIntent', 'groupPolicyConfiguration',
-  'deviceCompliancePolicy', 'deviceManagementCompliancePolicy', 'deviceManagementScript', 'deviceHealthScript',
-  'deviceShellScript', 'deviceCustomAttributeShellScript', 'deviceComplianceScript', 'windowsAutopilotDeploymentProfile',
-  'deviceEnrollmentConfiguration', 'windowsFeatureUpdateProfile', 'windowsQualityUpdateProfile', 'windowsDriverUpdateProfile',
-  'mobileApp', 'managedAppPolicy', 'managedDeviceMobileAppConfiguration', 'policySet', 'roleScopeTag',
+  'deviceConfiguration', 'deviceManagementConfigurationPolicy', 'deviceManagementIntent',
+  'groupPolicyConfiguration', 'deviceCompliancePolicy', 'deviceManagementCompliancePolicy',
+  'deviceManagementScript', 'deviceHealthScript', 'deviceShellScript', 'deviceCustomAttributeShellScript',
+  'deviceComplianceScript', 'windowsAutopilotDeploymentProfile', 'deviceEnrollmentConfiguration',
+  'windowsFeatureUpdateProfile', 'windowsQualityUpdateProfile', 'windowsDriverUpdateProfile', 'mobileApp',
+  'managedAppPolicy', 'managedDeviceMobileAppConfiguration', 'policySet', 'roleScopeTag',
   'deviceAndAppManagementAssignmentFilter', 'notificationMessageTemplate', 'termsAndConditions', 'roleDefinition',
-  'deviceCategory', 'deviceManagementReusablePolicySetting', 'conditionalAccessPolicy', 'depOnboardingSetting', 'vppToken',
-  'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner', 'applePushNotificationCertificate',
-  'androidManagedStoreAccountEnterpriseSettings', 'deviceManagementSettings', 'group', 'auditEvent',
-  'deviceManagementConfigurationSettingDefinition', 'deviceManagementTemplate', 'deviceManagementIntentSettingCategory',
-  'deviceManagementSettingInstance', 'groupPolicyDefinition', 'roleAssignment', 'deviceManagement', 'deviceAppManagement',
-  'identityContainer', 'conditionalAccessRoot',
+  'deviceCategory', 'deviceManagementReusablePolicySetting', 'conditionalAccessPolicy', 'depOnboardingSetting',
+  'vppToken', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner',
+  'applePushNotificationCertificate', 'androidManagedStoreAccountEnterpriseSettings', 'deviceManagementSettings',
+  'group', 'auditEvent', 'deviceManagementConfigurationSettingDefinition', 'deviceManagementTemplate',
+  'deviceManagementIntentSettingCategory', 'deviceManagementSettingInstance', 'groupPolicyDefinition',
+  'roleAssignment', 'deviceManagement', 'deviceAppManagement', 'identityContainer', 'conditionalAccessRoot',
 ] as const
 
 /** The emulator's part of the schema: the roots, their derived types, and the closure of what they reference. */
 export function emulatorSchema(schema: GraphSchema): GraphSchema {
   const wanted = new Set<string>()
   const derived = new Map<string, string[]>()
-  for (const [name, t] of Object.entries(schema.types)) if (t.base) derived.set(t.base, [...(derived.get(t.base) ?? []), name])
+  for (const [name, t] of Object.entries(schema.types)) {
+    if (t.base) derived.set(t.base, [...(derived.get(t.base) ?? []), name])
+  }
   // A type reached as a base brings its properties' types, not every type derived from it (all derive from entity).
   const queue: [string, boolean][] = EMULATOR_ROOTS.map((name) => [name, true])
   const expanded = new Set<string>()
@@ -151,19 +165,22 @@ export function emulatorSchema(schema: GraphSchema): GraphSchema {
     types[name] = schema.types[name]!
     for (const p of Object.values(types[name].properties)) if (p.kind === 'enum') enums[p.type] = schema.enums[p.type]!
   }
-  return { source: schema.source, types, enums: Object.fromEntries(Object.entries(enums).sort(([a], [b]) => a.localeCompare(b))) }
+  const sortedEnums = Object.fromEntries(Object.entries(enums).sort(([a], [b]) => a.localeCompare(b)))
+  return { source: schema.source, types, enums: sortedEnums }
 }
 
 /** Navigation targets the emulator serves below its objects. */
 const SERVED_NAVIGATION = new Set([
-  'deviceConfigurationAssignment', 'deviceManagementConfigurationPolicyAssignment', 'deviceManagementConfigurationSetting',
-  'deviceManagementIntentAssignment', 'deviceManagementSettingInstance', 'groupPolicyConfigurationAssignment',
-  'groupPolicyDefinitionValue', 'groupPolicyDefinition', 'groupPolicyPresentationValue', 'deviceCompliancePolicyAssignment',
-  'deviceComplianceScheduledActionForRule', 'deviceComplianceActionItem', 'deviceManagementComplianceScheduledActionForRule',
+  'deviceConfigurationAssignment', 'deviceManagementConfigurationPolicyAssignment',
+  'deviceManagementConfigurationSetting', 'deviceManagementIntentAssignment', 'deviceManagementSettingInstance',
+  'groupPolicyConfigurationAssignment', 'groupPolicyDefinitionValue', 'groupPolicyDefinition',
+  'groupPolicyPresentationValue', 'deviceCompliancePolicyAssignment', 'deviceComplianceScheduledActionForRule',
+  'deviceComplianceActionItem', 'deviceManagementComplianceScheduledActionForRule',
   'deviceManagementComplianceActionItem', 'deviceManagementScriptAssignment', 'deviceHealthScriptAssignment',
-  'deviceComplianceScriptAssignment', 'windowsAutopilotDeploymentProfileAssignment', 'enrollmentConfigurationAssignment',
-  'windowsFeatureUpdateProfileAssignment', 'windowsQualityUpdateProfileAssignment', 'windowsDriverUpdateProfileAssignment',
-  'mobileAppAssignment', 'targetedManagedAppPolicyAssignment', 'managedMobileApp', 'managedDeviceMobileAppConfigurationAssignment',
+  'deviceComplianceScriptAssignment', 'windowsAutopilotDeploymentProfileAssignment',
+  'enrollmentConfigurationAssignment', 'windowsFeatureUpdateProfileAssignment',
+  'windowsQualityUpdateProfileAssignment', 'windowsDriverUpdateProfileAssignment', 'mobileAppAssignment',
+  'targetedManagedAppPolicyAssignment', 'managedMobileApp', 'managedDeviceMobileAppConfigurationAssignment',
   'policySetAssignment', 'policySetItem', 'roleScopeTagAutoAssignment', 'localizedNotificationMessage',
   'termsAndConditionsAssignment', 'roleAssignment', 'deviceAndAppManagementRoleAssignment', 'enrollmentProfile',
   'deviceManagementConfigurationSettingDefinition',
@@ -179,7 +196,9 @@ export function compactSchema(schema: GraphSchema) {
   const types: Record<string, { base?: string; entity?: true; properties: Record<string, string> }> = {}
   for (const [name, t] of Object.entries(schema.types)) {
     const properties: Record<string, string> = {}
-    for (const [key, p] of Object.entries(t.properties)) properties[key] = `${p.nullable ? '?' : ''}${p.collection ? '[]' : ''}${p.kind === 'any' ? 'Any' : p.type}`
+    for (const [key, p] of Object.entries(t.properties)) {
+      properties[key] = `${p.nullable ? '?' : ''}${p.collection ? '[]' : ''}${p.kind === 'any' ? 'Any' : p.type}`
+    }
     types[name] = { ...(t.base ? { base: t.base } : {}), ...(t.entity ? { entity: true as const } : {}), properties }
   }
   return { source: schema.source, types, enums: schema.enums }

@@ -87,7 +87,9 @@ function conformed(o: TenantObject): TenantObject {
   return {
     ...o,
     body: conform(o.body, base) as GraphObject,
-    assignments: o.assignments && assignmentType ? o.assignments.map((a) => conform(a, assignmentType) as Assignment) : o.assignments,
+    assignments: o.assignments && assignmentType
+      ? o.assignments.map((a) => conform(a, assignmentType) as Assignment)
+      : o.assignments,
     children,
   }
 }
@@ -123,7 +125,8 @@ export class EmulatedTenant {
     if (!patch) return conformed({ key, body, assignments, builtIn, children: patchedChildren })
     const { assignments: patchedAssignments, ...fields } = patch
     const patchedBody = { ...body, ...fields, id: body.id }
-    return conformed({ key, body: patchedBody, assignments: Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments, builtIn, children: patchedChildren })
+    const current = Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments
+    return conformed({ key, body: patchedBody, assignments: current, builtIn, children: patchedChildren })
   }
 
   #generated(entry: PolicyTypeEntry, index: number): TenantObject {
@@ -292,7 +295,10 @@ export class EmulatedTenant {
   }
 
   /** A page of the tenant's groups, those `filter` matches (a filter scans on past the page's groups). */
-  groupsPage(position: number, size: number, filter: FilterNode | null = null): { items: GraphObject[]; next: number | null } {
+  groupsPage(position: number, size: number, filter: FilterNode | null = null): {
+    items: GraphObject[]
+    next: number | null
+  } {
     const items: GraphObject[] = []
     let i = position
     for (; i < this.model.groupCount && items.length < size; i++) {

@@ -127,7 +127,8 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
     return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
   }
   if (rest.length === 1 && ROOT_PERMISSIONS[rest[0]!]) {
-    return write ? graphError(405, 'BadRequest', `The emulator serves ${rest[0]} read-only.`, kind) : root(tenant, rest[0]!, q, context)
+    if (write) return graphError(405, 'BadRequest', `The emulator serves ${rest[0]} read-only.`, kind)
+    return root(tenant, rest[0]!, q, context)
   }
   const singleton = SINGLETONS.get(rest.join('/'))
   if (singleton) return singletonResource(tenant, singleton, { method, body, appId: claims.appid }, q, context)
@@ -285,9 +286,12 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
     } catch (error) {
       return graphError(400, 'BadRequest', `Invalid filter clause: ${(error as Error).message}`, 'list')
     }
-    // Every property is served now (issue 23), so a property the type and its derived types lack is refused, not ignored.
-    const unknown = unknownFilterProperty(filter, typeOfPath(collection.path)!)
-    if (unknown !== undefined) return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.${typeOfPath(collection.path)!}'.`, 'list')
+    // Every property is served now (issue 23): one the type and its derived types lack is refused, not ignored.
+    const type = typeOfPath(collection.path)!
+    const unknown = unknownFilterProperty(filter, type)
+    if (unknown !== undefined) {
+      return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.${type}'.`, 'list')
+    }
     // A catalog type's own filter reads only that type's objects (the result is the same, the scan shorter).
     const match = collection.entries.find((e) => e.listFilter === filterText)
     if (match) entries = [match]
@@ -404,7 +408,8 @@ function groupFilter(text: string | undefined): FilterNode | null | ODataError {
     return error instanceof ODataError ? error : new ODataError(String(error))
   }
   const bad = unknownFilterProperty(node, 'group')
-  return bad === undefined ? node : new ODataError(`Unsupported or invalid query filter clause specified for property '${bad}' of resource 'Group'.`)
+  if (bad === undefined) return node
+  return new ODataError(`Unsupported or invalid query filter clause specified for property '${bad}' of resource 'Group'.`)
 }
 
 function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string, self: string, method: string, rawQuery: string): GraphResponse {

@@ -39,7 +39,9 @@ export function propertiesOf(type: string): Map<string, Property> | undefined {
   if (cached) return cached
   if (!SCHEMA.types[type]) return undefined
   const chain: CompactType[] = []
-  for (let t: CompactType | undefined = SCHEMA.types[type]; t; t = t.base ? SCHEMA.types[t.base] : undefined) chain.unshift(t)
+  for (let t: CompactType | undefined = SCHEMA.types[type]; t; t = t.base ? SCHEMA.types[t.base] : undefined) {
+    chain.unshift(t)
+  }
   const out = new Map<string, Property>()
   for (const t of chain) for (const [name, spec] of Object.entries(t.properties)) out.set(name, decode(name, spec))
   PROPERTIES.set(type, out)
@@ -60,7 +62,11 @@ export function annotatedType(value: Record<string, unknown>): string | undefine
   return typeof t === 'string' && t.startsWith(GRAPH) ? t.slice(GRAPH.length) : undefined
 }
 
-const ROOTS: Record<string, string> = { deviceManagement: 'deviceManagement', deviceAppManagement: 'deviceAppManagement', identity: 'identityContainer' }
+const ROOTS: Record<string, string> = {
+  deviceManagement: 'deviceManagement',
+  deviceAppManagement: 'deviceAppManagement',
+  identity: 'identityContainer',
+}
 
 /** The type a path below a root declares (`deviceManagement/deviceConfigurations` → deviceConfiguration). */
 export function typeOfPath(path: string): string | undefined {
@@ -110,7 +116,8 @@ export function conform(value: Record<string, unknown>, type: string, depth = 0)
       if (p.kind !== 'entity') out[p.name] = unset(p, depth)
     }
     else if ((p.kind === 'complex' || p.kind === 'entity') && v !== null) {
-      out[p.name] = Array.isArray(v) ? v.map((item: unknown) => (isObject(item) ? conform(item, p.type, depth + 1) : item)) : isObject(v) ? conform(v, p.type, depth + 1) : v
+      const complete = (item: unknown) => (isObject(item) ? conform(item, p.type, depth + 1) : item)
+      out[p.name] = Array.isArray(v) ? v.map(complete) : complete(v)
     } else out[p.name] = v
   }
   for (const [key, v] of Object.entries(value)) if (!(key in out)) out[key] = v
@@ -145,7 +152,9 @@ export function schemaViolation(value: Record<string, unknown>, type: string, pa
     return { message: `A type named '${JSON.stringify(value['@odata.type'])}' could not be resolved by the model.` }
   }
   if (named && !derivesFrom(named, type)) {
-    return { message: `The type 'microsoft.graph.${named}' is not compatible with the expected type 'microsoft.graph.${type}'.` }
+    const message = `The type 'microsoft.graph.${named}' is not compatible with the expected type `
+      + `'microsoft.graph.${type}'.`
+    return { message }
   }
   const actual = named ?? type
   const properties = propertiesOf(actual)
@@ -156,7 +165,8 @@ export function schemaViolation(value: Record<string, unknown>, type: string, pa
     const at = path ? `${path}.${key}` : key
     if (!p) {
       return {
-        message: `The property '${at}' does not exist on type 'microsoft.graph.${actual}'. Make sure to only use property names that are defined by the type or mark the type as open type.`,
+        message: `The property '${at}' does not exist on type 'microsoft.graph.${actual}'. Make sure to only use `
+          + 'property names that are defined by the type or mark the type as open type.',
       }
     }
     if (p.kind === 'entity') continue
@@ -168,10 +178,17 @@ export function schemaViolation(value: Record<string, unknown>, type: string, pa
 
 function valueViolation(v: unknown, p: Property, at: string): SchemaViolation | undefined {
   if (v === null) {
-    return p.nullable ? undefined : { message: `A null value was found for the property named '${at}', which has the expected type '${expected(p)}[Nullable=False]'. The expected type '${expected(p)}[Nullable=False]' does not allow null values.` }
+    if (p.nullable) return undefined
+    const declared = `${expected(p)}[Nullable=False]`
+    return {
+      message: `A null value was found for the property named '${at}', which has the expected type '${declared}'. `
+        + `The expected type '${declared}' does not allow null values.`,
+    }
   }
   if (p.collection) {
-    if (!Array.isArray(v)) return { message: `The property '${at}' is a collection (Collection(${expected(p)})): send a JSON array.` }
+    if (!Array.isArray(v)) {
+      return { message: `The property '${at}' is a collection (Collection(${expected(p)})): send a JSON array.` }
+    }
     for (const [i, item] of v.entries()) {
       const found = valueViolation(item, { ...p, collection: false, nullable: true }, `${at}[${i}]`)
       if (found) return found
@@ -181,15 +198,21 @@ function valueViolation(v: unknown, p: Property, at: string): SchemaViolation | 
   switch (p.kind) {
     case 'primitive': {
       const wanted = p.type === 'String' ? 'string' : p.type === 'Number' ? 'number' : 'boolean'
-      return typeof v === wanted ? undefined : { message: `Cannot convert the literal '${JSON.stringify(v)}' to the expected type '${EDM[p.type]}' (property '${at}').` }
+      if (typeof v === wanted) return undefined
+      const literal = JSON.stringify(v)
+      const edm = EDM[p.type]!
+      return { message: `Cannot convert the literal '${literal}' to the expected type '${edm}' (property '${at}').` }
     }
     case 'enum': {
       const members = enumMembers(p.type)
       const ok = typeof v === 'string' && v.split(',').every((part) => members.includes(part.trim()))
-      return ok ? undefined : { message: `The value ${JSON.stringify(v)} is not valid for the enum type 'microsoft.graph.${p.type}' (property '${at}').` }
+      if (ok) return undefined
+      const value = JSON.stringify(v)
+      return { message: `The value ${value} is not valid for the enum type 'microsoft.graph.${p.type}' ('${at}').` }
     }
     case 'complex':
-      return isObject(v) ? schemaViolation(v, p.type, at) : { message: `The property '${at}' expects an object of type 'microsoft.graph.${p.type}'.` }
+      if (isObject(v)) return schemaViolation(v, p.type, at)
+      return { message: `The property '${at}' expects an object of type 'microsoft.graph.${p.type}'.` }
     default:
       return undefined
   }

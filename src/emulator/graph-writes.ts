@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { getPolicyType, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import type { PolicyTypeEntry } from '../graph/policy-types.ts'
 import { modifiedProperties, type Actor, type AuditOperation } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import { graphError, ok, type Collection, type GraphResponse } from './graph-routes.ts'
@@ -136,7 +136,12 @@ function sample(entry: PolicyTypeEntry): Body {
  * navigation property outside `allowedNavs`, no masked secret. Instance annotations
  * (`@odata.context`, `assignments@odata.context`) are dropped, as Graph ignores them.
  */
-function validateFields(w: Write, entry: PolicyTypeEntry, body: unknown, allowedNavs: readonly string[], target: { objectId: string | null; type: string }): { fields: Body; navs: Record<string, unknown[]> } | GraphResponse {
+function validateFields(
+  entry: PolicyTypeEntry,
+  body: unknown,
+  allowedNavs: readonly string[],
+  target: { objectId: string | null; type: string },
+): { fields: Body; navs: Record<string, unknown[]> } | GraphResponse {
   const objectId = target.objectId
   if (!isObject(body)) return bad('The request body must be a JSON object.')
   const fields: Body = {}
@@ -157,16 +162,7 @@ function validateFields(w: Write, entry: PolicyTypeEntry, body: unknown, allowed
   }
   const violation = schemaViolation(fields, target.type)
   if (violation) return bad(violation.message)
-  const tag = unknownScopeTag(w.tenant, fields.roleScopeTagIds ?? fields.roleScopeTags)
-  if (tag !== undefined) return intuneError('BadRequest', `Scope tag with id ${tag} does not exist.`)
   return secretError(body, '', objectId) ?? { fields, navs }
-}
-
-/** A scope tag id the tenant does not have ("0", Default, always exists). */
-function unknownScopeTag(tenant: EmulatedTenant, tags: unknown): string | undefined {
-  if (!Array.isArray(tags)) return undefined
-  const scopeTags = [getPolicyType('roleScopeTag')]
-  return tags.map(String).find((t) => t !== '0' && !tenant.find(scopeTags, t))
 }
 
 function record(w: Write, operation: AuditOperation, o: TenantObject, modified: Body[] = [], action?: string) {
@@ -225,7 +221,7 @@ export function entryForNewObject(collection: Collection, fields: Body): PolicyT
 function create(w: Write, body: unknown): GraphResponse {
   const entry = entryForNewObject(w.collection, isObject(body) ? body : {})
   const allowed = entry.details.map((d) => d.name)
-  const checked = validateFields(w, entry, body, allowed, { objectId: null, type: typeOfPath(w.collection.path)! })
+  const checked = validateFields(entry, body, allowed, { objectId: null, type: typeOfPath(w.collection.path)! })
   if ('status' in checked) return checked
   const { fields, navs } = checked
   // Graph creates an Administrative templates profile without the definition values sent with it:
@@ -277,7 +273,7 @@ function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknow
   const catalog = SETTINGS_CATALOG.has(entry.key)
   if (method === 'PUT' && !catalog) return noRoute('PUT', `${w.collection.path.split('/').pop()}/key`)
   const type = annotatedType(o.body) ?? typeOfPath(w.collection.path)!
-  const checked = validateFields(w, entry, body, method === 'PUT' ? ['settings'] : [], { objectId: o.body.id, type })
+  const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [], { objectId: o.body.id, type })
   if ('status' in checked) return checked
   const { fields, navs } = checked
   if (fields['@odata.type'] !== undefined && o.body['@odata.type'] !== undefined && fields['@odata.type'] !== o.body['@odata.type']) {
@@ -310,37 +306,35 @@ function assign(w: Write, o: TenantObject, body: unknown): GraphResponse {
   record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
   if (ASSIGN_WITHOUT_BODY.has(o.key)) return noContent()
   // The answer names the type of the object's assignments navigation property, as Graph's does.
-  return ok({ '@odata.context': `${w.context}Collection(microsoft.graph.${assignmentTypeOf(w, o)})`, value: after.assignments ?? [] }, 'write')
+  const context = `${w.context}Collection(microsoft.graph.${assignmentTypeOf(w, o)})`
+  return ok({ '@odata.context': context, value: after.assignments ?? [] }, 'write')
 }
 
 /** The Graph type of an object's assignments (deviceManagementConfigurationPolicyAssignment, …). */
 function assignmentTypeOf(w: Write, o: TenantObject): string {
   const base = typeOfPath(w.collection.path)!
-  const own = (typeof o.body['@odata.type'] === 'string' ? String(o.body['@odata.type']).replace('#microsoft.graph.', '') : base)
+  const own = annotatedType(o.body) ?? base
   return navigationType(own, 'assignments') ?? navigationType(base, 'assignments')!
 }
 
-const GROUP_TARGETS = new Set(['#microsoft.graph.groupAssignmentTarget', '#microsoft.graph.exclusionGroupAssignmentTarget'])
-const EMPTY_GUID = '00000000-0000-0000-0000-000000000000'
+const GROUP_TARGETS = new Set([
+  '#microsoft.graph.groupAssignmentTarget',
+  '#microsoft.graph.exclusionGroupAssignmentTarget',
+])
 
 /**
- * An assignment as Intune checks it: its properties and target against the schema, a group
- * target naming a group that exists (a group target without one is refused, issue 23 item 5),
- * a filter that exists. Read-only properties (id, source, sourceId) are ignored.
+ * An assignment as Intune checks it: its properties and target against the schema, and a group
+ * target naming a group (without one it is refused, issue 23 item 5). Read-only properties (id,
+ * source, sourceId) are ignored. Whether the group or filter exists is not checked (yet): see ADR 021.
  */
-function assignmentError(w: Write, type: string, a: Body, i: number): GraphResponse | undefined {
+function assignmentError(type: string, a: Body, i: number): GraphResponse | undefined {
   const { id: _id, source: _source, sourceId: _sourceId, ...rest } = a
   const violation = schemaViolation(rest, type, `assignments[${i}]`)
   if (violation) return bad(violation.message)
   const target = a.target as Body
-  if (GROUP_TARGETS.has(String(target['@odata.type']))) {
-    if (typeof target.groupId !== 'string' || target.groupId === '') return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
-    const group = w.tenant.group(target.groupId)
-    if (!group || group === 'deleted') return intuneError('BadRequest', `assignments[${i}]: the group ${target.groupId} does not exist.`)
-  }
-  const filter = target.deviceAndAppManagementAssignmentFilterId
-  if (typeof filter === 'string' && filter !== '' && filter !== EMPTY_GUID && target.deviceAndAppManagementAssignmentFilterType !== 'none') {
-    if (!w.tenant.find([getPolicyType('assignmentFilter')], filter)) return intuneError('BadRequest', `assignments[${i}]: the assignment filter ${filter} does not exist.`)
+  const groupId = target.groupId
+  if (GROUP_TARGETS.has(String(target['@odata.type'])) && (typeof groupId !== 'string' || groupId === '')) {
+    return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
   }
   return undefined
 }
@@ -352,7 +346,7 @@ function normalizeAssignments(w: Write, o: TenantObject, raw: unknown[]): Assign
   const seen = new Set<string>()
   for (const [i, a] of raw.entries()) {
     if (!isObject(a) || !isObject(a.target) || typeof a.target['@odata.type'] !== 'string') return bad(`assignments[${i}]: an assignment with a target naming its '@odata.type'.`)
-    const refused = assignmentError(w, type, a, i)
+    const refused = assignmentError(type, a, i)
     if (refused) return refused
     const { id: _id, '@odata.type': _type, source: _source, sourceId: _sourceId, ...rest } = a
     const targetKey = typeof a.target.groupId === 'string' ? a.target.groupId : String(a.target['@odata.type']).replace(/^#microsoft\.graph\./, '')
@@ -375,7 +369,8 @@ function assignmentMember(w: Write, o: TenantObject, method: string, assignmentI
     const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
     record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
     const answer = after.assignments!.find((a) => a.id === added[0]!.id)!
-    return ok({ '@odata.context': `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`, ...answer }, 'write', 201)
+    const context = `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`
+    return ok({ '@odata.context': context, ...answer }, 'write', 201)
   }
   if (method === 'DELETE' && assignmentId !== undefined) {
     if (!before.some((a) => a.id === assignmentId)) return graphError(404, 'ResourceNotFound', `No assignments with id '${assignmentId}' under '${o.body.id}'.`, 'write')
@@ -464,9 +459,11 @@ function setScheduledActions(w: Write, o: TenantObject, body: unknown): GraphRes
   if (!Array.isArray(actions)) return actions
   const before = o.children('scheduledActionsForRule')
   const patched = w.tenant.patch(o.body.id, { children: { scheduledActionsForRule: actions } })!
-  record(w, 'Action', patched.after, modifiedProperties({ scheduledActionsForRule: before }, { scheduledActionsForRule: actions }), 'setScheduledActions')
+  const modified = modifiedProperties({ scheduledActionsForRule: before }, { scheduledActionsForRule: actions })
+  record(w, 'Action', patched.after, modified, 'setScheduledActions')
   const value = patched.after.children('scheduledActionsForRule')
-  return ok({ '@odata.context': `${w.context}Collection(microsoft.graph.deviceManagementComplianceScheduledActionForRule)`, value }, 'write')
+  const context = `${w.context}Collection(microsoft.graph.deviceManagementComplianceScheduledActionForRule)`
+  return ok({ '@odata.context': context, value }, 'write')
 }
 
 /** A write under a catalog collection: `path` is the path after the collection. */

@@ -19,7 +19,11 @@ const checker = new ConformanceChecker(schema)
 const contexts: { context: string; where: string }[] = []
 /** Objects read by id per catalog type and seed: enough for every derived type the generator makes. */
 const PER_TYPE = 6
-const ROOTS: Record<string, string> = { deviceManagement: 'deviceManagement', deviceAppManagement: 'deviceAppManagement', identity: 'identityContainer' }
+const ROOTS: Record<string, string> = {
+  deviceManagement: 'deviceManagement',
+  deviceAppManagement: 'deviceAppManagement',
+  identity: 'identityContainer',
+}
 
 let emulator: EmulatorServer
 
@@ -28,12 +32,16 @@ type Answer = { status: number; body: Record<string, unknown> & { value?: Record
 async function request(token: string, method: string, path: string, body?: unknown): Promise<Answer> {
   const response = await fetch(path.startsWith('http') ? path : `${emulator.url}/beta/${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await response.text()
   const answer = { status: response.status, body: (text ? JSON.parse(text) : {}) as Answer['body'] }
-  if (typeof answer.body['@odata.context'] === 'string') contexts.push({ context: answer.body['@odata.context'], where: `${method} ${path}` })
+  const context = answer.body['@odata.context']
+  if (typeof context === 'string') contexts.push({ context, where: `${method} ${path}` })
   return answer
 }
 
@@ -74,11 +82,14 @@ async function readTenant(token: string, seed: string) {
       listed.add(key)
       for (const item of await all(token, key)) checkObject(item, type, `${seed} list ${entry.path}`)
     }
-    const items = await all(token, `${entry.path}${entry.listFilter ? `?$filter=${encodeURIComponent(entry.listFilter)}` : ''}`)
+    const filter = entry.listFilter ? `?$filter=${encodeURIComponent(entry.listFilter)}` : ''
+    const items = await all(token, `${entry.path}${filter}`)
     for (const item of sample(items.filter((i) => !isSkipped(entry, i)))) await readObject(token, entry, item, seed)
   }
   const root = await request(token, 'GET', 'deviceManagement?$select=settings')
-  if (root.status !== 200) checker.problems.push({ type: 'deviceManagement', property: '(singleton)', problem: `GET answers ${root.status}`, where: seed })
+  if (root.status !== 200) {
+    checker.problems.push({ type: 'deviceManagement', property: '(singleton)', problem: `GET answers ${root.status}`, where: seed })
+  }
   else {
     const { '@odata.context': _c, ...deviceManagement } = root.body
     checker.check(deviceManagement, 'deviceManagement', `${seed} deviceManagement?$select=settings`, { partial: true })
@@ -96,7 +107,9 @@ function checkObject(item: Record<string, unknown>, type: string, where: string)
   const checked = checker.check(item, type, where)
   if (Array.isArray(item.assignments)) {
     const assignmentType = checker.navigationType(checked, 'assignments')
-    if (!assignmentType) checker.problems.push({ type: checked, property: 'assignments', problem: 'expanded, but the type has no assignments', where })
+    if (!assignmentType) {
+      checker.problems.push({ type: checked, property: 'assignments', problem: 'expanded, but the type has no assignments', where })
+    }
     else for (const a of item.assignments) checker.check(a, assignmentType, `${where} assignments`)
   }
 }
@@ -110,16 +123,21 @@ async function readObject(token: string, entry: PolicyTypeEntry, item: Record<st
   const { '@odata.context': _c, ...body } = answer.body
   checkObject(body, type, `${seed} ${entry.key} ${path}`)
   const actual = typeof body['@odata.type'] === 'string' ? body['@odata.type'].slice('#microsoft.graph.'.length) : type
-  const navigations = [...(entry.assignments === 'subresource' ? ['assignments'] : []), ...entry.details.map((d) => d.name)]
+  const assignments = entry.assignments === 'subresource' ? ['assignments'] : []
+  const navigations = [...assignments, ...entry.details.map((d) => d.name)]
   for (const nav of navigations) {
     const childType = checker.navigationType(actual, nav) ?? checker.navigationType(type, nav)
     if (!childType) {
-      checker.problems.push({ type: actual, property: nav, problem: 'served as a navigation property the type does not have', where: path })
+      const problem = 'served as a navigation property the type does not have'
+      checker.problems.push({ type: actual, property: nav, problem, where: path })
       continue
     }
     const detail = entry.details.find((d) => d.name === nav)
-    const query = detail?.query && detail.via === 'subresource' ? `?${detail.query.replace('&$expand=settingDefinitions', '')}` : ''
-    for (const child of await all(token, `${path}/${nav}${query}`)) checker.check(child, childType, `${seed} ${entry.key} ${path}/${nav}`)
+    const subresource = detail?.query && detail.via === 'subresource'
+    const query = subresource ? `?${detail.query!.replace('&$expand=settingDefinitions', '')}` : ''
+    for (const child of await all(token, `${path}/${nav}${query}`)) {
+      checker.check(child, childType, `${seed} ${entry.key} ${path}/${nav}`)
+    }
   }
 }
 
@@ -142,7 +160,9 @@ async function writeAnswers(token: string, seed: string) {
     assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId } }],
   })
   expect(assigned.status).toBe(200)
-  for (const a of assigned.body.value ?? []) checker.check(a, 'deviceManagementConfigurationPolicyAssignment', `${seed} assign answer`)
+  for (const a of assigned.body.value ?? []) {
+    checker.check(a, 'deviceManagementConfigurationPolicyAssignment', `${seed} assign answer`)
+  }
   const profile = await request(token, 'POST', 'deviceManagement/deviceConfigurations', {
     '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: `Conformance ${seed}`,
     omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'x', omaUri: './Device/Vendor/MSFT/Policy/Config/A/B', value: 1 }],
@@ -172,13 +192,15 @@ describe('the emulator conforms to Graph’s published beta schema', () => {
   it('for every collection, object, assignment, child, singleton and write answer of three seeds', async () => {
     for (const seed of ['conformance-a', 'conformance-b', 'conformance-c']) {
       const created = await createTenant(emulator, { seed, policies: 260 })
-      const token = (await rawToken(emulator, created.tenant.tenant_id, created.tenant.client_id, created.secret)).body.access_token as string
+      const signIn = await rawToken(emulator, created.tenant.tenant_id, created.tenant.client_id, created.secret)
+      const token = signIn.body.access_token as string
       await readTenant(token, seed)
       await writeAnswers(token, seed)
     }
     const badContexts = contexts.flatMap(({ context, where }) => contextTypes(context).filter((t) => !checker.typeExists(t)).map((t) => `${where}: @odata.context names microsoft.graph.${t}, which Graph does not have`))
     // The figures the issue asks for, in the test's output.
-    process.stdout.write(`conformance: ${checker.objects} objects, ${checker.properties} properties checked, ${checker.problems.length} problems\n`)
+    const figures = `${checker.objects} objects, ${checker.properties} properties checked, ${checker.problems.length} problems`
+    process.stdout.write(`conformance: ${figures}\n`)
     expect([...summary(checker.problems), ...new Set(badContexts)]).toEqual([])
     expect(checker.objects).toBeGreaterThan(1000)
   }, 300_000)

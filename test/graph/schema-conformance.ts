@@ -52,10 +52,13 @@ export class ConformanceChecker {
     let type = expected
     const odataType = value['@odata.type']
     if (odataType !== undefined) {
-      const named = typeof odataType === 'string' && odataType.startsWith(GRAPH) ? odataType.slice(GRAPH.length) : undefined
-      if (!named || !this.typeExists(named)) this.#report(expected, '@odata.type', `names no Graph type: ${JSON.stringify(odataType)}`, where)
-      else if (!derivesFrom(this.#schema, named, expected)) this.#report(expected, '@odata.type', `${named} does not derive from ${expected}`, where)
-      else type = named
+      const graphType = typeof odataType === 'string' && odataType.startsWith(GRAPH)
+      const named = graphType ? odataType.slice(GRAPH.length) : undefined
+      if (!named || !this.typeExists(named)) {
+        this.#report(expected, '@odata.type', `names no Graph type: ${JSON.stringify(odataType)}`, where)
+      } else if (!derivesFrom(this.#schema, named, expected)) {
+        this.#report(expected, '@odata.type', `${named} does not derive from ${expected}`, where)
+      } else type = named
     }
     const declared = allProperties(this.#schema, type)
     for (const [key, v] of Object.entries(value)) {
@@ -70,7 +73,9 @@ export class ConformanceChecker {
     }
     // Graph returns every structural property (null when unset); navigation properties only when expanded.
     if (!options.partial) {
-      for (const [key, p] of Object.entries(declared)) if (p.kind !== 'entity' && !(key in value)) this.#report(type, key, 'missing', where)
+      for (const [key, p] of Object.entries(declared)) {
+        if (p.kind !== 'entity' && !(key in value)) this.#report(type, key, 'missing', where)
+      }
     }
     return type
   }
@@ -81,7 +86,10 @@ export class ConformanceChecker {
       return
     }
     if (p.collection) {
-      if (!Array.isArray(v)) return this.#report(owner, key, `not a collection: ${JSON.stringify(v).slice(0, 60)}`, where)
+      if (!Array.isArray(v)) {
+        this.#report(owner, key, `not a collection: ${JSON.stringify(v).slice(0, 60)}`, where)
+        return
+      }
       v.forEach((item, i) => this.#single(item, p, owner, key, `${where}[${i}]`))
       return
     }
