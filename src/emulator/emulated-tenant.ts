@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { displayNameOf, isSkipped, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { AuditLog } from './audit-log.ts'
+import { matches, type FilterNode } from './odata.ts'
+import { annotatedType, conform, navigationType, typeOfPath } from './graph-schema.ts'
 import { settingDefinitionExists, SHAPES, type GraphObject } from './shapes.ts'
 import { TenantModel, type Assignment } from './tenant-model.ts'
 
@@ -62,6 +64,36 @@ export function contentOf(entry: PolicyTypeEntry, o: TenantObject): Record<strin
   return content
 }
 
+/** The entity type each catalog type's collection (or singleton) declares in Graph's schema. */
+const ENTITY_TYPES = new Map(POLICY_TYPES.filter((e) => e.listable).map((e) => [e.key, typeOfPath(e.path)]))
+
+/**
+ * An object, its assignments and its children as Graph serves them: every property their
+ * schema types declare present, null when unset (issue 23). The body's type is its
+ * `@odata.type`, or the collection's entity type; assignments and children take the type of
+ * the navigation property that holds them.
+ */
+function conformed(o: TenantObject): TenantObject {
+  const base = ENTITY_TYPES.get(o.key)
+  if (!base) return o
+  const type = annotatedType(o.body) ?? base
+  const navType = (name: string) => navigationType(type, name) ?? navigationType(base, name)
+  const assignmentType = navType('assignments')
+  const children = (detail: string) => {
+    const childType = navType(detail)
+    const rows = o.children(detail)
+    return childType ? rows.map((row) => conform(row, childType)) : rows
+  }
+  return {
+    ...o,
+    body: conform(o.body, base) as GraphObject,
+    assignments: o.assignments && assignmentType
+      ? o.assignments.map((a) => conform(a, assignmentType) as Assignment)
+      : o.assignments,
+    children,
+  }
+}
+
 export class EmulatedTenant {
   readonly model: TenantModel
   readonly settings: TenantSettings
@@ -90,9 +122,11 @@ export class EmulatedTenant {
     const patch = this.#patches.get(body.id)
     const childPatch = this.#childPatches.get(body.id)
     const patchedChildren = childPatch ? (detail: string) => childPatch[detail] ?? children(detail) : children
-    if (!patch) return { key, body, assignments, builtIn, children: patchedChildren }
+    if (!patch) return conformed({ key, body, assignments, builtIn, children: patchedChildren })
     const { assignments: patchedAssignments, ...fields } = patch
-    return { key, body: { ...body, ...fields, id: body.id }, assignments: Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments, builtIn, children: patchedChildren }
+    const patchedBody = { ...body, ...fields, id: body.id }
+    const current = Array.isArray(patchedAssignments) ? (patchedAssignments as Assignment[]) : assignments
+    return conformed({ key, body: patchedBody, assignments: current, builtIn, children: patchedChildren })
   }
 
   #generated(entry: PolicyTypeEntry, index: number): TenantObject {
@@ -260,10 +294,18 @@ export class EmulatedTenant {
     return { before, after: this.group(id) as GraphObject }
   }
 
-  groupsPage(position: number, size: number): { items: GraphObject[]; next: number | null } {
+  /** A page of the tenant's groups, those `filter` matches (a filter scans on past the page's groups). */
+  groupsPage(position: number, size: number, filter: FilterNode | null = null): {
+    items: GraphObject[]
+    next: number | null
+  } {
     const items: GraphObject[] = []
     let i = position
-    for (; i < this.model.groupCount && items.length < size; i++) if (!this.model.isGroupDeleted(i)) items.push(this.#patchedGroup(i))
+    for (; i < this.model.groupCount && items.length < size; i++) {
+      if (this.model.isGroupDeleted(i)) continue
+      const group = this.#patchedGroup(i)
+      if (matches(filter, group)) items.push(group)
+    }
     return { items, next: i < this.model.groupCount ? i : null }
   }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type GraphPermission, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
-import { writeRoute } from './graph-writes.ts'
+import { annotatedType, conform, typeOfPath, unknownFilterProperty } from './graph-schema.ts'
+import { withoutCast, writeRoute } from './graph-writes.ts'
 import { directoryGraph } from './directory-routes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
 import { withSettingDefinitions } from './setting-definitions.ts'
@@ -128,6 +129,10 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
     return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
   }
+  if (rest.length === 1 && ROOT_PERMISSIONS[rest[0]!]) {
+    if (write) return graphError(405, 'BadRequest', `The emulator serves ${rest[0]} read-only.`, kind)
+    return root(tenant, rest[0]!, q, context)
+  }
   const singleton = SINGLETONS.get(rest.join('/'))
   if (singleton) return singletonResource(tenant, singleton, { method, body, appId: claims.appid }, q, context)
   if (!resolved) {
@@ -148,12 +153,42 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
       return graphError(404, 'ResourceNotFound', `No ${collection.path.split('/').pop()} with id '${tail[0]}'`, kind)
     }
     const entry = collection.entries.find((e) => e.key === found.key)!
-    if (tail.length === 1) return object(collection, entry, found, q, context)
-    return subResource(tenant, collection, entry, found, tail.slice(1), q, context, self, rawQuery)
+    const path = withoutCast(tail, annotatedType(found.body) ?? typeOfPath(collection.path)!)
+    if (!path) return graphError(400, 'BadRequest', `Resource not found for the segment '${tail[1]}'.`, kind)
+    if (path.length === 1) return object(collection, entry, found, q, context)
+    return subResource(tenant, collection, entry, found, path.slice(1), q, context, self, rawQuery)
   } catch (error) {
     if (error instanceof ODataError) return graphError(400, 'BadRequest', error.message, kind)
     throw error
   }
+}
+
+/** Graph's Intune roots and the permission reading them needs. */
+const ROOT_PERMISSIONS: Record<string, GraphPermission> = {
+  deviceManagement: 'DeviceManagementConfiguration.Read.All',
+  deviceAppManagement: 'DeviceManagementApps.Read.All',
+}
+
+/**
+ * `GET deviceManagement` / `deviceAppManagement` (with `$select`): the root entity's structural
+ * properties, null when the emulator has nothing for them, and the tenant's settings (the
+ * deviceManagementSettings singleton), as the SDK reads them with `deviceManagement?$select=settings`.
+ */
+function root(tenant: EmulatedTenant, name: string, q: Map<string, string>, context: string): GraphResponse {
+  const permission = ROOT_PERMISSIONS[name]!
+  if (!hasPermission(tenant, permission)) return forbidden(permission, 'object')
+  const fields: Record<string, unknown> = { id: tenant.settings.tenantId }
+  if (name === 'deviceManagement') {
+    const settings = tenant.find([getPolicyType('deviceManagementSettings')], 'deviceManagementSettings')
+    if (settings) {
+      const { id: _id, ...body } = settings.body
+      fields.settings = body
+    }
+  }
+  const selected = parseSelect(q.get('select'))
+  const body = select(conform(fields, name), selected)
+  const contextPath = selected ? `${name}(${selected.join(',')})` : name
+  return ok({ '@odata.context': `${context}${contextPath}`, ...body }, 'object')
 }
 
 /** Properties of a singleton Intune sets itself: a PATCH cannot. */
@@ -253,6 +288,12 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
       filter = parseFilter(filterText)
     } catch (error) {
       return graphError(400, 'BadRequest', `Invalid filter clause: ${(error as Error).message}`, 'list')
+    }
+    // Every property is served now (issue 23): one the type and its derived types lack is refused, not ignored.
+    const type = typeOfPath(collection.path)!
+    const unknown = unknownFilterProperty(filter, type)
+    if (unknown !== undefined) {
+      return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.${type}'.`, 'list')
     }
     // A catalog type's own filter reads only that type's objects (the result is the same, the scan shorter).
     const match = collection.entries.find((e) => e.listFilter === filterText)
@@ -355,6 +396,25 @@ function omaPlainText(tenant: EmulatedTenant, o: TenantObject, reference: string
   return ok({ '@odata.context': `${context}Edm.String`, value }, 'subresource')
 }
 
+/**
+ * A groups `$filter` the emulator can evaluate: comparisons and the functions it knows on the
+ * group's own properties (IntuneCD finds a group by `displayName eq '…'`, issue 23 item 8). A
+ * property groups do not have, or anything it cannot evaluate, is refused, never ignored: an
+ * ignored filter returns every group, and a client takes the first as its match.
+ */
+function groupFilter(text: string | undefined): FilterNode | null | ODataError {
+  if (text === undefined) return null
+  let node: FilterNode
+  try {
+    node = parseFilter(text)
+  } catch (error) {
+    return error instanceof ODataError ? error : new ODataError(String(error))
+  }
+  const bad = unknownFilterProperty(node, 'group')
+  if (bad === undefined) return node
+  return new ODataError(`Unsupported or invalid query filter clause specified for property '${bad}' of resource 'Group'.`)
+}
+
 function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string, self: string, method: string, rawQuery: string): GraphResponse {
   if (!hasPermission(tenant, GROUP_TYPE.permission) && !tenant.permissions.has('GroupMember.Read.All') && !tenant.permissions.has('Directory.Read.All')) return forbidden(GROUP_TYPE.permission, 'group')
   if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'The emulator serves groups read-only', 'group')
@@ -362,8 +422,10 @@ function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, 
   if (rest.length === 1) {
     const top = parseTop(q.get('top'), MAX_TOP)
     if (top === 'invalid') return graphError(400, 'Request_BadRequest', 'Invalid $top', 'group')
+    const filter = groupFilter(q.get('filter'))
+    if (filter instanceof ODataError) return graphError(400, 'Request_UnsupportedQuery', filter.message, 'group')
     const start = Number(decodePosition(q.get('skiptoken') ?? null) ?? 0)
-    const page = tenant.groupsPage(Number.isInteger(start) ? start : 0, Math.min(top ?? 100, MAX_TOP))
+    const page = tenant.groupsPage(Number.isInteger(start) ? start : 0, Math.min(top ?? 100, MAX_TOP), filter)
     const response: Record<string, unknown> = { '@odata.context': `${context}groups` }
     if (page.next !== null) response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(page.next))
     response.value = page.items.map((g) => select(g, fields))

@@ -3,6 +3,7 @@ import type { PolicyTypeEntry } from '../graph/policy-types.ts'
 import { modifiedProperties, type Actor, type AuditOperation } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import { graphError, ok, type Collection, type GraphResponse } from './graph-routes.ts'
+import { annotatedType, derivesFrom, navigationType, schemaViolation, typeOfPath } from './graph-schema.ts'
 import { rng } from './random.ts'
 import { groupPolicyDefinition, MASKED_SECRET, NO_TEMPLATE, SHAPES } from './shapes.ts'
 import type { Assignment } from './tenant-model.ts'
@@ -19,7 +20,13 @@ import type { Assignment } from './tenant-model.ts'
 type Body = Record<string, unknown>
 type Write = { tenant: EmulatedTenant; collection: Collection; actor: Actor; context: string; correlationId?: string | undefined }
 
-/** Properties the service sets: a write that names one is refused (a client must strip them). */
+/**
+ * Properties the service sets: a write that names one is not refused, the value is ignored.
+ * Graph's own create and update examples send them (e.g. `settingCount`, `createdDateTime`,
+ * `lastModifiedDateTime` in https://learn.microsoft.com/graph/api/intune-deviceconfigv2-devicemanagementconfigurationpolicy-create,
+ * `version` and `supportsScopeTags` in https://learn.microsoft.com/graph/api/intune-deviceconfig-windows10generalconfiguration-create),
+ * and IntuneCD creates settings catalog policies with `settingCount` in real tenants (issue 23, item 9).
+ */
 const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime', 'version', 'settingCount', 'isAssigned', 'deployedAppCount', 'supportsScopeTags', 'creationSource', 'referencingConfigurationPolicyCount', 'isGlobalScript']
 
 /** A value Graph answers in place of a secret it never returns. */
@@ -29,6 +36,15 @@ const MASK = /^\*{3,}$/
 const SETTINGS_CATALOG = new Set(['settingsCatalogPolicy', 'endpointSecurityPolicy', 'compliancePolicy'])
 
 const COMPLIANCE_BLOCK = 'Compliance policy must have one and only one block scheduled action'
+
+/** Creates Graph answers with 200, not 201 (IntuneCD #178: scope tags and notification templates). */
+const CREATED_WITH_200 = new Set(['roleScopeTag', 'notificationMessageTemplate'])
+/**
+ * `/assign` answers 204 without a body for app protection and targeted app configurations
+ * (https://learn.microsoft.com/graph/api/intune-mam-targetedmanagedappconfiguration-assign,
+ * https://learn.microsoft.com/graph/api/intune-mam-iosmanagedappprotection-assign).
+ */
+const ASSIGN_WITHOUT_BODY = new Set(['managedAppPolicy', 'targetedManagedAppConfiguration'])
 
 const bad = (message: string, code = 'BadRequest') => graphError(400, code, message, 'write')
 const noContent = (): GraphResponse => ({ status: 204, kind: 'write', headers: { 'request-id': randomUUID() }, body: null })
@@ -120,14 +136,20 @@ function sample(entry: PolicyTypeEntry): Body {
  * navigation property outside `allowedNavs`, no masked secret. Instance annotations
  * (`@odata.context`, `assignments@odata.context`) are dropped, as Graph ignores them.
  */
-function validateFields(entry: PolicyTypeEntry, body: unknown, allowedNavs: readonly string[], objectId: string | null): { fields: Body; navs: Record<string, unknown[]> } | GraphResponse {
+function validateFields(
+  entry: PolicyTypeEntry,
+  body: unknown,
+  allowedNavs: readonly string[],
+  target: { objectId: string | null; type: string },
+): { fields: Body; navs: Record<string, unknown[]> } | GraphResponse {
+  const objectId = target.objectId
   if (!isObject(body)) return bad('The request body must be a JSON object.')
   const fields: Body = {}
   const navs: Record<string, unknown[]> = {}
   const navNames = new Set([...entry.details.map((d) => d.name), 'assignments'])
   for (const [k, v] of Object.entries(body)) {
     if (k.includes('@odata.') && k !== '@odata.type') continue
-    if (READ_ONLY.includes(k)) return bad(`The property '${k}' is read-only and cannot be set.`, 'ModelValidationFailure')
+    if (READ_ONLY.includes(k)) continue
     if (navNames.has(k)) {
       if (!allowedNavs.includes(k)) {
         return bad(k === 'assignments' ? `The navigation property 'assignments' cannot be written here: use the assign action or the assignments collection.` : `The navigation property '${k}' cannot be written with ${allowedNavs.length ? 'this request' : 'PATCH'}.`, 'ModelValidationFailure')
@@ -138,6 +160,8 @@ function validateFields(entry: PolicyTypeEntry, body: unknown, allowedNavs: read
     }
     fields[k] = v
   }
+  const violation = schemaViolation(fields, target.type)
+  if (violation) return bad(violation.message)
   return secretError(body, '', objectId) ?? { fields, navs }
 }
 
@@ -197,9 +221,12 @@ export function entryForNewObject(collection: Collection, fields: Body): PolicyT
 function create(w: Write, body: unknown): GraphResponse {
   const entry = entryForNewObject(w.collection, isObject(body) ? body : {})
   const allowed = entry.details.map((d) => d.name)
-  const checked = validateFields(entry, body, allowed, null)
+  const checked = validateFields(entry, body, allowed, { objectId: null, type: typeOfPath(w.collection.path)! })
   if ('status' in checked) return checked
   const { fields, navs } = checked
+  // Graph creates an Administrative templates profile without the definition values sent with it:
+  // they are added by updateDefinitionValues (IntuneCD sends both and works against Graph; issue 23, item 12).
+  if (entry.key === 'groupPolicyConfiguration') delete navs.definitionValues
   const shape = sample(entry)
   if (typeof shape['@odata.type'] === 'string' && typeof fields['@odata.type'] !== 'string' && !w.collection.odataType) {
     return bad(`Cannot create an instance of the abstract type of '${w.collection.path}': name a derived type in '@odata.type'.`)
@@ -237,14 +264,16 @@ function create(w: Write, body: unknown): GraphResponse {
   if (Object.keys(children).length > 0) w.tenant.setChildren(id, children)
   const after = w.tenant.find([entry], id)!
   record(w, 'Create', after, modifiedProperties(null, after.body))
-  return ok({ '@odata.context': `${w.context}${w.collection.path}/$entity`, ...after.body }, 'write', 201)
+  const status = CREATED_WITH_200.has(entry.key) ? 200 : 201
+  return ok({ '@odata.context': `${w.context}${w.collection.path}/$entity`, ...after.body }, 'write', status)
 }
 
 function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknown): GraphResponse {
   const entry = w.collection.entries.find((e) => e.key === o.key)!
   const catalog = SETTINGS_CATALOG.has(entry.key)
   if (method === 'PUT' && !catalog) return noRoute('PUT', `${w.collection.path.split('/').pop()}/key`)
-  const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [], o.body.id)
+  const type = annotatedType(o.body) ?? typeOfPath(w.collection.path)!
+  const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [], { objectId: o.body.id, type })
   if ('status' in checked) return checked
   const { fields, navs } = checked
   if (fields['@odata.type'] !== undefined && o.body['@odata.type'] !== undefined && fields['@odata.type'] !== o.body['@odata.type']) {
@@ -270,20 +299,56 @@ function assign(w: Write, o: TenantObject, body: unknown): GraphResponse {
   if (!isObject(body)) return bad('The request body must be a JSON object.')
   const key = Object.keys(body).find((k) => /assignments$/i.test(k) && Array.isArray(body[k]))
   if (!key) return bad(`The assign action needs a collection of assignments (e.g. 'assignments').`)
-  const assignments = normalizeAssignments(o.body.id, body[key] as unknown[])
+  const assignments = normalizeAssignments(w, o, body[key] as unknown[])
   if (!Array.isArray(assignments)) return assignments
   const before = o.assignments ?? []
-  w.tenant.patch(o.body.id, { assignments }, { touch: false })
+  const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
   record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
-  return ok({ '@odata.context': `${w.context}Collection(microsoft.graph.${o.key}Assignment)`, value: assignments }, 'write')
+  if (ASSIGN_WITHOUT_BODY.has(o.key)) return noContent()
+  // The answer names the type of the object's assignments navigation property, as Graph's does.
+  const context = `${w.context}Collection(microsoft.graph.${assignmentTypeOf(w, o)})`
+  return ok({ '@odata.context': context, value: after.assignments ?? [] }, 'write')
 }
 
-function normalizeAssignments(objectId: string, raw: unknown[]): Assignment[] | GraphResponse {
+/** The Graph type of an object's assignments (deviceManagementConfigurationPolicyAssignment, …). */
+function assignmentTypeOf(w: Write, o: TenantObject): string {
+  const base = typeOfPath(w.collection.path)!
+  const own = annotatedType(o.body) ?? base
+  return navigationType(own, 'assignments') ?? navigationType(base, 'assignments')!
+}
+
+const GROUP_TARGETS = new Set([
+  '#microsoft.graph.groupAssignmentTarget',
+  '#microsoft.graph.exclusionGroupAssignmentTarget',
+])
+
+/**
+ * An assignment as Intune checks it: its properties and target against the schema, and a group
+ * target naming a group (without one it is refused, issue 23 item 5). Read-only properties (id,
+ * source, sourceId) are ignored. Whether the group or filter exists is not checked (yet): see ADR 025.
+ */
+function assignmentError(type: string, a: Body, i: number): GraphResponse | undefined {
+  const { id: _id, source: _source, sourceId: _sourceId, ...rest } = a
+  const violation = schemaViolation(rest, type, `assignments[${i}]`)
+  if (violation) return bad(violation.message)
+  const target = a.target as Body
+  const groupId = target.groupId
+  if (GROUP_TARGETS.has(String(target['@odata.type'])) && (typeof groupId !== 'string' || groupId === '')) {
+    return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
+  }
+  return undefined
+}
+
+function normalizeAssignments(w: Write, o: TenantObject, raw: unknown[]): Assignment[] | GraphResponse {
+  const objectId = o.body.id
+  const type = assignmentTypeOf(w, o)
   const out: Assignment[] = []
   const seen = new Set<string>()
   for (const [i, a] of raw.entries()) {
     if (!isObject(a) || !isObject(a.target) || typeof a.target['@odata.type'] !== 'string') return bad(`assignments[${i}]: an assignment with a target naming its '@odata.type'.`)
-    const { id: _id, '@odata.type': _type, ...rest } = a
+    const refused = assignmentError(type, a, i)
+    if (refused) return refused
+    const { id: _id, '@odata.type': _type, source: _source, sourceId: _sourceId, ...rest } = a
     const targetKey = typeof a.target.groupId === 'string' ? a.target.groupId : String(a.target['@odata.type']).replace(/^#microsoft\.graph\./, '')
     let id = `${objectId}_${targetKey}`
     if (seen.has(id)) id = `${id}_${i}`
@@ -297,13 +362,15 @@ function normalizeAssignments(objectId: string, raw: unknown[]): Assignment[] | 
 function assignmentMember(w: Write, o: TenantObject, method: string, assignmentId: string | undefined, body: unknown): GraphResponse {
   const before = o.assignments ?? []
   if (method === 'POST' && assignmentId === undefined) {
-    const added = normalizeAssignments(o.body.id, [body])
+    const added = normalizeAssignments(w, o, [body])
     if (!Array.isArray(added)) return added
     if (before.some((a) => a.id === added[0]!.id)) return graphError(409, 'Conflict', `An assignment with id '${added[0]!.id}' already exists.`, 'write')
     const assignments = [...before, added[0]!]
-    w.tenant.patch(o.body.id, { assignments }, { touch: false })
+    const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
     record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
-    return ok({ '@odata.context': `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`, ...added[0]! }, 'write', 201)
+    const answer = after.assignments!.find((a) => a.id === added[0]!.id)!
+    const context = `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`
+    return ok({ '@odata.context': context, ...answer }, 'write', 201)
   }
   if (method === 'DELETE' && assignmentId !== undefined) {
     if (!before.some((a) => a.id === assignmentId)) return graphError(404, 'ResourceNotFound', `No assignments with id '${assignmentId}' under '${o.body.id}'.`, 'write')
@@ -369,12 +436,44 @@ function scheduleActionsForRules(w: Write, o: TenantObject, body: unknown): Grap
   return noContent()
 }
 
-/** A write under a catalog collection: `tail` is the path after the collection. */
-export function writeRoute(w: Write, tail: string[], method: string, body: unknown): GraphResponse {
+/**
+ * The path without an OData type-cast segment after the key (`{id}/microsoft.graph.x/assign`):
+ * Graph accepts a cast to the entity's own type or one it derives from (issue 23, item 11);
+ * undefined for a cast to a type the entity is not.
+ */
+export function withoutCast(path: string[], type: string): string[] | undefined {
+  const cast = path[1]
+  if (cast === undefined || !cast.startsWith('microsoft.graph.')) return path
+  return derivesFrom(type, cast.slice('microsoft.graph.'.length)) ? [path[0]!, ...path.slice(2)] : undefined
+}
+
+/**
+ * `compliancePolicies/{id}/setScheduledActions` (settings catalog compliance): the actions for
+ * noncompliance replaced, answered with the new set
+ * (https://learn.microsoft.com/graph/api/intune-deviceconfigv2-devicemanagementcompliancepolicy-setscheduledactions).
+ */
+function setScheduledActions(w: Write, o: TenantObject, body: unknown): GraphResponse {
+  const rules = isObject(body) ? body.scheduledActions : undefined
+  if (!Array.isArray(rules)) return bad(`The request body needs 'scheduledActions', a collection.`)
+  const actions = scheduledActions(o.body.id, rules)
+  if (!Array.isArray(actions)) return actions
+  const before = o.children('scheduledActionsForRule')
+  const patched = w.tenant.patch(o.body.id, { children: { scheduledActionsForRule: actions } })!
+  const modified = modifiedProperties({ scheduledActionsForRule: before }, { scheduledActionsForRule: actions })
+  record(w, 'Action', patched.after, modified, 'setScheduledActions')
+  const value = patched.after.children('scheduledActionsForRule')
+  const context = `${w.context}Collection(microsoft.graph.deviceManagementComplianceScheduledActionForRule)`
+  return ok({ '@odata.context': context, value }, 'write')
+}
+
+/** A write under a catalog collection: `path` is the path after the collection. */
+export function writeRoute(w: Write, path: string[], method: string, body: unknown): GraphResponse {
   const name = w.collection.path.split('/').pop()!
-  if (tail.length === 0) return method === 'POST' ? create(w, body) : noRoute(method, name)
-  const o = w.tenant.find(w.collection.entries, tail[0]!)
-  if (!o || (w.collection.odataType && o.body['@odata.type'] !== w.collection.odataType)) return graphError(404, 'ResourceNotFound', `No ${name} with id '${tail[0]}'`, 'write')
+  if (path.length === 0) return method === 'POST' ? create(w, body) : noRoute(method, name)
+  const o = w.tenant.find(w.collection.entries, path[0]!)
+  if (!o || (w.collection.odataType && o.body['@odata.type'] !== w.collection.odataType)) return graphError(404, 'ResourceNotFound', `No ${name} with id '${path[0]}'`, 'write')
+  const tail = withoutCast(path, annotatedType(o.body) ?? typeOfPath(w.collection.path)!)
+  if (!tail) return graphError(400, 'BadRequest', `Resource not found for the segment '${path[1]}'.`, 'write')
   const entry = w.collection.entries.find((e) => e.key === o.key)!
   if (tail.length === 1) {
     if (method === 'PATCH' || method === 'PUT') return update(w, o, method, body)
@@ -391,6 +490,7 @@ export function writeRoute(w: Write, tail: string[], method: string, body: unkno
     if (action === 'assign' && entry.assignments !== null) return assign(w, o, body)
     if (action === 'updateDefinitionValues' && entry.key === 'groupPolicyConfiguration') return updateDefinitionValues(w, o, body)
     if (action === 'scheduleActionsForRules' && entry.key === 'deviceCompliancePolicy') return scheduleActionsForRules(w, o, body)
+    if (action === 'setScheduledActions' && entry.key === 'compliancePolicy') return setScheduledActions(w, o, body)
   }
   return graphError(400, 'BadRequest', `Resource not found for the segment '${action}'.`, 'write')
 }

@@ -1,3 +1,4 @@
+import { declaredOnly } from './graph-schema.ts'
 import type { Rng } from './random.ts'
 
 /**
@@ -34,6 +35,15 @@ export type Shape = {
 
 const b64 = (text: string) => Buffer.from(text).toString('base64')
 const common = (i: ShapeInput) => ({ description: i.description, createdDateTime: i.created, lastModifiedDateTime: i.modified, roleScopeTagIds: i.scopeTagIds })
+const unscoped = (i: ShapeInput) => ({ description: i.description, createdDateTime: i.created, lastModifiedDateTime: i.modified })
+const scopeTagsNamedTags = (i: ShapeInput) => ({ ...unscoped(i), roleScopeTags: i.scopeTagIds })
+
+/** Each enrollment configuration type's deviceEnrollmentConfigurationType, as Graph reports it. */
+const ENROLLMENT_TYPES: Record<string, string> = {
+  '#microsoft.graph.windows10EnrollmentCompletionPageConfiguration': 'windows10EnrollmentCompletionPageConfiguration',
+  '#microsoft.graph.deviceEnrollmentLimitConfiguration': 'limit',
+  '#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration': 'singlePlatformRestriction',
+}
 
 const DEVICE_CONFIG_TYPES = [
   ['#microsoft.graph.windows10GeneralConfiguration', 'WIN'],
@@ -98,7 +108,9 @@ export const SHAPES: Record<string, Shape> = {
     weight: 16, topics: ['Baseline', 'Wi-Fi', 'VPN', 'Restrictions', 'BitLocker', 'Certificates', 'Kiosk', 'Edge', 'Email'],
     make: (i) => {
       const [type] = i.r.pick(DEVICE_CONFIG_TYPES)
-      const body = { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired: i.r.chance(0.5), cameraBlocked: i.r.chance(0.2) }
+      const passwordRequired = i.r.chance(0.5)
+      // Each profile type has its own names (iOS: passcodeRequired; custom and Endpoint protection profiles: neither).
+      const body = declaredOnly({ '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(9), supportsScopeTags: true, passwordRequired, passcodeRequired: passwordRequired, cameraBlocked: i.r.chance(0.2) })
       return type === '#microsoft.graph.windows10CustomConfiguration' ? { ...body, omaSettings: omaSettings(i.id) } : body
     },
   },
@@ -118,9 +130,23 @@ export const SHAPES: Record<string, Shape> = {
   },
   deviceCompliancePolicy: {
     weight: 5, topics: ['Compliance'],
-    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.windows10CompliancePolicy', '#microsoft.graph.iosCompliancePolicy', '#microsoft.graph.macOSCompliancePolicy', '#microsoft.graph.androidWorkProfileCompliancePolicy']), displayName: i.name, ...common(i), version: 1 + i.r.int(5), passwordRequired: i.r.chance(0.7), osMinimumVersion: i.r.pick([null, '10.0.19045', '17.0', '14.0']), storageRequireEncryption: i.r.chance(0.6) }),
+    make: (i) => {
+      const type = i.r.pick(['#microsoft.graph.windows10CompliancePolicy', '#microsoft.graph.iosCompliancePolicy', '#microsoft.graph.macOSCompliancePolicy', '#microsoft.graph.androidWorkProfileCompliancePolicy'])
+      const body = { '@odata.type': type, displayName: i.name, ...common(i), version: 1 + i.r.int(5) }
+      const passwordRequired = i.r.chance(0.7)
+      const rest = { osMinimumVersion: i.r.pick([null, '10.0.19045', '17.0', '14.0']), storageRequireEncryption: i.r.chance(0.6) }
+      // iOS says passcodeRequired and has no storageRequireEncryption.
+      return declaredOnly({ ...body, passwordRequired, passcodeRequired: passwordRequired, ...rest })
+    },
   },
-  compliancePolicy: { weight: 1, topics: ['Linux compliance'], make: settingsPolicy(() => 'none', ['linux', 'windows10']) },
+  compliancePolicy: {
+    weight: 1, topics: ['Linux compliance'],
+    // deviceManagementCompliancePolicy has no templateReference.
+    make: (i) => {
+      const { templateReference: _t, ...body } = settingsPolicy(() => 'none', ['linux', 'windows10'])(i)
+      return body
+    },
+  },
   deviceManagementScript: {
     weight: 3, topics: ['PS'],
     make: (i) => ({ '@odata.type': '#microsoft.graph.deviceManagementScript', ...script(i, 'ps1'), enforceSignatureCheck: i.r.chance(0.2), runAs32Bit: false }),
@@ -144,7 +170,10 @@ export const SHAPES: Record<string, Shape> = {
   },
   deviceEnrollmentConfiguration: {
     weight: 2, topics: ['Enrollment'],
-    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.windows10EnrollmentCompletionPageConfiguration', '#microsoft.graph.deviceEnrollmentLimitConfiguration', '#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration']), displayName: i.name, ...common(i), priority: 1 + i.index, version: 1 }),
+    make: (i) => {
+      const type = i.r.pick(['#microsoft.graph.windows10EnrollmentCompletionPageConfiguration', '#microsoft.graph.deviceEnrollmentLimitConfiguration', '#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration'])
+      return { '@odata.type': type, displayName: i.name, ...common(i), priority: 1 + i.index, version: 1, deviceEnrollmentConfigurationType: ENROLLMENT_TYPES[type] }
+    },
   },
   windowsFeatureUpdateProfile: {
     weight: 1, topics: ['Feature update'],
@@ -166,7 +195,8 @@ export const SHAPES: Record<string, Shape> = {
   },
   managedAppPolicy: {
     weight: 4, topics: ['APP'],
-    make: (i) => ({ '@odata.type': i.r.pick(['#microsoft.graph.iosManagedAppProtection', '#microsoft.graph.androidManagedAppProtection', '#microsoft.graph.windowsManagedAppProtection']), displayName: i.name, ...common(i), version: '1', periodOfflineBeforeAccessCheck: 'PT12H', pinRequired: i.r.chance(0.8), minimumPinLength: 4 + i.r.int(3), isAssigned: i.r.chance(0.9), deployedAppCount: 1 + i.r.int(10) }),
+    // Windows app protection has no PIN settings.
+    make: (i) => declaredOnly({ '@odata.type': i.r.pick(['#microsoft.graph.iosManagedAppProtection', '#microsoft.graph.androidManagedAppProtection', '#microsoft.graph.windowsManagedAppProtection']), displayName: i.name, ...common(i), version: '1', periodOfflineBeforeAccessCheck: 'PT12H', pinRequired: i.r.chance(0.8), minimumPinLength: 4 + i.r.int(3), isAssigned: i.r.chance(0.9), deployedAppCount: 1 + i.r.int(10) }),
   },
   targetedManagedAppConfiguration: {
     weight: 2, topics: ['App config'],
@@ -178,7 +208,8 @@ export const SHAPES: Record<string, Shape> = {
   },
   policySet: {
     weight: 1, topics: ['Policy set'],
-    make: (i) => ({ displayName: i.name, ...common(i), status: 'success', errorCode: 'noError', guidedDeploymentTags: [] }),
+    // Policy sets name their scope tags roleScopeTags, not roleScopeTagIds.
+    make: (i) => ({ displayName: i.name, ...scopeTagsNamedTags(i), status: 'success', errorCode: 'noError', guidedDeploymentTags: [] }),
   },
   roleScopeTag: {
     weight: 1, topics: ['Region', 'Site', 'Team'], integerIds: true, builtIns: (n) => Math.min(1, n),
@@ -186,7 +217,7 @@ export const SHAPES: Record<string, Shape> = {
   },
   assignmentFilter: {
     weight: 2, topics: ['Filter'],
-    make: (i) => ({ displayName: i.name, ...common(i), platform: i.r.pick(['windows10AndLater', 'iOS', 'androidForWork', 'macOS']), rule: `(device.manufacturer -eq "${i.r.pick(['Microsoft', 'Dell', 'Lenovo', 'Apple'])}")`, assignmentFilterManagementType: 'devices' }),
+    make: (i) => ({ displayName: i.name, ...scopeTagsNamedTags(i), platform: i.r.pick(['windows10AndLater', 'iOS', 'androidForWork', 'macOS']), rule: `(device.manufacturer -eq "${i.r.pick(['Microsoft', 'Dell', 'Lenovo', 'Apple'])}")`, assignmentFilterManagementType: 'devices' }),
   },
   notificationMessageTemplate: {
     weight: 1, topics: ['Notice'],
@@ -215,7 +246,7 @@ export const SHAPES: Record<string, Shape> = {
   },
   complianceManagementPartner: {
     weight: 0.1, topics: ['Compliance partner'],
-    make: (i) => ({ ...partner(i), macOsOnboarded: false, androidOnboarded: i.r.chance(0.5), iosOnboarded: i.r.chance(0.5), windowsOnboarded: false, partnerState: 'enabled', macOsEnrollmentAssignments: [], androidEnrollmentAssignments: [], iosEnrollmentAssignments: [], windowsEnrollmentAssignments: [] }),
+    make: (i) => ({ ...partner(i), macOsOnboarded: false, androidOnboarded: i.r.chance(0.5), iosOnboarded: i.r.chance(0.5), linuxOnboarded: false, partnerState: 'enabled', macOsEnrollmentAssignments: [], androidEnrollmentAssignments: [], iosEnrollmentAssignments: [], linuxEnrollmentAssignments: [] }),
   },
   deviceManagementPartner: {
     weight: 0.1, topics: ['MDM partner'],
@@ -243,7 +274,8 @@ export const SHAPES: Record<string, Shape> = {
   },
   reusablePolicySetting: {
     weight: 0.5, topics: ['Reusable'],
-    make: (i) => ({ displayName: i.name, ...common(i), settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', version: 1, referencingConfigurationPolicyCount: i.r.int(4), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance', settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', groupSettingCollectionValue: [] } }),
+    // Reusable settings have no scope tags.
+    make: (i) => ({ displayName: i.name, ...unscoped(i), settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', version: 1, referencingConfigurationPolicyCount: i.r.int(4), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationGroupSettingCollectionInstance', settingDefinitionId: 'vendor_msft_firewall_mdmstore_dynamickeywords_addresses_{id}', groupSettingCollectionValue: [] } }),
   },
 }
 
@@ -292,6 +324,14 @@ export function makeChild(detail: string, parentId: string, index: number, r: Rn
       return r.chance(0.5)
         ? { id: String(index), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_setting_${index}`, settingInstanceTemplateReference: null, choiceSettingValue: { value: `device_vendor_msft_policy_config_setting_${index}_${r.int(2)}`, children: [] } } }
         : { id: String(index), settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_value_${index}`, simpleSettingValue: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue', value: r.int(1000) } } }
+    case 'intentSettings': {
+      // Template-based intents keep Graph's older shape: definitionId and valueJson (the value as JSON), by value type.
+      const definitionId = `deviceConfiguration--windows10EndpointProtectionConfiguration_setting${index}`
+      const kind = r.int(3)
+      const value = kind === 0 ? r.chance(0.5) : kind === 1 ? r.int(1000) : `value-${r.int(100)}`
+      const type = kind === 0 ? 'Boolean' : kind === 1 ? 'Integer' : 'String'
+      return { '@odata.type': `#microsoft.graph.deviceManagement${type}SettingInstance`, id: `${parentId.slice(0, 8)}-setting-${index}`, definitionId, valueJson: JSON.stringify(value), value }
+    }
     case 'definitionValues':
     {
       const enabled = r.chance(0.9)
@@ -308,7 +348,7 @@ export function makeChild(detail: string, parentId: string, index: number, r: Rn
     case 'localizedNotificationMessages':
       return { id: `${parentId}_${index === 0 ? 'en-us' : 'de-de'}`, locale: index === 0 ? 'en-us' : 'de-de', subject: 'Your device is not compliant', messageTemplate: 'Please update your device.', isDefault: index === 0 }
     case 'roleAssignments':
-      return { id: roleAssignmentId(parentId, index), displayName: `Assignment ${index}`, description: '', scopeMembers: [], resourceScopes: [], members: [] }
+      return { '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleAssignment', id: roleAssignmentId(parentId, index), displayName: `Assignment ${index}`, description: '', scopeMembers: [], resourceScopes: [], members: [] }
     case 'enrollmentProfiles':
       return { '@odata.type': '#microsoft.graph.depIOSEnrollmentProfile', id: `${parentId}_${index}`, displayName: `ADE profile ${index + 1}`, description: '', requiresUserAuthentication: true, configurationEndpointUrl: 'https://appleconfigurator2.manage.microsoft.com/MDMServiceConfig', enableAuthenticationViaCompanyPortal: true, isDefault: index === 0, supervisedModeEnabled: true, supportDepartment: 'IT', supportPhoneNumber: '+1 555 0100' }
     default:

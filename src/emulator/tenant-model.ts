@@ -1,4 +1,5 @@
 import { POLICY_TYPES, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import { navigationType, propertiesOf, typeOfPath } from './graph-schema.ts'
 import { decodeGuidIndex, encodeGuid, guidPrefix, hash32, randomGuid, rng, type Rng } from './random.ts'
 import { childCount, makeChild, SHAPES, type GraphObject } from './shapes.ts'
 
@@ -50,6 +51,13 @@ function distribute(size: number): Map<string, number> {
     remaining--
   }
   return counts
+}
+
+/** Whether a catalog type's assignments declare source/sourceId (device configurations do; intents do not). */
+function hasSource(entry: PolicyTypeEntry): boolean {
+  const type = typeOfPath(entry.path)
+  const assignmentType = type ? navigationType(type, 'assignments') : undefined
+  return assignmentType !== undefined && propertiesOf(assignmentType)?.has('source') === true
 }
 
 export class TenantModel {
@@ -145,7 +153,9 @@ export class TenantModel {
       const filtered = !excluded && filters > 0 && r.chance(0.25)
       target.deviceAndAppManagementAssignmentFilterId = filtered ? this.idOf('assignmentFilter', r.int(filters)) : null
       target.deviceAndAppManagementAssignmentFilterType = filtered ? r.pick(['include', 'exclude']) : 'none'
-      const assignment: Assignment = { id: `${objectId}_${targetId}`, source: 'direct', sourceId: objectId, target }
+      // source and sourceId only where the assignment type declares them (not on intents, scripts, …);
+      // sourceId names a policy set, so a direct assignment has none.
+      const assignment: Assignment = { id: `${objectId}_${targetId}`, ...(hasSource(entry) ? { source: 'direct', sourceId: null } : {}), target }
       if (entry.key === 'mobileApp') {
         assignment.intent = excluded ? 'required' : r.pick(['required', 'available', 'uninstall'])
         assignment.settings = null
@@ -159,7 +169,9 @@ export class TenantModel {
     const r = this.#rng(entry.key, index, detail)
     const n = childCount(detail, r)
     const out: Record<string, unknown>[] = []
-    for (let i = 0; i < n; i++) out.push(makeChild(detail, objectId, i, r))
+    // An intent's settings are not settings catalog settings: Graph serves them as deviceManagementSettingInstance.
+    const kind = entry.key === 'endpointSecurityIntent' && detail === 'settings' ? 'intentSettings' : detail
+    for (let i = 0; i < n; i++) out.push(makeChild(kind, objectId, i, r))
     return out
   }
 

@@ -19,7 +19,7 @@ describe('bulk actions', () => {
       const shape = SHAPES[entry.key]
       if (!shape) continue
       const sample = shape.make({ r: rng(1), index: 0, id: '0', name: 'x', description: '', created: '', modified: '', scopeTagIds: ['0'], builtIn: false })
-      const tagged = 'roleScopeTagIds' in sample && entry.kind !== 'dependency'
+      const tagged = ('roleScopeTagIds' in sample || 'roleScopeTags' in sample) && entry.kind !== 'dependency'
       expect(unsupportedReason('add_scope_tag', entry) === null, entry.key).toBe(tagged)
     }
   })

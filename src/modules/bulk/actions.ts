@@ -83,7 +83,18 @@ export function canonicalParams(action: BulkAction, raw: unknown): { params: Bul
 }
 
 /** Types whose objects carry no `roleScopeTagIds` in Graph (the emulator's shapes agree: test/bulk/capabilities.test.ts). */
-const WITHOUT_SCOPE_TAGS = new Set(['roleScopeTag', 'conditionalAccessPolicy', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner', 'group'])
+const WITHOUT_SCOPE_TAGS = new Set([
+  'roleScopeTag', 'conditionalAccessPolicy', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner',
+  'group', 'reusablePolicySetting',
+])
+/** Policy sets and assignment filters hold their scope tags in `roleScopeTags` (Graph's schema), not `roleScopeTagIds`. */
+const NAMED_ROLE_SCOPE_TAGS = new Set(['policySet', 'assignmentFilter'])
+
+/** The property holding a type's scope tags, or null for a type without them. */
+export function scopeTagProperty(entry: PolicyTypeEntry): 'roleScopeTagIds' | 'roleScopeTags' | null {
+  if (WITHOUT_SCOPE_TAGS.has(entry.key)) return null
+  return NAMED_ROLE_SCOPE_TAGS.has(entry.key) ? 'roleScopeTags' : 'roleScopeTagIds'
+}
 
 const NOT_COPYABLE: Record<string, string> = {
   mobileApp: 'Apps carry uploaded content that Graph cannot copy: add the app again instead',
@@ -118,7 +129,7 @@ export function unsupportedReason(action: BulkAction, entry: PolicyTypeEntry): S
       return null
     case 'add_scope_tag':
     case 'remove_scope_tag':
-      return WITHOUT_SCOPE_TAGS.has(entry.key) ? no(`${entry.label} have no scope tags`) : null
+      return scopeTagProperty(entry) === null ? no(`${entry.label} have no scope tags`) : null
     case 'rename':
       return null
     case 'duplicate':
@@ -182,7 +193,8 @@ export function mergeUnassign(current: readonly Assignment[], groupId: string): 
 
 /** The object's scope tags with one added or removed; null when there is nothing to change. */
 export function mergeScopeTag(payload: Record<string, unknown>, tagId: string, add: boolean): string[] | null {
-  const tags = Array.isArray(payload.roleScopeTagIds) ? (payload.roleScopeTagIds as unknown[]).map(String) : ['0']
+  const list = payload.roleScopeTagIds ?? payload.roleScopeTags
+  const tags = Array.isArray(list) ? (list as unknown[]).map(String) : ['0']
   if (add) return tags.includes(tagId) ? null : [...tags.filter((t) => !(t === '0' && tagId !== '0')), tagId]
   if (!tags.includes(tagId)) return null
   const rest = tags.filter((t) => t !== tagId)

@@ -3,7 +3,7 @@ import { itemCollection, type PolicyTypeEntry } from '../../graph/policy-types.t
 import { afterCreateRequests, assignRequest, createRequest, deleteRequest, maskedSecrets, notWritableReason, type ObjectContent, type WriteOperation, type WriteRequest } from '../../graph/writes/index.ts'
 import type { NormalisedItem } from '../inventory/normalise.ts'
 import { writeObject, type TenantSession } from '../tenant-objects/pipeline.ts'
-import { type AssignParams, type BulkAction, type DuplicateParams, mergeAssign, mergeScopeTag, mergeUnassign } from './actions.ts'
+import { type AssignParams, type BulkAction, type DuplicateParams, mergeAssign, mergeScopeTag, mergeUnassign, scopeTagProperty } from './actions.ts'
 
 /**
  * What one bulk action does to one object, on its fresh read: the change merged into what Graph
@@ -59,7 +59,8 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
     case 'remove_scope_tag': {
       const tags = mergeScopeTag(object, work.params.scope_tag_id as string, work.action === 'add_scope_tag')
       if (!tags) return unchanged(work.action === 'add_scope_tag' ? 'Already has the scope tag in Graph' : 'Does not have the scope tag in Graph')
-      const outcome = await write('write', 'update', patch({ roleScopeTagIds: tags }), id, { payload: { ...object, roleScopeTagIds: tags }, assignments: read.assignments })
+      const property = scopeTagProperty(entry) ?? 'roleScopeTagIds'
+      const outcome = await write('write', 'update', patch({ [property]: tags }), id, { payload: { ...object, [property]: tags }, assignments: read.assignments })
       return { status: 'succeeded', how: outcome.how, scope_tags: tags }
     }
     case 'rename': {

@@ -161,7 +161,8 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
     case 'add_scope_tag':
     case 'remove_scope_tag': {
       const tag = (params as BulkParams['add_scope_tag']).scope_tag_id
-      const tags = sql`${inventoryItems.payload} -> 'roleScopeTagIds'`
+      // Policy sets and assignment filters name the list roleScopeTags.
+      const tags = sql`COALESCE(${inventoryItems.payload} -> 'roleScopeTagIds', ${inventoryItems.payload} -> 'roleScopeTags')`
       // mergeScopeTag: the tags as strings, or Default ("0") when the object has no list.
       const has = sql`(CASE WHEN jsonb_typeof(${tags}) = 'array'
         THEN EXISTS (SELECT 1 FROM jsonb_array_elements(${tags}) AS e WHERE (CASE WHEN jsonb_typeof(e) = 'null' THEN 'null' ELSE e #>> '{}' END) = ${tag}::text)

@@ -45,7 +45,8 @@ const plannedColumns = {
   displayName: inventoryItems.displayName,
   removed: sql<boolean>`${inventoryItems.removedAt} IS NOT NULL`,
   assignments: inventoryItems.assignments,
-  scopeTagIds: sql<unknown>`${inventoryItems.payload} -> 'roleScopeTagIds'`,
+  // Policy sets and assignment filters name the list roleScopeTags.
+  scopeTagIds: sql<unknown>`COALESCE(${inventoryItems.payload} -> 'roleScopeTagIds', ${inventoryItems.payload} -> 'roleScopeTags')`,
 }
 
 /**

@@ -16,6 +16,21 @@ describe('readable diffs', () => {
     expect(changes).toEqual([{ path: 'settings/def_scan', label: 'Allow archive scanning', kind: 'changed', before: 'Allowed', after: 'Not allowed' }])
   })
 
+  it('labels template-based (intent) settings by definition with their JSON value, and policy sets’ roleScopeTags', () => {
+    const intent = (valueJson: string) => ({
+      '@odata.type': '#microsoft.graph.deviceManagementBooleanSettingInstance', id: 's1', definitionId: 'def_scan', valueJson, value: JSON.parse(valueJson) as unknown,
+    })
+    const changes = diffContents(
+      { payload: { settings: [intent('true')], roleScopeTags: ['0'] }, assignments: [] },
+      { payload: { settings: [intent('false')], roleScopeTags: ['0', '7'] }, assignments: [] },
+      names,
+    )
+    expect(changes.map((c) => `${c.kind} ${c.path} ${c.label}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`)).toEqual([
+      'added roleScopeTagIds/7 Scope tag: Berlin office: null → "assigned"',
+      'changed settings/def_scan Allow archive scanning: true → false',
+    ])
+  })
+
   it('never reports a masked secret, a reorder, an id in another case or the empty GUID as a change', () => {
     const group = (id: string) => ({ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: id, deviceAndAppManagementAssignmentFilterId: '00000000-0000-0000-0000-000000000000' } })
     const from = { payload: { password: 'hunter2', wifi: { preSharedKey: '****' }, ids: ['b', 'a'], ref: 'ABCDEF01-2345-6789-ABCD-EF0123456789', none: null }, assignments: [group('6F1C2B9E-2D7A-4D8E-9A4B-1C2D3E4F5A6B')] }

@@ -104,6 +104,23 @@ class Flattener {
     }
   }
 
+  /**
+   * A template-based (intent) setting as Graph serves it: a deviceManagementSettingInstance with
+   * `definitionId` and its value as JSON in `valueJson` (one entry per definition).
+   */
+  intentSetting(setting: Record<string, unknown>) {
+    const id = String(setting.definitionId)
+    let value: unknown = setting.value
+    if (typeof setting.valueJson === 'string') {
+      try {
+        value = JSON.parse(setting.valueJson)
+      } catch {
+        value = setting.valueJson
+      }
+    }
+    this.add(`settings/${id}`, this.names.settingDefinitions.get(id)?.displayName ?? id, value)
+  }
+
   /** Administrative templates: one entry for the state, one per presentation value. */
   definitionValue(value: Record<string, unknown>) {
     const definition = (value.definition ?? {}) as Record<string, unknown>
@@ -154,11 +171,14 @@ class Flattener {
   }
 
   content({ payload, assignments }: Content) {
-    const { settings, definitionValues, roleScopeTagIds, id: _id, '@odata.type': _type, ...rest } = payload
+    const { settings, definitionValues, roleScopeTagIds: ids, roleScopeTags, id: _id, '@odata.type': _type, ...rest } = payload
+    // Policy sets and assignment filters name the list roleScopeTags.
+    const roleScopeTagIds = ids ?? roleScopeTags
     if (Array.isArray(settings)) {
       for (const setting of settings as Record<string, unknown>[]) {
         const instance = setting.settingInstance as Record<string, unknown> | undefined
         if (instance) this.settingInstance(instance, 'settings')
+        else if (typeof setting.definitionId === 'string') this.intentSetting(setting)
         else this.generic(setting, `settings[${String(setting.id)}]`, 'Setting')
       }
     } else if (settings !== undefined) this.generic(settings, 'settings', 'Settings')

@@ -20,7 +20,8 @@ function namedIds(contents: readonly Pick<VersionWithContent, 'payload' | 'assig
       add(target.groupId)
       add(target.deviceAndAppManagementAssignmentFilterId)
     }
-    const tags = content.payload.roleScopeTagIds
+    // Policy sets and assignment filters name the list roleScopeTags.
+    const tags = content.payload.roleScopeTagIds ?? content.payload.roleScopeTags
     if (Array.isArray(tags)) tags.forEach(add)
   }
   return [...ids]

@@ -61,8 +61,9 @@ export function referencesOf(payload: Record<string, unknown>, assignments: read
     add('group', 'group', target.groupId)
     add('foundation', 'assignmentFilter', target.deviceAndAppManagementAssignmentFilterId)
   }
-  const tags = payload.roleScopeTagIds
+  // Policy sets and assignment filters name the list roleScopeTags.
   // "0" is the built-in Default scope tag, which the inventory skips.
+  const tags = payload.roleScopeTagIds ?? payload.roleScopeTags
   if (Array.isArray(tags)) for (const tag of tags) if (tag !== '0') add('foundation', 'roleScopeTag', tag)
   const walk = (value: unknown) => {
     if (Array.isArray(value)) value.forEach(walk)

@@ -23,6 +23,8 @@ export const TYPE_KINDS: Readonly<Record<string, MappingKind>> = Object.fromEntr
 export const NO_TEMPLATE = '00000000-0000-0000-0000-000000000000'
 /** The built-in Default scope tag: the same in every tenant. */
 const DEFAULT_SCOPE_TAG = '0'
+/** Where an object's scope tags are: policy sets and assignment filters name the list roleScopeTags (Graph's schema). */
+const SCOPE_TAG_PROPERTIES = ['roleScopeTagIds', 'roleScopeTags'] as const
 
 export type Reference = { kind: MappingKind; id: string }
 
@@ -39,7 +41,8 @@ export function referencesOf(content: ObjectContent): Reference[] {
     add('group', target.groupId)
     if (target.deviceAndAppManagementAssignmentFilterType !== 'none') add('assignment_filter', target.deviceAndAppManagementAssignmentFilterId)
   }
-  const tags = content.payload.roleScopeTagIds
+  // Policy sets and assignment filters name the list roleScopeTags.
+  const tags = content.payload.roleScopeTagIds ?? content.payload.roleScopeTags
   if (Array.isArray(tags)) for (const t of tags) if (t !== DEFAULT_SCOPE_TAG) add('scope_tag', t)
   walkTemplates(content.payload, (id) => (id === NO_TEMPLATE ? id : (add('notification_template', id), id)))
   return [...out.values()]
@@ -87,9 +90,10 @@ export function mapContent(content: ObjectContent, resolve: Resolve, nameOf: (ki
     assignments.push({ ...a, target })
   }
   let payload: Body = { ...content.payload }
-  if (Array.isArray(payload.roleScopeTagIds)) {
+  for (const property of SCOPE_TAG_PROPERTIES) {
+    if (!Array.isArray(payload[property])) continue
     const tags: string[] = []
-    for (const t of payload.roleScopeTagIds as unknown[]) {
+    for (const t of payload[property] as unknown[]) {
       if (typeof t !== 'string') continue
       if (t === DEFAULT_SCOPE_TAG) {
         tags.push(t)
@@ -99,7 +103,7 @@ export function mapContent(content: ObjectContent, resolve: Resolve, nameOf: (ki
       if (to === null) warnings.push(`Scope tag "${nameOf('scope_tag', t)}" is not mapped: it is left out`)
       else tags.push(to ?? t)
     }
-    payload.roleScopeTagIds = tags.length > 0 ? tags : [DEFAULT_SCOPE_TAG]
+    payload[property] = tags.length > 0 ? tags : [DEFAULT_SCOPE_TAG]
   }
   payload = walkTemplates(payload, (id) => {
     if (id === NO_TEMPLATE) return id
