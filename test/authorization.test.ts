@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm'
 import { bulkNoopHandlers } from './bulk/noop-handlers.ts'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
-import { backupSets, bulkOperationItems, inventoryContents, inventoryItems, inventoryVersions, restorePlans, type UserRow } from '../src/db/schema.ts'
+import { backupSets, bulkOperationItems, graphWrites, inventoryContents, inventoryItems, inventoryVersions, restorePlans, type UserRow } from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
@@ -289,6 +289,21 @@ async function setUp(): Promise<CaseSetup> {
   await ctx.db.transaction((tx) => finishRun(tx, catalog, { runId: bulk.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }))
   await ctx.db.update(backupSets).set({ runId: bulk.run.id }).where(eq(backupSets.id, backup.id))
   await ctx.db.insert(bulkOperationItems).values({ runId: bulk.run.id, position: 0, tenantId: tenant.id, itemId, policyType: 'deviceConfiguration', externalId: 'object-1', displayName: 'Object 1', state: 'succeeded' })
+  // Its journal says it wrote that object (Undo plans from what the run did, ADR 023).
+  await ctx.db.insert(graphWrites).values({
+    id: uuidv7(),
+    tenantId: tenant.id,
+    runId: bulk.run.id,
+    key: `${itemId}:rename:write`,
+    operation: 'update',
+    policyType: 'deviceConfiguration',
+    targetId: 'object-1',
+    method: 'PATCH',
+    path: '/beta/deviceManagement/deviceConfigurations/object-1',
+    marker: randomUUID(),
+    state: 'confirmed',
+    confirmedAt: new Date(),
+  })
   return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip, planId, bulkRunId: bulk.run.id }
 }
 
