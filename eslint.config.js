@@ -5,7 +5,19 @@ import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'bench/results/', 'src/db/migrations/', 'coverage/', 'test-results/', 'web/dist/', 'e2e/artifacts/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'data/',
+      'dist/',
+      'bench/results/',
+      'src/db/migrations/',
+      'coverage/',
+      'test-results/',
+      'web/dist/',
+      'e2e/artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

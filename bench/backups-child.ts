@@ -19,10 +19,19 @@ const baseline = process.memoryUsage().rss
 const started = performance.now()
 if (mode === 'export' || mode === 'export-yazl') {
   const [set] = await handle.db.select().from(backupSets).where(eq(backupSets.id, id))
-  await pipeline((mode === 'export' ? exportBackupZip : exportBackupZipWithYazl)(handle.db, set!), createWriteStream(file))
+  await pipeline(
+    (mode === 'export' ? exportBackupZip : exportBackupZipWithYazl)(handle.db, set!),
+    createWriteStream(file),
+  )
 } else {
   await importBackup(handle.db, { tenantId: id, userId: null }, { kind: 'system' }, file)
 }
 const ms = Math.round(performance.now() - started)
 await handle.close()
-console.log(JSON.stringify({ ms, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 102.4) / 10, baseline_rss_mib: Math.round(baseline / 104857.6) / 10 }))
+console.log(
+  JSON.stringify({
+    ms,
+    peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
+    baseline_rss_mib: Math.round(baseline / 104857.6) / 10,
+  }),
+)

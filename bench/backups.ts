@@ -43,11 +43,24 @@ const objectOf = (i: number): BackupObject => {
     description: 'Bench object '.repeat(8),
     passwordRequired: i % 2 === 0,
     passwordMinimumLength: 8 + (i % 8),
-    settings: Array.from({ length: 12 }, (_, k) => ({ name: `setting${k}`, value: `value-${(i + k) % 97}`, enabled: k % 3 === 0 })),
+    settings: Array.from({ length: 12 }, (_, k) => ({
+      name: `setting${k}`,
+      value: `value-${(i + k) % 97}`,
+      enabled: k % 3 === 0,
+    })),
     roleScopeTagIds: ['0'],
   }
-  const assignments = [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: `group-${i % 50}` } }]
-  return { policyType: 'deviceConfiguration', externalId: payload.id, displayName: payload.displayName, contentHash: contentHashOf(payload, assignments), payload, assignments }
+  const assignments = [
+    { target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: `group-${i % 50}` } },
+  ]
+  return {
+    policyType: 'deviceConfiguration',
+    externalId: payload.id,
+    displayName: payload.displayName,
+    contentHash: contentHashOf(payload, assignments),
+    payload,
+    assignments,
+  }
 }
 
 type ChildResult = { ms: number; peak_rss_mib: number; baseline_rss_mib: number } | { stopped_after_s: number }
@@ -55,14 +68,21 @@ type ChildResult = { ms: number; peak_rss_mib: number; baseline_rss_mib: number 
 /** A measured step in its own process, with the server's V8 flags (package.json `start`); stopped after `limitS`. */
 const child = (args: string[], limitS = 3600): ChildResult => {
   try {
-    const out = execFileSync(process.execPath, ['--max-semi-space-size=8', path.resolve('bench/backups-child.ts'), ...args], { encoding: 'utf8', timeout: limitS * 1000, killSignal: 'SIGKILL' })
+    const out = execFileSync(
+      process.execPath,
+      ['--max-semi-space-size=8', path.resolve('bench/backups-child.ts'), ...args],
+      { encoding: 'utf8', timeout: limitS * 1000, killSignal: 'SIGKILL' },
+    )
     return JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult
   } catch (error) {
     if ((error as { signal?: string }).signal === 'SIGKILL') return { stopped_after_s: limitS }
     throw error
   }
 }
-const describe = (r: ChildResult) => ('stopped_after_s' in r ? `stopped after ${r.stopped_after_s} s` : `${(r.ms / 1000).toFixed(1)} s, peak RSS ${r.peak_rss_mib} MiB (baseline ${r.baseline_rss_mib})`)
+const describe = (r: ChildResult) =>
+  'stopped_after_s' in r
+    ? `stopped after ${r.stopped_after_s} s`
+    : `${(r.ms / 1000).toFixed(1)} s, peak RSS ${r.peak_rss_mib} MiB (baseline ${r.baseline_rss_mib})`
 
 export async function runBackupsBench(options: { zipOnly?: boolean } = {}) {
   const beside = options.zipOnly ? null : await withFreshPostgres(besideSync)
@@ -78,14 +98,52 @@ async function zipBench() {
       const dir = mkdtempSync(path.join(tmpdir(), 'ta-bench-backups-'))
       try {
         await runMigrations(handle)
-        const source = await addTenant(handle.db, new SecretBox(Buffer.from(APP_KEY, 'base64')), { kind: 'system' }, { name: 'Source', entra_tenant_id: crypto.randomUUID(), client_id: crypto.randomUUID(), client_secret: 's', cloud: 'emulator' })
-        const target = await addTenant(handle.db, new SecretBox(Buffer.from(APP_KEY, 'base64')), { kind: 'system' }, { name: 'Target', entra_tenant_id: crypto.randomUUID(), client_id: crypto.randomUUID(), client_secret: 's', cloud: 'emulator' })
+        const source = await addTenant(
+          handle.db,
+          new SecretBox(Buffer.from(APP_KEY, 'base64')),
+          { kind: 'system' },
+          {
+            name: 'Source',
+            entra_tenant_id: crypto.randomUUID(),
+            client_id: crypto.randomUUID(),
+            client_secret: 's',
+            cloud: 'emulator',
+          },
+        )
+        const target = await addTenant(
+          handle.db,
+          new SecretBox(Buffer.from(APP_KEY, 'base64')),
+          { kind: 'system' },
+          {
+            name: 'Target',
+            entra_tenant_id: crypto.randomUUID(),
+            client_id: crypto.randomUUID(),
+            client_secret: 's',
+            cloud: 'emulator',
+          },
+        )
         const id = uuidv7()
-        await handle.db.insert(backupSets).values({ id, tenantId: source.id, name: `Bench ${size}`, status: 'running', origin: 'created' })
-        for (let i = 0; i < size; i += 2000) await pinObjects(handle.db, source.id, id, Array.from({ length: Math.min(2000, size - i) }, (_, k) => objectOf(i + k)))
+        await handle.db
+          .insert(backupSets)
+          .values({ id, tenantId: source.id, name: `Bench ${size}`, status: 'running', origin: 'created' })
+        for (let i = 0; i < size; i += 2000)
+          await pinObjects(
+            handle.db,
+            source.id,
+            id,
+            Array.from({ length: Math.min(2000, size - i) }, (_, k) => objectOf(i + k)),
+          )
         await finishSet(handle.db, id, 'complete', {
-          format: 'tenantatlas-backup', version: 1, name: `Bench ${size}`, source_tenant: { id: source.id, name: 'Source', entra_tenant_id: source.entraTenantId },
-          created_at: new Date().toISOString(), initiator: { user_id: null, name: 'System' }, origin: 'created', item_count: size, counts_by_type: { deviceConfiguration: size }, missing: [],
+          format: 'tenantatlas-backup',
+          version: 1,
+          name: `Bench ${size}`,
+          source_tenant: { id: source.id, name: 'Source', entra_tenant_id: source.entraTenantId },
+          created_at: new Date().toISOString(),
+          initiator: { user_id: null, name: 'System' },
+          origin: 'created',
+          item_count: size,
+          counts_by_type: { deviceConfiguration: size },
+          missing: [],
         })
         await handle.db.execute(sql`VACUUM ANALYZE backup_set_items`)
         const before = child(['export-yazl', url, id, path.join(dir, 'yazl.zip')], YAZL_LIMIT_S)
@@ -94,9 +152,18 @@ async function zipBench() {
         const exported = child(['export', url, id, file])
         const zipBytes = statSync(file).size
         const imported = child(['import', url, target.id, file])
-        const { rows } = await handle.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM backup_set_items i JOIN backup_sets s ON s.id = i.backup_id WHERE s.tenant_id = ${target.id}`)
+        const { rows } = await handle.db.execute<{ n: number }>(
+          sql`SELECT count(*)::int AS n FROM backup_set_items i JOIN backup_sets s ON s.id = i.backup_id WHERE s.tenant_id = ${target.id}`,
+        )
         if (rows[0]!.n !== size) throw new Error(`imported ${rows[0]!.n} of ${size} objects`)
-        results.push({ objects: size, zip_mib: Math.round(zipBytes / 104857.6) / 10, yazl_zip_mib: yazlBytes === null ? null : Math.round(yazlBytes / 104857.6) / 10, export_before_yazl: before, export: exported, import: imported })
+        results.push({
+          objects: size,
+          zip_mib: Math.round(zipBytes / 104857.6) / 10,
+          yazl_zip_mib: yazlBytes === null ? null : Math.round(yazlBytes / 104857.6) / 10,
+          export_before_yazl: before,
+          export: exported,
+          import: imported,
+        })
         console.log(`backup ZIP, ${size.toLocaleString('en')} objects: ${(zipBytes / 1048576).toFixed(1)} MiB`)
         console.log(`  export before (yazl):      ${describe(before)}`)
         console.log(`  export after (zip-stream): ${describe(exported)}`)
@@ -123,12 +190,23 @@ async function footprint(handle: DatabaseHandle): Promise<Footprint> {
   return { sets: r.sets, set_items: r.set_items, contents: r.contents, bytes: Number(r.bytes) }
 }
 
-const delta = (a: Footprint, b: Footprint) => ({ sets: b.sets - a.sets, set_items: b.set_items - a.set_items, contents: b.contents - a.contents, bytes: b.bytes - a.bytes })
+const delta = (a: Footprint, b: Footprint) => ({
+  sets: b.sets - a.sets,
+  set_items: b.set_items - a.set_items,
+  contents: b.contents - a.contents,
+  bytes: b.bytes - a.bytes,
+})
 
 async function waitFor(handle: DatabaseHandle, runId: string) {
   for (;;) {
     const [row] = await handle.db.select().from(operationRuns).where(eq(operationRuns.id, runId))
-    if (row?.status === 'completed') return { outcome: row.outcome, wall_s: Math.round((row.completedAt!.getTime() - row.startedAt!.getTime()) / 100) / 10, started_at: row.startedAt!, completed_at: row.completedAt! }
+    if (row?.status === 'completed')
+      return {
+        outcome: row.outcome,
+        wall_s: Math.round((row.completedAt!.getTime() - row.startedAt!.getTime()) / 100) / 10,
+        started_at: row.startedAt!,
+        completed_at: row.completedAt!,
+      }
     await sleep(250)
   }
 }
@@ -137,15 +215,23 @@ async function besideSync(url: string) {
   const emulator = await spawnEmulator()
   const worker = await spawnWorker({ BENCH_DATABASE: url, BENCH_EMULATOR_URL: emulator.url, BENCH_BUDGET_SCALE: '1' })
   const handle = openPostgres(url, 4)
-  const operations = await startOperations({ handle, logger: createLogger('silent'), worker: false, shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url } })
+  const operations = await startOperations({
+    handle,
+    logger: createLogger('silent'),
+    worker: false,
+    shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url },
+  })
   const system = { initiatorUserId: null, actor: { kind: 'system' as const } }
-  const requests = async () => (await control<{ graph_requests: number; throttled: number }>(emulator, 'GET', '/stats'))
+  const requests = async () => await control<{ graph_requests: number; throttled: number }>(emulator, 'GET', '/stats')
   try {
     const { tenantId, truth } = await connect(handle, emulator, TENANT_OBJECTS)
     await control(emulator, 'PUT', '/faults', { latency_ms: LATENCY_MS })
     // 1. A full sync alone (it fills the inventory and its content store).
     await control(emulator, 'DELETE', '/stats')
-    const sync = await waitFor(handle, (await startInventorySync(operations.engine, { tenantId, selection: undefined, ...system })).run.id)
+    const sync = await waitFor(
+      handle,
+      (await startInventorySync(operations.engine, { tenantId, selection: undefined, ...system })).run.id,
+    )
     const syncStats = await requests()
     // 2. A backup of everything alone: what it reads, and what it adds to the database.
     const before = await footprint(handle)
@@ -160,20 +246,48 @@ async function besideSync(url: string) {
     const t0 = Date.now()
     const syncRun = await startInventorySync(operations.engine, { tenantId, selection: undefined, ...system })
     const backupRun = await startBackup(operations.engine, handle.db, { tenantId, body: {}, ...system })
-    const [syncTogether, backupTogether] = await Promise.all([waitFor(handle, syncRun.run.id), waitFor(handle, backupRun.run.id)])
+    const [syncTogether, backupTogether] = await Promise.all([
+      waitFor(handle, syncRun.run.id),
+      waitFor(handle, backupRun.run.id),
+    ])
     const togetherStats = await requests()
-    const both = Math.round((Math.max(syncTogether.completed_at.getTime(), backupTogether.completed_at.getTime()) - t0) / 100) / 10
+    const both =
+      Math.round((Math.max(syncTogether.completed_at.getTime(), backupTogether.completed_at.getTime()) - t0) / 100) / 10
     const result = {
       objects: truth,
       latency_ms: LATENCY_MS,
-      sync_alone: { outcome: sync.outcome, wall_s: sync.wall_s, graph_requests: syncStats.graph_requests, throttled: syncStats.throttled },
-      backup_alone: { outcome: backup.outcome, wall_s: backup.wall_s, graph_requests: backupStats.graph_requests, throttled: backupStats.throttled, objects: set?.itemCount, added },
-      together: { sync: { outcome: syncTogether.outcome, wall_s: syncTogether.wall_s }, backup: { outcome: backupTogether.outcome, wall_s: backupTogether.wall_s }, both_done_s: both, graph_requests: togetherStats.graph_requests, throttled: togetherStats.throttled },
+      sync_alone: {
+        outcome: sync.outcome,
+        wall_s: sync.wall_s,
+        graph_requests: syncStats.graph_requests,
+        throttled: syncStats.throttled,
+      },
+      backup_alone: {
+        outcome: backup.outcome,
+        wall_s: backup.wall_s,
+        graph_requests: backupStats.graph_requests,
+        throttled: backupStats.throttled,
+        objects: set?.itemCount,
+        added,
+      },
+      together: {
+        sync: { outcome: syncTogether.outcome, wall_s: syncTogether.wall_s },
+        backup: { outcome: backupTogether.outcome, wall_s: backupTogether.wall_s },
+        both_done_s: both,
+        graph_requests: togetherStats.graph_requests,
+        throttled: togetherStats.throttled,
+      },
     }
     console.log(`backup beside a full sync, ${truth.toLocaleString('en')}-object tenant, ${LATENCY_MS} ms latency:`)
-    console.log(`  full sync alone: ${sync.wall_s} s, ${syncStats.graph_requests} Graph requests (${syncStats.throttled} 429s)`)
-    console.log(`  backup alone:    ${backup.wall_s} s, ${backupStats.graph_requests} Graph requests (${backupStats.throttled} 429s), ${set?.itemCount} objects; adds ${added.sets} set, ${added.set_items} item rows, ${added.contents} content rows, ${(added.bytes / 1048576).toFixed(1)} MiB`)
-    console.log(`  together:        sync ${syncTogether.wall_s} s, backup ${backupTogether.wall_s} s, both done after ${both} s (${togetherStats.graph_requests} requests, ${togetherStats.throttled} 429s)`)
+    console.log(
+      `  full sync alone: ${sync.wall_s} s, ${syncStats.graph_requests} Graph requests (${syncStats.throttled} 429s)`,
+    )
+    console.log(
+      `  backup alone:    ${backup.wall_s} s, ${backupStats.graph_requests} Graph requests (${backupStats.throttled} 429s), ${set?.itemCount} objects; adds ${added.sets} set, ${added.set_items} item rows, ${added.contents} content rows, ${(added.bytes / 1048576).toFixed(1)} MiB`,
+    )
+    console.log(
+      `  together:        sync ${syncTogether.wall_s} s, backup ${backupTogether.wall_s} s, both done after ${both} s (${togetherStats.graph_requests} requests, ${togetherStats.throttled} 429s)`,
+    )
     return result
   } finally {
     await control(emulator, 'PUT', '/faults', {})

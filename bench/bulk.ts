@@ -34,15 +34,28 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 10)
 const LATENCY_MS = 50
 
 const round = (n: number) => Math.round(n * 100) / 100
-const pct = (values: number[], q: number) => round([...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!)
+const pct = (values: number[], q: number) =>
+  round([...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!)
 
 async function bulkAssign(url: string) {
   const emulator = await spawnEmulator()
   const handle = await openDatabase({ databaseUrl: url, dataDir: '/nonexistent', role: 'cli' })
   await runMigrations(handle)
   const tokens = createMsalTokenProvider()
-  const graph = new GraphClient({ tokens, budgets: new BudgetRegistry({ ...INTUNE_BUDGET, reads: INTUNE_BUDGET.reads * SCALE, writes: INTUNE_BUDGET.writes * SCALE }) })
-  const operations = await startOperations({ handle, logger: createLogger('silent'), worker: true, shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url, graph, tokens } })
+  const graph = new GraphClient({
+    tokens,
+    budgets: new BudgetRegistry({
+      ...INTUNE_BUDGET,
+      reads: INTUNE_BUDGET.reads * SCALE,
+      writes: INTUNE_BUDGET.writes * SCALE,
+    }),
+  })
+  const operations = await startOperations({
+    handle,
+    logger: createLogger('silent'),
+    worker: true,
+    shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url, graph, tokens },
+  })
   try {
     // A tenant large enough to hold POLICIES policies that have assignments.
     const { tenantId } = await connect(handle, emulator, Math.round(POLICIES * 1.6))
@@ -52,26 +65,48 @@ async function bulkAssign(url: string) {
     const rows = await handle.db
       .select({ id: inventoryItems.id })
       .from(inventoryItems)
-      .where(and(eq(inventoryItems.tenantId, tenantId), sql`${inventoryItems.removedAt} IS NULL`, sql`${inventoryItems.policyType} = ANY(${`{${assignable.join(',')}}`}::text[])`))
+      .where(
+        and(
+          eq(inventoryItems.tenantId, tenantId),
+          sql`${inventoryItems.removedAt} IS NULL`,
+          sql`${inventoryItems.policyType} = ANY(${`{${assignable.join(',')}}`}::text[])`,
+        ),
+      )
       .orderBy(sql`md5(${inventoryItems.id}::text)`)
       .limit(POLICIES)
     await control(emulator, 'DELETE', '/stats')
     const { run } = await startBulk(operations.engine, handle.db, {
       tenantId,
-      body: { action: 'assign', params: { group_id: randomUUID(), intent: 'include' }, item_ids: rows.map((r) => r.id), dry_run: false },
+      body: {
+        action: 'assign',
+        params: { group_id: randomUUID(), intent: 'include' },
+        item_ids: rows.map((r) => r.id),
+        dry_run: false,
+      },
       initiatorUserId: null,
       actor: { kind: 'system' },
     })
     for (;;) {
       const [row] = await handle.db.select().from(operationRuns).where(eq(operationRuns.id, run.id))
       if (row?.status === 'completed') {
-        const stats = await control<{ graph_requests: number; throttled: number; by_kind: Record<string, number> }>(emulator, 'GET', '/stats')
+        const stats = await control<{ graph_requests: number; throttled: number; by_kind: Record<string, number> }>(
+          emulator,
+          'GET',
+          '/stats',
+        )
         const wallS = (row.completedAt!.getTime() - row.startedAt!.getTime()) / 1000
         const writes = row.summaryCounts.succeeded ?? 0
         const floorS = writes / ((INTUNE_BUDGET.writes * SCALE) / 20)
         return {
           policies: rows.length,
-          types: new Set((await handle.db.select({ t: inventoryItems.policyType }).from(inventoryItems).where(sql`${inventoryItems.id} = ANY(${`{${rows.map((r) => r.id).join(',')}}`}::uuid[])`)).map((r) => r.t)).size,
+          types: new Set(
+            (
+              await handle.db
+                .select({ t: inventoryItems.policyType })
+                .from(inventoryItems)
+                .where(sql`${inventoryItems.id} = ANY(${`{${rows.map((r) => r.id).join(',')}}`}::uuid[])`)
+            ).map((r) => r.t),
+          ).size,
           outcome: row.outcome,
           writes,
           write_limit_per_20s: INTUNE_BUDGET.writes * SCALE,
@@ -98,7 +133,9 @@ async function previewOf100k(url: string) {
   await runMigrations(handle)
   try {
     const tenantId = uuidv7()
-    await handle.db.execute(sql`INSERT INTO tenants (id, name, entra_tenant_id, client_id, cloud, client_secret_encrypted) VALUES (${tenantId}, 'Bench preview', ${randomUUID()}, 'bench', 'emulator', 'x')`)
+    await handle.db.execute(
+      sql`INSERT INTO tenants (id, name, entra_tenant_id, client_id, cloud, client_secret_encrypted) VALUES (${tenantId}, 'Bench preview', ${randomUUID()}, 'bench', 'emulator', 'x')`,
+    )
     const types = POLICY_TYPES.filter((e) => e.kind === 'policy').map((e) => e.key)
     const run = uuidv7()
     await handle.db.execute(sql`
@@ -117,7 +154,13 @@ async function previewOf100k(url: string) {
       const s = await describeSelection(handle.db, tenantId, { filter: {} }, true)
       const a = performance.now() - started
       started = performance.now()
-      const plan = await planBulk(handle.db, tenantId, { action: 'assign', params: { group_id: 'g-new', intent: 'include' }, filter: {}, dry_run: true, preview_limit: 200 })
+      const plan = await planBulk(handle.db, tenantId, {
+        action: 'assign',
+        params: { group_id: 'g-new', intent: 'include' },
+        filter: {},
+        dry_run: true,
+        preview_limit: 200,
+      })
       const b = performance.now() - started
       count = plan.item_count
       if (s.item_count !== PREVIEW_ITEMS || plan.items.length !== 200) throw new Error('unexpected preview')
@@ -126,7 +169,11 @@ async function previewOf100k(url: string) {
         preview.push(b)
       }
     }
-    return { items: count, selection_summary_ms: { p50: pct(summary, 0.5), p95: pct(summary, 0.95) }, preview_first_rows_ms: { p50: pct(preview, 0.5), p95: pct(preview, 0.95) } }
+    return {
+      items: count,
+      selection_summary_ms: { p50: pct(summary, 0.5), p95: pct(summary, 0.95) },
+      preview_first_rows_ms: { p50: pct(preview, 0.5), p95: pct(preview, 0.95) },
+    }
   } finally {
     await handle.close()
   }

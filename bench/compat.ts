@@ -34,7 +34,7 @@ const NOT_IN_INTUNECD: Record<string, string> = {
   policySet: 'no policy set module',
   termsAndConditions: 'no terms and conditions module',
   group: 'groups are named inside assignments, not backed up',
-  depOnboardingSetting: 'backs up the tokens\' enrollment profiles, not the tokens',
+  depOnboardingSetting: "backs up the tokens' enrollment profiles, not the tokens",
 }
 
 /**
@@ -79,14 +79,41 @@ function filesUnder(dir: string): string[] {
   return out
 }
 
-function runIntuneCd(source: string, emulatorUrl: string, token: string, outDir: string): Promise<{ code: number | null; output: string; wallS: number }> {
+function runIntuneCd(
+  source: string,
+  emulatorUrl: string,
+  token: string,
+  outDir: string,
+): Promise<{ code: number | null; output: string; wallS: number }> {
   const shimDir = mkdtempSync(path.join(tmpdir(), 'compat-shim-'))
   writeFileSync(path.join(shimDir, 'sitecustomize.py'), SHIM)
   const started = performance.now()
-  const child = spawn(PYTHON, ['-c', 'from IntuneCD.run_backup import start; start()', '--mode', '1', '--token', token, '--path', outDir, '--output', 'json', '--append-id', '--skip-archive'], {
-    env: { ...process.env, PYTHONPATH: [shimDir, path.join(source, 'src')].join(path.delimiter), COMPAT_EMULATOR_URL: emulatorUrl, PYTHONUNBUFFERED: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    PYTHON,
+    [
+      '-c',
+      'from IntuneCD.run_backup import start; start()',
+      '--mode',
+      '1',
+      '--token',
+      token,
+      '--path',
+      outDir,
+      '--output',
+      'json',
+      '--append-id',
+      '--skip-archive',
+    ],
+    {
+      env: {
+        ...process.env,
+        PYTHONPATH: [shimDir, path.join(source, 'src')].join(path.delimiter),
+        COMPAT_EMULATOR_URL: emulatorUrl,
+        PYTHONUNBUFFERED: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr.on('data', (d: Buffer) => (output += d.toString()))
@@ -103,19 +130,27 @@ const round = (n: number) => Math.round(n * 100) / 100
 export async function runCompatBench(args: string[]) {
   const at = args.indexOf('--intunecd')
   const source = at >= 0 ? args[at + 1] : process.env.BENCH_COMPAT_INTUNECD
-  if (!source) throw new Error('compat needs the path of an IntuneCD checkout: npm run bench -- compat --intunecd /path/to/IntuneCD')
+  if (!source)
+    throw new Error(
+      'compat needs the path of an IntuneCD checkout: npm run bench -- compat --intunecd /path/to/IntuneCD',
+    )
   const emulator = await spawnEmulator()
   const outDir = mkdtempSync(path.join(tmpdir(), 'compat-intunecd-'))
   try {
     const ctx = await newTenant(emulator, OBJECTS, 'compat')
-    const truth = (await control<{ objects: Truth[] }>(emulator, 'GET', `/tenants/${ctx.entraTenantId}/inventory`)).objects
+    const truth = (await control<{ objects: Truth[] }>(emulator, 'GET', `/tenants/${ctx.entraTenantId}/inventory`))
+      .objects
     const tokens = createMsalTokenProvider()
     const token = await tokens.getToken(ctx)
     await control(emulator, 'PUT', '/faults', { latency_ms: LATENCY_MS })
 
     await control(emulator, 'DELETE', '/stats')
     const theirs = await runIntuneCd(source, emulator.url, token, outDir)
-    const theirStats = await control<{ graph_requests: number; throttled: number; by_status: Record<string, number> }>(emulator, 'GET', '/stats')
+    const theirStats = await control<{ graph_requests: number; throttled: number; by_status: Record<string, number> }>(
+      emulator,
+      'GET',
+      '/stats',
+    )
     // A fresh throttle window for our read.
     await control(emulator, 'DELETE', '/throttle')
     await control(emulator, 'DELETE', '/stats')
@@ -123,12 +158,19 @@ export async function runCompatBench(args: string[]) {
     const started = performance.now()
     const ours = await readTenant(client, ctx)
     const ourWallS = (performance.now() - started) / 1000
-    const ourStats = await control<{ graph_requests: number; throttled: number; by_status: Record<string, number> }>(emulator, 'GET', '/stats')
+    const ourStats = await control<{ graph_requests: number; throttled: number; by_status: Record<string, number> }>(
+      emulator,
+      'GET',
+      '/stats',
+    )
 
     const files = filesUnder(outDir)
-    const outputIds = new Set(files.map((f) => /__([^/]+)\.json$/.exec(f)?.[1]).filter((id): id is string => id !== undefined))
+    const outputIds = new Set(
+      files.map((f) => /__([^/]+)\.json$/.exec(f)?.[1]).filter((id): id is string => id !== undefined),
+    )
     const folders = new Set(files.flatMap((f) => path.relative(outDir, f).split(path.sep).slice(0, -1)))
-    const inOutput = (o: Truth) => (o.type in SINGLETON_FOLDERS ? folders.has(SINGLETON_FOLDERS[o.type]!) : outputIds.has(o.id))
+    const inOutput = (o: Truth) =>
+      o.type in SINGLETON_FOLDERS ? folders.has(SINGLETON_FOLDERS[o.type]!) : outputIds.has(o.id)
     const byType = new Map<string, { truth: number; intunecd: number; missing: string[] }>()
     for (const o of truth) {
       const row = byType.get(o.type) ?? { truth: 0, intunecd: 0, missing: [] }
@@ -140,31 +182,68 @@ export async function runCompatBench(args: string[]) {
     const lines = theirs.output.split('\n')
     const errors = lines.filter((l) => l.includes('[ERROR]'))
     // Not errors to IntuneCD, but places where the emulator answered what Graph would not.
-    const refused = lines.filter((l) => l.includes('Request failed with status') || l.includes('Resource not found in Microsoft Graph'))
+    const refused = lines.filter(
+      (l) => l.includes('Request failed with status') || l.includes('Resource not found in Microsoft Graph'),
+    )
     const log = path.join(tmpdir(), `compat-intunecd-${Date.now()}.log`)
     writeFileSync(log, theirs.output)
     const missing = [...byType.values()].reduce((n, r) => n + r.missing.length, 0)
     const report = {
       objects: OBJECTS,
       latency_ms: LATENCY_MS,
-      intunecd: { exit_code: theirs.code, error_lines: errors.length, refused_requests: refused.length, wall_s: round(theirs.wallS), graph_requests: theirStats.graph_requests, throttled_429: theirStats.throttled, emulator_statuses: theirStats.by_status, objects_in_output: outputIds.size },
-      ours: { objects_read: ours.objects, wall_s: round(ourWallS), graph_requests: client.counters.graphRequests, throttled_429: ourStats.throttled, emulator_statuses: ourStats.by_status },
+      intunecd: {
+        exit_code: theirs.code,
+        error_lines: errors.length,
+        refused_requests: refused.length,
+        wall_s: round(theirs.wallS),
+        graph_requests: theirStats.graph_requests,
+        throttled_429: theirStats.throttled,
+        emulator_statuses: theirStats.by_status,
+        objects_in_output: outputIds.size,
+      },
+      ours: {
+        objects_read: ours.objects,
+        wall_s: round(ourWallS),
+        graph_requests: client.counters.graphRequests,
+        throttled_429: ourStats.throttled,
+        emulator_statuses: ourStats.by_status,
+      },
       ours_faster_by: round(theirs.wallS / ourWallS),
       missing_from_intunecd: missing,
-      per_type: Object.fromEntries([...byType].map(([type, r]) => [type, { ground_truth: r.truth, intunecd: r.intunecd, ours: ours.perType[type] ?? 0, covered_by_intunecd: !(type in NOT_IN_INTUNECD) }])),
+      per_type: Object.fromEntries(
+        [...byType].map(([type, r]) => [
+          type,
+          {
+            ground_truth: r.truth,
+            intunecd: r.intunecd,
+            ours: ours.perType[type] ?? 0,
+            covered_by_intunecd: !(type in NOT_IN_INTUNECD),
+          },
+        ]),
+      ),
       // Ours ⊇ theirs: for every type, our read has at least what IntuneCD's output has.
       ours_covers_intunecd: [...byType].every(([type, r]) => (ours.perType[type] ?? 0) >= r.intunecd),
       passed: theirs.code === 0 && errors.length === 0 && missing === 0,
     }
-    console.log(`\nIntuneCD backup vs our Graph read, ${OBJECTS}-object emulated tenant, ${LATENCY_MS} ms latency, Intune's default limits`)
+    console.log(
+      `\nIntuneCD backup vs our Graph read, ${OBJECTS}-object emulated tenant, ${LATENCY_MS} ms latency, Intune's default limits`,
+    )
     console.log(`${'type'.padEnd(46)}${'truth'.padStart(8)}${'IntuneCD'.padStart(10)}${'ours'.padStart(8)}`)
-    for (const [type, r] of Object.entries(report.per_type)) console.log(`${type.padEnd(46)}${String(r.ground_truth).padStart(8)}${String(r.intunecd).padStart(10)}${String(r.ours).padStart(8)}${r.covered_by_intunecd ? '' : `   (${NOT_IN_INTUNECD[type]})`}`)
-    console.log(`IntuneCD: exit ${theirs.code}, ${errors.length} [ERROR] lines, ${refused.length} requests refused (4xx), ${report.intunecd.wall_s} s, ${theirStats.graph_requests} Graph requests, ${theirStats.throttled} 429s`)
+    for (const [type, r] of Object.entries(report.per_type))
+      console.log(
+        `${type.padEnd(46)}${String(r.ground_truth).padStart(8)}${String(r.intunecd).padStart(10)}${String(r.ours).padStart(8)}${r.covered_by_intunecd ? '' : `   (${NOT_IN_INTUNECD[type]})`}`,
+      )
+    console.log(
+      `IntuneCD: exit ${theirs.code}, ${errors.length} [ERROR] lines, ${refused.length} requests refused (4xx), ${report.intunecd.wall_s} s, ${theirStats.graph_requests} Graph requests, ${theirStats.throttled} 429s`,
+    )
     console.log(`          emulator answers by status: ${JSON.stringify(theirStats.by_status)}`)
     console.log(`ours ⊇ IntuneCD for every type: ${report.ours_covers_intunecd}`)
-    console.log(`ours:     ${ours.objects} objects, ${report.ours.wall_s} s, ${client.counters.graphRequests} Graph requests, ${ourStats.throttled} 429s (${report.ours_faster_by}× faster)`)
+    console.log(
+      `ours:     ${ours.objects} objects, ${report.ours.wall_s} s, ${client.counters.graphRequests} Graph requests, ${ourStats.throttled} 429s (${report.ours_faster_by}× faster)`,
+    )
     for (const line of [...errors, ...refused].slice(0, 20)) console.log(`  ${line.slice(0, 300)}`)
-    for (const r of [...byType.values()].flatMap((r) => r.missing).slice(0, 20)) console.log(`  missing from IntuneCD's output: ${r}`)
+    for (const r of [...byType.values()].flatMap((r) => r.missing).slice(0, 20))
+      console.log(`  missing from IntuneCD's output: ${r}`)
     console.log(report.passed ? 'compatibility run: PASSED' : 'compatibility run: FAILED')
     console.log(`IntuneCD's output: ${log}`)
     if (!report.passed) process.exitCode = 1

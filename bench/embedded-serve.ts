@@ -10,7 +10,14 @@ import { loadConfig } from '../src/lib/config.ts'
 import { serve } from '../src/main.ts'
 
 const scale = Number(process.env.BENCH_BUDGET_SCALE ?? 1)
-const graph = new GraphClient({ tokens: createMsalTokenProvider(), budgets: new BudgetRegistry({ ...INTUNE_BUDGET, reads: INTUNE_BUDGET.reads * scale, writes: INTUNE_BUDGET.writes * scale }) })
+const graph = new GraphClient({
+  tokens: createMsalTokenProvider(),
+  budgets: new BudgetRegistry({
+    ...INTUNE_BUDGET,
+    reads: INTUNE_BUDGET.reads * scale,
+    writes: INTUNE_BUDGET.writes * scale,
+  }),
+})
 const running = await serve(loadConfig(), { port: 0, worker: true, graph }, (text) => process.stdout.write(text))
 const stop = () => void running.stop().then(() => process.exit(0))
 process.once('SIGTERM', stop)

@@ -54,9 +54,19 @@ function memoryMiB(nodePid: number, dataDir: string): { node: number; cluster: n
 const start = (cwd: string, dataDir: string, env: Record<string, string> = {}, script?: string) =>
   startServer({ DATA_DIR: dataDir, ...env }, { cwd, script: script && path.resolve(script) })
 
-function cliMs(cwd: string, dataDir: string, args: string[], env: Record<string, string> = {}): { ms: number; out: string } {
+function cliMs(
+  cwd: string,
+  dataDir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { ms: number; out: string } {
   const started = performance.now()
-  const out = execFileSync(NODE, ['--max-semi-space-size=8', 'src/cli.ts', ...args], { cwd, env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env }, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] })
+  const out = execFileSync(NODE, ['--max-semi-space-size=8', 'src/cli.ts', ...args], {
+    cwd,
+    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn', ...env },
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   return { ms: Math.round(performance.now() - started), out }
 }
 
@@ -74,7 +84,14 @@ async function idleFigures(cwd: string, label: string) {
     const userCreate: number[] = []
     for (let i = 0; i < 5; i++) {
       migrate.push(cliMs(cwd, dataDir, ['migrate']).ms)
-      userCreate.push(cliMs(cwd, dataDir, ['user', 'create', '--email', `u${i}-${randomUUID().slice(0, 6)}@example.com`, '--name', 'U'], { TENANTATLAS_PASSWORD: 'bench-password-1' }).ms)
+      userCreate.push(
+        cliMs(
+          cwd,
+          dataDir,
+          ['user', 'create', '--email', `u${i}-${randomUUID().slice(0, 6)}@example.com`, '--name', 'U'],
+          { TENANTATLAS_PASSWORD: 'bench-password-1' },
+        ).ms,
+      )
     }
     const help = cliMs(cwd, dataDir, ['--help']).ms
     await stopServer(empty)
@@ -104,11 +121,39 @@ async function idleFigures(cwd: string, label: string) {
 async function syncPeak(emulator: Emulator, objects: number) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-embedded-sync-'))
   try {
-    const serve = await start(process.cwd(), dataDir, { GRAPH_EMULATOR_URL: emulator.url, BENCH_BUDGET_SCALE: String(SCALE) }, 'bench/embedded-serve.ts')
+    const serve = await start(
+      process.cwd(),
+      dataDir,
+      { GRAPH_EMULATOR_URL: emulator.url, BENCH_BUDGET_SCALE: String(SCALE) },
+      'bench/embedded-serve.ts',
+    )
     const secret = `bench-${randomUUID()}`
-    const tenant = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', { seed: `embedded-${objects}`, policies: objects, client_secret: secret })
+    const tenant = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', {
+      seed: `embedded-${objects}`,
+      policies: objects,
+      client_secret: secret,
+    })
     const env = { GRAPH_EMULATOR_URL: emulator.url }
-    const tenantId = cliMs(process.cwd(), dataDir, ['tenant', 'add', '--name', `Bench ${objects}`, '--entra-tenant-id', tenant.tenant_id, '--client-id', tenant.client_id, '--cloud', 'emulator'], { ...env, TENANTATLAS_CLIENT_SECRET: secret }).out.trim().split('\n').at(-1)!
+    const tenantId = cliMs(
+      process.cwd(),
+      dataDir,
+      [
+        'tenant',
+        'add',
+        '--name',
+        `Bench ${objects}`,
+        '--entra-tenant-id',
+        tenant.tenant_id,
+        '--client-id',
+        tenant.client_id,
+        '--cloud',
+        'emulator',
+      ],
+      { ...env, TENANTATLAS_CLIENT_SECRET: secret },
+    )
+      .out.trim()
+      .split('\n')
+      .at(-1)!
     let peak = { node: 0, cluster: 0, total: 0 }
     let sampling = true
     const sampler = (async () => {
@@ -119,7 +164,10 @@ async function syncPeak(emulator: Emulator, objects: number) {
       }
     })()
     const started = performance.now()
-    const sync = spawn(NODE, ['src/cli.ts', 'sync', 'inventory', '--tenant', tenantId, '--wait'], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const sync = spawn(NODE, ['src/cli.ts', 'sync', 'inventory', '--tenant', tenantId, '--wait'], {
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let err = ''
     sync.stderr.on('data', (d: Buffer) => (err += d.toString()))
     await new Promise((resolve) => sync.once('exit', resolve))
@@ -127,7 +175,13 @@ async function syncPeak(emulator: Emulator, objects: number) {
     sampling = false
     await sampler
     await stopServer(serve)
-    return { objects, limits_scale: SCALE, wall_s: wallS, outcome: /Finished: (\w+)/.exec(err)?.[1] ?? 'unknown', peak_pss_mib: peak }
+    return {
+      objects,
+      limits_scale: SCALE,
+      wall_s: wallS,
+      outcome: /Finished: (\w+)/.exec(err)?.[1] ?? 'unknown',
+      peak_pss_mib: peak,
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
   }
@@ -146,20 +200,52 @@ export async function runEmbeddedBench() {
   } finally {
     await stopEmulator(emulator)
   }
-  return { idle_seconds: IDLE_SECONDS, memory: 'PSS (MiB) of the Node process + every process of the cluster', results, syncs }
+  return {
+    idle_seconds: IDLE_SECONDS,
+    memory: 'PSS (MiB) of the Node process + every process of the cluster',
+    results,
+    syncs,
+  }
 }
 
-export function printEmbedded(r: Awaited<ReturnType<typeof runEmbeddedBench>>, table: (title: string, columns: string[], rows: [string, ...(string | number)[]][]) => void) {
+export function printEmbedded(
+  r: Awaited<ReturnType<typeof runEmbeddedBench>>,
+  table: (title: string, columns: string[], rows: [string, ...(string | number)[]][]) => void,
+) {
   const x = r.results
-  table('Embedded default: `npm start` on a data directory (PSS MiB = Node + cluster)', x.map((e) => e.label), [
-    ['start → /healthz, empty (ms)  ≤ 5,000', ...x.map((e) => e.startup_empty_ms)],
-    ['start → /healthz, populated (ms)', ...x.map((e) => e.startup_populated_ms)],
-    ['idle, empty (PSS MiB)  ≤ 300', ...x.map((e) => `${e.idle_empty_pss_mib.total} (${e.idle_empty_pss_mib.node} + ${e.idle_empty_pss_mib.cluster})`)],
-    ['idle, populated (PSS MiB)  ≤ 300', ...x.map((e) => `${e.idle_populated_pss_mib.total} (${e.idle_populated_pss_mib.node} + ${e.idle_populated_pss_mib.cluster})`)],
-    ['CLI --help (ms)', ...x.map((e) => e.cli_help_ms)],
-    ['CLI migrate beside serve (ms)  ≤ 1,500', ...x.map((e) => e.cli_migrate_beside_serve_ms)],
-    ['CLI user create beside serve (ms)  ≤ 1,500', ...x.map((e) => e.cli_user_create_beside_serve_ms)],
-    ['CLI migrate, no serve (ms)', ...x.map((e) => e.cli_migrate_alone_ms)],
-  ])
-  table(`Embedded default: peak during an inventory sync (serve = web + worker; limits ×${r.syncs[0]?.limits_scale ?? '-'})  target ≤ 450 at 100,000`, ['wall s', 'outcome', 'peak PSS MiB'], r.syncs.map((s) => [`${s.objects.toLocaleString('en')} objects`, s.wall_s, s.outcome, `${s.peak_pss_mib.total} (${s.peak_pss_mib.node} + ${s.peak_pss_mib.cluster})`]))
+  table(
+    'Embedded default: `npm start` on a data directory (PSS MiB = Node + cluster)',
+    x.map((e) => e.label),
+    [
+      ['start → /healthz, empty (ms)  ≤ 5,000', ...x.map((e) => e.startup_empty_ms)],
+      ['start → /healthz, populated (ms)', ...x.map((e) => e.startup_populated_ms)],
+      [
+        'idle, empty (PSS MiB)  ≤ 300',
+        ...x.map(
+          (e) => `${e.idle_empty_pss_mib.total} (${e.idle_empty_pss_mib.node} + ${e.idle_empty_pss_mib.cluster})`,
+        ),
+      ],
+      [
+        'idle, populated (PSS MiB)  ≤ 300',
+        ...x.map(
+          (e) =>
+            `${e.idle_populated_pss_mib.total} (${e.idle_populated_pss_mib.node} + ${e.idle_populated_pss_mib.cluster})`,
+        ),
+      ],
+      ['CLI --help (ms)', ...x.map((e) => e.cli_help_ms)],
+      ['CLI migrate beside serve (ms)  ≤ 1,500', ...x.map((e) => e.cli_migrate_beside_serve_ms)],
+      ['CLI user create beside serve (ms)  ≤ 1,500', ...x.map((e) => e.cli_user_create_beside_serve_ms)],
+      ['CLI migrate, no serve (ms)', ...x.map((e) => e.cli_migrate_alone_ms)],
+    ],
+  )
+  table(
+    `Embedded default: peak during an inventory sync (serve = web + worker; limits ×${r.syncs[0]?.limits_scale ?? '-'})  target ≤ 450 at 100,000`,
+    ['wall s', 'outcome', 'peak PSS MiB'],
+    r.syncs.map((s) => [
+      `${s.objects.toLocaleString('en')} objects`,
+      s.wall_s,
+      s.outcome,
+      `${s.peak_pss_mib.total} (${s.peak_pss_mib.node} + ${s.peak_pss_mib.cluster})`,
+    ]),
+  )
 }

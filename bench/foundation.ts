@@ -18,18 +18,29 @@ async function populate(_url: string, env: Record<string, string>) {
   const emails: string[] = []
   for (let i = 0; i < 5; i++) {
     const email = `bench-${i}-${randomUUID().slice(0, 6)}@example.com`
-    cli(['user', 'create', '--email', email, '--name', `Bench ${i}`], { ...env, TENANTATLAS_PASSWORD: 'bench-password-1' })
+    cli(['user', 'create', '--email', email, '--name', `Bench ${i}`], {
+      ...env,
+      TENANTATLAS_PASSWORD: 'bench-password-1',
+    })
     emails.push(email)
   }
   const tenantIds: string[] = []
   for (let i = 0; i < 5; i++) {
-    const id = cli(['tenant', 'add', '--name', `Bench tenant ${i}`, '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], { ...env, TENANTATLAS_CLIENT_SECRET: 'bench' }).trim().split('\n').at(-1)!
+    const id = cli(
+      ['tenant', 'add', '--name', `Bench tenant ${i}`, '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()],
+      { ...env, TENANTATLAS_CLIENT_SECRET: 'bench' },
+    )
+      .trim()
+      .split('\n')
+      .at(-1)!
     tenantIds.push(id)
     cli(['member', 'add', '--tenant', id, '--email', emails[0]!, '--role', 'owner'], env)
   }
   const token = cli(['token', 'create', '--email', emails[0]!, '--name', 'bench'], env).trim().split('\n').at(-1)!
   // 100,000 audit events: the table that grows fastest.
-  const client = env.DATABASE_URL ? new pg.Client({ connectionString: env.DATABASE_URL }) : new pg.Client({ connectionString: connectionString(clusterPaths(env.DATA_DIR!)) })
+  const client = env.DATABASE_URL
+    ? new pg.Client({ connectionString: env.DATABASE_URL })
+    : new pg.Client({ connectionString: connectionString(clusterPaths(env.DATA_DIR!)) })
   await client.connect()
   await client.query(
     `INSERT INTO audit_events (id, tenant_id, actor_kind, action, metadata, created_at)
@@ -47,7 +58,9 @@ async function measureEngine(engine: 'embedded' | 'postgres', env: Record<string
   await sleep(IDLE_SECONDS * 1000)
   const idleRssEmpty = rssMiB(cold.child.pid!)
   const token = await populate(cold.url, env)
-  const load = hasWrk() ? await wrk(`${cold.url}/api/me`, { ...WRK, headers: [`Authorization: Bearer ${token}`] }) : null
+  const load = hasWrk()
+    ? await wrk(`${cold.url}/api/me`, { ...WRK, headers: [`Authorization: Bearer ${token}`] })
+    : null
   const rssAfterLoad = rssMiB(cold.child.pid!)
   await stopServer(cold)
   // Populated: the same data, a second start.
@@ -70,8 +83,14 @@ export async function runFoundationBench() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-'))
   try {
     const embedded = await measureEngine('embedded', { DATA_DIR: dataDir })
-    const postgres = await withFreshPostgres((url) => measureEngine('postgres', { DATABASE_URL: url, APP_KEY, DATA_DIR: dataDir }))
-    return { wrk: { ...WRK, path: 'GET /api/me', auth: 'bearer token' }, idle_seconds: IDLE_SECONDS, results: [embedded, postgres] }
+    const postgres = await withFreshPostgres((url) =>
+      measureEngine('postgres', { DATABASE_URL: url, APP_KEY, DATA_DIR: dataDir }),
+    )
+    return {
+      wrk: { ...WRK, path: 'GET /api/me', auth: 'bearer token' },
+      idle_seconds: IDLE_SECONDS,
+      results: [embedded, postgres],
+    }
   } finally {
     rmSync(dataDir, { recursive: true, force: true })
   }

@@ -45,21 +45,42 @@ async function quickVsFull(url: string) {
   const emulator = await spawnEmulator()
   const worker = await spawnWorker({ BENCH_DATABASE: url, BENCH_EMULATOR_URL: emulator.url, BENCH_BUDGET_SCALE: '1' })
   const handle = openPostgres(url, 4)
-  const operations = await startOperations({ handle, logger: createLogger('silent'), worker: false, shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url } })
+  const operations = await startOperations({
+    handle,
+    logger: createLogger('silent'),
+    worker: false,
+    shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url },
+  })
   try {
     const created = await connect(handle, emulator, OBJECTS)
     const { tenantId } = created
     await control(emulator, 'PUT', '/faults', { latency_ms: LATENCY_MS })
     const full = await sync(handle, operations, emulator, tenantId, INTUNE_PER_S)
-    const { rows: entra } = await handle.db.execute<{ entra_tenant_id: string }>(sql`SELECT entra_tenant_id FROM tenants WHERE id = ${tenantId}`)
+    const { rows: entra } = await handle.db.execute<{ entra_tenant_id: string }>(
+      sql`SELECT entra_tenant_id FROM tenants WHERE id = ${tenantId}`,
+    )
     const { rows: policies } = await handle.db.execute<{ external_id: string }>(sql`
       SELECT external_id FROM inventory_items WHERE tenant_id = ${tenantId} AND policy_type <> 'group' AND removed_at IS NULL ORDER BY md5(external_id) LIMIT ${Math.round(created.truth / 100)}`)
     for (const [n, row] of policies.entries()) {
-      await control(emulator, 'PATCH', `/tenants/${entra[0]!.entra_tenant_id}/items/${row.external_id}`, n % 2 === 0 ? { description: `bench change ${n}` } : { displayName: `Bench renamed ${n}`, actor: { app_name: 'Bench automation' } })
+      await control(
+        emulator,
+        'PATCH',
+        `/tenants/${entra[0]!.entra_tenant_id}/items/${row.external_id}`,
+        n % 2 === 0
+          ? { description: `bench change ${n}` }
+          : { displayName: `Bench renamed ${n}`, actor: { app_name: 'Bench automation' } },
+      )
     }
     const quick = await sync(handle, operations, emulator, tenantId, INTUNE_PER_S, { mode: 'quick' })
     const storage = await storageOf(handle, tenantId)
-    return { objects: created.truth, changed: policies.length, full, quick, requests_share: Math.round((quick.graph_requests / full.graph_requests) * 1000) / 10, storage }
+    return {
+      objects: created.truth,
+      changed: policies.length,
+      full,
+      quick,
+      requests_share: Math.round((quick.graph_requests / full.graph_requests) * 1000) / 10,
+      storage,
+    }
   } finally {
     await control(emulator, 'PUT', '/faults', {})
     await operations.stop()
@@ -88,7 +109,9 @@ async function storageOf(handle: DatabaseHandle, tenantId: string) {
 
 /** A settings catalog policy of 500 settings in two versions (50 values changed), diffed. */
 async function diffBench(handle: DatabaseHandle) {
-  const { rows } = await handle.db.execute<{ id: string }>(sql`INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES (${randomUUID()}, 'Diff bench', ${randomUUID()}, ${randomUUID()}, 'unused', 'emulator') RETURNING id`)
+  const { rows } = await handle.db.execute<{ id: string }>(
+    sql`INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES (${randomUUID()}, 'Diff bench', ${randomUUID()}, ${randomUUID()}, 'unused', 'emulator') RETURNING id`,
+  )
   const tenantId = rows[0]!.id
   const itemId = randomUUID()
   const settings = (changed: boolean) =>
@@ -96,8 +119,19 @@ async function diffBench(handle: DatabaseHandle) {
       id: String(i),
       settingInstance:
         i % 2 === 0
-          ? { '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_setting_${i}`, choiceSettingValue: { value: `device_vendor_msft_policy_config_setting_${i}_${changed && i % 20 === 0 ? 0 : 1}`, children: [] } }
-          : { '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance', settingDefinitionId: `device_vendor_msft_policy_config_value_${i}`, simpleSettingValue: { value: changed && i % 20 === 1 ? i + 1 : i } },
+          ? {
+              '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance',
+              settingDefinitionId: `device_vendor_msft_policy_config_setting_${i}`,
+              choiceSettingValue: {
+                value: `device_vendor_msft_policy_config_setting_${i}_${changed && i % 20 === 0 ? 0 : 1}`,
+                children: [],
+              },
+            }
+          : {
+              '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance',
+              settingDefinitionId: `device_vendor_msft_policy_config_value_${i}`,
+              simpleSettingValue: { value: changed && i % 20 === 1 ? i + 1 : i },
+            },
     }))
   const contents = [false, true].map((changed) => {
     const payload = { displayName: 'Big policy', settings: settings(changed) }
@@ -108,8 +142,12 @@ async function diffBench(handle: DatabaseHandle) {
     INSERT INTO inventory_items (id, tenant_id, policy_type, external_id, display_name, category, platform, payload, content_hash, first_seen_run_id, last_seen_run_id)
     VALUES (${itemId}, ${tenantId}, 'settingsCatalogPolicy', 'big', 'Big policy', 'Configuration', 'windows', ${JSON.stringify(contents[1]!.payload)}::jsonb, ${contents[1]!.hash}, ${runId}, ${runId})`)
   for (const [n, c] of contents.entries()) {
-    await handle.db.execute(sql`INSERT INTO inventory_contents (tenant_id, content_hash, payload, assignments) VALUES (${tenantId}, ${c.hash}, ${JSON.stringify(c.payload)}::jsonb, '[]')`)
-    await handle.db.execute(sql`INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, run_id) VALUES (${randomUUID()}, ${tenantId}, ${itemId}, ${n + 1}, ${c.hash}, ${runId})`)
+    await handle.db.execute(
+      sql`INSERT INTO inventory_contents (tenant_id, content_hash, payload, assignments) VALUES (${tenantId}, ${c.hash}, ${JSON.stringify(c.payload)}::jsonb, '[]')`,
+    )
+    await handle.db.execute(
+      sql`INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, run_id) VALUES (${randomUUID()}, ${tenantId}, ${itemId}, ${n + 1}, ${c.hash}, ${runId})`,
+    )
   }
   await handle.db.execute(sql`
     INSERT INTO setting_definitions (tenant_id, id, display_name, options)
@@ -125,7 +163,9 @@ async function diffBench(handle: DatabaseHandle) {
 
 /** The change history's first page with many entries in the database (one tenant holds them all). */
 async function feedBench(handle: DatabaseHandle) {
-  const { rows } = await handle.db.execute<{ id: string }>(sql`INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES (${randomUUID()}, 'Feed bench', ${randomUUID()}, ${randomUUID()}, 'unused', 'emulator') RETURNING id`)
+  const { rows } = await handle.db.execute<{ id: string }>(
+    sql`INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES (${randomUUID()}, 'Feed bench', ${randomUUID()}, ${randomUUID()}, 'unused', 'emulator') RETURNING id`,
+  )
   const tenantId = rows[0]!.id
   const itemId = randomUUID()
   const runId = randomUUID()
@@ -141,7 +181,9 @@ async function feedBench(handle: DatabaseHandle) {
   await handle.db.execute(sql`ANALYZE inventory_changes`)
   const loadS = Math.round((performance.now() - started) / 100) / 10
   const first = await timed(SAMPLES, () => listChanges(handle.db, tenantId, {}, { cursor: undefined, limit: 51 }))
-  const filtered = await timed(SAMPLES, () => listChanges(handle.db, tenantId, { type: 'mobileApp', kind: 'updated' }, { cursor: undefined, limit: 51 }))
+  const filtered = await timed(SAMPLES, () =>
+    listChanges(handle.db, tenantId, { type: 'mobileApp', kind: 'updated' }, { cursor: undefined, limit: 51 }),
+  )
   return { entries: CHANGES, load_s: loadS, first_page: first, first_page_type_and_kind: filtered }
 }
 
@@ -162,11 +204,23 @@ export async function runHistoryBench() {
 
 export function printHistory(r: Awaited<ReturnType<typeof runHistoryBench>>) {
   const s = r.sync
-  console.log(`\nQuick vs full sync: ${s.objects} objects, ${LATENCY_MS} ms latency, Intune's default limits, ${s.changed} objects (1 %) changed`)
+  console.log(
+    `\nQuick vs full sync: ${s.objects} objects, ${LATENCY_MS} ms latency, Intune's default limits, ${s.changed} objects (1 %) changed`,
+  )
   console.log(`  full sync:  ${s.full.graph_requests} Graph requests, ${s.full.wall_s} s`)
-  console.log(`  quick sync: ${s.quick.graph_requests} Graph requests (${s.requests_share} % of the full sync's; target ≤ 10 %), ${s.quick.wall_s} s (target ≤ 20 s); counts ${JSON.stringify(s.quick.counts)}`)
-  console.log(`  quick sync requests by kind: ${JSON.stringify(s.quick.requests_by_kind)} (batch: the $batch HTTP requests whose members are counted by kind)`)
-  console.log(`Storage: ${s.storage.bytes_per_version} bytes per version (content, version row, change entry, indexes); 100 syncs with 1 % churn: ${s.storage.hundred_syncs_1pct_churn_mib} MiB`)
-  console.log(`Diff of a settings catalog policy of ${r.diff.settings} settings (${r.diff.changes} changes): p50 ${r.diff.p50_ms} ms, p95 ${r.diff.p95_ms} ms (target ≤ 50 ms)`)
-  console.log(`Change history, first page with ${r.feed.entries.toLocaleString('en')} entries: p50 ${r.feed.first_page.p50_ms} ms, p95 ${r.feed.first_page.p95_ms} ms (target ≤ 30 ms); by type and kind p95 ${r.feed.first_page_type_and_kind.p95_ms} ms`)
+  console.log(
+    `  quick sync: ${s.quick.graph_requests} Graph requests (${s.requests_share} % of the full sync's; target ≤ 10 %), ${s.quick.wall_s} s (target ≤ 20 s); counts ${JSON.stringify(s.quick.counts)}`,
+  )
+  console.log(
+    `  quick sync requests by kind: ${JSON.stringify(s.quick.requests_by_kind)} (batch: the $batch HTTP requests whose members are counted by kind)`,
+  )
+  console.log(
+    `Storage: ${s.storage.bytes_per_version} bytes per version (content, version row, change entry, indexes); 100 syncs with 1 % churn: ${s.storage.hundred_syncs_1pct_churn_mib} MiB`,
+  )
+  console.log(
+    `Diff of a settings catalog policy of ${r.diff.settings} settings (${r.diff.changes} changes): p50 ${r.diff.p50_ms} ms, p95 ${r.diff.p95_ms} ms (target ≤ 50 ms)`,
+  )
+  console.log(
+    `Change history, first page with ${r.feed.entries.toLocaleString('en')} entries: p50 ${r.feed.first_page.p50_ms} ms, p95 ${r.feed.first_page.p95_ms} ms (target ≤ 30 ms); by type and kind p95 ${r.feed.first_page_type_and_kind.p95_ms} ms`,
+  )
 }

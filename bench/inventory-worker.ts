@@ -17,12 +17,25 @@ import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 
 const env = process.env
-const handle = await openDatabase({ databaseUrl: env.BENCH_DATABASE || undefined, dataDir: env.BENCH_DATA_DIR ?? './data', role: 'worker' })
+const handle = await openDatabase({
+  databaseUrl: env.BENCH_DATABASE || undefined,
+  dataDir: env.BENCH_DATA_DIR ?? './data',
+  role: 'worker',
+})
 await runMigrations(handle)
 const scale = Number(env.BENCH_BUDGET_SCALE ?? 1)
 const tokens = createMsalTokenProvider()
-const budgets = new BudgetRegistry({ ...INTUNE_BUDGET, reads: INTUNE_BUDGET.reads * scale, writes: INTUNE_BUDGET.writes * scale })
-const deps = { secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')), emulatorUrl: env.BENCH_EMULATOR_URL, graph: new GraphClient({ tokens, budgets }), tokens }
+const budgets = new BudgetRegistry({
+  ...INTUNE_BUDGET,
+  reads: INTUNE_BUDGET.reads * scale,
+  writes: INTUNE_BUDGET.writes * scale,
+})
+const deps = {
+  secrets: new SecretBox(Buffer.from(env.BENCH_APP_KEY!, 'base64')),
+  emulatorUrl: env.BENCH_EMULATOR_URL,
+  graph: new GraphClient({ tokens, budgets }),
+  tokens,
+}
 const operations = await startOperations({
   handle,
   logger: createLogger('warn'),
@@ -30,7 +43,10 @@ const operations = await startOperations({
   // Every shipped type needs a handler; the inventory sync's with the bench's unit concurrency.
   handlers: {
     ...shippedHandlers(deps),
-    'inventory.sync': createInventorySyncHandler({ ...deps, unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined }),
+    'inventory.sync': createInventorySyncHandler({
+      ...deps,
+      unitConcurrency: env.BENCH_UNIT_CONCURRENCY ? Number(env.BENCH_UNIT_CONCURRENCY) : undefined,
+    }),
   },
 })
 process.stdout.write('ready\n')

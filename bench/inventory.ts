@@ -66,36 +66,69 @@ type Stats = { graph_requests: number; throttled: number; by_kind: Record<string
 /** An emulated tenant and its row in our database. */
 export async function connect(handle: DatabaseHandle, emulator: Emulator, objects: number) {
   const secret = `bench-${randomUUID()}`
-  const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', { seed: 'bench', policies: objects, client_id: randomUUID(), client_secret: secret })
-  const truth = (await control<{ objects: unknown[] }>(emulator, 'GET', `/tenants/${created.tenant_id}/inventory`)).objects.length
-  const tenant = await addTenant(handle.db, new SecretBox(Buffer.from(APP_KEY, 'base64')), { kind: 'system' }, {
-    name: `Bench ${objects}`, entra_tenant_id: created.tenant_id, client_id: created.client_id, client_secret: secret, cloud: 'emulator',
+  const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', {
+    seed: 'bench',
+    policies: objects,
+    client_id: randomUUID(),
+    client_secret: secret,
   })
+  const truth = (await control<{ objects: unknown[] }>(emulator, 'GET', `/tenants/${created.tenant_id}/inventory`))
+    .objects.length
+  const tenant = await addTenant(
+    handle.db,
+    new SecretBox(Buffer.from(APP_KEY, 'base64')),
+    { kind: 'system' },
+    {
+      name: `Bench ${objects}`,
+      entra_tenant_id: created.tenant_id,
+      client_id: created.client_id,
+      client_secret: secret,
+      cloud: 'emulator',
+    },
+  )
   return { tenantId: tenant.id, truth }
 }
 
 /** Versions and transaction ids of every item row: what an unchanged re-sync must leave alone. */
 async function rowStamps(handle: DatabaseHandle, tenantId: string) {
-  const { rows } = await handle.db.execute<{ id: string; stamp: string }>(sql`SELECT id, version::text || ':' || xmin::text AS stamp FROM inventory_items WHERE tenant_id = ${tenantId}`)
+  const { rows } = await handle.db.execute<{ id: string; stamp: string }>(
+    sql`SELECT id, version::text || ':' || xmin::text AS stamp FROM inventory_items WHERE tenant_id = ${tenantId}`,
+  )
   return new Map(rows.map((r) => [r.id, r.stamp]))
 }
 
-export async function sync(handle: DatabaseHandle, operations: Awaited<ReturnType<typeof startOperations>>, emulator: Emulator, tenantId: string, perSecond: number, selection?: { mode: 'full' | 'quick' }) {
+export async function sync(
+  handle: DatabaseHandle,
+  operations: Awaited<ReturnType<typeof startOperations>>,
+  emulator: Emulator,
+  tenantId: string,
+  perSecond: number,
+  selection?: { mode: 'full' | 'quick' },
+) {
   await control(emulator, 'DELETE', '/stats')
-  const { run } = await startInventorySync(operations.engine, { tenantId, selection, initiatorUserId: null, actor: { kind: 'system' } })
+  const { run } = await startInventorySync(operations.engine, {
+    tenantId,
+    selection,
+    initiatorUserId: null,
+    actor: { kind: 'system' },
+  })
   for (;;) {
     const [row] = await handle.db.select().from(operationRuns).where(eq(operationRuns.id, run.id))
     if (row?.status === 'completed') {
       const stats = await control<Stats>(emulator, 'GET', '/stats')
       const wallS = (row.completedAt!.getTime() - row.startedAt!.getTime()) / 1000
       const floorS = stats.graph_requests / perSecond
-      const { rows } = await handle.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM inventory_items WHERE tenant_id = ${tenantId} AND removed_at IS NULL`)
+      const { rows } = await handle.db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM inventory_items WHERE tenant_id = ${tenantId} AND removed_at IS NULL`,
+      )
       return {
         outcome: row.outcome,
         wall_s: round(wallS),
         graph_requests: stats.graph_requests,
         /** Graph requests by what they read (list pages, objects, sub-resources, groups; `$batch` members counted one by one). */
-        requests_by_kind: Object.fromEntries(Object.entries(stats.by_kind).filter(([kind]) => !['control', 'token', 'discovery'].includes(kind))),
+        requests_by_kind: Object.fromEntries(
+          Object.entries(stats.by_kind).filter(([kind]) => !['control', 'token', 'discovery'].includes(kind)),
+        ),
         throttled_429: stats.throttled,
         floor_s: round(floorS),
         wall_over_floor: round(wallS / floorS),
@@ -108,10 +141,22 @@ export async function sync(handle: DatabaseHandle, operations: Awaited<ReturnTyp
 }
 
 /** `open` runs once the worker is up: on the embedded cluster the worker started it and we join it. */
-async function measure(open: () => Promise<DatabaseHandle>, emulator: Emulator, objects: number, scale: number, workerEnv: Record<string, string>, resync: boolean) {
+async function measure(
+  open: () => Promise<DatabaseHandle>,
+  emulator: Emulator,
+  objects: number,
+  scale: number,
+  workerEnv: Record<string, string>,
+  resync: boolean,
+) {
   const worker = await spawnWorker({ ...workerEnv, BENCH_BUDGET_SCALE: String(scale) })
   const shared = await open()
-  const operations = await startOperations({ handle: shared, logger: createLogger('silent'), worker: false, shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url } })
+  const operations = await startOperations({
+    handle: shared,
+    logger: createLogger('silent'),
+    worker: false,
+    shipped: { secrets: new SecretBox(Buffer.from(APP_KEY, 'base64')), emulatorUrl: emulator.url },
+  })
   try {
     const { tenantId, truth } = await connect(shared, emulator, objects)
     await control(emulator, 'PUT', '/faults', { latency_ms: LATENCY_MS, throttle_scale: scale })
@@ -167,11 +212,18 @@ const round = (n: number) => Math.round(n * 100) / 100
 
 function print(engine: string, r: Record<string, unknown>) {
   const full = r.full as Awaited<ReturnType<typeof sync>> & { ground_truth: number }
-  console.log(`\nInventory sync on ${engine}: ${String(r.objects)} objects, ${LATENCY_MS} ms latency, Intune limits ×${String(r.limits_scale)}`)
-  console.log(`  full sync                 ${full.wall_s} s (floor ${full.floor_s} s: ${full.graph_requests} Graph requests at ${INTUNE_PER_S * Number(r.limits_scale)}/s; × ${full.wall_over_floor}), ${full.throttled_429} × 429, ${full.outcome}`)
+  console.log(
+    `\nInventory sync on ${engine}: ${String(r.objects)} objects, ${LATENCY_MS} ms latency, Intune limits ×${String(r.limits_scale)}`,
+  )
+  console.log(
+    `  full sync                 ${full.wall_s} s (floor ${full.floor_s} s: ${full.graph_requests} Graph requests at ${INTUNE_PER_S * Number(r.limits_scale)}/s; × ${full.wall_over_floor}), ${full.throttled_429} × 429, ${full.outcome}`,
+  )
   console.log(`  items stored / truth      ${full.items_stored} / ${full.ground_truth}`)
   const again = r.unchanged_resync as (Awaited<ReturnType<typeof sync>> & { item_rows_written: number }) | undefined
-  if (again) console.log(`  unchanged re-sync         ${again.wall_s} s, ${again.item_rows_written} item rows written, counts ${JSON.stringify(again.counts)}`)
+  if (again)
+    console.log(
+      `  unchanged re-sync         ${again.wall_s} s, ${again.item_rows_written} item rows written, counts ${JSON.stringify(again.counts)}`,
+    )
   console.log(`  worker peak RSS           ${String(r.worker_peak_rss_mib)} MiB`)
 }
 

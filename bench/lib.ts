@@ -15,7 +15,10 @@ export type Server = { child: ChildProcess; url: string; startupMs: number; outp
  * script of `cwd` that prints the same banner, and measures the time from spawn to the first 200
  * from /healthz.
  */
-export async function startServer(env: Record<string, string>, options: { cwd?: string; script?: string; args?: string[] } = {}): Promise<Server> {
+export async function startServer(
+  env: Record<string, string>,
+  options: { cwd?: string; script?: string; args?: string[] } = {},
+): Promise<Server> {
   const started = performance.now()
   const script = options.script ?? CLI
   const args = options.args ?? (options.script ? [] : ['serve', '--port', '0'])
@@ -37,7 +40,10 @@ export async function startServer(env: Record<string, string>, options: { cwd?: 
     child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${output}`)))
   })
   for (;;) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false)
+    const ok = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
     await sleep(5)
   }
@@ -76,7 +82,12 @@ export async function withFreshPostgres<T>(run: (url: string) => Promise<T>): Pr
 }
 
 export function cli(args: string[], env: Record<string, string>, input = ''): string {
-  return execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: '', ...env }, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] })
+  return execFileSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
+    input,
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
 }
 
 export const hasWrk = () => {
@@ -93,9 +104,26 @@ export const hasWrk = () => {
  * Runs wrk and returns its latency percentiles in milliseconds and the request rate. Async, so a
  * server in this same process keeps answering while wrk runs.
  */
-export async function wrk(url: string, options: { connections: number; seconds: number; threads: number; headers: string[]; warmupSeconds?: number }) {
+export async function wrk(
+  url: string,
+  options: { connections: number; seconds: number; threads: number; headers: string[]; warmupSeconds?: number },
+) {
   const run = (seconds: number) =>
-    promisify(execFile)('wrk', ['-t', String(options.threads), '-c', String(options.connections), '-d', `${seconds}s`, '--latency', ...options.headers.flatMap((h) => ['-H', h]), url], { encoding: 'utf8' })
+    promisify(execFile)(
+      'wrk',
+      [
+        '-t',
+        String(options.threads),
+        '-c',
+        String(options.connections),
+        '-d',
+        `${seconds}s`,
+        '--latency',
+        ...options.headers.flatMap((h) => ['-H', h]),
+        url,
+      ],
+      { encoding: 'utf8' },
+    )
   // A warm-up run first, unmeasured: JIT compilation and connection set-up are not the steady state.
   await run(options.warmupSeconds ?? 3)
   const { stdout: out } = await run(options.seconds)
@@ -127,7 +155,15 @@ export type Emulator = { child: ChildProcess; url: string }
 /** The Graph emulator in its own process (its CPU is not ours). */
 export async function spawnEmulator(): Promise<Emulator> {
   const command = path.resolve('src/emulator/command.ts')
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `const { runEmulatorCommand } = await import(${JSON.stringify(command)}); process.exitCode = await runEmulatorCommand(['--port', '0'])`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { runEmulatorCommand } = await import(${JSON.stringify(command)}); process.exitCode = await runEmulatorCommand(['--port', '0'])`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     child.stdout.on('data', (d: Buffer) => {
@@ -148,7 +184,11 @@ export async function stopEmulator(emulator: Emulator) {
 }
 
 export async function control<T>(emulator: Emulator, method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${emulator.url}/_emulator${route}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const response = await fetch(`${emulator.url}/_emulator${route}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   const text = await response.text()
   return (text ? JSON.parse(text) : null) as T
 }

@@ -22,7 +22,9 @@ import { PG_URL, hasWrk, wrk } from './lib.ts'
 import { openEventStream } from '../test/sse.ts'
 import { testType } from '../test/operations/fixtures.ts'
 
-const catalog = createCatalog({ 'bench.noop': testType({ label: 'Benchmark no-op', idempotent: true, maxAttempts: 3 }) })
+const catalog = createCatalog({
+  'bench.noop': testType({ label: 'Benchmark no-op', idempotent: true, maxAttempts: 3 }),
+})
 const handlers = { 'bench.noop': async () => {} }
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100)
 const THROUGHPUT_RUNS = Number(process.env.BENCH_THROUGHPUT_RUNS ?? 500)
@@ -32,15 +34,20 @@ export const percentile = (values: number[], p: number) => {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! * 100) / 100
 }
 
-async function openBenchDatabase(engine: 'embedded' | 'postgres'): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
+async function openBenchDatabase(
+  engine: 'embedded' | 'postgres',
+): Promise<{ handle: DatabaseHandle; drop(): Promise<void> }> {
   if (engine === 'embedded') {
     const dir = mkdtempSync(path.join(tmpdir(), 'ta-bench-ops-'))
     const handle = await openEmbedded(dir, 'serve')
     await runMigrations(handle)
-    return { handle: { ...handle, close: () => Promise.resolve() }, drop: async () => {
-      await handle.close()
-      rmSync(dir, { recursive: true, force: true })
-    } }
+    return {
+      handle: { ...handle, close: () => Promise.resolve() },
+      drop: async () => {
+        await handle.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
   }
   const name = `ta_bench_ops_${Date.now()}`
   const admin = new pg.Client({ connectionString: PG_URL })
@@ -62,7 +69,13 @@ async function openBenchDatabase(engine: 'embedded' | 'postgres'): Promise<{ han
 async function benchUser(handle: DatabaseHandle) {
   const [user] = await handle.db
     .insert(users)
-    .values({ id: uuidv7(), email: `bench-${randomUUID()}@example.com`, name: 'Bench', passwordHash: await hashPassword('bench-password'), isAdmin: true })
+    .values({
+      id: uuidv7(),
+      email: `bench-${randomUUID()}@example.com`,
+      name: 'Bench',
+      passwordHash: await hashPassword('bench-password'),
+      isAdmin: true,
+    })
     .returning()
   return user!
 }
@@ -74,11 +87,23 @@ async function lifecycle(engine: 'embedded' | 'postgres') {
   const logger = createLogger('silent')
   const secrets = new SecretBox(randomBytes(32))
   const operations = await startOperations({ handle, logger, worker: true, catalog, handlers, concurrency: 8 })
-  const app = await buildApp({ handle, config: loadConfig({ DATA_DIR: '/nonexistent' }), secrets, logger, engine: operations.engine, hub: operations.hub })
+  const app = await buildApp({
+    handle,
+    config: loadConfig({ DATA_DIR: '/nonexistent' }),
+    secrets,
+    logger,
+    engine: operations.engine,
+    hub: operations.hub,
+  })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   try {
     const user = await benchUser(handle)
-    const tenant = await addTenant(handle.db, secrets, { kind: 'system' }, { name: 'Bench', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 'x', cloud: 'emulator' })
+    const tenant = await addTenant(
+      handle.db,
+      secrets,
+      { kind: 'system' },
+      { name: 'Bench', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 'x', cloud: 'emulator' },
+    )
     await upsertMembership(handle.db, tenant.id, user.id, 'owner')
     const { secret } = await createApiToken(handle.db, { kind: 'system' }, user.id, { name: 'bench' })
 
@@ -104,7 +129,13 @@ async function lifecycle(engine: 'embedded' | 'postgres') {
     const startLatency: number[] = []
     for (let i = 0; i < SAMPLES; i++) {
       const t0 = performance.now()
-      const { run } = await operations.engine.startRun({ tenantId: tenant.id, type: 'bench.noop', context: { i }, initiatorUserId: user.id, actor: { kind: 'system' } })
+      const { run } = await operations.engine.startRun({
+        tenantId: tenant.id,
+        type: 'bench.noop',
+        context: { i },
+        initiatorUserId: user.id,
+        actor: { kind: 'system' },
+      })
       startLatency.push((await when(run.id, 'running')) - t0)
       await when(run.id, 'completed')
     }
@@ -114,13 +145,21 @@ async function lifecycle(engine: 'embedded' | 'postgres') {
     const stream = await openEventStream(`${url}/api/tenants/${tenant.id}/events`, secret, (event, data) => {
       if (event === 'run.updated') arrivals.get((data as { id: string }).id)?.(performance.now())
     })
-    const { run: probe } = await operations.engine.startRun({ tenantId: tenant.id, type: 'bench.noop', context: { probe: true }, initiatorUserId: null, actor: { kind: 'system' } })
+    const { run: probe } = await operations.engine.startRun({
+      tenantId: tenant.id,
+      type: 'bench.noop',
+      context: { probe: true },
+      initiatorUserId: null,
+      actor: { kind: 'system' },
+    })
     await new Promise((resolve) => setTimeout(resolve, 500))
     const sseLatency: number[] = []
     for (let i = 0; i < SAMPLES; i++) {
       const arrived = new Promise<number>((resolve) => arrivals.set(probe.id, resolve))
       const t0 = performance.now()
-      await handle.db.transaction((tx) => publishRunUpdated(tx, { id: probe.id, tenantId: tenant.id, status: 'completed', cancelRequestedAt: null }))
+      await handle.db.transaction((tx) =>
+        publishRunUpdated(tx, { id: probe.id, tenantId: tenant.id, status: 'completed', cancelRequestedAt: null }),
+      )
       sseLatency.push((await arrived) - t0)
     }
     stream.close()
@@ -129,21 +168,41 @@ async function lifecycle(engine: 'embedded' | 'postgres') {
     const t0 = performance.now()
     const runs = await Promise.all(
       Array.from({ length: THROUGHPUT_RUNS }, (_, i) =>
-        operations.engine.startRun({ tenantId: tenant.id, type: 'bench.noop', context: { batch: i }, initiatorUserId: user.id, actor: { kind: 'system' } }),
+        operations.engine.startRun({
+          tenantId: tenant.id,
+          type: 'bench.noop',
+          context: { batch: i },
+          initiatorUserId: user.id,
+          actor: { kind: 'system' },
+        }),
       ),
     )
     for (;;) {
-      const { rows } = await handle.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM operation_runs WHERE status <> 'completed' AND id = ANY($1::uuid[])`, [runs.map((r) => r.run.id)])
+      const { rows } = await handle.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM operation_runs WHERE status <> 'completed' AND id = ANY($1::uuid[])`,
+        [runs.map((r) => r.run.id)],
+      )
       if (rows[0]!.n === 0) break
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     const seconds = (performance.now() - t0) / 1000
-    const { rows: notified } = await handle.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM notifications WHERE run_id = ANY($1::uuid[])', [runs.map((r) => r.run.id)])
+    const { rows: notified } = await handle.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM notifications WHERE run_id = ANY($1::uuid[])',
+      [runs.map((r) => r.run.id)],
+    )
 
     return {
       engine,
-      start_to_running_ms: { p50: percentile(startLatency, 50), p95: percentile(startLatency, 95), samples: startLatency.length },
-      commit_to_sse_ms: { p50: percentile(sseLatency, 50), p95: percentile(sseLatency, 95), samples: sseLatency.length },
+      start_to_running_ms: {
+        p50: percentile(startLatency, 50),
+        p95: percentile(startLatency, 95),
+        samples: startLatency.length,
+      },
+      commit_to_sse_ms: {
+        p50: percentile(sseLatency, 50),
+        p95: percentile(sseLatency, 95),
+        samples: sseLatency.length,
+      },
       lifecycle_runs_per_s: Math.round((THROUGHPUT_RUNS / seconds) * 10) / 10,
       lifecycle_runs: THROUGHPUT_RUNS,
       notifications_written: notified[0]!.n,
@@ -165,7 +224,14 @@ async function monitoringAtScale() {
   const logger = createLogger('silent')
   const secrets = new SecretBox(randomBytes(32))
   const operations = await startOperations({ handle, logger, worker: false, catalog, handlers })
-  const app = await buildApp({ handle, config: loadConfig({ DATA_DIR: '/nonexistent' }), secrets, logger, engine: operations.engine, hub: operations.hub })
+  const app = await buildApp({
+    handle,
+    config: loadConfig({ DATA_DIR: '/nonexistent' }),
+    secrets,
+    logger,
+    engine: operations.engine,
+    hub: operations.hub,
+  })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   try {
     const user = await benchUser(handle)
@@ -175,7 +241,10 @@ async function monitoringAtScale() {
        SELECT gen_random_uuid(), 'Tenant ' || g, gen_random_uuid(), gen_random_uuid()::text, 'v1:x:y:z', 'emulator' FROM generate_series(1, $1) g`,
       [TENANTS],
     )
-    await handle.pool.query(`INSERT INTO tenant_memberships (tenant_id, user_id, role) SELECT id, $1, 'owner' FROM tenants`, [user.id])
+    await handle.pool.query(
+      `INSERT INTO tenant_memberships (tenant_id, user_id, role) SELECT id, $1, 'owner' FROM tenants`,
+      [user.id],
+    )
     // Mostly completed history, a few active runs per tenant, a mix of outcomes and initiators.
     await handle.pool.query(
       `WITH t AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM tenants)
@@ -192,7 +261,9 @@ async function monitoringAtScale() {
     )
     await handle.pool.query('ANALYZE')
     const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10
-    const { rows } = await handle.pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id LIMIT 1 OFFSET $1', [Math.min(17, TENANTS - 1)])
+    const { rows } = await handle.pool.query<{ id: string }>('SELECT id FROM tenants ORDER BY id LIMIT 1 OFFSET $1', [
+      Math.min(17, TENANTS - 1),
+    ])
     const tenantId = rows[0]!.id
     const { secret } = await createApiToken(handle.db, { kind: 'system' }, user.id, { name: 'bench' })
     const headers = { authorization: `Bearer ${secret}` }
@@ -210,12 +281,32 @@ async function monitoringAtScale() {
       return { p50: percentile(latencies, 50), p95: percentile(latencies, 95) }
     }
     const firstPage = await timed(`/api/tenants/${tenantId}/operation-runs`)
-    const filtered = await timed(`/api/tenants/${tenantId}/operation-runs?status=completed&outcome=failed&initiator=${user.id}&type=bench.noop`)
-    const page = (await (await fetch(`${url}/api/tenants/${tenantId}/operation-runs?limit=50`, { headers })).json()) as { next_cursor: string }
+    const filtered = await timed(
+      `/api/tenants/${tenantId}/operation-runs?status=completed&outcome=failed&initiator=${user.id}&type=bench.noop`,
+    )
+    const page = (await (
+      await fetch(`${url}/api/tenants/${tenantId}/operation-runs?limit=50`, { headers })
+    ).json()) as { next_cursor: string }
     const deepPage = await timed(`/api/tenants/${tenantId}/operation-runs?cursor=${page.next_cursor}`)
     const seconds = Number(process.env.BENCH_WRK_SECONDS ?? 30)
-    const active = hasWrk() ? await wrk(`${url}/api/tenants/${tenantId}/operation-runs/active`, { connections: 64, threads: 2, seconds, headers: [`Authorization: Bearer ${secret}`] }) : null
-    return { runs: RUNS, tenants: TENANTS, seed_seconds: seedSeconds, list_first_page_ms: firstPage, list_filtered_ms: filtered, list_second_page_ms: deepPage, active_under_wrk: active, wrk_seconds: seconds }
+    const active = hasWrk()
+      ? await wrk(`${url}/api/tenants/${tenantId}/operation-runs/active`, {
+          connections: 64,
+          threads: 2,
+          seconds,
+          headers: [`Authorization: Bearer ${secret}`],
+        })
+      : null
+    return {
+      runs: RUNS,
+      tenants: TENANTS,
+      seed_seconds: seedSeconds,
+      list_first_page_ms: firstPage,
+      list_filtered_ms: filtered,
+      list_second_page_ms: deepPage,
+      active_under_wrk: active,
+      wrk_seconds: seconds,
+    }
   } finally {
     await app.close()
     await operations.stop()

@@ -92,19 +92,49 @@ async function itemsBench() {
     const logger = createLogger('silent')
     const secrets = new SecretBox(randomBytes(32))
     const operations = await startOperations({ handle, logger, worker: true, catalog, handlers })
-    const app = await buildApp({ handle, config: loadConfig({ DATA_DIR: '/nonexistent' }), secrets, logger, engine: operations.engine, hub: operations.hub })
+    const app = await buildApp({
+      handle,
+      config: loadConfig({ DATA_DIR: '/nonexistent' }),
+      secrets,
+      logger,
+      engine: operations.engine,
+      hub: operations.hub,
+    })
     const base = await app.listen({ port: 0, host: '127.0.0.1' })
     try {
       const [user] = await handle.db
         .insert(users)
-        .values({ id: uuidv7(), email: `bench-${randomUUID()}@example.com`, name: 'Bench', passwordHash: await hashPassword('bench-password'), isAdmin: true })
+        .values({
+          id: uuidv7(),
+          email: `bench-${randomUUID()}@example.com`,
+          name: 'Bench',
+          passwordHash: await hashPassword('bench-password'),
+          isAdmin: true,
+        })
         .returning()
-      const tenant = await addTenant(handle.db, secrets, { kind: 'system' }, { name: 'Bench', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 'x', cloud: 'emulator' })
+      const tenant = await addTenant(
+        handle.db,
+        secrets,
+        { kind: 'system' },
+        {
+          name: 'Bench',
+          entra_tenant_id: randomUUID(),
+          client_id: randomUUID(),
+          client_secret: 'x',
+          cloud: 'emulator',
+        },
+      )
       await upsertMembership(handle.db, tenant.id, user!.id, 'owner')
       const { secret } = await createApiToken(handle.db, { kind: 'system' }, user!.id, { name: 'bench' })
 
       const t0 = performance.now()
-      const { run } = await operations.engine.startRun({ tenantId: tenant.id, type: 'recipe.stamp', context: { targets: ITEMS, fail_every: 10 }, initiatorUserId: user!.id, actor: { kind: 'system' } })
+      const { run } = await operations.engine.startRun({
+        tenantId: tenant.id,
+        type: 'recipe.stamp',
+        context: { targets: ITEMS, fail_every: 10 },
+        initiatorUserId: user!.id,
+        actor: { kind: 'system' },
+      })
       let done = (await handle.db.select().from(operationRuns).where(eq(operationRuns.id, run.id)))[0]!
       while (done.status !== 'completed') {
         await new Promise((resolve) => setTimeout(resolve, 20))
@@ -112,7 +142,10 @@ async function itemsBench() {
       }
       const startToCompletedMs = performance.now() - t0
       const recordingMs = done.completedAt!.getTime() - done.startedAt!.getTime()
-      const { rows } = await handle.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM operation_run_items WHERE run_id = $1', [run.id])
+      const { rows } = await handle.pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM operation_run_items WHERE run_id = $1',
+        [run.id],
+      )
 
       const items = `${base}/api/tenants/${tenant.id}/operation-runs/${run.id}/items`
       const time = async (target: string) => {
@@ -127,7 +160,10 @@ async function itemsBench() {
         return stats(samples)
       }
       const deep = String(Math.floor(ITEMS * 0.9))
-      const { rows: cursorRow } = await handle.pool.query<{ id: string }>('SELECT id::text FROM operation_run_items WHERE run_id = $1 ORDER BY id OFFSET $2 LIMIT 1', [run.id, deep])
+      const { rows: cursorRow } = await handle.pool.query<{ id: string }>(
+        'SELECT id::text FROM operation_run_items WHERE run_id = $1 ORDER BY id OFFSET $2 LIMIT 1',
+        [run.id, deep],
+      )
       return {
         items: ITEMS,
         outcome: done.outcome,

@@ -49,40 +49,115 @@ async function restoreRun(url: string) {
   const handle = openPostgres(url, 6)
   await runMigrations(handle)
   const tokens = createMsalTokenProvider()
-  const graph = new GraphClient({ tokens, budgets: new BudgetRegistry({ reads: 1000, writes: WRITES_PER_WINDOW, windowMs: WINDOW_MS }) })
+  const graph = new GraphClient({
+    tokens,
+    budgets: new BudgetRegistry({ reads: 1000, writes: WRITES_PER_WINDOW, windowMs: WINDOW_MS }),
+  })
   const secrets = new SecretBox(Buffer.from(APP_KEY, 'base64'))
-  const operations = await startOperations({ handle, logger: createLogger('silent'), worker: true, shipped: { secrets, emulatorUrl: emulator.url, graph, tokens }, timings: { pollingIntervalSeconds: 0.5 } })
+  const operations = await startOperations({
+    handle,
+    logger: createLogger('silent'),
+    worker: true,
+    shipped: { secrets, emulatorUrl: emulator.url, graph, tokens },
+    timings: { pollingIntervalSeconds: 0.5 },
+  })
   try {
     await control(emulator, 'PUT', '/faults', { throttle_window_ms: WINDOW_MS, latency_ms: 50 / SCALE })
     const secret = `bench-${randomUUID()}`
-    const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', { seed: 'restore', policies: Math.round(RESTORE_OBJECTS * 1.6), client_id: randomUUID(), client_secret: secret })
-    const tenant = await addTenant(handle.db, secrets, { kind: 'system' }, { name: 'Bench restore', entra_tenant_id: created.tenant_id, client_id: created.client_id, client_secret: secret, cloud: 'emulator' })
-    const sync = async () => waitRun(handle.db, (await startInventorySync(operations.engine, { tenantId: tenant.id, selection: undefined, initiatorUserId: null, actor: { kind: 'system' } })).run.id)
+    const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', {
+      seed: 'restore',
+      policies: Math.round(RESTORE_OBJECTS * 1.6),
+      client_id: randomUUID(),
+      client_secret: secret,
+    })
+    const tenant = await addTenant(
+      handle.db,
+      secrets,
+      { kind: 'system' },
+      {
+        name: 'Bench restore',
+        entra_tenant_id: created.tenant_id,
+        client_id: created.client_id,
+        client_secret: secret,
+        cloud: 'emulator',
+      },
+    )
+    const sync = async () =>
+      waitRun(
+        handle.db,
+        (
+          await startInventorySync(operations.engine, {
+            tenantId: tenant.id,
+            selection: undefined,
+            initiatorUserId: null,
+            actor: { kind: 'system' },
+          })
+        ).run.id,
+      )
     await sync()
-    const { run: backupRun, backup } = await startBackup(operations.engine, handle.db, { tenantId: tenant.id, body: {}, initiatorUserId: null, actor: { kind: 'system' } })
+    const { run: backupRun, backup } = await startBackup(operations.engine, handle.db, {
+      tenantId: tenant.id,
+      body: {},
+      initiatorUserId: null,
+      actor: { kind: 'system' },
+    })
     await waitRun(handle.db, backupRun.id)
     // Every object of the writable types without a secret, mixed, until RESTORE_OBJECTS are deleted.
-    const truth = (await control<{ objects: { type: string; id: string; content: Record<string, unknown> }[] }>(emulator, 'GET', `/tenants/${created.tenant_id}/inventory?include=content`)).objects
+    const truth = (
+      await control<{ objects: { type: string; id: string; content: Record<string, unknown> }[] }>(
+        emulator,
+        'GET',
+        `/tenants/${created.tenant_id}/inventory?include=content`,
+      )
+    ).objects
     const FOUNDATIONS = ['roleScopeTag', 'assignmentFilter', 'notificationMessageTemplate']
-    const victims = truth.filter((o) => o.type !== 'group' && !FOUNDATIONS.includes(o.type) && !['vppToken', 'depOnboardingSetting', 'mobileApp'].includes(o.type) && !JSON.stringify(o.content).includes('****')).slice(0, RESTORE_OBJECTS)
+    const victims = truth
+      .filter(
+        (o) =>
+          o.type !== 'group' &&
+          !FOUNDATIONS.includes(o.type) &&
+          !['vppToken', 'depOnboardingSetting', 'mobileApp'].includes(o.type) &&
+          !JSON.stringify(o.content).includes('****'),
+      )
+      .slice(0, RESTORE_OBJECTS)
     const byType: Record<string, number> = {}
     for (const v of victims) {
       await control(emulator, 'DELETE', `/tenants/${created.tenant_id}/items/${v.id}`)
       byType[v.type] = (byType[v.type] ?? 0) + 1
     }
     await sync()
-    const built = await buildPlan(handle.db, { targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id, selection: null }, () => Promise.resolve(new Set()))
+    const built = await buildPlan(
+      handle.db,
+      { targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id, selection: null },
+      () => Promise.resolve(new Set()),
+    )
     const planId = uuidv7()
-    await handle.db.insert(restorePlans).values({ id: planId, targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id })
+    await handle.db
+      .insert(restorePlans)
+      .values({ id: planId, targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id })
     await savePlan(handle.db, planId, built)
     const creates = built.items.filter((i) => i.action === 'create').length
     await control(emulator, 'DELETE', '/stats')
-    const { run } = await operations.engine.startRun({ tenantId: tenant.id, type: 'restore.execute', context: { plan_id: planId }, initiatorUserId: null, actor: { kind: 'system' } })
+    const { run } = await operations.engine.startRun({
+      tenantId: tenant.id,
+      type: 'restore.execute',
+      context: { plan_id: planId },
+      initiatorUserId: null,
+      actor: { kind: 'system' },
+    })
     const done = await waitRun(handle.db, run.id)
     const stats = await control<{ throttled: number; graph_requests: number }>(emulator, 'GET', '/stats')
-    const writes = await handle.db.select({ n: sql<number>`count(*)::int` }).from(graphWrites).where(and(eq(graphWrites.runId, run.id), eq(graphWrites.state, 'confirmed')))
+    const writes = await handle.db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(graphWrites)
+      .where(and(eq(graphWrites.runId, run.id), eq(graphWrites.state, 'confirmed')))
     const writeCount = writes[0]!.n
-    const { rows: failed } = await handle.db.execute<{ target_type: string; code: string; message: string; n: number }>(sql`
+    const { rows: failed } = await handle.db.execute<{
+      target_type: string
+      code: string
+      message: string
+      n: number
+    }>(sql`
       SELECT target_type, code, min(message) AS message, count(*)::int AS n FROM operation_run_items WHERE run_id = ${run.id} AND status = 'failed' GROUP BY 1, 2 ORDER BY 4 DESC LIMIT 5`)
     for (const f of failed) console.log(`  failed: ${f.n} × ${f.target_type} ${f.code}: ${f.message}`)
     const wallS = (done.completedAt!.getTime() - done.startedAt!.getTime()) / 1000
@@ -100,7 +175,9 @@ async function restoreRun(url: string) {
       throttled_429: stats.throttled,
       scale: `${SCALE}× (writes ${WRITES_PER_WINDOW} per ${WINDOW_MS} ms, latency ${50 / SCALE} ms)`,
     }
-    console.log(`restore of ${creates} objects (${Object.keys(byType).length} types): ${writeCount} writes, wall ${result.wall_s} s vs write floor ${result.write_floor_s} s = ${result.wall_over_floor}× (target ≤ 1.25), 429s: ${stats.throttled}, outcome ${done.outcome}`)
+    console.log(
+      `restore of ${creates} objects (${Object.keys(byType).length} types): ${writeCount} writes, wall ${result.wall_s} s vs write floor ${result.write_floor_s} s = ${result.wall_over_floor}× (target ≤ 1.25), 429s: ${stats.throttled}, outcome ${done.outcome}`,
+    )
     return result
   } finally {
     await operations.stop()
@@ -119,20 +196,69 @@ const policyOf = (i: number, variant: number): BackupObject => {
     passwordMinimumLength: 8 + ((i + variant) % 8),
     roleScopeTagIds: ['0', String(1 + (i % 5))],
   }
-  const assignments = [{ id: `${payload.id}_g`, target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: `10000000-0000-4000-8000-${String(i % 50).padStart(12, '0')}`, deviceAndAppManagementAssignmentFilterType: 'none' } }]
-  return { policyType: 'deviceConfiguration', externalId: payload.id, displayName: payload.displayName, contentHash: contentHashOf(payload, assignments), payload, assignments }
+  const assignments = [
+    {
+      id: `${payload.id}_g`,
+      target: {
+        '@odata.type': '#microsoft.graph.groupAssignmentTarget',
+        groupId: `10000000-0000-4000-8000-${String(i % 50).padStart(12, '0')}`,
+        deviceAndAppManagementAssignmentFilterType: 'none',
+      },
+    },
+  ]
+  return {
+    policyType: 'deviceConfiguration',
+    externalId: payload.id,
+    displayName: payload.displayName,
+    contentHash: contentHashOf(payload, assignments),
+    payload,
+    assignments,
+  }
 }
 
 /** A tenant's inventory as a sync leaves it (policies, scope tags, groups), written directly. */
-async function seedInventory(db: ReturnType<typeof openPostgres>['db'], tenantId: string, objects: readonly BackupObject[]) {
+async function seedInventory(
+  db: ReturnType<typeof openPostgres>['db'],
+  tenantId: string,
+  objects: readonly BackupObject[],
+) {
   const runId = uuidv7()
   const extras: BackupObject[] = [
-    ...Array.from({ length: 5 }, (_, k) => ({ policyType: 'roleScopeTag', externalId: String(k + 1), displayName: `Tag ${k + 1}`, contentHash: `tag${k}`, payload: { displayName: `Tag ${k + 1}` }, assignments: [] })),
-    ...Array.from({ length: 50 }, (_, k) => ({ policyType: 'group', externalId: `10000000-0000-4000-8000-${String(k).padStart(12, '0')}`, displayName: `Group ${k}`, contentHash: `g${k}`, payload: { displayName: `Group ${k}` }, assignments: [] })),
+    ...Array.from({ length: 5 }, (_, k) => ({
+      policyType: 'roleScopeTag',
+      externalId: String(k + 1),
+      displayName: `Tag ${k + 1}`,
+      contentHash: `tag${k}`,
+      payload: { displayName: `Tag ${k + 1}` },
+      assignments: [],
+    })),
+    ...Array.from({ length: 50 }, (_, k) => ({
+      policyType: 'group',
+      externalId: `10000000-0000-4000-8000-${String(k).padStart(12, '0')}`,
+      displayName: `Group ${k}`,
+      contentHash: `g${k}`,
+      payload: { displayName: `Group ${k}` },
+      assignments: [],
+    })),
   ]
   const all = [...objects, ...extras]
   for (let i = 0; i < all.length; i += 1000) {
-    await db.insert(inventoryItems).values(all.slice(i, i + 1000).map((o) => ({ id: uuidv7(), tenantId, policyType: o.policyType, externalId: o.externalId, displayName: o.displayName, category: 'Configuration', platform: 'windows', payload: o.payload, assignments: o.assignments, contentHash: o.contentHash, firstSeenRunId: runId, lastSeenRunId: runId })))
+    await db.insert(inventoryItems).values(
+      all.slice(i, i + 1000).map((o) => ({
+        id: uuidv7(),
+        tenantId,
+        policyType: o.policyType,
+        externalId: o.externalId,
+        displayName: o.displayName,
+        category: 'Configuration',
+        platform: 'windows',
+        payload: o.payload,
+        assignments: o.assignments,
+        contentHash: o.contentHash,
+        firstSeenRunId: runId,
+        lastSeenRunId: runId,
+      })),
+    )
   }
 }
 
@@ -141,34 +267,71 @@ async function planBuild(url: string) {
   try {
     await runMigrations(handle)
     const secrets = new SecretBox(Buffer.from(APP_KEY, 'base64'))
-    const tenant = (name: string) => addTenant(handle.db, secrets, { kind: 'system' }, { name, entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 's', cloud: 'emulator' })
+    const tenant = (name: string) =>
+      addTenant(
+        handle.db,
+        secrets,
+        { kind: 'system' },
+        { name, entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 's', cloud: 'emulator' },
+      )
     const source = await tenant('Source')
     const other = await tenant('Other')
     // The backup: PLAN_OBJECTS policies. The tenants: the same objects, 10 % of them changed, 5 % gone.
     const backupObjects = Array.from({ length: PLAN_OBJECTS }, (_, i) => policyOf(i, 0))
-    const current = backupObjects.filter((_, i) => i % 20 !== 0).map((o, i) => (i % 10 === 0 ? policyOf(Number(o.externalId.slice(-12)), 1) : o))
+    const current = backupObjects
+      .filter((_, i) => i % 20 !== 0)
+      .map((o, i) => (i % 10 === 0 ? policyOf(Number(o.externalId.slice(-12)), 1) : o))
     await seedInventory(handle.db, source.id, current)
-    await seedInventory(handle.db, other.id, current.map((o) => ({ ...o, externalId: `x-${o.externalId}` })))
+    await seedInventory(
+      handle.db,
+      other.id,
+      current.map((o) => ({ ...o, externalId: `x-${o.externalId}` })),
+    )
     const backupId = uuidv7()
-    await handle.db.insert(backupSets).values({ id: backupId, tenantId: source.id, name: 'Bench', status: 'running', origin: 'created' })
-    for (let i = 0; i < backupObjects.length; i += 2000) await pinObjects(handle.db, source.id, backupId, backupObjects.slice(i, i + 2000))
-    await finishSet(handle.db, backupId, 'complete', { format: 'tenantatlas-backup', version: 1, name: 'Bench', source_tenant: { id: source.id, name: 'Source', entra_tenant_id: source.entraTenantId }, created_at: new Date().toISOString(), initiator: { user_id: null, name: 'System' }, origin: 'created', item_count: PLAN_OBJECTS, counts_by_type: { deviceConfiguration: PLAN_OBJECTS }, missing: [] })
+    await handle.db
+      .insert(backupSets)
+      .values({ id: backupId, tenantId: source.id, name: 'Bench', status: 'running', origin: 'created' })
+    for (let i = 0; i < backupObjects.length; i += 2000)
+      await pinObjects(handle.db, source.id, backupId, backupObjects.slice(i, i + 2000))
+    await finishSet(handle.db, backupId, 'complete', {
+      format: 'tenantatlas-backup',
+      version: 1,
+      name: 'Bench',
+      source_tenant: { id: source.id, name: 'Source', entra_tenant_id: source.entraTenantId },
+      created_at: new Date().toISOString(),
+      initiator: { user_id: null, name: 'System' },
+      origin: 'created',
+      item_count: PLAN_OBJECTS,
+      counts_by_type: { deviceConfiguration: PLAN_OBJECTS },
+      missing: [],
+    })
     const out: Record<string, unknown> = {}
-    for (const [label, target] of [['same_tenant', source], ['other_tenant', other]] as const) {
+    for (const [label, target] of [
+      ['same_tenant', source],
+      ['other_tenant', other],
+    ] as const) {
       const times: number[] = []
       let counts: Record<string, number> = {}
       for (let k = 0; k < 3; k++) {
         const started = performance.now()
-        const built = await buildPlan(handle.db, { targetTenantId: target.id, sourceTenantId: source.id, backupId, selection: null }, () => Promise.resolve(new Set()))
+        const built = await buildPlan(
+          handle.db,
+          { targetTenantId: target.id, sourceTenantId: source.id, backupId, selection: null },
+          () => Promise.resolve(new Set()),
+        )
         const planId = uuidv7()
-        await handle.db.insert(restorePlans).values({ id: planId, targetTenantId: target.id, sourceTenantId: source.id, backupId })
+        await handle.db
+          .insert(restorePlans)
+          .values({ id: planId, targetTenantId: target.id, sourceTenantId: source.id, backupId })
         await savePlan(handle.db, planId, built)
         times.push(performance.now() - started)
         counts = {}
         for (const i of built.items) counts[i.action] = (counts[i.action] ?? 0) + 1
       }
       out[label] = { build_and_store_ms: times.map(Math.round), best_s: round(Math.min(...times) / 1000), counts }
-      console.log(`plan build, ${PLAN_OBJECTS.toLocaleString('en')}-object backup against a ${current.length.toLocaleString('en')}-object tenant (${label.replace('_', ' ')}): ${times.map((t) => (t / 1000).toFixed(2)).join(' / ')} s (target ≤ 5 s); ${JSON.stringify(counts)}`)
+      console.log(
+        `plan build, ${PLAN_OBJECTS.toLocaleString('en')}-object backup against a ${current.length.toLocaleString('en')}-object tenant (${label.replace('_', ' ')}): ${times.map((t) => (t / 1000).toFixed(2)).join(' / ')} s (target ≤ 5 s); ${JSON.stringify(counts)}`,
+      )
     }
     return out
   } finally {

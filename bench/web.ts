@@ -38,7 +38,11 @@ type EngineResult = {
   db_progress_to_widget_ms: { p50: number; p95: number; max: number }
 }
 
-const stats = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95), max: Math.round(Math.max(...values) * 100) / 100 })
+const stats = (values: number[]) => ({
+  p50: percentile(values, 50),
+  p95: percentile(values, 95),
+  max: Math.round(Math.max(...values) * 100) / 100,
+})
 
 export async function runWebBench() {
   const started = performance.now()
@@ -52,7 +56,11 @@ export async function runWebBench() {
     const results: EngineResult[] = []
     let routeJs: { files: number; raw_kb: number; gzip_kb: number } | undefined
     for (const engine of ['embedded', 'postgres'] as const) {
-      const run = async (env: Record<string, string>, open: (server: Server, dataDir: string) => DatabaseHandle, dataDir: string) => {
+      const run = async (
+        env: Record<string, string>,
+        open: (server: Server, dataDir: string) => DatabaseHandle,
+        dataDir: string,
+      ) => {
         const server = await startServer(env)
         const handle = open(server, dataDir)
         try {
@@ -66,8 +74,12 @@ export async function runWebBench() {
       }
       const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-bench-web-'))
       try {
-        if (engine === 'embedded') await run({ DATA_DIR: dataDir }, (_s, dir) => openPostgres(connectionString(clusterPaths(dir)), 4), dataDir)
-        else await withFreshPostgres((url) => run({ DATA_DIR: dataDir, DATABASE_URL: url, APP_KEY }, () => openPostgres(url, 4), dataDir))
+        if (engine === 'embedded')
+          await run({ DATA_DIR: dataDir }, (_s, dir) => openPostgres(connectionString(clusterPaths(dir)), 4), dataDir)
+        else
+          await withFreshPostgres((url) =>
+            run({ DATA_DIR: dataDir, DATABASE_URL: url, APP_KEY }, () => openPostgres(url, 4), dataDir),
+          )
       } finally {
         rmSync(dataDir, { recursive: true, force: true })
       }
@@ -84,17 +96,30 @@ function staticInitialJs() {
   const html = readFileSync(path.join(dist, 'index.html'), 'utf8')
   const files = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!)
   const sizes = files.map((f) => readFileSync(path.join(dist, f)))
-  return { files: files.length, raw_kb: kb(sizes.reduce((n, b) => n + b.length, 0)), gzip_kb: kb(sizes.reduce((n, b) => n + gzipSync(b).length, 0)) }
+  return {
+    files: files.length,
+    raw_kb: kb(sizes.reduce((n, b) => n + b.length, 0)),
+    gzip_kb: kb(sizes.reduce((n, b) => n + gzipSync(b).length, 0)),
+  }
 }
 
 function routeJsOf(paths: string[]) {
   const bodies = [...new Set(paths)].map((p) => readFileSync(path.join(path.resolve('web/dist'), p)))
-  return { files: bodies.length, raw_kb: kb(bodies.reduce((n, b) => n + b.length, 0)), gzip_kb: kb(bodies.reduce((n, b) => n + gzipSync(b).length, 0)) }
+  return {
+    files: bodies.length,
+    raw_kb: kb(bodies.reduce((n, b) => n + b.length, 0)),
+    gzip_kb: kb(bodies.reduce((n, b) => n + gzipSync(b).length, 0)),
+  }
 }
 
 const kb = (bytes: number) => Math.round((bytes / 1024) * 10) / 10
 
-async function measureEngine(engine: 'embedded' | 'postgres', browser: Browser, server: Server, handle: DatabaseHandle) {
+async function measureEngine(
+  engine: 'embedded' | 'postgres',
+  browser: Browser,
+  server: Server,
+  handle: DatabaseHandle,
+) {
   const [, email, password] = /sign in as (\S+) with password (\S+)/.exec(server.output) ?? []
   if (!email || !password) throw new Error(`no first-start sign-in in the output: ${server.output}`)
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } })
@@ -121,7 +146,11 @@ async function measureEngine(engine: 'embedded' | 'postgres', browser: Browser, 
     await page.waitForFunction('window.__rowsAt !== undefined', null, { timeout: 30_000 })
     cold.push(await page.evaluate<number>('window.__rowsAt'))
     // The JavaScript the page needed before its rows were on screen (not what is prefetched later).
-    routeJs ??= routeJsOf(await page.evaluate<string[]>(`performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js') && e.responseEnd <= window.__rowsAt).map((e) => new URL(e.name).pathname)`))
+    routeJs ??= routeJsOf(
+      await page.evaluate<string[]>(
+        `performance.getEntriesByType('resource').filter((e) => e.name.endsWith('.js') && e.responseEnd <= window.__rowsAt).map((e) => new URL(e.name).pathname)`,
+      ),
+    )
   }
 
   // Client-side navigation: the tenant overview → click "Inventory" → rows in the DOM.
@@ -129,14 +158,24 @@ async function measureEngine(engine: 'embedded' | 'postgres', browser: Browser, 
   for (let i = 0; i < SAMPLES; i++) {
     await page.goto(`${server.url}/t/${tenantId}`)
     await page.getByRole('heading', { name: 'Recent operations' }).waitFor()
-    nav.push(await timeUntilRows(page, () => page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Inventory', exact: true }).click()))
+    nav.push(
+      await timeUntilRows(page, () =>
+        page
+          .getByRole('navigation', { name: 'Main navigation' })
+          .getByRole('link', { name: 'Inventory', exact: true })
+          .click(),
+      ),
+    )
   }
   // Search (the name filter, ILIKE over 100k names) and the next page by cursor.
   const search: number[] = []
   const more: number[] = []
   for (let i = 0; i < Math.min(SAMPLES, 10); i++) {
     await page.goto(`${server.url}/t/${tenantId}/inventory`)
-    await page.getByTestId('inventory-row').nth(ROWS - 1).waitFor()
+    await page
+      .getByTestId('inventory-row')
+      .nth(ROWS - 1)
+      .waitFor()
     more.push(await timeUntilRows(page, () => page.getByRole('button', { name: 'Load more' }).click(), ROWS * 2))
     const term = `Item ${String(1 + i).padStart(2, '0')}`
     search.push(await timeUntil(page, () => page.getByLabel('Search').fill(term), 'rowsMatching', term))
@@ -198,7 +237,10 @@ async function timeUntilRows(page: Page, act: () => Promise<unknown>, rows = ROW
 
 /** Milliseconds from just before `act` to the condition holding in the DOM (a MutationObserver in the page). */
 async function timeUntil(page: Page, act: () => Promise<unknown>, kind: string, arg: unknown): Promise<number> {
-  await page.evaluate(([k, a]) => (globalThis as unknown as { __arm(kind: unknown, arg: unknown): void }).__arm(k, a), [kind, arg] as const)
+  await page.evaluate(([k, a]) => (globalThis as unknown as { __arm(kind: unknown, arg: unknown): void }).__arm(k, a), [
+    kind,
+    arg,
+  ] as const)
   await act()
   return (await page.evaluate<Waited>('window.__waited()')).ms
 }
@@ -226,7 +268,13 @@ async function seedItems(handle: DatabaseHandle, tenantId: string, count: number
  * engine does: UPDATE summary_counts and NOTIFY in one transaction. Each sample is the time from
  * the start of that transaction to the widget's counts text changing in the page.
  */
-async function measureWidget(page: Page, server: Server, handle: DatabaseHandle, tenantId: string, adminId: string): Promise<number[]> {
+async function measureWidget(
+  page: Page,
+  server: Server,
+  handle: DatabaseHandle,
+  tenantId: string,
+  adminId: string,
+): Promise<number[]> {
   const runId = uuidv7()
   await handle.db.transaction(async (tx) => {
     await tx.insert(operationRuns).values({
@@ -247,17 +295,26 @@ async function measureWidget(page: Page, server: Server, handle: DatabaseHandle,
   await page.getByTestId('progress-widget-counts').filter({ hasText: '0 / 1,000' }).waitFor()
   const samples: number[] = []
   for (let i = 1; i <= SAMPLES * 2; i++) {
-    await page.evaluate(([k, a]) => (globalThis as unknown as { __arm(kind: unknown, arg: unknown): void }).__arm(k, a), ['widgetCounts', `${i} / 1,000 (`] as const)
+    await page.evaluate(
+      ([k, a]) => (globalThis as unknown as { __arm(kind: unknown, arg: unknown): void }).__arm(k, a),
+      ['widgetCounts', `${i} / 1,000 (`] as const,
+    )
     const committedFrom = performance.timeOrigin + performance.now()
     await handle.db.transaction(async (tx) => {
-      await tx.update(operationRuns).set({ summaryCounts: { total: 1000, processed: i }, heartbeatAt: new Date() }).where(eq(operationRuns.id, runId))
+      await tx
+        .update(operationRuns)
+        .set({ summaryCounts: { total: 1000, processed: i }, heartbeatAt: new Date() })
+        .where(eq(operationRuns.id, runId))
       await publishRunUpdated(tx, { id: runId, tenantId, status: 'running', cancelRequestedAt: null })
     })
     samples.push((await page.evaluate<Waited>('window.__waited()')).at - committedFrom)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   await handle.db.transaction(async (tx) => {
-    await tx.update(operationRuns).set({ status: 'completed', outcome: 'succeeded', completedAt: new Date() }).where(eq(operationRuns.id, runId))
+    await tx
+      .update(operationRuns)
+      .set({ status: 'completed', outcome: 'succeeded', completedAt: new Date() })
+      .where(eq(operationRuns.id, runId))
     await publishRunUpdated(tx, { id: runId, tenantId, status: 'completed', cancelRequestedAt: null })
   })
   return samples

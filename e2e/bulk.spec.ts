@@ -9,7 +9,11 @@ let tenantId: string
 type Item = { id: string; display_name: string; policy_type: string; removed_at: string | null }
 
 const itemsOf = async (params: Record<string, string | number>) =>
-  ((await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 200, ...params } })).json()) as { data: Item[] }).data
+  (
+    (await (
+      await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 200, ...params } })
+    ).json()) as { data: Item[] }
+  ).data
 
 test.beforeAll(async () => {
   adminApi = await apiAs(admin())
@@ -36,7 +40,9 @@ async function followRun(page: Page) {
   await expect(page.getByTestId('run-outcome')).toHaveText(/succeeded/i)
 }
 
-test('bulk: pick rows, select everything a filter matches, the action bar, a preview of all of them', async ({ page }) => {
+test('bulk: pick rows, select everything a filter matches, the action bar, a preview of all of them', async ({
+  page,
+}) => {
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   const rows = page.getByTestId('inventory-row')
@@ -58,13 +64,19 @@ test('bulk: pick rows, select everything a filter matches, the action bar, a pre
   await expect(bar).toHaveCount(0)
 
   // Every loaded row, then everything the (empty) filter matches — more than is loaded.
-  const present = (await (await adminApi.post(`/api/tenants/${tenantId}/bulk-operations/selection`, { data: { filter: {} } })).json()) as { item_count: number; actions: string[] }
+  const present = (await (
+    await adminApi.post(`/api/tenants/${tenantId}/bulk-operations/selection`, { data: { filter: {} } })
+  ).json()) as { item_count: number; actions: string[] }
   expect(present.item_count).toBeGreaterThan(100)
   await page.getByTestId('select-loaded').check()
   await expect(bar.getByTestId('bulk-selected-count')).toHaveText('100 selected')
   const offer = page.getByTestId('select-all-matching')
-  await offer.getByRole('button', { name: `Select all ${present.item_count.toLocaleString('en')} matching this filter` }).click()
-  await expect(bar.getByTestId('bulk-selected-count')).toHaveText(`${present.item_count.toLocaleString('en')} selected (everything matching the filter)`)
+  await offer
+    .getByRole('button', { name: `Select all ${present.item_count.toLocaleString('en')} matching this filter` })
+    .click()
+  await expect(bar.getByTestId('bulk-selected-count')).toHaveText(
+    `${present.item_count.toLocaleString('en')} selected (everything matching the filter)`,
+  )
   // The bar offers exactly what the server says this selection and role allow.
   for (const action of present.actions) await expect(bar.getByTestId(`bulk-action-${action}`)).toBeVisible()
   await screenshot(page, 'bulk-all-matching')
@@ -86,7 +98,9 @@ test('bulk: pick rows, select everything a filter matches, the action bar, a pre
   expect((await itemsOf({ q: 'Preview only - ' })).length).toBe(0)
 })
 
-test('bulk: rename three policies with a prefix — preview, confirm, the run finishes, the inventory shows the new names', async ({ page }) => {
+test('bulk: rename three policies with a prefix — preview, confirm, the run finishes, the inventory shows the new names', async ({
+  page,
+}) => {
   const policies = (await itemsOf({ type: 'deviceConfiguration' })).filter((i) => !i.removed_at).slice(0, 3)
   expect(policies).toHaveLength(3)
   await signIn(page, admin())
@@ -101,7 +115,10 @@ test('bulk: rename three policies with a prefix — preview, confirm, the run fi
   await dialog.getByTestId('bulk-preview').click()
   const planRows = dialog.getByTestId('bulk-plan-row')
   await expect(planRows).toHaveCount(3)
-  for (const p of policies) await expect(planRows.filter({ hasText: p.display_name })).toContainText(`Renamed to "E2E bulk - ${p.display_name}"`)
+  for (const p of policies)
+    await expect(planRows.filter({ hasText: p.display_name })).toContainText(
+      `Renamed to "E2E bulk - ${p.display_name}"`,
+    )
   await screenshot(page, 'bulk-rename-preview')
   await dialog.getByTestId('bulk-confirm').click()
   await expect(dialog).toHaveCount(0)

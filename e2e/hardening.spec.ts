@@ -35,7 +35,9 @@ test('a 20,000-character display name stays in its column, whole on hover', asyn
   const tenantId = await demoTenantId(api)
   const tenant = (await (await api.get(`/api/tenants/${tenantId}`)).json()) as { entra_tenant_id: string }
   const emulator = process.env.E2E_EMULATOR_URL!
-  const truth = (await (await fetch(`${emulator}/_emulator/tenants/${tenant.entra_tenant_id}/inventory`)).json()) as { objects: { type: string; id: string }[] }
+  const truth = (await (await fetch(`${emulator}/_emulator/tenants/${tenant.entra_tenant_id}/inventory`)).json()) as {
+    objects: { type: string; id: string }[]
+  }
   const target = truth.objects.find((o) => o.type === 'deviceConfiguration')!
   const long = `Long name ${'w'.repeat(20_000)}`
   const patched = await fetch(`${emulator}/_emulator/tenants/${tenant.entra_tenant_id}/items/${target.id}`, {
@@ -44,9 +46,19 @@ test('a 20,000-character display name stays in its column, whole on hover', asyn
     body: JSON.stringify({ displayName: long }),
   })
   expect(patched.status).toBe(200)
-  const started = (await (await api.post(`/api/tenants/${tenantId}/inventory-sync`, { data: { policy_types: ['deviceConfiguration'] } })).json()) as { run: { id: string } }
+  const started = (await (
+    await api.post(`/api/tenants/${tenantId}/inventory-sync`, { data: { policy_types: ['deviceConfiguration'] } })
+  ).json()) as { run: { id: string } }
   await expect
-    .poll(async () => ((await (await api.get(`/api/tenants/${tenantId}/operation-runs/${started.run.id}`)).json()) as { status: string }).status, { timeout: 60_000 })
+    .poll(
+      async () =>
+        (
+          (await (await api.get(`/api/tenants/${tenantId}/operation-runs/${started.run.id}`)).json()) as {
+            status: string
+          }
+        ).status,
+      { timeout: 60_000 },
+    )
     .toBe('completed')
 
   await signIn(page, admin())
@@ -82,7 +94,11 @@ test('the Tokens page creates a read-only token, shows it once, lists it and rev
   // The token works, read-only.
   const me = await fetch(`${baseUrl()}/api/me`, { headers: { authorization: `Bearer ${shown}` } })
   expect(me.status).toBe(200)
-  const write = await fetch(`${baseUrl()}/api/tokens`, { method: 'POST', headers: { authorization: `Bearer ${shown}`, 'content-type': 'application/json' }, body: '{"name":"x"}' })
+  const write = await fetch(`${baseUrl()}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${shown}`, 'content-type': 'application/json' },
+    body: '{"name":"x"}',
+  })
   expect(write.status).toBe(403)
 
   await row.getByRole('button', { name: `Revoke ${name}` }).click()

@@ -23,9 +23,17 @@ export async function demoTenantId(api: APIRequestContext): Promise<string> {
 
 let counter = 0
 /** A new user (created by the admin through the API) with this role in the tenant. */
-export async function createMember(adminApi: APIRequestContext, tenantId: string, role: 'owner' | 'manager' | 'operator' | 'readonly'): Promise<Credentials> {
+export async function createMember(
+  adminApi: APIRequestContext,
+  tenantId: string,
+  role: 'owner' | 'manager' | 'operator' | 'readonly',
+): Promise<Credentials> {
   const id = `${Date.now().toString(36)}${++counter}`
-  const creds = { email: `${role}-${id}@example.com`, password: `pw-${id}-long-enough`, name: `${role[0]!.toUpperCase()}${role.slice(1)} ${id}` }
+  const creds = {
+    email: `${role}-${id}@example.com`,
+    password: `pw-${id}-long-enough`,
+    name: `${role[0]!.toUpperCase()}${role.slice(1)} ${id}`,
+  }
   const user = await adminApi.post('/api/users', { data: creds })
   expect(user.status(), await user.text()).toBe(201)
   const member = await adminApi.post(`/api/tenants/${tenantId}/members`, { data: { email: creds.email, role } })
@@ -60,7 +68,11 @@ export async function setEmulatorLatency(latencyMs: number) {
 }
 
 export async function activeRuns(api: APIRequestContext, tenantId: string): Promise<{ id: string; status: string }[]> {
-  return ((await (await api.get(`/api/tenants/${tenantId}/operation-runs/active`)).json()) as { data: { id: string; status: string }[] }).data
+  return (
+    (await (await api.get(`/api/tenants/${tenantId}/operation-runs/active`)).json()) as {
+      data: { id: string; status: string }[]
+    }
+  ).data
 }
 
 /** Waits until the tenant has no queued or running run (so a spec starts from a quiet tenant). */

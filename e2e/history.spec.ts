@@ -19,7 +19,12 @@ async function syncAndWait(selection: Record<string, unknown>) {
   expect(started.status(), await started.text()).toBe(202)
   const { run } = (await started.json()) as { run: { id: string } }
   await expect
-    .poll(async () => ((await (await api.get(`/api/tenants/${tenantId}/operation-runs/${run.id}`)).json()) as { status: string }).status, { timeout: 90_000, intervals: [250] })
+    .poll(
+      async () =>
+        ((await (await api.get(`/api/tenants/${tenantId}/operation-runs/${run.id}`)).json()) as { status: string })
+          .status,
+      { timeout: 90_000, intervals: [250] },
+    )
     .toBe('completed')
   return run.id
 }
@@ -31,10 +36,16 @@ test.beforeAll(async () => {
   tenantId = await demoTenantId(api)
   await waitUntilIdle(api, tenantId)
   // A full sync first (the inventory and the versions to compare with).
-  await syncAndWait({ policy_types: ['deviceCompliancePolicy'], include_foundations: false, include_dependencies: false })
+  await syncAndWait({
+    policy_types: ['deviceCompliancePolicy'],
+    include_foundations: false,
+    include_dependencies: false,
+  })
   const tenant = (await (await api.get(`/api/tenants/${tenantId}`)).json()) as { entra_tenant_id: string }
   const emulator = process.env.E2E_EMULATOR_URL!
-  const truth = (await (await fetch(`${emulator}/_emulator/tenants/${tenant.entra_tenant_id}/inventory`)).json()) as { objects: { type: string; id: string; display_name: string }[] }
+  const truth = (await (await fetch(`${emulator}/_emulator/tenants/${tenant.entra_tenant_id}/inventory`)).json()) as {
+    objects: { type: string; id: string; display_name: string }[]
+  }
   const target = truth.objects.find((o) => o.type === 'deviceCompliancePolicy')!
   itemName = target.display_name
   const patched = await fetch(`${emulator}/_emulator/tenants/${tenant.entra_tenant_id}/items/${target.id}`, {
@@ -43,14 +54,21 @@ test.beforeAll(async () => {
     body: JSON.stringify({ description, actor: { user_principal_name: 'e2e.admin@contoso.com' } }),
   })
   expect(patched.status).toBe(200)
-  await syncAndWait({ mode: 'quick', policy_types: ['deviceCompliancePolicy'], include_foundations: false, include_dependencies: false })
+  await syncAndWait({
+    mode: 'quick',
+    policy_types: ['deviceCompliancePolicy'],
+    include_foundations: false,
+    include_dependencies: false,
+  })
 })
 
 test.afterAll(async () => {
   await api.dispose()
 })
 
-test('the Changes table lists the change with who made it, and opens the item with its versions and the diff', async ({ page }) => {
+test('the Changes table lists the change with who made it, and opens the item with its versions and the diff', async ({
+  page,
+}) => {
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${tenantId}/changes?kind=updated`)
   const table = page.getByTestId('changes-table')

@@ -1,5 +1,17 @@
 import { type APIRequestContext, type Page, expect, test } from '@playwright/test'
-import { admin, apiAs, baseUrl, createMember, type Credentials, demoTenantId, pageAs, screenshot, setEmulatorLatency, unreadCount, waitUntilIdle } from './helpers.ts'
+import {
+  admin,
+  apiAs,
+  baseUrl,
+  createMember,
+  type Credentials,
+  demoTenantId,
+  pageAs,
+  screenshot,
+  setEmulatorLatency,
+  unreadCount,
+  waitUntilIdle,
+} from './helpers.ts'
 
 // One server, one demo tenant: these run one after the other, each from a quiet tenant.
 test.describe.configure({ mode: 'serial' })
@@ -26,7 +38,10 @@ test.afterAll(async () => {
   await adminApi.dispose()
 })
 
-test('a sync: toast with "View run", live widget for every viewer, one notification for the initiator only', async ({ page, browser }) => {
+test('a sync: toast with "View run", live widget for every viewer, one notification for the initiator only', async ({
+  page,
+  browser,
+}) => {
   test.setTimeout(120_000)
   const inventory = `${baseUrl()}/t/${tenantId}/inventory`
   await pageAsAdmin(page)
@@ -60,7 +75,10 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
 
   const toast = page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' })
   await expect(toast).toBeVisible()
-  await expect(toast.getByRole('link', { name: 'View run' })).toHaveAttribute('href', new RegExp(`^/t/${tenantId}/operations/[0-9a-f-]+$`))
+  await expect(toast.getByRole('link', { name: 'View run' })).toHaveAttribute(
+    'href',
+    new RegExp(`^/t/${tenantId}/operations/[0-9a-f-]+$`),
+  )
   const runPath = (await toast.getByRole('link', { name: 'View run' }).getAttribute('href'))!
 
   // The initiator's widget and another viewer's widget show the same run, live.
@@ -110,14 +128,18 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
   await expect(page.getByTestId('run-count-created')).toContainText(/[1-9]\d*/)
   await expect(page.getByTestId('run-units').locator('tbody tr').first()).toBeVisible()
   await expect(page.getByText('Full inventory (with foundations and dependencies)')).toBeVisible()
-  await expect(page.getByTestId('run-failure-fix').first()).toHaveText('Fix: Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.')
+  await expect(page.getByTestId('run-failure-fix').first()).toHaveText(
+    'Fix: Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.',
+  )
   await screenshot(page, 'run-detail')
   await page.getByTestId('run-failure').first().scrollIntoViewIfNeeded()
   await screenshot(page, 'run-detail-failures')
 
   // Monitoring → Operations lists it with its counts.
   await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Operations' }).click()
-  const row = page.getByTestId('operations-table').locator(`[data-testid="operation-row"][data-run-id="${runPath.split('/').pop()}"]`)
+  const row = page
+    .getByTestId('operations-table')
+    .locator(`[data-testid="operation-row"][data-run-id="${runPath.split('/').pop()}"]`)
   await expect(row).toContainText('Inventory sync')
   await expect(row).toContainText('Partially succeeded')
   await expect(row.getByTestId('operation-counts')).toHaveText(/^\d+ \/ \d+ · \d+ created/)
@@ -153,7 +175,10 @@ test('cancelling a running sync: Cancelling… then cancelled, in the widget and
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   await page.getByTestId('run-inventory-sync').click()
   await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).click()
-  await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).getByRole('link', { name: 'View run' }).click()
+  await page
+    .locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' })
+    .getByRole('link', { name: 'View run' })
+    .click()
   await expect(page).toHaveURL(new RegExp(`/t/${tenantId}/operations/[0-9a-f-]+$`))
   await expect(page.getByTestId('run-status')).toHaveText('Running', { timeout: 20_000 })
 
@@ -169,13 +194,19 @@ test('cancelling a running sync: Cancelling… then cancelled, in the widget and
   await screenshot(page, 'run-cancelled')
 })
 
-test('an operator manages only their own runs: no Re-run on the admin\'s run; Re-run repeats the selection of theirs', async ({ page }) => {
+test("an operator manages only their own runs: no Re-run on the admin's run; Re-run repeats the selection of theirs", async ({
+  page,
+}) => {
   test.setTimeout(120_000)
   // A run the admin started (the tests above may have been filtered out).
   expect((await adminApi.post(`/api/tenants/${tenantId}/inventory-sync`, { data: {} })).status()).toBe(202)
   await waitUntilIdle(adminApi, tenantId)
   await signInAs(page, operator)
-  const runs = ((await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, { params: { limit: 1 } })).json()) as { data: { id: string; initiator: { id: string } | null }[] }).data
+  const runs = (
+    (await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, { params: { limit: 1 } })).json()) as {
+      data: { id: string; initiator: { id: string } | null }[]
+    }
+  ).data
   await page.goto(`${baseUrl()}/t/${tenantId}/operations/${runs[0]!.id}`)
   await expect(page.getByTestId('run-status')).toHaveText('Completed')
   // Started by the admin: the operator is offered neither action.
@@ -190,7 +221,10 @@ test('an operator manages only their own runs: no Re-run on the admin\'s run; Re
   await dialog.getByRole('heading', { name: 'Run inventory sync' }).click() // closes the option list
   await dialog.getByLabel(/Include dependencies/).uncheck()
   await dialog.getByRole('button', { name: 'Start sync' }).click()
-  await page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).getByRole('link', { name: 'View run' }).click()
+  await page
+    .locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' })
+    .getByRole('link', { name: 'View run' })
+    .click()
   await expect(page.getByText('Categories: Compliance (with foundations)')).toBeVisible()
   await expect(page.getByTestId('run-status')).toHaveText('Completed', { timeout: 90_000 })
   const first = page.url()
@@ -198,7 +232,9 @@ test('an operator manages only their own runs: no Re-run on the admin\'s run; Re
   await page.getByRole('button', { name: 'Re-run' }).click()
   // A new run (the first one completed), announced by its own toast.
   const firstPath = new URL(first).pathname
-  const newRunLink = page.locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' }).locator(`a:not([href="${firstPath}"])`, { hasText: 'View run' })
+  const newRunLink = page
+    .locator('.mantine-Notification-root', { hasText: 'Inventory sync queued' })
+    .locator(`a:not([href="${firstPath}"])`, { hasText: 'View run' })
   await newRunLink.click()
   await expect(page).not.toHaveURL(first)
   await expect(page.getByText('Categories: Compliance (with foundations)')).toBeVisible()
@@ -248,7 +284,11 @@ async function runCount(): Promise<number> {
   let count = 0
   let cursor: string | undefined
   do {
-    const page = (await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, { params: { limit: 200, ...(cursor ? { cursor } : {}) } })).json()) as {
+    const page = (await (
+      await adminApi.get(`/api/tenants/${tenantId}/operation-runs`, {
+        params: { limit: 200, ...(cursor ? { cursor } : {}) },
+      })
+    ).json()) as {
       data: unknown[]
       next_cursor: string | null
     }

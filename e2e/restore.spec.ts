@@ -17,18 +17,30 @@ test.afterAll(async () => {
 })
 
 const emulator = async (method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${process.env.E2E_EMULATOR_URL}/_emulator${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const response = await fetch(`${process.env.E2E_EMULATOR_URL}/_emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   return (await response.json()) as Record<string, unknown>
 }
 
-test('restore: plan a backup, review the plan (a renamed policy is an update with its diff), execute it', async ({ page }) => {
-  const started = (await (await adminApi.post(`/api/tenants/${tenantId}/backups`, { data: { name: 'Before the rename' } })).json()) as { backup: { id: string } }
+test('restore: plan a backup, review the plan (a renamed policy is an update with its diff), execute it', async ({
+  page,
+}) => {
+  const started = (await (
+    await adminApi.post(`/api/tenants/${tenantId}/backups`, { data: { name: 'Before the rename' } })
+  ).json()) as { backup: { id: string } }
   await waitUntilIdle(adminApi, tenantId)
   // Someone renames a device configuration profile in Intune; the next sync sees it.
   const me = (await (await adminApi.get(`/api/tenants/${tenantId}`)).json()) as { entra_tenant_id: string }
-  const truth = (await emulator('GET', `/tenants/${me.entra_tenant_id}/inventory`)) as { objects: { type: string; id: string; display_name: string }[] }
+  const truth = (await emulator('GET', `/tenants/${me.entra_tenant_id}/inventory`)) as {
+    objects: { type: string; id: string; display_name: string }[]
+  }
   const victim = truth.objects.find((o) => o.type === 'deviceConfiguration')!
-  await emulator('PATCH', `/tenants/${me.entra_tenant_id}/items/${victim.id}`, { displayName: `${victim.display_name} (renamed)` })
+  await emulator('PATCH', `/tenants/${me.entra_tenant_id}/items/${victim.id}`, {
+    displayName: `${victim.display_name} (renamed)`,
+  })
   expect((await adminApi.post(`/api/tenants/${tenantId}/inventory-sync`, { data: {} })).status()).toBe(202)
   await waitUntilIdle(adminApi, tenantId)
 
@@ -49,12 +61,16 @@ test('restore: plan a backup, review the plan (a renamed policy is an update wit
   await expect(page).toHaveURL(/\/operations\//)
   await waitUntilIdle(adminApi, tenantId)
   const runId = /operations\/([^/?]+)/.exec(page.url())![1]!
-  const failed = (await (await adminApi.get(`/api/tenants/${tenantId}/operation-runs/${runId}/items`, { params: { status: 'failed' } })).json()) as { data: unknown[] }
+  const failed = (await (
+    await adminApi.get(`/api/tenants/${tenantId}/operation-runs/${runId}/items`, { params: { status: 'failed' } })
+  ).json()) as { data: unknown[] }
   expect(failed.data, JSON.stringify(failed.data)).toEqual([])
   await page.reload()
   await page.getByRole('tab', { name: 'Items' }).click()
   await expect(page.getByTestId('run-items-table')).toBeVisible()
   await screenshot(page, 'restore-run')
-  const after = (await emulator('GET', `/tenants/${me.entra_tenant_id}/inventory`)) as { objects: { id: string; display_name: string }[] }
+  const after = (await emulator('GET', `/tenants/${me.entra_tenant_id}/inventory`)) as {
+    objects: { id: string; display_name: string }[]
+  }
   expect(after.objects.find((o) => o.id === victim.id)?.display_name).toBe(victim.display_name)
 })

@@ -31,7 +31,10 @@ test('the first admin signs in at the printed URL, lands in the demo tenant and 
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible()
 })
 
-test('a lost session sends the user to the sign-in page once, and back where they were after signing in', async ({ page, context }) => {
+test('a lost session sends the user to the sign-in page once, and back where they were after signing in', async ({
+  page,
+  context,
+}) => {
   await signIn(page, admin())
   await expect(page.getByRole('heading', { name: 'Contoso (demo)' })).toBeVisible()
   const tenantPath = new URL(page.url()).pathname

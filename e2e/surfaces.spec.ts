@@ -1,5 +1,15 @@
 import { type APIRequestContext, expect, test } from '@playwright/test'
-import { admin, apiAs, baseUrl, createMember, demoTenantId, pageAs, screenshot, signIn, waitUntilIdle } from './helpers.ts'
+import {
+  admin,
+  apiAs,
+  baseUrl,
+  createMember,
+  demoTenantId,
+  pageAs,
+  screenshot,
+  signIn,
+  waitUntilIdle,
+} from './helpers.ts'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -10,7 +20,9 @@ test.beforeAll(async () => {
   adminApi = await apiAs(admin())
   tenantId = await demoTenantId(adminApi)
   // The inventory pages need an inventory: make sure one sync has completed.
-  const items = (await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 1 } })).json()) as { data: unknown[] }
+  const items = (await (
+    await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 1 } })
+  ).json()) as { data: unknown[] }
   if (items.data.length === 0) {
     expect((await adminApi.post(`/api/tenants/${tenantId}/inventory-sync`, { data: {} })).status()).toBe(202)
   }
@@ -61,7 +73,11 @@ test('inventory: an assignment to a group deleted in Entra is flagged', async ({
   // The emulated tenant deletes one group after policies were assigned to it: find such an item.
   type Item = { id: string; display_name: string }
   type Detail = Item & { assignments: { group_id: string | null; group_name: string | null; orphaned: boolean }[] }
-  const items = ((await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 200 } })).json()) as { data: Item[] }).data
+  const items = (
+    (await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items`, { params: { limit: 200 } })).json()) as {
+      data: Item[]
+    }
+  ).data
   let orphaned: Detail | undefined
   for (const item of items) {
     const detail = (await (await adminApi.get(`/api/tenants/${tenantId}/inventory/items/${item.id}`)).json()) as Detail
@@ -75,7 +91,12 @@ test('inventory: an assignment to a group deleted in Entra is flagged', async ({
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   await page.getByLabel('Search').fill(orphaned!.display_name)
-  await page.getByTestId('inventory-row').filter({ hasText: orphaned!.display_name }).first().getByRole('button').click()
+  await page
+    .getByTestId('inventory-row')
+    .filter({ hasText: orphaned!.display_name })
+    .first()
+    .getByRole('button')
+    .click()
   const assignments = page.getByTestId('item-assignments')
   const flagged = assignments.locator('tr', { has: page.getByTestId('orphaned-group') })
   await expect(flagged).toHaveCount(orphaned!.assignments.filter((a) => a.orphaned).length)
@@ -118,7 +139,9 @@ test('audit trail lists what happened', async ({ page }) => {
 test('members: an owner adds by e-mail, changes the role, removes', async ({ page }) => {
   const someone = await createMember(adminApi, tenantId, 'readonly')
   // Take them out again so the page adds them back.
-  const users = (await (await adminApi.get(`/api/tenants/${tenantId}/members`)).json()) as { data: { user_id: string; email: string }[] }
+  const users = (await (await adminApi.get(`/api/tenants/${tenantId}/members`)).json()) as {
+    data: { user_id: string; email: string }[]
+  }
   const userId = users.data.find((u) => u.email === someone.email)!.user_id
   expect((await adminApi.delete(`/api/tenants/${tenantId}/members/${userId}`)).status()).toBe(204)
 
@@ -137,7 +160,9 @@ test('members: an owner adds by e-mail, changes the role, removes', async ({ pag
   await page.getByRole('option', { name: 'Operator' }).click()
   await expect(page.getByText(`${someone.name} is now operator`)).toBeVisible()
   await screenshot(page, 'members')
-  const roles = (await (await adminApi.get(`/api/tenants/${tenantId}/members`)).json()) as { data: { email: string; role: string }[] }
+  const roles = (await (await adminApi.get(`/api/tenants/${tenantId}/members`)).json()) as {
+    data: { email: string; role: string }[]
+  }
   expect(roles.data.find((m) => m.email === someone.email)?.role).toBe('operator')
 
   await row.getByRole('button', { name: `Remove ${someone.name}` }).click()
@@ -157,7 +182,12 @@ test('members page and Monitoring are not offered to roles that may not use them
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible()
   // A manager may edit and check the connection, but only workspace admins add tenants.
   await nav.getByRole('link', { name: 'Tenants' }).click()
-  await expect(page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' }).getByRole('button', { name: 'Check connection' })).toBeVisible()
+  await expect(
+    page
+      .getByTestId('tenant-row')
+      .filter({ hasText: 'Contoso (demo)' })
+      .getByRole('button', { name: 'Check connection' }),
+  ).toBeVisible()
   await expect(page.getByRole('button', { name: 'Add tenant' })).toHaveCount(0)
   await page.context().close()
 
@@ -172,7 +202,9 @@ test('members page and Monitoring are not offered to roles that may not use them
   await viewer.context().close()
 })
 
-test('tenants: the add form validates, the secret is write-only, the connection check lists permissions', async ({ page }) => {
+test('tenants: the add form validates, the secret is write-only, the connection check lists permissions', async ({
+  page,
+}) => {
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/admin/tenants`)
   await expect(page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' })).toBeVisible()
@@ -206,7 +238,11 @@ test('tenants: the add form validates, the secret is write-only, the connection 
   await expect(page.getByTestId('tenant-row').filter({ hasText: `${name} renamed` })).toContainText('stored')
 
   // The demo tenant lacks one permission on purpose.
-  await page.getByTestId('tenant-row').filter({ hasText: 'Contoso (demo)' }).getByRole('button', { name: 'Check connection' }).click()
+  await page
+    .getByTestId('tenant-row')
+    .filter({ hasText: 'Contoso (demo)' })
+    .getByRole('button', { name: 'Check connection' })
+    .click()
   const check = page.getByTestId('connection-check')
   await expect(check).toBeVisible({ timeout: 20_000 })
   await expect(check.getByText('Connected, with missing permissions')).toBeVisible()
@@ -229,10 +265,18 @@ test('dark mode follows the system', async ({ browser }) => {
   await context.close()
 })
 
-test("schedules: a schedule made through the API is listed with its next run in the viewer's time zone, and can be paused", async ({ page }) => {
+test("schedules: a schedule made through the API is listed with its next run in the viewer's time zone, and can be paused", async ({
+  page,
+}) => {
   const name = `Nightly sync ${Date.now()}`
   const created = await adminApi.post(`/api/tenants/${tenantId}/schedules`, {
-    data: { name, operation_type: 'inventory.sync', input: { selection: {} }, cron: '0 2 * * *', timezone: 'Europe/Berlin' },
+    data: {
+      name,
+      operation_type: 'inventory.sync',
+      input: { selection: {} },
+      cron: '0 2 * * *',
+      timezone: 'Europe/Berlin',
+    },
   })
   expect(created.status()).toBe(201)
   const schedule = (await created.json()) as { id: string; next_run_at: string }
@@ -241,7 +285,11 @@ test("schedules: a schedule made through the API is listed with its next run in 
     await page.goto(`${baseUrl()}/t/${tenantId}/schedules`)
     const row = page.getByTestId('schedule-row').filter({ hasText: name })
     await expect(row).toContainText('Inventory sync')
-    const shown = new Date(schedule.next_run_at).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium', timeZone: await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone) })
+    const shown = new Date(schedule.next_run_at).toLocaleString('en-GB', {
+      dateStyle: 'medium',
+      timeStyle: 'medium',
+      timeZone: await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+    })
     await expect(row.getByTestId('schedule-next-run')).toHaveText(shown)
     await screenshot(page, 'schedules')
     await row.getByRole('switch').click({ force: true })

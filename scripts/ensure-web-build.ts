@@ -10,7 +10,12 @@ import path from 'node:path'
  */
 const root = path.resolve(import.meta.dirname, '..')
 const built = path.join(root, 'web/dist/index.html')
-const sources = [path.join(root, 'web/src'), path.join(root, 'web/index.html'), path.join(root, 'vite.config.ts'), path.join(root, 'package-lock.json')]
+const sources = [
+  path.join(root, 'web/src'),
+  path.join(root, 'web/index.html'),
+  path.join(root, 'vite.config.ts'),
+  path.join(root, 'package-lock.json'),
+]
 
 function newest(file: string): number {
   if (!existsSync(file)) return 0
@@ -28,6 +33,8 @@ if (!existsSync(vite)) {
   console.error('error: the web console is not built and vite is not installed: run `npm install` then `npm run build`')
   process.exit(1)
 }
-console.error(builtAt > 0 ? 'web console sources changed: rebuilding web/dist…' : 'building the web console (web/dist)…')
+console.error(
+  builtAt > 0 ? 'web console sources changed: rebuilding web/dist…' : 'building the web console (web/dist)…',
+)
 const result = spawnSync(vite, ['build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' })
 process.exit(result.status ?? 1)

@@ -95,14 +95,19 @@ function parse<O extends Options>(args: string[], options: O) {
 }
 
 function required<T extends Record<string, unknown>>(values: T, ...names: (keyof T & string)[]) {
-  for (const name of names) if (values[name] === undefined || values[name] === '') throw new UsageError(`--${name} is required`)
+  for (const name of names)
+    if (values[name] === undefined || values[name] === '') throw new UsageError(`--${name} is required`)
 }
 
 /**
  * Opens the database for a CLI command: beside a running `serve` it joins that server's embedded
  * cluster; with none running it starts the cluster for the command and stops it after.
  */
-async function withDatabase<T>(config: Config, run: (handle: DatabaseHandle) => Promise<T>, options: { migrate: boolean } = { migrate: true }): Promise<T> {
+async function withDatabase<T>(
+  config: Config,
+  run: (handle: DatabaseHandle) => Promise<T>,
+  options: { migrate: boolean } = { migrate: true },
+): Promise<T> {
   const [{ openDatabase }, { runMigrations }] = await Promise.all([import('./db/engine.ts'), import('./db/migrate.ts')])
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'cli' })
   let closing: Promise<void> | undefined
@@ -142,7 +147,8 @@ async function main(argv: string[]): Promise<number> {
     case 'serve': {
       const values = parse(args, { port: { type: 'string' }, 'no-worker': { type: 'boolean' } })
       const port = values.port === undefined ? config.port : Number(values.port)
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be a port number (0-65535)')
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError('--port must be a port number (0-65535)')
       const { serve } = await import('./main.ts')
       const running = await serve(config, { port, worker: !values['no-worker'] }, out)
       return untilSignal(() => running.stop())
@@ -170,10 +176,18 @@ async function main(argv: string[]): Promise<number> {
     case 'user create': {
       const values = parse(args, { email: { type: 'string' }, name: { type: 'string' }, admin: { type: 'boolean' } })
       required(values, 'email', 'name')
-      const [{ readSecret }, { createUser }] = await Promise.all([import('./lib/read-secret.ts'), import('./modules/access/create-user.ts')])
+      const [{ readSecret }, { createUser }] = await Promise.all([
+        import('./lib/read-secret.ts'),
+        import('./modules/access/create-user.ts'),
+      ])
       const password = await readSecret('TENANTATLAS_PASSWORD', 'Password')
       const user = await withDatabase(config, (h) =>
-        createUser(h.db, CLI_ACTOR, { email: values.email!, name: values.name!, password, is_admin: values.admin ?? false }),
+        createUser(h.db, CLI_ACTOR, {
+          email: values.email!,
+          name: values.name!,
+          password,
+          is_admin: values.admin ?? false,
+        }),
       )
       info(`Created ${user.isAdmin ? 'workspace admin' : 'user'} ${user.email}`)
       out(user.id)
@@ -181,7 +195,12 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'tenant add': {
-      const values = parse(args, { name: { type: 'string' }, 'entra-tenant-id': { type: 'string' }, 'client-id': { type: 'string' }, cloud: { type: 'string' } })
+      const values = parse(args, {
+        name: { type: 'string' },
+        'entra-tenant-id': { type: 'string' },
+        'client-id': { type: 'string' },
+        cloud: { type: 'string' },
+      })
       required(values, 'name', 'entra-tenant-id', 'client-id')
       const [{ readSecret }, { loadSecretBox }, { addTenant }] = await Promise.all([
         import('./lib/read-secret.ts'),
@@ -211,7 +230,13 @@ async function main(argv: string[]): Promise<number> {
       required(values, 'tenant', 'email', 'role')
       const { addMember } = await import('./modules/tenants/members.ts')
       const { member, created } = await withDatabase(config, (h) =>
-        addMember(h.db, CLI_ACTOR, values.tenant!, { email: values.email!, role: values.role as 'owner' }, { upsert: true }),
+        addMember(
+          h.db,
+          CLI_ACTOR,
+          values.tenant!,
+          { email: values.email!, role: values.role as 'owner' },
+          { upsert: true },
+        ),
       )
       info(`${created ? 'Added' : 'Updated'} ${member.user.email} as ${member.membership.role}`)
       out(member.user.id)
@@ -219,16 +244,31 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'token create': {
-      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, 'expires-in-days': { type: 'string' } })
+      const values = parse(args, {
+        email: { type: 'string' },
+        name: { type: 'string' },
+        scope: { type: 'string' },
+        'expires-in-days': { type: 'string' },
+      })
       required(values, 'email', 'name')
       const days = values['expires-in-days']
-      if (days !== undefined && days !== 'never' && !/^\d+$/.test(days)) throw new UsageError('--expires-in-days must be a whole number of days, or never')
-      const [{ findUserByEmail }, { createApiToken }] = await Promise.all([import('./modules/access/repository.ts'), import('./modules/access/api-tokens.ts')])
+      if (days !== undefined && days !== 'never' && !/^\d+$/.test(days))
+        throw new UsageError('--expires-in-days must be a whole number of days, or never')
+      const [{ findUserByEmail }, { createApiToken }] = await Promise.all([
+        import('./modules/access/repository.ts'),
+        import('./modules/access/api-tokens.ts'),
+      ])
       const secret = await withDatabase(config, async (h) => {
         const user = await findUserByEmail(h.db, values.email!)
         if (!user) throw new UsageError(`no user with e-mail ${values.email}`)
         const expires = days === undefined || days === 'never' ? days : Number(days)
-        return (await createApiToken(h.db, CLI_ACTOR, user.id, { name: values.name!, scope: values.scope, expires_in_days: expires })).secret
+        return (
+          await createApiToken(h.db, CLI_ACTOR, user.id, {
+            name: values.name!,
+            scope: values.scope,
+            expires_in_days: expires,
+          })
+        ).secret
       })
       info('Created an API token. It is shown once: store it now.')
       out(secret)
@@ -238,7 +278,9 @@ async function main(argv: string[]): Promise<number> {
     case 'sync inventory': {
       const values = parse(args, { tenant: { type: 'string' }, quick: { type: 'boolean' }, wait: { type: 'boolean' } })
       required(values, 'tenant')
-      return withDatabase(config, (h) => syncInventory(h, config, values.tenant!, values.wait ?? false, values.quick ? 'quick' : 'full'))
+      return withDatabase(config, (h) =>
+        syncInventory(h, config, values.tenant!, values.wait ?? false, values.quick ? 'quick' : 'full'),
+      )
     }
 
     case 'backup create': {
@@ -247,7 +289,12 @@ async function main(argv: string[]): Promise<number> {
       const { startBackup } = await import('./modules/backups/commands.ts')
       return withDatabase(config, (h) =>
         startSystemRun(h, config, values.tenant!, values.wait ?? false, 'backup', async (engine) => {
-          const { run, deduplicated } = await startBackup(engine, h.db, { tenantId: values.tenant!, body: values.name === undefined ? {} : { name: values.name }, initiatorUserId: null, actor: CLI_ACTOR })
+          const { run, deduplicated } = await startBackup(engine, h.db, {
+            tenantId: values.tenant!,
+            body: values.name === undefined ? {} : { name: values.name },
+            initiatorUserId: null,
+            actor: CLI_ACTOR,
+          })
           return { run, deduplicated }
         }),
       )
@@ -284,15 +331,29 @@ async function main(argv: string[]): Promise<number> {
       const { planBulk, startBulk } = await import('./modules/bulk/start-bulk.ts')
       return withDatabase(config, async (h) => {
         if (values['dry-run']) {
-          const [{ UUID_PATTERN }, { findTenant }] = await Promise.all([import('./lib/ids.ts'), import('./modules/tenants/repository.ts')])
-          if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!))) throw new UsageError(`tenant ${values.tenant} not found`)
+          const [{ UUID_PATTERN }, { findTenant }] = await Promise.all([
+            import('./lib/ids.ts'),
+            import('./modules/tenants/repository.ts'),
+          ])
+          if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!)))
+            throw new UsageError(`tenant ${values.tenant} not found`)
           const plan = await planBulk(h.db, values.tenant!, { ...body, dry_run: true, preview_limit: 100_000 })
-          for (const item of plan.items) out(`${item.action === 'change' ? 'change' : 'skip  '}  ${item.id}  ${item.display_name} (${item.policy_type}): ${item.summary ?? `${item.code}: ${item.reason}`}`)
-          info(`${plan.item_count} items: ${plan.counts.change} to change, ${plan.counts.skip} skipped (dry run: nothing changed)`)
+          for (const item of plan.items)
+            out(
+              `${item.action === 'change' ? 'change' : 'skip  '}  ${item.id}  ${item.display_name} (${item.policy_type}): ${item.summary ?? `${item.code}: ${item.reason}`}`,
+            )
+          info(
+            `${plan.item_count} items: ${plan.counts.change} to change, ${plan.counts.skip} skipped (dry run: nothing changed)`,
+          )
           return 0
         }
         return startSystemRun(h, config, values.tenant!, values.wait ?? false, `bulk ${body.action}`, (engine) =>
-          startBulk(engine, h.db, { tenantId: values.tenant!, body: { ...body, dry_run: false }, initiatorUserId: null, actor: CLI_ACTOR }),
+          startBulk(engine, h.db, {
+            tenantId: values.tenant!,
+            body: { ...body, dry_run: false },
+            initiatorUserId: null,
+            actor: CLI_ACTOR,
+          }),
         )
       })
     }
@@ -300,17 +361,21 @@ async function main(argv: string[]): Promise<number> {
     case 'backup export': {
       const values = parse(args, { backup: { type: 'string' }, out: { type: 'string' } })
       required(values, 'backup', 'out')
-      const [{ UUID_PATTERN }, { eq }, { backupSets }, { exportBackupZip }, { pipeline }, { createWriteStream }] = await Promise.all([
-        import('./lib/ids.ts'),
-        import('drizzle-orm'),
-        import('./db/schema.ts'),
-        import('./modules/backups/zip-export.ts'),
-        import('node:stream/promises'),
-        import('node:fs'),
-      ])
+      const [{ UUID_PATTERN }, { eq }, { backupSets }, { exportBackupZip }, { pipeline }, { createWriteStream }] =
+        await Promise.all([
+          import('./lib/ids.ts'),
+          import('drizzle-orm'),
+          import('./db/schema.ts'),
+          import('./modules/backups/zip-export.ts'),
+          import('node:stream/promises'),
+          import('node:fs'),
+        ])
       return withDatabase(config, async (h) => {
-        const [set] = UUID_PATTERN.test(values.backup!) ? await h.db.select().from(backupSets).where(eq(backupSets.id, values.backup!)) : []
-        if (!set || set.status === 'running' || set.status === 'failed') throw new UsageError(`backup ${values.backup} not found, or not complete`)
+        const [set] = UUID_PATTERN.test(values.backup!)
+          ? await h.db.select().from(backupSets).where(eq(backupSets.id, values.backup!))
+          : []
+        if (!set || set.status === 'running' || set.status === 'failed')
+          throw new UsageError(`backup ${values.backup} not found, or not complete`)
         // Signed with APP_KEY: an import into this workspace shows its source as verified.
         const { loadSecretBox } = await import('./lib/app-key.ts')
         await pipeline(exportBackupZip(h.db, set, loadSecretBox(config)), createWriteStream(values.out!))
@@ -323,20 +388,35 @@ async function main(argv: string[]): Promise<number> {
     case 'backup import': {
       const values = parse(args, { tenant: { type: 'string' }, file: { type: 'string' } })
       required(values, 'tenant', 'file')
-      const [{ UUID_PATTERN }, { findTenant }, { importBackup }, { DEFAULT_IMPORT_LIMITS }, { stat }] = await Promise.all([
-        import('./lib/ids.ts'),
-        import('./modules/tenants/repository.ts'),
-        import('./modules/backups/commands.ts'),
-        import('./modules/backups/zip-import.ts'),
-        import('node:fs/promises'),
-      ])
-      const size = await stat(values.file!).then((s) => s.size, () => { throw new UsageError(`cannot read ${values.file}`) })
-      if (size > DEFAULT_IMPORT_LIMITS.maxBytes) throw new UsageError(`${values.file} is larger than the limit of ${DEFAULT_IMPORT_LIMITS.maxBytes} bytes`)
+      const [{ UUID_PATTERN }, { findTenant }, { importBackup }, { DEFAULT_IMPORT_LIMITS }, { stat }] =
+        await Promise.all([
+          import('./lib/ids.ts'),
+          import('./modules/tenants/repository.ts'),
+          import('./modules/backups/commands.ts'),
+          import('./modules/backups/zip-import.ts'),
+          import('node:fs/promises'),
+        ])
+      const size = await stat(values.file!).then(
+        (s) => s.size,
+        () => {
+          throw new UsageError(`cannot read ${values.file}`)
+        },
+      )
+      if (size > DEFAULT_IMPORT_LIMITS.maxBytes)
+        throw new UsageError(`${values.file} is larger than the limit of ${DEFAULT_IMPORT_LIMITS.maxBytes} bytes`)
       return withDatabase(config, async (h) => {
-        if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!))) throw new UsageError(`tenant ${values.tenant} not found`)
+        if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!)))
+          throw new UsageError(`tenant ${values.tenant} not found`)
         const { loadSecretBox } = await import('./lib/app-key.ts')
         const access = { tenantId: values.tenant!, userId: null }
-        const id = await importBackup(h.db, access, CLI_ACTOR, values.file!, DEFAULT_IMPORT_LIMITS, loadSecretBox(config))
+        const id = await importBackup(
+          h.db,
+          access,
+          CLI_ACTOR,
+          values.file!,
+          DEFAULT_IMPORT_LIMITS,
+          loadSecretBox(config),
+        )
         info('Imported the backup')
         out(id)
         return 0
@@ -365,8 +445,15 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
       })
       required(values, 'tenant')
-      const [{ loadSecretBox }, { assignmentsQuery }, { whatReaches }, { GraphClient }, { createMsalTokenProvider }, { parseInput }, { UUID_PATTERN }] =
-        await Promise.all([
+      const [
+        { loadSecretBox },
+        { assignmentsQuery },
+        { whatReaches },
+        { GraphClient },
+        { createMsalTokenProvider },
+        { parseInput },
+        { UUID_PATTERN },
+      ] = await Promise.all([
         import('./lib/app-key.ts'),
         import('./modules/assignments/schemas.ts'),
         import('./modules/assignments/what-reaches.ts'),
@@ -382,13 +469,17 @@ async function main(argv: string[]): Promise<number> {
       if (!UUID_PATTERN.test(values.tenant!)) throw new UsageError(`tenant ${values.tenant} not found`)
       const secrets = loadSecretBox(config)
       const graph = new GraphClient({ tokens: createMsalTokenProvider() })
-      const result = await withDatabase(config, (h) => whatReaches(h.db, graph, secrets, config.graphEmulatorUrl, values.tenant!, query))
+      const result = await withDatabase(config, (h) =>
+        whatReaches(h.db, graph, secrets, config.graphEmulatorUrl, values.tenant!, query),
+      )
       if (values.json) {
         out(JSON.stringify(result, null, 2))
         return 0
       }
       for (const w of result.warnings) info(`warning: ${w.message}`)
-      info(`${result.subject.name}: in ${result.groups.length} group(s)${result.groups.length ? ` (${result.groups.map((g) => g.name).join(', ')})` : ''}`)
+      info(
+        `${result.subject.name}: in ${result.groups.length} group(s)${result.groups.length ? ` (${result.groups.map((g) => g.name).join(', ')})` : ''}`,
+      )
       for (const a of result.assignments) {
         const via = a.via_group?.name ?? (a.via === 'all_users' ? 'All users' : 'All devices')
         const state = a.kind === 'exclude' ? 'excluded' : a.effective ? 'included' : 'included, excluded elsewhere'
@@ -401,10 +492,13 @@ async function main(argv: string[]): Promise<number> {
     case 'data import-pglite': {
       const values = parse(args, { from: { type: 'string' } })
       required(values, 'from')
-      if (config.databaseUrl) throw new UsageError('data import-pglite moves data into the embedded cluster in DATA_DIR: unset DATABASE_URL')
+      if (config.databaseUrl)
+        throw new UsageError('data import-pglite moves data into the embedded cluster in DATA_DIR: unset DATABASE_URL')
       const { importPglite } = await import('./db/pglite-import.ts')
       const result = await importPglite({ from: values.from!, dataDir: config.dataDir, log: info })
-      info(`Imported ${result.rows} rows of ${result.tables} tables into the embedded PostgreSQL cluster in ${config.dataDir}`)
+      info(
+        `Imported ${result.rows} rows of ${result.tables} tables into the embedded PostgreSQL cluster in ${config.dataDir}`,
+      )
       out(config.dataDir)
       return 0
     }
@@ -415,10 +509,21 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** `sync inventory`: a system run (no initiator, so nobody is notified); --wait follows it to the end. */
-async function syncInventory(handle: DatabaseHandle, config: Config, tenantId: string, wait: boolean, mode: 'full' | 'quick'): Promise<number> {
+async function syncInventory(
+  handle: DatabaseHandle,
+  config: Config,
+  tenantId: string,
+  wait: boolean,
+  mode: 'full' | 'quick',
+): Promise<number> {
   const { startInventorySync } = await import('./modules/inventory/start-sync.ts')
   return startSystemRun(handle, config, tenantId, wait, 'inventory sync', (engine) =>
-    startInventorySync(engine, { tenantId, selection: mode === 'quick' ? { mode } : undefined, initiatorUserId: null, actor: CLI_ACTOR }),
+    startInventorySync(engine, {
+      tenantId,
+      selection: mode === 'quick' ? { mode } : undefined,
+      initiatorUserId: null,
+      actor: CLI_ACTOR,
+    }),
   )
 }
 
@@ -431,22 +536,33 @@ async function startSystemRun(
   what: string,
   start: (engine: OperationsEngine) => Promise<{ run: { id: string }; deduplicated: boolean }>,
 ): Promise<number> {
-  const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { verifyAppKey }] = await Promise.all([
-    import('./lib/ids.ts'),
-    import('./modules/tenants/repository.ts'),
-    import('./lib/logger.ts'),
-    import('./jobs/runtime.ts'),
-    import('./lib/app-key.ts'),
-    import('./modules/tenants/verify-app-key.ts'),
-  ])
-  if (!UUID_PATTERN.test(tenantId) || !(await findTenant(handle.db, tenantId))) throw new UsageError(`tenant ${tenantId} not found`)
+  const [{ UUID_PATTERN }, { findTenant }, { createLogger }, { startOperations }, { loadSecretBox }, { verifyAppKey }] =
+    await Promise.all([
+      import('./lib/ids.ts'),
+      import('./modules/tenants/repository.ts'),
+      import('./lib/logger.ts'),
+      import('./jobs/runtime.ts'),
+      import('./lib/app-key.ts'),
+      import('./modules/tenants/verify-app-key.ts'),
+    ])
+  if (!UUID_PATTERN.test(tenantId) || !(await findTenant(handle.db, tenantId)))
+    throw new UsageError(`tenant ${tenantId} not found`)
   const logger = createLogger('silent')
   const secrets = loadSecretBox(config)
   await verifyAppKey(handle.db, secrets)
-  const operations = await startOperations({ handle, logger, worker: false, shipped: { secrets, emulatorUrl: config.graphEmulatorUrl } })
+  const operations = await startOperations({
+    handle,
+    logger,
+    worker: false,
+    shipped: { secrets, emulatorUrl: config.graphEmulatorUrl },
+  })
   try {
     const { run, deduplicated } = await start(operations.engine)
-    info(deduplicated ? `An identical ${what} of this tenant is already active: following run ${run.id}` : `${what[0]!.toUpperCase()}${what.slice(1)} queued: run ${run.id}`)
+    info(
+      deduplicated
+        ? `An identical ${what} of this tenant is already active: following run ${run.id}`
+        : `${what[0]!.toUpperCase()}${what.slice(1)} queued: run ${run.id}`,
+    )
     if (!wait) {
       out(run.id)
       return 0
@@ -460,18 +576,26 @@ async function startSystemRun(
 }
 
 /** `diff`: an item's readable changes between two versions, one per line. */
-async function printDiff(handle: DatabaseHandle, itemId: string, query: { from: number | undefined; to: number | undefined }): Promise<number> {
+async function printDiff(
+  handle: DatabaseHandle,
+  itemId: string,
+  query: { from: number | undefined; to: number | undefined },
+): Promise<number> {
   const [{ eq }, { inventoryItems }, { UUID_PATTERN }, { itemDiff }] = await Promise.all([
     import('drizzle-orm'),
     import('./db/schema.ts'),
     import('./lib/ids.ts'),
     import('./modules/inventory/item-diff.ts'),
   ])
-  const [item] = UUID_PATTERN.test(itemId) ? await handle.db.select().from(inventoryItems).where(eq(inventoryItems.id, itemId)) : []
+  const [item] = UUID_PATTERN.test(itemId)
+    ? await handle.db.select().from(inventoryItems).where(eq(inventoryItems.id, itemId))
+    : []
   if (!item) throw new UsageError(`item ${itemId} not found`)
   const diff = await itemDiff(handle.db, item.tenantId, item.id, query)
   const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value))
-  info(`${item.displayName} (${item.policyType}): version ${diff.from?.number ?? 'none'} → ${diff.to?.number ?? 'none'}`)
+  info(
+    `${item.displayName} (${item.policyType}): version ${diff.from?.number ?? 'none'} → ${diff.to?.number ?? 'none'}`,
+  )
   if (diff.changes.length === 0) info('No changes.')
   for (const c of diff.changes) {
     if (c.kind === 'changed') out(`~ ${c.label}: ${show(c.before)} → ${show(c.after)}`)
@@ -506,21 +630,37 @@ async function followRun(handle: DatabaseHandle, runId: string) {
   }
 }
 
-const BULK_VERBS: Record<string, string> = { assign: 'assign', unassign: 'unassign', tag: 'add_scope_tag', untag: 'remove_scope_tag', rename: 'rename', duplicate: 'duplicate', delete: 'delete' }
+const BULK_VERBS: Record<string, string> = {
+  assign: 'assign',
+  unassign: 'unassign',
+  tag: 'add_scope_tag',
+  untag: 'remove_scope_tag',
+  rename: 'rename',
+  duplicate: 'duplicate',
+  delete: 'delete',
+}
 
 /** The bulk-operations request a `bulk <verb>` command line stands for (what the API takes). */
-function bulkBody(verb: string, v: Record<string, string | boolean | undefined>): { action: string; params: Record<string, unknown>; item_ids?: string[]; filter?: Record<string, string> } {
+function bulkBody(
+  verb: string,
+  v: Record<string, string | boolean | undefined>,
+): { action: string; params: Record<string, unknown>; item_ids?: string[]; filter?: Record<string, string> } {
   const action = BULK_VERBS[verb]!
-  if ((v.items === undefined) === (v.filter === undefined)) throw new UsageError('give either --items ID,… or --filter \'type=…&q=…\'')
+  if ((v.items === undefined) === (v.filter === undefined))
+    throw new UsageError("give either --items ID,… or --filter 'type=…&q=…'")
   const selection: { item_ids?: string[]; filter?: Record<string, string> } = {}
-  if (typeof v.items === 'string') selection.item_ids = v.items.split(',').map((s) => s.trim()).filter(Boolean)
+  if (typeof v.items === 'string')
+    selection.item_ids = v.items
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   if (typeof v.filter === 'string') {
     const query = new URLSearchParams(v.filter)
     const unknown = [...query.keys()].filter((k) => !['type', 'category', 'q'].includes(k))
     if (unknown.length > 0) throw new UsageError(`--filter takes type, category and q (not ${unknown.join(', ')})`)
     selection.filter = Object.fromEntries(query.entries())
   }
-  const str = (name: string) => (typeof v[name] === 'string' ? (v[name]) : undefined)
+  const str = (name: string) => (typeof v[name] === 'string' ? v[name] : undefined)
   const params: Record<string, unknown> = {}
   const set = (key: string, value: unknown) => value !== undefined && (params[key] = value)
   switch (action) {
@@ -549,7 +689,8 @@ function bulkBody(verb: string, v: Record<string, string | boolean | undefined>)
       break
     case 'delete': {
       required(v, 'confirm-count')
-      if (!/^\d+$/.test(str('confirm-count')!)) throw new UsageError('--confirm-count must be the number of items to delete')
+      if (!/^\d+$/.test(str('confirm-count')!))
+        throw new UsageError('--confirm-count must be the number of items to delete')
       params.confirm_count = Number(str('confirm-count'))
       break
     }
@@ -558,16 +699,19 @@ function bulkBody(verb: string, v: Record<string, string | boolean | undefined>)
 }
 
 /** Field names of command input, as the CLI flags that carry them. */
-const asFlags = (message: string) => message.replace(/\b([a-z]+(?:_[a-z]+)+|email|name|role|cloud|tenant)(?=: )/g, (f) => `--${f.replaceAll('_', '-')}`)
+const asFlags = (message: string) =>
+  message.replace(/\b([a-z]+(?:_[a-z]+)+|email|name|role|cloud|tenant)(?=: )/g, (f) => `--${f.replaceAll('_', '-')}`)
 
 function describe(error: unknown): string {
   if (error instanceof AppError) {
     if (error.code === 'not_found') return error.message.replace(' or no access', '')
     return error.status === 422 ? asFlags(error.message) : error.message
   }
-  if (error instanceof UsageError || error instanceof ConfigError || (error as Error).name === 'ClusterError') return (error as Error).message
+  if (error instanceof UsageError || error instanceof ConfigError || (error as Error).name === 'ClusterError')
+    return (error as Error).message
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ENOENT') return `cannot reach the database (${code}): check DATABASE_URL or DATA_DIR`
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ENOENT')
+    return `cannot reach the database (${code}): check DATABASE_URL or DATA_DIR`
   return (error as Error).message ?? String(error)
 }
 

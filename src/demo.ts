@@ -35,23 +35,34 @@ async function registerWithEmulator(emulatorUrl: string, clientSecret: string) {
       client_id: DEMO.clientId,
       client_secret: clientSecret,
       // Reads (one missing, to show the permission failure) and the writes a restore needs.
-      permissions: [...GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission), ...new Set(GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission).map((p) => GRAPH_WRITE_PERMISSIONS[p]))],
+      permissions: [
+        ...GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission),
+        ...new Set(
+          GRAPH_PERMISSIONS.filter((p) => p !== DEMO.missingPermission).map((p) => GRAPH_WRITE_PERMISSIONS[p]),
+        ),
+      ],
     }),
     signal: AbortSignal.timeout(10_000),
   })
-  if (!response.ok) throw new Error(`the Graph emulator at ${emulatorUrl} answered ${response.status}: ${await response.text()}`)
+  if (!response.ok)
+    throw new Error(`the Graph emulator at ${emulatorUrl} answered ${response.status}: ${await response.text()}`)
 }
 
 /** Creates the demo tenant with the admin as its owner. */
 export async function createDemoTenant(db: Database, secrets: SecretBox, ownerEmail: string) {
   const clientSecret = randomBytes(24).toString('base64url')
-  const tenant = await addTenant(db, secrets, { kind: 'system' }, {
-    name: DEMO.name,
-    entra_tenant_id: DEMO.entraTenantId,
-    client_id: DEMO.clientId,
-    client_secret: clientSecret,
-    cloud: 'emulator',
-  })
+  const tenant = await addTenant(
+    db,
+    secrets,
+    { kind: 'system' },
+    {
+      name: DEMO.name,
+      entra_tenant_id: DEMO.entraTenantId,
+      client_id: DEMO.clientId,
+      client_secret: clientSecret,
+      cloud: 'emulator',
+    },
+  )
   await addMember(db, { kind: 'system' }, tenant.id, { email: ownerEmail, role: 'owner' }, { upsert: true })
   return tenant
 }
@@ -60,14 +71,22 @@ export async function createDemoTenant(db: Database, secrets: SecretBox, ownerEm
  * Makes the demo tenant readable at start-up: registered with the emulator under its stored
  * secret. A data directory without the demo tenant is left alone.
  */
-export async function attachDemoTenant(db: Database, secrets: SecretBox, emulatorUrl: string, log: Logger): Promise<boolean> {
+export async function attachDemoTenant(
+  db: Database,
+  secrets: SecretBox,
+  emulatorUrl: string,
+  log: Logger,
+): Promise<boolean> {
   const [tenant] = await db.select().from(tenants).where(eq(tenants.entraTenantId, DEMO.entraTenantId))
   if (!tenant || tenant.cloud !== 'emulator') return false
   try {
     await registerWithEmulator(emulatorUrl, readClientSecret(secrets, tenant))
     return true
   } catch (error) {
-    log.warn({ err: error }, 'the demo tenant could not be registered with the Graph emulator: its syncs fail until it can be')
+    log.warn(
+      { err: error },
+      'the demo tenant could not be registered with the Graph emulator: its syncs fail until it can be',
+    )
     return false
   }
 }

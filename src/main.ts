@@ -65,7 +65,14 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       retention: retentionOf(config),
       shipped: { secrets, emulatorUrl, graph: options.graph, fullReadAfterMs: fullReadAfterMs(config) },
     })
-    app = await buildApp({ handle, config: { ...config, graphEmulatorUrl: emulatorUrl }, secrets, logger, engine: operations.engine, hub: operations.hub })
+    app = await buildApp({
+      handle,
+      config: { ...config, graphEmulatorUrl: emulatorUrl },
+      secrets,
+      logger,
+      engine: operations.engine,
+      hub: operations.hub,
+    })
     await app.listen({ port: options.port, host: config.host })
   } catch (error) {
     await app?.close()
@@ -80,9 +87,14 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
   const url = config.publicUrl ?? `http://localhost:${port}`
   // One write, so that whoever reads the output gets the URL and the sign-in together.
   const banner = ['', `  TenantAtlas is running at ${url}`]
-  banner.push(`  Database: ${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`)
+  banner.push(
+    `  Database: ${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)'}`,
+  )
   banner.push(`  Graph emulator at ${emulatorUrl}${emulator ? ' (built in)' : ''}`)
-  if (demo) banner.push(`  Demo tenant: ${DEMO.name} (an emulated Microsoft tenant; run an inventory sync from its Inventory page)`)
+  if (demo)
+    banner.push(
+      `  Demo tenant: ${DEMO.name} (an emulated Microsoft tenant; run an inventory sync from its Inventory page)`,
+    )
   if (firstAdmin) {
     banner.push(`  First start: sign in as ${firstAdmin.email} with password ${firstAdmin.password}`)
     banner.push('  (the password is shown this once; add users with `npm run cli -- user create`)')
@@ -110,10 +122,16 @@ export async function work(config: Config, print: (line: string) => void): Promi
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'worker' })
   try {
     await runMigrations(handle)
-    const shipped = { secrets: loadSecretBox(config), emulatorUrl: config.graphEmulatorUrl, fullReadAfterMs: fullReadAfterMs(config) }
+    const shipped = {
+      secrets: loadSecretBox(config),
+      emulatorUrl: config.graphEmulatorUrl,
+      fullReadAfterMs: fullReadAfterMs(config),
+    }
     await verifyAppKey(handle.db, shipped.secrets)
     const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config), shipped })
-    print(`TenantAtlas worker running (${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL'})`)
+    print(
+      `TenantAtlas worker running (${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL'})`,
+    )
     return {
       stop: async () => {
         await operations.stop()

@@ -18,7 +18,12 @@ import type { Handlers } from './modules/operations/handlers.ts'
  * (docs/ARCHITECTURE.md, "Add an operation type"). The engine refuses to start, and
  * test/operations/catalog.test.ts fails, when a type has no handler or a handler no type.
  */
-export const shippedCatalog = createCatalog({ ...inventoryOperationTypes, ...backupOperationTypes, ...restoreOperationTypes, ...bulkOperationTypes })
+export const shippedCatalog = createCatalog({
+  ...inventoryOperationTypes,
+  ...backupOperationTypes,
+  ...restoreOperationTypes,
+  ...bulkOperationTypes,
+})
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
 /** The process's services a handler may need; each module's factory takes what it uses. */
@@ -40,6 +45,9 @@ export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOpera
     'backup.create': createBackupHandler(deps),
     'backup.prune': createPruneHandler(),
     'restore.execute': createRestoreHandler(deps),
-    ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<keyof typeof bulkOperationTypes, typeof bulk>),
+    ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<
+      keyof typeof bulkOperationTypes,
+      typeof bulk
+    >),
   }
 }

@@ -27,20 +27,26 @@ describe('expiry', () => {
     const never = await create(user.token, { name: 'forever', expires_in_days: 'never' })
     expect(never.response.statusCode).toBe(422)
     expect(errorOf(never.response.body).message).toMatch(/expires_in_days: "never" is for workspace admins only/)
-    const forever = (await createApiToken(ctx.db, { kind: 'system' }, admin.user.id, { name: 'forever', expires_in_days: 'never' })).secret
+    const forever = (
+      await createApiToken(ctx.db, { kind: 'system' }, admin.user.id, { name: 'forever', expires_in_days: 'never' })
+    ).secret
     const adminNever = await create(forever, { name: 'forever too', expires_in_days: 'never' })
     expect(adminNever.response.statusCode).toBe(201)
     expect(adminNever.body.expires_at).toBeNull()
     // A token does not outlive the token that made it.
     expect(days((await create(admin.token, { name: 'capped', expires_in_days: 'never' })).body.expires_at)).toBe(90)
-    for (const bad of [0, -1, 1.5, 3651, 'soon']) expect((await create(user.token, { name: 'bad', expires_in_days: bad })).response.statusCode).toBe(422)
+    for (const bad of [0, -1, 1.5, 3651, 'soon'])
+      expect((await create(user.token, { name: 'bad', expires_in_days: bad })).response.statusCode).toBe(422)
   })
 
   it('answers an expired token 401 with a message saying it expired', async () => {
     const user = await ctx.factories.user()
     const { token, secret } = await createApiToken(ctx.db, { kind: 'system' }, user.id, { name: 'old' })
     expect((await ctx.request({ method: 'GET', url: '/api/me', token: secret })).statusCode).toBe(200)
-    await ctx.db.update(apiTokens).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apiTokens.id, token.id))
+    await ctx.db
+      .update(apiTokens)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(apiTokens.id, token.id))
     const response = await ctx.request({ method: 'GET', url: '/api/me', token: secret })
     expect(response.statusCode).toBe(401)
     expect(errorOf(response.body)).toMatchObject({ code: 'unauthenticated', message: expect.stringMatching(/expired/) })
@@ -54,13 +60,18 @@ describe('scope', () => {
     await ctx.factories.member(tenant.id, owner.user, 'owner')
     const viewOnly = (await create(owner.token, { name: 'view', scope: 'tenant.view' })).body
     expect(viewOnly.scope).toBe('tenant.view')
-    const sync = (url: string, token: string) => ctx.request({ method: 'POST', url, token, payload: { policy_types: ['deviceConfiguration'] } })
+    const sync = (url: string, token: string) =>
+      ctx.request({ method: 'POST', url, token, payload: { policy_types: ['deviceConfiguration'] } })
     const syncUrl = `/api/tenants/${tenant.id}/inventory-sync`
-    expect((await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.id}`, token: viewOnly.token })).statusCode).toBe(200)
+    expect(
+      (await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.id}`, token: viewOnly.token })).statusCode,
+    ).toBe(200)
     const refused = await sync(syncUrl, viewOnly.token)
     expect(refused.statusCode).toBe(403)
     expect(errorOf(refused.body).message).toMatch(/scope does not include inventory.sync/)
-    const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token: viewOnly.token })).body) as { tenants: { capabilities: string[] }[] }
+    const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token: viewOnly.token })).body) as {
+      tenants: { capabilities: string[] }[]
+    }
     expect(me.tenants[0]!.capabilities).toEqual(['tenant.view'])
 
     const syncer = (await create(owner.token, { name: 'sync', scope: 'tenant.view,inventory.sync' })).body
@@ -72,7 +83,12 @@ describe('scope', () => {
 
   it('names an unknown capability', async () => {
     const { token } = await ctx.factories.userWithToken()
-    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token, payload: { name: 'x', scope: 'tenant.view,root' } })
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/tokens',
+      token,
+      payload: { name: 'x', scope: 'tenant.view,root' },
+    })
     expect(response.statusCode).toBe(422)
     expect(errorOf(response.body).message).toMatch(/scope: unknown capability root/)
   })
@@ -86,22 +102,32 @@ describe('scope', () => {
     expect(refused.response.statusCode).toBe(403)
     expect(errorOf(refused.response.body).message).toMatch(/tokens.manage/)
 
-    const manager = (await create(full, { name: 'maker', scope: 'tenant.view,tokens.manage', expires_in_days: 10 })).body
+    const manager = (await create(full, { name: 'maker', scope: 'tenant.view,tokens.manage', expires_in_days: 10 }))
+      .body
     expect((await create(manager.token, { name: 'wider', scope: 'full' })).response.statusCode).toBe(403)
     expect((await create(manager.token, { name: 'wider', scope: 'inventory.sync' })).response.statusCode).toBe(403)
     const child = await create(manager.token, { name: 'child', scope: 'tenant.view', expires_in_days: 90 })
     expect(child.response.statusCode).toBe(201)
     expect(days(child.body.expires_at)).toBe(10)
     // Revoking needs tokens.manage too.
-    expect((await ctx.request({ method: 'DELETE', url: `/api/tokens/${child.body.id}`, token: noTokens.token })).statusCode).toBe(403)
-    expect((await ctx.request({ method: 'DELETE', url: `/api/tokens/${child.body.id}`, token: manager.token })).statusCode).toBe(204)
+    expect(
+      (await ctx.request({ method: 'DELETE', url: `/api/tokens/${child.body.id}`, token: noTokens.token })).statusCode,
+    ).toBe(403)
+    expect(
+      (await ctx.request({ method: 'DELETE', url: `/api/tokens/${child.body.id}`, token: manager.token })).statusCode,
+    ).toBe(204)
     expect(user.id).toBeDefined()
   })
 
   it('keeps workspace administration out of a scope that does not name it', async () => {
     const admin = await ctx.factories.userWithToken({ isAdmin: true })
     const narrow = (await create(admin.token, { name: 'narrow', scope: 'tenant.view' })).body
-    const response = await ctx.request({ method: 'POST', url: '/api/users', token: narrow.token, payload: { email: 'n@example.com', name: 'N', password: 'long enough password' } })
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/users',
+      token: narrow.token,
+      payload: { email: 'n@example.com', name: 'N', password: 'long enough password' },
+    })
     expect(response.statusCode).toBe(403)
     const { token } = await ctx.factories.userWithToken()
     expect((await create(token, { name: 'admin', scope: 'workspace.admin' })).response.statusCode).toBe(422)
@@ -115,7 +141,9 @@ describe('listing', () => {
     await ctx.request({ method: 'GET', url: '/api/me', token: made.token })
     const list = await ctx.request({ method: 'GET', url: '/api/tokens', token })
     expect(list.body).not.toContain(made.token)
-    const row = (JSON.parse(list.body) as { data: (Created & { last_used_at: string | null })[] }).data.find((t) => t.id === made.id)
+    const row = (JSON.parse(list.body) as { data: (Created & { last_used_at: string | null })[] }).data.find(
+      (t) => t.id === made.id,
+    )
     expect(row).toMatchObject({ scope: 'read', last_used_at: expect.any(String) })
     expect(days(row!.expires_at)).toBe(30)
   })

@@ -35,7 +35,12 @@ describe('the APP_KEY check', () => {
     const legacy = await openTestDatabase()
     try {
       const original = box()
-      await addTenant(legacy.db, original, { kind: 'system' }, { name: 'Old', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 's', cloud: 'global' })
+      await addTenant(
+        legacy.db,
+        original,
+        { kind: 'system' },
+        { name: 'Old', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 's', cloud: 'global' },
+      )
       await expect(verifyAppKey(legacy.db, box())).rejects.toThrow(/APP_KEY/)
       expect(await legacy.db.select().from(settings)).toHaveLength(0) // nothing written for the wrong key
       await verifyAppKey(legacy.db, original)
@@ -50,7 +55,9 @@ describe('the APP_KEY check', () => {
     const generated = loadSecretBox(loadConfig({ DATA_DIR: dataDir }))
     const file = path.join(dataDir, 'app.key')
     expect(existsSync(file)).toBe(true)
-    await expect(verifyAppKey(handle.db, generated)).rejects.toThrow(/APP_KEY: .*app\.key was missing.*put the original app\.key back/)
+    await expect(verifyAppKey(handle.db, generated)).rejects.toThrow(
+      /APP_KEY: .*app\.key was missing.*put the original app\.key back/,
+    )
     expect(existsSync(file)).toBe(false)
     // A key generated for a database with no secrets yet is kept.
     const fresh = await openTestDatabase()
@@ -67,11 +74,23 @@ describe('the APP_KEY check', () => {
 describe('serve, worker and the CLI with the wrong APP_KEY', () => {
   it('refuse to start with a one-line message naming APP_KEY', async () => {
     await withScratchDatabase(async (url) => {
-      const right = { DATABASE_URL: url, APP_KEY: randomBytes(32).toString('base64'), HOST: '127.0.0.1', TENANTATLAS_CLIENT_SECRET: 'secret' }
+      const right = {
+        DATABASE_URL: url,
+        APP_KEY: randomBytes(32).toString('base64'),
+        HOST: '127.0.0.1',
+        TENANTATLAS_CLIENT_SECRET: 'secret',
+      }
       const wrong = { ...right, APP_KEY: randomBytes(32).toString('base64') }
-      const added = await cli(['tenant', 'add', '--name', 'K', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], { env: right })
+      const added = await cli(
+        ['tenant', 'add', '--name', 'K', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()],
+        { env: right },
+      )
       expect(added, added.stderr).toMatchObject({ code: 0 })
-      for (const args of [['tenant', 'add', '--name', 'K2', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], ['serve', '--port', '0'], ['worker']]) {
+      for (const args of [
+        ['tenant', 'add', '--name', 'K2', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()],
+        ['serve', '--port', '0'],
+        ['worker'],
+      ]) {
         const refused = await cli(args, { env: wrong })
         expect(refused.code, args.join(' ')).not.toBe(0)
         expect(refused.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1)

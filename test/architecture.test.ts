@@ -6,7 +6,11 @@ import { describe, expect, it } from 'vitest'
 const root = path.resolve(import.meta.dirname, '..')
 const sources = (dir: string): string[] =>
   readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(path.join(dir, entry.name)) : entry.name.endsWith('.ts') ? [path.join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sources(path.join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [path.join(dir, entry.name)]
+        : [],
   )
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8')
 
@@ -30,8 +34,11 @@ describe('layering', () => {
 
   it("no module writes another module's tables: the inventory's are written by modules/inventory, the journal by graph/writes", () => {
     const writersOf = (pattern: RegExp) => sources('src').filter((file) => pattern.test(read(file)))
-    const inventory = /(insert|update|delete)\((inventoryItems|inventoryVersions|inventoryChanges)\)|(INSERT INTO|UPDATE|DELETE FROM) inventory_(items|versions|changes)/
-    expect(writersOf(inventory).filter((file) => !file.startsWith(path.join('src', 'modules', 'inventory')))).toEqual([])
+    const inventory =
+      /(insert|update|delete)\((inventoryItems|inventoryVersions|inventoryChanges)\)|(INSERT INTO|UPDATE|DELETE FROM) inventory_(items|versions|changes)/
+    expect(writersOf(inventory).filter((file) => !file.startsWith(path.join('src', 'modules', 'inventory')))).toEqual(
+      [],
+    )
     const journal = /(insert|update|delete)\(graphWrites\)|(INSERT INTO|UPDATE|DELETE FROM) graph_writes/
     expect(writersOf(journal).filter((file) => !file.startsWith(path.join('src', 'graph', 'writes')))).toEqual([])
   })

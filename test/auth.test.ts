@@ -22,7 +22,8 @@ const signIn = (email: string, password: string, extra: { ip?: string; headers?:
     headers: { origin: ORIGIN, ...extra.headers },
   })
 
-const sessionCookie = (response: { cookies: { name: string; value: string }[] }) => response.cookies.find((c) => c.name === 'ta_session')
+const sessionCookie = (response: { cookies: { name: string; value: string }[] }) =>
+  response.cookies.find((c) => c.name === 'ta_session')
 
 describe('sign-in', () => {
   it('sets an httpOnly SameSite=Lax session cookie that authenticates /api/me', async () => {
@@ -36,7 +37,10 @@ describe('sign-in', () => {
     const cookie = sessionCookie(response)!
     const me = await ctx.app.inject({ method: 'GET', url: '/api/me', cookies: { ta_session: cookie.value } })
     expect(me.statusCode).toBe(200)
-    expect(JSON.parse(me.body)).toMatchObject({ user: { id: user.id, email: user.email, is_admin: false }, tenants: [] })
+    expect(JSON.parse(me.body)).toMatchObject({
+      user: { id: user.id, email: user.email, is_admin: false },
+      tenants: [],
+    })
     // Only the hash of the session token is stored.
     const [stored] = await ctx.db.select().from(authSessions).where(eq(authSessions.userId, user.id))
     expect(stored!.tokenHash).toBe(sha256(cookie.value))
@@ -68,7 +72,8 @@ describe('sign-in', () => {
 
   it('answers 429 after repeated failures for one account, even with the right password', async () => {
     const user = await ctx.factories.user()
-    for (let i = 0; i < 3; i++) expect((await signIn(user.email, `wrong ${i}`, { ip: `10.9.2.${i}` })).statusCode).toBe(401)
+    for (let i = 0; i < 3; i++)
+      expect((await signIn(user.email, `wrong ${i}`, { ip: `10.9.2.${i}` })).statusCode).toBe(401)
     const blocked = await signIn(user.email, PASSWORD, { ip: '10.9.2.99' })
     expect(blocked.statusCode).toBe(429)
     expect(errorOf(blocked.body).code).toBe('too_many_attempts')
@@ -80,7 +85,8 @@ describe('sign-in', () => {
 
   it('answers 429 after repeated failures from one address across accounts', async () => {
     const ip = '10.9.3.1'
-    for (let i = 0; i < 6; i++) expect((await signIn(`ghost${i}@example.com`, 'nope nope', { ip })).statusCode).toBe(401)
+    for (let i = 0; i < 6; i++)
+      expect((await signIn(`ghost${i}@example.com`, 'nope nope', { ip })).statusCode).toBe(401)
     const user = await ctx.factories.user()
     expect((await signIn(user.email, PASSWORD, { ip })).statusCode).toBe(429)
     expect((await signIn(user.email, PASSWORD, { ip: '10.9.3.2' })).statusCode).toBe(200)
@@ -98,7 +104,12 @@ describe('sign-out', () => {
   it('revokes the session server-side', async () => {
     const user = await ctx.factories.user()
     const cookie = sessionCookie(await signIn(user.email, PASSWORD, { ip: '10.9.4.1' }))!
-    const out = await ctx.app.inject({ method: 'POST', url: '/api/auth/sign-out', cookies: { ta_session: cookie.value }, headers: { origin: ORIGIN } })
+    const out = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/sign-out',
+      cookies: { ta_session: cookie.value },
+      headers: { origin: ORIGIN },
+    })
     expect(out.statusCode).toBe(204)
     const me = await ctx.app.inject({ method: 'GET', url: '/api/me', cookies: { ta_session: cookie.value } })
     expect(me.statusCode).toBe(401)
@@ -115,7 +126,12 @@ describe('CSRF protection of cookie-authenticated mutations', () => {
   })
 
   it('refuses a mutation without Origin', async () => {
-    const response = await ctx.app.inject({ method: 'POST', url: '/api/tokens', cookies: { ta_session: cookie }, payload: { name: 'x' } })
+    const response = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      cookies: { ta_session: cookie },
+      payload: { name: 'x' },
+    })
     expect(response.statusCode).toBe(403)
     expect(errorOf(response.body).code).toBe('csrf_rejected')
   })
@@ -132,7 +148,13 @@ describe('CSRF protection of cookie-authenticated mutations', () => {
   })
 
   it('accepts a same-origin mutation, and reads without Origin', async () => {
-    const post = await ctx.app.inject({ method: 'POST', url: '/api/tokens', cookies: { ta_session: cookie }, headers: { origin: ORIGIN }, payload: { name: 'x' } })
+    const post = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      cookies: { ta_session: cookie },
+      headers: { origin: ORIGIN },
+      payload: { name: 'x' },
+    })
     expect(post.statusCode).toBe(201)
     const read = await ctx.app.inject({ method: 'GET', url: '/api/tokens', cookies: { ta_session: cookie } })
     expect(read.statusCode).toBe(200)
@@ -148,7 +170,12 @@ describe('CSRF protection of cookie-authenticated mutations', () => {
 describe('personal API tokens', () => {
   it('is shown once, stored hashed, tracked, listed without the secret, and revocable', async () => {
     const { user, token: bootstrap } = await ctx.factories.userWithToken()
-    const created = await ctx.request({ method: 'POST', url: '/api/tokens', token: bootstrap, payload: { name: 'CI pipeline' } })
+    const created = await ctx.request({
+      method: 'POST',
+      url: '/api/tokens',
+      token: bootstrap,
+      payload: { name: 'CI pipeline' },
+    })
     expect(created.statusCode).toBe(201)
     const body = JSON.parse(created.body) as { id: string; token: string; name: string; last_used_at: string | null }
     expect(body.token).toMatch(/^ta_pat_[\w-]{40,}$/)
@@ -161,13 +188,17 @@ describe('personal API tokens', () => {
     expect((await ctx.request({ method: 'GET', url: '/api/me', token: body.token })).statusCode).toBe(200)
     const list = await ctx.request({ method: 'GET', url: '/api/tokens', token: body.token })
     expect(list.body).not.toContain(body.token)
-    const listed = (JSON.parse(list.body) as { data: { id: string; last_used_at: string | null }[] }).data.find((t) => t.id === body.id)
+    const listed = (JSON.parse(list.body) as { data: { id: string; last_used_at: string | null }[] }).data.find(
+      (t) => t.id === body.id,
+    )
     expect(listed?.last_used_at).not.toBeNull()
 
     const revoked = await ctx.request({ method: 'DELETE', url: `/api/tokens/${body.id}`, token: bootstrap })
     expect(revoked.statusCode).toBe(204)
     expect((await ctx.request({ method: 'GET', url: '/api/me', token: body.token })).statusCode).toBe(401)
-    const actions = (await ctx.db.select().from(auditEvents).where(eq(auditEvents.subjectId, body.id))).map((e) => e.action)
+    const actions = (await ctx.db.select().from(auditEvents).where(eq(auditEvents.subjectId, body.id))).map(
+      (e) => e.action,
+    )
     expect(actions).toEqual(['token.created', 'token.revoked'])
     expect(user.id).toBe(row!.userId)
   })
@@ -175,8 +206,12 @@ describe('personal API tokens', () => {
   it("answers 404 for another user's token", async () => {
     const alice = await ctx.factories.userWithToken()
     const bob = await ctx.factories.userWithToken()
-    const created = JSON.parse((await ctx.request({ method: 'POST', url: '/api/tokens', token: alice.token, payload: { name: 'a' } })).body) as { id: string; token: string }
-    expect((await ctx.request({ method: 'DELETE', url: `/api/tokens/${created.id}`, token: bob.token })).statusCode).toBe(404)
+    const created = JSON.parse(
+      (await ctx.request({ method: 'POST', url: '/api/tokens', token: alice.token, payload: { name: 'a' } })).body,
+    ) as { id: string; token: string }
+    expect(
+      (await ctx.request({ method: 'DELETE', url: `/api/tokens/${created.id}`, token: bob.token })).statusCode,
+    ).toBe(404)
     expect((await ctx.request({ method: 'GET', url: '/api/me', token: created.token })).statusCode).toBe(200)
   })
 

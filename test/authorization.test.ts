@@ -3,7 +3,16 @@ import { eq } from 'drizzle-orm'
 import { bulkNoopHandlers } from './bulk/noop-handlers.ts'
 import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
-import { backupSets, bulkOperationItems, graphWrites, inventoryContents, inventoryItems, inventoryVersions, restorePlans, type UserRow } from '../src/db/schema.ts'
+import {
+  backupSets,
+  bulkOperationItems,
+  graphWrites,
+  inventoryContents,
+  inventoryItems,
+  inventoryVersions,
+  restorePlans,
+  type UserRow,
+} from '../src/db/schema.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
 import { createCatalog } from '../src/modules/operations/catalog.ts'
 import { shippedCatalog } from '../src/operation-types.ts'
@@ -18,7 +27,20 @@ import { exportBackupZip } from '../src/modules/backups/zip-export.ts'
 import { testCatalog, testHandlers } from './operations/fixtures.ts'
 
 type Role = (typeof ROLES)[number]
-type CaseSetup = { tenantId: string; target: UserRow; outsider: UserRow; runId: string; doneRunId: string; itemId: string; versionId: string; scheduleId: string; backupId: string; backupZip: Buffer; planId: string; bulkRunId: string }
+type CaseSetup = {
+  tenantId: string
+  target: UserRow
+  outsider: UserRow
+  runId: string
+  doneRunId: string
+  itemId: string
+  versionId: string
+  scheduleId: string
+  backupId: string
+  backupZip: Buffer
+  planId: string
+  bulkRunId: string
+}
 type RouteCase = {
   /** What an owner's token must hold (all of it) for the route to answer `ok`. */
   need: readonly ScopeKey[]
@@ -41,168 +63,333 @@ const operators = ['owner', 'manager', 'operator'] as const
  * serves that is missing here fails the first test below.
  */
 const TABLE: Record<string, RouteCase> = {
-  'GET /api/tenants/:tenantId': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}` }) },
+  'GET /api/tenants/:tenantId': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}` }),
+  },
   'PATCH /api/tenants/:tenantId': {
-    need: ['tenant.manage'], ok: 200,
+    need: ['tenant.manage'],
+    ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}`, payload: { name: 'Renamed' } }),
   },
-  'GET /api/tenants/:tenantId/members': { need: ['members.manage'], ok: 200, allowed: ['owner'], request: (s) => ({ url: `/api/tenants/${s.tenantId}/members` }) },
-  'POST /api/tenants/:tenantId/members': {
-    need: ['members.manage'], ok: 201,
+  'GET /api/tenants/:tenantId/members': {
+    need: ['members.manage'],
+    ok: 200,
     allowed: ['owner'],
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/members`, payload: { email: s.outsider.email, role: 'readonly' } }),
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/members` }),
+  },
+  'POST /api/tenants/:tenantId/members': {
+    need: ['members.manage'],
+    ok: 201,
+    allowed: ['owner'],
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/members`,
+      payload: { email: s.outsider.email, role: 'readonly' },
+    }),
   },
   'PATCH /api/tenants/:tenantId/members/:userId': {
-    need: ['members.manage'], ok: 200,
+    need: ['members.manage'],
+    ok: 200,
     allowed: ['owner'],
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/members/${s.target.id}`, payload: { role: 'manager' } }),
   },
   'DELETE /api/tenants/:tenantId/members/:userId': {
-    need: ['members.manage'], ok: 204,
+    need: ['members.manage'],
+    ok: 204,
     allowed: ['owner'],
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/members/${s.target.id}` }),
   },
   'GET /api/tenants/:tenantId/audit-events': {
-    need: ['audit.view'], ok: 200,
+    need: ['audit.view'],
+    ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/audit-events` }),
   },
-  'GET /api/tenants/:tenantId/operation-runs': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs` }) },
-  'GET /api/tenants/:tenantId/operation-runs/active': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/active` }) },
-  'GET /api/tenants/:tenantId/operation-runs/:runId': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}` }) },
+  'GET /api/tenants/:tenantId/operation-runs': {
+    need: ['operations.view'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs` }),
+  },
+  'GET /api/tenants/:tenantId/operation-runs/active': {
+    need: ['operations.view'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/active` }),
+  },
+  'GET /api/tenants/:tenantId/operation-runs/:runId': {
+    need: ['operations.view'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}` }),
+  },
   // The run was started by the target (not by the caller): operators may cancel only their own.
   'POST /api/tenants/:tenantId/operation-runs/:runId/cancel': {
-    need: ['operations.manage'], ok: 202,
+    need: ['operations.manage'],
+    ok: 202,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/cancel` }),
   },
   'POST /api/tenants/:tenantId/operation-runs/:runId/rerun': {
-    need: ['operations.manage', 'inventory.sync'], ok: 202,
+    need: ['operations.manage', 'inventory.sync'],
+    ok: 202,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.doneRunId}/rerun` }),
   },
   'GET /api/tenants/:tenantId/operation-runs/:runId/items': {
-    need: ['operations.view'], ok: 200,
+    need: ['operations.view'],
+    ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/operation-runs/${s.runId}/items` }),
   },
-  'GET /api/tenants/:tenantId/schedules': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules` }) },
+  'GET /api/tenants/:tenantId/schedules': {
+    need: ['operations.view'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules` }),
+  },
   'POST /api/tenants/:tenantId/schedules': {
-    need: ['schedules.manage', 'inventory.sync'], ok: 201,
+    need: ['schedules.manage', 'inventory.sync'],
+    ok: 201,
     allowed: ownerAndManager,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules`, payload: { name: 'Hourly', operation_type: 'test.noop', input: {}, cron: '0 * * * *' } }),
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/schedules`,
+      payload: { name: 'Hourly', operation_type: 'test.noop', input: {}, cron: '0 * * * *' },
+    }),
   },
   'PATCH /api/tenants/:tenantId/schedules/:scheduleId': {
-    need: ['schedules.manage', 'inventory.sync'], ok: 200,
+    need: ['schedules.manage', 'inventory.sync'],
+    ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}`, payload: { enabled: false } }),
   },
   'DELETE /api/tenants/:tenantId/schedules/:scheduleId': {
-    need: ['schedules.manage'], ok: 204,
+    need: ['schedules.manage'],
+    ok: 204,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}` }),
   },
-  'GET /api/tenants/:tenantId/policy-types': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }) },
-  'GET /api/tenants/:tenantId/events': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }) },
-  'POST /api/tenants/:tenantId/inventory-sync': {
-    need: ['inventory.sync'], ok: 202,
-    allowed: operators,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory-sync`, payload: { policy_types: ['deviceConfiguration'] } }),
+  'GET /api/tenants/:tenantId/policy-types': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/policy-types` }),
   },
-  'GET /api/tenants/:tenantId/inventory/items': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items` }) },
+  'GET /api/tenants/:tenantId/events': {
+    need: ['operations.view'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/events` }),
+  },
+  'POST /api/tenants/:tenantId/inventory-sync': {
+    need: ['inventory.sync'],
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/inventory-sync`,
+      payload: { policy_types: ['deviceConfiguration'] },
+    }),
+  },
+  'GET /api/tenants/:tenantId/inventory/items': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items` }),
+  },
   'GET /api/tenants/:tenantId/inventory/items/:itemId': {
-    need: ['tenant.view'], ok: 200,
+    need: ['tenant.view'],
+    ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}` }),
   },
   'GET /api/tenants/:tenantId/inventory/items/:itemId/versions': {
-    need: ['tenant.view'], ok: 200,
+    need: ['tenant.view'],
+    ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/versions` }),
   },
   'GET /api/tenants/:tenantId/inventory/items/:itemId/versions/:versionId': {
-    need: ['tenant.view'], ok: 200,
+    need: ['tenant.view'],
+    ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/versions/${s.versionId}` }),
   },
   'GET /api/tenants/:tenantId/inventory/items/:itemId/diff': {
-    need: ['tenant.view'], ok: 200,
+    need: ['tenant.view'],
+    ok: 200,
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/inventory/items/${s.itemId}/diff` }),
   },
-  'GET /api/tenants/:tenantId/changes': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/changes` }) },
+  'GET /api/tenants/:tenantId/changes': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/changes` }),
+  },
   // 200 with ok:false here: the tenant is on the emulator cloud and this app has no emulator.
   'POST /api/tenants/:tenantId/connection-check': {
-    need: ['tenant.manage'], ok: 200,
+    need: ['tenant.manage'],
+    ok: 200,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/connection-check` }),
   },
-  'GET /api/tenants/:tenantId/backups': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups` }) },
-  'POST /api/tenants/:tenantId/backups': {
-    need: ['backups.manage'], ok: 202,
-    allowed: operators,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups`, payload: { selection: { policy_types: ['deviceConfiguration'] } } }),
+  'GET /api/tenants/:tenantId/backups': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups` }),
   },
-  'GET /api/tenants/:tenantId/backups/:backupId': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
+  'POST /api/tenants/:tenantId/backups': {
+    need: ['backups.manage'],
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/backups`,
+      payload: { selection: { policy_types: ['deviceConfiguration'] } },
+    }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }),
+  },
   'PATCH /api/tenants/:tenantId/backups/:backupId': {
-    need: ['backups.manage'], ok: 200,
+    need: ['backups.manage'],
+    ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}`, payload: { labels: ['kept'] } }),
   },
-  'DELETE /api/tenants/:tenantId/backups/:backupId': { need: ['backups.manage'], ok: 204, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }) },
-  'GET /api/tenants/:tenantId/backups/:backupId/missing': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/missing` }) },
-  'GET /api/tenants/:tenantId/backups/:backupId/items': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/items` }) },
-  'GET /api/tenants/:tenantId/backups/:backupId/item': {
-    need: ['tenant.view'], ok: 200,
-    allowed: everyone,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/item?type=deviceConfiguration&id=object-1` }),
-  },
-  'GET /api/tenants/:tenantId/backups/:backupId/export': { need: ['backups.manage'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/export` }) },
-  'POST /api/tenants/:tenantId/backups/import': {
-    need: ['backups.manage'], ok: 201,
+  'DELETE /api/tenants/:tenantId/backups/:backupId': {
+    need: ['backups.manage'],
+    ok: 204,
     allowed: operators,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/import`, payload: s.backupZip, headers: { 'content-type': 'application/zip' } }),
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}` }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId/missing': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/missing` }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId/items': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/items` }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId/item': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/item?type=deviceConfiguration&id=object-1`,
+    }),
+  },
+  'GET /api/tenants/:tenantId/backups/:backupId/export': {
+    need: ['backups.manage'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backups/${s.backupId}/export` }),
+  },
+  'POST /api/tenants/:tenantId/backups/import': {
+    need: ['backups.manage'],
+    ok: 201,
+    allowed: operators,
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/backups/import`,
+      payload: s.backupZip,
+      headers: { 'content-type': 'application/zip' },
+    }),
   },
   'POST /api/tenants/:tenantId/restore-plans': {
     // With restore.execute but not tenant.view the backup's tenant cannot be seen: the backup is not found.
     singles: { 'restore.execute': 404 },
-    need: ['restore.execute', 'tenant.view'], ok: 201,
+    need: ['restore.execute', 'tenant.view'],
+    ok: 201,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans`, payload: { backup_id: s.backupId } }),
   },
   // A plan shows its source's content: only to those who may act on the target and view the source (404 otherwise).
-  'GET /api/tenants/:tenantId/restore-plans/:planId': { need: ['restore.execute'], ok: 200, allowed: ownerAndManager, denied: 404, request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}` }) },
-  'PATCH /api/tenants/:tenantId/restore-plans/:planId': {
-    need: ['restore.execute'], ok: 200,
+  'GET /api/tenants/:tenantId/restore-plans/:planId': {
+    need: ['restore.execute'],
+    ok: 200,
     allowed: ownerAndManager,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}`, payload: { excluded_item_ids: [] } }),
+    denied: 404,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}` }),
+  },
+  'PATCH /api/tenants/:tenantId/restore-plans/:planId': {
+    need: ['restore.execute'],
+    ok: 200,
+    allowed: ownerAndManager,
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}`,
+      payload: { excluded_item_ids: [] },
+    }),
   },
   'POST /api/tenants/:tenantId/restore-plans/:planId/execute': {
-    need: ['restore.execute'], ok: 202,
+    need: ['restore.execute'],
+    ok: 202,
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/restore-plans/${s.planId}/execute` }),
   },
-  'GET /api/tenants/:tenantId/backup-retention': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention` }) },
+  'GET /api/tenants/:tenantId/backup-retention': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention` }),
+  },
   'PUT /api/tenants/:tenantId/backup-retention': {
-    need: ['backups.manage'], ok: 200,
+    need: ['backups.manage'],
+    ok: 200,
     allowed: operators,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention`, payload: { keep_last: 5, keep_days: 30 } }),
   },
-  'POST /api/tenants/:tenantId/backup-retention/prune': { need: ['backups.manage'], ok: 202, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }) },
+  'POST /api/tenants/:tenantId/backup-retention/prune': {
+    need: ['backups.manage'],
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/backup-retention/prune` }),
+  },
   'POST /api/tenants/:tenantId/bulk-operations': {
-    need: ['bulk.execute'], ok: 200,
+    need: ['bulk.execute'],
+    ok: 200,
     allowed: ownerAndManager,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations`, payload: { action: 'rename', params: { prefix: 'Pilot ' }, item_ids: [s.itemId], dry_run: true } }),
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/bulk-operations`,
+      payload: { action: 'rename', params: { prefix: 'Pilot ' }, item_ids: [s.itemId], dry_run: true },
+    }),
   },
   'POST /api/tenants/:tenantId/bulk-operations/selection': {
-    need: ['tenant.view'], ok: 200,
+    need: ['tenant.view'],
+    ok: 200,
     allowed: everyone,
-    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/selection`, payload: { item_ids: [s.itemId] } }),
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/bulk-operations/selection`,
+      payload: { item_ids: [s.itemId] },
+    }),
   },
-  'GET /api/tenants/:tenantId/bulk-operations/:runId': { need: ['operations.view'], ok: 200, allowed: operators, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }) },
-  'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': { need: ['restore.execute'], ok: 201, allowed: ownerAndManager, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }) },
-  'GET /api/tenants/:tenantId/bulk-actions': { need: ['tenant.view'], ok: 200, allowed: everyone, request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }) },
+  'GET /api/tenants/:tenantId/bulk-operations/:runId': {
+    need: ['operations.view'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}` }),
+  },
+  'POST /api/tenants/:tenantId/bulk-operations/:runId/undo': {
+    need: ['restore.execute'],
+    ok: 201,
+    allowed: ownerAndManager,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-operations/${s.bulkRunId}/undo` }),
+  },
+  'GET /api/tenants/:tenantId/bulk-actions': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/bulk-actions` }),
+  },
   // 200 with a warning here: the tenant is on the emulator cloud and this app has no emulator to read memberships from.
   'GET /api/tenants/:tenantId/assignments': {
     need: ['tenant.view'],
@@ -214,7 +401,14 @@ const TABLE: Record<string, RouteCase> = {
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {}, ...bulkNoopHandlers }
+const handlers = {
+  ...testHandlers,
+  'inventory.sync': async () => {},
+  'backup.create': async () => {},
+  'backup.prune': async () => {},
+  'restore.execute': async () => {},
+  ...bulkNoopHandlers,
+}
 
 let ctx: TestContext
 let baseUrl: string
@@ -253,42 +447,94 @@ async function setUp(): Promise<CaseSetup> {
     initiatorUserId: target.id,
     actor: { kind: 'user', userId: target.id, ip: null },
   })
-  await ctx.db.transaction((tx) => finishRun(tx, catalog, { runId: done.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }))
+  await ctx.db.transaction((tx) =>
+    finishRun(tx, catalog, { runId: done.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }),
+  )
   // The stranger belongs to another tenant only.
   const elsewhere = await ctx.factories.tenant()
   const stranger = await ctx.request({ method: 'GET', url: '/api/me', token: callers.stranger })
-  await ctx.factories.member(elsewhere.id, { id: (JSON.parse(stranger.body) as { user: { id: string } }).user.id }, 'owner')
+  await ctx.factories.member(
+    elsewhere.id,
+    { id: (JSON.parse(stranger.body) as { user: { id: string } }).user.id },
+    'owner',
+  )
   const itemId = uuidv7()
   await ctx.db.insert(inventoryItems).values({
-    id: itemId, tenantId: tenant.id, policyType: 'deviceConfiguration', externalId: randomUUID(), displayName: 'Item', category: 'Configuration',
-    platform: 'windows', payload: {}, contentHash: 'x', firstSeenRunId: run.id, lastSeenRunId: run.id,
+    id: itemId,
+    tenantId: tenant.id,
+    policyType: 'deviceConfiguration',
+    externalId: randomUUID(),
+    displayName: 'Item',
+    category: 'Configuration',
+    platform: 'windows',
+    payload: {},
+    contentHash: 'x',
+    firstSeenRunId: run.id,
+    lastSeenRunId: run.id,
   })
-  await ctx.db.insert(inventoryContents).values({ tenantId: tenant.id, contentHash: 'x', payload: {}, assignments: [] }).onConflictDoNothing()
+  await ctx.db
+    .insert(inventoryContents)
+    .values({ tenantId: tenant.id, contentHash: 'x', payload: {}, assignments: [] })
+    .onConflictDoNothing()
   const versionId = uuidv7()
-  await ctx.db.insert(inventoryVersions).values({ id: versionId, tenantId: tenant.id, itemId, number: 1, contentHash: 'x', runId: run.id })
-  const schedule = await createSchedule(ctx.db, catalog, { tenantId: tenant.id, userId: target.id, role: 'owner' }, { kind: 'system' }, {
-    name: 'Nightly',
-    operation_type: 'test.noop',
-    input: {},
-    cron: '0 2 * * *',
-    timezone: 'UTC',
-    enabled: true,
-  })
-  const backup = await seedBackupSet(ctx.db, tenant.id, [{ policyType: 'deviceConfiguration', externalId: 'object-1', displayName: 'Object 1', payload: { a: 1 }, assignments: [] }])
+  await ctx.db
+    .insert(inventoryVersions)
+    .values({ id: versionId, tenantId: tenant.id, itemId, number: 1, contentHash: 'x', runId: run.id })
+  const schedule = await createSchedule(
+    ctx.db,
+    catalog,
+    { tenantId: tenant.id, userId: target.id, role: 'owner' },
+    { kind: 'system' },
+    {
+      name: 'Nightly',
+      operation_type: 'test.noop',
+      input: {},
+      cron: '0 2 * * *',
+      timezone: 'UTC',
+      enabled: true,
+    },
+  )
+  const backup = await seedBackupSet(ctx.db, tenant.id, [
+    {
+      policyType: 'deviceConfiguration',
+      externalId: 'object-1',
+      displayName: 'Object 1',
+      payload: { a: 1 },
+      assignments: [],
+    },
+  ])
   const backupZip = Buffer.concat(await exportBackupZip(ctx.db, backup).toArray())
   const planId = uuidv7()
-  await ctx.db.insert(restorePlans).values({ id: planId, targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id })
+  await ctx.db
+    .insert(restorePlans)
+    .values({ id: planId, targetTenantId: tenant.id, sourceTenantId: tenant.id, backupId: backup.id })
   // A finished bulk rename whose backup is that set, having changed its one object.
   const bulk = await ctx.engine.startRun({
     tenantId: tenant.id,
     type: 'bulk.rename',
-    context: { params: { prefix: 'x', suffix: '', find: '', replace: '' }, filter: null, item_count: 1, selection_digest: '0'.repeat(64) },
+    context: {
+      params: { prefix: 'x', suffix: '', find: '', replace: '' },
+      filter: null,
+      item_count: 1,
+      selection_digest: '0'.repeat(64),
+    },
     initiatorUserId: target.id,
     actor: { kind: 'user', userId: target.id, ip: null },
   })
-  await ctx.db.transaction((tx) => finishRun(tx, catalog, { runId: bulk.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }))
+  await ctx.db.transaction((tx) =>
+    finishRun(tx, catalog, { runId: bulk.run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }),
+  )
   await ctx.db.update(backupSets).set({ runId: bulk.run.id }).where(eq(backupSets.id, backup.id))
-  await ctx.db.insert(bulkOperationItems).values({ runId: bulk.run.id, position: 0, tenantId: tenant.id, itemId, policyType: 'deviceConfiguration', externalId: 'object-1', displayName: 'Object 1', state: 'succeeded' })
+  await ctx.db.insert(bulkOperationItems).values({
+    runId: bulk.run.id,
+    position: 0,
+    tenantId: tenant.id,
+    itemId,
+    policyType: 'deviceConfiguration',
+    externalId: 'object-1',
+    displayName: 'Object 1',
+    state: 'succeeded',
+  })
   // Its journal says it wrote that object (Undo plans from what the run did, ADR 023).
   await ctx.db.insert(graphWrites).values({
     id: uuidv7(),
@@ -304,7 +550,20 @@ async function setUp(): Promise<CaseSetup> {
     state: 'confirmed',
     confirmedAt: new Date(),
   })
-  return { tenantId: tenant.id, target, outsider, runId: run.id, doneRunId: done.run.id, itemId, versionId, scheduleId: schedule.id, backupId: backup.id, backupZip, planId, bulkRunId: bulk.run.id }
+  return {
+    tenantId: tenant.id,
+    target,
+    outsider,
+    runId: run.id,
+    doneRunId: done.run.id,
+    itemId,
+    versionId,
+    scheduleId: schedule.id,
+    backupId: backup.id,
+    backupZip,
+    planId,
+    bulkRunId: bulk.run.id,
+  }
 }
 
 describe('run abilities', () => {
@@ -313,15 +572,33 @@ describe('run abilities', () => {
   it.each(ROLES.filter((r) => r !== 'readonly'))('%s gets the abilities of the role table', async (role) => {
     const setup = await setUp()
     const get = async (runId: string) =>
-      (JSON.parse((await ctx.request({ method: 'GET', url: `/api/tenants/${setup.tenantId}/operation-runs/${runId}`, token: callers[role] })).body) as {
-        abilities: { cancel: boolean; rerun: boolean }
-      }).abilities
+      (
+        JSON.parse(
+          (
+            await ctx.request({
+              method: 'GET',
+              url: `/api/tenants/${setup.tenantId}/operation-runs/${runId}`,
+              token: callers[role],
+            })
+          ).body,
+        ) as {
+          abilities: { cancel: boolean; rerun: boolean }
+        }
+      ).abilities
     // The target's runs: an active one can be cancelled, a completed one re-run, by those who manage others' runs.
     expect(await get(setup.runId)).toEqual({ cancel: manages[role], rerun: false })
     expect(await get(setup.doneRunId)).toEqual({ cancel: false, rerun: manages[role] })
     // The caller's own run: an operator may cancel it too.
-    const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token: callers[role] })).body) as { user: { id: string } }
-    const own = await ctx.engine.startRun({ tenantId: setup.tenantId, type: 'test.noop', context: { own: role }, initiatorUserId: me.user.id, actor: { kind: 'user', userId: me.user.id, ip: null } })
+    const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token: callers[role] })).body) as {
+      user: { id: string }
+    }
+    const own = await ctx.engine.startRun({
+      tenantId: setup.tenantId,
+      type: 'test.noop',
+      context: { own: role },
+      initiatorUserId: me.user.id,
+      actor: { kind: 'user', userId: me.user.id, ip: null },
+    })
     expect(await get(own.run.id)).toEqual({ cancel: true, rerun: false })
   })
 })
@@ -342,14 +619,32 @@ async function send(route: string, spec: RouteCase, setup: CaseSetup, token: str
   const { url, payload, headers } = spec.request(setup)
   if (route.endsWith('/events')) {
     const controller = new AbortController()
-    const response = await fetch(`${baseUrl}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: controller.signal })
+    const response = await fetch(`${baseUrl}${url}`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: controller.signal,
+    })
     controller.abort()
-    return { statusCode: response.status, body: '{"error":{"code":"' + (STATUS_CODES[response.status] ?? '') + '","message":""}}' }
+    return {
+      statusCode: response.status,
+      body: '{"error":{"code":"' + (STATUS_CODES[response.status] ?? '') + '","message":""}}',
+    }
   }
-  return ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, ...(headers ? { headers } : {}), token })
+  return ctx.request({
+    method: route.split(' ')[0],
+    url,
+    payload: payload as Record<string, unknown> | undefined,
+    ...(headers ? { headers } : {}),
+    token,
+  })
 }
 
-async function expectStatus(route: string, spec: RouteCase, expected: number, token: string | undefined, setup?: CaseSetup) {
+async function expectStatus(
+  route: string,
+  spec: RouteCase,
+  expected: number,
+  token: string | undefined,
+  setup?: CaseSetup,
+) {
   const response = await send(route, spec, setup ?? (await setupFor(route, expected)), token)
   expect(response.statusCode, `${route}: ${response.body.slice(0, 300)}`).toBe(expected)
   if (expected >= 400) expect(errorOf(response.body).code).toBe(STATUS_CODES[expected])
@@ -367,12 +662,18 @@ describe('authorization table', () => {
 
   it('names, for every route, capabilities its allowed roles all have', () => {
     for (const [route, spec] of Object.entries(TABLE)) {
-      for (const role of spec.allowed) for (const key of spec.need) expect(capabilitiesOf(role), `${route} ${role}`).toContain(key)
+      for (const role of spec.allowed)
+        for (const key of spec.need) expect(capabilitiesOf(role), `${route} ${role}`).toContain(key)
     }
   })
 
   const cases = Object.entries(TABLE).flatMap(([route, spec]) => [
-    ...ROLES.map((role) => ({ route, spec, caller: role, expected: spec.allowed.includes(role) ? spec.ok : (spec.denied ?? 403) })),
+    ...ROLES.map((role) => ({
+      route,
+      spec,
+      caller: role,
+      expected: spec.allowed.includes(role) ? spec.ok : (spec.denied ?? 403),
+    })),
     { route, spec, caller: 'stranger' as const, expected: 404 },
     { route, spec, caller: 'anonymous' as const, expected: 401 },
   ])
@@ -383,24 +684,42 @@ describe('authorization table', () => {
 
   // Every id in a path from another tenant the caller owns too: never found through this one.
   const foreign = Object.entries(TABLE).filter(([route]) => /:(?!tenantId)\w+/.test(route))
-  it.each(foreign.map(([route, spec]) => ({ route, spec })))('$route with the ids of another of the caller’s tenants → 404', async ({ route, spec }) => {
-    const here = (shared ??= await setUp())
-    const elsewhere = await setUp()
-    const { url, payload, headers } = spec.request({ ...elsewhere, tenantId: here.tenantId })
-    const response = await ctx.request({ method: route.split(' ')[0], url, payload: payload as Record<string, unknown> | undefined, ...(headers ? { headers } : {}), token: callers.owner })
-    expect(response.statusCode, `${route}: ${response.body.slice(0, 200)}`).toBe(404)
-  })
+  it.each(foreign.map(([route, spec]) => ({ route, spec })))(
+    '$route with the ids of another of the caller’s tenants → 404',
+    async ({ route, spec }) => {
+      const here = (shared ??= await setUp())
+      const elsewhere = await setUp()
+      const { url, payload, headers } = spec.request({ ...elsewhere, tenantId: here.tenantId })
+      const response = await ctx.request({
+        method: route.split(' ')[0],
+        url,
+        payload: payload as Record<string, unknown> | undefined,
+        ...(headers ? { headers } : {}),
+        token: callers.owner,
+      })
+      expect(response.statusCode, `${route}: ${response.body.slice(0, 200)}`).toBe(404)
+    },
+  )
 
   it('answers 404, not 403, for a tenant id that does not exist or is malformed', async () => {
     for (const id of ['0195f3c2-0000-7000-8000-000000000000', 'not-a-uuid', "1'; drop table tenants;--"]) {
-      const response = await ctx.request({ method: 'GET', url: `/api/tenants/${encodeURIComponent(id)}`, token: callers.owner })
+      const response = await ctx.request({
+        method: 'GET',
+        url: `/api/tenants/${encodeURIComponent(id)}`,
+        token: callers.owner,
+      })
       expect(response.statusCode).toBe(404)
     }
   })
 
   it('answers 404 before validating the body of a foreign tenant route', async () => {
     const setup = await setUp()
-    const response = await ctx.request({ method: 'PATCH', url: `/api/tenants/${setup.tenantId}`, payload: { bogus: 1 }, token: callers.stranger })
+    const response = await ctx.request({
+      method: 'PATCH',
+      url: `/api/tenants/${setup.tenantId}`,
+      payload: { bogus: 1 },
+      token: callers.stranger,
+    })
     expect(response.statusCode).toBe(404)
   })
 })
@@ -413,13 +732,19 @@ describe('token scopes: every route with an owner’s token of each scope', () =
   beforeAll(async () => {
     const me = await ctx.request({ method: 'GET', url: '/api/me', token: callers.owner })
     const ownerId = (JSON.parse(me.body) as { user: { id: string } }).user.id
-    for (const scope of ['full', ...SINGLES] as const) scoped[scope] = (await createApiToken(ctx.db, { kind: 'system' }, ownerId, { name: scope, scope })).secret
+    for (const scope of ['full', ...SINGLES] as const)
+      scoped[scope] = (await createApiToken(ctx.db, { kind: 'system' }, ownerId, { name: scope, scope })).secret
   })
 
   const cases = Object.entries(TABLE).flatMap(([route, spec]) =>
     (['full', ...SINGLES] as const).map((scope) => {
       const allows = scope === 'full' || (spec.need.length === 1 && spec.need[0] === scope)
-      return { route, spec, scope, expected: allows ? spec.ok : (spec.singles?.[scope as ScopeKey] ?? spec.denied ?? 403) }
+      return {
+        route,
+        spec,
+        scope,
+        expected: allows ? spec.ok : (spec.singles?.[scope as ScopeKey] ?? spec.denied ?? 403),
+      }
     }),
   )
 
@@ -430,11 +755,17 @@ describe('token scopes: every route with an owner’s token of each scope', () =
 
 describe('every non-public API route needs credentials', () => {
   it('answers 401 without them', async () => {
-    const routes = routesOf(ctx.app).filter((r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && !PUBLIC_API_ROUTES.has(r.url))
+    const routes = routesOf(ctx.app).filter(
+      (r) => r.url.startsWith('/api/') && !r.url.startsWith('/api/docs') && !PUBLIC_API_ROUTES.has(r.url),
+    )
     expect(routes.length).toBeGreaterThan(10)
     for (const route of routes) {
       const url = route.url.replaceAll(/:\w+/g, '0195f3c2-0000-7000-8000-000000000000')
-      const response = await ctx.request({ method: route.method, url, payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {} })
+      const response = await ctx.request({
+        method: route.method,
+        url,
+        payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
+      })
       expect(response.statusCode, `${route.method} ${route.url}`).toBe(401)
     }
   })
@@ -458,7 +789,11 @@ describe('a read-scoped API token', () => {
   const readCases = Object.entries(TABLE).map(([route, spec]) => ({
     route,
     spec,
-    expected: MUTATING.has(route.split(' ')[0]!) ? 403 : spec.need.includes('restore.execute') ? (spec.denied ?? 403) : spec.ok,
+    expected: MUTATING.has(route.split(' ')[0]!)
+      ? 403
+      : spec.need.includes('restore.execute')
+        ? (spec.denied ?? 403)
+        : spec.ok,
   }))
 
   it.each(readCases)('$route with an owner’s read token → $expected', async ({ route, spec, expected }) => {
@@ -467,11 +802,29 @@ describe('a read-scoped API token', () => {
   })
 
   it('is refused on every other mutating API route too', async () => {
-    const routes = routesOf(ctx.app).filter((r) => MUTATING.has(r.method) && r.url.startsWith('/api/') && !r.url.startsWith('/api/tenants/:tenantId') && !PUBLIC_API_ROUTES.has(r.url))
-    expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(expect.arrayContaining(['POST /api/tokens', 'DELETE /api/tokens/:tokenId', 'POST /api/tenants', 'POST /api/users']))
+    const routes = routesOf(ctx.app).filter(
+      (r) =>
+        MUTATING.has(r.method) &&
+        r.url.startsWith('/api/') &&
+        !r.url.startsWith('/api/tenants/:tenantId') &&
+        !PUBLIC_API_ROUTES.has(r.url),
+    )
+    expect(routes.map((r) => `${r.method} ${r.url}`)).toEqual(
+      expect.arrayContaining([
+        'POST /api/tokens',
+        'DELETE /api/tokens/:tokenId',
+        'POST /api/tenants',
+        'POST /api/users',
+      ]),
+    )
     for (const route of routes) {
       const url = route.url.replaceAll(/:\w+/g, '0195f3c2-0000-7000-8000-000000000000')
-      const response = await ctx.request({ method: route.method, url, payload: route.hasBody ? { name: 'x' } : undefined, token: readToken })
+      const response = await ctx.request({
+        method: route.method,
+        url,
+        payload: route.hasBody ? { name: 'x' } : undefined,
+        token: readToken,
+      })
       expect(response.statusCode, `${route.method} ${route.url}: ${response.body}`).toBe(403)
     }
   })

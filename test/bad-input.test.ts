@@ -24,7 +24,10 @@ afterAll(() => ctx.close())
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const concrete = (url: string) =>
-  url.replace(':tenantId', tenantId).replace(':userId', memberId).replace(':tokenId', '0195f3c2-0000-7000-8000-000000000000')
+  url
+    .replace(':tenantId', tenantId)
+    .replace(':userId', memberId)
+    .replace(':tokenId', '0195f3c2-0000-7000-8000-000000000000')
 
 /** Every error is the error envelope of docs/api.md, with no stack trace and no 500. */
 function expectClientError(response: { statusCode: number; body: string }, route: string) {
@@ -61,7 +64,13 @@ describe('bad input on every mutating route', () => {
     // Past the largest body limit: 1 MiB on the routes that take 10,000 ids, 256 KiB elsewhere.
     const huge = JSON.stringify({ name: 'x'.repeat(1100 * 1024) })
     for (const route of routes()) {
-      const response = await ctx.request({ method: route.method, url: concrete(route.url), token, headers: { 'content-type': 'application/json' }, payload: huge })
+      const response = await ctx.request({
+        method: route.method,
+        url: concrete(route.url),
+        token,
+        headers: { 'content-type': 'application/json' },
+        payload: huge,
+      })
       expectClientError(response, `${route.method} ${route.url}`)
       expect(response.statusCode).toBe(413)
     }
@@ -70,10 +79,19 @@ describe('bad input on every mutating route', () => {
   it('answers bodies nested 1,000, 10,000 and 100,000 levels deep with a 4xx, signed in or not', async () => {
     let tried = 0
     for (const depth of [1_000, 10_000, 100_000]) {
-      for (const text of [`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`, `${'['.repeat(depth)}${']'.repeat(depth)}`]) {
+      for (const text of [
+        `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+        `${'['.repeat(depth)}${']'.repeat(depth)}`,
+      ]) {
         for (const route of routes()) {
           for (const auth of [token, undefined]) {
-            const response = await ctx.request({ method: route.method, url: concrete(route.url), token: auth, headers: { 'content-type': 'application/json' }, payload: text })
+            const response = await ctx.request({
+              method: route.method,
+              url: concrete(route.url),
+              token: auth,
+              headers: { 'content-type': 'application/json' },
+              payload: text,
+            })
             expectClientError(response, `${route.method} ${route.url} at depth ${depth}`)
             tried++
           }
@@ -81,17 +99,35 @@ describe('bad input on every mutating route', () => {
       }
     }
     // Signed in, a depth the body limit lets through is refused naming the limit.
-    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token, headers: { 'content-type': 'application/json' }, payload: `${'['.repeat(1_000)}${']'.repeat(1_000)}` })
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/tokens',
+      token,
+      headers: { 'content-type': 'application/json' },
+      payload: `${'['.repeat(1_000)}${']'.repeat(1_000)}`,
+    })
     expect(response.statusCode).toBe(422)
     expect(errorMessage(response.body)).toMatch(/more than 64 levels/)
     expect(tried).toBeGreaterThan(100)
   })
 
   it('answers wrong types and non-object bodies with a 4xx envelope', async () => {
-    const bodies: unknown[] = [[1, 2], 'text', 42, null, { name: 7, email: false, role: [], password: {}, entra_tenant_id: 1, client_id: true }]
+    const bodies: unknown[] = [
+      [1, 2],
+      'text',
+      42,
+      null,
+      { name: 7, email: false, role: [], password: {}, entra_tenant_id: 1, client_id: true },
+    ]
     for (const route of routes().filter((r) => r.hasBody)) {
       for (const payload of bodies) {
-        const response = await ctx.request({ method: route.method, url: concrete(route.url), token, headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) })
+        const response = await ctx.request({
+          method: route.method,
+          url: concrete(route.url),
+          token,
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        })
         expectClientError(response, `${route.method} ${route.url} ${JSON.stringify(payload)}`)
       }
     }
@@ -111,27 +147,49 @@ describe('bad input on every mutating route', () => {
       const response = await ctx.request({ method: method, url: concrete(url), token, payload: {} })
       expectClientError(response, route)
       expect(response.statusCode, route).toBe(422)
-      const details = (JSON.parse(response.body) as { error: { details: { fields: { field: string }[] } } }).error.details
+      const details = (JSON.parse(response.body) as { error: { details: { fields: { field: string }[] } } }).error
+        .details
       expect(details.fields.map((f) => f.field).sort(), route).toEqual([...fields].sort())
     }
   })
 
   it('names unknown selection keys, policy types and categories of an inventory sync', async () => {
     const url = `/api/tenants/${tenantId}/inventory-sync`
-    const response = await ctx.request({ method: 'POST', url, token, payload: { policy_types: ['deviceConfiguration', 'noSuchType'], categories: ['Foundations'], colour: 'red' } })
+    const response = await ctx.request({
+      method: 'POST',
+      url,
+      token,
+      payload: { policy_types: ['deviceConfiguration', 'noSuchType'], categories: ['Foundations'], colour: 'red' },
+    })
     expectClientError(response, url)
     expect(response.statusCode).toBe(422)
-    const { message, details } = (JSON.parse(response.body) as { error: { message: string; details: { fields: { field: string; message: string }[] } } }).error
+    const { message, details } = (
+      JSON.parse(response.body) as {
+        error: { message: string; details: { fields: { field: string; message: string }[] } }
+      }
+    ).error
     expect(message).toContain('noSuchType')
     expect(message).toContain('colour')
     expect(details.fields.find((f) => f.field === 'categories')?.message).toMatch(/unknown category: Foundations/)
-    const empty = await ctx.request({ method: 'POST', url, token, payload: { categories: ['Scripts'], policy_types: ['deviceConfiguration'], include_foundations: false, include_dependencies: false } })
+    const empty = await ctx.request({
+      method: 'POST',
+      url,
+      token,
+      payload: {
+        categories: ['Scripts'],
+        policy_types: ['deviceConfiguration'],
+        include_foundations: false,
+        include_dependencies: false,
+      },
+    })
     expect(empty.statusCode).toBe(422)
     expect(errorMessage(empty.body)).toMatch(/selection reads nothing/)
   })
 
   it('answers a NUL character in inventory queries and cursors with 422, not a database error', async () => {
-    const cursor = Buffer.from(JSON.stringify(['a\u0000b', '0195f3c2-0000-7000-8000-000000000000'])).toString('base64url')
+    const cursor = Buffer.from(JSON.stringify(['a\u0000b', '0195f3c2-0000-7000-8000-000000000000'])).toString(
+      'base64url',
+    )
     for (const query of ['q=%00', 'type=%00', 'category=a%00', `cursor=${cursor}`]) {
       const url = `/api/tenants/${tenantId}/inventory/items?${query}`
       const response = await ctx.request({ method: 'GET', url, token })
@@ -141,13 +199,23 @@ describe('bad input on every mutating route', () => {
   })
 
   it('answers a wrong content type with 415', async () => {
-    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token, headers: { 'content-type': 'text/xml' }, payload: '<name/>' })
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/tokens',
+      token,
+      headers: { 'content-type': 'text/xml' },
+      payload: '<name/>',
+    })
     expectClientError(response, 'POST /api/tokens')
     expect(response.statusCode).toBe(415)
   })
 
   it('answers bad query parameters with 422 naming them', async () => {
-    const response = await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/audit-events?limit=lots`, token })
+    const response = await ctx.request({
+      method: 'GET',
+      url: `/api/tenants/${tenantId}/audit-events?limit=lots`,
+      token,
+    })
     expectClientError(response, 'audit-events')
     expect(response.statusCode).toBe(422)
     expect(response.body).toContain('limit')

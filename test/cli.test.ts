@@ -32,15 +32,31 @@ describe('CLI beside a running server on the embedded engine', () => {
 
   it('creates a user, a tenant, a membership and a token while the server runs, and the server sees them', async () => {
     const email = `ops-${randomUUID().slice(0, 8)}@example.com`
-    const user = await cli(['user', 'create', '--email', email, '--name', 'Ops Person'], { env: { ...env, TENANTATLAS_PASSWORD: 'a-strong-password' } })
+    const user = await cli(['user', 'create', '--email', email, '--name', 'Ops Person'], {
+      env: { ...env, TENANTATLAS_PASSWORD: 'a-strong-password' },
+    })
     expect(user, user.stderr).toMatchObject({ code: 0 })
     expect(lastLine(user.stdout)).toMatch(UUID_PATTERN)
 
     // The client secret arrives on stdin.
-    const tenant = await cli(['tenant', 'add', '--name', 'Contoso', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID(), '--cloud', 'emulator'], {
-      env,
-      input: 'the-client-secret\n',
-    })
+    const tenant = await cli(
+      [
+        'tenant',
+        'add',
+        '--name',
+        'Contoso',
+        '--entra-tenant-id',
+        randomUUID(),
+        '--client-id',
+        randomUUID(),
+        '--cloud',
+        'emulator',
+      ],
+      {
+        env,
+        input: 'the-client-secret\n',
+      },
+    )
     expect(tenant, tenant.stderr).toMatchObject({ code: 0 })
     const tenantId = lastLine(tenant.stdout)
     expect(tenantId).toMatch(UUID_PATTERN)
@@ -48,7 +64,9 @@ describe('CLI beside a running server on the embedded engine', () => {
     const member = await cli(['member', 'add', '--tenant', tenantId, '--email', email, '--role', 'operator'], { env })
     expect(member, member.stderr).toMatchObject({ code: 0 })
     // Re-running changes the role instead of failing.
-    expect((await cli(['member', 'add', '--tenant', tenantId, '--email', email, '--role', 'manager'], { env })).code).toBe(0)
+    expect(
+      (await cli(['member', 'add', '--tenant', tenantId, '--email', email, '--role', 'manager'], { env })).code,
+    ).toBe(0)
     // What reaches a group: nothing is synced, and this CLI has no emulator to read memberships from, which it says.
     const group = randomUUID()
     const reach = await cli(['assignments', '--tenant', tenantId, '--group', group, '--json'], { env })
@@ -66,7 +84,10 @@ describe('CLI beside a running server on the embedded engine', () => {
 
     const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${secret}` } })
     expect(me.status).toBe(200)
-    expect(await me.json()).toMatchObject({ user: { email }, tenants: [{ id: tenantId, name: 'Contoso', role: 'manager' }] })
+    expect(await me.json()).toMatchObject({
+      user: { email },
+      tenants: [{ id: tenantId, name: 'Contoso', role: 'manager' }],
+    })
 
     const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
       method: 'POST',
@@ -85,7 +106,9 @@ describe('CLI beside a running server on the embedded engine', () => {
       body: JSON.stringify({ email: match[1], password: match[2] }),
     })
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
-    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string; role: string }[] }
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as {
+      tenants: { id: string; name: string; role: string }[]
+    }
     const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
     expect(demo.role).toBe('owner')
 
@@ -95,10 +118,14 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(sync.stderr).toMatch(/Finished: partially_succeeded/)
     expect(sync.stderr).toMatch(/missing_permission \(deviceManagementScript\): .*DeviceManagementScripts\.Read\.All/)
     const runId = lastLine(sync.stdout)
-    const run = (await (await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${runId}`, { headers: { cookie } })).json()) as { initiator: unknown; outcome: string; summary_counts: { created: number } }
+    const run = (await (
+      await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${runId}`, { headers: { cookie } })
+    ).json()) as { initiator: unknown; outcome: string; summary_counts: { created: number } }
     expect(run).toMatchObject({ initiator: null, outcome: 'partially_succeeded' })
     expect(run.summary_counts.created).toBeGreaterThan(200)
-    const items = (await (await fetch(`${server.url}/api/tenants/${demo.id}/inventory/items?limit=200`, { headers: { cookie } })).json()) as { data: unknown[]; next_cursor: string | null }
+    const items = (await (
+      await fetch(`${server.url}/api/tenants/${demo.id}/inventory/items?limit=200`, { headers: { cookie } })
+    ).json()) as { data: unknown[]; next_cursor: string | null }
     expect(items.data).toHaveLength(200)
     expect(items.next_cursor).not.toBeNull()
 
@@ -108,8 +135,15 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(diff, diff.stderr).toMatchObject({ code: 0 })
     expect(diff.stderr).toContain(`${first.display_name} (`)
     expect(diff.stdout).toContain(first.display_name)
-    expect(diff.stdout.trim().split('\n').every((line) => line.startsWith('+ '))).toBe(true)
-    expect((await cli(['diff', '--item', first.id, '--from', '0'], { env })).stderr).toMatch(/^error: --from must be a version number/)
+    expect(
+      diff.stdout
+        .trim()
+        .split('\n')
+        .every((line) => line.startsWith('+ ')),
+    ).toBe(true)
+    expect((await cli(['diff', '--item', first.id, '--from', '0'], { env })).stderr).toMatch(
+      /^error: --from must be a version number/,
+    )
     expect((await cli(['diff', '--item', randomUUID()], { env })).stderr).toMatch(/^error: item \S+ not found\n$/)
 
     // Without --wait: queued, its id on the last line, exit 0.
@@ -123,14 +157,22 @@ describe('CLI beside a running server on the embedded engine', () => {
 
   it('backs up the demo tenant from the CLI (--wait: partial, one type not permitted), exports it to a ZIP and imports it back', async () => {
     const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
-    const signIn = await fetch(`${server.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: match[1], password: match[2] }) })
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: match[1], password: match[2] }),
+    })
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
-    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string }[] }
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as {
+      tenants: { id: string; name: string }[]
+    }
     const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
     const created = await cli(['backup', 'create', '--tenant', demo.id, '--name', 'From the CLI', '--wait'], { env })
     expect(created.code, created.stderr).toBe(1)
     expect(created.stderr).toMatch(/Finished: partially_succeeded/)
-    const list = (await (await fetch(`${server.url}/api/tenants/${demo.id}/backups`, { headers: { cookie } })).json()) as { data: { id: string; name: string; status: string; item_count: number; run_id: string }[] }
+    const list = (await (
+      await fetch(`${server.url}/api/tenants/${demo.id}/backups`, { headers: { cookie } })
+    ).json()) as { data: { id: string; name: string; status: string; item_count: number; run_id: string }[] }
     const set = list.data.find((b) => b.run_id === lastLine(created.stdout))!
     expect(set).toMatchObject({ name: 'From the CLI', status: 'partial' })
     expect(set.item_count).toBeGreaterThan(200)
@@ -140,7 +182,9 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(readFileSync(file).subarray(0, 2).toString('latin1')).toBe('PK')
     const imported = await cli(['backup', 'import', '--tenant', demo.id, '--file', file], { env })
     expect(imported.code, imported.stderr).toBe(0)
-    const copy = (await (await fetch(`${server.url}/api/tenants/${demo.id}/backups/${lastLine(imported.stdout)}`, { headers: { cookie } })).json()) as { origin: string; item_count: number; name: string }
+    const copy = (await (
+      await fetch(`${server.url}/api/tenants/${demo.id}/backups/${lastLine(imported.stdout)}`, { headers: { cookie } })
+    ).json()) as { origin: string; item_count: number; name: string }
     expect(copy).toMatchObject({ origin: 'imported', item_count: set.item_count, name: 'From the CLI' })
     const bad = await cli(['backup', 'import', '--tenant', demo.id, '--file', path.join(dataDir, 'nope.zip')], { env })
     expect(bad.code).not.toBe(0)
@@ -149,31 +193,82 @@ describe('CLI beside a running server on the embedded engine', () => {
 
   it('bulk from the CLI: a dry run prints the plan, a run renames exactly the items named, bad flags are one-line errors', async () => {
     const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
-    const signIn = await fetch(`${server.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: match[1], password: match[2] }) })
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: match[1], password: match[2] }),
+    })
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
-    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string }[] }
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as {
+      tenants: { id: string; name: string }[]
+    }
     const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
-    const items = async () => ((await (await fetch(`${server.url}/api/tenants/${demo.id}/inventory/items?type=deviceCompliancePolicy&limit=200`, { headers: { cookie } })).json()) as { data: { id: string; display_name: string }[] }).data
+    const items = async () =>
+      (
+        (await (
+          await fetch(`${server.url}/api/tenants/${demo.id}/inventory/items?type=deviceCompliancePolicy&limit=200`, {
+            headers: { cookie },
+          })
+        ).json()) as { data: { id: string; display_name: string }[] }
+      ).data
     const before = await items()
-    const dry = await cli(['bulk', 'rename', '--tenant', demo.id, '--filter', 'type=deviceCompliancePolicy', '--prefix', 'CLI ', '--dry-run'], { env })
+    const dry = await cli(
+      [
+        'bulk',
+        'rename',
+        '--tenant',
+        demo.id,
+        '--filter',
+        'type=deviceCompliancePolicy',
+        '--prefix',
+        'CLI ',
+        '--dry-run',
+      ],
+      { env },
+    )
     expect(dry.code, dry.stderr).toBe(0)
     expect(dry.stdout.trim().split('\n')).toHaveLength(before.length)
-    expect(dry.stdout).toContain(`change  ${before[0]!.id}  ${before[0]!.display_name} (deviceCompliancePolicy): Renamed to "CLI ${before[0]!.display_name}"`)
-    expect(dry.stderr).toContain(`${before.length} items: ${before.length} to change, 0 skipped (dry run: nothing changed)`)
+    expect(dry.stdout).toContain(
+      `change  ${before[0]!.id}  ${before[0]!.display_name} (deviceCompliancePolicy): Renamed to "CLI ${before[0]!.display_name}"`,
+    )
+    expect(dry.stderr).toContain(
+      `${before.length} items: ${before.length} to change, 0 skipped (dry run: nothing changed)`,
+    )
     expect(await items()).toEqual(before)
     const picked = before.slice(0, 2)
-    const run = await cli(['bulk', 'rename', '--tenant', demo.id, '--items', picked.map((p) => p.id).join(','), '--prefix', 'CLI ', '--wait'], { env })
+    const run = await cli(
+      [
+        'bulk',
+        'rename',
+        '--tenant',
+        demo.id,
+        '--items',
+        picked.map((p) => p.id).join(','),
+        '--prefix',
+        'CLI ',
+        '--wait',
+      ],
+      { env },
+    )
     // The demo app may read everything but write nothing: --wait follows the run to its end and says how it ended.
     expect(run.stderr).toMatch(/Finished: (succeeded|failed)/)
     const runId = lastLine(run.stdout)
     expect(runId).toMatch(UUID_PATTERN)
-    const results = ((await (await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${runId}/items`, { headers: { cookie } })).json()) as { data: { target: { name: string }; action: string; status: string; code: string | null }[] }).data
+    const results = (
+      (await (
+        await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${runId}/items`, { headers: { cookie } })
+      ).json()) as { data: { target: { name: string }; action: string; status: string; code: string | null }[] }
+    ).data
     expect(results.map((r) => r.target.name).sort()).toEqual(picked.map((p) => p.display_name).sort())
-    expect(results.every((r) => r.action === 'rename' && (r.status === 'succeeded' || r.code === 'missing_permission'))).toBe(true)
+    expect(
+      results.every((r) => r.action === 'rename' && (r.status === 'succeeded' || r.code === 'missing_permission')),
+    ).toBe(true)
     const unconfirmed = await cli(['bulk', 'delete', '--tenant', demo.id, '--items', picked[0]!.id], { env })
     expect(unconfirmed.code).not.toBe(0)
     expect(unconfirmed.stderr).toBe('error: --confirm-count is required\n')
-    const wrong = await cli(['bulk', 'delete', '--tenant', demo.id, '--items', picked[0]!.id, '--confirm-count', '3'], { env })
+    const wrong = await cli(['bulk', 'delete', '--tenant', demo.id, '--items', picked[0]!.id, '--confirm-count', '3'], {
+      env,
+    })
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1)
     expect(wrong.stderr).toMatch(/--confirm-count: must equal the number of items to delete \(1\)/)
   })
@@ -182,7 +277,9 @@ describe('CLI beside a running server on the embedded engine', () => {
     const second = await cli(['serve', '--port', '0'], { env })
     expect(second.code).not.toBe(0)
     expect(second.stderr.trim().split('\n')).toHaveLength(1)
-    expect(second.stderr).toMatch(new RegExp(`another \`tenantatlas serve\` \\(process ${server.child.pid}\\) is running on ${dataDir}`))
+    expect(second.stderr).toMatch(
+      new RegExp(`another \`tenantatlas serve\` \\(process ${server.child.pid}\\) is running on ${dataDir}`),
+    )
   })
 
   it('shuts down gracefully on SIGTERM and stops the cluster', async () => {
@@ -191,7 +288,9 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(await exited).toBe(0)
     expect(existsSync(path.join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false)
     // Now a command starts the cluster for itself, and stops it after.
-    const user = await cli(['user', 'create', '--email', 'after@example.com', '--name', 'After'], { env: { ...env, TENANTATLAS_PASSWORD: 'another-password' } })
+    const user = await cli(['user', 'create', '--email', 'after@example.com', '--name', 'After'], {
+      env: { ...env, TENANTATLAS_PASSWORD: 'another-password' },
+    })
     expect(user, user.stderr).toMatchObject({ code: 0 })
     expect(existsSync(path.join(dataDir, 'pgdata', 'postmaster.pid'))).toBe(false)
   })
@@ -215,15 +314,31 @@ describe('CLI input errors', () => {
   })
 
   it('names the flag whose value is wrong', async () => {
-    const result = await cli(['user', 'create', '--email', 'not-an-email', '--name', 'X'], { env: { ...env, TENANTATLAS_PASSWORD: 'long-enough-password' } })
+    const result = await cli(['user', 'create', '--email', 'not-an-email', '--name', 'X'], {
+      env: { ...env, TENANTATLAS_PASSWORD: 'long-enough-password' },
+    })
     expect(result.code).toBe(1)
     expect(result.stderr.trim()).toBe('error: --email: must be an e-mail address')
   })
 
   it('names the GUID that is malformed and the cloud that does not exist', async () => {
-    const result = await cli(['tenant', 'add', '--name', 'X', '--entra-tenant-id', 'contoso.onmicrosoft.com', '--client-id', randomUUID(), '--cloud', 'mars'], {
-      env: { ...env, TENANTATLAS_CLIENT_SECRET: 'secret-value' },
-    })
+    const result = await cli(
+      [
+        'tenant',
+        'add',
+        '--name',
+        'X',
+        '--entra-tenant-id',
+        'contoso.onmicrosoft.com',
+        '--client-id',
+        randomUUID(),
+        '--cloud',
+        'mars',
+      ],
+      {
+        env: { ...env, TENANTATLAS_CLIENT_SECRET: 'secret-value' },
+      },
+    )
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/--entra-tenant-id: must be the Entra tenant id as a GUID/)
     expect(result.stderr).toMatch(/--cloud: must be one of/)
@@ -238,16 +353,22 @@ describe('CLI input errors', () => {
   })
 
   it('reports an unknown tenant and an unknown user', async () => {
-    const tenant = await cli(['member', 'add', '--tenant', randomUUID(), '--email', 'x@example.com', '--role', 'owner'], { env })
+    const tenant = await cli(
+      ['member', 'add', '--tenant', randomUUID(), '--email', 'x@example.com', '--role', 'owner'],
+      { env },
+    )
     expect(tenant.stderr.trim()).toBe('error: Tenant not found')
     const token = await cli(['token', 'create', '--email', 'nobody@example.com', '--name', 'x'], { env })
     expect(token.stderr.trim()).toBe('error: no user with e-mail nobody@example.com')
   })
 
   it('requires APP_KEY with DATABASE_URL', async () => {
-    const result = await cli(['tenant', 'add', '--name', 'X', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], {
-      env: { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', TENANTATLAS_CLIENT_SECRET: 's' },
-    })
+    const result = await cli(
+      ['tenant', 'add', '--name', 'X', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()],
+      {
+        env: { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none', TENANTATLAS_CLIENT_SECRET: 's' },
+      },
+    )
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/APP_KEY is required with DATABASE_URL/)
   })
@@ -262,9 +383,12 @@ describe('CLI on PostgreSQL', () => {
       const journal = JSON.parse(readFileSync('src/db/migrations/meta/_journal.json', 'utf8')) as { entries: unknown[] }
       expect(migrate.stdout).toMatch(new RegExp(`Migrations applied: ${journal.entries.length}\n`))
       expect((await cli(['migrate'], { env })).stdout).toMatch(/up to date/)
-      const tenant = await cli(['tenant', 'add', '--name', 'PG', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()], {
-        env: { ...env, TENANTATLAS_CLIENT_SECRET: 'pg-secret' },
-      })
+      const tenant = await cli(
+        ['tenant', 'add', '--name', 'PG', '--entra-tenant-id', randomUUID(), '--client-id', randomUUID()],
+        {
+          env: { ...env, TENANTATLAS_CLIENT_SECRET: 'pg-secret' },
+        },
+      )
       expect(tenant, tenant.stderr).toMatchObject({ code: 0 })
       expect(lastLine(tenant.stdout)).toMatch(UUID_PATTERN)
     })
@@ -274,8 +398,17 @@ describe('CLI on PostgreSQL', () => {
     await withScratchDatabase(async (url) => {
       const env = { DATABASE_URL: url, APP_KEY: Buffer.alloc(32, 7).toString('base64') }
       const email = `script-${randomUUID().slice(0, 8)}@example.com`
-      expect((await cli(['user', 'create', '--email', email, '--name', 'Script'], { env: { ...env, TENANTATLAS_PASSWORD: 'long enough password' } })).code).toBe(0)
-      const token = await cli(['token', 'create', '--email', email, '--name', 'ci', '--scope', 'read', '--expires-in-days', '7'], { env })
+      expect(
+        (
+          await cli(['user', 'create', '--email', email, '--name', 'Script'], {
+            env: { ...env, TENANTATLAS_PASSWORD: 'long enough password' },
+          })
+        ).code,
+      ).toBe(0)
+      const token = await cli(
+        ['token', 'create', '--email', email, '--name', 'ci', '--scope', 'read', '--expires-in-days', '7'],
+        { env },
+      )
       expect(token, token.stderr).toMatchObject({ code: 0 })
       expect(lastLine(token.stdout)).toMatch(/^ta_pat_/)
       for (const [flags, message] of [

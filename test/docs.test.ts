@@ -24,7 +24,10 @@ export function treePaths(markdown: string): string[] {
   for (const line of block.split('\n')) {
     const indent = line.length - line.trimStart().length
     if (line.trim() === '' || indent >= 20) continue
-    const names = line.trim().split(/\s{2,}/)[0]!.split(', ')
+    const names = line
+      .trim()
+      .split(/\s{2,}/)[0]!
+      .split(', ')
     while (stack.length > 0 && stack.at(-1)!.indent >= indent) stack.pop()
     const parent = stack.at(-1)?.path ?? ''
     for (const name of names) paths.push(parent + name)
@@ -136,7 +139,9 @@ describe('docs/decisions/README.md', () => {
     const files = readdirSync(path.join(root, 'docs/decisions'))
     const adrs = files.filter((f) => /^\d{3}-.+\.md$/.test(f) && !f.startsWith('000'))
     const missing = adrs.filter((file) => {
-      const title = read(`docs/decisions/${file}`).split('\n')[0]!.replace(/^#\s*\d+\.\s*/, '')
+      const title = read(`docs/decisions/${file}`)
+        .split('\n')[0]!
+        .replace(/^#\s*\d+\.\s*/, '')
       return !index.includes(`[${file.slice(0, 3)}](${file})`) || !index.includes(title)
     })
     expect(missing).toEqual([])

@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertReachable, clusterPaths, clusterUser, connectionString, initCluster, listModes, postmasterPid } from '../src/db/cluster.ts'
+import {
+  assertReachable,
+  clusterPaths,
+  clusterUser,
+  connectionString,
+  initCluster,
+  listModes,
+  postmasterPid,
+} from '../src/db/cluster.ts'
 import { startEmulator, type EmulatorServer } from '../src/emulator/server.ts'
 import { generateAppKey, hashPassword, parseAppKey, SecretBox, verifyPassword } from '../src/lib/crypto.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
@@ -16,7 +24,12 @@ import { secretAssociatedData } from '../src/modules/tenants/add-tenant.ts'
 import { PASSWORD } from './factories.ts'
 import { cli, lastLine, type Server, signInFromBanner, startServer, stopServer } from './processes.ts'
 
-const pollUntil = async <T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 240_000): Promise<T> => {
+const pollUntil = async <T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 240_000,
+): Promise<T> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await read()
@@ -86,7 +99,8 @@ describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
     expect(entries.length).toBeGreaterThan(500)
     const open = entries.filter((e) => (e.mode & 0o077) !== 0)
     expect(open.map((e) => `${e.file} ${e.mode.toString(8)}`)).toEqual([])
-    for (const name of ['app.key', 'postgres.password']) expect(statSync(path.join(dataDir, name)).mode & 0o777).toBe(0o600)
+    for (const name of ['app.key', 'postgres.password'])
+      expect(statSync(path.join(dataDir, name)).mode & 0o777).toBe(0o600)
     // DATA_DIR itself: nobody else may list or write it (as root it stays traversable for the cluster's user).
     expect(statSync(dataDir).mode & 0o066).toBe(0)
   })
@@ -101,41 +115,74 @@ describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
     expect(settings).toMatchObject({ listen: '', encoding: 'UTF8', max_connections: '60', shared_buffers: '48MB' })
     expect(Number(settings!.version)).toBeGreaterThanOrEqual(180000)
     // Without the generated password, the socket lets nobody in.
-    const intruder = new pg.Client({ host: clusterPaths(dataDir).socketDir, port: 5432, user: 'postgres', password: 'guess', database: 'tenantatlas' })
+    const intruder = new pg.Client({
+      host: clusterPaths(dataDir).socketDir,
+      port: 5432,
+      user: 'postgres',
+      password: 'guess',
+      database: 'tenantatlas',
+    })
     await expect(intruder.connect()).rejects.toThrow(/password authentication failed/)
   })
 
-  it('survives kill -9 of serve: the cluster is reused, the data is intact, the interrupted run recovers with one notification', { timeout: 300_000 }, async () => {
-    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as { tenants: { id: string; name: string }[] }
-    const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
-    // Slow Graph down so the sync is still running when the server dies.
-    await fetch(`${emulator.url}/_emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency_ms: 400 }) })
-    const started = await fetch(`${server.url}/api/tenants/${demo.id}/inventory-sync`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', origin: server.url }, body: '{}' })
-    expect(started.status).toBe(202)
-    const { run } = (await started.json()) as { run: { id: string } }
-    const runUrl = `${server.url}/api/tenants/${demo.id}/operation-runs/${run.id}`
-    await pollUntil('the run to be running', async () => ((await (await fetch(runUrl, { headers: { cookie } })).json()) as { status: string }).status, (s) => s === 'running')
+  it(
+    'survives kill -9 of serve: the cluster is reused, the data is intact, the interrupted run recovers with one notification',
+    { timeout: 300_000 },
+    async () => {
+      const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as {
+        tenants: { id: string; name: string }[]
+      }
+      const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
+      // Slow Graph down so the sync is still running when the server dies.
+      await fetch(`${emulator.url}/_emulator/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ latency_ms: 400 }),
+      })
+      const started = await fetch(`${server.url}/api/tenants/${demo.id}/inventory-sync`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json', origin: server.url },
+        body: '{}',
+      })
+      expect(started.status).toBe(202)
+      const { run } = (await started.json()) as { run: { id: string } }
+      const runUrl = `${server.url}/api/tenants/${demo.id}/operation-runs/${run.id}`
+      await pollUntil(
+        'the run to be running',
+        async () => ((await (await fetch(runUrl, { headers: { cookie } })).json()) as { status: string }).status,
+        (s) => s === 'running',
+      )
 
-    const postmaster = postmasterPid(clusterPaths(dataDir))
-    expect(postmaster).not.toBeNull()
-    await stopServer(server, 'SIGKILL')
-    // PostgreSQL outlives the killed server; the next one adopts it through its postmaster.pid.
-    expect(postmasterPid(clusterPaths(dataDir))).toBe(postmaster)
-    await fetch(`${emulator.url}/_emulator/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latency_ms: 0 }) })
+      const postmaster = postmasterPid(clusterPaths(dataDir))
+      expect(postmaster).not.toBeNull()
+      await stopServer(server, 'SIGKILL')
+      // PostgreSQL outlives the killed server; the next one adopts it through its postmaster.pid.
+      expect(postmasterPid(clusterPaths(dataDir))).toBe(postmaster)
+      await fetch(`${emulator.url}/_emulator/faults`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ latency_ms: 0 }),
+      })
 
-    server = await startServer(dataDir, { GRAPH_EMULATOR_URL: emulator.url })
-    expect(server.output()).not.toMatch(/First start/)
-    expect(postmasterPid(clusterPaths(dataDir))).toBe(postmaster)
-    // The session cookie of before the crash still works: the data is intact.
-    const recovered = await pollUntil(
-      'the interrupted run to be recovered and completed',
-      async () => (await (await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${run.id}`, { headers: { cookie } })).json()) as { status: string; outcome: string; attempt: number },
-      (r) => r.status === 'completed',
-    )
-    expect(recovered).toMatchObject({ outcome: 'partially_succeeded', attempt: 2 })
-    const notes = (await (await fetch(`${server.url}/api/notifications`, { headers: { cookie } })).json()) as { data: { url: string }[] }
-    expect(notes.data.filter((n) => n.url.includes(run.id))).toHaveLength(1)
-  })
+      server = await startServer(dataDir, { GRAPH_EMULATOR_URL: emulator.url })
+      expect(server.output()).not.toMatch(/First start/)
+      expect(postmasterPid(clusterPaths(dataDir))).toBe(postmaster)
+      // The session cookie of before the crash still works: the data is intact.
+      const recovered = await pollUntil(
+        'the interrupted run to be recovered and completed',
+        async () =>
+          (await (
+            await fetch(`${server.url}/api/tenants/${demo.id}/operation-runs/${run.id}`, { headers: { cookie } })
+          ).json()) as { status: string; outcome: string; attempt: number },
+        (r) => r.status === 'completed',
+      )
+      expect(recovered).toMatchObject({ outcome: 'partially_succeeded', attempt: 2 })
+      const notes = (await (await fetch(`${server.url}/api/notifications`, { headers: { cookie } })).json()) as {
+        data: { url: string }[]
+      }
+      expect(notes.data.filter((n) => n.url.includes(run.id))).toHaveLength(1)
+    },
+  )
 
   it('answers CLI commands beside the running server, and a second serve gets a one-line error', async () => {
     const migrate = await cli(['migrate'], { env: { DATA_DIR: dataDir } })
@@ -144,7 +191,9 @@ describe('the embedded PostgreSQL cluster in DATA_DIR', () => {
     const second = await cli(['serve', '--port', '0'], { env: { DATA_DIR: dataDir } })
     expect(second.code).toBe(1)
     expect(second.stderr.trim().split('\n')).toHaveLength(1)
-    expect(second.stderr).toMatch(`another \`tenantatlas serve\` (process ${server.child.pid}) is running on ${dataDir}`)
+    expect(second.stderr).toMatch(
+      `another \`tenantatlas serve\` (process ${server.child.pid}) is running on ${dataDir}`,
+    )
     // The CLI left the server's cluster running.
     expect(postmasterPid(clusterPaths(dataDir))).not.toBeNull()
   })
@@ -191,7 +240,13 @@ describe('a data directory of the earlier PGlite engine', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ta-pglite-'))
   const appKey = generateAppKey()
   const secrets = new SecretBox(parseAppKey(appKey))
-  const made: { userId: string; email: string; tenantId: string; clientSecret: string; counts: Record<string, number> } = {} as never
+  const made: {
+    userId: string
+    email: string
+    tenantId: string
+    clientSecret: string
+    counts: Record<string, number>
+  } = {} as never
 
   beforeAll(async () => {
     // What the previous main made: DATA_DIR/app.key, DATA_DIR/pgdata (PGlite) at its two migrations, with data in every table.
@@ -200,12 +255,19 @@ describe('a data directory of the earlier PGlite engine', () => {
     const { PGlite } = await import('@electric-sql/pglite')
     const pglite = await PGlite.create(path.join(dataDir, 'pgdata'))
     const migrationsFolder = fileURLToPath(new URL('../src/db/migrations', import.meta.url))
-    const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] }
+    const journal = JSON.parse(readFileSync(path.join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+      entries: { tag: string }[]
+    }
     const pgliteEra = journal.entries.findIndex((e) => e.tag === '0001_inventory') + 1
-    await pglite.exec('CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)')
+    await pglite.exec(
+      'CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+    )
     for (const migration of readMigrationFiles({ migrationsFolder }).slice(0, pgliteEra)) {
       for (const statement of migration.sql) if (statement.trim()) await pglite.exec(statement)
-      await pglite.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [migration.hash, migration.folderMillis])
+      await pglite.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [
+        migration.hash,
+        migration.folderMillis,
+      ])
     }
     // Rows as the old schema has them (plain SQL: the product's schema has moved on since).
     const userId = uuidv7()
@@ -213,33 +275,61 @@ describe('a data directory of the earlier PGlite engine', () => {
     const runId = uuidv7()
     const email = `imported-${randomUUID().slice(0, 8)}@example.com`
     made.clientSecret = 'the-tenant-client-secret'
-    await pglite.query('INSERT INTO users (id, email, name, password_hash, is_admin) VALUES ($1, $2, $3, $4, true)', [userId, email, 'Imported Admin', await hashPassword(PASSWORD)])
-    await pglite.query('INSERT INTO api_tokens (id, user_id, name, token_hash, display_prefix) VALUES ($1, $2, $3, $4, $5)', [uuidv7(), userId, 'script', 'hash', 'ta_pat_abc'])
-    await pglite.query('INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES ($1, $2, $3, $4, $5, $6)', [
-      tenantId,
-      'Imported',
-      randomUUID(),
-      randomUUID(),
-      secrets.encrypt(made.clientSecret, secretAssociatedData(tenantId)),
-      'emulator',
+    await pglite.query('INSERT INTO users (id, email, name, password_hash, is_admin) VALUES ($1, $2, $3, $4, true)', [
+      userId,
+      email,
+      'Imported Admin',
+      await hashPassword(PASSWORD),
     ])
-    await pglite.query(`INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [tenantId, userId])
-    await pglite.query(`INSERT INTO audit_events (id, tenant_id, actor_kind, action, metadata) VALUES ($1, $2, 'system', 'tenant.created', '{"name": "Imported"}')`, [uuidv7(), tenantId])
+    await pglite.query(
+      'INSERT INTO api_tokens (id, user_id, name, token_hash, display_prefix) VALUES ($1, $2, $3, $4, $5)',
+      [uuidv7(), userId, 'script', 'hash', 'ta_pat_abc'],
+    )
+    await pglite.query(
+      'INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud) VALUES ($1, $2, $3, $4, $5, $6)',
+      [
+        tenantId,
+        'Imported',
+        randomUUID(),
+        randomUUID(),
+        secrets.encrypt(made.clientSecret, secretAssociatedData(tenantId)),
+        'emulator',
+      ],
+    )
+    await pglite.query(`INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [
+      tenantId,
+      userId,
+    ])
+    await pglite.query(
+      `INSERT INTO audit_events (id, tenant_id, actor_kind, action, metadata) VALUES ($1, $2, 'system', 'tenant.created', '{"name": "Imported"}')`,
+      [uuidv7(), tenantId],
+    )
     await pglite.query(
       `INSERT INTO operation_runs (id, tenant_id, type, status, outcome, initiator_user_id, identity_key, context) VALUES ($1, $2, 'inventory.sync', 'completed', 'succeeded', $3, 'k', '{"selection": {}}')`,
       [runId, tenantId, userId],
     )
-    await pglite.query(`INSERT INTO notifications (id, user_id, run_id, kind, title, body, url) VALUES ($1, $2, $3, 'operation_run.completed', 'Inventory sync completed', '1 created', '/x')`, [uuidv7(), userId, runId])
+    await pglite.query(
+      `INSERT INTO notifications (id, user_id, run_id, kind, title, body, url) VALUES ($1, $2, $3, 'operation_run.completed', 'Inventory sync completed', '1 created', '/x')`,
+      [uuidv7(), userId, runId],
+    )
     await pglite.query(
       `INSERT INTO inventory_items (id, tenant_id, policy_type, external_id, display_name, category, platform, payload, assignments, content_hash, first_seen_run_id, last_seen_run_id)
        VALUES ($1, $2, 'deviceConfiguration', 'ext-1', 'Ünïcode ✓ policy', 'configuration', 'windows', $3, $4, 'h', $5, $5)`,
-      [uuidv7(), tenantId, JSON.stringify({ nested: { list: [1, 'two', null] } }), JSON.stringify([{ target: { groupId: 'g-1' } }]), runId],
+      [
+        uuidv7(),
+        tenantId,
+        JSON.stringify({ nested: { list: [1, 'two', null] } }),
+        JSON.stringify([{ target: { groupId: 'g-1' } }]),
+        runId,
+      ],
     )
     const user = { id: userId, email }
     const tenant = { id: tenantId }
     Object.assign(made, { userId: user.id, email: user.email, tenantId: tenant.id })
     made.counts = {}
-    for (const { name } of (await pglite.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`)).rows) {
+    for (const { name } of (
+      await pglite.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'`)
+    ).rows) {
       made.counts[name] = (await pglite.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${name}"`)).rows[0]!.n
     }
     await pglite.close()
@@ -269,16 +359,39 @@ describe('a data directory of the earlier PGlite engine', () => {
         const [row] = await query<{ n: number }>(dataDir, `SELECT count(*)::int AS n FROM "${table}"`)
         expect({ table, n: row!.n }).toEqual({ table, n })
       }
-      expect(made.counts).toMatchObject({ users: 1, tenants: 1, tenant_memberships: 1, api_tokens: 1, operation_runs: 1, notifications: 1, inventory_items: 1 })
+      expect(made.counts).toMatchObject({
+        users: 1,
+        tenants: 1,
+        tenant_memberships: 1,
+        api_tokens: 1,
+        operation_runs: 1,
+        notifications: 1,
+        inventory_items: 1,
+      })
       expect(made.counts.audit_events).toBeGreaterThan(0)
-      const [tenant] = await query<{ client_secret_encrypted: string }>(dataDir, 'SELECT * FROM tenants WHERE id = $1', [made.tenantId])
-      expect(readClientSecret(secrets, { id: made.tenantId, clientSecretEncrypted: tenant!.client_secret_encrypted })).toBe(made.clientSecret)
-      const [user] = await query<{ password_hash: string }>(dataDir, 'SELECT password_hash FROM users WHERE id = $1', [made.userId])
+      const [tenant] = await query<{ client_secret_encrypted: string }>(
+        dataDir,
+        'SELECT * FROM tenants WHERE id = $1',
+        [made.tenantId],
+      )
+      expect(
+        readClientSecret(secrets, { id: made.tenantId, clientSecretEncrypted: tenant!.client_secret_encrypted }),
+      ).toBe(made.clientSecret)
+      const [user] = await query<{ password_hash: string }>(dataDir, 'SELECT password_hash FROM users WHERE id = $1', [
+        made.userId,
+      ])
       expect(await verifyPassword(PASSWORD, user!.password_hash)).toBe(true)
-      const [item] = await query<{ display_name: string; payload: unknown }>(dataDir, 'SELECT display_name, payload FROM inventory_items')
+      const [item] = await query<{ display_name: string; payload: unknown }>(
+        dataDir,
+        'SELECT display_name, payload FROM inventory_items',
+      )
       expect(item).toEqual({ display_name: 'Ünïcode ✓ policy', payload: { nested: { list: [1, 'two', null] } } })
       // The imported admin signs in to the new server with the old password.
-      const signIn = await fetch(`${server.url}/api/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: made.email, password: PASSWORD }) })
+      const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: made.email, password: PASSWORD }),
+      })
       expect(signIn.status).toBe(200)
     } finally {
       await stopServer(server)

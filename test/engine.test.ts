@@ -12,7 +12,9 @@ afterAll(() => ctx.close())
 
 describe(`database engine (${testEngine})`, () => {
   it('returns int8 as numbers, like the other engine', async () => {
-    const result = await ctx.db.execute<{ big: number; n: number }>(sql`SELECT 9007199254740991::int8 AS big, count(*) AS n FROM users`)
+    const result = await ctx.db.execute<{ big: number; n: number }>(
+      sql`SELECT 9007199254740991::int8 AS big, count(*) AS n FROM users`,
+    )
     expect(result.rows[0]).toEqual({ big: 9007199254740991, n: expect.any(Number) })
   })
 
@@ -39,7 +41,9 @@ describe('OpenAPI', () => {
     expect(response.statusCode).toBe(200)
     const doc = JSON.parse(response.body) as { openapi: string; paths: Record<string, Record<string, unknown>> }
     expect(doc.openapi).toBe('3.1.0')
-    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    )
     for (const required of [
       'GET /api/me',
       'GET /api/tenants',

@@ -46,13 +46,18 @@ export class Factories {
   }
 
   async tenant(overrides: { name?: string; clientSecret?: string } = {}) {
-    return addTenant(this.db, this.secrets, { kind: 'system' }, {
-      name: overrides.name ?? `Tenant ${++this.#n}`,
-      entra_tenant_id: randomUUID(),
-      client_id: randomUUID(),
-      client_secret: overrides.clientSecret ?? `secret-${randomUUID()}`,
-      cloud: 'emulator',
-    })
+    return addTenant(
+      this.db,
+      this.secrets,
+      { kind: 'system' },
+      {
+        name: overrides.name ?? `Tenant ${++this.#n}`,
+        entra_tenant_id: randomUUID(),
+        client_id: randomUUID(),
+        client_secret: overrides.clientSecret ?? `secret-${randomUUID()}`,
+        cloud: 'emulator',
+      },
+    )
   }
 
   async member(tenantId: string, user: { id: string }, role: Role) {

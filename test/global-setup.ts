@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { clusterPaths, connectionString, initCluster, startCluster, stopCluster, TEST_SETTINGS } from '../src/db/cluster.ts'
+import {
+  clusterPaths,
+  connectionString,
+  initCluster,
+  startCluster,
+  stopCluster,
+  TEST_SETTINGS,
+} from '../src/db/cluster.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -16,15 +16,24 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-const cursorOf = (at: string) => Buffer.from(JSON.stringify([at, '0195f3c2-0000-7000-8000-000000000000'])).toString('base64url')
+const cursorOf = (at: string) =>
+  Buffer.from(JSON.stringify([at, '0195f3c2-0000-7000-8000-000000000000'])).toString('base64url')
 
 const signIn = (email: string, password: string, ip: string) =>
-  ctx.app.inject({ method: 'POST', url: '/api/auth/sign-in', payload: { email, password }, remoteAddress: ip, headers: { origin: ORIGIN } })
+  ctx.app.inject({
+    method: 'POST',
+    url: '/api/auth/sign-in',
+    payload: { email, password },
+    remoteAddress: ip,
+    headers: { origin: ORIGIN },
+  })
 
 describe('1. the sign-in limiter holds under concurrency', () => {
   it('admits at most 5 failed attempts for one account in a burst of 60, the right password included', async () => {
     const user = await ctx.factories.user()
-    const burst = Array.from({ length: 60 }, (_, i) => signIn(user.email, i === 59 ? PASSWORD : `wrong ${i}`, `10.12.1.${i + 1}`))
+    const burst = Array.from({ length: 60 }, (_, i) =>
+      signIn(user.email, i === 59 ? PASSWORD : `wrong ${i}`, `10.12.1.${i + 1}`),
+    )
     const responses = await Promise.all(burst)
     const failed = responses.filter((r) => r.statusCode === 401).length
     const throttled = responses.filter((r) => r.statusCode === 429).length
@@ -36,7 +45,9 @@ describe('1. the sign-in limiter holds under concurrency', () => {
   })
 
   it('admits at most 20 failed attempts from one address in a burst across accounts', async () => {
-    const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => signIn(`ghost${i}-${randomUUID()}@example.com`, 'wrong', '10.12.2.1')))
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => signIn(`ghost${i}-${randomUUID()}@example.com`, 'wrong', '10.12.2.1')),
+    )
     const failed = responses.filter((r) => r.statusCode === 401).length
     process.stdout.write(`sign-in burst from one address: ${failed} of 40 admitted (limit 20)\n`)
     expect(failed).toBeLessThanOrEqual(20)
@@ -53,12 +64,20 @@ describe('3. the last owner cannot be demoted by a race', () => {
       await ctx.factories.member(tenant.id, a.user, 'owner')
       await ctx.factories.member(tenant.id, b.user, 'owner')
       const demote = (caller: string, target: string) =>
-        ctx.request({ method: 'PATCH', url: `/api/tenants/${tenant.id}/members/${target}`, token: caller, payload: { role: 'manager' } })
+        ctx.request({
+          method: 'PATCH',
+          url: `/api/tenants/${tenant.id}/members/${target}`,
+          token: caller,
+          payload: { role: 'manager' },
+        })
       const results = await Promise.all([demote(a.token, b.user.id), demote(b.token, a.user.id)])
       // The loser is refused either because it no longer is an owner (403) or because it would remove the last one (409).
       expect(results.map((r) => r.statusCode).sort()).toEqual([200, expect.any(Number)])
       expect([403, 409]).toContain(results.map((r) => r.statusCode).sort()[1])
-      const owners = await ctx.handle.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM tenant_memberships WHERE tenant_id = $1 AND role = 'owner'`, [tenant.id])
+      const owners = await ctx.handle.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM tenant_memberships WHERE tenant_id = $1 AND role = 'owner'`,
+        [tenant.id],
+      )
       expect(owners.rows[0]!.n).toBe(1)
     }
   })
@@ -69,7 +88,11 @@ describe('5. cursors with dates outside PostgreSQL’s range', () => {
     const tenant = await ctx.factories.tenant()
     await ctx.factories.member(tenant.id, admin.user, 'owner')
     for (const at of ['0000-01-01', '+275760-09-13T00:00:00.000Z', '-000001-01-01T00:00:00Z']) {
-      for (const url of [`/api/tenants/${tenant.id}/operation-runs`, `/api/tenants/${tenant.id}/audit-events`, '/api/notifications']) {
+      for (const url of [
+        `/api/tenants/${tenant.id}/operation-runs`,
+        `/api/tenants/${tenant.id}/audit-events`,
+        '/api/notifications',
+      ]) {
         const response = await ctx.request({ method: 'GET', url: `${url}?cursor=${cursorOf(at)}`, token: admin.token })
         expect(response.statusCode, `${url} ${at}: ${response.body}`).toBe(422)
         expect(errorOf(response.body).message).toContain('cursor')
@@ -85,12 +108,28 @@ describe('6. lone surrogates in fields that reach jsonb', () => {
     await ctx.factories.member(tenant.id, admin.user, 'owner')
     const probes = [
       { method: 'POST', url: '/api/tokens', payload: { name: lone }, field: 'name' },
-      { method: 'POST', url: '/api/auth/sign-in', payload: { email: `a${lone}@example.com`, password: 'x' }, field: 'email' },
-      { method: 'POST', url: '/api/tenants', payload: { name: lone, entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 's' }, field: 'name' },
+      {
+        method: 'POST',
+        url: '/api/auth/sign-in',
+        payload: { email: `a${lone}@example.com`, password: 'x' },
+        field: 'email',
+      },
+      {
+        method: 'POST',
+        url: '/api/tenants',
+        payload: { name: lone, entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 's' },
+        field: 'name',
+      },
       { method: 'PATCH', url: `/api/tenants/${tenant.id}`, payload: { name: lone }, field: 'name' },
     ] as const
     for (const probe of probes) {
-      const response = await ctx.request({ method: probe.method, url: probe.url, payload: probe.payload, token: admin.token, headers: { origin: ORIGIN } })
+      const response = await ctx.request({
+        method: probe.method,
+        url: probe.url,
+        payload: probe.payload,
+        token: admin.token,
+        headers: { origin: ORIGIN },
+      })
       expect(response.statusCode, `${probe.url}: ${response.body}`).toBe(422)
       expect(errorOf(response.body).message).toContain(probe.field)
     }
@@ -115,7 +154,11 @@ describe('7. security headers', () => {
 describe('8. concurrent tenant creation with one Entra tenant id', () => {
   it('creates one and answers every other request 409', async () => {
     const body = { name: 'Race', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 'secret' }
-    const responses = await Promise.all(Array.from({ length: 8 }, () => ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: body })))
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: body }),
+      ),
+    )
     expect(responses.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409])
   })
 })
@@ -165,8 +208,15 @@ describe('13. authorize before validating the body', () => {
       const response = await ctx.request({ method: 'POST', url, token: reader.token, payload: { bogus: 1 } })
       expect(response.statusCode, `${url}: ${response.body}`).toBe(403)
     }
-    const narrow = (await createApiToken(ctx.db, { kind: 'system' }, reader.user.id, { name: 'narrow', scope: 'tenant.view' })).secret
-    const response = await ctx.request({ method: 'POST', url: '/api/tokens', token: narrow, payload: { name: '', scope: 'nonsense' } })
+    const narrow = (
+      await createApiToken(ctx.db, { kind: 'system' }, reader.user.id, { name: 'narrow', scope: 'tenant.view' })
+    ).secret
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/tokens',
+      token: narrow,
+      payload: { name: '', scope: 'nonsense' },
+    })
     expect(response.statusCode, response.body).toBe(403)
     expect(errorOf(response.body).message).toMatch(/tokens.manage/)
   })
@@ -178,11 +228,21 @@ describe('14. length limits say so', () => {
       method: 'POST',
       url: '/api/tenants',
       token: admin.token,
-      payload: { name: 'Long', entra_tenant_id: randomUUID(), client_id: randomUUID(), client_secret: 'x'.repeat(1124) },
+      payload: {
+        name: 'Long',
+        entra_tenant_id: randomUUID(),
+        client_id: randomUUID(),
+        client_secret: 'x'.repeat(1124),
+      },
     })
     expect(response.statusCode).toBe(422)
     expect(errorOf(response.body).message).toMatch(/client_secret: must be at most 1024 characters/)
-    const name = await ctx.request({ method: 'POST', url: '/api/tokens', token: admin.token, payload: { name: 'n'.repeat(101) } })
+    const name = await ctx.request({
+      method: 'POST',
+      url: '/api/tokens',
+      token: admin.token,
+      payload: { name: 'n'.repeat(101) },
+    })
     expect(errorOf(name.body).message).toMatch(/name: must be at most 100 characters/)
   })
 })

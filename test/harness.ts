@@ -36,7 +36,10 @@ export async function createTestContext<K extends string = string>(options: Test
   const handle: DatabaseHandle = await openTestDatabase()
   const logs: string[] = []
   const logger = createLogger('trace', { write: (line: string) => void logs.push(line) })
-  const config = { ...loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' }), graphEmulatorUrl: options.emulatorUrl }
+  const config = {
+    ...loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' }),
+    graphEmulatorUrl: options.emulatorUrl,
+  }
   const secretKey = randomBytes(32)
   const secrets = new SecretBox(secretKey)
   const operations = await startOperations({
@@ -46,9 +49,25 @@ export async function createTestContext<K extends string = string>(options: Test
     catalog: options.catalog,
     handlers: options.handlers,
     shipped: { secrets, emulatorUrl: options.emulatorUrl, graph: options.graph },
-    timings: { heartbeatMs: 200, staleAfterMs: 1_500, reaperIntervalMs: 60_000, cancelTimeoutMs: 3_000, vanishedAfterMs: 1_000, pollingIntervalSeconds: 0.5, ...options.timings },
+    timings: {
+      heartbeatMs: 200,
+      staleAfterMs: 1_500,
+      reaperIntervalMs: 60_000,
+      cancelTimeoutMs: 3_000,
+      vanishedAfterMs: 1_000,
+      pollingIntervalSeconds: 0.5,
+      ...options.timings,
+    },
   })
-  const app: FastifyInstance = await buildApp({ handle, config, secrets, logger, signInLimits: options.signInLimits, engine: operations.engine, hub: operations.hub })
+  const app: FastifyInstance = await buildApp({
+    handle,
+    config,
+    secrets,
+    logger,
+    signInLimits: options.signInLimits,
+    engine: operations.engine,
+    hub: operations.hub,
+  })
   const factories = new Factories(handle.db, secrets)
   return {
     app,
@@ -64,7 +83,10 @@ export async function createTestContext<K extends string = string>(options: Test
     /** A request with a bearer token (or none). */
     request: (opts: InjectOptions & { token?: string | undefined }) => {
       const { token, ...rest } = opts
-      return app.inject({ ...rest, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...rest.headers } })
+      return app.inject({
+        ...rest,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...rest.headers },
+      })
     },
     close: async () => {
       await app.close()
@@ -74,4 +96,5 @@ export async function createTestContext<K extends string = string>(options: Test
   }
 }
 
-export const errorOf = (body: string) => (JSON.parse(body) as { error: { code: string; message: string; details?: unknown } }).error
+export const errorOf = (body: string) =>
+  (JSON.parse(body) as { error: { code: string; message: string; details?: unknown } }).error

@@ -11,7 +11,8 @@ export type Result = { code: number | null; stdout: string; stderr: string }
 export function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env }
-    for (const name of ['DATABASE_URL', 'TENANTATLAS_PASSWORD', 'TENANTATLAS_CLIENT_SECRET', 'APP_KEY']) if (!options.env?.[name]) delete env[name]
+    for (const name of ['DATABASE_URL', 'TENANTATLAS_PASSWORD', 'TENANTATLAS_CLIENT_SECRET', 'APP_KEY'])
+      if (!options.env?.[name]) delete env[name]
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''

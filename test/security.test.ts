@@ -24,7 +24,12 @@ describe('secrets stay secret', () => {
     }
 
     // A full cycle: sign in, create a token, connect a tenant, read it every way, rotate its secret, fail some input.
-    const signIn = await call({ method: 'POST', url: '/api/auth/sign-in', payload: { email: admin.email, password: PASSWORD }, headers: { origin: ORIGIN } })
+    const signIn = await call({
+      method: 'POST',
+      url: '/api/auth/sign-in',
+      payload: { email: admin.email, password: PASSWORD },
+      headers: { origin: ORIGIN },
+    })
     const session = signIn.cookies.find((c) => c.name === 'ta_session')!.value
     const asAdmin = { cookies: { ta_session: session }, headers: { origin: ORIGIN } }
     const created = await call({ method: 'POST', url: '/api/tokens', payload: { name: 'scan' }, ...asAdmin })
@@ -42,19 +47,57 @@ describe('secrets stay secret', () => {
     await call({ method: 'GET', url: `/api/tenants/${tenantId}`, ...bearer })
     await call({ method: 'GET', url: '/api/tenants', ...bearer })
     await call({ method: 'GET', url: '/api/me', ...asAdmin })
-    await call({ method: 'PATCH', url: `/api/tenants/${tenantId}`, payload: { client_secret: rotatedSecret }, ...bearer })
-    await call({ method: 'PATCH', url: `/api/tenants/${tenantId}`, payload: { client_secret: rotatedSecret, cloud: 'nowhere' }, ...bearer })
-    await call({ method: 'POST', url: '/api/tenants', payload: { name: 'Bad', entra_tenant_id: 'x', client_id: 'y', client_secret: clientSecret }, ...bearer })
-    await call({ method: 'POST', url: '/api/users', payload: { email: 'new@example.com', name: 'New', password: newUserPassword }, ...bearer })
-    await call({ method: 'POST', url: '/api/users', payload: { email: 'bad', name: 'New', password: newUserPassword }, ...bearer })
-    await call({ method: 'POST', url: '/api/auth/sign-in', payload: { email: admin.email, password: 'wrong-password-123' }, headers: { origin: ORIGIN } })
+    await call({
+      method: 'PATCH',
+      url: `/api/tenants/${tenantId}`,
+      payload: { client_secret: rotatedSecret },
+      ...bearer,
+    })
+    await call({
+      method: 'PATCH',
+      url: `/api/tenants/${tenantId}`,
+      payload: { client_secret: rotatedSecret, cloud: 'nowhere' },
+      ...bearer,
+    })
+    await call({
+      method: 'POST',
+      url: '/api/tenants',
+      payload: { name: 'Bad', entra_tenant_id: 'x', client_id: 'y', client_secret: clientSecret },
+      ...bearer,
+    })
+    await call({
+      method: 'POST',
+      url: '/api/users',
+      payload: { email: 'new@example.com', name: 'New', password: newUserPassword },
+      ...bearer,
+    })
+    await call({
+      method: 'POST',
+      url: '/api/users',
+      payload: { email: 'bad', name: 'New', password: newUserPassword },
+      ...bearer,
+    })
+    await call({
+      method: 'POST',
+      url: '/api/auth/sign-in',
+      payload: { email: admin.email, password: 'wrong-password-123' },
+      headers: { origin: ORIGIN },
+    })
     await call({ method: 'GET', url: `/api/tenants/${tenantId}/audit-events`, ...bearer })
     await call({ method: 'GET', url: '/api/openapi.json' })
     await call({ method: 'POST', url: '/api/auth/sign-out', ...asAdmin })
 
     const logs = ctx.logs.join('\n')
     expect(logs.length).toBeGreaterThan(1000) // the capture works: every request was logged at trace level
-    for (const secret of [clientSecret, rotatedSecret, newUserPassword, PASSWORD, apiToken, session, 'wrong-password-123']) {
+    for (const secret of [
+      clientSecret,
+      rotatedSecret,
+      newUserPassword,
+      PASSWORD,
+      apiToken,
+      session,
+      'wrong-password-123',
+    ]) {
       for (const body of bodies) expect(body).not.toContain(secret)
       expect(logs).not.toContain(secret)
     }
@@ -64,7 +107,10 @@ describe('secrets stay secret', () => {
 
   it('redacts secrets that code passes to the logger by mistake', () => {
     const secret = `oops-${randomUUID()}`
-    ctx.app.log.info({ client_secret: secret, headers: { authorization: `Bearer ${secret}` }, tenant: { secret } }, 'careless')
+    ctx.app.log.info(
+      { client_secret: secret, headers: { authorization: `Bearer ${secret}` }, tenant: { secret } },
+      'careless',
+    )
     expect(ctx.logs.join('\n')).not.toContain(secret)
     expect(ctx.logs.at(-1)).toContain('[redacted]')
   })
@@ -76,7 +122,9 @@ describe('secrets stay secret', () => {
     await broken.handle.pool.query('DROP TABLE tenant_memberships CASCADE')
     const response = await broken.request({ method: 'GET', url: '/api/me', token: brokenToken })
     expect(response.statusCode).toBe(500)
-    expect(JSON.parse(response.body)).toEqual({ error: { code: 'internal_error', message: expect.stringContaining(response.headers['x-request-id'] as string) } })
+    expect(JSON.parse(response.body)).toEqual({
+      error: { code: 'internal_error', message: expect.stringContaining(response.headers['x-request-id'] as string) },
+    })
     expect(response.body).not.toMatch(/tenant_memberships|relation|\bat\b.*\.ts/)
     await broken.close()
   })

@@ -13,7 +13,8 @@ beforeEach(() => {
 afterEach(() => {
   const calls = errorSpy?.mock.calls ?? []
   errorSpy?.mockRestore()
-  if (calls.length > 0) throw new Error(`console.error was called: ${calls.map((c) => c.map(String).join(' ')).join(' | ')}`)
+  if (calls.length > 0)
+    throw new Error(`console.error was called: ${calls.map((c) => c.map(String).join(' ')).join(' | ')}`)
 })
 
 // happy-dom lays nothing out, so Mantine's focus trap finds no visible (tabbable) element in an

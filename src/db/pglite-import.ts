@@ -24,7 +24,11 @@ export type ImportResult = { tables: number; rows: number; keptAt: string }
  * The source is left in place (renamed aside when it is DATA_DIR's own), never deleted. The
  * job queue is not copied: runs that were active are recovered by the engine as after a crash.
  */
-export async function importPglite(options: { from: string; dataDir: string; log: (line: string) => void }): Promise<ImportResult> {
+export async function importPglite(options: {
+  from: string
+  dataDir: string
+  log: (line: string) => void
+}): Promise<ImportResult> {
   const target = clusterPaths(path.resolve(options.dataDir))
   const pending = importPendingFile(target.dataDir)
   if (existsSync(pending)) {
@@ -39,13 +43,16 @@ export async function importPglite(options: { from: string; dataDir: string; log
   // DIR is a data directory of the PGlite engine (DIR/pgdata), or such a pgdata itself.
   const from = path.resolve(options.from)
   const sourceData = existsSync(path.join(from, 'pgdata', 'PG_VERSION')) ? path.join(from, 'pgdata') : from
-  if (!existsSync(path.join(sourceData, 'PG_VERSION'))) throw new ClusterError(`${options.from} is not a TenantAtlas data directory (no pgdata/ inside)`)
-  if (isOurCluster(sourceData)) throw new ClusterError(`${options.from} already holds an embedded PostgreSQL cluster: nothing to import`)
+  if (!existsSync(path.join(sourceData, 'PG_VERSION')))
+    throw new ClusterError(`${options.from} is not a TenantAtlas data directory (no pgdata/ inside)`)
+  if (isOurCluster(sourceData))
+    throw new ClusterError(`${options.from} already holds an embedded PostgreSQL cluster: nothing to import`)
   let pgliteData = sourceData
   if (path.resolve(sourceData) === path.resolve(target.pgdata)) {
     // The usual case: DATA_DIR itself was made by PGlite. Its files move aside; the new cluster takes pgdata/.
     pgliteData = `${target.pgdata}.pglite`
-    if (existsSync(pgliteData)) throw new ClusterError(`${pgliteData} already exists (an earlier import?): move it away first`)
+    if (existsSync(pgliteData))
+      throw new ClusterError(`${pgliteData} already exists (an earlier import?): move it away first`)
   } else if (clusterState(target) !== 'absent') {
     throw new ClusterError(`${options.dataDir} already holds a database: import into an empty DATA_DIR`)
   }
@@ -60,7 +67,11 @@ export async function importPglite(options: { from: string; dataDir: string; log
 }
 
 /** The copy; on failure the half-made cluster is stopped and removed, and DATA_DIR is as it was before the import. */
-async function copyOrRollBack(pgliteData: string, target: ClusterPaths, log: (line: string) => void): Promise<ImportResult> {
+async function copyOrRollBack(
+  pgliteData: string,
+  target: ClusterPaths,
+  log: (line: string) => void,
+): Promise<ImportResult> {
   const pending = importPendingFile(target.dataDir)
   try {
     const result = await copyInto(pgliteData, target.dataDir, log)
@@ -69,7 +80,8 @@ async function copyOrRollBack(pgliteData: string, target: ClusterPaths, log: (li
   } catch (error) {
     await stopCluster(target).catch(() => {})
     rmSync(target.pgdata, { recursive: true, force: true })
-    if (path.dirname(pgliteData) === target.dataDir && path.basename(pgliteData) === 'pgdata.pglite') renameSync(pgliteData, target.pgdata)
+    if (path.dirname(pgliteData) === target.dataDir && path.basename(pgliteData) === 'pgdata.pglite')
+      renameSync(pgliteData, target.pgdata)
     rmSync(pending, { force: true })
     throw error
   }
@@ -101,7 +113,11 @@ async function copyAll(source: PgliteLike, handle: DatabaseHandle, log: (line: s
     const migrations = await applySourceMigrations(source, client)
     // Rows arrive table by table, in name order; the source's foreign keys held, so checks are off for this transaction.
     await client.query('SET LOCAL session_replication_role = replica')
-    const tables = (await source.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).rows.map((r) => r.name)
+    const tables = (
+      await source.query<{ name: string }>(
+        `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+      )
+    ).rows.map((r) => r.name)
     let rows = 0
     for (const table of tables) {
       const copied = await copyTable(source, client, table)
@@ -125,7 +141,9 @@ function carryAppKey(sourceDir: string, targetDir: string) {
   if (!existsSync(from) || path.resolve(from) === path.resolve(to)) return
   if (!existsSync(to)) return copyFileSync(from, to)
   if (readFileSync(from, 'utf8').trim() !== readFileSync(to, 'utf8').trim()) {
-    throw new ClusterError(`${to} differs from ${from}: the imported secrets were encrypted with the source's key (APP_KEY); use an empty DATA_DIR`)
+    throw new ClusterError(
+      `${to} differs from ${from}: the imported secrets were encrypted with the source's key (APP_KEY); use an empty DATA_DIR`,
+    )
   }
 }
 
@@ -135,7 +153,9 @@ async function openPglite(dir: string): Promise<PgliteLike> {
     // An optional dependency, loaded by this command alone.
     ;({ PGlite } = (await import('@electric-sql/pglite')) as unknown as { PGlite: typeof PGlite })
   } catch {
-    throw new ClusterError('reading PGlite data needs the package @electric-sql/pglite: run `npm install` (it is an optional dependency)')
+    throw new ClusterError(
+      'reading PGlite data needs the package @electric-sql/pglite: run `npm install` (it is an optional dependency)',
+    )
   }
   return PGlite.create(dir)
 }
@@ -144,17 +164,30 @@ type Client = { query<T = unknown>(sql: string, params?: unknown[]): Promise<{ r
 
 /** The target gets exactly the migrations the source had (checked by hash), so the rows fit its tables. */
 async function applySourceMigrations(source: PgliteLike, client: Client): Promise<number> {
-  const { rows: had } = await source.query<{ hash: string; created_at: string }>('SELECT hash, created_at::text FROM drizzle.__drizzle_migrations ORDER BY created_at')
+  const { rows: had } = await source.query<{ hash: string; created_at: string }>(
+    'SELECT hash, created_at::text FROM drizzle.__drizzle_migrations ORDER BY created_at',
+  )
   const ours = readMigrationFiles({ migrationsFolder })
   await client.query('CREATE SCHEMA IF NOT EXISTS drizzle')
-  await client.query('CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)')
-  const { rows: present } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')
-  if ((present[0]?.n ?? 0) > 0) throw new ClusterError('the target database is not empty: import into an empty DATA_DIR')
+  await client.query(
+    'CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+  )
+  const { rows: present } = await client.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations',
+  )
+  if ((present[0]?.n ?? 0) > 0)
+    throw new ClusterError('the target database is not empty: import into an empty DATA_DIR')
   for (const [i, migration] of had.entries()) {
     const mine = ours[i]
-    if (!mine || mine.hash !== migration.hash) throw new ClusterError(`the PGlite data was made by a TenantAtlas version this one does not know (migration ${i + 1} differs)`)
+    if (!mine || mine.hash !== migration.hash)
+      throw new ClusterError(
+        `the PGlite data was made by a TenantAtlas version this one does not know (migration ${i + 1} differs)`,
+      )
     for (const statement of mine.sql) if (statement.trim()) await client.query(statement)
-    await client.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [mine.hash, mine.folderMillis])
+    await client.query('INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)', [
+      mine.hash,
+      mine.folderMillis,
+    ])
   }
   return had.length
 }
@@ -166,12 +199,15 @@ async function copyTable(source: PgliteLike, client: Client, table: string): Pro
       WHERE table_schema = 'public' AND table_name = $1 AND is_generated = 'NEVER' ORDER BY ordinal_position`,
     [table],
   )
-  if (columns.length === 0) throw new ClusterError(`table ${table} of the PGlite data has no counterpart in the new cluster`)
+  if (columns.length === 0)
+    throw new ClusterError(`table ${table} of the PGlite data has no counterpart in the new cluster`)
   const list = columns.map((c) => `"${c.name.replaceAll('"', '""')}"`).join(', ')
   let copied = 0
   for (let offset = 0; ; offset += BATCH) {
     // ctid order is stable while nobody writes the source, which is ours alone during the import.
-    const { rows } = await source.query<{ batch: string | null }>(`SELECT json_agg(t)::text AS batch FROM (SELECT * FROM ${ident} ORDER BY ctid LIMIT ${BATCH} OFFSET ${offset}) t`)
+    const { rows } = await source.query<{ batch: string | null }>(
+      `SELECT json_agg(t)::text AS batch FROM (SELECT * FROM ${ident} ORDER BY ctid LIMIT ${BATCH} OFFSET ${offset}) t`,
+    )
     const batch = rows[0]?.batch
     if (!batch) break
     const { rows: inserted } = await client.query<{ n: number }>(

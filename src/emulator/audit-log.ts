@@ -2,7 +2,17 @@ import { createHash, randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { displayNameOf, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import type { EmulatedTenant } from './emulated-tenant.ts'
-import { decodePosition, encodePosition, forbidden, graphError, hasPermission, nextLink, ok, parseTop, type GraphResponse } from './graph-routes.ts'
+import {
+  decodePosition,
+  encodePosition,
+  forbidden,
+  graphError,
+  hasPermission,
+  nextLink,
+  ok,
+  parseTop,
+  type GraphResponse,
+} from './graph-routes.ts'
 import { matches, ODataError, parseFilter, parseSelect, propertyName, type FilterNode } from './odata.ts'
 
 /**
@@ -32,7 +42,9 @@ export const actorInput = z
     app_name: z.string().min(1).max(256).optional(),
     app_id: z.string().min(1).max(128).optional(),
   })
-  .refine((a) => (a.user_principal_name === undefined) !== (a.app_name === undefined), { message: 'name either user_principal_name or app_name' })
+  .refine((a) => (a.user_principal_name === undefined) !== (a.app_name === undefined), {
+    message: 'name either user_principal_name or app_name',
+  })
 
 export function actorFrom(input: z.infer<typeof actorInput> | undefined): Actor {
   if (!input) return { kind: 'user', userPrincipalName: DEFAULT_ADMIN }
@@ -49,9 +61,27 @@ function stableGuid(name: string): string {
 function auditActor(actor: Actor): Record<string, unknown> {
   const base = { '@odata.type': 'microsoft.graph.auditActor', ipAddress: null, userPermissions: ['*'] }
   if (actor.kind === 'user') {
-    return { ...base, type: 'ItPro', auditActorType: 'ItPro', applicationId: INTUNE_PORTAL_APP.id, applicationDisplayName: INTUNE_PORTAL_APP.name, userPrincipalName: actor.userPrincipalName, servicePrincipalName: null, userId: stableGuid(`user:${actor.userPrincipalName}`) }
+    return {
+      ...base,
+      type: 'ItPro',
+      auditActorType: 'ItPro',
+      applicationId: INTUNE_PORTAL_APP.id,
+      applicationDisplayName: INTUNE_PORTAL_APP.name,
+      userPrincipalName: actor.userPrincipalName,
+      servicePrincipalName: null,
+      userId: stableGuid(`user:${actor.userPrincipalName}`),
+    }
   }
-  return { ...base, type: 'Application', auditActorType: 'Application', applicationId: actor.appId, applicationDisplayName: actor.appName, userPrincipalName: null, servicePrincipalName: actor.appName, userId: null }
+  return {
+    ...base,
+    type: 'Application',
+    auditActorType: 'Application',
+    applicationId: actor.appId,
+    applicationDisplayName: actor.appName,
+    userPrincipalName: null,
+    servicePrincipalName: actor.appName,
+    userId: null,
+  }
 }
 
 /** The component Intune files a type's events under: deviceConfigurations → DeviceConfiguration. */
@@ -79,16 +109,21 @@ function categoryOf(entry: PolicyTypeEntry): string {
   }
 }
 
-const auditValue = (v: unknown): string | null => (v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v))
+const auditValue = (v: unknown): string | null =>
+  v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v)
 
 /** The properties a change touched, as Intune lists them (values as strings). */
-export function modifiedProperties(before: Record<string, unknown> | null, after: Record<string, unknown> | null): Record<string, unknown>[] {
+export function modifiedProperties(
+  before: Record<string, unknown> | null,
+  after: Record<string, unknown> | null,
+): Record<string, unknown>[] {
   const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])
   const out: Record<string, unknown>[] = []
   for (const name of names) {
     if (name.startsWith('@odata')) continue
     const [oldValue, newValue] = [auditValue(before?.[name]), auditValue(after?.[name])]
-    if (oldValue !== newValue) out.push({ '@odata.type': 'microsoft.graph.auditProperty', displayName: name, oldValue, newValue })
+    if (oldValue !== newValue)
+      out.push({ '@odata.type': 'microsoft.graph.auditProperty', displayName: name, oldValue, newValue })
   }
   return out
 }
@@ -195,10 +230,28 @@ function parseOrderBy(text: string | undefined): { property: string; descending:
   return { property: m[1]!, descending: m[2]?.toLowerCase() === 'desc' }
 }
 
-const ORDERABLE = new Set(['activitydatetime', 'displayname', 'componentname', 'activity', 'activitytype', 'activityoperationtype', 'activityresult', 'category', 'id', 'correlationid'])
+const ORDERABLE = new Set([
+  'activitydatetime',
+  'displayname',
+  'componentname',
+  'activity',
+  'activitytype',
+  'activityoperationtype',
+  'activityresult',
+  'category',
+  'id',
+  'correlationid',
+])
 
 /** `GET /deviceManagement/auditEvents[/{id}]`. Pages continue after the last event served, so new events never shift a page. */
-export function auditEvents(tenant: EmulatedTenant, tail: string[], q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
+export function auditEvents(
+  tenant: EmulatedTenant,
+  tail: string[],
+  q: Map<string, string>,
+  context: string,
+  self: string,
+  rawQuery: string,
+): GraphResponse {
   if (!hasPermission(tenant, AUDIT_PERMISSION)) return forbidden(AUDIT_PERMISSION, 'list')
   const fields = parseSelect(q.get('select'))
   const pick = (body: Record<string, unknown>) => {
@@ -212,9 +265,12 @@ export function auditEvents(tenant: EmulatedTenant, tail: string[], q: Map<strin
   }
   if (tail.length === 1) {
     const event = tenant.audit.find(tail[0]!)
-    return event ? ok({ '@odata.context': `${context}deviceManagement/auditEvents/$entity`, ...pick(event) }, 'object') : graphError(404, 'ResourceNotFound', `No auditEvent with id '${tail[0]}'`, 'object')
+    return event
+      ? ok({ '@odata.context': `${context}deviceManagement/auditEvents/$entity`, ...pick(event) }, 'object')
+      : graphError(404, 'ResourceNotFound', `No auditEvent with id '${tail[0]}'`, 'object')
   }
-  if (tail.length > 1) return graphError(400, 'BadRequest', `Resource not found for the segment '${tail[1]}'.`, 'subresource')
+  if (tail.length > 1)
+    return graphError(400, 'BadRequest', `Resource not found for the segment '${tail[1]}'.`, 'subresource')
   let filter: FilterNode | null = null
   let orderBy: ReturnType<typeof parseOrderBy>
   try {
@@ -224,11 +280,13 @@ export function auditEvents(tenant: EmulatedTenant, tail: string[], q: Map<strin
   } catch (error) {
     return graphError(400, 'BadRequest', `Invalid query: ${(error as Error).message}`, 'list')
   }
-  if (orderBy && !ORDERABLE.has(orderBy.property.toLowerCase())) return graphError(400, 'BadRequest', `Order by '${orderBy.property}' is not supported.`, 'list')
+  if (orderBy && !ORDERABLE.has(orderBy.property.toLowerCase()))
+    return graphError(400, 'BadRequest', `Order by '${orderBy.property}' is not supported.`, 'list')
   const top = parseTop(q.get('top'), MAX_TOP)
   if (top === 'invalid') return graphError(400, 'BadRequest', `Invalid $top: an integer from 1 to ${MAX_TOP}`, 'list')
   const after = decodePosition(q.get('skiptoken') ?? null)
-  if (after === undefined || (after !== null && !Number.isInteger(after))) return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'list')
+  if (after === undefined || (after !== null && !Number.isInteger(after)))
+    return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'list')
   let events: StoredEvent[]
   try {
     events = tenant.audit.query(filter, orderBy)
@@ -240,7 +298,8 @@ export function auditEvents(tenant: EmulatedTenant, tail: string[], q: Map<strin
   const size = top ?? PAGE_SIZE
   const page = events.slice(start, start + size)
   const response: Record<string, unknown> = { '@odata.context': `${context}deviceManagement/auditEvents` }
-  if (start + size < events.length) response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(page.at(-1)!.seq))
+  if (start + size < events.length)
+    response['@odata.nextLink'] = nextLink(self, rawQuery, encodePosition(page.at(-1)!.seq))
   response.value = page.map((e) => pick(e.body))
   return ok(response, 'list')
 }

@@ -10,7 +10,16 @@ import { startEmulator } from './server.ts'
 export async function runEmulatorCommand(args: string[]): Promise<number> {
   let values: { port?: string; seed?: string; policies?: string; host?: string }
   try {
-    values = parseArgs({ args, options: { port: { type: 'string' }, seed: { type: 'string' }, policies: { type: 'string' }, host: { type: 'string' } }, strict: true }).values
+    values = parseArgs({
+      args,
+      options: {
+        port: { type: 'string' },
+        seed: { type: 'string' },
+        policies: { type: 'string' },
+        host: { type: 'string' },
+      },
+      strict: true,
+    }).values
   } catch (error) {
     process.stderr.write(`error: ${(error as Error).message.split('\n')[0]}\n`)
     return 2
@@ -35,8 +44,15 @@ export async function runEmulatorCommand(args: string[]): Promise<number> {
   const lines = [`Graph emulator running at ${emulator.url}`]
   if (values.seed !== undefined || policies !== undefined) {
     const secret = randomBytes(18).toString('base64url')
-    const tenant = emulator.addTenant({ seed: values.seed ?? '1', policies: policies ?? 200, client_id: '00000000-0000-4000-8000-00000000a11a', client_secret: secret })
-    lines.push(`demo tenant: --entra-tenant-id ${tenant.tenant_id} --client-id ${tenant.client_id} --cloud emulator (client secret: ${secret})`)
+    const tenant = emulator.addTenant({
+      seed: values.seed ?? '1',
+      policies: policies ?? 200,
+      client_id: '00000000-0000-4000-8000-00000000a11a',
+      client_secret: secret,
+    })
+    lines.push(
+      `demo tenant: --entra-tenant-id ${tenant.tenant_id} --client-id ${tenant.client_id} --cloud emulator (client secret: ${secret})`,
+    )
   }
   lines.push(emulator.url)
   process.stdout.write(`${lines.join('\n')}\n`)

@@ -20,8 +20,14 @@ export const DEFAULT_GRANTS: readonly string[] = [...GRAPH_PERMISSIONS, ...Objec
 export const newTenantInput = z.object({
   seed: z.union([z.string(), z.number()]).transform(String).default('1'),
   policies: z.number().int().min(0).max(MAX_OBJECTS).default(200),
-  client_id: z.string().min(1).default(() => randomUUID()),
-  client_secret: z.string().min(1).default(() => randomBytes(24).toString('base64url')),
+  client_id: z
+    .string()
+    .min(1)
+    .default(() => randomUUID()),
+  client_secret: z
+    .string()
+    .min(1)
+    .default(() => randomBytes(24).toString('base64url')),
   permissions: z.array(z.string()).optional(),
   /** Extensions: a fixed Entra tenant id, and a short token lifetime for refresh tests. */
   tenant_id: z.string().min(1).optional(),
@@ -49,12 +55,19 @@ const tenantFaultsInput = z.strictObject({
   audit_delay_ms: z.number().int().min(0).max(86_400_000),
 })
 
-const permissionsInput = z.union([z.array(z.string()), z.object({ permissions: z.array(z.string()) }).transform((v) => v.permissions)])
+const permissionsInput = z.union([
+  z.array(z.string()),
+  z.object({ permissions: z.array(z.string()) }).transform((v) => v.permissions),
+])
 
 const error = (status: number, code: string, message: string): Reply => ({ status, body: { error: { code, message } } })
 
 function invalid(result: { error: z.ZodError }): Reply {
-  return error(400, 'invalid_request', result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '))
+  return error(
+    400,
+    'invalid_request',
+    result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+  )
 }
 
 export function summary(tenant: EmulatedTenant) {
@@ -89,7 +102,13 @@ export function createTenant(state: EmulatorState, raw: NewTenantInput): Emulate
 }
 
 /** Routes `/_emulator/...`; `parts` are the segments after `_emulator`. Returns a stream for the inventory. */
-export function handleControl(state: EmulatorState, method: string, parts: string[], body: unknown, query = new URLSearchParams()): Reply | { stream: Iterable<string> } {
+export function handleControl(
+  state: EmulatorState,
+  method: string,
+  parts: string[],
+  body: unknown,
+  query = new URLSearchParams(),
+): Reply | { stream: Iterable<string> } {
   const [resource, id, sub, itemId] = parts
   const directory = directoryControl(state, method, parts, body)
   if (directory) return directory
@@ -98,7 +117,10 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
     if (method !== 'PUT') return error(405, 'method_not_allowed', 'Use GET or PUT')
     const parsed = faultsInput.safeParse(body ?? {})
     if (!parsed.success) return invalid(parsed)
-    state.faults = { ...DEFAULT_FAULTS, ...Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) }
+    state.faults = {
+      ...DEFAULT_FAULTS,
+      ...Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)),
+    }
     return { status: 200, body: state.faults }
   }
   if (resource === 'stats') {
@@ -118,8 +140,10 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
     if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
     const parsed = newTenantInput.safeParse(body ?? {})
     if (!parsed.success) return invalid(parsed)
-    const tenantId = parsed.data.tenant_id ?? TenantModel.tenantIdFor(parsed.data.seed, parsed.data.policies, parsed.data.client_id)
-    if (state.tenants.has(tenantId)) return error(409, 'conflict', `Tenant ${tenantId} already exists: use another client_id or tenant_id`)
+    const tenantId =
+      parsed.data.tenant_id ?? TenantModel.tenantIdFor(parsed.data.seed, parsed.data.policies, parsed.data.client_id)
+    if (state.tenants.has(tenantId))
+      return error(409, 'conflict', `Tenant ${tenantId} already exists: use another client_id or tenant_id`)
     return { status: 201, body: summary(createTenant(state, parsed.data)) }
   }
   const tenant = state.tenants.get(id)
@@ -154,7 +178,8 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
   }
   if (sub === 'inventory' && method === 'GET') {
     const include = query.get('include')
-    if (include !== null && include !== 'content') return error(400, 'invalid_request', `include: only 'content' is supported`)
+    if (include !== null && include !== 'content')
+      return error(400, 'invalid_request', `include: only 'content' is supported`)
     return { stream: inventoryJson(tenant, include === 'content') }
   }
   if (sub === 'items') return items(tenant, method, itemId, body)
@@ -166,9 +191,11 @@ export function handleControl(state: EmulatorState, method: string, parts: strin
  * request's `actor` (`{user_principal_name}` or `{app_name, app_id?}`; default a fixed test admin).
  */
 function items(tenant: EmulatedTenant, method: string, itemId: string | undefined, body: unknown): Reply {
-  const { actor: rawActor, ...fields } = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
+  const { actor: rawActor, ...fields } =
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {}
   const parsedActor = actorInput.optional().safeParse(rawActor)
-  if (!parsedActor.success) return error(400, 'invalid_request', `actor: ${parsedActor.error.issues.map((i) => i.message).join('; ')}`)
+  if (!parsedActor.success)
+    return error(400, 'invalid_request', `actor: ${parsedActor.error.issues.map((i) => i.message).join('; ')}`)
   const actor = actorFrom(parsedActor.data)
   if (itemId === undefined) {
     if (method !== 'POST') return error(405, 'method_not_allowed', 'Use POST')
@@ -176,23 +203,35 @@ function items(tenant: EmulatedTenant, method: string, itemId: string | undefine
     const entry = typeof type === 'string' ? findPolicyType(type) : undefined
     if (!entry || !entry.listable) return error(400, 'invalid_request', `type: one of the catalog's listable keys`)
     // A singleton is added back only after a DELETE: a tenant has one at most.
-    if (entry.singleton && tenant.find([entry], entry.singleton.id)) return error(409, 'conflict', `${entry.key} is a singleton and exists: PATCH /items/${entry.singleton.id}`)
+    if (entry.singleton && tenant.find([entry], entry.singleton.id))
+      return error(409, 'conflict', `${entry.key} is a singleton and exists: PATCH /items/${entry.singleton.id}`)
     const created = tenant.add(entry, rest)
-    tenant.audit.record({ operation: 'Create', entry, object: created.body, actor, modified: modifiedProperties(null, created.body) })
+    tenant.audit.record({
+      operation: 'Create',
+      entry,
+      object: created.body,
+      actor,
+      modified: modifiedProperties(null, created.body),
+    })
     return { status: 201, body: { type: entry.key, ...created.body } }
   }
   if (method === 'PATCH') {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return error(400, 'invalid_request', 'body: a JSON object')
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return error(400, 'invalid_request', 'body: a JSON object')
     const patched = tenant.patch(itemId, fields)
     if (!patched) {
       // An Entra group (a rename): not an Intune change, so no Intune audit event.
       const group = tenant.patchGroup(itemId, fields)
-      return group ? { status: 200, body: { type: 'group', ...group.after } } : error(404, 'not_found', `No item ${itemId}`)
+      return group
+        ? { status: 200, body: { type: 'group', ...group.after } }
+        : error(404, 'not_found', `No item ${itemId}`)
     }
     const { before, after } = patched
     const modified = modifiedProperties(before.body, after.body)
-    if ('assignments' in fields) modified.push(...modifiedProperties({ assignments: before.assignments }, { assignments: after.assignments }))
-    for (const name of Object.keys((fields.children as object | undefined) ?? {})) modified.push(...modifiedProperties({ [name]: before.children(name) }, { [name]: after.children(name) }))
+    if ('assignments' in fields)
+      modified.push(...modifiedProperties({ assignments: before.assignments }, { assignments: after.assignments }))
+    for (const name of Object.keys((fields.children as object | undefined) ?? {}))
+      modified.push(...modifiedProperties({ [name]: before.children(name) }, { [name]: after.children(name) }))
     tenant.audit.record({ operation: 'Patch', entry: getPolicyType(after.key), object: after.body, actor, modified })
     return { status: 200, body: { type: after.key, ...after.body } }
   }

@@ -19,7 +19,12 @@ export type TenantObject = {
   children: (detail: string) => Record<string, unknown>[]
 }
 
-type Added = { key: string; body: GraphObject; assignments: Assignment[] | null; children: Record<string, Record<string, unknown>[]> }
+type Added = {
+  key: string
+  body: GraphObject
+  assignments: Assignment[] | null
+  children: Record<string, Record<string, unknown>[]>
+}
 
 export type TenantSettings = {
   tenantId: string
@@ -48,7 +53,8 @@ function touched(body: GraphObject): Record<string, unknown> {
     out[stamp] = new Date(Number.isNaN(previous) ? Date.now() : Math.max(Date.now(), previous + 1)).toISOString()
   }
   if (typeof body.version === 'number') out.version = body.version + 1
-  else if (typeof body.version === 'string' && /^\d+$/.test(body.version)) out.version = String(Number(body.version) + 1)
+  else if (typeof body.version === 'string' && /^\d+$/.test(body.version))
+    out.version = String(Number(body.version) + 1)
   return out
 }
 
@@ -87,9 +93,10 @@ function conformed(o: TenantObject): TenantObject {
   return {
     ...o,
     body: conform(o.body, base) as GraphObject,
-    assignments: o.assignments && assignmentType
-      ? o.assignments.map((a) => conform(a, assignmentType) as Assignment)
-      : o.assignments,
+    assignments:
+      o.assignments && assignmentType
+        ? o.assignments.map((a) => conform(a, assignmentType) as Assignment)
+        : o.assignments,
     children,
   }
 }
@@ -118,7 +125,13 @@ export class EmulatedTenant {
     this.permissions = new Set(settings.permissions)
   }
 
-  #decorate(key: string, body: GraphObject, assignments: Assignment[] | null, builtIn: boolean, children: (detail: string) => Record<string, unknown>[]): TenantObject {
+  #decorate(
+    key: string,
+    body: GraphObject,
+    assignments: Assignment[] | null,
+    builtIn: boolean,
+    children: (detail: string) => Record<string, unknown>[],
+  ): TenantObject {
     const patch = this.#patches.get(body.id)
     const childPatch = this.#childPatches.get(body.id)
     const patchedChildren = childPatch ? (detail: string) => childPatch[detail] ?? children(detail) : children
@@ -131,7 +144,9 @@ export class EmulatedTenant {
 
   #generated(entry: PolicyTypeEntry, index: number): TenantObject {
     const g = this.model.generate(entry, index)
-    return this.#decorate(entry.key, g.body, g.assignments, g.builtIn, (detail) => this.model.children(entry, index, g.body.id, detail))
+    return this.#decorate(entry.key, g.body, g.assignments, g.builtIn, (detail) =>
+      this.model.children(entry, index, g.body.id, detail),
+    )
   }
 
   #fromAdded(a: Added): TenantObject {
@@ -153,7 +168,10 @@ export class EmulatedTenant {
    * One page of a collection. The position is (segment, index) over the generated objects of
    * each type, then the added ones, so a page costs O(page size), not O(tenant).
    */
-  page(entries: readonly PolicyTypeEntry[], options: { excludeBuiltIns: boolean; position: [number, number]; size: number }): { items: TenantObject[]; next: [number, number] | null } {
+  page(
+    entries: readonly PolicyTypeEntry[],
+    options: { excludeBuiltIns: boolean; position: [number, number]; size: number },
+  ): { items: TenantObject[]; next: [number, number] | null } {
     const items: TenantObject[] = []
     let [segment, index] = options.position
     while (segment < entries.length * 2) {
@@ -188,8 +206,20 @@ export class EmulatedTenant {
     if (entry.singleton) return this.#configure(entry, fields)
     const { assignments, children, id: _ignored, ...rest } = fields
     const now = new Date().toISOString()
-    const defaults = options.defaults === false ? {} : { [entry.nameProperty]: `New ${entry.label}`, createdDateTime: now, lastModifiedDateTime: now, roleScopeTagIds: ['0'] }
-    const body: GraphObject = { ...defaults, ...rest, id: SHAPES[entry.key]?.integerIds ? String(100_000 + this.#addedCount()) : randomUUID() }
+    const defaults =
+      options.defaults === false
+        ? {}
+        : {
+            [entry.nameProperty]: `New ${entry.label}`,
+            createdDateTime: now,
+            lastModifiedDateTime: now,
+            roleScopeTagIds: ['0'],
+          }
+    const body: GraphObject = {
+      ...defaults,
+      ...rest,
+      id: SHAPES[entry.key]?.integerIds ? String(100_000 + this.#addedCount()) : randomUUID(),
+    }
     const added: Added = {
       key: entry.key,
       body,
@@ -231,14 +261,25 @@ export class EmulatedTenant {
    * collections to replace, by name; `assignments`: the new assignment set). Undefined when
    * the object does not exist; otherwise the object before and after.
    */
-  patch(id: string, fields: Record<string, unknown>, options: { touch?: boolean } = {}): { before: TenantObject; after: TenantObject } | undefined {
+  patch(
+    id: string,
+    fields: Record<string, unknown>,
+    options: { touch?: boolean } = {},
+  ): { before: TenantObject; after: TenantObject } | undefined {
     const before = this.findAny(id)
     if (!before) return undefined
     const { id: _ignored, children, ...rest } = fields
     if (typeof children === 'object' && children !== null && !Array.isArray(children)) {
-      this.#childPatches.set(id, { ...this.#childPatches.get(id), ...(children as Record<string, Record<string, unknown>[]>) })
+      this.#childPatches.set(id, {
+        ...this.#childPatches.get(id),
+        ...(children as Record<string, Record<string, unknown>[]>),
+      })
     }
-    this.#patches.set(id, { ...this.#patches.get(id), ...rest, ...(options.touch === false ? {} : touched(before.body)) })
+    this.#patches.set(id, {
+      ...this.#patches.get(id),
+      ...rest,
+      ...(options.touch === false ? {} : touched(before.body)),
+    })
     return { before, after: this.find([ENTRIES_BY_KEY.get(before.key)!], id)! }
   }
 
@@ -295,7 +336,11 @@ export class EmulatedTenant {
   }
 
   /** A page of the tenant's groups, those `filter` matches (a filter scans on past the page's groups). */
-  groupsPage(position: number, size: number, filter: FilterNode | null = null): {
+  groupsPage(
+    position: number,
+    size: number,
+    filter: FilterNode | null = null,
+  ): {
     items: GraphObject[]
     next: number | null
   } {
@@ -314,7 +359,9 @@ export class EmulatedTenant {
    * skips (or its list filter leaves out) are not in it; groups are in it when an assignment
    * references them and they still exist.
    */
-  *inventory(options: { content?: boolean } = {}): Generator<{ type: string; id: string; display_name: string; content?: Record<string, unknown> }> {
+  *inventory(
+    options: { content?: boolean } = {},
+  ): Generator<{ type: string; id: string; display_name: string; content?: Record<string, unknown> }> {
     const referenced = new Set<string>()
     for (const entry of POLICY_TYPES) {
       if (!entry.listable) continue
@@ -323,7 +370,8 @@ export class EmulatedTenant {
         const { items, next } = this.page([entry], { excludeBuiltIns: true, position, size: 500 })
         for (const o of items) {
           if (isSkipped(entry, o.body)) continue
-          for (const a of o.assignments ?? []) if (typeof a.target.groupId === 'string') referenced.add(a.target.groupId)
+          for (const a of o.assignments ?? [])
+            if (typeof a.target.groupId === 'string') referenced.add(a.target.groupId)
           const item = { type: entry.key, id: o.body.id, display_name: displayNameOf(entry, o.body) }
           yield options.content ? { ...item, content: contentOf(entry, o) } : item
         }
@@ -332,7 +380,8 @@ export class EmulatedTenant {
     }
     for (const id of referenced) {
       const g = this.group(id)
-      if (g && g !== 'deleted') yield { type: 'group', id, display_name: String(g.displayName), ...(options.content ? { content: g } : {}) }
+      if (g && g !== 'deleted')
+        yield { type: 'group', id, display_name: String(g.displayName), ...(options.content ? { content: g } : {}) }
     }
   }
 }

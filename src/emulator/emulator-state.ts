@@ -22,9 +22,20 @@ export type Faults = {
   drop_response_rate: number
 }
 
-export const DEFAULT_FAULTS: Faults = { latency_ms: 0, jitter_ms: 0, error_rate: 0, unavailable_paths: [], throttle_rate: 0, throttle_scale: 1, omit_retry_after: false, throttle_window_ms: INTUNE_LIMITS.windowMs, drop_response_rate: 0 }
+export const DEFAULT_FAULTS: Faults = {
+  latency_ms: 0,
+  jitter_ms: 0,
+  error_rate: 0,
+  unavailable_paths: [],
+  throttle_rate: 0,
+  throttle_scale: 1,
+  omit_retry_after: false,
+  throttle_window_ms: INTUNE_LIMITS.windowMs,
+  drop_response_rate: 0,
+}
 
-export type PathKind = 'token' | 'discovery' | 'list' | 'object' | 'subresource' | 'group' | 'batch' | 'write' | 'control' | 'other'
+export type PathKind =
+  'token' | 'discovery' | 'list' | 'object' | 'subresource' | 'group' | 'batch' | 'write' | 'control' | 'other'
 
 export class Stats {
   requests = 0

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { getPolicyType, GRAPH_WRITE_PERMISSIONS, GROUP_TYPE, POLICY_TYPES, type GraphPermission, type PolicyTypeEntry } from '../graph/policy-types.ts'
+import {
+  getPolicyType,
+  GRAPH_WRITE_PERMISSIONS,
+  GROUP_TYPE,
+  POLICY_TYPES,
+  type GraphPermission,
+  type PolicyTypeEntry,
+} from '../graph/policy-types.ts'
 import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
@@ -8,7 +15,16 @@ import { withoutCast, writeRoute } from './graph-writes.ts'
 import { directoryGraph } from './directory-routes.ts'
 import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
 import { withSettingDefinitions } from './setting-definitions.ts'
-import { matches, ODataError, parseExpand, parseFilter, parseSelect, propertyName, queryOptions, type FilterNode } from './odata.ts'
+import {
+  matches,
+  ODataError,
+  parseExpand,
+  parseFilter,
+  parseSelect,
+  propertyName,
+  queryOptions,
+  type FilterNode,
+} from './odata.ts'
 import type { TokenClaims } from './tokens.ts'
 
 /**
@@ -31,7 +47,8 @@ for (const entry of POLICY_TYPES) {
   const existing = COLLECTIONS.get(entry.path)
   if (existing) existing.entries.push(entry)
   else COLLECTIONS.set(entry.path, { path: entry.path, entries: [entry] })
-  for (const [odataType, path] of Object.entries(entry.itemCollections ?? {})) COLLECTIONS.set(path, { path, entries: [entry], odataType })
+  for (const [odataType, path] of Object.entries(entry.itemCollections ?? {}))
+    COLLECTIONS.set(path, { path, entries: [entry], odataType })
 }
 /** Singleton path → its catalog entry (`deviceManagement/applePushNotificationCertificate`). */
 const SINGLETONS = new Map(POLICY_TYPES.filter((e) => e.singleton).map((e) => [e.path, e]))
@@ -42,19 +59,42 @@ const WITHOUT_ID = new Set(['deviceManagementSettings'])
  * managed app configurations (https://learn.microsoft.com/graph/api/intune-mam-managedapppolicy-list,
  * "managedAppConfiguration … inherits from managedAppPolicy").
  */
-COLLECTIONS.get('deviceAppManagement/managedAppPolicies')!.entries.push(getPolicyType('targetedManagedAppConfiguration'))
+COLLECTIONS.get('deviceAppManagement/managedAppPolicies')!.entries.push(
+  getPolicyType('targetedManagedAppConfiguration'),
+)
 
-export function graphError(status: number, code: string, message: string, kind: PathKind = 'other', headers: Record<string, string> = {}): GraphResponse {
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  kind: PathKind = 'other',
+  headers: Record<string, string> = {},
+): GraphResponse {
   const requestId = randomUUID()
   return {
     status,
     kind,
     headers: { 'request-id': requestId, ...headers },
-    body: { error: { code, message, innerError: { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': requestId } } },
+    body: {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().slice(0, 19),
+          'request-id': requestId,
+          'client-request-id': requestId,
+        },
+      },
+    },
   }
 }
 
-export const ok = (body: unknown, kind: PathKind, status = 200): GraphResponse => ({ status, kind, headers: { 'request-id': randomUUID() }, body })
+export const ok = (body: unknown, kind: PathKind, status = 200): GraphResponse => ({
+  status,
+  kind,
+  headers: { 'request-id': randomUUID() },
+  body,
+})
 
 export const encodePosition = (p: unknown) => Buffer.from(JSON.stringify(p)).toString('base64url')
 export function decodePosition(token: string | null): unknown {
@@ -88,14 +128,28 @@ export const hasPermission = (tenant: EmulatedTenant, permission: string) =>
   tenant.permissions.has(permission) || tenant.permissions.has(permission.replace('.Read.All', '.ReadWrite.All'))
 
 export const forbidden = (permission: string, kind: PathKind) =>
-  graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${permission}, ${permission.replace('.Read.All', '.ReadWrite.All')}`, kind)
+  graphError(
+    403,
+    'Forbidden',
+    `Application is not authorized to perform this operation. Application must have one of the following scopes: ${permission}, ${permission.replace('.Read.All', '.ReadWrite.All')}`,
+    kind,
+  )
 
 /**
  * Handles one Graph request already authenticated as `claims`. `url` is `/{version}/…?query`.
  * `clientRequestId`: the request's `client-request-id`, which a write's audit event keeps as its
  * `correlationId` (Graph documents it as "the client request Id that is used to correlate activity").
  */
-export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims: TokenClaims, method: string, url: string, base: string, body: unknown, clientRequestId?: string): GraphResponse {
+export function handleGraph(
+  state: EmulatorState,
+  tenant: EmulatedTenant,
+  claims: TokenClaims,
+  method: string,
+  url: string,
+  base: string,
+  body: unknown,
+  clientRequestId?: string,
+): GraphResponse {
   const parsed = new URL(url, base)
   const segments = parsed.pathname.split('/').filter(Boolean).map(decodeURIComponent)
   const version = segments[0] ?? ''
@@ -105,9 +159,12 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   const resolved = resolveCollection(rest)
   const kind = classify(rest, resolved, write)
   const down = state.faults.unavailable_paths.some((p) => parsed.pathname.includes(p))
-  if (down || (state.faults.error_rate > 0 && Math.random() < state.faults.error_rate)) return graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.', kind)
+  if (down || (state.faults.error_rate > 0 && Math.random() < state.faults.error_rate))
+    return graphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable. Try again later.', kind)
   const throttled = (retryAfterMs: number) => {
-    const headers: Record<string, string> = state.faults.omit_retry_after ? {} : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }
+    const headers: Record<string, string> = state.faults.omit_retry_after
+      ? {}
+      : { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }
     return graphError(429, 'TooManyRequests', 'Too many requests', kind, headers)
   }
   if (state.faults.throttle_rate > 0 && Math.random() < state.faults.throttle_rate) return throttled(1000)
@@ -127,7 +184,9 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   if (directory) return directory
   if (rest[0] === GROUP_TYPE.path) return groups(tenant, rest, q, context, self, method, rawQuery)
   if (rest[0] === 'deviceManagement' && rest[1] === 'auditEvents') {
-    return write ? graphError(405, 'BadRequest', 'Audit events are read-only', kind) : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
+    return write
+      ? graphError(405, 'BadRequest', 'Audit events are read-only', kind)
+      : auditEvents(tenant, rest.slice(2), q, context, self, rawQuery)
   }
   if (rest.length === 1 && ROOT_PERMISSIONS[rest[0]!]) {
     if (write) return graphError(405, 'BadRequest', `The emulator serves ${rest[0]} read-only.`, kind)
@@ -143,9 +202,27 @@ export function handleGraph(state: EmulatorState, tenant: EmulatedTenant, claims
   const permission = collection.entries[0]!.permission
   if (write) {
     const needed = GRAPH_WRITE_PERMISSIONS[permission]
-    if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, kind)
+    if (!tenant.permissions.has(needed))
+      return graphError(
+        403,
+        'Forbidden',
+        `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`,
+        kind,
+      )
   } else if (!hasPermission(tenant, permission)) return forbidden(permission, kind)
-  if (write) return writeRoute({ tenant, collection, context, actor: { kind: 'app', appId: claims.appid, appName: tenant.settings.appName }, correlationId: clientRequestId }, tail, method, body)
+  if (write)
+    return writeRoute(
+      {
+        tenant,
+        collection,
+        context,
+        actor: { kind: 'app', appId: claims.appid, appName: tenant.settings.appName },
+        correlationId: clientRequestId,
+      },
+      tail,
+      method,
+      body,
+    )
   try {
     if (tail.length === 0) return list(tenant, collection, q, context, self, rawQuery)
     const found = tenant.find(collection.entries, tail[0]!)
@@ -199,23 +276,55 @@ const SINGLETON_READ_ONLY = new Set(['id', 'lastmodifieddatetime'])
  * tenant that never uploaded one); PATCH changes its properties (Graph's only write there: it is
  * neither created nor deleted), audited like any write.
  */
-function singletonResource(tenant: EmulatedTenant, entry: PolicyTypeEntry, request: { method: string; body: unknown; appId: string }, q: Map<string, string>, context: string): GraphResponse {
+function singletonResource(
+  tenant: EmulatedTenant,
+  entry: PolicyTypeEntry,
+  request: { method: string; body: unknown; appId: string },
+  q: Map<string, string>,
+  context: string,
+): GraphResponse {
   const segment = entry.path.split('/').pop()!
   if (request.method !== 'GET') {
-    if (request.method !== 'PATCH') return graphError(405, 'BadRequest', `No HTTP resource was found that matches ${request.method} ${segment}: use GET or PATCH.`, 'write')
+    if (request.method !== 'PATCH')
+      return graphError(
+        405,
+        'BadRequest',
+        `No HTTP resource was found that matches ${request.method} ${segment}: use GET or PATCH.`,
+        'write',
+      )
     const needed = GRAPH_WRITE_PERMISSIONS[entry.permission]
-    if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, 'write')
+    if (!tenant.permissions.has(needed))
+      return graphError(
+        403,
+        'Forbidden',
+        `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`,
+        'write',
+      )
     const before = tenant.find([entry], entry.singleton!.id)
     if (!before) return graphError(404, 'ResourceNotFound', `Resource not found for the segment '${segment}'.`, 'write')
-    if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body)) return graphError(400, 'BadRequest', 'The request body must be a JSON object.', 'write')
+    if (request.body === null || typeof request.body !== 'object' || Array.isArray(request.body))
+      return graphError(400, 'BadRequest', 'The request body must be a JSON object.', 'write')
     const fields = request.body as Record<string, unknown>
     for (const name of Object.keys(fields)) {
       if (name === '@odata.type') continue
-      if (SINGLETON_READ_ONLY.has(name.toLowerCase())) return graphError(400, 'BadRequest', `The property '${name}' is read-only and cannot be set.`, 'write')
-      if (!(name in before.body)) return graphError(400, 'BadRequest', `The property '${name}' does not exist on type 'microsoft.graph.${entry.key}'.`, 'write')
+      if (SINGLETON_READ_ONLY.has(name.toLowerCase()))
+        return graphError(400, 'BadRequest', `The property '${name}' is read-only and cannot be set.`, 'write')
+      if (!(name in before.body))
+        return graphError(
+          400,
+          'BadRequest',
+          `The property '${name}' does not exist on type 'microsoft.graph.${entry.key}'.`,
+          'write',
+        )
     }
     const { after } = tenant.patch(before.body.id, fields)!
-    tenant.audit.record({ operation: 'Patch', entry, object: after.body, actor: { kind: 'app', appId: request.appId, appName: tenant.settings.appName }, modified: modifiedProperties(before.body, after.body) })
+    tenant.audit.record({
+      operation: 'Patch',
+      entry,
+      object: after.body,
+      actor: { kind: 'app', appId: request.appId, appName: tenant.settings.appName },
+      modified: modifiedProperties(before.body, after.body),
+    })
     return { status: 204, kind: 'write', headers: { 'request-id': randomUUID() }, body: null }
   }
   // A singleton's GET is the whole of its type, as a collection's listing is: counted as a list read.
@@ -245,17 +354,31 @@ function classify(rest: string[], resolved: { tail: string[] } | undefined, writ
 
 /** Whether a listed collection can expand assignments: not through the base collection of platform-specific types. */
 const canExpandAssignments = (collection: Collection, entry: PolicyTypeEntry) =>
-  entry.assignments !== null && (collection.odataType !== undefined || (!entry.itemCollections && collection.path === entry.path))
+  entry.assignments !== null &&
+  (collection.odataType !== undefined || (!entry.itemCollections && collection.path === entry.path))
 
 /** The navigation property `name` names on an entry, case-insensitively; undefined when it has none. */
 function navigation(collection: Collection, entry: PolicyTypeEntry, name: string, listed = false): string | undefined {
   const lower = name.toLowerCase()
   // Lists expand assignments only where Graph does (intents, scripts and others need a read per object).
-  if (lower === 'assignments') return canExpandAssignments(collection, entry) && (!listed || entry.assignments === 'expand') ? 'assignments' : undefined
+  if (lower === 'assignments')
+    return canExpandAssignments(collection, entry) && (!listed || entry.assignments === 'expand')
+      ? 'assignments'
+      : undefined
   return entry.details.find((d) => d.name.toLowerCase() === lower)?.name
 }
 
-function present(o: TenantObject, options: { expand: string[]; listed: boolean; entry: PolicyTypeEntry; context: string; collectionPath: string; fields: string[] | null }) {
+function present(
+  o: TenantObject,
+  options: {
+    expand: string[]
+    listed: boolean
+    entry: PolicyTypeEntry
+    context: string
+    collectionPath: string
+    fields: string[] | null
+  },
+) {
   const body: Record<string, unknown> = select({ ...o.body }, options.fields)
   if (options.listed) for (const omitted of options.entry.listOmits ?? []) if (omitted in body) body[omitted] = null
   for (const nav of options.expand) {
@@ -266,20 +389,37 @@ function present(o: TenantObject, options: { expand: string[]; listed: boolean; 
 }
 
 /** `$expand` resolved against the entries: Graph refuses a navigation property the type does not have. */
-function expansions(collection: Collection, entries: readonly PolicyTypeEntry[], q: Map<string, string>, listed: boolean): string[] | GraphResponse {
+function expansions(
+  collection: Collection,
+  entries: readonly PolicyTypeEntry[],
+  q: Map<string, string>,
+  listed: boolean,
+): string[] | GraphResponse {
   const names: string[] = []
   for (const item of parseExpand(q.get('expand'))) {
     const resolved = entries.map((e) => navigation(collection, e, item.name, listed))
     if (resolved.some((r) => r === undefined)) {
       const entry = entries[resolved.findIndex((r) => r === undefined)]!
-      return graphError(400, 'BadRequest', `Could not find a property named '${item.name}' on type 'microsoft.graph.${entry.key}'${listed ? ` listed by ${collection.path}` : ''}.`, listed ? 'list' : 'object')
+      return graphError(
+        400,
+        'BadRequest',
+        `Could not find a property named '${item.name}' on type 'microsoft.graph.${entry.key}'${listed ? ` listed by ${collection.path}` : ''}.`,
+        listed ? 'list' : 'object',
+      )
     }
     names.push(resolved[0]!)
   }
   return names
 }
 
-function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
+function list(
+  tenant: EmulatedTenant,
+  collection: Collection,
+  q: Map<string, string>,
+  context: string,
+  self: string,
+  rawQuery: string,
+): GraphResponse {
   const filterText = q.get('filter')
   let entries = collection.entries
   let filter: FilterNode | null = null
@@ -293,7 +433,12 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
     const type = typeOfPath(collection.path)!
     const unknown = unknownFilterProperty(filter, type)
     if (unknown !== undefined) {
-      return graphError(400, 'BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.${type}'.`, 'list')
+      return graphError(
+        400,
+        'BadRequest',
+        `Could not find a property named '${unknown}' on type 'microsoft.graph.${type}'.`,
+        'list',
+      )
     }
     // A catalog type's own filter reads only that type's objects (the result is the same, the scan shorter).
     const match = collection.entries.find((e) => e.listFilter === filterText)
@@ -305,7 +450,8 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
   if (!Array.isArray(expand)) return expand
   const pageSize = Math.min(top ?? entries[0]!.pageSize, ...entries.map((e) => e.pageSize))
   const position = decodePosition(q.get('skiptoken') ?? null)
-  if (position === undefined || (position !== null && !isPosition(position))) return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'list')
+  if (position === undefined || (position !== null && !isPosition(position)))
+    return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'list')
   const fields = parseSelect(q.get('select'))
   const items: Record<string, unknown>[] = []
   let cursor: [number, number] | null = position ?? [0, 0]
@@ -328,23 +474,48 @@ function list(tenant: EmulatedTenant, collection: Collection, q: Map<string, str
 
 /** The next page's link: the request's own query with the `$skiptoken` replaced. */
 export function nextLink(self: string, rawQuery: string, token: string): string {
-  const kept = rawQuery.replace(/^\?+/, '').split('&').filter((p) => p !== '' && !/^\??\$?skiptoken=/i.test(p))
+  const kept = rawQuery
+    .replace(/^\?+/, '')
+    .split('&')
+    .filter((p) => p !== '' && !/^\??\$?skiptoken=/i.test(p))
   return `${self}?${[...kept, `$skiptoken=${token}`].join('&')}`
 }
 
-const isPosition = (p: unknown): p is [number, number] => Array.isArray(p) && p.length === 2 && p.every((n) => Number.isInteger(n) && (n as number) >= 0)
+const isPosition = (p: unknown): p is [number, number] =>
+  Array.isArray(p) && p.length === 2 && p.every((n) => Number.isInteger(n) && (n as number) >= 0)
 
-function object(collection: Collection, entry: PolicyTypeEntry, o: TenantObject, q: Map<string, string>, context: string): GraphResponse {
+function object(
+  collection: Collection,
+  entry: PolicyTypeEntry,
+  o: TenantObject,
+  q: Map<string, string>,
+  context: string,
+): GraphResponse {
   const expand = expansions(collection, [entry], q, false)
   if (!Array.isArray(expand)) return expand
-  const body = present(o, { expand, listed: false, entry, context, collectionPath: collection.path, fields: parseSelect(q.get('select')) })
+  const body = present(o, {
+    expand,
+    listed: false,
+    entry,
+    context,
+    collectionPath: collection.path,
+    fields: parseSelect(q.get('select')),
+  })
   return ok({ '@odata.context': `${context}${collection.path}/$entity`, ...body }, 'object')
 }
 
 /** A page of `all` from the `$skiptoken` position, `$top` (up to `maxTop`) or `pageSize` at a time. */
-function pageOf(all: readonly unknown[], q: Map<string, string>, sizes: { pageSize: number; maxTop: number }, contextUrl: string, self: string, rawQuery: string): GraphResponse {
+function pageOf(
+  all: readonly unknown[],
+  q: Map<string, string>,
+  sizes: { pageSize: number; maxTop: number },
+  contextUrl: string,
+  self: string,
+  rawQuery: string,
+): GraphResponse {
   const top = parseTop(q.get('top'), sizes.maxTop)
-  if (top === 'invalid') return graphError(400, 'BadRequest', `Invalid $top: an integer from 1 to ${sizes.maxTop}`, 'subresource')
+  if (top === 'invalid')
+    return graphError(400, 'BadRequest', `Invalid $top: an integer from 1 to ${sizes.maxTop}`, 'subresource')
   const size = top ?? sizes.pageSize
   const start = Number(decodePosition(q.get('skiptoken') ?? null) ?? 0)
   if (!Number.isInteger(start) || start < 0) return graphError(400, 'BadRequest', 'Invalid $skiptoken', 'subresource')
@@ -358,29 +529,68 @@ function pageOf(all: readonly unknown[], q: Map<string, string>, sizes: { pageSi
  * Below an object: `{nav}` (a paged sub-collection), `{nav}/{childId}`, and
  * `{nav}/{childId}/{childNav}` (e.g. a definition value's presentationValues).
  */
-function subResource(tenant: EmulatedTenant, collection: Collection, entry: PolicyTypeEntry, o: TenantObject, path: string[], q: Map<string, string>, context: string, self: string, rawQuery: string): GraphResponse {
+function subResource(
+  tenant: EmulatedTenant,
+  collection: Collection,
+  entry: PolicyTypeEntry,
+  o: TenantObject,
+  path: string[],
+  q: Map<string, string>,
+  context: string,
+  self: string,
+  rawQuery: string,
+): GraphResponse {
   const objectContext = `${context}${collection.path}('${o.body.id}')`
   const [navName, childId, childNav, ...more] = path as [string, string | undefined, string | undefined, ...string[]]
-  if (entry.key === 'endpointSecurityIntent' && navName === 'categories') return intentCategories(o, path.slice(1), q, objectContext)
+  if (entry.key === 'endpointSecurityIntent' && navName === 'categories')
+    return intentCategories(o, path.slice(1), q, objectContext)
   const plainText = /^getOmaSettingPlainTextValue\(secretReferenceValueId='([^']*)'\)$/i.exec(navName)
-  if (plainText && collection.path === 'deviceManagement/deviceConfigurations' && path.length === 1) return omaPlainText(tenant, o, plainText[1]!, context)
+  if (plainText && collection.path === 'deviceManagement/deviceConfigurations' && path.length === 1)
+    return omaPlainText(tenant, o, plainText[1]!, context)
   const nav = navigation(collection, entry, navName)
   if (!nav) return graphError(400, 'BadRequest', `Resource not found for the segment '${navName}'.`, 'subresource')
   const all = nav === 'assignments' ? (o.assignments ?? []) : o.children(nav)
   if (childId === undefined) {
     const detail = entry.details.find((d) => d.name === nav)
     const pageSize = detail?.pageSize ?? SUB_PAGE
-    const expanded = nav === 'settings' && parseExpand(q.get('expand')).some((e) => e.name === 'settingDefinitions') ? all.map(withSettingDefinitions) : all
-    return pageOf(expanded, q, { pageSize, maxTop: detail?.maxTop ?? pageSize }, `${objectContext}/${nav}`, self, rawQuery)
+    const expanded =
+      nav === 'settings' && parseExpand(q.get('expand')).some((e) => e.name === 'settingDefinitions')
+        ? all.map(withSettingDefinitions)
+        : all
+    return pageOf(
+      expanded,
+      q,
+      { pageSize, maxTop: detail?.maxTop ?? pageSize },
+      `${objectContext}/${nav}`,
+      self,
+      rawQuery,
+    )
   }
   const child = all.find((c) => c.id === childId)
-  if (!child) return graphError(404, 'ResourceNotFound', `No ${nav} with id '${childId}' under '${String(o.body.id)}'.`, 'subresource')
-  if (childNav === undefined) return ok({ '@odata.context': `${objectContext}/${nav}/$entity`, ...child }, 'subresource')
+  if (!child)
+    return graphError(
+      404,
+      'ResourceNotFound',
+      `No ${nav} with id '${childId}' under '${String(o.body.id)}'.`,
+      'subresource',
+    )
+  if (childNav === undefined)
+    return ok({ '@odata.context': `${objectContext}/${nav}/$entity`, ...child }, 'subresource')
   const nested = Object.keys(child).find((k) => k.toLowerCase() === childNav.toLowerCase())
-  if (more.length > 0 || !nested || !Array.isArray(child[nested])) return graphError(400, 'BadRequest', `Resource not found for the segment '${childNav}'.`, 'subresource')
+  if (more.length > 0 || !nested || !Array.isArray(child[nested]))
+    return graphError(400, 'BadRequest', `Resource not found for the segment '${childNav}'.`, 'subresource')
   const wantsPresentation = parseExpand(q.get('expand')).some((e) => e.name.toLowerCase() === 'presentation')
-  const values = (child[nested] as Record<string, unknown>[]).map((v) => (wantsPresentation && nested === 'presentationValues' ? { ...v, presentation: presentationOf(v) } : v))
-  return pageOf(values, q, { pageSize: SUB_PAGE, maxTop: SUB_PAGE }, `${objectContext}/${nav}('${childId}')/${nested}`, self, rawQuery)
+  const values = (child[nested] as Record<string, unknown>[]).map((v) =>
+    wantsPresentation && nested === 'presentationValues' ? { ...v, presentation: presentationOf(v) } : v,
+  )
+  return pageOf(
+    values,
+    q,
+    { pageSize: SUB_PAGE, maxTop: SUB_PAGE },
+    `${objectContext}/${nav}('${childId}')/${nested}`,
+    self,
+    rawQuery,
+  )
 }
 
 /**
@@ -390,9 +600,21 @@ function subResource(tenant: EmulatedTenant, collection: Collection, entry: Poli
  */
 function omaPlainText(tenant: EmulatedTenant, o: TenantObject, reference: string, context: string): GraphResponse {
   const needed = GRAPH_WRITE_PERMISSIONS['DeviceManagementConfiguration.Read.All']
-  if (!tenant.permissions.has(needed)) return graphError(403, 'Forbidden', `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`, 'subresource')
+  if (!tenant.permissions.has(needed))
+    return graphError(
+      403,
+      'Forbidden',
+      `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`,
+      'subresource',
+    )
   const value = tenant.secretValue(o, reference)
-  if (value === undefined) return graphError(404, 'ResourceNotFound', `No secret with reference '${reference}' in '${o.body.id}'.`, 'subresource')
+  if (value === undefined)
+    return graphError(
+      404,
+      'ResourceNotFound',
+      `No secret with reference '${reference}' in '${o.body.id}'.`,
+      'subresource',
+    )
   return ok({ '@odata.context': `${context}Edm.String`, value }, 'subresource')
 }
 
@@ -412,11 +634,26 @@ function groupFilter(text: string | undefined): FilterNode | null | ODataError {
   }
   const bad = unknownFilterProperty(node, 'group')
   if (bad === undefined) return node
-  return new ODataError(`Unsupported or invalid query filter clause specified for property '${bad}' of resource 'Group'.`)
+  return new ODataError(
+    `Unsupported or invalid query filter clause specified for property '${bad}' of resource 'Group'.`,
+  )
 }
 
-function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, context: string, self: string, method: string, rawQuery: string): GraphResponse {
-  if (!hasPermission(tenant, GROUP_TYPE.permission) && !tenant.permissions.has('GroupMember.Read.All') && !tenant.permissions.has('Directory.Read.All')) return forbidden(GROUP_TYPE.permission, 'group')
+function groups(
+  tenant: EmulatedTenant,
+  rest: string[],
+  q: Map<string, string>,
+  context: string,
+  self: string,
+  method: string,
+  rawQuery: string,
+): GraphResponse {
+  if (
+    !hasPermission(tenant, GROUP_TYPE.permission) &&
+    !tenant.permissions.has('GroupMember.Read.All') &&
+    !tenant.permissions.has('Directory.Read.All')
+  )
+    return forbidden(GROUP_TYPE.permission, 'group')
   if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'The emulator serves groups read-only', 'group')
   const fields = parseSelect(q.get('select'))
   if (rest.length === 1) {
@@ -433,7 +670,15 @@ function groups(tenant: EmulatedTenant, rest: string[], q: Map<string, string>, 
   }
   const group = rest.length === 2 ? tenant.group(rest[1]!) : undefined
   if (!group || group === 'deleted') {
-    return graphError(404, 'Request_ResourceNotFound', `Resource '${rest[1]}' does not exist or one of its queried reference-property objects are not present.`, 'group')
+    return graphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${rest[1]}' does not exist or one of its queried reference-property objects are not present.`,
+      'group',
+    )
   }
-  return ok({ '@odata.context': `${context}groups${fields ? `(${fields.join(',')})` : ''}/$entity`, ...select(group, fields) }, 'group')
+  return ok(
+    { '@odata.context': `${context}groups${fields ? `(${fields.join(',')})` : ''}/$entity`, ...select(group, fields) },
+    'group',
+  )
 }

@@ -26,8 +26,15 @@ function decode(name: string, spec: string): Property {
   let rest = nullable ? spec.slice(1) : spec
   const collection = rest.startsWith('[]')
   if (collection) rest = rest.slice(2)
-  const kind: PropertyKind = PRIMITIVES.has(rest) ? 'primitive' : SCHEMA.enums[rest] ? 'enum'
-    : SCHEMA.types[rest] ? (SCHEMA.types[rest]?.entity ? 'entity' : 'complex') : 'any'
+  const kind: PropertyKind = PRIMITIVES.has(rest)
+    ? 'primitive'
+    : SCHEMA.enums[rest]
+      ? 'enum'
+      : SCHEMA.types[rest]
+        ? SCHEMA.types[rest]?.entity
+          ? 'entity'
+          : 'complex'
+        : 'any'
   return { name, type: rest, kind, collection, nullable }
 }
 
@@ -89,10 +96,14 @@ function unset(p: Property, depth: number): unknown {
   if (p.nullable) return null
   if (p.collection) return []
   switch (p.kind) {
-    case 'primitive': return p.type === 'Boolean' ? false : p.type === 'Number' ? 0 : ''
-    case 'enum': return enumMembers(p.type)[0] ?? null
-    case 'complex': return depth < 4 ? conform({}, p.type, depth + 1) : null
-    default: return null
+    case 'primitive':
+      return p.type === 'Boolean' ? false : p.type === 'Number' ? 0 : ''
+    case 'enum':
+      return enumMembers(p.type)[0] ?? null
+    case 'complex':
+      return depth < 4 ? conform({}, p.type, depth + 1) : null
+    default:
+      return null
   }
 }
 
@@ -114,8 +125,7 @@ export function conform(value: Record<string, unknown>, type: string, depth = 0)
     // Navigation properties appear only when expanded.
     if (v === undefined) {
       if (p.kind !== 'entity') out[p.name] = unset(p, depth)
-    }
-    else if ((p.kind === 'complex' || p.kind === 'entity') && v !== null) {
+    } else if ((p.kind === 'complex' || p.kind === 'entity') && v !== null) {
       const complete = (item: unknown) => (isObject(item) ? conform(item, p.type, depth + 1) : item)
       out[p.name] = Array.isArray(v) ? v.map(complete) : complete(v)
     } else out[p.name] = v
@@ -152,8 +162,8 @@ export function schemaViolation(value: Record<string, unknown>, type: string, pa
     return { message: `A type named '${JSON.stringify(value['@odata.type'])}' could not be resolved by the model.` }
   }
   if (named && !derivesFrom(named, type)) {
-    const message = `The type 'microsoft.graph.${named}' is not compatible with the expected type `
-      + `'microsoft.graph.${type}'.`
+    const message =
+      `The type 'microsoft.graph.${named}' is not compatible with the expected type ` + `'microsoft.graph.${type}'.`
     return { message }
   }
   const actual = named ?? type
@@ -165,8 +175,9 @@ export function schemaViolation(value: Record<string, unknown>, type: string, pa
     const at = path ? `${path}.${key}` : key
     if (!p) {
       return {
-        message: `The property '${at}' does not exist on type 'microsoft.graph.${actual}'. Make sure to only use `
-          + 'property names that are defined by the type or mark the type as open type.',
+        message:
+          `The property '${at}' does not exist on type 'microsoft.graph.${actual}'. Make sure to only use ` +
+          'property names that are defined by the type or mark the type as open type.',
       }
     }
     if (p.kind === 'entity') continue
@@ -181,8 +192,9 @@ function valueViolation(v: unknown, p: Property, at: string): SchemaViolation | 
     if (p.nullable) return undefined
     const declared = `${expected(p)}[Nullable=False]`
     return {
-      message: `A null value was found for the property named '${at}', which has the expected type '${declared}'. `
-        + `The expected type '${declared}' does not allow null values.`,
+      message:
+        `A null value was found for the property named '${at}', which has the expected type '${declared}'. ` +
+        `The expected type '${declared}' does not allow null values.`,
     }
   }
   if (p.collection) {
@@ -234,11 +246,16 @@ export function unknownFilterProperty(node: FilterNode, type: string): string | 
   switch (node.op) {
     case 'or':
     case 'and':
-    case 'cmp': return unknownFilterProperty(node.left, type) ?? unknownFilterProperty(node.right, type)
-    case 'not': return unknownFilterProperty(node.operand, type)
-    case 'call': return node.args.map((a) => unknownFilterProperty(a, type)).find((u) => u !== undefined)
-    case 'path': return pathExists(node.segments, type) ? undefined : node.segments.join('/')
-    default: return undefined
+    case 'cmp':
+      return unknownFilterProperty(node.left, type) ?? unknownFilterProperty(node.right, type)
+    case 'not':
+      return unknownFilterProperty(node.operand, type)
+    case 'call':
+      return node.args.map((a) => unknownFilterProperty(a, type)).find((u) => u !== undefined)
+    case 'path':
+      return pathExists(node.segments, type) ? undefined : node.segments.join('/')
+    default:
+      return undefined
   }
 }
 

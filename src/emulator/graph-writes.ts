@@ -18,7 +18,13 @@ import type { Assignment } from './tenant-model.ts'
  */
 
 type Body = Record<string, unknown>
-type Write = { tenant: EmulatedTenant; collection: Collection; actor: Actor; context: string; correlationId?: string | undefined }
+type Write = {
+  tenant: EmulatedTenant
+  collection: Collection
+  actor: Actor
+  context: string
+  correlationId?: string | undefined
+}
 
 /**
  * Properties the service sets: a write that names one is not refused, the value is ignored.
@@ -27,7 +33,20 @@ type Write = { tenant: EmulatedTenant; collection: Collection; actor: Actor; con
  * `version` and `supportsScopeTags` in https://learn.microsoft.com/graph/api/intune-deviceconfig-windows10generalconfiguration-create),
  * and IntuneCD creates settings catalog policies with `settingCount` in real tenants (issue 23, item 9).
  */
-const READ_ONLY = ['id', 'createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime', 'version', 'settingCount', 'isAssigned', 'deployedAppCount', 'supportsScopeTags', 'creationSource', 'referencingConfigurationPolicyCount', 'isGlobalScript']
+const READ_ONLY = [
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'modifiedDateTime',
+  'version',
+  'settingCount',
+  'isAssigned',
+  'deployedAppCount',
+  'supportsScopeTags',
+  'creationSource',
+  'referencingConfigurationPolicyCount',
+  'isGlobalScript',
+]
 
 /** A value Graph answers in place of a secret it never returns. */
 const MASK = /^\*{3,}$/
@@ -47,8 +66,19 @@ const CREATED_WITH_200 = new Set(['roleScopeTag', 'notificationMessageTemplate']
 const ASSIGN_WITHOUT_BODY = new Set(['managedAppPolicy', 'targetedManagedAppConfiguration'])
 
 const bad = (message: string, code = 'BadRequest') => graphError(400, code, message, 'write')
-const noContent = (): GraphResponse => ({ status: 204, kind: 'write', headers: { 'request-id': randomUUID() }, body: null })
-const noRoute = (method: string, path: string) => graphError(400, 'No method match route template', `No OData route exists that match template ~/singleton/navigation/key with http verb ${method} for request /deviceManagement/${path}.`, 'write')
+const noContent = (): GraphResponse => ({
+  status: 204,
+  kind: 'write',
+  headers: { 'request-id': randomUUID() },
+  body: null,
+})
+const noRoute = (method: string, path: string) =>
+  graphError(
+    400,
+    'No method match route template',
+    `No OData route exists that match template ~/singleton/navigation/key with http verb ${method} for request /deviceManagement/${path}.`,
+    'write',
+  )
 const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /**
@@ -58,10 +88,21 @@ const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null 
  */
 function intuneError(code: string, text: string): GraphResponse {
   const activity = randomUUID()
-  return bad(JSON.stringify({ _version: 3, Message: `${text} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: ${activity}`, CustomApiErrorPhrase: '', RetryAfter: null, ErrorSourceService: '', HttpHeaders: '{}' }), code)
+  return bad(
+    JSON.stringify({
+      _version: 3,
+      Message: `${text} - Operation ID (for customer support): 00000000-0000-0000-0000-000000000000 - Activity ID: ${activity}`,
+      CustomApiErrorPhrase: '',
+      RetryAfter: null,
+      ErrorSourceService: '',
+      HttpHeaders: '{}',
+    }),
+    code,
+  )
 }
 
-const invalidReference = (id: string) => intuneError('BadRequest', `Invalid Reference id found in Policy\nInvalidReferenceId\n${id}`)
+const invalidReference = (id: string) =>
+  intuneError('BadRequest', `Invalid Reference id found in Policy\nInvalidReferenceId\n${id}`)
 
 /**
  * Secrets in a write. A secret Graph read back masked comes with the reference of the stored
@@ -71,7 +112,10 @@ const invalidReference = (id: string) => intuneError('BadRequest', `Invalid Refe
  * the policy; the emulator makes that mistake visible.
  */
 function secretError(value: unknown, path: string, objectId: string | null): GraphResponse | undefined {
-  if (typeof value === 'string') return MASK.test(value) ? bad(`The value of '${path}' is a masked secret ('****'), not the secret: send the secret's value.`) : undefined
+  if (typeof value === 'string')
+    return MASK.test(value)
+      ? bad(`The value of '${path}' is a masked secret ('****'), not the secret: send the secret's value.`)
+      : undefined
   if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) {
       const found = secretError(v, `${path}[${i}]`, objectId)
@@ -83,7 +127,8 @@ function secretError(value: unknown, path: string, objectId: string | null): Gra
   const reference = value.secretReferenceValueId
   if (typeof reference === 'string' && reference !== '') {
     if (objectId === null) return intuneError('NotSupported', 'SecretReferenceValueId invalid for create.')
-    if (!reference.startsWith(`${objectId}_`)) return intuneError('NotSupported', `SecretReferenceValueId ${reference} does not belong to ${objectId}.`)
+    if (!reference.startsWith(`${objectId}_`))
+      return intuneError('NotSupported', `SecretReferenceValueId ${reference} does not belong to ${objectId}.`)
     return undefined
   }
   for (const [k, v] of Object.entries(value)) {
@@ -125,7 +170,17 @@ const SAMPLES = new Map<string, Body>()
 function sample(entry: PolicyTypeEntry): Body {
   let s = SAMPLES.get(entry.key)
   if (!s) {
-    s = SHAPES[entry.key]!.make({ r: rng(1), index: 0, id: '0', name: 'x', description: '', created: '', modified: '', scopeTagIds: [], builtIn: false })
+    s = SHAPES[entry.key]!.make({
+      r: rng(1),
+      index: 0,
+      id: '0',
+      name: 'x',
+      description: '',
+      created: '',
+      modified: '',
+      scopeTagIds: [],
+      builtIn: false,
+    })
     SAMPLES.set(entry.key, s)
   }
   return s
@@ -152,7 +207,12 @@ function validateFields(
     if (READ_ONLY.includes(k)) continue
     if (navNames.has(k)) {
       if (!allowedNavs.includes(k)) {
-        return bad(k === 'assignments' ? `The navigation property 'assignments' cannot be written here: use the assign action or the assignments collection.` : `The navigation property '${k}' cannot be written with ${allowedNavs.length ? 'this request' : 'PATCH'}.`, 'ModelValidationFailure')
+        return bad(
+          k === 'assignments'
+            ? `The navigation property 'assignments' cannot be written here: use the assign action or the assignments collection.`
+            : `The navigation property '${k}' cannot be written with ${allowedNavs.length ? 'this request' : 'PATCH'}.`,
+          'ModelValidationFailure',
+        )
       }
       if (!Array.isArray(v)) return bad(`The property '${k}' must be a collection.`)
       navs[k] = v
@@ -167,14 +227,23 @@ function validateFields(
 
 function record(w: Write, operation: AuditOperation, o: TenantObject, modified: Body[] = [], action?: string) {
   const entry = w.collection.entries.find((e) => e.key === o.key) ?? w.collection.entries[0]!
-  w.tenant.audit.record({ operation, action, entry, object: o.body, actor: w.actor, modified, ...(w.correlationId ? { correlationId: w.correlationId } : {}) })
+  w.tenant.audit.record({
+    operation,
+    action,
+    entry,
+    object: o.body,
+    actor: w.actor,
+    modified,
+    ...(w.correlationId ? { correlationId: w.correlationId } : {}),
+  })
 }
 
 /** Settings of a settings catalog policy, checked against the definitions the tenant offers. */
 function settingsOf(tenant: EmulatedTenant, raw: unknown[]): Body[] | GraphResponse {
   const settings: Body[] = []
   for (const [i, s] of raw.entries()) {
-    if (!isObject(s) || !isObject(s.settingInstance)) return bad(`settings[${i}]: a deviceManagementConfigurationSetting with a settingInstance.`)
+    if (!isObject(s) || !isObject(s.settingInstance))
+      return bad(`settings[${i}]: a deviceManagementConfigurationSetting with a settingInstance.`)
     const ids = definitionIds(s.settingInstance)
     if (ids.length === 0) return bad(`settings[${i}].settingInstance: settingDefinitionId is required.`)
     const unknown = ids.find((id) => !tenant.knowsSettingDefinition(id))
@@ -188,32 +257,46 @@ function settingsOf(tenant: EmulatedTenant, raw: unknown[]): Body[] | GraphRespo
 /** Scheduled actions of a compliance policy: exactly one block action, as Intune requires. */
 function scheduledActions(policyId: string, raw: unknown[] | undefined): Body[] | GraphResponse {
   const rules = raw ?? []
-  if (!rules.every(isObject)) return bad('scheduledActionsForRule: a collection of deviceComplianceScheduledActionForRule.')
-  const configurations = (r: Body): unknown[] => (Array.isArray(r.scheduledActionConfigurations) ? r.scheduledActionConfigurations : [])
+  if (!rules.every(isObject))
+    return bad('scheduledActionsForRule: a collection of deviceComplianceScheduledActionForRule.')
+  const configurations = (r: Body): unknown[] =>
+    Array.isArray(r.scheduledActionConfigurations) ? r.scheduledActionConfigurations : []
   const blocks = rules.flatMap(configurations).filter((c) => isObject(c) && c.actionType === 'block')
   if (blocks.length !== 1) return bad(COMPLIANCE_BLOCK)
   return rules.map((r, i) => ({
     id: `${policyId}-rule${i === 0 ? '' : `-${i}`}`,
     ruleName: r.ruleName ?? null,
-    scheduledActionConfigurations: configurations(r).filter(isObject).map((c, j) => ({
-      id: c.actionType === 'block' ? `${policyId}-block` : `${policyId}-action-${i}-${j}`,
-      gracePeriodHours: typeof c.gracePeriodHours === 'number' ? c.gracePeriodHours : 0,
-      actionType: c.actionType,
-      notificationTemplateId: typeof c.notificationTemplateId === 'string' && c.notificationTemplateId !== '' ? c.notificationTemplateId : NO_TEMPLATE,
-      notificationMessageCCList: Array.isArray(c.notificationMessageCCList) ? (c.notificationMessageCCList as unknown[]) : [],
-    })),
+    scheduledActionConfigurations: configurations(r)
+      .filter(isObject)
+      .map((c, j) => ({
+        id: c.actionType === 'block' ? `${policyId}-block` : `${policyId}-action-${i}-${j}`,
+        gracePeriodHours: typeof c.gracePeriodHours === 'number' ? c.gracePeriodHours : 0,
+        actionType: c.actionType,
+        notificationTemplateId:
+          typeof c.notificationTemplateId === 'string' && c.notificationTemplateId !== ''
+            ? c.notificationTemplateId
+            : NO_TEMPLATE,
+        notificationMessageCCList: Array.isArray(c.notificationMessageCCList)
+          ? (c.notificationMessageCCList as unknown[])
+          : [],
+      })),
   }))
 }
 
 /** Children written with a create (policy set items, app lists, localized messages, …), given ids. */
-const childRows = (parentId: string, name: string, rows: unknown[]) => rows.filter(isObject).map((r, i) => ({ ...r, id: typeof r.id === 'string' && r.id !== '' ? r.id : `${parentId}-${name}-${i}` }))
+const childRows = (parentId: string, name: string, rows: unknown[]) =>
+  rows
+    .filter(isObject)
+    .map((r, i) => ({ ...r, id: typeof r.id === 'string' && r.id !== '' ? r.id : `${parentId}-${name}-${i}` }))
 
 /** Which of a shared collection's types a created object belongs to, as the catalog's list filters would sort it. */
 export function entryForNewObject(collection: Collection, fields: Body): PolicyTypeEntry {
   const family = (fields.templateReference as { templateFamily?: unknown } | undefined)?.templateFamily
   const key =
-    fields['@odata.type'] === '#microsoft.graph.windowsUpdateForBusinessConfiguration' ? 'windowsUpdateRing'
-      : typeof family === 'string' && family !== 'none' ? 'endpointSecurityPolicy'
+    fields['@odata.type'] === '#microsoft.graph.windowsUpdateForBusinessConfiguration'
+      ? 'windowsUpdateRing'
+      : typeof family === 'string' && family !== 'none'
+        ? 'endpointSecurityPolicy'
         : undefined
   return collection.entries.find((e) => e.key === key) ?? collection.entries[0]!
 }
@@ -228,10 +311,17 @@ function create(w: Write, body: unknown): GraphResponse {
   // they are added by updateDefinitionValues (IntuneCD sends both and works against Graph; issue 23, item 12).
   if (entry.key === 'groupPolicyConfiguration') delete navs.definitionValues
   const shape = sample(entry)
-  if (typeof shape['@odata.type'] === 'string' && typeof fields['@odata.type'] !== 'string' && !w.collection.odataType) {
-    return bad(`Cannot create an instance of the abstract type of '${w.collection.path}': name a derived type in '@odata.type'.`)
+  if (
+    typeof shape['@odata.type'] === 'string' &&
+    typeof fields['@odata.type'] !== 'string' &&
+    !w.collection.odataType
+  ) {
+    return bad(
+      `Cannot create an instance of the abstract type of '${w.collection.path}': name a derived type in '@odata.type'.`,
+    )
   }
-  if (typeof fields[entry.nameProperty] !== 'string' || fields[entry.nameProperty] === '') return bad(`The property '${entry.nameProperty}' is required.`)
+  if (typeof fields[entry.nameProperty] !== 'string' || fields[entry.nameProperty] === '')
+    return bad(`The property '${entry.nameProperty}' is required.`)
   let settings: Body[] | undefined
   if (SETTINGS_CATALOG.has(entry.key)) {
     const s = settingsOf(w.tenant, navs.settings ?? [])
@@ -245,7 +335,8 @@ function create(w: Write, body: unknown): GraphResponse {
   // What the service sets on a new object of this type (the properties its reads have).
   const now = new Date().toISOString()
   const serverSet: Body = {}
-  for (const stamp of ['createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime']) if (stamp in shape) serverSet[stamp] = now
+  for (const stamp of ['createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime'])
+    if (stamp in shape) serverSet[stamp] = now
   if (typeof shape.version === 'number') serverSet.version = 1
   else if (typeof shape.version === 'string') serverSet.version = '1'
   if ('roleScopeTagIds' in shape && fields.roleScopeTagIds === undefined) serverSet.roleScopeTagIds = ['0']
@@ -253,14 +344,19 @@ function create(w: Write, body: unknown): GraphResponse {
   if ('supportsScopeTags' in shape) serverSet.supportsScopeTags = true
   if ('isGlobalScript' in shape) serverSet.isGlobalScript = false
   if (w.collection.odataType && fields['@odata.type'] === undefined) fields['@odata.type'] = w.collection.odataType
-  const created = w.tenant.add(entry, { ...serverSet, ...fields, ...(settings ? { settingCount: settings.length } : {}) }, { defaults: false })
+  const created = w.tenant.add(
+    entry,
+    { ...serverSet, ...fields, ...(settings ? { settingCount: settings.length } : {}) },
+    { defaults: false },
+  )
   const id = created.body.id
   const encrypted = encryptSecrets(fields, id, w.tenant.secrets) as Body
   if (JSON.stringify(encrypted) !== JSON.stringify(fields)) w.tenant.patch(id, encrypted, { touch: false })
   const children: Record<string, Record<string, unknown>[]> = {}
   for (const [name, rows] of Object.entries(navs)) children[name] = childRows(id, name, rows)
   if (settings) children.settings = settings
-  if (entry.key === 'deviceCompliancePolicy') children.scheduledActionsForRule = scheduledActions(id, navs.scheduledActionsForRule) as Body[]
+  if (entry.key === 'deviceCompliancePolicy')
+    children.scheduledActionsForRule = scheduledActions(id, navs.scheduledActionsForRule) as Body[]
   if (Object.keys(children).length > 0) w.tenant.setChildren(id, children)
   const after = w.tenant.find([entry], id)!
   record(w, 'Create', after, modifiedProperties(null, after.body))
@@ -276,18 +372,28 @@ function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknow
   const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [], { objectId: o.body.id, type })
   if ('status' in checked) return checked
   const { fields, navs } = checked
-  if (fields['@odata.type'] !== undefined && o.body['@odata.type'] !== undefined && fields['@odata.type'] !== o.body['@odata.type']) {
-    return bad(`The type '${JSON.stringify(fields['@odata.type'])}' does not match the type of the entity '${JSON.stringify(o.body['@odata.type'])}'.`)
+  if (
+    fields['@odata.type'] !== undefined &&
+    o.body['@odata.type'] !== undefined &&
+    fields['@odata.type'] !== o.body['@odata.type']
+  ) {
+    return bad(
+      `The type '${JSON.stringify(fields['@odata.type'])}' does not match the type of the entity '${JSON.stringify(o.body['@odata.type'])}'.`,
+    )
   }
   const { '@odata.type': _type, ...rest } = encryptSecrets(fields, o.body.id, w.tenant.secrets) as Body
   let settings: Body[] | undefined
   if (method === 'PUT') {
-    if (typeof rest[entry.nameProperty] !== 'string' || rest[entry.nameProperty] === '') return bad(`The property '${entry.nameProperty}' is required.`)
+    if (typeof rest[entry.nameProperty] !== 'string' || rest[entry.nameProperty] === '')
+      return bad(`The property '${entry.nameProperty}' is required.`)
     const s = settingsOf(w.tenant, navs.settings ?? [])
     if (!Array.isArray(s)) return s
     settings = s
   }
-  const patched = w.tenant.patch(o.body.id, settings ? { ...rest, settingCount: settings.length, children: { settings } } : rest)!
+  const patched = w.tenant.patch(
+    o.body.id,
+    settings ? { ...rest, settingCount: settings.length, children: { settings } } : rest,
+  )!
   const modified = modifiedProperties(patched.before.body, patched.after.body)
   if (settings) modified.push(...modifiedProperties({ settings: patched.before.children('settings') }, { settings }))
   record(w, 'Patch', patched.after, modified)
@@ -345,11 +451,15 @@ function normalizeAssignments(w: Write, o: TenantObject, raw: unknown[]): Assign
   const out: Assignment[] = []
   const seen = new Set<string>()
   for (const [i, a] of raw.entries()) {
-    if (!isObject(a) || !isObject(a.target) || typeof a.target['@odata.type'] !== 'string') return bad(`assignments[${i}]: an assignment with a target naming its '@odata.type'.`)
+    if (!isObject(a) || !isObject(a.target) || typeof a.target['@odata.type'] !== 'string')
+      return bad(`assignments[${i}]: an assignment with a target naming its '@odata.type'.`)
     const refused = assignmentError(type, a, i)
     if (refused) return refused
     const { id: _id, '@odata.type': _type, source: _source, sourceId: _sourceId, ...rest } = a
-    const targetKey = typeof a.target.groupId === 'string' ? a.target.groupId : String(a.target['@odata.type']).replace(/^#microsoft\.graph\./, '')
+    const targetKey =
+      typeof a.target.groupId === 'string'
+        ? a.target.groupId
+        : String(a.target['@odata.type']).replace(/^#microsoft\.graph\./, '')
     let id = `${objectId}_${targetKey}`
     if (seen.has(id)) id = `${id}_${i}`
     seen.add(id)
@@ -359,12 +469,19 @@ function normalizeAssignments(w: Write, o: TenantObject, raw: unknown[]): Assign
 }
 
 /** `POST {id}/assignments` adds one; `DELETE {id}/assignments/{assignmentId}` removes one. */
-function assignmentMember(w: Write, o: TenantObject, method: string, assignmentId: string | undefined, body: unknown): GraphResponse {
+function assignmentMember(
+  w: Write,
+  o: TenantObject,
+  method: string,
+  assignmentId: string | undefined,
+  body: unknown,
+): GraphResponse {
   const before = o.assignments ?? []
   if (method === 'POST' && assignmentId === undefined) {
     const added = normalizeAssignments(w, o, [body])
     if (!Array.isArray(added)) return added
-    if (before.some((a) => a.id === added[0]!.id)) return graphError(409, 'Conflict', `An assignment with id '${added[0]!.id}' already exists.`, 'write')
+    if (before.some((a) => a.id === added[0]!.id))
+      return graphError(409, 'Conflict', `An assignment with id '${added[0]!.id}' already exists.`, 'write')
     const assignments = [...before, added[0]!]
     const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
     record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
@@ -373,7 +490,13 @@ function assignmentMember(w: Write, o: TenantObject, method: string, assignmentI
     return ok({ '@odata.context': context, ...answer }, 'write', 201)
   }
   if (method === 'DELETE' && assignmentId !== undefined) {
-    if (!before.some((a) => a.id === assignmentId)) return graphError(404, 'ResourceNotFound', `No assignments with id '${assignmentId}' under '${o.body.id}'.`, 'write')
+    if (!before.some((a) => a.id === assignmentId))
+      return graphError(
+        404,
+        'ResourceNotFound',
+        `No assignments with id '${assignmentId}' under '${o.body.id}'.`,
+        'write',
+      )
     const assignments = before.filter((a) => a.id !== assignmentId)
     w.tenant.patch(o.body.id, { assignments }, { touch: false })
     record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'unassign')
@@ -388,33 +511,68 @@ function updateDefinitionValues(w: Write, o: TenantObject, body: unknown): Graph
   const secret = secretError(body, '', o.body.id)
   if (secret) return secret
   const values = o.children('definitionValues').map((v) => ({ ...v }))
-  const { added = [], updated = [], deletedIds = [] } = body as { added?: unknown; updated?: unknown; deletedIds?: unknown }
-  if (!Array.isArray(added) || !Array.isArray(updated) || !Array.isArray(deletedIds)) return bad('added, updated and deletedIds must be collections.')
+  const {
+    added = [],
+    updated = [],
+    deletedIds = [],
+  } = body as { added?: unknown; updated?: unknown; deletedIds?: unknown }
+  if (!Array.isArray(added) || !Array.isArray(updated) || !Array.isArray(deletedIds))
+    return bad('added, updated and deletedIds must be collections.')
   for (const id of deletedIds) {
     const n = values.findIndex((v) => v.id === id)
-    if (n < 0) return graphError(404, 'ResourceNotFound', `No definitionValues with id '${String(id)}' under '${o.body.id}'.`, 'write')
+    if (n < 0)
+      return graphError(
+        404,
+        'ResourceNotFound',
+        `No definitionValues with id '${String(id)}' under '${o.body.id}'.`,
+        'write',
+      )
     values.splice(n, 1)
   }
   for (const [i, u] of updated.entries()) {
     if (!isObject(u) || typeof u.id !== 'string') return bad(`updated[${i}]: a groupPolicyDefinitionValue with its id.`)
     const n = values.findIndex((v) => v.id === u.id)
-    if (n < 0) return graphError(404, 'ResourceNotFound', `No definitionValues with id '${u.id}' under '${o.body.id}'.`, 'write')
+    if (n < 0)
+      return graphError(404, 'ResourceNotFound', `No definitionValues with id '${u.id}' under '${o.body.id}'.`, 'write')
     const current = values[n]!
-    values[n] = { ...current, ...(typeof u.enabled === 'boolean' ? { enabled: u.enabled } : {}), ...(Array.isArray(u.presentationValues) ? { presentationValues: presentationValues(u.presentationValues, String(current.id)) } : {}) }
+    values[n] = {
+      ...current,
+      ...(typeof u.enabled === 'boolean' ? { enabled: u.enabled } : {}),
+      ...(Array.isArray(u.presentationValues)
+        ? { presentationValues: presentationValues(u.presentationValues, String(current.id)) }
+        : {}),
+    }
   }
   for (const [i, a] of added.entries()) {
     if (!isObject(a)) return bad(`added[${i}]: a groupPolicyDefinitionValue.`)
-    const bind = typeof a['definition@odata.bind'] === 'string' ? /groupPolicyDefinitions\('([^']+)'\)/.exec(a['definition@odata.bind'])?.[1] : undefined
-    if (bind === undefined) return bad(`added[${i}]: 'definition@odata.bind' must name a groupPolicyDefinitions('{id}').`)
+    const bind =
+      typeof a['definition@odata.bind'] === 'string'
+        ? /groupPolicyDefinitions\('([^']+)'\)/.exec(a['definition@odata.bind'])?.[1]
+        : undefined
+    if (bind === undefined)
+      return bad(`added[${i}]: 'definition@odata.bind' must name a groupPolicyDefinitions('{id}').`)
     const definition = groupPolicyDefinition(bind)
     if (!definition) return graphError(404, 'ResourceNotFound', `No groupPolicyDefinition with id '${bind}'.`, 'write')
-    if (values.some((v) => (v.definition as Body | undefined)?.id === bind)) return bad(`added[${i}]: the policy already has a value for definition '${bind}'.`)
+    if (values.some((v) => (v.definition as Body | undefined)?.id === bind))
+      return bad(`added[${i}]: the policy already has a value for definition '${bind}'.`)
     const id = randomUUID()
-    values.push({ id, enabled: a.enabled !== false, configurationType: 'policy', definition, presentationValues: presentationValues(Array.isArray(a.presentationValues) ? a.presentationValues : [], id) })
+    values.push({
+      id,
+      enabled: a.enabled !== false,
+      configurationType: 'policy',
+      definition,
+      presentationValues: presentationValues(Array.isArray(a.presentationValues) ? a.presentationValues : [], id),
+    })
   }
   const before = o.children('definitionValues')
   const patched = w.tenant.patch(o.body.id, { children: { definitionValues: values } })!
-  record(w, 'Action', patched.after, modifiedProperties({ definitionValues: before }, { definitionValues: values }), 'updateDefinitionValues')
+  record(
+    w,
+    'Action',
+    patched.after,
+    modifiedProperties({ definitionValues: before }, { definitionValues: values }),
+    'updateDefinitionValues',
+  )
   return noContent()
 }
 
@@ -427,12 +585,19 @@ const presentationValues = (raw: unknown[], valueId: string) =>
 /** `scheduleActionsForRules`: the policy's scheduled actions replaced (still exactly one block). */
 function scheduleActionsForRules(w: Write, o: TenantObject, body: unknown): GraphResponse {
   const rules = isObject(body) ? body.deviceComplianceScheduledActionForRules : undefined
-  if (!Array.isArray(rules)) return bad(`The request body needs 'deviceComplianceScheduledActionForRules', a collection.`)
+  if (!Array.isArray(rules))
+    return bad(`The request body needs 'deviceComplianceScheduledActionForRules', a collection.`)
   const actions = scheduledActions(o.body.id, rules)
   if (!Array.isArray(actions)) return actions
   const before = o.children('scheduledActionsForRule')
   const patched = w.tenant.patch(o.body.id, { children: { scheduledActionsForRule: actions } })!
-  record(w, 'Action', patched.after, modifiedProperties({ scheduledActionsForRule: before }, { scheduledActionsForRule: actions }), 'scheduleActionsForRules')
+  record(
+    w,
+    'Action',
+    patched.after,
+    modifiedProperties({ scheduledActionsForRule: before }, { scheduledActionsForRule: actions }),
+    'scheduleActionsForRules',
+  )
   return noContent()
 }
 
@@ -471,7 +636,8 @@ export function writeRoute(w: Write, path: string[], method: string, body: unkno
   const name = w.collection.path.split('/').pop()!
   if (path.length === 0) return method === 'POST' ? create(w, body) : noRoute(method, name)
   const o = w.tenant.find(w.collection.entries, path[0]!)
-  if (!o || (w.collection.odataType && o.body['@odata.type'] !== w.collection.odataType)) return graphError(404, 'ResourceNotFound', `No ${name} with id '${path[0]}'`, 'write')
+  if (!o || (w.collection.odataType && o.body['@odata.type'] !== w.collection.odataType))
+    return graphError(404, 'ResourceNotFound', `No ${name} with id '${path[0]}'`, 'write')
   const tail = withoutCast(path, annotatedType(o.body) ?? typeOfPath(w.collection.path)!)
   if (!tail) return graphError(400, 'BadRequest', `Resource not found for the segment '${path[1]}'.`, 'write')
   const entry = w.collection.entries.find((e) => e.key === o.key)!
@@ -485,11 +651,14 @@ export function writeRoute(w: Write, path: string[], method: string, body: unkno
     return noRoute(method, `${name}/key`)
   }
   const action = tail[1]!
-  if (action === 'assignments' && entry.assignments !== null && tail.length <= 3) return assignmentMember(w, o, method, tail[2], body)
+  if (action === 'assignments' && entry.assignments !== null && tail.length <= 3)
+    return assignmentMember(w, o, method, tail[2], body)
   if (tail.length === 2 && method === 'POST') {
     if (action === 'assign' && entry.assignments !== null) return assign(w, o, body)
-    if (action === 'updateDefinitionValues' && entry.key === 'groupPolicyConfiguration') return updateDefinitionValues(w, o, body)
-    if (action === 'scheduleActionsForRules' && entry.key === 'deviceCompliancePolicy') return scheduleActionsForRules(w, o, body)
+    if (action === 'updateDefinitionValues' && entry.key === 'groupPolicyConfiguration')
+      return updateDefinitionValues(w, o, body)
+    if (action === 'scheduleActionsForRules' && entry.key === 'deviceCompliancePolicy')
+      return scheduleActionsForRules(w, o, body)
     if (action === 'setScheduledActions' && entry.key === 'compliancePolicy') return setScheduledActions(w, o, body)
   }
   return graphError(400, 'BadRequest', `Resource not found for the segment '${action}'.`, 'write')

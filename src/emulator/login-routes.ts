@@ -28,22 +28,49 @@ function aadError(status: number, error: string, code: number, description: stri
 }
 
 const tenantNotFound = (tenant: string) =>
-  aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`)
+  aadError(
+    400,
+    'invalid_tenant',
+    90002,
+    `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+  )
 
 /** `POST /{tenant}/oauth2/v2.0/token` */
-export function issueToken(state: EmulatorState, tenantSegment: string, form: URLSearchParams, issuerBase: string): Reply {
+export function issueToken(
+  state: EmulatorState,
+  tenantSegment: string,
+  form: URLSearchParams,
+  issuerBase: string,
+): Reply {
   const tenant = state.tenants.get(tenantSegment)
   if (!tenant) return tenantNotFound(tenantSegment)
-  if (form.get('grant_type') !== 'client_credentials') return aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.')
+  if (form.get('grant_type') !== 'client_credentials')
+    return aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.')
   const clientId = form.get('client_id') ?? ''
   if (clientId !== tenant.settings.clientId) {
-    return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantSegment}'.`)
+    return aadError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenantSegment}'.`,
+    )
   }
   if (form.get('client_secret') !== tenant.settings.clientSecret) {
-    return aadError(400, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`)
+    return aadError(
+      400,
+      'invalid_client',
+      7000215,
+      `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+    )
   }
   const scope = form.get('scope') ?? ''
-  if (!scope.split(' ').some((s) => s.endsWith('/.default'))) return aadError(400, 'invalid_scope', 1002012, 'The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.')
+  if (!scope.split(' ').some((s) => s.endsWith('/.default')))
+    return aadError(
+      400,
+      'invalid_scope',
+      1002012,
+      'The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.',
+    )
   const now = Math.floor(Date.now() / 1000)
   const lifetime = tenant.settings.tokenLifetimeSeconds
   const accessToken = state.signer.sign({
@@ -57,7 +84,10 @@ export function issueToken(state: EmulatorState, tenantSegment: string, form: UR
     exp: now + lifetime,
   })
   state.stats.tokensIssued++
-  return { status: 200, body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken } }
+  return {
+    status: 200,
+    body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
+  }
 }
 
 /** `GET /{tenant}/v2.0/.well-known/openid-configuration`, with endpoints on the host the caller used. */

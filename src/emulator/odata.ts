@@ -15,7 +15,18 @@
 
 export class ODataError extends Error {}
 
-const SYSTEM_OPTIONS = new Set(['filter', 'top', 'skip', 'select', 'expand', 'skiptoken', 'orderby', 'count', 'search', 'format'])
+const SYSTEM_OPTIONS = new Set([
+  'filter',
+  'top',
+  'skip',
+  'select',
+  'expand',
+  'skiptoken',
+  'orderby',
+  'count',
+  'search',
+  'format',
+])
 
 /** The system query options of a query string, keyed by lower-case name without `$`. */
 export function queryOptions(search: string, version: string): Map<string, string> {
@@ -37,7 +48,10 @@ export function queryOptions(search: string, version: string): Map<string, strin
     const bare = prefixed ? name.slice(1) : name
     // Without `$`, only beta reads a system option; elsewhere it is a custom parameter and ignored.
     if (!SYSTEM_OPTIONS.has(bare) || (!prefixed && version !== 'beta')) continue
-    if (options.has(bare)) throw new ODataError(`Query option '$${bare}' was specified more than once, but it must be specified at most once.`)
+    if (options.has(bare))
+      throw new ODataError(
+        `Query option '$${bare}' was specified more than once, but it must be specified at most once.`,
+      )
     options.set(bare, value)
   }
   return options
@@ -87,7 +101,12 @@ export function parseExpand(value: string | undefined): ExpandItem[] {
 }
 
 export function parseSelect(value: string | undefined): string[] | null {
-  return value === undefined ? null : value.split(',').map((s) => s.trim()).filter(Boolean)
+  return value === undefined
+    ? null
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
 }
 
 /** A property of `body` by name, case-insensitively (Graph's `$select=displayname` works). */
@@ -334,7 +353,11 @@ export function evaluate(node: FilterNode, body: Record<string, unknown>): unkno
         return target !== null && typeof target === 'object' && isOfType(target as Record<string, unknown>, type)
       }
       if (node.name === 'tolower' || node.name === 'toupper') {
-        return typeof args[0] === 'string' ? (node.name === 'tolower' ? args[0].toLowerCase() : args[0].toUpperCase()) : null
+        return typeof args[0] === 'string'
+          ? node.name === 'tolower'
+            ? args[0].toLowerCase()
+            : args[0].toUpperCase()
+          : null
       }
       const [text, part] = args
       if (typeof text !== 'string' || typeof part !== 'string') return false
@@ -344,4 +367,5 @@ export function evaluate(node: FilterNode, body: Record<string, unknown>): unkno
   }
 }
 
-export const matches = (node: FilterNode | null, body: Record<string, unknown>) => node === null || evaluate(node, body) === true
+export const matches = (node: FilterNode | null, body: Record<string, unknown>) =>
+  node === null || evaluate(node, body) === true

@@ -31,7 +31,10 @@ export async function startEmulator(options: { port?: number; host?: string } = 
   const server = createServer((req, res) => {
     handle(state, req, res).catch((error: unknown) => {
       // A bug in the emulator must show up in the test that hit it, as a 500 with the reason.
-      if (!res.headersSent) send(res, 500, { error: { code: 'emulator_error', message: error instanceof Error ? error.message : String(error) } })
+      if (!res.headersSent)
+        send(res, 500, {
+          error: { code: 'emulator_error', message: error instanceof Error ? error.message : String(error) },
+        })
       else res.destroy()
     })
   })
@@ -64,7 +67,11 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
     return
   }
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers })
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  })
   res.end(text)
 }
 
@@ -104,13 +111,15 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
 
   if (segments[0] === '_emulator') {
     const body = parseJson(text)
-    if (typeof body === 'symbol') return send(res, 400, { error: { code: 'invalid_request', message: 'body: invalid JSON' } })
+    if (typeof body === 'symbol')
+      return send(res, 400, { error: { code: 'invalid_request', message: 'body: invalid JSON' } })
     const query = new URLSearchParams((req.url ?? '').includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '')
     const reply = handleControl(state, method, segments.slice(1).map(decodeURIComponent), body, query)
     state.stats.record('control', 'stream' in reply ? 200 : reply.status)
     if ('stream' in reply) {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' })
-      for (const chunk of reply.stream) if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
+      for (const chunk of reply.stream)
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
       res.end()
       return
     }
@@ -125,7 +134,13 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
   const forwardedHost = headerValue(req, 'x-forwarded-host')
   const issuerBase = forwardedHost ? `${headerValue(req, 'x-forwarded-proto') ?? 'https'}://${forwardedHost}` : base
   let reply: Reply
-  if (method === 'POST' && segments.length === 4 && segments[1] === 'oauth2' && segments[2] === 'v2.0' && segments[3] === 'token') {
+  if (
+    method === 'POST' &&
+    segments.length === 4 &&
+    segments[1] === 'oauth2' &&
+    segments[2] === 'v2.0' &&
+    segments[3] === 'token'
+  ) {
     reply = issueToken(state, decodeURIComponent(segments[0]!), new URLSearchParams(text), issuerBase)
     state.stats.record('token', reply.status)
   } else if (method === 'GET' && path.endsWith('/v2.0/.well-known/openid-configuration') && segments.length === 4) {
@@ -146,12 +161,17 @@ const headerValue = (req: IncomingMessage, name: string) => {
   return Array.isArray(v) ? v[0] : v
 }
 
-function authenticate(state: EmulatorState, req: IncomingMessage): { claims: TokenClaims; tenant: EmulatedTenant } | GraphResponse {
+function authenticate(
+  state: EmulatorState,
+  req: IncomingMessage,
+): { claims: TokenClaims; tenant: EmulatedTenant } | GraphResponse {
   const header = headerValue(req, 'authorization') ?? ''
   if (!header.startsWith('Bearer ')) return graphError(401, 'InvalidAuthenticationToken', 'Access token is empty.')
   const claims = state.signer.verify(header.slice(7))
-  if (!claims) return graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.')
-  if (claims.exp * 1000 <= Date.now()) return graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.')
+  if (!claims)
+    return graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.')
+  if (claims.exp * 1000 <= Date.now())
+    return graphError(401, 'InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.')
   const tenant = state.tenants.get(claims.tid)
   if (!tenant) return graphError(401, 'InvalidAuthenticationToken', 'The tenant of this token no longer exists.')
   return { claims, tenant }
@@ -159,10 +179,21 @@ function authenticate(state: EmulatorState, req: IncomingMessage): { claims: Tok
 
 function sendGraph(res: ServerResponse, reply: GraphResponse, req: IncomingMessage) {
   const clientRequestId = headerValue(req, 'client-request-id')
-  send(res, reply.status, reply.body, { ...reply.headers, ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}) })
+  send(res, reply.status, reply.body, {
+    ...reply.headers,
+    ...(clientRequestId ? { 'client-request-id': clientRequestId } : {}),
+  })
 }
 
-function graph(state: EmulatorState, req: IncomingMessage, res: ServerResponse, method: string, segments: string[], text: string, base: string) {
+function graph(
+  state: EmulatorState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  segments: string[],
+  text: string,
+  base: string,
+) {
   const auth = authenticate(state, req)
   if ('status' in auth) {
     state.stats.record('other', auth.status, { graph: true })
@@ -178,14 +209,27 @@ function graph(state: EmulatorState, req: IncomingMessage, res: ServerResponse, 
     if (writes.some((status) => dropsResponse(state, status))) return drop(res)
     return sendGraph(res, reply, req)
   }
-  const reply = handleGraph(state, auth.tenant, auth.claims, method, req.url ?? '/', base, body, headerValue(req, 'client-request-id'))
+  const reply = handleGraph(
+    state,
+    auth.tenant,
+    auth.claims,
+    method,
+    req.url ?? '/',
+    base,
+    body,
+    headerValue(req, 'client-request-id'),
+  )
   state.stats.record(reply.kind, reply.status, { graph: true })
   if (reply.kind === 'write' && dropsResponse(state, reply.status)) return drop(res)
   sendGraph(res, reply, req)
 }
 
 /** Whether `drop_response_rate` loses the response of a write that was applied (a 2xx). */
-const dropsResponse = (state: EmulatorState, status: number) => status >= 200 && status < 300 && state.faults.drop_response_rate > 0 && Math.random() < state.faults.drop_response_rate
+const dropsResponse = (state: EmulatorState, status: number) =>
+  status >= 200 &&
+  status < 300 &&
+  state.faults.drop_response_rate > 0 &&
+  Math.random() < state.faults.drop_response_rate
 
 /**
  * A lost response: the write is applied, then the connection is destroyed before a byte of the
@@ -203,24 +247,45 @@ type BatchMember = { id: string; method: string; url: string; body?: unknown; he
  * A member's `id` is documented as a string (https://learn.microsoft.com/graph/json-batching), but
  * Graph also takes a JSON number and answers with it as a string; clients such as IntuneCD send numbers.
  */
-const memberId = (id: unknown) => (typeof id === 'string' && id !== '' ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined)
+const memberId = (id: unknown) =>
+  typeof id === 'string' && id !== '' ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined
 
 /** A `$batch` and the statuses of its write members (a lost response loses them all). */
-function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: EmulatedTenant }, version: string, body: unknown, base: string): { reply: GraphResponse; writes: number[] } {
+function batch(
+  state: EmulatorState,
+  auth: { claims: TokenClaims; tenant: EmulatedTenant },
+  version: string,
+  body: unknown,
+  base: string,
+): { reply: GraphResponse; writes: number[] } {
   const writes: number[] = []
   const fail = (reply: GraphResponse) => ({ reply, writes })
   const requests = (body as { requests?: unknown } | undefined)?.requests
-  if (!Array.isArray(requests)) return fail(graphError(400, 'BadRequest', 'Invalid batch payload: requests must be an array.', 'batch'))
-  if (requests.length > MAX_BATCH) return fail(graphError(400, 'BadRequest', `Invalid batch payload format: the number of requests exceeds the limit of ${MAX_BATCH}.`, 'batch'))
+  if (!Array.isArray(requests))
+    return fail(graphError(400, 'BadRequest', 'Invalid batch payload: requests must be an array.', 'batch'))
+  if (requests.length > MAX_BATCH)
+    return fail(
+      graphError(
+        400,
+        'BadRequest',
+        `Invalid batch payload format: the number of requests exceeds the limit of ${MAX_BATCH}.`,
+        'batch',
+      ),
+    )
   const members: BatchMember[] = []
   const ids = new Set<string>()
   for (const m of requests as Partial<Record<keyof BatchMember, unknown>>[]) {
     const id = memberId(m?.id)
-    if (id === undefined || typeof m.url !== 'string' || typeof m.method !== 'string') return fail(graphError(400, 'BadRequest', 'Invalid batch payload: each request needs id, method and url.', 'batch'))
+    if (id === undefined || typeof m.url !== 'string' || typeof m.method !== 'string')
+      return fail(
+        graphError(400, 'BadRequest', 'Invalid batch payload: each request needs id, method and url.', 'batch'),
+      )
     // Ids are compared case-insensitively and must be unique in the batch.
-    if (ids.has(id.toLowerCase())) return fail(graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${id}'.`, 'batch'))
+    if (ids.has(id.toLowerCase()))
+      return fail(graphError(400, 'BadRequest', `Invalid batch payload: duplicate request id '${id}'.`, 'batch'))
     ids.add(id.toLowerCase())
-    const headers = typeof m.headers === 'object' && m.headers !== null ? (m.headers as Record<string, string>) : undefined
+    const headers =
+      typeof m.headers === 'object' && m.headers !== null ? (m.headers as Record<string, string>) : undefined
     members.push({ id, method: m.method, url: m.url, body: m.body, ...(headers ? { headers } : {}) })
   }
   const responses = members.map((m) => {
@@ -229,8 +294,19 @@ function batch(state: EmulatorState, auth: { claims: TokenClaims; tenant: Emulat
       return { id: m.id, status: reply.status, headers: { 'Content-Type': 'application/json' }, body: reply.body }
     }
     const url = `/${version}${m.url.startsWith('/') ? '' : '/'}${m.url}`
-    const memberRequestId = m.headers ? Object.entries(m.headers).find(([k]) => k.toLowerCase() === 'client-request-id')?.[1] : undefined
-    const reply = handleGraph(state, auth.tenant, auth.claims, m.method.toUpperCase(), url, base, m.body, typeof memberRequestId === 'string' ? memberRequestId : undefined)
+    const memberRequestId = m.headers
+      ? Object.entries(m.headers).find(([k]) => k.toLowerCase() === 'client-request-id')?.[1]
+      : undefined
+    const reply = handleGraph(
+      state,
+      auth.tenant,
+      auth.claims,
+      m.method.toUpperCase(),
+      url,
+      base,
+      m.body,
+      typeof memberRequestId === 'string' ? memberRequestId : undefined,
+    )
     state.stats.record(reply.kind, reply.status, { member: true, graph: true })
     if (reply.kind === 'write') writes.push(reply.status)
     const headers: Record<string, string> = { 'Content-Type': 'application/json' }

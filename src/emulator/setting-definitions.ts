@@ -33,7 +33,14 @@ const NAMES = [
   'Block non admin user install',
 ]
 
-const LIMIT_NAMES = ['Days to retain cleaned malware', 'Avg CPU load factor', 'Signature update interval', 'Schedule quick scan time', 'Max inactivity time device lock', 'Min device password length']
+const LIMIT_NAMES = [
+  'Days to retain cleaned malware',
+  'Avg CPU load factor',
+  'Signature update interval',
+  'Schedule quick scan time',
+  'Max inactivity time device lock',
+  'Min device password length',
+]
 
 const base = (id: string, displayName: string, description: string) => ({
   id,
@@ -53,7 +60,19 @@ const base = (id: string, displayName: string, description: string) => ({
   keywords: [],
   infoUrls: [],
   occurrence: { minDeviceOccurrence: 1, maxDeviceOccurrence: 1 },
-  applicability: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationWindowsSettingApplicability', description: null, platform: 'windows10', deviceMode: 'none', technologies: 'mdm', configurationServiceProviderVersion: '5.0', maximumSupportedVersion: null, minimumSupportedVersion: null, requiredAzureAdTrustType: 'none', requiresAzureAd: false, windowsSkus: [] },
+  applicability: {
+    '@odata.type': '#microsoft.graph.deviceManagementConfigurationWindowsSettingApplicability',
+    description: null,
+    platform: 'windows10',
+    deviceMode: 'none',
+    technologies: 'mdm',
+    configurationServiceProviderVersion: '5.0',
+    maximumSupportedVersion: null,
+    minimumSupportedVersion: null,
+    requiredAzureAdTrustType: 'none',
+    requiresAzureAd: false,
+    windowsSkus: [],
+  },
   referredSettingInformationList: [],
 })
 
@@ -71,7 +90,11 @@ export function settingDefinition(id: string): Record<string, unknown> | undefin
       helpText: null,
       dependentOn: [],
       dependedOnBy: [],
-      optionValue: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue', settingValueTemplateReference: null, value: n },
+      optionValue: {
+        '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue',
+        settingValueTemplateReference: null,
+        value: n,
+      },
     })
     return {
       '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingDefinition',
@@ -87,8 +110,16 @@ export function settingDefinition(id: string): Record<string, unknown> | undefin
     return {
       '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingDefinition',
       ...base(id, name, `${name}, a number from 0 to 1000.`),
-      defaultValue: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue', settingValueTemplateReference: null, value: 0 },
-      valueDefinition: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValueDefinition', maximumValue: 1000, minimumValue: 0 },
+      defaultValue: {
+        '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValue',
+        settingValueTemplateReference: null,
+        value: 0,
+      },
+      valueDefinition: {
+        '@odata.type': '#microsoft.graph.deviceManagementConfigurationIntegerSettingValueDefinition',
+        maximumValue: 1000,
+        minimumValue: 0,
+      },
       dependentOn: [],
       dependedOnBy: [],
     }
@@ -126,9 +157,19 @@ export function withSettingDefinitions(setting: Record<string, unknown>): Record
 }
 
 /** `deviceManagement/configurationSettings/{id}`: one definition. */
-export function configurationSettingResource(tenant: EmulatedTenant, rest: readonly string[], context: string): GraphResponse {
+export function configurationSettingResource(
+  tenant: EmulatedTenant,
+  rest: readonly string[],
+  context: string,
+): GraphResponse {
   if (!hasPermission(tenant, CONFIG)) return forbidden(CONFIG, 'object')
-  if (rest.length !== 3) return graphError(400, 'BadRequest', 'Read one setting definition by id: deviceManagement/configurationSettings/{id}', 'object')
+  if (rest.length !== 3)
+    return graphError(
+      400,
+      'BadRequest',
+      'Read one setting definition by id: deviceManagement/configurationSettings/{id}',
+      'object',
+    )
   // A definition Intune retired in this tenant is no longer offered (existing policies keep theirs).
   const definition = tenant.retiredSettingDefinitions.has(rest[2]!) ? undefined : settingDefinition(rest[2]!)
   if (!definition) return graphError(404, 'ResourceNotFound', `No configurationSettings with id '${rest[2]}'`, 'object')

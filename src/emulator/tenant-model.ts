@@ -29,7 +29,18 @@ const ALL_DEVICES = 'acacacac-9df4-4c7d-9d50-4ef0226f57a9'
 const EPOCH = Date.UTC(2023, 0, 1)
 const DAY = 86_400_000
 const AUDIENCES = ['Pilot', 'Prod', 'Ring 1', 'Finance', 'HR', 'Sales', 'Global', 'Kiosk', 'Shared', 'Executives']
-const DEPARTMENTS = ['Finance', 'HR', 'Sales', 'IT', 'Engineering', 'Marketing', 'Legal', 'Support', 'Operations', 'Research']
+const DEPARTMENTS = [
+  'Finance',
+  'HR',
+  'Sales',
+  'IT',
+  'Engineering',
+  'Marketing',
+  'Legal',
+  'Support',
+  'Operations',
+  'Research',
+]
 
 /** Splits `size` objects over the catalog's types by their shape weights (largest remainder). */
 function distribute(size: number): Map<string, number> {
@@ -127,9 +138,24 @@ export class TenantModel {
     const scopeTagIds = ['0', ...(tags > 1 && r.chance(0.3) ? [String(1 + r.int(tags - 1))] : [])]
     const name = `${r.pick(shape.topics)} - ${r.pick(AUDIENCES)} ${String(index + 1).padStart(3, '0')}`
     const description = r.chance(0.3) ? '' : `${name}: managed by TenantAtlas demo seed ${this.seed}`
-    const fields = shape.make({ r, index, id, name, description, created: new Date(created).toISOString(), modified: new Date(modified).toISOString(), scopeTagIds, builtIn })
+    const fields = shape.make({
+      r,
+      index,
+      id,
+      name,
+      description,
+      created: new Date(created).toISOString(),
+      modified: new Date(modified).toISOString(),
+      scopeTagIds,
+      builtIn,
+    })
     const body: GraphObject = { ...fields, id }
-    const assignments = entry.assignments && !builtIn ? this.#assignments(entry, id, this.#rng(entry.key, index, 'assignments')) : entry.assignments ? [] : null
+    const assignments =
+      entry.assignments && !builtIn
+        ? this.#assignments(entry, id, this.#rng(entry.key, index, 'assignments'))
+        : entry.assignments
+          ? []
+          : null
     return { key: entry.key, index, builtIn, body, assignments }
   }
 
@@ -142,9 +168,15 @@ export class TenantModel {
     for (let n = 0; n < count; n++) {
       const kind = r.next()
       const target: Record<string, unknown> =
-        kind < 0.55 ? { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: this.groupId(r.int(this.groupCount)) }
-          : kind < 0.7 ? { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: this.groupId(r.int(this.groupCount)) }
-            : kind < 0.85 ? { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' }
+        kind < 0.55
+          ? { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: this.groupId(r.int(this.groupCount)) }
+          : kind < 0.7
+            ? {
+                '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget',
+                groupId: this.groupId(r.int(this.groupCount)),
+              }
+            : kind < 0.85
+              ? { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' }
               : { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' }
       const targetId = (target.groupId as string | undefined) ?? (kind < 0.85 ? ALL_USERS : ALL_DEVICES)
       if (seen.has(targetId)) continue
@@ -155,7 +187,11 @@ export class TenantModel {
       target.deviceAndAppManagementAssignmentFilterType = filtered ? r.pick(['include', 'exclude']) : 'none'
       // source and sourceId only where the assignment type declares them (not on intents, scripts, …);
       // sourceId names a policy set, so a direct assignment has none.
-      const assignment: Assignment = { id: `${objectId}_${targetId}`, ...(hasSource(entry) ? { source: 'direct', sourceId: null } : {}), target }
+      const assignment: Assignment = {
+        id: `${objectId}_${targetId}`,
+        ...(hasSource(entry) ? { source: 'direct', sourceId: null } : {}),
+        target,
+      }
       if (entry.key === 'mobileApp') {
         assignment.intent = excluded ? 'required' : r.pick(['required', 'available', 'uninstall'])
         assignment.settings = null

@@ -4,9 +4,21 @@
  * as the window turns.
  */
 
-export type Limits = { tenantReads: number; appReads: number; tenantWrites: number; appWrites: number; windowMs: number }
+export type Limits = {
+  tenantReads: number
+  appReads: number
+  tenantWrites: number
+  appWrites: number
+  windowMs: number
+}
 
-export const INTUNE_LIMITS: Limits = { tenantReads: 2000, appReads: 1000, tenantWrites: 200, appWrites: 100, windowMs: 20_000 }
+export const INTUNE_LIMITS: Limits = {
+  tenantReads: 2000,
+  appReads: 1000,
+  tenantWrites: 200,
+  appWrites: 100,
+  windowMs: 20_000,
+}
 
 type Window = { start: number; count: number }
 
@@ -14,10 +26,21 @@ export class Throttle {
   readonly #windows = new Map<string, Window>()
 
   /** Admits the request, or answers how long until the window that refused it turns. */
-  admit(keys: { tenant: string; app: string }, write: boolean, limits: Limits, now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
+  admit(
+    keys: { tenant: string; app: string },
+    write: boolean,
+    limits: Limits,
+    now = Date.now(),
+  ): { ok: true } | { ok: false; retryAfterMs: number } {
     const scopes: [string, number][] = write
-      ? [[`w:${keys.tenant}:${keys.app}`, limits.appWrites], [`w:${keys.tenant}`, limits.tenantWrites]]
-      : [[`r:${keys.tenant}:${keys.app}`, limits.appReads], [`r:${keys.tenant}`, limits.tenantReads]]
+      ? [
+          [`w:${keys.tenant}:${keys.app}`, limits.appWrites],
+          [`w:${keys.tenant}`, limits.tenantWrites],
+        ]
+      : [
+          [`r:${keys.tenant}:${keys.app}`, limits.appReads],
+          [`r:${keys.tenant}`, limits.tenantReads],
+        ]
     const windows = scopes.map(([key, limit]) => {
       let w = this.#windows.get(key)
       if (!w || now - w.start >= limits.windowMs) this.#windows.set(key, (w = { start: now, count: 0 }))

@@ -5,7 +5,16 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
  * that lives only as long as the emulator process.
  */
 
-export type TokenClaims = { tid: string; appid: string; roles: string[]; iat: number; nbf: number; exp: number; aud: string; iss: string }
+export type TokenClaims = {
+  tid: string
+  appid: string
+  roles: string[]
+  iat: number
+  nbf: number
+  exp: number
+  aud: string
+  iss: string
+}
 
 const b64url = (value: string | Buffer) => Buffer.from(value).toString('base64url')
 

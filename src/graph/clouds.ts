@@ -31,11 +31,17 @@ export function cloudEndpoints(cloud: Cloud, emulatorUrl?: string): CloudEndpoin
   if (cloud === 'emulator') {
     if (!emulatorUrl) throw new Error('A tenant in the emulator cloud needs the emulator URL (GRAPH_EMULATOR_URL)')
     const base = emulatorUrl.replace(/\/+$/, '')
-    return { loginUrl: `https://${EMULATOR_LOGIN_HOST}`, graphUrl: base, scope: 'https://graph.microsoft.com/.default', loginTransportUrl: base }
+    return {
+      loginUrl: `https://${EMULATOR_LOGIN_HOST}`,
+      graphUrl: base,
+      scope: 'https://graph.microsoft.com/.default',
+      loginTransportUrl: base,
+    }
   }
   const endpoints = NATIONAL[cloud]
   if (!endpoints) throw new Error(`Unknown cloud: ${String(cloud)}`)
   return { ...endpoints, scope: `${endpoints.graphUrl}/.default` }
 }
 
-export const authorityFor = (cloud: Cloud, entraTenantId: string, emulatorUrl?: string) => `${cloudEndpoints(cloud, emulatorUrl).loginUrl}/${entraTenantId}`
+export const authorityFor = (cloud: Cloud, entraTenantId: string, emulatorUrl?: string) =>
+  `${cloudEndpoints(cloud, emulatorUrl).loginUrl}/${entraTenantId}`

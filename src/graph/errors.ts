@@ -25,7 +25,11 @@ export class GraphError extends Error {
   /** Graph's request-id, for Microsoft support. */
   readonly requestId: string | undefined
 
-  constructor(code: GraphErrorCode, message: string, extra: { status?: number; permission?: string; requestId?: string; cause?: unknown } = {}) {
+  constructor(
+    code: GraphErrorCode,
+    message: string,
+    extra: { status?: number; permission?: string; requestId?: string; cause?: unknown } = {},
+  ) {
     super(message, extra.cause === undefined ? undefined : { cause: extra.cause })
     this.name = 'GraphError'
     this.code = code

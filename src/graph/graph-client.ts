@@ -88,7 +88,11 @@ export class GraphClient {
   }
 
   /** GET one resource: a relative URL (`/beta/...`) or an absolute one on the tenant's Graph host. */
-  async get<T = unknown>(ctx: GraphTenantContext, url: string, options: { permission?: string; subject?: string } = {}): Promise<T> {
+  async get<T = unknown>(
+    ctx: GraphTenantContext,
+    url: string,
+    options: { permission?: string; subject?: string } = {},
+  ): Promise<T> {
     return (await this.#request(ctx, 'GET', url, undefined, options)).body as T
   }
 
@@ -99,13 +103,23 @@ export class GraphClient {
    * fails as `write_unknown`, and the caller reconciles before deciding to send it again
    * (src/graph/writes/journal.ts). `clientRequestId` is the write's idempotency marker.
    */
-  async write(ctx: GraphTenantContext, method: WriteMethod, url: string, body: unknown, options: { permission?: string; subject?: string; clientRequestId?: string } = {}): Promise<WriteReply> {
+  async write(
+    ctx: GraphTenantContext,
+    method: WriteMethod,
+    url: string,
+    body: unknown,
+    options: { permission?: string; subject?: string; clientRequestId?: string } = {},
+  ): Promise<WriteReply> {
     const reply = await this.#request(ctx, method, url, body, { ...options, write: true })
     return { status: reply.status, body: reply.body, requestId: reply.headers.get('request-id') ?? undefined }
   }
 
   /** Every item of a collection, following `@odata.nextLink`, one page at a time. */
-  async *pagesOf(ctx: GraphTenantContext, url: string, options: { permission?: string; subject?: string } = {}): AsyncGenerator<GraphObject[]> {
+  async *pagesOf(
+    ctx: GraphTenantContext,
+    url: string,
+    options: { permission?: string; subject?: string } = {},
+  ): AsyncGenerator<GraphObject[]> {
     let next: Promise<Reply> | undefined = this.#request(ctx, 'GET', url, undefined, options)
     while (next) {
       const body = (await next).body as { value?: GraphObject[]; '@odata.nextLink'?: string }
@@ -121,7 +135,11 @@ export class GraphClient {
    * The pages of a catalog type's list, with the catalog's filter, page size and `$expand`. A
    * singleton is one page of one GET: its object, or none when Graph answers 404 or an empty object.
    */
-  async *pages(ctx: GraphTenantContext, entry: PolicyTypeEntry, options: { top?: number } = {}): AsyncGenerator<GraphPage> {
+  async *pages(
+    ctx: GraphTenantContext,
+    entry: PolicyTypeEntry,
+    options: { top?: number } = {},
+  ): AsyncGenerator<GraphPage> {
     if (!entry.listable) throw new Error(`${entry.key} is read by id, not listed`)
     if (entry.singleton) {
       let body: unknown = null
@@ -135,7 +153,10 @@ export class GraphClient {
       return
     }
     let pageNumber = 0
-    for await (const value of this.pagesOf(ctx, listUrl(entry, options), { permission: entry.permission, subject: entry.label })) {
+    for await (const value of this.pagesOf(ctx, listUrl(entry, options), {
+      permission: entry.permission,
+      subject: entry.label,
+    })) {
       const items = value.filter((item) => !isSkipped(entry, item))
       yield { items, skipped: value.length - items.length, pageNumber: ++pageNumber }
     }
@@ -146,7 +167,11 @@ export class GraphClient {
    * counts against the budget). Members answered 429/503/504 are sent again after the
    * longest Retry-After among them. Results come back in the order of `urls`.
    */
-  async batch(ctx: GraphTenantContext, urls: readonly string[], options: { permission?: string; subject?: string } = {}): Promise<BatchResult[]> {
+  async batch(
+    ctx: GraphTenantContext,
+    urls: readonly string[],
+    options: { permission?: string; subject?: string } = {},
+  ): Promise<BatchResult[]> {
     const results: BatchResult[] = new Array<BatchResult>(urls.length)
     const byVersion = new Map<string, number[]>()
     urls.forEach((url, i) => {
@@ -158,19 +183,33 @@ export class GraphClient {
     })
     const chunks: { version: string; members: number[] }[] = []
     for (const [version, indexes] of byVersion) {
-      for (let i = 0; i < indexes.length; i += MAX_BATCH) chunks.push({ version, members: indexes.slice(i, i + MAX_BATCH) })
+      for (let i = 0; i < indexes.length; i += MAX_BATCH)
+        chunks.push({ version, members: indexes.slice(i, i + MAX_BATCH) })
     }
     await Promise.all(chunks.map((chunk) => this.#runBatch(ctx, chunk.version, chunk.members, urls, results, options)))
     return results
   }
 
-  async #runBatch(ctx: GraphTenantContext, version: string, members: number[], urls: readonly string[], results: BatchResult[], options: RequestOptions) {
+  async #runBatch(
+    ctx: GraphTenantContext,
+    version: string,
+    members: number[],
+    urls: readonly string[],
+    results: BatchResult[],
+    options: RequestOptions,
+  ) {
     let pending = members
     for (let attempt = 1; pending.length > 0; attempt++) {
       const requests = pending.map((i) => ({ id: String(i), method: 'GET', url: urls[i]!.slice(version.length + 1) }))
       let reply: Reply
       try {
-        reply = await this.#request(ctx, 'POST', `/${version}/$batch`, { requests }, { ...options, cost: pending.length, batch: true })
+        reply = await this.#request(
+          ctx,
+          'POST',
+          `/${version}/$batch`,
+          { requests },
+          { ...options, cost: pending.length, batch: true },
+        )
       } catch (error) {
         // Nothing of the tenant can be read when sign-in fails: that is the caller's error, not a member's.
         if (error instanceof GraphError && SIGN_IN_CODES.has(error.code)) throw error
@@ -178,7 +217,12 @@ export class GraphClient {
         for (const i of pending) results[i] = { url: urls[i]!, status: failure.status ?? 0, body: null, error: failure }
         return
       }
-      const responses = (reply.body as { responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[] }).responses ?? []
+      const responses =
+        (
+          reply.body as {
+            responses?: { id: string; status: number; headers?: Record<string, string>; body?: unknown }[]
+          }
+        ).responses ?? []
       const answered = new Set<number>()
       const retry: number[] = []
       let retryAfter: number | undefined
@@ -193,7 +237,10 @@ export class GraphClient {
           const after = parseRetryAfter(r.headers?.['Retry-After'] ?? r.headers?.['retry-after'])
           if (after !== undefined) retryAfter = Math.max(retryAfter ?? 0, after)
         } else {
-          results[i] = r.status < 300 ? { url: urls[i]!, status: r.status, body: r.body } : { url: urls[i]!, status: r.status, body: r.body, error: this.#classify(ctx, r.status, r.body, options) }
+          results[i] =
+            r.status < 300
+              ? { url: urls[i]!, status: r.status, body: r.body }
+              : { url: urls[i]!, status: r.status, body: r.body, error: this.#classify(ctx, r.status, r.body, options) }
         }
       }
       for (const i of pending) if (!answered.has(i)) retry.push(i)
@@ -202,13 +249,22 @@ export class GraphClient {
       if (retry.length === 0) return
       this.counters.throttled += throttled
       if (attempt >= this.#retry.maxAttempts) {
-        for (const i of retry) results[i] = { url: urls[i]!, status: throttled > 0 ? 429 : 503, body: null, error: this.#exhausted(ctx, throttled > 0 ? 429 : 503, options) }
+        for (const i of retry)
+          results[i] = {
+            url: urls[i]!,
+            status: throttled > 0 ? 429 : 503,
+            body: null,
+            error: this.#exhausted(ctx, throttled > 0 ? 429 : 503, options),
+          }
         return
       }
       const wait = retryDelayMs(this.#retry, attempt, retryAfter)
       if (throttled > 0) budget.throttled(budget.reads, { retryAfter: retryAfter !== undefined, waitMs: wait })
       this.counters.retries += retry.length
-      this.#log?.warn({ tenant: ctx.tenantKey, members: retry.length, throttled, waitMs: Math.round(wait), attempt }, 'graph $batch members retried')
+      this.#log?.warn(
+        { tenant: ctx.tenantKey, members: retry.length, throttled, waitMs: Math.round(wait), attempt },
+        'graph $batch members retried',
+      )
       await sleep(wait)
       pending = retry
     }
@@ -221,46 +277,66 @@ export class GraphClient {
    */
   async readItems(ctx: GraphTenantContext, entry: PolicyTypeEntry, items: readonly GraphObject[]): Promise<ItemRead[]> {
     const plans = items.flatMap((item, n) => itemReads(entry, item).map((read) => ({ n, read })))
-    const results = plans.length > 0 ? await this.batch(ctx, plans.map((p) => p.read.url), { permission: entry.permission, subject: entry.label }) : []
+    const results =
+      plans.length > 0
+        ? await this.batch(
+            ctx,
+            plans.map((p) => p.read.url),
+            { permission: entry.permission, subject: entry.label },
+          )
+        : []
     const reads: ItemRead[] = items.map((item) => ({
       item,
-      assignments: entry.assignments === 'expand' ? ((item.assignments as unknown[] | undefined) ?? []) : entry.assignments ? [] : null,
-      details: Object.fromEntries(entry.details.filter((d) => d.via === 'list').map((d) => [d.name, item[d.name] ?? []])),
+      assignments:
+        entry.assignments === 'expand'
+          ? ((item.assignments as unknown[] | undefined) ?? [])
+          : entry.assignments
+            ? []
+            : null,
+      details: Object.fromEntries(
+        entry.details.filter((d) => d.via === 'list').map((d) => [d.name, item[d.name] ?? []]),
+      ),
       errors: [],
     }))
-    await Promise.all(plans.map(async ({ n, read }, k) => {
-      const target = reads[n]!
-      const result = results[k]!
-      if (result.error) {
-        target.errors.push(result.error)
-        return
-      }
-      const body = result.body as Record<string, unknown> & { value?: unknown[]; '@odata.nextLink'?: string }
-      if (!read.paged) {
-        target.object = body as GraphObject
-        if (entry.assignments === 'batch') target.assignments = (body.assignments as unknown[] | undefined) ?? []
-        for (const d of entry.details) if (d.via === 'expand') target.details[d.name] = body[d.name] ?? []
-        return
-      }
-      const values = [...(body.value ?? [])]
-      const link = body['@odata.nextLink']
-      if (link) {
-        try {
-          for await (const more of this.pagesOf(ctx, link, { permission: entry.permission, subject: entry.label })) values.push(...more)
-        } catch (error) {
-          target.errors.push(error instanceof GraphError ? error : new GraphError('graph_unavailable', String(error)))
+    await Promise.all(
+      plans.map(async ({ n, read }, k) => {
+        const target = reads[n]!
+        const result = results[k]!
+        if (result.error) {
+          target.errors.push(result.error)
           return
         }
-      }
-      if (read.name === 'assignments') target.assignments = values
-      else target.details[read.name] = values
-    }))
+        const body = result.body as Record<string, unknown> & { value?: unknown[]; '@odata.nextLink'?: string }
+        if (!read.paged) {
+          target.object = body as GraphObject
+          if (entry.assignments === 'batch') target.assignments = (body.assignments as unknown[] | undefined) ?? []
+          for (const d of entry.details) if (d.via === 'expand') target.details[d.name] = body[d.name] ?? []
+          return
+        }
+        const values = [...(body.value ?? [])]
+        const link = body['@odata.nextLink']
+        if (link) {
+          try {
+            for await (const more of this.pagesOf(ctx, link, { permission: entry.permission, subject: entry.label }))
+              values.push(...more)
+          } catch (error) {
+            target.errors.push(error instanceof GraphError ? error : new GraphError('graph_unavailable', String(error)))
+            return
+          }
+        }
+        if (read.name === 'assignments') target.assignments = values
+        else target.details[read.name] = values
+      }),
+    )
     return reads
   }
 
   /** Entra groups by id, with the catalog's `$select`; a deleted group comes back as `group: null`. */
   async readGroups(ctx: GraphTenantContext, ids: readonly string[]): Promise<GroupRead[]> {
-    const results = await this.batch(ctx, ids.map(groupReadUrl), { permission: GROUP_TYPE.permission, subject: GROUP_TYPE.label })
+    const results = await this.batch(ctx, ids.map(groupReadUrl), {
+      permission: GROUP_TYPE.permission,
+      subject: GROUP_TYPE.label,
+    })
     return ids.map((id, i) => {
       const r = results[i]!
       if (!r.error) return { id, group: r.body as GraphObject }
@@ -276,7 +352,13 @@ export class GraphClient {
     return url
   }
 
-  async #request(ctx: GraphTenantContext, method: 'GET' | WriteMethod, url: string, body: unknown, options: RequestOptions): Promise<Reply> {
+  async #request(
+    ctx: GraphTenantContext,
+    method: 'GET' | WriteMethod,
+    url: string,
+    body: unknown,
+    options: RequestOptions,
+  ): Promise<Reply> {
     const target = this.#resolve(ctx, url)
     const budget = this.#budgets.for(ctx.tenantKey)
     const bucket = method === 'GET' || options.batch ? budget.reads : budget.writes
@@ -336,8 +418,16 @@ export class GraphClient {
       if (response && !isRetryableStatus(response.status)) throw this.#classify(ctx, response.status, parsed, options)
       const status = response?.status ?? 0
       if (options.write && status !== 429) {
-        const reason = status ? `HTTP ${status}` : failure instanceof Error && failure.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : 'the connection was lost before the answer'
-        throw new GraphError('write_unknown', `${options.subject ?? 'Graph'}: ${method} ${new URL(target).pathname} may or may not have been applied (${reason})`, { status: status || undefined, cause: failure })
+        const reason = status
+          ? `HTTP ${status}`
+          : failure instanceof Error && failure.name === 'TimeoutError'
+            ? `no answer within ${this.#timeoutMs} ms`
+            : 'the connection was lost before the answer'
+        throw new GraphError(
+          'write_unknown',
+          `${options.subject ?? 'Graph'}: ${method} ${new URL(target).pathname} may or may not have been applied (${reason})`,
+          { status: status || undefined, cause: failure },
+        )
       }
       if (attempt >= this.#retry.maxAttempts) throw this.#exhausted(ctx, status, options, failure)
       const retryAfter = parseRetryAfter(response?.headers.get('retry-after'))
@@ -348,7 +438,10 @@ export class GraphClient {
         budget.throttled(bucket, { retryAfter: retryAfter !== undefined, waitMs: wait })
       }
       this.counters.retries++
-      this.#log?.warn({ tenant: ctx.tenantKey, status, attempt, waitMs: Math.round(wait), path: new URL(target).pathname }, 'graph request retried')
+      this.#log?.warn(
+        { tenant: ctx.tenantKey, status, attempt, waitMs: Math.round(wait), path: new URL(target).pathname },
+        'graph request retried',
+      )
       await sleep(wait)
     }
   }
@@ -356,30 +449,63 @@ export class GraphClient {
   #exhausted(ctx: GraphTenantContext, status: number, options: RequestOptions, cause?: unknown): GraphError {
     const what = options.subject ?? 'Graph'
     if (status === 429) {
-      return new GraphError('throttled_exhausted', `${what}: Microsoft Graph kept throttling tenant ${ctx.entraTenantId} after ${this.#retry.maxAttempts} attempts; try again later`, { status })
+      return new GraphError(
+        'throttled_exhausted',
+        `${what}: Microsoft Graph kept throttling tenant ${ctx.entraTenantId} after ${this.#retry.maxAttempts} attempts; try again later`,
+        { status },
+      )
     }
-    const reason = status ? `HTTP ${status}` : cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${this.#timeoutMs} ms` : 'the connection failed'
-    return new GraphError('graph_unavailable', `${what}: Microsoft Graph was unavailable (${reason}) after ${this.#retry.maxAttempts} attempts`, { status: status || undefined, cause })
+    const reason = status
+      ? `HTTP ${status}`
+      : cause instanceof Error && cause.name === 'TimeoutError'
+        ? `no answer within ${this.#timeoutMs} ms`
+        : 'the connection failed'
+    return new GraphError(
+      'graph_unavailable',
+      `${what}: Microsoft Graph was unavailable (${reason}) after ${this.#retry.maxAttempts} attempts`,
+      { status: status || undefined, cause },
+    )
   }
 
   #classify(ctx: GraphTenantContext, status: number, body: unknown, options: RequestOptions): GraphError {
-    const error = (body as { error?: { code?: string; message?: string; innerError?: Record<string, string> } } | undefined)?.error
+    const error = (
+      body as { error?: { code?: string; message?: string; innerError?: Record<string, string> } } | undefined
+    )?.error
     const requestId = error?.innerError?.['request-id']
     const graphMessage = error?.message ? `: ${error.message}` : ''
     const what = options.subject ?? 'the resource'
     switch (status) {
       case 403: {
-        const permission = options.permission ?? /following scopes: ([\w.]+)/.exec(error?.message ?? '')?.[1] ?? 'an application permission'
-        return new GraphError('missing_permission', `The app registration ${ctx.clientId} lacks the application permission ${permission} needed to ${options.write ? 'write' : 'read'} ${what}: add it in Entra and grant admin consent`, { status, permission, requestId })
+        const permission =
+          options.permission ??
+          /following scopes: ([\w.]+)/.exec(error?.message ?? '')?.[1] ??
+          'an application permission'
+        return new GraphError(
+          'missing_permission',
+          `The app registration ${ctx.clientId} lacks the application permission ${permission} needed to ${options.write ? 'write' : 'read'} ${what}: add it in Entra and grant admin consent`,
+          { status, permission, requestId },
+        )
       }
       case 404:
         return new GraphError('not_found', `${what} not found${graphMessage}`, { status, requestId })
       case 401:
-        return new GraphError('invalid_credentials', `Microsoft Graph rejected the access token of app ${ctx.clientId}${graphMessage}`, { status, requestId })
+        return new GraphError(
+          'invalid_credentials',
+          `Microsoft Graph rejected the access token of app ${ctx.clientId}${graphMessage}`,
+          { status, requestId },
+        )
       default:
         return status >= 500
-          ? new GraphError('graph_unavailable', `Microsoft Graph failed reading ${what} (HTTP ${status})${graphMessage}`, { status, requestId })
-          : new GraphError('bad_request', `Microsoft Graph refused the request for ${what} (HTTP ${status})${graphMessage}`, { status, requestId })
+          ? new GraphError(
+              'graph_unavailable',
+              `Microsoft Graph failed reading ${what} (HTTP ${status})${graphMessage}`,
+              { status, requestId },
+            )
+          : new GraphError(
+              'bad_request',
+              `Microsoft Graph refused the request for ${what} (HTTP ${status})${graphMessage}`,
+              { status, requestId },
+            )
     }
   }
 }

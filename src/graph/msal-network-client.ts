@@ -5,9 +5,18 @@ import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@az
  * the placeholder https login host go to the emulator's real URL, with the public host in
  * X-Forwarded-Host so the discovery documents name the host MSAL expects.
  */
-export function createRewritingNetworkClient(options: { fromOrigin: string; toBaseUrl: string; timeoutMs: number }): INetworkModule {
+export function createRewritingNetworkClient(options: {
+  fromOrigin: string
+  toBaseUrl: string
+  timeoutMs: number
+}): INetworkModule {
   const from = new URL(options.fromOrigin)
-  const send = async <T>(method: 'GET' | 'POST', url: string, request: NetworkRequestOptions | undefined, timeoutMs?: number): Promise<NetworkResponse<T>> => {
+  const send = async <T>(
+    method: 'GET' | 'POST',
+    url: string,
+    request: NetworkRequestOptions | undefined,
+    timeoutMs?: number,
+  ): Promise<NetworkResponse<T>> => {
     const target = new URL(url)
     const headers: Record<string, string> = { ...request?.headers }
     let destination = url
@@ -16,7 +25,12 @@ export function createRewritingNetworkClient(options: { fromOrigin: string; toBa
       headers['x-forwarded-host'] = from.host
       headers['x-forwarded-proto'] = from.protocol.replace(':', '')
     }
-    const response = await fetch(destination, { method, headers, body: method === 'POST' ? request?.body : undefined, signal: AbortSignal.timeout(timeoutMs ?? options.timeoutMs) })
+    const response = await fetch(destination, {
+      method,
+      headers,
+      body: method === 'POST' ? request?.body : undefined,
+      signal: AbortSignal.timeout(timeoutMs ?? options.timeoutMs),
+    })
     const text = await response.text()
     let body: unknown
     try {

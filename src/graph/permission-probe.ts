@@ -19,9 +19,14 @@ export type ProbeResult = {
 }
 
 // A singleton is read whole (one small object); a 404 there is a tenant without one, not a refusal.
-const probeUrl = (entry: PolicyTypeEntry) => (entry.singleton ? `/${entry.apiVersion}/${entry.path}` : `/${entry.apiVersion}/${entry.path}?$top=1&$select=id`)
+const probeUrl = (entry: PolicyTypeEntry) =>
+  entry.singleton ? `/${entry.apiVersion}/${entry.path}` : `/${entry.apiVersion}/${entry.path}?$top=1&$select=id`
 
-export async function probePermissions(client: GraphClient, ctx: GraphTenantContext, entries: readonly PolicyTypeEntry[] = POLICY_TYPES): Promise<ProbeResult[]> {
+export async function probePermissions(
+  client: GraphClient,
+  ctx: GraphTenantContext,
+  entries: readonly PolicyTypeEntry[] = POLICY_TYPES,
+): Promise<ProbeResult[]> {
   const urls = [...new Set(entries.map(probeUrl))]
   const results = await client.batch(ctx, urls)
   const byUrl = new Map(urls.map((url, i) => [url, results[i]!]))

@@ -61,7 +61,9 @@ export function objectUrl(entry: PolicyTypeEntry, item: { id: string; '@odata.ty
 }
 
 export function needsObjectRead(entry: PolicyTypeEntry): boolean {
-  return entry.assignments === 'batch' || (entry.listOmits?.length ?? 0) > 0 || entry.details.some((d) => d.via === 'expand')
+  return (
+    entry.assignments === 'batch' || (entry.listOmits?.length ?? 0) > 0 || entry.details.some((d) => d.via === 'expand')
+  )
 }
 
 /** The per-object reads for one listed object, in the order the client sends them. */
@@ -70,14 +72,25 @@ export function itemReads(entry: PolicyTypeEntry, item: { id: string; '@odata.ty
   const id = encodeURIComponent(item.id)
   const base = `/${entry.apiVersion}/${entry.path}/${id}`
   if (needsObjectRead(entry)) {
-    const expand = [...(entry.assignments === 'batch' ? ['assignments'] : []), ...entry.details.filter((d) => d.via === 'expand').map((d) => d.name)]
+    const expand = [
+      ...(entry.assignments === 'batch' ? ['assignments'] : []),
+      ...entry.details.filter((d) => d.via === 'expand').map((d) => d.name),
+    ]
     const query = expand.length > 0 ? `?$expand=${expand.join(',')}` : ''
-    reads.push({ name: 'object', url: `/${entry.apiVersion}/${itemCollection(entry, item)}/${id}${query}`, paged: false })
+    reads.push({
+      name: 'object',
+      url: `/${entry.apiVersion}/${itemCollection(entry, item)}/${id}${query}`,
+      paged: false,
+    })
   }
   if (entry.assignments === 'subresource') reads.push({ name: 'assignments', url: `${base}/assignments`, paged: true })
   for (const detail of entry.details) {
     if (detail.via !== 'subresource') continue
-    reads.push({ name: detail.name, url: `${base}/${detail.name}${detail.query ? `?${detail.query}` : ''}`, paged: true })
+    reads.push({
+      name: detail.name,
+      url: `${base}/${detail.name}${detail.query ? `?${detail.query}` : ''}`,
+      paged: true,
+    })
   }
   return reads
 }

@@ -12,10 +12,16 @@ export type RetryPolicy = {
   maxRetryAfterMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 }
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 6,
+  baseDelayMs: 1000,
+  maxDelayMs: 30_000,
+  maxRetryAfterMs: 120_000,
+}
 
 /** 429 throttled, 503/504 (and 502) transient: the statuses Graph asks clients to retry. */
-export const isRetryableStatus = (status: number) => status === 429 || status === 502 || status === 503 || status === 504
+export const isRetryableStatus = (status: number) =>
+  status === 429 || status === 502 || status === 503 || status === 504
 
 /** Retry-After in seconds or as an HTTP date, in milliseconds; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {

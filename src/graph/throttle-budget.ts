@@ -32,7 +32,10 @@ export class TokenBucket {
 
   constructor(limit: number, windowMs: number) {
     // A burst of one full $batch (20) when the limit allows it; 5 % of larger limits.
-    this.capacity = Math.max(1, Math.min(limit, Math.max(Math.min(20, Math.floor(limit / 2)), Math.floor(limit * 0.05))))
+    this.capacity = Math.max(
+      1,
+      Math.min(limit, Math.max(Math.min(20, Math.floor(limit / 2)), Math.floor(limit * 0.05))),
+    )
     // 3 % of the window's requests held back: requests reach Graph with jittered latency, so
     // some sent in one of our windows land in the same server window as the next burst.
     this.#perMs = Math.max(limit * 0.97 - this.capacity, 1) / windowMs

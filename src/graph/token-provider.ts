@@ -39,7 +39,13 @@ export function createMsalTokenProvider(options: Options = {}): TokenProvider {
         // MSAL's own logger could print request details; ours stays silent.
         loggerOptions: { logLevel: LogLevel.Error, piiLoggingEnabled: false, loggerCallback: () => undefined },
         ...(endpoints.loginTransportUrl
-          ? { networkClient: createRewritingNetworkClient({ fromOrigin: endpoints.loginUrl, toBaseUrl: endpoints.loginTransportUrl, timeoutMs }) }
+          ? {
+              networkClient: createRewritingNetworkClient({
+                fromOrigin: endpoints.loginUrl,
+                toBaseUrl: endpoints.loginTransportUrl,
+                timeoutMs,
+              }),
+            }
           : {}),
       },
     })
@@ -55,12 +61,19 @@ export function createMsalTokenProvider(options: Options = {}): TokenProvider {
       const scope = cloudEndpoints(ctx.cloud, ctx.emulatorUrl).scope
       const promise = appFor(ctx, key)
         .acquireTokenByClientCredential({ scopes: [scope], skipCache: request.forceRefresh === true })
-        .then((result) => {
-          if (!result?.accessToken) throw new GraphError('invalid_credentials', `Sign-in for tenant ${ctx.entraTenantId} returned no access token`)
-          return result.accessToken
-        }, (error: unknown) => {
-          throw mapSignInError(error, ctx)
-        })
+        .then(
+          (result) => {
+            if (!result?.accessToken)
+              throw new GraphError(
+                'invalid_credentials',
+                `Sign-in for tenant ${ctx.entraTenantId} returned no access token`,
+              )
+            return result.accessToken
+          },
+          (error: unknown) => {
+            throw mapSignInError(error, ctx)
+          },
+        )
         .finally(() => inFlight.delete(key))
       inFlight.set(key, promise)
       return promise
@@ -75,7 +88,10 @@ function cacheKey(ctx: GraphTenantContext): string {
 }
 
 /** Maps an MSAL/Entra error to an actionable GraphError; Entra's descriptions never contain the secret. */
-export function mapSignInError(error: unknown, ctx: Pick<GraphTenantContext, 'entraTenantId' | 'clientId'>): GraphError {
+export function mapSignInError(
+  error: unknown,
+  ctx: Pick<GraphTenantContext, 'entraTenantId' | 'clientId'>,
+): GraphError {
   if (error instanceof GraphError) return error
   const e = error as { errorCode?: string; errorMessage?: string; message?: string }
   const text = `${e.errorCode ?? ''} ${e.errorMessage ?? e.message ?? ''}`
@@ -84,13 +100,34 @@ export function mapSignInError(error: unknown, ctx: Pick<GraphTenantContext, 'en
   const first = /AADSTS\d+: [^.]*\./.exec(text)?.[0] ?? ''
   if (aadsts === '7000215' || aadsts === '7000222' || aadsts === '7000216' || e.errorCode === 'invalid_client') {
     const expired = aadsts === '7000222'
-    return new GraphError('invalid_credentials', `The client secret of app ${ctx.clientId} was rejected${expired ? ' because it has expired' : ''}: create a new secret in Entra and update the tenant connection (${first})`, { cause: error })
+    return new GraphError(
+      'invalid_credentials',
+      `The client secret of app ${ctx.clientId} was rejected${expired ? ' because it has expired' : ''}: create a new secret in Entra and update the tenant connection (${first})`,
+      { cause: error },
+    )
   }
   if (aadsts === '700016' || e.errorCode === 'unauthorized_client') {
-    return new GraphError('app_not_found', `App ${ctx.clientId} is not registered in tenant ${ctx.entraTenantId}: check the client id or consent the app in that tenant (${first})`, { cause: error })
+    return new GraphError(
+      'app_not_found',
+      `App ${ctx.clientId} is not registered in tenant ${ctx.entraTenantId}: check the client id or consent the app in that tenant (${first})`,
+      { cause: error },
+    )
   }
-  if (aadsts === '90002' || aadsts === '900023' || e.errorCode === 'invalid_tenant' || /endpoints_resolution_error/.test(text)) {
-    return new GraphError('tenant_not_found', `Tenant ${ctx.entraTenantId} was not found in this cloud (or its sign-in endpoint could not be reached): check the tenant id and the cloud${first ? ` (${first})` : ''}`, { cause: error })
+  if (
+    aadsts === '90002' ||
+    aadsts === '900023' ||
+    e.errorCode === 'invalid_tenant' ||
+    /endpoints_resolution_error/.test(text)
+  ) {
+    return new GraphError(
+      'tenant_not_found',
+      `Tenant ${ctx.entraTenantId} was not found in this cloud (or its sign-in endpoint could not be reached): check the tenant id and the cloud${first ? ` (${first})` : ''}`,
+      { cause: error },
+    )
   }
-  return new GraphError('graph_unavailable', `Sign-in for tenant ${ctx.entraTenantId} failed: ${first || 'no response from the identity platform'}`, { cause: error })
+  return new GraphError(
+    'graph_unavailable',
+    `Sign-in for tenant ${ctx.entraTenantId} failed: ${first || 'no response from the identity platform'}`,
+    { cause: error },
+  )
 }

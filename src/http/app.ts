@@ -3,7 +3,12 @@ import fastifyCookie from '@fastify/cookie'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod'
 import type { DatabaseHandle } from '../db/engine.ts'
 import type { Config } from '../lib/config.ts'
 import type { SecretBox } from '../lib/crypto.ts'
@@ -82,7 +87,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
       void reply
         .code(tooLong ? 414 : 400)
-        .send(tooLong ? { error: { code: 'uri_too_long', message: 'A path parameter is too long' } } : { error: { code: 'bad_url', message: 'The URL is not valid: check its percent-encoding' } })
+        .send(
+          tooLong
+            ? { error: { code: 'uri_too_long', message: 'A path parameter is too long' } }
+            : { error: { code: 'bad_url', message: 'The URL is not valid: check its percent-encoding' } },
+        )
     },
   })
   const routes: RouteInfo[] = []
@@ -117,8 +126,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'TenantAtlas API', version: '1', description: 'Authenticate with the session cookie or `Authorization: Bearer <personal API token>`.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'ta_session' } } },
+      info: {
+        title: 'TenantAtlas API',
+        version: '1',
+        description: 'Authenticate with the session cookie or `Authorization: Bearer <personal API token>`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'ta_session' },
+        },
+      },
       security: [{ bearer: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
@@ -148,7 +166,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const { tenantId } = request.params as { tenantId?: string }
     if (!url.startsWith('/api/tenants/:tenantId') || tenantId === undefined) return
     const capability = request.routeOptions.config.capability
-    await (capability ? deps.auth.tenantAccess(request, tenantId, capability) : deps.auth.membershipOf(request, tenantId))
+    await (capability
+      ? deps.auth.tenantAccess(request, tenantId, capability)
+      : deps.auth.membershipOf(request, tenantId))
   })
   // Text PostgreSQL cannot store (NUL, a lone UTF-16 surrogate) is refused naming its field, whatever the route.
   app.addHook('preValidation', (request, _reply, done) => done(unstorableTextError(request)))

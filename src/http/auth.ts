@@ -51,7 +51,11 @@ export function createAuth(db: Database, config: Config) {
     const fetchSite = request.headers['sec-fetch-site']
     const own = `${request.protocol}://${request.host}`
     if (origin ? origin === own || origin === publicOrigin : fetchSite === 'same-origin') return
-    throw new AppError(403, 'csrf_rejected', 'Cross-site request refused: send the request from the TenantAtlas origin, or use an API token')
+    throw new AppError(
+      403,
+      'csrf_rejected',
+      'Cross-site request refused: send the request from the TenantAtlas origin, or use an API token',
+    )
   }
 
   async function principalOf(request: FastifyRequest): Promise<Principal> {
@@ -60,9 +64,17 @@ export function createAuth(db: Database, config: Config) {
     const bearer = bearerOf(request)
     const session = bearer ? undefined : request.cookies[SESSION_COOKIE]
     const principal = await authenticate(db, { bearer, session })
-    if (!principal) throw unauthenticated(bearer ? 'The API token is invalid or revoked' : session ? 'Your session has expired: sign in again' : undefined)
+    if (!principal)
+      throw unauthenticated(
+        bearer
+          ? 'The API token is invalid or revoked'
+          : session
+            ? 'Your session has expired: sign in again'
+            : undefined,
+      )
     if (principal.via === 'session' && !SAFE_METHODS.has(request.method)) assertSameOrigin(request)
-    if (!scopeAllowsMethod(principal.scope, request.method)) throw forbidden('This API token is read-only: it cannot change anything')
+    if (!scopeAllowsMethod(principal.scope, request.method))
+      throw forbidden('This API token is read-only: it cannot change anything')
     principals.set(request, principal)
     return principal
   }
@@ -114,10 +126,17 @@ export function createAuth(db: Database, config: Config) {
     /** For long-lived responses (SSE): is the caller still signed in and still allowed, right now? */
     async stillAllowed(request: FastifyRequest, tenantId: string, capability: Capability): Promise<boolean> {
       const bearer = bearerOf(request)
-      const principal = await authenticate(db, { bearer, session: bearer ? undefined : request.cookies[SESSION_COOKIE] }).catch(() => null)
+      const principal = await authenticate(db, {
+        bearer,
+        session: bearer ? undefined : request.cookies[SESSION_COOKIE],
+      }).catch(() => null)
       if (!principal) return false
       const membership = await findMembership(db, tenantId, principal.user.id)
-      return membership !== undefined && can(membership.role, capability) && (principal.scope.kind === 'read' || scopeAllows(principal.scope, capability))
+      return (
+        membership !== undefined &&
+        can(membership.role, capability) &&
+        (principal.scope.kind === 'read' || scopeAllows(principal.scope, capability))
+      )
     },
 
     async requireAdmin(request: FastifyRequest) {
@@ -138,7 +157,12 @@ export function createAuth(db: Database, config: Config) {
     },
 
     clearSessionCookie(request: FastifyRequest, reply: FastifyReply) {
-      void reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', path: '/' })
+      void reply.clearCookie(SESSION_COOKIE, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: request.protocol === 'https',
+        path: '/',
+      })
     },
   }
 }

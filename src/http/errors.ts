@@ -12,7 +12,11 @@ const envelope = (code: string, message: string, details?: unknown): Envelope =>
 // Fastify's own 4xx errors, with messages that do not echo the request back.
 const fastifyClientErrors: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'The request body is not valid JSON'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json', 'The request body is empty but its content type is application/json'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [
+    400,
+    'invalid_json',
+    'The request body is empty but its content type is application/json',
+  ],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The request body is too large'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send the request body as application/json'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body'],
@@ -25,7 +29,9 @@ export function registerErrorHandling(app: FastifyInstance) {
       return mapError(error, request, reply)
     } catch (mappingError) {
       request.log.error({ err: mappingError }, 'error handler failed')
-      return reply.code(500).send(envelope('internal_error', `Something went wrong on our side (request ${request.id})`))
+      return reply
+        .code(500)
+        .send(envelope('internal_error', `Something went wrong on our side (request ${request.id})`))
     }
   })
 
@@ -39,7 +45,8 @@ export function registerErrorHandling(app: FastifyInstance) {
       const fields: FieldIssue[] = error.validation.map((v) => {
         const unknownKeys = v.keyword === 'unrecognized_keys' ? (v.params as { keys?: string[] }).keys : undefined
         const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
-        if (unknownKeys) return { field: [path, unknownKeys.join(', ')].filter(Boolean).join('.'), message: 'is not a known field' }
+        if (unknownKeys)
+          return { field: [path, unknownKeys.join(', ')].filter(Boolean).join('.'), message: 'is not a known field' }
         return { field: path || where, message: v.message ?? 'is invalid' }
       })
       const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ')
@@ -50,12 +57,20 @@ export function registerErrorHandling(app: FastifyInstance) {
     const code: unknown = (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code
     const sqlState = typeof code === 'string' ? code : ''
     if (sqlState === '22021' || sqlState === '22P05') {
-      return reply.code(422).send(envelope('validation_failed', 'The request contains a character that cannot be stored (such as NUL)'))
+      return reply
+        .code(422)
+        .send(envelope('validation_failed', 'The request contains a character that cannot be stored (such as NUL)'))
     }
     // Class 22 (data exception): a value out of range or not of its type, e.g. a date PostgreSQL cannot hold.
-    if (sqlState.startsWith('22')) return reply.code(422).send(envelope('validation_failed', 'The request contains a value that cannot be stored or compared'))
+    if (sqlState.startsWith('22'))
+      return reply
+        .code(422)
+        .send(envelope('validation_failed', 'The request contains a value that cannot be stored or compared'))
     // A unique key taken by a concurrent request (the command's own check ran before the other committed).
-    if (sqlState === '23505') return reply.code(409).send(envelope('conflict', 'This conflicts with a change made at the same time: reload and try again'))
+    if (sqlState === '23505')
+      return reply
+        .code(409)
+        .send(envelope('conflict', 'This conflicts with a change made at the same time: reload and try again'))
     const known = error.code ? fastifyClientErrors[error.code] : undefined
     if (known) return reply.code(known[0]).send(envelope(known[1], known[2]))
     if (!isResponseSerializationError(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {

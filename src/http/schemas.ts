@@ -18,7 +18,8 @@ export const responses = <R extends Record<number, z.ZodType>>(success: R) => ({
   429: errorEnvelope,
 })
 
-export const listEnvelope = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullable() })
+export const listEnvelope = <T extends z.ZodType>(item: T) =>
+  z.object({ data: z.array(item), next_cursor: z.string().nullable() })
 
 export const cursorQuery = z.object({
   cursor: z.string().max(200).optional(),

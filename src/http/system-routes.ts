@@ -8,11 +8,19 @@ const health = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.recor
 
 export function registerSystemRoutes(app: FastifyInstance, { handle }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
-  r.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: health } } }, () => ({ status: 'ok' as const }))
+  r.get('/healthz', { schema: { tags: ['system'], summary: 'Liveness', response: { 200: health } } }, () => ({
+    status: 'ok' as const,
+  }))
 
   r.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'Readiness: database reachable and migrations applied', response: { 200: health, 503: health } } },
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Readiness: database reachable and migrations applied',
+        response: { 200: health, 503: health },
+      },
+    },
     async (_request, reply) => {
       const checks: Record<string, string> = {}
       try {

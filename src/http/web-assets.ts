@@ -25,7 +25,9 @@ export async function registerWebAssets(app: FastifyInstance, dist = WEB_DIST) {
       return reply
         .code(503)
         .type('text/plain; charset=utf-8')
-        .send('The web console is not built: run `npm run build` (npm start does it for you).\nThe API is at /api/docs.')
+        .send(
+          'The web console is not built: run `npm run build` (npm start does it for you).\nThe API is at /api/docs.',
+        )
     }
     return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(indexHtml)
   }

@@ -41,7 +41,13 @@ export class BossQueue implements JobQueue {
       const name = queueName(type)
       // The operations module owns retries and liveness: pg-boss must neither retry nor expire a long run.
       // pg-boss's heartbeat frees the slot of a job whose worker died (its group limit counts active jobs).
-      const queue = { retryLimit: 0, expireInSeconds: 24 * 60 * 60, deleteAfterSeconds: 7 * 24 * 60 * 60, heartbeatSeconds: 60, notify: true }
+      const queue = {
+        retryLimit: 0,
+        expireInSeconds: 24 * 60 * 60,
+        deleteAfterSeconds: 7 * 24 * 60 * 60,
+        heartbeatSeconds: 60,
+        notify: true,
+      }
       if (await boss.getQueue(name)) await boss.updateQueue(name, queue)
       else await boss.createQueue(name, queue)
       // Warm pg-boss's queue cache now, so that send() inside our start transaction needs no
@@ -95,14 +101,21 @@ export class BossQueue implements JobQueue {
         if (job && options.perTenantConcurrency) this.#wakeLater(name, 100)
       },
     )
-    this.#workers.set(name, boss.getWipData().filter((w) => w.name === name).map((w) => w.id))
+    this.#workers.set(
+      name,
+      boss
+        .getWipData()
+        .filter((w) => w.name === name)
+        .map((w) => w.id),
+    )
   }
 
   async stopWorking(types: readonly string[]): Promise<void> {
     this.#stopping = true
     // Stop fetching first, or the job sent for a handed-back run comes back to us.
     if (!this.#boss) return
-    for (const type of types) if (this.#workers.has(queueName(type))) await this.#boss.offWork(queueName(type), { wait: false })
+    for (const type of types)
+      if (this.#workers.has(queueName(type))) await this.#boss.offWork(queueName(type), { wait: false })
   }
 
   async stop(): Promise<void> {

@@ -11,7 +11,13 @@ import { shippedCatalog, type ShippedHandlerDeps, shippedHandlers } from '../ope
 import { BossQueue } from './boss-queue.ts'
 import { loggableError } from '../modules/operations/unexpected-error.ts'
 
-export type Operations = { engine: OperationsEngine; hub: LiveHub; listener: Listener; scheduler: Scheduler | undefined; stop(): Promise<void> }
+export type Operations = {
+  engine: OperationsEngine
+  hub: LiveHub
+  listener: Listener
+  scheduler: Scheduler | undefined
+  stop(): Promise<void>
+}
 
 export type OperationsOptions<K extends string> = {
   handle: DatabaseHandle
@@ -36,10 +42,15 @@ export type OperationsOptions<K extends string> = {
 export async function startOperations<K extends string>(options: OperationsOptions<K>): Promise<Operations> {
   const catalog = (options.catalog ?? shippedCatalog) as Catalog<K>
   const given = options.handlers ?? (options.shipped && (shippedHandlers(options.shipped) as unknown as Handlers<K>))
-  if (!given) throw new Error("startOperations needs the shipped handlers' dependencies (shipped) or handlers of its own")
+  if (!given)
+    throw new Error("startOperations needs the shipped handlers' dependencies (shipped) or handlers of its own")
   const handlers = new HandlerRegistry<K>().register(given)
-  const listener = createListener(options.handle, (error) => options.logger.warn({ err: loggableError(error) }, 'live channel connection lost; reconnecting'))
-  const queue = new BossQueue(options.handle, options.logger.child({ component: 'jobs' }), { supervise: options.worker })
+  const listener = createListener(options.handle, (error) =>
+    options.logger.warn({ err: loggableError(error) }, 'live channel connection lost; reconnecting'),
+  )
+  const queue = new BossQueue(options.handle, options.logger.child({ component: 'jobs' }), {
+    supervise: options.worker,
+  })
   const engine = new OperationsEngine<K>({ ...options, db: options.handle.db, catalog, handlers, listener, queue })
   await engine.start()
   const hub = new LiveHub(options.handle.db, catalog)
@@ -50,7 +61,8 @@ export async function startOperations<K extends string>(options: OperationsOptio
     const policy = options.retention ?? DEFAULT_RETENTION
     const prune = () =>
       applyRetention(options.handle.db, policy).then(
-        (removed) => removed && (removed.runs || removed.notifications) && options.logger.info({ removed }, 'retention applied'),
+        (removed) =>
+          removed && (removed.runs || removed.notifications) && options.logger.info({ removed }, 'retention applied'),
         (error: unknown) => options.logger.error({ err: loggableError(error) }, 'retention failed'),
       )
     retentionTimer = setInterval(() => void prune(), 60 * 60 * 1000)

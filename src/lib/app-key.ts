@@ -20,7 +20,9 @@ export function loadSecretBox(config: Config): SecretBox {
     throw new ConfigError((error as Error).message)
   }
   if (config.databaseUrl) {
-    throw new ConfigError('APP_KEY is required with DATABASE_URL: generate one with `openssl rand -base64 32` and give every process the same key')
+    throw new ConfigError(
+      'APP_KEY is required with DATABASE_URL: generate one with `openssl rand -base64 32` and give every process the same key',
+    )
   }
   const file = path.join(config.dataDir, 'app.key')
   const generated = !existsSync(file)

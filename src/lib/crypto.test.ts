@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { generateAppKey, generateToken, hashPassword, parseAppKey, SecretBox, sha256, verifyPassword } from './crypto.ts'
+import {
+  generateAppKey,
+  generateToken,
+  hashPassword,
+  parseAppKey,
+  SecretBox,
+  sha256,
+  verifyPassword,
+} from './crypto.ts'
 
 describe('passwords', () => {
   it('hashes with scrypt and a per-password salt, and verifies', async () => {

@@ -9,19 +9,20 @@ describe('keyset cursor', () => {
     expect(decodeCursor(undefined)).toBeUndefined()
   })
 
-  it.each(['garbage', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["not a date","x"]').toString('base64url')])(
-    'rejects %s as a 422 naming the cursor',
-    (value) => {
-      try {
-        decodeCursor(value)
-        expect.unreachable()
-      } catch (error) {
-        expect(error).toBeInstanceOf(AppError)
-        expect((error as AppError).status).toBe(422)
-        expect((error as AppError).message).toContain('cursor')
-      }
-    },
-  )
+  it.each([
+    'garbage',
+    Buffer.from('[1,2]').toString('base64url'),
+    Buffer.from('["not a date","x"]').toString('base64url'),
+  ])('rejects %s as a 422 naming the cursor', (value) => {
+    try {
+      decodeCursor(value)
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError)
+      expect((error as AppError).status).toBe(422)
+      expect((error as AppError).message).toContain('cursor')
+    }
+  })
 })
 
 describe('cursors with dates PostgreSQL cannot hold', () => {
@@ -30,6 +31,8 @@ describe('cursors with dates PostgreSQL cannot hold', () => {
       const cursor = Buffer.from(JSON.stringify([at, '0195f3c2-0000-7000-8000-000000000000'])).toString('base64url')
       expect(() => decodeCursor(cursor)).toThrow(/cursor/)
     }
-    expect(decodeCursor(encodeCursor({ at: '9999-12-31T00:00:00.000Z', id: '0195f3c2-0000-7000-8000-000000000000' }))?.at).toBe('9999-12-31T00:00:00.000Z')
+    expect(
+      decodeCursor(encodeCursor({ at: '9999-12-31T00:00:00.000Z', id: '0195f3c2-0000-7000-8000-000000000000' }))?.at,
+    ).toBe('9999-12-31T00:00:00.000Z')
   })
 })

@@ -8,11 +8,21 @@ export type Cursor = { at: string; id: string }
 const encodePair = (key: string, id: string) => Buffer.from(JSON.stringify([key, id])).toString('base64url')
 
 /** Decodes a pair cursor; `key` normalises the first value or returns undefined when it is not one. */
-function decodePair<K>(value: string | undefined, key: (raw: string) => K | undefined): { key: K; id: string } | undefined {
+function decodePair<K>(
+  value: string | undefined,
+  key: (raw: string) => K | undefined,
+): { key: K; id: string } | undefined {
   if (value === undefined || value === '') return undefined
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && !parsed[0].includes('\0') && typeof parsed[1] === 'string' && UUID_PATTERN.test(parsed[1])) {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === 'string' &&
+      !parsed[0].includes('\0') &&
+      typeof parsed[1] === 'string' &&
+      UUID_PATTERN.test(parsed[1])
+    ) {
       const k = key(parsed[0])
       if (k !== undefined) return { key: k, id: parsed[1] }
     }

@@ -19,12 +19,7 @@ export class AppError extends Error {
 export type FieldIssue = { field: string; message: string }
 
 export const validationError = (issues: FieldIssue[]) =>
-  new AppError(
-    422,
-    'validation_failed',
-    issues.map((i) => `${i.field}: ${i.message}`).join('; '),
-    { fields: issues },
-  )
+  new AppError(422, 'validation_failed', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { fields: issues })
 
 export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `${what} not found or no access`)
 

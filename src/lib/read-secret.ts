@@ -39,7 +39,8 @@ function prompt(label: string): Promise<string> {
  */
 export async function readSecret(envName: string, label: string): Promise<string> {
   const fromEnv = process.env[envName]
-  const value = fromEnv ?? (process.stdin.isTTY ? await prompt(label) : (await readAll(process.stdin)).replace(/\r?\n$/, ''))
+  const value =
+    fromEnv ?? (process.stdin.isTTY ? await prompt(label) : (await readAll(process.stdin)).replace(/\r?\n$/, ''))
   if (!value) throw new ConfigError(`${label} missing: set ${envName} or pass it on stdin`)
   return value
 }

@@ -3,7 +3,12 @@ import { type FieldIssue, validationError } from './errors.ts'
 
 export const fieldIssues = (error: z.ZodError): FieldIssue[] =>
   error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(body)',
+    field:
+      issue.path.length > 0
+        ? issue.path.join('.')
+        : issue.code === 'unrecognized_keys'
+          ? issue.keys.join(', ')
+          : '(body)',
     message: issue.message,
   }))
 
@@ -19,7 +24,9 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
  * too long says the limit (a schema-wide message would answer every failure "is required").
  */
 export const requiredText = (max: number, options: { trim?: boolean } = {}) => {
-  const base = z.string({ error: (issue) => (issue.input === undefined || issue.input === null ? 'is required' : 'must be a string') })
+  const base = z.string({
+    error: (issue) => (issue.input === undefined || issue.input === null ? 'is required' : 'must be a string'),
+  })
   return (options.trim === false ? base : base.trim())
     .min(1, { error: 'is required' })
     .max(max, { error: `must be at most ${max} characters` })

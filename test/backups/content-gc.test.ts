@@ -21,7 +21,13 @@ beforeAll(async () => {
 })
 afterAll(() => ctx.close())
 
-const object = (name: string, value: unknown): SeedObject => ({ policyType: 'deviceConfiguration', externalId: `id-${name}`, displayName: name, payload: { value }, assignments: [] })
+const object = (name: string, value: unknown): SeedObject => ({
+  policyType: 'deviceConfiguration',
+  externalId: `id-${name}`,
+  displayName: name,
+  payload: { value },
+  assignments: [],
+})
 const hashOf = (o: SeedObject) => contentHashOf(o.payload, o.assignments)
 const pinnable = (o: SeedObject): BackupObject => ({ ...o, contentHash: hashOf(o) })
 const system = { kind: 'system' as const }
@@ -33,7 +39,15 @@ async function owner() {
   return { tenantId: tenant.id, token, access: { tenantId: tenant.id, userId: user.id, role: 'owner' as const } }
 }
 
-const hashesOf = async (tenantId: string) => (await ctx.db.select({ h: inventoryContents.contentHash }).from(inventoryContents).where(eq(inventoryContents.tenantId, tenantId))).map((r) => r.h).sort()
+const hashesOf = async (tenantId: string) =>
+  (
+    await ctx.db
+      .select({ h: inventoryContents.contentHash })
+      .from(inventoryContents)
+      .where(eq(inventoryContents.tenantId, tenantId))
+  )
+    .map((r) => r.h)
+    .sort()
 
 /** Set items whose content row is gone: must always be 0. */
 async function dangling(tenantId: string) {
@@ -51,7 +65,9 @@ async function versionOf(tenantId: string, o: SeedObject) {
   await ctx.db.execute(sql`
     INSERT INTO inventory_items (id, tenant_id, policy_type, external_id, display_name, category, platform, payload, content_hash, first_seen_run_id, last_seen_run_id)
     VALUES (${itemId}, ${tenantId}, ${o.policyType}, ${o.externalId}, ${o.displayName}, 'Configuration', 'windows', ${JSON.stringify(o.payload)}::jsonb, ${hashOf(o)}, ${runId}, ${runId})`)
-  await ctx.db.execute(sql`INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, run_id) VALUES (${randomUUID()}, ${tenantId}, ${itemId}, 1, ${hashOf(o)}, ${runId})`)
+  await ctx.db.execute(
+    sql`INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, run_id) VALUES (${randomUUID()}, ${tenantId}, ${itemId}, 1, ${hashOf(o)}, ${runId})`,
+  )
 }
 
 async function runningSet(tenantId: string) {
@@ -82,7 +98,12 @@ describe('content garbage collection', () => {
     const other = await owner()
     await seedBackupSet(ctx.db, other.tenantId, [only])
 
-    const response = await ctx.request({ method: 'DELETE', url: `/api/tenants/${t.tenantId}/backups/${doomed.id}`, token: t.token, headers: { origin: ORIGIN } })
+    const response = await ctx.request({
+      method: 'DELETE',
+      url: `/api/tenants/${t.tenantId}/backups/${doomed.id}`,
+      token: t.token,
+      headers: { origin: ORIGIN },
+    })
     expect(response.statusCode).toBe(204)
     expect(await hashesOf(t.tenantId)).toEqual([hashOf(shared), hashOf(versioned)].sort())
     expect(await hashesOf(other.tenantId)).toEqual([hashOf(only)])
@@ -94,11 +115,24 @@ describe('content garbage collection', () => {
     const [a, b, c] = [object('a', 'a'), object('b', 'b'), object('c', 'c')]
     await seedBackupSet(ctx.db, t.tenantId, [a, b], { name: 'Old', createdAt: new Date(Date.now() - 400 * 86_400_000) })
     await seedBackupSet(ctx.db, t.tenantId, [b, c], { name: 'Latest' })
-    await ctx.request({ method: 'PUT', url: `/api/tenants/${t.tenantId}/backup-retention`, token: t.token, headers: { origin: ORIGIN }, payload: { keep_last: 1, keep_days: 30 } })
-    const started = await ctx.request({ method: 'POST', url: `/api/tenants/${t.tenantId}/backup-retention/prune`, token: t.token, headers: { origin: ORIGIN } })
+    await ctx.request({
+      method: 'PUT',
+      url: `/api/tenants/${t.tenantId}/backup-retention`,
+      token: t.token,
+      headers: { origin: ORIGIN },
+      payload: { keep_last: 1, keep_days: 30 },
+    })
+    const started = await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${t.tenantId}/backup-retention/prune`,
+      token: t.token,
+      headers: { origin: ORIGIN },
+    })
     const { run } = JSON.parse(started.body) as { run: { id: string } }
     expect((await waitForCompletion(ctx, run.id)).outcome).toBe('succeeded')
-    expect((await ctx.db.select().from(backupSets).where(eq(backupSets.tenantId, t.tenantId))).map((s) => s.name)).toEqual(['Latest'])
+    expect(
+      (await ctx.db.select().from(backupSets).where(eq(backupSets.tenantId, t.tenantId))).map((s) => s.name),
+    ).toEqual(['Latest'])
     expect(await hashesOf(t.tenantId)).toEqual([hashOf(b), hashOf(c)].sort())
   })
 
@@ -157,7 +191,10 @@ describe('content garbage collection', () => {
       const objects = Array.from({ length: 20 }, (_, i) => object(`r${i}`, `round-${round % 3}-${i}`))
       const old = await seedBackupSet(ctx.db, t.tenantId, objects)
       const next = await runningSet(t.tenantId)
-      await Promise.all([deleteBackup(ctx.db, t.access, system, old.id), ctx.db.transaction((tx) => pinObjects(tx, t.tenantId, next, objects.map(pinnable)))])
+      await Promise.all([
+        deleteBackup(ctx.db, t.access, system, old.id),
+        ctx.db.transaction((tx) => pinObjects(tx, t.tenantId, next, objects.map(pinnable))),
+      ])
       await ctx.db.update(backupSets).set({ status: 'complete' }).where(eq(backupSets.id, next))
       expect(await dangling(t.tenantId), `round ${round}`).toBe(0)
     }

@@ -21,7 +21,13 @@ export type BackupBody = {
 }
 
 export async function startBackup(ctx: TestContext, tenantId: string, token: string, body?: Record<string, unknown>) {
-  const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/backups`, token, headers: { origin: ORIGIN }, ...(body ? { payload: body } : {}) })
+  const response = await ctx.request({
+    method: 'POST',
+    url: `/api/tenants/${tenantId}/backups`,
+    token,
+    headers: { origin: ORIGIN },
+    ...(body ? { payload: body } : {}),
+  })
   if (response.statusCode !== 202) throw new Error(`backup not started: ${response.statusCode} ${response.body}`)
   return JSON.parse(response.body) as { run: { id: string }; backup: BackupBody; deduplicated: boolean }
 }
@@ -29,7 +35,11 @@ export async function startBackup(ctx: TestContext, tenantId: string, token: str
 export async function backupAndWait(ctx: TestContext, tenantId: string, token: string, body?: Record<string, unknown>) {
   const started = await startBackup(ctx, tenantId, token, body)
   const run = await waitForCompletion(ctx, started.run.id)
-  const response = await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/backups/${started.backup.id}`, token })
+  const response = await ctx.request({
+    method: 'GET',
+    url: `/api/tenants/${tenantId}/backups/${started.backup.id}`,
+    token,
+  })
   return { run, backup: JSON.parse(response.body) as BackupBody }
 }
 
@@ -45,7 +55,10 @@ export async function setByType(ctx: TestContext, backupId: string) {
 /** A set's objects as `type/id → hash`. */
 export async function setHashes(ctx: TestContext, backupId: string): Promise<Record<string, string>> {
   const rows = await ctx.db.select().from(backupSetItems).where(eq(backupSetItems.backupId, backupId))
-  const pairs = rows.map((r): [string, string] => [`${r.policyType}/${r.externalId}`, `${r.displayName} ${r.contentHash}`])
+  const pairs = rows.map((r): [string, string] => [
+    `${r.policyType}/${r.externalId}`,
+    `${r.displayName} ${r.contentHash}`,
+  ])
   return Object.fromEntries(pairs.sort(([a], [b]) => a.localeCompare(b)))
 }
 
@@ -58,18 +71,29 @@ type Content = { payload: Record<string, unknown>; assignments: Record<string, u
  * as `type/id → {payload, assignments}`.
  */
 export async function truthContents(emulator: EmulatorServer, entraTenantId: string): Promise<Map<string, Content>> {
-  const { status, body } = await control<{ objects: { type: string; id: string; content: Record<string, unknown> }[] }>(emulator, 'GET', `/tenants/${entraTenantId}/inventory?include=content`)
+  const { status, body } = await control<{ objects: { type: string; id: string; content: Record<string, unknown> }[] }>(
+    emulator,
+    'GET',
+    `/tenants/${entraTenantId}/inventory?include=content`,
+  )
   if (status !== 200) throw new Error(`ground truth with content: ${status}`)
   const out = new Map<string, Content>()
   for (const o of body.objects) {
     const entry = o.type === GROUP_TYPE.key ? GROUP_TYPE : findPolicyType(o.type)
     if (!entry) throw new Error(`unknown type in the ground truth: ${o.type}`)
     // Entra groups are read with the catalog's $select (read-plan.ts groupReadUrl): the same fields here.
-    const content = entry === GROUP_TYPE && entry.select ? Object.fromEntries(Object.entries(o.content).filter(([k]) => entry.select!.includes(k))) : o.content
+    const content =
+      entry === GROUP_TYPE && entry.select
+        ? Object.fromEntries(Object.entries(o.content).filter(([k]) => entry.select!.includes(k)))
+        : o.content
     const { assignments, ...rest } = content
     const details = Object.fromEntries(entry.details.map((d) => [d.name, rest[d.name]]))
     const object = Object.fromEntries(Object.entries(rest).filter(([k]) => !entry.details.some((d) => d.name === k)))
-    const item = normaliseRead(entry, { item: object as { id: string }, assignments: entry === GROUP_TYPE ? null : ((assignments ?? []) as Record<string, unknown>[]), details })
+    const item = normaliseRead(entry, {
+      item: object as { id: string },
+      assignments: entry === GROUP_TYPE ? null : ((assignments ?? []) as Record<string, unknown>[]),
+      details,
+    })
     out.set(`${o.type}/${o.id}`, { payload: item.payload, assignments: item.assignments })
   }
   return out
@@ -79,9 +103,17 @@ export async function truthContents(emulator: EmulatorServer, entraTenantId: str
 export async function setContents(ctx: TestContext, backupId: string): Promise<Map<string, Content>> {
   const [set] = await ctx.db.select().from(backupSets).where(eq(backupSets.id, backupId))
   const rows = await ctx.db
-    .select({ type: backupSetItems.policyType, id: backupSetItems.externalId, payload: inventoryContents.payload, assignments: inventoryContents.assignments })
+    .select({
+      type: backupSetItems.policyType,
+      id: backupSetItems.externalId,
+      payload: inventoryContents.payload,
+      assignments: inventoryContents.assignments,
+    })
     .from(backupSetItems)
-    .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, set!.tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)))
+    .innerJoin(
+      inventoryContents,
+      and(eq(inventoryContents.tenantId, set!.tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)),
+    )
     .where(eq(backupSetItems.backupId, backupId))
   return new Map(rows.map((r) => [`${r.type}/${r.id}`, { payload: r.payload, assignments: r.assignments }]))
 }

@@ -3,7 +3,9 @@ import yazl from 'yazl'
 
 /** Every entry of a ZIP, in order, as text. */
 export async function unzip(buffer: Buffer): Promise<[string, string][]> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.fromBuffer(buffer, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))))
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromBuffer(buffer, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))),
+  )
   const out: [string, string][] = []
   await new Promise<void>((resolve, reject) => {
     zip.on('error', reject)
@@ -29,5 +31,7 @@ export async function zipOf(entries: readonly [string, string | Buffer][]): Prom
   const zip = new yazl.ZipFile()
   for (const [name, data] of entries) zip.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name)
   zip.end()
-  return Buffer.concat(await (zip.outputStream as unknown as NodeJS.ReadableStream & { toArray(): Promise<Buffer[]> }).toArray())
+  return Buffer.concat(
+    await (zip.outputStream as unknown as NodeJS.ReadableStream & { toArray(): Promise<Buffer[]> }).toArray(),
+  )
 }

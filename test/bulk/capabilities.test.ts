@@ -2,15 +2,37 @@ import { describe, expect, it } from 'vitest'
 import { SHAPES } from '../../src/emulator/shapes.ts'
 import { rng } from '../../src/emulator/random.ts'
 import { getPolicyType, POLICY_TYPES } from '../../src/graph/policy-types.ts'
-import { actionsFor, canonicalParams, mergeAssign, mergeScopeTag, mergeUnassign, renamed, unsupportedReason, type AssignParams } from '../../src/modules/bulk/actions.ts'
+import {
+  actionsFor,
+  canonicalParams,
+  mergeAssign,
+  mergeScopeTag,
+  mergeUnassign,
+  renamed,
+  unsupportedReason,
+  type AssignParams,
+} from '../../src/modules/bulk/actions.ts'
 import { planItem } from '../../src/modules/bulk/plan.ts'
 
 const group = (id: string, exclude = false, filter?: string) => ({
   id: `x_${id}`,
-  target: { '@odata.type': exclude ? '#microsoft.graph.exclusionGroupAssignmentTarget' : '#microsoft.graph.groupAssignmentTarget', groupId: id, ...(filter ? { deviceAndAppManagementAssignmentFilterId: filter, deviceAndAppManagementAssignmentFilterType: 'include' } : {}) },
+  target: {
+    '@odata.type': exclude
+      ? '#microsoft.graph.exclusionGroupAssignmentTarget'
+      : '#microsoft.graph.groupAssignmentTarget',
+    groupId: id,
+    ...(filter
+      ? { deviceAndAppManagementAssignmentFilterId: filter, deviceAndAppManagementAssignmentFilterType: 'include' }
+      : {}),
+  },
 })
 const allDevices = { id: 'x_all', target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }
-const include = (groupId: string): AssignParams => ({ group_id: groupId, intent: 'include', filter_id: null, filter_mode: null })
+const include = (groupId: string): AssignParams => ({
+  group_id: groupId,
+  intent: 'include',
+  filter_id: null,
+  filter_mode: null,
+})
 const config = getPolicyType('deviceConfiguration')
 
 describe('bulk actions', () => {
@@ -18,7 +40,17 @@ describe('bulk actions', () => {
     for (const entry of POLICY_TYPES) {
       const shape = SHAPES[entry.key]
       if (!shape) continue
-      const sample = shape.make({ r: rng(1), index: 0, id: '0', name: 'x', description: '', created: '', modified: '', scopeTagIds: ['0'], builtIn: false })
+      const sample = shape.make({
+        r: rng(1),
+        index: 0,
+        id: '0',
+        name: 'x',
+        description: '',
+        created: '',
+        modified: '',
+        scopeTagIds: ['0'],
+        builtIn: false,
+      })
       const tagged = ('roleScopeTagIds' in sample || 'roleScopeTags' in sample) && entry.kind !== 'dependency'
       expect(unsupportedReason('add_scope_tag', entry) === null, entry.key).toBe(tagged)
     }
@@ -41,7 +73,9 @@ describe('bulk actions', () => {
     expect(mergeAssign(config, [...current, { id: 'x_c', ...merged[3]! }], include('c'))).toBeNull()
     // The same group with another intent or filter is replaced, not doubled.
     const excluded = mergeAssign(config, current, { ...include('a'), intent: 'exclude' })!
-    expect(excluded.filter((a) => (a.target as { groupId?: string }).groupId === 'a')).toEqual([{ target: { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: 'a' } }])
+    expect(excluded.filter((a) => (a.target as { groupId?: string }).groupId === 'a')).toEqual([
+      { target: { '@odata.type': '#microsoft.graph.exclusionGroupAssignmentTarget', groupId: 'a' } },
+    ])
     expect(mergeAssign(getPolicyType('mobileApp'), [], include('c'))![0]).toMatchObject({ intent: 'required' })
   })
 
@@ -61,13 +95,19 @@ describe('bulk actions', () => {
   })
 
   it('renames with find and replace, then prefix and suffix', () => {
-    expect(renamed('Win - Old - Baseline Old', { prefix: 'EU ', suffix: ' v2', find: 'Old', replace: 'New' })).toBe('EU Win - New - Baseline New v2')
+    expect(renamed('Win - Old - Baseline Old', { prefix: 'EU ', suffix: ' v2', find: 'Old', replace: 'New' })).toBe(
+      'EU Win - New - Baseline New v2',
+    )
     expect(renamed('Keep', { prefix: '', suffix: '', find: 'x', replace: 'y' })).toBe('Keep')
   })
 
   it('validates params per action, naming the field', () => {
-    expect(canonicalParams('assign', { group_id: 'g', intent: 'sideways' })).toMatchObject({ issues: [{ field: 'params.intent' }] })
-    expect(canonicalParams('assign', { group_id: 'g', intent: 'include', filter_mode: 'exclude' })).toMatchObject({ issues: [{ field: 'params.filter_mode' }] })
+    expect(canonicalParams('assign', { group_id: 'g', intent: 'sideways' })).toMatchObject({
+      issues: [{ field: 'params.intent' }],
+    })
+    expect(canonicalParams('assign', { group_id: 'g', intent: 'include', filter_mode: 'exclude' })).toMatchObject({
+      issues: [{ field: 'params.filter_mode' }],
+    })
     expect(canonicalParams('rename', {})).toMatchObject({ issues: [{ field: 'params' }] })
     expect(canonicalParams('rename', { replace: 'x' })).toMatchObject({ issues: [{ field: 'params.find' }] })
     expect(canonicalParams('delete', {})).toMatchObject({ issues: [{ field: 'params.confirm_count' }] })
@@ -76,14 +116,44 @@ describe('bulk actions', () => {
   })
 
   it('plans each item: a change with its summary, or a skip with the reason', () => {
-    const source = { id: 'i', policyType: 'deviceConfiguration', externalId: 'e', displayName: 'Baseline', removed: false, assignments: [group('a')], scopeTagIds: ['0'] }
-    expect(planItem('assign', include('b'), source)).toMatchObject({ action: 'change', summary: 'Includes the group; keeps 1 other assignment' })
+    const source = {
+      id: 'i',
+      policyType: 'deviceConfiguration',
+      externalId: 'e',
+      displayName: 'Baseline',
+      removed: false,
+      assignments: [group('a')],
+      scopeTagIds: ['0'],
+    }
+    expect(planItem('assign', include('b'), source)).toMatchObject({
+      action: 'change',
+      summary: 'Includes the group; keeps 1 other assignment',
+    })
     expect(planItem('assign', include('a'), source)).toMatchObject({ action: 'skip', code: 'unchanged' })
-    expect(planItem('assign', include('b'), { ...source, removed: true })).toMatchObject({ action: 'skip', code: 'removed' })
-    expect(planItem('assign', include('b'), { ...source, policyType: 'assignmentFilter' })).toMatchObject({ action: 'skip', code: 'unsupported_type', reason: 'Assignment filters have no assignments' })
-    expect(planItem('rename', { prefix: 'EU ', suffix: '', find: '', replace: '' }, source)).toMatchObject({ action: 'change', new_name: 'EU Baseline' })
-    expect(planItem('rename', { prefix: '', suffix: '', find: 'Baseline', replace: '' }, source)).toMatchObject({ action: 'skip', code: 'invalid_name' })
-    expect(planItem('add_scope_tag', { scope_tag_id: '0' }, source)).toMatchObject({ action: 'skip', code: 'unchanged' })
-    expect(planItem('duplicate', { name_suffix: ' (copy)', with_assignments: false }, source)).toMatchObject({ action: 'change', new_name: 'Baseline (copy)' })
+    expect(planItem('assign', include('b'), { ...source, removed: true })).toMatchObject({
+      action: 'skip',
+      code: 'removed',
+    })
+    expect(planItem('assign', include('b'), { ...source, policyType: 'assignmentFilter' })).toMatchObject({
+      action: 'skip',
+      code: 'unsupported_type',
+      reason: 'Assignment filters have no assignments',
+    })
+    expect(planItem('rename', { prefix: 'EU ', suffix: '', find: '', replace: '' }, source)).toMatchObject({
+      action: 'change',
+      new_name: 'EU Baseline',
+    })
+    expect(planItem('rename', { prefix: '', suffix: '', find: 'Baseline', replace: '' }, source)).toMatchObject({
+      action: 'skip',
+      code: 'invalid_name',
+    })
+    expect(planItem('add_scope_tag', { scope_tag_id: '0' }, source)).toMatchObject({
+      action: 'skip',
+      code: 'unchanged',
+    })
+    expect(planItem('duplicate', { name_suffix: ' (copy)', with_assignments: false }, source)).toMatchObject({
+      action: 'change',
+      new_name: 'Baseline (copy)',
+    })
   })
 })

@@ -25,50 +25,76 @@ afterAll(async () => {
 
 const startWorker = () => shippedWorker(env)
 
-
 describe('bulk runs and lost workers', () => {
-  it('a worker SIGKILLed mid-run: re-queued, finished elsewhere, every item written once, one notification', { timeout: 240_000 }, async () => {
-    const tenant = await connectTenant(ctx, env.emulator, { policies: 120 })
-    worker = await startWorker()
-    await syncAndWait(ctx, tenant.tenantId, tenant.token)
-    await worker.stop()
-    worker = undefined
-    const GROUP = await leastAssignedGroup(ctx, tenant.tenantId)
-    const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId))
-    const picked: InventoryItemRow[] = rows.filter((r) => findPolicyType(r.policyType)?.kind === 'policy' && findPolicyType(r.policyType)?.assignments !== null && !assignedTo(r, GROUP)).slice(0, 40)
-    const before = await truthWithContent(env.emulator, tenant.entraTenantId)
-    const writesBefore = await appWritesByObject(env.emulator, tenant, tenant.secret)
-
-    await control(env.emulator, 'PUT', '/faults', { latency_ms: 60 })
-    const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', { TA_TEST_APP_KEY: ctx.secretKey.toString('base64'), TA_TEST_EMULATOR_URL: env.emulator.url })
-    try {
-      const { run } = await startBulk(ctx, tenant.tenantId, tenant.token, { action: 'assign', params: { group_id: GROUP, intent: 'include' }, item_ids: picked.map((p) => p.id) })
-      await waitFor(async () => (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length >= 5, 'the child to write items', 60_000).catch((e: unknown) => {
-        throw new Error(`${String(e)}; the child worker said: ${output()}`)
-      })
-      child.kill('SIGKILL')
-      await new Promise((resolve) => child.once('exit', resolve))
-      const doneByChild = (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length
-      expect(doneByChild).toBeLessThan(picked.length)
-      await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the bulk run')
-      expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
-      await control(env.emulator, 'PUT', '/faults', {})
+  it(
+    'a worker SIGKILLed mid-run: re-queued, finished elsewhere, every item written once, one notification',
+    { timeout: 240_000 },
+    async () => {
+      const tenant = await connectTenant(ctx, env.emulator, { policies: 120 })
       worker = await startWorker()
-      const done = await waitForCompletion(ctx, run.id)
-      expect(done, JSON.stringify(done.failures)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
-      expect(done.summaryCounts).toMatchObject({ total: 40, processed: 40, succeeded: 40 })
-      expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
-      const writesAfter = await appWritesByObject(env.emulator, tenant, tenant.secret)
-      const after = await truthWithContent(env.emulator, tenant.entraTenantId)
-      for (const p of picked) {
-        expect((writesAfter.get(p.externalId)?.length ?? 0) - (writesBefore.get(p.externalId)?.length ?? 0), `${p.policyType} written once`).toBe(1)
-        const now = (after.get(p.externalId)!.content.assignments ?? []).map(targetKey)
-        expect(now.filter((t) => t.includes(GROUP))).toHaveLength(1)
-        expect(now.filter((t) => !t.includes(GROUP)).sort()).toEqual((before.get(p.externalId)!.content.assignments ?? []).map(targetKey).sort())
+      await syncAndWait(ctx, tenant.tenantId, tenant.token)
+      await worker.stop()
+      worker = undefined
+      const GROUP = await leastAssignedGroup(ctx, tenant.tenantId)
+      const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId))
+      const picked: InventoryItemRow[] = rows
+        .filter(
+          (r) =>
+            findPolicyType(r.policyType)?.kind === 'policy' &&
+            findPolicyType(r.policyType)?.assignments !== null &&
+            !assignedTo(r, GROUP),
+        )
+        .slice(0, 40)
+      const before = await truthWithContent(env.emulator, tenant.entraTenantId)
+      const writesBefore = await appWritesByObject(env.emulator, tenant, tenant.secret)
+
+      await control(env.emulator, 'PUT', '/faults', { latency_ms: 60 })
+      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
+        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
+        TA_TEST_EMULATOR_URL: env.emulator.url,
+      })
+      try {
+        const { run } = await startBulk(ctx, tenant.tenantId, tenant.token, {
+          action: 'assign',
+          params: { group_id: GROUP, intent: 'include' },
+          item_ids: picked.map((p) => p.id),
+        })
+        await waitFor(
+          async () => (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length >= 5,
+          'the child to write items',
+          60_000,
+        ).catch((e: unknown) => {
+          throw new Error(`${String(e)}; the child worker said: ${output()}`)
+        })
+        child.kill('SIGKILL')
+        await new Promise((resolve) => child.once('exit', resolve))
+        const doneByChild = (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length
+        expect(doneByChild).toBeLessThan(picked.length)
+        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the bulk run')
+        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+        await control(env.emulator, 'PUT', '/faults', {})
+        worker = await startWorker()
+        const done = await waitForCompletion(ctx, run.id)
+        expect(done, JSON.stringify(done.failures)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+        expect(done.summaryCounts).toMatchObject({ total: 40, processed: 40, succeeded: 40 })
+        expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+        const writesAfter = await appWritesByObject(env.emulator, tenant, tenant.secret)
+        const after = await truthWithContent(env.emulator, tenant.entraTenantId)
+        for (const p of picked) {
+          expect(
+            (writesAfter.get(p.externalId)?.length ?? 0) - (writesBefore.get(p.externalId)?.length ?? 0),
+            `${p.policyType} written once`,
+          ).toBe(1)
+          const now = (after.get(p.externalId)!.content.assignments ?? []).map(targetKey)
+          expect(now.filter((t) => t.includes(GROUP))).toHaveLength(1)
+          expect(now.filter((t) => !t.includes(GROUP)).sort()).toEqual(
+            (before.get(p.externalId)!.content.assignments ?? []).map(targetKey).sort(),
+          )
+        }
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+        await control(env.emulator, 'PUT', '/faults', {})
       }
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await control(env.emulator, 'PUT', '/faults', {})
-    }
-  })
+    },
+  )
 })

@@ -22,7 +22,11 @@ let realGroup: string
 const GROUP = '#microsoft.graph.groupAssignmentTarget'
 const EXCLUSION = '#microsoft.graph.exclusionGroupAssignmentTarget'
 
-async function edit(id: string, set: Partial<{ displayName: string; assignments: Record<string, unknown>[]; policyType: string; removedAt: Date }>, scopeTags?: unknown) {
+async function edit(
+  id: string,
+  set: Partial<{ displayName: string; assignments: Record<string, unknown>[]; policyType: string; removedAt: Date }>,
+  scopeTags?: unknown,
+) {
   if (Object.keys(set).length > 0) await ctx.db.update(inventoryItems).set(set).where(eq(inventoryItems.id, id))
   if (scopeTags !== undefined) {
     await ctx.db.execute(
@@ -40,15 +44,51 @@ beforeAll(async () => {
   await syncAndWait(ctx, tenant.tenantId, tenant.token)
   const configs = await itemsOfType(ctx, tenant.tenantId, 'deviceConfiguration')
   expect(configs.length).toBeGreaterThanOrEqual(12)
-  realGroup = configs.flatMap((c) => c.assignments).map((a) => (a.target as { groupId?: string } | undefined)?.groupId).find((g) => typeof g === 'string')!
+  realGroup = configs
+    .flatMap((c) => c.assignments)
+    .map((a) => (a.target as { groupId?: string } | undefined)?.groupId)
+    .find((g) => typeof g === 'string')!
   expect(realGroup).toBeDefined()
   const [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11] = configs
   // Assignments: the group exactly so (null values and a "none" filter type do not count), in another case, twice, excluded, with a filter.
-  await edit(c0!.id, { assignments: [{ id: 'x_1', target: { '@odata.type': GROUP, groupId: 'G-ABC', deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' } }] })
-  await edit(c1!.id, { assignments: [{ id: 'x_2', target: { '@odata.type': GROUP, groupId: 'g-abc' } }, { target: { '@odata.type': GROUP, groupId: 'other' } }] })
-  await edit(c2!.id, { assignments: [{ target: { '@odata.type': GROUP, groupId: 'G-ABC' } }, { target: { '@odata.type': EXCLUSION, groupId: 'G-ABC' } }] })
+  await edit(c0!.id, {
+    assignments: [
+      {
+        id: 'x_1',
+        target: {
+          '@odata.type': GROUP,
+          groupId: 'G-ABC',
+          deviceAndAppManagementAssignmentFilterId: null,
+          deviceAndAppManagementAssignmentFilterType: 'none',
+        },
+      },
+    ],
+  })
+  await edit(c1!.id, {
+    assignments: [
+      { id: 'x_2', target: { '@odata.type': GROUP, groupId: 'g-abc' } },
+      { target: { '@odata.type': GROUP, groupId: 'other' } },
+    ],
+  })
+  await edit(c2!.id, {
+    assignments: [
+      { target: { '@odata.type': GROUP, groupId: 'G-ABC' } },
+      { target: { '@odata.type': EXCLUSION, groupId: 'G-ABC' } },
+    ],
+  })
   await edit(c3!.id, { assignments: [{ target: { '@odata.type': EXCLUSION, groupId: 'G-ABC' } }] })
-  await edit(c4!.id, { assignments: [{ target: { '@odata.type': GROUP, groupId: 'G-ABC', deviceAndAppManagementAssignmentFilterId: 'f1', deviceAndAppManagementAssignmentFilterType: 'include' } }] })
+  await edit(c4!.id, {
+    assignments: [
+      {
+        target: {
+          '@odata.type': GROUP,
+          groupId: 'G-ABC',
+          deviceAndAppManagementAssignmentFilterId: 'f1',
+          deviceAndAppManagementAssignmentFilterType: 'include',
+        },
+      },
+    ],
+  })
   await edit(c5!.id, { assignments: [{ target: { '@odata.type': GROUP, groupId: 42 } }, { target: 'odd' }] })
   // Scope tags: none listed, missing, numbers, a null.
   await edit(c6!.id, {}, [])
@@ -113,26 +153,46 @@ async function reference(action: BulkAction, raw: Record<string, unknown>, selec
   return { count, counts, reasons: [...reasons.values()], firstIds }
 }
 
-const byKey = (rows: { code: string; reason: string; count: number }[]) => [...rows].sort((a, b) => `${a.code}${a.reason}`.localeCompare(`${b.code}${b.reason}`))
+const byKey = (rows: { code: string; reason: string; count: number }[]) =>
+  [...rows].sort((a, b) => `${a.code}${a.reason}`.localeCompare(`${b.code}${b.reason}`))
 
 describe('bulk operations: the dry run counts in SQL exactly as the planner decides', () => {
   it('for every action over everything a filter matches and over named ids (removed and unknown types included)', async () => {
-    const all = await ctx.db.select({ id: inventoryItems.id }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId)))
+    const all = await ctx.db
+      .select({ id: inventoryItems.id })
+      .from(inventoryItems)
+      .where(and(eq(inventoryItems.tenantId, tenant.tenantId)))
     const selections: { body: Record<string, unknown>; selection: BulkSelection }[] = [
       { body: { filter: {} }, selection: { filter: { type: null, category: null, q: null } } },
       { body: { item_ids: all.map((r) => r.id) }, selection: { itemIds: all.map((r) => r.id) } },
-      { body: { filter: { type: 'deviceConfiguration' } }, selection: { filter: { type: 'deviceConfiguration', category: null, q: null } } },
+      {
+        body: { filter: { type: 'deviceConfiguration' } },
+        selection: { filter: { type: 'deviceConfiguration', category: null, q: null } },
+      },
     ]
     const distinct = new Set<string>()
-    for (const [action, params] of [...CASES, ['assign', { group_id: realGroup, intent: 'include' }] as [BulkAction, Record<string, unknown>], ['unassign', { group_id: realGroup }] as [BulkAction, Record<string, unknown>]]) {
+    for (const [action, params] of [
+      ...CASES,
+      ['assign', { group_id: realGroup, intent: 'include' }] as [BulkAction, Record<string, unknown>],
+      ['unassign', { group_id: realGroup }] as [BulkAction, Record<string, unknown>],
+    ]) {
       for (const { body, selection } of selections) {
         const expected = await reference(action, params, selection)
-        const got = await planBulk(ctx.db, tenant.tenantId, { action, params, ...body, dry_run: true, preview_limit: 25 })
+        const got = await planBulk(ctx.db, tenant.tenantId, {
+          action,
+          params,
+          ...body,
+          dry_run: true,
+          preview_limit: 25,
+        })
         const label = `${action} ${JSON.stringify(params)} ${JSON.stringify(body).slice(0, 40)}`
         expect(got.item_count, label).toBe(expected.count)
         expect(got.counts, label).toEqual(expected.counts)
         expect(byKey(got.skipped_by_reason), label).toEqual(byKey(expected.reasons))
-        expect(got.items.map((i) => i.id), label).toEqual(expected.firstIds)
+        expect(
+          got.items.map((i) => i.id),
+          label,
+        ).toEqual(expected.firstIds)
         expect(got.items_truncated, label).toBe(expected.count > 25)
         for (const r of got.skipped_by_reason) distinct.add(r.code)
       }

@@ -7,7 +7,22 @@ const COMMAND = path.resolve('src/emulator/command.ts')
 
 describe('tenantatlas emulator', () => {
   it('runs standalone with a demo tenant, prints its URL, serves Graph and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `const { runEmulatorCommand } = await import(${JSON.stringify(COMMAND)}); process.exitCode = await runEmulatorCommand(process.argv.slice(1))`, '--', '--port', '0', '--seed', 's', '--policies', '40'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { runEmulatorCommand } = await import(${JSON.stringify(COMMAND)}); process.exitCode = await runEmulatorCommand(process.argv.slice(1))`,
+        '--',
+        '--port',
+        '0',
+        '--seed',
+        's',
+        '--policies',
+        '40',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let out = ''
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -19,7 +34,9 @@ describe('tenantatlas emulator', () => {
     })
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     expect(out).toMatch(/--entra-tenant-id [0-9a-f-]{36} --client-id \S+ --cloud emulator/)
-    const tenants = (await (await fetch(`${url}/_emulator/tenants`)).json()) as { data: { policies: number; seed: string }[] }
+    const tenants = (await (await fetch(`${url}/_emulator/tenants`)).json()) as {
+      data: { policies: number; seed: string }[]
+    }
     expect(tenants.data).toEqual([expect.objectContaining({ seed: 's', policies: 40 })])
     child.removeAllListeners('exit')
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
@@ -30,7 +47,7 @@ describe('tenantatlas emulator', () => {
   it('exits non-zero on bad input', async () => {
     const write = process.stderr.write.bind(process.stderr)
     const errors: string[] = []
-    process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0)
+    process.stderr.write = (chunk: string) => errors.push(String(chunk)) > 0
     try {
       expect(await runEmulatorCommand(['--port', 'abc'])).toBe(2)
       expect(await runEmulatorCommand(['--policies', '2000001'])).toBe(2)

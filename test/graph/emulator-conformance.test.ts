@@ -88,9 +88,13 @@ async function readTenant(token: string, seed: string) {
   }
   const root = await request(token, 'GET', 'deviceManagement?$select=settings')
   if (root.status !== 200) {
-    checker.problems.push({ type: 'deviceManagement', property: '(singleton)', problem: `GET answers ${root.status}`, where: seed })
-  }
-  else {
+    checker.problems.push({
+      type: 'deviceManagement',
+      property: '(singleton)',
+      problem: `GET answers ${root.status}`,
+      where: seed,
+    })
+  } else {
     const { '@odata.context': _c, ...deviceManagement } = root.body
     checker.check(deviceManagement, 'deviceManagement', `${seed} deviceManagement?$select=settings`, { partial: true })
   }
@@ -108,9 +112,13 @@ function checkObject(item: Record<string, unknown>, type: string, where: string)
   if (Array.isArray(item.assignments)) {
     const assignmentType = checker.navigationType(checked, 'assignments')
     if (!assignmentType) {
-      checker.problems.push({ type: checked, property: 'assignments', problem: 'expanded, but the type has no assignments', where })
-    }
-    else for (const a of item.assignments) checker.check(a, assignmentType, `${where} assignments`)
+      checker.problems.push({
+        type: checked,
+        property: 'assignments',
+        problem: 'expanded, but the type has no assignments',
+        where,
+      })
+    } else for (const a of item.assignments) checker.check(a, assignmentType, `${where} assignments`)
   }
 }
 
@@ -144,8 +152,20 @@ async function readObject(token: string, entry: PolicyTypeEntry, item: Record<st
 /** Write answers: a create of each kind the restore uses, an assignment, and the objects read back. */
 async function writeAnswers(token: string, seed: string) {
   const policy = await request(token, 'POST', 'deviceManagement/configurationPolicies', {
-    name: `Conformance ${seed}`, description: '', platforms: 'windows10', technologies: 'mdm', roleScopeTagIds: ['0'],
-    settings: [{ settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance', settingDefinitionId: 'device_vendor_msft_policy_config_setting_1', choiceSettingValue: { value: 'device_vendor_msft_policy_config_setting_1_1', children: [] } } }],
+    name: `Conformance ${seed}`,
+    description: '',
+    platforms: 'windows10',
+    technologies: 'mdm',
+    roleScopeTagIds: ['0'],
+    settings: [
+      {
+        settingInstance: {
+          '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance',
+          settingDefinitionId: 'device_vendor_msft_policy_config_setting_1',
+          choiceSettingValue: { value: 'device_vendor_msft_policy_config_setting_1_1', children: [] },
+        },
+      },
+    ],
   })
   expect(policy.status, JSON.stringify(policy.body)).toBeLessThan(300)
   const { '@odata.context': _c, ...created } = policy.body
@@ -164,8 +184,16 @@ async function writeAnswers(token: string, seed: string) {
     checker.check(a, 'deviceManagementConfigurationPolicyAssignment', `${seed} assign answer`)
   }
   const profile = await request(token, 'POST', 'deviceManagement/deviceConfigurations', {
-    '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: `Conformance ${seed}`,
-    omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingInteger', displayName: 'x', omaUri: './Device/Vendor/MSFT/Policy/Config/A/B', value: 1 }],
+    '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+    displayName: `Conformance ${seed}`,
+    omaSettings: [
+      {
+        '@odata.type': '#microsoft.graph.omaSettingInteger',
+        displayName: 'x',
+        omaUri: './Device/Vendor/MSFT/Policy/Config/A/B',
+        value: 1,
+      },
+    ],
   })
   expect(profile.status, JSON.stringify(profile.body)).toBeLessThan(300)
   const { '@odata.context': _p, ...createdProfile } = profile.body
@@ -197,7 +225,11 @@ describe('the emulator conforms to Graph’s published beta schema', () => {
       await readTenant(token, seed)
       await writeAnswers(token, seed)
     }
-    const badContexts = contexts.flatMap(({ context, where }) => contextTypes(context).filter((t) => !checker.typeExists(t)).map((t) => `${where}: @odata.context names microsoft.graph.${t}, which Graph does not have`))
+    const badContexts = contexts.flatMap(({ context, where }) =>
+      contextTypes(context)
+        .filter((t) => !checker.typeExists(t))
+        .map((t) => `${where}: @odata.context names microsoft.graph.${t}, which Graph does not have`),
+    )
     // The figures the issue asks for, in the test's output.
     const figures = `${checker.objects} objects, ${checker.properties} properties checked, ${checker.problems.length} problems`
     process.stdout.write(`conformance: ${figures}\n`)

@@ -4,9 +4,20 @@ import type { GraphTenantContext } from '../../src/graph/tenant-context.ts'
 
 /** Raw HTTP helpers for tests that talk to the emulator without our Graph client. */
 
-export type TenantInfo = { tenant_id: string; client_id: string; counts: Record<string, number>; group_count: number; permissions: string[] }
+export type TenantInfo = {
+  tenant_id: string
+  client_id: string
+  counts: Record<string, number>
+  group_count: number
+  permissions: string[]
+}
 
-export async function control<T = unknown>(emulator: EmulatorServer, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function control<T = unknown>(
+  emulator: EmulatorServer,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${emulator.url}/_emulator${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -22,32 +33,76 @@ let counter = 0
 export async function createTenant(emulator: EmulatorServer, body: Record<string, unknown> = {}) {
   const clientId = `app-${++counter}-${Math.random().toString(36).slice(2, 8)}`
   const secret = `secret-${counter}`
-  const { status, body: tenant } = await control<TenantInfo>(emulator, 'POST', '/tenants', { seed: 'test', policies: 120, client_id: clientId, client_secret: secret, ...body })
+  const { status, body: tenant } = await control<TenantInfo>(emulator, 'POST', '/tenants', {
+    seed: 'test',
+    policies: 120,
+    client_id: clientId,
+    client_secret: secret,
+    ...body,
+  })
   if (status !== 201) throw new Error(`tenant not created: ${status} ${JSON.stringify(tenant)}`)
-  const ctx: GraphTenantContext = { tenantKey: `tk-${tenant.tenant_id}`, entraTenantId: tenant.tenant_id, clientId: tenant.client_id, clientSecret: (body.client_secret as string | undefined) ?? secret, cloud: 'emulator', emulatorUrl: emulator.url }
+  const ctx: GraphTenantContext = {
+    tenantKey: `tk-${tenant.tenant_id}`,
+    entraTenantId: tenant.tenant_id,
+    clientId: tenant.client_id,
+    clientSecret: (body.client_secret as string | undefined) ?? secret,
+    cloud: 'emulator',
+    emulatorUrl: emulator.url,
+  }
   return { tenant, ctx, secret: ctx.clientSecret }
 }
 
 export async function rawToken(emulator: EmulatorServer, tenantId: string, clientId: string, secret: string) {
   const response = await fetch(`${emulator.url}/${tenantId}/oauth2/v2.0/token`, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret, scope: 'https://graph.microsoft.com/.default' }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: secret,
+      scope: 'https://graph.microsoft.com/.default',
+    }),
   })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
 
 export async function graphGet(emulator: EmulatorServer, token: string, path: string) {
-  const response = await fetch(path.startsWith('http') ? path : `${emulator.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> & { value?: Record<string, unknown>[] } }
+  const response = await fetch(path.startsWith('http') ? path : `${emulator.url}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  })
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown> & { value?: Record<string, unknown>[] },
+  }
 }
 
-export async function graphBatch(emulator: EmulatorServer, token: string, requests: { id: string; method: string; url: string }[], version = 'beta') {
-  const response = await fetch(`${emulator.url}/${version}/$batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests }) })
-  return { status: response.status, body: (await response.json()) as { responses: { id: string; status: number; headers: Record<string, string>; body: Record<string, unknown> }[] } & Record<string, unknown> }
+export async function graphBatch(
+  emulator: EmulatorServer,
+  token: string,
+  requests: { id: string; method: string; url: string }[],
+  version = 'beta',
+) {
+  const response = await fetch(`${emulator.url}/${version}/$batch`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ requests }),
+  })
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      responses: { id: string; status: number; headers: Record<string, string>; body: Record<string, unknown> }[]
+    } & Record<string, unknown>,
+  }
 }
 
 export async function inventory(emulator: EmulatorServer, tenantId: string) {
-  return (await control<{ objects: { type: string; id: string; display_name: string }[] }>(emulator, 'GET', `/tenants/${tenantId}/inventory`)).body.objects
+  return (
+    await control<{ objects: { type: string; id: string; display_name: string }[] }>(
+      emulator,
+      'GET',
+      `/tenants/${tenantId}/inventory`,
+    )
+  ).body.objects
 }
 
 /** A tenant and a Graph token for its app. */

@@ -16,7 +16,10 @@ type ContentObject = { type: string; id: string; display_name: string; content: 
 async function write(token: string, method: string, path: string, body?: unknown): Promise<Answer> {
   const response = await fetch(`${env.emulator.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await response.text()
@@ -25,7 +28,11 @@ async function write(token: string, method: string, path: string, body?: unknown
 
 async function setUp() {
   const created = await tenantWithToken(env.emulator, { policies: 300 })
-  const { body } = await control<{ objects: ContentObject[] }>(env.emulator, 'GET', `/tenants/${created.tenant.tenant_id}/inventory?include=content`)
+  const { body } = await control<{ objects: ContentObject[] }>(
+    env.emulator,
+    'GET',
+    `/tenants/${created.tenant.tenant_id}/inventory?include=content`,
+  )
   return { ...created, objects: body.objects }
 }
 
@@ -36,32 +43,69 @@ describe('writes checked against the schema of their type', () => {
   it('refuses an unknown property, a wrong type, a value outside the enum and a null where none is allowed, creating nothing', async () => {
     const { token, tenant } = await setUp()
     const cases: [Body, RegExp][] = [
-      [{ ...GENERAL, storageRequireEncryption: true }, /property 'storageRequireEncryption' does not exist on type 'microsoft.graph.windows10GeneralConfiguration'/],
-      [{ ...GENERAL, passwordRequired: 'true' }, /Cannot convert the literal '"true"' to the expected type 'Edm.Boolean'/],
-      [{ ...GENERAL, passwordRequiredType: 'veryStrong' }, /"veryStrong" is not valid for the enum type 'microsoft.graph.requiredPasswordType'/],
+      [
+        { ...GENERAL, storageRequireEncryption: true },
+        /property 'storageRequireEncryption' does not exist on type 'microsoft.graph.windows10GeneralConfiguration'/,
+      ],
+      [
+        { ...GENERAL, passwordRequired: 'true' },
+        /Cannot convert the literal '"true"' to the expected type 'Edm.Boolean'/,
+      ],
+      [
+        { ...GENERAL, passwordRequiredType: 'veryStrong' },
+        /"veryStrong" is not valid for the enum type 'microsoft.graph.requiredPasswordType'/,
+      ],
       [{ ...GENERAL, passwordRequired: null }, /null value was found for the property named 'passwordRequired'/],
       [{ '@odata.type': '#microsoft.graph.notAType', displayName: 'x' }, /could not be resolved/],
-      [{ '@odata.type': '#microsoft.graph.iosCompliancePolicy', displayName: 'x' }, /not compatible with the expected type 'microsoft.graph.deviceConfiguration'/],
-      [{ ...GENERAL, defenderDetectedMalwareActions: { lowSeverity: 'explode' } }, /"explode" is not valid for the enum type/],
+      [
+        { '@odata.type': '#microsoft.graph.iosCompliancePolicy', displayName: 'x' },
+        /not compatible with the expected type 'microsoft.graph.deviceConfiguration'/,
+      ],
+      [
+        { ...GENERAL, defenderDetectedMalwareActions: { lowSeverity: 'explode' } },
+        /"explode" is not valid for the enum type/,
+      ],
     ]
     for (const [body, message] of cases) {
       const refused = await write(token, 'POST', CONFIGURATIONS, body)
       expect(refused.status, JSON.stringify(body)).toBe(400)
       expect(refused.body.error).toMatchObject({ code: 'BadRequest', message: expect.stringMatching(message) })
     }
-    const { body } = await control<{ objects: ContentObject[] }>(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory`)
+    const { body } = await control<{ objects: ContentObject[] }>(
+      env.emulator,
+      'GET',
+      `/tenants/${tenant.tenant_id}/inventory`,
+    )
     expect(body.objects.filter((o) => o.display_name === 'Checked' || o.display_name === 'x')).toEqual([])
   })
 
   it('ignores read-only properties in a create and an update, as Graph does (issue 23, item 9)', async () => {
     const { token } = await setUp()
     const base = '/beta/deviceManagement/configurationPolicies'
-    const setting = { settingInstance: { '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance', settingDefinitionId: 'device_vendor_msft_policy_config_setting_1', choiceSettingValue: { value: 'device_vendor_msft_policy_config_setting_1_0', children: [] } } }
+    const setting = {
+      settingInstance: {
+        '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance',
+        settingDefinitionId: 'device_vendor_msft_policy_config_setting_1',
+        choiceSettingValue: { value: 'device_vendor_msft_policy_config_setting_1_0', children: [] },
+      },
+    }
     const created = await write(token, 'POST', base, {
-      name: 'From IntuneCD', platforms: 'windows10', technologies: 'mdm', settingCount: 40, createdDateTime: '2020-01-01T00:00:00Z', id: 'mine', isAssigned: true, settings: [setting],
+      name: 'From IntuneCD',
+      platforms: 'windows10',
+      technologies: 'mdm',
+      settingCount: 40,
+      createdDateTime: '2020-01-01T00:00:00Z',
+      id: 'mine',
+      isAssigned: true,
+      settings: [setting],
     })
     expect(created.status, JSON.stringify(created.body)).toBe(201)
-    expect(created.body).toMatchObject({ name: 'From IntuneCD', settingCount: 1, isAssigned: false, creationSource: null })
+    expect(created.body).toMatchObject({
+      name: 'From IntuneCD',
+      settingCount: 1,
+      isAssigned: false,
+      creationSource: null,
+    })
     expect(created.body.id).not.toBe('mine')
     expect(created.body.createdDateTime).not.toBe('2020-01-01T00:00:00Z')
     const path = `${base}/${String(created.body.id)}`
@@ -74,20 +118,32 @@ describe('writes checked against the schema of their type', () => {
     const policy = objects.find((o) => o.type === 'settingsCatalogPolicy')!
     const assign = `/beta/deviceManagement/configurationPolicies/${policy.id}/assign`
     const group = objects.find((o) => o.type === 'group')!.id
-    const target = (extra: Body) => ({ assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', ...extra } }] })
-    const refusals = [target({}), target({ groupId: '' }), target({ groupId: group, deviceAndAppManagementAssignmentFilterType: 'sometimes' }),
-      target({ groupId: group, colour: 'red' }), { assignments: [{ intent: 'apply', target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }] }]
+    const target = (extra: Body) => ({
+      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', ...extra } }],
+    })
+    const refusals = [
+      target({}),
+      target({ groupId: '' }),
+      target({ groupId: group, deviceAndAppManagementAssignmentFilterType: 'sometimes' }),
+      target({ groupId: group, colour: 'red' }),
+      { assignments: [{ intent: 'apply', target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }] },
+    ]
     for (const body of refusals) {
       const refused = await write(token, 'POST', assign, body)
       expect(refused.status, JSON.stringify(body)).toBe(400)
       expect(refused.body.error?.code).toBe('BadRequest')
     }
-    const before = await graphGet(env.emulator, token, `/beta/deviceManagement/configurationPolicies/${policy.id}/assignments`)
+    const before = await graphGet(
+      env.emulator,
+      token,
+      `/beta/deviceManagement/configurationPolicies/${policy.id}/assignments`,
+    )
     expect(before.body.value).toEqual(policy.content.assignments)
     const accepted = await write(token, 'POST', assign, target({ groupId: group }))
     expect(accepted.status).toBe(200)
-    expect(accepted.body['@odata.context']).toMatch(/Collection\(microsoft\.graph\.deviceManagementConfigurationPolicyAssignment\)$/)
-
+    expect(accepted.body['@odata.context']).toMatch(
+      /Collection\(microsoft\.graph\.deviceManagementConfigurationPolicyAssignment\)$/,
+    )
   })
 })
 
@@ -96,13 +152,30 @@ describe('actions, casts and status codes as Graph has them', () => {
     const { token, objects } = await setUp()
     const policy = objects.find((o) => o.type === 'compliancePolicy')!
     const path = `/beta/deviceManagement/compliancePolicies/${policy.id}`
-    const scheduledActions = [{ ruleName: null, scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 12, notificationTemplateId: '', notificationMessageCCList: [] }] }]
+    const scheduledActions = [
+      {
+        ruleName: null,
+        scheduledActionConfigurations: [
+          { actionType: 'block', gracePeriodHours: 12, notificationTemplateId: '', notificationMessageCCList: [] },
+        ],
+      },
+    ]
     const answer = await write(token, 'POST', `${path}/setScheduledActions`, { scheduledActions })
     expect(answer.status, JSON.stringify(answer.body)).toBe(200)
-    expect(answer.body['@odata.context']).toMatch(/Collection\(microsoft\.graph\.deviceManagementComplianceScheduledActionForRule\)$/)
-    const read = await graphGet(env.emulator, token, `${path}/scheduledActionsForRule?$expand=scheduledActionConfigurations`)
-    expect(read.body.value![0]!.scheduledActionConfigurations).toEqual([expect.objectContaining({ actionType: 'block', gracePeriodHours: 12 })])
-    const noBlock = await write(token, 'POST', `${path}/setScheduledActions`, { scheduledActions: [{ scheduledActionConfigurations: [] }] })
+    expect(answer.body['@odata.context']).toMatch(
+      /Collection\(microsoft\.graph\.deviceManagementComplianceScheduledActionForRule\)$/,
+    )
+    const read = await graphGet(
+      env.emulator,
+      token,
+      `${path}/scheduledActionsForRule?$expand=scheduledActionConfigurations`,
+    )
+    expect(read.body.value![0]!.scheduledActionConfigurations).toEqual([
+      expect.objectContaining({ actionType: 'block', gracePeriodHours: 12 }),
+    ])
+    const noBlock = await write(token, 'POST', `${path}/setScheduledActions`, {
+      scheduledActions: [{ scheduledActionConfigurations: [] }],
+    })
     expect(noBlock.status).toBe(400)
   })
 
@@ -111,33 +184,83 @@ describe('actions, casts and status codes as Graph has them', () => {
     const config = objects.find((o) => o.type === 'mobileAppConfiguration')!
     const group = objects.find((o) => o.type === 'group')!.id
     const base = `/beta/deviceAppManagement/mobileAppConfigurations/${config.id}`
-    const body = { assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group } }] }
-    expect((await write(token, 'POST', `${base}/microsoft.graph.managedDeviceMobileAppConfiguration/assign`, body)).status).toBe(200)
-    expect((await graphGet(env.emulator, token, `${base}/microsoft.graph.managedDeviceMobileAppConfiguration/assignments`)).body.value).toHaveLength(1)
-    expect((await write(token, 'POST', `${base}/microsoft.graph.windows10GeneralConfiguration/assign`, body)).status).toBe(400)
+    const body = {
+      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group } }],
+    }
+    expect(
+      (await write(token, 'POST', `${base}/microsoft.graph.managedDeviceMobileAppConfiguration/assign`, body)).status,
+    ).toBe(200)
+    expect(
+      (await graphGet(env.emulator, token, `${base}/microsoft.graph.managedDeviceMobileAppConfiguration/assignments`))
+        .body.value,
+    ).toHaveLength(1)
+    expect(
+      (await write(token, 'POST', `${base}/microsoft.graph.windows10GeneralConfiguration/assign`, body)).status,
+    ).toBe(400)
   })
 
   it('creates an Administrative templates profile without inline definition values; updateDefinitionValues adds them (item 12)', async () => {
     const { token } = await setUp()
     const base = '/beta/deviceManagement/groupPolicyConfigurations'
-    const value = { enabled: true, 'definition@odata.bind': "https://graph.microsoft.com/beta/deviceManagement/groupPolicyDefinitions('def-7')", presentationValues: [] }
-    const created = await write(token, 'POST', base, { displayName: 'ADMX from IntuneCD', definitionValues: [{ ...value, definition: { id: 'def-7' } }] })
+    const value = {
+      enabled: true,
+      'definition@odata.bind': "https://graph.microsoft.com/beta/deviceManagement/groupPolicyDefinitions('def-7')",
+      presentationValues: [],
+    }
+    const created = await write(token, 'POST', base, {
+      displayName: 'ADMX from IntuneCD',
+      definitionValues: [{ ...value, definition: { id: 'def-7' } }],
+    })
     expect(created.status).toBe(201)
     const path = `${base}/${String(created.body.id)}`
     expect((await graphGet(env.emulator, token, `${path}/definitionValues`)).body.value).toEqual([])
-    expect((await write(token, 'POST', `${path}/updateDefinitionValues`, { added: [value], updated: [], deletedIds: [] })).status).toBe(204)
-    expect((await graphGet(env.emulator, token, `${path}/definitionValues?$expand=definition`)).body.value).toEqual([expect.objectContaining({ enabled: true, definition: expect.objectContaining({ id: 'def-7' }) })])
+    expect(
+      (await write(token, 'POST', `${path}/updateDefinitionValues`, { added: [value], updated: [], deletedIds: [] }))
+        .status,
+    ).toBe(204)
+    expect((await graphGet(env.emulator, token, `${path}/definitionValues?$expand=definition`)).body.value).toEqual([
+      expect.objectContaining({ enabled: true, definition: expect.objectContaining({ id: 'def-7' }) }),
+    ])
   })
 
   it('answers creates and assigns with Graph’s status codes (item 13)', async () => {
     const { token, objects } = await setUp()
-    expect((await write(token, 'POST', '/beta/deviceManagement/roleScopeTags', { displayName: 'Region North', description: '' })).status).toBe(200)
-    expect((await write(token, 'POST', '/beta/deviceManagement/notificationMessageTemplates', { displayName: 'Notice', brandingOptions: 'includeCompanyLogo' })).status).toBe(200)
-    expect((await write(token, 'POST', '/beta/deviceManagement/assignmentFilters', { displayName: 'Dell', platform: 'windows10AndLater', rule: '(device.manufacturer -eq "Dell")' })).status).toBe(201)
+    expect(
+      (
+        await write(token, 'POST', '/beta/deviceManagement/roleScopeTags', {
+          displayName: 'Region North',
+          description: '',
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (
+        await write(token, 'POST', '/beta/deviceManagement/notificationMessageTemplates', {
+          displayName: 'Notice',
+          brandingOptions: 'includeCompanyLogo',
+        })
+      ).status,
+    ).toBe(200)
+    expect(
+      (
+        await write(token, 'POST', '/beta/deviceManagement/assignmentFilters', {
+          displayName: 'Dell',
+          platform: 'windows10AndLater',
+          rule: '(device.manufacturer -eq "Dell")',
+        })
+      ).status,
+    ).toBe(201)
     const group = objects.find((o) => o.type === 'group')!.id
-    const body = { assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group } }] }
+    const body = {
+      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group } }],
+    }
     const config = objects.find((o) => o.type === 'targetedManagedAppConfiguration')!
-    const assigned = await write(token, 'POST', `/beta/deviceAppManagement/targetedManagedAppConfigurations/${config.id}/assign`, body)
+    const assigned = await write(
+      token,
+      'POST',
+      `/beta/deviceAppManagement/targetedManagedAppConfigurations/${config.id}/assign`,
+      body,
+    )
     expect(assigned).toEqual({ status: 204, body: {} })
   })
 })
@@ -147,12 +270,24 @@ describe('$filter', () => {
     const { token } = await setUp()
     const all = await graphGet(env.emulator, token, '/v1.0/groups?$top=999')
     const wanted = all.body.value![5]!
-    const found = await graphGet(env.emulator, token, `/v1.0/groups?$filter=${encodeURIComponent(`displayName eq '${String(wanted.displayName)}'`)}`)
+    const found = await graphGet(
+      env.emulator,
+      token,
+      `/v1.0/groups?$filter=${encodeURIComponent(`displayName eq '${String(wanted.displayName)}'`)}`,
+    )
     expect(found.status).toBe(200)
     expect(found.body.value).toEqual([wanted])
-    const none = await graphGet(env.emulator, token, `/v1.0/groups?$filter=${encodeURIComponent("displayName eq 'No such group'")}`)
+    const none = await graphGet(
+      env.emulator,
+      token,
+      `/v1.0/groups?$filter=${encodeURIComponent("displayName eq 'No such group'")}`,
+    )
     expect(none.body.value).toEqual([])
-    const prefix = await graphGet(env.emulator, token, `/v1.0/groups?$filter=${encodeURIComponent("startswith(displayName,'SG-Intune-Finance')")}`)
+    const prefix = await graphGet(
+      env.emulator,
+      token,
+      `/v1.0/groups?$filter=${encodeURIComponent("startswith(displayName,'SG-Intune-Finance')")}`,
+    )
     expect(prefix.body.value!.length).toBeGreaterThan(0)
     expect(prefix.body.value!.every((g) => String(g.displayName).startsWith('SG-Intune-Finance'))).toBe(true)
     for (const filter of ["shoeSize eq 'x'", "displayName eq 'x' and", "groupTypes/any(c:c eq 'Unified')"]) {
@@ -163,10 +298,22 @@ describe('$filter', () => {
 
   it('refuses a filter on a property no type of the collection has, and evaluates one on a derived type’s property', async () => {
     const { token } = await setUp()
-    const refused = await graphGet(env.emulator, token, `${CONFIGURATIONS}?$filter=${encodeURIComponent('shoeSize eq 3')}`)
+    const refused = await graphGet(
+      env.emulator,
+      token,
+      `${CONFIGURATIONS}?$filter=${encodeURIComponent('shoeSize eq 3')}`,
+    )
     expect(refused.status).toBe(400)
-    const derived = await graphGet(env.emulator, token, `${CONFIGURATIONS}?$filter=${encodeURIComponent('passcodeRequired eq true')}`)
+    const derived = await graphGet(
+      env.emulator,
+      token,
+      `${CONFIGURATIONS}?$filter=${encodeURIComponent('passcodeRequired eq true')}`,
+    )
     expect(derived.status).toBe(200)
-    expect(derived.body.value!.every((c) => c['@odata.type'] === '#microsoft.graph.iosGeneralDeviceConfiguration' && c.passcodeRequired === true)).toBe(true)
+    expect(
+      derived.body.value!.every(
+        (c) => c['@odata.type'] === '#microsoft.graph.iosGeneralDeviceConfiguration' && c.passcodeRequired === true,
+      ),
+    ).toBe(true)
   })
 })

@@ -12,26 +12,58 @@ const tenantWithToken = (body: Record<string, unknown> = {}) => withToken(env.em
 async function write(token: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${env.emulator.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await response.text()
-  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : null) as Body & { error?: { code: string; message: string; innerError: Body } } }
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : null) as Body & { error?: { code: string; message: string; innerError: Body } },
+  }
 }
 
 async function contents(tenantId: string): Promise<ContentObject[]> {
-  const { status, body } = await control<{ objects: ContentObject[] }>(env.emulator, 'GET', `/tenants/${tenantId}/inventory?include=content`)
+  const { status, body } = await control<{ objects: ContentObject[] }>(
+    env.emulator,
+    'GET',
+    `/tenants/${tenantId}/inventory?include=content`,
+  )
   expect(status).toBe(200)
   return body.objects
 }
 
 async function auditOf(token: string, resourceId: string) {
   const events = await graphGet(env.emulator, token, `/beta/deviceManagement/auditEvents?$top=999`)
-  return (events.body.value as { activityOperationType: string; activityType: string; actor: Body; resources: { resourceId: string }[] }[]).filter((e) => e.resources[0]!.resourceId === resourceId)
+  return (
+    events.body.value as {
+      activityOperationType: string
+      activityType: string
+      actor: Body
+      resources: { resourceId: string }[]
+    }[]
+  ).filter((e) => e.resources[0]!.resourceId === resourceId)
 }
 
 /** What Graph documents as set by the service, stripped before writing an object back. */
-const SERVER_SET = ['id', 'createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime', 'version', 'settingCount', 'isAssigned', 'deployedAppCount', 'supportsScopeTags', 'creationSource', 'referencingConfigurationPolicyCount', 'isGlobalScript', 'assignments']
+const SERVER_SET = [
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'modifiedDateTime',
+  'version',
+  'settingCount',
+  'isAssigned',
+  'deployedAppCount',
+  'supportsScopeTags',
+  'creationSource',
+  'referencingConfigurationPolicyCount',
+  'isGlobalScript',
+  'assignments',
+]
 
 function writable(content: Body): Body {
   return Object.fromEntries(Object.entries(content).filter(([k]) => !SERVER_SET.includes(k)))
@@ -41,7 +73,11 @@ function writable(content: Body): Body {
 function comparable(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(comparable)
   if (typeof value !== 'object' || value === null) return value
-  return Object.fromEntries(Object.entries(value).filter(([k]) => !SERVER_SET.includes(k) || k === 'assignments').map(([k, v]) => [k, comparable(v)]))
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => !SERVER_SET.includes(k) || k === 'assignments')
+      .map(([k, v]) => [k, comparable(v)]),
+  )
 }
 
 describe('Graph writes for every catalog type', () => {
@@ -54,7 +90,9 @@ describe('Graph writes for every catalog type', () => {
     const covered: string[] = []
     for (const entry of types) {
       // An object whose secrets (if any) Graph would let a create carry: not a masked one.
-      const original = originals.find((o) => o.type === entry.key && !JSON.stringify(o.content).includes('secretReferenceValueId'))
+      const original = originals.find(
+        (o) => o.type === entry.key && !JSON.stringify(o.content).includes('secretReferenceValueId'),
+      )
       if (!original) continue
       covered.push(entry.key)
       const path = `/beta/${itemCollection(entry, original.content)}`
@@ -74,7 +112,9 @@ describe('Graph writes for every catalog type', () => {
       expect(comparable(after!.content), entry.key).toEqual(comparable(expected))
 
       const read = await graphGet(env.emulator, token, `${path}/${id}`)
-      const renamed = await write(token, 'PATCH', `${path}/${id}`, { [entry.nameProperty]: `${original.display_name} (renamed)` })
+      const renamed = await write(token, 'PATCH', `${path}/${id}`, {
+        [entry.nameProperty]: `${original.display_name} (renamed)`,
+      })
       expect(renamed.status, `${entry.key}: ${JSON.stringify(renamed.body)}`).toBe(204)
       const reread = await graphGet(env.emulator, token, `${path}/${id}`)
       expect(reread.body[entry.nameProperty]).toBe(`${original.display_name} (renamed)`)
@@ -88,8 +128,17 @@ describe('Graph writes for every catalog type', () => {
       expect((await write(token, 'DELETE', `${path}/${id}`)).status).toBe(204)
       expect((await graphGet(env.emulator, token, `${path}/${id}`)).status).toBe(404)
       const events = await auditOf(token, id)
-      expect(events.map((e) => e.activityOperationType), entry.key).toEqual(['Create', 'Patch', 'Delete'])
-      for (const e of events) expect(e.actor).toMatchObject({ type: 'Application', applicationId: tenant.client_id, applicationDisplayName: 'Restore robot', userPrincipalName: null })
+      expect(
+        events.map((e) => e.activityOperationType),
+        entry.key,
+      ).toEqual(['Create', 'Patch', 'Delete'])
+      for (const e of events)
+        expect(e.actor).toMatchObject({
+          type: 'Application',
+          applicationId: tenant.client_id,
+          applicationDisplayName: 'Restore robot',
+          userPrincipalName: null,
+        })
     }
     // This tenant has an object of every listable type the sync mirrors.
     expect(covered).toEqual(types.map((e) => e.key))
@@ -98,8 +147,14 @@ describe('Graph writes for every catalog type', () => {
   it('changes a singleton with PATCH only (Graph neither creates nor deletes one), audited, and refuses what it cannot set', async () => {
     const { token } = await tenantWithToken({ app_name: 'Restore robot' })
     const settings = '/beta/deviceManagement/settings'
-    expect((await write(token, 'PATCH', settings, { deviceComplianceCheckinThresholdDays: 12, secureByDefault: true })).status).toBe(204)
-    expect((await graphGet(env.emulator, token, settings)).body).toMatchObject({ deviceComplianceCheckinThresholdDays: 12, secureByDefault: true })
+    expect(
+      (await write(token, 'PATCH', settings, { deviceComplianceCheckinThresholdDays: 12, secureByDefault: true }))
+        .status,
+    ).toBe(204)
+    expect((await graphGet(env.emulator, token, settings)).body).toMatchObject({
+      deviceComplianceCheckinThresholdDays: 12,
+      secureByDefault: true,
+    })
     const events = await auditOf(token, 'deviceManagementSettings')
     expect(events.map((e) => e.activityOperationType)).toEqual(['Patch'])
     expect(events[0]!.actor).toMatchObject({ applicationDisplayName: 'Restore robot' })
@@ -109,7 +164,11 @@ describe('Graph writes for every catalog type', () => {
     const after = (await graphGet(env.emulator, token, apns)).body
     expect(after.appleIdentifier).toBe('new@contoso.com')
     expect(String(after.lastModifiedDateTime) > String(before.lastModifiedDateTime)).toBe(true)
-    for (const [body, message] of [[{ id: 'x' }, /'id' is read-only/], [{ noSuchProperty: 1 }, /'noSuchProperty' does not exist/], [[1], /JSON object/]] as const) {
+    for (const [body, message] of [
+      [{ id: 'x' }, /'id' is read-only/],
+      [{ noSuchProperty: 1 }, /'noSuchProperty' does not exist/],
+      [[1], /JSON object/],
+    ] as const) {
       const refused = await write(token, 'PATCH', settings, body)
       expect(refused.status).toBe(400)
       expect(refused.body.error?.message).toMatch(message)
@@ -130,27 +189,51 @@ describe('Graph write validation', () => {
     const body = { '@odata.type': '#microsoft.graph.windows10GeneralConfiguration', displayName: 'Kiosk lock' }
     const unknown = await write(token, 'POST', base, { ...body, passcodeRequired: true })
     expect(unknown.status).toBe(400)
-    expect(unknown.body.error).toMatchObject({ code: 'BadRequest', message: expect.stringContaining(`The property 'passcodeRequired' does not exist on type 'microsoft.graph.windows10GeneralConfiguration'`), innerError: { 'request-id': expect.any(String), date: expect.any(String) } })
+    expect(unknown.body.error).toMatchObject({
+      code: 'BadRequest',
+      message: expect.stringContaining(
+        `The property 'passcodeRequired' does not exist on type 'microsoft.graph.windows10GeneralConfiguration'`,
+      ),
+      innerError: { 'request-id': expect.any(String), date: expect.any(String) },
+    })
     expect((await write(token, 'POST', base, { displayName: 'No type' })).body.error?.message).toMatch(/abstract type/)
-    expect((await write(token, 'POST', base, { '@odata.type': '#microsoft.graph.windows10GeneralConfiguration' })).body.error?.message).toBe(`The property 'displayName' is required.`)
+    expect(
+      (await write(token, 'POST', base, { '@odata.type': '#microsoft.graph.windows10GeneralConfiguration' })).body.error
+        ?.message,
+    ).toBe(`The property 'displayName' is required.`)
     // Instance annotations are ignored, as Graph does.
-    const created = await write(token, 'POST', base, { ...body, '@odata.context': 'x', 'assignments@odata.context': 'y' })
+    const created = await write(token, 'POST', base, {
+      ...body,
+      '@odata.context': 'x',
+      'assignments@odata.context': 'y',
+    })
     expect(created.status).toBe(201)
     const id = String(created.body.id)
     const patchUnknown = await write(token, 'PATCH', `${base}/${id}`, { cameraBlocked: 'yes' })
     expect(patchUnknown.status).toBe(400)
-    expect(patchUnknown.body.error?.message).toContain(`Cannot convert the literal '"yes"' to the expected type 'Edm.Boolean'`)
+    expect(patchUnknown.body.error?.message).toContain(
+      `Cannot convert the literal '"yes"' to the expected type 'Edm.Boolean'`,
+    )
     const patchAssignments = await write(token, 'PATCH', `${base}/${id}`, { assignments: [] })
     expect(patchAssignments.body.error?.message).toMatch(/assign action/)
-    const otherType = await write(token, 'PATCH', `${base}/${id}`, { '@odata.type': '#microsoft.graph.iosGeneralDeviceConfiguration', displayName: 'x' })
+    const otherType = await write(token, 'PATCH', `${base}/${id}`, {
+      '@odata.type': '#microsoft.graph.iosGeneralDeviceConfiguration',
+      displayName: 'x',
+    })
     expect(otherType.status).toBe(400)
     expect((await write(token, 'PUT', `${base}/${id}`, body)).body.error?.code).toBe('No method match route template')
-    expect((await write(token, 'PATCH', `${base}/00000000-0000-4000-8000-000000000000`, { displayName: 'x' })).status).toBe(404)
+    expect(
+      (await write(token, 'PATCH', `${base}/00000000-0000-4000-8000-000000000000`, { displayName: 'x' })).status,
+    ).toBe(404)
     expect((await write(token, 'POST', `${base}/${id}/frobnicate`, {})).status).toBe(400)
     const events = await auditOf(token, id)
     expect(events.map((e) => e.activityOperationType)).toEqual(['Create'])
     const read = await graphGet(env.emulator, token, `${base}/${id}`)
-    expect(read.body).toMatchObject({ displayName: 'Kiosk lock', version: 1, '@odata.type': '#microsoft.graph.windows10GeneralConfiguration' })
+    expect(read.body).toMatchObject({
+      displayName: 'Kiosk lock',
+      version: 1,
+      '@odata.type': '#microsoft.graph.windows10GeneralConfiguration',
+    })
     expect(Object.keys(read.body)).not.toContain('assignments@odata.context')
     void tenant
   })
@@ -158,10 +241,15 @@ describe('Graph write validation', () => {
   it('handles secrets as Graph does: a masked value with its reference only on the same object, clear values stored encrypted', async () => {
     const { tenant, token } = await tenantWithToken()
     const base = '/beta/deviceManagement/deviceConfigurations'
-    const custom = (await contents(tenant.tenant_id)).find((o) => o.content['@odata.type'] === '#microsoft.graph.windows10CustomConfiguration')!
+    const custom = (await contents(tenant.tenant_id)).find(
+      (o) => o.content['@odata.type'] === '#microsoft.graph.windows10CustomConfiguration',
+    )!
     const settings = custom.content.omaSettings as Body[]
     const encrypted = settings.find((s) => s.isEncrypted === true)!
-    expect(encrypted).toMatchObject({ value: '****', secretReferenceValueId: expect.stringMatching(new RegExp(`^${custom.id}_`)) })
+    expect(encrypted).toMatchObject({
+      value: '****',
+      secretReferenceValueId: expect.stringMatching(new RegExp(`^${custom.id}_`)),
+    })
 
     // A create cannot carry another object's secret reference (Intune's NotSupported).
     const copy = await write(token, 'POST', base, writable(custom.content))
@@ -169,62 +257,151 @@ describe('Graph write validation', () => {
     expect(copy.body.error?.code).toBe('NotSupported')
     expect(copy.body.error?.message).toContain('SecretReferenceValueId invalid for create.')
     // A mask without its reference is refused, wherever it is.
-    const bare = await write(token, 'POST', base, { '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: 'OMA with a mask', omaSettings: [{ ...encrypted, secretReferenceValueId: undefined }] })
+    const bare = await write(token, 'POST', base, {
+      '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+      displayName: 'OMA with a mask',
+      omaSettings: [{ ...encrypted, secretReferenceValueId: undefined }],
+    })
     expect(bare.status).toBe(400)
     expect(bare.body.error?.message).toContain(`'omaSettings[0].value' is a masked secret`)
 
     // The same object takes its own masked secrets back (the secret is kept)…
-    const kept = await write(token, 'PATCH', `${base}/${custom.id}`, { displayName: 'Renamed custom', omaSettings: settings })
+    const kept = await write(token, 'PATCH', `${base}/${custom.id}`, {
+      displayName: 'Renamed custom',
+      omaSettings: settings,
+    })
     expect(kept.status).toBe(204)
-    expect(((await graphGet(env.emulator, token, `${base}/${custom.id}`)).body.omaSettings as Body[]).find((s) => s.isEncrypted)).toEqual(encrypted)
+    expect(
+      ((await graphGet(env.emulator, token, `${base}/${custom.id}`)).body.omaSettings as Body[]).find(
+        (s) => s.isEncrypted,
+      ),
+    ).toEqual(encrypted)
     // …but not another object's.
     // (Another custom profile: other profile types have no omaSettings at all.)
-    const other = (await contents(tenant.tenant_id)).find((o) => o.content['@odata.type'] === custom.content['@odata.type'] && o.id !== custom.id)!
+    const other = (await contents(tenant.tenant_id)).find(
+      (o) => o.content['@odata.type'] === custom.content['@odata.type'] && o.id !== custom.id,
+    )!
     const foreign = await write(token, 'PATCH', `${base}/${other.id}`, { omaSettings: settings })
     expect(foreign.body.error?.code).toBe('NotSupported')
 
     // A secret written in clear reads back masked, with a new reference.
-    const created = await write(token, 'POST', base, { '@odata.type': '#microsoft.graph.windows10CustomConfiguration', displayName: 'OMA with a secret', omaSettings: [{ '@odata.type': '#microsoft.graph.omaSettingString', displayName: 'Key', omaUri: './Vendor/MSFT/x', value: 'correct horse', isEncrypted: true }] })
+    const created = await write(token, 'POST', base, {
+      '@odata.type': '#microsoft.graph.windows10CustomConfiguration',
+      displayName: 'OMA with a secret',
+      omaSettings: [
+        {
+          '@odata.type': '#microsoft.graph.omaSettingString',
+          displayName: 'Key',
+          omaUri: './Vendor/MSFT/x',
+          value: 'correct horse',
+          isEncrypted: true,
+        },
+      ],
+    })
     expect(created.status).toBe(201)
     const read = await graphGet(env.emulator, token, `${base}/${String(created.body.id)}`)
-    expect(read.body.omaSettings).toEqual([expect.objectContaining({ value: '****', isEncrypted: true, secretReferenceValueId: expect.stringMatching(new RegExp(`^${String(created.body.id)}_`)) })])
+    expect(read.body.omaSettings).toEqual([
+      expect.objectContaining({
+        value: '****',
+        isEncrypted: true,
+        secretReferenceValueId: expect.stringMatching(new RegExp(`^${String(created.body.id)}_`)),
+      }),
+    ])
     expect(JSON.stringify(read.body)).not.toContain('correct horse')
     // Only getOmaSettingPlainTextValue gives the clear value back (issue 17: IntuneCD reads it).
     const reference = String((read.body.omaSettings as Body[])[0]!.secretReferenceValueId)
-    const clear = await graphGet(env.emulator, token, `${base}/${String(created.body.id)}/getOmaSettingPlainTextValue(secretReferenceValueId='${reference}')`)
-    expect(clear.body).toMatchObject({ '@odata.context': expect.stringMatching(/\$metadata#Edm\.String$/), value: 'correct horse' })
+    const clear = await graphGet(
+      env.emulator,
+      token,
+      `${base}/${String(created.body.id)}/getOmaSettingPlainTextValue(secretReferenceValueId='${reference}')`,
+    )
+    expect(clear.body).toMatchObject({
+      '@odata.context': expect.stringMatching(/\$metadata#Edm\.String$/),
+      value: 'correct horse',
+    })
   })
 
   it('requires exactly one block action on a compliance policy, and scheduleActionsForRules replaces the actions', async () => {
     const { token } = await tenantWithToken()
     const base = '/beta/deviceManagement/deviceCompliancePolicies'
-    const policy = { '@odata.type': '#microsoft.graph.windows10CompliancePolicy', displayName: 'Require BitLocker', bitLockerEnabled: true }
-    const block = { ruleName: 'PasswordRequired', scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 12, notificationTemplateId: '' }] }
+    const policy = {
+      '@odata.type': '#microsoft.graph.windows10CompliancePolicy',
+      displayName: 'Require BitLocker',
+      bitLockerEnabled: true,
+    }
+    const block = {
+      ruleName: 'PasswordRequired',
+      scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours: 12, notificationTemplateId: '' }],
+    }
     const missing = await write(token, 'POST', base, policy)
     expect(missing.status).toBe(400)
-    expect(missing.body.error).toMatchObject({ code: 'BadRequest', message: 'Compliance policy must have one and only one block scheduled action' })
+    expect(missing.body.error).toMatchObject({
+      code: 'BadRequest',
+      message: 'Compliance policy must have one and only one block scheduled action',
+    })
     const twice = await write(token, 'POST', base, { ...policy, scheduledActionsForRule: [block, block] })
     expect(twice.status).toBe(400)
     const created = await write(token, 'POST', base, { ...policy, scheduledActionsForRule: [block] })
     expect(created.status).toBe(201)
     const id = String(created.body.id)
     const actions = await graphGet(env.emulator, token, `${base}/${id}/scheduledActionsForRule`)
-    expect(actions.body.value).toEqual([expect.objectContaining({ ruleName: 'PasswordRequired', scheduledActionConfigurations: [expect.objectContaining({ actionType: 'block', gracePeriodHours: 12, notificationTemplateId: '00000000-0000-0000-0000-000000000000' })] })])
+    expect(actions.body.value).toEqual([
+      expect.objectContaining({
+        ruleName: 'PasswordRequired',
+        scheduledActionConfigurations: [
+          expect.objectContaining({
+            actionType: 'block',
+            gracePeriodHours: 12,
+            notificationTemplateId: '00000000-0000-0000-0000-000000000000',
+          }),
+        ],
+      }),
+    ])
 
     const retire = { actionType: 'retire', gracePeriodHours: 720 }
-    const noBlock = await write(token, 'POST', `${base}/${id}/scheduleActionsForRules`, { deviceComplianceScheduledActionForRules: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [retire] }] })
+    const noBlock = await write(token, 'POST', `${base}/${id}/scheduleActionsForRules`, {
+      deviceComplianceScheduledActionForRules: [
+        { ruleName: 'PasswordRequired', scheduledActionConfigurations: [retire] },
+      ],
+    })
     expect(noBlock.body.error?.message).toBe('Compliance policy must have one and only one block scheduled action')
     const before = await graphGet(env.emulator, token, `${base}/${id}`)
-    const replaced = await write(token, 'POST', `${base}/${id}/scheduleActionsForRules`, { deviceComplianceScheduledActionForRules: [{ ruleName: 'PasswordRequired', scheduledActionConfigurations: [block.scheduledActionConfigurations[0], retire] }] })
+    const replaced = await write(token, 'POST', `${base}/${id}/scheduleActionsForRules`, {
+      deviceComplianceScheduledActionForRules: [
+        {
+          ruleName: 'PasswordRequired',
+          scheduledActionConfigurations: [block.scheduledActionConfigurations[0], retire],
+        },
+      ],
+    })
     expect(replaced.status).toBe(204)
     const now = await graphGet(env.emulator, token, `${base}/${id}/scheduledActionsForRule`)
-    expect((now.body.value as { scheduledActionConfigurations: Body[] }[])[0]!.scheduledActionConfigurations.map((c) => c.actionType)).toEqual(['block', 'retire'])
+    expect(
+      (now.body.value as { scheduledActionConfigurations: Body[] }[])[0]!.scheduledActionConfigurations.map(
+        (c) => c.actionType,
+      ),
+    ).toEqual(['block', 'retire'])
     const after = await graphGet(env.emulator, token, `${base}/${id}`)
     expect(after.body.version).toBe(Number(before.body.version) + 1)
-    expect((await auditOf(token, id)).map((e) => e.activityType)).toEqual(['Create DeviceCompliancePolicy', 'scheduleActionsForRules DeviceCompliancePolicy'])
+    expect((await auditOf(token, id)).map((e) => e.activityType)).toEqual([
+      'Create DeviceCompliancePolicy',
+      'scheduleActionsForRules DeviceCompliancePolicy',
+    ])
     // Only compliance policies have the action.
-    const config = await write(token, 'POST', '/beta/deviceManagement/deviceConfigurations', { '@odata.type': '#microsoft.graph.windows10GeneralConfiguration', displayName: 'x' })
-    expect((await write(token, 'POST', `/beta/deviceManagement/deviceConfigurations/${String(config.body.id)}/scheduleActionsForRules`, { deviceComplianceScheduledActionForRules: [block] })).status).toBe(400)
+    const config = await write(token, 'POST', '/beta/deviceManagement/deviceConfigurations', {
+      '@odata.type': '#microsoft.graph.windows10GeneralConfiguration',
+      displayName: 'x',
+    })
+    expect(
+      (
+        await write(
+          token,
+          'POST',
+          `/beta/deviceManagement/deviceConfigurations/${String(config.body.id)}/scheduleActionsForRules`,
+          { deviceComplianceScheduledActionForRules: [block] },
+        )
+      ).status,
+    ).toBe(400)
   })
 
   it('refuses settings whose definition the tenant does not offer (Invalid Reference id); PUT replaces the settings', async () => {
@@ -235,11 +412,34 @@ describe('Graph write validation', () => {
       settingInstance: {
         '@odata.type': '#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance',
         settingDefinitionId: definition,
-        choiceSettingValue: { value: `${definition}_1`, children: child ? [{ '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance', settingDefinitionId: child, simpleSettingValue: { value: 1 } }] : [] },
+        choiceSettingValue: {
+          value: `${definition}_1`,
+          children: child
+            ? [
+                {
+                  '@odata.type': '#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance',
+                  settingDefinitionId: child,
+                  simpleSettingValue: { value: 1 },
+                },
+              ]
+            : [],
+        },
       },
     })
-    const policy = { name: 'Defender', description: '', platforms: 'windows10', technologies: 'mdm', roleScopeTagIds: ['0'] }
-    const unknown = await write(token, 'POST', base, { ...policy, settings: [setting('device_vendor_msft_policy_config_setting_1'), setting('device_vendor_msft_policy_config_setting_2', 'device_vendor_msft_retired_thing')] })
+    const policy = {
+      name: 'Defender',
+      description: '',
+      platforms: 'windows10',
+      technologies: 'mdm',
+      roleScopeTagIds: ['0'],
+    }
+    const unknown = await write(token, 'POST', base, {
+      ...policy,
+      settings: [
+        setting('device_vendor_msft_policy_config_setting_1'),
+        setting('device_vendor_msft_policy_config_setting_2', 'device_vendor_msft_retired_thing'),
+      ],
+    })
     expect(unknown.status).toBe(400)
     expect(unknown.body.error?.code).toBe('BadRequest')
     expect(unknown.body.error?.message).toContain('Invalid Reference id')
@@ -247,24 +447,50 @@ describe('Graph write validation', () => {
 
     const empty = await write(token, 'POST', base, { ...policy, name: 'Empty' })
     expect(empty.body).toMatchObject({ name: 'Empty', settingCount: 0 })
-    const created = await write(token, 'POST', base, { ...policy, settings: [setting('device_vendor_msft_policy_config_setting_1'), setting('device_vendor_msft_policy_config_setting_2')] })
+    const created = await write(token, 'POST', base, {
+      ...policy,
+      settings: [
+        setting('device_vendor_msft_policy_config_setting_1'),
+        setting('device_vendor_msft_policy_config_setting_2'),
+      ],
+    })
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({ name: 'Defender', settingCount: 2 })
     const id = String(created.body.id)
     expect((await graphGet(env.emulator, token, `${base}/${id}/settings`)).body.value).toHaveLength(2)
 
     // A definition Intune retired in this tenant: existing policies keep it, writes refuse it.
-    await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/retired_setting_definitions`, ['device_vendor_msft_policy_config_setting_2'])
-    const retired = await write(token, 'PUT', `${base}/${id}`, { ...policy, settings: [setting('device_vendor_msft_policy_config_setting_2')] })
+    await control(env.emulator, 'PUT', `/tenants/${tenant.tenant_id}/retired_setting_definitions`, [
+      'device_vendor_msft_policy_config_setting_2',
+    ])
+    const retired = await write(token, 'PUT', `${base}/${id}`, {
+      ...policy,
+      settings: [setting('device_vendor_msft_policy_config_setting_2')],
+    })
     expect(retired.body.error?.message).toContain('device_vendor_msft_policy_config_setting_2')
     expect((await graphGet(env.emulator, token, `${base}/${id}/settings`)).body.value).toHaveLength(2)
 
-    expect((await write(token, 'PATCH', `${base}/${id}`, { settings: [setting('device_vendor_msft_policy_config_setting_3')] })).status).toBe(400)
-    const put = await write(token, 'PUT', `${base}/${id}`, { ...policy, name: 'Defender v2', settings: [setting('device_vendor_msft_policy_config_setting_3')] })
+    expect(
+      (
+        await write(token, 'PATCH', `${base}/${id}`, {
+          settings: [setting('device_vendor_msft_policy_config_setting_3')],
+        })
+      ).status,
+    ).toBe(400)
+    const put = await write(token, 'PUT', `${base}/${id}`, {
+      ...policy,
+      name: 'Defender v2',
+      settings: [setting('device_vendor_msft_policy_config_setting_3')],
+    })
     expect(put.status).toBe(204)
     const settings = await graphGet(env.emulator, token, `${base}/${id}/settings`)
-    expect((settings.body.value as { settingInstance: Body }[]).map((s) => s.settingInstance.settingDefinitionId)).toEqual(['device_vendor_msft_policy_config_setting_3'])
-    expect((await graphGet(env.emulator, token, `${base}/${id}`)).body).toMatchObject({ name: 'Defender v2', settingCount: 1 })
+    expect(
+      (settings.body.value as { settingInstance: Body }[]).map((s) => s.settingInstance.settingDefinitionId),
+    ).toEqual(['device_vendor_msft_policy_config_setting_3'])
+    expect((await graphGet(env.emulator, token, `${base}/${id}`)).body).toMatchObject({
+      name: 'Defender v2',
+      settingCount: 1,
+    })
     const events = await auditOf(token, id)
     expect(events.map((e) => e.activityOperationType)).toEqual(['Create', 'Patch'])
   })
@@ -272,26 +498,40 @@ describe('Graph write validation', () => {
   it('/assign replaces the whole assignment set; single assignments through the assignments collection', async () => {
     const { tenant, token } = await tenantWithToken()
     const all = await contents(tenant.tenant_id)
-    const policy = all.find((o) => o.type === 'deviceConfiguration' && (o.content.assignments as unknown[]).length >= 2)!
+    const policy = all.find(
+      (o) => o.type === 'deviceConfiguration' && (o.content.assignments as unknown[]).length >= 2,
+    )!
     const path = `/beta/deviceManagement/deviceConfigurations/${policy.id}`
     const group = all.find((o) => o.type === 'group')!
     const target = { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: group.id }
     // Graph answers the target with its filter properties (none when the request names no filter).
-    const answered = { ...target, deviceAndAppManagementAssignmentFilterId: null, deviceAndAppManagementAssignmentFilterType: 'none' }
+    const answered = {
+      ...target,
+      deviceAndAppManagementAssignmentFilterId: null,
+      deviceAndAppManagementAssignmentFilterType: 'none',
+    }
     const assigned = await write(token, 'POST', `${path}/assign`, { assignments: [{ target }] })
     expect(assigned.status).toBe(200)
     expect(assigned.body.value).toEqual([expect.objectContaining({ target: answered })])
     const read = await graphGet(env.emulator, token, `${path}/assignments`)
-    expect(read.body.value).toEqual([expect.objectContaining({ id: `${policy.id}_${target.groupId}`, target: answered })])
-    expect((await write(token, 'POST', `${path}/assign`, { assignments: [{ target: { groupId: 'x' } }] })).status).toBe(400)
+    expect(read.body.value).toEqual([
+      expect.objectContaining({ id: `${policy.id}_${target.groupId}`, target: answered }),
+    ])
+    expect((await write(token, 'POST', `${path}/assign`, { assignments: [{ target: { groupId: 'x' } }] })).status).toBe(
+      400,
+    )
     expect((await write(token, 'POST', `${path}/assign`, { assignments: [] })).status).toBe(200)
     expect((await graphGet(env.emulator, token, `${path}/assignments`)).body.value).toEqual([])
 
     // Scripts name their assignments after the type.
     const script = all.find((o) => o.type === 'deviceManagementScript')!
     const scriptPath = `/beta/deviceManagement/deviceManagementScripts/${script.id}`
-    expect((await write(token, 'POST', `${scriptPath}/assign`, { deviceManagementScriptAssignments: [{ target }] })).status).toBe(200)
-    expect((await graphGet(env.emulator, token, `${scriptPath}/assignments`)).body.value).toEqual([expect.objectContaining({ target: answered })])
+    expect(
+      (await write(token, 'POST', `${scriptPath}/assign`, { deviceManagementScriptAssignments: [{ target }] })).status,
+    ).toBe(200)
+    expect((await graphGet(env.emulator, token, `${scriptPath}/assignments`)).body.value).toEqual([
+      expect.objectContaining({ target: answered }),
+    ])
 
     // Autopilot profiles take one assignment at a time.
     const profile = all.find((o) => o.type === 'windowsAutopilotDeploymentProfile')!
@@ -306,36 +546,68 @@ describe('Graph write validation', () => {
 
     // A type without assignments has no assign action.
     const filter = all.find((o) => o.type === 'assignmentFilter')!
-    expect((await write(token, 'POST', `/beta/deviceManagement/assignmentFilters/${filter.id}/assign`, { assignments: [] })).status).toBe(400)
-    expect((await auditOf(token, policy.id)).map((e) => e.activityType)).toEqual(['assign DeviceConfiguration', 'assign DeviceConfiguration'])
+    expect(
+      (await write(token, 'POST', `/beta/deviceManagement/assignmentFilters/${filter.id}/assign`, { assignments: [] }))
+        .status,
+    ).toBe(400)
+    expect((await auditOf(token, policy.id)).map((e) => e.activityType)).toEqual([
+      'assign DeviceConfiguration',
+      'assign DeviceConfiguration',
+    ])
   })
 
   it('updateDefinitionValues adds, updates and deletes an Administrative template’s values', async () => {
     const { tenant, token } = await tenantWithToken()
-    const policy = (await contents(tenant.tenant_id)).find((o) => o.type === 'groupPolicyConfiguration' && (o.content.definitionValues as unknown[]).length >= 2)!
+    const policy = (await contents(tenant.tenant_id)).find(
+      (o) => o.type === 'groupPolicyConfiguration' && (o.content.definitionValues as unknown[]).length >= 2,
+    )!
     const path = `/beta/deviceManagement/groupPolicyConfigurations/${policy.id}`
     const values = policy.content.definitionValues as { id: string; enabled: boolean; definition: { id: string } }[]
     const used = new Set(values.map((v) => v.definition.id))
     const fresh = Array.from({ length: 5000 }, (_, n) => `def-${n}`).find((d) => !used.has(d))!
     const bind = (id: string) => `https://graph.microsoft.com/beta/deviceManagement/groupPolicyDefinitions('${id}')`
-    const unknown = await write(token, 'POST', `${path}/updateDefinitionValues`, { added: [{ enabled: true, 'definition@odata.bind': bind('no-such-definition') }] })
+    const unknown = await write(token, 'POST', `${path}/updateDefinitionValues`, {
+      added: [{ enabled: true, 'definition@odata.bind': bind('no-such-definition') }],
+    })
     expect(unknown.status).toBe(404)
     const before = await graphGet(env.emulator, token, path)
     const updated = await write(token, 'POST', `${path}/updateDefinitionValues`, {
-      added: [{ enabled: true, 'definition@odata.bind': bind(fresh), presentationValues: [{ '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText', value: 'hello', 'presentation@odata.bind': 'x' }] }],
+      added: [
+        {
+          enabled: true,
+          'definition@odata.bind': bind(fresh),
+          presentationValues: [
+            {
+              '@odata.type': '#microsoft.graph.groupPolicyPresentationValueText',
+              value: 'hello',
+              'presentation@odata.bind': 'x',
+            },
+          ],
+        },
+      ],
       updated: [{ id: values[0]!.id, enabled: !values[0]!.enabled }],
       deletedIds: [values[1]!.id],
     })
     expect(updated.status).toBe(204)
-    const now = (await graphGet(env.emulator, token, `${path}/definitionValues?$top=100`)).body.value as { id: string; enabled: boolean; definition: { id: string; displayName: string }; presentationValues: Body[] }[]
+    const now = (await graphGet(env.emulator, token, `${path}/definitionValues?$top=100`)).body.value as {
+      id: string
+      enabled: boolean
+      definition: { id: string; displayName: string }
+      presentationValues: Body[]
+    }[]
     expect(now).toHaveLength(values.length)
     expect(now.find((v) => v.id === values[0]!.id)!.enabled).toBe(!values[0]!.enabled)
     expect(now.some((v) => v.id === values[1]!.id)).toBe(false)
     const added = now.find((v) => v.definition.id === fresh)!
     expect(added.definition.displayName).toBe(`Administrative template setting ${fresh.slice(4)}`)
     expect(added.presentationValues).toEqual([expect.objectContaining({ value: 'hello' })])
-    expect(String((await graphGet(env.emulator, token, path)).body.lastModifiedDateTime) > String(before.body.lastModifiedDateTime)).toBe(true)
-    expect((await auditOf(token, policy.id)).map((e) => e.activityType)).toEqual(['updateDefinitionValues GroupPolicyConfiguration'])
+    expect(
+      String((await graphGet(env.emulator, token, path)).body.lastModifiedDateTime) >
+        String(before.body.lastModifiedDateTime),
+    ).toBe(true)
+    expect((await auditOf(token, policy.id)).map((e) => e.activityType)).toEqual([
+      'updateDefinitionValues GroupPolicyConfiguration',
+    ])
   })
 
   it('throttles writes on their own, lower limits, with Retry-After, without applying the refused write', async () => {
@@ -343,12 +615,25 @@ describe('Graph write validation', () => {
     await control(env.emulator, 'PUT', '/faults', { throttle_scale: 0.02 })
     const base = '/beta/deviceManagement/assignmentFilters'
     const statuses: number[] = []
-    for (let i = 0; i < 4; i++) statuses.push((await write(token, 'POST', base, { displayName: `Throttled ${i}`, platform: 'windows10AndLater', rule: '(device.osVersion -startsWith "10")' })).status)
+    for (let i = 0; i < 4; i++)
+      statuses.push(
+        (
+          await write(token, 'POST', base, {
+            displayName: `Throttled ${i}`,
+            platform: 'windows10AndLater',
+            rule: '(device.osVersion -startsWith "10")',
+          })
+        ).status,
+      )
     // 100 app writes × 0.02 = 2 per window; reads (1000 × 0.02 = 20) still pass.
     expect(statuses).toEqual([201, 201, 429, 429])
     const refused = await write(token, 'POST', base, { displayName: 'Refused' })
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0)
-    const list = await graphGet(env.emulator, token, `${base}?$filter=startswith(displayName, 'Throttled') or displayName eq 'Refused'`)
+    const list = await graphGet(
+      env.emulator,
+      token,
+      `${base}?$filter=startswith(displayName, 'Throttled') or displayName eq 'Refused'`,
+    )
     expect(list.status).toBe(200)
     expect((list.body.value as Body[]).map((v) => v.displayName)).toEqual(['Throttled 0', 'Throttled 1'])
   })
@@ -358,14 +643,37 @@ describe('lost responses and the ground truth with content', () => {
   it('drop_response_rate applies the write and destroys the connection; the object and its audit event exist', async () => {
     const { tenant, token } = await tenantWithToken()
     expect((await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1 })).status).toBe(200)
-    await expect(write(token, 'POST', '/beta/deviceManagement/assignmentFilters', { displayName: 'Lost answer', platform: 'windows10AndLater', rule: '' })).rejects.toThrow()
+    await expect(
+      write(token, 'POST', '/beta/deviceManagement/assignmentFilters', {
+        displayName: 'Lost answer',
+        platform: 'windows10AndLater',
+        rule: '',
+      }),
+    ).rejects.toThrow()
     // Reads are answered.
     expect((await graphGet(env.emulator, token, '/beta/deviceManagement/assignmentFilters?$top=1')).status).toBe(200)
     // A $batch with a write loses its whole response.
-    const batch = fetch(`${env.emulator.url}/beta/$batch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ requests: [{ id: '1', method: 'POST', url: '/deviceManagement/assignmentFilters', body: { displayName: 'Lost in batch' }, headers: { 'content-type': 'application/json' } }] }) })
+    const batch = fetch(`${env.emulator.url}/beta/$batch`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        requests: [
+          {
+            id: '1',
+            method: 'POST',
+            url: '/deviceManagement/assignmentFilters',
+            body: { displayName: 'Lost in batch' },
+            headers: { 'content-type': 'application/json' },
+          },
+        ],
+      }),
+    })
     await expect(batch).rejects.toThrow()
     // A refused write is answered (nothing was applied).
-    const refused = await write(token, 'POST', '/beta/deviceManagement/assignmentFilters', { displayName: 'Refused', frobnicate: true })
+    const refused = await write(token, 'POST', '/beta/deviceManagement/assignmentFilters', {
+      displayName: 'Refused',
+      frobnicate: true,
+    })
     expect(refused.status).toBe(400)
     expect((await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1.5 })).status).toBe(400)
     await control(env.emulator, 'PUT', '/faults', {})
@@ -374,17 +682,26 @@ describe('lost responses and the ground truth with content', () => {
     expect(names).toContain('Lost answer')
     expect(names).toContain('Lost in batch')
     expect(names).not.toContain('Refused')
-    const events = await graphGet(env.emulator, token, `/beta/deviceManagement/auditEvents?$filter=activityOperationType eq 'Create'`)
-    expect((events.body.value as { resources: { displayName: string }[] }[]).map((e) => e.resources[0]!.displayName)).toEqual(['Lost answer', 'Lost in batch'])
+    const events = await graphGet(
+      env.emulator,
+      token,
+      `/beta/deviceManagement/auditEvents?$filter=activityOperationType eq 'Create'`,
+    )
+    expect(
+      (events.body.value as { resources: { displayName: string }[] }[]).map((e) => e.resources[0]!.displayName),
+    ).toEqual(['Lost answer', 'Lost in batch'])
   })
 
   it('inventory?include=content gives each object as full Graph reads return it', async () => {
     const { tenant, token } = await tenantWithToken({ policies: 150 })
     const objects = await contents(tenant.tenant_id)
-    const plain = (await control<{ objects: Body[] }>(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory`)).body.objects
+    const plain = (await control<{ objects: Body[] }>(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory`))
+      .body.objects
     expect(objects.map((o) => o.id)).toEqual(plain.map((o) => o.id))
     expect(plain.every((o) => !('content' in o))).toBe(true)
-    expect((await control(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory?include=everything`)).status).toBe(400)
+    expect(
+      (await control(env.emulator, 'GET', `/tenants/${tenant.tenant_id}/inventory?include=everything`)).status,
+    ).toBe(400)
 
     const read = async (path: string) => {
       const all: Body[] = []
@@ -396,7 +713,12 @@ describe('lost responses and the ground truth with content', () => {
       }
       return all
     }
-    for (const key of ['settingsCatalogPolicy', 'deviceCompliancePolicy', 'groupPolicyConfiguration', 'deviceConfiguration']) {
+    for (const key of [
+      'settingsCatalogPolicy',
+      'deviceCompliancePolicy',
+      'groupPolicyConfiguration',
+      'deviceConfiguration',
+    ]) {
       const o = objects.find((x) => x.type === key)!
       const entry = POLICY_TYPES.find((e) => e.key === key)!
       const path = `/beta/${entry.path}/${o.id}`

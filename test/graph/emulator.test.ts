@@ -29,8 +29,14 @@ describe('login', () => {
     const good = await rawToken(emulator, tenant.tenant_id, tenant.client_id, secret)
     expect(good.status).toBe(200)
     expect(good.body.token_type).toBe('Bearer')
-    const claims = JSON.parse(Buffer.from(String(good.body.access_token).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>
-    expect(claims).toMatchObject({ tid: tenant.tenant_id, appid: tenant.client_id, roles: ['DeviceManagementApps.Read.All'] })
+    const claims = JSON.parse(
+      Buffer.from(String(good.body.access_token).split('.')[1]!, 'base64url').toString(),
+    ) as Record<string, unknown>
+    expect(claims).toMatchObject({
+      tid: tenant.tenant_id,
+      appid: tenant.client_id,
+      roles: ['DeviceManagementApps.Read.All'],
+    })
 
     const bad = await rawToken(emulator, tenant.tenant_id, tenant.client_id, 'wrong')
     expect(bad.status).toBe(400)
@@ -39,7 +45,9 @@ describe('login', () => {
     expect(JSON.stringify(bad.body)).not.toContain('wrong')
 
     expect((await rawToken(emulator, tenant.tenant_id, 'someone-else', secret)).body.error_codes).toEqual([700016])
-    expect((await rawToken(emulator, '00000000-0000-4000-8000-000000000000', tenant.client_id, secret)).body.error_codes).toEqual([90002])
+    expect(
+      (await rawToken(emulator, '00000000-0000-4000-8000-000000000000', tenant.client_id, secret)).body.error_codes,
+    ).toEqual([90002])
   })
 
   it('refuses Graph requests without a valid, unexpired token', async () => {
@@ -47,7 +55,10 @@ describe('login', () => {
     expect(noToken.status).toBe(401)
     const forged = await graphGet(emulator, 'a.b.c', '/beta/deviceManagement/deviceConfigurations')
     expect(forged.status).toBe(401)
-    expect(forged.body.error).toMatchObject({ code: 'InvalidAuthenticationToken', innerError: { 'request-id': expect.any(String), date: expect.any(String) } })
+    expect(forged.body.error).toMatchObject({
+      code: 'InvalidAuthenticationToken',
+      innerError: { 'request-id': expect.any(String), date: expect.any(String) },
+    })
   })
 })
 
@@ -69,7 +80,9 @@ describe('Graph reads', () => {
         ids.add(String(item.id))
         expect(item.name).toEqual(expect.any(String))
         expect(item).not.toHaveProperty('displayName')
-        expect(item['assignments@odata.context']).toBe(`${emulator.url}/beta/$metadata#deviceManagement/configurationPolicies('${String(item.id)}')/assignments`)
+        expect(item['assignments@odata.context']).toBe(
+          `${emulator.url}/beta/$metadata#deviceManagement/configurationPolicies('${String(item.id)}')/assignments`,
+        )
       }
       url = page.body['@odata.nextLink'] as string | undefined
     }
@@ -104,20 +117,37 @@ describe('Graph reads', () => {
 
   it('honours $top, $select and $expand=assignments, and rejects $expand where Graph cannot', async () => {
     const { token } = await tenantWithToken()
-    const selected = await graphGet(emulator, token, '/beta/deviceManagement/deviceConfigurations?$top=3&$select=displayName')
+    const selected = await graphGet(
+      emulator,
+      token,
+      '/beta/deviceManagement/deviceConfigurations?$top=3&$select=displayName',
+    )
     expect(selected.body.value).toHaveLength(3)
-    for (const item of selected.body.value!) expect(Object.keys(item).sort()).toEqual(['@odata.type', 'displayName', 'id'])
+    for (const item of selected.body.value!)
+      expect(Object.keys(item).sort()).toEqual(['@odata.type', 'displayName', 'id'])
     const intents = await graphGet(emulator, token, '/beta/deviceManagement/intents?$expand=assignments')
     expect(intents.status).toBe(400)
     expect(intents.body.error).toMatchObject({ code: 'BadRequest' })
     const scripts = await graphGet(emulator, token, listUrl(getPolicyType('deviceManagementScript')))
     const script = scripts.body.value![0]!
     expect(script.scriptContent).toBeNull()
-    const full = await graphGet(emulator, token, `/beta/deviceManagement/deviceManagementScripts/${String(script.id)}?$expand=assignments`)
+    const full = await graphGet(
+      emulator,
+      token,
+      `/beta/deviceManagement/deviceManagementScripts/${String(script.id)}?$expand=assignments`,
+    )
     expect(full.body.scriptContent).toEqual(expect.any(String))
-    expect(full.body['assignments@odata.context']).toContain(`deviceManagementScripts('${String(script.id)}')/assignments`)
-    const assignments = await graphGet(emulator, token, `/beta/deviceManagement/deviceManagementScripts/${String(script.id)}/assignments`)
-    expect(assignments.body['@odata.context']).toBe(`${emulator.url}/beta/$metadata#deviceManagement/deviceManagementScripts('${String(script.id)}')/assignments`)
+    expect(full.body['assignments@odata.context']).toContain(
+      `deviceManagementScripts('${String(script.id)}')/assignments`,
+    )
+    const assignments = await graphGet(
+      emulator,
+      token,
+      `/beta/deviceManagement/deviceManagementScripts/${String(script.id)}/assignments`,
+    )
+    expect(assignments.body['@odata.context']).toBe(
+      `${emulator.url}/beta/$metadata#deviceManagement/deviceManagementScripts('${String(script.id)}')/assignments`,
+    )
     expect(assignments.body.value).toEqual(full.body.assignments)
   })
 
@@ -127,7 +157,15 @@ describe('Graph reads', () => {
     const policy = list.body.value![0]!
     const type = String(policy['@odata.type'])
     const collection = getPolicyType('managedAppPolicy').itemCollections![type]!
-    expect((await graphGet(emulator, token, `/beta/deviceAppManagement/managedAppPolicies/${String(policy.id)}?$expand=assignments`)).status).toBe(400)
+    expect(
+      (
+        await graphGet(
+          emulator,
+          token,
+          `/beta/deviceAppManagement/managedAppPolicies/${String(policy.id)}?$expand=assignments`,
+        )
+      ).status,
+    ).toBe(400)
     const read = await graphGet(emulator, token, `/beta/${collection}/${String(policy.id)}?$expand=assignments,apps`)
     expect(read.status).toBe(200)
     expect(read.body.assignments).toEqual(expect.any(Array))
@@ -136,19 +174,26 @@ describe('Graph reads', () => {
 
   it('returns 404 for a deleted group that assignments still reference', async () => {
     const { tenant, token } = await tenantWithToken({ policies: 300 })
-    const truth = new Set((await inventory(emulator, tenant.tenant_id)).filter((o) => o.type === 'group').map((o) => o.id))
+    const truth = new Set(
+      (await inventory(emulator, tenant.tenant_id)).filter((o) => o.type === 'group').map((o) => o.id),
+    )
     const referenced = new Set<string>()
     let url: string | undefined = listUrl(getPolicyType('deviceConfiguration'))
     while (url) {
       const page = await graphGet(emulator, token, url)
-      for (const item of page.body.value!) for (const a of item.assignments as { target: { groupId?: string } }[]) if (a.target.groupId) referenced.add(a.target.groupId)
+      for (const item of page.body.value!)
+        for (const a of item.assignments as { target: { groupId?: string } }[])
+          if (a.target.groupId) referenced.add(a.target.groupId)
       url = page.body['@odata.nextLink'] as string | undefined
     }
     const orphans = [...referenced].filter((id) => !truth.has(id))
     expect(orphans.length).toBeGreaterThan(0)
     const gone = await graphGet(emulator, token, `/v1.0/groups/${orphans[0]}`)
     expect(gone.status).toBe(404)
-    expect(gone.body.error).toMatchObject({ code: 'Request_ResourceNotFound', innerError: { 'request-id': expect.any(String) } })
+    expect(gone.body.error).toMatchObject({
+      code: 'Request_ResourceNotFound',
+      innerError: { 'request-id': expect.any(String) },
+    })
     const live = [...referenced].find((id) => truth.has(id))!
     const group = await graphGet(emulator, token, `/v1.0/groups/${live}?$select=id,displayName`)
     expect(group.status).toBe(200)
@@ -159,9 +204,14 @@ describe('Graph reads', () => {
     const { tenant, token } = await tenantWithToken({ permissions: ['DeviceManagementApps.Read.All'] })
     const denied = await graphGet(emulator, token, listUrl(getPolicyType('deviceConfiguration')))
     expect(denied.status).toBe(403)
-    expect(denied.body.error).toMatchObject({ code: 'Forbidden', message: expect.stringContaining('DeviceManagementConfiguration.Read.All') })
+    expect(denied.body.error).toMatchObject({
+      code: 'Forbidden',
+      message: expect.stringContaining('DeviceManagementConfiguration.Read.All'),
+    })
     expect((await graphGet(emulator, token, listUrl(getPolicyType('mobileApp')))).status).toBe(200)
-    const put = await control(emulator, 'PUT', `/tenants/${tenant.tenant_id}/permissions`, { permissions: ['DeviceManagementConfiguration.Read.All'] })
+    const put = await control(emulator, 'PUT', `/tenants/${tenant.tenant_id}/permissions`, {
+      permissions: ['DeviceManagementConfiguration.Read.All'],
+    })
     expect(put.status).toBe(200)
     expect((await graphGet(emulator, token, listUrl(getPolicyType('deviceConfiguration')))).status).toBe(200)
     expect((await graphGet(emulator, token, listUrl(getPolicyType('mobileApp')))).status).toBe(403)
@@ -175,7 +225,8 @@ describe('Graph reads', () => {
         expect(page.status, entry.key).toBe(200)
         expect(page.body['@odata.context']).toBe(`${emulator.url}/${version}/$metadata#${entry.path}`)
         expect(page.body.value!.length, entry.key).toBeGreaterThan(0)
-        for (const item of page.body.value!) expect(typeof item[entry.nameProperty], `${entry.key}.${entry.nameProperty}`).toBe('string')
+        for (const item of page.body.value!)
+          expect(typeof item[entry.nameProperty], `${entry.key}.${entry.nameProperty}`).toBe('string')
       }
     }
   })
@@ -184,7 +235,11 @@ describe('Graph reads', () => {
 describe('$batch', () => {
   it('rejects more than 20 requests with 400', async () => {
     const { token } = await tenantWithToken()
-    const requests = Array.from({ length: 21 }, (_, i) => ({ id: String(i), method: 'GET', url: '/deviceManagement/deviceCategories' }))
+    const requests = Array.from({ length: 21 }, (_, i) => ({
+      id: String(i),
+      method: 'GET',
+      url: '/deviceManagement/deviceCategories',
+    }))
     const response = await graphBatch(emulator, token, requests)
     expect(response.status).toBe(400)
     expect(response.body.error).toMatchObject({ code: 'BadRequest' })
@@ -195,7 +250,14 @@ describe('$batch', () => {
     const { token } = await tenantWithToken()
     // 0.01 × 1,000 = 10 reads per app per window.
     await control(emulator, 'PUT', '/faults', { throttle_scale: 0.01, throttle_window_ms: 60_000 })
-    const requests = Array.from({ length: 14 }, (_, i) => ({ id: `r${i}`, method: 'GET', url: i === 1 ? '/deviceManagement/deviceCategories/00000000-0000-4000-8000-000000000000' : '/deviceManagement/deviceCategories' }))
+    const requests = Array.from({ length: 14 }, (_, i) => ({
+      id: `r${i}`,
+      method: 'GET',
+      url:
+        i === 1
+          ? '/deviceManagement/deviceCategories/00000000-0000-4000-8000-000000000000'
+          : '/deviceManagement/deviceCategories',
+    }))
     const response = await graphBatch(emulator, token, requests)
     expect(response.status).toBe(200)
     const statuses = response.body.responses.map((r) => r.status)
@@ -232,8 +294,13 @@ describe('throttling', () => {
 
   it('can answer 429 without Retry-After, as Intune sometimes does', async () => {
     const a = await tenantWithToken()
-    await control(emulator, 'PUT', '/faults', { throttle_scale: 0.005, throttle_window_ms: 60_000, omit_retry_after: true })
-    for (let i = 0; i < 5; i++) expect((await graphGet(emulator, a.token, '/beta/deviceManagement/deviceCategories')).status).toBe(200)
+    await control(emulator, 'PUT', '/faults', {
+      throttle_scale: 0.005,
+      throttle_window_ms: 60_000,
+      omit_retry_after: true,
+    })
+    for (let i = 0; i < 5; i++)
+      expect((await graphGet(emulator, a.token, '/beta/deviceManagement/deviceCategories')).status).toBe(200)
     const throttled = await graphGet(emulator, a.token, '/beta/deviceManagement/deviceCategories')
     expect(throttled.status).toBe(429)
     expect(throttled.headers.get('retry-after')).toBeNull()
@@ -250,8 +317,12 @@ describe('generator and control API', () => {
     const c = await tenantWithToken({ seed: 'other', policies: 150 })
     const strip = (body: Record<string, unknown>) => JSON.stringify(body).replaceAll(emulator.url, '')
     const url = listUrl(getPolicyType('deviceConfiguration'))
-    expect(strip((await graphGet(emulator, a.token, url)).body)).toBe(strip((await graphGet(emulator, b.token, url)).body))
-    expect(strip((await graphGet(emulator, a.token, url)).body)).not.toBe(strip((await graphGet(emulator, c.token, url)).body))
+    expect(strip((await graphGet(emulator, a.token, url)).body)).toBe(
+      strip((await graphGet(emulator, b.token, url)).body),
+    )
+    expect(strip((await graphGet(emulator, a.token, url)).body)).not.toBe(
+      strip((await graphGet(emulator, c.token, url)).body),
+    )
     expect(await inventory(emulator, a.tenant.tenant_id)).toEqual(await inventory(emulator, b.tenant.tenant_id))
     expect(a.tenant.tenant_id).not.toBe(b.tenant.tenant_id)
   })
@@ -274,22 +345,41 @@ describe('generator and control API', () => {
 
   it('adds, changes and deletes objects, and the lists and ground truth follow', async () => {
     const { tenant, token } = await tenantWithToken({ policies: 60 })
-    const created = await control<{ id: string; type: string }>(emulator, 'POST', `/tenants/${tenant.tenant_id}/items`, { type: 'deviceCategory', displayName: 'Added category' })
+    const created = await control<{ id: string; type: string }>(
+      emulator,
+      'POST',
+      `/tenants/${tenant.tenant_id}/items`,
+      { type: 'deviceCategory', displayName: 'Added category' },
+    )
     expect(created.status).toBe(201)
     const listed = async () => (await graphGet(emulator, token, '/beta/deviceManagement/deviceCategories')).body.value!
     expect((await listed()).map((c) => c.displayName)).toContain('Added category')
     const original = (await listed())[0]!
-    const patched = await control<{ displayName: string; lastModifiedDateTime: string }>(emulator, 'PATCH', `/tenants/${tenant.tenant_id}/items/${String(original.id)}`, { displayName: 'Renamed' })
+    const patched = await control<{ displayName: string; lastModifiedDateTime: string }>(
+      emulator,
+      'PATCH',
+      `/tenants/${tenant.tenant_id}/items/${String(original.id)}`,
+      { displayName: 'Renamed' },
+    )
     expect(patched.status).toBe(200)
     expect(patched.body.displayName).toBe('Renamed')
-    expect((await graphGet(emulator, token, `/beta/deviceManagement/deviceCategories/${String(original.id)}`)).body.displayName).toBe('Renamed')
-    expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${created.body.id}`)).status).toBe(204)
+    expect(
+      (await graphGet(emulator, token, `/beta/deviceManagement/deviceCategories/${String(original.id)}`)).body
+        .displayName,
+    ).toBe('Renamed')
+    expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${created.body.id}`)).status).toBe(
+      204,
+    )
     expect((await listed()).map((c) => c.id)).not.toContain(created.body.id)
-    expect((await graphGet(emulator, token, `/beta/deviceManagement/deviceCategories/${created.body.id}`)).status).toBe(404)
+    expect((await graphGet(emulator, token, `/beta/deviceManagement/deviceCategories/${created.body.id}`)).status).toBe(
+      404,
+    )
     const truth = await inventory(emulator, tenant.tenant_id)
     expect(truth.find((o) => o.id === original.id)?.display_name).toBe('Renamed')
     expect(truth.some((o) => o.id === created.body.id)).toBe(false)
-    expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${created.body.id}`)).status).toBe(404)
+    expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${created.body.id}`)).status).toBe(
+      404,
+    )
     expect((await control(emulator, 'POST', `/tenants/${tenant.tenant_id}/items`, { type: 'nope' })).status).toBe(400)
   })
 
@@ -300,7 +390,15 @@ describe('generator and control API', () => {
     const { token } = await tenantWithToken()
     await graphGet(emulator, token, '/beta/deviceManagement/deviceCategories')
     await graphGet(emulator, token, '/beta/deviceManagement/nothingHere')
-    const stats = (await control<{ requests: number; graph_requests: number; by_kind: Record<string, number>; by_status: Record<string, number>; tokens_issued: number }>(emulator, 'GET', '/stats')).body
+    const stats = (
+      await control<{
+        requests: number
+        graph_requests: number
+        by_kind: Record<string, number>
+        by_status: Record<string, number>
+        tokens_issued: number
+      }>(emulator, 'GET', '/stats')
+    ).body
     expect(stats.by_kind.list).toBe(1)
     expect(stats.by_status['404']).toBe(1)
     expect(stats.tokens_issued).toBe(1)

@@ -25,10 +25,23 @@ afterEach(async () => {
 })
 
 // Tests that are not about the budget get a large one, so they run at the emulator's speed.
-const newClient = (options: ConstructorParameters<typeof GraphClient>[0] = {}) => new GraphClient({ tokens, retry: FAST_RETRY, budgets: new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 }), ...options })
+const newClient = (options: ConstructorParameters<typeof GraphClient>[0] = {}) =>
+  new GraphClient({
+    tokens,
+    retry: FAST_RETRY,
+    budgets: new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 }),
+    ...options,
+  })
 
 async function stats() {
-  return (await control<{ throttled: number; tokens_issued: number; graph_requests: number; by_kind: Record<string, number> }>(emulator, 'GET', '/stats')).body
+  return (
+    await control<{
+      throttled: number
+      tokens_issued: number
+      graph_requests: number
+      by_kind: Record<string, number>
+    }>(emulator, 'GET', '/stats')
+  ).body
 }
 
 async function collect(client: GraphClient, ctx: GraphTenantContext, key: string) {
@@ -47,16 +60,19 @@ async function collect(client: GraphClient, ctx: GraphTenantContext, key: string
 async function readEverything(client: GraphClient, ctx: GraphTenantContext) {
   const found: { type: string; id: string }[] = []
   const groupIds = new Set<string>()
-  await Promise.all(POLICY_TYPES.filter((e) => e.listable).map(async (entry) => {
-    for await (const page of client.pages(ctx, entry)) {
-      const reads = await client.readItems(ctx, entry, page.items)
-      for (const read of reads) {
-        expect(read.errors).toEqual([])
-        found.push({ type: entry.key, id: read.item.id })
-        for (const a of (read.assignments ?? []) as { target: { groupId?: string } }[]) if (a.target.groupId) groupIds.add(a.target.groupId)
+  await Promise.all(
+    POLICY_TYPES.filter((e) => e.listable).map(async (entry) => {
+      for await (const page of client.pages(ctx, entry)) {
+        const reads = await client.readItems(ctx, entry, page.items)
+        for (const read of reads) {
+          expect(read.errors).toEqual([])
+          found.push({ type: entry.key, id: read.item.id })
+          for (const a of (read.assignments ?? []) as { target: { groupId?: string } }[])
+            if (a.target.groupId) groupIds.add(a.target.groupId)
+        }
       }
-    }
-  }))
+    }),
+  )
   const groups = await client.readGroups(ctx, [...groupIds])
   for (const g of groups) if (g.group) found.push({ type: 'group', id: g.id })
   return { found, orphans: groups.filter((g) => !g.group && !g.error).length }
@@ -74,7 +90,9 @@ describe('paging', () => {
     expect(Math.max(...counts)).toBeGreaterThan(25)
     for (const r of reads) {
       expect(r.errors).toEqual([])
-      expect(new Set((r.details.settings as { id: string }[]).map((s) => s.id)).size).toBe((r.details.settings as unknown[]).length)
+      expect(new Set((r.details.settings as { id: string }[]).map((s) => s.id)).size).toBe(
+        (r.details.settings as unknown[]).length,
+      )
     }
   })
 
@@ -94,12 +112,27 @@ describe('paging', () => {
     const { tenant, ctx } = await createTenant(emulator, { policies: 3000 })
     const client = newClient()
     const truth = await inventory(emulator, tenant.tenant_id)
-    for (const key of ['conditionalAccessPolicy', 'depOnboardingSetting', 'vppToken', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner']) {
+    for (const key of [
+      'conditionalAccessPolicy',
+      'depOnboardingSetting',
+      'vppToken',
+      'complianceManagementPartner',
+      'deviceManagementPartner',
+      'remoteAssistancePartner',
+    ]) {
       const { items } = await collect(client, ctx, key)
       expect(items.length, key).toBeGreaterThan(0)
-      expect(items.map((i) => i.id).sort(), key).toEqual(truth.filter((o) => o.type === key).map((o) => o.id).sort())
+      expect(items.map((i) => i.id).sort(), key).toEqual(
+        truth
+          .filter((o) => o.type === key)
+          .map((o) => o.id)
+          .sort(),
+      )
       const reads = await client.readItems(ctx, getPolicyType(key), items)
-      expect(reads.flatMap((r) => r.errors), key).toEqual([])
+      expect(
+        reads.flatMap((r) => r.errors),
+        key,
+      ).toEqual([])
     }
     const dep = await collect(client, ctx, 'depOnboardingSetting')
     const [read] = await client.readItems(ctx, getPolicyType('depOnboardingSetting'), dep.items.slice(0, 1))
@@ -109,11 +142,16 @@ describe('paging', () => {
     const legacy = await collect(client, ctx, 'deviceCompliancePolicy')
     const rules = await client.readItems(ctx, getPolicyType('deviceCompliancePolicy'), legacy.items)
     expect(client.counters.graphRequests - before).toBe(legacy.pages)
-    for (const r of rules) expect(r.details.scheduledActionsForRule).toEqual([expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) })])
+    for (const r of rules)
+      expect(r.details.scheduledActionsForRule).toEqual([
+        expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) }),
+      ])
     // Compliance policies (settings catalog) bring their actions for noncompliance.
     const compliance = await collect(client, ctx, 'compliancePolicy')
     const [policy] = await client.readItems(ctx, getPolicyType('compliancePolicy'), compliance.items.slice(0, 1))
-    expect(policy!.details.scheduledActionsForRule).toEqual([expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) })])
+    expect(policy!.details.scheduledActionsForRule).toEqual([
+      expect.objectContaining({ scheduledActionConfigurations: expect.any(Array) }),
+    ])
   })
 
   it('reads each singleton with one GET as one object of the ground truth, none once Graph answers 404', async () => {
@@ -121,7 +159,11 @@ describe('paging', () => {
     const client = newClient()
     const truth = await inventory(emulator, tenant.tenant_id)
     const singletons = POLICY_TYPES.filter((e) => e.singleton)
-    expect(singletons.map((e) => e.key).sort()).toEqual(['androidManagedStoreAccountEnterpriseSettings', 'applePushNotificationCertificate', 'deviceManagementSettings'])
+    expect(singletons.map((e) => e.key).sort()).toEqual([
+      'androidManagedStoreAccountEnterpriseSettings',
+      'applePushNotificationCertificate',
+      'deviceManagementSettings',
+    ])
     for (const entry of singletons) {
       const before = client.counters.graphRequests
       const { items, pages } = await collect(client, ctx, entry.key)
@@ -131,16 +173,24 @@ describe('paging', () => {
       expect(items[0]!['@odata.context']).toBeUndefined()
       const reads = await client.readItems(ctx, entry, items)
       expect(reads).toEqual([{ item: items[0], assignments: null, details: {}, errors: [] }])
-      expect((await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${entry.singleton!.id}`)).status).toBe(204)
+      expect(
+        (await control(emulator, 'DELETE', `/tenants/${tenant.tenant_id}/items/${entry.singleton!.id}`)).status,
+      ).toBe(204)
       expect((await collect(client, ctx, entry.key)).items).toEqual([])
     }
     // A tenant without them still grants the permission: the probe is not fooled by the 404.
     const probe = await probePermissions(client, ctx, singletons)
     expect(probe.map((p) => p.status)).toEqual(['granted', 'granted', 'granted'])
-    const { ctx: denied } = await createTenant(emulator, { permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'DeviceManagementServiceConfig.Read.All') })
+    const { ctx: denied } = await createTenant(emulator, {
+      permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'DeviceManagementServiceConfig.Read.All'),
+    })
     const error = await collect(client, denied, 'applePushNotificationCertificate').catch((e: unknown) => e)
     expect(error).toMatchObject({ code: 'missing_permission', permission: 'DeviceManagementServiceConfig.Read.All' })
-    expect((await probePermissions(client, denied, singletons)).map((p) => p.status)).toEqual(['missing', 'granted', 'granted'])
+    expect((await probePermissions(client, denied, singletons)).map((p) => p.status)).toEqual([
+      'missing',
+      'granted',
+      'granted',
+    ])
   })
 
   it('mirrors a targeted managed app configuration once, under its own type, although managedAppPolicies lists it too', async () => {
@@ -156,10 +206,16 @@ describe('paging', () => {
   })
 
   it('skips Conditional Access policies without Policy.Read.All, naming the permission', async () => {
-    const { ctx, tenant } = await createTenant(emulator, { permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'Policy.Read.All') })
+    const { ctx, tenant } = await createTenant(emulator, {
+      permissions: GRAPH_PERMISSIONS.filter((p) => p !== 'Policy.Read.All'),
+    })
     const client = newClient()
     const error = await collect(client, ctx, 'conditionalAccessPolicy').catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'missing_permission', permission: 'Policy.Read.All', message: expect.stringContaining('Policy.Read.All') })
+    expect(error).toMatchObject({
+      code: 'missing_permission',
+      permission: 'Policy.Read.All',
+      message: expect.stringContaining('Policy.Read.All'),
+    })
     expect((await collect(client, ctx, 'vppToken')).items).toHaveLength(tenant.counts.vppToken!)
   })
 
@@ -180,7 +236,11 @@ describe('throttling and retries', () => {
     await control(emulator, 'PUT', '/faults', { throttle_scale: 0.01, throttle_window_ms: 300 })
     await control(emulator, 'DELETE', '/stats')
     const client = newClient()
-    const urls = Array.from({ length: 30 }, (_, i) => (i % 10 === 3 ? `/beta/deviceManagement/deviceCategories/00000000-0000-4000-8000-00000000000${i % 10}` : '/beta/deviceManagement/deviceCategories?$top=1'))
+    const urls = Array.from({ length: 30 }, (_, i) =>
+      i % 10 === 3
+        ? `/beta/deviceManagement/deviceCategories/00000000-0000-4000-8000-00000000000${i % 10}`
+        : '/beta/deviceManagement/deviceCategories?$top=1',
+    )
     const results = await client.batch(ctx, urls)
     expect(results.map((r) => r.status)).toEqual(urls.map((u) => (u.includes('?') ? 200 : 404)))
     expect(results.filter((r) => r.error).every((r) => r.error!.code === 'not_found')).toBe(true)
@@ -190,9 +250,15 @@ describe('throttling and retries', () => {
 
   it('backs off with jitter when a 429 comes without Retry-After', async () => {
     const { ctx } = await createTenant(emulator)
-    await control(emulator, 'PUT', '/faults', { throttle_scale: 0.002, throttle_window_ms: 150, omit_retry_after: true })
+    await control(emulator, 'PUT', '/faults', {
+      throttle_scale: 0.002,
+      throttle_window_ms: 150,
+      omit_retry_after: true,
+    })
     const client = newClient({ retry: { baseDelayMs: 60, maxDelayMs: 500, maxAttempts: 8 } })
-    const bodies = await Promise.all(Array.from({ length: 6 }, () => client.get<{ value: unknown[] }>(ctx, '/beta/deviceManagement/deviceCategories')))
+    const bodies = await Promise.all(
+      Array.from({ length: 6 }, () => client.get<{ value: unknown[] }>(ctx, '/beta/deviceManagement/deviceCategories')),
+    )
     expect(bodies.every((b) => Array.isArray(b.value))).toBe(true)
     // Every 429 was waited out and retried (the wait itself is the bench's figure, not the test's).
     expect(client.counters.throttled).toBeGreaterThan(0)
@@ -201,7 +267,11 @@ describe('throttling and retries', () => {
 
   it('gives up with throttled_exhausted after the bounded attempts', async () => {
     const { ctx } = await createTenant(emulator)
-    await control(emulator, 'PUT', '/faults', { throttle_scale: 0.001, throttle_window_ms: 60_000, omit_retry_after: true })
+    await control(emulator, 'PUT', '/faults', {
+      throttle_scale: 0.001,
+      throttle_window_ms: 60_000,
+      omit_retry_after: true,
+    })
     const client = newClient({ retry: { baseDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } })
     await client.get(ctx, '/beta/deviceManagement/deviceCategories')
     const error = await client.get(ctx, '/beta/deviceManagement/deviceCategories').catch((e: unknown) => e)
@@ -214,12 +284,18 @@ describe('throttling and retries', () => {
     const { ctx } = await createTenant(emulator)
     await control(emulator, 'PUT', '/faults', { error_rate: 1 })
     const client = newClient({ retry: { baseDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } })
-    await expect(client.get(ctx, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({ code: 'graph_unavailable', status: 503 })
+    await expect(client.get(ctx, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({
+      code: 'graph_unavailable',
+      status: 503,
+    })
     expect(client.counters.httpRequests).toBe(3)
     await control(emulator, 'PUT', '/faults', { latency_ms: 300 })
     const slow = newClient({ timeoutMs: 100, retry: { baseDelayMs: 5, maxDelayMs: 10, maxAttempts: 2 } })
     await tokens.getToken(ctx)
-    await expect(slow.get(ctx, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({ code: 'graph_unavailable', message: expect.stringContaining('no answer within 100 ms') })
+    await expect(slow.get(ctx, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({
+      code: 'graph_unavailable',
+      message: expect.stringContaining('no answer within 100 ms'),
+    })
     // The abandoned requests still finish on the emulator: let them, so the next test's statistics start clean.
     await new Promise((resolve) => setTimeout(resolve, 400))
   })
@@ -241,7 +317,10 @@ describe('throttling and retries', () => {
     await control(emulator, 'PUT', '/faults', { throttle_scale: 0.01, throttle_window_ms: 300 })
     const spent = new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 })
     const limited = newClient({ budgets: spent })
-    await limited.batch(ctx, Array.from({ length: 40 }, () => '/beta/deviceManagement/deviceCategories?$top=1'))
+    await limited.batch(
+      ctx,
+      Array.from({ length: 40 }, () => '/beta/deviceManagement/deviceCategories?$top=1'),
+    )
     expect(limited.counters.throttled).toBeGreaterThan(0)
     expect(spent.for(ctx.tenantKey).tenantPauses).toBeGreaterThan(0)
 
@@ -282,7 +361,12 @@ describe('throttling and retries', () => {
     // Three independent clients (as three syncs would be) share the process-wide budget of the tenant.
     const clients = [newClient({ budgets }), newClient({ budgets }), newClient({ budgets })]
     const urls = Array.from({ length: 60 }, () => '/beta/deviceManagement/deviceCategories?$top=1')
-    await Promise.all(clients.flatMap((client) => [client.batch(ctx, urls), ...Array.from({ length: 10 }, () => client.get(ctx, '/beta/deviceManagement/assignmentFilters'))]))
+    await Promise.all(
+      clients.flatMap((client) => [
+        client.batch(ctx, urls),
+        ...Array.from({ length: 10 }, () => client.get(ctx, '/beta/deviceManagement/assignmentFilters')),
+      ]),
+    )
     const { throttled, graph_requests } = await stats()
     // Every 429 is answered and then retried: 210 requests plus the throttled ones.
     expect(graph_requests).toBe(210 + throttled)
@@ -293,10 +377,16 @@ describe('throttling and retries', () => {
 
 describe('errors and identity', () => {
   it('maps 403 to missing_permission naming the permission, and the probe reports it per type', async () => {
-    const { ctx } = await createTenant(emulator, { permissions: ['DeviceManagementConfiguration.Read.All', 'Group.Read.All'] })
+    const { ctx } = await createTenant(emulator, {
+      permissions: ['DeviceManagementConfiguration.Read.All', 'Group.Read.All'],
+    })
     const client = newClient()
     const error = await collect(client, ctx, 'mobileApp').catch((e: unknown) => e)
-    expect(error).toMatchObject({ code: 'missing_permission', permission: 'DeviceManagementApps.Read.All', message: expect.stringContaining('DeviceManagementApps.Read.All') })
+    expect(error).toMatchObject({
+      code: 'missing_permission',
+      permission: 'DeviceManagementApps.Read.All',
+      message: expect.stringContaining('DeviceManagementApps.Read.All'),
+    })
     const probe = await probePermissions(client, ctx)
     expect(probe).toHaveLength(POLICY_TYPES.length)
     const byKey = Object.fromEntries(probe.map((p) => [p.key, p]))
@@ -314,8 +404,15 @@ describe('errors and identity', () => {
     expect(error).toMatchObject({ code: 'invalid_credentials', message: expect.stringContaining('AADSTS7000215') })
     expect(String((error as Error).message)).not.toContain('definitely-not-the-secret')
     await expect(probePermissions(client, wrong)).rejects.toMatchObject({ code: 'invalid_credentials' })
-    await expect(client.get({ ...ctx, clientId: 'unknown-app' }, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({ code: 'app_not_found' })
-    await expect(client.get({ ...ctx, entraTenantId: '00000000-0000-4000-8000-0000000000aa' }, '/beta/deviceManagement/deviceCategories')).rejects.toMatchObject({ code: 'tenant_not_found' })
+    await expect(
+      client.get({ ...ctx, clientId: 'unknown-app' }, '/beta/deviceManagement/deviceCategories'),
+    ).rejects.toMatchObject({ code: 'app_not_found' })
+    await expect(
+      client.get(
+        { ...ctx, entraTenantId: '00000000-0000-4000-8000-0000000000aa' },
+        '/beta/deviceManagement/deviceCategories',
+      ),
+    ).rejects.toMatchObject({ code: 'tenant_not_found' })
   })
 
   it('caches the token and fetches a new one before it expires', async () => {

@@ -14,10 +14,16 @@ import { waitFor } from '../operations/helpers.ts'
  * End to end: the app on a fresh database, its worker reading an emulator over HTTP. The
  * Graph client retries quickly and often (the emulator's faults are random, not rate-based).
  */
-export async function inventoryContext(options: { retry?: { maxAttempts: number; baseDelayMs: number }; emulator?: EmulatorServer; worker?: boolean } = {}) {
+export async function inventoryContext(
+  options: { retry?: { maxAttempts: number; baseDelayMs: number }; emulator?: EmulatorServer; worker?: boolean } = {},
+) {
   const own = options.emulator === undefined
   const emulator = options.emulator ?? (await startEmulator({ port: 0, host: '127.0.0.1' }))
-  const graph = new GraphClient({ tokens: createMsalTokenProvider(), budgets: new BudgetRegistry(), retry: options.retry ?? { maxAttempts: 6, baseDelayMs: 20 } })
+  const graph = new GraphClient({
+    tokens: createMsalTokenProvider(),
+    budgets: new BudgetRegistry(),
+    retry: options.retry ?? { maxAttempts: 6, baseDelayMs: 20 },
+  })
   const ctx = await createTestContext({ emulatorUrl: emulator.url, graph, worker: options.worker })
   return { ctx, emulator, graph, close: async () => Promise.all([ctx.close(), own ? emulator.close() : undefined]) }
 }
@@ -25,13 +31,18 @@ export async function inventoryContext(options: { retry?: { maxAttempts: number;
 /** An emulated tenant connected to the app, with an owner who has an API token. */
 export async function connectTenant(ctx: TestContext, emulator: EmulatorServer, body: Record<string, unknown> = {}) {
   const { tenant: emulated, secret } = await createTenant(emulator, { policies: 120, client_id: randomUUID(), ...body })
-  const tenant = await addTenant(ctx.db, ctx.secrets, { kind: 'system' }, {
-    name: `Emulated ${emulated.tenant_id.slice(0, 8)}`,
-    entra_tenant_id: emulated.tenant_id,
-    client_id: emulated.client_id,
-    client_secret: secret,
-    cloud: 'emulator',
-  })
+  const tenant = await addTenant(
+    ctx.db,
+    ctx.secrets,
+    { kind: 'system' },
+    {
+      name: `Emulated ${emulated.tenant_id.slice(0, 8)}`,
+      entra_tenant_id: emulated.tenant_id,
+      client_id: emulated.client_id,
+      client_secret: secret,
+      cloud: 'emulator',
+    },
+  )
   const { user, token } = await ctx.factories.userWithToken()
   await ctx.factories.member(tenant.id, user, 'owner')
   return { tenantId: tenant.id, entraTenantId: emulated.tenant_id, owner: user, token, emulated, secret }
@@ -46,14 +57,21 @@ export async function startSync(ctx: TestContext, tenantId: string, token: strin
     ...(selection === undefined ? {} : { payload: selection as Record<string, unknown> }),
   })
   if (response.statusCode !== 202) throw new Error(`sync not started: ${response.statusCode} ${response.body}`)
-  return JSON.parse(response.body) as { run: { id: string; status: string; summary_counts: Record<string, number> }; deduplicated: boolean }
+  return JSON.parse(response.body) as {
+    run: { id: string; status: string; summary_counts: Record<string, number> }
+    deduplicated: boolean
+  }
 }
 
 export async function waitForCompletion(ctx: TestContext, runId: string, timeoutMs = 90_000): Promise<OperationRunRow> {
-  return waitFor(async () => {
-    const [run] = await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, runId))
-    return run?.status === 'completed' ? run : undefined
-  }, `run ${runId} to complete`, timeoutMs)
+  return waitFor(
+    async () => {
+      const [run] = await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, runId))
+      return run?.status === 'completed' ? run : undefined
+    },
+    `run ${runId} to complete`,
+    timeoutMs,
+  )
 }
 
 export async function syncAndWait(ctx: TestContext, tenantId: string, token: string, selection?: unknown) {
@@ -71,7 +89,9 @@ export async function storedByType(ctx: TestContext, tenantId: string) {
 }
 
 export async function truthByType(emulator: EmulatorServer, entraTenantId: string) {
-  return groupByType((await inventory(emulator, entraTenantId)).map((o) => ({ type: o.type, id: o.id, name: o.display_name })))
+  return groupByType(
+    (await inventory(emulator, entraTenantId)).map((o) => ({ type: o.type, id: o.id, name: o.display_name })),
+  )
 }
 
 function groupByType(rows: readonly { type: string; id: string; name: string }[]) {

@@ -12,7 +12,10 @@ await startOperations({
   handle,
   logger: createLogger('silent'),
   worker: true,
-  shipped: { secrets: new SecretBox(Buffer.from(process.env.TA_TEST_APP_KEY!, 'base64')), emulatorUrl: process.env.TA_TEST_EMULATOR_URL },
+  shipped: {
+    secrets: new SecretBox(Buffer.from(process.env.TA_TEST_APP_KEY!, 'base64')),
+    emulatorUrl: process.env.TA_TEST_EMULATOR_URL,
+  },
   timings: { heartbeatMs: 200, pollingIntervalSeconds: 0.5, reaperIntervalMs: 60_000 },
 })
 process.stdout.write('ready\n')

@@ -25,30 +25,56 @@ describe('operation catalog', () => {
 
   it('refuses to start when a type has no handler, two handlers, or a handler without a type', () => {
     const { 'test.noop': _dropped, ...missing } = testHandlers
-    expect(() => new HandlerRegistry().register(missing).assertMatches(testCatalog)).toThrow(/without a handler: test.noop/)
-    expect(() => new HandlerRegistry().register(testHandlers).register({ 'test.noop': async () => {} })).toThrow(/"test.noop" has two handlers/)
+    expect(() => new HandlerRegistry().register(missing).assertMatches(testCatalog)).toThrow(
+      /without a handler: test.noop/,
+    )
+    expect(() => new HandlerRegistry().register(testHandlers).register({ 'test.noop': async () => {} })).toThrow(
+      /"test.noop" has two handlers/,
+    )
     const extra = { ...testHandlers, 'test.ghost': async () => {} }
-    expect(() => new HandlerRegistry<string>().register(extra).assertMatches(testCatalog)).toThrow(/not in the catalog: test.ghost/)
+    expect(() => new HandlerRegistry<string>().register(extra).assertMatches(testCatalog)).toThrow(
+      /not in the catalog: test.ghost/,
+    )
   })
 
   it('describes every type with the failure codes the engine itself records', () => {
     const sync = shippedCatalog.describe().find((t) => t.type === 'inventory.sync')
-    expect(sync).toMatchObject({ type: 'inventory.sync', label: 'Inventory sync', capability: 'inventory.sync', cancellable: true, rerunnable: true, schedulable: true })
+    expect(sync).toMatchObject({
+      type: 'inventory.sync',
+      label: 'Inventory sync',
+      capability: 'inventory.sync',
+      cancellable: true,
+      rerunnable: true,
+      schedulable: true,
+    })
     const codes = sync!.failure_codes.map((f) => f.code)
     // The codes the Graph layer and the engine emit, so a throttled run shows its fix.
-    for (const code of ['missing_permission', 'throttled_exhausted', 'invalid_credentials', 'worker_lost', 'cancel_timeout']) expect(codes).toContain(code)
+    for (const code of [
+      'missing_permission',
+      'throttled_exhausted',
+      'invalid_credentials',
+      'worker_lost',
+      'cancel_timeout',
+    ])
+      expect(codes).toContain(code)
   })
 
   it('re-validates a stored inventory input to the same canonical form (a re-run starts the same run)', () => {
     const { input } = shippedCatalog.spec('inventory.sync')
-    const first = input.parse({ selection: { policy_types: ['deviceConfiguration', 'deviceCompliancePolicy', 'deviceConfiguration'] } })
+    const first = input.parse({
+      selection: { policy_types: ['deviceConfiguration', 'deviceCompliancePolicy', 'deviceConfiguration'] },
+    })
     expect(input.parse(first)).toEqual(first)
     expect(input.safeParse({ selection: { policy_types: ['nope'] } }).success).toBe(false)
   })
 
   it('re-validates a stored backup input to the same canonical form; items alone have no selection', () => {
     const { input } = shippedCatalog.spec('backup.create')
-    const first = input.parse({ name: ' Nightly ', selection: { categories: ['Compliance'] }, item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d', '01a22c78-52c4-7366-971c-a809758a6e5d'] })
+    const first = input.parse({
+      name: ' Nightly ',
+      selection: { categories: ['Compliance'] },
+      item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d', '01a22c78-52c4-7366-971c-a809758a6e5d'],
+    })
     expect(first).toMatchObject({ name: 'Nightly', item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d'] })
     expect(input.parse(first)).toEqual(first)
     const items = input.parse({ item_ids: ['01a22c78-52c4-7366-971c-a809758a6e5d'] })
@@ -64,6 +90,8 @@ describe('operation catalog', () => {
   })
 
   it('refuses type names that are not domain.verb', () => {
-    expect(() => createCatalog({ 'Bad Name': testType({ label: 'x', idempotent: true, maxAttempts: 1 }) })).toThrow(/domain.verb/)
+    expect(() => createCatalog({ 'Bad Name': testType({ label: 'x', idempotent: true, maxAttempts: 1 }) })).toThrow(
+      /domain.verb/,
+    )
   })
 })

@@ -49,7 +49,13 @@ describe('a worker killed with SIGKILL mid-run', () => {
   // test.serial is limited to one per tenant: the dead worker's job must not keep holding the tenant's slot.
   it('re-queues an idempotent run, which completes on another worker with one notification', async () => {
     const worker = await spawnWorker()
-    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.serial', context: { gate: 'crash-1' }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+    const { run } = await ctx.engine.startRun({
+      tenantId,
+      type: 'test.serial',
+      context: { gate: 'crash-1' },
+      initiatorUserId: userId,
+      actor: { kind: 'user', userId, ip: null },
+    })
     expect(await worker.started).toBe(run.id)
     expect((await runRow(run.id)).status).toBe('running')
     await kill(worker.child)
@@ -68,7 +74,13 @@ describe('a worker killed with SIGKILL mid-run', () => {
 
   it('ends a non-idempotent run worker_lost, with one notification', async () => {
     const worker = await spawnWorker()
-    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.once', context: { gate: 'crash-2' }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+    const { run } = await ctx.engine.startRun({
+      tenantId,
+      type: 'test.once',
+      context: { gate: 'crash-2' },
+      initiatorUserId: userId,
+      actor: { kind: 'user', userId, ip: null },
+    })
     expect(await worker.started).toBe(run.id)
     await kill(worker.child)
     await waitFor(async () => (await ctx.engine.reap()).failed === 1, 'the reaper to fail the run')

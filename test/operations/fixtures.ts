@@ -5,7 +5,9 @@ import type { Handlers } from '../../src/modules/operations/handlers.ts'
 import type { RunExecution } from '../../src/modules/operations/run-execution.ts'
 
 /** A test type: any JSON object as input, cancellable and re-runnable, started with inventory.sync. */
-export const testType = (spec: Pick<OperationSpec, 'label' | 'idempotent' | 'maxAttempts'> & Partial<OperationSpec>): OperationSpec => ({
+export const testType = (
+  spec: Pick<OperationSpec, 'label' | 'idempotent' | 'maxAttempts'> & Partial<OperationSpec>,
+): OperationSpec => ({
   description: `${spec.label}, for the tests`,
   capability: 'inventory.sync',
   cancellable: true,
@@ -45,7 +47,10 @@ export function gate(name: string): Gate {
 /** What handlers did, for assertions: which attempt started, and what its last write met. */
 export const journal: { runId: string; attempt: number; event: string }[] = []
 
-const aborted = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }))
+const aborted = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) =>
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true }),
+  )
 
 async function block(run: RunExecution<{ gate?: string; ignoreCancel?: boolean }>) {
   journal.push({ runId: run.run.id, attempt: run.attempt, event: 'started' })
@@ -68,7 +73,9 @@ async function block(run: RunExecution<{ gate?: string; ignoreCancel?: boolean }
 
 export const testHandlers: Handlers<TestType> = {
   'test.noop': async () => {},
-  'test.units': async (run: RunExecution<{ units?: { key: string; status: 'succeeded' | 'failed' | 'skipped' }[]; badKey?: boolean }>) => {
+  'test.units': async (
+    run: RunExecution<{ units?: { key: string; status: 'succeeded' | 'failed' | 'skipped' }[]; badKey?: boolean }>,
+  ) => {
     const units = run.context.units ?? []
     await run.progress({ total: units.length })
     if (run.context.badKey) await run.progress({ bogus: 1 } as never)
@@ -79,9 +86,15 @@ export const testHandlers: Handlers<TestType> = {
         status: unit.status,
         counts: { created: 1 },
         durationMs: 5,
-        error: unit.status === 'succeeded' ? null : { code: 'missing_permission', message: `No permission for ${unit.key}` },
+        error:
+          unit.status === 'succeeded' ? null : { code: 'missing_permission', message: `No permission for ${unit.key}` },
       })
-      if (unit.status !== 'succeeded') await run.addFailure({ code: 'missing_permission', message: `No permission for ${unit.key}`, subject: unit.key })
+      if (unit.status !== 'succeeded')
+        await run.addFailure({
+          code: 'missing_permission',
+          message: `No permission for ${unit.key}`,
+          subject: unit.key,
+        })
       if (unit.status === 'succeeded') await run.increment({ created: 1 })
     }
   },
@@ -91,8 +104,12 @@ export const testHandlers: Handlers<TestType> = {
   // A real database error whose parameter (and PostgreSQL's message) carries a secret.
   'test.dberror': async (run: RunExecution<{ secret?: string; unique?: boolean }>) => {
     if (run.context.unique) {
-      await run.db.execute(sql`CREATE TEMP TABLE IF NOT EXISTS dberror_probe (v text CONSTRAINT dberror_probe_v_key UNIQUE)`)
-      await run.db.execute(sql`INSERT INTO dberror_probe (v) VALUES (${run.context.secret ?? ''}), (${run.context.secret ?? ''})`)
+      await run.db.execute(
+        sql`CREATE TEMP TABLE IF NOT EXISTS dberror_probe (v text CONSTRAINT dberror_probe_v_key UNIQUE)`,
+      )
+      await run.db.execute(
+        sql`INSERT INTO dberror_probe (v) VALUES (${run.context.secret ?? ''}), (${run.context.secret ?? ''})`,
+      )
     }
     await run.db.execute(sql`SELECT ${run.context.secret ?? ''}::int AS n`)
   },

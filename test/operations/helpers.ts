@@ -9,7 +9,11 @@ import { createTestContext, type TestContext } from '../harness.ts'
 import { testCatalog, testHandlers } from './fixtures.ts'
 
 /** Polls until the probe returns something truthy, or fails naming what it waited for. */
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | false, what: string, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false> | T | false,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await probe()
@@ -19,7 +23,8 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null | fal
   }
 }
 
-export const runRow = async (ctx: TestContext, id: string) => (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
+export const runRow = async (ctx: TestContext, id: string) =>
+  (await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, id)))[0]!
 
 /**
  * A worker in this process with the shipped handlers (sync, backups, restore, bulk) against the
@@ -57,7 +62,11 @@ export async function startOnlyContext() {
 /**
  * A test's worker script in its own process, on the test's database; resolves once the script prints `ready`. `output()` is everything it said.
  */
-export function spawnChildWorker(ctx: TestContext, script: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
+export function spawnChildWorker(
+  ctx: TestContext,
+  script: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; output: () => string }> {
   const vars: NodeJS.ProcessEnv = { ...process.env, ...env }
   vars.TA_TEST_DATABASE_URL = ctx.handle.connectionString
   const child = spawn(process.execPath, [path.resolve(script)], { env: vars, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -46,7 +46,12 @@ describe('graceful shutdown', () => {
         return row.status === 'running' && row.attempt === attempt
       }, `attempt ${attempt} to run`)
       await operations.stop()
-      expect(await runRow(run.id)).toMatchObject({ status: 'queued', attempt: attempt + 1, handbacks: attempt, outcome: null })
+      expect(await runRow(run.id)).toMatchObject({
+        status: 'queued',
+        attempt: attempt + 1,
+        handbacks: attempt,
+        outcome: null,
+      })
     }
     gate('handback-twice').release()
     const last = await worker()
@@ -68,7 +73,10 @@ describe('graceful shutdown', () => {
       expect(killed.rows[0]!.n).toBeGreaterThan(0)
       await new Promise((resolve) => setTimeout(resolve, 300))
       gate('connection-loss').release()
-      await waitFor(async () => (await runRow(run.id).catch(() => ({ status: 'unknown' }))).status === 'completed', 'the run to complete')
+      await waitFor(
+        async () => (await runRow(run.id).catch(() => ({ status: 'unknown' }))).status === 'completed',
+        'the run to complete',
+      )
       expect(await runRow(run.id)).toMatchObject({ outcome: 'succeeded' })
       await operations.stop()
     })
@@ -80,15 +88,27 @@ describe('retention', () => {
     const operations = await worker()
     const ids: string[] = []
     for (const name of ['old', 'recent', 'unread']) {
-      const { run } = await ctx.engine.startRun({ tenantId, type: 'test.noop', context: { retention: name }, initiatorUserId: userId, actor: { kind: 'user', userId, ip: null } })
+      const { run } = await ctx.engine.startRun({
+        tenantId,
+        type: 'test.noop',
+        context: { retention: name },
+        initiatorUserId: userId,
+        actor: { kind: 'user', userId, ip: null },
+      })
       ids.push(run.id)
       await waitFor(async () => (await runRow(run.id)).status === 'completed', 'the run to complete')
     }
     await operations.stop()
     const [old, recent, unread] = ids as [string, string, string]
     const [oldNote] = await ctx.db.select().from(notifications).where(eq(notifications.runId, old))
-    await ctx.db.update(operationRuns).set({ completedAt: sql`now() - interval '200 days'` }).where(eq(operationRuns.id, old))
-    await ctx.db.update(notifications).set({ readAt: sql`now() - interval '40 days'` }).where(eq(notifications.runId, recent))
+    await ctx.db
+      .update(operationRuns)
+      .set({ completedAt: sql`now() - interval '200 days'` })
+      .where(eq(operationRuns.id, old))
+    await ctx.db
+      .update(notifications)
+      .set({ readAt: sql`now() - interval '40 days'` })
+      .where(eq(notifications.runId, recent))
     const removed = await applyRetention(ctx.db, { runDays: 180, readNotificationDays: 30 })
     expect(removed).toEqual({ runs: 1, notifications: 1 })
     expect(await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, old))).toHaveLength(0)

@@ -35,7 +35,9 @@ type SseEvent = { event: string; data: { id?: string; status?: string; active?: 
 /** Opens the stream and collects parsed events until closed. */
 async function openStream(tenant: string, token: string) {
   const events: SseEvent[] = []
-  const stream = await openEventStream(`${baseUrl}/api/tenants/${tenant}/events`, token, (event, data) => events.push({ event, data: data as SseEvent['data'] }))
+  const stream = await openEventStream(`${baseUrl}/api/tenants/${tenant}/events`, token, (event, data) =>
+    events.push({ event, data: data as SseEvent['data'] }),
+  )
   return { ...stream, events }
 }
 
@@ -63,23 +65,46 @@ describe('live events (SSE)', () => {
 
       // A run that waits at a gate: the hub loads the run when it hears of a change, so a run that
       // finished at once could reach the viewer as queued → completed only.
-      const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'live-1' }, initiatorUserId: operatorId, actor: { kind: 'user', userId: operatorId, ip: null } })
-      await until(() => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'running'), 'the running event')
+      const { run } = await ctx.engine.startRun({
+        tenantId,
+        type: 'test.block',
+        context: { gate: 'live-1' },
+        initiatorUserId: operatorId,
+        actor: { kind: 'user', userId: operatorId, ip: null },
+      })
+      await until(
+        () => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'running'),
+        'the running event',
+      )
       gate('live-1').release()
-      await until(() => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'completed'), 'the completed event')
+      await until(
+        () => viewer.events.some((e) => e.event === 'run.updated' && e.data.status === 'completed'),
+        'the completed event',
+      )
       // Each event carries the run as loaded when the hub heard of the change: a worker may claim the
       // run before the hub loads it for its `queued` event, so the first one may already say running.
       // What holds whatever the timing: the statuses never go back, and the last is completed.
       const order = ['queued', 'running', 'completed']
-      const statuses = viewer.events.filter((e) => e.event === 'run.updated' && e.data.id === run.id).map((e) => order.indexOf(e.data.status!))
+      const statuses = viewer.events
+        .filter((e) => e.event === 'run.updated' && e.data.id === run.id)
+        .map((e) => order.indexOf(e.data.status!))
       expect(statuses).toEqual([...statuses].sort((a, b) => a - b))
       expect(statuses).toContain(1)
       expect(statuses.at(-1)).toBe(2)
 
       // Events leave the hub in the order they arrived: once the foreign viewer hears of its own
       // tenant's run, it would have heard of ours before it, had it been sent.
-      const own = await ctx.engine.startRun({ tenantId: otherTenantId, type: 'test.noop', context: { live: 'foreign' }, initiatorUserId: null, actor: { kind: 'cli' } })
-      await until(() => foreign.events.some((e) => e.event === 'run.updated' && e.data.id === own.run.id), "the foreign tenant's own event")
+      const own = await ctx.engine.startRun({
+        tenantId: otherTenantId,
+        type: 'test.noop',
+        context: { live: 'foreign' },
+        initiatorUserId: null,
+        actor: { kind: 'cli' },
+      })
+      await until(
+        () => foreign.events.some((e) => e.event === 'run.updated' && e.data.id === own.run.id),
+        "the foreign tenant's own event",
+      )
       expect(foreign.events.filter((e) => e.event === 'run.updated' && e.data.id !== own.run.id)).toEqual([])
     } finally {
       for (const stream of [viewer, foreign, readonly, intruder]) stream.close()
@@ -87,7 +112,13 @@ describe('live events (SSE)', () => {
   })
 
   it('sends the active runs as a snapshot to a viewer who connects later', async () => {
-    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.block', context: { gate: 'snapshot' }, initiatorUserId: null, actor: { kind: 'cli' } })
+    const { run } = await ctx.engine.startRun({
+      tenantId,
+      type: 'test.block',
+      context: { gate: 'snapshot' },
+      initiatorUserId: null,
+      actor: { kind: 'cli' },
+    })
     const late = await openStream(tenantId, tokens.operator)
     try {
       await until(() => late.events.length >= 1, 'the snapshot')
@@ -104,25 +135,42 @@ describe('live events (SSE)', () => {
     // while its snapshot is still being read — the moment a real viewer's race happens.
     let fire: (payload: string) => void = () => {}
     const hub = new LiveHub(ctx.db, testCatalog)
-    await hub.start({ listen: (_channel, onNotification) => ((fire = onNotification), Promise.resolve(() => {})), close: async () => {} })
-    const { run } = await ctx.engine.startRun({ tenantId, type: 'test.noop', context: { live: 'order' }, initiatorUserId: null, actor: { kind: 'cli' } })
-    const payload = JSON.stringify({ type: 'run.updated', tenant_id: tenantId, run_id: run.id, status: 'queued', cancel_requested: false })
+    await hub.start({
+      listen: (_channel, onNotification) => ((fire = onNotification), Promise.resolve(() => {})),
+      close: async () => {},
+    })
+    const { run } = await ctx.engine.startRun({
+      tenantId,
+      type: 'test.noop',
+      context: { live: 'order' },
+      initiatorUserId: null,
+      actor: { kind: 'cli' },
+    })
+    const payload = JSON.stringify({
+      type: 'run.updated',
+      tenant_id: tenantId,
+      run_id: run.id,
+      status: 'queued',
+      cancel_requested: false,
+    })
     const access = { tenantId, userId: operatorId, role: 'operator' as const }
-    const viewers = await Promise.all(Array.from({ length: 25 }, async () => {
-      const seen: string[] = []
-      let updated!: () => void
-      const heard = new Promise<void>((resolve) => (updated = resolve))
-      const joined = hub.subscribe(tenantId, {
-        access,
-        snapshot: () => seen.push('snapshot'),
-        runUpdated: (r: RunResponse) => (seen.push(`run.updated ${r.id}`), updated()),
-      })
-      fire(payload)
-      const leave = await joined
-      await heard
-      leave()
-      return seen
-    }))
+    const viewers = await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        const seen: string[] = []
+        let updated!: () => void
+        const heard = new Promise<void>((resolve) => (updated = resolve))
+        const joined = hub.subscribe(tenantId, {
+          access,
+          snapshot: () => seen.push('snapshot'),
+          runUpdated: (r: RunResponse) => (seen.push(`run.updated ${r.id}`), updated()),
+        })
+        fire(payload)
+        const leave = await joined
+        await heard
+        leave()
+        return seen
+      }),
+    )
     hub.stop()
     for (const seen of viewers) {
       expect(seen[0]).toBe('snapshot')

@@ -31,14 +31,31 @@ const get = async <T>(url: string, token = owner.token) => {
   return { status: response.statusCode, body: JSON.parse(response.body) as T, raw: response.body }
 }
 const start = (type: 'recipe.stamp' | 'test.block', context: Record<string, unknown>) =>
-  ctx.engine.startRun({ tenantId, type, context, initiatorUserId: owner.user.id, actor: { kind: 'user', userId: owner.user.id, ip: null } })
-const completed = (id: string) => waitFor(async () => ((await runRow(ctx, id)).status === 'completed' ? runRow(ctx, id) : undefined), `run ${id} to complete`)
+  ctx.engine.startRun({
+    tenantId,
+    type,
+    context,
+    initiatorUserId: owner.user.id,
+    actor: { kind: 'user', userId: owner.user.id, ip: null },
+  })
+const completed = (id: string) =>
+  waitFor(
+    async () => ((await runRow(ctx, id)).status === 'completed' ? runRow(ctx, id) : undefined),
+    `run ${id} to complete`,
+  )
 
-type Item = { id: string; target: { type: string; id: string; name: string }; action: string; status: string; code: string | null; message: string | null }
+type Item = {
+  id: string
+  target: { type: string; id: string; name: string }
+  action: string
+  status: string
+  code: string | null
+  message: string | null
+}
 type OperationType = { type: string; label: string; failure_codes: { code: string; fix: string }[] }
 
 describe('a type added by the recipe alone', () => {
-  it('is described by GET /api/operation-types, with its failure fixes and the engine\'s', async () => {
+  it("is described by GET /api/operation-types, with its failure fixes and the engine's", async () => {
     const { status, body } = await get<{ data: OperationType[] }>('/api/operation-types')
     expect(status).toBe(200)
     const stamp = body.data.find((t) => t.type === 'recipe.stamp')
@@ -50,7 +67,10 @@ describe('a type added by the recipe alone', () => {
       rerunnable: true,
       schedulable: true,
     })
-    expect(stamp!.failure_codes).toContainEqual({ code: 'target_locked', fix: 'Unlock the target in Intune (it is being edited elsewhere), then re-run.' })
+    expect(stamp!.failure_codes).toContainEqual({
+      code: 'target_locked',
+      fix: 'Unlock the target in Intune (it is being edited elsewhere), then re-run.',
+    })
     expect(stamp!.failure_codes.map((f) => f.code)).toContain('worker_lost')
     expect((await ctx.request({ method: 'GET', url: '/api/operation-types' })).statusCode).toBe(401)
   })
@@ -66,7 +86,9 @@ describe('a type added by the recipe alone', () => {
     const seen: Item[] = []
     let cursor: string | null = null
     do {
-      const page: { status: number; body: { data: Item[]; next_cursor: string | null } } = await get(`${base}?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+      const page: { status: number; body: { data: Item[]; next_cursor: string | null } } = await get(
+        `${base}?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      )
       expect(page.status).toBe(200)
       expect(page.body.data.length).toBeLessThanOrEqual(3)
       seen.push(...page.body.data)
@@ -92,7 +114,9 @@ describe('a type added by the recipe alone', () => {
     expect(badStatus.raw).toContain('status')
     const badCursor = await get(`${base}?cursor=abc`)
     expect(badCursor.status).toBe(422)
-    expect(errorOf(badCursor.raw).details).toEqual({ fields: [{ field: 'cursor', message: 'is not a cursor this API returned' }] })
+    expect(errorOf(badCursor.raw).details).toEqual({
+      fields: [{ field: 'cursor', message: 'is not a cursor this API returned' }],
+    })
     expect((await get(base, foreignToken)).status).toBe(404)
     expect((await get(`/api/tenants/${tenantId}/operation-runs/${crypto.randomUUID()}/items`)).status).toBe(404)
   })
@@ -101,19 +125,26 @@ describe('a type added by the recipe alone', () => {
     const { run } = await start('recipe.stamp', { targets: 2 })
     await completed(run.id)
     const { body } = await get<{ data: { run_id: string; outcome: string; title: string }[] }>('/api/notifications')
-    expect(body.data.find((n) => n.run_id === run.id)).toMatchObject({ outcome: 'succeeded', title: 'Stamp targets completed' })
+    expect(body.data.find((n) => n.run_id === run.id)).toMatchObject({
+      outcome: 'succeeded',
+      title: 'Stamp targets completed',
+    })
   })
 })
 
 describe('re-run', () => {
-  const rerun = (runId: string) => ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/operation-runs/${runId}/rerun`, token: owner.token })
+  const rerun = (runId: string) =>
+    ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/operation-runs/${runId}/rerun`, token: owner.token })
 
   it('starts the same type with the stored input', async () => {
     const { run } = await start('recipe.stamp', { targets: 4 })
     await completed(run.id)
     const response = await rerun(run.id)
     expect(response.statusCode, response.body).toBe(202)
-    const body = JSON.parse(response.body) as { run: { id: string; type: string; context: unknown; initiator: { id: string } }; deduplicated: boolean }
+    const body = JSON.parse(response.body) as {
+      run: { id: string; type: string; context: unknown; initiator: { id: string } }
+      deduplicated: boolean
+    }
     expect(body.deduplicated).toBe(false)
     expect(body.run).toMatchObject({ type: 'recipe.stamp', context: { targets: 4 }, initiator: { id: owner.user.id } })
     expect(body.run.id).not.toBe(run.id)
@@ -124,7 +155,11 @@ describe('re-run', () => {
     const { run } = await start('test.block', { gate: 'rerun-dedupe' })
     await waitFor(async () => (await runRow(ctx, run.id)).status === 'running', 'the run to run')
     expect((await rerun(run.id)).statusCode).toBe(409)
-    await ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/operation-runs/${run.id}/cancel`, token: owner.token })
+    await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${tenantId}/operation-runs/${run.id}/cancel`,
+      token: owner.token,
+    })
     expect((await completed(run.id)).outcome).toBe('cancelled')
     const first = JSON.parse((await rerun(run.id)).body) as { run: { id: string }; deduplicated: boolean }
     const second = JSON.parse((await rerun(run.id)).body) as { run: { id: string }; deduplicated: boolean }

@@ -27,49 +27,81 @@ afterAll(async () => {
 const startWorker = () => shippedWorker(env)
 
 describe('restore and a lost worker', () => {
-  it('a worker killed mid-restore (SIGKILL) with lost responses: re-queued, every object written once, no duplicate, one notification', { timeout: 240_000 }, async () => {
-    worker = await startWorker()
-    const tenant = await connectTenant(ctx, env.emulator, { policies: 60 })
-    await syncAndWait(ctx, tenant.tenantId, tenant.token)
-    const { backup } = await backupAndWait(ctx, tenant.tenantId, tenant.token)
-    const originals = (await contents(env.emulator, tenant.entraTenantId)).filter((o) => o.type !== 'group' && !JSON.stringify(o.content).includes('****'))
-    // Every object of a few types deleted: a restore with many creates.
-    const victims = originals.filter((o) => ['deviceConfiguration', 'deviceCompliancePolicy', 'settingsCatalogPolicy', 'groupPolicyConfiguration', 'deviceManagementScript'].includes(o.type) && !notWritableReason(getPolicyType(o.type), o.content))
-    for (const v of victims) await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/${v.id}`)
-    await syncAndWait(ctx, tenant.tenantId, tenant.token)
-    const p = await plan(ctx, tenant.tenantId, tenant.token, { backup_id: backup.id })
-    expect(p.counts.create).toBe(victims.length)
-    await worker.stop()
-    worker = undefined
-
-    await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.2 })
-    const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', { TA_TEST_APP_KEY: ctx.secretKey.toString('base64'), TA_TEST_EMULATOR_URL: env.emulator.url })
-    try {
-      const run = await execute(ctx, tenant.tenantId, tenant.token, p.id)
-      await waitFor(async () => (await ctx.db.select().from(operationRunItems).where(and(eq(operationRunItems.runId, run.id), eq(operationRunItems.status, 'succeeded')))).length >= 3, 'the child to restore a few objects', 60_000).catch((e: unknown) => {
-        throw new Error(`${String(e)}; the child worker said: ${output()}`)
-      })
-      child.kill('SIGKILL')
-      await new Promise((resolve) => child.once('exit', resolve))
-      const writesBefore = await ctx.db.select().from(graphWrites).where(eq(graphWrites.runId, run.id))
-      expect(writesBefore.length).toBeGreaterThan(0)
-      await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the restore')
-      expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+  it(
+    'a worker killed mid-restore (SIGKILL) with lost responses: re-queued, every object written once, no duplicate, one notification',
+    { timeout: 240_000 },
+    async () => {
       worker = await startWorker()
-      const done = await waitForCompletion(ctx, run.id, 180_000)
-      expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })
-      expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
-      const now = await contents(env.emulator, tenant.entraTenantId)
-      const originalIds = new Set(originals.map((o) => o.id))
-      for (const v of victims) expect(now.filter((n) => n.type === v.type && !originalIds.has(n.id) && n.display_name === v.display_name).length, `${v.type} ${v.display_name}`).toBe(1)
-      const writes = await ctx.db.select().from(graphWrites).where(eq(graphWrites.runId, run.id))
-      expect(writes.every((w) => w.state === 'confirmed')).toBe(true)
-      expect(writes.filter((w) => w.operation === 'create')).toHaveLength(victims.length)
-      const items = await ctx.db.select().from(operationRunItems).where(eq(operationRunItems.runId, run.id))
-      expect(items.filter((i) => i.action === 'create' && i.status === 'succeeded')).toHaveLength(victims.length)
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
-    }
-  })
+      const tenant = await connectTenant(ctx, env.emulator, { policies: 60 })
+      await syncAndWait(ctx, tenant.tenantId, tenant.token)
+      const { backup } = await backupAndWait(ctx, tenant.tenantId, tenant.token)
+      const originals = (await contents(env.emulator, tenant.entraTenantId)).filter(
+        (o) => o.type !== 'group' && !JSON.stringify(o.content).includes('****'),
+      )
+      // Every object of a few types deleted: a restore with many creates.
+      const victims = originals.filter(
+        (o) =>
+          [
+            'deviceConfiguration',
+            'deviceCompliancePolicy',
+            'settingsCatalogPolicy',
+            'groupPolicyConfiguration',
+            'deviceManagementScript',
+          ].includes(o.type) && !notWritableReason(getPolicyType(o.type), o.content),
+      )
+      for (const v of victims) await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/${v.id}`)
+      await syncAndWait(ctx, tenant.tenantId, tenant.token)
+      const p = await plan(ctx, tenant.tenantId, tenant.token, { backup_id: backup.id })
+      expect(p.counts.create).toBe(victims.length)
+      await worker.stop()
+      worker = undefined
+
+      await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.2 })
+      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
+        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
+        TA_TEST_EMULATOR_URL: env.emulator.url,
+      })
+      try {
+        const run = await execute(ctx, tenant.tenantId, tenant.token, p.id)
+        await waitFor(
+          async () =>
+            (
+              await ctx.db
+                .select()
+                .from(operationRunItems)
+                .where(and(eq(operationRunItems.runId, run.id), eq(operationRunItems.status, 'succeeded')))
+            ).length >= 3,
+          'the child to restore a few objects',
+          60_000,
+        ).catch((e: unknown) => {
+          throw new Error(`${String(e)}; the child worker said: ${output()}`)
+        })
+        child.kill('SIGKILL')
+        await new Promise((resolve) => child.once('exit', resolve))
+        const writesBefore = await ctx.db.select().from(graphWrites).where(eq(graphWrites.runId, run.id))
+        expect(writesBefore.length).toBeGreaterThan(0)
+        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the restore')
+        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+        worker = await startWorker()
+        const done = await waitForCompletion(ctx, run.id, 180_000)
+        expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+        expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+        const now = await contents(env.emulator, tenant.entraTenantId)
+        const originalIds = new Set(originals.map((o) => o.id))
+        for (const v of victims)
+          expect(
+            now.filter((n) => n.type === v.type && !originalIds.has(n.id) && n.display_name === v.display_name).length,
+            `${v.type} ${v.display_name}`,
+          ).toBe(1)
+        const writes = await ctx.db.select().from(graphWrites).where(eq(graphWrites.runId, run.id))
+        expect(writes.every((w) => w.state === 'confirmed')).toBe(true)
+        expect(writes.filter((w) => w.operation === 'create')).toHaveLength(victims.length)
+        const items = await ctx.db.select().from(operationRunItems).where(eq(operationRunItems.runId, run.id))
+        expect(items.filter((i) => i.action === 'create' && i.status === 'succeeded')).toHaveLength(victims.length)
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+        await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
+      }
+    },
+  )
 })

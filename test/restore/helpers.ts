@@ -17,26 +17,56 @@ export type PlanBody = {
   target_tenant_id: string
   stale: boolean
   counts: Record<string, number>
-  items: { id: string; policy_type: string; display_name: string; action: string; reason: string | null; warnings: string[]; excluded: boolean; source_id: string; target_id: string | null; changes: { label: string }[] | null }[]
-  mapping: { kind: string; source_id: string; source_name: string; target_id: string | null; target_name: string | null; proposed_by: string | null }[]
+  items: {
+    id: string
+    policy_type: string
+    display_name: string
+    action: string
+    reason: string | null
+    warnings: string[]
+    excluded: boolean
+    source_id: string
+    target_id: string | null
+    changes: { label: string }[] | null
+  }[]
+  mapping: {
+    kind: string
+    source_id: string
+    source_name: string
+    target_id: string | null
+    target_name: string | null
+    proposed_by: string | null
+  }[]
 }
 
 /** The app with a worker, on an emulator whose write limits do not slow the tests down (the bench measures those). */
 export async function restoreContext(options: { emulator?: EmulatorServer; worker?: boolean } = {}) {
   const own = options.emulator === undefined
   const emulator = options.emulator ?? (await startEmulator({ port: 0, host: '127.0.0.1' }))
-  const graph = new GraphClient({ tokens: createMsalTokenProvider(), budgets: new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 }), retry: { maxAttempts: 8, baseDelayMs: 20 } })
+  const graph = new GraphClient({
+    tokens: createMsalTokenProvider(),
+    budgets: new BudgetRegistry({ reads: 100_000, writes: 10_000, windowMs: 20_000 }),
+    retry: { maxAttempts: 8, baseDelayMs: 20 },
+  })
   const ctx = await createTestContext({ emulatorUrl: emulator.url, graph, worker: options.worker })
   await control(emulator, 'PUT', '/faults', { throttle_scale: 100 })
   return { ctx, emulator, graph, close: async () => Promise.all([ctx.close(), own ? emulator.close() : undefined]) }
 }
 
 export async function contents(emulator: EmulatorServer, entraTenantId: string): Promise<ContentObject[]> {
-  return (await control<{ objects: ContentObject[] }>(emulator, 'GET', `/tenants/${entraTenantId}/inventory?include=content`)).body.objects
+  return (
+    await control<{ objects: ContentObject[] }>(emulator, 'GET', `/tenants/${entraTenantId}/inventory?include=content`)
+  ).body.objects
 }
 
 export async function createPlan(ctx: TestContext, tenantId: string, token: string, body: Body) {
-  return ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/restore-plans`, token, headers: { origin: ORIGIN }, payload: body })
+  return ctx.request({
+    method: 'POST',
+    url: `/api/tenants/${tenantId}/restore-plans`,
+    token,
+    headers: { origin: ORIGIN },
+    payload: body,
+  })
 }
 
 export async function plan(ctx: TestContext, tenantId: string, token: string, body: Body): Promise<PlanBody> {
@@ -46,7 +76,12 @@ export async function plan(ctx: TestContext, tenantId: string, token: string, bo
 }
 
 export async function execute(ctx: TestContext, tenantId: string, token: string, planId: string) {
-  const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenantId}/restore-plans/${planId}/execute`, token, headers: { origin: ORIGIN } })
+  const response = await ctx.request({
+    method: 'POST',
+    url: `/api/tenants/${tenantId}/restore-plans/${planId}/execute`,
+    token,
+    headers: { origin: ORIGIN },
+  })
   if (response.statusCode !== 202) throw new Error(`restore not started: ${response.statusCode} ${response.body}`)
   return (JSON.parse(response.body) as { run: { id: string } }).run
 }
@@ -57,14 +92,29 @@ export async function executeAndWait(ctx: TestContext, tenantId: string, token: 
 }
 
 /** Server-set and service-computed values (counts, flags Graph derives), and ids: what a re-created object may not share. */
-const IGNORED = new Set(['id', 'createdDateTime', 'lastModifiedDateTime', 'modifiedDateTime', 'version', 'settingCount', 'isAssigned', 'deployedAppCount', 'creationSource', 'referencingConfigurationPolicyCount'])
+const IGNORED = new Set([
+  'id',
+  'createdDateTime',
+  'lastModifiedDateTime',
+  'modifiedDateTime',
+  'version',
+  'settingCount',
+  'isAssigned',
+  'deployedAppCount',
+  'creationSource',
+  'referencingConfigurationPolicyCount',
+])
 
 /** An object's content as compared with its restored copy. */
 export function comparable(value: unknown): unknown {
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip)
     if (typeof v !== 'object' || v === null) return v
-    return Object.fromEntries(Object.entries(v).filter(([k]) => !IGNORED.has(k)).map(([k, x]) => [k, strip(x)]))
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !IGNORED.has(k))
+        .map(([k, x]) => [k, strip(x)]),
+    )
   }
   return normaliseValue(strip(value))
 }

@@ -28,51 +28,85 @@ afterAll(async () => {
 })
 
 describe('a bulk delete and a lost worker', () => {
-  it('SIGKILL mid-delete: the inventory marks every deleted object removed, Undo plans every one as a create', { timeout: 240_000 }, async () => {
-    const tenant = await connectTenant(ctx, env.emulator, { policies: 90 })
-    worker = await shippedWorker(env)
-    await syncAndWait(ctx, tenant.tenantId, tenant.token)
-    await worker.stop()
-    worker = undefined
-    const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId))
-    const picked = rows
-      .filter((r) => findPolicyType(r.policyType)?.kind === 'policy' && !r.removedAt && r.policyType !== 'mobileApp' && !JSON.stringify(r.payload).includes('****'))
-      .slice(0, 30)
-    expect(picked.length).toBe(30)
-
-    await control(env.emulator, 'PUT', '/faults', { latency_ms: 60 })
-    const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', { TA_TEST_APP_KEY: ctx.secretKey.toString('base64'), TA_TEST_EMULATOR_URL: env.emulator.url })
-    try {
-      const { run } = await startBulk(ctx, tenant.tenantId, tenant.token, { action: 'delete', params: { confirm_count: picked.length }, item_ids: picked.map((p) => p.id) })
-      await waitFor(async () => (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length >= 5, 'the child to delete items', 60_000).catch((e: unknown) => {
-        throw new Error(`${String(e)}; the child worker said: ${output()}`)
-      })
-      child.kill('SIGKILL')
-      await new Promise((resolve) => child.once('exit', resolve))
-      expect((await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length).toBeLessThan(picked.length)
-      await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the bulk run')
-      expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
-      await control(env.emulator, 'PUT', '/faults', {})
+  it(
+    'SIGKILL mid-delete: the inventory marks every deleted object removed, Undo plans every one as a create',
+    { timeout: 240_000 },
+    async () => {
+      const tenant = await connectTenant(ctx, env.emulator, { policies: 90 })
       worker = await shippedWorker(env)
-      const done = await waitForCompletion(ctx, run.id)
-      expect(done, JSON.stringify(done.failures)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
-      expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+      await syncAndWait(ctx, tenant.tenantId, tenant.token)
+      await worker.stop()
+      worker = undefined
+      const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId))
+      const picked = rows
+        .filter(
+          (r) =>
+            findPolicyType(r.policyType)?.kind === 'policy' &&
+            !r.removedAt &&
+            r.policyType !== 'mobileApp' &&
+            !JSON.stringify(r.payload).includes('****'),
+        )
+        .slice(0, 30)
+      expect(picked.length).toBe(30)
 
-      // The inventory equals the tenant: every object the run deleted is gone in Graph and marked removed.
-      const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-      for (const p of picked) expect(truth.has(p.externalId), p.displayName).toBe(false)
-      const after = await ctx.db.select().from(inventoryItems).where(inArray(inventoryItems.id, picked.map((p) => p.id)))
-      expect(after.filter((r) => r.removedAt === null).map((r) => r.displayName)).toEqual([])
+      await control(env.emulator, 'PUT', '/faults', { latency_ms: 60 })
+      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
+        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
+        TA_TEST_EMULATOR_URL: env.emulator.url,
+      })
+      try {
+        const { run } = await startBulk(ctx, tenant.tenantId, tenant.token, {
+          action: 'delete',
+          params: { confirm_count: picked.length },
+          item_ids: picked.map((p) => p.id),
+        })
+        await waitFor(
+          async () => (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length >= 5,
+          'the child to delete items',
+          60_000,
+        ).catch((e: unknown) => {
+          throw new Error(`${String(e)}; the child worker said: ${output()}`)
+        })
+        child.kill('SIGKILL')
+        await new Promise((resolve) => child.once('exit', resolve))
+        expect((await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length).toBeLessThan(picked.length)
+        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the bulk run')
+        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
+        await control(env.emulator, 'PUT', '/faults', {})
+        worker = await shippedWorker(env)
+        const done = await waitForCompletion(ctx, run.id)
+        expect(done, JSON.stringify(done.failures)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
+        expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
 
-      // Undo plans from what the run did: every deleted object is re-created.
-      const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/bulk-operations/${run.id}/undo`, token: tenant.token, headers: { origin: ORIGIN } })
-      expect(response.statusCode, response.statusCode === 201 ? '' : JSON.stringify(errorOf(response.body))).toBe(201)
-      const undo = JSON.parse(response.body) as { items: { action: string; display_name: string }[] }
-      expect(undo.items.filter((i) => i.action !== 'create')).toEqual([])
-      expect(undo.items).toHaveLength(picked.length)
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await control(env.emulator, 'PUT', '/faults', {})
-    }
-  })
+        // The inventory equals the tenant: every object the run deleted is gone in Graph and marked removed.
+        const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+        for (const p of picked) expect(truth.has(p.externalId), p.displayName).toBe(false)
+        const after = await ctx.db
+          .select()
+          .from(inventoryItems)
+          .where(
+            inArray(
+              inventoryItems.id,
+              picked.map((p) => p.id),
+            ),
+          )
+        expect(after.filter((r) => r.removedAt === null).map((r) => r.displayName)).toEqual([])
+
+        // Undo plans from what the run did: every deleted object is re-created.
+        const response = await ctx.request({
+          method: 'POST',
+          url: `/api/tenants/${tenant.tenantId}/bulk-operations/${run.id}/undo`,
+          token: tenant.token,
+          headers: { origin: ORIGIN },
+        })
+        expect(response.statusCode, response.statusCode === 201 ? '' : JSON.stringify(errorOf(response.body))).toBe(201)
+        const undo = JSON.parse(response.body) as { items: { action: string; display_name: string }[] }
+        expect(undo.items.filter((i) => i.action !== 'create')).toEqual([])
+        expect(undo.items).toHaveLength(picked.length)
+      } finally {
+        if (child.exitCode === null) child.kill('SIGKILL')
+        await control(env.emulator, 'PUT', '/faults', {})
+      }
+    },
+  )
 })

@@ -1,6 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { bulkOperationItems, inventoryItems, notifications, operationRunItems, type InventoryItemRow } from '../../src/db/schema.ts'
+import {
+  bulkOperationItems,
+  inventoryItems,
+  notifications,
+  operationRunItems,
+  type InventoryItemRow,
+} from '../../src/db/schema.ts'
 import { findPolicyType } from '../../src/graph/policy-types.ts'
 import { targetKey, truthWithContent, type TruthObject } from '../bulk/emulator-truth.ts'
 import { addScopeTag, assignedTo, leastAssignedGroup, startBulk } from '../bulk/helpers.ts'
@@ -42,15 +48,28 @@ afterEach(async () => {
 
 /** Present policies without secrets, round-robin over the types with assignments, none assigned to the matrix group yet. */
 async function policies(n: number, skip: Set<string>): Promise<InventoryItemRow[]> {
-  const rows = await ctx.db.select().from(inventoryItems).where(eq(inventoryItems.tenantId, tenant.tenantId)).orderBy(inventoryItems.displayName, inventoryItems.id)
+  const rows = await ctx.db
+    .select()
+    .from(inventoryItems)
+    .where(eq(inventoryItems.tenantId, tenant.tenantId))
+    .orderBy(inventoryItems.displayName, inventoryItems.id)
   const fit = rows.filter((r) => {
     const entry = findPolicyType(r.policyType)
-    return !r.removedAt && entry?.kind === 'policy' && entry.assignments !== null && r.policyType !== 'mobileApp' && !JSON.stringify(r.payload).includes('****') && !assignedTo(r, group) && !skip.has(r.id)
+    return (
+      !r.removedAt &&
+      entry?.kind === 'policy' &&
+      entry.assignments !== null &&
+      r.policyType !== 'mobileApp' &&
+      !JSON.stringify(r.payload).includes('****') &&
+      !assignedTo(r, group) &&
+      !skip.has(r.id)
+    )
   })
   const byType = new Map<string, InventoryItemRow[]>()
   for (const r of fit) byType.set(r.policyType, [...(byType.get(r.policyType) ?? []), r])
   const out: InventoryItemRow[] = []
-  for (let i = 0; out.length < n && i < 50; i++) for (const list of byType.values()) if (list[i] && out.length < n) out.push(list[i]!)
+  for (let i = 0; out.length < n && i < 50; i++)
+    for (const list of byType.values()) if (list[i] && out.length < n) out.push(list[i]!)
   for (const r of out) skip.add(r.id)
   return out
 }
@@ -75,19 +94,29 @@ const writesOf = async () => {
   }
   return Promise.resolve(out)
 }
-const delta = (after: Map<string, string[]>, before: Map<string, string[]>, id: string) => (after.get(id)?.length ?? 0) - (before.get(id)?.length ?? 0)
+const delta = (after: Map<string, string[]>, before: Map<string, string[]>, id: string) =>
+  (after.get(id)?.length ?? 0) - (before.get(id)?.length ?? 0)
 
 /** The inventory says what the tenant holds for these objects: present or removed, name, scope tags, assignment targets. */
 async function expectInventoryIsTenant(ids: readonly string[], truth: Map<string, TruthObject>) {
-  const rows = await ctx.db.select().from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenant.tenantId), inArray(inventoryItems.externalId, [...ids])))
+  const rows = await ctx.db
+    .select()
+    .from(inventoryItems)
+    .where(and(eq(inventoryItems.tenantId, tenant.tenantId), inArray(inventoryItems.externalId, [...ids])))
   expect(rows.length, 'every object of the run is in the inventory').toBe(ids.length)
   for (const row of rows) {
     const now = truth.get(row.externalId)
-    expect(row.removedAt === null, `${row.displayName}: present in the tenant ↔ present in the inventory`).toBe(now !== undefined)
+    expect(row.removedAt === null, `${row.displayName}: present in the tenant ↔ present in the inventory`).toBe(
+      now !== undefined,
+    )
     if (!now) continue
     expect(row.displayName).toBe(now.display_name)
-    expect([...((row.payload.roleScopeTagIds as string[] | undefined) ?? [])].sort(), row.displayName).toEqual([...(now.content.roleScopeTagIds ?? [])].sort())
-    expect(row.assignments.map(targetKey).sort(), row.displayName).toEqual((now.content.assignments ?? []).map(targetKey).sort())
+    expect([...((row.payload.roleScopeTagIds as string[] | undefined) ?? [])].sort(), row.displayName).toEqual(
+      [...(now.content.roleScopeTagIds ?? [])].sort(),
+    )
+    expect(row.assignments.map(targetKey).sort(), row.displayName).toEqual(
+      (now.content.assignments ?? []).map(targetKey).sort(),
+    )
   }
 }
 
@@ -109,95 +138,197 @@ const used = new Set<string>()
 
 describe('fault matrix: lost answers with the audit log an hour late, then the same run again', () => {
   const cells: [string, () => Record<string, unknown>, (p: InventoryItemRow, t: TruthObject) => void][] = [
-    ['assign', () => ({ group_id: group, intent: 'include' }), (_p, t) => expect((t.content.assignments ?? []).filter((a) => targetKey(a).includes(group))).toHaveLength(1)],
+    [
+      'assign',
+      () => ({ group_id: group, intent: 'include' }),
+      (_p, t) => expect((t.content.assignments ?? []).filter((a) => targetKey(a).includes(group))).toHaveLength(1),
+    ],
     ['add_scope_tag', () => ({ scope_tag_id: tag }), (_p, t) => expect(t.content.roleScopeTagIds).toContain(tag)],
     // find → replace, so the same rename again finds nothing left to change (a prefix would be added twice, rightly).
-    ['rename', () => ({ find: ' ', replace: '_' }), (p, t) => expect(t.display_name).toBe(p.displayName.replaceAll(' ', '_'))],
+    [
+      'rename',
+      () => ({ find: ' ', replace: '_' }),
+      (p, t) => expect(t.display_name).toBe(p.displayName.replaceAll(' ', '_')),
+    ],
   ]
   for (const [action, params, check] of cells) {
-    it(`${action}: every item changed once, the inventory equals the tenant, one notification; started again, nothing written`, { timeout: 180_000 }, async () => {
-      const picked = await policies(8, used)
-      const ids = picked.map((p) => p.externalId)
-      const before = await writesOf()
-      const payload = { action, params: params(), item_ids: picked.map((p) => p.id) }
-      const done = await underFaults(async () => waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, payload)).run.id, 150_000))
-      expect(done.outcome, JSON.stringify(await ctx.db.select().from(operationRunItems).where(and(eq(operationRunItems.runId, done.id), eq(operationRunItems.status, 'failed'))))).toBe('succeeded')
-      const after = await writesOf()
-      const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-      for (const p of picked) {
-        expect(delta(after, before, p.externalId), `${p.policyType} written once`).toBe(1)
-        check(p, truth.get(p.externalId)!)
-      }
-      // Nothing else touched: the app wrote only the run's objects.
-      expect([...after.keys()].filter((id) => delta(after, before, id) !== 0 && !ids.includes(id))).toEqual([])
-      await expectInventoryIsTenant(ids, truth)
-      await oneNotification(done.id)
-      await startAgain(payload, ids)
-    })
+    it(
+      `${action}: every item changed once, the inventory equals the tenant, one notification; started again, nothing written`,
+      { timeout: 180_000 },
+      async () => {
+        const picked = await policies(8, used)
+        const ids = picked.map((p) => p.externalId)
+        const before = await writesOf()
+        const payload = { action, params: params(), item_ids: picked.map((p) => p.id) }
+        const done = await underFaults(async () =>
+          waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, payload)).run.id, 150_000),
+        )
+        expect(
+          done.outcome,
+          JSON.stringify(
+            await ctx.db
+              .select()
+              .from(operationRunItems)
+              .where(and(eq(operationRunItems.runId, done.id), eq(operationRunItems.status, 'failed'))),
+          ),
+        ).toBe('succeeded')
+        const after = await writesOf()
+        const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+        for (const p of picked) {
+          expect(delta(after, before, p.externalId), `${p.policyType} written once`).toBe(1)
+          check(p, truth.get(p.externalId)!)
+        }
+        // Nothing else touched: the app wrote only the run's objects.
+        expect([...after.keys()].filter((id) => delta(after, before, id) !== 0 && !ids.includes(id))).toEqual([])
+        await expectInventoryIsTenant(ids, truth)
+        await oneNotification(done.id)
+        await startAgain(payload, ids)
+      },
+    )
   }
 
-  it('unassign and remove_scope_tag (of a group and tag added first): every item changed once, the inventory equals the tenant, one notification', { timeout: 180_000 }, async () => {
-    const picked = await policies(6, used)
-    const ids = picked.map((p) => p.externalId)
-    const item_ids = picked.map((p) => p.id)
-    for (const [action, params] of [['assign', { group_id: group, intent: 'include' }], ['add_scope_tag', { scope_tag_id: tag }]] as const) {
-      expect((await waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, { action, params, item_ids })).run.id)).outcome).toBe('succeeded')
-    }
-    for (const [action, params] of [['unassign', { group_id: group }], ['remove_scope_tag', { scope_tag_id: tag }]] as const) {
-      const before = await writesOf()
-      const done = await underFaults(async () => waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, { action, params, item_ids })).run.id, 150_000))
-      expect(done.outcome, action).toBe('succeeded')
-      const after = await writesOf()
-      for (const id of ids) expect(delta(after, before, id), `${action} written once`).toBe(1)
-      expect([...after.keys()].filter((id) => delta(after, before, id) !== 0 && !ids.includes(id))).toEqual([])
-      const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-      for (const id of ids) {
-        if (action === 'unassign') expect((truth.get(id)!.content.assignments ?? []).filter((a) => targetKey(a).includes(group))).toEqual([])
-        else expect(truth.get(id)!.content.roleScopeTagIds).not.toContain(tag)
+  it(
+    'unassign and remove_scope_tag (of a group and tag added first): every item changed once, the inventory equals the tenant, one notification',
+    { timeout: 180_000 },
+    async () => {
+      const picked = await policies(6, used)
+      const ids = picked.map((p) => p.externalId)
+      const item_ids = picked.map((p) => p.id)
+      for (const [action, params] of [
+        ['assign', { group_id: group, intent: 'include' }],
+        ['add_scope_tag', { scope_tag_id: tag }],
+      ] as const) {
+        expect(
+          (
+            await waitForCompletion(
+              ctx,
+              (await startBulk(ctx, tenant.tenantId, tenant.token, { action, params, item_ids })).run.id,
+            )
+          ).outcome,
+        ).toBe('succeeded')
       }
-      await expectInventoryIsTenant(ids, truth)
-      await oneNotification(done.id)
-    }
-  })
+      for (const [action, params] of [
+        ['unassign', { group_id: group }],
+        ['remove_scope_tag', { scope_tag_id: tag }],
+      ] as const) {
+        const before = await writesOf()
+        const done = await underFaults(async () =>
+          waitForCompletion(
+            ctx,
+            (await startBulk(ctx, tenant.tenantId, tenant.token, { action, params, item_ids })).run.id,
+            150_000,
+          ),
+        )
+        expect(done.outcome, action).toBe('succeeded')
+        const after = await writesOf()
+        for (const id of ids) expect(delta(after, before, id), `${action} written once`).toBe(1)
+        expect([...after.keys()].filter((id) => delta(after, before, id) !== 0 && !ids.includes(id))).toEqual([])
+        const truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+        for (const id of ids) {
+          if (action === 'unassign')
+            expect((truth.get(id)!.content.assignments ?? []).filter((a) => targetKey(a).includes(group))).toEqual([])
+          else expect(truth.get(id)!.content.roleScopeTagIds).not.toContain(tag)
+        }
+        await expectInventoryIsTenant(ids, truth)
+        await oneNotification(done.id)
+      }
+    },
+  )
 
-  it('duplicate and delete, then Undo of the delete: each copy once, each deletion once, each re-creation once', { timeout: 240_000 }, async () => {
-    const originals = await policies(6, used)
-    const before = await writesOf()
-    const duplicated = await underFaults(async () => waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, { action: 'duplicate', params: { name_suffix: ' (mx)' }, item_ids: originals.map((p) => p.id) })).run.id, 150_000))
-    expect(duplicated.outcome).toBe('succeeded')
-    let truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-    const copies = [...truth.values()].filter((o) => o.display_name.endsWith(' (mx)'))
-    for (const p of originals) expect(copies.filter((c) => c.display_name === `${p.displayName} (mx)`), p.displayName).toHaveLength(1)
-    const newIds = (await ctx.db.select().from(bulkOperationItems).where(eq(bulkOperationItems.runId, duplicated.id))).map((i) => i.result?.new_id as string)
-    expect(newIds.sort()).toEqual(copies.map((c) => c.id).sort())
-    await expectInventoryIsTenant(newIds, truth)
-    await oneNotification(duplicated.id)
+  it(
+    'duplicate and delete, then Undo of the delete: each copy once, each deletion once, each re-creation once',
+    { timeout: 240_000 },
+    async () => {
+      const originals = await policies(6, used)
+      const before = await writesOf()
+      const duplicated = await underFaults(async () =>
+        waitForCompletion(
+          ctx,
+          (
+            await startBulk(ctx, tenant.tenantId, tenant.token, {
+              action: 'duplicate',
+              params: { name_suffix: ' (mx)' },
+              item_ids: originals.map((p) => p.id),
+            })
+          ).run.id,
+          150_000,
+        ),
+      )
+      expect(duplicated.outcome).toBe('succeeded')
+      let truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+      const copies = [...truth.values()].filter((o) => o.display_name.endsWith(' (mx)'))
+      for (const p of originals)
+        expect(
+          copies.filter((c) => c.display_name === `${p.displayName} (mx)`),
+          p.displayName,
+        ).toHaveLength(1)
+      const newIds = (
+        await ctx.db.select().from(bulkOperationItems).where(eq(bulkOperationItems.runId, duplicated.id))
+      ).map((i) => i.result?.new_id as string)
+      expect(newIds.sort()).toEqual(copies.map((c) => c.id).sort())
+      await expectInventoryIsTenant(newIds, truth)
+      await oneNotification(duplicated.id)
 
-    const deleted = await underFaults(async () => waitForCompletion(ctx, (await startBulk(ctx, tenant.tenantId, tenant.token, { action: 'delete', params: { confirm_count: originals.length }, item_ids: originals.map((p) => p.id) })).run.id, 150_000))
-    expect(deleted.outcome).toBe('succeeded')
-    truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-    for (const p of originals) expect(truth.has(p.externalId)).toBe(false)
-    await expectInventoryIsTenant(originals.map((p) => p.externalId), truth)
-    await oneNotification(deleted.id)
-    const afterDelete = await writesOf()
-    for (const p of originals) expect(delta(afterDelete, before, p.externalId), 'deleted once').toBe(1)
+      const deleted = await underFaults(async () =>
+        waitForCompletion(
+          ctx,
+          (
+            await startBulk(ctx, tenant.tenantId, tenant.token, {
+              action: 'delete',
+              params: { confirm_count: originals.length },
+              item_ids: originals.map((p) => p.id),
+            })
+          ).run.id,
+          150_000,
+        ),
+      )
+      expect(deleted.outcome).toBe('succeeded')
+      truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+      for (const p of originals) expect(truth.has(p.externalId)).toBe(false)
+      await expectInventoryIsTenant(
+        originals.map((p) => p.externalId),
+        truth,
+      )
+      await oneNotification(deleted.id)
+      const afterDelete = await writesOf()
+      for (const p of originals) expect(delta(afterDelete, before, p.externalId), 'deleted once').toBe(1)
 
-    const undo = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/bulk-operations/${deleted.id}/undo`, token: tenant.token, headers: { origin: ORIGIN } })
-    expect(undo.statusCode, undo.body).toBe(201)
-    const plan = JSON.parse(undo.body) as { id: string; items: { action: string }[] }
-    expect(plan.items.map((i) => i.action)).toEqual(originals.map(() => 'create'))
-    const restored = await underFaults(async () => {
-      const response = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/restore-plans/${plan.id}/execute`, token: tenant.token, headers: { origin: ORIGIN } })
-      expect(response.statusCode, response.body).toBe(202)
-      return waitForCompletion(ctx, (JSON.parse(response.body) as { run: { id: string } }).run.id, 150_000)
-    })
-    expect(restored.outcome).toBe('succeeded')
-    truth = await truthWithContent(env.emulator, tenant.entraTenantId)
-    for (const p of originals) expect([...truth.values()].filter((o) => o.type === p.policyType && o.display_name === p.displayName), p.displayName).toHaveLength(1)
-    await oneNotification(restored.id)
-    // The same plan again: refused, naming the run; nothing written.
-    const again = await ctx.request({ method: 'POST', url: `/api/tenants/${tenant.tenantId}/restore-plans/${plan.id}/execute`, token: tenant.token, headers: { origin: ORIGIN } })
-    expect(again.statusCode).toBe(409)
-    expect(again.body).toContain(restored.id)
-  })
+      const undo = await ctx.request({
+        method: 'POST',
+        url: `/api/tenants/${tenant.tenantId}/bulk-operations/${deleted.id}/undo`,
+        token: tenant.token,
+        headers: { origin: ORIGIN },
+      })
+      expect(undo.statusCode, undo.body).toBe(201)
+      const plan = JSON.parse(undo.body) as { id: string; items: { action: string }[] }
+      expect(plan.items.map((i) => i.action)).toEqual(originals.map(() => 'create'))
+      const restored = await underFaults(async () => {
+        const response = await ctx.request({
+          method: 'POST',
+          url: `/api/tenants/${tenant.tenantId}/restore-plans/${plan.id}/execute`,
+          token: tenant.token,
+          headers: { origin: ORIGIN },
+        })
+        expect(response.statusCode, response.body).toBe(202)
+        return waitForCompletion(ctx, (JSON.parse(response.body) as { run: { id: string } }).run.id, 150_000)
+      })
+      expect(restored.outcome).toBe('succeeded')
+      truth = await truthWithContent(env.emulator, tenant.entraTenantId)
+      for (const p of originals)
+        expect(
+          [...truth.values()].filter((o) => o.type === p.policyType && o.display_name === p.displayName),
+          p.displayName,
+        ).toHaveLength(1)
+      await oneNotification(restored.id)
+      // The same plan again: refused, naming the run; nothing written.
+      const again = await ctx.request({
+        method: 'POST',
+        url: `/api/tenants/${tenant.tenantId}/restore-plans/${plan.id}/execute`,
+        token: tenant.token,
+        headers: { origin: ORIGIN },
+      })
+      expect(again.statusCode).toBe(409)
+      expect(again.body).toContain(restored.id)
+    },
+  )
 })

@@ -19,8 +19,19 @@ export { SlidingWindowLimiter } from './write-limiter.ts'
  * outcome is unknown), with `marker` as its client-request-id. Returns the id of the object
  * written: a create's new id from Graph's answer, else `targetId`.
  */
-export async function sendWrite(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, request: WriteRequest, marker: string, targetId: string | null = null): Promise<string | null> {
-  const reply = await graph.write(ctx, request.method, request.url, request.body, { permission: GRAPH_WRITE_PERMISSIONS[entry.permission], subject: entry.label, clientRequestId: marker })
+export async function sendWrite(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  entry: PolicyTypeEntry,
+  request: WriteRequest,
+  marker: string,
+  targetId: string | null = null,
+): Promise<string | null> {
+  const reply = await graph.write(ctx, request.method, request.url, request.body, {
+    permission: GRAPH_WRITE_PERMISSIONS[entry.permission],
+    subject: entry.label,
+    clientRequestId: marker,
+  })
   const id = (reply.body as { id?: unknown } | null)?.id
   if (entry.singleton) return entry.singleton.id
   return request.method === 'POST' && request.label === 'create' && typeof id === 'string' ? id : targetId

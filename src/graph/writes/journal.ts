@@ -96,11 +96,21 @@ export class WriteJournal {
    * (`(work) => run.transaction(work)`) so a worker that lost its run cannot settle rows.
    * `graph` + `ctx` give the default reconciliation (the audit log, by marker).
    */
-  constructor(options: { tenantId: string; runId: string; db?: Database; transact?: Transact; graph: GraphClient; ctx: GraphTenantContext }) {
+  constructor(options: {
+    tenantId: string
+    runId: string
+    db?: Database
+    transact?: Transact
+    graph: GraphClient
+    ctx: GraphTenantContext
+  }) {
     this.tenantId = options.tenantId
     this.runId = options.runId
     const db = options.db
-    this.#transact = options.transact ?? (<T>(work: (tx: Executor) => Promise<T>) => (db ? db.transaction(work) : Promise.reject(new Error('WriteJournal needs db or transact'))))
+    this.#transact =
+      options.transact ??
+      (<T>(work: (tx: Executor) => Promise<T>) =>
+        db ? db.transaction(work) : Promise.reject(new Error('WriteJournal needs db or transact')))
     const { graph, ctx } = options
     this.#reconcile = async (entry, expect) => {
       const byMarker = await reconcileByMarker(graph, ctx, entry)
@@ -121,7 +131,8 @@ export class WriteJournal {
 
   /** Objects created by confirmed creates of the run, and those claimed by reconciles in flight. */
   async #ownedIds(): Promise<ReadonlySet<string>> {
-    for (const row of (await this.entries()).values()) if (row.operation === 'create' && row.state === 'confirmed' && row.targetId) this.#owned.add(row.targetId)
+    for (const row of (await this.entries()).values())
+      if (row.operation === 'create' && row.state === 'confirmed' && row.targetId) this.#owned.add(row.targetId)
     return this.#owned
   }
 
@@ -135,24 +146,53 @@ export class WriteJournal {
    * `sending`: the row is recorded as sent once already (saves a round trip when the caller
    * sends right away).
    */
-  async intend(key: string, spec: Omit<WriteSpec, 'send' | 'expect' | 'mirror'>, options: { sending?: boolean } = {}): Promise<GraphWriteRow> {
+  async intend(
+    key: string,
+    spec: Omit<WriteSpec, 'send' | 'expect' | 'mirror'>,
+    options: { sending?: boolean } = {},
+  ): Promise<GraphWriteRow> {
     return (await this.#intend(key, spec, options)).row
   }
 
-  async #intend(key: string, spec: Omit<WriteSpec, 'send' | 'expect' | 'mirror'>, options: { sending?: boolean }): Promise<{ row: GraphWriteRow; inserted: boolean }> {
+  async #intend(
+    key: string,
+    spec: Omit<WriteSpec, 'send' | 'expect' | 'mirror'>,
+    options: { sending?: boolean },
+  ): Promise<{ row: GraphWriteRow; inserted: boolean }> {
     const existing = await this.get(key)
     if (existing) return { row: existing, inserted: false }
     const found = await this.#transact(async (tx) => {
       const [inserted] = await tx
         .insert(graphWrites)
-        .values({ id: uuidv7(), tenantId: this.tenantId, runId: this.runId, key, intent: spec.intent ?? null, operation: spec.operation, policyType: spec.policyType, targetId: spec.targetId, method: spec.method, path: spec.path.slice(0, 2000), marker: randomUUID(), attempts: options.sending ? 1 : 0 })
+        .values({
+          id: uuidv7(),
+          tenantId: this.tenantId,
+          runId: this.runId,
+          key,
+          intent: spec.intent ?? null,
+          operation: spec.operation,
+          policyType: spec.policyType,
+          targetId: spec.targetId,
+          method: spec.method,
+          path: spec.path.slice(0, 2000),
+          marker: randomUUID(),
+          attempts: options.sending ? 1 : 0,
+        })
         .onConflictDoNothing()
         .returning()
       if (inserted) return { row: inserted, inserted: true }
-      const [same] = await tx.select().from(graphWrites).where(and(eq(graphWrites.runId, this.runId), eq(graphWrites.key, key)))
+      const [same] = await tx
+        .select()
+        .from(graphWrites)
+        .where(and(eq(graphWrites.runId, this.runId), eq(graphWrites.key, key)))
       if (same) return { row: same, inserted: false }
       // Another run of the same intent wrote (or is writing) it: its row decides.
-      const [earlier] = spec.intent ? await tx.select().from(graphWrites).where(and(eq(graphWrites.tenantId, this.tenantId), eq(graphWrites.intent, spec.intent))) : []
+      const [earlier] = spec.intent
+        ? await tx
+            .select()
+            .from(graphWrites)
+            .where(and(eq(graphWrites.tenantId, this.tenantId), eq(graphWrites.intent, spec.intent)))
+        : []
       if (!earlier) throw new Error(`WriteJournal: ${key} could not be recorded`)
       return { row: earlier, inserted: false }
     })
@@ -162,7 +202,11 @@ export class WriteJournal {
 
   async #update(row: GraphWriteRow, set: Partial<GraphWriteRow>): Promise<GraphWriteRow> {
     const updated = await this.#transact(async (tx) => {
-      const [r] = await tx.update(graphWrites).set({ ...set, updatedAt: sql`now()` }).where(eq(graphWrites.id, row.id)).returning()
+      const [r] = await tx
+        .update(graphWrites)
+        .set({ ...set, updatedAt: sql`now()` })
+        .where(eq(graphWrites.id, row.id))
+        .returning()
       return r!
     })
     if (updated.runId === this.runId) this.#rows.set(updated.key, updated)
@@ -176,7 +220,13 @@ export class WriteJournal {
 
   /** Settles the row as applied; `step` (the write's mirror in the inventory) commits with it or not at all. */
   async confirm(row: GraphWriteRow, targetId: string | null, step: MirrorStep | null = null): Promise<GraphWriteRow> {
-    const set = { state: 'confirmed' as const, targetId: targetId ?? row.targetId, error: null, confirmedAt: sql`now()` as unknown as Date, updatedAt: sql`now()` as unknown as Date }
+    const set = {
+      state: 'confirmed' as const,
+      targetId: targetId ?? row.targetId,
+      error: null,
+      confirmedAt: sql`now()` as unknown as Date,
+      updatedAt: sql`now()` as unknown as Date,
+    }
     const updated = await this.#transact(async (tx) => {
       if (step) await step(tx)
       const [r] = await tx.update(graphWrites).set(set).where(eq(graphWrites.id, row.id)).returning()
@@ -200,21 +250,30 @@ export class WriteJournal {
     const intended = await this.#intend(key, spec, { sending: true })
     let row = intended.row
     if (row.state === 'confirmed') return { how: 'already', targetId: row.targetId, entry: row }
-    if (row.state === 'failed') throw new GraphError((row.error?.code ?? 'bad_request') as GraphErrorCode, row.error?.message ?? 'The write was refused')
-    const settle = async (targetId: string | null) => this.confirm(row, targetId, spec.mirror ? await spec.mirror(targetId ?? row.targetId) : null)
+    if (row.state === 'failed')
+      throw new GraphError(
+        (row.error?.code ?? 'bad_request') as GraphErrorCode,
+        row.error?.message ?? 'The write was refused',
+      )
+    const settle = async (targetId: string | null) =>
+      this.confirm(row, targetId, spec.mirror ? await spec.mirror(targetId ?? row.targetId) : null)
     for (let fresh = intended.inserted; ; fresh = false) {
       if (row.attempts > 0 && !fresh) {
         // Sent before, never settled: Graph decides.
         let found = await this.#reconcile(row, spec.expect)
         // Two creates of one content reconciled at once: the second may not adopt the object the first claimed meanwhile.
-        if (found.applied && spec.operation === 'create' && found.targetId && this.#owned.has(found.targetId)) found = { applied: false }
+        if (found.applied && spec.operation === 'create' && found.targetId && this.#owned.has(found.targetId))
+          found = { applied: false }
         if (found.applied) {
           if (spec.operation === 'create' && found.targetId) this.#owned.add(found.targetId)
           row = await settle(found.targetId)
           return { how: 'reconciled', targetId: row.targetId, entry: row }
         }
         if (row.attempts >= MAX_SENDS) {
-          const error = new GraphError('write_unknown', `${spec.method} ${spec.path}: no answer after ${row.attempts} sends, and Graph shows none of them applied`)
+          const error = new GraphError(
+            'write_unknown',
+            `${spec.method} ${spec.path}: no answer after ${row.attempts} sends, and Graph shows none of them applied`,
+          )
           await this.fail(row, error)
           throw error
         }
@@ -246,7 +305,11 @@ type AuditEvent = { activityOperationType?: string; activityDateTime?: string; r
  * write's marker (its client-request-id) exists exactly when the write was applied. Returns the
  * resource the event names (a create's new object).
  */
-export async function reconcileByMarker(graph: GraphClient, ctx: GraphTenantContext, entry: Pick<GraphWriteRow, 'marker' | 'targetId'>): Promise<Reconciled> {
+export async function reconcileByMarker(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  entry: Pick<GraphWriteRow, 'marker' | 'targetId'>,
+): Promise<Reconciled> {
   const events = await findAuditEvents(graph, ctx, entry.marker)
   if (events.length === 0) return { applied: false }
   const resource = events.find((e) => e.resources?.[0]?.resourceId)?.resources?.[0]?.resourceId
@@ -254,11 +317,19 @@ export async function reconcileByMarker(graph: GraphClient, ctx: GraphTenantCont
 }
 
 /** Intune audit events carrying `correlationId` = marker. */
-export async function findAuditEvents(graph: GraphClient, ctx: GraphTenantContext, marker: string): Promise<AuditEvent[]> {
+export async function findAuditEvents(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  marker: string,
+): Promise<AuditEvent[]> {
   if (!/^[0-9a-f-]{36}$/i.test(marker)) throw new Error(`Not a marker: ${marker}`)
-  const body = await graph.get<{ value?: AuditEvent[] }>(ctx, `/beta/deviceManagement/auditEvents?$filter=${encodeURIComponent(`correlationId eq '${marker}'`)}&$top=50`, {
-    permission: 'DeviceManagementApps.Read.All',
-    subject: 'Intune audit events',
-  })
+  const body = await graph.get<{ value?: AuditEvent[] }>(
+    ctx,
+    `/beta/deviceManagement/auditEvents?$filter=${encodeURIComponent(`correlationId eq '${marker}'`)}&$top=50`,
+    {
+      permission: 'DeviceManagementApps.Read.All',
+      subject: 'Intune audit events',
+    },
+  )
   return body.value ?? []
 }

@@ -44,7 +44,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function assignmentTarget(assignment: unknown): unknown {
   if (!isObject(assignment)) return assignment
   const target = isObject(assignment.target) ? assignment.target : {}
-  const kept = Object.entries(target).filter(([k, v]) => v !== null && v !== undefined && !(k === 'deviceAndAppManagementAssignmentFilterType' && v === 'none'))
+  const kept = Object.entries(target).filter(
+    ([k, v]) => v !== null && v !== undefined && !(k === 'deviceAndAppManagementAssignmentFilterType' && v === 'none'),
+  )
   return { target: Object.fromEntries(kept), intent: assignment.intent ?? null }
 }
 
@@ -55,7 +57,13 @@ export function bodyApplied(intended: unknown, actual: unknown): boolean {
 }
 
 /** Whether the write `row` (sent, unsettled) is visible in Graph's objects. `adopted`: objects other writes of the run already own. */
-export async function reconcileByContent(graph: GraphClient, ctx: GraphTenantContext, check: ContentCheck, row: Pick<GraphWriteRow, 'targetId' | 'createdAt'>, adopted: ReadonlySet<string> = new Set()): Promise<ContentReconciled> {
+export async function reconcileByContent(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  check: ContentCheck,
+  row: Pick<GraphWriteRow, 'targetId' | 'createdAt'>,
+  adopted: ReadonlySet<string> = new Set(),
+): Promise<ContentReconciled> {
   const { entry, request, content } = check
   if (request.method === 'DELETE') {
     if (!row.targetId) return { applied: false }
@@ -71,7 +79,8 @@ export async function reconcileByContent(graph: GraphClient, ctx: GraphTenantCon
       const created = typeof candidate.createdDateTime === 'string' ? Date.parse(candidate.createdDateTime) : Number.NaN
       if (!Number.isNaN(created) && created < since) continue
       const current = await check.read(id)
-      if (current && bodyApplied(request.body, createRequest(entry, current).body)) return { applied: true, targetId: id }
+      if (current && bodyApplied(request.body, createRequest(entry, current).body))
+        return { applied: true, targetId: id }
     }
     return { applied: false }
   }
@@ -81,8 +90,11 @@ export async function reconcileByContent(graph: GraphClient, ctx: GraphTenantCon
   if (request.label === 'assign') {
     // The set of targets decides: Graph adds its own fields (ids, source) to what /assign took.
     const now = assignRequest(entry, row.targetId, current.payload, current.assignments)
-    const targets = (body: unknown) => (isObject(body) ? Object.values(body).flatMap((v) => (Array.isArray(v) ? v.map(assignmentTarget) : [])) : [])
-    return now && same(targets(request.body), targets(now.body)) ? { applied: true, targetId: row.targetId } : { applied: false }
+    const targets = (body: unknown) =>
+      isObject(body) ? Object.values(body).flatMap((v) => (Array.isArray(v) ? v.map(assignmentTarget) : [])) : []
+    return now && same(targets(request.body), targets(now.body))
+      ? { applied: true, targetId: row.targetId }
+      : { applied: false }
   }
   if (request.method === 'PATCH') {
     // Every property the PATCH names holds its value (whatever else the object holds).
@@ -92,24 +104,39 @@ export async function reconcileByContent(graph: GraphClient, ctx: GraphTenantCon
     // Applied when nothing of the intended values is left to add or delete, and the values it
     // would update already hold what it would write.
     type Values = { added?: unknown[]; updated?: { id?: unknown }[]; deletedIds?: unknown[] }
-    const values = (desired: ObjectContent) => updateRequests(entry, row.targetId!, desired, current).find((r) => r.label === request.label)?.body as Values | undefined
+    const values = (desired: ObjectContent) =>
+      updateRequests(entry, row.targetId!, desired, current).find((r) => r.label === request.label)?.body as
+        Values | undefined
     const rest = values(content)
     if (!rest) return { applied: true, targetId: row.targetId }
     if ((rest.added?.length ?? 0) + (rest.deletedIds?.length ?? 0) > 0) return { applied: false }
     const held = new Map((values(current)?.updated ?? []).map((u) => [u.id, u]))
-    return (rest.updated ?? []).every((u) => same(u, held.get(u.id))) ? { applied: true, targetId: row.targetId } : { applied: false }
+    return (rest.updated ?? []).every((u) => same(u, held.get(u.id)))
+      ? { applied: true, targetId: row.targetId }
+      : { applied: false }
   }
   const now = updateRequests(entry, row.targetId, current, current).find((r) => r.label === request.label)
   return now && bodyApplied(request.body, now.body) ? { applied: true, targetId: row.targetId } : { applied: false }
 }
 
 /** The collection's objects named `name`: `$filter` on the name property, or the whole listing where the collection refuses it. */
-async function objectsNamed(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, collectionUrl: string, name: string): Promise<GraphObject[]> {
+async function objectsNamed(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  entry: PolicyTypeEntry,
+  collectionUrl: string,
+  name: string,
+): Promise<GraphObject[]> {
   const byName = `${entry.nameProperty} eq '${name.replaceAll("'", "''")}'`
   const options = { permission: entry.permission, subject: entry.label }
   const collect = async (filter: string | undefined, keep: (o: GraphObject) => boolean) => {
     const out: GraphObject[] = []
-    for await (const page of graph.pagesOf(ctx, filter ? `${collectionUrl}?$filter=${encodeURIComponent(filter)}` : collectionUrl, options)) out.push(...page.filter(keep))
+    for await (const page of graph.pagesOf(
+      ctx,
+      filter ? `${collectionUrl}?$filter=${encodeURIComponent(filter)}` : collectionUrl,
+      options,
+    ))
+      out.push(...page.filter(keep))
     return out
   }
   const named = (o: GraphObject) => o[entry.nameProperty] === name

@@ -17,7 +17,12 @@ type Body = Record<string, unknown>
 export type ObjectContent = { payload: Body; assignments: Body[] }
 
 /** One Graph write: a relative URL (`/beta/...`). */
-export type WriteRequest = { method: WriteMethod; url: string; body?: unknown; /** What it does, for people: `create`, `replace settings`, `assign`. */ label: string }
+export type WriteRequest = {
+  method: WriteMethod
+  url: string
+  body?: unknown
+  /** What it does, for people: `create`, `replace settings`, `assign`. */ label: string
+}
 
 /**
  * Properties the service sets: Graph refuses a write that names one (400 "read-only"), so they
@@ -58,8 +63,10 @@ const NOT_WRITABLE: Readonly<Record<string, string>> = {
   group: 'Entra groups are not restored: assignments are mapped to existing groups',
   vppToken: 'an Apple VPP token is uploaded in Intune with its token file from Apple Business Manager',
   depOnboardingSetting: 'an Apple enrollment program token is uploaded in Intune with its token file from Apple',
-  applePushNotificationCertificate: "the Apple MDM push certificate is renewed in Intune with a certificate from Apple's Push Certificates Portal",
-  androidManagedStoreAccountEnterpriseSettings: 'managed Google Play is connected in Intune by signing in with the Google account',
+  applePushNotificationCertificate:
+    "the Apple MDM push certificate is renewed in Intune with a certificate from Apple's Push Certificates Portal",
+  androidManagedStoreAccountEnterpriseSettings:
+    'managed Google Play is connected in Intune by signing in with the Google account',
 }
 
 const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -80,7 +87,9 @@ export function maskedSecrets(value: unknown, path = ''): string[] {
   if (typeof value === 'string') return MASK.test(value) ? [path] : []
   if (Array.isArray(value)) return value.flatMap((v, i) => maskedSecrets(v, `${path}[${i}]`))
   if (!isObject(value)) return []
-  return Object.entries(value).flatMap(([k, v]) => (k === 'secretReferenceValueId' ? [] : maskedSecrets(v, path ? `${path}.${k}` : k)))
+  return Object.entries(value).flatMap(([k, v]) =>
+    k === 'secretReferenceValueId' ? [] : maskedSecrets(v, path ? `${path}.${k}` : k),
+  )
 }
 
 /** The detail collections of a type (written with a create, or through their own action). */
@@ -117,9 +126,11 @@ const settingRows = (settings: unknown) => childRows(settings, ['settingDefiniti
 /** Compliance actions: `scheduledActionsForRule` with their `scheduledActionConfigurations`, without ids. */
 const ruleRows = (rules: unknown) => childRows(rules)
 
-const collectionUrl = (entry: PolicyTypeEntry, payload: Body) => `/${entry.apiVersion}/${itemCollection(entry, payload)}`
+const collectionUrl = (entry: PolicyTypeEntry, payload: Body) =>
+  `/${entry.apiVersion}/${itemCollection(entry, payload)}`
 // A singleton (the tenant's settings) is its own path: neither created nor deleted, only PATCHed.
-const objectUrl = (entry: PolicyTypeEntry, id: string, payload: Body) => (entry.singleton ? `/${entry.apiVersion}/${entry.path}` : `${collectionUrl(entry, payload)}/${encodeURIComponent(id)}`)
+const objectUrl = (entry: PolicyTypeEntry, id: string, payload: Body) =>
+  entry.singleton ? `/${entry.apiVersion}/${entry.path}` : `${collectionUrl(entry, payload)}/${encodeURIComponent(id)}`
 
 /**
  * Administrative template values as `updateDefinitionValues` adds them: each bound to its
@@ -133,23 +144,41 @@ function addedDefinitionValues(entry: PolicyTypeEntry, values: unknown): Body[] 
     const definitionId = isObject(v.definition) && typeof v.definition.id === 'string' ? v.definition.id : undefined
     if (!definitionId || seen.has(definitionId)) return []
     seen.add(definitionId)
-    return [{ enabled: v.enabled !== false, 'definition@odata.bind': `https://graph.microsoft.com/${entry.apiVersion}/deviceManagement/groupPolicyDefinitions('${definitionId}')`, presentationValues: childRows(v.presentationValues) }]
+    return [
+      {
+        enabled: v.enabled !== false,
+        'definition@odata.bind': `https://graph.microsoft.com/${entry.apiVersion}/deviceManagement/groupPolicyDefinitions('${definitionId}')`,
+        presentationValues: childRows(v.presentationValues),
+      },
+    ]
   })
 }
 
-const definitionIdOf = (v: Body) => (isObject(v.definition) && typeof v.definition.id === 'string' ? v.definition.id : undefined)
+const definitionIdOf = (v: Body) =>
+  isObject(v.definition) && typeof v.definition.id === 'string' ? v.definition.id : undefined
 
 /** The request that creates the object (POST to its collection), with what Graph takes in a create. */
 export function createRequest(entry: PolicyTypeEntry, content: ObjectContent): WriteRequest {
   const { payload } = content
   // A tenant always has its one settings object: "creating" it is setting it.
-  if (entry.singleton) return { method: 'PATCH', url: objectUrl(entry, entry.singleton.id, payload), body: writableFields(entry, payload), label: 'create' }
+  if (entry.singleton)
+    return {
+      method: 'PATCH',
+      url: objectUrl(entry, entry.singleton.id, payload),
+      body: writableFields(entry, payload),
+      label: 'create',
+    }
   const body = writableFields(entry, payload)
   for (const detail of entry.details) {
     if (!(detail.name in payload)) continue
     // Administrative templates: the policy first, its values through updateDefinitionValues (afterCreateRequests).
     if (entry.key === 'groupPolicyConfiguration' && detail.name === 'definitionValues') continue
-    body[detail.name] = detail.name === 'settings' ? settingRows(payload.settings) : detail.name === 'scheduledActionsForRule' ? ruleRows(payload.scheduledActionsForRule) : childRows(payload[detail.name])
+    body[detail.name] =
+      detail.name === 'settings'
+        ? settingRows(payload.settings)
+        : detail.name === 'scheduledActionsForRule'
+          ? ruleRows(payload.scheduledActionsForRule)
+          : childRows(payload[detail.name])
   }
   return { method: 'POST', url: collectionUrl(entry, payload), body, label: 'create' }
 }
@@ -159,7 +188,14 @@ export function afterCreateRequests(entry: PolicyTypeEntry, id: string, content:
   if (entry.key !== 'groupPolicyConfiguration') return []
   const added = addedDefinitionValues(entry, content.payload.definitionValues)
   if (added.length === 0) return []
-  return [{ method: 'POST', url: `${objectUrl(entry, id, content.payload)}/updateDefinitionValues`, body: { added, updated: [], deletedIds: [] }, label: 'set definition values' }]
+  return [
+    {
+      method: 'POST',
+      url: `${objectUrl(entry, id, content.payload)}/updateDefinitionValues`,
+      body: { added, updated: [], deletedIds: [] },
+      label: 'set definition values',
+    },
+  ]
 }
 
 /**
@@ -168,32 +204,63 @@ export function afterCreateRequests(entry: PolicyTypeEntry, id: string, content:
  * compliance actions through scheduleActionsForRules; Administrative template values through
  * updateDefinitionValues (added, updated, deleted by definition).
  */
-export function updateRequests(entry: PolicyTypeEntry, id: string, desired: ObjectContent, current: ObjectContent): WriteRequest[] {
+export function updateRequests(
+  entry: PolicyTypeEntry,
+  id: string,
+  desired: ObjectContent,
+  current: ObjectContent,
+): WriteRequest[] {
   const url = objectUrl(entry, id, current.payload)
   const fields = writableFields(entry, desired.payload)
   if (SETTINGS_CATALOG.has(entry.key)) {
-    return [{ method: 'PUT', url, body: { ...fields, settings: settingRows(desired.payload.settings) }, label: 'replace settings' }]
+    return [
+      {
+        method: 'PUT',
+        url,
+        body: { ...fields, settings: settingRows(desired.payload.settings) },
+        label: 'replace settings',
+      },
+    ]
   }
   const requests: WriteRequest[] = [{ method: 'PATCH', url, body: fields, label: 'update' }]
   if (entry.key === 'deviceCompliancePolicy') {
-    requests.push({ method: 'POST', url: `${url}/scheduleActionsForRules`, body: { deviceComplianceScheduledActionForRules: ruleRows(desired.payload.scheduledActionsForRule) }, label: 'schedule actions' })
+    requests.push({
+      method: 'POST',
+      url: `${url}/scheduleActionsForRules`,
+      body: { deviceComplianceScheduledActionForRules: ruleRows(desired.payload.scheduledActionsForRule) },
+      label: 'schedule actions',
+    })
   }
   if (entry.key === 'groupPolicyConfiguration') {
     const wanted = new Map<string, Body>()
-    for (const v of Array.isArray(desired.payload.definitionValues) ? desired.payload.definitionValues.filter(isObject) : []) {
+    for (const v of Array.isArray(desired.payload.definitionValues)
+      ? desired.payload.definitionValues.filter(isObject)
+      : []) {
       const d = definitionIdOf(v)
       if (d) wanted.set(d, v)
     }
-    const existing = Array.isArray(current.payload.definitionValues) ? current.payload.definitionValues.filter(isObject) : []
+    const existing = Array.isArray(current.payload.definitionValues)
+      ? current.payload.definitionValues.filter(isObject)
+      : []
     const deletedIds = existing.filter((v) => !wanted.has(definitionIdOf(v) ?? '')).map((v) => String(v.id))
     const updated = existing.flatMap((v) => {
       const want = wanted.get(definitionIdOf(v) ?? '')
-      return want ? [{ id: v.id, enabled: want.enabled !== false, presentationValues: childRows(want.presentationValues) }] : []
+      return want
+        ? [{ id: v.id, enabled: want.enabled !== false, presentationValues: childRows(want.presentationValues) }]
+        : []
     })
     const have = new Set(existing.map(definitionIdOf))
-    const added = addedDefinitionValues(entry, [...wanted.entries()].filter(([d]) => !have.has(d)).map(([, v]) => v))
+    const added = addedDefinitionValues(
+      entry,
+      [...wanted.entries()].filter(([d]) => !have.has(d)).map(([, v]) => v),
+    )
     if (added.length + updated.length + deletedIds.length > 0) {
-      requests.push({ method: 'POST', url: `${url}/updateDefinitionValues`, body: { added, updated, deletedIds }, label: 'set definition values' })
+      requests.push({
+        method: 'POST',
+        url: `${url}/updateDefinitionValues`,
+        body: { added, updated, deletedIds },
+        label: 'set definition values',
+      })
     }
   }
   return requests
@@ -202,7 +269,13 @@ export function updateRequests(entry: PolicyTypeEntry, id: string, desired: Obje
 /** The details an update cannot write (PATCH takes no navigation property): a plan warns when they differ. */
 export function detailsNotUpdated(entry: PolicyTypeEntry): string[] {
   if (SETTINGS_CATALOG.has(entry.key)) return entry.details.map((d) => d.name).filter((n) => n !== 'settings')
-  return entry.details.map((d) => d.name).filter((n) => !(entry.key === 'deviceCompliancePolicy' && n === 'scheduledActionsForRule') && !(entry.key === 'groupPolicyConfiguration' && n === 'definitionValues'))
+  return entry.details
+    .map((d) => d.name)
+    .filter(
+      (n) =>
+        !(entry.key === 'deviceCompliancePolicy' && n === 'scheduledActionsForRule') &&
+        !(entry.key === 'groupPolicyConfiguration' && n === 'definitionValues'),
+    )
 }
 
 /** An assignment as `/assign` takes it: no id (Intune forms it), target and intent kept. */
@@ -215,9 +288,19 @@ export function assignmentBody(assignment: Body): Body {
  * `/assign` with the whole set (it replaces the object's assignments: the caller passes the set
  * it wants, merged with what is there when it means to add). Null for types without assignments.
  */
-export function assignRequest(entry: PolicyTypeEntry, id: string, payload: Body, assignments: readonly Body[]): WriteRequest | null {
+export function assignRequest(
+  entry: PolicyTypeEntry,
+  id: string,
+  payload: Body,
+  assignments: readonly Body[],
+): WriteRequest | null {
   if (entry.assignments === null) return null
-  return { method: 'POST', url: `${objectUrl(entry, id, payload)}/assign`, body: { [ASSIGN_KEYS[entry.key] ?? 'assignments']: assignments.map(assignmentBody) }, label: 'assign' }
+  return {
+    method: 'POST',
+    url: `${objectUrl(entry, id, payload)}/assign`,
+    body: { [ASSIGN_KEYS[entry.key] ?? 'assignments']: assignments.map(assignmentBody) },
+    label: 'assign',
+  }
 }
 
 export function deleteRequest(entry: PolicyTypeEntry, id: string, payload: Body = {}): WriteRequest {

@@ -21,7 +21,9 @@ export const createTokenInput = z.object({
     .default('full')
     .describe('`full` (everything you may do; the default), `read`, or a comma-separated list of capabilities'),
   expires_in_days: z
-    .union([z.int().min(1).max(MAX_TOKEN_DAYS), z.literal('never')], { error: `must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}, or "never" (workspace admins)` })
+    .union([z.int().min(1).max(MAX_TOKEN_DAYS), z.literal('never')], {
+      error: `must be a whole number of days from 1 to ${MAX_TOKEN_DAYS}, or "never" (workspace admins)`,
+    })
     .default(DEFAULT_TOKEN_DAYS)
     .describe(`Days until the token expires (default ${DEFAULT_TOKEN_DAYS}), or "never" (workspace admins only)`),
 })
@@ -40,32 +42,49 @@ export async function createApiToken(
   const input = parseInput(createTokenInput, rawInput)
   const scope = parseScope(input.scope)
   if ('error' in scope) throw validationError([{ field: 'scope', message: scope.error }])
-  if (creatingToken && !scopeAllows(creatingToken.scope, 'tokens.manage')) throw forbidden("This API token's scope does not allow creating tokens (tokens.manage)")
+  if (creatingToken && !scopeAllows(creatingToken.scope, 'tokens.manage'))
+    throw forbidden("This API token's scope does not allow creating tokens (tokens.manage)")
   if (creatingToken && !scopeWithin(scope, creatingToken.scope)) {
     throw forbidden(`A token can create tokens with at most its own scope (${formatScope(creatingToken.scope)})`)
   }
   const owner = await findUserById(db, userId)
   if (!owner) throw notFound('User')
   if (input.expires_in_days === 'never' && !owner.isAdmin) {
-    throw validationError([{ field: 'expires_in_days', message: '"never" is for workspace admins only: choose a number of days' }])
+    throw validationError([
+      { field: 'expires_in_days', message: '"never" is for workspace admins only: choose a number of days' },
+    ])
   }
   if (!owner.isAdmin && scope.kind === 'list' && scope.keys.includes('workspace.admin')) {
     throw validationError([{ field: 'scope', message: 'workspace.admin is for workspace admins only' }])
   }
   let expiresAt = input.expires_in_days === 'never' ? null : addDays(new Date(), input.expires_in_days)
   // A token made by a token does not outlive it.
-  if (creatingToken?.expiresAt && (expiresAt === null || expiresAt > creatingToken.expiresAt)) expiresAt = creatingToken.expiresAt
+  if (creatingToken?.expiresAt && (expiresAt === null || expiresAt > creatingToken.expiresAt))
+    expiresAt = creatingToken.expiresAt
 
   const secret = generateToken('ta_pat')
   return db.transaction(async (tx) => {
     const [token] = await tx
       .insert(apiTokens)
-      .values({ id: uuidv7(), userId, name: input.name, tokenHash: sha256(secret), displayPrefix: secret.slice(0, 12), scope: formatScope(scope), expiresAt })
+      .values({
+        id: uuidv7(),
+        userId,
+        name: input.name,
+        tokenHash: sha256(secret),
+        displayPrefix: secret.slice(0, 12),
+        scope: formatScope(scope),
+        expiresAt,
+      })
       .returning()
     await recordAuditEvent(tx, actor, {
       action: 'token.created',
       subject: { type: 'api_token', id: token!.id },
-      metadata: { name: input.name, owner_user_id: userId, scope: formatScope(scope), expires_at: expiresAt?.toISOString() ?? null },
+      metadata: {
+        name: input.name,
+        owner_user_id: userId,
+        scope: formatScope(scope),
+        expires_at: expiresAt?.toISOString() ?? null,
+      },
     })
     return { token: token!, secret }
   })

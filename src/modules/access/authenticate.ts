@@ -19,7 +19,10 @@ export type Principal = {
  * Resolves a bearer API token or a session cookie to the user behind it, or null. An expired
  * token is a 401 that says so, so a script's owner knows to make a new one.
  */
-export async function authenticate(db: Database, credentials: { bearer?: string | undefined; session?: string | undefined }): Promise<Principal | null> {
+export async function authenticate(
+  db: Database,
+  credentials: { bearer?: string | undefined; session?: string | undefined },
+): Promise<Principal | null> {
   if (credentials.bearer) {
     const row = await findTokenUser(db, sha256(credentials.bearer))
     if (!row) return null
@@ -27,7 +30,13 @@ export async function authenticate(db: Database, credentials: { bearer?: string 
       throw unauthenticated(`The API token expired on ${row.expiresAt.toISOString()}: create a new one`)
     }
     if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) await touchToken(db, row.tokenId)
-    return { user: row.user, via: 'token', credentialId: row.tokenId, scope: storedScope(row.scope), expiresAt: row.expiresAt }
+    return {
+      user: row.user,
+      via: 'token',
+      credentialId: row.tokenId,
+      scope: storedScope(row.scope),
+      expiresAt: row.expiresAt,
+    }
   }
   if (credentials.session) {
     const row = await findSessionUser(db, sha256(credentials.session))

@@ -8,7 +8,9 @@ import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import { findUserByEmail } from './repository.ts'
 import { parseInput, requiredText } from '../../lib/validation.ts'
 
-export const emailSchema = z.email({ error: 'must be an e-mail address' }).max(254, { error: 'must be at most 254 characters' })
+export const emailSchema = z
+  .email({ error: 'must be an e-mail address' })
+  .max(254, { error: 'must be at most 254 characters' })
 export const passwordSchema = z
   .string({ error: 'is required' })
   .min(10, { error: 'must be at least 10 characters' })

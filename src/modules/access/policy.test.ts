@@ -17,11 +17,14 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
 }
 
 describe('capability matrix', () => {
-  it.each(ROLES.map((role, column) => ({ role, column })))('$role has exactly the capabilities of the role table', ({ role, column }) => {
-    const expected = CAPABILITIES.filter((c) => CONTRACT_TABLE[c][column] !== '')
-    expect(capabilitiesOf(role)).toEqual(expected)
-    for (const capability of CAPABILITIES) expect(can(role, capability)).toBe(expected.includes(capability))
-  })
+  it.each(ROLES.map((role, column) => ({ role, column })))(
+    '$role has exactly the capabilities of the role table',
+    ({ role, column }) => {
+      const expected = CAPABILITIES.filter((c) => CONTRACT_TABLE[c][column] !== '')
+      expect(capabilitiesOf(role)).toEqual(expected)
+      for (const capability of CAPABILITIES) expect(can(role, capability)).toBe(expected.includes(capability))
+    },
+  )
 
   it('lets operators manage only their own runs', () => {
     const run = { initiatorUserId: 'u1' }

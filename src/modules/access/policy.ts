@@ -23,7 +23,18 @@ export const ROLES = ['owner', 'manager', 'operator', 'readonly'] as const satis
 
 const matrix: Record<Role, readonly Capability[]> = {
   owner: CAPABILITIES,
-  manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'schedules.manage', 'backups.manage', 'restore.execute', 'bulk.execute'],
+  manager: [
+    'tenant.view',
+    'inventory.sync',
+    'operations.view',
+    'operations.manage',
+    'tenant.manage',
+    'audit.view',
+    'schedules.manage',
+    'backups.manage',
+    'restore.execute',
+    'bulk.execute',
+  ],
   // operations.manage for an operator is limited to runs they started (see canManageRun).
   operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'],
   readonly: ['tenant.view'],

@@ -1,6 +1,11 @@
 import type { ApiTokenRow, UserRow } from '../../db/schema.ts'
 
-export const presentUser = (user: UserRow) => ({ id: user.id, email: user.email, name: user.name, is_admin: user.isAdmin })
+export const presentUser = (user: UserRow) => ({
+  id: user.id,
+  email: user.email,
+  name: user.name,
+  is_admin: user.isAdmin,
+})
 
 export const presentApiToken = (token: ApiTokenRow) => ({
   id: token.id,

@@ -8,7 +8,10 @@ const activeSession = (tokenHash: string | Placeholder) =>
   and(eq(authSessions.tokenHash, tokenHash), isNull(authSessions.revokedAt), gt(authSessions.expiresAt, sql`now()`))
 
 export async function findUserByEmail(db: Executor, email: string) {
-  const [row] = await db.select().from(users).where(sql`lower(${users.email}) = lower(${email})`)
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`)
   return row
 }
 
@@ -26,7 +29,13 @@ const authQueries = preparedFor((db, name) => ({
     .where(activeSession(sql.placeholder('tokenHash')))
     .prepare(name('auth_session_user')),
   tokenUser: db
-    .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt, scope: apiTokens.scope, expiresAt: apiTokens.expiresAt })
+    .select({
+      user: users,
+      tokenId: apiTokens.id,
+      lastUsedAt: apiTokens.lastUsedAt,
+      scope: apiTokens.scope,
+      expiresAt: apiTokens.expiresAt,
+    })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.tokenHash, sql.placeholder('tokenHash')), isNull(apiTokens.revokedAt)))
@@ -34,7 +43,12 @@ const authQueries = preparedFor((db, name) => ({
   membership: db
     .select()
     .from(tenantMemberships)
-    .where(and(eq(tenantMemberships.tenantId, sql.placeholder('tenantId')), eq(tenantMemberships.userId, sql.placeholder('userId'))))
+    .where(
+      and(
+        eq(tenantMemberships.tenantId, sql.placeholder('tenantId')),
+        eq(tenantMemberships.userId, sql.placeholder('userId')),
+      ),
+    )
     .prepare(name('auth_membership')),
 }))
 
@@ -53,7 +67,12 @@ export async function touchToken(db: Executor, tokenId: string) {
   await db
     .update(apiTokens)
     .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(apiTokens.id, tokenId), sql`(${apiTokens.lastUsedAt} IS NULL OR ${apiTokens.lastUsedAt} < now() - interval '1 minute')`))
+    .where(
+      and(
+        eq(apiTokens.id, tokenId),
+        sql`(${apiTokens.lastUsedAt} IS NULL OR ${apiTokens.lastUsedAt} < now() - interval '1 minute')`,
+      ),
+    )
 }
 
 export async function touchSession(db: Executor, sessionId: string) {
@@ -109,7 +128,12 @@ export async function findMembership(db: Database, tenantId: string, userId: str
  * and per address, counts the attempts in the window that did not succeed (failed or still being
  * checked) and records this one; so however many arrive at once, at most the limit get through.
  */
-export async function reserveSignInAttempt(db: Database, email: string, ip: string | null, limits: { windowSeconds: number; perAccount: number; perIp: number }) {
+export async function reserveSignInAttempt(
+  db: Database,
+  email: string,
+  ip: string | null,
+  limits: { windowSeconds: number; perAccount: number; perIp: number },
+) {
   const account = email.toLowerCase()
   return db.transaction(async (tx) => {
     // Always account first, then address: two attempts never wait on each other in a cycle.
@@ -120,12 +144,16 @@ export async function reserveSignInAttempt(db: Database, email: string, ip: stri
     const [row] = await tx
       .select({
         byEmail: sql<number>`(SELECT count(*)::int FROM ${signInAttempts} WHERE ${open} AND ${signInAttempts.email} = ${account})`,
-        byIp: ip ? sql<number>`(SELECT count(*)::int FROM ${signInAttempts} WHERE ${open} AND ${signInAttempts.ip} = ${ip}::inet)` : sql<number>`0`,
+        byIp: ip
+          ? sql<number>`(SELECT count(*)::int FROM ${signInAttempts} WHERE ${open} AND ${signInAttempts.ip} = ${ip}::inet)`
+          : sql<number>`0`,
       })
       .from(sql`(SELECT 1) AS one`)
     if ((row?.byEmail ?? 0) >= limits.perAccount) return { throttled: 'account' as const }
     if ((row?.byIp ?? 0) >= limits.perIp) return { throttled: 'ip' as const }
-    await tx.delete(signInAttempts).where(and(eq(signInAttempts.email, account), sql`${signInAttempts.createdAt} <= ${since}`))
+    await tx
+      .delete(signInAttempts)
+      .where(and(eq(signInAttempts.email, account), sql`${signInAttempts.createdAt} <= ${since}`))
     const id = uuidv7()
     await tx.insert(signInAttempts).values({ id, email: account, ip })
     return { id }

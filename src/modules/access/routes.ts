@@ -12,7 +12,14 @@ import { capabilitiesOf } from './policy.ts'
 import { scopeAllows } from './token-scope.ts'
 import { presentApiToken, presentUser } from './presenter.ts'
 import { listMemberships, listTokens } from './repository.ts'
-import { apiTokenResponse, createdApiTokenResponse, meResponse, signInBody, tokenParams, userResponse } from './schemas.ts'
+import {
+  apiTokenResponse,
+  createdApiTokenResponse,
+  meResponse,
+  signInBody,
+  tokenParams,
+  userResponse,
+} from './schemas.ts'
 import { signIn } from './sign-in.ts'
 import { signOut } from './sign-out.ts'
 
@@ -34,7 +41,12 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
       if (request.headers.origin || request.headers['sec-fetch-site']) auth.assertSameOrigin(request)
       const result = await signIn(
         db,
-        { email: request.body.email, password: request.body.password, ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+        {
+          email: request.body.email,
+          password: request.body.password,
+          ip: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+        },
         signInLimits,
       )
       auth.setSessionCookie(request, reply, result.token)
@@ -44,7 +56,13 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/auth/sign-out',
-    { schema: { tags: ['auth'], summary: 'Sign out: revokes the session and clears the cookie', response: responses({ 204: z.null() }) } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out: revokes the session and clears the cookie',
+        response: responses({ 204: z.null() }),
+      },
+    },
     async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE]
       if (token) {
@@ -58,7 +76,13 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.get(
     '/api/me',
-    { schema: { tags: ['auth'], summary: 'The caller, their tenants and capabilities per tenant', response: responses({ 200: meResponse }) } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'The caller, their tenants and capabilities per tenant',
+        response: responses({ 200: meResponse }),
+      },
+    },
     async (request) => {
       const principal = await auth.principalOf(request)
       const memberships = await listMemberships(db, principal.user.id)
@@ -77,7 +101,13 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.get(
     '/api/tokens',
-    { schema: { tags: ['tokens'], summary: "The caller's personal API tokens (never the tokens themselves)", response: responses({ 200: listEnvelope(apiTokenResponse) }) } },
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: "The caller's personal API tokens (never the tokens themselves)",
+        response: responses({ 200: listEnvelope(apiTokenResponse) }),
+      },
+    },
     async (request) => {
       const principal = await auth.principalOf(request)
       return { data: (await listTokens(db, principal.user.id)).map(presentApiToken), next_cursor: null }
@@ -86,18 +116,41 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/tokens',
-    { config: { scope: 'tokens.manage' }, schema: { tags: ['tokens'], summary: 'Create a personal API token; the response is the only time it is shown', body: createTokenInput, response: responses({ 201: createdApiTokenResponse }) } },
+    {
+      config: { scope: 'tokens.manage' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create a personal API token; the response is the only time it is shown',
+        body: createTokenInput,
+        response: responses({ 201: createdApiTokenResponse }),
+      },
+    },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
-      const creatingToken = principal.via === 'token' ? { scope: principal.scope, expiresAt: principal.expiresAt } : undefined
-      const { token, secret } = await createApiToken(db, auth.actorOf(request, principal), principal.user.id, request.body, creatingToken)
+      const creatingToken =
+        principal.via === 'token' ? { scope: principal.scope, expiresAt: principal.expiresAt } : undefined
+      const { token, secret } = await createApiToken(
+        db,
+        auth.actorOf(request, principal),
+        principal.user.id,
+        request.body,
+        creatingToken,
+      )
       return reply.code(201).send({ ...presentApiToken(token), token: secret })
     },
   )
 
   r.delete(
     '/api/tokens/:tokenId',
-    { config: { scope: 'tokens.manage' }, schema: { tags: ['tokens'], summary: 'Revoke one of your API tokens', params: tokenParams, response: responses({ 204: z.null() }) } },
+    {
+      config: { scope: 'tokens.manage' },
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke one of your API tokens',
+        params: tokenParams,
+        response: responses({ 204: z.null() }),
+      },
+    },
     async (request, reply) => {
       const principal = await auth.principalOf(request)
       if (!UUID_PATTERN.test(request.params.tokenId)) throw notFound('API token')
@@ -108,7 +161,15 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
 
   r.post(
     '/api/users',
-    { config: { scope: 'workspace.admin' }, schema: { tags: ['users'], summary: 'Create a user (workspace admins)', body: createUserInput.strict(), response: responses({ 201: userResponse }) } },
+    {
+      config: { scope: 'workspace.admin' },
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user (workspace admins)',
+        body: createUserInput.strict(),
+        response: responses({ 201: userResponse }),
+      },
+    },
     async (request, reply) => {
       const principal = await auth.requireAdmin(request)
       const user = await createUser(db, auth.actorOf(request, principal), request.body)

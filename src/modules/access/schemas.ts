@@ -7,11 +7,15 @@ export const signInBody = z.strictObject({
   password: requiredText(1024, { trim: false }),
 })
 
-export const userResponse = z.object({ id: z.string(), email: z.string(), name: z.string(), is_admin: z.boolean() }).meta({ id: 'User' })
+export const userResponse = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), is_admin: z.boolean() })
+  .meta({ id: 'User' })
 
 export const meResponse = z.object({
   user: userResponse,
-  tenants: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), capabilities: z.array(z.enum(CAPABILITIES)) })),
+  tenants: z.array(
+    z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), capabilities: z.array(z.enum(CAPABILITIES)) }),
+  ),
 })
 
 export const apiTokenResponse = z.object({

@@ -22,21 +22,33 @@ export type SignInRequest = { email: string; password: string; ip: string | null
 export async function signIn(db: Database, request: SignInRequest, limits: SignInLimits = defaultSignInLimits) {
   const attempt = await reserveSignInAttempt(db, request.email, request.ip, limits)
   if ('throttled' in attempt) {
-    await recordAuditEvent(db, { kind: 'anonymous', ip: request.ip }, {
-      action: 'auth.sign_in_throttled',
-      metadata: { email: request.email, reason: attempt.throttled },
-    })
-    throw new AppError(429, 'too_many_attempts', `Too many failed sign-ins. Try again in ${Math.round(limits.windowSeconds / 60)} minutes.`)
+    await recordAuditEvent(
+      db,
+      { kind: 'anonymous', ip: request.ip },
+      {
+        action: 'auth.sign_in_throttled',
+        metadata: { email: request.email, reason: attempt.throttled },
+      },
+    )
+    throw new AppError(
+      429,
+      'too_many_attempts',
+      `Too many failed sign-ins. Try again in ${Math.round(limits.windowSeconds / 60)} minutes.`,
+    )
   }
 
   const user = await findUserByEmail(db, request.email)
   const valid = await verifyPassword(request.password, user?.passwordHash ?? (await dummyPasswordHash()))
   if (!user || !valid) {
-    await recordAuditEvent(db, user ? { kind: 'user', userId: user.id, ip: request.ip } : { kind: 'anonymous', ip: request.ip }, {
-      action: 'auth.sign_in_failed',
-      subject: user ? { type: 'user', id: user.id } : undefined,
-      metadata: { email: request.email, reason: user ? 'wrong_password' : 'unknown_account' },
-    })
+    await recordAuditEvent(
+      db,
+      user ? { kind: 'user', userId: user.id, ip: request.ip } : { kind: 'anonymous', ip: request.ip },
+      {
+        action: 'auth.sign_in_failed',
+        subject: user ? { type: 'user', id: user.id } : undefined,
+        metadata: { email: request.email, reason: user ? 'wrong_password' : 'unknown_account' },
+      },
+    )
     throw new AppError(401, 'invalid_credentials', 'E-mail or password is incorrect')
   }
 
@@ -53,10 +65,14 @@ export async function signIn(db: Database, request: SignInRequest, limits: SignI
       userAgent: request.userAgent?.slice(0, 512) ?? null,
       expiresAt,
     })
-    await recordAuditEvent(tx, { kind: 'user', userId: user.id, ip: request.ip }, {
-      action: 'auth.signed_in',
-      subject: { type: 'session', id: sessionId },
-    })
+    await recordAuditEvent(
+      tx,
+      { kind: 'user', userId: user.id, ip: request.ip },
+      {
+        action: 'auth.signed_in',
+        subject: { type: 'session', id: sessionId },
+      },
+    )
   })
   return { user, token, expiresAt }
 }

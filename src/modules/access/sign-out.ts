@@ -8,9 +8,13 @@ export async function signOut(db: Database, sessionToken: string, ip: string | n
   await db.transaction(async (tx) => {
     const session = await revokeSessionByHash(tx, sha256(sessionToken))
     if (!session) return
-    await recordAuditEvent(tx, { kind: 'user', userId: session.userId, ip }, {
-      action: 'auth.signed_out',
-      subject: { type: 'session', id: session.id },
-    })
+    await recordAuditEvent(
+      tx,
+      { kind: 'user', userId: session.userId, ip },
+      {
+        action: 'auth.signed_out',
+        subject: { type: 'session', id: session.id },
+      },
+    )
   })
 }

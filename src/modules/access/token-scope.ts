@@ -25,9 +25,19 @@ export function parseScope(text: string): TokenScope | { error: string } {
   const value = text.trim()
   if (value === 'full' || value === '') return FULL_SCOPE
   if (value === 'read') return { kind: 'read' }
-  const keys = [...new Set(value.split(',').map((k) => k.trim()).filter(Boolean))]
+  const keys = [
+    ...new Set(
+      value
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean),
+    ),
+  ]
   const unknown = keys.filter((k) => !(SCOPE_KEYS as readonly string[]).includes(k))
-  if (unknown.length > 0) return { error: `unknown capability ${unknown.join(', ')} (use full, read, or a list of: ${SCOPE_KEYS.join(', ')})` }
+  if (unknown.length > 0)
+    return {
+      error: `unknown capability ${unknown.join(', ')} (use full, read, or a list of: ${SCOPE_KEYS.join(', ')})`,
+    }
   return { kind: 'list', keys: SCOPE_KEYS.filter((k) => keys.includes(k)) }
 }
 
@@ -47,7 +57,8 @@ export function scopeAllows(scope: TokenScope, key: ScopeKey): boolean {
 }
 
 /** A read-only token changes nothing: every method but GET, HEAD and OPTIONS is refused. */
-export const scopeAllowsMethod = (scope: TokenScope, method: string) => scope.kind !== 'read' || ['GET', 'HEAD', 'OPTIONS'].includes(method)
+export const scopeAllowsMethod = (scope: TokenScope, method: string) =>
+  scope.kind !== 'read' || ['GET', 'HEAD', 'OPTIONS'].includes(method)
 
 /** Whether `inner` grants nothing beyond `outer` (a token creating a token passes on at most its own scope). */
 export function scopeWithin(inner: TokenScope, outer: TokenScope): boolean {

@@ -4,8 +4,7 @@ import { uuidv7 } from '../../lib/ids.ts'
 
 /** Who did something: a signed-in user, a user's API token, the CLI, or the system itself. */
 export type Actor =
-  | { kind: 'user' | 'token'; userId: string; ip: string | null }
-  | { kind: 'cli' | 'system'; userId?: null; ip?: null }
+  { kind: 'user' | 'token'; userId: string; ip: string | null } | { kind: 'cli' | 'system'; userId?: null; ip?: null }
 
 export type AuditInput = {
   tenantId?: string | null
@@ -15,7 +14,11 @@ export type AuditInput = {
 }
 
 /** Writes one audit event with the executor it is given: callers pass their transaction. */
-export async function recordAuditEvent(tx: Executor, actor: Actor | { kind: 'anonymous'; ip: string | null }, input: AuditInput) {
+export async function recordAuditEvent(
+  tx: Executor,
+  actor: Actor | { kind: 'anonymous'; ip: string | null },
+  input: AuditInput,
+) {
   await tx.insert(auditEvents).values({
     id: uuidv7(),
     tenantId: input.tenantId ?? null,

@@ -4,7 +4,11 @@ import { auditEvents, users } from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 
 /** A tenant's audit trail, newest first, keyset-paginated on (created_at, id). */
-export async function listAuditEvents(db: Executor, tenantId: string, options: { cursor?: Cursor | undefined; limit: number }) {
+export async function listAuditEvents(
+  db: Executor,
+  tenantId: string,
+  options: { cursor?: Cursor | undefined; limit: number },
+) {
   const after = options.cursor
     ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (${options.cursor.at}::timestamptz, ${options.cursor.id}::uuid)`
     : undefined

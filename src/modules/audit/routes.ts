@@ -22,12 +22,18 @@ export function registerAuditRoutes(app: FastifyInstance, { db, auth }: HttpDeps
     },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'audit.view')
-      const rows = await listAuditEvents(db, access.tenantId, { cursor: decodeCursor(request.query.cursor), limit: request.query.limit + 1 })
+      const rows = await listAuditEvents(db, access.tenantId, {
+        cursor: decodeCursor(request.query.cursor),
+        limit: request.query.limit + 1,
+      })
       const page = rows.slice(0, request.query.limit)
       const last = page.at(-1)
       return {
         data: page.map(presentAuditEvent),
-        next_cursor: rows.length > page.length && last ? encodeCursor({ at: last.event.createdAt.toISOString(), id: last.event.id }) : null,
+        next_cursor:
+          rows.length > page.length && last
+            ? encodeCursor({ at: last.event.createdAt.toISOString(), id: last.event.id })
+            : null,
       }
     },
   )

@@ -16,11 +16,21 @@ import { DEFAULT_IMPORT_LIMITS, readBackupZip, type ImportLimits } from './zip-i
  * Starts a `backup.create` run and creates its set in the same transaction, so the 202 names
  * both. The same input while an identical backup is active joins it (`deduplicated`).
  */
-export async function startBackup(engine: OperationsEngine, db: Database, request: { tenantId: string; body: unknown; initiatorUserId: string | null; actor: Actor }) {
+export async function startBackup(
+  engine: OperationsEngine,
+  db: Database,
+  request: { tenantId: string; body: unknown; initiatorUserId: string | null; actor: Actor },
+) {
   const context = validatedInput(engine.catalog, 'backup.create', request.body) as { name: string | null }
   for (let attempt = 0; attempt < 5; attempt++) {
     const result = await db.transaction(async (tx) => {
-      const started = await engine.startRunIn(tx, { tenantId: request.tenantId, type: 'backup.create', context, initiatorUserId: request.initiatorUserId, actor: request.actor })
+      const started = await engine.startRunIn(tx, {
+        tenantId: request.tenantId,
+        type: 'backup.create',
+        context,
+        initiatorUserId: request.initiatorUserId,
+        actor: request.actor,
+      })
       if (!started) return null
       await tx
         .insert(backupSets)
@@ -43,7 +53,11 @@ export async function startBackup(engine: OperationsEngine, db: Database, reques
   throw new Error('Could not start the backup: its active twin kept changing')
 }
 
-async function lockSet(tx: Parameters<Parameters<Database['transaction']>[0]>[0], tenantId: string, backupId: string): Promise<BackupSetRow> {
+async function lockSet(
+  tx: Parameters<Parameters<Database['transaction']>[0]>[0],
+  tenantId: string,
+  backupId: string,
+): Promise<BackupSetRow> {
   const [row] = await tx
     .select()
     .from(backupSets)
@@ -53,10 +67,20 @@ async function lockSet(tx: Parameters<Parameters<Database['transaction']>[0]>[0]
   return row
 }
 
-export type BackupChanges = { name?: string | undefined; labels?: string[] | undefined; protected?: boolean | undefined }
+export type BackupChanges = {
+  name?: string | undefined
+  labels?: string[] | undefined
+  protected?: boolean | undefined
+}
 
 /** Renames, labels, protects or unprotects a set: the only things about a set that change. */
-export async function updateBackup(db: Database, access: TenantAccess, actor: Actor, backupId: string, changes: BackupChanges) {
+export async function updateBackup(
+  db: Database,
+  access: TenantAccess,
+  actor: Actor,
+  backupId: string,
+  changes: BackupChanges,
+) {
   await db.transaction(async (tx) => {
     const current = await lockSet(tx, access.tenantId, backupId)
     const set: Partial<BackupSetRow> = {}
@@ -69,7 +93,11 @@ export async function updateBackup(db: Database, access: TenantAccess, actor: Ac
       tenantId: access.tenantId,
       action: 'backup.updated',
       subject: { type: 'backup', id: current.id },
-      metadata: { name: set.name ?? current.name, ...('protected' in set ? { protected: set.protected } : {}), ...('labels' in set ? { labels: set.labels } : {}) },
+      metadata: {
+        name: set.name ?? current.name,
+        ...('protected' in set ? { protected: set.protected } : {}),
+        ...('labels' in set ? { labels: set.labels } : {}),
+      },
     })
   })
 }
@@ -78,14 +106,25 @@ export async function updateBackup(db: Database, access: TenantAccess, actor: Ac
  * Deletes a set (409 while protected or still being written), then garbage-collects the content
  * rows it used that no version and no other set references (ADR 018). Returns how many it freed.
  */
-export async function deleteBackup(db: Database, access: TenantAccess, actor: Actor, backupId: string): Promise<number> {
+export async function deleteBackup(
+  db: Database,
+  access: TenantAccess,
+  actor: Actor,
+  backupId: string,
+): Promise<number> {
   const hashes = await db.transaction(async (tx) => {
     const current = await lockSet(tx, access.tenantId, backupId)
     if (current.protected) throw conflict(`Backup "${current.name}" is protected: unprotect it first`)
-    if (current.status === 'running') throw conflict(`Backup "${current.name}" is still being written: cancel its run, or wait for it`)
+    if (current.status === 'running')
+      throw conflict(`Backup "${current.name}" is still being written: cancel its run, or wait for it`)
     const used = await contentsOfSets(tx, [current.id])
     await tx.delete(backupSets).where(eq(backupSets.id, current.id))
-    await recordAuditEvent(tx, actor, { tenantId: access.tenantId, action: 'backup.deleted', subject: { type: 'backup', id: current.id }, metadata: { name: current.name } })
+    await recordAuditEvent(tx, actor, {
+      tenantId: access.tenantId,
+      action: 'backup.deleted',
+      subject: { type: 'backup', id: current.id },
+      metadata: { name: current.name },
+    })
     return used
   })
   return releaseContents(db, access.tenantId, hashes)
@@ -108,9 +147,20 @@ export async function importBackup(
   return db.transaction(async (tx) => {
     const id = uuidv7()
     await tx.insert(backupSets).values({
-      id, tenantId: access.tenantId, name: 'Import', status: 'running', origin: 'imported', kind: 'import', initiatorUserId: access.userId,
+      id,
+      tenantId: access.tenantId,
+      name: 'Import',
+      status: 'running',
+      origin: 'imported',
+      kind: 'import',
+      initiatorUserId: access.userId,
     })
-    const manifest = await readBackupZip(path, limits, (objects) => pinObjects(tx, access.tenantId, id, objects), secrets)
+    const manifest = await readBackupZip(
+      path,
+      limits,
+      (objects) => pinObjects(tx, access.tenantId, id, objects),
+      secrets,
+    )
     const stored: BackupManifest = {
       format: 'tenantatlas-backup',
       version: 1,
@@ -142,12 +192,25 @@ export async function importBackup(
 }
 
 /** Sets the tenant's retention policy. */
-export async function setRetention(db: Database, access: TenantAccess, actor: Actor, policy: { keep_last: number; keep_days: number }) {
+export async function setRetention(
+  db: Database,
+  access: TenantAccess,
+  actor: Actor,
+  policy: { keep_last: number; keep_days: number },
+) {
   await db.transaction(async (tx) => {
     await tx
       .insert(backupRetention)
       .values({ tenantId: access.tenantId, keepLast: policy.keep_last, keepDays: policy.keep_days })
-      .onConflictDoUpdate({ target: backupRetention.tenantId, set: { keepLast: policy.keep_last, keepDays: policy.keep_days, updatedAt: new Date() } })
-    await recordAuditEvent(tx, actor, { tenantId: access.tenantId, action: 'backup.retention_set', subject: { type: 'tenant', id: access.tenantId }, metadata: policy })
+      .onConflictDoUpdate({
+        target: backupRetention.tenantId,
+        set: { keepLast: policy.keep_last, keepDays: policy.keep_days, updatedAt: new Date() },
+      })
+    await recordAuditEvent(tx, actor, {
+      tenantId: access.tenantId,
+      action: 'backup.retention_set',
+      subject: { type: 'tenant', id: access.tenantId },
+      metadata: policy,
+    })
   })
 }

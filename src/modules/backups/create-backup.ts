@@ -26,7 +26,12 @@ import { emptySet, ensureSetOfRun, finishSet, releaseContents, type BackupObject
  * It writes only backup tables, so it runs safely beside an inventory sync of the same tenant.
  */
 
-export type BackupDeps = { secrets: SecretBox; emulatorUrl: string | undefined; tokens?: TokenProvider | undefined; graph?: GraphClient | undefined }
+export type BackupDeps = {
+  secrets: SecretBox
+  emulatorUrl: string | undefined
+  tokens?: TokenProvider | undefined
+  graph?: GraphClient | undefined
+}
 
 /** `selection` null: only the picked items. */
 export type BackupContext = { name: string | null; selection: Selection | null; item_ids: string[] }
@@ -74,7 +79,13 @@ class BackupRun {
   readonly #missing: MissingObject[] = []
   readonly #groupIds = new Set<string>()
 
-  constructor(run: RunExecution<BackupContext>, graph: GraphClient, tokens: TokenProvider, ctx: GraphTenantContext, set: { id: string; name: string }) {
+  constructor(
+    run: RunExecution<BackupContext>,
+    graph: GraphClient,
+    tokens: TokenProvider,
+    ctx: GraphTenantContext,
+    set: { id: string; name: string },
+  ) {
     this.#run = run
     this.#graph = graph
     this.#tokens = tokens
@@ -88,7 +99,10 @@ class BackupRun {
     // Individual items: their types are read, keeping only them (unless the selection has the whole type).
     const picked = await this.#pickedItems(itemIds)
     const selected = selection ? unitsOf(selection) : []
-    const units = [...selected.filter((u) => u.listable), ...[...picked.keys()].filter((k) => !selected.some((u) => u.key === k)).map(getPolicyType)]
+    const units = [
+      ...selected.filter((u) => u.listable),
+      ...[...picked.keys()].filter((k) => !selected.some((u) => u.key === k)).map(getPolicyType),
+    ]
     const withGroups = selected.includes(GROUP_TYPE)
     await this.#run.progress({ total: 0, processed: 0 })
     try {
@@ -103,7 +117,12 @@ class BackupRun {
     }
     if (withGroups) await this.#unit(GROUP_TYPE, () => this.#readGroups())
     this.#run.throwIfCancelled()
-    await closeRunSet(this.#run, { id: this.#backupId, name: this.#name }, this.#missing.length > 0 ? 'partial' : 'complete', this.#missing)
+    await closeRunSet(
+      this.#run,
+      { id: this.#backupId, name: this.#name },
+      this.#missing.length > 0 ? 'partial' : 'complete',
+      this.#missing,
+    )
   }
 
   /** Inventory item ids → type → external ids; ids not in the tenant's inventory are missing. */
@@ -121,9 +140,23 @@ class BackupRun {
     const found = new Set(rows.map((r) => r.id))
     const unknown = itemIds.filter((id) => !found.has(id))
     if (unknown.length > 0) {
-      const items = unknown.map((id) => ({ type: 'item', id, name: id, code: 'not_found', message: 'No such item in the tenant inventory' }))
+      const items = unknown.map((id) => ({
+        type: 'item',
+        id,
+        name: id,
+        code: 'not_found',
+        message: 'No such item in the tenant inventory',
+      }))
       this.#missing.push(...items)
-      await this.#record(items.map((m) => ({ target: { type: m.type, id: m.id, name: m.name }, action: 'back_up', status: 'failed', code: m.code, message: m.message })))
+      await this.#record(
+        items.map((m) => ({
+          target: { type: m.type, id: m.id, name: m.name },
+          action: 'back_up',
+          status: 'failed',
+          code: m.code,
+          message: m.message,
+        })),
+      )
     }
     return out
   }
@@ -144,12 +177,24 @@ class BackupRun {
       await work()
     } catch (e) {
       if (e instanceof RunCancelledError || e instanceof RunOwnershipLostError || this.#run.signal.aborted) throw e
-      if (!(e instanceof GraphError)) this.#run.log.error({ err: loggableError(e), unit: entry.key }, 'backup unit failed')
+      if (!(e instanceof GraphError))
+        this.#run.log.error({ err: loggableError(e), unit: entry.key }, 'backup unit failed')
       const code = e instanceof GraphError ? e.code : 'unexpected_error'
-      const message = e instanceof GraphError ? e.message : `${entry.label} could not be backed up: an unexpected error (logged by the worker for run ${this.#run.run.id})`
+      const message =
+        e instanceof GraphError
+          ? e.message
+          : `${entry.label} could not be backed up: an unexpected error (logged by the worker for run ${this.#run.run.id})`
       this.#missing.push({ type: entry.key, id: '*', name: entry.label, code, message })
       await this.#run.addFailure({ code, message, subject: entry.key })
-      await this.#record([{ target: { type: entry.key, id: '*', name: entry.label }, action: 'back_up', status: code === 'missing_permission' ? 'skipped' : 'failed', code, message }])
+      await this.#record([
+        {
+          target: { type: entry.key, id: '*', name: entry.label },
+          action: 'back_up',
+          status: code === 'missing_permission' ? 'skipped' : 'failed',
+          code,
+          message,
+        },
+      ])
     }
   }
 
@@ -168,7 +213,13 @@ class BackupRun {
         if (read.errors.length > 0) {
           const error = read.errors.find((e) => e.code !== 'not_found') ?? read.errors[0]!
           this.#missing.push({ type: entry.key, id: read.item.id, name, code: error.code, message: error.message })
-          results.push({ target: { type: entry.key, id: read.item.id, name }, action: 'back_up', status: 'failed', code: error.code, message: error.message })
+          results.push({
+            target: { type: entry.key, id: read.item.id, name },
+            action: 'back_up',
+            status: 'failed',
+            code: error.code,
+            message: error.message,
+          })
           continue
         }
         const item = normaliseRead(entry, read)
@@ -176,7 +227,11 @@ class BackupRun {
         if (this.#run.context.selection?.include_dependencies) {
           for (const ref of item.references) if (ref.kind === 'group') this.#groupIds.add(ref.targetExternalId)
         }
-        results.push({ target: { type: entry.key, id: item.externalId, name: item.displayName }, action: 'back_up', status: 'succeeded' })
+        results.push({
+          target: { type: entry.key, id: item.externalId, name: item.displayName },
+          action: 'back_up',
+          status: 'succeeded',
+        })
       }
       this.#run.throwIfCancelled()
       await snapshotInto(this.#run, this.#backupId, objects)
@@ -187,7 +242,15 @@ class BackupRun {
         if (seen.has(id)) continue
         const message = `${entry.label} ${id} no longer exists in the tenant`
         this.#missing.push({ type: entry.key, id, name: id, code: 'not_found', message })
-        await this.#record([{ target: { type: entry.key, id, name: id }, action: 'back_up', status: 'failed', code: 'not_found', message }])
+        await this.#record([
+          {
+            target: { type: entry.key, id, name: id },
+            action: 'back_up',
+            status: 'failed',
+            code: 'not_found',
+            message,
+          },
+        ])
       }
     }
     return seen.size
@@ -203,10 +266,19 @@ class BackupRun {
       const objects: BackupObject[] = []
       for (const read of reads) {
         if (read.error) throw read.error
-        if (read.group) objects.push(toObject(GROUP_TYPE, normaliseRead(GROUP_TYPE, { item: read.group, assignments: null, details: {} })))
+        if (read.group)
+          objects.push(
+            toObject(GROUP_TYPE, normaliseRead(GROUP_TYPE, { item: read.group, assignments: null, details: {} })),
+          )
       }
       await snapshotInto(this.#run, this.#backupId, objects)
-      await this.#record(objects.map((o) => ({ target: { type: GROUP_TYPE.key, id: o.externalId, name: o.displayName }, action: 'back_up', status: 'succeeded' })))
+      await this.#record(
+        objects.map((o) => ({
+          target: { type: GROUP_TYPE.key, id: o.externalId, name: o.displayName },
+          action: 'back_up',
+          status: 'succeeded',
+        })),
+      )
       pinned += objects.length
     }
     return pinned

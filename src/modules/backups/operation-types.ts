@@ -5,10 +5,18 @@ import { canonicalSelection, emptySelectionReason, selectionInput } from '../inv
 
 export const backupCreateInput = z
   .strictObject({
-    name: z.string().trim().min(1, { error: 'must not be empty' }).max(200, { error: 'at most 200 characters' }).nullish(),
+    name: z
+      .string()
+      .trim()
+      .min(1, { error: 'must not be empty' })
+      .max(200, { error: 'at most 200 characters' })
+      .nullish(),
     /** null (or omitted with item_ids): the picked items only. */
     selection: selectionInput.nullish(),
-    item_ids: z.array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' })).max(10_000, { error: 'at most 10000 item ids' }).optional(),
+    item_ids: z
+      .array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' }))
+      .max(10_000, { error: 'at most 10000 item ids' })
+      .optional(),
   })
   .transform((input, ctx) => {
     const itemIds = [...new Set(input.item_ids ?? [])].sort()
@@ -32,7 +40,9 @@ export const backupCreateInput = z
 /** Canonical: `{}`, or `{delete_last_full_backup: true}` to let the prune delete the tenant's last full backup. */
 export const backupPruneInput = z
   .strictObject({ delete_last_full_backup: z.boolean({ error: 'must be true or false' }).optional() })
-  .transform((input): Record<string, unknown> => (input.delete_last_full_backup ? { delete_last_full_backup: true } : {}))
+  .transform((input): Record<string, unknown> =>
+    input.delete_last_full_backup ? { delete_last_full_backup: true } : {},
+  )
 
 const graphFailures = inventoryOperationTypes['inventory.sync'].failureCodes
 
@@ -41,7 +51,7 @@ export const backupOperationTypes = {
   // Idempotent: a re-queued attempt empties the set it started and reads everything again.
   'backup.create': {
     label: 'Backup',
-    description: "Reads the selected configuration fresh from Microsoft Graph and keeps it as an immutable backup set.",
+    description: 'Reads the selected configuration fresh from Microsoft Graph and keeps it as an immutable backup set.',
     capability: 'backups.manage',
     cancellable: true,
     rerunnable: true,
@@ -49,7 +59,8 @@ export const backupOperationTypes = {
     input: backupCreateInput,
     failureCodes: {
       ...graphFailures,
-      object_unreadable: 'An object could not be read from Microsoft Graph: it is listed as missing in the set. Re-run the backup later.',
+      object_unreadable:
+        'An object could not be read from Microsoft Graph: it is listed as missing in the set. Re-run the backup later.',
     },
     idempotent: true,
     maxAttempts: 3,

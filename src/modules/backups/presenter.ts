@@ -17,21 +17,33 @@ export const backupResponse = z
   .object({
     id: z.string(),
     name: z.string(),
-    status: z.enum(BACKUP_STATUSES).describe('running while its run reads; partial when objects are missing (listed in the manifest)'),
+    status: z
+      .enum(BACKUP_STATUSES)
+      .describe('running while its run reads; partial when objects are missing (listed in the manifest)'),
     protected: z.boolean(),
     labels: z.array(z.string()),
     origin: z.enum(['created', 'imported']),
-    kind: z.enum(BACKUP_KINDS).describe('backup (a backup run, by a person or a schedule), import, version (a version restore\'s snapshot) or system (another run\'s)'),
+    kind: z
+      .enum(BACKUP_KINDS)
+      .describe(
+        "backup (a backup run, by a person or a schedule), import, version (a version restore's snapshot) or system (another run's)",
+      ),
     item_count: z.number(),
     counts_by_type: z.record(z.string(), z.number()),
-    missing: z.array(missingEntry).describe(`The first ${MISSING_PREVIEW} missing objects; all of them: GET …/backups/{id}/missing`),
+    missing: z
+      .array(missingEntry)
+      .describe(`The first ${MISSING_PREVIEW} missing objects; all of them: GET …/backups/{id}/missing`),
     missing_count: z.number().describe('How many objects the set misses'),
     source_tenant: sourceTenant
       .nullable()
-      .describe('The tenant the set was taken from; for an import only when its signature proves it came from this workspace'),
+      .describe(
+        'The tenant the set was taken from; for an import only when its signature proves it came from this workspace',
+      ),
     source: z
       .object({ claimed: sourceTenant.nullable(), verified: z.boolean() })
-      .describe('What the manifest says of its source; verified when this workspace made it (or signed the imported file)'),
+      .describe(
+        'What the manifest says of its source; verified when this workspace made it (or signed the imported file)',
+      ),
     initiator_name: z.string().nullable(),
     created_at: z.string(),
     completed_at: z.string().nullable(),
@@ -59,7 +71,12 @@ const missingOf = (entries: unknown[]) =>
   })
 
 export function presentBackup({ set, initiatorName }: BackupListRow): BackupResponse {
-  type StoredManifest = { missing?: unknown; source_tenant?: unknown; source_verified?: unknown; initiator?: { name?: unknown } }
+  type StoredManifest = {
+    missing?: unknown
+    source_tenant?: unknown
+    source_verified?: unknown
+    initiator?: { name?: unknown }
+  }
   const manifest = (set.manifest ?? {}) as StoredManifest
   const claimed = claimedSource(manifest.source_tenant)
   // An import's source is what its file says, unless this workspace signed the file (ADR 022).
@@ -88,17 +105,26 @@ export function presentBackup({ set, initiatorName }: BackupListRow): BackupResp
 
 export const missingResponse = missingEntry.meta({ id: 'BackupMissingObject' })
 
-export const backupItemResponse = z.object({ type: z.string(), id: z.string(), display_name: z.string(), sha256: z.string() }).meta({ id: 'BackupItem' })
+export const backupItemResponse = z
+  .object({ type: z.string(), id: z.string(), display_name: z.string(), sha256: z.string() })
+  .meta({ id: 'BackupItem' })
 
 export const backupItemDetailResponse = backupItemResponse
   .extend({
     payload: z.record(z.string(), z.unknown()),
     assignments: z.array(z.record(z.string(), z.unknown())),
     current: z
-      .object({ item_id: z.string(), sha256: z.string(), payload: z.record(z.string(), z.unknown()), assignments: z.array(z.record(z.string(), z.unknown())) })
+      .object({
+        item_id: z.string(),
+        sha256: z.string(),
+        payload: z.record(z.string(), z.unknown()),
+        assignments: z.array(z.record(z.string(), z.unknown())),
+      })
       .nullable()
       .describe("The tenant's current version (its inventory), null when the object is no longer there"),
     changed: z.boolean().describe('The current version differs from the backed-up one'),
-    changes: diffResponse.shape.changes.describe('From the backed-up content to the current one (everything removed when the object is gone)'),
+    changes: diffResponse.shape.changes.describe(
+      'From the backed-up content to the current one (everything removed when the object is gone)',
+    ),
   })
   .meta({ id: 'BackupItemDetail' })

@@ -10,7 +10,12 @@ import { contentsOfSets, releaseContents } from './store.ts'
  * or schedules) are ranked on their own: imports, version snapshots and other runs' sets never
  * push one out (ADR 022); they are ranked among themselves by the same policy.
  */
-export async function setsToPrune(db: Executor, tenantId: string, policy: { keepLast: number; keepDays: number }, now = new Date()) {
+export async function setsToPrune(
+  db: Executor,
+  tenantId: string,
+  policy: { keepLast: number; keepDays: number },
+  now = new Date(),
+) {
   const cutoff = new Date(now.getTime() - policy.keepDays * 86_400_000)
   const { rows } = await db.execute<{ id: string; name: string; full_backup: boolean }>(sql`
     SELECT id, name, full_backup FROM (
@@ -64,10 +69,22 @@ export function createPruneHandler(): RunHandler {
     if (doomed.length === 0) return
     // Re-checked in the deleting statement: a set protected meanwhile is kept.
     const { deleted, hashes } = await run.transaction(async (tx) => {
-      const hashes = await contentsOfSets(tx, doomed.map((d) => d.id))
+      const hashes = await contentsOfSets(
+        tx,
+        doomed.map((d) => d.id),
+      )
       const deleted = await tx
         .delete(backupSets)
-        .where(and(eq(backupSets.tenantId, tenantId), inArray(backupSets.id, doomed.map((d) => d.id)), eq(backupSets.protected, false)))
+        .where(
+          and(
+            eq(backupSets.tenantId, tenantId),
+            inArray(
+              backupSets.id,
+              doomed.map((d) => d.id),
+            ),
+            eq(backupSets.protected, false),
+          ),
+        )
         .returning({ id: backupSets.id })
       return { deleted, hashes }
     })
@@ -76,12 +93,12 @@ export function createPruneHandler(): RunHandler {
     const gone = new Set(deleted.map((d) => d.id))
     // Outside the transaction: results are written through the run's own connection.
     await run.recordItems(
-        doomed.map((d) => ({
-          target: { type: 'backup', id: d.id, name: d.name },
-          action: 'delete',
-          status: gone.has(d.id) ? ('succeeded' as const) : ('skipped' as const),
-          ...(gone.has(d.id) ? {} : { code: 'protected', message: 'Protected while retention ran: kept' }),
-        })),
+      doomed.map((d) => ({
+        target: { type: 'backup', id: d.id, name: d.name },
+        action: 'delete',
+        status: gone.has(d.id) ? ('succeeded' as const) : ('skipped' as const),
+        ...(gone.has(d.id) ? {} : { code: 'protected', message: 'Protected while retention ran: kept' }),
+      })),
     )
   }
 }

@@ -24,7 +24,11 @@ export async function listMissing(db: Executor, backupId: string, page: { after:
   return rows.map((r) => ({ entry: r.e, position: Number(r.n) }))
 }
 
-export async function listBackups(db: Executor, tenantId: string, page: { cursor: Cursor | undefined; limit: number }): Promise<BackupListRow[]> {
+export async function listBackups(
+  db: Executor,
+  tenantId: string,
+  page: { cursor: Cursor | undefined; limit: number },
+): Promise<BackupListRow[]> {
   const { cursor } = page
   return db
     .select(setColumns)
@@ -33,7 +37,9 @@ export async function listBackups(db: Executor, tenantId: string, page: { cursor
     .where(
       and(
         eq(backupSets.tenantId, tenantId),
-        cursor ? sql`(${backupSets.createdAt}, ${backupSets.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : undefined,
+        cursor
+          ? sql`(${backupSets.createdAt}, ${backupSets.id}) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+          : undefined,
       ),
     )
     .orderBy(desc(backupSets.createdAt), desc(backupSets.id))
@@ -53,17 +59,29 @@ export async function findBackup(db: Executor, tenantId: string, backupId: strin
 export type BackupItemFilters = { type?: string | undefined; q?: string | undefined }
 
 /** A set's objects by type and display name (keyset on type, name, id), without payloads. */
-export async function listBackupItems(db: Executor, backupId: string, filters: BackupItemFilters, page: { after: { type: string; name: string; id: string } | undefined; limit: number }) {
+export async function listBackupItems(
+  db: Executor,
+  backupId: string,
+  filters: BackupItemFilters,
+  page: { after: { type: string; name: string; id: string } | undefined; limit: number },
+) {
   const { after } = page
   return db
-    .select({ type: backupSetItems.policyType, id: backupSetItems.externalId, name: backupSetItems.displayName, hash: backupSetItems.contentHash })
+    .select({
+      type: backupSetItems.policyType,
+      id: backupSetItems.externalId,
+      name: backupSetItems.displayName,
+      hash: backupSetItems.contentHash,
+    })
     .from(backupSetItems)
     .where(
       and(
         eq(backupSetItems.backupId, backupId),
         filters.type ? eq(backupSetItems.policyType, filters.type) : undefined,
         filters.q ? ilike(backupSetItems.displayName, `%${filters.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) : undefined,
-        after ? sql`(${backupSetItems.policyType}, ${backupSetItems.displayName}, ${backupSetItems.externalId}) > (${after.type}, ${after.name}, ${after.id})` : undefined,
+        after
+          ? sql`(${backupSetItems.policyType}, ${backupSetItems.displayName}, ${backupSetItems.externalId}) > (${after.type}, ${after.name}, ${after.id})`
+          : undefined,
       ),
     )
     .orderBy(asc(backupSetItems.policyType), asc(backupSetItems.displayName), asc(backupSetItems.externalId))
@@ -71,12 +89,34 @@ export async function listBackupItems(db: Executor, backupId: string, filters: B
 }
 
 /** One pinned object with its content. */
-export async function findBackupItem(db: Executor, tenantId: string, backupId: string, type: string, externalId: string) {
+export async function findBackupItem(
+  db: Executor,
+  tenantId: string,
+  backupId: string,
+  type: string,
+  externalId: string,
+) {
   const [row] = await db
-    .select({ type: backupSetItems.policyType, id: backupSetItems.externalId, name: backupSetItems.displayName, hash: backupSetItems.contentHash, payload: inventoryContents.payload, assignments: inventoryContents.assignments })
+    .select({
+      type: backupSetItems.policyType,
+      id: backupSetItems.externalId,
+      name: backupSetItems.displayName,
+      hash: backupSetItems.contentHash,
+      payload: inventoryContents.payload,
+      assignments: inventoryContents.assignments,
+    })
     .from(backupSetItems)
-    .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)))
-    .where(and(eq(backupSetItems.backupId, backupId), eq(backupSetItems.policyType, type), eq(backupSetItems.externalId, externalId)))
+    .innerJoin(
+      inventoryContents,
+      and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)),
+    )
+    .where(
+      and(
+        eq(backupSetItems.backupId, backupId),
+        eq(backupSetItems.policyType, type),
+        eq(backupSetItems.externalId, externalId),
+      ),
+    )
   return row
 }
 

@@ -20,13 +20,23 @@ import { findRun } from '../operations/repository.ts'
 import { validatedInput } from '../operations/start-run.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { deleteBackup, importBackup, setRetention, startBackup, updateBackup } from './commands.ts'
-import { backupItemDetailResponse, backupItemResponse, backupResponse, missingResponse, presentBackup } from './presenter.ts'
+import {
+  backupItemDetailResponse,
+  backupItemResponse,
+  backupResponse,
+  missingResponse,
+  presentBackup,
+} from './presenter.ts'
 import { findBackup, findBackupItem, findRetention, listBackupItems, listBackups, listMissing } from './repository.ts'
 import { exportBackupZip } from './zip-export.ts'
 import { DEFAULT_IMPORT_LIMITS, invalidBackupFile, receiveUpload } from './zip-import.ts'
 
 const backupParams = z.object({ tenantId: z.string(), backupId: z.string() })
-const text = (max: number) => z.string().max(max).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
 
 const createBody = z
   .strictObject({
@@ -34,12 +44,19 @@ const createBody = z
     selection: z.record(z.string(), z.unknown()).optional(),
     item_ids: z.array(z.string()).optional(),
   })
-  .meta({ id: 'BackupCreate', description: 'Omitted: a backup of everything. `selection` as for an inventory sync; `item_ids` adds individual inventory items' })
+  .meta({
+    id: 'BackupCreate',
+    description:
+      'Omitted: a backup of everything. `selection` as for an inventory sync; `item_ids` adds individual inventory items',
+  })
 
 const updateBody = z
   .strictObject({
     name: text(200).trim().min(1, { error: 'must not be empty' }).optional(),
-    labels: z.array(text(50).trim().min(1, { error: 'must not be empty' })).max(20, { error: 'at most 20 labels' }).optional(),
+    labels: z
+      .array(text(50).trim().min(1, { error: 'must not be empty' }))
+      .max(20, { error: 'at most 20 labels' })
+      .optional(),
     protected: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .meta({ id: 'BackupUpdate' })
@@ -50,19 +67,36 @@ const retentionBody = z.strictObject({
 })
 const retentionResponse = z.object({ keep_last: z.number(), keep_days: z.number() }).nullable()
 
-const itemsQuery = cursorQuery.extend({ type: text(100).optional(), q: text(200).optional().describe('Text search in display names') })
+const itemsQuery = cursorQuery.extend({
+  type: text(100).optional(),
+  q: text(200).optional().describe('Text search in display names'),
+})
 const itemQuery = z.object({ type: text(100), id: text(500) })
 const missingQuery = cursorQuery.extend({
-  cursor: z.coerce.number({ error: 'must be the next_cursor of the previous page' }).int().min(0).max(1_000_000).optional(),
+  cursor: z.coerce
+    .number({ error: 'must be the next_cursor of the previous page' })
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional(),
 })
 const pruneBody = z
   .strictObject({
-    delete_last_full_backup: z.boolean({ error: 'must be true or false' }).optional().describe('Allow the prune to delete the tenant\'s last full backup'),
+    delete_last_full_backup: z
+      .boolean({ error: 'must be true or false' })
+      .optional()
+      .describe("Allow the prune to delete the tenant's last full backup"),
   })
   .nullish()
 
 /** A form carries one file (the ZIP, past the size limit by one byte so the limit is ours to report) and a few small fields. */
-const UPLOAD_FORM_LIMITS = { files: 1, fields: 10, fieldSize: 10_000, parts: 20, fileSize: DEFAULT_IMPORT_LIMITS.maxBytes + 1 }
+const UPLOAD_FORM_LIMITS = {
+  files: 1,
+  fields: 10,
+  fieldSize: 10_000,
+  parts: 20,
+  fileSize: DEFAULT_IMPORT_LIMITS.maxBytes + 1,
+}
 
 /** The uploaded ZIP to `path`: the raw body, or a form's `file` field; anything else is a 422 naming it. */
 async function receiveRequestZip(request: FastifyRequest, path: string) {
@@ -98,36 +132,79 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
     '/api/tenants/:tenantId/backups',
     {
       config: { capability: 'backups.manage' },
-      schema: { tags, summary: 'Start a backup (a backup.create run): 202 with the run and its set', params: tenantIdParams, body: createBody.nullish(), response: responses({ 202: z.object({ run: runResponse, backup: backupResponse, deduplicated: z.boolean() }) }) },
+      schema: {
+        tags,
+        summary: 'Start a backup (a backup.create run): 202 with the run and its set',
+        params: tenantIdParams,
+        body: createBody.nullish(),
+        response: responses({ 202: z.object({ run: runResponse, backup: backupResponse, deduplicated: z.boolean() }) }),
+      },
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
       // No body backs up everything; a JSON `null` sent on purpose is a mistake, not "all".
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
-        throw validationError([{ field: '(body)', message: 'must be an object ({name?, selection?, item_ids?}), or no body at all for everything' }])
+        throw validationError([
+          {
+            field: '(body)',
+            message: 'must be an object ({name?, selection?, item_ids?}), or no body at all for everything',
+          },
+        ])
       }
-      const { run, deduplicated, backup } = await startBackup(engine, db, { tenantId: access.tenantId, body: request.body ?? {}, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
-      const runRow = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
-      return reply.code(202).send({ run: presentRun(engine.catalog, access, runRow), backup: presentBackup((await findBackup(db, access.tenantId, backup.id))!), deduplicated })
+      const { run, deduplicated, backup } = await startBackup(engine, db, {
+        tenantId: access.tenantId,
+        body: request.body ?? {},
+        initiatorUserId: principal.user.id,
+        actor: auth.actorOf(request, principal),
+      })
+      const runRow = (await findRun(db, access.tenantId, run.id)) ?? {
+        run,
+        initiatorName: principal.user.name,
+        scheduleName: null,
+      }
+      return reply.code(202).send({
+        run: presentRun(engine.catalog, access, runRow),
+        backup: presentBackup((await findBackup(db, access.tenantId, backup.id))!),
+        deduplicated,
+      })
     },
   )
 
   r.get(
     '/api/tenants/:tenantId/backups',
-    { schema: { tags, summary: "The tenant's backup sets, newest first", params: tenantIdParams, querystring: cursorQuery, response: responses({ 200: listEnvelope(backupResponse) }) } },
+    {
+      schema: {
+        tags,
+        summary: "The tenant's backup sets, newest first",
+        params: tenantIdParams,
+        querystring: cursorQuery,
+        response: responses({ 200: listEnvelope(backupResponse) }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const { cursor, limit } = request.query
       const rows = await listBackups(db, access.tenantId, { cursor: decodeCursor(cursor), limit: limit + 1 })
       const page = rows.slice(0, limit)
       const last = page.at(-1)
-      return { data: page.map(presentBackup), next_cursor: rows.length > limit && last ? encodeCursor({ at: last.set.createdAt.toISOString(), id: last.set.id }) : null }
+      return {
+        data: page.map(presentBackup),
+        next_cursor:
+          rows.length > limit && last ? encodeCursor({ at: last.set.createdAt.toISOString(), id: last.set.id }) : null,
+      }
     },
   )
 
   r.get(
     '/api/tenants/:tenantId/backups/:backupId',
-    { schema: { tags, summary: 'One backup set with its manifest summary (counts, missing objects)', params: backupParams, response: responses({ 200: backupResponse }) } },
+    {
+      schema: {
+        tags,
+        summary: 'One backup set with its manifest summary (counts, missing objects)',
+        params: backupParams,
+        response: responses({ 200: backupResponse }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       return presentBackup(await load(access.tenantId, request.params.backupId))
@@ -136,7 +213,16 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
 
   r.patch(
     '/api/tenants/:tenantId/backups/:backupId',
-    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Rename, label, protect or unprotect a set', params: backupParams, body: updateBody, response: responses({ 200: backupResponse }) } },
+    {
+      config: { capability: 'backups.manage' },
+      schema: {
+        tags,
+        summary: 'Rename, label, protect or unprotect a set',
+        params: backupParams,
+        body: updateBody,
+        response: responses({ 200: backupResponse }),
+      },
+    },
     async (request) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
       await load(access.tenantId, request.params.backupId)
@@ -147,7 +233,15 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
 
   r.delete(
     '/api/tenants/:tenantId/backups/:backupId',
-    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Delete a set (409 while protected)', params: backupParams, response: responses({ 204: z.null() }) } },
+    {
+      config: { capability: 'backups.manage' },
+      schema: {
+        tags,
+        summary: 'Delete a set (409 while protected)',
+        params: backupParams,
+        response: responses({ 204: z.null() }),
+      },
+    },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
       await load(access.tenantId, request.params.backupId)
@@ -158,7 +252,15 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
 
   r.get(
     '/api/tenants/:tenantId/backups/:backupId/items',
-    { schema: { tags, summary: "A set's objects by type and display name", params: backupParams, querystring: itemsQuery, response: responses({ 200: listEnvelope(backupItemResponse) }) } },
+    {
+      schema: {
+        tags,
+        summary: "A set's objects by type and display name",
+        params: backupParams,
+        querystring: itemsQuery,
+        response: responses({ 200: listEnvelope(backupItemResponse) }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const set = await load(access.tenantId, request.params.backupId)
@@ -170,7 +272,10 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       const last = page.at(-1)
       return {
         data: page.map((row) => ({ type: row.type, id: row.id, display_name: row.name, sha256: row.hash })),
-        next_cursor: rows.length > limit && last ? encodeTextCursor({ text: JSON.stringify({ type: last.type, name: last.name, id: last.id }), id: last.id }) : null,
+        next_cursor:
+          rows.length > limit && last
+            ? encodeTextCursor({ text: JSON.stringify({ type: last.type, name: last.name, id: last.id }), id: last.id })
+            : null,
       }
     },
   )
@@ -180,7 +285,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
     {
       schema: {
         tags,
-        summary: "The objects a set misses, in manifest order (paged: a set's summary carries only the first few and the count)",
+        summary:
+          "The objects a set misses, in manifest order (paged: a set's summary carries only the first few and the count)",
         params: backupParams,
         querystring: missingQuery,
         response: responses({ 200: listEnvelope(missingResponse) }),
@@ -199,16 +305,36 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
 
   r.get(
     '/api/tenants/:tenantId/backups/:backupId/item',
-    { schema: { tags, summary: "One object of a set: its content, and the tenant's current version to diff against", params: backupParams, querystring: itemQuery, response: responses({ 200: backupItemDetailResponse }) } },
+    {
+      schema: {
+        tags,
+        summary: "One object of a set: its content, and the tenant's current version to diff against",
+        params: backupParams,
+        querystring: itemQuery,
+        response: responses({ 200: backupItemDetailResponse }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const set = await load(access.tenantId, request.params.backupId)
       const item = await findBackupItem(db, access.tenantId, set.set.id, request.query.type, request.query.id)
       if (!item) throw notFound('Backup item')
       const [current] = await db
-        .select({ id: inventoryItems.id, hash: inventoryItems.contentHash, payload: inventoryItems.payload, assignments: inventoryItems.assignments })
+        .select({
+          id: inventoryItems.id,
+          hash: inventoryItems.contentHash,
+          payload: inventoryItems.payload,
+          assignments: inventoryItems.assignments,
+        })
         .from(inventoryItems)
-        .where(and(eq(inventoryItems.tenantId, access.tenantId), eq(inventoryItems.policyType, item.type), eq(inventoryItems.externalId, item.id), isNull(inventoryItems.removedAt)))
+        .where(
+          and(
+            eq(inventoryItems.tenantId, access.tenantId),
+            eq(inventoryItems.policyType, item.type),
+            eq(inventoryItems.externalId, item.id),
+            isNull(inventoryItems.removedAt),
+          ),
+        )
       return {
         type: item.type,
         id: item.id,
@@ -216,9 +342,18 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
         sha256: item.hash,
         payload: item.payload,
         assignments: item.assignments,
-        current: current ? { item_id: current.id, sha256: current.hash, payload: current.payload, assignments: current.assignments } : null,
+        current: current
+          ? { item_id: current.id, sha256: current.hash, payload: current.payload, assignments: current.assignments }
+          : null,
         changed: !current || current.hash !== item.hash,
-        changes: !current || current.hash !== item.hash ? diffContents(item, current ?? null, await namesOf(db, access.tenantId, current ? [item, current] : [item])) : [],
+        changes:
+          !current || current.hash !== item.hash
+            ? diffContents(
+                item,
+                current ?? null,
+                await namesOf(db, access.tenantId, current ? [item, current] : [item]),
+              )
+            : [],
       }
     },
   )
@@ -227,7 +362,12 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
     '/api/tenants/:tenantId/backups/:backupId/export',
     {
       config: { capability: 'backups.manage' },
-      schema: { tags, summary: 'The set as a ZIP (streamed): manifest.json, then a folder per type with one JSON file per object', params: backupParams, response: responses({ 200: z.any().describe('application/zip') }) },
+      schema: {
+        tags,
+        summary: 'The set as a ZIP (streamed): manifest.json, then a folder per type with one JSON file per object',
+        params: backupParams,
+        response: responses({ 200: z.any().describe('application/zip') }),
+      },
     },
     async (request, reply) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
@@ -254,7 +394,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
         config: { capability: 'backups.manage' },
         schema: {
           tags,
-          summary: 'Import a backup ZIP as a set of this tenant (raw body with Content-Type: application/zip, or multipart/form-data with the ZIP in the field `file`): 201, or 422 naming what is wrong',
+          summary:
+            'Import a backup ZIP as a set of this tenant (raw body with Content-Type: application/zip, or multipart/form-data with the ZIP in the field `file`): 201, or 422 naming what is wrong',
           params: tenantIdParams,
           response: responses({ 201: backupResponse }),
         },
@@ -276,7 +417,14 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
 
   r.get(
     '/api/tenants/:tenantId/backup-retention',
-    { schema: { tags, summary: "The tenant's backup retention policy (null: keep every set)", params: tenantIdParams, response: responses({ 200: retentionResponse }) } },
+    {
+      schema: {
+        tags,
+        summary: "The tenant's backup retention policy (null: keep every set)",
+        params: tenantIdParams,
+        response: responses({ 200: retentionResponse }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const row = await findRetention(db, access.tenantId)
@@ -286,7 +434,16 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
 
   r.put(
     '/api/tenants/:tenantId/backup-retention',
-    { config: { capability: 'backups.manage' }, schema: { tags, summary: 'Keep the newest keep_last sets and any younger than keep_days days (protected sets always)', params: tenantIdParams, body: retentionBody, response: responses({ 200: retentionResponse }) } },
+    {
+      config: { capability: 'backups.manage' },
+      schema: {
+        tags,
+        summary: 'Keep the newest keep_last sets and any younger than keep_days days (protected sets always)',
+        params: tenantIdParams,
+        body: retentionBody,
+        response: responses({ 200: retentionResponse }),
+      },
+    },
     async (request) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
       await setRetention(db, access, auth.actorOf(request, principal), request.body)
@@ -300,7 +457,8 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       config: { capability: 'backups.manage' },
       schema: {
         tags,
-        summary: 'Apply the retention policy now (a backup.prune system run); the last full backup stays unless delete_last_full_backup',
+        summary:
+          'Apply the retention policy now (a backup.prune system run); the last full backup stays unless delete_last_full_backup',
         params: tenantIdParams,
         body: pruneBody,
         response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
@@ -310,11 +468,19 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
       // No body is the policy as it stands; a JSON `null` sent on purpose is a mistake.
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
-        throw validationError([{ field: '(body)', message: 'must be an object ({delete_last_full_backup?}), or no body at all' }])
+        throw validationError([
+          { field: '(body)', message: 'must be an object ({delete_last_full_backup?}), or no body at all' },
+        ])
       }
       const context = validatedInput(engine.catalog, 'backup.prune', request.body ?? {})
       const actor = auth.actorOf(request, principal)
-      const { run, deduplicated } = await engine.startRun({ tenantId: access.tenantId, type: 'backup.prune', context, initiatorUserId: null, actor })
+      const { run, deduplicated } = await engine.startRun({
+        tenantId: access.tenantId,
+        type: 'backup.prune',
+        context,
+        initiatorUserId: null,
+        actor,
+      })
       const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: null, scheduleName: null }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
     },

@@ -4,7 +4,16 @@ import { backupSets, tenants, users, type BackupSetRow } from '../../db/schema.t
 import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
 import type { NormalisedItem } from '../inventory/normalise.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
-import { countsOf, emptySet, ensureSetOfRun, finishSet, pinObjects, type BackupManifest, type BackupObject, type MissingObject } from './store.ts'
+import {
+  countsOf,
+  emptySet,
+  ensureSetOfRun,
+  finishSet,
+  pinObjects,
+  type BackupManifest,
+  type BackupObject,
+  type MissingObject,
+} from './store.ts'
 
 /**
  * The one path that snapshots objects into a run's backup set (ADR 023): a backup run's and the
@@ -27,12 +36,24 @@ export const backupObjectOf = (entry: PolicyTypeEntry, item: NormalisedItem): Ba
  * change is kept for Undo and labelled with the run. A set an earlier attempt left incomplete is
  * emptied; one it completed is returned as it is (it shows the state before any write).
  */
-export async function openRunSet(run: RunExecution, input: { name: string; labels?: string[]; protected?: boolean }): Promise<BackupSetRow> {
-  const set = await ensureSetOfRun(run.db, { tenantId: run.run.tenantId, runId: run.run.id, name: input.name, initiatorUserId: run.run.initiatorUserId })
+export async function openRunSet(
+  run: RunExecution,
+  input: { name: string; labels?: string[]; protected?: boolean },
+): Promise<BackupSetRow> {
+  const set = await ensureSetOfRun(run.db, {
+    tenantId: run.run.tenantId,
+    runId: run.run.id,
+    name: input.name,
+    initiatorUserId: run.run.initiatorUserId,
+  })
   if (set.status === 'complete') return set
   await run.transaction(async (tx) => {
     await emptySet(tx, set.id)
-    if (input.labels || input.protected) await tx.update(backupSets).set({ labels: input.labels ?? [], protected: input.protected ?? false }).where(eq(backupSets.id, set.id))
+    if (input.labels || input.protected)
+      await tx
+        .update(backupSets)
+        .set({ labels: input.labels ?? [], protected: input.protected ?? false })
+        .where(eq(backupSets.id, set.id))
   })
   return set
 }
@@ -43,9 +64,17 @@ export async function snapshotInto(run: RunExecution, setId: string, objects: re
 }
 
 /** The set's manifest: its tenant, initiator, counts and what could not be read. */
-export async function manifestOf(db: Executor, run: RunExecution, backupId: string, name: string, missing: MissingObject[]): Promise<BackupManifest> {
+export async function manifestOf(
+  db: Executor,
+  run: RunExecution,
+  backupId: string,
+  name: string,
+  missing: MissingObject[],
+): Promise<BackupManifest> {
   const [tenant] = await db.select().from(tenants).where(eq(tenants.id, run.run.tenantId))
-  const [initiator] = run.run.initiatorUserId ? await db.select({ name: users.name }).from(users).where(eq(users.id, run.run.initiatorUserId)) : []
+  const [initiator] = run.run.initiatorUserId
+    ? await db.select({ name: users.name }).from(users).where(eq(users.id, run.run.initiatorUserId))
+    : []
   const counts = await countsOf(db, backupId)
   return {
     format: 'tenantatlas-backup',
@@ -62,6 +91,13 @@ export async function manifestOf(db: Executor, run: RunExecution, backupId: stri
 }
 
 /** Closes the set with its manifest. */
-export async function closeRunSet(run: RunExecution, set: { id: string; name: string }, status: 'complete' | 'partial' | 'failed', missing: MissingObject[]): Promise<void> {
-  await run.transaction(async (tx) => finishSet(tx, set.id, status, await manifestOf(tx, run, set.id, set.name, missing)))
+export async function closeRunSet(
+  run: RunExecution,
+  set: { id: string; name: string },
+  status: 'complete' | 'partial' | 'failed',
+  missing: MissingObject[],
+): Promise<void> {
+  await run.transaction(async (tx) =>
+    finishSet(tx, set.id, status, await manifestOf(tx, run, set.id, set.name, missing)),
+  )
 }

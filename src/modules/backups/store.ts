@@ -1,6 +1,13 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
-import { inventoryContents, backupSetItems, backupSets, type BackupKind, type BackupSetRow, type BackupStatus } from '../../db/schema.ts'
+import {
+  inventoryContents,
+  backupSetItems,
+  backupSets,
+  type BackupKind,
+  type BackupSetRow,
+  type BackupStatus,
+} from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { collectContents, holdContentStore } from '../inventory/content-store.ts'
 
@@ -61,17 +68,38 @@ export async function ensureSetOfRun(
 }
 
 /** Pins objects in a set. Content is stored once per tenant and hash in inventory_contents, shared with versions: an object the sync already saw adds no content row. */
-export async function pinObjects(db: Executor, tenantId: string, backupId: string, objects: readonly BackupObject[]): Promise<void> {
+export async function pinObjects(
+  db: Executor,
+  tenantId: string,
+  backupId: string,
+  objects: readonly BackupObject[],
+): Promise<void> {
   if (objects.length === 0) return
   // The content is referenced by this transaction's items: no garbage collection meanwhile (content-store.ts).
   await holdContentStore(db, tenantId)
   for (let i = 0; i < objects.length; i += ROWS_PER_INSERT) {
     const chunk = objects.slice(i, i + ROWS_PER_INSERT)
-    const payloads = new Map(chunk.map((o) => [o.contentHash, { tenantId, contentHash: o.contentHash, payload: o.payload, assignments: o.assignments }]))
-    await db.insert(inventoryContents).values([...payloads.values()]).onConflictDoNothing()
+    const payloads = new Map(
+      chunk.map((o) => [
+        o.contentHash,
+        { tenantId, contentHash: o.contentHash, payload: o.payload, assignments: o.assignments },
+      ]),
+    )
+    await db
+      .insert(inventoryContents)
+      .values([...payloads.values()])
+      .onConflictDoNothing()
     await db
       .insert(backupSetItems)
-      .values(chunk.map((o) => ({ backupId, policyType: o.policyType, externalId: o.externalId, displayName: o.displayName, contentHash: o.contentHash })))
+      .values(
+        chunk.map((o) => ({
+          backupId,
+          policyType: o.policyType,
+          externalId: o.externalId,
+          displayName: o.displayName,
+          contentHash: o.contentHash,
+        })),
+      )
       .onConflictDoUpdate({
         target: [backupSetItems.backupId, backupSetItems.policyType, backupSetItems.externalId],
         set: { displayName: sql`excluded.display_name`, contentHash: sql`excluded.content_hash` },
@@ -81,14 +109,20 @@ export async function pinObjects(db: Executor, tenantId: string, backupId: strin
 
 /** Unpins a set's objects; returns the content hashes they used (for releaseContents once committed). */
 export async function emptySet(db: Executor, backupId: string): Promise<string[]> {
-  const gone = await db.delete(backupSetItems).where(eq(backupSetItems.backupId, backupId)).returning({ hash: backupSetItems.contentHash })
+  const gone = await db
+    .delete(backupSetItems)
+    .where(eq(backupSetItems.backupId, backupId))
+    .returning({ hash: backupSetItems.contentHash })
   return [...new Set(gone.map((g) => g.hash))]
 }
 
 /** The content hashes the given sets use (read before deleting them, for releaseContents). */
 export async function contentsOfSets(db: Executor, backupIds: readonly string[]): Promise<string[]> {
   if (backupIds.length === 0) return []
-  const rows = await db.selectDistinct({ hash: backupSetItems.contentHash }).from(backupSetItems).where(inArray(backupSetItems.backupId, [...backupIds]))
+  const rows = await db
+    .selectDistinct({ hash: backupSetItems.contentHash })
+    .from(backupSetItems)
+    .where(inArray(backupSetItems.backupId, [...backupIds]))
   return rows.map((r) => r.hash)
 }
 
@@ -138,7 +172,12 @@ export async function finishSet(db: Executor, backupId: string, status: BackupSt
 }
 
 /** A set's objects in a stable order (type, display name, id), page by page: flat memory whatever the set's size. */
-export async function* objectsOf(db: Executor, tenantId: string, backupId: string, pageSize = 1000): AsyncGenerator<BackupObject[]> {
+export async function* objectsOf(
+  db: Executor,
+  tenantId: string,
+  backupId: string,
+  pageSize = 1000,
+): AsyncGenerator<BackupObject[]> {
   let after: { type: string; name: string; id: string } | null = null
   for (;;) {
     const cursor: { type: string; name: string; id: string } | null = after
@@ -152,11 +191,16 @@ export async function* objectsOf(db: Executor, tenantId: string, backupId: strin
         assignments: inventoryContents.assignments,
       })
       .from(backupSetItems)
-      .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)))
+      .innerJoin(
+        inventoryContents,
+        and(eq(inventoryContents.tenantId, tenantId), eq(inventoryContents.contentHash, backupSetItems.contentHash)),
+      )
       .where(
         and(
           eq(backupSetItems.backupId, backupId),
-          cursor ? sql`(${backupSetItems.policyType}, ${backupSetItems.displayName}, ${backupSetItems.externalId}) > (${cursor.type}, ${cursor.name}, ${cursor.id})` : undefined,
+          cursor
+            ? sql`(${backupSetItems.policyType}, ${backupSetItems.displayName}, ${backupSetItems.externalId}) > (${cursor.type}, ${cursor.name}, ${cursor.id})`
+            : undefined,
         ),
       )
       .orderBy(asc(backupSetItems.policyType), asc(backupSetItems.displayName), asc(backupSetItems.externalId))

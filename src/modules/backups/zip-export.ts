@@ -29,11 +29,30 @@ const safeSegment = (text: string, max: number) => {
   return cleaned === '' ? '_' : cleaned
 }
 
-export const objectFileName = (type: string, displayName: string, id: string) => `${safeSegment(type, 100)}/${safeSegment(displayName, 100)} (${safeSegment(id, 150)}).json`
+export const objectFileName = (type: string, displayName: string, id: string) =>
+  `${safeSegment(type, 100)}/${safeSegment(displayName, 100)} (${safeSegment(id, 150)}).json`
 
 /** One object's file: what it is, its content hash, its normalised payload and assignments. */
-export const objectFile = (o: { policyType: string; externalId: string; displayName: string; contentHash: string; payload: unknown; assignments: unknown }) =>
-  JSON.stringify({ type: o.policyType, id: o.externalId, display_name: o.displayName, sha256: o.contentHash, payload: o.payload, assignments: o.assignments }, null, 2)
+export const objectFile = (o: {
+  policyType: string
+  externalId: string
+  displayName: string
+  contentHash: string
+  payload: unknown
+  assignments: unknown
+}) =>
+  JSON.stringify(
+    {
+      type: o.policyType,
+      id: o.externalId,
+      display_name: o.displayName,
+      sha256: o.contentHash,
+      payload: o.payload,
+      assignments: o.assignments,
+    },
+    null,
+    2,
+  )
 
 /** The manifest as text, streamed: the stored manifest's fields, then the objects (from the light item rows, paged). */
 export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGenerator<string> {
@@ -47,7 +66,12 @@ export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGener
   for (;;) {
     const cursor: typeof after = after
     const rows: { type: string; name: string; id: string; hash: string }[] = await db
-      .select({ type: backupSetItems.policyType, name: backupSetItems.displayName, id: backupSetItems.externalId, hash: backupSetItems.contentHash })
+      .select({
+        type: backupSetItems.policyType,
+        name: backupSetItems.displayName,
+        id: backupSetItems.externalId,
+        hash: backupSetItems.contentHash,
+      })
       .from(backupSetItems)
       .where(
         cursor
@@ -57,7 +81,12 @@ export async function* manifestText(db: Executor, set: BackupSetRow): AsyncGener
       .orderBy(asc(backupSetItems.policyType), asc(backupSetItems.displayName), asc(backupSetItems.externalId))
       .limit(2000)
     if (rows.length === 0) break
-    yield rows.map((r, i) => `${first && i === 0 ? '' : ','}\n${JSON.stringify({ type: r.type, id: r.id, display_name: r.name, file: objectFileName(r.type, r.name, r.id), sha256: r.hash })}`).join('')
+    yield rows
+      .map(
+        (r, i) =>
+          `${first && i === 0 ? '' : ','}\n${JSON.stringify({ type: r.type, id: r.id, display_name: r.name, file: objectFileName(r.type, r.name, r.id), sha256: r.hash })}`,
+      )
+      .join('')
     first = false
     const last: { type: string; name: string; id: string } = rows.at(-1)!
     after = last
@@ -158,7 +187,8 @@ export function exportBackupZip(db: Executor, set: BackupSetRow, secrets?: Secre
     const text = secrets ? signedManifestText(manifestText(db, set), secrets) : manifestText(db, set)
     await add(Readable.from(text, { objectMode: false }), MANIFEST_FILE)
     for await (const page of objectsOf(db, set.tenantId, set.id, 500)) {
-      for (const o of page) await add(Buffer.from(objectFile(o)), objectFileName(o.policyType, o.displayName, o.externalId))
+      for (const o of page)
+        await add(Buffer.from(objectFile(o)), objectFileName(o.policyType, o.displayName, o.externalId))
     }
     zip.finalize()
   }

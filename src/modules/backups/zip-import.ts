@@ -82,7 +82,15 @@ const manifestSchema = z.object({
     .array(z.object({ type: z.string(), id: z.string(), name: z.string(), code: z.string(), message: z.string() }))
     .max(MAX_MISSING, { error: `at most ${MAX_MISSING} missing entries` })
     .default([]),
-  objects: z.array(z.object({ type: z.string(), id: z.string().min(1), display_name: z.string(), file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  objects: z.array(
+    z.object({
+      type: z.string(),
+      id: z.string().min(1),
+      display_name: z.string(),
+      file: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
 })
 export type ImportedManifest = z.infer<typeof manifestSchema>
 
@@ -95,16 +103,21 @@ const objectSchema = z.strictObject({
   assignments: z.array(z.record(z.string(), z.unknown())),
 })
 
-const zodProblem = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+const zodProblem = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
 
 type Entry = yauzl.Entry
 
 function open(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true }, (error, zip) => {
-      if (error) reject(invalidBackupFile(`Not a readable ZIP file: ${error.message}`))
-      else resolve(zip)
-    })
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true },
+      (error, zip) => {
+        if (error) reject(invalidBackupFile(`Not a readable ZIP file: ${error.message}`))
+        else resolve(zip)
+      },
+    )
   })
 }
 
@@ -114,7 +127,10 @@ function open(path: string): Promise<yauzl.ZipFile> {
  * once `visit` is done). Entries are not kept: memory does not grow with the entry count.
  */
 function walkEntries(zip: yauzl.ZipFile, limits: ImportLimits, visit: (entry: Entry) => Promise<void>): Promise<void> {
-  if (zip.entryCount > limits.maxEntries) return Promise.reject(invalidBackupFile(`The file has ${zip.entryCount} entries: at most ${limits.maxEntries} are accepted`))
+  if (zip.entryCount > limits.maxEntries)
+    return Promise.reject(
+      invalidBackupFile(`The file has ${zip.entryCount} entries: at most ${limits.maxEntries} are accepted`),
+    )
   return new Promise((resolve, reject) => {
     let total = 0
     let compressed = 0
@@ -127,19 +143,40 @@ function walkEntries(zip: yauzl.ZipFile, limits: ImportLimits, visit: (entry: En
     }
     zip.on('error', (error: Error) =>
       // yauzl refuses `..`, absolute and backslash paths itself (strictFileNames).
-      fail(invalidBackupFile(/relative path|absolute path|invalid characters/.test(error.message) ? `An entry has a path outside the archive (${error.message})` : `The ZIP file is damaged: ${error.message}`)),
+      fail(
+        invalidBackupFile(
+          /relative path|absolute path|invalid characters/.test(error.message)
+            ? `An entry has a path outside the archive (${error.message})`
+            : `The ZIP file is damaged: ${error.message}`,
+        ),
+      ),
     )
     zip.on('entry', (entry: Entry) => {
       const name = entry.fileName
-      if (name.split('/').some((s) => s === '..' || s === '.') || name.startsWith('/') || name.includes('\\')) return fail(invalidBackupFile(`Entry "${name}" has a path outside the archive`))
-      if (entry.uncompressedSize > limits.maxEntryBytes) return fail(invalidBackupFile(`Entry "${name}" is ${entry.uncompressedSize} bytes uncompressed: at most ${limits.maxEntryBytes} are accepted`))
-      if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)) {
-        return fail(invalidBackupFile(`Entry "${name}" expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times: at most ${limits.maxRatio} is accepted (a ZIP bomb?)`))
+      if (name.split('/').some((s) => s === '..' || s === '.') || name.startsWith('/') || name.includes('\\'))
+        return fail(invalidBackupFile(`Entry "${name}" has a path outside the archive`))
+      if (entry.uncompressedSize > limits.maxEntryBytes)
+        return fail(
+          invalidBackupFile(
+            `Entry "${name}" is ${entry.uncompressedSize} bytes uncompressed: at most ${limits.maxEntryBytes} are accepted`,
+          ),
+        )
+      if (
+        entry.uncompressedSize > 1024 * 1024 &&
+        entry.uncompressedSize > limits.maxRatio * Math.max(1, entry.compressedSize)
+      ) {
+        return fail(
+          invalidBackupFile(
+            `Entry "${name}" expands ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))} times: at most ${limits.maxRatio} is accepted (a ZIP bomb?)`,
+          ),
+        )
       }
       total += entry.uncompressedSize
       compressed += entry.compressedSize
-      if (total > limits.maxUncompressedBytes) return fail(invalidBackupFile(`The file expands to more than ${limits.maxUncompressedBytes} bytes`))
-      if (total > 1024 * 1024 && total > limits.maxRatio * Math.max(1, compressed)) return fail(invalidBackupFile(`The file expands more than ${limits.maxRatio} times: a ZIP bomb?`))
+      if (total > limits.maxUncompressedBytes)
+        return fail(invalidBackupFile(`The file expands to more than ${limits.maxUncompressedBytes} bytes`))
+      if (total > 1024 * 1024 && total > limits.maxRatio * Math.max(1, compressed))
+        return fail(invalidBackupFile(`The file expands more than ${limits.maxRatio} times: a ZIP bomb?`))
       if (name.endsWith('/')) return zip.readEntry()
       visit(entry).then(
         () => zip.readEntry(),
@@ -168,9 +205,12 @@ function read(zip: yauzl.ZipFile, entry: Entry): Promise<Buffer> {
 
 function parseJson(entry: Entry, data: Buffer): unknown {
   const text = data.toString('utf8')
-  if (!text.isWellFormed() || text.includes('\\u0000')) throw invalidBackupFile(`Entry "${entry.fileName}" holds text the database cannot store`)
+  if (!text.isWellFormed() || text.includes('\\u0000'))
+    throw invalidBackupFile(`Entry "${entry.fileName}" holds text the database cannot store`)
   if (jsonDepthExceeds(text, MAX_ENTRY_DEPTH)) {
-    throw invalidBackupFile(`Entry "${entry.fileName}" nests objects and arrays more than ${MAX_ENTRY_DEPTH} levels deep`)
+    throw invalidBackupFile(
+      `Entry "${entry.fileName}" nests objects and arrays more than ${MAX_ENTRY_DEPTH} levels deep`,
+    )
   }
   try {
     return JSON.parse(text)
@@ -179,7 +219,8 @@ function parseJson(entry: Entry, data: Buffer): unknown {
   }
 }
 
-export const contentHashOf = (payload: unknown, assignments: unknown) => createHash('sha256').update(canonicalJson({ payload, assignments })).digest('hex')
+export const contentHashOf = (payload: unknown, assignments: unknown) =>
+  createHash('sha256').update(canonicalJson({ payload, assignments })).digest('hex')
 
 const SIGNATURE = /,"signature":"([0-9a-f]{64})"\}\s*$/
 
@@ -231,7 +272,9 @@ export async function readBackupZip(
   const manifest = { ...parsed.data, verified: manifestVerified(manifestText, secrets) }
   const expected = new Map(manifest.objects.map((o) => [o.file, o]))
   if (expected.size !== manifest.objects.length) throw invalidBackupFile('manifest.json lists a file twice')
-  for (const name of names) if (name !== MANIFEST_FILE && !expected.has(name)) throw invalidBackupFile(`Entry "${name}" is not listed in manifest.json`)
+  for (const name of names)
+    if (name !== MANIFEST_FILE && !expected.has(name))
+      throw invalidBackupFile(`Entry "${name}" is not listed in manifest.json`)
   const absent = manifest.objects.find((o) => !names.has(o.file))
   if (absent) throw invalidBackupFile(`manifest.json lists "${absent.file}", which is not in the file (truncated?)`)
   names.clear()
@@ -245,16 +288,29 @@ export async function readBackupZip(
       if (entry.fileName === MANIFEST_FILE) return
       const listed = expected.get(entry.fileName)!
       const object = objectSchema.safeParse(parseJson(entry, await read(second, entry)))
-      if (!object.success) throw invalidBackupFile(`Entry "${entry.fileName}" is not a backup object: ${zodProblem(object.error)}`)
+      if (!object.success)
+        throw invalidBackupFile(`Entry "${entry.fileName}" is not a backup object: ${zodProblem(object.error)}`)
       const o = object.data
       if (!findPolicyType(o.type)) throw invalidBackupFile(`Entry "${entry.fileName}" has an unknown type "${o.type}"`)
-      if (o.type !== listed.type || o.id !== listed.id || objectFileName(o.type, o.display_name, o.id) !== entry.fileName) {
+      if (
+        o.type !== listed.type ||
+        o.id !== listed.id ||
+        objectFileName(o.type, o.display_name, o.id) !== entry.fileName
+      ) {
         throw invalidBackupFile(`Entry "${entry.fileName}" does not match its manifest entry (type, id or name)`)
       }
       const hash = contentHashOf(o.payload, o.assignments)
-      if (hash !== o.sha256 || hash !== listed.sha256) throw invalidBackupFile(`Entry "${entry.fileName}" fails its SHA-256 check: its content was changed`)
+      if (hash !== o.sha256 || hash !== listed.sha256)
+        throw invalidBackupFile(`Entry "${entry.fileName}" fails its SHA-256 check: its content was changed`)
       counts[o.type] = (counts[o.type] ?? 0) + 1
-      batch.push({ policyType: o.type, externalId: o.id, displayName: o.display_name, contentHash: hash, payload: o.payload, assignments: o.assignments })
+      batch.push({
+        policyType: o.type,
+        externalId: o.id,
+        displayName: o.display_name,
+        contentHash: hash,
+        payload: o.payload,
+        assignments: o.assignments,
+      })
       if (batch.length >= 500) {
         const full = batch
         batch = []
@@ -265,7 +321,10 @@ export async function readBackupZip(
     second.close()
   }
   if (batch.length > 0) await store(batch)
-  if (canonicalJson(counts) !== canonicalJson(Object.fromEntries(Object.entries(manifest.counts_by_type).filter(([, n]) => n > 0)))) {
+  if (
+    canonicalJson(counts) !==
+    canonicalJson(Object.fromEntries(Object.entries(manifest.counts_by_type).filter(([, n]) => n > 0)))
+  ) {
     throw invalidBackupFile('manifest.json counts_by_type does not match the objects in the file')
   }
   return manifest

@@ -7,7 +7,15 @@ import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
  * run handler all decide from here.
  */
 
-export const BULK_ACTIONS = ['assign', 'unassign', 'add_scope_tag', 'remove_scope_tag', 'rename', 'duplicate', 'delete'] as const
+export const BULK_ACTIONS = [
+  'assign',
+  'unassign',
+  'add_scope_tag',
+  'remove_scope_tag',
+  'rename',
+  'duplicate',
+  'delete',
+] as const
 export type BulkAction = (typeof BULK_ACTIONS)[number]
 
 /** The operation type of an action's run: `bulk.<action>`. */
@@ -36,12 +44,30 @@ export const bulkParams = {
   unassign: z.strictObject({ group_id: graphId('group') }),
   add_scope_tag: z.strictObject({ scope_tag_id: graphId('scope tag') }),
   remove_scope_tag: z.strictObject({ scope_tag_id: graphId('scope tag') }),
-  rename: z.strictObject({ prefix: text(100).optional(), suffix: text(100).optional(), find: text(200).optional(), replace: text(200).optional() }),
-  duplicate: z.strictObject({ name_suffix: text(100).optional(), with_assignments: z.boolean({ error: 'must be true or false' }).optional() }),
-  delete: z.strictObject({ confirm_count: z.number({ error: 'must be the number of items to delete' }).int({ error: 'must be a whole number' }).min(0) }),
+  rename: z.strictObject({
+    prefix: text(100).optional(),
+    suffix: text(100).optional(),
+    find: text(200).optional(),
+    replace: text(200).optional(),
+  }),
+  duplicate: z.strictObject({
+    name_suffix: text(100).optional(),
+    with_assignments: z.boolean({ error: 'must be true or false' }).optional(),
+  }),
+  delete: z.strictObject({
+    confirm_count: z
+      .number({ error: 'must be the number of items to delete' })
+      .int({ error: 'must be a whole number' })
+      .min(0),
+  }),
 } as const satisfies Record<BulkAction, z.ZodType>
 
-export type AssignParams = { group_id: string; intent: 'include' | 'exclude'; filter_id: string | null; filter_mode: 'include' | 'exclude' | null }
+export type AssignParams = {
+  group_id: string
+  intent: 'include' | 'exclude'
+  filter_id: string | null
+  filter_mode: 'include' | 'exclude' | null
+}
 export type RenameParams = { prefix: string; suffix: string; find: string; replace: string }
 export type DuplicateParams = { name_suffix: string; with_assignments: boolean }
 export type BulkParams = {
@@ -58,25 +84,48 @@ export type BulkParams = {
  * The canonical params of an action (defaults filled in, so the same request is the same run),
  * or the issues that make them unusable.
  */
-export function canonicalParams(action: BulkAction, raw: unknown): { params: BulkParams[BulkAction] } | { issues: { field: string; message: string }[] } {
+export function canonicalParams(
+  action: BulkAction,
+  raw: unknown,
+): { params: BulkParams[BulkAction] } | { issues: { field: string; message: string }[] } {
   const parsed = bulkParams[action].safeParse(raw ?? {})
-  if (!parsed.success) return { issues: parsed.error.issues.map((i) => ({ field: ['params', ...i.path].join('.'), message: i.message })) }
+  if (!parsed.success)
+    return { issues: parsed.error.issues.map((i) => ({ field: ['params', ...i.path].join('.'), message: i.message })) }
   const p = parsed.data as Record<string, unknown>
   switch (action) {
     case 'assign': {
       const filterId = (p.filter_id as string | null | undefined) ?? null
       const mode = (p.filter_mode as 'include' | 'exclude' | null | undefined) ?? null
       if (mode && !filterId) return { issues: [{ field: 'params.filter_mode', message: 'needs params.filter_id' }] }
-      return { params: { group_id: p.group_id as string, intent: p.intent as 'include' | 'exclude', filter_id: filterId, filter_mode: filterId ? (mode ?? 'include') : null } }
+      return {
+        params: {
+          group_id: p.group_id as string,
+          intent: p.intent as 'include' | 'exclude',
+          filter_id: filterId,
+          filter_mode: filterId ? (mode ?? 'include') : null,
+        },
+      }
     }
     case 'rename': {
-      const params = { prefix: (p.prefix as string | undefined) ?? '', suffix: (p.suffix as string | undefined) ?? '', find: (p.find as string | undefined) ?? '', replace: (p.replace as string | undefined) ?? '' }
-      if (params.replace !== '' && params.find === '') return { issues: [{ field: 'params.find', message: 'is required with params.replace' }] }
-      if (!params.prefix && !params.suffix && !params.find) return { issues: [{ field: 'params', message: 'a rename needs a prefix, a suffix or find (and replace)' }] }
+      const params = {
+        prefix: (p.prefix as string | undefined) ?? '',
+        suffix: (p.suffix as string | undefined) ?? '',
+        find: (p.find as string | undefined) ?? '',
+        replace: (p.replace as string | undefined) ?? '',
+      }
+      if (params.replace !== '' && params.find === '')
+        return { issues: [{ field: 'params.find', message: 'is required with params.replace' }] }
+      if (!params.prefix && !params.suffix && !params.find)
+        return { issues: [{ field: 'params', message: 'a rename needs a prefix, a suffix or find (and replace)' }] }
       return { params }
     }
     case 'duplicate':
-      return { params: { name_suffix: (p.name_suffix as string | undefined) ?? ' (copy)', with_assignments: (p.with_assignments as boolean | undefined) ?? true } }
+      return {
+        params: {
+          name_suffix: (p.name_suffix as string | undefined) ?? ' (copy)',
+          with_assignments: (p.with_assignments as boolean | undefined) ?? true,
+        },
+      }
     default:
       return { params: p as BulkParams[BulkAction] }
   }
@@ -84,8 +133,13 @@ export function canonicalParams(action: BulkAction, raw: unknown): { params: Bul
 
 /** Types whose objects carry no `roleScopeTagIds` in Graph (the emulator's shapes agree: test/bulk/capabilities.test.ts). */
 const WITHOUT_SCOPE_TAGS = new Set([
-  'roleScopeTag', 'conditionalAccessPolicy', 'complianceManagementPartner', 'deviceManagementPartner', 'remoteAssistancePartner',
-  'group', 'reusablePolicySetting',
+  'roleScopeTag',
+  'conditionalAccessPolicy',
+  'complianceManagementPartner',
+  'deviceManagementPartner',
+  'remoteAssistancePartner',
+  'group',
+  'reusablePolicySetting',
 ])
 /** Policy sets and assignment filters hold their scope tags in `roleScopeTags` (Graph's schema), not `roleScopeTagIds`. */
 const NAMED_ROLE_SCOPE_TAGS = new Set(['policySet', 'assignmentFilter'])
@@ -119,13 +173,18 @@ export type SkipReason = { code: string; reason: string }
 /** Why a type cannot take an action (null: it can). The console offers an action only when some selected type can take it. */
 export function unsupportedReason(action: BulkAction, entry: PolicyTypeEntry): SkipReason | null {
   const no = (reason: string): SkipReason => ({ code: 'unsupported_type', reason })
-  if (entry.kind === 'dependency') return no(`${entry.label} are Entra objects: bulk operations change Intune configuration only`)
-  if (entry.singleton) return no(`${entry.label}: the tenant's one ${entry.singleton.name} is changed in place, not assigned, tagged, renamed, copied or deleted`)
+  if (entry.kind === 'dependency')
+    return no(`${entry.label} are Entra objects: bulk operations change Intune configuration only`)
+  if (entry.singleton)
+    return no(
+      `${entry.label}: the tenant's one ${entry.singleton.name} is changed in place, not assigned, tagged, renamed, copied or deleted`,
+    )
   switch (action) {
     case 'assign':
     case 'unassign':
       if (entry.assignments === null) return no(`${entry.label} have no assignments`)
-      if (entry.key === 'roleScopeTag') return no("A scope tag's assignments choose which devices get the tag: change them on the scope tag")
+      if (entry.key === 'roleScopeTag')
+        return no("A scope tag's assignments choose which devices get the tag: change them on the scope tag")
       return null
     case 'add_scope_tag':
     case 'remove_scope_tag':
@@ -140,7 +199,8 @@ export function unsupportedReason(action: BulkAction, entry: PolicyTypeEntry): S
 }
 
 /** The actions some of these types can take (the action bar's buttons). */
-export const actionsFor = (entries: readonly PolicyTypeEntry[]): BulkAction[] => BULK_ACTIONS.filter((a) => entries.some((e) => unsupportedReason(a, e) === null))
+export const actionsFor = (entries: readonly PolicyTypeEntry[]): BulkAction[] =>
+  BULK_ACTIONS.filter((a) => entries.some((e) => unsupportedReason(a, e) === null))
 
 // ---- What an action does to one object ----
 
@@ -149,12 +209,16 @@ type Assignment = Record<string, unknown> & { target?: Record<string, unknown> }
 const GROUP_TARGET = '#microsoft.graph.groupAssignmentTarget'
 const EXCLUSION_TARGET = '#microsoft.graph.exclusionGroupAssignmentTarget'
 
-const targetOf = (a: Assignment) => (a.target ?? {})
-const groupOf = (a: Assignment) => (typeof targetOf(a).groupId === 'string' ? (targetOf(a).groupId as string).toLowerCase() : null)
+const targetOf = (a: Assignment) => a.target ?? {}
+const groupOf = (a: Assignment) =>
+  typeof targetOf(a).groupId === 'string' ? (targetOf(a).groupId as string).toLowerCase() : null
 
 /** The assignment `assign` adds, as Graph takes it in `/assign`. Apps need an intent: an included group gets the app as required. */
 export function assignmentFor(entry: PolicyTypeEntry, params: AssignParams): Assignment {
-  const target: Record<string, unknown> = { '@odata.type': params.intent === 'include' ? GROUP_TARGET : EXCLUSION_TARGET, groupId: params.group_id }
+  const target: Record<string, unknown> = {
+    '@odata.type': params.intent === 'include' ? GROUP_TARGET : EXCLUSION_TARGET,
+    groupId: params.group_id,
+  }
   if (params.filter_id) {
     target.deviceAndAppManagementAssignmentFilterId = params.filter_id
     target.deviceAndAppManagementAssignmentFilterType = params.filter_mode ?? 'include'
@@ -169,17 +233,24 @@ export function assignmentFor(entry: PolicyTypeEntry, params: AssignParams): Ass
 export function writableAssignments(assignments: readonly Assignment[]): Assignment[] {
   return assignments.map((a) => {
     const out: Assignment = {}
-    for (const [k, v] of Object.entries(a)) if (k !== 'id' && !k.startsWith('@odata.') && !k.includes('@odata.')) out[k] = v
+    for (const [k, v] of Object.entries(a))
+      if (k !== 'id' && !k.startsWith('@odata.') && !k.includes('@odata.')) out[k] = v
     return out
   })
 }
 
 /** The merged set for `/assign` (which replaces the whole set): every other assignment kept, the group's one added; null when it is already there exactly so. */
-export function mergeAssign(entry: PolicyTypeEntry, current: readonly Assignment[], params: AssignParams): Assignment[] | null {
+export function mergeAssign(
+  entry: PolicyTypeEntry,
+  current: readonly Assignment[],
+  params: AssignParams,
+): Assignment[] | null {
   const wanted = assignmentFor(entry, params)
   const group = params.group_id.toLowerCase()
   const existing = current.filter((a) => groupOf(a) === group)
-  const same = existing.length === 1 && JSON.stringify(sortKeys(targetOf(existing[0]!))) === JSON.stringify(sortKeys(wanted.target!))
+  const same =
+    existing.length === 1 &&
+    JSON.stringify(sortKeys(targetOf(existing[0]!))) === JSON.stringify(sortKeys(wanted.target!))
   if (same) return null
   return [...writableAssignments(current.filter((a) => groupOf(a) !== group)), wanted]
 }
@@ -211,5 +282,12 @@ export function renamed(name: string, params: RenameParams): string {
 export const MAX_NAME = 256
 
 function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).filter(([k, v]) => v !== null && v !== undefined && !(k === 'deviceAndAppManagementAssignmentFilterType' && v === 'none')).sort(([a], [b]) => a.localeCompare(b)))
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(
+        ([k, v]) =>
+          v !== null && v !== undefined && !(k === 'deviceAndAppManagementAssignmentFilterType' && v === 'none'),
+      )
+      .sort(([a], [b]) => a.localeCompare(b)),
+  )
 }

@@ -28,7 +28,12 @@ import { frozenItems, setItemState } from './repository.ts'
  * items are not redone.
  */
 
-export type BulkDeps = { secrets: SecretBox; emulatorUrl: string | undefined; tokens?: TokenProvider | undefined; graph?: GraphClient | undefined }
+export type BulkDeps = {
+  secrets: SecretBox
+  emulatorUrl: string | undefined
+  tokens?: TokenProvider | undefined
+  graph?: GraphClient | undefined
+}
 
 const CHUNK = 100
 const READ_CHUNK = 20
@@ -67,7 +72,11 @@ class BulkRun {
     await this.#run.progress({ total: this.#run.context.item_count })
     await this.#recordFinished()
     const failedBackup = await this.#backUp()
-    if (failedBackup > 0) throw new RunFailureError('backup_failed', `${failedBackup} object${failedBackup === 1 ? '' : 's'} could not be backed up before the change: nothing was changed`)
+    if (failedBackup > 0)
+      throw new RunFailureError(
+        'backup_failed',
+        `${failedBackup} object${failedBackup === 1 ? '' : 's'} could not be backed up before the change: nothing was changed`,
+      )
     let after = -1
     for (;;) {
       const items = await frozenItems(this.#run.db, this.#runId, { states: ['pending'], after, limit: CHUNK })
@@ -97,7 +106,11 @@ class BulkRun {
   async #recordFinished() {
     let after = -1
     for (;;) {
-      const items = await frozenItems(this.#run.db, this.#runId, { states: ['skipped', 'succeeded', 'failed'], after, limit: 1000 })
+      const items = await frozenItems(this.#run.db, this.#runId, {
+        states: ['skipped', 'succeeded', 'failed'],
+        after,
+        limit: 1000,
+      })
       if (items.length === 0) return
       after = items.at(-1)!.position
       const already = new Set(
@@ -105,7 +118,15 @@ class BulkRun {
           await this.#run.db
             .select({ id: operationRunItems.targetId })
             .from(operationRunItems)
-            .where(and(eq(operationRunItems.runId, this.#runId), inArray(operationRunItems.targetId, items.map((i) => i.externalId))))
+            .where(
+              and(
+                eq(operationRunItems.runId, this.#runId),
+                inArray(
+                  operationRunItems.targetId,
+                  items.map((i) => i.externalId),
+                ),
+              ),
+            )
         ).map((r) => r.id),
       )
       await this.#run.recordItems(items.filter((i) => !already.has(i.externalId)).map((i) => this.#resultOf(i)))
@@ -120,7 +141,8 @@ class BulkRun {
       action: this.#action,
       status,
       code: typeof result.code === 'string' ? result.code : null,
-      message: typeof result.reason === 'string' ? result.reason : typeof result.message === 'string' ? result.message : null,
+      message:
+        typeof result.reason === 'string' ? result.reason : typeof result.message === 'string' ? result.message : null,
     }
   }
 
@@ -131,7 +153,11 @@ class BulkRun {
    */
   async #backUp(): Promise<number> {
     const label = this.#run.run.type.replace('bulk.', '').replace(/_/g, ' ')
-    const set = await openRunSet(this.#run, { name: `Before bulk ${label} (${this.#run.context.item_count} items)`, labels: ['bulk', this.#runId], protected: true })
+    const set = await openRunSet(this.#run, {
+      name: `Before bulk ${label} (${this.#run.context.item_count} items)`,
+      labels: ['bulk', this.#runId],
+      protected: true,
+    })
     if (set.status === 'complete') return 0
     const missing: MissingObject[] = []
     let after = -1
@@ -144,12 +170,20 @@ class BulkRun {
       const objects: BackupObject[] = []
       // Every type's `$batch` reads of the page at once (the read budget paces them).
       const chunks = [...groupBy(items, (i) => i.policyType)].flatMap(([type, group]) =>
-        Array.from({ length: Math.ceil(group.length / READ_CHUNK) }, (_, k) => ({ type, chunk: group.slice(k * READ_CHUNK, (k + 1) * READ_CHUNK) })),
+        Array.from({ length: Math.ceil(group.length / READ_CHUNK) }, (_, k) => ({
+          type,
+          chunk: group.slice(k * READ_CHUNK, (k + 1) * READ_CHUNK),
+        })),
       )
       await Promise.all(
         chunks.map(async ({ type, chunk }) => {
           const entry = getPolicyType(type)
-          const reads = await readObjects(this.#session.graph, this.#session.ctx, entry, chunk.map((c) => ({ id: c.externalId, odataType: types.get(c.itemId) })))
+          const reads = await readObjects(
+            this.#session.graph,
+            this.#session.ctx,
+            entry,
+            chunk.map((c) => ({ id: c.externalId, odataType: types.get(c.itemId) })),
+          )
           for (const item of chunk) {
             const read = reads.get(item.externalId)
             if (!read || read instanceof GraphError) {
@@ -168,15 +202,23 @@ class BulkRun {
     const gone = missing.filter((m) => m.code === 'not_found')
     const unreadable = missing.filter((m) => m.code !== 'not_found')
     await closeRunSet(this.#run, set, unreadable.length > 0 ? 'failed' : 'complete', missing)
-    for (const m of gone) await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
+    for (const m of gone)
+      await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
     for (const m of unreadable) await this.#run.addFailure({ code: m.code, message: m.message, subject: m.type })
     return unreadable.length
   }
 
-  async #finishItemByExternalId(type: string, externalId: string, state: 'failed' | 'succeeded', result: Record<string, unknown>) {
-    const [row] = await this.#run.db.execute<{ position: number }>(
-      sql`SELECT position FROM bulk_operation_items WHERE run_id = ${this.#runId} AND policy_type = ${type} AND external_id = ${externalId} AND state = 'pending' ORDER BY position LIMIT 1`,
-    ).then((r) => r.rows)
+  async #finishItemByExternalId(
+    type: string,
+    externalId: string,
+    state: 'failed' | 'succeeded',
+    result: Record<string, unknown>,
+  ) {
+    const [row] = await this.#run.db
+      .execute<{ position: number }>(
+        sql`SELECT position FROM bulk_operation_items WHERE run_id = ${this.#runId} AND policy_type = ${type} AND external_id = ${externalId} AND state = 'pending' ORDER BY position LIMIT 1`,
+      )
+      .then((r) => r.rows)
     if (!row) return
     const item = (await frozenItems(this.#run.db, this.#runId, { after: row.position - 1, limit: 1 }))[0]!
     await this.#finish(item, state, result)
@@ -187,7 +229,15 @@ class BulkRun {
     const rows = await this.#run.db
       .select({ id: inventoryItems.id, odataType: sql<unknown>`${inventoryItems.payload} -> '@odata.type'` })
       .from(inventoryItems)
-      .where(and(eq(inventoryItems.tenantId, this.#run.run.tenantId), inArray(inventoryItems.id, items.map((i) => i.itemId))))
+      .where(
+        and(
+          eq(inventoryItems.tenantId, this.#run.run.tenantId),
+          inArray(
+            inventoryItems.id,
+            items.map((i) => i.itemId),
+          ),
+        ),
+      )
     return new Map(rows.map((r) => [r.id, r.odataType]))
   }
 
@@ -197,20 +247,46 @@ class BulkRun {
     let outcome: ItemOutcome
     try {
       const types = await this.#odataTypes([item])
-      const reads = await readObjects(this.#session.graph, this.#session.ctx, entry, [{ id: item.externalId, odataType: types.get(item.itemId) }])
+      const reads = await readObjects(this.#session.graph, this.#session.ctx, entry, [
+        { id: item.externalId, odataType: types.get(item.itemId) },
+      ])
       const read = reads.get(item.externalId)
-      if (read instanceof GraphError && read.code !== 'not_found') outcome = { status: 'failed', code: read.code, message: read.message }
-      else outcome = await actOn(this.#session, { action: this.#action, params: this.#run.context.params, entry, read: read instanceof GraphError ? null : (read ?? null), item })
+      if (read instanceof GraphError && read.code !== 'not_found')
+        outcome = { status: 'failed', code: read.code, message: read.message }
+      else
+        outcome = await actOn(this.#session, {
+          action: this.#action,
+          params: this.#run.context.params,
+          entry,
+          read: read instanceof GraphError ? null : (read ?? null),
+          item,
+        })
     } catch (error) {
-      if (error instanceof RunCancelledError || error instanceof RunOwnershipLostError || this.#run.signal.aborted) throw error
+      if (error instanceof RunCancelledError || error instanceof RunOwnershipLostError || this.#run.signal.aborted)
+        throw error
       if (!(error instanceof GraphError)) this.#run.log.error({ err: error, item: item.externalId }, 'bulk item failed')
-      outcome = error instanceof GraphError ? { status: 'failed', code: error.code === 'bad_request' ? 'write_refused' : error.code, message: error.message } : { status: 'failed', code: 'unexpected_error', message: `An unexpected error (logged by the worker for run ${this.#runId})` }
+      outcome =
+        error instanceof GraphError
+          ? {
+              status: 'failed',
+              code: error.code === 'bad_request' ? 'write_refused' : error.code,
+              message: error.message,
+            }
+          : {
+              status: 'failed',
+              code: 'unexpected_error',
+              message: `An unexpected error (logged by the worker for run ${this.#runId})`,
+            }
     }
     const { status, ...result } = outcome
     await this.#finish(item, status, result)
   }
 
-  async #finish(item: BulkOperationItemRow, state: 'succeeded' | 'failed' | 'skipped', result: Record<string, unknown>) {
+  async #finish(
+    item: BulkOperationItemRow,
+    state: 'succeeded' | 'failed' | 'skipped',
+    result: Record<string, unknown>,
+  ) {
     // State first: a worker lost between the two leaves a finished item whose result the next attempt records.
     await this.#run.transaction((tx) => setItemState(tx, this.#runId, item.position, state, result))
     await this.#run.recordItems([this.#resultOf({ ...item, state, result })])

@@ -1,9 +1,27 @@
 import type { BulkOperationItemRow } from '../../db/schema.ts'
 import { itemCollection, type PolicyTypeEntry } from '../../graph/policy-types.ts'
-import { afterCreateRequests, assignRequest, createRequest, deleteRequest, maskedSecrets, notWritableReason, type ObjectContent, type WriteOperation, type WriteRequest } from '../../graph/writes/index.ts'
+import {
+  afterCreateRequests,
+  assignRequest,
+  createRequest,
+  deleteRequest,
+  maskedSecrets,
+  notWritableReason,
+  type ObjectContent,
+  type WriteOperation,
+  type WriteRequest,
+} from '../../graph/writes/index.ts'
 import type { NormalisedItem } from '../inventory/normalise.ts'
 import { writeObject, type TenantSession } from '../tenant-objects/pipeline.ts'
-import { type AssignParams, type BulkAction, type DuplicateParams, mergeAssign, mergeScopeTag, mergeUnassign, scopeTagProperty } from './actions.ts'
+import {
+  type AssignParams,
+  type BulkAction,
+  type DuplicateParams,
+  mergeAssign,
+  mergeScopeTag,
+  mergeUnassign,
+  scopeTagProperty,
+} from './actions.ts'
 
 /**
  * What one bulk action does to one object, on its fresh read: the change merged into what Graph
@@ -13,7 +31,12 @@ import { type AssignParams, type BulkAction, type DuplicateParams, mergeAssign, 
  * (confirmed, or found in Graph by its marker or its content) and never writes it again.
  */
 
-export type ItemOutcome = { status: 'succeeded' | 'failed' | 'skipped'; code?: string; message?: string; [key: string]: unknown }
+export type ItemOutcome = {
+  status: 'succeeded' | 'failed' | 'skipped'
+  code?: string
+  message?: string
+  [key: string]: unknown
+}
 export type ItemWork = {
   action: BulkAction
   params: Record<string, unknown>
@@ -28,39 +51,77 @@ type Body = Record<string, unknown>
 export async function actOn(session: TenantSession, work: ItemWork): Promise<ItemOutcome> {
   const { entry, item, read } = work
   const key = (step: string) => `${item.itemId}:${work.action}:${step}`
-  const write = async (step: string, operation: WriteOperation, request: WriteRequest, targetId: string | null, content: ObjectContent, mirror = true) =>
-    writeObject(session, { key: key(step), entry, operation, request, targetId, content, mirror })
+  const write = async (
+    step: string,
+    operation: WriteOperation,
+    request: WriteRequest,
+    targetId: string | null,
+    content: ObjectContent,
+    mirror = true,
+  ) => writeObject(session, { key: key(step), entry, operation, request, targetId, content, mirror })
   // A write this run journaled for the item before (a lost worker's): settle it, whatever the object looks like now.
   const earlier = await session.journal.get(key(work.action === 'duplicate' ? 'create' : 'write'))
   if (!read) {
     if (earlier && work.action === 'delete') {
-      const outcome = await write('write', 'delete', deleteRequest(entry, item.externalId), item.externalId, { payload: {}, assignments: [] })
+      const outcome = await write('write', 'delete', deleteRequest(entry, item.externalId), item.externalId, {
+        payload: {},
+        assignments: [],
+      })
       return { status: 'succeeded', how: outcome.how }
     }
-    return { status: 'failed', code: 'not_found', message: `${entry.label} ${item.externalId} no longer exists in the tenant` }
+    return {
+      status: 'failed',
+      code: 'not_found',
+      message: `${entry.label} ${item.externalId} no longer exists in the tenant`,
+    }
   }
   const object = read.payload
   const id = read.externalId
   const typed = typeof object['@odata.type'] === 'string' ? { '@odata.type': object['@odata.type'] } : {}
-  const unchanged = (message: string): ItemOutcome => (earlier ? { status: 'succeeded', how: 'reconciled' } : { status: 'skipped', code: 'unchanged', message })
-  const patch = (body: Body): WriteRequest => ({ method: 'PATCH', url: `/${entry.apiVersion}/${itemCollection(entry, object)}/${encodeURIComponent(id)}`, body: { ...typed, ...body }, label: 'update' })
+  const unchanged = (message: string): ItemOutcome =>
+    earlier ? { status: 'succeeded', how: 'reconciled' } : { status: 'skipped', code: 'unchanged', message }
+  const patch = (body: Body): WriteRequest => ({
+    method: 'PATCH',
+    url: `/${entry.apiVersion}/${itemCollection(entry, object)}/${encodeURIComponent(id)}`,
+    body: { ...typed, ...body },
+    label: 'update',
+  })
 
   switch (work.action) {
     case 'assign':
     case 'unassign': {
       const current = read.assignments
-      const merged = work.action === 'assign' ? mergeAssign(entry, current, work.params as AssignParams) : mergeUnassign(current, work.params.group_id as string)
-      if (!merged) return unchanged(work.action === 'assign' ? 'Already assigned so in Graph' : 'The group is not assigned in Graph')
+      const merged =
+        work.action === 'assign'
+          ? mergeAssign(entry, current, work.params as AssignParams)
+          : mergeUnassign(current, work.params.group_id as string)
+      if (!merged)
+        return unchanged(
+          work.action === 'assign' ? 'Already assigned so in Graph' : 'The group is not assigned in Graph',
+        )
       const request = assignRequest(entry, id, object, merged)!
       const outcome = await write('write', 'assign', request, id, { payload: object, assignments: merged })
-      return { status: 'succeeded', how: outcome.how, assignments_before: current.length, assignments_after: merged.length }
+      return {
+        status: 'succeeded',
+        how: outcome.how,
+        assignments_before: current.length,
+        assignments_after: merged.length,
+      }
     }
     case 'add_scope_tag':
     case 'remove_scope_tag': {
       const tags = mergeScopeTag(object, work.params.scope_tag_id as string, work.action === 'add_scope_tag')
-      if (!tags) return unchanged(work.action === 'add_scope_tag' ? 'Already has the scope tag in Graph' : 'Does not have the scope tag in Graph')
+      if (!tags)
+        return unchanged(
+          work.action === 'add_scope_tag'
+            ? 'Already has the scope tag in Graph'
+            : 'Does not have the scope tag in Graph',
+        )
       const property = scopeTagProperty(entry) ?? 'roleScopeTagIds'
-      const outcome = await write('write', 'update', patch({ [property]: tags }), id, { payload: { ...object, [property]: tags }, assignments: read.assignments })
+      const outcome = await write('write', 'update', patch({ [property]: tags }), id, {
+        payload: { ...object, [property]: tags },
+        assignments: read.assignments,
+      })
       return { status: 'succeeded', how: outcome.how, scope_tags: tags }
     }
     case 'rename': {
@@ -68,26 +129,45 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
       const name = typeof item.result?.planned_name === 'string' ? item.result.planned_name : null
       if (!name) return { status: 'failed', code: 'unexpected_error', message: 'No planned name' }
       if (object[entry.nameProperty] === name) return unchanged('Already named so in Graph')
-      const outcome = await write('write', 'update', patch({ [entry.nameProperty]: name }), id, { payload: { ...object, [entry.nameProperty]: name }, assignments: read.assignments })
+      const outcome = await write('write', 'update', patch({ [entry.nameProperty]: name }), id, {
+        payload: { ...object, [entry.nameProperty]: name },
+        assignments: read.assignments,
+      })
       return { status: 'succeeded', how: outcome.how, name }
     }
     case 'duplicate': {
       const params = work.params as DuplicateParams
-      const name = typeof item.result?.planned_name === 'string' ? item.result.planned_name : `${item.displayName}${params.name_suffix}`
+      const name =
+        typeof item.result?.planned_name === 'string'
+          ? item.result.planned_name
+          : `${item.displayName}${params.name_suffix}`
       const payload = { ...read.payload, [entry.nameProperty]: name }
       const refused = notWritableReason(entry, payload)
       if (refused) return { status: 'skipped', code: 'unsupported_type', message: refused }
       const masked = maskedSecrets(payload)
-      if (masked.length > 0) return { status: 'failed', code: 'write_refused', message: `Holds secrets Graph returns masked (${masked.slice(0, 3).join(', ')}): copy it by hand with the secret values` }
+      if (masked.length > 0)
+        return {
+          status: 'failed',
+          code: 'write_refused',
+          message: `Holds secrets Graph returns masked (${masked.slice(0, 3).join(', ')}): copy it by hand with the secret values`,
+        }
       const bare: ObjectContent = { payload, assignments: [] }
       const after = afterCreateRequests(entry, 'new', bare)
       const assigns = params.with_assignments && read.assignments.length > 0 && entry.assignments !== null
       // The copy's last write mirrors it in the inventory.
-      const created = await write('create', 'create', createRequest(entry, bare), null, bare, after.length === 0 && !assigns)
+      const created = await write(
+        'create',
+        'create',
+        createRequest(entry, bare),
+        null,
+        bare,
+        after.length === 0 && !assigns,
+      )
       const newId = created.targetId
       if (!newId) return { status: 'failed', code: 'write_refused', message: 'Graph did not name the copy it created' }
       const requests = afterCreateRequests(entry, newId, bare)
-      for (const [i, request] of requests.entries()) await write(`after-create-${i}`, 'action', request, newId, bare, i === requests.length - 1 && !assigns)
+      for (const [i, request] of requests.entries())
+        await write(`after-create-${i}`, 'action', request, newId, bare, i === requests.length - 1 && !assigns)
       if (assigns) {
         const request = assignRequest(entry, newId, payload, read.assignments)
         if (request) await write('assign-copy', 'assign', request, newId, { payload, assignments: read.assignments })
@@ -95,9 +175,11 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
       return { status: 'succeeded', how: created.how, new_id: newId, name }
     }
     case 'delete': {
-      const outcome = await write('write', 'delete', deleteRequest(entry, id, object), id, { payload: object, assignments: [] })
+      const outcome = await write('write', 'delete', deleteRequest(entry, id, object), id, {
+        payload: object,
+        assignments: [],
+      })
       return { status: 'succeeded', how: outcome.how }
     }
   }
 }
-

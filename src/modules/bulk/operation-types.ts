@@ -11,7 +11,11 @@ export const bulkFilter = z.strictObject({
 })
 export type BulkFilter = { type: string | null; category: string | null; q: string | null }
 
-export const canonicalFilter = (f: z.infer<typeof bulkFilter>): BulkFilter => ({ type: f.type || null, category: f.category || null, q: f.q?.trim() || null })
+export const canonicalFilter = (f: z.infer<typeof bulkFilter>): BulkFilter => ({
+  type: f.type || null,
+  category: f.category || null,
+  q: f.q?.trim() || null,
+})
 
 /**
  * A bulk run's context: the action's canonical params, how the items were chosen, and the frozen
@@ -30,21 +34,41 @@ const bulkRunInput = (action: BulkAction) =>
     .transform((input, ctx) => {
       const parsed = canonicalParams(action, input.params)
       if ('issues' in parsed) {
-        for (const issue of parsed.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.field.split('.') })
+        for (const issue of parsed.issues)
+          ctx.addIssue({ code: 'custom', message: issue.message, path: issue.field.split('.') })
         return z.NEVER
       }
-      return { params: parsed.params, filter: input.filter ? canonicalFilter(input.filter) : null, item_count: input.item_count, selection_digest: input.selection_digest }
+      return {
+        params: parsed.params,
+        filter: input.filter ? canonicalFilter(input.filter) : null,
+        item_count: input.item_count,
+        selection_digest: input.selection_digest,
+      }
     })
 
-export type BulkRunContext = { params: Record<string, unknown>; filter: BulkFilter | null; item_count: number; selection_digest: string }
+export type BulkRunContext = {
+  params: Record<string, unknown>
+  filter: BulkFilter | null
+  item_count: number
+  selection_digest: string
+}
 
 const LABELS: Record<BulkAction, { label: string; description: string }> = {
-  assign: { label: 'Bulk assign', description: 'Adds a group assignment to many policies, keeping every other assignment of each.' },
-  unassign: { label: 'Bulk unassign', description: "Removes a group's assignment from many policies, keeping every other assignment of each." },
+  assign: {
+    label: 'Bulk assign',
+    description: 'Adds a group assignment to many policies, keeping every other assignment of each.',
+  },
+  unassign: {
+    label: 'Bulk unassign',
+    description: "Removes a group's assignment from many policies, keeping every other assignment of each.",
+  },
   add_scope_tag: { label: 'Bulk add scope tag', description: 'Adds a scope tag to many policies.' },
   remove_scope_tag: { label: 'Bulk remove scope tag', description: 'Removes a scope tag from many policies.' },
   rename: { label: 'Bulk rename', description: 'Renames many policies: prefix, suffix, find and replace.' },
-  duplicate: { label: 'Bulk duplicate', description: 'Copies many policies within the tenant under new names, with or without their assignments.' },
+  duplicate: {
+    label: 'Bulk duplicate',
+    description: 'Copies many policies within the tenant under new names, with or without their assignments.',
+  },
   delete: { label: 'Bulk delete', description: 'Deletes many policies, after backing them up.' },
 }
 
@@ -62,8 +86,10 @@ function spec(action: BulkAction): OperationSpec {
     failureCodes: {
       ...graphFailures,
       not_found: 'The object was deleted in Intune after the last inventory sync: run a sync and select again.',
-      write_refused: 'Microsoft Graph refused the change (its message is on the item): fix what it names, then run the action again for that item.',
-      backup_failed: 'The backup taken before the change could not read every object: nothing was changed. Run the action again.',
+      write_refused:
+        'Microsoft Graph refused the change (its message is on the item): fix what it names, then run the action again for that item.',
+      backup_failed:
+        'The backup taken before the change could not read every object: nothing was changed. Run the action again.',
     },
     // Resumable: each item's write goes through the write journal, so a re-queued attempt continues where the lost worker stopped without writing an item twice.
     idempotent: true,
@@ -82,4 +108,3 @@ export const bulkOperationTypes = {
   'bulk.duplicate': spec('duplicate'),
   'bulk.delete': spec('delete'),
 } as const satisfies Record<`bulk.${BulkAction}`, OperationSpec>
-

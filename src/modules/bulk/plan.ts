@@ -44,12 +44,18 @@ export type PlanItem = {
 }
 
 /** Why an item the action would not change is skipped (the codes after the type checks). */
-function actionSkipReason(action: BulkAction, params: BulkParams[BulkAction], code: 'unchanged' | 'invalid_name' | 'name_too_long'): string {
+function actionSkipReason(
+  action: BulkAction,
+  params: BulkParams[BulkAction],
+  code: 'unchanged' | 'invalid_name' | 'name_too_long',
+): string {
   switch (code) {
     case 'invalid_name':
       return 'The new name would be empty'
     case 'name_too_long':
-      return action === 'duplicate' ? `The copy's name would be longer than ${MAX_NAME} characters` : `The new name would be longer than ${MAX_NAME} characters`
+      return action === 'duplicate'
+        ? `The copy's name would be longer than ${MAX_NAME} characters`
+        : `The new name would be longer than ${MAX_NAME} characters`
     case 'unchanged':
       switch (action) {
         case 'assign':
@@ -66,8 +72,16 @@ function actionSkipReason(action: BulkAction, params: BulkParams[BulkAction], co
   }
 }
 
-const skip = (base: Omit<PlanItem, 'action' | 'code' | 'reason' | 'summary' | 'new_name'>, code: string, reason: string): PlanItem => ({ ...base, action: 'skip', code, reason, summary: null, new_name: null })
-const change = (base: Omit<PlanItem, 'action' | 'code' | 'reason' | 'summary' | 'new_name'>, summary: string, newName: string | null = null): PlanItem => ({ ...base, action: 'change', code: null, reason: null, summary, new_name: newName })
+const skip = (
+  base: Omit<PlanItem, 'action' | 'code' | 'reason' | 'summary' | 'new_name'>,
+  code: string,
+  reason: string,
+): PlanItem => ({ ...base, action: 'skip', code, reason, summary: null, new_name: null })
+const change = (
+  base: Omit<PlanItem, 'action' | 'code' | 'reason' | 'summary' | 'new_name'>,
+  summary: string,
+  newName: string | null = null,
+): PlanItem => ({ ...base, action: 'change', code: null, reason: null, summary, new_name: newName })
 
 /**
  * The plan for one item from its mirrored state: what the action changes, or why it is skipped.
@@ -76,7 +90,13 @@ const change = (base: Omit<PlanItem, 'action' | 'code' | 'reason' | 'summary' | 
  */
 export function planItem(action: BulkAction, params: BulkParams[BulkAction], source: PlannedSource): PlanItem {
   const entry = findPolicyType(source.policyType)
-  const base = { id: source.id, policy_type: source.policyType, policy_type_label: entry?.label ?? source.policyType, external_id: source.externalId, display_name: source.displayName }
+  const base = {
+    id: source.id,
+    policy_type: source.policyType,
+    policy_type_label: entry?.label ?? source.policyType,
+    external_id: source.externalId,
+    display_name: source.displayName,
+  }
   if (!entry) return skip(base, 'unsupported_type', `${source.policyType} is not a supported policy type`)
   if (source.removed) return skip(base, 'removed', 'No longer in the tenant (removed at the last sync)')
   const unsupported = unsupportedReason(action, entry)
@@ -87,7 +107,10 @@ export function planItem(action: BulkAction, params: BulkParams[BulkAction], sou
       const merged = mergeAssign(entry, source.assignments, p)
       if (!merged) return skip(base, 'unchanged', actionSkipReason(action, params, 'unchanged'))
       const kept = merged.length - 1
-      return change(base, `${p.intent === 'include' ? 'Includes' : 'Excludes'} the group${p.filter_id ? ` with a filter (${p.filter_mode})` : ''}; keeps ${kept} other assignment${kept === 1 ? '' : 's'}`)
+      return change(
+        base,
+        `${p.intent === 'include' ? 'Includes' : 'Excludes'} the group${p.filter_id ? ` with a filter (${p.filter_mode})` : ''}; keeps ${kept} other assignment${kept === 1 ? '' : 's'}`,
+      )
     }
     case 'unassign': {
       const merged = mergeUnassign(source.assignments, (params as BulkParams['unassign']).group_id)
@@ -113,7 +136,11 @@ export function planItem(action: BulkAction, params: BulkParams[BulkAction], sou
       const p = params as DuplicateParams
       const name = `${source.displayName}${p.name_suffix}`
       if (name.length > MAX_NAME) return skip(base, 'name_too_long', actionSkipReason(action, params, 'name_too_long'))
-      return change(base, `Copied as "${name}"${p.with_assignments ? ' with its assignments' : ' without assignments'}`, name)
+      return change(
+        base,
+        `Copied as "${name}"${p.with_assignments ? ' with its assignments' : ' without assignments'}`,
+        name,
+      )
     }
     case 'delete':
       return change(base, 'Deleted (kept in the backup taken first)')
@@ -125,11 +152,13 @@ export function planItem(action: BulkAction, params: BulkParams[BulkAction], sou
 /** JavaScript's whitespace (what `String.prototype.trim` removes), as a PostgreSQL bracket expression. */
 const JS_WHITESPACE = '[\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]'
 /** A text's length as JavaScript counts it (UTF-16 code units: a character beyond U+FFFF counts twice). */
-const jsLength = (text: SQL) => sql`(char_length(${text}) * 2 - char_length(regexp_replace(${text}, '[\\U00010000-\\U0010FFFF]', '', 'g')))`
+const jsLength = (text: SQL) =>
+  sql`(char_length(${text}) * 2 - char_length(regexp_replace(${text}, '[\\U00010000-\\U0010FFFF]', '', 'g')))`
 
 const ITEM_ASSIGNMENTS = sql`jsonb_array_elements(CASE WHEN jsonb_typeof(${inventoryItems.assignments}) = 'array' THEN ${inventoryItems.assignments} ELSE '[]'::jsonb END)`
 /** An assignment `a` targets the group (its groupId a string, compared without case). */
-const targetsGroup = (groupId: string) => sql`jsonb_typeof(a -> 'target' -> 'groupId') = 'string' AND lower(a -> 'target' ->> 'groupId') = lower(${groupId}::text)`
+const targetsGroup = (groupId: string) =>
+  sql`jsonb_typeof(a -> 'target' -> 'groupId') = 'string' AND lower(a -> 'target' ->> 'groupId') = lower(${groupId}::text)`
 
 /**
  * The skip key of an item as SQL, deciding exactly as `planItem` does: `unknown:<type>`,
@@ -138,7 +167,9 @@ const targetsGroup = (groupId: string) => sql`jsonb_typeof(a -> 'target' -> 'gro
  */
 export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): SQL {
   const known = `{${POLICY_TYPES.map((e) => e.key).join(',')}}`
-  const unsupported = `{${POLICY_TYPES.filter((e) => unsupportedReason(action, e)).map((e) => e.key).join(',')}}`
+  const unsupported = `{${POLICY_TYPES.filter((e) => unsupportedReason(action, e))
+    .map((e) => e.key)
+    .join(',')}}`
   const cases: SQL[] = [
     sql`WHEN NOT (${inventoryItems.policyType} = ANY(${known}::text[])) THEN 'unknown:' || ${inventoryItems.policyType}`,
     sql`WHEN ${inventoryItems.removedAt} IS NOT NULL THEN 'removed'`,
@@ -152,11 +183,15 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
       const normalized = sql`(SELECT coalesce(jsonb_object_agg(t.key, t.value), '{}'::jsonb) FROM jsonb_each(CASE WHEN jsonb_typeof(a -> 'target') = 'object' THEN a -> 'target' ELSE '{}'::jsonb END) AS t
         WHERE t.value <> 'null'::jsonb AND NOT (t.key = 'deviceAndAppManagementAssignmentFilterType' AND t.value = '"none"'::jsonb))`
       // One pass over the item's assignments; the target is normalized only for the group's one.
-      cases.push(sql`WHEN (SELECT count(*) = 1 AND bool_and(${normalized} = ${wanted}::jsonb) FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup(p.group_id)}) THEN 'unchanged'`)
+      cases.push(
+        sql`WHEN (SELECT count(*) = 1 AND bool_and(${normalized} = ${wanted}::jsonb) FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup(p.group_id)}) THEN 'unchanged'`,
+      )
       break
     }
     case 'unassign':
-      cases.push(sql`WHEN NOT EXISTS (SELECT 1 FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup((params as BulkParams['unassign']).group_id)}) THEN 'unchanged'`)
+      cases.push(
+        sql`WHEN NOT EXISTS (SELECT 1 FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup((params as BulkParams['unassign']).group_id)}) THEN 'unchanged'`,
+      )
       break
     case 'add_scope_tag':
     case 'remove_scope_tag': {
@@ -172,7 +207,9 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
     }
     case 'rename': {
       const p = params as RenameParams
-      const replaced = p.find ? sql`replace(${inventoryItems.displayName}, ${p.find}::text, ${p.replace}::text)` : sql`${inventoryItems.displayName}`
+      const replaced = p.find
+        ? sql`replace(${inventoryItems.displayName}, ${p.find}::text, ${p.replace}::text)`
+        : sql`${inventoryItems.displayName}`
       const name = sql`(${p.prefix}::text || ${replaced} || ${p.suffix}::text)`
       cases.push(sql`WHEN ${name} = ${inventoryItems.displayName} THEN 'unchanged'`)
       cases.push(sql`WHEN ${name} ~ ${`^${JS_WHITESPACE}*$`}::text THEN 'invalid_name'`)
@@ -180,7 +217,9 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
       break
     }
     case 'duplicate':
-      cases.push(sql`WHEN ${jsLength(sql`(${inventoryItems.displayName} || ${(params as DuplicateParams).name_suffix}::text)`)} > ${MAX_NAME} THEN 'name_too_long'`)
+      cases.push(
+        sql`WHEN ${jsLength(sql`(${inventoryItems.displayName} || ${(params as DuplicateParams).name_suffix}::text)`)} > ${MAX_NAME} THEN 'name_too_long'`,
+      )
       break
     case 'delete':
       break
@@ -189,8 +228,13 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
 }
 
 /** The code and reason of a skip key from `skipKeySql` (the same as `planItem` gives). */
-export function skipReasonOf(action: BulkAction, params: BulkParams[BulkAction], key: string): { code: string; reason: string } {
-  if (key.startsWith('unknown:')) return { code: 'unsupported_type', reason: `${key.slice('unknown:'.length)} is not a supported policy type` }
+export function skipReasonOf(
+  action: BulkAction,
+  params: BulkParams[BulkAction],
+  key: string,
+): { code: string; reason: string } {
+  if (key.startsWith('unknown:'))
+    return { code: 'unsupported_type', reason: `${key.slice('unknown:'.length)} is not a supported policy type` }
   if (key === 'removed') return { code: 'removed', reason: 'No longer in the tenant (removed at the last sync)' }
   if (key.startsWith('type:')) return unsupportedReason(action, findPolicyType(key.slice('type:'.length))!)!
   const code = key as 'unchanged' | 'invalid_name' | 'name_too_long'

@@ -28,7 +28,11 @@ function selectionWhere(tenantId: string, selection: BulkSelection): SQL | undef
 }
 
 /** How many items of each type a selection holds (the console's action bar). */
-export async function countsByType(db: Executor, tenantId: string, selection: BulkSelection): Promise<{ type: string; count: number }[]> {
+export async function countsByType(
+  db: Executor,
+  tenantId: string,
+  selection: BulkSelection,
+): Promise<{ type: string; count: number }[]> {
   if ('itemIds' in selection && selection.itemIds.length === 0) return []
   return db
     .select({ type: inventoryItems.policyType, count: sql<number>`count(*)::int` })
@@ -53,7 +57,12 @@ const plannedColumns = {
  * The selection's items as the planner reads them, in the inventory list's order, page by page
  * (keyset on the list's index: flat memory, no id lists sent back and forth).
  */
-export async function* plannedPages(db: Executor, tenantId: string, selection: BulkSelection, pageSize: number): AsyncGenerator<PlannedSource[]> {
+export async function* plannedPages(
+  db: Executor,
+  tenantId: string,
+  selection: BulkSelection,
+  pageSize: number,
+): AsyncGenerator<PlannedSource[]> {
   if ('itemIds' in selection && selection.itemIds.length === 0) return
   let after: { name: string; id: string } | null = null
   for (;;) {
@@ -61,7 +70,14 @@ export async function* plannedPages(db: Executor, tenantId: string, selection: B
     const rows: PlannedSource[] = await db
       .select(plannedColumns)
       .from(inventoryItems)
-      .where(and(selectionWhere(tenantId, selection), cursor ? sql`(${inventoryItems.displayName}, ${inventoryItems.id}) > (${cursor.name}, ${cursor.id})` : undefined))
+      .where(
+        and(
+          selectionWhere(tenantId, selection),
+          cursor
+            ? sql`(${inventoryItems.displayName}, ${inventoryItems.id}) > (${cursor.name}, ${cursor.id})`
+            : undefined,
+        ),
+      )
       .orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
       .limit(pageSize)
     if (rows.length === 0) return
@@ -72,12 +88,28 @@ export async function* plannedPages(db: Executor, tenantId: string, selection: B
   }
 }
 
-export type FrozenItem = { position: number; itemId: string; policyType: string; externalId: string; displayName: string; state: BulkItemState; result: Record<string, unknown> | null }
+export type FrozenItem = {
+  position: number
+  itemId: string
+  policyType: string
+  externalId: string
+  displayName: string
+  state: BulkItemState
+  result: Record<string, unknown> | null
+}
 
 /** Freezes a run's selection (one statement per chunk, set-based). */
 export async function insertFrozenItems(db: Executor, runId: string, tenantId: string, items: readonly FrozenItem[]) {
   if (items.length === 0) return
-  const rows = items.map((i) => ({ position: i.position, item_id: i.itemId, policy_type: i.policyType, external_id: i.externalId, display_name: i.displayName, state: i.state, result: i.result }))
+  const rows = items.map((i) => ({
+    position: i.position,
+    item_id: i.itemId,
+    policy_type: i.policyType,
+    external_id: i.externalId,
+    display_name: i.displayName,
+    state: i.state,
+    result: i.result,
+  }))
   await db.execute(sql`
     INSERT INTO bulk_operation_items (run_id, position, tenant_id, item_id, policy_type, external_id, display_name, state, result)
     SELECT ${runId}, r.position, ${tenantId}, r.item_id, r.policy_type, r.external_id, r.display_name, r.state, r.result
@@ -87,7 +119,11 @@ export async function insertFrozenItems(db: Executor, runId: string, tenantId: s
 }
 
 /** A run's frozen items from a position on, in order. */
-export function frozenItems(db: Executor, runId: string, options: { states?: readonly BulkItemState[]; after?: number; limit: number }) {
+export function frozenItems(
+  db: Executor,
+  runId: string,
+  options: { states?: readonly BulkItemState[]; after?: number; limit: number },
+) {
   return db
     .select()
     .from(bulkOperationItems)
@@ -102,7 +138,13 @@ export function frozenItems(db: Executor, runId: string, options: { states?: rea
     .limit(options.limit)
 }
 
-export async function setItemState(db: Executor, runId: string, position: number, state: BulkItemState, result: Record<string, unknown> | null) {
+export async function setItemState(
+  db: Executor,
+  runId: string,
+  position: number,
+  state: BulkItemState,
+  result: Record<string, unknown> | null,
+) {
   await db
     .update(bulkOperationItems)
     .set({ state, result })
@@ -111,12 +153,20 @@ export async function setItemState(db: Executor, runId: string, position: number
 
 /** The backup set a bulk run took before changing anything (one per run). */
 export async function backupOfRun(db: Executor, tenantId: string, runId: string) {
-  const [row] = await db.select().from(backupSets).where(and(eq(backupSets.tenantId, tenantId), eq(backupSets.runId, runId)))
+  const [row] = await db
+    .select()
+    .from(backupSets)
+    .where(and(eq(backupSets.tenantId, tenantId), eq(backupSets.runId, runId)))
   return row
 }
 
 /** A selection's item count and its skips grouped by key (null: the item changes), computed in SQL. */
-export async function planCounts(db: Executor, tenantId: string, selection: BulkSelection, skipKey: SQL): Promise<{ key: string | null; count: number }[]> {
+export async function planCounts(
+  db: Executor,
+  tenantId: string,
+  selection: BulkSelection,
+  skipKey: SQL,
+): Promise<{ key: string | null; count: number }[]> {
   if ('itemIds' in selection && selection.itemIds.length === 0) return []
   const rows = await db
     .select({ key: sql<string | null>`${skipKey}`.as('skip_key'), count: sql<number>`count(*)::int` })
@@ -127,14 +177,27 @@ export async function planCounts(db: Executor, tenantId: string, selection: Bulk
 }
 
 /** The first `limit` items of a selection as the planner reads them (the rows a preview lists). */
-export async function plannedFirst(db: Executor, tenantId: string, selection: BulkSelection, limit: number): Promise<PlannedSource[]> {
+export async function plannedFirst(
+  db: Executor,
+  tenantId: string,
+  selection: BulkSelection,
+  limit: number,
+): Promise<PlannedSource[]> {
   if (limit === 0 || ('itemIds' in selection && selection.itemIds.length === 0)) return []
-  return db.select(plannedColumns).from(inventoryItems).where(selectionWhere(tenantId, selection)).orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id)).limit(limit)
+  return db
+    .select(plannedColumns)
+    .from(inventoryItems)
+    .where(selectionWhere(tenantId, selection))
+    .orderBy(asc(inventoryItems.displayName), asc(inventoryItems.id))
+    .limit(limit)
 }
 
 /** Which of these ids are inventory items of the tenant. */
 export async function existingIds(db: Executor, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set()
-  const rows = await db.select({ id: inventoryItems.id }).from(inventoryItems).where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.id, [...ids])))
+  const rows = await db
+    .select({ id: inventoryItems.id })
+    .from(inventoryItems)
+    .where(and(eq(inventoryItems.tenantId, tenantId), inArray(inventoryItems.id, [...ids])))
   return new Set(rows.map((r) => r.id))
 }

@@ -23,7 +23,10 @@ const planItemResponse = z.object({
   external_id: z.string(),
   display_name: z.string(),
   action: z.enum(['change', 'skip']),
-  code: z.string().nullable().describe('Why it is skipped: unsupported_type, removed, unchanged, invalid_name, name_too_long'),
+  code: z
+    .string()
+    .nullable()
+    .describe('Why it is skipped: unsupported_type, removed, unchanged, invalid_name, name_too_long'),
   reason: z.string().nullable(),
   summary: z.string().nullable().describe('What changes, in one line'),
   new_name: z.string().nullable().describe('rename: the resulting name; duplicate: the copy’s name'),
@@ -45,7 +48,9 @@ const selectionResponse = z
   .object({
     item_count: z.number(),
     types: z.array(z.object({ policy_type: z.string(), label: z.string(), count: z.number() })),
-    actions: z.array(z.enum(BULK_ACTIONS)).describe('What the caller’s role and the selected types allow; empty without bulk.execute'),
+    actions: z
+      .array(z.enum(BULK_ACTIONS))
+      .describe('What the caller’s role and the selected types allow; empty without bulk.execute'),
   })
   .meta({ id: 'BulkSelectionSummary' })
 
@@ -108,8 +113,10 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
       config: { capability: 'bulk.execute' },
       schema: {
         tags,
-        summary: 'Preview (dry_run: true → 200 plan) or start (dry_run: false → 202 run) a bulk operation on items picked by id or by filter',
-        description: 'A filter selects what it matches when the request is made; the run acts on exactly that frozen selection.',
+        summary:
+          'Preview (dry_run: true → 200 plan) or start (dry_run: false → 202 run) a bulk operation on items picked by id or by filter',
+        description:
+          'A filter selects what it matches when the request is made; the run acts on exactly that frozen selection.',
         params: tenantIdParams,
         body: bulkRequest,
         response: responses({ 200: bulkPlanResponse, 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
@@ -119,11 +126,28 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'bulk.execute')
       // The group, filter or scope tag the action adds must be the tenant's (ADR 023): 422 before anything is planned.
       const refs = targetsOf(request.body)
-      const issues = refs.length > 0 ? await checkTargets(db, access.tenantId, refs, graphGroupConfirm(db, { secrets, emulatorUrl: config.graphEmulatorUrl }, access.tenantId)) : []
+      const issues =
+        refs.length > 0
+          ? await checkTargets(
+              db,
+              access.tenantId,
+              refs,
+              graphGroupConfirm(db, { secrets, emulatorUrl: config.graphEmulatorUrl }, access.tenantId),
+            )
+          : []
       if (issues.length > 0) throw validationError(issues)
       if (isDryRun(request.body)) return reply.code(200).send(await planBulk(db, access.tenantId, request.body))
-      const { run, deduplicated } = await startBulk(engine, db, { tenantId: access.tenantId, body: request.body, initiatorUserId: principal.user.id, actor: auth.actorOf(request, principal) })
-      const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
+      const { run, deduplicated } = await startBulk(engine, db, {
+        tenantId: access.tenantId,
+        body: request.body,
+        initiatorUserId: principal.user.id,
+        actor: auth.actorOf(request, principal),
+      })
+      const row = (await findRun(db, access.tenantId, run.id)) ?? {
+        run,
+        initiatorName: principal.user.name,
+        scheduleName: null,
+      }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
     },
   )
@@ -133,7 +157,8 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
     {
       schema: {
         tags,
-        summary: 'What a selection (item ids or a filter) holds by type, and the bulk actions the caller may take on it',
+        summary:
+          'What a selection (item ids or a filter) holds by type, and the bulk actions the caller may take on it',
         params: tenantIdParams,
         body: selectionRequest,
         response: responses({ 200: selectionResponse }),
@@ -149,7 +174,14 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
 
   r.get(
     '/api/tenants/:tenantId/bulk-operations/:runId',
-    { schema: { tags, summary: 'A bulk run’s backup and whether it can be undone (and why not)', params: runParams, response: responses({ 200: undoStateResponse }) } },
+    {
+      schema: {
+        tags,
+        summary: 'A bulk run’s backup and whether it can be undone (and why not)',
+        params: runParams,
+        response: responses({ 200: undoStateResponse }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
       if (!z.uuid().safeParse(request.params.runId).success) throw notFound('Bulk run')
@@ -161,20 +193,41 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
     '/api/tenants/:tenantId/bulk-operations/:runId/undo',
     {
       config: { capability: 'restore.execute' },
-      schema: { tags, summary: 'Plan the undo of a finished bulk run: a restore plan from its backup for the items it changed (201; review and execute it as a restore)', params: runParams, response: responses({ 201: restorePlanResponse }) },
+      schema: {
+        tags,
+        summary:
+          'Plan the undo of a finished bulk run: a restore plan from its backup for the items it changed (201; review and execute it as a restore)',
+        params: runParams,
+        response: responses({ 201: restorePlanResponse }),
+      },
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
       if (!z.uuid().safeParse(request.params.runId).success) throw notFound('Bulk run')
-      const planId = await planUndo(db, access.tenantId, request.params.runId, principal.user, auth.actorOf(request, principal))
+      const planId = await planUndo(
+        db,
+        access.tenantId,
+        request.params.runId,
+        principal.user,
+        auth.actorOf(request, principal),
+      )
       const plan = (await findPlan(db, access.tenantId, planId))!
-      return reply.code(201).send(presentPlan(plan, await planItems(db, planId), await targetSyncedAt(db, access.tenantId)))
+      return reply
+        .code(201)
+        .send(presentPlan(plan, await planItems(db, planId), await targetSyncedAt(db, access.tenantId)))
     },
   )
 
   r.get(
     '/api/tenants/:tenantId/bulk-actions',
-    { schema: { tags, summary: 'Which bulk actions each policy type can take, and why not', params: tenantIdParams, response: responses({ 200: actionMatrix }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Which bulk actions each policy type can take, and why not',
+        params: tenantIdParams,
+        response: responses({ 200: actionMatrix }),
+      },
+    },
     async (request) => {
       await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       return matrixBody

@@ -9,7 +9,16 @@ import type { OperationsEngine } from '../operations/engine.ts'
 import { actionsFor, BULK_ACTIONS, type BulkAction, type BulkParams, canonicalParams, runTypeOf } from './actions.ts'
 import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
 import { type PlanItem, planItem, skipKeySql, skipReasonOf } from './plan.ts'
-import { type BulkSelection, countsByType, existingIds, type FrozenItem, insertFrozenItems, planCounts, plannedFirst, plannedPages } from './repository.ts'
+import {
+  type BulkSelection,
+  countsByType,
+  existingIds,
+  type FrozenItem,
+  insertFrozenItems,
+  planCounts,
+  plannedFirst,
+  plannedPages,
+} from './repository.ts'
 
 const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
 const CATEGORY_KEYS: readonly string[] = usedCategories()
@@ -19,18 +28,32 @@ export const bulkRequest = z
     action: z.enum(BULK_ACTIONS, { error: `must be one of ${BULK_ACTIONS.join(', ')}` }),
     params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
     item_ids: z
-      .array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' }), { error: 'must be a list of inventory item ids' })
+      .array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' }), {
+        error: 'must be a list of inventory item ids',
+      })
       .max(10_000, { error: 'at most 10000 item ids: select by filter for more' })
       .optional(),
     filter: bulkFilter
       .extend({
-        type: z.string().refine((v) => TYPE_KEYS.includes(v), { error: 'unknown policy type' }).nullish(),
-        category: z.string().refine((v) => CATEGORY_KEYS.includes(v), { error: 'unknown category' }).nullish(),
+        type: z
+          .string()
+          .refine((v) => TYPE_KEYS.includes(v), { error: 'unknown policy type' })
+          .nullish(),
+        category: z
+          .string()
+          .refine((v) => CATEGORY_KEYS.includes(v), { error: 'unknown category' })
+          .nullish(),
       })
       .optional()
       .describe("The inventory list's filter: every present item it matches when the run starts"),
     dry_run: z.boolean({ error: 'must be true (preview the plan) or false (start the run)' }),
-    preview_limit: z.number().int().min(0).max(100_000).optional().describe('How many plan items a dry run lists (default 1000); the counts always cover every item'),
+    preview_limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .optional()
+      .describe('How many plan items a dry run lists (default 1000); the counts always cover every item'),
   })
   .meta({ id: 'BulkOperationRequest' })
 
@@ -39,8 +62,11 @@ export const selectionRequest = bulkRequest.pick({ item_ids: true, filter: true 
 /** What a selection holds, by type, and the actions those types can take (none without bulk.execute). */
 export async function describeSelection(db: Database, tenantId: string, body: unknown, mayAct: boolean) {
   const input = parseInput(selectionRequest, body)
-  if ((input.item_ids === undefined) === (input.filter === undefined)) throw validationError([{ field: 'item_ids', message: 'send either item_ids or filter (exactly one)' }])
-  const selection: BulkSelection = input.filter ? { filter: canonicalFilter(input.filter) } : { itemIds: [...new Set(input.item_ids)] }
+  if ((input.item_ids === undefined) === (input.filter === undefined))
+    throw validationError([{ field: 'item_ids', message: 'send either item_ids or filter (exactly one)' }])
+  const selection: BulkSelection = input.filter
+    ? { filter: canonicalFilter(input.filter) }
+    : { itemIds: [...new Set(input.item_ids)] }
   const counts = await countsByType(db, tenantId, selection)
   const entries = counts.flatMap((c) => (findPolicyType(c.type) ? [findPolicyType(c.type)!] : []))
   return {
@@ -65,7 +91,14 @@ const FREEZE_CHUNK = 2_000
 const MERGED_ON_GRAPH: ReadonlySet<BulkAction> = new Set(['assign', 'unassign', 'add_scope_tag', 'remove_scope_tag'])
 const DEFAULT_PREVIEW = 1_000
 
-type Parsed = { action: BulkAction; params: Record<string, unknown>; selection: BulkSelection; filter: BulkFilter | null; dryRun: boolean; previewLimit: number }
+type Parsed = {
+  action: BulkAction
+  params: Record<string, unknown>
+  selection: BulkSelection
+  filter: BulkFilter | null
+  dryRun: boolean
+  previewLimit: number
+}
 
 function parseRequest(body: unknown): Parsed {
   const input = parseInput(bulkRequest, body)
@@ -87,15 +120,25 @@ function parseRequest(body: unknown): Parsed {
 
 /** Plans the selection page by page, in the inventory list's order: each page's plan goes to `visit`. */
 async function planPages(db: Executor, tenantId: string, request: Parsed, visit: (items: PlanItem[]) => void) {
-  for await (const sources of plannedPages(db, tenantId, request.selection, PLAN_PAGE)) visit(sources.map((s) => planItem(request.action, request.params as never, s)))
+  for await (const sources of plannedPages(db, tenantId, request.selection, PLAN_PAGE))
+    visit(sources.map((s) => planItem(request.action, request.params as never, s)))
 }
 
 function checkSelection(request: Parsed, count: number, unknown: readonly string[]) {
-  if (unknown.length > 0) throw validationError([{ field: 'item_ids', message: `not in this tenant's inventory: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}` }])
-  if (count === 0) throw validationError([{ field: request.filter ? 'filter' : 'item_ids', message: 'selects no items' }])
+  if (unknown.length > 0)
+    throw validationError([
+      {
+        field: 'item_ids',
+        message: `not in this tenant's inventory: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}`,
+      },
+    ])
+  if (count === 0)
+    throw validationError([{ field: request.filter ? 'filter' : 'item_ids', message: 'selects no items' }])
   // A preview shows the count to type; the run needs it typed.
   if (request.action === 'delete' && !request.dryRun && request.params.confirm_count !== count) {
-    throw validationError([{ field: 'params.confirm_count', message: `must equal the number of items to delete (${count})` }])
+    throw validationError([
+      { field: 'params.confirm_count', message: `must equal the number of items to delete (${count})` },
+    ])
   }
 }
 
@@ -138,7 +181,9 @@ export async function planBulk(db: Database, tenantId: string, body: unknown): P
         run_type: runTypeOf(request.action),
         item_count: itemCount,
         counts: { change: itemCount - skip, skip },
-        skipped_by_reason: [...reasons.values()].sort((a, b) => b.count - a.count || a.code.localeCompare(b.code) || a.reason.localeCompare(b.reason)),
+        skipped_by_reason: [...reasons.values()].sort(
+          (a, b) => b.count - a.count || a.code.localeCompare(b.code) || a.reason.localeCompare(b.reason),
+        ),
         items: listed.map((source) => planItem(request.action, params as never, source)),
         items_truncated: itemCount > request.previewLimit,
       }
@@ -148,7 +193,11 @@ export async function planBulk(db: Database, tenantId: string, body: unknown): P
 }
 
 /** `dry_run: false`: freezes the selection and starts `bulk.<action>` in one transaction (run, job, audit, frozen items). */
-export async function startBulk(engine: OperationsEngine, db: Database, request: { tenantId: string; body: unknown; initiatorUserId: string | null; actor: Actor }) {
+export async function startBulk(
+  engine: OperationsEngine,
+  db: Database,
+  request: { tenantId: string; body: unknown; initiatorUserId: string | null; actor: Actor },
+) {
   const parsed = parseRequest(request.body)
   if (parsed.dryRun) throw new Error('startBulk is for real runs')
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -159,12 +208,28 @@ export async function startBulk(engine: OperationsEngine, db: Database, request:
         await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
         const ids = planned.map((p) => p.id)
         const found = new Set(ids)
-        checkSelection(parsed, ids.length, 'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [])
-        const context: BulkRunContext = { params: parsed.params, filter: parsed.filter, item_count: ids.length, selection_digest: digestOf(ids) }
-        const started = await engine.startRunIn(tx, { tenantId: request.tenantId, type: runTypeOf(parsed.action), context, initiatorUserId: request.initiatorUserId, actor: request.actor })
+        checkSelection(
+          parsed,
+          ids.length,
+          'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [],
+        )
+        const context: BulkRunContext = {
+          params: parsed.params,
+          filter: parsed.filter,
+          item_count: ids.length,
+          selection_digest: digestOf(ids),
+        }
+        const started = await engine.startRunIn(tx, {
+          tenantId: request.tenantId,
+          type: runTypeOf(parsed.action),
+          context,
+          initiatorUserId: request.initiatorUserId,
+          actor: request.actor,
+        })
         if (!started || started.deduplicated) return started
         // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
-        const final = (item: PlanItem) => item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
+        const final = (item: PlanItem) =>
+          item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
         for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
           const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
             position: offset + i,
@@ -173,7 +238,11 @@ export async function startBulk(engine: OperationsEngine, db: Database, request:
             externalId: item.external_id,
             displayName: item.display_name,
             state: final(item) ? 'skipped' : 'pending',
-            result: final(item) ? { code: item.code, reason: item.reason } : item.new_name ? { planned_name: item.new_name } : null,
+            result: final(item)
+              ? { code: item.code, reason: item.reason }
+              : item.new_name
+                ? { planned_name: item.new_name }
+                : null,
           }))
           await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
         }
@@ -186,4 +255,5 @@ export async function startBulk(engine: OperationsEngine, db: Database, request:
   throw new Error('Could not start the bulk run: its active twin kept changing')
 }
 
-export const isDryRun = (body: unknown) => typeof body === 'object' && body !== null && (body as { dry_run?: unknown }).dry_run === true
+export const isDryRun = (body: unknown) =>
+  typeof body === 'object' && body !== null && (body as { dry_run?: unknown }).dry_run === true

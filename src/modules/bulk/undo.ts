@@ -15,19 +15,34 @@ import { backupOfRun } from './repository.ts'
  * executed like any restore. A duplicate is undone by deleting the copies, not by a restore.
  */
 
-export type UndoState = { run_id: string; action: string; backup_id: string | null; changed: number; undo: { available: boolean; reason: string | null } }
+export type UndoState = {
+  run_id: string
+  action: string
+  backup_id: string | null
+  changed: number
+  undo: { available: boolean; reason: string | null }
+}
 
 async function undoState(db: Database, tenantId: string, runId: string): Promise<UndoState> {
   const row = await findRun(db, tenantId, runId)
   if (!row || !row.run.type.startsWith('bulk.')) throw notFound('Bulk run')
   const action = row.run.type.slice('bulk.'.length)
   const set = await backupOfRun(db, tenantId, runId)
-  const changed = (await db.select({ p: bulkOperationItems.position }).from(bulkOperationItems).where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))).length
+  const changed = (
+    await db
+      .select({ p: bulkOperationItems.position })
+      .from(bulkOperationItems)
+      .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))
+  ).length
   const why =
-    row.run.status !== 'completed' ? 'The run has not finished yet'
-      : action === 'duplicate' ? 'A duplicate is undone by deleting the copies: select them in the inventory and delete them'
-        : !set || set.status !== 'complete' ? 'The run took no complete backup before changing anything'
-          : changed === 0 ? 'The run changed nothing'
+    row.run.status !== 'completed'
+      ? 'The run has not finished yet'
+      : action === 'duplicate'
+        ? 'A duplicate is undone by deleting the copies: select them in the inventory and delete them'
+        : !set || set.status !== 'complete'
+          ? 'The run took no complete backup before changing anything'
+          : changed === 0
+            ? 'The run changed nothing'
             : null
   return { run_id: runId, action, backup_id: set?.id ?? null, changed, undo: { available: why === null, reason: why } }
 }
@@ -35,31 +50,72 @@ async function undoState(db: Database, tenantId: string, runId: string): Promise
 export { undoState }
 
 /** Builds the undo's restore plan; returns its id. */
-export async function planUndo(db: Database, tenantId: string, runId: string, user: { id: string }, actor: Actor): Promise<string> {
+export async function planUndo(
+  db: Database,
+  tenantId: string,
+  runId: string,
+  user: { id: string },
+  actor: Actor,
+): Promise<string> {
   const state = await undoState(db, tenantId, runId)
   if (!state.undo.available) throw conflict(`Undo is not available: ${state.undo.reason}`)
   // What the run did, from its journal (ADR 023): the items a confirmed write changed, and the
   // objects it deleted — re-created whatever the inventory says of them meanwhile.
-  const written = await db.select({ key: graphWrites.key, operation: graphWrites.operation, targetId: graphWrites.targetId }).from(graphWrites).where(and(eq(graphWrites.runId, runId), eq(graphWrites.state, 'confirmed')))
+  const written = await db
+    .select({ key: graphWrites.key, operation: graphWrites.operation, targetId: graphWrites.targetId })
+    .from(graphWrites)
+    .where(and(eq(graphWrites.runId, runId), eq(graphWrites.state, 'confirmed')))
   const changedItems = new Set(written.map((w) => w.key.split(':')[0]))
   const deleted = new Set(written.filter((w) => w.operation === 'delete' && w.targetId).map((w) => w.targetId!))
   const succeeded = await db
-    .select({ item_id: bulkOperationItems.itemId, policy_type: bulkOperationItems.policyType, external_id: bulkOperationItems.externalId })
+    .select({
+      item_id: bulkOperationItems.itemId,
+      policy_type: bulkOperationItems.policyType,
+      external_id: bulkOperationItems.externalId,
+    })
     .from(bulkOperationItems)
     .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))
-  const items = succeeded.filter((i) => changedItems.has(i.item_id)).map((i) => ({ policy_type: i.policy_type, external_id: i.external_id }))
+  const items = succeeded
+    .filter((i) => changedItems.has(i.item_id))
+    .map((i) => ({ policy_type: i.policy_type, external_id: i.external_id }))
   if (items.length === 0) throw conflict('Undo is not available: the run wrote nothing to Graph')
   // The objects were read moments before the change: their setting definitions are known to the tenant.
-  const built = await buildPlan(db, { targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items }, () => Promise.resolve(null))
+  const built = await buildPlan(
+    db,
+    { targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items },
+    () => Promise.resolve(null),
+  )
   for (const item of built.items) {
     if (!deleted.has(item.sourceExternalId) || item.action === 'create' || item.action === 'blocked') continue
-    Object.assign(item, { action: 'create', targetExternalId: null, reason: 'The run deleted it (its journal says so): re-created', changes: null })
+    Object.assign(item, {
+      action: 'create',
+      targetExternalId: null,
+      reason: 'The run deleted it (its journal says so): re-created',
+      changes: null,
+    })
   }
   const planId = uuidv7()
   await db.transaction(async (tx) => {
-    await tx.insert(restorePlans).values({ id: planId, targetTenantId: tenantId, sourceTenantId: tenantId, backupId: state.backup_id!, selection: items, createdByUserId: user.id })
+    await tx.insert(restorePlans).values({
+      id: planId,
+      targetTenantId: tenantId,
+      sourceTenantId: tenantId,
+      backupId: state.backup_id!,
+      selection: items,
+      createdByUserId: user.id,
+    })
     await savePlan(tx, planId, built)
-    await recordAuditEvent(tx, actor, { tenantId, action: 'restore_plan.created', subject: { type: 'restore_plan', id: planId }, metadata: { backup_id: state.backup_id, source_tenant_id: tenantId, items: built.items.length, undo_of_run_id: runId } })
+    await recordAuditEvent(tx, actor, {
+      tenantId,
+      action: 'restore_plan.created',
+      subject: { type: 'restore_plan', id: planId },
+      metadata: {
+        backup_id: state.backup_id,
+        source_tenant_id: tenantId,
+        items: built.items.length,
+        undo_of_run_id: runId,
+      },
+    })
   })
   return planId
 }

@@ -21,7 +21,13 @@ type AuditEvent = {
   activity?: string
   activityDateTime?: string
   activityOperationType?: string
-  actor?: { userPrincipalName?: string | null; applicationDisplayName?: string | null; servicePrincipalName?: string | null; auditActorType?: string; type?: string }
+  actor?: {
+    userPrincipalName?: string | null
+    applicationDisplayName?: string | null
+    servicePrincipalName?: string | null
+    auditActorType?: string
+    type?: string
+  }
   resources?: { resourceId?: string }[]
 }
 
@@ -30,7 +36,9 @@ function changedByOf(event: AuditEvent): ChangedBy | undefined {
   if (!at) return undefined
   const actor = event.actor ?? {}
   const isApp = (actor.auditActorType ?? actor.type) === 'Application' || !actor.userPrincipalName
-  const who = isApp ? { app_name: actor.applicationDisplayName ?? actor.servicePrincipalName ?? 'Unknown application' } : { user_principal_name: actor.userPrincipalName! }
+  const who = isApp
+    ? { app_name: actor.applicationDisplayName ?? actor.servicePrincipalName ?? 'Unknown application' }
+    : { user_principal_name: actor.userPrincipalName! }
   return { ...who, activity: event.activity ?? event.activityOperationType ?? 'Change', at }
 }
 
@@ -38,7 +46,11 @@ function changedByOf(event: AuditEvent): ChangedBy | undefined {
  * The audit events since `since`, as the last event per touched object id (lower-cased). Throws
  * the GraphError (`missing_permission` names AUDIT_PERMISSION) when the log cannot be read.
  */
-export async function readAuditTouches(graph: GraphClient, ctx: GraphTenantContext, since: Date): Promise<AuditTouches> {
+export async function readAuditTouches(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  since: Date,
+): Promise<AuditTouches> {
   const filter = `activityDateTime ge ${since.toISOString()}`
   const url = `/beta/deviceManagement/auditEvents?$filter=${encodeURIComponent(filter)}&$select=activity,activityDateTime,activityOperationType,actor,resources&$top=999`
   const touches: AuditTouches = new Map()
@@ -66,7 +78,11 @@ export async function lastCompletedSyncAt(db: Database, tenantId: string): Promi
 }
 
 /** Sets `changed_by` on the versions and change entries this run wrote, from the audit events that touched their objects. */
-export async function attributeRun(db: Database, scope: { tenantId: string; runId: string }, touches: AuditTouches): Promise<number> {
+export async function attributeRun(
+  db: Database,
+  scope: { tenantId: string; runId: string },
+  touches: AuditTouches,
+): Promise<number> {
   if (touches.size === 0) return 0
   const records = [...touches].map(([resource_id, changed_by]) => ({ resource_id, changed_by }))
   const json = JSON.stringify(records)

@@ -9,7 +9,13 @@ import { canonicalJson } from '../operations/start-run.ts'
  * ids compare case-insensitively with the empty GUID meaning none.
  */
 
-export type Change = { path: string; label: string; kind: 'added' | 'removed' | 'changed'; before: unknown; after: unknown }
+export type Change = {
+  path: string
+  label: string
+  kind: 'added' | 'removed' | 'changed'
+  before: unknown
+  after: unknown
+}
 
 export type Content = { payload: Record<string, unknown>; assignments: readonly Record<string, unknown>[] }
 
@@ -31,7 +37,8 @@ const MASKED = /^\*{3,}$/
 function comparable(value: unknown): unknown {
   if (typeof value === 'string' && GUID.test(value)) return value === EMPTY_GUID ? null : value.toLowerCase()
   if (Array.isArray(value)) return value.map(comparable).sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1))
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]))
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, comparable(v)]))
   return value
 }
 
@@ -85,21 +92,36 @@ class Flattener {
     if (choice) {
       const value = choice.value
       this.add(path, label, typeof value === 'string' ? (def?.options.get(value) ?? value) : value)
-      for (const child of (choice.children as Record<string, unknown>[] | undefined) ?? []) this.settingInstance(child, path)
+      for (const child of (choice.children as Record<string, unknown>[] | undefined) ?? [])
+        this.settingInstance(child, path)
     } else if (simple) {
       this.add(path, label, simple.value)
     } else if (Array.isArray(instance.simpleSettingCollectionValue)) {
-      this.add(path, label, (instance.simpleSettingCollectionValue as Record<string, unknown>[]).map((v) => v.value))
+      this.add(
+        path,
+        label,
+        (instance.simpleSettingCollectionValue as Record<string, unknown>[]).map((v) => v.value),
+      )
     } else if (Array.isArray(instance.choiceSettingCollectionValue)) {
-      const values = (instance.choiceSettingCollectionValue as Record<string, unknown>[]).map((v) => (typeof v.value === 'string' ? (def?.options.get(v.value) ?? v.value) : v.value))
+      const values = (instance.choiceSettingCollectionValue as Record<string, unknown>[]).map((v) =>
+        typeof v.value === 'string' ? (def?.options.get(v.value) ?? v.value) : v.value,
+      )
       this.add(path, label, values)
     } else if (Array.isArray(instance.groupSettingCollectionValue) || instance.groupSettingValue) {
-      const groups = (instance.groupSettingCollectionValue as Record<string, unknown>[] | undefined) ?? [instance.groupSettingValue as Record<string, unknown>]
+      const groups = (instance.groupSettingCollectionValue as Record<string, unknown>[] | undefined) ?? [
+        instance.groupSettingValue as Record<string, unknown>,
+      ]
       groups.forEach((group, i) => {
-        for (const child of (group.children as Record<string, unknown>[] | undefined) ?? []) this.settingInstance(child, `${path}[${i}]`)
+        for (const child of (group.children as Record<string, unknown>[] | undefined) ?? [])
+          this.settingInstance(child, `${path}[${i}]`)
       })
     } else {
-      const { '@odata.type': _type, settingDefinitionId: _id, settingInstanceTemplateReference: _ref, ...rest } = instance
+      const {
+        '@odata.type': _type,
+        settingDefinitionId: _id,
+        settingInstanceTemplateReference: _ref,
+        ...rest
+      } = instance
       this.add(path, label, rest)
     }
   }
@@ -133,27 +155,54 @@ class Flattener {
       const pid = typeof presentation.id === 'string' ? presentation.id : String(pv.id)
       const plabel = typeof presentation.label === 'string' ? presentation.label : pid
       const { '@odata.type': _t, id: _id, presentation: _p, ...rest } = pv
-      this.add(`${path}/${pid}`, `${name}: ${plabel}`, 'value' in rest ? rest.value : 'values' in rest ? rest.values : rest)
+      this.add(
+        `${path}/${pid}`,
+        `${name}: ${plabel}`,
+        'value' in rest ? rest.value : 'values' in rest ? rest.values : rest,
+      )
     }
   }
 
   assignment(assignment: Record<string, unknown>) {
     const target = (assignment.target ?? {}) as Record<string, unknown>
-    const type = typeof target['@odata.type'] === 'string' ? target['@odata.type'].replace(/^#microsoft\.graph\./, '').replace(/AssignmentTarget$/, '') : 'unknown'
+    const type =
+      typeof target['@odata.type'] === 'string'
+        ? target['@odata.type'].replace(/^#microsoft\.graph\./, '').replace(/AssignmentTarget$/, '')
+        : 'unknown'
     const groupId = typeof target.groupId === 'string' ? target.groupId.toLowerCase() : undefined
-    const who = groupId ? `group ${this.names.groups.get(groupId) ?? groupId}` : type === 'allDevices' ? 'all devices' : type === 'allLicensedUsers' ? 'all users' : type
+    const who = groupId
+      ? `group ${this.names.groups.get(groupId) ?? groupId}`
+      : type === 'allDevices'
+        ? 'all devices'
+        : type === 'allLicensedUsers'
+          ? 'all users'
+          : type
     const intent = type === 'exclusionGroup' ? 'Exclude' : 'Include'
-    const filterId = typeof target.deviceAndAppManagementAssignmentFilterId === 'string' ? target.deviceAndAppManagementAssignmentFilterId.toLowerCase() : null
+    const filterId =
+      typeof target.deviceAndAppManagementAssignmentFilterId === 'string'
+        ? target.deviceAndAppManagementAssignmentFilterId.toLowerCase()
+        : null
     const filterType = target.deviceAndAppManagementAssignmentFilterType
-    const filter = filterId && filterId !== EMPTY_GUID && filterType !== 'none' ? `${filterType === 'exclude' ? 'exclude' : 'include'} filter ${this.names.filters.get(filterId) ?? filterId}` : 'no filter'
-    const value = [typeof assignment.intent === 'string' ? assignment.intent : undefined, filter].filter(Boolean).join(', ')
+    const filter =
+      filterId && filterId !== EMPTY_GUID && filterType !== 'none'
+        ? `${filterType === 'exclude' ? 'exclude' : 'include'} filter ${this.names.filters.get(filterId) ?? filterId}`
+        : 'no filter'
+    const value = [typeof assignment.intent === 'string' ? assignment.intent : undefined, filter]
+      .filter(Boolean)
+      .join(', ')
     this.add(`assignments/${type}/${groupId ?? ''}`, `Assignment: ${intent} ${who}`, value)
   }
 
   /** Any other field: objects by key, arrays of objects with ids by id, other arrays as sets. */
   generic(value: unknown, path: string, label: string) {
     if (Array.isArray(value)) {
-      const keyed = value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>).id === 'string')
+      const keyed = value.every(
+        (v) =>
+          v !== null &&
+          typeof v === 'object' &&
+          !Array.isArray(v) &&
+          typeof (v as Record<string, unknown>).id === 'string',
+      )
       if (keyed && value.length > 0) {
         for (const v of value as Record<string, unknown>[]) {
           const { id, ...rest } = v
@@ -164,14 +213,27 @@ class Flattener {
       return
     }
     if (value !== null && typeof value === 'object') {
-      for (const [key, v] of Object.entries(value)) this.generic(v, path === '' ? key : `${path}/${key}`, label === '' ? humanise(key) : `${label} › ${humanise(key)}`)
+      for (const [key, v] of Object.entries(value))
+        this.generic(
+          v,
+          path === '' ? key : `${path}/${key}`,
+          label === '' ? humanise(key) : `${label} › ${humanise(key)}`,
+        )
       return
     }
     this.add(path, label, value)
   }
 
   content({ payload, assignments }: Content) {
-    const { settings, definitionValues, roleScopeTagIds: ids, roleScopeTags, id: _id, '@odata.type': _type, ...rest } = payload
+    const {
+      settings,
+      definitionValues,
+      roleScopeTagIds: ids,
+      roleScopeTags,
+      id: _id,
+      '@odata.type': _type,
+      ...rest
+    } = payload
     // Policy sets and assignment filters name the list roleScopeTags.
     const roleScopeTagIds = ids ?? roleScopeTags
     if (Array.isArray(settings)) {
@@ -182,11 +244,16 @@ class Flattener {
         else this.generic(setting, `settings[${String(setting.id)}]`, 'Setting')
       }
     } else if (settings !== undefined) this.generic(settings, 'settings', 'Settings')
-    if (Array.isArray(definitionValues)) for (const v of definitionValues as Record<string, unknown>[]) this.definitionValue(v)
+    if (Array.isArray(definitionValues))
+      for (const v of definitionValues as Record<string, unknown>[]) this.definitionValue(v)
     if (Array.isArray(roleScopeTagIds)) {
       for (const tag of roleScopeTagIds as unknown[]) {
         const id = String(tag)
-        this.add(`roleScopeTagIds/${id}`, `Scope tag: ${id === '0' ? 'Default' : (this.names.scopeTags.get(id) ?? id)}`, 'assigned')
+        this.add(
+          `roleScopeTagIds/${id}`,
+          `Scope tag: ${id === '0' ? 'Default' : (this.names.scopeTags.get(id) ?? id)}`,
+          'assigned',
+        )
       }
     }
     this.generic(rest, '', '')

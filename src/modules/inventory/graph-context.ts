@@ -10,9 +10,15 @@ export class ConnectionConfigError extends Error {
 }
 
 /** What the Graph layer needs to read a tenant: its ids, its decrypted secret, its cloud. */
-export function graphContextOf(tenant: TenantRow, secrets: SecretBox, emulatorUrl: string | undefined): GraphTenantContext {
+export function graphContextOf(
+  tenant: TenantRow,
+  secrets: SecretBox,
+  emulatorUrl: string | undefined,
+): GraphTenantContext {
   if (tenant.cloud === 'emulator' && !emulatorUrl) {
-    throw new ConnectionConfigError('The tenant is on the emulator cloud, but this process has no Graph emulator: set GRAPH_EMULATOR_URL')
+    throw new ConnectionConfigError(
+      'The tenant is on the emulator cloud, but this process has no Graph emulator: set GRAPH_EMULATOR_URL',
+    )
   }
   return {
     tenantKey: tenant.id,

@@ -10,7 +10,14 @@ import { UUID_PATTERN } from '../../lib/ids.ts'
 import { storableDate } from '../../lib/time.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { itemDiff } from './item-diff.ts'
-import { changeResponse, diffResponse, presentChange, presentVersion, versionDetailResponse, versionResponse } from './history-presenter.ts'
+import {
+  changeResponse,
+  diffResponse,
+  presentChange,
+  presentVersion,
+  versionDetailResponse,
+  versionResponse,
+} from './history-presenter.ts'
 import { findVersion, listChanges, listVersions } from './history.ts'
 import { findItem } from './repository.ts'
 
@@ -38,7 +45,12 @@ const changesQuery = cursorQuery.extend({
 })
 
 const versionNumber = (field: string) =>
-  z.coerce.number({ error: 'must be a version number' }).int({ error: 'must be a version number' }).min(1, { error: 'must be a version number (1 or more)' }).optional().describe(`The ${field} version's number`)
+  z.coerce
+    .number({ error: 'must be a version number' })
+    .int({ error: 'must be a version number' })
+    .min(1, { error: 'must be a version number (1 or more)' })
+    .optional()
+    .describe(`The ${field} version's number`)
 
 const diffQuery = z.object({ from: versionNumber('older'), to: versionNumber('newer') })
 
@@ -55,7 +67,12 @@ export function registerHistoryRoutes(app: FastifyInstance, { db, auth }: HttpDe
   r.get(
     '/api/tenants/:tenantId/inventory/items/:itemId/versions',
     {
-      schema: { tags: ['inventory'], summary: "An item's versions, newest first", params: itemParams, response: responses({ 200: z.object({ data: z.array(versionResponse) }) }) },
+      schema: {
+        tags: ['inventory'],
+        summary: "An item's versions, newest first",
+        params: itemParams,
+        response: responses({ 200: z.object({ data: z.array(versionResponse) }) }),
+      },
     },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
@@ -67,7 +84,12 @@ export function registerHistoryRoutes(app: FastifyInstance, { db, auth }: HttpDe
   r.get(
     '/api/tenants/:tenantId/inventory/items/:itemId/versions/:versionId',
     {
-      schema: { tags: ['inventory'], summary: 'One version with its payload and assignments (an export as JSON)', params: versionParams, response: responses({ 200: versionDetailResponse }) },
+      schema: {
+        tags: ['inventory'],
+        summary: 'One version with its payload and assignments (an export as JSON)',
+        params: versionParams,
+        response: responses({ 200: versionDetailResponse }),
+      },
     },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
@@ -111,11 +133,21 @@ export function registerHistoryRoutes(app: FastifyInstance, { db, auth }: HttpDe
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const { cursor, limit, since, until, type, kind, item_id } = request.query
       if (since && until && since >= until) throw validationError([{ field: 'until', message: 'must be after since' }])
-      if (item_id !== undefined && !UUID_PATTERN.test(item_id)) throw validationError([{ field: 'item_id', message: 'must be an item id' }])
-      const rows = await listChanges(db, access.tenantId, { since, until, type, kind, itemId: item_id }, { cursor: decodeCursor(cursor), limit: limit + 1 })
+      if (item_id !== undefined && !UUID_PATTERN.test(item_id))
+        throw validationError([{ field: 'item_id', message: 'must be an item id' }])
+      const rows = await listChanges(
+        db,
+        access.tenantId,
+        { since, until, type, kind, itemId: item_id },
+        { cursor: decodeCursor(cursor), limit: limit + 1 },
+      )
       const page = rows.slice(0, limit)
       const last = page.at(-1)
-      return { data: page.map(presentChange), next_cursor: rows.length > limit && last ? encodeCursor({ at: last.detectedAt.toISOString(), id: last.id }) : null }
+      return {
+        data: page.map(presentChange),
+        next_cursor:
+          rows.length > limit && last ? encodeCursor({ at: last.detectedAt.toISOString(), id: last.id }) : null,
+      }
     },
   )
 }

@@ -1,6 +1,13 @@
 import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
-import { inventoryChanges, inventoryContents, inventoryVersions, type ChangeKind, type InventoryChangeRow, type InventoryVersionRow } from '../../db/schema.ts'
+import {
+  inventoryChanges,
+  inventoryContents,
+  inventoryVersions,
+  type ChangeKind,
+  type InventoryChangeRow,
+  type InventoryVersionRow,
+} from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
@@ -14,7 +21,10 @@ export async function listVersions(db: Executor, tenantId: string, itemId: strin
     .orderBy(desc(inventoryVersions.number))
 }
 
-export type VersionWithContent = InventoryVersionRow & { payload: Record<string, unknown>; assignments: Record<string, unknown>[] }
+export type VersionWithContent = InventoryVersionRow & {
+  payload: Record<string, unknown>
+  assignments: Record<string, unknown>[]
+}
 
 const versionColumns = {
   id: inventoryVersions.id,
@@ -30,12 +40,23 @@ const versionColumns = {
 }
 
 /** One version of an item with its content, by id or by number. */
-export async function findVersion(db: Executor, tenantId: string, itemId: string, ref: { id: string } | { number: number }): Promise<VersionWithContent | undefined> {
+export async function findVersion(
+  db: Executor,
+  tenantId: string,
+  itemId: string,
+  ref: { id: string } | { number: number },
+): Promise<VersionWithContent | undefined> {
   if ('id' in ref && !UUID_PATTERN.test(ref.id)) return undefined
   const [row] = await db
     .select(versionColumns)
     .from(inventoryVersions)
-    .innerJoin(inventoryContents, and(eq(inventoryContents.tenantId, inventoryVersions.tenantId), eq(inventoryContents.contentHash, inventoryVersions.contentHash)))
+    .innerJoin(
+      inventoryContents,
+      and(
+        eq(inventoryContents.tenantId, inventoryVersions.tenantId),
+        eq(inventoryContents.contentHash, inventoryVersions.contentHash),
+      ),
+    )
     .where(
       and(
         eq(inventoryVersions.tenantId, tenantId),
@@ -46,10 +67,21 @@ export async function findVersion(db: Executor, tenantId: string, itemId: string
   return row
 }
 
-export type ChangeFilters = { since?: Date | undefined; until?: Date | undefined; type?: string | undefined; kind?: ChangeKind | undefined; itemId?: string | undefined }
+export type ChangeFilters = {
+  since?: Date | undefined
+  until?: Date | undefined
+  type?: string | undefined
+  kind?: ChangeKind | undefined
+  itemId?: string | undefined
+}
 
 /** The change history, newest first, keyset-paginated on (detected_at, id); served by the (tenant, [type,] detected_at, id) indexes. */
-export async function listChanges(db: Executor, tenantId: string, filters: ChangeFilters, page: { cursor: Cursor | undefined; limit: number }): Promise<InventoryChangeRow[]> {
+export async function listChanges(
+  db: Executor,
+  tenantId: string,
+  filters: ChangeFilters,
+  page: { cursor: Cursor | undefined; limit: number },
+): Promise<InventoryChangeRow[]> {
   const where: (SQL | undefined)[] = [eq(inventoryChanges.tenantId, tenantId)]
   if (filters.type) where.push(eq(inventoryChanges.policyType, filters.type))
   if (filters.kind) where.push(eq(inventoryChanges.kind, filters.kind))
@@ -58,7 +90,12 @@ export async function listChanges(db: Executor, tenantId: string, filters: Chang
   if (filters.until) where.push(lt(inventoryChanges.detectedAt, filters.until))
   if (page.cursor) {
     const at = new Date(page.cursor.at)
-    where.push(or(lt(inventoryChanges.detectedAt, at), and(eq(inventoryChanges.detectedAt, at), lt(inventoryChanges.id, page.cursor.id))))
+    where.push(
+      or(
+        lt(inventoryChanges.detectedAt, at),
+        and(eq(inventoryChanges.detectedAt, at), lt(inventoryChanges.id, page.cursor.id)),
+      ),
+    )
   }
   return db
     .select()

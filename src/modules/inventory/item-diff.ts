@@ -32,7 +32,12 @@ function namedIds(contents: readonly Pick<VersionWithContent, 'payload' | 'assig
  * scope tags the contents name (and `otherIds`, e.g. a restore's mapped ids), and their setting definitions. Two queries side by side, each
  * reading only the rows named (by index), whatever the size of the tenant.
  */
-export async function namesOf(db: Executor, tenantId: string, versions: readonly Pick<VersionWithContent, 'payload' | 'assignments'>[], otherIds: readonly string[] = []): Promise<DiffNames> {
+export async function namesOf(
+  db: Executor,
+  tenantId: string,
+  versions: readonly Pick<VersionWithContent, 'payload' | 'assignments'>[],
+  otherIds: readonly string[] = [],
+): Promise<DiffNames> {
   const definitionIds = [...new Set(versions.flatMap((v) => settingDefinitionIds(v.payload)))]
   const ids = [...new Set([...namedIds(versions), ...otherIds, ...otherIds.map((id) => id.toLowerCase())])]
   // Ids as one array parameter (drizzle's inArray sends 250 of them, costlier to parse and plan than the read), plain SQL rows.
@@ -40,20 +45,26 @@ export async function namesOf(db: Executor, tenantId: string, versions: readonly
     ids.length === 0
       ? []
       : db
-          .execute<{ type: string; id: string; name: string }>(sql`
+          .execute<{ type: string; id: string; name: string }>(
+            sql`
             SELECT policy_type AS type, external_id AS id, display_name AS name FROM inventory_items
-            WHERE tenant_id = ${tenantId} AND policy_type IN ('group', 'assignmentFilter', 'roleScopeTag') AND external_id = ANY(${toTextArray(ids)}::text[])`)
+            WHERE tenant_id = ${tenantId} AND policy_type IN ('group', 'assignmentFilter', 'roleScopeTag') AND external_id = ANY(${toTextArray(ids)}::text[])`,
+          )
           .then((r) => r.rows),
     definitionIds.length === 0
       ? []
       : db
-          .execute<{ id: string; display_name: string; options: Record<string, string> }>(sql`
-            SELECT id, display_name, options FROM setting_definitions WHERE tenant_id = ${tenantId} AND id = ANY(${toTextArray(definitionIds)}::text[])`)
+          .execute<{ id: string; display_name: string; options: Record<string, string> }>(
+            sql`
+            SELECT id, display_name, options FROM setting_definitions WHERE tenant_id = ${tenantId} AND id = ANY(${toTextArray(definitionIds)}::text[])`,
+          )
           .then((r) => r.rows),
   ])
   const of = (type: string) => new Map(rows.filter((r) => r.type === type).map((r) => [r.id.toLowerCase(), r.name]))
   return {
-    settingDefinitions: new Map(definitions.map((d) => [d.id, { displayName: d.display_name, options: new Map(Object.entries(d.options)) }])),
+    settingDefinitions: new Map(
+      definitions.map((d) => [d.id, { displayName: d.display_name, options: new Map(Object.entries(d.options)) }]),
+    ),
     groups: of('group'),
     filters: of('assignmentFilter'),
     scopeTags: new Map(rows.filter((r) => r.type === 'roleScopeTag').map((r) => [r.id, r.name])),
@@ -91,8 +102,14 @@ const versionOf = (r: VersionRow): VersionWithContent => ({
  * Both versions with their contents are one query (the latest number is a sub-select), the names
  * a second round: a diff is two round trips to the database.
  */
-export async function itemDiff(db: Executor, tenantId: string, itemId: string, query: { from?: number | undefined; to?: number | undefined }) {
-  if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw validationError([{ field: 'from', message: 'must not be after to' }])
+export async function itemDiff(
+  db: Executor,
+  tenantId: string,
+  itemId: string,
+  query: { from?: number | undefined; to?: number | undefined },
+) {
+  if (query.from !== undefined && query.to !== undefined && query.from > query.to)
+    throw validationError([{ field: 'from', message: 'must not be after to' }])
   const latest = sql`(SELECT max(m.number) FROM inventory_versions m WHERE m.tenant_id = ${tenantId} AND m.item_id = ${itemId})`
   const toWanted = query.to ?? latest
   const fromWanted = query.from ?? (query.to !== undefined ? query.to - 1 : sql`${latest} - 1`)

@@ -49,7 +49,10 @@ export function platformOf(entry: PolicyTypeEntry, item: Record<string, unknown>
 }
 
 /** Groups and assignment filters of the assignments, scope tags and notification templates of the payload. */
-export function referencesOf(payload: Record<string, unknown>, assignments: readonly Record<string, unknown>[]): ItemReference[] {
+export function referencesOf(
+  payload: Record<string, unknown>,
+  assignments: readonly Record<string, unknown>[],
+): ItemReference[] {
   const refs = new Map<string, ItemReference>()
   const add = (kind: ItemReference['kind'], targetType: string, id: unknown) => {
     if (typeof id !== 'string' || id === '') return
@@ -70,7 +73,8 @@ export function referencesOf(payload: Record<string, unknown>, assignments: read
     else if (value !== null && typeof value === 'object') {
       for (const [key, v] of Object.entries(value)) {
         // Graph names "no notification" with the empty GUID: not a reference.
-        if (key === 'notificationTemplateId') add('foundation', 'notificationMessageTemplate', v === '00000000-0000-0000-0000-000000000000' ? null : v)
+        if (key === 'notificationTemplateId')
+          add('foundation', 'notificationMessageTemplate', v === '00000000-0000-0000-0000-000000000000' ? null : v)
         else walk(v)
       }
     }
@@ -89,7 +93,10 @@ const lastModifiedOf = (item: Record<string, unknown>): string | null => {
  * Takes `settingDefinitions` (expanded by the settings read) out of a details' settings: Microsoft
  * edits a definition's texts without any change to the policy, so they must not be content.
  */
-function splitDefinitions(details: Record<string, unknown>): { details: Record<string, unknown>; definitions: SettingDefinitionRecord[] } {
+function splitDefinitions(details: Record<string, unknown>): {
+  details: Record<string, unknown>
+  definitions: SettingDefinitionRecord[]
+} {
   if (!Array.isArray(details.settings)) return { details, definitions: [] }
   const definitions = new Map<string, SettingDefinitionRecord>()
   const settings = (details.settings as unknown[]).map((setting) => {
@@ -98,7 +105,9 @@ function splitDefinitions(details: Record<string, unknown>): { details: Record<s
     for (const def of Array.isArray(settingDefinitions) ? (settingDefinitions as Record<string, unknown>[]) : []) {
       if (typeof def.id !== 'string' || typeof def.displayName !== 'string') continue
       const options: Record<string, string> = {}
-      for (const o of Array.isArray(def.options) ? (def.options as Record<string, unknown>[]) : []) if (typeof o.itemId === 'string' && typeof o.displayName === 'string') options[storableText(o.itemId)] = storableText(o.displayName)
+      for (const o of Array.isArray(def.options) ? (def.options as Record<string, unknown>[]) : [])
+        if (typeof o.itemId === 'string' && typeof o.displayName === 'string')
+          options[storableText(o.itemId)] = storableText(o.displayName)
       definitions.set(def.id, { id: storableText(def.id), displayName: storableText(def.displayName), options })
     }
     return rest
@@ -107,7 +116,10 @@ function splitDefinitions(details: Record<string, unknown>): { details: Record<s
 }
 
 /** A read object (list item, per-object read, details, assignments) as one inventory row. */
-export function normaliseRead(entry: PolicyTypeEntry, read: Pick<ItemRead, 'item' | 'object' | 'assignments' | 'details'>): NormalisedItem {
+export function normaliseRead(
+  entry: PolicyTypeEntry,
+  read: Pick<ItemRead, 'item' | 'object' | 'assignments' | 'details'>,
+): NormalisedItem {
   const { details, definitions } = splitDefinitions(read.details)
   // Assignments are their own column; the list and the object read carry them under this name.
   const { assignments: _listed, ...merged } = { ...read.item, ...read.object, ...details } as Record<string, unknown>

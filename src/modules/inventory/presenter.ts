@@ -77,11 +77,17 @@ const str = (value: unknown) => (typeof value === 'string' && value !== '' ? val
 
 /** `#microsoft.graph.exclusionGroupAssignmentTarget` → `exclusionGroup`. */
 const targetTypeOf = (odataType: unknown) =>
-  typeof odataType === 'string' ? odataType.replace(/^#microsoft\.graph\./, '').replace(/AssignmentTarget$/, '') || 'unknown' : 'unknown'
+  typeof odataType === 'string'
+    ? odataType.replace(/^#microsoft\.graph\./, '').replace(/AssignmentTarget$/, '') || 'unknown'
+    : 'unknown'
 
-export function presentItemDetail(row: { item: InventoryItemRow; lastSeenRunId: string }, references: readonly ReferenceRow[]) {
+export function presentItemDetail(
+  row: { item: InventoryItemRow; lastSeenRunId: string },
+  references: readonly ReferenceRow[],
+) {
   const { item } = row
-  const find = (type: string, id: string | null) => (id ? references.find((r) => r.target_type === type && r.target_external_id === id) : undefined)
+  const find = (type: string, id: string | null) =>
+    id ? references.find((r) => r.target_type === type && r.target_external_id === id) : undefined
   const assignments = item.assignments.map((assignment) => {
     const target = (assignment.target ?? {}) as Record<string, unknown>
     const groupId = str(target.groupId)

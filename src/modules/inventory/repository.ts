@@ -4,7 +4,12 @@ import { inventoryItems, inventoryReferences, inventoryTypeStates, type Inventor
 import type { TextCursor } from '../../lib/cursor.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 
-export type ItemFilters = { type?: string | undefined; category?: string | undefined; q?: string | undefined; includeRemoved: boolean }
+export type ItemFilters = {
+  type?: string | undefined
+  category?: string | undefined
+  q?: string | undefined
+  includeRemoved: boolean
+}
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`)
 
@@ -29,12 +34,22 @@ const listColumns = {
   updatedAt: inventoryItems.updatedAt,
 }
 
-export type ItemListRow = { [K in keyof typeof listColumns]: K extends 'lastSeenRunId' ? string : InventoryItemRow[K & keyof InventoryItemRow] }
+export type ItemListRow = {
+  [K in keyof typeof listColumns]: K extends 'lastSeenRunId' ? string : InventoryItemRow[K & keyof InventoryItemRow]
+}
 
-const stateJoin = and(eq(inventoryTypeStates.tenantId, inventoryItems.tenantId), eq(inventoryTypeStates.policyType, inventoryItems.policyType))
+const stateJoin = and(
+  eq(inventoryTypeStates.tenantId, inventoryItems.tenantId),
+  eq(inventoryTypeStates.policyType, inventoryItems.policyType),
+)
 
 /** Items of a tenant by display name (then id), filtered; served by the (tenant, [type|category,] name, id) indexes. */
-export async function listItems(db: Executor, tenantId: string, filters: ItemFilters, page: { cursor: TextCursor | undefined; limit: number }): Promise<ItemListRow[]> {
+export async function listItems(
+  db: Executor,
+  tenantId: string,
+  filters: ItemFilters,
+  page: { cursor: TextCursor | undefined; limit: number },
+): Promise<ItemListRow[]> {
   const where: (SQL | undefined)[] = [eq(inventoryItems.tenantId, tenantId)]
   if (filters.type) where.push(eq(inventoryItems.policyType, filters.type))
   if (filters.category) where.push(eq(inventoryItems.category, filters.category))
@@ -42,7 +57,9 @@ export async function listItems(db: Executor, tenantId: string, filters: ItemFil
   if (!filters.includeRemoved) where.push(isNull(inventoryItems.removedAt))
   if (page.cursor) {
     const { text: name, id } = page.cursor
-    where.push(or(gt(inventoryItems.displayName, name), and(eq(inventoryItems.displayName, name), gt(inventoryItems.id, id))))
+    where.push(
+      or(gt(inventoryItems.displayName, name), and(eq(inventoryItems.displayName, name), gt(inventoryItems.id, id))),
+    )
   }
   return db
     .select(listColumns)

@@ -43,20 +43,30 @@ const catalogBody = {
   categories: usedCategories(),
 }
 
-const text = (max: number) => z.string().max(max).refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
 
 const itemsQuery = cursorQuery.extend({
   type: text(100).optional().describe('A policy type key'),
   category: text(100).optional(),
   q: text(200).optional().describe('Text search in display names'),
-  include_removed: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  include_removed: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('false')
+    .transform((v) => v === 'true'),
 })
 
 const itemParams = z.object({ tenantId: z.string(), itemId: z.string() })
 
 const connectionCheckResponse = z.object({
   ok: z.boolean().describe('Signed in, and every permission granted'),
-  error: z.object({ code: z.string(), message: z.string() }).nullable().describe('Why nothing could be checked (sign-in failed)'),
+  error: z
+    .object({ code: z.string(), message: z.string() })
+    .nullable()
+    .describe('Why nothing could be checked (sign-in failed)'),
   permissions: z.array(
     z.object({
       permission: z.string(),
@@ -88,7 +98,9 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'inventory.sync')
       // No body selects the full inventory; a JSON `null` sent on purpose is a mistake, not "all".
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
-        throw validationError([{ field: '(body)', message: 'must be a selection object, or no body at all for the full inventory' }])
+        throw validationError([
+          { field: '(body)', message: 'must be a selection object, or no body at all for the full inventory' },
+        ])
       }
       const { run, deduplicated } = await startInventorySync(engine, {
         tenantId: access.tenantId,
@@ -96,7 +108,11 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
         initiatorUserId: principal.user.id,
         actor: auth.actorOf(request, principal),
       })
-      const row = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: principal.user.name, scheduleName: null }
+      const row = (await findRun(db, access.tenantId, run.id)) ?? {
+        run,
+        initiatorName: principal.user.name,
+        scheduleName: null,
+      }
       return reply.code(202).send({ run: presentRun(engine.catalog, access, row), deduplicated })
     },
   )
@@ -115,10 +131,18 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const { cursor, limit, include_removed, ...filters } = request.query
-      const rows = await listItems(db, access.tenantId, { ...filters, includeRemoved: include_removed }, { cursor: decodeTextCursor(cursor), limit: limit + 1 })
+      const rows = await listItems(
+        db,
+        access.tenantId,
+        { ...filters, includeRemoved: include_removed },
+        { cursor: decodeTextCursor(cursor), limit: limit + 1 },
+      )
       const page = rows.slice(0, limit)
       const last = page.at(-1)
-      return { data: page.map(presentItem), next_cursor: rows.length > limit && last ? encodeTextCursor({ text: last.displayName, id: last.id }) : null }
+      return {
+        data: page.map(presentItem),
+        next_cursor: rows.length > limit && last ? encodeTextCursor({ text: last.displayName, id: last.id }) : null,
+      }
     },
   )
 
@@ -160,14 +184,19 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
         ctx = graphContextOf(tenant, secrets, config.graphEmulatorUrl)
         await tokens.getToken(ctx)
       } catch (error) {
-        if (error instanceof ConnectionConfigError || error instanceof GraphError) return failed(error.code, error.message)
+        if (error instanceof ConnectionConfigError || error instanceof GraphError)
+          return failed(error.code, error.message)
         throw error
       }
       const probe = await probePermissions(graph, ctx)
       const permissions = GRAPH_PERMISSIONS.map((permission) => {
         const gated = probe.filter((p) => p.permission === permission)
         // Groups are read by id, never listed: the probe cannot see them, they count as unknown.
-        const status = gated.some((p) => p.status === 'missing') ? 'missing' : gated.length > 0 && gated.every((p) => p.status === 'granted') ? 'granted' : 'unknown'
+        const status = gated.some((p) => p.status === 'missing')
+          ? 'missing'
+          : gated.length > 0 && gated.every((p) => p.status === 'granted')
+            ? 'granted'
+            : 'unknown'
         return { permission, status, blocks: gated.map((p) => ({ key: p.key, label: p.label })) } as const
       })
       return { ok: permissions.every((p) => p.status === 'granted'), error: null, permissions }

@@ -32,17 +32,29 @@ const keyList = (what: string, known: readonly string[], hint = '') =>
     .superRefine((values, ctx) => {
       const unknown = [...new Set(unknownOf(values, known))]
       if (unknown.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `unknown ${what}${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hint} (known: ${known.join(', ')})` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown ${what}${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}${hint} (known: ${known.join(', ')})`,
+        })
       }
     })
 
 export const selectionInput = z
   .strictObject({
-    policy_types: keyList('policy type', POLICY_KEYS, '; foundations and groups are selected with include_foundations and include_dependencies').optional(),
+    policy_types: keyList(
+      'policy type',
+      POLICY_KEYS,
+      '; foundations and groups are selected with include_foundations and include_dependencies',
+    ).optional(),
     categories: keyList('category', POLICY_CATEGORIES).optional(),
     include_foundations: z.boolean({ error: 'must be true or false' }).optional(),
     include_dependencies: z.boolean({ error: 'must be true or false' }).optional(),
-    mode: z.enum(SYNC_MODES, { error: 'must be full or quick' }).optional().describe('full (default) reads everything; quick re-reads only objects that are new, changed or touched by an audit event'),
+    mode: z
+      .enum(SYNC_MODES, { error: 'must be full or quick' })
+      .optional()
+      .describe(
+        'full (default) reads everything; quick re-reads only objects that are new, changed or touched by an audit event',
+      ),
   })
   .meta({ id: 'InventorySelection', description: 'Omitted fields (or an omitted body) select the full inventory' })
 
@@ -70,7 +82,9 @@ export function canonicalSelection(input: SelectionInput | undefined): Selection
 /** The units of work of a selection, in execution order: policy types, foundations, then groups. */
 export function unitsOf(selection: Selection): PolicyTypeEntry[] {
   const policies = POLICY_ENTRIES.filter(
-    (e) => (selection.policy_types.length === 0 || selection.policy_types.includes(e.key)) && (selection.categories.length === 0 || selection.categories.includes(e.category)),
+    (e) =>
+      (selection.policy_types.length === 0 || selection.policy_types.includes(e.key)) &&
+      (selection.categories.length === 0 || selection.categories.includes(e.category)),
   )
   const foundations = selection.include_foundations ? policyTypesOfKind('foundation') : []
   return [...policies, ...foundations, ...(selection.include_dependencies ? [GROUP_TYPE] : [])]

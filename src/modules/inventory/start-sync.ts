@@ -18,8 +18,16 @@ export type StartInventorySync = {
  * (`deduplicated`). The canonical selection is the run's context and identity.
  */
 export async function startInventorySync(engine: OperationsEngine, request: StartInventorySync) {
-  const selection = canonicalSelection(request.selection === undefined ? undefined : parseInput(selectionInput, request.selection))
+  const selection = canonicalSelection(
+    request.selection === undefined ? undefined : parseInput(selectionInput, request.selection),
+  )
   const empty = emptySelectionReason(selection)
   if (empty) throw validationError([{ field: '(body)', message: empty }])
-  return engine.startRun({ tenantId: request.tenantId, type: 'inventory.sync', context: { selection }, initiatorUserId: request.initiatorUserId, actor: request.actor })
+  return engine.startRun({
+    tenantId: request.tenantId,
+    type: 'inventory.sync',
+    context: { selection },
+    initiatorUserId: request.initiatorUserId,
+    actor: request.actor,
+  })
 }

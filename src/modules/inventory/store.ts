@@ -24,7 +24,12 @@ type Stored = { id: string; external_id: string; content_hash: string; removed_a
  * `history: 'restored'`: the changes are a restore's (issue 15), and the change history says so
  * whatever they are (created, updated or back after a removal).
  */
-export async function writePage(db: Database, scope: UnitScope, page: readonly NormalisedItem[], options: { history?: 'restored' } = {}): Promise<PageResult> {
+export async function writePage(
+  db: Database,
+  scope: UnitScope,
+  page: readonly NormalisedItem[],
+  options: { history?: 'restored' } = {},
+): Promise<PageResult> {
   const { counts, changed } = await changesOf(db, scope, page, options)
   if (changed.length === 0) return counts
   const rejected = await upsertChanged(db, scope, changed)
@@ -34,7 +39,12 @@ export async function writePage(db: Database, scope: UnitScope, page: readonly N
 }
 
 /** What a page changes in the stored items (created, updated, back after a removal), with the history each gets. */
-async function changesOf(db: Executor, scope: UnitScope, page: readonly NormalisedItem[], options: { history?: 'restored' }) {
+async function changesOf(
+  db: Executor,
+  scope: UnitScope,
+  page: readonly NormalisedItem[],
+  options: { history?: 'restored' },
+) {
   // The same object twice in one listing (Graph paging is not a snapshot): the last one wins.
   const items = [...new Map(page.map((item) => [item.externalId, item])).values()]
   const counts: PageResult = { created: 0, updated: 0, unchanged: 0, rejected: [] }
@@ -48,9 +58,21 @@ async function changesOf(db: Executor, scope: UnitScope, page: readonly Normalis
   for (const item of items) {
     const existing = byExternalId.get(item.externalId)
     // Back after a removal counts as created (and is `restored` in the change history).
-    const seen = !existing ? 'created' : existing.removed_at !== null ? 'restored' : existing.content_hash !== item.contentHash ? 'updated' : undefined
+    const seen = !existing
+      ? 'created'
+      : existing.removed_at !== null
+        ? 'restored'
+        : existing.content_hash !== item.contentHash
+          ? 'updated'
+          : undefined
     const history = seen && (options.history ?? seen)
-    if (history) changed.push({ ...item, id: existing?.id ?? uuidv7(), change: seen === 'updated' ? 'updated' : 'created', history })
+    if (history)
+      changed.push({
+        ...item,
+        id: existing?.id ?? uuidv7(),
+        change: seen === 'updated' ? 'updated' : 'created',
+        history,
+      })
     else counts.unchanged++
   }
   return { counts, changed }
@@ -62,8 +84,20 @@ async function changesOf(db: Executor, scope: UnitScope, page: readonly Normalis
  * deleted marked removed. An object PostgreSQL refuses is left to the next sync (a savepoint keeps
  * the rest of the transaction).
  */
-export async function mirrorWrite(tx: Executor, scope: UnitScope, result: { present?: readonly NormalisedItem[]; removed?: readonly string[] }, options: { history?: 'restored' } = {}): Promise<void> {
-  if (result.removed && result.removed.length > 0) await tx.execute(removeWithHistory(scope, sql`${scope.runId}`, sql`i.external_id = ANY(${toTextArray([...result.removed])}::text[])`))
+export async function mirrorWrite(
+  tx: Executor,
+  scope: UnitScope,
+  result: { present?: readonly NormalisedItem[]; removed?: readonly string[] },
+  options: { history?: 'restored' } = {},
+): Promise<void> {
+  if (result.removed && result.removed.length > 0)
+    await tx.execute(
+      removeWithHistory(
+        scope,
+        sql`${scope.runId}`,
+        sql`i.external_id = ANY(${toTextArray([...result.removed])}::text[])`,
+      ),
+    )
   if (!result.present || result.present.length === 0) return
   const { changed } = await changesOf(tx, scope, result.present, options)
   if (changed.length === 0) return
@@ -74,7 +108,11 @@ export async function mirrorWrite(tx: Executor, scope: UnitScope, result: { pres
   }
 }
 
-type ChangedItem = NormalisedItem & { id: string; change: 'created' | 'updated'; history: 'created' | 'updated' | 'restored' }
+type ChangedItem = NormalisedItem & {
+  id: string
+  change: 'created' | 'updated'
+  history: 'created' | 'updated' | 'restored'
+}
 
 /** PostgreSQL's data exceptions (class 22): a value no column can hold. */
 const isDataException = (error: unknown) => {
@@ -101,7 +139,8 @@ async function upsertChanged(db: Database, scope: UnitScope, rows: readonly Chan
 }
 
 /** A text[] literal, sent as one parameter (drizzle spreads a JS array into one parameter per value). */
-export const toTextArray = (values: readonly string[]) => `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
+export const toTextArray = (values: readonly string[]) =>
+  `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`
 
 async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   const records = rows.map((r) => ({
@@ -132,7 +171,14 @@ async function upsertItems(tx: Executor, scope: UnitScope, rows: readonly Change
   // known to be deleted stays flagged until the dependency unit says otherwise.
   const ids = rows.map((r) => r.id)
   await tx.execute(sql`DELETE FROM inventory_references WHERE item_id = ANY(${toTextArray(ids)}::uuid[])`)
-  const refs = rows.flatMap((r) => r.references.map((ref) => ({ item_id: r.id, kind: ref.kind, target_type: ref.targetType, target_external_id: ref.targetExternalId })))
+  const refs = rows.flatMap((r) =>
+    r.references.map((ref) => ({
+      item_id: r.id,
+      kind: ref.kind,
+      target_type: ref.targetType,
+      target_external_id: ref.targetExternalId,
+    })),
+  )
   if (refs.length === 0) return
   await tx.execute(sql`
     INSERT INTO inventory_references (item_id, tenant_id, kind, target_type, target_external_id, orphaned)
@@ -159,7 +205,12 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
     SELECT DISTINCT ON (i.content_hash) i.tenant_id, i.content_hash, i.payload, i.assignments FROM inventory_items i
     WHERE i.id = ANY(${ids}::uuid[])
     ON CONFLICT DO NOTHING`)
-  const records = rows.map((r) => ({ id: r.id, content_hash: r.contentHash, display_name: r.displayName, kind: r.history }))
+  const records = rows.map((r) => ({
+    id: r.id,
+    content_hash: r.contentHash,
+    display_name: r.displayName,
+    kind: r.history,
+  }))
   await tx.execute(sql`
     WITH r AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(id uuid, content_hash text, display_name text, kind text)),
     latest AS (
@@ -181,9 +232,13 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
 async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
   // Sorted: units of types that share definitions (settings catalog, endpoint security) write them
   // at the same time, and rows locked in one order cannot deadlock.
-  const definitions = [...new Map(rows.flatMap((r) => r.definitions).map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }])).values()].sort((a, b) =>
-    a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-  )
+  const definitions = [
+    ...new Map(
+      rows
+        .flatMap((r) => r.definitions)
+        .map((d) => [d.id, { id: d.id, display_name: d.displayName, options: d.options }]),
+    ).values(),
+  ].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   if (definitions.length === 0) return
   await tx.execute(sql`
     INSERT INTO setting_definitions AS d (tenant_id, id, display_name, options)
@@ -199,7 +254,12 @@ async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly C
  * the last sync that saw them), and the type's state records this run as the last complete one.
  * Never called for a failed unit, so a failure never removes anything.
  */
-export async function completeUnit(db: Database, scope: UnitScope, seen: ReadonlySet<string>, mode: 'full' | 'quick' = 'full'): Promise<number> {
+export async function completeUnit(
+  db: Database,
+  scope: UnitScope,
+  seen: ReadonlySet<string>,
+  mode: 'full' | 'quick' = 'full',
+): Promise<number> {
   return fencedTransaction(db, scope, async (tx) => {
     // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
     // hashing past work_mem (~150,000 ids) and turns quadratic.
@@ -244,7 +304,9 @@ function removeWithHistory(scope: UnitScope, lastSeenRunId: SQL, which: SQL): SQ
 export async function markRemoved(db: Database, scope: UnitScope, externalIds: readonly string[]): Promise<number> {
   if (externalIds.length === 0) return 0
   return fencedTransaction(db, scope, async (tx) => {
-    const { rows } = await tx.execute<{ n: number }>(removeWithHistory(scope, sql`${scope.runId}`, sql`i.external_id = ANY(${toTextArray([...externalIds])}::text[])`))
+    const { rows } = await tx.execute<{ n: number }>(
+      removeWithHistory(scope, sql`${scope.runId}`, sql`i.external_id = ANY(${toTextArray([...externalIds])}::text[])`),
+    )
     return rows[0]?.n ?? 0
   })
 }
@@ -261,7 +323,11 @@ export async function lastFullSyncs(db: Database, tenantId: string): Promise<Map
  * removal, a different lastModifiedDateTime, or no such time on either side (nothing to compare).
  * Times compare to the millisecond: the column holds milliseconds, Graph may send seven digits.
  */
-export async function changedIds(db: Database, scope: UnitScope, listed: readonly { id: string; lastModified: string | null }[]): Promise<Set<string>> {
+export async function changedIds(
+  db: Database,
+  scope: UnitScope,
+  listed: readonly { id: string; lastModified: string | null }[],
+): Promise<Set<string>> {
   if (listed.length === 0) return new Set()
   const { rows } = await db.execute<{ external_id: string; modified: Date | string | null; removed: boolean }>(sql`
     SELECT external_id, graph_last_modified_at AS modified, removed_at IS NOT NULL AS removed FROM inventory_items
@@ -271,19 +337,41 @@ export async function changedIds(db: Database, scope: UnitScope, listed: readonl
   const changed = new Set<string>()
   for (const item of listed) {
     const row = stored.get(item.id)
-    const same = row && !row.removed && row.modified !== null && item.lastModified !== null && Math.abs(new Date(row.modified).getTime() - new Date(item.lastModified).getTime()) < 1
+    const same =
+      row &&
+      !row.removed &&
+      row.modified !== null &&
+      item.lastModified !== null &&
+      Math.abs(new Date(row.modified).getTime() - new Date(item.lastModified).getTime()) < 1
     if (!same) changed.add(item.id)
   }
   return changed
 }
 
 /** Stored content of these objects of a type (a quick sync compares fully listed objects of a type without lastModifiedDateTime with it). */
-export async function storedContents(db: Database, scope: UnitScope, ids: readonly string[]): Promise<Map<string, { contentHash: string; removed: boolean; payload: Record<string, unknown>; assignments: unknown[] }>> {
+export async function storedContents(
+  db: Database,
+  scope: UnitScope,
+  ids: readonly string[],
+): Promise<
+  Map<string, { contentHash: string; removed: boolean; payload: Record<string, unknown>; assignments: unknown[] }>
+> {
   if (ids.length === 0) return new Map()
-  const { rows } = await db.execute<{ external_id: string; content_hash: string; removed: boolean; payload: Record<string, unknown>; assignments: unknown[] | null }>(sql`
+  const { rows } = await db.execute<{
+    external_id: string
+    content_hash: string
+    removed: boolean
+    payload: Record<string, unknown>
+    assignments: unknown[] | null
+  }>(sql`
     SELECT external_id, content_hash, removed_at IS NOT NULL AS removed, payload, assignments FROM inventory_items
     WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key} AND external_id = ANY(${toTextArray(ids)}::text[])`)
-  return new Map(rows.map((r) => [r.external_id, { contentHash: r.content_hash, removed: r.removed, payload: r.payload, assignments: r.assignments ?? [] }]))
+  return new Map(
+    rows.map((r) => [
+      r.external_id,
+      { contentHash: r.content_hash, removed: r.removed, payload: r.payload, assignments: r.assignments ?? [] },
+    ]),
+  )
 }
 
 /** The Entra groups the tenant's present items reference: what the dependency unit reads. */

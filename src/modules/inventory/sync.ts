@@ -11,12 +11,30 @@ import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../op
 import { loggableError } from '../operations/unexpected-error.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
-import { attributeRun, AUDIT_OVERLAP_MS, AUDIT_PERMISSION, type AuditTouches, lastCompletedSyncAt, readAuditTouches } from './attribution.ts'
+import {
+  attributeRun,
+  AUDIT_OVERLAP_MS,
+  AUDIT_PERMISSION,
+  type AuditTouches,
+  lastCompletedSyncAt,
+  readAuditTouches,
+} from './attribution.ts'
 import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
 import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
-import { changedIds, completeUnit, flagOrphanedGroups, lastFullSyncs, orphanedGroupIds, referencedGroupIds, storedContents, writePage, type PageCounts, type UnitScope } from './store.ts'
+import {
+  changedIds,
+  completeUnit,
+  flagOrphanedGroups,
+  lastFullSyncs,
+  orphanedGroupIds,
+  referencedGroupIds,
+  storedContents,
+  writePage,
+  type PageCounts,
+  type UnitScope,
+} from './store.ts'
 
 /**
  * The `inventory.sync` handler (ADR 011). Units of work are the selected types, then the
@@ -61,12 +79,22 @@ export function createInventorySyncHandler(deps: InventorySyncDeps): RunHandler 
   const graph = deps.graph ?? new GraphClient({ tokens })
   return async (run) => {
     const ctx = await tenantContext(run, deps)
-    await new InventorySync(run as RunExecution<InventorySyncContext>, graph, tokens, ctx, deps.unitConcurrency ?? UNIT_CONCURRENCY, deps.fullReadAfterMs ?? FULL_READ_AFTER_MS).execute()
+    await new InventorySync(
+      run as RunExecution<InventorySyncContext>,
+      graph,
+      tokens,
+      ctx,
+      deps.unitConcurrency ?? UNIT_CONCURRENCY,
+      deps.fullReadAfterMs ?? FULL_READ_AFTER_MS,
+    ).execute()
   }
 }
 
 /** The tenant's Graph context, or a failure that says what to fix. */
-export async function tenantContext(run: RunExecution, deps: Pick<InventorySyncDeps, 'secrets' | 'emulatorUrl'>): Promise<GraphTenantContext> {
+export async function tenantContext(
+  run: RunExecution,
+  deps: Pick<InventorySyncDeps, 'secrets' | 'emulatorUrl'>,
+): Promise<GraphTenantContext> {
   const [tenant] = await run.db.select().from(tenants).where(eq(tenants.id, run.run.tenantId))
   if (!tenant) throw new RunFailureError('tenant_not_found', 'The tenant was deleted before the sync ran')
   try {
@@ -97,7 +125,14 @@ class InventorySync {
   /** The audit events since the last sync, read once (quick planning and attribution share them). */
   #audit: Promise<{ touches: AuditTouches } | { error: GraphError }> | undefined
 
-  constructor(run: RunExecution<InventorySyncContext>, graph: GraphClient, tokens: TokenProvider, ctx: GraphTenantContext, concurrency: number, fullReadAfterMs: number) {
+  constructor(
+    run: RunExecution<InventorySyncContext>,
+    graph: GraphClient,
+    tokens: TokenProvider,
+    ctx: GraphTenantContext,
+    concurrency: number,
+    fullReadAfterMs: number,
+  ) {
     this.#run = run
     this.#graph = graph
     this.#tokens = tokens
@@ -131,7 +166,8 @@ class InventorySync {
     if (!lastSync) blocked = 'no earlier sync of this tenant to compare with'
     else {
       const audit = await this.#auditSince(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
-      if ('error' in audit) blocked = `Intune's audit events are not readable (${audit.error.code === 'missing_permission' ? `the app lacks ${AUDIT_PERMISSION}` : audit.error.message})`
+      if ('error' in audit)
+        blocked = `Intune's audit events are not readable (${audit.error.code === 'missing_permission' ? `the app lacks ${AUDIT_PERMISSION}` : audit.error.message})`
       else touched = new Set(audit.touches.keys())
     }
     const fullReads = await lastFullSyncs(this.#run.db, this.#ctx.tenantKey)
@@ -170,7 +206,11 @@ class InventorySync {
         const next = entry
         this.#run.throwIfCancelled()
         const plan = plans.get(next.key)
-        if (plan?.mode === 'quick') await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), { mode: 'quick', ...(readsPerObject(next) === 0 ? { note: LISTED_IN_FULL } : {}) })
+        if (plan?.mode === 'quick')
+          await this.#unit(next, (counts) => this.#readQuick(next, counts, plan.touched), {
+            mode: 'quick',
+            ...(readsPerObject(next) === 0 ? { note: LISTED_IN_FULL } : {}),
+          })
         else await this.#unit(next, (counts) => this.#readPages(next, counts), plan)
       }
     }
@@ -178,7 +218,18 @@ class InventorySync {
     if (units.includes(GROUP_TYPE)) {
       const plan = plans.get(GROUP_TYPE.key)
       const quick = plan?.mode === 'quick'
-      await this.#settle([this.#unit(GROUP_TYPE, (counts) => this.#readGroups(counts, quick), quick ? { mode: 'quick', note: "Referenced groups were found in the tenant's group listing (renames and deletions included)" } : plan)])
+      await this.#settle([
+        this.#unit(
+          GROUP_TYPE,
+          (counts) => this.#readGroups(counts, quick),
+          quick
+            ? {
+                mode: 'quick',
+                note: "Referenced groups were found in the tenant's group listing (renames and deletions included)",
+              }
+            : plan,
+        ),
+      ])
     }
     if (this.#signInFailure) throw this.#runFailure(this.#signInFailure)
     if (lastSync) await this.#attribute(new Date(lastSync.getTime() - AUDIT_OVERLAP_MS))
@@ -193,7 +244,11 @@ class InventorySync {
     const audit = await this.#auditSince(since)
     if ('error' in audit) {
       const what = audit.error.code === 'missing_permission' ? `the app lacks ${AUDIT_PERMISSION}` : audit.error.message
-      await this.#run.addWarning({ code: 'audit_events_unreadable', message: `Changes are not attributed to who made them: Intune's audit log could not be read (${what}).`, subject: 'auditEvents' })
+      await this.#run.addWarning({
+        code: 'audit_events_unreadable',
+        message: `Changes are not attributed to who made them: Intune's audit log could not be read (${what}).`,
+        subject: 'auditEvents',
+      })
       return
     }
     await attributeRun(this.#run.db, { tenantId: this.#ctx.tenantKey, runId: this.#run.run.id }, audit.touches)
@@ -212,7 +267,11 @@ class InventorySync {
   }
 
   /** Runs one unit and records its result; only a cancellation or a lost run escapes. */
-  async #unit(entry: PolicyTypeEntry, work: (counts: UnitCounts) => Promise<void>, plan?: { mode: 'full' | 'quick'; note?: string }) {
+  async #unit(
+    entry: PolicyTypeEntry,
+    work: (counts: UnitCounts) => Promise<void>,
+    plan?: { mode: 'full' | 'quick'; note?: string },
+  ) {
     const started = performance.now()
     const counts: UnitCounts = { created: 0, updated: 0, unchanged: 0, removed: 0 }
     let status: 'succeeded' | 'failed' | 'skipped' = 'succeeded'
@@ -228,14 +287,25 @@ class InventorySync {
       status = code === 'missing_permission' ? 'skipped' : 'failed'
       // A Graph error's message says what to do; anything else (a database error carries its
       // query and parameters) goes to the log, and the run says only where to look.
-      const message = e instanceof GraphError ? e.message : `${entry.label} could not be stored: an unexpected error (logged by the worker for run ${this.#run.run.id})`
+      const message =
+        e instanceof GraphError
+          ? e.message
+          : `${entry.label} could not be stored: an unexpected error (logged by the worker for run ${this.#run.run.id})`
       error = { code, message }
-      if (!(e instanceof GraphError)) this.#run.log.error({ err: loggableError(e), unit: entry.key }, 'inventory unit failed')
+      if (!(e instanceof GraphError))
+        this.#run.log.error({ err: loggableError(e), unit: entry.key }, 'inventory unit failed')
       // A sign-in failure is the run's failure, recorded once when the run fails.
       if (!signIn) await this.#run.addFailure({ code, message, subject: entry.key })
     }
     await this.#flush(true)
-    await this.#run.recordUnit({ key: entry.key, status, counts, durationMs: performance.now() - started, error, ...(plan ? { mode: plan.mode, ...(plan.note ? { note: plan.note } : {}) } : {}) })
+    await this.#run.recordUnit({
+      key: entry.key,
+      status,
+      counts,
+      durationMs: performance.now() - started,
+      error,
+      ...(plan ? { mode: plan.mode, ...(plan.note ? { note: plan.note } : {}) } : {}),
+    })
   }
 
   /** Writes a page; an object the database refuses is reported and kept as it was (it is seen, so never removed). */
@@ -246,7 +316,9 @@ class InventorySync {
       await this.#run.addFailure({
         code: 'unstorable_object',
         // The message is stored too: only text that can be.
-        message: storableText(`${entry.label} "${item.displayName.slice(0, 200)}" (${item.externalId}) holds a value the database cannot store: its stored copy is kept as it was`),
+        message: storableText(
+          `${entry.label} "${item.displayName.slice(0, 200)}" (${item.externalId}) holds a value the database cannot store: its stored copy is kept as it was`,
+        ),
         subject: entry.key,
       })
     }
@@ -264,7 +336,13 @@ class InventorySync {
   }
 
   /** Reads listed objects in full (their per-object reads), normalises and writes them, and marks them seen. */
-  async #readAndWrite(entry: PolicyTypeEntry, scope: UnitScope, listed: readonly GraphObject[], counts: UnitCounts, seen: Set<string>) {
+  async #readAndWrite(
+    entry: PolicyTypeEntry,
+    scope: UnitScope,
+    listed: readonly GraphObject[],
+    counts: UnitCounts,
+    seen: Set<string>,
+  ) {
     const reads = await this.#graph.readItems(this.#ctx, entry, listed)
     const items: NormalisedItem[] = []
     for (const read of reads) {
@@ -272,7 +350,8 @@ class InventorySync {
       if (seen.has(read.item.id)) continue
       if (read.errors.length > 0) {
         // Deleted between the list and its reads (every read 404): not seen, so removed like any other.
-        const gone = read.errors.every((e) => e.code === 'not_found') && read.errors.length === itemReads(entry, read.item).length
+        const gone =
+          read.errors.every((e) => e.code === 'not_found') && read.errors.length === itemReads(entry, read.item).length
         if (gone) continue
         throw read.errors.find((e) => e.code !== 'not_found') ?? read.errors[0]!
       }
@@ -300,14 +379,22 @@ class InventorySync {
     const scope = this.#scope(entry)
     const seen = new Set<string>()
     const url = entry.unstamped ? listUrl(entry) : quickListUrl(entry)
-    for await (const value of this.#graph.pagesOf(this.#ctx, url, { permission: entry.permission, subject: entry.label })) {
+    for await (const value of this.#graph.pagesOf(this.#ctx, url, {
+      permission: entry.permission,
+      subject: entry.label,
+    })) {
       this.#run.throwIfCancelled()
       const listed = value.filter((item) => !isSkipped(entry, item) && !seen.has(item.id))
-      const stale = entry.unstamped ? await this.#differing(entry, scope, listed) : await changedIds(
-        this.#run.db,
-        scope,
-        listed.map((item) => ({ id: item.id, lastModified: typeof item.lastModifiedDateTime === 'string' ? item.lastModifiedDateTime : null })),
-      )
+      const stale = entry.unstamped
+        ? await this.#differing(entry, scope, listed)
+        : await changedIds(
+            this.#run.db,
+            scope,
+            listed.map((item) => ({
+              id: item.id,
+              lastModified: typeof item.lastModifiedDateTime === 'string' ? item.lastModifiedDateTime : null,
+            })),
+          )
       for (const item of listed) if (touched.has(item.id.toLowerCase())) stale.add(item.id)
       let unchanged = 0
       for (const item of listed) {
@@ -328,7 +415,11 @@ class InventorySync {
 
   /** Listed objects read by id, as their list serves them; the ones deleted since the listing are left out. */
   async #readObjects(entry: PolicyTypeEntry, listed: readonly GraphObject[]): Promise<GraphObject[]> {
-    const objects = await this.#graph.batch(this.#ctx, listed.map((item) => objectUrl(entry, item)), { permission: entry.permission, subject: entry.label })
+    const objects = await this.#graph.batch(
+      this.#ctx,
+      listed.map((item) => objectUrl(entry, item)),
+      { permission: entry.permission, subject: entry.label },
+    )
     const full: GraphObject[] = []
     for (const result of objects) {
       // Deleted since the listing: not seen, so removed like any other.
@@ -346,7 +437,11 @@ class InventorySync {
    * log's to tell): new, back after a removal, or another hash.
    */
   async #differing(entry: PolicyTypeEntry, scope: UnitScope, listed: readonly GraphObject[]): Promise<Set<string>> {
-    const stored = await storedContents(this.#run.db, scope, listed.map((item) => item.id))
+    const stored = await storedContents(
+      this.#run.db,
+      scope,
+      listed.map((item) => item.id),
+    )
     const differing = new Set<string>()
     for (const item of listed) {
       const row = stored.get(item.id)
@@ -354,8 +449,14 @@ class InventorySync {
         differing.add(item.id)
         continue
       }
-      const details = Object.fromEntries(entry.details.filter((d) => d.via !== 'list').map((d) => [d.name, row.payload[d.name] ?? []]))
-      if (normaliseRead(entry, { item, assignments: entry.assignments ? row.assignments : null, details }).contentHash !== row.contentHash) differing.add(item.id)
+      const details = Object.fromEntries(
+        entry.details.filter((d) => d.via !== 'list').map((d) => [d.name, row.payload[d.name] ?? []]),
+      )
+      if (
+        normaliseRead(entry, { item, assignments: entry.assignments ? row.assignments : null, details }).contentHash !==
+        row.contentHash
+      )
+        differing.add(item.id)
     }
     return differing
   }
@@ -375,7 +476,10 @@ class InventorySync {
     let ids = referenced
     if (quick && referenced.length > 0) {
       const wanted = new Map(referenced.map((id) => [id.toLowerCase(), id]))
-      for await (const page of this.#graph.pagesOf(this.#ctx, groupListUrl(), { permission: GROUP_TYPE.permission, subject: GROUP_TYPE.label })) {
+      for await (const page of this.#graph.pagesOf(this.#ctx, groupListUrl(), {
+        permission: GROUP_TYPE.permission,
+        subject: GROUP_TYPE.label,
+      })) {
         this.#run.throwIfCancelled()
         const found = page.filter((group) => typeof group.id === 'string' && wanted.delete(group.id.toLowerCase()))
         const items = found.map((group) => normaliseRead(GROUP_TYPE, { item: group, assignments: null, details: {} }))

@@ -8,7 +8,10 @@ export const notificationResponse = z
     title: z.string(),
     body: z.string(),
     run_id: z.string().nullable(),
-    outcome: z.enum(RUN_OUTCOMES).nullable().describe("The run's outcome: what the console colours the notification by"),
+    outcome: z
+      .enum(RUN_OUTCOMES)
+      .nullable()
+      .describe("The run's outcome: what the console colours the notification by"),
     tenant_id: z.string().nullable(),
     url: z.string(),
     read_at: z.string().nullable(),

@@ -5,7 +5,11 @@ import type { Cursor } from '../../lib/cursor.ts'
 
 // Notifications belong to a user, not a tenant: userId is the owner every method filters on.
 
-export async function listNotifications(db: Executor, userId: string, options: { unreadOnly: boolean; cursor?: Cursor | undefined; limit: number }) {
+export async function listNotifications(
+  db: Executor,
+  userId: string,
+  options: { unreadOnly: boolean; cursor?: Cursor | undefined; limit: number },
+) {
   return db
     .select()
     .from(notifications)
@@ -13,7 +17,9 @@ export async function listNotifications(db: Executor, userId: string, options: {
       and(
         eq(notifications.userId, userId),
         options.unreadOnly ? isNull(notifications.readAt) : undefined,
-        options.cursor ? sql`(${notifications.createdAt}, ${notifications.id}) < (${options.cursor.at}::timestamptz, ${options.cursor.id}::uuid)` : undefined,
+        options.cursor
+          ? sql`(${notifications.createdAt}, ${notifications.id}) < (${options.cursor.at}::timestamptz, ${options.cursor.id}::uuid)`
+          : undefined,
       ),
     )
     .orderBy(desc(notifications.createdAt), desc(notifications.id))

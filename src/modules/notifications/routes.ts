@@ -26,18 +26,29 @@ export function registerNotificationRoutes(app: FastifyInstance, { db, auth }: H
         tags,
         summary: "The caller's notifications, newest first, with the unread count",
         querystring: listQuery,
-        response: responses({ 200: z.object({ data: z.array(notificationResponse), next_cursor: z.string().nullable(), unread_count: z.number() }) }),
+        response: responses({
+          200: z.object({
+            data: z.array(notificationResponse),
+            next_cursor: z.string().nullable(),
+            unread_count: z.number(),
+          }),
+        }),
       },
     },
     async (request) => {
       const { user } = await auth.principalOf(request)
       const { limit } = request.query
-      const rows = await listNotifications(db, user.id, { unreadOnly: request.query.unread === 'true', cursor: decodeCursor(request.query.cursor), limit: limit + 1 })
+      const rows = await listNotifications(db, user.id, {
+        unreadOnly: request.query.unread === 'true',
+        cursor: decodeCursor(request.query.cursor),
+        limit: limit + 1,
+      })
       const page = rows.slice(0, limit)
       const last = page.at(-1)
       return {
         data: page.map(presentNotification),
-        next_cursor: rows.length > limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null,
+        next_cursor:
+          rows.length > limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last.id }) : null,
         unread_count: await countUnread(db, user.id),
       }
     },
@@ -45,7 +56,14 @@ export function registerNotificationRoutes(app: FastifyInstance, { db, auth }: H
 
   r.post(
     '/api/notifications/:id/read',
-    { schema: { tags, summary: 'Mark one notification read', params: z.object({ id: z.string() }), response: responses({ 200: notificationResponse }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Mark one notification read',
+        params: z.object({ id: z.string() }),
+        response: responses({ 200: notificationResponse }),
+      },
+    },
     async (request) => {
       const { user } = await auth.principalOf(request)
       const row = UUID_PATTERN.test(request.params.id) ? await markRead(db, user.id, request.params.id) : undefined
@@ -56,7 +74,13 @@ export function registerNotificationRoutes(app: FastifyInstance, { db, auth }: H
 
   r.post(
     '/api/notifications/read-all',
-    { schema: { tags, summary: 'Mark all of the caller’s notifications read', response: responses({ 200: z.object({ updated: z.number(), unread_count: z.number() }) }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Mark all of the caller’s notifications read',
+        response: responses({ 200: z.object({ updated: z.number(), unread_count: z.number() }) }),
+      },
+    },
     async (request) => {
       const { user } = await auth.principalOf(request)
       return { updated: await markAllRead(db, user.id), unread_count: 0 }

@@ -13,7 +13,13 @@ import { lockRun } from './repository.ts'
  * gets cancel_requested_at ("Cancelling…") and ends at the handler's next check, or is failed
  * by the reaper when it ignores the request.
  */
-export async function cancelRun(db: Database, catalog: Catalog, actor: Actor, tenantId: string, runId: string): Promise<OperationRunRow> {
+export async function cancelRun(
+  db: Database,
+  catalog: Catalog,
+  actor: Actor,
+  tenantId: string,
+  runId: string,
+): Promise<OperationRunRow> {
   return db.transaction(async (tx) => {
     const run = await lockRun(tx, tenantId, runId)
     if (!run) throw notFound('Run')
@@ -29,7 +35,11 @@ export async function cancelRun(db: Database, catalog: Catalog, actor: Actor, te
       return finished!
     }
     if (run.cancelRequestedAt) return run
-    const [updated] = await tx.update(operationRuns).set({ cancelRequestedAt: sql`now()` }).where(eq(operationRuns.id, runId)).returning()
+    const [updated] = await tx
+      .update(operationRuns)
+      .set({ cancelRequestedAt: sql`now()` })
+      .where(eq(operationRuns.id, runId))
+      .returning()
     await publishRunUpdated(tx, updated!)
     return updated!
   })

@@ -42,12 +42,16 @@ export type OperationSpec = {
 export const ENGINE_FAILURE_CODES = {
   worker_lost: 'The worker stopped while running this operation: run it again.',
   cancel_timeout: 'The operation did not stop after it was cancelled: run it again if it is still needed.',
-  unexpected_error: 'Something went wrong that TenantAtlas did not expect: run it again, and report it if it keeps happening.',
+  unexpected_error:
+    'Something went wrong that TenantAtlas did not expect: run it again, and report it if it keeps happening.',
 } as const
 
 export const UNKNOWN_OPERATION_LABEL = 'Unknown operation'
 
-export type OperationTypeDescription = Pick<OperationSpec, 'label' | 'description' | 'capability' | 'cancellable' | 'rerunnable' | 'schedulable'> & {
+export type OperationTypeDescription = Pick<
+  OperationSpec,
+  'label' | 'description' | 'capability' | 'cancellable' | 'rerunnable' | 'schedulable'
+> & {
   type: string
   failure_codes: { code: string; fix: string }[]
 }
@@ -67,7 +71,8 @@ const TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
 
 export function createCatalog<K extends string>(specs: Record<K, OperationSpec>): Catalog<K> {
   for (const type of Object.keys(specs)) {
-    if (!TYPE_NAME.test(type)) throw new Error(`Operation type "${type}" must look like "domain.verb" (lowercase, dot-separated)`)
+    if (!TYPE_NAME.test(type))
+      throw new Error(`Operation type "${type}" must look like "domain.verb" (lowercase, dot-separated)`)
   }
   const has = (type: string): type is K => Object.hasOwn(specs, type)
   const types = () => Object.keys(specs).sort() as K[]

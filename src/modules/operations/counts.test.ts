@@ -3,7 +3,11 @@ import { addCounts, CountsError, mergeCounts } from './counts.ts'
 
 describe('summary_counts', () => {
   it('accepts allow-listed keys and growing values', () => {
-    expect(mergeCounts({ total: 3, processed: 1 }, { processed: 2, created: 5 })).toEqual({ total: 3, processed: 2, created: 5 })
+    expect(mergeCounts({ total: 3, processed: 1 }, { processed: 2, created: 5 })).toEqual({
+      total: 3,
+      processed: 2,
+      created: 5,
+    })
     expect(addCounts({ processed: 1 }, { processed: 1, failed: 1 })).toEqual({ processed: 2, failed: 1 })
   })
 

@@ -1,5 +1,16 @@
 /** The allow-list of summary_counts keys (ADR 005); writing another key is a programming error. */
-export const COUNT_KEYS = ['total', 'processed', 'succeeded', 'failed', 'skipped', 'created', 'updated', 'unchanged', 'removed', 'warnings'] as const
+export const COUNT_KEYS = [
+  'total',
+  'processed',
+  'succeeded',
+  'failed',
+  'skipped',
+  'created',
+  'updated',
+  'unchanged',
+  'removed',
+  'warnings',
+] as const
 export type CountKey = (typeof COUNT_KEYS)[number]
 export type SummaryCounts = Partial<Record<CountKey, number>>
 
@@ -16,10 +27,13 @@ const allowed = new Set<string>(COUNT_KEYS)
 export function mergeCounts(current: SummaryCounts, next: Record<string, number>): SummaryCounts {
   const merged: SummaryCounts = { ...current }
   for (const [key, value] of Object.entries(next)) {
-    if (!allowed.has(key)) throw new CountsError(`summary_counts key "${key}" is not in the allow-list (${COUNT_KEYS.join(', ')})`)
-    if (!Number.isSafeInteger(value) || value < 0) throw new CountsError(`summary_counts.${key} must be a non-negative integer, got ${value}`)
+    if (!allowed.has(key))
+      throw new CountsError(`summary_counts key "${key}" is not in the allow-list (${COUNT_KEYS.join(', ')})`)
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new CountsError(`summary_counts.${key} must be a non-negative integer, got ${value}`)
     const before = current[key as CountKey]
-    if (before !== undefined && value < before) throw new CountsError(`summary_counts.${key} may only grow while the run is active (${before} → ${value})`)
+    if (before !== undefined && value < before)
+      throw new CountsError(`summary_counts.${key} may only grow while the run is active (${before} → ${value})`)
     merged[key as CountKey] = value
   }
   if (merged.total !== undefined && (merged.processed ?? 0) > merged.total) {

@@ -125,7 +125,11 @@ export class OperationsEngine<K extends string = string> {
     if (this.#stopping) return handBack(this.#db, this.catalog, this.#queue, run) // claimed while shutdown began
     const handler = this.#options.handlers.get(run.type)
     if (!handler) throw new Error(`No handler for ${run.type}`) // unreachable: assertMatches ran at construction
-    const execution = new RunExecution(run, this.#db, this.#log.child({ run_id: run.id, type: run.type, attempt: run.attempt }))
+    const execution = new RunExecution(
+      run,
+      this.#db,
+      this.#log.child({ run_id: run.id, type: run.type, attempt: run.attempt }),
+    )
     if (run.cancelRequestedAt) execution.requestCancel()
     this.#inflight.set(run.id, execution)
     const heartbeat = setInterval(() => void this.#heartbeat(execution), this.timings.heartbeatMs)
@@ -146,8 +150,10 @@ export class OperationsEngine<K extends string = string> {
         const subject = error instanceof RunFailureError ? error.subject : null
         // A handler's own failure says what to do; anything else is logged in full (no parameter
         // values: they can be secrets) and recorded without its query text.
-        if (!(error instanceof RunFailureError)) execution.log.error({ err: loggableError(error) }, 'operation handler failed')
-        const message = error instanceof RunFailureError ? error.message.slice(0, 1000) : unexpectedFailureMessage(error, run.id)
+        if (!(error instanceof RunFailureError))
+          execution.log.error({ err: loggableError(error) }, 'operation handler failed')
+        const message =
+          error instanceof RunFailureError ? error.message.slice(0, 1000) : unexpectedFailureMessage(error, run.id)
         failures.push({ code, message, subject })
       }
     } finally {
@@ -155,7 +161,14 @@ export class OperationsEngine<K extends string = string> {
       this.#inflight.delete(run.id)
     }
     if (execution.lost) return
-    await this.#finishWithRetry({ runId: run.id, attempt: run.attempt, from: ['running'], outcome, failures, actor: SYSTEM })
+    await this.#finishWithRetry({
+      runId: run.id,
+      attempt: run.attempt,
+      from: ['running'],
+      outcome,
+      failures,
+      actor: SYSTEM,
+    })
   }
 
   /** A lost connection at the very end must not leave the run running: retry, then leave it to the reaper. */
@@ -201,7 +214,10 @@ export class OperationsEngine<K extends string = string> {
       try {
         await handBack(this.#db, this.catalog, this.#queue, execution.run)
       } catch (error) {
-        this.#log.error({ err: loggableError(error), run_id: execution.run.id }, 'could not hand the run back; the reaper will')
+        this.#log.error(
+          { err: loggableError(error), run_id: execution.run.id },
+          'could not hand the run back; the reaper will',
+        )
       }
       execution.markLost()
     }

@@ -1,6 +1,13 @@
 import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
-import { notifications, operationRuns, type OperationRunRow, type RunFailure, type RunOutcome, type RunStatus } from '../../db/schema.ts'
+import {
+  notifications,
+  operationRuns,
+  type OperationRunRow,
+  type RunFailure,
+  type RunOutcome,
+  type RunStatus,
+} from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import { recordAuditEvent } from '../audit/record-audit-event.ts'
@@ -25,7 +32,11 @@ export type FinishRequest = {
  * exactly one wins; the winner writes the initiator's notification (unique per run), the audit
  * event and the live NOTIFY in the caller's transaction. Returns null when it did not win.
  */
-export async function finishRun(tx: Executor, catalog: Catalog, request: FinishRequest): Promise<OperationRunRow | null> {
+export async function finishRun(
+  tx: Executor,
+  catalog: Catalog,
+  request: FinishRequest,
+): Promise<OperationRunRow | null> {
   const extra = request.failures ?? []
   const [run] = await tx
     .update(operationRuns)
@@ -66,7 +77,13 @@ export async function finishRun(tx: Executor, catalog: Catalog, request: FinishR
     tenantId: run.tenantId,
     action: 'operation_run.completed',
     subject: { type: 'operation_run', id: run.id },
-    metadata: { type: run.type, outcome: request.outcome, attempt: run.attempt, summary_counts: run.summaryCounts, failures: run.failures.length },
+    metadata: {
+      type: run.type,
+      outcome: request.outcome,
+      attempt: run.attempt,
+      summary_counts: run.summaryCounts,
+      failures: run.failures.length,
+    },
   })
   await publishRunUpdated(tx, run)
   return run

@@ -22,9 +22,17 @@ export const attemptIs = (runId: string, attempt: number, status: OperationRunRo
  * still running, and a re-queue or finish waits for it to commit (share lock on the run row). A
  * stale worker's write throws RunOwnershipLostError and writes nothing.
  */
-export async function fencedTransaction<T>(db: Database, scope: { runId: string; attempt: number }, work: (tx: Executor) => Promise<T>): Promise<T> {
+export async function fencedTransaction<T>(
+  db: Database,
+  scope: { runId: string; attempt: number },
+  work: (tx: Executor) => Promise<T>,
+): Promise<T> {
   return db.transaction(async (tx) => {
-    const owned = await tx.select({ id: operationRuns.id }).from(operationRuns).where(attemptIs(scope.runId, scope.attempt, 'running')).for('share')
+    const owned = await tx
+      .select({ id: operationRuns.id })
+      .from(operationRuns)
+      .where(attemptIs(scope.runId, scope.attempt, 'running'))
+      .for('share')
     if (owned.length === 0) throw new RunOwnershipLostError(scope.runId, scope.attempt)
     return work(tx)
   })
@@ -35,9 +43,16 @@ export async function fencedTransaction<T>(db: Database, scope: { runId: string;
  * limit, or undefined when there is nothing to do (cancelled while queued, finished elsewhere, or
  * a job of an attempt that was superseded).
  */
-export async function claimRun(db: Database, catalog: Catalog, data: RunJobData): Promise<OperationRunRow | 'full' | undefined> {
+export async function claimRun(
+  db: Database,
+  catalog: Catalog,
+  data: RunJobData,
+): Promise<OperationRunRow | 'full' | undefined> {
   return db.transaction(async (tx) => {
-    const [queued] = await tx.select().from(operationRuns).where(attemptIs(data.runId, data.attempt, 'queued'))
+    const [queued] = await tx
+      .select()
+      .from(operationRuns)
+      .where(attemptIs(data.runId, data.attempt, 'queued'))
     if (!queued) return undefined
     if (await atTenantLimit(tx, catalog, queued)) return 'full' as const
     const [claimed] = await tx
@@ -61,23 +76,49 @@ async function atTenantLimit(tx: Executor, catalog: Catalog, run: { tenantId: st
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(operationRuns)
-    .where(and(eq(operationRuns.tenantId, run.tenantId), eq(operationRuns.type, run.type), eq(operationRuns.status, 'running')))
+    .where(
+      and(
+        eq(operationRuns.tenantId, run.tenantId),
+        eq(operationRuns.type, run.type),
+        eq(operationRuns.status, 'running'),
+      ),
+    )
   return (row?.n ?? 0) >= limit
 }
 
 /** Leaves the run queued behind a new job that becomes fetchable after a delay. */
-export async function deferRun(db: Database, catalog: Catalog, queue: JobQueue, data: RunJobData, seconds: number): Promise<void> {
+export async function deferRun(
+  db: Database,
+  catalog: Catalog,
+  queue: JobQueue,
+  data: RunJobData,
+  seconds: number,
+): Promise<void> {
   await db.transaction(async (tx) => {
-    const [run] = await tx.select().from(operationRuns).where(attemptIs(data.runId, data.attempt, 'queued')).for('update')
+    const [run] = await tx
+      .select()
+      .from(operationRuns)
+      .where(attemptIs(data.runId, data.attempt, 'queued'))
+      .for('update')
     if (!run) return
     const perTenantConcurrency = catalog.has(run.type) ? catalog.spec(run.type).perTenantConcurrency : undefined
-    const jobId = await queue.enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt: run.attempt, startAfterSeconds: seconds, perTenantConcurrency })
+    const jobId = await queue.enqueue(tx, {
+      type: run.type,
+      tenantId: run.tenantId,
+      runId: run.id,
+      attempt: run.attempt,
+      startAfterSeconds: seconds,
+      perTenantConcurrency,
+    })
     await tx.update(operationRuns).set({ jobId }).where(eq(operationRuns.id, run.id))
   })
 }
 
 /** One heartbeat of a running attempt: `lost` when the run is no longer this attempt's, else whether a cancel was requested. */
-export async function beat(db: Database, run: Pick<OperationRunRow, 'id' | 'attempt'>): Promise<'lost' | 'cancel_requested' | 'ok'> {
+export async function beat(
+  db: Database,
+  run: Pick<OperationRunRow, 'id' | 'attempt'>,
+): Promise<'lost' | 'cancel_requested' | 'ok'> {
   const [row] = await db
     .update(operationRuns)
     .set({ heartbeatAt: sql`now()` })
@@ -91,9 +132,18 @@ export async function beat(db: Database, run: Pick<OperationRunRow, 'id' | 'atte
  * Graceful shutdown: the process hands its running attempt back without waiting for the reaper.
  * A hand-back is not a failure: it does not use up one of the type's attempts.
  */
-export async function handBack(db: Database, catalog: Catalog, queue: JobQueue, run: Pick<OperationRunRow, 'id' | 'attempt'>): Promise<void> {
+export async function handBack(
+  db: Database,
+  catalog: Catalog,
+  queue: JobQueue,
+  run: Pick<OperationRunRow, 'id' | 'attempt'>,
+): Promise<void> {
   await db.transaction(async (tx) => {
-    const [current] = await tx.select().from(operationRuns).where(attemptIs(run.id, run.attempt, 'running')).for('update')
+    const [current] = await tx
+      .select()
+      .from(operationRuns)
+      .where(attemptIs(run.id, run.attempt, 'running'))
+      .for('update')
     if (current) await recoverRun(tx, catalog, queue, current, 'the worker shut down', { handBack: true })
   })
 }

@@ -3,4 +3,7 @@ export const runApiPath = (tenantId: string, runId: string) => `/api/tenants/${t
 export const runViewPath = (tenantId: string, runId: string) => `/t/${tenantId}/operations/${runId}`
 export const operationsViewPath = (tenantId: string) => `/t/${tenantId}/operations`
 
-export const runLinks = (tenantId: string, runId: string) => ({ self: runApiPath(tenantId, runId), view: runViewPath(tenantId, runId) })
+export const runLinks = (tenantId: string, runId: string) => ({
+  self: runApiPath(tenantId, runId),
+  view: runViewPath(tenantId, runId),
+})

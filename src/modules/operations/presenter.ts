@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { RUN_ITEM_STATUSES, RUN_OUTCOMES, RUN_STATUSES, type OperationRunItemRow, type OperationRunRow } from '../../db/schema.ts'
+import {
+  RUN_ITEM_STATUSES,
+  RUN_OUTCOMES,
+  RUN_STATUSES,
+  type OperationRunItemRow,
+  type OperationRunRow,
+} from '../../db/schema.ts'
 import { can, canManageRun, type TenantAccess } from '../access/policy.ts'
 import type { Catalog } from './catalog.ts'
 import { runLinks } from './links.ts'
@@ -15,14 +21,27 @@ export const runResponse = z
     status_label: z.string().describe('Queued, Running, Cancelling… or Completed'),
     outcome: z.enum(RUN_OUTCOMES).nullable(),
     cancel_requested: z.boolean(),
-    initiator: z.object({ id: z.string(), name: z.string() }).nullable().describe('null for system runs (CLI, schedules)'),
+    initiator: z
+      .object({ id: z.string(), name: z.string() })
+      .nullable()
+      .describe('null for system runs (CLI, schedules)'),
     schedule: z
       .object({ id: z.string(), name: z.string() })
       .nullable()
       .describe('The schedule that started this system run; the console shows "Schedule: <name>"'),
     context: z.record(z.string(), z.unknown()),
     summary_counts: z.record(z.string(), z.number()),
-    failures: z.array(z.object({ code: z.string(), message: z.string(), subject: z.string().nullable(), severity: z.enum(['warning']).optional().describe('A warning: something was left out, the outcome is not affected') })),
+    failures: z.array(
+      z.object({
+        code: z.string(),
+        message: z.string(),
+        subject: z.string().nullable(),
+        severity: z
+          .enum(['warning'])
+          .optional()
+          .describe('A warning: something was left out, the outcome is not affected'),
+      }),
+    ),
     units: z.array(
       z.object({
         key: z.string(),
@@ -31,7 +50,10 @@ export const runResponse = z
         duration_ms: z.number(),
         error: z.object({ code: z.string(), message: z.string() }).nullable(),
         mode: z.enum(['full', 'quick']).optional().describe('Inventory sync: how the type was read'),
-        note: z.string().optional().describe('Inventory sync: how a quick sync read the type (listed in full, or why it read it in full)'),
+        note: z
+          .string()
+          .optional()
+          .describe('Inventory sync: how a quick sync read the type (listed in full, or why it read it in full)'),
       }),
     ),
     attempt: z.number(),
@@ -68,13 +90,23 @@ export const presentRunItem = (item: OperationRunItemRow): z.output<typeof runIt
 export type RunResponse = z.output<typeof runResponse>
 
 const statusLabel = (run: OperationRunRow) =>
-  run.status === 'queued' ? 'Queued' : run.status === 'running' ? (run.cancelRequestedAt ? 'Cancelling…' : 'Running') : 'Completed'
+  run.status === 'queued'
+    ? 'Queued'
+    : run.status === 'running'
+      ? run.cancelRequestedAt
+        ? 'Cancelling…'
+        : 'Running'
+      : 'Completed'
 
 /**
  * What the caller may do with the run: cancel an active run of a cancellable type, re-run a
  * completed run of a re-runnable type they may start; operators only their own runs (modules/access/policy.ts).
  */
-export function abilitiesOf(catalog: Catalog, access: TenantAccess, run: Pick<OperationRunRow, 'type' | 'status' | 'initiatorUserId'>) {
+export function abilitiesOf(
+  catalog: Catalog,
+  access: TenantAccess,
+  run: Pick<OperationRunRow, 'type' | 'status' | 'initiatorUserId'>,
+) {
   const spec = catalog.has(run.type) ? catalog.spec(run.type) : undefined
   const manage = canManageRun(access, run)
   return {

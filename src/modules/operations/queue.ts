@@ -14,7 +14,11 @@ export type RunJob = {
   perTenantConcurrency?: number
 }
 
-export type WorkOptions = { concurrency: number; perTenantConcurrency?: number | undefined; pollingIntervalSeconds: number }
+export type WorkOptions = {
+  concurrency: number
+  perTenantConcurrency?: number | undefined
+  pollingIntervalSeconds: number
+}
 
 /**
  * The job queue as the run lifecycle needs it: the port that `src/jobs/` implements with pg-boss.

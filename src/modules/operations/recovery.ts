@@ -30,7 +30,15 @@ export async function recoverRun(
   // The dead attempt's job would otherwise stay `active` in pg-boss and hold the tenant's slot.
   if (run.jobId) await jobs.retire(tx, run.type, run.jobId)
   if (run.cancelRequestedAt) {
-    return (await finishRun(tx, catalog, { runId: run.id, attempt: run.attempt, from, outcome: 'cancelled', actor: SYSTEM })) ? 'cancelled' : 'skipped'
+    return (await finishRun(tx, catalog, {
+      runId: run.id,
+      attempt: run.attempt,
+      from,
+      outcome: 'cancelled',
+      actor: SYSTEM,
+    }))
+      ? 'cancelled'
+      : 'skipped'
   }
   const spec = catalog.has(run.type) ? catalog.spec(run.type) : undefined
   // The attempt number stays the fence; the limit counts attempts that were not handed back.
@@ -38,13 +46,32 @@ export async function recoverRun(
   if (spec?.idempotent && (options.handBack || counted < spec.maxAttempts)) {
     const attempt = run.attempt + 1
     const handbacks = run.handbacks + (options.handBack ? 1 : 0)
-    const jobId = await jobs.enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt, perTenantConcurrency: spec.perTenantConcurrency })
+    const jobId = await jobs.enqueue(tx, {
+      type: run.type,
+      tenantId: run.tenantId,
+      runId: run.id,
+      attempt,
+      perTenantConcurrency: spec.perTenantConcurrency,
+    })
     // The new attempt starts over: the dead attempt's per-item results go with its counts.
     await tx.delete(operationRunItems).where(eq(operationRunItems.runId, run.id))
     const [requeued] = await tx
       .update(operationRuns)
-      .set({ status: 'queued', attempt, handbacks, jobId, heartbeatAt: null, startedAt: null, queuedAt: sql`now()`, summaryCounts: {}, units: [], failures: [] })
-      .where(and(eq(operationRuns.id, run.id), eq(operationRuns.attempt, run.attempt), eq(operationRuns.status, 'running')))
+      .set({
+        status: 'queued',
+        attempt,
+        handbacks,
+        jobId,
+        heartbeatAt: null,
+        startedAt: null,
+        queuedAt: sql`now()`,
+        summaryCounts: {},
+        units: [],
+        failures: [],
+      })
+      .where(
+        and(eq(operationRuns.id, run.id), eq(operationRuns.attempt, run.attempt), eq(operationRuns.status, 'running')),
+      )
       .returning()
     if (!requeued) throw new Error('lost the race to recover the run') // rolls back the job we just sent
     await recordAuditEvent(tx, SYSTEM, {
@@ -66,7 +93,13 @@ export async function recoverRun(
     attempt: run.attempt,
     from,
     outcome: 'failed',
-    failures: [{ code: 'worker_lost', message: `The worker running this operation stopped (${why}); it was not retried because ${reason}. Start it again.`, subject: null }],
+    failures: [
+      {
+        code: 'worker_lost',
+        message: `The worker running this operation stopped (${why}); it was not retried because ${reason}. Start it again.`,
+        subject: null,
+      },
+    ],
     actor: SYSTEM,
   })
   return failed ? 'failed' : 'skipped'
@@ -95,7 +128,13 @@ export async function reap(db: Database, catalog: Catalog, jobs: JobQueue, timin
   await db.transaction(async (tx) => {
     const stale = await claim(tx, 'running', operationRuns.heartbeatAt, timings.staleAfterMs)
     for (const run of stale) {
-      const result = await recoverRun(tx, catalog, jobs, run, `no heartbeat for ${Math.round(timings.staleAfterMs / 1000)} s`)
+      const result = await recoverRun(
+        tx,
+        catalog,
+        jobs,
+        run,
+        `no heartbeat for ${Math.round(timings.staleAfterMs / 1000)} s`,
+      )
       if (result !== 'skipped') counts[result]++
     }
   })
@@ -109,7 +148,13 @@ export async function reap(db: Database, catalog: Catalog, jobs: JobQueue, timin
         attempt: run.attempt,
         from: ['running'],
         outcome: 'failed',
-        failures: [{ code: 'cancel_timeout', message: `The operation did not stop within ${Math.round(timings.cancelTimeoutMs / 1000)} s of being cancelled.`, subject: null }],
+        failures: [
+          {
+            code: 'cancel_timeout',
+            message: `The operation did not stop within ${Math.round(timings.cancelTimeoutMs / 1000)} s of being cancelled.`,
+            subject: null,
+          },
+        ],
         actor: { kind: 'system' },
       })
       if (failed) counts.failed++
@@ -126,7 +171,13 @@ export async function reap(db: Database, catalog: Catalog, jobs: JobQueue, timin
           runId: run.id,
           from: ['queued'],
           outcome: 'failed',
-          failures: [{ code: 'unknown_operation', message: `No worker can run operations of type "${typeName}".`, subject: null }],
+          failures: [
+            {
+              code: 'unknown_operation',
+              message: `No worker can run operations of type "${typeName}".`,
+              subject: null,
+            },
+          ],
           actor: { kind: 'system' },
         })
         if (failed) counts.failed++
@@ -134,8 +185,17 @@ export async function reap(db: Database, catalog: Catalog, jobs: JobQueue, timin
       }
       if (run.jobId && (await jobs.state(tx, run.type, run.jobId)) === 'live') continue
       const perTenantConcurrency = catalog.spec(run.type).perTenantConcurrency
-      const jobId = await jobs.enqueue(tx, { type: run.type, tenantId: run.tenantId, runId: run.id, attempt: run.attempt, perTenantConcurrency })
-      await tx.update(operationRuns).set({ jobId, queuedAt: sql`now()` }).where(eq(operationRuns.id, run.id))
+      const jobId = await jobs.enqueue(tx, {
+        type: run.type,
+        tenantId: run.tenantId,
+        runId: run.id,
+        attempt: run.attempt,
+        perTenantConcurrency,
+      })
+      await tx
+        .update(operationRuns)
+        .set({ jobId, queuedAt: sql`now()` })
+        .where(eq(operationRuns.id, run.id))
       counts.resent++
     }
   })

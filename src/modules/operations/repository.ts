@@ -1,7 +1,15 @@
 import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import { preparedFor } from '../../db/prepared.ts'
-import { operationRunItems, operationRuns, type RunItemStatus, type RunOutcome, type RunStatus, schedules, users } from '../../db/schema.ts'
+import {
+  operationRunItems,
+  operationRuns,
+  type RunItemStatus,
+  type RunOutcome,
+  type RunStatus,
+  schedules,
+  users,
+} from '../../db/schema.ts'
 import type { Cursor } from '../../lib/cursor.ts'
 
 export const ACTIVE_STATUSES = ['queued', 'running'] as const
@@ -12,7 +20,11 @@ const runWithInitiator = {
   scheduleName: schedules.name,
 }
 
-export type RunWithNames = { run: typeof operationRuns.$inferSelect; initiatorName: string | null; scheduleName: string | null }
+export type RunWithNames = {
+  run: typeof operationRuns.$inferSelect
+  initiatorName: string | null
+  scheduleName: string | null
+}
 
 export async function findRun(db: Executor, tenantId: string, runId: string) {
   const [row] = await db
@@ -57,7 +69,12 @@ export type RunFilters = {
 }
 
 /** Monitoring: a tenant's runs, newest first, keyset-paginated on (created_at, id). */
-export async function listRuns(db: Executor, tenantId: string, filters: RunFilters, page: { cursor?: Cursor | undefined; limit: number }) {
+export async function listRuns(
+  db: Executor,
+  tenantId: string,
+  filters: RunFilters,
+  page: { cursor?: Cursor | undefined; limit: number },
+) {
   const conditions: (SQL | undefined)[] = [eq(operationRuns.tenantId, tenantId)]
   if (filters.type) conditions.push(eq(operationRuns.type, filters.type))
   if (filters.status) conditions.push(eq(operationRuns.status, filters.status))
@@ -65,7 +82,9 @@ export async function listRuns(db: Executor, tenantId: string, filters: RunFilte
   if (filters.initiator === 'system') conditions.push(isNull(operationRuns.initiatorUserId))
   else if (filters.initiator) conditions.push(eq(operationRuns.initiatorUserId, filters.initiator))
   if (page.cursor) {
-    conditions.push(sql`(${operationRuns.createdAt}, ${operationRuns.id}) < (${page.cursor.at}::timestamptz, ${page.cursor.id}::uuid)`)
+    conditions.push(
+      sql`(${operationRuns.createdAt}, ${operationRuns.id}) < (${page.cursor.at}::timestamptz, ${page.cursor.id}::uuid)`,
+    )
   }
   return db
     .select(runWithInitiator)
@@ -84,7 +103,9 @@ const activeRunsQuery = preparedFor((db, name) =>
     .from(operationRuns)
     .leftJoin(users, eq(users.id, operationRuns.initiatorUserId))
     .leftJoin(schedules, eq(schedules.id, operationRuns.scheduleId))
-    .where(and(eq(operationRuns.tenantId, sql.placeholder('tenantId')), inArray(operationRuns.status, [...ACTIVE_STATUSES])))
+    .where(
+      and(eq(operationRuns.tenantId, sql.placeholder('tenantId')), inArray(operationRuns.status, [...ACTIVE_STATUSES])),
+    )
     .orderBy(desc(operationRuns.createdAt))
     .limit(100)
     .prepare(name('active_runs')),
@@ -96,7 +117,12 @@ export async function listActiveRuns(db: Database, tenantId: string) {
 }
 
 /** A run's per-item results in recording order, keyset-paginated on the item id. */
-export async function listRunItems(db: Executor, runId: string, filters: { status?: RunItemStatus | undefined }, page: { after?: number | undefined; limit: number }) {
+export async function listRunItems(
+  db: Executor,
+  runId: string,
+  filters: { status?: RunItemStatus | undefined },
+  page: { after?: number | undefined; limit: number },
+) {
   return db
     .select()
     .from(operationRunItems)

@@ -11,7 +11,13 @@ import { validatedInput } from './start-run.ts'
  * (the catalog may have changed since), started like any start (so deduplicated against an
  * active twin). The caller must be allowed to start the type: role and token scope (ADR 022).
  */
-export async function rerunRun(engine: OperationsEngine, access: TenantAccess, actor: Actor, userId: string, run: OperationRunRow) {
+export async function rerunRun(
+  engine: OperationsEngine,
+  access: TenantAccess,
+  actor: Actor,
+  userId: string,
+  run: OperationRunRow,
+) {
   const { catalog } = engine
   if (!catalog.has(run.type)) throw conflict('Runs of an unknown operation cannot be re-run')
   const spec = catalog.spec(run.type)

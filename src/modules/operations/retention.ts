@@ -14,15 +14,27 @@ const RETENTION_LOCK = 7_415_002
  */
 export async function applyRetention(db: Database, policy: RetentionPolicy) {
   return db.transaction(async (tx) => {
-    const [lock] = (await tx.execute<{ locked: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK}) AS locked`)).rows
+    const [lock] = (
+      await tx.execute<{ locked: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK}) AS locked`)
+    ).rows
     if (!lock?.locked) return null
     const runs = await tx
       .delete(operationRuns)
-      .where(and(eq(operationRuns.status, 'completed'), sql`${operationRuns.completedAt} < now() - make_interval(days => ${policy.runDays})`))
+      .where(
+        and(
+          eq(operationRuns.status, 'completed'),
+          sql`${operationRuns.completedAt} < now() - make_interval(days => ${policy.runDays})`,
+        ),
+      )
       .returning({ id: operationRuns.id })
     const read = await tx
       .delete(notifications)
-      .where(and(isNotNull(notifications.readAt), sql`${notifications.readAt} < now() - make_interval(days => ${policy.readNotificationDays})`))
+      .where(
+        and(
+          isNotNull(notifications.readAt),
+          sql`${notifications.readAt} < now() - make_interval(days => ${policy.readNotificationDays})`,
+        ),
+      )
       .returning({ id: notifications.id })
     return { runs: runs.length, notifications: read.length }
   })

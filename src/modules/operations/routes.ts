@@ -53,7 +53,8 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       const last = page.at(-1)
       return {
         data: page.map(presenter(access)),
-        next_cursor: rows.length > limit && last ? encodeCursor({ at: last.run.createdAt.toISOString(), id: last.run.id }) : null,
+        next_cursor:
+          rows.length > limit && last ? encodeCursor({ at: last.run.createdAt.toISOString(), id: last.run.id }) : null,
       }
     },
   )
@@ -96,8 +97,10 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.manage')
       const row = await loadRun(access.tenantId, request.params.runId)
-      if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId })) throw forbidden('Operators can cancel only the runs they started')
-      if (engine.catalog.has(row.run.type) && !engine.catalog.spec(row.run.type).cancellable) throw conflict(`${engine.catalog.label(row.run.type)} runs cannot be cancelled`)
+      if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId }))
+        throw forbidden('Operators can cancel only the runs they started')
+      if (engine.catalog.has(row.run.type) && !engine.catalog.spec(row.run.type).cancellable)
+        throw conflict(`${engine.catalog.label(row.run.type)} runs cannot be cancelled`)
       await engine.cancelRun(auth.actorOf(request, principal), access.tenantId, row.run.id)
       return reply.code(202).send(presenter(access)(await loadRun(access.tenantId, row.run.id)))
     },
@@ -108,7 +111,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     {
       schema: {
         tags,
-        summary: 'Re-run: starts the same type with the run\'s stored, validated input (deduplicated like any start)',
+        summary: "Re-run: starts the same type with the run's stored, validated input (deduplicated like any start)",
         params: runParams,
         response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
       },
@@ -116,8 +119,15 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.manage')
       const row = await loadRun(access.tenantId, request.params.runId)
-      if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId })) throw forbidden('Operators can re-run only the runs they started')
-      const { run, deduplicated } = await rerunRun(engine, access, auth.actorOf(request, principal), principal.user.id, row.run)
+      if (!canManageRun(access, { initiatorUserId: row.run.initiatorUserId }))
+        throw forbidden('Operators can re-run only the runs they started')
+      const { run, deduplicated } = await rerunRun(
+        engine,
+        access,
+        auth.actorOf(request, principal),
+        principal.user.id,
+        row.run,
+      )
       return reply.code(202).send({ run: presenter(access)(await loadRun(access.tenantId, run.id)), deduplicated })
     },
   )
@@ -149,7 +159,8 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     {
       schema: {
         tags,
-        summary: 'Every operation type: label, description, starting capability, what runs of it allow, failure codes with their fixes',
+        summary:
+          'Every operation type: label, description, starting capability, what runs of it allow, failure codes with their fixes',
         response: responses({ 200: z.object({ data: z.array(operationTypeResponse) }) }),
       },
     },
@@ -164,7 +175,8 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
     {
       schema: {
         tags,
-        summary: 'Server-Sent Events: `snapshot` (the active runs) on connect, then `run.updated` (body: a run) for runs of this tenant',
+        summary:
+          'Server-Sent Events: `snapshot` (the active runs) on connect, then `run.updated` (body: a run) for runs of this tenant',
         params: tenantIdParams,
       },
     },

@@ -1,7 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Database, Executor } from '../../db/engine.ts'
-import { operationRuns, type OperationRunRow, type RunFailure, type RunItemStatus, type RunOutcome, type RunUnit } from '../../db/schema.ts'
+import {
+  operationRuns,
+  type OperationRunRow,
+  type RunFailure,
+  type RunItemStatus,
+  type RunOutcome,
+  type RunUnit,
+} from '../../db/schema.ts'
 import { addCounts, mergeCounts, type SummaryCounts } from './counts.ts'
 import { fencedTransaction } from './lifecycle.ts'
 import { publishRunUpdated } from './live.ts'
@@ -180,13 +187,24 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
   }
 
   addFailure(failure: { code: string; message: string; subject?: string | null }): Promise<void> {
-    this.#failures = [...this.#failures, { code: failure.code, message: failure.message.slice(0, 1000), subject: failure.subject ?? null }]
+    this.#failures = [
+      ...this.#failures,
+      { code: failure.code, message: failure.message.slice(0, 1000), subject: failure.subject ?? null },
+    ]
     return this.#write({ failures: this.#failures })
   }
 
   /** A warning: listed with the failures and counted in `warnings`, without changing the outcome. */
   addWarning(warning: { code: string; message: string; subject?: string | null }): Promise<void> {
-    this.#failures = [...this.#failures, { code: warning.code, message: warning.message.slice(0, 1000), subject: warning.subject ?? null, severity: 'warning' }]
+    this.#failures = [
+      ...this.#failures,
+      {
+        code: warning.code,
+        message: warning.message.slice(0, 1000),
+        subject: warning.subject ?? null,
+        severity: 'warning',
+      },
+    ]
     this.#counts = addCounts(this.#counts, { warnings: 1 })
     return this.#write({ failures: this.#failures, summaryCounts: this.#counts })
   }
@@ -210,14 +228,23 @@ export class RunExecution<C extends Record<string, unknown> = Record<string, unk
     await this.#writes.catch(() => {})
   }
 
-  #write(set: Partial<Pick<OperationRunRow, 'summaryCounts' | 'units' | 'failures'>>, also?: (tx: Executor) => Promise<void>): Promise<void> {
+  #write(
+    set: Partial<Pick<OperationRunRow, 'summaryCounts' | 'units' | 'failures'>>,
+    also?: (tx: Executor) => Promise<void>,
+  ): Promise<void> {
     const next = this.#writes.then(async () => {
       if (this.#lost) throw new RunOwnershipLostError(this.run.id, this.run.attempt)
       const updated = await this.db.transaction(async (tx) => {
         const [row] = await tx
           .update(operationRuns)
           .set({ ...set, heartbeatAt: sql`now()` })
-          .where(and(eq(operationRuns.id, this.run.id), eq(operationRuns.attempt, this.run.attempt), eq(operationRuns.status, 'running')))
+          .where(
+            and(
+              eq(operationRuns.id, this.run.id),
+              eq(operationRuns.attempt, this.run.attempt),
+              eq(operationRuns.status, 'running'),
+            ),
+          )
           .returning()
         if (!row) return row
         await also?.(tx)

@@ -27,7 +27,8 @@ export const listRunItemsQuery = z.strictObject({
 export function decodeItemCursor(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined
   const id = /^[1-9][0-9]{0,17}$/.test(cursor) ? Number(cursor) : Number.NaN
-  if (!Number.isSafeInteger(id)) throw validationError([{ field: 'cursor', message: 'is not a cursor this API returned' }])
+  if (!Number.isSafeInteger(id))
+    throw validationError([{ field: 'cursor', message: 'is not a cursor this API returned' }])
   return id
 }
 
@@ -40,6 +41,8 @@ export const operationTypeResponse = z
     cancellable: z.boolean(),
     rerunnable: z.boolean(),
     schedulable: z.boolean(),
-    failure_codes: z.array(z.object({ code: z.string(), fix: z.string().describe('What a person should do about it') })),
+    failure_codes: z.array(
+      z.object({ code: z.string(), fix: z.string().describe('What a person should do about it') }),
+    ),
   })
   .meta({ id: 'OperationType' })

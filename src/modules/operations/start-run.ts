@@ -14,7 +14,9 @@ import { findActiveByIdentity } from './repository.ts'
 export { canonicalJson } from '../../lib/canonical.ts'
 
 export const identityKeyOf = (type: string, context: Record<string, unknown>) =>
-  createHash('sha256').update(`${type}\n${canonicalJson(context)}`).digest('hex')
+  createHash('sha256')
+    .update(`${type}\n${canonicalJson(context)}`)
+    .digest('hex')
 
 export type StartRunRequest<K extends string> = {
   tenantId: string
@@ -103,8 +105,18 @@ export async function startRunIn<K extends string>(
     return { run: active, deduplicated: true }
   }
   const perTenantConcurrency = catalog.spec(request.type).perTenantConcurrency
-  const jobId = await queue.enqueue(tx, { type: request.type, tenantId: request.tenantId, runId: id, attempt: 1, perTenantConcurrency })
-  const [run] = await tx.update(operationRuns).set({ jobId }).where(sql`${operationRuns.id} = ${id}`).returning()
+  const jobId = await queue.enqueue(tx, {
+    type: request.type,
+    tenantId: request.tenantId,
+    runId: id,
+    attempt: 1,
+    perTenantConcurrency,
+  })
+  const [run] = await tx
+    .update(operationRuns)
+    .set({ jobId })
+    .where(sql`${operationRuns.id} = ${id}`)
+    .returning()
   await recordAuditEvent(tx, request.actor, audit(run!, false))
   await publishRunUpdated(tx, run!)
   return { run: run!, deduplicated: false }

@@ -31,7 +31,19 @@ const CONDITIONS: Readonly<Record<string, string>> = {
 }
 const SQLSTATE = /^[0-9A-Z]{5}$/
 /** The database's own fields worth a log line (detail is left out: it repeats row values). */
-const DATABASE_FIELDS = ['code', 'severity', 'constraint', 'table', 'column', 'schema', 'dataType', 'routine', 'position', 'hint', 'where'] as const
+const DATABASE_FIELDS = [
+  'code',
+  'severity',
+  'constraint',
+  'table',
+  'column',
+  'schema',
+  'dataType',
+  'routine',
+  'position',
+  'hint',
+  'where',
+] as const
 
 const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null
 
@@ -48,7 +60,12 @@ type DatabaseFailure = { query: string | null; params: unknown[]; code: string |
 function databaseFailure(error: unknown): DatabaseFailure | null {
   const links = chain(error)
   const withQuery = links.find((e) => typeof e.query === 'string')
-  const withCode = links.find((e) => typeof e.code === 'string' && SQLSTATE.test(e.code) && ('severity' in e || 'routine' in e || withQuery !== undefined))
+  const withCode = links.find(
+    (e) =>
+      typeof e.code === 'string' &&
+      SQLSTATE.test(e.code) &&
+      ('severity' in e || 'routine' in e || withQuery !== undefined),
+  )
   const mentionsQuery = links.some((e) => typeof e.message === 'string' && e.message.includes('Failed query:'))
   if (!withQuery && !withCode && !mentionsQuery) return null
   return {
@@ -63,7 +80,9 @@ function databaseFailure(error: unknown): DatabaseFailure | null {
 export function unexpectedFailureMessage(error: unknown, runId: string): string {
   const db = databaseFailure(error)
   if (!db) return error instanceof Error && error.message !== '' ? error.message.slice(0, 1000) : 'The operation failed'
-  const condition = db.code ? ` (SQLSTATE ${db.code}${CONDITIONS[db.code] ? ` ${CONDITIONS[db.code]}` : ''}${db.constraint ? `, constraint ${db.constraint}` : ''})` : ''
+  const condition = db.code
+    ? ` (SQLSTATE ${db.code}${CONDITIONS[db.code] ? ` ${CONDITIONS[db.code]}` : ''}${db.constraint ? `, constraint ${db.constraint}` : ''})`
+    : ''
   return `A database error stopped the operation${condition}; the worker's log has the full error for run ${runId}.`
 }
 
@@ -71,7 +90,14 @@ export function unexpectedFailureMessage(error: unknown, runId: string): string 
 function masked(text: string, params: readonly unknown[]): string {
   let out = text
   for (const p of params) {
-    const value = typeof p === 'string' ? p : typeof p === 'number' || typeof p === 'bigint' ? String(p) : isObject(p) ? JSON.stringify(p) : null
+    const value =
+      typeof p === 'string'
+        ? p
+        : typeof p === 'number' || typeof p === 'bigint'
+          ? String(p)
+          : isObject(p)
+            ? JSON.stringify(p)
+            : null
     if (value && value.length >= 4) out = out.split(value).join('[parameter]')
   }
   return out
@@ -93,9 +119,18 @@ export function loggableError(error: unknown): unknown {
     // Drizzle's message is the query and its parameters: only the query is logged.
     const safeMessage = typeof e.query === 'string' ? `Failed query: ${e.query}` : masked(message, db.params)
     out.message = safeMessage
-    for (const field of DATABASE_FIELDS) if (e[field] !== undefined && e[field] !== null) out[field] = typeof e[field] === 'string' ? masked(e[field], db.params) : e[field]
-    if (typeof e.stack === 'string') out.stack = masked(message ? e.stack.replace(message, safeMessage) : e.stack, db.params)
+    for (const field of DATABASE_FIELDS)
+      if (e[field] !== undefined && e[field] !== null)
+        out[field] = typeof e[field] === 'string' ? masked(e[field], db.params) : e[field]
+    if (typeof e.stack === 'string')
+      out.stack = masked(message ? e.stack.replace(message, safeMessage) : e.stack, db.params)
     return out
   }
-  return { ...describe(outer), ...(db.params.length > 0 ? { params: `${db.params.length} parameter${db.params.length === 1 ? '' : 's'}, not logged` } : {}), causes: links.slice(1).map(describe) }
+  return {
+    ...describe(outer),
+    ...(db.params.length > 0
+      ? { params: `${db.params.length} parameter${db.params.length === 1 ? '' : 's'}, not logged` }
+      : {}),
+    causes: links.slice(1).map(describe),
+  }
 }

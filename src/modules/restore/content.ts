@@ -18,7 +18,9 @@ export const KIND_TYPES: Readonly<Record<MappingKind, string>> = {
   scope_tag: 'roleScopeTag',
   notification_template: 'notificationMessageTemplate',
 }
-export const TYPE_KINDS: Readonly<Record<string, MappingKind>> = Object.fromEntries(Object.entries(KIND_TYPES).map(([k, t]) => [t, k as MappingKind]))
+export const TYPE_KINDS: Readonly<Record<string, MappingKind>> = Object.fromEntries(
+  Object.entries(KIND_TYPES).map(([k, t]) => [t, k as MappingKind]),
+)
 
 export const NO_TEMPLATE = '00000000-0000-0000-0000-000000000000'
 /** The built-in Default scope tag: the same in every tenant. */
@@ -39,7 +41,8 @@ export function referencesOf(content: ObjectContent): Reference[] {
   for (const a of content.assignments) {
     const target = isObject(a.target) ? a.target : {}
     add('group', target.groupId)
-    if (target.deviceAndAppManagementAssignmentFilterType !== 'none') add('assignment_filter', target.deviceAndAppManagementAssignmentFilterId)
+    if (target.deviceAndAppManagementAssignmentFilterType !== 'none')
+      add('assignment_filter', target.deviceAndAppManagementAssignmentFilterId)
   }
   // Policy sets and assignment filters name the list roleScopeTags.
   const tags = content.payload.roleScopeTagIds ?? content.payload.roleScopeTags
@@ -51,7 +54,12 @@ export function referencesOf(content: ObjectContent): Reference[] {
 function walkTemplates(value: unknown, replace: (id: string) => string): unknown {
   if (Array.isArray(value)) return value.map((v) => walkTemplates(v, replace))
   if (!isObject(value)) return value
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'notificationTemplateId' && typeof v === 'string' && v !== '' ? replace(v) : walkTemplates(v, replace)]))
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      k === 'notificationTemplateId' && typeof v === 'string' && v !== '' ? replace(v) : walkTemplates(v, replace),
+    ]),
+  )
 }
 
 /** A source id in the target: an id, `null` (not mapped), or `undefined` (the same id: no mapping needed). */
@@ -64,7 +72,11 @@ export type Mapped = { content: ObjectContent; warnings: string[]; unmappedTempl
  * unmapped group never becomes another group: its assignment is left out (a warning); an
  * unmapped filter is dropped from its assignment and an unmapped scope tag from the object (warnings).
  */
-export function mapContent(content: ObjectContent, resolve: Resolve, nameOf: (kind: MappingKind, id: string) => string): Mapped {
+export function mapContent(
+  content: ObjectContent,
+  resolve: Resolve,
+  nameOf: (kind: MappingKind, id: string) => string,
+): Mapped {
   const warnings: string[] = []
   const unmappedTemplates: string[] = []
   const assignments: Body[] = []
@@ -82,7 +94,9 @@ export function mapContent(content: ObjectContent, resolve: Resolve, nameOf: (ki
     if (typeof filter === 'string' && filter !== '' && target.deviceAndAppManagementAssignmentFilterType !== 'none') {
       const to = resolve('assignment_filter', filter)
       if (to === null) {
-        warnings.push(`Assignment filter "${nameOf('assignment_filter', filter)}" is not mapped: an assignment is restored without it`)
+        warnings.push(
+          `Assignment filter "${nameOf('assignment_filter', filter)}" is not mapped: an assignment is restored without it`,
+        )
         target.deviceAndAppManagementAssignmentFilterId = null
         target.deviceAndAppManagementAssignmentFilterType = 'none'
       } else if (to !== undefined) target.deviceAndAppManagementAssignmentFilterId = to
@@ -122,7 +136,11 @@ function withoutIds(value: unknown): unknown {
   if (Array.isArray(value)) {
     return value.map((row: unknown) => {
       if (!isObject(row)) return row
-      return Object.fromEntries(Object.entries(row).filter(([k]) => k !== 'id').map(([k, v]) => [k, Array.isArray(v) ? withoutIds(v) : v]))
+      return Object.fromEntries(
+        Object.entries(row)
+          .filter(([k]) => k !== 'id')
+          .map(([k, v]) => [k, Array.isArray(v) ? withoutIds(v) : v]),
+      )
     })
   }
   return value
@@ -135,10 +153,15 @@ function withoutIds(value: unknown): unknown {
 export function comparable(entry: PolicyTypeEntry, content: ObjectContent): unknown {
   const details: Body = {}
   for (const d of entry.details) if (d.name in content.payload) details[d.name] = withoutIds(content.payload[d.name])
-  return normaliseValue({ fields: writableFields(entry, content.payload), details, assignments: entry.assignments === null ? [] : content.assignments.map(assignmentBody) })
+  return normaliseValue({
+    fields: writableFields(entry, content.payload),
+    details,
+    assignments: entry.assignments === null ? [] : content.assignments.map(assignmentBody),
+  })
 }
 
-export const sameContent = (entry: PolicyTypeEntry, a: ObjectContent, b: ObjectContent) => canonicalJson(comparable(entry, a)) === canonicalJson(comparable(entry, b))
+export const sameContent = (entry: PolicyTypeEntry, a: ObjectContent, b: ObjectContent) =>
+  canonicalJson(comparable(entry, a)) === canonicalJson(comparable(entry, b))
 
 /** Dependencies first: scope tags, assignment filters, notification templates, other foundations, then policies. */
 export function orderOf(policyType: string): number {
@@ -151,4 +174,5 @@ export function orderOf(policyType: string): number {
  * The journal key of a restore's writes to one object: its source tenant, type and source id, so
  * a later plan finds what an earlier restore created from that object (plan.ts restoredCopies).
  */
-export const journalKey = (sourceTenantId: string, policyType: string, sourceExternalId: string) => `restore:${sourceTenantId}:${policyType}:${sourceExternalId}`
+export const journalKey = (sourceTenantId: string, policyType: string, sourceExternalId: string) =>
+  `restore:${sourceTenantId}:${policyType}:${sourceExternalId}`

@@ -12,7 +12,13 @@ import {
   type RestorePlanRow,
 } from '../../db/schema.ts'
 import { findPolicyType } from '../../graph/policy-types.ts'
-import { detailsNotUpdated, maskedSecrets, notWritableReason, SERVER_SET_PROPERTIES, type ObjectContent } from '../../graph/writes/strategies.ts'
+import {
+  detailsNotUpdated,
+  maskedSecrets,
+  notWritableReason,
+  SERVER_SET_PROPERTIES,
+  type ObjectContent,
+} from '../../graph/writes/strategies.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { diffContents, settingDefinitionIds, type Change } from '../inventory/diff.ts'
 import { namesOf } from '../inventory/item-diff.ts'
@@ -32,9 +38,22 @@ type Body = Record<string, unknown>
 
 export type PlanSelection = { policy_type: string; external_id: string }[] | null
 
-export type SourceObject = { policyType: string; externalId: string; displayName: string; contentHash: string; payload: Body; assignments: Body[] }
+export type SourceObject = {
+  policyType: string
+  externalId: string
+  displayName: string
+  contentHash: string
+  payload: Body
+  assignments: Body[]
+}
 /** `odataType`: the object's `@odata.type` (null where the type has none): across tenants, part of its identity. */
-type TargetObject = { policyType: string; externalId: string; displayName: string; contentHash: string; odataType: string | null }
+type TargetObject = {
+  policyType: string
+  externalId: string
+  displayName: string
+  contentHash: string
+  odataType: string | null
+}
 
 export type PlannedItem = {
   id: string
@@ -51,7 +70,10 @@ export type PlannedItem = {
   changes: Change[] | null
 }
 
-export type PlanMappingEntry = PlanMapping & { target_name: string | null; proposed_by: 'remembered' | 'name' | 'same' | 'restore' | null }
+export type PlanMappingEntry = PlanMapping & {
+  target_name: string | null
+  proposed_by: 'remembered' | 'name' | 'same' | 'restore' | null
+}
 
 /** Which setting definitions the target no longer offers (by Graph); `null` when it cannot tell. */
 export type DefinitionCheck = (ids: readonly string[]) => Promise<ReadonlySet<string> | null>
@@ -65,30 +87,64 @@ export type BuildInput = {
   excluded?: ReadonlySet<string>
 }
 
-export type BuiltPlan = { items: PlannedItem[]; mapping: PlanMappingEntry[]; targetSyncedAt: Date | null; definitionsChecked: boolean }
+export type BuiltPlan = {
+  items: PlannedItem[]
+  mapping: PlanMappingEntry[]
+  targetSyncedAt: Date | null
+  definitionsChecked: boolean
+}
 
 const keyOf = (type: string, id: string) => `${type}\n${id}`
 /** Placeholder for an object this plan creates: its id is known once the run created it. */
 export const RESTORED_PREFIX = 'restore:'
 
 /** The backup's objects with their content (the picked ones only when `selection` is set). */
-export async function backupObjects(db: Executor, sourceTenantId: string, backupId: string, selection: PlanSelection): Promise<SourceObject[]> {
-  const picked = selection === null ? sql`` : sql`AND (i.policy_type, i.external_id) IN (SELECT s.policy_type, s.external_id FROM jsonb_to_recordset(${JSON.stringify(selection)}::jsonb) AS s(policy_type text, external_id text))`
-  const { rows } = await db.execute<{ policy_type: string; external_id: string; display_name: string; content_hash: string; payload: Body; assignments: Body[] }>(sql`
+export async function backupObjects(
+  db: Executor,
+  sourceTenantId: string,
+  backupId: string,
+  selection: PlanSelection,
+): Promise<SourceObject[]> {
+  const picked =
+    selection === null
+      ? sql``
+      : sql`AND (i.policy_type, i.external_id) IN (SELECT s.policy_type, s.external_id FROM jsonb_to_recordset(${JSON.stringify(selection)}::jsonb) AS s(policy_type text, external_id text))`
+  const { rows } = await db.execute<{
+    policy_type: string
+    external_id: string
+    display_name: string
+    content_hash: string
+    payload: Body
+    assignments: Body[]
+  }>(sql`
     SELECT i.policy_type, i.external_id, i.display_name, i.content_hash, c.payload, c.assignments
     FROM backup_set_items i JOIN inventory_contents c ON c.tenant_id = ${sourceTenantId} AND c.content_hash = i.content_hash
     WHERE i.backup_id = ${backupId} ${picked}
     ORDER BY i.policy_type, i.display_name, i.external_id`)
-  return rows.map((r) => ({ policyType: r.policy_type, externalId: r.external_id, displayName: r.display_name, contentHash: r.content_hash, payload: r.payload, assignments: r.assignments }))
+  return rows.map((r) => ({
+    policyType: r.policy_type,
+    externalId: r.external_id,
+    displayName: r.display_name,
+    contentHash: r.content_hash,
+    payload: r.payload,
+    assignments: r.assignments,
+  }))
 }
 
 /** When the target's inventory was last synced (any type): a plan built before is stale. */
 export async function targetSyncedAt(db: Executor, tenantId: string): Promise<Date | null> {
-  const [row] = await db.select({ at: sql<Date | string | null>`max(${inventoryTypeStates.lastSyncedAt})` }).from(inventoryTypeStates).where(eq(inventoryTypeStates.tenantId, tenantId))
+  const [row] = await db
+    .select({ at: sql<Date | string | null>`max(${inventoryTypeStates.lastSyncedAt})` })
+    .from(inventoryTypeStates)
+    .where(eq(inventoryTypeStates.tenantId, tenantId))
   return row?.at ? new Date(row.at) : null
 }
 
-export async function buildPlan(db: Database, input: BuildInput, checkDefinitions: DefinitionCheck): Promise<BuiltPlan> {
+export async function buildPlan(
+  db: Database,
+  input: BuildInput,
+  checkDefinitions: DefinitionCheck,
+): Promise<BuiltPlan> {
   const sameTenant = input.sourceTenantId === input.targetTenantId
   const [objects, targets, sourceNames, remembered, syncedAt, copies] = await Promise.all([
     backupObjects(db, input.sourceTenantId, input.backupId, input.selection),
@@ -99,15 +155,36 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
         displayName: inventoryItems.displayName,
         contentHash: inventoryItems.contentHash,
         // Only another tenant's objects match by type (the same tenant's by id): reading each payload costs.
-        odataType: sameTenant ? sql<string | null>`null` : sql<string | null>`${inventoryItems.payload} ->> '@odata.type'`,
+        odataType: sameTenant
+          ? sql<string | null>`null`
+          : sql<string | null>`${inventoryItems.payload} ->> '@odata.type'`,
       })
       .from(inventoryItems)
       .where(and(eq(inventoryItems.tenantId, input.targetTenantId), isNull(inventoryItems.removedAt))),
     db
-      .select({ policyType: inventoryItems.policyType, externalId: inventoryItems.externalId, displayName: inventoryItems.displayName })
+      .select({
+        policyType: inventoryItems.policyType,
+        externalId: inventoryItems.externalId,
+        displayName: inventoryItems.displayName,
+      })
       .from(inventoryItems)
-      .where(and(eq(inventoryItems.tenantId, input.sourceTenantId), inArray(inventoryItems.policyType, Object.values(KIND_TYPES)))),
-    sameTenant ? [] : db.select().from(restoreMappings).where(and(eq(restoreMappings.sourceTenantId, input.sourceTenantId), eq(restoreMappings.targetTenantId, input.targetTenantId))),
+      .where(
+        and(
+          eq(inventoryItems.tenantId, input.sourceTenantId),
+          inArray(inventoryItems.policyType, Object.values(KIND_TYPES)),
+        ),
+      ),
+    sameTenant
+      ? []
+      : db
+          .select()
+          .from(restoreMappings)
+          .where(
+            and(
+              eq(restoreMappings.sourceTenantId, input.sourceTenantId),
+              eq(restoreMappings.targetTenantId, input.targetTenantId),
+            ),
+          ),
     targetSyncedAt(db, input.targetTenantId),
     restoredCopies(db, input.sourceTenantId, input.targetTenantId),
   ])
@@ -150,10 +227,14 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
   for (const n of sourceNames) names.set(keyOf(n.policyType, n.externalId), n.displayName)
   for (const o of objects) if (TYPE_KINDS[o.policyType]) names.set(keyOf(o.policyType, o.externalId), o.displayName)
   const nameOf = (kind: MappingKind, id: string) => names.get(keyOf(KIND_TYPES[kind], id)) ?? id
-  const targetNames = new Map(targets.filter((t) => TYPE_KINDS[t.policyType]).map((t) => [keyOf(t.policyType, t.externalId), t.displayName]))
+  const targetNames = new Map(
+    targets.filter((t) => TYPE_KINDS[t.policyType]).map((t) => [keyOf(t.policyType, t.externalId), t.displayName]),
+  )
 
   // Objects of mapping kinds this plan restores (created, or matched in the target).
-  const plannedBy = new Map(planned.filter((o) => TYPE_KINDS[o.policyType]).map((o) => [keyOf(o.policyType, o.externalId), o]))
+  const plannedBy = new Map(
+    planned.filter((o) => TYPE_KINDS[o.policyType]).map((o) => [keyOf(o.policyType, o.externalId), o]),
+  )
 
   const rememberedBy = new Map(remembered.map((m) => [keyOf(m.kind, m.sourceId), m.targetId]))
   const mapping = new Map<string, PlanMappingEntry>()
@@ -162,7 +243,14 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
     const found = mapping.get(k)
     if (found) return found
     const type = KIND_TYPES[kind]
-    const entry: PlanMappingEntry = { kind, source_id: sourceId, source_name: nameOf(kind, sourceId), target_id: null, target_name: null, proposed_by: null }
+    const entry: PlanMappingEntry = {
+      kind,
+      source_id: sourceId,
+      source_name: nameOf(kind, sourceId),
+      target_id: null,
+      target_name: null,
+      proposed_by: null,
+    }
     const inPlan = plannedBy.get(keyOf(type, sourceId))
     const match = inPlan ? matches.get(inPlan)?.target : undefined
     if (rememberedBy.has(k)) {
@@ -171,7 +259,12 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
     } else if (inPlan) {
       // The object is restored by this plan: its match in the target, or the copy this plan creates.
       entry.target_id = match?.externalId ?? null
-      entry.proposed_by = match && sameTenant && match.externalId === sourceId ? 'same' : match && !sameTenant && match.displayName === entry.source_name ? 'name' : 'restore'
+      entry.proposed_by =
+        match && sameTenant && match.externalId === sourceId
+          ? 'same'
+          : match && !sameTenant && match.displayName === entry.source_name
+            ? 'name'
+            : 'restore'
     } else if (sameTenant) {
       entry.target_id = sourceId
       entry.proposed_by = 'same'
@@ -182,7 +275,10 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
         entry.proposed_by = 'name'
       }
     }
-    if (entry.target_id) entry.target_name = targetNames.get(keyOf(type, entry.target_id)) ?? (entry.target_id === sourceId && sameTenant ? entry.source_name : null)
+    if (entry.target_id)
+      entry.target_name =
+        targetNames.get(keyOf(type, entry.target_id)) ??
+        (entry.target_id === sourceId && sameTenant ? entry.source_name : null)
     mapping.set(k, entry)
     return entry
   }
@@ -195,11 +291,14 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
 
   // Settings catalog definitions the target no longer offers (only for what would be written).
   const definitionIds = new Set<string>()
-  for (const o of planned) if (o.payload.settings) for (const id of settingDefinitionIds(o.payload)) definitionIds.add(id)
+  for (const o of planned)
+    if (o.payload.settings) for (const id of settingDefinitionIds(o.payload)) definitionIds.add(id)
   const retired = definitionIds.size > 0 ? await checkDefinitions([...definitionIds].sort()) : new Set<string>()
 
   // Current content of the matched targets whose content differs (by hash: identical copies need no read).
-  const needContent = [...matches.entries()].filter(([o, m]) => m.target && (!sameTenant || m.target.contentHash !== o.contentHash)).map(([, m]) => m.target!)
+  const needContent = [...matches.entries()]
+    .filter(([o, m]) => m.target && (!sameTenant || m.target.contentHash !== o.contentHash))
+    .map(([, m]) => m.target!)
   const currentContent = await targetContents(db, input.targetTenantId, needContent)
   // Labels for both sides: what the target holds now, the settings of what would be written, and the ids the mapping points at.
   const mappedIds = [...mapping.values()].flatMap((m) => (m.target_id ? [m.target_id] : []))
@@ -209,8 +308,23 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
   for (const o of planned) {
     const entry = findPolicyType(o.policyType)
     const { target, ambiguous, otherType } = matches.get(o)!
-    const base = { id: uuidv7(), position: 0, policyType: o.policyType, sourceExternalId: o.externalId, displayName: o.displayName, contentHash: o.contentHash, targetExternalId: target?.externalId ?? null, excluded: input.excluded?.has(keyOf(o.policyType, o.externalId)) ?? false, changes: null }
-    const blocked = (reason: string, warnings: string[] = []): PlannedItem => ({ ...base, action: 'blocked', reason, warnings })
+    const base = {
+      id: uuidv7(),
+      position: 0,
+      policyType: o.policyType,
+      sourceExternalId: o.externalId,
+      displayName: o.displayName,
+      contentHash: o.contentHash,
+      targetExternalId: target?.externalId ?? null,
+      excluded: input.excluded?.has(keyOf(o.policyType, o.externalId)) ?? false,
+      changes: null,
+    }
+    const blocked = (reason: string, warnings: string[] = []): PlannedItem => ({
+      ...base,
+      action: 'blocked',
+      reason,
+      warnings,
+    })
     if (!entry) {
       items.push(blocked(`${o.policyType} is not a type TenantAtlas can restore (unsupported type)`))
       continue
@@ -224,23 +338,46 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
     const warnings = [...new Set(mapped.warnings)]
     if (ambiguous) warnings.push(`Several objects in the target are named "${o.displayName}": the first one is updated`)
     if (mapped.unmappedTemplates.length > 0) {
-      items.push(blocked(`A dependency cannot be mapped: notification template "${nameOf('notification_template', mapped.unmappedTemplates[0]!)}" has no counterpart in the target`, warnings))
+      items.push(
+        blocked(
+          `A dependency cannot be mapped: notification template "${nameOf('notification_template', mapped.unmappedTemplates[0]!)}" has no counterpart in the target`,
+          warnings,
+        ),
+      )
       continue
     }
-    const retiredHere = retired === null ? [] : (entry.details.some((d) => d.name === 'settings') ? settingDefinitionIds(o.payload) : []).filter((id) => retired.has(id))
+    const retiredHere =
+      retired === null
+        ? []
+        : (entry.details.some((d) => d.name === 'settings') ? settingDefinitionIds(o.payload) : []).filter((id) =>
+            retired.has(id),
+          )
     if (retiredHere.length > 0) {
-      items.push(blocked(`The target no longer offers the setting definition ${retiredHere[0]}${retiredHere.length > 1 ? ` (and ${retiredHere.length - 1} more)` : ''}: Intune retired it, so Graph would refuse the policy (Invalid Reference id)`, warnings))
+      items.push(
+        blocked(
+          `The target no longer offers the setting definition ${retiredHere[0]}${retiredHere.length > 1 ? ` (and ${retiredHere.length - 1} more)` : ''}: Intune retired it, so Graph would refuse the policy (Invalid Reference id)`,
+          warnings,
+        ),
+      )
       continue
     }
-    if (retired === null && entry.details.some((d) => d.name === 'settings')) warnings.push('The setting definitions could not be checked against the target')
+    if (retired === null && entry.details.some((d) => d.name === 'settings'))
+      warnings.push('The setting definitions could not be checked against the target')
     const secrets = maskedSecrets(o.payload)
     // A masked secret can only be written back to the very object it was read from (Graph keeps the secret by its reference).
     if (secrets.length > 0 && (!target || !sameTenant || target.externalId !== o.externalId)) {
-      items.push(blocked(`A masked secret cannot be restored: Graph never returns secrets (${secrets[0]} reads "****"); enter it again in Intune`, warnings))
+      items.push(
+        blocked(
+          `A masked secret cannot be restored: Graph never returns secrets (${secrets[0]} reads "****"); enter it again in Intune`,
+          warnings,
+        ),
+      )
       continue
     }
     if (!target) {
-      const reason = otherType ? `The target's "${otherType.displayName}" is a ${otherType.odataType ?? 'object of another type'}, not a ${typeof o.payload['@odata.type'] === 'string' ? o.payload['@odata.type'] : o.policyType}: not the same object, so a new one is created` : null
+      const reason = otherType
+        ? `The target's "${otherType.displayName}" is a ${otherType.odataType ?? 'object of another type'}, not a ${typeof o.payload['@odata.type'] === 'string' ? o.payload['@odata.type'] : o.policyType}: not the same object, so a new one is created`
+        : null
       items.push({ ...base, action: 'create', reason, warnings })
       continue
     }
@@ -254,19 +391,44 @@ export async function buildPlan(db: Database, input: BuildInput, checkDefinition
       continue
     }
     // What the restore changes: server-set values (version, times, counts) are Graph's, not the restore's.
-    const writable = (c: ObjectContent): ObjectContent => ({ payload: Object.fromEntries(Object.entries(c.payload).filter(([k]) => !SERVER_SET_PROPERTIES.includes(k))), assignments: c.assignments })
+    const writable = (c: ObjectContent): ObjectContent => ({
+      payload: Object.fromEntries(Object.entries(c.payload).filter(([k]) => !SERVER_SET_PROPERTIES.includes(k))),
+      assignments: c.assignments,
+    })
     const changes = diffContents(writable(current), writable(mapped.content), diffNames)
-    const fixed = detailsNotUpdated(entry).filter((name) => canonicalJson(comparable(entry, { payload: { [name]: current.payload[name] }, assignments: [] })) !== canonicalJson(comparable(entry, { payload: { [name]: mapped.content.payload[name] }, assignments: [] })))
-    if (fixed.length > 0) warnings.push(`An update cannot write ${fixed.join(', ')}: those stay as they are in the target`)
+    const fixed = detailsNotUpdated(entry).filter(
+      (name) =>
+        canonicalJson(comparable(entry, { payload: { [name]: current.payload[name] }, assignments: [] })) !==
+        canonicalJson(comparable(entry, { payload: { [name]: mapped.content.payload[name] }, assignments: [] })),
+    )
+    if (fixed.length > 0)
+      warnings.push(`An update cannot write ${fixed.join(', ')}: those stay as they are in the target`)
     items.push({ ...base, action: 'update', reason: null, warnings, changes })
   }
-  items.sort((a, b) => orderOf(a.policyType) - orderOf(b.policyType) || a.policyType.localeCompare(b.policyType) || a.displayName.localeCompare(b.displayName) || a.sourceExternalId.localeCompare(b.sourceExternalId))
+  items.sort(
+    (a, b) =>
+      orderOf(a.policyType) - orderOf(b.policyType) ||
+      a.policyType.localeCompare(b.policyType) ||
+      a.displayName.localeCompare(b.displayName) ||
+      a.sourceExternalId.localeCompare(b.sourceExternalId),
+  )
   items.forEach((item, i) => (item.position = i))
-  return { items, mapping: [...mapping.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.source_name.localeCompare(b.source_name)), targetSyncedAt: syncedAt, definitionsChecked: retired !== null }
+  return {
+    items,
+    mapping: [...mapping.values()].sort(
+      (a, b) => a.kind.localeCompare(b.kind) || a.source_name.localeCompare(b.source_name),
+    ),
+    targetSyncedAt: syncedAt,
+    definitionsChecked: retired !== null,
+  }
 }
 
 /** Objects earlier restores from the source tenant created in the target: `type\nsource id` → the created id (the latest). */
-async function restoredCopies(db: Executor, sourceTenantId: string, targetTenantId: string): Promise<Map<string, string>> {
+async function restoredCopies(
+  db: Executor,
+  sourceTenantId: string,
+  targetTenantId: string,
+): Promise<Map<string, string>> {
   const prefix = `${journalKey(sourceTenantId, '', '').replace(/::$/, '')}:`
   const { rows } = await db.execute<{ key: string; target_id: string }>(sql`
     SELECT key, target_id FROM graph_writes
@@ -283,10 +445,19 @@ async function restoredCopies(db: Executor, sourceTenantId: string, targetTenant
 }
 
 /** The stored content of target objects, by `type\nid`. */
-async function targetContents(db: Executor, tenantId: string, targets: readonly TargetObject[]): Promise<Map<string, ObjectContent>> {
+async function targetContents(
+  db: Executor,
+  tenantId: string,
+  targets: readonly TargetObject[],
+): Promise<Map<string, ObjectContent>> {
   const out = new Map<string, ObjectContent>()
   if (targets.length === 0) return out
-  const { rows } = await db.execute<{ policy_type: string; external_id: string; payload: Body; assignments: Body[] }>(sql`
+  const { rows } = await db.execute<{
+    policy_type: string
+    external_id: string
+    payload: Body
+    assignments: Body[]
+  }>(sql`
     SELECT i.policy_type, i.external_id, i.payload, i.assignments FROM inventory_items i
     JOIN jsonb_to_recordset(${JSON.stringify(targets.map((t) => ({ t: t.policyType, e: t.externalId })))}::jsonb) AS k(t text, e text) ON i.policy_type = k.t AND i.external_id = k.e
     WHERE i.tenant_id = ${tenantId}`)
@@ -316,23 +487,58 @@ export async function savePlan(tx: Executor, planId: string, built: BuiltPlan) {
       })),
     )
   }
-  await tx.update(restorePlans).set({ mapping: built.mapping, targetSyncedAt: built.targetSyncedAt, builtAt: sql`now()`, updatedAt: sql`now()` }).where(eq(restorePlans.id, planId))
+  await tx
+    .update(restorePlans)
+    .set({ mapping: built.mapping, targetSyncedAt: built.targetSyncedAt, builtAt: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(restorePlans.id, planId))
 }
 
-export async function findPlan(db: Executor, targetTenantId: string, planId: string): Promise<RestorePlanRow | undefined> {
-  const [row] = await db.select().from(restorePlans).where(and(eq(restorePlans.targetTenantId, targetTenantId), eq(restorePlans.id, planId)))
+export async function findPlan(
+  db: Executor,
+  targetTenantId: string,
+  planId: string,
+): Promise<RestorePlanRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(restorePlans)
+    .where(and(eq(restorePlans.targetTenantId, targetTenantId), eq(restorePlans.id, planId)))
   return row
 }
 
 export async function planItems(db: Executor, planId: string) {
-  return db.select().from(restorePlanItems).where(eq(restorePlanItems.planId, planId)).orderBy(asc(restorePlanItems.position))
+  return db
+    .select()
+    .from(restorePlanItems)
+    .where(eq(restorePlanItems.planId, planId))
+    .orderBy(asc(restorePlanItems.position))
 }
 
 /** Remembers mappings for the tenant pair (a later plan proposes them first). */
-export async function rememberMappings(tx: Executor, sourceTenantId: string, targetTenantId: string, entries: readonly { kind: MappingKind; source_id: string; target_id: string | null }[]) {
+export async function rememberMappings(
+  tx: Executor,
+  sourceTenantId: string,
+  targetTenantId: string,
+  entries: readonly { kind: MappingKind; source_id: string; target_id: string | null }[],
+) {
   if (entries.length === 0) return
   await tx
     .insert(restoreMappings)
-    .values(entries.map((e) => ({ sourceTenantId, targetTenantId, kind: e.kind, sourceId: e.source_id, targetId: e.target_id })))
-    .onConflictDoUpdate({ target: [restoreMappings.sourceTenantId, restoreMappings.targetTenantId, restoreMappings.kind, restoreMappings.sourceId], set: { targetId: sql`excluded.target_id`, updatedAt: sql`now()` } })
+    .values(
+      entries.map((e) => ({
+        sourceTenantId,
+        targetTenantId,
+        kind: e.kind,
+        sourceId: e.source_id,
+        targetId: e.target_id,
+      })),
+    )
+    .onConflictDoUpdate({
+      target: [
+        restoreMappings.sourceTenantId,
+        restoreMappings.targetTenantId,
+        restoreMappings.kind,
+        restoreMappings.sourceId,
+      ],
+      set: { targetId: sql`excluded.target_id`, updatedAt: sql`now()` },
+    })
 }

@@ -3,7 +3,13 @@ import { MAPPING_KINDS, RESTORE_ACTIONS, type RestorePlanItemRow, type RestorePl
 import { findPolicyType } from '../../graph/policy-types.ts'
 import type { PlanMappingEntry } from './plan.ts'
 
-const change = z.object({ path: z.string(), label: z.string(), kind: z.enum(['added', 'removed', 'changed']), before: z.unknown(), after: z.unknown() })
+const change = z.object({
+  path: z.string(),
+  label: z.string(),
+  kind: z.enum(['added', 'removed', 'changed']),
+  before: z.unknown(),
+  after: z.unknown(),
+})
 
 export const restorePlanItemResponse = z.object({
   id: z.string(),
@@ -15,7 +21,7 @@ export const restorePlanItemResponse = z.object({
   reason: z.string().nullable(),
   warnings: z.array(z.string()),
   excluded: z.boolean(),
-  source_id: z.string().describe('The object\'s id in the backup'),
+  source_id: z.string().describe("The object's id in the backup"),
   target_id: z.string().nullable().describe('The target object it updates or matches (update, skip)'),
   changes: z.array(change).nullable().describe('What an update changes, readable (null for other actions)'),
 })
@@ -26,7 +32,12 @@ export const restoreMappingResponse = z.object({
   source_name: z.string(),
   target_id: z.string().nullable(),
   target_name: z.string().nullable(),
-  proposed_by: z.enum(['remembered', 'name', 'same', 'restore']).nullable().describe('remembered for the tenant pair, matched by name, the same object (same tenant), or the object this plan restores'),
+  proposed_by: z
+    .enum(['remembered', 'name', 'same', 'restore'])
+    .nullable()
+    .describe(
+      'remembered for the tenant pair, matched by name, the same object (same tenant), or the object this plan restores',
+    ),
 })
 
 export const restorePlanResponse = z
@@ -39,13 +50,23 @@ export const restorePlanResponse = z
     target_synced_at: z.string().nullable(),
     stale: z.boolean().describe('The target was synced after the plan was built: refresh before executing'),
     run_id: z.string().nullable(),
-    counts: z.object({ create: z.number(), update: z.number(), skip: z.number(), blocked: z.number(), excluded: z.number() }),
+    counts: z.object({
+      create: z.number(),
+      update: z.number(),
+      skip: z.number(),
+      blocked: z.number(),
+      excluded: z.number(),
+    }),
     items: z.array(restorePlanItemResponse),
     mapping: z.array(restoreMappingResponse),
   })
   .meta({ id: 'RestorePlan' })
 
-export function presentPlan(plan: RestorePlanRow, items: readonly RestorePlanItemRow[], syncedAt: Date | null): z.output<typeof restorePlanResponse> {
+export function presentPlan(
+  plan: RestorePlanRow,
+  items: readonly RestorePlanItemRow[],
+  syncedAt: Date | null,
+): z.output<typeof restorePlanResponse> {
   const counts = { create: 0, update: 0, skip: 0, blocked: 0, excluded: 0 }
   for (const i of items) {
     if (i.excluded) counts.excluded++
@@ -75,6 +96,13 @@ export function presentPlan(plan: RestorePlanRow, items: readonly RestorePlanIte
       target_id: i.targetExternalId,
       changes: (i.changes as z.output<typeof change>[] | null) ?? null,
     })),
-    mapping: (plan.mapping as PlanMappingEntry[]).map((m) => ({ kind: m.kind, source_id: m.source_id, source_name: m.source_name, target_id: m.target_id, target_name: m.target_name ?? null, proposed_by: m.proposed_by ?? null })),
+    mapping: (plan.mapping as PlanMappingEntry[]).map((m) => ({
+      kind: m.kind,
+      source_id: m.source_id,
+      source_name: m.source_name,
+      target_id: m.target_id,
+      target_name: m.target_name ?? null,
+      proposed_by: m.proposed_by ?? null,
+    })),
   }
 }

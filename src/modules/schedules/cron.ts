@@ -10,10 +10,14 @@ import type { FieldIssue } from '../../lib/errors.ts'
 /** Why a cron expression or time zone is not usable, naming the field; empty when both are. */
 export function scheduleIssues(cron: string, timezone: string): FieldIssue[] {
   const issues: FieldIssue[] = []
-  if (!isTimeZone(timezone)) issues.push({ field: 'timezone', message: `"${timezone}" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")` })
+  if (!isTimeZone(timezone))
+    issues.push({ field: 'timezone', message: `"${timezone}" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")` })
   const fields = cron.trim().split(/\s+/)
   if (fields.length !== 5) {
-    issues.push({ field: 'cron', message: `"${cron}" must have five fields (minute hour day-of-month month day-of-week), not ${fields.length}` })
+    issues.push({
+      field: 'cron',
+      message: `"${cron}" must have five fields (minute hour day-of-month month day-of-week), not ${fields.length}`,
+    })
   } else {
     try {
       CronExpressionParser.parse(cron, { strict: false })

@@ -7,7 +7,12 @@ import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import { lockSchedule } from './repository.ts'
 
 /** Deletes a schedule; the runs it started stay, as system runs. */
-export async function deleteSchedule(db: Database, access: TenantAccess, actor: Actor, scheduleId: string): Promise<void> {
+export async function deleteSchedule(
+  db: Database,
+  access: TenantAccess,
+  actor: Actor,
+  scheduleId: string,
+): Promise<void> {
   await db.transaction(async (tx) => {
     const current = await lockSchedule(tx, access.tenantId, scheduleId)
     if (!current) throw notFound('Schedule')

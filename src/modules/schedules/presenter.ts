@@ -15,7 +15,10 @@ export const scheduleResponse = z
     timezone: z.string(),
     enabled: z.boolean(),
     next_run_at: z.string().nullable().describe('UTC; null while disabled'),
-    blocked_reason: z.string().nullable().describe('Why its last slot started no run (e.g. its creator lost the capability); null when it did'),
+    blocked_reason: z
+      .string()
+      .nullable()
+      .describe('Why its last slot started no run (e.g. its creator lost the capability); null when it did'),
     last_run: z
       .object({
         id: z.string(),
@@ -28,7 +31,10 @@ export const scheduleResponse = z
   })
   .meta({ id: 'Schedule' })
 
-export function presentSchedule(catalog: Catalog, { schedule, lastRun }: ScheduleWithLastRun): z.output<typeof scheduleResponse> {
+export function presentSchedule(
+  catalog: Catalog,
+  { schedule, lastRun }: ScheduleWithLastRun,
+): z.output<typeof scheduleResponse> {
   return {
     id: schedule.id,
     name: schedule.name,
@@ -41,7 +47,13 @@ export function presentSchedule(catalog: Catalog, { schedule, lastRun }: Schedul
     next_run_at: schedule.nextRunAt?.toISOString() ?? null,
     blocked_reason: schedule.blockedReason,
     last_run: lastRun
-      ? { id: lastRun.id, status: lastRun.status, outcome: lastRun.outcome, created_at: lastRun.createdAt.toISOString(), links: runLinks(schedule.tenantId, lastRun.id) }
+      ? {
+          id: lastRun.id,
+          status: lastRun.status,
+          outcome: lastRun.outcome,
+          created_at: lastRun.createdAt.toISOString(),
+          links: runLinks(schedule.tenantId, lastRun.id),
+        }
       : null,
   }
 }

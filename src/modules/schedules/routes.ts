@@ -37,7 +37,10 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
     },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
-      return { data: (await listSchedules(db, access.tenantId)).map((row) => presentSchedule(engine.catalog, row)), next_cursor: null }
+      return {
+        data: (await listSchedules(db, access.tenantId)).map((row) => presentSchedule(engine.catalog, row)),
+        next_cursor: null,
+      }
     },
   )
 
@@ -64,19 +67,40 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
     '/api/tenants/:tenantId/schedules/:scheduleId',
     {
       config: { capability: 'schedules.manage' },
-      schema: { tags, summary: 'Change a schedule (name, input, cron, time zone, enabled)', params: scheduleParams, body: updateScheduleBody, response: responses({ 200: scheduleResponse }) },
+      schema: {
+        tags,
+        summary: 'Change a schedule (name, input, cron, time zone, enabled)',
+        params: scheduleParams,
+        body: updateScheduleBody,
+        response: responses({ 200: scheduleResponse }),
+      },
     },
     async (request) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
       known(request.params.scheduleId)
-      const row = await updateSchedule(db, engine.catalog, access, auth.actorOf(request, principal), request.params.scheduleId, request.body)
+      const row = await updateSchedule(
+        db,
+        engine.catalog,
+        access,
+        auth.actorOf(request, principal),
+        request.params.scheduleId,
+        request.body,
+      )
       return load(access.tenantId, row.id)
     },
   )
 
   r.delete(
     '/api/tenants/:tenantId/schedules/:scheduleId',
-    { config: { capability: 'schedules.manage' }, schema: { tags, summary: 'Delete a schedule (its runs stay)', params: scheduleParams, response: responses({ 204: z.null() }) } },
+    {
+      config: { capability: 'schedules.manage' },
+      schema: {
+        tags,
+        summary: 'Delete a schedule (its runs stay)',
+        params: scheduleParams,
+        response: responses({ 204: z.null() }),
+      },
+    },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
       known(request.params.scheduleId)

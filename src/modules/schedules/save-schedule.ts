@@ -18,17 +18,36 @@ import type { CreateScheduleBody, UpdateScheduleBody } from './schemas.ts'
  * valid for it (stored canonical, as a run's context); the cron expression and the time zone must
  * parse. Every problem is a 422 naming its field.
  */
-function validated(catalog: Catalog, access: TenantAccess, fields: { operationType: string; input: unknown; cron: string; timezone: string }) {
+function validated(
+  catalog: Catalog,
+  access: TenantAccess,
+  fields: { operationType: string; input: unknown; cron: string; timezone: string },
+) {
   const schedulable = catalog.types().filter((t) => catalog.spec(t).schedulable)
   if (!catalog.has(fields.operationType) || !catalog.spec(fields.operationType).schedulable) {
-    throw validationError([{ field: 'operation_type', message: `"${fields.operationType}" is not a schedulable operation type (schedulable: ${schedulable.join(', ') || 'none'})` }])
+    throw validationError([
+      {
+        field: 'operation_type',
+        message: `"${fields.operationType}" is not a schedulable operation type (schedulable: ${schedulable.join(', ') || 'none'})`,
+      },
+    ])
   }
   const spec = catalog.spec(fields.operationType)
   authorizeStart(access, spec.capability)
   const issues: FieldIssue[] = scheduleIssues(fields.cron, fields.timezone)
   const given = fields.input ?? {}
-  const parsed = spec.input.safeParse(spec.scheduleDefaults && typeof given === 'object' && given !== null && !Array.isArray(given) ? spec.scheduleDefaults(given as Record<string, unknown>) : given)
-  if (!parsed.success) issues.push(...fieldIssues(parsed.error).map((i) => ({ field: i.field === '(body)' ? 'input' : `input.${i.field}`, message: i.message })))
+  const parsed = spec.input.safeParse(
+    spec.scheduleDefaults && typeof given === 'object' && given !== null && !Array.isArray(given)
+      ? spec.scheduleDefaults(given as Record<string, unknown>)
+      : given,
+  )
+  if (!parsed.success)
+    issues.push(
+      ...fieldIssues(parsed.error).map((i) => ({
+        field: i.field === '(body)' ? 'input' : `input.${i.field}`,
+        message: i.message,
+      })),
+    )
   if (issues.length > 0 || !parsed.success) throw validationError(issues)
   return parsed.data
 }
@@ -36,7 +55,9 @@ function validated(catalog: Catalog, access: TenantAccess, fields: { operationTy
 const duplicateName = (name: string) => conflict(`A schedule named "${name}" already exists in this tenant`)
 
 const isUniqueViolation = (error: unknown): boolean =>
-  typeof error === 'object' && error !== null && ((error as { code?: unknown }).code === '23505' || isUniqueViolation((error as { cause?: unknown }).cause))
+  typeof error === 'object' &&
+  error !== null &&
+  ((error as { code?: unknown }).code === '23505' || isUniqueViolation((error as { cause?: unknown }).cause))
 
 export async function createSchedule(
   db: Database,
@@ -46,7 +67,12 @@ export async function createSchedule(
   body: CreateScheduleBody,
   now = new Date(),
 ): Promise<ScheduleRow> {
-  const input = validated(catalog, access, { operationType: body.operation_type, input: body.input, cron: body.cron, timezone: body.timezone })
+  const input = validated(catalog, access, {
+    operationType: body.operation_type,
+    input: body.input,
+    cron: body.cron,
+    timezone: body.timezone,
+  })
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(schedules)
@@ -70,7 +96,13 @@ export async function createSchedule(
       tenantId: access.tenantId,
       action: 'schedule.created',
       subject: { type: 'schedule', id: row.id },
-      metadata: { name: row.name, operation_type: row.operationType, cron: row.cron, timezone: row.timezone, enabled: row.enabled },
+      metadata: {
+        name: row.name,
+        operation_type: row.operationType,
+        cron: row.cron,
+        timezone: row.timezone,
+        enabled: row.enabled,
+      },
     })
     return row
   })
@@ -96,9 +128,18 @@ export async function updateSchedule(
         timezone: body.timezone ?? current.timezone,
         enabled: body.enabled ?? current.enabled,
       }
-      const input = validated(catalog, access, { operationType: current.operationType, input: body.input ?? current.input, ...next })
-      const timing = next.cron !== current.cron || next.timezone !== current.timezone || (next.enabled && !current.enabled)
-      const nextRunAt = !next.enabled ? null : timing || !current.nextRunAt ? nextSlot(next.cron, next.timezone, now) : current.nextRunAt
+      const input = validated(catalog, access, {
+        operationType: current.operationType,
+        input: body.input ?? current.input,
+        ...next,
+      })
+      const timing =
+        next.cron !== current.cron || next.timezone !== current.timezone || (next.enabled && !current.enabled)
+      const nextRunAt = !next.enabled
+        ? null
+        : timing || !current.nextRunAt
+          ? nextSlot(next.cron, next.timezone, now)
+          : current.nextRunAt
       const [row] = await tx
         .update(schedules)
         .set({ ...next, input, nextRunAt, updatedAt: sql`now()` })

@@ -47,7 +47,13 @@ export class Scheduler {
   }
 
   start() {
-    this.#timer = setInterval(() => void this.tick().catch((error: unknown) => this.#log.error({ err: loggableError(error) }, 'scheduler pass failed')), this.#options.intervalMs)
+    this.#timer = setInterval(
+      () =>
+        void this.tick().catch((error: unknown) =>
+          this.#log.error({ err: loggableError(error) }, 'scheduler pass failed'),
+        ),
+      this.#options.intervalMs,
+    )
     this.#timer.unref()
   }
 
@@ -89,7 +95,10 @@ export class Scheduler {
         const blocked = await this.#blocked(tx, schedule, catalog.spec(schedule.operationType).capability)
         if (blocked) {
           this.#log.warn({ schedule_id: schedule.id, reason: blocked }, 'schedule not allowed to start its run')
-          await tx.update(schedules).set({ nextRunAt: next, blockedReason: blocked }).where(eq(schedules.id, schedule.id))
+          await tx
+            .update(schedules)
+            .set({ nextRunAt: next, blockedReason: blocked })
+            .where(eq(schedules.id, schedule.id))
           return true
         }
         const context = validatedInput(catalog, schedule.operationType, schedule.input)
@@ -117,7 +126,11 @@ export class Scheduler {
    * still be a member whose role allows the type's capability, within the scope they created it
    * with. Why not, for the schedule to show; null when it may fire.
    */
-  async #blocked(tx: Executor, schedule: ScheduleRow, capability: Parameters<typeof whyNot>[2]): Promise<string | null> {
+  async #blocked(
+    tx: Executor,
+    schedule: ScheduleRow,
+    capability: Parameters<typeof whyNot>[2],
+  ): Promise<string | null> {
     if (!schedule.createdBy) return 'its creator no longer exists: save the schedule again to fire it with your rights'
     const [membership] = await tx
       .select({ role: tenantMemberships.role })

@@ -40,14 +40,25 @@ export type TenantSession = {
 }
 
 /** Opens the run's tenant: its Graph context, a token (a refused one fails the run), the run's journal. */
-export async function openSession(run: RunExecution, graph: GraphClient, tokens: TokenProvider, deps: SessionDeps): Promise<TenantSession> {
+export async function openSession(
+  run: RunExecution,
+  graph: GraphClient,
+  tokens: TokenProvider,
+  deps: SessionDeps,
+): Promise<TenantSession> {
   const ctx = await tenantContext(run, deps)
   try {
     await tokens.getToken(ctx)
   } catch (error) {
     throw error instanceof GraphError ? new RunFailureError(error.code, error.message) : error
   }
-  const journal = new WriteJournal({ tenantId: run.run.tenantId, runId: run.run.id, transact: (work) => run.transaction(work), graph, ctx })
+  const journal = new WriteJournal({
+    tenantId: run.run.tenantId,
+    runId: run.run.id,
+    transact: (work) => run.transaction(work),
+    graph,
+    ctx,
+  })
   return { graph, ctx, journal, run }
 }
 
@@ -58,7 +69,12 @@ export type ObjectRef = { id: string; odataType?: unknown }
  * Objects of one type read as a full read returns them (in `$batch`es), normalised: by id, the
  * object, or the GraphError its read ended with (`not_found` when Graph no longer has it).
  */
-export async function readObjects(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, refs: readonly ObjectRef[]): Promise<Map<string, NormalisedItem | GraphError>> {
+export async function readObjects(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  entry: PolicyTypeEntry,
+  refs: readonly ObjectRef[],
+): Promise<Map<string, NormalisedItem | GraphError>> {
   const out = new Map<string, NormalisedItem | GraphError>()
   if (refs.length === 0) return out
   const urls = refs.map((ref) => objectUrl(entry, { id: ref.id, '@odata.type': ref.odataType }))
@@ -84,7 +100,12 @@ export async function readObjects(graph: GraphClient, ctx: GraphTenantContext, e
 }
 
 /** One object as a full read returns it; null when Graph answers 404. Other errors are thrown. */
-export async function readObject(graph: GraphClient, ctx: GraphTenantContext, entry: PolicyTypeEntry, ref: ObjectRef): Promise<NormalisedItem | null> {
+export async function readObject(
+  graph: GraphClient,
+  ctx: GraphTenantContext,
+  entry: PolicyTypeEntry,
+  ref: ObjectRef,
+): Promise<NormalisedItem | null> {
   const read = (await readObjects(graph, ctx, entry, [ref])).get(entry.singleton ? entry.singleton.id : ref.id)
   if (read instanceof GraphError) {
     if (read.code === 'not_found') return null
@@ -144,7 +165,8 @@ export async function writeObject(session: TenantSession, write: ObjectWrite): P
             throw error
           })
           if (after === undefined) return null
-          return (tx) => mirrorWrite(tx, scope, after ? { present: [after] } : { removed: [id] }, { history: write.history })
+          return (tx) =>
+            mirrorWrite(tx, scope, after ? { present: [after] } : { removed: [id] }, { history: write.history })
         }
       : undefined,
   })

@@ -15,7 +15,12 @@ export const secretAssociatedData = (tenantId: string) => `tenant:${tenantId}:cl
  * Connects a Microsoft tenant. A user who adds it through the API becomes its owner; a tenant
  * added from the CLI has no members until `member add`.
  */
-export async function addTenant(db: Database, secrets: SecretBox, actor: Actor, rawInput: z.input<typeof addTenantInput>) {
+export async function addTenant(
+  db: Database,
+  secrets: SecretBox,
+  actor: Actor,
+  rawInput: z.input<typeof addTenantInput>,
+) {
   const input = parseInput(addTenantInput, rawInput)
   return db.transaction(async (tx) => {
     const alreadyConnected = () => conflict(`Entra tenant ${input.entra_tenant_id} is already connected`)
@@ -39,7 +44,12 @@ export async function addTenant(db: Database, secrets: SecretBox, actor: Actor, 
       tenantId: id,
       action: 'tenant.created',
       subject: { type: 'tenant', id },
-      metadata: { name: input.name, entra_tenant_id: input.entra_tenant_id, client_id: input.client_id, cloud: input.cloud },
+      metadata: {
+        name: input.name,
+        entra_tenant_id: input.entra_tenant_id,
+        client_id: input.client_id,
+        cloud: input.cloud,
+      },
     })
     if (actor.userId) {
       await upsertMembership(tx, id, actor.userId, 'owner')

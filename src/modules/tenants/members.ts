@@ -18,22 +18,34 @@ async function assertNotLastOwner(tx: Executor, tenantId: string, currentRole: R
  * Adds a user to a tenant, or changes their role when they already are a member
  * (`member add` is meant to be re-runnable). Returns whether a membership was created.
  */
-export async function addMember(db: Database, actor: Actor, tenantId: string, rawInput: z.input<typeof addMemberInput>, options: { upsert: boolean }) {
+export async function addMember(
+  db: Database,
+  actor: Actor,
+  tenantId: string,
+  rawInput: z.input<typeof addMemberInput>,
+  options: { upsert: boolean },
+) {
   const input = parseInput(addMemberInput, rawInput)
   return db.transaction(async (tx) => {
     await lockTenant(tx, tenantId)
     if (!(await findTenant(tx, tenantId))) throw notFound('Tenant')
     const user = await findUserByEmail(tx, input.email)
-    if (!user) throw validationError([{ field: 'email', message: `no user with e-mail ${input.email}; create the user first` }])
+    if (!user)
+      throw validationError([{ field: 'email', message: `no user with e-mail ${input.email}; create the user first` }])
     const existing = await findMember(tx, tenantId, user.id)
     if (existing && !options.upsert) throw conflict(`${input.email} is already a member (${existing.membership.role})`)
-    if (existing && existing.membership.role !== input.role) await assertNotLastOwner(tx, tenantId, existing.membership.role)
+    if (existing && existing.membership.role !== input.role)
+      await assertNotLastOwner(tx, tenantId, existing.membership.role)
     await upsertMembership(tx, tenantId, user.id, input.role)
     await recordAuditEvent(tx, actor, {
       tenantId,
       action: existing ? 'member.role_changed' : 'member.added',
       subject: { type: 'user', id: user.id },
-      metadata: { email: user.email, role: input.role, ...(existing ? { previous_role: existing.membership.role } : {}) },
+      metadata: {
+        email: user.email,
+        role: input.role,
+        ...(existing ? { previous_role: existing.membership.role } : {}),
+      },
     })
     return { member: (await findMember(tx, tenantId, user.id))!, created: !existing }
   })
@@ -74,4 +86,3 @@ export async function removeMember(db: Database, actor: Actor, tenantId: string,
     })
   })
 }
-

@@ -47,9 +47,14 @@ export async function upsertMembership(db: Executor, tenantId: string, userId: s
   await db
     .insert(tenantMemberships)
     .values({ tenantId, userId, role })
-    .onConflictDoUpdate({ target: [tenantMemberships.tenantId, tenantMemberships.userId], set: { role, updatedAt: new Date() } })
+    .onConflictDoUpdate({
+      target: [tenantMemberships.tenantId, tenantMemberships.userId],
+      set: { role, updatedAt: new Date() },
+    })
 }
 
 export async function deleteMembership(db: Executor, tenantId: string, userId: string) {
-  await db.delete(tenantMemberships).where(and(eq(tenantMemberships.tenantId, tenantId), eq(tenantMemberships.userId, userId)))
+  await db
+    .delete(tenantMemberships)
+    .where(and(eq(tenantMemberships.tenantId, tenantId), eq(tenantMemberships.userId, userId)))
 }

@@ -28,7 +28,13 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
 
   r.get(
     '/api/tenants',
-    { schema: { tags, summary: 'Tenants the caller belongs to', response: responses({ 200: listEnvelope(tenantResponse) }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Tenants the caller belongs to',
+        response: responses({ 200: listEnvelope(tenantResponse) }),
+      },
+    },
     async (request) => {
       const principal = await auth.principalOf(request)
       const rows = await listMemberships(db, principal.user.id)
@@ -56,7 +62,14 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
 
   r.get(
     '/api/tenants/:tenantId',
-    { schema: { tags, summary: 'One tenant (never its client secret)', params: tenantIdParams, response: responses({ 200: tenantResponse }) } },
+    {
+      schema: {
+        tags,
+        summary: 'One tenant (never its client secret)',
+        params: tenantIdParams,
+        response: responses({ 200: tenantResponse }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
       const tenant = await findTenant(db, access.tenantId)
@@ -86,7 +99,14 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
 
   r.get(
     '/api/tenants/:tenantId/members',
-    { schema: { tags, summary: "The tenant's members and their roles", params: tenantIdParams, response: responses({ 200: listEnvelope(memberResponse) }) } },
+    {
+      schema: {
+        tags,
+        summary: "The tenant's members and their roles",
+        params: tenantIdParams,
+        response: responses({ 200: listEnvelope(memberResponse) }),
+      },
+    },
     async (request) => {
       const { access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
       return { data: (await listMembers(db, access.tenantId)).map(presentMember), next_cursor: null }
@@ -107,25 +127,49 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
-      const { member } = await addMember(db, auth.actorOf(request, principal), access.tenantId, request.body, { upsert: false })
+      const { member } = await addMember(db, auth.actorOf(request, principal), access.tenantId, request.body, {
+        upsert: false,
+      })
       return reply.code(201).send(presentMember(member))
     },
   )
 
   r.patch(
     '/api/tenants/:tenantId/members/:userId',
-    { config: { capability: 'members.manage' }, schema: { tags, summary: "Change a member's role", params: memberParams, body: updateMemberInput, response: responses({ 200: memberResponse }) } },
+    {
+      config: { capability: 'members.manage' },
+      schema: {
+        tags,
+        summary: "Change a member's role",
+        params: memberParams,
+        body: updateMemberInput,
+        response: responses({ 200: memberResponse }),
+      },
+    },
     async (request) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
       assertMemberId(request.params.userId)
-      const member = await changeMemberRole(db, auth.actorOf(request, principal), access.tenantId, request.params.userId, request.body.role)
+      const member = await changeMemberRole(
+        db,
+        auth.actorOf(request, principal),
+        access.tenantId,
+        request.params.userId,
+        request.body.role,
+      )
       return presentMember(member)
     },
   )
 
   r.delete(
     '/api/tenants/:tenantId/members/:userId',
-    { schema: { tags, summary: 'Remove a member from the tenant', params: memberParams, response: responses({ 204: z.null() }) } },
+    {
+      schema: {
+        tags,
+        summary: 'Remove a member from the tenant',
+        params: memberParams,
+        response: responses({ 204: z.null() }),
+      },
+    },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
       assertMemberId(request.params.userId)

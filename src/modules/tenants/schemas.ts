@@ -26,7 +26,10 @@ export const updateTenantInput = z
   .refine((v) => Object.values(v).some((x) => x !== undefined), { error: 'name at least one field to change' })
 
 export const roleSchema = z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` })
-export const addMemberInput = z.strictObject({ email: z.email({ error: 'must be an e-mail address' }), role: roleSchema })
+export const addMemberInput = z.strictObject({
+  email: z.email({ error: 'must be an e-mail address' }),
+  role: roleSchema,
+})
 export const updateMemberInput = z.strictObject({ role: roleSchema })
 
 export const tenantIdParams = z.object({ tenantId: z.string() })

@@ -11,7 +11,13 @@ import { findTenant, findTenantByEntraId } from './repository.ts'
 import { updateTenantInput } from './schemas.ts'
 
 /** Edits a tenant's connection. The audit event names the changed fields, never the secret. */
-export async function updateTenant(db: Database, secrets: SecretBox, actor: Actor, tenantId: string, rawInput: z.input<typeof updateTenantInput>) {
+export async function updateTenant(
+  db: Database,
+  secrets: SecretBox,
+  actor: Actor,
+  tenantId: string,
+  rawInput: z.input<typeof updateTenantInput>,
+) {
   const input = parseInput(updateTenantInput, rawInput)
   return db.transaction(async (tx) => {
     const current = await findTenant(tx, tenantId)
@@ -27,7 +33,9 @@ export async function updateTenant(db: Database, secrets: SecretBox, actor: Acto
         entraTenantId: input.entra_tenant_id,
         clientId: input.client_id,
         cloud: input.cloud,
-        clientSecretEncrypted: input.client_secret ? secrets.encrypt(input.client_secret, secretAssociatedData(tenantId)) : undefined,
+        clientSecretEncrypted: input.client_secret
+          ? secrets.encrypt(input.client_secret, secretAssociatedData(tenantId))
+          : undefined,
         updatedAt: new Date(),
       })
       .where(eq(tenants.id, tenantId))
@@ -36,7 +44,9 @@ export async function updateTenant(db: Database, secrets: SecretBox, actor: Acto
       .filter(([, value]) => value !== undefined)
       .map(([field]) => field)
       .sort()
-    const visible = Object.fromEntries(Object.entries(input).filter(([field, v]) => field !== 'client_secret' && v !== undefined))
+    const visible = Object.fromEntries(
+      Object.entries(input).filter(([field, v]) => field !== 'client_secret' && v !== undefined),
+    )
     await recordAuditEvent(tx, actor, {
       tenantId,
       action: 'tenant.updated',

@@ -29,9 +29,15 @@ const opens = (open: () => string) => {
 export async function verifyAppKey(db: Database, secrets: SecretBox): Promise<void> {
   let check = await readCheck(db)
   if (check === undefined) {
-    const [tenant] = await db.select({ id: tenants.id, clientSecretEncrypted: tenants.clientSecretEncrypted }).from(tenants).limit(1)
+    const [tenant] = await db
+      .select({ id: tenants.id, clientSecretEncrypted: tenants.clientSecretEncrypted })
+      .from(tenants)
+      .limit(1)
     if (tenant && !opens(() => readClientSecret(secrets, tenant))) refuse(secrets)
-    await db.insert(settings).values({ key: KEY_CHECK, value: secrets.encrypt(KEY_CHECK_TEXT, KEY_CHECK) }).onConflictDoNothing()
+    await db
+      .insert(settings)
+      .values({ key: KEY_CHECK, value: secrets.encrypt(KEY_CHECK_TEXT, KEY_CHECK) })
+      .onConflictDoNothing()
     // Another process starting at the same time may have written its check first: read what stands.
     check = await readCheck(db)
   }
@@ -51,5 +57,7 @@ function refuse(secrets: SecretBox): never {
       `APP_KEY: ${generated} was missing, and this database holds secrets encrypted with another key: put the original app.key back (or set APP_KEY to it)`,
     )
   }
-  throw new ConfigError('APP_KEY does not match the key this database was encrypted with: start with the APP_KEY (or DATA_DIR/app.key) it was created with')
+  throw new ConfigError(
+    'APP_KEY does not match the key this database was encrypted with: start with the APP_KEY (or DATA_DIR/app.key) it was created with',
+  )
 }

@@ -24,5 +24,6 @@ export const stampHandler: RunHandler = async (execution) => {
       batch = []
     }
   }
-  if (failEvery !== undefined && targets >= failEvery) await run.addFailure({ code: 'target_locked', message: `${Math.floor(targets / failEvery)} targets were locked` })
+  if (failEvery !== undefined && targets >= failEvery)
+    await run.addFailure({ code: 'target_locked', message: `${Math.floor(targets / failEvery)} targets were locked` })
 }

@@ -9,7 +9,6 @@ import { ErrorState } from '../components/states.tsx'
 import { isConsolePath, preloadPageFor, Routes } from './routes.tsx'
 import { Shell } from './shell.tsx'
 
-
 // The first page's chunk downloads beside the first /api/me.
 preloadPageFor(window.location.pathname)
 

@@ -88,7 +88,8 @@ function preloadAllWhenIdle() {
 const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH, OVERVIEW_PATH, TENANT_GROUPS_PATH]
 
 /** Whether a path is a page of the console (where sign-in may send the user back to). */
-export const isConsolePath = (pathname: string) => STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== undefined
+export const isConsolePath = (pathname: string) =>
+  STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== undefined
 
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
@@ -146,7 +147,9 @@ function NotFound({ what }: { what: 'page' | 'tenant' }) {
     <Stack gap="xs">
       <Title order={2}>{what === 'tenant' ? 'Tenant not found' : 'Page not found'}</Title>
       <Text c="dimmed">
-        {what === 'tenant' ? 'This tenant does not exist or you are not one of its members.' : 'This page does not exist or your role does not include it.'}
+        {what === 'tenant'
+          ? 'This tenant does not exist or you are not one of its members.'
+          : 'This page does not exist or your role does not include it.'}
       </Text>
       <Anchor component={Link} to="/">
         Go to the start page

@@ -18,7 +18,8 @@ import type { Health } from '../lib/types.ts'
 import { OVERVIEW_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
 
 /** The tenant a console path belongs to (`/t/{tenantId}/…`), if any. */
-export const tenantIdOf = (pathname: string): string | undefined => (pathname.startsWith('/t/') ? pathname.split('/')[2] : undefined)
+export const tenantIdOf = (pathname: string): string | undefined =>
+  pathname.startsWith('/t/') ? pathname.split('/')[2] : undefined
 
 export function Shell({ me, children }: { me: Me; children: ReactNode }) {
   const { pathname } = useLocation()
@@ -28,11 +29,21 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
 
   return (
     <LiveRunsProvider tenantId={tenant?.id} enabled={watchesRuns}>
-      <AppShell header={{ height: 56 }} navbar={{ width: 232, breakpoint: 'sm', collapsed: { mobile: !navOpened } }} padding="md">
+      <AppShell
+        header={{ height: 56 }}
+        navbar={{ width: 232, breakpoint: 'sm', collapsed: { mobile: !navOpened } }}
+        padding="md"
+      >
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between" wrap="nowrap">
             <Group gap="md" wrap="nowrap">
-              <Burger opened={navOpened} onClick={nav.toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
+              <Burger
+                opened={navOpened}
+                onClick={nav.toggle}
+                hiddenFrom="sm"
+                size="sm"
+                aria-label="Toggle navigation"
+              />
               <UnstyledButton component={Link} to="/" aria-label="TenantAtlas home">
                 <Text fw={700} size="lg">
                   TenantAtlas
@@ -86,8 +97,19 @@ function TenantPicker({ me, tenant, pathname }: { me: Me; tenant: MeTenant | und
   )
 }
 
-function Navigation({ me, tenant, pathname, onNavigate }: { me: Me; tenant: MeTenant | undefined; pathname: string; onNavigate: () => void }) {
-  const isActive = (to: string, exact: boolean) => (exact ? pathname === to : pathname === to || pathname.startsWith(`${to}/`))
+function Navigation({
+  me,
+  tenant,
+  pathname,
+  onNavigate,
+}: {
+  me: Me
+  tenant: MeTenant | undefined
+  pathname: string
+  onNavigate: () => void
+}) {
+  const isActive = (to: string, exact: boolean) =>
+    exact ? pathname === to : pathname === to || pathname.startsWith(`${to}/`)
   return (
     <nav>
       {tenant && (
@@ -99,11 +121,25 @@ function Navigation({ me, tenant, pathname, onNavigate }: { me: Me; tenant: MeTe
             item.children ? (
               <NavLink key={item.key} label={item.label} defaultOpened childrenOffset="md" active={false}>
                 {item.children.map((child) => (
-                  <NavLink key={child.key} component={Link} to={child.to} label={child.label} active={isActive(child.to, false)} onClick={onNavigate} />
+                  <NavLink
+                    key={child.key}
+                    component={Link}
+                    to={child.to}
+                    label={child.label}
+                    active={isActive(child.to, false)}
+                    onClick={onNavigate}
+                  />
                 ))}
               </NavLink>
             ) : (
-              <NavLink key={item.key} component={Link} to={item.to} label={item.label} active={isActive(item.to, item.key === 'home')} onClick={onNavigate} />
+              <NavLink
+                key={item.key}
+                component={Link}
+                to={item.to}
+                label={item.label}
+                active={isActive(item.to, item.key === 'home')}
+                onClick={onNavigate}
+              />
             ),
           )}
         </>
@@ -114,13 +150,31 @@ function Navigation({ me, tenant, pathname, onNavigate }: { me: Me; tenant: MeTe
             Workspace
           </Text>
           {me.tenants.length > 1 && (
-            <NavLink component={Link} to={OVERVIEW_PATH} label="All tenants" active={pathname === OVERVIEW_PATH} onClick={onNavigate} />
+            <NavLink
+              component={Link}
+              to={OVERVIEW_PATH}
+              label="All tenants"
+              active={pathname === OVERVIEW_PATH}
+              onClick={onNavigate}
+            />
           )}
           {canOpenTenantsPage(me) && (
-            <NavLink component={Link} to="/admin/tenants" label="Tenants" active={pathname.startsWith('/admin/tenants')} onClick={onNavigate} />
+            <NavLink
+              component={Link}
+              to="/admin/tenants"
+              label="Tenants"
+              active={pathname.startsWith('/admin/tenants')}
+              onClick={onNavigate}
+            />
           )}
           {me.user.is_admin && (
-            <NavLink component={Link} to={TENANT_GROUPS_PATH} label="Tenant groups" active={pathname === TENANT_GROUPS_PATH} onClick={onNavigate} />
+            <NavLink
+              component={Link}
+              to={TENANT_GROUPS_PATH}
+              label="Tenant groups"
+              active={pathname === TENANT_GROUPS_PATH}
+              onClick={onNavigate}
+            />
           )}
         </>
       )}

@@ -5,7 +5,8 @@ import type { DiffChange } from '../lib/types.ts'
 const KIND_COLORS: Record<DiffChange['kind'], string> = { added: 'green', removed: 'red', changed: 'blue' }
 
 /** A value as an admin reads it: text as is, anything else as compact JSON. */
-export const showValue = (value: unknown) => (value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value))
+export const showValue = (value: unknown) =>
+  value === null || value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value)
 
 /** The readable changes between two versions, side by side (before | after). */
 export function DiffView({ changes }: { changes: DiffChange[] }) {

@@ -20,7 +20,8 @@ export const startInventorySync = (tenantId: string, selection?: Partial<Selecti
   api<StartedSync>(`/api/tenants/${tenantId}/inventory-sync`, { method: 'POST', body: selection ?? {} })
 
 /** The toast (ADR 006) for a run of any type: queued or already running, always with the way to the run. */
-export const syncToastTitle = (started: StartedSync) => `${typeLabel(started.run)} ${started.deduplicated ? 'already running' : 'queued'}`
+export const syncToastTitle = (started: StartedSync) =>
+  `${typeLabel(started.run)} ${started.deduplicated ? 'already running' : 'queued'}`
 
 export function showSyncToast(started: StartedSync) {
   notifications.show({
@@ -29,7 +30,9 @@ export function showSyncToast(started: StartedSync) {
     autoClose: 8000,
     message: (
       <Text size="sm" component="span">
-        {started.deduplicated ? 'An identical run is in progress; you can follow it. ' : 'It runs in the background; follow it in the progress widget. '}
+        {started.deduplicated
+          ? 'An identical run is in progress; you can follow it. '
+          : 'It runs in the background; follow it in the progress widget. '}
         <Anchor component={Link} to={started.run.links.view} size="sm" data-testid="toast-view-run">
           View run
         </Anchor>
@@ -51,6 +54,7 @@ export function useStartInventorySync(tenantId: string, onStarted?: (started: St
       live?.refresh()
       onStarted?.(started)
     },
-    onError: (error) => notifications.show({ title: 'Inventory sync not started', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Inventory sync not started', message: errorMessage(error), color: 'red' }),
   })
 }

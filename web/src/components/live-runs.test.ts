@@ -6,7 +6,13 @@ const run = (id: string, status: Run['status'] = 'running') => ({ id, status }) 
 
 describe('replaceRun', () => {
   it('swaps the run in every page of a Monitoring list', () => {
-    const cached = { pages: [{ data: [run('a'), run('b')], next_cursor: 'x' }, { data: [run('c')], next_cursor: null }], pageParams: [undefined, 'x'] }
+    const cached = {
+      pages: [
+        { data: [run('a'), run('b')], next_cursor: 'x' },
+        { data: [run('c')], next_cursor: null },
+      ],
+      pageParams: [undefined, 'x'],
+    }
     const next = replaceRun(cached, run('c', 'completed'))
     expect(next.pages[1]!.data[0]!.status).toBe('completed')
     expect(next.pages[0]).toBe(cached.pages[0]) // untouched pages keep their identity

@@ -14,7 +14,15 @@ const noSubscribe = () => () => {}
  * Monitoring and the run page. Every run state it sees is written into the query cache, so the
  * pages update without asking again; a completed run refreshes what it changed.
  */
-export function LiveRunsProvider({ tenantId, enabled, children }: { tenantId: string | undefined; enabled: boolean; children: ReactNode }) {
+export function LiveRunsProvider({
+  tenantId,
+  enabled,
+  children,
+}: {
+  tenantId: string | undefined
+  enabled: boolean
+  children: ReactNode
+}) {
   const queryClient = useQueryClient()
   const [live, setLive] = useState<LiveRuns | null>(null)
 
@@ -42,7 +50,9 @@ export function LiveRunsProvider({ tenantId, enabled, children }: { tenantId: st
             known.add(run.id)
             void queryClient.invalidateQueries({ queryKey: ['runs', tenantId] })
           } else {
-            queryClient.setQueriesData<InfiniteData<Page<Run>> | Page<Run>>({ queryKey: ['runs', tenantId] }, (old) => replaceRun(old, run))
+            queryClient.setQueriesData<InfiniteData<Page<Run>> | Page<Run>>({ queryKey: ['runs', tenantId] }, (old) =>
+              replaceRun(old, run),
+            )
           }
         },
         onRunCompleted: (run) => {
@@ -66,7 +76,8 @@ export function LiveRunsProvider({ tenantId, enabled, children }: { tenantId: st
 /** Puts a run's new state into a cached list: a Monitoring page set (infinite query) or a plain page. */
 export function replaceRun<T extends InfiniteData<Page<Run>> | Page<Run> | undefined>(cached: T, run: Run): T {
   if (!cached) return cached
-  const swap = (page: Page<Run>) => (page.data.some((r) => r.id === run.id) ? { ...page, data: page.data.map((r) => (r.id === run.id ? run : r)) } : page)
+  const swap = (page: Page<Run>) =>
+    page.data.some((r) => r.id === run.id) ? { ...page, data: page.data.map((r) => (r.id === run.id ? run : r)) } : page
   if ('pages' in cached) return { ...cached, pages: cached.pages.map(swap) }
   return swap(cached) as T
 }

@@ -5,9 +5,23 @@ import { Text, type TextProps } from '@mantine/core'
  * one line, cut with an ellipsis at `maw`, the full text on hover. A 20,000-character name
  * must not push a table's other columns off the screen.
  */
-export function LongName({ children, maw = 420, ...rest }: { children: string; maw?: number | string } & Omit<TextProps, 'truncate' | 'children'>) {
+export function LongName({
+  children,
+  maw = 420,
+  ...rest
+}: { children: string; maw?: number | string } & Omit<TextProps, 'truncate' | 'children'>) {
   return (
-    <Text span inherit truncate="end" title={children} maw={maw} display="inline-block" style={{ verticalAlign: 'bottom' }} data-testid="long-name" {...rest}>
+    <Text
+      span
+      inherit
+      truncate="end"
+      title={children}
+      maw={maw}
+      display="inline-block"
+      style={{ verticalAlign: 'bottom' }}
+      data-testid="long-name"
+      {...rest}
+    >
       {children}
     </Text>
   )

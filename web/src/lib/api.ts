@@ -24,7 +24,12 @@ export function reportUnauthorized() {
   onUnauthorized?.()
 }
 
-type Options = { method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'; body?: unknown; signal?: AbortSignal; query?: Record<string, string | number | boolean | undefined | null> }
+type Options = {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  body?: unknown
+  signal?: AbortSignal
+  query?: Record<string, string | number | boolean | undefined | null>
+}
 
 export function withQuery(path: string, query: Options['query']): string {
   const params = new URLSearchParams()
@@ -36,7 +41,12 @@ export function withQuery(path: string, query: Options['query']): string {
 }
 
 export async function api<T>(path: string, options: Options = {}): Promise<T> {
-  const init: RequestInit = { method: options.method ?? 'GET', credentials: 'same-origin', signal: options.signal ?? null, headers: { accept: 'application/json' } }
+  const init: RequestInit = {
+    method: options.method ?? 'GET',
+    credentials: 'same-origin',
+    signal: options.signal ?? null,
+    headers: { accept: 'application/json' },
+  }
   if (options.body instanceof FormData) {
     // A form (a file upload): the browser writes its multipart Content-Type with the boundary.
     init.body = options.body
@@ -51,7 +61,12 @@ export async function api<T>(path: string, options: Options = {}): Promise<T> {
     const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error
     // The sign-in form reports its own 401 (wrong password); everywhere else it means the session is gone.
     if (response.status === 401 && path !== '/api/auth/sign-in') reportUnauthorized()
-    throw new ApiError(response.status, error?.code ?? 'http_error', error?.message ?? `Request failed (${response.status})`, error?.details)
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http_error',
+      error?.message ?? `Request failed (${response.status})`,
+      error?.details,
+    )
   }
   return body as T
 }

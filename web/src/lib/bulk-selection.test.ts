@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { allLoadedSelected, EMPTY_SELECTION, isEmpty, isSelected, selectionPayload, toggleItem, toggleLoaded } from './bulk-selection.ts'
+import {
+  allLoadedSelected,
+  EMPTY_SELECTION,
+  isEmpty,
+  isSelected,
+  selectionPayload,
+  toggleItem,
+  toggleLoaded,
+} from './bulk-selection.ts'
 
 describe('bulk selection', () => {
   it('keeps picked rows across pages: loading more rows changes nothing that was picked', () => {

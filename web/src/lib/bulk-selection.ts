@@ -33,13 +33,17 @@ export function toggleLoaded(s: BulkSelection, loaded: readonly string[], checke
   return { kind: 'items', ids }
 }
 
-export const allLoadedSelected = (s: BulkSelection, loaded: readonly string[]) => loaded.length > 0 && loaded.every((id) => isSelected(s, id))
+export const allLoadedSelected = (s: BulkSelection, loaded: readonly string[]) =>
+  loaded.length > 0 && loaded.every((id) => isSelected(s, id))
 
 /** What the API takes: `item_ids` or `filter`. */
-export function selectionPayload(s: BulkSelection): { item_ids: string[] } | { filter: { type?: string; category?: string; q?: string } } {
+export function selectionPayload(
+  s: BulkSelection,
+): { item_ids: string[] } | { filter: { type?: string; category?: string; q?: string } } {
   if (s.kind === 'items') return { item_ids: [...s.ids].sort() }
   const { type, category, q } = s.filter
   return { filter: { ...(type ? { type } : {}), ...(category ? { category } : {}), ...(q ? { q } : {}) } }
 }
 
-export const sameFilter = (a: BulkFilter, b: BulkFilter) => a.type === b.type && a.category === b.category && a.q === b.q
+export const sameFilter = (a: BulkFilter, b: BulkFilter) =>
+  a.type === b.type && a.category === b.category && a.q === b.q

@@ -4,13 +4,24 @@ import { matchTenantRoute, switchTenantPath, tenantNavigation } from './route-ta
 import type { Capability, Me, MeTenant, Role } from './types.ts'
 
 const CAPS: Record<Role, Capability[]> = {
-  owner: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'members.manage'],
+  owner: [
+    'tenant.view',
+    'inventory.sync',
+    'operations.view',
+    'operations.manage',
+    'tenant.manage',
+    'audit.view',
+    'members.manage',
+  ],
   manager: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view'],
   operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
   readonly: ['tenant.view'],
 }
 const tenant = (role: Role): MeTenant => ({ id: 't1', name: 'Contoso', role, capabilities: CAPS[role] })
-const me = (role: Role): Me => ({ user: { id: 'me', email: 'me@x', name: 'Me', is_admin: false }, tenants: [tenant(role)] })
+const me = (role: Role): Me => ({
+  user: { id: 'me', email: 'me@x', name: 'Me', is_admin: false },
+  tenants: [tenant(role)],
+})
 
 describe('capability gating', () => {
   it('reads what /api/me granted', () => {
@@ -20,18 +31,54 @@ describe('capability gating', () => {
   })
 
   it('shows readonly members only the overview, the inventory, its changes, assignments and the backup sets', () => {
-    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups'])
+    expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual([
+      'Overview',
+      'Inventory',
+      'Changes',
+      'Assignments',
+      'Backups',
+    ])
   })
 
   it('shows Monitoring → Operations and Schedules to operators, Audit to managers, Members to owners', () => {
-    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups', 'Monitoring'])
-    expect(tenantNavigation(tenant('operator'))[5]!.children!.map((c) => c.to)).toEqual(['/t/t1/operations', '/t/t1/schedules'])
-    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups', 'Monitoring', 'Audit'])
-    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual(['Overview', 'Inventory', 'Changes', 'Assignments', 'Backups', 'Monitoring', 'Audit', 'Members'])
+    expect(tenantNavigation(tenant('operator')).map((i) => i.label)).toEqual([
+      'Overview',
+      'Inventory',
+      'Changes',
+      'Assignments',
+      'Backups',
+      'Monitoring',
+    ])
+    expect(tenantNavigation(tenant('operator'))[5]!.children!.map((c) => c.to)).toEqual([
+      '/t/t1/operations',
+      '/t/t1/schedules',
+    ])
+    expect(tenantNavigation(tenant('manager')).map((i) => i.label)).toEqual([
+      'Overview',
+      'Inventory',
+      'Changes',
+      'Assignments',
+      'Backups',
+      'Monitoring',
+      'Audit',
+    ])
+    expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual([
+      'Overview',
+      'Inventory',
+      'Changes',
+      'Assignments',
+      'Backups',
+      'Monitoring',
+      'Audit',
+      'Members',
+    ])
   })
 
   it('matches the contract routes, and keeps the section when switching tenants if the other tenant allows it', () => {
-    expect(matchTenantRoute('/t/t1/operations/r1')).toMatchObject({ route: { key: 'run' }, params: { tenantId: 't1', runId: 'r1' } })
+    expect(matchTenantRoute('/t/t1/operations/r1')).toMatchObject({
+      route: { key: 'run' },
+      params: { tenantId: 't1', runId: 'r1' },
+    })
     expect(matchTenantRoute('/t/t1/schedules')?.route.key).toBe('schedules')
     expect(matchTenantRoute('/t/t1/inventory/i1')).toMatchObject({ route: { key: 'item' }, params: { itemId: 'i1' } })
     expect(matchTenantRoute('/t/t1/changes')?.route.key).toBe('changes')

@@ -14,4 +14,5 @@ export function landingTenant(me: Me, lastUsed: string | null): MeTenant | undef
 }
 
 /** The Tenants page: workspace admins (who add tenants) and whoever manages some tenant's connection. */
-export const canOpenTenantsPage = (me: Me): boolean => me.user.is_admin || me.tenants.some((t) => can(t, 'tenant.manage'))
+export const canOpenTenantsPage = (me: Me): boolean =>
+  me.user.is_admin || me.tenants.some((t) => can(t, 'tenant.manage'))

@@ -4,7 +4,8 @@ import { type EventSourceLike, LiveRuns, type LiveRunsDeps } from './live-runs.t
 import type { Run } from './types.ts'
 import { makeRun } from '../test/fixtures.ts'
 
-const run = (id: string, patch: Partial<Run> = {}): Run => makeRun(id, { created_at: `2026-01-01T00:00:0${id.length}Z`, ...patch })
+const run = (id: string, patch: Partial<Run> = {}): Run =>
+  makeRun(id, { created_at: `2026-01-01T00:00:0${id.length}Z`, ...patch })
 
 class FakeEventSource implements EventSourceLike {
   readyState = 0
@@ -162,7 +163,10 @@ describe('LiveRuns polling fallback', () => {
   })
 
   it('stops on 401 and reports the lost session once', async () => {
-    const { live, fetchActive, events } = setup({ sse: false, active: () => Promise.reject(new ApiError(401, 'unauthenticated', 'Sign in')) })
+    const { live, fetchActive, events } = setup({
+      sse: false,
+      active: () => Promise.reject(new ApiError(401, 'unauthenticated', 'Sign in')),
+    })
     live.start()
     await vi.advanceTimersByTimeAsync(0)
     expect(events.onUnauthorized).toHaveBeenCalledTimes(1)
@@ -173,7 +177,10 @@ describe('LiveRuns polling fallback', () => {
 
   it('keeps polling through a server error while runs are active', async () => {
     let fail = false
-    const { live, fetchActive } = setup({ sse: false, active: () => (fail ? Promise.reject(new ApiError(503, 'x', 'down')) : Promise.resolve([run('a')])) })
+    const { live, fetchActive } = setup({
+      sse: false,
+      active: () => (fail ? Promise.reject(new ApiError(503, 'x', 'down')) : Promise.resolve([run('a')])),
+    })
     live.start()
     await vi.advanceTimersByTimeAsync(0)
     fail = true

@@ -4,7 +4,13 @@ import type { Run } from './types.ts'
 
 describe('progressOf', () => {
   it('is determinate with processed / total and a percentage when the total is known', () => {
-    expect(progressOf({ total: 200, processed: 50 })).toEqual({ determinate: true, processed: 50, total: 200, percent: 25, label: '50 / 200' })
+    expect(progressOf({ total: 200, processed: 50 })).toEqual({
+      determinate: true,
+      processed: 50,
+      total: 200,
+      percent: 25,
+      label: '50 / 200',
+    })
   })
 
   it('is indeterminate while the total is unknown or zero', () => {
@@ -31,6 +37,9 @@ describe('progressOf', () => {
 describe('sortActive', () => {
   it('lists the oldest run first', () => {
     const run = (id: string, created_at: string) => ({ id, created_at }) as Run
-    expect(sortActive([run('b', '2026-01-02T00:00:00Z'), run('a', '2026-01-01T00:00:00Z')]).map((r) => r.id)).toEqual(['a', 'b'])
+    expect(sortActive([run('b', '2026-01-02T00:00:00Z'), run('a', '2026-01-01T00:00:00Z')]).map((r) => r.id)).toEqual([
+      'a',
+      'b',
+    ])
   })
 })

@@ -13,13 +13,25 @@ export function progressOf(counts: SummaryCounts): Progress {
   const processed = finite(counts.processed)
   if (total !== null && total > 0) {
     const done = Math.min(Math.max(processed ?? 0, 0), total)
-    return { determinate: true, processed: done, total, percent: Math.floor((done / total) * 100), label: `${fmt(done)} / ${fmt(total)}` }
+    return {
+      determinate: true,
+      processed: done,
+      total,
+      percent: Math.floor((done / total) * 100),
+      label: `${fmt(done)} / ${fmt(total)}`,
+    }
   }
-  return { determinate: false, processed, label: processed !== null && processed > 0 ? `${fmt(processed)} processed` : null }
+  return {
+    determinate: false,
+    processed,
+    label: processed !== null && processed > 0 ? `${fmt(processed)} processed` : null,
+  }
 }
 
-const finite = (value: number | undefined): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null)
+const finite = (value: number | undefined): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null
 const fmt = (n: number) => n.toLocaleString('en')
 
 /** Active runs as the widget lists them: oldest first, so a new run joins at the bottom. */
-export const sortActive = (runs: Iterable<Run>): Run[] => [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+export const sortActive = (runs: Iterable<Run>): Run[] =>
+  [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))

@@ -15,12 +15,27 @@ export const TENANT_ROUTES = [
   { key: 'backups', pattern: '/t/:tenantId/backups', capability: 'tenant.view', nav: { label: 'Backups' } },
   { key: 'backup', pattern: '/t/:tenantId/backups/:backupId', capability: 'tenant.view' },
   { key: 'restore', pattern: '/t/:tenantId/restore/:planId', capability: 'tenant.view' },
-  { key: 'operations', pattern: '/t/:tenantId/operations', capability: 'operations.view', nav: { label: 'Operations', group: 'Monitoring' } },
+  {
+    key: 'operations',
+    pattern: '/t/:tenantId/operations',
+    capability: 'operations.view',
+    nav: { label: 'Operations', group: 'Monitoring' },
+  },
   { key: 'run', pattern: '/t/:tenantId/operations/:runId', capability: 'operations.view' },
-  { key: 'schedules', pattern: '/t/:tenantId/schedules', capability: 'operations.view', nav: { label: 'Schedules', group: 'Monitoring' } },
+  {
+    key: 'schedules',
+    pattern: '/t/:tenantId/schedules',
+    capability: 'operations.view',
+    nav: { label: 'Schedules', group: 'Monitoring' },
+  },
   { key: 'audit', pattern: '/t/:tenantId/audit', capability: 'audit.view', nav: { label: 'Audit' } },
   { key: 'members', pattern: '/t/:tenantId/members', capability: 'members.manage', nav: { label: 'Members' } },
-] as const satisfies readonly { key: string; pattern: string; capability: Capability; nav?: { label: string; group?: string } }[]
+] as const satisfies readonly {
+  key: string
+  pattern: string
+  capability: Capability
+  nav?: { label: string; group?: string }
+}[]
 
 export type TenantRoute = (typeof TENANT_ROUTES)[number]
 export type TenantRouteKey = TenantRoute['key']
@@ -36,7 +51,8 @@ export function matchTenantRoute(pathname: string): { route: TenantRoute; params
 
 export const tenantPath = (route: TenantRoute, tenantId: string) => route.pattern.replace(':tenantId', tenantId)
 
-const allowed = (tenant: Pick<MeTenant, 'capabilities'>, route: TenantRoute) => tenant.capabilities.includes(route.capability)
+const allowed = (tenant: Pick<MeTenant, 'capabilities'>, route: TenantRoute) =>
+  tenant.capabilities.includes(route.capability)
 
 export type NavItem = { key: string; label: string; to: string; children?: NavItem[] }
 

@@ -52,7 +52,15 @@ type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { to: string; ref?: R
 export function Link({ to, onClick, ref, ...rest }: LinkProps) {
   const handle = (event: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(event)
-    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
+    if (
+      event.defaultPrevented ||
+      event.button !== 0 ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey
+    )
+      return
     event.preventDefault()
     navigate(to)
   }
@@ -77,7 +85,8 @@ export function withParams(pathname: string, current: string, patch: Record<stri
 export function useSearchParams(): [URLSearchParams, (patch: Record<string, string | null>) => void] {
   const { pathname, search } = useLocation()
   const update = useCallback(
-    (patch: Record<string, string | null>) => navigate(withParams(pathname, window.location.search, patch), { replace: true }),
+    (patch: Record<string, string | null>) =>
+      navigate(withParams(pathname, window.location.search, patch), { replace: true }),
     [pathname],
   )
   return [search, update]

@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest'
-import { describeSelection, failureFix, initiatorLabel, orderedCounts, selectionOf, statusLabel, typeLabel } from './runs.ts'
+import {
+  describeSelection,
+  failureFix,
+  initiatorLabel,
+  orderedCounts,
+  selectionOf,
+  statusLabel,
+  typeLabel,
+} from './runs.ts'
 import { operationTypes } from '../test/fixtures.ts'
 import type { OperationType, PolicyType } from './types.ts'
 
 const catalog: PolicyType[] = [
-  { key: 'deviceManagementScripts', label: 'PowerShell scripts', kind: 'policy', category: 'Scripts', platforms: ['windows'], permission: 'DeviceManagementScripts.Read.All' },
+  {
+    key: 'deviceManagementScripts',
+    label: 'PowerShell scripts',
+    kind: 'policy',
+    category: 'Scripts',
+    platforms: ['windows'],
+    permission: 'DeviceManagementScripts.Read.All',
+  },
 ]
 
 const sync: OperationType = operationTypes.data[0]!
@@ -19,7 +34,9 @@ describe('run labels', () => {
   it('says "System" for runs nobody started, and names the schedule of a scheduled run', () => {
     expect(initiatorLabel({ initiator: null })).toBe('System')
     expect(initiatorLabel({ initiator: null, schedule: null })).toBe('System')
-    expect(initiatorLabel({ initiator: null, schedule: { id: 's1', name: 'Nightly sync' } })).toBe('Schedule: Nightly sync')
+    expect(initiatorLabel({ initiator: null, schedule: { id: 's1', name: 'Nightly sync' } })).toBe(
+      'Schedule: Nightly sync',
+    )
     expect(initiatorLabel({ initiator: { id: 'u1', name: 'Ada' } })).toBe('Ada')
   })
 
@@ -28,14 +45,24 @@ describe('run labels', () => {
   })
 
   it('orders counts for reading: total and processed first, then the rest', () => {
-    expect(orderedCounts({ zeta: 1, failed: 2, total: 10, processed: 5, created: 3 }).map(([k]) => k)).toEqual(['total', 'processed', 'created', 'failed', 'zeta'])
+    expect(orderedCounts({ zeta: 1, failed: 2, total: 10, processed: 5, created: 3 }).map(([k]) => k)).toEqual([
+      'total',
+      'processed',
+      'created',
+      'failed',
+      'zeta',
+    ])
   })
 })
 
 describe('failureFix', () => {
   it("reads the fix from the failure's operation type, for every code the server emits", () => {
-    expect(failureFix({ code: 'missing_permission' }, sync)).toBe('Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.')
-    expect(failureFix({ code: 'throttled_exhausted' }, sync)).toBe('Microsoft Graph kept throttling the tenant: re-run later, outside busy hours.')
+    expect(failureFix({ code: 'missing_permission' }, sync)).toBe(
+      'Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.',
+    )
+    expect(failureFix({ code: 'throttled_exhausted' }, sync)).toBe(
+      'Microsoft Graph kept throttling the tenant: re-run later, outside busy hours.',
+    )
   })
 
   it('has no fix for codes the type does not list, or for an unknown type', () => {
@@ -46,7 +73,13 @@ describe('failureFix', () => {
 
 describe('selection', () => {
   it('reads the canonical selection from the run context', () => {
-    expect(selectionOf({ context: { selection: { policy_types: ['a'], categories: [], include_foundations: false, include_dependencies: true } } })).toEqual({
+    expect(
+      selectionOf({
+        context: {
+          selection: { policy_types: ['a'], categories: [], include_foundations: false, include_dependencies: true },
+        },
+      }),
+    ).toEqual({
       policy_types: ['a'],
       categories: [],
       include_foundations: false,
@@ -57,10 +90,35 @@ describe('selection', () => {
   })
 
   it('describes a full inventory and a narrowed one', () => {
-    expect(describeSelection({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'full' })).toBe('Full inventory (with foundations and dependencies)')
-    expect(describeSelection({ policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'quick' })).toBe('Quick: Full inventory (with foundations and dependencies)')
-    expect(describeSelection({ policy_types: ['deviceManagementScripts'], categories: ['Compliance'], include_foundations: false, include_dependencies: false, mode: 'full' }, catalog)).toBe(
-      'Types: PowerShell scripts · Categories: Compliance (no foundations or dependencies)',
-    )
+    expect(
+      describeSelection({
+        policy_types: [],
+        categories: [],
+        include_foundations: true,
+        include_dependencies: true,
+        mode: 'full',
+      }),
+    ).toBe('Full inventory (with foundations and dependencies)')
+    expect(
+      describeSelection({
+        policy_types: [],
+        categories: [],
+        include_foundations: true,
+        include_dependencies: true,
+        mode: 'quick',
+      }),
+    ).toBe('Quick: Full inventory (with foundations and dependencies)')
+    expect(
+      describeSelection(
+        {
+          policy_types: ['deviceManagementScripts'],
+          categories: ['Compliance'],
+          include_foundations: false,
+          include_dependencies: false,
+          mode: 'full',
+        },
+        catalog,
+      ),
+    ).toBe('Types: PowerShell scripts · Categories: Compliance (no foundations or dependencies)')
   })
 })

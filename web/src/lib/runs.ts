@@ -23,7 +23,18 @@ export const outcomeLabel = (outcome: RunOutcome | null) => (outcome ? OUTCOMES[
 export const outcomeColor = (outcome: RunOutcome | null) => (outcome ? OUTCOMES[outcome].color : 'blue')
 
 /** Counts in reading order; the rest follow alphabetically. */
-const COUNT_ORDER = ['total', 'processed', 'created', 'updated', 'unchanged', 'removed', 'succeeded', 'failed', 'skipped', 'warnings']
+const COUNT_ORDER = [
+  'total',
+  'processed',
+  'created',
+  'updated',
+  'unchanged',
+  'removed',
+  'succeeded',
+  'failed',
+  'skipped',
+  'warnings',
+]
 export function orderedCounts(counts: Record<string, number | undefined>): [string, number][] {
   const entries = Object.entries(counts).filter((e): e is [string, number] => typeof e[1] === 'number')
   const rank = (key: string) => (COUNT_ORDER.includes(key) ? COUNT_ORDER.indexOf(key) : COUNT_ORDER.length)
@@ -32,18 +43,29 @@ export function orderedCounts(counts: Record<string, number | undefined>): [stri
 export const countLabel = (key: string) => key.charAt(0).toUpperCase() + key.slice(1).replaceAll('_', ' ')
 
 /** What an admin should do about a failure: the fix the failure's operation type gives for its code (GET /api/operation-types). */
-export function failureFix(failure: Pick<RunFailure, 'code'>, type: Pick<OperationType, 'failure_codes'> | undefined): string | null {
+export function failureFix(
+  failure: Pick<RunFailure, 'code'>,
+  type: Pick<OperationType, 'failure_codes'> | undefined,
+): string | null {
   return type?.failure_codes.find((f) => f.code === failure.code)?.fix ?? null
 }
 
-export const DEFAULT_SELECTION: Selection = { policy_types: [], categories: [], include_foundations: true, include_dependencies: true, mode: 'full' }
+export const DEFAULT_SELECTION: Selection = {
+  policy_types: [],
+  categories: [],
+  include_foundations: true,
+  include_dependencies: true,
+  mode: 'full',
+}
 
 /** The selection a run was started with (context.selection), or null for runs that have none. */
 export function selectionOf(run: Pick<Run, 'context'>): Selection | null {
   const raw = run.context.selection as Partial<Selection> | undefined
   if (!raw || typeof raw !== 'object') return null
   return {
-    policy_types: Array.isArray(raw.policy_types) ? raw.policy_types.filter((x): x is string => typeof x === 'string') : [],
+    policy_types: Array.isArray(raw.policy_types)
+      ? raw.policy_types.filter((x): x is string => typeof x === 'string')
+      : [],
     categories: Array.isArray(raw.categories) ? raw.categories.filter((x): x is string => typeof x === 'string') : [],
     include_foundations: raw.include_foundations !== false,
     include_dependencies: raw.include_dependencies !== false,
@@ -62,7 +84,11 @@ export function describeSelection(selection: Selection, catalog: PolicyType[] = 
         ]
           .filter(Boolean)
           .join(' · ')
-  const flags = [selection.include_foundations ? 'foundations' : null, selection.include_dependencies ? 'dependencies' : null].filter(Boolean)
-  const described = flags.length > 0 ? `${scope} (with ${flags.join(' and ')})` : `${scope} (no foundations or dependencies)`
+  const flags = [
+    selection.include_foundations ? 'foundations' : null,
+    selection.include_dependencies ? 'dependencies' : null,
+  ].filter(Boolean)
+  const described =
+    flags.length > 0 ? `${scope} (with ${flags.join(' and ')})` : `${scope} (no foundations or dependencies)`
   return selection.mode === 'quick' ? `Quick: ${described}` : described
 }

@@ -37,8 +37,14 @@ export const operationTypes: { data: OperationType[] } = {
       rerunnable: true,
       schedulable: true,
       failure_codes: [
-        { code: 'missing_permission', fix: 'Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.' },
-        { code: 'throttled_exhausted', fix: 'Microsoft Graph kept throttling the tenant: re-run later, outside busy hours.' },
+        {
+          code: 'missing_permission',
+          fix: 'Grant the missing application permission (named above) to the app registration in Entra ID and admin-consent it, then re-run.',
+        },
+        {
+          code: 'throttled_exhausted',
+          fix: 'Microsoft Graph kept throttling the tenant: re-run later, outside busy hours.',
+        },
       ],
     },
     {
@@ -49,7 +55,9 @@ export const operationTypes: { data: OperationType[] } = {
       cancellable: true,
       rerunnable: true,
       schedulable: true,
-      failure_codes: [{ code: 'target_locked', fix: 'Unlock the target in Intune (it is being edited elsewhere), then re-run.' }],
+      failure_codes: [
+        { code: 'target_locked', fix: 'Unlock the target in Intune (it is being edited elsewhere), then re-run.' },
+      ],
     },
   ],
 }

@@ -17,6 +17,9 @@ export type ApiToken = {
 export type CreatedApiToken = ApiToken & { token: string }
 export type TokenInput = { name: string; scope: string; expires_in_days: number | 'never' }
 
-export const tokensQuery = queryOptions({ queryKey: ['tokens'], queryFn: ({ signal }) => api<Page<ApiToken>>('/api/tokens', { signal }) })
+export const tokensQuery = queryOptions({
+  queryKey: ['tokens'],
+  queryFn: ({ signal }) => api<Page<ApiToken>>('/api/tokens', { signal }),
+})
 export const createToken = (input: TokenInput) => api<CreatedApiToken>('/api/tokens', { method: 'POST', body: input })
 export const revokeToken = (tokenId: string) => api<undefined>(`/api/tokens/${tokenId}`, { method: 'DELETE' })

@@ -1,4 +1,18 @@
-import { Alert, Badge, Button, Code, CopyButton, Group, Modal, MultiSelect, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  CopyButton,
+  Group,
+  Modal,
+  MultiSelect,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
@@ -22,9 +36,11 @@ const SCOPE_CAPABILITIES = [
 ]
 const ADMIN_CAPABILITY = { value: 'workspace.admin', label: 'Workspace administration' }
 
-export const scopeLabel = (scope: string) => (scope === 'full' ? 'Full' : scope === 'read' ? 'Read-only' : scope.split(',').join(', '))
+export const scopeLabel = (scope: string) =>
+  scope === 'full' ? 'Full' : scope === 'read' ? 'Read-only' : scope.split(',').join(', ')
 
-export const isExpired = (token: Pick<ApiToken, 'expires_at'>, now: number) => token.expires_at !== null && Date.parse(token.expires_at) <= now
+export const isExpired = (token: Pick<ApiToken, 'expires_at'>, now: number) =>
+  token.expires_at !== null && Date.parse(token.expires_at) <= now
 
 /** Account → API tokens: personal tokens for scripts, with their scope, last use and expiry; revocable. */
 export function TokensPage({ me }: { me: Me }) {
@@ -40,14 +56,16 @@ export function TokensPage({ me }: { me: Me }) {
       notifications.show({ title: 'Token revoked', message: revoking?.name ?? '', color: 'teal' })
       setRevoking(null)
     },
-    onError: (error) => notifications.show({ title: 'Could not revoke the token', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not revoke the token', message: errorMessage(error), color: 'red' }),
   })
 
   return (
     <Stack gap="md">
       <PageTitle eyebrow={me.user.name}>API tokens</PageTitle>
       <Text size="sm" c="dimmed" maw={720}>
-        A token lets a script call the API as you (<Code>Authorization: Bearer …</Code>). It never does more than you may, and its scope can narrow that further.
+        A token lets a script call the API as you (<Code>Authorization: Bearer …</Code>). It never does more than you
+        may, and its scope can narrow that further.
       </Text>
       <CreateTokenForm
         isAdmin={me.user.is_admin}
@@ -57,12 +75,24 @@ export function TokensPage({ me }: { me: Me }) {
         }}
       />
       {created && (
-        <Alert color="teal" title={`Token "${created.name}" created`} withCloseButton onClose={() => setCreated(null)} data-testid="created-token">
+        <Alert
+          color="teal"
+          title={`Token "${created.name}" created`}
+          withCloseButton
+          onClose={() => setCreated(null)}
+          data-testid="created-token"
+        >
           <Stack gap="xs">
             <Text size="sm">Copy it now: it is shown this once.</Text>
             <Group gap="xs" wrap="nowrap">
               <Code style={{ overflowWrap: 'anywhere' }}>{created.token}</Code>
-              <CopyButton value={created.token}>{({ copied, copy }) => <Button size="xs" variant="light" onClick={copy}>{copied ? 'Copied' : 'Copy'}</Button>}</CopyButton>
+              <CopyButton value={created.token}>
+                {({ copied, copy }) => (
+                  <Button size="xs" variant="light" onClick={copy}>
+                    {copied ? 'Copied' : 'Copy'}
+                  </Button>
+                )}
+              </CopyButton>
             </Group>
           </Stack>
         </Alert>
@@ -99,7 +129,9 @@ export function TokensPage({ me }: { me: Me }) {
                     <LongName maw={260}>{scopeLabel(token.scope)}</LongName>
                   </Table.Td>
                   <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(token.created_at)}</Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{token.last_used_at ? formatDateTime(token.last_used_at) : 'Never used'}</Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
+                    {token.last_used_at ? formatDateTime(token.last_used_at) : 'Never used'}
+                  </Table.Td>
                   <Table.Td style={{ whiteSpace: 'nowrap' }}>
                     {token.expires_at === null ? 'Never' : formatDateTime(token.expires_at)}{' '}
                     {isExpired(token, now) && (
@@ -109,7 +141,13 @@ export function TokensPage({ me }: { me: Me }) {
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <Button size="xs" color="red" variant="subtle" onClick={() => setRevoking(token)} aria-label={`Revoke ${token.name}`}>
+                    <Button
+                      size="xs"
+                      color="red"
+                      variant="subtle"
+                      onClick={() => setRevoking(token)}
+                      aria-label={`Revoke ${token.name}`}
+                    >
                       Revoke
                     </Button>
                   </Table.Td>
@@ -146,7 +184,11 @@ function CreateTokenForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: 
   const [errors, setErrors] = useState<Record<string, string>>({})
   const create = useMutation({
     mutationFn: () =>
-      createToken({ name: name.trim(), scope: scope === 'custom' ? capabilities.join(',') : scope, expires_in_days: expiry === 'never' ? 'never' : Number(expiry) }),
+      createToken({
+        name: name.trim(),
+        scope: scope === 'custom' ? capabilities.join(',') : scope,
+        expires_in_days: expiry === 'never' ? 'never' : Number(expiry),
+      }),
     onSuccess: (token) => {
       setName('')
       setErrors({})
@@ -173,7 +215,15 @@ function CreateTokenForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: 
   return (
     <form onSubmit={submit} noValidate data-testid="create-token">
       <Group align="flex-start" gap="sm">
-        <TextInput label="Name" placeholder="CI pipeline" value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} w={240} maxLength={100} />
+        <TextInput
+          label="Name"
+          placeholder="CI pipeline"
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          error={errors.name}
+          w={240}
+          maxLength={100}
+        />
         <Select
           label="Scope"
           data={[
@@ -197,7 +247,15 @@ function CreateTokenForm({ isAdmin, onCreated }: { isAdmin: boolean; onCreated: 
             w={320}
           />
         )}
-        <Select label="Expires after" data={expiryOptions} value={expiry} onChange={(v) => v && setExpiry(v)} allowDeselect={false} error={errors.expires_in_days} w={180} />
+        <Select
+          label="Expires after"
+          data={expiryOptions}
+          value={expiry}
+          onChange={(v) => v && setExpiry(v)}
+          allowDeselect={false}
+          error={errors.expires_in_days}
+          w={180}
+        />
         <Button type="submit" mt={25} loading={create.isPending}>
           Create token
         </Button>

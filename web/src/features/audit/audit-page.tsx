@@ -9,7 +9,11 @@ import { LongName } from '../../components/long-name.tsx'
 const auditQuery = (tenantId: string) =>
   infiniteQueryOptions({
     queryKey: ['audit', tenantId],
-    queryFn: ({ pageParam, signal }) => api<Page<AuditEvent>>(`/api/tenants/${tenantId}/audit-events`, { signal, query: { cursor: pageParam, limit: 50 } }),
+    queryFn: ({ pageParam, signal }) =>
+      api<Page<AuditEvent>>(`/api/tenants/${tenantId}/audit-events`, {
+        signal,
+        query: { cursor: pageParam, limit: 50 },
+      }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   })
@@ -56,9 +60,18 @@ export function AuditPage({ tenant }: { tenant: MeTenant }) {
                     <Table.Td>
                       <Code>{event.action}</Code>
                     </Table.Td>
-                    <Table.Td>{event.subject ? `${event.subject.type} ${event.subject.id.slice(0, 8)}…` : '—'}</Table.Td>
                     <Table.Td>
-                      <Text size="xs" ff="monospace" lineClamp={3} title={JSON.stringify(event.metadata)} maw={420} style={{ wordBreak: 'break-all' }}>
+                      {event.subject ? `${event.subject.type} ${event.subject.id.slice(0, 8)}…` : '—'}
+                    </Table.Td>
+                    <Table.Td>
+                      <Text
+                        size="xs"
+                        ff="monospace"
+                        lineClamp={3}
+                        title={JSON.stringify(event.metadata)}
+                        maw={420}
+                        style={{ wordBreak: 'break-all' }}
+                      >
                         {Object.keys(event.metadata).length > 0 ? JSON.stringify(event.metadata) : '—'}
                       </Text>
                     </Table.Td>

@@ -7,7 +7,8 @@ import { signIn } from './api.ts'
 
 const HERE = 'http://console.invalid'
 /** A backslash or a control character: browsers read `/\\host` as `//host`, and drop tabs and newlines from URLs. */
-const unsafe = (text: string) => text.includes('\\') || [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+const unsafe = (text: string) =>
+  text.includes('\\') || [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
 
 /**
  * Where to go after signing in: a path on this site that the console's route table knows, as
@@ -73,7 +74,15 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
                 Your session has ended: sign in again.
               </Alert>
             )}
-            <TextInput label="E-mail" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} autoFocus />
+            <TextInput
+              label="E-mail"
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.currentTarget.value)}
+              autoFocus
+            />
             <TextInput
               label="Password"
               type="password"

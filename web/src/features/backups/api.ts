@@ -6,13 +6,15 @@ import type { BackupItemDetail, BackupSet } from '../../lib/types.ts'
 export const backupsQuery = (tenantId: string) =>
   queryOptions({
     queryKey: ['backups', tenantId],
-    queryFn: ({ signal }) => api<Responses['GET /api/tenants/{tenantId}/backups']>(`/api/tenants/${tenantId}/backups?limit=200`, { signal }),
+    queryFn: ({ signal }) =>
+      api<Responses['GET /api/tenants/{tenantId}/backups']>(`/api/tenants/${tenantId}/backups?limit=200`, { signal }),
   })
 
 export const backupQuery = (tenantId: string, backupId: string) =>
   queryOptions({
     queryKey: ['backups', tenantId, backupId],
-    queryFn: ({ signal }) => api<BackupSet>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(backupId)}`, { signal }),
+    queryFn: ({ signal }) =>
+      api<BackupSet>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(backupId)}`, { signal }),
   })
 
 export const backupItemsQuery = (tenantId: string, backupId: string, filters: { type: string | null; q: string }) =>
@@ -22,7 +24,10 @@ export const backupItemsQuery = (tenantId: string, backupId: string, filters: { 
       const params = new URLSearchParams({ limit: '200' })
       if (filters.type) params.set('type', filters.type)
       if (filters.q) params.set('q', filters.q)
-      return api<Responses['GET /api/tenants/{tenantId}/backups/{backupId}/items']>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(backupId)}/items?${params}`, { signal })
+      return api<Responses['GET /api/tenants/{tenantId}/backups/{backupId}/items']>(
+        `/api/tenants/${tenantId}/backups/${encodeURIComponent(backupId)}/items?${params}`,
+        { signal },
+      )
     },
   })
 
@@ -30,16 +35,23 @@ export const backupItemQuery = (tenantId: string, backupId: string, item: { type
   queryOptions({
     queryKey: ['backups', tenantId, backupId, 'item', item.type, item.id],
     queryFn: ({ signal }) =>
-      api<BackupItemDetail>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(backupId)}/item?${new URLSearchParams({ type: item.type, id: item.id })}`, { signal }),
+      api<BackupItemDetail>(
+        `/api/tenants/${tenantId}/backups/${encodeURIComponent(backupId)}/item?${new URLSearchParams({ type: item.type, id: item.id })}`,
+        { signal },
+      ),
   })
 
 export type NewBackup = NonNullable<Bodies['POST /api/tenants/{tenantId}/backups']>
 export type BackupChange = Bodies['PATCH /api/tenants/{tenantId}/backups/{backupId}']
 
-export const createBackup = (tenantId: string, body: NewBackup) => api<Responses['POST /api/tenants/{tenantId}/backups']>(`/api/tenants/${tenantId}/backups`, { method: 'POST', body })
-export const updateBackup = (tenantId: string, id: string, body: BackupChange) => api<BackupSet>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}`, { method: 'PATCH', body })
-export const deleteBackup = (tenantId: string, id: string) => api<null>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}`, { method: 'DELETE' })
-export const exportUrl = (tenantId: string, id: string) => `/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}/export`
+export const createBackup = (tenantId: string, body: NewBackup) =>
+  api<Responses['POST /api/tenants/{tenantId}/backups']>(`/api/tenants/${tenantId}/backups`, { method: 'POST', body })
+export const updateBackup = (tenantId: string, id: string, body: BackupChange) =>
+  api<BackupSet>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}`, { method: 'PATCH', body })
+export const deleteBackup = (tenantId: string, id: string) =>
+  api<null>(`/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}`, { method: 'DELETE' })
+export const exportUrl = (tenantId: string, id: string) =>
+  `/api/tenants/${tenantId}/backups/${encodeURIComponent(id)}/export`
 /** A backup ZIP from the user's disk, sent as a form (multipart, field `file`): streamed to disk by the server. */
 export const importBackupZip = (tenantId: string, file: File) => {
   const form = new FormData()

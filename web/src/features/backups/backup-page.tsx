@@ -1,4 +1,19 @@
-import { Anchor, Badge, Button, Code, Grid, Group, NavLink, ScrollArea, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core'
+import {
+  Anchor,
+  Badge,
+  Button,
+  Code,
+  Grid,
+  Group,
+  NavLink,
+  ScrollArea,
+  Select,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -18,10 +33,20 @@ import { wrapAnywhere } from '../../components/long-name.tsx'
 /** An import's source: a tenant only when the file's signature proves it; otherwise what the file claims (issue 22). */
 function importedFrom(b: BackupSet): string {
   if (b.source.verified && b.source_tenant) return `imported from ${b.source_tenant.name}`
-  return b.source.claimed ? `imported; the file claims it is from "${b.source.claimed.name}" (not verified)` : 'imported'
+  return b.source.claimed
+    ? `imported; the file claims it is from "${b.source.claimed.name}" (not verified)`
+    : 'imported'
 }
 
-export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: MeTenant; backupId: string; tenants?: readonly MeTenant[] }) {
+export function BackupPage({
+  tenant,
+  backupId,
+  tenants = [tenant],
+}: {
+  tenant: MeTenant
+  backupId: string
+  tenants?: readonly MeTenant[]
+}) {
   const queryClient = useQueryClient()
   const backup = useQuery(backupQuery(tenant.id, backupId))
   const [type, setType] = useState<string | null>(null)
@@ -33,7 +58,8 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
   const protect = useMutation({
     mutationFn: (value: boolean) => updateBackup(tenant.id, backupId, { protected: value }),
     onSuccess: refresh,
-    onError: (error) => notifications.show({ title: 'Could not change the backup', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not change the backup', message: errorMessage(error), color: 'red' }),
   })
   const remove = useMutation({
     mutationFn: () => deleteBackup(tenant.id, backupId),
@@ -41,7 +67,8 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
       await refresh()
       navigate(`/t/${tenant.id}/backups`)
     },
-    onError: (error) => notifications.show({ title: 'Could not delete the backup', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not delete the backup', message: errorMessage(error), color: 'red' }),
   })
 
   // Restore (issue 15): into this tenant or another one the member may restore into.
@@ -50,7 +77,8 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
   const restore = useMutation({
     mutationFn: (targetId: string) => createRestorePlan(targetId, { backup_id: backupId }),
     onSuccess: (plan) => navigate(`/t/${plan.target_tenant_id}/restore/${plan.id}`),
-    onError: (error) => notifications.show({ title: 'Could not plan the restore', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not plan the restore', message: errorMessage(error), color: 'red' }),
   })
 
   if (backup.isPending) return <LoadingState label="Loading the backup" />
@@ -59,7 +87,15 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end">
-        <PageTitle eyebrow={<Anchor component={Link} to={`/t/${tenant.id}/backups`}>Backups</Anchor>}>{b.name}</PageTitle>
+        <PageTitle
+          eyebrow={
+            <Anchor component={Link} to={`/t/${tenant.id}/backups`}>
+              Backups
+            </Anchor>
+          }
+        >
+          {b.name}
+        </PageTitle>
         <Group>
           {manage && (b.status === 'complete' || b.status === 'partial') && (
             <Button component="a" href={exportUrl(tenant.id, b.id)} variant="default" data-testid="export-backup">
@@ -73,18 +109,33 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
                   size="sm"
                   w={200}
                   aria-label="Restore into"
-                  data={restoreTargets.map((t) => ({ value: t.id, label: t.id === tenant.id ? `${t.name} (this tenant)` : t.name }))}
-                  value={restoreInto ?? (restoreTargets.some((t) => t.id === tenant.id) ? tenant.id : restoreTargets[0]!.id)}
+                  data={restoreTargets.map((t) => ({
+                    value: t.id,
+                    label: t.id === tenant.id ? `${t.name} (this tenant)` : t.name,
+                  }))}
+                  value={
+                    restoreInto ?? (restoreTargets.some((t) => t.id === tenant.id) ? tenant.id : restoreTargets[0]!.id)
+                  }
                   onChange={setRestoreInto}
                   allowDeselect={false}
                 />
               )}
-              <Button data-testid="plan-restore" loading={restore.isPending} onClick={() => restore.mutate(restoreInto ?? (restoreTargets.some((t) => t.id === tenant.id) ? tenant.id : restoreTargets[0]!.id))}>
+              <Button
+                data-testid="plan-restore"
+                loading={restore.isPending}
+                onClick={() =>
+                  restore.mutate(
+                    restoreInto ?? (restoreTargets.some((t) => t.id === tenant.id) ? tenant.id : restoreTargets[0]!.id),
+                  )
+                }
+              >
                 Plan restore
               </Button>
             </Group>
           )}
-          {manage && <Switch label="Protected" checked={b.protected} onChange={(e) => protect.mutate(e.currentTarget.checked)} />}
+          {manage && (
+            <Switch label="Protected" checked={b.protected} onChange={(e) => protect.mutate(e.currentTarget.checked)} />
+          )}
           {manage && (
             <Button color="red" variant="subtle" disabled={b.protected} onClick={() => remove.mutate()}>
               Delete
@@ -97,7 +148,8 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
           {b.status}
         </Badge>
         <Text size="sm" c="dimmed">
-          {formatDateTime(b.created_at)} · {b.initiator_name ?? '—'} · {b.item_count} objects{b.origin === 'imported' ? ` · ${importedFrom(b)}` : ''}
+          {formatDateTime(b.created_at)} · {b.initiator_name ?? '—'} · {b.item_count} objects
+          {b.origin === 'imported' ? ` · ${importedFrom(b)}` : ''}
         </Text>
       </Group>
       {b.missing_count > 0 && (
@@ -118,7 +170,12 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
                 clearable
                 aria-label="Type"
               />
-              <TextInput placeholder="Search by name" value={q} onChange={(e) => setQ(e.currentTarget.value)} aria-label="Search" />
+              <TextInput
+                placeholder="Search by name"
+                value={q}
+                onChange={(e) => setQ(e.currentTarget.value)}
+                aria-label="Search"
+              />
             </Group>
             <ScrollArea h={520} data-testid="backup-items">
               {items.isPending ? (
@@ -141,13 +198,27 @@ export function BackupPage({ tenant, backupId, tenants = [tenant] }: { tenant: M
             </ScrollArea>
           </Stack>
         </Grid.Col>
-        <Grid.Col span={{ base: 12, md: 7 }}>{selected ? <BackupObject tenantId={tenant.id} backupId={b.id} item={selected} /> : <EmptyText>Pick an object to see its content and what changed since.</EmptyText>}</Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          {selected ? (
+            <BackupObject tenantId={tenant.id} backupId={b.id} item={selected} />
+          ) : (
+            <EmptyText>Pick an object to see its content and what changed since.</EmptyText>
+          )}
+        </Grid.Col>
       </Grid>
     </Stack>
   )
 }
 
-function BackupObject({ tenantId, backupId, item }: { tenantId: string; backupId: string; item: { type: string; id: string } }) {
+function BackupObject({
+  tenantId,
+  backupId,
+  item,
+}: {
+  tenantId: string
+  backupId: string
+  item: { type: string; id: string }
+}) {
   const detail = useQuery(backupItemQuery(tenantId, backupId, item))
   if (detail.isPending) return <LoadingState label="Loading the object" />
   if (detail.isError) return <ErrorState error={detail.error} />
@@ -161,7 +232,11 @@ function BackupObject({ tenantId, backupId, item }: { tenantId: string; backupId
         {d.type} · {d.id} · SHA-256 {d.sha256.slice(0, 12)}…
       </Text>
       <Title order={5}>Since this backup</Title>
-      {d.current === null ? <Text size="sm">The object is no longer in the tenant.</Text> : !d.changed ? <Text size="sm">Unchanged: the tenant has the same content.</Text> : null}
+      {d.current === null ? (
+        <Text size="sm">The object is no longer in the tenant.</Text>
+      ) : !d.changed ? (
+        <Text size="sm">Unchanged: the tenant has the same content.</Text>
+      ) : null}
       {d.changed && <DiffView changes={d.changes} />}
       <Title order={5}>Content</Title>
       <Code block mah={400} style={{ overflow: 'auto' }}>

@@ -1,4 +1,17 @@
-import { Anchor, Badge, Button, Checkbox, FileButton, Group, Modal, MultiSelect, Stack, Table, Text, TextInput } from '@mantine/core'
+import {
+  Anchor,
+  Badge,
+  Button,
+  Checkbox,
+  FileButton,
+  Group,
+  Modal,
+  MultiSelect,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -12,11 +25,19 @@ import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { backupsQuery, createBackup, importBackupZip, type NewBackup } from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
 
-export const STATUS_COLORS: Record<BackupSet['status'], string> = { running: 'blue', complete: 'green', partial: 'yellow', failed: 'red' }
+export const STATUS_COLORS: Record<BackupSet['status'], string> = {
+  running: 'blue',
+  complete: 'green',
+  partial: 'yellow',
+  failed: 'red',
+}
 
 /** `/t/{tenantId}/backups`: the tenant's backup sets, and (backups.manage) "Create backup" with the picker. */
 export function BackupsPage({ tenant }: { tenant: MeTenant }) {
-  const backups = useQuery({ ...backupsQuery(tenant.id), refetchInterval: (q) => (q.state.data?.data.some((b) => b.status === 'running') ? 2000 : false) })
+  const backups = useQuery({
+    ...backupsQuery(tenant.id),
+    refetchInterval: (q) => (q.state.data?.data.some((b) => b.status === 'running') ? 2000 : false),
+  })
   const manage = can(tenant, 'backups.manage')
   const [creating, setCreating] = useState(false)
   const queryClient = useQueryClient()
@@ -24,10 +45,20 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
     mutationFn: (file: File) => importBackupZip(tenant.id, file),
     onSuccess: async (set) => {
       await queryClient.invalidateQueries({ queryKey: ['backups', tenant.id] })
-      notifications.show({ title: 'Backup imported', message: `"${set.name}": ${set.item_count} objects.`, color: 'green' })
+      notifications.show({
+        title: 'Backup imported',
+        message: `"${set.name}": ${set.item_count} objects.`,
+        color: 'green',
+      })
       navigate(`/t/${tenant.id}/backups/${set.id}`)
     },
-    onError: (error) => notifications.show({ title: 'Could not import the file', message: errorMessage(error), color: 'red', autoClose: false }),
+    onError: (error) =>
+      notifications.show({
+        title: 'Could not import the file',
+        message: errorMessage(error),
+        color: 'red',
+        autoClose: false,
+      }),
   })
 
   return (
@@ -50,7 +81,8 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
         )}
       </Group>
       <Text size="sm" c="dimmed">
-        Immutable point-in-time sets of the tenant&apos;s configuration, read fresh from Microsoft Graph. Protected sets are never deleted by retention.
+        Immutable point-in-time sets of the tenant&apos;s configuration, read fresh from Microsoft Graph. Protected sets
+        are never deleted by retention.
       </Text>
       {backups.isPending ? (
         <LoadingState label="Loading backups" />
@@ -85,8 +117,14 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
                     ))}
                   </Table.Td>
                   <Table.Td>{formatDateTime(b.created_at)}</Table.Td>
-                  <Table.Td>{b.origin === 'imported' ? `Imported (${b.initiator_name ?? '—'})` : (b.initiator_name ?? '—')}</Table.Td>
-                  <Table.Td title={Object.entries(b.counts_by_type).map(([t, n]) => `${t}: ${n}`).join('\n')}>
+                  <Table.Td>
+                    {b.origin === 'imported' ? `Imported (${b.initiator_name ?? '—'})` : (b.initiator_name ?? '—')}
+                  </Table.Td>
+                  <Table.Td
+                    title={Object.entries(b.counts_by_type)
+                      .map(([t, n]) => `${t}: ${n}`)
+                      .join('\n')}
+                  >
                     {b.item_count}
                     {b.missing_count > 0 && (
                       <Text span size="xs" c="yellow.8">
@@ -126,10 +164,15 @@ function CreateBackupModal({ tenantId, onClose }: { tenantId: string; onClose: (
     mutationFn: (body: NewBackup) => createBackup(tenantId, body),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['backups', tenantId] })
-      notifications.show({ title: 'Backup started', message: 'It appears in the list and in Operations.', color: 'green' })
+      notifications.show({
+        title: 'Backup started',
+        message: 'It appears in the list and in Operations.',
+        color: 'green',
+      })
       onClose()
     },
-    onError: (error) => notifications.show({ title: 'Could not start the backup', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not start the backup', message: errorMessage(error), color: 'red' }),
   })
   return (
     <Modal opened onClose={onClose} title="Create backup" size="lg">
@@ -138,16 +181,50 @@ function CreateBackupModal({ tenantId, onClose }: { tenantId: string; onClose: (
           event.preventDefault()
           create.mutate({
             ...(name.trim() ? { name: name.trim() } : {}),
-            selection: { policy_types: types, categories, include_foundations: foundations, include_dependencies: dependencies },
+            selection: {
+              policy_types: types,
+              categories,
+              include_foundations: foundations,
+              include_dependencies: dependencies,
+            },
           })
         }}
       >
         <Stack>
-          <TextInput label="Name" placeholder="Default: Backup <date and time>" value={name} onChange={(e) => setName(e.currentTarget.value)} maxLength={200} />
-          <MultiSelect label="Policy types" placeholder="All policy types" data={policies.map((p) => ({ value: p.key, label: p.label }))} value={types} onChange={setTypes} searchable clearable />
-          <MultiSelect label="Categories" placeholder="All categories" data={catalog.data?.categories ?? []} value={categories} onChange={setCategories} clearable />
-          <Checkbox label="Foundations (assignment filters, scope tags, notification templates)" checked={foundations} onChange={(e) => setFoundations(e.currentTarget.checked)} />
-          <Checkbox label="Dependencies (the Entra groups assignments reference)" checked={dependencies} onChange={(e) => setDependencies(e.currentTarget.checked)} />
+          <TextInput
+            label="Name"
+            placeholder="Default: Backup <date and time>"
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            maxLength={200}
+          />
+          <MultiSelect
+            label="Policy types"
+            placeholder="All policy types"
+            data={policies.map((p) => ({ value: p.key, label: p.label }))}
+            value={types}
+            onChange={setTypes}
+            searchable
+            clearable
+          />
+          <MultiSelect
+            label="Categories"
+            placeholder="All categories"
+            data={catalog.data?.categories ?? []}
+            value={categories}
+            onChange={setCategories}
+            clearable
+          />
+          <Checkbox
+            label="Foundations (assignment filters, scope tags, notification templates)"
+            checked={foundations}
+            onChange={(e) => setFoundations(e.currentTarget.checked)}
+          />
+          <Checkbox
+            label="Dependencies (the Entra groups assignments reference)"
+            checked={dependencies}
+            onChange={(e) => setDependencies(e.currentTarget.checked)}
+          />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel

@@ -17,7 +17,9 @@ const set: BackupSet = {
   kind: 'backup',
   item_count: 2,
   counts_by_type: { deviceConfiguration: 2 },
-  missing: [{ type: 'deviceManagementScript', id: '*', name: 'PowerShell scripts', code: 'missing_permission', message: 'x' }],
+  missing: [
+    { type: 'deviceManagementScript', id: '*', name: 'PowerShell scripts', code: 'missing_permission', message: 'x' },
+  ],
   missing_count: 1,
   source_tenant: { id: 't1', name: 'Contoso', entra_tenant_id: 'e1' },
   source: { claimed: { id: 't1', name: 'Contoso', entra_tenant_id: 'e1' }, verified: true },
@@ -58,22 +60,44 @@ describe('Backups pages', () => {
   it('starts a backup with the picker', async () => {
     const fetchMock = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
-      const body = init?.method === 'POST' ? { run: {}, backup: set, deduplicated: false } : url.includes('policy-types') ? { data: [], categories: [] } : { data: [], next_cursor: null }
-      return Promise.resolve(new Response(JSON.stringify(body), { status: init?.method === 'POST' ? 202 : 200, headers: { 'content-type': 'application/json' } }))
+      const body =
+        init?.method === 'POST'
+          ? { run: {}, backup: set, deduplicated: false }
+          : url.includes('policy-types')
+            ? { data: [], categories: [] }
+            : { data: [], next_cursor: null }
+      return Promise.resolve(
+        new Response(JSON.stringify(body), {
+          status: init?.method === 'POST' ? 202 : 200,
+          headers: { 'content-type': 'application/json' },
+        }),
+      )
     })
     vi.stubGlobal('fetch', fetchMock)
     renderWithProviders(<BackupsPage tenant={tenant(['tenant.view', 'backups.manage'])} />)
     fireEvent.click(await screen.findByTestId('create-backup'))
     fireEvent.change(await screen.findByLabelText(/Name/), { target: { value: 'Nightly' } })
     fireEvent.click(screen.getByTestId('start-backup'))
-    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/backups', expect.objectContaining({ method: 'POST' })))
+    await waitFor(() =>
+      expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/backups', expect.objectContaining({ method: 'POST' })),
+    )
     const call = fetchMock.mock.calls.find(([, init]) => init?.method === 'POST')!
-    expect(JSON.parse(call[1]!.body as string)).toMatchObject({ name: 'Nightly', selection: { policy_types: [], include_foundations: true, include_dependencies: true } })
+    expect(JSON.parse(call[1]!.body as string)).toMatchObject({
+      name: 'Nightly',
+      selection: { policy_types: [], include_foundations: true, include_dependencies: true },
+    })
   })
 
   it('imports a ZIP picked with "Import ZIP" as a form upload (field file), then opens the imported set', async () => {
     const fetchMock = vi.fn((_input: RequestInfo | URL, init?: RequestInit) =>
-      Promise.resolve(new Response(JSON.stringify(init?.method === 'POST' ? { ...set, id: 'b9', origin: 'imported' } : { data: [], next_cursor: null }), { status: init?.method === 'POST' ? 201 : 200, headers: { 'content-type': 'application/json' } })),
+      Promise.resolve(
+        new Response(
+          JSON.stringify(
+            init?.method === 'POST' ? { ...set, id: 'b9', origin: 'imported' } : { data: [], next_cursor: null },
+          ),
+          { status: init?.method === 'POST' ? 201 : 200, headers: { 'content-type': 'application/json' } },
+        ),
+      ),
     )
     vi.stubGlobal('fetch', fetchMock)
     renderWithProviders(<BackupsPage tenant={tenant(['tenant.view', 'backups.manage'])} />)
@@ -82,7 +106,12 @@ describe('Backups pages', () => {
     expect(input.accept).toBe('application/zip,.zip')
     const file = new File([new Uint8Array([0x50, 0x4b, 0x05, 0x06])], 'Quarterly.zip', { type: 'application/zip' })
     fireEvent.change(input, { target: { files: [file] } })
-    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/backups/import', expect.objectContaining({ method: 'POST' })))
+    await waitFor(() =>
+      expect(fetchMock).toHaveBeenCalledWith(
+        '/api/tenants/t1/backups/import',
+        expect.objectContaining({ method: 'POST' }),
+      ),
+    )
     const init = fetchMock.mock.calls.find(([, i]) => i?.method === 'POST')![1]!
     expect(init.body).toBeInstanceOf(FormData)
     expect(((init.body as FormData).get('file') as File).name).toBe('Quarterly.zip')
@@ -94,11 +123,16 @@ describe('Backups pages', () => {
   it("shows a set's contents, and an object's diff against the tenant's current version", async () => {
     mockFetch({
       'GET /api/tenants/t1/backups/b1': set,
-      'GET /api/tenants/t1/backups/b1/items': { data: [{ type: 'deviceConfiguration', id: 'a1', display_name: 'Baseline', sha256: 'f'.repeat(64) }], next_cursor: null },
+      'GET /api/tenants/t1/backups/b1/items': {
+        data: [{ type: 'deviceConfiguration', id: 'a1', display_name: 'Baseline', sha256: 'f'.repeat(64) }],
+        next_cursor: null,
+      },
       'GET /api/tenants/t1/backups/b1/item': detail,
     })
     renderWithProviders(<BackupPage tenant={tenant(['tenant.view'])} backupId="b1" />)
-    expect((await screen.findByTestId('backup-missing')).textContent).toContain('PowerShell scripts (missing_permission)')
+    expect((await screen.findByTestId('backup-missing')).textContent).toContain(
+      'PowerShell scripts (missing_permission)',
+    )
     fireEvent.click(await screen.findByText('Baseline'))
     const object = await screen.findByTestId('backup-object')
     expect(within(object).getByTestId('diff-row').textContent).toContain('Password required')

@@ -1,4 +1,20 @@
-import { Alert, Badge, Button, Group, Modal, NumberInput, Paper, ScrollArea, SegmentedControl, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core'
+import {
+  Alert,
+  Badge,
+  Button,
+  Group,
+  Modal,
+  NumberInput,
+  Paper,
+  ScrollArea,
+  SegmentedControl,
+  Select,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -21,7 +37,15 @@ export const ACTION_LABELS: Record<BulkAction, string> = {
 }
 
 /** The bar under the filters while something is selected: the count and the actions the server allows. */
-export function BulkActionsBar({ tenantId, selection, onClear }: { tenantId: string; selection: BulkSelection; onClear: () => void }) {
+export function BulkActionsBar({
+  tenantId,
+  selection,
+  onClear,
+}: {
+  tenantId: string
+  selection: BulkSelection
+  onClear: () => void
+}) {
   const summary = useQuery({ ...selectionSummaryQuery(tenantId, selection), enabled: !isEmpty(selection) })
   const [action, setAction] = useState<BulkAction | null>(null)
   if (isEmpty(selection)) return null
@@ -45,13 +69,28 @@ export function BulkActionsBar({ tenantId, selection, onClear }: { tenantId: str
         </Group>
         <Group gap={6}>
           {summary.data?.actions.map((a) => (
-            <Button key={a} size="compact-sm" variant={a === 'delete' ? 'light' : 'default'} color={a === 'delete' ? 'red' : undefined} onClick={() => setAction(a)} data-testid={`bulk-action-${a}`}>
+            <Button
+              key={a}
+              size="compact-sm"
+              variant={a === 'delete' ? 'light' : 'default'}
+              color={a === 'delete' ? 'red' : undefined}
+              onClick={() => setAction(a)}
+              data-testid={`bulk-action-${a}`}
+            >
               {ACTION_LABELS[a]}
             </Button>
           ))}
         </Group>
       </Group>
-      {action && <BulkDialog tenantId={tenantId} selection={selection} action={action} onClose={() => setAction(null)} onStarted={onClear} />}
+      {action && (
+        <BulkDialog
+          tenantId={tenantId}
+          selection={selection}
+          action={action}
+          onClose={() => setAction(null)}
+          onStarted={onClear}
+        />
+      )}
     </Paper>
   )
 }
@@ -59,13 +98,28 @@ export function BulkActionsBar({ tenantId, selection, onClear }: { tenantId: str
 type Params = Record<string, unknown>
 
 /** The action's parameters, then its preview; the confirm button exists only once the preview is shown. */
-function BulkDialog({ tenantId, selection, action, onClose, onStarted }: { tenantId: string; selection: BulkSelection; action: BulkAction; onClose: () => void; onStarted: () => void }) {
+function BulkDialog({
+  tenantId,
+  selection,
+  action,
+  onClose,
+  onStarted,
+}: {
+  tenantId: string
+  selection: BulkSelection
+  action: BulkAction
+  onClose: () => void
+  onStarted: () => void
+}) {
   const [params, setParams] = useState<Params>(() => initialParams(action))
   const [plan, setPlan] = useState<BulkPlan | null>(null)
   const [typed, setTyped] = useState<number | string>('')
   const live = useLiveRuns()
   const effective = action === 'delete' ? { confirm_count: plan?.item_count ?? 0 } : params
-  const preview = useMutation({ mutationFn: () => previewBulk(tenantId, selection, action, action === 'delete' ? { confirm_count: 0 } : params), onSuccess: setPlan })
+  const preview = useMutation({
+    mutationFn: () => previewBulk(tenantId, selection, action, action === 'delete' ? { confirm_count: 0 } : params),
+    onSuccess: setPlan,
+  })
   const start = useMutation({
     mutationFn: () => startBulk(tenantId, selection, action, effective),
     onSuccess: (started) => {
@@ -74,19 +128,32 @@ function BulkDialog({ tenantId, selection, action, onClose, onStarted }: { tenan
       onStarted()
       onClose()
     },
-    onError: (error) => notifications.show({ title: `${ACTION_LABELS[action]} not started`, message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: `${ACTION_LABELS[action]} not started`, message: errorMessage(error), color: 'red' }),
   })
   const change = (patch: Params) => {
     setParams((p) => ({ ...p, ...patch }))
     setPlan(null)
   }
-  const confirmable = plan !== null && plan.counts.change > 0 && (action !== 'delete' || Number(typed) === plan.item_count)
+  const confirmable =
+    plan !== null && plan.counts.change > 0 && (action !== 'delete' || Number(typed) === plan.item_count)
   return (
-    <Modal opened onClose={onClose} title={`${ACTION_LABELS[action]}: preview first`} size="xl" data-testid="bulk-dialog">
+    <Modal
+      opened
+      onClose={onClose}
+      title={`${ACTION_LABELS[action]}: preview first`}
+      size="xl"
+      data-testid="bulk-dialog"
+    >
       <Stack gap="sm">
         <ParamsForm tenantId={tenantId} action={action} params={params} onChange={change} />
         <Group>
-          <Button variant="default" onClick={() => preview.mutate()} loading={preview.isPending} data-testid="bulk-preview">
+          <Button
+            variant="default"
+            onClick={() => preview.mutate()}
+            loading={preview.isPending}
+            data-testid="bulk-preview"
+          >
             {plan ? 'Preview again' : 'Preview'}
           </Button>
         </Group>
@@ -110,7 +177,13 @@ function BulkDialog({ tenantId, selection, action, onClose, onStarted }: { tenan
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button color={action === 'delete' ? 'red' : undefined} disabled={!confirmable} loading={start.isPending} onClick={() => start.mutate()} data-testid="bulk-confirm">
+            <Button
+              color={action === 'delete' ? 'red' : undefined}
+              disabled={!confirmable}
+              loading={start.isPending}
+              onClick={() => start.mutate()}
+              data-testid="bulk-confirm"
+            >
               {`${ACTION_LABELS[action]}: ${plan.counts.change.toLocaleString('en')} item${plan.counts.change === 1 ? '' : 's'}`}
             </Button>
           </Group>
@@ -131,14 +204,25 @@ function initialParams(action: BulkAction): Params {
   }
 }
 
-function ParamsForm({ tenantId, action, params, onChange }: { tenantId: string; action: BulkAction; params: Params; onChange: (patch: Params) => void }) {
+function ParamsForm({
+  tenantId,
+  action,
+  params,
+  onChange,
+}: {
+  tenantId: string
+  action: BulkAction
+  params: Params
+  onChange: (patch: Params) => void
+}) {
   const needsGroup = action === 'assign' || action === 'unassign'
   const needsTag = action === 'add_scope_tag' || action === 'remove_scope_tag'
   const groups = useQuery({ ...pickListQuery(tenantId, 'group'), enabled: needsGroup })
   const filters = useQuery({ ...pickListQuery(tenantId, 'assignmentFilter'), enabled: action === 'assign' })
   const tags = useQuery({ ...pickListQuery(tenantId, 'roleScopeTag'), enabled: needsTag })
-  const str = (key: string) => (typeof params[key] === 'string' ? (params[key]) : '')
-  const options = (rows: { external_id: string; display_name: string }[] | undefined) => (rows ?? []).map((r) => ({ value: r.external_id, label: r.display_name || r.external_id }))
+  const str = (key: string) => (typeof params[key] === 'string' ? params[key] : '')
+  const options = (rows: { external_id: string; display_name: string }[] | undefined) =>
+    (rows ?? []).map((r) => ({ value: r.external_id, label: r.display_name || r.external_id }))
   return (
     <Stack gap="xs">
       {needsGroup && (
@@ -154,29 +238,92 @@ function ParamsForm({ tenantId, action, params, onChange }: { tenantId: string; 
       )}
       {action === 'assign' && (
         <Group align="flex-end">
-          <SegmentedControl value={str('intent') || 'include'} onChange={(v) => onChange({ intent: v })} data={[{ value: 'include', label: 'Include' }, { value: 'exclude', label: 'Exclude' }]} />
-          <Select label="Assignment filter (optional)" clearable searchable data={options(filters.data?.data)} value={str('filter_id') || null} onChange={(v) => onChange({ filter_id: v ?? undefined, filter_mode: v ? (str('filter_mode') || 'include') : undefined })} w={280} />
-          {str('filter_id') && <SegmentedControl value={str('filter_mode') || 'include'} onChange={(v) => onChange({ filter_mode: v })} data={[{ value: 'include', label: 'Filter: include' }, { value: 'exclude', label: 'Filter: exclude' }]} />}
+          <SegmentedControl
+            value={str('intent') || 'include'}
+            onChange={(v) => onChange({ intent: v })}
+            data={[
+              { value: 'include', label: 'Include' },
+              { value: 'exclude', label: 'Exclude' },
+            ]}
+          />
+          <Select
+            label="Assignment filter (optional)"
+            clearable
+            searchable
+            data={options(filters.data?.data)}
+            value={str('filter_id') || null}
+            onChange={(v) =>
+              onChange({ filter_id: v ?? undefined, filter_mode: v ? str('filter_mode') || 'include' : undefined })
+            }
+            w={280}
+          />
+          {str('filter_id') && (
+            <SegmentedControl
+              value={str('filter_mode') || 'include'}
+              onChange={(v) => onChange({ filter_mode: v })}
+              data={[
+                { value: 'include', label: 'Filter: include' },
+                { value: 'exclude', label: 'Filter: exclude' },
+              ]}
+            />
+          )}
         </Group>
       )}
       {needsTag && (
-        <Select label="Scope tag" searchable data={[{ value: '0', label: 'Default' }, ...options(tags.data?.data)]} value={str('scope_tag_id') || null} onChange={(v) => onChange({ scope_tag_id: v ?? undefined })} data-testid="bulk-scope-tag" />
+        <Select
+          label="Scope tag"
+          searchable
+          data={[{ value: '0', label: 'Default' }, ...options(tags.data?.data)]}
+          value={str('scope_tag_id') || null}
+          onChange={(v) => onChange({ scope_tag_id: v ?? undefined })}
+          data-testid="bulk-scope-tag"
+        />
       )}
       {action === 'rename' && (
         <Group grow>
-          <TextInput label="Prefix" value={str('prefix')} onChange={(e) => onChange({ prefix: e.currentTarget.value || undefined })} data-testid="bulk-prefix" />
-          <TextInput label="Suffix" value={str('suffix')} onChange={(e) => onChange({ suffix: e.currentTarget.value || undefined })} />
-          <TextInput label="Find" value={str('find')} onChange={(e) => onChange({ find: e.currentTarget.value || undefined })} />
-          <TextInput label="Replace with" value={str('replace')} onChange={(e) => onChange({ replace: e.currentTarget.value || undefined })} />
+          <TextInput
+            label="Prefix"
+            value={str('prefix')}
+            onChange={(e) => onChange({ prefix: e.currentTarget.value || undefined })}
+            data-testid="bulk-prefix"
+          />
+          <TextInput
+            label="Suffix"
+            value={str('suffix')}
+            onChange={(e) => onChange({ suffix: e.currentTarget.value || undefined })}
+          />
+          <TextInput
+            label="Find"
+            value={str('find')}
+            onChange={(e) => onChange({ find: e.currentTarget.value || undefined })}
+          />
+          <TextInput
+            label="Replace with"
+            value={str('replace')}
+            onChange={(e) => onChange({ replace: e.currentTarget.value || undefined })}
+          />
         </Group>
       )}
       {action === 'duplicate' && (
         <Group align="flex-end">
-          <TextInput label="Name suffix of the copies" value={str('name_suffix')} onChange={(e) => onChange({ name_suffix: e.currentTarget.value })} />
-          <Switch label="Copy the assignments" checked={params.with_assignments !== false} onChange={(e) => onChange({ with_assignments: e.currentTarget.checked })} mb={8} />
+          <TextInput
+            label="Name suffix of the copies"
+            value={str('name_suffix')}
+            onChange={(e) => onChange({ name_suffix: e.currentTarget.value })}
+          />
+          <Switch
+            label="Copy the assignments"
+            checked={params.with_assignments !== false}
+            onChange={(e) => onChange({ with_assignments: e.currentTarget.checked })}
+            mb={8}
+          />
         </Group>
       )}
-      {action === 'delete' && <Text size="sm">The selected items are backed up, then deleted in Intune. Undo on the run page restores them from that backup.</Text>}
+      {action === 'delete' && (
+        <Text size="sm">
+          The selected items are backed up, then deleted in Intune. Undo on the run page restores them from that backup.
+        </Text>
+      )}
     </Stack>
   )
 }
@@ -217,7 +364,9 @@ export function PlanView({ plan }: { plan: BulkPlan }) {
                   <LongName maw={260}>{item.display_name}</LongName>
                 </Table.Td>
                 <Table.Td>{item.policy_type_label}</Table.Td>
-                <Table.Td c={item.action === 'skip' ? 'dimmed' : undefined}>{item.action === 'skip' ? `Skipped: ${item.reason}` : item.summary}</Table.Td>
+                <Table.Td c={item.action === 'skip' ? 'dimmed' : undefined}>
+                  {item.action === 'skip' ? `Skipped: ${item.reason}` : item.summary}
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

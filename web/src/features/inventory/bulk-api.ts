@@ -7,21 +7,43 @@ import type { BulkAction, BulkPlan, BulkSelectionSummary, InventoryItem, Page, R
 export const selectionSummaryQuery = (tenantId: string, selection: BulkSelection) =>
   queryOptions({
     queryKey: ['inventory', tenantId, 'bulk-selection', selectionPayload(selection)],
-    queryFn: ({ signal }) => api<BulkSelectionSummary>(`/api/tenants/${tenantId}/bulk-operations/selection`, { method: 'POST', body: selectionPayload(selection), signal }),
+    queryFn: ({ signal }) =>
+      api<BulkSelectionSummary>(`/api/tenants/${tenantId}/bulk-operations/selection`, {
+        method: 'POST',
+        body: selectionPayload(selection),
+        signal,
+      }),
   })
 
 /** Items of one type to pick from (groups, scope tags, assignment filters), by name. */
 export const pickListQuery = (tenantId: string, type: string) =>
   queryOptions({
     queryKey: ['inventory', tenantId, 'pick-list', type],
-    queryFn: ({ signal }) => api<Page<InventoryItem>>(`/api/tenants/${tenantId}/inventory/items`, { signal, query: { type, limit: 200 } }),
+    queryFn: ({ signal }) =>
+      api<Page<InventoryItem>>(`/api/tenants/${tenantId}/inventory/items`, { signal, query: { type, limit: 200 } }),
     staleTime: 60_000,
   })
 
 export const PREVIEW_ROWS = 200
 
-export const previewBulk = (tenantId: string, selection: BulkSelection, action: BulkAction, params: Record<string, unknown>) =>
-  api<BulkPlan>(`/api/tenants/${tenantId}/bulk-operations`, { method: 'POST', body: { action, params, ...selectionPayload(selection), dry_run: true, preview_limit: PREVIEW_ROWS } })
+export const previewBulk = (
+  tenantId: string,
+  selection: BulkSelection,
+  action: BulkAction,
+  params: Record<string, unknown>,
+) =>
+  api<BulkPlan>(`/api/tenants/${tenantId}/bulk-operations`, {
+    method: 'POST',
+    body: { action, params, ...selectionPayload(selection), dry_run: true, preview_limit: PREVIEW_ROWS },
+  })
 
-export const startBulk = (tenantId: string, selection: BulkSelection, action: BulkAction, params: Record<string, unknown>) =>
-  api<{ run: Run; deduplicated: boolean }>(`/api/tenants/${tenantId}/bulk-operations`, { method: 'POST', body: { action, params, ...selectionPayload(selection), dry_run: false } })
+export const startBulk = (
+  tenantId: string,
+  selection: BulkSelection,
+  action: BulkAction,
+  params: Record<string, unknown>,
+) =>
+  api<{ run: Run; deduplicated: boolean }>(`/api/tenants/${tenantId}/bulk-operations`, {
+    method: 'POST',
+    body: { action, params, ...selectionPayload(selection), dry_run: false },
+  })

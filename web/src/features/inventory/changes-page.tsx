@@ -25,7 +25,8 @@ const PERIODS = [
 const isKind = (value: string | null): value is ChangeKind => KINDS.some((k) => k.value === value)
 
 /** Where an entry opens: the item page with the entry's version diffed against the one before. */
-const entryLink = (tenantId: string, change: InventoryChange) => `/t/${tenantId}/inventory/${change.item_id}${change.version_id ? `?version=${change.version_id}` : ''}`
+const entryLink = (tenantId: string, change: InventoryChange) =>
+  `/t/${tenantId}/inventory/${change.item_id}${change.version_id ? `?version=${change.version_id}` : ''}`
 
 /** The change history: what was created, updated, removed or restored, and who did it. */
 export function ChangesPage({ tenant }: { tenant: MeTenant }) {
@@ -35,7 +36,9 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
   const kind = isKind(kindParam) ? kindParam : null
   const days = params.get('days')
   // Whole minutes, so the query key (and the cache) stays the same while the page is open.
-  const since = days ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - Number(days) * 86_400_000).toISOString() : null
+  const since = days
+    ? new Date(Math.floor(Date.now() / 60_000) * 60_000 - Number(days) * 86_400_000).toISOString()
+    : null
   const catalog = useQuery(policyTypesQuery(tenant.id))
   const changes = useInfiniteQuery(changesQuery(tenant.id, { type, kind, since }))
   const rows = changes.data?.pages.flatMap((p) => p.data) ?? []
@@ -45,9 +48,34 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
     <Stack gap="md">
       <PageTitle eyebrow={tenant.name}>Changes</PageTitle>
       <Group gap="sm" align="flex-end">
-        <Select label="Type" placeholder="Any type" clearable searchable data={(catalog.data?.data ?? []).map((t) => ({ value: t.key, label: t.label }))} value={type} onChange={(v) => setParams({ type: v })} w={280} />
-        <Select label="Change" placeholder="Any change" clearable data={KINDS} value={kind} onChange={(v) => setParams({ kind: v })} w={180} />
-        <Select label="Period" placeholder="Any time" clearable data={PERIODS} value={days} onChange={(v) => setParams({ days: v })} w={180} />
+        <Select
+          label="Type"
+          placeholder="Any type"
+          clearable
+          searchable
+          data={(catalog.data?.data ?? []).map((t) => ({ value: t.key, label: t.label }))}
+          value={type}
+          onChange={(v) => setParams({ type: v })}
+          w={280}
+        />
+        <Select
+          label="Change"
+          placeholder="Any change"
+          clearable
+          data={KINDS}
+          value={kind}
+          onChange={(v) => setParams({ kind: v })}
+          w={180}
+        />
+        <Select
+          label="Period"
+          placeholder="Any time"
+          clearable
+          data={PERIODS}
+          value={days}
+          onChange={(v) => setParams({ days: v })}
+          w={180}
+        />
       </Group>
       {changes.isPending ? (
         <LoadingState label="Loading changes" />
@@ -90,13 +118,23 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
-          {rows.length === 0 && <EmptyText>{type || kind || days ? 'No changes match these filters.' : 'No changes yet: they appear after the first inventory sync.'}</EmptyText>}
+          {rows.length === 0 && (
+            <EmptyText>
+              {type || kind || days
+                ? 'No changes match these filters.'
+                : 'No changes yet: they appear after the first inventory sync.'}
+            </EmptyText>
+          )}
           <Group justify="center" gap="md">
             <Text size="sm" c="dimmed">
               {rows.length.toLocaleString('en')} shown{changes.hasNextPage ? '' : ' (all)'}
             </Text>
             {changes.hasNextPage && (
-              <Button variant="default" onClick={() => void changes.fetchNextPage()} loading={changes.isFetchingNextPage}>
+              <Button
+                variant="default"
+                onClick={() => void changes.fetchNextPage()}
+                loading={changes.isFetchingNextPage}
+              >
                 Load more
               </Button>
             )}

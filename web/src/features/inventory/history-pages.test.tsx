@@ -8,7 +8,14 @@ import { ItemPage } from './item-page.tsx'
 
 const tenant: MeTenant = { id: 't1', name: 'Contoso', role: 'readonly', capabilities: ['tenant.view'] }
 
-const version = (number: number, changedBy: unknown = null) => ({ id: `v${number}`, number, content_hash: `h${number}`, captured_at: '2026-01-0' + number + 'T00:00:00Z', run_id: 'r1', changed_by: changedBy })
+const version = (number: number, changedBy: unknown = null) => ({
+  id: `v${number}`,
+  number,
+  content_hash: `h${number}`,
+  captured_at: '2026-01-0' + number + 'T00:00:00Z',
+  run_id: 'r1',
+  changed_by: changedBy,
+})
 
 const item = {
   id: 'i1',
@@ -41,10 +48,28 @@ describe('the item page', () => {
     const asked: string[] = []
     mockFetch({
       'GET /api/tenants/t1/inventory/items/i1': item,
-      'GET /api/tenants/t1/inventory/items/i1/versions': { data: [version(3, { user_principal_name: 'alex@contoso.com', activity: 'Patch', at: '2026-01-03T00:00:00Z' }), version(2), version(1)] },
+      'GET /api/tenants/t1/inventory/items/i1/versions': {
+        data: [
+          version(3, { user_principal_name: 'alex@contoso.com', activity: 'Patch', at: '2026-01-03T00:00:00Z' }),
+          version(2),
+          version(1),
+        ],
+      },
       'GET /api/tenants/t1/inventory/items/i1/diff': (url: URL) => {
         asked.push(url.search)
-        return { from: version(2), to: version(3), changes: [{ path: 'settings/a', label: 'Allow archive scanning', kind: 'changed', before: 'Allowed', after: 'Not allowed' }] }
+        return {
+          from: version(2),
+          to: version(3),
+          changes: [
+            {
+              path: 'settings/a',
+              label: 'Allow archive scanning',
+              kind: 'changed',
+              before: 'Allowed',
+              after: 'Not allowed',
+            },
+          ],
+        }
       },
     })
     renderWithProviders(<ItemPage tenant={tenant} itemId="i1" />)
@@ -61,9 +86,34 @@ describe('the item page', () => {
 describe('the changes page', () => {
   it('lists the entries, each opening its version on the item page', async () => {
     mockFetch({
-      'GET /api/tenants/t1/policy-types': { data: [{ key: 'settingsCatalogPolicy', label: 'Settings catalog', kind: 'policy', category: 'Configuration', platforms: ['windows'], permission: 'x' }], categories: [] },
+      'GET /api/tenants/t1/policy-types': {
+        data: [
+          {
+            key: 'settingsCatalogPolicy',
+            label: 'Settings catalog',
+            kind: 'policy',
+            category: 'Configuration',
+            platforms: ['windows'],
+            permission: 'x',
+          },
+        ],
+        categories: [],
+      },
       'GET /api/tenants/t1/changes': {
-        data: [{ id: 'c1', item_id: 'i1', policy_type: 'settingsCatalogPolicy', display_name: 'Defender baseline', kind: 'updated', version_id: 'v3', previous_version_id: 'v2', detected_at: '2026-01-03T00:00:00Z', run_id: 'r1', changed_by: { app_name: 'Automation app', activity: 'Patch', at: '2026-01-03T00:00:00Z' } }],
+        data: [
+          {
+            id: 'c1',
+            item_id: 'i1',
+            policy_type: 'settingsCatalogPolicy',
+            display_name: 'Defender baseline',
+            kind: 'updated',
+            version_id: 'v3',
+            previous_version_id: 'v2',
+            detected_at: '2026-01-03T00:00:00Z',
+            run_id: 'r1',
+            changed_by: { app_name: 'Automation app', activity: 'Patch', at: '2026-01-03T00:00:00Z' },
+          },
+        ],
         next_cursor: null,
       },
     })

@@ -12,7 +12,16 @@ const tenant = (capabilities: Capability[]): MeTenant => ({ id: 't1', name: 'Con
 function routes() {
   return {
     'GET /api/tenants/t1/policy-types': {
-      data: [{ key: 'deviceConfiguration', label: 'Device configuration', kind: 'policy', category: 'Configuration', platforms: ['windows'], permission: 'DeviceManagementConfiguration.Read.All' }],
+      data: [
+        {
+          key: 'deviceConfiguration',
+          label: 'Device configuration',
+          kind: 'policy',
+          category: 'Configuration',
+          platforms: ['windows'],
+          permission: 'DeviceManagementConfiguration.Read.All',
+        },
+      ],
       categories: ['Configuration'],
     },
     'GET /api/tenants/t1/inventory/items': (url: URL) => ({
@@ -68,7 +77,13 @@ describe('InventoryPage', () => {
     mockFetch({
       ...base,
       'GET /api/tenants/t1/inventory/items': { data: [item], next_cursor: null },
-      'GET /api/tenants/t1/inventory/items/i1': { ...item, payload: {}, content_hash: 'abc', assignments: [], references: [] },
+      'GET /api/tenants/t1/inventory/items/i1': {
+        ...item,
+        payload: {},
+        content_hash: 'abc',
+        assignments: [],
+        references: [],
+      },
     })
     renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
     const name = await screen.findByTitle(long)
@@ -90,13 +105,24 @@ describe('InventoryPage', () => {
 })
 
 describe('selectionBody', () => {
-  const all = { policy_types: ['a'], categories: ['C'], include_foundations: true, include_dependencies: true, mode: 'full' as const }
+  const all = {
+    policy_types: ['a'],
+    categories: ['C'],
+    include_foundations: true,
+    include_dependencies: true,
+    mode: 'full' as const,
+  }
   it('sends an empty body for the default full inventory, and only the mode for a quick one', () => {
     expect(selectionBody('full', all)).toEqual({})
     expect(selectionBody('full', { ...all, mode: 'quick' })).toEqual({ mode: 'quick' })
   })
   it('sends the flags when a full inventory leaves something out, without types', () => {
-    expect(selectionBody('full', { ...all, include_dependencies: false })).toEqual({ policy_types: [], categories: [], include_foundations: true, include_dependencies: false })
+    expect(selectionBody('full', { ...all, include_dependencies: false })).toEqual({
+      policy_types: [],
+      categories: [],
+      include_foundations: true,
+      include_dependencies: false,
+    })
   })
   it('sends the chosen types and categories', () => {
     const { mode: _full, ...custom } = all
@@ -105,10 +131,20 @@ describe('selectionBody', () => {
 })
 
 describe('assignmentTarget', () => {
-  const base = { intent: null, group_id: null, group_name: null, orphaned: false, filter_id: null, filter_name: null, filter_type: null }
+  const base = {
+    intent: null,
+    group_id: null,
+    group_name: null,
+    orphaned: false,
+    filter_id: null,
+    filter_name: null,
+    filter_type: null,
+  }
   it('names groups, exclusions, deleted groups and the built-in targets', () => {
     expect(assignmentTarget({ ...base, target_type: 'group', group_id: 'g1', group_name: 'SG-Sales' })).toBe('SG-Sales')
-    expect(assignmentTarget({ ...base, target_type: 'exclusionGroup', group_id: 'g1', group_name: 'SG-Sales' })).toBe('Excluded: SG-Sales')
+    expect(assignmentTarget({ ...base, target_type: 'exclusionGroup', group_id: 'g1', group_name: 'SG-Sales' })).toBe(
+      'Excluded: SG-Sales',
+    )
     expect(assignmentTarget({ ...base, target_type: 'group', group_id: 'g9', orphaned: true })).toBe('Group g9')
     expect(assignmentTarget({ ...base, target_type: 'allDevices' })).toBe('All devices')
     expect(assignmentTarget({ ...base, target_type: 'allLicensedUsers' })).toBe('All users')
@@ -121,7 +157,11 @@ describe('InventoryPage bulk selection', () => {
     ...routes(),
     'POST /api/tenants/t1/bulk-operations/selection': (url: URL) => {
       void url
-      return { item_count: 1, types: [{ policy_type: 'deviceConfiguration', label: 'Device configuration', count: 1 }], actions }
+      return {
+        item_count: 1,
+        types: [{ policy_type: 'deviceConfiguration', label: 'Device configuration', count: 1 }],
+        actions,
+      }
     },
   })
 
@@ -142,7 +182,9 @@ describe('InventoryPage bulk selection', () => {
     renderWithProviders(<InventoryPage tenant={tenant(['tenant.view'])} />)
     expect(await screen.findByText('Windows baseline')).toBeTruthy()
     screen.getByTestId('select-loaded').click()
-    await waitFor(() => expect(screen.getByTestId('select-all-matching').textContent).toContain('Select all 1 matching this filter'))
+    await waitFor(() =>
+      expect(screen.getByTestId('select-all-matching').textContent).toContain('Select all 1 matching this filter'),
+    )
     // A readonly member sees the count, never an action.
     await waitFor(() => expect(screen.getByTestId('bulk-selected-count').textContent).toContain('1 selected'))
     expect(screen.queryByTestId('bulk-action-rename')).toBeNull()

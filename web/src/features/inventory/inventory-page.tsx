@@ -8,7 +8,15 @@ import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
-import { allLoadedSelected, type BulkSelection, EMPTY_SELECTION, isSelected, sameFilter, toggleItem, toggleLoaded } from '../../lib/bulk-selection.ts'
+import {
+  allLoadedSelected,
+  type BulkSelection,
+  EMPTY_SELECTION,
+  isSelected,
+  sameFilter,
+  toggleItem,
+  toggleLoaded,
+} from '../../lib/bulk-selection.ts'
 import { itemsQuery } from './api.ts'
 import { selectionSummaryQuery } from './bulk-api.ts'
 import { BulkActionsBar } from './bulk-actions.tsx'
@@ -29,7 +37,10 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
   const [openItem, setOpenItem] = useState<string | null>(null)
 
   const catalog = useQuery(policyTypesQuery(tenant.id))
-  const items = useInfiniteQuery({ ...itemsQuery(tenant.id, { type, category, q: q.trim(), includeRemoved }), placeholderData: keepPreviousData })
+  const items = useInfiniteQuery({
+    ...itemsQuery(tenant.id, { type, category, q: q.trim(), includeRemoved }),
+    placeholderData: keepPreviousData,
+  })
   const rows = items.data?.pages.flatMap((page) => page.data) ?? []
   const types = catalog.data?.data ?? []
 
@@ -53,30 +64,61 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
         )}
       </Group>
       <Group gap="sm" align="flex-end">
-        <TextInput label="Search" placeholder="Name contains…" value={search} onChange={(e) => setSearch(e.currentTarget.value)} w={260} type="search" />
+        <TextInput
+          label="Search"
+          placeholder="Name contains…"
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          w={260}
+          type="search"
+        />
         <Select
           label="Type"
           placeholder="Any type"
           clearable
           searchable
           data={[
-            { group: 'Policies', items: types.filter((t) => t.kind === 'policy').map((t) => ({ value: t.key, label: t.label })) },
-            { group: 'Foundations', items: types.filter((t) => t.kind === 'foundation').map((t) => ({ value: t.key, label: t.label })) },
-            { group: 'Dependencies', items: types.filter((t) => t.kind === 'dependency').map((t) => ({ value: t.key, label: t.label })) },
+            {
+              group: 'Policies',
+              items: types.filter((t) => t.kind === 'policy').map((t) => ({ value: t.key, label: t.label })),
+            },
+            {
+              group: 'Foundations',
+              items: types.filter((t) => t.kind === 'foundation').map((t) => ({ value: t.key, label: t.label })),
+            },
+            {
+              group: 'Dependencies',
+              items: types.filter((t) => t.kind === 'dependency').map((t) => ({ value: t.key, label: t.label })),
+            },
           ].filter((g) => g.items.length > 0)}
           value={type}
           onChange={(value) => setParams({ type: value })}
           w={280}
         />
-        <Select label="Category" placeholder="Any category" clearable data={catalog.data?.categories ?? []} value={category} onChange={(value) => setParams({ category: value })} w={200} />
-        <Switch label="Show removed" checked={includeRemoved} onChange={(e) => setParams({ removed: e.currentTarget.checked ? '1' : null })} mb={8} />
+        <Select
+          label="Category"
+          placeholder="Any category"
+          clearable
+          data={catalog.data?.categories ?? []}
+          value={category}
+          onChange={(value) => setParams({ category: value })}
+          w={200}
+        />
+        <Switch
+          label="Show removed"
+          checked={includeRemoved}
+          onChange={(e) => setParams({ removed: e.currentTarget.checked ? '1' : null })}
+          mb={8}
+        />
       </Group>
       <BulkActionsBar tenantId={tenant.id} selection={selection} onClear={() => setSelection(EMPTY_SELECTION)} />
       {offerFilter && (
         <Group gap="xs" data-testid="select-all-matching">
           <Text size="sm">All {loadedIds.length.toLocaleString('en')} loaded items are selected.</Text>
           <Anchor component="button" type="button" size="sm" onClick={() => setSelection({ kind: 'filter', filter })}>
-            {matching.data ? `Select all ${matching.data.item_count.toLocaleString('en')} matching this filter` : 'Select everything matching this filter'}
+            {matching.data
+              ? `Select all ${matching.data.item_count.toLocaleString('en')} matching this filter`
+              : 'Select everything matching this filter'}
           </Anchor>
         </Group>
       )}
@@ -87,7 +129,13 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
       ) : (
         <>
           <Table.ScrollContainer minWidth={800}>
-            <Table data-testid="inventory-table" striped highlightOnHover verticalSpacing={6} style={{ opacity: items.isPlaceholderData ? 0.6 : 1 }}>
+            <Table
+              data-testid="inventory-table"
+              striped
+              highlightOnHover
+              verticalSpacing={6}
+              style={{ opacity: items.isPlaceholderData ? 0.6 : 1 }}
+            >
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th w={36}>
@@ -120,10 +168,22 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
                     </Table.Td>
                     <Table.Td>
                       <Group gap={6} wrap="nowrap">
-                        <Anchor component="button" type="button" onClick={() => setOpenItem(item.id)} fw={500} ta="left" td={item.removed_at ? 'line-through' : undefined}>
+                        <Anchor
+                          component="button"
+                          type="button"
+                          onClick={() => setOpenItem(item.id)}
+                          fw={500}
+                          ta="left"
+                          td={item.removed_at ? 'line-through' : undefined}
+                        >
                           <LongName>{item.display_name || '(no name)'}</LongName>
                         </Anchor>
-                        <Anchor component={Link} to={`/t/${tenant.id}/inventory/${item.id}`} size="xs" data-testid="item-versions-link">
+                        <Anchor
+                          component={Link}
+                          to={`/t/${tenant.id}/inventory/${item.id}`}
+                          size="xs"
+                          data-testid="item-versions-link"
+                        >
                           Versions
                         </Anchor>
                         {item.removed_at && (

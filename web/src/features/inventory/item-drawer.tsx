@@ -25,11 +25,32 @@ export function assignmentTarget(a: Assignment): string {
   return TARGETS[a.target_type] ?? a.target_type
 }
 
-export function ItemDrawer({ tenantId, itemId, onClose }: { tenantId: string; itemId: string | null; onClose: () => void }) {
+export function ItemDrawer({
+  tenantId,
+  itemId,
+  onClose,
+}: {
+  tenantId: string
+  itemId: string | null
+  onClose: () => void
+}) {
   const item = useQuery({ ...itemQuery(tenantId, itemId ?? ''), enabled: itemId !== null })
   return (
-    <Drawer opened={itemId !== null} onClose={onClose} position="right" size="xl" title={<span style={wrapAnywhere}>{item.data?.display_name ?? 'Item'}</span>} scrollAreaComponent={ScrollArea.Autosize}>
-      {item.isPending ? <LoadingState label="Loading the item" /> : item.isError ? <ErrorState error={item.error} /> : <ItemDetail item={item.data} />}
+    <Drawer
+      opened={itemId !== null}
+      onClose={onClose}
+      position="right"
+      size="xl"
+      title={<span style={wrapAnywhere}>{item.data?.display_name ?? 'Item'}</span>}
+      scrollAreaComponent={ScrollArea.Autosize}
+    >
+      {item.isPending ? (
+        <LoadingState label="Loading the item" />
+      ) : item.isError ? (
+        <ErrorState error={item.error} />
+      ) : (
+        <ItemDetail item={item.data} />
+      )}
     </Drawer>
   )
 }
@@ -62,7 +83,11 @@ export function ItemDetail({ item }: { item: InventoryItemDetail }) {
         </Title>
         {item.assignments.length === 0 && item.policy_type === 'group' ? (
           // A group is not assigned: things are assigned to it, through nesting too; that view answers.
-          <Anchor component={Link} to={`/t/${item.tenant_id}/assignments?group_id=${encodeURIComponent(item.external_id)}`} size="sm">
+          <Anchor
+            component={Link}
+            to={`/t/${item.tenant_id}/assignments?group_id=${encodeURIComponent(item.external_id)}`}
+            size="sm"
+          >
             What reaches this group
           </Anchor>
         ) : item.assignments.length === 0 ? (
@@ -85,14 +110,22 @@ export function ItemDetail({ item }: { item: InventoryItemDetail }) {
                     <Group gap={6} wrap="nowrap">
                       <Text size="sm">{assignmentTarget(a)}</Text>
                       {a.orphaned && (
-                        <Badge color="red" size="sm" variant="light" data-testid="orphaned-group" title="The group no longer exists in Entra ID">
+                        <Badge
+                          color="red"
+                          size="sm"
+                          variant="light"
+                          data-testid="orphaned-group"
+                          title="The group no longer exists in Entra ID"
+                        >
                           Deleted group
                         </Badge>
                       )}
                     </Group>
                   </Table.Td>
                   <Table.Td>{a.intent ?? '—'}</Table.Td>
-                  <Table.Td>{a.filter_id ? `${a.filter_type ?? 'filter'}: ${a.filter_name ?? a.filter_id}` : '—'}</Table.Td>
+                  <Table.Td>
+                    {a.filter_id ? `${a.filter_type ?? 'filter'}: ${a.filter_name ?? a.filter_id}` : '—'}
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

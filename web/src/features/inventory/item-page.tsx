@@ -9,7 +9,8 @@ import { DiffView } from '../../components/diff-view.tsx'
 import { ItemDetail } from './item-drawer.tsx'
 
 /** Who made a version's change in Intune, when the audit log said so. */
-export const changedByLabel = (changedBy: InventoryVersion['changed_by']) => (changedBy ? (changedBy.user_principal_name ?? changedBy.app_name ?? 'Unknown') : '—')
+export const changedByLabel = (changedBy: InventoryVersion['changed_by']) =>
+  changedBy ? (changedBy.user_principal_name ?? changedBy.app_name ?? 'Unknown') : '—'
 
 /**
  * One item: its details, its version timeline, and the diff of any two versions (`?from=N&to=M`
@@ -61,10 +62,20 @@ export function ItemPage({ tenant, itemId }: { tenant: MeTenant; itemId: string 
             {list.map((v) => (
               <Table.Tr key={v.id} data-testid="version-row">
                 <Table.Td>
-                  <Radio aria-label={`Compare from version ${v.number}`} checked={from === v.number} onChange={() => setParams({ from: String(v.number), to: String(to ?? v.number), version: null })} />
+                  <Radio
+                    aria-label={`Compare from version ${v.number}`}
+                    checked={from === v.number}
+                    onChange={() => setParams({ from: String(v.number), to: String(to ?? v.number), version: null })}
+                  />
                 </Table.Td>
                 <Table.Td>
-                  <Radio aria-label={`Compare to version ${v.number}`} checked={to === v.number} onChange={() => setParams({ to: String(v.number), from: from === null ? null : String(from), version: null })} />
+                  <Radio
+                    aria-label={`Compare to version ${v.number}`}
+                    checked={to === v.number}
+                    onChange={() =>
+                      setParams({ to: String(v.number), from: from === null ? null : String(from), version: null })
+                    }
+                  />
                 </Table.Td>
                 <Table.Td>
                   <Group gap={6}>
@@ -86,7 +97,11 @@ export function ItemPage({ tenant, itemId }: { tenant: MeTenant; itemId: string 
         </Table>
       )}
       <Title order={3} size="h4">
-        {from !== null && to !== null ? `Changes from version ${from} to ${to}` : to !== null ? `Version ${to}: everything it holds` : 'Changes'}
+        {from !== null && to !== null
+          ? `Changes from version ${from} to ${to}`
+          : to !== null
+            ? `Version ${to}: everything it holds`
+            : 'Changes'}
       </Title>
       {to === null ? (
         <Text c="dimmed">This item has no versions yet.</Text>

@@ -9,5 +9,7 @@ export const notificationsQuery = queryOptions({
   refetchInterval: 60_000,
 })
 
-export const markRead = (id: string) => api<Notification>(`/api/notifications/${encodeURIComponent(id)}/read`, { method: 'POST' })
-export const markAllRead = () => api<{ updated: number; unread_count: number }>('/api/notifications/read-all', { method: 'POST' })
+export const markRead = (id: string) =>
+  api<Notification>(`/api/notifications/${encodeURIComponent(id)}/read`, { method: 'POST' })
+export const markAllRead = () =>
+  api<{ updated: number; unread_count: number }>('/api/notifications/read-all', { method: 'POST' })

@@ -25,7 +25,11 @@ afterEach(() => {
 describe('NotificationsBell', () => {
   it('shows the unread count and marks one read', async () => {
     const fetchMock = mockFetch({
-      'GET /api/notifications': { data: [notification('a', false), notification('b', false), notification('c', true)], next_cursor: null, unread_count: 2 },
+      'GET /api/notifications': {
+        data: [notification('a', false), notification('b', false), notification('c', true)],
+        next_cursor: null,
+        unread_count: 2,
+      },
       'POST /api/notifications/a/read': notification('a', true),
     })
     renderWithProviders(<NotificationsBell />)

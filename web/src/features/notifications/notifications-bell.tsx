@@ -1,4 +1,18 @@
-import { ActionIcon, Anchor, Badge, Box, Button, Group, Indicator, Popover, ScrollArea, Stack, Text, UnstyledButton, VisuallyHidden } from '@mantine/core'
+import {
+  ActionIcon,
+  Anchor,
+  Badge,
+  Box,
+  Button,
+  Group,
+  Indicator,
+  Popover,
+  ScrollArea,
+  Stack,
+  Text,
+  UnstyledButton,
+  VisuallyHidden,
+} from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { errorMessage } from '../../lib/api.ts'
@@ -31,7 +45,12 @@ export function NotificationsBell() {
   })
   const readAll = useMutation({
     mutationFn: markAllRead,
-    onSuccess: () => setPage((page) => ({ ...page, unread_count: 0, data: page.data.map((n) => ({ ...n, read_at: n.read_at ?? new Date().toISOString() })) })),
+    onSuccess: () =>
+      setPage((page) => ({
+        ...page,
+        unread_count: 0,
+        data: page.data.map((n) => ({ ...n, read_at: n.read_at ?? new Date().toISOString() })),
+      })),
   })
 
   function open(notification: Notification) {
@@ -72,7 +91,13 @@ export function NotificationsBell() {
           <Text fw={600} size="sm">
             Notifications
           </Text>
-          <Button size="compact-xs" variant="subtle" disabled={unread === 0} loading={readAll.isPending} onClick={() => readAll.mutate()}>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            disabled={unread === 0}
+            loading={readAll.isPending}
+            onClick={() => readAll.mutate()}
+          >
             Mark all read
           </Button>
         </Group>
@@ -89,10 +114,24 @@ export function NotificationsBell() {
           )}
           <Stack gap={0}>
             {notifications.data?.data.map((n) => (
-              <Box key={n.id} data-testid="notification-item" data-read={n.read_at ? 'true' : 'false'} px="sm" py="xs" style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}>
+              <Box
+                key={n.id}
+                data-testid="notification-item"
+                data-read={n.read_at ? 'true' : 'false'}
+                px="sm"
+                py="xs"
+                style={{ borderTop: '1px solid var(--mantine-color-default-border)' }}
+              >
                 <UnstyledButton onClick={() => open(n)} w="100%" aria-label={`${n.title}: open the run`}>
                   <Group gap={6} wrap="nowrap" align="flex-start">
-                    <Badge size="xs" circle color={notificationTone(n)} variant={n.read_at ? 'outline' : 'filled'} mt={4} aria-hidden>
+                    <Badge
+                      size="xs"
+                      circle
+                      color={notificationTone(n)}
+                      variant={n.read_at ? 'outline' : 'filled'}
+                      mt={4}
+                      aria-hidden
+                    >
                       {' '}
                     </Badge>
                     <Text size="sm" fw={n.read_at ? 400 : 600} lineClamp={2}>
@@ -126,7 +165,17 @@ export function NotificationsBell() {
 }
 
 const BellIcon = () => (
-  <svg width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+  <svg
+    width="20"
+    height="20"
+    viewBox="0 0 24 24"
+    fill="none"
+    stroke="currentColor"
+    strokeWidth="2"
+    strokeLinecap="round"
+    strokeLinejoin="round"
+    aria-hidden="true"
+  >
     <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
     <path d="M13.73 21a2 2 0 0 1-3.46 0" />
   </svg>

@@ -12,7 +12,8 @@ import type { BulkRunUndoState, MeTenant, RestorePlan, Run } from '../../lib/typ
 const undoStateQuery = (tenantId: string, runId: string) =>
   queryOptions({
     queryKey: ['runs', tenantId, runId, 'bulk-undo'],
-    queryFn: ({ signal }) => api<BulkRunUndoState>(`/api/tenants/${tenantId}/bulk-operations/${encodeURIComponent(runId)}`, { signal }),
+    queryFn: ({ signal }) =>
+      api<BulkRunUndoState>(`/api/tenants/${tenantId}/bulk-operations/${encodeURIComponent(runId)}`, { signal }),
   })
 
 /**
@@ -25,12 +26,18 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
   const [plan, setPlan] = useState<RestorePlan | null>(null)
   const live = useLiveRuns()
   const planUndo = useMutation({
-    mutationFn: () => api<RestorePlan>(`/api/tenants/${tenant.id}/bulk-operations/${encodeURIComponent(run.id)}/undo`, { method: 'POST' }),
+    mutationFn: () =>
+      api<RestorePlan>(`/api/tenants/${tenant.id}/bulk-operations/${encodeURIComponent(run.id)}/undo`, {
+        method: 'POST',
+      }),
     onSuccess: setPlan,
     onError: (error) => notifications.show({ title: 'Undo not planned', message: errorMessage(error), color: 'red' }),
   })
   const execute = useMutation({
-    mutationFn: (planId: string) => api<{ run: Run }>(`/api/tenants/${tenant.id}/restore-plans/${encodeURIComponent(planId)}/execute`, { method: 'POST' }),
+    mutationFn: (planId: string) =>
+      api<{ run: Run }>(`/api/tenants/${tenant.id}/restore-plans/${encodeURIComponent(planId)}/execute`, {
+        method: 'POST',
+      }),
     onSuccess: (started) => {
       showSyncToast({ run: started.run, deduplicated: false })
       live?.refresh()
@@ -53,7 +60,12 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
         Undo
       </Button>
       {plan && (
-        <Modal opened onClose={() => setPlan(null)} title="Undo: restore from the backup taken before the run" size="xl">
+        <Modal
+          opened
+          onClose={() => setPlan(null)}
+          title="Undo: restore from the backup taken before the run"
+          size="xl"
+        >
           <Stack gap="sm" data-testid="restore-plan">
             <Group gap="xs">
               <Badge variant="light">{plan.counts.update} to change back</Badge>
@@ -72,18 +84,27 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
                       <Table.Td>{item.display_name}</Table.Td>
                       <Table.Td>{item.type_label}</Table.Td>
                       <Table.Td>{item.action}</Table.Td>
-                      <Table.Td c="dimmed">{item.reason ?? (item.changes ?? []).map((c) => c.label).join(', ')}</Table.Td>
+                      <Table.Td c="dimmed">
+                        {item.reason ?? (item.changes ?? []).map((c) => c.label).join(', ')}
+                      </Table.Td>
                     </Table.Tr>
                   ))}
                 </Table.Tbody>
               </Table>
             </ScrollArea.Autosize>
-            {plan.stale && <Alert color="yellow">The inventory was synced after this plan was built: plan the undo again.</Alert>}
+            {plan.stale && (
+              <Alert color="yellow">The inventory was synced after this plan was built: plan the undo again.</Alert>
+            )}
             <Group justify="space-between">
               <Anchor component={Link} to={`/t/${tenant.id}/restore/${plan.id}`} size="sm">
                 Review the plan in detail
               </Anchor>
-              <Button onClick={() => execute.mutate(plan.id)} loading={execute.isPending} disabled={toRestore === 0 || plan.stale} data-testid="execute-restore">
+              <Button
+                onClick={() => execute.mutate(plan.id)}
+                loading={execute.isPending}
+                disabled={toRestore === 0 || plan.stale}
+                data-testid="execute-restore"
+              >
                 {`Restore ${toRestore} item${toRestore === 1 ? '' : 's'}`}
               </Button>
             </Group>

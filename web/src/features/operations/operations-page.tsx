@@ -20,7 +20,8 @@ const STATUSES: { value: RunStatus; label: string }[] = [
 export function countsSummary(run: Pick<Run, 'summary_counts'>): string {
   const c = run.summary_counts
   const parts: string[] = []
-  if (c.total !== undefined && c.total > 0) parts.push(`${(c.processed ?? 0).toLocaleString('en')} / ${c.total.toLocaleString('en')}`)
+  if (c.total !== undefined && c.total > 0)
+    parts.push(`${(c.processed ?? 0).toLocaleString('en')} / ${c.total.toLocaleString('en')}`)
   else if (c.processed !== undefined) parts.push(`${c.processed.toLocaleString('en')} processed`)
   for (const key of ['created', 'updated', 'removed', 'failed', 'skipped'] as const) {
     const value = c[key]
@@ -47,8 +48,24 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
     <Stack gap="md">
       <PageTitle eyebrow="Monitoring">Operations</PageTitle>
       <Group gap="sm" align="flex-end">
-        <Select label="Type" placeholder="Any type" clearable data={types.map((t) => ({ value: t.type, label: t.label }))} value={filters.type ?? null} onChange={(type) => set({ type })} w={180} />
-        <Select label="Status" placeholder="Any status" clearable data={STATUSES} value={filters.status ?? null} onChange={(status) => set({ status: status })} w={160} />
+        <Select
+          label="Type"
+          placeholder="Any type"
+          clearable
+          data={types.map((t) => ({ value: t.type, label: t.label }))}
+          value={filters.type ?? null}
+          onChange={(type) => set({ type })}
+          w={180}
+        />
+        <Select
+          label="Status"
+          placeholder="Any status"
+          clearable
+          data={STATUSES}
+          value={filters.status ?? null}
+          onChange={(status) => set({ status: status })}
+          w={160}
+        />
         <Select
           label="Outcome"
           placeholder="Any outcome"
@@ -109,7 +126,13 @@ export function OperationsPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
                     </Table.Td>
                     <Table.Td data-testid="operation-counts">{countsSummary(run)}</Table.Td>
                     <Table.Td>{formatDateTime(run.created_at)}</Table.Td>
-                    <Table.Td>{run.completed_at ? formatDuration(Date.parse(run.completed_at) - Date.parse(run.started_at ?? run.created_at)) : run.started_at ? `${formatDuration(elapsedMs(run, Date.now()))} so far` : '—'}</Table.Td>
+                    <Table.Td>
+                      {run.completed_at
+                        ? formatDuration(Date.parse(run.completed_at) - Date.parse(run.started_at ?? run.created_at))
+                        : run.started_at
+                          ? `${formatDuration(elapsedMs(run, Date.now()))} so far`
+                          : '—'}
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

@@ -8,10 +8,23 @@ import { RunPage } from './run-page.tsx'
 import { makeRun, operationTypes } from '../../test/fixtures.ts'
 
 const CAPS: Record<'owner' | 'operator', Capability[]> = {
-  owner: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'tenant.manage', 'audit.view', 'members.manage'],
+  owner: [
+    'tenant.view',
+    'inventory.sync',
+    'operations.view',
+    'operations.manage',
+    'tenant.manage',
+    'audit.view',
+    'members.manage',
+  ],
   operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage'],
 }
-const tenant = (role: 'owner' | 'operator'): MeTenant => ({ id: 't1', name: 'Contoso', role: role, capabilities: CAPS[role] })
+const tenant = (role: 'owner' | 'operator'): MeTenant => ({
+  id: 't1',
+  name: 'Contoso',
+  role: role,
+  capabilities: CAPS[role],
+})
 const me: Me = { user: { id: 'me', email: 'me@example.com', name: 'Me', is_admin: false }, tenants: [] }
 
 const run = (id: string, patch: Partial<Run> = {}): Run =>
@@ -20,10 +33,31 @@ const run = (id: string, patch: Partial<Run> = {}): Run =>
     status_label: 'Completed',
     outcome: 'partially_succeeded',
     initiator: { id: 'me', name: 'Me' },
-    context: { selection: { policy_types: [], categories: ['Compliance'], include_foundations: true, include_dependencies: false } },
+    context: {
+      selection: {
+        policy_types: [],
+        categories: ['Compliance'],
+        include_foundations: true,
+        include_dependencies: false,
+      },
+    },
     summary_counts: { total: 31, processed: 31, created: 289, skipped: 5 },
-    failures: [{ code: 'missing_permission', message: 'The app lacks DeviceManagementScripts.Read.All', subject: 'deviceManagementScripts' }],
-    units: [{ key: 'deviceManagementScripts', status: 'skipped', counts: {}, duration_ms: 12, error: { code: 'missing_permission', message: 'Forbidden' } }],
+    failures: [
+      {
+        code: 'missing_permission',
+        message: 'The app lacks DeviceManagementScripts.Read.All',
+        subject: 'deviceManagementScripts',
+      },
+    ],
+    units: [
+      {
+        key: 'deviceManagementScripts',
+        status: 'skipped',
+        counts: {},
+        duration_ms: 12,
+        error: { code: 'missing_permission', message: 'Forbidden' },
+      },
+    ],
     created_at: '2026-11-23T10:00:00Z',
     started_at: '2026-11-23T10:00:01Z',
     completed_at: '2026-11-23T10:00:04Z',
@@ -31,7 +65,16 @@ const run = (id: string, patch: Partial<Run> = {}): Run =>
   })
 
 const catalog = {
-  data: [{ key: 'deviceManagementScripts', label: 'PowerShell scripts', kind: 'policy', category: 'Scripts', platforms: ['windows'], permission: 'DeviceManagementScripts.Read.All' }],
+  data: [
+    {
+      key: 'deviceManagementScripts',
+      label: 'PowerShell scripts',
+      kind: 'policy',
+      category: 'Scripts',
+      platforms: ['windows'],
+      permission: 'DeviceManagementScripts.Read.All',
+    },
+  ],
   categories: ['Compliance', 'Scripts'],
 }
 
@@ -46,7 +89,17 @@ describe('OperationsPage', () => {
       'GET /api/operation-types': operationTypes,
       'GET /api/tenants/t1/operation-runs': (url: URL) =>
         url.searchParams.get('cursor') === 'c2'
-          ? { data: [run('older', { type: 'legacy.thing', type_label: 'Unknown operation', initiator: null, outcome: 'failed' })], next_cursor: null }
+          ? {
+              data: [
+                run('older', {
+                  type: 'legacy.thing',
+                  type_label: 'Unknown operation',
+                  initiator: null,
+                  outcome: 'failed',
+                }),
+              ],
+              next_cursor: null,
+            }
           : { data: [run('newest')], next_cursor: 'c2' },
     })
     renderWithProviders(<OperationsPage tenant={tenant('owner')} me={me} />)
@@ -75,7 +128,12 @@ describe('OperationsPage', () => {
 
 describe('RunPage', () => {
   function renderRun(role: 'owner' | 'operator', r: Run, extra: Record<string, unknown> = {}) {
-    const fetchMock = mockFetch({ [`GET /api/tenants/t1/operation-runs/${r.id}`]: r, 'GET /api/tenants/t1/policy-types': catalog, 'GET /api/operation-types': operationTypes, ...extra })
+    const fetchMock = mockFetch({
+      [`GET /api/tenants/t1/operation-runs/${r.id}`]: r,
+      'GET /api/tenants/t1/policy-types': catalog,
+      'GET /api/operation-types': operationTypes,
+      ...extra,
+    })
     renderWithProviders(<RunPage tenant={tenant(role)} me={me} runId={r.id} />)
     return fetchMock
   }
@@ -95,17 +153,35 @@ describe('RunPage', () => {
     )
   })
 
-  it('offers what the run\'s abilities say: Re-run of a completed run, which re-runs it on the server', async () => {
+  it("offers what the run's abilities say: Re-run of a completed run, which re-runs it on the server", async () => {
     const fetchMock = renderRun('owner', run('r1', { abilities: { cancel: false, rerun: true } }), {
-      'POST /api/tenants/t1/operation-runs/r1/rerun': { run: run('r1b', { status: 'queued', status_label: 'Queued', outcome: null }), deduplicated: false },
+      'POST /api/tenants/t1/operation-runs/r1/rerun': {
+        run: run('r1b', { status: 'queued', status_label: 'Queued', outcome: null }),
+        deduplicated: false,
+      },
     })
     fireEvent.click(await screen.findByRole('button', { name: 'Re-run' }))
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull()
-    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/r1/rerun', expect.objectContaining({ method: 'POST' })))
+    await waitFor(() =>
+      expect(fetchMock).toHaveBeenCalledWith(
+        '/api/tenants/t1/operation-runs/r1/rerun',
+        expect.objectContaining({ method: 'POST' }),
+      ),
+    )
   })
 
   it("offers an operator nothing on someone else's running run", async () => {
-    renderRun('operator', run('r2', { status: 'running', status_label: 'Running', outcome: null, completed_at: null, initiator: { id: 'other', name: 'Other' }, abilities: { cancel: false, rerun: false } }))
+    renderRun(
+      'operator',
+      run('r2', {
+        status: 'running',
+        status_label: 'Running',
+        outcome: null,
+        completed_at: null,
+        initiator: { id: 'other', name: 'Other' },
+        abilities: { cancel: false, rerun: false },
+      }),
+    )
     expect(await screen.findByTestId('run-status')).toBeTruthy()
     expect(screen.getByTestId('run-status').textContent).toBe('Running')
     expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull()
@@ -113,13 +189,26 @@ describe('RunPage', () => {
   })
 
   it('lets an operator cancel their own running run: Cancelling…', async () => {
-    const active = run('r3', { status: 'running', status_label: 'Running', outcome: null, completed_at: null, abilities: { cancel: true, rerun: false } })
+    const active = run('r3', {
+      status: 'running',
+      status_label: 'Running',
+      outcome: null,
+      completed_at: null,
+      abilities: { cancel: true, rerun: false },
+    })
     const fetchMock = renderRun('operator', active, {
-      'POST /api/tenants/t1/operation-runs/r3/cancel': { ...active, cancel_requested: true, status_label: 'Cancelling…' },
+      'POST /api/tenants/t1/operation-runs/r3/cancel': {
+        ...active,
+        cancel_requested: true,
+        status_label: 'Cancelling…',
+      },
     })
     fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }))
     await waitFor(() => expect(screen.getByTestId('run-status').textContent).toBe('Cancelling…'))
-    expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/r3/cancel', expect.objectContaining({ method: 'POST' }))
+    expect(fetchMock).toHaveBeenCalledWith(
+      '/api/tenants/t1/operation-runs/r3/cancel',
+      expect.objectContaining({ method: 'POST' }),
+    )
   })
 
   it('renders a type the console has never heard of from GET /api/operation-types: label, description, fix, items by status', async () => {
@@ -143,34 +232,77 @@ describe('RunPage', () => {
     })
     const fetchMock = renderRun('owner', stamp, {
       'GET /api/tenants/t1/operation-runs/s1/items': (url: URL) =>
-        url.searchParams.get('status') === 'failed' ? { data: [item('3', 'failed')], next_cursor: null } : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
+        url.searchParams.get('status') === 'failed'
+          ? { data: [item('3', 'failed')], next_cursor: null }
+          : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
     })
     expect(await screen.findByText('Stamps each target with a marker, and reports one result per target.')).toBeTruthy()
     expect(screen.getByText('Schedule: Nightly stamp')).toBeTruthy()
-    expect(screen.getByTestId('run-failure-fix').textContent).toBe('Fix: Unlock the target in Intune (it is being edited elsewhere), then re-run.')
+    expect(screen.getByTestId('run-failure-fix').textContent).toBe(
+      'Fix: Unlock the target in Intune (it is being edited elsewhere), then re-run.',
+    )
 
     fireEvent.click(screen.getByRole('tab', { name: 'Items' }))
     const table = await screen.findByTestId('run-items-table')
     expect(within(table).getAllByTestId('run-item')).toHaveLength(3)
     fireEvent.click(screen.getByText('Failed'))
-    await waitFor(() => expect(within(screen.getByTestId('run-items-table')).getAllByTestId('run-item')).toHaveLength(1))
+    await waitFor(() =>
+      expect(within(screen.getByTestId('run-items-table')).getAllByTestId('run-item')).toHaveLength(1),
+    )
     expect(within(screen.getByTestId('run-items-table')).getByText('Target 3 is locked')).toBeTruthy()
-    expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/operation-runs/s1/items?status=failed&limit=100', expect.anything())
+    expect(fetchMock).toHaveBeenCalledWith(
+      '/api/tenants/t1/operation-runs/s1/items?status=failed&limit=100',
+      expect.anything(),
+    )
   })
 
   it('renders a run of a type the server does not describe as "Unknown operation"', async () => {
-    renderRun('owner', run('u1', { type: 'legacy.thing', type_label: 'Unknown operation', failures: [{ code: 'weird', message: 'odd', subject: null }] }))
+    renderRun(
+      'owner',
+      run('u1', {
+        type: 'legacy.thing',
+        type_label: 'Unknown operation',
+        failures: [{ code: 'weird', message: 'odd', subject: null }],
+      }),
+    )
     expect(await screen.findByRole('heading', { name: 'Unknown operation' })).toBeTruthy()
     expect(screen.queryByTestId('run-failure-fix')).toBeNull()
   })
 })
 
 describe('RunPage of a bulk run', () => {
-  const bulkRun = run('b1', { type: 'bulk.delete', type_label: 'Bulk delete', outcome: 'succeeded', context: { params: { confirm_count: 2 }, filter: null, item_count: 2 }, failures: [], units: [] })
+  const bulkRun = run('b1', {
+    type: 'bulk.delete',
+    type_label: 'Bulk delete',
+    outcome: 'succeeded',
+    context: { params: { confirm_count: 2 }, filter: null, item_count: 2 },
+    failures: [],
+    units: [],
+  })
   const plan = {
-    id: 'p1', backup_id: 's1', source_tenant_id: 't1', target_tenant_id: 't1', built_at: '2026-11-30T10:00:00Z', target_synced_at: null, stale: false, run_id: null,
+    id: 'p1',
+    backup_id: 's1',
+    source_tenant_id: 't1',
+    target_tenant_id: 't1',
+    built_at: '2026-11-30T10:00:00Z',
+    target_synced_at: null,
+    stale: false,
+    run_id: null,
     counts: { create: 2, update: 0, skip: 0, blocked: 0, excluded: 0 },
-    items: ['A', 'B'].map((name, i) => ({ id: `pi${i}`, position: i, policy_type: 'deviceConfiguration', type_label: 'Device configuration', display_name: name, action: 'create', reason: null, warnings: [], excluded: false, source_id: `x${i}`, target_id: null, changes: null })),
+    items: ['A', 'B'].map((name, i) => ({
+      id: `pi${i}`,
+      position: i,
+      policy_type: 'deviceConfiguration',
+      type_label: 'Device configuration',
+      display_name: name,
+      action: 'create',
+      reason: null,
+      warnings: [],
+      excluded: false,
+      source_id: `x${i}`,
+      target_id: null,
+      changes: null,
+    })),
     mapping: [],
   }
 
@@ -180,9 +312,23 @@ describe('RunPage of a bulk run', () => {
       'GET /api/tenants/t1/policy-types': catalog,
       'GET /api/operation-types': operationTypes,
       'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null },
-      'GET /api/tenants/t1/bulk-operations/b1': { run_id: 'b1', action: 'delete', backup_id: 's1', changed: 2, undo: { available: true, reason: null } },
+      'GET /api/tenants/t1/bulk-operations/b1': {
+        run_id: 'b1',
+        action: 'delete',
+        backup_id: 's1',
+        changed: 2,
+        undo: { available: true, reason: null },
+      },
       'POST /api/tenants/t1/bulk-operations/b1/undo': plan,
-      'POST /api/tenants/t1/restore-plans/p1/execute': { run: run('r9', { type: 'restore.execute', type_label: 'Restore', status: 'queued', status_label: 'Queued', outcome: null }) },
+      'POST /api/tenants/t1/restore-plans/p1/execute': {
+        run: run('r9', {
+          type: 'restore.execute',
+          type_label: 'Restore',
+          status: 'queued',
+          status_label: 'Queued',
+          outcome: null,
+        }),
+      },
     })
     const owner: MeTenant = { ...tenant('owner'), capabilities: [...CAPS.owner, 'restore.execute', 'bulk.execute'] }
     renderWithProviders(<RunPage tenant={owner} me={me} runId="b1" />)
@@ -191,11 +337,25 @@ describe('RunPage of a bulk run', () => {
     expect(execute.textContent).toBe('Restore 2 items')
     expect(within(screen.getByTestId('restore-plan')).getByText('2 to re-create')).toBeTruthy()
     fireEvent.click(execute)
-    await waitFor(() => expect(fetchMock.mock.calls.some(([url, init]) => (url instanceof URL ? url.href : typeof url === "string" ? url : url.url).includes('/restore-plans/p1/execute') && init?.method === 'POST')).toBe(true))
+    await waitFor(() =>
+      expect(
+        fetchMock.mock.calls.some(
+          ([url, init]) =>
+            (url instanceof URL ? url.href : typeof url === 'string' ? url : url.url).includes(
+              '/restore-plans/p1/execute',
+            ) && init?.method === 'POST',
+        ),
+      ).toBe(true),
+    )
   })
 
   it('shows no Undo to an operator', async () => {
-    mockFetch({ 'GET /api/tenants/t1/operation-runs/b1': bulkRun, 'GET /api/tenants/t1/policy-types': catalog, 'GET /api/operation-types': operationTypes, 'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null } })
+    mockFetch({
+      'GET /api/tenants/t1/operation-runs/b1': bulkRun,
+      'GET /api/tenants/t1/policy-types': catalog,
+      'GET /api/operation-types': operationTypes,
+      'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null },
+    })
     renderWithProviders(<RunPage tenant={tenant('operator')} me={me} runId="b1" />)
     expect(await screen.findByText('Bulk delete')).toBeTruthy()
     expect(screen.queryByTestId('bulk-undo')).toBeNull()

@@ -66,7 +66,9 @@ describe('ProgressWidget', () => {
   })
 
   it('shows an indeterminate bar and "System" for a system run without a total', async () => {
-    await renderWidget([run('a', { initiator: null, status: 'queued', status_label: 'Queued', started_at: null, summary_counts: {} })])
+    await renderWidget([
+      run('a', { initiator: null, status: 'queued', status_label: 'Queued', started_at: null, summary_counts: {} }),
+    ])
     const item = await screen.findByTestId('progress-widget-run')
     expect(within(item).getByTestId('progress-widget-bar').dataset.determinate).toBe('false')
     expect(within(item).queryByTestId('progress-widget-counts')).toBeNull()

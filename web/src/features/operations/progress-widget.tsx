@@ -72,7 +72,12 @@ function WidgetRun({ run }: { run: Run }) {
         <Text size="sm" fw={500} truncate>
           {typeLabel(run)}
         </Text>
-        <Badge size="sm" variant="light" color={status === 'Cancelling…' ? 'orange' : status === 'Queued' ? 'gray' : 'blue'} data-testid="progress-widget-status">
+        <Badge
+          size="sm"
+          variant="light"
+          color={status === 'Cancelling…' ? 'orange' : status === 'Queued' ? 'gray' : 'blue'}
+          data-testid="progress-widget-status"
+        >
           {status}
         </Badge>
       </Group>
@@ -86,7 +91,14 @@ function WidgetRun({ run }: { run: Run }) {
       </Group>
       {progress.determinate ? (
         <>
-          <Progress value={progress.percent} size="sm" mt={4} aria-label={`${typeLabel(run)} progress`} data-testid="progress-widget-bar" data-determinate="true" />
+          <Progress
+            value={progress.percent}
+            size="sm"
+            mt={4}
+            aria-label={`${typeLabel(run)} progress`}
+            data-testid="progress-widget-bar"
+            data-determinate="true"
+          />
           <Text size="xs" c="dimmed" data-testid="progress-widget-counts">
             {progress.label} ({progress.percent}%)
           </Text>
@@ -94,7 +106,12 @@ function WidgetRun({ run }: { run: Run }) {
       ) : (
         <>
           <Progress.Root size="sm" mt={4} data-testid="progress-widget-bar" data-determinate="false">
-            <Progress.Section value={100} striped animated aria-label={`${typeLabel(run)}: in progress, total not known yet`} />
+            <Progress.Section
+              value={100}
+              striped
+              animated
+              aria-label={`${typeLabel(run)}: in progress, total not known yet`}
+            />
           </Progress.Root>
           {progress.label && (
             <Text size="xs" c="dimmed" data-testid="progress-widget-counts">

@@ -1,4 +1,20 @@
-import { Alert, Anchor, Badge, Button, Card, Code, Group, Progress, SegmentedControl, SimpleGrid, Stack, Table, Tabs, Text, Title } from '@mantine/core'
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Code,
+  Group,
+  Progress,
+  SegmentedControl,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Title,
+} from '@mantine/core'
 import { BulkUndo } from './bulk-undo.tsx'
 import { notifications } from '@mantine/notifications'
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
@@ -11,7 +27,15 @@ import { ApiError, errorMessage } from '../../lib/api.ts'
 import { elapsedMs, formatDateTime, formatDuration, formatShortDuration } from '../../lib/format.ts'
 import { progressOf } from '../../lib/progress.ts'
 import { Link } from '../../lib/router.tsx'
-import { countLabel, describeSelection, failureFix, initiatorLabel, orderedCounts, selectionOf, typeLabel } from '../../lib/runs.ts'
+import {
+  countLabel,
+  describeSelection,
+  failureFix,
+  initiatorLabel,
+  orderedCounts,
+  selectionOf,
+  typeLabel,
+} from '../../lib/runs.ts'
 import type { Me, MeTenant, PolicyType, Run, RunItemStatus } from '../../lib/types.ts'
 import { cancelRun, rerunRun, runItemsQuery, runQuery } from './api.ts'
 import { OutcomeBadge, StatusBadge } from './run-badges.tsx'
@@ -59,7 +83,11 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
     mutationFn: () => cancelRun(tenant.id, run.id),
     onSuccess: (updated) => {
       queryClient.setQueryData(['run', tenant.id, run.id], updated)
-      notifications.show({ title: updated.status === 'completed' ? 'Run cancelled' : 'Cancelling…', message: 'The run stops at its next checkpoint.', color: 'gray' })
+      notifications.show({
+        title: updated.status === 'completed' ? 'Run cancelled' : 'Cancelling…',
+        message: 'The run stops at its next checkpoint.',
+        color: 'gray',
+      })
     },
     onError: (error) => notifications.show({ title: 'Could not cancel', message: errorMessage(error), color: 'red' }),
   })
@@ -90,7 +118,13 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
         </div>
         <Group gap="xs">
           {run.abilities.cancel && (
-            <Button color="red" variant="light" onClick={() => cancel.mutate()} loading={cancel.isPending} disabled={run.cancel_requested}>
+            <Button
+              color="red"
+              variant="light"
+              onClick={() => cancel.mutate()}
+              loading={cancel.isPending}
+              disabled={run.cancel_requested}
+            >
               {run.cancel_requested ? 'Cancelling…' : 'Cancel'}
             </Button>
           )}
@@ -189,7 +223,13 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
                   {run.failures.map((failure, i) => {
                     const fix = failureFix(failure, type)
                     return (
-                      <Alert key={`${failure.code}-${failure.subject}-${i}`} color="red" variant="light" data-testid="run-failure" title={failure.subject ? typeName(failure.subject) : failure.code}>
+                      <Alert
+                        key={`${failure.code}-${failure.subject}-${i}`}
+                        color="red"
+                        variant="light"
+                        data-testid="run-failure"
+                        title={failure.subject ? typeName(failure.subject) : failure.code}
+                      >
                         <Text size="sm">
                           <Code>{failure.code}</Code> {failure.message}
                         </Text>
@@ -288,7 +328,13 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
   const rows = items.data?.pages.flatMap((page) => page.data) ?? []
   return (
     <Stack gap="sm">
-      <SegmentedControl aria-label="Item status" data={ITEM_STATUSES} value={status} onChange={(value) => setStatus(value)} w="fit-content" />
+      <SegmentedControl
+        aria-label="Item status"
+        data={ITEM_STATUSES}
+        value={status}
+        onChange={(value) => setStatus(value)}
+        w="fit-content"
+      />
       {items.isPending ? (
         <LoadingState label="Loading the items" />
       ) : items.isError ? (
@@ -330,7 +376,12 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
             </Table>
           </Table.ScrollContainer>
           {items.hasNextPage && (
-            <Button variant="default" onClick={() => void items.fetchNextPage()} loading={items.isFetchingNextPage} w="fit-content">
+            <Button
+              variant="default"
+              onClick={() => void items.fetchNextPage()}
+              loading={items.isFetchingNextPage}
+              w="fit-content"
+            >
               Load more
             </Button>
           )}

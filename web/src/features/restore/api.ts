@@ -7,7 +7,8 @@ export type RestorePlanItem = RestorePlan['items'][number]
 export type RestoreMapping = RestorePlan['mapping'][number]
 export type RestorePlanChange = Bodies['PATCH /api/tenants/{tenantId}/restore-plans/{planId}']
 
-const planPath = (tenantId: string, planId: string) => `/api/tenants/${tenantId}/restore-plans/${encodeURIComponent(planId)}`
+const planPath = (tenantId: string, planId: string) =>
+  `/api/tenants/${tenantId}/restore-plans/${encodeURIComponent(planId)}`
 
 export const restorePlanQuery = (tenantId: string, planId: string) =>
   queryOptions({
@@ -17,6 +18,10 @@ export const restorePlanQuery = (tenantId: string, planId: string) =>
 
 export const createRestorePlan = (targetTenantId: string, body: Bodies['POST /api/tenants/{tenantId}/restore-plans']) =>
   api<RestorePlan>(`/api/tenants/${targetTenantId}/restore-plans`, { method: 'POST', body })
-export const updateRestorePlan = (tenantId: string, planId: string, body: RestorePlanChange) => api<RestorePlan>(planPath(tenantId, planId), { method: 'PATCH', body })
+export const updateRestorePlan = (tenantId: string, planId: string, body: RestorePlanChange) =>
+  api<RestorePlan>(planPath(tenantId, planId), { method: 'PATCH', body })
 export const executeRestorePlan = (tenantId: string, planId: string) =>
-  api<Responses['POST /api/tenants/{tenantId}/restore-plans/{planId}/execute']>(`${planPath(tenantId, planId)}/execute`, { method: 'POST' })
+  api<Responses['POST /api/tenants/{tenantId}/restore-plans/{planId}/execute']>(
+    `${planPath(tenantId, planId)}/execute`,
+    { method: 'POST' },
+  )

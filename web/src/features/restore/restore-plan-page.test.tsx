@@ -18,12 +18,66 @@ const plan = (overrides: Partial<RestorePlan> = {}): RestorePlan => ({
   run_id: null,
   counts: { create: 1, update: 1, skip: 1, blocked: 1, excluded: 0 },
   items: [
-    { id: 'i1', position: 0, policy_type: 'roleScopeTag', type_label: 'Scope tags', display_name: 'Paris', action: 'create', reason: null, warnings: [], excluded: false, source_id: 's1', target_id: null, changes: null },
-    { id: 'i2', position: 1, policy_type: 'deviceConfiguration', type_label: 'Device configuration profiles', display_name: 'Baseline', action: 'update', reason: null, warnings: ['Group "SG-Sales" is not mapped: its assignment is left out'], excluded: false, source_id: 's2', target_id: 't-2', changes: [{ path: 'passwordRequired', label: 'Password required', kind: 'changed', before: false, after: true }] },
-    { id: 'i3', position: 2, policy_type: 'deviceConfiguration', type_label: 'Device configuration profiles', display_name: 'Same', action: 'skip', reason: 'identical', warnings: [], excluded: false, source_id: 's3', target_id: 't-3', changes: null },
-    { id: 'i4', position: 3, policy_type: 'deviceConfiguration', type_label: 'Device configuration profiles', display_name: 'Wi-Fi', action: 'blocked', reason: 'A masked secret cannot be restored', warnings: [], excluded: false, source_id: 's4', target_id: null, changes: null },
+    {
+      id: 'i1',
+      position: 0,
+      policy_type: 'roleScopeTag',
+      type_label: 'Scope tags',
+      display_name: 'Paris',
+      action: 'create',
+      reason: null,
+      warnings: [],
+      excluded: false,
+      source_id: 's1',
+      target_id: null,
+      changes: null,
+    },
+    {
+      id: 'i2',
+      position: 1,
+      policy_type: 'deviceConfiguration',
+      type_label: 'Device configuration profiles',
+      display_name: 'Baseline',
+      action: 'update',
+      reason: null,
+      warnings: ['Group "SG-Sales" is not mapped: its assignment is left out'],
+      excluded: false,
+      source_id: 's2',
+      target_id: 't-2',
+      changes: [{ path: 'passwordRequired', label: 'Password required', kind: 'changed', before: false, after: true }],
+    },
+    {
+      id: 'i3',
+      position: 2,
+      policy_type: 'deviceConfiguration',
+      type_label: 'Device configuration profiles',
+      display_name: 'Same',
+      action: 'skip',
+      reason: 'identical',
+      warnings: [],
+      excluded: false,
+      source_id: 's3',
+      target_id: 't-3',
+      changes: null,
+    },
+    {
+      id: 'i4',
+      position: 3,
+      policy_type: 'deviceConfiguration',
+      type_label: 'Device configuration profiles',
+      display_name: 'Wi-Fi',
+      action: 'blocked',
+      reason: 'A masked secret cannot be restored',
+      warnings: [],
+      excluded: false,
+      source_id: 's4',
+      target_id: null,
+      changes: null,
+    },
   ],
-  mapping: [{ kind: 'group', source_id: 'g1', source_name: 'SG-Sales', target_id: null, target_name: null, proposed_by: null }],
+  mapping: [
+    { kind: 'group', source_id: 'g1', source_name: 'SG-Sales', target_id: null, target_name: null, proposed_by: null },
+  ],
   ...overrides,
 })
 
@@ -34,7 +88,10 @@ afterEach(() => {
 
 describe('Restore plan page', () => {
   it('shows every object in write order with its action, reason, warnings and diff, and the mapping; Execute starts the run', async () => {
-    const fetchMock = mockFetch({ 'GET /api/tenants/t2/restore-plans/p1': plan(), 'POST /api/tenants/t2/restore-plans/p1/execute': { run: { id: 'r9' } } })
+    const fetchMock = mockFetch({
+      'GET /api/tenants/t2/restore-plans/p1': plan(),
+      'POST /api/tenants/t2/restore-plans/p1/execute': { run: { id: 'r9' } },
+    })
     renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
     const table = await screen.findByTestId('restore-plan')
     const rows = within(table).getAllByTestId('restore-plan-item')
@@ -51,7 +108,9 @@ describe('Restore plan page', () => {
 
   it('a stale plan cannot be executed; readonly members see the plan without Execute', async () => {
     mockFetch({ 'GET /api/tenants/t2/restore-plans/p1': plan({ stale: true }) })
-    const view = renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
+    const view = renderWithProviders(
+      <RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />,
+    )
     expect(await screen.findByTestId('plan-stale')).toBeTruthy()
     expect(screen.getByTestId<HTMLButtonElement>('execute-restore').disabled).toBe(true)
     view.unmount()

@@ -9,12 +9,35 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, navigate } from '../../lib/router.tsx'
 import type { MeTenant } from '../../lib/types.ts'
 import { DiffView } from '../../components/diff-view.tsx'
-import { executeRestorePlan, restorePlanQuery, updateRestorePlan, type RestoreMapping, type RestorePlan, type RestorePlanChange, type RestorePlanItem } from './api.ts'
+import {
+  executeRestorePlan,
+  restorePlanQuery,
+  updateRestorePlan,
+  type RestoreMapping,
+  type RestorePlan,
+  type RestorePlanChange,
+  type RestorePlanItem,
+} from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
 
-export const ACTION_COLORS: Record<RestorePlanItem['action'], string> = { create: 'green', update: 'blue', skip: 'gray', blocked: 'red' }
-const KIND_LABELS: Record<RestoreMapping['kind'], string> = { group: 'Group', assignment_filter: 'Assignment filter', scope_tag: 'Scope tag', notification_template: 'Notification template' }
-const PROPOSED: Record<NonNullable<RestoreMapping['proposed_by']>, string> = { remembered: 'remembered', name: 'same name', same: 'same object', restore: 'restored by this plan' }
+export const ACTION_COLORS: Record<RestorePlanItem['action'], string> = {
+  create: 'green',
+  update: 'blue',
+  skip: 'gray',
+  blocked: 'red',
+}
+const KIND_LABELS: Record<RestoreMapping['kind'], string> = {
+  group: 'Group',
+  assignment_filter: 'Assignment filter',
+  scope_tag: 'Scope tag',
+  notification_template: 'Notification template',
+}
+const PROPOSED: Record<NonNullable<RestoreMapping['proposed_by']>, string> = {
+  remembered: 'remembered',
+  name: 'same name',
+  same: 'same object',
+  restore: 'restored by this plan',
+}
 
 /** `/t/{tenantId}/restore/{planId}`: what a restore will do, object by object (with diffs), the mapping across tenants, and Execute. */
 export function RestorePlanPage({ tenant, planId }: { tenant: MeTenant; planId: string }) {
@@ -25,12 +48,14 @@ export function RestorePlanPage({ tenant, planId }: { tenant: MeTenant; planId: 
   const update = useMutation({
     mutationFn: (body: RestorePlanChange) => updateRestorePlan(tenant.id, planId, body),
     onSuccess: save,
-    onError: (error) => notifications.show({ title: 'Could not change the plan', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not change the plan', message: errorMessage(error), color: 'red' }),
   })
   const execute = useMutation({
     mutationFn: () => executeRestorePlan(tenant.id, planId),
     onSuccess: ({ run }) => navigate(`/t/${tenant.id}/operations/${run.id}`),
-    onError: (error) => notifications.show({ title: 'Could not start the restore', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not start the restore', message: errorMessage(error), color: 'red' }),
   })
 
   if (plan.isPending) return <LoadingState label="Loading the restore plan" />
@@ -40,20 +65,34 @@ export function RestorePlanPage({ tenant, planId }: { tenant: MeTenant; planId: 
   return (
     <Stack gap="md">
       <Group justify="space-between" align="flex-end">
-        <PageTitle eyebrow={<Anchor component={Link} to={`/t/${p.source_tenant_id}/backups/${p.backup_id}`}>Backup</Anchor>}>Restore plan</PageTitle>
+        <PageTitle
+          eyebrow={
+            <Anchor component={Link} to={`/t/${p.source_tenant_id}/backups/${p.backup_id}`}>
+              Backup
+            </Anchor>
+          }
+        >
+          Restore plan
+        </PageTitle>
         {manage && (
           <Group>
             <Button variant="default" loading={update.isPending} onClick={() => update.mutate({ refresh: true })}>
               Refresh plan
             </Button>
-            <Button data-testid="execute-restore" disabled={p.stale || writes === 0} loading={execute.isPending} onClick={() => execute.mutate()}>
+            <Button
+              data-testid="execute-restore"
+              disabled={p.stale || writes === 0}
+              loading={execute.isPending}
+              onClick={() => execute.mutate()}
+            >
               Execute restore ({writes} {writes === 1 ? 'object' : 'objects'})
             </Button>
           </Group>
         )}
       </Group>
       <Text size="sm" c="dimmed">
-        Built {formatDateTime(p.built_at)} against the inventory synced {p.target_synced_at ? formatDateTime(p.target_synced_at) : 'never'}
+        Built {formatDateTime(p.built_at)} against the inventory synced{' '}
+        {p.target_synced_at ? formatDateTime(p.target_synced_at) : 'never'}
         {p.source_tenant_id !== p.target_tenant_id ? ' · from another tenant' : ''}
         {p.run_id ? (
           <>
@@ -79,12 +118,26 @@ export function RestorePlanPage({ tenant, planId }: { tenant: MeTenant; planId: 
       </Group>
       {p.mapping.length > 0 && <MappingTable plan={p} manage={manage} onSave={(body) => update.mutate(body)} />}
       <Title order={4}>Objects, in the order they are written</Title>
-      <PlanItems plan={p} manage={manage} onExclude={(id, excluded) => update.mutate(excluded ? { excluded_item_ids: [id] } : { included_item_ids: [id] })} />
+      <PlanItems
+        plan={p}
+        manage={manage}
+        onExclude={(id, excluded) =>
+          update.mutate(excluded ? { excluded_item_ids: [id] } : { included_item_ids: [id] })
+        }
+      />
     </Stack>
   )
 }
 
-function PlanItems({ plan, manage, onExclude }: { plan: RestorePlan; manage: boolean; onExclude: (id: string, excluded: boolean) => void }) {
+function PlanItems({
+  plan,
+  manage,
+  onExclude,
+}: {
+  plan: RestorePlan
+  manage: boolean
+  onExclude: (id: string, excluded: boolean) => void
+}) {
   const [open, setOpen] = useState<string | null>(null)
   if (plan.items.length === 0) return <EmptyText>The backup has nothing to restore.</EmptyText>
   return (
@@ -105,7 +158,12 @@ function PlanItems({ plan, manage, onExclude }: { plan: RestorePlan; manage: boo
               <Table.Tr data-testid="restore-plan-item" data-action={item.action}>
                 <Table.Td>
                   {(item.action === 'create' || item.action === 'update') && (
-                    <Checkbox aria-label={`Write ${item.display_name}`} checked={!item.excluded} disabled={!manage} onChange={(e) => onExclude(item.id, !e.currentTarget.checked)} />
+                    <Checkbox
+                      aria-label={`Write ${item.display_name}`}
+                      checked={!item.excluded}
+                      disabled={!manage}
+                      onChange={(e) => onExclude(item.id, !e.currentTarget.checked)}
+                    />
                   )}
                 </Table.Td>
                 <Table.Td>
@@ -134,7 +192,8 @@ function PlanItems({ plan, manage, onExclude }: { plan: RestorePlan; manage: boo
                   ))}
                   {item.changes && item.changes.length > 0 && (
                     <Anchor component="button" size="sm" onClick={() => setOpen(open === item.id ? null : item.id)}>
-                      {open === item.id ? 'Hide' : 'Show'} {item.changes.length} {item.changes.length === 1 ? 'change' : 'changes'}
+                      {open === item.id ? 'Hide' : 'Show'} {item.changes.length}{' '}
+                      {item.changes.length === 1 ? 'change' : 'changes'}
                     </Anchor>
                   )}
                 </Table.Td>
@@ -155,7 +214,15 @@ function PlanItems({ plan, manage, onExclude }: { plan: RestorePlan; manage: boo
 }
 
 /** The mapping of groups and foundations into the target: proposed, reviewed, edited (remembered for the tenant pair). */
-function MappingTable({ plan, manage, onSave }: { plan: RestorePlan; manage: boolean; onSave: (body: RestorePlanChange) => void }) {
+function MappingTable({
+  plan,
+  manage,
+  onSave,
+}: {
+  plan: RestorePlan
+  manage: boolean
+  onSave: (body: RestorePlanChange) => void
+}) {
   const [edits, setEdits] = useState<Record<string, string>>({})
   const key = (m: RestoreMapping) => `${m.kind}:${m.source_id}`
   const changed = plan.mapping.filter((m) => key(m) in edits && (edits[key(m)] || null) !== m.target_id)
@@ -201,7 +268,13 @@ function MappingTable({ plan, manage, onSave }: { plan: RestorePlan; manage: boo
                   </Text>
                 )}
               </Table.Td>
-              <Table.Td>{m.proposed_by ? <Badge variant="light">{PROPOSED[m.proposed_by]}</Badge> : <Badge color="yellow">not mapped</Badge>}</Table.Td>
+              <Table.Td>
+                {m.proposed_by ? (
+                  <Badge variant="light">{PROPOSED[m.proposed_by]}</Badge>
+                ) : (
+                  <Badge color="yellow">not mapped</Badge>
+                )}
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
@@ -212,7 +285,13 @@ function MappingTable({ plan, manage, onSave }: { plan: RestorePlan; manage: boo
             size="xs"
             disabled={changed.length === 0}
             onClick={() => {
-              onSave({ mapping: changed.map((m) => ({ kind: m.kind, source_id: m.source_id, target_id: edits[key(m)]?.trim() || null })) })
+              onSave({
+                mapping: changed.map((m) => ({
+                  kind: m.kind,
+                  source_id: m.source_id,
+                  target_id: edits[key(m)]?.trim() || null,
+                })),
+              })
               setEdits({})
             }}
           >

@@ -18,7 +18,13 @@ const schedule: Schedule = {
   enabled: true,
   next_run_at: '2030-01-02T01:00:00.000Z',
   blocked_reason: null,
-  last_run: { id: 'r1', status: 'completed', outcome: 'succeeded', created_at: '2030-01-01T01:00:00.000Z', links: { self: '/api/tenants/t1/operation-runs/r1', view: '/t/t1/operations/r1' } },
+  last_run: {
+    id: 'r1',
+    status: 'completed',
+    outcome: 'succeeded',
+    created_at: '2030-01-01T01:00:00.000Z',
+    links: { self: '/api/tenants/t1/operation-runs/r1', view: '/t/t1/operations/r1' },
+  },
 }
 
 afterEach(() => {
@@ -28,11 +34,16 @@ afterEach(() => {
 
 describe('SchedulesPage', () => {
   it("lists schedules with the next run in the viewer's time zone and the last run", async () => {
-    mockFetch({ 'GET /api/tenants/t1/schedules': { data: [schedule], next_cursor: null }, 'GET /api/operation-types': operationTypes })
+    mockFetch({
+      'GET /api/tenants/t1/schedules': { data: [schedule], next_cursor: null },
+      'GET /api/operation-types': operationTypes,
+    })
     renderWithProviders(<SchedulesPage tenant={tenant(['tenant.view', 'operations.view'])} />)
     const row = await screen.findByTestId('schedule-row')
     expect(within(row).getByText('Inventory sync')).toBeTruthy()
-    expect(within(row).getByTestId('schedule-next-run').textContent).toBe(new Date(schedule.next_run_at!).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' }))
+    expect(within(row).getByTestId('schedule-next-run').textContent).toBe(
+      new Date(schedule.next_run_at!).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' }),
+    )
     expect(within(row).getByRole('link').getAttribute('href')).toBe('/t/t1/operations/r1')
     // Viewers without schedules.manage change nothing.
     expect(screen.queryByTestId('create-schedule')).toBeNull()
@@ -42,11 +53,21 @@ describe('SchedulesPage', () => {
     const fetchMock = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
       const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
       if (init?.method === 'POST') {
-        const body = { error: { code: 'validation_failed', message: 'cron: "61 * * * *" is not a valid cron expression', details: { fields: [{ field: 'cron', message: 'x' }] } } }
-        return Promise.resolve(new Response(JSON.stringify(body), { status: 422, headers: { 'content-type': 'application/json' } }))
+        const body = {
+          error: {
+            code: 'validation_failed',
+            message: 'cron: "61 * * * *" is not a valid cron expression',
+            details: { fields: [{ field: 'cron', message: 'x' }] },
+          },
+        }
+        return Promise.resolve(
+          new Response(JSON.stringify(body), { status: 422, headers: { 'content-type': 'application/json' } }),
+        )
       }
       const data = url.includes('operation-types') ? operationTypes : { data: [], next_cursor: null }
-      return Promise.resolve(new Response(JSON.stringify(data), { status: 200, headers: { 'content-type': 'application/json' } }))
+      return Promise.resolve(
+        new Response(JSON.stringify(data), { status: 200, headers: { 'content-type': 'application/json' } }),
+      )
     })
     vi.stubGlobal('fetch', fetchMock)
     renderWithProviders(<SchedulesPage tenant={tenant(['tenant.view', 'operations.view', 'schedules.manage'])} />)
@@ -55,6 +76,8 @@ describe('SchedulesPage', () => {
     fireEvent.change(screen.getByLabelText(/Cron expression/), { target: { value: '61 * * * *' } })
     fireEvent.click(screen.getByRole('button', { name: 'Create' }))
     expect((await screen.findByRole('alert')).textContent).toContain('is not a valid cron expression')
-    await waitFor(() => expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/schedules', expect.objectContaining({ method: 'POST' })))
+    await waitFor(() =>
+      expect(fetchMock).toHaveBeenCalledWith('/api/tenants/t1/schedules', expect.objectContaining({ method: 'POST' })),
+    )
   })
 })

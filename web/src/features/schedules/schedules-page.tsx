@@ -24,12 +24,14 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
   const toggle = useMutation({
     mutationFn: (s: Schedule) => updateSchedule(tenant.id, s.id, { enabled: !s.enabled }),
     onSuccess: refresh,
-    onError: (error) => notifications.show({ title: 'Could not change the schedule', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not change the schedule', message: errorMessage(error), color: 'red' }),
   })
   const remove = useMutation({
     mutationFn: (s: Schedule) => deleteSchedule(tenant.id, s.id),
     onSuccess: refresh,
-    onError: (error) => notifications.show({ title: 'Could not delete the schedule', message: errorMessage(error), color: 'red' }),
+    onError: (error) =>
+      notifications.show({ title: 'Could not delete the schedule', message: errorMessage(error), color: 'red' }),
   })
 
   return (
@@ -43,7 +45,8 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
         )}
       </Group>
       <Text size="sm" c="dimmed">
-        Scheduled runs are system runs, shown as “Schedule: name” in Operations. Times are in your time zone ({viewerTimeZone()}).
+        Scheduled runs are system runs, shown as “Schedule: name” in Operations. Times are in your time zone (
+        {viewerTimeZone()}).
       </Text>
       {schedules.isPending ? (
         <LoadingState label="Loading schedules" />
@@ -93,14 +96,24 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
                   <Table.Td>
                     {s.last_run ? (
                       <Anchor component={Link} to={s.last_run.links.view} size="sm">
-                        {s.last_run.outcome ? outcomeLabel(s.last_run.outcome) : s.last_run.status === 'queued' ? 'Queued' : 'Running'} · {formatDateTime(s.last_run.created_at)}
+                        {s.last_run.outcome
+                          ? outcomeLabel(s.last_run.outcome)
+                          : s.last_run.status === 'queued'
+                            ? 'Queued'
+                            : 'Running'}{' '}
+                        · {formatDateTime(s.last_run.created_at)}
                       </Anchor>
                     ) : (
                       '—'
                     )}
                   </Table.Td>
                   <Table.Td>
-                    <Switch checked={s.enabled} disabled={!manage} onChange={() => toggle.mutate(s)} aria-label={`${s.enabled ? 'Pause' : 'Resume'} ${s.name}`} />
+                    <Switch
+                      checked={s.enabled}
+                      disabled={!manage}
+                      onChange={() => toggle.mutate(s)}
+                      aria-label={`${s.enabled ? 'Pause' : 'Resume'} ${s.name}`}
+                    />
                   </Table.Td>
                   {manage && (
                     <Table.Td>
@@ -120,7 +133,15 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
   )
 }
 
-function NewScheduleModal({ tenantId, onClose, onCreated }: { tenantId: string; onClose: () => void; onCreated: () => unknown }) {
+function NewScheduleModal({
+  tenantId,
+  onClose,
+  onCreated,
+}: {
+  tenantId: string
+  onClose: () => void
+  onCreated: () => unknown
+}) {
   const schedulable = useOperationTypes().types.filter((t) => t.schedulable)
   const [name, setName] = useState('')
   const [type, setType] = useState<string | null>(null)
@@ -151,10 +172,34 @@ function NewScheduleModal({ tenantId, onClose, onCreated }: { tenantId: string; 
         }}
       >
         <Stack gap="sm">
-          <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} placeholder="Nightly sync" />
-          <Select label="Operation" required data={schedulable.map((t) => ({ value: t.type, label: t.label }))} value={type} onChange={setType} />
-          <TextInput label="Cron expression" description="minute hour day-of-month month day-of-week" required value={cron} onChange={(e) => setCron(e.currentTarget.value)} />
-          <TextInput label="Time zone" description="An IANA time zone, e.g. Europe/Berlin" required value={timezone} onChange={(e) => setTimezone(e.currentTarget.value)} />
+          <TextInput
+            label="Name"
+            required
+            value={name}
+            onChange={(e) => setName(e.currentTarget.value)}
+            placeholder="Nightly sync"
+          />
+          <Select
+            label="Operation"
+            required
+            data={schedulable.map((t) => ({ value: t.type, label: t.label }))}
+            value={type}
+            onChange={setType}
+          />
+          <TextInput
+            label="Cron expression"
+            description="minute hour day-of-month month day-of-week"
+            required
+            value={cron}
+            onChange={(e) => setCron(e.currentTarget.value)}
+          />
+          <TextInput
+            label="Time zone"
+            description="An IANA time zone, e.g. Europe/Berlin"
+            required
+            value={timezone}
+            onChange={(e) => setTimezone(e.currentTarget.value)}
+          />
           <Textarea label="Input (JSON)" rows={3} value={input} onChange={(e) => setInput(e.currentTarget.value)} />
           {create.isError && (
             <Text c="red" size="sm" role="alert">

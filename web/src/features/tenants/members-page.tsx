@@ -18,7 +18,8 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
     void queryClient.invalidateQueries({ queryKey: ['members', tenant.id] })
     void queryClient.invalidateQueries({ queryKey: ['me'] })
   }
-  const fail = (title: string) => (error: unknown) => notifications.show({ title, message: errorMessage(error), color: 'red' })
+  const fail = (title: string) => (error: unknown) =>
+    notifications.show({ title, message: errorMessage(error), color: 'red' })
 
   const role = useMutation({
     mutationFn: ({ userId, to }: { userId: string; to: Role }) => changeRole(tenant.id, userId, to),
@@ -81,7 +82,13 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
                   />
                 </Table.Td>
                 <Table.Td>
-                  <Button size="xs" color="red" variant="subtle" onClick={() => setRemoving(m)} aria-label={`Remove ${m.name}`}>
+                  <Button
+                    size="xs"
+                    color="red"
+                    variant="subtle"
+                    onClick={() => setRemoving(m)}
+                    aria-label={`Remove ${m.name}`}
+                  >
                     Remove
                   </Button>
                 </Table.Td>
@@ -132,8 +139,23 @@ function AddMemberForm({ tenantId, onAdded }: { tenantId: string; onAdded: () =>
   return (
     <form onSubmit={submit} noValidate>
       <Group align="flex-start" gap="sm">
-        <TextInput label="Add a member by e-mail" placeholder="someone@example.com" type="email" value={email} onChange={(e) => setEmail(e.currentTarget.value)} error={error} w={320} />
-        <Select label="Role" data={ROLE_OPTIONS} value={role} onChange={(r) => r && setRole(r)} allowDeselect={false} w={150} />
+        <TextInput
+          label="Add a member by e-mail"
+          placeholder="someone@example.com"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.currentTarget.value)}
+          error={error}
+          w={320}
+        />
+        <Select
+          label="Role"
+          data={ROLE_OPTIONS}
+          value={role}
+          onChange={(r) => r && setRole(r)}
+          allowDeselect={false}
+          w={150}
+        />
         <Button type="submit" mt={25} loading={add.isPending}>
           Add member
         </Button>

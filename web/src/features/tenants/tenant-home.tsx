@@ -14,7 +14,8 @@ export function TenantHome({ tenant }: { tenant: MeTenant }) {
   const details = useQuery(tenantQuery(tenant.id))
   const recent = useQuery({
     queryKey: ['runs', tenant.id, 'recent'],
-    queryFn: ({ signal }) => api<Page<Run>>(`/api/tenants/${tenant.id}/operation-runs`, { signal, query: { limit: 5 } }),
+    queryFn: ({ signal }) =>
+      api<Page<Run>>(`/api/tenants/${tenant.id}/operation-runs`, { signal, query: { limit: 5 } }),
     enabled: can(tenant, 'operations.view'),
   })
   return (

@@ -1,4 +1,18 @@
-import { Alert, Badge, Button, Code, Group, List, Modal, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import {
+  Alert,
+  Badge,
+  Button,
+  Code,
+  Group,
+  List,
+  Modal,
+  PasswordInput,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
@@ -68,9 +82,7 @@ export function TenantsPage({ me }: { me: Me }) {
                   </Table.Td>
                   <Table.Td>
                     {tenant.has_client_secret ? (
-                      <Badge variant="light">
-                        stored
-                      </Badge>
+                      <Badge variant="light">stored</Badge>
                     ) : (
                       <Badge color="red">missing</Badge>
                     )}
@@ -104,9 +116,17 @@ function TenantFormModal({ tenant, onClose }: { tenant: Tenant | null; onClose: 
   const queryClient = useQueryClient()
   const mode = tenant ? 'edit' : 'add'
   const original: TenantFormValues | undefined = tenant
-    ? { name: tenant.name, entra_tenant_id: tenant.entra_tenant_id, client_id: tenant.client_id, client_secret: '', cloud: tenant.cloud }
+    ? {
+        name: tenant.name,
+        entra_tenant_id: tenant.entra_tenant_id,
+        client_id: tenant.client_id,
+        client_secret: '',
+        cloud: tenant.cloud,
+      }
     : undefined
-  const [values, setValues] = useState<TenantFormValues>(original ?? { name: '', entra_tenant_id: '', client_id: '', client_secret: '', cloud: 'global' })
+  const [values, setValues] = useState<TenantFormValues>(
+    original ?? { name: '', entra_tenant_id: '', client_id: '', client_secret: '', cloud: 'global' },
+  )
   const [errors, setErrors] = useState<TenantFormErrors>({})
   const save = useMutation({
     mutationFn: () => {
@@ -140,15 +160,34 @@ function TenantFormModal({ tenant, onClose }: { tenant: Tenant | null; onClose: 
   const unnamed = save.error && Object.keys(fieldErrors(save.error)).length === 0
 
   return (
-    <Modal opened onClose={onClose} title={tenant ? `Edit connection: ${tenant.name}` : 'Add a Microsoft tenant'} size="lg">
+    <Modal
+      opened
+      onClose={onClose}
+      title={tenant ? `Edit connection: ${tenant.name}` : 'Add a Microsoft tenant'}
+      size="lg"
+    >
       <form onSubmit={submit} noValidate>
         <Stack gap="sm">
           <TextInput label="Name" required {...field('name')} />
-          <TextInput label="Entra tenant id" placeholder="xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" required {...field('entra_tenant_id')} />
-          <TextInput label="Client id (app registration)" placeholder="xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" required {...field('client_id')} />
+          <TextInput
+            label="Entra tenant id"
+            placeholder="xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+            required
+            {...field('entra_tenant_id')}
+          />
+          <TextInput
+            label="Client id (app registration)"
+            placeholder="xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+            required
+            {...field('client_id')}
+          />
           <PasswordInput
             label="Client secret"
-            description={tenant ? 'Write-only: leave empty to keep the stored secret.' : 'Write-only: it is stored encrypted and never shown again.'}
+            description={
+              tenant
+                ? 'Write-only: leave empty to keep the stored secret.'
+                : 'Write-only: it is stored encrypted and never shown again.'
+            }
             required={!tenant}
             autoComplete="new-password"
             {...field('client_secret')}
@@ -181,7 +220,13 @@ function TenantFormModal({ tenant, onClose }: { tenant: Tenant | null; onClose: 
 }
 
 function ConnectionCheckModal({ tenant, onClose }: { tenant: Tenant; onClose: () => void }) {
-  const check = useQuery({ queryKey: ['connection-check', tenant.id], queryFn: () => checkConnection(tenant.id), staleTime: 0, gcTime: 0, retry: false })
+  const check = useQuery({
+    queryKey: ['connection-check', tenant.id],
+    queryFn: () => checkConnection(tenant.id),
+    staleTime: 0,
+    gcTime: 0,
+    retry: false,
+  })
   return (
     <Modal opened onClose={onClose} title={`Connection check: ${tenant.name}`} size="lg">
       {check.isPending ? (
@@ -195,13 +240,25 @@ function ConnectionCheckModal({ tenant, onClose }: { tenant: Tenant; onClose: ()
   )
 }
 
-export function ConnectionResult({ result, onAgain, again }: { result: ConnectionCheck; onAgain: () => void; again: boolean }) {
+export function ConnectionResult({
+  result,
+  onAgain,
+  again,
+}: {
+  result: ConnectionCheck
+  onAgain: () => void
+  again: boolean
+}) {
   const missing = result.permissions.filter((p) => p.status === 'missing')
   return (
     <Stack gap="sm" data-testid="connection-check">
       {/* ok means signed in with every permission; an error means nothing could be checked. */}
       {result.error === null ? (
-        <Alert color={missing.length > 0 ? 'yellow' : 'teal'} variant="light" title={missing.length > 0 ? 'Connected, with missing permissions' : 'Connected'}>
+        <Alert
+          color={missing.length > 0 ? 'yellow' : 'teal'}
+          variant="light"
+          title={missing.length > 0 ? 'Connected, with missing permissions' : 'Connected'}
+        >
           {missing.length > 0
             ? `${missing.length} permission${missing.length === 1 ? ' is' : 's are'} missing: the types they gate are skipped by inventory syncs.`
             : 'Every permission the inventory needs is granted.'}
@@ -227,7 +284,10 @@ export function ConnectionResult({ result, onAgain, again }: { result: Connectio
                   <Code>{p.permission}</Code>
                 </Table.Td>
                 <Table.Td>
-                  <Badge color={p.status === 'granted' ? 'teal' : p.status === 'missing' ? 'red' : 'gray'} variant="light">
+                  <Badge
+                    color={p.status === 'granted' ? 'teal' : p.status === 'missing' ? 'red' : 'gray'}
+                    variant="light"
+                  >
                     {p.status}
                   </Badge>
                 </Table.Td>
@@ -250,7 +310,9 @@ export function ConnectionResult({ result, onAgain, again }: { result: Connectio
         </Table>
       )}
       {missing.length > 0 && (
-        <Text size="sm">Grant the missing permissions to the app registration in Entra ID and admin-consent them, then check again.</Text>
+        <Text size="sm">
+          Grant the missing permissions to the app registration in Entra ID and admin-consent them, then check again.
+        </Text>
       )}
       <Group justify="flex-end">
         <Button variant="default" onClick={onAgain} loading={again}>
