@@ -62,8 +62,9 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
     body: JSON.stringify({ type: 'deviceConfiguration', displayName: `E2E operations ${Date.now().toString(36)}` }),
   })
   expect(added.status).toBe(201)
-  // Slow Graph down so the run is visibly in progress for a few seconds.
-  await setEmulatorLatency(60)
+  // Slow Graph down so the run stays in progress while every viewer is checked (on a busy machine that takes a
+  // while); it is sped up again once the readonly member has been checked.
+  await setEmulatorLatency(1500)
 
   await page.getByTestId('run-inventory-sync').click()
   const dialog = page.getByRole('dialog', { name: 'Run inventory sync' })
@@ -100,6 +101,7 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
   await expect(viewer.getByTestId('progress-widget')).toHaveCount(0)
   await expect(viewer.getByTestId('run-inventory-sync')).toHaveCount(0)
   await screenshot(viewer, 'readonly-inventory')
+  await setEmulatorLatency(0)
 
   // The run leaves every widget when it completes; never a terminal state there.
   for (const p of [page, other]) await expect(p.getByTestId('progress-widget')).toHaveCount(0, { timeout: 90_000 })
