@@ -173,7 +173,8 @@ test('a double click on "Start sync" makes one run and says "already running"', 
 test('cancelling a running sync: Cancelling… then cancelled, in the widget and on the run page', async ({ page }) => {
   test.setTimeout(120_000)
   await pageAsAdmin(page)
-  await setEmulatorLatency(1500) // every Graph page takes 1.5 s: "Cancelling…" lasts until the current page is done
+  // Every Graph page takes 6 s: "Cancelling…" lasts until the current page is done, long enough to be seen on a busy machine.
+  await setEmulatorLatency(6000)
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   await page.getByTestId('run-inventory-sync').click()
   await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).click()
