@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeOrCheck } from './generated-file.ts'
 import path from 'node:path'
 import { PUBLIC_API_ROUTES, routesOf, type RouteInfo } from '../src/http/app.ts'
 import { CAPABILITIES, can, ROLES } from '../src/modules/access/policy.ts'
@@ -250,24 +250,7 @@ export async function generateApiDocs(): Promise<string> {
 }
 
 async function main() {
-  const generated = await generateApiDocs()
-  const file = path.relative(process.cwd(), API_DOCS_FILE)
-  if (!process.argv.includes('--check')) {
-    writeFileSync(API_DOCS_FILE, generated)
-    console.log(`wrote ${file}`)
-    return
-  }
-  let current = ''
-  try {
-    current = readFileSync(API_DOCS_FILE, 'utf8')
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== generated) {
-    console.error(`${file} is stale: run \`npm run docs:api\` and commit the result`)
-    process.exit(1)
-  }
-  console.log(`${file} is up to date`)
+  writeOrCheck(API_DOCS_FILE, await generateApiDocs(), 'npm run docs:api')
 }
 
 if (import.meta.main) await main()

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeOrCheck } from './generated-file.ts'
 import path from 'node:path'
 import { buildApp } from '../src/http/app.ts'
 import { loadConfig } from '../src/lib/config.ts'
@@ -150,24 +150,7 @@ export function render(document: Document): string {
 export const generateApiTypes = async () => render(await openApiDocument())
 
 async function main() {
-  const generated = await generateApiTypes()
-  const file = path.relative(process.cwd(), API_TYPES_FILE)
-  if (!process.argv.includes('--check')) {
-    writeFileSync(API_TYPES_FILE, generated)
-    console.log(`wrote ${file}`)
-    return
-  }
-  let current = ''
-  try {
-    current = readFileSync(API_TYPES_FILE, 'utf8')
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== generated) {
-    console.error(`${file} is stale: run \`npm run api:types\` and commit the result`)
-    process.exit(1)
-  }
-  console.log(`${file} is up to date`)
+  writeOrCheck(API_TYPES_FILE, await generateApiTypes(), 'npm run api:types')
 }
 
 if (import.meta.main) await main()

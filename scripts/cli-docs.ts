@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeOrCheck } from './generated-file.ts'
 import path from 'node:path'
 
 /**
@@ -78,24 +78,7 @@ export function renderCliDocs(help: string): string {
 export const generateCliDocs = () => renderCliDocs(cliHelp())
 
 function main() {
-  const generated = generateCliDocs()
-  const file = path.relative(process.cwd(), CLI_DOCS_FILE)
-  if (!process.argv.includes('--check')) {
-    writeFileSync(CLI_DOCS_FILE, generated)
-    console.log(`wrote ${file}`)
-    return
-  }
-  let current = ''
-  try {
-    current = readFileSync(CLI_DOCS_FILE, 'utf8')
-  } catch {
-    // missing counts as stale
-  }
-  if (current !== generated) {
-    console.error(`${file} is stale: run \`npm run docs:cli\` and commit the result`)
-    process.exit(1)
-  }
-  console.log(`${file} is up to date`)
+  writeOrCheck(CLI_DOCS_FILE, generateCliDocs(), 'npm run docs:cli')
 }
 
 if (import.meta.main) main()

@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import ts from 'typescript'
+import { writeOrCheck } from './generated-file.ts'
 
 /**
  * Microsoft Graph's beta schema, read from Microsoft's own published declarations
@@ -263,15 +264,9 @@ export function compactSchema(schema: GraphSchema) {
 }
 
 if (import.meta.main) {
-  const text = `${JSON.stringify(compactSchema(emulatorSchema(readGraphSchema())))}\n`
-  if (process.argv.includes('--check')) {
-    const current = readFileSync(OUTPUT, 'utf8')
-    if (current !== text) {
-      console.error('src/emulator/graph-schema.json is stale: run npm run emulator:schema')
-      process.exit(1)
-    }
-  } else {
-    writeFileSync(OUTPUT, text)
-    console.log(`wrote ${OUTPUT}`)
-  }
+  writeOrCheck(
+    OUTPUT,
+    `${JSON.stringify(compactSchema(emulatorSchema(readGraphSchema())))}\n`,
+    'npm run emulator:schema',
+  )
 }
