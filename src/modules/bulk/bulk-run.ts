@@ -202,8 +202,11 @@ class BulkRun {
     const gone = missing.filter((m) => m.code === 'not_found')
     const unreadable = missing.filter((m) => m.code !== 'not_found')
     await closeRunSet(this.#run, set, unreadable.length > 0 ? 'failed' : 'complete', missing)
-    for (const m of gone)
-      await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
+    // A delete's object already gone may be an earlier send of this deletion (a lost worker's, an
+    // earlier run's): the item decides (actOn settles that send, else fails it not_found).
+    if (this.#action !== 'delete')
+      for (const m of gone)
+        await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
     for (const m of unreadable) await this.#run.addFailure({ code: m.code, message: m.message, subject: m.type })
     return unreadable.length
   }

@@ -117,8 +117,10 @@ export async function readObject(
 export type ObjectWrite = {
   /** The journal key: one write of the run (stable across the run's attempts). */
   key: string
-  /** The write's intent across runs (a restore plan item's step), when the writer has one. */
+  /** The write's intent across runs (a restore plan item's step, a bulk item's change), when the writer has one. */
   intent?: string
+  /** A later run may carry the intent out again once this one is settled (bulk; see `WriteSpec.repeatable`). */
+  repeatable?: boolean
   entry: PolicyTypeEntry
   operation: WriteOperation
   request: WriteRequest
@@ -152,6 +154,7 @@ export async function writeObject(session: TenantSession, write: ObjectWrite): P
     method: request.method,
     path: request.url,
     intent: write.intent,
+    repeatable: write.repeatable,
     expect: { entry, request, content, read },
     send: (marker) => sendWrite(graph, ctx, entry, request, marker, targetId),
     mirror: write.mirror
