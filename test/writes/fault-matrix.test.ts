@@ -7,15 +7,16 @@ import { control } from '../graph/emulator-helpers.ts'
 import { ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
 import { restoreContext } from '../restore/helpers.ts'
-import { delta, matrixHelpers } from './matrix.ts'
+import { delta, matrixHelpers, touchedBesides } from './matrix.ts'
 
 /**
  * The fault matrix (issue 21): every bulk action, and Undo's restore, with 30 % of Graph's answers
  * lost while Intune's audit log lags an hour (so every lost answer is settled by the content
  * check), then the same run asked for again. Each cell: every intended change exactly once in the
  * emulator's ground truth, nothing else touched, the inventory equal to the tenant for the run's
- * items, one notification. SIGKILL cells: test/bulk/crash.test.ts, test/writes/crash-inventory.test.ts,
- * test/restore/crash.test.ts and audit-delay.test.ts.
+ * items, one notification. The SIGKILL column: sigkill-matrix.test.ts (the seven bulk actions and
+ * Undo); restore's cells (create, update, assign, the settings PATCH): restore-matrix.test.ts.
+ * Bulk intents across runs in detail: repeat.test.ts.
  */
 
 let env: Awaited<ReturnType<typeof restoreContext>>
@@ -59,6 +60,7 @@ async function startAgain(payload: Record<string, unknown>, ids: readonly string
   expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
   const after = await writesOf()
   for (const id of ids) expect(delta(after, before, id), 'nothing written again').toBe(0)
+  expect(touchedBesides(after, before, []), 'nothing written at all').toEqual([])
 }
 
 const used = new Set<string>()
@@ -158,6 +160,7 @@ describe('fault matrix: lost answers with the audit log an hour late, then the s
         }
         await expectInventoryIsTenant(ids, truth)
         await oneNotification(done.id)
+        await startAgain({ action, params, item_ids }, ids)
       }
     },
   )
@@ -195,6 +198,16 @@ describe('fault matrix: lost answers with the audit log an hour late, then the s
       expect(newIds.sort()).toEqual(copies.map((c) => c.id).sort())
       await expectInventoryIsTenant(newIds, truth)
       await oneNotification(duplicated.id)
+      // The same duplicate again: the same intents, whose copies Graph holds, are adopted; nothing is written.
+      await startAgain(
+        { action: 'duplicate', params: { name_suffix: ' (mx)' }, item_ids: originals.map((p) => p.id) },
+        [...originals.map((p) => p.externalId), ...newIds],
+      )
+      expect(
+        [...(await truthWithContent(env.emulator, tenant.entraTenantId)).values()].filter((o) =>
+          o.display_name.endsWith(' (mx)'),
+        ),
+      ).toHaveLength(originals.length)
 
       const deleted = await underFaults(async () =>
         waitForCompletion(
