@@ -13,7 +13,7 @@ import { backupObjectOf, closeRunSet, openRunSet, snapshotInto } from '../backup
 import type { BackupObject, MissingObject } from '../backups/store.ts'
 import type { BulkAction } from './actions.ts'
 import { actOn, type ItemOutcome } from './item-actions.ts'
-import type { BulkRunContext } from './operation-types.ts'
+import { bulkOperationTypes, type BulkRunContext } from './operation-types.ts'
 import { frozenItems, setItemState } from './repository.ts'
 
 /**
@@ -49,7 +49,8 @@ export function createBulkHandler(deps: BulkDeps): RunHandler {
   const graph = deps.graph ?? new GraphClient({ tokens })
   return async (run) => {
     const execution = run as RunExecution<BulkRunContext>
-    await new BulkRun(execution, await openSession(run, graph, tokens, deps)).execute()
+    const label = bulkOperationTypes[run.run.type as keyof typeof bulkOperationTypes]?.label ?? run.run.type
+    await new BulkRun(execution, await openSession(run, graph, tokens, deps, { activity: label })).execute()
   }
 }
 
