@@ -24,7 +24,9 @@ import { createRequest } from './strategies.ts'
  *    applied → sent again, with a new marker (the old one stays findable for nobody).
  *
  * A row is unique per (run, key): keys name one write of the run, e.g. `{planItem}:create`; and
- * per (tenant, intent) where the writer names the intent across runs (ADR 023).
+ * per (tenant, intent) where the writer names the intent across runs (ADR 023): a restore plan
+ * item's step for good, a bulk item's change `repeatable` (a later run settles the earlier row,
+ * then takes the intent over).
  *
  * Every write carries its content check (`expect`), and may carry its mirror in the inventory,
  * committed in the transaction that confirms it (ADR 023).
