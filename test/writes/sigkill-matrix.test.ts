@@ -4,6 +4,7 @@ import { bulkOperationItems, graphWrites, type InventoryItemRow, type OperationR
 import { getPolicyType } from '../../src/graph/policy-types.ts'
 import { notWritableReason } from '../../src/graph/writes/strategies.ts'
 import type { Operations } from '../../src/jobs/runtime.ts'
+import { unsupportedReason } from '../../src/modules/bulk/actions.ts'
 import { targetKey, truthWithContent } from '../bulk/emulator-truth.ts'
 import { addScopeTag, leastAssignedGroup, startBulk } from '../bulk/helpers.ts'
 import { errorOf, ORIGIN, type TestContext } from '../harness.ts'
@@ -130,9 +131,13 @@ describe('fault matrix: SIGKILL of the worker at a random write, then recovery',
     'duplicate: one copy of each original, originals untouched, copies in the inventory',
     { timeout: 300_000 },
     async () => {
-      // Objects Graph can copy (an endpoint security template, say, is skipped as unsupported).
+      // Objects bulk duplicate copies (an endpoint security template, say, is skipped as unsupported).
       originals = (await policies(N + 6, used, group))
-        .filter((p) => !notWritableReason(getPolicyType(p.policyType), p.payload))
+        .filter(
+          (p) =>
+            !notWritableReason(getPolicyType(p.policyType), p.payload) &&
+            !unsupportedReason('duplicate', getPolicyType(p.policyType)),
+        )
         .slice(0, N)
       expect(originals).toHaveLength(N)
       const before = await writesOf()
