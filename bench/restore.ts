@@ -44,7 +44,16 @@ async function waitRun(db: ReturnType<typeof openPostgres>['db'], runId: string)
   }
 }
 
-async function restoreRun(url: string) {
+type RestoreOptions = {
+  objects: number
+  /** Lost answers: the share of applied writes whose response the emulator drops. */
+  dropResponseRate?: number
+  /** How late Intune's audit log lists an event (ms): an hour leaves every lost answer to the content check. */
+  auditDelayMs?: number
+}
+
+async function restoreRun(url: string, options: RestoreOptions = { objects: RESTORE_OBJECTS }) {
+  const objects = options.objects
   const emulator = await spawnEmulator()
   const handle = openPostgres(url, 6)
   await runMigrations(handle)
@@ -66,7 +75,7 @@ async function restoreRun(url: string) {
     const secret = `bench-${randomUUID()}`
     const created = await control<{ tenant_id: string; client_id: string }>(emulator, 'POST', '/tenants', {
       seed: 'restore',
-      policies: Math.round(RESTORE_OBJECTS * 1.6),
+      policies: Math.round(objects * 1.6),
       client_id: randomUUID(),
       client_secret: secret,
     })
@@ -119,7 +128,7 @@ async function restoreRun(url: string) {
           !['vppToken', 'depOnboardingSetting', 'mobileApp'].includes(o.type) &&
           !JSON.stringify(o.content).includes('****'),
       )
-      .slice(0, RESTORE_OBJECTS)
+      .slice(0, objects)
     const byType: Record<string, number> = {}
     for (const v of victims) {
       await control(emulator, 'DELETE', `/tenants/${created.tenant_id}/items/${v.id}`)
@@ -138,6 +147,14 @@ async function restoreRun(url: string) {
     await savePlan(handle.db, planId, built)
     const creates = built.items.filter((i) => i.action === 'create').length
     await control(emulator, 'DELETE', '/stats')
+    if (options.dropResponseRate)
+      await control(emulator, 'PUT', '/faults', {
+        throttle_window_ms: WINDOW_MS,
+        latency_ms: 50 / SCALE,
+        drop_response_rate: options.dropResponseRate,
+      })
+    if (options.auditDelayMs)
+      await control(emulator, 'PUT', `/tenants/${created.tenant_id}/faults`, { audit_delay_ms: options.auditDelayMs })
     const { run } = await operations.engine.startRun({
       tenantId: tenant.id,
       type: 'restore.execute',
@@ -146,7 +163,12 @@ async function restoreRun(url: string) {
       actor: { kind: 'system' },
     })
     const done = await waitRun(handle.db, run.id)
-    const stats = await control<{ throttled: number; graph_requests: number }>(emulator, 'GET', '/stats')
+    const stats = await control<{
+      throttled: number
+      graph_requests: number
+      dropped: number
+      by_kind: Record<string, number>
+    }>(emulator, 'GET', '/stats')
     const writes = await handle.db
       .select({ n: sql<number>`count(*)::int` })
       .from(graphWrites)
@@ -169,6 +191,8 @@ async function restoreRun(url: string) {
       failed: failed,
       writes: writeCount,
       graph_requests: stats.graph_requests,
+      graph_writes_sent: stats.by_kind.write ?? 0,
+      lost_answers: stats.dropped,
       wall_s: round(wallS),
       write_floor_s: round(floorS),
       wall_over_floor: round(wallS / floorS),
@@ -339,8 +363,47 @@ async function planBuild(url: string) {
   }
 }
 
-export async function runRestoreBench() {
+/**
+ * The content check's cost (issue 21): the same restore (BENCH_CONTENT_OBJECTS, 300, objects:
+ * creates and their assignments) without faults, then with 30 % of the answers lost and the audit
+ * log an hour late, so every lost answer is settled by the content check. Extra Graph requests
+ * per lost answer = (requests with faults − requests without) ÷ lost answers; of those, one is the
+ * audit log query every settled write made before the check was mandatory, the rest the check's
+ * reads. Writes sent must not grow: a lost answer is never sent again.
+ */
+async function contentCheckCost() {
+  const objects = Number(process.env.BENCH_CONTENT_OBJECTS ?? 300)
+  const clean = await withFreshPostgres((url) => restoreRun(url, { objects }))
+  const lossy = await withFreshPostgres((url) =>
+    restoreRun(url, { objects, dropResponseRate: 0.3, auditDelayMs: 3_600_000 }),
+  )
+  const extra = lossy.graph_requests - clean.graph_requests
+  const perLost = lossy.lost_answers > 0 ? round(extra / lossy.lost_answers) : null
+  const result = {
+    objects,
+    writes: lossy.writes,
+    lost_answers: lossy.lost_answers,
+    graph_requests_clean: clean.graph_requests,
+    graph_requests_lossy: lossy.graph_requests,
+    writes_sent_clean: clean.graph_writes_sent,
+    writes_sent_lossy: lossy.graph_writes_sent,
+    extra_requests_per_lost_answer: perLost,
+    content_check_reads_per_lost_answer: perLost === null ? null : round(perLost - 1),
+    extra_reads_per_write: round(extra / lossy.writes),
+    wall_clean_s: clean.wall_s,
+    wall_lossy_s: lossy.wall_s,
+    outcome_lossy: lossy.outcome,
+  }
+  console.log(
+    `content check: ${lossy.lost_answers} of ${lossy.writes} answers lost, ${extra} extra Graph requests = ${perLost} per lost answer (1 audit query + ${result.content_check_reads_per_lost_answer} reads), writes sent ${clean.graph_writes_sent} → ${lossy.graph_writes_sent}, wall ${clean.wall_s} s → ${lossy.wall_s} s, outcome ${lossy.outcome}`,
+  )
+  return result
+}
+
+export async function runRestoreBench(options: { contentCheckOnly?: boolean } = {}) {
+  if (options.contentCheckOnly) return { content_check: await contentCheckCost() }
   const plan = await withFreshPostgres((url) => planBuild(url))
   const restore = await withFreshPostgres((url) => restoreRun(url))
-  return { restore, plan }
+  const content_check = await contentCheckCost()
+  return { restore, plan, content_check }
 }

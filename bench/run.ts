@@ -178,6 +178,12 @@ if (only.has('restore')) {
   console.log(`report: ${writeReport('restore', restore)}`)
 }
 
+// The content check's cost alone (issue 21): the same restore with and without lost answers.
+if (only.has('content-check')) {
+  const check = await runRestoreBench({ contentCheckOnly: true })
+  console.log(`report: ${writeReport('content-check', check)}`)
+}
+
 if (only.has('backups') || only.has('backups-zip')) {
   const backups = await runBackupsBench({ zipOnly: !only.has('backups') })
   console.log(`report: ${writeReport('backups', backups)}`)

@@ -427,7 +427,18 @@ export type InventoryItemRow = typeof inventoryItems.$inferSelect
 export type InventoryReferenceRow = typeof inventoryReferences.$inferSelect
 
 /** Who made an Intune change, from Intune's audit log: a user's UPN or an app's name, the activity, its time. */
-export type ChangedBy = { user_principal_name?: string; app_name?: string; activity: string; at: string }
+/**
+ * Who changed an object: from Intune's audit log, or (`run_id` set) a TenantAtlas run that wrote
+ * it, with the person who started the run (`initiated_by`, null for a schedule or the system).
+ */
+export type ChangedBy = {
+  user_principal_name?: string
+  app_name?: string
+  activity: string
+  at: string
+  run_id?: string
+  initiated_by?: string | null
+}
 
 /**
  * Content-addressed item content (issue 13): one row per distinct (tenant, content hash), shared by

@@ -41,6 +41,8 @@ export class Stats {
   requests = 0
   graphRequests = 0
   throttled = 0
+  /** Responses lost on purpose (`drop_response_rate`): writes applied whose answer never came. */
+  dropped = 0
   tokensIssued = 0
   byKind = new Map<string, number>()
   byStatus = new Map<string, number>()
@@ -60,6 +62,7 @@ export class Stats {
       requests: this.requests,
       graph_requests: this.graphRequests,
       throttled: this.throttled,
+      dropped: this.dropped,
       tokens_issued: this.tokensIssued,
       by_kind: Object.fromEntries(this.byKind),
       by_status: Object.fromEntries(this.byStatus),

@@ -206,7 +206,7 @@ function graph(
     if (method !== 'POST') return sendGraph(res, graphError(405, 'BadRequest', 'Use POST for $batch'), req)
     const { reply, writes } = batch(state, auth, version, body, base)
     state.stats.record('batch', reply.status)
-    if (writes.some((status) => dropsResponse(state, status))) return drop(res)
+    if (writes.some((status) => dropsResponse(state, status))) return drop(state, res)
     return sendGraph(res, reply, req)
   }
   const reply = handleGraph(
@@ -220,7 +220,7 @@ function graph(
     headerValue(req, 'client-request-id'),
   )
   state.stats.record(reply.kind, reply.status, { graph: true })
-  if (reply.kind === 'write' && dropsResponse(state, reply.status)) return drop(res)
+  if (reply.kind === 'write' && dropsResponse(state, reply.status)) return drop(state, res)
   sendGraph(res, reply, req)
 }
 
@@ -237,7 +237,8 @@ const dropsResponse = (state: EmulatorState, status: number) =>
  * applied"); a reset, like a timeout, tells it nothing, which is the case it must reconcile
  * (read Graph back) before retrying.
  */
-function drop(res: ServerResponse) {
+function drop(state: EmulatorState, res: ServerResponse) {
+  state.stats.dropped++
   res.socket?.destroy()
 }
 

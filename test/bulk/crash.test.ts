@@ -5,7 +5,8 @@ import { findPolicyType } from '../../src/graph/policy-types.ts'
 import type { Operations } from '../../src/jobs/runtime.ts'
 import type { TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { shippedWorker } from '../operations/helpers.ts'
+import { killWorkerMidRun } from '../worker-crash.ts'
 import { appWritesByObject, targetKey, truthWithContent } from './emulator-truth.ts'
 import { assignedTo, frozen, leastAssignedGroup, startBulk } from './helpers.ts'
 
@@ -48,32 +49,23 @@ describe('bulk runs and lost workers', () => {
       const before = await truthWithContent(env.emulator, tenant.entraTenantId)
       const writesBefore = await appWritesByObject(env.emulator, tenant, tenant.secret)
 
-      await control(env.emulator, 'PUT', '/faults', { latency_ms: 60 })
-      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
-        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
-        TA_TEST_EMULATOR_URL: env.emulator.url,
+      const crash = await killWorkerMidRun(env, {
+        start: async () =>
+          (
+            await startBulk(ctx, tenant.tenantId, tenant.token, {
+              action: 'assign',
+              params: { group_id: GROUP, intent: 'include' },
+              item_ids: picked.map((p) => p.id),
+            })
+          ).run.id,
+        reached: async (id) => (await frozen(ctx, id)).filter((r) => r.state === 'succeeded').length,
+        at: 5,
+        what: 'the child to write items',
       })
+      worker = crash.worker
+      const run = { id: crash.runId }
       try {
-        const { run } = await startBulk(ctx, tenant.tenantId, tenant.token, {
-          action: 'assign',
-          params: { group_id: GROUP, intent: 'include' },
-          item_ids: picked.map((p) => p.id),
-        })
-        await waitFor(
-          async () => (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length >= 5,
-          'the child to write items',
-          60_000,
-        ).catch((e: unknown) => {
-          throw new Error(`${String(e)}; the child worker said: ${output()}`)
-        })
-        child.kill('SIGKILL')
-        await new Promise((resolve) => child.once('exit', resolve))
-        const doneByChild = (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length
-        expect(doneByChild).toBeLessThan(picked.length)
-        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the bulk run')
-        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
-        await control(env.emulator, 'PUT', '/faults', {})
-        worker = await startWorker()
+        expect(crash.killedAt).toBeLessThan(picked.length)
         const done = await waitForCompletion(ctx, run.id)
         expect(done, JSON.stringify(done.failures)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
         expect(done.summaryCounts).toMatchObject({ total: 40, processed: 40, succeeded: 40 })
@@ -92,7 +84,6 @@ describe('bulk runs and lost workers', () => {
           )
         }
       } finally {
-        if (child.exitCode === null) child.kill('SIGKILL')
         await control(env.emulator, 'PUT', '/faults', {})
       }
     },

@@ -642,6 +642,7 @@ describe('Graph write validation', () => {
 describe('lost responses and the ground truth with content', () => {
   it('drop_response_rate applies the write and destroys the connection; the object and its audit event exist', async () => {
     const { tenant, token } = await tenantWithToken()
+    await control(env.emulator, 'DELETE', '/stats')
     expect((await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1 })).status).toBe(200)
     await expect(
       write(token, 'POST', '/beta/deviceManagement/assignmentFilters', {
@@ -675,6 +676,8 @@ describe('lost responses and the ground truth with content', () => {
       frobnicate: true,
     })
     expect(refused.status).toBe(400)
+    // The stats count the answers lost (the write and the $batch), not the refusal.
+    expect((await control<{ dropped: number }>(env.emulator, 'GET', '/stats')).body.dropped).toBe(2)
     expect((await control(env.emulator, 'PUT', '/faults', { drop_response_rate: 1.5 })).status).toBe(400)
     await control(env.emulator, 'PUT', '/faults', {})
 

@@ -8,7 +8,8 @@ import { backupAndWait } from '../backups/helpers.ts'
 import { control } from '../graph/emulator-helpers.ts'
 import type { TestContext } from '../harness.ts'
 import { connectTenant, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { shippedWorker } from '../operations/helpers.ts'
+import { killWorkerMidRun } from '../worker-crash.ts'
 import { contents, execute, plan, restoreContext, type Body, type ContentObject } from './helpers.ts'
 
 /**
@@ -178,31 +179,98 @@ describe('exactly once while the audit log lags', () => {
       worker = undefined
 
       await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/faults`, { audit_delay_ms: HOUR })
-      await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.3 })
-      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
-        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
-        TA_TEST_EMULATOR_URL: env.emulator.url,
+      const faults = { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.3 }
+      const crash = await killWorkerMidRun(env, {
+        start: async () => (await execute(ctx, tenant.tenantId, tenant.token, p.id)).id,
+        reached: async (id) =>
+          (
+            await ctx.db
+              .select()
+              .from(operationRunItems)
+              .where(and(eq(operationRunItems.runId, id), eq(operationRunItems.status, 'succeeded')))
+          ).length,
+        at: 3,
+        what: 'the child to restore a few objects',
+        faults,
+        recoveryFaults: faults,
       })
+      worker = crash.worker
+      const run = { id: crash.runId }
       try {
-        const run = await execute(ctx, tenant.tenantId, tenant.token, p.id)
-        await waitFor(
-          async () =>
-            (
-              await ctx.db
-                .select()
-                .from(operationRunItems)
-                .where(and(eq(operationRunItems.runId, run.id), eq(operationRunItems.status, 'succeeded')))
-            ).length >= 3,
-          'the child to restore a few objects',
-          60_000,
-        ).catch((e: unknown) => {
-          throw new Error(`${String(e)}; the child worker said: ${output()}`)
-        })
-        child.kill('SIGKILL')
-        await new Promise((resolve) => child.once('exit', resolve))
-        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the restore')
-        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
-        worker = await startWorker()
+        const done = await waitForCompletion(ctx, run.id, 240_000)
+        // Nothing of the run was listed by the audit log while it ran.
+        expect(env.emulator.tenant(tenant.entraTenantId)!.audit.query(null, null)).toHaveLength(0)
+        await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
+        const items = await ctx.db.select().from(operationRunItems).where(eq(operationRunItems.runId, run.id))
+        expect(items.filter((i) => i.status === 'failed')).toEqual([])
+        expect(done.outcome).toBe('succeeded')
+        const writes = await ctx.db.select().from(graphWrites).where(eq(graphWrites.runId, run.id))
+        expect(writes.filter((w) => w.state !== 'confirmed')).toEqual([])
+        // Lost answers happened and were settled without the audit log.
+        expect(writes.some((w) => w.attempts > 1 || w.updatedAt.getTime() > w.createdAt.getTime())).toBe(true)
+        expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
+        expectWrittenOnce(
+          tenant.entraTenantId,
+          writes,
+          victims,
+          await contents(env.emulator, tenant.entraTenantId),
+          originals,
+        )
+      } finally {
+        await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/faults`, { audit_delay_ms: 0 })
+        await worker.stop()
+        worker = undefined
+      }
+    },
+  )
+
+  it(
+    'a worker SIGKILLed mid-restore with lost answers and no audit event visible: re-queued, every object written once, one notification',
+    { timeout: 300_000 },
+    async () => {
+      worker = await startWorker()
+      const tenant = await connectTenant(ctx, env.emulator, { policies: 60 })
+      await syncAndWait(ctx, tenant.tenantId, tenant.token)
+      const { backup } = await backupAndWait(ctx, tenant.tenantId, tenant.token)
+      const originals = (await contents(env.emulator, tenant.entraTenantId)).filter(
+        (o) => o.type !== 'group' && !hasSecret(o),
+      )
+      const victims = originals.filter(
+        (o) =>
+          [
+            'deviceConfiguration',
+            'deviceCompliancePolicy',
+            'settingsCatalogPolicy',
+            'groupPolicyConfiguration',
+            'deviceManagementScript',
+          ].includes(o.type) && !notWritableReason(getPolicyType(o.type), o.content),
+      )
+      for (const v of victims) await control(env.emulator, 'DELETE', `/tenants/${tenant.entraTenantId}/items/${v.id}`)
+      await syncAndWait(ctx, tenant.tenantId, tenant.token)
+      const p = await plan(ctx, tenant.tenantId, tenant.token, { backup_id: backup.id })
+      expect(p.counts.create).toBe(victims.length)
+      await worker.stop()
+      worker = undefined
+
+      await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/faults`, { audit_delay_ms: HOUR })
+      const faults = { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.3 }
+      const crash = await killWorkerMidRun(env, {
+        start: async () => (await execute(ctx, tenant.tenantId, tenant.token, p.id)).id,
+        reached: async (id) =>
+          (
+            await ctx.db
+              .select()
+              .from(operationRunItems)
+              .where(and(eq(operationRunItems.runId, id), eq(operationRunItems.status, 'succeeded')))
+          ).length,
+        at: 3,
+        what: 'the child to restore a few objects',
+        faults,
+        recoveryFaults: faults,
+      })
+      worker = crash.worker
+      const run = { id: crash.runId }
+      try {
         const done = await waitForCompletion(ctx, run.id, 240_000)
         expect(env.emulator.tenant(tenant.entraTenantId)!.audit.query(null, null)).toHaveLength(0)
         await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
@@ -221,7 +289,6 @@ describe('exactly once while the audit log lags', () => {
           originals,
         )
       } finally {
-        if (child.exitCode === null) child.kill('SIGKILL')
         await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/faults`, { audit_delay_ms: 0 })
       }
     },

@@ -8,7 +8,8 @@ import { backupAndWait } from '../backups/helpers.ts'
 import { control } from '../graph/emulator-helpers.ts'
 import type { TestContext } from '../harness.ts'
 import { connectTenant, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { shippedWorker } from '../operations/helpers.ts'
+import { killWorkerMidRun } from '../worker-crash.ts'
 import { contents, execute, plan, restoreContext } from './helpers.ts'
 
 let env: Awaited<ReturnType<typeof restoreContext>>
@@ -56,33 +57,26 @@ describe('restore and a lost worker', () => {
       await worker.stop()
       worker = undefined
 
-      await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.2 })
-      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
-        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
-        TA_TEST_EMULATOR_URL: env.emulator.url,
+      const faults = { throttle_scale: 100, latency_ms: 60, drop_response_rate: 0.2 }
+      const crash = await killWorkerMidRun(env, {
+        start: async () => (await execute(ctx, tenant.tenantId, tenant.token, p.id)).id,
+        reached: async (id) =>
+          (
+            await ctx.db
+              .select()
+              .from(operationRunItems)
+              .where(and(eq(operationRunItems.runId, id), eq(operationRunItems.status, 'succeeded')))
+          ).length,
+        at: 3,
+        what: 'the child to restore a few objects',
+        faults,
+        recoveryFaults: faults,
       })
+      worker = crash.worker
+      const run = { id: crash.runId }
       try {
-        const run = await execute(ctx, tenant.tenantId, tenant.token, p.id)
-        await waitFor(
-          async () =>
-            (
-              await ctx.db
-                .select()
-                .from(operationRunItems)
-                .where(and(eq(operationRunItems.runId, run.id), eq(operationRunItems.status, 'succeeded')))
-            ).length >= 3,
-          'the child to restore a few objects',
-          60_000,
-        ).catch((e: unknown) => {
-          throw new Error(`${String(e)}; the child worker said: ${output()}`)
-        })
-        child.kill('SIGKILL')
-        await new Promise((resolve) => child.once('exit', resolve))
         const writesBefore = await ctx.db.select().from(graphWrites).where(eq(graphWrites.runId, run.id))
         expect(writesBefore.length).toBeGreaterThan(0)
-        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the restore')
-        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
-        worker = await startWorker()
         const done = await waitForCompletion(ctx, run.id, 180_000)
         expect(done).toMatchObject({ outcome: 'succeeded', attempt: 2 })
         expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
@@ -99,7 +93,6 @@ describe('restore and a lost worker', () => {
         const items = await ctx.db.select().from(operationRunItems).where(eq(operationRunItems.runId, run.id))
         expect(items.filter((i) => i.action === 'create' && i.status === 'succeeded')).toHaveLength(victims.length)
       } finally {
-        if (child.exitCode === null) child.kill('SIGKILL')
         await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
       }
     },

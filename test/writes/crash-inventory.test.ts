@@ -7,7 +7,8 @@ import { frozen, startBulk } from '../bulk/helpers.ts'
 import { truthWithContent } from '../bulk/emulator-truth.ts'
 import { errorOf, ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, control, inventoryContext, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
-import { runRow, shippedWorker, spawnChildWorker, waitFor } from '../operations/helpers.ts'
+import { shippedWorker } from '../operations/helpers.ts'
+import { killWorkerMidRun } from '../worker-crash.ts'
 
 /**
  * Issue 21, item 3: a worker SIGKILLed during a bulk delete. The recovered run must leave the
@@ -49,31 +50,23 @@ describe('a bulk delete and a lost worker', () => {
         .slice(0, 30)
       expect(picked.length).toBe(30)
 
-      await control(env.emulator, 'PUT', '/faults', { latency_ms: 60 })
-      const { child, output } = await spawnChildWorker(ctx, 'test/inventory/sync-worker-child.ts', {
-        TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
-        TA_TEST_EMULATOR_URL: env.emulator.url,
+      const crash = await killWorkerMidRun(env, {
+        start: async () =>
+          (
+            await startBulk(ctx, tenant.tenantId, tenant.token, {
+              action: 'delete',
+              params: { confirm_count: picked.length },
+              item_ids: picked.map((p) => p.id),
+            })
+          ).run.id,
+        reached: async (id) => (await frozen(ctx, id)).filter((r) => r.state === 'succeeded').length,
+        at: 5,
+        what: 'the child to delete items',
       })
+      worker = crash.worker
+      const run = { id: crash.runId }
       try {
-        const { run } = await startBulk(ctx, tenant.tenantId, tenant.token, {
-          action: 'delete',
-          params: { confirm_count: picked.length },
-          item_ids: picked.map((p) => p.id),
-        })
-        await waitFor(
-          async () => (await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length >= 5,
-          'the child to delete items',
-          60_000,
-        ).catch((e: unknown) => {
-          throw new Error(`${String(e)}; the child worker said: ${output()}`)
-        })
-        child.kill('SIGKILL')
-        await new Promise((resolve) => child.once('exit', resolve))
-        expect((await frozen(ctx, run.id)).filter((r) => r.state === 'succeeded').length).toBeLessThan(picked.length)
-        await waitFor(async () => (await ctx.engine.reap()).requeued === 1, 'the reaper to re-queue the bulk run')
-        expect(await runRow(ctx, run.id)).toMatchObject({ status: 'queued', attempt: 2 })
-        await control(env.emulator, 'PUT', '/faults', {})
-        worker = await shippedWorker(env)
+        expect(crash.killedAt).toBeLessThan(picked.length)
         const done = await waitForCompletion(ctx, run.id)
         expect(done, JSON.stringify(done.failures)).toMatchObject({ outcome: 'succeeded', attempt: 2 })
         expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, run.id))).toHaveLength(1)
@@ -104,7 +97,6 @@ describe('a bulk delete and a lost worker', () => {
         expect(undo.items.filter((i) => i.action !== 'create')).toEqual([])
         expect(undo.items).toHaveLength(picked.length)
       } finally {
-        if (child.exitCode === null) child.kill('SIGKILL')
         await control(env.emulator, 'PUT', '/faults', {})
       }
     },

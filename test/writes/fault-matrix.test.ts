@@ -1,27 +1,22 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  bulkOperationItems,
-  inventoryItems,
-  notifications,
-  operationRunItems,
-  type InventoryItemRow,
-} from '../../src/db/schema.ts'
-import { findPolicyType } from '../../src/graph/policy-types.ts'
+import { bulkOperationItems, operationRunItems, type InventoryItemRow } from '../../src/db/schema.ts'
 import { targetKey, truthWithContent, type TruthObject } from '../bulk/emulator-truth.ts'
-import { addScopeTag, assignedTo, leastAssignedGroup, startBulk } from '../bulk/helpers.ts'
+import { addScopeTag, leastAssignedGroup, startBulk } from '../bulk/helpers.ts'
 import { control } from '../graph/emulator-helpers.ts'
 import { ORIGIN, type TestContext } from '../harness.ts'
 import { connectTenant, syncAndWait, waitForCompletion } from '../inventory/helpers.ts'
 import { restoreContext } from '../restore/helpers.ts'
+import { delta, matrixHelpers, touchedBesides } from './matrix.ts'
 
 /**
  * The fault matrix (issue 21): every bulk action, and Undo's restore, with 30 % of Graph's answers
  * lost while Intune's audit log lags an hour (so every lost answer is settled by the content
  * check), then the same run asked for again. Each cell: every intended change exactly once in the
  * emulator's ground truth, nothing else touched, the inventory equal to the tenant for the run's
- * items, one notification. SIGKILL cells: test/bulk/crash.test.ts, test/writes/crash-inventory.test.ts,
- * test/restore/crash.test.ts and audit-delay.test.ts.
+ * items, one notification. The SIGKILL column: sigkill-matrix.test.ts (the seven bulk actions and
+ * Undo); restore's cells (create, update, assign, the settings PATCH): restore-matrix.test.ts.
+ * Bulk intents across runs in detail: repeat.test.ts.
  */
 
 let env: Awaited<ReturnType<typeof restoreContext>>
@@ -29,8 +24,6 @@ let ctx: TestContext
 let tenant: Awaited<ReturnType<typeof connectTenant>>
 let group: string
 let tag: string
-
-const HOUR = 3_600_000
 
 beforeAll(async () => {
   env = await restoreContext()
@@ -46,83 +39,18 @@ afterEach(async () => {
   await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/faults`, { audit_delay_ms: 0 })
 })
 
-/** Present policies without secrets, round-robin over the types with assignments, none assigned to the matrix group yet. */
-async function policies(n: number, skip: Set<string>): Promise<InventoryItemRow[]> {
-  const rows = await ctx.db
-    .select()
-    .from(inventoryItems)
-    .where(eq(inventoryItems.tenantId, tenant.tenantId))
-    .orderBy(inventoryItems.displayName, inventoryItems.id)
-  const fit = rows.filter((r) => {
-    const entry = findPolicyType(r.policyType)
-    return (
-      !r.removedAt &&
-      entry?.kind === 'policy' &&
-      entry.assignments !== null &&
-      r.policyType !== 'mobileApp' &&
-      !JSON.stringify(r.payload).includes('****') &&
-      !assignedTo(r, group) &&
-      !skip.has(r.id)
-    )
-  })
-  const byType = new Map<string, InventoryItemRow[]>()
-  for (const r of fit) byType.set(r.policyType, [...(byType.get(r.policyType) ?? []), r])
-  const out: InventoryItemRow[] = []
-  for (let i = 0; out.length < n && i < 50; i++)
-    for (const list of byType.values()) if (list[i] && out.length < n) out.push(list[i]!)
-  for (const r of out) skip.add(r.id)
-  return out
-}
-
-async function underFaults<T>(work: () => Promise<T>): Promise<T> {
-  await control(env.emulator, 'PUT', `/tenants/${tenant.entraTenantId}/faults`, { audit_delay_ms: HOUR })
-  await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100, drop_response_rate: 0.3 })
-  try {
-    return await work()
-  } finally {
-    await control(env.emulator, 'PUT', '/faults', { throttle_scale: 100 })
-  }
-}
-
-/** The app's writes per object from the emulator's ground truth: every audit event, however late the log lists it. */
-const writesOf = async () => {
-  const out = new Map<string, string[]>()
-  for (const e of env.emulator.tenant(tenant.entraTenantId)!.audit.all()) {
-    if ((e.actor as { type?: string }).type !== 'Application') continue
-    const id = (e.resources as { resourceId?: string }[] | undefined)?.[0]?.resourceId
-    if (id) out.set(id, [...(out.get(id) ?? []), String(e.activity)])
-  }
-  return Promise.resolve(out)
-}
-const delta = (after: Map<string, string[]>, before: Map<string, string[]>, id: string) =>
-  (after.get(id)?.length ?? 0) - (before.get(id)?.length ?? 0)
-
-/** The inventory says what the tenant holds for these objects: present or removed, name, scope tags, assignment targets. */
-async function expectInventoryIsTenant(ids: readonly string[], truth: Map<string, TruthObject>) {
-  const rows = await ctx.db
-    .select()
-    .from(inventoryItems)
-    .where(and(eq(inventoryItems.tenantId, tenant.tenantId), inArray(inventoryItems.externalId, [...ids])))
-  expect(rows.length, 'every object of the run is in the inventory').toBe(ids.length)
-  for (const row of rows) {
-    const now = truth.get(row.externalId)
-    expect(row.removedAt === null, `${row.displayName}: present in the tenant ↔ present in the inventory`).toBe(
-      now !== undefined,
-    )
-    if (!now) continue
-    expect(row.displayName).toBe(now.display_name)
-    expect([...((row.payload.roleScopeTagIds as string[] | undefined) ?? [])].sort(), row.displayName).toEqual(
-      [...(now.content.roleScopeTagIds ?? [])].sort(),
-    )
-    expect(row.assignments.map(targetKey).sort(), row.displayName).toEqual(
-      (now.content.assignments ?? []).map(targetKey).sort(),
-    )
-  }
-}
-
-async function oneNotification(runId: string) {
-  expect(await ctx.db.select().from(notifications).where(eq(notifications.runId, runId))).toHaveLength(1)
-}
+const {
+  policies: pick,
+  underFaults,
+  writesOf,
+  expectInventoryIsTenant,
+  oneNotification,
+} = matrixHelpers(() => ({
+  ctx,
+  emulator: env.emulator,
+  tenant,
+}))
+const policies = (n: number, skip: Set<string>) => pick(n, skip, group)
 
 /** The same run asked for again once it finished: nothing is written a second time. */
 async function startAgain(payload: Record<string, unknown>, ids: readonly string[]) {
@@ -132,6 +60,7 @@ async function startAgain(payload: Record<string, unknown>, ids: readonly string
   expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
   const after = await writesOf()
   for (const id of ids) expect(delta(after, before, id), 'nothing written again').toBe(0)
+  expect(touchedBesides(after, before, []), 'nothing written at all').toEqual([])
 }
 
 const used = new Set<string>()
@@ -231,6 +160,7 @@ describe('fault matrix: lost answers with the audit log an hour late, then the s
         }
         await expectInventoryIsTenant(ids, truth)
         await oneNotification(done.id)
+        await startAgain({ action, params, item_ids }, ids)
       }
     },
   )
@@ -268,6 +198,16 @@ describe('fault matrix: lost answers with the audit log an hour late, then the s
       expect(newIds.sort()).toEqual(copies.map((c) => c.id).sort())
       await expectInventoryIsTenant(newIds, truth)
       await oneNotification(duplicated.id)
+      // The same duplicate again: the same intents, whose copies Graph holds, are adopted; nothing is written.
+      await startAgain(
+        { action: 'duplicate', params: { name_suffix: ' (mx)' }, item_ids: originals.map((p) => p.id) },
+        [...originals.map((p) => p.externalId), ...newIds],
+      )
+      expect(
+        [...(await truthWithContent(env.emulator, tenant.entraTenantId)).values()].filter((o) =>
+          o.display_name.endsWith(' (mx)'),
+        ),
+      ).toHaveLength(originals.length)
 
       const deleted = await underFaults(async () =>
         waitForCompletion(

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
-import { graphWrites, type GraphWriteRow } from '../../db/schema.ts'
+import { graphWrites, operationRuns, type GraphWriteRow } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { GraphError, type GraphErrorCode } from '../errors.ts'
 import type { GraphClient, WriteMethod } from '../graph-client.ts'
 import type { GraphTenantContext } from '../tenant-context.ts'
-import { reconcileByContent, type ContentCheck } from './reconcile.ts'
+import { bodyApplied, reconcileByContent, type ContentCheck } from './reconcile.ts'
+import { createRequest } from './strategies.ts'
 
 /**
  * Exactly-once Graph writes (ADR 019): intend → write → confirm, and reconcile before any retry.
@@ -23,7 +24,9 @@ import { reconcileByContent, type ContentCheck } from './reconcile.ts'
  *    applied → sent again, with a new marker (the old one stays findable for nobody).
  *
  * A row is unique per (run, key): keys name one write of the run, e.g. `{planItem}:create`; and
- * per (tenant, intent) where the writer names the intent across runs (ADR 023).
+ * per (tenant, intent) where the writer names the intent across runs (ADR 023): a restore plan
+ * item's step for good, a bulk item's change `repeatable` (a later run settles the earlier row,
+ * then takes the intent over).
  *
  * Every write carries its content check (`expect`), and may carry its mirror in the inventory,
  * committed in the transaction that confirms it (ADR 023).
@@ -69,6 +72,16 @@ export type WriteSpec = {
    * run of the same intent finds the first one's row and never sends it again.
    */
   intent?: string
+  /**
+   * The intent may be carried out again by a later run (bulk: the same selection and action
+   * started again), once the earlier run has ended (ADR 023): the earlier row is settled first —
+   * sent and never answered, it is reconciled against Graph (applied: this write is not sent) —
+   * then the intent passes to this run's row. A create whose earlier object Graph still holds
+   * with the intended content is not repeated (the object is adopted); any other settled write
+   * is sent again (the caller's fresh read found its change missing). Without it (restore), the
+   * earlier row decides for good.
+   */
+  repeatable?: boolean
 }
 
 export type WriteOutcome = {
@@ -76,6 +89,8 @@ export type WriteOutcome = {
   how: 'written' | 'reconciled' | 'already'
   targetId: string | null
   entry: GraphWriteRow
+  /** The earlier run whose send this write settled or whose object it adopted (a repeatable intent), if any. */
+  settledFrom?: string
 }
 
 /** How many times one write may be sent when each send's outcome is unknown and reconciliation finds it not applied. */
@@ -85,6 +100,8 @@ export class WriteJournal {
   readonly tenantId: string
   readonly runId: string
   readonly #transact: Transact
+  readonly #graph: GraphClient
+  readonly #ctx: GraphTenantContext
   readonly #reconcile: (entry: GraphWriteRow, expect: ContentCheck) => Promise<Reconciled>
   /** Objects this journal's creates own (written or adopted): a create's content check never adopts one twice. */
   readonly #owned = new Set<string>()
@@ -112,6 +129,8 @@ export class WriteJournal {
       (<T>(work: (tx: Executor) => Promise<T>) =>
         db ? db.transaction(work) : Promise.reject(new Error('WriteJournal needs db or transact')))
     const { graph, ctx } = options
+    this.#graph = graph
+    this.#ctx = ctx
     this.#reconcile = async (entry, expect) => {
       const byMarker = await reconcileByMarker(graph, ctx, entry)
       if (byMarker.applied) return byMarker
@@ -138,6 +157,17 @@ export class WriteJournal {
 
   async get(key: string): Promise<GraphWriteRow | undefined> {
     return (await this.entries()).get(key)
+  }
+
+  /** The tenant's row that holds `intent` now (this run's or an earlier run's), if any. */
+  async byIntent(intent: string): Promise<GraphWriteRow | undefined> {
+    const [row] = await this.#transact((tx) =>
+      tx
+        .select()
+        .from(graphWrites)
+        .where(and(eq(graphWrites.tenantId, this.tenantId), eq(graphWrites.intent, intent))),
+    )
+    return row
   }
 
   /**
@@ -241,13 +271,112 @@ export class WriteJournal {
   }
 
   /**
+   * A repeatable intent (see `WriteSpec.repeatable`) whose row belongs to an earlier run: that
+   * run must have ended; its row is settled (reconciled when sent and unanswered), and the intent
+   * passes to a row of this run — confirmed when the earlier send was applied or its created
+   * object is still there, else fresh (to be sent).
+   */
+  async #takeOver(
+    key: string,
+    earlier: GraphWriteRow,
+    spec: WriteSpec,
+  ): Promise<{ outcome: WriteOutcome } | { row: GraphWriteRow; inserted: boolean }> {
+    const [owner] = await this.#transact((tx) =>
+      tx.select({ status: operationRuns.status }).from(operationRuns).where(eq(operationRuns.id, earlier.runId)),
+    )
+    if (owner && owner.status !== 'completed')
+      throw new GraphError(
+        'write_unknown',
+        `Run ${earlier.runId} is still carrying out this same change (${spec.method} ${spec.path}): let it finish, then start again`,
+      )
+    let applied: Reconciled = { applied: false }
+    if (earlier.state === 'intended' && earlier.attempts > 0) {
+      applied = await this.#reconcile(earlier, spec.expect)
+      if (applied.applied && spec.operation === 'create' && applied.targetId && this.#owned.has(applied.targetId))
+        applied = { applied: false }
+    } else if (earlier.state === 'confirmed' && spec.operation === 'create') {
+      // The object the earlier run created, still there as intended: the same intent, not a second copy.
+      const current = earlier.targetId ? await spec.expect.read(earlier.targetId) : null
+      const { entry, request } = spec.expect
+      if (
+        current &&
+        !this.#owned.has(earlier.targetId!) &&
+        bodyApplied(request.body, createRequest(entry, current).body)
+      )
+        applied = { applied: true, targetId: earlier.targetId }
+    } else if (earlier.state === 'confirmed') {
+      // Done before and still so in Graph: not sent again (a change undone since is sent again).
+      applied = await reconcileByContent(this.#graph, this.#ctx, spec.expect, {
+        targetId: earlier.targetId ?? spec.targetId,
+        createdAt: earlier.createdAt,
+      })
+    }
+    const targetId = applied.applied ? (applied.targetId ?? earlier.targetId) : spec.targetId
+    if (applied.applied && spec.operation === 'create' && targetId) this.#owned.add(targetId)
+    const step = applied.applied && spec.mirror ? await spec.mirror(targetId) : null
+    const row = await this.#transact(async (tx) => {
+      // The earlier row keeps what happened to it (an unanswered send found applied is confirmed,
+      // one found missing failed) and gives up the intent.
+      const settled: Partial<GraphWriteRow> =
+        earlier.state !== 'intended'
+          ? {}
+          : applied.applied
+            ? { state: 'confirmed', targetId, confirmedAt: sql`now()` as unknown as Date }
+            : {
+                state: 'failed',
+                error: { code: 'not_applied', message: `Not applied in Graph; carried out by run ${this.runId}` },
+              }
+      await tx
+        .update(graphWrites)
+        .set({ ...settled, intent: null, updatedAt: sql`now()` })
+        .where(eq(graphWrites.id, earlier.id))
+      if (step) await step(tx)
+      const [inserted] = await tx
+        .insert(graphWrites)
+        .values({
+          id: uuidv7(),
+          tenantId: this.tenantId,
+          runId: this.runId,
+          key,
+          intent: spec.intent ?? null,
+          operation: spec.operation,
+          policyType: spec.policyType,
+          targetId,
+          method: spec.method,
+          path: spec.path.slice(0, 2000),
+          marker: randomUUID(),
+          attempts: applied.applied ? 0 : 1,
+          ...(applied.applied ? { state: 'confirmed' as const, confirmedAt: sql`now()` } : {}),
+        })
+        .returning()
+      return inserted!
+    })
+    this.#rows.set(key, row)
+    if (applied.applied)
+      return {
+        outcome: {
+          how: earlier.state === 'confirmed' ? 'already' : 'reconciled',
+          targetId: row.targetId,
+          entry: row,
+          settledFrom: earlier.runId,
+        },
+      }
+    return { row, inserted: true }
+  }
+
+  /**
    * The whole protocol for one write (see the module comment). Throws the GraphError of a
    * refusal (the row `failed`); a row failed earlier throws again without sending.
    */
   async writeOnce(key: string, spec: WriteSpec): Promise<WriteOutcome> {
     // Also at run time: a caller that gets around the type must not get a write without its check.
     if (!spec.expect) throw new Error(`WriteJournal: ${key} has no content check (expect): every write needs one`)
-    const intended = await this.#intend(key, spec, { sending: true })
+    let intended = await this.#intend(key, spec, { sending: true })
+    if (spec.repeatable && intended.row.runId !== this.runId) {
+      const taken = await this.#takeOver(key, intended.row, spec)
+      if ('outcome' in taken) return taken.outcome
+      intended = taken
+    }
     let row = intended.row
     if (row.state === 'confirmed') return { how: 'already', targetId: row.targetId, entry: row }
     if (row.state === 'failed')

@@ -13,7 +13,7 @@ import { backupObjectOf, closeRunSet, openRunSet, snapshotInto } from '../backup
 import type { BackupObject, MissingObject } from '../backups/store.ts'
 import type { BulkAction } from './actions.ts'
 import { actOn, type ItemOutcome } from './item-actions.ts'
-import type { BulkRunContext } from './operation-types.ts'
+import { bulkOperationTypes, type BulkRunContext } from './operation-types.ts'
 import { frozenItems, setItemState } from './repository.ts'
 
 /**
@@ -49,7 +49,8 @@ export function createBulkHandler(deps: BulkDeps): RunHandler {
   const graph = deps.graph ?? new GraphClient({ tokens })
   return async (run) => {
     const execution = run as RunExecution<BulkRunContext>
-    await new BulkRun(execution, await openSession(run, graph, tokens, deps)).execute()
+    const label = bulkOperationTypes[run.run.type as keyof typeof bulkOperationTypes]?.label ?? run.run.type
+    await new BulkRun(execution, await openSession(run, graph, tokens, deps, { activity: label })).execute()
   }
 }
 
@@ -202,8 +203,11 @@ class BulkRun {
     const gone = missing.filter((m) => m.code === 'not_found')
     const unreadable = missing.filter((m) => m.code !== 'not_found')
     await closeRunSet(this.#run, set, unreadable.length > 0 ? 'failed' : 'complete', missing)
-    for (const m of gone)
-      await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
+    // A delete's object already gone may be an earlier send of this deletion (a lost worker's, an
+    // earlier run's): the item decides (actOn settles that send, else fails it not_found).
+    if (this.#action !== 'delete')
+      for (const m of gone)
+        await this.#finishItemByExternalId(m.type, m.id, 'failed', { code: 'not_found', message: m.message })
     for (const m of unreadable) await this.#run.addFailure({ code: m.code, message: m.message, subject: m.type })
     return unreadable.length
   }

@@ -1,4 +1,5 @@
-import type { BulkOperationItemRow } from '../../db/schema.ts'
+import { createHash } from 'node:crypto'
+import type { BulkOperationItemRow, GraphWriteRow } from '../../db/schema.ts'
 import { itemCollection, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import {
   afterCreateRequests,
@@ -11,6 +12,7 @@ import {
   type WriteOperation,
   type WriteRequest,
 } from '../../graph/writes/index.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
 import type { NormalisedItem } from '../inventory/normalise.ts'
 import { writeObject, type TenantSession } from '../tenant-objects/pipeline.ts'
 import {
@@ -29,6 +31,12 @@ import {
  * inventory mirrored with the confirmation). Journal keys are the inventory item id, the action
  * and the step, stable across attempts: a re-queued run finds what its lost worker wrote
  * (confirmed, or found in Graph by its marker or its content) and never writes it again.
+ *
+ * Across runs (ADR 023), a write's intent is the item, the action, the step and the content it
+ * sends (a digest of the request body): the same selection and action started again has the same
+ * intents, so it settles an earlier run's unanswered sends before sending (repeatable intents),
+ * and a copy an earlier duplicate made is adopted rather than made twice. A different content
+ * (another name, another group) is another intent.
  */
 
 export type ItemOutcome = {
@@ -51,6 +59,7 @@ type Body = Record<string, unknown>
 export async function actOn(session: TenantSession, work: ItemWork): Promise<ItemOutcome> {
   const { entry, item, read } = work
   const key = (step: string) => `${item.itemId}:${work.action}:${step}`
+  const intent = (step: string, request: WriteRequest) => bulkIntent(item.itemId, work.action, step, request)
   const write = async (
     step: string,
     operation: WriteOperation,
@@ -58,15 +67,30 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
     targetId: string | null,
     content: ObjectContent,
     mirror = true,
-  ) => writeObject(session, { key: key(step), entry, operation, request, targetId, content, mirror })
+  ) =>
+    writeObject(session, {
+      key: key(step),
+      intent: intent(step, request),
+      repeatable: true,
+      entry,
+      operation,
+      request,
+      targetId,
+      content,
+      mirror,
+    })
   // A write this run journaled for the item before (a lost worker's): settle it, whatever the object looks like now.
   const earlier = await session.journal.get(key(work.action === 'duplicate' ? 'create' : 'write'))
+  /** This run's earlier row, or an earlier run's unanswered send of the same change (its intent). */
+  const pending = async (request: WriteRequest): Promise<GraphWriteRow | undefined> => {
+    if (earlier) return earlier
+    const row = await session.journal.byIntent(intent('write', request))
+    return row?.state === 'intended' && row.attempts > 0 ? row : undefined
+  }
   if (!read) {
-    if (earlier && work.action === 'delete') {
-      const outcome = await write('write', 'delete', deleteRequest(entry, item.externalId), item.externalId, {
-        payload: {},
-        assignments: [],
-      })
+    const gone = deleteRequest(entry, item.externalId)
+    if (work.action === 'delete' && (await pending(gone))) {
+      const outcome = await write('write', 'delete', gone, item.externalId, { payload: {}, assignments: [] })
       return { status: 'succeeded', how: outcome.how }
     }
     return {
@@ -78,8 +102,23 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
   const object = read.payload
   const id = read.externalId
   const typed = typeof object['@odata.type'] === 'string' ? { '@odata.type': object['@odata.type'] } : {}
-  const unchanged = (message: string): ItemOutcome =>
-    earlier ? { status: 'succeeded', how: 'reconciled' } : { status: 'skipped', code: 'unchanged', message }
+  /**
+   * Graph already holds the change. A send of it that was never settled (this run's lost
+   * worker's, or an earlier run's) is settled now — the request is what the object holds, so the
+   * content check confirms it and mirrors the object without sending —; else nothing to do.
+   */
+  const unchanged = async (
+    message: string,
+    operation: WriteOperation,
+    request: WriteRequest,
+    content: ObjectContent,
+  ): Promise<ItemOutcome> => {
+    const row = await pending(request)
+    if (!row) return { status: 'skipped', code: 'unchanged', message }
+    if (row.state !== 'intended') return { status: 'succeeded', how: 'reconciled' }
+    const outcome = await write('write', operation, request, id, content)
+    return { status: 'succeeded', how: outcome.how }
+  }
   const patch = (body: Body): WriteRequest => ({
     method: 'PATCH',
     url: `/${entry.apiVersion}/${itemCollection(entry, object)}/${encodeURIComponent(id)}`,
@@ -98,6 +137,9 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
       if (!merged)
         return unchanged(
           work.action === 'assign' ? 'Already assigned so in Graph' : 'The group is not assigned in Graph',
+          'assign',
+          assignRequest(entry, id, object, current)!,
+          { payload: object, assignments: current },
         )
       const request = assignRequest(entry, id, object, merged)!
       const outcome = await write('write', 'assign', request, id, { payload: object, assignments: merged })
@@ -111,13 +153,16 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
     case 'add_scope_tag':
     case 'remove_scope_tag': {
       const tags = mergeScopeTag(object, work.params.scope_tag_id as string, work.action === 'add_scope_tag')
+      const property = scopeTagProperty(entry) ?? 'roleScopeTagIds'
       if (!tags)
         return unchanged(
           work.action === 'add_scope_tag'
             ? 'Already has the scope tag in Graph'
             : 'Does not have the scope tag in Graph',
+          'update',
+          patch({ [property]: object[property] }),
+          { payload: object, assignments: read.assignments },
         )
-      const property = scopeTagProperty(entry) ?? 'roleScopeTagIds'
       const outcome = await write('write', 'update', patch({ [property]: tags }), id, {
         payload: { ...object, [property]: tags },
         assignments: read.assignments,
@@ -128,7 +173,11 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
       // The name the preview showed (planned from the same rule): the preview is the result, and writing it twice changes nothing.
       const name = typeof item.result?.planned_name === 'string' ? item.result.planned_name : null
       if (!name) return { status: 'failed', code: 'unexpected_error', message: 'No planned name' }
-      if (object[entry.nameProperty] === name) return unchanged('Already named so in Graph')
+      if (object[entry.nameProperty] === name)
+        return unchanged('Already named so in Graph', 'update', patch({ [entry.nameProperty]: name }), {
+          payload: object,
+          assignments: read.assignments,
+        })
       const outcome = await write('write', 'update', patch({ [entry.nameProperty]: name }), id, {
         payload: { ...object, [entry.nameProperty]: name },
         assignments: read.assignments,
@@ -182,4 +231,17 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
       return { status: 'succeeded', how: outcome.how }
     }
   }
+}
+
+/**
+ * A bulk write's intent across runs: the item, the action, the step and a digest of the body it
+ * sends. The same selection and action started again (or re-run) has the same intents; another
+ * content is another intent.
+ */
+export function bulkIntent(itemId: string, action: BulkAction, step: string, request: WriteRequest): string {
+  const digest = createHash('sha256')
+    .update(canonicalJson(request.body ?? null))
+    .digest('hex')
+    .slice(0, 32)
+  return `bulk:${itemId}:${action}:${step}:${digest}`
 }

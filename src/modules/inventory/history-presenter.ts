@@ -7,9 +7,16 @@ const changedByResponse = z
     app_name: z.string().optional(),
     activity: z.string(),
     at: z.string(),
+    run_id: z
+      .string()
+      .optional()
+      .describe('Set when a TenantAtlas run made the change (app_name "TenantAtlas", activity the run\'s action)'),
+    initiated_by: z.string().nullable().optional().describe('Who started that run (null: a schedule or the system)'),
   })
   .nullable()
-  .describe("Who made the change in Intune, from Intune's audit log; null when unknown")
+  .describe(
+    "Who made the change: from Intune's audit log, or the TenantAtlas run that wrote it (run_id); null when unknown",
+  )
 
 export const versionResponse = z
   .object({

@@ -1,5 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
+import type { ChangedBy } from '../../db/schema.ts'
 import type { PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { fencedTransaction } from '../operations/lifecycle.ts'
@@ -16,7 +17,16 @@ export type PageCounts = { created: number; updated: number; unchanged: number }
 /** A page's counts, and the objects PostgreSQL refused (stored as they were, reported, never removed). */
 export type PageResult = PageCounts & { rejected: NormalisedItem[] }
 /** A unit of a run's attempt: every write is fenced on that attempt still running (operations' fencedTransaction: a re-queued run's stale worker writes nothing). */
-export type UnitScope = { tenantId: string; runId: string; attempt: number; entry: PolicyTypeEntry }
+export type UnitScope = {
+  tenantId: string
+  runId: string
+  attempt: number
+  entry: PolicyTypeEntry
+  /** Who made the changes, when known as they are written (a TenantAtlas run's writes); a sync's come from the audit log later. */
+  changedBy?: ChangedBy
+}
+
+const changedByOf = (scope: UnitScope) => sql`${scope.changedBy ? JSON.stringify(scope.changedBy) : null}::jsonb`
 
 type Stored = { id: string; external_id: string; content_hash: string; removed_at: Date | null }
 
@@ -88,7 +98,14 @@ export async function mirrorWrite(
   tx: Executor,
   scope: UnitScope,
   result: { present?: readonly NormalisedItem[]; removed?: readonly string[] },
-  options: { history?: 'restored' } = {},
+  options: {
+    history?: 'restored'
+    /**
+     * The inventory item (removed) a re-created object continues: the object takes over its row,
+     * so the item's history goes on (a restore of a deleted object) instead of a new item.
+     */
+    continues?: string
+  } = {},
 ): Promise<void> {
   if (result.removed && result.removed.length > 0)
     await tx.execute(
@@ -99,6 +116,14 @@ export async function mirrorWrite(
       ),
     )
   if (!result.present || result.present.length === 0) return
+  const [object] = result.present
+  if (options.continues && result.present.length === 1 && object)
+    await tx.execute(sql`
+      UPDATE inventory_items AS i SET external_id = ${object.externalId}, updated_at = now()
+      WHERE i.id = ${options.continues} AND i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key}
+        AND i.removed_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM inventory_items o WHERE o.tenant_id = ${scope.tenantId}
+          AND o.policy_type = ${scope.entry.key} AND o.external_id = ${object.externalId})`)
   const { changed } = await changesOf(tx, scope, result.present, options)
   if (changed.length === 0) return
   try {
@@ -217,13 +242,13 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
       SELECT r.id AS item_id, l.id, l.number, l.content_hash FROM r
       LEFT JOIN LATERAL (SELECT v.id, v.number, v.content_hash FROM inventory_versions v WHERE v.item_id = r.id ORDER BY v.number DESC LIMIT 1) l ON true),
     fresh AS (
-      INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, captured_at, run_id)
-      SELECT gen_random_uuid(), ${scope.tenantId}, r.id, COALESCE(l.number, 0) + 1, r.content_hash, now(), ${scope.runId}
+      INSERT INTO inventory_versions (id, tenant_id, item_id, number, content_hash, captured_at, run_id, changed_by)
+      SELECT gen_random_uuid(), ${scope.tenantId}, r.id, COALESCE(l.number, 0) + 1, r.content_hash, now(), ${scope.runId}, ${changedByOf(scope)}
       FROM r JOIN latest l ON l.item_id = r.id WHERE l.content_hash IS DISTINCT FROM r.content_hash
       RETURNING item_id, id)
-    INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, previous_version_id, detected_at, run_id)
+    INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, previous_version_id, detected_at, run_id, changed_by)
     SELECT gen_random_uuid(), ${scope.tenantId}, r.id, ${scope.entry.key}, r.display_name, r.kind, COALESCE(f.id, l.id),
-      CASE WHEN f.id IS NOT NULL THEN l.id END, now(), ${scope.runId}
+      CASE WHEN f.id IS NOT NULL THEN l.id END, now(), ${scope.runId}, ${changedByOf(scope)}
     FROM r JOIN latest l ON l.item_id = r.id LEFT JOIN fresh f ON f.item_id = r.id
     WHERE r.kind <> 'updated' OR f.id IS NOT NULL`)
 }
@@ -290,9 +315,10 @@ function removeWithHistory(scope: UnitScope, lastSeenRunId: SQL, which: SQL): SQ
       WHERE i.tenant_id = ${scope.tenantId} AND i.policy_type = ${scope.entry.key} AND i.removed_at IS NULL AND ${which}
       RETURNING i.id, i.display_name),
     history AS (
-      INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id)
+      INSERT INTO inventory_changes (id, tenant_id, item_id, policy_type, display_name, kind, version_id, detected_at, run_id, changed_by)
       SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
-        (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId}
+        (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId},
+        ${changedByOf(scope)}
       FROM removed)
     SELECT count(*)::int AS n FROM removed`
 }

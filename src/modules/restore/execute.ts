@@ -1,5 +1,5 @@
-import { eq } from 'drizzle-orm'
-import { restorePlans, type MappingKind, type RestorePlanItemRow } from '../../db/schema.ts'
+import { and, eq, isNotNull } from 'drizzle-orm'
+import { backupSets, inventoryItems, restorePlans, type MappingKind, type RestorePlanItemRow } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient } from '../../graph/graph-client.ts'
 import { getPolicyType, type PolicyTypeEntry } from '../../graph/policy-types.ts'
@@ -50,7 +50,14 @@ export function createRestoreHandler(deps: RestoreDeps): RunHandler {
     const execution = run as RunExecution<RestoreContext>
     const plan = await findPlan(run.db, run.run.tenantId, execution.context.plan_id)
     if (!plan) throw new RunFailureError('plan_not_found', 'The restore plan was deleted before it ran')
-    const session = await openSession(run, graph, tokens, deps)
+    const [backup] = await run.db
+      .select({ name: backupSets.name })
+      .from(backupSets)
+      .where(eq(backupSets.id, plan.backupId))
+    // The versions and changes it writes say so: "Restore from backup …" by whoever started it.
+    const session = await openSession(run, graph, tokens, deps, {
+      activity: backup ? `Restore from backup "${backup.name}"` : 'Restore',
+    })
     const items = (await planItems(run.db, plan.id)).filter((i) => !i.excluded)
     const selection = items
       .filter((i) => i.action === 'create' || i.action === 'update')
@@ -192,6 +199,8 @@ class RestoreRun {
     last: boolean,
   ): Promise<string | null> {
     const key = `${journalKey(this.#sourceTenantId, item.policyType, item.sourceExternalId)}:${step}`
+    // A deleted object of this tenant re-created: the new object continues the removed item's history.
+    const continues = last && item.action === 'create' ? await this.#removedItem(item) : undefined
     // The plan item's step: a plan executed again finds this row and never sends it twice.
     const outcome = await writeObject(this.#session, {
       key,
@@ -203,8 +212,27 @@ class RestoreRun {
       content,
       mirror: last,
       history: 'restored',
+      continues,
     })
     return outcome.targetId
+  }
+
+  /** The removed inventory item of this tenant a create re-creates (same tenant, same object id), if any. */
+  async #removedItem(item: RestorePlanItemRow): Promise<string | undefined> {
+    const tenantId = this.#run.run.tenantId
+    if (this.#sourceTenantId !== tenantId) return undefined
+    const [row] = await this.#run.db
+      .select({ id: inventoryItems.id })
+      .from(inventoryItems)
+      .where(
+        and(
+          eq(inventoryItems.tenantId, tenantId),
+          eq(inventoryItems.policyType, item.policyType),
+          eq(inventoryItems.externalId, item.sourceExternalId),
+          isNotNull(inventoryItems.removedAt),
+        ),
+      )
+    return row?.id
   }
 
   /** Writes one object; returns the warnings to report with its result (or null). */

@@ -12,6 +12,8 @@ import {
   type WriteOutcome,
   type WriteRequest,
 } from '../../graph/writes/index.ts'
+import { eq } from 'drizzle-orm'
+import { users, type ChangedBy } from '../../db/schema.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { normaliseRead, type NormalisedItem } from '../inventory/normalise.ts'
 import { mirrorWrite } from '../inventory/store.ts'
@@ -37,6 +39,8 @@ export type TenantSession = {
   ctx: GraphTenantContext
   journal: WriteJournal
   run: RunExecution
+  /** Who the run's writes are attributed to in the inventory's versions and changes. */
+  author: { activity: string; initiatedBy: string | null }
 }
 
 /** Opens the run's tenant: its Graph context, a token (a refused one fails the run), the run's journal. */
@@ -45,6 +49,7 @@ export async function openSession(
   graph: GraphClient,
   tokens: TokenProvider,
   deps: SessionDeps,
+  options: { activity?: string } = {},
 ): Promise<TenantSession> {
   const ctx = await tenantContext(run, deps)
   try {
@@ -59,8 +64,24 @@ export async function openSession(
     graph,
     ctx,
   })
-  return { graph, ctx, journal, run }
+  const initiator = run.run.initiatorUserId
+    ? await run.db
+        .select({ email: users.email })
+        .from(users)
+        .where(eq(users.id, run.run.initiatorUserId))
+        .then((rows) => rows[0]?.email ?? null)
+    : null
+  return { graph, ctx, journal, run, author: { activity: options.activity ?? run.run.type, initiatedBy: initiator } }
 }
+
+/** A TenantAtlas run's writes as the versions and changes name their author (issue 24). */
+const changedByOf = (session: TenantSession): ChangedBy => ({
+  app_name: 'TenantAtlas',
+  activity: session.author.activity,
+  at: new Date().toISOString(),
+  run_id: session.run.run.id,
+  initiated_by: session.author.initiatedBy,
+})
 
 /** An object to read: its id and the `@odata.type` that says where a polymorphic object lives. */
 export type ObjectRef = { id: string; odataType?: unknown }
@@ -117,8 +138,10 @@ export async function readObject(
 export type ObjectWrite = {
   /** The journal key: one write of the run (stable across the run's attempts). */
   key: string
-  /** The write's intent across runs (a restore plan item's step), when the writer has one. */
+  /** The write's intent across runs (a restore plan item's step, a bulk item's change), when the writer has one. */
   intent?: string
+  /** A later run may carry the intent out again once this one is settled (bulk; see `WriteSpec.repeatable`). */
+  repeatable?: boolean
   entry: PolicyTypeEntry
   operation: WriteOperation
   request: WriteRequest
@@ -133,6 +156,8 @@ export type ObjectWrite = {
   mirror: boolean
   /** The change history's kind for what the write changes: `restored` for a restore's. */
   history?: 'restored'
+  /** A create of a deleted object: the removed inventory item whose history the new object continues. */
+  continues?: string
 }
 
 /** One write of one object: exactly once through the journal, checked by content, mirrored in the inventory with its confirmation. */
@@ -144,7 +169,13 @@ export async function writeObject(session: TenantSession, write: ObjectWrite): P
     const current = await readObject(graph, ctx, entry, { id, odataType })
     return current ? { payload: current.payload, assignments: current.assignments } : null
   }
-  const scope = { tenantId: run.run.tenantId, runId: run.run.id, attempt: run.attempt, entry }
+  const scope = () => ({
+    tenantId: run.run.tenantId,
+    runId: run.run.id,
+    attempt: run.attempt,
+    entry,
+    changedBy: changedByOf(session),
+  })
   return session.journal.writeOnce(write.key, {
     operation: write.operation,
     policyType: entry.key,
@@ -152,12 +183,13 @@ export async function writeObject(session: TenantSession, write: ObjectWrite): P
     method: request.method,
     path: request.url,
     intent: write.intent,
+    repeatable: write.repeatable,
     expect: { entry, request, content, read },
     send: (marker) => sendWrite(graph, ctx, entry, request, marker, targetId),
     mirror: write.mirror
       ? async (id) => {
           if (!id) return null
-          if (write.operation === 'delete') return (tx) => mirrorWrite(tx, scope, { removed: [id] })
+          if (write.operation === 'delete') return (tx) => mirrorWrite(tx, scope(), { removed: [id] })
           // Read back as Graph holds it now; gone meanwhile (someone deleted it): marked removed.
           // A read that fails does not undo the write: the next sync mirrors it.
           const after = await readObject(graph, ctx, entry, { id, odataType }).catch((error: unknown) => {
@@ -166,7 +198,10 @@ export async function writeObject(session: TenantSession, write: ObjectWrite): P
           })
           if (after === undefined) return null
           return (tx) =>
-            mirrorWrite(tx, scope, after ? { present: [after] } : { removed: [id] }, { history: write.history })
+            mirrorWrite(tx, scope(), after ? { present: [after] } : { removed: [id] }, {
+              history: write.history,
+              continues: write.continues,
+            })
         }
       : undefined,
   })

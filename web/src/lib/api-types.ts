@@ -252,12 +252,16 @@ export type Schemas = {
     previous_version_id: string | null
     detected_at: string
     run_id: string
-    /** Who made the change in Intune, from Intune's audit log; null when unknown */
+    /** Who made the change: from Intune's audit log, or the TenantAtlas run that wrote it (run_id); null when unknown */
     changed_by: {
       user_principal_name?: string
       app_name?: string
       activity: string
       at: string
+      /** Set when a TenantAtlas run made the change (app_name "TenantAtlas", activity the run's action) */
+      run_id?: string
+      /** Who started that run (null: a schedule or the system) */
+      initiated_by?: string | null
     } | null
   }
   InventoryChangeInput: Schemas["InventoryChange"]
@@ -368,12 +372,16 @@ export type Schemas = {
     content_hash: string
     captured_at: string
     run_id: string
-    /** Who made the change in Intune, from Intune's audit log; null when unknown */
+    /** Who made the change: from Intune's audit log, or the TenantAtlas run that wrote it (run_id); null when unknown */
     changed_by: {
       user_principal_name?: string
       app_name?: string
       activity: string
       at: string
+      /** Set when a TenantAtlas run made the change (app_name "TenantAtlas", activity the run's action) */
+      run_id?: string
+      /** Who started that run (null: a schedule or the system) */
+      initiated_by?: string | null
     } | null
   }
   InventoryVersionDetail: {
@@ -382,12 +390,16 @@ export type Schemas = {
     content_hash: string
     captured_at: string
     run_id: string
-    /** Who made the change in Intune, from Intune's audit log; null when unknown */
+    /** Who made the change: from Intune's audit log, or the TenantAtlas run that wrote it (run_id); null when unknown */
     changed_by: {
       user_principal_name?: string
       app_name?: string
       activity: string
       at: string
+      /** Set when a TenantAtlas run made the change (app_name "TenantAtlas", activity the run's action) */
+      run_id?: string
+      /** Who started that run (null: a schedule or the system) */
+      initiated_by?: string | null
     } | null
     payload: Record<string, unknown>
     assignments: Record<string, unknown>[]

@@ -7,7 +7,7 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { ChangeKind, InventoryChange, MeTenant } from '../../lib/types.ts'
 import { changesQuery } from './api.ts'
-import { changedByLabel } from './item-page.tsx'
+import { ChangedBy } from './changed-by.tsx'
 
 const KINDS: { value: ChangeKind; label: string; color: string }[] = [
   { value: 'created', label: 'Created', color: 'green' },
@@ -111,7 +111,9 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
                           {k.label}
                         </Badge>
                       </Table.Td>
-                      <Table.Td>{changedByLabel(c.changed_by)}</Table.Td>
+                      <Table.Td>
+                        <ChangedBy tenantId={tenant.id} changedBy={c.changed_by} />
+                      </Table.Td>
                     </Table.Tr>
                   )
                 })}

@@ -3,14 +3,11 @@ import { useQuery } from '@tanstack/react-query'
 import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
-import type { InventoryVersion, MeTenant } from '../../lib/types.ts'
+import type { MeTenant } from '../../lib/types.ts'
 import { diffQuery, itemQuery, versionsQuery } from './api.ts'
 import { DiffView } from '../../components/diff-view.tsx'
 import { ItemDetail } from './item-drawer.tsx'
-
-/** Who made a version's change in Intune, when the audit log said so. */
-export const changedByLabel = (changedBy: InventoryVersion['changed_by']) =>
-  changedBy ? (changedBy.user_principal_name ?? changedBy.app_name ?? 'Unknown') : '—'
+import { ChangedBy } from './changed-by.tsx'
 
 /**
  * One item: its details, its version timeline, and the diff of any two versions (`?from=N&to=M`
@@ -90,7 +87,9 @@ export function ItemPage({ tenant, itemId }: { tenant: MeTenant; itemId: string 
                   </Group>
                 </Table.Td>
                 <Table.Td>{formatDateTime(v.captured_at)}</Table.Td>
-                <Table.Td>{changedByLabel(v.changed_by)}</Table.Td>
+                <Table.Td>
+                  <ChangedBy tenantId={tenant.id} changedBy={v.changed_by} />
+                </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

@@ -118,4 +118,40 @@ describe('Restore plan page', () => {
     await screen.findByTestId('restore-plan')
     expect(screen.queryByTestId('execute-restore')).toBeNull()
   })
+
+  it('executing an executed plan names the run that executed it, with a link, and offers Refresh plan', async () => {
+    const calls: string[] = []
+    const fetchMock = vi.fn((input: RequestInfo | URL, init?: RequestInit) => {
+      const url = new URL(
+        typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+        'http://localhost',
+      )
+      const key = `${init?.method ?? 'GET'} ${url.pathname}`
+      calls.push(`${key} ${typeof init?.body === 'string' ? init.body : ''}`.trim())
+      const json = (status: number, body: unknown) =>
+        Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }))
+      if (key === 'GET /api/tenants/t2/restore-plans/p1') return json(200, plan({ run_id: 'r7aaaaaa-0000' }))
+      if (key === 'POST /api/tenants/t2/restore-plans/p1/execute')
+        return json(409, {
+          error: {
+            code: 'plan_executed',
+            message: 'This plan was executed by run r7aaaaaa-0000',
+            details: { run_id: 'r7aaaaaa-0000' },
+          },
+        })
+      if (key === 'PATCH /api/tenants/t2/restore-plans/p1')
+        return json(200, plan({ run_id: null, built_at: '2030-01-02T00:00:00.000Z' }))
+      return Promise.reject(new Error(`unexpected request ${key}`))
+    })
+    vi.stubGlobal('fetch', fetchMock)
+    renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
+    fireEvent.click(await screen.findByTestId('execute-restore'))
+    const alert = await screen.findByTestId('plan-executed')
+    expect(within(alert).getByText('This plan was executed already')).toBeTruthy()
+    expect(within(alert).getByTestId('plan-executed-run').getAttribute('href')).toBe('/t/t2/operations/r7aaaaaa-0000')
+    expect(window.location.pathname).not.toBe('/t/t2/operations/r7aaaaaa-0000')
+    fireEvent.click(within(alert).getByTestId('plan-executed-refresh'))
+    await waitFor(() => expect(screen.queryByTestId('plan-executed')).toBeNull())
+    expect(calls).toContain('PATCH /api/tenants/t2/restore-plans/p1 {"refresh":true}')
+  })
 })

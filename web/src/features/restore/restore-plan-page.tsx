@@ -19,6 +19,7 @@ import {
   type RestorePlanItem,
 } from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
+import { executedRunOf, PlanExecutedAlert } from './plan-executed.tsx'
 
 export const ACTION_COLORS: Record<RestorePlanItem['action'], string> = {
   create: 'green',
@@ -45,17 +46,25 @@ export function RestorePlanPage({ tenant, planId }: { tenant: MeTenant; planId: 
   const plan = useQuery(restorePlanQuery(tenant.id, planId))
   const manage = can(tenant, 'restore.execute')
   const save = (data: RestorePlan) => queryClient.setQueryData(restorePlanQuery(tenant.id, planId).queryKey, data)
+  // Set when Execute answered 409 plan_executed: the run that executed the plan ('' when not named).
+  const [executedBy, setExecutedBy] = useState<string | null>(null)
   const update = useMutation({
     mutationFn: (body: RestorePlanChange) => updateRestorePlan(tenant.id, planId, body),
-    onSuccess: save,
+    onSuccess: (data) => {
+      save(data)
+      setExecutedBy(null)
+    },
     onError: (error) =>
       notifications.show({ title: 'Could not change the plan', message: errorMessage(error), color: 'red' }),
   })
   const execute = useMutation({
     mutationFn: () => executeRestorePlan(tenant.id, planId),
     onSuccess: ({ run }) => navigate(`/t/${tenant.id}/operations/${run.id}`),
-    onError: (error) =>
-      notifications.show({ title: 'Could not start the restore', message: errorMessage(error), color: 'red' }),
+    onError: (error) => {
+      const runId = executedRunOf(error)
+      if (runId !== null) return setExecutedBy(runId)
+      notifications.show({ title: 'Could not start the restore', message: errorMessage(error), color: 'red' })
+    },
   })
 
   if (plan.isPending) return <LoadingState label="Loading the restore plan" />
@@ -103,6 +112,14 @@ export function RestorePlanPage({ tenant, planId }: { tenant: MeTenant; planId: 
           </>
         ) : null}
       </Text>
+      {executedBy !== null && (
+        <PlanExecutedAlert
+          tenantId={tenant.id}
+          runId={executedBy}
+          refreshing={update.isPending}
+          onRefresh={() => update.mutate({ refresh: true })}
+        />
+      )}
       {p.stale && (
         <Alert color="yellow" title="The inventory changed since this plan was built" data-testid="plan-stale">
           Refresh the plan and review it again before executing it.
