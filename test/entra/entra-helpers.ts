@@ -43,7 +43,7 @@ export class EmulatedBrowser {
 }
 
 /** An emulated tenant whose app registration signs people in (client id and secret known to the test). */
-export async function signInTenant(emulator: EmulatorServer, clientId: string, secret: string) {
+export async function signInTenant(emulator: EmulatorServer, clientId: string, secret: string, permissions?: string[]) {
   const tenantId = randomUUID()
   const created = await control<{ tenant_id: string }>(emulator, 'POST', '/tenants', {
     seed: 'signin',
@@ -51,6 +51,7 @@ export async function signInTenant(emulator: EmulatorServer, clientId: string, s
     client_id: clientId,
     client_secret: secret,
     tenant_id: tenantId,
+    ...(permissions ? { permissions } : {}),
   })
   if (created.status !== 201) throw new Error(JSON.stringify(created.body))
   const group = async (name: string, extra: Record<string, unknown> = {}) =>

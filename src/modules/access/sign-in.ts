@@ -64,6 +64,7 @@ export async function signIn(db: Database, request: SignInRequest, limits: SignI
       ip: request.ip,
       userAgent: request.userAgent?.slice(0, 512) ?? null,
       expiresAt,
+      authTime: new Date(),
     })
     await recordAuditEvent(
       tx,

@@ -68,7 +68,8 @@ export function explain(error: unknown): SignInRefused {
   if (error instanceof SignInRefused) return error
   if (error instanceof oidc.ResponseBodyError)
     return new SignInRefused(
-      'provider_refused',
+      // invalid_grant on a refresh: Entra no longer signs this person in (disabled, deleted, sessions revoked).
+      error.error === 'invalid_grant' ? 'invalid_grant' : 'provider_refused',
       `Entra refused: ${error.error}: ${error.error_description ?? ''}`.trim(),
     )
   if (error instanceof oidc.AuthorizationResponseError)
