@@ -4,6 +4,8 @@ import { auditEvents, authSessions, entraIdentities, users } from '../../src/db/
 import { startEmulator, type EmulatorServer } from '../../src/emulator/server.ts'
 import { loadConfig } from '../../src/lib/config.ts'
 import { control } from '../graph/emulator-helpers.ts'
+import { createUser } from '../../src/modules/access/create-user.ts'
+import { PASSWORD } from '../factories.ts'
 import { createTestContext, ORIGIN, type TestContext } from '../harness.ts'
 import { EmulatedBrowser, signInTenant } from './entra-helpers.ts'
 
@@ -29,7 +31,7 @@ beforeAll(async () => {
   ctx = await createTestContext({
     emulatorUrl: emulator.url,
     worker: false,
-    config: { entra: config.entra, passwordSignIn: 'on' },
+    config: { entra: config.entra, passwordSignIn: 'off' },
   })
 })
 afterAll(async () => {
@@ -83,6 +85,47 @@ const rule = async (body: Record<string, unknown>) => {
   expect(response.statusCode, response.body).toBe(201)
   return JSON.parse(response.body) as { id: string }
 }
+
+describe('local passwords off (PASSWORD_SIGN_IN=off)', () => {
+  const passwordSignIn = (email: string, password: string) =>
+    ctx.app.inject({
+      method: 'POST',
+      url: '/api/auth/sign-in',
+      payload: { email, password },
+      headers: { origin: ORIGIN },
+    })
+
+  it('keeps passwords until an Entra admin exists, then refuses them except for break-glass accounts made on the CLI', async () => {
+    const local = await ctx.factories.user()
+    const providers = async () =>
+      json<{ password: boolean; microsoft: boolean }>((await ctx.app.inject({ url: '/api/auth/providers' })).body)
+    expect(await providers()).toEqual({ password: true, microsoft: true })
+    expect((await passwordSignIn(local.email, PASSWORD)).statusCode).toBe(200)
+    const admins = await entra.group('First admins')
+    await rule({ claim: 'group', value: admins, grants: { workspace_admin: true } })
+    const root = await entra.user('Root', { groups: [admins] })
+    expect((await me((await signIn(root)).session!)).body.user.is_admin).toBe(true)
+    expect(await providers()).toEqual({ password: false, microsoft: true })
+    const refused = await passwordSignIn(local.email, PASSWORD)
+    expect(refused.statusCode).toBe(403)
+    expect(json(refused.body).error.code).toBe('password_sign_in_off')
+    // A wrong password still says only that it is wrong.
+    expect((await passwordSignIn(local.email, 'not the password at all')).statusCode).toBe(401)
+    // What `tenantatlas user create --break-glass` does.
+    const glass = await createUser(
+      ctx.db,
+      { kind: 'cli' },
+      {
+        email: `glass-${Date.now()}@example.test`,
+        name: 'Break glass',
+        password: PASSWORD,
+        is_admin: true,
+        break_glass: true,
+      },
+    )
+    expect((await passwordSignIn(glass.email, PASSWORD)).statusCode).toBe(200)
+  })
+})
 
 describe('sign in with Microsoft', () => {
   it('creates the user just in time with roles from group and app role rules, keyed by (tid, oid)', async () => {

@@ -5,6 +5,7 @@ import type { HttpDeps } from '../../http/deps.ts'
 import { listEnvelope, responses } from '../../http/schemas.ts'
 import { AppError, notFound } from '../../lib/errors.ts'
 import { signInWithEntra } from './entra-sign-in.ts'
+import { passwordsOff } from './password-policy.ts'
 import { explain, type OidcFlow } from './oidc-client.ts'
 import {
   createRoleRule,
@@ -71,7 +72,7 @@ export function registerEntraRoutes(app: FastifyInstance, { db, auth, config, se
         response: responses({ 200: z.object({ password: z.boolean(), microsoft: z.boolean() }) }),
       },
     },
-    () => ({ password: config.passwordSignIn === 'on' || !entra, microsoft: Boolean(entra) }),
+    async () => ({ password: !(await passwordsOff(db, config)), microsoft: Boolean(entra) }),
   )
 
   r.get(

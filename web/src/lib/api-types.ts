@@ -672,6 +672,12 @@ export type Schemas = {
 
 /** The success response of each operation, keyed by "METHOD /path". */
 export type Responses = {
+  "GET /api/auth/oidc/callback": null
+  "GET /api/auth/oidc/start": null
+  "GET /api/auth/providers": {
+    password: boolean
+    microsoft: boolean
+  }
   "POST /api/auth/sign-in": {
     user: Schemas["User"]
   }
@@ -703,6 +709,40 @@ export type Responses = {
     next_cursor: null
     generated_at: string
   }
+  "GET /api/role-rules": {
+    data: ({
+      id: string
+      claim: "group" | "app_role"
+      value: string
+      grants: {
+        workspace_admin: true
+      } | {
+        role: "owner" | "manager" | "operator" | "readonly"
+        tenant_ids: string[]
+      } | {
+        role: "owner" | "manager" | "operator" | "readonly"
+        tenant_group_ids: string[]
+      }
+      created_at: string
+    })[]
+    next_cursor: string | null
+  }
+  "POST /api/role-rules": {
+    id: string
+    claim: "group" | "app_role"
+    value: string
+    grants: {
+      workspace_admin: true
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_ids: string[]
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_group_ids: string[]
+    }
+    created_at: string
+  }
+  "DELETE /api/role-rules/{ruleId}": null
   "GET /api/tenant-groups": {
     data: Schemas["TenantGroup"][]
     next_cursor: string | null
@@ -866,6 +906,8 @@ export type Responses = {
       email: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
+      /** entra: granted by an Entra role rule; manual: by a person */
+      source: "manual" | "entra"
       created_at: string
     })[]
     next_cursor: string | null
@@ -875,6 +917,8 @@ export type Responses = {
     email: string
     name: string
     role: "owner" | "manager" | "operator" | "readonly"
+    /** entra: granted by an Entra role rule; manual: by a person */
+    source: "manual" | "entra"
     created_at: string
   }
   "PATCH /api/tenants/{tenantId}/members/{userId}": {
@@ -882,6 +926,8 @@ export type Responses = {
     email: string
     name: string
     role: "owner" | "manager" | "operator" | "readonly"
+    /** entra: granted by an Entra role rule; manual: by a person */
+    source: "manual" | "entra"
     created_at: string
   }
   "DELETE /api/tenants/{tenantId}/members/{userId}": null
@@ -973,6 +1019,19 @@ export type Bodies = {
     email: string
     password: string
   }
+  "POST /api/role-rules": {
+    claim: "group" | "app_role"
+    value: string
+    grants: {
+      workspace_admin: true
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_ids: string[]
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_group_ids: string[]
+    }
+  }
   "POST /api/tenant-groups": {
     name: string
     tenant_ids?: string[]
@@ -1044,5 +1103,6 @@ export type Bodies = {
     name: string
     password: string
     is_admin?: boolean
+    break_glass?: boolean
   }
 }
