@@ -1,9 +1,9 @@
-import { Alert, Box, Button, Center, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
-import { useQueryClient } from '@tanstack/react-query'
+import { Alert, Box, Button, Center, Divider, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { ApiError, errorMessage } from '../../lib/api.ts'
 import { navigate, useLocation } from '../../lib/router.tsx'
-import { signIn } from './api.ts'
+import { microsoftSignInUrl, providersQuery, signIn } from './api.ts'
 
 const HERE = 'http://console.invalid'
 /** A backslash or a control character: browsers read `/\\host` as `//host`, and drop tabs and newlines from URLs. */
@@ -38,6 +38,12 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
   const [error, setError] = useState<string | null>(null)
   const [pending, setPending] = useState(false)
   const expired = search.get('expired') === '1'
+  const providers = useQuery(providersQuery)
+  const microsoft = providers.data?.microsoft === true
+  const passwords = providers.data?.password !== false
+  // A refused Microsoft sign-in comes back here with the server's reason (README: "When it does not work").
+  const refused = search.get('error') ? (search.get('error_description') ?? search.get('error')) : null
+  const stepUp = search.get('step_up') === '1'
 
   async function submit(event: FormEvent) {
     event.preventDefault()
@@ -74,31 +80,56 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
                 Your session has ended: sign in again.
               </Alert>
             )}
-            <TextInput
-              label="E-mail"
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.currentTarget.value)}
-              autoFocus
-            />
-            <TextInput
-              label="Password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.currentTarget.value)}
-            />
-            {error && (
-              <Alert color="red" variant="light" role="alert">
-                {error}
+            {stepUp && (
+              <Alert color="blue" variant="light">
+                This action needs a recent sign-in: sign in again and it goes ahead.
               </Alert>
             )}
-            <Button type="submit" loading={pending} disabled={!email || !password}>
-              Sign in
-            </Button>
+            {refused && !error && (
+              <Alert color="red" variant="light" role="alert">
+                {refused}
+              </Alert>
+            )}
+            {microsoft && (
+              <Button
+                component="a"
+                href={microsoftSignInUrl(safeNext(search.get('next'), knownPath))}
+                variant={passwords ? 'default' : 'filled'}
+                data-testid="sign-in-microsoft"
+              >
+                Sign in with Microsoft
+              </Button>
+            )}
+            {microsoft && passwords && <Divider label="or with a password" labelPosition="center" />}
+            {passwords && (
+              <>
+                <TextInput
+                  label="E-mail"
+                  type="email"
+                  autoComplete="username"
+                  required
+                  value={email}
+                  onChange={(e) => setEmail(e.currentTarget.value)}
+                  autoFocus
+                />
+                <TextInput
+                  label="Password"
+                  type="password"
+                  autoComplete="current-password"
+                  required
+                  value={password}
+                  onChange={(e) => setPassword(e.currentTarget.value)}
+                />
+                {error && (
+                  <Alert color="red" variant="light" role="alert">
+                    {error}
+                  </Alert>
+                )}
+                <Button type="submit" loading={pending} disabled={!email || !password}>
+                  Sign in
+                </Button>
+              </>
+            )}
           </Stack>
         </form>
       </Paper>
