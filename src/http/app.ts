@@ -33,6 +33,7 @@ import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
 import { createOidcClient } from '../modules/entra/oidc-client.ts'
 import { recheckPrincipal } from '../modules/entra/entra-sign-in.ts'
 import { registerEntraRoutes } from '../modules/entra/routes.ts'
+import { registerInviteRoutes } from '../modules/tenants/invite-routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -74,6 +75,8 @@ export const PUBLIC_API_ROUTES = new Set([
   '/api/auth/providers',
   '/api/auth/oidc/start',
   '/api/auth/oidc/callback',
+  '/api/invites/:token',
+  '/api/invites/:token/accept',
 ])
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -208,6 +211,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerOverviewRoutes(app, deps)
   registerAssignmentRoutes(app, deps)
   registerEntraRoutes(app, deps)
+  registerInviteRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

@@ -270,6 +270,59 @@ describe('sign in with Microsoft', () => {
   })
 })
 
+describe('invites', () => {
+  const invite = async (tenantId: string, email: string, role: string) => {
+    const owner = await ctx.factories.userWithToken()
+    await ctx.factories.member(tenantId, owner.user, 'owner')
+    const response = await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${tenantId}/invites`,
+      token: owner.token,
+      payload: { email, role },
+    })
+    expect(response.statusCode, response.body).toBe(201)
+    const body = json<{ invite_url: string; email: string }>(response.body)
+    return new URL(body.invite_url).searchParams.get('invite')!
+  }
+
+  it('the invitee sets a password through the one-time link and lands in the tenant', async () => {
+    const tenant = await ctx.factories.tenant()
+    const email = `new-${Date.now()}@example.test`
+    const token = await invite(tenant.id, email, 'operator')
+    const shown = await ctx.app.inject({ url: `/api/invites/${token}` })
+    expect(json<{ tenant_name: string; role: string }>(shown.body)).toMatchObject({ role: 'operator', email })
+    const accept = (name: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: `/api/invites/${token}/accept`,
+        payload: { name, password: PASSWORD },
+        headers: { origin: ORIGIN },
+      })
+    const accepted = await accept('New Colleague')
+    expect(accepted.statusCode, accepted.body).toBe(201)
+    const session = accepted.cookies.find((c) => c.name === 'ta_session')!.value
+    const mine = (await me(session)).body
+    expect(mine.user.email).toBe(email)
+    expect(mine.tenants).toEqual([expect.objectContaining({ id: tenant.id, role: 'operator' })])
+    expect((await accept('Again')).statusCode).toBe(404)
+  })
+
+  it('the invitee signs in with Microsoft (no role rule needed) and lands in that tenant', async () => {
+    const tenant = await ctx.factories.tenant()
+    const hank = await entra.user('Hank')
+    const token = await invite(tenant.id, hank.upn, 'readonly')
+    const start = await ctx.app.inject({ url: `/api/auth/oidc/start?invite=${token}` })
+    const callback = await new EmulatedBrowser().authorize(String(start.headers.location), hank)
+    const done = await ctx.app.inject({
+      url: `${callback.pathname}${callback.search}`,
+      cookies: { ta_oidc: start.cookies.find((c) => c.name === 'ta_oidc')!.value },
+    })
+    expect(done.headers.location).toBe(`/t/${tenant.id}`)
+    const session = done.cookies.find((c) => c.name === 'ta_session')!.value
+    expect((await me(session)).body.tenants).toEqual([expect.objectContaining({ id: tenant.id, role: 'readonly' })])
+  })
+})
+
 describe('fresh sign-in for destructive actions', () => {
   it('an old authentication is sent to sign in again (max_age); after it the action passes the gate', async () => {
     const tenant = await ctx.factories.tenant()

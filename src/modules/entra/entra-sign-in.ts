@@ -11,6 +11,7 @@ import { recordAuditEvent } from '../audit/record-audit-event.ts'
 import { applyGrants, grantsFor, grantsNothing } from './grant-roles.ts'
 import { type EntraClaims, type OidcAnswer, type OidcClient, SignInRefused } from './oidc-client.ts'
 import { readGroups } from './overage.ts'
+import { redeemInvite } from '../tenants/invites.ts'
 
 /** A JIT user's password hash: no password matches it (verifyPassword refuses anything not scrypt). */
 export const NO_PASSWORD = 'entra:no-password'
@@ -41,6 +42,8 @@ export async function signInWithEntra(
   deps: EntraDeps,
   answer: OidcAnswer,
   request: { ip: string | null; userAgent: string | null },
+  /** An invite link's token the person came with: it admits them (JIT) and grants its tenant role. */
+  invite?: string,
 ) {
   const { claims } = answer
   const groups = await groupsOf(deps, claims)
@@ -67,7 +70,7 @@ export async function signInWithEntra(
         .set({ username: claims.username, groups, appRoles: claims.appRoles, lastSignInAt: new Date() })
         .where(eq(entraIdentities.id, identityId))
     } else {
-      if (grantsNothing(grants))
+      if (grantsNothing(grants) && !invite)
         throw new SignInRefused(
           'no_access',
           `${claims.username || claims.oid} has no role in TenantAtlas: an admin adds a role rule for one of your Entra groups or app roles`,
@@ -106,6 +109,7 @@ export async function signInWithEntra(
       )
     }
     await applyGrants(tx, { kind: 'system' }, userId, grants)
+    const invited = invite ? await redeemInvite(tx, invite, userId, request.ip) : undefined
     const sessionId = uuidv7()
     await tx.insert(authSessions).values({
       id: sessionId,
@@ -130,7 +134,7 @@ export async function signInWithEntra(
       },
     )
     const [user] = await tx.select().from(users).where(eq(users.id, userId))
-    return { user: user!, token, expiresAt }
+    return { user: user!, token, expiresAt, invitedTo: invited?.tenantId }
   })
 }
 

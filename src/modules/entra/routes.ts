@@ -28,7 +28,7 @@ const FLOW_PATH = '/api/auth/oidc'
 const FLOW_SECONDS = 10 * 60
 const flowAad = 'oidc-flow'
 
-type SealedFlow = { flow: OidcFlow; returnTo: string; at: number }
+type SealedFlow = { flow: OidcFlow; returnTo: string; at: number; invite?: string }
 
 /** A path on this server only: never another origin (open redirect), never a protocol-relative URL. */
 export function safeReturnTo(value: string | undefined): string {
@@ -43,6 +43,7 @@ const startQuery = z.object({
     .optional()
     .describe('true: a fresh sign-in for a destructive action (max_age, or the configured acrs context)'),
   login_hint: z.string().max(256).optional(),
+  invite: z.string().max(200).optional().describe("An invite link's token: accepted with this Microsoft account"),
 })
 
 export function registerEntraRoutes(app: FastifyInstance, { db, auth, config, secrets, oidc }: HttpDeps) {
@@ -98,7 +99,12 @@ export function registerEntraRoutes(app: FastifyInstance, { db, auth, config, se
           const refused = explain(error)
           throw new AppError(502, refused.code, refused.message)
         })
-      const sealed: SealedFlow = { flow, returnTo: safeReturnTo(request.query.return_to), at: Date.now() }
+      const sealed: SealedFlow = {
+        flow,
+        returnTo: safeReturnTo(request.query.return_to),
+        at: Date.now(),
+        ...(request.query.invite ? { invite: request.query.invite } : {}),
+      }
       void reply.setCookie(FLOW_COOKIE, secrets.encrypt(JSON.stringify(sealed), flowAad), {
         ...cookieOptions(request),
         maxAge: FLOW_SECONDS,
@@ -136,12 +142,14 @@ export function registerEntraRoutes(app: FastifyInstance, { db, auth, config, se
       const current = new URL(`${redirectUri(request)}?${new URLSearchParams(request.query).toString()}`)
       try {
         const answer = await oidc.finish(current, sealed.flow)
-        const result = await signInWithEntra({ db, secrets, entra, emulatorUrl: config.graphEmulatorUrl }, answer, {
-          ip: request.ip,
-          userAgent: request.headers['user-agent'] ?? null,
-        })
+        const result = await signInWithEntra(
+          { db, secrets, entra, emulatorUrl: config.graphEmulatorUrl },
+          answer,
+          { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
+          sealed.invite,
+        )
         auth.setSessionCookie(request, reply, result.token)
-        return reply.redirect(sealed.returnTo, 302)
+        return reply.redirect(result.invitedTo ? `/t/${result.invitedTo}` : sealed.returnTo, 302)
       } catch (error) {
         const refused = explain(error)
         request.log.warn({ code: refused.code, reason: refused.message }, 'sign-in with Microsoft refused')

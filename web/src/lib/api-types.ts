@@ -682,6 +682,15 @@ export type Responses = {
     user: Schemas["User"]
   }
   "POST /api/auth/sign-out": null
+  "GET /api/invites/{token}": {
+    tenant_name: string
+    email: string
+    role: "owner" | "manager" | "operator" | "readonly"
+    expires_at: string
+  }
+  "POST /api/invites/{token}/accept": {
+    tenant_id: string
+  }
   "GET /api/me": {
     user: Schemas["User"]
     tenants: ({
@@ -900,6 +909,14 @@ export type Responses = {
     data: Schemas["InventoryVersion"][]
   }
   "GET /api/tenants/{tenantId}/inventory/items/{itemId}/versions/{versionId}": Schemas["InventoryVersionDetail"]
+  "POST /api/tenants/{tenantId}/invites": {
+    id: string
+    email: string
+    role: "owner" | "manager" | "operator" | "readonly"
+    expires_at: string
+    /** Shown once: the invitee sets a password or signs in with Microsoft there */
+    invite_url: string
+  }
   "GET /api/tenants/{tenantId}/members": {
     data: ({
       user_id: string
@@ -1019,6 +1036,10 @@ export type Bodies = {
     email: string
     password: string
   }
+  "POST /api/invites/{token}/accept": {
+    name: string
+    password: string
+  }
   "POST /api/role-rules": {
     claim: "group" | "app_role"
     value: string
@@ -1067,6 +1088,10 @@ export type Bodies = {
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
   "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
+  "POST /api/tenants/{tenantId}/invites": {
+    email: string
+    role: "owner" | "manager" | "operator" | "readonly"
+  }
   "POST /api/tenants/{tenantId}/members": {
     email: string
     role: "owner" | "manager" | "operator" | "readonly"
