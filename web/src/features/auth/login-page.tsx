@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react'
 import { ApiError, errorMessage } from '../../lib/api.ts'
 import { navigate, useLocation } from '../../lib/router.tsx'
 import { microsoftSignInUrl, providersQuery, signIn } from './api.ts'
+import { InviteAccept } from './invite-accept.tsx'
 
 const HERE = 'http://console.invalid'
 /** A backslash or a control character: browsers read `/\\host` as `//host`, and drop tabs and newlines from URLs. */
@@ -45,6 +46,8 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
   const refused = search.get('error') ? (search.get('error_description') ?? search.get('error')) : null
   const stepUp = search.get('step_up') === '1'
 
+  const inviteToken = search.get('invite')
+
   async function submit(event: FormEvent) {
     event.preventDefault()
     setError(null)
@@ -61,6 +64,18 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
       setPending(false)
     }
   }
+
+  if (inviteToken)
+    return (
+      <Center mih="100vh" p="md">
+        <Paper withBorder shadow="sm" p="xl" w={380} component="main">
+          <Title order={1} size="h3" mb="md">
+            TenantAtlas
+          </Title>
+          <InviteAccept token={inviteToken} />
+        </Paper>
+      </Center>
+    )
 
   return (
     <Center mih="100vh" p="md">
