@@ -13,11 +13,12 @@ import { printAssignments, runAssignmentsBench } from './assignments.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
+import { printSignIn, runSignInBench } from './sign-in.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments` runs a subset
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in` runs a subset
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
@@ -248,4 +249,10 @@ if (wanted('bulk')) {
     ],
   )
   console.log(`report: ${writeReport('bulk', bulk)}`)
+}
+
+if (wanted('sign-in')) {
+  const signIn = await runSignInBench()
+  printSignIn(signIn)
+  console.log(`report: ${writeReport('sign-in', signIn)}`)
 }

@@ -15,8 +15,9 @@ const USAGE = `Usage: tenantatlas <command> [options]
   serve [--port N] [--no-worker]      web server (+ worker unless --no-worker)
   worker                              the operations worker alone (scale-out on PostgreSQL)
   migrate                             apply database migrations and exit
-  user create --email E --name N [--admin]
-                                      password from TENANTATLAS_PASSWORD or stdin
+  user create --email E --name N [--admin] [--break-glass]
+                                      password from TENANTATLAS_PASSWORD or stdin; --break-glass: signs
+                                      in with it even when PASSWORD_SIGN_IN=off
   tenant add --name N --entra-tenant-id GUID --client-id ID [--cloud global|usgov|usgovdod|china|emulator]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
@@ -61,7 +62,9 @@ did not succeed), 2 bad usage; errors are one line.
 
 Environment: DATABASE_URL (unset: the embedded cluster in DATA_DIR), DATA_DIR (./data), PORT (3000),
 HOST (0.0.0.0), APP_KEY (required with DATABASE_URL), LOG_LEVEL (info), PUBLIC_URL, TRUST_PROXY (false),
-GRAPH_EMULATOR_URL, RUN_RETENTION_DAYS (180), QUICK_SYNC_FULL_READ_DAYS (7).`
+GRAPH_EMULATOR_URL, RUN_RETENTION_DAYS (180), QUICK_SYNC_FULL_READ_DAYS (7); sign-in with Microsoft:
+ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET, ENTRA_TENANT_ID, ENTRA_CLOUD (global), ENTRA_ROLE_CHECK_MINUTES (60),
+STEP_UP_MAX_AGE_MINUTES (15), STEP_UP_ACRS, PASSWORD_SIGN_IN (on).`
 
 class UsageError extends Error {}
 
@@ -174,7 +177,12 @@ async function main(argv: string[]): Promise<number> {
     }
 
     case 'user create': {
-      const values = parse(args, { email: { type: 'string' }, name: { type: 'string' }, admin: { type: 'boolean' } })
+      const values = parse(args, {
+        email: { type: 'string' },
+        name: { type: 'string' },
+        admin: { type: 'boolean' },
+        'break-glass': { type: 'boolean' },
+      })
       required(values, 'email', 'name')
       const [{ readSecret }, { createUser }] = await Promise.all([
         import('./lib/read-secret.ts'),
@@ -187,9 +195,10 @@ async function main(argv: string[]): Promise<number> {
           name: values.name!,
           password,
           is_admin: values.admin ?? false,
+          break_glass: values['break-glass'] ?? false,
         }),
       )
-      info(`Created ${user.isAdmin ? 'workspace admin' : 'user'} ${user.email}`)
+      info(`Created ${user.breakGlass ? 'break-glass ' : ''}${user.isAdmin ? 'workspace admin' : 'user'} ${user.email}`)
       out(user.id)
       return 0
     }

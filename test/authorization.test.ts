@@ -81,6 +81,15 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ['owner'],
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/members` }),
   },
+  'POST /api/tenants/:tenantId/invites': {
+    need: ['members.manage'],
+    ok: 201,
+    allowed: ['owner'],
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/invites`,
+      payload: { email: 'invitee@example.test', role: 'readonly' },
+    }),
+  },
   'POST /api/tenants/:tenantId/members': {
     need: ['members.manage'],
     ok: 201,

@@ -30,6 +30,24 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200)
   })
 
+  it('creates a break-glass admin (user create --break-glass), who signs in with the password', async () => {
+    const email = `glass-${randomUUID().slice(0, 8)}@example.com`
+    const created = await cli(
+      ['user', 'create', '--email', email, '--name', 'Break Glass', '--admin', '--break-glass'],
+      {
+        env: { ...env, TENANTATLAS_PASSWORD: 'a-strong-password' },
+      },
+    )
+    expect(created, created.stderr).toMatchObject({ code: 0 })
+    expect(created.stderr).toContain('Created break-glass workspace admin')
+    const response = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: 'a-strong-password' }),
+    })
+    expect(response.status).toBe(200)
+  })
+
   it('creates a user, a tenant, a membership and a token while the server runs, and the server sees them', async () => {
     const email = `ops-${randomUUID().slice(0, 8)}@example.com`
     const user = await cli(['user', 'create', '--email', email, '--name', 'Ops Person'], {

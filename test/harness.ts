@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import type { DatabaseHandle } from '../src/db/engine.ts'
 import { buildApp } from '../src/http/app.ts'
-import { loadConfig } from '../src/lib/config.ts'
+import { loadConfig, type Config } from '../src/lib/config.ts'
 import { SecretBox } from '../src/lib/crypto.ts'
 import { createLogger } from '../src/lib/logger.ts'
 import type { SignInLimits } from '../src/modules/access/sign-in.ts'
@@ -29,6 +29,8 @@ export type TestContextOptions<K extends string> = {
   emulatorUrl?: string
   /** The Graph client the inventory sync reads with (a retry policy of the test's own). */
   graph?: GraphClient
+  /** Configuration the test sets beyond the defaults (sign-in with Entra ID, password sign-in off). */
+  config?: Partial<Config>
 }
 
 /** One app on one fresh database per test file; every log line it writes is kept for inspection. */
@@ -39,6 +41,7 @@ export async function createTestContext<K extends string = string>(options: Test
   const config = {
     ...loadConfig({ DATA_DIR: '/nonexistent', LOG_LEVEL: 'trace' }),
     graphEmulatorUrl: options.emulatorUrl,
+    ...options.config,
   }
   const secretKey = randomBytes(32)
   const secrets = new SecretBox(secretKey)

@@ -28,6 +28,10 @@ export const users = pgTable(
     name: text('name').notNull(),
     passwordHash: text('password_hash').notNull(),
     isAdmin: boolean('is_admin').notNull().default(false),
+    /** The admin right came from an Entra role rule (ADR 028): the next sign-in or role check may take it away. */
+    adminViaEntra: boolean('admin_via_entra').notNull().default(false),
+    /** A break-glass account (CLI only): signs in with its password even when local passwords are off. */
+    breakGlass: boolean('break_glass').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -48,6 +52,18 @@ export const authSessions = pgTable(
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** When the person last proved who they are (password, or the id token's auth_time): step-up checks it. */
+    authTime: timestamp('auth_time', { withTimezone: true }),
+    /** Conditional Access authentication contexts the id token carried (`acrs`). */
+    acrs: text('acrs')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    /** An Entra sign-in's identity, whose roles are re-checked while the session lives. */
+    identityId: uuid('identity_id').references((): AnyPgColumn => entraIdentities.id, { onDelete: 'cascade' }),
+    /** The refresh token (encrypted, SecretBox) that re-reads the person's claims from Entra. */
+    refreshToken: text('refresh_token'),
+    rolesCheckedAt: timestamp('roles_checked_at', { withTimezone: true }),
   },
   (t) => [uniqueIndex('auth_sessions_token_hash_key').on(t.tokenHash), index('auth_sessions_user_idx').on(t.userId)],
 )
@@ -126,6 +142,10 @@ export const tenantMemberships = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     role: text('role', { enum: ['owner', 'manager', 'operator', 'readonly'] }).notNull(),
+    /** `manual`: granted by a person (stays until a person changes it); `entra`: by a role rule, recomputed at each sign-in. */
+    source: text('source', { enum: ['manual', 'entra'] })
+      .notNull()
+      .default('manual'),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -826,3 +846,79 @@ export const tenantGroupMembers = pgTable(
 )
 
 export type TenantGroupRow = typeof tenantGroups.$inferSelect
+
+/**
+ * Sign-in with Microsoft Entra ID (ADR 028). A person is their (tid, oid): the directory and object id
+ * Entra puts in every id token; never their e-mail, which an Entra admin can change or reuse.
+ */
+export const entraIdentities = pgTable(
+  'entra_identities',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tid: text('tid').notNull(),
+    oid: text('oid').notNull(),
+    /** `preferred_username` at the last sign-in (display only). */
+    username: text('username').notNull(),
+    /** What the last id token (or Graph, on overage) said: for the Members page and the role check's audit. */
+    groups: text('groups')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    appRoles: text('app_roles')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('entra_identities_tid_oid_key').on(t.tid, t.oid),
+    index('entra_identities_user_idx').on(t.userId),
+  ],
+)
+
+/** What an Entra group or app role grants: workspace admin, or a role in some tenants or tenant groups. */
+export const roleRules = pgTable('role_rules', {
+  id: uuid('id').primaryKey(),
+  claim: text('claim', { enum: ['group', 'app_role'] }).notNull(),
+  value: text('value').notNull(),
+  workspaceAdmin: boolean('workspace_admin').notNull().default(false),
+  role: text('role', { enum: ['owner', 'manager', 'operator', 'readonly'] }),
+  tenantIds: uuid('tenant_ids')
+    .array()
+    .notNull()
+    .default(sql`'{}'::uuid[]`),
+  tenantGroupIds: uuid('tenant_group_ids')
+    .array()
+    .notNull()
+    .default(sql`'{}'::uuid[]`),
+  createdBy: uuid('created_by'),
+  createdAt: createdAt(),
+})
+
+/** An invitation into a tenant: redeemed by signing in with Microsoft as that e-mail, or through its one-time link. */
+export const invites = pgTable(
+  'invites',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    role: text('role', { enum: ['owner', 'manager', 'operator', 'readonly'] }).notNull(),
+    tokenHash: text('token_hash').notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    acceptedBy: uuid('accepted_by'),
+  },
+  (t) => [uniqueIndex('invites_token_hash_key').on(t.tokenHash), index('invites_tenant_idx').on(t.tenantId)],
+)
+
+export type EntraIdentityRow = typeof entraIdentities.$inferSelect
+export type RoleRuleRow = typeof roleRules.$inferSelect
+export type InviteRow = typeof invites.$inferSelect

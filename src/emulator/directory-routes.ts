@@ -63,6 +63,8 @@ export function directoryControl(
   body: unknown,
 ): Reply | undefined {
   const [resource, tenantId, sub] = parts
+  if (resource === 'tenants' && parts.length === 4 && (sub === 'users' || sub === 'groups'))
+    return changePrincipal(state, method, tenantId!, sub === 'users' ? 'user' : 'group', parts[3]!, body)
   if (resource !== 'tenants' || parts.length !== 3 || (sub !== 'users' && sub !== 'groups' && sub !== 'devices'))
     return undefined
   const tenant = state.tenants.get(tenantId!)
@@ -99,11 +101,6 @@ export function directoryControl(
       memberOf: new Set(parents),
     }
     if (typeof input.password === 'string') directory.password.set(id, input.password)
-    if (Array.isArray(input.app_roles))
-      directory.appRoles.set(
-        id,
-        input.app_roles.filter((r): r is string => typeof r === 'string'),
-      )
   } else if (sub === 'devices') {
     principal = {
       kind: 'device',
@@ -125,6 +122,11 @@ export function directoryControl(
       memberOf: new Set(parents),
     }
   }
+  if (sub !== 'devices') {
+    const roles = appRolesInput(input.app_roles)
+    if (typeof roles === 'string') return invalid(roles)
+    if (roles) directory.appRoles.set(id, roles)
+  }
   directory.byId.set(id, principal)
   // `members` of a new group: existing directory principals join it.
   if (sub === 'groups') {
@@ -137,7 +139,117 @@ export function directoryControl(
     }
     for (const m of members) directory.byId.get(m)!.memberOf.add(id)
   }
-  return { status: 201, body: { ...principal.body, kind: principal.kind, member_of: [...principal.memberOf] } }
+  return { status: 201, body: presentPrincipal(directory, principal) }
+}
+
+const presentPrincipal = (directory: Directory, principal: Principal) => ({
+  ...principal.body,
+  kind: principal.kind,
+  member_of: [...principal.memberOf],
+  ...(principal.kind === 'device' ? {} : { app_roles: directory.appRoles.get(principal.body.id) ?? [] }),
+})
+
+/** App roles assigned to a user or group: a list of role values (the `value` of the app's appRoles). */
+function appRolesInput(value: unknown): string[] | undefined | string {
+  if (value === undefined) return undefined
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === ''))
+    return 'app_roles: must be a list of app role values'
+  return [...new Set(value as string[])]
+}
+
+/**
+ * `PATCH /_emulator/tenants/{id}/users/{userId}` (`groups`, `app_roles`, `account_enabled`, `password`) and
+ * `PATCH …/groups/{groupId}` (`member_of`, `app_roles`): what an Entra admin changes between two sign-ins;
+ * `groups` and `member_of` replace the direct memberships. `GET` on either reads it back.
+ */
+function changePrincipal(
+  state: EmulatorState,
+  method: string,
+  tenantId: string,
+  kind: 'user' | 'group',
+  id: string,
+  body: unknown,
+): Reply {
+  const tenant = state.tenants.get(tenantId)
+  if (!tenant) return { status: 404, body: { error: { code: 'not_found', message: `No emulated tenant ${tenantId}` } } }
+  const directory = directoryOf(tenant)
+  const principal = directory.byId.get(id)
+  if (principal?.kind !== kind)
+    return { status: 404, body: { error: { code: 'not_found', message: `No directory ${kind} ${id}` } } }
+  if (method === 'GET') return { status: 200, body: presentPrincipal(directory, principal) }
+  if (method !== 'PATCH')
+    return { status: 405, body: { error: { code: 'method_not_allowed', message: 'Use GET or PATCH' } } }
+  const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const invalid = (message: string): Reply => ({ status: 400, body: { error: { code: 'invalid_request', message } } })
+  const field = kind === 'user' ? 'groups' : 'member_of'
+  const parents = input[field]
+  if (parents !== undefined) {
+    if (!Array.isArray(parents) || parents.some((g) => typeof g !== 'string'))
+      return invalid(`${field}: must be a list of group ids`)
+    const unknown = (parents as string[]).find((g) => !groupExists(tenant, g) || g === id)
+    if (unknown) return invalid(`${field}: no group ${unknown}`)
+  }
+  const roles = appRolesInput(input.app_roles)
+  if (typeof roles === 'string') return invalid(roles)
+  if (input.account_enabled !== undefined && typeof input.account_enabled !== 'boolean')
+    return invalid('account_enabled: must be true or false')
+  if (input.password !== undefined && typeof input.password !== 'string') return invalid('password: must be text')
+  if (parents !== undefined) principal.memberOf = new Set(parents as string[])
+  if (roles) directory.appRoles.set(id, roles)
+  if (kind === 'user' && typeof input.account_enabled === 'boolean')
+    principal.body.accountEnabled = input.account_enabled
+  if (kind === 'user' && typeof input.password === 'string') directory.password.set(id, input.password)
+  return { status: 200, body: presentPrincipal(directory, principal) }
+}
+
+/** A directory user as the sign-in page and the id token see it. */
+export type DirectoryUser = {
+  id: string
+  name: string
+  upn: string
+  enabled: boolean
+  /** Every group the user is in, directly or through nesting. */
+  groups: string[]
+  /** App roles assigned to the user or to a group the user is a direct member of. */
+  appRoles: string[]
+}
+
+function asDirectoryUser(tenant: EmulatedTenant, principal: Principal): DirectoryUser {
+  const directory = directoryOf(tenant)
+  // Entra applies an app role assigned to a group to its direct members only (nested groups do not
+  // pass it on): https://learn.microsoft.com/entra/identity-platform/howto-add-app-roles-in-apps
+  const roles = [principal.body.id, ...principal.memberOf].flatMap((id) => directory.appRoles.get(id) ?? [])
+  return {
+    id: principal.body.id,
+    name: String(principal.body.displayName),
+    upn: String(principal.body.userPrincipalName),
+    enabled: principal.body.accountEnabled !== false,
+    groups: transitiveGroups(tenant, principal.memberOf),
+    appRoles: [...new Set(roles)].sort(),
+  }
+}
+
+/** The tenant's directory users, in the order they were created. */
+export const directoryUsers = (tenant: EmulatedTenant): DirectoryUser[] =>
+  [...directoryOf(tenant).byId.values()].filter((p) => p.kind === 'user').map((p) => asDirectoryUser(tenant, p))
+
+/** A directory user by object id or UPN. */
+export function directoryUser(tenant: EmulatedTenant, idOrUpn: string): DirectoryUser | undefined {
+  const directory = directoryOf(tenant)
+  const byId = directory.byId.get(idOrUpn)
+  const principal =
+    byId?.kind === 'user'
+      ? byId
+      : [...directory.byId.values()].find(
+          (p) => p.kind === 'user' && String(p.body.userPrincipalName).toLowerCase() === idOrUpn.toLowerCase(),
+        )
+  return principal ? asDirectoryUser(tenant, principal) : undefined
+}
+
+/** Whether a password is right for a user: a user created without one signs in with any. */
+export function passwordMatches(tenant: EmulatedTenant, userId: string, password: string): boolean {
+  const stored = directoryOf(tenant).password.get(userId)
+  return stored === undefined || stored === password
 }
 
 /** Every group a principal is in, directly or through nesting (cycles end where they started). */

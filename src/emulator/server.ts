@@ -7,6 +7,8 @@ import { EmulatorState } from './emulator-state.ts'
 import { graphError, handleGraph, type GraphResponse } from './graph-routes.ts'
 import { instanceDiscovery, issueToken, openIdConfiguration, type Reply } from './login-routes.ts'
 import type { TokenClaims } from './tokens.ts'
+import { oidcControl } from './oidc-provider.ts'
+import { oidcRoute, sendOidc } from './oidc-routes.ts'
 
 /**
  * The Microsoft Graph + login emulator (docs/emulator.md) on node:http: no framework, because
@@ -113,6 +115,7 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
     const body = parseJson(text)
     if (typeof body === 'symbol')
       return send(res, 400, { error: { code: 'invalid_request', message: 'body: invalid JSON' } })
+    if (segments[1] === 'oidc') return sendOidc(res, oidcControl(state, method, segments.slice(2), body))
     const query = new URLSearchParams((req.url ?? '').includes('?') ? req.url!.slice(req.url!.indexOf('?') + 1) : '')
     const reply = handleControl(state, method, segments.slice(1).map(decodeURIComponent), body, query)
     state.stats.record('control', 'stream' in reply ? 200 : reply.status)
@@ -133,6 +136,11 @@ async function handle(state: EmulatorState, req: IncomingMessage, res: ServerRes
   // thinks it is talking to; discovery documents must use that host so MSAL accepts them.
   const forwardedHost = headerValue(req, 'x-forwarded-host')
   const issuerBase = forwardedHost ? `${headerValue(req, 'x-forwarded-proto') ?? 'https'}://${forwardedHost}` : base
+  const oidc = oidcRoute(state, req, method, segments, text, issuerBase)
+  if (oidc) {
+    state.stats.record(oidc.kind, oidc.reply.status)
+    return sendOidc(res, oidc.reply)
+  }
   let reply: Reply
   if (
     method === 'POST' &&

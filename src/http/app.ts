@@ -30,6 +30,10 @@ import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
 import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
+import { createOidcClient } from '../modules/entra/oidc-client.ts'
+import { recheckPrincipal } from '../modules/entra/entra-sign-in.ts'
+import { registerEntraRoutes } from '../modules/entra/routes.ts'
+import { registerInviteRoutes } from '../modules/tenants/invite-routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -64,7 +68,16 @@ const routeLists = new WeakMap<FastifyInstance, RouteInfo[]>()
 export const routesOf = (app: FastifyInstance) => routeLists.get(app) ?? []
 
 /** API routes that answer without credentials. */
-export const PUBLIC_API_ROUTES = new Set(['/api/auth/sign-in', '/api/auth/sign-out', '/api/openapi.json'])
+export const PUBLIC_API_ROUTES = new Set([
+  '/api/auth/sign-in',
+  '/api/auth/sign-out',
+  '/api/openapi.json',
+  '/api/auth/providers',
+  '/api/auth/oidc/start',
+  '/api/auth/oidc/callback',
+  '/api/invites/:token',
+  '/api/invites/:token/accept',
+])
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -144,15 +157,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' })
 
+  const entra = options.config.entra
+  const oidc = entra ? createOidcClient(entra, options.config.graphEmulatorUrl) : undefined
+  const entraDeps = entra
+    ? { db: options.handle.db, secrets: options.secrets, entra, emulatorUrl: options.config.graphEmulatorUrl }
+    : undefined
   const deps: HttpDeps = {
     db: options.handle.db,
     handle: options.handle,
     config: options.config,
     secrets: options.secrets,
-    auth: createAuth(options.handle.db, options.config),
+    auth: createAuth(options.handle.db, options.config, {
+      recheckEntraSession: oidc && entraDeps ? (principal) => recheckPrincipal(entraDeps, oidc, principal) : undefined,
+    }),
     signInLimits: options.signInLimits ?? defaultSignInLimits,
     engine: options.engine,
     hub: options.hub,
+    oidc,
   }
   // Who is asking, and whether they may, is settled before the body is validated: no credentials
   // is a 401, a foreign tenant a 404 and a missing capability a 403, whatever the body holds.
@@ -189,6 +210,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerTenantGroupRoutes(app, deps)
   registerOverviewRoutes(app, deps)
   registerAssignmentRoutes(app, deps)
+  registerEntraRoutes(app, deps)
+  registerInviteRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

@@ -35,7 +35,27 @@ const bearerOf = (request: FastifyRequest) => {
 
 export type Auth = ReturnType<typeof createAuth>
 
-export function createAuth(db: Database, config: Config) {
+export type AuthOptions = {
+  /** Re-reads an Entra session's claims and applies the role rules (modules/entra/entra-sign-in.ts `recheckSession`). */
+  recheckEntraSession?: (principal: Principal) => Promise<'applied' | 'ended' | 'deferred'>
+}
+
+export function createAuth(db: Database, config: Config, options: AuthOptions = {}) {
+  const stepUp = config.entra
+    ? { maxAgeMinutes: config.entra.stepUpMaxAgeMinutes, acrs: config.entra.stepUpAcrs }
+    : null
+  const roleCheckMs = (config.entra?.roleCheckMinutes ?? 60) * 60_000
+
+  /** An Entra session whose roles were last read more than ENTRA_ROLE_CHECK_MINUTES ago is checked against Entra first. */
+  async function checkedWithEntra(principal: Principal, credentials: { session?: string }): Promise<Principal> {
+    const checked = principal.session?.rolesCheckedAt
+    if (!options.recheckEntraSession || !principal.session?.identityId) return principal
+    if (checked && Date.now() - checked.getTime() < roleCheckMs) return principal
+    const outcome = await options.recheckEntraSession(principal)
+    if (outcome === 'ended')
+      throw unauthenticated('Microsoft Entra ID no longer signs you in (account disabled or removed): sign in again')
+    return (await authenticate(db, credentials)) ?? principal
+  }
   const publicOrigin = config.publicUrl ? new URL(config.publicUrl).origin : undefined
   const principals = new WeakMap<FastifyRequest, Principal>()
   const memberships = new WeakMap<FastifyRequest, TenantAccess>()
@@ -63,7 +83,8 @@ export function createAuth(db: Database, config: Config) {
     if (cached) return cached
     const bearer = bearerOf(request)
     const session = bearer ? undefined : request.cookies[SESSION_COOKIE]
-    const principal = await authenticate(db, { bearer, session })
+    const found = await authenticate(db, { bearer, session })
+    const principal = found && (await checkedWithEntra(found, { session }))
     if (!principal)
       throw unauthenticated(
         bearer
@@ -95,7 +116,19 @@ export function createAuth(db: Database, config: Config) {
     const principal = await principalOf(request)
     const membership = UUID_PATTERN.test(tenantId) ? await findMembership(db, tenantId, principal.user.id) : undefined
     if (!membership) throw notFound('Tenant')
-    const access: TenantAccess = { tenantId, userId: principal.user.id, role: membership.role, scope: principal.scope }
+    const access: TenantAccess = {
+      tenantId,
+      userId: principal.user.id,
+      role: membership.role,
+      scope: principal.scope,
+      freshness: {
+        via: principal.via,
+        authTime: principal.session?.authTime ?? null,
+        acrs: principal.session?.acrs ?? [],
+        entra: Boolean(principal.session?.identityId),
+        policy: stepUp,
+      },
+    }
     memberships.set(request, access)
     return access
   }

@@ -5,6 +5,7 @@ import type { SignInLimits } from '../modules/access/sign-in.ts'
 import type { OperationsEngine } from '../modules/operations/engine.ts'
 import type { Auth } from './auth.ts'
 import type { LiveHub } from '../modules/operations/live-hub.ts'
+import type { OidcClient } from '../modules/entra/oidc-client.ts'
 
 /** What route modules receive: everything they need, nothing global. */
 export type HttpDeps = {
@@ -16,4 +17,6 @@ export type HttpDeps = {
   signInLimits: SignInLimits
   engine: OperationsEngine
   hub: LiveHub
+  /** The Entra ID relying party, when ENTRA_CLIENT_ID is configured. */
+  oidc: OidcClient | undefined
 }

@@ -13,6 +13,17 @@ export type Principal = {
   scope: TokenScope
   /** When the credential stops working (a token: null for never). */
   expiresAt: Date | null
+  /** A session's sign-in: when the person last authenticated, how, and when Entra last vouched for their roles. */
+  session?: SessionFacts
+}
+
+export type SessionFacts = {
+  authTime: Date | null
+  acrs: string[]
+  /** Set for a Microsoft (Entra ID) sign-in. */
+  identityId: string | null
+  refreshToken: string | null
+  rolesCheckedAt: Date | null
 }
 
 /**
@@ -42,7 +53,20 @@ export async function authenticate(
     const row = await findSessionUser(db, sha256(credentials.session))
     if (!row) return null
     if (Date.now() - row.lastSeenAt.getTime() > 60_000) await touchSession(db, row.sessionId)
-    return { user: row.user, via: 'session', credentialId: row.sessionId, scope: FULL_SCOPE, expiresAt: null }
+    return {
+      user: row.user,
+      via: 'session',
+      credentialId: row.sessionId,
+      scope: FULL_SCOPE,
+      expiresAt: null,
+      session: {
+        authTime: row.authTime,
+        acrs: row.acrs,
+        identityId: row.identityId,
+        refreshToken: row.refreshToken,
+        rolesCheckedAt: row.rolesCheckedAt,
+      },
+    }
   }
   return null
 }

@@ -21,6 +21,8 @@ export const createUserInput = z.object({
   name: requiredText(200),
   password: passwordSchema,
   is_admin: z.boolean().default(false),
+  /** Signs in with this password even when PASSWORD_SIGN_IN=off (the CLI only: the server's operator). */
+  break_glass: z.boolean().default(false),
 })
 
 export type CreateUserInput = z.input<typeof createUserInput>
@@ -32,12 +34,19 @@ export async function createUser(db: Database, actor: Actor, rawInput: CreateUse
     if (await findUserByEmail(tx, input.email)) throw conflict(`A user with e-mail ${input.email} already exists`)
     const [user] = await tx
       .insert(users)
-      .values({ id: uuidv7(), email: input.email, name: input.name, passwordHash, isAdmin: input.is_admin })
+      .values({
+        id: uuidv7(),
+        email: input.email,
+        name: input.name,
+        passwordHash,
+        isAdmin: input.is_admin,
+        breakGlass: input.break_glass,
+      })
       .returning()
     await recordAuditEvent(tx, actor, {
       action: 'user.created',
       subject: { type: 'user', id: user!.id },
-      metadata: { email: input.email, is_admin: input.is_admin },
+      metadata: { email: input.email, is_admin: input.is_admin, break_glass: input.break_glass },
     })
     return user!
   })

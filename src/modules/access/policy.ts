@@ -48,7 +48,27 @@ export const can = (role: Role, capability: Capability): boolean => matrix[role]
  * A tenant membership as the HTTP layer resolved it: the caller's role in one tenant, and the scope
  * of the token they came with (absent: a session or the system, which have the role's full rights).
  */
-export type TenantAccess = { tenantId: string; userId: string; role: Role; scope?: TokenScope }
+export type TenantAccess = {
+  tenantId: string
+  userId: string
+  role: Role
+  scope?: TokenScope
+  /** How recently the caller proved who they are, for destructive actions (authority.ts); absent: the system. */
+  freshness?: Freshness
+}
+
+/** Destructive actions need a recent sign-in (ADR 028): at most `maxAgeMinutes` old, or carrying the `acrs` context. */
+export type StepUpPolicy = { maxAgeMinutes: number; acrs: string | undefined }
+
+export type Freshness = {
+  via: 'session' | 'token'
+  authTime: Date | null
+  acrs: string[]
+  /** The session came from a Microsoft sign-in (the console sends the person back through it). */
+  entra: boolean
+  /** null: step-up is off (no Entra sign-in configured). */
+  policy: StepUpPolicy | null
+}
 
 export function authorize(access: TenantAccess, capability: Capability): void {
   if (!can(access.role, capability)) throw forbidden(`Your role (${access.role}) does not allow ${capability}`)

@@ -23,7 +23,16 @@ export async function findUserById(db: Executor, id: string) {
 // Run on every authenticated request: prepared once per process (db/prepared.ts).
 const authQueries = preparedFor((db, name) => ({
   sessionUser: db
-    .select({ user: users, sessionId: authSessions.id, lastSeenAt: authSessions.lastSeenAt })
+    .select({
+      user: users,
+      sessionId: authSessions.id,
+      lastSeenAt: authSessions.lastSeenAt,
+      authTime: authSessions.authTime,
+      acrs: authSessions.acrs,
+      identityId: authSessions.identityId,
+      refreshToken: authSessions.refreshToken,
+      rolesCheckedAt: authSessions.rolesCheckedAt,
+    })
     .from(authSessions)
     .innerJoin(users, eq(users.id, authSessions.userId))
     .where(activeSession(sql.placeholder('tokenHash')))

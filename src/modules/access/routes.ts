@@ -22,8 +22,9 @@ import {
 } from './schemas.ts'
 import { signIn } from './sign-in.ts'
 import { signOut } from './sign-out.ts'
+import { passwordsOff } from '../entra/password-policy.ts'
 
-export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLimits }: HttpDeps) {
+export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLimits, config }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
 
   r.post(
@@ -48,6 +49,7 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
           userAgent: request.headers['user-agent'] ?? null,
         },
         signInLimits,
+        { passwordsOff: () => passwordsOff(db, config) },
       )
       auth.setSessionCookie(request, reply, result.token)
       return { user: presentUser(result.user) }

@@ -19,7 +19,12 @@ export type SignInRequest = { email: string; password: string; ip: string | null
  * (repository.ts), so the limit holds across every web process sharing the database and
  * whatever arrives in parallel. Failures are also audit events.
  */
-export async function signIn(db: Database, request: SignInRequest, limits: SignInLimits = defaultSignInLimits) {
+export async function signIn(
+  db: Database,
+  request: SignInRequest,
+  limits: SignInLimits = defaultSignInLimits,
+  options: { passwordsOff?: () => Promise<boolean> } = {},
+) {
   const attempt = await reserveSignInAttempt(db, request.email, request.ip, limits)
   if ('throttled' in attempt) {
     await recordAuditEvent(
@@ -51,6 +56,15 @@ export async function signIn(db: Database, request: SignInRequest, limits: SignI
     )
     throw new AppError(401, 'invalid_credentials', 'E-mail or password is incorrect')
   }
+  // Checked after the password, so the answer reveals nothing about accounts to someone without one.
+  if (!user.breakGlass && options.passwordsOff && (await options.passwordsOff())) {
+    await markSignInSucceeded(db, attempt.id)
+    throw new AppError(
+      403,
+      'password_sign_in_off',
+      'Password sign-in is turned off here: use "Sign in with Microsoft" (break-glass accounts excepted)',
+    )
+  }
 
   const token = generateToken('ta_sess')
   const expiresAt = addDays(new Date(), SESSION_DAYS)
@@ -64,6 +78,7 @@ export async function signIn(db: Database, request: SignInRequest, limits: SignI
       ip: request.ip,
       userAgent: request.userAgent?.slice(0, 512) ?? null,
       expiresAt,
+      authTime: new Date(),
     })
     await recordAuditEvent(
       tx,

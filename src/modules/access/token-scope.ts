@@ -8,8 +8,10 @@ import { CAPABILITIES, type Capability } from './policy.ts'
  *
  * Besides the tenant capabilities, two keys cover what is not a tenant's: `tokens.manage`
  * (create and revoke API tokens) and `workspace.admin` (add tenants and users; admins only).
+ * `destructive` lets a token execute a restore, bulk-delete and delete a backup set when step-up is
+ * on (ADR 028): a `full` token does not, since a token cannot show a fresh sign-in.
  */
-export const ACCOUNT_SCOPES = ['tokens.manage', 'workspace.admin'] as const
+export const ACCOUNT_SCOPES = ['tokens.manage', 'workspace.admin', 'destructive'] as const
 export type ScopeKey = Capability | (typeof ACCOUNT_SCOPES)[number]
 export const SCOPE_KEYS: readonly ScopeKey[] = [...CAPABILITIES, ...ACCOUNT_SCOPES]
 

@@ -1,3 +1,4 @@
+import { authorizeDestructive } from '../access/authority.ts'
 import { randomUUID } from 'node:crypto'
 import { unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -244,6 +245,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      authorizeDestructive(access, 'backups.delete')
       await load(access.tenantId, request.params.backupId)
       await deleteBackup(db, access, auth.actorOf(request, principal), request.params.backupId)
       return reply.code(204).send(null)

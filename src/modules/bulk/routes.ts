@@ -1,3 +1,4 @@
+import { authorizeDestructive } from '../access/authority.ts'
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { z } from 'zod'
@@ -124,6 +125,7 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'bulk.execute')
+      if (request.body.action === 'delete' && !isDryRun(request.body)) authorizeDestructive(access, 'bulk.delete')
       // The group, filter or scope tag the action adds must be the tenant's (ADR 023): 422 before anything is planned.
       const refs = targetsOf(request.body)
       const issues =

@@ -1,6 +1,6 @@
 import type { OperationRunRow } from '../../db/schema.ts'
 import { conflict } from '../../lib/errors.ts'
-import { authorizeStart } from '../access/authority.ts'
+import { authorizeDestructive, authorizeStart } from '../access/authority.ts'
 import type { TenantAccess } from '../access/policy.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from './engine.ts'
@@ -23,6 +23,9 @@ export async function rerunRun(
   const spec = catalog.spec(run.type)
   if (!spec.rerunnable) throw conflict(`${spec.label} runs cannot be re-run`)
   authorizeStart(access, spec.capability)
+  // Re-running a restore or a bulk delete destroys as much as the first run did: the same fresh sign-in.
+  if (run.type === 'restore.execute') authorizeDestructive(access, 'restore.execute')
+  if ((run.context as { action?: unknown } | null)?.action === 'delete') authorizeDestructive(access, 'bulk.delete')
   if (run.status !== 'completed') throw conflict('The run is still active: wait for it to complete, or cancel it')
   const context = validatedInput(catalog, run.type, run.context)
   return engine.startRun({ tenantId: run.tenantId, type: run.type, context, initiatorUserId: userId, actor })

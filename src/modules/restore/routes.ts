@@ -1,3 +1,4 @@
+import { authorizeDestructive } from '../access/authority.ts'
 import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
@@ -462,6 +463,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
     },
     async (request, reply) => {
       const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      authorizeDestructive(access, 'restore.execute')
       const plan = await loadVisible(request, access.tenantId, request.params.planId)
       if (plan.runId) throw executedConflict(plan.runId)
       const synced = await targetSyncedAt(db, access.tenantId)

@@ -20,5 +20,7 @@ export const presentMember = (row: { user: UserRow; membership: MembershipRow })
   email: row.user.email,
   name: row.user.name,
   role: row.membership.role,
+  /** `entra`: granted by a role rule from the person's Entra groups or app roles; `manual`: by a person. */
+  source: row.membership.source,
   created_at: row.membership.createdAt.toISOString(),
 })

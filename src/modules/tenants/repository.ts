@@ -46,10 +46,11 @@ export async function countOwners(db: Executor, tenantId: string) {
 export async function upsertMembership(db: Executor, tenantId: string, userId: string, role: Role) {
   await db
     .insert(tenantMemberships)
-    .values({ tenantId, userId, role })
+    .values({ tenantId, userId, role, source: 'manual' })
     .onConflictDoUpdate({
       target: [tenantMemberships.tenantId, tenantMemberships.userId],
-      set: { role, updatedAt: new Date() },
+      // A role a person sets is theirs from now on: Entra role rules no longer change it (ADR 028).
+      set: { role, source: 'manual', updatedAt: new Date() },
     })
 }
 

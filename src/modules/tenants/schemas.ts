@@ -53,5 +53,6 @@ export const memberResponse = z.object({
   email: z.string(),
   name: z.string(),
   role: z.enum(ROLES),
+  source: z.enum(['manual', 'entra']).describe('entra: granted by an Entra role rule; manual: by a person'),
   created_at: z.string(),
 })

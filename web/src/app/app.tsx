@@ -3,7 +3,9 @@ import { useQueryClient } from '@tanstack/react-query'
 import { Suspense, useEffect } from 'react'
 import { useMe } from '../features/auth/api.ts'
 import { LoginPage } from '../features/auth/login-page.tsx'
-import { ApiError, setUnauthorizedHandler } from '../lib/api.ts'
+import { notifications } from '@mantine/notifications'
+import { ApiError, errorMessage, setStepUpHandler, setUnauthorizedHandler } from '../lib/api.ts'
+import { keepForResume, resumePending, stepUpUrl } from '../features/auth/step-up.ts'
 import { navigate, useLocation } from '../lib/router.tsx'
 import { ErrorState } from '../components/states.tsx'
 import { isConsolePath, preloadPageFor, Routes } from './routes.tsx'
@@ -35,8 +37,41 @@ export function App() {
     return () => setUnauthorizedHandler(undefined)
   }, [queryClient])
 
+  // A destructive action that needs a fresh sign-in: keep it, sign in again, come back, send it once (ADR 028).
+  useEffect(() => {
+    setStepUpHandler((request, details) => {
+      if (request.method === 'GET' || request.body instanceof FormData) return
+      const page = window.location.pathname + window.location.search
+      keepForResume({
+        method: request.method as 'POST' | 'PATCH' | 'DELETE',
+        path: request.path,
+        body: request.body,
+        page,
+      })
+      window.location.assign(stepUpUrl(details, page))
+    })
+    return () => setStepUpHandler(undefined)
+  }, [])
+
   if (pathname === '/login') return <LoginPage knownPath={isConsolePath} />
   return <SignedIn />
+}
+
+/** After a fresh sign-in, the action that asked for it goes ahead once. */
+function ResumeStepUp() {
+  const queryClient = useQueryClient()
+  useEffect(() => {
+    resumePending(window.location.pathname + window.location.search)
+      .then((resumed) => {
+        if (!resumed) return
+        void queryClient.invalidateQueries()
+        notifications.show({ color: 'green', message: 'Signed in again: the action went ahead' })
+      })
+      .catch((error: unknown) =>
+        notifications.show({ color: 'red', message: `The action failed: ${errorMessage(error)}` }),
+      )
+  }, [queryClient])
+  return null
 }
 
 function SignedIn() {
@@ -46,6 +81,7 @@ function SignedIn() {
   if (me.isError) return isUnauthorized(me.error) ? <FullPageLoader /> : <ErrorState error={me.error} />
   return (
     <Shell me={me.data}>
+      <ResumeStepUp />
       <Suspense fallback={<FullPageLoader />}>
         <Routes me={me.data} />
       </Suspense>

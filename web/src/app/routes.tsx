@@ -1,3 +1,4 @@
+import { RoleRulesPage } from '../features/auth/role-rules-page.tsx'
 import { Anchor, Stack, Text, Title } from '@mantine/core'
 import { type ReactNode, useEffect } from 'react'
 import { can, canOpenTenantsPage, landingTenant } from '../lib/capabilities.ts'
@@ -50,6 +51,8 @@ export const TOKENS_PATH = '/account/tokens'
 /** Every tenant at once (the landing page for members of more than one), and the tenant groups admins manage. */
 export const OVERVIEW_PATH = '/overview'
 export const TENANT_GROUPS_PATH = '/admin/tenant-groups'
+/** Entra role rules (sign-in with Microsoft), admins only. */
+export const ROLE_RULES_PATH = '/admin/role-rules'
 
 /** What each route of the table (lib/route-table.ts) renders. */
 const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode> = {
@@ -85,7 +88,7 @@ function preloadAllWhenIdle() {
   else setTimeout(all, 1000)
 }
 
-const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH, OVERVIEW_PATH, TENANT_GROUPS_PATH]
+const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH, OVERVIEW_PATH, TENANT_GROUPS_PATH, ROLE_RULES_PATH]
 
 /** Whether a path is a page of the console (where sign-in may send the user back to). */
 export const isConsolePath = (pathname: string) =>
@@ -98,6 +101,7 @@ export function Routes({ me }: { me: Me }) {
   if (pathname === '/' || pathname === '') return <Home me={me} />
   if (pathname === OVERVIEW_PATH) return <OverviewPage />
   if (pathname === TENANT_GROUPS_PATH) return me.user.is_admin ? <TenantGroupsPage me={me} /> : <NotFound what="page" />
+  if (pathname === ROLE_RULES_PATH) return me.user.is_admin ? <RoleRulesPage me={me} /> : <NotFound what="page" />
   if (pathname === '/admin' || pathname === '/admin/tenants') {
     return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }

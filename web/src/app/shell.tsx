@@ -15,7 +15,7 @@ import { LongName } from '../components/long-name.tsx'
 import { overviewQuery } from '../features/overview/api.ts'
 import { HealthDot } from '../features/overview/health-dot.tsx'
 import type { Health } from '../lib/types.ts'
-import { OVERVIEW_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
+import { OVERVIEW_PATH, ROLE_RULES_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
 
 /** The tenant a console path belongs to (`/t/{tenantId}/…`), if any. */
 export const tenantIdOf = (pathname: string): string | undefined =>
@@ -173,6 +173,15 @@ function Navigation({
               to={TENANT_GROUPS_PATH}
               label="Tenant groups"
               active={pathname === TENANT_GROUPS_PATH}
+              onClick={onNavigate}
+            />
+          )}
+          {me.user.is_admin && (
+            <NavLink
+              component={Link}
+              to={ROLE_RULES_PATH}
+              label="Role rules"
+              active={pathname === ROLE_RULES_PATH}
               onClick={onNavigate}
             />
           )}

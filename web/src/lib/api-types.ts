@@ -684,10 +684,25 @@ export type Schemas = {
 
 /** The success response of each operation, keyed by "METHOD /path". */
 export type Responses = {
+  "GET /api/auth/oidc/callback": null
+  "GET /api/auth/oidc/start": null
+  "GET /api/auth/providers": {
+    password: boolean
+    microsoft: boolean
+  }
   "POST /api/auth/sign-in": {
     user: Schemas["User"]
   }
   "POST /api/auth/sign-out": null
+  "GET /api/invites/{token}": {
+    tenant_name: string
+    email: string
+    role: "owner" | "manager" | "operator" | "readonly"
+    expires_at: string
+  }
+  "POST /api/invites/{token}/accept": {
+    tenant_id: string
+  }
   "GET /api/me": {
     user: Schemas["User"]
     tenants: ({
@@ -715,6 +730,40 @@ export type Responses = {
     next_cursor: null
     generated_at: string
   }
+  "GET /api/role-rules": {
+    data: ({
+      id: string
+      claim: "group" | "app_role"
+      value: string
+      grants: {
+        workspace_admin: true
+      } | {
+        role: "owner" | "manager" | "operator" | "readonly"
+        tenant_ids: string[]
+      } | {
+        role: "owner" | "manager" | "operator" | "readonly"
+        tenant_group_ids: string[]
+      }
+      created_at: string
+    })[]
+    next_cursor: string | null
+  }
+  "POST /api/role-rules": {
+    id: string
+    claim: "group" | "app_role"
+    value: string
+    grants: {
+      workspace_admin: true
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_ids: string[]
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_group_ids: string[]
+    }
+    created_at: string
+  }
+  "DELETE /api/role-rules/{ruleId}": null
   "GET /api/tenant-groups": {
     data: Schemas["TenantGroup"][]
     next_cursor: string | null
@@ -872,12 +921,22 @@ export type Responses = {
     data: Schemas["InventoryVersion"][]
   }
   "GET /api/tenants/{tenantId}/inventory/items/{itemId}/versions/{versionId}": Schemas["InventoryVersionDetail"]
+  "POST /api/tenants/{tenantId}/invites": {
+    id: string
+    email: string
+    role: "owner" | "manager" | "operator" | "readonly"
+    expires_at: string
+    /** Shown once: the invitee sets a password or signs in with Microsoft there */
+    invite_url: string
+  }
   "GET /api/tenants/{tenantId}/members": {
     data: ({
       user_id: string
       email: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
+      /** entra: granted by an Entra role rule; manual: by a person */
+      source: "manual" | "entra"
       created_at: string
     })[]
     next_cursor: string | null
@@ -887,6 +946,8 @@ export type Responses = {
     email: string
     name: string
     role: "owner" | "manager" | "operator" | "readonly"
+    /** entra: granted by an Entra role rule; manual: by a person */
+    source: "manual" | "entra"
     created_at: string
   }
   "PATCH /api/tenants/{tenantId}/members/{userId}": {
@@ -894,6 +955,8 @@ export type Responses = {
     email: string
     name: string
     role: "owner" | "manager" | "operator" | "readonly"
+    /** entra: granted by an Entra role rule; manual: by a person */
+    source: "manual" | "entra"
     created_at: string
   }
   "DELETE /api/tenants/{tenantId}/members/{userId}": null
@@ -985,6 +1048,23 @@ export type Bodies = {
     email: string
     password: string
   }
+  "POST /api/invites/{token}/accept": {
+    name: string
+    password: string
+  }
+  "POST /api/role-rules": {
+    claim: "group" | "app_role"
+    value: string
+    grants: {
+      workspace_admin: true
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_ids: string[]
+    } | {
+      role: "owner" | "manager" | "operator" | "readonly"
+      tenant_group_ids: string[]
+    }
+  }
   "POST /api/tenant-groups": {
     name: string
     tenant_ids?: string[]
@@ -1020,6 +1100,10 @@ export type Bodies = {
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
   "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
+  "POST /api/tenants/{tenantId}/invites": {
+    email: string
+    role: "owner" | "manager" | "operator" | "readonly"
+  }
   "POST /api/tenants/{tenantId}/members": {
     email: string
     role: "owner" | "manager" | "operator" | "readonly"
@@ -1056,5 +1140,6 @@ export type Bodies = {
     name: string
     password: string
     is_admin?: boolean
+    break_glass?: boolean
   }
 }

@@ -14,6 +14,12 @@ export class ApiError extends Error {
 }
 
 let onUnauthorized: (() => void) | undefined
+let onStepUp: ((request: { method: string; path: string; body: unknown }, details: unknown) => void) | undefined
+
+/** The app shell decides how to get a fresh sign-in when a destructive action needs one (features/auth/step-up.ts). */
+export function setStepUpHandler(handler: typeof onStepUp) {
+  onStepUp = handler
+}
 
 /** The app shell decides what a lost session means (clear caches, go to /login). */
 export function setUnauthorizedHandler(handler: (() => void) | undefined) {
@@ -61,6 +67,11 @@ export async function api<T>(path: string, options: Options = {}): Promise<T> {
     const error = (body as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error
     // The sign-in form reports its own 401 (wrong password); everywhere else it means the session is gone.
     if (response.status === 401 && path !== '/api/auth/sign-in') reportUnauthorized()
+    if (response.status === 403 && error?.code === 'step_up_required')
+      onStepUp?.(
+        { method: init.method ?? 'GET', path: withQuery(path, options.query), body: options.body },
+        error.details,
+      )
     throw new ApiError(
       response.status,
       error?.code ?? 'http_error',

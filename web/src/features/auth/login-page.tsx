@@ -1,9 +1,10 @@
-import { Alert, Box, Button, Center, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
-import { useQueryClient } from '@tanstack/react-query'
+import { Alert, Box, Button, Center, Divider, Paper, Stack, Text, TextInput, Title } from '@mantine/core'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { ApiError, errorMessage } from '../../lib/api.ts'
 import { navigate, useLocation } from '../../lib/router.tsx'
-import { signIn } from './api.ts'
+import { microsoftSignInUrl, providersQuery, signIn } from './api.ts'
+import { InviteAccept } from './invite-accept.tsx'
 
 const HERE = 'http://console.invalid'
 /** A backslash or a control character: browsers read `/\\host` as `//host`, and drop tabs and newlines from URLs. */
@@ -38,6 +39,14 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
   const [error, setError] = useState<string | null>(null)
   const [pending, setPending] = useState(false)
   const expired = search.get('expired') === '1'
+  const providers = useQuery(providersQuery)
+  const microsoft = providers.data?.microsoft === true
+  const passwords = providers.data?.password !== false
+  // A refused Microsoft sign-in comes back here with the server's reason (README: "When it does not work").
+  const refused = search.get('error') ? (search.get('error_description') ?? search.get('error')) : null
+  const stepUp = search.get('step_up') === '1'
+
+  const inviteToken = search.get('invite')
 
   async function submit(event: FormEvent) {
     event.preventDefault()
@@ -55,6 +64,18 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
       setPending(false)
     }
   }
+
+  if (inviteToken)
+    return (
+      <Center mih="100vh" p="md">
+        <Paper withBorder shadow="sm" p="xl" w={380} component="main">
+          <Title order={1} size="h3" mb="md">
+            TenantAtlas
+          </Title>
+          <InviteAccept token={inviteToken} />
+        </Paper>
+      </Center>
+    )
 
   return (
     <Center mih="100vh" p="md">
@@ -74,31 +95,56 @@ export function LoginPage({ knownPath }: { knownPath: (pathname: string) => bool
                 Your session has ended: sign in again.
               </Alert>
             )}
-            <TextInput
-              label="E-mail"
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.currentTarget.value)}
-              autoFocus
-            />
-            <TextInput
-              label="Password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.currentTarget.value)}
-            />
-            {error && (
-              <Alert color="red" variant="light" role="alert">
-                {error}
+            {stepUp && (
+              <Alert color="blue" variant="light">
+                This action needs a recent sign-in: sign in again and it goes ahead.
               </Alert>
             )}
-            <Button type="submit" loading={pending} disabled={!email || !password}>
-              Sign in
-            </Button>
+            {refused && !error && (
+              <Alert color="red" variant="light" role="alert">
+                {refused}
+              </Alert>
+            )}
+            {microsoft && (
+              <Button
+                component="a"
+                href={microsoftSignInUrl(safeNext(search.get('next'), knownPath))}
+                variant={passwords ? 'default' : 'filled'}
+                data-testid="sign-in-microsoft"
+              >
+                Sign in with Microsoft
+              </Button>
+            )}
+            {microsoft && passwords && <Divider label="or with a password" labelPosition="center" />}
+            {passwords && (
+              <>
+                <TextInput
+                  label="E-mail"
+                  type="email"
+                  autoComplete="username"
+                  required
+                  value={email}
+                  onChange={(e) => setEmail(e.currentTarget.value)}
+                  autoFocus
+                />
+                <TextInput
+                  label="Password"
+                  type="password"
+                  autoComplete="current-password"
+                  required
+                  value={password}
+                  onChange={(e) => setPassword(e.currentTarget.value)}
+                />
+                {error && (
+                  <Alert color="red" variant="light" role="alert">
+                    {error}
+                  </Alert>
+                )}
+                <Button type="submit" loading={pending} disabled={!email || !password}>
+                  Sign in
+                </Button>
+              </>
+            )}
           </Stack>
         </form>
       </Paper>

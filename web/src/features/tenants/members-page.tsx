@@ -7,6 +7,7 @@ import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { type Me, type MeTenant, type Member, ROLES, type Role } from '../../lib/types.ts'
 import { addMember, changeRole, membersQuery, removeMember } from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
+import { InviteForm } from './invite-form.tsx'
 
 const ROLE_OPTIONS = ROLES.map((r) => ({ value: r, label: r.charAt(0).toUpperCase() + r.slice(1) }))
 
@@ -43,6 +44,7 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
     <Stack gap="md">
       <PageTitle eyebrow={tenant.name}>Members</PageTitle>
       <AddMemberForm tenantId={tenant.id} onAdded={refresh} />
+      <InviteForm tenantId={tenant.id} />
       {members.isPending ? (
         <LoadingState label="Loading members" />
       ) : members.isError ? (
@@ -80,6 +82,16 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
                     w={150}
                     size="xs"
                   />
+                  {m.source === 'entra' && (
+                    <Text
+                      span
+                      c="dimmed"
+                      size="xs"
+                      title="Granted by an Entra role rule; changing it here makes it manual"
+                    >
+                      from Entra
+                    </Text>
+                  )}
                 </Table.Td>
                 <Table.Td>
                   <Button
