@@ -74,6 +74,14 @@ const catalog = {
       platforms: ['windows'],
       permission: 'DeviceManagementScripts.Read.All',
     },
+    {
+      key: 'deviceConfiguration',
+      label: 'Device configuration profiles',
+      kind: 'policy',
+      category: 'Device configuration',
+      platforms: ['all'],
+      permission: 'DeviceManagementConfiguration.Read.All',
+    },
   ],
   categories: ['Compliance', 'Scripts'],
 }
@@ -234,7 +242,12 @@ describe('RunPage', () => {
       'GET /api/tenants/t1/operation-runs/s1/items': (url: URL) =>
         url.searchParams.get('status') === 'failed'
           ? { data: [item('3', 'failed')], next_cursor: null }
-          : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
+          : url.searchParams.get('status') === 'blocked'
+            ? {
+                data: [{ ...item('4', 'failed'), status: 'skipped', code: 'blocked', message: 'A masked secret' }],
+                next_cursor: null,
+              }
+            : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
     })
     expect(await screen.findByText('Stamps each target with a marker, and reports one result per target.')).toBeTruthy()
     expect(screen.getByText('Schedule: Nightly stamp')).toBeTruthy()
@@ -245,6 +258,16 @@ describe('RunPage', () => {
     fireEvent.click(screen.getByRole('tab', { name: 'Items' }))
     const table = await screen.findByTestId('run-items-table')
     expect(within(table).getAllByTestId('run-item')).toHaveLength(3)
+    // The writes first, types by their label, never the raw key.
+    expect(fetchMock).toHaveBeenCalledWith(
+      '/api/tenants/t1/operation-runs/s1/items?status=written&limit=100',
+      expect.anything(),
+    )
+    await waitFor(() => expect(within(table).getAllByText('Device configuration profiles')).toHaveLength(3))
+    expect(within(table).queryByText('deviceConfiguration')).toBeNull()
+    fireEvent.click(screen.getByText('Blocked'))
+    await waitFor(() => expect(within(screen.getByTestId('run-items-table')).getByText('A masked secret')).toBeTruthy())
+    expect(within(screen.getByTestId('run-items-table')).getByText('blocked').className).toContain('Badge')
     fireEvent.click(screen.getByText('Failed'))
     await waitFor(() =>
       expect(within(screen.getByTestId('run-items-table')).getAllByTestId('run-item')).toHaveLength(1),
