@@ -353,7 +353,7 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
         aria-label="Which items"
         data={ITEM_FILTERS}
         value={filter}
-        onChange={(value) => setFilter(value as ItemFilter)}
+        onChange={(value) => setFilter(value)}
         w="fit-content"
         data-testid="run-items-filter"
       />
