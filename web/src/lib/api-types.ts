@@ -211,6 +211,8 @@ export type Schemas = {
       available: boolean
       reason: string | null
     }
+    /** The restore run that undid this run (its undo plan was executed); no second undo is offered */
+    undone_by_run_id: string | null
   }
   BulkRunUndoStateInput: Schemas["BulkRunUndoState"]
   BulkSelection: {
