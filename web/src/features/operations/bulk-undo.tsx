@@ -11,7 +11,8 @@ import type { BulkRunUndoState, MeTenant, RestorePlan, Run } from '../../lib/typ
 
 const undoStateQuery = (tenantId: string, runId: string) =>
   queryOptions({
-    queryKey: ['runs', tenantId, runId, 'bulk-undo'],
+    // Not under ['runs', tenantId]: the live connection rewrites the run lists cached there.
+    queryKey: ['bulk-undo', tenantId, runId],
     queryFn: ({ signal }) =>
       api<BulkRunUndoState>(`/api/tenants/${tenantId}/bulk-operations/${encodeURIComponent(runId)}`, { signal }),
   })
