@@ -146,6 +146,7 @@ test('a cross-tenant restore: groups picked by name, unmapped ones block until l
 
     await signIn(page, admin())
     await page.goto(`${baseUrl()}/t/${fabrikamId}/restore/${plan.id}`)
+    await expect(page.getByTestId('restore-summary')).toBeVisible({ timeout: 60_000 })
     await expect(page.getByTestId('restore-unmapped')).toContainText(`${unmapped.length} groups are not mapped`)
     await expect(page.getByTestId('execute-restore')).toBeDisabled()
     await screenshot(page, 'restore-cross-tenant-unmapped')
@@ -156,7 +157,7 @@ test('a cross-tenant restore: groups picked by name, unmapped ones block until l
     ).json()) as { data: { id: string; name: string }[] }
     const target = groups.data[0]!
     const first = unmapped[0]!
-    const picker = page.getByRole('textbox', { name: `Target of ${first.source_name}` })
+    const picker = page.getByLabel(`Target of ${first.source_name}`)
     await picker.click()
     await picker.fill(target.name.slice(0, 10))
     await page.getByRole('option', { name: target.name, exact: true }).click()
