@@ -34,6 +34,7 @@ const emulator = async (method: string, path: string, body?: unknown) => {
 test('a 3-write restore of the whole demo backup: the writes on the first screen, one confirmation, 3 clicks', async ({
   page,
 }) => {
+  test.setTimeout(240_000)
   await page.setViewportSize({ width: 1440, height: 900 })
   const started = (await (
     await adminApi.post(`/api/tenants/${demoId}/backups`, { data: { name: `Whole tenant ${Date.now()}` } })
@@ -102,7 +103,7 @@ test('a 3-write restore of the whole demo backup: the writes on the first screen
 test('a cross-tenant restore: groups picked by name, unmapped ones block until left out, the tenant name typed', async ({
   page,
 }) => {
-  test.setTimeout(180_000)
+  test.setTimeout(240_000)
   const suffix = Date.now().toString(36)
   const secret = `fabrikam-${suffix}`
   const emulated = (await emulator('POST', '/tenants', {
@@ -193,4 +194,36 @@ test('a cross-tenant restore: groups picked by name, unmapped ones block until l
     // The other specs expect an admin of the demo tenant alone.
     await adminApi.delete(`/api/tenants/${fabrikamId}/members/${adminId}`)
   }
+})
+
+test('390 px: the bell and the account menu are on screen, a restore plan needs no sideways scroll', async ({
+  page,
+}) => {
+  test.setTimeout(180_000)
+  await page.setViewportSize({ width: 390, height: 844 })
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${demoId}/backups`)
+  const bell = page.getByTestId('notifications-bell')
+  await expect(bell).toBeInViewport()
+  const account = page.getByTestId('account-menu')
+  await expect(account).toBeInViewport()
+  await account.click()
+  await expect(page.getByRole('menuitem', { name: 'Sign out' })).toBeInViewport()
+  await screenshot(page, 'narrow-account-menu')
+  await page.keyboard.press('Escape')
+  await bell.click()
+  await screenshot(page, 'narrow-notifications')
+  await page.keyboard.press('Escape')
+
+  const backups = (await (await adminApi.get(`/api/tenants/${demoId}/backups`)).json()) as { data: { id: string }[] }
+  const plan = (await (
+    await adminApi.post(`/api/tenants/${demoId}/restore-plans`, { data: { backup_id: backups.data[0]!.id } })
+  ).json()) as { id: string }
+  await page.goto(`${baseUrl()}/t/${demoId}/restore/${plan.id}`)
+  await expect(page.getByTestId('restore-summary')).toBeVisible({ timeout: 60_000 })
+  const sideways = Number(
+    await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+  )
+  expect(sideways).toBeLessThanOrEqual(0)
+  await screenshot(page, 'narrow-restore-plan')
 })
