@@ -158,7 +158,7 @@ test('a cross-tenant restore: groups picked by name, unmapped ones block until l
     ).json()) as { data: { id: string; name: string }[] }
     const target = groups.data[0]!
     const first = unmapped[0]!
-    const picker = page.getByLabel(`Target of ${first.source_name}`)
+    const picker = page.getByRole('combobox', { name: `Target of ${first.source_name}` })
     await picker.click()
     await picker.fill(target.name.slice(0, 10))
     await page.getByRole('option', { name: target.name, exact: true }).click()
