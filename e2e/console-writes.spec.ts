@@ -181,7 +181,7 @@ test('a cross-tenant restore: groups picked by name, unmapped ones block until l
     await page.getByTestId('execute-restore').click()
     await expect(page.getByTestId('confirm-restore-sentence')).toContainText(
       new RegExp(
-        `^Create \\d+ polic(y|ies) in ${name}; ${unmapped.length - 1} groups? (is|are) not mapped: (its|their) assignments will be left out`,
+        `^Create \\d+ (and update \\d+ )?polic(y|ies) in ${name}; ${unmapped.length - 1} groups? (is|are) not mapped: (its|their) assignments will be left out`,
       ),
     )
     await expect(page.getByTestId('confirm-write')).toBeDisabled()
@@ -226,4 +226,25 @@ test('390 px: the bell and the account menu are on screen, a restore plan needs 
   )
   expect(sideways).toBeLessThanOrEqual(0)
   await screenshot(page, 'narrow-restore-plan')
+})
+
+test('the audit trail reads as sentences, filters by what and who, and exports CSV', async ({ page }) => {
+  test.setTimeout(120_000)
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${demoId}/audit`)
+  const rows = page.getByTestId('audit-table').getByTestId('audit-row')
+  await expect(rows.first()).toBeVisible()
+  await expect(page.getByTestId('audit-table')).toContainText('started an inventory sync run')
+  await page.getByTestId('audit-action').click()
+  await page.getByRole('option', { name: 'Runs' }).click()
+  await expect(page.locator('[data-testid="audit-row"][data-action="operation_run.queued"]').first()).toBeVisible()
+  await expect(page.locator('[data-testid="audit-row"]:not([data-action^="operation_run."])')).toHaveCount(0)
+  await screenshot(page, 'audit-filtered')
+  await page.getByTestId('audit-actor').fill('nobody-by-this-name')
+  await expect(page.getByText('Nothing recorded matches these filters.')).toBeVisible()
+  await page.getByTestId('audit-actor').fill('')
+  const download = page.waitForEvent('download')
+  await page.getByTestId('audit-export').click()
+  const file = await download
+  expect(file.suggestedFilename()).toMatch(/^audit-.*\.csv$/)
 })
