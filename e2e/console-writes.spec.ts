@@ -230,6 +230,9 @@ test('390 px: the bell and the account menu are on screen, a restore plan needs 
 
 test('the audit trail reads as sentences, filters by what and who, and exports CSV', async ({ page }) => {
   test.setTimeout(120_000)
+  // A run of its own, so the spec also passes alone on a fresh server.
+  expect((await adminApi.post(`/api/tenants/${demoId}/inventory-sync`, { data: {} })).status()).toBe(202)
+  await waitUntilIdle(adminApi, demoId)
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${demoId}/audit`)
   const rows = page.getByTestId('audit-table').getByTestId('audit-row')
