@@ -132,7 +132,7 @@ test('audit trail lists what happened', async ({ page }) => {
   await signIn(page, admin())
   await page.goto(`${baseUrl()}/t/${tenantId}/audit`)
   await expect(page.getByTestId('audit-row').first()).toBeVisible()
-  await expect(page.getByTestId('audit-table')).toContainText('operation_run.queued')
+  await expect(page.getByTestId('audit-table')).toContainText('started an inventory sync run')
   await screenshot(page, 'audit')
 })
 

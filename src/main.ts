@@ -8,7 +8,7 @@ import { loadSecretBox } from './lib/app-key.ts'
 import { verifyAppKey } from './modules/tenants/verify-app-key.ts'
 import type { Config } from './lib/config.ts'
 import { generatePassword } from './lib/crypto.ts'
-import { createLogger } from './lib/logger.ts'
+import { createLogger, terminalDestination } from './lib/logger.ts'
 import { createUser } from './modules/access/create-user.ts'
 import { type Operations, startOperations } from './jobs/runtime.ts'
 import { DEFAULT_RETENTION } from './modules/operations/retention.ts'
@@ -40,7 +40,11 @@ async function ensureFirstAdmin(handle: DatabaseHandle): Promise<{ email: string
 
 /** `serve`: migrate, make sure someone can sign in, start the operations engine, serve the web app. */
 export async function serve(config: Config, options: ServeOptions, print: (line: string) => void): Promise<Running> {
-  const logger = createLogger(config.logLevel)
+  // On a terminal, readable lines without the routine request noise; JSON lines (for collectors) otherwise.
+  const logger = createLogger(
+    config.logLevel,
+    process.stdout.isTTY && process.env.LOG_FORMAT !== 'json' ? terminalDestination() : undefined,
+  )
   const secrets = loadSecretBox(config)
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role: 'serve' })
   let app: FastifyInstance | undefined

@@ -406,6 +406,13 @@ const TABLE: Record<string, RouteCase> = {
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/assignments?group_id=${randomUUID()}` }),
   },
+  // The tenant has no Graph to search here: the inventory's groups alone (complete: false).
+  'GET /api/tenants/:tenantId/targets': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/targets?kind=group&q=a` }),
+  },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm'
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { auditEvents, tenants } from '../src/db/schema.ts'
+import { auditEvents, tenants, users } from '../src/db/schema.ts'
 import { CAPABILITIES } from '../src/modules/access/policy.ts'
 import { readClientSecret } from '../src/modules/tenants/update-tenant.ts'
 import { createTestContext, errorOf, type TestContext } from './harness.ts'
@@ -256,6 +256,59 @@ describe('policy types', () => {
 })
 
 describe('audit trail', () => {
+  it('filters by actor, action (or its domain) and date; bad filters are 422 naming them', async () => {
+    const owner = await ctx.factories.userWithToken()
+    const other = await ctx.factories.userWithToken()
+    const tenant = await ctx.factories.tenant()
+    await ctx.factories.member(tenant.id, owner.user, 'owner')
+    await ctx.factories.member(tenant.id, other.user, 'owner')
+    const [ownerRow] = await ctx.db.select().from(users).where(eq(users.id, owner.user.id))
+    for (const [token, name] of [
+      [owner.token, 'By the owner'],
+      [other.token, 'By the other'],
+    ] as const)
+      await ctx.request({ method: 'PATCH', url: `/api/tenants/${tenant.id}`, token, payload: { name } })
+    await ctx.db.insert(auditEvents).values({
+      id: randomUUID(),
+      tenantId: tenant.id,
+      actorKind: 'system',
+      action: 'backup.deleted',
+      createdAt: new Date('2020-01-01T00:00:00Z'),
+    })
+    const list = async (query: string) => {
+      const response = await ctx.request({
+        method: 'GET',
+        url: `/api/tenants/${tenant.id}/audit-events?${query}`,
+        token: owner.token,
+      })
+      return {
+        status: response.statusCode,
+        body: response.body,
+        data:
+          (
+            JSON.parse(response.body) as {
+              data?: { action: string; actor: { id: string | null }; metadata: { name?: string } }[]
+            }
+          ).data ?? [],
+      }
+    }
+    const byOwner = await list(`actor=${encodeURIComponent(ownerRow!.email.slice(0, 6))}`)
+    expect(byOwner.data.map((e) => e.metadata.name)).toEqual(['By the owner'])
+    expect((await list('action=tenant.updated')).data).toHaveLength(2)
+    const domain = (await list('action=tenant')).data.map((e) => e.action)
+    expect(domain.filter((a) => a === 'tenant.updated')).toHaveLength(2)
+    expect(domain.every((a) => a.startsWith('tenant.'))).toBe(true)
+    expect((await list('action=backup')).data.map((e) => e.action)).toEqual(['backup.deleted'])
+    expect((await list('until=2021-01-01T00:00:00Z')).data.map((e) => e.action)).toEqual(['backup.deleted'])
+    expect((await list('since=2021-01-01T00:00:00Z')).data.map((e) => e.action)).not.toContain('backup.deleted')
+    const badDate = await list('since=yesterday')
+    expect(badDate.status).toBe(422)
+    expect(badDate.body).toContain('since')
+    const badAction = await list('action=DROP%20TABLE')
+    expect(badAction.status).toBe(422)
+    expect(badAction.body).toContain('action')
+  })
+
   it('pages newest first with a keyset cursor', async () => {
     const owner = await ctx.factories.userWithToken()
     const tenant = await ctx.factories.tenant()

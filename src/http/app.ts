@@ -26,6 +26,7 @@ import { registerInventoryRoutes } from '../modules/inventory/routes.ts'
 import { registerScheduleRoutes } from '../modules/schedules/routes.ts'
 import { registerBackupRoutes } from '../modules/backups/routes.ts'
 import { registerRestoreRoutes } from '../modules/restore/routes.ts'
+import { registerTargetRoutes } from '../modules/tenant-objects/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
@@ -212,6 +213,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerAssignmentRoutes(app, deps)
   registerEntraRoutes(app, deps)
   registerInviteRoutes(app, deps)
+  registerTargetRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

@@ -209,9 +209,27 @@ describe('bulk runs', () => {
     expect(rows.map((r) => r.displayName).sort()).toEqual(preview.items.map((i) => i.new_name).sort())
     const undoPlan = await undo(done.id)
     expect(undoPlan.items.every((i) => i.action === 'update')).toBe(true)
-    expect((await executePlan(undoPlan.id)).outcome).toBe('succeeded')
+    const undoRun = await executePlan(undoPlan.id)
+    expect(undoRun.outcome).toBe('succeeded')
     const back = await truthWithContent(env.emulator, tenant.entraTenantId)
     for (const p of picked) expect(back.get(p.externalId)!.display_name).toBe(p.displayName)
+    // Undone: the run says by which restore run, and offers no second Undo (issue 24).
+    const after = await ctx.request({
+      method: 'GET',
+      url: `/api/tenants/${tenant.tenantId}/bulk-operations/${done.id}`,
+      token: tenant.token,
+    })
+    expect(JSON.parse(after.body)).toMatchObject({
+      undo: { available: false, reason: expect.stringContaining(undoRun.id) as string },
+      undone_by_run_id: undoRun.id,
+    })
+    const again = await ctx.request({
+      method: 'POST',
+      url: `/api/tenants/${tenant.tenantId}/bulk-operations/${done.id}/undo`,
+      token: tenant.token,
+      headers: { origin: ORIGIN },
+    })
+    expect(again.statusCode).toBe(409)
   })
 
   it('duplicates with the assignments, each copy once', async () => {

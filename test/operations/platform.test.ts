@@ -108,6 +108,11 @@ describe('a type added by the recipe alone', () => {
     expect(failed.body.next_cursor).toBeNull()
     const skipped = await get<{ data: Item[] }>(`${base}?status=skipped`)
     expect(skipped.body.data).toEqual([])
+    // The console's groups: what the run wrote or tried to (the writes first), and blocked apart from plain skips.
+    const written = await get<{ data: Item[] }>(`${base}?status=written`)
+    expect(written.body.data.map((i) => i.target.id)).toEqual(Array.from({ length: 7 }, (_, i) => `target-${i + 1}`))
+    const blocked = await get<{ data: Item[] }>(`${base}?status=blocked`)
+    expect(blocked.body.data).toEqual([])
 
     const badStatus = await get(`${base}?status=broken`)
     expect(badStatus.status).toBe(422)

@@ -227,6 +227,21 @@ describe('restore into the same tenant', () => {
       expect(run.outcome).toBe('succeeded')
       const items = await ctx.db.select().from(operationRunItems).where(eq(operationRunItems.runId, run.id))
       expect(items.find((i) => i.targetId === secret.id)).toMatchObject({ status: 'skipped', code: 'blocked' })
+      // The run's items list blocked objects apart from the plain skips (issue 24).
+      const listed = async (status: string) => {
+        const response = await ctx.request({
+          method: 'GET',
+          url: `/api/tenants/${tenant.tenantId}/operation-runs/${run.id}/items?status=${status}&limit=500`,
+          token: tenant.token,
+        })
+        return (JSON.parse(response.body) as { data: { target: { id: string }; status: string }[] }).data
+      }
+      const blocked = (await listed('blocked')).map((i) => i.target.id)
+      expect(blocked).toEqual(expect.arrayContaining([secret.id, catalog.id]))
+      expect(blocked).toHaveLength(p.items.filter((i) => i.action === 'blocked').length)
+      const skipped = await listed('skipped')
+      expect(skipped.map((i) => i.target.id)).not.toContain(secret.id)
+      expect((await listed('written')).every((i) => i.status === 'succeeded' || i.status === 'failed')).toBe(true)
       expect(items.find((i) => i.targetName === plain.display_name && i.action === 'create')).toMatchObject({
         status: 'succeeded',
       })

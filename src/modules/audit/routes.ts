@@ -1,11 +1,37 @@
 import type { FastifyInstance } from 'fastify'
 import type { ZodTypeProvider } from 'fastify-type-provider-zod'
+import { z } from 'zod'
 import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
+import { storableDate } from '../../lib/time.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
 import { auditEventResponse, presentAuditEvent } from './presenter.ts'
 import { listAuditEvents } from './repository.ts'
+
+const date = (field: string) =>
+  z
+    .string()
+    .max(40)
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return undefined
+      const parsed = storableDate(value)
+      if (!parsed) ctx.addIssue({ code: 'custom', message: `${field} must be an ISO 8601 date-time` })
+      return parsed
+    })
+
+const auditQuery = cursorQuery.extend({
+  actor: z.string().trim().max(200).optional().describe("A part of the actor's name or e-mail"),
+  action: z
+    .string()
+    .trim()
+    .max(100)
+    .regex(/^[a-z_]+(\.[a-z_]+)?$/, { error: 'must be an action (backup.deleted) or its domain (backup)' })
+    .optional(),
+  since: date('since').describe('Events at or after this time (ISO 8601)'),
+  until: date('until').describe('Events before this time (ISO 8601)'),
+})
 
 export function registerAuditRoutes(app: FastifyInstance, { db, auth }: HttpDeps) {
   app.withTypeProvider<ZodTypeProvider>().get(
@@ -16,7 +42,7 @@ export function registerAuditRoutes(app: FastifyInstance, { db, auth }: HttpDeps
         tags: ['audit'],
         summary: "The tenant's audit trail, newest first",
         params: tenantIdParams,
-        querystring: cursorQuery,
+        querystring: auditQuery,
         response: responses({ 200: listEnvelope(auditEventResponse) }),
       },
     },
@@ -25,6 +51,12 @@ export function registerAuditRoutes(app: FastifyInstance, { db, auth }: HttpDeps
       const rows = await listAuditEvents(db, access.tenantId, {
         cursor: decodeCursor(request.query.cursor),
         limit: request.query.limit + 1,
+        filters: {
+          actor: request.query.actor,
+          action: request.query.action,
+          since: request.query.since,
+          until: request.query.until,
+        },
       })
       const page = rows.slice(0, request.query.limit)
       const last = page.at(-1)

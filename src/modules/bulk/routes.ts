@@ -62,6 +62,10 @@ const undoStateResponse = z
     backup_id: z.string().nullable().describe('The backup the run took before changing anything'),
     changed: z.number().describe('Items the run changed'),
     undo: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+    undone_by_run_id: z
+      .string()
+      .nullable()
+      .describe('The restore run that undid this run (its undo plan was executed); no second undo is offered'),
   })
   .meta({ id: 'BulkRunUndoState' })
 

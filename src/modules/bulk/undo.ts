@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, desc, eq, isNotNull } from 'drizzle-orm'
 import type { Database } from '../../db/engine.ts'
 import { bulkOperationItems, graphWrites, restorePlans } from '../../db/schema.ts'
 import { conflict, notFound } from '../../lib/errors.ts'
@@ -21,6 +21,8 @@ export type UndoState = {
   backup_id: string | null
   changed: number
   undo: { available: boolean; reason: string | null }
+  /** The restore run that undid it (a plan from its backup executed), if one did */
+  undone_by_run_id: string | null
 }
 
 async function undoState(db: Database, tenantId: string, runId: string): Promise<UndoState> {
@@ -34,17 +36,42 @@ async function undoState(db: Database, tenantId: string, runId: string): Promise
       .from(bulkOperationItems)
       .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))
   ).length
+  // Undone: a plan from the run's own safety backup was executed (the backup belongs to this run alone).
+  const [undone] = set
+    ? await db
+        .select({ runId: restorePlans.runId })
+        .from(restorePlans)
+        .where(
+          and(
+            eq(restorePlans.targetTenantId, tenantId),
+            eq(restorePlans.backupId, set.id),
+            isNotNull(restorePlans.runId),
+          ),
+        )
+        .orderBy(desc(restorePlans.createdAt))
+        .limit(1)
+    : []
+  const undoneBy = undone?.runId ?? null
   const why =
-    row.run.status !== 'completed'
-      ? 'The run has not finished yet'
-      : action === 'duplicate'
-        ? 'A duplicate is undone by deleting the copies: select them in the inventory and delete them'
-        : !set || set.status !== 'complete'
-          ? 'The run took no complete backup before changing anything'
-          : changed === 0
-            ? 'The run changed nothing'
-            : null
-  return { run_id: runId, action, backup_id: set?.id ?? null, changed, undo: { available: why === null, reason: why } }
+    undoneBy !== null
+      ? `This run was undone already (restore run ${undoneBy})`
+      : row.run.status !== 'completed'
+        ? 'The run has not finished yet'
+        : action === 'duplicate'
+          ? 'A duplicate is undone by deleting the copies: select them in the inventory and delete them'
+          : !set || set.status !== 'complete'
+            ? 'The run took no complete backup before changing anything'
+            : changed === 0
+              ? 'The run changed nothing'
+              : null
+  return {
+    run_id: runId,
+    action,
+    backup_id: set?.id ?? null,
+    changed,
+    undo: { available: why === null, reason: why },
+    undone_by_run_id: undoneBy,
+  }
 }
 
 export { undoState }

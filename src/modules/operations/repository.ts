@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import { preparedFor } from '../../db/prepared.ts'
 import {
@@ -117,10 +117,23 @@ export async function listActiveRuns(db: Database, tenantId: string) {
 }
 
 /** A run's per-item results in recording order, keyset-paginated on the item id. */
+/** `blocked` is a skip with the code `blocked` (it could not be written), `written` what the run wrote or tried to. */
+function itemFilter(status: RunItemStatus | 'written' | 'blocked' | undefined): SQL | undefined {
+  if (status === undefined) return undefined
+  if (status === 'written') return inArray(operationRunItems.status, ['succeeded', 'failed'])
+  if (status === 'blocked') return and(eq(operationRunItems.status, 'skipped'), eq(operationRunItems.code, 'blocked'))
+  if (status === 'skipped')
+    return and(
+      eq(operationRunItems.status, 'skipped'),
+      or(isNull(operationRunItems.code), ne(operationRunItems.code, 'blocked')),
+    )
+  return eq(operationRunItems.status, status)
+}
+
 export async function listRunItems(
   db: Executor,
   runId: string,
-  filters: { status?: RunItemStatus | undefined },
+  filters: { status?: RunItemStatus | 'written' | 'blocked' | undefined },
   page: { after?: number | undefined; limit: number },
 ) {
   return db
@@ -129,7 +142,7 @@ export async function listRunItems(
     .where(
       and(
         eq(operationRunItems.runId, runId),
-        filters.status ? eq(operationRunItems.status, filters.status) : undefined,
+        itemFilter(filters.status),
         page.after === undefined ? undefined : sql`${operationRunItems.id} > ${page.after}`,
       ),
     )

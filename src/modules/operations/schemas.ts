@@ -17,8 +17,17 @@ export const listRunsQuery = z.strictObject({
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(200).default(50),
 })
 
+/** A status, or a group of results the console shows apart (ADR 026: the writes first, blocked counted as blocked). */
+export const RUN_ITEM_FILTERS = [...RUN_ITEM_STATUSES, 'written', 'blocked'] as const
+export type RunItemFilter = (typeof RUN_ITEM_FILTERS)[number]
+
 export const listRunItemsQuery = z.strictObject({
-  status: z.enum(RUN_ITEM_STATUSES, { error: `must be one of ${RUN_ITEM_STATUSES.join(', ')}` }).optional(),
+  status: z
+    .enum(RUN_ITEM_FILTERS, { error: `must be one of ${RUN_ITEM_FILTERS.join(', ')}` })
+    .optional()
+    .describe(
+      '`written`: succeeded or failed (what the run wrote or tried to); `blocked`: skipped because they cannot be written; `skipped`: the other skips',
+    ),
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(500).default(100),
 })

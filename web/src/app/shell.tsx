@@ -1,4 +1,4 @@
-import { AppShell, Burger, Group, Menu, NavLink, Select, Text, UnstyledButton } from '@mantine/core'
+import { AppShell, Avatar, Burger, Group, Menu, NavLink, Select, Text, UnstyledButton } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
 import { useDisclosure } from '@mantine/hooks'
 import { useQueryClient } from '@tanstack/react-query'
@@ -36,7 +36,7 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
       >
         <AppShell.Header>
           <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-            <Group gap="md" wrap="nowrap">
+            <Group gap="md" wrap="nowrap" style={{ minWidth: 0, flex: 1 }}>
               <Burger
                 opened={navOpened}
                 onClick={nav.toggle}
@@ -44,7 +44,7 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
                 size="sm"
                 aria-label="Toggle navigation"
               />
-              <UnstyledButton component={Link} to="/" aria-label="TenantAtlas home">
+              <UnstyledButton component={Link} to="/" aria-label="TenantAtlas home" visibleFrom="sm">
                 <Text fw={700} size="lg">
                   TenantAtlas
                 </Text>
@@ -91,7 +91,8 @@ function TenantPicker({ me, tenant, pathname }: { me: Me; tenant: MeTenant | und
       allowDeselect={false}
       searchable
       nothingFoundMessage="No tenant of yours has this name"
-      w={260}
+      // 390 px: the picker shrinks so the bell and the account menu stay on screen.
+      w={{ base: 170, sm: 260 }}
       data-testid="tenant-switcher"
     />
   )
@@ -204,8 +205,11 @@ function UserMenu({ me }: { me: Me }) {
   return (
     <Menu position="bottom-end" width={240}>
       <Menu.Target>
-        <UnstyledButton aria-label={`Account: ${me.user.name}`} px="xs">
-          <Text size="sm" fw={500}>
+        <UnstyledButton aria-label={`Account: ${me.user.name}`} px="xs" data-testid="account-menu">
+          <Avatar size="sm" radius="xl" hiddenFrom="sm" color="indigo">
+            {initials(me.user.name)}
+          </Avatar>
+          <Text size="sm" fw={500} visibleFrom="sm">
             <LongName maw={200}>{me.user.name}</LongName>
           </Text>
         </UnstyledButton>
@@ -224,3 +228,12 @@ function UserMenu({ me }: { me: Me }) {
     </Menu>
   )
 }
+
+/** "Ada Lovelace" → "AL": the account button on a narrow screen. */
+const initials = (name: string) =>
+  name
+    .split(/\s+/)
+    .filter(Boolean)
+    .slice(0, 2)
+    .map((part) => part[0]!.toUpperCase())
+    .join('') || '?'

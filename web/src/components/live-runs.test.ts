@@ -23,4 +23,10 @@ describe('replaceRun', () => {
     expect(replaceRun(page, run('a', 'completed')).data[0]!.status).toBe('completed')
     expect(replaceRun(undefined, run('a'))).toBeUndefined()
   })
+
+  // Issue 24: "a live run consumer failed: Cannot read properties of undefined (reading 'some')".
+  it("leaves other data cached under the same key prefix alone (a bulk run's undo state)", () => {
+    const undoState = { run_id: 'b1', action: 'assign', undo: { available: true, reason: null } }
+    expect(replaceRun(undoState as unknown as Page<Run>, run('b1', 'completed'))).toBe(undoState)
+  })
 })

@@ -75,10 +75,14 @@ export function LiveRunsProvider({
 
 /** Puts a run's new state into a cached list: a Monitoring page set (infinite query) or a plain page. */
 export function replaceRun<T extends InfiniteData<Page<Run>> | Page<Run> | undefined>(cached: T, run: Run): T {
-  if (!cached) return cached
+  // Other queries live under the same key prefix (a bulk run's undo state): only lists of runs are touched.
+  if (!cached || typeof cached !== 'object') return cached
   const swap = (page: Page<Run>) =>
-    page.data.some((r) => r.id === run.id) ? { ...page, data: page.data.map((r) => (r.id === run.id ? run : r)) } : page
-  if ('pages' in cached) return { ...cached, pages: cached.pages.map(swap) }
+    Array.isArray(page?.data) && page.data.some((r) => r.id === run.id)
+      ? { ...page, data: page.data.map((r) => (r.id === run.id ? run : r)) }
+      : page
+  if ('pages' in cached) return Array.isArray(cached.pages) ? { ...cached, pages: cached.pages.map(swap) } : cached
+  if (!('data' in cached)) return cached
   return swap(cached) as T
 }
 

@@ -211,6 +211,8 @@ export type Schemas = {
       available: boolean
       reason: string | null
     }
+    /** The restore run that undid this run (its undo plan was executed); no second undo is offered */
+    undone_by_run_id: string | null
   }
   BulkRunUndoStateInput: Schemas["BulkRunUndoState"]
   BulkSelection: {
@@ -673,6 +675,13 @@ export type Schemas = {
     updated_at: string
   }
   TenantGroupInput: Schemas["TenantGroup"]
+  TenantTarget: {
+    kind: "group" | "assignment_filter" | "scope_tag"
+    id: string
+    name: string
+    description: string | null
+  }
+  TenantTargetInput: Schemas["TenantTarget"]
   User: {
     id: string
     email: string
@@ -1003,6 +1012,11 @@ export type Responses = {
   "POST /api/tenants/{tenantId}/schedules": Schemas["Schedule"]
   "PATCH /api/tenants/{tenantId}/schedules/{scheduleId}": Schemas["Schedule"]
   "DELETE /api/tenants/{tenantId}/schedules/{scheduleId}": null
+  "GET /api/tenants/{tenantId}/targets": {
+    data: Schemas["TenantTarget"][]
+    /** False when Graph could not be searched: only the inventory's groups are listed */
+    complete: boolean
+  }
   "GET /api/tokens": {
     data: ({
       id: string

@@ -1,18 +1,42 @@
-import { Button, Code, Group, Stack, Table, Text } from '@mantine/core'
+import { Anchor, Button, Code, Collapse, Group, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { useDebouncedValue } from '@mantine/hooks'
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query'
+import { useState } from 'react'
+import { LongName } from '../../components/long-name.tsx'
+import { useOperationTypes } from '../../components/operation-types.ts'
 import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { api } from '../../lib/api.ts'
 import { formatDateTime } from '../../lib/format.ts'
+import { Link } from '../../lib/router.tsx'
 import type { AuditEvent, MeTenant, Page } from '../../lib/types.ts'
-import { LongName } from '../../components/long-name.tsx'
+import { ACTION_DOMAINS, auditCsv, auditSentence, subjectLink } from './audit-sentences.ts'
 
-const auditQuery = (tenantId: string) =>
+export type AuditFilters = { actor: string; action: string | null; since: string; until: string }
+
+/** The API's query for the filters: dates (yyyy-mm-dd, the viewer's day) as instants; `until` includes its day. */
+export function auditQueryParams(f: AuditFilters) {
+  const day = (d: string, next = false) => {
+    if (!d) return undefined
+    const date = new Date(`${d}T00:00:00`)
+    if (Number.isNaN(date.getTime())) return undefined
+    if (next) date.setDate(date.getDate() + 1)
+    return date.toISOString()
+  }
+  return {
+    actor: f.actor.trim() || undefined,
+    action: f.action ?? undefined,
+    since: day(f.since),
+    until: day(f.until, true),
+  }
+}
+
+const auditQuery = (tenantId: string, f: AuditFilters) =>
   infiniteQueryOptions({
-    queryKey: ['audit', tenantId],
+    queryKey: ['audit', tenantId, f],
     queryFn: ({ pageParam, signal }) =>
       api<Page<AuditEvent>>(`/api/tenants/${tenantId}/audit-events`, {
         signal,
-        query: { cursor: pageParam, limit: 50 },
+        query: { ...auditQueryParams(f), cursor: pageParam, limit: 50 },
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
@@ -26,62 +50,158 @@ export const actorLabel = (event: AuditEvent) =>
   ACTOR_KINDS[event.actor.kind] ??
   (event.actor.name ?? event.actor.email ?? 'Deleted user') + (event.actor.kind === 'token' ? ' (API token)' : '')
 
+const EXPORT_LIMIT = 10_000
+
+/** `/t/{tenantId}/audit`: the trail as sentences with links, filtered by who, what and when, exported as CSV. */
 export function AuditPage({ tenant }: { tenant: MeTenant }) {
-  const events = useInfiniteQuery(auditQuery(tenant.id))
+  const [filters, setFilters] = useState<AuditFilters>({ actor: '', action: null, since: '', until: '' })
+  const [actor] = useDebouncedValue(filters.actor, 300)
+  const applied = { ...filters, actor }
+  const events = useInfiniteQuery(auditQuery(tenant.id, applied))
+  const { typeOf } = useOperationTypes()
+  const label = (type: string) => typeOf(type)?.label ?? type
   const rows = events.data?.pages.flatMap((p) => p.data) ?? []
+  const [open, setOpen] = useState<string | null>(null)
+  const [exporting, setExporting] = useState(false)
+  const set = (patch: Partial<AuditFilters>) => setFilters((f) => ({ ...f, ...patch }))
+
+  const exportCsv = async () => {
+    setExporting(true)
+    try {
+      const all: AuditEvent[] = []
+      let cursor: string | undefined
+      do {
+        const page = await api<Page<AuditEvent>>(`/api/tenants/${tenant.id}/audit-events`, {
+          query: { ...auditQueryParams(applied), cursor, limit: 200 },
+        })
+        all.push(...page.data)
+        cursor = page.next_cursor ?? undefined
+      } while (cursor && all.length < EXPORT_LIMIT)
+      const blob = new Blob([auditCsv(all, actorLabel, label)], { type: 'text/csv;charset=utf-8' })
+      const a = document.createElement('a')
+      a.href = URL.createObjectURL(blob)
+      a.download = `audit-${tenant.name.replace(/[^\w-]+/g, '-')}.csv`
+      a.click()
+      URL.revokeObjectURL(a.href)
+    } finally {
+      setExporting(false)
+    }
+  }
+
   return (
     <Stack gap="md">
-      <PageTitle eyebrow={tenant.name}>Audit trail</PageTitle>
+      <Group justify="space-between" align="flex-end">
+        <PageTitle eyebrow={tenant.name}>Audit trail</PageTitle>
+        <Button variant="default" loading={exporting} onClick={() => void exportCsv()} data-testid="audit-export">
+          Export CSV
+        </Button>
+      </Group>
+      <Group align="flex-end" gap="sm" data-testid="audit-filters">
+        <TextInput
+          label="Who"
+          placeholder="Name or e-mail"
+          value={filters.actor}
+          onChange={(e) => set({ actor: e.currentTarget.value })}
+          w={220}
+          data-testid="audit-actor"
+        />
+        <Select
+          label="What"
+          placeholder="Everything"
+          data={ACTION_DOMAINS}
+          value={filters.action}
+          onChange={(v) => set({ action: v })}
+          clearable
+          w={180}
+          data-testid="audit-action"
+        />
+        <TextInput
+          label="From"
+          type="date"
+          value={filters.since}
+          onChange={(e) => set({ since: e.currentTarget.value })}
+          data-testid="audit-since"
+        />
+        <TextInput
+          label="To"
+          type="date"
+          value={filters.until}
+          onChange={(e) => set({ until: e.currentTarget.value })}
+          data-testid="audit-until"
+        />
+      </Group>
       {events.isPending ? (
         <LoadingState label="Loading the audit trail" />
       ) : events.isError ? (
         <ErrorState error={events.error} />
       ) : (
         <>
-          <Table.ScrollContainer minWidth={900}>
-            <Table striped verticalSpacing={6} data-testid="audit-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>When</Table.Th>
-                  <Table.Th>Who</Table.Th>
-                  <Table.Th>Action</Table.Th>
-                  <Table.Th>Subject</Table.Th>
-                  <Table.Th>Details</Table.Th>
-                  <Table.Th>IP</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((event) => (
-                  <Table.Tr key={event.id} data-testid="audit-row">
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(event.created_at)}</Table.Td>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                      <LongName maw={240}>{actorLabel(event)}</LongName>
+          <Table striped verticalSpacing={6} data-testid="audit-table" className="stack-on-narrow">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>When</Table.Th>
+                <Table.Th>What happened</Table.Th>
+                <Table.Th>IP</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {rows.map((event) => {
+                const link = subjectLink(event, tenant.id)
+                const hasDetails = Object.keys(event.metadata).length > 0
+                return (
+                  <Table.Tr key={event.id} data-testid="audit-row" data-action={event.action}>
+                    <Table.Td style={{ whiteSpace: 'nowrap' }} data-label="When" valign="top">
+                      {formatDateTime(event.created_at)}
                     </Table.Td>
-                    <Table.Td>
-                      <Code>{event.action}</Code>
-                    </Table.Td>
-                    <Table.Td>
-                      {event.subject ? `${event.subject.type} ${event.subject.id.slice(0, 8)}…` : '—'}
-                    </Table.Td>
-                    <Table.Td>
-                      <Text
-                        size="xs"
-                        ff="monospace"
-                        lineClamp={3}
-                        title={JSON.stringify(event.metadata)}
-                        maw={420}
-                        style={{ wordBreak: 'break-all' }}
-                      >
-                        {Object.keys(event.metadata).length > 0 ? JSON.stringify(event.metadata) : '—'}
+                    <Table.Td data-label="What happened">
+                      <Text size="sm" data-testid="audit-sentence">
+                        <LongName fw={600} maw={240}>
+                          {actorLabel(event)}
+                        </LongName>{' '}
+                        {auditSentence(event, label)}
+                        {link && (
+                          <>
+                            {' · '}
+                            <Anchor component={Link} to={link.to} size="sm">
+                              {link.label}
+                            </Anchor>
+                          </>
+                        )}
+                        {hasDetails && (
+                          <>
+                            {' · '}
+                            <Anchor
+                              component="button"
+                              size="sm"
+                              c="dimmed"
+                              onClick={() => setOpen(open === event.id ? null : event.id)}
+                            >
+                              {open === event.id ? 'hide raw' : 'show raw'}
+                            </Anchor>
+                          </>
+                        )}
                       </Text>
+                      <Collapse expanded={open === event.id}>
+                        {open === event.id && (
+                          <Code block fz="xs" mt={4}>
+                            {JSON.stringify(
+                              { action: event.action, subject: event.subject, ...event.metadata },
+                              null,
+                              2,
+                            )}
+                          </Code>
+                        )}
+                      </Collapse>
                     </Table.Td>
-                    <Table.Td>{event.ip ?? '—'}</Table.Td>
+                    <Table.Td data-label="IP" valign="top">
+                      {event.ip ?? '—'}
+                    </Table.Td>
                   </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          {rows.length === 0 && <EmptyText>Nothing recorded yet.</EmptyText>}
+                )
+              })}
+            </Table.Tbody>
+          </Table>
+          {rows.length === 0 && <EmptyText>Nothing recorded matches these filters.</EmptyText>}
           {events.hasNextPage && (
             <Group justify="center">
               <Button variant="default" onClick={() => void events.fetchNextPage()} loading={events.isFetchingNextPage}>

@@ -25,6 +25,7 @@ import { Link, navigate } from '../../lib/router.tsx'
 import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { DiffView } from '../../components/diff-view.tsx'
 import { createRestorePlan } from '../restore/api.ts'
+import { ConfirmWrite } from '../../components/confirm-write.tsx'
 import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
 import { STATUS_COLORS } from './backups-page.tsx'
 import { wrapAnywhere } from '../../components/long-name.tsx'
@@ -61,10 +62,18 @@ export function BackupPage({
     onError: (error) =>
       notifications.show({ title: 'Could not change the backup', message: errorMessage(error), color: 'red' }),
   })
+  const [confirmDelete, setConfirmDelete] = useState(false)
   const remove = useMutation({
     mutationFn: () => deleteBackup(tenant.id, backupId),
     onSuccess: async () => {
+      const name = backup.data?.name ?? 'The backup'
+      setConfirmDelete(false)
       await refresh()
+      notifications.show({
+        title: 'Backup deleted',
+        message: `"${name}" and its ${backup.data?.item_count ?? 0} saved objects are gone; the tenant itself was not changed.`,
+        color: 'teal',
+      })
       navigate(`/t/${tenant.id}/backups`)
     },
     onError: (error) =>
@@ -137,10 +146,31 @@ export function BackupPage({
             <Switch label="Protected" checked={b.protected} onChange={(e) => protect.mutate(e.currentTarget.checked)} />
           )}
           {manage && (
-            <Button color="red" variant="subtle" disabled={b.protected} onClick={() => remove.mutate()}>
-              Delete
+            <Button
+              color="red"
+              variant="subtle"
+              disabled={b.protected}
+              title={b.protected ? 'A protected backup cannot be deleted' : undefined}
+              onClick={() => setConfirmDelete(true)}
+              data-testid="delete-backup"
+            >
+              Delete…
             </Button>
           )}
+          <ConfirmWrite
+            opened={confirmDelete}
+            title="Delete this backup?"
+            typed={b.name}
+            typedLabel={`Type the backup's name (${b.name}) to delete it`}
+            confirmLabel="Delete backup"
+            color="red"
+            pending={remove.isPending}
+            onClose={() => setConfirmDelete(false)}
+            onConfirm={() => remove.mutate()}
+            testId="confirm-delete-backup"
+          >
+            {`Delete "${b.name}" with its ${b.item_count} saved ${b.item_count === 1 ? 'object' : 'objects'}, taken ${formatDateTime(b.created_at)}? It cannot be restored from afterwards. Nothing in the tenant changes.`}
+          </ConfirmWrite>
         </Group>
       </Group>
       <Group gap="xs">

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { notifications } from '@mantine/notifications'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { BackupItemDetail, BackupSet, Capability, MeTenant } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
@@ -136,5 +137,29 @@ describe('Backups pages', () => {
     fireEvent.click(await screen.findByText('Baseline'))
     const object = await screen.findByTestId('backup-object')
     expect(within(object).getByTestId('diff-row').textContent).toContain('Password required')
+  })
+
+  it('deleting a set asks for its typed name, then says what happened', async () => {
+    const shown = vi.spyOn(notifications, 'show')
+    const fetchMock = mockFetch({
+      'GET /api/tenants/t1/backups/b1': { ...set, protected: false },
+      'GET /api/tenants/t1/backups/b1/items': { data: [], next_cursor: null },
+      'DELETE /api/tenants/t1/backups/b1': null,
+      'GET /api/tenants/t1/backups': { data: [], next_cursor: null },
+    })
+    renderWithProviders(<BackupPage tenant={tenant(['tenant.view', 'backups.manage'])} backupId="b1" />)
+    fireEvent.click(await screen.findByTestId('delete-backup'))
+    const sentence = await screen.findByTestId('confirm-sentence')
+    expect(sentence.textContent).toContain('Delete "Before the change" with its 2 saved objects')
+    const confirm = screen.getByTestId<HTMLButtonElement>('confirm-write')
+    expect(confirm.disabled).toBe(true)
+    fireEvent.change(screen.getByTestId('confirm-typed'), { target: { value: 'Before the' } })
+    expect(confirm.disabled).toBe(true)
+    expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'DELETE')).toBe(false)
+    fireEvent.change(screen.getByTestId('confirm-typed'), { target: { value: 'Before the change' } })
+    fireEvent.click(confirm)
+    await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'DELETE')).toBe(true))
+    await waitFor(() => expect(shown).toHaveBeenCalledWith(expect.objectContaining({ title: 'Backup deleted' })))
+    await waitFor(() => expect(window.location.pathname).toBe('/t/t1/backups'))
   })
 })

@@ -8,7 +8,6 @@ import {
   Paper,
   ScrollArea,
   SegmentedControl,
-  Select,
   Stack,
   Switch,
   Table,
@@ -23,8 +22,9 @@ import { useLiveRuns } from '../../components/live-runs.tsx'
 import { errorMessage } from '../../lib/api.ts'
 import { type BulkSelection, isEmpty } from '../../lib/bulk-selection.ts'
 import type { BulkAction, BulkPlan } from '../../lib/types.ts'
-import { pickListQuery, PREVIEW_ROWS, previewBulk, selectionSummaryQuery, startBulk } from './bulk-api.ts'
+import { PREVIEW_ROWS, previewBulk, selectionSummaryQuery, startBulk } from './bulk-api.ts'
 import { LongName } from '../../components/long-name.tsx'
+import { TargetPicker } from '../../components/target-picker.tsx'
 
 export const ACTION_LABELS: Record<BulkAction, string> = {
   assign: 'Assign group',
@@ -51,7 +51,16 @@ export function BulkActionsBar({
   if (isEmpty(selection)) return null
   const count = summary.data?.item_count
   return (
-    <Paper withBorder p="xs" radius="md" data-testid="bulk-actions" bg="var(--mantine-color-indigo-light)">
+    <Paper
+      withBorder
+      p="xs"
+      radius="md"
+      data-testid="bulk-actions"
+      bg="var(--mantine-color-body)"
+      // Stays in view under the header while the list scrolls: selecting and acting without scrolling back.
+      style={{ position: 'sticky', top: 'calc(var(--app-shell-header-height, 56px) + 4px)', zIndex: 20 }}
+      shadow="sm"
+    >
       <Group justify="space-between" gap="sm">
         <Group gap="xs">
           <Text size="sm" fw={600} data-testid="bulk-selected-count">
@@ -217,20 +226,16 @@ function ParamsForm({
 }) {
   const needsGroup = action === 'assign' || action === 'unassign'
   const needsTag = action === 'add_scope_tag' || action === 'remove_scope_tag'
-  const groups = useQuery({ ...pickListQuery(tenantId, 'group'), enabled: needsGroup })
-  const filters = useQuery({ ...pickListQuery(tenantId, 'assignmentFilter'), enabled: action === 'assign' })
-  const tags = useQuery({ ...pickListQuery(tenantId, 'roleScopeTag'), enabled: needsTag })
   const str = (key: string) => (typeof params[key] === 'string' ? params[key] : '')
-  const options = (rows: { external_id: string; display_name: string }[] | undefined) =>
-    (rows ?? []).map((r) => ({ value: r.external_id, label: r.display_name || r.external_id }))
   return (
     <Stack gap="xs">
       {needsGroup && (
-        <Select
+        <TargetPicker
+          tenantId={tenantId}
+          kind="group"
           label="Group"
-          description="Groups your policies already reference; the run reads each policy's assignments fresh and keeps all others"
-          searchable
-          data={options(groups.data?.data)}
+          description="Search the tenant's groups by name; the run reads each policy's assignments fresh and keeps all others"
+          placeholder="Type to search groups"
           value={str('group_id') || null}
           onChange={(v) => onChange({ group_id: v ?? undefined })}
           data-testid="bulk-group"
@@ -246,11 +251,11 @@ function ParamsForm({
               { value: 'exclude', label: 'Exclude' },
             ]}
           />
-          <Select
+          <TargetPicker
+            tenantId={tenantId}
+            kind="assignment_filter"
             label="Assignment filter (optional)"
             clearable
-            searchable
-            data={options(filters.data?.data)}
             value={str('filter_id') || null}
             onChange={(v) =>
               onChange({ filter_id: v ?? undefined, filter_mode: v ? str('filter_mode') || 'include' : undefined })
@@ -270,10 +275,11 @@ function ParamsForm({
         </Group>
       )}
       {needsTag && (
-        <Select
+        <TargetPicker
+          tenantId={tenantId}
+          kind="scope_tag"
           label="Scope tag"
-          searchable
-          data={[{ value: '0', label: 'Default' }, ...options(tags.data?.data)]}
+          extra={[{ value: '0', label: 'Default' }]}
           value={str('scope_tag_id') || null}
           onChange={(v) => onChange({ scope_tag_id: v ?? undefined })}
           data-testid="bulk-scope-tag"

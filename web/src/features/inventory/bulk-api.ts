@@ -1,7 +1,7 @@
 import { queryOptions } from '@tanstack/react-query'
 import { api } from '../../lib/api.ts'
 import { type BulkSelection, selectionPayload } from '../../lib/bulk-selection.ts'
-import type { BulkAction, BulkPlan, BulkSelectionSummary, InventoryItem, Page, Run } from '../../lib/types.ts'
+import type { BulkAction, BulkPlan, BulkSelectionSummary, Run } from '../../lib/types.ts'
 
 /** What the selection holds and which actions the caller may take on it (the server decides). */
 export const selectionSummaryQuery = (tenantId: string, selection: BulkSelection) =>
@@ -13,15 +13,6 @@ export const selectionSummaryQuery = (tenantId: string, selection: BulkSelection
         body: selectionPayload(selection),
         signal,
       }),
-  })
-
-/** Items of one type to pick from (groups, scope tags, assignment filters), by name. */
-export const pickListQuery = (tenantId: string, type: string) =>
-  queryOptions({
-    queryKey: ['inventory', tenantId, 'pick-list', type],
-    queryFn: ({ signal }) =>
-      api<Page<InventoryItem>>(`/api/tenants/${tenantId}/inventory/items`, { signal, query: { type, limit: 200 } }),
-    staleTime: 60_000,
   })
 
 export const PREVIEW_ROWS = 200

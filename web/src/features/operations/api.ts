@@ -38,7 +38,10 @@ export const rerunRun = (tenantId: string, runId: string) =>
   )
 
 /** A run's per-item results, oldest first, optionally of one status; keyset pages of 100. */
-export const runItemsQuery = (tenantId: string, runId: string, status: RunItemStatus | null) =>
+/** `written` (succeeded or failed) and `blocked` are groups the API filters by too. */
+export type RunItemFilter = RunItemStatus | 'written' | 'blocked'
+
+export const runItemsQuery = (tenantId: string, runId: string, status: RunItemFilter | null) =>
   infiniteQueryOptions({
     queryKey: ['run-items', tenantId, runId, status],
     queryFn: ({ pageParam, signal }) =>

@@ -1,6 +1,6 @@
 import { Alert, Anchor, Badge, Button, Group, Modal, ScrollArea, Stack, Table, Text } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
-import { queryOptions, useMutation, useQuery } from '@tanstack/react-query'
+import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { showSyncToast } from '../../components/inventory-sync.tsx'
 import { useLiveRuns } from '../../components/live-runs.tsx'
@@ -11,10 +11,39 @@ import type { BulkRunUndoState, MeTenant, RestorePlan, Run } from '../../lib/typ
 
 const undoStateQuery = (tenantId: string, runId: string) =>
   queryOptions({
-    queryKey: ['runs', tenantId, runId, 'bulk-undo'],
+    // Not under ['runs', tenantId]: the live connection rewrites the run lists cached there.
+    queryKey: ['bulk-undo', tenantId, runId],
     queryFn: ({ signal }) =>
       api<BulkRunUndoState>(`/api/tenants/${tenantId}/bulk-operations/${encodeURIComponent(runId)}`, { signal }),
   })
+
+/** What Undo does to each object, from the restore plan's action. */
+const UNDO_ACTIONS: Record<RestorePlan['items'][number]['action'], string> = {
+  update: 'Change back',
+  create: 'Re-create',
+  skip: 'Unchanged',
+  blocked: 'Blocked',
+}
+type Change = NonNullable<RestorePlan['items'][number]['changes']>[number]
+/**
+ * A change Undo makes, said as what it does to the object now: the restore's diff is "current →
+ * backup", so an assignment the run added is *removed* by Undo ("removes Assignment: Include group X").
+ */
+export const undoChange = (c: Change) =>
+  `${c.kind === 'added' ? 'adds' : c.kind === 'removed' ? 'removes' : 'changes'} ${c.label}`
+
+/** "Change back 6 policies in Contoso" (and re-create, when the run deleted some). */
+export function undoSentence(plan: RestorePlan, tenantName: string) {
+  const back = plan.items.filter((i) => i.action === 'update' && !i.excluded).length
+  const again = plan.items.filter((i) => i.action === 'create' && !i.excluded).length
+  const noun = (n: number) => (n === 1 ? 'policy' : 'policies')
+  const parts = [
+    back > 0 ? `change back ${back} ${noun(back)}` : null,
+    again > 0 ? `re-create ${again} ${noun(again)}` : null,
+  ]
+  const text = parts.filter(Boolean).join(' and ') || 'nothing to undo'
+  return `${text[0]!.toUpperCase()}${text.slice(1)} in ${tenantName}.`
+}
 
 /**
  * Undo on a finished bulk run's page: plans a restore from the backup the run took first, for
@@ -25,6 +54,7 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
   const state = useQuery({ ...undoStateQuery(tenant.id, run.id), enabled: show })
   const [plan, setPlan] = useState<RestorePlan | null>(null)
   const live = useLiveRuns()
+  const queryClient = useQueryClient()
   const planUndo = useMutation({
     mutationFn: () =>
       api<RestorePlan>(`/api/tenants/${tenant.id}/bulk-operations/${encodeURIComponent(run.id)}/undo`, {
@@ -38,14 +68,26 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
       api<{ run: Run }>(`/api/tenants/${tenant.id}/restore-plans/${encodeURIComponent(planId)}/execute`, {
         method: 'POST',
       }),
-    onSuccess: (started) => {
+    onSuccess: async (started) => {
       showSyncToast({ run: started.run, deduplicated: false })
       live?.refresh()
       setPlan(null)
+      await queryClient.invalidateQueries({ queryKey: undoStateQuery(tenant.id, run.id).queryKey })
     },
     onError: (error) => notifications.show({ title: 'Undo not started', message: errorMessage(error), color: 'red' }),
   })
   if (!show || !state.data) return null
+  const undoneBy = state.data.undone_by_run_id
+  if (undoneBy) {
+    return (
+      <Badge size="lg" variant="light" color="gray" data-testid="bulk-undone">
+        Undone by{' '}
+        <Anchor component={Link} to={`/t/${tenant.id}/operations/${undoneBy}`} size="sm">
+          restore run {undoneBy.slice(0, 8)}
+        </Anchor>
+      </Badge>
+    )
+  }
   if (!state.data.undo.available) {
     return (
       <Button variant="default" disabled title={state.data.undo.reason ?? undefined} data-testid="bulk-undo">
@@ -68,6 +110,9 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
         >
           <Stack gap="sm" data-testid="restore-plan">
             <Group gap="xs">
+              <Text size="sm" fw={600} data-testid="undo-sentence">
+                {undoSentence(plan, tenant.name)}
+              </Text>
               <Badge variant="light">{plan.counts.update} to change back</Badge>
               <Badge variant="light" color="teal">
                 {plan.counts.create} to re-create
@@ -83,9 +128,9 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
                     <Table.Tr key={item.id}>
                       <Table.Td>{item.display_name}</Table.Td>
                       <Table.Td>{item.type_label}</Table.Td>
-                      <Table.Td>{item.action}</Table.Td>
-                      <Table.Td c="dimmed">
-                        {item.reason ?? (item.changes ?? []).map((c) => c.label).join(', ')}
+                      <Table.Td>{UNDO_ACTIONS[item.action]}</Table.Td>
+                      <Table.Td c="dimmed" data-testid="undo-change">
+                        {item.reason ?? (item.changes ?? []).map(undoChange).join('; ')}
                       </Table.Td>
                     </Table.Tr>
                   ))}
@@ -103,7 +148,7 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
                 onClick={() => execute.mutate(plan.id)}
                 loading={execute.isPending}
                 disabled={toRestore === 0 || plan.stale}
-                data-testid="execute-restore"
+                data-testid="confirm-write"
               >
                 {`Restore ${toRestore} item${toRestore === 1 ? '' : 's'}`}
               </Button>

@@ -5,6 +5,7 @@ import type { Capability, Me, MeTenant, Run } from '../../lib/types.ts'
 import { mockFetch, renderWithProviders } from '../../test/render.tsx'
 import { countsSummary, OperationsPage } from './operations-page.tsx'
 import { RunPage } from './run-page.tsx'
+import { undoChange } from './bulk-undo.tsx'
 import { makeRun, operationTypes } from '../../test/fixtures.ts'
 
 const CAPS: Record<'owner' | 'operator', Capability[]> = {
@@ -73,6 +74,14 @@ const catalog = {
       category: 'Scripts',
       platforms: ['windows'],
       permission: 'DeviceManagementScripts.Read.All',
+    },
+    {
+      key: 'deviceConfiguration',
+      label: 'Device configuration profiles',
+      kind: 'policy',
+      category: 'Device configuration',
+      platforms: ['all'],
+      permission: 'DeviceManagementConfiguration.Read.All',
     },
   ],
   categories: ['Compliance', 'Scripts'],
@@ -234,7 +243,12 @@ describe('RunPage', () => {
       'GET /api/tenants/t1/operation-runs/s1/items': (url: URL) =>
         url.searchParams.get('status') === 'failed'
           ? { data: [item('3', 'failed')], next_cursor: null }
-          : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
+          : url.searchParams.get('status') === 'blocked'
+            ? {
+                data: [{ ...item('4', 'failed'), status: 'skipped', code: 'blocked', message: 'A masked secret' }],
+                next_cursor: null,
+              }
+            : { data: [item('1', 'succeeded'), item('2', 'succeeded'), item('3', 'failed')], next_cursor: null },
     })
     expect(await screen.findByText('Stamps each target with a marker, and reports one result per target.')).toBeTruthy()
     expect(screen.getByText('Schedule: Nightly stamp')).toBeTruthy()
@@ -245,6 +259,16 @@ describe('RunPage', () => {
     fireEvent.click(screen.getByRole('tab', { name: 'Items' }))
     const table = await screen.findByTestId('run-items-table')
     expect(within(table).getAllByTestId('run-item')).toHaveLength(3)
+    // The writes first, types by their label, never the raw key.
+    expect(fetchMock).toHaveBeenCalledWith(
+      '/api/tenants/t1/operation-runs/s1/items?status=written&limit=100',
+      expect.anything(),
+    )
+    await waitFor(() => expect(within(table).getAllByText('Device configuration profiles')).toHaveLength(3))
+    expect(within(table).queryByText('deviceConfiguration')).toBeNull()
+    fireEvent.click(screen.getByText('Blocked'))
+    await waitFor(() => expect(within(screen.getByTestId('run-items-table')).getByText('A masked secret')).toBeTruthy())
+    expect(within(screen.getByTestId('run-items-table')).getByText('blocked').className).toContain('Badge')
     fireEvent.click(screen.getByText('Failed'))
     await waitFor(() =>
       expect(within(screen.getByTestId('run-items-table')).getAllByTestId('run-item')).toHaveLength(1),
@@ -333,8 +357,9 @@ describe('RunPage of a bulk run', () => {
     const owner: MeTenant = { ...tenant('owner'), capabilities: [...CAPS.owner, 'restore.execute', 'bulk.execute'] }
     renderWithProviders(<RunPage tenant={owner} me={me} runId="b1" />)
     fireEvent.click(await screen.findByTestId('bulk-undo'))
-    const execute = await screen.findByTestId('execute-restore')
+    const execute = await screen.findByTestId('confirm-write')
     expect(execute.textContent).toBe('Restore 2 items')
+    expect(screen.getByTestId('undo-sentence').textContent).toBe('Re-create 2 policies in Contoso.')
     expect(within(screen.getByTestId('restore-plan')).getByText('2 to re-create')).toBeTruthy()
     fireEvent.click(execute)
     await waitFor(() =>
@@ -347,6 +372,36 @@ describe('RunPage of a bulk run', () => {
         ),
       ).toBe(true),
     )
+  })
+
+  it('after Undo ran: says by which restore run, and offers no second Undo', async () => {
+    mockFetch({
+      'GET /api/tenants/t1/operation-runs/b1': bulkRun,
+      'GET /api/tenants/t1/policy-types': catalog,
+      'GET /api/operation-types': operationTypes,
+      'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null },
+      'GET /api/tenants/t1/bulk-operations/b1': {
+        run_id: 'b1',
+        action: 'delete',
+        backup_id: 's1',
+        changed: 2,
+        undo: { available: false, reason: 'This run was undone already (restore run r9)' },
+        undone_by_run_id: 'r9000000-0000',
+      },
+    })
+    const owner: MeTenant = { ...tenant('owner'), capabilities: [...CAPS.owner, 'restore.execute', 'bulk.execute'] }
+    renderWithProviders(<RunPage tenant={owner} me={me} runId="b1" />)
+    const undone = await screen.findByTestId('bulk-undone')
+    expect(undone.textContent).toBe('Undone by restore run r9000000')
+    expect(within(undone).getByRole('link').getAttribute('href')).toBe('/t/t1/operations/r9000000-0000')
+    expect(screen.queryByTestId('bulk-undo')).toBeNull()
+  })
+
+  it('says what an Undo change does to the object now', () => {
+    expect(
+      undoChange({ path: 'a', label: 'Assignment: Include group X', kind: 'removed', before: 1, after: null }),
+    ).toBe('removes Assignment: Include group X')
+    expect(undoChange({ path: 'n', label: 'Name', kind: 'changed', before: 'b', after: 'a' })).toBe('changes Name')
   })
 
   it('shows no Undo to an operator', async () => {

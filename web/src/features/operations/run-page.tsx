@@ -296,12 +296,31 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
   )
 }
 
-const ITEM_STATUSES: { value: RunItemStatus | 'all'; label: string }[] = [
-  { value: 'all', label: 'All' },
-  { value: 'succeeded', label: 'Succeeded' },
+type ItemFilter = NonNullable<Parameters<typeof runItemsQuery>[2]> | 'all'
+/** The writes first (ADR 026); blocked objects apart from the plain skips. */
+const ITEM_FILTERS: { value: ItemFilter; label: string }[] = [
+  { value: 'written', label: 'Written' },
   { value: 'failed', label: 'Failed' },
+  { value: 'blocked', label: 'Blocked' },
   { value: 'skipped', label: 'Skipped' },
+  { value: 'all', label: 'All' },
 ]
+const EMPTY: Record<ItemFilter, string> = {
+  written: 'This run wrote nothing.',
+  failed: 'Nothing failed.',
+  blocked: 'Nothing was blocked.',
+  skipped: 'Nothing was skipped.',
+  succeeded: 'Nothing succeeded.',
+  all: 'This run recorded no per-item results.',
+}
+const ACTION_LABELS: Record<string, string> = {
+  create: 'Create',
+  update: 'Update',
+  delete: 'Delete',
+  skip: 'Skip',
+  blocked: 'Blocked',
+}
+const actionLabel = (action: string) => ACTION_LABELS[action] ?? action.replace(/[_.]/g, ' ')
 const RESULT_COLORS: Record<RunItemStatus, string> = { succeeded: 'teal', failed: 'red', skipped: 'gray' }
 
 /** The result of a unit or an item. */
@@ -323,28 +342,31 @@ const Problem = ({ code, message }: { code: string | null | undefined; message: 
 
 /** The run's per-item results (any type that records them), filtered by status, a keyset page at a time. */
 function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
-  const [status, setStatus] = useState<RunItemStatus | 'all'>('all')
-  const items = useInfiniteQuery(runItemsQuery(tenantId, runId, status === 'all' ? null : status))
+  const [filter, setFilter] = useState<ItemFilter>('written')
+  const items = useInfiniteQuery(runItemsQuery(tenantId, runId, filter === 'all' ? null : filter))
+  const catalog = useQuery(policyTypesQuery(tenantId))
+  const labels = new Map((catalog.data?.data ?? []).map((t) => [t.key, t.label]))
   const rows = items.data?.pages.flatMap((page) => page.data) ?? []
   return (
     <Stack gap="sm">
       <SegmentedControl
-        aria-label="Item status"
-        data={ITEM_STATUSES}
-        value={status}
-        onChange={(value) => setStatus(value)}
+        aria-label="Which items"
+        data={ITEM_FILTERS}
+        value={filter}
+        onChange={(value) => setFilter(value)}
         w="fit-content"
+        data-testid="run-items-filter"
       />
       {items.isPending ? (
         <LoadingState label="Loading the items" />
       ) : items.isError ? (
         <ErrorState error={items.error} />
       ) : rows.length === 0 ? (
-        <EmptyText>{status === 'all' ? 'This run recorded no per-item results.' : `No ${status} items.`}</EmptyText>
+        <EmptyText>{EMPTY[filter]}</EmptyText>
       ) : (
         <>
           <Table.ScrollContainer minWidth={700}>
-            <Table striped verticalSpacing={4} data-testid="run-items-table">
+            <Table striped verticalSpacing={4} data-testid="run-items-table" className="stack-on-narrow">
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Target</Table.Th>
@@ -362,13 +384,23 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
                         {item.target.name}
                       </Text>
                     </Table.Td>
-                    <Table.Td>{item.target.type}</Table.Td>
-                    <Table.Td>{item.action}</Table.Td>
-                    <Table.Td>
-                      <ResultBadge status={item.status} />
+                    <Table.Td data-label="Type">{labels.get(item.target.type) ?? item.target.type}</Table.Td>
+                    <Table.Td data-label="Action">{actionLabel(item.action)}</Table.Td>
+                    <Table.Td data-label="Result">
+                      {item.code === 'blocked' ? (
+                        <Badge size="sm" variant="light" color="red">
+                          blocked
+                        </Badge>
+                      ) : (
+                        <ResultBadge status={item.status} />
+                      )}
                     </Table.Td>
                     <Table.Td>
-                      <Problem code={item.code} message={item.message} />
+                      {item.code === 'blocked' ? (
+                        <Text size="sm">{item.message}</Text>
+                      ) : (
+                        <Problem code={item.code} message={item.message} />
+                      )}
                     </Table.Td>
                   </Table.Tr>
                 ))}

@@ -87,23 +87,96 @@ afterEach(() => {
 })
 
 describe('Restore plan page', () => {
-  it('shows every object in write order with its action, reason, warnings and diff, and the mapping; Execute starts the run', async () => {
+  it('shows the writes first with their diffs, blocked objects in their own group, the skips behind a count', async () => {
+    mockFetch({ 'GET /api/tenants/t2/restore-plans/p1': plan() })
+    renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
+    const writes = await screen.findByTestId('restore-plan')
+    const rows = within(writes).getAllByTestId('restore-plan-item')
+    expect(rows.map((r) => r.getAttribute('data-action'))).toEqual(['create', 'update'])
+    expect(within(rows[1]!).getByText(/SG-Sales" is not mapped/)).toBeTruthy()
+    fireEvent.click(within(rows[1]!).getByText('Show 1 change'))
+    expect(await screen.findByTestId('diff-view')).toBeTruthy()
+    const blocked = screen.getByTestId('restore-blocked')
+    expect(within(blocked).getByText('A masked secret cannot be restored')).toBeTruthy()
+    const skipped = screen.getByTestId('restore-skipped')
+    expect(skipped.textContent).toContain('1 unchanged, skipped (1 identical)')
+    expect(within(skipped).queryByTestId('restore-plan-item')).toBeNull()
+    fireEvent.click(within(skipped).getByText('Show them'))
+    expect(within(skipped).getAllByTestId('restore-plan-item')).toHaveLength(1)
+    expect(screen.getByTestId('restore-summary').textContent).toContain(
+      'Create 1 and update 1 policy in Fabrikam; 1 group is not mapped: its assignments will be left out.',
+    )
+  })
+
+  it('unmapped references block Execute until left out; the confirmation says what happens and a cross-tenant restore is typed', async () => {
     const fetchMock = mockFetch({
       'GET /api/tenants/t2/restore-plans/p1': plan(),
       'POST /api/tenants/t2/restore-plans/p1/execute': { run: { id: 'r9' } },
     })
     renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
-    const table = await screen.findByTestId('restore-plan')
-    const rows = within(table).getAllByTestId('restore-plan-item')
-    expect(rows.map((r) => r.getAttribute('data-action'))).toEqual(['create', 'update', 'skip', 'blocked'])
-    expect(within(rows[3]!).getByText('A masked secret cannot be restored')).toBeTruthy()
-    expect(within(rows[1]!).getByText(/SG-Sales" is not mapped/)).toBeTruthy()
-    fireEvent.click(within(rows[1]!).getByText('Show 1 change'))
-    expect(await screen.findByTestId('diff-view')).toBeTruthy()
+    const execute = await screen.findByTestId<HTMLButtonElement>('execute-restore')
+    expect(execute.disabled).toBe(true)
     expect(within(screen.getByTestId('restore-mapping')).getByText('not mapped')).toBeTruthy()
-    fireEvent.click(screen.getByTestId('execute-restore'))
+    fireEvent.click(screen.getByTestId('leave-unmapped-out'))
+    expect(execute.disabled).toBe(false)
+    fireEvent.click(execute)
+    const sentence = await screen.findByTestId('confirm-restore-sentence')
+    expect(sentence.textContent).toBe(
+      'Create 1 and update 1 policy in Fabrikam; 1 group is not mapped: its assignments will be left out.',
+    )
+    const confirm = screen.getByTestId<HTMLButtonElement>('confirm-write')
+    expect(confirm.disabled).toBe(true)
+    fireEvent.change(screen.getByTestId('confirm-restore-name'), { target: { value: 'Fabrikam' } })
+    expect(confirm.disabled).toBe(false)
+    fireEvent.click(confirm)
     await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'POST')).toBe(true))
     await waitFor(() => expect(window.location.pathname).toBe('/t/t2/operations/r9'))
+  })
+
+  it('an object this plan restores is no gap ("Created by this restore"); same-object references are counted, not listed', async () => {
+    mockFetch({
+      'GET /api/tenants/t2/restore-plans/p1': plan({
+        source_tenant_id: 't2',
+        mapping: [
+          {
+            kind: 'scope_tag',
+            source_id: 's1',
+            source_name: 'Paris',
+            target_id: null,
+            target_name: null,
+            proposed_by: 'restore',
+          },
+          {
+            kind: 'group',
+            source_id: 'g1',
+            source_name: 'SG-Sales',
+            target_id: 'g1',
+            target_name: 'SG-Sales',
+            proposed_by: 'same',
+          },
+          {
+            kind: 'group',
+            source_id: 'g2',
+            source_name: 'SG-HR',
+            target_id: 'g2',
+            target_name: 'SG-HR',
+            proposed_by: 'same',
+          },
+        ],
+      }),
+    })
+    renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
+    const mapping = await screen.findByTestId('restore-mapping')
+    expect(within(mapping).getAllByTestId('restore-mapping-row')).toHaveLength(1)
+    expect(within(mapping).getByText('Created by this restore')).toBeTruthy()
+    expect(within(mapping).queryByText(/Not mapped/)).toBeNull()
+    expect(screen.queryByTestId('restore-unmapped')).toBeNull()
+    expect(screen.getByTestId('mapping-same').textContent).toBe('Show 2 references that stay the same object')
+    // Same tenant: one click confirms, nothing to type.
+    fireEvent.click(screen.getByTestId('execute-restore'))
+    await screen.findByTestId('confirm-restore-sentence')
+    expect(screen.queryByTestId('confirm-restore-name')).toBeNull()
+    expect(screen.getByTestId<HTMLButtonElement>('confirm-write').disabled).toBe(false)
   })
 
   it('a stale plan cannot be executed; readonly members see the plan without Execute', async () => {
@@ -145,7 +218,12 @@ describe('Restore plan page', () => {
     })
     vi.stubGlobal('fetch', fetchMock)
     renderWithProviders(<RestorePlanPage tenant={tenant(['tenant.view', 'restore.execute'])} planId="p1" />)
-    fireEvent.click(await screen.findByTestId('execute-restore'))
+    const execute = await screen.findByTestId<HTMLButtonElement>('execute-restore')
+    fireEvent.click(screen.getByTestId('leave-unmapped-out'))
+    fireEvent.click(execute)
+    await screen.findByTestId('confirm-restore-sentence')
+    fireEvent.change(screen.getByTestId('confirm-restore-name'), { target: { value: 'Fabrikam' } })
+    fireEvent.click(screen.getByTestId('confirm-write'))
     const alert = await screen.findByTestId('plan-executed')
     expect(within(alert).getByText('This plan was executed already')).toBeTruthy()
     expect(within(alert).getByTestId('plan-executed-run').getAttribute('href')).toBe('/t/t2/operations/r7aaaaaa-0000')

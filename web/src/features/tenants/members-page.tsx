@@ -5,6 +5,7 @@ import { type FormEvent, useState } from 'react'
 import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { type Me, type MeTenant, type Member, ROLES, type Role } from '../../lib/types.ts'
+import { ROLE_DESCRIPTIONS } from '../../lib/roles.ts'
 import { addMember, changeRole, membersQuery, removeMember } from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
 import { InviteForm } from './invite-form.tsx'
@@ -45,6 +46,7 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
       <PageTitle eyebrow={tenant.name}>Members</PageTitle>
       <AddMemberForm tenantId={tenant.id} onAdded={refresh} />
       <InviteForm tenantId={tenant.id} />
+      <RoleDescriptions />
       {members.isPending ? (
         <LoadingState label="Loading members" />
       ) : members.isError ? (
@@ -162,6 +164,7 @@ function AddMemberForm({ tenantId, onAdded }: { tenantId: string; onAdded: () =>
         />
         <Select
           label="Role"
+          description={ROLE_DESCRIPTIONS[role]}
           data={ROLE_OPTIONS}
           value={role}
           onChange={(r) => r && setRole(r)}
@@ -173,5 +176,23 @@ function AddMemberForm({ tenantId, onAdded }: { tenantId: string; onAdded: () =>
         </Button>
       </Group>
     </form>
+  )
+}
+
+/** Each role in one line, so whoever adds a member knows what the role lets them do. */
+function RoleDescriptions() {
+  return (
+    <Table verticalSpacing={2} fz="sm" data-testid="role-descriptions" w="fit-content">
+      <Table.Tbody>
+        {ROLES.map((r) => (
+          <Table.Tr key={r}>
+            <Table.Td fw={600} tt="capitalize">
+              {r}
+            </Table.Td>
+            <Table.Td c="dimmed">{ROLE_DESCRIPTIONS[r]}</Table.Td>
+          </Table.Tr>
+        ))}
+      </Table.Tbody>
+    </Table>
   )
 }

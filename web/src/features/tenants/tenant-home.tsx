@@ -1,5 +1,6 @@
-import { Anchor, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { Alert, Anchor, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
+import { useStartInventorySync } from '../../components/inventory-sync.tsx'
 import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { api } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
@@ -18,9 +19,33 @@ export function TenantHome({ tenant }: { tenant: MeTenant }) {
       api<Page<Run>>(`/api/tenants/${tenant.id}/operation-runs`, { signal, query: { limit: 5 } }),
     enabled: can(tenant, 'operations.view'),
   })
+  // A tenant never synced is empty everywhere: its first sync is offered here, one click (issue 24).
+  const syncs = useQuery({
+    queryKey: ['runs', tenant.id, 'first-sync'],
+    queryFn: ({ signal }) =>
+      api<Page<Run>>(`/api/tenants/${tenant.id}/operation-runs`, {
+        signal,
+        query: { type: 'inventory.sync', limit: 1 },
+      }),
+    enabled: can(tenant, 'inventory.sync'),
+  })
+  const start = useStartInventorySync(tenant.id)
   return (
     <Stack gap="md">
       <PageTitle eyebrow={<>Your role: {tenant.role}</>}>{tenant.name}</PageTitle>
+      {syncs.data && syncs.data.data.length === 0 && (
+        <Alert title="This tenant has not been synced yet" data-testid="first-sync">
+          <Stack gap="xs" align="flex-start">
+            <Text size="sm">
+              The first inventory sync reads every supported policy type from Microsoft Graph; the inventory, changes,
+              backups and restores start from it.
+            </Text>
+            <Button loading={start.isPending} onClick={() => start.mutate(undefined)} data-testid="start-first-sync">
+              Run the first inventory sync
+            </Button>
+          </Stack>
+        </Alert>
+      )}
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Card withBorder>
           <Title order={3} size="h5" mb="xs">
