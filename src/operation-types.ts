@@ -4,6 +4,8 @@ import type { SecretBox } from './lib/crypto.ts'
 import { backupOperationTypes } from './modules/backups/operation-types.ts'
 import { createBackupHandler } from './modules/backups/create-backup.ts'
 import { createPruneHandler } from './modules/backups/prune.ts'
+import { createCompareHandler } from './modules/compare/compare-run.ts'
+import { compareOperationTypes } from './modules/compare/operation-types.ts'
 import { createBulkHandler } from './modules/bulk/bulk-run.ts'
 import { bulkOperationTypes } from './modules/bulk/operation-types.ts'
 import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
@@ -23,6 +25,7 @@ export const shippedCatalog = createCatalog({
   ...backupOperationTypes,
   ...restoreOperationTypes,
   ...bulkOperationTypes,
+  ...compareOperationTypes,
 })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
@@ -45,6 +48,7 @@ export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOpera
     'backup.create': createBackupHandler(deps),
     'backup.prune': createPruneHandler(),
     'restore.execute': createRestoreHandler(deps),
+    'compare.run': createCompareHandler(),
     ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<
       keyof typeof bulkOperationTypes,
       typeof bulk

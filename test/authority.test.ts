@@ -39,6 +39,7 @@ const handlers = {
   'backup.create': async () => {},
   'backup.prune': async () => {},
   'restore.execute': async () => {},
+  'compare.run': async () => {},
   ...bulkNoopHandlers,
 }
 

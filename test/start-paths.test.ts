@@ -28,6 +28,7 @@ const handlers = {
   'backup.create': async () => {},
   'backup.prune': async () => {},
   'restore.execute': async () => {},
+  'compare.run': async () => {},
   ...bulkNoopHandlers,
 }
 

@@ -30,6 +30,7 @@ import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
 import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
+import { registerCompareRoutes } from '../modules/compare/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -189,6 +190,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerTenantGroupRoutes(app, deps)
   registerOverviewRoutes(app, deps)
   registerAssignmentRoutes(app, deps)
+  registerCompareRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

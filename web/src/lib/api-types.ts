@@ -234,6 +234,113 @@ export type Schemas = {
     actions: ("assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete")[]
   }
   BulkSelectionSummaryInput: Schemas["BulkSelectionSummary"]
+  Comparison: {
+    id: string
+    status: "running" | "ready" | "failed"
+    left: Schemas["ComparisonSideResolved"]
+    right: Schemas["ComparisonSideResolved"]
+    run_id: string | null
+    counts: {
+      only_left: number
+      only_right: number
+      different: number
+      same: number
+      total: number
+      by_type: Record<string, Record<string, number>>
+    }
+    mapping: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      left_id: string
+      left_name: string | null
+      right_id: string | null
+      right_name: string | null
+    })[]
+    created_at: string
+    completed_at: string | null
+    links: {
+      view: string
+      run: string | null
+    }
+  }
+  ComparisonCreate: {
+    left: Schemas["ComparisonSide"]
+    right: Schemas["ComparisonSide"]
+    /** Compute as a `compare.run` operation even when the sides are small */
+    background?: boolean
+  }
+  ComparisonCreateInput: {
+    left: Schemas["ComparisonSideInput"]
+    right: Schemas["ComparisonSideInput"]
+    /** Compute as a `compare.run` operation even when the sides are small */
+    background?: boolean
+  }
+  ComparisonInput: {
+    id: string
+    status: "running" | "ready" | "failed"
+    left: Schemas["ComparisonSideResolvedInput"]
+    right: Schemas["ComparisonSideResolvedInput"]
+    run_id: string | null
+    counts: {
+      only_left: number
+      only_right: number
+      different: number
+      same: number
+      total: number
+      by_type: Record<string, Record<string, number>>
+    }
+    mapping: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      left_id: string
+      left_name: string | null
+      right_id: string | null
+      right_name: string | null
+    })[]
+    created_at: string
+    completed_at: string | null
+    links: {
+      view: string
+      run: string | null
+    }
+  }
+  ComparisonRow: {
+    position: number
+    status: "only_left" | "only_right" | "different" | "same"
+    policy_type: string
+    left: {
+      id: string
+      name: string
+      odata_type: string | null
+      item_id?: string
+    } | null
+    right: {
+      id: string
+      name: string
+      odata_type: string | null
+      item_id?: string
+    } | null
+    changes: ({
+      path: string
+      label: string
+      kind: "added" | "removed" | "changed"
+      before: unknown
+      after: unknown
+    })[]
+  }
+  ComparisonRowInput: Schemas["ComparisonRow"]
+  ComparisonSide: {
+    tenant_id?: string
+    at?: string
+    backup_id?: string
+    baseline_id?: string
+  }
+  ComparisonSideInput: Schemas["ComparisonSide"]
+  ComparisonSideResolved: {
+    tenant_id: string
+    label: string
+    at?: string
+    backup_id?: string
+  }
+  ComparisonSideResolvedInput: Schemas["ComparisonSideResolved"]
   Error: {
     error: {
       code: string
@@ -676,6 +783,16 @@ export type Responses = {
     user: Schemas["User"]
   }
   "POST /api/auth/sign-out": null
+  "POST /api/comparisons": {
+    comparison: Schemas["Comparison"]
+    run: Schemas["OperationRun"] | null
+  }
+  "GET /api/comparisons/{comparisonId}": {
+    comparison: Schemas["Comparison"]
+    data: Schemas["ComparisonRow"][]
+    next_cursor: string | null
+  }
+  "GET /api/comparisons/{comparisonId}/export": unknown
   "GET /api/me": {
     user: Schemas["User"]
     tenants: ({
@@ -973,6 +1090,7 @@ export type Bodies = {
     email: string
     password: string
   }
+  "POST /api/comparisons": Schemas["ComparisonCreateInput"]
   "POST /api/tenant-groups": {
     name: string
     tenant_ids?: string[]
