@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { COMPARISON_ROW_STATUSES, type ComparisonRowStatus } from '../../db/schema.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, responses } from '../../http/schemas.ts'
-import { notFound } from '../../lib/errors.ts'
+import { AppError, notFound } from '../../lib/errors.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { comparisonCsv, comparisonMarkdown } from './export.ts'
@@ -46,7 +46,7 @@ export function registerCompareRoutes(app: FastifyInstance, { db, auth, engine }
       await auth.tenantAccess(request, comparison.leftTenantId, 'tenant.view')
       await auth.tenantAccess(request, comparison.rightTenantId, 'tenant.view')
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) throw notFound('Comparison')
+      if (error instanceof AppError && error.status === 404) throw notFound('Comparison')
       throw error
     }
     return comparison

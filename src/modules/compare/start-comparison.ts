@@ -38,7 +38,8 @@ export type StartComparison = {
  */
 export async function startComparison(
   db: Database,
-  engine: OperationsEngine,
+  /** null: always inline (the CLI, which runs no worker). */
+  engine: OperationsEngine | null,
   { body, userId, actor, canView }: StartComparison,
 ): Promise<{ comparisonId: string; run: OperationRunRow | null }> {
   const left = await resolveSide(db, body.left, 'left', notFound)
@@ -47,7 +48,7 @@ export async function startComparison(
   await canView(right.tenantId)
   const id = uuidv7()
   const size = (await sideSize(db, left)) + (await sideSize(db, right))
-  const background = body.background === true || size > INLINE_LIMIT
+  const background = engine !== null && (body.background === true || size > INLINE_LIMIT)
   const run = await db.transaction(async (tx) => {
     await tx.insert(comparisons).values({
       id,
@@ -64,7 +65,7 @@ export async function startComparison(
       subject: { type: 'comparison', id },
       metadata: { left: presentSide(left), right: presentSide(right) },
     })
-    if (!background) return null
+    if (!background || !engine) return null
     const started = await engine.startRunIn(tx, {
       tenantId: left.tenantId,
       type: 'compare.run',
