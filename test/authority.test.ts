@@ -40,6 +40,7 @@ const handlers = {
   'backup.prune': async () => {},
   'restore.execute': async () => {},
   'compare.run': async () => {},
+  'docs.export': async () => {},
   ...bulkNoopHandlers,
 }
 

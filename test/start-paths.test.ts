@@ -29,6 +29,7 @@ const handlers = {
   'backup.prune': async () => {},
   'restore.execute': async () => {},
   'compare.run': async () => {},
+  'docs.export': async () => {},
   ...bulkNoopHandlers,
 }
 

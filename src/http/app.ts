@@ -31,6 +31,7 @@ import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
 import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
 import { registerCompareRoutes } from '../modules/compare/routes.ts'
+import { registerDocumentationRoutes } from '../modules/documentation/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -191,6 +192,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerOverviewRoutes(app, deps)
   registerAssignmentRoutes(app, deps)
   registerCompareRoutes(app, deps)
+  registerDocumentationRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

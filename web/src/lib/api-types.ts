@@ -341,6 +341,13 @@ export type Schemas = {
     backup_id?: string
   }
   ComparisonSideResolvedInput: Schemas["ComparisonSideResolved"]
+  DocumentationExportCreate: {
+    source?: Record<string, unknown>
+    format: string
+    include_assignments?: boolean
+    changed_since?: string
+  }
+  DocumentationExportCreateInput: Schemas["DocumentationExportCreate"]
   Error: {
     error: {
       code: string
@@ -962,6 +969,11 @@ export type Responses = {
       }[]
     })[]
   }
+  "POST /api/tenants/{tenantId}/documentation": {
+    run: Schemas["OperationRun"]
+    deduplicated: boolean
+  }
+  "GET /api/tenants/{tenantId}/documentation/{runId}/download": unknown
   "GET /api/tenants/{tenantId}/events": null
   "POST /api/tenants/{tenantId}/inventory-sync": {
     run: Schemas["OperationRun"]
@@ -1125,6 +1137,7 @@ export type Bodies = {
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
   "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
+  "POST /api/tenants/{tenantId}/documentation": Schemas["DocumentationExportCreateInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/members": {
     email: string
