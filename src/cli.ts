@@ -22,9 +22,9 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
                                       gives an existing user a role in the tenant (or changes it)
-  token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
+  token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never] [--tenant-group ID]
                                       prints a personal API token once (defaults: full, 90 days;
-                                      never: workspace admins only)
+                                      never: workspace admins only; --tenant-group: only that group's tenants)
   sync inventory --tenant ID [--quick] [--wait]
                                       starts an inventory sync as a system run (--quick: re-read only
                                       what changed); --wait follows it and exits non-zero unless it succeeded
@@ -254,6 +254,7 @@ async function main(argv: string[]): Promise<number> {
         name: { type: 'string' },
         scope: { type: 'string' },
         'expires-in-days': { type: 'string' },
+        'tenant-group': { type: 'string' },
       })
       required(values, 'email', 'name')
       const days = values['expires-in-days']
@@ -272,6 +273,7 @@ async function main(argv: string[]): Promise<number> {
             name: values.name!,
             scope: values.scope,
             expires_in_days: expires,
+            ...(values['tenant-group'] ? { tenant_group_id: values['tenant-group'] } : {}),
           })
         ).secret
       })

@@ -74,6 +74,11 @@ export const apiTokens = pgTable(
     scope: text('scope').notNull().default('full'),
     /** Null: never expires (workspace admins only). */
     expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /**
+     * The tenant group the token is limited to (issue 27): any other tenant is a 404 to it. Deleting the
+     * group deletes the token, so a limit never turns into no limit.
+     */
+    tenantGroupId: uuid('tenant_group_id').references((): AnyPgColumn => tenantGroups.id, { onDelete: 'cascade' }),
   },
   (t) => [uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash), index('api_tokens_user_idx').on(t.userId)],
 )

@@ -42,6 +42,7 @@ CREATE TABLE "documentation_exports" (
 	"completed_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
+ALTER TABLE "api_tokens" ADD COLUMN "tenant_group_id" uuid;--> statement-breakpoint
 ALTER TABLE "comparison_rows" ADD CONSTRAINT "comparison_rows_comparison_id_comparisons_id_fk" FOREIGN KEY ("comparison_id") REFERENCES "public"."comparisons"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "comparisons" ADD CONSTRAINT "comparisons_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "comparisons" ADD CONSTRAINT "comparisons_left_tenant_id_tenants_id_fk" FOREIGN KEY ("left_tenant_id") REFERENCES "public"."tenants"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -51,4 +52,5 @@ ALTER TABLE "documentation_exports" ADD CONSTRAINT "documentation_exports_tenant
 CREATE INDEX "comparison_rows_status_idx" ON "comparison_rows" USING btree ("comparison_id","status","position");--> statement-breakpoint
 CREATE INDEX "comparison_rows_type_idx" ON "comparison_rows" USING btree ("comparison_id","policy_type","position");--> statement-breakpoint
 CREATE INDEX "comparisons_left_tenant_idx" ON "comparisons" USING btree ("left_tenant_id");--> statement-breakpoint
-CREATE INDEX "comparisons_right_tenant_idx" ON "comparisons" USING btree ("right_tenant_id");
+CREATE INDEX "comparisons_right_tenant_idx" ON "comparisons" USING btree ("right_tenant_id");--> statement-breakpoint
+ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_tenant_group_id_tenant_groups_id_fk" FOREIGN KEY ("tenant_group_id") REFERENCES "public"."tenant_groups"("id") ON DELETE cascade ON UPDATE no action;

@@ -13,6 +13,8 @@ export type Principal = {
   scope: TokenScope
   /** When the credential stops working (a token: null for never). */
   expiresAt: Date | null
+  /** A token limited to the tenants of one tenant group (null: every tenant of its owner). */
+  tenantGroupId: string | null
 }
 
 /**
@@ -36,13 +38,21 @@ export async function authenticate(
       credentialId: row.tokenId,
       scope: storedScope(row.scope),
       expiresAt: row.expiresAt,
+      tenantGroupId: row.tenantGroupId,
     }
   }
   if (credentials.session) {
     const row = await findSessionUser(db, sha256(credentials.session))
     if (!row) return null
     if (Date.now() - row.lastSeenAt.getTime() > 60_000) await touchSession(db, row.sessionId)
-    return { user: row.user, via: 'session', credentialId: row.sessionId, scope: FULL_SCOPE, expiresAt: null }
+    return {
+      user: row.user,
+      via: 'session',
+      credentialId: row.sessionId,
+      scope: FULL_SCOPE,
+      expiresAt: null,
+      tenantGroupId: null,
+    }
   }
   return null
 }

@@ -1068,6 +1068,8 @@ export type Responses = {
       scope: string
       /** null: never expires */
       expires_at: string | null
+      /** The tenant group the token is limited to (null: every tenant) */
+      tenant_group_id: string | null
     })[]
     next_cursor: string | null
   }
@@ -1081,6 +1083,8 @@ export type Responses = {
     scope: string
     /** null: never expires */
     expires_at: string | null
+    /** The tenant group the token is limited to (null: every tenant) */
+    tenant_group_id: string | null
     /** The token itself. Shown this once: store it now. */
     token: string
   }
@@ -1169,6 +1173,8 @@ export type Bodies = {
     scope?: string
     /** Days until the token expires (default 90), or "never" (workspace admins only) */
     expires_in_days?: number | "never"
+    /** Limit the token to the tenants of this tenant group (one you can see); others are a 404 to it */
+    tenant_group_id?: string
   }
   "POST /api/users": {
     email: string
