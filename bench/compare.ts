@@ -18,7 +18,8 @@ import { APP_KEY, withFreshPostgres } from './lib.ts'
  * same names in the other tenant, and 1 % of the objects differ in one setting), compared as the
  * `compare.run` handler does (computeComparison: match, map by name, diff, rows written); then one
  * tenant documented as a Markdown ZIP and as HTML through the export's own renderer into a byte counter
- * (the run adds 1 MiB chunk inserts). Time, and the process's peak RSS sampled every 50 ms.
+ * (the run adds 1 MiB chunk inserts), before the comparison. Time, and the process's peak RSS and heap
+ * sampled every 50 ms (RSS never shrinks: each figure includes what ran before it in the process).
  */
 
 const OBJECTS = Number(process.env.BENCH_COMPARE_OBJECTS ?? 10_000)
@@ -72,8 +73,15 @@ async function seedTenant(
 
 /** Peak RSS while `work` runs, sampled every 50 ms. */
 async function measured<T>(work: () => Promise<T>) {
-  let peak = process.memoryUsage().rss
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
+  global.gc?.()
+  const before = process.memoryUsage().rss
+  let peak = before
+  let heap = process.memoryUsage().heapUsed
+  const timer = setInterval(() => {
+    const m = process.memoryUsage()
+    peak = Math.max(peak, m.rss)
+    heap = Math.max(heap, m.heapUsed)
+  }, 50)
   const t0 = performance.now()
   try {
     const result = await work()
@@ -81,6 +89,8 @@ async function measured<T>(work: () => Promise<T>) {
       result,
       seconds: Math.round((performance.now() - t0) / 10) / 100,
       peak_rss_mib: Math.round(peak / 1048576),
+      peak_heap_mib: Math.round(heap / 1048576),
+      rss_before_mib: Math.round(before / 1048576),
     }
   } finally {
     clearInterval(timer)
@@ -98,20 +108,6 @@ export async function runCompareBench() {
       const right = await seedTenant(db, secrets, 'Bench right', 1)
       await db.execute(sql`VACUUM ANALYZE inventory_items`)
       const side = (tenantId: string): Side => ({ kind: 'tenant', tenantId, at: null, label: tenantId })
-      const id = uuidv7()
-      await db.insert(comparisons).values({
-        id,
-        left: presentSide(side(left)),
-        right: presentSide(side(right)),
-        leftTenantId: left,
-        rightTenantId: right,
-        status: 'running',
-      })
-      const compare = await measured(() => computeComparison(db, id))
-      const [row] = await db
-        .select({ counts: comparisons.counts })
-        .from(comparisons)
-        .where(sql`id = ${id}`)
       const documented = async (format: 'markdown' | 'html') =>
         measured(async () => {
           const keys = await documentKeys(db, side(left))
@@ -129,16 +125,35 @@ export async function runCompareBench() {
         })
       const markdown = await documented('markdown')
       const html = await documented('html')
+      const id = uuidv7()
+      await db.insert(comparisons).values({
+        id,
+        left: presentSide(side(left)),
+        right: presentSide(side(right)),
+        leftTenantId: left,
+        rightTenantId: right,
+        status: 'running',
+      })
+      const compare = await measured(() => computeComparison(db, id))
+      const [row] = await db
+        .select({ counts: comparisons.counts })
+        .from(comparisons)
+        .where(sql`id = ${id}`)
       return {
         objects_per_tenant: OBJECTS,
         compare_s: compare.seconds,
         compare_peak_rss_mib: compare.peak_rss_mib,
+        compare_peak_heap_mib: compare.peak_heap_mib,
+        compare_rss_before_mib: compare.rss_before_mib,
         counts: row?.counts,
         docs_markdown_s: markdown.seconds,
         docs_markdown_peak_rss_mib: markdown.peak_rss_mib,
+        docs_markdown_peak_heap_mib: markdown.peak_heap_mib,
+        docs_markdown_rss_before_mib: markdown.rss_before_mib,
         docs_markdown_mib: Math.round((markdown.result / 1048576) * 10) / 10,
         docs_html_s: html.seconds,
         docs_html_peak_rss_mib: html.peak_rss_mib,
+        docs_html_peak_heap_mib: html.peak_heap_mib,
         docs_html_mib: Math.round((html.result / 1048576) * 10) / 10,
         cpus: os.cpus().length,
         load_average_1m: Number(os.loadavg()[0]!.toFixed(1)),
@@ -151,10 +166,10 @@ export async function runCompareBench() {
 
 export function printCompare(r: Awaited<ReturnType<typeof runCompareBench>>) {
   console.log(
-    `\nCompare two tenants of ${r.objects_per_tenant} objects: ${r.compare_s} s (target ≤ 10 s), peak RSS ${r.compare_peak_rss_mib} MiB`,
+    `\nCompare two tenants of ${r.objects_per_tenant} objects: ${r.compare_s} s (target ≤ 10 s), peak RSS ${r.compare_peak_rss_mib} MiB (heap ${r.compare_peak_heap_mib} MiB; RSS before ${r.compare_rss_before_mib} MiB)`,
   )
   console.log(`  ${JSON.stringify(r.counts)}`)
   console.log(
-    `Documentation of ${r.objects_per_tenant} objects: Markdown ZIP ${r.docs_markdown_s} s, ${r.docs_markdown_mib} MiB, peak RSS ${r.docs_markdown_peak_rss_mib} MiB; HTML ${r.docs_html_s} s, ${r.docs_html_mib} MiB, peak RSS ${r.docs_html_peak_rss_mib} MiB (targets ≤ 60 s, ≤ 300 MB; ${r.cpus} CPUs, load average ${r.load_average_1m})`,
+    `Documentation of ${r.objects_per_tenant} objects: Markdown ZIP ${r.docs_markdown_s} s, ${r.docs_markdown_mib} MiB, peak RSS ${r.docs_markdown_peak_rss_mib} MiB (heap ${r.docs_markdown_peak_heap_mib}; RSS before ${r.docs_markdown_rss_before_mib}); HTML ${r.docs_html_s} s, ${r.docs_html_mib} MiB, peak RSS ${r.docs_html_peak_rss_mib} MiB (heap ${r.docs_html_peak_heap_mib}) (targets ≤ 60 s, ≤ 300 MB; ${r.cpus} CPUs, load average ${r.load_average_1m})`,
   )
 }
