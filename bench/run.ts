@@ -10,6 +10,7 @@ import { runRestoreBench } from './restore.ts'
 import { runBulkBench } from './bulk.ts'
 import { printOverview, runOverviewBench } from './overview.ts'
 import { printAssignments, runAssignmentsBench } from './assignments.ts'
+import { printCompare, runCompareBench } from './compare.ts'
 import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
@@ -18,7 +19,7 @@ import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in` runs a subset
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in compare` runs a subset
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
@@ -161,6 +162,12 @@ if (wanted('assignments')) {
   const assignments = await runAssignmentsBench()
   printAssignments(assignments)
   console.log(`report: ${writeReport('assignments', assignments)}`)
+}
+
+if (wanted('compare')) {
+  const compare = await runCompareBench()
+  printCompare(compare)
+  console.log(`report: ${writeReport('compare', compare)}`)
 }
 
 if (wanted('history')) {

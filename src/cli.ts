@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { DatabaseHandle } from './db/engine.ts'
+import type { ComparisonRowStatus } from './db/schema.ts'
 import type { OperationsEngine } from './modules/operations/engine.ts'
 import { ConfigError, loadConfig, type Config } from './lib/config.ts'
 import { AppError } from './lib/errors.ts'
@@ -22,9 +23,9 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       client secret from TENANTATLAS_CLIENT_SECRET or stdin
   member add --tenant ID --email E --role owner|manager|operator|readonly
                                       gives an existing user a role in the tenant (or changes it)
-  token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never]
+  token create --email E --name N [--scope full|read|CAP,CAP…] [--expires-in-days N|never] [--tenant-group ID]
                                       prints a personal API token once (defaults: full, 90 days;
-                                      never: workspace admins only)
+                                      never: workspace admins only; --tenant-group: only that group's tenants)
   sync inventory --tenant ID [--quick] [--wait]
                                       starts an inventory sync as a system run (--quick: re-read only
                                       what changed); --wait follows it and exits non-zero unless it succeeded
@@ -45,6 +46,10 @@ const USAGE = `Usage: tenantatlas <command> [options]
   assignments --tenant ID (--group GROUP_ID | --user UPN | --device NAME) [--json]
                                       what reaches a group, user or device, through nested groups
                                       (default: the previous version to the latest)
+  compare --left SIDE --right SIDE [--status S] [--type T] [--format text|csv|md] [--out FILE]
+                                      compares two states; SIDE is tenant:ID (now), tenant:ID@ISO-TIME,
+                                      or backup:ID; prints the differences, then the comparison's id;
+                                      --format csv|md writes the export to --out (or stdout, id on stderr)
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
                                       into the embedded PostgreSQL cluster in DATA_DIR
   emulator [--port N] [--host H] [--seed S] [--policies N]
@@ -68,7 +73,7 @@ STEP_UP_MAX_AGE_MINUTES (15), STEP_UP_ACRS, PASSWORD_SIGN_IN (on).`
 
 class UsageError extends Error {}
 
-const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help', 'diff', 'assignments'])
+const SINGLE_WORD = new Set(['serve', 'worker', 'migrate', 'emulator', 'help', 'diff', 'assignments', 'compare'])
 
 /** Runs until SIGTERM or SIGINT, then stops what it started (in-flight runs are handed back). */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
@@ -258,6 +263,7 @@ async function main(argv: string[]): Promise<number> {
         name: { type: 'string' },
         scope: { type: 'string' },
         'expires-in-days': { type: 'string' },
+        'tenant-group': { type: 'string' },
       })
       required(values, 'email', 'name')
       const days = values['expires-in-days']
@@ -276,6 +282,7 @@ async function main(argv: string[]): Promise<number> {
             name: values.name!,
             scope: values.scope,
             expires_in_days: expires,
+            ...(values['tenant-group'] ? { tenant_group_id: values['tenant-group'] } : {}),
           })
         ).secret
       })
@@ -498,6 +505,32 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
 
+    case 'compare': {
+      const values = parse(args, {
+        left: { type: 'string' },
+        right: { type: 'string' },
+        status: { type: 'string' },
+        type: { type: 'string' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+      })
+      required(values, 'left', 'right')
+      const format = values.format ?? 'text'
+      if (!['text', 'csv', 'md'].includes(format)) throw new UsageError('--format must be text, csv or md')
+      const statuses = ['only_left', 'only_right', 'different', 'same'] as const
+      if (values.status !== undefined && !(statuses as readonly string[]).includes(values.status))
+        throw new UsageError(`--status must be one of ${statuses.join(', ')}`)
+      const body = { left: cliSide('left', values.left!), right: cliSide('right', values.right!) }
+      return withDatabase(config, (h) =>
+        printComparison(h, body, {
+          status: values.status as (typeof statuses)[number] | undefined,
+          type: values.type,
+          format: format as 'text' | 'csv' | 'md',
+          out: values.out,
+        }),
+      )
+    }
+
     case 'data import-pglite': {
       const values = parse(args, { from: { type: 'string' } })
       required(values, 'from')
@@ -611,6 +644,94 @@ async function printDiff(
     else if (c.kind === 'added') out(`+ ${c.label}: ${show(c.after)}`)
     else out(`- ${c.label}: ${show(c.before)}`)
   }
+  return 0
+}
+
+/** A comparison side from the command line: `tenant:ID`, `tenant:ID@ISO-TIME`, `backup:ID` or `baseline:ID`. */
+function cliSide(flag: string, text: string): Record<string, string> {
+  const match = /^(tenant|backup|baseline):([^@]+)(?:@(.+))?$/.exec(text)
+  if (!match || (match[3] !== undefined && match[1] !== 'tenant'))
+    throw new UsageError(`--${flag} must be tenant:ID, tenant:ID@ISO-TIME, backup:ID or baseline:ID`)
+  const [, kind, id, at] = match
+  return { [`${kind}_id`]: id!, ...(at ? { at } : {}) }
+}
+
+/** `compare`: computes a comparison inline and prints (or writes) it; the comparison's id last. */
+async function printComparison(
+  handle: DatabaseHandle,
+  input: Record<string, unknown>,
+  options: {
+    status?: ComparisonRowStatus | undefined
+    type?: string | undefined
+    format: 'text' | 'csv' | 'md'
+    out?: string | undefined
+  },
+): Promise<number> {
+  const [
+    { parseInput },
+    start,
+    repo,
+    { presentComparison },
+    exports,
+    { createWriteStream },
+    { pipeline },
+    { Readable },
+  ] = await Promise.all([
+    import('./lib/validation.ts'),
+    import('./modules/compare/start-comparison.ts'),
+    import('./modules/compare/repository.ts'),
+    import('./modules/compare/presenter.ts'),
+    import('./modules/compare/export.ts'),
+    import('node:fs'),
+    import('node:stream/promises'),
+    import('node:stream'),
+  ])
+  const body = parseInput(start.comparisonBody, input)
+  const { comparisonId } = await start
+    .startComparison(handle.db, null, {
+      body,
+      userId: null,
+      actor: CLI_ACTOR,
+      canView: async () => {},
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AppError && error.status === 404) throw new UsageError(error.message)
+      throw error
+    })
+  const comparison = presentComparison((await repo.findComparison(handle.db, comparisonId))!)
+  const c = comparison.counts
+  info(`${comparison.left.label} ↔ ${comparison.right.label}`)
+  info(`only left ${c.only_left}, only right ${c.only_right}, different ${c.different}, same ${c.same}`)
+  for (const m of comparison.mapping.filter((m) => m.right_id === null))
+    info(`not mapped: ${m.kind} ${m.left_name ?? m.left_id}`)
+  const filters = { status: options.status, type: options.type }
+  if (options.format !== 'text') {
+    const statuses = options.status ? [options.status] : (['only_left', 'only_right', 'different', 'same'] as const)
+    const text =
+      options.format === 'csv'
+        ? exports.comparisonCsv(repo.eachComparisonRow(handle.db, comparisonId, filters))
+        : exports.comparisonMarkdown(comparison, statuses, (s) =>
+            repo.eachComparisonRow(handle.db, comparisonId, { status: s, type: options.type }),
+          )
+    if (!options.out) {
+      // The document is the output: the id goes to stderr.
+      for await (const chunk of text) process.stdout.write(chunk)
+      info(`Comparison ${comparisonId}`)
+      return 0
+    }
+    await pipeline(Readable.from(text), createWriteStream(options.out))
+  } else {
+    for await (const row of repo.eachComparisonRow(handle.db, comparisonId, filters)) {
+      if (row.status === 'same' && !options.status) continue
+      const name = (row.left ?? row.right)?.name
+      out([row.status, row.policyType, typeof name === 'string' ? name : ''].join('\t'))
+      for (const ch of row.changes)
+        out(
+          `  ${ch.kind === 'changed' ? '~' : ch.kind === 'added' ? '+' : '-'} ${String(ch.label)}: ${exports.showValue(ch.before)} → ${exports.showValue(ch.after)}`,
+        )
+    }
+  }
+  out(comparisonId)
   return 0
 }
 

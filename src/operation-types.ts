@@ -4,6 +4,10 @@ import type { SecretBox } from './lib/crypto.ts'
 import { backupOperationTypes } from './modules/backups/operation-types.ts'
 import { createBackupHandler } from './modules/backups/create-backup.ts'
 import { createPruneHandler } from './modules/backups/prune.ts'
+import { createCompareHandler } from './modules/compare/compare-run.ts'
+import { compareOperationTypes } from './modules/compare/operation-types.ts'
+import { createDocsExportHandler } from './modules/documentation/export-run.ts'
+import { documentationOperationTypes } from './modules/documentation/operation-types.ts'
 import { createBulkHandler } from './modules/bulk/bulk-run.ts'
 import { bulkOperationTypes } from './modules/bulk/operation-types.ts'
 import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
@@ -23,6 +27,8 @@ export const shippedCatalog = createCatalog({
   ...backupOperationTypes,
   ...restoreOperationTypes,
   ...bulkOperationTypes,
+  ...compareOperationTypes,
+  ...documentationOperationTypes,
 })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
@@ -45,6 +51,8 @@ export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOpera
     'backup.create': createBackupHandler(deps),
     'backup.prune': createPruneHandler(),
     'restore.execute': createRestoreHandler(deps),
+    'compare.run': createCompareHandler(),
+    'docs.export': createDocsExportHandler(),
     ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<
       keyof typeof bulkOperationTypes,
       typeof bulk

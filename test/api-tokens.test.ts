@@ -148,3 +148,70 @@ describe('listing', () => {
     expect(days(row!.expires_at)).toBe(30)
   })
 })
+
+describe('tenant group', () => {
+  it('limits a token to the tenants of a tenant group: others are a 404 to it, lists show the group only', async () => {
+    const admin = await ctx.factories.userWithToken({ isAdmin: true })
+    const [inside, outside] = [await ctx.factories.tenant(), await ctx.factories.tenant()]
+    for (const t of [inside, outside]) await ctx.factories.member(t.id, admin.user, 'owner')
+    const group = await ctx.request({
+      method: 'POST',
+      url: '/api/tenant-groups',
+      token: admin.token,
+      payload: { name: `Limited ${inside.id}`, tenant_ids: [inside.id] },
+    })
+    expect(group.statusCode, group.body).toBe(201)
+    const groupId = (JSON.parse(group.body) as { id: string }).id
+    const limited = await create(admin.token, { name: 'limited', tenant_group_id: groupId })
+    expect(limited.response.statusCode, limited.response.body).toBe(201)
+    expect((limited.body as Created & { tenant_group_id: string }).tenant_group_id).toBe(groupId)
+    const get = (url: string, token = limited.body.token) => ctx.request({ method: 'GET', url, token })
+    expect((await get(`/api/tenants/${inside.id}`)).statusCode).toBe(200)
+    expect((await get(`/api/tenants/${outside.id}`)).statusCode).toBe(404)
+    expect((await get(`/api/tenants/${outside.id}/inventory/items`)).statusCode).toBe(404)
+    const me = JSON.parse((await get('/api/me')).body) as { tenants: { id: string }[] }
+    expect(me.tenants.map((t) => t.id)).toEqual([inside.id])
+    const tenants = JSON.parse((await get('/api/tenants')).body) as { data: { id: string }[] }
+    expect(tenants.data.map((t) => t.id)).toEqual([inside.id])
+    const overview = JSON.parse((await get('/api/overview')).body) as { data: { tenant: { id: string } }[] }
+    expect(overview.data.map((r) => r.tenant.id)).toEqual([inside.id])
+    // The owner's session and unlimited tokens still reach both.
+    expect((await get(`/api/tenants/${outside.id}`, admin.token)).statusCode).toBe(200)
+
+    // A tenant added to the group is reached at once; the group's deletion deletes the token.
+    const patched = await ctx.request({
+      method: 'PATCH',
+      url: `/api/tenant-groups/${groupId}`,
+      token: admin.token,
+      payload: { tenant_ids: [inside.id, outside.id] },
+    })
+    expect(patched.statusCode, patched.body).toBe(200)
+    expect((await get(`/api/tenants/${outside.id}`)).statusCode).toBe(200)
+    // A limited token makes only tokens of the same group.
+    const child = await create(limited.body.token, { name: 'child' })
+    expect((child.body as Created & { tenant_group_id: string }).tenant_group_id).toBe(groupId)
+    const other = await ctx.request({
+      method: 'POST',
+      url: '/api/tenant-groups',
+      token: admin.token,
+      payload: { name: `Other ${inside.id}`, tenant_ids: [outside.id] },
+    })
+    const otherId = (JSON.parse(other.body) as { id: string }).id
+    expect((await create(limited.body.token, { name: 'wider', tenant_group_id: otherId })).response.statusCode).toBe(
+      403,
+    )
+    expect(
+      (await ctx.request({ method: 'DELETE', url: `/api/tenant-groups/${groupId}`, token: admin.token })).statusCode,
+    ).toBe(204)
+    expect((await get(`/api/tenants/${inside.id}`)).statusCode).toBe(401)
+  })
+
+  it('refuses a tenant group the owner cannot see, naming the field', async () => {
+    const user = await ctx.factories.userWithToken()
+    for (const id of ['not-a-uuid', '0195f3c2-0000-7000-8000-000000000000']) {
+      const { response } = await create(user.token, { name: 'x', tenant_group_id: id })
+      expect(response.statusCode).toBe(422)
+      expect(errorOf(response.body).message).toMatch(/tenant_group_id/)
+    }
+  })
+})

@@ -39,6 +39,8 @@ const handlers = {
   'backup.create': async () => {},
   'backup.prune': async () => {},
   'restore.execute': async () => {},
+  'compare.run': async () => {},
+  'docs.export': async () => {},
   ...bulkNoopHandlers,
 }
 

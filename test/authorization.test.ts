@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto'
 import {
   backupSets,
   bulkOperationItems,
+  documentationChunks,
+  documentationExports,
   graphWrites,
   inventoryContents,
   inventoryItems,
@@ -413,6 +415,19 @@ const TABLE: Record<string, RouteCase> = {
     allowed: everyone,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/targets?kind=group&q=a` }),
   },
+  'POST /api/tenants/:tenantId/documentation': {
+    need: ['tenant.view'],
+    ok: 202,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/documentation`, payload: { format: 'html' } }),
+  },
+  // The setup's queued run stands for a finished export (its file is one chunk).
+  'GET /api/tenants/:tenantId/documentation/:runId/download': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/documentation/${s.runId}/download` }),
+  },
 }
 
 /** The test types plus the shipped ones (no worker runs here: handlers are never called). */
@@ -423,6 +438,8 @@ const handlers = {
   'backup.create': async () => {},
   'backup.prune': async () => {},
   'restore.execute': async () => {},
+  'compare.run': async () => {},
+  'docs.export': async () => {},
   ...bulkNoopHandlers,
 }
 
@@ -551,6 +568,15 @@ async function setUp(): Promise<CaseSetup> {
     displayName: 'Object 1',
     state: 'succeeded',
   })
+  await ctx.db.insert(documentationExports).values({
+    runId: run.id,
+    tenantId: tenant.id,
+    format: 'html',
+    filename: 'doc.html',
+    byteCount: 5,
+    completedAt: new Date(),
+  })
+  await ctx.db.insert(documentationChunks).values({ runId: run.id, seq: 0, data: Buffer.from('<p/>\n') })
   // Its journal says it wrote that object (Undo plans from what the run did, ADR 023).
   await ctx.db.insert(graphWrites).values({
     id: uuidv7(),
@@ -843,5 +869,34 @@ describe('a read-scoped API token', () => {
       })
       expect(response.statusCode, `${route.method} ${route.url}: ${response.body}`).toBe(403)
     }
+  })
+})
+
+describe('comparisons: read access to both sides', () => {
+  it('every role of both tenants compares them; a caller missing either side gets 404, anonymous 401', async () => {
+    const here = await setUp()
+    const there = await setUp()
+    const body = { left: { tenant_id: here.tenantId }, right: { tenant_id: there.tenantId } }
+    const post = (token: string | undefined, payload: unknown = body) =>
+      ctx.request({ method: 'POST', url: '/api/comparisons', payload: payload as Record<string, unknown>, token })
+    for (const role of ROLES) {
+      const created = await post(callers[role])
+      expect(created.statusCode, `${role}: ${created.body}`).toBe(201)
+      const { comparison } = JSON.parse(created.body) as { comparison: { id: string } }
+      for (const url of [`/api/comparisons/${comparison.id}`, `/api/comparisons/${comparison.id}/export?format=md`]) {
+        expect((await ctx.request({ method: 'GET', url, token: callers[role] })).statusCode, `${role} ${url}`).toBe(200)
+        expect((await ctx.request({ method: 'GET', url, token: callers.stranger })).statusCode).toBe(404)
+        expect((await ctx.request({ method: 'GET', url })).statusCode).toBe(401)
+      }
+    }
+    // The target is a member of both tenants too, but the outsider of neither; the stranger of another.
+    expect((await post(callers.stranger)).statusCode).toBe(404)
+    expect((await post(undefined)).statusCode).toBe(401)
+    const elsewhere = await ctx.factories.tenant()
+    const oneSide = await post(callers.owner, {
+      left: { tenant_id: here.tenantId },
+      right: { tenant_id: elsewhere.id },
+    })
+    expect(oneSide.statusCode).toBe(404)
   })
 })

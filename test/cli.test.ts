@@ -95,6 +95,24 @@ describe('CLI beside a running server on the embedded engine', () => {
       warnings: [{ code: 'emulator_not_configured' }],
     })
 
+    // Compare: the tenant (empty, never synced) with itself, as CSV on stdout and as the summary with its id.
+    const compared = await cli(['compare', '--left', `tenant:${tenantId}`, '--right', `tenant:${tenantId}`], { env })
+    expect(compared, compared.stderr).toMatchObject({ code: 0 })
+    expect(lastLine(compared.stdout)).toMatch(UUID_PATTERN)
+    expect(compared.stderr).toContain('only left 0, only right 0, different 0, same 0')
+    const csv = await cli(
+      ['compare', '--left', `tenant:${tenantId}`, '--right', `tenant:${tenantId}`, '--format', 'csv'],
+      {
+        env,
+      },
+    )
+    expect(csv.stdout.split('\r\n')[0]).toBe(
+      'status,policy_type,left_name,left_id,right_name,right_id,setting,change,left_value,right_value',
+    )
+    const missing = await cli(['compare', '--left', `backup:${randomUUID()}`, '--right', `tenant:${tenantId}`], { env })
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/Backup set not found/)
+
     const token = await cli(['token', 'create', '--email', email, '--name', 'script'], { env })
     expect(token, token.stderr).toMatchObject({ code: 0 })
     const secret = lastLine(token.stdout)
@@ -324,6 +342,9 @@ describe('CLI input errors', () => {
     [['frobnicate'], /unknown command "frobnicate"/],
     [['serve', '--port', 'eighty'], /--port must be a port number/],
     [['assignments', '--tenant', randomUUID()], /name exactly one of --group, --user or --device/],
+    [['compare', '--left', 'tenant:x'], /--right is required/],
+    [['compare', '--left', 'nonsense', '--right', 'tenant:x'], /--left must be tenant:ID/],
+    [['compare', '--left', `backup:${randomUUID()}@2026-01-01`, '--right', 'tenant:x'], /--left must be tenant:ID/],
   ])('%j → one-line error, exit 2', async (args, message) => {
     const result = await cli(args, { env })
     expect(result.code).toBe(2)

@@ -35,6 +35,8 @@ import { createOidcClient } from '../modules/entra/oidc-client.ts'
 import { recheckPrincipal } from '../modules/entra/entra-sign-in.ts'
 import { registerEntraRoutes } from '../modules/entra/routes.ts'
 import { registerInviteRoutes } from '../modules/tenants/invite-routes.ts'
+import { registerCompareRoutes } from '../modules/compare/routes.ts'
+import { registerDocumentationRoutes } from '../modules/documentation/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
 import { setSecurityHeaders } from './security-headers.ts'
@@ -214,6 +216,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerEntraRoutes(app, deps)
   registerInviteRoutes(app, deps)
   registerTargetRoutes(app, deps)
+  registerCompareRoutes(app, deps)
+  registerDocumentationRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()
   return app

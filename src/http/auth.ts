@@ -9,6 +9,7 @@ import { findMembership } from '../modules/access/repository.ts'
 import type { Actor } from '../modules/audit/record-audit-event.ts'
 import { SESSION_DAYS } from '../modules/access/sign-in.ts'
 import { type ScopeKey, scopeAllows, scopeAllowsMethod } from '../modules/access/token-scope.ts'
+import { groupTenantIds } from '../modules/tenant-groups/repository.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -115,7 +116,7 @@ export function createAuth(db: Database, config: Config, options: AuthOptions = 
     if (cached?.tenantId === tenantId) return cached
     const principal = await principalOf(request)
     const membership = UUID_PATTERN.test(tenantId) ? await findMembership(db, tenantId, principal.user.id) : undefined
-    if (!membership) throw notFound('Tenant')
+    if (!membership || !(await inTokenGroup(principal, tenantId))) throw notFound('Tenant')
     const access: TenantAccess = {
       tenantId,
       userId: principal.user.id,
@@ -133,8 +134,21 @@ export function createAuth(db: Database, config: Config, options: AuthOptions = 
     return access
   }
 
+  /** A token limited to a tenant group reaches only that group's tenants (today's members of the group). */
+  async function inTokenGroup(principal: Pick<Principal, 'tenantGroupId'>, tenantId: string) {
+    if (!principal.tenantGroupId) return true
+    return (await groupTenantIds(db, principal.tenantGroupId)).includes(tenantId)
+  }
+
   return {
     assertSameOrigin,
+
+    /** The memberships a principal may see: all of them, or a group-limited token's group's. */
+    async visibleMemberships<T extends { tenant: { id: string } }>(principal: Principal, rows: T[]): Promise<T[]> {
+      if (!principal.tenantGroupId) return rows
+      const ids = new Set(await groupTenantIds(db, principal.tenantGroupId))
+      return rows.filter((row) => ids.has(row.tenant.id))
+    },
     principalOf,
 
     actorOf: (request: FastifyRequest, principal: Principal): Actor => ({
@@ -167,6 +181,7 @@ export function createAuth(db: Database, config: Config, options: AuthOptions = 
       const membership = await findMembership(db, tenantId, principal.user.id)
       return (
         membership !== undefined &&
+        (await inTokenGroup(principal, tenantId)) &&
         can(membership.role, capability) &&
         (principal.scope.kind === 'read' || scopeAllows(principal.scope, capability))
       )

@@ -8,7 +8,17 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 export const WEB_DIST = path.resolve(import.meta.dirname, '../../web/dist')
 
 /** The single-page app's own routes: each answers with index.html and the client router takes over. */
-export const CONSOLE_ROUTES = ['/', '/login', '/admin', '/admin/*', '/account/*', '/t/*'] as const
+export const CONSOLE_ROUTES = [
+  '/',
+  '/login',
+  '/overview',
+  '/compare',
+  '/compare/*',
+  '/admin',
+  '/admin/*',
+  '/account/*',
+  '/t/*',
+] as const
 
 /**
  * Serves the built web console: hashed assets under /assets/ with a year of immutable caching,

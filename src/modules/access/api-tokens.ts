@@ -9,6 +9,7 @@ import { parseInput, requiredText } from '../../lib/validation.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import { findUserById, revokeToken } from './repository.ts'
 import { formatScope, parseScope, scopeAllows, scopeWithin, type TokenScope } from './token-scope.ts'
+import { listVisibleTenantGroups } from '../tenant-groups/repository.ts'
 
 export const DEFAULT_TOKEN_DAYS = 90
 export const MAX_TOKEN_DAYS = 3650
@@ -26,10 +27,14 @@ export const createTokenInput = z.object({
     })
     .default(DEFAULT_TOKEN_DAYS)
     .describe(`Days until the token expires (default ${DEFAULT_TOKEN_DAYS}), or "never" (workspace admins only)`),
+  tenant_group_id: z
+    .uuid({ error: 'must be a tenant group id (a UUID)' })
+    .optional()
+    .describe('Limit the token to the tenants of this tenant group (one you can see); others are a 404 to it'),
 })
 
 /** The token a request came with, when a token creates a token: the new one gets no more scope, and no longer life. */
-export type CreatingToken = { scope: TokenScope; expiresAt: Date | null }
+export type CreatingToken = { scope: TokenScope; expiresAt: Date | null; tenantGroupId: string | null }
 
 /** Creates a personal API token. The secret is returned once and only its hash is kept. */
 export async function createApiToken(
@@ -57,6 +62,14 @@ export async function createApiToken(
   if (!owner.isAdmin && scope.kind === 'list' && scope.keys.includes('workspace.admin')) {
     throw validationError([{ field: 'scope', message: 'workspace.admin is for workspace admins only' }])
   }
+  // A token limited to a group makes tokens limited to that group, never wider.
+  const tenantGroupId = input.tenant_group_id ?? creatingToken?.tenantGroupId ?? null
+  if (creatingToken?.tenantGroupId && tenantGroupId !== creatingToken.tenantGroupId)
+    throw forbidden('A token limited to a tenant group can create tokens limited to the same group only')
+  if (tenantGroupId) {
+    const [group] = await listVisibleTenantGroups(db, userId, { all: owner.isAdmin, groupId: tenantGroupId })
+    if (!group) throw validationError([{ field: 'tenant_group_id', message: 'no tenant group with this id is yours' }])
+  }
   let expiresAt = input.expires_in_days === 'never' ? null : addDays(new Date(), input.expires_in_days)
   // A token made by a token does not outlive it.
   if (creatingToken?.expiresAt && (expiresAt === null || expiresAt > creatingToken.expiresAt))
@@ -74,6 +87,7 @@ export async function createApiToken(
         displayPrefix: secret.slice(0, 12),
         scope: formatScope(scope),
         expiresAt,
+        tenantGroupId,
       })
       .returning()
     await recordAuditEvent(tx, actor, {
@@ -84,6 +98,7 @@ export async function createApiToken(
         owner_user_id: userId,
         scope: formatScope(scope),
         expires_at: expiresAt?.toISOString() ?? null,
+        tenant_group_id: tenantGroupId,
       },
     })
     return { token: token!, secret }

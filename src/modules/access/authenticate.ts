@@ -15,6 +15,8 @@ export type Principal = {
   expiresAt: Date | null
   /** A session's sign-in: when the person last authenticated, how, and when Entra last vouched for their roles. */
   session?: SessionFacts
+  /** A token limited to the tenants of one tenant group (null: every tenant of its owner). */
+  tenantGroupId: string | null
 }
 
 export type SessionFacts = {
@@ -47,6 +49,7 @@ export async function authenticate(
       credentialId: row.tokenId,
       scope: storedScope(row.scope),
       expiresAt: row.expiresAt,
+      tenantGroupId: row.tenantGroupId,
     }
   }
   if (credentials.session) {
@@ -66,6 +69,7 @@ export async function authenticate(
         refreshToken: row.refreshToken,
         rolesCheckedAt: row.rolesCheckedAt,
       },
+      tenantGroupId: null,
     }
   }
   return null

@@ -15,4 +15,5 @@ export const presentApiToken = (token: ApiTokenRow) => ({
   last_used_at: token.lastUsedAt?.toISOString() ?? null,
   scope: token.scope,
   expires_at: token.expiresAt?.toISOString() ?? null,
+  tenant_group_id: token.tenantGroupId,
 })

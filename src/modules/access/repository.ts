@@ -44,6 +44,7 @@ const authQueries = preparedFor((db, name) => ({
       lastUsedAt: apiTokens.lastUsedAt,
       scope: apiTokens.scope,
       expiresAt: apiTokens.expiresAt,
+      tenantGroupId: apiTokens.tenantGroupId,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))

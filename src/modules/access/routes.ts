@@ -87,7 +87,7 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
     },
     async (request) => {
       const principal = await auth.principalOf(request)
-      const memberships = await listMemberships(db, principal.user.id)
+      const memberships = await auth.visibleMemberships(principal, await listMemberships(db, principal.user.id))
       return {
         user: presentUser(principal.user),
         // With an API token: what the token may do there (its scope narrows the role).
@@ -130,7 +130,9 @@ export function registerAccessRoutes(app: FastifyInstance, { db, auth, signInLim
     async (request, reply) => {
       const principal = await auth.principalOf(request)
       const creatingToken =
-        principal.via === 'token' ? { scope: principal.scope, expiresAt: principal.expiresAt } : undefined
+        principal.via === 'token'
+          ? { scope: principal.scope, expiresAt: principal.expiresAt, tenantGroupId: principal.tenantGroupId }
+          : undefined
       const { token, secret } = await createApiToken(
         db,
         auth.actorOf(request, principal),

@@ -26,6 +26,7 @@ export const apiTokenResponse = z.object({
   last_used_at: z.string().nullable(),
   scope: z.string().describe('`full`, `read`, or a comma-separated list of capabilities'),
   expires_at: z.string().nullable().describe('null: never expires'),
+  tenant_group_id: z.string().nullable().describe('The tenant group the token is limited to (null: every tenant)'),
 })
 
 export const createdApiTokenResponse = apiTokenResponse.extend({

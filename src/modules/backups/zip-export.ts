@@ -19,7 +19,7 @@ import { objectsOf } from './store.ts'
 export const MANIFEST_FILE = 'manifest.json'
 
 /** A name any file system and ZIP tool accepts: no separators, control or reserved characters, no dot segments. */
-const safeSegment = (text: string, max: number) => {
+export const safeSegment = (text: string, max: number) => {
   const cleaned = text
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
     .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
@@ -127,7 +127,7 @@ export async function* signedManifestText(chunks: AsyncIterable<string>, secrets
  * of bytes written (`offset`, which the central directory's records are computed from) advances
  * exactly as zip-stream's own `write` advances it.
  */
-class GatheredZipStream extends ZipStream {
+export class GatheredZipStream extends ZipStream {
   #finishing = false
   #pending: Buffer[] = []
   #pendingBytes = 0

@@ -25,8 +25,9 @@ export function registerOverviewRoutes(app: FastifyInstance, { db, auth }: HttpD
       },
     },
     async (request) => {
-      const { user } = await auth.principalOf(request)
-      let tenants = await listMemberships(db, user.id)
+      const principal = await auth.principalOf(request)
+      const { user } = principal
+      let tenants = await auth.visibleMemberships(principal, await listMemberships(db, user.id))
       const groupId = request.query.tenant_group_id
       if (groupId !== undefined) {
         const [group] = UUID_PATTERN.test(groupId)

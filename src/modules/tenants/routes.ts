@@ -37,7 +37,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
     },
     async (request) => {
       const principal = await auth.principalOf(request)
-      const rows = await listMemberships(db, principal.user.id)
+      const rows = await auth.visibleMemberships(principal, await listMemberships(db, principal.user.id))
       return { data: rows.map((row) => presentTenant(row.tenant, row.role)), next_cursor: null }
     },
   )

@@ -27,7 +27,12 @@ const pages = {
   tokens: lazyPage(() => import('../features/account/tokens-page.tsx').then((m) => m.TokensPage)),
   overview: lazyPage(() => import('../features/overview/overview-page.tsx').then((m) => m.OverviewPage)),
   tenantGroups: lazyPage(() => import('../features/overview/tenant-groups-page.tsx').then((m) => m.TenantGroupsPage)),
-} satisfies Record<TenantRouteKey | 'tenants' | 'tokens' | 'overview' | 'tenantGroups', unknown>
+  compare: lazyPage(() => import('../features/compare/compare-page.tsx').then((m) => m.ComparePage)),
+  comparison: lazyPage(() => import('../features/compare/compare-page.tsx').then((m) => m.ComparisonPage)),
+} satisfies Record<
+  TenantRouteKey | 'tenants' | 'tokens' | 'overview' | 'tenantGroups' | 'compare' | 'comparison',
+  unknown
+>
 const TenantHome = pages.home.Page
 const InventoryPage = pages.inventory.Page
 const ItemPage = pages.item.Page
@@ -45,6 +50,8 @@ const TenantsPage = pages.tenants.Page
 const TokensPage = pages.tokens.Page
 const OverviewPage = pages.overview.Page
 const TenantGroupsPage = pages.tenantGroups.Page
+const ComparePage = pages.compare.Page
+const ComparisonPage = pages.comparison.Page
 
 /** The signed-in user's own pages. */
 export const TOKENS_PATH = '/account/tokens'
@@ -53,6 +60,9 @@ export const OVERVIEW_PATH = '/overview'
 export const TENANT_GROUPS_PATH = '/admin/tenant-groups'
 /** Entra role rules (sign-in with Microsoft), admins only. */
 export const ROLE_RULES_PATH = '/admin/role-rules'
+/** Compare two states (`?left=…&right=…` compares at once), and one comparison's result. */
+export const COMPARE_PATH = '/compare'
+const comparisonIdOf = (pathname: string) => /^\/compare\/([^/]+)$/.exec(pathname)?.[1]
 
 /** What each route of the table (lib/route-table.ts) renders. */
 const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<string, string>) => ReactNode> = {
@@ -77,6 +87,8 @@ export function preloadPageFor(pathname: string) {
   else if (pathname.startsWith('/admin')) void pages.tenants.preload()
   if (pathname === OVERVIEW_PATH) void pages.overview.preload()
   if (pathname === TOKENS_PATH) void pages.tokens.preload()
+  if (pathname === COMPARE_PATH) void pages.compare.preload()
+  if (comparisonIdOf(pathname)) void pages.comparison.preload()
   const match = matchTenantRoute(pathname)
   if (match) void pages[match.route.key].preload()
 }
@@ -88,11 +100,20 @@ function preloadAllWhenIdle() {
   else setTimeout(all, 1000)
 }
 
-const STATIC_PATHS = ['/', '/admin', '/admin/tenants', TOKENS_PATH, OVERVIEW_PATH, TENANT_GROUPS_PATH, ROLE_RULES_PATH]
+const STATIC_PATHS = [
+  '/',
+  '/admin',
+  '/admin/tenants',
+  TOKENS_PATH,
+  OVERVIEW_PATH,
+  TENANT_GROUPS_PATH,
+  ROLE_RULES_PATH,
+  COMPARE_PATH,
+]
 
 /** Whether a path is a page of the console (where sign-in may send the user back to). */
 export const isConsolePath = (pathname: string) =>
-  STATIC_PATHS.includes(pathname) || matchTenantRoute(pathname) !== undefined
+  STATIC_PATHS.includes(pathname) || comparisonIdOf(pathname) !== undefined || matchTenantRoute(pathname) !== undefined
 
 export function Routes({ me }: { me: Me }) {
   const { pathname } = useLocation()
@@ -106,6 +127,9 @@ export function Routes({ me }: { me: Me }) {
     return canOpenTenantsPage(me) ? <TenantsPage me={me} /> : <NotFound what="page" />
   }
   if (pathname === TOKENS_PATH) return <TokensPage me={me} />
+  if (pathname === COMPARE_PATH) return <ComparePage me={me} />
+  const comparisonId = comparisonIdOf(pathname)
+  if (comparisonId) return <ComparisonPage key={comparisonId} comparisonId={decodeURIComponent(comparisonId)} />
   const match = matchTenantRoute(pathname)
   if (!match) return <NotFound what="page" />
   const tenant = me.tenants.find((t) => t.id === match.params.tenantId)

@@ -236,6 +236,120 @@ export type Schemas = {
     actions: ("assign" | "unassign" | "add_scope_tag" | "remove_scope_tag" | "rename" | "duplicate" | "delete")[]
   }
   BulkSelectionSummaryInput: Schemas["BulkSelectionSummary"]
+  Comparison: {
+    id: string
+    status: "running" | "ready" | "failed"
+    left: Schemas["ComparisonSideResolved"]
+    right: Schemas["ComparisonSideResolved"]
+    run_id: string | null
+    counts: {
+      only_left: number
+      only_right: number
+      different: number
+      same: number
+      total: number
+      by_type: Record<string, Record<string, number>>
+    }
+    mapping: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      left_id: string
+      left_name: string | null
+      right_id: string | null
+      right_name: string | null
+    })[]
+    created_at: string
+    completed_at: string | null
+    links: {
+      view: string
+      run: string | null
+    }
+  }
+  ComparisonCreate: {
+    left: Schemas["ComparisonSide"]
+    right: Schemas["ComparisonSide"]
+    /** Compute as a `compare.run` operation even when the sides are small */
+    background?: boolean
+  }
+  ComparisonCreateInput: {
+    left: Schemas["ComparisonSideInput"]
+    right: Schemas["ComparisonSideInput"]
+    /** Compute as a `compare.run` operation even when the sides are small */
+    background?: boolean
+  }
+  ComparisonInput: {
+    id: string
+    status: "running" | "ready" | "failed"
+    left: Schemas["ComparisonSideResolvedInput"]
+    right: Schemas["ComparisonSideResolvedInput"]
+    run_id: string | null
+    counts: {
+      only_left: number
+      only_right: number
+      different: number
+      same: number
+      total: number
+      by_type: Record<string, Record<string, number>>
+    }
+    mapping: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      left_id: string
+      left_name: string | null
+      right_id: string | null
+      right_name: string | null
+    })[]
+    created_at: string
+    completed_at: string | null
+    links: {
+      view: string
+      run: string | null
+    }
+  }
+  ComparisonRow: {
+    position: number
+    status: "only_left" | "only_right" | "different" | "same"
+    policy_type: string
+    left: {
+      id: string
+      name: string
+      odata_type: string | null
+      item_id?: string
+    } | null
+    right: {
+      id: string
+      name: string
+      odata_type: string | null
+      item_id?: string
+    } | null
+    changes: ({
+      path: string
+      label: string
+      kind: "added" | "removed" | "changed"
+      before: unknown
+      after: unknown
+    })[]
+  }
+  ComparisonRowInput: Schemas["ComparisonRow"]
+  ComparisonSide: {
+    tenant_id?: string
+    at?: string
+    backup_id?: string
+    baseline_id?: string
+  }
+  ComparisonSideInput: Schemas["ComparisonSide"]
+  ComparisonSideResolved: {
+    tenant_id: string
+    label: string
+    at?: string
+    backup_id?: string
+  }
+  ComparisonSideResolvedInput: Schemas["ComparisonSideResolved"]
+  DocumentationExportCreate: {
+    source?: Record<string, unknown>
+    format: string
+    include_assignments?: boolean
+    changed_since?: string
+  }
+  DocumentationExportCreateInput: Schemas["DocumentationExportCreate"]
   Error: {
     error: {
       code: string
@@ -703,6 +817,16 @@ export type Responses = {
     user: Schemas["User"]
   }
   "POST /api/auth/sign-out": null
+  "POST /api/comparisons": {
+    comparison: Schemas["Comparison"]
+    run: Schemas["OperationRun"] | null
+  }
+  "GET /api/comparisons/{comparisonId}": {
+    comparison: Schemas["Comparison"]
+    data: Schemas["ComparisonRow"][]
+    next_cursor: string | null
+  }
+  "GET /api/comparisons/{comparisonId}/export": unknown
   "GET /api/invites/{token}": {
     tenant_name: string
     email: string
@@ -915,6 +1039,11 @@ export type Responses = {
       }[]
     })[]
   }
+  "POST /api/tenants/{tenantId}/documentation": {
+    run: Schemas["OperationRun"]
+    deduplicated: boolean
+  }
+  "GET /api/tenants/{tenantId}/documentation/{runId}/download": unknown
   "GET /api/tenants/{tenantId}/events": null
   "POST /api/tenants/{tenantId}/inventory-sync": {
     run: Schemas["OperationRun"]
@@ -1028,6 +1157,8 @@ export type Responses = {
       scope: string
       /** null: never expires */
       expires_at: string | null
+      /** The tenant group the token is limited to (null: every tenant) */
+      tenant_group_id: string | null
     })[]
     next_cursor: string | null
   }
@@ -1041,6 +1172,8 @@ export type Responses = {
     scope: string
     /** null: never expires */
     expires_at: string | null
+    /** The tenant group the token is limited to (null: every tenant) */
+    tenant_group_id: string | null
     /** The token itself. Shown this once: store it now. */
     token: string
   }
@@ -1062,6 +1195,7 @@ export type Bodies = {
     email: string
     password: string
   }
+  "POST /api/comparisons": Schemas["ComparisonCreateInput"]
   "POST /api/invites/{token}/accept": {
     name: string
     password: string
@@ -1113,6 +1247,7 @@ export type Bodies = {
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
   "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
+  "POST /api/tenants/{tenantId}/documentation": Schemas["DocumentationExportCreateInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/invites": {
     email: string
@@ -1148,6 +1283,8 @@ export type Bodies = {
     scope?: string
     /** Days until the token expires (default 90), or "never" (workspace admins only) */
     expires_in_days?: number | "never"
+    /** Limit the token to the tenants of this tenant group (one you can see); others are a 404 to it */
+    tenant_group_id?: string
   }
   "POST /api/users": {
     email: string

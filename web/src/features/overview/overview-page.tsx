@@ -32,6 +32,9 @@ export function OverviewPage() {
     <Stack gap="md">
       <Group justify="space-between" align="flex-end">
         <PageTitle eyebrow="All tenants">Overview</PageTitle>
+        <Anchor component={Link} to="/compare" data-testid="open-compare">
+          Compare tenants
+        </Anchor>
         <Select
           label="Tenant group"
           placeholder="All tenants"

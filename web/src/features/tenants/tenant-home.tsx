@@ -9,6 +9,7 @@ import { Link } from '../../lib/router.tsx'
 import { initiatorLabel, outcomeLabel, typeLabel } from '../../lib/runs.ts'
 import type { MeTenant, Page, Run } from '../../lib/types.ts'
 import { tenantQuery } from './api.ts'
+import { DocsExportCard } from '../documentation/docs-export.tsx'
 
 /** `/t/{tenantId}`: the tenant at a glance and the ways on. */
 export function TenantHome({ tenant }: { tenant: MeTenant }) {
@@ -47,6 +48,7 @@ export function TenantHome({ tenant }: { tenant: MeTenant }) {
         </Alert>
       )}
       <SimpleGrid cols={{ base: 1, md: 2 }}>
+        <DocsExportCard tenant={tenant} />
         <Card withBorder>
           <Title order={3} size="h5" mb="xs">
             Connection
