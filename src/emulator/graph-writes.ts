@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { PolicyTypeEntry } from '../graph/policy-types.ts'
+import { getPolicyType, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { modifiedProperties, type Actor, type AuditOperation } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
+import { groupExists } from './directory-routes.ts'
 import { graphError, ok, type Collection, type GraphResponse } from './graph-routes.ts'
 import { annotatedType, derivesFrom, navigationType, schemaViolation, typeOfPath } from './graph-schema.ts'
 import { rng } from './random.ts'
@@ -475,20 +476,35 @@ const GROUP_TARGETS = new Set([
   '#microsoft.graph.exclusionGroupAssignmentTarget',
 ])
 
+const ASSIGNMENT_FILTER = getPolicyType('assignmentFilter')
+
 /**
- * An assignment as Intune checks it: its properties and target against the schema, and a group
- * target naming a group (without one it is refused, issue 23 item 5). Read-only properties (id,
- * source, sourceId) are ignored. Whether the group or filter exists is not checked (yet): see ADR 025.
+ * An assignment as Intune checks it: its properties and target against the schema, a group
+ * target naming a group (without one it is refused, issue 23 item 5), and the group and filter it
+ * names existing in the tenant. Intune refuses a group id the directory does not have with 400
+ * "Invalid GroupId : {id} provided, a valid AADGroupId is expected." (the configuration
+ * policies service's answer, quoted in github.com/Kvikku/IntuneAssignments/issues/16); a group
+ * deleted since is no group either. A filter id the tenant does not have is refused the same way.
+ * Read-only properties (id, source, sourceId) are ignored.
  */
-function assignmentError(type: string, a: Body, i: number): GraphResponse | undefined {
+function assignmentError(w: Write, type: string, a: Body, i: number): GraphResponse | undefined {
   const { id: _id, source: _source, sourceId: _sourceId, ...rest } = a
   const violation = schemaViolation(rest, type, `assignments[${i}]`)
   if (violation) return bad(violation.message)
   const target = a.target as Body
   const groupId = target.groupId
-  if (GROUP_TARGETS.has(String(target['@odata.type'])) && (typeof groupId !== 'string' || groupId === '')) {
-    return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
+  if (GROUP_TARGETS.has(String(target['@odata.type']))) {
+    if (typeof groupId !== 'string' || groupId === '')
+      return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
+    if (!groupExists(w.tenant, groupId))
+      return intuneError('BadRequest', `Invalid GroupId : ${groupId} provided, a valid AADGroupId is expected.`)
   }
+  const filterId = target.deviceAndAppManagementAssignmentFilterId
+  if (typeof filterId === 'string' && filterId !== '' && !w.tenant.find([ASSIGNMENT_FILTER], filterId))
+    return intuneError(
+      'BadRequest',
+      `Invalid AssignmentFilterId : ${filterId} provided, the assignment filter does not exist.`,
+    )
   return undefined
 }
 
@@ -500,7 +516,7 @@ function normalizeAssignments(w: Write, o: TenantObject, raw: unknown[]): Assign
   for (const [i, a] of raw.entries()) {
     if (!isObject(a) || !isObject(a.target) || typeof a.target['@odata.type'] !== 'string')
       return bad(`assignments[${i}]: an assignment with a target naming its '@odata.type'.`)
-    const refused = assignmentError(type, a, i)
+    const refused = assignmentError(w, type, a, i)
     if (refused) return refused
     const { id: _id, '@odata.type': _type, source: _source, sourceId: _sourceId, ...rest } = a
     const targetKey =
