@@ -22,6 +22,14 @@ import { control, spawnEmulator, stopEmulator, writeReport } from './lib.ts'
  * Checks: IntuneCD exits 0, prints no `[ERROR]` line, and its output holds every ground-truth
  * object of the types it backs up (`--append-id` puts each object's id in its file name; a
  * singleton is found by its folder).
+ *
+ * Then the update pass (issue 23): IntuneCD's write mode (`run_update --update-assignments`,
+ * unmodified, the same shim) from that backup into a second tenant of the same seed, where a
+ * few objects of every type it backs up were deleted. Reported, not judged here: its `[ERROR]`
+ * lines, every non-2xx answer with its request (the shim logs them to a JSON-lines file), which
+ * deleted objects came back, whether each equals the ground truth (server-set properties aside)
+ * and has the same assignments (groups and filters compared by name). docs/benchmarks.md names,
+ * for each remaining difference, whose it is.
  * Not run in CI (no source host, no Python registry there); not part of the default set.
  */
 
@@ -47,7 +55,8 @@ const SINGLETON_FOLDERS: Record<string, string> = {
   deviceManagementSettings: 'Device Management Settings',
 }
 
-const SHIM = `# Written by TenantAtlas bench/compat.ts at run time: sends IntuneCD's Graph and login hosts to the emulator.
+const SHIM = `# Written by TenantAtlas bench/compat.ts at run time: sends IntuneCD's Graph and login hosts to the emulator
+# (and, when COMPAT_REQUEST_LOG names a file, logs every write and every non-2xx answer there).
 import json
 import os
 import requests
