@@ -49,7 +49,7 @@ const missing = (id: string) =>
   )
 
 /** A group id the tenant knows: a directory group, or one the tenant model generated (and did not delete). */
-function groupExists(tenant: EmulatedTenant, id: string) {
+export function groupExists(tenant: EmulatedTenant, id: string) {
   if (directoryOf(tenant).byId.get(id)?.kind === 'group') return true
   const generated = tenant.group(id)
   return generated !== undefined && generated !== 'deleted'

@@ -11,9 +11,9 @@ import { auditEvents, modifiedProperties } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
 import type { EmulatorState, PathKind } from './emulator-state.ts'
 import { annotatedType, conform, typeOfPath, unknownFilterProperty } from './graph-schema.ts'
-import { withoutCast, writeRoute } from './graph-writes.ts'
+import { createIntentInstance, withoutCast, writeRoute } from './graph-writes.ts'
 import { directoryGraph } from './directory-routes.ts'
-import { extraResource, intentCategories, presentationOf } from './extra-routes.ts'
+import { extraResource, INTENT_TEMPLATES, intentCategories, presentationOf } from './extra-routes.ts'
 import { withSettingDefinitions } from './setting-definitions.ts'
 import {
   matches,
@@ -194,6 +194,27 @@ export function handleGraph(
   }
   const singleton = SINGLETONS.get(rest.join('/'))
   if (singleton) return singletonResource(tenant, singleton, { method, body, appId: claims.appid }, q, context)
+  if (write && rest[0] === 'deviceManagement' && rest[1] === 'templates' && rest[3] === 'createInstance') {
+    const intents = resolveCollection(['deviceManagement', 'intents'])!.collection
+    if (rest.length !== 4 || method !== 'POST')
+      return graphError(400, 'BadRequest', `Resource not found for the segment '${rest.slice(3).join('/')}'.`, kind)
+    if (!INTENT_TEMPLATES.some((t) => t.id === rest[2]))
+      return graphError(404, 'ResourceNotFound', `No template with id '${rest[2]}'`, kind)
+    const needed = GRAPH_WRITE_PERMISSIONS[intents.entries[0]!.permission]
+    if (!tenant.permissions.has(needed))
+      return graphError(
+        403,
+        'Forbidden',
+        `Application is not authorized to perform this operation. Application must have one of the following scopes: ${needed}`,
+        kind,
+      )
+    const actor = { kind: 'app' as const, appId: claims.appid, appName: tenant.settings.appName }
+    return createIntentInstance(
+      { tenant, collection: intents, context, actor, correlationId: clientRequestId },
+      rest[2]!,
+      body,
+    )
+  }
   if (!resolved) {
     const extra = write ? undefined : extraResource(tenant, rest, q, context)
     return extra ?? graphError(404, 'ResourceNotFound', `Resource not found for the segment '${rest.join('/')}'.`, kind)

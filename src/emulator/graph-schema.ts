@@ -91,10 +91,15 @@ export function navigationType(type: string, name: string): string | undefined {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/** What Graph returns for a declared property nobody set: null, or the type's zero where it is not nullable. */
+/**
+ * What Graph returns for a declared property nobody set: an empty collection for a collection
+ * (OData never serves a collection as null: on a collection, `Nullable` says whether its items
+ * may be null, OData CSDL 4.01 §7.2.1; IntuneCD's backup iterates an ESP's unset
+ * `selectedMobileAppIds` and failed on null), else null, or the type's zero where it is not nullable.
+ */
 function unset(p: Property, depth: number): unknown {
-  if (p.nullable) return null
   if (p.collection) return []
+  if (p.nullable) return null
   switch (p.kind) {
     case 'primitive':
       return p.type === 'Boolean' ? false : p.type === 'Number' ? 0 : ''

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { PolicyTypeEntry } from '../graph/policy-types.ts'
+import { getPolicyType, type PolicyTypeEntry } from '../graph/policy-types.ts'
 import { modifiedProperties, type Actor, type AuditOperation } from './audit-log.ts'
 import type { EmulatedTenant, TenantObject } from './emulated-tenant.ts'
+import { groupExists } from './directory-routes.ts'
 import { graphError, ok, type Collection, type GraphResponse } from './graph-routes.ts'
 import { annotatedType, derivesFrom, navigationType, schemaViolation, typeOfPath } from './graph-schema.ts'
 import { rng } from './random.ts'
-import { groupPolicyDefinition, MASKED_SECRET, NO_TEMPLATE, SHAPES } from './shapes.ts'
+import { ENROLLMENT_TYPES, groupPolicyDefinition, MASKED_SECRET, NO_TEMPLATE, SHAPES } from './shapes.ts'
 import type { Assignment } from './tenant-model.ts'
 
 /**
@@ -18,7 +19,7 @@ import type { Assignment } from './tenant-model.ts'
  */
 
 type Body = Record<string, unknown>
-type Write = {
+export type Write = {
   tenant: EmulatedTenant
   collection: Collection
   actor: Actor
@@ -56,8 +57,44 @@ const SETTINGS_CATALOG = new Set(['settingsCatalogPolicy', 'endpointSecurityPoli
 
 const COMPLIANCE_BLOCK = 'Compliance policy must have one and only one block scheduled action'
 
-/** Creates Graph answers with 200, not 201 (IntuneCD #178: scope tags and notification templates). */
-const CREATED_WITH_200 = new Set(['roleScopeTag', 'notificationMessageTemplate'])
+/**
+ * Creates Graph answers with 200, not 201 (IntuneCD #178: scope tags and notification templates).
+ * Role definitions too: the same role administration service answers them (its URL,
+ * `StatelessRoleAdministrationFEService/deviceManagement/roleDefinitions`, shows in Intune's error
+ * bodies, e.g. microsoft/Intune-PowerShell-SDK#123), and IntuneCD's update expects 200 there.
+ */
+const CREATED_WITH_200 = new Set(['roleScopeTag', 'notificationMessageTemplate', 'roleDefinition'])
+/**
+ * PATCHes Graph answers with 200 and the updated object, as these types' update pages document
+ * ("If successful, this method returns a 200 OK response code and an updated … object in the
+ * response body": e.g. https://learn.microsoft.com/graph/api/intune-shared-devicemanagementscript-update,
+ * https://learn.microsoft.com/graph/api/intune-policyset-deviceandappmanagementassignmentfilter-update,
+ * https://learn.microsoft.com/graph/api/intune-enrollment-windowsautopilotdeploymentprofile-update,
+ * https://learn.microsoft.com/graph/api/intune-grouppolicy-grouppolicyconfiguration-update) and
+ * IntuneCD's update, in daily use against the service, expects (its update modules check for 200
+ * on exactly these; issue 23's update pass). The other types answer 204 without a body, which
+ * IntuneCD expects of device configurations, compliance policies, app configurations and
+ * protections, and which Conditional Access documents
+ * (https://learn.microsoft.com/graph/api/conditionalaccesspolicy-update).
+ */
+const PATCHED_WITH_200 = new Set([
+  'groupPolicyConfiguration',
+  'deviceManagementScript',
+  'deviceHealthScript',
+  'deviceShellScript',
+  'deviceCustomAttributeShellScript',
+  'deviceComplianceScript',
+  'windowsAutopilotDeploymentProfile',
+  'deviceEnrollmentConfiguration',
+  'windowsFeatureUpdateProfile',
+  'windowsQualityUpdateProfile',
+  'windowsDriverUpdateProfile',
+  'roleScopeTag',
+  'assignmentFilter',
+  'notificationMessageTemplate',
+  'roleDefinition',
+  'deviceCategory',
+])
 /**
  * `/assign` answers 204 without a body for app protection and targeted app configurations
  * (https://learn.microsoft.com/graph/api/intune-mam-targetedmanagedappconfiguration-assign,
@@ -344,6 +381,11 @@ function create(w: Write, body: unknown): GraphResponse {
   if ('supportsScopeTags' in shape) serverSet.supportsScopeTags = true
   if ('isGlobalScript' in shape) serverSet.isGlobalScript = false
   if (w.collection.odataType && fields['@odata.type'] === undefined) fields['@odata.type'] = w.collection.odataType
+  // Which kind of enrollment configuration it is: the service's (read-only), from the type created.
+  if (entry.key === 'deviceEnrollmentConfiguration') {
+    const kind = ENROLLMENT_TYPES[String(fields['@odata.type'])]
+    if (kind) serverSet.deviceEnrollmentConfigurationType = kind
+  }
   const created = w.tenant.add(
     entry,
     { ...serverSet, ...fields, ...(settings ? { settingCount: settings.length } : {}) },
@@ -397,6 +439,10 @@ function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknow
   const modified = modifiedProperties(patched.before.body, patched.after.body)
   if (settings) modified.push(...modifiedProperties({ settings: patched.before.children('settings') }, { settings }))
   record(w, 'Patch', patched.after, modified)
+  if (method === 'PATCH' && PATCHED_WITH_200.has(entry.key)) {
+    const after = w.tenant.find([entry], o.body.id)!
+    return ok({ '@odata.context': `${w.context}${w.collection.path}/$entity`, ...after.body }, 'write')
+  }
   return noContent()
 }
 
@@ -408,7 +454,9 @@ function assign(w: Write, o: TenantObject, body: unknown): GraphResponse {
   const assignments = normalizeAssignments(w, o, body[key] as unknown[])
   if (!Array.isArray(assignments)) return assignments
   const before = o.assignments ?? []
-  const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
+  // isAssigned (read-only) is the service's: true once the object has an assignment.
+  const computed = 'isAssigned' in o.body ? { isAssigned: assignments.length > 0 } : {}
+  const { after } = w.tenant.patch(o.body.id, { assignments, ...computed }, { touch: false })!
   record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
   if (ASSIGN_WITHOUT_BODY.has(o.key)) return noContent()
   // The answer names the type of the object's assignments navigation property, as Graph's does.
@@ -428,20 +476,35 @@ const GROUP_TARGETS = new Set([
   '#microsoft.graph.exclusionGroupAssignmentTarget',
 ])
 
+const ASSIGNMENT_FILTER = getPolicyType('assignmentFilter')
+
 /**
- * An assignment as Intune checks it: its properties and target against the schema, and a group
- * target naming a group (without one it is refused, issue 23 item 5). Read-only properties (id,
- * source, sourceId) are ignored. Whether the group or filter exists is not checked (yet): see ADR 025.
+ * An assignment as Intune checks it: its properties and target against the schema, a group
+ * target naming a group (without one it is refused, issue 23 item 5), and the group and filter it
+ * names existing in the tenant. Intune refuses a group id the directory does not have with 400
+ * "Invalid GroupId : {id} provided, a valid AADGroupId is expected." (the configuration
+ * policies service's answer, quoted in github.com/Kvikku/IntuneAssignments/issues/16); a group
+ * deleted since is no group either. A filter id the tenant does not have is refused the same way.
+ * Read-only properties (id, source, sourceId) are ignored.
  */
-function assignmentError(type: string, a: Body, i: number): GraphResponse | undefined {
+function assignmentError(w: Write, type: string, a: Body, i: number): GraphResponse | undefined {
   const { id: _id, source: _source, sourceId: _sourceId, ...rest } = a
   const violation = schemaViolation(rest, type, `assignments[${i}]`)
   if (violation) return bad(violation.message)
   const target = a.target as Body
   const groupId = target.groupId
-  if (GROUP_TARGETS.has(String(target['@odata.type'])) && (typeof groupId !== 'string' || groupId === '')) {
-    return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
+  if (GROUP_TARGETS.has(String(target['@odata.type']))) {
+    if (typeof groupId !== 'string' || groupId === '')
+      return intuneError('BadRequest', `assignments[${i}]: a group assignment target needs a groupId.`)
+    if (!groupExists(w.tenant, groupId))
+      return intuneError('BadRequest', `Invalid GroupId : ${groupId} provided, a valid AADGroupId is expected.`)
   }
+  const filterId = target.deviceAndAppManagementAssignmentFilterId
+  if (typeof filterId === 'string' && filterId !== '' && !w.tenant.find([ASSIGNMENT_FILTER], filterId))
+    return intuneError(
+      'BadRequest',
+      `Invalid AssignmentFilterId : ${filterId} provided, the assignment filter does not exist.`,
+    )
   return undefined
 }
 
@@ -453,7 +516,7 @@ function normalizeAssignments(w: Write, o: TenantObject, raw: unknown[]): Assign
   for (const [i, a] of raw.entries()) {
     if (!isObject(a) || !isObject(a.target) || typeof a.target['@odata.type'] !== 'string')
       return bad(`assignments[${i}]: an assignment with a target naming its '@odata.type'.`)
-    const refused = assignmentError(type, a, i)
+    const refused = assignmentError(w, type, a, i)
     if (refused) return refused
     const { id: _id, '@odata.type': _type, source: _source, sourceId: _sourceId, ...rest } = a
     const targetKey =
@@ -483,7 +546,8 @@ function assignmentMember(
     if (before.some((a) => a.id === added[0]!.id))
       return graphError(409, 'Conflict', `An assignment with id '${added[0]!.id}' already exists.`, 'write')
     const assignments = [...before, added[0]!]
-    const { after } = w.tenant.patch(o.body.id, { assignments }, { touch: false })!
+    const computed = 'isAssigned' in o.body ? { isAssigned: true } : {}
+    const { after } = w.tenant.patch(o.body.id, { assignments, ...computed }, { touch: false })!
     record(w, 'Action', o, modifiedProperties({ assignments: before }, { assignments }), 'assign')
     const answer = after.assignments!.find((a) => a.id === added[0]!.id)!
     const context = `${w.context}${w.collection.path}('${o.body.id}')/assignments/$entity`
@@ -631,6 +695,71 @@ function setScheduledActions(w: Write, o: TenantObject, body: unknown): GraphRes
   return ok({ '@odata.context': context, value }, 'write')
 }
 
+/**
+ * `POST notificationMessageTemplates/{id}/localizedNotificationMessages`: one locale's message
+ * added, answered with it (https://learn.microsoft.com/graph/api/intune-notification-localizednotificationmessage-create).
+ * IntuneCD's update writes a re-created template's messages so (issue 23's update pass). A second
+ * message for a locale the template has is a conflict.
+ */
+function createLocalizedMessage(w: Write, o: TenantObject, body: unknown): GraphResponse {
+  if (!isObject(body)) return bad('The request body must be a JSON object.')
+  const { id: _id, lastModifiedDateTime: _modified, ...fields } = body
+  const violation = schemaViolation(fields, 'localizedNotificationMessage')
+  if (violation) return bad(violation.message)
+  if (typeof fields.locale !== 'string' || fields.locale === '') return bad(`The property 'locale' is required.`)
+  const before = o.children('localizedNotificationMessages')
+  const id = `${o.body.id}_${fields.locale.toLowerCase()}`
+  if (before.some((m) => m.id === id))
+    return graphError(409, 'Conflict', `A localizedNotificationMessage with id '${id}' already exists.`, 'write')
+  const message = { ...fields, id, lastModifiedDateTime: new Date().toISOString() }
+  const messages = [...before, message]
+  // The template's defaultLocale (read-only) follows its default message.
+  const locale = fields.isDefault === true ? { defaultLocale: fields.locale } : {}
+  const patched = w.tenant.patch(o.body.id, { ...locale, children: { localizedNotificationMessages: messages } })!
+  const modified = modifiedProperties(
+    { localizedNotificationMessages: before },
+    { localizedNotificationMessages: messages },
+  )
+  record(w, 'Patch', patched.after, modified)
+  const answer = patched.after.children('localizedNotificationMessages').find((m) => m.id === id)!
+  const context = `${w.context}${w.collection.path}('${o.body.id}')/localizedNotificationMessages/$entity`
+  // 200, not the 201 the page shows: the service that creates templates with 200 (IntuneCD #178)
+  // answers their messages so too, and IntuneCD's update expects 200 for both.
+  return ok({ '@odata.context': context, ...answer }, 'write', 200)
+}
+
+/** The parameters of `templates/{id}/createInstance`. */
+const CREATE_INSTANCE_PARAMETERS = new Set(['displayName', 'description', 'settingsDelta', 'roleScopeTagIds'])
+
+/**
+ * `POST deviceManagement/templates/{templateId}/createInstance` (`w.collection` is the intents
+ * collection): a new intent of that template with the given settings, 200 with it
+ * (https://learn.microsoft.com/graph/api/intune-deviceintent-devicemanagementtemplate-createinstance;
+ * parameters displayName, description, settingsDelta, roleScopeTagIds). A parameter the action
+ * does not declare is refused, as OData refuses one for any action.
+ */
+export function createIntentInstance(w: Write, templateId: string, body: unknown): GraphResponse {
+  if (!isObject(body)) return bad('The request body must be a JSON object.')
+  const unknown = Object.keys(body).find((k) => !CREATE_INSTANCE_PARAMETERS.has(k))
+  if (unknown !== undefined)
+    return bad(
+      `The parameter '${unknown}' in the request payload is not a valid parameter for the operation 'createInstance'.`,
+    )
+  const { settingsDelta = [], ...fields } = body
+  if (!Array.isArray(settingsDelta)) return bad(`The parameter 'settingsDelta' must be a collection.`)
+  for (const [i, setting] of settingsDelta.entries()) {
+    if (!isObject(setting)) return bad(`settingsDelta[${i}]: a deviceManagementSettingInstance object.`)
+    const violation = schemaViolation(setting, 'deviceManagementSettingInstance', `settingsDelta[${i}]`)
+    if (violation) return bad(violation.message)
+  }
+  const settings = settingsDelta.map((setting) => {
+    const { id: _id, ...rest } = setting as Body
+    return rest
+  })
+  const answer = create(w, { ...fields, templateId, settings })
+  return answer.status === 201 ? { ...answer, status: 200 } : answer
+}
+
 /** A write under a catalog collection: `path` is the path after the collection. */
 export function writeRoute(w: Write, path: string[], method: string, body: unknown): GraphResponse {
   const name = w.collection.path.split('/').pop()!
@@ -660,6 +789,8 @@ export function writeRoute(w: Write, path: string[], method: string, body: unkno
     if (action === 'scheduleActionsForRules' && entry.key === 'deviceCompliancePolicy')
       return scheduleActionsForRules(w, o, body)
     if (action === 'setScheduledActions' && entry.key === 'compliancePolicy') return setScheduledActions(w, o, body)
+    if (action === 'localizedNotificationMessages' && entry.key === 'notificationMessageTemplate')
+      return createLocalizedMessage(w, o, body)
   }
   return graphError(400, 'BadRequest', `Resource not found for the segment '${action}'.`, 'write')
 }

@@ -48,7 +48,7 @@ const unscoped = (i: ShapeInput) => ({
 const scopeTagsNamedTags = (i: ShapeInput) => ({ ...unscoped(i), roleScopeTags: i.scopeTagIds })
 
 /** Each enrollment configuration type's deviceEnrollmentConfigurationType, as Graph reports it. */
-const ENROLLMENT_TYPES: Record<string, string> = {
+export const ENROLLMENT_TYPES: Record<string, string> = {
   '#microsoft.graph.windows10EnrollmentCompletionPageConfiguration': 'windows10EnrollmentCompletionPageConfiguration',
   '#microsoft.graph.deviceEnrollmentLimitConfiguration': 'limit',
   '#microsoft.graph.deviceEnrollmentPlatformRestrictionConfiguration': 'singlePlatformRestriction',

@@ -156,6 +156,12 @@ export class TenantModel {
         : entry.assignments
           ? []
           : null
+    // Counts Graph computes from the object's own navigation properties (issue 23's update pass
+    // compared a re-created policy's with the generated one's): the settings it has, whether it
+    // is assigned.
+    if ('settingCount' in body && entry.details.some((d) => d.name === 'settings'))
+      body.settingCount = childCount('settings', this.#rng(entry.key, index, 'settings'))
+    if ('isAssigned' in body && assignments !== null) body.isAssigned = assignments.length > 0
     return { key: entry.key, index, builtIn, body, assignments }
   }
 

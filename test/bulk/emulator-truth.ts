@@ -22,6 +22,13 @@ export async function truthWithContent(
 }
 
 /** An assignment's target as a comparable string (ids are Intune's, formed from the object and the group). */
+/** Of an object's assignments, those Graph still takes: none to a group the tenant has deleted. */
+export const stillAssignable = (emulator: EmulatorServer, entraTenantId: string, assignments: unknown) =>
+  ((assignments ?? []) as Record<string, unknown>[]).filter((a) => {
+    const groupId = (a.target as { groupId?: unknown } | undefined)?.groupId
+    return typeof groupId !== 'string' || emulator.tenant(entraTenantId)!.group(groupId) !== 'deleted'
+  })
+
 export const targetKey = (a: Record<string, unknown>) =>
   JSON.stringify(Object.entries((a.target ?? {}) as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
 

@@ -198,6 +198,43 @@ async function writeAnswers(token: string, seed: string) {
   expect(profile.status, JSON.stringify(profile.body)).toBeLessThan(300)
   const { '@odata.context': _p, ...createdProfile } = profile.body
   checker.check(createdProfile, 'deviceConfiguration', `${seed} create deviceConfigurations`)
+  // The write answers IntuneCD's update pass brought: a PATCH answered with the object, a
+  // localized notification message, an intent created from its template.
+  const filter = await request(token, 'POST', 'deviceManagement/assignmentFilters', {
+    displayName: `Conformance ${seed}`,
+    platform: 'windows10AndLater',
+    rule: '(device.manufacturer -eq "Dell")',
+  })
+  expect(filter.status, JSON.stringify(filter.body)).toBe(201)
+  const renamed = await request(token, 'PATCH', `deviceManagement/assignmentFilters/${String(filter.body.id)}`, {
+    displayName: `Conformance ${seed} (renamed)`,
+  })
+  expect(renamed.status, JSON.stringify(renamed.body)).toBe(200)
+  const { '@odata.context': _f, ...patchedFilter } = renamed.body
+  checker.check(patchedFilter, 'deviceAndAppManagementAssignmentFilter', `${seed} PATCH assignmentFilters answer`)
+  const template = await request(token, 'POST', 'deviceManagement/notificationMessageTemplates', {
+    displayName: `Conformance ${seed}`,
+    brandingOptions: 'includeCompanyLogo',
+  })
+  const message = await request(
+    token,
+    'POST',
+    `deviceManagement/notificationMessageTemplates/${String(template.body.id)}/localizedNotificationMessages`,
+    { locale: 'en-us', subject: 'Not compliant', messageTemplate: 'Please update.', isDefault: true },
+  )
+  expect(message.status, JSON.stringify(message.body)).toBe(200)
+  const { '@odata.context': _m, ...createdMessage } = message.body
+  checker.check(createdMessage, 'localizedNotificationMessage', `${seed} create localizedNotificationMessages`)
+  const templates = await request(token, 'GET', 'deviceManagement/templates')
+  const intent = await request(
+    token,
+    'POST',
+    `deviceManagement/templates/${String(templates.body.value![0]!.id)}/createInstance`,
+    { displayName: `Conformance ${seed}`, description: '', settingsDelta: [], roleScopeTagIds: ['0'] },
+  )
+  expect(intent.status, JSON.stringify(intent.body)).toBe(200)
+  const { '@odata.context': _i, ...createdIntent } = intent.body
+  checker.check(createdIntent, 'deviceManagementIntent', `${seed} templates createInstance answer`)
 }
 
 function summary(problems: Problem[]): string[] {

@@ -147,7 +147,149 @@ describe('writes checked against the schema of their type', () => {
   })
 })
 
+describe('references the tenant does not have', () => {
+  it('refuses an assignment to a group it never had, a group deleted since, or a filter it does not have; takes real ones', async () => {
+    const { token, objects, tenant } = await setUp()
+    const policy = objects.find((o) => o.type === 'settingsCatalogPolicy')!
+    const assign = `/beta/deviceManagement/configurationPolicies/${policy.id}/assign`
+    const group = objects.find((o) => o.type === 'group')!.id
+    const filter = objects.find((o) => o.type === 'assignmentFilter')!.id
+    // The generated tenant's deleted group: still named by old assignments, no longer in the directory.
+    const deleted = objects
+      .flatMap((o) => (o.content.assignments ?? []) as Body[])
+      .map((a) => (a.target as Body).groupId)
+      .find((g) => typeof g === 'string' && env.emulator.tenant(tenant.tenant_id)!.group(g) === 'deleted') as string
+    expect(deleted).toBeDefined()
+    expect((await graphGet(env.emulator, token, `/beta/groups/${deleted}`)).status).toBe(404)
+    const target = (extra: Body) => ({
+      assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', ...extra } }],
+    })
+    for (const groupId of ['00000000-1111-4222-8333-444444444444', deleted]) {
+      const refused = await write(token, 'POST', assign, target({ groupId }))
+      expect(refused.status, groupId).toBe(400)
+      expect(refused.body.error?.code).toBe('BadRequest')
+      expect(refused.body.error?.message).toContain(
+        `Invalid GroupId : ${groupId} provided, a valid AADGroupId is expected.`,
+      )
+    }
+    const unknownFilter = await write(
+      token,
+      'POST',
+      assign,
+      target({
+        groupId: group,
+        deviceAndAppManagementAssignmentFilterId: '00000000-1111-4222-8333-555555555555',
+        deviceAndAppManagementAssignmentFilterType: 'include',
+      }),
+    )
+    expect(unknownFilter.status).toBe(400)
+    expect(unknownFilter.body.error?.message).toContain('Invalid AssignmentFilterId')
+    // The refusals changed nothing; a real group and filter are taken.
+    const unchanged = await graphGet(
+      env.emulator,
+      token,
+      `/beta/deviceManagement/configurationPolicies/${policy.id}/assignments`,
+    )
+    expect(unchanged.body.value).toEqual(policy.content.assignments)
+    const accepted = await write(
+      token,
+      'POST',
+      assign,
+      target({
+        groupId: group,
+        deviceAndAppManagementAssignmentFilterId: filter,
+        deviceAndAppManagementAssignmentFilterType: 'include',
+      }),
+    )
+    expect(accepted.status).toBe(200)
+    // One assignment added through {id}/assignments is checked the same way.
+    const script = objects.find((o) => o.type === 'windowsAutopilotDeploymentProfile')!
+    const added = await write(
+      token,
+      'POST',
+      `/beta/deviceManagement/windowsAutopilotDeploymentProfiles/${script.id}/assignments`,
+      { target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: deleted } },
+    )
+    expect(added.status).toBe(400)
+  })
+})
+
 describe('actions, casts and status codes as Graph has them', () => {
+  it('PATCH answers 200 with the object where Graph documents it, 204 elsewhere (IntuneCD update pass)', async () => {
+    const { token, objects } = await setUp()
+    const filter = objects.find((o) => o.type === 'assignmentFilter')!
+    const patched = await write(token, 'PATCH', `/beta/deviceManagement/assignmentFilters/${filter.id}`, {
+      displayName: 'Renamed filter',
+    })
+    expect(patched.status).toBe(200)
+    expect(patched.body).toMatchObject({ id: filter.id, displayName: 'Renamed filter' })
+    expect(patched.body['@odata.context']).toMatch(/\$metadata#deviceManagement\/assignmentFilters\/\$entity$/)
+    const config = objects.find((o) => o.type === 'deviceConfiguration')!
+    const configPatched = await write(token, 'PATCH', `${CONFIGURATIONS}/${config.id}`, {
+      '@odata.type': config.content['@odata.type'],
+      displayName: 'Renamed profile',
+    })
+    expect(configPatched).toEqual({ status: 204, body: {} })
+    const role = await write(token, 'POST', '/beta/deviceManagement/roleDefinitions', {
+      '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleDefinition',
+      displayName: 'Helpdesk North',
+      rolePermissions: [],
+    })
+    expect(role.status, JSON.stringify(role.body)).toBe(200)
+  })
+
+  it('creates a notification template’s localized message and an intent from its template (createInstance)', async () => {
+    const { token } = await setUp()
+    const template = await write(token, 'POST', '/beta/deviceManagement/notificationMessageTemplates', {
+      displayName: 'Notice North',
+      brandingOptions: 'includeCompanyLogo',
+    })
+    const messages = `/beta/deviceManagement/notificationMessageTemplates/${String(template.body.id)}/localizedNotificationMessages`
+    const message = { locale: 'en-us', subject: 'Not compliant', messageTemplate: 'Please update.', isDefault: true }
+    const created = await write(token, 'POST', messages, message)
+    expect(created.status, JSON.stringify(created.body)).toBe(200)
+    expect(created.body).toMatchObject(message)
+    expect((await write(token, 'POST', messages, message)).status).toBe(409)
+    expect((await write(token, 'POST', messages, { ...message, locale: 'de-de', colour: 'red' })).status).toBe(400)
+    const read = await graphGet(env.emulator, token, `${messages}`)
+    expect(read.body.value).toEqual([expect.objectContaining(message)])
+    const after = await graphGet(
+      env.emulator,
+      token,
+      `/beta/deviceManagement/notificationMessageTemplates/${String(template.body.id)}`,
+    )
+    expect(after.body.defaultLocale).toBe('en-us')
+
+    const templates = await graphGet(env.emulator, token, '/beta/deviceManagement/templates')
+    const intentTemplate = (templates.body.value as Body[])[0]!
+    const createInstance = `/beta/deviceManagement/templates/${String(intentTemplate.id)}/createInstance`
+    const setting = {
+      '@odata.type': '#microsoft.graph.deviceManagementBooleanSettingInstance',
+      definitionId: 'deviceConfiguration--windows10EndpointProtectionConfiguration_firewallBlockStatefulFTP',
+      valueJson: 'true',
+      value: true,
+    }
+    const intent = await write(token, 'POST', createInstance, {
+      displayName: 'Firewall North',
+      description: '',
+      settingsDelta: [setting],
+      roleScopeTagIds: ['0'],
+    })
+    expect(intent.status, JSON.stringify(intent.body)).toBe(200)
+    expect(intent.body).toMatchObject({ displayName: 'Firewall North', templateId: intentTemplate.id })
+    const settings = await graphGet(
+      env.emulator,
+      token,
+      `/beta/deviceManagement/intents/${String(intent.body.id)}/settings`,
+    )
+    expect(settings.body.value).toEqual([expect.objectContaining(setting)])
+    // OData refuses a parameter the action does not declare.
+    const extra = await write(token, 'POST', createInstance, { displayName: 'X', settingsDelta: [], assignments: [] })
+    expect(extra.status).toBe(400)
+    expect(extra.body.error?.message).toContain(`The parameter 'assignments'`)
+    expect((await write(token, 'POST', '/beta/deviceManagement/templates/nope/createInstance', {})).status).toBe(404)
+  })
+
   it('setScheduledActions on settings catalog compliance policies (item 10)', async () => {
     const { token, objects } = await setUp()
     const policy = objects.find((o) => o.type === 'compliancePolicy')!

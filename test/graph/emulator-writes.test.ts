@@ -49,6 +49,26 @@ async function auditOf(token: string, resourceId: string) {
 }
 
 /** What Graph documents as set by the service, stripped before writing an object back. */
+/** Types whose PATCH Graph answers with 200 and the updated object (their update pages; IntuneCD expects it). */
+const PATCHED_WITH_200 = [
+  'groupPolicyConfiguration',
+  'deviceManagementScript',
+  'deviceHealthScript',
+  'deviceShellScript',
+  'deviceCustomAttributeShellScript',
+  'deviceComplianceScript',
+  'windowsAutopilotDeploymentProfile',
+  'deviceEnrollmentConfiguration',
+  'windowsFeatureUpdateProfile',
+  'windowsQualityUpdateProfile',
+  'windowsDriverUpdateProfile',
+  'roleScopeTag',
+  'assignmentFilter',
+  'notificationMessageTemplate',
+  'roleDefinition',
+  'deviceCategory',
+]
+
 const SERVER_SET = [
   'id',
   'createdDateTime',
@@ -97,8 +117,11 @@ describe('Graph writes for every catalog type', () => {
       covered.push(entry.key)
       const path = `/beta/${itemCollection(entry, original.content)}`
       const created = await write(token, 'POST', path, writable(original.content))
-      // Graph answers some creates with 200 (scope tags, notification templates: IntuneCD #178).
-      const createdStatus = ['roleScopeTag', 'notificationMessageTemplate'].includes(entry.key) ? 200 : 201
+      // Graph answers some creates with 200 (scope tags, notification templates: IntuneCD #178; role
+      // definitions, from the same role administration service).
+      const createdStatus = ['roleScopeTag', 'notificationMessageTemplate', 'roleDefinition'].includes(entry.key)
+        ? 200
+        : 201
       expect(created.status, `${entry.key}: ${JSON.stringify(created.body)}`).toBe(createdStatus)
       expect(created.body['@odata.context']).toContain('$metadata#')
       const id = String(created.body.id)
@@ -115,7 +138,14 @@ describe('Graph writes for every catalog type', () => {
       const renamed = await write(token, 'PATCH', `${path}/${id}`, {
         [entry.nameProperty]: `${original.display_name} (renamed)`,
       })
-      expect(renamed.status, `${entry.key}: ${JSON.stringify(renamed.body)}`).toBe(204)
+      // PATCH answers 200 with the object where the type's update page documents it and IntuneCD
+      // expects it; 204 without a body elsewhere (issue 23's IntuneCD update pass).
+      const patchedWith200 = PATCHED_WITH_200.includes(entry.key)
+      expect(renamed.status, `${entry.key}: ${JSON.stringify(renamed.body)}`).toBe(patchedWith200 ? 200 : 204)
+      if (patchedWith200) {
+        expect(renamed.body[entry.nameProperty]).toBe(`${original.display_name} (renamed)`)
+        expect(renamed.body['@odata.context']).toContain(`$metadata#${entry.path}/$entity`)
+      }
       const reread = await graphGet(env.emulator, token, `${path}/${id}`)
       expect(reread.body[entry.nameProperty]).toBe(`${original.display_name} (renamed)`)
       for (const stamp of ['lastModifiedDateTime', 'modifiedDateTime'].filter((p) => p in original.content)) {

@@ -14,6 +14,7 @@ import {
 } from '../../graph/writes/index.ts'
 import { canonicalJson } from '../../lib/canonical.ts'
 import type { NormalisedItem } from '../inventory/normalise.ts'
+import { orphanedGroupIds } from '../inventory/store.ts'
 import { writeObject, type TenantSession } from '../tenant-objects/pipeline.ts'
 import {
   type AssignParams,
@@ -55,6 +56,24 @@ export type ItemWork = {
 }
 
 type Body = Record<string, unknown>
+
+/**
+ * Assignments without those to groups the sync found deleted: Graph refuses an assignment to a
+ * group the tenant does not have ("Invalid GroupId … a valid AADGroupId is expected"), so an
+ * /assign that re-sends the object's set (or a copy's) leaves them out and says so.
+ */
+async function withoutDeletedGroups(
+  session: TenantSession,
+  assignments: readonly Body[],
+): Promise<{ kept: Body[]; note: string | undefined }> {
+  const groupOf = (a: Body) => (a.target as Body | undefined)?.groupId
+  const ids = [...new Set(assignments.map(groupOf).filter((g): g is string => typeof g === 'string'))]
+  const deleted = await orphanedGroupIds(session.run.db, session.ctx.tenantKey, ids)
+  if (deleted.size === 0) return { kept: [...assignments], note: undefined }
+  const kept = assignments.filter((a) => !deleted.has(groupOf(a) as string))
+  const note = `Assignment to group ${[...deleted].join(', ')} left out: the group no longer exists in the tenant`
+  return { kept, note }
+}
 
 export async function actOn(session: TenantSession, work: ItemWork): Promise<ItemOutcome> {
   const { entry, item, read } = work
@@ -130,17 +149,18 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
     case 'assign':
     case 'unassign': {
       const current = read.assignments
-      const merged =
+      const changed =
         work.action === 'assign'
           ? mergeAssign(entry, current, work.params as AssignParams)
           : mergeUnassign(current, work.params.group_id as string)
-      if (!merged)
+      if (!changed)
         return unchanged(
           work.action === 'assign' ? 'Already assigned so in Graph' : 'The group is not assigned in Graph',
           'assign',
           assignRequest(entry, id, object, current)!,
           { payload: object, assignments: current },
         )
+      const { kept: merged, note } = await withoutDeletedGroups(session, changed)
       const request = assignRequest(entry, id, object, merged)!
       const outcome = await write('write', 'assign', request, id, { payload: object, assignments: merged })
       return {
@@ -148,6 +168,7 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
         how: outcome.how,
         assignments_before: current.length,
         assignments_after: merged.length,
+        ...(note ? { message: note } : {}),
       }
     }
     case 'add_scope_tag':
@@ -202,7 +223,8 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
         }
       const bare: ObjectContent = { payload, assignments: [] }
       const after = afterCreateRequests(entry, 'new', bare)
-      const assigns = params.with_assignments && read.assignments.length > 0 && entry.assignments !== null
+      const { kept: copied, note } = await withoutDeletedGroups(session, read.assignments)
+      const assigns = params.with_assignments && copied.length > 0 && entry.assignments !== null
       // The copy's last write mirrors it in the inventory.
       const created = await write(
         'create',
@@ -218,10 +240,16 @@ export async function actOn(session: TenantSession, work: ItemWork): Promise<Ite
       for (const [i, request] of requests.entries())
         await write(`after-create-${i}`, 'action', request, newId, bare, i === requests.length - 1 && !assigns)
       if (assigns) {
-        const request = assignRequest(entry, newId, payload, read.assignments)
-        if (request) await write('assign-copy', 'assign', request, newId, { payload, assignments: read.assignments })
+        const request = assignRequest(entry, newId, payload, copied)
+        if (request) await write('assign-copy', 'assign', request, newId, { payload, assignments: copied })
       }
-      return { status: 'succeeded', how: created.how, new_id: newId, name }
+      return {
+        status: 'succeeded',
+        how: created.how,
+        new_id: newId,
+        name,
+        ...(params.with_assignments && note ? { message: note } : {}),
+      }
     }
     case 'delete': {
       const outcome = await write('write', 'delete', deleteRequest(entry, id, object), id, {

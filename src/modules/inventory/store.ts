@@ -417,12 +417,23 @@ export async function orphanedGroupIds(db: Database, tenantId: string, ids: read
   return new Set(rows.map((r) => r.id))
 }
 
-/** Flags references to deleted groups, and clears the flag of groups that exist: only rows whose flag changes are written. */
-export async function flagOrphanedGroups(db: Database, scope: UnitScope, deleted: readonly string[]): Promise<void> {
+/**
+ * Flags references to deleted groups, and clears the flag of groups that exist, among the groups
+ * this read `checked`: only rows whose flag changes are written. A group no present item
+ * references any more is not checked, and its references (kept by removed items) keep what the
+ * last check found: a restore of those items must still know the group is gone.
+ */
+export async function flagOrphanedGroups(
+  db: Database,
+  scope: UnitScope,
+  deleted: readonly string[],
+  checked: readonly string[],
+): Promise<void> {
   await fencedTransaction(db, scope, async (tx) => {
     await tx.execute(sql`
       UPDATE inventory_references SET orphaned = NOT orphaned
       WHERE tenant_id = ${scope.tenantId} AND target_type = 'group'
+        AND target_external_id = ANY(${toTextArray(checked)}::text[])
         AND orphaned IS DISTINCT FROM (target_external_id = ANY(${toTextArray(deleted)}::text[]))`)
   })
 }

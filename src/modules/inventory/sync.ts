@@ -510,7 +510,7 @@ class InventorySync {
       for (const item of items) seen.add(item.externalId)
     }
     this.#run.throwIfCancelled()
-    await flagOrphanedGroups(this.#run.db, scope, deleted)
+    await flagOrphanedGroups(this.#run.db, scope, deleted, referenced)
     await this.#count(counts, { removed: await completeUnit(this.#run.db, scope, seen) })
   }
 

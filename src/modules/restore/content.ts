@@ -71,11 +71,14 @@ export type Mapped = { content: ObjectContent; warnings: string[]; unmappedTempl
  * The object as it is written to the target: references replaced by their mapped ids. An
  * unmapped group never becomes another group: its assignment is left out (a warning); an
  * unmapped filter is dropped from its assignment and an unmapped scope tag from the object (warnings).
+ * `gone` names the unmapped references known to be deleted from the target (Graph would refuse
+ * them): their warnings say so.
  */
 export function mapContent(
   content: ObjectContent,
   resolve: Resolve,
   nameOf: (kind: MappingKind, id: string) => string,
+  gone: (kind: MappingKind, id: string) => boolean = () => false,
 ): Mapped {
   const warnings: string[] = []
   const unmappedTemplates: string[] = []
@@ -85,7 +88,11 @@ export function mapContent(
     if (typeof target.groupId === 'string' && target.groupId !== '') {
       const to = resolve('group', target.groupId)
       if (to === null) {
-        warnings.push(`Group "${nameOf('group', target.groupId)}" is not mapped: its assignment is left out`)
+        warnings.push(
+          gone('group', target.groupId)
+            ? `Assignment to group "${nameOf('group', target.groupId)}" left out: the group no longer exists in the target`
+            : `Group "${nameOf('group', target.groupId)}" is not mapped: its assignment is left out`,
+        )
         continue
       }
       if (to !== undefined) target.groupId = to
@@ -95,7 +102,9 @@ export function mapContent(
       const to = resolve('assignment_filter', filter)
       if (to === null) {
         warnings.push(
-          `Assignment filter "${nameOf('assignment_filter', filter)}" is not mapped: an assignment is restored without it`,
+          gone('assignment_filter', filter)
+            ? `Assignment filter "${nameOf('assignment_filter', filter)}" left out of an assignment: the filter no longer exists in the target`
+            : `Assignment filter "${nameOf('assignment_filter', filter)}" is not mapped: an assignment is restored without it`,
         )
         target.deviceAndAppManagementAssignmentFilterId = null
         target.deviceAndAppManagementAssignmentFilterType = 'none'

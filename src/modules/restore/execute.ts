@@ -240,7 +240,12 @@ class RestoreRun {
     const entry = getPolicyType(item.policyType)
     const source = this.#sources.get(keyOf(item.policyType, item.sourceExternalId))
     if (!source) throw new GraphError('not_found', `${entry.label} "${item.displayName}" is no longer in the backup`)
-    const mapped = mapContent({ payload: source.payload, assignments: source.assignments }, this.#resolve, this.#nameOf)
+    const mapped = mapContent(
+      { payload: source.payload, assignments: source.assignments },
+      this.#resolve,
+      this.#nameOf,
+      (kind, id) => this.#mapping.get(keyOf(kind, id))?.gone === true,
+    )
     const content = mapped.content
     const { graph, ctx } = this.#session
     const assignments = (list: readonly Record<string, unknown>[]) =>

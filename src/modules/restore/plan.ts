@@ -22,6 +22,7 @@ import {
 import { uuidv7 } from '../../lib/ids.ts'
 import { diffContents, settingDefinitionIds, type Change } from '../inventory/diff.ts'
 import { namesOf } from '../inventory/item-diff.ts'
+import { orphanedGroupIds } from '../inventory/store.ts'
 import { canonicalJson } from '../operations/start-run.ts'
 import { comparable, journalKey, KIND_TYPES, mapContent, orderOf, TYPE_KINDS, type Resolve } from './content.ts'
 
@@ -73,6 +74,12 @@ export type PlannedItem = {
 export type PlanMappingEntry = PlanMapping & {
   target_name: string | null
   proposed_by: 'remembered' | 'name' | 'same' | 'restore' | null
+  /**
+   * Same tenant: the group or filter no longer exists there (the sync found the group deleted, or
+   * the filter is gone from the inventory), so it stays unmapped and its assignment is left out
+   * with a warning: Graph refuses an assignment to a group or filter the tenant does not have.
+   */
+  gone?: true
 }
 
 /** Which setting definitions the target no longer offers (by Graph); `null` when it cannot tell. */
@@ -236,6 +243,25 @@ export async function buildPlan(
     planned.filter((o) => TYPE_KINDS[o.policyType]).map((o) => [keyOf(o.policyType, o.externalId), o]),
   )
 
+  // Same tenant: groups the sync found deleted, and filters no longer in the synced inventory.
+  const gone = new Set<string>()
+  if (sameTenant) {
+    const referenced = new Set<string>()
+    for (const o of planned)
+      for (const a of o.assignments) {
+        const target = (a.target ?? {}) as Body
+        if (typeof target.groupId === 'string') referenced.add(target.groupId)
+        const filter = target.deviceAndAppManagementAssignmentFilterId
+        if (
+          syncedAt &&
+          typeof filter === 'string' &&
+          filter !== '' &&
+          !targetById.has(keyOf('assignmentFilter', filter))
+        )
+          gone.add(keyOf('assignment_filter', filter))
+      }
+    for (const id of await orphanedGroupIds(db, input.targetTenantId, [...referenced])) gone.add(keyOf('group', id))
+  }
   const rememberedBy = new Map(remembered.map((m) => [keyOf(m.kind, m.sourceId), m.targetId]))
   const mapping = new Map<string, PlanMappingEntry>()
   const propose = (kind: MappingKind, sourceId: string): PlanMappingEntry => {
@@ -266,8 +292,11 @@ export async function buildPlan(
             ? 'name'
             : 'restore'
     } else if (sameTenant) {
-      entry.target_id = sourceId
-      entry.proposed_by = 'same'
+      if (gone.has(k)) entry.gone = true
+      else {
+        entry.target_id = sourceId
+        entry.proposed_by = 'same'
+      }
     } else {
       const byName = (targetsByName.get(keyOf(type, entry.source_name)) ?? [])[0]
       if (byName) {
@@ -334,7 +363,9 @@ export async function buildPlan(
       items.push(blocked(`Unsupported type: ${notWritable}`))
       continue
     }
-    const mapped = mapContent({ payload: o.payload, assignments: o.assignments }, resolve, nameOf)
+    const mapped = mapContent({ payload: o.payload, assignments: o.assignments }, resolve, nameOf, (kind, id) =>
+      gone.has(keyOf(kind, id)),
+    )
     const warnings = [...new Set(mapped.warnings)]
     if (ambiguous) warnings.push(`Several objects in the target are named "${o.displayName}": the first one is updated`)
     if (mapped.unmappedTemplates.length > 0) {
