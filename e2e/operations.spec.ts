@@ -155,7 +155,8 @@ test('a double click on "Start sync" makes one run and says "already running"', 
   test.setTimeout(120_000)
   await pageAsAdmin(page)
   const before = await runCount()
-  await setEmulatorLatency(40)
+  // Graph stays slow while the run is checked in the widget: on a busy machine a fast sync ended first.
+  await setEmulatorLatency(1500)
   await page.goto(`${baseUrl()}/t/${tenantId}/inventory`)
   await page.getByTestId('run-inventory-sync').click()
   await page.getByRole('dialog', { name: 'Run inventory sync' }).getByRole('button', { name: 'Start sync' }).dblclick()
@@ -167,6 +168,7 @@ test('a double click on "Start sync" makes one run and says "already running"', 
   await screenshot(page, 'toast-already-running')
   await expect(page.getByTestId('progress-widget-run')).toHaveCount(1)
   expect(await runCount()).toBe(before + 1)
+  await setEmulatorLatency(40)
   await expect(page.getByTestId('progress-widget')).toHaveCount(0, { timeout: 90_000 })
 })
 
@@ -280,7 +282,8 @@ async function signInAs(page: Page, creds: { email: string; password: string }) 
   await page.getByLabel('E-mail').fill(creds.email)
   await page.getByLabel('Password').fill(creds.password)
   await page.getByRole('button', { name: 'Sign in' }).click()
-  await expect(page).toHaveURL(/\/t\//)
+  // A member of one tenant lands on it, of several on the overview (which other spec files may have made).
+  await expect(page).toHaveURL(/\/(t\/|overview)/)
 }
 
 async function runCount(): Promise<number> {

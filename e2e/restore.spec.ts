@@ -59,7 +59,7 @@ test('restore: plan a backup, review the plan (a renamed policy is an update wit
   await screenshot(page, 'restore-plan')
   await page.getByTestId('execute-restore').click()
   // One confirmation in words and numbers (issue 24); the same tenant needs no typed name.
-  await expect(page.getByTestId('confirm-restore-sentence')).toHaveText(/^Update 1 policy in Contoso \(demo\)\.$/)
+  await expect(page.getByTestId('confirm-restore-sentence')).toHaveText(/^Update 1 policy in Contoso \(demo\)[.;]/)
   await page.getByTestId('confirm-write').click()
   await expect(page).toHaveURL(/\/operations\//)
   await waitUntilIdle(adminApi, tenantId)

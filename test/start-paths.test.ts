@@ -45,6 +45,8 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'backup.create': {},
   'backup.prune': {},
   'restore.execute': { plan_id: '0195f3c2-0000-7000-8000-000000000000' },
+  'compare.run': { comparison_id: '0195f3c2-0000-7000-8000-000000000001' },
+  'docs.export': { source: { now: true }, format: 'html', include_assignments: true },
   ...Object.fromEntries(
     shippedCatalog
       .types()
@@ -63,6 +65,9 @@ const DIRECT: Record<string, { route: string; capability: Capability }> = {
     route: 'POST /api/tenants/:tenantId/restore-plans/:planId/execute',
     capability: 'restore.execute',
   },
+  // A comparison runs in its left side's tenant; tenant.view on both sides (404 otherwise).
+  'compare.run': { route: 'POST /api/comparisons', capability: 'tenant.view' },
+  'docs.export': { route: 'POST /api/tenants/:tenantId/documentation', capability: 'tenant.view' },
   ...Object.fromEntries(
     shippedCatalog
       .types()

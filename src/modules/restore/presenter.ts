@@ -38,6 +38,11 @@ export const restoreMappingResponse = z.object({
     .describe(
       'remembered for the tenant pair, matched by name, the same object (same tenant), or the object this plan restores',
     ),
+  gone: z
+    .boolean()
+    .describe(
+      'Same tenant: the group or filter no longer exists there, so assignments to it are left out with a warning (Graph refuses them)',
+    ),
 })
 
 export const restorePlanResponse = z
@@ -103,6 +108,7 @@ export function presentPlan(
       target_id: m.target_id,
       target_name: m.target_name ?? null,
       proposed_by: m.proposed_by ?? null,
+      gone: m.gone === true,
     })),
   }
 }

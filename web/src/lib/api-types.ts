@@ -735,6 +735,8 @@ export type Schemas = {
       target_name: string | null
       /** remembered for the tenant pair, matched by name, the same object (same tenant), or the object this plan restores */
       proposed_by: "remembered" | "name" | "same" | "restore" | null
+      /** Same tenant: the group or filter no longer exists there, so assignments to it are left out with a warning (Graph refuses them) */
+      gone: boolean
     })[]
   }
   RestorePlanCreate: {

@@ -24,13 +24,20 @@ const item = (n: number, action: RestorePlanItem['action'], extra: Partial<Resto
   changes: null,
   ...extra,
 })
-const ref = (kind: RestoreMapping['kind'], n: number, target: string | null, by: RestoreMapping['proposed_by']) => ({
+const ref = (
+  kind: RestoreMapping['kind'],
+  n: number,
+  target: string | null,
+  by: RestoreMapping['proposed_by'],
+  gone = false,
+) => ({
   kind,
   source_id: `${kind}${n}`,
   source_name: `${kind} ${n}`,
   target_id: target,
   target_name: target,
   proposed_by: by,
+  gone,
 })
 const plan = (items: RestorePlanItem[], mapping: RestoreMapping[] = []): RestorePlan => ({
   id: 'p',
@@ -95,5 +102,17 @@ describe('plan grouping and wording (ADR 026)', () => {
     // Unmapped first, then the rest that needs a look (by name, restored by this plan).
     expect(m.review.map((x) => x.proposed_by)).toEqual([...Array(26).fill(null), 'restore', 'name'])
     expect(unmappedSentences([])).toEqual([])
+  })
+  it('a group deleted from the tenant is no choice to make: it does not block, and the sentence says it is left out', () => {
+    const mapping = [
+      ref('group', 1, null, null, true),
+      ref('group', 2, null, null, true),
+      ref('group', 3, 'g3', 'same'),
+    ]
+    const p = plan([item(1, 'update')], mapping)
+    expect(groupMapping(p).unmapped).toEqual([])
+    expect(confirmationSentence(p, 'Contoso')).toBe(
+      'Update 1 policy in Contoso; 2 groups no longer exist in Contoso: their assignments will be left out.',
+    )
   })
 })

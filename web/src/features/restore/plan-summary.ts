@@ -23,8 +23,13 @@ export function groupPlan(plan: RestorePlan): PlanGroups {
   }
 }
 
-/** A reference the restore writes without: no target in this tenant (an object this plan creates is no gap). */
-export const isUnmapped = (m: RestoreMapping) => m.target_id === null && m.proposed_by !== 'restore'
+/**
+ * A reference the restore writes without: no target in this tenant (an object this plan creates is no gap,
+ * and one deleted from this tenant is no choice to make: Graph refuses it, so it is left out, see isGone).
+ */
+export const isUnmapped = (m: RestoreMapping) => m.target_id === null && m.proposed_by !== 'restore' && !m.gone
+/** Same tenant: the group or filter was deleted there; its assignments are left out, nothing to map. */
+export const isGone = (m: RestoreMapping) => m.target_id === null && m.gone
 /** References that need no review: the same object in the same tenant. */
 export const isSameObject = (m: RestoreMapping) => m.proposed_by === 'same' && m.target_id !== null
 
@@ -68,6 +73,17 @@ export function unmappedSentences(unmapped: readonly RestoreMapping[]): string[]
   })
 }
 
+/** "1 group no longer exists in Contoso: its assignments will be left out", one sentence per kind. */
+export function goneSentences(gone: readonly RestoreMapping[], tenantName: string): string[] {
+  const kinds = [...new Set(gone.map((m) => m.kind))]
+  return kinds.map((kind) => {
+    const n = gone.filter((m) => m.kind === kind).length
+    const [one, many] = KIND_NOUNS[kind]
+    const [itOne, itMany] = LEFT_OUT[kind]
+    return `${plural(n, one, many)} no longer ${n === 1 ? 'exists' : 'exist'} in ${tenantName}: ${n === 1 ? itOne : itMany}`
+  })
+}
+
 /** The writes that will happen (items left out by the user do not count). */
 export function writeCounts(plan: RestorePlan) {
   const active = plan.items.filter((i) => !i.excluded)
@@ -90,7 +106,13 @@ export function writesSentence(plan: RestorePlan, tenantName: string): string {
 
 /** The whole confirmation: "Create 3 and update 1 policy in Fabrikam; 25 groups are not mapped: their assignments will be left out." */
 export function confirmationSentence(plan: RestorePlan, tenantName: string): string {
-  return [writesSentence(plan, tenantName), ...unmappedSentences(plan.mapping.filter(isUnmapped))].join('; ') + '.'
+  return (
+    [
+      writesSentence(plan, tenantName),
+      ...unmappedSentences(plan.mapping.filter(isUnmapped)),
+      ...goneSentences(plan.mapping.filter(isGone), tenantName),
+    ].join('; ') + '.'
+  )
 }
 
 export const isCrossTenant = (plan: RestorePlan) => plan.source_tenant_id !== plan.target_tenant_id

@@ -76,7 +76,15 @@ const plan = (overrides: Partial<RestorePlan> = {}): RestorePlan => ({
     },
   ],
   mapping: [
-    { kind: 'group', source_id: 'g1', source_name: 'SG-Sales', target_id: null, target_name: null, proposed_by: null },
+    {
+      kind: 'group',
+      source_id: 'g1',
+      source_name: 'SG-Sales',
+      target_id: null,
+      target_name: null,
+      proposed_by: null,
+      gone: false,
+    },
   ],
   ...overrides,
 })
@@ -145,6 +153,7 @@ describe('Restore plan page', () => {
             target_id: null,
             target_name: null,
             proposed_by: 'restore',
+            gone: false,
           },
           {
             kind: 'group',
@@ -153,6 +162,7 @@ describe('Restore plan page', () => {
             target_id: 'g1',
             target_name: 'SG-Sales',
             proposed_by: 'same',
+            gone: false,
           },
           {
             kind: 'group',
@@ -161,6 +171,7 @@ describe('Restore plan page', () => {
             target_id: 'g2',
             target_name: 'SG-HR',
             proposed_by: 'same',
+            gone: false,
           },
         ],
       }),

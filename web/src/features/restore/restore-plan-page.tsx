@@ -512,6 +512,10 @@ function MappingTable({
                   <Table.Td data-label="Proposed by">
                     {m.proposed_by ? (
                       <Badge variant="light">{PROPOSED[m.proposed_by]}</Badge>
+                    ) : m.gone && !m.target_id ? (
+                      <Badge color="gray" data-testid="mapping-gone">
+                        deleted here: left out
+                      </Badge>
                     ) : (
                       <Badge color="orange">not mapped</Badge>
                     )}
