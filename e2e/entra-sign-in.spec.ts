@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { expect, request, test } from '@playwright/test'
 import { screenshot } from './helpers.ts'
+import { type Served, startServe } from './serve.ts'
 
 /**
  * Sign in with Microsoft in Chromium, through the emulator's sign-in page (issue 28). A server of its
@@ -15,57 +12,22 @@ import { screenshot } from './helpers.ts'
 const CLIENT_ID = randomUUID()
 const SECRET = `e2e-${randomUUID()}`
 const ENTRA_TENANT = randomUUID()
-let child: ChildProcess
-let dataDir: string
+let served: Served
 let base = ''
 let emulator = ''
 let adminCreds = { email: '', password: '' }
 
 test.beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'ta-e2e-entra-'))
-  child = spawn(process.execPath, ['src/cli.ts', 'serve', '--port', '0'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      LOG_LEVEL: 'warn',
-      HOST: '127.0.0.1',
-      ENTRA_CLIENT_ID: CLIENT_ID,
-      ENTRA_CLIENT_SECRET: SECRET,
-      ENTRA_TENANT_ID: ENTRA_TENANT,
-      ENTRA_CLOUD: 'emulator',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${output}`)), 60_000)
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString()
-      const url = /running at (http:\/\/localhost:\d+)/.exec(output)
-      const admin = /sign in as (\S+) with password (\S+)/.exec(output)
-      const emu = /Graph emulator at (http:\/\/\S+)/.exec(output)
-      if (url && admin && emu) {
-        clearTimeout(timer)
-        base = url[1]!
-        adminCreds = { email: admin[1]!, password: admin[2]! }
-        emulator = emu[1]!
-        resolve()
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)))
-  })
+  served = await startServe(
+    { ENTRA_CLIENT_ID: CLIENT_ID, ENTRA_CLIENT_SECRET: SECRET, ENTRA_TENANT_ID: ENTRA_TENANT, ENTRA_CLOUD: 'emulator' },
+    'ta-e2e-entra-',
+  )
+  base = served.baseUrl
+  adminCreds = served.admin
+  emulator = served.emulatorUrl
 })
 
-test.afterAll(async () => {
-  child.removeAllListeners('exit')
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
-  rmSync(dataDir, { recursive: true, force: true })
-})
+test.afterAll(() => served.stop())
 
 test('a colleague signs in with Microsoft on the emulator page and lands in the tenant their Entra group grants', async ({
   page,

@@ -48,7 +48,6 @@ async function auditOf(token: string, resourceId: string) {
   ).filter((e) => e.resources[0]!.resourceId === resourceId)
 }
 
-/** What Graph documents as set by the service, stripped before writing an object back. */
 /** Types whose PATCH Graph answers with 200 and the updated object (their update pages; IntuneCD expects it). */
 const PATCHED_WITH_200 = [
   'groupPolicyConfiguration',
@@ -69,6 +68,7 @@ const PATCHED_WITH_200 = [
   'deviceCategory',
 ]
 
+/** What Graph documents as set by the service, stripped before writing an object back. */
 const SERVER_SET = [
   'id',
   'createdDateTime',
