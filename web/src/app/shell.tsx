@@ -14,6 +14,7 @@ import type { Me, MeTenant } from '../lib/types.ts'
 import { LongName } from '../components/long-name.tsx'
 import { overviewQuery, tenantGroupsQuery } from '../features/overview/api.ts'
 import { HealthDot } from '../features/overview/health-dot.tsx'
+import { groupNamesByTenant, matchesTenant } from '../features/overview/tenant-search.ts'
 import type { Health } from '../lib/types.ts'
 import { OVERVIEW_PATH, ROLE_RULES_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
 
@@ -75,22 +76,15 @@ function TenantPicker({ me, tenant, pathname }: { me: Me; tenant: MeTenant | und
   const overview = useQuery(overviewQuery(null))
   const groups = useQuery(tenantGroupsQuery)
   const health = new Map<string, Health>((overview.data?.data ?? []).map((row) => [row.tenant.id, row.health]))
-  const groupsOf = new Map<string, string[]>()
-  for (const g of groups.data?.data ?? [])
-    for (const id of g.tenant_ids) groupsOf.set(id, [...(groupsOf.get(id) ?? []), g.name])
+  const groupsOf = groupNamesByTenant(groups.data?.data ?? [])
   return (
     <Select
       aria-label="Tenant"
       placeholder="Choose a tenant"
       data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
-      filter={({ options, search }) => {
-        const q = search.trim().toLowerCase()
-        if (!q) return options
-        return (options as { value: string; label: string }[]).filter(
-          (o) =>
-            o.label.toLowerCase().includes(q) || (groupsOf.get(o.value) ?? []).some((g) => g.toLowerCase().includes(q)),
-        )
-      }}
+      filter={({ options, search }) =>
+        (options as { value: string; label: string }[]).filter((o) => matchesTenant(o, search, groupsOf))
+      }
       value={tenant?.id ?? null}
       onChange={(id) => {
         const target = me.tenants.find((t) => t.id === id)

@@ -18,6 +18,8 @@ import { errorMessage } from '../../lib/api.ts'
 import { Link, navigate, useSearchParams } from '../../lib/router.tsx'
 import type { Me } from '../../lib/types.ts'
 import { backupsQuery } from '../backups/api.ts'
+import { tenantGroupsQuery } from '../overview/api.ts'
+import { groupNamesByTenant, matchesTenant } from '../overview/tenant-search.ts'
 import {
   comparisonQuery,
   createComparison,
@@ -65,6 +67,8 @@ function SidePicker({
   const [at, setAt] = useState(side?.at ?? '')
   const [backup, setBackup] = useState(side?.backup_id ?? '')
   const backups = useQuery({ ...backupsQuery(tenant), enabled: kind === 'backup' && tenant !== '' })
+  const groups = useQuery(tenantGroupsQuery)
+  const groupsOf = groupNamesByTenant(groups.data?.data ?? [])
   useEffect(() => {
     if (!tenant) return onChange(null)
     if (kind === 'now') onChange({ tenant_id: tenant })
@@ -80,6 +84,10 @@ function SidePicker({
         placeholder="Pick a tenant"
         searchable
         data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
+        // A tenant group's name finds its tenants too.
+        filter={({ options, search }) =>
+          (options as { value: string; label: string }[]).filter((o) => matchesTenant(o, search, groupsOf))
+        }
         value={tenant || null}
         onChange={(v) => setTenant(v ?? '')}
       />
