@@ -5,7 +5,7 @@ import { admin, apiAs, baseUrl, demoTenantId, pageAs } from './helpers.ts'
 /**
  * Issue 27: a member of two tenants lands on the overview, where the tenant that needs attention
  * (never synced) is marked critical; a tenant group filters it; the tenant picker searches and
- * shows each tenant's health dot.
+ * shows each tenant's health dot, and finds tenants by a tenant group's name.
  */
 test('a member of two tenants lands on the overview, filters it by a tenant group and picks a tenant by name', async ({
   browser,
@@ -65,6 +65,11 @@ test('a member of two tenants lands on the overview, filters it by a tenant grou
   await expect(
     page.getByTestId('tenant-option').filter({ hasText: name }).locator('[data-health="critical"]'),
   ).toHaveCount(1)
+  // A tenant group's name finds its tenants, and each option names its groups.
+  await page.getByTestId('tenant-switcher').fill(`Demo only ${suffix}`)
+  await expect(page.getByTestId('tenant-option')).toHaveCount(1)
+  await expect(page.getByTestId('tenant-option')).toContainText('Contoso (demo)')
+  await expect(page.getByTestId('tenant-option')).toContainText(`Demo only ${suffix}`)
   await page.getByTestId('tenant-switcher').fill('Fabri')
   await expect(page.getByTestId('tenant-option')).toHaveCount(1)
   await page.getByTestId('tenant-option').click()

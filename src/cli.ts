@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { DatabaseHandle } from './db/engine.ts'
 import type { ComparisonRowStatus } from './db/schema.ts'
+import type { DocsExportContext } from './modules/documentation/operation-types.ts'
 import type { OperationsEngine } from './modules/operations/engine.ts'
 import { ConfigError, loadConfig, type Config } from './lib/config.ts'
 import { AppError } from './lib/errors.ts'
@@ -50,6 +51,11 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       compares two states; SIDE is tenant:ID (now), tenant:ID@ISO-TIME,
                                       or backup:ID; prints the differences, then the comparison's id;
                                       --format csv|md writes the export to --out (or stdout, id on stderr)
+  docs export --tenant ID --out FILE [--format markdown|html] [--at ISO-TIME | --backup ID | --baseline ID]
+       [--without-assignments] [--changed-since ISO-TIME]
+                                      documentation as a docs.export run (needs a worker: \`serve\` or
+                                      \`worker\`): follows its progress, writes the Markdown ZIP
+                                      (default) or the HTML file to --out; the run's id last
   data import-pglite --from DIR       moves a data directory of the earlier embedded engine (PGlite)
                                       into the embedded PostgreSQL cluster in DATA_DIR
   emulator [--port N] [--host H] [--seed S] [--policies N]
@@ -531,6 +537,36 @@ async function main(argv: string[]): Promise<number> {
       )
     }
 
+    case 'docs export': {
+      const values = parse(args, {
+        tenant: { type: 'string' },
+        out: { type: 'string' },
+        format: { type: 'string' },
+        at: { type: 'string' },
+        backup: { type: 'string' },
+        baseline: { type: 'string' },
+        'without-assignments': { type: 'boolean' },
+        'changed-since': { type: 'string' },
+      })
+      required(values, 'tenant', 'out')
+      const named = [values.at, values.backup, values.baseline].filter((v) => v !== undefined)
+      if (named.length > 1) throw new UsageError('name at most one of --at, --backup or --baseline')
+      const body = {
+        source:
+          values.at !== undefined
+            ? { at: values.at }
+            : values.backup !== undefined
+              ? { backup_id: values.backup }
+              : values.baseline !== undefined
+                ? { baseline_id: values.baseline }
+                : { now: true },
+        format: values.format ?? 'markdown',
+        include_assignments: !values['without-assignments'],
+        ...(values['changed-since'] !== undefined ? { changed_since: values['changed-since'] } : {}),
+      }
+      return withDatabase(config, (h) => exportDocumentation(h, config, values.tenant!, body, values.out!))
+    }
+
     case 'data import-pglite': {
       const values = parse(args, { from: { type: 'string' } })
       required(values, 'from')
@@ -615,6 +651,51 @@ async function startSystemRun(
   } finally {
     await operations.stop()
   }
+}
+
+/**
+ * `docs export`: starts a docs.export run as the API does (the source checked first), follows it
+ * and writes the finished document to `out`, streamed chunk by chunk as the download route does.
+ */
+async function exportDocumentation(
+  handle: DatabaseHandle,
+  config: Config,
+  tenantId: string,
+  body: Record<string, unknown>,
+  file: string,
+): Promise<number> {
+  const [{ validatedInput }, { sideOfSource }, docs, { createWriteStream }, { pipeline }, { Readable }] =
+    await Promise.all([
+      import('./modules/operations/start-run.ts'),
+      import('./modules/documentation/export-run.ts'),
+      import('./modules/documentation/repository.ts'),
+      import('node:fs'),
+      import('node:stream/promises'),
+      import('node:stream'),
+    ])
+  let runId = ''
+  const code = await startSystemRun(handle, config, tenantId, true, 'documentation export', async (engine) => {
+    const context = validatedInput(engine.catalog, 'docs.export', body)
+    await sideOfSource(handle.db, tenantId, (context as DocsExportContext).source).catch((error: unknown) => {
+      if (error instanceof AppError && error.status < 500) throw new UsageError(error.message)
+      throw error
+    })
+    const started = await engine.startRun({
+      tenantId,
+      type: 'docs.export',
+      context,
+      initiatorUserId: null,
+      actor: CLI_ACTOR,
+    })
+    runId = started.run.id
+    return started
+  })
+  if (code !== 0) return code
+  const doc = await docs.findDocumentation(handle.db, tenantId, runId)
+  if (!doc?.completedAt) throw new Error(`run ${runId} finished without a document`)
+  await pipeline(Readable.from(docs.documentationBytes(handle.db, runId)), createWriteStream(file))
+  info(`Wrote ${doc.filename} (${doc.byteCount} bytes) to ${file}`)
+  return 0
 }
 
 /** `diff`: an item's readable changes between two versions, one per line. */

@@ -227,6 +227,50 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(bad.stderr).toMatch(/^error: cannot read \S+nope\.zip\n$/)
   })
 
+  it('exports documentation from the CLI as a docs.export run: follows it, writes the file, names bad input', async () => {
+    const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
+    const signIn = await fetch(`${server.url}/api/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: match[1], password: match[2] }),
+    })
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!
+    const me = (await (await fetch(`${server.url}/api/me`, { headers: { cookie } })).json()) as {
+      tenants: { id: string; name: string }[]
+    }
+    const demo = me.tenants.find((t) => t.name === 'Contoso (demo)')!
+    const html = path.join(dataDir, 'docs.html')
+    const done = await cli(['docs', 'export', '--tenant', demo.id, '--format', 'html', '--out', html], { env })
+    expect(done.code, done.stderr).toBe(0)
+    expect(done.stderr).toMatch(/Documentation export queued: run /)
+    expect(done.stderr).toMatch(/Finished: succeeded/)
+    expect(done.stderr).toMatch(/Wrote .+\.html \(\d+ bytes\) to /)
+    const runId = lastLine(done.stdout)
+    expect(runId).toMatch(UUID_PATTERN)
+    // The file is the one the console downloads for that run.
+    const download = await fetch(`${server.url}/api/tenants/${demo.id}/documentation/${runId}/download`, {
+      headers: { cookie },
+    })
+    expect(Buffer.from(await download.arrayBuffer()).equals(readFileSync(html))).toBe(true)
+    expect(readFileSync(html, 'utf8')).toContain('Contoso (demo)')
+    const zip = path.join(dataDir, 'docs.zip')
+    const markdown = await cli(['docs', 'export', '--tenant', demo.id, '--without-assignments', '--out', zip], { env })
+    expect(markdown.code, markdown.stderr).toBe(0)
+    expect(readFileSync(zip).subarray(0, 2).toString('latin1')).toBe('PK')
+    const both = await cli(
+      ['docs', 'export', '--tenant', demo.id, '--at', '2026-01-01T00:00:00Z', '--backup', runId, '--out', zip],
+      { env },
+    )
+    expect(both.code).toBe(2)
+    expect(both.stderr).toBe('error: name at most one of --at, --backup or --baseline\n')
+    const format = await cli(['docs', 'export', '--tenant', demo.id, '--format', 'pdf', '--out', zip], { env })
+    expect(format.code).toBe(1)
+    expect(format.stderr).toMatch(/^error: .*format.*must be markdown or html/)
+    const missing = await cli(['docs', 'export', '--tenant', demo.id, '--backup', randomUUID(), '--out', zip], { env })
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toMatch(/^error: .*not found/i)
+  })
+
   it('bulk from the CLI: a dry run prints the plan, a run renames exactly the items named, bad flags are one-line errors', async () => {
     const match = /sign in as (\S+) with password (\S+)/.exec(server.output())!
     const signIn = await fetch(`${server.url}/api/auth/sign-in`, {

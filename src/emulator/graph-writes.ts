@@ -138,6 +138,27 @@ function intuneError(code: string, text: string): GraphResponse {
   )
 }
 
+const SCOPE_TAG = getPolicyType('roleScopeTag')
+
+/**
+ * Scope tags a create or update names must exist in the tenant: Intune refuses an id it has no scope
+ * tag for with 400 BadRequest, its JSON-in-a-string message "Invalid Role Scope Tag defined {ids}"
+ * (quoted from a real tenant in github.com/microsoftgraph/powershell-intune-samples/issues/219,
+ * where "2,3" sent as one id was refused). The built-in Default tag, id "0", always exists
+ * (https://learn.microsoft.com/intune/intune-service/fundamentals/scope-tags: "Default" is added
+ * to every untagged object). Deleted tags are no tags. `roleScopeTagIds` on most types,
+ * `roleScopeTags` on policy sets and assignment filters (their schema's names).
+ */
+function scopeTagError(w: Write, fields: Body): GraphResponse | undefined {
+  for (const property of ['roleScopeTagIds', 'roleScopeTags']) {
+    const ids = fields[property]
+    if (!Array.isArray(ids)) continue
+    const unknown = ids.filter((id) => id !== '0' && !(typeof id === 'string' && w.tenant.find([SCOPE_TAG], id)))
+    if (unknown.length > 0) return intuneError('BadRequest', `Invalid Role Scope Tag defined ${unknown.join(',')}`)
+  }
+  return undefined
+}
+
 const invalidReference = (id: string) =>
   intuneError('BadRequest', `Invalid Reference id found in Policy\nInvalidReferenceId\n${id}`)
 
@@ -344,6 +365,8 @@ function create(w: Write, body: unknown): GraphResponse {
   const checked = validateFields(entry, body, allowed, { objectId: null, type: typeOfPath(w.collection.path)! })
   if ('status' in checked) return checked
   const { fields, navs } = checked
+  const tagRefused = scopeTagError(w, fields)
+  if (tagRefused) return tagRefused
   // Graph creates an Administrative templates profile without the definition values sent with it:
   // they are added by updateDefinitionValues (IntuneCD sends both and works against Graph; issue 23, item 12).
   if (entry.key === 'groupPolicyConfiguration') delete navs.definitionValues
@@ -414,6 +437,8 @@ function update(w: Write, o: TenantObject, method: 'PATCH' | 'PUT', body: unknow
   const checked = validateFields(entry, body, method === 'PUT' ? ['settings'] : [], { objectId: o.body.id, type })
   if ('status' in checked) return checked
   const { fields, navs } = checked
+  const tagRefused = scopeTagError(w, fields)
+  if (tagRefused) return tagRefused
   if (
     fields['@odata.type'] !== undefined &&
     o.body['@odata.type'] !== undefined &&

@@ -36,6 +36,12 @@ export type OidcSettings = {
   wrong_issuer: boolean
   wrong_audience: boolean
   wrong_nonce: boolean
+  /**
+   * How long ago a sign-in on the page counts as having happened (its `auth_time`): a person whose
+   * Entra session began this morning, so that a relying party's `max_age` step-up can be tried
+   * without waiting. 0: now.
+   */
+  auth_age_seconds: number
 }
 
 const DEFAULT_SETTINGS: OidcSettings = {
@@ -44,6 +50,7 @@ const DEFAULT_SETTINGS: OidcSettings = {
   wrong_issuer: false,
   wrong_audience: false,
   wrong_nonce: false,
+  auth_age_seconds: 0,
 }
 
 type CodeGrant = {
@@ -305,7 +312,7 @@ export function submitSignIn(state: EmulatorState, segment: string, form: URLSea
   const session: SsoSession = {
     tenantId: found.tenant.settings.tenantId,
     userId: found.user.id,
-    authTime: Math.floor(Date.now() / 1000),
+    authTime: Math.floor(Date.now() / 1000) - oidc.settings.auth_age_seconds,
     acrs: new Set(request.acrs),
   }
   oidc.sessions.set(sid, session)
@@ -494,10 +501,10 @@ export function oidcControl(state: EmulatorState, method: string, parts: string[
       return { status: 405, body: { error: { code: 'method_not_allowed', message: 'Use GET or PUT' } } }
     const next: OidcSettings = { ...DEFAULT_SETTINGS }
     for (const [key, value] of Object.entries(input)) {
-      if (key === 'groups_limit') {
+      if (key === 'groups_limit' || key === 'auth_age_seconds') {
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
-          return invalid('groups_limit: must be a whole number ≥ 0')
-        next.groups_limit = value
+          return invalid(`${key}: must be a whole number ≥ 0`)
+        next[key] = value
       } else if (
         key === 'group_claims' ||
         key === 'wrong_issuer' ||
@@ -508,7 +515,8 @@ export function oidcControl(state: EmulatorState, method: string, parts: string[
         next[key] = value
       } else
         return invalid(
-          `${key}: unknown setting (groups_limit, group_claims, wrong_issuer, wrong_audience, wrong_nonce)`,
+          `${key}: unknown setting (groups_limit, group_claims, wrong_issuer, wrong_audience, wrong_nonce, ` +
+            'auth_age_seconds)',
         )
     }
     oidc.settings = next

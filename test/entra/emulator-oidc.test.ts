@@ -79,6 +79,19 @@ describe('the emulator as an OpenID provider', () => {
     expect(fresh.answer.claims.authTime).not.toBeNull()
   })
 
+  it('dates a sign-in back by auth_age_seconds, and a max_age shorter than that asks for the page again', async () => {
+    const gil = await tenant.user('Gil')
+    await control(emulator, 'PUT', '/oidc', { auth_age_seconds: 3600 })
+    const { answer, browser } = await signIn(gil)
+    const age = Date.now() - answer.claims.authTime!.getTime()
+    expect(age).toBeGreaterThanOrEqual(3599_000)
+    await control(emulator, 'PUT', '/oidc', {})
+    const again = await signIn(gil, browser, { maxAge: 900 })
+    expect(browser.sawSignInPage).toBe(true)
+    expect(again.answer.claims.authTime!.getTime()).toBeGreaterThan(answer.claims.authTime!.getTime() + 3000_000)
+    expect((await control(emulator, 'PUT', '/oidc', { auth_age_seconds: -1 })).status).toBe(400)
+  })
+
   it('puts the requested authentication context in acrs', async () => {
     const dan = await tenant.user('Dan')
     const { answer } = await signIn(dan, new EmulatedBrowser(), { acrs: 'c1' })

@@ -171,20 +171,50 @@ describe('sign in with Microsoft', () => {
     const first = await signIn(bob)
     const userId = (await me(first.session!)).body.user.id
     await ctx.factories.member(other.id, { id: userId }, 'manager')
+    // Someone else owns the tenant too (a tenant keeps an owner: see the last-owner test below).
+    const owner = await ctx.factories.userWithToken()
+    await ctx.factories.member(tenant.id, owner.user, 'owner')
+    await ctx.factories.member(other.id, owner.user, 'owner')
     await entra.patchUser(bob.id, { groups: [readers] })
     const second = await signIn(bob)
     const roles = (await me(second.session!)).body.tenants
     expect(roles.find((t) => t.id === tenant.id)?.role).toBe('readonly')
     expect(roles.find((t) => t.id === other.id)?.role).toBe('manager')
-    const owner = await ctx.factories.userWithToken()
-    await ctx.factories.member(tenant.id, owner.user, 'owner')
-    await ctx.factories.member(other.id, owner.user, 'owner')
     const members = async (tenantId: string) =>
       json<{ data: { user_id: string; source: string }[] }>(
         (await ctx.request({ method: 'GET', url: `/api/tenants/${tenantId}/members`, token: owner.token })).body,
       ).data
     expect((await members(tenant.id)).find((m) => m.user_id === userId)?.source).toBe('entra')
     expect((await members(other.id)).find((m) => m.user_id === userId)?.source).toBe('manual')
+  })
+
+  it('keeps the last owner of a tenant when Entra takes the role away, until someone else owns it', async () => {
+    const tenant = await ctx.factories.tenant()
+    const owners = await entra.group('Sole owners')
+    await rule({ claim: 'group', value: owners, grants: { role: 'owner', tenant_ids: [tenant.id] } })
+    const dana = await entra.user('Dana', { groups: [owners] })
+    const first = await signIn(dana)
+    const userId = (await me(first.session!)).body.user.id
+    await entra.patchUser(dana.id, { groups: [] })
+    // Removed from the group, Dana is still the tenant's only owner: the membership stays, the refusal is audited.
+    const second = await signIn(dana)
+    expect(second.error).toBeNull()
+    expect((await me(second.session!)).body.tenants).toEqual([
+      expect.objectContaining({ id: tenant.id, role: 'owner' }),
+    ])
+    const kept = await ctx.db.select().from(auditEvents).where(eq(auditEvents.action, 'member.entra_last_owner_kept'))
+    expect(kept.filter((e) => e.tenantId === tenant.id)).toHaveLength(1)
+    expect(kept.find((e) => e.tenantId === tenant.id)?.metadata).toMatchObject({ role: 'owner', entra_role: null })
+    // Once someone else owns the tenant, the next sign-in applies what Entra says.
+    const other = await ctx.factories.userWithToken()
+    await ctx.factories.member(tenant.id, other.user, 'owner')
+    const third = await signIn(dana)
+    expect((await me(third.session!)).body.tenants).toEqual([])
+    const members = json<{ data: { user_id: string; role: string }[] }>(
+      (await ctx.request({ method: 'GET', url: `/api/tenants/${tenant.id}/members`, token: other.token })).body,
+    ).data
+    expect(members.map((m) => [m.user_id, m.role])).toEqual([[other.user.id, 'owner']])
+    expect(userId).not.toBe(other.user.id)
   })
 
   it('re-checks a live session within the hour: removed from the group → access lost; disabled → signed out', async () => {

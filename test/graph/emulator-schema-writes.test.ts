@@ -212,6 +212,41 @@ describe('references the tenant does not have', () => {
     )
     expect(added.status).toBe(400)
   })
+
+  it('refuses a scope tag the tenant does not have, in a create, an update and a policy set; takes Default and real ones', async () => {
+    const { token, objects } = await setUp()
+    const tag = objects.find((o) => o.type === 'roleScopeTag' && o.id !== '0')!.id
+    const deletedTag = (await write(token, 'POST', '/beta/deviceManagement/roleScopeTags', { displayName: 'Gone' }))
+      .body.id as string
+    expect((await write(token, 'DELETE', `/beta/deviceManagement/roleScopeTags/${deletedTag}`)).status).toBe(204)
+    for (const ids of [['0', '987654'], [deletedTag], ['2,3']]) {
+      const refused = await write(token, 'POST', CONFIGURATIONS, { ...GENERAL, roleScopeTagIds: ids })
+      expect(refused.status, ids.join()).toBe(400)
+      expect(refused.body.error?.code).toBe('BadRequest')
+      expect(refused.body.error?.message).toContain(
+        `Invalid Role Scope Tag defined ${ids.filter((i) => i !== '0').join()}`,
+      )
+    }
+    const created = await write(token, 'POST', CONFIGURATIONS, { ...GENERAL, roleScopeTagIds: ['0', tag] })
+    expect(created.status).toBe(201)
+    expect(created.body.roleScopeTagIds).toEqual(['0', tag])
+    const id = created.body.id as string
+    const update = await write(token, 'PATCH', `${CONFIGURATIONS}/${id}`, {
+      '@odata.type': GENERAL['@odata.type'],
+      roleScopeTagIds: ['0', '424242'],
+    })
+    expect(update.status).toBe(400)
+    expect(update.body.error?.message).toContain('Invalid Role Scope Tag defined 424242')
+    expect((await graphGet(env.emulator, token, `${CONFIGURATIONS}/${id}`)).body.roleScopeTagIds).not.toContain(
+      '424242',
+    )
+    const set = await write(token, 'POST', '/beta/deviceAppManagement/policySets', {
+      displayName: 'Tagged set',
+      roleScopeTags: ['777'],
+    })
+    expect(set.status).toBe(400)
+    expect(set.body.error?.message).toContain('Invalid Role Scope Tag defined 777')
+  })
 })
 
 describe('actions, casts and status codes as Graph has them', () => {

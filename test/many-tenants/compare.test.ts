@@ -12,6 +12,7 @@ let owner: { user: { id: string }; token: string }
 let member: { user: { id: string }; token: string }
 const tenant = {} as Record<'contoso' | 'fabrikam', string>
 let backupId: string
+const groups = {} as Record<'sales' | 'fabrikamSales' | 'fabrikamMarketing', string>
 
 type Change = { path: string; label: string; kind: string; before: unknown; after: unknown }
 type Row = {
@@ -26,7 +27,13 @@ type Comparison = {
   status: string
   run_id: string | null
   counts: Record<string, number>
-  mapping: { kind: string; left_name: string | null; right_name: string | null; right_id: string | null }[]
+  mapping: {
+    kind: string
+    left_name: string | null
+    right_name: string | null
+    right_id: string | null
+    source: string
+  }[]
 }
 
 const group = (groupId: string, intent: 'include' | 'exclude' = 'include') => ({
@@ -103,7 +110,7 @@ beforeAll(async () => {
   await ctx.factories.member(tenant.contoso, member.user, 'readonly')
 
   // Contoso: groups "Sales" and "Marketing", three policies; a backup set taken before known edits.
-  const sales = randomUUID()
+  const sales = (groups.sales = randomUUID())
   const marketing = randomUUID()
   await seedItem(ctx.db, tenant.contoso, { policyType: 'group', displayName: 'Sales', externalId: sales })
   await seedItem(ctx.db, tenant.contoso, { policyType: 'group', displayName: 'Marketing', externalId: marketing })
@@ -132,8 +139,15 @@ beforeAll(async () => {
 
   // Fabrikam: the same Wi-Fi assigned to its own "sales" group (another id, another case); compliance to
   // a group Fabrikam does not have; one policy of its own.
-  const fabrikamSales = randomUUID()
+  const fabrikamSales = (groups.fabrikamSales = randomUUID())
   await seedItem(ctx.db, tenant.fabrikam, { policyType: 'group', displayName: 'sales', externalId: fabrikamSales })
+  // A group no Contoso name matches: only a person's pair maps to it.
+  groups.fabrikamMarketing = randomUUID()
+  await seedItem(ctx.db, tenant.fabrikam, {
+    policyType: 'group',
+    displayName: 'Marketing team',
+    externalId: groups.fabrikamMarketing,
+  })
   await policy(tenant.fabrikam, 'deviceConfiguration', randomUUID(), wifi('corp-5g'), [group(fabrikamSales, 'exclude')])
   await policy(tenant.fabrikam, 'deviceCompliancePolicy', randomUUID(), compliance(12), [])
   await policy(tenant.fabrikam, 'deviceConfiguration', randomUUID(), {
@@ -184,6 +198,73 @@ describe('compare', () => {
       ['Marketing', null],
       ['Sales', 'sales'],
     ])
+  })
+
+  it('takes the pairs a person gives in place of the names, and refuses a right id the right tenant does not have', async () => {
+    // Contoso's Sales stands for Fabrikam's "Marketing team" here: the Wi-Fi's excluded group now differs.
+    const override = [{ kind: 'group', left_id: groups.sales, right_id: groups.fabrikamMarketing }]
+    const response = await compare(
+      owner.token,
+      { tenant_id: tenant.contoso },
+      { tenant_id: tenant.fabrikam },
+      {
+        mapping: override,
+      },
+    )
+    expect(response.statusCode, response.body).toBe(201)
+    const { comparison } = JSON.parse(response.body) as { comparison: Comparison }
+    expect(
+      comparison.mapping.filter((m) => m.kind === 'group').map((m) => [m.left_name, m.right_name, m.source]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['Sales', 'Marketing team', 'user'],
+        ['Marketing', null, 'name'],
+      ]),
+    )
+    const rows = byName((await rowsOf(comparison.id)).data)
+    expect(rows['Corporate Wi-Fi']!.status).toBe('different')
+    expect(rows['Corporate Wi-Fi']!.changes.map((c) => c.kind).sort()).toEqual(['added', 'removed'])
+    // "Not mapped" is a pair too: Sales stands for no group on the right.
+    const unmapped = await compare(
+      owner.token,
+      { tenant_id: tenant.contoso },
+      { tenant_id: tenant.fabrikam },
+      {
+        mapping: [{ kind: 'group', left_id: groups.sales, right_id: null }],
+      },
+    )
+    const none = (JSON.parse(unmapped.body) as { comparison: Comparison }).comparison
+    expect(none.mapping.find((m) => m.left_name === 'Sales')).toMatchObject({ right_id: null, source: 'user' })
+    expect(byName((await rowsOf(none.id)).data)['Corporate Wi-Fi']!.status).toBe('different')
+    // A Contoso group is no Fabrikam group; a pair given twice is refused too.
+    const foreign = await compare(
+      owner.token,
+      { tenant_id: tenant.contoso },
+      { tenant_id: tenant.fabrikam },
+      {
+        mapping: [
+          { kind: 'group', left_id: groups.sales, right_id: groups.sales },
+          { kind: 'group', left_id: groups.sales, right_id: groups.fabrikamSales },
+        ],
+      },
+    )
+    expect(foreign.statusCode).toBe(422)
+    expect((errorOf(foreign.body).details as { fields: unknown[] }).fields).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ field: 'mapping.0.right_id' }),
+        expect.objectContaining({ field: 'mapping.1.left_id' }),
+      ]),
+    )
+    const kind = await compare(
+      owner.token,
+      { tenant_id: tenant.contoso },
+      { tenant_id: tenant.fabrikam },
+      {
+        mapping: [{ kind: 'device', left_id: 'x', right_id: null }],
+      },
+    )
+    expect(kind.statusCode).toBe(422)
+    expect(JSON.stringify(errorOf(kind.body).details)).toContain('mapping.0.kind')
   })
 
   it('filters rows by status and type, pages them, and exports CSV and Markdown', async () => {

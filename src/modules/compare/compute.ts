@@ -16,7 +16,10 @@ export type MappingEntry = {
   left_name: string | null
   right_id: string | null
   right_name: string | null
+  /** `name`: proposed by name (or the same tenant's own id); `user`: a pair the person gave (POST /api/comparisons `mapping`). */
+  source: 'name' | 'user'
 }
+export type MappingOverride = { kind: MappingKind; left_id: string; right_id: string | null }
 
 /** What a comparison is matched on: the catalog type, the `@odata.type` and the name (case and outer spaces ignored). */
 const matchKey = (k: SideKey) => `${k.policyType}\u0000${k.odataType ?? ''}\u0000${k.name.trim().toLowerCase()}`
@@ -66,7 +69,12 @@ const KIND_TYPES: Record<MappingKind, string> = {
  * The left tenant's groups, assignment filters and scope tags mapped to the right's by name
  * (case-insensitive; the built-in Default scope tag `0` to itself). Same tenant: every id to itself.
  */
-export async function proposeMapping(db: Executor, leftTenantId: string, rightTenantId: string) {
+export async function proposeMapping(
+  db: Executor,
+  leftTenantId: string,
+  rightTenantId: string,
+  overrides: readonly MappingOverride[] = [],
+) {
   const read = async (tenantId: string) => {
     const { rows } = await db.execute<{ type: string; id: string; name: string }>(sql`
       SELECT policy_type AS type, external_id AS id, display_name AS name FROM inventory_items
@@ -75,6 +83,8 @@ export async function proposeMapping(db: Executor, leftTenantId: string, rightTe
   }
   const [leftRows, rightRows] = await Promise.all([read(leftTenantId), read(rightTenantId)])
   const leftNames = new Map(leftRows.map((r) => [`${r.type}:${r.id.toLowerCase()}`, r.name]))
+  const rightNames = new Map(rightRows.map((r) => [`${r.type}:${r.id.toLowerCase()}`, r.name]))
+  const given = new Map(overrides.map((o) => [`${o.kind}:${o.left_id.toLowerCase()}`, o]))
   const rightByName = new Map<string, { id: string; name: string }>()
   for (const r of [...rightRows].sort((a, b) => byText(a.id, b.id))) {
     const key = `${r.type}:${r.name.trim().toLowerCase()}`
@@ -90,8 +100,13 @@ export async function proposeMapping(db: Executor, leftTenantId: string, rightTe
     const type = KIND_TYPES[kind]
     const leftName =
       leftNames.get(`${type}:${leftId.toLowerCase()}`) ?? (kind === 'scope_tag' && leftId === '0' ? 'Default' : null)
+    const override = given.get(k)
     let right: { id: string; name: string } | undefined
-    if (same || (kind === 'scope_tag' && leftId === '0')) right = { id: leftId, name: leftName ?? leftId }
+    if (override) {
+      const id = override.right_id
+      const name = id === null ? null : (rightNames.get(`${type}:${id.toLowerCase()}`) ?? (id === '0' ? 'Default' : id))
+      right = id === null ? undefined : { id, name: name! }
+    } else if (same || (kind === 'scope_tag' && leftId === '0')) right = { id: leftId, name: leftName ?? leftId }
     else if (leftName !== null) right = rightByName.get(`${type}:${leftName.trim().toLowerCase()}`)
     const entry: MappingEntry = {
       kind,
@@ -99,14 +114,18 @@ export async function proposeMapping(db: Executor, leftTenantId: string, rightTe
       left_name: leftName,
       right_id: right?.id ?? null,
       right_name: right?.name ?? null,
+      source: override ? 'user' : 'name',
     }
     used.set(k, entry)
     return entry.right_id
   }
-  const entries = () =>
-    [...used.values()].sort(
+  const entries = () => {
+    // The person's pairs are shown even when no compared object names them.
+    for (const o of overrides) map(o.kind, o.left_id)
+    return [...used.values()].sort(
       (a, b) => byText(a.kind, b.kind) || byText(a.left_name ?? a.left_id, b.left_name ?? b.left_id),
     )
+  }
   return { map, entries }
 }
 
@@ -172,7 +191,13 @@ export async function computeComparison(db: Database, comparisonId: string, opti
   const [leftKeys, rightKeys, mapping] = await Promise.all([
     sourceOf(left).keys(db, left),
     sourceOf(right).keys(db, right),
-    proposeMapping(db, left.tenantId, right.tenantId),
+    // The person's own pairs (POST /api/comparisons `mapping`) are the stored entries marked `user`.
+    proposeMapping(
+      db,
+      left.tenantId,
+      right.tenantId,
+      (comparison.mapping as unknown as (MappingOverride & { source?: string })[]).filter((m) => m.source === 'user'),
+    ),
   ])
   const pairs = matchSides(leftKeys, rightKeys)
   await options.total?.(pairs.length)

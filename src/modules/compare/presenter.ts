@@ -56,6 +56,7 @@ export const comparisonResponse = z
         left_name: z.string().nullable(),
         right_id: z.string().nullable(),
         right_name: z.string().nullable(),
+        source: z.enum(['name', 'user']).describe('`name`: proposed by name; `user`: a pair given in the request'),
       }),
     ),
     created_at: z.string(),
@@ -77,7 +78,15 @@ export function presentComparison(c: ComparisonRow): ComparisonJson {
     right: c.right as ComparisonJson['right'],
     run_id: c.runId,
     counts: { ...EMPTY_COUNTS, ...(c.counts as Partial<ComparisonJson['counts']>) },
-    mapping: c.mapping as ComparisonJson['mapping'],
+    // Before it is computed the row holds only the person's pairs; comparisons stored before `source` existed are by name.
+    mapping: (c.mapping as Partial<ComparisonJson['mapping'][number]>[]).map((m) => ({
+      kind: m.kind!,
+      left_id: m.left_id!,
+      left_name: m.left_name ?? null,
+      right_id: m.right_id ?? null,
+      right_name: m.right_name ?? null,
+      source: m.source ?? 'name',
+    })),
     created_at: c.createdAt.toISOString(),
     completed_at: c.completedAt?.toISOString() ?? null,
     links: {

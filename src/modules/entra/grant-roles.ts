@@ -2,6 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
 import { roleRules, tenantGroupMembers, tenantMemberships, tenants, users, type Role } from '../../db/schema.ts'
 import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
+import { countOwners, lockTenant } from '../tenants/repository.ts'
 
 /**
  * What a person's Entra claims grant through the role rules, and applying it (ADR 028). Only
@@ -52,11 +53,28 @@ export const grantsNothing = (grants: EntraGrants) => !grants.admin && grants.te
 
 /** Brings the user's Entra-sourced memberships and admin right to what the grants say; audits what changed. */
 export async function applyGrants(tx: Executor, actor: Actor, userId: string, grants: EntraGrants) {
-  const current = await tx.select().from(tenantMemberships).where(eq(tenantMemberships.userId, userId))
+  // Ordered by tenant so that tenants are locked in one order by concurrent sign-ins (no deadlock).
+  const current = await tx
+    .select()
+    .from(tenantMemberships)
+    .where(eq(tenantMemberships.userId, userId))
+    .orderBy(tenantMemberships.tenantId)
   const changes: { tenant_id: string; from: Role | null; to: Role | null }[] = []
+  const kept: { tenant_id: string; wanted: Role | null }[] = []
   for (const m of current) {
     if (m.source !== 'entra') continue
     const role = grants.tenants.get(m.tenantId)
+    if (role === m.role) continue
+    // A tenant keeps an owner, as with a hand edit: Entra may take the owner role away only when
+    // someone else owns the tenant. Until then the membership stays (still `entra`, so the next
+    // sign-in or role check applies the change once another owner exists) and the refusal is audited.
+    if (m.role === 'owner') {
+      await lockTenant(tx, m.tenantId)
+      if ((await countOwners(tx, m.tenantId)) <= 1) {
+        kept.push({ tenant_id: m.tenantId, wanted: role ?? null })
+        continue
+      }
+    }
     if (!role) {
       await tx
         .delete(tenantMemberships)
@@ -94,6 +112,13 @@ export async function applyGrants(tx: Executor, actor: Actor, userId: string, gr
       .where(eq(users.id, userId))
     admin = 'revoked'
   }
+  for (const k of kept)
+    await recordAuditEvent(tx, actor, {
+      tenantId: k.tenant_id,
+      action: 'member.entra_last_owner_kept',
+      subject: { type: 'user', id: userId },
+      metadata: { role: 'owner', entra_role: k.wanted, reason: 'a tenant must keep at least one owner' },
+    })
   if (changes.length > 0 || admin) {
     await recordAuditEvent(tx, actor, {
       action: 'auth.entra_roles_applied',
@@ -108,5 +133,5 @@ export async function applyGrants(tx: Executor, actor: Actor, userId: string, gr
         metadata: { from: change.from, to: change.to },
       })
   }
-  return { changes, admin }
+  return { changes, admin, kept }
 }

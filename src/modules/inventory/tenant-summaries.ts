@@ -33,10 +33,14 @@ export async function changeSummaryByTenant(
   if (tenantIds.length === 0) return result
   const from = sql`${since.toISOString()}::timestamptz`
   const [counts, actors] = await Promise.all([
+    // A range scan per tenant on the feed index (index-only) beats one `tenant_id = ANY(…)` scan grouped
+    // afterwards: about a third less time for 500 tenants of 200 changes each (EXPLAIN ANALYZE, bench/overview.ts).
     db.execute<{ tenant_id: string; n: string }>(sql`
-      SELECT tenant_id, count(*) AS n FROM inventory_changes
-       WHERE tenant_id = ANY(${uuidArray(tenantIds)}) AND detected_at >= ${from}
-       GROUP BY 1`),
+      SELECT t.id AS tenant_id, w.n
+        FROM unnest(${uuidArray(tenantIds)}) AS t(id)
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS n FROM inventory_changes WHERE tenant_id = t.id AND detected_at >= ${from}) w
+       WHERE w.n > 0`),
     db.execute<{ tenant_id: string; actor: string; n: string }>(sql`
       SELECT t.id AS tenant_id, c.actor, count(*) AS n
         FROM unnest(${uuidArray(tenantIds)}) AS t(id)

@@ -64,6 +64,10 @@ function ResumeStepUp() {
     resumePending(window.location.pathname + window.location.search)
       .then((resumed) => {
         if (!resumed) return
+        // A page whose own object was deleted has nothing left to show: go up to its list.
+        const deleted = resumed.action.method === 'DELETE' ? resumed.action.path.split('/').pop() : undefined
+        const here = window.location.pathname
+        if (deleted && here.endsWith(`/${deleted}`)) navigate(here.slice(0, -deleted.length - 1), { replace: true })
         void queryClient.invalidateQueries()
         notifications.show({ color: 'green', message: 'Signed in again: the action went ahead' })
       })

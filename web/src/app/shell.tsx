@@ -12,8 +12,9 @@ import { switchTenantPath, tenantNavigation } from '../lib/route-table.ts'
 import { Link, navigate, useLocation } from '../lib/router.tsx'
 import type { Me, MeTenant } from '../lib/types.ts'
 import { LongName } from '../components/long-name.tsx'
-import { overviewQuery } from '../features/overview/api.ts'
+import { overviewQuery, tenantGroupsQuery } from '../features/overview/api.ts'
 import { HealthDot } from '../features/overview/health-dot.tsx'
+import { groupNamesByTenant, matchesTenant } from '../features/overview/tenant-search.ts'
 import type { Health } from '../lib/types.ts'
 import { OVERVIEW_PATH, ROLE_RULES_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
 
@@ -67,15 +68,23 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
   )
 }
 
-/** The tenant picker: searchable by name, each tenant with the overview's health dot. */
+/**
+ * The tenant picker: searchable by name or by tenant group (typing a group's name lists its tenants),
+ * each tenant with the overview's health dot and its groups.
+ */
 function TenantPicker({ me, tenant, pathname }: { me: Me; tenant: MeTenant | undefined; pathname: string }) {
   const overview = useQuery(overviewQuery(null))
+  const groups = useQuery(tenantGroupsQuery)
   const health = new Map<string, Health>((overview.data?.data ?? []).map((row) => [row.tenant.id, row.health]))
+  const groupsOf = groupNamesByTenant(groups.data?.data ?? [])
   return (
     <Select
       aria-label="Tenant"
       placeholder="Choose a tenant"
       data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
+      filter={({ options, search }) =>
+        (options as { value: string; label: string }[]).filter((o) => matchesTenant(o, search, groupsOf))
+      }
       value={tenant?.id ?? null}
       onChange={(id) => {
         const target = me.tenants.find((t) => t.id === id)
@@ -85,12 +94,17 @@ function TenantPicker({ me, tenant, pathname }: { me: Me; tenant: MeTenant | und
         <Group gap={8} wrap="nowrap" data-testid="tenant-option">
           <HealthDot health={health.get(option.value)} />
           <Text size="sm">{option.label}</Text>
+          {groupsOf.has(option.value) && (
+            <Text size="xs" c="dimmed" truncate>
+              {groupsOf.get(option.value)!.join(', ')}
+            </Text>
+          )}
         </Group>
       )}
       leftSection={tenant ? <HealthDot health={health.get(tenant.id)} /> : undefined}
       allowDeselect={false}
       searchable
-      nothingFoundMessage="No tenant of yours has this name"
+      nothingFoundMessage="No tenant of yours (or tenant group) has this name"
       // 390 px: the picker shrinks so the bell and the account menu stay on screen.
       w={{ base: 170, sm: 260 }}
       data-testid="tenant-switcher"

@@ -256,6 +256,8 @@ export type Schemas = {
       left_name: string | null
       right_id: string | null
       right_name: string | null
+      /** `name`: proposed by name; `user`: a pair given in the request */
+      source: "name" | "user"
     })[]
     created_at: string
     completed_at: string | null
@@ -269,12 +271,24 @@ export type Schemas = {
     right: Schemas["ComparisonSide"]
     /** Compute as a `compare.run` operation even when the sides are small */
     background?: boolean
+    /** Your pairs, in place of the ones proposed by name: a left group, filter or scope tag and the right one it stands for (`right_id` null: it has none). Each `right_id` must be one of the right tenant's. */
+    mapping?: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      left_id: string
+      right_id: string | null
+    })[]
   }
   ComparisonCreateInput: {
     left: Schemas["ComparisonSideInput"]
     right: Schemas["ComparisonSideInput"]
     /** Compute as a `compare.run` operation even when the sides are small */
     background?: boolean
+    /** Your pairs, in place of the ones proposed by name: a left group, filter or scope tag and the right one it stands for (`right_id` null: it has none). Each `right_id` must be one of the right tenant's. */
+    mapping?: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      left_id: string
+      right_id: string | null
+    })[]
   }
   ComparisonInput: {
     id: string
@@ -296,6 +310,8 @@ export type Schemas = {
       left_name: string | null
       right_id: string | null
       right_name: string | null
+      /** `name`: proposed by name; `user`: a pair given in the request */
+      source: "name" | "user"
     })[]
     created_at: string
     completed_at: string | null

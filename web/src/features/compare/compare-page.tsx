@@ -18,13 +18,19 @@ import { errorMessage } from '../../lib/api.ts'
 import { Link, navigate, useSearchParams } from '../../lib/router.tsx'
 import type { Me } from '../../lib/types.ts'
 import { backupsQuery } from '../backups/api.ts'
+import { tenantGroupsQuery } from '../overview/api.ts'
+import { groupNamesByTenant, matchesTenant } from '../overview/tenant-search.ts'
 import {
   comparisonQuery,
   createComparison,
   exportUrl,
+  pairCandidatesQuery,
   sideFromParam,
+  sideInputOf,
   sideToParam,
+  type ComparisonPage as ComparisonResult,
   type ComparisonSide,
+  type MappingEntry,
   type NewComparison,
 } from './api.ts'
 
@@ -61,6 +67,8 @@ function SidePicker({
   const [at, setAt] = useState(side?.at ?? '')
   const [backup, setBackup] = useState(side?.backup_id ?? '')
   const backups = useQuery({ ...backupsQuery(tenant), enabled: kind === 'backup' && tenant !== '' })
+  const groups = useQuery(tenantGroupsQuery)
+  const groupsOf = groupNamesByTenant(groups.data?.data ?? [])
   useEffect(() => {
     if (!tenant) return onChange(null)
     if (kind === 'now') onChange({ tenant_id: tenant })
@@ -76,6 +84,10 @@ function SidePicker({
         placeholder="Pick a tenant"
         searchable
         data={me.tenants.map((t) => ({ value: t.id, label: t.name }))}
+        // A tenant group's name finds its tenants too.
+        filter={({ options, search }) =>
+          (options as { value: string; label: string }[]).filter((o) => matchesTenant(o, search, groupsOf))
+        }
         value={tenant || null}
         onChange={(v) => setTenant(v ?? '')}
       />
@@ -143,7 +155,8 @@ export function ComparePage({ me }: { me: Me }) {
     <Stack gap="md">
       <PageTitle eyebrow="Many tenants">Compare</PageTitle>
       <Text c="dimmed" size="sm">
-        Objects are matched by type and name; groups, filters and scope tags by name.
+        Objects are matched by type and name; groups, filters and scope tags by name (on the result, you may pair them
+        otherwise and compare again).
       </Text>
       <form onSubmit={submit}>
         <Stack gap="md">
@@ -205,6 +218,7 @@ export function ComparisonPage({ comparisonId }: { comparisonId: string }) {
               has no object of the same name on the right: assignments to it show as differences.
             </Alert>
           )}
+          <MappingEditor comparison={comparison} />
           <Group gap="sm" align="flex-end">
             <SegmentedControl
               value={status ?? 'all'}
@@ -275,6 +289,137 @@ export function ComparisonPage({ comparisonId }: { comparisonId: string }) {
               </Button>
             </Group>
           )}
+        </>
+      )}
+    </Stack>
+  )
+}
+
+const NOT_MAPPED = '__none__'
+const KIND_LABEL: Record<MappingEntry['kind'], string> = {
+  group: 'Group',
+  assignment_filter: 'Assignment filter',
+  scope_tag: 'Scope tag',
+}
+const pairKey = (m: { kind: string; left_id: string }) => `${m.kind}:${m.left_id}`
+
+/**
+ * The groups, filters and scope tags of the left side and what they stand for on the right (proposed
+ * by name). A person may pair them otherwise and compare again: the new comparison keeps their pairs.
+ */
+function MappingEditor({ comparison }: { comparison: ComparisonResult['comparison'] }) {
+  const [open, setOpen] = useState(false)
+  const [edits, setEdits] = useState<Map<string, string | null>>(new Map())
+  const rightTenant = comparison.right.tenant_id
+  const kinds = [...new Set(comparison.mapping.map((m) => m.kind))]
+  const candidates = {
+    group: useQuery({ ...pairCandidatesQuery(rightTenant, 'group', ''), enabled: open && kinds.includes('group') }),
+    assignment_filter: useQuery({
+      ...pairCandidatesQuery(rightTenant, 'assignment_filter', ''),
+      enabled: open && kinds.includes('assignment_filter'),
+    }),
+    scope_tag: useQuery({
+      ...pairCandidatesQuery(rightTenant, 'scope_tag', ''),
+      enabled: open && kinds.includes('scope_tag'),
+    }),
+  }
+  const again = useMutation({
+    mutationFn: () => {
+      const pairs = new Map<string, { kind: MappingEntry['kind']; left_id: string; right_id: string | null }>()
+      for (const m of comparison.mapping)
+        if (m.source === 'user') pairs.set(pairKey(m), { kind: m.kind, left_id: m.left_id, right_id: m.right_id })
+      for (const m of comparison.mapping)
+        if (edits.has(pairKey(m)))
+          pairs.set(pairKey(m), { kind: m.kind, left_id: m.left_id, right_id: edits.get(pairKey(m)) ?? null })
+      return createComparison({
+        left: sideInputOf(comparison.left),
+        right: sideInputOf(comparison.right),
+        mapping: [...pairs.values()],
+      })
+    },
+    onSuccess: (result) => navigate(`/compare/${result.comparison.id}`),
+  })
+  if (comparison.mapping.length === 0) return null
+  const options = (m: MappingEntry) => {
+    const listed = (candidates[m.kind].data?.data ?? []).map((i) => ({ value: i.external_id, label: i.display_name }))
+    const current =
+      m.right_id !== null && !listed.some((o) => o.value === m.right_id)
+        ? [{ value: m.right_id, label: m.right_name ?? m.right_id }]
+        : []
+    return [{ value: NOT_MAPPED, label: '— none (not mapped) —' }, ...current, ...listed]
+  }
+  return (
+    <Stack gap={6}>
+      <Group gap="sm">
+        <Button variant="subtle" size="compact-sm" onClick={() => setOpen((o) => !o)} data-testid="mapping-toggle">
+          {open ? 'Hide' : 'Show'} the mapping ({comparison.mapping.length} pairs)
+        </Button>
+      </Group>
+      {open && (
+        <>
+          <Table verticalSpacing={4} data-testid="mapping-table">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Kind</Table.Th>
+                <Table.Th>Left</Table.Th>
+                <Table.Th>Stands for on the right</Table.Th>
+                <Table.Th />
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {comparison.mapping.map((m) => {
+                const key = pairKey(m)
+                const value = edits.has(key) ? edits.get(key) : m.right_id
+                return (
+                  <Table.Tr key={key} data-testid="mapping-row">
+                    <Table.Td>{KIND_LABEL[m.kind]}</Table.Td>
+                    <Table.Td>{m.left_name ?? m.left_id}</Table.Td>
+                    <Table.Td>
+                      <Select
+                        aria-label={`Right side for ${m.left_name ?? m.left_id}`}
+                        searchable
+                        size="xs"
+                        w={320}
+                        data={options(m)}
+                        value={value ?? NOT_MAPPED}
+                        onChange={(v) => {
+                          const next = new Map(edits)
+                          const right = v === null || v === NOT_MAPPED ? null : v
+                          if (right === m.right_id) next.delete(key)
+                          else next.set(key, right)
+                          setEdits(next)
+                        }}
+                      />
+                    </Table.Td>
+                    <Table.Td>
+                      {edits.has(key) ? (
+                        <Badge variant="light" color="orange">
+                          changed
+                        </Badge>
+                      ) : m.source === 'user' ? (
+                        <Badge variant="light">yours</Badge>
+                      ) : (
+                        <Text size="xs" c="dimmed">
+                          by name
+                        </Text>
+                      )}
+                    </Table.Td>
+                  </Table.Tr>
+                )
+              })}
+            </Table.Tbody>
+          </Table>
+          <Group>
+            <Button
+              onClick={() => again.mutate()}
+              disabled={edits.size === 0}
+              loading={again.isPending}
+              data-testid="compare-again"
+            >
+              Compare again with these pairs
+            </Button>
+          </Group>
+          {again.isError && <Alert color="red">{errorMessage(again.error)}</Alert>}
         </>
       )}
     </Stack>
