@@ -106,7 +106,7 @@ const nameKey = (type: string, odata: string | null, name: string) =>
  * tenant's object of the same type, `@odata.type` and name not bound to another entry (the
  * proposal, remembered: it stays bound through renames). null: nothing to bind (missing).
  */
-async function bind(
+export async function bind(
   db: Executor,
   tenantId: string,
   entries: readonly BaselineEntryRow[],

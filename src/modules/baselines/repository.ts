@@ -10,7 +10,6 @@ import {
   type BaselineVersionEntry,
 } from '../../db/schema.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
-import type { Content } from '../inventory/diff.ts'
 
 /** The baselines module's tables (ADR 029): only this file reads or writes them. */
 
@@ -66,7 +65,9 @@ export async function findEntry(db: Executor, baselineId: string, entryId: strin
 }
 
 /** Contents by hash. */
-export async function contentsOf(db: Executor, hashes: readonly string[]): Promise<Map<string, Content>> {
+export type StoredContent = { payload: Record<string, unknown>; assignments: Record<string, unknown>[] }
+
+export async function contentsOf(db: Executor, hashes: readonly string[]): Promise<Map<string, StoredContent>> {
   if (hashes.length === 0) return new Map()
   const rows = await db
     .select()
