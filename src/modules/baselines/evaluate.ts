@@ -315,14 +315,15 @@ export async function reconcile(
   await openFindings(tx, tenantId, baselineId, toOpen, now)
   counts.opened = toOpen.length
   await touchFindings(tx, tenantId, touched, now)
-  const unknown = existing.filter((f) => result.unknownEntries.has(f.entryId))
+  // A resolved finding stays resolved: only standing ones become unknown.
+  const unknown = existing.filter((f) => result.unknownEntries.has(f.entryId) && f.state !== 'resolved')
   await markUnknown(
     tx,
     tenantId,
     unknown.map((f) => f.id),
     now,
   )
-  counts.unknown = unknown.filter((f) => f.state !== 'resolved').length
+  counts.unknown = unknown.length
   await clearUnknown(
     tx,
     tenantId,
