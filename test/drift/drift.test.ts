@@ -32,7 +32,7 @@ const base = () => `/api/tenants/${tenant.tenantId}`
 
 async function call<T>(method: string, url: string, payload?: unknown) {
   const response = await ctx.request({
-    method: method as 'GET',
+    method,
     url,
     token: tenant.token,
     headers: { origin: ORIGIN },
@@ -280,9 +280,7 @@ describe('baselines and drift (issue 25)', () => {
       env.emulator,
       'PUT',
       `/tenants/${tenant.entraTenantId}/permissions`,
-      GRAPH_PERMISSIONS.filter(
-        (p) => p !== 'DeviceManagementConfiguration.Read.All' && p !== 'DeviceManagementConfiguration.ReadWrite.All',
-      ),
+      GRAPH_PERMISSIONS.filter((p) => p !== 'DeviceManagementConfiguration.Read.All'),
     )
     try {
       await syncAndEvaluate()

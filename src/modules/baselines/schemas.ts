@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { UUID_PATTERN } from '../../lib/ids.ts'
 import { requiredText } from '../../lib/validation.ts'
 
 /** At most this many entries in one baseline (the benchmark's 1,000 with room). */
@@ -53,7 +54,8 @@ export const updateEntryBody = z
     compare: compareSchema.optional(),
     ignore: paths.optional(),
     repin: z
-      .union([z.literal('latest'), uuid('an inventory version id')], {
+      .string({ error: 'must be latest or an inventory version id of the source item' })
+      .refine((v) => v === 'latest' || UUID_PATTERN.test(v), {
         error: 'must be latest or an inventory version id of the source item',
       })
       .optional()
@@ -78,7 +80,7 @@ export const assignmentBody = z
     enabled: z.boolean({ error: 'must be true or false' }).optional(),
     mapping: z.array(mappingSchema, { error: 'must be a list of mappings' }).max(5000).optional(),
     overrides: z
-      .array(z.strictObject({ entry_id: uuid('an entry id'), path: settingPath, value: z.json() }), {
+      .array(z.strictObject({ entry_id: uuid('an entry id'), path: settingPath, value: z.unknown() }), {
         error: 'must be a list of {entry_id, path, value}',
       })
       .max(5000)

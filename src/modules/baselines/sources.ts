@@ -78,7 +78,7 @@ export async function tenantObjects(db: Executor, tenantId: string, itemIds: rea
 }
 
 /** One version of an item (a re-pin): its content. */
-export async function versionObject(db: Executor, tenantId: string, itemId: string, versionId: string | 'latest') {
+export async function versionObject(db: Executor, tenantId: string, itemId: string, versionId: string) {
   const { rows } = await db.execute<ItemRow>(sql`
     SELECT i.id AS item_id, i.policy_type, i.display_name, i.external_id, v.content_hash, v.id AS version_id,
       c.payload, c.assignments

@@ -57,7 +57,7 @@ export function presentFinding(
     caused_by: row.causedBy
       ? {
           version_id: row.causedBy.version_id,
-          changed_by: (row.causedBy.changed_by as Record<string, unknown>) ?? null,
+          changed_by: row.causedBy.changed_by ?? null,
         }
       : null,
     acknowledged: row.acknowledgedAt
