@@ -220,10 +220,18 @@ export async function observe(
   const map = await mapperOf(db, baseline, assignment)
   const expected = new Map(entries.map((e) => [e.id, translated(contents.get(e.contentHash)!, map)]))
   const present = [...items.values()].filter((i) => i.removed_at === null)
-  const names = await namesOf(db, tenantId, [...present, ...expected.values()] as {
-    payload: Record<string, unknown>
-    assignments: Record<string, unknown>[]
-  }[])
+  type Named = { payload: Record<string, unknown>; assignments: Record<string, unknown>[] }
+  // The tenant's names first; what stays unmapped is labelled with the home tenant's names (a group it lacks).
+  const [here, home] = await Promise.all([
+    namesOf(db, tenantId, [...present, ...expected.values()] as Named[]),
+    namesOf(db, baseline.homeTenantId, [...contents.values()]),
+  ])
+  const names: DiffNames = {
+    settingDefinitions: new Map([...home.settingDefinitions, ...here.settingDefinitions]),
+    groups: new Map([...home.groups, ...here.groups]),
+    filters: new Map([...home.filters, ...here.filters]),
+    scopeTags: new Map([...home.scopeTags, ...here.scopeTags]),
+  }
   const removedIds = entries
     .map((e) => bindings[e.id])
     .filter((id): id is string => !!id && items.get(id)?.removed_at !== null)

@@ -27,7 +27,8 @@ export type SourceObject = {
  * license counters (IntuneCD #168/#172). A path matches itself and everything below it.
  */
 export const DEFAULT_IGNORE: readonly string[] = [
-  ...SERVER_SET_PROPERTIES.filter((p) => p !== 'id'),
+  // Not `id` (never a setting path) nor `assignments` (compared unless an entry leaves them out).
+  ...SERVER_SET_PROPERTIES.filter((p) => p !== 'id' && p !== 'assignments'),
   'usedLicenseCount',
   'totalLicenseCount',
   'deviceStatusOverview',
