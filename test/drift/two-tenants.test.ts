@@ -136,8 +136,23 @@ describe('one baseline, two tenants (issue 25)', () => {
       overrides: [{ entry_id: complianceEntry.id, path: 'passwordMinimumLength', value: 14 }],
     })
     expect(put.status).toBe(200)
+    const overview = async () =>
+      (
+        await call<{ data: { tenant: { id: string }; findings: unknown; alignment: unknown }[] }>(
+          'GET',
+          '/api/overview',
+        )
+      ).body.data.find((r) => r.tenant.id === tenant.fabrikam)!
+    expect(await overview()).toMatchObject({
+      findings: { low: 0, medium: 1, high: 2, critical: 0 },
+      alignment: { entries: 2, deviating: 2, unknown: 0, score: 0, coverage: 100 },
+    })
     expect(await standing(tenant.fabrikam)).toEqual([])
     expect(await standing(tenant.contoso)).toEqual([])
+    expect(await overview()).toMatchObject({
+      findings: { low: 0, medium: 0, high: 0, critical: 0 },
+      alignment: { entries: 2, deviating: 0, score: 100 },
+    })
     const alignment = await call<{ data: { aligned: number; score: number }[] }>(
       'GET',
       `/api/tenants/${tenant.fabrikam}/alignment`,

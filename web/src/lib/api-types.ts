@@ -865,10 +865,27 @@ export type Schemas = {
       /** The console's page for this cell */
       link: string
     }[]
-    /** Open findings by severity: null until a baselines module exists */
-    findings: null
-    /** Alignment with assigned baselines: null until a baselines module exists */
-    alignment: null
+    /** Open and acknowledged findings by severity; null: no enabled baseline */
+    findings: {
+      low: number
+      medium: number
+      high: number
+      critical: number
+      /** The console's page for this cell */
+      link: string
+    } | null
+    /** Alignment with the enabled baselines; null: none */
+    alignment: {
+      entries: number
+      deviating: number
+      unknown: number
+      /** Entries without a standing finding per hundred judged ones */
+      score: number | null
+      /** Judged entries per hundred (entries with unknown findings are not judged) */
+      coverage: number
+      /** The console's page for this cell */
+      link: string
+    } | null
   }
   OverviewRowInput: Schemas["OverviewRow"]
   RestorePlan: {
