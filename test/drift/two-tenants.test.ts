@@ -38,7 +38,7 @@ type Finding = { path: string; label: string; state: string; expected: unknown; 
 
 async function call<T>(method: string, url: string, payload?: unknown) {
   const response = await ctx.request({
-    method: method as 'GET',
+    method,
     url,
     token,
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
