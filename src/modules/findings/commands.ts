@@ -8,7 +8,7 @@ export async function acknowledge(
   db: Database,
   actor: Actor,
   tenantId: string,
-  userId: string,
+  userId: string | null,
   findingId: string,
   now = new Date(),
 ) {
@@ -35,7 +35,7 @@ export async function except(
   db: Database,
   actor: Actor,
   tenantId: string,
-  approver: { id: string; name: string },
+  approver: { id: string | null; name: string },
   findingId: string,
   body: { reason: string; expires_at: string | null },
   now = new Date(),

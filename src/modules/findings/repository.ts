@@ -144,7 +144,7 @@ export async function clearUnknown(tx: Executor, tenantId: string, ids: readonly
 }
 
 /** Transition: someone has seen it (only an open finding). Returns the row, or undefined when it was not open. */
-export async function acknowledgeFinding(tx: Executor, tenantId: string, id: string, userId: string, now: Date) {
+export async function acknowledgeFinding(tx: Executor, tenantId: string, id: string, userId: string | null, now: Date) {
   const [row] = await tx
     .update(findings)
     .set({ state: 'acknowledged', acknowledgedBy: userId, acknowledgedAt: now })
