@@ -573,8 +573,8 @@ async function main(argv: string[]): Promise<number> {
           )
           for (const { finding } of rows) {
             const f = presentFinding(finding)
-            const who = f.caused_by?.changed_by
-            const actor = who ? String(who.user_principal_name ?? who.app_name ?? '') : ''
+            const who = finding.causedBy?.changed_by
+            const actor = who?.user_principal_name ?? who?.app_name ?? ''
             out(
               [
                 f.id,
