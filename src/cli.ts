@@ -43,6 +43,18 @@ const USAGE = `Usage: tenantatlas <command> [options]
                                       unassign: --group ID; tag, untag: --scope-tag ID;
                                       rename: [--prefix P] [--suffix S] [--find F --replace R];
                                       duplicate: [--name-suffix S] [--without-assignments]; delete: --confirm-count N
+  baseline list                       every baseline: id, version, entries, name
+  baseline create --name N (--tenant ID --items ID,… | --backup ID [--items ID,…])
+                                      a baseline from objects of a tenant or a backup set; prints its id
+  baseline show --baseline ID         a baseline's entries (id, type, name, what is compared)
+  drift evaluate --tenant ID          evaluates the tenant's enabled baselines now (inline) and prints
+                                      findings opened, reopened and resolved per baseline
+  findings list --tenant ID [--state S] [--severity S] [--baseline ID]
+                                      the tenant's findings, newest first (state, severity, path, values)
+  findings ack --tenant ID --finding ID
+                                      acknowledges an open finding
+  findings except --tenant ID --finding ID --reason R [--expires ISO-TIME]
+                                      accepts the value the tenant holds now (until it changes or expires)
   diff --item ID [--from N] [--to N]  the readable changes between two versions of an inventory item
   assignments --tenant ID (--group GROUP_ID | --user UPN | --device NAME) [--json]
                                       what reaches a group, user or device, through nested groups
@@ -441,6 +453,176 @@ async function main(argv: string[]): Promise<number> {
         )
         info('Imported the backup')
         out(id)
+        return 0
+      })
+    }
+
+    case 'baseline list': {
+      parse(args, {})
+      const [{ listBaselines }, { tenants }] = await Promise.all([
+        import('./modules/baselines/repository.ts'),
+        import('./db/schema.ts'),
+      ])
+      return withDatabase(config, async (h) => {
+        const ids = (await h.db.select({ id: tenants.id }).from(tenants)).map((t) => t.id)
+        for (const row of await listBaselines(h.db, ids))
+          out([row.baseline.id, `v${row.baseline.version}`, `${row.entryCount} entries`, row.baseline.name].join('\t'))
+        return 0
+      })
+    }
+
+    case 'baseline create': {
+      const values = parse(args, {
+        name: { type: 'string' },
+        tenant: { type: 'string' },
+        backup: { type: 'string' },
+        items: { type: 'string' },
+      })
+      required(values, 'name')
+      if ((values.tenant === undefined) === (values.backup === undefined))
+        throw new UsageError('name exactly one of --tenant or --backup')
+      const items = values.items
+        ?.split(',')
+        .map((i) => i.trim())
+        .filter(Boolean)
+      const [{ createBaseline }, { createBaselineBody }, { parseInput }] = await Promise.all([
+        import('./modules/baselines/create-baseline.ts'),
+        import('./modules/baselines/schemas.ts'),
+        import('./lib/validation.ts'),
+      ])
+      const body = parseInput(createBaselineBody, {
+        name: values.name,
+        from: values.tenant
+          ? { tenant_id: values.tenant, item_ids: items ?? [] }
+          : { backup_id: values.backup, item_ids: items },
+      })
+      return withDatabase(config, async (h) => {
+        const id = await createBaseline(h.db, CLI_ACTOR, null, body, async () => {})
+        info(`Created baseline "${body.name}"`)
+        out(id)
+        return 0
+      })
+    }
+
+    case 'baseline show': {
+      const values = parse(args, { baseline: { type: 'string' } })
+      required(values, 'baseline')
+      const { findBaseline, currentEntries } = await import('./modules/baselines/repository.ts')
+      return withDatabase(config, async (h) => {
+        const baseline = await findBaseline(h.db, values.baseline!)
+        if (!baseline) throw new UsageError(`baseline ${values.baseline} not found`)
+        info(`${baseline.name} (version ${baseline.version})`)
+        for (const e of await currentEntries(h.db, baseline.id)) {
+          const compare = e.compare.mode === 'whole' ? 'whole' : `settings: ${(e.compare.settings ?? []).join(', ')}`
+          const assignments = e.compare.assignments ? 'with assignments' : 'without assignments'
+          out([e.id, e.policyType, e.displayName, compare, assignments].join('\t'))
+        }
+        return 0
+      })
+    }
+
+    case 'drift evaluate': {
+      const values = parse(args, { tenant: { type: 'string' } })
+      required(values, 'tenant')
+      const [{ evaluateTenant }, { findTenant }, { UUID_PATTERN }] = await Promise.all([
+        import('./modules/baselines/evaluate.ts'),
+        import('./modules/tenants/repository.ts'),
+        import('./lib/ids.ts'),
+      ])
+      return withDatabase(config, async (h) => {
+        if (!UUID_PATTERN.test(values.tenant!) || !(await findTenant(h.db, values.tenant!)))
+          throw new UsageError(`tenant ${values.tenant} not found`)
+        const results = await evaluateTenant(h.db, values.tenant!, { now: new Date(), actor: CLI_ACTOR })
+        if (results.length === 0) info('No enabled baseline is assigned to the tenant')
+        for (const r of results)
+          out(
+            [
+              r.baseline_id,
+              `opened ${r.opened}`,
+              `reopened ${r.reopened}`,
+              `resolved ${r.resolved}`,
+              `unknown ${r.unknown}`,
+            ].join('\t'),
+          )
+        return 0
+      })
+    }
+
+    case 'findings list': {
+      const values = parse(args, {
+        tenant: { type: 'string' },
+        state: { type: 'string' },
+        severity: { type: 'string' },
+        baseline: { type: 'string' },
+      })
+      required(values, 'tenant')
+      const [{ listFindings }, { presentFinding, FINDING_PRESENTED_STATES }, { FINDING_SEVERITIES }] =
+        await Promise.all([
+          import('./modules/findings/repository.ts'),
+          import('./modules/findings/presenter.ts'),
+          import('./db/schema.ts'),
+        ])
+      const state = values.state as (typeof FINDING_PRESENTED_STATES)[number] | undefined
+      if (state !== undefined && !FINDING_PRESENTED_STATES.includes(state))
+        throw new UsageError(`--state must be one of ${FINDING_PRESENTED_STATES.join(', ')}`)
+      const severity = values.severity as (typeof FINDING_SEVERITIES)[number] | undefined
+      if (severity !== undefined && !FINDING_SEVERITIES.includes(severity))
+        throw new UsageError(`--severity must be one of ${FINDING_SEVERITIES.join(', ')}`)
+      return withDatabase(config, async (h) => {
+        let after: string | undefined
+        for (;;) {
+          const rows = await listFindings(
+            h.db,
+            values.tenant!,
+            { baselineId: values.baseline, state, severity },
+            { after, limit: 500 },
+          )
+          for (const { finding } of rows) {
+            const f = presentFinding(finding)
+            const who = finding.causedBy?.changed_by
+            const actor = who?.user_principal_name ?? who?.app_name ?? ''
+            out(
+              [
+                f.id,
+                f.state,
+                f.severity,
+                f.kind,
+                f.label,
+                JSON.stringify(f.expected),
+                JSON.stringify(f.actual),
+                actor,
+              ].join('\t'),
+            )
+          }
+          if (rows.length < 500) return 0
+          after = rows.at(-1)!.finding.id
+        }
+      })
+    }
+
+    case 'findings ack':
+    case 'findings except': {
+      const values = parse(args, {
+        tenant: { type: 'string' },
+        finding: { type: 'string' },
+        reason: { type: 'string' },
+        expires: { type: 'string' },
+      })
+      required(values, 'tenant', 'finding')
+      if (key === 'findings except') required(values, 'reason')
+      const { acknowledge, except } = await import('./modules/findings/commands.ts')
+      if (values.expires !== undefined && Number.isNaN(Date.parse(values.expires)))
+        throw new UsageError('--expires must be an ISO 8601 date and time')
+      return withDatabase(config, async (h) => {
+        const row =
+          key === 'findings ack'
+            ? await acknowledge(h.db, CLI_ACTOR, values.tenant!, null, values.finding!)
+            : await except(h.db, CLI_ACTOR, values.tenant!, { id: null, name: 'CLI' }, values.finding!, {
+                reason: values.reason!,
+                expires_at: values.expires ? new Date(values.expires).toISOString() : null,
+              })
+        info(`Finding ${row.state}`)
+        out(row.id)
         return 0
       })
     }

@@ -14,6 +14,8 @@ import { inventoryOperationTypes } from './modules/inventory/operation-types.ts'
 import { createInventorySyncHandler } from './modules/inventory/sync.ts'
 import { createRestoreHandler } from './modules/restore/execute.ts'
 import { restoreOperationTypes } from './modules/restore/operation-types.ts'
+import { createDriftEvaluateHandler } from './modules/baselines/drift-run.ts'
+import { baselineOperationTypes } from './modules/baselines/operation-types.ts'
 import { createCatalog } from './modules/operations/catalog.ts'
 import type { Handlers } from './modules/operations/handlers.ts'
 
@@ -29,6 +31,7 @@ export const shippedCatalog = createCatalog({
   ...bulkOperationTypes,
   ...compareOperationTypes,
   ...documentationOperationTypes,
+  ...baselineOperationTypes,
 })
 export type ShippedOperationType = ReturnType<typeof shippedCatalog.types>[number]
 
@@ -53,6 +56,7 @@ export function shippedHandlers(deps: ShippedHandlerDeps): Handlers<ShippedOpera
     'restore.execute': createRestoreHandler(deps),
     'compare.run': createCompareHandler(),
     'docs.export': createDocsExportHandler(),
+    'drift.evaluate': createDriftEvaluateHandler(),
     ...(Object.fromEntries(Object.keys(bulkOperationTypes).map((type) => [type, bulk])) as Record<
       keyof typeof bulkOperationTypes,
       typeof bulk

@@ -41,6 +41,7 @@ const handlers = {
   'restore.execute': async () => {},
   'compare.run': async () => {},
   'docs.export': async () => {},
+  'drift.evaluate': async () => {},
   ...bulkNoopHandlers,
 }
 

@@ -5,6 +5,12 @@ import { PUBLIC_API_ROUTES, routesOf } from '../src/http/app.ts'
 import { randomUUID } from 'node:crypto'
 import {
   backupSets,
+  baselineAssignments,
+  baselineContents,
+  baselineEntries,
+  baselines,
+  baselineVersions,
+  findings,
   bulkOperationItems,
   documentationChunks,
   documentationExports,
@@ -42,6 +48,9 @@ type CaseSetup = {
   backupZip: Buffer
   planId: string
   bulkRunId: string
+  baselineId: string
+  findingId: string
+  exceptedFindingId: string
 }
 type RouteCase = {
   /** What an owner's token must hold (all of it) for the route to answer `ok`. */
@@ -54,6 +63,8 @@ type RouteCase = {
   /** Tokens of one capability that get another answer than `denied`/403 (e.g. 404: the source cannot be seen). */
   singles?: Partial<Record<ScopeKey, number>>
   request: (s: CaseSetup) => { url: string; payload?: unknown; headers?: Record<string, string> }
+  /** An id that is workspace-level, not the tenant's (a baseline): another tenant's is found on purpose. */
+  crossTenant?: true
 }
 
 const everyone = ROLES
@@ -422,6 +433,61 @@ const TABLE: Record<string, RouteCase> = {
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/documentation`, payload: { format: 'html' } }),
   },
   // The setup's queued run stands for a finished export (its file is one chunk).
+  // A baseline is workspace-level: the caller views its home tenant (here the same tenant).
+  'GET /api/tenants/:tenantId/baselines/:baselineId': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    crossTenant: true,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/baselines/${s.baselineId}` }),
+  },
+  // It reads the baseline through its home tenant too (tenant.view there).
+  'PUT /api/tenants/:tenantId/baselines/:baselineId': {
+    need: ['baselines.manage', 'tenant.view'],
+    ok: 200,
+    allowed: ownerAndManager,
+    crossTenant: true,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/baselines/${s.baselineId}`, payload: { enabled: true } }),
+  },
+  'POST /api/tenants/:tenantId/drift-evaluations': {
+    need: ['findings.manage'],
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/drift-evaluations` }),
+  },
+  'GET /api/tenants/:tenantId/findings': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/findings?state=open` }),
+  },
+  'POST /api/tenants/:tenantId/findings/:findingId/acknowledge': {
+    need: ['findings.manage'],
+    ok: 200,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/findings/${s.findingId}/acknowledge` }),
+  },
+  'POST /api/tenants/:tenantId/findings/:findingId/exception': {
+    need: ['findings.approve'],
+    ok: 200,
+    allowed: ['owner'],
+    request: (s) => ({
+      url: `/api/tenants/${s.tenantId}/findings/${s.findingId}/exception`,
+      payload: { reason: 'Accepted', expires_at: null },
+    }),
+  },
+  'DELETE /api/tenants/:tenantId/findings/:findingId/exception': {
+    need: ['findings.approve'],
+    ok: 200,
+    allowed: ['owner'],
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/findings/${s.exceptedFindingId}/exception` }),
+  },
+  'GET /api/tenants/:tenantId/alignment': {
+    need: ['tenant.view'],
+    ok: 200,
+    allowed: everyone,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/alignment` }),
+  },
   'GET /api/tenants/:tenantId/documentation/:runId/download': {
     need: ['tenant.view'],
     ok: 200,
@@ -440,6 +506,7 @@ const handlers = {
   'restore.execute': async () => {},
   'compare.run': async () => {},
   'docs.export': async () => {},
+  'drift.evaluate': async () => {},
   ...bulkNoopHandlers,
 }
 
@@ -592,7 +659,9 @@ async function setUp(): Promise<CaseSetup> {
     state: 'confirmed',
     confirmedAt: new Date(),
   })
+  const seeded = await seedBaseline(tenant.id, itemId)
   return {
+    ...seeded,
     tenantId: tenant.id,
     target,
     outsider,
@@ -606,6 +675,49 @@ async function setUp(): Promise<CaseSetup> {
     planId,
     bulkRunId: bulk.run.id,
   }
+}
+
+/** A baseline of the tenant with one entry (its item), assigned to it, and two findings: one open, one excepted. */
+async function seedBaseline(tenantId: string, itemId: string) {
+  const baselineId = uuidv7()
+  const entryId = uuidv7()
+  await ctx.db.insert(baselines).values({ id: baselineId, name: 'Golden', homeTenantId: tenantId })
+  await ctx.db.insert(baselineContents).values({ contentHash: 'x', payload: {}, assignments: [] }).onConflictDoNothing()
+  await ctx.db.insert(baselineEntries).values({
+    id: entryId,
+    baselineId,
+    policyType: 'deviceConfiguration',
+    displayName: 'Item',
+    sourceTenantId: tenantId,
+    sourceItemId: itemId,
+    sourceExternalId: 'object-1',
+    contentHash: 'x',
+    compare: { mode: 'whole', assignments: true },
+    addedInVersion: 1,
+  })
+  await ctx.db.insert(baselineVersions).values({ baselineId, number: 1, summary: 'Created', entries: [] })
+  await ctx.db.insert(baselineAssignments).values({ tenantId, baselineId, enabled: true })
+  const finding = (path: string, state: 'open' | 'excepted') => ({
+    id: uuidv7(),
+    tenantId,
+    baselineId,
+    entryId,
+    itemId,
+    path,
+    label: path,
+    kind: 'changed' as const,
+    expected: 1,
+    actual: 2,
+    severity: 'medium' as const,
+    state,
+    firstSeenAt: new Date(),
+    lastSeenAt: new Date(),
+    exception: state === 'excepted' ? { value: 2, reason: 'ok', approved_by: 'x', expires_at: null } : null,
+  })
+  const open = finding('a', 'open')
+  const excepted = finding('b', 'excepted')
+  await ctx.db.insert(findings).values([open, excepted])
+  return { baselineId, findingId: open.id, exceptedFindingId: excepted.id }
 }
 
 describe('run abilities', () => {
@@ -725,7 +837,7 @@ describe('authorization table', () => {
   })
 
   // Every id in a path from another tenant the caller owns too: never found through this one.
-  const foreign = Object.entries(TABLE).filter(([route]) => /:(?!tenantId)\w+/.test(route))
+  const foreign = Object.entries(TABLE).filter(([route, spec]) => /:(?!tenantId)\w+/.test(route) && !spec.crossTenant)
   it.each(foreign.map(([route, spec]) => ({ route, spec })))(
     '$route with the ids of another of the caller’s tenants → 404',
     async ({ route, spec }) => {
@@ -898,5 +1010,44 @@ describe('comparisons: read access to both sides', () => {
       right: { tenant_id: elsewhere.id },
     })
     expect(oneSide.statusCode).toBe(404)
+  })
+})
+
+describe('baselines: through their home tenant', () => {
+  it('viewers of the home tenant read it, its owners and managers change it; others get 404, anonymous 401', async () => {
+    const setup = await setUp()
+    const url = `/api/baselines/${setup.baselineId}`
+    for (const role of ROLES) {
+      for (const read of [url, `${url}/versions`, `${url}/entries`, `${url}/diff?from=1&to=1`]) {
+        const response = await ctx.request({ method: 'GET', url: read, token: callers[role] })
+        expect(response.statusCode, `${role} ${read}: ${response.body}`).toBe(200)
+      }
+      const listed = await ctx.request({ method: 'GET', url: '/api/baselines', token: callers[role] })
+      expect((JSON.parse(listed.body) as { data: { id: string }[] }).data.map((b) => b.id)).toContain(setup.baselineId)
+      const patch = await ctx.request({ method: 'PATCH', url, payload: { name: `By ${role}` }, token: callers[role] })
+      expect(patch.statusCode, `${role} PATCH`).toBe(role === 'owner' || role === 'manager' ? 200 : 403)
+      const create = await ctx.request({
+        method: 'POST',
+        url: '/api/baselines',
+        payload: { name: 'New', from: { tenant_id: setup.tenantId, item_ids: [setup.itemId] } },
+        token: callers[role],
+      })
+      expect(create.statusCode, `${role} POST: ${create.body}`).toBe(role === 'owner' || role === 'manager' ? 201 : 403)
+    }
+    for (const token of [callers.stranger, undefined]) {
+      const expected = token ? 404 : 401
+      expect((await ctx.request({ method: 'GET', url, token })).statusCode).toBe(expected)
+      expect((await ctx.request({ method: 'PATCH', url, payload: { name: 'x' }, token })).statusCode).toBe(expected)
+      expect(
+        (await ctx.request({ method: 'DELETE', url: `${url}/entries/${setup.baselineId}`, token })).statusCode,
+      ).toBe(expected)
+      expect((await ctx.request({ method: 'GET', url: '/api/baselines', token })).statusCode).toBe(token ? 200 : 401)
+    }
+    const stranger = await ctx.request({ method: 'GET', url: '/api/baselines', token: callers.stranger })
+    expect((JSON.parse(stranger.body) as { data: { id: string }[] }).data.map((b) => b.id)).not.toContain(
+      setup.baselineId,
+    )
+    expect((await ctx.request({ method: 'DELETE', url, token: callers.operator })).statusCode).toBe(403)
+    expect((await ctx.request({ method: 'DELETE', url, token: callers.manager })).statusCode).toBe(204)
   })
 })

@@ -113,6 +113,21 @@ describe('CLI beside a running server on the embedded engine', () => {
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/Backup set not found/)
 
+    // Drift: no baseline yet; a baseline of objects the tenant does not have is refused naming the field.
+    const evaluated = await cli(['drift', 'evaluate', '--tenant', tenantId], { env })
+    expect(evaluated, evaluated.stderr).toMatchObject({ code: 0 })
+    expect(evaluated.stderr).toContain('No enabled baseline')
+    const golden = await cli(
+      ['baseline', 'create', '--name', 'Golden', '--tenant', tenantId, '--items', randomUUID()],
+      {
+        env,
+      },
+    )
+    expect(golden.code).toBe(1)
+    expect(golden.stderr).toMatch(/item-ids: not present in the tenant's inventory/)
+    const listed = await cli(['findings', 'list', '--tenant', tenantId, '--state', 'open'], { env })
+    expect(listed, listed.stderr).toMatchObject({ code: 0, stdout: '' })
+
     const token = await cli(['token', 'create', '--email', email, '--name', 'script'], { env })
     expect(token, token.stderr).toMatchObject({ code: 0 })
     const secret = lastLine(token.stdout)
@@ -386,6 +401,8 @@ describe('CLI input errors', () => {
     [['frobnicate'], /unknown command "frobnicate"/],
     [['serve', '--port', 'eighty'], /--port must be a port number/],
     [['assignments', '--tenant', randomUUID()], /name exactly one of --group, --user or --device/],
+    [['baseline', 'create', '--name', 'X'], /name exactly one of --tenant or --backup/],
+    [['findings', 'list', '--tenant', randomUUID(), '--state', 'nope'], /--state must be one of/],
     [['compare', '--left', 'tenant:x'], /--right is required/],
     [['compare', '--left', 'nonsense', '--right', 'tenant:x'], /--left must be tenant:ID/],
     [['compare', '--left', `backup:${randomUUID()}@2026-01-01`, '--right', 'tenant:x'], /--left must be tenant:ID/],

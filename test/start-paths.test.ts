@@ -30,6 +30,7 @@ const handlers = {
   'restore.execute': async () => {},
   'compare.run': async () => {},
   'docs.export': async () => {},
+  'drift.evaluate': async () => {},
   ...bulkNoopHandlers,
 }
 
@@ -47,6 +48,7 @@ const SAMPLE: Record<string, Record<string, unknown>> = {
   'restore.execute': { plan_id: '0195f3c2-0000-7000-8000-000000000000' },
   'compare.run': { comparison_id: '0195f3c2-0000-7000-8000-000000000001' },
   'docs.export': { source: { now: true }, format: 'html', include_assignments: true },
+  'drift.evaluate': {},
   ...Object.fromEntries(
     shippedCatalog
       .types()
@@ -68,6 +70,7 @@ const DIRECT: Record<string, { route: string; capability: Capability }> = {
   // A comparison runs in its left side's tenant; tenant.view on both sides (404 otherwise).
   'compare.run': { route: 'POST /api/comparisons', capability: 'tenant.view' },
   'docs.export': { route: 'POST /api/tenants/:tenantId/documentation', capability: 'tenant.view' },
+  'drift.evaluate': { route: 'POST /api/tenants/:tenantId/drift-evaluations', capability: 'findings.manage' },
   ...Object.fromEntries(
     shippedCatalog
       .types()

@@ -1021,3 +1021,188 @@ export const documentationChunks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
 )
+
+/**
+ * A baseline (issue 25, ADR 029): a named desired state, workspace-level, made of entries. Its
+ * home tenant is the one it was built from: who may view that tenant sees the baseline, who may
+ * manage baselines there changes it. `version` grows with every change of its entries; each
+ * version is an immutable snapshot (baseline_versions).
+ */
+export const baselines = pgTable(
+  'baselines',
+  {
+    id: uuid('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    homeTenantId: uuid('home_tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    version: integer('version').notNull().default(1),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [index('baselines_home_tenant_idx').on(t.homeTenantId)],
+)
+
+/** Content a baseline entry pins, by content hash (an entry's content never changes; a re-pin points at another). */
+export const baselineContents = pgTable('baseline_contents', {
+  contentHash: text('content_hash').primaryKey(),
+  payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+  assignments: jsonb('assignments').$type<Record<string, unknown>[]>().notNull(),
+})
+
+export type EntryCompare = { mode: 'whole' | 'settings'; settings?: string[]; assignments: boolean }
+
+/**
+ * The current entries of a baseline: one policy's content at a version, with what is compared.
+ * The id is stable across re-pins and edits (bindings and findings point at it); a removed entry
+ * keeps its row (`removed_in_version`) so older versions and findings still name it.
+ */
+export const baselineEntries = pgTable(
+  'baseline_entries',
+  {
+    id: uuid('id').primaryKey(),
+    baselineId: uuid('baseline_id')
+      .notNull()
+      .references(() => baselines.id, { onDelete: 'cascade' }),
+    policyType: text('policy_type').notNull(),
+    displayName: text('display_name').notNull(),
+    odataType: text('odata_type'),
+    sourceTenantId: uuid('source_tenant_id').notNull(),
+    sourceItemId: uuid('source_item_id'),
+    sourceExternalId: text('source_external_id').notNull(),
+    sourceVersionId: uuid('source_version_id'),
+    sourceBackupId: uuid('source_backup_id'),
+    contentHash: text('content_hash')
+      .notNull()
+      .references(() => baselineContents.contentHash),
+    compare: jsonb('compare').$type<EntryCompare>().notNull(),
+    ignore: jsonb('ignore').$type<string[]>().notNull().default([]),
+    addedInVersion: integer('added_in_version').notNull(),
+    removedInVersion: integer('removed_in_version'),
+  },
+  (t) => [index('baseline_entries_baseline_idx').on(t.baselineId, t.policyType, t.displayName)],
+)
+
+/** One entry as a version saw it. */
+export type BaselineVersionEntry = {
+  id: string
+  policy_type: string
+  display_name: string
+  content_hash: string
+  compare: EntryCompare
+  ignore: string[]
+}
+
+/** An immutable version of a baseline: its entries as they were, and what changed to make it. */
+export const baselineVersions = pgTable(
+  'baseline_versions',
+  {
+    baselineId: uuid('baseline_id')
+      .notNull()
+      .references(() => baselines.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    summary: text('summary').notNull(),
+    entries: jsonb('entries').$type<BaselineVersionEntry[]>().notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.baselineId, t.number] })],
+)
+
+export type BaselineMappingEntry = {
+  kind: 'group' | 'assignment_filter' | 'scope_tag'
+  source_id: string
+  source_name: string | null
+  target_id: string | null
+}
+export type BaselineOverride = { entry_id: string; path: string; value: unknown }
+
+/**
+ * A baseline assigned to a tenant: the mapping of the home tenant's groups, filters and scope tags
+ * to this tenant's, per-tenant overrides (the desired value there), and each entry's bound object
+ * (by inventory item id: stable through renames).
+ */
+export const baselineAssignments = pgTable(
+  'baseline_assignments',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    baselineId: uuid('baseline_id')
+      .notNull()
+      .references(() => baselines.id, { onDelete: 'cascade' }),
+    enabled: boolean('enabled').notNull().default(true),
+    mapping: jsonb('mapping').$type<BaselineMappingEntry[]>().notNull().default([]),
+    overrides: jsonb('overrides').$type<BaselineOverride[]>().notNull().default([]),
+    /** entry id → inventory item id (null: confirmed as not present in this tenant). */
+    bindings: jsonb('bindings').$type<Record<string, string | null>>().notNull().default({}),
+    /** The baseline version the last evaluation compared against. */
+    evaluatedVersion: integer('evaluated_version'),
+    evaluatedAt: timestamp('evaluated_at', { withTimezone: true, precision: 3 }),
+    updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.baselineId] }),
+    index('baseline_assignments_baseline_idx').on(t.baselineId),
+  ],
+)
+
+export const FINDING_KINDS = ['missing', 'changed', 'added', 'removed'] as const
+export const FINDING_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const
+export const FINDING_STATES = ['open', 'acknowledged', 'excepted', 'resolved'] as const
+export type FindingKind = (typeof FINDING_KINDS)[number]
+export type FindingSeverity = (typeof FINDING_SEVERITIES)[number]
+export type FindingState = (typeof FINDING_STATES)[number]
+export type FindingException = { value: unknown; reason: string; approved_by: string; expires_at: string | null }
+export type FindingCause = { version_id: string | null; changed_by: ChangedBy | null }
+
+/**
+ * A drift finding (issue 25): one per (tenant, baseline, entry, setting path) for its whole life.
+ * `unknown_since` set: the entry's type could not be read in the last sync, so the finding is shown
+ * as unknown and neither opened nor resolved until it can be read again.
+ */
+export const findings = pgTable(
+  'findings',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    baselineId: uuid('baseline_id')
+      .notNull()
+      .references(() => baselines.id, { onDelete: 'cascade' }),
+    entryId: uuid('entry_id').notNull(),
+    itemId: uuid('item_id'),
+    path: text('path').notNull(),
+    label: text('label').notNull(),
+    kind: text('kind', { enum: FINDING_KINDS }).notNull(),
+    expected: jsonb('expected').$type<unknown>(),
+    actual: jsonb('actual').$type<unknown>(),
+    severity: text('severity', { enum: FINDING_SEVERITIES }).notNull(),
+    state: text('state', { enum: FINDING_STATES }).notNull(),
+    unknownSince: timestamp('unknown_since', { withTimezone: true, precision: 3 }),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true, precision: 3 }).notNull(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true, precision: 3 }),
+    reopenedCount: integer('reopened_count').notNull().default(0),
+    causedBy: jsonb('caused_by').$type<FindingCause>(),
+    acknowledgedBy: uuid('acknowledged_by').references(() => users.id, { onDelete: 'set null' }),
+    acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true, precision: 3 }),
+    exception: jsonb('exception').$type<FindingException>(),
+  },
+  (t) => [
+    uniqueIndex('findings_identity_key').on(t.tenantId, t.baselineId, t.entryId, t.path),
+    // The list: newest first, keyset on id (UUIDv7), with or without a state / severity / baseline filter.
+    index('findings_list_idx').on(t.tenantId, t.id.desc()),
+    index('findings_state_idx').on(t.tenantId, t.state, t.id.desc()),
+    index('findings_severity_idx').on(t.tenantId, t.severity, t.id.desc()),
+    index('findings_baseline_idx').on(t.tenantId, t.baselineId, t.id.desc()),
+  ],
+)
+
+export type BaselineRow = typeof baselines.$inferSelect
+export type BaselineEntryRow = typeof baselineEntries.$inferSelect
+export type BaselineAssignmentRow = typeof baselineAssignments.$inferSelect
+export type FindingRow = typeof findings.$inferSelect

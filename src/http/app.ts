@@ -36,6 +36,8 @@ import { recheckPrincipal } from '../modules/entra/entra-sign-in.ts'
 import { registerEntraRoutes } from '../modules/entra/routes.ts'
 import { registerInviteRoutes } from '../modules/tenants/invite-routes.ts'
 import { registerCompareRoutes } from '../modules/compare/routes.ts'
+import { registerBaselineRoutes } from '../modules/baselines/routes.ts'
+import { registerFindingRoutes } from '../modules/findings/routes.ts'
 import { registerDocumentationRoutes } from '../modules/documentation/routes.ts'
 import type { HttpDeps } from './deps.ts'
 import { registerErrorHandling } from './errors.ts'
@@ -217,6 +219,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerInviteRoutes(app, deps)
   registerTargetRoutes(app, deps)
   registerCompareRoutes(app, deps)
+  registerBaselineRoutes(app, deps)
+  registerFindingRoutes(app, deps)
   registerDocumentationRoutes(app, deps)
   await registerWebAssets(app)
   await app.ready()

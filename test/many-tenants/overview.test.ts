@@ -122,7 +122,7 @@ describe('GET /api/overview', () => {
 
     expect(healthy).toMatchObject({ health: 'ok', attention: [], permission_gaps: [], tenant: { role: 'readonly' } })
     expect(healthy.sync.fresh).toBe(true)
-    // The findings and alignment columns wait for a baselines module.
+    // No tenant here has an enabled baseline: no findings or alignment (test/drift/two-tenants.test.ts has them).
     expect(rows.every((r) => r.findings === null && r.alignment === null)).toBe(true)
   })
 

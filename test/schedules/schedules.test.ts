@@ -21,6 +21,7 @@ const handlers = {
   'restore.execute': async () => {},
   'compare.run': async () => {},
   'docs.export': async () => {},
+  'drift.evaluate': async () => {},
   ...bulkNoopHandlers,
 }
 

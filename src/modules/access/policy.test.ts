@@ -14,6 +14,9 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'backups.manage': ['✓', '✓', '✓', ''],
   'restore.execute': ['✓', '✓', '', ''],
   'bulk.execute': ['✓', '✓', '', ''],
+  'baselines.manage': ['✓', '✓', '', ''],
+  'findings.manage': ['✓', '✓', '✓', ''],
+  'findings.approve': ['✓', '', '', ''],
 }
 
 describe('capability matrix', () => {

@@ -15,6 +15,9 @@ export const CAPABILITIES = [
   'backups.manage',
   'restore.execute',
   'bulk.execute',
+  'baselines.manage',
+  'findings.manage',
+  'findings.approve',
 ] as const
 
 export type Capability = (typeof CAPABILITIES)[number]
@@ -34,9 +37,18 @@ const matrix: Record<Role, readonly Capability[]> = {
     'backups.manage',
     'restore.execute',
     'bulk.execute',
+    'baselines.manage',
+    'findings.manage',
   ],
   // operations.manage for an operator is limited to runs they started (see canManageRun).
-  operator: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'],
+  operator: [
+    'tenant.view',
+    'inventory.sync',
+    'operations.view',
+    'operations.manage',
+    'backups.manage',
+    'findings.manage',
+  ],
   readonly: ['tenant.view'],
 }
 

@@ -27,7 +27,7 @@ export type DiffNames = {
   scopeTags: ReadonlyMap<string, string>
 }
 
-type Entry = { label: string; value: unknown }
+export type Entry = { label: string; value: unknown }
 
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000'
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -261,6 +261,15 @@ class Flattener {
     return this.entries
   }
 }
+
+/** A content as the diff sees it: one labelled value per setting path (drift compares these, issue 25). */
+export function flattenContent(content: Content, names: DiffNames): Map<string, Entry> {
+  return new Flattener(names).content(content)
+}
+
+/** Whether two flattened values are the same setting value as a diff judges it (masked secrets never differ). */
+export const sameValue = (a: unknown, b: unknown): boolean =>
+  isMasked(a) || isMasked(b) || canonicalJson(comparable(a)) === canonicalJson(comparable(b))
 
 /** The changes from one content to another, ordered by path. */
 export function diffContents(from: Content | null, to: Content | null, names: DiffNames): Change[] {

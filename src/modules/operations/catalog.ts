@@ -1,4 +1,6 @@
 import type { z } from 'zod'
+import type { Executor } from '../../db/engine.ts'
+import type { OperationRunRow, RunOutcome } from '../../db/schema.ts'
 import type { Capability } from '../access/policy.ts'
 
 /**
@@ -36,6 +38,19 @@ export type OperationSpec = {
   maxAttempts: number
   /** At most this many runs of the type execute at once per tenant; the rest wait queued. */
   perTenantConcurrency?: number
+  /**
+   * Started as a system run (no initiator, so no notification) in the transaction that finishes a
+   * run of one of `types` with one of `outcomes`, when `when` says so; its context names that run.
+   * How drift evaluation follows every successful sync (ADR 029).
+   */
+  startsAfter?: FollowUp
+}
+
+export type FollowUp = {
+  types: readonly string[]
+  outcomes: readonly RunOutcome[]
+  when: (tx: Executor, run: OperationRunRow) => Promise<boolean>
+  context: (run: OperationRunRow) => Record<string, unknown>
 }
 
 /** Failure codes the engine itself can record for a run of any type. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Database, Executor } from '../../db/engine.ts'
 import type { Listener } from '../../db/listen.ts'
-import type { RunFailure, RunOutcome } from '../../db/schema.ts'
+import type { OperationRunRow, RunFailure, RunOutcome } from '../../db/schema.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import { cancelRun } from './cancel-run.ts'
 import type { Catalog } from './catalog.ts'
@@ -175,13 +175,33 @@ export class OperationsEngine<K extends string = string> {
   async #finishWithRetry(request: Parameters<typeof finishRun>[2]) {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#db.transaction((tx) => finishRun(tx, this.catalog, request))
+        await this.#db.transaction(async (tx) => {
+          const finished = await finishRun(tx, this.catalog, request)
+          if (finished) await this.#startFollowUps(tx, finished)
+        })
         return
       } catch (error) {
         if (attempt >= 5) throw error
         this.#log.warn({ err: loggableError(error), run_id: request.runId }, 'finishing the run failed; retrying')
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
       }
+    }
+  }
+
+  /** The types that start after this run (catalog `startsAfter`), in the transaction that finished it. */
+  async #startFollowUps(tx: Executor, finished: OperationRunRow) {
+    for (const type of this.catalog.types()) {
+      const follow = this.catalog.spec(type).startsAfter
+      if (!follow?.types.includes(finished.type) || !finished.outcome || !follow.outcomes.includes(finished.outcome))
+        continue
+      if (!(await follow.when(tx, finished))) continue
+      await startRunIn(tx, this.catalog, this.#queue, {
+        tenantId: finished.tenantId,
+        type,
+        context: follow.context(finished),
+        initiatorUserId: null,
+        actor: SYSTEM,
+      })
     }
   }
 

@@ -6,7 +6,25 @@ import { changeSummaryByTenant, expiringCredentialsByTenant } from '../inventory
 import { runViewPath } from '../operations/links.ts'
 import { latestRunsByTenant } from '../operations/tenant-summaries.ts'
 import { attentionOf, attentionScore, EXPIRY_WINDOW_MS, healthOf, STALE_AFTER_MS } from './attention.ts'
+import { findingSummaryByTenant, type FindingSummary } from '../findings/tenant-summaries.ts'
 import type { OverviewRow } from './schemas.ts'
+
+const findingsCell = (id: string, s: FindingSummary | undefined) =>
+  s ? { ...s.bySeverity, link: `/t/${id}/findings` } : null
+
+/** Aligned entries per hundred judged ones (unknowns never lower it); judged per hundred (coverage). */
+function alignmentCell(id: string, s: FindingSummary | undefined) {
+  if (!s) return null
+  const judged = s.entries - s.unknown
+  return {
+    entries: s.entries,
+    deviating: s.deviating,
+    unknown: s.unknown,
+    score: judged === 0 ? null : Math.round(((judged - s.deviating) / judged) * 1000) / 10,
+    coverage: s.entries === 0 ? 100 : Math.round((judged / s.entries) * 1000) / 10,
+    link: `/t/${id}/findings`,
+  }
+}
 
 const PERMISSION_OF = new Map(POLICY_TYPES.map((e) => [e.key, e.permission as string]))
 const WEEK_MS = 7 * 24 * 60 * 60 * 1000
@@ -14,9 +32,8 @@ const WEEK_MS = 7 * 24 * 60 * 60 * 1000
 /**
  * One row per tenant, sorted by what needs attention (then by name). Each signal comes from the
  * module that owns it, one statement per signal for all tenants: the cost grows with the number of
- * signals, not of tenants. The seam for later columns (findings by severity, alignment, once a
- * baselines module exists): one more set-based read in the Promise.all below, its reasons in
- * attentionOf, and its field in place of the `null`s the rows carry until then.
+ * signals, not of tenants. Findings by severity and alignment come from the findings module
+ * (tenants with an enabled baseline; null for the others).
  */
 export async function buildOverview(
   db: Executor,
@@ -24,11 +41,12 @@ export async function buildOverview(
   now = new Date(),
 ): Promise<OverviewRow[]> {
   const ids = tenants.map((t) => t.tenant.id)
-  const [runs, changes, backups, expiring] = await Promise.all([
+  const [runs, changes, backups, expiring, drift] = await Promise.all([
     latestRunsByTenant(db, ids, 'inventory.sync'),
     changeSummaryByTenant(db, ids, new Date(now.getTime() - WEEK_MS)),
     newestBackupByTenant(db, ids),
     expiringCredentialsByTenant(db, ids, new Date(now.getTime() + EXPIRY_WINDOW_MS)),
+    findingSummaryByTenant(db, ids),
   ])
   const rows = tenants.map(({ tenant, role }) => {
     const id = tenant.id
@@ -86,8 +104,8 @@ export async function buildOverview(
         expires_at: c.expiresAt.toISOString(),
         link: `/t/${id}/inventory/${c.itemId}`,
       })),
-      findings: null,
-      alignment: null,
+      findings: findingsCell(id, drift.get(id)),
+      alignment: alignmentCell(id, drift.get(id)),
     }
     return { row, score: attentionScore(attention) }
   })

@@ -45,8 +45,21 @@ export const overviewRow = z
         link,
       }),
     ),
-    findings: z.null().describe('Open findings by severity: null until a baselines module exists'),
-    alignment: z.null().describe('Alignment with assigned baselines: null until a baselines module exists'),
+    findings: z
+      .object({ low: z.number(), medium: z.number(), high: z.number(), critical: z.number(), link })
+      .nullable()
+      .describe('Open and acknowledged findings by severity; null: no enabled baseline'),
+    alignment: z
+      .object({
+        entries: z.number(),
+        deviating: z.number(),
+        unknown: z.number(),
+        score: z.number().nullable().describe('Entries without a standing finding per hundred judged ones'),
+        coverage: z.number().describe('Judged entries per hundred (entries with unknown findings are not judged)'),
+        link,
+      })
+      .nullable()
+      .describe('Alignment with the enabled baselines; null: none'),
   })
   .meta({ id: 'OverviewRow' })
 

@@ -2,6 +2,21 @@
 // change the route schemas and run it again; `npm run api:types -- --check` (and test/api-types.test.ts) fail when this file is stale.
 
 export type Schemas = {
+  Alignment: {
+    baseline_id: string
+    baseline_name: string
+    enabled: boolean
+    entries: number
+    aligned: number
+    deviating: number
+    excepted: number
+    unknown: number
+    /** Aligned and excepted entries per hundred judged ones: unknowns never lower it */
+    score: number | null
+    /** Judged entries per hundred: what unknowns lower */
+    coverage: number
+  }
+  AlignmentInput: Schemas["Alignment"]
   AssignmentResolution: {
     subject: {
       kind: "group" | "user" | "device"
@@ -141,6 +156,135 @@ export type Schemas = {
     protected?: boolean
   }
   BackupUpdateInput: Schemas["BackupUpdate"]
+  Baseline: {
+    id: string
+    name: string
+    description: string
+    /** The tenant it was built from: its viewers see it, its managers change it */
+    home_tenant_id: string
+    version: number
+    entry_count: number
+    created_at: string
+    updated_at: string
+  }
+  BaselineAssignment: {
+    tenant_id: string
+    baseline_id: string
+    /** false: never assigned (the defaults below are what PUT would store) */
+    assigned: boolean
+    enabled: boolean
+    mapping: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      source_id: string
+      source_name: string | null
+      target_id: string | null
+      proposed_by: "assignment" | "name" | "same" | null
+    })[]
+    overrides: {
+      entry_id: string
+      path: string
+      value: unknown
+    }[]
+    bindings: ({
+      entry_id: string
+      item_id: string | null
+      /** The bound object's current name in this tenant */
+      display_name: string | null
+      /** Proposed by type and name, not yet stored */
+      proposed: boolean
+    })[]
+    evaluated_version: number | null
+    evaluated_at: string | null
+  }
+  BaselineAssignmentInput: Schemas["BaselineAssignment"]
+  BaselineAssignmentUpdate: {
+    enabled?: boolean
+    mapping?: ({
+      kind: "group" | "assignment_filter" | "scope_tag"
+      source_id: string
+      target_id: string | null
+    })[]
+    overrides?: {
+      entry_id: string
+      path: string
+      value: unknown
+    }[]
+    bindings?: ({
+      entry_id: string
+      item_id: string | null
+    })[]
+  }
+  BaselineAssignmentUpdateInput: Schemas["BaselineAssignmentUpdate"]
+  BaselineCreate: {
+    name: string
+    description?: string
+    from: {
+      tenant_id: string
+      item_ids: string[]
+    } | {
+      backup_id: string
+      item_ids?: string[]
+    }
+  }
+  BaselineCreateInput: Schemas["BaselineCreate"]
+  BaselineEntriesAdd: {
+    from: {
+      tenant_id: string
+      item_ids: string[]
+    } | {
+      backup_id: string
+      item_ids?: string[]
+    }
+  }
+  BaselineEntriesAddInput: Schemas["BaselineEntriesAdd"]
+  BaselineEntry: {
+    id: string
+    policy_type: string
+    display_name: string
+    odata_type: string | null
+    source: {
+      tenant_id: string
+      item_id: string | null
+      version_id: string | null
+      backup_id: string | null
+    }
+    compare: {
+      mode: "whole" | "settings"
+      settings?: string[]
+      assignments: boolean
+    }
+    /** Setting paths never compared, besides the defaults (default_ignore) */
+    ignore: string[]
+    default_ignore: string[]
+    content_hash: string
+  }
+  BaselineEntryInput: Schemas["BaselineEntry"]
+  BaselineInput: Schemas["Baseline"]
+  BaselineVersion: {
+    number: number
+    summary: string
+    entry_count: number
+    created_at: string
+  }
+  BaselineVersionDiff: {
+    from: number
+    to: number
+    entries: ({
+      entry_id: string
+      policy_type: string
+      display_name: string
+      kind: "added" | "removed" | "changed"
+      changes: ({
+        path: string
+        label: string
+        kind: "added" | "removed" | "changed"
+        before: unknown
+        after: unknown
+      })[]
+    })[]
+  }
+  BaselineVersionDiffInput: Schemas["BaselineVersionDiff"]
+  BaselineVersionInput: Schemas["BaselineVersion"]
   BulkActionMatrix: {
     data: ({
       policy_type: string
@@ -374,6 +518,46 @@ export type Schemas = {
     }
   }
   ErrorInput: Schemas["Error"]
+  Finding: {
+    id: string
+    baseline_id: string
+    entry_id: string
+    item_id: string | null
+    /** The setting path (the version diff’s); empty for a missing object */
+    path: string
+    label: string
+    kind: "missing" | "changed" | "added" | "removed"
+    expected: unknown
+    actual: unknown
+    severity: "low" | "medium" | "high" | "critical"
+    state: "open" | "acknowledged" | "excepted" | "resolved" | "unknown"
+    first_seen_at: string
+    last_seen_at: string
+    resolved_at: string | null
+    reopened_count: number
+    caused_by: {
+      version_id: string | null
+      changed_by: Record<string, unknown> | null
+    } | null
+    acknowledged: {
+      by: string | null
+      by_name: string | null
+      at: string
+    } | null
+    exception: {
+      value: unknown
+      reason: string
+      approved_by: string
+      expires_at: string | null
+    } | null
+  }
+  FindingException: {
+    reason: string
+    /** When the exception ends (null: until withdrawn) */
+    expires_at: string | null
+  }
+  FindingExceptionInput: Schemas["FindingException"]
+  FindingInput: Schemas["Finding"]
   InventoryChange: {
     id: string
     item_id: string
@@ -697,10 +881,27 @@ export type Schemas = {
       /** The console's page for this cell */
       link: string
     }[]
-    /** Open findings by severity: null until a baselines module exists */
-    findings: null
-    /** Alignment with assigned baselines: null until a baselines module exists */
-    alignment: null
+    /** Open and acknowledged findings by severity; null: no enabled baseline */
+    findings: {
+      low: number
+      medium: number
+      high: number
+      critical: number
+      /** The console's page for this cell */
+      link: string
+    } | null
+    /** Alignment with the enabled baselines; null: none */
+    alignment: {
+      entries: number
+      deviating: number
+      unknown: number
+      /** Entries without a standing finding per hundred judged ones */
+      score: number | null
+      /** Judged entries per hundred (entries with unknown findings are not judged) */
+      coverage: number
+      /** The console's page for this cell */
+      link: string
+    } | null
   }
   OverviewRowInput: Schemas["OverviewRow"]
   RestorePlan: {
@@ -835,6 +1036,29 @@ export type Responses = {
     user: Schemas["User"]
   }
   "POST /api/auth/sign-out": null
+  "GET /api/baselines": {
+    data: Schemas["Baseline"][]
+    next_cursor: string | null
+  }
+  "POST /api/baselines": Schemas["Baseline"]
+  "GET /api/baselines/{baselineId}": Schemas["Baseline"]
+  "PATCH /api/baselines/{baselineId}": Schemas["Baseline"]
+  "DELETE /api/baselines/{baselineId}": null
+  "GET /api/baselines/{baselineId}/diff": Schemas["BaselineVersionDiff"]
+  "GET /api/baselines/{baselineId}/entries": {
+    data: Schemas["BaselineEntry"][]
+    next_cursor: string | null
+  }
+  "POST /api/baselines/{baselineId}/entries": {
+    data: Schemas["BaselineEntry"][]
+    next_cursor: string | null
+  }
+  "PATCH /api/baselines/{baselineId}/entries/{entryId}": Schemas["BaselineEntry"]
+  "DELETE /api/baselines/{baselineId}/entries/{entryId}": null
+  "GET /api/baselines/{baselineId}/versions": {
+    data: Schemas["BaselineVersion"][]
+    next_cursor: string | null
+  }
   "POST /api/comparisons": {
     comparison: Schemas["Comparison"]
     run: Schemas["OperationRun"] | null
@@ -860,7 +1084,7 @@ export type Responses = {
       id: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
     })[]
   }
   "GET /api/notifications": {
@@ -931,7 +1155,7 @@ export type Responses = {
       cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
       has_client_secret: boolean
       role: "owner" | "manager" | "operator" | "readonly" | null
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
       created_at: string
       updated_at: string
     })[]
@@ -945,7 +1169,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
     created_at: string
     updated_at: string
   }
@@ -957,7 +1181,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
     created_at: string
     updated_at: string
   }
@@ -969,9 +1193,13 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
     created_at: string
     updated_at: string
+  }
+  "GET /api/tenants/{tenantId}/alignment": {
+    data: Schemas["Alignment"][]
+    next_cursor: string | null
   }
   "GET /api/tenants/{tenantId}/assignments": Schemas["AssignmentResolution"]
   "GET /api/tenants/{tenantId}/audit-events": {
@@ -1030,6 +1258,8 @@ export type Responses = {
     next_cursor: string | null
   }
   "POST /api/tenants/{tenantId}/backups/import": Schemas["BackupSet"]
+  "GET /api/tenants/{tenantId}/baselines/{baselineId}": Schemas["BaselineAssignment"]
+  "PUT /api/tenants/{tenantId}/baselines/{baselineId}": Schemas["BaselineAssignment"]
   "GET /api/tenants/{tenantId}/bulk-actions": Schemas["BulkActionMatrix"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkPlan"]
   "GET /api/tenants/{tenantId}/bulk-operations/{runId}": Schemas["BulkRunUndoState"]
@@ -1062,7 +1292,18 @@ export type Responses = {
     deduplicated: boolean
   }
   "GET /api/tenants/{tenantId}/documentation/{runId}/download": unknown
+  "POST /api/tenants/{tenantId}/drift-evaluations": {
+    run: Schemas["OperationRun"]
+    deduplicated: boolean
+  }
   "GET /api/tenants/{tenantId}/events": null
+  "GET /api/tenants/{tenantId}/findings": {
+    data: Schemas["Finding"][]
+    next_cursor: string | null
+  }
+  "POST /api/tenants/{tenantId}/findings/{findingId}/acknowledge": Schemas["Finding"]
+  "POST /api/tenants/{tenantId}/findings/{findingId}/exception": Schemas["Finding"]
+  "DELETE /api/tenants/{tenantId}/findings/{findingId}/exception": Schemas["Finding"]
   "POST /api/tenants/{tenantId}/inventory-sync": {
     run: Schemas["OperationRun"]
     deduplicated: boolean
@@ -1213,6 +1454,23 @@ export type Bodies = {
     email: string
     password: string
   }
+  "POST /api/baselines": Schemas["BaselineCreateInput"]
+  "PATCH /api/baselines/{baselineId}": {
+    name?: string
+    description?: string
+  }
+  "POST /api/baselines/{baselineId}/entries": Schemas["BaselineEntriesAddInput"]
+  "PATCH /api/baselines/{baselineId}/entries/{entryId}": {
+    compare?: {
+      mode: "whole" | "settings"
+      /** With mode settings: the setting paths compared (the diff’s paths) */
+      settings?: string[]
+      assignments: boolean
+    }
+    ignore?: string[]
+    /** Pin the entry to its source item's latest version, or to one of its versions */
+    repin?: string
+  }
   "POST /api/comparisons": Schemas["ComparisonCreateInput"]
   "POST /api/invites/{token}/accept": {
     name: string
@@ -1263,9 +1521,11 @@ export type Bodies = {
   } | null
   "POST /api/tenants/{tenantId}/backups": Schemas["BackupCreateInput"] | null
   "PATCH /api/tenants/{tenantId}/backups/{backupId}": Schemas["BackupUpdateInput"]
+  "PUT /api/tenants/{tenantId}/baselines/{baselineId}": Schemas["BaselineAssignmentUpdateInput"]
   "POST /api/tenants/{tenantId}/bulk-operations": Schemas["BulkOperationRequestInput"]
   "POST /api/tenants/{tenantId}/bulk-operations/selection": Schemas["BulkSelectionInput"]
   "POST /api/tenants/{tenantId}/documentation": Schemas["DocumentationExportCreateInput"]
+  "POST /api/tenants/{tenantId}/findings/{findingId}/exception": Schemas["FindingExceptionInput"]
   "POST /api/tenants/{tenantId}/inventory-sync": Schemas["InventorySelectionInput"] | null
   "POST /api/tenants/{tenantId}/invites": {
     email: string
