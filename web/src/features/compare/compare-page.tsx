@@ -17,7 +17,7 @@ import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components
 import { errorMessage } from '../../lib/api.ts'
 import { Link, navigate, useSearchParams } from '../../lib/router.tsx'
 import type { Me } from '../../lib/types.ts'
-import { backupsQuery } from '../backups/api.ts'
+import { backupsQuery } from '../../lib/backup-sets.ts'
 import {
   comparisonQuery,
   createComparison,

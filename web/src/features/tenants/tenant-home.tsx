@@ -9,7 +9,7 @@ import { Link } from '../../lib/router.tsx'
 import { initiatorLabel, outcomeLabel, typeLabel } from '../../lib/runs.ts'
 import type { MeTenant, Page, Run } from '../../lib/types.ts'
 import { tenantQuery } from './api.ts'
-import { DocsExportCard } from '../documentation/docs-export.tsx'
+import { DocsExportCard } from '../../components/docs-export.tsx'
 
 /** `/t/{tenantId}`: the tenant at a glance and the ways on. */
 export function TenantHome({ tenant }: { tenant: MeTenant }) {
