@@ -36,7 +36,7 @@ export type ListQuery = {
 
 export type DataListProps<T> = {
   rows: readonly T[]
-  rowKey: (row: T) => string
+  rowKey: (row: T, index: number) => string
   columns: readonly Column<T>[]
   query?: ListQuery
   /** What an empty list means when no filter is set ("No backups yet: …"). */
@@ -73,8 +73,8 @@ export function DataList<T>(props: DataListProps<T>) {
 
   const body = narrow ? (
     <Stack gap="xs" data-testid={testId} data-layout="stacked">
-      {rows.map((row) => (
-        <Paper key={rowKey(row)} withBorder p="xs" radius="sm" data-testid={rowTestId} {...rowProps?.(row)}>
+      {rows.map((row, index) => (
+        <Paper key={rowKey(row, index)} withBorder p="xs" radius="sm" data-testid={rowTestId} {...rowProps?.(row)}>
           <Stack gap={4}>
             {columns.map((column) => (
               <div key={column.key}>
@@ -110,8 +110,8 @@ export function DataList<T>(props: DataListProps<T>) {
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
-          {rows.map((row) => (
-            <Table.Tr key={rowKey(row)} data-testid={rowTestId} {...rowProps?.(row)}>
+          {rows.map((row, index) => (
+            <Table.Tr key={rowKey(row, index)} data-testid={rowTestId} {...rowProps?.(row)}>
               {columns.map((column) => (
                 <Table.Td
                   key={column.key}
