@@ -1,19 +1,8 @@
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Group,
-  SegmentedControl,
-  Select,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-} from '@mantine/core'
+import { Alert, Anchor, Badge, Button, Group, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core'
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { type FormEvent, useEffect, useRef, useState } from 'react'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { errorMessage } from '../../lib/api.ts'
 import { Link, navigate, useSearchParams } from '../../lib/router.tsx'
 import type { Me } from '../../lib/types.ts'
@@ -232,42 +221,42 @@ export function ComparisonPage({ comparisonId }: { comparisonId: string }) {
               Export Markdown
             </Button>
           </Group>
-          {data.length === 0 ? (
-            <EmptyText>No objects match.</EmptyText>
-          ) : (
-            <Table verticalSpacing={6} data-testid="compare-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Left</Table.Th>
-                  <Table.Th>Right</Table.Th>
-                  <Table.Th>Differences</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {data.map((row) => (
-                  <Table.Tr key={row.position} data-testid="compare-row">
-                    <Table.Td>
-                      <Badge color={STATUS_COLOR[row.status]} variant="light">
-                        {STATUS_LABEL[row.status]}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>{row.policy_type}</Table.Td>
-                    <Table.Td>{row.left?.name ?? '—'}</Table.Td>
-                    <Table.Td>{row.right?.name ?? '—'}</Table.Td>
-                    <Table.Td>
-                      {row.changes.map((ch) => (
-                        <Text key={ch.path} size="xs">
-                          {ch.label}: {show(ch.before)} → {show(ch.after)}
-                        </Text>
-                      ))}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+          <DataList
+            rows={data}
+            rowKey={(row) => String(row.position)}
+            testId="compare-table"
+            rowTestId="compare-row"
+            empty="No objects match."
+            columns={[
+              {
+                key: 'status',
+                label: 'Status',
+                cell: (row) => (
+                  <>
+                    <Badge color={STATUS_COLOR[row.status]} variant="light">
+                      {STATUS_LABEL[row.status]}
+                    </Badge>
+                  </>
+                ),
+              },
+              { key: 'type', label: 'Type', cell: (row) => row.policy_type },
+              { key: 'left', label: 'Left', cell: (row) => row.left?.name ?? '—' },
+              { key: 'right', label: 'Right', cell: (row) => row.right?.name ?? '—' },
+              {
+                key: 'differences',
+                label: 'Differences',
+                cell: (row) => (
+                  <>
+                    {row.changes.map((ch) => (
+                      <Text key={ch.path} size="xs">
+                        {ch.label}: {show(ch.before)} → {show(ch.after)}
+                      </Text>
+                    ))}
+                  </>
+                ),
+              },
+            ]}
+          />
           {next_cursor && (
             <Group>
               <Button variant="default" onClick={() => setCursor(next_cursor)}>

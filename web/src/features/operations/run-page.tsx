@@ -10,11 +10,11 @@ import {
   SegmentedControl,
   SimpleGrid,
   Stack,
-  Table,
   Tabs,
   Text,
   Title,
 } from '@mantine/core'
+import { DataList } from '../../components/data-list.tsx'
 import { BulkUndo } from './bulk-undo.tsx'
 import { notifications } from '@mantine/notifications'
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
@@ -22,7 +22,7 @@ import { useState } from 'react'
 import { policyTypesQuery, showSyncToast } from '../../components/inventory-sync.tsx'
 import { useLiveRuns, useNow } from '../../components/live-runs.tsx'
 import { useOperationTypes } from '../../components/operation-types.ts'
-import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { ErrorState, LoadingState } from '../../components/states.tsx'
 import { ApiError, errorMessage } from '../../lib/api.ts'
 import { elapsedMs, formatDateTime, formatDuration, formatShortDuration } from '../../lib/format.ts'
 import { progressOf } from '../../lib/progress.ts'
@@ -250,40 +250,49 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
                 <Title order={3} size="h5" mb="xs">
                   Results per type ({run.units.length})
                 </Title>
-                <Table.ScrollContainer minWidth={700}>
-                  <Table striped verticalSpacing={4} data-testid="run-units">
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th>Type</Table.Th>
-                        <Table.Th>Result</Table.Th>
-                        <Table.Th>Counts</Table.Th>
-                        <Table.Th>Duration</Table.Th>
-                        <Table.Th>Error</Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {run.units.map((unit) => (
-                        <Table.Tr key={unit.key}>
-                          <Table.Td>{typeName(unit.key)}</Table.Td>
-                          <Table.Td>
-                            <ResultBadge status={unit.status} />
-                          </Table.Td>
-                          <Table.Td>
-                            <Text size="sm">
-                              {orderedCounts(unit.counts)
-                                .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
-                                .join(' · ') || '—'}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>{formatShortDuration(unit.duration_ms)}</Table.Td>
-                          <Table.Td>
-                            <Problem code={unit.error?.code} message={unit.error?.message} />
-                          </Table.Td>
-                        </Table.Tr>
-                      ))}
-                    </Table.Tbody>
-                  </Table>
-                </Table.ScrollContainer>
+                <DataList
+                  rows={run.units}
+                  rowKey={(unit) => unit.key}
+                  testId="run-units"
+                  minWidth={700}
+                  verticalSpacing={4}
+                  empty="No types."
+                  columns={[
+                    { key: 'type', label: 'Type', cell: (unit) => typeName(unit.key) },
+                    {
+                      key: 'result',
+                      label: 'Result',
+                      cell: (unit) => (
+                        <>
+                          <ResultBadge status={unit.status} />
+                        </>
+                      ),
+                    },
+                    {
+                      key: 'counts',
+                      label: 'Counts',
+                      cell: (unit) => (
+                        <>
+                          <Text size="sm">
+                            {orderedCounts(unit.counts)
+                              .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
+                              .join(' · ') || '—'}
+                          </Text>
+                        </>
+                      ),
+                    },
+                    { key: 'duration', label: 'Duration', cell: (unit) => formatShortDuration(unit.duration_ms) },
+                    {
+                      key: 'error',
+                      label: 'Error',
+                      cell: (unit) => (
+                        <>
+                          <Problem code={unit.error?.code} message={unit.error?.message} />
+                        </>
+                      ),
+                    },
+                  ]}
+                />
               </Card>
             )}
           </Stack>
@@ -357,68 +366,60 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
         w="fit-content"
         data-testid="run-items-filter"
       />
-      {items.isPending ? (
-        <LoadingState label="Loading the items" />
-      ) : items.isError ? (
-        <ErrorState error={items.error} />
-      ) : rows.length === 0 ? (
-        <EmptyText>{EMPTY[filter]}</EmptyText>
-      ) : (
-        <>
-          <Table.ScrollContainer minWidth={700}>
-            <Table striped verticalSpacing={4} data-testid="run-items-table" className="stack-on-narrow">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Target</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Action</Table.Th>
-                  <Table.Th>Result</Table.Th>
-                  <Table.Th>Problem</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((item) => (
-                  <Table.Tr key={item.id} data-testid="run-item">
-                    <Table.Td>
-                      <Text size="sm" truncate="end" maw={360} title={item.target.name}>
-                        {item.target.name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td data-label="Type">{labels.get(item.target.type) ?? item.target.type}</Table.Td>
-                    <Table.Td data-label="Action">{actionLabel(item.action)}</Table.Td>
-                    <Table.Td data-label="Result">
-                      {item.code === 'blocked' ? (
-                        <Badge size="sm" variant="light" color="red">
-                          blocked
-                        </Badge>
-                      ) : (
-                        <ResultBadge status={item.status} />
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      {item.code === 'blocked' ? (
-                        <Text size="sm">{item.message}</Text>
-                      ) : (
-                        <Problem code={item.code} message={item.message} />
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          {items.hasNextPage && (
-            <Button
-              variant="default"
-              onClick={() => void items.fetchNextPage()}
-              loading={items.isFetchingNextPage}
-              w="fit-content"
-            >
-              Load more
-            </Button>
-          )}
-        </>
-      )}
+      <DataList
+        rows={rows}
+        rowKey={(item) => item.id}
+        testId="run-items-table"
+        rowTestId="run-item"
+        minWidth={700}
+        query={items}
+        loadingLabel="Loading the items"
+        verticalSpacing={4}
+        empty={EMPTY[filter]}
+        columns={[
+          {
+            key: 'target',
+            label: 'Target',
+            cell: (item) => (
+              <>
+                <Text size="sm" truncate="end" maw={360} title={item.target.name}>
+                  {item.target.name}
+                </Text>
+              </>
+            ),
+          },
+          { key: 'type', label: 'Type', cell: (item) => labels.get(item.target.type) ?? item.target.type },
+          { key: 'action', label: 'Action', cell: (item) => actionLabel(item.action) },
+          {
+            key: 'result',
+            label: 'Result',
+            cell: (item) => (
+              <>
+                {item.code === 'blocked' ? (
+                  <Badge size="sm" variant="light" color="red">
+                    blocked
+                  </Badge>
+                ) : (
+                  <ResultBadge status={item.status} />
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'problem',
+            label: 'Problem',
+            cell: (item) => (
+              <>
+                {item.code === 'blocked' ? (
+                  <Text size="sm">{item.message}</Text>
+                ) : (
+                  <Problem code={item.code} message={item.message} />
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
     </Stack>
   )
 }

@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
@@ -190,17 +190,18 @@ function AddMemberForm({ tenantId, onAdded }: { tenantId: string; onAdded: () =>
 /** Each role in one line, so whoever adds a member knows what the role lets them do. */
 function RoleDescriptions() {
   return (
-    <Table verticalSpacing={2} fz="sm" data-testid="role-descriptions" w="fit-content">
-      <Table.Tbody>
-        {ROLES.map((r) => (
-          <Table.Tr key={r}>
-            <Table.Td fw={600} tt="capitalize">
-              {r}
-            </Table.Td>
-            <Table.Td c="dimmed">{ROLE_DESCRIPTIONS[r]}</Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+    <Stack gap={2} data-testid="role-descriptions">
+      {ROLES.map((r) => (
+        <Text key={r} size="sm">
+          <Text span fw={600} tt="capitalize">
+            {r}
+          </Text>
+          {': '}
+          <Text span c="dimmed" inherit>
+            {ROLE_DESCRIPTIONS[r]}
+          </Text>
+        </Text>
+      ))}
+    </Stack>
   )
 }
