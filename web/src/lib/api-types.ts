@@ -587,6 +587,8 @@ export type Schemas = {
     abilities: {
       cancel: boolean
       rerun: boolean
+      /** A completed run of an undoable type (bulk) that the caller may undo (restore.execute) */
+      undo: boolean
     }
     links: {
       self: string

@@ -6,7 +6,6 @@ import { DataList } from '../../components/data-list.tsx'
 import { showSyncToast } from '../../components/inventory-sync.tsx'
 import { useLiveRuns } from '../../components/live-runs.tsx'
 import { api, errorMessage } from '../../lib/api.ts'
-import { can } from '../../lib/capabilities.ts'
 import { Link } from '../../lib/router.tsx'
 import type { BulkRunUndoState, MeTenant, RestorePlan, Run } from '../../lib/types.ts'
 
@@ -51,7 +50,8 @@ export function undoSentence(plan: RestorePlan, tenantName: string) {
  * the items it changed, shows that plan, and executes it as a restore run.
  */
 export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
-  const show = run.type.startsWith('bulk.') && run.status === 'completed' && can(tenant, 'restore.execute')
+  // Whether Undo applies is the server's answer (the run's abilities), not a guess from the type's name.
+  const show = run.abilities.undo
   const state = useQuery({ ...undoStateQuery(tenant.id, run.id), enabled: show })
   const [plan, setPlan] = useState<RestorePlan | null>(null)
   const live = useLiveRuns()
