@@ -177,6 +177,13 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}`, payload: { enabled: false } }),
   },
+  // Run now starts the schedule's type as the caller: the type's capability (test.noop: inventory.sync), like a re-run.
+  'POST /api/tenants/:tenantId/schedules/:scheduleId/run': {
+    need: ['operations.view', 'inventory.sync'],
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}/run` }),
+  },
   'DELETE /api/tenants/:tenantId/schedules/:scheduleId': {
     need: ['schedules.manage'],
     ok: 204,
