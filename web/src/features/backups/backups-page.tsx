@@ -24,6 +24,7 @@ import { Link, navigate } from '../../lib/router.tsx'
 import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { backupsQuery, createBackup, importBackupZip, type NewBackup } from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
+import { RetentionCard } from './retention.tsx'
 
 export const STATUS_COLORS: Record<BackupSet['status'], string> = {
   running: 'blue',
@@ -84,6 +85,7 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
         Immutable point-in-time sets of the tenant&apos;s configuration, read fresh from Microsoft Graph. Protected sets
         are never deleted by retention.
       </Text>
+      <RetentionCard tenantId={tenant.id} manage={manage} />
       <DataList
         rows={backups.data?.data ?? []}
         rowKey={(b) => b.id}

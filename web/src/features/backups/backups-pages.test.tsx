@@ -162,4 +162,23 @@ describe('Backups pages', () => {
     await waitFor(() => expect(shown).toHaveBeenCalledWith(expect.objectContaining({ title: 'Backup deleted' })))
     await waitFor(() => expect(window.location.pathname).toBe('/t/t1/backups'))
   })
+
+  it('states the retention in words and lets backups.manage set it on the backups page', async () => {
+    const fetchMock = mockFetch({
+      'GET /api/tenants/t1/backups': { data: [set], next_cursor: null },
+      'GET /api/tenants/t1/backup-retention': null,
+      'PUT /api/tenants/t1/backup-retention': { keep_last: 5, keep_days: 14 },
+    })
+    renderWithProviders(<BackupsPage tenant={tenant(['tenant.view', 'backups.manage'])} />)
+    expect((await screen.findByTestId('retention-sentence')).textContent).toBe(
+      'Every backup set is kept: no retention policy is set.',
+    )
+    fireEvent.click(screen.getByTestId('edit-retention'))
+    fireEvent.change(screen.getByLabelText('Keep the newest sets'), { target: { value: '5' } })
+    fireEvent.change(screen.getByLabelText('And every set younger than (days)'), { target: { value: '14' } })
+    fireEvent.click(screen.getByTestId('save-retention'))
+    await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'PUT')).toBe(true))
+    const [, init] = fetchMock.mock.calls.find(([, i]) => i?.method === 'PUT')!
+    expect(JSON.parse(init!.body as string)).toEqual({ keep_last: 5, keep_days: 14 })
+  })
 })
