@@ -144,7 +144,7 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
     .locator(`[data-testid="operation-row"][data-run-id="${runPath.split('/').pop()}"]`)
   await expect(row).toContainText('Inventory sync')
   await expect(row).toContainText('Partially succeeded')
-  await expect(row.getByTestId('operation-counts')).toHaveText(/^\d+ \/ \d+ · \d+ created/)
+  await expect(row.getByTestId('operation-counts')).toHaveText(/^\d+ \/ \d+ types · objects: \d+ created/)
   await screenshot(page, 'operations')
 
   await other.context().close()

@@ -17,17 +17,25 @@ const STATUSES: { value: RunStatus; label: string }[] = [
   { value: 'completed', label: 'Completed' },
 ]
 
-/** "1,204 processed · 3 created · 1 failed": the counts that matter in a list row. */
-export function countsSummary(run: Pick<Run, 'summary_counts'>): string {
+/**
+ * The counts that matter in a list row, saying what each counts: a run that works per type (an inventory
+ * sync) counts types done, then objects ("40 / 40 types · objects: 292 created"), never one number beside
+ * the other as if they were the same thing.
+ */
+export function countsSummary(run: Pick<Run, 'summary_counts'> & { units?: readonly unknown[] }): string {
   const c = run.summary_counts
+  const perType = (run.units?.length ?? 0) > 0 && run.units?.length === c.total
   const parts: string[] = []
   if (c.total !== undefined && c.total > 0)
-    parts.push(`${(c.processed ?? 0).toLocaleString('en')} / ${c.total.toLocaleString('en')}`)
+    parts.push(`${(c.processed ?? 0).toLocaleString('en')} / ${c.total.toLocaleString('en')}${perType ? ' types' : ''}`)
   else if (c.processed !== undefined) parts.push(`${c.processed.toLocaleString('en')} processed`)
+  const objects: string[] = []
   for (const key of ['created', 'updated', 'removed', 'failed', 'skipped'] as const) {
     const value = c[key]
-    if (value) parts.push(`${value.toLocaleString('en')} ${key}`)
+    if (value) objects.push(`${value.toLocaleString('en')} ${key}`)
   }
+  if (perType && objects.length > 0) parts.push(`objects: ${objects.join(', ')}`)
+  else parts.push(...objects)
   return parts.join(' · ') || '—'
 }
 

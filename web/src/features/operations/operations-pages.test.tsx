@@ -131,6 +131,14 @@ describe('OperationsPage', () => {
   it('summarises counts: processed / total only when the total is known', () => {
     expect(countsSummary({ summary_counts: { processed: 7 } })).toBe('7 processed')
     expect(countsSummary({ summary_counts: {} })).toBe('—')
+    // Per-type runs count types, then objects: the two numbers are not the same kind.
+    const units = [{}, {}]
+    expect(countsSummary({ summary_counts: { total: 2, processed: 2, created: 292, updated: 3 }, units })).toBe(
+      '2 / 2 types · objects: 292 created, 3 updated',
+    )
+    expect(countsSummary({ summary_counts: { total: 6, processed: 6, updated: 6 }, units: [] })).toBe(
+      '6 / 6 · 6 updated',
+    )
     expect(countsSummary({ summary_counts: { total: 0, processed: 0, failed: 2 } })).toBe('0 processed · 2 failed')
   })
 })
