@@ -132,7 +132,7 @@ describe('Backups pages', () => {
     })
     renderWithProviders(<BackupPage tenant={tenant(['tenant.view'])} backupId="b1" />)
     expect((await screen.findByTestId('backup-missing')).textContent).toContain(
-      'PowerShell scripts (missing_permission)',
+      'PowerShell scripts (missing permission)',
     )
     fireEvent.click(await screen.findByText('Baseline'))
     const object = await screen.findByTestId('backup-object')

@@ -29,7 +29,10 @@ import { progressOf } from '../../lib/progress.ts'
 import { Link } from '../../lib/router.tsx'
 import {
   countLabel,
+  codeLabel,
   describeSelection,
+  groupFailures,
+  inputLines,
   failureFix,
   initiatorLabel,
   orderedCounts,
@@ -176,7 +179,7 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
           ) : (
             Object.keys(run.context).length > 0 && (
               <Field label="Input" span>
-                <Code>{JSON.stringify(run.context)}</Code>
+                <RunInput context={run.context} />
               </Field>
             )
           )}
@@ -217,25 +220,34 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
             {run.failures.length > 0 && (
               <Card withBorder>
                 <Title order={3} size="h5" mb="xs">
-                  Failures ({run.failures.length})
+                  Problems ({run.failures.length})
                 </Title>
                 <Stack gap="xs">
-                  {run.failures.map((failure, i) => {
-                    const fix = failureFix(failure, type)
+                  {/* One box per problem: a missing permission is said once, with every type it kept out. */}
+                  {groupFailures(run.failures, (f) => failureFix(f, type)).map((group) => {
+                    const gap = group.code === 'missing_permission'
+                    const subjects = group.failures.map((f) => f.subject).filter((s): s is string => Boolean(s))
                     return (
                       <Alert
-                        key={`${failure.code}-${failure.subject}-${i}`}
-                        color="red"
+                        key={`${group.code}-${group.fix ?? group.failures[0]!.message}`}
+                        color={gap ? 'yellow' : 'red'}
                         variant="light"
                         data-testid="run-failure"
-                        title={failure.subject ? typeName(failure.subject) : failure.code}
+                        title={
+                          subjects.length === 1 && group.failures.length === 1
+                            ? `${codeLabel(group.code)}: ${typeName(subjects[0]!)}`
+                            : codeLabel(group.code)
+                        }
                       >
-                        <Text size="sm">
-                          <Code>{failure.code}</Code> {failure.message}
-                        </Text>
-                        {fix && (
+                        <Text size="sm">{group.failures[0]!.message}</Text>
+                        {subjects.length > 1 && (
+                          <Text size="sm" c="dimmed" mt={4} data-testid="run-failure-subjects">
+                            Affects {subjects.length}: {subjects.map(typeName).join(', ')}
+                          </Text>
+                        )}
+                        {group.fix && (
                           <Text size="sm" fw={500} mt={4} data-testid="run-failure-fix">
-                            Fix: {fix}
+                            Fix: {group.fix}
                           </Text>
                         )}
                       </Alert>
@@ -339,15 +351,43 @@ const ResultBadge = ({ status }: { status: RunItemStatus }) => (
   </Badge>
 )
 
-/** A unit's or an item's problem: its code and message, or a dash. */
+/** A unit's or an item's problem: its code in words and its message, or a dash. */
 const Problem = ({ code, message }: { code: string | null | undefined; message: string | null | undefined }) =>
   code ? (
     <Text size="sm">
-      <Code>{code}</Code> {message}
+      <Text span fw={500} inherit>
+        {codeLabel(code)}:
+      </Text>{' '}
+      {message}
     </Text>
   ) : (
     '—'
   )
+
+/** A run's input as labelled lines (no digests); its JSON behind "show raw". */
+function RunInput({ context }: { context: Record<string, unknown> }) {
+  const [raw, setRaw] = useState(false)
+  return (
+    <Stack gap={2} data-testid="run-input">
+      {inputLines(context).map((line) => (
+        <Text size="sm" key={line.label}>
+          <Text span c="dimmed" inherit>
+            {line.label}:
+          </Text>{' '}
+          {line.value}
+        </Text>
+      ))}
+      <Anchor component="button" type="button" size="xs" c="dimmed" w="fit-content" onClick={() => setRaw(!raw)}>
+        {raw ? 'hide raw' : 'show raw'}
+      </Anchor>
+      {raw && (
+        <Code block data-testid="run-input-raw">
+          {JSON.stringify(context, null, 2)}
+        </Code>
+      )}
+    </Stack>
+  )
+}
 
 /** The run's per-item results (any type that records them), filtered by status, a keyset page at a time. */
 function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
@@ -430,7 +470,9 @@ function Field({ label, children, span }: { label: string; children: React.React
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text size="sm">{children}</Text>
+      <Text size="sm" component="div">
+        {children}
+      </Text>
     </div>
   )
 }
