@@ -9,7 +9,6 @@ import {
   PasswordInput,
   Select,
   Stack,
-  Table,
   Text,
   TextInput,
 } from '@mantine/core'
@@ -273,29 +272,43 @@ export function ConnectionResult({
         </Alert>
       )}
       {result.permissions.length > 0 && (
-        <Table verticalSpacing={4}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Permission</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Blocks when missing</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {result.permissions.map((p) => (
-              <Table.Tr key={p.permission} data-testid="permission-row" data-status={p.status}>
-                <Table.Td>
+        <DataList
+          rows={result.permissions}
+          rowKey={(p) => p.permission}
+          rowProps={(p) => ({ 'data-status': p.status })}
+          rowTestId="permission-row"
+          verticalSpacing={4}
+          testId="connection-permissions"
+          empty="No permissions checked."
+          columns={[
+            {
+              key: 'permission',
+              label: 'Permission',
+              cell: (p) => (
+                <>
                   <Code>{p.permission}</Code>
-                </Table.Td>
-                <Table.Td>
+                </>
+              ),
+            },
+            {
+              key: 'status',
+              label: 'Status',
+              cell: (p) => (
+                <>
                   <Badge
                     color={p.status === 'granted' ? 'teal' : p.status === 'missing' ? 'red' : 'gray'}
                     variant="light"
                   >
                     {p.status}
                   </Badge>
-                </Table.Td>
-                <Table.Td>
+                </>
+              ),
+            },
+            {
+              key: 'blocks-when-missing',
+              label: 'Blocks when missing',
+              cell: (p) => (
+                <>
                   {p.status === 'missing' && p.blocks.length > 0 ? (
                     <List size="sm">
                       {p.blocks.map((b) => (
@@ -307,11 +320,11 @@ export function ConnectionResult({
                       {p.blocks.length} type{p.blocks.length === 1 ? '' : 's'}
                     </Text>
                   )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
       {missing.length > 0 && (
         <Text size="sm">
