@@ -142,7 +142,9 @@ export function inputLines(context: Record<string, unknown>, prefix = ''): { lab
             ? value.length === 0
               ? 'none'
               : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')
-            : String(value)
+            : typeof value === 'string' || typeof value === 'number'
+              ? String(value)
+              : JSON.stringify(value)
     lines.push({ label, value: text })
   }
   return lines
