@@ -1,4 +1,4 @@
-import { Anchor, Badge, Group, Select, Stack } from '@mantine/core'
+import { Anchor, Badge, Group, Select, Stack, Text } from '@mantine/core'
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query'
 import { policyTypesQuery } from '../../components/inventory-sync.tsx'
 import { LongName } from '../../components/long-name.tsx'
@@ -8,6 +8,8 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { ChangeKind, InventoryChange, MeTenant } from '../../lib/types.ts'
 import { changesQuery } from './api.ts'
+import { feedRows } from './change-groups.ts'
+import { useState } from 'react'
 import { ChangedBy } from './changed-by.tsx'
 
 const KINDS: { value: ChangeKind; label: string; color: string }[] = [
@@ -43,6 +45,8 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
   const catalog = useQuery(policyTypesQuery(tenant.id))
   const changes = useInfiniteQuery(changesQuery(tenant.id, { type, kind, since }))
   const rows = changes.data?.pages.flatMap((p) => p.data) ?? []
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set())
+  const display = feedRows(rows, expanded)
   const labels = new Map((catalog.data?.data ?? []).map((t) => [t.key, t.label]))
 
   return (
@@ -79,8 +83,8 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
         />
       </Group>
       <DataList
-        rows={rows}
-        rowKey={(c) => c.id}
+        rows={display}
+        rowKey={(r) => r.id}
         query={changes}
         testId="changes-table"
         rowTestId="change-row"
@@ -92,25 +96,51 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
         filteredEmpty="No changes match these filters."
         onClearFilters={() => setParams({ type: null, kind: null, days: null })}
         columns={[
-          { key: 'detected', label: 'Detected', nowrap: true, cell: (c) => formatDateTime(c.detected_at) },
+          {
+            key: 'detected',
+            label: 'Detected',
+            nowrap: true,
+            cell: (r) => formatDateTime(r.kind === 'change' ? r.change.detected_at : r.changes[0]!.detected_at),
+          },
           {
             key: 'item',
             label: 'Item',
-            cell: (c) => (
-              <Anchor component={Link} to={entryLink(tenant.id, c)} fw={500}>
-                <LongName>{c.display_name || '(no name)'}</LongName>
-              </Anchor>
-            ),
+            cell: (r) =>
+              r.kind === 'found' ? (
+                <Text size="sm" data-testid="change-group">
+                  Inventory sync found {r.changes.length.toLocaleString('en')}
+                  {changes.hasNextPage && r === display[display.length - 1] ? '+' : ''} objects already in the tenant{' '}
+                  <Anchor
+                    component="button"
+                    type="button"
+                    size="sm"
+                    onClick={() => setExpanded((set) => new Set(set).add(r.id))}
+                  >
+                    show them
+                  </Anchor>
+                </Text>
+              ) : (
+                <Anchor component={Link} to={entryLink(tenant.id, r.change)} fw={500}>
+                  <LongName>{r.change.display_name || '(no name)'}</LongName>
+                </Anchor>
+              ),
           },
-          { key: 'type', label: 'Type', cell: (c) => labels.get(c.policy_type) ?? c.policy_type },
+          {
+            key: 'type',
+            label: 'Type',
+            cell: (r) =>
+              r.kind === 'found'
+                ? `${new Set(r.changes.map((c) => c.policy_type)).size} types`
+                : (labels.get(r.change.policy_type) ?? r.change.policy_type),
+          },
           {
             key: 'kind',
             label: 'Change',
-            cell: (c) => {
-              const k = KINDS.find((x) => x.value === c.kind)!
+            cell: (r) => {
+              const k = KINDS.find((x) => x.value === (r.kind === 'found' ? 'created' : r.change.kind))!
               return (
                 <Badge size="sm" variant="light" color={k.color}>
-                  {k.label}
+                  {r.kind === 'found' ? 'Found' : k.label}
                 </Badge>
               )
             },
@@ -118,7 +148,14 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
           {
             key: 'by',
             label: 'Changed by',
-            cell: (c) => <ChangedBy tenantId={tenant.id} changedBy={c.changed_by} />,
+            cell: (r) =>
+              r.kind === 'found' ? (
+                <Anchor component={Link} to={`/t/${tenant.id}/operations/${r.runId}`} size="sm">
+                  the sync run
+                </Anchor>
+              ) : (
+                <ChangedBy tenantId={tenant.id} changedBy={r.change.changed_by} />
+              ),
           },
         ]}
       />
