@@ -43,7 +43,7 @@ describe('layering', () => {
     expect(writersOf(journal).filter((file) => !file.startsWith(path.join('src', 'graph', 'writes')))).toEqual([])
   })
 
-  it("console features never import each other (shared things live in web/src/components or web/src/lib)", () => {
+  it('console features never import each other (shared things live in web/src/components or web/src/lib)', () => {
     const offenders = sources('web/src/features').filter((file) => {
       const feature = file.split(path.sep)[3]
       return [...read(file).matchAll(/from '\.\.\/([\w-]+)\//g)].some((m) => m[1] !== feature)
