@@ -54,6 +54,8 @@ export type DataListProps<T> = {
   minWidth?: number
   /** "12 shown (all)" beside Load more. */
   showCount?: boolean
+  /** What "shown" counts when a row stands for several records (a grouped row); the rows by default. */
+  shownCount?: number
   verticalSpacing?: number | string
   highlightOnHover?: boolean
 }
@@ -152,7 +154,7 @@ export function DataList<T>(props: DataListProps<T>) {
         <Group justify="center" gap="md">
           {props.showCount && (
             <Text size="sm" c="dimmed" data-testid="list-count">
-              {rows.length.toLocaleString('en')} shown{query?.hasNextPage ? '' : ' (all)'}
+              {(props.shownCount ?? rows.length).toLocaleString('en')} shown{query?.hasNextPage ? '' : ' (all)'}
             </Text>
           )}
           {query?.hasNextPage && (

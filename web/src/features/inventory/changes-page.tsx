@@ -84,6 +84,7 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
       </Group>
       <DataList
         rows={display}
+        shownCount={rows.length}
         rowKey={(r) => r.id}
         query={changes}
         testId="changes-table"
