@@ -54,7 +54,7 @@ test('schedules: a weekly cadence in a picked zone, the next run in that zone, R
   await page.getByTestId('create-schedule').click()
   const dialog = page.getByRole('dialog')
   await dialog.getByLabel('Name').fill('Weekly sync (e2e)')
-  await dialog.getByRole('textbox', { name: 'Operation' }).click()
+  await dialog.getByLabel('Operation').click()
   await page.getByRole('option', { name: 'Inventory sync' }).click()
   await dialog.getByText('Weekly', { exact: true }).click()
   await dialog.getByTestId('schedule-time').fill('06:30')
