@@ -144,7 +144,7 @@ test('a sync: toast with "View run", live widget for every viewer, one notificat
     .locator(`[data-testid="operation-row"][data-run-id="${runPath.split('/').pop()}"]`)
   await expect(row).toContainText('Inventory sync')
   await expect(row).toContainText('Partially succeeded')
-  await expect(row.getByTestId('operation-counts')).toHaveText(/^\d+ \/ \d+ · \d+ created/)
+  await expect(row.getByTestId('operation-counts')).toHaveText(/^\d+ \/ \d+ types · objects: \d+ created/)
   await screenshot(page, 'operations')
 
   await other.context().close()
@@ -194,7 +194,10 @@ test('cancelling a running sync: Cancelling… then cancelled, in the widget and
 
   await expect(page.getByTestId('run-outcome')).toHaveText('Cancelled', { timeout: 60_000 })
   await expect(page.getByTestId('run-status')).toHaveText('Completed')
-  await expect(page.getByTestId('progress-widget')).toHaveCount(0)
+  // The widget says how the run ended for a few seconds, with a link, then leaves.
+  await expect(page.getByTestId('progress-widget-run')).toHaveCount(0)
+  await expect(page.getByTestId('progress-widget-finished')).toContainText('Cancelled')
+  await expect(page.getByTestId('progress-widget')).toHaveCount(0, { timeout: 30_000 })
   await expect(page.getByRole('button', { name: 'Cancel', exact: true })).toHaveCount(0)
   await screenshot(page, 'run-cancelled')
 })

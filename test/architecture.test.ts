@@ -8,7 +8,7 @@ const sources = (dir: string): string[] =>
   readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) =>
     entry.isDirectory()
       ? sources(path.join(dir, entry.name))
-      : entry.name.endsWith('.ts')
+      : /\.tsx?$/.test(entry.name)
         ? [path.join(dir, entry.name)]
         : [],
   )
@@ -41,5 +41,37 @@ describe('layering', () => {
     )
     const journal = /(insert|update|delete)\(graphWrites\)|(INSERT INTO|UPDATE|DELETE FROM) graph_writes/
     expect(writersOf(journal).filter((file) => !file.startsWith(path.join('src', 'graph', 'writes')))).toEqual([])
+  })
+
+  it('console features never import each other (shared things live in web/src/components or web/src/lib)', () => {
+    const offenders = sources('web/src/features').filter((file) => {
+      const feature = file.split(path.sep)[3]
+      return [...read(file).matchAll(/from '\.\.\/([\w-]+)\//g)].some((m) => m[1] !== feature)
+    })
+    expect(offenders).toEqual([])
+  })
+
+  it('console components and lib never import a feature', () => {
+    const offenders = [...sources('web/src/components'), ...sources('web/src/lib')].filter((file) =>
+      /from '(\.\.\/)+features\//.test(read(file)),
+    )
+    expect(offenders).toEqual([])
+  })
+
+  it('console list pages render rows through the one list component, not a hand-written Mantine Table', () => {
+    // Tables that are not lists keep <Table>: a diff (components/diff-view.tsx), a restore plan's review groups and
+    // mapping (ADR 026), and the bulk action's preview inside its dialog (a capped sample, not a list page).
+    const allowed = new Set(
+      [
+        'components/data-list.tsx',
+        'components/diff-view.tsx',
+        'features/restore/restore-plan-page.tsx',
+        'features/inventory/bulk-actions.tsx',
+      ].map((f) => path.join('web', 'src', f)),
+    )
+    const handWritten = sources('web/src')
+      .filter((file) => !allowed.has(file) && !file.includes('.test.'))
+      .filter((file) => /<Table[\s>]/.test(read(file)))
+    expect(handWritten).toEqual([])
   })
 })

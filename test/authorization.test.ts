@@ -188,6 +188,13 @@ const TABLE: Record<string, RouteCase> = {
     allowed: ownerAndManager,
     request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}`, payload: { enabled: false } }),
   },
+  // Run now starts the schedule's type as the caller: the type's capability (test.noop: inventory.sync), like a re-run.
+  'POST /api/tenants/:tenantId/schedules/:scheduleId/run': {
+    need: ['operations.view', 'inventory.sync'],
+    ok: 202,
+    allowed: operators,
+    request: (s) => ({ url: `/api/tenants/${s.tenantId}/schedules/${s.scheduleId}/run` }),
+  },
   'DELETE /api/tenants/:tenantId/schedules/:scheduleId': {
     need: ['schedules.manage'],
     ok: 204,
@@ -736,12 +743,14 @@ describe('run abilities', () => {
             })
           ).body,
         ) as {
-          abilities: { cancel: boolean; rerun: boolean }
+          abilities: { cancel: boolean; rerun: boolean; undo: boolean }
         }
       ).abilities
     // The target's runs: an active one can be cancelled, a completed one re-run, by those who manage others' runs.
-    expect(await get(setup.runId)).toEqual({ cancel: manages[role], rerun: false })
-    expect(await get(setup.doneRunId)).toEqual({ cancel: false, rerun: manages[role] })
+    expect(await get(setup.runId)).toEqual({ cancel: manages[role], rerun: false, undo: false })
+    expect(await get(setup.doneRunId)).toEqual({ cancel: false, rerun: manages[role], undo: false })
+    // A finished bulk run: Undo (a restore) for those whose role allows restore.execute, never from its type's name.
+    expect((await get(setup.bulkRunId)).undo).toBe(capabilitiesOf(role).includes('restore.execute'))
     // The caller's own run: an operator may cancel it too.
     const me = JSON.parse((await ctx.request({ method: 'GET', url: '/api/me', token: callers[role] })).body) as {
       user: { id: string }
@@ -753,7 +762,7 @@ describe('run abilities', () => {
       initiatorUserId: me.user.id,
       actor: { kind: 'user', userId: me.user.id, ip: null },
     })
-    expect(await get(own.run.id)).toEqual({ cancel: true, rerun: false })
+    expect(await get(own.run.id)).toEqual({ cancel: true, rerun: false, undo: false })
   })
 })
 

@@ -171,7 +171,7 @@ describe('compare', () => {
     // The setting-level diff, labelled as the version diff labels it.
     expect(rows['Corporate Wi-Fi']!.status).toBe('different')
     expect(rows['Corporate Wi-Fi']!.changes.map((c) => [c.label, c.kind, c.before, c.after])).toEqual([
-      ['Assignment: Exclude group Sales', 'added', null, 'apply, no filter'],
+      ['Assignment: Exclude group Sales', 'added', null, 'apply, excluded'],
       ['Assignment: Include group Sales', 'removed', 'apply, no filter', null],
       ['Ssid', 'changed', 'corp', 'corp-5g'],
     ])

@@ -152,6 +152,40 @@ describe('schedules API', () => {
   })
 })
 
+describe('Run now', () => {
+  it("starts the schedule's type with its stored input as the caller, and leaves the schedule's slot alone", async () => {
+    const created = await api('POST', '', {
+      name: 'Run-now sync',
+      operation_type: 'inventory.sync',
+      input: { selection: { mode: 'full' } },
+      cron: '0 3 * * *',
+      timezone: 'Europe/Berlin',
+    })
+    expect(created.statusCode, created.body).toBe(201)
+    const schedule = JSON.parse(created.body) as Schedule
+    const started = await api('POST', `/${schedule.id}/run`)
+    expect(started.statusCode, started.body).toBe(202)
+    const { run } = JSON.parse(started.body) as {
+      run: { id: string; type: string; initiator: { id: string } | null; schedule: unknown }
+    }
+    expect(run.type).toBe('inventory.sync')
+    expect(run.initiator?.id).toBe(ownerId)
+    const [row] = await ctx.db.select().from(operationRuns).where(eq(operationRuns.id, run.id))
+    expect((row!.context as { selection: { mode: string } }).selection.mode).toBe('full')
+    const after = (JSON.parse((await api('GET', '')).body) as { data: Schedule[] }).data.find(
+      (s) => s.id === schedule.id,
+    )!
+    expect(after.next_run_at).toBe(schedule.next_run_at)
+    // A foreign tenant's member sees no such schedule; an unknown id is a 404 too.
+    expect((await api('POST', `/${schedule.id}/run`, undefined, tokens.foreigner)).statusCode).toBe(404)
+    expect((await api('POST', '/not-a-schedule/run')).statusCode).toBe(404)
+    await ctx.db.transaction((tx) =>
+      finishRun(tx, catalog, { runId: run.id, from: ['queued'], outcome: 'succeeded', actor: { kind: 'system' } }),
+    )
+    expect((await api('DELETE', `/${schedule.id}`)).statusCode).toBe(204)
+  })
+})
+
 describe('the scheduler, under a fake clock', () => {
   let clock = new Date('2030-01-01T12:04:58.000Z')
   const scheduler = () => new Scheduler(ctx.db, ctx.engine, createLogger('silent'), { now: () => clock })

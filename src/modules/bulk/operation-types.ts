@@ -81,6 +81,7 @@ function spec(action: BulkAction): OperationSpec {
     cancellable: true,
     // A bulk run acts on the selection frozen when it started: running it again later would act on a stale one.
     rerunnable: false,
+    undoable: true,
     schedulable: false,
     input: bulkRunInput(action),
     failureCodes: {

@@ -137,7 +137,7 @@ describe('readable diffs', () => {
     expect(
       changes.map((c) => `${c.kind} ${c.label}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`),
     ).toEqual([
-      'added Assignment: Exclude group Berlin devices: null → "no filter"',
+      'added Assignment: Exclude group Berlin devices: null → "excluded"',
       'changed Turn off Autoplay: "Enabled" → "Disabled"',
       'changed Turn off Autoplay: Turn off Autoplay on:: "CD-ROM" → "All drives"',
       'added Scope tag: Berlin office: null → "assigned"',
@@ -147,5 +147,30 @@ describe('readable diffs', () => {
   it('humanises property names', () => {
     expect(humanise('passwordMinimumLength')).toBe('Password minimum length')
     expect(humanise('displayName')).toBe('Display name')
+  })
+
+  it("hides Graph's server-managed fields: a new version counter or timestamp is no change", () => {
+    const changes = diffContents(
+      {
+        payload: {
+          displayName: 'A',
+          version: 3,
+          lastModifiedDateTime: '2030-01-01T00:00:00Z',
+          passwordMinimumLength: 8,
+        },
+        assignments: [],
+      },
+      {
+        payload: {
+          displayName: 'A',
+          version: 4,
+          lastModifiedDateTime: '2030-02-01T00:00:00Z',
+          passwordMinimumLength: 10,
+        },
+        assignments: [],
+      },
+      names,
+    )
+    expect(changes.map((c) => c.label)).toEqual(['Password minimum length'])
   })
 })

@@ -29,6 +29,12 @@ export type DiffNames = {
 
 export type Entry = { label: string; value: unknown }
 
+/**
+ * Fields Graph maintains itself on every write: its `version` counter and the timestamps. Nobody
+ * changes them, so a diff never lists them (the version history shows when a version was captured).
+ */
+const SERVER_MANAGED = ['version', 'createdDateTime', 'lastModifiedDateTime', '@odata.context', '@odata.etag']
+
 const EMPTY_GUID = '00000000-0000-0000-0000-000000000000'
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MASKED = /^\*{3,}$/
@@ -187,7 +193,11 @@ class Flattener {
       filterId && filterId !== EMPTY_GUID && filterType !== 'none'
         ? `${filterType === 'exclude' ? 'exclude' : 'include'} filter ${this.names.filters.get(filterId) ?? filterId}`
         : 'no filter'
-    const value = [typeof assignment.intent === 'string' ? assignment.intent : undefined, filter]
+    // Graph applies no filter to an exclusion: it reads "excluded", not "no filter".
+    const value = [
+      typeof assignment.intent === 'string' ? assignment.intent : undefined,
+      intent === 'Exclude' ? 'excluded' : filter,
+    ]
       .filter(Boolean)
       .join(', ')
     this.add(`assignments/${type}/${groupId ?? ''}`, `Assignment: ${intent} ${who}`, value)
@@ -256,6 +266,7 @@ class Flattener {
         )
       }
     }
+    for (const key of SERVER_MANAGED) delete rest[key]
     this.generic(rest, '', '')
     for (const assignment of assignments) this.assignment(assignment)
     return this.entries

@@ -20,6 +20,8 @@ export type OperationSpec = {
   cancellable: boolean
   /** Re-running starts the same type with the run's stored input. */
   rerunnable: boolean
+  /** A completed run can be undone (a restore from the backup it took first: bulk runs); Undo needs restore.execute. */
+  undoable?: boolean
   /** A schedule may start it (as a system run). */
   schedulable: boolean
   /**

@@ -6,7 +6,9 @@ import {
   type OperationRunItemRow,
   type OperationRunRow,
 } from '../../db/schema.ts'
+import { whyNot } from '../access/authority.ts'
 import { can, canManageRun, type TenantAccess } from '../access/policy.ts'
+import { FULL_SCOPE } from '../access/token-scope.ts'
 import type { Catalog } from './catalog.ts'
 import { runLinks } from './links.ts'
 import type { RunWithNames } from './repository.ts'
@@ -61,7 +63,13 @@ export const runResponse = z
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
     abilities: z
-      .object({ cancel: z.boolean(), rerun: z.boolean() })
+      .object({
+        cancel: z.boolean(),
+        rerun: z.boolean(),
+        undo: z
+          .boolean()
+          .describe('A completed run of an undoable type (bulk) that the caller may undo (restore.execute)'),
+      })
       .describe('What the caller may do with this run now: decided here, never re-derived by the console'),
     links: z.object({ self: z.string(), view: z.string() }),
   })
@@ -112,6 +120,11 @@ export function abilitiesOf(
   return {
     cancel: manage && spec?.cancellable === true && run.status !== 'completed',
     rerun: manage && spec?.rerunnable === true && run.status === 'completed' && can(access.role, spec.capability),
+    // Undo plans and executes a restore: the one rule (role and token scope) for restore.execute.
+    undo:
+      spec?.undoable === true &&
+      run.status === 'completed' &&
+      whyNot(access.role, access.scope ?? FULL_SCOPE, 'restore.execute') === null,
   }
 }
 

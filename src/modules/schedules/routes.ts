@@ -6,9 +6,12 @@ import { responses } from '../../http/schemas.ts'
 import { notFound } from '../../lib/errors.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 import { tenantIdParams } from '../tenants/schemas.ts'
+import { presentRun, runResponse } from '../operations/presenter.ts'
+import { findRun } from '../operations/repository.ts'
 import { deleteSchedule } from './delete-schedule.ts'
 import { presentSchedule, scheduleResponse } from './presenter.ts'
 import { findSchedule, listSchedules } from './repository.ts'
+import { runScheduleNow } from './run-schedule-now.ts'
 import { createSchedule, updateSchedule } from './save-schedule.ts'
 import { createScheduleBody, scheduleParams, updateScheduleBody } from './schemas.ts'
 
@@ -106,6 +109,31 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       known(request.params.scheduleId)
       await deleteSchedule(db, access, auth.actorOf(request, principal), request.params.scheduleId)
       return reply.code(204).send(null)
+    },
+  )
+
+  r.post(
+    '/api/tenants/:tenantId/schedules/:scheduleId/run',
+    {
+      schema: {
+        tags,
+        summary:
+          "Run now: starts the schedule's type with its stored input as the caller (deduplicated like any start); " +
+          'the schedule keeps its slots',
+        params: scheduleParams,
+        response: responses({ 202: z.object({ run: runResponse, deduplicated: z.boolean() }) }),
+      },
+    },
+    async (request, reply) => {
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      const row = UUID_PATTERN.test(request.params.scheduleId)
+        ? await findSchedule(db, access.tenantId, request.params.scheduleId)
+        : undefined
+      if (!row) throw notFound('Schedule')
+      const actor = auth.actorOf(request, principal)
+      const { run, deduplicated } = await runScheduleNow(engine, access, actor, principal.user.id, row.schedule)
+      const found = (await findRun(db, access.tenantId, run.id)) ?? { run, initiatorName: null, scheduleName: null }
+      return reply.code(202).send({ run: presentRun(engine.catalog, access, found), deduplicated })
     },
   )
 }

@@ -4,6 +4,7 @@ import { useDisclosure } from '@mantine/hooks'
 import { useQueryClient } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
 import { LiveRunsProvider } from '../components/live-runs.tsx'
+import { lastTenant } from './last-tenant.ts'
 import { signOut } from '../features/auth/api.ts'
 import { NotificationsBell } from '../features/notifications/notifications-bell.tsx'
 import { ProgressWidget } from '../features/operations/progress-widget.tsx'
@@ -12,9 +13,10 @@ import { switchTenantPath, tenantNavigation } from '../lib/route-table.ts'
 import { Link, navigate, useLocation } from '../lib/router.tsx'
 import type { Me, MeTenant } from '../lib/types.ts'
 import { LongName } from '../components/long-name.tsx'
-import { overviewQuery, tenantGroupsQuery } from '../features/overview/api.ts'
+import { overviewQuery } from '../features/overview/api.ts'
+import { tenantGroupsQuery } from '../lib/tenant-groups.ts'
 import { HealthDot } from '../features/overview/health-dot.tsx'
-import { groupNamesByTenant, matchesTenant } from '../features/overview/tenant-search.ts'
+import { groupNamesByTenant, matchesTenant } from '../lib/tenant-search.ts'
 import type { Health } from '../lib/types.ts'
 import { OVERVIEW_PATH, ROLE_RULES_PATH, TENANT_GROUPS_PATH, TOKENS_PATH } from './routes.tsx'
 
@@ -25,7 +27,9 @@ export const tenantIdOf = (pathname: string): string | undefined =>
 export function Shell({ me, children }: { me: Me; children: ReactNode }) {
   const { pathname } = useLocation()
   const [navOpened, nav] = useDisclosure()
-  const tenant = me.tenants.find((t) => t.id === tenantIdOf(pathname))
+  // Account and admin pages keep the tenant the user came from: its picker value and menu stay (issue 24 item 11).
+  const keepsContext = pathname.startsWith('/account') || pathname.startsWith('/admin')
+  const tenant = me.tenants.find((t) => t.id === (tenantIdOf(pathname) ?? (keepsContext ? lastTenant() : undefined)))
   const watchesRuns = tenant !== undefined && can(tenant, 'operations.view')
 
   return (

@@ -787,6 +787,8 @@ export type Schemas = {
     abilities: {
       cancel: boolean
       rerun: boolean
+      /** A completed run of an undoable type (bulk) that the caller may undo (restore.execute) */
+      undo: boolean
     }
     links: {
       self: string
@@ -1400,6 +1402,10 @@ export type Responses = {
   "POST /api/tenants/{tenantId}/schedules": Schemas["Schedule"]
   "PATCH /api/tenants/{tenantId}/schedules/{scheduleId}": Schemas["Schedule"]
   "DELETE /api/tenants/{tenantId}/schedules/{scheduleId}": null
+  "POST /api/tenants/{tenantId}/schedules/{scheduleId}/run": {
+    run: Schemas["OperationRun"]
+    deduplicated: boolean
+  }
   "GET /api/tenants/{tenantId}/targets": {
     data: Schemas["TenantTarget"][]
     /** False when Graph could not be searched: only the inventory's groups are listed */

@@ -31,7 +31,7 @@ export function reportUnauthorized() {
 }
 
 type Options = {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
   body?: unknown
   signal?: AbortSignal
   query?: Record<string, string | number | boolean | undefined | null>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { progressOf, sortActive } from './progress.ts'
+import { phaseOf, progressOf, sortActive } from './progress.ts'
 import type { Run } from './types.ts'
 
 describe('progressOf', () => {
@@ -41,5 +41,16 @@ describe('sortActive', () => {
       'a',
       'b',
     ])
+  })
+})
+
+describe('phaseOf', () => {
+  it('says starting before the first count and finishing when every unit is counted but the run goes on', () => {
+    expect(phaseOf({ status: 'queued', summary_counts: {} })).toBe('queued')
+    expect(phaseOf({ status: 'running', summary_counts: { total: 6, processed: 0 } })).toBe('starting')
+    expect(phaseOf({ status: 'running', summary_counts: {} })).toBe('starting')
+    expect(phaseOf({ status: 'running', summary_counts: { total: 6, processed: 3 } })).toBe('running')
+    expect(phaseOf({ status: 'running', summary_counts: { total: 6, processed: 6 } })).toBe('finishing')
+    expect(phaseOf({ status: 'running', summary_counts: { processed: 40 } })).toBe('running')
   })
 })

@@ -35,3 +35,18 @@ const fmt = (n: number) => n.toLocaleString('en')
 /** Active runs as the widget lists them: oldest first, so a new run joins at the bottom. */
 export const sortActive = (runs: Iterable<Run>): Run[] =>
   [...runs].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+
+/**
+ * What an active run is doing, as the widget says it: queued; starting (running, nothing counted yet —
+ * not "0 / 6"); running; finishing (every unit counted but the run not completed yet — not "100 %"
+ * while work remains).
+ */
+export type Phase = 'queued' | 'starting' | 'running' | 'finishing'
+
+export function phaseOf(run: Pick<Run, 'status' | 'summary_counts'>): Phase {
+  if (run.status === 'queued') return 'queued'
+  const progress = progressOf(run.summary_counts)
+  if ((progress.processed ?? 0) === 0) return 'starting'
+  if (progress.determinate && progress.processed >= progress.total) return 'finishing'
+  return 'running'
+}

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
+  codeLabel,
   describeSelection,
+  groupFailures,
+  inputLines,
   failureFix,
   initiatorLabel,
   orderedCounts,
@@ -120,5 +123,42 @@ describe('selection', () => {
         catalog,
       ),
     ).toBe('Types: PowerShell scripts · Categories: Compliance (no foundations or dependencies)')
+  })
+})
+
+describe('readable run internals', () => {
+  it('says codes in words', () => {
+    expect(codeLabel('missing_permission')).toBe('Missing permission')
+  })
+
+  it('groups failures by problem: one missing permission, once, with every type it blocked', () => {
+    const failures = [
+      { code: 'missing_permission', message: 'lacks A.Read', subject: 'scripts' },
+      { code: 'missing_permission', message: 'lacks A.Read', subject: 'remediations' },
+      { code: 'throttled', message: 'slow down', subject: 'apps' },
+    ]
+    const groups = groupFailures(failures, (f) => (f.code === 'missing_permission' ? 'Grant A.Read' : null))
+    expect(groups.map((g) => [g.code, g.fix, g.failures.map((f) => f.subject)])).toEqual([
+      ['missing_permission', 'Grant A.Read', ['scripts', 'remediations']],
+      ['throttled', null, ['apps']],
+    ])
+  })
+
+  it('lists a run input as labelled lines without the selection digest', () => {
+    expect(
+      inputLines({
+        params: { prefix: 'x', keep_assignments: true },
+        filter: null,
+        item_count: 6,
+        selection_digest: 'f'.repeat(64),
+        item_ids: ['a', 'b'],
+      }),
+    ).toEqual([
+      { label: 'Params › Prefix', value: 'x' },
+      { label: 'Params › Keep assignments', value: 'Yes' },
+      { label: 'Filter', value: '—' },
+      { label: 'Item count', value: '6' },
+      { label: 'Item ids', value: 'a, b' },
+    ])
   })
 })

@@ -92,3 +92,60 @@ export function describeSelection(selection: Selection, catalog: PolicyType[] = 
     flags.length > 0 ? `${scope} (with ${flags.join(' and ')})` : `${scope} (no foundations or dependencies)`
   return selection.mode === 'quick' ? `Quick: ${described}` : described
 }
+
+/** A machine code as words: `missing_permission` → "Missing permission". */
+export const codeLabel = (code: string) => countLabel(code)
+
+/**
+ * A run's failures as people read them: one entry per problem (code and fix), with every subject it
+ * affects, so one missing permission is said once with its fix, not once per type it blocked.
+ */
+export function groupFailures(
+  failures: readonly RunFailure[],
+  fixOf: (failure: RunFailure) => string | null | undefined,
+): { code: string; fix: string | null; failures: RunFailure[] }[] {
+  const groups = new Map<string, { code: string; fix: string | null; failures: RunFailure[] }>()
+  for (const failure of failures) {
+    const fix = fixOf(failure) ?? null
+    const key = `${failure.code}\u0000${fix ?? failure.message}`
+    const group = groups.get(key) ?? { code: failure.code, fix, failures: [] }
+    group.failures.push(failure)
+    groups.set(key, group)
+  }
+  return [...groups.values()]
+}
+
+/** Input fields nobody needs to read: integrity digests of a frozen selection. */
+const HIDDEN_INPUT = /(^|_)digest$/
+
+/**
+ * A run's stored input as labelled lines ("Params › Prefix: x"), without internals such as the
+ * selection digest; the raw JSON stays one click away on the page.
+ */
+export function inputLines(context: Record<string, unknown>, prefix = ''): { label: string; value: string }[] {
+  const lines: { label: string; value: string }[] = []
+  for (const [key, value] of Object.entries(context)) {
+    if (HIDDEN_INPUT.test(key)) continue
+    const label = prefix ? `${prefix} › ${countLabel(key)}` : countLabel(key)
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      lines.push(...inputLines(value as Record<string, unknown>, label))
+      continue
+    }
+    const text =
+      value === null || value === undefined || value === ''
+        ? '—'
+        : typeof value === 'boolean'
+          ? value
+            ? 'Yes'
+            : 'No'
+          : Array.isArray(value)
+            ? value.length === 0
+              ? 'none'
+              : value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')
+            : typeof value === 'string' || typeof value === 'number'
+              ? String(value)
+              : JSON.stringify(value)
+    lines.push({ label, value: text })
+  }
+  return lines
+}

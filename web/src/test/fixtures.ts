@@ -20,7 +20,7 @@ export const makeRun = (id: string, patch: Partial<Run> = {}): Run => ({
   created_at: '2026-01-01T00:00:00Z',
   started_at: null,
   completed_at: null,
-  abilities: { cancel: true, rerun: false },
+  abilities: { cancel: true, rerun: false, undo: false },
   links: { self: `/api/tenants/t1/operation-runs/${id}`, view: `/t/t1/operations/${id}` },
   ...patch,
 })

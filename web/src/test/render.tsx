@@ -7,11 +7,13 @@ import { vi } from 'vitest'
 /** Renders inside the console's providers, with a fresh query cache and no retries. */
 export function renderWithProviders(ui: ReactNode) {
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } })
-  const result = render(
+  // A wrapper (not a wrapped element), so `rerender` keeps the providers.
+  const wrapper = ({ children }: { children: ReactNode }) => (
     <MantineProvider>
-      <QueryClientProvider client={queryClient}>{ui}</QueryClientProvider>
-    </MantineProvider>,
+      <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>
+    </MantineProvider>
   )
+  const result = render(ui, { wrapper })
   return { ...result, queryClient }
 }
 

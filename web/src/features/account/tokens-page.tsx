@@ -9,15 +9,15 @@ import {
   MultiSelect,
   Select,
   Stack,
-  Table,
   Text,
   TextInput,
 } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
+import { DataList } from '../../components/data-list.tsx'
 import { LongName } from '../../components/long-name.tsx'
-import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import type { Me } from '../../lib/types.ts'
@@ -97,66 +97,78 @@ export function TokensPage({ me }: { me: Me }) {
           </Stack>
         </Alert>
       )}
-      {tokens.isPending ? (
-        <LoadingState label="Loading your tokens" />
-      ) : tokens.isError ? (
-        <ErrorState error={tokens.error} />
-      ) : tokens.data.data.length === 0 ? (
-        <Text c="dimmed">You have no API tokens.</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={800}>
-          <Table data-testid="tokens-table" verticalSpacing={6} striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Scope</Table.Th>
-                <Table.Th>Created</Table.Th>
-                <Table.Th>Last used</Table.Th>
-                <Table.Th>Expires</Table.Th>
-                <Table.Th aria-label="Actions" />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {tokens.data.data.map((token) => (
-                <Table.Tr key={token.id} data-testid="token-row">
-                  <Table.Td>
-                    <LongName maw={260}>{token.name}</LongName>
-                    <Text size="xs" c="dimmed" ff="monospace">
-                      {token.display_prefix}…
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    <LongName maw={260}>{scopeLabel(token.scope)}</LongName>
-                  </Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(token.created_at)}</Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                    {token.last_used_at ? formatDateTime(token.last_used_at) : 'Never used'}
-                  </Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                    {token.expires_at === null ? 'Never' : formatDateTime(token.expires_at)}{' '}
-                    {isExpired(token, now) && (
-                      <Badge size="xs" color="red" variant="light">
-                        Expired
-                      </Badge>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <Button
-                      size="xs"
-                      color="red"
-                      variant="subtle"
-                      onClick={() => setRevoking(token)}
-                      aria-label={`Revoke ${token.name}`}
-                    >
-                      Revoke
-                    </Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <DataList
+        rows={tokens.data?.data ?? []}
+        rowKey={(token) => token.id}
+        query={tokens}
+        testId="tokens-table"
+        rowTestId="token-row"
+        minWidth={800}
+        loadingLabel="Loading your tokens"
+        empty="You have no API tokens."
+        columns={[
+          {
+            key: 'name',
+            label: 'Name',
+            cell: (token) => (
+              <>
+                <LongName maw={260}>{token.name}</LongName>
+                <Text size="xs" c="dimmed" ff="monospace">
+                  {token.display_prefix}…
+                </Text>
+              </>
+            ),
+          },
+          {
+            key: 'scope',
+            label: 'Scope',
+            cell: (token) => (
+              <>
+                <LongName maw={260}>{scopeLabel(token.scope)}</LongName>
+              </>
+            ),
+          },
+          { key: 'created', label: 'Created', nowrap: true, cell: (token) => formatDateTime(token.created_at) },
+          {
+            key: 'last-used',
+            label: 'Last used',
+            nowrap: true,
+            cell: (token) => (token.last_used_at ? formatDateTime(token.last_used_at) : 'Never used'),
+          },
+          {
+            key: 'expires',
+            label: 'Expires',
+            nowrap: true,
+            cell: (token) => (
+              <>
+                {token.expires_at === null ? 'Never' : formatDateTime(token.expires_at)}{' '}
+                {isExpired(token, now) && (
+                  <Badge size="xs" color="red" variant="light">
+                    Expired
+                  </Badge>
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'actions',
+            label: 'Actions',
+            cell: (token) => (
+              <>
+                <Button
+                  size="xs"
+                  color="red"
+                  variant="subtle"
+                  onClick={() => setRevoking(token)}
+                  aria-label={`Revoke ${token.name}`}
+                >
+                  Revoke
+                </Button>
+              </>
+            ),
+          },
+        ]}
+      />
       <Modal opened={revoking !== null} onClose={() => setRevoking(null)} title="Revoke token">
         <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
           Revoke “{revoking?.name}”? Scripts that use it get 401 from now on.

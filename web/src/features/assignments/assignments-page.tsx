@@ -1,6 +1,7 @@
-import { Alert, Anchor, Badge, Button, Group, SegmentedControl, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Alert, Anchor, Badge, Button, Group, SegmentedControl, Stack, Text, TextInput } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
+import { DataList } from '../../components/data-list.tsx'
 import { LongName } from '../../components/long-name.tsx'
 import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { Link, useSearchParams } from '../../lib/router.tsx'
@@ -72,51 +73,56 @@ export function AssignmentsPage({ tenant }: { tenant: MeTenant }) {
             {result.data.groups.length === 1 ? '' : 's'}
             {result.data.groups.length > 0 ? `: ${result.data.groups.map((g) => g.name).join(', ')}` : ''}.
           </Text>
-          {result.data.assignments.length === 0 ? (
-            <EmptyText>Nothing is assigned to it.</EmptyText>
-          ) : (
-            <Table striped verticalSpacing={6} data-testid="assignments-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Object</Table.Th>
-                  <Table.Th>Assignment</Table.Th>
-                  <Table.Th>Intent</Table.Th>
-                  <Table.Th>Through</Table.Th>
-                  <Table.Th>Filter</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {result.data.assignments.map((a, n) => (
-                  <Table.Tr key={`${a.item.id}-${n}`} data-testid="assignment-row" data-effective={a.effective}>
-                    <Table.Td>
-                      <Anchor component={Link} to={a.item.link} size="sm">
-                        <LongName maw={320}>{a.item.display_name}</LongName>
-                      </Anchor>
-                      <Text size="xs" c="dimmed">
-                        {a.item.policy_type}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge
-                        size="sm"
-                        variant="light"
-                        color={a.kind === 'exclude' ? 'red' : a.effective ? 'green' : 'gray'}
-                      >
-                        {a.kind === 'exclude'
-                          ? 'Excluded'
-                          : a.effective
-                            ? 'Included'
-                            : 'Included, but excluded elsewhere'}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>{a.intent ?? '—'}</Table.Td>
-                    <Table.Td>{a.via_group ? a.via_group.name : VIA[a.via]}</Table.Td>
-                    <Table.Td>{a.filter ? `${a.filter.name ?? a.filter.id} (${a.filter.mode})` : '—'}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+          <DataList
+            rows={result.data.assignments}
+            rowKey={(a, n) => `${a.item.id}-${n}`}
+            rowProps={(a) => ({ 'data-effective': a.effective })}
+            testId="assignments-table"
+            rowTestId="assignment-row"
+            empty="Nothing is assigned to it."
+            columns={[
+              {
+                key: 'object',
+                label: 'Object',
+                cell: (a) => (
+                  <>
+                    <Anchor component={Link} to={a.item.link} size="sm">
+                      <LongName maw={320}>{a.item.display_name}</LongName>
+                    </Anchor>
+                    <Text size="xs" c="dimmed">
+                      {a.item.policy_type}
+                    </Text>
+                  </>
+                ),
+              },
+              {
+                key: 'assignment',
+                label: 'Assignment',
+                cell: (a) => (
+                  <>
+                    <Badge
+                      size="sm"
+                      variant="light"
+                      color={a.kind === 'exclude' ? 'red' : a.effective ? 'green' : 'gray'}
+                    >
+                      {a.kind === 'exclude'
+                        ? 'Excluded'
+                        : a.effective
+                          ? 'Included'
+                          : 'Included, but excluded elsewhere'}
+                    </Badge>
+                  </>
+                ),
+              },
+              { key: 'intent', label: 'Intent', cell: (a) => a.intent ?? '—' },
+              { key: 'through', label: 'Through', cell: (a) => (a.via_group ? a.via_group.name : VIA[a.via]) },
+              {
+                key: 'filter',
+                label: 'Filter',
+                cell: (a) => <>{a.filter ? `${a.filter.name ?? a.filter.id} (${a.filter.mode})` : '—'}</>,
+              },
+            ]}
+          />
         </Stack>
       )}
     </Stack>

@@ -1,10 +1,11 @@
-import { Anchor, Button, Code, Collapse, Group, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Anchor, Button, Code, Collapse, Group, Select, Stack, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { infiniteQueryOptions, useInfiniteQuery } from '@tanstack/react-query'
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { LongName } from '../../components/long-name.tsx'
 import { useOperationTypes } from '../../components/operation-types.ts'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList, useListFilters } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { api } from '../../lib/api.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link } from '../../lib/router.tsx'
@@ -54,16 +55,30 @@ const EXPORT_LIMIT = 10_000
 
 /** `/t/{tenantId}/audit`: the trail as sentences with links, filtered by who, what and when, exported as CSV. */
 export function AuditPage({ tenant }: { tenant: MeTenant }) {
-  const [filters, setFilters] = useState<AuditFilters>({ actor: '', action: null, since: '', until: '' })
-  const [actor] = useDebouncedValue(filters.actor, 300)
-  const applied = { ...filters, actor }
+  // The filters live in the query string (a filtered trail is a link); the name box updates it after a pause.
+  const list = useListFilters(['actor', 'action', 'since', 'until'] as const)
+  const [actorInput, setActorInput] = useState(() => list.values.actor ?? '')
+  const [actor] = useDebouncedValue(actorInput, 300)
+  const setList = list.set
+  useEffect(() => setList({ actor: actor.trim() || null }), [actor]) // eslint-disable-line react-hooks/exhaustive-deps
+  const filters: AuditFilters = {
+    actor: actorInput,
+    action: list.values.action,
+    since: list.values.since ?? '',
+    until: list.values.until ?? '',
+  }
+  const applied = { ...filters, actor: list.values.actor ?? '' }
   const events = useInfiniteQuery(auditQuery(tenant.id, applied))
   const { typeOf } = useOperationTypes()
   const label = (type: string) => typeOf(type)?.label ?? type
   const rows = events.data?.pages.flatMap((p) => p.data) ?? []
   const [open, setOpen] = useState<string | null>(null)
   const [exporting, setExporting] = useState(false)
-  const set = (patch: Partial<AuditFilters>) => setFilters((f) => ({ ...f, ...patch }))
+  const set = (patch: Partial<AuditFilters>) => {
+    if (patch.actor !== undefined) setActorInput(patch.actor)
+    const { actor: _actor, ...rest } = patch
+    setList(Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, v || null])))
+  }
 
   const exportCsv = async () => {
     setExporting(true)
@@ -130,87 +145,73 @@ export function AuditPage({ tenant }: { tenant: MeTenant }) {
           data-testid="audit-until"
         />
       </Group>
-      {events.isPending ? (
-        <LoadingState label="Loading the audit trail" />
-      ) : events.isError ? (
-        <ErrorState error={events.error} />
-      ) : (
-        <>
-          <Table striped verticalSpacing={6} data-testid="audit-table" className="stack-on-narrow">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>When</Table.Th>
-                <Table.Th>What happened</Table.Th>
-                <Table.Th>IP</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((event) => {
-                const link = subjectLink(event, tenant.id)
-                const hasDetails = Object.keys(event.metadata).length > 0
-                return (
-                  <Table.Tr key={event.id} data-testid="audit-row" data-action={event.action}>
-                    <Table.Td style={{ whiteSpace: 'nowrap' }} data-label="When" valign="top">
-                      {formatDateTime(event.created_at)}
-                    </Table.Td>
-                    <Table.Td data-label="What happened">
-                      <Text size="sm" data-testid="audit-sentence">
-                        <LongName fw={600} maw={240}>
-                          {actorLabel(event)}
-                        </LongName>{' '}
-                        {auditSentence(event, label)}
-                        {link && (
-                          <>
-                            {' · '}
-                            <Anchor component={Link} to={link.to} size="sm">
-                              {link.label}
-                            </Anchor>
-                          </>
-                        )}
-                        {hasDetails && (
-                          <>
-                            {' · '}
-                            <Anchor
-                              component="button"
-                              size="sm"
-                              c="dimmed"
-                              onClick={() => setOpen(open === event.id ? null : event.id)}
-                            >
-                              {open === event.id ? 'hide raw' : 'show raw'}
-                            </Anchor>
-                          </>
-                        )}
-                      </Text>
-                      <Collapse expanded={open === event.id}>
-                        {open === event.id && (
-                          <Code block fz="xs" mt={4}>
-                            {JSON.stringify(
-                              { action: event.action, subject: event.subject, ...event.metadata },
-                              null,
-                              2,
-                            )}
-                          </Code>
-                        )}
-                      </Collapse>
-                    </Table.Td>
-                    <Table.Td data-label="IP" valign="top">
-                      {event.ip ?? '—'}
-                    </Table.Td>
-                  </Table.Tr>
-                )
-              })}
-            </Table.Tbody>
-          </Table>
-          {rows.length === 0 && <EmptyText>Nothing recorded matches these filters.</EmptyText>}
-          {events.hasNextPage && (
-            <Group justify="center">
-              <Button variant="default" onClick={() => void events.fetchNextPage()} loading={events.isFetchingNextPage}>
-                Load more
-              </Button>
-            </Group>
-          )}
-        </>
-      )}
+      <DataList
+        rows={rows}
+        rowKey={(event) => event.id}
+        query={events}
+        testId="audit-table"
+        rowTestId="audit-row"
+        rowProps={(event) => ({ 'data-action': event.action })}
+        loadingLabel="Loading the audit trail"
+        highlightOnHover={false}
+        empty="Nothing recorded yet."
+        filtered={list.active}
+        filteredEmpty="Nothing recorded matches these filters."
+        onClearFilters={() => {
+          setActorInput('')
+          list.clear()
+        }}
+        columns={[
+          { key: 'when', label: 'When', nowrap: true, cell: (event) => formatDateTime(event.created_at) },
+          {
+            key: 'what',
+            label: 'What happened',
+            cell: (event) => {
+              const link = subjectLink(event, tenant.id)
+              const hasDetails = Object.keys(event.metadata).length > 0
+              return (
+                <>
+                  <Text size="sm" data-testid="audit-sentence">
+                    <LongName fw={600} maw={240}>
+                      {actorLabel(event)}
+                    </LongName>{' '}
+                    {auditSentence(event, label)}
+                    {link && (
+                      <>
+                        {' · '}
+                        <Anchor component={Link} to={link.to} size="sm">
+                          {link.label}
+                        </Anchor>
+                      </>
+                    )}
+                    {hasDetails && (
+                      <>
+                        {' · '}
+                        <Anchor
+                          component="button"
+                          size="sm"
+                          c="dimmed"
+                          onClick={() => setOpen(open === event.id ? null : event.id)}
+                        >
+                          {open === event.id ? 'hide raw' : 'show raw'}
+                        </Anchor>
+                      </>
+                    )}
+                  </Text>
+                  <Collapse expanded={open === event.id}>
+                    {open === event.id && (
+                      <Code block fz="xs" mt={4}>
+                        {JSON.stringify({ action: event.action, subject: event.subject, ...event.metadata }, null, 2)}
+                      </Code>
+                    )}
+                  </Collapse>
+                </>
+              )
+            },
+          },
+          { key: 'ip', label: 'IP', cell: (event) => event.ip ?? '—' },
+        ]}
+      />
     </Stack>
   )
 }

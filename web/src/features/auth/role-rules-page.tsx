@@ -1,7 +1,8 @@
-import { Alert, Button, Group, MultiSelect, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Alert, Button, Group, MultiSelect, Select, Stack, Text, TextInput } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { api, errorMessage } from '../../lib/api.ts'
 import { type Me, ROLES } from '../../lib/types.ts'
 
@@ -102,36 +103,30 @@ export function RoleRulesPage({ me }: { me: Me }) {
           {errorMessage(add.error)}
         </Alert>
       )}
-      {rules.isPending ? (
-        <LoadingState label="Loading role rules" />
-      ) : rules.isError ? (
-        <ErrorState error={rules.error} />
-      ) : (
-        <Table striped data-testid="role-rules-table">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Claim</Table.Th>
-              <Table.Th>Value</Table.Th>
-              <Table.Th>Grants</Table.Th>
-              <Table.Th aria-label="Actions" />
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {rules.data.data.map((rule) => (
-              <Table.Tr key={rule.id}>
-                <Table.Td>{rule.claim === 'group' ? 'group' : 'app role'}</Table.Td>
-                <Table.Td>{rule.value}</Table.Td>
-                <Table.Td>{describe(rule.grants, me)}</Table.Td>
-                <Table.Td>
-                  <Button size="xs" color="red" variant="subtle" onClick={() => remove.mutate(rule.id)}>
-                    Remove
-                  </Button>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+      <DataList
+        rows={rules.data?.data ?? []}
+        rowKey={(rule) => rule.id}
+        query={rules}
+        testId="role-rules-table"
+        loadingLabel="Loading role rules"
+        empty="No role rules yet: everyone signing in with Entra gets no tenant until a rule or an invite grants one."
+        columns={[
+          { key: 'claim', label: 'Claim', cell: (rule) => (rule.claim === 'group' ? 'group' : 'app role') },
+          { key: 'value', label: 'Value', cell: (rule) => rule.value },
+          { key: 'grants', label: 'Grants', cell: (rule) => describe(rule.grants, me) },
+          {
+            key: 'actions',
+            label: 'Actions',
+            cell: (rule) => (
+              <>
+                <Button size="xs" color="red" variant="subtle" onClick={() => remove.mutate(rule.id)}>
+                  Remove
+                </Button>
+              </>
+            ),
+          },
+        ]}
+      />
     </Stack>
   )
 }

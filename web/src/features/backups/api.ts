@@ -3,12 +3,7 @@ import type { Bodies, Responses } from '../../lib/api-types.ts'
 import { api } from '../../lib/api.ts'
 import type { BackupItemDetail, BackupSet } from '../../lib/types.ts'
 
-export const backupsQuery = (tenantId: string) =>
-  queryOptions({
-    queryKey: ['backups', tenantId],
-    queryFn: ({ signal }) =>
-      api<Responses['GET /api/tenants/{tenantId}/backups']>(`/api/tenants/${tenantId}/backups?limit=200`, { signal }),
-  })
+export { backupsQuery } from '../../lib/backup-sets.ts'
 
 export const backupQuery = (tenantId: string, backupId: string) =>
   queryOptions({

@@ -24,11 +24,22 @@ import { formatDateTime } from '../../lib/format.ts'
 import { Link, navigate } from '../../lib/router.tsx'
 import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { DiffView } from '../../components/diff-view.tsx'
-import { createRestorePlan } from '../restore/api.ts'
+import { createRestorePlan } from '../../lib/restore-plans.ts'
 import { ConfirmWrite } from '../../components/confirm-write.tsx'
 import { backupItemQuery, backupItemsQuery, backupQuery, deleteBackup, exportUrl, updateBackup } from './api.ts'
 import { STATUS_COLORS } from './backups-page.tsx'
 import { wrapAnywhere } from '../../components/long-name.tsx'
+import { codeLabel, inputLines } from '../../lib/runs.ts'
+import { policyTypesQuery } from '../../components/inventory-sync.tsx'
+
+/** The fields of a saved object an admin reads: Graph's ids, odata annotations and counters left out. */
+const readablePayload = (payload: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(payload).filter(
+      ([key]) =>
+        !key.startsWith('@odata') && !['id', 'version', 'createdDateTime', 'lastModifiedDateTime'].includes(key),
+    ),
+  )
 
 /** `/t/{tenantId}/backups/{backupId}`: a set's contents by type with search; for any object its content and a diff against the tenant's current version. */
 /** An import's source: a tenant only when the file's signature proves it; otherwise what the file claims (issue 22). */
@@ -54,6 +65,9 @@ export function BackupPage({
   const [q, setQ] = useState('')
   const [selected, setSelected] = useState<{ type: string; id: string } | null>(null)
   const items = useQuery({ ...backupItemsQuery(tenant.id, backupId, { type, q }), enabled: backup.isSuccess })
+  const catalog = useQuery(policyTypesQuery(tenant.id))
+  const labels = new Map((catalog.data?.data ?? []).map((t) => [t.key, t.label]))
+  const typeLabel = (key: string) => labels.get(key) ?? key
   const manage = can(tenant, 'backups.manage')
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['backups', tenant.id] })
   const protect = useMutation({
@@ -184,7 +198,7 @@ export function BackupPage({
       </Group>
       {b.missing_count > 0 && (
         <Text size="sm" c="yellow.8" data-testid="backup-missing">
-          Missing: {b.missing.map((m) => `${m.name} (${m.code})`).join(', ')}
+          Missing: {b.missing.map((m) => `${m.name} (${codeLabel(m.code).toLowerCase()})`).join(', ')}
           {b.missing_count > b.missing.length ? ` and ${b.missing_count - b.missing.length} more` : ''}
         </Text>
       )}
@@ -194,7 +208,10 @@ export function BackupPage({
             <Group grow>
               <Select
                 placeholder="All types"
-                data={Object.entries(b.counts_by_type).map(([key, n]) => ({ value: key, label: `${key} (${n})` }))}
+                data={Object.entries(b.counts_by_type).map(([key, n]) => ({
+                  value: key,
+                  label: `${typeLabel(key)} (${n})`,
+                }))}
                 value={type}
                 onChange={setType}
                 clearable
@@ -219,7 +236,7 @@ export function BackupPage({
                   <NavLink
                     key={`${item.type}/${item.id}`}
                     label={item.display_name}
-                    description={item.type}
+                    description={typeLabel(item.type)}
                     active={selected?.type === item.type && selected.id === item.id}
                     onClick={() => setSelected({ type: item.type, id: item.id })}
                   />
@@ -230,7 +247,7 @@ export function BackupPage({
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
           {selected ? (
-            <BackupObject tenantId={tenant.id} backupId={b.id} item={selected} />
+            <BackupObject tenantId={tenant.id} backupId={b.id} item={selected} typeLabel={typeLabel(selected.type)} />
           ) : (
             <EmptyText>Pick an object to see its content and what changed since.</EmptyText>
           )}
@@ -244,12 +261,15 @@ function BackupObject({
   tenantId,
   backupId,
   item,
+  typeLabel,
 }: {
   tenantId: string
   backupId: string
   item: { type: string; id: string }
+  typeLabel: string
 }) {
   const detail = useQuery(backupItemQuery(tenantId, backupId, item))
+  const [raw, setRaw] = useState(false)
   if (detail.isPending) return <LoadingState label="Loading the object" />
   if (detail.isError) return <ErrorState error={detail.error} />
   const d = detail.data
@@ -259,7 +279,7 @@ function BackupObject({
         {d.display_name}
       </Title>
       <Text size="xs" c="dimmed">
-        {d.type} · {d.id} · SHA-256 {d.sha256.slice(0, 12)}…
+        {typeLabel} · SHA-256 {d.sha256.slice(0, 12)}…
       </Text>
       <Title order={5}>Since this backup</Title>
       {d.current === null ? (
@@ -269,9 +289,30 @@ function BackupObject({
       ) : null}
       {d.changed && <DiffView changes={d.changes} />}
       <Title order={5}>Content</Title>
-      <Code block mah={400} style={{ overflow: 'auto' }}>
-        {JSON.stringify({ ...d.payload, assignments: d.assignments }, null, 2)}
-      </Code>
+      <Stack gap={2} data-testid="backup-object-fields">
+        {inputLines(readablePayload(d.payload)).map((line) => (
+          <Text size="sm" key={line.label}>
+            <Text span c="dimmed" inherit>
+              {line.label}:
+            </Text>{' '}
+            {line.value}
+          </Text>
+        ))}
+        <Text size="sm">
+          <Text span c="dimmed" inherit>
+            Assignments:
+          </Text>{' '}
+          {d.assignments.length}
+        </Text>
+      </Stack>
+      <Anchor component="button" type="button" size="xs" c="dimmed" w="fit-content" onClick={() => setRaw(!raw)}>
+        {raw ? 'hide raw' : 'show raw'}
+      </Anchor>
+      {raw && (
+        <Code block mah={400} style={{ overflow: 'auto' }} data-testid="backup-object-raw">
+          {JSON.stringify({ ...d.payload, assignments: d.assignments }, null, 2)}
+        </Code>
+      )}
     </Stack>
   )
 }

@@ -8,7 +8,6 @@ import {
   Modal,
   MultiSelect,
   Stack,
-  Table,
   Text,
   TextInput,
 } from '@mantine/core'
@@ -16,7 +15,8 @@ import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { policyTypesQuery } from '../../components/inventory-sync.tsx'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { errorMessage } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
@@ -24,6 +24,7 @@ import { Link, navigate } from '../../lib/router.tsx'
 import type { BackupSet, MeTenant } from '../../lib/types.ts'
 import { backupsQuery, createBackup, importBackupZip, type NewBackup } from './api.ts'
 import { LongName } from '../../components/long-name.tsx'
+import { RetentionCard } from './retention.tsx'
 
 export const STATUS_COLORS: Record<BackupSet['status'], string> = {
   running: 'blue',
@@ -84,67 +85,72 @@ export function BackupsPage({ tenant }: { tenant: MeTenant }) {
         Immutable point-in-time sets of the tenant&apos;s configuration, read fresh from Microsoft Graph. Protected sets
         are never deleted by retention.
       </Text>
-      {backups.isPending ? (
-        <LoadingState label="Loading backups" />
-      ) : backups.isError ? (
-        <ErrorState error={backups.error} />
-      ) : backups.data.data.length === 0 ? (
-        <EmptyText>No backups yet.</EmptyText>
-      ) : (
-        <Table.ScrollContainer minWidth={800}>
-          <Table data-testid="backups-table" striped verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Created</Table.Th>
-                <Table.Th>By</Table.Th>
-                <Table.Th>Objects</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Protected</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {backups.data.data.map((b) => (
-                <Table.Tr key={b.id} data-testid="backup-row">
-                  <Table.Td>
-                    <Anchor component={Link} to={`/t/${tenant.id}/backups/${b.id}`} size="sm">
-                      <LongName>{b.name}</LongName>
-                    </Anchor>
-                    {b.labels.map((l) => (
-                      <Badge key={l} size="xs" variant="outline" ml={6}>
-                        {l}
-                      </Badge>
-                    ))}
-                  </Table.Td>
-                  <Table.Td>{formatDateTime(b.created_at)}</Table.Td>
-                  <Table.Td>
-                    {b.origin === 'imported' ? `Imported (${b.initiator_name ?? '—'})` : (b.initiator_name ?? '—')}
-                  </Table.Td>
-                  <Table.Td
-                    title={Object.entries(b.counts_by_type)
-                      .map(([t, n]) => `${t}: ${n}`)
-                      .join('\n')}
-                  >
-                    {b.item_count}
-                    {b.missing_count > 0 && (
-                      <Text span size="xs" c="yellow.8">
-                        {' '}
-                        ({b.missing_count} missing)
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <Badge size="sm" variant="light" color={STATUS_COLORS[b.status]}>
-                      {b.status}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>{b.protected ? 'Yes' : 'No'}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <RetentionCard tenantId={tenant.id} manage={manage} />
+      <DataList
+        rows={backups.data?.data ?? []}
+        rowKey={(b) => b.id}
+        query={backups}
+        testId="backups-table"
+        rowTestId="backup-row"
+        loadingLabel="Loading backups"
+        minWidth={800}
+        highlightOnHover={false}
+        empty="No backups yet."
+        columns={[
+          {
+            key: 'name',
+            label: 'Name',
+            cell: (b) => (
+              <>
+                <Anchor component={Link} to={`/t/${tenant.id}/backups/${b.id}`} size="sm">
+                  <LongName>{b.name}</LongName>
+                </Anchor>
+                {b.labels.map((l) => (
+                  <Badge key={l} size="xs" variant="outline" ml={6}>
+                    {l}
+                  </Badge>
+                ))}
+              </>
+            ),
+          },
+          { key: 'created', label: 'Created', cell: (b) => formatDateTime(b.created_at) },
+          {
+            key: 'by',
+            label: 'By',
+            cell: (b) =>
+              b.origin === 'imported' ? `Imported (${b.initiator_name ?? '—'})` : (b.initiator_name ?? '—'),
+          },
+          {
+            key: 'objects',
+            label: 'Objects',
+            cell: (b) => (
+              <span
+                title={Object.entries(b.counts_by_type)
+                  .map(([t, n]) => `${t}: ${n}`)
+                  .join('\n')}
+              >
+                {b.item_count}
+                {b.missing_count > 0 && (
+                  <Text span size="xs" c="yellow.8">
+                    {' '}
+                    ({b.missing_count} missing)
+                  </Text>
+                )}
+              </span>
+            ),
+          },
+          {
+            key: 'status',
+            label: 'Status',
+            cell: (b) => (
+              <Badge size="sm" variant="light" color={STATUS_COLORS[b.status]}>
+                {b.status}
+              </Badge>
+            ),
+          },
+          { key: 'protected', label: 'Protected', cell: (b) => (b.protected ? 'Yes' : 'No') },
+        ]}
+      />
       {creating && <CreateBackupModal tenantId={tenant.id} onClose={() => setCreating(false)} />}
     </Stack>
   )

@@ -132,7 +132,7 @@ describe('Backups pages', () => {
     })
     renderWithProviders(<BackupPage tenant={tenant(['tenant.view'])} backupId="b1" />)
     expect((await screen.findByTestId('backup-missing')).textContent).toContain(
-      'PowerShell scripts (missing_permission)',
+      'PowerShell scripts (missing permission)',
     )
     fireEvent.click(await screen.findByText('Baseline'))
     const object = await screen.findByTestId('backup-object')
@@ -161,5 +161,24 @@ describe('Backups pages', () => {
     await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'DELETE')).toBe(true))
     await waitFor(() => expect(shown).toHaveBeenCalledWith(expect.objectContaining({ title: 'Backup deleted' })))
     await waitFor(() => expect(window.location.pathname).toBe('/t/t1/backups'))
+  })
+
+  it('states the retention in words and lets backups.manage set it on the backups page', async () => {
+    const fetchMock = mockFetch({
+      'GET /api/tenants/t1/backups': { data: [set], next_cursor: null },
+      'GET /api/tenants/t1/backup-retention': null,
+      'PUT /api/tenants/t1/backup-retention': { keep_last: 5, keep_days: 14 },
+    })
+    renderWithProviders(<BackupsPage tenant={tenant(['tenant.view', 'backups.manage'])} />)
+    expect((await screen.findByTestId('retention-sentence')).textContent).toBe(
+      'Every backup set is kept: no retention policy is set.',
+    )
+    fireEvent.click(screen.getByTestId('edit-retention'))
+    fireEvent.change(screen.getByLabelText('Keep the newest sets'), { target: { value: '5' } })
+    fireEvent.change(screen.getByLabelText('And every set younger than (days)'), { target: { value: '14' } })
+    fireEvent.click(screen.getByTestId('save-retention'))
+    await waitFor(() => expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'PUT')).toBe(true))
+    const [, init] = fetchMock.mock.calls.find(([, i]) => i?.method === 'PUT')!
+    expect(JSON.parse(init!.body as string)).toEqual({ keep_last: 5, keep_days: 14 })
   })
 })

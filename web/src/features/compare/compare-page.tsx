@@ -1,25 +1,14 @@
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Group,
-  SegmentedControl,
-  Select,
-  Stack,
-  Table,
-  Text,
-  TextInput,
-} from '@mantine/core'
+import { Alert, Anchor, Badge, Button, Group, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core'
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { type FormEvent, useEffect, useRef, useState } from 'react'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { errorMessage } from '../../lib/api.ts'
 import { Link, navigate, useSearchParams } from '../../lib/router.tsx'
 import type { Me } from '../../lib/types.ts'
-import { backupsQuery } from '../backups/api.ts'
-import { tenantGroupsQuery } from '../overview/api.ts'
-import { groupNamesByTenant, matchesTenant } from '../overview/tenant-search.ts'
+import { backupsQuery } from '../../lib/backup-sets.ts'
+import { tenantGroupsQuery } from '../../lib/tenant-groups.ts'
+import { groupNamesByTenant, matchesTenant } from '../../lib/tenant-search.ts'
 import {
   comparisonQuery,
   createComparison,
@@ -246,42 +235,42 @@ export function ComparisonPage({ comparisonId }: { comparisonId: string }) {
               Export Markdown
             </Button>
           </Group>
-          {data.length === 0 ? (
-            <EmptyText>No objects match.</EmptyText>
-          ) : (
-            <Table verticalSpacing={6} data-testid="compare-table">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Left</Table.Th>
-                  <Table.Th>Right</Table.Th>
-                  <Table.Th>Differences</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {data.map((row) => (
-                  <Table.Tr key={row.position} data-testid="compare-row">
-                    <Table.Td>
-                      <Badge color={STATUS_COLOR[row.status]} variant="light">
-                        {STATUS_LABEL[row.status]}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td>{row.policy_type}</Table.Td>
-                    <Table.Td>{row.left?.name ?? '—'}</Table.Td>
-                    <Table.Td>{row.right?.name ?? '—'}</Table.Td>
-                    <Table.Td>
-                      {row.changes.map((ch) => (
-                        <Text key={ch.path} size="xs">
-                          {ch.label}: {show(ch.before)} → {show(ch.after)}
-                        </Text>
-                      ))}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+          <DataList
+            rows={data}
+            rowKey={(row) => String(row.position)}
+            testId="compare-table"
+            rowTestId="compare-row"
+            empty="No objects match."
+            columns={[
+              {
+                key: 'status',
+                label: 'Status',
+                cell: (row) => (
+                  <>
+                    <Badge color={STATUS_COLOR[row.status]} variant="light">
+                      {STATUS_LABEL[row.status]}
+                    </Badge>
+                  </>
+                ),
+              },
+              { key: 'type', label: 'Type', cell: (row) => row.policy_type },
+              { key: 'left', label: 'Left', cell: (row) => row.left?.name ?? '—' },
+              { key: 'right', label: 'Right', cell: (row) => row.right?.name ?? '—' },
+              {
+                key: 'differences',
+                label: 'Differences',
+                cell: (row) => (
+                  <>
+                    {row.changes.map((ch) => (
+                      <Text key={ch.path} size="xs">
+                        {ch.label}: {show(ch.before)} → {show(ch.after)}
+                      </Text>
+                    ))}
+                  </>
+                ),
+              },
+            ]}
+          />
           {next_cursor && (
             <Group>
               <Button variant="default" onClick={() => setCursor(next_cursor)}>
@@ -357,58 +346,60 @@ function MappingEditor({ comparison }: { comparison: ComparisonResult['compariso
       </Group>
       {open && (
         <>
-          <Table verticalSpacing={4} data-testid="mapping-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Kind</Table.Th>
-                <Table.Th>Left</Table.Th>
-                <Table.Th>Stands for on the right</Table.Th>
-                <Table.Th />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {comparison.mapping.map((m) => {
-                const key = pairKey(m)
-                const value = edits.has(key) ? edits.get(key) : m.right_id
-                return (
-                  <Table.Tr key={key} data-testid="mapping-row">
-                    <Table.Td>{KIND_LABEL[m.kind]}</Table.Td>
-                    <Table.Td>{m.left_name ?? m.left_id}</Table.Td>
-                    <Table.Td>
-                      <Select
-                        aria-label={`Right side for ${m.left_name ?? m.left_id}`}
-                        searchable
-                        size="xs"
-                        w={320}
-                        data={options(m)}
-                        value={value ?? NOT_MAPPED}
-                        onChange={(v) => {
-                          const next = new Map(edits)
-                          const right = v === null || v === NOT_MAPPED ? null : v
-                          if (right === m.right_id) next.delete(key)
-                          else next.set(key, right)
-                          setEdits(next)
-                        }}
-                      />
-                    </Table.Td>
-                    <Table.Td>
-                      {edits.has(key) ? (
-                        <Badge variant="light" color="orange">
-                          changed
-                        </Badge>
-                      ) : m.source === 'user' ? (
-                        <Badge variant="light">yours</Badge>
-                      ) : (
-                        <Text size="xs" c="dimmed">
-                          by name
-                        </Text>
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                )
-              })}
-            </Table.Tbody>
-          </Table>
+          <DataList
+            rows={comparison.mapping}
+            rowKey={(m) => pairKey(m)}
+            testId="mapping-table"
+            rowTestId="mapping-row"
+            verticalSpacing={4}
+            empty={null}
+            columns={[
+              { key: 'kind', label: 'Kind', cell: (m) => KIND_LABEL[m.kind] },
+              { key: 'left', label: 'Left', cell: (m) => m.left_name ?? m.left_id },
+              {
+                key: 'right',
+                label: 'Stands for on the right',
+                cell: (m) => {
+                  const key = pairKey(m)
+                  const value = edits.has(key) ? edits.get(key) : m.right_id
+                  return (
+                    <Select
+                      aria-label={`Right side for ${m.left_name ?? m.left_id}`}
+                      searchable
+                      size="xs"
+                      w={320}
+                      maw="100%"
+                      data={options(m)}
+                      value={value ?? NOT_MAPPED}
+                      onChange={(v) => {
+                        const next = new Map(edits)
+                        const right = v === null || v === NOT_MAPPED ? null : v
+                        if (right === m.right_id) next.delete(key)
+                        else next.set(key, right)
+                        setEdits(next)
+                      }}
+                    />
+                  )
+                },
+              },
+              {
+                key: 'source',
+                label: 'Proposed',
+                cell: (m) =>
+                  edits.has(pairKey(m)) ? (
+                    <Badge variant="light" color="orange">
+                      changed
+                    </Badge>
+                  ) : m.source === 'user' ? (
+                    <Badge variant="light">yours</Badge>
+                  ) : (
+                    <Text size="xs" c="dimmed">
+                      by name
+                    </Text>
+                  ),
+              },
+            ]}
+          />
           <Group>
             <Button
               onClick={() => again.mutate()}

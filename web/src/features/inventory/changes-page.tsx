@@ -1,12 +1,15 @@
-import { Anchor, Badge, Button, Group, Select, Stack, Table, Text } from '@mantine/core'
+import { Anchor, Badge, Group, Select, Stack, Text } from '@mantine/core'
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query'
 import { policyTypesQuery } from '../../components/inventory-sync.tsx'
 import { LongName } from '../../components/long-name.tsx'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
 import type { ChangeKind, InventoryChange, MeTenant } from '../../lib/types.ts'
 import { changesQuery } from './api.ts'
+import { feedRows } from './change-groups.ts'
+import { useState } from 'react'
 import { ChangedBy } from './changed-by.tsx'
 
 const KINDS: { value: ChangeKind; label: string; color: string }[] = [
@@ -42,6 +45,8 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
   const catalog = useQuery(policyTypesQuery(tenant.id))
   const changes = useInfiniteQuery(changesQuery(tenant.id, { type, kind, since }))
   const rows = changes.data?.pages.flatMap((p) => p.data) ?? []
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set())
+  const display = feedRows(rows, expanded)
   const labels = new Map((catalog.data?.data ?? []).map((t) => [t.key, t.label]))
 
   return (
@@ -77,72 +82,84 @@ export function ChangesPage({ tenant }: { tenant: MeTenant }) {
           w={180}
         />
       </Group>
-      {changes.isPending ? (
-        <LoadingState label="Loading changes" />
-      ) : changes.isError ? (
-        <ErrorState error={changes.error} />
-      ) : (
-        <>
-          <Table.ScrollContainer minWidth={800}>
-            <Table data-testid="changes-table" striped highlightOnHover verticalSpacing={6}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Detected</Table.Th>
-                  <Table.Th>Item</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Change</Table.Th>
-                  <Table.Th>Changed by</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((c) => {
-                  const k = KINDS.find((x) => x.value === c.kind)!
-                  return (
-                    <Table.Tr key={c.id} data-testid="change-row">
-                      <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(c.detected_at)}</Table.Td>
-                      <Table.Td>
-                        <Anchor component={Link} to={entryLink(tenant.id, c)} fw={500}>
-                          <LongName>{c.display_name || '(no name)'}</LongName>
-                        </Anchor>
-                      </Table.Td>
-                      <Table.Td>{labels.get(c.policy_type) ?? c.policy_type}</Table.Td>
-                      <Table.Td>
-                        <Badge size="sm" variant="light" color={k.color}>
-                          {k.label}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <ChangedBy tenantId={tenant.id} changedBy={c.changed_by} />
-                      </Table.Td>
-                    </Table.Tr>
-                  )
-                })}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          {rows.length === 0 && (
-            <EmptyText>
-              {type || kind || days
-                ? 'No changes match these filters.'
-                : 'No changes yet: they appear after the first inventory sync.'}
-            </EmptyText>
-          )}
-          <Group justify="center" gap="md">
-            <Text size="sm" c="dimmed">
-              {rows.length.toLocaleString('en')} shown{changes.hasNextPage ? '' : ' (all)'}
-            </Text>
-            {changes.hasNextPage && (
-              <Button
-                variant="default"
-                onClick={() => void changes.fetchNextPage()}
-                loading={changes.isFetchingNextPage}
-              >
-                Load more
-              </Button>
-            )}
-          </Group>
-        </>
-      )}
+      <DataList
+        rows={display}
+        shownCount={rows.length}
+        rowKey={(r) => r.id}
+        query={changes}
+        testId="changes-table"
+        rowTestId="change-row"
+        loadingLabel="Loading changes"
+        minWidth={800}
+        showCount
+        empty="No changes yet: they appear after the first inventory sync."
+        filtered={Boolean(type || kind || days)}
+        filteredEmpty="No changes match these filters."
+        onClearFilters={() => setParams({ type: null, kind: null, days: null })}
+        columns={[
+          {
+            key: 'detected',
+            label: 'Detected',
+            nowrap: true,
+            cell: (r) => formatDateTime(r.kind === 'change' ? r.change.detected_at : r.changes[0]!.detected_at),
+          },
+          {
+            key: 'item',
+            label: 'Item',
+            cell: (r) =>
+              r.kind === 'found' ? (
+                <Text size="sm" data-testid="change-group">
+                  Inventory sync found {r.changes.length.toLocaleString('en')}
+                  {changes.hasNextPage && r === display[display.length - 1] ? '+' : ''} objects already in the tenant{' '}
+                  <Anchor
+                    component="button"
+                    type="button"
+                    size="sm"
+                    onClick={() => setExpanded((set) => new Set(set).add(r.id))}
+                  >
+                    show them
+                  </Anchor>
+                </Text>
+              ) : (
+                <Anchor component={Link} to={entryLink(tenant.id, r.change)} fw={500}>
+                  <LongName>{r.change.display_name || '(no name)'}</LongName>
+                </Anchor>
+              ),
+          },
+          {
+            key: 'type',
+            label: 'Type',
+            cell: (r) =>
+              r.kind === 'found'
+                ? `${new Set(r.changes.map((c) => c.policy_type)).size} types`
+                : (labels.get(r.change.policy_type) ?? r.change.policy_type),
+          },
+          {
+            key: 'kind',
+            label: 'Change',
+            cell: (r) => {
+              const k = KINDS.find((x) => x.value === (r.kind === 'found' ? 'created' : r.change.kind))!
+              return (
+                <Badge size="sm" variant="light" color={k.color}>
+                  {r.kind === 'found' ? 'Found' : k.label}
+                </Badge>
+              )
+            },
+          },
+          {
+            key: 'by',
+            label: 'Changed by',
+            cell: (r) =>
+              r.kind === 'found' ? (
+                <Anchor component={Link} to={`/t/${tenant.id}/operations/${r.runId}`} size="sm">
+                  the sync run
+                </Anchor>
+              ) : (
+                <ChangedBy tenantId={tenant.id} changedBy={r.change.changed_by} />
+              ),
+          },
+        ]}
+      />
     </Stack>
   )
 }

@@ -1,9 +1,10 @@
-import { Anchor, Badge, Button, Checkbox, Group, Select, Stack, Switch, Table, Text, TextInput } from '@mantine/core'
+import { Anchor, Badge, Button, Checkbox, Group, Select, Stack, Switch, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import { policyTypesQuery } from '../../components/inventory-sync.tsx'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
@@ -122,107 +123,87 @@ export function InventoryPage({ tenant }: { tenant: MeTenant }) {
           </Anchor>
         </Group>
       )}
-      {items.isPending ? (
-        <LoadingState label="Loading inventory" />
-      ) : items.isError ? (
-        <ErrorState error={items.error} />
-      ) : (
-        <>
-          <Table.ScrollContainer minWidth={800}>
-            <Table
-              data-testid="inventory-table"
-              striped
-              highlightOnHover
-              verticalSpacing={6}
-              style={{ opacity: items.isPlaceholderData ? 0.6 : 1 }}
-            >
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th w={36}>
-                    <Checkbox
-                      aria-label="Select every loaded item"
-                      checked={everyLoaded}
-                      indeterminate={!everyLoaded && loadedIds.some((id) => isSelected(selection, id))}
-                      onChange={(e) => setSelection(toggleLoaded(selection, loadedIds, e.currentTarget.checked))}
-                      data-testid="select-loaded"
-                    />
-                  </Table.Th>
-                  <Table.Th>Name</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Category</Table.Th>
-                  <Table.Th>Platform</Table.Th>
-                  <Table.Th>Last modified</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((item) => (
-                  <Table.Tr key={item.id} data-testid="inventory-row">
-                    <Table.Td>
-                      <Checkbox
-                        aria-label={`Select ${item.display_name || item.id}`}
-                        checked={!item.removed_at && isSelected(selection, item.id)}
-                        disabled={item.removed_at !== null}
-                        onChange={() => setSelection(toggleItem(selection, item.id, loadedIds))}
-                        data-testid="select-item"
-                      />
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={6} wrap="nowrap">
-                        <Anchor
-                          component="button"
-                          type="button"
-                          onClick={() => setOpenItem(item.id)}
-                          fw={500}
-                          ta="left"
-                          td={item.removed_at ? 'line-through' : undefined}
-                        >
-                          <LongName>{item.display_name || '(no name)'}</LongName>
-                        </Anchor>
-                        <Anchor
-                          component={Link}
-                          to={`/t/${tenant.id}/inventory/${item.id}`}
-                          size="xs"
-                          data-testid="item-versions-link"
-                        >
-                          Versions
-                        </Anchor>
-                        {item.removed_at && (
-                          <Badge size="xs" color="gray" variant="outline">
-                            Removed
-                          </Badge>
-                        )}
-                      </Group>
-                    </Table.Td>
-                    <Table.Td>{item.policy_type_label || item.policy_type}</Table.Td>
-                    <Table.Td>{item.category}</Table.Td>
-                    <Table.Td>{item.platform ?? '—'}</Table.Td>
-                    <Table.Td>{formatDateTime(item.last_modified_at)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          {rows.length === 0 && (
-            <EmptyText>
-              {q || type || category
-                ? 'No items match these filters.'
-                : can(tenant, 'inventory.sync')
-                  ? 'The inventory is empty: run an inventory sync to fill it.'
-                  : 'The inventory is empty until someone runs the first inventory sync.'}
-            </EmptyText>
-          )}
-          <Group justify="center" gap="md">
-            <Text size="sm" c="dimmed">
-              {rows.length.toLocaleString('en')} shown{items.hasNextPage ? '' : ' (all)'}
-            </Text>
-            {items.hasNextPage && (
-              <Button variant="default" onClick={() => void items.fetchNextPage()} loading={items.isFetchingNextPage}>
-                Load more
-              </Button>
-            )}
-          </Group>
-        </>
-      )}
+      <DataList
+        rows={rows}
+        rowKey={(item) => item.id}
+        query={items}
+        testId="inventory-table"
+        rowTestId="inventory-row"
+        loadingLabel="Loading inventory"
+        minWidth={800}
+        showCount
+        filtered={Boolean(q || type || category)}
+        filteredEmpty="No items match these filters."
+        onClearFilters={() => {
+          setSearch('')
+          setParams({ q: null, type: null, category: null })
+        }}
+        empty={
+          can(tenant, 'inventory.sync')
+            ? 'The inventory is empty: run an inventory sync to fill it.'
+            : 'The inventory is empty until someone runs the first inventory sync.'
+        }
+        columns={[
+          {
+            key: 'select',
+            label: 'Select',
+            width: 36,
+            header: (
+              <Checkbox
+                aria-label="Select every loaded item"
+                checked={everyLoaded}
+                indeterminate={!everyLoaded && loadedIds.some((id) => isSelected(selection, id))}
+                onChange={(e) => setSelection(toggleLoaded(selection, loadedIds, e.currentTarget.checked))}
+                data-testid="select-loaded"
+              />
+            ),
+            cell: (item) => (
+              <Checkbox
+                aria-label={`Select ${item.display_name || item.id}`}
+                checked={!item.removed_at && isSelected(selection, item.id)}
+                disabled={item.removed_at !== null}
+                onChange={() => setSelection(toggleItem(selection, item.id, loadedIds))}
+                data-testid="select-item"
+              />
+            ),
+          },
+          {
+            key: 'name',
+            label: 'Name',
+            cell: (item) => (
+              <Group gap={6} wrap="nowrap">
+                <Anchor
+                  component="button"
+                  type="button"
+                  onClick={() => setOpenItem(item.id)}
+                  fw={500}
+                  ta="left"
+                  td={item.removed_at ? 'line-through' : undefined}
+                >
+                  <LongName>{item.display_name || '(no name)'}</LongName>
+                </Anchor>
+                <Anchor
+                  component={Link}
+                  to={`/t/${tenant.id}/inventory/${item.id}`}
+                  size="xs"
+                  data-testid="item-versions-link"
+                >
+                  Versions
+                </Anchor>
+                {item.removed_at && (
+                  <Badge size="xs" color="gray" variant="outline">
+                    Removed
+                  </Badge>
+                )}
+              </Group>
+            ),
+          },
+          { key: 'type', label: 'Type', cell: (item) => item.policy_type_label || item.policy_type },
+          { key: 'category', label: 'Category', cell: (item) => item.category },
+          { key: 'platform', label: 'Platform', cell: (item) => item.platform ?? '—' },
+          { key: 'modified', label: 'Last modified', cell: (item) => formatDateTime(item.last_modified_at) },
+        ]}
+      />
       {syncOpened && <SyncModal tenantId={tenant.id} opened={syncOpened} onClose={() => setSyncOpened(false)} />}
       <ItemDrawer tenantId={tenant.id} itemId={openItem} onClose={() => setOpenItem(null)} />
     </Stack>

@@ -1,5 +1,6 @@
-import { Anchor, Badge, Code, Drawer, Group, ScrollArea, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Badge, Code, Drawer, Group, ScrollArea, SimpleGrid, Stack, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
+import { DataList } from '../../components/data-list.tsx'
 import { ErrorState, LoadingState } from '../../components/states.tsx'
 import { formatDateTime } from '../../lib/format.ts'
 import type { Assignment, InventoryItemDetail } from '../../lib/types.ts'
@@ -90,23 +91,19 @@ export function ItemDetail({ item }: { item: InventoryItemDetail }) {
           >
             What reaches this group
           </Anchor>
-        ) : item.assignments.length === 0 ? (
-          <Text size="sm" c="dimmed">
-            Not assigned.
-          </Text>
         ) : (
-          <Table verticalSpacing={4} data-testid="item-assignments">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Target</Table.Th>
-                <Table.Th>Intent</Table.Th>
-                <Table.Th>Filter</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {item.assignments.map((a, i) => (
-                <Table.Tr key={`${a.target_type}-${a.group_id ?? ''}-${i}`}>
-                  <Table.Td>
+          <DataList
+            rows={item.assignments}
+            rowKey={(a, i) => `${a.target_type}-${a.group_id ?? ''}-${i}`}
+            testId="item-assignments"
+            verticalSpacing={4}
+            empty="Not assigned."
+            columns={[
+              {
+                key: 'target',
+                label: 'Target',
+                cell: (a) => (
+                  <>
                     <Group gap={6} wrap="nowrap">
                       <Text size="sm">{assignmentTarget(a)}</Text>
                       {a.orphaned && (
@@ -121,15 +118,17 @@ export function ItemDetail({ item }: { item: InventoryItemDetail }) {
                         </Badge>
                       )}
                     </Group>
-                  </Table.Td>
-                  <Table.Td>{a.intent ?? '—'}</Table.Td>
-                  <Table.Td>
-                    {a.filter_id ? `${a.filter_type ?? 'filter'}: ${a.filter_name ?? a.filter_id}` : '—'}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
+                  </>
+                ),
+              },
+              { key: 'intent', label: 'Intent', cell: (a) => a.intent ?? '—' },
+              {
+                key: 'filter',
+                label: 'Filter',
+                cell: (a) => <>{a.filter_id ? `${a.filter_type ?? 'filter'}: ${a.filter_name ?? a.filter_id}` : '—'}</>,
+              },
+            ]}
+          />
         )}
       </div>
 

@@ -1,5 +1,6 @@
-import { Anchor, Badge, Group, Radio, Stack, Table, Text, Title } from '@mantine/core'
+import { Anchor, Badge, Group, Radio, Stack, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
+import { DataList } from '../../components/data-list.tsx'
 import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { formatDateTime } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
@@ -40,61 +41,74 @@ export function ItemPage({ tenant, itemId }: { tenant: MeTenant; itemId: string 
       <Title order={3} size="h4">
         Versions
       </Title>
-      {versions.isPending ? (
-        <LoadingState label="Loading versions" />
-      ) : versions.isError ? (
-        <ErrorState error={versions.error} />
-      ) : (
-        <Table data-testid="versions-list" verticalSpacing={4} striped>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th w={70}>From</Table.Th>
-              <Table.Th w={70}>To</Table.Th>
-              <Table.Th>Version</Table.Th>
-              <Table.Th>Captured</Table.Th>
-              <Table.Th>Changed by</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {list.map((v) => (
-              <Table.Tr key={v.id} data-testid="version-row">
-                <Table.Td>
-                  <Radio
-                    aria-label={`Compare from version ${v.number}`}
-                    checked={from === v.number}
-                    onChange={() => setParams({ from: String(v.number), to: String(to ?? v.number), version: null })}
-                  />
-                </Table.Td>
-                <Table.Td>
-                  <Radio
-                    aria-label={`Compare to version ${v.number}`}
-                    checked={to === v.number}
-                    onChange={() =>
-                      setParams({ to: String(v.number), from: from === null ? null : String(from), version: null })
-                    }
-                  />
-                </Table.Td>
-                <Table.Td>
-                  <Group gap={6}>
-                    <Text size="sm" fw={500}>
-                      Version {v.number}
-                    </Text>
-                    {v.number === list[0]?.number && (
-                      <Badge size="xs" variant="light">
-                        Latest
-                      </Badge>
-                    )}
-                  </Group>
-                </Table.Td>
-                <Table.Td>{formatDateTime(v.captured_at)}</Table.Td>
-                <Table.Td>
-                  <ChangedBy tenantId={tenant.id} changedBy={v.changed_by} />
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+      <DataList
+        rows={list}
+        rowKey={(v) => v.id}
+        testId="versions-list"
+        rowTestId="version-row"
+        query={versions}
+        loadingLabel="Loading versions"
+        verticalSpacing={4}
+        empty="No versions yet."
+        columns={[
+          {
+            key: 'from',
+            label: 'From',
+            cell: (v) => (
+              <>
+                <Radio
+                  aria-label={`Compare from version ${v.number}`}
+                  checked={from === v.number}
+                  onChange={() => setParams({ from: String(v.number), to: String(to ?? v.number), version: null })}
+                />
+              </>
+            ),
+          },
+          {
+            key: 'to',
+            label: 'To',
+            cell: (v) => (
+              <>
+                <Radio
+                  aria-label={`Compare to version ${v.number}`}
+                  checked={to === v.number}
+                  onChange={() =>
+                    setParams({ to: String(v.number), from: from === null ? null : String(from), version: null })
+                  }
+                />
+              </>
+            ),
+          },
+          {
+            key: 'version',
+            label: 'Version',
+            cell: (v) => (
+              <>
+                <Group gap={6}>
+                  <Text size="sm" fw={500}>
+                    Version {v.number}
+                  </Text>
+                  {v.number === list[0]?.number && (
+                    <Badge size="xs" variant="light">
+                      Latest
+                    </Badge>
+                  )}
+                </Group>
+              </>
+            ),
+          },
+          { key: 'captured', label: 'Captured', cell: (v) => formatDateTime(v.captured_at) },
+          {
+            key: 'changed-by',
+            label: 'Changed by',
+            cell: (v) => (
+              <>
+                <ChangedBy tenantId={tenant.id} changedBy={v.changed_by} />
+              </>
+            ),
+          },
+        ]}
+      />
       <Title order={3} size="h4">
         {from !== null && to !== null
           ? `Changes from version ${from} to ${to}`

@@ -1,11 +1,11 @@
-import { Alert, Anchor, Badge, Button, Group, Modal, ScrollArea, Stack, Table, Text } from '@mantine/core'
+import { Alert, Anchor, Badge, Button, Group, Modal, ScrollArea, Stack, Text } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
+import { DataList } from '../../components/data-list.tsx'
 import { showSyncToast } from '../../components/inventory-sync.tsx'
 import { useLiveRuns } from '../../components/live-runs.tsx'
 import { api, errorMessage } from '../../lib/api.ts'
-import { can } from '../../lib/capabilities.ts'
 import { Link } from '../../lib/router.tsx'
 import type { BulkRunUndoState, MeTenant, RestorePlan, Run } from '../../lib/types.ts'
 
@@ -50,7 +50,8 @@ export function undoSentence(plan: RestorePlan, tenantName: string) {
  * the items it changed, shows that plan, and executes it as a restore run.
  */
 export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
-  const show = run.type.startsWith('bulk.') && run.status === 'completed' && can(tenant, 'restore.execute')
+  // Whether Undo applies is the server's answer (the run's abilities), not a guess from the type's name.
+  const show = run.abilities.undo
   const state = useQuery({ ...undoStateQuery(tenant.id, run.id), enabled: show })
   const [plan, setPlan] = useState<RestorePlan | null>(null)
   const live = useLiveRuns()
@@ -122,20 +123,24 @@ export function BulkUndo({ tenant, run }: { tenant: MeTenant; run: Run }) {
               </Badge>
             </Group>
             <ScrollArea.Autosize mah={320}>
-              <Table striped fz="sm" verticalSpacing={4}>
-                <Table.Tbody>
-                  {plan.items.map((item) => (
-                    <Table.Tr key={item.id}>
-                      <Table.Td>{item.display_name}</Table.Td>
-                      <Table.Td>{item.type_label}</Table.Td>
-                      <Table.Td>{UNDO_ACTIONS[item.action]}</Table.Td>
-                      <Table.Td c="dimmed" data-testid="undo-change">
-                        {item.reason ?? (item.changes ?? []).map(undoChange).join('; ')}
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
+              <DataList
+                rows={plan.items}
+                rowKey={(item) => item.id}
+                testId="undo-items"
+                verticalSpacing={4}
+                empty="Nothing to undo."
+                columns={[
+                  { key: 'object', label: 'Object', cell: (item) => item.display_name },
+                  { key: 'type', label: 'Type', cell: (item) => item.type_label },
+                  { key: 'undo', label: 'Undo', cell: (item) => UNDO_ACTIONS[item.action] },
+                  {
+                    key: 'change',
+                    label: 'Change',
+                    testId: 'undo-change',
+                    cell: (item) => item.reason ?? (item.changes ?? []).map(undoChange).join('; '),
+                  },
+                ]}
+              />
             </ScrollArea.Autosize>
             {plan.stale && (
               <Alert color="yellow">The inventory was synced after this plan was built: plan the undo again.</Alert>

@@ -131,6 +131,14 @@ describe('OperationsPage', () => {
   it('summarises counts: processed / total only when the total is known', () => {
     expect(countsSummary({ summary_counts: { processed: 7 } })).toBe('7 processed')
     expect(countsSummary({ summary_counts: {} })).toBe('—')
+    // Per-type runs count types, then objects: the two numbers are not the same kind.
+    const units = [{}, {}]
+    expect(countsSummary({ summary_counts: { total: 2, processed: 2, created: 292, updated: 3 }, units })).toBe(
+      '2 / 2 types · objects: 292 created, 3 updated',
+    )
+    expect(countsSummary({ summary_counts: { total: 6, processed: 6, updated: 6 }, units: [] })).toBe(
+      '6 / 6 · 6 updated',
+    )
     expect(countsSummary({ summary_counts: { total: 0, processed: 0, failed: 2 } })).toBe('0 processed · 2 failed')
   })
 })
@@ -163,7 +171,7 @@ describe('RunPage', () => {
   })
 
   it("offers what the run's abilities say: Re-run of a completed run, which re-runs it on the server", async () => {
-    const fetchMock = renderRun('owner', run('r1', { abilities: { cancel: false, rerun: true } }), {
+    const fetchMock = renderRun('owner', run('r1', { abilities: { cancel: false, rerun: true, undo: false } }), {
       'POST /api/tenants/t1/operation-runs/r1/rerun': {
         run: run('r1b', { status: 'queued', status_label: 'Queued', outcome: null }),
         deduplicated: false,
@@ -188,7 +196,7 @@ describe('RunPage', () => {
         outcome: null,
         completed_at: null,
         initiator: { id: 'other', name: 'Other' },
-        abilities: { cancel: false, rerun: false },
+        abilities: { cancel: false, rerun: false, undo: false },
       }),
     )
     expect(await screen.findByTestId('run-status')).toBeTruthy()
@@ -203,7 +211,7 @@ describe('RunPage', () => {
       status_label: 'Running',
       outcome: null,
       completed_at: null,
-      abilities: { cancel: true, rerun: false },
+      abilities: { cancel: true, rerun: false, undo: false },
     })
     const fetchMock = renderRun('operator', active, {
       'POST /api/tenants/t1/operation-runs/r3/cancel': {
@@ -302,6 +310,7 @@ describe('RunPage of a bulk run', () => {
     context: { params: { confirm_count: 2 }, filter: null, item_count: 2 },
     failures: [],
     units: [],
+    abilities: { cancel: false, rerun: false, undo: true },
   })
   const plan = {
     id: 'p1',
@@ -404,9 +413,9 @@ describe('RunPage of a bulk run', () => {
     expect(undoChange({ path: 'n', label: 'Name', kind: 'changed', before: 'b', after: 'a' })).toBe('changes Name')
   })
 
-  it('shows no Undo to an operator', async () => {
+  it("shows no Undo when the run's abilities do not include it (an operator)", async () => {
     mockFetch({
-      'GET /api/tenants/t1/operation-runs/b1': bulkRun,
+      'GET /api/tenants/t1/operation-runs/b1': { ...bulkRun, abilities: { cancel: false, rerun: false, undo: false } },
       'GET /api/tenants/t1/policy-types': catalog,
       'GET /api/operation-types': operationTypes,
       'GET /api/tenants/t1/operation-runs/b1/items': { data: [], next_cursor: null },

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 import { act, cleanup, screen, waitFor, within } from '@testing-library/react'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LiveRunsProvider } from '../../components/live-runs.tsx'
 import type { EventSourceLike } from '../../lib/live-runs.ts'
 import type { Run } from '../../lib/types.ts'
-import { renderWithProviders } from '../../test/render.tsx'
+import { mockFetch, renderWithProviders } from '../../test/render.tsx'
 import { ProgressWidget } from './progress-widget.tsx'
 import { makeRun } from '../../test/fixtures.ts'
 
@@ -50,6 +50,7 @@ async function renderWidget(active: Run[]) {
 
 afterEach(() => {
   cleanup()
+  vi.unstubAllGlobals()
   TestEventSource.last = undefined
 })
 
@@ -76,16 +77,39 @@ describe('ProgressWidget', () => {
     expect(within(item).getByText('Queued')).toBeTruthy()
   })
 
-  it('follows live updates and lets a completed run leave (never a terminal state)', async () => {
-    const live = await renderWidget([run('a'), run('b', { created_at: new Date().toISOString() })])
+  it('follows live updates; a completed run leaves the active list and says how it ended, with a link', async () => {
+    // The completed run's page query is refreshed when it completes: the server's answer is its final state.
+    mockFetch({
+      'GET /api/tenants/t1/operation-runs/a': run('a', { status: 'completed', outcome: 'cancelled' }),
+      'GET /api/tenants/t1/operation-runs/b': run('b', { status: 'completed', outcome: 'succeeded' }),
+      'GET /api/tenants/t1/operation-runs': { data: [], next_cursor: null },
+    })
+    const live = await renderWidget([
+      run('a', { summary_counts: { total: 6, processed: 2 } }),
+      run('b', { created_at: new Date().toISOString(), summary_counts: { total: 6, processed: 2 } }),
+    ])
     expect(await screen.findAllByTestId('progress-widget-run')).toHaveLength(2)
     live.emit('run.updated', run('a', { cancel_requested: true, status_label: 'Cancelling…' }))
     expect(within(screen.getAllByTestId('progress-widget-run')[0]!).getByText('Cancelling…')).toBeTruthy()
-    live.emit('run.updated', run('a', { status: 'completed', outcome: 'cancelled' }))
+    live.emit('run.updated', run('a', { status: 'completed', status_label: 'Completed', outcome: 'cancelled' }))
     expect(screen.getAllByTestId('progress-widget-run')).toHaveLength(1)
-    expect(screen.queryByText('Completed')).toBeNull()
-    live.emit('run.updated', run('b', { status: 'completed', outcome: 'succeeded' }))
-    expect(screen.queryByTestId('progress-widget')).toBeNull()
+    const finished = await screen.findByTestId('progress-widget-finished')
+    expect(finished.getAttribute('href')).toBe('/t/t1/operations/a')
+    expect(await within(finished).findByText('Cancelled')).toBeTruthy()
+    live.emit('run.updated', run('b', { status: 'completed', status_label: 'Completed', outcome: 'succeeded' }))
+    expect(screen.queryAllByTestId('progress-widget-run')).toHaveLength(0)
+    expect(await screen.findAllByTestId('progress-widget-finished')).toHaveLength(2)
+  })
+
+  it('says "Starting…" before the first count and "finishing…" when all is counted, never 0 / 6 or 100 %', async () => {
+    const live = await renderWidget([run('a', { summary_counts: { total: 6, processed: 0 } })])
+    const item = await screen.findByTestId('progress-widget-run')
+    expect(within(item).getByTestId('progress-widget-counts').textContent).toBe('Starting…')
+    expect(within(item).getByTestId('progress-widget-bar').dataset.determinate).toBe('false')
+    live.emit('run.updated', run('a', { summary_counts: { total: 6, processed: 6 } }))
+    const counts = within(screen.getByTestId('progress-widget-run')).getByTestId('progress-widget-counts')
+    expect(counts.textContent).toBe('6 / 6 · finishing…')
+    expect(counts.textContent).not.toContain('%')
   })
 
   it('renders nothing while no run is active', async () => {

@@ -1,20 +1,49 @@
 import { ActionIcon, Badge, Group, Paper, Progress, ScrollArea, Stack, Text, UnstyledButton } from '@mantine/core'
-import { useState } from 'react'
+import { useQuery } from '@tanstack/react-query'
+import { useEffect, useRef, useState } from 'react'
 import { useActiveRuns, useNow } from '../../components/live-runs.tsx'
 import { elapsedMs, formatDuration } from '../../lib/format.ts'
-import { progressOf } from '../../lib/progress.ts'
+import { phaseOf, progressOf } from '../../lib/progress.ts'
 import { Link } from '../../lib/router.tsx'
-import { initiatorLabel, statusLabel, typeLabel } from '../../lib/runs.ts'
+import { initiatorLabel, outcomeColor, outcomeLabel, statusLabel, typeLabel } from '../../lib/runs.ts'
+import { runQuery } from './api.ts'
 import type { Run } from '../../lib/types.ts'
+
+/** How long a finished run stays in the widget with its outcome and a link, before it leaves. */
+export const FINISHED_MS = 8000
+
+/**
+ * The runs that just left the active set, each kept for FINISHED_MS so the widget says how they ended
+ * instead of letting them vanish without a word.
+ */
+function useFinished(active: readonly Run[]): Run[] {
+  const previous = useRef<Run[]>([])
+  const [finished, setFinished] = useState<Run[]>([])
+  useEffect(() => {
+    const ids = new Set(active.map((run) => run.id))
+    const gone = previous.current.filter((run) => !ids.has(run.id))
+    previous.current = [...active]
+    if (gone.length === 0) return
+    setFinished((list) => [...list.filter((r) => !gone.some((g) => g.id === r.id)), ...gone])
+    const timer = setTimeout(
+      () => setFinished((list) => list.filter((r) => !gone.some((g) => g.id === r.id))),
+      FINISHED_MS,
+    )
+    return () => clearTimeout(timer)
+  }, [active])
+  return finished
+}
 
 /**
  * Bottom-right on every tenant page: the tenant's active runs, whoever started them (ADR 006).
- * A run is here from queued until it completes, and never shows a terminal state.
+ * A run is here from queued until it completes — "starting" before its first count, "finishing" once
+ * every unit is counted — and then for a few seconds with its outcome and a link to its result.
  */
 export function ProgressWidget() {
   const runs = useActiveRuns()
+  const finished = useFinished(runs)
   const [collapsed, setCollapsed] = useState(false)
-  if (runs.length === 0) return null
+  if (runs.length === 0 && finished.length === 0) return null
   return (
     <Paper
       data-testid="progress-widget"
@@ -46,6 +75,9 @@ export function ProgressWidget() {
             {runs.map((run) => (
               <WidgetRun key={run.id} run={run} />
             ))}
+            {finished.map((run) => (
+              <FinishedRun key={run.id} run={run} />
+            ))}
           </Stack>
         </ScrollArea.Autosize>
       )}
@@ -53,9 +85,40 @@ export function ProgressWidget() {
   )
 }
 
+/** A run that just completed: its outcome (as the server recorded it) and a link to the result. */
+function FinishedRun({ run }: { run: Run }) {
+  // The live stream put the completed state in the cache; a run that vanished from a snapshot is fetched.
+  const final = useQuery({ ...runQuery(run.tenant_id, run.id), staleTime: FINISHED_MS })
+  const done = final.data?.status === 'completed' ? final.data : null
+  return (
+    <UnstyledButton
+      component={Link}
+      to={run.links.view}
+      data-testid="progress-widget-finished"
+      data-run-id={run.id}
+      p={6}
+      style={{ borderRadius: 4, display: 'block' }}
+      className="ta-widget-run"
+    >
+      <Group justify="space-between" wrap="nowrap" gap="xs">
+        <Text size="sm" fw={500} truncate>
+          {typeLabel(run)}
+        </Text>
+        <Badge size="sm" variant="light" color={done ? outcomeColor(done.outcome) : 'gray'}>
+          {done ? outcomeLabel(done.outcome) : 'Finished'}
+        </Badge>
+      </Group>
+      <Text size="xs" c="dimmed">
+        Done: see the result
+      </Text>
+    </UnstyledButton>
+  )
+}
+
 function WidgetRun({ run }: { run: Run }) {
   const now = useNow(1000)
   const progress = progressOf(run.summary_counts)
+  const phase = phaseOf(run)
   const status = statusLabel(run)
   return (
     <UnstyledButton
@@ -89,7 +152,16 @@ function WidgetRun({ run }: { run: Run }) {
           {formatDuration(elapsedMs(run, now))}
         </Text>
       </Group>
-      {progress.determinate ? (
+      {phase === 'starting' || phase === 'finishing' ? (
+        <>
+          <Progress.Root size="sm" mt={4} data-testid="progress-widget-bar" data-determinate="false">
+            <Progress.Section value={100} striped animated aria-label={`${typeLabel(run)}: ${phase}`} />
+          </Progress.Root>
+          <Text size="xs" c="dimmed" data-testid="progress-widget-counts">
+            {phase === 'starting' ? 'Starting…' : `${progress.label ?? ''} · finishing…`}
+          </Text>
+        </>
+      ) : progress.determinate ? (
         <>
           <Progress
             value={progress.percent}

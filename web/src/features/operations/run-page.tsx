@@ -10,11 +10,11 @@ import {
   SegmentedControl,
   SimpleGrid,
   Stack,
-  Table,
   Tabs,
   Text,
   Title,
 } from '@mantine/core'
+import { DataList } from '../../components/data-list.tsx'
 import { BulkUndo } from './bulk-undo.tsx'
 import { notifications } from '@mantine/notifications'
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
@@ -22,14 +22,17 @@ import { useState } from 'react'
 import { policyTypesQuery, showSyncToast } from '../../components/inventory-sync.tsx'
 import { useLiveRuns, useNow } from '../../components/live-runs.tsx'
 import { useOperationTypes } from '../../components/operation-types.ts'
-import { EmptyText, ErrorState, LoadingState } from '../../components/states.tsx'
+import { ErrorState, LoadingState } from '../../components/states.tsx'
 import { ApiError, errorMessage } from '../../lib/api.ts'
 import { elapsedMs, formatDateTime, formatDuration, formatShortDuration } from '../../lib/format.ts'
 import { progressOf } from '../../lib/progress.ts'
 import { Link } from '../../lib/router.tsx'
 import {
   countLabel,
+  codeLabel,
   describeSelection,
+  groupFailures,
+  inputLines,
   failureFix,
   initiatorLabel,
   orderedCounts,
@@ -176,7 +179,7 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
           ) : (
             Object.keys(run.context).length > 0 && (
               <Field label="Input" span>
-                <Code>{JSON.stringify(run.context)}</Code>
+                <RunInput context={run.context} />
               </Field>
             )
           )}
@@ -217,25 +220,34 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
             {run.failures.length > 0 && (
               <Card withBorder>
                 <Title order={3} size="h5" mb="xs">
-                  Failures ({run.failures.length})
+                  Problems ({run.failures.length})
                 </Title>
                 <Stack gap="xs">
-                  {run.failures.map((failure, i) => {
-                    const fix = failureFix(failure, type)
+                  {/* One box per problem: a missing permission is said once, with every type it kept out. */}
+                  {groupFailures(run.failures, (f) => failureFix(f, type)).map((group) => {
+                    const gap = group.code === 'missing_permission'
+                    const subjects = group.failures.map((f) => f.subject).filter((s): s is string => Boolean(s))
                     return (
                       <Alert
-                        key={`${failure.code}-${failure.subject}-${i}`}
-                        color="red"
+                        key={`${group.code}-${group.fix ?? group.failures[0]!.message}`}
+                        color={gap ? 'yellow' : 'red'}
                         variant="light"
                         data-testid="run-failure"
-                        title={failure.subject ? typeName(failure.subject) : failure.code}
+                        title={
+                          subjects.length === 1 && group.failures.length === 1
+                            ? `${codeLabel(group.code)}: ${typeName(subjects[0]!)}`
+                            : codeLabel(group.code)
+                        }
                       >
-                        <Text size="sm">
-                          <Code>{failure.code}</Code> {failure.message}
-                        </Text>
-                        {fix && (
+                        <Text size="sm">{group.failures[0]!.message}</Text>
+                        {subjects.length > 1 && (
+                          <Text size="sm" c="dimmed" mt={4} data-testid="run-failure-subjects">
+                            Affects {subjects.length}: {subjects.map(typeName).join(', ')}
+                          </Text>
+                        )}
+                        {group.fix && (
                           <Text size="sm" fw={500} mt={4} data-testid="run-failure-fix">
-                            Fix: {fix}
+                            Fix: {group.fix}
                           </Text>
                         )}
                       </Alert>
@@ -250,40 +262,49 @@ function RunView({ run, tenant, catalog }: { run: Run; tenant: MeTenant; catalog
                 <Title order={3} size="h5" mb="xs">
                   Results per type ({run.units.length})
                 </Title>
-                <Table.ScrollContainer minWidth={700}>
-                  <Table striped verticalSpacing={4} data-testid="run-units">
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th>Type</Table.Th>
-                        <Table.Th>Result</Table.Th>
-                        <Table.Th>Counts</Table.Th>
-                        <Table.Th>Duration</Table.Th>
-                        <Table.Th>Error</Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {run.units.map((unit) => (
-                        <Table.Tr key={unit.key}>
-                          <Table.Td>{typeName(unit.key)}</Table.Td>
-                          <Table.Td>
-                            <ResultBadge status={unit.status} />
-                          </Table.Td>
-                          <Table.Td>
-                            <Text size="sm">
-                              {orderedCounts(unit.counts)
-                                .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
-                                .join(' · ') || '—'}
-                            </Text>
-                          </Table.Td>
-                          <Table.Td>{formatShortDuration(unit.duration_ms)}</Table.Td>
-                          <Table.Td>
-                            <Problem code={unit.error?.code} message={unit.error?.message} />
-                          </Table.Td>
-                        </Table.Tr>
-                      ))}
-                    </Table.Tbody>
-                  </Table>
-                </Table.ScrollContainer>
+                <DataList
+                  rows={run.units}
+                  rowKey={(unit) => unit.key}
+                  testId="run-units"
+                  minWidth={700}
+                  verticalSpacing={4}
+                  empty="No types."
+                  columns={[
+                    { key: 'type', label: 'Type', cell: (unit) => typeName(unit.key) },
+                    {
+                      key: 'result',
+                      label: 'Result',
+                      cell: (unit) => (
+                        <>
+                          <ResultBadge status={unit.status} />
+                        </>
+                      ),
+                    },
+                    {
+                      key: 'counts',
+                      label: 'Counts',
+                      cell: (unit) => (
+                        <>
+                          <Text size="sm">
+                            {orderedCounts(unit.counts)
+                              .map(([k, v]) => `${v.toLocaleString('en')} ${k}`)
+                              .join(' · ') || '—'}
+                          </Text>
+                        </>
+                      ),
+                    },
+                    { key: 'duration', label: 'Duration', cell: (unit) => formatShortDuration(unit.duration_ms) },
+                    {
+                      key: 'error',
+                      label: 'Error',
+                      cell: (unit) => (
+                        <>
+                          <Problem code={unit.error?.code} message={unit.error?.message} />
+                        </>
+                      ),
+                    },
+                  ]}
+                />
               </Card>
             )}
           </Stack>
@@ -330,15 +351,43 @@ const ResultBadge = ({ status }: { status: RunItemStatus }) => (
   </Badge>
 )
 
-/** A unit's or an item's problem: its code and message, or a dash. */
+/** A unit's or an item's problem: its code in words and its message, or a dash. */
 const Problem = ({ code, message }: { code: string | null | undefined; message: string | null | undefined }) =>
   code ? (
     <Text size="sm">
-      <Code>{code}</Code> {message}
+      <Text span fw={500} inherit>
+        {codeLabel(code)}:
+      </Text>{' '}
+      {message}
     </Text>
   ) : (
     '—'
   )
+
+/** A run's input as labelled lines (no digests); its JSON behind "show raw". */
+function RunInput({ context }: { context: Record<string, unknown> }) {
+  const [raw, setRaw] = useState(false)
+  return (
+    <Stack gap={2} data-testid="run-input">
+      {inputLines(context).map((line) => (
+        <Text size="sm" key={line.label}>
+          <Text span c="dimmed" inherit>
+            {line.label}:
+          </Text>{' '}
+          {line.value}
+        </Text>
+      ))}
+      <Anchor component="button" type="button" size="xs" c="dimmed" w="fit-content" onClick={() => setRaw(!raw)}>
+        {raw ? 'hide raw' : 'show raw'}
+      </Anchor>
+      {raw && (
+        <Code block data-testid="run-input-raw">
+          {JSON.stringify(context, null, 2)}
+        </Code>
+      )}
+    </Stack>
+  )
+}
 
 /** The run's per-item results (any type that records them), filtered by status, a keyset page at a time. */
 function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
@@ -357,68 +406,60 @@ function RunItems({ tenantId, runId }: { tenantId: string; runId: string }) {
         w="fit-content"
         data-testid="run-items-filter"
       />
-      {items.isPending ? (
-        <LoadingState label="Loading the items" />
-      ) : items.isError ? (
-        <ErrorState error={items.error} />
-      ) : rows.length === 0 ? (
-        <EmptyText>{EMPTY[filter]}</EmptyText>
-      ) : (
-        <>
-          <Table.ScrollContainer minWidth={700}>
-            <Table striped verticalSpacing={4} data-testid="run-items-table" className="stack-on-narrow">
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Target</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Action</Table.Th>
-                  <Table.Th>Result</Table.Th>
-                  <Table.Th>Problem</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {rows.map((item) => (
-                  <Table.Tr key={item.id} data-testid="run-item">
-                    <Table.Td>
-                      <Text size="sm" truncate="end" maw={360} title={item.target.name}>
-                        {item.target.name}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td data-label="Type">{labels.get(item.target.type) ?? item.target.type}</Table.Td>
-                    <Table.Td data-label="Action">{actionLabel(item.action)}</Table.Td>
-                    <Table.Td data-label="Result">
-                      {item.code === 'blocked' ? (
-                        <Badge size="sm" variant="light" color="red">
-                          blocked
-                        </Badge>
-                      ) : (
-                        <ResultBadge status={item.status} />
-                      )}
-                    </Table.Td>
-                    <Table.Td>
-                      {item.code === 'blocked' ? (
-                        <Text size="sm">{item.message}</Text>
-                      ) : (
-                        <Problem code={item.code} message={item.message} />
-                      )}
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-          {items.hasNextPage && (
-            <Button
-              variant="default"
-              onClick={() => void items.fetchNextPage()}
-              loading={items.isFetchingNextPage}
-              w="fit-content"
-            >
-              Load more
-            </Button>
-          )}
-        </>
-      )}
+      <DataList
+        rows={rows}
+        rowKey={(item) => item.id}
+        testId="run-items-table"
+        rowTestId="run-item"
+        minWidth={700}
+        query={items}
+        loadingLabel="Loading the items"
+        verticalSpacing={4}
+        empty={EMPTY[filter]}
+        columns={[
+          {
+            key: 'target',
+            label: 'Target',
+            cell: (item) => (
+              <>
+                <Text size="sm" truncate="end" maw={360} title={item.target.name}>
+                  {item.target.name}
+                </Text>
+              </>
+            ),
+          },
+          { key: 'type', label: 'Type', cell: (item) => labels.get(item.target.type) ?? item.target.type },
+          { key: 'action', label: 'Action', cell: (item) => actionLabel(item.action) },
+          {
+            key: 'result',
+            label: 'Result',
+            cell: (item) => (
+              <>
+                {item.code === 'blocked' ? (
+                  <Badge size="sm" variant="light" color="red">
+                    blocked
+                  </Badge>
+                ) : (
+                  <ResultBadge status={item.status} />
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'problem',
+            label: 'Problem',
+            cell: (item) => (
+              <>
+                {item.code === 'blocked' ? (
+                  <Text size="sm">{item.message}</Text>
+                ) : (
+                  <Problem code={item.code} message={item.message} />
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
     </Stack>
   )
 }
@@ -429,7 +470,9 @@ function Field({ label, children, span }: { label: string; children: React.React
       <Text size="xs" c="dimmed">
         {label}
       </Text>
-      <Text size="sm">{children}</Text>
+      <Text size="sm" component="div">
+        {children}
+      </Text>
     </div>
   )
 }

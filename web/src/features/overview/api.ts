@@ -14,10 +14,7 @@ export const overviewQuery = (tenantGroupId: string | null) =>
     staleTime: 60_000,
   })
 
-export const tenantGroupsQuery = queryOptions({
-  queryKey: ['tenant-groups'],
-  queryFn: ({ signal }) => api<Responses['GET /api/tenant-groups']>('/api/tenant-groups', { signal }),
-})
+export { tenantGroupsQuery } from '../../lib/tenant-groups.ts'
 
 export type NewTenantGroup = Bodies['POST /api/tenant-groups']
 export type TenantGroupChange = Bodies['PATCH /api/tenant-groups/{groupId}']

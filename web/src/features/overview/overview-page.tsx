@@ -1,6 +1,7 @@
-import { Anchor, Badge, Group, List, Select, Stack, Table, Text } from '@mantine/core'
+import { Anchor, Badge, Group, List, Select, Stack, Text } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { type Column, DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { LongName } from '../../components/long-name.tsx'
 import { formatRelative } from '../../lib/format.ts'
 import { Link, useSearchParams } from '../../lib/router.tsx'
@@ -47,54 +48,45 @@ export function OverviewPage() {
           data-testid="overview-group-filter"
         />
       </Group>
-      {overview.isPending ? (
-        <LoadingState label="Loading the overview" />
-      ) : overview.isError ? (
-        <ErrorState error={overview.error} />
-      ) : overview.data.data.length === 0 ? (
-        <EmptyText>
-          {groupId ? 'No tenant of this group is yours.' : 'You are not a member of any tenant yet.'}
-        </EmptyText>
-      ) : (
-        <Table.ScrollContainer minWidth={1100}>
-          <Table verticalSpacing={6} striped data-testid="overview-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Tenant</Table.Th>
-                <Table.Th>Needs attention</Table.Th>
-                <Table.Th>Last successful sync</Table.Th>
-                <Table.Th>Last sync run</Table.Th>
-                <Table.Th>Permission gaps</Table.Th>
-                <Table.Th>Changes (7 days)</Table.Th>
-                <Table.Th>Newest backup</Table.Th>
-                <Table.Th>Expiring credentials</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {overview.data.data.map((row) => (
-                <OverviewTableRow key={row.tenant.id} row={row} />
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <DataList
+        rows={overview.data?.data ?? []}
+        rowKey={(row) => row.tenant.id}
+        query={overview}
+        testId="overview-table"
+        rowTestId="overview-row"
+        rowProps={(row) => ({ 'data-health': row.health })}
+        loadingLabel="Loading the overview"
+        minWidth={1100}
+        empty="You are not a member of any tenant yet."
+        filtered={Boolean(groupId)}
+        filteredEmpty="No tenant of this group is yours."
+        onClearFilters={() => setParams({ group: null })}
+        columns={overviewColumns}
+      />
     </Stack>
   )
 }
 
-function OverviewTableRow({ row }: { row: OverviewRow }) {
-  const { tenant, sync } = row
-  return (
-    <Table.Tr data-testid="overview-row" data-health={row.health}>
-      <Table.Td>
+const overviewColumns: Column<OverviewRow>[] = [
+  {
+    key: 'tenant',
+    label: 'Tenant',
+    cell: (row) => (
+      <>
         <Group gap={8} wrap="nowrap">
           <HealthDot health={row.health} reasons={row.attention.map((a) => a.message)} />
-          <Anchor component={Link} to={`/t/${tenant.id}`} fw={500} size="sm">
-            <LongName maw={220}>{tenant.name}</LongName>
+          <Anchor component={Link} to={`/t/${row.tenant.id}`} fw={500} size="sm">
+            <LongName maw={220}>{row.tenant.name}</LongName>
           </Anchor>
         </Group>
-      </Table.Td>
-      <Table.Td>
+      </>
+    ),
+  },
+  {
+    key: 'needs-attention',
+    label: 'Needs attention',
+    cell: (row) => (
+      <>
         {row.attention.length === 0 ? (
           <Text size="sm" c="dimmed">
             Nothing
@@ -108,22 +100,34 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
             ))}
           </List>
         )}
-      </Table.Td>
-      <Table.Td>
-        <Anchor component={Link} to={sync.link} size="sm">
-          {sync.last_success_at ? formatRelative(sync.last_success_at) : 'Never'}
+      </>
+    ),
+  },
+  {
+    key: 'last-successful-sync',
+    label: 'Last successful sync',
+    cell: (row) => (
+      <>
+        <Anchor component={Link} to={row.sync.link} size="sm">
+          {row.sync.last_success_at ? formatRelative(row.sync.last_success_at) : 'Never'}
         </Anchor>{' '}
-        {sync.last_success_at && (
-          <Badge size="xs" variant="light" color={sync.fresh ? 'green' : 'yellow'}>
-            {sync.fresh ? 'fresh' : 'stale'}
+        {row.sync.last_success_at && (
+          <Badge size="xs" variant="light" color={row.sync.fresh ? 'green' : 'yellow'}>
+            {row.sync.fresh ? 'fresh' : 'stale'}
           </Badge>
         )}
-      </Table.Td>
-      <Table.Td>
-        {sync.last_run ? (
-          <Anchor component={Link} to={sync.last_run.link} size="sm">
-            <Badge size="sm" variant="light" color={OUTCOME_COLORS[sync.last_run.outcome ?? ''] ?? 'blue'}>
-              {sync.last_run.outcome ? OUTCOME_LABELS[sync.last_run.outcome] : sync.last_run.status}
+      </>
+    ),
+  },
+  {
+    key: 'last-sync-run',
+    label: 'Last sync run',
+    cell: (row) => (
+      <>
+        {row.sync.last_run ? (
+          <Anchor component={Link} to={row.sync.last_run.link} size="sm">
+            <Badge size="sm" variant="light" color={OUTCOME_COLORS[row.sync.last_run.outcome ?? ''] ?? 'blue'}>
+              {row.sync.last_run.outcome ? OUTCOME_LABELS[row.sync.last_run.outcome] : row.sync.last_run.status}
             </Badge>
           </Anchor>
         ) : (
@@ -131,8 +135,14 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
             None
           </Text>
         )}
-      </Table.Td>
-      <Table.Td>
+      </>
+    ),
+  },
+  {
+    key: 'permission-gaps',
+    label: 'Permission gaps',
+    cell: (row) => (
+      <>
         {row.permission_gaps.length === 0 ? (
           <Text size="sm" c="dimmed">
             None
@@ -140,8 +150,14 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
         ) : (
           <Text size="xs">{row.permission_gaps.map((g) => g.permission).join(', ')}</Text>
         )}
-      </Table.Td>
-      <Table.Td>
+      </>
+    ),
+  },
+  {
+    key: 'changes-7-days',
+    label: 'Changes (7 days)',
+    cell: (row) => (
+      <>
         <Anchor component={Link} to={row.changes_7d.link} size="sm">
           {row.changes_7d.count}
         </Anchor>
@@ -155,8 +171,14 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
             {row.changes_7d.by.length > 2 ? ` and ${row.changes_7d.by.length - 2} more` : ''}
           </Text>
         )}
-      </Table.Td>
-      <Table.Td>
+      </>
+    ),
+  },
+  {
+    key: 'newest-backup',
+    label: 'Newest backup',
+    cell: (row) => (
+      <>
         {row.newest_backup ? (
           <Anchor component={Link} to={row.newest_backup.link} size="sm">
             {formatRelative(row.newest_backup.created_at)}
@@ -166,8 +188,14 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
             None
           </Text>
         )}
-      </Table.Td>
-      <Table.Td>
+      </>
+    ),
+  },
+  {
+    key: 'expiring-credentials',
+    label: 'Expiring credentials',
+    cell: (row) => (
+      <>
         {row.expiring_credentials.length === 0 ? (
           <Text size="sm" c="dimmed">
             None
@@ -179,7 +207,7 @@ function OverviewTableRow({ row }: { row: OverviewRow }) {
             </Anchor>
           ))
         )}
-      </Table.Td>
-    </Table.Tr>
-  )
-}
+      </>
+    ),
+  },
+]

@@ -1,8 +1,9 @@
-import { Alert, Button, Group, Modal, MultiSelect, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Alert, Button, Group, Modal, MultiSelect, Stack, Text, TextInput } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import type { Me, TenantGroup } from '../../lib/types.ts'
 import { createTenantGroup, deleteTenantGroup, tenantGroupsQuery, updateTenantGroup } from './api.ts'
@@ -29,49 +30,49 @@ export function TenantGroupsPage({ me }: { me: Me }) {
         <PageTitle eyebrow="Workspace">Tenant groups</PageTitle>
         <Button onClick={() => setEditing('new')}>New group</Button>
       </Group>
-      {groups.isPending ? (
-        <LoadingState label="Loading tenant groups" />
-      ) : groups.isError ? (
-        <ErrorState error={groups.error} />
-      ) : groups.data.data.length === 0 ? (
-        <EmptyText>No tenant groups yet: group tenants by customer, region or contract.</EmptyText>
-      ) : (
-        <Table striped verticalSpacing={6} data-testid="tenant-groups-table">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Name</Table.Th>
-              <Table.Th>Tenants</Table.Th>
-              <Table.Th aria-label="Actions" />
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {groups.data.data.map((group) => (
-              <Table.Tr key={group.id} data-testid="tenant-group-row">
-                <Table.Td fw={500}>{group.name}</Table.Td>
-                <Table.Td>
-                  <Text size="sm">{group.tenant_ids.map((id) => tenantName.get(id) ?? id).join(', ') || '—'}</Text>
-                </Table.Td>
-                <Table.Td>
-                  <Group gap="xs" justify="flex-end" wrap="nowrap">
-                    <Button size="xs" variant="default" onClick={() => setEditing(group)}>
-                      Edit
-                    </Button>
-                    <Button
-                      size="xs"
-                      variant="subtle"
-                      color="red"
-                      loading={remove.isPending}
-                      onClick={() => remove.mutate(group)}
-                    >
-                      Delete
-                    </Button>
-                  </Group>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+      <DataList
+        rows={groups.data?.data ?? []}
+        rowKey={(group) => group.id}
+        query={groups}
+        testId="tenant-groups-table"
+        rowTestId="tenant-group-row"
+        loadingLabel="Loading tenant groups"
+        empty="No tenant groups yet: group tenants by customer, region or contract."
+        columns={[
+          { key: 'name', label: 'Name', cell: (group) => group.name },
+          {
+            key: 'tenants',
+            label: 'Tenants',
+            cell: (group) => (
+              <>
+                <Text size="sm">{group.tenant_ids.map((id) => tenantName.get(id) ?? id).join(', ') || '—'}</Text>
+              </>
+            ),
+          },
+          {
+            key: 'actions',
+            label: 'Actions',
+            cell: (group) => (
+              <>
+                <Group gap="xs" justify="flex-end" wrap="nowrap">
+                  <Button size="xs" variant="default" onClick={() => setEditing(group)}>
+                    Edit
+                  </Button>
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    color="red"
+                    loading={remove.isPending}
+                    onClick={() => remove.mutate(group)}
+                  >
+                    Delete
+                  </Button>
+                </Group>
+              </>
+            ),
+          },
+        ]}
+      />
       {editing && (
         <TenantGroupModal me={me} group={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />
       )}

@@ -16,8 +16,7 @@ export const restorePlanQuery = (tenantId: string, planId: string) =>
     queryFn: ({ signal }) => api<RestorePlan>(planPath(tenantId, planId), { signal }),
   })
 
-export const createRestorePlan = (targetTenantId: string, body: Bodies['POST /api/tenants/{tenantId}/restore-plans']) =>
-  api<RestorePlan>(`/api/tenants/${targetTenantId}/restore-plans`, { method: 'POST', body })
+export { createRestorePlan } from '../../lib/restore-plans.ts'
 export const updateRestorePlan = (tenantId: string, planId: string, body: RestorePlanChange) =>
   api<RestorePlan>(planPath(tenantId, planId), { method: 'PATCH', body })
 export const executeRestorePlan = (tenantId: string, planId: string) =>

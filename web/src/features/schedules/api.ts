@@ -19,3 +19,8 @@ export const updateSchedule = (tenantId: string, id: string, body: ScheduleChang
   api<Schedule>(`/api/tenants/${tenantId}/schedules/${encodeURIComponent(id)}`, { method: 'PATCH', body })
 export const deleteSchedule = (tenantId: string, id: string) =>
   api<null>(`/api/tenants/${tenantId}/schedules/${encodeURIComponent(id)}`, { method: 'DELETE' })
+export const runScheduleNow = (tenantId: string, id: string) =>
+  api<Responses['POST /api/tenants/{tenantId}/schedules/{scheduleId}/run']>(
+    `/api/tenants/${tenantId}/schedules/${encodeURIComponent(id)}/run`,
+    { method: 'POST' },
+  )

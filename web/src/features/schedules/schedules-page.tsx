@@ -1,16 +1,41 @@
-import { Anchor, Button, Group, Modal, Select, Stack, Switch, Table, Text, Textarea, TextInput } from '@mantine/core'
+import {
+  Anchor,
+  Button,
+  Checkbox,
+  Group,
+  Modal,
+  NumberInput,
+  SegmentedControl,
+  Select,
+  Stack,
+  Switch,
+  Text,
+  Textarea,
+  TextInput,
+} from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import { useOperationTypes } from '../../components/operation-types.ts'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { errorMessage } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { formatDateTime } from '../../lib/format.ts'
-import { Link } from '../../lib/router.tsx'
+import { Link, navigate } from '../../lib/router.tsx'
 import { outcomeLabel } from '../../lib/runs.ts'
-import type { MeTenant, Schedule } from '../../lib/types.ts'
-import { createSchedule, deleteSchedule, schedulesQuery, updateSchedule } from './api.ts'
+import type { Capability, MeTenant, Schedule } from '../../lib/types.ts'
+import { createSchedule, deleteSchedule, runScheduleNow, schedulesQuery, updateSchedule } from './api.ts'
+import {
+  type Cadence,
+  clockTime,
+  describeCadence,
+  formatInZone,
+  fromCron,
+  timeZones,
+  toCron,
+  WEEKDAYS,
+} from './cadence.ts'
 
 const viewerTimeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone
 
@@ -20,12 +45,32 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
   const schedules = useQuery(schedulesQuery(tenant.id))
   const manage = can(tenant, 'schedules.manage')
   const [creating, setCreating] = useState(false)
+  const [editing, setEditing] = useState<Schedule | null>(null)
+  const { typeOf } = useOperationTypes()
+  // Run now starts the type as the viewer: offered to those whose role may start it (the server decides again).
+  const mayStart = (s: Schedule) => {
+    const capability = typeOf(s.operation_type)?.capability
+    return capability !== undefined && can(tenant, capability as Capability)
+  }
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['schedules', tenant.id] })
   const toggle = useMutation({
     mutationFn: (s: Schedule) => updateSchedule(tenant.id, s.id, { enabled: !s.enabled }),
     onSuccess: refresh,
     onError: (error) =>
       notifications.show({ title: 'Could not change the schedule', message: errorMessage(error), color: 'red' }),
+  })
+  const runNow = useMutation({
+    mutationFn: (s: Schedule) => runScheduleNow(tenant.id, s.id),
+    onSuccess: ({ run, deduplicated }) => {
+      void refresh()
+      notifications.show({
+        title: deduplicated ? 'Already running' : 'Started',
+        message: `${run.type_label}: follow it in Operations.`,
+        color: 'teal',
+      })
+      navigate(run.links.view)
+    },
+    onError: (error) => notifications.show({ title: 'Could not start it', message: errorMessage(error), color: 'red' }),
   })
   const remove = useMutation({
     mutationFn: (s: Schedule) => deleteSchedule(tenant.id, s.id),
@@ -45,130 +90,272 @@ export function SchedulesPage({ tenant }: { tenant: MeTenant }) {
         )}
       </Group>
       <Text size="sm" c="dimmed">
-        Scheduled runs are system runs, shown as “Schedule: name” in Operations. Times are in your time zone (
-        {viewerTimeZone()}).
+        Scheduled runs are system runs, shown as “Schedule: name” in Operations; “Run now” starts one as you. Each
+        schedule&apos;s times are in its own time zone.
       </Text>
-      {schedules.isPending ? (
-        <LoadingState label="Loading schedules" />
-      ) : schedules.isError ? (
-        <ErrorState error={schedules.error} />
-      ) : schedules.data.data.length === 0 ? (
-        <EmptyText>No schedules yet.</EmptyText>
-      ) : (
-        <Table.ScrollContainer minWidth={900}>
-          <Table data-testid="schedules-table" striped verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Operation</Table.Th>
-                <Table.Th>When</Table.Th>
-                <Table.Th>Next run</Table.Th>
-                <Table.Th>Last run</Table.Th>
-                <Table.Th>Enabled</Table.Th>
-                {manage && <Table.Th aria-label="Actions" />}
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {schedules.data.data.map((s) => (
-                <Table.Tr key={s.id} data-testid="schedule-row">
-                  <Table.Td>
-                    <Text size="sm" truncate="end" maw={240} title={s.name}>
-                      {s.name}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>{s.operation_label}</Table.Td>
-                  <Table.Td>
-                    <Text size="sm" ff="monospace">
-                      {s.cron}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {s.timezone}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td data-testid="schedule-next-run">
-                    {s.next_run_at ? formatDateTime(s.next_run_at) : 'Paused'}
-                    {s.blocked_reason && (
-                      <Text size="xs" c="red.7" data-testid="schedule-blocked">
-                        {s.blocked_reason}
-                      </Text>
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    {s.last_run ? (
-                      <Anchor component={Link} to={s.last_run.links.view} size="sm">
-                        {s.last_run.outcome
-                          ? outcomeLabel(s.last_run.outcome)
-                          : s.last_run.status === 'queued'
-                            ? 'Queued'
-                            : 'Running'}{' '}
-                        · {formatDateTime(s.last_run.created_at)}
-                      </Anchor>
-                    ) : (
-                      '—'
-                    )}
-                  </Table.Td>
-                  <Table.Td>
-                    <Switch
-                      checked={s.enabled}
-                      disabled={!manage}
-                      onChange={() => toggle.mutate(s)}
-                      aria-label={`${s.enabled ? 'Pause' : 'Resume'} ${s.name}`}
-                    />
-                  </Table.Td>
-                  {manage && (
-                    <Table.Td>
-                      <Button size="xs" variant="subtle" color="red" onClick={() => remove.mutate(s)}>
-                        Delete
-                      </Button>
-                    </Table.Td>
-                  )}
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+      <DataList
+        rows={schedules.data?.data ?? []}
+        rowKey={(s) => s.id}
+        query={schedules}
+        testId="schedules-table"
+        rowTestId="schedule-row"
+        loadingLabel="Loading schedules"
+        minWidth={900}
+        highlightOnHover={false}
+        empty="No schedules yet."
+        columns={[
+          {
+            key: 'name',
+            label: 'Name',
+            cell: (s) => (
+              <Text size="sm" truncate="end" maw={240} title={s.name}>
+                {s.name}
+              </Text>
+            ),
+          },
+          { key: 'operation', label: 'Operation', cell: (s) => s.operation_label },
+          {
+            key: 'when',
+            label: 'When',
+            testId: 'schedule-cadence',
+            cell: (s) => (
+              <>
+                <Text size="sm">{describeCadence(s.cron, s.timezone)}</Text>
+                <Text size="xs" c="dimmed" ff="monospace">
+                  {s.cron}
+                </Text>
+              </>
+            ),
+          },
+          {
+            key: 'next',
+            label: 'Next run',
+            testId: 'schedule-next-run',
+            cell: (s) => (
+              <>
+                {s.next_run_at ? formatInZone(s.next_run_at, s.timezone) : 'Paused'}
+                {s.blocked_reason && (
+                  <Text size="xs" c="red.7" data-testid="schedule-blocked">
+                    {s.blocked_reason}
+                  </Text>
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'last',
+            label: 'Last run',
+            cell: (s) =>
+              s.last_run ? (
+                <Anchor component={Link} to={s.last_run.links.view} size="sm">
+                  {s.last_run.outcome
+                    ? outcomeLabel(s.last_run.outcome)
+                    : s.last_run.status === 'queued'
+                      ? 'Queued'
+                      : 'Running'}{' '}
+                  · {formatDateTime(s.last_run.created_at)}
+                </Anchor>
+              ) : (
+                '—'
+              ),
+          },
+          {
+            key: 'enabled',
+            label: 'Enabled',
+            cell: (s) => (
+              <Switch
+                checked={s.enabled}
+                disabled={!manage}
+                onChange={() => toggle.mutate(s)}
+                aria-label={`${s.enabled ? 'Pause' : 'Resume'} ${s.name}`}
+              />
+            ),
+          },
+          {
+            key: 'actions',
+            label: 'Actions',
+            cell: (s) => (
+              <Group gap={4} wrap="nowrap">
+                {mayStart(s) && (
+                  <Button
+                    size="xs"
+                    variant="light"
+                    loading={runNow.isPending && runNow.variables.id === s.id}
+                    onClick={() => runNow.mutate(s)}
+                    data-testid="schedule-run-now"
+                  >
+                    Run now
+                  </Button>
+                )}
+                {manage && (
+                  <Button size="xs" variant="default" onClick={() => setEditing(s)} data-testid="schedule-edit">
+                    Edit
+                  </Button>
+                )}
+                {manage && (
+                  <Button size="xs" variant="subtle" color="red" onClick={() => remove.mutate(s)}>
+                    Delete
+                  </Button>
+                )}
+              </Group>
+            ),
+          },
+        ]}
+      />
+      {(creating || editing) && (
+        <ScheduleModal
+          tenantId={tenant.id}
+          schedule={editing}
+          onClose={() => {
+            setCreating(false)
+            setEditing(null)
+          }}
+          onSaved={refresh}
+        />
       )}
-      {creating && <NewScheduleModal tenantId={tenant.id} onClose={() => setCreating(false)} onCreated={refresh} />}
     </Stack>
   )
 }
 
-function NewScheduleModal({
+const SYNC_MODES = [
+  { value: 'quick', label: 'Quick: only what is new, changed or touched since the last sync' },
+  { value: 'full', label: 'Full: read everything again' },
+]
+
+/** The input of a schedulable type as a form: the types the console knows get fields, any other a JSON box. */
+function InputFields({
+  type,
+  value,
+  onChange,
+}: {
+  type: string | null
+  value: Record<string, unknown>
+  onChange: (value: Record<string, unknown>) => void
+}) {
+  const [raw, setRaw] = useState(false)
+  const [text, setText] = useState(() => JSON.stringify(value, null, 2))
+  const [rawError, setRawError] = useState<string | null>(null)
+  const selection = (value.selection ?? {}) as Record<string, unknown>
+  const known = type === 'inventory.sync' || type === 'backup.create' || type === 'backup.prune'
+  const rawBox = (
+    <Textarea
+      label="Input (JSON)"
+      description="As the API takes it; the server checks it when you save."
+      rows={4}
+      ff="monospace"
+      value={text}
+      error={rawError}
+      onChange={(e) => {
+        setText(e.currentTarget.value)
+        try {
+          const parsed = JSON.parse(e.currentTarget.value) as unknown
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object')
+          setRawError(null)
+          onChange(parsed as Record<string, unknown>)
+        } catch {
+          setRawError('Must be a JSON object')
+        }
+      }}
+      data-testid="schedule-input-raw"
+    />
+  )
+  if (!type) return null
+  return (
+    <Stack gap="xs">
+      {type === 'inventory.sync' && (
+        <Select
+          label="Sync"
+          data={SYNC_MODES}
+          value={(selection.mode as string | undefined) ?? 'quick'}
+          onChange={(mode) => onChange({ ...value, selection: { ...selection, mode: mode ?? 'quick' } })}
+          allowDeselect={false}
+          data-testid="schedule-sync-mode"
+        />
+      )}
+      {type === 'backup.create' && (
+        <TextInput
+          label="Backup name"
+          description="Empty: named after the date. Each backup holds the whole configuration."
+          value={(value.name as string | null | undefined) ?? ''}
+          onChange={(e) => onChange({ ...value, name: e.currentTarget.value || null })}
+        />
+      )}
+      {type === 'backup.prune' && (
+        <Checkbox
+          label="May delete the last full backup too"
+          checked={value.delete_last_full_backup === true}
+          onChange={(e) => onChange(e.currentTarget.checked ? { delete_last_full_backup: true } : {})}
+        />
+      )}
+      {(!known || raw) && rawBox}
+      {known && (
+        <Anchor
+          component="button"
+          type="button"
+          size="xs"
+          c="dimmed"
+          onClick={() => {
+            setText(JSON.stringify(value, null, 2))
+            setRaw(!raw)
+          }}
+        >
+          {raw ? 'hide raw' : 'show raw'}
+        </Anchor>
+      )}
+    </Stack>
+  )
+}
+
+/** Create or edit a schedule: a cadence from presets (or cron), a time zone from the IANA list, the input as a form. */
+function ScheduleModal({
   tenantId,
+  schedule,
   onClose,
-  onCreated,
+  onSaved,
 }: {
   tenantId: string
+  schedule: Schedule | null
   onClose: () => void
-  onCreated: () => unknown
+  onSaved: () => unknown
 }) {
   const schedulable = useOperationTypes().types.filter((t) => t.schedulable)
-  const [name, setName] = useState('')
-  const [type, setType] = useState<string | null>(null)
-  const [cron, setCron] = useState('0 2 * * *')
-  const [timezone, setTimezone] = useState(viewerTimeZone())
-  const [input, setInput] = useState('{}')
-  const create = useMutation({
-    mutationFn: () => {
-      let parsed: Record<string, unknown>
-      try {
-        parsed = JSON.parse(input) as Record<string, unknown>
-      } catch {
-        throw new Error('Input must be a JSON object')
-      }
-      return createSchedule(tenantId, { name, operation_type: type ?? '', input: parsed, cron, timezone })
-    },
+  const [name, setName] = useState(schedule?.name ?? '')
+  const [type, setType] = useState<string | null>(schedule?.operation_type ?? null)
+  const [cadence, setCadence] = useState<Cadence>(() => fromCron(schedule?.cron ?? '0 2 * * *'))
+  const [timezone, setTimezone] = useState(schedule?.timezone ?? viewerTimeZone())
+  const [input, setInput] = useState<Record<string, unknown>>(() => (schedule?.input as Record<string, unknown>) ?? {})
+  const zones = useMemo(() => timeZones(), [])
+  const cron = toCron(cadence)
+  const save = useMutation({
+    mutationFn: () =>
+      schedule
+        ? updateSchedule(tenantId, schedule.id, { name, input, cron, timezone })
+        : createSchedule(tenantId, { name, operation_type: type ?? '', input, cron, timezone }),
     onSuccess: () => {
-      void onCreated()
+      void onSaved()
       onClose()
     },
   })
+  const time = (hour: number, minute: number, set: (hour: number, minute: number) => void) => (
+    <TextInput
+      label="At"
+      type="time"
+      value={clockTime(hour, minute)}
+      onChange={(e) => {
+        const [h, m] = e.currentTarget.value.split(':').map(Number)
+        if (Number.isInteger(h) && Number.isInteger(m)) set(h!, m!)
+      }}
+      w={120}
+      data-testid="schedule-time"
+    />
+  )
+  const at = cadence.kind === 'daily' || cadence.kind === 'weekly' ? cadence : { hour: 2, minute: 0 }
   return (
-    <Modal opened onClose={onClose} title="New schedule">
+    <Modal opened onClose={onClose} title={schedule ? 'Edit schedule' : 'New schedule'} size="lg">
       <form
         onSubmit={(event) => {
           event.preventDefault()
-          create.mutate()
+          save.mutate()
         }}
       >
         <Stack gap="sm">
@@ -182,36 +369,97 @@ function NewScheduleModal({
           <Select
             label="Operation"
             required
+            disabled={schedule !== null}
             data={schedulable.map((t) => ({ value: t.type, label: t.label }))}
             value={type}
-            onChange={setType}
+            onChange={(t) => {
+              setType(t)
+              setInput({})
+            }}
           />
-          <TextInput
-            label="Cron expression"
-            description="minute hour day-of-month month day-of-week"
-            required
-            value={cron}
-            onChange={(e) => setCron(e.currentTarget.value)}
+          <InputFields key={type ?? ''} type={type} value={input} onChange={setInput} />
+          <SegmentedControl
+            data={[
+              { value: 'hourly', label: 'Hourly' },
+              { value: 'daily', label: 'Daily' },
+              { value: 'weekly', label: 'Weekly' },
+              { value: 'cron', label: 'Advanced (cron)' },
+            ]}
+            value={cadence.kind}
+            onChange={(kind) =>
+              setCadence(
+                kind === 'hourly'
+                  ? { kind, minute: cadence.kind === 'cron' ? 0 : cadence.minute }
+                  : kind === 'daily'
+                    ? { kind, hour: at.hour, minute: at.minute }
+                    : kind === 'weekly'
+                      ? { kind, day: 1, hour: at.hour, minute: at.minute }
+                      : { kind: 'cron', cron },
+              )
+            }
+            data-testid="schedule-cadence-kind"
           />
-          <TextInput
+          <Group align="flex-end" gap="sm">
+            {cadence.kind === 'hourly' && (
+              <NumberInput
+                label="At minute"
+                min={0}
+                max={59}
+                value={cadence.minute}
+                onChange={(v) => setCadence({ kind: 'hourly', minute: Math.min(59, Math.max(0, Number(v) || 0)) })}
+                w={120}
+              />
+            )}
+            {cadence.kind === 'weekly' && (
+              <Select
+                label="On"
+                data={WEEKDAYS.map((d, i) => ({ value: String(i), label: d }))}
+                value={String(cadence.day)}
+                onChange={(d) => setCadence({ ...cadence, day: Number(d ?? 1) })}
+                allowDeselect={false}
+                w={150}
+              />
+            )}
+            {cadence.kind === 'daily' &&
+              time(cadence.hour, cadence.minute, (hour, minute) => setCadence({ kind: 'daily', hour, minute }))}
+            {cadence.kind === 'weekly' &&
+              time(cadence.hour, cadence.minute, (hour, minute) => setCadence({ ...cadence, hour, minute }))}
+            {cadence.kind === 'cron' && (
+              <TextInput
+                label="Cron expression"
+                description="minute hour day-of-month month day-of-week"
+                required
+                value={cadence.cron}
+                onChange={(e) => setCadence({ kind: 'cron', cron: e.currentTarget.value })}
+                w={260}
+              />
+            )}
+          </Group>
+          <Select
             label="Time zone"
-            description="An IANA time zone, e.g. Europe/Berlin"
+            description="The schedule's times are read in this zone (daylight saving included)."
+            searchable
             required
+            data={zones}
             value={timezone}
-            onChange={(e) => setTimezone(e.currentTarget.value)}
+            onChange={(z) => z && setTimezone(z)}
+            allowDeselect={false}
+            data-testid="schedule-timezone"
           />
-          <Textarea label="Input (JSON)" rows={3} value={input} onChange={(e) => setInput(e.currentTarget.value)} />
-          {create.isError && (
+          <Text size="sm" c="dimmed" data-testid="schedule-summary">
+            {describeCadence(cron, timezone)}
+          </Text>
+          {save.isError && (
             <Text c="red" size="sm" role="alert">
-              {errorMessage(create.error)}
+              {errorMessage(save.error)}
             </Text>
           )}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={create.isPending}>
-              Create
+            <Button type="submit" loading={save.isPending}>
+              {schedule ? 'Save' : 'Create'}
             </Button>
           </Group>
         </Stack>

@@ -1,8 +1,9 @@
-import { Button, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { type Me, type MeTenant, type Member, ROLES, type Role } from '../../lib/types.ts'
 import { ROLE_DESCRIPTIONS } from '../../lib/roles.ts'
@@ -47,70 +48,77 @@ export function MembersPage({ tenant, me }: { tenant: MeTenant; me: Me }) {
       <AddMemberForm tenantId={tenant.id} onAdded={refresh} />
       <InviteForm tenantId={tenant.id} />
       <RoleDescriptions />
-      {members.isPending ? (
-        <LoadingState label="Loading members" />
-      ) : members.isError ? (
-        <ErrorState error={members.error} />
-      ) : (
-        <Table striped verticalSpacing={6} data-testid="members-table">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Name</Table.Th>
-              <Table.Th>E-mail</Table.Th>
-              <Table.Th>Role</Table.Th>
-              <Table.Th aria-label="Actions" />
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {members.data.data.map((m) => (
-              <Table.Tr key={m.user_id} data-testid="member-row">
-                <Table.Td>
-                  <LongName maw={280}>{m.name}</LongName>
-                  {m.user_id === me.user.id && (
-                    <Text span c="dimmed" size="sm">
-                      {' '}
-                      (you)
-                    </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>{m.email}</Table.Td>
-                <Table.Td>
-                  <Select
-                    aria-label={`Role of ${m.name}`}
-                    data={ROLE_OPTIONS}
-                    value={m.role}
-                    allowDeselect={false}
-                    onChange={(to) => to && to !== m.role && role.mutate({ userId: m.user_id, to: to })}
-                    w={150}
+      <DataList
+        rows={members.data?.data ?? []}
+        rowKey={(m) => m.user_id}
+        query={members}
+        testId="members-table"
+        rowTestId="member-row"
+        loadingLabel="Loading members"
+        empty="No members yet."
+        columns={[
+          {
+            key: 'name',
+            label: 'Name',
+            cell: (m) => (
+              <>
+                <LongName maw={280}>{m.name}</LongName>
+                {m.user_id === me.user.id && (
+                  <Text span c="dimmed" size="sm">
+                    {' '}
+                    (you)
+                  </Text>
+                )}
+              </>
+            ),
+          },
+          { key: 'e-mail', label: 'E-mail', cell: (m) => m.email },
+          {
+            key: 'role',
+            label: 'Role',
+            cell: (m) => (
+              <>
+                <Select
+                  aria-label={`Role of ${m.name}`}
+                  data={ROLE_OPTIONS}
+                  value={m.role}
+                  allowDeselect={false}
+                  onChange={(to) => to && to !== m.role && role.mutate({ userId: m.user_id, to: to })}
+                  w={150}
+                  size="xs"
+                />
+                {m.source === 'entra' && (
+                  <Text
+                    span
+                    c="dimmed"
                     size="xs"
-                  />
-                  {m.source === 'entra' && (
-                    <Text
-                      span
-                      c="dimmed"
-                      size="xs"
-                      title="Granted by an Entra role rule; changing it here makes it manual"
-                    >
-                      from Entra
-                    </Text>
-                  )}
-                </Table.Td>
-                <Table.Td>
-                  <Button
-                    size="xs"
-                    color="red"
-                    variant="subtle"
-                    onClick={() => setRemoving(m)}
-                    aria-label={`Remove ${m.name}`}
+                    title="Granted by an Entra role rule; changing it here makes it manual"
                   >
-                    Remove
-                  </Button>
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      )}
+                    from Entra
+                  </Text>
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'actions',
+            label: 'Actions',
+            cell: (m) => (
+              <>
+                <Button
+                  size="xs"
+                  color="red"
+                  variant="subtle"
+                  onClick={() => setRemoving(m)}
+                  aria-label={`Remove ${m.name}`}
+                >
+                  Remove
+                </Button>
+              </>
+            ),
+          },
+        ]}
+      />
       <Modal opened={removing !== null} onClose={() => setRemoving(null)} title="Remove member">
         <Text size="sm">
           Remove {removing?.name} ({removing?.email}) from {tenant.name}? They lose access to this tenant at once.
@@ -182,17 +190,18 @@ function AddMemberForm({ tenantId, onAdded }: { tenantId: string; onAdded: () =>
 /** Each role in one line, so whoever adds a member knows what the role lets them do. */
 function RoleDescriptions() {
   return (
-    <Table verticalSpacing={2} fz="sm" data-testid="role-descriptions" w="fit-content">
-      <Table.Tbody>
-        {ROLES.map((r) => (
-          <Table.Tr key={r}>
-            <Table.Td fw={600} tt="capitalize">
-              {r}
-            </Table.Td>
-            <Table.Td c="dimmed">{ROLE_DESCRIPTIONS[r]}</Table.Td>
-          </Table.Tr>
-        ))}
-      </Table.Tbody>
-    </Table>
+    <Stack gap={2} data-testid="role-descriptions">
+      {ROLES.map((r) => (
+        <Text key={r} size="sm">
+          <Text span fw={600} tt="capitalize">
+            {r}
+          </Text>
+          {': '}
+          <Text span c="dimmed" inherit>
+            {ROLE_DESCRIPTIONS[r]}
+          </Text>
+        </Text>
+      ))}
+    </Stack>
   )
 }

@@ -1,5 +1,6 @@
-import { Alert, Anchor, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core'
+import { Alert, Anchor, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
+import { DataList } from '../../components/data-list.tsx'
 import { useStartInventorySync } from '../../components/inventory-sync.tsx'
 import { ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
 import { api } from '../../lib/api.ts'
@@ -9,7 +10,7 @@ import { Link } from '../../lib/router.tsx'
 import { initiatorLabel, outcomeLabel, typeLabel } from '../../lib/runs.ts'
 import type { MeTenant, Page, Run } from '../../lib/types.ts'
 import { tenantQuery } from './api.ts'
-import { DocsExportCard } from '../documentation/docs-export.tsx'
+import { DocsExportCard } from '../../components/docs-export.tsx'
 
 /** `/t/{tenantId}`: the tenant at a glance and the ways on. */
 export function TenantHome({ tenant }: { tenant: MeTenant }) {
@@ -112,32 +113,34 @@ export function TenantHome({ tenant }: { tenant: MeTenant }) {
               All operations
             </Anchor>
           </Group>
-          {recent.isPending ? (
-            <LoadingState />
-          ) : recent.isError ? (
-            <ErrorState error={recent.error} />
-          ) : recent.data.data.length === 0 ? (
-            <Text size="sm" c="dimmed">
-              No operations yet.
-            </Text>
-          ) : (
-            <Table verticalSpacing={4}>
-              <Table.Tbody>
-                {recent.data.data.map((run) => (
-                  <Table.Tr key={run.id}>
-                    <Table.Td>
-                      <Anchor component={Link} to={run.links.view} size="sm">
-                        {typeLabel(run)}
-                      </Anchor>
-                    </Table.Td>
-                    <Table.Td>{run.outcome ? outcomeLabel(run.outcome) : run.status_label}</Table.Td>
-                    <Table.Td>{initiatorLabel(run)}</Table.Td>
-                    <Table.Td>{formatDateTime(run.created_at)}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+          <DataList
+            rows={recent.data?.data ?? []}
+            rowKey={(run) => run.id}
+            query={recent}
+            testId="recent-runs"
+            verticalSpacing={4}
+            empty="No operations yet."
+            columns={[
+              {
+                key: 'operation',
+                label: 'Operation',
+                cell: (run) => (
+                  <>
+                    <Anchor component={Link} to={run.links.view} size="sm">
+                      {typeLabel(run)}
+                    </Anchor>
+                  </>
+                ),
+              },
+              {
+                key: 'result',
+                label: 'Result',
+                cell: (run) => (run.outcome ? outcomeLabel(run.outcome) : run.status_label),
+              },
+              { key: 'started-by', label: 'Started by', cell: (run) => initiatorLabel(run) },
+              { key: 'queued-at', label: 'Queued at', cell: (run) => formatDateTime(run.created_at) },
+            ]}
+          />
         </Card>
       )}
     </Stack>

@@ -9,14 +9,14 @@ import {
   PasswordInput,
   Select,
   Stack,
-  Table,
   Text,
   TextInput,
 } from '@mantine/core'
 import { notifications } from '@mantine/notifications'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { DataList } from '../../components/data-list.tsx'
+import { LoadingState, PageTitle } from '../../components/states.tsx'
 import { errorMessage, fieldErrors } from '../../lib/api.ts'
 import { can } from '../../lib/capabilities.ts'
 import { CLOUDS, type ConnectionCheck, type Me, type Tenant } from '../../lib/types.ts'
@@ -43,69 +43,72 @@ export function TenantsPage({ me }: { me: Me }) {
         <PageTitle eyebrow="Workspace">Tenants</PageTitle>
         {me.user.is_admin && <Button onClick={() => setEditing('new')}>Add tenant</Button>}
       </Group>
-      {tenants.isPending ? (
-        <LoadingState label="Loading tenants" />
-      ) : tenants.isError ? (
-        <ErrorState error={tenants.error} />
-      ) : tenants.data.data.length === 0 ? (
-        <EmptyText>No tenants yet: add the first one.</EmptyText>
-      ) : (
-        <Table.ScrollContainer minWidth={960}>
-          <Table striped verticalSpacing={6} data-testid="tenants-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Entra tenant and client id</Table.Th>
-                <Table.Th>Secret</Table.Th>
-                <Table.Th>Your role</Table.Th>
-                <Table.Th aria-label="Actions" />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {tenants.data.data.map((tenant) => (
-                <Table.Tr key={tenant.id} data-testid="tenant-row">
-                  <Table.Td>
-                    <Text fw={500} size="sm">
-                      <LongName>{tenant.name}</LongName>
-                    </Text>
-                    <Text c="dimmed" size="xs">
-                      {CLOUD_LABELS[tenant.cloud] ?? tenant.cloud}
-                    </Text>
-                  </Table.Td>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
-                    <Text size="xs">
-                      Tenant <Code>{tenant.entra_tenant_id}</Code>
-                    </Text>
-                    <Text size="xs">
-                      Client <Code>{tenant.client_id}</Code>
-                    </Text>
-                  </Table.Td>
-                  <Table.Td>
-                    {tenant.has_client_secret ? (
-                      <Badge variant="light">stored</Badge>
-                    ) : (
-                      <Badge color="red">missing</Badge>
-                    )}
-                  </Table.Td>
-                  <Table.Td>{tenant.role ?? '—'}</Table.Td>
-                  <Table.Td>
-                    {can(tenant, 'tenant.manage') && (
-                      <Group gap="xs" wrap="nowrap" justify="flex-end">
-                        <Button size="xs" variant="default" onClick={() => setEditing(tenant)}>
-                          Edit connection
-                        </Button>
-                        <Button size="xs" variant="light" onClick={() => setChecking(tenant)}>
-                          Check connection
-                        </Button>
-                      </Group>
-                    )}
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <DataList
+        rows={tenants.data?.data ?? []}
+        rowKey={(tenant) => tenant.id}
+        query={tenants}
+        testId="tenants-table"
+        rowTestId="tenant-row"
+        minWidth={960}
+        loadingLabel="Loading tenants"
+        empty="No tenants yet: add the first one."
+        columns={[
+          {
+            key: 'name',
+            label: 'Name',
+            cell: (tenant) => (
+              <>
+                <Text fw={500} size="sm">
+                  <LongName>{tenant.name}</LongName>
+                </Text>
+                <Text c="dimmed" size="xs">
+                  {CLOUD_LABELS[tenant.cloud] ?? tenant.cloud}
+                </Text>
+              </>
+            ),
+          },
+          {
+            key: 'entra-tenant-and-client-id',
+            label: 'Entra tenant and client id',
+            nowrap: true,
+            cell: (tenant) => (
+              <>
+                <Text size="xs">
+                  Tenant <Code>{tenant.entra_tenant_id}</Code>
+                </Text>
+                <Text size="xs">
+                  Client <Code>{tenant.client_id}</Code>
+                </Text>
+              </>
+            ),
+          },
+          {
+            key: 'secret',
+            label: 'Secret',
+            cell: (tenant) =>
+              tenant.has_client_secret ? <Badge variant="light">stored</Badge> : <Badge color="red">missing</Badge>,
+          },
+          { key: 'your-role', label: 'Your role', cell: (tenant) => tenant.role ?? '—' },
+          {
+            key: 'actions',
+            label: 'Actions',
+            cell: (tenant) => (
+              <>
+                {can(tenant, 'tenant.manage') && (
+                  <Group gap="xs" wrap="nowrap" justify="flex-end">
+                    <Button size="xs" variant="default" onClick={() => setEditing(tenant)}>
+                      Edit connection
+                    </Button>
+                    <Button size="xs" variant="light" onClick={() => setChecking(tenant)}>
+                      Check connection
+                    </Button>
+                  </Group>
+                )}
+              </>
+            ),
+          },
+        ]}
+      />
       {editing && <TenantFormModal tenant={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
       {checking && <ConnectionCheckModal tenant={checking} onClose={() => setChecking(null)} />}
     </Stack>
@@ -269,29 +272,43 @@ export function ConnectionResult({
         </Alert>
       )}
       {result.permissions.length > 0 && (
-        <Table verticalSpacing={4}>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Permission</Table.Th>
-              <Table.Th>Status</Table.Th>
-              <Table.Th>Blocks when missing</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {result.permissions.map((p) => (
-              <Table.Tr key={p.permission} data-testid="permission-row" data-status={p.status}>
-                <Table.Td>
+        <DataList
+          rows={result.permissions}
+          rowKey={(p) => p.permission}
+          rowProps={(p) => ({ 'data-status': p.status })}
+          rowTestId="permission-row"
+          verticalSpacing={4}
+          testId="connection-permissions"
+          empty="No permissions checked."
+          columns={[
+            {
+              key: 'permission',
+              label: 'Permission',
+              cell: (p) => (
+                <>
                   <Code>{p.permission}</Code>
-                </Table.Td>
-                <Table.Td>
+                </>
+              ),
+            },
+            {
+              key: 'status',
+              label: 'Status',
+              cell: (p) => (
+                <>
                   <Badge
                     color={p.status === 'granted' ? 'teal' : p.status === 'missing' ? 'red' : 'gray'}
                     variant="light"
                   >
                     {p.status}
                   </Badge>
-                </Table.Td>
-                <Table.Td>
+                </>
+              ),
+            },
+            {
+              key: 'blocks-when-missing',
+              label: 'Blocks when missing',
+              cell: (p) => (
+                <>
                   {p.status === 'missing' && p.blocks.length > 0 ? (
                     <List size="sm">
                       {p.blocks.map((b) => (
@@ -303,11 +320,11 @@ export function ConnectionResult({
                       {p.blocks.length} type{p.blocks.length === 1 ? '' : 's'}
                     </Text>
                   )}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+                </>
+              ),
+            },
+          ]}
+        />
       )}
       {missing.length > 0 && (
         <Text size="sm">

@@ -14,10 +14,10 @@ import {
 } from '@mantine/core'
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
-import type { Bodies } from '../../lib/api-types.ts'
-import { api, errorMessage } from '../../lib/api.ts'
-import type { MeTenant, Run } from '../../lib/types.ts'
-import { backupsQuery } from '../backups/api.ts'
+import type { Bodies } from '../lib/api-types.ts'
+import { api, errorMessage } from '../lib/api.ts'
+import type { MeTenant, Run } from '../lib/types.ts'
+import { backupsQuery } from '../lib/backup-sets.ts'
 
 type Body = Bodies['POST /api/tenants/{tenantId}/documentation']
 const downloadPath = (tenantId: string, runId: string) => `/api/tenants/${tenantId}/documentation/${runId}/download`
