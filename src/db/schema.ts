@@ -1175,3 +1175,9 @@ export const alertDeliveries = pgTable(
     index('alert_deliveries_feed_idx').on(t.id.desc()),
   ],
 )
+
+export type AlertEventRow = typeof alertEvents.$inferSelect
+export type AlertChannelRow = typeof alertChannels.$inferSelect
+export type AlertRuleRow = typeof alertRules.$inferSelect
+export type AlertMessageRow = typeof alertMessages.$inferSelect
+export type AlertDeliveryRow = typeof alertDeliveries.$inferSelect
