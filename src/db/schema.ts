@@ -1172,7 +1172,7 @@ export const alertDeliveries = pgTable(
     index('alert_deliveries_due_idx')
       .on(t.nextAttemptAt)
       .where(sql`${t.status} IN ('pending', 'retrying')`),
-    index('alert_deliveries_feed_idx').on(t.id.desc()),
+    index('alert_deliveries_feed_idx').on(t.createdAt.desc(), t.id.desc()),
   ],
 )
 

@@ -29,6 +29,7 @@ import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerTargetRoutes } from '../modules/tenant-objects/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
+import { registerAlertRoutes } from '../modules/alerts/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
 import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
 import { createOidcClient } from '../modules/entra/oidc-client.ts'
@@ -211,6 +212,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRestoreRoutes(app, deps)
   registerBulkRoutes(app, deps)
   registerTenantGroupRoutes(app, deps)
+  registerAlertRoutes(app, deps)
   registerOverviewRoutes(app, deps)
   registerAssignmentRoutes(app, deps)
   registerEntraRoutes(app, deps)

@@ -90,7 +90,7 @@ ALTER TABLE "alert_messages" ADD CONSTRAINT "alert_messages_tenant_id_tenants_id
 ALTER TABLE "alert_rules" ADD CONSTRAINT "alert_rules_created_by_users_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "alert_deliveries_message_channel_key" ON "alert_deliveries" USING btree ("message_id","channel_id");--> statement-breakpoint
 CREATE INDEX "alert_deliveries_due_idx" ON "alert_deliveries" USING btree ("next_attempt_at") WHERE "alert_deliveries"."status" IN ('pending', 'retrying');--> statement-breakpoint
-CREATE INDEX "alert_deliveries_feed_idx" ON "alert_deliveries" USING btree ("id" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "alert_deliveries_feed_idx" ON "alert_deliveries" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "alert_events_unrouted_idx" ON "alert_events" USING btree ("id") WHERE "alert_events"."routed_at" IS NULL AND "alert_events"."ready";--> statement-breakpoint
 CREATE INDEX "alert_events_run_idx" ON "alert_events" USING btree ("run_id") WHERE "alert_events"."ready" = false;--> statement-breakpoint
 CREATE UNIQUE INDEX "alert_events_dedup_key" ON "alert_events" USING btree ("tenant_id","dedup_key");--> statement-breakpoint

@@ -14,6 +14,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'backups.manage': ['✓', '✓', '✓', ''],
   'restore.execute': ['✓', '✓', '', ''],
   'bulk.execute': ['✓', '✓', '', ''],
+  'alerts.manage': ['✓', '', '', ''],
 }
 
 describe('capability matrix', () => {

@@ -15,6 +15,8 @@ export const CAPABILITIES = [
   'backups.manage',
   'restore.execute',
   'bulk.execute',
+  // Alert rules limited to the tenant (owners; workspace admins manage channels and every rule: ADR 030).
+  'alerts.manage',
 ] as const
 
 export type Capability = (typeof CAPABILITIES)[number]

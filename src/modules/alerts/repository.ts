@@ -261,3 +261,100 @@ export async function setActors(tx: Executor, actors: readonly { id: string; act
     UPDATE alert_events e SET actor = a.actor FROM jsonb_to_recordset(${JSON.stringify(actors)}::jsonb) AS a(id uuid, actor jsonb)
     WHERE e.id = a.id`)
 }
+
+export async function insertChannel(tx: Executor, row: typeof alertChannels.$inferInsert) {
+  const [created] = await tx.insert(alertChannels).values(row).returning()
+  return created!
+}
+
+export async function updateChannelRow(tx: Executor, id: string, values: Partial<typeof alertChannels.$inferInsert>) {
+  const [row] = await tx
+    .update(alertChannels)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(alertChannels.id, id))
+    .returning()
+  return row
+}
+
+export async function lockChannel(tx: Executor, id: string) {
+  const [row] = await tx.select().from(alertChannels).where(eq(alertChannels.id, id)).for('update')
+  return row
+}
+
+export async function deleteChannelRow(tx: Executor, id: string) {
+  await tx.delete(alertChannels).where(eq(alertChannels.id, id))
+  // Rules stop naming it; their other channels go on.
+  await tx.execute(sql`UPDATE alert_rules SET channel_ids = array_remove(channel_ids, ${id}::uuid) WHERE ${id}::uuid = ANY(channel_ids)`)
+}
+
+export async function listChannels(tx: Executor) {
+  return tx.select().from(alertChannels).orderBy(asc(sql`lower(${alertChannels.name})`), asc(alertChannels.id))
+}
+
+/** Of these channel ids, the ones that exist. */
+export async function existingChannelIds(tx: Executor, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set()
+  const rows = await tx
+    .select({ id: alertChannels.id })
+    .from(alertChannels)
+    .where(inArray(alertChannels.id, [...ids]))
+  return new Set(rows.map((r) => r.id))
+}
+
+export async function insertRule(tx: Executor, row: typeof alertRules.$inferInsert) {
+  const [created] = await tx.insert(alertRules).values(row).returning()
+  return created!
+}
+
+export async function lockRule(tx: Executor, id: string) {
+  const [row] = await tx.select().from(alertRules).where(eq(alertRules.id, id)).for('update')
+  return row
+}
+
+export async function updateRuleRow(tx: Executor, id: string, values: Partial<typeof alertRules.$inferInsert>) {
+  const [row] = await tx
+    .update(alertRules)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(alertRules.id, id))
+    .returning()
+  return row!
+}
+
+export async function deleteRuleRow(tx: Executor, id: string) {
+  await tx.delete(alertRules).where(eq(alertRules.id, id))
+}
+
+export async function listRules(tx: Executor) {
+  return tx.select().from(alertRules).orderBy(asc(sql`lower(${alertRules.name})`), asc(alertRules.id))
+}
+
+/** The delivery log, newest first, keyset-paged on (created_at, id); `tenantIds` limits it (a tenant owner's). */
+export async function listDeliveries(
+  tx: Executor,
+  filters: {
+    channelId?: string | undefined
+    ruleId?: string | undefined
+    status?: AlertDeliveryRow['status'] | undefined
+    tenantIds?: readonly string[] | undefined
+  },
+  page: { cursor?: { at: string; id: string } | undefined; limit: number },
+) {
+  return tx
+    .select()
+    .from(alertDeliveries)
+    .where(
+      and(
+        filters.channelId ? eq(alertDeliveries.channelId, filters.channelId) : undefined,
+        filters.ruleId ? eq(alertDeliveries.ruleId, filters.ruleId) : undefined,
+        filters.status ? eq(alertDeliveries.status, filters.status) : undefined,
+        filters.tenantIds ? inArray(alertDeliveries.tenantId, [...filters.tenantIds, NIL]) : undefined,
+        page.cursor
+          ? sql`(${alertDeliveries.createdAt}, ${alertDeliveries.id}) < (${page.cursor.at}::timestamptz, ${page.cursor.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(sql`${alertDeliveries.createdAt} DESC, ${alertDeliveries.id} DESC`)
+    .limit(page.limit + 1)
+}
+
+const NIL = '00000000-0000-0000-0000-000000000000'
