@@ -7,7 +7,8 @@ export type SendResult =
 const RESPONSE_CHARS = 300
 
 /** The receiver's answer as the delivery log keeps it: status and the start of its body, never our request. */
-const answer = (status: number, text: string) => `${status} ${text.replace(/\s+/g, ' ').trim()}`.slice(0, RESPONSE_CHARS)
+const answer = (status: number, text: string) =>
+  `${status} ${text.replace(/\s+/g, ' ').trim()}`.slice(0, RESPONSE_CHARS)
 
 /** Retry-After in seconds or as an HTTP date; anything else is ignored. */
 function retryAfter(value: string | null): number | undefined {

@@ -44,7 +44,8 @@ export async function deliverDue(db: Database, secrets: SecretBox, options: Deli
 
 async function attempt(db: Database, secrets: SecretBox, delivery: AlertDeliveryRow, options: DeliveryOptions) {
   const channel = await findChannel(db, delivery.channelId)
-  if (!channel) return settle(db, delivery, undefined, { outcome: 'fail', response: 'the channel was deleted' }, options)
+  if (!channel)
+    return settle(db, delivery, undefined, { outcome: 'fail', response: 'the channel was deleted' }, options)
   const opened = openChannel(secrets, channel)
   const message = await buildMessage(db, delivery, options.consoleUrl)
   const result = await CHANNEL_KINDS[channel.kind].send({
@@ -66,7 +67,8 @@ async function settle(
 ) {
   await db.transaction(async (tx) => {
     let settled: AlertDeliveryRow | undefined
-    if (result.outcome === 'sent') settled = await settleDelivery(tx, delivery.id, { status: 'sent', response: result.response })
+    if (result.outcome === 'sent')
+      settled = await settleDelivery(tx, delivery.id, { status: 'sent', response: result.response })
     else {
       const wait = result.outcome === 'retry' ? backoffSeconds(delivery.attempts, options, result.retryAfterSeconds) : 0
       const givesUp = result.outcome === 'fail' || Date.now() + wait * 1000 > delivery.giveUpAt.getTime()

@@ -56,7 +56,10 @@ export class AlertDispatcher {
     const fail = (what: string) => (error: unknown) => this.#log.error({ err: loggableError(error) }, what)
     this.#timer = setInterval(() => void this.tick().catch(fail('alert dispatch failed')), this.options.intervalMs)
     this.#timer.unref()
-    this.#watchTimer = setInterval(() => void this.watch().catch(fail('alert watch failed')), this.options.watchIntervalMs)
+    this.#watchTimer = setInterval(
+      () => void this.watch().catch(fail('alert watch failed')),
+      this.options.watchIntervalMs,
+    )
     this.#watchTimer.unref()
   }
 

@@ -52,7 +52,11 @@ const PHRASES: Record<string, [string, string]> = {
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`
 
 /** "jane@contoso changed 7 settings in 3 objects, removed 1 object in Contoso": one sentence for the whole message. */
-export function headlineOf(actor: string, tenant: string, counts: readonly { kind: string; n: number; subjects: number }[]) {
+export function headlineOf(
+  actor: string,
+  tenant: string,
+  counts: readonly { kind: string; n: number; subjects: number }[],
+) {
   const parts = counts.map(({ kind, n, subjects }) => {
     const [verb, noun] = PHRASES[kind] ?? [kind, 'event']
     return kind === 'object.changed' && n !== subjects

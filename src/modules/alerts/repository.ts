@@ -206,7 +206,9 @@ export async function settleDelivery(
       status: result.status,
       lastResponse: result.response,
       ...(result.status === 'sent' ? { sentAt: sql`now()` } : {}),
-      ...(result.status === 'retrying' ? { nextAttemptAt: sql`now() + make_interval(secs => ${result.retryInSeconds})` } : {}),
+      ...(result.status === 'retrying'
+        ? { nextAttemptAt: sql`now() + make_interval(secs => ${result.retryInSeconds})` }
+        : {}),
     })
     .where(and(eq(alertDeliveries.id, id), inArray(alertDeliveries.status, ['pending', 'retrying'])))
     .returning()
@@ -284,11 +286,16 @@ export async function lockChannel(tx: Executor, id: string) {
 export async function deleteChannelRow(tx: Executor, id: string) {
   await tx.delete(alertChannels).where(eq(alertChannels.id, id))
   // Rules stop naming it; their other channels go on.
-  await tx.execute(sql`UPDATE alert_rules SET channel_ids = array_remove(channel_ids, ${id}::uuid) WHERE ${id}::uuid = ANY(channel_ids)`)
+  await tx.execute(
+    sql`UPDATE alert_rules SET channel_ids = array_remove(channel_ids, ${id}::uuid) WHERE ${id}::uuid = ANY(channel_ids)`,
+  )
 }
 
 export async function listChannels(tx: Executor) {
-  return tx.select().from(alertChannels).orderBy(asc(sql`lower(${alertChannels.name})`), asc(alertChannels.id))
+  return tx
+    .select()
+    .from(alertChannels)
+    .orderBy(asc(sql`lower(${alertChannels.name})`), asc(alertChannels.id))
 }
 
 /** Of these channel ids, the ones that exist. */
@@ -325,7 +332,10 @@ export async function deleteRuleRow(tx: Executor, id: string) {
 }
 
 export async function listRules(tx: Executor) {
-  return tx.select().from(alertRules).orderBy(asc(sql`lower(${alertRules.name})`), asc(alertRules.id))
+  return tx
+    .select()
+    .from(alertRules)
+    .orderBy(asc(sql`lower(${alertRules.name})`), asc(alertRules.id))
 }
 
 /** The delivery log, newest first, keyset-paged on (created_at, id); `tenantIds` limits it (a tenant owner's). */

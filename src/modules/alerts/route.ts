@@ -32,7 +32,9 @@ export type RouteOptions = { batch: number; giveUpSeconds: number }
  */
 export async function routeAndSeal(db: Database, options: RouteOptions): Promise<{ routed: number; sealed: number }> {
   return db.transaction(async (tx) => {
-    const { rows } = await tx.execute<{ locked: boolean }>(sql`SELECT pg_try_advisory_xact_lock(${ROUTING_LOCK}) AS locked`)
+    const { rows } = await tx.execute<{ locked: boolean }>(
+      sql`SELECT pg_try_advisory_xact_lock(${ROUTING_LOCK}) AS locked`,
+    )
     if (!rows[0]?.locked) return { routed: 0, sealed: 0 }
     let routed = 0
     const rules = await allRules(tx)

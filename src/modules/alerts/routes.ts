@@ -45,7 +45,10 @@ export function registerAlertRoutes(app: FastifyInstance, { db, auth, secrets, c
     if (!reached) {
       reached = auth
         .principalOf(request)
-        .then(async (principal) => ({ reach: await alertsReach(db, principal), actor: auth.actorOf(request, principal) }))
+        .then(async (principal) => ({
+          reach: await alertsReach(db, principal),
+          actor: auth.actorOf(request, principal),
+        }))
       reaches.set(request, reached)
     }
     return reached

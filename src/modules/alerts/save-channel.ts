@@ -68,7 +68,12 @@ export async function updateChannel(
       }
       const sealed = CHANNEL_KINDS[current.kind].target(merged)
       masked = sealed.masked
-      sealedValues = sealChannel(secrets, current.id, sealed.target, current.kind === 'webhook' ? sealed.secret : undefined)
+      sealedValues = sealChannel(
+        secrets,
+        current.id,
+        sealed.target,
+        current.kind === 'webhook' ? sealed.secret : undefined,
+      )
     }
     const row = await updateChannelRow(tx, channelId, {
       ...(body.name === undefined ? {} : { name: body.name }),
@@ -78,7 +83,10 @@ export async function updateChannel(
     await recordAuditEvent(tx, actor, {
       action: 'alert_channel.updated',
       subject: { type: 'alert_channel', id: channelId },
-      metadata: { ...described(row!), changed: Object.keys(body).filter((k) => body[k as keyof UpdateChannelBody] !== undefined) },
+      metadata: {
+        ...described(row!),
+        changed: Object.keys(body).filter((k) => body[k as keyof UpdateChannelBody] !== undefined),
+      },
     })
     return row!
   })

@@ -29,7 +29,8 @@ async function checkTargets(
     throw forbidden('Only a workspace admin can make a rule for all tenants or for tenant groups')
   if (tenants && 'tenant_ids' in tenants && !reach.admin)
     tenants.tenant_ids.forEach((id, i) => {
-      if (!reach.tenantIds.has(id)) issues.push({ field: `tenants.tenant_ids.${i}`, message: `no tenant ${id} that you own` })
+      if (!reach.tenantIds.has(id))
+        issues.push({ field: `tenants.tenant_ids.${i}`, message: `no tenant ${id} that you own` })
     })
   if (tenants && 'tenant_group_ids' in tenants) {
     const found = await existingTenantGroupIds(tx, tenants.tenant_group_ids)
@@ -58,7 +59,11 @@ export async function createRule(db: Database, actor: Actor, reach: AlertsReach,
       windowSeconds: body.window_seconds,
       createdBy: 'userId' in actor ? (actor.userId ?? null) : null,
     })
-    await recordAuditEvent(tx, actor, { action: 'alert_rule.created', subject: { type: 'alert_rule', id }, metadata: body })
+    await recordAuditEvent(tx, actor, {
+      action: 'alert_rule.created',
+      subject: { type: 'alert_rule', id },
+      metadata: body,
+    })
     return rule
   })
 }
@@ -84,7 +89,11 @@ export async function updateRule(db: Database, actor: Actor, reach: AlertsReach,
       ...(body.channel_ids === undefined ? {} : { channelIds: dedupe(body.channel_ids) }),
       ...(body.window_seconds === undefined ? {} : { windowSeconds: body.window_seconds }),
     })
-    await recordAuditEvent(tx, actor, { action: 'alert_rule.updated', subject: { type: 'alert_rule', id: ruleId }, metadata: body })
+    await recordAuditEvent(tx, actor, {
+      action: 'alert_rule.updated',
+      subject: { type: 'alert_rule', id: ruleId },
+      metadata: body,
+    })
     return rule
   })
 }

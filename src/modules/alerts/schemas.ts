@@ -51,7 +51,8 @@ export const createdChannelResponse = channelResponse
   })
   .meta({ id: 'CreatedAlertChannel' })
 
-const ids = (what: string) => z.array(z.guid({ error: `must be ${what} ids` }), { error: `must be a list of ${what} ids` })
+const ids = (what: string) =>
+  z.array(z.guid({ error: `must be ${what} ids` }), { error: `must be a list of ${what} ids` })
 const actorList = z.array(requiredText(320)).max(100)
 
 const ruleFields = {
