@@ -146,7 +146,7 @@ export async function api<T = unknown>(
   payload?: unknown,
 ): Promise<{ status: number; body: T; raw: string }> {
   const response = await ctx.request({
-    method: method as 'GET',
+    method: method,
     url,
     token,
     headers: { origin: ORIGIN },
