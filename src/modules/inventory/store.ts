@@ -255,8 +255,16 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
     FROM r JOIN latest l ON l.item_id = r.id LEFT JOIN fresh f ON f.item_id = r.id
     WHERE r.kind <> 'updated' OR f.id IS NOT NULL
     RETURNING id, item_id, kind, display_name`)
-  // The alerts outbox, in this transaction (ADR 030): one more statement per changed page.
-  await recordChangeEvents(tx, changeScope(scope), changes)
+  // The alerts outbox, in this transaction (ADR 030): one more statement per changed page. A type's
+  // first import (never synced before) is not news: connecting a tenant raises no alert per object.
+  if (changes.length > 0 && (await typeSyncedBefore(tx, scope)))
+    await recordChangeEvents(tx, changeScope(scope), changes)
+}
+
+async function typeSyncedBefore(tx: Executor, scope: UnitScope): Promise<boolean> {
+  const { rows } = await tx.execute<{ known: boolean }>(sql`
+    SELECT EXISTS (SELECT 1 FROM inventory_type_states WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}) AS known`)
+  return rows[0]?.known ?? false
 }
 
 const changeScope = (scope: UnitScope) => ({
