@@ -1057,8 +1057,12 @@ export const alertEvents = pgTable(
     routedAt: timestamp('routed_at', { withTimezone: true, precision: 3 }),
   },
   (t) => [
-    index('alert_events_unrouted_idx').on(t.id).where(sql`${t.routedAt} IS NULL AND ${t.ready}`),
-    index('alert_events_run_idx').on(t.runId).where(sql`${t.ready} = false`),
+    index('alert_events_unrouted_idx')
+      .on(t.id)
+      .where(sql`${t.routedAt} IS NULL AND ${t.ready}`),
+    index('alert_events_run_idx')
+      .on(t.runId)
+      .where(sql`${t.ready} = false`),
     uniqueIndex('alert_events_dedup_key').on(t.tenantId, t.dedupKey),
   ],
 )

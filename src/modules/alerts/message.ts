@@ -101,7 +101,7 @@ function presentEvent(event: AlertEventRow, consoleUrl: string): MessageEvent {
     at: event.at.toISOString(),
     planned: event.planned,
     severity: event.severity,
-    actor: (event.actor) ?? null,
+    actor: event.actor ?? null,
     subject: event.subject,
     summary: event.summary,
     link: event.link ? absolute(consoleUrl, event.link) : null,

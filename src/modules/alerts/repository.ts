@@ -368,3 +368,11 @@ export async function listDeliveries(
 }
 
 const NIL = '00000000-0000-0000-0000-000000000000'
+
+/** Deliveries by channel kind and status: `GET /metrics`. */
+export async function deliveryCounts(tx: Executor) {
+  const { rows } = await tx.execute<{ kind: string; status: string; n: number }>(sql`
+    SELECT c.kind, d.status, count(*)::int AS n FROM alert_deliveries d JOIN alert_channels c ON c.id = d.channel_id
+    GROUP BY c.kind, d.status`)
+  return rows
+}

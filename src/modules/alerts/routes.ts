@@ -43,12 +43,10 @@ export function registerAlertRoutes(app: FastifyInstance, { db, auth, secrets, c
   function reachOf(request: FastifyRequest): Promise<Reached> {
     let reached = reaches.get(request)
     if (!reached) {
-      reached = auth
-        .principalOf(request)
-        .then(async (principal) => ({
-          reach: await alertsReach(db, principal),
-          actor: auth.actorOf(request, principal),
-        }))
+      reached = auth.principalOf(request).then(async (principal) => ({
+        reach: await alertsReach(db, principal),
+        actor: auth.actorOf(request, principal),
+      }))
       reaches.set(request, reached)
     }
     return reached
