@@ -6,7 +6,7 @@ import { maskUrl } from './mask.ts'
 
 /**
  * `X-TenantAtlas-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`: the
- * receiver recomputes it over the raw body (docs/api.md, "Verifying a webhook").
+ * receiver recomputes it over the raw body (README, "Verifying a webhook").
  */
 export function signature(secret: string, body: string, at: Date = new Date()): string {
   const t = Math.floor(at.getTime() / 1000)
