@@ -19,6 +19,8 @@ export type DeliveryOptions = {
   /** Where the console is, for links in messages. */
   consoleUrl: string
   mail: MailConfig | undefined
+  /** How long a claimed attempt is leased (default: the timeout and 30 s): after it, another worker may send again. */
+  leaseSeconds?: number
   /** Told about every settled attempt (metrics). */
   onSettled?: (kind: string, status: AlertDeliveryRow['status']) => void
 }
@@ -36,7 +38,7 @@ export function backoffSeconds(attempts: number, options: DeliveryOptions, retry
  * the lease with the same Idempotency-Key (exactly once at the receiver, ADR 030).
  */
 export async function deliverDue(db: Database, secrets: SecretBox, options: DeliveryOptions): Promise<number> {
-  const leaseSeconds = Math.ceil(options.timeoutMs / 1000) + 30
+  const leaseSeconds = options.leaseSeconds ?? Math.ceil(options.timeoutMs / 1000) + 30
   const claimed = await claimDeliveries(db, options.concurrency, leaseSeconds)
   await Promise.all(claimed.map((delivery) => attempt(db, secrets, delivery, options)))
   return claimed.length

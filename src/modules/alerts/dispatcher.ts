@@ -85,7 +85,7 @@ export class AlertDispatcher {
     for (;;) {
       const made = await deliverDue(this.#db, this.#secrets, this.options)
       attempts += made
-      if (made < this.options.concurrency) break
+      if (made === 0 || made < this.options.concurrency) break
     }
     return { routed, sealed, attempts }
   }
