@@ -42,9 +42,11 @@ describe('a dispatcher SIGKILLed during delivery', () => {
         TA_TEST_APP_KEY: ctx.secretKey.toString('base64'),
       })
       try {
-        await waitFor(async () => receiver.requests.length >= 4, 'sends in flight', 60_000).catch((e: unknown) => {
-          throw new Error(`${String(e)}; the child said: ${output()}`)
-        })
+        await waitFor(() => Promise.resolve(receiver.requests.length >= 4), 'sends in flight', 60_000).catch(
+          (e: unknown) => {
+            throw new Error(`${String(e)}; the child said: ${output()}`)
+          },
+        )
         child.kill('SIGKILL')
         await new Promise((resolve) => child.once('exit', resolve))
       } finally {
