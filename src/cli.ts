@@ -46,6 +46,10 @@ const USAGE = `Usage: tenantatlas <command> [options]
   assignments --tenant ID (--group GROUP_ID | --user UPN | --device NAME) [--json]
                                       what reaches a group, user or device, through nested groups
                                       (default: the previous version to the latest)
+  alerts channels | alerts rules       alert channels (targets masked) or rules, one JSON object a line
+  alerts deliveries [--channel ID] [--status pending|sent|retrying|failed] [--limit N]
+                                      the delivery log, newest first, one JSON object a line
+  alerts test --channel ID            sends a test message to a channel; prints the receiver's answer
   compare --left SIDE --right SIDE [--status S] [--type T] [--format text|csv|md] [--out FILE]
                                       compares two states; SIDE is tenant:ID (now), tenant:ID@ISO-TIME,
                                       or backup:ID; prints the differences, then the comparison's id;
@@ -530,6 +534,63 @@ async function main(argv: string[]): Promise<number> {
           out: values.out,
         }),
       )
+    }
+
+    case 'alerts channels':
+    case 'alerts rules':
+    case 'alerts deliveries': {
+      const values = parse(args, { channel: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } })
+      const [repository, presenter, { deliveriesQuery }] = await Promise.all([
+        import('./modules/alerts/repository.ts'),
+        import('./modules/alerts/presenter.ts'),
+        import('./modules/alerts/schemas.ts'),
+      ])
+      const query = deliveriesQuery.safeParse({
+        channel_id: values.channel,
+        status: values.status,
+        limit: values.limit,
+      })
+      if (!query.success)
+        throw new UsageError(
+          `--${query.error.issues[0]?.path[0] === 'channel_id' ? 'channel' : String(query.error.issues[0]?.path[0])}: ${query.error.issues[0]?.message}`,
+        )
+      const rows = await withDatabase(config, async (h) =>
+        sub === 'channels'
+          ? (await repository.listChannels(h.db)).map(presenter.presentChannel)
+          : sub === 'rules'
+            ? (await repository.listRules(h.db)).map(presenter.presentRule)
+            : (
+                await repository.listDeliveries(
+                  h.db,
+                  { channelId: query.data.channel_id, status: query.data.status },
+                  { limit: query.data.limit },
+                )
+              )
+                .slice(0, query.data.limit)
+                .map(presenter.presentDelivery),
+      )
+      for (const row of rows) out(JSON.stringify(row))
+      return 0
+    }
+
+    case 'alerts test': {
+      const values = parse(args, { channel: { type: 'string' } })
+      required(values, 'channel')
+      const [{ loadSecretBox }, { testChannel }, { consoleUrlOf }] = await Promise.all([
+        import('./lib/app-key.ts'),
+        import('./modules/alerts/test-channel.ts'),
+        import('./modules/alerts/routes.ts'),
+      ])
+      const secrets = loadSecretBox(config)
+      const result = await withDatabase(config, (h) =>
+        testChannel(h.db, secrets, CLI_ACTOR, values.channel!, {
+          consoleUrl: consoleUrlOf(config),
+          mail: config.mail,
+          timeoutMs: 10_000,
+        }),
+      )
+      out(`${result.status}: ${result.response}`)
+      return result.status === 'sent' ? 0 : 1
     }
 
     case 'data import-pglite': {
