@@ -67,22 +67,21 @@ export async function runAlertsBench() {
       )
       // (1) The store's writes of 10,000 objects vs the events of their change entries.
       const { writePage } = await import('../src/modules/inventory/store.ts')
-      const entry = getPolicyType('deviceConfiguration')!
+      const entry = getPolicyType('deviceConfiguration')
       const runId = uuidv7()
       await db.execute(sql`INSERT INTO operation_runs (id, tenant_id, type, status, identity_key, context, started_at, attempt)
         VALUES (${runId}, ${tenant.id}, 'inventory.sync', 'running', ${runId}, '{}', now(), 1)`)
-      const item = (i: number, v: number): NormalisedItem =>
-        ({
-          externalId: `obj-${i}`,
-          displayName: `Object ${i}`,
-          platform: 'windows',
-          payload: { displayName: `Object ${i}`, passwordMinimumLength: 8 + v, description: `v${v}` },
-          assignments: [],
-          contentHash: `h-${i}-${v}`,
-          graphLastModifiedAt: null,
-          references: [],
-          definitions: [],
-        }) as unknown as NormalisedItem
+      const item = (i: number, v: number): NormalisedItem => ({
+        externalId: `obj-${i}`,
+        displayName: `Object ${i}`,
+        platform: 'windows',
+        payload: { displayName: `Object ${i}`, passwordMinimumLength: 8 + v, description: `v${v}` },
+        assignments: [],
+        contentHash: `h-${i}-${v}`,
+        graphLastModifiedAt: null,
+        references: [],
+        definitions: [],
+      })
       const scope = { tenantId: tenant.id, runId, attempt: 1, entry }
       for (let p = 0; p < OBJECTS; p += PAGE)
         await writePage(

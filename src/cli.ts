@@ -46,7 +46,7 @@ const USAGE = `Usage: tenantatlas <command> [options]
   assignments --tenant ID (--group GROUP_ID | --user UPN | --device NAME) [--json]
                                       what reaches a group, user or device, through nested groups
                                       (default: the previous version to the latest)
-  alerts channels | alerts rules       alert channels (targets masked) or rules, one JSON object a line
+  alerts channels|rules               alert channels (targets masked) or rules, one JSON object a line
   alerts deliveries [--channel ID] [--status pending|sent|retrying|failed] [--limit N]
                                       the delivery log, newest first, one JSON object a line
   alerts test --channel ID            sends a test message to a channel; prints the receiver's answer
