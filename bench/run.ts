@@ -15,11 +15,12 @@ import { runOperationsBench } from './operations.ts'
 import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
 import { printSignIn, runSignInBench } from './sign-in.ts'
+import { printAlerts, runAlertsBench } from './alerts.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in compare` runs a subset
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in compare alerts` runs a subset
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
@@ -162,6 +163,12 @@ if (wanted('assignments')) {
   const assignments = await runAssignmentsBench()
   printAssignments(assignments)
   console.log(`report: ${writeReport('assignments', assignments)}`)
+}
+
+if (wanted('alerts')) {
+  const alerts = await runAlertsBench()
+  printAlerts(alerts)
+  console.log(`report: ${writeReport('alerts', alerts)}`)
 }
 
 if (wanted('compare')) {

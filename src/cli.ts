@@ -59,6 +59,10 @@ const USAGE = `Usage: tenantatlas <command> [options]
   assignments --tenant ID (--group GROUP_ID | --user UPN | --device NAME) [--json]
                                       what reaches a group, user or device, through nested groups
                                       (default: the previous version to the latest)
+  alerts channels|rules               alert channels (targets masked) or rules, one JSON object a line
+  alerts deliveries [--channel ID] [--status pending|sent|retrying|failed] [--limit N]
+                                      the delivery log, newest first, one JSON object a line
+  alerts test --channel ID            sends a test message to a channel; prints the receiver's answer
   compare --left SIDE --right SIDE [--status S] [--type T] [--format text|csv|md] [--out FILE]
                                       compares two states; SIDE is tenant:ID (now), tenant:ID@ISO-TIME,
                                       or backup:ID; prints the differences, then the comparison's id;
@@ -87,7 +91,8 @@ Environment: DATABASE_URL (unset: the embedded cluster in DATA_DIR), DATA_DIR (.
 HOST (0.0.0.0), APP_KEY (required with DATABASE_URL), LOG_LEVEL (info), PUBLIC_URL, TRUST_PROXY (false),
 GRAPH_EMULATOR_URL, RUN_RETENTION_DAYS (180), QUICK_SYNC_FULL_READ_DAYS (7); sign-in with Microsoft:
 ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET, ENTRA_TENANT_ID, ENTRA_CLOUD (global), ENTRA_ROLE_CHECK_MINUTES (60),
-STEP_UP_MAX_AGE_MINUTES (15), STEP_UP_ACRS, PASSWORD_SIGN_IN (on).`
+STEP_UP_MAX_AGE_MINUTES (15), STEP_UP_ACRS, PASSWORD_SIGN_IN (on); alerts and metrics: SMTP_URL, MAIL_FROM,
+METRICS_TOKEN, METRICS_PORT.`
 
 class UsageError extends Error {}
 
@@ -747,6 +752,63 @@ async function main(argv: string[]): Promise<number> {
         ...(values['changed-since'] !== undefined ? { changed_since: values['changed-since'] } : {}),
       }
       return withDatabase(config, (h) => exportDocumentation(h, config, values.tenant!, body, values.out!))
+    }
+
+    case 'alerts channels':
+    case 'alerts rules':
+    case 'alerts deliveries': {
+      const values = parse(args, { channel: { type: 'string' }, status: { type: 'string' }, limit: { type: 'string' } })
+      const [repository, presenter, { deliveriesQuery }] = await Promise.all([
+        import('./modules/alerts/repository.ts'),
+        import('./modules/alerts/presenter.ts'),
+        import('./modules/alerts/schemas.ts'),
+      ])
+      const query = deliveriesQuery.safeParse({
+        channel_id: values.channel,
+        status: values.status,
+        limit: values.limit,
+      })
+      if (!query.success)
+        throw new UsageError(
+          `--${query.error.issues[0]?.path[0] === 'channel_id' ? 'channel' : String(query.error.issues[0]?.path[0])}: ${query.error.issues[0]?.message}`,
+        )
+      const rows = await withDatabase(config, async (h) =>
+        sub === 'channels'
+          ? (await repository.listChannels(h.db)).map(presenter.presentChannel)
+          : sub === 'rules'
+            ? (await repository.listRules(h.db)).map(presenter.presentRule)
+            : (
+                await repository.listDeliveries(
+                  h.db,
+                  { channelId: query.data.channel_id, status: query.data.status },
+                  { limit: query.data.limit },
+                )
+              )
+                .slice(0, query.data.limit)
+                .map(presenter.presentDelivery),
+      )
+      for (const row of rows) out(JSON.stringify(row))
+      return 0
+    }
+
+    case 'alerts test': {
+      const values = parse(args, { channel: { type: 'string' } })
+      required(values, 'channel')
+      const [{ loadSecretBox }, { testChannel }, { consoleUrlOf }] = await Promise.all([
+        import('./lib/app-key.ts'),
+        import('./modules/alerts/test-channel.ts'),
+        import('./modules/alerts/routes.ts'),
+      ])
+      const secrets = loadSecretBox(config)
+      const result = await withDatabase(config, (h) =>
+        testChannel(h.db, secrets, CLI_ACTOR, values.channel!, {
+          consoleUrl: consoleUrlOf(config),
+          mail: config.mail,
+          timeoutMs: 10_000,
+        }),
+      )
+      out(`${result.status}: ${result.response}`)
+      return result.status === 'sent' ? 0 : 1
     }
 
     case 'data import-pglite': {

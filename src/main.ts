@@ -11,6 +11,7 @@ import { generatePassword } from './lib/crypto.ts'
 import { createLogger, terminalDestination } from './lib/logger.ts'
 import { createUser } from './modules/access/create-user.ts'
 import { type Operations, startOperations } from './jobs/runtime.ts'
+import { consoleUrlOf } from './modules/alerts/routes.ts'
 import { DEFAULT_RETENTION } from './modules/operations/retention.ts'
 import { attachDemoTenant, createDemoTenant, DEMO } from './demo.ts'
 import { type EmulatorServer, startEmulator } from './emulator/server.ts'
@@ -19,6 +20,7 @@ import type { GraphClient } from './graph/graph-client.ts'
 export const FIRST_ADMIN_EMAIL = 'admin@tenantatlas.local'
 
 const retentionOf = (config: Config) => ({ ...DEFAULT_RETENTION, runDays: config.runRetentionDays })
+const alertsOf = (config: Config) => ({ consoleUrl: consoleUrlOf(config), mail: config.mail })
 const fullReadAfterMs = (config: Config) => config.quickSyncFullReadDays * 24 * 60 * 60 * 1000
 
 export type ServeOptions = {
@@ -68,6 +70,7 @@ export async function serve(config: Config, options: ServeOptions, print: (line:
       worker: options.worker,
       retention: retentionOf(config),
       shipped: { secrets, emulatorUrl, graph: options.graph, fullReadAfterMs: fullReadAfterMs(config) },
+      alerts: alertsOf(config),
     })
     app = await buildApp({
       handle,
@@ -132,7 +135,14 @@ export async function work(config: Config, print: (line: string) => void): Promi
       fullReadAfterMs: fullReadAfterMs(config),
     }
     await verifyAppKey(handle.db, shipped.secrets)
-    const operations = await startOperations({ handle, logger, worker: true, retention: retentionOf(config), shipped })
+    const operations = await startOperations({
+      handle,
+      logger,
+      worker: true,
+      retention: retentionOf(config),
+      shipped,
+      alerts: alertsOf(config),
+    })
     print(
       `TenantAtlas worker running (${handle.engine === 'embedded' ? `embedded PostgreSQL cluster in ${config.dataDir}` : 'PostgreSQL'})`,
     )

@@ -1060,3 +1060,184 @@ describe('baselines: through their home tenant', () => {
     expect((await ctx.request({ method: 'DELETE', url, token: callers.manager })).statusCode).toBe(204)
   })
 })
+
+describe('alerts: workspace admins, and tenant owners for rules of their own tenants', () => {
+  type Who = 'admin' | Role | 'stranger' | 'anonymous'
+  /**
+   * Each alerts route: what each caller gets (tenant roles are the callers' roles in a fresh tenant; the
+   * stranger owns another tenant). Anyone not named gets 403.
+   */
+  const ALERT_ROUTES: Record<
+    string,
+    { expect: Partial<Record<Who, number>>; request: (s: AlertSetup) => { url: string; payload?: unknown } }
+  > = {
+    'GET /api/alert-channels': {
+      expect: { admin: 200, owner: 200, stranger: 200 },
+      request: () => ({ url: '/api/alert-channels' }),
+    },
+    'POST /api/alert-channels': {
+      expect: { admin: 201 },
+      request: () => ({
+        url: '/api/alert-channels',
+        payload: { kind: 'teams', name: 'T', url: 'https://t.example/x' },
+      }),
+    },
+    'PATCH /api/alert-channels/:channelId': {
+      expect: { admin: 200 },
+      request: (s) => ({ url: `/api/alert-channels/${s.channelId}`, payload: { name: 'Renamed' } }),
+    },
+    'DELETE /api/alert-channels/:channelId': {
+      expect: { admin: 204 },
+      request: (s) => ({ url: `/api/alert-channels/${s.channelId}` }),
+    },
+    'POST /api/alert-channels/:channelId/test': {
+      // Nothing listens at the channel's address: the test answers what happened, as 200.
+      expect: { admin: 200 },
+      request: (s) => ({ url: `/api/alert-channels/${s.channelId}/test` }),
+    },
+    'GET /api/alert-rules': {
+      expect: { admin: 200, owner: 200, stranger: 200 },
+      request: () => ({ url: '/api/alert-rules' }),
+    },
+    'POST /api/alert-rules': {
+      // The stranger owns another tenant only: naming this one is a 422 that does not reveal it.
+      expect: { admin: 201, owner: 201, stranger: 422 },
+      request: (s) => ({
+        url: '/api/alert-rules',
+        payload: {
+          name: 'R',
+          events: ['run.failed'],
+          tenants: { tenant_ids: [s.tenantId] },
+          channel_ids: [s.channelId],
+        },
+      }),
+    },
+    'PATCH /api/alert-rules/:ruleId': {
+      expect: { admin: 200, owner: 200, stranger: 404 },
+      request: (s) => ({ url: `/api/alert-rules/${s.ruleId}`, payload: { name: 'Renamed' } }),
+    },
+    'DELETE /api/alert-rules/:ruleId': {
+      expect: { admin: 204, owner: 204, stranger: 404 },
+      request: (s) => ({ url: `/api/alert-rules/${s.ruleId}` }),
+    },
+    'GET /api/alert-deliveries': {
+      expect: { admin: 200, owner: 200, stranger: 200 },
+      request: () => ({ url: '/api/alert-deliveries' }),
+    },
+  }
+  type AlertSetup = { tenantId: string; channelId: string; ruleId: string }
+  let adminToken: string
+
+  beforeAll(async () => {
+    adminToken = (await ctx.factories.userWithToken({ isAdmin: true })).token
+  })
+
+  async function alertSetup(): Promise<AlertSetup> {
+    const { tenantId } = await setUp()
+    const channel = await ctx.request({
+      method: 'POST',
+      url: '/api/alert-channels',
+      token: adminToken,
+      payload: { kind: 'webhook', name: 'W', url: 'http://127.0.0.1:9/unreachable' },
+    })
+    const channelId = (JSON.parse(channel.body) as { id: string }).id
+    const rule = await ctx.request({
+      method: 'POST',
+      url: '/api/alert-rules',
+      token: adminToken,
+      payload: { name: 'R', events: ['run.failed'], tenants: { tenant_ids: [tenantId] }, channel_ids: [channelId] },
+    })
+    return { tenantId, channelId, ruleId: (JSON.parse(rule.body) as { id: string }).id }
+  }
+
+  it('covers every alerts route the app serves', () => {
+    const served = routesOf(ctx.app)
+      .filter((r) => /^\/api\/alert-/.test(r.url))
+      .map((r) => `${r.method} ${r.url}`)
+    expect(served.sort()).toEqual(Object.keys(ALERT_ROUTES).sort())
+  })
+
+  const cases = Object.entries(ALERT_ROUTES).flatMap(([route, spec]) =>
+    (['admin', ...ROLES, 'stranger', 'anonymous'] as const).map((who) => ({
+      route,
+      spec,
+      who,
+      expected: who === 'anonymous' ? 401 : (spec.expect[who] ?? 403),
+    })),
+  )
+
+  it.each(cases)('$route as $who → $expected', async ({ route, spec, who, expected }) => {
+    const setup = await alertSetup()
+    const { url, payload } = spec.request(setup)
+    const token = who === 'admin' ? adminToken : who === 'anonymous' ? undefined : callers[who]
+    const response = await ctx.request({
+      method: route.split(' ')[0],
+      url,
+      payload: payload as Record<string, unknown> | undefined,
+      token,
+    })
+    expect(response.statusCode, `${route}: ${response.body.slice(0, 300)}`).toBe(expected)
+  })
+
+  it('an owner neither sees nor changes a rule naming a tenant they do not own (404), nor names one (422)', async () => {
+    const mine = await alertSetup()
+    const theirs = await alertSetup()
+    // The owner of `mine` is an owner of `theirs` too (the callers are members of every setup): a fresh tenant instead.
+    const foreign = await ctx.factories.tenant()
+    const rule = await ctx.request({
+      method: 'POST',
+      url: '/api/alert-rules',
+      token: adminToken,
+      payload: {
+        name: 'Foreign',
+        events: ['run.failed'],
+        tenants: { tenant_ids: [foreign.id] },
+        channel_ids: [mine.channelId],
+      },
+    })
+    const foreignRule = (JSON.parse(rule.body) as { id: string }).id
+    for (const method of ['PATCH', 'DELETE'] as const) {
+      const response = await ctx.request({
+        method,
+        url: `/api/alert-rules/${foreignRule}`,
+        token: callers.owner,
+        ...(method === 'PATCH' ? { payload: { name: 'Mine now' } } : {}),
+      })
+      expect(response.statusCode).toBe(404)
+    }
+    const listed = JSON.parse(
+      (await ctx.request({ method: 'GET', url: '/api/alert-rules', token: callers.owner })).body,
+    ) as { data: { id: string }[] }
+    expect(listed.data.map((r) => r.id)).toEqual(expect.arrayContaining([mine.ruleId, theirs.ruleId]))
+    expect(listed.data.map((r) => r.id)).not.toContain(foreignRule)
+    const naming = await ctx.request({
+      method: 'POST',
+      url: '/api/alert-rules',
+      token: callers.owner,
+      payload: {
+        name: 'x',
+        events: ['run.failed'],
+        tenants: { tenant_ids: [foreign.id] },
+        channel_ids: [mine.channelId],
+      },
+    })
+    expect(naming.statusCode).toBe(422)
+    expect(errorOf(naming.body).message).toContain('tenants.tenant_ids.0')
+    const all = await ctx.request({
+      method: 'POST',
+      url: '/api/alert-rules',
+      token: callers.owner,
+      payload: { name: 'x', events: ['run.failed'], tenants: { all: true }, channel_ids: [mine.channelId] },
+    })
+    expect(all.statusCode).toBe(403)
+  })
+
+  it('an admin token without alerts.manage is refused (403)', async () => {
+    const me = await ctx.request({ method: 'GET', url: '/api/me', token: adminToken })
+    const adminId = (JSON.parse(me.body) as { user: { id: string } }).user.id
+    const narrow = (await createApiToken(ctx.db, { kind: 'system' }, adminId, { name: 'n', scope: 'tenant.view' }))
+      .secret
+    const response = await ctx.request({ method: 'GET', url: '/api/alert-channels', token: narrow })
+    expect(response.statusCode).toBe(403)
+  })
+})

@@ -1206,3 +1206,166 @@ export type BaselineRow = typeof baselines.$inferSelect
 export type BaselineEntryRow = typeof baselineEntries.$inferSelect
 export type BaselineAssignmentRow = typeof baselineAssignments.$inferSelect
 export type FindingRow = typeof findings.$inferSelect
+/* ---------------------------------------------------------------------------------------------
+ * Alerts (issue 26, ADR 030): the events outbox, channels, rules, grouped messages, deliveries.
+ * Only src/modules/alerts/ reads or writes these tables.
+ * ------------------------------------------------------------------------------------------- */
+
+/**
+ * The events outbox: written in the same transaction as what caused it. `ready` is false while the
+ * run that recorded it is still going (its changes get their actor from Intune's audit log at the
+ * end); the run's finish releases them. `routed_at` is set once the dispatcher has routed it.
+ */
+export const alertEvents = pgTable(
+  'alert_events',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    severity: text('severity').notNull(),
+    at: timestamp('at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    planned: boolean('planned').notNull().default(false),
+    /** `{user_principal_name?, app_name?, run_id?, initiated_by?}`; for a sync's change, read from the change at routing time. */
+    actor: jsonb('actor').$type<Record<string, unknown>>(),
+    runId: uuid('run_id'),
+    /** The change history entry behind an object.* event (its `changed_by` is the actor once attributed). */
+    changeId: uuid('change_id'),
+    subject: jsonb('subject').$type<{ type: string; id: string; name: string }>().notNull(),
+    summary: text('summary').notNull(),
+    link: text('link'),
+    /** What makes a repeated event the same one (a finding's open): recorded once. */
+    dedupKey: text('dedup_key'),
+    ready: boolean('ready').notNull().default(true),
+    routedAt: timestamp('routed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    index('alert_events_unrouted_idx')
+      .on(t.id)
+      .where(sql`${t.routedAt} IS NULL AND ${t.ready}`),
+    index('alert_events_run_idx')
+      .on(t.runId)
+      .where(sql`${t.ready} = false`),
+    uniqueIndex('alert_events_dedup_key').on(t.tenantId, t.dedupKey),
+  ],
+)
+
+export const alertChannels = pgTable('alert_channels', {
+  id: uuid('id').primaryKey(),
+  kind: text('kind', { enum: ['teams', 'webhook', 'email'] }).notNull(),
+  name: text('name').notNull(),
+  /** The URL (teams, webhook) or the addresses (email) as JSON, AES-256-GCM with APP_KEY bound to the channel id. */
+  targetEncrypted: text('target_encrypted').notNull(),
+  /** What the API shows instead (host and a hint, never the whole URL). */
+  targetMasked: text('target_masked').notNull(),
+  /** The webhook's HMAC secret, encrypted like the target. */
+  secretEncrypted: text('secret_encrypted'),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+})
+
+export type AlertRuleTenants = { all: true } | { tenant_ids: string[] } | { tenant_group_ids: string[] }
+
+export const alertRules = pgTable('alert_rules', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  events: text('events').array().notNull(),
+  minSeverity: text('min_severity'),
+  planned: text('planned', { enum: ['include', 'exclude'] })
+    .notNull()
+    .default('include'),
+  actors: jsonb('actors').$type<{ include?: string[]; exclude?: string[] }>(),
+  tenants: jsonb('tenants').$type<AlertRuleTenants>().notNull(),
+  channelIds: uuid('channel_ids').array().notNull(),
+  windowSeconds: integer('window_seconds').notNull().default(300),
+  createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+  createdAt: createdAt(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+})
+
+/**
+ * One message: the events of one rule, tenant and actor grouped. `collecting` until `due_at`
+ * (the group's window after its previous message); then sealed with one delivery per channel.
+ */
+export const alertMessages = pgTable(
+  'alert_messages',
+  {
+    id: uuid('id').primaryKey(),
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    actorKey: text('actor_key').notNull(),
+    status: text('status', { enum: ['collecting', 'sealed'] }).notNull(),
+    dueAt: timestamp('due_at', { withTimezone: true, precision: 3 }).notNull(),
+    eventCount: integer('event_count').notNull().default(0),
+    createdAt: createdAt(),
+    sealedAt: timestamp('sealed_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('alert_messages_collecting_key')
+      .on(t.ruleId, t.tenantId, t.actorKey)
+      .where(sql`${t.status} = 'collecting'`),
+    index('alert_messages_group_idx').on(t.ruleId, t.tenantId, t.actorKey, t.createdAt),
+  ],
+)
+
+export const alertMessageEvents = pgTable(
+  'alert_message_events',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => alertMessages.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => alertEvents.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.eventId] })],
+)
+
+/** Exactly one per (message, channel); its id is the Idempotency-Key every attempt carries. */
+export const alertDeliveries = pgTable(
+  'alert_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => alertMessages.id, { onDelete: 'cascade' }),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => alertChannels.id, { onDelete: 'cascade' }),
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ['pending', 'sent', 'retrying', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** Sending stops at this time: the delivery is then failed. */
+    giveUpAt: timestamp('give_up_at', { withTimezone: true, precision: 3 }).notNull(),
+    lastResponse: text('last_response'),
+    /** A delivery of a channel-failure message never raises another one (no loop). */
+    aboutChannelFailure: boolean('about_channel_failure').notNull().default(false),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true, precision: 3 }),
+  },
+  (t) => [
+    uniqueIndex('alert_deliveries_message_channel_key').on(t.messageId, t.channelId),
+    index('alert_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} IN ('pending', 'retrying')`),
+    index('alert_deliveries_feed_idx').on(t.createdAt.desc(), t.id.desc()),
+  ],
+)
+
+export type AlertEventRow = typeof alertEvents.$inferSelect
+export type AlertChannelRow = typeof alertChannels.$inferSelect
+export type AlertRuleRow = typeof alertRules.$inferSelect
+export type AlertMessageRow = typeof alertMessages.$inferSelect
+export type AlertDeliveryRow = typeof alertDeliveries.$inferSelect

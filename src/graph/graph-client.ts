@@ -4,6 +4,7 @@ import { cloudEndpoints } from './clouds.ts'
 import { GraphError } from './errors.ts'
 import { GROUP_TYPE, isSkipped, singletonItem, type PolicyTypeEntry } from './policy-types.ts'
 import { groupReadUrl, itemReads, listUrl } from './read-plan.ts'
+import { countGraph } from './graph-metrics.ts'
 import { DEFAULT_RETRY, isRetryableStatus, parseRetryAfter, retryDelayMs, type RetryPolicy } from './retry.ts'
 import type { GraphTenantContext } from './tenant-context.ts'
 import { sharedBudgets, type BudgetRegistry } from './throttle-budget.ts'
@@ -248,6 +249,7 @@ export class GraphClient {
       for (let k = 0; k < answered.size; k++) budget.throttling.record(k < throttled)
       if (retry.length === 0) return
       this.counters.throttled += throttled
+      countGraph(ctx.tenantKey, { throttled, retries: retry.length })
       if (attempt >= this.#retry.maxAttempts) {
         for (const i of retry)
           results[i] = {
@@ -406,6 +408,7 @@ export class GraphClient {
         this.counters.httpRequests++
         this.counters.graphRequests += options.batch ? 0 : 1
         if (options.batch && response.ok) this.counters.graphRequests += cost
+        countGraph(ctx.tenantKey, { requests: options.batch ? (response.ok ? cost : 0) : 1 })
       }
       const parsed = parseBody(text)
       if (response?.ok) return { status: response.status, headers: response.headers, body: parsed }
@@ -432,6 +435,7 @@ export class GraphClient {
       if (attempt >= this.#retry.maxAttempts) throw this.#exhausted(ctx, status, options, failure)
       const retryAfter = parseRetryAfter(response?.headers.get('retry-after'))
       const wait = retryDelayMs(this.#retry, attempt, retryAfter)
+      countGraph(ctx.tenantKey, { retries: 1, throttled: status === 429 ? 1 : 0 })
       if (status === 429) {
         this.counters.throttled++
         // A stray 429 delays only this request; the tenant waits when Graph says it is throttled as a whole.

@@ -29,6 +29,8 @@ import { registerRestoreRoutes } from '../modules/restore/routes.ts'
 import { registerTargetRoutes } from '../modules/tenant-objects/routes.ts'
 import { registerBulkRoutes } from '../modules/bulk/routes.ts'
 import { registerTenantGroupRoutes } from '../modules/tenant-groups/routes.ts'
+import { registerAlertRoutes } from '../modules/alerts/routes.ts'
+import { registerMetricsRoutes, startMetricsServer } from '../modules/metrics/routes.ts'
 import { registerOverviewRoutes } from '../modules/overview/routes.ts'
 import { registerAssignmentRoutes } from '../modules/assignments/routes.ts'
 import { createOidcClient } from '../modules/entra/oidc-client.ts'
@@ -213,6 +215,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRestoreRoutes(app, deps)
   registerBulkRoutes(app, deps)
   registerTenantGroupRoutes(app, deps)
+  registerAlertRoutes(app, deps)
+  const metrics = registerMetricsRoutes(app, deps)
+  // METRICS_PORT: the same registry on a port of its own, closed with the app.
+  if (deps.config.metricsPort !== undefined) {
+    const server = await startMetricsServer(metrics, deps.config.metricsPort, deps.config.host)
+    app.addHook('onClose', async () => new Promise<void>((resolve) => server.close(() => resolve())))
+  }
   registerOverviewRoutes(app, deps)
   registerAssignmentRoutes(app, deps)
   registerEntraRoutes(app, deps)

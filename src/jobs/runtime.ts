@@ -10,12 +10,14 @@ import { Scheduler, type SchedulerOptions } from '../modules/schedules/scheduler
 import { shippedCatalog, type ShippedHandlerDeps, shippedHandlers } from '../operation-types.ts'
 import { BossQueue } from './boss-queue.ts'
 import { loggableError } from '../modules/operations/unexpected-error.ts'
+import { AlertDispatcher, DISPATCHER_DEFAULTS, type DispatcherOptions } from '../modules/alerts/dispatcher.ts'
 
 export type Operations = {
   engine: OperationsEngine
   hub: LiveHub
   listener: Listener
   scheduler: Scheduler | undefined
+  alerts: AlertDispatcher | undefined
   stop(): Promise<void>
 }
 
@@ -33,6 +35,8 @@ export type OperationsOptions<K extends string> = {
   retention?: RetentionPolicy
   /** Worker processes fire schedules; `false` turns that off (tests that drive a scheduler by hand). */
   scheduler?: Partial<SchedulerOptions> | false
+  /** Worker processes dispatch alerts when given where the console is and how to mail (ADR 030). */
+  alerts?: (Partial<DispatcherOptions> & Pick<DispatcherOptions, 'consoleUrl' | 'mail'>) | undefined
 }
 
 /**
@@ -57,6 +61,7 @@ export async function startOperations<K extends string>(options: OperationsOptio
   await hub.start(listener)
   let retentionTimer: NodeJS.Timeout | undefined
   let scheduler: Scheduler | undefined
+  let alerts: AlertDispatcher | undefined
   if (options.worker) {
     const policy = options.retention ?? DEFAULT_RETENTION
     const prune = () =>
@@ -71,15 +76,24 @@ export async function startOperations<K extends string>(options: OperationsOptio
       scheduler = new Scheduler(options.handle.db, engine, options.logger, options.scheduler)
       scheduler.start()
     }
+    if (options.alerts && options.shipped) {
+      alerts = new AlertDispatcher(options.handle.db, options.shipped.secrets, options.logger, {
+        ...DISPATCHER_DEFAULTS,
+        ...options.alerts,
+      })
+      alerts.start()
+    }
   }
   return {
     engine: engine as unknown as OperationsEngine,
     hub,
     listener,
     scheduler,
+    alerts,
     stop: async () => {
       clearInterval(retentionTimer)
       await scheduler?.stop()
+      await alerts?.stop()
       hub.stop()
       await engine.stop()
       await listener.close()

@@ -26,6 +26,10 @@ const envSchema = z.object({
   STEP_UP_MAX_AGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   STEP_UP_ACRS: z.string().min(1).optional(),
   PASSWORD_SIGN_IN: z.enum(['on', 'off']).default('on'),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 })
 
 /** Sign-in with Microsoft Entra ID (README, "Sign in with Microsoft"; ADR 028); absent when ENTRA_CLIENT_ID is not set. */
@@ -64,6 +68,12 @@ export type Config = {
   entra: EntraConfig | undefined
   /** `off`: only Microsoft sign-in (and break-glass accounts) once an Entra admin exists. */
   passwordSignIn: 'on' | 'off'
+  /** E-mail alert channels send through this server (ADR 030). */
+  mail: { smtpUrl: string; from: string } | undefined
+  /** `GET /metrics` answers a request bearing this token (ADR 030); unset: only on METRICS_PORT, if set. */
+  metricsToken: string | undefined
+  /** `GET /metrics` without a token on this port, for a scraper on a private network. */
+  metricsPort: number | undefined
 }
 
 export class ConfigError extends Error {
@@ -95,7 +105,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     runRetentionDays: e.RUN_RETENTION_DAYS,
     quickSyncFullReadDays: e.QUICK_SYNC_FULL_READ_DAYS,
+    mail: mailConfig(e),
+    metricsToken: e.METRICS_TOKEN,
+    metricsPort: e.METRICS_PORT,
   }
+}
+
+function mailConfig(e: z.infer<typeof envSchema>): Config['mail'] {
+  if (!e.SMTP_URL && !e.MAIL_FROM) return undefined
+  if (!e.SMTP_URL || !e.MAIL_FROM)
+    throw new ConfigError('SMTP_URL and MAIL_FROM go together: the SMTP server and the sender of alert e-mails')
+  return { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM }
 }
 
 const DIRECTORY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

@@ -17,6 +17,7 @@ const CONTRACT_TABLE: Record<(typeof CAPABILITIES)[number], [string, string, str
   'baselines.manage': ['✓', '✓', '', ''],
   'findings.manage': ['✓', '✓', '✓', ''],
   'findings.approve': ['✓', '', '', ''],
+  'alerts.manage': ['✓', '', '', ''],
 }
 
 describe('capability matrix', () => {

@@ -18,6 +18,8 @@ export const CAPABILITIES = [
   'baselines.manage',
   'findings.manage',
   'findings.approve',
+  // Alert rules limited to the tenant (owners; workspace admins manage channels and every rule: ADR 030).
+  'alerts.manage',
 ] as const
 
 export type Capability = (typeof CAPABILITIES)[number]

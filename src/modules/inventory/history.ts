@@ -1,10 +1,11 @@
-import { and, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm'
+import { and, desc, eq, gte, inArray, lt, or, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/engine.ts'
 import {
   inventoryChanges,
   inventoryContents,
   inventoryVersions,
   type ChangeKind,
+  type ChangedBy,
   type InventoryChangeRow,
   type InventoryVersionRow,
 } from '../../db/schema.ts'
@@ -103,4 +104,14 @@ export async function listChanges(
     .where(and(...where))
     .orderBy(desc(inventoryChanges.detectedAt), desc(inventoryChanges.id))
     .limit(page.limit)
+}
+
+/** Who made these change entries (`changed_by`, once the sync attributed them): the alerts dispatcher's actors. */
+export async function changeAuthors(db: Executor, changeIds: readonly string[]): Promise<Map<string, ChangedBy>> {
+  if (changeIds.length === 0) return new Map()
+  const rows = await db
+    .select({ id: inventoryChanges.id, changedBy: inventoryChanges.changedBy })
+    .from(inventoryChanges)
+    .where(inArray(inventoryChanges.id, [...changeIds]))
+  return new Map(rows.flatMap((r) => (r.changedBy ? [[r.id, r.changedBy] as const] : [])))
 }

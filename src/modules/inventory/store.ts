@@ -6,6 +6,7 @@ import { uuidv7 } from '../../lib/ids.ts'
 import { fencedTransaction } from '../operations/lifecycle.ts'
 import type { NormalisedItem } from './normalise.ts'
 import { holdContentStore } from './content-store.ts'
+import { type ChangeRow, recordChangeEvents } from '../alerts/events.ts'
 
 /**
  * The inventory's writes, set-based: a page of objects costs one read of the stored hashes and,
@@ -108,7 +109,9 @@ export async function mirrorWrite(
   } = {},
 ): Promise<void> {
   if (result.removed && result.removed.length > 0)
-    await tx.execute(
+    await removeAndRecord(
+      tx,
+      scope,
       removeWithHistory(
         scope,
         sql`${scope.runId}`,
@@ -236,7 +239,7 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
     display_name: r.displayName,
     kind: r.history,
   }))
-  await tx.execute(sql`
+  const { rows: changes } = await tx.execute<ChangeRow>(sql`
     WITH r AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(records)}::jsonb) AS r(id uuid, content_hash text, display_name text, kind text)),
     latest AS (
       SELECT r.id AS item_id, l.id, l.number, l.content_hash FROM r
@@ -250,8 +253,26 @@ async function writeVersions(tx: Executor, scope: UnitScope, rows: readonly Chan
     SELECT gen_random_uuid(), ${scope.tenantId}, r.id, ${scope.entry.key}, r.display_name, r.kind, COALESCE(f.id, l.id),
       CASE WHEN f.id IS NOT NULL THEN l.id END, now(), ${scope.runId}, ${changedByOf(scope)}
     FROM r JOIN latest l ON l.item_id = r.id LEFT JOIN fresh f ON f.item_id = r.id
-    WHERE r.kind <> 'updated' OR f.id IS NOT NULL`)
+    WHERE r.kind <> 'updated' OR f.id IS NOT NULL
+    RETURNING id, item_id, kind, display_name`)
+  // The alerts outbox, in this transaction (ADR 030): one more statement per changed page. A type's
+  // first import (never synced before) is not news: connecting a tenant raises no alert per object.
+  if (changes.length > 0 && (await typeSyncedBefore(tx, scope)))
+    await recordChangeEvents(tx, changeScope(scope), changes)
 }
+
+async function typeSyncedBefore(tx: Executor, scope: UnitScope): Promise<boolean> {
+  const { rows } = await tx.execute<{ known: boolean }>(sql`
+    SELECT EXISTS (SELECT 1 FROM inventory_type_states WHERE tenant_id = ${scope.tenantId} AND policy_type = ${scope.entry.key}) AS known`)
+  return rows[0]?.known ?? false
+}
+
+const changeScope = (scope: UnitScope) => ({
+  tenantId: scope.tenantId,
+  runId: scope.runId,
+  policyType: scope.entry.key,
+  changedBy: scope.changedBy,
+})
 
 /** The setting definitions Graph expanded beside the changed rows' settings: written only when new or different. */
 async function writeDefinitions(tx: Executor, scope: UnitScope, rows: readonly ChangedItem[]) {
@@ -288,7 +309,9 @@ export async function completeUnit(
   return fencedTransaction(db, scope, async (tx) => {
     // NOT EXISTS plans as a hash anti join whatever the size; NOT IN (SELECT unnest(…)) stops
     // hashing past work_mem (~150,000 ids) and turns quadratic.
-    const { rows } = await tx.execute<{ n: number }>(
+    const n = await removeAndRecord(
+      tx,
+      scope,
       removeWithHistory(
         scope,
         sql`GREATEST((SELECT s.last_run_id FROM inventory_type_states s WHERE s.tenant_id = i.tenant_id AND s.policy_type = i.policy_type), i.last_seen_run_id)`,
@@ -300,8 +323,16 @@ export async function completeUnit(
       VALUES (${scope.tenantId}, ${scope.entry.key}, ${scope.runId}, now(), ${seen.size}, ${mode === 'full' ? sql`now()` : null})
       ON CONFLICT (tenant_id, policy_type) DO UPDATE SET last_run_id = excluded.last_run_id, last_synced_at = excluded.last_synced_at, item_count = excluded.item_count,
         last_full_sync_at = COALESCE(excluded.last_full_sync_at, inventory_type_states.last_full_sync_at)`)
-    return rows[0]?.n ?? 0
+    return n
   })
+}
+
+/** Runs a removal statement and records its change entries' alert events in the same transaction. */
+async function removeAndRecord(tx: Executor, scope: UnitScope, statement: SQL): Promise<number> {
+  const { rows } = await tx.execute<{ n: number; changes: ChangeRow[] | null }>(statement)
+  const changes = rows[0]?.changes ?? []
+  if (changes.length > 0) await recordChangeEvents(tx, changeScope(scope), changes)
+  return rows[0]?.n ?? 0
 }
 
 /**
@@ -319,8 +350,11 @@ function removeWithHistory(scope: UnitScope, lastSeenRunId: SQL, which: SQL): SQ
       SELECT gen_random_uuid(), ${scope.tenantId}, removed.id, ${scope.entry.key}, removed.display_name, 'removed',
         (SELECT v.id FROM inventory_versions v WHERE v.item_id = removed.id ORDER BY v.number DESC LIMIT 1), now(), ${scope.runId},
         ${changedByOf(scope)}
-      FROM removed)
-    SELECT count(*)::int AS n FROM removed`
+      FROM removed
+      RETURNING id, item_id, kind, display_name)
+    SELECT (SELECT count(*)::int FROM removed) AS n,
+      (SELECT jsonb_agg(jsonb_build_object('id', h.id, 'item_id', h.item_id, 'kind', h.kind, 'display_name', h.display_name))
+        FROM history h) AS changes`
 }
 
 /**
@@ -329,12 +363,13 @@ function removeWithHistory(scope: UnitScope, lastSeenRunId: SQL, which: SQL): SQ
  */
 export async function markRemoved(db: Database, scope: UnitScope, externalIds: readonly string[]): Promise<number> {
   if (externalIds.length === 0) return 0
-  return fencedTransaction(db, scope, async (tx) => {
-    const { rows } = await tx.execute<{ n: number }>(
+  return fencedTransaction(db, scope, (tx) =>
+    removeAndRecord(
+      tx,
+      scope,
       removeWithHistory(scope, sql`${scope.runId}`, sql`i.external_id = ANY(${toTextArray([...externalIds])}::text[])`),
-    )
-    return rows[0]?.n ?? 0
-  })
+    ),
+  )
 }
 
 /** When each of the tenant's types was last read in full (quick syncs fall back to a full read when too long ago). */

@@ -15,6 +15,7 @@ import { runNotificationBody, runNotificationTitle } from '../notifications/run-
 import type { Catalog } from './catalog.ts'
 import { runViewPath } from './links.ts'
 import { publishRunUpdated } from './live.ts'
+import { recordRunFinished } from '../alerts/events.ts'
 
 export type FinishRequest = {
   runId: string
@@ -85,6 +86,8 @@ export async function finishRun(
       failures: run.failures.length,
     },
   })
+  // The alerts outbox (ADR 030): the run's events are released, a failed or partial run is one.
+  await recordRunFinished(tx, run, request.outcome, catalog.label(run.type))
   await publishRunUpdated(tx, run)
   return run
 }

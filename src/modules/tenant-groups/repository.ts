@@ -75,3 +75,13 @@ export async function replaceGroupTenants(db: Executor, groupId: string, remove:
       .values(add.map((tenantId) => ({ groupId, tenantId })))
       .onConflictDoNothing()
 }
+
+/** Of these group ids, the ones that exist. */
+export async function existingTenantGroupIds(db: Executor, groupIds: readonly string[]) {
+  if (groupIds.length === 0) return new Set<string>()
+  const rows = await db
+    .select({ id: tenantGroups.id })
+    .from(tenantGroups)
+    .where(inArray(tenantGroups.id, [...groupIds]))
+  return new Set(rows.map((r) => r.id))
+}

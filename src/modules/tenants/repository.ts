@@ -59,3 +59,8 @@ export async function deleteMembership(db: Executor, tenantId: string, userId: s
     .delete(tenantMemberships)
     .where(and(eq(tenantMemberships.tenantId, tenantId), eq(tenantMemberships.userId, userId)))
 }
+
+/** Every tenant's id and name (workspace-wide jobs: the alerts watch). */
+export async function listAllTenants(db: Executor) {
+  return db.select({ id: tenants.id, name: tenants.name, createdAt: tenants.createdAt }).from(tenants)
+}

@@ -2,6 +2,61 @@
 // change the route schemas and run it again; `npm run api:types -- --check` (and test/api-types.test.ts) fail when this file is stale.
 
 export type Schemas = {
+  AlertChannel: {
+    id: string
+    kind: "teams" | "webhook" | "email"
+    name: string
+    /** Masked: the host of a URL, the first letter of each address */
+    target: string
+    created_at: string
+    updated_at: string
+  }
+  AlertChannelInput: Schemas["AlertChannel"]
+  AlertChannelTest: {
+    status: "sent" | "failed"
+    /** The receiver's answer */
+    response: string
+  }
+  AlertChannelTestInput: Schemas["AlertChannelTest"]
+  AlertDelivery: {
+    /** Also the Idempotency-Key of every attempt */
+    id: string
+    channel_id: string
+    rule_id: string
+    tenant_id: string
+    message_id: string
+    status: "pending" | "sent" | "retrying" | "failed"
+    attempts: number
+    /** The receiver's last answer (status and the start of its body) */
+    last_response: string | null
+    next_attempt_at: string | null
+    sent_at: string | null
+    created_at: string
+  }
+  AlertDeliveryInput: Schemas["AlertDelivery"]
+  AlertRule: {
+    id: string
+    name: string
+    events: string[]
+    min_severity: string | null
+    planned: "include" | "exclude"
+    actors: {
+      include?: string[]
+      exclude?: string[]
+    } | null
+    tenants: {
+      all: true
+    } | {
+      tenant_ids: string[]
+    } | {
+      tenant_group_ids: string[]
+    }
+    channel_ids: string[]
+    window_seconds: number
+    created_at: string
+    updated_at: string
+  }
+  AlertRuleInput: Schemas["AlertRule"]
   Alignment: {
     baseline_id: string
     baseline_name: string
@@ -503,6 +558,18 @@ export type Schemas = {
     backup_id?: string
   }
   ComparisonSideResolvedInput: Schemas["ComparisonSideResolved"]
+  CreatedAlertChannel: {
+    id: string
+    kind: "teams" | "webhook" | "email"
+    name: string
+    /** Masked: the host of a URL, the first letter of each address */
+    target: string
+    created_at: string
+    updated_at: string
+    /** A webhook's signing secret, generated when none was given: shown in this answer only */
+    secret?: string
+  }
+  CreatedAlertChannelInput: Schemas["CreatedAlertChannel"]
   DocumentationExportCreate: {
     source?: Record<string, unknown>
     format: string
@@ -1028,6 +1095,25 @@ export type Schemas = {
 
 /** The success response of each operation, keyed by "METHOD /path". */
 export type Responses = {
+  "GET /api/alert-channels": {
+    data: Schemas["AlertChannel"][]
+    next_cursor: string | null
+  }
+  "POST /api/alert-channels": Schemas["CreatedAlertChannel"]
+  "PATCH /api/alert-channels/{channelId}": Schemas["AlertChannel"]
+  "DELETE /api/alert-channels/{channelId}": null
+  "POST /api/alert-channels/{channelId}/test": Schemas["AlertChannelTest"]
+  "GET /api/alert-deliveries": {
+    data: Schemas["AlertDelivery"][]
+    next_cursor: string | null
+  }
+  "GET /api/alert-rules": {
+    data: Schemas["AlertRule"][]
+    next_cursor: string | null
+  }
+  "POST /api/alert-rules": Schemas["AlertRule"]
+  "PATCH /api/alert-rules/{ruleId}": Schemas["AlertRule"]
+  "DELETE /api/alert-rules/{ruleId}": null
   "GET /api/auth/oidc/callback": null
   "GET /api/auth/oidc/start": null
   "GET /api/auth/providers": {
@@ -1086,7 +1172,7 @@ export type Responses = {
       id: string
       name: string
       role: "owner" | "manager" | "operator" | "readonly"
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve" | "alerts.manage")[]
     })[]
   }
   "GET /api/notifications": {
@@ -1157,7 +1243,7 @@ export type Responses = {
       cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
       has_client_secret: boolean
       role: "owner" | "manager" | "operator" | "readonly" | null
-      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
+      capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve" | "alerts.manage")[]
       created_at: string
       updated_at: string
     })[]
@@ -1171,7 +1257,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve" | "alerts.manage")[]
     created_at: string
     updated_at: string
   }
@@ -1183,7 +1269,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve" | "alerts.manage")[]
     created_at: string
     updated_at: string
   }
@@ -1195,7 +1281,7 @@ export type Responses = {
     cloud: "global" | "usgov" | "usgovdod" | "china" | "emulator"
     has_client_secret: boolean
     role: "owner" | "manager" | "operator" | "readonly" | null
-    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve")[]
+    capabilities: ("tenant.view" | "inventory.sync" | "operations.view" | "operations.manage" | "tenant.manage" | "audit.view" | "members.manage" | "schedules.manage" | "backups.manage" | "restore.execute" | "bulk.execute" | "baselines.manage" | "findings.manage" | "findings.approve" | "alerts.manage")[]
     created_at: string
     updated_at: string
   }
@@ -1456,6 +1542,64 @@ export type Responses = {
 
 /** The JSON request body of each operation that takes one. */
 export type Bodies = {
+  "POST /api/alert-channels": {
+    kind: "teams"
+    name: string
+    url: string
+  } | {
+    kind: "webhook"
+    name: string
+    url: string
+    secret?: string
+  } | {
+    kind: "email"
+    name: string
+    to: string[]
+  }
+  "PATCH /api/alert-channels/{channelId}": {
+    name?: string
+    url?: string
+    secret?: string
+    to?: string[]
+  }
+  "POST /api/alert-rules": {
+    name: string
+    events: ("object.created" | "object.changed" | "object.removed" | "finding.opened" | "finding.reopened" | "finding.resolved" | "exception.expiring" | "run.failed" | "run.partially_succeeded" | "sync.stale" | "credential.expiring" | "channel.failed")[]
+    min_severity?: "info" | "low" | "medium" | "high" | "critical"
+    planned?: "include" | "exclude"
+    actors?: {
+      include?: string[]
+      exclude?: string[]
+    }
+    tenants: {
+      all: true
+    } | {
+      tenant_ids: string[]
+    } | {
+      tenant_group_ids: string[]
+    }
+    channel_ids: string[]
+    window_seconds?: number
+  }
+  "PATCH /api/alert-rules/{ruleId}": {
+    name?: string
+    events?: ("object.created" | "object.changed" | "object.removed" | "finding.opened" | "finding.reopened" | "finding.resolved" | "exception.expiring" | "run.failed" | "run.partially_succeeded" | "sync.stale" | "credential.expiring" | "channel.failed")[]
+    min_severity?: "info" | "low" | "medium" | "high" | "critical" | null
+    planned?: "include" | "exclude"
+    actors?: {
+      include?: string[]
+      exclude?: string[]
+    } | null
+    tenants?: {
+      all: true
+    } | {
+      tenant_ids: string[]
+    } | {
+      tenant_group_ids: string[]
+    }
+    channel_ids?: string[]
+    window_seconds?: number
+  }
   "POST /api/auth/sign-in": {
     email: string
     password: string
