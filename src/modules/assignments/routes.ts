@@ -4,7 +4,7 @@ import { GraphClient } from '../../graph/graph-client.ts'
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { responses } from '../../http/schemas.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { assignmentsQuery, assignmentsResponse } from './schemas.ts'
 import { whatReaches } from './what-reaches.ts'
 

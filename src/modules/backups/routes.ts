@@ -19,7 +19,7 @@ import { namesOf } from '../inventory/item-diff.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { validatedInput } from '../operations/start-run.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { deleteBackup, importBackup, setRetention, startBackup, updateBackup } from './commands.ts'
 import {
   backupItemDetailResponse,

@@ -200,59 +200,55 @@ export async function startBulk(
 ) {
   const parsed = parseRequest(request.body)
   if (parsed.dryRun) throw new Error('startBulk is for real runs')
-  for (let attempt = 0; attempt < 5; attempt++) {
-    // One snapshot: what the selection holds is what the plan saw and what the run acts on.
-    const result = await db.transaction(
-      async (tx) => {
-        const planned: PlanItem[] = []
-        await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
-        const ids = planned.map((p) => p.id)
-        const found = new Set(ids)
-        checkSelection(
-          parsed,
-          ids.length,
-          'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [],
-        )
-        const context: BulkRunContext = {
-          params: parsed.params,
-          filter: parsed.filter,
-          item_count: ids.length,
-          selection_digest: digestOf(ids),
-        }
-        const started = await engine.startRunIn(tx, {
-          tenantId: request.tenantId,
-          type: runTypeOf(parsed.action),
-          context,
-          initiatorUserId: request.initiatorUserId,
-          actor: request.actor,
-        })
-        if (!started || started.deduplicated) return started
-        // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
-        const final = (item: PlanItem) =>
-          item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
-        for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
-          const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
-            position: offset + i,
-            itemId: item.id,
-            policyType: item.policy_type,
-            externalId: item.external_id,
-            displayName: item.display_name,
-            state: final(item) ? 'skipped' : 'pending',
-            result: final(item)
-              ? { code: item.code, reason: item.reason }
-              : item.new_name
-                ? { planned_name: item.new_name }
-                : null,
-          }))
-          await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
-        }
-        return started
-      },
-      { isolationLevel: 'repeatable read' },
-    )
-    if (result) return result
-  }
-  throw new Error('Could not start the bulk run: its active twin kept changing')
+  // One snapshot: what the selection holds is what the plan saw and what the run acts on.
+  return engine.startRunWith(
+    async (tx, start) => {
+      const planned: PlanItem[] = []
+      await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
+      const ids = planned.map((p) => p.id)
+      const found = new Set(ids)
+      checkSelection(
+        parsed,
+        ids.length,
+        'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [],
+      )
+      const context: BulkRunContext = {
+        params: parsed.params,
+        filter: parsed.filter,
+        item_count: ids.length,
+        selection_digest: digestOf(ids),
+      }
+      const started = await start({
+        tenantId: request.tenantId,
+        type: runTypeOf(parsed.action),
+        context,
+        initiatorUserId: request.initiatorUserId,
+        actor: request.actor,
+      })
+      if (started.deduplicated) return started
+      // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
+      const final = (item: PlanItem) =>
+        item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
+      for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
+        const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
+          position: offset + i,
+          itemId: item.id,
+          policyType: item.policy_type,
+          externalId: item.external_id,
+          displayName: item.display_name,
+          state: final(item) ? 'skipped' : 'pending',
+          result: final(item)
+            ? { code: item.code, reason: item.reason }
+            : item.new_name
+              ? { planned_name: item.new_name }
+              : null,
+        }))
+        await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
+      }
+      return started
+    },
+    { isolationLevel: 'repeatable read' },
+  )
 }
 
 export const isDryRun = (body: unknown) =>

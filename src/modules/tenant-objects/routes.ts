@@ -8,8 +8,8 @@ import { GROUP_TYPE } from '../../graph/policy-types.ts'
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { responses } from '../../http/schemas.ts'
-import { graphContextOf } from '../inventory/graph-context.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { graphContextOf } from '../tenants/graph-context.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import type { TargetKind } from './targets.ts'
 
 /**

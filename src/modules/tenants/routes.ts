@@ -15,11 +15,11 @@ import {
   addTenantInput,
   memberParams,
   memberResponse,
-  tenantIdParams,
   tenantResponse,
   updateMemberInput,
   updateTenantInput,
 } from './schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { updateTenant } from './update-tenant.ts'
 
 export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }: HttpDeps) {
