@@ -187,7 +187,7 @@ describe('bulk runs', () => {
     const isAllDevices = (a: Record<string, unknown>) =>
       (a.target as Record<string, unknown> | undefined)?.['@odata.type'] === ALL_DEVICES
     const picked = (await mixedPolicies(40))
-      .filter((p) => !((p.assignments ?? []) as Record<string, unknown>[]).some(isAllDevices))
+      .filter((p) => !((p.assignments ?? [])).some(isAllDevices))
       .slice(0, 6)
     expect(picked.length).toBeGreaterThan(2)
     const ids = picked.map((p) => p.id)
@@ -210,7 +210,7 @@ describe('bulk runs', () => {
     expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
     const after = await truthWithContent(env.emulator, tenant.entraTenantId)
     for (const item of picked) {
-      const now = (after.get(item.externalId)!.content.assignments ?? []) as Record<string, unknown>[]
+      const now = (after.get(item.externalId)!.content.assignments ?? [])
       expect(now.filter(isAllDevices), item.policyType).toHaveLength(1)
       const was = stillAssignable(before.get(item.externalId)!.content.assignments).map(targetKey).sort()
       expect(
