@@ -26,7 +26,7 @@ export function registerAssignmentRoutes(app: FastifyInstance, { db, auth, secre
       },
     },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       return whatReaches(db, graph, secrets, config.graphEmulatorUrl, access.tenantId, request.query)
     },
   )

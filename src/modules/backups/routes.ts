@@ -142,7 +142,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       // No body backs up everything; a JSON `null` sent on purpose is a mistake, not "all".
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
         throw validationError([
@@ -225,7 +225,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       await load(access.tenantId, request.params.backupId)
       await updateBackup(db, access, auth.actorOf(request, principal), request.params.backupId, request.body)
       return presentBackup(await load(access.tenantId, request.params.backupId))
@@ -244,7 +244,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       authorizeDestructive(access, 'backups.delete')
       await load(access.tenantId, request.params.backupId)
       await deleteBackup(db, access, auth.actorOf(request, principal), request.params.backupId)
@@ -372,7 +372,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const { set: summary } = await load(access.tenantId, request.params.backupId)
       if (summary.status === 'running' || summary.status === 'failed') throw notFound('Completed backup')
       // The whole manifest (missing entries too) goes into the file: read here, not in the summary.
@@ -403,7 +403,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
         },
       },
       async (request, reply) => {
-        const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+        const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
         const path = join(tmpdir(), `tenantatlas-import-${randomUUID()}.zip`)
         try {
           await receiveRequestZip(request, path)
@@ -447,7 +447,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       await setRetention(db, access, auth.actorOf(request, principal), request.body)
       return request.body
     },
@@ -467,7 +467,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       // No body is the policy as it stands; a JSON `null` sent on purpose is a mistake.
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
         throw validationError([

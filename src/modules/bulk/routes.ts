@@ -128,7 +128,7 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'bulk.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       if (request.body.action === 'delete' && !isDryRun(request.body)) authorizeDestructive(access, 'bulk.delete')
       // The group, filter or scope tag the action adds must be the tenant's (ADR 023): 422 before anything is planned.
       const refs = targetsOf(request.body)
@@ -208,7 +208,7 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       if (!z.uuid().safeParse(request.params.runId).success) throw notFound('Bulk run')
       const planId = await planUndo(
         db,

@@ -95,7 +95,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'inventory.sync')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       // No body selects the full inventory; a JSON `null` sent on purpose is a mistake, not "all".
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
         throw validationError([

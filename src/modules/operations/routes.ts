@@ -46,7 +46,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       },
     },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const { cursor, limit, ...filters } = request.query
       const rows = await listRuns(db, access.tenantId, filters, { cursor: decodeCursor(cursor), limit: limit + 1 })
       const page = rows.slice(0, limit)

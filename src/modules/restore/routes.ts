@@ -70,7 +70,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const planId = await createPlan(
         db,
         graphDeps,
@@ -116,7 +116,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const plan = await loadVisible(request, access.tenantId, request.params.planId)
       await updatePlan(
         db,
@@ -142,7 +142,7 @@ export function registerRestoreRoutes(app: FastifyInstance, deps: HttpDeps) {
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       authorizeDestructive(access, 'restore.execute')
       const plan = await loadVisible(request, access.tenantId, request.params.planId)
       const runRow = await executePlan(

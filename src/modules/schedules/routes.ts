@@ -57,7 +57,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const row = await createSchedule(db, engine.catalog, access, auth.actorOf(request, principal), request.body)
       return reply.code(201).send(await load(access.tenantId, row.id))
     },
@@ -76,7 +76,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       known(request.params.scheduleId)
       const row = await updateSchedule(
         db,
@@ -102,7 +102,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       known(request.params.scheduleId)
       await deleteSchedule(db, access, auth.actorOf(request, principal), request.params.scheduleId)
       return reply.code(204).send(null)

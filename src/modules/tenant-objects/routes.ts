@@ -89,7 +89,7 @@ export function registerTargetRoutes(app: FastifyInstance, { db, auth, secrets, 
       },
     },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const { kind, q, limit } = request.query
       const rows = await db
         .select({ id: inventoryItems.externalId, name: inventoryItems.displayName })
