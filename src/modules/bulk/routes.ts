@@ -15,7 +15,8 @@ import { can } from '../access/policy.ts'
 import { findPlan, planItems, targetSyncedAt } from '../restore/repository.ts'
 import { presentPlan, restorePlanResponse } from '../restore/presenter.ts'
 import { planUndo, undoState } from './undo.ts'
-import { bulkRequest, describeSelection, isDryRun, planBulk, selectionRequest, startBulk } from './start-bulk.ts'
+import { bulkRequest, selectionRequest } from './schemas.ts'
+import { describeSelection, isDryRun, planBulk, startBulk } from './start-bulk.ts'
 
 const planItemResponse = z.object({
   id: z.string().describe('The inventory item'),

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import { z } from 'zod'
 import type { Database, Executor } from '../../db/engine.ts'
-import { findPolicyType, POLICY_TYPES, usedCategories } from '../../graph/policy-types.ts'
+import { findPolicyType } from '../../graph/policy-types.ts'
 import { validationError } from '../../lib/errors.ts'
 import { parseInput } from '../../lib/validation.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
-import { actionsFor, BULK_ACTIONS, type BulkAction, type BulkParams, canonicalParams, runTypeOf } from './actions.ts'
-import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
+import { actionsFor, type BulkAction, type BulkParams, canonicalParams, runTypeOf } from './actions.ts'
+import { type BulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
+import { bulkRequest, selectionRequest } from './schemas.ts'
 import { type PlanItem, planItem, skipKeySql, skipReasonOf } from './plan.ts'
 import {
   type BulkSelection,
@@ -19,45 +19,6 @@ import {
   plannedFirst,
   plannedPages,
 } from './repository.ts'
-
-const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
-const CATEGORY_KEYS: readonly string[] = usedCategories()
-
-export const bulkRequest = z
-  .strictObject({
-    action: z.enum(BULK_ACTIONS, { error: `must be one of ${BULK_ACTIONS.join(', ')}` }),
-    params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
-    item_ids: z
-      .array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' }), {
-        error: 'must be a list of inventory item ids',
-      })
-      .max(10_000, { error: 'at most 10000 item ids: select by filter for more' })
-      .optional(),
-    filter: bulkFilter
-      .extend({
-        type: z
-          .string()
-          .refine((v) => TYPE_KEYS.includes(v), { error: 'unknown policy type' })
-          .nullish(),
-        category: z
-          .string()
-          .refine((v) => CATEGORY_KEYS.includes(v), { error: 'unknown category' })
-          .nullish(),
-      })
-      .optional()
-      .describe("The inventory list's filter: every present item it matches when the run starts"),
-    dry_run: z.boolean({ error: 'must be true (preview the plan) or false (start the run)' }),
-    preview_limit: z
-      .number()
-      .int()
-      .min(0)
-      .max(100_000)
-      .optional()
-      .describe('How many plan items a dry run lists (default 1000); the counts always cover every item'),
-  })
-  .meta({ id: 'BulkOperationRequest' })
-
-export const selectionRequest = bulkRequest.pick({ item_ids: true, filter: true }).meta({ id: 'BulkSelection' })
 
 /** What a selection holds, by type, and the actions those types can take (none without bulk.execute). */
 export async function describeSelection(db: Database, tenantId: string, body: unknown, mayAct: boolean) {
