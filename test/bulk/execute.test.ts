@@ -186,9 +186,7 @@ describe('bulk runs', () => {
     const ALL_DEVICES = '#microsoft.graph.allDevicesAssignmentTarget'
     const isAllDevices = (a: Record<string, unknown>) =>
       (a.target as Record<string, unknown> | undefined)?.['@odata.type'] === ALL_DEVICES
-    const picked = (await mixedPolicies(40))
-      .filter((p) => !((p.assignments ?? [])).some(isAllDevices))
-      .slice(0, 6)
+    const picked = (await mixedPolicies(40)).filter((p) => !(p.assignments ?? []).some(isAllDevices)).slice(0, 6)
     expect(picked.length).toBeGreaterThan(2)
     const ids = picked.map((p) => p.id)
     const refused = await bulkRequest(ctx, tenant.tenantId, tenant.token, {
@@ -210,7 +208,7 @@ describe('bulk runs', () => {
     expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
     const after = await truthWithContent(env.emulator, tenant.entraTenantId)
     for (const item of picked) {
-      const now = (after.get(item.externalId)!.content.assignments ?? [])
+      const now = after.get(item.externalId)!.content.assignments ?? []
       expect(now.filter(isAllDevices), item.policyType).toHaveLength(1)
       const was = stillAssignable(before.get(item.externalId)!.content.assignments).map(targetKey).sort()
       expect(
