@@ -165,3 +165,33 @@ test('bulk: delete asks for the typed count, then the items leave the inventory'
   const after = await itemsOf({ q: 'E2E bulk - ', include_removed: 'true' })
   expect(after.map((i) => i.removed_at !== null)).toEqual([true, true, true])
 })
+
+test('bulk: assign offers All users and All devices beside the groups; All devices is included only', async ({
+  page,
+}) => {
+  const policies = (await itemsOf({ type: 'deviceConfiguration' })).filter((i) => !i.removed_at).slice(3, 5)
+  expect(policies).toHaveLength(2)
+  await signIn(page, admin())
+  await page.goto(`${baseUrl()}/t/${tenantId}/inventory?type=deviceConfiguration`)
+  const rows = page.getByTestId('inventory-row')
+  for (const p of policies) await rows.filter({ hasText: p.display_name }).first().getByTestId('select-item').check()
+  const bar = page.getByTestId('bulk-actions')
+  await bar.getByTestId('bulk-action-assign').click()
+  const dialog = page.getByRole('dialog')
+  await dialog.getByTestId('bulk-group').click()
+  await expect(page.getByRole('option', { name: 'All users' })).toBeVisible()
+  await expect(page.getByRole('option', { name: 'All devices' })).toBeVisible()
+  await screenshot(page, 'bulk-assign-all-targets')
+  await page.getByRole('option', { name: 'All devices' }).click()
+  await expect(dialog.getByTestId('bulk-group')).toHaveValue('All devices')
+  // Graph excludes groups only.
+  await expect(dialog.getByRole('radio', { name: 'Exclude' })).toBeDisabled()
+  await dialog.getByTestId('bulk-preview').click()
+  const planRows = dialog.getByTestId('bulk-plan-row')
+  await expect(planRows).toHaveCount(2)
+  for (const row of await planRows.all())
+    await expect(row).toContainText(/Includes All devices|Already assigned to All devices/)
+  await screenshot(page, 'bulk-assign-all-devices-preview')
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+  await expect(dialog).toHaveCount(0)
+})

@@ -3,7 +3,7 @@ import type { Config } from '../lib/config.ts'
 import type { SecretBox } from '../lib/crypto.ts'
 import type { SignInLimits } from '../modules/access/sign-in.ts'
 import type { OperationsEngine } from '../modules/operations/engine.ts'
-import type { Auth } from './auth.ts'
+import type { Auth } from '../modules/access/http-auth.ts'
 import type { LiveHub } from '../modules/operations/live-hub.ts'
 import type { OidcClient } from '../modules/entra/oidc-client.ts'
 

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { AppError, type FieldIssue } from '../lib/errors.ts'
-import { loggableError } from '../modules/operations/unexpected-error.ts'
+import { loggableError } from '../lib/unexpected-error.ts'
 
 type Envelope = { error: { code: string; message: string; details?: unknown } }
 

@@ -31,3 +31,6 @@ export const cursorQuery = z.object({
  * `mapping`): 10,000 UUIDs are about 390 KB as JSON, past the default 256 KiB (ADR 022).
  */
 export const ID_LIST_BODY_LIMIT = 1024 * 1024
+
+/** The `:tenantId` of every tenant route. */
+export const tenantIdParams = z.object({ tenantId: z.string() })

@@ -9,7 +9,7 @@ import { applyRetention, DEFAULT_RETENTION, type RetentionPolicy } from '../modu
 import { Scheduler, type SchedulerOptions } from '../modules/schedules/scheduler.ts'
 import { shippedCatalog, type ShippedHandlerDeps, shippedHandlers } from '../operation-types.ts'
 import { BossQueue } from './boss-queue.ts'
-import { loggableError } from '../modules/operations/unexpected-error.ts'
+import { loggableError } from '../lib/unexpected-error.ts'
 import { AlertDispatcher, DISPATCHER_DEFAULTS, type DispatcherOptions } from '../modules/alerts/dispatcher.ts'
 
 export type Operations = {

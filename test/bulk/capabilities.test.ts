@@ -79,6 +79,43 @@ describe('bulk actions', () => {
     expect(mergeAssign(getPolicyType('mobileApp'), [], include('c'))![0]).toMatchObject({ intent: 'required' })
   })
 
+  it('assigns All users or All devices (no group): kept once, every other assignment kept, only included', () => {
+    const allUsers = { target: 'all_users', group_id: null, intent: 'include', filter_id: null, filter_mode: null }
+    expect(canonicalParams('assign', { target: 'all_users', intent: 'include' })).toEqual({ params: allUsers })
+    // A group's params are as they were: the same request is the same run.
+    expect(canonicalParams('assign', { group_id: 'g', intent: 'include' })).toEqual({ params: include('g') })
+    expect(canonicalParams('assign', { target: 'all_users', intent: 'exclude' })).toMatchObject({
+      issues: [{ field: 'params.intent', message: 'must be include for All users' }],
+    })
+    expect(canonicalParams('assign', { target: 'all_users', group_id: 'g', intent: 'include' })).toMatchObject({
+      issues: [{ field: 'params.group_id' }],
+    })
+    expect(canonicalParams('assign', { intent: 'include' })).toMatchObject({ issues: [{ field: 'params.group_id' }] })
+    expect(canonicalParams('assign', { target: 'everyone', intent: 'include' })).toMatchObject({
+      issues: [{ field: 'params.target' }],
+    })
+    const current = [group('a'), allDevices]
+    const users = mergeAssign(config, current, allUsers as AssignParams)!
+    expect(users).toEqual([
+      ...current.map(({ id: _id, ...rest }) => rest),
+      { target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } },
+    ])
+    const devices = { ...allUsers, target: 'all_devices' } as AssignParams
+    expect(mergeAssign(config, current, devices)).toBeNull()
+    // With a filter, the All devices assignment is replaced (not doubled).
+    const filtered = mergeAssign(config, current, { ...devices, filter_id: 'f', filter_mode: 'exclude' })!
+    expect(filtered).toEqual([
+      { target: group('a').target },
+      {
+        target: {
+          '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget',
+          deviceAndAppManagementAssignmentFilterId: 'f',
+          deviceAndAppManagementAssignmentFilterType: 'exclude',
+        },
+      },
+    ])
+  })
+
   it('removes only the group’s assignment; a group not assigned is no change', () => {
     const current = [group('a'), group('b', true), allDevices]
     expect(mergeUnassign(current, 'B')).toEqual([group('a'), allDevices].map(({ id: _id, ...rest }) => rest))

@@ -17,7 +17,7 @@ import {
   targetKey,
   truthWithContent,
 } from './emulator-truth.ts'
-import { addScopeTag, assignedTo, frozen, leastAssignedGroup, plan, startBulk } from './helpers.ts'
+import { addScopeTag, assignedTo, bulkRequest, frozen, leastAssignedGroup, plan, startBulk } from './helpers.ts'
 
 /** Bulk runs end to end: API → queue → worker → Graph writes on the emulator over HTTP. */
 let env: Awaited<ReturnType<typeof inventoryContext>>
@@ -180,6 +180,54 @@ describe('bulk runs', () => {
       status: 'succeeded',
       action: 'assign',
     })
+  })
+
+  it('assigns All devices (no group) keeping every other assignment; a second run skips them; exclude is refused', async () => {
+    const ALL_DEVICES = '#microsoft.graph.allDevicesAssignmentTarget'
+    const isAllDevices = (a: Record<string, unknown>) =>
+      (a.target as Record<string, unknown> | undefined)?.['@odata.type'] === ALL_DEVICES
+    const picked = (await mixedPolicies(40)).filter((p) => !(p.assignments ?? []).some(isAllDevices)).slice(0, 6)
+    expect(picked.length).toBeGreaterThan(2)
+    const ids = picked.map((p) => p.id)
+    const refused = await bulkRequest(ctx, tenant.tenantId, tenant.token, {
+      action: 'assign',
+      params: { target: 'all_devices', intent: 'exclude' },
+      item_ids: ids,
+      dry_run: true,
+    })
+    expect(refused.statusCode).toBe(422)
+    expect(refused.body).toContain('params.intent')
+    const preview = await plan(ctx, tenant.tenantId, tenant.token, {
+      action: 'assign',
+      params: { target: 'all_devices', intent: 'include' },
+      item_ids: ids,
+    })
+    expect(preview.counts).toEqual({ change: picked.length, skip: 0 })
+    const before = await truthWithContent(env.emulator, tenant.entraTenantId)
+    const done = await run({ action: 'assign', params: { target: 'all_devices', intent: 'include' }, item_ids: ids })
+    expect(done.outcome, JSON.stringify(done.failures)).toBe('succeeded')
+    const after = await truthWithContent(env.emulator, tenant.entraTenantId)
+    for (const item of picked) {
+      const now = after.get(item.externalId)!.content.assignments ?? []
+      expect(now.filter(isAllDevices), item.policyType).toHaveLength(1)
+      const was = stillAssignable(before.get(item.externalId)!.content.assignments).map(targetKey).sort()
+      expect(
+        now
+          .filter((a) => !isAllDevices(a))
+          .map(targetKey)
+          .sort(),
+        item.policyType,
+      ).toEqual(was)
+    }
+    await syncAndWait(ctx, tenant.tenantId, tenant.token)
+    // The SQL skip decision and the TypeScript one agree: every item is assigned so already.
+    const again = await plan(ctx, tenant.tenantId, tenant.token, {
+      action: 'assign',
+      params: { target: 'all_devices', intent: 'include' },
+      item_ids: ids,
+    })
+    expect(again.counts).toEqual({ change: 0, skip: picked.length })
+    expect(again.items.every((i) => i.reason === 'Already assigned to All devices')).toBe(true)
   })
 
   it('adds and removes a scope tag', async () => {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Database } from '../../db/engine.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
-import { loggableError } from '../operations/unexpected-error.ts'
+import { loggableError } from '../../lib/unexpected-error.ts'
 import { type DeliveryOptions, deliverDue } from './deliver.ts'
 import { routeAndSeal } from './route.ts'
 import { type WatchOptions, watchTenants } from './watch.ts'

@@ -4,7 +4,7 @@ import { GraphClient } from '../../graph/graph-client.ts'
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { responses } from '../../http/schemas.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { assignmentsQuery, assignmentsResponse } from './schemas.ts'
 import { whatReaches } from './what-reaches.ts'
 
@@ -26,7 +26,7 @@ export function registerAssignmentRoutes(app: FastifyInstance, { db, auth, secre
       },
     },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       return whatReaches(db, graph, secrets, config.graphEmulatorUrl, access.tenantId, request.query)
     },
   )

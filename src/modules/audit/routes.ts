@@ -5,7 +5,7 @@ import type { HttpDeps } from '../../http/deps.ts'
 import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { storableDate } from '../../lib/time.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { auditEventResponse, presentAuditEvent } from './presenter.ts'
 import { listAuditEvents } from './repository.ts'
 

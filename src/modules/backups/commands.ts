@@ -9,7 +9,7 @@ import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
 import { validatedInput } from '../operations/start-run.ts'
 import { defaultBackupName } from './create-backup.ts'
-import { contentsOfSets, finishSet, pinObjects, releaseContents, type BackupManifest } from './store.ts'
+import { backupManifest, contentsOfSets, ensureSetOfRun, finishSet, pinObjects, releaseContents } from './store.ts'
 import { DEFAULT_IMPORT_LIMITS, readBackupZip, type ImportLimits } from './zip-import.ts'
 
 /**
@@ -22,35 +22,23 @@ export async function startBackup(
   request: { tenantId: string; body: unknown; initiatorUserId: string | null; actor: Actor },
 ) {
   const context = validatedInput(engine.catalog, 'backup.create', request.body) as { name: string | null }
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const result = await db.transaction(async (tx) => {
-      const started = await engine.startRunIn(tx, {
-        tenantId: request.tenantId,
-        type: 'backup.create',
-        context,
-        initiatorUserId: request.initiatorUserId,
-        actor: request.actor,
-      })
-      if (!started) return null
-      await tx
-        .insert(backupSets)
-        .values({
-          id: uuidv7(),
-          tenantId: request.tenantId,
-          name: context.name ?? defaultBackupName(started.run.createdAt),
-          status: 'running',
-          origin: 'created',
-          kind: 'backup',
-          runId: started.run.id,
-          initiatorUserId: started.run.initiatorUserId,
-        })
-        .onConflictDoNothing({ target: backupSets.runId })
-      const [set] = await tx.select().from(backupSets).where(eq(backupSets.runId, started.run.id))
-      return { ...started, backup: set! }
+  return engine.startRunWith(async (tx, start) => {
+    const started = await start({
+      tenantId: request.tenantId,
+      type: 'backup.create',
+      context,
+      initiatorUserId: request.initiatorUserId,
+      actor: request.actor,
     })
-    if (result) return result
-  }
-  throw new Error('Could not start the backup: its active twin kept changing')
+    const set = await ensureSetOfRun(tx, {
+      tenantId: request.tenantId,
+      runId: started.run.id,
+      name: context.name ?? defaultBackupName(started.run.createdAt),
+      initiatorUserId: started.run.initiatorUserId,
+      kind: 'backup',
+    })
+    return { ...started, backup: set }
+  })
 }
 
 async function lockSet(
@@ -161,19 +149,16 @@ export async function importBackup(
       (objects) => pinObjects(tx, access.tenantId, id, objects),
       secrets,
     )
-    const stored: BackupManifest = {
-      format: 'tenantatlas-backup',
-      version: 1,
+    const stored = backupManifest({
       name: manifest.name,
       source_tenant: manifest.source_tenant,
       source_verified: manifest.verified,
       created_at: manifest.created_at,
       initiator: manifest.initiator,
       origin: 'imported',
-      item_count: manifest.objects.length,
-      counts_by_type: Object.fromEntries(Object.entries(manifest.counts_by_type).filter(([, n]) => n > 0)),
+      counts_by_type: manifest.counts_by_type,
       missing: manifest.missing,
-    }
+    })
     await tx.update(backupSets).set({ name: manifest.name }).where(eq(backupSets.id, id))
     await finishSet(tx, id, manifest.missing.length > 0 ? 'partial' : 'complete', stored)
     await recordAuditEvent(tx, actor, {

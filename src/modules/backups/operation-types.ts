@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OperationSpec } from '../operations/catalog.ts'
-import { inventoryOperationTypes } from '../inventory/operation-types.ts'
+import { graphFailureCodes } from '../../graph/failure-codes.ts'
 import { canonicalSelection, emptySelectionReason, selectionInput } from '../inventory/selection.ts'
 
 export const backupCreateInput = z
@@ -44,8 +44,6 @@ export const backupPruneInput = z
     input.delete_last_full_backup ? { delete_last_full_backup: true } : {},
   )
 
-const graphFailures = inventoryOperationTypes['inventory.sync'].failureCodes
-
 /** The backups module's operation types (issue 14). */
 export const backupOperationTypes = {
   // Idempotent: a re-queued attempt empties the set it started and reads everything again.
@@ -58,7 +56,7 @@ export const backupOperationTypes = {
     schedulable: true,
     input: backupCreateInput,
     failureCodes: {
-      ...graphFailures,
+      ...graphFailureCodes,
       object_unreadable:
         'An object could not be read from Microsoft Graph: it is listed as missing in the set. Re-run the backup later.',
     },

@@ -19,7 +19,7 @@ import { namesOf } from '../inventory/item-diff.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { validatedInput } from '../operations/start-run.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { deleteBackup, importBackup, setRetention, startBackup, updateBackup } from './commands.ts'
 import {
   backupItemDetailResponse,
@@ -29,66 +29,19 @@ import {
   presentBackup,
 } from './presenter.ts'
 import { findBackup, findBackupItem, findRetention, listBackupItems, listBackups, listMissing } from './repository.ts'
+import {
+  backupParams,
+  createBody,
+  itemQuery,
+  itemsQuery,
+  missingQuery,
+  pruneBody,
+  retentionBody,
+  retentionResponse,
+  updateBody,
+} from './schemas.ts'
 import { exportBackupZip } from './zip-export.ts'
 import { DEFAULT_IMPORT_LIMITS, invalidBackupFile, receiveUpload } from './zip-import.ts'
-
-const backupParams = z.object({ tenantId: z.string(), backupId: z.string() })
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((v) => !v.includes('\0'), { error: 'must not contain a NUL character' })
-
-const createBody = z
-  .strictObject({
-    name: z.string().optional(),
-    selection: z.record(z.string(), z.unknown()).optional(),
-    item_ids: z.array(z.string()).optional(),
-  })
-  .meta({
-    id: 'BackupCreate',
-    description:
-      'Omitted: a backup of everything. `selection` as for an inventory sync; `item_ids` adds individual inventory items',
-  })
-
-const updateBody = z
-  .strictObject({
-    name: text(200).trim().min(1, { error: 'must not be empty' }).optional(),
-    labels: z
-      .array(text(50).trim().min(1, { error: 'must not be empty' }))
-      .max(20, { error: 'at most 20 labels' })
-      .optional(),
-    protected: z.boolean({ error: 'must be true or false' }).optional(),
-  })
-  .meta({ id: 'BackupUpdate' })
-
-const retentionBody = z.strictObject({
-  keep_last: z.number({ error: 'must be a number' }).int().min(0).max(10_000),
-  keep_days: z.number({ error: 'must be a number' }).int().min(0).max(36_500),
-})
-const retentionResponse = z.object({ keep_last: z.number(), keep_days: z.number() }).nullable()
-
-const itemsQuery = cursorQuery.extend({
-  type: text(100).optional(),
-  q: text(200).optional().describe('Text search in display names'),
-})
-const itemQuery = z.object({ type: text(100), id: text(500) })
-const missingQuery = cursorQuery.extend({
-  cursor: z.coerce
-    .number({ error: 'must be the next_cursor of the previous page' })
-    .int()
-    .min(0)
-    .max(1_000_000)
-    .optional(),
-})
-const pruneBody = z
-  .strictObject({
-    delete_last_full_backup: z
-      .boolean({ error: 'must be true or false' })
-      .optional()
-      .describe("Allow the prune to delete the tenant's last full backup"),
-  })
-  .nullish()
 
 /** A form carries one file (the ZIP, past the size limit by one byte so the limit is ours to report) and a few small fields. */
 const UPLOAD_FORM_LIMITS = {
@@ -142,7 +95,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       // No body backs up everything; a JSON `null` sent on purpose is a mistake, not "all".
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
         throw validationError([
@@ -225,7 +178,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       await load(access.tenantId, request.params.backupId)
       await updateBackup(db, access, auth.actorOf(request, principal), request.params.backupId, request.body)
       return presentBackup(await load(access.tenantId, request.params.backupId))
@@ -244,7 +197,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       authorizeDestructive(access, 'backups.delete')
       await load(access.tenantId, request.params.backupId)
       await deleteBackup(db, access, auth.actorOf(request, principal), request.params.backupId)
@@ -372,7 +325,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const { set: summary } = await load(access.tenantId, request.params.backupId)
       if (summary.status === 'running' || summary.status === 'failed') throw notFound('Completed backup')
       // The whole manifest (missing entries too) goes into the file: read here, not in the summary.
@@ -403,7 +356,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
         },
       },
       async (request, reply) => {
-        const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+        const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
         const path = join(tmpdir(), `tenantatlas-import-${randomUUID()}.zip`)
         try {
           await receiveRequestZip(request, path)
@@ -447,7 +400,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       await setRetention(db, access, auth.actorOf(request, principal), request.body)
       return request.body
     },
@@ -467,7 +420,7 @@ export function registerBackupRoutes(app: FastifyInstance, { db, auth, engine, s
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'backups.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       // No body is the policy as it stands; a JSON `null` sent on purpose is a mistake.
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
         throw validationError([

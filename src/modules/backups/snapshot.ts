@@ -10,6 +10,7 @@ import {
   ensureSetOfRun,
   finishSet,
   pinObjects,
+  backupManifest,
   type BackupManifest,
   type BackupObject,
   type MissingObject,
@@ -75,19 +76,14 @@ export async function manifestOf(
   const [initiator] = run.run.initiatorUserId
     ? await db.select({ name: users.name }).from(users).where(eq(users.id, run.run.initiatorUserId))
     : []
-  const counts = await countsOf(db, backupId)
-  return {
-    format: 'tenantatlas-backup',
-    version: 1,
+  return backupManifest({
     name,
     source_tenant: { id: run.run.tenantId, name: tenant?.name ?? '', entra_tenant_id: tenant?.entraTenantId ?? '' },
-    created_at: new Date().toISOString(),
     initiator: { user_id: run.run.initiatorUserId, name: initiator?.name ?? 'System' },
     origin: 'created',
-    item_count: Object.values(counts).reduce((a, b) => a + b, 0),
-    counts_by_type: counts,
+    counts_by_type: await countsOf(db, backupId),
     missing,
-  }
+  })
 }
 
 /** Closes the set with its manifest. */

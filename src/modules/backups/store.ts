@@ -9,7 +9,7 @@ import {
   type BackupStatus,
 } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
-import { collectContents, holdContentStore } from '../inventory/content-store.ts'
+import { collectContents, holdContentStore, storeContents } from '../inventory/content-store.ts'
 
 /** One object as a set pins it. */
 export type BackupObject = {
@@ -38,6 +38,26 @@ export type BackupManifest = {
   item_count: number
   counts_by_type: Record<string, number>
   missing: MissingObject[]
+  /** A version restore's one-item set: the version it pins. */
+  version_id?: string
+}
+
+/**
+ * The one place a manifest is written: the format, its version and the item count (from the
+ * counts) are filled in; types with no object are left out of the counts.
+ */
+export function backupManifest(
+  fields: Omit<BackupManifest, 'format' | 'version' | 'item_count' | 'created_at'> & { created_at?: string },
+): BackupManifest {
+  const counts = Object.fromEntries(Object.entries(fields.counts_by_type).filter(([, n]) => n > 0))
+  return {
+    format: 'tenantatlas-backup',
+    version: 1,
+    ...fields,
+    created_at: fields.created_at ?? new Date().toISOString(),
+    item_count: Object.values(counts).reduce((a, b) => a + b, 0),
+    counts_by_type: counts,
+  }
 }
 
 const ROWS_PER_INSERT = 500
@@ -85,10 +105,7 @@ export async function pinObjects(
         { tenantId, contentHash: o.contentHash, payload: o.payload, assignments: o.assignments },
       ]),
     )
-    await db
-      .insert(inventoryContents)
-      .values([...payloads.values()])
-      .onConflictDoNothing()
+    await storeContents(db, [...payloads.values()])
     await db
       .insert(backupSetItems)
       .values(

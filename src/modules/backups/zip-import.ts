@@ -8,7 +8,7 @@ import { findPolicyType } from '../../graph/policy-types.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { AppError } from '../../lib/errors.ts'
 import { jsonDepthExceeds } from '../../lib/json-depth.ts'
-import { canonicalJson } from '../operations/start-run.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
 import type { BackupObject } from './store.ts'
 import { MANIFEST_FILE, MANIFEST_MAC_PURPOSE, objectFileName } from './zip-export.ts'
 

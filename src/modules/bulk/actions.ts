@@ -34,9 +34,22 @@ const graphId = (what: string) =>
     .max(200, { error: 'at most 200 characters' })
     .regex(/^[A-Za-z0-9._-]+$/, { error: `must be a ${what} id (letters, digits, dots, dashes)` })
 
+/** The assignment targets `assign` takes besides a group: Graph's All users and All devices. */
+export const ALL_TARGETS = ['all_users', 'all_devices'] as const
+export type AllTarget = (typeof ALL_TARGETS)[number]
+const ALL_TARGET_TYPES: Record<AllTarget, string> = {
+  all_users: '#microsoft.graph.allLicensedUsersAssignmentTarget',
+  all_devices: '#microsoft.graph.allDevicesAssignmentTarget',
+}
+export const ALL_TARGET_LABELS: Record<AllTarget, string> = { all_users: 'All users', all_devices: 'All devices' }
+
 export const bulkParams = {
   assign: z.strictObject({
-    group_id: graphId('group'),
+    /** A group (`group_id`), or everyone Graph can name without a group: all licensed users, all devices. */
+    target: z
+      .enum(ALL_TARGETS, { error: `must be ${ALL_TARGETS.join(' or ')} (or left out with a group_id)` })
+      .optional(),
+    group_id: graphId('group').optional(),
     intent: z.enum(['include', 'exclude'], { error: 'must be include or exclude' }),
     filter_id: graphId('assignment filter').nullish(),
     filter_mode: z.enum(['include', 'exclude'], { error: 'must be include or exclude' }).nullish(),
@@ -62,8 +75,10 @@ export const bulkParams = {
   }),
 } as const satisfies Record<BulkAction, z.ZodType>
 
+/** A group's assignment (`group_id`), or All users / All devices (`target`, `group_id` null: included only). */
 export type AssignParams = {
-  group_id: string
+  group_id: string | null
+  target?: AllTarget
   intent: 'include' | 'exclude'
   filter_id: string | null
   filter_mode: 'include' | 'exclude' | null
@@ -97,13 +112,21 @@ export function canonicalParams(
       const filterId = (p.filter_id as string | null | undefined) ?? null
       const mode = (p.filter_mode as 'include' | 'exclude' | null | undefined) ?? null
       if (mode && !filterId) return { issues: [{ field: 'params.filter_mode', message: 'needs params.filter_id' }] }
+      const target = p.target as AllTarget | undefined
+      const groupId = p.group_id as string | undefined
+      if (target && groupId)
+        return { issues: [{ field: 'params.group_id', message: `goes without params.target (${target})` }] }
+      if (!target && !groupId)
+        return { issues: [{ field: 'params.group_id', message: "is required (the group's id), or params.target" }] }
+      // Graph excludes groups only: All users and All devices can be included, not excluded.
+      if (target && p.intent !== 'include')
+        return { issues: [{ field: 'params.intent', message: `must be include for ${ALL_TARGET_LABELS[target]}` }] }
+      const filter = { filter_id: filterId, filter_mode: filterId ? (mode ?? 'include') : null }
+      // A group's params stay as they were (the same request is the same run); `target` only when it is one.
       return {
-        params: {
-          group_id: p.group_id as string,
-          intent: p.intent as 'include' | 'exclude',
-          filter_id: filterId,
-          filter_mode: filterId ? (mode ?? 'include') : null,
-        },
+        params: target
+          ? { target, group_id: null, intent: 'include', ...filter }
+          : { group_id: groupId!, intent: p.intent as 'include' | 'exclude', ...filter },
       }
     }
     case 'rename': {
@@ -212,13 +235,22 @@ const EXCLUSION_TARGET = '#microsoft.graph.exclusionGroupAssignmentTarget'
 const targetOf = (a: Assignment) => a.target ?? {}
 const groupOf = (a: Assignment) =>
   typeof targetOf(a).groupId === 'string' ? (targetOf(a).groupId as string).toLowerCase() : null
+/** What an assignment is to: its group (lower-case id), `all_users` or `all_devices`; null for other targets. */
+const whomOf = (a: Assignment): string | null => {
+  const type = targetOf(a)['@odata.type']
+  const all = ALL_TARGETS.find((t) => ALL_TARGET_TYPES[t] === type)
+  return all ?? groupOf(a)
+}
+/** Whom an assign's params name, as whomOf says it of an assignment. */
+export const whomOfParams = (params: AssignParams): string => params.target ?? params.group_id!.toLowerCase()
+/** The `@odata.type` of an All users / All devices target. */
+export const allTargetType = (target: AllTarget) => ALL_TARGET_TYPES[target]
 
 /** The assignment `assign` adds, as Graph takes it in `/assign`. Apps need an intent: an included group gets the app as required. */
 export function assignmentFor(entry: PolicyTypeEntry, params: AssignParams): Assignment {
-  const target: Record<string, unknown> = {
-    '@odata.type': params.intent === 'include' ? GROUP_TARGET : EXCLUSION_TARGET,
-    groupId: params.group_id,
-  }
+  const target: Record<string, unknown> = params.target
+    ? { '@odata.type': ALL_TARGET_TYPES[params.target] }
+    : { '@odata.type': params.intent === 'include' ? GROUP_TARGET : EXCLUSION_TARGET, groupId: params.group_id }
   if (params.filter_id) {
     target.deviceAndAppManagementAssignmentFilterId = params.filter_id
     target.deviceAndAppManagementAssignmentFilterType = params.filter_mode ?? 'include'
@@ -239,20 +271,20 @@ export function writableAssignments(assignments: readonly Assignment[]): Assignm
   })
 }
 
-/** The merged set for `/assign` (which replaces the whole set): every other assignment kept, the group's one added; null when it is already there exactly so. */
+/** The merged set for `/assign` (which replaces the whole set): every other assignment kept, the group's (or All users' / All devices') one added; null when it is already there exactly so. */
 export function mergeAssign(
   entry: PolicyTypeEntry,
   current: readonly Assignment[],
   params: AssignParams,
 ): Assignment[] | null {
   const wanted = assignmentFor(entry, params)
-  const group = params.group_id.toLowerCase()
-  const existing = current.filter((a) => groupOf(a) === group)
+  const whom = whomOfParams(params)
+  const existing = current.filter((a) => whomOf(a) === whom)
   const same =
     existing.length === 1 &&
     JSON.stringify(sortKeys(targetOf(existing[0]!))) === JSON.stringify(sortKeys(wanted.target!))
   if (same) return null
-  return [...writableAssignments(current.filter((a) => groupOf(a) !== group)), wanted]
+  return [...writableAssignments(current.filter((a) => whomOf(a) !== whom)), wanted]
 }
 
 /** The set without the group's assignments (include or exclude); null when the group is not assigned. */

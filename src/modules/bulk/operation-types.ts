@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { OperationSpec } from '../operations/catalog.ts'
-import { inventoryOperationTypes } from '../inventory/operation-types.ts'
+import { graphFailureCodes } from '../../graph/failure-codes.ts'
 import { type BulkAction, canonicalParams } from './actions.ts'
 
 /** The inventory list's filter a selection was made with (kept for people: the items are frozen at start). */
@@ -72,8 +72,6 @@ const LABELS: Record<BulkAction, { label: string; description: string }> = {
   delete: { label: 'Bulk delete', description: 'Deletes many policies, after backing them up.' },
 }
 
-const graphFailures = inventoryOperationTypes['inventory.sync'].failureCodes
-
 function spec(action: BulkAction): OperationSpec {
   return {
     ...LABELS[action],
@@ -85,7 +83,7 @@ function spec(action: BulkAction): OperationSpec {
     schedulable: false,
     input: bulkRunInput(action),
     failureCodes: {
-      ...graphFailures,
+      ...graphFailureCodes,
       not_found: 'The object was deleted in Intune after the last inventory sync: run a sync and select again.',
       write_refused:
         'Microsoft Graph refused the change (its message is on the item): fix what it names, then run the action again for that item.',

@@ -2,7 +2,10 @@ import { type SQL, sql } from 'drizzle-orm'
 import { inventoryItems } from '../../db/schema.ts'
 import { findPolicyType, POLICY_TYPES } from '../../graph/policy-types.ts'
 import {
+  ALL_TARGET_LABELS,
+  allTargetType,
   assignmentFor,
+  type AllTarget,
   type AssignParams,
   type BulkAction,
   type BulkParams,
@@ -59,7 +62,9 @@ function actionSkipReason(
     case 'unchanged':
       switch (action) {
         case 'assign':
-          return `Already ${(params as AssignParams).intent === 'include' ? 'assigned to' : 'excluding'} the group`
+          return (params as AssignParams).target
+            ? `Already assigned to ${ALL_TARGET_LABELS[(params as AssignParams).target!]}`
+            : `Already ${(params as AssignParams).intent === 'include' ? 'assigned to' : 'excluding'} the group`
         case 'unassign':
           return 'The group is not assigned'
         case 'add_scope_tag':
@@ -109,7 +114,7 @@ export function planItem(action: BulkAction, params: BulkParams[BulkAction], sou
       const kept = merged.length - 1
       return change(
         base,
-        `${p.intent === 'include' ? 'Includes' : 'Excludes'} the group${p.filter_id ? ` with a filter (${p.filter_mode})` : ''}; keeps ${kept} other assignment${kept === 1 ? '' : 's'}`,
+        `${p.intent === 'include' ? 'Includes' : 'Excludes'} ${p.target ? ALL_TARGET_LABELS[p.target] : 'the group'}${p.filter_id ? ` with a filter (${p.filter_mode})` : ''}; keeps ${kept} other assignment${kept === 1 ? '' : 's'}`,
       )
     }
     case 'unassign': {
@@ -157,6 +162,8 @@ const jsLength = (text: SQL) =>
 
 const ITEM_ASSIGNMENTS = sql`jsonb_array_elements(CASE WHEN jsonb_typeof(${inventoryItems.assignments}) = 'array' THEN ${inventoryItems.assignments} ELSE '[]'::jsonb END)`
 /** An assignment `a` targets the group (its groupId a string, compared without case). */
+/** The SQL twin of whomOf for All users / All devices: the assignment's target is of that type. */
+const targetsAll = (target: AllTarget) => sql`a -> 'target' ->> '@odata.type' = ${allTargetType(target)}::text`
 const targetsGroup = (groupId: string) =>
   sql`jsonb_typeof(a -> 'target' -> 'groupId') = 'string' AND lower(a -> 'target' ->> 'groupId') = lower(${groupId}::text)`
 
@@ -184,7 +191,7 @@ export function skipKeySql(action: BulkAction, params: BulkParams[BulkAction]): 
         WHERE t.value <> 'null'::jsonb AND NOT (t.key = 'deviceAndAppManagementAssignmentFilterType' AND t.value = '"none"'::jsonb))`
       // One pass over the item's assignments; the target is normalized only for the group's one.
       cases.push(
-        sql`WHEN (SELECT count(*) = 1 AND bool_and(${normalized} = ${wanted}::jsonb) FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${targetsGroup(p.group_id)}) THEN 'unchanged'`,
+        sql`WHEN (SELECT count(*) = 1 AND bool_and(${normalized} = ${wanted}::jsonb) FROM ${ITEM_ASSIGNMENTS} AS a WHERE ${p.target ? targetsAll(p.target) : targetsGroup(p.group_id!)}) THEN 'unchanged'`,
       )
       break
     }

@@ -7,15 +7,16 @@ import type { HttpDeps } from '../../http/deps.ts'
 import { ID_LIST_BODY_LIMIT, responses } from '../../http/schemas.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { BULK_ACTIONS, canonicalParams, unsupportedReason } from './actions.ts'
 import { notFound, validationError } from '../../lib/errors.ts'
 import { checkTargets, graphGroupConfirm, type TargetRef } from '../tenant-objects/targets.ts'
 import { can } from '../access/policy.ts'
-import { findPlan, planItems, targetSyncedAt } from '../restore/plan.ts'
+import { findPlan, planItems, targetSyncedAt } from '../restore/repository.ts'
 import { presentPlan, restorePlanResponse } from '../restore/presenter.ts'
 import { planUndo, undoState } from './undo.ts'
-import { bulkRequest, describeSelection, isDryRun, planBulk, selectionRequest, startBulk } from './start-bulk.ts'
+import { bulkRequest, selectionRequest } from './schemas.ts'
+import { describeSelection, isDryRun, planBulk, startBulk } from './start-bulk.ts'
 
 const planItemResponse = z.object({
   id: z.string().describe('The inventory item'),
@@ -128,7 +129,7 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'bulk.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       if (request.body.action === 'delete' && !isDryRun(request.body)) authorizeDestructive(access, 'bulk.delete')
       // The group, filter or scope tag the action adds must be the tenant's (ADR 023): 422 before anything is planned.
       const refs = targetsOf(request.body)
@@ -208,7 +209,7 @@ export function registerBulkRoutes(app: FastifyInstance, { db, auth, engine, sec
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'restore.execute')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       if (!z.uuid().safeParse(request.params.runId).success) throw notFound('Bulk run')
       const planId = await planUndo(
         db,

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import { z } from 'zod'
 import type { Database, Executor } from '../../db/engine.ts'
-import { findPolicyType, POLICY_TYPES, usedCategories } from '../../graph/policy-types.ts'
+import { findPolicyType } from '../../graph/policy-types.ts'
 import { validationError } from '../../lib/errors.ts'
 import { parseInput } from '../../lib/validation.ts'
 import type { Actor } from '../audit/record-audit-event.ts'
 import type { OperationsEngine } from '../operations/engine.ts'
-import { actionsFor, BULK_ACTIONS, type BulkAction, type BulkParams, canonicalParams, runTypeOf } from './actions.ts'
-import { type BulkFilter, bulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
+import { actionsFor, type BulkAction, type BulkParams, canonicalParams, runTypeOf } from './actions.ts'
+import { type BulkFilter, type BulkRunContext, canonicalFilter } from './operation-types.ts'
+import { bulkRequest, selectionRequest } from './schemas.ts'
 import { type PlanItem, planItem, skipKeySql, skipReasonOf } from './plan.ts'
 import {
   type BulkSelection,
@@ -19,45 +19,6 @@ import {
   plannedFirst,
   plannedPages,
 } from './repository.ts'
-
-const TYPE_KEYS = POLICY_TYPES.map((e) => e.key)
-const CATEGORY_KEYS: readonly string[] = usedCategories()
-
-export const bulkRequest = z
-  .strictObject({
-    action: z.enum(BULK_ACTIONS, { error: `must be one of ${BULK_ACTIONS.join(', ')}` }),
-    params: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
-    item_ids: z
-      .array(z.uuid({ error: 'each item id must be an inventory item id (a UUID)' }), {
-        error: 'must be a list of inventory item ids',
-      })
-      .max(10_000, { error: 'at most 10000 item ids: select by filter for more' })
-      .optional(),
-    filter: bulkFilter
-      .extend({
-        type: z
-          .string()
-          .refine((v) => TYPE_KEYS.includes(v), { error: 'unknown policy type' })
-          .nullish(),
-        category: z
-          .string()
-          .refine((v) => CATEGORY_KEYS.includes(v), { error: 'unknown category' })
-          .nullish(),
-      })
-      .optional()
-      .describe("The inventory list's filter: every present item it matches when the run starts"),
-    dry_run: z.boolean({ error: 'must be true (preview the plan) or false (start the run)' }),
-    preview_limit: z
-      .number()
-      .int()
-      .min(0)
-      .max(100_000)
-      .optional()
-      .describe('How many plan items a dry run lists (default 1000); the counts always cover every item'),
-  })
-  .meta({ id: 'BulkOperationRequest' })
-
-export const selectionRequest = bulkRequest.pick({ item_ids: true, filter: true }).meta({ id: 'BulkSelection' })
 
 /** What a selection holds, by type, and the actions those types can take (none without bulk.execute). */
 export async function describeSelection(db: Database, tenantId: string, body: unknown, mayAct: boolean) {
@@ -200,59 +161,55 @@ export async function startBulk(
 ) {
   const parsed = parseRequest(request.body)
   if (parsed.dryRun) throw new Error('startBulk is for real runs')
-  for (let attempt = 0; attempt < 5; attempt++) {
-    // One snapshot: what the selection holds is what the plan saw and what the run acts on.
-    const result = await db.transaction(
-      async (tx) => {
-        const planned: PlanItem[] = []
-        await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
-        const ids = planned.map((p) => p.id)
-        const found = new Set(ids)
-        checkSelection(
-          parsed,
-          ids.length,
-          'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [],
-        )
-        const context: BulkRunContext = {
-          params: parsed.params,
-          filter: parsed.filter,
-          item_count: ids.length,
-          selection_digest: digestOf(ids),
-        }
-        const started = await engine.startRunIn(tx, {
-          tenantId: request.tenantId,
-          type: runTypeOf(parsed.action),
-          context,
-          initiatorUserId: request.initiatorUserId,
-          actor: request.actor,
-        })
-        if (!started || started.deduplicated) return started
-        // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
-        const final = (item: PlanItem) =>
-          item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
-        for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
-          const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
-            position: offset + i,
-            itemId: item.id,
-            policyType: item.policy_type,
-            externalId: item.external_id,
-            displayName: item.display_name,
-            state: final(item) ? 'skipped' : 'pending',
-            result: final(item)
-              ? { code: item.code, reason: item.reason }
-              : item.new_name
-                ? { planned_name: item.new_name }
-                : null,
-          }))
-          await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
-        }
-        return started
-      },
-      { isolationLevel: 'repeatable read' },
-    )
-    if (result) return result
-  }
-  throw new Error('Could not start the bulk run: its active twin kept changing')
+  // One snapshot: what the selection holds is what the plan saw and what the run acts on.
+  return engine.startRunWith(
+    async (tx, start) => {
+      const planned: PlanItem[] = []
+      await planPages(tx, request.tenantId, parsed, (items) => void planned.push(...items))
+      const ids = planned.map((p) => p.id)
+      const found = new Set(ids)
+      checkSelection(
+        parsed,
+        ids.length,
+        'itemIds' in parsed.selection ? parsed.selection.itemIds.filter((id) => !found.has(id)) : [],
+      )
+      const context: BulkRunContext = {
+        params: parsed.params,
+        filter: parsed.filter,
+        item_count: ids.length,
+        selection_digest: digestOf(ids),
+      }
+      const started = await start({
+        tenantId: request.tenantId,
+        type: runTypeOf(parsed.action),
+        context,
+        initiatorUserId: request.initiatorUserId,
+        actor: request.actor,
+      })
+      if (started.deduplicated) return started
+      // "Unchanged" assignments and scope tags are what the last sync saw: the run decides them on Graph's state.
+      const final = (item: PlanItem) =>
+        item.action === 'skip' && !(item.code === 'unchanged' && MERGED_ON_GRAPH.has(parsed.action))
+      for (let offset = 0; offset < planned.length; offset += FREEZE_CHUNK) {
+        const frozen: FrozenItem[] = planned.slice(offset, offset + FREEZE_CHUNK).map((item, i) => ({
+          position: offset + i,
+          itemId: item.id,
+          policyType: item.policy_type,
+          externalId: item.external_id,
+          displayName: item.display_name,
+          state: final(item) ? 'skipped' : 'pending',
+          result: final(item)
+            ? { code: item.code, reason: item.reason }
+            : item.new_name
+              ? { planned_name: item.new_name }
+              : null,
+        }))
+        await insertFrozenItems(tx, started.run.id, request.tenantId, frozen)
+      }
+      return started
+    },
+    { isolationLevel: 'repeatable read' },
+  )
 }
 
 export const isDryRun = (body: unknown) =>

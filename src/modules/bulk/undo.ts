@@ -1,11 +1,12 @@
-import { and, desc, eq, isNotNull } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { Database } from '../../db/engine.ts'
-import { bulkOperationItems, graphWrites, restorePlans } from '../../db/schema.ts'
+import { bulkOperationItems, graphWrites } from '../../db/schema.ts'
 import { conflict, notFound } from '../../lib/errors.ts'
-import { uuidv7 } from '../../lib/ids.ts'
-import { type Actor, recordAuditEvent } from '../audit/record-audit-event.ts'
+import type { Actor } from '../audit/record-audit-event.ts'
 import { findRun } from '../operations/repository.ts'
-import { buildPlan, savePlan } from '../restore/plan.ts'
+import { buildPlan } from '../restore/plan.ts'
+import { savePlanOf } from '../restore/create-plan.ts'
+import { executedRunOfBackup } from '../restore/repository.ts'
 import { backupOfRun } from './repository.ts'
 
 /**
@@ -37,21 +38,7 @@ async function undoState(db: Database, tenantId: string, runId: string): Promise
       .where(and(eq(bulkOperationItems.runId, runId), eq(bulkOperationItems.state, 'succeeded')))
   ).length
   // Undone: a plan from the run's own safety backup was executed (the backup belongs to this run alone).
-  const [undone] = set
-    ? await db
-        .select({ runId: restorePlans.runId })
-        .from(restorePlans)
-        .where(
-          and(
-            eq(restorePlans.targetTenantId, tenantId),
-            eq(restorePlans.backupId, set.id),
-            isNotNull(restorePlans.runId),
-          ),
-        )
-        .orderBy(desc(restorePlans.createdAt))
-        .limit(1)
-    : []
-  const undoneBy = undone?.runId ?? null
+  const undoneBy = set ? await executedRunOfBackup(db, tenantId, set.id) : null
   const why =
     undoneBy !== null
       ? `This run was undone already (restore run ${undoneBy})`
@@ -121,28 +108,17 @@ export async function planUndo(
       changes: null,
     })
   }
-  const planId = uuidv7()
-  await db.transaction(async (tx) => {
-    await tx.insert(restorePlans).values({
-      id: planId,
+  return savePlanOf(
+    db,
+    actor,
+    {
       targetTenantId: tenantId,
       sourceTenantId: tenantId,
       backupId: state.backup_id!,
       selection: items,
       createdByUserId: user.id,
-    })
-    await savePlan(tx, planId, built)
-    await recordAuditEvent(tx, actor, {
-      tenantId,
-      action: 'restore_plan.created',
-      subject: { type: 'restore_plan', id: planId },
-      metadata: {
-        backup_id: state.backup_id,
-        source_tenant_id: tenantId,
-        items: built.items.length,
-        undo_of_run_id: runId,
-      },
-    })
-  })
-  return planId
+      metadata: { undo_of_run_id: runId },
+    },
+    built,
+  )
 }

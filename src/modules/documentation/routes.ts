@@ -8,7 +8,7 @@ import { notFound } from '../../lib/errors.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { validatedInput } from '../operations/start-run.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { sideOfSource } from './export-run.ts'
 import type { DocsExportContext } from './operation-types.ts'
 import { documentationBytes, findDocumentation } from './repository.ts'
@@ -45,7 +45,7 @@ export function registerDocumentationRoutes(app: FastifyInstance, { db, auth, en
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const context = validatedInput(engine.catalog, 'docs.export', request.body)
       // The source is checked now (a backup of another tenant is a 404, a baseline a 422), not when the run starts.
       await sideOfSource(db, access.tenantId, (context as DocsExportContext).source)
@@ -77,7 +77,7 @@ export function registerDocumentationRoutes(app: FastifyInstance, { db, auth, en
       },
     },
     async (request, reply) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const doc = await findDocumentation(db, access.tenantId, request.params.runId)
       if (!doc?.completedAt) throw notFound('Finished documentation')
       return reply

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import { inventoryContents } from '../../db/schema.ts'
 import type { Executor } from '../../db/engine.ts'
 
 /**
@@ -18,6 +19,22 @@ import type { Executor } from '../../db/engine.ts'
 /** Called by a writer before it inserts content it will reference; held until its transaction ends. */
 export async function holdContentStore(tx: Executor, tenantId: string): Promise<void> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock_shared(hashtext('inventory_contents'), hashtext(${tenantId}))`)
+}
+
+/**
+ * Stores content rows (tenant, hash, payload, assignments) that are not stored yet: content is
+ * addressed by its hash, so a row already there is the same content. The caller holds the store
+ * (`holdContentStore`) for its transaction, since it references what it stores.
+ */
+export async function storeContents(
+  tx: Executor,
+  rows: readonly (typeof inventoryContents.$inferInsert)[],
+): Promise<void> {
+  if (rows.length === 0) return
+  await tx
+    .insert(inventoryContents)
+    .values([...rows])
+    .onConflictDoNothing()
 }
 
 /**

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../operations/start-run.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
 
 /**
  * Readable diffs between two versions of an item (issue 13). Both sides are flattened into

@@ -8,7 +8,7 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { notFound, validationError } from '../../lib/errors.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 import { storableDate } from '../../lib/time.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { itemDiff } from './item-diff.ts'
 import {
   changeResponse,

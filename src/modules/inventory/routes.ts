@@ -13,8 +13,8 @@ import { cursorQuery, listEnvelope, responses } from '../../http/schemas.ts'
 import { notFound, validationError } from '../../lib/errors.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
-import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
+import { ConnectionConfigError, graphContextOf } from '../tenants/graph-context.ts'
 import { itemDetailResponse, itemResponse, presentItem, presentItemDetail } from './presenter.ts'
 import { findItem, listItems, referencesOf } from './repository.ts'
 import { decodeTextCursor, encodeTextCursor } from '../../lib/cursor.ts'
@@ -95,7 +95,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { db, auth, engine
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'inventory.sync')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       // No body selects the full inventory; a JSON `null` sent on purpose is a mistake, not "all".
       if (request.body === null && Number(request.headers['content-length'] ?? 0) > 0) {
         throw validationError([

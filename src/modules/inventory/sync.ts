@@ -1,5 +1,3 @@
-import { eq } from 'drizzle-orm'
-import { tenants } from '../../db/schema.ts'
 import { GraphError } from '../../graph/errors.ts'
 import { GraphClient, type GraphObject } from '../../graph/graph-client.ts'
 import { GROUP_TYPE, isSkipped, type PolicyTypeEntry } from '../../graph/policy-types.ts'
@@ -8,7 +6,7 @@ import type { GraphTenantContext } from '../../graph/tenant-context.ts'
 import { createMsalTokenProvider, type TokenProvider } from '../../graph/token-provider.ts'
 import type { RunHandler } from '../operations/handlers.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../operations/run-errors.ts'
-import { loggableError } from '../operations/unexpected-error.ts'
+import { loggableError } from '../../lib/unexpected-error.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import {
@@ -19,7 +17,7 @@ import {
   lastCompletedSyncAt,
   readAuditTouches,
 } from './attribution.ts'
-import { ConnectionConfigError, graphContextOf } from './graph-context.ts'
+import { tenantContext } from '../tenants/graph-context.ts'
 import { normaliseRead, type NormalisedItem, storableText } from './normalise.ts'
 import type { Selection } from './selection.ts'
 import { unitsOf } from './selection.ts'
@@ -87,21 +85,6 @@ export function createInventorySyncHandler(deps: InventorySyncDeps): RunHandler 
       deps.unitConcurrency ?? UNIT_CONCURRENCY,
       deps.fullReadAfterMs ?? FULL_READ_AFTER_MS,
     ).execute()
-  }
-}
-
-/** The tenant's Graph context, or a failure that says what to fix. */
-export async function tenantContext(
-  run: RunExecution,
-  deps: Pick<InventorySyncDeps, 'secrets' | 'emulatorUrl'>,
-): Promise<GraphTenantContext> {
-  const [tenant] = await run.db.select().from(tenants).where(eq(tenants.id, run.run.tenantId))
-  if (!tenant) throw new RunFailureError('tenant_not_found', 'The tenant was deleted before the sync ran')
-  try {
-    return graphContextOf(tenant, deps.secrets, deps.emulatorUrl)
-  } catch (error) {
-    if (error instanceof ConnectionConfigError) throw new RunFailureError(error.code, error.message)
-    throw error
   }
 }
 

@@ -12,9 +12,9 @@ import { LIVE_CHANNEL, type RunUpdatedEvent } from './live.ts'
 import type { JobQueue, RunJobData } from './queue.ts'
 import { reap, type ReaperTimings } from './recovery.ts'
 import { RunCancelledError, RunFailureError, RunOwnershipLostError } from './run-errors.ts'
-import { loggableError, unexpectedFailureMessage } from './unexpected-error.ts'
+import { loggableError, unexpectedFailureMessage } from '../../lib/unexpected-error.ts'
 import { RunExecution } from './run-execution.ts'
-import { type StartRunRequest, startRun, startRunIn } from './start-run.ts'
+import { type StartInTransaction, type StartRunRequest, startRun, startRunIn, startRunWith } from './start-run.ts'
 
 export type EngineTimings = ReaperTimings & {
   heartbeatMs: number
@@ -100,6 +100,17 @@ export class OperationsEngine<K extends string = string> {
 
   startRun(request: StartRunRequest<K>) {
     return startRun(this.#db, this.catalog, this.#queue, request)
+  }
+
+  /**
+   * Starts a run with a module's own work in the same transaction (a backup's set, a bulk run's
+   * frozen selection, a restore plan's run id); retried as a whole when the active twin changed.
+   */
+  startRunWith<R>(
+    work: (tx: Executor, start: StartInTransaction<K>) => Promise<R>,
+    config?: Parameters<Database['transaction']>[1],
+  ) {
+    return startRunWith(this.#db, this.catalog, this.#queue, work, config)
   }
 
   /** startRun in the caller's transaction (a schedule fires in its own); null: retry in a new transaction. */

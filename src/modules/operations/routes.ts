@@ -8,12 +8,12 @@ import { decodeCursor, encodeCursor } from '../../lib/cursor.ts'
 import { conflict, forbidden, notFound } from '../../lib/errors.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
 import { canManageRun, type TenantAccess } from '../access/policy.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { presentRun, presentRunItem, runItemResponse, runResponse } from './presenter.ts'
 import { findRun, listActiveRuns, listRunItems, listRuns, type RunWithNames } from './repository.ts'
 import { rerunRun } from './rerun-run.ts'
 import { decodeItemCursor, listRunItemsQuery, operationTypeResponse, runParams, listRunsQuery } from './schemas.ts'
-import { loggableError } from './unexpected-error.ts'
+import { loggableError } from '../../lib/unexpected-error.ts'
 
 export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine, hub }: HttpDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>()
@@ -46,7 +46,7 @@ export function registerOperationRoutes(app: FastifyInstance, { db, auth, engine
       },
     },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'operations.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const { cursor, limit, ...filters } = request.query
       const rows = await listRuns(db, access.tenantId, filters, { cursor: decodeCursor(cursor), limit: limit + 1 })
       const page = rows.slice(0, limit)

@@ -11,8 +11,6 @@ import { publishRunUpdated } from './live.ts'
 import type { JobQueue } from './queue.ts'
 import { findActiveByIdentity } from './repository.ts'
 
-export { canonicalJson } from '../../lib/canonical.ts'
-
 export const identityKeyOf = (type: string, context: Record<string, unknown>) =>
   createHash('sha256')
     .update(`${type}\n${canonicalJson(context)}`)
@@ -50,10 +48,48 @@ export async function startRun<K extends string>(
   queue: JobQueue,
   request: StartRunRequest<K>,
 ): Promise<{ run: OperationRunRow; deduplicated: boolean }> {
-  // An active twin can finish between our insert's conflict and our read: then insert again.
+  return startRunWith(db, catalog, queue, (_tx, start) => start(request))
+}
+
+/** A run as a start returns it: the row, and whether it is an active twin the start joined. */
+export type StartedRun = { run: OperationRunRow; deduplicated: boolean }
+
+/** Starts the run inside startRunWith's transaction (a method type: a narrower catalog's engine still fits a wider one's). */
+export type StartInTransaction<K extends string> = {
+  start(request: StartRunRequest<K>): Promise<StartedRun>
+}['start']
+
+/** Thrown inside `startRunWith`'s transaction when the active twin changed under it: the work is tried again. */
+class TwinChanged extends Error {}
+
+/**
+ * Starts a run together with a module's own work, in one transaction: `work` gets the
+ * transaction and `start`, which starts the run in it (as startRun does). What `work` writes
+ * before or after `start` commits with the run or not at all. When the run's active twin
+ * finished between the insert's conflict and the read, the whole transaction is tried again
+ * (at most five times), so `work` must only write in its transaction.
+ */
+export async function startRunWith<K extends string, R>(
+  db: Database,
+  catalog: Catalog<K>,
+  queue: JobQueue,
+  work: (tx: Executor, start: StartInTransaction<K>) => Promise<R>,
+  config?: Parameters<Database['transaction']>[1],
+): Promise<R> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const result = await db.transaction((tx) => startRunIn(tx, catalog, queue, request))
-    if (result) return result
+    try {
+      return await db.transaction(
+        (tx) =>
+          work(tx, async (request) => {
+            const started = await startRunIn(tx, catalog, queue, request)
+            if (!started) throw new TwinChanged()
+            return started
+          }),
+        config,
+      )
+    } catch (error) {
+      if (!(error instanceof TwinChanged)) throw error
+    }
   }
   throw new Error('Could not start the run: its active twin kept changing')
 }

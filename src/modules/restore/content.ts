@@ -1,7 +1,7 @@
 import type { MappingKind } from '../../db/schema.ts'
 import { getPolicyType, type PolicyTypeEntry } from '../../graph/policy-types.ts'
 import { assignmentBody, writableFields, type ObjectContent } from '../../graph/writes/strategies.ts'
-import { canonicalJson } from '../operations/start-run.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
 import { normaliseValue } from '../inventory/normalise.ts'
 
 /**

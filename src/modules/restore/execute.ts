@@ -21,7 +21,8 @@ import { RunCancelledError, RunFailureError, RunOwnershipLostError } from '../op
 import type { ItemResult, RunExecution } from '../operations/run-execution.ts'
 import { openSession, readObject, writeObject, type TenantSession } from '../tenant-objects/pipeline.ts'
 import { journalKey, mapContent, orderOf, TYPE_KINDS, type Resolve } from './content.ts'
-import { backupObjects, findPlan, planItems, type PlanMappingEntry, type SourceObject } from './plan.ts'
+import { backupObjects, type PlanMappingEntry, type SourceObject } from './plan.ts'
+import { findPlan, planItems } from './repository.ts'
 
 /**
  * The `restore.execute` handler (issue 15): the plan's creates and updates, in plan order

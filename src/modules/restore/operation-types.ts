@@ -1,10 +1,8 @@
 import { z } from 'zod'
 import type { OperationSpec } from '../operations/catalog.ts'
-import { inventoryOperationTypes } from '../inventory/operation-types.ts'
+import { graphFailureCodes } from '../../graph/failure-codes.ts'
 
 export const restoreExecuteInput = z.strictObject({ plan_id: z.uuid({ error: 'must be a restore plan id (a UUID)' }) })
-
-const graphFailures = inventoryOperationTypes['inventory.sync'].failureCodes
 
 /** The restore module's operation type (issue 15). */
 export const restoreOperationTypes = {
@@ -19,7 +17,7 @@ export const restoreOperationTypes = {
     schedulable: false,
     input: restoreExecuteInput,
     failureCodes: {
-      ...graphFailures,
+      ...graphFailureCodes,
       plan_not_found: 'The restore plan was deleted before the run started: build a new plan.',
       blocked: 'The object cannot be restored (see its reason): fix it in Intune or leave it out of the plan.',
       cancelled: 'The restore was cancelled before this object was written: build a fresh plan to restore the rest.',

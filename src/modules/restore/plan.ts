@@ -1,15 +1,11 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm'
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
 import type { Database, Executor } from '../../db/engine.ts'
 import {
   inventoryItems,
-  inventoryTypeStates,
   restoreMappings,
-  restorePlanItems,
-  restorePlans,
   type MappingKind,
   type PlanMapping,
   type RestoreAction,
-  type RestorePlanRow,
 } from '../../db/schema.ts'
 import { findPolicyType } from '../../graph/policy-types.ts'
 import {
@@ -23,7 +19,8 @@ import { uuidv7 } from '../../lib/ids.ts'
 import { diffContents, settingDefinitionIds, type Change } from '../inventory/diff.ts'
 import { namesOf } from '../inventory/item-diff.ts'
 import { orphanedGroupIds } from '../inventory/store.ts'
-import { canonicalJson } from '../operations/start-run.ts'
+import { canonicalJson } from '../../lib/canonical.ts'
+import { targetSyncedAt } from './repository.ts'
 import { comparable, journalKey, KIND_TYPES, mapContent, orderOf, TYPE_KINDS, type Resolve } from './content.ts'
 
 /**
@@ -136,15 +133,6 @@ export async function backupObjects(
     payload: r.payload,
     assignments: r.assignments,
   }))
-}
-
-/** When the target's inventory was last synced (any type): a plan built before is stale. */
-export async function targetSyncedAt(db: Executor, tenantId: string): Promise<Date | null> {
-  const [row] = await db
-    .select({ at: sql<Date | string | null>`max(${inventoryTypeStates.lastSyncedAt})` })
-    .from(inventoryTypeStates)
-    .where(eq(inventoryTypeStates.tenantId, tenantId))
-  return row?.at ? new Date(row.at) : null
 }
 
 export async function buildPlan(
@@ -494,82 +482,4 @@ async function targetContents(
     WHERE i.tenant_id = ${tenantId}`)
   for (const r of rows) out.set(keyOf(r.policy_type, r.external_id), { payload: r.payload, assignments: r.assignments })
   return out
-}
-
-/** Stores a built plan: a new one, or the plan's items replaced (refresh, mapping edits). */
-export async function savePlan(tx: Executor, planId: string, built: BuiltPlan) {
-  await tx.delete(restorePlanItems).where(eq(restorePlanItems.planId, planId))
-  for (let i = 0; i < built.items.length; i += 1000) {
-    await tx.insert(restorePlanItems).values(
-      built.items.slice(i, i + 1000).map((item) => ({
-        planId,
-        id: item.id,
-        position: item.position,
-        policyType: item.policyType,
-        sourceExternalId: item.sourceExternalId,
-        displayName: item.displayName,
-        contentHash: item.contentHash,
-        action: item.action,
-        targetExternalId: item.targetExternalId,
-        reason: item.reason,
-        warnings: item.warnings,
-        excluded: item.excluded,
-        changes: item.changes,
-      })),
-    )
-  }
-  await tx
-    .update(restorePlans)
-    .set({ mapping: built.mapping, targetSyncedAt: built.targetSyncedAt, builtAt: sql`now()`, updatedAt: sql`now()` })
-    .where(eq(restorePlans.id, planId))
-}
-
-export async function findPlan(
-  db: Executor,
-  targetTenantId: string,
-  planId: string,
-): Promise<RestorePlanRow | undefined> {
-  const [row] = await db
-    .select()
-    .from(restorePlans)
-    .where(and(eq(restorePlans.targetTenantId, targetTenantId), eq(restorePlans.id, planId)))
-  return row
-}
-
-export async function planItems(db: Executor, planId: string) {
-  return db
-    .select()
-    .from(restorePlanItems)
-    .where(eq(restorePlanItems.planId, planId))
-    .orderBy(asc(restorePlanItems.position))
-}
-
-/** Remembers mappings for the tenant pair (a later plan proposes them first). */
-export async function rememberMappings(
-  tx: Executor,
-  sourceTenantId: string,
-  targetTenantId: string,
-  entries: readonly { kind: MappingKind; source_id: string; target_id: string | null }[],
-) {
-  if (entries.length === 0) return
-  await tx
-    .insert(restoreMappings)
-    .values(
-      entries.map((e) => ({
-        sourceTenantId,
-        targetTenantId,
-        kind: e.kind,
-        sourceId: e.source_id,
-        targetId: e.target_id,
-      })),
-    )
-    .onConflictDoUpdate({
-      target: [
-        restoreMappings.sourceTenantId,
-        restoreMappings.targetTenantId,
-        restoreMappings.kind,
-        restoreMappings.sourceId,
-      ],
-      set: { targetId: sql`excluded.target_id`, updatedAt: sql`now()` },
-    })
 }

@@ -5,7 +5,7 @@ import type { HttpDeps } from '../../http/deps.ts'
 import { responses } from '../../http/schemas.ts'
 import { notFound } from '../../lib/errors.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { presentRun, runResponse } from '../operations/presenter.ts'
 import { findRun } from '../operations/repository.ts'
 import { deleteSchedule } from './delete-schedule.ts'
@@ -60,7 +60,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const row = await createSchedule(db, engine.catalog, access, auth.actorOf(request, principal), request.body)
       return reply.code(201).send(await load(access.tenantId, row.id))
     },
@@ -79,7 +79,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       known(request.params.scheduleId)
       const row = await updateSchedule(
         db,
@@ -105,7 +105,7 @@ export function registerScheduleRoutes(app: FastifyInstance, { db, auth, engine 
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'schedules.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       known(request.params.scheduleId)
       await deleteSchedule(db, access, auth.actorOf(request, principal), request.params.scheduleId)
       return reply.code(204).send(null)

@@ -10,7 +10,7 @@ import type { OperationsEngine } from '../operations/engine.ts'
 import { validatedInput } from '../operations/start-run.ts'
 import { nextSlot } from './cron.ts'
 import { claimDueSchedule } from './repository.ts'
-import { loggableError } from '../operations/unexpected-error.ts'
+import { loggableError } from '../../lib/unexpected-error.ts'
 
 export type SchedulerOptions = {
   /** How often due schedules are looked for: a schedule fires within this much of its slot. */

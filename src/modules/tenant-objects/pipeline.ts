@@ -17,7 +17,7 @@ import { users, type ChangedBy } from '../../db/schema.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
 import { normaliseRead, type NormalisedItem } from '../inventory/normalise.ts'
 import { mirrorWrite } from '../inventory/store.ts'
-import { tenantContext } from '../inventory/sync.ts'
+import { tenantContext } from '../tenants/graph-context.ts'
 import { RunFailureError } from '../operations/run-errors.ts'
 import type { RunExecution } from '../operations/run-execution.ts'
 

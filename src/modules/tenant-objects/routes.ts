@@ -8,8 +8,8 @@ import { GROUP_TYPE } from '../../graph/policy-types.ts'
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { HttpDeps } from '../../http/deps.ts'
 import { responses } from '../../http/schemas.ts'
-import { graphContextOf } from '../inventory/graph-context.ts'
-import { tenantIdParams } from '../tenants/schemas.ts'
+import { graphContextOf } from '../tenants/graph-context.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import type { TargetKind } from './targets.ts'
 
 /**
@@ -89,7 +89,7 @@ export function registerTargetRoutes(app: FastifyInstance, { db, auth, secrets, 
       },
     },
     async (request) => {
-      const { access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.view')
+      const { access } = await auth.tenantAccess(request, request.params.tenantId)
       const { kind, q, limit } = request.query
       const rows = await db
         .select({ id: inventoryItems.externalId, name: inventoryItems.displayName })

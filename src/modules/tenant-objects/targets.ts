@@ -4,7 +4,7 @@ import { inventoryItems, tenants } from '../../db/schema.ts'
 import { GraphClient } from '../../graph/graph-client.ts'
 import { createMsalTokenProvider } from '../../graph/token-provider.ts'
 import type { SecretBox } from '../../lib/crypto.ts'
-import { graphContextOf } from '../inventory/graph-context.ts'
+import { graphContextOf } from '../tenants/graph-context.ts'
 
 /**
  * The targets a write points at in the target tenant (ADR 023): a group, an assignment filter or

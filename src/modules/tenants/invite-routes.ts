@@ -33,7 +33,7 @@ export function registerInviteRoutes(app: FastifyInstance, { db, auth, config }:
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const { invite, token } = await createInvite(db, auth.actorOf(request, principal), access.tenantId, request.body)
       const origin = config.publicUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`
       return reply.code(201).send({

@@ -15,11 +15,11 @@ import {
   addTenantInput,
   memberParams,
   memberResponse,
-  tenantIdParams,
   tenantResponse,
   updateMemberInput,
   updateTenantInput,
 } from './schemas.ts'
+import { tenantIdParams } from '../../http/schemas.ts'
 import { updateTenant } from './update-tenant.ts'
 
 export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }: HttpDeps) {
@@ -91,7 +91,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'tenant.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const tenant = await updateTenant(db, secrets, auth.actorOf(request, principal), access.tenantId, request.body)
       return presentTenant(tenant, access.role)
     },
@@ -126,7 +126,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
       },
     },
     async (request, reply) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       const { member } = await addMember(db, auth.actorOf(request, principal), access.tenantId, request.body, {
         upsert: false,
       })
@@ -147,7 +147,7 @@ export function registerTenantRoutes(app: FastifyInstance, { db, auth, secrets }
       },
     },
     async (request) => {
-      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId, 'members.manage')
+      const { principal, access } = await auth.tenantAccess(request, request.params.tenantId)
       assertMemberId(request.params.userId)
       const member = await changeMemberRole(
         db,

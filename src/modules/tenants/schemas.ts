@@ -32,7 +32,6 @@ export const addMemberInput = z.strictObject({
 })
 export const updateMemberInput = z.strictObject({ role: roleSchema })
 
-export const tenantIdParams = z.object({ tenantId: z.string() })
 export const memberParams = z.object({ tenantId: z.string(), userId: z.string() })
 
 export const tenantResponse = z.object({

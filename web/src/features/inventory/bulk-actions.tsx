@@ -202,6 +202,12 @@ function BulkDialog({
   )
 }
 
+/** Graph's assignment targets that are no group: offered with the groups by the assign action's picker. */
+const ALL_TARGETS = [
+  { value: 'all_users', label: 'All users' },
+  { value: 'all_devices', label: 'All devices' },
+]
+
 function initialParams(action: BulkAction): Params {
   switch (action) {
     case 'assign':
@@ -234,10 +240,21 @@ function ParamsForm({
           tenantId={tenantId}
           kind="group"
           label="Group"
-          description="Search the tenant's groups by name; the run reads each policy's assignments fresh and keeps all others"
+          description={
+            action === 'assign'
+              ? "Search the tenant's groups by name, or pick All users / All devices; the run reads each policy's assignments fresh and keeps all others"
+              : "Search the tenant's groups by name; the run reads each policy's assignments fresh and keeps all others"
+          }
           placeholder="Type to search groups"
-          value={str('group_id') || null}
-          onChange={(v) => onChange({ group_id: v ?? undefined })}
+          extra={action === 'assign' ? ALL_TARGETS : []}
+          value={str('target') || str('group_id') || null}
+          onChange={(v) =>
+            onChange(
+              ALL_TARGETS.some((t) => t.value === v)
+                ? { target: v ?? undefined, group_id: undefined, intent: 'include' }
+                : { target: undefined, group_id: v ?? undefined },
+            )
+          }
           data-testid="bulk-group"
         />
       )}
@@ -248,7 +265,8 @@ function ParamsForm({
             onChange={(v) => onChange({ intent: v })}
             data={[
               { value: 'include', label: 'Include' },
-              { value: 'exclude', label: 'Exclude' },
+              // Graph excludes groups only.
+              { value: 'exclude', label: 'Exclude', disabled: Boolean(str('target')) },
             ]}
           />
           <TargetPicker

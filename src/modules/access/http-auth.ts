@@ -1,15 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Config } from '../lib/config.ts'
-import type { Database } from '../db/engine.ts'
-import { AppError, forbidden, notFound, unauthenticated } from '../lib/errors.ts'
-import { UUID_PATTERN } from '../lib/ids.ts'
-import { authenticate, type Principal } from '../modules/access/authenticate.ts'
-import { type Capability, type TenantAccess, authorize, can } from '../modules/access/policy.ts'
-import { findMembership } from '../modules/access/repository.ts'
-import type { Actor } from '../modules/audit/record-audit-event.ts'
-import { SESSION_DAYS } from '../modules/access/sign-in.ts'
-import { type ScopeKey, scopeAllows, scopeAllowsMethod } from '../modules/access/token-scope.ts'
-import { groupTenantIds } from '../modules/tenant-groups/repository.ts'
+import type { Config } from '../../lib/config.ts'
+import type { Database } from '../../db/engine.ts'
+import { AppError, forbidden, notFound, unauthenticated } from '../../lib/errors.ts'
+import { UUID_PATTERN } from '../../lib/ids.ts'
+import { authenticate, type Principal } from './authenticate.ts'
+import { type Capability, type TenantAccess, authorize, can } from './policy.ts'
+import { findMembership } from './repository.ts'
+import type { Actor } from '../audit/record-audit-event.ts'
+import { SESSION_DAYS } from './sign-in.ts'
+import { type ScopeKey, scopeAllows, scopeAllowsMethod } from './token-scope.ts'
+import { groupTenantIds } from '../tenant-groups/repository.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -140,6 +140,9 @@ export function createAuth(db: Database, config: Config, options: AuthOptions = 
     return (await groupTenantIds(db, principal.tenantGroupId)).includes(tenantId)
   }
 
+  /** Each request's tenant access decisions, by tenant and capability. */
+  const decisions = new WeakMap<FastifyRequest, Map<string, Promise<{ principal: Principal; access: TenantAccess }>>>()
+
   return {
     assertSameOrigin,
 
@@ -159,13 +162,31 @@ export function createAuth(db: Database, config: Config, options: AuthOptions = 
 
     membershipOf,
 
-    /** The caller's access to a tenant with one capability checked: 404 outside their tenants, 403 for a missing capability. */
-    async tenantAccess(request: FastifyRequest, tenantId: string, capability: Capability) {
-      const principal = await principalOf(request)
-      const access = await membershipOf(request, tenantId)
-      authorize(access, capability)
-      assertScope(request, principal, capability)
-      return { principal, access }
+    /**
+     * The caller's access to a tenant with one capability checked: 404 outside their tenants, 403
+     * for a missing capability. The capability is the route's `config.capability` unless named (a
+     * route that checks a second one, or none in its config); decided once per request — the check
+     * before validation and the handler's call share it.
+     */
+    tenantAccess(request: FastifyRequest, tenantId: string, capability?: Capability) {
+      const wanted = capability ?? request.routeOptions.config.capability
+      if (!wanted) throw new Error(`${request.routeOptions.url ?? request.url} has no config.capability to check`)
+      const decided =
+        decisions.get(request) ?? new Map<string, Promise<{ principal: Principal; access: TenantAccess }>>()
+      decisions.set(request, decided)
+      const key = `${tenantId}\n${wanted}`
+      let decision = decided.get(key)
+      if (!decision) {
+        decision = (async () => {
+          const principal = await principalOf(request)
+          const access = await membershipOf(request, tenantId)
+          authorize(access, wanted)
+          assertScope(request, principal, wanted)
+          return { principal, access }
+        })()
+        decided.set(key, decision)
+      }
+      return decision
     },
 
     assertScope,
