@@ -21,6 +21,7 @@ const pages = {
   operations: lazyPage(() => import('../features/operations/operations-page.tsx').then((m) => m.OperationsPage)),
   run: lazyPage(() => import('../features/operations/run-page.tsx').then((m) => m.RunPage)),
   schedules: lazyPage(() => import('../features/schedules/schedules-page.tsx').then((m) => m.SchedulesPage)),
+  findings: lazyPage(() => import('../features/findings/findings-page.tsx').then((m) => m.FindingsPage)),
   audit: lazyPage(() => import('../features/audit/audit-page.tsx').then((m) => m.AuditPage)),
   members: lazyPage(() => import('../features/tenants/members-page.tsx').then((m) => m.MembersPage)),
   tenants: lazyPage(() => import('../features/tenants/tenants-page.tsx').then((m) => m.TenantsPage)),
@@ -44,6 +45,7 @@ const RestorePlanPage = pages.restore.Page
 const OperationsPage = pages.operations.Page
 const RunPage = pages.run.Page
 const SchedulesPage = pages.schedules.Page
+const FindingsPage = pages.findings.Page
 const AuditPage = pages.audit.Page
 const MembersPage = pages.members.Page
 const TenantsPage = pages.tenants.Page
@@ -77,6 +79,7 @@ const render: Record<TenantRouteKey, (tenant: MeTenant, me: Me, params: Record<s
   operations: (t, me) => <OperationsPage tenant={t} me={me} />,
   run: (t, me, p) => <RunPage key={p.runId} tenant={t} me={me} runId={p.runId!} />,
   schedules: (t) => <SchedulesPage tenant={t} />,
+  findings: (t) => <FindingsPage tenant={t} />,
   audit: (t) => <AuditPage tenant={t} />,
   members: (t, me) => <MembersPage tenant={t} me={me} />,
 }

@@ -28,6 +28,7 @@ export const TENANT_ROUTES = [
     capability: 'operations.view',
     nav: { label: 'Schedules', group: 'Monitoring' },
   },
+  { key: 'findings', pattern: '/t/:tenantId/findings', capability: 'tenant.view', nav: { label: 'Findings' } },
   { key: 'audit', pattern: '/t/:tenantId/audit', capability: 'audit.view', nav: { label: 'Audit' } },
   { key: 'members', pattern: '/t/:tenantId/members', capability: 'members.manage', nav: { label: 'Members' } },
 ] as const satisfies readonly {
