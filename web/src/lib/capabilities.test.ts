@@ -30,13 +30,14 @@ describe('capability gating', () => {
     expect(can(undefined, 'tenant.view')).toBe(false)
   })
 
-  it('shows readonly members only the overview, the inventory, its changes, assignments and the backup sets', () => {
+  it('shows readonly members only the overview, the inventory, its changes, assignments, the backup sets and the findings', () => {
     expect(tenantNavigation(tenant('readonly')).map((i) => i.label)).toEqual([
       'Overview',
       'Inventory',
       'Changes',
       'Assignments',
       'Backups',
+      'Findings',
     ])
   })
 
@@ -48,6 +49,7 @@ describe('capability gating', () => {
       'Assignments',
       'Backups',
       'Monitoring',
+      'Findings',
     ])
     expect(tenantNavigation(tenant('operator'))[5]!.children!.map((c) => c.to)).toEqual([
       '/t/t1/operations',
@@ -60,6 +62,7 @@ describe('capability gating', () => {
       'Assignments',
       'Backups',
       'Monitoring',
+      'Findings',
       'Audit',
     ])
     expect(tenantNavigation(tenant('owner')).map((i) => i.label)).toEqual([
@@ -69,6 +72,7 @@ describe('capability gating', () => {
       'Assignments',
       'Backups',
       'Monitoring',
+      'Findings',
       'Audit',
       'Members',
     ])

@@ -1,10 +1,11 @@
-import { Anchor, Badge, Button, Code, Group, Modal, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { Anchor, Badge, Button, Code, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core'
+import { DataList } from '../../components/data-list.tsx'
 import { notifications } from '@mantine/notifications'
 import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { useLiveRuns } from '../../components/live-runs.tsx'
 import { showSyncToast, type StartedSync } from '../../components/inventory-sync.tsx'
-import { EmptyText, ErrorState, LoadingState, PageTitle } from '../../components/states.tsx'
+import { PageTitle } from '../../components/states.tsx'
 import type { Schemas } from '../../lib/api-types.ts'
 import { api, errorMessage } from '../../lib/api.ts'
 import { formatDateTime } from '../../lib/format.ts'
@@ -140,130 +141,137 @@ export function FindingsPage({ tenant }: { tenant: MeTenant }) {
           data-testid="findings-severity"
         />
       </Group>
-      {findings.isPending ? (
-        <LoadingState label="Loading findings" />
-      ) : findings.isError ? (
-        <ErrorState error={findings.error} />
-      ) : (
-        <>
-          <Table striped verticalSpacing={6} data-testid="findings-table" className="stack-on-narrow">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Setting</Table.Th>
-                <Table.Th>Expected</Table.Th>
-                <Table.Th>Actual</Table.Th>
-                <Table.Th>Severity</Table.Th>
-                <Table.Th>State</Table.Th>
-                <Table.Th>Caused by</Table.Th>
-                <Table.Th>Seen</Table.Th>
-                <Table.Th />
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((f) => {
-                const actor = causedByLabel(f)
-                const versionId = f.caused_by?.version_id
-                return (
-                  <Table.Tr key={f.id} data-testid="finding-row" data-state={f.state} data-severity={f.severity}>
-                    <Table.Td data-label="Setting">
-                      <Text size="sm" fw={600}>
-                        {f.item_id ? (
-                          <Anchor component={Link} to={`/t/${tenant.id}/inventory/${f.item_id}`} size="sm">
-                            {f.label}
-                          </Anchor>
-                        ) : (
-                          f.label
-                        )}
-                      </Text>
-                      <Text size="xs" c="dimmed">
-                        {f.path || (f.kind === 'missing' ? 'object missing' : f.kind)} · {baselineName(f.baseline_id)}
-                      </Text>
-                    </Table.Td>
-                    <Table.Td data-label="Expected">
-                      <Code fz="xs">{readableValue(f.expected)}</Code>
-                    </Table.Td>
-                    <Table.Td data-label="Actual">
-                      <Code fz="xs" data-testid="finding-actual">
-                        {readableValue(f.actual)}
-                      </Code>
-                    </Table.Td>
-                    <Table.Td data-label="Severity">
-                      <Badge color={SEVERITY_COLOR[f.severity]} variant="light">
-                        {f.severity}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td data-label="State">
-                      <Text size="sm" data-testid="finding-state">
-                        {f.state}
-                      </Text>
-                      {f.exception && (
-                        <Text size="xs" c="dimmed">
-                          {f.exception.reason}
-                          {f.exception.expires_at ? ` · until ${formatDateTime(f.exception.expires_at)}` : ''}
-                        </Text>
-                      )}
-                    </Table.Td>
-                    <Table.Td data-label="Caused by">
-                      <Text size="sm" data-testid="finding-actor">
-                        {actor ?? '—'}
-                      </Text>
-                      {versionId && f.item_id && (
-                        <Anchor
-                          component={Link}
-                          to={`/t/${tenant.id}/inventory/${f.item_id}?version=${versionId}`}
-                          size="xs"
-                        >
-                          the version
-                        </Anchor>
-                      )}
-                    </Table.Td>
-                    <Table.Td data-label="Seen" style={{ whiteSpace: 'nowrap' }}>
-                      <Text size="xs">first {formatDateTime(f.first_seen_at)}</Text>
-                      <Text size="xs">last {formatDateTime(f.last_seen_at)}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Group gap={4} wrap="nowrap">
-                        {canManage && f.state === 'open' && (
-                          <Button size="compact-xs" variant="default" onClick={() => acknowledge.mutate(f)}>
-                            Acknowledge
-                          </Button>
-                        )}
-                        {canApprove && (f.state === 'open' || f.state === 'acknowledged') && (
-                          <Button
-                            size="compact-xs"
-                            variant="default"
-                            onClick={() => setExcepting(f)}
-                            data-testid="finding-except"
-                          >
-                            Accept as exception
-                          </Button>
-                        )}
-                        {canApprove && f.state === 'excepted' && (
-                          <Button size="compact-xs" variant="default" onClick={() => removeException.mutate(f)}>
-                            Remove exception
-                          </Button>
-                        )}
-                      </Group>
-                    </Table.Td>
-                  </Table.Tr>
-                )
-              })}
-            </Table.Tbody>
-          </Table>
-          {rows.length === 0 && <EmptyText>No findings match these filters.</EmptyText>}
-          {findings.hasNextPage && (
-            <Group justify="center">
-              <Button
-                variant="default"
-                onClick={() => void findings.fetchNextPage()}
-                loading={findings.isFetchingNextPage}
-              >
-                Load more
-              </Button>
-            </Group>
-          )}
-        </>
-      )}
+      <DataList
+        rows={rows}
+        rowKey={(f) => f.id}
+        query={findings}
+        testId="findings-table"
+        rowTestId="finding-row"
+        rowProps={(f) => ({ 'data-state': f.state, 'data-severity': f.severity })}
+        loadingLabel="Loading findings"
+        empty="No findings: every bound object matches its baseline, or nothing was evaluated yet."
+        filtered={Boolean(filters.baseline_id || filters.state || filters.severity)}
+        filteredEmpty="No findings match these filters."
+        onClearFilters={() => setSearch({ baseline: null, state: null, severity: null })}
+        columns={[
+          {
+            key: 'setting',
+            label: 'Setting',
+            cell: (f) => (
+              <>
+                <Text size="sm" fw={600}>
+                  {f.item_id ? (
+                    <Anchor component={Link} to={`/t/${tenant.id}/inventory/${f.item_id}`} size="sm">
+                      {f.label}
+                    </Anchor>
+                  ) : (
+                    f.label
+                  )}
+                </Text>
+                <Text size="xs" c="dimmed">
+                  {f.path || (f.kind === 'missing' ? 'object missing' : f.kind)} · {baselineName(f.baseline_id)}
+                </Text>
+              </>
+            ),
+          },
+          { key: 'expected', label: 'Expected', cell: (f) => <Code fz="xs">{readableValue(f.expected)}</Code> },
+          {
+            key: 'actual',
+            label: 'Actual',
+            cell: (f) => (
+              <Code fz="xs" data-testid="finding-actual">
+                {readableValue(f.actual)}
+              </Code>
+            ),
+          },
+          {
+            key: 'severity',
+            label: 'Severity',
+            cell: (f) => (
+              <Badge color={SEVERITY_COLOR[f.severity]} variant="light">
+                {f.severity}
+              </Badge>
+            ),
+          },
+          {
+            key: 'state',
+            label: 'State',
+            cell: (f) => (
+              <>
+                <Text size="sm" data-testid="finding-state">
+                  {f.state}
+                </Text>
+                {f.exception && (
+                  <Text size="xs" c="dimmed">
+                    {f.exception.reason}
+                    {f.exception.expires_at ? ` · until ${formatDateTime(f.exception.expires_at)}` : ''}
+                  </Text>
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'caused-by',
+            label: 'Caused by',
+            cell: (f) => (
+              <>
+                <Text size="sm" data-testid="finding-actor">
+                  {causedByLabel(f) ?? '—'}
+                </Text>
+                {f.caused_by?.version_id && f.item_id && (
+                  <Anchor
+                    component={Link}
+                    to={`/t/${tenant.id}/inventory/${f.item_id}?version=${f.caused_by.version_id}`}
+                    size="xs"
+                  >
+                    the version
+                  </Anchor>
+                )}
+              </>
+            ),
+          },
+          {
+            key: 'seen',
+            label: 'Seen',
+            nowrap: true,
+            cell: (f) => (
+              <>
+                <Text size="xs">first {formatDateTime(f.first_seen_at)}</Text>
+                <Text size="xs">last {formatDateTime(f.last_seen_at)}</Text>
+              </>
+            ),
+          },
+          {
+            key: 'actions',
+            label: 'Actions',
+            header: '',
+            cell: (f) => (
+              <Group gap={4} wrap="nowrap">
+                {canManage && f.state === 'open' && (
+                  <Button size="compact-xs" variant="default" onClick={() => acknowledge.mutate(f)}>
+                    Acknowledge
+                  </Button>
+                )}
+                {canApprove && (f.state === 'open' || f.state === 'acknowledged') && (
+                  <Button
+                    size="compact-xs"
+                    variant="default"
+                    onClick={() => setExcepting(f)}
+                    data-testid="finding-except"
+                  >
+                    Accept as exception
+                  </Button>
+                )}
+                {canApprove && f.state === 'excepted' && (
+                  <Button size="compact-xs" variant="default" onClick={() => removeException.mutate(f)}>
+                    Remove exception
+                  </Button>
+                )}
+              </Group>
+            ),
+          },
+        ]}
+      />
       <ExceptionDialog
         tenantId={tenant.id}
         finding={excepting}
