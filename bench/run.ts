@@ -16,11 +16,12 @@ import { runPlatformBench } from './platform.ts'
 import { runWebBench } from './web.ts'
 import { printSignIn, runSignInBench } from './sign-in.ts'
 import { printAlerts, runAlertsBench } from './alerts.ts'
+import { printDrift, runDriftBench } from './drift.ts'
 import { hasWrk, writeReport } from './lib.ts'
 
 /**
  * `npm run bench`: every benchmark, printed side by side and written to bench/results/.
- * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in compare alerts` runs a subset
+ * `npm run bench -- embedded foundation operations platform graph settings-top faults inventory history web overview assignments sign-in compare alerts drift` runs a subset
  * (`compat --intunecd <path>` runs IntuneCD against the emulator; never part of the default set). Environment knobs:
  * BENCH_WRK_SECONDS (30), BENCH_RUNS (1,000,000), BENCH_TENANTS (1,000), BENCH_SAMPLES (100).
  */
@@ -169,6 +170,12 @@ if (wanted('alerts')) {
   const alerts = await runAlertsBench()
   printAlerts(alerts)
   console.log(`report: ${writeReport('alerts', alerts)}`)
+}
+
+if (wanted('drift')) {
+  const drift = await runDriftBench()
+  printDrift(drift)
+  console.log(`report: ${writeReport('drift', drift)}`)
 }
 
 if (wanted('compare')) {
