@@ -214,6 +214,17 @@ describe('baselines and drift (issue 25)', () => {
       actual: 'changed again',
       caused_by: { changed_by: { app_name: 'Automation' } },
     })
+    // Each transition is an alert event, recorded once with the evaluation (ADR 030): opened, resolved,
+    // reopened by whoever changed it — the evaluations in between, which changed nothing, added none.
+    const { rows: events } = await ctx.db.execute<{ kind: string; dedup_key: string; actor: unknown }>(sql`
+      SELECT kind, dedup_key, actor FROM alert_events WHERE subject->>'id' = ${finding!.id} ORDER BY id`)
+    expect(events.map((e) => e.kind)).toEqual(['finding.opened', 'finding.resolved', 'finding.reopened'])
+    expect(events.map((e) => e.dedup_key)).toEqual([
+      `finding.opened:${finding!.id}:0`,
+      `finding.resolved:${finding!.id}:0`,
+      `finding.reopened:${finding!.id}:1`,
+    ])
+    expect(events[2]!.actor).toEqual({ app_name: 'Automation' })
   })
 
   it('an exception stays silent while the accepted value holds, and reopens on change and on expiry (fake clock)', async () => {

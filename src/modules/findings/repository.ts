@@ -13,6 +13,7 @@ import {
 } from '../../db/schema.ts'
 import { uuidv7 } from '../../lib/ids.ts'
 import { UUID_PATTERN } from '../../lib/ids.ts'
+import { recordEvents, type AlertEvent, type EventActor } from '../alerts/events.ts'
 
 /**
  * The findings table (ADR 029). Every state change of a finding is one function here, so the
@@ -36,6 +37,42 @@ export type Observation = {
 export const presentedState = (row: Pick<FindingRow, 'state' | 'unknownSince'>): FindingState | 'unknown' =>
   row.unknownSince ? 'unknown' : row.state
 
+/**
+ * The alert event of a transition (ADR 030), recorded in the same transaction: a finding alerts when it
+ * opens and each time it reopens (the key holds the reopen count), and once when it resolves.
+ */
+function findingEvent(
+  tenantId: string,
+  kind: 'finding.opened' | 'finding.reopened' | 'finding.resolved',
+  finding: { id: string; label: string; path: string; severity: FindingSeverity; causedBy: FindingCause | null },
+  occurrence: number,
+): AlertEvent {
+  const by = finding.causedBy?.changed_by
+  const actor: EventActor | null = by
+    ? {
+        ...(by.user_principal_name ? { user_principal_name: by.user_principal_name } : {}),
+        ...(by.app_name ? { app_name: by.app_name } : {}),
+        ...(by.run_id ? { run_id: by.run_id, initiated_by: by.initiated_by ?? null } : {}),
+      }
+    : null
+  const what = {
+    'finding.opened': 'deviates from',
+    'finding.reopened': 'deviates again from',
+    'finding.resolved': 'matches',
+  }
+  return {
+    tenantId,
+    kind,
+    severity: finding.severity,
+    planned: kind !== 'finding.resolved' && Boolean(by?.run_id),
+    actor,
+    subject: { type: 'finding', id: finding.id, name: finding.label },
+    summary: `${finding.label}${finding.path ? ` (${finding.path})` : ''} ${what[kind]} its baseline`,
+    link: `/t/${tenantId}/findings`,
+    dedupKey: `${kind}:${finding.id}:${occurrence}`,
+  }
+}
+
 export async function findingsOf(db: Executor, tenantId: string, baselineId: string) {
   return db
     .select()
@@ -45,10 +82,11 @@ export async function findingsOf(db: Executor, tenantId: string, baselineId: str
 
 /** Transition: new deviations become open findings. */
 export async function openFindings(tx: Executor, tenantId: string, baselineId: string, rows: Observation[], now: Date) {
+  const ids = rows.map(() => uuidv7(now.getTime()))
   for (let i = 0; i < rows.length; i += 500)
     await tx.insert(findings).values(
-      rows.slice(i, i + 500).map((o) => ({
-        id: uuidv7(now.getTime()),
+      rows.slice(i, i + 500).map((o, j) => ({
+        id: ids[i + j]!,
         tenantId,
         baselineId,
         entryId: o.entryId,
@@ -65,11 +103,15 @@ export async function openFindings(tx: Executor, tenantId: string, baselineId: s
         causedBy: o.causedBy,
       })),
     )
+  await recordEvents(
+    tx,
+    rows.map((o, i) => findingEvent(tenantId, 'finding.opened', { ...o, id: ids[i]! }, 0)),
+  )
 }
 
 /** Transition: a resolved (or excepted, whose value changed or whose exception expired) finding deviates again. */
 export async function reopenFinding(tx: Executor, tenantId: string, id: string, o: Observation, now: Date) {
-  await tx
+  const reopened = await tx
     .update(findings)
     .set({
       state: 'open',
@@ -88,6 +130,11 @@ export async function reopenFinding(tx: Executor, tenantId: string, id: string, 
       lastSeenAt: now,
     })
     .where(and(eq(findings.tenantId, tenantId), eq(findings.id, id)))
+    .returning({ reopenedCount: findings.reopenedCount })
+  await recordEvents(
+    tx,
+    reopened.map((r) => findingEvent(tenantId, 'finding.reopened', { ...o, id }, r.reopenedCount)),
+  )
 }
 
 /** Not a transition: a standing finding seen again with another actual value (its cause is the version that set it). */
@@ -118,11 +165,17 @@ export async function touchFindings(tx: Executor, tenantId: string, ids: readonl
 
 /** Transition: the value matches the baseline again (or the entry left it): resolved, automatically. */
 export async function resolveFindings(tx: Executor, tenantId: string, ids: readonly string[], now: Date) {
-  for (let i = 0; i < ids.length; i += 5000)
-    await tx
+  for (let i = 0; i < ids.length; i += 5000) {
+    const resolved = await tx
       .update(findings)
       .set({ state: 'resolved', resolvedAt: now })
       .where(and(eq(findings.tenantId, tenantId), inArray(findings.id, ids.slice(i, i + 5000))))
+      .returning()
+    await recordEvents(
+      tx,
+      resolved.map((f) => findingEvent(tenantId, 'finding.resolved', f, f.reopenedCount)),
+    )
+  }
 }
 
 /** Transition: the entry's type could not be read in the last sync: unknown, neither opened nor resolved. */
