@@ -1,16 +1,9 @@
 import os from 'node:os'
 import { sql } from 'drizzle-orm'
-import { openPostgres } from '../src/db/engine.ts'
-import { runMigrations } from '../src/db/migrate.ts'
-import { buildApp } from '../src/http/app.ts'
-import { startOperations } from '../src/jobs/runtime.ts'
-import { loadConfig } from '../src/lib/config.ts'
-import { SecretBox } from '../src/lib/crypto.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
-import { createLogger } from '../src/lib/logger.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { measureEvaluation } from './drift-evaluate.ts'
-import { APP_KEY, withFreshPostgres } from './lib.ts'
+import { withBenchApp } from './app.ts'
 
 /**
  * Drift findings (issue 25): the first page of GET /api/tenants/{id}/findings for an owner of a tenant
@@ -28,46 +21,27 @@ const p = (values: number[], q: number) => {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 100) / 100
 }
 
-export async function runDriftBench() {
-  return withFreshPostgres(async (url) => {
-    const handle = openPostgres(url, 8)
-    const logger = createLogger('silent')
-    const secrets = new SecretBox(Buffer.from(APP_KEY, 'base64'))
-    await runMigrations(handle)
-    const operations = await startOperations({
-      handle,
-      logger,
-      worker: false,
-      shipped: { secrets, emulatorUrl: undefined },
-    })
-    const app = await buildApp({
-      handle,
-      engine: operations.engine,
-      hub: operations.hub,
-      config: loadConfig({ DATA_DIR: '/nonexistent' }),
-      secrets,
-      logger,
-    })
-    try {
-      const db = handle.db
-      const userId = uuidv7()
-      const tenantId = uuidv7()
-      await db.execute(
-        sql`INSERT INTO users (id, email, name, password_hash) VALUES (${userId}, 'bench@example.com', 'Bench', 'x')`,
-      )
-      await db.execute(sql`
+export function runDriftBench() {
+  return withBenchApp(async ({ handle, app }) => {
+    const db = handle.db
+    const userId = uuidv7()
+    const tenantId = uuidv7()
+    await db.execute(
+      sql`INSERT INTO users (id, email, name, password_hash) VALUES (${userId}, 'bench@example.com', 'Bench', 'x')`,
+    )
+    await db.execute(sql`
         INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud)
         VALUES (${tenantId}, 'Contoso', gen_random_uuid(), 'client', 'x', 'emulator')`)
+    await db.execute(
+      sql`INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES (${tenantId}, ${userId}, 'owner')`,
+    )
+    const baselineIds = [uuidv7(), uuidv7(), uuidv7(), uuidv7()]
+    for (const [i, id] of baselineIds.entries())
       await db.execute(
-        sql`INSERT INTO tenant_memberships (tenant_id, user_id, role) VALUES (${tenantId}, ${userId}, 'owner')`,
+        sql`INSERT INTO baselines (id, name, home_tenant_id) VALUES (${id}, ${`Baseline ${i + 1}`}, ${tenantId})`,
       )
-      const baselineIds = [uuidv7(), uuidv7(), uuidv7(), uuidv7()]
-      for (const [i, id] of baselineIds.entries())
-        await db.execute(
-          sql`INSERT INTO baselines (id, name, home_tenant_id) VALUES (${id}, ${`Baseline ${i + 1}`}, ${tenantId})`,
-        )
-      const started = performance.now()
-      await db.execute(sql`
+    const started = performance.now()
+    await db.execute(sql`
         INSERT INTO findings (id, tenant_id, baseline_id, entry_id, item_id, path, label, kind, expected, actual, severity,
                               state, first_seen_at, last_seen_at, reopened_count, caused_by)
         SELECT gen_random_uuid(), ${tenantId}, (${sql.raw(`ARRAY['${baselineIds.join("','")}']`)}::uuid[])[1 + n % 4],
@@ -79,51 +53,46 @@ export async function runDriftBench() {
                jsonb_build_object('version_id', gen_random_uuid(), 'changed_by',
                  jsonb_build_object('user_principal_name', 'admin' || (n % 5) || '@contoso.com'))
           FROM generate_series(1, ${FINDINGS}) AS n`)
-      await db.execute(sql`VACUUM ANALYZE findings`)
-      const seedS = Math.round((performance.now() - started) / 100) / 10
-      const token = (await createApiToken(db, { kind: 'system' }, userId, { name: 'bench' })).secret
-      const results = []
-      for (const filter of FILTERS) {
-        const query = filter === 'baseline' ? `?baseline_id=${baselineIds[2]}` : filter
-        const times: number[] = []
-        let rows = 0
-        for (let i = 0; i < SAMPLES + 5; i++) {
-          const t0 = performance.now()
-          const response = await app.inject({
-            method: 'GET',
-            url: `/api/tenants/${tenantId}/findings${query}`,
-            headers: { authorization: `Bearer ${token}` },
-          })
-          if (response.statusCode !== 200) throw new Error(`findings answered ${response.statusCode}: ${response.body}`)
-          if (i >= 5) times.push(performance.now() - t0)
-          rows = (JSON.parse(response.body) as { data: unknown[] }).data.length
-        }
-        results.push({
-          filter: filter === 'baseline' ? '?baseline_id=…' : filter || '(none)',
-          rows,
-          p50_ms: p(times, 0.5),
-          p95_ms: p(times, 0.95),
+    await db.execute(sql`VACUUM ANALYZE findings`)
+    const seedS = Math.round((performance.now() - started) / 100) / 10
+    const token = (await createApiToken(db, { kind: 'system' }, userId, { name: 'bench' })).secret
+    const results = []
+    for (const filter of FILTERS) {
+      const query = filter === 'baseline' ? `?baseline_id=${baselineIds[2]}` : filter
+      const times: number[] = []
+      let rows = 0
+      for (let i = 0; i < SAMPLES + 5; i++) {
+        const t0 = performance.now()
+        const response = await app.inject({
+          method: 'GET',
+          url: `/api/tenants/${tenantId}/findings${query}`,
+          headers: { authorization: `Bearer ${token}` },
         })
+        if (response.statusCode !== 200) throw new Error(`findings answered ${response.statusCode}: ${response.body}`)
+        if (i >= 5) times.push(performance.now() - t0)
+        rows = (JSON.parse(response.body) as { data: unknown[] }).data.length
       }
-      // The evaluation in a tenant of its own, beside the million findings.
-      const evaluationTenant = uuidv7()
-      await db.execute(sql`
+      results.push({
+        filter: filter === 'baseline' ? '?baseline_id=…' : filter || '(none)',
+        rows,
+        p50_ms: p(times, 0.5),
+        p95_ms: p(times, 0.95),
+      })
+    }
+    // The evaluation in a tenant of its own, beside the million findings.
+    const evaluationTenant = uuidv7()
+    await db.execute(sql`
         INSERT INTO tenants (id, name, entra_tenant_id, client_id, client_secret_encrypted, cloud)
         VALUES (${evaluationTenant}, 'Fabrikam', gen_random_uuid(), 'client', 'x', 'emulator')`)
-      const evaluation = await measureEvaluation(handle, evaluationTenant)
-      return {
-        evaluation,
-        findings: FINDINGS,
-        seed_s: seedS,
-        samples: SAMPLES,
-        results,
-        cpus: os.cpus().length,
-        load_average_1m: Number(os.loadavg()[0]!.toFixed(1)),
-      }
-    } finally {
-      await app.close()
-      await operations.stop()
-      await handle.close()
+    const evaluation = await measureEvaluation(handle, evaluationTenant)
+    return {
+      evaluation,
+      findings: FINDINGS,
+      seed_s: seedS,
+      samples: SAMPLES,
+      results,
+      cpus: os.cpus().length,
+      load_average_1m: Number(os.loadavg()[0]!.toFixed(1)),
     }
   })
 }

@@ -1,17 +1,11 @@
 import os from 'node:os'
 import { sql } from 'drizzle-orm'
-import { openPostgres } from '../src/db/engine.ts'
-import { runMigrations } from '../src/db/migrate.ts'
-import { buildApp } from '../src/http/app.ts'
-import { startOperations } from '../src/jobs/runtime.ts'
-import { loadConfig } from '../src/lib/config.ts'
-import { SecretBox } from '../src/lib/crypto.ts'
+import type { openPostgres } from '../src/db/engine.ts'
 import { uuidv7 } from '../src/lib/ids.ts'
-import { createLogger } from '../src/lib/logger.ts'
 import { createApiToken } from '../src/modules/access/api-tokens.ts'
 import { listMemberships } from '../src/modules/access/repository.ts'
 import { buildOverview } from '../src/modules/overview/build-overview.ts'
-import { APP_KEY, withFreshPostgres } from './lib.ts'
+import { withBenchApp } from './app.ts'
 
 /**
  * The overview (issue 27): GET /api/overview for a member of BENCH_OVERVIEW_TENANTS (500) tenants,
@@ -74,74 +68,50 @@ export async function seedOverview(handle: ReturnType<typeof openPostgres>, user
   await db.execute(sql`VACUUM ANALYZE`)
 }
 
-export async function runOverviewBench() {
-  return withFreshPostgres(async (url) => {
-    const handle = openPostgres(url, 8)
-    const logger = createLogger('silent')
-    const secrets = new SecretBox(Buffer.from(APP_KEY, 'base64'))
-    await runMigrations(handle)
-    const operations = await startOperations({
-      handle,
-      logger,
-      worker: false,
-      shipped: { secrets, emulatorUrl: undefined },
-    })
-    const app = await buildApp({
-      handle,
-      engine: operations.engine,
-      hub: operations.hub,
-      config: loadConfig({ DATA_DIR: '/nonexistent' }),
-      secrets,
-      logger,
-    })
-    try {
-      const userId = uuidv7()
-      await handle.db.execute(
-        sql`INSERT INTO users (id, email, name, password_hash) VALUES (${userId}, 'bench@example.com', 'Bench', 'x')`,
-      )
-      const started = performance.now()
-      await seedOverview(handle, userId)
-      const seedS = Math.round((performance.now() - started) / 100) / 10
-      const token = (await createApiToken(handle.db, { kind: 'system' }, userId, { name: 'bench' })).secret
-      const times: number[] = []
-      let rows = 0
-      for (let i = 0; i < SAMPLES + 5; i++) {
-        const t0 = performance.now()
-        const response = await app.inject({
-          method: 'GET',
-          url: '/api/overview',
-          headers: { authorization: `Bearer ${token}` },
-        })
-        if (response.statusCode !== 200) throw new Error(`overview answered ${response.statusCode}: ${response.body}`)
-        if (i >= 5) times.push(performance.now() - t0)
-        rows = (JSON.parse(response.body) as { data: unknown[] }).data.length
-      }
-      // The queries alone, without HTTP, authentication and serialisation: where the time goes.
-      const memberships = await listMemberships(handle.db, userId)
-      const queries: number[] = []
-      for (let i = 0; i < SAMPLES; i++) {
-        const t0 = performance.now()
-        await buildOverview(handle.db, memberships)
-        queries.push(performance.now() - t0)
-      }
-      const load = os.loadavg()[0]!.toFixed(1)
-      return {
-        tenants: TENANTS,
-        rows,
-        syncs_per_tenant: RUNS,
-        seed_s: seedS,
-        p50_ms: p(times, 0.5),
-        p95_ms: p(times, 0.95),
-        samples: SAMPLES,
-        queries_p50_ms: p(queries, 0.5),
-        queries_p95_ms: p(queries, 0.95),
-        cpus: os.cpus().length,
-        load_average_1m: Number(load),
-      }
-    } finally {
-      await app.close()
-      await operations.stop()
-      await handle.close()
+export function runOverviewBench() {
+  return withBenchApp(async ({ handle, app }) => {
+    const userId = uuidv7()
+    await handle.db.execute(
+      sql`INSERT INTO users (id, email, name, password_hash) VALUES (${userId}, 'bench@example.com', 'Bench', 'x')`,
+    )
+    const started = performance.now()
+    await seedOverview(handle, userId)
+    const seedS = Math.round((performance.now() - started) / 100) / 10
+    const token = (await createApiToken(handle.db, { kind: 'system' }, userId, { name: 'bench' })).secret
+    const times: number[] = []
+    let rows = 0
+    for (let i = 0; i < SAMPLES + 5; i++) {
+      const t0 = performance.now()
+      const response = await app.inject({
+        method: 'GET',
+        url: '/api/overview',
+        headers: { authorization: `Bearer ${token}` },
+      })
+      if (response.statusCode !== 200) throw new Error(`overview answered ${response.statusCode}: ${response.body}`)
+      if (i >= 5) times.push(performance.now() - t0)
+      rows = (JSON.parse(response.body) as { data: unknown[] }).data.length
+    }
+    // The queries alone, without HTTP, authentication and serialisation: where the time goes.
+    const memberships = await listMemberships(handle.db, userId)
+    const queries: number[] = []
+    for (let i = 0; i < SAMPLES; i++) {
+      const t0 = performance.now()
+      await buildOverview(handle.db, memberships)
+      queries.push(performance.now() - t0)
+    }
+    const load = os.loadavg()[0]!.toFixed(1)
+    return {
+      tenants: TENANTS,
+      rows,
+      syncs_per_tenant: RUNS,
+      seed_s: seedS,
+      p50_ms: p(times, 0.5),
+      p95_ms: p(times, 0.95),
+      samples: SAMPLES,
+      queries_p50_ms: p(queries, 0.5),
+      queries_p95_ms: p(queries, 0.95),
+      cpus: os.cpus().length,
+      load_average_1m: Number(load),
     }
   })
 }
