@@ -120,7 +120,14 @@ describe('reading and editing a tenant', () => {
         id: mine.id,
         name: 'Mine',
         role: 'operator',
-        capabilities: ['tenant.view', 'inventory.sync', 'operations.view', 'operations.manage', 'backups.manage'],
+        capabilities: [
+          'tenant.view',
+          'inventory.sync',
+          'operations.view',
+          'operations.manage',
+          'backups.manage',
+          'findings.manage',
+        ],
       },
     ])
   })
